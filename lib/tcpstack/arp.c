@@ -1,0 +1,178 @@
+/*
+ * ARP (RFC 826) for Ethernet/IPv4: answer who-has for our address, keep a
+ * small open-addressed cache of next hops with a lifetime, and refresh an
+ * entry before it expires so that a long run never stalls on re-resolution.
+ *
+ * An unresolved next hop does not queue packets: the frame is counted
+ * (tx_noarp) and TCP's own retransmission recovers once the reply arrives.
+ */
+#include <string.h>
+
+#include <rte_arp.h>
+
+#include "stack_int.h"
+
+#define ARP_RETRY_US (1000u * 1000u)
+
+static struct sp_arp_entry *arp_find(struct sp_stack *st, uint32_t ip,
+				     bool create)
+{
+	uint32_t h = (ip * 2654435761u) >> 24; /* Knuth: top 8 bits */
+	uint32_t i;
+
+	for (i = 0; i < SP_ARP_SLOTS; i++) {
+		struct sp_arp_entry *e = &st->arp[(h + i) & (SP_ARP_SLOTS - 1)];
+
+		if (e->ip == ip)
+			return e;
+		if (e->ip == 0) {
+			if (!create)
+				return NULL;
+			memset(e, 0, sizeof(*e));
+			e->ip = ip;
+			return e;
+		}
+	}
+	return NULL; /* full: the cache holds next hops, not every peer */
+}
+
+static void arp_send(struct sp_stack *st, uint16_t op, const uint8_t *tha,
+		     uint32_t tip)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	struct rte_ether_hdr *eth;
+	struct rte_arp_hdr *arp;
+	void *handle;
+	uint8_t *f = st->cfg.tx_alloc(st->cfg.io_ctx, &handle);
+
+	if (!f) {
+		st->stats.tx_nobuf++;
+		return;
+	}
+	eth = (struct rte_ether_hdr *)f;
+	memcpy(eth->dst_addr.addr_bytes, op == RTE_ARP_OP_REQUEST ? bcast : tha, 6);
+	memcpy(eth->src_addr.addr_bytes, st->cfg.mac, 6);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+	arp = (struct rte_arp_hdr *)(eth + 1);
+	arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+	arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	arp->arp_hlen = 6;
+	arp->arp_plen = 4;
+	arp->arp_opcode = rte_cpu_to_be_16(op);
+	memcpy(arp->arp_data.arp_sha.addr_bytes, st->cfg.mac, 6);
+	arp->arp_data.arp_sip = rte_cpu_to_be_32(st->cfg.ip);
+	if (op == RTE_ARP_OP_REQUEST)
+		memset(arp->arp_data.arp_tha.addr_bytes, 0, 6);
+	else
+		memcpy(arp->arp_data.arp_tha.addr_bytes, tha, 6);
+	arp->arp_data.arp_tip = rte_cpu_to_be_32(tip);
+	/* Pad to the Ethernet minimum (60 bytes without FCS). */
+	memset(f + sizeof(*eth) + sizeof(*arp), 0,
+	       60 - sizeof(*eth) - sizeof(*arp));
+	st->cfg.tx_send(st->cfg.io_ctx, handle, 60);
+	st->stats.tx_frames++;
+	st->stats.tx_bytes += 60;
+	if (op == RTE_ARP_OP_REQUEST)
+		st->stats.arp_tx_request++;
+	else
+		st->stats.arp_tx_reply++;
+}
+
+void sp_arp_input(struct sp_stack *st, const uint8_t *frame, uint32_t len)
+{
+	const struct rte_arp_hdr *arp =
+		(const struct rte_arp_hdr *)(frame + sizeof(struct rte_ether_hdr));
+	struct sp_arp_entry *e;
+	uint32_t sip, tip;
+	uint16_t op;
+
+	if (len < sizeof(struct rte_ether_hdr) + sizeof(*arp) ||
+	    arp->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
+	    arp->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
+	    arp->arp_hlen != 6 || arp->arp_plen != 4) {
+		sp_drop(st, SP_DROP_ARP_BAD);
+		return;
+	}
+	op = rte_be_to_cpu_16(arp->arp_opcode);
+	sip = rte_be_to_cpu_32(arp->arp_data.arp_sip);
+	tip = rte_be_to_cpu_32(arp->arp_data.arp_tip);
+	if (op != RTE_ARP_OP_REQUEST && op != RTE_ARP_OP_REPLY) {
+		sp_drop(st, SP_DROP_ARP_BAD);
+		return;
+	}
+	if (tip != st->cfg.ip) {
+		sp_drop(st, SP_DROP_ARP_OTHER);
+		return;
+	}
+	/* RFC 826 merge: a request or reply for us teaches us the sender. */
+	if (sip != 0 && (e = arp_find(st, sip, true)) != NULL) {
+		memcpy(e->mac, arp->arp_data.arp_sha.addr_bytes, 6);
+		e->valid = 1;
+		e->expire_us = st->now_us + st->cfg.arp_timeout_us;
+	}
+	if (op == RTE_ARP_OP_REQUEST) {
+		st->stats.arp_rx_request++;
+		arp_send(st, RTE_ARP_OP_REPLY, arp->arp_data.arp_sha.addr_bytes,
+			 sip);
+	} else {
+		st->stats.arp_rx_reply++;
+	}
+}
+
+static void arp_solicit(struct sp_stack *st, struct sp_arp_entry *e)
+{
+	if (e->last_req_us && st->now_us - e->last_req_us < ARP_RETRY_US)
+		return;
+	e->last_req_us = st->now_us;
+	arp_send(st, RTE_ARP_OP_REQUEST, NULL, e->ip);
+}
+
+const uint8_t *sp_arp_nexthop(struct sp_stack *st, uint32_t dst_ip)
+{
+	uint32_t mask = st->cfg.prefix_len ?
+				~0u << (32 - st->cfg.prefix_len) : 0;
+	uint32_t hop = dst_ip;
+	struct sp_arp_entry *e;
+
+	if (st->cfg.gateway && (dst_ip & mask) != (st->cfg.ip & mask))
+		hop = st->cfg.gateway;
+	e = arp_find(st, hop, true);
+	if (!e)
+		return NULL;
+	if (e->valid && st->now_us < e->expire_us)
+		return e->mac;
+	arp_solicit(st, e);
+	return NULL;
+}
+
+int sp_arp_lookup(struct sp_stack *st, uint32_t ip, uint8_t mac[6])
+{
+	struct sp_arp_entry *e = arp_find(st, ip, false);
+
+	if (!e || !e->valid || st->now_us >= e->expire_us)
+		return 0;
+	memcpy(mac, e->mac, 6);
+	return 1;
+}
+
+void sp_arp_request(struct sp_stack *st, uint32_t ip)
+{
+	struct sp_arp_entry *e = arp_find(st, ip, true);
+
+	if (e)
+		arp_solicit(st, e);
+}
+
+/* Refresh entries in their last quarter of life, while they still work. */
+void sp_arp_poll(struct sp_stack *st)
+{
+	uint64_t quarter = st->cfg.arp_timeout_us / 4;
+	uint32_t i;
+
+	for (i = 0; i < SP_ARP_SLOTS; i++) {
+		struct sp_arp_entry *e = &st->arp[i];
+
+		if (e->ip && e->valid && e->expire_us - st->now_us < quarter)
+			arp_solicit(st, e);
+	}
+}

@@ -1,0 +1,237 @@
+/*
+ * sp_tcpstack: one userspace Ethernet/ARP/IPv4/ICMP/TCP stack per NIC queue.
+ *
+ * The stack never touches a NIC and never reads a clock. The caller hands it
+ * received frames (sp_stack_input) and the current time in microseconds, calls
+ * sp_stack_poll regularly for timers, and provides two I/O callbacks through
+ * which the stack obtains a transmit buffer and hands back a built frame. That
+ * keeps the stack free of EAL state: unit tests drive it with plain buffers and
+ * a fake clock; the DPDK worker maps the callbacks onto mbufs and tx bursts.
+ *
+ * Everything is sized at sp_stack_create(): the connection pool, the 4-tuple
+ * hash, the ephemeral-port FIFO and the pool of 2 KiB data chunks shared by the
+ * send queues and the out-of-order queues. Nothing allocates afterwards.
+ *
+ * Addresses and ports are in host byte order throughout the API.
+ */
+#ifndef SP_TCPSTACK_H
+#define SP_TCPSTACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SP_FRAME_MAX 1514u /* Ethernet header + 1500-byte MTU, no FCS */
+
+struct sp_stack;
+struct sp_conn;
+
+/*
+ * TCP states, ordered as in 4.4BSD so that range checks hold:
+ *   state >= SP_TCP_SYN_RECEIVED  : a SYN has been received (synchronized)
+ *   state >= SP_TCP_ESTABLISHED   : the handshake completed at some point
+ *   state >  SP_TCP_CLOSE_WAIT    : we have sent (or queued) our FIN
+ * CLOSE_WAIT, CLOSING, LAST_ACK and TIME_WAIT have received the peer's FIN.
+ */
+enum sp_tcp_state {
+	SP_TCP_CLOSED = 0,
+	SP_TCP_LISTEN,
+	SP_TCP_SYN_SENT,
+	SP_TCP_SYN_RECEIVED,
+	SP_TCP_ESTABLISHED,
+	SP_TCP_CLOSE_WAIT,
+	SP_TCP_FIN_WAIT_1,
+	SP_TCP_CLOSING,
+	SP_TCP_LAST_ACK,
+	SP_TCP_FIN_WAIT_2,
+	SP_TCP_TIME_WAIT,
+	SP_TCP_NSTATES
+};
+
+/* Why a connection ended, as the application sees it. */
+enum sp_close_reason {
+	SP_CLOSE_NORMAL = 0,      /* both FINs exchanged and acknowledged */
+	SP_CLOSE_REFUSED,         /* RST in answer to our SYN */
+	SP_CLOSE_CONNECT_TIMEOUT, /* SYN retries or connect timeout exhausted */
+	SP_CLOSE_RESET,           /* RST on a synchronized connection */
+	SP_CLOSE_TIMEOUT,         /* data retransmissions exhausted */
+	SP_CLOSE_ABORTED,         /* sp_tcp_abort() by the application */
+	SP_CLOSE_NREASONS
+};
+
+/* Why a received frame was dropped; every drop is counted by reason. */
+enum sp_drop_reason {
+	SP_DROP_ETH_SHORT = 0, /* shorter than an Ethernet header */
+	SP_DROP_ETH_TYPE,      /* neither IPv4 nor ARP */
+	SP_DROP_ETH_DST,       /* unicast to another MAC */
+	SP_DROP_ARP_BAD,       /* truncated or not Ethernet/IPv4 ARP */
+	SP_DROP_ARP_OTHER,     /* ARP for an address that is not ours */
+	SP_DROP_IP_HDR,        /* bad version, header length or total length */
+	SP_DROP_IP_CSUM,       /* IPv4 header checksum */
+	SP_DROP_IP_FRAG,       /* fragments are not reassembled */
+	SP_DROP_IP_DST,        /* not addressed to us */
+	SP_DROP_IP_PROTO,      /* neither TCP nor ICMP */
+	SP_DROP_ICMP_BAD,      /* truncated, bad checksum, or not an echo request */
+	SP_DROP_TCP_HDR,       /* truncated header or bad data offset */
+	SP_DROP_TCP_CSUM,      /* TCP checksum */
+	SP_DROP_TCP_OPT,       /* malformed options */
+	SP_DROP_TCP_FLAGS,     /* impossible flag combinations (SYN+RST, SYN+FIN, none) */
+	SP_DROP_TCP_NOCONN,    /* no connection or listener (answered with RST) */
+	SP_DROP_TCP_SEQ,       /* sequence number outside the receive window */
+	SP_DROP_TCP_ACK,       /* acknowledgment outside the acceptable range */
+	SP_DROP_TCP_RST,       /* RST that failed the RFC 5961 checks */
+	SP_DROP_TCP_SYN,       /* SYN on a synchronized connection (challenge ACK) */
+	SP_DROP_TCP_OOO_FULL,  /* out-of-order segment with no room to keep it */
+	SP_DROP_TCP_NOMEM,     /* SYN to a listener with the pool exhausted */
+	SP_DROP_NREASONS
+};
+
+/*
+ * Counters: one writer (the stack's own lcore). Readers on other lcores may see
+ * a value a poll late, never a torn one on 64-bit targets.
+ */
+struct sp_stack_stats {
+	uint64_t rx_frames, rx_bytes;
+	uint64_t tx_frames, tx_bytes;
+	uint64_t tx_nobuf;        /* tx_alloc returned NULL: frame not sent */
+	uint64_t tx_noarp;        /* next hop unresolved: frame not sent */
+	uint64_t drop[SP_DROP_NREASONS];
+	uint64_t arp_rx_request, arp_rx_reply, arp_tx_request, arp_tx_reply;
+	uint64_t icmp_echo;       /* echo requests answered */
+	uint64_t tcp_rx_segs, tcp_tx_segs;
+	uint64_t tcp_rx_bytes, tcp_tx_bytes; /* payload, first transmissions */
+	uint64_t tcp_retrans_segs;           /* every retransmitted segment */
+	uint64_t tcp_retrans_bytes;
+	uint64_t tcp_fast_retrans;           /* entries into fast retransmit */
+	uint64_t tcp_rto;                    /* retransmission timeouts fired */
+	uint64_t tcp_syn_retrans;
+	uint64_t tcp_dup_acks;
+	uint64_t tcp_ooo_segs;               /* kept in the out-of-order queue */
+	uint64_t tcp_zwnd_probes;            /* persist (zero window) probes */
+	uint64_t tcp_rst_rx, tcp_rst_tx;
+	uint64_t tcp_challenge_acks;         /* RFC 5961 */
+	uint64_t tcp_delayed_acks;           /* ACKs sent by the delayed-ACK timer */
+	uint64_t conn_active;                /* sp_tcp_connect calls that sent a SYN */
+	uint64_t conn_passive;               /* SYNs accepted from a listener */
+	uint64_t conn_established;
+	uint64_t conn_closed[SP_CLOSE_NREASONS];
+	uint64_t allocs_after_start;         /* must stay 0: see sp_stack_create */
+};
+
+/* Transmit buffer: return a buffer of at least SP_FRAME_MAX bytes and an opaque
+ * handle for it, or NULL when none is available (counted, frame dropped). */
+typedef uint8_t *(*sp_tx_alloc_fn)(void *io_ctx, void **handle);
+/* Transmit: the frame in the buffer of @handle is complete, @len bytes long. */
+typedef void (*sp_tx_send_fn)(void *io_ctx, void *handle, uint32_t len);
+
+/* Application callbacks. Each may call sp_tcp_send/close/abort on @c (and
+ * sp_tcp_connect for other connections), except where noted. */
+typedef void (*sp_conn_fn)(struct sp_stack *st, struct sp_conn *c, void *app);
+typedef void (*sp_recv_fn)(struct sp_stack *st, struct sp_conn *c, void *app,
+			   const uint8_t *data, uint32_t len);
+typedef void (*sp_closed_fn)(struct sp_stack *st, struct sp_conn *c, void *app,
+			     enum sp_close_reason why);
+
+struct sp_tcp_ops {
+	sp_conn_fn connected; /* handshake done (active) or accepted (passive) */
+	sp_recv_fn recv;      /* in-order payload; consumed in full on return */
+	sp_conn_fn sent;      /* acknowledged data freed send space */
+	sp_conn_fn peer_fin;  /* the peer closed its sending side */
+	/* Last call for @c: after it returns @c is gone for the application
+	 * (it may linger in TIME_WAIT inside the stack). No calls on @c here. */
+	sp_closed_fn closed;
+};
+
+struct sp_stack_config {
+	uint8_t mac[6];
+	uint32_t ip;           /* our address */
+	uint8_t prefix_len;    /* on-link prefix, e.g. 24; others go to gateway */
+	uint32_t gateway;      /* 0: every destination is on-link */
+
+	uint32_t max_conns;    /* connection pool (active + passive + TIME_WAIT) */
+	uint32_t chunks;       /* 2 KiB data chunks: send and out-of-order queues */
+	uint32_t sndbuf;       /* max bytes queued for sending per connection */
+	uint32_t rcvwnd;       /* receive window we advertise (bytes) */
+	uint16_t mss;          /* our MSS; 0 = 1460 */
+	uint16_t port_min, port_max; /* ephemeral ports for active opens */
+	uint16_t ooo_max;      /* out-of-order segments kept per connection */
+
+	uint32_t rto_init_us, rto_min_us, rto_max_us;
+	uint32_t syn_retries;        /* SYN retransmissions before giving up */
+	uint32_t data_retries;       /* data retransmissions before giving up */
+	uint32_t connect_timeout_us; /* 0 = bounded by syn_retries only */
+	uint32_t time_wait_us;       /* TIME_WAIT duration (2*MSL) */
+	uint32_t fin_wait2_us;       /* orphaned FIN_WAIT_2 timeout */
+	uint32_t delack_us;          /* delayed-ACK timeout */
+	uint32_t arp_timeout_us;     /* ARP cache entry lifetime */
+	uint32_t isn_secret;         /* RFC 6528 F(); any value, e.g. random */
+
+	sp_tx_alloc_fn tx_alloc;
+	sp_tx_send_fn tx_send;
+	void *io_ctx;
+};
+
+/* Fill @cfg with defaults (pools for @max_conns); the caller sets mac, ip,
+ * gateway and the I/O callbacks. */
+void sp_stack_config_defaults(struct sp_stack_config *cfg, uint32_t max_conns);
+
+/* Allocate everything. NULL with *err set (-EINVAL, -ENOMEM) on failure. */
+struct sp_stack *sp_stack_create(const struct sp_stack_config *cfg,
+				 const struct sp_tcp_ops *ops, void *app,
+				 int *err);
+void sp_stack_destroy(struct sp_stack *st);
+
+/* Process one received Ethernet frame at time @now_us (monotonic, µs).
+ * The stack copies what it keeps; the frame may be freed on return.
+ * Returns 0 if consumed, or a positive enum sp_drop_reason + 1 if dropped. */
+int sp_stack_input(struct sp_stack *st, const uint8_t *frame, uint32_t len,
+		   uint64_t now_us);
+
+/* Run expired timers (retransmission, delayed ACK, persist, TIME_WAIT,
+ * ARP refresh) at @now_us. Cheap when nothing is due. */
+void sp_stack_poll(struct sp_stack *st, uint64_t now_us);
+
+/* Next-hop resolution. sp_arp_lookup returns 1 and the MAC if known.
+ * sp_arp_request sends a who-has for @ip (rate-limited per entry). */
+int sp_arp_lookup(struct sp_stack *st, uint32_t ip, uint8_t mac[6]);
+void sp_arp_request(struct sp_stack *st, uint32_t ip);
+
+/* Passive open on @port (any number of listeners up to 16). */
+int sp_tcp_listen(struct sp_stack *st, uint16_t port);
+
+/* Active open from our address and an ephemeral port. Returns the connection
+ * (SYN sent) or NULL with *err: -ENOBUFS (pool), -EADDRNOTAVAIL (ports). */
+struct sp_conn *sp_tcp_connect(struct sp_stack *st, uint32_t dst_ip,
+			       uint16_t dst_port, void *user, int *err);
+
+/* Queue up to @len bytes; returns the number queued (0 when the send buffer
+ * is full) or -ENOTCONN / -EPIPE. Data leaves as the windows allow. */
+int32_t sp_tcp_send(struct sp_stack *st, struct sp_conn *c, const void *data,
+		    uint32_t len);
+/* Bytes sp_tcp_send would accept now (0 unless ESTABLISHED/CLOSE_WAIT). */
+uint32_t sp_tcp_send_space(const struct sp_stack *st, const struct sp_conn *c);
+
+/* Graceful close: FIN after the queued data. */
+int sp_tcp_close(struct sp_stack *st, struct sp_conn *c);
+/* Abortive close: RST now; closed() is called with SP_CLOSE_ABORTED. */
+void sp_tcp_abort(struct sp_stack *st, struct sp_conn *c);
+
+void *sp_conn_user(const struct sp_conn *c);
+void sp_conn_set_user(struct sp_conn *c, void *user);
+enum sp_tcp_state sp_conn_state(const struct sp_conn *c);
+uint16_t sp_conn_local_port(const struct sp_conn *c);
+uint16_t sp_conn_remote_port(const struct sp_conn *c);
+uint32_t sp_conn_remote_ip(const struct sp_conn *c);
+
+const struct sp_stack_stats *sp_stack_stats(const struct sp_stack *st);
+uint32_t sp_stack_conns_in_use(const struct sp_stack *st);
+uint32_t sp_stack_chunks_in_use(const struct sp_stack *st);
+/* Bytes of stack memory per connection slot (control block + hash share). */
+size_t sp_stack_bytes_per_conn(const struct sp_stack *st);
+/* Total bytes the stack allocated at creation. */
+size_t sp_stack_mem_bytes(const struct sp_stack *st);
+
+const char *sp_tcp_state_name(enum sp_tcp_state s);
+const char *sp_close_reason_name(enum sp_close_reason r);
+const char *sp_drop_reason_name(enum sp_drop_reason r);
+
+#endif /* SP_TCPSTACK_H */

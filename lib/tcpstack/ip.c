@@ -1,0 +1,154 @@
+/*
+ * IPv4 (RFC 791) input validation and output framing, and ICMP echo
+ * (RFC 792). Checksums are computed in software: the af_packet port cannot
+ * offload them, and a generator must not trust a peer's checksum either.
+ * Fragments are not reassembled: they are dropped and counted.
+ */
+#include <string.h>
+
+#include <rte_icmp.h>
+
+#include "stack_int.h"
+
+void sp_drop(struct sp_stack *st, enum sp_drop_reason r)
+{
+	st->stats.drop[r]++;
+	if (!st->last_drop)
+		st->last_drop = (int)r + 1;
+}
+
+static void icmp_input(struct sp_stack *st, const uint8_t *frame,
+		       const struct rte_ipv4_hdr *ip, uint32_t hlen,
+		       uint32_t tot)
+{
+	const struct rte_icmp_hdr *icmp =
+		(const struct rte_icmp_hdr *)((const uint8_t *)ip + hlen);
+	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)frame;
+	uint32_t icmp_len = tot - hlen;
+	struct rte_icmp_hdr *out;
+	void *handle;
+	uint8_t *f;
+
+	if (icmp_len < sizeof(*icmp) || rte_raw_cksum(icmp, icmp_len) != 0xffff ||
+	    icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || icmp->icmp_code != 0) {
+		sp_drop(st, SP_DROP_ICMP_BAD);
+		return;
+	}
+	/* Answer to the frame's source MAC: no ARP needed for a reply. */
+	f = sp_ip_begin(st, &handle, eth->src_addr.addr_bytes,
+			rte_be_to_cpu_32(ip->src_addr), IPPROTO_ICMP);
+	if (!f)
+		return;
+	out = (struct rte_icmp_hdr *)(f + sizeof(struct rte_ether_hdr) +
+				      sizeof(struct rte_ipv4_hdr));
+	memcpy(out, icmp, icmp_len);
+	out->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
+	out->icmp_cksum = 0;
+	out->icmp_cksum = (uint16_t)~rte_raw_cksum(out, icmp_len);
+	sp_ip_finish(st, handle, f, icmp_len);
+	st->stats.icmp_echo++;
+}
+
+void sp_ip_input(struct sp_stack *st, const uint8_t *frame,
+		 const struct rte_ipv4_hdr *ip, uint32_t ip_len)
+{
+	uint32_t hlen, tot;
+
+	if (ip_len < sizeof(*ip) || (ip->version_ihl >> 4) != 4) {
+		sp_drop(st, SP_DROP_IP_HDR);
+		return;
+	}
+	hlen = (uint32_t)(ip->version_ihl & 0xf) * 4;
+	tot = rte_be_to_cpu_16(ip->total_length);
+	/* Frames may carry Ethernet padding beyond total_length, never less. */
+	if (hlen < sizeof(*ip) || tot < hlen || tot > ip_len) {
+		sp_drop(st, SP_DROP_IP_HDR);
+		return;
+	}
+	if (rte_raw_cksum(ip, hlen) != 0xffff) {
+		sp_drop(st, SP_DROP_IP_CSUM);
+		return;
+	}
+	if (rte_be_to_cpu_16(ip->fragment_offset) &
+	    (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) {
+		sp_drop(st, SP_DROP_IP_FRAG);
+		return;
+	}
+	if (rte_be_to_cpu_32(ip->dst_addr) != st->cfg.ip) {
+		sp_drop(st, SP_DROP_IP_DST);
+		return;
+	}
+	switch (ip->next_proto_id) {
+	case IPPROTO_TCP:
+		sp_tcp_input(st, frame, ip, tot);
+		break;
+	case IPPROTO_ICMP:
+		icmp_input(st, frame, ip, hlen, tot);
+		break;
+	default:
+		sp_drop(st, SP_DROP_IP_PROTO);
+		break;
+	}
+}
+
+uint8_t *sp_ip_begin(struct sp_stack *st, void **handle, const uint8_t *dst_mac,
+		     uint32_t dst_ip, uint8_t proto)
+{
+	struct rte_ether_hdr *eth;
+	struct rte_ipv4_hdr *ip;
+	uint8_t *f;
+
+	if (!dst_mac) {
+		dst_mac = sp_arp_nexthop(st, dst_ip);
+		if (!dst_mac) {
+			st->stats.tx_noarp++;
+			return NULL;
+		}
+	}
+	f = st->cfg.tx_alloc(st->cfg.io_ctx, handle);
+	if (!f) {
+		st->stats.tx_nobuf++;
+		return NULL;
+	}
+	eth = (struct rte_ether_hdr *)f;
+	memcpy(eth->dst_addr.addr_bytes, dst_mac, 6);
+	memcpy(eth->src_addr.addr_bytes, st->cfg.mac, 6);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->type_of_service = 0;
+	ip->packet_id = rte_cpu_to_be_16(st->ip_id++);
+	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = 64;
+	ip->next_proto_id = proto;
+	ip->src_addr = rte_cpu_to_be_32(st->cfg.ip);
+	ip->dst_addr = rte_cpu_to_be_32(dst_ip);
+	return f;
+}
+
+void sp_ip_finish(struct sp_stack *st, void *handle, uint8_t *frame,
+		  uint32_t l4_len)
+{
+	struct rte_ipv4_hdr *ip =
+		(struct rte_ipv4_hdr *)(frame + sizeof(struct rte_ether_hdr));
+	uint32_t len = (uint32_t)(sizeof(struct rte_ether_hdr) + sizeof(*ip)) +
+		       l4_len;
+
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + l4_len));
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	if (ip->next_proto_id == IPPROTO_TCP) {
+		struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
+
+		th->cksum = 0;
+		th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+	}
+	/* Pad short frames to the Ethernet minimum of 60 bytes. */
+	if (len < 60) {
+		memset(frame + len, 0, 60 - len);
+		len = 60;
+	}
+	st->cfg.tx_send(st->cfg.io_ctx, handle, len);
+	st->stats.tx_frames++;
+	st->stats.tx_bytes += len;
+}

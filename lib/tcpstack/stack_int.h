@@ -1,0 +1,240 @@
+/*
+ * Internals shared by the stack's source files: the stack and connection
+ * control blocks, the chunk pool, and the helpers each file exports to the
+ * others. Nothing here is part of the public API.
+ */
+#ifndef SP_STACK_INT_H
+#define SP_STACK_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_tcp.h>
+
+#include "sp_tcpstack.h"
+
+#define SP_NIL UINT32_MAX
+
+/* Sequence-space comparison (RFC 9293 3.4): only through these. */
+#define SEQ_LT(a, b)  ((int32_t)((uint32_t)(a) - (uint32_t)(b)) < 0)
+#define SEQ_LEQ(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) <= 0)
+#define SEQ_GT(a, b)  ((int32_t)((uint32_t)(a) - (uint32_t)(b)) > 0)
+#define SEQ_GEQ(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) >= 0)
+#define SEQ_MAX(a, b) (SEQ_GT(a, b) ? (a) : (b))
+
+/* Timer ticks are milliseconds of the caller's clock; 32 bits wrap after 49
+ * days, and all comparisons are wrap-safe like sequence numbers. */
+#define SP_TICK_US 1000u
+#define TICK_LEQ(a, b) SEQ_LEQ(a, b)
+#define SP_WHEEL_SLOTS 4096u /* power of two: about 4 s before a round */
+#define SP_TM_NONE 0xffffu
+#define SP_TM_EXPIRED SP_WHEEL_SLOTS /* the list being run right now */
+
+/*
+ * Data chunk: one per out-of-order segment, or a piece of a send queue.
+ * 2 KiB so that a full-MSS segment always fits one chunk.
+ */
+#define SP_CHUNK_SIZE 2048u
+#define SP_CHUNK_DATA (SP_CHUNK_SIZE - 16u)
+struct sp_chunk {
+	uint32_t next;
+	uint32_t seq; /* out-of-order queue: sequence number of data[0] */
+	uint16_t len; /* bytes of data[] in use */
+	uint16_t fin; /* out-of-order segment carried a FIN */
+	uint32_t unused;
+	uint8_t data[SP_CHUNK_DATA];
+};
+
+/* Connection flags. */
+enum {
+	SP_CF_FIN_QUEUED = 1u << 0,  /* app closed: FIN follows the queued data */
+	SP_CF_FIN_SENT = 1u << 1,    /* FIN transmitted; snd_max covers it */
+	SP_CF_RTX_ARMED = 1u << 2,   /* rtx_tick holds a deadline */
+	SP_CF_DACK_ARMED = 1u << 3,  /* dack_tick holds a deadline */
+	SP_CF_PERSIST = 1u << 4,     /* the rtx deadline is a zero-window probe */
+	SP_CF_RECOVERY = 1u << 5,    /* NewReno fast recovery (RFC 6582) */
+	SP_CF_RTT_TIMING = 1u << 6,  /* rtt_seq/rtt_start time a segment */
+	SP_CF_APP_GONE = 1u << 7,    /* closed() delivered: no more callbacks */
+	SP_CF_PASSIVE = 1u << 8,     /* from a listener: no ephemeral port */
+	SP_CF_WSCALE = 1u << 9,      /* both sides sent window scale */
+	SP_CF_ZOMBIE = 1u << 10,     /* released, waiting on the zombie list */
+	SP_CF_ACK_NOW = 1u << 11,    /* send an ACK before input returns */
+};
+
+/*
+ * Connection control block: about 170 bytes, so a million idle connections
+ * take well under 200 MiB. Pool-indexed links (32-bit) instead of pointers
+ * keep it small.
+ */
+struct sp_conn {
+	uint32_t hnext; /* hash chain, then zombie list */
+	uint32_t rip, lip;
+	uint16_t rport, lport;
+
+	uint8_t state;
+	uint8_t snd_wscale, rcv_wscale;
+	uint8_t dupacks;
+	uint16_t flags;
+	uint16_t mss;        /* effective send MSS */
+	uint8_t rtx_count;   /* consecutive timeouts (backoff exponent) */
+	uint8_t segs_unacked; /* full segments received since our last ACK */
+	uint16_t ooo_count;
+
+	/* send sequence space (RFC 9293 3.3.1) */
+	uint32_t iss, snd_una, snd_nxt, snd_max;
+	uint32_t snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
+	uint32_t cwnd, ssthresh, recover;
+
+	/* receive sequence space */
+	uint32_t irs, rcv_nxt;
+
+	/* RTT estimation (RFC 6298), microseconds */
+	uint32_t srtt_us, rttvar_us, rto_us;
+	uint32_t rtt_seq, rtt_start_us;
+
+	/* send queue: sq_len bytes from snd_una on, in a chunk list */
+	uint32_t sq_head, sq_tail, sq_len;
+	uint16_t sq_off; /* bytes of the head chunk already acknowledged */
+	uint16_t pad0;
+	uint32_t ooo_head; /* out-of-order chunks sorted by seq */
+
+	/* one wheel entry per connection; it fires at the earliest deadline */
+	uint32_t tm_next, tm_prev, tm_tick;
+	uint16_t tm_slot;
+	uint16_t pad1;
+	uint32_t rtx_tick;   /* RTO, SYN, persist, TIME_WAIT, FIN_WAIT_2 */
+	uint32_t dack_tick;  /* delayed ACK */
+	uint32_t open_tick;  /* connect() time, for the connect timeout */
+
+	void *user;
+};
+
+struct sp_arp_entry {
+	uint32_t ip; /* 0 = empty */
+	uint8_t mac[6];
+	uint8_t valid;
+	uint8_t pad;
+	uint64_t expire_us;
+	uint64_t last_req_us;
+};
+#define SP_ARP_SLOTS 256u
+#define SP_MAX_LISTEN 16u
+
+struct sp_stack {
+	struct sp_stack_config cfg;
+	struct sp_tcp_ops ops;
+	void *app;
+	struct sp_stack_stats stats;
+
+	uint64_t now_us;
+	uint32_t now_tick;
+	uint32_t depth;  /* >0 while inside input/poll: frees are deferred */
+	uint32_t zombies; /* released connections, freed when depth drops */
+	uint16_t ip_id;
+	uint16_t rcv_wnd_max; /* unscaled window field when no WS */
+	uint8_t rcv_wscale;   /* what we offer */
+	int last_drop;        /* drop reason + 1 of the frame being processed */
+
+	struct sp_conn *conns;
+	uint32_t conn_free; /* free list through hnext */
+	uint32_t conns_used;
+
+	uint32_t *hash; /* bucket heads */
+	uint32_t hash_mask;
+
+	struct sp_chunk *chunks;
+	uint32_t chunk_free;
+	uint32_t chunks_used;
+
+	uint16_t *ports; /* FIFO of free ephemeral ports */
+	uint32_t port_head, port_count, port_cap;
+
+	uint32_t wheel[SP_WHEEL_SLOTS + 1]; /* + the expired list */
+	uint32_t wheel_tick; /* next tick to run */
+
+	uint16_t listen_port[SP_MAX_LISTEN];
+	uint32_t nlisten;
+
+	struct sp_arp_entry arp[SP_ARP_SLOTS];
+	uint64_t next_arp_scan_us;
+
+	size_t mem_bytes;
+};
+
+static inline struct sp_conn *conn_at(struct sp_stack *st, uint32_t i)
+{
+	return &st->conns[i];
+}
+static inline uint32_t conn_idx(struct sp_stack *st, const struct sp_conn *c)
+{
+	return (uint32_t)(c - st->conns);
+}
+static inline struct sp_chunk *chunk_at(struct sp_stack *st, uint32_t i)
+{
+	return &st->chunks[i];
+}
+
+/* stack.c */
+uint32_t sp_chunk_alloc(struct sp_stack *st);
+void sp_chunk_free(struct sp_stack *st, uint32_t i);
+void sp_chunk_free_list(struct sp_stack *st, uint32_t head);
+
+/* arp.c */
+void sp_arp_input(struct sp_stack *st, const uint8_t *frame, uint32_t len);
+const uint8_t *sp_arp_nexthop(struct sp_stack *st, uint32_t dst_ip);
+void sp_arp_poll(struct sp_stack *st);
+
+/* ip.c */
+void sp_ip_input(struct sp_stack *st, const uint8_t *frame,
+		 const struct rte_ipv4_hdr *ip, uint32_t ip_len);
+uint8_t *sp_ip_begin(struct sp_stack *st, void **handle, const uint8_t *dst_mac,
+		     uint32_t dst_ip, uint8_t proto);
+void sp_ip_finish(struct sp_stack *st, void *handle, uint8_t *frame,
+		  uint32_t l4_len);
+void sp_drop(struct sp_stack *st, enum sp_drop_reason r);
+
+/* tcp_in.c */
+void sp_tcp_input(struct sp_stack *st, const uint8_t *frame,
+		  const struct rte_ipv4_hdr *ip, uint32_t ip_len);
+
+/* tcp_out.c */
+enum { SP_SEG_DATA = 0, SP_SEG_RETRANSMIT = 1 };
+void sp_tcp_output(struct sp_stack *st, struct sp_conn *c);
+void sp_tcp_send_ack(struct sp_stack *st, struct sp_conn *c);
+void sp_tcp_send_syn(struct sp_stack *st, struct sp_conn *c);
+void sp_tcp_send_rst(struct sp_stack *st, struct sp_conn *c);
+void sp_tcp_retransmit(struct sp_stack *st, struct sp_conn *c);
+void sp_tcp_send_probe(struct sp_stack *st, struct sp_conn *c);
+void sp_tcp_reply_rst(struct sp_stack *st, const uint8_t *frame,
+		      const struct rte_ipv4_hdr *ip,
+		      const struct rte_tcp_hdr *th, uint32_t seg_len);
+uint32_t sp_tcp_isn(struct sp_stack *st, const struct sp_conn *c);
+uint16_t sp_tcp_window(const struct sp_stack *st, const struct sp_conn *c);
+
+/* tcp_conn.c */
+struct sp_conn *sp_conn_alloc(struct sp_stack *st);
+void sp_conn_hash_insert(struct sp_stack *st, struct sp_conn *c);
+struct sp_conn *sp_conn_lookup(struct sp_stack *st, uint32_t rip,
+			       uint16_t rport, uint32_t lip, uint16_t lport);
+void sp_conn_notify_closed(struct sp_stack *st, struct sp_conn *c,
+			   enum sp_close_reason why);
+void sp_conn_drop(struct sp_stack *st, struct sp_conn *c,
+		  enum sp_close_reason why);
+void sp_conn_enter_time_wait(struct sp_stack *st, struct sp_conn *c);
+void sp_conn_free_zombies(struct sp_stack *st);
+void sp_conn_sq_ack(struct sp_stack *st, struct sp_conn *c, uint32_t bytes);
+void sp_conn_set_established(struct sp_stack *st, struct sp_conn *c);
+
+/* timer.c */
+void sp_timer_update(struct sp_stack *st, struct sp_conn *c);
+void sp_timer_cancel(struct sp_stack *st, struct sp_conn *c);
+void sp_timer_run(struct sp_stack *st);
+void sp_timer_set_rtx(struct sp_stack *st, struct sp_conn *c, uint32_t us);
+void sp_timer_stop_rtx(struct sp_stack *st, struct sp_conn *c);
+void sp_timer_set_handshake(struct sp_stack *st, struct sp_conn *c);
+void sp_timer_set_dack(struct sp_stack *st, struct sp_conn *c);
+uint32_t sp_us_to_ticks(uint32_t us);
+
+#endif /* SP_STACK_INT_H */

@@ -1,0 +1,369 @@
+/*
+ * Connections: the pool, the 4-tuple hash, ephemeral ports, and the
+ * application-facing calls (listen, connect, send, close, abort).
+ *
+ * Ports come from a FIFO: a port freed when its TIME_WAIT ends goes to the
+ * back, so the same 4-tuple is reused as late as possible, and a reused tuple
+ * always starts from an RFC 6528 clock-driven ISN above the old sequence space.
+ *
+ * A connection released while the stack is inside input or poll (so, from an
+ * application callback) is parked on a zombie list and returned to the pool
+ * when the stack unwinds: the code that called out can still look at it.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_jhash.h>
+
+#include "stack_int.h"
+
+static uint32_t tuple_hash(const struct sp_stack *st, uint32_t rip,
+			   uint16_t rport, uint32_t lip, uint16_t lport)
+{
+	return rte_jhash_3words(rip, lip, ((uint32_t)rport << 16) | lport,
+				st->cfg.isn_secret) & st->hash_mask;
+}
+
+struct sp_conn *sp_conn_alloc(struct sp_stack *st)
+{
+	uint32_t i = st->conn_free;
+	struct sp_conn *c;
+
+	if (i == SP_NIL)
+		return NULL;
+	c = conn_at(st, i);
+	st->conn_free = c->hnext;
+	memset(c, 0, sizeof(*c));
+	c->hnext = SP_NIL;
+	c->tm_slot = SP_TM_NONE;
+	c->sq_head = c->sq_tail = c->ooo_head = SP_NIL;
+	c->lip = st->cfg.ip;
+	c->rto_us = st->cfg.rto_init_us;
+	c->mss = 536; /* RFC 9293 3.7.1 default until the peer says more */
+	c->open_tick = st->now_tick;
+	st->conns_used++;
+	return c;
+}
+
+void sp_conn_hash_insert(struct sp_stack *st, struct sp_conn *c)
+{
+	uint32_t b = tuple_hash(st, c->rip, c->rport, c->lip, c->lport);
+
+	c->hnext = st->hash[b];
+	st->hash[b] = conn_idx(st, c);
+}
+
+static void hash_remove(struct sp_stack *st, struct sp_conn *c)
+{
+	uint32_t *p = &st->hash[tuple_hash(st, c->rip, c->rport, c->lip, c->lport)];
+	uint32_t me = conn_idx(st, c);
+
+	while (*p != SP_NIL) {
+		if (*p == me) {
+			*p = c->hnext;
+			c->hnext = SP_NIL;
+			return;
+		}
+		p = &conn_at(st, *p)->hnext;
+	}
+}
+
+struct sp_conn *sp_conn_lookup(struct sp_stack *st, uint32_t rip,
+			       uint16_t rport, uint32_t lip, uint16_t lport)
+{
+	uint32_t i = st->hash[tuple_hash(st, rip, rport, lip, lport)];
+
+	while (i != SP_NIL) {
+		struct sp_conn *c = conn_at(st, i);
+
+		if (c->rip == rip && c->rport == rport && c->lport == lport &&
+		    c->lip == lip)
+			return c;
+		i = c->hnext;
+	}
+	return NULL;
+}
+
+void sp_conn_notify_closed(struct sp_stack *st, struct sp_conn *c,
+			   enum sp_close_reason why)
+{
+	if (c->flags & SP_CF_APP_GONE)
+		return;
+	c->flags |= SP_CF_APP_GONE;
+	st->stats.conn_closed[why]++;
+	if (st->ops.closed)
+		st->ops.closed(st, c, st->app, why);
+}
+
+static void conn_free(struct sp_stack *st, struct sp_conn *c)
+{
+	c->hnext = st->conn_free;
+	st->conn_free = conn_idx(st, c);
+	st->conns_used--;
+}
+
+/* Take @c out of every structure; the memory goes back to the pool now or,
+ * inside input/poll, when the stack unwinds. */
+static void conn_release(struct sp_stack *st, struct sp_conn *c)
+{
+	if (c->flags & SP_CF_ZOMBIE)
+		return;
+	hash_remove(st, c);
+	sp_timer_cancel(st, c);
+	sp_chunk_free_list(st, c->sq_head);
+	sp_chunk_free_list(st, c->ooo_head);
+	c->sq_head = c->sq_tail = c->ooo_head = SP_NIL;
+	c->sq_len = 0;
+	c->ooo_count = 0;
+	if (!(c->flags & SP_CF_PASSIVE)) {
+		st->ports[(st->port_head + st->port_count) % st->port_cap] =
+			c->lport;
+		st->port_count++;
+	}
+	c->state = SP_TCP_CLOSED;
+	c->flags |= SP_CF_ZOMBIE | SP_CF_APP_GONE;
+	if (st->depth) {
+		c->hnext = st->zombies;
+		st->zombies = conn_idx(st, c);
+	} else {
+		conn_free(st, c);
+	}
+}
+
+void sp_conn_free_zombies(struct sp_stack *st)
+{
+	while (st->zombies != SP_NIL) {
+		struct sp_conn *c = conn_at(st, st->zombies);
+
+		st->zombies = c->hnext;
+		conn_free(st, c);
+	}
+}
+
+void sp_conn_drop(struct sp_stack *st, struct sp_conn *c,
+		  enum sp_close_reason why)
+{
+	sp_conn_notify_closed(st, c, why);
+	conn_release(st, c);
+}
+
+void sp_conn_enter_time_wait(struct sp_stack *st, struct sp_conn *c)
+{
+	c->state = SP_TCP_TIME_WAIT;
+	sp_chunk_free_list(st, c->ooo_head);
+	c->ooo_head = SP_NIL;
+	c->ooo_count = 0;
+	c->flags &= (uint16_t)~SP_CF_PERSIST;
+	sp_conn_notify_closed(st, c, SP_CLOSE_NORMAL);
+	if (c->flags & SP_CF_ZOMBIE)
+		return; /* the application aborted it from closed() */
+	if (st->cfg.time_wait_us == 0) {
+		if (c->flags & SP_CF_ACK_NOW)
+			sp_tcp_send_ack(st, c);
+		conn_release(st, c);
+		return;
+	}
+	sp_timer_set_rtx(st, c, st->cfg.time_wait_us);
+}
+
+void sp_conn_set_established(struct sp_stack *st, struct sp_conn *c)
+{
+	c->state = SP_TCP_ESTABLISHED;
+	c->rtx_count = 0;
+	sp_timer_stop_rtx(st, c);
+	/* RFC 6928 initial window of ten segments; no ssthresh until loss. */
+	c->cwnd = 10u * c->mss;
+	c->ssthresh = UINT32_MAX / 2;
+	st->stats.conn_established++;
+	if (st->ops.connected && !(c->flags & SP_CF_APP_GONE))
+		st->ops.connected(st, c, st->app);
+}
+
+/* Drop @bytes acknowledged bytes from the head of the send queue. */
+void sp_conn_sq_ack(struct sp_stack *st, struct sp_conn *c, uint32_t bytes)
+{
+	c->sq_len -= bytes;
+	while (bytes) {
+		struct sp_chunk *h = chunk_at(st, c->sq_head);
+		uint32_t avail = h->len - c->sq_off;
+
+		if (bytes < avail) {
+			c->sq_off = (uint16_t)(c->sq_off + bytes);
+			return;
+		}
+		bytes -= avail;
+		/* Fully acknowledged: free it, even a tail with room left, so
+		 * an idle connection holds no chunk at all. */
+		c->sq_off = 0;
+		if (c->sq_head == c->sq_tail) {
+			sp_chunk_free(st, c->sq_head);
+			c->sq_head = c->sq_tail = SP_NIL;
+			return;
+		}
+		{
+			uint32_t next = h->next;
+
+			sp_chunk_free(st, c->sq_head);
+			c->sq_head = next;
+		}
+	}
+}
+
+int sp_tcp_listen(struct sp_stack *st, uint16_t port)
+{
+	uint32_t i;
+
+	for (i = 0; i < st->nlisten; i++)
+		if (st->listen_port[i] == port)
+			return -EADDRINUSE;
+	if (st->nlisten == SP_MAX_LISTEN || port == 0)
+		return -EINVAL;
+	st->listen_port[st->nlisten++] = port;
+	return 0;
+}
+
+struct sp_conn *sp_tcp_connect(struct sp_stack *st, uint32_t dst_ip,
+			       uint16_t dst_port, void *user, int *err)
+{
+	struct sp_conn *c;
+
+	if (st->port_count == 0) {
+		if (err)
+			*err = -EADDRNOTAVAIL;
+		return NULL;
+	}
+	c = sp_conn_alloc(st);
+	if (!c) {
+		if (err)
+			*err = -ENOBUFS;
+		return NULL;
+	}
+	c->lport = st->ports[st->port_head];
+	st->port_head = (st->port_head + 1) % st->port_cap;
+	st->port_count--;
+	c->rip = dst_ip;
+	c->rport = dst_port;
+	c->user = user;
+	c->state = SP_TCP_SYN_SENT;
+	c->iss = sp_tcp_isn(st, c);
+	c->snd_una = c->iss;
+	c->snd_nxt = c->snd_max = c->iss + 1;
+	c->flags |= SP_CF_RTT_TIMING;
+	c->rtt_seq = c->iss;
+	c->rtt_start_us = (uint32_t)st->now_us;
+	sp_conn_hash_insert(st, c);
+	st->stats.conn_active++;
+	sp_tcp_send_syn(st, c);
+	sp_timer_set_handshake(st, c);
+	if (err)
+		*err = 0;
+	return c;
+}
+
+int32_t sp_tcp_send(struct sp_stack *st, struct sp_conn *c, const void *data,
+		    uint32_t len)
+{
+	const uint8_t *p = data;
+	uint32_t done = 0;
+
+	if (c->state != SP_TCP_ESTABLISHED && c->state != SP_TCP_CLOSE_WAIT)
+		return c->state < SP_TCP_ESTABLISHED ? -ENOTCONN : -EPIPE;
+	if (len > st->cfg.sndbuf - c->sq_len)
+		len = st->cfg.sndbuf - c->sq_len;
+	while (done < len) {
+		struct sp_chunk *t;
+		uint32_t room, n;
+
+		if (c->sq_tail == SP_NIL ||
+		    chunk_at(st, c->sq_tail)->len == SP_CHUNK_DATA) {
+			uint32_t k = sp_chunk_alloc(st);
+
+			if (k == SP_NIL)
+				break; /* pool dry: the caller retries on sent() */
+			if (c->sq_tail == SP_NIL)
+				c->sq_head = k;
+			else
+				chunk_at(st, c->sq_tail)->next = k;
+			c->sq_tail = k;
+		}
+		t = chunk_at(st, c->sq_tail);
+		room = SP_CHUNK_DATA - t->len;
+		n = len - done < room ? len - done : room;
+		memcpy(t->data + t->len, p + done, n);
+		t->len = (uint16_t)(t->len + n);
+		done += n;
+	}
+	c->sq_len += done;
+	if (done)
+		sp_tcp_output(st, c);
+	return (int32_t)done;
+}
+
+uint32_t sp_tcp_send_space(const struct sp_stack *st, const struct sp_conn *c)
+{
+	if (c->state != SP_TCP_ESTABLISHED && c->state != SP_TCP_CLOSE_WAIT)
+		return 0;
+	return st->cfg.sndbuf - c->sq_len;
+}
+
+int sp_tcp_close(struct sp_stack *st, struct sp_conn *c)
+{
+	switch (c->state) {
+	case SP_TCP_SYN_SENT:
+	case SP_TCP_SYN_RECEIVED:
+		sp_tcp_abort(st, c);
+		break;
+	case SP_TCP_ESTABLISHED:
+		c->flags |= SP_CF_FIN_QUEUED;
+		c->state = SP_TCP_FIN_WAIT_1;
+		sp_tcp_output(st, c);
+		break;
+	case SP_TCP_CLOSE_WAIT:
+		c->flags |= SP_CF_FIN_QUEUED;
+		c->state = SP_TCP_LAST_ACK;
+		sp_tcp_output(st, c);
+		break;
+	default:
+		return -EALREADY;
+	}
+	return 0;
+}
+
+void sp_tcp_abort(struct sp_stack *st, struct sp_conn *c)
+{
+	if (c->flags & SP_CF_ZOMBIE)
+		return;
+	if (c->state >= SP_TCP_SYN_RECEIVED && c->state != SP_TCP_TIME_WAIT)
+		sp_tcp_send_rst(st, c);
+	sp_conn_drop(st, c, SP_CLOSE_ABORTED);
+}
+
+void *sp_conn_user(const struct sp_conn *c)
+{
+	return c->user;
+}
+
+void sp_conn_set_user(struct sp_conn *c, void *user)
+{
+	c->user = user;
+}
+
+enum sp_tcp_state sp_conn_state(const struct sp_conn *c)
+{
+	return (enum sp_tcp_state)c->state;
+}
+
+uint16_t sp_conn_local_port(const struct sp_conn *c)
+{
+	return c->lport;
+}
+
+uint16_t sp_conn_remote_port(const struct sp_conn *c)
+{
+	return c->rport;
+}
+
+uint32_t sp_conn_remote_ip(const struct sp_conn *c)
+{
+	return c->rip;
+}

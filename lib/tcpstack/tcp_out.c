@@ -1,0 +1,277 @@
+/*
+ * TCP output: segment construction and the send loop that decides what may
+ * leave under the peer's window and our congestion window (RFC 5681, with
+ * NewReno recovery from RFC 6582 driven by tcp_in.c).
+ *
+ * Every ACK-bearing segment acknowledges rcv_nxt, so sending data or a FIN
+ * settles any pending delayed ACK.
+ */
+#include <string.h>
+
+#include <rte_jhash.h>
+
+#include "stack_int.h"
+
+#define TCP_HLEN ((uint32_t)sizeof(struct rte_tcp_hdr))
+#define SYN_OPTLEN 8u /* MSS (4) + NOP + window scale (3) */
+
+uint32_t sp_tcp_isn(struct sp_stack *st, const struct sp_conn *c)
+{
+	/* RFC 6528: a 4 µs clock plus a keyed hash of the 4-tuple. */
+	return (uint32_t)(st->now_us / 4) +
+	       rte_jhash_3words(c->rip, c->lip,
+				((uint32_t)c->rport << 16) | c->lport,
+				st->cfg.isn_secret ^ 0x9e3779b9u);
+}
+
+uint16_t sp_tcp_window(const struct sp_stack *st, const struct sp_conn *c)
+{
+	uint32_t w;
+
+	if (!(c->flags & SP_CF_WSCALE))
+		return st->rcv_wnd_max;
+	w = st->cfg.rcvwnd >> c->rcv_wscale;
+	return (uint16_t)(w > 65535 ? 65535 : w);
+}
+
+/* Copy @len bytes starting @off bytes past snd_una out of the send queue. */
+static void sq_copy(struct sp_stack *st, const struct sp_conn *c, uint32_t off,
+		    uint8_t *dst, uint32_t len)
+{
+	uint32_t i = c->sq_head;
+
+	off += c->sq_off;
+	while (off >= chunk_at(st, i)->len) {
+		off -= chunk_at(st, i)->len;
+		i = chunk_at(st, i)->next;
+	}
+	while (len) {
+		const struct sp_chunk *k = chunk_at(st, i);
+		uint32_t n = k->len - off;
+
+		if (n > len)
+			n = len;
+		memcpy(dst, k->data + off, n);
+		dst += n;
+		len -= n;
+		off = 0;
+		i = k->next;
+	}
+}
+
+/*
+ * Build and send one segment of @c: @len payload bytes from the send queue
+ * at @seq (which must lie in [snd_una, snd_una + sq_len]).
+ */
+static void emit(struct sp_stack *st, struct sp_conn *c, uint32_t seq,
+		 uint8_t flags, uint32_t len)
+{
+	struct rte_tcp_hdr *th;
+	uint32_t optlen = (flags & RTE_TCP_SYN_FLAG) ? SYN_OPTLEN : 0;
+	void *handle;
+	uint8_t *f, *opt;
+
+	if (flags & RTE_TCP_ACK_FLAG) {
+		/* Whether or not the frame gets out, this was our answer;
+		 * a lost one is recovered like any lost segment. */
+		c->flags &= (uint16_t)~(SP_CF_DACK_ARMED | SP_CF_ACK_NOW);
+		c->segs_unacked = 0;
+	}
+	f = sp_ip_begin(st, &handle, NULL, c->rip, IPPROTO_TCP);
+	if (!f)
+		return;
+	th = (struct rte_tcp_hdr *)(f + sizeof(struct rte_ether_hdr) +
+				    sizeof(struct rte_ipv4_hdr));
+	th->src_port = rte_cpu_to_be_16(c->lport);
+	th->dst_port = rte_cpu_to_be_16(c->rport);
+	th->sent_seq = rte_cpu_to_be_32(seq);
+	th->recv_ack = rte_cpu_to_be_32((flags & RTE_TCP_ACK_FLAG) ? c->rcv_nxt : 0);
+	th->data_off = (uint8_t)(((TCP_HLEN + optlen) / 4) << 4);
+	th->tcp_flags = flags;
+	/* RFC 7323 2.2: the window in a SYN is never scaled. */
+	th->rx_win = rte_cpu_to_be_16((flags & RTE_TCP_SYN_FLAG) ?
+				      st->rcv_wnd_max : sp_tcp_window(st, c));
+	th->tcp_urp = 0;
+	opt = (uint8_t *)(th + 1);
+	if (optlen) {
+		opt[0] = 2; /* MSS */
+		opt[1] = 4;
+		opt[2] = (uint8_t)(st->cfg.mss >> 8);
+		opt[3] = (uint8_t)st->cfg.mss;
+		opt[4] = 1; /* NOP */
+		opt[5] = 3; /* window scale */
+		opt[6] = 3;
+		opt[7] = st->rcv_wscale;
+		/* A SYN-ACK offers scaling only if the SYN did (RFC 7323). */
+		if ((flags & RTE_TCP_ACK_FLAG) && !(c->flags & SP_CF_WSCALE))
+			opt[4] = opt[5] = opt[6] = opt[7] = 1;
+	}
+	if (len)
+		sq_copy(st, c, seq - c->snd_una, opt + optlen, len);
+	sp_ip_finish(st, handle, f, TCP_HLEN + optlen + len);
+	st->stats.tcp_tx_segs++;
+	if (flags & RTE_TCP_RST_FLAG)
+		st->stats.tcp_rst_tx++;
+}
+
+void sp_tcp_send_syn(struct sp_stack *st, struct sp_conn *c)
+{
+	emit(st, c, c->iss,
+	     c->state == SP_TCP_SYN_SENT ? RTE_TCP_SYN_FLAG :
+					   RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG,
+	     0);
+}
+
+void sp_tcp_send_ack(struct sp_stack *st, struct sp_conn *c)
+{
+	emit(st, c, c->snd_nxt, RTE_TCP_ACK_FLAG, 0);
+}
+
+void sp_tcp_send_rst(struct sp_stack *st, struct sp_conn *c)
+{
+	emit(st, c, c->snd_nxt, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG, 0);
+}
+
+/* Linux-style window probe: an ACK one below snd_una makes the receiver
+ * answer with its current window without being handed any data. */
+void sp_tcp_send_probe(struct sp_stack *st, struct sp_conn *c)
+{
+	st->stats.tcp_zwnd_probes++;
+	emit(st, c, c->snd_una - 1, RTE_TCP_ACK_FLAG, 0);
+}
+
+static bool fin_due(const struct sp_conn *c, uint32_t seq_end)
+{
+	return (c->flags & SP_CF_FIN_QUEUED) && seq_end == c->snd_una + c->sq_len;
+}
+
+/* Fast retransmit: resend the first unacknowledged segment, snd_nxt stays. */
+void sp_tcp_retransmit(struct sp_stack *st, struct sp_conn *c)
+{
+	uint32_t len = c->sq_len < c->mss ? c->sq_len : c->mss;
+	uint8_t flags = RTE_TCP_ACK_FLAG;
+
+	if (fin_due(c, c->snd_una + len))
+		flags |= RTE_TCP_FIN_FLAG;
+	if (len)
+		flags |= RTE_TCP_PSH_FLAG;
+	c->flags &= (uint16_t)~SP_CF_RTT_TIMING; /* Karn */
+	st->stats.tcp_retrans_segs++;
+	st->stats.tcp_retrans_bytes += len;
+	emit(st, c, c->snd_una, flags, len);
+}
+
+void sp_tcp_output(struct sp_stack *st, struct sp_conn *c)
+{
+	uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+	bool blocked = false;
+
+	switch (c->state) {
+	case SP_TCP_ESTABLISHED:
+	case SP_TCP_CLOSE_WAIT:
+	case SP_TCP_FIN_WAIT_1:
+	case SP_TCP_CLOSING:
+	case SP_TCP_LAST_ACK:
+		break;
+	default:
+		return;
+	}
+	for (;;) {
+		uint32_t off = c->snd_nxt - c->snd_una;
+		uint32_t left = c->sq_len > off ? c->sq_len - off : 0;
+		int32_t usable = (int32_t)(c->snd_una + wnd - c->snd_nxt);
+		uint32_t len = left < c->mss ? left : c->mss;
+		uint8_t flags = RTE_TCP_ACK_FLAG;
+		bool rtx;
+
+		if ((c->flags & SP_CF_FIN_QUEUED) &&
+		    SEQ_GT(c->snd_nxt, c->snd_una + c->sq_len))
+			break; /* data and FIN all out */
+		if (len) {
+			blocked = true;
+			if (usable <= 0)
+				break;
+			/* Sender-side SWS avoidance (RFC 9293 3.8.6.2.1):
+			 * a short segment only if it is all we have or the
+			 * window is at least half the largest seen. */
+			if ((uint32_t)usable < len) {
+				if ((uint32_t)usable < c->max_snd_wnd / 2)
+					break;
+				len = (uint32_t)usable;
+			}
+			blocked = false;
+			flags |= RTE_TCP_PSH_FLAG;
+		}
+		if (fin_due(c, c->snd_nxt + len))
+			flags |= RTE_TCP_FIN_FLAG;
+		else if (!len)
+			break;
+		rtx = SEQ_LT(c->snd_nxt, c->snd_max);
+		if (rtx) {
+			st->stats.tcp_retrans_segs++;
+			st->stats.tcp_retrans_bytes += len;
+		} else {
+			st->stats.tcp_tx_bytes += len;
+			if (len && !(c->flags & SP_CF_RTT_TIMING)) {
+				c->flags |= SP_CF_RTT_TIMING;
+				c->rtt_seq = c->snd_nxt;
+				c->rtt_start_us = (uint32_t)st->now_us;
+			}
+		}
+		emit(st, c, c->snd_nxt, flags, len);
+		c->snd_nxt += len + ((flags & RTE_TCP_FIN_FLAG) ? 1 : 0);
+		if (flags & RTE_TCP_FIN_FLAG)
+			c->flags |= SP_CF_FIN_SENT;
+		c->snd_max = SEQ_MAX(c->snd_max, c->snd_nxt);
+		if (!(c->flags & SP_CF_RTX_ARMED) || (c->flags & SP_CF_PERSIST)) {
+			c->flags &= (uint16_t)~SP_CF_PERSIST;
+			sp_timer_set_rtx(st, c, c->rto_us); /* RFC 6298 5.1 */
+		}
+		if (flags & RTE_TCP_FIN_FLAG)
+			break;
+	}
+	/* Data held back by the peer's window with nothing in flight to
+	 * elicit an ACK: the persist timer probes until the window opens. */
+	if (blocked && c->snd_nxt == c->snd_una &&
+	    !(c->flags & SP_CF_RTX_ARMED)) {
+		sp_timer_set_rtx(st, c, c->rto_us);
+		c->flags |= SP_CF_PERSIST;
+	}
+}
+
+void sp_tcp_reply_rst(struct sp_stack *st, const uint8_t *frame,
+		      const struct rte_ipv4_hdr *ip,
+		      const struct rte_tcp_hdr *th, uint32_t seg_len)
+{
+	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)frame;
+	struct rte_tcp_hdr *out;
+	void *handle;
+	uint8_t *f;
+
+	f = sp_ip_begin(st, &handle, eth->src_addr.addr_bytes,
+			rte_be_to_cpu_32(ip->src_addr), IPPROTO_TCP);
+	if (!f)
+		return;
+	out = (struct rte_tcp_hdr *)(f + sizeof(struct rte_ether_hdr) +
+				     sizeof(struct rte_ipv4_hdr));
+	out->src_port = th->dst_port;
+	out->dst_port = th->src_port;
+	/* RFC 9293 3.10.7.1: answer an ACK with its own number, anything
+	 * else with an ACK of everything it carried. */
+	if (th->tcp_flags & RTE_TCP_ACK_FLAG) {
+		out->sent_seq = th->recv_ack;
+		out->recv_ack = 0;
+		out->tcp_flags = RTE_TCP_RST_FLAG;
+	} else {
+		out->sent_seq = 0;
+		out->recv_ack = rte_cpu_to_be_32(rte_be_to_cpu_32(th->sent_seq) +
+						 seg_len);
+		out->tcp_flags = RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG;
+	}
+	out->data_off = (uint8_t)((TCP_HLEN / 4) << 4);
+	out->rx_win = 0;
+	out->tcp_urp = 0;
+	sp_ip_finish(st, handle, f, TCP_HLEN);
+	st->stats.tcp_tx_segs++;
+	st->stats.tcp_rst_tx++;
+}

@@ -1,0 +1,253 @@
+/*
+ * Timers: a hashed wheel of 1 ms ticks with one intrusive entry per
+ * connection, and the TCP timeouts that run from it.
+ *
+ * A connection has two deadlines (retransmission-class and delayed ACK) but a
+ * single wheel entry, placed at the earlier one. Entries move lazily: pushing a
+ * deadline later (the common case: every ACK restarts the RTO) leaves the
+ * entry where it is; when it fires early it is simply re-placed. Only a
+ * deadline that moves earlier than the entry costs a wheel operation.
+ */
+#include "stack_int.h"
+
+uint32_t sp_us_to_ticks(uint32_t us)
+{
+	return (us + SP_TICK_US - 1) / SP_TICK_US;
+}
+
+static void wheel_unlink(struct sp_stack *st, struct sp_conn *c)
+{
+	if (c->tm_slot == SP_TM_NONE)
+		return;
+	if (c->tm_prev != SP_NIL)
+		conn_at(st, c->tm_prev)->tm_next = c->tm_next;
+	else
+		st->wheel[c->tm_slot] = c->tm_next;
+	if (c->tm_next != SP_NIL)
+		conn_at(st, c->tm_next)->tm_prev = c->tm_prev;
+	c->tm_slot = SP_TM_NONE;
+}
+
+static void wheel_push(struct sp_stack *st, struct sp_conn *c, uint32_t slot)
+{
+	uint32_t i = conn_idx(st, c);
+
+	c->tm_slot = (uint16_t)slot;
+	c->tm_prev = SP_NIL;
+	c->tm_next = st->wheel[slot];
+	if (c->tm_next != SP_NIL)
+		conn_at(st, c->tm_next)->tm_prev = i;
+	st->wheel[slot] = i;
+}
+
+static void wheel_insert(struct sp_stack *st, struct sp_conn *c, uint32_t tick)
+{
+	/* A tick already passed goes to the next slot to run, not a round
+	 * later. */
+	uint32_t at = SEQ_LT(tick, st->wheel_tick) ? st->wheel_tick : tick;
+
+	c->tm_tick = tick;
+	wheel_push(st, c, at & (SP_WHEEL_SLOTS - 1));
+}
+
+void sp_timer_update(struct sp_stack *st, struct sp_conn *c)
+{
+	uint32_t when;
+
+	if (c->flags & SP_CF_RTX_ARMED) {
+		when = c->rtx_tick;
+		if ((c->flags & SP_CF_DACK_ARMED) && SEQ_LT(c->dack_tick, when))
+			when = c->dack_tick;
+	} else if (c->flags & SP_CF_DACK_ARMED) {
+		when = c->dack_tick;
+	} else {
+		wheel_unlink(st, c);
+		return;
+	}
+	if (c->tm_slot != SP_TM_NONE && c->tm_slot != SP_TM_EXPIRED &&
+	    TICK_LEQ(c->tm_tick, when))
+		return; /* fires early and re-places itself */
+	wheel_unlink(st, c);
+	wheel_insert(st, c, when);
+}
+
+void sp_timer_cancel(struct sp_stack *st, struct sp_conn *c)
+{
+	c->flags &= (uint16_t)~(SP_CF_RTX_ARMED | SP_CF_DACK_ARMED | SP_CF_PERSIST);
+	wheel_unlink(st, c);
+}
+
+void sp_timer_set_rtx(struct sp_stack *st, struct sp_conn *c, uint32_t us)
+{
+	c->rtx_tick = st->now_tick + sp_us_to_ticks(us);
+	c->flags |= SP_CF_RTX_ARMED;
+	sp_timer_update(st, c);
+}
+
+void sp_timer_stop_rtx(struct sp_stack *st, struct sp_conn *c)
+{
+	(void)st;
+	c->flags &= (uint16_t)~(SP_CF_RTX_ARMED | SP_CF_PERSIST);
+}
+
+void sp_timer_set_dack(struct sp_stack *st, struct sp_conn *c)
+{
+	if (c->flags & SP_CF_DACK_ARMED)
+		return;
+	c->dack_tick = st->now_tick + sp_us_to_ticks(st->cfg.delack_us);
+	c->flags |= SP_CF_DACK_ARMED;
+	sp_timer_update(st, c);
+}
+
+
+static uint32_t backoff(struct sp_stack *st, struct sp_conn *c)
+{
+	uint64_t rto = (uint64_t)c->rto_us << (c->rtx_count < 16 ? c->rtx_count : 16);
+
+	return rto > st->cfg.rto_max_us ? st->cfg.rto_max_us : (uint32_t)rto;
+}
+
+/* Arm the SYN (or SYN-ACK) retransmission, never past the connect timeout. */
+void sp_timer_set_handshake(struct sp_stack *st, struct sp_conn *c)
+{
+	uint32_t ct = st->cfg.connect_timeout_us;
+
+	c->rtx_tick = st->now_tick + sp_us_to_ticks(backoff(st, c));
+	if (c->state == SP_TCP_SYN_SENT && ct) {
+		uint32_t end = c->open_tick + sp_us_to_ticks(ct);
+
+		if (SEQ_LT(end, c->rtx_tick))
+			c->rtx_tick = end;
+	}
+	c->flags |= SP_CF_RTX_ARMED;
+	sp_timer_update(st, c);
+}
+
+/* SYN or SYN-ACK retransmission (RFC 6298 5.7: back off from 1 s). */
+static void handshake_timeout(struct sp_stack *st, struct sp_conn *c)
+{
+	bool active = c->state == SP_TCP_SYN_SENT;
+	uint32_t ct = st->cfg.connect_timeout_us;
+
+	if (c->rtx_count >= st->cfg.syn_retries ||
+	    (active && ct &&
+	     TICK_LEQ(c->open_tick + sp_us_to_ticks(ct), st->now_tick))) {
+		sp_conn_drop(st, c, active ? SP_CLOSE_CONNECT_TIMEOUT :
+					     SP_CLOSE_TIMEOUT);
+		return;
+	}
+	c->rtx_count++;
+	c->flags &= (uint16_t)~SP_CF_RTT_TIMING; /* Karn */
+	st->stats.tcp_syn_retrans++;
+	sp_tcp_send_syn(st, c);
+	sp_timer_set_handshake(st, c);
+}
+
+/* Retransmission timeout on a synchronized connection (RFC 6298 5.4-5.6,
+ * RFC 5681 3.1 eq. 4). */
+static void rto_timeout(struct sp_stack *st, struct sp_conn *c)
+{
+	uint32_t flight = c->snd_max - c->snd_una;
+
+	if (c->rtx_count >= st->cfg.data_retries) {
+		sp_tcp_send_rst(st, c);
+		sp_conn_drop(st, c, SP_CLOSE_TIMEOUT);
+		return;
+	}
+	c->rtx_count++;
+	st->stats.tcp_rto++;
+	c->ssthresh = flight / 2 > 2u * c->mss ? flight / 2 : 2u * c->mss;
+	c->cwnd = c->mss;
+	c->dupacks = 0;
+	c->flags &= (uint16_t)~(SP_CF_RECOVERY | SP_CF_RTT_TIMING);
+	c->snd_nxt = c->snd_una; /* go back N: resend from the first hole */
+	sp_timer_set_rtx(st, c, backoff(st, c));
+	sp_tcp_output(st, c);
+}
+
+static void rtx_expired(struct sp_stack *st, struct sp_conn *c)
+{
+	switch (c->state) {
+	case SP_TCP_SYN_SENT:
+	case SP_TCP_SYN_RECEIVED:
+		handshake_timeout(st, c);
+		break;
+	case SP_TCP_TIME_WAIT:
+		sp_conn_drop(st, c, SP_CLOSE_NORMAL);
+		break;
+	case SP_TCP_FIN_WAIT_2:
+		if (c->snd_una == c->snd_max) {
+			/* The peer never closed: give up like Linux's
+			 * tcp_fin_timeout, with a RST so it does too. */
+			sp_tcp_send_rst(st, c);
+			sp_conn_drop(st, c, SP_CLOSE_TIMEOUT);
+			break;
+		}
+		rto_timeout(st, c);
+		break;
+	default:
+		if (c->flags & SP_CF_PERSIST) {
+			/* Zero-window probe (RFC 9293 3.8.6.1); never gives
+			 * up while the peer keeps answering. */
+			sp_tcp_send_probe(st, c);
+			if (c->rtx_count < 16)
+				c->rtx_count++;
+			sp_timer_set_rtx(st, c, backoff(st, c));
+			c->flags |= SP_CF_PERSIST;
+			break;
+		}
+		rto_timeout(st, c);
+		break;
+	}
+}
+
+static void conn_timer(struct sp_stack *st, struct sp_conn *c)
+{
+	if ((c->flags & SP_CF_DACK_ARMED) && TICK_LEQ(c->dack_tick, st->now_tick)) {
+		st->stats.tcp_delayed_acks++;
+		sp_tcp_send_ack(st, c); /* clears DACK_ARMED */
+	}
+	if ((c->flags & SP_CF_RTX_ARMED) && TICK_LEQ(c->rtx_tick, st->now_tick)) {
+		c->flags &= (uint16_t)~SP_CF_RTX_ARMED;
+		rtx_expired(st, c);
+	}
+	if (!(c->flags & SP_CF_ZOMBIE))
+		sp_timer_update(st, c);
+}
+
+void sp_timer_run(struct sp_stack *st)
+{
+	uint32_t target = st->now_tick;
+	uint32_t head;
+
+	/* After a long pause, visit every slot once rather than every tick. */
+	if ((uint32_t)(target - st->wheel_tick) >= SP_WHEEL_SLOTS &&
+	    SEQ_GT(target, st->wheel_tick))
+		st->wheel_tick = target - SP_WHEEL_SLOTS + 1;
+
+	while (TICK_LEQ(st->wheel_tick, target)) {
+		uint32_t slot = st->wheel_tick & (SP_WHEEL_SLOTS - 1);
+		uint32_t i = st->wheel[slot];
+
+		while (i != SP_NIL) {
+			struct sp_conn *c = conn_at(st, i);
+			uint32_t next = c->tm_next;
+
+			if (TICK_LEQ(c->tm_tick, st->wheel_tick)) {
+				wheel_unlink(st, c);
+				wheel_push(st, c, SP_TM_EXPIRED);
+			}
+			i = next;
+		}
+		st->wheel_tick++;
+	}
+
+	/* Callbacks may cancel or re-arm any entry, including others on the
+	 * expired list: take one at a time from its head. */
+	while ((head = st->wheel[SP_TM_EXPIRED]) != SP_NIL) {
+		struct sp_conn *c = conn_at(st, head);
+
+		wheel_unlink(st, c);
+		conn_timer(st, c);
+	}
+}
