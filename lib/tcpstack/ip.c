@@ -29,7 +29,12 @@ static void icmp_input(struct sp_stack *st, const uint8_t *frame,
 	void *handle;
 	uint8_t *f;
 
-	if (icmp_len < sizeof(*icmp) || rte_raw_cksum(icmp, icmp_len) != 0xffff ||
+	/* The reply echoes the whole message into one SP_FRAME_MAX buffer:
+	 * a datagram larger than a frame (jumbo, or coalesced by GRO) is
+	 * dropped rather than written past the buffer. */
+	if (icmp_len < sizeof(*icmp) ||
+	    icmp_len > SP_FRAME_MAX - sizeof(*eth) - sizeof(*ip) ||
+	    rte_raw_cksum(icmp, icmp_len) != 0xffff ||
 	    icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || icmp->icmp_code != 0) {
 		sp_drop(st, SP_DROP_ICMP_BAD);
 		return;

@@ -24,7 +24,7 @@ void sp_stack_config_defaults(struct sp_stack_config *cfg, uint32_t max_conns)
 	cfg->mss = 1460;
 	cfg->port_min = 1024;
 	cfg->port_max = 65535;
-	cfg->ooo_max = 64;
+	cfg->ooo_max = 0;
 	cfg->rto_init_us = 1000 * 1000;  /* RFC 6298 2.1 */
 	cfg->rto_min_us = 200 * 1000;    /* Linux's floor; RFC 6298 allows it */
 	cfg->rto_max_us = 60 * 1000 * 1000;
@@ -96,6 +96,13 @@ struct sp_stack *sp_stack_create(const struct sp_stack_config *cfg,
 	if (st->cfg.rcvwnd > (65535u << 14))
 		st->cfg.rcvwnd = 65535u << 14;
 	st->rcv_wnd_max = st->cfg.rcvwnd > 65535 ? 65535 : st->cfg.rcvwnd;
+	/* Keep every in-window segment a peer may send past a hole: dropping
+	 * them turns one loss into many (the chunk pool still bounds it). */
+	if (st->cfg.ooo_max == 0) {
+		uint32_t n = st->cfg.rcvwnd / st->cfg.mss + 2;
+
+		st->cfg.ooo_max = (uint16_t)(n > 65535 ? 65535 : n);
+	}
 
 	st->conns = stack_calloc(st, cfg->max_conns, sizeof(*st->conns));
 	if (!st->conns)

@@ -61,6 +61,7 @@ enum {
 	SP_CF_WSCALE = 1u << 9,      /* both sides sent window scale */
 	SP_CF_ZOMBIE = 1u << 10,     /* released, waiting on the zombie list */
 	SP_CF_ACK_NOW = 1u << 11,    /* send an ACK before input returns */
+	SP_CF_SACK = 1u << 12,       /* both sides sent SACK-permitted (RFC 2018) */
 };
 
 /*
@@ -99,6 +100,7 @@ struct sp_conn {
 	uint16_t sq_off; /* bytes of the head chunk already acknowledged */
 	uint16_t pad0;
 	uint32_t ooo_head; /* out-of-order chunks sorted by seq */
+	uint32_t ooo_last; /* seq of the latest out-of-order arrival (SACK) */
 
 	/* one wheel entry per connection; it fires at the earliest deadline */
 	uint32_t tm_next, tm_prev, tm_tick;

@@ -21,6 +21,7 @@ struct seg {
 	uint32_t seq, ack, len, wnd;
 	uint8_t flags;
 	int8_t wscale; /* -1: no window scale option */
+	bool sack_ok;  /* SACK-permitted option */
 	uint16_t mss;  /* 0: no MSS option */
 };
 
@@ -55,6 +56,10 @@ static int parse_options(struct seg *s, const uint8_t *p, uint32_t n)
 				return -1;
 			/* RFC 7323 2.3: a shift above 14 is used as 14. */
 			s->wscale = (int8_t)(p[i + 2] > 14 ? 14 : p[i + 2]);
+		} else if (kind == 4) {
+			if (len != 2)
+				return -1;
+			s->sack_ok = true;
 		}
 		i += len;
 	}
@@ -88,6 +93,8 @@ static void apply_syn_options(struct sp_stack *st, struct sp_conn *c,
 		c->snd_wscale = (uint8_t)s->wscale;
 		c->rcv_wscale = st->rcv_wscale;
 	}
+	if (s->sack_ok)
+		c->flags |= SP_CF_SACK;
 }
 
 static void rtt_sample(struct sp_stack *st, struct sp_conn *c)
@@ -262,6 +269,8 @@ static void ooo_insert(struct sp_stack *st, struct sp_conn *c,
 	uint32_t *p = &c->ooo_head;
 	uint32_t k;
 	struct sp_chunk *ch;
+
+	c->ooo_last = s->seq;
 
 	while (*p != SP_NIL && SEQ_LEQ(chunk_at(st, *p)->seq, s->seq)) {
 		ch = chunk_at(st, *p);

@@ -13,7 +13,8 @@
 #include "stack_int.h"
 
 #define TCP_HLEN ((uint32_t)sizeof(struct rte_tcp_hdr))
-#define SYN_OPTLEN 8u /* MSS (4) + NOP + window scale (3) */
+#define SYN_OPTLEN 12u /* MSS, NOP + window scale, NOP NOP + SACK-permitted */
+#define SACK_MAX 4u    /* blocks that fit 40 option bytes without timestamps */
 
 uint32_t sp_tcp_isn(struct sp_stack *st, const struct sp_conn *c)
 {
@@ -60,6 +61,62 @@ static void sq_copy(struct sp_stack *st, const struct sp_conn *c, uint32_t off,
 }
 
 /*
+ * SACK option (RFC 2018 3-4) from the out-of-order queue: contiguous ranges,
+ * the one holding the latest arrival first. Returns the option length.
+ */
+static uint32_t sack_option(struct sp_stack *st, const struct sp_conn *c,
+			    uint8_t *opt)
+{
+	uint32_t blk[SACK_MAX][2], n = 1, l = 0, r = 0, i, k;
+	bool first = false, open = false;
+
+	for (i = c->ooo_head;; i = chunk_at(st, i)->next) {
+		const struct sp_chunk *ch = i != SP_NIL ? chunk_at(st, i) : NULL;
+
+		if (ch && open && SEQ_LEQ(ch->seq, r)) {
+			r = SEQ_MAX(r, ch->seq + ch->len);
+			continue;
+		}
+		if (open) { /* close the range [l, r) */
+			if (!first && SEQ_LEQ(l, c->ooo_last) &&
+			    SEQ_LT(c->ooo_last, r)) {
+				blk[0][0] = l;
+				blk[0][1] = r;
+				first = true;
+			} else if (n < SACK_MAX) {
+				blk[n][0] = l;
+				blk[n][1] = r;
+				n++;
+			}
+		}
+		if (!ch)
+			break;
+		l = ch->seq;
+		r = ch->seq + ch->len;
+		open = true;
+	}
+	k = first ? 0 : 1; /* no block holds the latest: start at the next */
+	if (n - k == 0)
+		return 0;
+	opt[0] = opt[1] = 1; /* NOP NOP keeps the blocks 32-bit aligned */
+	opt[2] = 5;
+	opt[3] = (uint8_t)(2 + 8 * (n - k));
+	for (i = k; i < n; i++) {
+		uint8_t *b = opt + 4 + 8 * (i - k);
+
+		b[0] = (uint8_t)(blk[i][0] >> 24);
+		b[1] = (uint8_t)(blk[i][0] >> 16);
+		b[2] = (uint8_t)(blk[i][0] >> 8);
+		b[3] = (uint8_t)blk[i][0];
+		b[4] = (uint8_t)(blk[i][1] >> 24);
+		b[5] = (uint8_t)(blk[i][1] >> 16);
+		b[6] = (uint8_t)(blk[i][1] >> 8);
+		b[7] = (uint8_t)blk[i][1];
+	}
+	return 4 + 8 * (n - k);
+}
+
+/*
  * Build and send one segment of @c: @len payload bytes from the send queue
  * at @seq (which must lie in [snd_una, snd_una + sq_len]).
  */
@@ -86,14 +143,19 @@ static void emit(struct sp_stack *st, struct sp_conn *c, uint32_t seq,
 	th->dst_port = rte_cpu_to_be_16(c->rport);
 	th->sent_seq = rte_cpu_to_be_32(seq);
 	th->recv_ack = rte_cpu_to_be_32((flags & RTE_TCP_ACK_FLAG) ? c->rcv_nxt : 0);
+	opt = (uint8_t *)(th + 1);
+	/* SACK blocks ride on ACKs while there is a hole, when they fit the
+	 * MTU next to the payload (in practice: on the pure ACKs). */
+	if (!optlen && (flags & RTE_TCP_ACK_FLAG) && (c->flags & SP_CF_SACK) &&
+	    c->ooo_head != SP_NIL && len + 4 + 8 * SACK_MAX <= 1460)
+		optlen = sack_option(st, c, opt);
 	th->data_off = (uint8_t)(((TCP_HLEN + optlen) / 4) << 4);
 	th->tcp_flags = flags;
 	/* RFC 7323 2.2: the window in a SYN is never scaled. */
 	th->rx_win = rte_cpu_to_be_16((flags & RTE_TCP_SYN_FLAG) ?
 				      st->rcv_wnd_max : sp_tcp_window(st, c));
 	th->tcp_urp = 0;
-	opt = (uint8_t *)(th + 1);
-	if (optlen) {
+	if (flags & RTE_TCP_SYN_FLAG) {
 		opt[0] = 2; /* MSS */
 		opt[1] = 4;
 		opt[2] = (uint8_t)(st->cfg.mss >> 8);
@@ -102,9 +164,15 @@ static void emit(struct sp_stack *st, struct sp_conn *c, uint32_t seq,
 		opt[5] = 3; /* window scale */
 		opt[6] = 3;
 		opt[7] = st->rcv_wscale;
-		/* A SYN-ACK offers scaling only if the SYN did (RFC 7323). */
+		opt[8] = opt[9] = 1; /* NOP NOP */
+		opt[10] = 4;         /* SACK permitted */
+		opt[11] = 2;
+		/* A SYN-ACK offers what the SYN offered, no more (RFC 7323
+		 * 1.3, RFC 2018 2). */
 		if ((flags & RTE_TCP_ACK_FLAG) && !(c->flags & SP_CF_WSCALE))
 			opt[4] = opt[5] = opt[6] = opt[7] = 1;
+		if ((flags & RTE_TCP_ACK_FLAG) && !(c->flags & SP_CF_SACK))
+			opt[10] = opt[11] = 1;
 	}
 	if (len)
 		sq_copy(st, c, seq - c->snd_una, opt + optlen, len);

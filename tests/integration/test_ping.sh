@@ -3,6 +3,9 @@
 # resolves 198.18.0.1 to the generator port's MAC and gets its pings back.
 . "$(dirname "$0")/lib.sh"
 
+# Forget what earlier runs taught the kernel, so that it must ask again.
+ip -n "$NS" neigh flush dev sp-srv0
+
 "$STAMPEDE" net "${NET_OPTS[@]}" --duration 8s --json "$TMP/r.json" >"$TMP/out.txt" 2>&1 &
 pid=$!
 # The port takes a moment to come up: wait (bounded) for the first answer.

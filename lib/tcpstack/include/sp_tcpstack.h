@@ -114,7 +114,6 @@ struct sp_stack_stats {
 	uint64_t conn_passive;               /* SYNs accepted from a listener */
 	uint64_t conn_established;
 	uint64_t conn_closed[SP_CLOSE_NREASONS];
-	uint64_t allocs_after_start;         /* must stay 0: see sp_stack_create */
 };
 
 /* Transmit buffer: return a buffer of at least SP_FRAME_MAX bytes and an opaque
@@ -153,7 +152,8 @@ struct sp_stack_config {
 	uint32_t rcvwnd;       /* receive window we advertise (bytes) */
 	uint16_t mss;          /* our MSS; 0 = 1460 */
 	uint16_t port_min, port_max; /* ephemeral ports for active opens */
-	uint16_t ooo_max;      /* out-of-order segments kept per connection */
+	uint16_t ooo_max;      /* out-of-order segments kept per connection;
+				* 0 = enough to cover the receive window */
 
 	uint32_t rto_init_us, rto_min_us, rto_max_us;
 	uint32_t syn_retries;        /* SYN retransmissions before giving up */

@@ -1,0 +1,136 @@
+/*
+ * The control loop on the main lcore: it never touches a packet or the
+ * stack's state, only reads counters (each with one writer, the worker) and
+ * tells the worker when to stop.
+ *
+ * Signals: the first SIGINT/SIGTERM asks for a graceful stop (the report is
+ * still written); a second one (half a second later or more) exits at once,
+ * for a run that hangs.
+ */
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_launch.h>
+
+#include "sp_app.h"
+
+#define SP_CONTROL_TICK_NS (10 * 1000 * 1000)
+
+/* A signal within this long of the first is the same request: coreutils
+ * timeout(1), for one, signals both its child and the child's group. */
+#define SP_SIG_DEBOUNCE_NS (500 * 1000 * 1000ll)
+
+static volatile sig_atomic_t sp_sig_count;
+static struct timespec sp_sig_first;
+
+static void
+sp_on_signal(int sig)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now); /* async-signal-safe */
+	if (sp_sig_count == 0) {
+		sp_sig_first = now;
+		sp_sig_count = 1;
+		return;
+	}
+	if ((now.tv_sec - sp_sig_first.tv_sec) * 1000000000ll +
+	    (now.tv_nsec - sp_sig_first.tv_nsec) >= SP_SIG_DEBOUNCE_NS)
+		_exit(128 + sig);
+}
+
+void
+sp_signals_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = sp_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+int
+sp_interrupted(void)
+{
+	return sp_sig_count != 0;
+}
+
+static void
+sp_sleep_tick(void)
+{
+	struct timespec ts = { 0, SP_CONTROL_TICK_NS };
+
+	nanosleep(&ts, NULL);
+}
+
+static void
+sp_live_line(const struct sp_worker *w, uint64_t now)
+{
+	const struct sp_stack_stats *s = sp_stack_stats(w->st);
+	uint64_t start = sp_read64(&w->run_start_us);
+	char mode_part[160] = "";
+	const char *phase =
+		sp_read64(&w->phase) == SP_PHASE_DRAIN ? " (draining)" : "";
+
+	if (w->mode->live != NULL)
+		w->mode->live(w->mode_ctx, mode_part, sizeof(mode_part));
+	fprintf(stderr, "[%6.1fs]%s rx %" PRIu64 " tx %" PRIu64
+		" retrans %" PRIu64 " conns %" PRIu32 "%s\n",
+		(double)(now - start) / 1e6, mode_part,
+		sp_read64(&s->rx_frames), sp_read64(&s->tx_frames),
+		sp_read64(&s->tcp_retrans_segs), sp_stack_conns_in_use(w->st),
+		phase);
+}
+
+int
+sp_control_run(struct sp_worker *w, uint64_t duration_us)
+{
+	uint64_t now, next_live = 0, stop_at = 0;
+	int phase, stopped = 0;
+	char ip[16];
+
+	if (rte_eal_remote_launch(sp_worker_main, w, w->port->worker_lcore) != 0) {
+		fprintf(stderr, "stampede: could not launch the worker lcore\n");
+		return -1;
+	}
+	for (;;) {
+		sp_sleep_tick();
+		now = sp_now_us();
+		phase = __atomic_load_n(&w->phase, __ATOMIC_ACQUIRE);
+		if (phase == SP_PHASE_DONE || phase == SP_PHASE_ARP_FAILED)
+			break;
+		/* The duration counts from the start of the load: ARP has its
+		 * own bound (3 s) in the worker, which also sees a stop. */
+		if (phase >= SP_PHASE_RUN && stop_at == 0) {
+			stop_at = sp_read64(&w->run_start_us) + duration_us;
+			next_live = sp_read64(&w->run_start_us) + SP_US_PER_S;
+		}
+		if (!stopped && (sp_interrupted() ||
+				 (stop_at != 0 && now >= stop_at))) {
+			stopped = 1;
+			__atomic_store_n(&w->stop, 1, __ATOMIC_RELAXED);
+		}
+		if (stop_at != 0 && now >= next_live) {
+			sp_live_line(w, now);
+			next_live += SP_US_PER_S;
+		}
+	}
+	rte_eal_wait_lcore(w->port->worker_lcore);
+	if (phase == SP_PHASE_ARP_FAILED) {
+		sp_ipv4_str(w->nexthop, ip, sizeof(ip));
+		if (sp_interrupted())
+			fprintf(stderr, "stampede: interrupted while resolving "
+				"%s by ARP\n", ip);
+		else
+			fprintf(stderr, "stampede: %s %s did not answer ARP\n",
+				w->nexthop_is_gateway ? "gateway" : "target", ip);
+		return -1;
+	}
+	return 0;
+}

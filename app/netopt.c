@@ -1,0 +1,391 @@
+/*
+ * Option parsing shared by the run-like subcommands: the network options
+ * (--port, --ip, --prefix-len, --gateway, --eal, --cores) and the value
+ * parsers for addresses, sizes and durations.
+ *
+ * Every address we may send to is checked here against the benchmarking
+ * range 198.18.0.0/15 (RFC 2544): a load generator pointed at the wrong
+ * address is an attack, so there is no override.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+
+#include "sp_app.h"
+
+#define SP_BENCH_NET  0xc6120000u /* 198.18.0.0 */
+#define SP_BENCH_MASK 0xfffe0000u /* /15 */
+
+void
+sp_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("stampede: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int
+sp_ipv4_is_bench(uint32_t ip)
+{
+	return (ip & SP_BENCH_MASK) == SP_BENCH_NET;
+}
+
+void
+sp_ipv4_str(uint32_t ip, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff,
+		 (ip >> 8) & 0xff, ip & 0xff);
+}
+
+int
+sp_parse_ipv4(const char *opt, const char *s, uint32_t *ip)
+{
+	struct in_addr a;
+
+	/* inet_pton accepts only the dotted quad: no octal, no short forms. */
+	if (inet_pton(AF_INET, s, &a) != 1) {
+		sp_usage_error("%s: '%s' is not an IPv4 address", opt, s);
+		return -1;
+	}
+	*ip = ntohl(a.s_addr);
+	return 0;
+}
+
+int
+sp_parse_bench_ipv4(const char *opt, const char *s, uint32_t *ip)
+{
+	if (sp_parse_ipv4(opt, s, ip) < 0)
+		return -1;
+	if (!sp_ipv4_is_bench(*ip)) {
+		sp_usage_error("%s: %s: only the benchmarking range "
+			       "198.18.0.0/15 is allowed", opt, s);
+		return -1;
+	}
+	return 0;
+}
+
+/* Decimal digits only: strtoull would accept signs, spaces and hex. */
+static int
+sp_parse_digits(const char *s, const char **end, uint64_t *v)
+{
+	uint64_t x = 0;
+	const char *p = s;
+
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	for (; isdigit((unsigned char)*p); p++) {
+		unsigned int d = (unsigned int)(*p - '0');
+
+		if (x > (UINT64_MAX - d) / 10)
+			return -1;
+		x = x * 10 + d;
+	}
+	*end = p;
+	*v = x;
+	return 0;
+}
+
+int
+sp_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
+	     uint64_t *v)
+{
+	const char *end;
+
+	if (sp_parse_digits(s, &end, v) < 0 || *end != '\0') {
+		sp_usage_error("%s: '%s' is not a number", opt, s);
+		return -1;
+	}
+	if (*v < min || *v > max) {
+		sp_usage_error("%s: %s is out of range [%" PRIu64 ", %" PRIu64 "]",
+			       opt, s, min, max);
+		return -1;
+	}
+	return 0;
+}
+
+/* Sizes: a byte count with an optional k/m/g suffix (KiB, MiB, GiB). */
+int
+sp_parse_size(const char *opt, const char *s, uint64_t *v)
+{
+	const char *end;
+	uint64_t x, mult = 1;
+
+	if (sp_parse_digits(s, &end, &x) < 0)
+		goto bad;
+	switch (tolower((unsigned char)*end)) {
+	case '\0':
+		break;
+	case 'k':
+		mult = 1ull << 10;
+		end++;
+		break;
+	case 'm':
+		mult = 1ull << 20;
+		end++;
+		break;
+	case 'g':
+		mult = 1ull << 30;
+		end++;
+		break;
+	default:
+		goto bad;
+	}
+	if (*end != '\0')
+		goto bad;
+	if (x > UINT64_MAX / mult) {
+		sp_usage_error("%s: %s is too large", opt, s);
+		return -1;
+	}
+	*v = x * mult;
+	return 0;
+bad:
+	sp_usage_error("%s: '%s' is not a size (e.g. 1024, 64k, 16m, 1g)", opt, s);
+	return -1;
+}
+
+/* Durations: a number with a unit (us, ms, s, m, h); a bare number is
+ * seconds. */
+int
+sp_parse_duration(const char *opt, const char *s, uint64_t *us)
+{
+	static const struct {
+		const char *unit;
+		uint64_t us;
+	} units[] = {
+		{ "", SP_US_PER_S }, { "us", 1 }, { "ms", 1000 },
+		{ "s", SP_US_PER_S }, { "m", 60 * SP_US_PER_S },
+		{ "h", 3600 * SP_US_PER_S },
+	};
+	const char *end;
+	uint64_t x;
+
+	if (sp_parse_digits(s, &end, &x) < 0)
+		goto bad;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit) != 0)
+			continue;
+		if (x > UINT64_MAX / units[i].us) {
+			sp_usage_error("%s: %s is too long", opt, s);
+			return -1;
+		}
+		*us = x * units[i].us;
+		return 0;
+	}
+bad:
+	sp_usage_error("%s: '%s' is not a duration (e.g. 500ms, 10s, 2m)", opt, s);
+	return -1;
+}
+
+void
+sp_netopt_init(struct sp_netopt *no)
+{
+	memset(no, 0, sizeof(*no));
+	no->prefix_len = 24;
+	no->cores = 1;
+}
+
+/* DDDD:BB:DD.F or BB:DD.F, hex digits: what EAL's -a accepts for PCI. */
+static int
+sp_is_pci_addr(const char *s)
+{
+	const char *fmt = strlen(s) > 7 ? "xxxx:xx:xx.x" : "xx:xx.x";
+
+	if (strlen(s) != strlen(fmt))
+		return 0;
+	for (size_t i = 0; fmt[i] != '\0'; i++) {
+		if (fmt[i] == 'x' ? !isxdigit((unsigned char)s[i]) : s[i] != fmt[i])
+			return 0;
+	}
+	return 1;
+}
+
+static int
+sp_netopt_port(struct sp_netopt *no, const char *arg)
+{
+	static const char pfx[] = "af_packet:";
+
+	no->iface[0] = no->pci[0] = '\0';
+	if (strncmp(arg, pfx, sizeof(pfx) - 1) == 0) {
+		const char *ifname = arg + sizeof(pfx) - 1;
+		size_t n = strlen(ifname);
+
+		/* The name goes into EAL devargs: a ',' or '=' would smuggle
+		 * in other arguments. 15 is the kernel's IFNAMSIZ - 1. */
+		if (n == 0 || n > 15 || strpbrk(ifname, ",= \t/") != NULL) {
+			sp_usage_error("--port: '%s' is not an interface name",
+				       ifname);
+			return -1;
+		}
+		memcpy(no->iface, ifname, n + 1);
+		return 1;
+	}
+	if (sp_is_pci_addr(arg)) {
+		snprintf(no->pci, sizeof(no->pci), "%s", arg);
+		return 1;
+	}
+	sp_usage_error("--port: '%s' is neither af_packet:IFACE nor a PCI "
+		       "address like 0000:01:00.0", arg);
+	return -1;
+}
+
+int
+sp_netopt_parse(struct sp_netopt *no, int code, const char *arg)
+{
+	uint64_t v;
+
+	switch (code) {
+	case SP_NETOPT_PORT:
+		return sp_netopt_port(no, arg);
+	case SP_NETOPT_IP:
+		return sp_parse_bench_ipv4("--ip", arg, &no->ip) < 0 ? -1 : 1;
+	case SP_NETOPT_PREFIX_LEN:
+		if (sp_parse_u64("--prefix-len", arg, 1, 30, &v) < 0)
+			return -1;
+		no->prefix_len = (uint8_t)v;
+		return 1;
+	case SP_NETOPT_GATEWAY:
+		return sp_parse_bench_ipv4("--gateway", arg, &no->gateway) < 0 ?
+			       -1 : 1;
+	case SP_NETOPT_EAL:
+		no->eal_extra = arg;
+		return 1;
+	case SP_NETOPT_CORES:
+		if (sp_parse_u64("--cores", arg, 0, 1024, &v) < 0)
+			return -1;
+		if (v != 1) {
+			sp_usage_error("--cores: only 1 worker core is supported "
+				       "for now (got %" PRIu64 ")", v);
+			return -1;
+		}
+		no->cores = (unsigned int)v;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static uint32_t
+sp_prefix_mask(uint8_t len)
+{
+	return len == 0 ? 0 : ~0u << (32 - len);
+}
+
+int
+sp_netopt_finish(const struct sp_netopt *no)
+{
+	char a[16];
+
+	if (no->iface[0] == '\0' && no->pci[0] == '\0') {
+		sp_usage_error("--port is required (af_packet:IFACE or a PCI "
+			       "address)");
+		return -1;
+	}
+	if (no->ip == 0) {
+		sp_usage_error("--ip is required");
+		return -1;
+	}
+	if (no->gateway != 0) {
+		uint32_t m = sp_prefix_mask(no->prefix_len);
+
+		if ((no->gateway & m) != (no->ip & m)) {
+			sp_ipv4_str(no->gateway, a, sizeof(a));
+			sp_usage_error("--gateway: %s is not inside --ip/--prefix-len",
+				       a);
+			return -1;
+		}
+		if (no->gateway == no->ip) {
+			sp_usage_error("--gateway: must differ from --ip");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+uint32_t
+sp_netopt_nexthop(const struct sp_netopt *no, uint32_t dst)
+{
+	uint32_t m = sp_prefix_mask(no->prefix_len);
+
+	if ((dst & m) == (no->ip & m))
+		return dst;
+	return no->gateway;
+}
+
+/* "2%", "0.5%", "12.25" (percent, at most two decimals) to basis points. */
+static int
+sp_parse_percent_bp(const char *s, uint32_t *bp)
+{
+	const char *end;
+	uint64_t whole, frac = 0;
+	int digits = 0;
+
+	if (sp_parse_digits(s, &end, &whole) < 0 || whole > 100)
+		return -1;
+	if (*end == '.') {
+		for (end++; isdigit((unsigned char)*end) && digits < 2; end++) {
+			frac = frac * 10 + (uint64_t)(*end - '0');
+			digits++;
+		}
+		if (digits == 0)
+			return -1;
+		if (digits == 1)
+			frac *= 10;
+	}
+	if (*end == '%')
+		end++;
+	if (*end != '\0' || whole * 100 + frac > 10000)
+		return -1;
+	*bp = (uint32_t)(whole * 100 + frac);
+	return 0;
+}
+
+int
+sp_parse_impair(const char *opt, const char *s, struct sp_impair *im)
+{
+	char buf[128], *save = NULL;
+
+	if (strlen(s) >= sizeof(buf))
+		goto bad;
+	memcpy(buf, s, strlen(s) + 1);
+	memset(im, 0, sizeof(*im));
+	for (char *tok = strtok_r(buf, ",", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		uint32_t *dst;
+
+		if (eq == NULL)
+			goto bad;
+		*eq = '\0';
+		if (strcmp(tok, "drop") == 0)
+			dst = &im->drop_bp;
+		else if (strcmp(tok, "reorder") == 0)
+			dst = &im->reorder_bp;
+		else if (strcmp(tok, "dup") == 0)
+			dst = &im->dup_bp;
+		else
+			goto bad;
+		if (sp_parse_percent_bp(eq + 1, dst) < 0)
+			goto bad;
+	}
+	/* Past 50% a "reordered" or lost frame is the norm, not the
+	 * exception, and the run measures the impairment, not the stack. */
+	if (im->drop_bp > 5000 || im->reorder_bp > 5000 || im->dup_bp > 5000) {
+		sp_usage_error("%s: each rate must be at most 50%%", opt);
+		return -1;
+	}
+	return 0;
+bad:
+	sp_usage_error("%s: '%s' is not a list like reorder=2%%,dup=1%%,drop=0.5%%",
+		       opt, s);
+	return -1;
+}

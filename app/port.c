@@ -1,0 +1,353 @@
+/*
+ * EAL and port bring-up from our own options.
+ *
+ * The EAL command line is built here, never taken from the user wholesale:
+ * two lcores (main = control, one worker), an allow-list of exactly the
+ * device we drive (--no-pci plus an af_packet vdev, or -a PCI), our own
+ * --file-prefix so that two instances can run at once, and --no-huge when
+ * the machine has no hugepages to give (never with --in-memory: that pair
+ * breaks EAL's memory init in 22.11). --eal appends raw arguments for the
+ * expert who needs something else.
+ *
+ * The port gets one RX and one TX queue (one worker), clamped to what the
+ * driver accepts, and one mbuf pool on the port's socket.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "sp_app.h"
+
+#define SP_NB_DESC     1024
+#define SP_NB_MBUF     8191 /* 2^n - 1: the mempool ring's best size */
+#define SP_MBUF_CACHE  256
+#define SP_NOHUGE_MB   "512"
+/* Below this much free hugepage memory the pool would not fit: use
+ * --no-huge rather than fail half-way. */
+#define SP_HUGE_MIN_KB (64u * 1024)
+/* af_packet ring: 2 KiB frames hold a full 1514-byte frame plus the
+ * tpacket header; 4096 of them absorb bursts on the veth. */
+#define SP_AFP_ARGS    "qpairs=1,blocksz=4096,framesz=2048,framecnt=4096," \
+		       "qdisc_bypass=0"
+#define SP_EAL_ARGC_MAX 64
+
+/* Free hugepage memory in KiB, from /proc/meminfo. */
+static uint64_t
+sp_huge_free_kb(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	uint64_t pages = 0, size_kb = 0;
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "HugePages_Free: %" SCNu64, &pages) == 1)
+			continue;
+		if (sscanf(line, "Hugepagesize: %" SCNu64, &size_kb) == 1)
+			continue;
+	}
+	fclose(f);
+	return pages * size_kb;
+}
+
+/* Main and worker lcore on the first two CPUs we may run on; on a one-CPU
+ * box they share it (slower, still correct). */
+static void
+sp_lcore_map(char *buf, size_t len)
+{
+	cpu_set_t set;
+	int cpus[2] = { 0, 0 }, n = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+		for (int c = 0; c < CPU_SETSIZE && n < 2; c++)
+			if (CPU_ISSET(c, &set))
+				cpus[n++] = c;
+	}
+	if (n == 1)
+		cpus[1] = cpus[0];
+	snprintf(buf, len, "0@%d,1@%d", cpus[0], cpus[1]);
+}
+
+/*
+ * EAL 22.11 leaves its runtime directory (/var/run/dpdk/<prefix>: config and
+ * fbarray files, several MiB on a tmpfs with --no-huge) behind after
+ * rte_eal_cleanup. The prefix is ours alone (it carries our pid), so remove
+ * it: a test suite running stampede hundreds of times must not fill /run.
+ */
+static void
+sp_remove_runtime_dir(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			unlinkat(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
+	rmdir(path);
+}
+
+/*
+ * Runs that died without cleaning up (a second SIGINT, kill -9, a crash)
+ * leave their runtime directory behind. Their prefix names a pid: remove the
+ * directories of stampede processes that no longer exist.
+ */
+static void
+sp_reap_stale_runtime_dirs(void)
+{
+	char base[PATH_MAX - 64], path[PATH_MAX];
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	DIR *d;
+	struct dirent *e;
+
+	/* EAL's own choice of base directory (eal_create_runtime_dir). */
+	if (getuid() == 0)
+		snprintf(base, sizeof(base), "/var/run/dpdk");
+	else
+		snprintf(base, sizeof(base), "%s/dpdk", xdg != NULL ? xdg : "/tmp");
+	d = opendir(base);
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		char *end;
+		long pid;
+
+		if (strncmp(e->d_name, "stampede-", 9) != 0)
+			continue;
+		pid = strtol(e->d_name + 9, &end, 10);
+		if (*end != '\0' || pid <= 0 || pid == (long)getpid())
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", base, e->d_name) >=
+		    (int)sizeof(path))
+			continue;
+		sp_remove_runtime_dir(path);
+	}
+	closedir(d);
+}
+
+static int
+sp_eal_init(const struct sp_netopt *no)
+{
+	static char prefix[64], lcores[64], vdev[160], *extra;
+	static char *argv[SP_EAL_ARGC_MAX];
+	int argc = 0, ret;
+
+	sp_reap_stale_runtime_dirs();
+	snprintf(prefix, sizeof(prefix), "stampede-%d", (int)getpid());
+	sp_lcore_map(lcores, sizeof(lcores));
+	argv[argc++] = "stampede";
+	argv[argc++] = "--lcores";
+	argv[argc++] = lcores;
+	argv[argc++] = "--file-prefix";
+	argv[argc++] = prefix;
+	argv[argc++] = "--log-level=lib.eal:error";
+	argv[argc++] = "--log-level=pmd:error";
+	/* Nothing reads telemetry from a load run; its socket is one more
+	 * file to leave behind. */
+	argv[argc++] = "--no-telemetry";
+	if (sp_huge_free_kb() < SP_HUGE_MIN_KB) {
+		argv[argc++] = "--no-huge";
+		argv[argc++] = "-m";
+		argv[argc++] = SP_NOHUGE_MB;
+	}
+	if (no->iface[0] != '\0') {
+		snprintf(vdev, sizeof(vdev), "net_af_packet0,iface=%s," SP_AFP_ARGS,
+			 no->iface);
+		argv[argc++] = "--no-pci";
+		argv[argc++] = "--vdev";
+		argv[argc++] = vdev;
+	} else {
+		argv[argc++] = "-a";
+		argv[argc++] = (char *)no->pci;
+	}
+	if (no->eal_extra != NULL) {
+		extra = strdup(no->eal_extra);
+		if (extra == NULL)
+			return -ENOMEM;
+		for (char *save = NULL, *tok = strtok_r(extra, " \t", &save);
+		     tok != NULL; tok = strtok_r(NULL, " \t", &save)) {
+			if (argc >= SP_EAL_ARGC_MAX - 1) {
+				fprintf(stderr, "stampede: --eal: too many "
+					"arguments\n");
+				return -E2BIG;
+			}
+			argv[argc++] = tok;
+		}
+	}
+	argv[argc] = NULL;
+	/* EAL reorders argv and keeps pointers into it: static storage. */
+	ret = rte_eal_init(argc, argv);
+	if (ret < 0) {
+		fprintf(stderr, "stampede: EAL initialisation failed: %s\n",
+			rte_strerror(rte_errno));
+		if (rte_eal_get_runtime_dir()[0] != '\0')
+			sp_remove_runtime_dir(rte_eal_get_runtime_dir());
+		return -1;
+	}
+	optind = 1; /* EAL ran its own getopt: reset for anyone after us */
+	return 0;
+}
+
+static int
+sp_port_find(const struct sp_netopt *no, uint16_t *port_id)
+{
+	const char *name = no->iface[0] != '\0' ? "net_af_packet0" : no->pci;
+	uint16_t pid, n = 0;
+
+	if (rte_eth_dev_get_port_by_name(name, port_id) == 0)
+		return 0;
+	/* A short PCI address is normalised by EAL ("01:00.0" becomes
+	 * "0000:01:00.0"): fall back to the only port there is. */
+	RTE_ETH_FOREACH_DEV(pid) {
+		*port_id = pid;
+		n++;
+	}
+	if (n == 1)
+		return 0;
+	fprintf(stderr, "stampede: port %s not found (%u ports probed)%s\n",
+		name, n, no->iface[0] != '\0' ?
+		": does the interface exist?" : "");
+	return -1;
+}
+
+static int
+sp_port_setup(struct sp_port *p)
+{
+	struct rte_eth_conf conf;
+	struct rte_eth_dev_info info;
+	struct rte_ether_addr mac;
+	uint16_t nrx = SP_NB_DESC, ntx = SP_NB_DESC;
+	int socket = rte_eth_dev_socket_id(p->port_id);
+	int ret;
+
+	if (socket < 0)
+		socket = (int)rte_socket_id();
+	ret = rte_eth_dev_info_get(p->port_id, &info);
+	if (ret != 0) {
+		fprintf(stderr, "stampede: port info: %s\n", rte_strerror(-ret));
+		return -1;
+	}
+	if (info.max_rx_queues < 1 || info.max_tx_queues < 1) {
+		fprintf(stderr, "stampede: port %s has no queues\n",
+			info.driver_name);
+		return -1;
+	}
+	p->pool = rte_pktmbuf_pool_create("sp_mbufs", SP_NB_MBUF, SP_MBUF_CACHE,
+					  0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+	if (p->pool == NULL) {
+		fprintf(stderr, "stampede: mbuf pool: %s\n",
+			rte_strerror(rte_errno));
+		return -1;
+	}
+	/* No offloads: the stack computes every checksum itself and never
+	 * builds segments larger than the MTU. */
+	memset(&conf, 0, sizeof(conf));
+	ret = rte_eth_dev_configure(p->port_id, 1, 1, &conf);
+	if (ret == 0)
+		ret = rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &nrx, &ntx);
+	if (ret == 0)
+		ret = rte_eth_rx_queue_setup(p->port_id, 0, nrx,
+					     (unsigned int)socket, NULL, p->pool);
+	if (ret == 0)
+		ret = rte_eth_tx_queue_setup(p->port_id, 0, ntx,
+					     (unsigned int)socket, NULL);
+	if (ret != 0) {
+		fprintf(stderr, "stampede: port configuration: %s\n",
+			rte_strerror(-ret));
+		return -1;
+	}
+	ret = rte_eth_dev_start(p->port_id);
+	if (ret != 0) {
+		fprintf(stderr, "stampede: port start: %s\n", rte_strerror(-ret));
+		return -1;
+	}
+	p->port_started = 1;
+	ret = rte_eth_macaddr_get(p->port_id, &mac);
+	if (ret != 0) {
+		fprintf(stderr, "stampede: port MAC: %s\n", rte_strerror(-ret));
+		return -1;
+	}
+	memcpy(p->mac, mac.addr_bytes, sizeof(p->mac));
+	return 0;
+}
+
+int
+sp_port_open(struct sp_port *p, const struct sp_netopt *no)
+{
+	memset(p, 0, sizeof(*p));
+	if (sp_eal_init(no) < 0)
+		return -1;
+	p->eal_up = 1;
+	if (rte_lcore_count() < 2) {
+		fprintf(stderr, "stampede: EAL gave %u lcore(s), need 2 (control "
+			"and worker)\n", rte_lcore_count());
+		return -1;
+	}
+	p->worker_lcore = rte_get_next_lcore(-1, 1, 0);
+	if (sp_port_find(no, &p->port_id) < 0)
+		return -1;
+	p->port_found = 1;
+	return sp_port_setup(p);
+}
+
+void
+sp_port_stats(const struct sp_port *p, struct sp_nic_stats *s)
+{
+	struct rte_eth_stats es;
+
+	memset(s, 0, sizeof(*s));
+	if (!p->port_started || rte_eth_stats_get(p->port_id, &es) != 0)
+		return;
+	s->ipackets = es.ipackets;
+	s->opackets = es.opackets;
+	s->imissed = es.imissed;
+	s->ierrors = es.ierrors;
+	s->oerrors = es.oerrors;
+	s->rx_nombuf = es.rx_nombuf;
+	s->valid = 1;
+}
+
+void
+sp_port_close(struct sp_port *p)
+{
+	if (p->port_started) {
+		rte_eth_dev_stop(p->port_id);
+		p->port_started = 0;
+	}
+	if (p->port_found) {
+		rte_eth_dev_close(p->port_id);
+		p->port_found = 0;
+	}
+	if (p->pool != NULL) {
+		rte_mempool_free(p->pool);
+		p->pool = NULL;
+	}
+	if (p->eal_up) {
+		char dir[PATH_MAX];
+
+		snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
+		rte_eal_cleanup();
+		sp_remove_runtime_dir(dir);
+		p->eal_up = 0;
+	}
+}

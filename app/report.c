@@ -1,0 +1,310 @@
+/*
+ * The end-of-run report: a human summary on stdout and, on request, the
+ * same figures as JSON (schema "version":1; key names are a contract with
+ * scripts and tests, so they only ever get added, never renamed).
+ *
+ * Everything the run did is accounted for: attempted = ok + failed +
+ * incomplete, failures by kind, drops by reason, pools at the end (zero when
+ * nothing leaked), allocations after start-up (zero by design), and the
+ * generator's own limits (TX ring full, no mbufs, loop busy) so that a
+ * bottleneck in stampede is not mistaken for one in the target.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sp_app.h"
+
+void
+sp_fmt_bytes(uint64_t b, char *buf, size_t len)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)b;
+	unsigned int u = 0;
+
+	while (v >= 1024.0 && u < 4) {
+		v /= 1024.0;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%" PRIu64 " B", b);
+	else
+		snprintf(buf, len, "%.1f %s", v, unit[u]);
+}
+
+void
+sp_report_collect(struct sp_report *r, const struct sp_worker *w,
+		  const struct sp_port *p)
+{
+	uint64_t start = w->run_start_us, end = w->run_end_us;
+
+	memset(r, 0, sizeof(*r));
+	r->elapsed_s = end > start ? (double)(end - start) / 1e6 : 0.0;
+	r->stats = *sp_stack_stats(w->st);
+	r->conns_in_use = sp_stack_conns_in_use(w->st);
+	r->chunks_in_use = sp_stack_chunks_in_use(w->st);
+	r->bytes_per_conn = sp_stack_bytes_per_conn(w->st);
+	r->mem_bytes = sp_stack_mem_bytes(w->st);
+	sp_port_stats(p, &r->nic);
+	r->w = w;
+}
+
+static uint64_t
+sp_failed(const struct sp_tcp_counts *n)
+{
+	return n->refused + n->connect_timeout + n->reset + n->timeout +
+	       n->mismatch;
+}
+
+static double
+sp_rate(double x, double s)
+{
+	return s > 0.0 ? x / s : 0.0;
+}
+
+static double
+sp_mbit_per_s(const struct sp_report *r)
+{
+	const struct sp_tcp_counts *n = r->tcp;
+
+	if (n == NULL)
+		return 0.0;
+	/* Payload both ways: an echo moves every byte twice. */
+	return sp_rate((double)(n->bytes_sent + n->bytes_received) * 8.0 / 1e6,
+		       r->elapsed_s);
+}
+
+/* Share of the load phase the worker spent in iterations that did work. */
+static double
+sp_busy_pct(const struct sp_report *r)
+{
+	return sp_rate(100.0 * (double)sp_tsc_to_us(r->w->busy_tsc) / 1e6,
+		       r->elapsed_s);
+}
+
+static int
+sp_impaired(const struct sp_worker *w)
+{
+	return w->impair.drop_bp != 0 || w->impair.reorder_bp != 0 ||
+	       w->impair.dup_bp != 0;
+}
+
+static void
+sp_print_tcp(const struct sp_report *r, FILE *out)
+{
+	const struct sp_tcp_counts *n = r->tcp;
+	uint64_t failed = sp_failed(n);
+	uint64_t attempted = n->ok + failed + n->incomplete;
+	const struct {
+		const char *name;
+		uint64_t v;
+	} kinds[] = {
+		{ "refused", n->refused },
+		{ "connect_timeout", n->connect_timeout },
+		{ "reset", n->reset },
+		{ "timeout", n->timeout },
+		{ "mismatch", n->mismatch },
+	};
+
+	fprintf(out, "stampede tcp %s -> %s\n", r->mode, r->target);
+	fprintf(out, "  elapsed         %.3f s\n", r->elapsed_s);
+	fprintf(out, "  connections     attempted %" PRIu64 "  ok %" PRIu64
+		"  failed %" PRIu64 "  incomplete %" PRIu64, attempted, n->ok,
+		failed, n->incomplete);
+	if (n->planned > n->started)
+		fprintf(out, "  (not started %" PRIu64 " of %" PRIu64 ")",
+			n->planned - n->started, n->planned);
+	fputc('\n', out);
+	if (failed != 0) {
+		fprintf(out, "  failed by kind ");
+		for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+			if (kinds[i].v != 0)
+				fprintf(out, " %s %" PRIu64, kinds[i].name,
+					kinds[i].v);
+		fputc('\n', out);
+	}
+	fprintf(out, "  rate            %.1f ok conn/s  %.2f Mbit/s\n",
+		sp_rate((double)n->ok, r->elapsed_s), sp_mbit_per_s(r));
+	fprintf(out, "  bytes           sent %" PRIu64 "  received %" PRIu64
+		"  verified %" PRIu64 "\n", n->bytes_sent, n->bytes_received,
+		n->bytes_verified);
+	if (n->sha256)
+		fprintf(out, "  sha256 sent     %s (first connection)\n"
+			"  sha256 recv     %s  echoes differing %" PRIu64 "\n",
+			n->sha256_sent, n->sha256_received, n->sha256_differ);
+	if (sp_impaired(r->w))
+		fprintf(out, "  impaired rx     dropped %" PRIu64 "  reordered %" PRIu64
+			"  duplicated %" PRIu64 "\n", r->w->imp_dropped,
+			r->w->imp_reordered, r->w->imp_duplicated);
+	if (n->connect_nobufs + n->connect_noports != 0)
+		fprintf(out, "  connect retries pool full %" PRIu64
+			"  no free port %" PRIu64 " (TIME_WAIT)\n",
+			n->connect_nobufs, n->connect_noports);
+}
+
+static void
+sp_print_stack(const struct sp_report *r, FILE *out)
+{
+	const struct sp_stack_stats *s = &r->stats;
+	const struct sp_worker *w = r->w;
+	char mem[32];
+	int any = 0;
+
+	fprintf(out, "  tcp             retrans %" PRIu64 " (fast %" PRIu64
+		", rto %" PRIu64 ", syn %" PRIu64 ")  dup_acks %" PRIu64
+		"  ooo %" PRIu64 "\n", s->tcp_retrans_segs, s->tcp_fast_retrans,
+		s->tcp_rto, s->tcp_syn_retrans, s->tcp_dup_acks, s->tcp_ooo_segs);
+	fprintf(out, "                  rst rx %" PRIu64 " tx %" PRIu64
+		"  challenge_acks %" PRIu64 "  zwnd_probes %" PRIu64 "\n",
+		s->tcp_rst_rx, s->tcp_rst_tx, s->tcp_challenge_acks,
+		s->tcp_zwnd_probes);
+	fprintf(out, "  drops          ");
+	for (int i = 0; i < SP_DROP_NREASONS; i++) {
+		if (s->drop[i] == 0)
+			continue;
+		fprintf(out, " %s %" PRIu64,
+			sp_drop_reason_name((enum sp_drop_reason)i), s->drop[i]);
+		any = 1;
+	}
+	fprintf(out, "%s\n", any ? "" : " none");
+	sp_fmt_bytes(r->mem_bytes, mem, sizeof(mem));
+	fprintf(out, "  pools at end    conns %" PRIu32 "  chunks %" PRIu32
+		"  (%zu B per conn, %s stack memory)\n", r->conns_in_use,
+		r->chunks_in_use, r->bytes_per_conn, mem);
+	fprintf(out, "  allocs after start %" PRId64 "%s\n", sp_alloc_hot_count(),
+		sp_alloc_hot_count() < 0 ? " (not counted in sanitizer builds)" : "");
+	fprintf(out, "  arp             rx request %" PRIu64 " reply %" PRIu64
+		"  tx request %" PRIu64 " reply %" PRIu64 "\n",
+		s->arp_rx_request, s->arp_rx_reply, s->arp_tx_request,
+		s->arp_tx_reply);
+	fprintf(out, "  icmp echo       %" PRIu64 " answered\n", s->icmp_echo);
+	fprintf(out, "  frames          rx %" PRIu64 "  tx %" PRIu64 "\n",
+		s->rx_frames, s->tx_frames);
+	if (r->nic.valid)
+		fprintf(out, "  nic             ipackets %" PRIu64 "  opackets %"
+			PRIu64 "  imissed %" PRIu64 "  ierrors %" PRIu64
+			"  oerrors %" PRIu64 "  rx_nombuf %" PRIu64 "\n",
+			r->nic.ipackets, r->nic.opackets, r->nic.imissed,
+			r->nic.ierrors, r->nic.oerrors, r->nic.rx_nombuf);
+	/* The generator's own limits: non-zero means it was the bottleneck. */
+	fprintf(out, "  generator       tx ring full %" PRIu64 "  no mbuf %" PRIu64
+		"  no arp %" PRIu64 "  rx multiseg %" PRIu64 "  loop busy %.0f%%\n",
+		w->tx_dropped, s->tx_nobuf, s->tx_noarp, w->rx_multiseg,
+		sp_busy_pct(r));
+}
+
+void
+sp_report_print(const struct sp_report *r, FILE *out)
+{
+	if (r->tcp != NULL)
+		sp_print_tcp(r, out);
+	else
+		fprintf(out, "stampede net on %s: %.3f s\n", r->target,
+			r->elapsed_s);
+	sp_print_stack(r, out);
+	fflush(out);
+}
+
+/* Names and addresses we print are plain ASCII, but a JSON string must stay
+ * valid whatever a future reason name contains. */
+static void
+sp_json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+int
+sp_report_json(const struct sp_report *r, FILE *f, const char *path)
+{
+	/* `net` has no connections: same shape, zero counts, one schema. */
+	static const struct sp_tcp_counts none;
+	const struct sp_tcp_counts *n = r->tcp != NULL ? r->tcp : &none;
+	const struct sp_stack_stats *s = &r->stats;
+	const struct sp_worker *w = r->w;
+	uint64_t failed = sp_failed(n);
+	int err;
+
+	fprintf(f, "{\"version\":1,\"mode\":");
+	sp_json_str(f, r->mode);
+	fprintf(f, ",\"target\":");
+	sp_json_str(f, r->target);
+	fprintf(f, ",\"elapsed_s\":%.6f,\n", r->elapsed_s);
+	fprintf(f, " \"connections\":{\"attempted\":%" PRIu64 ",\"ok\":%" PRIu64
+		",\"failed\":%" PRIu64 ",\"refused\":%" PRIu64
+		",\"connect_timeout\":%" PRIu64 ",\"reset\":%" PRIu64
+		",\"timeout\":%" PRIu64 ",\"mismatch\":%" PRIu64
+		",\"incomplete\":%" PRIu64 "},\n",
+		n->ok + failed + n->incomplete, n->ok, failed, n->refused,
+		n->connect_timeout, n->reset, n->timeout, n->mismatch,
+		n->incomplete);
+	fprintf(f, " \"conn_per_s\":%.3f, \"bytes\":{\"sent\":%" PRIu64
+		",\"received\":%" PRIu64 ",\"verified\":%" PRIu64
+		"}, \"mbit_per_s\":%.3f,\n",
+		sp_rate((double)n->ok, r->elapsed_s), n->bytes_sent,
+		n->bytes_received, n->bytes_verified, sp_mbit_per_s(r));
+	fprintf(f, " \"tcp\":{\"retrans_segs\":%" PRIu64 ",\"fast_retrans\":%"
+		PRIu64 ",\"rto\":%" PRIu64 ",\"syn_retrans\":%" PRIu64
+		",\"dup_acks\":%" PRIu64 ",\"ooo_segs\":%" PRIu64
+		",\"rst_rx\":%" PRIu64 ",\"rst_tx\":%" PRIu64
+		",\"challenge_acks\":%" PRIu64 ",\"zwnd_probes\":%" PRIu64 "},\n",
+		s->tcp_retrans_segs, s->tcp_fast_retrans, s->tcp_rto,
+		s->tcp_syn_retrans, s->tcp_dup_acks, s->tcp_ooo_segs,
+		s->tcp_rst_rx, s->tcp_rst_tx, s->tcp_challenge_acks,
+		s->tcp_zwnd_probes);
+	fprintf(f, " \"drops\":{");
+	for (int i = 0; i < SP_DROP_NREASONS; i++) {
+		if (i > 0)
+			fputc(',', f);
+		sp_json_str(f, sp_drop_reason_name((enum sp_drop_reason)i));
+		fprintf(f, ":%" PRIu64, s->drop[i]);
+	}
+	fprintf(f, "},\n");
+	fprintf(f, " \"pools\":{\"conns_in_use\":%" PRIu32 ",\"chunks_in_use\":%"
+		PRIu32 ",\"bytes_per_conn\":%zu,\"mem_bytes\":%zu},\n",
+		r->conns_in_use, r->chunks_in_use, r->bytes_per_conn,
+		r->mem_bytes);
+	fprintf(f, " \"allocs_after_start\":%" PRId64 ", \"arp\":{\"rx_request\":%"
+		PRIu64 ",\"rx_reply\":%" PRIu64 ",\"tx_request\":%" PRIu64
+		",\"tx_reply\":%" PRIu64 "}, \"icmp_echo\":%" PRIu64 ",\n",
+		sp_alloc_hot_count(), s->arp_rx_request, s->arp_rx_reply,
+		s->arp_tx_request, s->arp_tx_reply, s->icmp_echo);
+	fprintf(f, " \"nic\":{\"ipackets\":%" PRIu64 ",\"opackets\":%" PRIu64
+		",\"imissed\":%" PRIu64 ",\"ierrors\":%" PRIu64
+		",\"oerrors\":%" PRIu64 ",\"rx_nombuf\":%" PRIu64 "},\n",
+		r->nic.ipackets, r->nic.opackets, r->nic.imissed,
+		r->nic.ierrors, r->nic.oerrors, r->nic.rx_nombuf);
+	/* Added to the contract: the generator's own limits. */
+	fprintf(f, " \"generator\":{\"tx_ring_full\":%" PRIu64 ",\"tx_nobuf\":%"
+		PRIu64 ",\"tx_noarp\":%" PRIu64 ",\"rx_multiseg\":%" PRIu64
+		",\"connect_retries\":%" PRIu64 ",\"iterations\":%" PRIu64
+		",\"idle_iterations\":%" PRIu64 ",\"busy_pct\":%.1f}",
+		w->tx_dropped, s->tx_nobuf, s->tx_noarp, w->rx_multiseg,
+		n->connect_nobufs + n->connect_noports, w->iterations,
+		w->idle_iterations, sp_busy_pct(r));
+	if (n->sha256) {
+		fprintf(f, ",\n \"sha256\":{\"sent\":\"%s\",\"received\":\"%s\",\"echo_differ\":%" PRIu64 "}",
+			n->sha256_sent, n->sha256_received, n->sha256_differ);
+	}
+	if (sp_impaired(w))
+		fprintf(f, ",\n \"impair\":{\"dropped\":%" PRIu64 ",\"reordered\":%" PRIu64
+			",\"duplicated\":%" PRIu64 "}", w->imp_dropped, w->imp_reordered,
+			w->imp_duplicated);
+	fprintf(f, "}\n");
+	err = ferror(f);
+	if (fclose(f) != 0 || err) {
+		fprintf(stderr, "stampede: --json: writing %s failed\n", path);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,269 @@
+/*
+ * Internal interfaces of the stampede binary.
+ *
+ * The binary is split so that each subcommand (tcpmode.c, netmode.c) only
+ * parses its own options and supplies a "mode": a few callbacks that the
+ * generic worker loop (worker.c) runs on the worker lcore. Everything else is
+ * shared: network option parsing (netopt.c), EAL and port bring-up (port.c),
+ * the control loop on the main lcore (control.c) and the report (report.c).
+ */
+#ifndef SP_APP_H
+#define SP_APP_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_cycles.h>
+#include <rte_mbuf.h>
+
+#include "sp_tcpstack.h"
+
+/* Exit codes, documented in --help and the README. */
+enum {
+	SP_EXIT_OK = 0,
+	SP_EXIT_FAILED = 1, /* the run completed but some work failed */
+	SP_EXIT_USAGE = 2,
+	SP_EXIT_NORUN = 3,  /* EAL, port, ARP or stack set-up failed */
+};
+
+#define SP_US_PER_S 1000000ull
+
+/* ---- netopt.c: option values shared by the run-like subcommands ---- */
+
+/* Long options all run-like subcommands accept; their getopt codes start at
+ * SP_NETOPT_BASE so that subcommands can number theirs from SP_OPT_BASE. */
+enum {
+	SP_NETOPT_BASE = 0x100,
+	SP_NETOPT_PORT = SP_NETOPT_BASE,
+	SP_NETOPT_IP,
+	SP_NETOPT_PREFIX_LEN,
+	SP_NETOPT_GATEWAY,
+	SP_NETOPT_EAL,
+	SP_NETOPT_CORES,
+	SP_NETOPT_END,
+	SP_OPT_BASE = 0x200,
+};
+
+#define SP_NETOPT_LONGOPTS                                                   \
+	{ "port", required_argument, NULL, SP_NETOPT_PORT },                 \
+	{ "ip", required_argument, NULL, SP_NETOPT_IP },                     \
+	{ "prefix-len", required_argument, NULL, SP_NETOPT_PREFIX_LEN },     \
+	{ "gateway", required_argument, NULL, SP_NETOPT_GATEWAY },           \
+	{ "eal", required_argument, NULL, SP_NETOPT_EAL },                   \
+	{ "cores", required_argument, NULL, SP_NETOPT_CORES }
+
+#define SP_NETOPT_HELP                                                       \
+	"network options:\n"                                                 \
+	"  --port af_packet:IFACE | PCI   the NIC port (af_packet vdev or a\n" \
+	"                                 PCI address such as 0000:01:00.0)\n" \
+	"  --ip A.B.C.D                   our address (198.18.0.0/15 only)\n"  \
+	"  --prefix-len N                 on-link prefix length (default 24)\n" \
+	"  --gateway A.B.C.D              next hop for off-link targets\n"     \
+	"                                 (198.18.0.0/15 only)\n"              \
+	"  --eal 'ARGS'                   extra EAL arguments (expert)\n"      \
+	"  --cores N                      worker cores (only 1 for now)\n"
+
+struct sp_netopt {
+	char iface[64];     /* af_packet interface, or "" */
+	char pci[64];       /* PCI address, or "" */
+	uint32_t ip;        /* host order */
+	uint8_t prefix_len;
+	uint32_t gateway;   /* 0: none */
+	const char *eal_extra;
+	unsigned int cores;
+};
+
+void sp_netopt_init(struct sp_netopt *no);
+/* Handle one getopt code. Returns 1 if it was a network option, 0 if not,
+ * -1 after printing an error (the caller exits with SP_EXIT_USAGE). */
+int sp_netopt_parse(struct sp_netopt *no, int code, const char *arg);
+/* Checks that need all options (required ones, gateway on-link). */
+int sp_netopt_finish(const struct sp_netopt *no);
+/* Next hop for @dst: @dst itself if on-link, else the gateway (0 if none). */
+uint32_t sp_netopt_nexthop(const struct sp_netopt *no, uint32_t dst);
+
+/* Value parsers: 0 on success, -1 after printing "OPTION: why". */
+int sp_parse_ipv4(const char *opt, const char *s, uint32_t *ip);
+int sp_parse_bench_ipv4(const char *opt, const char *s, uint32_t *ip);
+int sp_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
+		 uint64_t *v);
+int sp_parse_size(const char *opt, const char *s, uint64_t *v);
+int sp_parse_duration(const char *opt, const char *s, uint64_t *us);
+int sp_ipv4_is_bench(uint32_t ip);
+
+/* Receive-side impairment (--impair): in basis points (1/100 of a percent). */
+struct sp_impair {
+	uint32_t drop_bp, reorder_bp, dup_bp;
+};
+int sp_parse_impair(const char *opt, const char *s, struct sp_impair *im);
+void sp_ipv4_str(uint32_t ip, char *buf, size_t len);
+/* One-line usage error: "stampede: MSG" on stderr. */
+void sp_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- port.c: EAL and one port with one RX/TX queue pair ---- */
+
+struct sp_port {
+	uint16_t port_id;
+	unsigned int worker_lcore;
+	struct rte_mempool *pool;
+	uint8_t mac[6];
+	int eal_up, port_found, port_started;
+};
+
+/* 0, or -1 after printing why (exit with SP_EXIT_NORUN). */
+int sp_port_open(struct sp_port *p, const struct sp_netopt *no);
+/* NIC counters, the port's own idea of what it received and sent. */
+struct sp_nic_stats {
+	uint64_t ipackets, opackets, imissed, ierrors, oerrors, rx_nombuf;
+	int valid;
+};
+void sp_port_stats(const struct sp_port *p, struct sp_nic_stats *s);
+/* Stop and close the port, free the pool, clean up EAL. Idempotent. */
+void sp_port_close(struct sp_port *p);
+
+/* ---- worker.c: the per-lcore poll loop ---- */
+
+/* Microseconds from the TSC: (tsc * mult) >> 32, multiplier precomputed so
+ * the loop never divides. */
+extern uint64_t sp_tsc_mult;
+void sp_clock_init(void);
+static inline uint64_t
+sp_tsc_to_us(uint64_t tsc)
+{
+	return (uint64_t)(((unsigned __int128)tsc * sp_tsc_mult) >> 32);
+}
+
+static inline uint64_t
+sp_now_us(void)
+{
+	return sp_tsc_to_us(rte_rdtsc());
+}
+
+/* What a subcommand runs on the worker lcore. All callbacks run there. */
+struct sp_mode {
+	const char *name;
+	/* The load starts (ARP resolved). */
+	void (*start)(void *ctx, uint64_t now_us);
+	/* Once per loop iteration: open connections, expire holds. Returns
+	 * nonzero when the mode has nothing more to do. NULL: run until
+	 * stopped. */
+	int (*step)(void *ctx, uint64_t now_us);
+	/* Stop requested (duration or signal): abandon open work. */
+	void (*stop)(void *ctx, uint64_t now_us);
+	/* Mode part of the live line (control lcore: reads counters only). */
+	void (*live)(const void *ctx, char *buf, size_t len);
+};
+
+enum sp_phase {
+	SP_PHASE_INIT = 0,
+	SP_PHASE_ARP,        /* resolving the next hop */
+	SP_PHASE_ARP_FAILED,
+	SP_PHASE_RUN,
+	SP_PHASE_DRAIN,      /* mode done: waiting for TIME_WAIT to empty */
+	SP_PHASE_DONE,
+};
+
+#define SP_TX_BURST 64
+#define SP_RX_BURST 32
+
+struct sp_worker {
+	/* Set before launch, read-only afterwards. */
+	struct sp_port *port;
+	struct sp_stack *st;
+	const struct sp_mode *mode;
+	void *mode_ctx;
+	uint32_t nexthop;        /* resolve by ARP before the load; 0: none */
+	int nexthop_is_gateway;  /* for the error message */
+	uint64_t drain_us;       /* upper bound of the drain phase */
+	struct sp_impair impair;  /* all zero: frames go straight in */
+
+	/* Control → worker: stop the mode (the drain has its own bound). */
+	int stop;
+
+	/* Worker → control (single writer each; read with sp_read64). */
+	int phase;
+	uint64_t run_start_us, run_end_us;
+	uint64_t now_us;         /* time of the current iteration */
+	uint64_t iterations, idle_iterations;
+	uint64_t busy_tsc;       /* TSC ticks of iterations that did work */
+	uint64_t rx_pkts, rx_multiseg;
+	uint64_t tx_pkts, tx_dropped; /* tx_dropped: the TX ring was full */
+	uint64_t imp_dropped, imp_reordered, imp_duplicated;
+
+	uint16_t tx_n;
+	struct rte_mbuf *tx_buf[SP_TX_BURST];
+
+	/* Impairment state (worker only). */
+	int impair_on;
+	uint64_t rng;
+	struct rte_mbuf *held;   /* a frame kept back to arrive late */
+	uint64_t held_until;
+};
+
+#define sp_read64(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+
+/* alloccount.c: count heap calls made by this thread while @on (the load
+ * phase of a worker); the process-wide total, or -1 where not counted. */
+void sp_alloc_hot(int on);
+int64_t sp_alloc_hot_count(void);
+
+/* Create the stack with the worker's I/O callbacks, our MAC and addresses.
+ * @cfg holds the mode's sizing and timers. 0, or -1 after printing why. */
+int sp_worker_create_stack(struct sp_worker *w, struct sp_port *p,
+			   const struct sp_netopt *no,
+			   struct sp_stack_config *cfg,
+			   const struct sp_tcp_ops *ops, void *app);
+int sp_worker_main(void *arg);
+
+/* ---- control.c: the main lcore while the worker runs ---- */
+
+void sp_signals_install(void);
+/* Launch the worker, print a live line each second, stop it at @duration_us
+ * or on a signal, wait for it. 0, or -1 when the next hop did not answer ARP
+ * (message printed). */
+int sp_control_run(struct sp_worker *w, uint64_t duration_us);
+/* A signal asked us to stop. */
+int sp_interrupted(void);
+
+/* ---- report.c ---- */
+
+/* Connection outcomes of the tcp mode, one writer: the worker. */
+struct sp_tcp_counts {
+	uint64_t planned, started, ok;
+	uint64_t refused, connect_timeout, reset, timeout, mismatch;
+	uint64_t incomplete;
+	uint64_t open;
+	uint64_t bytes_sent, bytes_received, bytes_verified;
+	uint64_t connect_nobufs, connect_noports; /* retried later */
+	/* --sha256: digests of the first connection's two streams, and how
+	 * many echo connections received other bytes than they sent. */
+	int sha256;
+	char sha256_sent[65], sha256_received[65];
+	uint64_t sha256_differ;
+};
+
+struct sp_report {
+	const char *mode;     /* "echo", "sink", "net" */
+	char target[32];
+	double elapsed_s;
+	const struct sp_tcp_counts *tcp; /* NULL for net */
+	struct sp_stack_stats stats;
+	uint32_t conns_in_use, chunks_in_use;
+	size_t bytes_per_conn, mem_bytes;
+	struct sp_nic_stats nic;
+	const struct sp_worker *w;
+};
+
+void sp_report_collect(struct sp_report *r, const struct sp_worker *w,
+		       const struct sp_port *p);
+void sp_report_print(const struct sp_report *r, FILE *out);
+/* 0, or -1 if writing failed (message printed). */
+int sp_report_json(const struct sp_report *r, FILE *f, const char *path);
+/* Human-readable byte count ("1.5 MiB") for live lines. */
+void sp_fmt_bytes(uint64_t b, char *buf, size_t len);
+
+/* ---- subcommands ---- */
+int sp_cmd_tcp(int argc, char **argv);
+int sp_cmd_net(int argc, char **argv);
+
+#endif /* SP_APP_H */

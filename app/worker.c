@@ -1,0 +1,319 @@
+/*
+ * The worker lcore: one poll loop that owns the port's queue pair and the
+ * stack.
+ *
+ * Each iteration reads the clock once, receives a burst and feeds it to the
+ * stack, runs the stack's timers, lets the mode open or close connections,
+ * and flushes the frames the stack built. The loop never allocates, locks,
+ * makes a syscall or prints: what goes wrong is counted, and the control
+ * lcore reads the counters.
+ *
+ * Phases: resolve the next hop by ARP (the load must not start into an
+ * unresolved neighbour, where every SYN would be dropped as tx_noarp), run
+ * the mode until it is done or stopped, then drain: keep the stack alive
+ * until its TIME_WAIT connections expire, so that the report shows the
+ * pools back to zero.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include "sp_app.h"
+
+#define SP_ARP_TIMEOUT_US  (3 * SP_US_PER_S)
+#define SP_ARP_RETRY_US    (200 * 1000)
+
+uint64_t sp_tsc_mult;
+
+void
+sp_clock_init(void)
+{
+	/* 2^32 µs-per-tick fixed point: exact to a few ppm, and the 128-bit
+	 * product cannot overflow for centuries of TSC. */
+	sp_tsc_mult = (SP_US_PER_S << 32) / rte_get_tsc_hz();
+}
+
+/* Send what is staged; what the TX ring does not take is freed and counted:
+ * retrying would stall the loop, and TCP retransmits anyway. */
+static void
+sp_tx_flush(struct sp_worker *w)
+{
+	uint16_t n = w->tx_n, sent;
+
+	if (n == 0)
+		return;
+	sent = rte_eth_tx_burst(w->port->port_id, 0, w->tx_buf, n);
+	w->tx_pkts += sent;
+	if (sent < n) {
+		rte_pktmbuf_free_bulk(&w->tx_buf[sent], n - sent);
+		w->tx_dropped += n - sent;
+	}
+	w->tx_n = 0;
+}
+
+static uint8_t *
+sp_tx_alloc(void *io_ctx, void **handle)
+{
+	struct sp_worker *w = io_ctx;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(w->port->pool);
+
+	if (m == NULL)
+		return NULL;
+	*handle = m;
+	return rte_pktmbuf_mtod(m, uint8_t *);
+}
+
+static void
+sp_tx_send(void *io_ctx, void *handle, uint32_t len)
+{
+	struct sp_worker *w = io_ctx;
+	struct rte_mbuf *m = handle;
+
+	m->data_len = (uint16_t)len;
+	m->pkt_len = len;
+	w->tx_buf[w->tx_n++] = m;
+	if (w->tx_n == SP_TX_BURST)
+		sp_tx_flush(w);
+}
+
+int
+sp_worker_create_stack(struct sp_worker *w, struct sp_port *p,
+		       const struct sp_netopt *no, struct sp_stack_config *cfg,
+		       const struct sp_tcp_ops *ops, void *app)
+{
+	int err = 0;
+
+	/* The stack writes whole frames into one mbuf segment. */
+	if ((unsigned int)rte_pktmbuf_data_room_size(p->pool) <
+	    RTE_PKTMBUF_HEADROOM + SP_FRAME_MAX) {
+		fprintf(stderr, "stampede: mbufs too small for a frame\n");
+		return -1;
+	}
+	w->port = p;
+	memcpy(cfg->mac, p->mac, sizeof(cfg->mac));
+	cfg->ip = no->ip;
+	cfg->prefix_len = no->prefix_len;
+	cfg->gateway = no->gateway;
+	cfg->tx_alloc = sp_tx_alloc;
+	cfg->tx_send = sp_tx_send;
+	cfg->io_ctx = w;
+	w->st = sp_stack_create(cfg, ops, app, &err);
+	if (w->st == NULL) {
+		fprintf(stderr, "stampede: stack creation failed: %s\n",
+			strerror(-err));
+		return -1;
+	}
+	return 0;
+}
+
+/* xorshift64*: a few cycles per draw, and only when --impair is on. */
+static inline uint32_t
+sp_rand32(struct sp_worker *w)
+{
+	uint64_t x = w->rng;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	w->rng = x;
+	return (uint32_t)((x * 0x2545f4914f6cdd1dull) >> 32);
+}
+
+/* True with probability @bp / 10000. */
+static inline int
+sp_chance(struct sp_worker *w, uint32_t bp)
+{
+	return bp != 0 && (uint32_t)(((uint64_t)sp_rand32(w) * 10000) >> 32) < bp;
+}
+
+static inline void
+sp_input(struct sp_worker *w, struct rte_mbuf *m, uint64_t now)
+{
+	sp_stack_input(w->st, rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
+		       now);
+}
+
+static void
+sp_release_held(struct sp_worker *w, uint64_t now)
+{
+	sp_input(w, w->held, now);
+	rte_pktmbuf_free(w->held);
+	w->held = NULL;
+}
+
+/*
+ * --impair: what a lossy, reordering, duplicating path would do to our
+ * receive side, to exercise the stack's recovery against a real peer. A
+ * reordered frame is held back (one at a time) and delivered right after the
+ * next frame, or after SP_HOLD_MAX_US if none comes. Takes ownership of
+ * *mp when it keeps the frame (sets it to NULL).
+ */
+#define SP_HOLD_MAX_US 2000
+
+static void
+sp_impair_rx(struct sp_worker *w, struct rte_mbuf **mp, uint64_t now)
+{
+	struct rte_mbuf *m = *mp;
+
+	if (sp_chance(w, w->impair.drop_bp)) {
+		w->imp_dropped++;
+		return;
+	}
+	if (w->held == NULL && sp_chance(w, w->impair.reorder_bp)) {
+		w->held = m;
+		w->held_until = now + SP_HOLD_MAX_US;
+		*mp = NULL;
+		return;
+	}
+	sp_input(w, m, now);
+	if (sp_chance(w, w->impair.dup_bp)) {
+		sp_input(w, m, now);
+		w->imp_duplicated++;
+	}
+	if (w->held != NULL) {
+		sp_release_held(w, now);
+		w->imp_reordered++;
+	}
+}
+
+/* Receive a burst into the stack and run its timers. Returns the number of
+ * frames received. */
+static uint16_t
+sp_worker_io(struct sp_worker *w, uint64_t now)
+{
+	struct rte_mbuf *pkts[SP_RX_BURST];
+	uint16_t n = rte_eth_rx_burst(w->port->port_id, 0, pkts, SP_RX_BURST);
+
+	if (n != 0) {
+		w->rx_pkts += n;
+		for (uint16_t i = 0; i < n; i++) {
+			struct rte_mbuf *m = pkts[i];
+
+			/* One segment always holds a 1514-byte frame in our
+			 * pool; a chained mbuf is a driver surprise. */
+			if (m->nb_segs != 1) {
+				w->rx_multiseg++;
+				continue;
+			}
+			if (unlikely(w->impair_on))
+				sp_impair_rx(w, &pkts[i], now);
+			else
+				sp_input(w, m, now);
+		}
+		/* NULL entries (frames held back) are skipped. */
+		rte_pktmbuf_free_bulk(pkts, n);
+	}
+	if (unlikely(w->held != NULL) && now >= w->held_until)
+		sp_release_held(w, now);
+	sp_stack_poll(w->st, now);
+	return n;
+}
+
+static int
+sp_worker_stop_requested(const struct sp_worker *w)
+{
+	return __atomic_load_n(&w->stop, __ATOMIC_RELAXED);
+}
+
+static void
+sp_worker_set_phase(struct sp_worker *w, enum sp_phase ph)
+{
+	__atomic_store_n(&w->phase, (int)ph, __ATOMIC_RELEASE);
+}
+
+static int
+sp_worker_resolve(struct sp_worker *w)
+{
+	uint8_t mac[6];
+	uint64_t now = sp_now_us();
+	uint64_t deadline = now + SP_ARP_TIMEOUT_US, next = now;
+
+	while (!sp_arp_lookup(w->st, w->nexthop, mac)) {
+		now = sp_now_us();
+		w->now_us = now;
+		if (now >= deadline || sp_worker_stop_requested(w))
+			return -1;
+		if (now >= next) {
+			sp_arp_request(w->st, w->nexthop);
+			next = now + SP_ARP_RETRY_US;
+		}
+		sp_worker_io(w, now);
+		sp_tx_flush(w);
+	}
+	return 0;
+}
+
+int
+sp_worker_main(void *arg)
+{
+	struct sp_worker *w = arg;
+	const struct sp_mode *mode = w->mode;
+	uint64_t now, drain_end;
+	int done = 0;
+
+	if (w->nexthop != 0) {
+		sp_worker_set_phase(w, SP_PHASE_ARP);
+		if (sp_worker_resolve(w) < 0) {
+			sp_worker_set_phase(w, SP_PHASE_ARP_FAILED);
+			return -1;
+		}
+	}
+	/* Impair the load, not the resolution that precedes it. */
+	w->impair_on = w->impair.drop_bp != 0 || w->impair.reorder_bp != 0 ||
+		       w->impair.dup_bp != 0;
+	w->rng = rte_rdtsc() | 1;
+	now = sp_now_us();
+	w->now_us = now;
+	w->run_start_us = now;
+	sp_worker_set_phase(w, SP_PHASE_RUN);
+	sp_alloc_hot(1);
+	if (mode->start != NULL)
+		mode->start(w->mode_ctx, now);
+	sp_tx_flush(w);
+
+	while (!done) {
+		uint64_t tsc = rte_rdtsc(), tx0 = w->tx_pkts + w->tx_dropped;
+		uint16_t rx;
+
+		now = sp_tsc_to_us(tsc);
+		w->now_us = now;
+		rx = sp_worker_io(w, now);
+		if (sp_worker_stop_requested(w)) {
+			if (mode->stop != NULL)
+				mode->stop(w->mode_ctx, now);
+			done = 1;
+		} else if (mode->step != NULL) {
+			done = mode->step(w->mode_ctx, now);
+		}
+		sp_tx_flush(w);
+		/* Load phase only (the drain idles): the share of time spent
+		 * in iterations that moved frames tells whether the worker,
+		 * not the target, was the limit. */
+		w->iterations++;
+		if (rx != 0 || w->tx_pkts + w->tx_dropped != tx0)
+			w->busy_tsc += rte_rdtsc() - tsc;
+		else
+			w->idle_iterations++;
+	}
+	__atomic_store_n(&w->run_end_us, now, __ATOMIC_RELAXED);
+	sp_worker_set_phase(w, SP_PHASE_DRAIN);
+
+	/* Bounded: a peer that never ACKs our FIN must not hold the report. */
+	drain_end = now + w->drain_us;
+	while (sp_stack_conns_in_use(w->st) != 0 && now < drain_end) {
+		now = sp_now_us();
+		w->now_us = now;
+		sp_worker_io(w, now);
+		sp_tx_flush(w);
+	}
+	sp_alloc_hot(0);
+	if (w->held != NULL) {
+		rte_pktmbuf_free(w->held);
+		w->held = NULL;
+	}
+	sp_worker_set_phase(w, SP_PHASE_DONE);
+	return 0;
+}
