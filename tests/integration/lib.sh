@@ -10,7 +10,15 @@ NET_OPTS=(--port af_packet:sp-gen0 --ip 198.18.0.1 --gateway "$SRV")
 TMP=$(mktemp -d /tmp/sp-it.XXXXXX)
 FAILS=0
 CHECKS=0
-trap 'rm -rf "$TMP"' EXIT
+NFT_TABLES=()
+cleanup() {
+	local t
+	for t in "${NFT_TABLES[@]}"; do
+		ip netns exec "$NS" nft delete table inet "$t" 2>/dev/null || true
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
 
 check() { # check "what" test-expression...
 	local what=$1; shift
@@ -40,6 +48,29 @@ run_sp() { # run_sp SUBCOMMAND args...
 		cat "$TMP/out.txt" "$TMP/err.txt" >&2
 	fi
 	return 0
+}
+
+# nft_table NAME < rules: an nftables table in the server's namespace (its
+# packet counters are a witness of their own), deleted when the test exits.
+nft_table() {
+	ip netns exec "$NS" nft delete table inet "$1" 2>/dev/null || true
+	NFT_TABLES+=("$1")
+	{ echo "table inet $1 {"; cat; echo "}"; } | ip netns exec "$NS" nft -f -
+}
+# Packets counted by every rule of table NAME.
+nft_packets() {
+	ip netns exec "$NS" nft -j list table inet "$1" |
+		jq '[.nftables[] | .rule? // empty | .expr[] | .counter? // empty | .packets] | add'
+}
+
+# No RST crossed the wire either way since the kernel counters were sampled
+# with kernel_rst_mark: the kernel's word and stampede's.
+kernel_rst_mark() { RSTS0=$(kcount TcpOutRsts); ERES0=$(kcount TcpEstabResets); }
+check_no_rst() {
+	check "kernel sent no RST" eq $(($(kcount TcpOutRsts) - RSTS0)) 0
+	check "kernel saw no established reset" eq $(($(kcount TcpEstabResets) - ERES0)) 0
+	check "stampede received no RST" eq "$(j .tcp.rst_rx)" 0
+	check "stampede sent no RST" eq "$(j .tcp.rst_tx)" 0
 }
 
 # Pools back to zero and nothing allocated on the hot path, after every run.

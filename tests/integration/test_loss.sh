@@ -6,11 +6,7 @@
 # sides must have retransmitted.
 . "$(dirname "$0")/lib.sh"
 
-cleanup_nft() { ip netns exec "$NS" nft delete table inet sp_loss 2>/dev/null || true; }
-trap 'cleanup_nft; rm -rf "$TMP"' EXIT
-cleanup_nft
-ip netns exec "$NS" nft -f - <<'NFT'
-table inet sp_loss {
+nft_table sp_loss <<'NFT'
 	chain in {
 		type filter hook input priority 0;
 		tcp dport 7 numgen random mod 100 < 5 counter drop
@@ -19,10 +15,7 @@ table inet sp_loss {
 		type filter hook output priority 0;
 		tcp sport 7 numgen random mod 100 < 5 counter drop
 	}
-}
 NFT
-nft_drops() { ip netns exec "$NS" nft -j list table inet sp_loss |
-	jq '[.nftables[] | .rule? // empty | .expr[] | .counter? // empty | .packets] | add'; }
 kre0=$(kcount TcpRetransSegs)
 run_sp tcp --target "$SRV:7" --mode echo --connections 1 --bytes 64m --sha256 \
 	--impair reorder=2%,dup=1% --rto-min 20ms --duration 300s
@@ -30,7 +23,7 @@ check "exit code 0" eq "$RC" 0
 check "connection ok" eq "$(j .connections.ok)" 1
 check "64 MiB received" eq "$(j .bytes.received)" $((64 << 20))
 check "SHA-256 of the echo equals that of the data sent" eq "$(j .sha256.received)" "$(j .sha256.sent)"
-check "the network really dropped packets" ge "$(nft_drops)" 100
+check "the network really dropped packets" ge "$(nft_packets sp_loss)" 100
 check "frames were reordered" ge "$(j .impair.reordered)" 1
 check "frames were duplicated" ge "$(j .impair.duplicated)" 1
 check "stampede retransmitted" ge "$(j .tcp.retrans_segs)" 1

@@ -4,21 +4,15 @@
 # equals the SYNs stampede says it sent, first tries plus retransmissions.
 . "$(dirname "$0")/lib.sh"
 
-cleanup_nft() { ip netns exec "$NS" nft delete table inet sp_hole 2>/dev/null || true; }
-trap 'cleanup_nft; rm -rf "$TMP"' EXIT
-cleanup_nft
-ip netns exec "$NS" nft -f - <<'NFT'
-table inet sp_hole {
+nft_table sp_hole <<'NFT'
 	chain in {
 		type filter hook input priority 0;
 		tcp dport 7999 counter drop
 	}
-}
 NFT
 run_sp tcp --target "$SRV:7999" --mode echo --connections 20 --concurrency 20 \
 	--connect-timeout 2500ms --duration 30s
-dropped=$(ip netns exec "$NS" nft -j list table inet sp_hole |
-	jq '[.nftables[] | .rule? // empty | .expr[] | .counter? // empty | .packets] | add')
+dropped=$(nft_packets sp_hole)
 check "exit code 1: connections failed" eq "$RC" 1
 check "20 connect timeouts" eq "$(j .connections.connect_timeout)" 20
 check "none ok" eq "$(j .connections.ok)" 0
