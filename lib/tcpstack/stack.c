@@ -19,7 +19,7 @@ void sp_stack_config_defaults(struct sp_stack_config *cfg, uint32_t max_conns)
 	/* Enough chunks for every connection to keep a full segment queued,
 	 * plus headroom for bulk transfers and out-of-order queues. */
 	cfg->chunks = cfg->max_conns + 4096;
-	cfg->sndbuf = 64 * 1024;
+	cfg->sndbuf = 256 * 1024;
 	cfg->rcvwnd = 256 * 1024;
 	cfg->mss = 1460;
 	cfg->port_min = 1024;

@@ -62,6 +62,7 @@ enum {
 	SP_CF_ZOMBIE = 1u << 10,     /* released, waiting on the zombie list */
 	SP_CF_ACK_NOW = 1u << 11,    /* send an ACK before input returns */
 	SP_CF_SACK = 1u << 12,       /* both sides sent SACK-permitted (RFC 2018) */
+	SP_CF_SWS_OVERRIDE = 1u << 13, /* persist expired: send what fits */
 };
 
 /*

@@ -40,7 +40,9 @@ struct sp_conn *sp_conn_alloc(struct sp_stack *st)
 	c->lip = st->cfg.ip;
 	c->rto_us = st->cfg.rto_init_us;
 	c->mss = 536; /* RFC 9293 3.7.1 default until the peer says more */
-	c->open_tick = st->now_tick;
+	/* Rounded up, like every deadline (timer.c): the connect timeout
+	 * counts from here and must not expire early. */
+	c->open_tick = (uint32_t)((st->now_us + SP_TICK_US - 1) / SP_TICK_US);
 	st->conns_used++;
 	return c;
 }

@@ -190,14 +190,23 @@ void sp_tcp_send_syn(struct sp_stack *st, struct sp_conn *c)
 	     0);
 }
 
+/*
+ * Segments without data carry snd_max, not snd_nxt (as 4.4BSD tcp_output
+ * does): after a timeout snd_nxt goes back to snd_una, below what the peer
+ * may have received already. A pure ACK numbered there fails the peer's
+ * acceptability test (RFC 9293 3.10.7.4), is answered with an ACK and its
+ * own ACK field is never read; with both sides backed off, each answers the
+ * other's ACK with an ACK for ever. A RST there would be out of the peer's
+ * window and ignored.
+ */
 void sp_tcp_send_ack(struct sp_stack *st, struct sp_conn *c)
 {
-	emit(st, c, c->snd_nxt, RTE_TCP_ACK_FLAG, 0);
+	emit(st, c, c->snd_max, RTE_TCP_ACK_FLAG, 0);
 }
 
 void sp_tcp_send_rst(struct sp_stack *st, struct sp_conn *c)
 {
-	emit(st, c, c->snd_nxt, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG, 0);
+	emit(st, c, c->snd_max, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG, 0);
 }
 
 /* Linux-style window probe: an ACK one below snd_una makes the receiver
@@ -263,7 +272,8 @@ void sp_tcp_output(struct sp_stack *st, struct sp_conn *c)
 			 * a short segment only if it is all we have or the
 			 * window is at least half the largest seen. */
 			if ((uint32_t)usable < len) {
-				if ((uint32_t)usable < c->max_snd_wnd / 2)
+				if ((uint32_t)usable < c->max_snd_wnd / 2 &&
+				    !(c->flags & SP_CF_SWS_OVERRIDE))
 					break;
 				len = (uint32_t)usable;
 			}

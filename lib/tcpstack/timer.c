@@ -15,6 +15,18 @@ uint32_t sp_us_to_ticks(uint32_t us)
 	return (us + SP_TICK_US - 1) / SP_TICK_US;
 }
 
+/*
+ * The tick at which a deadline @us after now falls due. Rounded up from the
+ * microsecond clock, not added to the current (truncated) tick: the wheel
+ * runs whole ticks, so a timer may fire up to a tick late but never early.
+ * From now_tick it would fire up to a tick early: a 200 ms RTO or a 40 ms
+ * delayed ACK cut short.
+ */
+static uint32_t deadline_tick(const struct sp_stack *st, uint32_t us)
+{
+	return (uint32_t)((st->now_us + us + SP_TICK_US - 1) / SP_TICK_US);
+}
+
 static void wheel_unlink(struct sp_stack *st, struct sp_conn *c)
 {
 	if (c->tm_slot == SP_TM_NONE)
@@ -79,7 +91,7 @@ void sp_timer_cancel(struct sp_stack *st, struct sp_conn *c)
 
 void sp_timer_set_rtx(struct sp_stack *st, struct sp_conn *c, uint32_t us)
 {
-	c->rtx_tick = st->now_tick + sp_us_to_ticks(us);
+	c->rtx_tick = deadline_tick(st, us);
 	c->flags |= SP_CF_RTX_ARMED;
 	sp_timer_update(st, c);
 }
@@ -94,7 +106,7 @@ void sp_timer_set_dack(struct sp_stack *st, struct sp_conn *c)
 {
 	if (c->flags & SP_CF_DACK_ARMED)
 		return;
-	c->dack_tick = st->now_tick + sp_us_to_ticks(st->cfg.delack_us);
+	c->dack_tick = deadline_tick(st, st->cfg.delack_us);
 	c->flags |= SP_CF_DACK_ARMED;
 	sp_timer_update(st, c);
 }
@@ -112,7 +124,7 @@ void sp_timer_set_handshake(struct sp_stack *st, struct sp_conn *c)
 {
 	uint32_t ct = st->cfg.connect_timeout_us;
 
-	c->rtx_tick = st->now_tick + sp_us_to_ticks(backoff(st, c));
+	c->rtx_tick = deadline_tick(st, backoff(st, c));
 	if (c->state == SP_TCP_SYN_SENT && ct) {
 		uint32_t end = c->open_tick + sp_us_to_ticks(ct);
 
@@ -132,6 +144,11 @@ static void handshake_timeout(struct sp_stack *st, struct sp_conn *c)
 	if (c->rtx_count >= st->cfg.syn_retries ||
 	    (active && ct &&
 	     TICK_LEQ(c->open_tick + sp_us_to_ticks(ct), st->now_tick))) {
+		/* A passive child has not reached the application yet (no
+		 * connected()): as on a RST in SYN_RECEIVED, it must not hear
+		 * closed() for a connection it never saw. */
+		if (c->flags & SP_CF_PASSIVE)
+			c->flags |= SP_CF_APP_GONE;
 		sp_conn_drop(st, c, active ? SP_CLOSE_CONNECT_TIMEOUT :
 					     SP_CLOSE_TIMEOUT);
 		return;
@@ -187,6 +204,18 @@ static void rtx_expired(struct sp_stack *st, struct sp_conn *c)
 		break;
 	default:
 		if (c->flags & SP_CF_PERSIST) {
+			/* A window that is open but too small for SWS
+			 * avoidance: the override timeout of RFC 9293
+			 * 3.8.6.2.1 sends what fits. Probing alone would
+			 * stall for good if the peer never offers more. */
+			if (c->snd_wnd) {
+				c->flags &= (uint16_t)~SP_CF_PERSIST;
+				c->flags |= SP_CF_SWS_OVERRIDE;
+				sp_tcp_output(st, c);
+				c->flags &= (uint16_t)~SP_CF_SWS_OVERRIDE;
+				if (c->snd_nxt != c->snd_una)
+					break;
+			}
 			/* Zero-window probe (RFC 9293 3.8.6.1); never gives
 			 * up while the peer keeps answering. */
 			sp_tcp_send_probe(st, c);

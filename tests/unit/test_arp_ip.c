@@ -1,0 +1,552 @@
+/*
+ * Unit tests for the stack's link and network layers: Ethernet
+ * demultiplexing, ARP (answer, learn, expire, refresh, resolve through a
+ * gateway), IPv4 validation (every drop reason) and ICMP echo. One stack;
+ * the test plays the peer with crafted frames and reads what the stack emits.
+ */
+#include <string.h>
+
+#include "harness.h"
+
+#define T0 5000000123ull /* not on a millisecond boundary, on purpose */
+
+static struct sp_h_net net;
+static uint8_t f[4096];
+static const uint8_t zero_mac[6];
+
+static struct sp_h_node *start1(void (*tweak)(struct sp_stack_config *))
+{
+	sp_h_net_init(&net, 1, 64);
+	net.auto_arp = false; /* these tests watch the ARP traffic */
+	if (tweak)
+		tweak(&net.node[0].cfg);
+	sp_h_net_start(&net, T0);
+	return &net.node[0];
+}
+
+static uint32_t arp_who_has(uint32_t tip)
+{
+	return sp_h_build_arp(f, sp_h_mac_bcast, 1, sp_h_mac[1], SP_H_IP_SERVER,
+			      zero_mac, tip);
+}
+
+static uint32_t echo_req(uint16_t seq, uint32_t len)
+{
+	static uint8_t data[1500];
+
+	sp_h_pat_fill(77, seq, data, len);
+	return sp_h_build_icmp(f, sp_h_mac[1], sp_h_mac[0], SP_H_IP_SERVER,
+			       SP_H_IP_CLIENT, 8, 0xbeef, seq, data, len);
+}
+
+static void check_arp_request(const struct sp_h_pkt *p, uint32_t tip)
+{
+	CHECK_EQ(p->ethertype, 0x0806);
+	CHECK_EQ(p->len, 60);
+	CHECK(memcmp(p->dst_mac, sp_h_mac_bcast, 6) == 0);
+	CHECK(memcmp(p->src_mac, sp_h_mac[0], 6) == 0);
+	CHECK_EQ(p->arp_op, 1);
+	CHECK(memcmp(p->arp_sha, sp_h_mac[0], 6) == 0);
+	CHECK_EQ(p->arp_sip, SP_H_IP_CLIENT);
+	CHECK(memcmp(p->arp_tha, zero_mac, 6) == 0);
+	CHECK_EQ(p->arp_tip, tip);
+}
+
+/* ---- Ethernet --------------------------------------------------------- */
+
+static void test_eth_drops(void)
+{
+	struct sp_h_node *nd = start1(NULL);
+	uint32_t len = echo_req(1, 32);
+
+	sp_h_expect_drop(nd, f, 13, SP_DROP_ETH_SHORT);
+	memcpy(f, sp_h_mac_other, 6);
+	sp_h_expect_drop(nd, f, len, SP_DROP_ETH_DST);
+	memcpy(f, sp_h_mac[0], 6);
+	f[12] = 0x86;
+	f[13] = 0xdd; /* IPv6 */
+	sp_h_expect_drop(nd, f, len, SP_DROP_ETH_TYPE);
+	f[12] = 0x08;
+	f[13] = 0x00;
+	sp_h_expect_drop(nd, f, 14, SP_DROP_IP_HDR);
+	/* Broadcast is accepted: the echo is answered. */
+	memcpy(f, sp_h_mac_bcast, 6);
+	CHECK_EQ(sp_h_inject(nd, f, len), 0);
+	CHECK_EQ(sp_h_pending(nd), 1);
+	sp_h_flush(nd);
+	CHECK_EQ(sp_stack_stats(nd->st)->rx_frames, 5);
+	sp_h_net_finish(&net);
+}
+
+/* ---- ARP -------------------------------------------------------------- */
+
+static void test_arp_request_answered(void)
+{
+	struct sp_h_node *nd = start1(NULL);
+	struct sp_h_pkt p;
+	uint8_t mac[6];
+	uint32_t len = arp_who_has(SP_H_IP_CLIENT);
+
+	CHECK(!sp_arp_lookup(nd->st, SP_H_IP_SERVER, mac));
+	CHECK_EQ(sp_h_inject(nd, f, len), 0);
+	CHECK(sp_h_pop(nd, &p));
+	CHECK_EQ(p.ethertype, 0x0806);
+	CHECK_EQ(p.len, 60);
+	CHECK(memcmp(p.dst_mac, sp_h_mac[1], 6) == 0);
+	CHECK(memcmp(p.src_mac, sp_h_mac[0], 6) == 0);
+	CHECK_EQ(p.arp_op, 2);
+	CHECK(memcmp(p.arp_sha, sp_h_mac[0], 6) == 0);
+	CHECK_EQ(p.arp_sip, SP_H_IP_CLIENT);
+	CHECK(memcmp(p.arp_tha, sp_h_mac[1], 6) == 0);
+	CHECK_EQ(p.arp_tip, SP_H_IP_SERVER);
+	CHECK(!sp_h_pop(nd, &p));
+	CHECK_EQ(sp_stack_stats(nd->st)->arp_rx_request, 1);
+	CHECK_EQ(sp_stack_stats(nd->st)->arp_tx_reply, 1);
+	/* The request taught us the asker (RFC 826 merge). */
+	memset(mac, 0, sizeof(mac));
+	CHECK(sp_arp_lookup(nd->st, SP_H_IP_SERVER, mac));
+	CHECK(memcmp(mac, sp_h_mac[1], 6) == 0);
+	sp_h_net_finish(&net);
+}
+
+static void test_arp_request_other(void)
+{
+	struct sp_h_node *nd = start1(NULL);
+	uint8_t mac[6];
+	uint32_t len = arp_who_has(SP_H_IP_OTHER);
+
+	sp_h_expect_drop(nd, f, len, SP_DROP_ARP_OTHER);
+	CHECK(!sp_arp_lookup(nd->st, SP_H_IP_SERVER, mac));
+	CHECK_EQ(sp_stack_stats(nd->st)->arp_tx_reply, 0);
+	sp_h_net_finish(&net);
+}
+
+static void test_arp_bad(void)
+{
+	struct sp_h_node *nd = start1(NULL);
+	uint32_t len;
+
+	len = arp_who_has(SP_H_IP_CLIENT);
+	sp_h_expect_drop(nd, f, 14 + 27, SP_DROP_ARP_BAD); /* truncated */
+	f[18] = 8; /* hardware length */
+	sp_h_expect_drop(nd, f, len, SP_DROP_ARP_BAD);
+	len = arp_who_has(SP_H_IP_CLIENT);
+	f[17] = 0xdd; /* protocol 0x08dd */
+	sp_h_expect_drop(nd, f, len, SP_DROP_ARP_BAD);
+	len = arp_who_has(SP_H_IP_CLIENT);
+	f[21] = 9; /* opcode */
+	sp_h_expect_drop(nd, f, len, SP_DROP_ARP_BAD);
+	len = arp_who_has(SP_H_IP_CLIENT);
+	f[15] = 6; /* hardware type IEEE 802 */
+	sp_h_expect_drop(nd, f, len, SP_DROP_ARP_BAD);
+	sp_h_net_finish(&net);
+}
+
+static void test_arp_reply_learns(void)
+{
+	struct sp_h_node *nd = start1(NULL);
+	uint8_t mac[6];
+	uint32_t len;
+
+	CHECK(!sp_arp_lookup(nd->st, SP_H_IP_SERVER, mac));
+	len = sp_h_build_arp(f, sp_h_mac[0], 2, sp_h_mac[1], SP_H_IP_SERVER,
+			     sp_h_mac[0], SP_H_IP_CLIENT);
+	CHECK_EQ(sp_h_inject(nd, f, len), 0);
+	CHECK_EQ(sp_h_pending(nd), 0); /* a reply is not answered */
+	CHECK(sp_arp_lookup(nd->st, SP_H_IP_SERVER, mac));
+	CHECK(memcmp(mac, sp_h_mac[1], 6) == 0);
+	CHECK_EQ(sp_stack_stats(nd->st)->arp_rx_reply, 1);
+	/* A new MAC for the same address replaces the old one. */
+	len = sp_h_build_arp(f, sp_h_mac[0], 2, sp_h_mac_other, SP_H_IP_SERVER,
+			     sp_h_mac[0], SP_H_IP_CLIENT);
+	CHECK_EQ(sp_h_inject(nd, f, len), 0);
+	CHECK(sp_arp_lookup(nd->st, SP_H_IP_SERVER, mac));
+	CHECK(memcmp(mac, sp_h_mac_other, 6) == 0);
+	CHECK(!sp_arp_lookup(nd->st, SP_H_IP_OTHER, mac));
+	sp_h_net_finish(&net);
+}
+
+static void test_arp_request_api(void)
+{
+	struct sp_h_node *nd = start1(NULL);
+	struct sp_h_pkt p;
+
+	sp_arp_request(nd->st, SP_H_IP_SERVER);
+	CHECK(sp_h_pop(nd, &p));
+	check_arp_request(&p, SP_H_IP_SERVER);
+	/* Rate-limited per entry: not again within a second. */
+	sp_arp_request(nd->st, SP_H_IP_SERVER);
+	CHECK_EQ(sp_h_pending(nd), 0);
+	sp_h_advance(&net, 999 * 1000);
+	sp_arp_request(nd->st, SP_H_IP_SERVER);
+	CHECK_EQ(sp_h_pending(nd), 0);
+	sp_h_advance(&net, 1000);
+	sp_arp_request(nd->st, SP_H_IP_SERVER);
+	CHECK(sp_h_pop(nd, &p));
+	check_arp_request(&p, SP_H_IP_SERVER);
+	CHECK_EQ(sp_stack_stats(nd->st)->arp_tx_request, 2);
+	sp_h_net_finish(&net);
+}
+
+static void arp_8s(struct sp_stack_config *cfg)
+{
+	cfg->arp_timeout_us = 8 * 1000 * 1000;
+}
+
+/* Refresh in the last quarter of the lifetime, at most once a second; the
+ * entry dies at its deadline if nobody answers. */
+static void test_arp_expiry_refresh(void)
+{
+	struct sp_h_node *nd = start1(arp_8s);
+	struct sp_h_pkt p;
+	uint8_t mac[6];
+	uint32_t n = 0;
+
+	sp_h_resolve(&net); /* learnt at T0: expires at T0 + 8 s */
+	sp_h_advance(&net, 5900 * 1000);
+	CHECK_EQ(sp_h_pending(nd), 0);
+	CHECK(sp_arp_lookup(nd->st, SP_H_IP_SERVER, mac));
+	sp_h_advance(&net, 300 * 1000); /* T0 + 6.2 s: in the last quarter */
+	CHECK_EQ(sp_h_pending(nd), 1);
+	CHECK(sp_h_pop(nd, &p));
+	check_arp_request(&p, SP_H_IP_SERVER);
+	CHECK(sp_arp_lookup(nd->st, SP_H_IP_SERVER, mac)); /* still valid */
+	sp_h_advance(&net, 1700 * 1000); /* T0 + 7.9 s */
+	while (sp_h_pop(nd, &p)) {
+		check_arp_request(&p, SP_H_IP_SERVER);
+		n++;
+	}
+	CHECK_EQ(n, 1); /* one more, a second after the first */
+	CHECK(sp_arp_lookup(nd->st, SP_H_IP_SERVER, mac));
+	sp_h_advance(&net, 100 * 1000); /* T0 + 8 s: the deadline */
+	CHECK(!sp_arp_lookup(nd->st, SP_H_IP_SERVER, mac));
+	sp_h_flush(nd);
+	/* A late reply brings it back for a full lifetime. */
+	sp_h_resolve(&net);
+	sp_h_advance(&net, 5 * 1000 * 1000);
+	CHECK_EQ(sp_h_pending(nd), 0);
+	sp_h_advance(&net, 1500 * 1000);
+	CHECK_EQ(sp_h_pending(nd), 1);
+	/* Answering the refresh extends the lifetime: no more requests. */
+	sp_h_flush(nd);
+	sp_h_resolve(&net);
+	sp_h_advance(&net, 5 * 1000 * 1000);
+	CHECK_EQ(sp_h_pending(nd), 0);
+	CHECK(sp_arp_lookup(nd->st, SP_H_IP_SERVER, mac));
+	sp_h_net_finish(&net);
+}
+
+/* An unresolved next hop: the SYN is not sent but counted, a who-has goes
+ * out, and the SYN retransmission after the reply reaches the peer. */
+static void test_arp_unresolved_connect(void)
+{
+	struct sp_h_node *nd = start1(NULL);
+	struct sp_h_conn *r;
+	struct sp_h_pkt p;
+	uint32_t len;
+
+	r = sp_h_connect(nd, SP_H_IP_SERVER, 80, 0);
+	CHECK(sp_h_pop(nd, &p));
+	check_arp_request(&p, SP_H_IP_SERVER);
+	CHECK_EQ(sp_h_pending(nd), 0);
+	CHECK_EQ(sp_stack_stats(nd->st)->tx_noarp, 1);
+	len = sp_h_build_arp(f, sp_h_mac[0], 2, sp_h_mac[1], SP_H_IP_SERVER,
+			     sp_h_mac[0], SP_H_IP_CLIENT);
+	CHECK_EQ(sp_h_inject(nd, f, len), 0);
+	sp_h_advance(&net, 1001 * 1000); /* the wheel's 1 ms tick */
+	CHECK(sp_h_pop(nd, &p));
+	CHECK(p.tcp);
+	CHECK_EQ(p.flags, TH_SYN);
+	CHECK(memcmp(p.dst_mac, sp_h_mac[1], 6) == 0);
+	sp_tcp_abort(nd->st, r->c);
+	CHECK(r->closed);
+	CHECK_EQ(r->why, SP_CLOSE_ABORTED);
+	CHECK_EQ(sp_h_pending(nd), 0); /* no RST for an unanswered SYN */
+	sp_h_net_finish(&net);
+}
+
+static void with_gateway(struct sp_stack_config *cfg)
+{
+	cfg->gateway = 0xc61200feu; /* 198.18.0.254 */
+}
+
+/* Off-link destinations resolve the gateway, not themselves. */
+static void test_arp_gateway(void)
+{
+	struct sp_h_node *nd = start1(with_gateway);
+	struct sp_h_conn *r;
+	struct sp_h_pkt p;
+	uint32_t len;
+
+	r = sp_h_connect(nd, 0xc6130005u /* 198.19.0.5 */, 80, 0);
+	CHECK(sp_h_pop(nd, &p));
+	check_arp_request(&p, 0xc61200feu);
+	len = sp_h_build_arp(f, sp_h_mac[0], 2, sp_h_mac_other, 0xc61200feu,
+			     sp_h_mac[0], SP_H_IP_CLIENT);
+	CHECK_EQ(sp_h_inject(nd, f, len), 0);
+	sp_h_advance(&net, 1001 * 1000);
+	CHECK(sp_h_pop(nd, &p));
+	CHECK_EQ(p.flags, TH_SYN);
+	CHECK_EQ(p.dip, 0xc6130005u);
+	CHECK(memcmp(p.dst_mac, sp_h_mac_other, 6) == 0);
+	/* On-link still resolves directly. */
+	sp_h_connect(nd, SP_H_IP_SERVER, 80, 0);
+	CHECK(sp_h_pop(nd, &p));
+	check_arp_request(&p, SP_H_IP_SERVER);
+	sp_tcp_abort(nd->st, r->c);
+	sp_tcp_abort(nd->st, sp_h_conn_at(1)->c);
+	sp_h_net_finish(&net);
+}
+
+/* ---- ICMP ------------------------------------------------------------- */
+
+static void check_echo_reply(uint16_t seq, uint32_t len)
+{
+	struct sp_h_node *nd = &net.node[0];
+	struct sp_h_pkt p;
+	uint8_t data[1500];
+
+	CHECK(sp_h_pop(nd, &p));
+	CHECK(memcmp(p.dst_mac, sp_h_mac[1], 6) == 0);
+	CHECK(memcmp(p.src_mac, sp_h_mac[0], 6) == 0);
+	CHECK(p.ip);
+	CHECK(p.ip_csum_ok);
+	CHECK_EQ(p.proto, 1);
+	CHECK_EQ(p.sip, SP_H_IP_CLIENT);
+	CHECK_EQ(p.dip, SP_H_IP_SERVER);
+	CHECK_EQ(p.ip_tot, 20 + 8 + len);
+	CHECK(p.l4_csum_ok);
+	CHECK_EQ(p.icmp_type, 0);
+	CHECK_EQ(p.icmp_code, 0);
+	CHECK_EQ(p.icmp_id, 0xbeef);
+	CHECK_EQ(p.icmp_seq, seq);
+	CHECK_EQ(p.plen, len);
+	sp_h_pat_fill(77, seq, data, len);
+	CHECK(memcmp(p.payload, data, len) == 0);
+}
+
+static void test_icmp_echo(void)
+{
+	struct sp_h_node *nd = start1(NULL);
+	static const uint32_t sizes[] = { 0, 1, 56, 57, 1000, 1472 };
+	uint32_t i, len;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		len = echo_req((uint16_t)i, sizes[i]);
+		CHECK_EQ(sp_h_inject(nd, f, len), 0);
+		check_echo_reply((uint16_t)i, sizes[i]);
+		CHECK_EQ(sp_h_pending(nd), 0);
+	}
+	CHECK_EQ(sp_stack_stats(nd->st)->icmp_echo, i);
+	/* Ethernet padding after the IP datagram is not echoed. */
+	len = echo_req(100, 10);
+	memset(f + len, 0xee, 20);
+	CHECK_EQ(sp_h_inject(nd, f, len + 20), 0);
+	check_echo_reply(100, 10);
+	sp_h_net_finish(&net);
+}
+
+static void test_icmp_bad(void)
+{
+	struct sp_h_node *nd = start1(NULL);
+	uint32_t len;
+
+	len = echo_req(1, 40);
+	f[14 + 20 + 2] ^= 1; /* checksum */
+	sp_h_expect_drop(nd, f, len, SP_DROP_ICMP_BAD);
+	len = echo_req(1, 40);
+	f[14 + 20 + 8] ^= 1; /* payload under the checksum */
+	sp_h_expect_drop(nd, f, len, SP_DROP_ICMP_BAD);
+	/* Echo reply and unreachable are not answered. */
+	len = sp_h_build_icmp(f, sp_h_mac[1], sp_h_mac[0], SP_H_IP_SERVER,
+			      SP_H_IP_CLIENT, 0, 1, 1, NULL, 0);
+	sp_h_expect_drop(nd, f, len, SP_DROP_ICMP_BAD);
+	len = sp_h_build_icmp(f, sp_h_mac[1], sp_h_mac[0], SP_H_IP_SERVER,
+			      SP_H_IP_CLIENT, 3, 1, 1, NULL, 0);
+	sp_h_expect_drop(nd, f, len, SP_DROP_ICMP_BAD);
+	/* Code must be 0. */
+	len = echo_req(1, 8);
+	f[14 + 20 + 1] = 1;
+	sp_h_fix_l4_csum(f);
+	sp_h_expect_drop(nd, f, len, SP_DROP_ICMP_BAD);
+	/* Truncated: 4 bytes of ICMP. */
+	len = echo_req(1, 0);
+	f[14 + 3] = 24;
+	sp_h_fix_ip_csum(f);
+	sp_h_expect_drop(nd, f, 14 + 24, SP_DROP_ICMP_BAD);
+	CHECK_EQ(sp_stack_stats(nd->st)->icmp_echo, 0);
+	sp_h_net_finish(&net);
+}
+
+/* A datagram larger than one frame (a jumbo or GRO'd frame on a port that
+ * allows it) must not be echoed into a SP_FRAME_MAX transmit buffer. */
+static void test_icmp_oversize(void)
+{
+	struct sp_h_node *nd = start1(NULL);
+	static uint8_t data[3000];
+	uint32_t len;
+
+	len = sp_h_build_icmp(f, sp_h_mac[1], sp_h_mac[0], SP_H_IP_SERVER,
+			      SP_H_IP_CLIENT, 8, 1, 1, data, 2000);
+	CHECK_GT(len, SP_FRAME_MAX);
+	sp_h_expect_drop(nd, f, len, SP_DROP_ICMP_BAD);
+	/* The largest that fits is still answered. */
+	len = echo_req(9, 1472);
+	CHECK_EQ(len, SP_FRAME_MAX);
+	CHECK_EQ(sp_h_inject(nd, f, len), 0);
+	check_echo_reply(9, 1472);
+	sp_h_net_finish(&net);
+}
+
+/* ---- IPv4 ------------------------------------------------------------- */
+
+static void test_ip_drops(void)
+{
+	struct sp_h_node *nd = start1(NULL);
+	uint32_t len;
+
+	len = echo_req(1, 20);
+	f[14] = 0x65; /* version 6 */
+	sp_h_fix_ip_csum(f);
+	sp_h_expect_drop(nd, f, len, SP_DROP_IP_HDR);
+
+	len = echo_req(1, 20);
+	f[14] = 0x44; /* header length 16 */
+	sp_h_fix_ip_csum(f);
+	sp_h_expect_drop(nd, f, len, SP_DROP_IP_HDR);
+
+	len = echo_req(1, 20);
+	sp_h_expect_drop(nd, f, 14 + 19, SP_DROP_IP_HDR); /* short header */
+
+	len = echo_req(1, 20);
+	f[14 + 3]++; /* total length one past the frame */
+	sp_h_fix_ip_csum(f);
+	sp_h_expect_drop(nd, f, len, SP_DROP_IP_HDR);
+
+	len = echo_req(1, 20);
+	f[14 + 2] = 0;
+	f[14 + 3] = 19; /* total length below the header length */
+	sp_h_fix_ip_csum(f);
+	sp_h_expect_drop(nd, f, len, SP_DROP_IP_HDR);
+
+	len = echo_req(1, 20);
+	f[14 + 0] = 0x4f; /* header length 60 > total length 48 */
+	sp_h_fix_ip_csum(f);
+	sp_h_expect_drop(nd, f, len, SP_DROP_IP_HDR);
+
+	len = echo_req(1, 20);
+	f[14 + 10] ^= 0x40;
+	sp_h_expect_drop(nd, f, len, SP_DROP_IP_CSUM);
+
+	len = echo_req(1, 20);
+	f[14 + 6] = 0x20; /* MF, offset 0: first fragment */
+	f[14 + 7] = 0;
+	sp_h_fix_ip_csum(f);
+	sp_h_expect_drop(nd, f, len, SP_DROP_IP_FRAG);
+
+	len = echo_req(1, 20);
+	f[14 + 6] = 0x00; /* offset 8 bytes, no MF: last fragment */
+	f[14 + 7] = 1;
+	sp_h_fix_ip_csum(f);
+	sp_h_expect_drop(nd, f, len, SP_DROP_IP_FRAG);
+
+	len = echo_req(1, 20);
+	f[14 + 6] = 0x3f; /* MF and offset */
+	f[14 + 7] = 0xff;
+	sp_h_fix_ip_csum(f);
+	sp_h_expect_drop(nd, f, len, SP_DROP_IP_FRAG);
+
+	len = echo_req(1, 20);
+	f[14 + 19] = 0x63; /* 198.18.0.99 */
+	sp_h_fix_ip_csum(f);
+	sp_h_fix_l4_csum(f);
+	sp_h_expect_drop(nd, f, len, SP_DROP_IP_DST);
+
+	len = echo_req(1, 20);
+	f[14 + 9] = 17; /* UDP */
+	sp_h_fix_ip_csum(f);
+	sp_h_expect_drop(nd, f, len, SP_DROP_IP_PROTO);
+
+	/* Without DF, and with DF: both are whole datagrams. */
+	len = echo_req(1, 20);
+	f[14 + 6] = 0;
+	sp_h_fix_ip_csum(f);
+	CHECK_EQ(sp_h_inject(nd, f, len), 0);
+	check_echo_reply(1, 20);
+	sp_h_net_finish(&net);
+}
+
+/* IP options move the transport header: ICMP and TCP must follow ihl. */
+static void test_ip_options(void)
+{
+	struct sp_h_node *nd = start1(NULL);
+	struct sp_h_seg s = {
+		.smac = sp_h_mac[1], .dmac = sp_h_mac[0],
+		.sip = SP_H_IP_SERVER, .dip = SP_H_IP_CLIENT,
+		.sport = 40000, .dport = 80, .seq = 1000, .flags = TH_SYN,
+		.win = 8192,
+	};
+	struct sp_h_pkt p;
+	uint32_t len;
+
+	/* ICMP echo with 4 bytes of IP options (NOP x3, EOL). */
+	len = echo_req(3, 16);
+	memmove(f + 38, f + 34, len - 34);
+	f[34] = 1;
+	f[35] = 1;
+	f[36] = 1;
+	f[37] = 0;
+	f[14] = 0x46;
+	f[14 + 3] = (uint8_t)(f[14 + 3] + 4);
+	sp_h_fix_ip_csum(f);
+	CHECK_EQ(sp_h_inject(nd, f, len + 4), 0);
+	check_echo_reply(3, 16);
+
+	/* TCP SYN with IP options and Ethernet padding, to a listener. */
+	CHECK_EQ(sp_tcp_listen(nd->st, 80), 0);
+	sp_h_resolve(&net);
+	len = sp_h_build_tcp(f, &s);
+	memmove(f + 38, f + 34, len - 34);
+	memset(f + 34, 1, 4);
+	f[14] = 0x46;
+	f[14 + 3] = (uint8_t)(f[14 + 3] + 4);
+	sp_h_fix_ip_csum(f);
+	sp_h_fix_l4_csum(f);
+	len += 4;
+	memset(f + len, 0xab, 8); /* padding, not payload */
+	CHECK_EQ(sp_h_inject(nd, f, len + 8), 0);
+	CHECK(sp_h_pop(nd, &p));
+	CHECK_EQ(p.flags, TH_SYN | TH_ACK);
+	CHECK_EQ(p.ack, 1001);
+	CHECK_EQ(p.dport, 40000);
+	/* Reset it (exact sequence) so the listener's child goes away. */
+	s.flags = TH_RST;
+	s.seq = 1001;
+	len = sp_h_build_tcp(f, &s);
+	CHECK_EQ(sp_h_inject(nd, f, len), 0);
+	CHECK_EQ(sp_stack_conns_in_use(nd->st), 0);
+	CHECK_EQ(nd->n_closed, 0); /* the application never saw it */
+	sp_h_net_finish(&net);
+}
+
+static const struct sp_h_test tests[] = {
+	{ "eth_drops", test_eth_drops },
+	{ "arp_request_answered", test_arp_request_answered },
+	{ "arp_request_other", test_arp_request_other },
+	{ "arp_bad", test_arp_bad },
+	{ "arp_reply_learns", test_arp_reply_learns },
+	{ "arp_request_api", test_arp_request_api },
+	{ "arp_expiry_refresh", test_arp_expiry_refresh },
+	{ "arp_unresolved_connect", test_arp_unresolved_connect },
+	{ "arp_gateway", test_arp_gateway },
+	{ "icmp_echo", test_icmp_echo },
+	{ "icmp_bad", test_icmp_bad },
+	{ "icmp_oversize", test_icmp_oversize },
+	{ "ip_drops", test_ip_drops },
+	{ "ip_options", test_ip_options },
+};
+
+int main(int argc, char **argv)
+{
+	return sp_h_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
+}
