@@ -41,8 +41,9 @@
 #define SP_HUGE_MIN_KB (64u * 1024)
 /* af_packet ring: 2 KiB frames hold a full 1514-byte frame plus the
  * tpacket header; 4096 of them absorb bursts on the veth. */
-#define SP_AFP_ARGS    "qpairs=1,blocksz=4096,framesz=2048,framecnt=4096," \
-		       "qdisc_bypass=0"
+#define SP_AFP_FRAMES  4096
+#define SP_AFP_ARGS    "qpairs=1,blocksz=4096,framesz=2048,framecnt=" \
+		       RTE_STR(SP_AFP_FRAMES) ",qdisc_bypass=0"
 #define SP_EAL_ARGC_MAX 64
 
 /* Free hugepage memory in KiB, from /proc/meminfo. */

@@ -155,9 +155,10 @@ sp_print_stack(const struct sp_report *r, FILE *out)
 		"  ooo %" PRIu64 "\n", s->tcp_retrans_segs, s->tcp_fast_retrans,
 		s->tcp_rto, s->tcp_syn_retrans, s->tcp_dup_acks, s->tcp_ooo_segs);
 	fprintf(out, "                  rst rx %" PRIu64 " tx %" PRIu64
-		"  challenge_acks %" PRIu64 "  zwnd_probes %" PRIu64 "\n",
+		"  challenge_acks %" PRIu64 "  zwnd_probes %" PRIu64
+		"  snd_nochunk %" PRIu64 "  wnd_shrunk %" PRIu64 "\n",
 		s->tcp_rst_rx, s->tcp_rst_tx, s->tcp_challenge_acks,
-		s->tcp_zwnd_probes);
+		s->tcp_zwnd_probes, s->tcp_snd_nochunk, s->tcp_wnd_shrunk);
 	fprintf(out, "  drops          ");
 	for (int i = 0; i < SP_DROP_NREASONS; i++) {
 		if (s->drop[i] == 0)
@@ -257,11 +258,12 @@ sp_report_json(const struct sp_report *r, FILE *f, const char *path)
 		PRIu64 ",\"rto\":%" PRIu64 ",\"syn_retrans\":%" PRIu64
 		",\"dup_acks\":%" PRIu64 ",\"ooo_segs\":%" PRIu64
 		",\"rst_rx\":%" PRIu64 ",\"rst_tx\":%" PRIu64
-		",\"challenge_acks\":%" PRIu64 ",\"zwnd_probes\":%" PRIu64 "},\n",
+		",\"challenge_acks\":%" PRIu64 ",\"zwnd_probes\":%" PRIu64
+		",\"snd_nochunk\":%" PRIu64 ",\"wnd_shrunk\":%" PRIu64 "},\n",
 		s->tcp_retrans_segs, s->tcp_fast_retrans, s->tcp_rto,
 		s->tcp_syn_retrans, s->tcp_dup_acks, s->tcp_ooo_segs,
 		s->tcp_rst_rx, s->tcp_rst_tx, s->tcp_challenge_acks,
-		s->tcp_zwnd_probes);
+		s->tcp_zwnd_probes, s->tcp_snd_nochunk, s->tcp_wnd_shrunk);
 	fprintf(f, " \"drops\":{");
 	for (int i = 0; i < SP_DROP_NREASONS; i++) {
 		if (i > 0)

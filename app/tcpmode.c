@@ -42,6 +42,7 @@
 #define SP_OPENS_PER_IT 64   /* SYNs per loop iteration: smooth bursts */
 #define SP_SCRATCH      16384
 #define SP_TW_EXTRA_MAX 65536 /* pool slots beyond concurrency, for TIME_WAIT */
+#define SP_CHUNKS_MAX (128u * 1024u) /* 2 KiB each: 256 MiB of queues at most */
 #define SP_DRAIN_US     (5 * SP_US_PER_S)
 
 enum sp_tcp_kind { SP_TCPMODE_ECHO, SP_TCPMODE_SINK };
@@ -268,6 +269,23 @@ sp_hex(const uint8_t *d, size_t n, char *out)
 		out[2 * i + 1] = digits[d[i] & 15];
 	}
 	out[2 * n] = '\0';
+}
+
+/*
+ * The chunk pool holds every send queue and out-of-order queue. Give each
+ * open connection room for its whole send buffer (or its whole transfer, if
+ * smaller) plus the stack's headroom, up to SP_CHUNKS_MAX (256 MiB); past
+ * that, connections share and the report counts snd_nochunk.
+ */
+static void
+sp_tcpmode_size_chunks(const struct sp_tcpmode *m, struct sp_stack_config *cfg)
+{
+	uint64_t queued = m->bytes < cfg->sndbuf ? m->bytes : cfg->sndbuf;
+	uint64_t want = m->concurrency *
+			((queued + SP_CHUNK_PAYLOAD - 1) / SP_CHUNK_PAYLOAD + 1) +
+			cfg->chunks;
+
+	cfg->chunks = (uint32_t)(want < SP_CHUNKS_MAX ? want : SP_CHUNKS_MAX);
 }
 
 /* --sha256: digest both streams of the connection that just ended. */
@@ -750,6 +768,7 @@ sp_cmd_tcp(int argc, char **argv)
 	cfg.connect_timeout_us = (uint32_t)a.connect_timeout_us;
 	cfg.time_wait_us = (uint32_t)a.time_wait_us;
 	cfg.isn_secret = (uint32_t)rte_rand();
+	sp_tcpmode_size_chunks(m, &cfg);
 	m->w = &w;
 	w.mode = &sp_tcpmode_mode;
 	w.mode_ctx = m;

@@ -25,6 +25,7 @@
 
 #define SP_ARP_TIMEOUT_US  (3 * SP_US_PER_S)
 #define SP_ARP_RETRY_US    (200 * 1000)
+#define SP_RST_LINGER_US   (200 * 1000) /* answer challenge ACKs after RSTs */
 
 uint64_t sp_tsc_mult;
 
@@ -251,7 +252,7 @@ sp_worker_main(void *arg)
 {
 	struct sp_worker *w = arg;
 	const struct sp_mode *mode = w->mode;
-	uint64_t now, drain_end;
+	uint64_t now, drain_end, linger_end;
 	int done = 0;
 
 	if (w->nexthop != 0) {
@@ -301,9 +302,16 @@ sp_worker_main(void *arg)
 	__atomic_store_n(&w->run_end_us, now, __ATOMIC_RELAXED);
 	sp_worker_set_phase(w, SP_PHASE_DRAIN);
 
-	/* Bounded: a peer that never ACKs our FIN must not hold the report. */
+	/* Bounded: a peer that never ACKs our FIN must not hold the report.
+	 * After RSTs, stay a moment even with no connection left: a peer
+	 * that received data we never saw acknowledged finds our RST's
+	 * sequence number inexact and answers with a challenge ACK (RFC 5961
+	 * 3.2); our answer to that, from the closed port, carries its exact
+	 * number. Gone already, we would leave it holding the connection. */
 	drain_end = now + w->drain_us;
-	while (sp_stack_conns_in_use(w->st) != 0 && now < drain_end) {
+	linger_end = sp_stack_stats(w->st)->tcp_rst_tx ? now + SP_RST_LINGER_US : now;
+	while ((sp_stack_conns_in_use(w->st) != 0 || now < linger_end) &&
+	       now < drain_end) {
 		now = sp_now_us();
 		w->now_us = now;
 		sp_worker_io(w, now);

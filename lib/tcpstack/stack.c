@@ -113,6 +113,7 @@ struct sp_stack *sp_stack_create(const struct sp_stack_config *cfg,
 	}
 	st->conn_free = 0;
 	st->zombies = SP_NIL;
+	st->space_waiters = SP_NIL;
 
 	/* Load factor at most 1/2: chains stay short, lookup O(1). */
 	nbuckets = 1;
@@ -248,6 +249,8 @@ void sp_stack_poll(struct sp_stack *st, uint64_t now_us)
 	set_time(st, now_us);
 	st->depth++;
 	sp_timer_run(st);
+	if (st->space_waiters != SP_NIL && st->chunk_free != SP_NIL)
+		sp_conn_wake_writers(st);
 	if (st->now_us >= st->next_arp_scan_us) {
 		sp_arp_poll(st);
 		st->next_arp_scan_us = st->now_us + 100 * 1000;

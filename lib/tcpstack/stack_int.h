@@ -37,7 +37,8 @@
  * 2 KiB so that a full-MSS segment always fits one chunk.
  */
 #define SP_CHUNK_SIZE 2048u
-#define SP_CHUNK_DATA (SP_CHUNK_SIZE - 16u)
+#define SP_CHUNK_DATA SP_CHUNK_PAYLOAD
+_Static_assert(SP_CHUNK_DATA + 16u == SP_CHUNK_SIZE, "chunk header is 16 bytes");
 struct sp_chunk {
 	uint32_t next;
 	uint32_t seq; /* out-of-order queue: sequence number of data[0] */
@@ -63,6 +64,7 @@ enum {
 	SP_CF_ACK_NOW = 1u << 11,    /* send an ACK before input returns */
 	SP_CF_SACK = 1u << 12,       /* both sides sent SACK-permitted (RFC 2018) */
 	SP_CF_SWS_OVERRIDE = 1u << 13, /* persist expired: send what fits */
+	SP_CF_WAIT_SPACE = 1u << 14, /* on the space_waiters list */
 };
 
 /*
@@ -111,6 +113,7 @@ struct sp_conn {
 	uint32_t dack_tick;  /* delayed ACK */
 	uint32_t open_tick;  /* connect() time, for the connect timeout */
 
+	uint32_t wnext; /* space_waiters list */
 	void *user;
 };
 
@@ -135,6 +138,7 @@ struct sp_stack {
 	uint32_t now_tick;
 	uint32_t depth;  /* >0 while inside input/poll: frees are deferred */
 	uint32_t zombies; /* released connections, freed when depth drops */
+	uint32_t space_waiters; /* found the chunk pool dry with nothing queued */
 	uint16_t ip_id;
 	uint16_t rcv_wnd_max; /* unscaled window field when no WS */
 	uint8_t rcv_wscale;   /* what we offer */
@@ -227,6 +231,7 @@ void sp_conn_drop(struct sp_stack *st, struct sp_conn *c,
 		  enum sp_close_reason why);
 void sp_conn_enter_time_wait(struct sp_stack *st, struct sp_conn *c);
 void sp_conn_free_zombies(struct sp_stack *st);
+void sp_conn_wake_writers(struct sp_stack *st);
 void sp_conn_sq_ack(struct sp_stack *st, struct sp_conn *c, uint32_t bytes);
 void sp_conn_set_established(struct sp_stack *st, struct sp_conn *c);
 

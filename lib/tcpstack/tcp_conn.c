@@ -110,6 +110,17 @@ static void conn_release(struct sp_stack *st, struct sp_conn *c)
 {
 	if (c->flags & SP_CF_ZOMBIE)
 		return;
+	if (c->flags & SP_CF_WAIT_SPACE) {
+		uint32_t *p = &st->space_waiters;
+
+		/* Rare (a dry pool): a walk is fine. While the list is being
+		 * run, @c is not on it and the flag alone tells it to skip. */
+		while (*p != SP_NIL && *p != conn_idx(st, c))
+			p = &conn_at(st, *p)->wnext;
+		if (*p != SP_NIL)
+			*p = c->wnext;
+		c->flags &= (uint16_t)~SP_CF_WAIT_SPACE;
+	}
 	hash_remove(st, c);
 	sp_timer_cancel(st, c);
 	sp_chunk_free_list(st, c->sq_head);
@@ -139,6 +150,24 @@ void sp_conn_free_zombies(struct sp_stack *st)
 
 		st->zombies = c->hnext;
 		conn_free(st, c);
+	}
+}
+
+void sp_conn_wake_writers(struct sp_stack *st)
+{
+	uint32_t i = st->space_waiters;
+
+	/* Callbacks may queue (and fail) again: they go on a fresh list. */
+	st->space_waiters = SP_NIL;
+	while (i != SP_NIL) {
+		struct sp_conn *c = conn_at(st, i);
+
+		i = c->wnext;
+		if (!(c->flags & SP_CF_WAIT_SPACE))
+			continue; /* released meanwhile (a zombie until unwound) */
+		c->flags &= (uint16_t)~SP_CF_WAIT_SPACE;
+		if (st->ops.sent && !(c->flags & SP_CF_APP_GONE))
+			st->ops.sent(st, c, st->app);
 	}
 }
 
@@ -281,7 +310,7 @@ int32_t sp_tcp_send(struct sp_stack *st, struct sp_conn *c, const void *data,
 			uint32_t k = sp_chunk_alloc(st);
 
 			if (k == SP_NIL)
-				break; /* pool dry: the caller retries on sent() */
+				break; /* pool dry: see below */
 			if (c->sq_tail == SP_NIL)
 				c->sq_head = k;
 			else
@@ -296,6 +325,16 @@ int32_t sp_tcp_send(struct sp_stack *st, struct sp_conn *c, const void *data,
 		done += n;
 	}
 	c->sq_len += done;
+	if (done < len) {
+		st->stats.tcp_snd_nochunk++;
+		/* With data queued, its ACK calls sent(); with none, nothing
+		 * would: wait for free chunks on a list sp_stack_poll runs. */
+		if (c->sq_len == 0 && !(c->flags & SP_CF_WAIT_SPACE)) {
+			c->flags |= SP_CF_WAIT_SPACE;
+			c->wnext = st->space_waiters;
+			st->space_waiters = conn_idx(st, c);
+		}
+	}
 	if (done)
 		sp_tcp_output(st, c);
 	return (int32_t)done;

@@ -390,9 +390,9 @@ static bool ack_input(struct sp_stack *st, struct sp_conn *c,
 		      const struct seg *s)
 {
 	uint32_t wnd = s->wnd << c->snd_wscale;
-	bool fin_acked = false;
+	bool fin_acked = false, new_ack = SEQ_GT(s->ack, c->snd_una);
 
-	if (SEQ_GT(s->ack, c->snd_una)) {
+	if (new_ack) {
 		uint32_t acked = s->ack - c->snd_una, data = acked;
 
 		if ((c->flags & SP_CF_FIN_SENT) &&
@@ -460,14 +460,29 @@ static bool ack_input(struct sp_stack *st, struct sp_conn *c,
 			c->dupacks = 4;
 	}
 
-	/* Window update (RFC 9293 3.10.7.4: SND.WL1/SND.WL2 rule). */
-	if (SEQ_LT(c->snd_wl1, s->seq) ||
+	/* Window update: RFC 9293 3.10.7.4's SND.WL1/SND.WL2 rule, plus any
+	 * ACK that moves snd_una (as Linux does). The window is relative to
+	 * the ACK it came with: a retransmitted old segment carrying a new ACK
+	 * fails the WL1 test, and keeping the old window against the new
+	 * snd_una would put the right edge past the peer's and send beyond
+	 * it (the kernel counts those as BeyondWindow and drops them). */
+	if (new_ack || SEQ_LT(c->snd_wl1, s->seq) ||
 	    (c->snd_wl1 == s->seq && SEQ_LEQ(c->snd_wl2, s->ack))) {
 		c->snd_wnd = wnd;
 		c->snd_wl1 = s->seq;
 		c->snd_wl2 = s->ack;
 		if (wnd > c->max_snd_wnd)
 			c->max_snd_wnd = wnd;
+		/* A right edge pulled back below what we sent: receivers
+		 * should not (RFC 9293 3.8.6.2.2), but Linux rounds its window
+		 * to the scale granularity and, since 6.17, drops segments that
+		 * end past it. Count what lies beyond as unsent and send it
+		 * again when the window allows, instead of after a timeout. */
+		if (SEQ_LT(c->snd_una + wnd, c->snd_nxt)) {
+			c->snd_nxt = c->snd_una + wnd;
+			c->flags &= (uint16_t)~SP_CF_RTT_TIMING;
+			st->stats.tcp_wnd_shrunk++;
+		}
 		if (wnd && (c->flags & SP_CF_PERSIST)) {
 			sp_timer_stop_rtx(st, c);
 			c->rtx_count = 0;

@@ -243,6 +243,92 @@ static void test_chunk_pool_dry(void)
 	sp_h_net_finish(&net);
 }
 
+/* A connection that finds the shared pool dry with nothing of its own queued
+ * would wait for ever for an ACK-driven sent(): the stack calls sent() once
+ * another connection's ACK has freed chunks, on the next poll. */
+static void test_chunk_pool_waiter(void)
+{
+	struct sp_h_peer p2;
+	struct sp_h_conn *a, *b;
+	uint32_t got = 0;
+
+	start1(tiny_pool);
+	a = sp_h_peer_accept(&peer, PISN, 65535);
+	sp_h_peer_init(&p2, nd);
+	p2.port = (uint16_t)(peer.port + 1);
+	b = sp_h_peer_accept(&p2, PISN, 65535);
+	a->tx_total = 4 * SP_CHUNK_DATA;
+	sp_h_send_more(a);
+	CHECK_EQ(sp_stack_chunks_in_use(nd->st), 4);
+	b->tx_total = 1000;
+	sp_h_send_more(b);
+	CHECK_EQ(b->tx_done, 0);
+	CHECK_EQ(stats_of(0)->tcp_snd_nochunk, 1);
+	/* Still dry: a poll wakes nobody. */
+	sp_h_advance(&net, 1 * MS);
+	CHECK_EQ(b->tx_done, 0);
+	while (sp_h_pop(nd, &pk))
+		got += pk.plen;
+	CHECK_EQ(got, 4 * SP_CHUNK_DATA);
+	peer.rcv_nxt += got;
+	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 0), 0);
+	CHECK_EQ(sp_stack_chunks_in_use(nd->st), 0);
+	sp_h_advance(&net, 1 * MS);
+	CHECK_EQ(b->tx_done, 1000);
+	EXPECT_SEG(nd, TH_ACK | TH_PSH, p2.rcv_nxt, p2.snd_nxt, 1000);
+	sp_tcp_abort(nd->st, a->c);
+	sp_tcp_abort(nd->st, b->c);
+	sp_h_flush(nd);
+	sp_h_net_finish(&net);
+}
+
+/* The peer retransmits an old segment (seq below SND.WL1) that carries a new
+ * ACK and a smaller window. RFC 9293's WL1 rule alone would keep the old
+ * window against the new snd_una and send past the peer's right edge; the
+ * window of an advancing ACK must count, and what already went past the new
+ * edge is sent again only when the window allows. */
+static void test_window_from_old_seq(void)
+{
+	struct sp_h_conn *r;
+	uint32_t una, edge, nxt = 0, n = 0;
+	uint8_t old[100];
+
+	start1(NULL);
+	r = sp_h_peer_accept(&peer, PISN, 65535);
+	/* The peer's first 100 bytes are lost, the next 100 arrive: SND.WL1
+	 * moves to the second segment's sequence number. */
+	peer.snd_nxt += 100;
+	peer.data_off += 100;
+	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK | TH_PSH, NULL, 100), 0);
+	sp_h_advance(&net, 50 * MS);
+	sp_h_flush(nd);
+	r->tx_total = 64 * KiB;
+	sp_h_send_more(r);
+	while (sp_h_pop(nd, &pk)) {
+		nxt = pk.seq + pk.plen;
+		n++;
+	}
+	CHECK_EQ(n, 10); /* the initial congestion window */
+	una = peer.rcv_nxt + 2 * 1460;
+	edge = una + 2920;
+	/* The lost segment again, with a new ACK and a small window. */
+	sp_h_pat_fill(peer.data_seed, 0, old, sizeof(old));
+	CHECK_EQ(sp_h_peer_seg(&peer, TH_ACK, PISN + 1, una, 2920, old, 100), 0);
+	/* Nothing new may leave: the peer's right edge is below what is out. */
+	while (sp_h_pop(nd, &pk)) {
+		CHECK(pk.plen == 0 || SEQ_LEQ(pk.seq + pk.plen, edge));
+	}
+	CHECK_GT(stats_of(0)->tcp_wnd_shrunk, 0);
+	/* The window opens: the bytes past the old edge go again, in order. */
+	CHECK_EQ(sp_h_peer_seg(&peer, TH_ACK, peer.snd_nxt, edge, 65535, NULL, 0), 0);
+	CHECK(sp_h_pop(nd, &pk));
+	CHECK_EQ(pk.seq, edge);
+	CHECK(SEQ_LT(pk.seq, nxt));
+	sp_tcp_abort(nd->st, r->c);
+	sp_h_flush(nd);
+	sp_h_net_finish(&net);
+}
+
 /* ---- sequence wrap ---------------------------------------------------- */
 
 /* The peer's ISN just below 2^32: 64 KiB cross the wrap, in order and out
@@ -886,6 +972,8 @@ static const struct sp_h_test tests[] = {
 	{ "one_byte_sends", test_one_byte_sends },
 	{ "one_byte_segments", test_one_byte_segments },
 	{ "chunk_pool_dry", test_chunk_pool_dry },
+	{ "chunk_pool_waiter", test_chunk_pool_waiter },
+	{ "window_from_old_seq", test_window_from_old_seq },
 	{ "seq_wrap_peer", test_seq_wrap_peer },
 	{ "seq_wrap_ooo", test_seq_wrap_ooo },
 	{ "seq_wrap_wire", test_seq_wrap_wire },

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #define SP_FRAME_MAX 1514u /* Ethernet header + 1500-byte MTU, no FCS */
+#define SP_CHUNK_PAYLOAD 2032u /* data bytes per pool chunk (2 KiB blocks) */
 
 struct sp_stack;
 struct sp_conn;
@@ -110,6 +111,8 @@ struct sp_stack_stats {
 	uint64_t tcp_rst_rx, tcp_rst_tx;
 	uint64_t tcp_challenge_acks;         /* RFC 5961 */
 	uint64_t tcp_delayed_acks;           /* ACKs sent by the delayed-ACK timer */
+	uint64_t tcp_snd_nochunk;            /* sp_tcp_send short: chunk pool dry */
+	uint64_t tcp_wnd_shrunk;             /* peer's right edge moved back */
 	uint64_t conn_active;                /* sp_tcp_connect calls that sent a SYN */
 	uint64_t conn_passive;               /* SYNs accepted from a listener */
 	uint64_t conn_established;
@@ -133,7 +136,9 @@ typedef void (*sp_closed_fn)(struct sp_stack *st, struct sp_conn *c, void *app,
 struct sp_tcp_ops {
 	sp_conn_fn connected; /* handshake done (active) or accepted (passive) */
 	sp_recv_fn recv;      /* in-order payload; consumed in full on return */
-	sp_conn_fn sent;      /* acknowledged data freed send space */
+	/* Send space freed: data acknowledged, or chunks free again after
+	 * sp_tcp_send found the shared pool dry. */
+	sp_conn_fn sent;
 	sp_conn_fn peer_fin;  /* the peer closed its sending side */
 	/* Last call for @c: after it returns @c is gone for the application
 	 * (it may linger in TIME_WAIT inside the stack). No calls on @c here. */
