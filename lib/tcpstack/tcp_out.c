@@ -191,22 +191,30 @@ void sp_tcp_send_syn(struct sp_stack *st, struct sp_conn *c)
 }
 
 /*
- * Segments without data carry snd_max, not snd_nxt (as 4.4BSD tcp_output
- * does): after a timeout snd_nxt goes back to snd_una, below what the peer
- * may have received already. A pure ACK numbered there fails the peer's
- * acceptability test (RFC 9293 3.10.7.4), is answered with an ACK and its
- * own ACK field is never read; with both sides backed off, each answers the
- * other's ACK with an ACK for ever. A RST there would be out of the peer's
- * window and ignored.
+ * The sequence number of a segment without data must pass the peer's
+ * acceptability test (RFC 9293 3.10.7.4), or the peer drops it unread.
+ * snd_nxt is wrong after a timeout, which winds it back below what the peer
+ * may already hold (both sides then answer each other's ACKs for ever);
+ * snd_max is wrong once data we sent fell past the peer's right edge, which
+ * Linux drops since 6.17 (TcpExtBeyondWindow): every ACK we sent after that
+ * would be ignored. As Linux's tcp_acceptable_seq(): snd_max, but never past
+ * the edge the peer last advertised.
  */
+static uint32_t acceptable_seq(const struct sp_conn *c)
+{
+	uint32_t edge = c->snd_una + c->snd_wnd;
+
+	return SEQ_LT(edge, c->snd_max) ? edge : c->snd_max;
+}
+
 void sp_tcp_send_ack(struct sp_stack *st, struct sp_conn *c)
 {
-	emit(st, c, c->snd_max, RTE_TCP_ACK_FLAG, 0);
+	emit(st, c, acceptable_seq(c), RTE_TCP_ACK_FLAG, 0);
 }
 
 void sp_tcp_send_rst(struct sp_stack *st, struct sp_conn *c)
 {
-	emit(st, c, c->snd_max, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG, 0);
+	emit(st, c, acceptable_seq(c), RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG, 0);
 }
 
 /* Linux-style window probe: an ACK one below snd_una makes the receiver
