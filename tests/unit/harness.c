@@ -1383,3 +1383,16 @@ struct sp_h_conn *sp_h_peer_connect(struct sp_h_peer *p, uint16_t port,
 	CHECK(p->nd->last_accepted != NULL);
 	return p->nd->last_accepted;
 }
+
+struct sp_h_node *sp_h_start_one(struct sp_h_net *n, struct sp_h_peer *p,
+				 uint64_t t0_us,
+				 void (*tweak)(struct sp_stack_config *))
+{
+	sp_h_net_init(n, 1, 64);
+	if (tweak)
+		tweak(&n->node[0].cfg);
+	sp_h_net_start(n, t0_us);
+	sp_h_resolve(n);
+	sp_h_peer_init(p, &n->node[0]);
+	return &n->node[0];
+}

@@ -336,6 +336,12 @@ struct sp_h_peer {
 	uint32_t syn_optlen;
 };
 
+/* One stack (node 0 of @n, started at @t0_us, its config adjusted by @tweak
+ * if not NULL) with @p as its crafted peer; returns the node. */
+struct sp_h_node *sp_h_start_one(struct sp_h_net *n, struct sp_h_peer *p,
+				 uint64_t t0_us,
+				 void (*tweak)(struct sp_stack_config *));
+
 /* A peer at the other address, talking to node 0's stack. */
 void sp_h_peer_init(struct sp_h_peer *p, struct sp_h_node *nd);
 /* Send a segment at (snd_nxt, rcv_nxt) and advance snd_nxt past it.

@@ -26,13 +26,7 @@ static const struct sp_stack_stats *stats(void)
 
 static void start(void (*tweak)(struct sp_stack_config *))
 {
-	sp_h_net_init(&net, 1, 64);
-	if (tweak)
-		tweak(&net.node[0].cfg);
-	sp_h_net_start(&net, T0);
-	nd = &net.node[0];
-	sp_h_resolve(&net);
-	sp_h_peer_init(&peer, nd);
+	nd = sp_h_start_one(&net, &peer, T0, tweak);
 }
 
 /* Our next sequence number as the peer sees it. */
