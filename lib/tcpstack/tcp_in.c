@@ -391,6 +391,7 @@ static bool ack_input(struct sp_stack *st, struct sp_conn *c,
 {
 	uint32_t wnd = s->wnd << c->snd_wscale;
 	bool fin_acked = false, new_ack = SEQ_GT(s->ack, c->snd_una);
+	bool freed = false;
 
 	if (new_ack) {
 		uint32_t acked = s->ack - c->snd_una, data = acked;
@@ -433,11 +434,7 @@ static bool ack_input(struct sp_stack *st, struct sp_conn *c,
 			sp_timer_stop_rtx(st, c);
 		else
 			sp_timer_set_rtx(st, c, c->rto_us); /* RFC 6298 5.3 */
-		if (data && st->ops.sent && !(c->flags & SP_CF_APP_GONE)) {
-			st->ops.sent(st, c, st->app);
-			if (GONE(c))
-				return false;
-		}
+		freed = data != 0;
 	} else if (s->ack == c->snd_una && s->len == 0 &&
 		   !(s->flags & (RTE_TCP_FIN_FLAG | RTE_TCP_SYN_FLAG)) &&
 		   wnd == c->snd_wnd && c->snd_max != c->snd_una) {
@@ -487,6 +484,15 @@ static bool ack_input(struct sp_stack *st, struct sp_conn *c,
 			sp_timer_stop_rtx(st, c);
 			c->rtx_count = 0;
 		}
+	}
+
+	/* Only now, with snd_una and the window that came with it both
+	 * current: what the application sends from here goes out against
+	 * this ACK's right edge, not the new snd_una plus the old window. */
+	if (freed && st->ops.sent && !(c->flags & SP_CF_APP_GONE)) {
+		st->ops.sent(st, c, st->app);
+		if (GONE(c))
+			return false;
 	}
 
 	if (fin_acked) {

@@ -328,6 +328,38 @@ static void test_window_from_old_seq(void)
 	sp_h_net_finish(&net);
 }
 
+/* An ACK that frees send space and closes the window: the application's
+ * sent() callback queues more at once, and what leaves must respect the
+ * window this very ACK carried, not the old one against the new snd_una. */
+static void small_sndbuf(struct sp_stack_config *cfg)
+{
+	cfg->sndbuf = 10 * 1460; /* full after the first flight */
+}
+
+static void test_window_before_sent(void)
+{
+	struct sp_h_conn *r;
+	uint32_t una, edge, n = 0;
+
+	start1(small_sndbuf);
+	r = sp_h_peer_accept(&peer, PISN, 65535);
+	r->tx_total = 64 * KiB;
+	sp_h_send_more(r);
+	while (sp_h_pop(nd, &pk))
+		n++;
+	CHECK_EQ(n, 10); /* the initial congestion window */
+	una = peer.rcv_nxt + 2 * 1460;
+	edge = una + 2920;
+	CHECK_EQ(r->tx_done, 10 * 1460);
+	CHECK_EQ(sp_h_peer_seg(&peer, TH_ACK, peer.snd_nxt, una, 2920, NULL, 0), 0);
+	CHECK_EQ(r->tx_done, 12 * 1460); /* sent() queued what was freed */
+	while (sp_h_pop(nd, &pk))
+		CHECK(SEQ_LEQ(pk.seq + pk.plen, edge));
+	sp_tcp_abort(nd->st, r->c);
+	sp_h_flush(nd);
+	sp_h_net_finish(&net);
+}
+
 /* ---- sequence wrap ---------------------------------------------------- */
 
 /* The peer's ISN just below 2^32: 64 KiB cross the wrap, in order and out
@@ -973,6 +1005,7 @@ static const struct sp_h_test tests[] = {
 	{ "chunk_pool_dry", test_chunk_pool_dry },
 	{ "chunk_pool_waiter", test_chunk_pool_waiter },
 	{ "window_from_old_seq", test_window_from_old_seq },
+	{ "window_before_sent", test_window_before_sent },
 	{ "seq_wrap_peer", test_seq_wrap_peer },
 	{ "seq_wrap_ooo", test_seq_wrap_ooo },
 	{ "seq_wrap_wire", test_seq_wrap_wire },
