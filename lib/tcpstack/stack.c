@@ -38,13 +38,22 @@ void sp_stack_config_defaults(struct sp_stack_config *cfg, uint32_t max_conns)
 	cfg->isn_secret = 0x5eed5eed;
 }
 
+/*
+ * Pools come from calloc and are touched page by page now: large callocs are
+ * lazily mapped zero pages, and their first use would otherwise fault (a
+ * kernel entry and a page allocation) on the hot path, one page at a time.
+ */
 static void *stack_calloc(struct sp_stack *st, size_t n, size_t size)
 {
-	void *p = calloc(n, size);
+	volatile uint8_t *p = calloc(n, size);
+	size_t i;
 
-	if (p)
-		st->mem_bytes += n * size;
-	return p;
+	if (!p)
+		return NULL;
+	for (i = 0; i < n * size; i += 4096)
+		p[i] = 0;
+	st->mem_bytes += n * size;
+	return (void *)p;
 }
 
 static int config_check(const struct sp_stack_config *cfg)
