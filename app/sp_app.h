@@ -108,6 +108,10 @@ struct sp_port {
 	struct rte_mempool *pool;
 	uint8_t mac[6];
 	int eal_up, port_found, port_started;
+	/* af_packet: the kernel's receive counter of the interface, from
+	 * sysfs, at start; see sp_port_stats. -1: not af_packet. */
+	char sys_rx_path[128];
+	int64_t sys_rx0;
 };
 
 /* 0, or -1 after printing why (exit with SP_EXIT_NORUN). */
