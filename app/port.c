@@ -281,6 +281,9 @@ sp_port_setup(struct sp_port *p)
 	ret = rte_eth_dev_configure(p->port_id, 1, 1, &conf);
 	if (ret == 0)
 		ret = rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &nrx, &ntx);
+	/* What the port holds of a burst toward us: the af_packet ring
+	 * (sys_rx_path is set for af_packet only), or the descriptors. */
+	p->rx_frames = p->sys_rx_path[0] != '\0' ? SP_AFP_FRAMES : nrx;
 	if (ret == 0)
 		ret = rte_eth_rx_queue_setup(p->port_id, 0, nrx,
 					     (unsigned int)socket, NULL, p->pool);

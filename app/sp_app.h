@@ -107,6 +107,7 @@ struct sp_port {
 	unsigned int worker_lcore;
 	struct rte_mempool *pool;
 	uint8_t mac[6];
+	uint32_t rx_frames; /* frames the RX queue can hold */
 	int eal_up, port_found, port_started;
 	/* af_packet: the kernel's receive counter of the interface, from
 	 * sysfs, at start; see sp_port_stats. -1: not af_packet. */
