@@ -1,0 +1,816 @@
+/*
+ * HTTP/1.1 response parser and request builder (RFC 9112, RFC 9110).
+ *
+ * One state per syntactic position; a byte is looked at once, so any split
+ * of the input gives the same result as the whole. Line ends are CRLF or a
+ * bare LF (RFC 9112 section 2.2 lets a recipient accept LF alone); a CR
+ * must be followed by LF. Header names are matched case-insensitively
+ * against the few we interpret as they stream past, without copying them:
+ * a bit mask holds the candidates still possible. Content-Length,
+ * Transfer-Encoding and Connection values are parsed the same way.
+ * Bodies are consumed in bulk: Content-Length, chunked, or until EOF.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sp_http1.h"
+
+/* States in order: everything up to ST_HEAD_LF is head (or trailer)
+ * section and counts against max_header_bytes. */
+enum {
+	ST_VER,		/* "HTTP/" literal, idx = position */
+	ST_VER_MAJOR,
+	ST_VER_DOT,
+	ST_VER_MINOR,
+	ST_VER_SP,
+	ST_CODE,	/* idx = digits read */
+	ST_CODE_END,
+	ST_REASON,
+	ST_HLINE,	/* start of a header line (or of the empty line) */
+	ST_HNAME,
+	ST_HVALUE,
+	ST_HEAD_LF,	/* CR seen in the head; LF must follow */
+	ST_BODY_LEN,
+	ST_BODY_CLOSE,
+	ST_CHUNK_SIZE,	/* idx = hex digits read */
+	ST_CHUNK_WS,	/* BWS after the size (RFC 9112 section 7.1.1) */
+	ST_CHUNK_EXT,
+	ST_CHUNK_DATA,
+	ST_CHUNK_DATA_END,
+	ST_CHUNK_LF,
+	ST_DONE,
+	ST_ERROR,
+};
+
+/* What a line end completes (p->eol). */
+enum {
+	EOL_STATUS,
+	EOL_HEADER,
+	EOL_EMPTY,
+	EOL_CHUNK_SIZE,
+	EOL_CHUNK_DATA,
+};
+
+enum {
+	F_HEAD_REQ = 1 << 0,
+	F_HAS_CL = 1 << 1,
+	F_HAS_TE = 1 << 2,
+	F_TE_CHUNKED = 1 << 3,	/* chunked was the last coding seen */
+	F_CONN_CLOSE = 1 << 4,
+	F_CONN_KEEP = 1 << 5,
+	F_TRAILER = 1 << 6,	/* header states are reading trailers */
+	F_PENDING = 1 << 7,	/* a header line ended; obs-fold may follow */
+};
+
+/* Interpreted headers, indexes into sp_hdr_names. */
+enum { H_CL, H_TE, H_CONN, H_NONE = 0xff };
+
+static const char *const sp_hdr_names[] = {
+	"content-length", "transfer-encoding", "connection",
+};
+static const char *const sp_te_words[] = { "chunked" };
+static const char *const sp_conn_words[] = { "close", "keep-alive" };
+
+/* vstate of a list element (RFC 9110 section 5.6.1 lists). */
+enum { V_BEFORE, V_IN, V_AFTER, V_PARAM };
+
+static int
+sp_is_tchar(uint8_t c)
+{
+	/* token = 1*tchar, RFC 9110 section 5.6.2 */
+	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	    (c >= 'A' && c <= 'Z'))
+		return 1;
+	return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+/* field-vchar, SP, HTAB and obs-text; NUL, CR, LF and other CTLs are
+ * rejected (RFC 9110 section 5.5). */
+static int
+sp_is_value_char(uint8_t c)
+{
+	return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+static uint8_t
+sp_lower(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+}
+
+static int
+sp_hex(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = sp_lower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static void
+sp_match_start(struct sp_http1_resp *p, size_t nwords)
+{
+	p->mask = (uint8_t)((1u << nwords) - 1);
+	p->pos = 0;
+}
+
+/* Drop the candidates that byte @c at position p->pos rules out. */
+static void
+sp_match_step(struct sp_http1_resp *p, const char *const *words,
+	      size_t nwords, uint8_t c)
+{
+	c = sp_lower(c);
+	for (size_t i = 0; i < nwords; i++) {
+		if (!(p->mask & (1u << i)))
+			continue;
+		if (p->pos >= strlen(words[i]) || words[i][p->pos] != c)
+			p->mask &= (uint8_t)~(1u << i);
+	}
+	if (p->pos < 0xff)
+		p->pos++;
+}
+
+/* The candidate matched exactly, or -1. */
+static int
+sp_match_end(const struct sp_http1_resp *p, const char *const *words,
+	     size_t nwords)
+{
+	for (size_t i = 0; i < nwords; i++)
+		if ((p->mask & (1u << i)) && strlen(words[i]) == p->pos)
+			return (int)i;
+	return -1;
+}
+
+/* A Content-Length element ended. Several fields or a list of the same
+ * value may be accepted, different values may not: that is the framing
+ * ambiguity response splitting relies on (RFC 9110 section 8.6,
+ * RFC 9112 section 6.3 rule 5). */
+static int
+sp_cl_element(struct sp_http1_resp *p)
+{
+	if (p->vstate == V_BEFORE)
+		return SP_HTTP1_E_LENGTH;
+	if ((p->flags & F_HAS_CL) && p->content_length != p->num)
+		return SP_HTTP1_E_LENGTH;
+	p->content_length = p->num;
+	p->flags |= F_HAS_CL;
+	p->num = 0;
+	p->vstate = V_BEFORE;
+	return 0;
+}
+
+/* A Transfer-Encoding or Connection list element ended; empty elements
+ * are skipped (RFC 9110 section 5.6.1). */
+static void
+sp_token_element(struct sp_http1_resp *p)
+{
+	int w;
+
+	if (p->vstate == V_BEFORE)
+		return;
+	if (p->hdr == H_TE) {
+		w = sp_match_end(p, sp_te_words, 1);
+		/* Only the last coding decides (RFC 9112 section 6.3 rule 4). */
+		p->flags |= F_HAS_TE;
+		if (w == 0)
+			p->flags |= F_TE_CHUNKED;
+		else
+			p->flags &= (uint8_t)~F_TE_CHUNKED;
+	} else {
+		w = sp_match_end(p, sp_conn_words, 2);
+		if (w == 0)
+			p->flags |= F_CONN_CLOSE;
+		else if (w == 1)
+			p->flags |= F_CONN_KEEP;
+	}
+	p->vstate = V_BEFORE;
+}
+
+/* One byte of an interpreted header's value (already checked to be a
+ * value char). */
+static int
+sp_value_byte(struct sp_http1_resp *p, uint8_t c)
+{
+	int ws = c == ' ' || c == '\t';
+
+	if (p->hdr == H_CL) {
+		if (c == ',')
+			return sp_cl_element(p);
+		if (ws) {
+			if (p->vstate == V_IN)
+				p->vstate = V_AFTER;
+			return 0;
+		}
+		if (c < '0' || c > '9' || p->vstate == V_AFTER)
+			return SP_HTTP1_E_LENGTH;
+		if (p->num > (UINT64_MAX - (uint64_t)(c - '0')) / 10)
+			return SP_HTTP1_E_LENGTH;
+		p->num = p->num * 10 + (uint64_t)(c - '0');
+		p->vstate = V_IN;
+		return 0;
+	}
+	if (c == ',') {
+		sp_token_element(p);
+		return 0;
+	}
+	if (ws) {
+		if (p->vstate == V_IN)
+			p->vstate = V_AFTER;
+		return 0;
+	}
+	if (c == ';') {
+		/* transfer parameters: not "chunked" alone any more, but the
+		 * element still counts as a coding */
+		if (p->vstate != V_BEFORE)
+			p->mask = 0;
+		p->vstate = V_PARAM;
+		return 0;
+	}
+	if (p->vstate == V_BEFORE) {
+		sp_match_start(p, p->hdr == H_TE ? 1 : 2);
+		p->vstate = V_IN;
+	}
+	if (p->vstate == V_IN) {
+		if (p->hdr == H_TE)
+			sp_match_step(p, sp_te_words, 1, c);
+		else
+			sp_match_step(p, sp_conn_words, 2, c);
+	} else if (p->vstate == V_AFTER) {
+		p->mask = 0;	/* "keep alive": two words, no token */
+	}			/* V_PARAM: parameters are skipped */
+	return 0;
+}
+
+/* A header field (with any obs-fold continuation) ended. */
+static int
+sp_header_end(struct sp_http1_resp *p)
+{
+	p->flags &= (uint8_t)~F_PENDING;
+	if (p->hdr == H_CL)
+		return sp_cl_element(p);
+	if (p->hdr != H_NONE)
+		sp_token_element(p);
+	return 0;
+}
+
+/* Forget what a head said, for the next head (1xx, or a new response). */
+static void
+sp_head_reset(struct sp_http1_resp *p)
+{
+	p->flags &= F_HEAD_REQ;
+	p->state = ST_VER;
+	p->idx = 0;
+	p->hdr = H_NONE;
+	p->num = 0;
+	p->content_length = 0;
+}
+
+/* The empty line ended the head or the trailer section: choose how the
+ * body is delimited (RFC 9112 section 6.3, rules in order). */
+static int
+sp_head_end(struct sp_http1_resp *p)
+{
+	if (p->flags & F_TRAILER) {
+		p->state = ST_DONE;
+		return SP_HTTP1_DONE;
+	}
+	/* 1xx are interim; the final response follows (RFC 9110 section
+	 * 15.2). 101 is final: the connection then speaks another protocol. */
+	if (p->status < 200 && p->status != 101) {
+		p->interim++;
+		sp_head_reset(p);
+		return 0;
+	}
+	/* RFC 9112 section 9.3: HTTP/1.0 closes unless keep-alive is asked
+	 * for; "close" ends persistence in any version. */
+	p->must_close = (p->flags & F_CONN_CLOSE) ||
+			(p->minor == 0 && !(p->flags & F_CONN_KEEP));
+	/* Rule 1: no body after HEAD, 1xx, 204, 304. */
+	if ((p->flags & F_HEAD_REQ) || p->status == 101 ||
+	    p->status == 204 || p->status == 304) {
+		p->state = ST_DONE;
+		return SP_HTTP1_DONE;
+	}
+	if (p->flags & F_HAS_TE) {
+		/* Rule 3: TE overrides CL, but the message smells of
+		 * smuggling: do not reuse the connection. An HTTP/1.0 message
+		 * with TE has faulty framing (section 6.1): close after it. */
+		if ((p->flags & F_HAS_CL) || p->minor == 0)
+			p->must_close = 1;
+		if (p->flags & F_TE_CHUNKED) {
+			p->state = ST_CHUNK_SIZE;
+			p->idx = 0;
+			p->remaining = 0;
+			p->line_bytes = 0;
+			return 0;
+		}
+		/* Rule 4: chunked not last: the body runs to EOF. */
+		p->must_close = 1;
+		p->state = ST_BODY_CLOSE;
+		return 0;
+	}
+	if (p->flags & F_HAS_CL) {
+		/* Rule 5 */
+		p->remaining = p->content_length;
+		if (!p->remaining) {
+			p->state = ST_DONE;
+			return SP_HTTP1_DONE;
+		}
+		p->state = ST_BODY_LEN;
+		return 0;
+	}
+	/* Rule 8: read until the server closes. */
+	p->must_close = 1;
+	p->state = ST_BODY_CLOSE;
+	return 0;
+}
+
+/* A line ended (its LF consumed). */
+static int
+sp_eol(struct sp_http1_resp *p, uint8_t what)
+{
+	switch (what) {
+	case EOL_STATUS:
+		p->state = ST_HLINE;
+		break;
+	case EOL_HEADER:
+		/* finished at the next line's first byte: it may be a fold */
+		p->flags |= F_PENDING;
+		p->state = ST_HLINE;
+		break;
+	case EOL_EMPTY:
+		return sp_head_end(p);
+	case EOL_CHUNK_SIZE:
+		if (p->remaining) {
+			p->state = ST_CHUNK_DATA;
+		} else {
+			/* last-chunk: the trailer section follows (section
+			 * 7.1.2), parsed as headers and not interpreted */
+			p->flags = (uint8_t)((p->flags & ~F_PENDING) | F_TRAILER);
+			p->hdr = H_NONE;
+			p->state = ST_HLINE;
+		}
+		break;
+	default: /* EOL_CHUNK_DATA */
+		p->state = ST_CHUNK_SIZE;
+		p->idx = 0;
+		p->line_bytes = 0;
+		break;
+	}
+	return 0;
+}
+
+/* CR or LF ending a line in state-specific context @what. */
+static int
+sp_line_end(struct sp_http1_resp *p, uint8_t c, uint8_t what, uint8_t lf_state)
+{
+	if (c == '\n')
+		return sp_eol(p, what);
+	p->eol = what;
+	p->state = lf_state;
+	return 0;
+}
+
+static int
+sp_status_byte(struct sp_http1_resp *p, uint8_t c)
+{
+	switch (p->state) {
+	case ST_VER:
+		/* HTTP-name is case-sensitive (RFC 9112 section 2.3) */
+		if (c != (uint8_t)"HTTP/"[p->idx])
+			return SP_HTTP1_E_STATUS;
+		if (++p->idx == 5)
+			p->state = ST_VER_MAJOR;
+		break;
+	case ST_VER_MAJOR:
+		if (c < '0' || c > '9')
+			return SP_HTTP1_E_STATUS;
+		if (c != '1')
+			return SP_HTTP1_E_VERSION;
+		p->state = ST_VER_DOT;
+		break;
+	case ST_VER_DOT:
+		if (c >= '0' && c <= '9')
+			return SP_HTTP1_E_VERSION; /* HTTP/10.x */
+		if (c != '.')
+			return SP_HTTP1_E_STATUS;
+		p->state = ST_VER_MINOR;
+		break;
+	case ST_VER_MINOR:
+		/* a higher 1.x minor is handled as 1.1 (section 2.3) */
+		if (c < '0' || c > '9')
+			return SP_HTTP1_E_STATUS;
+		p->minor = c == '0' ? 0 : 1;
+		p->state = ST_VER_SP;
+		break;
+	case ST_VER_SP:
+		if (c >= '0' && c <= '9')
+			return SP_HTTP1_E_VERSION; /* HTTP/1.10 */
+		if (c != ' ')
+			return SP_HTTP1_E_STATUS;
+		p->state = ST_CODE;
+		p->idx = 0;
+		p->status = 0;
+		break;
+	case ST_CODE:
+		/* status-code = 3DIGIT, first digit the class 1..9 */
+		if (c < '0' || c > '9' || (p->idx == 0 && c == '0'))
+			return SP_HTTP1_E_STATUS;
+		p->status = p->status * 10 + (c - '0');
+		if (++p->idx == 3)
+			p->state = ST_CODE_END;
+		break;
+	case ST_CODE_END:
+		/* the SP before an empty reason is often missing: accept */
+		if (c == ' ')
+			p->state = ST_REASON;
+		else if (c == '\r' || c == '\n')
+			return sp_line_end(p, c, EOL_STATUS, ST_HEAD_LF);
+		else
+			return SP_HTTP1_E_STATUS;
+		break;
+	default: /* ST_REASON */
+		if (c == '\r' || c == '\n')
+			return sp_line_end(p, c, EOL_STATUS, ST_HEAD_LF);
+		if (!sp_is_value_char(c))
+			return SP_HTTP1_E_STATUS;
+		break;
+	}
+	return 0;
+}
+
+static int
+sp_header_byte(struct sp_http1_resp *p, uint8_t c)
+{
+	int rc;
+
+	switch (p->state) {
+	case ST_HLINE:
+		if ((c == ' ' || c == '\t') && (p->flags & F_PENDING)) {
+			/* obs-fold: a user agent replaces it with SP
+			 * (RFC 9112 section 5.2) */
+			p->flags &= (uint8_t)~F_PENDING;
+			p->state = ST_HVALUE;
+			return p->hdr == H_NONE ? 0 : sp_value_byte(p, ' ');
+		}
+		if (p->flags & F_PENDING) {
+			rc = sp_header_end(p);
+			if (rc)
+				return rc;
+		}
+		if (c == '\r' || c == '\n')
+			return sp_line_end(p, c, EOL_EMPTY, ST_HEAD_LF);
+		/* whitespace before the first field is not a fold */
+		if (!sp_is_tchar(c))
+			return SP_HTTP1_E_HEADER;
+		sp_match_start(p, 3);
+		sp_match_step(p, sp_hdr_names, 3, c);
+		p->state = ST_HNAME;
+		break;
+	case ST_HNAME:
+		if (c == ':') {
+			/* trailers never change framing (section 7.1.2) */
+			rc = sp_match_end(p, sp_hdr_names, 3);
+			p->hdr = rc < 0 || (p->flags & F_TRAILER) ?
+				 H_NONE : (uint8_t)rc;
+			p->vstate = V_BEFORE;
+			p->num = 0;
+			p->state = ST_HVALUE;
+			break;
+		}
+		/* no whitespace before the colon (section 5.1) */
+		if (!sp_is_tchar(c))
+			return SP_HTTP1_E_HEADER;
+		sp_match_step(p, sp_hdr_names, 3, c);
+		break;
+	default: /* ST_HVALUE */
+		if (c == '\r' || c == '\n')
+			return sp_line_end(p, c, EOL_HEADER, ST_HEAD_LF);
+		if (!sp_is_value_char(c))
+			return SP_HTTP1_E_HEADER;
+		if (p->hdr != H_NONE)
+			return sp_value_byte(p, c);
+		break;
+	}
+	return 0;
+}
+
+static int
+sp_chunk_byte(struct sp_http1_resp *p, uint8_t c)
+{
+	int d;
+
+	/* chunk extensions are skipped but bounded like a header line */
+	if (p->state != ST_CHUNK_LF && p->state != ST_CHUNK_DATA_END &&
+	    ++p->line_bytes > p->max_header_bytes)
+		return SP_HTTP1_E_CHUNK;
+	switch (p->state) {
+	case ST_CHUNK_SIZE:
+		d = sp_hex(c);
+		if (d >= 0) {
+			if (p->remaining > UINT64_MAX >> 4)
+				return SP_HTTP1_E_CHUNK;
+			p->remaining = p->remaining << 4 | (uint64_t)d;
+			p->idx = 1;
+			break;
+		}
+		if (!p->idx)
+			return SP_HTTP1_E_CHUNK;
+		if (c == ' ' || c == '\t')
+			p->state = ST_CHUNK_WS;
+		else if (c == ';')
+			p->state = ST_CHUNK_EXT;
+		else if (c == '\r' || c == '\n')
+			return sp_line_end(p, c, EOL_CHUNK_SIZE, ST_CHUNK_LF);
+		else
+			return SP_HTTP1_E_CHUNK;
+		break;
+	case ST_CHUNK_WS:
+		if (c == ';')
+			p->state = ST_CHUNK_EXT;
+		else if (c == '\r' || c == '\n')
+			return sp_line_end(p, c, EOL_CHUNK_SIZE, ST_CHUNK_LF);
+		else if (c != ' ' && c != '\t')
+			return SP_HTTP1_E_CHUNK;
+		break;
+	case ST_CHUNK_EXT:
+		if (c == '\r' || c == '\n')
+			return sp_line_end(p, c, EOL_CHUNK_SIZE, ST_CHUNK_LF);
+		if (!sp_is_value_char(c))
+			return SP_HTTP1_E_CHUNK;
+		break;
+	case ST_CHUNK_DATA_END:
+		/* chunk-data is followed by CRLF (section 7.1) */
+		if (c != '\r' && c != '\n')
+			return SP_HTTP1_E_CHUNK;
+		return sp_line_end(p, c, EOL_CHUNK_DATA, ST_CHUNK_LF);
+	default: /* ST_CHUNK_LF */
+		if (c != '\n')
+			return SP_HTTP1_E_CHUNK;
+		return sp_eol(p, p->eol);
+	}
+	return 0;
+}
+
+/* Up to @n body bytes at @b: count, report, and say how many were taken. */
+static size_t
+sp_body(struct sp_http1_resp *p, const uint8_t *b, size_t n, int bounded)
+{
+	if (bounded && n > p->remaining)
+		n = (size_t)p->remaining;
+	if (n && p->on_body)
+		p->on_body(p->body_ctx, b, n);
+	p->body_bytes += n;
+	if (bounded)
+		p->remaining -= n;
+	return n;
+}
+
+void
+sp_http1_resp_next(struct sp_http1_resp *p, int head_request)
+{
+	p->status = 0;
+	p->minor = 0;
+	p->must_close = 0;
+	p->interim = 0;
+	p->body_bytes = 0;
+	p->header_bytes = 0;
+	p->trailer_bytes = 0;
+	p->remaining = 0;
+	p->line_bytes = 0;
+	p->eol = 0;
+	p->mask = 0;
+	p->pos = 0;
+	p->vstate = 0;
+	p->error = 0;
+	p->flags = head_request ? F_HEAD_REQ : 0;
+	sp_head_reset(p);
+}
+
+void
+sp_http1_resp_init(struct sp_http1_resp *p, int head_request)
+{
+	p->max_header_bytes = SP_HTTP1_MAX_HEADER_DEFAULT;
+	p->on_body = NULL;
+	p->body_ctx = NULL;
+	sp_http1_resp_next(p, head_request);
+}
+
+int
+sp_http1_resp_parse(struct sp_http1_resp *p, const uint8_t *buf, size_t len,
+		    size_t *consumed)
+{
+	size_t i = 0;
+	int rc = 0;
+
+	*consumed = 0;
+	if (p->state == ST_DONE)
+		return SP_HTTP1_DONE;
+	if (p->state == ST_ERROR)
+		return p->error;
+	while (i < len) {
+		uint8_t c = buf[i];
+
+		if (p->state <= ST_HEAD_LF) {
+			size_t *n = (p->flags & F_TRAILER) ? &p->trailer_bytes :
+							      &p->header_bytes;
+			if (++*n > p->max_header_bytes) {
+				rc = SP_HTTP1_E_HEADER_TOO_BIG;
+				break;
+			}
+		}
+		switch (p->state) {
+		case ST_BODY_LEN:
+			i += sp_body(p, buf + i, len - i, 1);
+			if (!p->remaining) {
+				p->state = ST_DONE;
+				*consumed = i;
+				return SP_HTTP1_DONE;
+			}
+			continue;
+		case ST_BODY_CLOSE:
+			i += sp_body(p, buf + i, len - i, 0);
+			continue;
+		case ST_CHUNK_DATA:
+			i += sp_body(p, buf + i, len - i, 1);
+			if (!p->remaining)
+				p->state = ST_CHUNK_DATA_END;
+			continue;
+		case ST_HLINE:
+		case ST_HNAME:
+		case ST_HVALUE:
+			rc = sp_header_byte(p, c);
+			break;
+		case ST_HEAD_LF:
+			if (c != '\n')
+				rc = p->eol == EOL_STATUS ? SP_HTTP1_E_STATUS :
+							    SP_HTTP1_E_HEADER;
+			else
+				rc = sp_eol(p, p->eol);
+			break;
+		case ST_CHUNK_SIZE:
+		case ST_CHUNK_WS:
+		case ST_CHUNK_EXT:
+		case ST_CHUNK_DATA_END:
+		case ST_CHUNK_LF:
+			rc = sp_chunk_byte(p, c);
+			break;
+		default:
+			rc = sp_status_byte(p, c);
+			break;
+		}
+		if (rc)
+			break;
+		i++;
+	}
+	if (rc == SP_HTTP1_DONE) {
+		*consumed = i + 1;
+		return rc;
+	}
+	if (rc < 0) {
+		p->state = ST_ERROR;
+		p->error = rc;
+		*consumed = i;
+		return rc;
+	}
+	*consumed = len;
+	return SP_HTTP1_NEED_MORE;
+}
+
+int
+sp_http1_resp_eof(struct sp_http1_resp *p)
+{
+	switch (p->state) {
+	case ST_BODY_CLOSE:
+		p->state = ST_DONE;
+		return SP_HTTP1_DONE;
+	case ST_DONE:
+		return SP_HTTP1_DONE;
+	case ST_ERROR:
+		return p->error;
+	default:
+		if (p->state == ST_VER && p->header_bytes == 0)
+			return SP_HTTP1_NEED_MORE;
+		p->state = ST_ERROR;
+		p->error = SP_HTTP1_E_TRUNCATED;
+		return p->error;
+	}
+}
+
+/* Request building: a cursor that remembers overflow instead of failing
+ * at each step. */
+struct sp_out {
+	char *buf;
+	size_t cap;
+	size_t len;
+};
+
+static void
+sp_put(struct sp_out *o, const void *s, size_t n)
+{
+	if (o->len <= o->cap && n <= o->cap - o->len)
+		memcpy(o->buf + o->len, s, n);
+	o->len += n;
+	if (o->len < n)		/* wrapped: make sure it stays too big */
+		o->len = (size_t)-1;
+}
+
+static void
+sp_puts(struct sp_out *o, const char *s)
+{
+	sp_put(o, s, strlen(s));
+}
+
+/* No CTL (CR/LF above all: header injection), optionally no SP. */
+static int
+sp_clean(const char *s, int allow_sp)
+{
+	for (; *s; s++) {
+		uint8_t c = (uint8_t)*s;
+
+		if (c == 0x7f || (c < 0x20 && c != '\t') ||
+		    (!allow_sp && (c == ' ' || c == '\t')))
+			return 0;
+	}
+	return 1;
+}
+
+int
+sp_http1_req_build(char *buf, size_t cap, const char *method,
+		   const char *host, const char *path,
+		   const char *const *headers, size_t nheaders,
+		   const void *body, size_t body_len, int keep_alive)
+{
+	struct sp_out o = { buf, cap, 0 };
+	char num[24];
+	size_t i;
+	int n;
+
+	if (!method || !*method || !host || !*host || !path || !*path ||
+	    (nheaders && !headers) || (body_len && !body))
+		return -EINVAL;
+	for (const char *m = method; *m; m++)
+		if (!sp_is_tchar((uint8_t)*m))
+			return -EINVAL;
+	if (!sp_clean(host, 0) || !sp_clean(path, 0))
+		return -EINVAL;
+	for (i = 0; i < nheaders; i++) {
+		const char *h = headers[i], *colon;
+
+		if (!h || !sp_clean(h, 1))
+			return -EINVAL;
+		colon = strchr(h, ':');
+		if (!colon || colon == h)
+			return -EINVAL;
+		for (const char *q = h; q < colon; q++)
+			if (!sp_is_tchar((uint8_t)*q))
+				return -EINVAL;
+	}
+
+	/* request-line (RFC 9112 section 3), Host (RFC 9110 section 7.2) */
+	sp_puts(&o, method);
+	sp_puts(&o, " ");
+	sp_puts(&o, path);
+	sp_puts(&o, " HTTP/1.1\r\nHost: ");
+	sp_puts(&o, host);
+	sp_puts(&o, "\r\n");
+	for (i = 0; i < nheaders; i++) {
+		sp_puts(&o, headers[i]);
+		sp_puts(&o, "\r\n");
+	}
+	if (body) {
+		n = snprintf(num, sizeof(num), "%zu", body_len);
+		sp_puts(&o, "Content-Length: ");
+		sp_put(&o, num, (size_t)n);
+		sp_puts(&o, "\r\n");
+	}
+	if (!keep_alive)
+		sp_puts(&o, "Connection: close\r\n");
+	sp_puts(&o, "\r\n");
+	if (body_len)
+		sp_put(&o, body, body_len);
+	if (o.len > cap || o.len > INT32_MAX)
+		return -ENOSPC;
+	return (int)o.len;
+}
+
+int
+sp_http1_req_tmpl_init(struct sp_http1_req_tmpl *t, char *buf, size_t cap,
+		       const char *method, const char *host, const char *path,
+		       const char *const *headers, size_t nheaders,
+		       const void *body, size_t body_len, int keep_alive)
+{
+	int n = sp_http1_req_build(buf, cap, method, host, path, headers,
+				   nheaders, body, body_len, keep_alive);
+
+	if (n < 0)
+		return n;
+	t->buf = buf;
+	t->len = (size_t)n;
+	t->head_len = (size_t)n - body_len;
+	t->keep_alive = keep_alive;
+	return 0;
+}

@@ -1,0 +1,119 @@
+/*
+ * sp_http1: HTTP/1.1 request templates and a resumable response parser.
+ *
+ * The parser is a byte-driven state machine over caller-owned state: it
+ * accepts a response in any split of bytes (one at a time if need be),
+ * never reads past what it was given, never allocates and never buffers.
+ * It interprets only what framing needs (RFC 9112 section 6.3): the status
+ * code, Content-Length, Transfer-Encoding (is chunked the last coding?) and
+ * Connection (close / keep-alive). Body bytes are counted and, if asked,
+ * handed to a callback; nothing else is kept.
+ */
+#ifndef SP_HTTP1_H
+#define SP_HTTP1_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+	SP_HTTP1_NEED_MORE = 0,	/* all bytes consumed, response incomplete */
+	SP_HTTP1_DONE = 1,	/* a response ended; *consumed says where */
+};
+
+enum {
+	SP_HTTP1_E_STATUS = -1,		/* bad status line */
+	SP_HTTP1_E_HEADER = -2,		/* malformed header (or trailer) line */
+	SP_HTTP1_E_HEADER_TOO_BIG = -3,	/* over max_header_bytes */
+	SP_HTTP1_E_CHUNK = -4,		/* bad chunk size or chunk line */
+	SP_HTTP1_E_LENGTH = -5,		/* bad or conflicting Content-Length */
+	SP_HTTP1_E_VERSION = -6,	/* not HTTP/1.x */
+	SP_HTTP1_E_TRUNCATED = -7,	/* EOF inside a response */
+};
+
+#define SP_HTTP1_MAX_HEADER_DEFAULT (64u * 1024u)
+
+/* Body bytes as they arrive (chunk framing removed), in order. */
+typedef void (*sp_http1_body_cb)(void *ctx, const uint8_t *p, size_t n);
+
+struct sp_http1_resp {
+	/* Configuration: set after sp_http1_resp_init, kept by _next. */
+	size_t max_header_bytes;	/* bound on header_bytes, trailer_bytes */
+	sp_http1_body_cb on_body;	/* optional */
+	void *body_ctx;
+
+	/* Results, valid after SP_HTTP1_DONE. */
+	int status;		/* final status code (100..999) */
+	int minor;		/* HTTP/1.<minor> of the final response */
+	int must_close;		/* the connection cannot carry another one */
+	unsigned interim;	/* 1xx interim responses skipped */
+	uint64_t body_bytes;	/* payload bytes (chunk framing excluded) */
+	size_t header_bytes;	/* status lines and headers, 1xx included */
+	size_t trailer_bytes;	/* chunked trailer section incl. last CRLF */
+
+	/* Private parser state. */
+	uint64_t remaining;	/* body or chunk bytes left; chunk size */
+	uint64_t num;		/* Content-Length element being read */
+	uint64_t content_length;
+	size_t line_bytes;	/* chunk-size line length, bounded */
+	uint8_t state;
+	uint8_t eol;		/* what the LF after a CR ends */
+	uint8_t idx;		/* position in a literal or digit count */
+	uint8_t hdr;		/* interpreted header being read */
+	uint8_t mask;		/* candidate words still matching */
+	uint8_t pos;		/* bytes matched against the candidates */
+	uint8_t vstate;		/* position within a list element */
+	uint8_t flags;
+	int error;
+};
+
+/* Prepare @p for a response to a request; @head_request: a HEAD response
+ * has no body whatever its headers say (RFC 9112 section 6.3 rule 1). */
+void sp_http1_resp_init(struct sp_http1_resp *p, int head_request);
+
+/* Same for the next response on a connection, keeping the configuration
+ * (max_header_bytes, on_body, body_ctx). */
+void sp_http1_resp_next(struct sp_http1_resp *p, int head_request);
+
+/* Feed @len bytes. Returns SP_HTTP1_NEED_MORE (*consumed = len),
+ * SP_HTTP1_DONE (*consumed = bytes belonging to this response; the rest is
+ * the next response's), or a negative SP_HTTP1_E_* (*consumed = offset of
+ * the offending byte). After DONE or an error, calls return the same result
+ * with *consumed = 0 until the parser is re-initialised. */
+int sp_http1_resp_parse(struct sp_http1_resp *p, const uint8_t *buf,
+			size_t len, size_t *consumed);
+
+/* The peer closed the connection. Returns SP_HTTP1_DONE if that ended a
+ * close-delimited body (RFC 9112 section 6.3 rule 8) or the response was
+ * already complete, SP_HTTP1_NEED_MORE if no byte of a response had arrived
+ * (a clean close between responses), else SP_HTTP1_E_TRUNCATED. */
+int sp_http1_resp_eof(struct sp_http1_resp *p);
+
+/*
+ * Build a request into @buf: "<method> <path> HTTP/1.1", Host, the @headers
+ * (each a complete "Name: value" line without CRLF), Content-Length when
+ * @body_len > 0 or @body is not NULL, "Connection: close" unless
+ * @keep_alive, then the body. Returns the length (no NUL is written),
+ * -EINVAL for a malformed argument (CR/LF/CTL injection, bad method token,
+ * header without a colon), -ENOSPC if it does not fit in @cap.
+ */
+int sp_http1_req_build(char *buf, size_t cap, const char *method,
+		       const char *host, const char *path,
+		       const char *const *headers, size_t nheaders,
+		       const void *body, size_t body_len, int keep_alive);
+
+/* A request built once and sent many times; head_len locates the body. */
+struct sp_http1_req_tmpl {
+	const char *buf;
+	size_t len;
+	size_t head_len;
+	int keep_alive;
+};
+
+/* sp_http1_req_build into @buf, recorded in @t. Returns 0 or the error. */
+int sp_http1_req_tmpl_init(struct sp_http1_req_tmpl *t, char *buf, size_t cap,
+			   const char *method, const char *host,
+			   const char *path, const char *const *headers,
+			   size_t nheaders, const void *body, size_t body_len,
+			   int keep_alive);
+
+#endif /* SP_HTTP1_H */

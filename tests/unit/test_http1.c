@@ -1,0 +1,502 @@
+/*
+ * Unit test for sp_http1: every response fixture is parsed whole, in two
+ * pieces at every split point and one byte at a time, and each way must
+ * give the expected sequence of results (return code, where the response
+ * ended, status, body length and bytes, close flag, 1xx count). Pipelined
+ * responses are parsed one after the other on the same bytes, as a
+ * keep-alive connection would. Then the request builder: exact bytes,
+ * -ENOSPC at every too-small capacity, -EINVAL on injection.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sp_http1.h"
+
+static int sp_tests, sp_failed;
+
+#define CHECK(cond, ...)                                                     \
+	do {                                                                 \
+		sp_tests++;                                                  \
+		if (!(cond)) {                                               \
+			fprintf(stderr, "%s:%d: CHECK failed: %s: ",         \
+				__FILE__, __LINE__, #cond);                  \
+			fprintf(stderr, __VA_ARGS__);                        \
+			fputc('\n', stderr);                                 \
+			sp_failed++;                                         \
+		}                                                            \
+	} while (0)
+
+enum { MAX_RESP = 4, BODY_CAP = 256 };
+
+/* One expected response: where it ends is the offset of @at (searched
+ * from the previous end) plus @delta, or the input's end if @at is NULL. */
+struct exp {
+	int rc;
+	int status;
+	long body;
+	int close;
+	unsigned interim;
+	const char *at;
+	int delta;
+};
+
+struct fixture {
+	const char *name;
+	const char *in;		/* NULL: built by the test (big inputs) */
+	int head;		/* response to HEAD */
+	int eof;		/* the peer closes after the input */
+	size_t max_hdr;		/* 0: default */
+	const char *body;	/* concatenated bodies, NULL: not checked */
+	struct exp e[MAX_RESP];
+	int n;
+};
+
+struct result {
+	int rc;
+	int status;
+	long body;
+	int close;
+	unsigned interim;
+	size_t end;
+};
+
+struct run {
+	struct result r[MAX_RESP];
+	int n;
+	char body[BODY_CAP];
+	size_t body_len;
+	int body_overflow;
+};
+
+static void
+collect(void *ctx, const uint8_t *p, size_t n)
+{
+	struct run *run = ctx;
+
+	if (run->body_len + n > BODY_CAP) {
+		run->body_overflow = 1;
+		return;
+	}
+	memcpy(run->body + run->body_len, p, n);
+	run->body_len += n;
+}
+
+static void
+record(struct run *run, const struct sp_http1_resp *p, int rc, size_t end)
+{
+	if (run->n == MAX_RESP)
+		return;
+	run->r[run->n++] = (struct result){ rc, p->status, (long)p->body_bytes,
+		p->must_close, p->interim, end };
+}
+
+static void
+start(struct sp_http1_resp *p, const struct fixture *f, struct run *run)
+{
+	sp_http1_resp_init(p, f->head);
+	if (f->max_hdr)
+		p->max_header_bytes = f->max_hdr;
+	p->on_body = collect;
+	p->body_ctx = run;
+}
+
+/* Parse @len bytes of @in cut at the offsets @cuts (ascending). */
+static void
+run_pieces(const struct fixture *f, const uint8_t *in, size_t len,
+	   const size_t *cuts, size_t ncuts, struct run *run)
+{
+	struct sp_http1_resp p;
+	size_t base = 0;
+	int rc = 0;
+
+	memset(run, 0, sizeof(*run));
+	start(&p, f, run);
+	for (size_t k = 0; k <= ncuts && rc >= 0; k++) {
+		size_t end = k < ncuts ? cuts[k] : len, used;
+
+		while (base < end) {
+			rc = sp_http1_resp_parse(&p, in + base, end - base,
+						 &used);
+			if (rc < 0) {
+				record(run, &p, rc, base + used);
+				break;
+			}
+			base += used;
+			if (rc == SP_HTTP1_DONE) {
+				record(run, &p, rc, base);
+				/* after 101 the bytes are another protocol's */
+				if (p.status == 101)
+					return;
+				sp_http1_resp_next(&p, f->head);
+			}
+		}
+	}
+	if (rc >= 0 && f->eof) {
+		rc = sp_http1_resp_eof(&p);
+		if (rc != SP_HTTP1_NEED_MORE)
+			record(run, &p, rc, len);
+	}
+}
+
+static int
+same(const struct run *a, const struct run *b)
+{
+	if (a->n != b->n || a->body_len != b->body_len ||
+	    memcmp(a->body, b->body, a->body_len) != 0)
+		return 0;
+	for (int i = 0; i < a->n; i++)
+		if (memcmp(&a->r[i], &b->r[i], sizeof(a->r[i])) != 0)
+			return 0;
+	return 1;
+}
+
+static void
+check_expected(const struct fixture *f, const char *in, size_t len,
+	       const struct run *run)
+{
+	size_t from = 0;
+
+	CHECK(run->n == f->n, "%s: %d results, want %d", f->name, run->n,
+	      f->n);
+	for (int i = 0; i < f->n && i < run->n; i++) {
+		const struct exp *e = &f->e[i];
+		const struct result *r = &run->r[i];
+		size_t end = len;
+
+		if (e->at) {
+			const char *hit = strstr(in + from, e->at);
+
+			CHECK(hit != NULL, "%s: marker missing", f->name);
+			if (hit)
+				end = (size_t)(hit - in) + (size_t)e->delta;
+		}
+		CHECK(r->rc == e->rc, "%s[%d]: rc %d, want %d", f->name, i,
+		      r->rc, e->rc);
+		CHECK(r->end == end, "%s[%d]: ended at %zu, want %zu", f->name,
+		      i, r->end, end);
+		if (e->rc == SP_HTTP1_DONE) {
+			CHECK(r->status == e->status, "%s[%d]: status %d", f->name,
+			      i, r->status);
+			CHECK(r->body == e->body, "%s[%d]: body %ld, want %ld",
+			      f->name, i, r->body, e->body);
+			CHECK(r->close == e->close, "%s[%d]: close %d", f->name,
+			      i, r->close);
+			CHECK(r->interim == e->interim, "%s[%d]: interim %u",
+			      f->name, i, r->interim);
+		}
+		from = end;
+	}
+	if (f->body) {
+		CHECK(!run->body_overflow && run->body_len == strlen(f->body) &&
+		      memcmp(run->body, f->body, run->body_len) == 0,
+		      "%s: body bytes differ", f->name);
+	}
+}
+
+/* Big inputs are split at fewer points: all near the start and near the
+ * header bound, and a stride elsewhere. */
+static int
+split_here(size_t i, size_t len)
+{
+	if (len <= 4096)
+		return 1;
+	return i < 512 || (i + 64 > 65536 && i < 65536 + 64) || i % 4099 == 0;
+}
+
+static void
+run_fixture(const struct fixture *f, const char *in, size_t len)
+{
+	struct run whole, piece;
+	size_t *cuts;
+	int bad = 0;
+
+	run_pieces(f, (const uint8_t *)in, len, NULL, 0, &whole);
+	check_expected(f, in, len, &whole);
+
+	for (size_t i = 1; i < len; i++) {
+		if (!split_here(i, len))
+			continue;
+		run_pieces(f, (const uint8_t *)in, len, &i, 1, &piece);
+		if (!same(&whole, &piece) && bad++ < 3)
+			CHECK(0, "%s: split at %zu differs", f->name, i);
+	}
+	CHECK(bad == 0, "%s: %d splits differ", f->name, bad);
+
+	cuts = malloc(len * sizeof(*cuts));
+	if (!cuts)
+		abort();
+	for (size_t i = 1; i < len; i++)
+		cuts[i - 1] = i;
+	run_pieces(f, (const uint8_t *)in, len, cuts, len ? len - 1 : 0,
+		   &piece);
+	CHECK(same(&whole, &piece), "%s: byte at a time differs", f->name);
+	free(cuts);
+}
+
+#define OK(st, b, cl, ...) { SP_HTTP1_DONE, st, b, cl, __VA_ARGS__ }
+#define ERR(rc, at, delta) { rc, 0, 0, 0, 0, at, delta }
+
+static const struct fixture fixtures[] = {
+	{ "content-length",
+	  "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nServer: x\r\n\r\nhello",
+	  0, 0, 0, "hello", { OK(200, 5, 0, 0, NULL, 0) }, 1 },
+	{ "content-length list and repeat",
+	  "HTTP/1.1 200 OK\r\ncontent-length: 3 , 3\r\nCONTENT-LENGTH:3\r\n\r\nabc",
+	  0, 0, 0, "abc", { OK(200, 3, 0, 0, NULL, 0) }, 1 },
+	{ "content-length zero",
+	  "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Length: 1\r\n\r\nx",
+	  0, 0, 0, "x",
+	  { OK(200, 0, 0, 0, "HTTP/1.1 404", 0), OK(404, 1, 0, 0, NULL, 0) }, 2 },
+	{ "chunked with extensions and trailers",
+	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n"
+	  "5;foo=bar\r\nhello\r\nA ; x=\"y\"\r\n0123456789\r\n"
+	  "0;last\r\nX-Trailer: 1\r\nY: 2\r\n\r\n",
+	  0, 0, 0, "hello0123456789", { OK(200, 15, 0, 0, NULL, 0) }, 1 },
+	{ "chunked overrides content-length, then close",
+	  "HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n"
+	  "3\r\nabc\r\n0\r\n\r\nHTTP/1.",
+	  0, 0, 0, "abc", { OK(200, 3, 1, 0, "0\r\n\r\n", 5) }, 1 },
+	{ "chunked not last: close-delimited",
+	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n3\r\nabc",
+	  0, 1, 0, "3\r\nabc", { OK(200, 6, 1, 0, NULL, 0) }, 1 },
+	{ "close-delimited with eof",
+	  "HTTP/1.1 200 OK\r\nServer: x\r\n\r\nsome body",
+	  0, 1, 0, "some body", { OK(200, 9, 1, 0, NULL, 0) }, 1 },
+	{ "100-continue and 103 before 200",
+	  "HTTP/1.1 100 Continue\r\n\r\n"
+	  "HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n"
+	  "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+	  0, 0, 0, "ok", { OK(200, 2, 0, 2, NULL, 0) }, 1 },
+	{ "101 is final, the rest is not ours",
+	  "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+	  "Connection: Upgrade\r\n\r\n\x81\x02hi",
+	  0, 0, 0, "", { OK(101, 0, 0, 0, "\x81", 0) }, 1 },
+	{ "204 and 304 without body, clean eof between",
+	  "HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n"
+	  "HTTP/1.1 304 Not Modified\r\nContent-Length: 100\r\n\r\n",
+	  0, 1, 0, "",
+	  { OK(204, 0, 0, 0, "HTTP/1.1 304", 0), OK(304, 0, 0, 0, NULL, 0) }, 2 },
+	{ "HEAD without body",
+	  "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"
+	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+	  1, 0, 0, "",
+	  { OK(200, 0, 0, 0, "HTTP/1.1 200 OK\r\nT", 0), OK(200, 0, 0, 0, NULL, 0) },
+	  2 },
+	{ "HTTP/1.0 closes by default",
+	  "HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nabc",
+	  0, 0, 0, "abc", { OK(200, 3, 1, 0, NULL, 0) }, 1 },
+	{ "HTTP/1.0 keep-alive",
+	  "HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 3\r\n\r\nabc",
+	  0, 0, 0, "abc", { OK(200, 3, 0, 0, NULL, 0) }, 1 },
+	{ "HTTP/1.0 close-delimited",
+	  "HTTP/1.0 200 OK\r\n\r\nuntil eof",
+	  0, 1, 0, "until eof", { OK(200, 9, 1, 0, NULL, 0) }, 1 },
+	{ "Connection: close in a list, folded",
+	  "HTTP/1.1 500 Oops\r\nConnection: foo,\r\n  CLOSE \r\nContent-Length: 1\r\n\r\nx",
+	  0, 0, 0, "x", { OK(500, 1, 1, 0, NULL, 0) }, 1 },
+	{ "Connection: keep alive (two words) is no token",
+	  "HTTP/1.0 200 OK\r\nConnection: keep alive\r\nContent-Length: 0\r\n\r\n",
+	  0, 0, 0, "", { OK(200, 0, 1, 0, NULL, 0) }, 1 },
+	{ "bare LF, no reason, HTTP/1.2 is 1.1",
+	  "HTTP/1.2 200\nContent-Length: 2\n\nhi",
+	  0, 0, 0, "hi", { OK(200, 2, 0, 0, NULL, 0) }, 1 },
+	{ "two pipelined responses in one buffer",
+	  "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst"
+	  "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nsecond\r\n0\r\n\r\n"
+	  "HTTP/1.1 200 OK\r\nContent-Length: 1",
+	  0, 0, 0, "firstsecond",
+	  { OK(200, 5, 0, 0, "HTTP/1.1 201", 0), OK(201, 6, 0, 0, "HTTP/1.1 200", 0) },
+	  2 },
+
+	{ "garbage", "HELLO WORLD\r\n\r\n", 0, 0, 0, NULL,
+	  { ERR(SP_HTTP1_E_STATUS, "E", 0) }, 1 },
+	{ "HTTP/2", "HTTP/2 200 OK\r\n\r\n", 0, 0, 0, NULL,
+	  { ERR(SP_HTTP1_E_VERSION, "2", 0) }, 1 },
+	{ "HTTP/1.10", "HTTP/1.10 200 OK\r\n\r\n", 0, 0, 0, NULL,
+	  { ERR(SP_HTTP1_E_VERSION, "0 ", 0) }, 1 },
+	{ "status 2 digits", "HTTP/1.1 20 OK\r\n\r\n", 0, 0, 0, NULL,
+	  { ERR(SP_HTTP1_E_STATUS, " OK", 0) }, 1 },
+	{ "status 4 digits", "HTTP/1.1 2000 OK\r\n\r\n", 0, 0, 0, NULL,
+	  { ERR(SP_HTTP1_E_STATUS, "0 OK", 0) }, 1 },
+	{ "status class 0", "HTTP/1.1 099 OK\r\n\r\n", 0, 0, 0, NULL,
+	  { ERR(SP_HTTP1_E_STATUS, "099", 0) }, 1 },
+	{ "truncated header at eof", "HTTP/1.1 200 OK\r\nContent-Len",
+	  0, 1, 0, NULL, { ERR(SP_HTTP1_E_TRUNCATED, NULL, 0) }, 1 },
+	{ "truncated body at eof",
+	  "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort",
+	  0, 1, 0, NULL, { ERR(SP_HTTP1_E_TRUNCATED, NULL, 0) }, 1 },
+	{ "truncated chunked body at eof",
+	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
+	  0, 1, 0, NULL, { ERR(SP_HTTP1_E_TRUNCATED, NULL, 0) }, 1 },
+	{ "space before colon", "HTTP/1.1 200 OK\r\nServer : x\r\n\r\n",
+	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_HEADER, " :", 0) }, 1 },
+	{ "header without colon", "HTTP/1.1 200 OK\r\nServer\r\n\r\n",
+	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_HEADER, "\r\n\r\n", 0) }, 1 },
+	{ "CR without LF", "HTTP/1.1 200 OK\r\nA: b\rC: d\r\n\r\n",
+	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_HEADER, "C:", 0) }, 1 },
+	{ "CTL in value", "HTTP/1.1 200 OK\r\nA: b\x01\r\n\r\n",
+	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_HEADER, "\x01", 0) }, 1 },
+	{ "fold before first header", "HTTP/1.1 200 OK\r\n A: b\r\n\r\n",
+	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_HEADER, " A", 0) }, 1 },
+	{ "header over a small bound",
+	  "HTTP/1.1 200 OK\r\nServer: 0123456789abcdef\r\n\r\n",
+	  0, 0, 32, NULL, { ERR(SP_HTTP1_E_HEADER_TOO_BIG, "789", 0) }, 1 },
+	{ "bad chunk size",
+	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_CHUNK, "zz", 0) }, 1 },
+	{ "chunk size overflow",
+	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	  "1FFFFFFFFFFFFFFFF\r\n",
+	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_CHUNK, "F\r\n", 0) }, 1 },
+	{ "chunk data not followed by CRLF",
+	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n",
+	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_CHUNK, "c\r\n", 0) }, 1 },
+	{ "conflicting content-length",
+	  "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_LENGTH, "\r\n\r\n", 2) }, 1 },
+	{ "conflicting content-length list",
+	  "HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\nhello!",
+	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_LENGTH, "\r\n\r\n", 2) }, 1 },
+	{ "non-numeric content-length",
+	  "HTTP/1.1 200 OK\r\nContent-Length: 5a\r\n\r\nhello",
+	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_LENGTH, "a\r", 0) }, 1 },
+	{ "empty content-length",
+	  "HTTP/1.1 200 OK\r\nContent-Length: \r\nA: b\r\n\r\n",
+	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_LENGTH, "A: b", 0) }, 1 },
+	{ "content-length overflow",
+	  "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n",
+	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_LENGTH, "9\r\n", 0) }, 1 },
+};
+
+/* A 1 MiB header line: over the default 64 KiB bound, at exactly the
+ * byte that makes the head 64 KiB + 1 long. */
+static void
+test_huge_header(void)
+{
+	static const char head[] = "HTTP/1.1 200 OK\r\nX-Big: ";
+	size_t len = sizeof(head) - 1 + (1u << 20);
+	char *in = malloc(len + 1);
+	struct fixture f = { "1 MiB header line", NULL, 0, 0, 0, NULL,
+		{ ERR(SP_HTTP1_E_HEADER_TOO_BIG, NULL, 0) }, 1 };
+
+	if (!in)
+		abort();
+	memcpy(in, head, sizeof(head) - 1);
+	memset(in + sizeof(head) - 1, 'a', len - (sizeof(head) - 1));
+	/* the marker: the 65537th byte, made unique */
+	in[SP_HTTP1_MAX_HEADER_DEFAULT] = 'Z';
+	in[len] = 0;
+	f.e[0].at = "Z";
+	run_fixture(&f, in, len);
+	free(in);
+}
+
+/* A big body in a keep-alive series, and a Content-Length near 2^64. */
+static void
+test_large_lengths(void)
+{
+	struct sp_http1_resp p;
+	static const char big[] =
+		"HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551615\r\n\r\n";
+	size_t used;
+	uint8_t chunk[4096];
+	int rc;
+
+	sp_http1_resp_init(&p, 0);
+	rc = sp_http1_resp_parse(&p, (const uint8_t *)big, sizeof(big) - 1,
+				 &used);
+	CHECK(rc == SP_HTTP1_NEED_MORE && used == sizeof(big) - 1, "rc %d", rc);
+	memset(chunk, 'x', sizeof(chunk));
+	for (int i = 0; i < 256; i++)
+		rc = sp_http1_resp_parse(&p, chunk, sizeof(chunk), &used);
+	CHECK(rc == SP_HTTP1_NEED_MORE && p.body_bytes == 256u * 4096u,
+	      "rc %d body %llu", rc, (unsigned long long)p.body_bytes);
+	CHECK(sp_http1_resp_eof(&p) == SP_HTTP1_E_TRUNCATED, "eof");
+	/* after an error the parser stays in error */
+	CHECK(sp_http1_resp_parse(&p, chunk, 1, &used) == SP_HTTP1_E_TRUNCATED &&
+	      used == 0, "sticky error");
+}
+
+static void
+test_request_build(void)
+{
+	static const char *const hdrs[] = { "Accept: */*",
+					    "X-Test: a b\tc" };
+	static const char want_get[] =
+		"GET /index.html?q=1 HTTP/1.1\r\nHost: example.com:8080\r\n"
+		"Accept: */*\r\nX-Test: a b\tc\r\n\r\n";
+	static const char want_post[] =
+		"POST /api HTTP/1.1\r\nHost: h\r\nContent-Length: 7\r\n"
+		"Connection: close\r\n\r\n{\"a\":1}";
+	char buf[256];
+	struct sp_http1_req_tmpl t;
+	int n;
+
+	n = sp_http1_req_build(buf, sizeof(buf), "GET", "example.com:8080",
+			       "/index.html?q=1", hdrs, 2, NULL, 0, 1);
+	CHECK(n == (int)sizeof(want_get) - 1 &&
+	      memcmp(buf, want_get, (size_t)n) == 0, "GET: %d", n);
+	/* exactly fitting works, one byte less does not, down to zero */
+	n = sp_http1_req_build(buf, sizeof(want_get) - 1, "GET",
+			       "example.com:8080", "/index.html?q=1", hdrs, 2,
+			       NULL, 0, 1);
+	CHECK(n == (int)sizeof(want_get) - 1, "exact fit: %d", n);
+	for (size_t cap = 0; cap < sizeof(want_get) - 1; cap++) {
+		memset(buf, 0x5a, sizeof(buf));
+		n = sp_http1_req_build(buf, cap, "GET", "example.com:8080",
+				       "/index.html?q=1", hdrs, 2, NULL, 0, 1);
+		CHECK(n == -ENOSPC && (unsigned char)buf[cap] == 0x5a,
+		      "cap %zu: %d", cap, n);
+	}
+
+	n = sp_http1_req_tmpl_init(&t, buf, sizeof(buf), "POST", "h", "/api",
+				   NULL, 0, "{\"a\":1}", 7, 0);
+	CHECK(n == 0 && t.len == sizeof(want_post) - 1 &&
+	      memcmp(buf, want_post, t.len) == 0 &&
+	      t.head_len == t.len - 7 && t.keep_alive == 0, "POST: %d", n);
+
+	/* a zero-length body still says so */
+	n = sp_http1_req_build(buf, sizeof(buf), "PUT", "h", "/", NULL, 0, "",
+			       0, 1);
+	CHECK(n > 0 && strstr(buf, "Content-Length: 0\r\n\r\n") != NULL,
+	      "empty body: %d", n);
+
+	static const char *const crlf[] = { "X: a\r\nInjected: 1" };
+	static const char *const nocolon[] = { "X a" };
+	static const char *const emptyname[] = { ": a" };
+	CHECK(sp_http1_req_build(buf, sizeof(buf), "GET", "h", "/", crlf, 1,
+				 NULL, 0, 1) == -EINVAL, "CRLF in header");
+	CHECK(sp_http1_req_build(buf, sizeof(buf), "GET", "h", "/", nocolon,
+				 1, NULL, 0, 1) == -EINVAL, "no colon");
+	CHECK(sp_http1_req_build(buf, sizeof(buf), "GET", "h", "/",
+				 emptyname, 1, NULL, 0, 1) == -EINVAL,
+	      "empty name");
+	CHECK(sp_http1_req_build(buf, sizeof(buf), "G T", "h", "/", NULL, 0,
+				 NULL, 0, 1) == -EINVAL, "bad method");
+	CHECK(sp_http1_req_build(buf, sizeof(buf), "GET", "h", "/a b", NULL,
+				 0, NULL, 0, 1) == -EINVAL, "space in path");
+	CHECK(sp_http1_req_build(buf, sizeof(buf), "GET", "h\r\n", "/", NULL,
+				 0, NULL, 0, 1) == -EINVAL, "CRLF in host");
+	CHECK(sp_http1_req_build(buf, sizeof(buf), "GET", "h", "", NULL, 0,
+				 NULL, 0, 1) == -EINVAL, "empty path");
+
+	/* "GET / HTTP/1.1\r\nHost: h\r\n\r\n" */
+	n = sp_http1_req_build(buf, sizeof(buf), "GET", "h", "/", NULL, 0,
+			       NULL, 0, 1);
+	CHECK(n == 27 && memcmp(buf + n - 4, "\r\n\r\n", 4) == 0, "minimal");
+}
+
+int
+main(void)
+{
+	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++)
+		run_fixture(&fixtures[i], fixtures[i].in,
+			    strlen(fixtures[i].in));
+	test_huge_header();
+	test_large_lengths();
+	test_request_build();
+	printf("%d tests, %d failed\n", sp_tests, sp_failed);
+	return sp_failed ? 1 : 0;
+}
