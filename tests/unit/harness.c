@@ -1396,3 +1396,15 @@ struct sp_h_node *sp_h_start_one(struct sp_h_net *n, struct sp_h_peer *p,
 	sp_h_peer_init(p, &n->node[0]);
 	return &n->node[0];
 }
+
+bool sp_h_all_closed(struct sp_h_net *n, void *arg)
+{
+	uint32_t i;
+
+	(void)n;
+	(void)arg;
+	for (i = 0; i < sp_h_conn_count(); i++)
+		if (!sp_h_conn_at(i)->closed)
+			return false;
+	return true;
+}

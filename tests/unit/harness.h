@@ -309,6 +309,8 @@ struct sp_h_conn *sp_h_connect(struct sp_h_node *nd, uint32_t dst_ip,
 			       uint16_t dst_port, uint64_t tx_total);
 /* Queue more of the pattern (called by the app on connected/sent). */
 void sp_h_send_more(struct sp_h_conn *r);
+/* sp_h_run condition: every connection record has seen closed(). */
+bool sp_h_all_closed(struct sp_h_net *n, void *arg);
 /* All records in use (for sweeping many connections). */
 struct sp_h_conn *sp_h_conn_at(uint32_t i);
 uint32_t sp_h_conn_count(void);

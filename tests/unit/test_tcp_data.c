@@ -42,18 +42,6 @@ static void start2(uint32_t max_conns, uint64_t t0)
 	CHECK_EQ(sp_tcp_listen(net.node[1].st, 80), 0);
 }
 
-static bool all_closed(struct sp_h_net *n, void *arg)
-{
-	uint32_t i;
-
-	(void)n;
-	(void)arg;
-	for (i = 0; i < sp_h_conn_count(); i++)
-		if (!sp_h_conn_at(i)->closed)
-			return false;
-	return true;
-}
-
 /* Every record closed normally, received all its peer sent, intact. */
 static void check_records(void)
 {
@@ -117,7 +105,7 @@ static void test_bulk_splits(void)
 		if (r->passive)
 			r->split = splits[(r->client_port - 1024) % n];
 	}
-	CHECK(sp_h_run(&net, all_closed, NULL, 60 * SEC));
+	CHECK(sp_h_run(&net, sp_h_all_closed, NULL, 60 * SEC));
 	CHECK_EQ(sp_h_conn_count(), 2 * n);
 	check_records();
 	CHECK_EQ(stats_of(0)->tcp_retrans_segs, 0);
@@ -143,7 +131,7 @@ static void test_bulk_2mib(void)
 	sp_h_alloc_counting = true;
 	r = sp_h_connect(&net.node[0], SP_H_IP_SERVER, 80, 2 * MiB + 3);
 	r->close_on_fin = true;
-	CHECK(sp_h_run(&net, all_closed, NULL, 60 * SEC));
+	CHECK(sp_h_run(&net, sp_h_all_closed, NULL, 60 * SEC));
 	check_records();
 	CHECK_EQ(r->rx_bytes, 2 * MiB + 1);
 	CHECK_EQ(stats_of(0)->tcp_retrans_segs, 0);
@@ -164,7 +152,7 @@ static void test_one_byte_sends(void)
 	r = sp_h_connect(&net.node[0], SP_H_IP_SERVER, 80, 64 * KiB + 1);
 	r->split = 1;
 	r->close_after_send = true;
-	CHECK(sp_h_run(&net, all_closed, NULL, 60 * SEC));
+	CHECK(sp_h_run(&net, sp_h_all_closed, NULL, 60 * SEC));
 	check_records();
 	sp_h_net_finish(&net);
 }
@@ -507,7 +495,7 @@ static void test_seq_wrap_wire(void)
 	net.node[1].acc_close_on_fin = true;
 	r = sp_h_connect(&net.node[0], SP_H_IP_SERVER, 80, MiB + 9);
 	r->close_after_send = true;
-	CHECK(sp_h_run(&net, all_closed, NULL, 60 * SEC));
+	CHECK(sp_h_run(&net, sp_h_all_closed, NULL, 60 * SEC));
 	CHECK(seen.got_syn && seen.got_synack);
 	CHECK_EQ(seen.syn, 0u - 3000u);
 	CHECK_EQ(seen.synack, isn_s);
@@ -789,7 +777,7 @@ static void test_lossy_wire(void)
 		r->split = i == 0 ? 0 : 1000 * i + 1;
 		r->close_after_send = true;
 	}
-	CHECK(sp_h_run(&net, all_closed, NULL, 600 * SEC));
+	CHECK(sp_h_run(&net, sp_h_all_closed, NULL, 600 * SEC));
 	check_records();
 	for (i = 0; i < 2; i++) {
 		const struct sp_stack_stats *s = stats_of((int)i);
@@ -854,7 +842,7 @@ static void one_loss(struct pick *p, uint64_t c2s, uint64_t s2c,
 	r = sp_h_connect(&net.node[0], SP_H_IP_SERVER, 80, c2s);
 	r->close_after_send = client_closes;
 	r->close_on_fin = !client_closes;
-	CHECK(sp_h_run(&net, all_closed, NULL, 30 * SEC));
+	CHECK(sp_h_run(&net, sp_h_all_closed, NULL, 30 * SEC));
 	CHECK_EQ(p->dropped, 1);
 	check_records();
 }
@@ -928,7 +916,7 @@ static void test_drop_handshake_ack(void)
 	r->tx_total = 5000;
 	r->close_after_send = true;
 	sp_h_send_more(r);
-	CHECK(sp_h_run(&net, all_closed, NULL, 30 * SEC));
+	CHECK(sp_h_run(&net, sp_h_all_closed, NULL, 30 * SEC));
 	check_records();
 	CHECK_EQ(stats_of(1)->tcp_syn_retrans, 0);
 	sp_h_net_finish(&net);
@@ -981,7 +969,7 @@ static void test_many_connections(void)
 		r->close_after_send = true;
 	}
 	CHECK_EQ(sp_stack_conns_in_use(net.node[0].st), n);
-	CHECK(sp_h_run(&net, all_closed, NULL, 60 * SEC));
+	CHECK(sp_h_run(&net, sp_h_all_closed, NULL, 60 * SEC));
 	CHECK_EQ(sp_h_conn_count(), 2 * n);
 	check_records();
 	CHECK_EQ(stats_of(0)->conn_established, n);

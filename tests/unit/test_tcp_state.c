@@ -989,18 +989,6 @@ static void test_pool_and_port_limits(void)
 
 /* ---- two stacks over the wire ----------------------------------------- */
 
-static bool all_closed(struct sp_h_net *n, void *arg)
-{
-	uint32_t i;
-
-	(void)n;
-	(void)arg;
-	for (i = 0; i < sp_h_conn_count(); i++)
-		if (!sp_h_conn_at(i)->closed)
-			return false;
-	return true;
-}
-
 static void test_wire_refused(void)
 {
 	struct sp_h_conn *r;
@@ -1035,7 +1023,7 @@ static void test_wire_open_close(void)
 		r = sp_h_connect(&net.node[0], SP_H_IP_SERVER, 80, 7000);
 		r->close_after_send = side == 0;
 		r->close_on_fin = true;
-		CHECK(sp_h_run(&net, all_closed, NULL, 5 * 1000 * 1000));
+		CHECK(sp_h_run(&net, sp_h_all_closed, NULL, 5 * 1000 * 1000));
 		s = net.node[1].last_accepted;
 		CHECK(s != NULL);
 		if (!s)
