@@ -288,26 +288,6 @@ sp_tcpmode_size_chunks(const struct sp_tcpmode *m, struct sp_stack_config *cfg)
 	cfg->chunks = (uint32_t)(want < SP_CHUNKS_MAX ? want : SP_CHUNKS_MAX);
 }
 
-/*
- * All that the open connections may have in flight toward us at once should
- * fit the RX queue: over a veth a peer's burst arrives at memory speed and
- * what the ring cannot hold is lost (nic.imissed), to be retransmitted by the
- * peer. Share half the ring between the connections, within 16 KiB and the
- * stack's default. Measured with 128 concurrent 4 MiB echoes: 256 KiB each
- * gave 47k kernel retransmissions and 620 Mbit/s, 24 KB gave 1.4k and 980.
- */
-static void
-sp_tcpmode_size_window(const struct sp_tcpmode *m, const struct sp_port *p,
-		       struct sp_stack_config *cfg)
-{
-	uint64_t w = (uint64_t)p->rx_frames * 1460 / 2 / m->concurrency;
-
-	if (w < 16 * 1024)
-		w = 16 * 1024;
-	if (w < cfg->rcvwnd)
-		cfg->rcvwnd = (uint32_t)w;
-}
-
 /* --sha256: digest both streams of the connection that just ended. */
 static void
 sp_slot_digest(struct sp_tcpmode *m, struct sp_slot *s)
@@ -789,7 +769,7 @@ sp_cmd_tcp(int argc, char **argv)
 	cfg.time_wait_us = (uint32_t)a.time_wait_us;
 	cfg.isn_secret = (uint32_t)rte_rand();
 	sp_tcpmode_size_chunks(m, &cfg);
-	sp_tcpmode_size_window(m, &port, &cfg);
+	sp_worker_size_window(&port, m->concurrency, &cfg);
 	m->w = &w;
 	w.mode = &sp_tcpmode_mode;
 	w.mode_ctx = m;
