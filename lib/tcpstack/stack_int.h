@@ -207,7 +207,6 @@ void sp_tcp_input(struct sp_stack *st, const uint8_t *frame,
 		  const struct rte_ipv4_hdr *ip, uint32_t ip_len);
 
 /* tcp_out.c */
-enum { SP_SEG_DATA = 0, SP_SEG_RETRANSMIT = 1 };
 void sp_tcp_output(struct sp_stack *st, struct sp_conn *c);
 void sp_tcp_send_ack(struct sp_stack *st, struct sp_conn *c);
 void sp_tcp_send_syn(struct sp_stack *st, struct sp_conn *c);
