@@ -1,0 +1,59 @@
+/*
+ * Scenario files (YAML, through libyaml) and command-line overrides into
+ * one validated sp_plan.
+ *
+ * Order of use:
+ *   sp_scenario_init(&pl);
+ *   sp_scenario_load(&pl, "file.yaml", &e);          (optional)
+ *   sp_scenario_set(&pl, "vus", "50", &e);           (each CLI override)
+ *   sp_scenario_finish(&pl, &e);                     (cross-key checks)
+ *   ... run ...
+ *   sp_scenario_free(&pl);
+ *
+ * A file key and the option of the same name go through the same value
+ * parser, so `--stages "30s:20,1m:200"` and `stages: "30s:20,1m:200"` mean
+ * the same thing; the command line wins because it is applied last.
+ *
+ * Errors fill e->msg with one line: "FILE:LINE:COL: what is wrong" for the
+ * file (1-based line and column of the offending node), "--OPTION: what is
+ * wrong" for an override, and the functions return -1. The caller prints
+ * it and exits with SP_EXIT_USAGE (2). Nothing here touches the network.
+ */
+#ifndef SP_SCENARIO_H
+#define SP_SCENARIO_H
+
+#include "sp_plan.h"
+
+struct sp_scenario_err {
+	char msg[512];
+};
+
+/* Defaults: closed model, 1 VU, 10 s, connect timeout 3 s, response
+ * timeout 10 s, seed 0, no target, no scenario. */
+void sp_scenario_init(struct sp_plan *pl);
+
+/* Parse @path into @pl (once, before any sp_scenario_set). */
+int sp_scenario_load(struct sp_plan *pl, const char *path,
+		     struct sp_scenario_err *e);
+
+/*
+ * Apply a command-line override. @key is the option name without "--":
+ * url, vus, rate, max-vus, duration, stages, tags, exclude-tags, seed,
+ * model, connect-timeout, response-timeout. --url sets the target and, if
+ * the plan has no scenario, creates one named "default" that GETs the
+ * URL's path.
+ */
+int sp_scenario_set(struct sp_plan *pl, const char *key, const char *value,
+		    struct sp_scenario_err *e);
+
+/* Cross-key checks and derived values: a target, at least one enabled
+ * scenario, vus or rate or stages, duration > 0 (sum of stages), max_vus
+ * (open: default max(ceil(peak rate), 100); closed: the peak VU count). */
+int sp_scenario_finish(struct sp_plan *pl, struct sp_scenario_err *e);
+
+void sp_scenario_free(struct sp_plan *pl);
+
+/* The `stampede validate FILE` subcommand. */
+int sp_cmd_validate(int argc, char **argv);
+
+#endif /* SP_SCENARIO_H */
