@@ -26,8 +26,9 @@
  * flight, and @count may disagree with the bucket total by those records;
  * the readers here tolerate that. sp_hist_record stores @count last, with
  * release order: a reader that loads @count with acquire before the other
- * fields sees at least that many records in them. On x86-64 release and
- * relaxed stores are plain moves: there is no fence on the hot path.
+ * fields sees at least that many records in them (sp_hist_snapshot does
+ * that). On x86-64 release and relaxed stores are plain moves: there is no
+ * fence on the hot path.
  */
 #ifndef SP_HIST_H
 #define SP_HIST_H
@@ -100,6 +101,16 @@ sp_hist_record(struct sp_hist *h, uint64_t us)
 		__atomic_store_n(&h->max, us, __ATOMIC_RELAXED);
 	__atomic_store_n(&h->count, h->count + 1, __ATOMIC_RELEASE);
 }
+
+/*
+ * Copy @src while its writer may be recording into it on another core.
+ * @dst->count is loaded first (acquire), so every other field of @dst holds
+ * at least that many records (a few newer ones too, perhaps): bucket total
+ * >= count, and min <= max once count > 0. Successive snapshots of one
+ * histogram never go backwards, field by field, so sp_hist_delta of two of
+ * them has no negative bucket.
+ */
+void sp_hist_snapshot(struct sp_hist *dst, const struct sp_hist *src);
 
 /* dst += src. Exact: the result is byte for byte the histogram of both
  * sets of records. */
