@@ -250,6 +250,11 @@ static void raise_nofile(void)
 	rl.rlim_cur = rl.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
 		logerr("setrlimit(RLIMIT_NOFILE): %s", strerror(errno));
+	/* Say so when a test asking for 20,000 connections cannot pass
+	 * here, instead of leaving it to guess. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 20100)
+		logerr("descriptor limit %llu: fewer than 20,000 connections",
+		       (unsigned long long)rl.rlim_cur);
 }
 
 static int epoll_set(struct httpsrv *s, int op, struct httpsrv_obj *o,
