@@ -1,0 +1,1222 @@
+/*
+ * sp-httpsrv: a small scripted HTTP/1.1 server for the tests, hostile on
+ * request.
+ *
+ * The generator's HTTP client must be right against well-behaved servers and
+ * must survive broken ones. nginx covers the first only; this server answers
+ * by path with exactly the framing a test asks for:
+ *
+ *   /len/N        200, Content-Length N, N bytes of 'a'..'z' cycling
+ *   /chunked/N    200, chunked: sizes 1, 7, 100, 1000, 4096 repeating, an
+ *                 extension on every second chunk, trailer X-Trailer: yes
+ *   /close/N      200, Connection: close, body delimited by the close
+ *   /status/CODE  that status (200..599), short body (none for HEAD/204/304)
+ *   /interim      100 Continue, 103 Early Hints, then 200 with 5 bytes
+ *   /garbage /truncated /bighdr /badchunk /truncbody/N   hostile, then close
+ *   /silent       never answers; closes when the client does
+ *   anything else 404
+ *
+ * A listener with close-after=K closes (plain close(), no Connection: close)
+ * each connection once its K-th response is written: the server that drops
+ * keep-alive connections mid-run.
+ *
+ * Every response is logged as one line "PORT TARGET STATUS BODYBYTES" with
+ * one write(2) on an O_APPEND descriptor, so the log is complete whenever the
+ * process stops, even on SIGKILL. A response cut short by the peer gets a
+ * fifth field, "aborted", and BODYBYTES then counts the bytes that reached
+ * the kernel after the head.
+ *
+ * Level-triggered epoll, non-blocking sockets, no threads. Each connection
+ * gets one allocation at accept (its input and output buffers); bodies are
+ * generated into the output buffer as it drains, so a 1 GiB response costs
+ * no memory. Responses on a connection go out one at a time: the next
+ * pipelined request is read only once the previous response is fully handed
+ * to the kernel, which is what makes "fully written" exact for the log and
+ * for close-after.
+ */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+/* A request head (request line and headers) must fit here, else 431. */
+#define HTTPSRV_IN_SIZE (16 * 1024)
+/* Holds any head we send and one whole 4096-byte chunk with its framing. */
+#define HTTPSRV_OUT_SIZE (8 * 1024)
+#define HTTPSRV_MAX_LISTEN 16
+#define HTTPSRV_MAX_EVENTS 256
+/* Rounds of read/write per event, so that one busy connection cannot starve
+ * the others: level-triggered epoll brings it back next time. */
+#define HTTPSRV_ROUNDS 16
+/* The request target as logged; longer ones are cut. */
+#define HTTPSRV_TARGET_MAX 256
+#define HTTPSRV_BIGHDR_SIZE (1024 * 1024)
+/* The largest chunk header we write: "1000;ext=1\r\n", and the CRLF after. */
+#define HTTPSRV_CHUNK_FRAMING 16
+
+static const unsigned httpsrv_chunk_sizes[] = { 1, 7, 100, 1000, 4096 };
+#define HTTPSRV_NCHUNK_SIZES \
+	(sizeof(httpsrv_chunk_sizes) / sizeof(httpsrv_chunk_sizes[0]))
+
+enum httpsrv_kind {
+	HTTPSRV_SIGNAL,
+	HTTPSRV_LISTEN,
+	HTTPSRV_CONN,
+};
+
+/* What follows the head of the response in progress. */
+enum httpsrv_gen {
+	HTTPSRV_GEN_NONE,       /* nothing: the head was all */
+	HTTPSRV_GEN_PATTERN,    /* left bytes of 'a'..'z' cycling */
+	HTTPSRV_GEN_FILL_X,     /* left bytes of 'x' (/bighdr) */
+	HTTPSRV_GEN_CHUNKED,    /* left payload bytes as chunks, then trailer */
+};
+
+/* Everything registered with epoll starts with this header; epoll's data
+ * pointer points at it. */
+struct httpsrv_obj {
+	enum httpsrv_kind kind;
+	int fd;
+};
+
+struct httpsrv_listener {
+	struct httpsrv_obj obj;     /* first: the epoll data pointer */
+	unsigned port;              /* for the log */
+	unsigned long close_after;  /* 0: never */
+};
+
+struct httpsrv_conn {
+	struct httpsrv_obj obj;     /* first: the epoll data pointer */
+	struct httpsrv_conn *prev;  /* all connections, for shutdown */
+	struct httpsrv_conn *next;
+	const struct httpsrv_listener *lst;
+	uint32_t events;            /* current epoll interest */
+	int peer_eof;               /* read returned 0 */
+	int silent;                 /* /silent seen: read and drop until EOF */
+	int draining;               /* SHUT_WR sent: read and drop until EOF */
+	unsigned long responses;    /* fully written, for close-after */
+	uint64_t discard;           /* request body bytes still to skip */
+
+	/* The response in progress. */
+	int active;
+	int closing;                /* shut down the write side after it */
+	enum httpsrv_gen gen;
+	uint64_t left;              /* body bytes still to generate */
+	uint64_t phase;             /* body bytes generated so far */
+	unsigned chunk_idx;
+	const char *tail;           /* static bytes after the body, or NULL */
+	int status;                 /* for the log; 0: not HTTP */
+	uint64_t body_bytes;        /* for the log */
+	uint64_t head_len;          /* bytes before the body */
+	uint64_t sent;              /* bytes handed to the kernel */
+	char target[HTTPSRV_TARGET_MAX];
+
+	/* Buffers last: only their first pages get touched by most
+	 * connections, so 20,000 idle ones stay cheap. */
+	size_t in_start;            /* unparsed input is [in_start, in_len) */
+	size_t in_len;
+	size_t out_head;            /* output waiting is [out_head, out_tail) */
+	size_t out_tail;
+	char out[HTTPSRV_OUT_SIZE];
+	char in[HTTPSRV_IN_SIZE];
+};
+
+struct httpsrv {
+	int epfd;
+	int reserve_fd;             /* spare fd to shed connections on EMFILE */
+	int log_fd;                 /* -1: no log */
+	struct httpsrv_obj sig;
+	struct httpsrv_listener lst[HTTPSRV_MAX_LISTEN];
+	unsigned nlst;
+	struct httpsrv_conn *conns;
+	unsigned long nconns;
+};
+
+static const char *prog = "sp-httpsrv";
+static char scratch[64 * 1024];
+/* 'a'..'z' repeated, long enough that any phase has a full buffer after it. */
+static char pattern[HTTPSRV_OUT_SIZE + 26];
+static char fill_x[HTTPSRV_OUT_SIZE];
+
+/* /garbage: an SSH banner, a blank line, then bytes no parser should like.
+ * Fixed, so a failing test is reproducible. */
+static const char garbage[] =
+	"SSH-2.0-OpenSSH\r\n\r\n"
+	"\x8f\x03\xd1\x00\x7fZ\xe2\x19\xa4\xff\x00\x11\r\n\xc3(\x9b\x02"
+	"\x00\x00\x00\x0c\x0a\x14\xb7\x5e\x91\xee\x42\x08\xfe\x80\x00\x01";
+
+static void logerr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void logerr(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: %s --listen ADDR:PORT[,close-after=K] [--listen ...]\n"
+		"          [--log FILE] [--pidfile FILE] [--backlog N]\n"
+		"  --listen ADDR:PORT  listen there (IPv6 as [ADDR]:PORT); repeatable.\n"
+		"                      close-after=K: close every connection after its\n"
+		"                      K-th response, without Connection: close\n"
+		"  --log FILE          append 'PORT TARGET STATUS BODYBYTES' per response\n"
+		"                      (STATUS 0: not HTTP; a fifth field 'aborted' when\n"
+		"                      the peer went away mid-response)\n"
+		"  --pidfile FILE      write the pid here once listening; removed on exit\n"
+		"  --backlog N         listen backlog (default 4096)\n"
+		"paths: /len/N /chunked/N /close/N /status/CODE /interim /silent\n"
+		"       hostile: /garbage /truncated /bighdr /badchunk /truncbody/N\n"
+		"       anything else: 404\n",
+		prog);
+}
+
+static int parse_ulong(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* Decimal digits only, the whole of [s, s + len): no sign, no spaces. */
+static int parse_u64(const char *s, size_t len, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (len == 0 || len > 18)   /* 18 digits cannot overflow */
+		return -EINVAL;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* Connections are limited by descriptors; take all the kernel allows. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+	unsigned long nr_open = 0;
+	FILE *f;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	f = fopen("/proc/sys/fs/nr_open", "r");
+	if (f != NULL) {
+		if (fscanf(f, "%lu", &nr_open) != 1)
+			nr_open = 0;
+		fclose(f);
+	}
+	/* Raising the hard limit needs CAP_SYS_RESOURCE; fall back to the
+	 * soft limit up to the hard one. */
+	if (nr_open > rl.rlim_max) {
+		struct rlimit up = { .rlim_cur = nr_open, .rlim_max = nr_open };
+
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			return;
+	}
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		logerr("setrlimit(RLIMIT_NOFILE): %s", strerror(errno));
+	/* Say so when a test asking for 20,000 connections cannot pass
+	 * here, instead of leaving it to guess. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 20100)
+		logerr("descriptor limit %llu: fewer than 20,000 connections",
+		       (unsigned long long)rl.rlim_cur);
+}
+
+static int epoll_set(struct httpsrv *s, int op, struct httpsrv_obj *o,
+		     uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = o };
+
+	return epoll_ctl(s->epfd, op, o->fd, &ev);
+}
+
+/* "ADDR:PORT" or "[ADDR6]:PORT", then optionally ",close-after=K". */
+static int parse_listen(const char *arg, struct sockaddr_storage *ss,
+			socklen_t *sslen, unsigned *port,
+			unsigned long *close_after)
+{
+	char buf[128];
+	char *opt, *host, *colon;
+	unsigned long v;
+
+	if (strlen(arg) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, arg);
+	*close_after = 0;
+	opt = strchr(buf, ',');
+	if (opt != NULL) {
+		*opt++ = '\0';
+		if (strncmp(opt, "close-after=", 12) != 0 ||
+		    parse_ulong(opt + 12, 1UL << 30, &v) != 0 || v == 0)
+			return -EINVAL;
+		*close_after = v;
+	}
+	host = buf;
+	if (host[0] == '[') {
+		char *rb = strchr(host, ']');
+
+		if (rb == NULL || rb[1] != ':')
+			return -EINVAL;
+		*rb = '\0';
+		host++;
+		colon = rb + 1;
+	} else {
+		colon = strrchr(host, ':');
+		if (colon == NULL)
+			return -EINVAL;
+	}
+	*colon = '\0';
+	if (parse_ulong(colon + 1, 65535, &v) != 0 || v == 0)
+		return -EINVAL;
+	*port = (unsigned)v;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, host,
+		      &((struct sockaddr_in *)ss)->sin_addr) == 1) {
+		ss->ss_family = AF_INET;
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)v);
+		*sslen = sizeof(struct sockaddr_in);
+	} else if (inet_pton(AF_INET6, host,
+			     &((struct sockaddr_in6 *)ss)->sin6_addr) == 1) {
+		ss->ss_family = AF_INET6;
+		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)v);
+		*sslen = sizeof(struct sockaddr_in6);
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int open_listener(struct httpsrv *s, struct httpsrv_listener *l,
+			 const char *arg, int backlog)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	int one = 1;
+
+	if (parse_listen(arg, &ss, &sslen, &l->port, &l->close_after) != 0) {
+		logerr("bad --listen: %s", arg);
+		return -1;
+	}
+	l->obj.kind = HTTPSRV_LISTEN;
+	l->obj.fd = socket(ss.ss_family,
+			   SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (l->obj.fd < 0) {
+		logerr("socket: %s", strerror(errno));
+		return -1;
+	}
+	if (setsockopt(l->obj.fd, SOL_SOCKET, SO_REUSEADDR, &one,
+		       sizeof(one)) != 0 ||
+	    bind(l->obj.fd, (struct sockaddr *)&ss, sslen) != 0 ||
+	    listen(l->obj.fd, backlog) != 0) {
+		logerr("listen on %s: %s", arg, strerror(errno));
+		return -1;
+	}
+	if (epoll_set(s, EPOLL_CTL_ADD, &l->obj, EPOLLIN) != 0) {
+		logerr("epoll_ctl: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void log_response(struct httpsrv *s, const struct httpsrv_conn *c,
+			 uint64_t body, int aborted)
+{
+	char line[HTTPSRV_TARGET_MAX + 64];
+	int n;
+
+	if (s->log_fd < 0)
+		return;
+	n = snprintf(line, sizeof(line), "%u %s %d %llu%s\n", c->lst->port,
+		     c->target[0] != '\0' ? c->target : "-", c->status,
+		     (unsigned long long)body, aborted ? " aborted" : "");
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return;
+	/* One write per line on O_APPEND: a line is never torn, and nothing
+	 * sits in a stdio buffer when a signal ends us. */
+	if (write(s->log_fd, line, (size_t)n) != n)
+		logerr("log: %s", strerror(errno));
+}
+
+static void conn_close(struct httpsrv *s, struct httpsrv_conn *c)
+{
+	/* close() also removes the fd from the epoll set. */
+	close(c->obj.fd);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	s->nconns--;
+	free(c);
+}
+
+/* The peer went away or the socket failed: account for a response cut short,
+ * then drop the connection. */
+static void conn_abort(struct httpsrv *s, struct httpsrv_conn *c)
+{
+	if (c->active)
+		log_response(s, c, c->sent > c->head_len ?
+			     c->sent - c->head_len : 0, 1);
+	conn_close(s, c);
+}
+
+static void accept_all(struct httpsrv *s, struct httpsrv_listener *l)
+{
+	int one = 1;
+
+	for (;;) {
+		struct httpsrv_conn *c;
+		int fd;
+
+		fd = accept4(l->obj.fd, NULL, NULL,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if ((errno == EMFILE || errno == ENFILE) &&
+			    s->reserve_fd >= 0) {
+				/* Level-triggered: a pending connection we
+				 * cannot take would spin the loop. Accept it
+				 * with the spare descriptor and drop it. */
+				close(s->reserve_fd);
+				fd = accept(l->obj.fd, NULL, NULL);
+				if (fd >= 0)
+					close(fd);
+				s->reserve_fd = open("/dev/null",
+						     O_RDONLY | O_CLOEXEC);
+				logerr("out of descriptors, dropped a connection");
+				continue;
+			}
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				logerr("accept: %s", strerror(errno));
+			return;
+		}
+
+		/* Only the bookkeeping is cleared: the buffers are written
+		 * before they are read, and leaving them alone keeps their
+		 * pages untouched until used. */
+		c = malloc(sizeof(*c));
+		if (c == NULL) {
+			logerr("out of memory, dropped a connection");
+			close(fd);
+			continue;
+		}
+		memset(c, 0, offsetof(struct httpsrv_conn, out));
+		c->obj.kind = HTTPSRV_CONN;
+		c->obj.fd = fd;
+		c->lst = l;
+		c->events = EPOLLIN;
+		/* Interim responses and small answers go out at once. */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (epoll_set(s, EPOLL_CTL_ADD, &c->obj, c->events) != 0) {
+			logerr("epoll_ctl: %s", strerror(errno));
+			close(fd);
+			free(c);
+			continue;
+		}
+		c->next = s->conns;
+		if (s->conns != NULL)
+			s->conns->prev = c;
+		s->conns = c;
+		s->nconns++;
+	}
+}
+
+static size_t out_room(const struct httpsrv_conn *c)
+{
+	return HTTPSRV_OUT_SIZE - c->out_tail;
+}
+
+/* Heads are formatted only into an empty buffer and are far smaller than
+ * it; a head that does not fit is a bug here, so it is cut, not grown. */
+static void out_fmt(struct httpsrv_conn *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void out_fmt(struct httpsrv_conn *c, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(c->out + c->out_tail, out_room(c), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= out_room(c))
+		n = (int)out_room(c) - 1;
+	c->out_tail += (size_t)n;
+}
+
+static void out_put(struct httpsrv_conn *c, const char *p, size_t n)
+{
+	memcpy(c->out + c->out_tail, p, n);
+	c->out_tail += n;
+}
+
+static const char *reason(int status)
+{
+	switch (status) {
+	case 100: return "Continue";
+	case 103: return "Early Hints";
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 206: return "Partial Content";
+	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 408: return "Request Timeout";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	default: return "Status";
+	}
+}
+
+static const char *conn_hdr(const struct httpsrv_conn *c)
+{
+	return c->closing ? "Connection: close\r\n" : "";
+}
+
+/* Start a response whose whole head is now in the output buffer. */
+static void resp_begin(struct httpsrv_conn *c, int status,
+		       enum httpsrv_gen gen, uint64_t body)
+{
+	c->active = 1;
+	c->status = status;
+	c->gen = gen;
+	c->left = gen == HTTPSRV_GEN_NONE ? 0 : body;
+	c->phase = 0;
+	c->chunk_idx = 0;
+	c->tail = NULL;
+	c->body_bytes = body;
+	c->head_len = c->out_tail - c->out_head;
+	c->sent = 0;
+}
+
+/* A response with a Content-Length and a short text body, HEAD-aware;
+ * 1xx, 204 and 304 have neither body nor length (RFC 9110 8.6, 15.3.5). */
+static void resp_simple(struct httpsrv_conn *c, int status, int head)
+{
+	char body[64];
+	int n = snprintf(body, sizeof(body), "%d %s\n", status, reason(status));
+
+	if (status == 204 || status == 304) {
+		out_fmt(c, "HTTP/1.1 %d %s\r\nServer: sp-httpsrv\r\n%s\r\n",
+			status, reason(status), conn_hdr(c));
+		resp_begin(c, status, HTTPSRV_GEN_NONE, 0);
+		return;
+	}
+	out_fmt(c, "HTTP/1.1 %d %s\r\nServer: sp-httpsrv\r\n"
+		"Content-Type: text/plain\r\nContent-Length: %d\r\n%s\r\n",
+		status, reason(status), n, conn_hdr(c));
+	if (head) {
+		resp_begin(c, status, HTTPSRV_GEN_NONE, 0);
+		return;
+	}
+	out_put(c, body, (size_t)n);
+	resp_begin(c, status, HTTPSRV_GEN_NONE, (uint64_t)n);
+	/* The body went in with the head. */
+	c->head_len -= (uint64_t)n;
+}
+
+/* For requests we cannot read on: answer, then close. */
+static void resp_error(struct httpsrv_conn *c, int status)
+{
+	c->closing = 1;
+	c->in_start = c->in_len;
+	c->discard = 0;
+	resp_simple(c, status, 0);
+}
+
+/* Is "prefix" followed by a number the whole path? */
+static int path_num(const char *path, size_t len, const char *prefix,
+		    uint64_t *n)
+{
+	size_t plen = strlen(prefix);
+
+	return len > plen && memcmp(path, prefix, plen) == 0 &&
+	       parse_u64(path + plen, len - plen, n) == 0;
+}
+
+static int path_is(const char *path, size_t len, const char *want)
+{
+	return strlen(want) == len && memcmp(path, want, len) == 0;
+}
+
+/* Choose and start the response for one request; /silent starts none. */
+static void route(struct httpsrv *s, struct httpsrv_conn *c, const char *path,
+		 size_t len, int head)
+{
+	uint64_t n;
+
+	if (path_num(path, len, "/len/", &n)) {
+		out_fmt(c, "HTTP/1.1 200 OK\r\nServer: sp-httpsrv\r\n"
+			"Content-Type: text/plain\r\nContent-Length: %llu\r\n"
+			"%s\r\n", (unsigned long long)n, conn_hdr(c));
+		resp_begin(c, 200, head ? HTTPSRV_GEN_NONE :
+			   HTTPSRV_GEN_PATTERN, head ? 0 : n);
+	} else if (path_num(path, len, "/chunked/", &n)) {
+		/* Announce the trailer field (RFC 9110 6.6.2). */
+		out_fmt(c, "HTTP/1.1 200 OK\r\nServer: sp-httpsrv\r\n"
+			"Content-Type: text/plain\r\n"
+			"Transfer-Encoding: chunked\r\nTrailer: X-Trailer\r\n"
+			"%s\r\n", conn_hdr(c));
+		resp_begin(c, 200, head ? HTTPSRV_GEN_NONE :
+			   HTTPSRV_GEN_CHUNKED, head ? 0 : n);
+	} else if (path_num(path, len, "/close/", &n)) {
+		/* No length, no chunking: only the close ends the body
+		 * (RFC 9112 6.3, rule 8). */
+		c->closing = 1;
+		out_fmt(c, "HTTP/1.1 200 OK\r\nServer: sp-httpsrv\r\n"
+			"Content-Type: text/plain\r\nConnection: close\r\n\r\n");
+		resp_begin(c, 200, head ? HTTPSRV_GEN_NONE :
+			   HTTPSRV_GEN_PATTERN, head ? 0 : n);
+	} else if (path_num(path, len, "/status/", &n) && n >= 200 &&
+		   n <= 599) {
+		resp_simple(c, (int)n, head);
+	} else if (path_is(path, len, "/interim")) {
+		out_fmt(c, "HTTP/1.1 100 Continue\r\n\r\n"
+			"HTTP/1.1 103 Early Hints\r\n"
+			"Link: </style.css>; rel=preload; as=style\r\n\r\n"
+			"HTTP/1.1 200 OK\r\nServer: sp-httpsrv\r\n"
+			"Content-Type: text/plain\r\nContent-Length: 5\r\n"
+			"%s\r\n", conn_hdr(c));
+		resp_begin(c, 200, head ? HTTPSRV_GEN_NONE :
+			   HTTPSRV_GEN_PATTERN, head ? 0 : 5);
+	} else if (path_is(path, len, "/garbage")) {
+		c->closing = 1;
+		out_put(c, garbage, sizeof(garbage) - 1);
+		resp_begin(c, 0, HTTPSRV_GEN_NONE, sizeof(garbage) - 1);
+		c->head_len = 0;
+	} else if (path_is(path, len, "/truncated")) {
+		c->closing = 1;
+		out_fmt(c, "HTTP/1.1 200 OK\r\nContent-Le");
+		resp_begin(c, 200, HTTPSRV_GEN_NONE, 0);
+	} else if (path_is(path, len, "/bighdr")) {
+		/* A head no client should buffer whole; all of it is head, so
+		 * the body is 0 however far it got. */
+		c->closing = 1;
+		out_fmt(c, "HTTP/1.1 200 OK\r\nX-Big: ");
+		resp_begin(c, 200, HTTPSRV_GEN_FILL_X, HTTPSRV_BIGHDR_SIZE);
+		c->tail = "\r\nContent-Length: 0\r\n\r\n";
+		c->body_bytes = 0;
+		c->head_len = UINT64_MAX;
+	} else if (path_is(path, len, "/badchunk")) {
+		static const char bad[] = "zz\r\nhello\r\n0\r\n\r\n";
+
+		c->closing = 1;
+		out_fmt(c, "HTTP/1.1 200 OK\r\n"
+			"Transfer-Encoding: chunked\r\n\r\n");
+		resp_begin(c, 200, HTTPSRV_GEN_NONE, sizeof(bad) - 1);
+		out_put(c, bad, sizeof(bad) - 1);
+	} else if (path_num(path, len, "/truncbody/", &n)) {
+		c->closing = 1;
+		out_fmt(c, "HTTP/1.1 200 OK\r\nServer: sp-httpsrv\r\n"
+			"Content-Type: text/plain\r\nContent-Length: %llu\r\n"
+			"\r\n", (unsigned long long)n);
+		resp_begin(c, 200, HTTPSRV_GEN_PATTERN, n / 2);
+	} else if (path_is(path, len, "/silent")) {
+		c->status = 0;
+		log_response(s, c, 0, 0);
+		c->silent = 1;
+		c->in_start = c->in_len = 0;
+	} else {
+		resp_simple(c, 404, head);
+	}
+}
+
+/* ASCII case-insensitive: does the comma-separated list hold this token? */
+static int list_has(const char *v, size_t len, const char *tok)
+{
+	size_t tlen = strlen(tok);
+	size_t i = 0;
+
+	while (i < len) {
+		size_t a, b;
+
+		while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+			i++;
+		a = i;
+		while (i < len && v[i] != ',')
+			i++;
+		b = i;
+		while (b > a && (v[b - 1] == ' ' || v[b - 1] == '\t'))
+			b--;
+		if (b - a == tlen && strncasecmp(v + a, tok, tlen) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Parse one complete head [p, p + len) (it ends in CRLF CRLF) and start
+ * the answer. Requests are read the way RFC 9112 asks of a server, minus
+ * what a test server need not do: no obs-fold, no absolute-form, request
+ * bodies by Content-Length only. */
+static void request_head(struct httpsrv *s, struct httpsrv_conn *c,
+			 const char *p, size_t len)
+{
+	const char *end = p + len - 2;   /* the final CRLF */
+	const char *line, *eol, *sp1, *sp2, *path, *q;
+	int keep_alive, conn_close_tok = 0, conn_keep_tok = 0, head;
+	int have_cl = 0, have_te = 0;
+	uint64_t cl = 0;
+	size_t i, plen, tlen;
+
+	eol = memmem(p, len, "\r\n", 2);
+	sp1 = memchr(p, ' ', (size_t)(eol - p));
+	sp2 = sp1 != NULL ? memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1)) :
+		NULL;
+	if (sp1 == NULL || sp2 == NULL || sp1 == p || sp2 == sp1 + 1 ||
+	    eol - sp2 - 1 != 8 || memcmp(sp2 + 1, "HTTP/1.", 7) != 0 ||
+	    (sp2[8] != '0' && sp2[8] != '1')) {
+		c->target[0] = '\0';
+		resp_error(c, 400);
+		return;
+	}
+	/* HTTP/1.1 defaults to persistent, 1.0 to close (RFC 9112 9.3). */
+	keep_alive = sp2[8] == '1';
+	head = sp1 - p == 4 && memcmp(p, "HEAD", 4) == 0;
+
+	/* The target as logged: printable, no spaces, cut to fit. */
+	tlen = (size_t)(sp2 - sp1 - 1);
+	if (tlen > HTTPSRV_TARGET_MAX - 1)
+		tlen = HTTPSRV_TARGET_MAX - 1;
+	for (i = 0; i < tlen; i++) {
+		unsigned char ch = (unsigned char)sp1[1 + i];
+
+		c->target[i] = ch > 0x20 && ch < 0x7f ? (char)ch : '?';
+	}
+	c->target[tlen] = '\0';
+	path = sp1 + 1;
+	q = memchr(path, '?', (size_t)(sp2 - path));
+	plen = (size_t)((q != NULL ? q : sp2) - path);
+
+	for (line = eol + 2; line < end; line = eol + 2) {
+		const char *colon, *v, *ve;
+		size_t nlen;
+
+		eol = memmem(line, (size_t)(end + 2 - line), "\r\n", 2);
+		colon = memchr(line, ':', (size_t)(eol - line));
+		if (colon == NULL || colon == line) {
+			resp_error(c, 400);
+			return;
+		}
+		nlen = (size_t)(colon - line);
+		v = colon + 1;
+		ve = eol;
+		while (v < ve && (*v == ' ' || *v == '\t'))
+			v++;
+		while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+			ve--;
+		if (nlen == 14 && strncasecmp(line, "content-length", 14) == 0) {
+			uint64_t v64;
+
+			/* Differing repeats make the framing ambiguous
+			 * (RFC 9112 6.3, rule 5). */
+			if (parse_u64(v, (size_t)(ve - v), &v64) != 0 ||
+			    (have_cl && v64 != cl)) {
+				resp_error(c, 400);
+				return;
+			}
+			cl = v64;
+			have_cl = 1;
+		} else if (nlen == 17 &&
+			   strncasecmp(line, "transfer-encoding", 17) == 0) {
+			have_te = 1;
+		} else if (nlen == 10 &&
+			   strncasecmp(line, "connection", 10) == 0) {
+			conn_close_tok |= list_has(v, (size_t)(ve - v), "close");
+			conn_keep_tok |= list_has(v, (size_t)(ve - v),
+						  "keep-alive");
+		}
+	}
+	if (have_te) {
+		/* We only skip bodies by length (RFC 9112 6.1: 501 for a
+		 * transfer coding not understood). */
+		resp_error(c, 501);
+		return;
+	}
+	if (conn_close_tok)
+		keep_alive = 0;
+	else if (conn_keep_tok)
+		keep_alive = 1;
+	c->closing = !keep_alive;
+	c->discard = cl;
+	route(s, c, path, plen, head);
+}
+
+/* Take the next request from the input buffer, if a whole head is there.
+ * Returns 1 when anything was consumed. */
+static int request_next(struct httpsrv *s, struct httpsrv_conn *c)
+{
+	size_t before = c->in_start;
+	const char *p, *e;
+	size_t n, hlen;
+
+	if (c->discard > 0) {
+		n = c->in_len - c->in_start;
+		if (n > c->discard)
+			n = (size_t)c->discard;
+		c->in_start += n;
+		c->discard -= n;
+		if (c->discard > 0)
+			return c->in_start != before;
+	}
+	/* Empty lines before a request line are to be ignored (RFC 9112
+	 * 2.2). */
+	while (c->in_start < c->in_len &&
+	       (c->in[c->in_start] == '\r' || c->in[c->in_start] == '\n'))
+		c->in_start++;
+	p = c->in + c->in_start;
+	n = c->in_len - c->in_start;
+	e = n >= 4 ? memmem(p, n, "\r\n\r\n", 4) : NULL;
+	if (e == NULL) {
+		if (n >= HTTPSRV_IN_SIZE) {
+			c->target[0] = '\0';
+			resp_error(c, 431);
+			return 1;
+		}
+		return c->in_start != before;
+	}
+	hlen = (size_t)(e - p) + 4;
+	c->in_start += hlen;
+	request_head(s, c, p, hlen);
+	return 1;
+}
+
+/* Generate body bytes into the free end of the output buffer. Returns 1 if
+ * it added anything. */
+static int gen_fill(struct httpsrv_conn *c)
+{
+	size_t room, n;
+	int added = 0;
+
+	switch (c->gen) {
+	case HTTPSRV_GEN_NONE:
+		break;
+	case HTTPSRV_GEN_PATTERN:
+	case HTTPSRV_GEN_FILL_X:
+		room = out_room(c);
+		n = c->left < room ? (size_t)c->left : room;
+		if (n == 0)
+			break;
+		if (c->gen == HTTPSRV_GEN_PATTERN)
+			out_put(c, pattern + c->phase % 26, n);
+		else
+			out_put(c, fill_x, n);
+		c->left -= n;
+		c->phase += n;
+		added = 1;
+		break;
+	case HTTPSRV_GEN_CHUNKED:
+		/* Whole chunks only: a chunk and its framing always fit in an
+		 * empty buffer. */
+		while (c->left > 0) {
+			size_t want = httpsrv_chunk_sizes[c->chunk_idx %
+							  HTTPSRV_NCHUNK_SIZES];
+
+			if (want > c->left)
+				want = (size_t)c->left;
+			if (out_room(c) < want + HTTPSRV_CHUNK_FRAMING)
+				break;
+			/* An extension on every second chunk: clients must
+			 * skip them (RFC 9112 7.1.1). */
+			out_fmt(c, "%zx%s\r\n", want,
+				c->chunk_idx % 2 == 1 ? ";ext=1" : "");
+			out_put(c, pattern + c->phase % 26, want);
+			out_put(c, "\r\n", 2);
+			c->left -= want;
+			c->phase += want;
+			c->chunk_idx++;
+			added = 1;
+		}
+		if (c->left == 0) {
+			static const char last[] = "0\r\nX-Trailer: yes\r\n\r\n";
+
+			if (out_room(c) < sizeof(last) - 1)
+				break;
+			out_put(c, last, sizeof(last) - 1);
+			c->gen = HTTPSRV_GEN_NONE;
+			added = 1;
+		}
+		return added;
+	}
+	if (c->left == 0)
+		c->gen = HTTPSRV_GEN_NONE;
+	/* Tails are short: if there is no room yet, the next drain makes
+	 * some. */
+	if (c->gen == HTTPSRV_GEN_NONE && c->tail != NULL &&
+	    out_room(c) >= strlen(c->tail)) {
+		out_put(c, c->tail, strlen(c->tail));
+		c->tail = NULL;
+		added = 1;
+	}
+	return added;
+}
+
+/* Returns 1 on progress, 0 when the socket would block, -1 after closing c. */
+static int conn_write(struct httpsrv *s, struct httpsrv_conn *c)
+{
+	ssize_t n;
+
+	if (c->out_head == c->out_tail)
+		return 0;
+	n = send(c->obj.fd, c->out + c->out_head, c->out_tail - c->out_head,
+		 MSG_NOSIGNAL);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return 0;
+		/* EPIPE, ECONNRESET: the client left early, which hostile
+		 * paths invite. */
+		conn_abort(s, c);
+		return -1;
+	}
+	c->out_head += (size_t)n;
+	c->sent += (uint64_t)n;
+	if (c->out_head == c->out_tail)
+		c->out_head = c->out_tail = 0;
+	return 1;
+}
+
+/* Returns 1 on progress, 0 when the socket would block, -1 after closing c. */
+static int conn_read(struct httpsrv *s, struct httpsrv_conn *c)
+{
+	ssize_t n;
+
+	if (c->peer_eof)
+		return 0;
+	if (c->silent || c->draining) {
+		n = read(c->obj.fd, scratch, sizeof(scratch));
+	} else {
+		if (c->in_start > 0) {
+			memmove(c->in, c->in + c->in_start,
+				c->in_len - c->in_start);
+			c->in_len -= c->in_start;
+			c->in_start = 0;
+		}
+		if (c->in_len == HTTPSRV_IN_SIZE)
+			return 0;
+		n = read(c->obj.fd, c->in + c->in_len,
+			 HTTPSRV_IN_SIZE - c->in_len);
+		if (n > 0)
+			c->in_len += (size_t)n;
+	}
+	if (n > 0)
+		return 1;
+	if (n == 0) {
+		c->peer_eof = 1;
+		return 1;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return 0;
+	conn_abort(s, c);
+	return -1;
+}
+
+/* The response is all in the kernel's hands. Returns 1 after closing c. */
+static int resp_done(struct httpsrv *s, struct httpsrv_conn *c)
+{
+	log_response(s, c, c->body_bytes, 0);
+	c->active = 0;
+	c->responses++;
+	if (c->lst->close_after != 0 &&
+	    c->responses >= c->lst->close_after) {
+		/* Deliberately abrupt: no Connection: close was promised. */
+		conn_close(s, c);
+		return 1;
+	}
+	if (c->closing) {
+		/* Half-close and read to EOF before close(): closing with
+		 * unread input would send RST and could destroy the answer
+		 * before the client reads it (RFC 9112 9.6). */
+		shutdown(c->obj.fd, SHUT_WR);
+		c->draining = 1;
+		c->in_start = c->in_len = 0;
+	}
+	return 0;
+}
+
+static void conn_service(struct httpsrv *s, struct httpsrv_conn *c)
+{
+	uint32_t want;
+	int round, r;
+
+	for (round = 0; round < HTTPSRV_ROUNDS; round++) {
+		int progress = 0;
+
+		r = conn_read(s, c);
+		if (r < 0)
+			return;
+		progress |= r;
+		if (!c->active && !c->draining && !c->silent)
+			progress |= request_next(s, c);
+		if (c->active)
+			progress |= gen_fill(c);
+		r = conn_write(s, c);
+		if (r < 0)
+			return;
+		progress |= r;
+		if (c->active && c->gen == HTTPSRV_GEN_NONE && c->tail == NULL &&
+		    c->out_head == c->out_tail) {
+			if (resp_done(s, c))
+				return;
+			progress = 1;
+		}
+		if (!progress)
+			break;
+	}
+	/* Nothing more can happen without the peer, and the peer is gone:
+	 * whatever partial request is left will never complete. */
+	if (round < HTTPSRV_ROUNDS && c->peer_eof && !c->active) {
+		conn_close(s, c);
+		return;
+	}
+	want = 0;
+	if (!c->peer_eof &&
+	    (c->silent || c->draining ||
+	     c->in_len - c->in_start < HTTPSRV_IN_SIZE))
+		want |= EPOLLIN;
+	/* Out of rounds with work left: a writable socket (almost always)
+	 * brings us back without waiting on the peer. */
+	if (c->out_head != c->out_tail || round == HTTPSRV_ROUNDS)
+		want |= EPOLLOUT;
+	if (want != c->events) {
+		c->events = want;
+		if (epoll_set(s, EPOLL_CTL_MOD, &c->obj, want) != 0) {
+			logerr("epoll_ctl: %s", strerror(errno));
+			conn_abort(s, c);
+		}
+	}
+}
+
+/* Returns 1 when a termination signal arrived. */
+static int signal_readable(struct httpsrv *s)
+{
+	struct signalfd_siginfo si;
+
+	while (read(s->sig.fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+			return 1;
+	}
+	return 0;
+}
+
+static int run(struct httpsrv *s)
+{
+	struct epoll_event evs[HTTPSRV_MAX_EVENTS];
+
+	for (;;) {
+		int i, n;
+
+		n = epoll_wait(s->epfd, evs, HTTPSRV_MAX_EVENTS, -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			logerr("epoll_wait: %s", strerror(errno));
+			return -1;
+		}
+		for (i = 0; i < n; i++) {
+			struct httpsrv_obj *o = evs[i].data.ptr;
+
+			switch (o->kind) {
+			case HTTPSRV_SIGNAL:
+				if (signal_readable(s))
+					return 0;
+				break;
+			case HTTPSRV_LISTEN:
+				accept_all(s, (struct httpsrv_listener *)o);
+				break;
+			case HTTPSRV_CONN:
+				conn_service(s, (struct httpsrv_conn *)o);
+				break;
+			}
+			/* A closed connection cannot show up later in this
+			 * batch: each fd appears at most once per epoll_wait,
+			 * and only a connection's own event closes it. */
+		}
+	}
+}
+
+static int write_pidfile(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL || fprintf(f, "%ld\n", (long)getpid()) < 0 ||
+	    fclose(f) != 0) {
+		logerr("pid file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "log", required_argument, NULL, 'L' },
+		{ "pidfile", required_argument, NULL, 'p' },
+		{ "backlog", required_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct httpsrv s = { .epfd = -1, .reserve_fd = -1, .log_fd = -1,
+			     .sig.fd = -1 };
+	const char *listen_args[HTTPSRV_MAX_LISTEN];
+	const char *pidfile = NULL, *logfile = NULL;
+	unsigned long backlog = 4096;
+	unsigned nlisten = 0, i;
+	sigset_t mask;
+	int rc = 1;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'l':
+			if (nlisten == HTTPSRV_MAX_LISTEN) {
+				logerr("at most %d --listen", HTTPSRV_MAX_LISTEN);
+				return 2;
+			}
+			listen_args[nlisten++] = optarg;
+			break;
+		case 'L':
+			logfile = optarg;
+			break;
+		case 'p':
+			pidfile = optarg;
+			break;
+		case 'b':
+			if (parse_ulong(optarg, 1 << 20, &backlog) != 0 ||
+			    backlog == 0) {
+				logerr("bad --backlog: %s", optarg);
+				return 2;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (nlisten == 0) {
+		logerr("nothing to serve: give --listen ADDR:PORT");
+		return 2;
+	}
+	for (i = 0; i < sizeof(pattern); i++)
+		pattern[i] = (char)('a' + i % 26);
+	memset(fill_x, 'x', sizeof(fill_x));
+
+	raise_nofile();
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0) {
+		logerr("sigprocmask: %s", strerror(errno));
+		return 1;
+	}
+
+	for (i = 0; i < HTTPSRV_MAX_LISTEN; i++)
+		s.lst[i].obj.fd = -1;
+	s.epfd = epoll_create1(EPOLL_CLOEXEC);
+	s.sig.kind = HTTPSRV_SIGNAL;
+	s.sig.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	s.reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (s.epfd < 0 || s.sig.fd < 0 ||
+	    epoll_set(&s, EPOLL_CTL_ADD, &s.sig, EPOLLIN) != 0) {
+		logerr("epoll/signalfd: %s", strerror(errno));
+		goto fail;
+	}
+	if (logfile != NULL) {
+		s.log_fd = open(logfile, O_WRONLY | O_APPEND | O_CREAT |
+				O_CLOEXEC, 0644);
+		if (s.log_fd < 0) {
+			logerr("log %s: %s", logfile, strerror(errno));
+			goto fail;
+		}
+	}
+	for (i = 0; i < nlisten; i++) {
+		if (open_listener(&s, &s.lst[i], listen_args[i],
+				  (int)backlog) != 0)
+			goto fail;
+		s.nlst++;
+	}
+	/* Written only once listening, so its presence means ready. */
+	if (pidfile != NULL && write_pidfile(pidfile) != 0) {
+		pidfile = NULL;
+		goto fail;
+	}
+
+	if (run(&s) == 0)
+		rc = 0;
+
+fail:
+	while (s.conns != NULL)
+		conn_close(&s, s.conns);
+	for (i = 0; i < HTTPSRV_MAX_LISTEN; i++)
+		if (s.lst[i].obj.fd >= 0)
+			close(s.lst[i].obj.fd);
+	if (s.log_fd >= 0)
+		close(s.log_fd);
+	if (s.reserve_fd >= 0)
+		close(s.reserve_fd);
+	if (s.sig.fd >= 0)
+		close(s.sig.fd);
+	if (s.epfd >= 0)
+		close(s.epfd);
+	if (pidfile != NULL)
+		unlink(pidfile);
+	return rc;
+}
