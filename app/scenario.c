@@ -1838,9 +1838,9 @@ sp_scenario_load(struct sp_plan *pl, const char *path,
 	char *buf;
 	int rc;
 
-	buf = sp_read_file(path, path, SP_MAX_FILE, &len, why);
+	buf = sp_read_file(path, "the scenario file", SP_MAX_FILE, &len, why);
 	if (buf == NULL)
-		return sp_msg(e, "%s", why);
+		return sp_msg(e, "%s: %s", path, why);
 	rc = sp_scenario_load_buf(pl, path, buf, len, e);
 	free(buf);
 	return rc;
@@ -2181,14 +2181,14 @@ sp_cmd_validate(int argc, char **argv)
 		snprintf(load, sizeof(load), "closed model, %u VU%s", pl.vus,
 			 pl.vus == 1 ? "" : "s");
 	else if (pl.model == SP_MODEL_CLOSED)
-		snprintf(load, sizeof(load), "closed model, %u stages up to %u "
-			 "VUs", pl.nstages, pl.max_vus);
+		snprintf(load, sizeof(load), "closed model, %u stage%s up to %u "
+			 "VUs", pl.nstages, pl.nstages == 1 ? "" : "s", pl.max_vus);
 	else if (pl.nstages == 0)
 		snprintf(load, sizeof(load), "open model, %g iterations/s, at "
 			 "most %u VUs", pl.rate, pl.max_vus);
 	else
-		snprintf(load, sizeof(load), "open model, %u stages, at most %u "
-			 "VUs", pl.nstages, pl.max_vus);
+		snprintf(load, sizeof(load), "open model, %u stage%s, at most %u "
+			 "VUs", pl.nstages, pl.nstages == 1 ? "" : "s", pl.max_vus);
 	printf("%s: ok: %u scenario%s, %u request%s, %s, %s\n", file,
 	       pl.nscenarios, pl.nscenarios == 1 ? "" : "s", pl.nrequests,
 	       pl.nrequests == 1 ? "" : "s", load, dur);
