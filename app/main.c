@@ -10,6 +10,7 @@
 
 #include "sp_app.h"
 #include "sp_config.h"
+#include "sp_scenario.h"
 
 static const char sp_help[] =
 	"usage: stampede COMMAND [options]\n"
@@ -19,6 +20,7 @@ static const char sp_help[] =
 	"commands:\n"
 	"  tcp     raw TCP connections with echo verification (stampede tcp --help)\n"
 	"  net     answer ARP and ping for a while, print counters\n"
+	"  validate  check a scenario file, touch no network (validate --help)\n"
 	"  help    this text, or `stampede help COMMAND`\n"
 	"\n"
 	"  --help, --version\n"
@@ -32,6 +34,7 @@ static const struct {
 } sp_cmds[] = {
 	{ "tcp", sp_cmd_tcp },
 	{ "net", sp_cmd_net },
+	{ "validate", sp_cmd_validate },
 };
 
 static int

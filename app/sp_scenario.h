@@ -36,6 +36,13 @@ void sp_scenario_init(struct sp_plan *pl);
 int sp_scenario_load(struct sp_plan *pl, const char *path,
 		     struct sp_scenario_err *e);
 
+/* The same from @len bytes at @buf (not NUL-terminated); @name stands for
+ * the file in messages and its directory is where data: is looked up.
+ * For tests and the fuzz target. */
+int sp_scenario_load_buf(struct sp_plan *pl, const char *name,
+			 const char *buf, size_t len,
+			 struct sp_scenario_err *e);
+
 /*
  * Apply a command-line override. @key is the option name without "--":
  * url, vus, rate, max-vus, duration, stages, tags, exclude-tags, seed,

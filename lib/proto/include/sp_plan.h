@@ -178,6 +178,12 @@ struct sp_plan {
 	const struct sp_request *requests;
 	uint32_t nrequests;
 	const struct sp_data *data; /* NULL: no data file */
+
+	/* The loader's own state (app/scenario.c): every block behind the
+	 * pointers above, and which keys the file and the command line gave
+	 * (the precedence rules need it until sp_scenario_finish). Readers
+	 * ignore it; sp_scenario_free releases it. */
+	void *priv;
 };
 
 #endif /* SP_PLAN_H */

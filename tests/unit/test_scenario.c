@@ -1,0 +1,653 @@
+/*
+ * Unit test for the scenario loader (app/scenario.c): a full file must give
+ * exactly the expected plan (target, load, stages, flattened loops,
+ * template parts and literals, compiled checks, data cells); each bad
+ * file must fail with the expected message at the expected LINE:COL;
+ * command-line overrides must win over the file and name the option in
+ * their errors; every ready file under config/ must validate. Fixtures
+ * are written to a temporary directory, which is removed at the end.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sp_scenario.h"
+
+static int sp_tests, sp_failed;
+
+#define CHECK(cond, ...)                                                     \
+	do {                                                                 \
+		sp_tests++;                                                  \
+		if (!(cond)) {                                               \
+			fprintf(stderr, "%s:%d: CHECK failed: %s: ",         \
+				__FILE__, __LINE__, #cond);                  \
+			fprintf(stderr, __VA_ARGS__);                        \
+			fputc('\n', stderr);                                 \
+			sp_failed++;                                         \
+		}                                                            \
+	} while (0)
+
+static char tmpdir[] = "/tmp/sp_test_scenario.XXXXXX";
+static char path[512];
+
+static void
+write_file(const char *name, const char *text)
+{
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	f = fopen(path, "w");
+	if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0) {
+		perror(path);
+		exit(1);
+	}
+}
+
+/* Write @yaml as f.yaml, load it and, when that works, finish. */
+static int
+load(struct sp_plan *pl, const char *yaml, struct sp_scenario_err *e)
+{
+	write_file("f.yaml", yaml);
+	sp_scenario_init(pl);
+	if (sp_scenario_load(pl, path, e) < 0)
+		return -1;
+	return sp_scenario_finish(pl, e);
+}
+
+static int
+tpl_is(const struct sp_tpl *t, const char *text, uint32_t nparts)
+{
+	return t->text_len == strlen(text) && memcmp(t->text, text, t->text_len) == 0 &&
+	       t->text[t->text_len] == '\0' && t->nparts == nparts;
+}
+
+static int
+lit_is(const struct sp_tpl *t, uint32_t i, uint32_t off, uint32_t len)
+{
+	return t->parts[i].var == SP_VAR_LITERAL && t->parts[i].off == off &&
+	       t->parts[i].len == len;
+}
+
+static int
+status_has(const struct sp_check *c, unsigned code)
+{
+	return (c->status_set[code / 64] >> (code % 64)) & 1;
+}
+
+static const char full_yaml[] =
+	"target: http://198.18.0.2:8080\n"
+	"network:\n"
+	"  port: af_packet:sp-gen0\n"
+	"  ip: 198.18.0.1\n"
+	"  gateway: 198.18.0.2\n"
+	"  prefix_len: 24\n"
+	"  cores: 1\n"
+	"  eal: \"--log-level=5\"\n"
+	"load:\n"
+	"  model: open\n"
+	"  rate: 2.5\n"
+	"  max_vus: 7\n"
+	"  stages: \"10s:5,1m30s:20.5\"\n"
+	"  connect_timeout: 500ms\n"
+	"  response_timeout: 2s\n"
+	"seed: 42\n"
+	"data: users.csv\n"
+	"scenarios:\n"
+	"  - name: browse\n"
+	"    weight: 70\n"
+	"    tags: [read, health]\n"
+	"    keep_alive: false\n"
+	"    max_requests_per_connection: 100\n"
+	"    steps:\n"
+	"      - request:\n"
+	"          path: /items?id={{random -3 100}}&u={{ data.user }}\n"
+	"          headers:\n"
+	"            Accept: application/json\n"
+	"            X-Env: \"{{env SP_TEST_ENV}}\"\n"
+	"            X-VU: \"{{vu}}-{{iteration}}\"\n"
+	"          check:\n"
+	"            status: [200, 304]\n"
+	"            header: Content-Type\n"
+	"            body_contains: abab\n"
+	"            body_size: 1024\n"
+	"      - think: 100ms\n"
+	"      - loop:\n"
+	"          count: 3\n"
+	"          steps:\n"
+	"            - request: {method: POST, path: /1k, name: post,\n"
+	"                        body: '{\"p\": \"{{data.pass}}\"}'}\n"
+	"            - loop:\n"
+	"                count: 2\n"
+	"                steps:\n"
+	"                  - think: {min: 50ms, max: 200ms}\n"
+	"                  - request: {method: HEAD, path: /0}\n"
+	"      - request: {path: /64k, body: \"\"}\n"
+	"  - name: other\n"
+	"    steps:\n"
+	"      - request: {method: DELETE, path: /}\n";
+
+static const char users_csv[] =
+	"user,pass\r\n"
+	"alice,\"x, y\"\r\n"
+	"\n"
+	"bob,\"say \"\"hi\"\"\"\n";
+
+static void
+test_full(void)
+{
+	static const uint32_t want_kmp[] = { 0, 0, 1, 2 };
+	static const char hdr1[] = "Accept: application/json\r\nX-Env: hello\r\n"
+				   "X-VU: ";
+	struct sp_scenario_err e = { { 0 } };
+	const struct sp_scenario *sc;
+	const struct sp_request *r;
+	const struct sp_step *st;
+	const struct sp_data *d;
+	struct sp_plan pl;
+	int rc;
+
+	write_file("users.csv", users_csv);
+	rc = load(&pl, full_yaml, &e);
+	CHECK(rc == 0, "full file: %s", e.msg);
+	if (rc != 0) {
+		sp_scenario_free(&pl);
+		return;
+	}
+	CHECK(pl.dst_ip == 0xc6120002u && pl.dst_port == 8080, "target");
+	CHECK(strcmp(pl.host, "198.18.0.2:8080") == 0, "host %s", pl.host);
+	CHECK(strcmp(pl.net.port, "af_packet:sp-gen0") == 0 &&
+	      strcmp(pl.net.ip, "198.18.0.1") == 0 &&
+	      strcmp(pl.net.gateway, "198.18.0.2") == 0 &&
+	      strcmp(pl.net.prefix_len, "24") == 0 &&
+	      strcmp(pl.net.cores, "1") == 0 &&
+	      strcmp(pl.net.eal, "--log-level=5") == 0, "network strings");
+	CHECK(pl.model == SP_MODEL_OPEN && pl.rate == 2.5 && pl.max_vus == 7,
+	      "load: model %u rate %g max_vus %u", pl.model, pl.rate,
+	      pl.max_vus);
+	CHECK(pl.nstages == 2 && pl.stages[0].duration_us == 10000000 &&
+	      pl.stages[0].target == 5 &&
+	      pl.stages[1].duration_us == 90000000 &&
+	      pl.stages[1].target == 20.5, "stages");
+	CHECK(pl.duration_us == 100000000, "duration = sum of stages: %llu",
+	      (unsigned long long)pl.duration_us);
+	CHECK(pl.connect_timeout_us == 500000 &&
+	      pl.response_timeout_us == 2000000 && pl.seed == 42,
+	      "timeouts and seed");
+
+	d = pl.data;
+	CHECK(d != NULL && d->ncols == 2 && d->nrows == 2, "data shape");
+	if (d != NULL && d->ncols == 2 && d->nrows == 2) {
+		CHECK(strcmp(d->cols[0], "user") == 0 &&
+		      strcmp(d->cols[1], "pass") == 0, "columns");
+		CHECK(strcmp(d->cells[0], "alice") == 0 &&
+		      strcmp(d->cells[1], "x, y") == 0 && d->cell_len[1] == 4 &&
+		      strcmp(d->cells[2], "bob") == 0 &&
+		      strcmp(d->cells[3], "say \"hi\"") == 0 &&
+		      d->cell_len[3] == 8 && d->max_cell_len == 8,
+		      "cells: '%s' '%s' '%s' '%s'", d->cells[0], d->cells[1],
+		      d->cells[2], d->cells[3]);
+	}
+
+	CHECK(pl.nscenarios == 2 && pl.nrequests == 5, "counts %u %u",
+	      pl.nscenarios, pl.nrequests);
+	sc = &pl.scenarios[0];
+	CHECK(strcmp(sc->name, "browse") == 0 && sc->weight == 70 &&
+	      sc->ntags == 2 && strcmp(sc->tags[0], "read") == 0 &&
+	      strcmp(sc->tags[1], "health") == 0 && sc->enabled &&
+	      !sc->keep_alive && sc->max_requests_per_conn == 100,
+	      "scenario browse");
+	CHECK(sc->nsteps == 10, "browse has %u steps", sc->nsteps);
+	if (sc->nsteps == 10) {
+		st = sc->steps;
+		CHECK(st[0].kind == SP_STEP_REQUEST && st[0].req == 0, "step 0");
+		CHECK(st[1].kind == SP_STEP_THINK &&
+		      st[1].think_min_us == 100000 &&
+		      st[1].think_max_us == 100000, "step 1");
+		CHECK(st[2].kind == SP_STEP_LOOP && st[2].depth == 0 &&
+		      st[2].count == 3 && st[2].end == 8, "step 2");
+		CHECK(st[3].kind == SP_STEP_REQUEST && st[3].req == 1, "step 3");
+		CHECK(st[4].kind == SP_STEP_LOOP && st[4].depth == 1 &&
+		      st[4].count == 2 && st[4].end == 7, "step 4");
+		CHECK(st[5].kind == SP_STEP_THINK &&
+		      st[5].think_min_us == 50000 &&
+		      st[5].think_max_us == 200000, "step 5");
+		CHECK(st[6].kind == SP_STEP_REQUEST && st[6].req == 2, "step 6");
+		CHECK(st[7].kind == SP_STEP_LOOP_END && st[7].depth == 1 &&
+		      st[7].count == 2 && st[7].begin == 4, "step 7");
+		CHECK(st[8].kind == SP_STEP_LOOP_END && st[8].depth == 0 &&
+		      st[8].count == 3 && st[8].begin == 2, "step 8");
+		CHECK(st[9].kind == SP_STEP_REQUEST && st[9].req == 3, "step 9");
+	}
+	sc = &pl.scenarios[1];
+	CHECK(strcmp(sc->name, "other") == 0 && sc->weight == 1 &&
+	      sc->ntags == 0 && sc->keep_alive && sc->nsteps == 1 &&
+	      sc->steps[0].req == 4, "scenario other");
+
+	r = &pl.requests[0];
+	CHECK(strcmp(r->name, "GET /items?id={{random -3 100}}&u={{ data.user }}")
+	      == 0 && r->method == SP_METHOD_GET && !r->has_body,
+	      "request 0 name '%s'", r->name);
+	CHECK(tpl_is(&r->path, "/items?id=&u=", 4) && !r->path.is_static &&
+	      lit_is(&r->path, 0, 0, 10) &&
+	      r->path.parts[1].var == SP_VAR_RANDOM &&
+	      r->path.parts[1].lo == -3 && r->path.parts[1].hi == 100 &&
+	      lit_is(&r->path, 2, 10, 3) &&
+	      r->path.parts[3].var == SP_VAR_DATA && r->path.parts[3].col == 0,
+	      "request 0 path");
+	CHECK(r->headers.nparts == 5 &&
+	      r->headers.text_len == strlen(hdr1) + 3 &&
+	      memcmp(r->headers.text, hdr1, strlen(hdr1)) == 0 &&
+	      memcmp(r->headers.text + strlen(hdr1), "-\r\n", 3) == 0,
+	      "request 0 headers text '%s'", r->headers.text);
+	if (r->headers.nparts == 5)
+		CHECK(lit_is(&r->headers, 0, 0, (uint32_t)strlen(hdr1)) &&
+		      r->headers.parts[1].var == SP_VAR_VU &&
+		      lit_is(&r->headers, 2, (uint32_t)strlen(hdr1), 1) &&
+		      r->headers.parts[3].var == SP_VAR_ITERATION &&
+		      lit_is(&r->headers, 4, (uint32_t)strlen(hdr1) + 1, 2) &&
+		      !r->headers.is_static, "request 0 header parts");
+	CHECK(r->check.has_status && status_has(&r->check, 200) &&
+	      status_has(&r->check, 304) && !status_has(&r->check, 201) &&
+	      !status_has(&r->check, 303), "status set");
+	CHECK(r->check.header_len == 12 &&
+	      strcmp(r->check.header, "Content-Type") == 0, "check header");
+	CHECK(r->check.body_contains_len == 4 &&
+	      memcmp(r->check.body_contains, "abab", 4) == 0 &&
+	      memcmp(r->check.body_contains_kmp, want_kmp,
+		     sizeof(want_kmp)) == 0, "KMP table");
+	CHECK(r->check.body_size == 1024, "body_size");
+
+	r = &pl.requests[1];
+	CHECK(strcmp(r->name, "post") == 0 && r->method == SP_METHOD_POST &&
+	      r->has_body && tpl_is(&r->path, "/1k", 1) && r->path.is_static &&
+	      lit_is(&r->path, 0, 0, 3) && r->headers.nparts == 0 &&
+	      !r->check.has_status && r->check.body_size == -1 &&
+	      r->check.body_contains == NULL, "request 1");
+	CHECK(tpl_is(&r->body, "{\"p\": \"\"}", 3) && lit_is(&r->body, 0, 0, 7) &&
+	      r->body.parts[1].var == SP_VAR_DATA && r->body.parts[1].col == 1 &&
+	      lit_is(&r->body, 2, 7, 2), "request 1 body");
+	r = &pl.requests[2];
+	CHECK(strcmp(r->name, "HEAD /0") == 0 && r->method == SP_METHOD_HEAD,
+	      "request 2");
+	r = &pl.requests[3];
+	CHECK(r->has_body && r->body.nparts == 0 && r->body.text_len == 0 &&
+	      r->body.is_static, "request 3: empty body is still a body");
+	r = &pl.requests[4];
+	CHECK(strcmp(r->name, "DELETE /") == 0 && r->method == SP_METHOD_DELETE,
+	      "request 4");
+	sp_scenario_free(&pl);
+}
+
+#define T "target: http://198.18.0.2\n"
+/* Scenario header: the first step is on line 5 (with T on line 1). */
+#define S "scenarios:\n  - name: a\n    steps:\n"
+#define OK_STEP "      - request: {path: /}\n"
+
+static const struct {
+	const char *yaml;
+	const char *msg; /* after "DIR/f.yaml:" */
+} bad[] = {
+	{ T "foo: 1\n" S OK_STEP, "2:1: unknown key 'foo' in the file" },
+	{ T "load:\n  vuz: 3\n" S OK_STEP, "3:3: unknown key 'vuz' in load" },
+	{ T S "      - request: {path: /, chek: {}}\n",
+	  "5:28: unknown key 'chek' in request" },
+	{ T "load:\n  vus: [1]\n" S OK_STEP,
+	  "3:8: vus: expected a scalar, got a list" },
+	{ T "load: 5\n" S OK_STEP, "2:7: load: expected a mapping, got a scalar" },
+	{ T "load:\n  rate: -5\n" S OK_STEP, "3:9: rate: '-5' is not a number" },
+	{ T "load:\n  rate: 0\n" S OK_STEP,
+	  "3:9: rate: 0: the rate must be more than 0" },
+	{ T "load:\n  duration: 0s\n" S OK_STEP,
+	  "3:13: duration: 0s: the duration must be more than 0" },
+	{ T "load:\n  duration: 10x\n" S OK_STEP,
+	  "3:13: duration: '10x' is not a duration" },
+	{ T "load:\n  stages:\n    - {duration: 10s}\n" S OK_STEP,
+	  "4:7: stage 1 has no target" },
+	{ T "load:\n  stages: \"10s:5,20s\"\n" S OK_STEP,
+	  "3:11: stages: stage 2 ('20s') has no target" },
+	{ T "load:\n  stages: \"10s:5\"\n  duration: 1m\n" S OK_STEP,
+	  "4:13: duration: give either duration or stages" },
+	{ T "load:\n  model: half\n" S OK_STEP,
+	  "3:10: model: 'half' is not closed or open" },
+	{ T "seed: -1\n" S OK_STEP, "2:7: seed: '-1' is not a whole number" },
+	{ T "data: nope.csv\n" S OK_STEP,
+	  "2:7: data: cannot open nope.csv: No such file or directory" },
+	{ T "data: ragged.csv\n" S OK_STEP,
+	  "2:7: data: ragged.csv: line 3: 3 fields, expected 2" },
+	{ T "data: users.csv\n" S "      - request: {path: \"/{{data.nope}}\"}\n",
+	  "6:25: path: '{{data.nope}}': the data file has no column 'nope'" },
+	{ T S "      - request: {path: \"/{{data.user}}\"}\n",
+	  "5:25: path: '{{data.user}}': no data file" },
+	{ T S "      - request: {path: \"/{{env SP_TEST_UNSET}}\"}\n",
+	  "5:25: path: '{{env SP_TEST_UNSET}}': environment variable "
+	  "SP_TEST_UNSET is not set" },
+	{ T S "      - request: {path: \"/{{vu\"}\n", "5:25: path: unclosed '{{'" },
+	{ T S "      - request: {path: \"/{{user}}\"}\n",
+	  "5:25: path: unknown template variable '{{user}}'" },
+	{ T S "      - request: {path: \"/{{random 5 1}}\"}\n",
+	  "5:25: path: '{{random 5 1}}': random A B needs A <= B" },
+	{ T S "      - request: {path: \"/a b\"}\n",
+	  "5:25: path: byte 0x20 is not allowed" },
+	{ T S "      - request: {path: x}\n",
+	  "5:25: path: 'x' does not start with '/'" },
+	{ T S "      - request: {name: x}\n", "5:18: request: no path" },
+	{ "target: http://10.0.0.1\n" S OK_STEP,
+	  "1:9: target: 10.0.0.1: only the benchmarking range 198.18.0.0/15" },
+	{ "target: https://198.18.0.2\n" S OK_STEP,
+	  "1:9: target: 'https://198.18.0.2': https is not supported" },
+	{ "target: http://198.18.0.2/x\n" S OK_STEP,
+	  "1:9: target: 'http://198.18.0.2/x': a target has no path" },
+	{ "target: http://198.18.0.2:0\n" S OK_STEP,
+	  "1:9: target: 'http://198.18.0.2:0': the port must be 1..65535" },
+	{ T "network:\n  ip: 192.168.1.1\n" S OK_STEP,
+	  "3:7: ip: 192.168.1.1: only the benchmarking range" },
+	{ T S OK_STEP "  - name: a\n    steps:\n" OK_STEP,
+	  "6:11: name: a scenario named 'a' already exists" },
+	{ T "scenarios:\n  - name: a\n    steps: []\n",
+	  "4:12: steps: empty list" },
+	{ T "scenarios: []\n", "2:12: scenarios: empty list" },
+	{ T S "      - think: 1s\n", "5:7: steps: scenario a makes no request" },
+	{ T S "      - loop: {count: 1, steps: [\n"
+	      "          loop: {count: 1, steps: [\n"
+	      "          loop: {count: 1, steps: [\n"
+	      "          loop: {count: 1, steps: [\n"
+	      "          loop: {count: 1, steps: [request: {path: /}]}]}]}]}]}\n",
+	  "9:17: loop: loops nest at most 4 deep" },
+	{ T S "      - loop: {count: 0, steps: [request: {path: /}]}\n",
+	  "5:23: count: 0 is out of range" },
+	{ T S "      - request: {path: /, headers: {X-A: \"a\\rb\"}}\n",
+	  "5:43: X-A: a header value may not hold CR, LF" },
+	{ T S "      - request: {path: /, headers: {host: x}}\n",
+	  "5:38: headers: Host is written by stampede itself" },
+	{ T S "      - request: {path: /, headers: {Transfer-Encoding: x}}\n",
+	  "5:38: headers: Transfer-Encoding is written by stampede itself" },
+	{ T S "      - request: {path: /, headers: {\"X A\": x}}\n",
+	  "5:38: headers: 'X A' is not a header name" },
+	{ T S "      - request: {path: /, method: get}\n",
+	  "5:36: method: 'get' is not one of GET" },
+	{ T S "      - request: {path: /, check: {status: [200, 99]}}\n",
+	  "5:50: status: 99 is not an HTTP status (100..999)" },
+	{ T S "      - request: {path: /, check: {status: 1000}}\n",
+	  "5:44: status: 1000 is not an HTTP status" },
+	{ T S "      - request: {path: /, check: {body_contains: \"\"}}\n",
+	  "5:51: body_contains: empty" },
+	{ T S OK_STEP "      - think: {min: 2s, max: 1s}\n",
+	  "6:31: think: max is less than min" },
+	{ T S "      - request: {path: /}\n        think: 1s\n",
+	  "5:9: a step is a mapping with exactly one of request, think, loop" },
+	{ T S "      - sleep: 1s\n", "5:9: unknown step 'sleep'" },
+	{ T "scenarios:\n  - name: a\n    weight: 0\n    steps:\n" OK_STEP,
+	  "4:13: weight: 0 is out of range" },
+	{ T "scenarios:\n  - name: a\n    keep_alive: maybe\n    steps:\n" OK_STEP,
+	  "4:17: keep_alive: 'maybe' is not true or false" },
+	{ T "seed: 1\nseed: 2\n" S OK_STEP, "3:1: the file: duplicate key 'seed'" },
+	{ T "load: {vus: 1\n", "3:1: did not find expected ',' or '}'" },
+	{ "", "1:1: empty file" },
+	{ "- 1\n", "1:1: the file: expected a mapping, got a list" },
+	{ S OK_STEP, "no target: give target: in the file or --url" },
+	{ T, "no scenario: give scenarios: in the file or --url" },
+	{ T "load:\n  model: open\n" S OK_STEP,
+	  "the open model needs rate or stages" },
+};
+
+static void
+test_bad(void)
+{
+	char want[600];
+
+	write_file("users.csv", users_csv);
+	write_file("ragged.csv", "a,b\n1,2\n1,2,3\n");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct sp_scenario_err e = { { 0 } };
+		struct sp_plan pl;
+		int rc = load(&pl, bad[i].yaml, &e);
+
+		snprintf(want, sizeof(want), "%s/f.yaml:%s", tmpdir, bad[i].msg);
+		/* Messages from the cross-key checks have no position. */
+		if (strchr(bad[i].msg, ':') == bad[i].msg + 1 ||
+		    strchr(bad[i].msg, ':') == bad[i].msg + 2)
+			CHECK(rc < 0 && strncmp(e.msg, want, strlen(want)) == 0,
+			      "bad[%zu]: got '%s', want '%s...'", i, e.msg, want);
+		else
+			CHECK(rc < 0 && strstr(e.msg, bad[i].msg) != NULL &&
+			      strchr(e.msg, '\n') == NULL,
+			      "bad[%zu]: got '%s', want '...%s'", i, e.msg,
+			      bad[i].msg);
+		sp_scenario_free(&pl);
+	}
+}
+
+/* Load @yaml, apply @n key/value pairs, finish: the result code. */
+static int
+over(struct sp_plan *pl, const char *yaml, const char *const *kv, int n,
+     struct sp_scenario_err *e)
+{
+	sp_scenario_init(pl);
+	if (yaml != NULL) {
+		write_file("o.yaml", yaml);
+		if (sp_scenario_load(pl, path, e) < 0)
+			return -1;
+	}
+	for (int i = 0; i < n; i++)
+		if (sp_scenario_set(pl, kv[2 * i], kv[2 * i + 1], e) < 0)
+			return -1;
+	return sp_scenario_finish(pl, e);
+}
+
+static const char two_yaml[] =
+	T "load:\n  vus: 5\n  duration: 30s\n"
+	"scenarios:\n"
+	"  - {name: r, tags: [read], steps: [request: {path: /r}]}\n"
+	"  - {name: w, tags: [write], steps: [request: {path: /w}]}\n";
+static const char staged_yaml[] =
+	T "load:\n  stages: \"10s:5,20s:10\"\n" S OK_STEP;
+
+static void
+test_overrides(void)
+{
+	struct sp_scenario_err e = { { 0 } };
+	struct sp_plan pl;
+	int rc;
+
+	{
+		const char *kv[] = { "vus", "3" };
+
+		rc = over(&pl, staged_yaml, kv, 1, &e);
+		CHECK(rc == 0 && pl.nstages == 0 && pl.vus == 3 &&
+		      pl.duration_us == 30000000 && pl.max_vus == 3,
+		      "--vus replaces file stages, keeps their length: %s", e.msg);
+		sp_scenario_free(&pl);
+	}
+	{
+		const char *kv[] = { "vus", "3", "duration", "5s" };
+
+		rc = over(&pl, staged_yaml, kv, 2, &e);
+		CHECK(rc == 0 && pl.nstages == 0 && pl.duration_us == 5000000,
+		      "--vus --duration: %s", e.msg);
+		sp_scenario_free(&pl);
+	}
+	{
+		const char *kv[] = { "stages", "5s:1,5s:2" };
+
+		rc = over(&pl, two_yaml, kv, 1, &e);
+		CHECK(rc == 0 && pl.nstages == 2 && pl.duration_us == 10000000 &&
+		      pl.max_vus == 2, "--stages replaces vus: %s", e.msg);
+		sp_scenario_free(&pl);
+	}
+	{
+		const char *kv[] = { "rate", "1000.5", "seed", "7",
+				     "connect-timeout", "1s" };
+
+		rc = over(&pl, two_yaml, kv, 3, &e);
+		CHECK(rc == 0 && pl.model == SP_MODEL_OPEN && pl.rate == 1000.5 &&
+		      pl.max_vus == 1001 && pl.duration_us == 30000000 &&
+		      pl.seed == 7 && pl.connect_timeout_us == 1000000,
+		      "--rate: open, max_vus rounds up: %s", e.msg);
+		sp_scenario_free(&pl);
+	}
+	{
+		const char *kv[] = { "model", "open", "rate", "5", "max-vus", "9" };
+
+		rc = over(&pl, NULL, kv, 3, &e);
+		CHECK(rc < 0 && strcmp(e.msg, "no target: give target: in the "
+				       "file or --url") == 0, "no target: %s",
+		      e.msg);
+		sp_scenario_free(&pl);
+	}
+	{
+		const char *kv[] = { "url", "http://198.18.0.3:81/x?{{vu}}",
+				     "rate", "5" };
+
+		rc = over(&pl, NULL, kv, 2, &e);
+		CHECK(rc == 0 && pl.dst_ip == 0xc6120003u && pl.dst_port == 81 &&
+		      strcmp(pl.host, "198.18.0.3:81") == 0 &&
+		      pl.nscenarios == 1 && pl.nrequests == 1 &&
+		      strcmp(pl.scenarios[0].name, "default") == 0 &&
+		      pl.scenarios[0].weight == 1 && pl.scenarios[0].nsteps == 1 &&
+		      strcmp(pl.requests[0].name, "GET /x?{{vu}}") == 0 &&
+		      pl.requests[0].path.nparts == 2 && pl.max_vus == 100 &&
+		      pl.duration_us == 10000000, "--url alone: %s", e.msg);
+		sp_scenario_free(&pl);
+	}
+	{
+		const char *kv[] = { "url", "http://198.18.0.9" };
+
+		rc = over(&pl, two_yaml, kv, 1, &e);
+		CHECK(rc == 0 && pl.dst_ip == 0xc6120009u && pl.dst_port == 80 &&
+		      strcmp(pl.host, "198.18.0.9") == 0 && pl.nscenarios == 2 &&
+		      strcmp(pl.requests[0].name, "GET /r") == 0,
+		      "--url with a file: only the target: %s", e.msg);
+		sp_scenario_free(&pl);
+	}
+	{
+		const char *kv[] = { "tags", "read,other" };
+
+		rc = over(&pl, two_yaml, kv, 1, &e);
+		CHECK(rc == 0 && pl.scenarios[0].enabled &&
+		      !pl.scenarios[1].enabled, "--tags: %s", e.msg);
+		sp_scenario_free(&pl);
+	}
+	{
+		const char *kv[] = { "exclude-tags", "read" };
+
+		rc = over(&pl, two_yaml, kv, 1, &e);
+		CHECK(rc == 0 && !pl.scenarios[0].enabled &&
+		      pl.scenarios[1].enabled, "--exclude-tags: %s", e.msg);
+		sp_scenario_free(&pl);
+	}
+
+	/* Errors name the option. */
+	static const struct {
+		const char *key, *val, *msg;
+	} errs[] = {
+		{ "vus", "abc", "--vus: 'abc' is not a whole number" },
+		{ "vus", "0", "--vus: 0 is out of range" },
+		{ "rate", "-1", "--rate: '-1' is not a number" },
+		{ "duration", "0", "--duration: 0: the duration must be more" },
+		{ "stages", "10s", "--stages: stage 1 ('10s') has no target" },
+		{ "model", "x", "--model: 'x' is not closed or open" },
+		{ "url", "http://8.8.8.8/", "--url: 8.8.8.8: only the benchmarking" },
+		{ "url", "https://198.18.0.2/", "--url: 'https://198.18.0.2/': "
+		  "https is not supported" },
+		{ "tags", "a,,b", "--tags: 'a,,b' has an empty tag" },
+		{ "bogus", "1", "--bogus: not a scenario option" },
+		{ "tags", "nope", "--tags nope left no scenario to run" },
+		{ "exclude-tags", "read,write",
+		  "--exclude-tags read,write left no scenario to run" },
+	};
+	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+		const char *kv[] = { errs[i].key, errs[i].val };
+
+		rc = over(&pl, two_yaml, kv, 1, &e);
+		CHECK(rc < 0 && strncmp(e.msg, errs[i].msg,
+					strlen(errs[i].msg)) == 0,
+		      "override %s=%s: got '%s'", errs[i].key, errs[i].val, e.msg);
+		sp_scenario_free(&pl);
+	}
+	{
+		/* No scenario yet: the URL's path becomes a request. */
+		const char *kv[] = { "url", "http://198.18.0.2/{{nope}}" };
+
+		rc = over(&pl, NULL, kv, 1, &e);
+		CHECK(rc < 0 && strcmp(e.msg, "--url: unknown template variable "
+				       "'{{nope}}'") == 0, "--url template: %s",
+		      e.msg);
+		sp_scenario_free(&pl);
+	}
+	{
+		const char *kv[] = { "stages", "5s:1", "duration", "5s" };
+
+		rc = over(&pl, two_yaml, kv, 2, &e);
+		CHECK(rc < 0 && strstr(e.msg, "--duration: give either") == e.msg,
+		      "--stages with --duration: %s", e.msg);
+		sp_scenario_free(&pl);
+	}
+	{
+		const char *kv[] = { "duration", "5s" };
+
+		rc = over(&pl, staged_yaml, kv, 1, &e);
+		CHECK(rc < 0 && strstr(e.msg, "--duration: the file's stages") ==
+				e.msg, "--duration over file stages: %s", e.msg);
+		sp_scenario_free(&pl);
+	}
+}
+
+/* Every ready file under config/ must validate. */
+static void
+test_config(void)
+{
+	const char *dir = getenv("SP_CONFIG_DIR");
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	if (dir == NULL || (d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		struct sp_scenario_err e = { { 0 } };
+		size_t len = strlen(de->d_name);
+		struct sp_plan pl;
+		char p[1024];
+		int rc;
+
+		if (len < 6 || strcmp(de->d_name + len - 5, ".yaml") != 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		sp_scenario_init(&pl);
+		rc = sp_scenario_load(&pl, p, &e);
+		if (rc == 0)
+			rc = sp_scenario_finish(&pl, &e);
+		CHECK(rc == 0, "%s", e.msg);
+		/* The test bed's rule: every ready file is bounded. */
+		CHECK(rc < 0 || pl.duration_us <= 120000000, "%s runs %llu us",
+		      p, (unsigned long long)pl.duration_us);
+		sp_scenario_free(&pl);
+		n++;
+	}
+	closedir(d);
+	printf("%d config files\n", n);
+}
+
+int
+main(void)
+{
+	char cmd[600];
+
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	setenv("SP_TEST_ENV", "hello", 1);
+	unsetenv("SP_TEST_UNSET");
+	test_full();
+	test_bad();
+	test_overrides();
+	test_config();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tmpdir);
+	printf("%d tests, %d failed\n", sp_tests, sp_failed);
+	return sp_failed ? 1 : 0;
+}
