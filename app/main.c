@@ -18,6 +18,8 @@ static const char sp_help[] =
 	"Kernel-bypass load generator (DPDK + its own TCP stack).\n"
 	"\n"
 	"commands:\n"
+	"  run     HTTP/1.1 virtual users from a scenario or a URL\n"
+	"          (stampede run --help)\n"
 	"  tcp     raw TCP connections with echo verification (stampede tcp --help)\n"
 	"  net     answer ARP and ping for a while, print counters\n"
 	"  validate  check a scenario file, touch no network (validate --help)\n"
@@ -32,6 +34,7 @@ static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } sp_cmds[] = {
+	{ "run", sp_cmd_run },
 	{ "tcp", sp_cmd_tcp },
 	{ "net", sp_cmd_net },
 	{ "validate", sp_cmd_validate },

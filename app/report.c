@@ -56,7 +56,7 @@ sp_failed(const struct sp_tcp_counts *n)
 	       n->mismatch;
 }
 
-static double
+double
 sp_rate(double x, double s)
 {
 	return s > 0.0 ? x / s : 0.0;
@@ -142,7 +142,7 @@ sp_print_tcp(const struct sp_report *r, FILE *out)
 			n->connect_nobufs, n->connect_noports);
 }
 
-static void
+void
 sp_print_stack(const struct sp_report *r, FILE *out)
 {
 	const struct sp_stack_stats *s = &r->stats;
@@ -208,7 +208,7 @@ sp_report_print(const struct sp_report *r, FILE *out)
 
 /* Names and addresses we print are plain ASCII, but a JSON string must stay
  * valid whatever a future reason name contains. */
-static void
+void
 sp_json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
@@ -225,35 +225,15 @@ sp_json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-int
-sp_report_json(const struct sp_report *r, FILE *f, const char *path)
+/* The stack's, the port's and the generator's part of every JSON report:
+ * members after the mode's own, without the closing brace. */
+void
+sp_report_json_stack(const struct sp_report *r, FILE *f,
+		     uint64_t connect_retries)
 {
-	/* `net` has no connections: same shape, zero counts, one schema. */
-	static const struct sp_tcp_counts none;
-	const struct sp_tcp_counts *n = r->tcp != NULL ? r->tcp : &none;
 	const struct sp_stack_stats *s = &r->stats;
 	const struct sp_worker *w = r->w;
-	uint64_t failed = sp_failed(n);
-	int err;
 
-	fprintf(f, "{\"version\":1,\"mode\":");
-	sp_json_str(f, r->mode);
-	fprintf(f, ",\"target\":");
-	sp_json_str(f, r->target);
-	fprintf(f, ",\"elapsed_s\":%.6f,\n", r->elapsed_s);
-	fprintf(f, " \"connections\":{\"attempted\":%" PRIu64 ",\"ok\":%" PRIu64
-		",\"failed\":%" PRIu64 ",\"refused\":%" PRIu64
-		",\"connect_timeout\":%" PRIu64 ",\"reset\":%" PRIu64
-		",\"timeout\":%" PRIu64 ",\"mismatch\":%" PRIu64
-		",\"incomplete\":%" PRIu64 "},\n",
-		n->ok + failed + n->incomplete, n->ok, failed, n->refused,
-		n->connect_timeout, n->reset, n->timeout, n->mismatch,
-		n->incomplete);
-	fprintf(f, " \"conn_per_s\":%.3f, \"bytes\":{\"sent\":%" PRIu64
-		",\"received\":%" PRIu64 ",\"verified\":%" PRIu64
-		"}, \"mbit_per_s\":%.3f,\n",
-		sp_rate((double)n->ok, r->elapsed_s), n->bytes_sent,
-		n->bytes_received, n->bytes_verified, sp_mbit_per_s(r));
 	fprintf(f, " \"tcp\":{\"retrans_segs\":%" PRIu64 ",\"fast_retrans\":%"
 		PRIu64 ",\"rto\":%" PRIu64 ",\"syn_retrans\":%" PRIu64
 		",\"dup_acks\":%" PRIu64 ",\"ooo_segs\":%" PRIu64
@@ -292,16 +272,19 @@ sp_report_json(const struct sp_report *r, FILE *f, const char *path)
 		",\"connect_retries\":%" PRIu64 ",\"iterations\":%" PRIu64
 		",\"idle_iterations\":%" PRIu64 ",\"busy_pct\":%.1f}",
 		w->tx_dropped, s->tx_nobuf, s->tx_noarp, w->rx_multiseg,
-		n->connect_nobufs + n->connect_noports, w->iterations,
+		connect_retries, w->iterations,
 		w->idle_iterations, sp_busy_pct(r));
-	if (n->sha256) {
-		fprintf(f, ",\n \"sha256\":{\"sent\":\"%s\",\"received\":\"%s\",\"echo_differ\":%" PRIu64 "}",
-			n->sha256_sent, n->sha256_received, n->sha256_differ);
-	}
 	if (sp_impaired(w))
 		fprintf(f, ",\n \"impair\":{\"dropped\":%" PRIu64 ",\"reordered\":%" PRIu64
 			",\"duplicated\":%" PRIu64 "}", w->imp_dropped, w->imp_reordered,
 			w->imp_duplicated);
+}
+
+int
+sp_report_json_close(FILE *f, const char *path)
+{
+	int err;
+
 	fprintf(f, "}\n");
 	err = ferror(f);
 	if (fclose(f) != 0 || err) {
@@ -309,4 +292,38 @@ sp_report_json(const struct sp_report *r, FILE *f, const char *path)
 		return -1;
 	}
 	return 0;
+}
+
+int
+sp_report_json(const struct sp_report *r, FILE *f, const char *path)
+{
+	/* `net` has no connections: same shape, zero counts, one schema. */
+	static const struct sp_tcp_counts none;
+	const struct sp_tcp_counts *n = r->tcp != NULL ? r->tcp : &none;
+	uint64_t failed = sp_failed(n);
+
+	fprintf(f, "{\"version\":1,\"mode\":");
+	sp_json_str(f, r->mode);
+	fprintf(f, ",\"target\":");
+	sp_json_str(f, r->target);
+	fprintf(f, ",\"elapsed_s\":%.6f,\n", r->elapsed_s);
+	fprintf(f, " \"connections\":{\"attempted\":%" PRIu64 ",\"ok\":%" PRIu64
+		",\"failed\":%" PRIu64 ",\"refused\":%" PRIu64
+		",\"connect_timeout\":%" PRIu64 ",\"reset\":%" PRIu64
+		",\"timeout\":%" PRIu64 ",\"mismatch\":%" PRIu64
+		",\"incomplete\":%" PRIu64 "},\n",
+		n->ok + failed + n->incomplete, n->ok, failed, n->refused,
+		n->connect_timeout, n->reset, n->timeout, n->mismatch,
+		n->incomplete);
+	fprintf(f, " \"conn_per_s\":%.3f, \"bytes\":{\"sent\":%" PRIu64
+		",\"received\":%" PRIu64 ",\"verified\":%" PRIu64
+		"}, \"mbit_per_s\":%.3f,\n",
+		sp_rate((double)n->ok, r->elapsed_s), n->bytes_sent,
+		n->bytes_received, n->bytes_verified, sp_mbit_per_s(r));
+	sp_report_json_stack(r, f, n->connect_nobufs + n->connect_noports);
+	if (n->sha256) {
+		fprintf(f, ",\n \"sha256\":{\"sent\":\"%s\",\"received\":\"%s\",\"echo_differ\":%" PRIu64 "}",
+			n->sha256_sent, n->sha256_received, n->sha256_differ);
+	}
+	return sp_report_json_close(f, path);
 }

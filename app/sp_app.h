@@ -153,8 +153,11 @@ struct sp_mode {
 	 * nonzero when the mode has nothing more to do. NULL: run until
 	 * stopped. */
 	int (*step)(void *ctx, uint64_t now_us);
-	/* Stop requested (duration or signal): abandon open work. */
+	/* Stop requested (duration or signal): start no new work. */
 	void (*stop)(void *ctx, uint64_t now_us);
+	/* After stop, once per loop iteration: finish what is in flight,
+	 * nonzero when done. NULL: the stop itself ends the mode. */
+	int (*drain)(void *ctx, uint64_t now_us);
 	/* Mode part of the live line (control lcore: reads counters only). */
 	void (*live)(const void *ctx, char *buf, size_t len);
 };
@@ -268,11 +271,22 @@ void sp_report_collect(struct sp_report *r, const struct sp_worker *w,
 void sp_report_print(const struct sp_report *r, FILE *out);
 /* 0, or -1 if writing failed (message printed). */
 int sp_report_json(const struct sp_report *r, FILE *f, const char *path);
+/* Pieces for the modes' own reports. sp_report_json_stack writes the
+ * stack, NIC and generator members (after the mode's, no closing brace);
+ * sp_report_json_close ends the object and closes @f (0, or -1 after
+ * printing why). */
+void sp_print_stack(const struct sp_report *r, FILE *out);
+void sp_report_json_stack(const struct sp_report *r, FILE *f,
+			  uint64_t connect_retries);
+int sp_report_json_close(FILE *f, const char *path);
+void sp_json_str(FILE *f, const char *s);
+double sp_rate(double x, double s);
 /* Human-readable byte count ("1.5 MiB") for live lines. */
 void sp_fmt_bytes(uint64_t b, char *buf, size_t len);
 
 /* ---- subcommands ---- */
 int sp_cmd_tcp(int argc, char **argv);
 int sp_cmd_net(int argc, char **argv);
+int sp_cmd_run(int argc, char **argv);
 
 #endif /* SP_APP_H */

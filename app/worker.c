@@ -274,7 +274,7 @@ sp_worker_main(void *arg)
 	struct sp_worker *w = arg;
 	const struct sp_mode *mode = w->mode;
 	uint64_t now, drain_end, linger_end;
-	int done = 0;
+	int done = 0, stopping = 0;
 
 	if (w->nexthop != 0) {
 		sp_worker_set_phase(w, SP_PHASE_ARP);
@@ -303,10 +303,13 @@ sp_worker_main(void *arg)
 		now = sp_tsc_to_us(tsc);
 		w->now_us = now;
 		rx = sp_worker_io(w, now);
-		if (sp_worker_stop_requested(w)) {
+		if (stopping) {
+			done = mode->drain(w->mode_ctx, now);
+		} else if (sp_worker_stop_requested(w)) {
 			if (mode->stop != NULL)
 				mode->stop(w->mode_ctx, now);
-			done = 1;
+			stopping = mode->drain != NULL;
+			done = !stopping;
 		} else if (mode->step != NULL) {
 			done = mode->step(w->mode_ctx, now);
 		}

@@ -85,3 +85,35 @@ finish() {
 	[ "$FAILS" -eq 0 ]
 	exit $?
 }
+
+# --- HTTP: nginx's access log and sp-httpsrv's response log are the
+# witnesses. Both are appended to; a test notes the line count before its
+# run (log_mark) and reads what came after (log_since).
+ACCESS_LOG=/run/stampede-testbed/access.log
+HTTPSRV_LOG=/run/stampede-testbed/httpsrv.log
+log_mark() { wc -l <"$1"; }
+log_since() { tail -n +"$(($2 + 1))" "$1"; }
+# Lines of nginx's log since MARK with status CODE from our address.
+nginx_count() { # nginx_count MARK CODE [PATH]
+	log_since "$ACCESS_LOG" "$1" |
+		awk -v c="$2" -v p="${3:-}" '$1 == "198.18.0.1" && $(NF - 1) == c &&
+			(p == "" || $4 == p) { n++ } END { print n + 0 }'
+}
+# Every request started is accounted for: answered, failed without an
+# answer, or in flight at the end (a response failing a check is counted
+# in both responses and errors).
+check_http_accounting() {
+	local req resp err chk intr
+	req=$(j .summary.requests)
+	resp=$(j .summary.responses)
+	err=$(j .summary.errors)
+	chk=$(j .summary.errors_by_kind.check_failed)
+	intr=$(j .summary.interrupted)
+	check "requests = responses + failed without response + interrupted" \
+		eq "$req" $((resp + err - chk + intr))
+	check "iterations started = completed + failed + interrupted" \
+		eq "$(j .summary.iterations.started)" \
+		$(($(j .summary.iterations.completed) + $(j .summary.iterations.failed) + $(j .summary.iterations.interrupted)))
+}
+# A small YAML scenario in $TMP: scenario NAME < text
+scenario() { cat >"$TMP/$1.yaml"; }

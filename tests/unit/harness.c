@@ -779,8 +779,10 @@ void sp_h_net_start(struct sp_h_net *n, uint64_t t0_us)
 	for (i = 0; i < n->nnodes; i++) {
 		int err = 1;
 
-		n->node[i].st = sp_stack_create(&n->node[i].cfg, &app_ops,
-						&n->node[i], &err);
+		struct sp_h_node *nd = &n->node[i];
+
+		nd->st = sp_stack_create(&nd->cfg, nd->ops ? nd->ops : &app_ops,
+					 nd->ops ? nd->app : nd, &err);
 		CHECK(n->node[i].st != NULL);
 		CHECK_EQ(err, 0);
 		if (!n->node[i].st) {

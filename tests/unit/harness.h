@@ -226,6 +226,10 @@ struct sp_h_node {
 	uint32_t ncap;
 	struct sp_h_pkt cap[SP_H_CAP];
 
+	/* Application of this node's stack: the harness's own when NULL (set
+	 * before sp_h_net_start). */
+	const struct sp_tcp_ops *ops;
+	void *app;
 	/* template for accepted connections */
 	uint64_t acc_tx_total;
 	uint32_t acc_split;

@@ -1,0 +1,136 @@
+/*
+ * sp_vu: HTTP/1.1 virtual users on one core's TCP stack.
+ *
+ * An engine runs the plan's scenarios on one sp_stack: VUs are state
+ * machines over the scenario's steps (request, think, loop) that never
+ * block; each VU keeps its own keep-alive connection. The closed model
+ * keeps a (possibly staged) number of VUs looping; the open model starts
+ * iterations at a (possibly staged) rate on idle VUs, counts an arrival
+ * that finds none as dropped, and measures latency from when each request
+ * should have started, so a stalled server shows as latency.
+ *
+ * Everything is allocated by sp_vu_create. The engine reads the clock
+ * through a pointer the caller keeps current (the worker's loop time), so
+ * stack callbacks see the time of the frame being processed.
+ *
+ * Counters have one writer, the engine's core; other cores may read them
+ * at any time (a read may be a poll late, never torn on 64-bit targets).
+ * At every instant: started = completed + failed + in flight, for
+ * iterations and for requests.
+ */
+#ifndef SP_VU_H
+#define SP_VU_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sp_hist.h"
+#include "sp_plan.h"
+#include "sp_tcpstack.h"
+
+/* Why a request failed. Every failed request has exactly one kind. */
+enum sp_vu_err {
+	SP_VU_E_REFUSED = 0,     /* RST in answer to our SYN */
+	SP_VU_E_CONNECT_TIMEOUT, /* no SYN-ACK in time */
+	SP_VU_E_RESET,           /* RST on an established connection */
+	SP_VU_E_TCP_TIMEOUT,     /* our retransmissions went unanswered */
+	SP_VU_E_CLOSED,          /* closed before any byte of the response */
+	SP_VU_E_RESPONSE_TIMEOUT,/* no complete response within the timeout */
+	SP_VU_E_BAD_STATUS,      /* parse errors, one kind each */
+	SP_VU_E_BAD_HEADER,
+	SP_VU_E_HEADER_TOO_BIG,
+	SP_VU_E_BAD_CHUNK,
+	SP_VU_E_BAD_LENGTH,
+	SP_VU_E_BAD_VERSION,
+	SP_VU_E_TRUNCATED,       /* closed inside a response */
+	SP_VU_E_UNSOLICITED,     /* bytes beyond the response (framing lost) */
+	SP_VU_E_CHECK,           /* a complete response failed a check */
+	SP_VU_E_N
+};
+
+const char *sp_vu_err_name(enum sp_vu_err k);
+
+/* Per named request (index as plan->requests). */
+struct sp_vu_req_stats {
+	uint64_t started;     /* first byte queued (or connect begun) */
+	uint64_t responses;   /* complete responses */
+	uint64_t failed;      /* no complete response, or a check failed */
+	uint64_t check_failed;
+	uint64_t interrupted; /* in flight when the run stopped */
+	struct sp_hist latency; /* µs from intended start to full response */
+};
+
+/* Per scenario (index as plan->scenarios). */
+struct sp_vu_scen_stats {
+	uint64_t started, completed, failed, interrupted, dropped;
+};
+
+struct sp_vu_stats {
+	/* Iterations: started = completed + failed + in flight. An iteration
+	 * fails when a request in it failed (no complete response); it still
+	 * runs its remaining steps. A failed check fails the request, not the
+	 * iteration. Dropped (open model): an arrival found no idle VU and
+	 * never started. */
+	uint64_t it_started, it_completed, it_failed, it_interrupted, it_dropped;
+	/* Requests: started = responses + (failed - check_failed) + in flight;
+	 * a response that failed a check is counted in both. */
+	uint64_t requests, responses, failed, interrupted;
+	uint64_t err[SP_VU_E_N];
+	uint64_t codes[SP_PLAN_MAX_STATUS]; /* final status of each response */
+	uint64_t bytes_sent, bytes_received; /* HTTP bytes, both ways */
+	uint64_t connects;          /* connections opened (SYN sent) */
+	uint64_t reconnects;        /* opened to replace a lost keep-alive one */
+	uint64_t server_closes;     /* peer closed an idle keep-alive connection */
+	uint64_t conns_open;        /* open at this instant */
+	uint64_t connect_retries;   /* our pool or ports were short: retried */
+	uint64_t vus_active;        /* VUs in an iteration now */
+	uint64_t vus_target;        /* closed: the schedule's VUs now */
+	uint64_t arrivals;          /* open: iterations due so far */
+	struct sp_hist latency;     /* every complete response */
+};
+
+struct sp_vu_config {
+	const struct sp_plan *plan;
+	const uint64_t *now_us;  /* the current time, kept by the caller */
+	uint32_t vu_base;        /* {{vu}} of this engine's first VU, minus 1 */
+	uint32_t max_vus;        /* VU slots */
+	uint64_t seed;           /* random draws: think, weights, {{random}} */
+	uint32_t row_base;       /* first data row of this engine */
+};
+
+struct sp_vu_engine;
+
+/* NULL and a message in @err on failure (size limits, memory). */
+struct sp_vu_engine *sp_vu_create(const struct sp_vu_config *cfg, char *err,
+				  size_t errlen);
+void sp_vu_destroy(struct sp_vu_engine *e);
+/* The stack the engine drives, created with sp_vu_tcp_ops() and the engine
+ * as its application context. */
+void sp_vu_set_stack(struct sp_vu_engine *e, struct sp_stack *st);
+const struct sp_tcp_ops *sp_vu_tcp_ops(void);
+
+/* Begin the schedule at @now. */
+void sp_vu_start(struct sp_vu_engine *e, uint64_t now);
+/* Once per loop iteration: timers, arrivals, ramps. At the end of the
+ * plan's duration it stops itself and drains (sp_vu_drain); returns 1
+ * once that is over. */
+int sp_vu_step(struct sp_vu_engine *e, uint64_t now);
+/* Stop: no new iteration or request. Responses in flight may still
+ * arrive for a short grace period; idle connections close gracefully. */
+void sp_vu_stop(struct sp_vu_engine *e, uint64_t now);
+/* After a stop, once per loop iteration: 1 when nothing is in flight any
+ * more, or the grace period is over (what was left is then reset and
+ * counted as interrupted). */
+int sp_vu_drain(struct sp_vu_engine *e, uint64_t now);
+
+const struct sp_vu_stats *sp_vu_stats(const struct sp_vu_engine *e);
+const struct sp_vu_req_stats *sp_vu_req_stats(const struct sp_vu_engine *e);
+const struct sp_vu_scen_stats *sp_vu_scen_stats(const struct sp_vu_engine *e);
+
+/* Open model: the number of arrivals due in the first @t_us of the
+ * schedule (exact integral of the rate, exported for tests). */
+double sp_vu_arrivals_at(const struct sp_plan *pl, uint64_t t_us);
+/* Closed model: VUs the schedule wants at @t_us. */
+uint32_t sp_vu_target_at(const struct sp_plan *pl, uint64_t t_us);
+
+#endif /* SP_VU_H */

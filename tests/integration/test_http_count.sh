@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Closed model, keep-alive, wrk-style (no file): every 200 stampede counts is
+# a line in nginx's access log, exactly, and nginx logged nothing more.
+. "$(dirname "$0")/lib.sh"
+
+mark=$(log_mark "$ACCESS_LOG")
+opens0=$(kcount TcpPassiveOpens)
+run_sp run --url "http://$SRV/1k" --vus 50 --duration 5s
+check "exit code 0" eq "$RC" 0
+ok=$(j '.summary.codes["200"] // 0')
+check "some 200s (at least 1000)" ge "$ok" 1000
+check "nginx logged exactly the 200s stampede counted" eq "$(nginx_count "$mark" 200)" "$ok"
+check "nginx logged nothing else from us" eq "$(log_since "$ACCESS_LOG" "$mark" | wc -l)" "$ok"
+check "no errors" eq "$(j .summary.errors)" 0
+check "responses = 200s" eq "$(j .summary.responses)" "$ok"
+check "nothing cut at the end (grace period)" eq "$(j .summary.interrupted)" 0
+check_http_accounting
+check "50 connections, kept alive (kernel passive opens)" eq $(($(kcount TcpPassiveOpens) - opens0)) 50
+check "stampede opened 50 connections" eq "$(j .summary.connections.opened)" 50
+check "body bytes: at least 1 KiB per response" ge "$(j .summary.bytes.received)" $((ok * 1024))
+check "rps is responses over duration" eq "$(jq -r '(.summary.responses / .summary.duration_s - .summary.rps) | fabs < 0.01' "$TMP/r.json")" true
+check "latency p50 between min and max" eq "$(jq -r '.summary.latency_ms | .min <= .p50 and .p50 <= .max' "$TMP/r.json")" true
+check_pools
+finish

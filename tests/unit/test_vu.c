@@ -1,0 +1,455 @@
+/*
+ * Virtual users (lib/proto/vu.c) on a real stack, against a scripted HTTP
+ * server on a second stack, over the harness's fake wire and clock.
+ *
+ * The server counts what it received and answers each request with what
+ * the test scripted; the engine's counters must agree with it exactly.
+ * Schedules are checked against their closed forms.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "sp_vu.h"
+
+/* ---- plans built by hand ---- */
+
+static struct sp_tpl_part lit_parts[64];
+static unsigned nlit;
+
+static struct sp_tpl
+lit(const char *s)
+{
+	struct sp_tpl t = { s, (uint32_t)strlen(s), NULL, 0, 1 };
+
+	if (t.text_len != 0) {
+		struct sp_tpl_part *p = &lit_parts[nlit++];
+
+		memset(p, 0, sizeof(*p));
+		p->var = SP_VAR_LITERAL;
+		p->len = t.text_len;
+		t.parts = p;
+		t.nparts = 1;
+	}
+	return t;
+}
+
+static struct sp_request reqs[4];
+static struct sp_step steps[8];
+static struct sp_scenario scens[3];
+static struct sp_plan plan;
+
+static void
+plan_base(uint8_t model)
+{
+	memset(&plan, 0, sizeof(plan));
+	memset(reqs, 0, sizeof(reqs));
+	memset(steps, 0, sizeof(steps));
+	memset(scens, 0, sizeof(scens));
+	nlit = 0;
+	plan.source = "test";
+	plan.dst_ip = SP_H_IP_SERVER;
+	plan.dst_port = 80;
+	plan.host = "198.18.0.2";
+	plan.model = model;
+	plan.connect_timeout_us = 3000000;
+	plan.response_timeout_us = 1000000;
+	plan.requests = reqs;
+	plan.scenarios = scens;
+	for (int i = 0; i < 4; i++) {
+		reqs[i].name = "r";
+		reqs[i].path = lit("/");
+		reqs[i].headers = lit("");
+		reqs[i].check.body_size = -1;
+	}
+}
+
+/* One scenario: request 0, then think @think_us if not 0. */
+static void
+plan_one(uint32_t think_us)
+{
+	steps[0].kind = SP_STEP_REQUEST;
+	steps[0].req = 0;
+	steps[1].kind = SP_STEP_THINK;
+	steps[1].think_min_us = steps[1].think_max_us = think_us;
+	scens[0].name = "s";
+	scens[0].weight = 1;
+	scens[0].enabled = 1;
+	scens[0].keep_alive = 1;
+	scens[0].steps = steps;
+	scens[0].nsteps = think_us ? 2 : 1;
+	plan.nscenarios = 1;
+	plan.nrequests = 1;
+}
+
+/* ---- the scripted server ---- */
+
+static const char *srv_response; /* sent whole for each request */
+static int srv_silent;           /* read requests, answer nothing */
+static uint64_t srv_requests;    /* complete request heads seen */
+static uint64_t srv_accepted;
+
+struct srv_conn {
+	uint32_t match; /* "\r\n\r\n" matched so far */
+};
+static struct srv_conn srv_conns[1024];
+static unsigned srv_nconns;
+
+static void
+srv_connected(struct sp_stack *st, struct sp_conn *c, void *app)
+{
+	(void)st;
+	(void)app;
+	srv_accepted++;
+	srv_conns[srv_nconns % 1024].match = 0;
+	sp_conn_set_user(c, &srv_conns[srv_nconns++ % 1024]);
+}
+
+static void
+srv_recv(struct sp_stack *st, struct sp_conn *c, void *app,
+	 const uint8_t *data, uint32_t len)
+{
+	static const char end[] = "\r\n\r\n";
+	struct srv_conn *s = sp_conn_user(c);
+
+	(void)app;
+	for (uint32_t i = 0; i < len; i++) {
+		s->match = data[i] == (uint8_t)end[s->match] ? s->match + 1
+			   : data[i] == '\r'                  ? 1
+							      : 0;
+		if (s->match < 4)
+			continue;
+		s->match = 0;
+		srv_requests++;
+		if (!srv_silent)
+			CHECK_EQ(sp_tcp_send(st, c, srv_response,
+					     (uint32_t)strlen(srv_response)),
+				 (int32_t)strlen(srv_response));
+	}
+}
+
+static void
+srv_peer_fin(struct sp_stack *st, struct sp_conn *c, void *app)
+{
+	(void)app;
+	sp_tcp_close(st, c);
+}
+
+static void
+srv_closed(struct sp_stack *st, struct sp_conn *c, void *app,
+	   enum sp_close_reason why)
+{
+	(void)st;
+	(void)c;
+	(void)app;
+	(void)why;
+}
+
+static const struct sp_tcp_ops srv_ops = {
+	.connected = srv_connected,
+	.recv = srv_recv,
+	.peer_fin = srv_peer_fin,
+	.closed = srv_closed,
+};
+
+/* ---- running an engine on the wire ---- */
+
+static struct sp_h_net net;
+static struct sp_vu_engine *eng;
+static int eng_done;
+
+static bool
+eng_step(struct sp_h_net *n, void *arg)
+{
+	(void)arg;
+	if (!eng_done)
+		eng_done = sp_vu_step(eng, n->now);
+	return eng_done && sp_stack_conns_in_use(n->node[0].st) == 0;
+}
+
+static void
+run_plan(uint32_t max_vus, uint64_t seed)
+{
+	struct sp_vu_config vc = {
+		.plan = &plan, .now_us = &net.now, .max_vus = max_vus,
+		.seed = seed,
+	};
+	char err[128];
+
+	srv_requests = srv_accepted = 0;
+	srv_nconns = 0;
+	eng_done = 0;
+	eng = sp_vu_create(&vc, err, sizeof(err));
+	CHECK(eng != NULL);
+	if (eng == NULL) {
+		fprintf(stderr, "sp_vu_create: %s\n", err);
+		exit(2);
+	}
+	sp_h_net_init(&net, 2, 4096);
+	net.node[0].ops = sp_vu_tcp_ops();
+	net.node[0].app = eng;
+	net.node[1].ops = &srv_ops;
+	net.node[0].cfg.time_wait_us = 100000;
+	net.node[1].cfg.time_wait_us = 100000;
+	sp_h_net_start(&net, 1000000);
+	CHECK_EQ(sp_tcp_listen(net.node[1].st, 80), 0);
+	sp_h_resolve(&net);
+	sp_vu_set_stack(eng, net.node[0].st);
+	sp_h_alloc_counting = true;
+	sp_h_allocs = 0;
+	sp_vu_start(eng, net.now);
+	CHECK(sp_h_run(&net, eng_step, NULL, plan.duration_us + 10000000));
+	/* Nothing allocated while the load ran. */
+	CHECK_EQ(sp_h_allocs, 0);
+	sp_h_net_finish(&net);
+}
+
+/* Every request is accounted for, and iterations too. */
+static void
+check_accounting(const struct sp_vu_stats *s)
+{
+	CHECK_EQ(s->requests, s->responses + s->failed -
+				      s->err[SP_VU_E_CHECK] + s->interrupted);
+	CHECK_EQ(s->it_started, s->it_completed + s->it_failed +
+					s->it_interrupted);
+	CHECK_EQ(s->vus_active, 0);
+	CHECK_EQ(s->conns_open, 0);
+}
+
+/* ---- tests ---- */
+
+static void
+test_schedule_math(void)
+{
+	plan_base(SP_MODEL_OPEN);
+	plan.rate = 2000;
+	plan.duration_us = 10000000;
+	CHECK(fabs(sp_vu_arrivals_at(&plan, 10000000) - 20000.0) < 1e-6);
+	CHECK(fabs(sp_vu_arrivals_at(&plan, 2500000) - 5000.0) < 1e-6);
+	/* Ramp 0 -> 100/s over 10 s, then 100/s for 10 s: 500 + 1000. */
+	plan.nstages = 2;
+	plan.stages[0].duration_us = 10000000;
+	plan.stages[0].target = 100;
+	plan.stages[1].duration_us = 10000000;
+	plan.stages[1].target = 100;
+	CHECK(fabs(sp_vu_arrivals_at(&plan, 10000000) - 500.0) < 1e-6);
+	CHECK(fabs(sp_vu_arrivals_at(&plan, 5000000) - 125.0) < 1e-6);
+	CHECK(fabs(sp_vu_arrivals_at(&plan, 20000000) - 1500.0) < 1e-6);
+
+	plan_base(SP_MODEL_CLOSED);
+	plan.nstages = 3;
+	plan.stages[0].duration_us = 10000000;
+	plan.stages[0].target = 20;
+	plan.stages[1].duration_us = 10000000;
+	plan.stages[1].target = 200;
+	plan.stages[2].duration_us = 10000000;
+	plan.stages[2].target = 0;
+	CHECK_EQ(sp_vu_target_at(&plan, 0), 0);
+	CHECK_EQ(sp_vu_target_at(&plan, 5000000), 10);
+	CHECK_EQ(sp_vu_target_at(&plan, 10000000), 20);
+	CHECK_EQ(sp_vu_target_at(&plan, 15000000), 110);
+	CHECK_EQ(sp_vu_target_at(&plan, 25000000), 100);
+	CHECK_EQ(sp_vu_target_at(&plan, 29999999), 0);
+}
+
+static void
+test_closed_keepalive(void)
+{
+	const struct sp_vu_stats *s;
+
+	plan_base(SP_MODEL_CLOSED);
+	plan_one(10000);
+	plan.vus = 3;
+	plan.max_vus = 3;
+	plan.duration_us = 2000000;
+	reqs[0].check.has_status = 1;
+	reqs[0].check.status_set[200 / 64] |= 1ull << (200 % 64);
+	reqs[0].check.header = "X-Test";
+	reqs[0].check.header_len = 6;
+	static const uint32_t kmp[] = { 0, 0, 0, 0, 0 };
+	reqs[0].check.body_contains = "world";
+	reqs[0].check.body_contains_len = 5;
+	reqs[0].check.body_contains_kmp = kmp;
+	reqs[0].check.body_size = 11;
+	srv_silent = 0;
+	srv_response = "HTTP/1.1 200 OK\r\nx-test: 1\r\n"
+		       "Content-Length: 11\r\n\r\nhello world";
+	run_plan(3, 1);
+	s = sp_vu_stats(eng);
+	/* 3 VUs, ~10 ms per iteration, 2 s: about 600 requests. */
+	CHECK_GE(s->responses, 500);
+	CHECK_EQ(s->responses, srv_requests);
+	CHECK_EQ(s->codes[200], s->responses);
+	CHECK_EQ(s->failed, 0);
+	CHECK_EQ(s->interrupted, 0);
+	CHECK_EQ(s->connects, 3);
+	CHECK_EQ(srv_accepted, 3);
+	CHECK_EQ(sp_vu_req_stats(eng)[0].latency.count, s->responses);
+	check_accounting(s);
+	sp_vu_destroy(eng);
+
+	/* The same with a header and a body the checks do not find. */
+	plan_base(SP_MODEL_CLOSED);
+	plan_one(10000);
+	plan.vus = 2;
+	plan.max_vus = 2;
+	plan.duration_us = 500000;
+	reqs[0].check.header = "X-Missing";
+	reqs[0].check.header_len = 9;
+	srv_response = "HTTP/1.1 200 OK\r\nX-Missing-Not: 1\r\n"
+		       "Content-Length: 3\r\n\r\nabc";
+	run_plan(2, 1);
+	s = sp_vu_stats(eng);
+	CHECK_GE(s->responses, 50);
+	CHECK_EQ(s->err[SP_VU_E_CHECK], s->responses);
+	CHECK_EQ(s->failed, s->responses);
+	CHECK_EQ(s->it_failed, 0); /* a failed check lets the iteration go on */
+	check_accounting(s);
+	sp_vu_destroy(eng);
+}
+
+static void
+test_open_rate(void)
+{
+	const struct sp_vu_stats *s;
+
+	plan_base(SP_MODEL_OPEN);
+	plan_one(0);
+	plan.rate = 500;
+	plan.max_vus = 50;
+	plan.duration_us = 2000000;
+	srv_silent = 0;
+	srv_response = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+	run_plan(50, 2);
+	s = sp_vu_stats(eng);
+	/* Arrivals at 0, 2 ms, ... 1998 ms: exactly 1000. */
+	CHECK_EQ(s->it_started, 1000);
+	CHECK_EQ(s->it_dropped, 0);
+	CHECK_EQ(s->responses, 1000);
+	CHECK_EQ(srv_requests, 1000);
+	check_accounting(s);
+	sp_vu_destroy(eng);
+}
+
+/* A server that never answers: the open model keeps its arrivals, drops
+ * those that find no idle VU, and each request fails as a response
+ * timeout, counted by kind; the last ones time out in the grace period. */
+static void
+test_silent_server(void)
+{
+	const struct sp_vu_stats *s;
+
+	plan_base(SP_MODEL_OPEN);
+	plan_one(0);
+	plan.rate = 100;
+	plan.max_vus = 10;
+	plan.duration_us = 3000000;
+	plan.response_timeout_us = 500000;
+	srv_silent = 1;
+	run_plan(10, 3);
+	s = sp_vu_stats(eng);
+	CHECK_EQ(s->it_started + s->it_dropped, 300);
+	CHECK_GT(s->it_dropped, 100);
+	CHECK_EQ(s->responses, 0);
+	CHECK_EQ(s->failed, s->err[SP_VU_E_RESPONSE_TIMEOUT]);
+	CHECK_GT(s->failed, 20);
+	CHECK_EQ(s->failed, s->requests);
+	CHECK_EQ(s->interrupted, 0);
+	check_accounting(s);
+	sp_vu_destroy(eng);
+	srv_silent = 0;
+}
+
+static void
+test_hostile_responses(void)
+{
+	static const struct {
+		const char *resp;
+		enum sp_vu_err kind;
+	} cases[] = {
+		{ "SSH-2.0-OpenSSH\r\n\r\n", SP_VU_E_BAD_STATUS },
+		{ "HTTP/2.0 200 OK\r\n\r\n", SP_VU_E_BAD_VERSION },
+		{ "HTTP/1.1 2x0 OK\r\n\r\n", SP_VU_E_BAD_STATUS },
+		{ "HTTP/1.1 200 OK\r\nbad header\r\n\r\n", SP_VU_E_BAD_HEADER },
+		{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+		  SP_VU_E_BAD_CHUNK },
+		{ "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+		  SP_VU_E_BAD_LENGTH },
+		/* Two responses to one request. */
+		{ "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\n",
+		  SP_VU_E_UNSOLICITED },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct sp_vu_stats *s;
+
+		plan_base(SP_MODEL_CLOSED);
+		plan_one(50000);
+		plan.vus = 2;
+		plan.max_vus = 2;
+		plan.duration_us = 1000000;
+		srv_response = cases[i].resp;
+		run_plan(2, 4);
+		s = sp_vu_stats(eng);
+		CHECK_GE(s->err[cases[i].kind], 10);
+		if (cases[i].kind == SP_VU_E_UNSOLICITED) {
+			/* The response itself was fine. */
+			CHECK_EQ(s->err[cases[i].kind], s->responses);
+			CHECK_EQ(s->failed, 0);
+		} else {
+			CHECK_EQ(s->failed, s->err[cases[i].kind]);
+			CHECK_EQ(s->responses, 0);
+		}
+		check_accounting(s);
+		sp_vu_destroy(eng);
+	}
+}
+
+static void
+test_weights(void)
+{
+	const struct sp_vu_scen_stats *ss;
+	const struct sp_vu_stats *s;
+
+	plan_base(SP_MODEL_CLOSED);
+	plan_one(1000);
+	scens[1] = scens[0];
+	scens[1].name = "t";
+	scens[1].weight = 3;
+	scens[2] = scens[0];
+	scens[2].name = "u";
+	scens[2].weight = 6;
+	scens[2].enabled = 0; /* filtered out by tags */
+	plan.nscenarios = 3;
+	plan.vus = 8;
+	plan.max_vus = 8;
+	plan.duration_us = 3000000;
+	srv_response = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+	run_plan(8, 5);
+	s = sp_vu_stats(eng);
+	ss = sp_vu_scen_stats(eng);
+	CHECK_GE(s->it_started, 10000);
+	CHECK_EQ(ss[2].started, 0);
+	CHECK_EQ(ss[0].started + ss[1].started, s->it_started);
+	/* 1:3 within 2 points. */
+	CHECK(fabs((double)ss[0].started / (double)s->it_started - 0.25) < 0.02);
+	check_accounting(s);
+	sp_vu_destroy(eng);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct sp_h_test tests[] = {
+		{ "schedule_math", test_schedule_math },
+		{ "closed_keepalive", test_closed_keepalive },
+		{ "open_rate", test_open_rate },
+		{ "silent_server", test_silent_server },
+		{ "hostile_responses", test_hostile_responses },
+		{ "weights", test_weights },
+	};
+
+	return sp_h_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
+}
