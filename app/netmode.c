@@ -10,7 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <rte_random.h>
 
 #include "sp_app.h"
 
@@ -124,7 +123,6 @@ sp_cmd_net(int argc, char **argv)
 	/* A handful of slots: nothing connects, but the stack answers a
 	 * stray SYN with RST without needing any. */
 	sp_stack_config_defaults(&cfg, 16);
-	cfg.isn_secret = (uint32_t)rte_rand();
 	w.mode = &sp_netmode_mode;
 	w.nexthop = no.gateway;
 	w.nexthop_is_gateway = 1;

@@ -26,6 +26,7 @@
 #define SP_RUN_TW_EXTRA 65536            /* pool slots for our TIME_WAIT */
 #define SP_RUN_DRAIN_US (3 * SP_US_PER_S)
 #define SP_RUN_GUARD_US SP_US_PER_S       /* control's bound after the plan's */
+#define SP_RUN_CHUNKS_MAX (128u * 1024u)  /* 2 KiB each: 256 MiB at most */
 
 static const char sp_run_help[] =
 	"usage: stampede run [FILE] [options]\n"
@@ -470,6 +471,20 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 
 /* ---- the command ---- */
 
+/*
+ * Data chunks hold send queues (a request each) and out-of-order
+ * segments (at most a receive window per connection, under loss). The
+ * TIME_WAIT slots of the pool hold none, so size by VUs, not by pool.
+ */
+static void
+sp_run_size_chunks(const struct sp_run *r, struct sp_stack_config *cfg)
+{
+	uint64_t per_vu = 2 + (cfg->rcvwnd + SP_CHUNK_PAYLOAD - 1) / SP_CHUNK_PAYLOAD;
+	uint64_t want = (uint64_t)r->plan.max_vus * per_vu + 4096;
+
+	cfg->chunks = (uint32_t)(want < SP_RUN_CHUNKS_MAX ? want : SP_RUN_CHUNKS_MAX);
+}
+
 static void
 sp_run_free(struct sp_run *r)
 {
@@ -528,8 +543,8 @@ sp_cmd_run(int argc, char **argv)
 	extra = SP_RUN_TW_EXTRA;
 	sp_stack_config_defaults(&cfg, (uint32_t)(r->plan.max_vus + extra));
 	cfg.connect_timeout_us = (uint32_t)r->plan.connect_timeout_us;
-	cfg.isn_secret = (uint32_t)rte_rand();
 	sp_worker_size_window(&port, r->plan.max_vus, &cfg);
+	sp_run_size_chunks(r, &cfg);
 	r->w = &w;
 	w.mode = &sp_run_mode;
 	w.mode_ctx = r;

@@ -23,7 +23,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <rte_random.h>
 
 #include "sp_app.h"
 #include "sp_pattern.h"
@@ -767,7 +766,6 @@ sp_cmd_tcp(int argc, char **argv)
 		cfg.rto_max_us = cfg.rto_min_us;
 	cfg.connect_timeout_us = (uint32_t)a.connect_timeout_us;
 	cfg.time_wait_us = (uint32_t)a.time_wait_us;
-	cfg.isn_secret = (uint32_t)rte_rand();
 	sp_tcpmode_size_chunks(m, &cfg);
 	sp_worker_size_window(&port, m->concurrency, &cfg);
 	m->w = &w;

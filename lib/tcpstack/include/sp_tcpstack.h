@@ -168,7 +168,12 @@ struct sp_stack_config {
 	uint32_t fin_wait2_us;       /* orphaned FIN_WAIT_2 timeout */
 	uint32_t delack_us;          /* delayed-ACK timeout */
 	uint32_t arp_timeout_us;     /* ARP cache entry lifetime */
-	uint32_t isn_secret;         /* RFC 6528 F(); any value, e.g. random */
+	/* RFC 6528 F() key. Keep it the same from run to run: with the 4 µs
+	 * clock, a 4-tuple reused by the next run then gets a later ISN, which
+	 * a peer still holding the old connection in TIME_WAIT accepts
+	 * (Linux: tcp_timewait_state_process). A new key per run made half
+	 * of such SYNs draw an old ACK, a RST and a 1 s SYN retransmission. */
+	uint32_t isn_secret;
 
 	sp_tx_alloc_fn tx_alloc;
 	sp_tx_send_fn tx_send;
