@@ -1301,10 +1301,11 @@ sp_vu_stop(struct sp_vu_engine *e, uint64_t now)
 	e->running = 0;
 	e->stopping = 1;
 	e->grace_end = now + SP_VU_GRACE_US;
-	/* Requests waiting for their response may finish; everything else
-	 * ends now. */
+	/* Requests already started (connecting or waiting for their
+	 * response) may finish; everything else ends now. */
 	for (uint32_t i = 0; i < e->nvus; i++)
-		if (e->vus[i].state != SP_VU_REQUEST)
+		if (e->vus[i].state != SP_VU_REQUEST &&
+		    e->vus[i].state != SP_VU_CONNECT)
 			sp_vu_interrupt(e, &e->vus[i]);
 }
 

@@ -22,4 +22,28 @@ hostile /bighdr header_too_big
 hostile /badchunk bad_chunk
 hostile /truncbody/1000 truncated
 hostile /silent response_timeout --response-timeout 300ms
+
+# Nothing answers at all: SYNs vanish in the server's firewall (its counter
+# is the witness), and a closed port answers with RSTs.
+nft_table sp_http_hole <<'NFT'
+	chain in {
+		type filter hook input priority 0;
+		tcp dport 7998 counter drop
+	}
+NFT
+run_sp run --url "http://$SRV:7998/" --vus 4 --duration 3s --connect-timeout 1500ms
+check "no answer: exit code 0, report written" eq "$RC" 0
+check "no answer: connect timeouts (at least 4)" ge "$(j .summary.errors_by_kind.connect_timeout)" 4
+check "no answer: every failure is a connect timeout" eq "$(j .summary.errors_by_kind.connect_timeout)" "$(j .summary.errors)"
+check "no answer: the firewall dropped every SYN sent" eq "$(nft_packets sp_http_hole)" \
+	$(($(j .summary.connections.opened) + $(j .tcp.syn_retrans)))
+check_http_accounting
+check_pools
+rsts0=$(kcount TcpOutRsts)
+run_sp run --url "http://$SRV:1/" --vus 2 --duration 1s
+check "closed port: refusals (at least 100)" ge "$(j .summary.errors_by_kind.refused)" 100
+check "closed port: every failure is a refusal" eq "$(j .summary.errors_by_kind.refused)" "$(j .summary.errors)"
+check "closed port: refusals = the kernel's RSTs" eq "$(j .summary.errors_by_kind.refused)" $(($(kcount TcpOutRsts) - rsts0))
+check_http_accounting
+check_pools
 finish
