@@ -21,4 +21,27 @@ check "body bytes: at least 1 KiB per response" ge "$(j .summary.bytes.received)
 check "rps is responses over duration" eq "$(jq -r '(.summary.responses / .summary.duration_s - .summary.rps) | fabs < 0.01' "$TMP/r.json")" true
 check "latency p50 between min and max" eq "$(jq -r '.summary.latency_ms | .min <= .p50 and .p50 <= .max' "$TMP/r.json")" true
 check_pools
+
+# keep_alive: false sends "Connection: close": one connection per request,
+# by the kernel's count, and nginx still logs every 200.
+scenario close <<EOF2
+target: http://$SRV
+load: { vus: 20, duration: 3s }
+scenarios:
+  - name: close
+    keep_alive: false
+    steps: [ { request: { path: /0 } } ]
+EOF2
+mark=$(log_mark "$ACCESS_LOG")
+opens0=$(kcount TcpPassiveOpens)
+run_sp run "$TMP/close.yaml"
+ok=$(j '.summary.codes["200"] // 0')
+check "close: exit code 0" eq "$RC" 0
+check "close: some 200s (at least 1000)" ge "$ok" 1000
+check "close: nginx logged exactly the 200s counted" eq "$(nginx_count "$mark" 200)" "$ok"
+check "close: one connection per request (stampede)" eq "$(j .summary.connections.opened)" "$(j .summary.requests)"
+check "close: one connection per request (kernel)" eq $(($(kcount TcpPassiveOpens) - opens0)) "$(j .summary.requests)"
+check "close: no errors" eq "$(j .summary.errors)" 0
+check_http_accounting
+check_pools
 finish
