@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 
 #include "sp_app.h"
+#include "sp_values.h"
 
 #define SP_BENCH_NET  0xc6120000u /* 198.18.0.0 */
 #define SP_BENCH_MASK 0xfffe0000u /* /15 */
@@ -74,34 +75,13 @@ sp_parse_bench_ipv4(const char *opt, const char *s, uint32_t *ip)
 	return 0;
 }
 
-/* Decimal digits only: strtoull would accept signs, spaces and hex. */
-static int
-sp_parse_digits(const char *s, const char **end, uint64_t *v)
-{
-	uint64_t x = 0;
-	const char *p = s;
-
-	if (!isdigit((unsigned char)*p))
-		return -1;
-	for (; isdigit((unsigned char)*p); p++) {
-		unsigned int d = (unsigned int)(*p - '0');
-
-		if (x > (UINT64_MAX - d) / 10)
-			return -1;
-		x = x * 10 + d;
-	}
-	*end = p;
-	*v = x;
-	return 0;
-}
-
 int
 sp_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
 	     uint64_t *v)
 {
 	const char *end;
 
-	if (sp_parse_digits(s, &end, v) < 0 || *end != '\0') {
+	if (sp_val_digits(s, &end, v) < 0 || *end != '\0') {
 		sp_usage_error("%s: '%s' is not a number", opt, s);
 		return -1;
 	}
@@ -120,7 +100,7 @@ sp_parse_size(const char *opt, const char *s, uint64_t *v)
 	const char *end;
 	uint64_t x, mult = 1;
 
-	if (sp_parse_digits(s, &end, &x) < 0)
+	if (sp_val_digits(s, &end, &x) < 0)
 		goto bad;
 	switch (tolower((unsigned char)*end)) {
 	case '\0':
@@ -153,36 +133,15 @@ bad:
 	return -1;
 }
 
-/* Durations: a number with a unit (us, ms, s, m, h); a bare number is
- * seconds. */
+/* Durations: sp_values.h's grammar, as in scenario files. */
 int
 sp_parse_duration(const char *opt, const char *s, uint64_t *us)
 {
-	static const struct {
-		const char *unit;
-		uint64_t us;
-	} units[] = {
-		{ "", SP_US_PER_S }, { "us", 1 }, { "ms", 1000 },
-		{ "s", SP_US_PER_S }, { "m", 60 * SP_US_PER_S },
-		{ "h", 3600 * SP_US_PER_S },
-	};
-	const char *end;
-	uint64_t x;
+	const char *bad = sp_val_duration(s, us);
 
-	if (sp_parse_digits(s, &end, &x) < 0)
-		goto bad;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(end, units[i].unit) != 0)
-			continue;
-		if (x > UINT64_MAX / units[i].us) {
-			sp_usage_error("%s: %s is too long", opt, s);
-			return -1;
-		}
-		*us = x * units[i].us;
+	if (bad == NULL)
 		return 0;
-	}
-bad:
-	sp_usage_error("%s: '%s' is not a duration (e.g. 500ms, 10s, 2m)", opt, s);
+	sp_usage_error("%s: '%s' %s", opt, s, bad);
 	return -1;
 }
 
@@ -329,7 +288,7 @@ sp_parse_percent_bp(const char *s, uint32_t *bp)
 	uint64_t whole, frac = 0;
 	int digits = 0;
 
-	if (sp_parse_digits(s, &end, &whole) < 0 || whole > 100)
+	if (sp_val_digits(s, &end, &whole) < 0 || whole > 100)
 		return -1;
 	if (*end == '.') {
 		for (end++; isdigit((unsigned char)*end) && digits < 2; end++) {

@@ -37,6 +37,7 @@
 #include <yaml.h>
 
 #include "sp_scenario.h"
+#include "sp_values.h"
 
 #define SP_US_PER_S 1000000ull
 /* RFC 2544's benchmarking range, the only one we may send to (netopt.c
@@ -271,33 +272,12 @@ sp_at(struct sp_ld *ld, const yaml_node_t *n, const char *fmt, ...)
 
 /* ---- value parsers shared by the file and the command line ---- */
 
-/* Decimal digits only: strtoull would accept signs, spaces and hex. */
-static int
-sp_digits(const char *s, const char **end, uint64_t *v)
-{
-	uint64_t x = 0;
-	const char *p = s;
-
-	if (!isdigit((unsigned char)*p))
-		return -1;
-	for (; isdigit((unsigned char)*p); p++) {
-		unsigned int d = (unsigned int)(*p - '0');
-
-		if (x > (UINT64_MAX - d) / 10)
-			return -1;
-		x = x * 10 + d;
-	}
-	*end = p;
-	*v = x;
-	return 0;
-}
-
 static int
 sp_val_u64(const char *s, uint64_t min, uint64_t max, uint64_t *v, char *why)
 {
 	const char *end;
 
-	if (sp_digits(s, &end, v) < 0 || *end != '\0')
+	if (sp_val_digits(s, &end, v) < 0 || *end != '\0')
 		return sp_why(why, "'%s' is not a whole number", s);
 	if (*v < min || *v > max)
 		return sp_why(why, "%s is out of range [%llu, %llu]", s,
@@ -334,51 +314,13 @@ bad:
 	return sp_why(why, "'%s' is not a number", s);
 }
 
-/* "500ms", "10s", "2m", "1h", "1m30s", "250us"; a bare number is seconds. */
+/* The grammar is sp_values.h's, shared with the command line. */
 static int
 sp_val_dur(const char *s, uint64_t *us, char *why)
 {
-	static const struct {
-		const char *unit;
-		uint64_t us;
-	} units[] = {
-		/* "ms" and "us" before "m" and "s": longest match first */
-		{ "ms", 1000 }, { "us", 1 }, { "h", 3600 * SP_US_PER_S },
-		{ "m", 60 * SP_US_PER_S }, { "s", SP_US_PER_S },
-	};
-	const char *p = s, *end;
-	uint64_t x, total = 0;
+	const char *bad = sp_val_duration(s, us);
 
-	if (sp_digits(p, &end, &x) == 0 && *end == '\0') {
-		if (x > UINT64_MAX / SP_US_PER_S)
-			goto big;
-		*us = x * SP_US_PER_S;
-		return 0;
-	}
-	if (*p == '\0')
-		goto bad;
-	while (*p != '\0') {
-		size_t i, n = sizeof(units) / sizeof(units[0]);
-
-		if (sp_digits(p, &end, &x) < 0)
-			goto bad;
-		for (i = 0; i < n; i++)
-			if (strncmp(end, units[i].unit, strlen(units[i].unit)) == 0)
-				break;
-		if (i == n)
-			goto bad;
-		if (x > UINT64_MAX / units[i].us ||
-		    x * units[i].us > UINT64_MAX - total)
-			goto big;
-		total += x * units[i].us;
-		p = end + strlen(units[i].unit);
-	}
-	*us = total;
-	return 0;
-big:
-	return sp_why(why, "%s is too long", s);
-bad:
-	return sp_why(why, "'%s' is not a duration (e.g. 500ms, 10s, 1m30s)", s);
+	return bad == NULL ? 0 : sp_why(why, "'%s' %s", s, bad);
 }
 
 static int
@@ -442,7 +384,7 @@ sp_val_url(const char *s, int path_ok, uint32_t *ip, uint16_t *port,
 		return -1;
 	end = h + n;
 	if (*end == ':') {
-		if (sp_digits(end + 1, &end, &p) < 0 || p < 1 || p > 65535)
+		if (sp_val_digits(end + 1, &end, &p) < 0 || p < 1 || p > 65535)
 			return sp_why(why, "'%s': the port must be 1..65535", s);
 	}
 	*port = (uint16_t)p;
@@ -653,7 +595,7 @@ sp_sint(const char **pp, int64_t *v)
 	int neg = *p == '-';
 	uint64_t x;
 
-	if (sp_digits(p + neg, &end, &x) < 0 ||
+	if (sp_val_digits(p + neg, &end, &x) < 0 ||
 	    x > (neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX))
 		return -1;
 	if (*end != '\0' && *end != ' ' && *end != '\t')

@@ -24,19 +24,7 @@
 
 #include "sp_hist.h"
 
-static int sp_tests, sp_failed;
-
-#define CHECK(cond, ...)                                                     \
-	do {                                                                 \
-		sp_tests++;                                                  \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "%s:%d: CHECK failed: %s: ",         \
-				__FILE__, __LINE__, #cond);                  \
-			fprintf(stderr, __VA_ARGS__);                        \
-			fputc('\n', stderr);                                 \
-			sp_failed++;                                         \
-		}                                                            \
-	} while (0)
+#include "sp_check.h"
 
 enum { SP_N = 1000000 };
 

@@ -14,19 +14,7 @@
 
 #include "sp_http1.h"
 
-static int sp_tests, sp_failed;
-
-#define CHECK(cond, ...)                                                     \
-	do {                                                                 \
-		sp_tests++;                                                  \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "%s:%d: CHECK failed: %s: ",         \
-				__FILE__, __LINE__, #cond);                  \
-			fprintf(stderr, __VA_ARGS__);                        \
-			fputc('\n', stderr);                                 \
-			sp_failed++;                                         \
-		}                                                            \
-	} while (0)
+#include "sp_check.h"
 
 enum { MAX_RESP = 4, BODY_CAP = 256 };
 

@@ -15,19 +15,7 @@
 
 #include "sp_scenario.h"
 
-static int sp_tests, sp_failed;
-
-#define CHECK(cond, ...)                                                     \
-	do {                                                                 \
-		sp_tests++;                                                  \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "%s:%d: CHECK failed: %s: ",         \
-				__FILE__, __LINE__, #cond);                  \
-			fprintf(stderr, __VA_ARGS__);                        \
-			fputc('\n', stderr);                                 \
-			sp_failed++;                                         \
-		}                                                            \
-	} while (0)
+#include "sp_check.h"
 
 static char tmpdir[] = "/tmp/sp_test_scenario.XXXXXX";
 static char path[512];

@@ -1,0 +1,20 @@
+/*
+ * Value grammar shared by the command line (netopt.c) and scenario files
+ * (scenario.c), so that `--duration 1m30s` and `duration: 1m30s` can never
+ * mean different things. DPDK-free: the scenario loader's unit test and
+ * fuzz target build it alone.
+ */
+#ifndef SP_VALUES_H
+#define SP_VALUES_H
+
+#include <stdint.h>
+
+/* Decimal digits only (strtoull would accept signs, spaces and hex):
+ * 0 with *end past the last digit, -1 if none or on overflow. */
+int sp_val_digits(const char *s, const char **end, uint64_t *v);
+
+/* "500ms", "10s", "2m", "1h", "1m30s", "250us"; a bare number is seconds.
+ * NULL on success, else why @s is not one, to follow "'<s>' ". */
+const char *sp_val_duration(const char *s, uint64_t *us);
+
+#endif /* SP_VALUES_H */

@@ -1,0 +1,74 @@
+/*
+ * Values written the same way on the command line and in scenario files
+ * (see sp_values.h).
+ */
+#include <ctype.h>
+#include <string.h>
+
+#include "sp_values.h"
+
+#define SP_VAL_US_PER_S 1000000ull
+
+int
+sp_val_digits(const char *s, const char **end, uint64_t *v)
+{
+	uint64_t x = 0;
+	const char *p = s;
+
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	for (; isdigit((unsigned char)*p); p++) {
+		unsigned int d = (unsigned int)(*p - '0');
+
+		if (x > (UINT64_MAX - d) / 10)
+			return -1;
+		x = x * 10 + d;
+	}
+	*end = p;
+	*v = x;
+	return 0;
+}
+
+const char *
+sp_val_duration(const char *s, uint64_t *us)
+{
+	static const struct {
+		const char *unit;
+		uint64_t us;
+	} units[] = {
+		/* "ms" and "us" before "m" and "s": longest match first */
+		{ "ms", 1000 }, { "us", 1 }, { "h", 3600 * SP_VAL_US_PER_S },
+		{ "m", 60 * SP_VAL_US_PER_S }, { "s", SP_VAL_US_PER_S },
+	};
+	static const char bad[] = "is not a duration (e.g. 500ms, 10s, 1m30s)";
+	static const char big[] = "is too long";
+	const char *p = s, *end;
+	uint64_t x, total = 0;
+
+	if (sp_val_digits(p, &end, &x) == 0 && *end == '\0') {
+		if (x > UINT64_MAX / SP_VAL_US_PER_S)
+			return big;
+		*us = x * SP_VAL_US_PER_S;
+		return NULL;
+	}
+	if (*p == '\0')
+		return bad;
+	while (*p != '\0') {
+		size_t i, n = sizeof(units) / sizeof(units[0]);
+
+		if (sp_val_digits(p, &end, &x) < 0)
+			return bad;
+		for (i = 0; i < n; i++)
+			if (strncmp(end, units[i].unit, strlen(units[i].unit)) == 0)
+				break;
+		if (i == n)
+			return bad;
+		if (x > UINT64_MAX / units[i].us ||
+		    x * units[i].us > UINT64_MAX - total)
+			return big;
+		total += x * units[i].us;
+		p = end + strlen(units[i].unit);
+	}
+	*us = total;
+	return NULL;
+}
