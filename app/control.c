@@ -3,9 +3,10 @@
  * stack's state, only reads counters (each with one writer, the worker) and
  * tells the worker when to stop.
  *
- * Signals: the first SIGINT/SIGTERM asks for a graceful stop (the report is
- * still written); a second one (half a second later or more) exits at once,
- * for a run that hangs.
+ * Signals: the first SIGINT/SIGTERM asks for a graceful stop (requests in
+ * flight may finish; the report is written); a second one (half a second
+ * later or more) cuts that short and reports what there is; a third exits
+ * at once, for a run that hangs.
  */
 #include <inttypes.h>
 #include <signal.h>
@@ -33,13 +34,12 @@ sp_on_signal(int sig)
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now); /* async-signal-safe */
-	if (sp_sig_count == 0) {
-		sp_sig_first = now;
-		sp_sig_count = 1;
+	if (sp_sig_count != 0 &&
+	    (now.tv_sec - sp_sig_first.tv_sec) * 1000000000ll +
+	    (now.tv_nsec - sp_sig_first.tv_nsec) < SP_SIG_DEBOUNCE_NS)
 		return;
-	}
-	if ((now.tv_sec - sp_sig_first.tv_sec) * 1000000000ll +
-	    (now.tv_nsec - sp_sig_first.tv_nsec) >= SP_SIG_DEBOUNCE_NS)
+	sp_sig_first = now;
+	if (++sp_sig_count >= 3)
 		_exit(128 + sig);
 }
 
@@ -58,7 +58,7 @@ sp_signals_install(void)
 int
 sp_interrupted(void)
 {
-	return sp_sig_count != 0;
+	return sp_sig_count;
 }
 
 static void
@@ -88,11 +88,27 @@ sp_live_line(const struct sp_worker *w, uint64_t now)
 		phase);
 }
 
+/* The mode's own line (tick): rewritten in place on a terminal, one line
+ * a second otherwise (a log, a pipe). */
+static void
+sp_tick_line(struct sp_worker *w, uint64_t now, int tty, int *abort_run)
+{
+	char line[512];
+
+	if (w->mode->tick(w->mode_ctx, now, line, sizeof(line)) != 0)
+		*abort_run = 1;
+	if (tty)
+		fprintf(stderr, "\r\033[K%s", line);
+	else
+		fprintf(stderr, "%s\n", line);
+}
+
 int
 sp_control_run(struct sp_worker *w, uint64_t duration_us)
 {
 	uint64_t now, next_live = 0, stop_at = 0;
-	int phase, stopped = 0;
+	int phase, stopped = 0, hurried = 0, abort_run = 0;
+	int tty = isatty(STDERR_FILENO) && w->mode->tick != NULL;
 	char ip[16];
 
 	if (rte_eal_remote_launch(sp_worker_main, w, w->port->worker_lcore) != 0) {
@@ -111,17 +127,26 @@ sp_control_run(struct sp_worker *w, uint64_t duration_us)
 			stop_at = sp_read64(&w->run_start_us) + duration_us;
 			next_live = sp_read64(&w->run_start_us) + SP_US_PER_S;
 		}
-		if (!stopped && (sp_interrupted() ||
+		if (!stopped && (sp_interrupted() || abort_run ||
 				 (stop_at != 0 && now >= stop_at))) {
 			stopped = 1;
 			__atomic_store_n(&w->stop, 1, __ATOMIC_RELAXED);
 		}
+		if (stopped && !hurried && sp_interrupted() >= 2) {
+			hurried = 1;
+			__atomic_store_n(&w->stop, 2, __ATOMIC_RELAXED);
+		}
 		if (stop_at != 0 && now >= next_live) {
-			sp_live_line(w, now);
+			if (w->mode->tick != NULL)
+				sp_tick_line(w, now, tty, &abort_run);
+			else
+				sp_live_line(w, now);
 			next_live += SP_US_PER_S;
 		}
 	}
 	rte_eal_wait_lcore(w->port->worker_lcore);
+	if (tty)
+		fputc('\n', stderr);
 	if (phase == SP_PHASE_ARP_FAILED) {
 		sp_ipv4_str(w->nexthop, ip, sizeof(ip));
 		if (sp_interrupted())

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,9 @@
 #include <rte_random.h>
 
 #include "sp_app.h"
+#include "sp_html.h"
 #include "sp_scenario.h"
+#include "sp_threshold.h"
 #include "sp_vu.h"
 
 #define SP_RUN_TW_EXTRA 65536            /* pool slots for our TIME_WAIT */
@@ -48,11 +51,24 @@ static const char sp_run_help[] =
 	"  --seed N               random draws (think times, weights, {{random}})\n"
 	"  --connect-timeout DUR  (default 3s)\n"
 	"  --response-timeout DUR (default 10s)\n"
-	"  --json FILE            write the report as JSON too\n"
+	"  --threshold EXPR       pass/fail criterion (repeatable), e.g.\n"
+	"                         'p(95) < 500ms', 'errors < 0.1%', 'rps > 100',\n"
+	"                         'request:\"GET /\" ttfb.p(99) < 50ms'\n"
+	"  --abort-on-fail        stop the run as soon as a --threshold fails\n"
+	"  --abort-grace DUR      ... but not in the run's first DUR\n"
+	"  --json FILE            the report as JSON (docs/report-schema.md)\n"
+	"  --csv PREFIX           PREFIX_stats.csv and PREFIX_timeline.csv\n"
+	"  --html FILE            one self-contained page with plots\n"
 	"\n" SP_NETOPT_HELP
 	"\n"
-	"exit: 0 the run ran, 2 usage or scenario error, 3 could not run\n"
-	"      (EAL, port, target's next hop did not answer ARP)\n";
+	"thresholds: [scenario:NAME | request:NAME] [PHASE.]STAT OP VALUE\n"
+	"  PHASE latency (default), connect, ttfb, iteration; STAT p(N), med,\n"
+	"  avg, min, max (us, ms, s), errors, checks (%% or a fraction), rps\n"
+	"\n"
+	"exit: 0 the run ran and every threshold held, 1 a threshold failed,\n"
+	"      2 usage or scenario error, 3 could not run (EAL, port, the\n"
+	"      target's next hop did not answer ARP) or a report could not be\n"
+	"      written\n";
 
 enum {
 	SP_OPT_URL = SP_OPT_BASE,
@@ -67,7 +83,12 @@ enum {
 	SP_OPT_SEED,
 	SP_OPT_CONNECT_TIMEOUT,
 	SP_OPT_RESPONSE_TIMEOUT,
+	SP_OPT_THRESHOLD,
+	SP_OPT_ABORT_ON_FAIL,
+	SP_OPT_ABORT_GRACE,
 	SP_OPT_JSON,
+	SP_OPT_CSV,
+	SP_OPT_HTML,
 	SP_OPT_HELP,
 };
 
@@ -85,7 +106,12 @@ static const struct option sp_run_longopts[] = {
 	{ "seed", required_argument, NULL, SP_OPT_SEED },
 	{ "connect-timeout", required_argument, NULL, SP_OPT_CONNECT_TIMEOUT },
 	{ "response-timeout", required_argument, NULL, SP_OPT_RESPONSE_TIMEOUT },
+	{ "threshold", required_argument, NULL, SP_OPT_THRESHOLD },
+	{ "abort-on-fail", no_argument, NULL, SP_OPT_ABORT_ON_FAIL },
+	{ "abort-grace", required_argument, NULL, SP_OPT_ABORT_GRACE },
 	{ "json", required_argument, NULL, SP_OPT_JSON },
+	{ "csv", required_argument, NULL, SP_OPT_CSV },
+	{ "html", required_argument, NULL, SP_OPT_HTML },
 	{ "help", no_argument, NULL, SP_OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -94,19 +120,45 @@ struct sp_run_override {
 	const char *key, *value;
 };
 
+/* One second of the run, as the control lcore saw it. */
+struct sp_run_point {
+	uint64_t t_s;                           /* end of the second */
+	uint64_t requests, responses, errors, dropped; /* in that second */
+	uint64_t vus, conns;                    /* at its end */
+	uint64_t p50_us, p95_us, p99_us;        /* its responses */
+	uint64_t bytes_sent, bytes_received;    /* in that second */
+};
+
+/* Cumulative figures a point is the difference of. */
+struct sp_run_cum {
+	uint64_t requests, responses, errors, dropped, sent, received;
+};
+
 struct sp_run {
 	struct sp_plan plan;
 	struct sp_netopt net;
 	int net_set[SP_NETOPT_END - SP_NETOPT_BASE]; /* given on the CLI */
 	const char *file;
 	const char *json_path;
+	const char *csv_prefix;
+	const char *html_path;
 	struct sp_run_override *ov;
 	int nov;
 	struct sp_vu_engine *eng;
 	struct sp_worker *w;
-	/* Live line (control lcore only). */
-	uint64_t live_prev_resp, live_prev_fail;
+	/* Timeline (control lcore only): points, and what the last one saw. */
+	struct sp_run_point *tl;
+	uint32_t ntl, tl_cap;
+	struct sp_run_cum prev;
+	struct sp_hist *snap, *snap_prev, *delta;
+	struct sp_vu_stats *live_stats;  /* thresholds during the run */
+	double *th_value;                /* per threshold, at the end */
+	int *th_ok;
+	const char *aborted_by;          /* the threshold that stopped the run */
+	const char *stopped_by;
 };
+
+static int sp_run_th_abort(struct sp_run *r, uint64_t el_us);
 
 /* ---- the mode: the engine on the worker ---- */
 
@@ -135,28 +187,109 @@ sp_run_stop(void *ctx, uint64_t now)
 }
 
 static int
-sp_run_drain(void *ctx, uint64_t now)
+sp_run_drain(void *ctx, uint64_t now, int hurry)
 {
 	struct sp_run *r = ctx;
 
-	return sp_vu_drain(r->eng, now);
+	return sp_vu_drain(r->eng, now, hurry);
 }
 
 static void
-sp_run_live(const void *ctx, char *buf, size_t len)
+sp_run_cum_read(const struct sp_vu_stats *s, struct sp_run_cum *c)
 {
-	/* Control lcore: the previous second's totals are its own state. */
-	struct sp_run *r = (struct sp_run *)ctx;
-	const struct sp_vu_stats *s = sp_vu_stats(r->eng);
-	uint64_t resp = sp_read64(&s->responses), fail = sp_read64(&s->failed);
+	c->requests = sp_read64(&s->requests);
+	c->responses = sp_read64(&s->responses);
+	c->errors = sp_read64(&s->failed);
+	c->dropped = sp_read64(&s->it_dropped);
+	c->sent = sp_read64(&s->bytes_sent);
+	c->received = sp_read64(&s->bytes_received);
+}
 
-	snprintf(buf, len, " vus %" PRIu64 " req %" PRIu64 " resp %" PRIu64
-		 " (%" PRIu64 "/s) failed %" PRIu64 " (%" PRIu64 "/s) dropped %"
-		 PRIu64, sp_read64(&s->vus_active), sp_read64(&s->requests),
-		 resp, resp - r->live_prev_resp, fail, fail - r->live_prev_fail,
-		 sp_read64(&s->it_dropped));
-	r->live_prev_resp = resp;
-	r->live_prev_fail = fail;
+/*
+ * Close the timeline's current second: counts are differences of the
+ * engine's cumulative counters, percentiles those of the difference of two
+ * histogram snapshots. The last call (after the worker stopped) reads the
+ * final counters, so the points always add up to the totals.
+ */
+static const struct sp_run_point *
+sp_run_sample(struct sp_run *r, uint64_t now)
+{
+	const struct sp_vu_stats *s = sp_vu_stats(r->eng);
+	struct sp_run_point *p;
+	struct sp_run_cum c;
+	struct sp_hist *t;
+	uint64_t start = sp_read64(&r->w->run_start_us);
+
+	if (r->ntl == r->tl_cap)
+		return r->ntl ? &r->tl[r->ntl - 1] : NULL;
+	sp_run_cum_read(s, &c);
+	sp_hist_snapshot(r->snap, &s->latency);
+	sp_hist_delta(r->delta, r->snap, r->snap_prev);
+	p = &r->tl[r->ntl++];
+	p->t_s = now > start ? (now - start + SP_US_PER_S / 2) / SP_US_PER_S : 0;
+	p->requests = c.requests - r->prev.requests;
+	p->responses = c.responses - r->prev.responses;
+	p->errors = c.errors - r->prev.errors;
+	p->dropped = c.dropped - r->prev.dropped;
+	p->bytes_sent = c.sent - r->prev.sent;
+	p->bytes_received = c.received - r->prev.received;
+	p->vus = sp_read64(&s->vus_active);
+	p->conns = sp_read64(&s->conns_open);
+	p->p50_us = sp_hist_quantile(r->delta, 0.50);
+	p->p95_us = sp_hist_quantile(r->delta, 0.95);
+	p->p99_us = sp_hist_quantile(r->delta, 0.99);
+	r->prev = c;
+	t = r->snap_prev;
+	r->snap_prev = r->snap;
+	r->snap = t;
+	return p;
+}
+
+/* Which stage the schedule is in at @t_us (1-based), or 0 without stages. */
+static uint32_t
+sp_run_stage_at(const struct sp_plan *pl, uint64_t t_us)
+{
+	for (uint32_t i = 0; i < pl->nstages; i++) {
+		if (t_us < pl->stages[i].duration_us)
+			return i + 1;
+		t_us -= pl->stages[i].duration_us;
+	}
+	return pl->nstages;
+}
+
+static int
+sp_run_tick(void *ctx, uint64_t now, char *buf, size_t len)
+{
+	struct sp_run *r = ctx;
+	const struct sp_plan *pl = &r->plan;
+	const struct sp_run_point *p = sp_run_sample(r, now);
+	uint64_t el = now - sp_read64(&r->w->run_start_us);
+	unsigned done = pl->duration_us
+				? (unsigned)(el * 20 / pl->duration_us) : 20;
+	char bar[24], stage[32] = "";
+	int n;
+
+	if (p == NULL)
+		return 0;
+	if (done > 20)
+		done = 20;
+	memset(bar, '#', done);
+	memset(bar + done, '.', 20 - done);
+	bar[20] = '\0';
+	if (pl->nstages != 0)
+		snprintf(stage, sizeof(stage), " stage %" PRIu32 "/%" PRIu32,
+			 sp_run_stage_at(pl, el), pl->nstages);
+	n = snprintf(buf, len, "[%4.0fs/%.0fs %s]%s vus %" PRIu64 " conns %"
+		     PRIu64 " | %" PRIu64 " req/s p50 %.1f p95 %.1f p99 %.1f ms"
+		     " | %" PRIu64 " err/s", (double)el / 1e6,
+		     (double)pl->duration_us / 1e6, bar, stage, p->vus, p->conns,
+		     p->responses, (double)p->p50_us / 1e3,
+		     (double)p->p95_us / 1e3, (double)p->p99_us / 1e3,
+		     p->errors);
+	if (p->dropped != 0 && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, " %" PRIu64 " dropped/s",
+			 p->dropped);
+	return sp_run_th_abort(r, el);
 }
 
 static const struct sp_mode sp_run_mode = {
@@ -165,7 +298,7 @@ static const struct sp_mode sp_run_mode = {
 	.step = sp_run_step,
 	.stop = sp_run_stop,
 	.drain = sp_run_drain,
-	.live = sp_run_live,
+	.tick = sp_run_tick,
 };
 
 /* ---- options ---- */
@@ -183,6 +316,9 @@ static const char *const sp_run_keys[] = {
 	[SP_OPT_SEED - SP_OPT_BASE] = "seed",
 	[SP_OPT_CONNECT_TIMEOUT - SP_OPT_BASE] = "connect-timeout",
 	[SP_OPT_RESPONSE_TIMEOUT - SP_OPT_BASE] = "response-timeout",
+	[SP_OPT_THRESHOLD - SP_OPT_BASE] = "threshold",
+	[SP_OPT_ABORT_ON_FAIL - SP_OPT_BASE] = "abort-on-fail",
+	[SP_OPT_ABORT_GRACE - SP_OPT_BASE] = "abort-grace",
 };
 
 static int
@@ -208,6 +344,16 @@ sp_run_args(int argc, char **argv, struct sp_run *r)
 		case SP_OPT_JSON:
 			r->json_path = optarg;
 			break;
+		case SP_OPT_CSV:
+			r->csv_prefix = optarg;
+			break;
+		case SP_OPT_HTML:
+			r->html_path = optarg;
+			break;
+		case SP_OPT_ABORT_ON_FAIL:
+			r->ov[r->nov].key = "abort-on-fail";
+			r->ov[r->nov++].value = "1";
+			break;
 		case SP_OPT_HELP:
 			fputs(sp_run_help, stdout);
 			exit(SP_EXIT_OK);
@@ -215,7 +361,7 @@ sp_run_args(int argc, char **argv, struct sp_run *r)
 			sp_usage_error("%s: missing value", argv[optind - 1]);
 			return -1;
 		default:
-			if (code >= SP_OPT_URL && code <= SP_OPT_RESPONSE_TIMEOUT) {
+			if (code >= SP_OPT_URL && code <= SP_OPT_ABORT_GRACE) {
 				r->ov[r->nov].key = sp_run_keys[code - SP_OPT_BASE];
 				r->ov[r->nov++].value = optarg;
 				break;
@@ -294,7 +440,172 @@ bad:
 	return -1;
 }
 
+/* ---- thresholds ---- */
+
+/* Requests named @name (several scenarios may use one name), merged. */
+static void
+sp_run_req_sum(const struct sp_run *r, const char *name, uint32_t len,
+	       struct sp_vu_req_stats *sum)
+{
+	const struct sp_vu_req_stats *rs = sp_vu_req_stats(r->eng);
+
+	memset(sum, 0, sizeof(*sum));
+	sp_hist_init(&sum->latency);
+	sp_hist_init(&sum->ttfb);
+	for (uint32_t i = 0; i < r->plan.nrequests; i++) {
+		const char *n = r->plan.requests[i].name;
+
+		if (strlen(n) != len || strncmp(n, name, len) != 0)
+			continue;
+		sum->started += rs[i].started;
+		sum->responses += rs[i].responses;
+		sum->failed += rs[i].failed;
+		sum->check_failed += rs[i].check_failed;
+		sp_hist_merge(&sum->latency, &rs[i].latency);
+		sp_hist_merge(&sum->ttfb, &rs[i].ttfb);
+	}
+}
+
+static double
+sp_run_hist_stat(const struct sp_threshold *t, const struct sp_hist *h)
+{
+	switch (t->stat) {
+	case SP_TH_QUANTILE:
+		return (double)sp_hist_quantile(h, t->q) / 1e3;
+	case SP_TH_MEAN:
+		return sp_hist_mean(h) / 1e3;
+	case SP_TH_MIN:
+		return h->count ? (double)h->min / 1e3 : 0.0;
+	default:
+		return (double)h->max / 1e3;
+	}
+}
+
+static double
+sp_ratio(uint64_t a, uint64_t b, double none)
+{
+	return b ? (double)a / (double)b : none;
+}
+
+/*
+ * The value a threshold compares, from the engine's counters. @s holds
+ * consistent copies of the histograms it needs (the control lcore's own
+ * snapshots while the run goes on). Rates with nothing to count are the
+ * harmless value: no error, every check held.
+ */
+static double
+sp_run_th_value(const struct sp_run *r, const struct sp_threshold *t,
+		const struct sp_vu_stats *s, double elapsed_s)
+{
+	const struct sp_hist *h = &s->latency;
+
+	if (t->scope == SP_TH_REQUEST) {
+		struct sp_vu_req_stats q;
+
+		sp_run_req_sum(r, t->expr + t->name_off, t->name_len, &q);
+		switch (t->stat) {
+		case SP_TH_ERRORS:
+			return sp_ratio(q.failed, q.started, 0.0);
+		case SP_TH_RPS:
+			return sp_rate((double)q.responses, elapsed_s);
+		case SP_TH_CHECKS:
+			return sp_ratio(q.responses - q.check_failed, q.responses, 1.0);
+		default:
+			return sp_run_hist_stat(t, t->phase == SP_TH_TTFB ? &q.ttfb
+									  : &q.latency);
+		}
+	}
+	if (t->scope == SP_TH_SCENARIO) {
+		const struct sp_vu_scen_stats *ss = &sp_vu_scen_stats(r->eng)[t->idx];
+
+		switch (t->stat) {
+		case SP_TH_ERRORS:
+			return sp_ratio(ss->failed, ss->started, 0.0);
+		case SP_TH_RPS:
+			return sp_rate((double)ss->completed, elapsed_s);
+		default:
+			return sp_run_hist_stat(t, &ss->iteration);
+		}
+	}
+	switch (t->stat) {
+	case SP_TH_ERRORS:
+		return sp_ratio(s->failed, s->requests, 0.0);
+	case SP_TH_RPS:
+		return sp_rate((double)s->responses, elapsed_s);
+	case SP_TH_CHECKS:
+		return sp_ratio(s->checks_passed,
+				s->checks_passed + s->err[SP_VU_E_CHECK], 1.0);
+	default:
+		break;
+	}
+	if (t->phase == SP_TH_CONNECT)
+		h = &s->connect;
+	else if (t->phase == SP_TH_TTFB)
+		h = &s->ttfb;
+	else if (t->phase == SP_TH_ITERATION)
+		h = &s->iteration;
+	return sp_run_hist_stat(t, h);
+}
+
+/* Every threshold against the final figures; returns how many failed. */
+static uint32_t
+sp_run_th_final(struct sp_run *r, double elapsed_s)
+{
+	const struct sp_vu_stats *s = sp_vu_stats(r->eng);
+	uint32_t failed = 0;
+
+	for (uint32_t i = 0; i < r->plan.nthresholds; i++) {
+		const struct sp_threshold *t = &r->plan.thresholds[i];
+
+		r->th_value[i] = sp_run_th_value(r, t, s, elapsed_s);
+		r->th_ok[i] = sp_threshold_holds(t, r->th_value[i]);
+		failed += !r->th_ok[i];
+	}
+	return failed;
+}
+
+/*
+ * While the run goes on (control lcore, once a second): does a threshold
+ * marked abort fail already? Global histograms are read from a snapshot;
+ * per-scenario and per-request ones are read as they are, which may be a
+ * record or two behind, never torn (sp_hist.h).
+ */
+static int
+sp_run_th_abort(struct sp_run *r, uint64_t el_us)
+{
+	const struct sp_vu_stats *s = sp_vu_stats(r->eng);
+	int any = 0;
+
+	for (uint32_t i = 0; i < r->plan.nthresholds; i++)
+		any |= r->plan.thresholds[i].abort &&
+		       el_us >= r->plan.thresholds[i].grace_us;
+	if (!any)
+		return 0;
+	memcpy(r->live_stats, s, offsetof(struct sp_vu_stats, latency));
+	sp_hist_snapshot(&r->live_stats->latency, &s->latency);
+	sp_hist_snapshot(&r->live_stats->connect, &s->connect);
+	sp_hist_snapshot(&r->live_stats->ttfb, &s->ttfb);
+	sp_hist_snapshot(&r->live_stats->iteration, &s->iteration);
+	for (uint32_t i = 0; i < r->plan.nthresholds; i++) {
+		const struct sp_threshold *t = &r->plan.thresholds[i];
+
+		if (!t->abort || el_us < t->grace_us)
+			continue;
+		if (!sp_threshold_holds(t, sp_run_th_value(r, t, r->live_stats,
+							   (double)el_us / 1e6))) {
+			r->aborted_by = t->expr;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* ---- the report ---- */
+
+struct sp_run_lat {
+	const char *name;
+	const struct sp_hist *h;
+};
 
 static void
 sp_run_lat_json(FILE *f, const struct sp_hist *h)
@@ -311,18 +622,43 @@ sp_run_lat_json(FILE *f, const struct sp_hist *h)
 }
 
 static void
+sp_run_lat_line(FILE *out, const char *what, const struct sp_hist *h)
+{
+	fprintf(out, "  %-15s min %.3f  mean %.3f  p50 %.3f  p90 %.3f  p95 %.3f"
+		"  p99 %.3f  p99.9 %.3f  max %.3f  (%" PRIu64 ")\n", what,
+		h->count ? (double)h->min / 1e3 : 0.0, sp_hist_mean(h) / 1e3,
+		(double)sp_hist_quantile(h, 0.5) / 1e3,
+		(double)sp_hist_quantile(h, 0.9) / 1e3,
+		(double)sp_hist_quantile(h, 0.95) / 1e3,
+		(double)sp_hist_quantile(h, 0.99) / 1e3,
+		(double)sp_hist_quantile(h, 0.999) / 1e3, (double)h->max / 1e3,
+		h->count);
+}
+
+static uint64_t
+sp_run_peak_rps(const struct sp_run *r)
+{
+	uint64_t peak = 0;
+
+	for (uint32_t i = 0; i < r->ntl; i++)
+		if (r->tl[i].responses > peak)
+			peak = r->tl[i].responses;
+	return peak;
+}
+
+static void
 sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 {
 	const struct sp_plan *pl = &r->plan;
 	const struct sp_vu_stats *s = sp_vu_stats(r->eng);
 	const struct sp_vu_req_stats *rs = sp_vu_req_stats(r->eng);
 	const struct sp_vu_scen_stats *ss = sp_vu_scen_stats(r->eng);
-	const struct sp_hist *h = &s->latency;
 	char sent[32], recv[32];
 	int any = 0;
 
-	fprintf(out, "stampede run %s -> http://%s (%s model)\n", pl->source,
-		pl->host, pl->model == SP_MODEL_OPEN ? "open" : "closed");
+	fprintf(out, "stampede run %s -> http://%s (%s model, stopped by %s)\n",
+		pl->source, pl->host, pl->model == SP_MODEL_OPEN ? "open" : "closed",
+		r->stopped_by);
 	fprintf(out, "  elapsed         %.3f s\n", rep->elapsed_s);
 	fprintf(out, "  iterations      started %" PRIu64 "  completed %" PRIu64
 		"  failed %" PRIu64 "  interrupted %" PRIu64 "  dropped %" PRIu64
@@ -331,16 +667,14 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 	fprintf(out, "  requests        started %" PRIu64 "  responses %" PRIu64
 		"  failed %" PRIu64 "  interrupted %" PRIu64 "\n", s->requests,
 		s->responses, s->failed, s->interrupted);
-	fprintf(out, "  rate            %.1f responses/s\n",
-		sp_rate((double)s->responses, rep->elapsed_s));
-	fprintf(out, "  latency ms      min %.3f  mean %.3f  p50 %.3f  p90 %.3f"
-		"  p95 %.3f  p99 %.3f  p99.9 %.3f  max %.3f\n",
-		h->count ? (double)h->min / 1e3 : 0.0, sp_hist_mean(h) / 1e3,
-		(double)sp_hist_quantile(h, 0.5) / 1e3,
-		(double)sp_hist_quantile(h, 0.9) / 1e3,
-		(double)sp_hist_quantile(h, 0.95) / 1e3,
-		(double)sp_hist_quantile(h, 0.99) / 1e3,
-		(double)sp_hist_quantile(h, 0.999) / 1e3, (double)h->max / 1e3);
+	fprintf(out, "  rate            mean %.1f responses/s  peak %" PRIu64
+		"/s\n", sp_rate((double)s->responses, rep->elapsed_s),
+		sp_run_peak_rps(r));
+	fprintf(out, "  latency ms      (from the intended start to the last byte)\n");
+	sp_run_lat_line(out, "  response", &s->latency);
+	sp_run_lat_line(out, "  first byte", &s->ttfb);
+	sp_run_lat_line(out, "  connect", &s->connect);
+	sp_run_lat_line(out, "  iteration", &s->iteration);
 	fprintf(out, "  status codes   ");
 	for (int c = 0; c < SP_PLAN_MAX_STATUS; c++)
 		if (s->codes[c] != 0) {
@@ -357,38 +691,52 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 			any = 1;
 		}
 	fprintf(out, "%s\n", any ? "" : " none");
+	fprintf(out, "  checks          passed %" PRIu64 "  failed %" PRIu64 "\n",
+		s->checks_passed, s->err[SP_VU_E_CHECK]);
 	fprintf(out, "  connections     opened %" PRIu64 "  reconnects %" PRIu64
 		"  closed by server when idle %" PRIu64 "  retries (our pool) %"
 		PRIu64 "\n", s->connects, s->reconnects, s->server_closes,
 		s->connect_retries);
 	sp_fmt_bytes(s->bytes_sent, sent, sizeof(sent));
 	sp_fmt_bytes(s->bytes_received, recv, sizeof(recv));
-	fprintf(out, "  http bytes      sent %s  received %s\n", sent, recv);
-	fprintf(out, "  %-24s %8s %10s %10s %8s %8s %8s\n", "scenario", "weight",
-		"started", "completed", "failed", "interr", "dropped");
+	fprintf(out, "  http bytes      sent %s (%.2f Mbit/s)  received %s "
+		"(%.2f Mbit/s)\n", sent,
+		sp_rate((double)s->bytes_sent * 8 / 1e6, rep->elapsed_s), recv,
+		sp_rate((double)s->bytes_received * 8 / 1e6, rep->elapsed_s));
+	fprintf(out, "  %-24s %8s %10s %10s %8s %8s %8s %10s\n", "scenario",
+		"weight", "started", "completed", "failed", "interr", "dropped",
+		"iter p95");
 	for (uint32_t i = 0; i < pl->nscenarios; i++)
 		if (pl->scenarios[i].enabled)
 			fprintf(out, "  %-24s %8" PRIu32 " %10" PRIu64 " %10" PRIu64
-				" %8" PRIu64 " %8" PRIu64 " %8" PRIu64 "\n",
+				" %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %10.3f\n",
 				pl->scenarios[i].name, pl->scenarios[i].weight,
 				ss[i].started, ss[i].completed, ss[i].failed,
-				ss[i].interrupted, ss[i].dropped);
-	fprintf(out, "  %-24s %10s %10s %8s %8s %9s %9s %9s\n", "request",
+				ss[i].interrupted, ss[i].dropped,
+				(double)sp_hist_quantile(&ss[i].iteration, 0.95) / 1e3);
+	fprintf(out, "  %-24s %10s %10s %8s %8s %9s %9s %9s %9s\n", "request",
 		"started", "responses", "failed", "checks", "p50 ms", "p95 ms",
-		"p99 ms");
+		"p99 ms", "max ms");
 	for (uint32_t i = 0; i < pl->nrequests; i++) {
 		const struct sp_hist *rh = &rs[i].latency;
 
 		if (rs[i].started == 0)
 			continue;
 		fprintf(out, "  %-24s %10" PRIu64 " %10" PRIu64 " %8" PRIu64
-			" %8" PRIu64 " %9.3f %9.3f %9.3f\n", pl->requests[i].name,
-			rs[i].started, rs[i].responses, rs[i].failed,
-			rs[i].check_failed,
+			" %8" PRIu64 " %9.3f %9.3f %9.3f %9.3f\n",
+			pl->requests[i].name, rs[i].started, rs[i].responses,
+			rs[i].failed, rs[i].check_failed,
 			(double)sp_hist_quantile(rh, 0.5) / 1e3,
 			(double)sp_hist_quantile(rh, 0.95) / 1e3,
-			(double)sp_hist_quantile(rh, 0.99) / 1e3);
+			(double)sp_hist_quantile(rh, 0.99) / 1e3,
+			(double)rh->max / 1e3);
 	}
+	if (pl->nthresholds != 0)
+		fprintf(out, "  thresholds\n");
+	for (uint32_t i = 0; i < pl->nthresholds; i++)
+		fprintf(out, "    %-6s %-40s %.3f\n", r->th_ok[i] ? "ok" : "FAILED",
+			pl->thresholds[i].expr,
+			sp_threshold_shown(&pl->thresholds[i], r->th_value[i]));
 	sp_print_stack(rep, out);
 	fflush(out);
 }
@@ -401,6 +749,10 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 	const struct sp_vu_stats *s = sp_vu_stats(r->eng);
 	const struct sp_vu_req_stats *rs = sp_vu_req_stats(r->eng);
 	const struct sp_vu_scen_stats *ss = sp_vu_scen_stats(r->eng);
+	const struct sp_run_lat lats[] = {
+		{ "latency_ms", &s->latency }, { "connect_ms", &s->connect },
+		{ "ttfb_ms", &s->ttfb }, { "iteration_ms", &s->iteration },
+	};
 	const char *sep = "";
 	char target[96];
 
@@ -409,13 +761,15 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 	sp_json_str(f, target);
 	fprintf(f, ",\"source\":");
 	sp_json_str(f, pl->source);
-	fprintf(f, ",\"model\":\"%s\",\"elapsed_s\":%.6f,\n",
-		pl->model == SP_MODEL_OPEN ? "open" : "closed", rep->elapsed_s);
+	fprintf(f, ",\"model\":\"%s\",\"elapsed_s\":%.6f,\"stopped_by\":\"%s\",\n",
+		pl->model == SP_MODEL_OPEN ? "open" : "closed", rep->elapsed_s,
+		r->stopped_by);
 	fprintf(f, " \"summary\":{\"requests\":%" PRIu64 ",\"responses\":%" PRIu64
 		",\"errors\":%" PRIu64 ",\"interrupted\":%" PRIu64
-		",\"rps\":%.3f,\"duration_s\":%.6f,\"codes\":{",
-		s->requests, s->responses, s->failed, s->interrupted,
-		sp_rate((double)s->responses, rep->elapsed_s), rep->elapsed_s);
+		",\"rps\":%.3f,\"peak_rps\":%" PRIu64 ",\"duration_s\":%.6f,"
+		"\"codes\":{", s->requests, s->responses, s->failed,
+		s->interrupted, sp_rate((double)s->responses, rep->elapsed_s),
+		sp_run_peak_rps(r), rep->elapsed_s);
 	for (int c = 0; c < SP_PLAN_MAX_STATUS; c++)
 		if (s->codes[c] != 0) {
 			fprintf(f, "%s\"%d\":%" PRIu64, sep, c, s->codes[c]);
@@ -425,17 +779,24 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 	for (int k = 0; k < SP_VU_E_N; k++)
 		fprintf(f, "%s\"%s\":%" PRIu64, k ? "," : "",
 			sp_vu_err_name((enum sp_vu_err)k), s->err[k]);
-	fprintf(f, "},\"latency_ms\":");
-	sp_run_lat_json(f, &s->latency);
+	fprintf(f, "},\"checks\":{\"passed\":%" PRIu64 ",\"failed\":%" PRIu64 "}",
+		s->checks_passed, s->err[SP_VU_E_CHECK]);
+	for (size_t i = 0; i < sizeof(lats) / sizeof(lats[0]); i++) {
+		fprintf(f, ",\"%s\":", lats[i].name);
+		sp_run_lat_json(f, lats[i].h);
+	}
 	fprintf(f, ",\n  \"iterations\":{\"started\":%" PRIu64 ",\"completed\":%"
 		PRIu64 ",\"failed\":%" PRIu64 ",\"interrupted\":%" PRIu64
 		",\"dropped\":%" PRIu64 "},\"connections\":{\"opened\":%" PRIu64
 		",\"reconnects\":%" PRIu64 ",\"server_closes\":%" PRIu64
 		",\"open_at_end\":%" PRIu64 "},\"bytes\":{\"sent\":%" PRIu64
-		",\"received\":%" PRIu64 "}},\n", s->it_started, s->it_completed,
+		",\"received\":%" PRIu64 "},\"bits_per_s\":{\"sent\":%.1f,"
+		"\"received\":%.1f}},\n", s->it_started, s->it_completed,
 		s->it_failed, s->it_interrupted, s->it_dropped, s->connects,
 		s->reconnects, s->server_closes, s->conns_open, s->bytes_sent,
-		s->bytes_received);
+		s->bytes_received,
+		sp_rate((double)s->bytes_sent * 8, rep->elapsed_s),
+		sp_rate((double)s->bytes_received * 8, rep->elapsed_s));
 	fprintf(f, " \"scenarios\":[");
 	sep = "";
 	for (uint32_t i = 0; i < pl->nscenarios; i++) {
@@ -445,9 +806,12 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 		sp_json_str(f, pl->scenarios[i].name);
 		fprintf(f, ",\"weight\":%" PRIu32 ",\"started\":%" PRIu64
 			",\"completed\":%" PRIu64 ",\"failed\":%" PRIu64
-			",\"interrupted\":%" PRIu64 ",\"dropped\":%" PRIu64 "}",
-			pl->scenarios[i].weight, ss[i].started, ss[i].completed,
-			ss[i].failed, ss[i].interrupted, ss[i].dropped);
+			",\"interrupted\":%" PRIu64 ",\"dropped\":%" PRIu64
+			",\"iteration_ms\":", pl->scenarios[i].weight,
+			ss[i].started, ss[i].completed, ss[i].failed,
+			ss[i].interrupted, ss[i].dropped);
+		sp_run_lat_json(f, &ss[i].iteration);
+		fputc('}', f);
 		sep = ",";
 	}
 	fprintf(f, "],\n \"requests\":[");
@@ -461,12 +825,116 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 			rs[i].started, rs[i].responses, rs[i].failed,
 			rs[i].check_failed, rs[i].interrupted);
 		sp_run_lat_json(f, &rs[i].latency);
+		fprintf(f, ",\"ttfb_ms\":");
+		sp_run_lat_json(f, &rs[i].ttfb);
 		fputc('}', f);
 		sep = ",";
+	}
+	/* One worker core today: the per-core block is the engine's. */
+	fprintf(f, "],\n \"cores\":[{\"core\":0,\"requests\":%" PRIu64
+		",\"responses\":%" PRIu64 ",\"errors\":%" PRIu64
+		",\"connections\":%" PRIu64 "}],\n \"thresholds\":[",
+		s->requests, s->responses, s->failed, s->connects);
+	for (uint32_t i = 0; i < pl->nthresholds; i++) {
+		fprintf(f, "%s\n  {\"expr\":", i ? "," : "");
+		sp_json_str(f, pl->thresholds[i].expr);
+		fprintf(f, ",\"ok\":%s,\"value\":%.6g,\"abort\":%s}",
+			r->th_ok[i] ? "true" : "false",
+			sp_threshold_shown(&pl->thresholds[i], r->th_value[i]),
+			pl->thresholds[i].abort ? "true" : "false");
+	}
+	fprintf(f, "],\n \"timeline\":[");
+	for (uint32_t i = 0; i < r->ntl; i++) {
+		const struct sp_run_point *p = &r->tl[i];
+
+		fprintf(f, "%s\n  {\"t\":%" PRIu64 ",\"requests\":%" PRIu64
+			",\"responses\":%" PRIu64 ",\"errors\":%" PRIu64
+			",\"dropped\":%" PRIu64 ",\"vus\":%" PRIu64 ",\"conns\":%"
+			PRIu64 ",\"p50_ms\":%.3f,\"p95_ms\":%.3f,\"p99_ms\":%.3f,"
+			"\"bytes_sent\":%" PRIu64 ",\"bytes_received\":%" PRIu64 "}",
+			i ? "," : "", p->t_s, p->requests, p->responses,
+			p->errors, p->dropped, p->vus, p->conns,
+			(double)p->p50_us / 1e3, (double)p->p95_us / 1e3,
+			(double)p->p99_us / 1e3, p->bytes_sent, p->bytes_received);
 	}
 	fprintf(f, "],\n");
 	sp_report_json_stack(rep, f, s->connect_retries);
 	return sp_report_json_close(f, path);
+}
+
+static void
+sp_run_csv_lat(FILE *f, const struct sp_hist *h)
+{
+	fprintf(f, ",%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f\n",
+		h->count ? (double)h->min / 1e3 : 0.0, sp_hist_mean(h) / 1e3,
+		(double)sp_hist_quantile(h, 0.5) / 1e3,
+		(double)sp_hist_quantile(h, 0.9) / 1e3,
+		(double)sp_hist_quantile(h, 0.95) / 1e3,
+		(double)sp_hist_quantile(h, 0.99) / 1e3,
+		(double)sp_hist_quantile(h, 0.999) / 1e3, (double)h->max / 1e3);
+}
+
+/* A CSV field: quoted, with quotes doubled (names are the user's). */
+static void
+sp_run_csv_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+/* PREFIX_stats.csv: one row for the total, each scenario and each
+ * request; PREFIX_timeline.csv: one row per second. */
+static int
+sp_run_csv(const struct sp_run *r, FILE *st, FILE *tl)
+{
+	const struct sp_plan *pl = &r->plan;
+	const struct sp_vu_stats *s = sp_vu_stats(r->eng);
+	const struct sp_vu_req_stats *rs = sp_vu_req_stats(r->eng);
+	const struct sp_vu_scen_stats *ss = sp_vu_scen_stats(r->eng);
+	int err;
+
+	fprintf(st, "type,name,started,completed,failed,interrupted,min_ms,"
+		"mean_ms,p50_ms,p90_ms,p95_ms,p99_ms,p999_ms,max_ms\n");
+	fprintf(st, "total,\"requests\",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%"
+		PRIu64, s->requests, s->responses, s->failed, s->interrupted);
+	sp_run_csv_lat(st, &s->latency);
+	for (uint32_t i = 0; i < pl->nscenarios; i++) {
+		if (!pl->scenarios[i].enabled)
+			continue;
+		fprintf(st, "scenario,");
+		sp_run_csv_str(st, pl->scenarios[i].name);
+		fprintf(st, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64,
+			ss[i].started, ss[i].completed, ss[i].failed,
+			ss[i].interrupted);
+		sp_run_csv_lat(st, &ss[i].iteration);
+	}
+	for (uint32_t i = 0; i < pl->nrequests; i++) {
+		fprintf(st, "request,");
+		sp_run_csv_str(st, pl->requests[i].name);
+		fprintf(st, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64,
+			rs[i].started, rs[i].responses, rs[i].failed,
+			rs[i].interrupted);
+		sp_run_csv_lat(st, &rs[i].latency);
+	}
+	fprintf(tl, "t,requests,responses,errors,dropped,vus,conns,p50_ms,"
+		"p95_ms,p99_ms,bytes_sent,bytes_received\n");
+	for (uint32_t i = 0; i < r->ntl; i++) {
+		const struct sp_run_point *p = &r->tl[i];
+
+		fprintf(tl, "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%"
+			PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.3f,%.3f,%.3f,%" PRIu64
+			",%" PRIu64 "\n", p->t_s, p->requests, p->responses,
+			p->errors, p->dropped, p->vus, p->conns,
+			(double)p->p50_us / 1e3, (double)p->p95_us / 1e3,
+			(double)p->p99_us / 1e3, p->bytes_sent, p->bytes_received);
+	}
+	err = ferror(st) | ferror(tl);
+	return err ? -1 : 0;
 }
 
 /* ---- the command ---- */
@@ -485,13 +953,135 @@ sp_run_size_chunks(const struct sp_run *r, struct sp_stack_config *cfg)
 	cfg->chunks = (uint32_t)(want < SP_RUN_CHUNKS_MAX ? want : SP_RUN_CHUNKS_MAX);
 }
 
+/* Report files are opened before the run: a path that cannot be written
+ * is a usage error found before the load, not after it. */
+struct sp_run_out {
+	const char *opt, *path;
+	char buf[4200];
+	FILE *f;
+};
+
+static int
+sp_run_open(struct sp_run_out *o, const char *opt, const char *path,
+	    const char *suffix)
+{
+	o->opt = opt;
+	if (path == NULL)
+		return 0;
+	snprintf(o->buf, sizeof(o->buf), "%s%s", path, suffix);
+	o->path = o->buf;
+	o->f = fopen(o->path, "w");
+	if (o->f == NULL) {
+		sp_usage_error("%s: cannot write %s: %s", opt, o->path,
+			       strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Close a report file; 0, or -1 after saying what failed. */
+static int
+sp_run_close(struct sp_run_out *o, int failed)
+{
+	int err;
+
+	if (o->f == NULL)
+		return 0;
+	err = ferror(o->f) || failed;
+	if (fclose(o->f) != 0 || err) {
+		fprintf(stderr, "stampede: %s: writing %s failed\n", o->opt,
+			o->path);
+		err = 1;
+	}
+	o->f = NULL;
+	return err ? -1 : 0;
+}
+
+/* Nothing to report (the run could not run): leave no empty file. */
+static void
+sp_run_discard(struct sp_run_out *o)
+{
+	if (o->f == NULL)
+		return;
+	fclose(o->f);
+	unlink(o->path);
+	o->f = NULL;
+}
+
+/* Write every report asked for; the summary is on stdout already. */
+static int
+sp_run_reports(struct sp_run *r, const struct sp_report *rep,
+	       struct sp_run_out *out)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+	int bad = 0;
+
+	if (out[0].f != NULL || out[3].f != NULL) {
+		/* The JSON once, in memory: the file and the HTML page carry
+		 * the same bytes. */
+		m = open_memstream(&buf, &len);
+		if (m == NULL || sp_run_json(r, rep, m, "memory") < 0) {
+			fprintf(stderr, "stampede: out of memory for the report\n");
+			free(buf);
+			return -1;
+		}
+		if (out[0].f != NULL)
+			bad |= sp_run_close(&out[0], fwrite(buf, 1, len, out[0].f) != len);
+		if (out[3].f != NULL)
+			bad |= sp_run_close(&out[3], sp_html_write(out[3].f, buf, len) < 0);
+		free(buf);
+	}
+	if (out[1].f != NULL) {
+		int e = sp_run_csv(r, out[1].f, out[2].f);
+
+		bad |= sp_run_close(&out[1], e < 0);
+		bad |= sp_run_close(&out[2], e < 0);
+	}
+	return bad ? -1 : 0;
+}
+
 static void
 sp_run_free(struct sp_run *r)
 {
 	sp_vu_destroy(r->eng);
 	sp_scenario_free(&r->plan);
 	free(r->ov);
+	free(r->tl);
+	free(r->snap);
+	free(r->snap_prev);
+	free(r->delta);
+	free(r->live_stats);
+	free(r->th_value);
+	free(r->th_ok);
 	free(r);
+}
+
+/* Control-side buffers: the timeline (a point a second, the drain and a
+ * margin included) and the histogram snapshots its points come from. */
+static int
+sp_run_alloc(struct sp_run *r)
+{
+	uint32_t n = r->plan.nthresholds ? r->plan.nthresholds : 1;
+
+	r->tl_cap = (uint32_t)(r->plan.duration_us / SP_US_PER_S) + 16;
+	r->tl = calloc(r->tl_cap, sizeof(*r->tl));
+	r->snap = calloc(1, sizeof(*r->snap));
+	r->snap_prev = calloc(1, sizeof(*r->snap_prev));
+	r->delta = calloc(1, sizeof(*r->delta));
+	r->live_stats = calloc(1, sizeof(*r->live_stats));
+	r->th_value = calloc(n, sizeof(*r->th_value));
+	r->th_ok = calloc(n, sizeof(*r->th_ok));
+	if (r->tl == NULL || r->snap == NULL || r->snap_prev == NULL ||
+	    r->delta == NULL || r->live_stats == NULL || r->th_value == NULL ||
+	    r->th_ok == NULL) {
+		fprintf(stderr, "stampede: out of memory for the timeline\n");
+		return -1;
+	}
+	sp_hist_init(r->snap);
+	sp_hist_init(r->snap_prev);
+	return 0;
 }
 
 int
@@ -499,31 +1089,28 @@ sp_cmd_run(int argc, char **argv)
 {
 	static struct sp_worker w;
 	struct sp_run *r = calloc(1, sizeof(*r));
+	struct sp_run_out out[4];
 	struct sp_port port;
 	struct sp_stack_config cfg;
 	struct sp_report rep;
 	struct sp_vu_config vc;
-	FILE *json = NULL;
 	char err[256];
-	uint64_t extra;
 	int ret = SP_EXIT_NORUN;
 
 	memset(&port, 0, sizeof(port));
+	memset(out, 0, sizeof(out));
 	if (r == NULL)
 		return SP_EXIT_NORUN;
-	if (sp_run_args(argc, argv, r) < 0 || sp_run_plan(r) < 0) {
-		sp_run_free(r);
-		return SP_EXIT_USAGE;
+	if (sp_run_args(argc, argv, r) < 0 || sp_run_plan(r) < 0 ||
+	    sp_run_open(&out[0], "--json", r->json_path, "") < 0 ||
+	    sp_run_open(&out[1], "--csv", r->csv_prefix, "_stats.csv") < 0 ||
+	    sp_run_open(&out[2], "--csv", r->csv_prefix, "_timeline.csv") < 0 ||
+	    sp_run_open(&out[3], "--html", r->html_path, "") < 0) {
+		ret = SP_EXIT_USAGE;
+		goto out;
 	}
-	if (r->json_path != NULL) {
-		json = fopen(r->json_path, "w");
-		if (json == NULL) {
-			sp_usage_error("--json: cannot write %s: %s", r->json_path,
-				       strerror(errno));
-			sp_run_free(r);
-			return SP_EXIT_USAGE;
-		}
-	}
+	if (sp_run_alloc(r) < 0)
+		goto out;
 	memset(&vc, 0, sizeof(vc));
 	vc.plan = &r->plan;
 	vc.now_us = &w.now_us;
@@ -540,8 +1127,7 @@ sp_cmd_run(int argc, char **argv)
 		goto out;
 	sp_clock_init();
 
-	extra = SP_RUN_TW_EXTRA;
-	sp_stack_config_defaults(&cfg, (uint32_t)(r->plan.max_vus + extra));
+	sp_stack_config_defaults(&cfg, r->plan.max_vus + SP_RUN_TW_EXTRA);
 	cfg.connect_timeout_us = (uint32_t)r->plan.connect_timeout_us;
 	sp_worker_size_window(&port, r->plan.max_vus, &cfg);
 	sp_run_size_chunks(r, &cfg);
@@ -559,20 +1145,23 @@ sp_cmd_run(int argc, char **argv)
 	if (sp_control_run(&w, r->plan.duration_us + SP_RUN_GUARD_US) < 0)
 		goto out;
 
+	/* The last, partial second: the points then add up to the totals. */
+	sp_run_sample(r, w.run_end_us);
+	r->stopped_by = r->aborted_by != NULL ? "threshold"
+			: sp_interrupted()    ? "signal"
+					      : "duration";
 	sp_report_collect(&rep, &w, &port);
 	rep.mode = "http";
+	ret = sp_run_th_final(r, rep.elapsed_s) ? SP_EXIT_FAILED : SP_EXIT_OK;
 	sp_run_print(r, &rep, stdout);
-	ret = SP_EXIT_OK;
-	if (json != NULL) {
-		if (sp_run_json(r, &rep, json, r->json_path) < 0)
-			ret = SP_EXIT_NORUN;
-		json = NULL;
-	}
+	if (r->aborted_by != NULL)
+		fprintf(stdout, "stopped early: threshold '%s' failed\n",
+			r->aborted_by);
+	if (sp_run_reports(r, &rep, out) < 0)
+		ret = SP_EXIT_NORUN;
 out:
-	if (json != NULL) {
-		fclose(json);
-		unlink(r->json_path);
-	}
+	for (int i = 0; i < 4; i++)
+		sp_run_discard(&out[i]);
 	if (w.st != NULL)
 		sp_stack_destroy(w.st);
 	sp_port_close(&port);

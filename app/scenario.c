@@ -37,6 +37,7 @@
 #include <yaml.h>
 
 #include "sp_scenario.h"
+#include "sp_threshold.h"
 #include "sp_values.h"
 
 #define SP_US_PER_S 1000000ull
@@ -89,6 +90,12 @@ struct sp_priv {
 	uint32_t req_cap;
 	uint32_t nsteps;         /* in all scenarios */
 	const char *tags, *exclude_tags; /* --tags, --exclude-tags */
+	struct sp_threshold *th; /* pl->thresholds, writable */
+	uint32_t th_cap;
+	uint32_t th_cli;         /* thresholds from here on came from the CLI */
+	int th_cli_set;
+	int cli_abort;           /* --abort-on-fail */
+	uint64_t cli_grace_us;   /* --abort-grace */
 };
 
 /* Load-time state of one file. */
@@ -1680,11 +1687,106 @@ sp_file_scenarios(struct sp_ld *ld, const yaml_node_t *n)
 	return 0;
 }
 
+/* Append a parsed threshold (its expression copied into the plan). */
+static int
+sp_th_add(struct sp_plan *pl, const char *expr, char *why)
+{
+	struct sp_priv *pv = pl->priv;
+	struct sp_threshold t, *arr;
+	const char *copy = sp_mem_strdup(pl, expr);
+
+	if (copy == NULL)
+		return sp_why(why, "out of memory");
+	if (sp_threshold_parse(copy, &t, why, SP_WHY) < 0)
+		return -1;
+	arr = sp_mem_grow(pl, pv->th, &pv->th_cap, pl->nthresholds + 1,
+			  sizeof(*arr));
+	if (arr == NULL)
+		return sp_why(why, "out of memory");
+	pv->th = arr;
+	arr[pl->nthresholds++] = t;
+	pl->thresholds = arr;
+	return 0;
+}
+
+/* A scope's name must be a scenario's or a request's. */
+static int
+sp_th_resolve(const struct sp_plan *pl, struct sp_threshold *t, char *why)
+{
+	const char *name = t->expr + t->name_off;
+
+	if (t->scope == SP_TH_GLOBAL)
+		return 0;
+	if (t->scope == SP_TH_SCENARIO) {
+		for (uint32_t i = 0; i < pl->nscenarios; i++)
+			if (strlen(pl->scenarios[i].name) == t->name_len &&
+			    strncmp(pl->scenarios[i].name, name, t->name_len) == 0) {
+				t->idx = i;
+				return 0;
+			}
+		return sp_why(why, "no scenario is named '%.*s'",
+			      (int)t->name_len, name);
+	}
+	for (uint32_t i = 0; i < pl->nrequests; i++)
+		if (strlen(pl->requests[i].name) == t->name_len &&
+		    strncmp(pl->requests[i].name, name, t->name_len) == 0) {
+			t->idx = i;
+			return 0;
+		}
+	return sp_why(why, "no request is named '%.*s'", (int)t->name_len,
+		      name);
+}
+
+/* thresholds: a list of expressions, or of { expr, abort_on_fail, grace }. */
+static int
+sp_file_thresholds(struct sp_ld *ld, const yaml_node_t *n)
+{
+	static const char *const keys[] = { "expr", "abort_on_fail", "grace",
+					    NULL };
+
+	if (sp_seq(ld, n, "thresholds") < 0)
+		return -1;
+	for (yaml_node_item_t *it = n->data.sequence.items.start;
+	     it < n->data.sequence.items.top; it++) {
+		yaml_node_t *t = sp_node(ld, *it), *v, *ev = t;
+		struct sp_threshold *th;
+		const char *s;
+
+		if (t->type == YAML_MAPPING_NODE) {
+			if (sp_map(ld, t, "a threshold", keys) < 0)
+				return -1;
+			ev = sp_get(ld, t, "expr");
+			if (ev == NULL)
+				return sp_at(ld, t, "thresholds: expr is missing");
+		}
+		if (sp_str(ld, ev, "thresholds", &s) < 0)
+			return -1;
+		if (sp_th_add(ld->pl, s, ld->why) < 0 ||
+		    sp_th_resolve(ld->pl, &ld->pv->th[ld->pl->nthresholds - 1],
+				  ld->why) < 0)
+			return sp_at(ld, ev, "thresholds: '%s': %s", s, ld->why);
+		th = &ld->pv->th[ld->pl->nthresholds - 1];
+		if (t->type != YAML_MAPPING_NODE)
+			continue;
+		if ((v = sp_get(ld, t, "abort_on_fail")) != NULL) {
+			if (sp_str(ld, v, "abort_on_fail", &s) < 0)
+				return -1;
+			if (sp_val_bool(s, &th->abort, ld->why) < 0)
+				return sp_at(ld, v, "abort_on_fail: %s", ld->why);
+		}
+		if ((v = sp_get(ld, t, "grace")) != NULL &&
+		    sp_dur(ld, v, "grace", &th->grace_us) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 sp_file(struct sp_ld *ld, const yaml_node_t *root)
 {
 	static const char *const keys[] = {
-		"target", "network", "load", "seed", "data", "scenarios", NULL,
+		"target", "network", "load", "seed", "data", "scenarios",
+		"thresholds", NULL,
 	};
 	yaml_node_t *v;
 	const char *s;
@@ -1711,6 +1813,10 @@ sp_file(struct sp_ld *ld, const yaml_node_t *root)
 		return -1;
 	if ((v = sp_get(ld, root, "scenarios")) != NULL &&
 	    sp_file_scenarios(ld, v) < 0)
+		return -1;
+	/* After the scenarios: their names are the scopes. */
+	if ((v = sp_get(ld, root, "thresholds")) != NULL &&
+	    sp_file_thresholds(ld, v) < 0)
 		return -1;
 	return 0;
 }
@@ -1880,7 +1986,18 @@ sp_scenario_set(struct sp_plan *pl, const char *key, const char *value,
 		rc = sp_set_tags(pl, value, &pv->tags, why);
 	else if (strcmp(key, "exclude-tags") == 0)
 		rc = sp_set_tags(pl, value, &pv->exclude_tags, why);
-	else {
+	else if (strcmp(key, "threshold") == 0) {
+		if (!pv->th_cli_set) {
+			pv->th_cli = pl->nthresholds;
+			pv->th_cli_set = 1;
+		}
+		rc = sp_th_add(pl, value, why);
+	} else if (strcmp(key, "abort-on-fail") == 0) {
+		pv->cli_abort = 1;
+		rc = 0;
+	} else if (strcmp(key, "abort-grace") == 0) {
+		rc = sp_val_dur(value, &pv->cli_grace_us, why);
+	} else {
 		for (i = 0; i < sizeof(load_keys) / sizeof(load_keys[0]); i++)
 			if (strcmp(key, load_keys[i][0]) == 0)
 				break;
@@ -2025,6 +2142,20 @@ sp_scenario_finish(struct sp_plan *pl, struct sp_scenario_err *e)
 	}
 	if (pl->duration_us == 0)
 		return sp_fin(pl, e, "the run's duration is 0");
+	/* The command line's thresholds: names known only now (--url may
+	 * have made the scenario), --abort-on-fail wherever it was given. */
+	for (i = pv->th_cli_set ? pv->th_cli : pl->nthresholds;
+	     i < pl->nthresholds; i++) {
+		char why[SP_WHY];
+
+		if (sp_th_resolve(pl, &pv->th[i], why) < 0)
+			return sp_msg(e, "--threshold: '%s': %s", pv->th[i].expr,
+				      why);
+		if (pv->cli_abort) {
+			pv->th[i].abort = 1;
+			pv->th[i].grace_us = pv->cli_grace_us;
+		}
+	}
 	/* peak <= SP_MAX_RATE: it fits, and rounds up to whole VUs. */
 	top = (uint64_t)peak + ((double)(uint64_t)peak < peak);
 	if (pl->model == SP_MODEL_CLOSED)

@@ -156,10 +156,15 @@ struct sp_mode {
 	/* Stop requested (duration or signal): start no new work. */
 	void (*stop)(void *ctx, uint64_t now_us);
 	/* After stop, once per loop iteration: finish what is in flight,
-	 * nonzero when done. NULL: the stop itself ends the mode. */
-	int (*drain)(void *ctx, uint64_t now_us);
+	 * nonzero when done; @hurry: end now with what there is. NULL: the
+	 * stop itself ends the mode. */
+	int (*drain)(void *ctx, uint64_t now_us, int hurry);
 	/* Mode part of the live line (control lcore: reads counters only). */
 	void (*live)(const void *ctx, char *buf, size_t len);
+	/* Instead of live: once a second on the control lcore, take a
+	 * timeline point and write the whole live line. Returns nonzero to
+	 * stop the run (a threshold asked to abort). */
+	int (*tick)(void *ctx, uint64_t now_us, char *buf, size_t len);
 };
 
 enum sp_phase {
@@ -185,7 +190,8 @@ struct sp_worker {
 	uint64_t drain_us;       /* upper bound of the drain phase */
 	struct sp_impair impair;  /* all zero: frames go straight in */
 
-	/* Control → worker: stop the mode (the drain has its own bound). */
+	/* Control → worker: 1 stop the mode (the drain has its own bound);
+	 * 2 also cut the drain short (a second Ctrl-C). */
 	int stop;
 
 	/* Worker → control (single writer each; read with sp_read64). */
@@ -234,7 +240,7 @@ void sp_signals_install(void);
  * or on a signal, wait for it. 0, or -1 when the next hop did not answer ARP
  * (message printed). */
 int sp_control_run(struct sp_worker *w, uint64_t duration_us);
-/* A signal asked us to stop. */
+/* A signal asked us to stop; the number of requests so far. */
 int sp_interrupted(void);
 
 /* ---- report.c ---- */

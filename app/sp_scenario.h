@@ -46,7 +46,9 @@ int sp_scenario_load_buf(struct sp_plan *pl, const char *name,
 /*
  * Apply a command-line override. @key is the option name without "--":
  * url, vus, rate, max-vus, duration, stages, tags, exclude-tags, seed,
- * model, connect-timeout, response-timeout. --url sets the target and, if
+ * model, connect-timeout, response-timeout, threshold (repeatable: each
+ * adds one), abort-on-fail (any value: the command line's thresholds stop
+ * the run when they fail), abort-grace. --url sets the target and, if
  * the plan has no scenario, creates one named "default" that GETs the
  * URL's path.
  */

@@ -304,7 +304,8 @@ sp_worker_main(void *arg)
 		w->now_us = now;
 		rx = sp_worker_io(w, now);
 		if (stopping) {
-			done = mode->drain(w->mode_ctx, now);
+			done = mode->drain(w->mode_ctx, now,
+					   __atomic_load_n(&w->stop, __ATOMIC_RELAXED) >= 2);
 		} else if (sp_worker_stop_requested(w)) {
 			if (mode->stop != NULL)
 				mode->stop(w->mode_ctx, now);

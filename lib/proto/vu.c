@@ -50,6 +50,8 @@ struct sp_vu {
 	struct sp_conn *c;
 	struct sp_http1_resp resp;
 	uint64_t t_intended;   /* when the current request should start */
+	uint64_t t_iter;       /* when the iteration should have started */
+	uint64_t t_phase;      /* SYN sent (connecting), or request queued */
 	uint64_t deadline;     /* the timer, when heap_pos != NONE */
 	uint64_t req_seed;     /* {{random}} draws of the current request */
 	uint32_t idx;          /* 0-based within the engine */
@@ -67,6 +69,7 @@ struct sp_vu {
 	uint8_t hdr_found;
 	uint8_t it_failed;
 	uint8_t lost_conn;     /* the server closed our keep-alive connection */
+	uint8_t got_first;     /* a byte of the current response arrived */
 };
 
 struct sp_vu_sched {
@@ -437,6 +440,7 @@ sp_vu_req_error(struct sp_vu_engine *e, struct sp_vu *v, enum sp_vu_err k,
 	sp_vu_timer_cancel(e, v);
 	sp_vu_fail(e, v, k);
 	sp_vu_drop_conn(e, v, reset);
+	v->t_intended = *e->now;
 	v->step++;
 	v->state = SP_VU_RUN;
 	sp_vu_advance(e, v);
@@ -482,6 +486,9 @@ sp_vu_req_done(struct sp_vu_engine *e, struct sp_vu *v, int extra)
 		e->s.err[SP_VU_E_CHECK]++;
 		r->failed++;
 		r->check_failed++;
+	} else if (ck->has_status || ck->header != NULL ||
+		   ck->body_contains != NULL || ck->body_size >= 0) {
+		e->s.checks_passed++;
 	}
 	v->conn_reqs++;
 	if (extra) {
@@ -491,6 +498,8 @@ sp_vu_req_done(struct sp_vu_engine *e, struct sp_vu *v, int extra)
 	    (sp_vu_scen(e, v)->max_requests_per_conn != 0 &&
 	     v->conn_reqs >= sp_vu_scen(e, v)->max_requests_per_conn))
 		sp_vu_drop_conn(e, v, 0);
+	/* A request that follows without a think time is due now. */
+	v->t_intended = now;
 	v->step++;
 	v->state = SP_VU_RUN;
 	sp_vu_advance(e, v);
@@ -537,6 +546,8 @@ sp_vu_send(struct sp_vu_engine *e, struct sp_vu *v)
 	const struct sp_request *rq = sp_vu_req(e, v);
 
 	v->state = SP_VU_REQUEST;
+	v->t_phase = *e->now;
+	v->got_first = 0;
 	v->req_sent = 0;
 	v->kmp = 0;
 	v->hdr_match = 0;
@@ -573,6 +584,7 @@ sp_vu_request(struct sp_vu_engine *e, struct sp_vu *v)
 	}
 	e->s.connects++;
 	e->s.conns_open++;
+	v->t_phase = *e->now;
 	if (v->lost_conn) {
 		e->s.reconnects++;
 		v->lost_conn = 0;
@@ -601,6 +613,7 @@ sp_vu_begin(struct sp_vu_engine *e, struct sp_vu *v, uint32_t scen,
 	v->step = 0;
 	v->it_failed = 0;
 	v->t_intended = intended;
+	v->t_iter = intended;
 	if (e->pl->data != NULL) {
 		v->row = e->data_row++;
 		if (e->data_row >= e->pl->data->nrows)
@@ -645,6 +658,10 @@ sp_vu_idle(struct sp_vu_engine *e, struct sp_vu *v)
 static void
 sp_vu_end_iteration(struct sp_vu_engine *e, struct sp_vu *v)
 {
+	uint64_t now = *e->now, d = now > v->t_iter ? now - v->t_iter : 0;
+
+	sp_hist_record(&e->s.iteration, d);
+	sp_hist_record(&e->ss[v->scen].iteration, d);
 	if (v->it_failed) {
 		e->s.it_failed++;
 		e->ss[v->scen].failed++;
@@ -731,6 +748,7 @@ sp_vu_on_connected(struct sp_stack *st, struct sp_conn *c, void *app)
 	(void)st;
 	if (v == NULL || v->state != SP_VU_CONNECT)
 		return;
+	sp_hist_record(&e->s.connect, *e->now - v->t_phase);
 	sp_vu_send(e, v);
 }
 
@@ -840,6 +858,13 @@ sp_vu_on_recv(struct sp_stack *st, struct sp_conn *c, void *app,
 		e->s.err[SP_VU_E_UNSOLICITED]++;
 		sp_vu_drop_conn(e, v, 1);
 		return;
+	}
+	if (!v->got_first) {
+		uint64_t ttfb = *e->now - v->t_phase;
+
+		v->got_first = 1;
+		sp_hist_record(&e->s.ttfb, ttfb);
+		sp_hist_record(&e->rs[sp_vu_req_idx(e, v)].ttfb, ttfb);
 	}
 	ck = &sp_vu_req(e, v)->check;
 	head0 = v->resp.header_bytes;
@@ -1138,8 +1163,15 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 		}
 	}
 	sp_hist_init(&e->s.latency);
-	for (uint32_t i = 0; i < nr; i++)
+	sp_hist_init(&e->s.connect);
+	sp_hist_init(&e->s.ttfb);
+	sp_hist_init(&e->s.iteration);
+	for (uint32_t i = 0; i < nr; i++) {
 		sp_hist_init(&e->rs[i].latency);
+		sp_hist_init(&e->rs[i].ttfb);
+	}
+	for (uint32_t i = 0; i < ns; i++)
+		sp_hist_init(&e->ss[i].iteration);
 	return e;
 nomem:
 	snprintf(err, errlen, "out of memory for %u virtual users",
@@ -1310,12 +1342,12 @@ sp_vu_stop(struct sp_vu_engine *e, uint64_t now)
 }
 
 int
-sp_vu_drain(struct sp_vu_engine *e, uint64_t now)
+sp_vu_drain(struct sp_vu_engine *e, uint64_t now, int hurry)
 {
 	if (!e->stopping)
 		sp_vu_stop(e, now);
 	sp_vu_run_timers(e, now);
-	if (e->s.vus_active != 0 && now < e->grace_end)
+	if (e->s.vus_active != 0 && now < e->grace_end && !hurry)
 		return 0;
 	for (uint32_t i = 0; i < e->nvus; i++)
 		sp_vu_interrupt(e, &e->vus[i]);
@@ -1326,7 +1358,7 @@ int
 sp_vu_step(struct sp_vu_engine *e, uint64_t now)
 {
 	if (e->stopping || now - e->start_us >= e->pl->duration_us)
-		return sp_vu_drain(e, now);
+		return sp_vu_drain(e, now, 0);
 	sp_vu_run_timers(e, now);
 	if (e->pl->model == SP_MODEL_OPEN)
 		sp_vu_arrive(e, now);

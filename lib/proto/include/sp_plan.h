@@ -151,6 +151,37 @@ struct sp_plan_net {
 	const char *port, *ip, *gateway, *prefix_len, *cores, *eal;
 };
 
+/*
+ * A pass/fail criterion on the run's results (grammar in app/threshold.c
+ * and the README):  [scenario:NAME | request:NAME] [PHASE.]STAT OP VALUE
+ */
+enum sp_th_scope { SP_TH_GLOBAL = 0, SP_TH_SCENARIO, SP_TH_REQUEST };
+enum sp_th_phase {
+	SP_TH_LATENCY = 0, /* full response, from its intended start */
+	SP_TH_CONNECT,     /* SYN to established */
+	SP_TH_TTFB,        /* request queued to first response byte */
+	SP_TH_ITERATION,   /* whole iteration */
+};
+enum sp_th_stat {
+	SP_TH_QUANTILE = 0, /* p(N) */
+	SP_TH_MEAN, SP_TH_MIN, SP_TH_MAX,
+	SP_TH_ERRORS,       /* failed / started (requests, or iterations) */
+	SP_TH_RPS,          /* responses (or completed iterations) per second */
+	SP_TH_CHECKS,       /* responses whose checks held / responses checked */
+};
+enum sp_th_op { SP_TH_LT = 0, SP_TH_LE, SP_TH_GT, SP_TH_GE, SP_TH_EQ, SP_TH_NE };
+
+struct sp_threshold {
+	const char *expr;     /* as written, for the report */
+	uint8_t scope, phase, stat, op;
+	uint32_t name_off, name_len; /* the scope's NAME within expr */
+	uint32_t idx;         /* the scenario or request it names */
+	double q;             /* SP_TH_QUANTILE: 0 < q <= 1 */
+	double value;         /* times in ms, rates as fractions, rps in 1/s */
+	int abort;            /* stop the run as soon as it fails */
+	uint64_t grace_us;    /* ... but not in the run's first grace_us */
+};
+
 struct sp_plan {
 	const char *source;      /* file name, or "command line" */
 
@@ -178,6 +209,8 @@ struct sp_plan {
 	const struct sp_request *requests;
 	uint32_t nrequests;
 	const struct sp_data *data; /* NULL: no data file */
+	const struct sp_threshold *thresholds;
+	uint32_t nthresholds;
 
 	/* The loader's own state (app/scenario.c): every block behind the
 	 * pointers above, and which keys the file and the command line gave

@@ -58,11 +58,13 @@ struct sp_vu_req_stats {
 	uint64_t check_failed;
 	uint64_t interrupted; /* in flight when the run stopped */
 	struct sp_hist latency; /* µs from intended start to full response */
+	struct sp_hist ttfb;    /* µs from request queued to its first byte */
 };
 
 /* Per scenario (index as plan->scenarios). */
 struct sp_vu_scen_stats {
 	uint64_t started, completed, failed, interrupted, dropped;
+	struct sp_hist iteration; /* µs, completed and failed iterations */
 };
 
 struct sp_vu_stats {
@@ -86,7 +88,13 @@ struct sp_vu_stats {
 	uint64_t vus_active;        /* VUs in an iteration now */
 	uint64_t vus_target;        /* closed: the schedule's VUs now */
 	uint64_t arrivals;          /* open: iterations due so far */
-	struct sp_hist latency;     /* every complete response */
+	uint64_t checks_passed;     /* responses with checks that all held */
+	struct sp_hist latency;     /* every complete response, from its
+				     * intended start to its last byte */
+	struct sp_hist connect;     /* SYN sent to established */
+	struct sp_hist ttfb;        /* request queued to first response byte */
+	struct sp_hist iteration;   /* intended start to end, completed and
+				     * failed iterations */
 };
 
 struct sp_vu_config {
@@ -119,9 +127,9 @@ int sp_vu_step(struct sp_vu_engine *e, uint64_t now);
  * arrive for a short grace period; idle connections close gracefully. */
 void sp_vu_stop(struct sp_vu_engine *e, uint64_t now);
 /* After a stop, once per loop iteration: 1 when nothing is in flight any
- * more, or the grace period is over (what was left is then reset and
- * counted as interrupted). */
-int sp_vu_drain(struct sp_vu_engine *e, uint64_t now);
+ * more, or the grace period is over, or @hurry (what was left is then
+ * reset and counted as interrupted). */
+int sp_vu_drain(struct sp_vu_engine *e, uint64_t now, int hurry);
 
 const struct sp_vu_stats *sp_vu_stats(const struct sp_vu_engine *e);
 const struct sp_vu_req_stats *sp_vu_req_stats(const struct sp_vu_engine *e);
