@@ -838,7 +838,7 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 	for (uint32_t i = 0; i < pl->nthresholds; i++) {
 		fprintf(f, "%s\n  {\"expr\":", i ? "," : "");
 		sp_json_str(f, pl->thresholds[i].expr);
-		fprintf(f, ",\"ok\":%s,\"value\":%.6g,\"abort\":%s}",
+		fprintf(f, ",\"ok\":%s,\"value\":%.9g,\"abort\":%s}",
 			r->th_ok[i] ? "true" : "false",
 			sp_threshold_shown(&pl->thresholds[i], r->th_value[i]),
 			pl->thresholds[i].abort ? "true" : "false");

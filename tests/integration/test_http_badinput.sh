@@ -55,7 +55,28 @@ load: { vus: 1, duration: 1s }
 scenarios: [ { name: a, steps: [ { request: { path: / } } ] } ]
 EOF2
 
-for s in unknown negrate zerodur notarget nodata outside; do
+scenario badth <<EOF2
+target: http://$SRV
+load: { vus: 1, duration: 1s }
+scenarios: [ { name: a, steps: [ { request: { path: / } } ] } ]
+thresholds:
+  - "p(95) < 500ms"
+  - { expr: "scenario:b iteration.p(95) < 1s" }
+EOF2
+scenario goodth <<EOF2
+target: http://$SRV
+load: { vus: 1, duration: 1s }
+scenarios: [ { name: a, steps: [ { request: { path: / } } ] } ]
+thresholds:
+  - "p(95) < 500ms"
+  - { expr: "errors < 1%", abort_on_fail: true, grace: 10s }
+  - 'request:"GET /" ttfb.p(99) < 50ms'
+  - "scenario:a iteration.max <= 2s"
+EOF2
+"$STAMPEDE" validate "$TMP/goodth.yaml" >/dev/null 2>"$TMP/verr.txt"
+check "validate: thresholds in a file" eq "$?" 0
+
+for s in unknown negrate zerodur notarget nodata outside badth; do
 	"$STAMPEDE" validate "$TMP/$s.yaml" >/dev/null 2>"$TMP/verr.txt"
 	check "validate $s: exit code 2" eq "$?" 2
 	check "validate $s: FILE:LINE:COL" eq "$(grep -cE "^$TMP/$s.yaml:[0-9]+:[0-9]+: " "$TMP/verr.txt")" 1
@@ -70,6 +91,12 @@ bad "--url outside 198.18.0.0/15" "^--url: .*198.18" run --url http://192.0.2.1/
 bad "--rate negative" "^--rate: " run --url "http://$SRV/" --rate -1 --duration 1s "${NET_OPTS[@]}"
 bad "--stages malformed" "^--stages: " run --url "http://$SRV/" --stages "10s" "${NET_OPTS[@]}"
 bad "unwritable --json" "^stampede: --json: cannot write" run --url "http://$SRV/" --vus 1 --duration 1s "${NET_OPTS[@]}" --json /nonexistent/dir/r.json
+bad "unwritable --csv" "^stampede: --csv: cannot write /nonexistent/x_stats.csv" run --url "http://$SRV/" --vus 1 --duration 1s "${NET_OPTS[@]}" --csv /nonexistent/x
+bad "unwritable --html" "^stampede: --html: cannot write" run --url "http://$SRV/" --vus 1 --duration 1s "${NET_OPTS[@]}" --html /nonexistent/r.html
+bad "threshold that does not parse" "^--threshold: .*expected a comparison" run --url "http://$SRV/" --vus 1 --duration 1s "${NET_OPTS[@]}" --threshold "p(95) 500ms"
+bad "threshold on an unknown metric" "^--threshold: unknown metric 'latency'" run --url "http://$SRV/" --vus 1 --duration 1s "${NET_OPTS[@]}" --threshold "latency < 5ms"
+bad "threshold on an unknown request" "^--threshold: .*no request is named 'nope'" run --url "http://$SRV/" --vus 1 --duration 1s "${NET_OPTS[@]}" --threshold "request:nope p(95) < 5ms"
+bad "threshold in a file, unknown scenario" "$TMP/badth.yaml:6:13: thresholds: .*no scenario is named 'b'" run "$TMP/badth.yaml" "${NET_OPTS[@]}"
 for f in "$(dirname "$0")"/../../config/*.yaml; do
 	"$STAMPEDE" validate "$f" >/dev/null 2>&1
 	check "config/${f##*/} validates" eq "$?" 0

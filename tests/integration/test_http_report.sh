@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The reports of a real run agree with themselves and with the witnesses:
+# the timeline and the per-core block add up to the totals, the CSV files
+# carry the same figures, the HTML page renders every timeline point in
+# headless Chromium; thresholds decide the exit code (and can stop a run);
+# Ctrl-C still writes every report, a second one cuts the drain short; a
+# report that cannot be written at the end is a clear error while the
+# summary still prints.
+. "$(dirname "$0")/lib.sh"
+
+url="http://$SRV/1k"
+mark=$(log_mark "$ACCESS_LOG")
+run_sp run --url "$url" --vus 20 --duration 5s --csv "$TMP/c" --html "$TMP/r.html" \
+	--threshold 'p(95) < 5s' --threshold 'errors < 1%' --threshold 'rps > 10' \
+	--threshold 'request:"GET /1k" ttfb.p(99) < 5s' --threshold 'checks > 99%'
+check "all thresholds held: exit code 0" eq "$RC" 0
+check "thresholds: five, all ok" eq "$(jq '[.thresholds[] | select(.ok)] | length' "$TMP/r.json")" 5
+check "stopped by the duration" eq "$(j .stopped_by)" duration
+check "nginx logged exactly the 200s counted" eq "$(nginx_count "$mark" 200)" "$(j '.summary.codes["200"]')"
+for k in requests responses errors dropped; do
+	case $k in
+	dropped) total=$(j .summary.iterations.dropped) ;;
+	*) total=$(j ".summary.$k") ;;
+	esac
+	check "timeline: $k adds up to the total" eq "$(jq "[.timeline[].$k] | add" "$TMP/r.json")" "$total"
+done
+check "timeline: one point a second (5 or 6 points)" eq "$(jq '.timeline | length | . == 5 or . == 6' "$TMP/r.json")" true
+check "cores: requests add up" eq "$(jq '[.cores[].requests] | add' "$TMP/r.json")" "$(j .summary.requests)"
+check "cores: responses add up" eq "$(jq '[.cores[].responses] | add' "$TMP/r.json")" "$(j .summary.responses)"
+check "peak rps >= mean rps" eq "$(jq '.summary.peak_rps >= (.summary.rps | floor)' "$TMP/r.json")" true
+check "phases: one connect per connection" eq "$(j .summary.connections.opened)" 20
+check "phases: first byte never after the last" eq "$(jq '.summary.ttfb_ms.p50 <= .summary.latency_ms.p50' "$TMP/r.json")" true
+check_http_accounting
+check "CSV: a timeline row per point" eq "$(($(wc -l <"$TMP/c_timeline.csv") - 1))" "$(jq '.timeline | length' "$TMP/r.json")"
+check "CSV: timeline responses add up" eq "$(awk -F, 'NR > 1 { n += $3 } END { print n }' "$TMP/c_timeline.csv")" "$(j .summary.responses)"
+check "CSV: the total row has the JSON's requests" eq "$(awk -F, '$1 == "total" { print $3 }' "$TMP/c_stats.csv")" "$(j .summary.requests)"
+check "CSV: a row for the request" eq "$(grep -c '^request,"GET /1k",' "$TMP/c_stats.csv")" 1
+points=$(jq '.timeline | length' "$TMP/r.json")
+chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking \
+	--virtual-time-budget=5000 --dump-dom "file://$TMP/r.html" >"$TMP/dom.html" 2>/dev/null
+check "HTML: the page rendered" eq "$(grep -c 'data-ready="1"' "$TMP/dom.html")" 1
+check "HTML: four plots with every point" eq "$(grep -o "data-drawn=\"$points\"" "$TMP/dom.html" | wc -l)" 4
+
+# A failing threshold: exit code 1, and the report says which.
+run_sp run --url "$url" --vus 5 --duration 2s --threshold 'rps > 100000000' --threshold 'p(99) < 10s'
+check "a threshold failed: exit code 1" eq "$RC" 1
+check "the failing one is marked" eq "$(jq -r '[.thresholds[] | select(.ok | not) | .expr] | join(";")' "$TMP/r.json")" "rps > 100000000"
+check "its value is the run's rps" eq "$(jq '(.thresholds[0].value - .summary.rps) | fabs < 0.01' "$TMP/r.json")" true
+
+# abort on fail: the run stops after the grace, not at its duration.
+run_sp run --url "$url" --vus 5 --duration 30s --threshold 'p(50) < 1us' --abort-on-fail --abort-grace 2s
+check "abort: exit code 1" eq "$RC" 1
+check "abort: stopped by the threshold" eq "$(j .stopped_by)" threshold
+check "abort: after the grace, long before the duration" eq "$(jq '.elapsed_s >= 2 and .elapsed_s < 5' "$TMP/r.json")" true
+check_http_accounting
+
+# Ctrl-C: the load stops, requests in flight finish, every report is written.
+"$STAMPEDE" run "${NET_OPTS[@]}" --url "$url" --vus 20 --duration 60s --json "$TMP/int.json" \
+	--csv "$TMP/int" >"$TMP/int.out" 2>"$TMP/int.err" &
+pid=$!
+for _ in $(seq 100); do grep -q 'req/s' "$TMP/int.err" && break; sleep 0.1; done
+kill -INT "$pid"
+wait "$pid"
+check "Ctrl-C: exit code 0" eq "$?" 0
+check "Ctrl-C: stopped by the signal" eq "$(jq -r .stopped_by "$TMP/int.json")" signal
+check "Ctrl-C: long before the duration" eq "$(jq '.elapsed_s < 30' "$TMP/int.json")" true
+check "Ctrl-C: the summary printed" eq "$(grep -c 'stopped by signal' "$TMP/int.out")" 1
+check "Ctrl-C: CSV written" eq "$(($(wc -l <"$TMP/int_timeline.csv") - 1))" "$(jq '.timeline | length' "$TMP/int.json")"
+check "Ctrl-C: nothing cut (requests finished in the grace period)" eq "$(jq .summary.interrupted "$TMP/int.json")" 0
+
+# A second Ctrl-C cuts the drain short: a silent server would hold it 3 s.
+"$STAMPEDE" run "${NET_OPTS[@]}" --url "http://$SRV:8080/silent" --vus 4 --duration 60s \
+	--response-timeout 30s --json "$TMP/int2.json" >"$TMP/int2.out" 2>"$TMP/int2.err" &
+pid=$!
+for _ in $(seq 100); do grep -q 'req/s' "$TMP/int2.err" && break; sleep 0.1; done
+kill -INT "$pid"
+sleep 0.7
+t0=$(date +%s%N)
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+t1=$(date +%s%N)
+check "second Ctrl-C: exit code 0" eq "$rc" 0
+check "second Ctrl-C: ended at once (< 1.5 s)" eq "$(( (t1 - t0) < 1500000000 ))" 1
+check "second Ctrl-C: the 4 silent requests are interrupted" eq "$(jq .summary.interrupted "$TMP/int2.json")" 4
+TMPJ=$TMP/int2.json
+check "second Ctrl-C: accounting holds" eq "$(jq '.summary.requests == .summary.responses + .summary.errors + .summary.interrupted' "$TMPJ")" true
+
+# A report that cannot be written at the end: said clearly, summary kept.
+"$STAMPEDE" run "${NET_OPTS[@]}" --url "$url" --vus 2 --duration 1s --json /dev/full \
+	>"$TMP/full.out" 2>"$TMP/full.err"
+check "unwritable report: exit code 3" eq "$?" 3
+check "unwritable report: says so" eq "$(grep -c -- '--json: writing /dev/full failed' "$TMP/full.err")" 1
+check "unwritable report: the summary still printed" eq "$(grep -c '^  requests' "$TMP/full.out")" 1
+check_pools
+finish
