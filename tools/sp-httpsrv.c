@@ -14,6 +14,8 @@
  *   /interim      100 Continue, 103 Early Hints, then 200 with 5 bytes
  *   /garbage /truncated /bighdr /badchunk /truncbody/N   hostile, then close
  *   /silent       never answers; closes when the client does
+ *   /delay/MS/REST wait MS milliseconds (0..60000) once the request is
+ *                 read, then answer as for /REST; logged with the full path
  *   anything else 404
  *
  * A listener with close-after=K closes (plain close(), no Connection: close)
@@ -33,6 +35,11 @@
  * pipelined request is read only once the previous response is fully handed
  * to the kernel, which is what makes "fully written" exact for the log and
  * for close-after.
+ *
+ * Delayed answers never block the loop: a waiting connection sits in a
+ * min-heap of deadlines (CLOCK_MONOTONIC), the earliest deadline bounds
+ * epoll_wait's timeout, and the ones due are answered after each wake-up.
+ * Thousands may wait at once: O(log n) per wait, nothing per tick.
  */
 
 #include <arpa/inet.h>
@@ -54,6 +61,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A request head (request line and headers) must fit here, else 431. */
@@ -70,6 +78,10 @@
 #define HTTPSRV_BIGHDR_SIZE (1024 * 1024)
 /* The largest chunk header we write: "1000;ext=1\r\n", and the CRLF after. */
 #define HTTPSRV_CHUNK_FRAMING 16
+#define HTTPSRV_DELAY_MAX_MS 60000
+/* The path a delayed request answers once its wait is over; longer ones
+ * get a 414 at once. */
+#define HTTPSRV_DELAY_PATH_MAX 256
 
 static const unsigned httpsrv_chunk_sizes[] = { 1, 7, 100, 1000, 4096 };
 #define HTTPSRV_NCHUNK_SIZES \
@@ -114,6 +126,14 @@ struct httpsrv_conn {
 	unsigned long responses;    /* fully written, for close-after */
 	uint64_t discard;           /* request body bytes still to skip */
 
+	/* /delay: waiting to answer delay_path (heap_idx valid) */
+	int waiting;
+	int delay_head;             /* the request was HEAD */
+	size_t heap_idx;
+	uint64_t deadline_us;       /* CLOCK_MONOTONIC */
+	size_t delay_len;
+	char delay_path[HTTPSRV_DELAY_PATH_MAX];
+
 	/* The response in progress. */
 	int active;
 	int closing;                /* shut down the write side after it */
@@ -147,6 +167,9 @@ struct httpsrv {
 	unsigned nlst;
 	struct httpsrv_conn *conns;
 	unsigned long nconns;
+	/* Waiting connections, a min-heap on deadline_us. */
+	struct httpsrv_conn **heap;
+	size_t nheap, heap_cap;
 };
 
 static const char *prog = "sp-httpsrv";
@@ -189,6 +212,7 @@ static void usage(FILE *out)
 		"  --pidfile FILE      write the pid here once listening; removed on exit\n"
 		"  --backlog N         listen backlog (default 4096)\n"
 		"paths: /len/N /chunked/N /close/N /status/CODE /interim /silent\n"
+		"       /delay/MS/PATH (MS 0..60000, then as for /PATH)\n"
 		"       hostile: /garbage /truncated /bighdr /badchunk /truncbody/N\n"
 		"       anything else: 404\n",
 		prog);
@@ -354,6 +378,84 @@ static int open_listener(struct httpsrv *s, struct httpsrv_listener *l,
 	return 0;
 }
 
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* ---- the deadline heap ---- */
+
+static void heap_put(struct httpsrv *s, size_t i, struct httpsrv_conn *c)
+{
+	s->heap[i] = c;
+	c->heap_idx = i;
+}
+
+static void heap_up(struct httpsrv *s, size_t i)
+{
+	struct httpsrv_conn *c = s->heap[i];
+
+	while (i > 0 && s->heap[(i - 1) / 2]->deadline_us > c->deadline_us) {
+		heap_put(s, i, s->heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	heap_put(s, i, c);
+}
+
+static void heap_down(struct httpsrv *s, size_t i)
+{
+	struct httpsrv_conn *c = s->heap[i];
+
+	for (;;) {
+		size_t l = 2 * i + 1, m = l;
+
+		if (l >= s->nheap)
+			break;
+		if (l + 1 < s->nheap &&
+		    s->heap[l + 1]->deadline_us < s->heap[l]->deadline_us)
+			m = l + 1;
+		if (s->heap[m]->deadline_us >= c->deadline_us)
+			break;
+		heap_put(s, i, s->heap[m]);
+		i = m;
+	}
+	heap_put(s, i, c);
+}
+
+static int heap_add(struct httpsrv *s, struct httpsrv_conn *c)
+{
+	if (s->nheap == s->heap_cap) {
+		size_t cap = s->heap_cap ? 2 * s->heap_cap : 1024;
+		struct httpsrv_conn **h = realloc(s->heap, cap * sizeof(*h));
+
+		if (h == NULL)
+			return -ENOMEM;
+		s->heap = h;
+		s->heap_cap = cap;
+	}
+	s->heap[s->nheap] = c;
+	heap_up(s, s->nheap++);
+	return 0;
+}
+
+static void heap_remove(struct httpsrv *s, struct httpsrv_conn *c)
+{
+	size_t i = c->heap_idx;
+
+	s->nheap--;
+	if (i != s->nheap) {
+		struct httpsrv_conn *last = s->heap[s->nheap];
+
+		heap_put(s, i, last);
+		heap_down(s, i);
+		heap_up(s, last->heap_idx);
+	}
+	c->waiting = 0;
+}
+
 static void log_response(struct httpsrv *s, const struct httpsrv_conn *c,
 			 uint64_t body, int aborted)
 {
@@ -375,6 +477,8 @@ static void log_response(struct httpsrv *s, const struct httpsrv_conn *c,
 
 static void conn_close(struct httpsrv *s, struct httpsrv_conn *c)
 {
+	if (c->waiting)
+		heap_remove(s, c);
 	/* close() also removes the fd from the epoll set. */
 	close(c->obj.fd);
 	if (c->prev != NULL)
@@ -394,6 +498,8 @@ static void conn_abort(struct httpsrv *s, struct httpsrv_conn *c)
 	if (c->active)
 		log_response(s, c, c->sent > c->head_len ?
 			     c->sent - c->head_len : 0, 1);
+	else if (c->waiting)
+		log_response(s, c, 0, 1); /* status 0: never answered */
 	conn_close(s, c);
 }
 
@@ -596,6 +702,33 @@ static void route(struct httpsrv *s, struct httpsrv_conn *c, const char *path,
 {
 	uint64_t n;
 
+	if (len > 7 && memcmp(path, "/delay/", 7) == 0) {
+		const char *rest = memchr(path + 7, '/', len - 7);
+
+		if (rest == NULL ||
+		    parse_u64(path + 7, (size_t)(rest - path - 7), &n) != 0 ||
+		    n > HTTPSRV_DELAY_MAX_MS) {
+			resp_simple(c, 404, head);
+			return;
+		}
+		len -= (size_t)(rest - path);
+		if (len > sizeof(c->delay_path)) {
+			resp_simple(c, 414, head);
+			return;
+		}
+		/* The request buffer moves on: keep the path to answer. */
+		memcpy(c->delay_path, rest, len);
+		c->delay_len = len;
+		c->delay_head = head;
+		c->deadline_us = now_us() + n * 1000;
+		c->status = 0;
+		if (heap_add(s, c) != 0) {
+			resp_simple(c, 503, head);
+			return;
+		}
+		c->waiting = 1;
+		return;
+	}
 	if (path_num(path, len, "/len/", &n)) {
 		out_fmt(c, "HTTP/1.1 200 OK\r\nServer: sp-httpsrv\r\n"
 			"Content-Type: text/plain\r\nContent-Length: %llu\r\n"
@@ -995,7 +1128,7 @@ static void conn_service(struct httpsrv *s, struct httpsrv_conn *c)
 		if (r < 0)
 			return;
 		progress |= r;
-		if (!c->active && !c->draining && !c->silent)
+		if (!c->active && !c->draining && !c->silent && !c->waiting)
 			progress |= request_next(s, c);
 		if (c->active)
 			progress |= gen_fill(c);
@@ -1014,7 +1147,8 @@ static void conn_service(struct httpsrv *s, struct httpsrv_conn *c)
 	}
 	/* Nothing more can happen without the peer, and the peer is gone:
 	 * whatever partial request is left will never complete. */
-	if (round < HTTPSRV_ROUNDS && c->peer_eof && !c->active) {
+	if (round < HTTPSRV_ROUNDS && c->peer_eof && !c->active &&
+	    !c->waiting) {
 		conn_close(s, c);
 		return;
 	}
@@ -1036,6 +1170,21 @@ static void conn_service(struct httpsrv *s, struct httpsrv_conn *c)
 	}
 }
 
+/* Answer every delayed request whose time has come, as for its path. */
+static void delays_due(struct httpsrv *s)
+{
+	uint64_t now = now_us();
+
+	while (s->nheap > 0 && s->heap[0]->deadline_us <= now) {
+		struct httpsrv_conn *c = s->heap[0];
+
+		heap_remove(s, c);
+		route(s, c, c->delay_path, c->delay_len, c->delay_head);
+		/* Writes the answer, and reads on (pipelined requests). */
+		conn_service(s, c);
+	}
+}
+
 /* Returns 1 when a termination signal arrived. */
 static int signal_readable(struct httpsrv *s)
 {
@@ -1053,9 +1202,15 @@ static int run(struct httpsrv *s)
 	struct epoll_event evs[HTTPSRV_MAX_EVENTS];
 
 	for (;;) {
-		int i, n;
+		int i, n, timeout = -1;
 
-		n = epoll_wait(s->epfd, evs, HTTPSRV_MAX_EVENTS, -1);
+		if (s->nheap > 0) {
+			uint64_t now = now_us(), d = s->heap[0]->deadline_us;
+
+			/* Round up: waking early would only spin. */
+			timeout = d <= now ? 0 : (int)((d - now + 999) / 1000);
+		}
+		n = epoll_wait(s->epfd, evs, HTTPSRV_MAX_EVENTS, timeout);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -1081,6 +1236,7 @@ static int run(struct httpsrv *s)
 			 * batch: each fd appears at most once per epoll_wait,
 			 * and only a connection's own event closes it. */
 		}
+		delays_due(s);
 	}
 }
 
@@ -1205,6 +1361,7 @@ int main(int argc, char **argv)
 fail:
 	while (s.conns != NULL)
 		conn_close(&s, s.conns);
+	free(s.heap);
 	for (i = 0; i < HTTPSRV_MAX_LISTEN; i++)
 		if (s.lst[i].obj.fd >= 0)
 			close(s.lst[i].obj.fd);

@@ -826,7 +826,8 @@ void sp_h_net_finish(struct sp_h_net *n)
 	for (i = 0; i < n->nnodes; i++)
 		if (n->node[i].cfg.time_wait_us > tw)
 			tw = n->node[i].cfg.time_wait_us;
-	sp_h_advance(n, (uint64_t)tw + 1000 * 1000);
+	sp_h_advance(n, n->finish_us ? n->finish_us
+				    : (uint64_t)tw + 1000 * 1000);
 	for (i = 0; i < n->nnodes; i++) {
 		struct sp_h_node *nd = &n->node[i];
 

@@ -249,6 +249,10 @@ struct sp_h_net {
 	/* One-stack nets: while the clock advances, answer the stack's ARP
 	 * requests for the peer (refreshes), so long tests keep resolving. */
 	bool auto_arp;
+	/* How long sp_h_net_finish lets timers run before it checks; 0: the
+	 * longest TIME_WAIT plus 1 s. A caller that already waited for every
+	 * connection to close (the fuzz targets) saves the idle second. */
+	uint64_t finish_us;
 };
 
 /* Make the configuration a test can then adjust before sp_h_net_start. */
