@@ -156,6 +156,7 @@ struct sp_run {
 	int *th_ok;
 	const char *aborted_by;          /* the threshold that stopped the run */
 	const char *stopped_by;
+	int tty;                         /* stderr is a terminal */
 };
 
 static int sp_run_th_abort(struct sp_run *r, uint64_t el_us);
@@ -273,13 +274,18 @@ sp_run_tick(void *ctx, uint64_t now, char *buf, size_t len)
 		return 0;
 	if (done > 20)
 		done = 20;
-	memset(bar, '#', done);
-	memset(bar + done, '.', 20 - done);
-	bar[20] = '\0';
+	/* The bar is for a terminal; a log gets plain figures. */
+	bar[0] = '\0';
+	if (r->tty) {
+		bar[0] = ' ';
+		memset(bar + 1, '#', done);
+		memset(bar + 1 + done, '.', 20 - done);
+		bar[21] = '\0';
+	}
 	if (pl->nstages != 0)
 		snprintf(stage, sizeof(stage), " stage %" PRIu32 "/%" PRIu32,
 			 sp_run_stage_at(pl, el), pl->nstages);
-	n = snprintf(buf, len, "[%4.0fs/%.0fs %s]%s vus %" PRIu64 " conns %"
+	n = snprintf(buf, len, "[%4.0fs/%.0fs%s]%s vus %" PRIu64 " conns %"
 		     PRIu64 " | %" PRIu64 " req/s p50 %.1f p95 %.1f p99 %.1f ms"
 		     " | %" PRIu64 " err/s", (double)el / 1e6,
 		     (double)pl->duration_us / 1e6, bar, stage, p->vus, p->conns,
@@ -1111,6 +1117,7 @@ sp_cmd_run(int argc, char **argv)
 	}
 	if (sp_run_alloc(r) < 0)
 		goto out;
+	r->tty = isatty(STDERR_FILENO);
 	memset(&vc, 0, sizeof(vc));
 	vc.plan = &r->plan;
 	vc.now_us = &w.now_us;
