@@ -103,22 +103,58 @@ sp_tick_line(struct sp_worker *w, uint64_t now, int tty, int *abort_run)
 		fprintf(stderr, "%s\n", line);
 }
 
-int
-sp_control_run(struct sp_worker *w, uint64_t duration_us)
+/* Every worker's stop flag. */
+static void
+sp_stop_all(struct sp_worker *ws, unsigned int n, int how)
 {
+	for (unsigned int i = 0; i < n; i++)
+		__atomic_store_n(&ws[i].stop, how, __ATOMIC_RELAXED);
+}
+
+/*
+ * The lowest phase among the workers, or ARP_FAILED if one failed: the run
+ * is as far as its slowest core. Workers that are done keep polling their
+ * queue (flows of the others may land on it) until all are done.
+ */
+static int
+sp_phase_all(const struct sp_worker *ws, unsigned int n)
+{
+	int low = SP_PHASE_DONE;
+
+	for (unsigned int i = 0; i < n; i++) {
+		int ph = __atomic_load_n(&ws[i].phase, __ATOMIC_ACQUIRE);
+
+		if (ph == SP_PHASE_ARP_FAILED)
+			return ph;
+		if (ph < low)
+			low = ph;
+	}
+	return low;
+}
+
+int
+sp_control_run_n(struct sp_worker *ws, unsigned int n, uint64_t duration_us)
+{
+	struct sp_worker *w = &ws[0];
 	uint64_t now, next_live = 0, stop_at = 0;
 	int phase, stopped = 0, hurried = 0, abort_run = 0;
 	int tty = isatty(STDERR_FILENO) && w->mode->tick != NULL;
+	unsigned int launched = 0;
 	char ip[16];
 
-	if (rte_eal_remote_launch(sp_worker_main, w, w->port->worker_lcore) != 0) {
-		fprintf(stderr, "stampede: could not launch the worker lcore\n");
-		return -1;
-	}
+	for (; launched < n; launched++)
+		if (rte_eal_remote_launch(sp_worker_main, &ws[launched],
+					  w->port->worker_lcores[launched]) != 0) {
+			fprintf(stderr, "stampede: could not launch worker "
+				"lcore %u\n", launched);
+			sp_stop_all(ws, launched, 2);
+			phase = SP_PHASE_ARP_FAILED;
+			goto wait;
+		}
 	for (;;) {
 		sp_sleep_tick();
 		now = sp_now_us();
-		phase = __atomic_load_n(&w->phase, __ATOMIC_ACQUIRE);
+		phase = sp_phase_all(ws, n);
 		if (phase == SP_PHASE_DONE || phase == SP_PHASE_ARP_FAILED)
 			break;
 		/* The duration counts from the start of the load: ARP has its
@@ -130,11 +166,11 @@ sp_control_run(struct sp_worker *w, uint64_t duration_us)
 		if (!stopped && (sp_interrupted() || abort_run ||
 				 (stop_at != 0 && now >= stop_at))) {
 			stopped = 1;
-			__atomic_store_n(&w->stop, 1, __ATOMIC_RELAXED);
+			sp_stop_all(ws, n, 1);
 		}
 		if (stopped && !hurried && sp_interrupted() >= 2) {
 			hurried = 1;
-			__atomic_store_n(&w->stop, 2, __ATOMIC_RELAXED);
+			sp_stop_all(ws, n, 2);
 		}
 		if (stop_at != 0 && now >= next_live) {
 			if (w->mode->tick != NULL)
@@ -144,11 +180,20 @@ sp_control_run(struct sp_worker *w, uint64_t duration_us)
 			next_live += SP_US_PER_S;
 		}
 	}
-	rte_eal_wait_lcore(w->port->worker_lcore);
+	/* One core failed ARP: the others stop too. */
+	if (phase == SP_PHASE_ARP_FAILED)
+		sp_stop_all(ws, n, 2);
+wait:
+	for (unsigned int i = 0; i < launched; i++)
+		__atomic_store_n(&ws[i].quit, 1, __ATOMIC_RELEASE);
+	for (unsigned int i = 0; i < launched; i++)
+		rte_eal_wait_lcore(w->port->worker_lcores[i]);
 	if (tty)
 		fputc('\n', stderr);
 	if (phase == SP_PHASE_ARP_FAILED) {
 		sp_ipv4_str(w->nexthop, ip, sizeof(ip));
+		if (launched < n)
+			return -1;
 		if (sp_interrupted())
 			fprintf(stderr, "stampede: interrupted while resolving "
 				"%s by ARP\n", ip);
@@ -158,4 +203,10 @@ sp_control_run(struct sp_worker *w, uint64_t duration_us)
 		return -1;
 	}
 	return 0;
+}
+
+int
+sp_control_run(struct sp_worker *w, uint64_t duration_us)
+{
+	return sp_control_run_n(w, 1, duration_us);
 }

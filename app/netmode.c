@@ -88,6 +88,10 @@ sp_net_parse(int argc, char **argv, struct sp_netopt *no, uint64_t *duration_us,
 		sp_usage_error("net: unexpected argument '%s'", argv[optind]);
 		return -1;
 	}
+	if (no->cores != 1) {
+		sp_usage_error("--cores: the net mode runs on one worker core");
+		return -1;
+	}
 	return sp_netopt_finish(no);
 }
 

@@ -219,13 +219,8 @@ sp_netopt_parse(struct sp_netopt *no, int code, const char *arg)
 		no->eal_extra = arg;
 		return 1;
 	case SP_NETOPT_CORES:
-		if (sp_parse_u64("--cores", arg, 0, 1024, &v) < 0)
+		if (sp_parse_u64("--cores", arg, 1, SP_MAX_CORES, &v) < 0)
 			return -1;
-		if (v != 1) {
-			sp_usage_error("--cores: only 1 worker core is supported "
-				       "for now (got %" PRIu64 ")", v);
-			return -1;
-		}
 		no->cores = (unsigned int)v;
 		return 1;
 	default:

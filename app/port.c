@@ -42,7 +42,7 @@
 /* af_packet ring: 2 KiB frames hold a full 1514-byte frame plus the
  * tpacket header; 4096 of them absorb bursts on the veth. */
 #define SP_AFP_FRAMES  4096
-#define SP_AFP_ARGS    "qpairs=1,blocksz=4096,framesz=2048,framecnt=" \
+#define SP_AFP_ARGS    "blocksz=4096,framesz=2048,framecnt=" \
 		       RTE_STR(SP_AFP_FRAMES) ",qdisc_bypass=0"
 #define SP_EAL_ARGC_MAX 64
 
@@ -66,22 +66,27 @@ sp_huge_free_kb(void)
 	return pages * size_kb;
 }
 
-/* Main and worker lcore on the first two CPUs we may run on; on a one-CPU
- * box they share it (slower, still correct). */
+/* The main lcore on the first CPU we may run on, worker lcore i on the
+ * (i+1)-th, wrapping around when there are more workers than CPUs (they
+ * then share: slower, still correct; tests on small machines do this). */
 static void
-sp_lcore_map(char *buf, size_t len)
+sp_lcore_map(unsigned int workers, char *buf, size_t len)
 {
 	cpu_set_t set;
-	int cpus[2] = { 0, 0 }, n = 0;
+	int cpus[CPU_SETSIZE], n = 0;
+	size_t off;
 
 	if (sched_getaffinity(0, sizeof(set), &set) == 0) {
-		for (int c = 0; c < CPU_SETSIZE && n < 2; c++)
+		for (int c = 0; c < CPU_SETSIZE; c++)
 			if (CPU_ISSET(c, &set))
 				cpus[n++] = c;
 	}
-	if (n == 1)
-		cpus[1] = cpus[0];
-	snprintf(buf, len, "0@%d,1@%d", cpus[0], cpus[1]);
+	if (n == 0)
+		cpus[n++] = 0;
+	off = (size_t)snprintf(buf, len, "0@%d", cpus[0]);
+	for (unsigned int i = 1; i <= workers && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, ",%u@%d", i,
+					cpus[n > 1 ? 1 + (i - 1) % (unsigned)(n - 1) : 0]);
 }
 
 /*
@@ -149,13 +154,13 @@ sp_reap_stale_runtime_dirs(void)
 static int
 sp_eal_init(const struct sp_netopt *no)
 {
-	static char prefix[64], lcores[64], vdev[160], *extra;
+	static char prefix[64], lcores[256], vdev[192], *extra;
 	static char *argv[SP_EAL_ARGC_MAX];
 	int argc = 0, ret;
 
 	sp_reap_stale_runtime_dirs();
 	snprintf(prefix, sizeof(prefix), "stampede-%d", (int)getpid());
-	sp_lcore_map(lcores, sizeof(lcores));
+	sp_lcore_map(no->cores, lcores, sizeof(lcores));
 	argv[argc++] = "stampede";
 	argv[argc++] = "--lcores";
 	argv[argc++] = lcores;
@@ -172,8 +177,11 @@ sp_eal_init(const struct sp_netopt *no)
 		argv[argc++] = SP_NOHUGE_MB;
 	}
 	if (no->iface[0] != '\0') {
-		snprintf(vdev, sizeof(vdev), "net_af_packet0,iface=%s," SP_AFP_ARGS,
-			 no->iface);
+		/* qpairs > 1: the kernel spreads flows over the sockets
+		 * (PACKET_FANOUT hash); the workers redirect what lands on
+		 * the wrong one. */
+		snprintf(vdev, sizeof(vdev), "net_af_packet0,iface=%s,qpairs=%u,"
+			 SP_AFP_ARGS, no->iface, no->cores);
 		argv[argc++] = "--no-pci";
 		argv[argc++] = "--vdev";
 		argv[argc++] = vdev;
@@ -263,13 +271,16 @@ sp_port_setup(struct sp_port *p)
 		fprintf(stderr, "stampede: port info: %s\n", rte_strerror(-ret));
 		return -1;
 	}
-	if (info.max_rx_queues < 1 || info.max_tx_queues < 1) {
-		fprintf(stderr, "stampede: port %s has no queues\n",
-			info.driver_name);
+	if (info.max_rx_queues < p->nb_queues || info.max_tx_queues < p->nb_queues) {
+		fprintf(stderr, "stampede: port %s has %u RX and %u TX queues, "
+			"%u needed (--cores)\n", info.driver_name,
+			info.max_rx_queues, info.max_tx_queues, p->nb_queues);
 		return -1;
 	}
-	p->pool = rte_pktmbuf_pool_create("sp_mbufs", SP_NB_MBUF, SP_MBUF_CACHE,
-					  0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+	p->pool = rte_pktmbuf_pool_create("sp_mbufs",
+					  (SP_NB_MBUF + 1) * p->nb_queues - 1,
+					  SP_MBUF_CACHE, 0,
+					  RTE_MBUF_DEFAULT_BUF_SIZE, socket);
 	if (p->pool == NULL) {
 		fprintf(stderr, "stampede: mbuf pool: %s\n",
 			rte_strerror(rte_errno));
@@ -278,18 +289,27 @@ sp_port_setup(struct sp_port *p)
 	/* No offloads: the stack computes every checksum itself and never
 	 * builds segments larger than the MTU. */
 	memset(&conf, 0, sizeof(conf));
-	ret = rte_eth_dev_configure(p->port_id, 1, 1, &conf);
+	/* Several queues on a NIC: spread flows by RSS on addresses and
+	 * ports, where the NIC can (af_packet spreads by itself). */
+	if (p->nb_queues > 1 && info.flow_type_rss_offloads != 0) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
+						   (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP);
+	}
+	ret = rte_eth_dev_configure(p->port_id, p->nb_queues, p->nb_queues,
+				    &conf);
 	if (ret == 0)
 		ret = rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &nrx, &ntx);
 	/* What the port holds of a burst toward us: the af_packet ring
 	 * (sys_rx_path is set for af_packet only), or the descriptors. */
 	p->rx_frames = p->sys_rx_path[0] != '\0' ? SP_AFP_FRAMES : nrx;
-	if (ret == 0)
-		ret = rte_eth_rx_queue_setup(p->port_id, 0, nrx,
+	for (uint16_t q = 0; q < p->nb_queues && ret == 0; q++) {
+		ret = rte_eth_rx_queue_setup(p->port_id, q, nrx,
 					     (unsigned int)socket, NULL, p->pool);
-	if (ret == 0)
-		ret = rte_eth_tx_queue_setup(p->port_id, 0, ntx,
-					     (unsigned int)socket, NULL);
+		if (ret == 0)
+			ret = rte_eth_tx_queue_setup(p->port_id, q, ntx,
+						     (unsigned int)socket, NULL);
+	}
 	if (ret != 0) {
 		fprintf(stderr, "stampede: port configuration: %s\n",
 			rte_strerror(-ret));
@@ -318,18 +338,28 @@ sp_port_open(struct sp_port *p, const struct sp_netopt *no)
 {
 	memset(p, 0, sizeof(*p));
 	p->sys_rx0 = -1;
+	p->nb_queues = (uint16_t)no->cores;
 	if (no->iface[0] != '\0')
 		snprintf(p->sys_rx_path, sizeof(p->sys_rx_path),
 			 "/sys/class/net/%s/statistics/rx_packets", no->iface);
 	if (sp_eal_init(no) < 0)
 		return -1;
 	p->eal_up = 1;
-	if (rte_lcore_count() < 2) {
-		fprintf(stderr, "stampede: EAL gave %u lcore(s), need 2 (control "
-			"and worker)\n", rte_lcore_count());
+	if (rte_lcore_count() < 1u + p->nb_queues) {
+		fprintf(stderr, "stampede: EAL gave %u lcore(s), need %u (control "
+			"and %u worker%s)\n", rte_lcore_count(), 1u + p->nb_queues,
+			p->nb_queues, p->nb_queues > 1 ? "s" : "");
 		return -1;
 	}
-	p->worker_lcore = rte_get_next_lcore(-1, 1, 0);
+	{
+		unsigned int lc = (unsigned int)-1;
+
+		for (uint16_t i = 0; i < p->nb_queues; i++) {
+			lc = rte_get_next_lcore(lc, 1, 0);
+			p->worker_lcores[i] = lc;
+		}
+	}
+	p->worker_lcore = p->worker_lcores[0];
 	if (sp_port_find(no, &p->port_id) < 0)
 		return -1;
 	p->port_found = 1;

@@ -49,6 +49,52 @@ sp_report_collect(struct sp_report *r, const struct sp_worker *w,
 	r->w = w;
 }
 
+void
+sp_report_collect_n(struct sp_report *r, const struct sp_worker *ws,
+		    unsigned int n, const struct sp_port *p)
+{
+	const size_t nstats = sizeof(struct sp_stack_stats) / sizeof(uint64_t);
+	struct sp_worker *t;
+	uint64_t end = ws[0].run_end_us;
+
+	sp_report_collect(r, &ws[0], p);
+	if (n == 1)
+		return;
+	t = &r->wsum;
+	*t = ws[0];
+	for (unsigned int i = 1; i < n; i++) {
+		const struct sp_worker *w = &ws[i];
+		const uint64_t *s = (const uint64_t *)sp_stack_stats(w->st);
+
+		/* sp_stack_stats is all 64-bit counters. */
+		for (size_t k = 0; k < nstats; k++)
+			((uint64_t *)&r->stats)[k] += s[k];
+		r->conns_in_use += sp_stack_conns_in_use(w->st);
+		r->chunks_in_use += sp_stack_chunks_in_use(w->st);
+		r->mem_bytes += sp_stack_mem_bytes(w->st);
+		if (w->run_end_us > end)
+			end = w->run_end_us;
+		t->iterations += w->iterations;
+		t->idle_iterations += w->idle_iterations;
+		t->busy_tsc += w->busy_tsc;
+		t->rx_pkts += w->rx_pkts;
+		t->rx_multiseg += w->rx_multiseg;
+		t->tx_pkts += w->tx_pkts;
+		t->tx_dropped += w->tx_dropped;
+		t->imp_dropped += w->imp_dropped;
+		t->imp_reordered += w->imp_reordered;
+		t->imp_duplicated += w->imp_duplicated;
+		t->redirect_out += w->redirect_out;
+		t->redirect_in += w->redirect_in;
+		t->redirect_full += w->redirect_full;
+	}
+	/* The busy share is per core: report the cores' mean. */
+	t->busy_tsc /= n;
+	if (end > ws[0].run_start_us)
+		r->elapsed_s = (double)(end - ws[0].run_start_us) / 1e6;
+	r->w = t;
+}
+
 static uint64_t
 sp_failed(const struct sp_tcp_counts *n)
 {
@@ -192,6 +238,10 @@ sp_print_stack(const struct sp_report *r, FILE *out)
 		"  no arp %" PRIu64 "  rx multiseg %" PRIu64 "  loop busy %.0f%%\n",
 		w->tx_dropped, s->tx_nobuf, s->tx_noarp, w->rx_multiseg,
 		sp_busy_pct(r));
+	if (w->ncores > 1)
+		fprintf(out, "  cores           %u  frames passed to their owner "
+			"core %" PRIu64 "  (ring full: %" PRIu64 " dropped)\n",
+			w->ncores, w->redirect_out, w->redirect_full);
 }
 
 void
@@ -270,10 +320,13 @@ sp_report_json_stack(const struct sp_report *r, FILE *f,
 	fprintf(f, " \"generator\":{\"tx_ring_full\":%" PRIu64 ",\"tx_nobuf\":%"
 		PRIu64 ",\"tx_noarp\":%" PRIu64 ",\"rx_multiseg\":%" PRIu64
 		",\"connect_retries\":%" PRIu64 ",\"iterations\":%" PRIu64
-		",\"idle_iterations\":%" PRIu64 ",\"busy_pct\":%.1f}",
+		",\"idle_iterations\":%" PRIu64 ",\"busy_pct\":%.1f,"
+		"\"cores\":%u,\"redirect_out\":%" PRIu64 ",\"redirect_in\":%"
+		PRIu64 ",\"redirect_full\":%" PRIu64 "}",
 		w->tx_dropped, s->tx_nobuf, s->tx_noarp, w->rx_multiseg,
 		connect_retries, w->iterations,
-		w->idle_iterations, sp_busy_pct(r));
+		w->idle_iterations, sp_busy_pct(r), w->ncores ? w->ncores : 1u,
+		w->redirect_out, w->redirect_in, w->redirect_full);
 	if (sp_impaired(w))
 		fprintf(f, ",\n \"impair\":{\"dropped\":%" PRIu64 ",\"reordered\":%" PRIu64
 			",\"duplicated\":%" PRIu64 "}", w->imp_dropped, w->imp_reordered,

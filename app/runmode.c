@@ -134,8 +134,23 @@ struct sp_run_cum {
 	uint64_t requests, responses, errors, dropped, sent, received;
 };
 
+struct sp_run;
+
+/* A worker core's part: the mode's context on that core. */
+struct sp_run_core {
+	struct sp_run *r;
+	struct sp_vu_engine *eng;
+};
+
 struct sp_run {
 	struct sp_plan plan;
+	uint32_t ncores;
+	struct sp_run_core core[SP_MAX_CORES];
+	/* The engines' figures added up (sp_run_merge): what every report,
+	 * threshold and the end of the timeline read. */
+	struct sp_vu_stats *tot;
+	struct sp_vu_req_stats *rs_tot;
+	struct sp_vu_scen_stats *ss_tot;
 	struct sp_netopt net;
 	int net_set[SP_NETOPT_END - SP_NETOPT_BASE]; /* given on the CLI */
 	const char *file;
@@ -144,14 +159,12 @@ struct sp_run {
 	const char *html_path;
 	struct sp_run_override *ov;
 	int nov;
-	struct sp_vu_engine *eng;
 	struct sp_worker *w;
 	/* Timeline (control lcore only): points, and what the last one saw. */
 	struct sp_run_point *tl;
 	uint32_t ntl, tl_cap;
 	struct sp_run_cum prev;
-	struct sp_hist *snap, *snap_prev, *delta;
-	struct sp_vu_stats *live_stats;  /* thresholds during the run */
+	struct sp_hist *snap, *snap_prev, *delta, *tmp;
 	double *th_value;                /* per threshold, at the end */
 	int *th_ok;
 	const char *aborted_by;          /* the threshold that stopped the run */
@@ -166,44 +179,108 @@ static int sp_run_th_abort(struct sp_run *r, uint64_t el_us);
 static void
 sp_run_start(void *ctx, uint64_t now)
 {
-	struct sp_run *r = ctx;
+	struct sp_run_core *c = ctx;
 
-	sp_vu_start(r->eng, now);
+	sp_vu_start(c->eng, now);
 }
 
 static int
 sp_run_step(void *ctx, uint64_t now)
 {
-	struct sp_run *r = ctx;
+	struct sp_run_core *c = ctx;
 
-	return sp_vu_step(r->eng, now);
+	return sp_vu_step(c->eng, now);
 }
 
 static void
 sp_run_stop(void *ctx, uint64_t now)
 {
-	struct sp_run *r = ctx;
+	struct sp_run_core *c = ctx;
 
-	sp_vu_stop(r->eng, now);
+	sp_vu_stop(c->eng, now);
 }
 
 static int
 sp_run_drain(void *ctx, uint64_t now, int hurry)
 {
-	struct sp_run *r = ctx;
+	struct sp_run_core *c = ctx;
 
-	return sp_vu_drain(r->eng, now, hurry);
+	return sp_vu_drain(c->eng, now, hurry);
 }
 
+/*
+ * Add the engines' figures up into r->tot, r->rs_tot, r->ss_tot. Counters
+ * are plain sums; histograms merge exactly. While the workers run (the
+ * thresholds' abort check) each value may be a poll late, never torn.
+ */
 static void
-sp_run_cum_read(const struct sp_vu_stats *s, struct sp_run_cum *c)
+sp_run_merge(struct sp_run *r)
 {
-	c->requests = sp_read64(&s->requests);
-	c->responses = sp_read64(&s->responses);
-	c->errors = sp_read64(&s->failed);
-	c->dropped = sp_read64(&s->it_dropped);
-	c->sent = sp_read64(&s->bytes_sent);
-	c->received = sp_read64(&s->bytes_received);
+	const size_t nc = offsetof(struct sp_vu_stats, latency) / sizeof(uint64_t);
+	const size_t nr = offsetof(struct sp_vu_req_stats, latency) / sizeof(uint64_t);
+	const size_t ns = offsetof(struct sp_vu_scen_stats, iteration) / sizeof(uint64_t);
+	struct sp_vu_stats *t = r->tot;
+
+	memset(t, 0, sizeof(*t));
+	sp_hist_init(&t->latency);
+	sp_hist_init(&t->connect);
+	sp_hist_init(&t->ttfb);
+	sp_hist_init(&t->iteration);
+	for (uint32_t i = 0; i < r->plan.nrequests; i++) {
+		memset(&r->rs_tot[i], 0, offsetof(struct sp_vu_req_stats, latency));
+		sp_hist_init(&r->rs_tot[i].latency);
+		sp_hist_init(&r->rs_tot[i].ttfb);
+	}
+	for (uint32_t i = 0; i < r->plan.nscenarios; i++) {
+		memset(&r->ss_tot[i], 0, offsetof(struct sp_vu_scen_stats, iteration));
+		sp_hist_init(&r->ss_tot[i].iteration);
+	}
+	for (uint32_t c = 0; c < r->ncores; c++) {
+		const struct sp_vu_stats *s = sp_vu_stats(r->core[c].eng);
+		const struct sp_vu_req_stats *rs = sp_vu_req_stats(r->core[c].eng);
+		const struct sp_vu_scen_stats *ss = sp_vu_scen_stats(r->core[c].eng);
+
+		for (size_t k = 0; k < nc; k++)
+			((uint64_t *)t)[k] += sp_read64(&((const uint64_t *)s)[k]);
+		sp_hist_merge(&t->latency, &s->latency);
+		sp_hist_merge(&t->connect, &s->connect);
+		sp_hist_merge(&t->ttfb, &s->ttfb);
+		sp_hist_merge(&t->iteration, &s->iteration);
+		for (uint32_t i = 0; i < r->plan.nrequests; i++) {
+			for (size_t k = 0; k < nr; k++)
+				((uint64_t *)&r->rs_tot[i])[k] +=
+					sp_read64(&((const uint64_t *)&rs[i])[k]);
+			sp_hist_merge(&r->rs_tot[i].latency, &rs[i].latency);
+			sp_hist_merge(&r->rs_tot[i].ttfb, &rs[i].ttfb);
+		}
+		for (uint32_t i = 0; i < r->plan.nscenarios; i++) {
+			for (size_t k = 0; k < ns; k++)
+				((uint64_t *)&r->ss_tot[i])[k] +=
+					sp_read64(&((const uint64_t *)&ss[i])[k]);
+			sp_hist_merge(&r->ss_tot[i].iteration, &ss[i].iteration);
+		}
+	}
+}
+
+/* The cumulative counters of every engine, added up. */
+static void
+sp_run_cum_read(const struct sp_run *r, struct sp_run_cum *c, uint64_t *vus,
+		uint64_t *conns)
+{
+	memset(c, 0, sizeof(*c));
+	*vus = *conns = 0;
+	for (uint32_t i = 0; i < r->ncores; i++) {
+		const struct sp_vu_stats *s = sp_vu_stats(r->core[i].eng);
+
+		c->requests += sp_read64(&s->requests);
+		c->responses += sp_read64(&s->responses);
+		c->errors += sp_read64(&s->failed);
+		c->dropped += sp_read64(&s->it_dropped);
+		c->sent += sp_read64(&s->bytes_sent);
+		c->received += sp_read64(&s->bytes_received);
+		*vus += sp_read64(&s->vus_active);
+		*conns += sp_read64(&s->conns_open);
+	}
 }
 
 /*
@@ -215,16 +292,19 @@ sp_run_cum_read(const struct sp_vu_stats *s, struct sp_run_cum *c)
 static const struct sp_run_point *
 sp_run_sample(struct sp_run *r, uint64_t now)
 {
-	const struct sp_vu_stats *s = sp_vu_stats(r->eng);
 	struct sp_run_point *p;
 	struct sp_run_cum c;
 	struct sp_hist *t;
-	uint64_t start = sp_read64(&r->w->run_start_us);
+	uint64_t start = sp_read64(&r->w->run_start_us), vus, conns;
 
 	if (r->ntl == r->tl_cap)
 		return r->ntl ? &r->tl[r->ntl - 1] : NULL;
-	sp_run_cum_read(s, &c);
-	sp_hist_snapshot(r->snap, &s->latency);
+	sp_run_cum_read(r, &c, &vus, &conns);
+	sp_hist_init(r->snap);
+	for (uint32_t i = 0; i < r->ncores; i++) {
+		sp_hist_snapshot(r->tmp, &sp_vu_stats(r->core[i].eng)->latency);
+		sp_hist_merge(r->snap, r->tmp);
+	}
 	sp_hist_delta(r->delta, r->snap, r->snap_prev);
 	p = &r->tl[r->ntl++];
 	p->t_s = now > start ? (now - start + SP_US_PER_S / 2) / SP_US_PER_S : 0;
@@ -234,8 +314,8 @@ sp_run_sample(struct sp_run *r, uint64_t now)
 	p->dropped = c.dropped - r->prev.dropped;
 	p->bytes_sent = c.sent - r->prev.sent;
 	p->bytes_received = c.received - r->prev.received;
-	p->vus = sp_read64(&s->vus_active);
-	p->conns = sp_read64(&s->conns_open);
+	p->vus = vus;
+	p->conns = conns;
 	p->p50_us = sp_hist_quantile(r->delta, 0.50);
 	p->p95_us = sp_hist_quantile(r->delta, 0.95);
 	p->p99_us = sp_hist_quantile(r->delta, 0.99);
@@ -261,7 +341,7 @@ sp_run_stage_at(const struct sp_plan *pl, uint64_t t_us)
 static int
 sp_run_tick(void *ctx, uint64_t now, char *buf, size_t len)
 {
-	struct sp_run *r = ctx;
+	struct sp_run *r = ((struct sp_run_core *)ctx)->r;
 	const struct sp_plan *pl = &r->plan;
 	const struct sp_run_point *p = sp_run_sample(r, now);
 	uint64_t el = now - sp_read64(&r->w->run_start_us);
@@ -453,7 +533,7 @@ static void
 sp_run_req_sum(const struct sp_run *r, const char *name, uint32_t len,
 	       struct sp_vu_req_stats *sum)
 {
-	const struct sp_vu_req_stats *rs = sp_vu_req_stats(r->eng);
+	const struct sp_vu_req_stats *rs = r->rs_tot;
 
 	memset(sum, 0, sizeof(*sum));
 	sp_hist_init(&sum->latency);
@@ -522,7 +602,7 @@ sp_run_th_value(const struct sp_run *r, const struct sp_threshold *t,
 		}
 	}
 	if (t->scope == SP_TH_SCENARIO) {
-		const struct sp_vu_scen_stats *ss = &sp_vu_scen_stats(r->eng)[t->idx];
+		const struct sp_vu_scen_stats *ss = &r->ss_tot[t->idx];
 
 		switch (t->stat) {
 		case SP_TH_ERRORS:
@@ -557,7 +637,7 @@ sp_run_th_value(const struct sp_run *r, const struct sp_threshold *t,
 static uint32_t
 sp_run_th_final(struct sp_run *r, double elapsed_s)
 {
-	const struct sp_vu_stats *s = sp_vu_stats(r->eng);
+	const struct sp_vu_stats *s = r->tot;
 	uint32_t failed = 0;
 
 	for (uint32_t i = 0; i < r->plan.nthresholds; i++) {
@@ -579,7 +659,6 @@ sp_run_th_final(struct sp_run *r, double elapsed_s)
 static int
 sp_run_th_abort(struct sp_run *r, uint64_t el_us)
 {
-	const struct sp_vu_stats *s = sp_vu_stats(r->eng);
 	int any = 0;
 
 	for (uint32_t i = 0; i < r->plan.nthresholds; i++)
@@ -587,17 +666,13 @@ sp_run_th_abort(struct sp_run *r, uint64_t el_us)
 		       el_us >= r->plan.thresholds[i].grace_us;
 	if (!any)
 		return 0;
-	memcpy(r->live_stats, s, offsetof(struct sp_vu_stats, latency));
-	sp_hist_snapshot(&r->live_stats->latency, &s->latency);
-	sp_hist_snapshot(&r->live_stats->connect, &s->connect);
-	sp_hist_snapshot(&r->live_stats->ttfb, &s->ttfb);
-	sp_hist_snapshot(&r->live_stats->iteration, &s->iteration);
+	sp_run_merge(r);
 	for (uint32_t i = 0; i < r->plan.nthresholds; i++) {
 		const struct sp_threshold *t = &r->plan.thresholds[i];
 
 		if (!t->abort || el_us < t->grace_us)
 			continue;
-		if (!sp_threshold_holds(t, sp_run_th_value(r, t, r->live_stats,
+		if (!sp_threshold_holds(t, sp_run_th_value(r, t, r->tot,
 							   (double)el_us / 1e6))) {
 			r->aborted_by = t->expr;
 			return 1;
@@ -656,9 +731,9 @@ static void
 sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 {
 	const struct sp_plan *pl = &r->plan;
-	const struct sp_vu_stats *s = sp_vu_stats(r->eng);
-	const struct sp_vu_req_stats *rs = sp_vu_req_stats(r->eng);
-	const struct sp_vu_scen_stats *ss = sp_vu_scen_stats(r->eng);
+	const struct sp_vu_stats *s = r->tot;
+	const struct sp_vu_req_stats *rs = r->rs_tot;
+	const struct sp_vu_scen_stats *ss = r->ss_tot;
 	char sent[32], recv[32];
 	int any = 0;
 
@@ -752,9 +827,9 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 	    const char *path)
 {
 	const struct sp_plan *pl = &r->plan;
-	const struct sp_vu_stats *s = sp_vu_stats(r->eng);
-	const struct sp_vu_req_stats *rs = sp_vu_req_stats(r->eng);
-	const struct sp_vu_scen_stats *ss = sp_vu_scen_stats(r->eng);
+	const struct sp_vu_stats *s = r->tot;
+	const struct sp_vu_req_stats *rs = r->rs_tot;
+	const struct sp_vu_scen_stats *ss = r->ss_tot;
 	const struct sp_run_lat lats[] = {
 		{ "latency_ms", &s->latency }, { "connect_ms", &s->connect },
 		{ "ttfb_ms", &s->ttfb }, { "iteration_ms", &s->iteration },
@@ -836,11 +911,22 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 		fputc('}', f);
 		sep = ",";
 	}
-	/* One worker core today: the per-core block is the engine's. */
-	fprintf(f, "],\n \"cores\":[{\"core\":0,\"requests\":%" PRIu64
-		",\"responses\":%" PRIu64 ",\"errors\":%" PRIu64
-		",\"connections\":%" PRIu64 "}],\n \"thresholds\":[",
-		s->requests, s->responses, s->failed, s->connects);
+	fprintf(f, "],\n \"cores\":[");
+	for (uint32_t c = 0; c < r->ncores; c++) {
+		const struct sp_vu_stats *cs = sp_vu_stats(r->core[c].eng);
+		const struct sp_worker *cw = &r->w[c];
+
+		fprintf(f, "%s\n  {\"core\":%" PRIu32 ",\"requests\":%" PRIu64
+			",\"responses\":%" PRIu64 ",\"errors\":%" PRIu64
+			",\"connections\":%" PRIu64 ",\"vus_max\":%" PRIu64
+			",\"redirect_out\":%" PRIu64 ",\"redirect_in\":%" PRIu64
+			",\"redirect_full\":%" PRIu64 ",\"rx_pkts\":%" PRIu64
+			",\"tx_pkts\":%" PRIu64 "}", c ? "," : "", c,
+			cs->requests, cs->responses, cs->failed, cs->connects,
+			cs->vus_target, cw->redirect_out, cw->redirect_in,
+			cw->redirect_full, cw->rx_pkts, cw->tx_pkts);
+	}
+	fprintf(f, "],\n \"thresholds\":[");
 	for (uint32_t i = 0; i < pl->nthresholds; i++) {
 		fprintf(f, "%s\n  {\"expr\":", i ? "," : "");
 		sp_json_str(f, pl->thresholds[i].expr);
@@ -899,9 +985,9 @@ static int
 sp_run_csv(const struct sp_run *r, FILE *st, FILE *tl)
 {
 	const struct sp_plan *pl = &r->plan;
-	const struct sp_vu_stats *s = sp_vu_stats(r->eng);
-	const struct sp_vu_req_stats *rs = sp_vu_req_stats(r->eng);
-	const struct sp_vu_scen_stats *ss = sp_vu_scen_stats(r->eng);
+	const struct sp_vu_stats *s = r->tot;
+	const struct sp_vu_req_stats *rs = r->rs_tot;
+	const struct sp_vu_scen_stats *ss = r->ss_tot;
 	int err;
 
 	fprintf(st, "type,name,started,completed,failed,interrupted,min_ms,"
@@ -1051,14 +1137,18 @@ sp_run_reports(struct sp_run *r, const struct sp_report *rep,
 static void
 sp_run_free(struct sp_run *r)
 {
-	sp_vu_destroy(r->eng);
+	for (uint32_t i = 0; i < SP_MAX_CORES; i++)
+		sp_vu_destroy(r->core[i].eng);
 	sp_scenario_free(&r->plan);
 	free(r->ov);
 	free(r->tl);
 	free(r->snap);
 	free(r->snap_prev);
 	free(r->delta);
-	free(r->live_stats);
+	free(r->tmp);
+	free(r->tot);
+	free(r->rs_tot);
+	free(r->ss_tot);
 	free(r->th_value);
 	free(r->th_ok);
 	free(r);
@@ -1076,11 +1166,15 @@ sp_run_alloc(struct sp_run *r)
 	r->snap = calloc(1, sizeof(*r->snap));
 	r->snap_prev = calloc(1, sizeof(*r->snap_prev));
 	r->delta = calloc(1, sizeof(*r->delta));
-	r->live_stats = calloc(1, sizeof(*r->live_stats));
+	r->tmp = calloc(1, sizeof(*r->tmp));
+	r->tot = calloc(1, sizeof(*r->tot));
+	r->rs_tot = calloc(r->plan.nrequests, sizeof(*r->rs_tot));
+	r->ss_tot = calloc(r->plan.nscenarios, sizeof(*r->ss_tot));
 	r->th_value = calloc(n, sizeof(*r->th_value));
 	r->th_ok = calloc(n, sizeof(*r->th_ok));
 	if (r->tl == NULL || r->snap == NULL || r->snap_prev == NULL ||
-	    r->delta == NULL || r->live_stats == NULL || r->th_value == NULL ||
+	    r->delta == NULL || r->tmp == NULL || r->tot == NULL ||
+	    r->rs_tot == NULL || r->ss_tot == NULL || r->th_value == NULL ||
 	    r->th_ok == NULL) {
 		fprintf(stderr, "stampede: out of memory for the timeline\n");
 		return -1;
@@ -1090,18 +1184,65 @@ sp_run_alloc(struct sp_run *r)
 	return 0;
 }
 
+/* Worker core @i: its share of the VUs, its slice of the ephemeral ports,
+ * its stack. 0, or -1 after printing why. */
+static int
+sp_run_core_setup(struct sp_run *r, struct sp_port *port, struct sp_worker *w,
+		  uint32_t i, uint64_t seed)
+{
+	struct sp_stack_config cfg;
+	struct sp_vu_config vc;
+	uint32_t n = r->ncores, vus = (r->plan.max_vus + n - 1) / n;
+	uint32_t span = (65535u - 1024u + 1u) / n;
+	char err[256];
+
+	memset(&vc, 0, sizeof(vc));
+	vc.plan = &r->plan;
+	vc.now_us = &w->now_us;
+	vc.core = i;
+	vc.ncores = n;
+	vc.max_vus = vus;
+	vc.seed = seed + i * 0x9e3779b97f4a7c15ull;
+	r->core[i].r = r;
+	r->core[i].eng = sp_vu_create(&vc, err, sizeof(err));
+	if (r->core[i].eng == NULL) {
+		fprintf(stderr, "stampede: %s\n", err);
+		return -1;
+	}
+	sp_stack_config_defaults(&cfg, vus + SP_RUN_TW_EXTRA / n);
+	cfg.connect_timeout_us = (uint32_t)r->plan.connect_timeout_us;
+	cfg.port_min = (uint16_t)(1024u + i * span);
+	cfg.port_max = (uint16_t)(1024u + (i + 1) * span - 1);
+	/* Each queue has its own ring: its connections share it. */
+	sp_worker_size_window(port, vus, &cfg);
+	sp_run_size_chunks(r, &cfg);
+	cfg.chunks = cfg.chunks / n + 4096;
+	w->mode = &sp_run_mode;
+	w->mode_ctx = &r->core[i];
+	w->queue = (uint16_t)i;
+	w->ncores = (uint16_t)n;
+	w->port_base = 1024;
+	w->port_span = (uint16_t)span;
+	w->nexthop = sp_netopt_nexthop(&r->net, r->plan.dst_ip);
+	w->nexthop_is_gateway = w->nexthop != r->plan.dst_ip;
+	w->drain_us = SP_RUN_DRAIN_US;
+	if (sp_worker_create_stack(w, port, &r->net, &cfg, sp_vu_tcp_ops(),
+				   r->core[i].eng) < 0)
+		return -1;
+	sp_vu_set_stack(r->core[i].eng, w->st);
+	return 0;
+}
+
 int
 sp_cmd_run(int argc, char **argv)
 {
-	static struct sp_worker w;
+	static struct sp_worker ws[SP_MAX_CORES];
 	struct sp_run *r = calloc(1, sizeof(*r));
 	struct sp_run_out out[4];
 	struct sp_port port;
-	struct sp_stack_config cfg;
 	struct sp_report rep;
-	struct sp_vu_config vc;
-	char err[256];
-	int ret = SP_EXIT_NORUN;
+	uint64_t seed;
+	int ret = SP_EXIT_NORUN, rings = 0;
 
 	memset(&port, 0, sizeof(port));
 	memset(out, 0, sizeof(out));
@@ -1115,49 +1256,36 @@ sp_cmd_run(int argc, char **argv)
 		ret = SP_EXIT_USAGE;
 		goto out;
 	}
+	r->ncores = r->net.cores;
 	if (sp_run_alloc(r) < 0)
 		goto out;
 	r->tty = isatty(STDERR_FILENO);
-	memset(&vc, 0, sizeof(vc));
-	vc.plan = &r->plan;
-	vc.now_us = &w.now_us;
-	vc.max_vus = r->plan.max_vus;
-	vc.seed = r->plan.seed != 0 ? r->plan.seed : rte_rand();
-	r->eng = sp_vu_create(&vc, err, sizeof(err));
-	if (r->eng == NULL) {
-		fprintf(stderr, "stampede: %s\n", err);
-		ret = SP_EXIT_USAGE;
-		goto out;
-	}
 	sp_signals_install();
 	if (sp_port_open(&port, &r->net) < 0)
 		goto out;
 	sp_clock_init();
+	seed = r->plan.seed != 0 ? r->plan.seed : rte_rand();
+	r->w = ws;
+	for (uint32_t i = 0; i < r->ncores; i++)
+		if (sp_run_core_setup(r, &port, &ws[i], i, seed) < 0)
+			goto out;
+	if (r->ncores > 1) {
+		rings = 1;
+		if (sp_worker_rings(ws, r->ncores) < 0)
+			goto out;
+	}
 
-	sp_stack_config_defaults(&cfg, r->plan.max_vus + SP_RUN_TW_EXTRA);
-	cfg.connect_timeout_us = (uint32_t)r->plan.connect_timeout_us;
-	sp_worker_size_window(&port, r->plan.max_vus, &cfg);
-	sp_run_size_chunks(r, &cfg);
-	r->w = &w;
-	w.mode = &sp_run_mode;
-	w.mode_ctx = r;
-	w.nexthop = sp_netopt_nexthop(&r->net, r->plan.dst_ip);
-	w.nexthop_is_gateway = w.nexthop != r->plan.dst_ip;
-	w.drain_us = SP_RUN_DRAIN_US;
-	if (sp_worker_create_stack(&w, &port, &r->net, &cfg, sp_vu_tcp_ops(),
-				   r->eng) < 0)
-		goto out;
-	sp_vu_set_stack(r->eng, w.st);
-
-	if (sp_control_run(&w, r->plan.duration_us + SP_RUN_GUARD_US) < 0)
+	if (sp_control_run_n(ws, r->ncores,
+			     r->plan.duration_us + SP_RUN_GUARD_US) < 0)
 		goto out;
 
 	/* The last, partial second: the points then add up to the totals. */
-	sp_run_sample(r, w.run_end_us);
+	sp_run_sample(r, ws[0].run_end_us);
+	sp_run_merge(r);
 	r->stopped_by = r->aborted_by != NULL ? "threshold"
 			: sp_interrupted()    ? "signal"
 					      : "duration";
-	sp_report_collect(&rep, &w, &port);
+	sp_report_collect_n(&rep, ws, r->ncores, &port);
 	rep.mode = "http";
 	ret = sp_run_th_final(r, rep.elapsed_s) ? SP_EXIT_FAILED : SP_EXIT_OK;
 	sp_run_print(r, &rep, stdout);
@@ -1169,8 +1297,13 @@ sp_cmd_run(int argc, char **argv)
 out:
 	for (int i = 0; i < 4; i++)
 		sp_run_discard(&out[i]);
-	if (w.st != NULL)
-		sp_stack_destroy(w.st);
+	if (rings)
+		sp_worker_rings_free(ws, r->ncores);
+	for (uint32_t i = 0; i < SP_MAX_CORES; i++)
+		if (ws[i].st != NULL) {
+			sp_stack_destroy(ws[i].st);
+			ws[i].st = NULL;
+		}
 	sp_port_close(&port);
 	sp_run_free(r);
 	return ret;

@@ -27,6 +27,7 @@ enum {
 };
 
 #define SP_US_PER_S 1000000ull
+#define SP_MAX_CORES 16 /* worker lcores, one RX/TX queue pair each */
 
 /* ---- netopt.c: option values shared by the run-like subcommands ---- */
 
@@ -61,7 +62,8 @@ enum {
 	"  --gateway A.B.C.D              next hop for off-link targets\n"     \
 	"                                 (198.18.0.0/15 only)\n"              \
 	"  --eal 'ARGS'                   extra EAL arguments (expert)\n"      \
-	"  --cores N                      worker cores (only 1 for now)\n"
+	"  --cores N                      worker cores, one queue pair each\n" \
+	"                                 (run only; tcp and net use 1)\n"
 
 struct sp_netopt {
 	char iface[64];     /* af_packet interface, or "" */
@@ -104,7 +106,9 @@ void sp_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 struct sp_port {
 	uint16_t port_id;
-	unsigned int worker_lcore;
+	uint16_t nb_queues;      /* = worker cores */
+	unsigned int worker_lcore; /* the first worker's */
+	unsigned int worker_lcores[SP_MAX_CORES];
 	struct rte_mempool *pool;
 	uint8_t mac[6];
 	uint32_t rx_frames; /* frames the RX queue can hold */
@@ -182,6 +186,15 @@ enum sp_phase {
 struct sp_worker {
 	/* Set before launch, read-only afterwards. */
 	struct sp_port *port;
+	uint16_t queue;          /* its RX/TX queue pair, = its core index */
+	uint16_t ncores;
+	/* With several cores, a frame for a connection another core owns
+	 * (af_packet fanout, or RSS that does not match) goes to the owner
+	 * through a single-producer ring; ARP replies go to every core.
+	 * Owner of a TCP segment: its destination port's slice. */
+	uint16_t port_base, port_span;
+	struct rte_ring *ring_out[SP_MAX_CORES]; /* we produce, core j reads */
+	struct rte_ring *ring_in[SP_MAX_CORES];  /* core j produces, we read */
 	struct sp_stack *st;
 	const struct sp_mode *mode;
 	void *mode_ctx;
@@ -191,8 +204,10 @@ struct sp_worker {
 	struct sp_impair impair;  /* all zero: frames go straight in */
 
 	/* Control → worker: 1 stop the mode (the drain has its own bound);
-	 * 2 also cut the drain short (a second Ctrl-C). */
+	 * 2 also cut the drain short (a second Ctrl-C). quit: every worker
+	 * is done, stop polling. */
 	int stop;
+	int quit;
 
 	/* Worker → control (single writer each; read with sp_read64). */
 	int phase;
@@ -203,6 +218,8 @@ struct sp_worker {
 	uint64_t rx_pkts, rx_multiseg;
 	uint64_t tx_pkts, tx_dropped; /* tx_dropped: the TX ring was full */
 	uint64_t imp_dropped, imp_reordered, imp_duplicated;
+	uint64_t redirect_out, redirect_in; /* frames passed between cores */
+	uint64_t redirect_full;  /* a ring was full: frame dropped */
 
 	uint16_t tx_n;
 	struct rte_mbuf *tx_buf[SP_TX_BURST];
@@ -240,6 +257,12 @@ void sp_signals_install(void);
  * or on a signal, wait for it. 0, or -1 when the next hop did not answer ARP
  * (message printed). */
 int sp_control_run(struct sp_worker *w, uint64_t duration_us);
+/* The same for @n workers (ws[0]'s mode prints the live line). */
+int sp_control_run_n(struct sp_worker *ws, unsigned int n, uint64_t duration_us);
+/* Rings between @n workers (0, or -1 after printing why) and their
+ * release. */
+int sp_worker_rings(struct sp_worker *ws, unsigned int n);
+void sp_worker_rings_free(struct sp_worker *ws, unsigned int n);
 /* A signal asked us to stop; the number of requests so far. */
 int sp_interrupted(void);
 
@@ -270,10 +293,16 @@ struct sp_report {
 	size_t bytes_per_conn, mem_bytes;
 	struct sp_nic_stats nic;
 	const struct sp_worker *w;
+	struct sp_worker wsum;  /* several cores: their counters added up */
 };
 
 void sp_report_collect(struct sp_report *r, const struct sp_worker *w,
 		       const struct sp_port *p);
+/* The same over @n workers: stack and generator counters added up (the
+ * loop's busy share averaged), elapsed from the first start to the last
+ * end. */
+void sp_report_collect_n(struct sp_report *r, const struct sp_worker *ws,
+			 unsigned int n, const struct sp_port *p);
 void sp_report_print(const struct sp_report *r, FILE *out);
 /* 0, or -1 if writing failed (message printed). */
 int sp_report_json(const struct sp_report *r, FILE *f, const char *path);

@@ -668,6 +668,10 @@ sp_tcp_parse(int argc, char **argv, struct sp_tcpmode *m, struct sp_tcp_args *a)
 	}
 	if (sp_netopt_finish(&a->net) < 0)
 		return -1;
+	if (a->net.cores != 1) {
+		sp_usage_error("--cores: the tcp mode runs on one worker core");
+		return -1;
+	}
 	if (!a->have_target) {
 		sp_usage_error("--target is required");
 		return -1;

@@ -18,14 +18,19 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_ether.h>
 #include <rte_ethdev.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_tcp.h>
 
 #include "sp_app.h"
 
 #define SP_ARP_TIMEOUT_US  (3 * SP_US_PER_S)
 #define SP_ARP_RETRY_US    (200 * 1000)
 #define SP_RST_LINGER_US   (200 * 1000) /* answer challenge ACKs after RSTs */
+#define SP_RING_SIZE       4096         /* frames in flight between two cores */
 
 uint64_t sp_tsc_mult;
 
@@ -46,7 +51,7 @@ sp_tx_flush(struct sp_worker *w)
 
 	if (n == 0)
 		return;
-	sent = rte_eth_tx_burst(w->port->port_id, 0, w->tx_buf, n);
+	sent = rte_eth_tx_burst(w->port->port_id, w->queue, w->tx_buf, n);
 	w->tx_pkts += sent;
 	if (sent < n) {
 		rte_pktmbuf_free_bulk(&w->tx_buf[sent], n - sent);
@@ -201,13 +206,150 @@ sp_impair_rx(struct sp_worker *w, struct rte_mbuf **mp, uint64_t now)
 	}
 }
 
+/*
+ * Several cores: which one owns this frame? TCP segments belong to the
+ * core whose slice of ephemeral ports holds their destination port (each
+ * core's stack opens connections from its own slice), everything else to
+ * whoever received it, except ARP replies, which every core's ARP cache
+ * needs. Returns the owner, or -1 for "every core".
+ */
+static int
+sp_owner(const struct sp_worker *w, const struct rte_mbuf *m)
+{
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const void *);
+	const struct rte_ipv4_hdr *ip;
+	const struct rte_tcp_hdr *th;
+	uint32_t ihl, port;
+
+	if (m->data_len < sizeof(*eth) + sizeof(*ip) + sizeof(*th)) {
+		if (m->data_len >= sizeof(*eth) + 8 &&
+		    eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP) &&
+		    ((const uint8_t *)(eth + 1))[7] == 2)
+			return -1;
+		return w->queue;
+	}
+	if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))
+		return eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP) &&
+			       ((const uint8_t *)(eth + 1))[7] == 2
+		       ? -1 : w->queue;
+	ip = (const struct rte_ipv4_hdr *)(eth + 1);
+	ihl = (uint32_t)(ip->version_ihl & 0x0f) * 4;
+	if (ip->next_proto_id != IPPROTO_TCP || ihl < sizeof(*ip) ||
+	    m->data_len < sizeof(*eth) + ihl + sizeof(*th))
+		return w->queue;
+	th = (const struct rte_tcp_hdr *)((const uint8_t *)ip + ihl);
+	port = rte_be_to_cpu_16(th->dst_port);
+	if (port < w->port_base ||
+	    port >= (uint32_t)w->port_base + (uint32_t)w->port_span * w->ncores)
+		return w->queue;
+	return (int)((port - w->port_base) / w->port_span);
+}
+
+/* Hand @m to its owner if that is another core; 1 if handed over (or
+ * dropped: the ring was full, which TCP recovers from). ARP replies are
+ * copied to every other core and kept. */
+static int
+sp_redirect(struct sp_worker *w, struct rte_mbuf *m)
+{
+	int owner = sp_owner(w, m);
+
+	if (owner == w->queue)
+		return 0;
+	if (owner < 0) {
+		for (uint16_t j = 0; j < w->ncores; j++) {
+			if (j == w->queue)
+				continue;
+			rte_mbuf_refcnt_update(m, 1);
+			if (rte_ring_sp_enqueue(w->ring_out[j], m) != 0) {
+				rte_mbuf_refcnt_update(m, -1);
+				w->redirect_full++;
+			} else {
+				w->redirect_out++;
+			}
+		}
+		return 0;
+	}
+	if (rte_ring_sp_enqueue(w->ring_out[owner], m) != 0) {
+		rte_pktmbuf_free(m);
+		w->redirect_full++;
+	} else {
+		w->redirect_out++;
+	}
+	return 1;
+}
+
+/* Frames the other cores passed us. */
+static void
+sp_redirect_in(struct sp_worker *w, uint64_t now)
+{
+	struct rte_mbuf *pkts[SP_RX_BURST];
+
+	for (uint16_t j = 0; j < w->ncores; j++) {
+		unsigned int n;
+
+		if (j == w->queue)
+			continue;
+		n = rte_ring_sc_dequeue_burst(w->ring_in[j], (void **)pkts,
+					      SP_RX_BURST, NULL);
+		if (n == 0)
+			continue;
+		w->redirect_in += n;
+		for (unsigned int i = 0; i < n; i++)
+			sp_input(w, pkts[i], now);
+		rte_pktmbuf_free_bulk(pkts, n);
+	}
+}
+
+int
+sp_worker_rings(struct sp_worker *ws, unsigned int n)
+{
+	char name[RTE_RING_NAMESIZE];
+
+	for (unsigned int i = 0; i < n; i++)
+		for (unsigned int j = 0; j < n; j++) {
+			struct rte_ring *r;
+
+			if (i == j)
+				continue;
+			snprintf(name, sizeof(name), "sp_r%u_%u", i, j);
+			r = rte_ring_create(name, SP_RING_SIZE, SOCKET_ID_ANY,
+					    RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (r == NULL) {
+				fprintf(stderr, "stampede: ring %s: %s\n", name,
+					rte_strerror(rte_errno));
+				return -1;
+			}
+			ws[i].ring_out[j] = r;
+			ws[j].ring_in[i] = r;
+		}
+	return 0;
+}
+
+void
+sp_worker_rings_free(struct sp_worker *ws, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		for (unsigned int j = 0; j < n; j++) {
+			struct rte_mbuf *m;
+
+			if (ws[i].ring_out[j] == NULL)
+				continue;
+			while (rte_ring_dequeue(ws[i].ring_out[j], (void **)&m) == 0)
+				rte_pktmbuf_free(m);
+			rte_ring_free(ws[i].ring_out[j]);
+			ws[i].ring_out[j] = NULL;
+			ws[j].ring_in[i] = NULL;
+		}
+}
+
 /* Receive a burst into the stack and run its timers. Returns the number of
  * frames received. */
 static uint16_t
 sp_worker_io(struct sp_worker *w, uint64_t now)
 {
 	struct rte_mbuf *pkts[SP_RX_BURST];
-	uint16_t n = rte_eth_rx_burst(w->port->port_id, 0, pkts, SP_RX_BURST);
+	uint16_t n = rte_eth_rx_burst(w->port->port_id, w->queue, pkts,
+				      SP_RX_BURST);
 
 	if (n != 0) {
 		w->rx_pkts += n;
@@ -220,6 +362,10 @@ sp_worker_io(struct sp_worker *w, uint64_t now)
 				w->rx_multiseg++;
 				continue;
 			}
+			if (w->ncores > 1 && sp_redirect(w, m)) {
+				pkts[i] = NULL; /* the owner frees it */
+				continue;
+			}
 			if (unlikely(w->impair_on))
 				sp_impair_rx(w, &pkts[i], now);
 			else
@@ -228,6 +374,8 @@ sp_worker_io(struct sp_worker *w, uint64_t now)
 		/* NULL entries (frames held back) are skipped. */
 		rte_pktmbuf_free_bulk(pkts, n);
 	}
+	if (w->ncores > 1)
+		sp_redirect_in(w, now);
 	if (unlikely(w->held != NULL) && now >= w->held_until)
 		sp_release_held(w, now);
 	sp_stack_poll(w->st, now);
@@ -343,10 +491,18 @@ sp_worker_main(void *arg)
 		sp_tx_flush(w);
 	}
 	sp_alloc_hot(0);
+	sp_worker_set_phase(w, SP_PHASE_DONE);
+	/* Frames of the other cores' flows may still land on our queue
+	 * until they are done too: keep passing them on. */
+	while (w->ncores > 1 && !__atomic_load_n(&w->quit, __ATOMIC_ACQUIRE)) {
+		now = sp_now_us();
+		w->now_us = now;
+		sp_worker_io(w, now);
+		sp_tx_flush(w);
+	}
 	if (w->held != NULL) {
 		rte_pktmbuf_free(w->held);
 		w->held = NULL;
 	}
-	sp_worker_set_phase(w, SP_PHASE_DONE);
 	return 0;
 }

@@ -81,7 +81,7 @@ struct sp_vu_engine {
 	const struct sp_plan *pl;
 	const uint64_t *now;
 	struct sp_stack *st;
-	uint32_t nvus, vu_base, row_base;
+	uint32_t nvus, core, ncores;
 	struct sp_vu *vus;
 	uint32_t *heap;
 	uint32_t nheap;
@@ -289,7 +289,8 @@ sp_vu_tpl_render(const struct sp_vu_engine *e, const struct sp_vu *v,
 			n += p->len;
 			break;
 		case SP_VAR_VU:
-			n += sp_vu_put_u64(out + n, (uint64_t)e->vu_base + v->idx + 1);
+			n += sp_vu_put_u64(out + n, (uint64_t)v->idx * e->ncores +
+							 e->core + 1);
 			break;
 		case SP_VAR_ITERATION:
 			n += sp_vu_put_u64(out + n, v->iter);
@@ -615,9 +616,9 @@ sp_vu_begin(struct sp_vu_engine *e, struct sp_vu *v, uint32_t scen,
 	v->t_intended = intended;
 	v->t_iter = intended;
 	if (e->pl->data != NULL) {
-		v->row = e->data_row++;
-		if (e->data_row >= e->pl->data->nrows)
-			e->data_row = 0;
+		v->row = e->data_row;
+		e->data_row = (uint32_t)(((uint64_t)e->data_row + e->ncores) %
+					 e->pl->data->nrows);
 	}
 	if (v->state == SP_VU_IDLE)
 		e->s.vus_active++;
@@ -1081,8 +1082,8 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 	e->pl = pl;
 	e->now = cfg->now_us;
 	e->nvus = cfg->max_vus ? cfg->max_vus : 1;
-	e->vu_base = cfg->vu_base;
-	e->row_base = cfg->row_base;
+	e->core = cfg->core;
+	e->ncores = cfg->ncores ? cfg->ncores : 1;
 	e->rng = cfg->seed | 1;
 	e->vus = calloc(e->nvus, sizeof(*e->vus));
 	e->heap = calloc(e->nvus, sizeof(*e->heap));
@@ -1113,7 +1114,8 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 	}
 	e->free_head = 0;
 	e->data_row = pl->data != NULL && pl->data->nrows != 0
-			      ? cfg->row_base % pl->data->nrows : 0;
+			      ? e->core % pl->data->nrows : 0;
+	e->arrivals = e->core;
 	e->nsched = sp_vu_sched_build(pl, e->sched);
 	for (uint32_t i = 0; i < ns; i++) {
 		if (!pl->scenarios[i].enabled)
@@ -1214,7 +1216,9 @@ sp_vu_set_stack(struct sp_vu_engine *e, struct sp_stack *st)
 static void
 sp_vu_ramp(struct sp_vu_engine *e, uint64_t now)
 {
-	uint32_t want = sp_vu_target_at(e->pl, now - e->start_us);
+	uint32_t all = sp_vu_target_at(e->pl, now - e->start_us);
+	/* This engine's share: VUs core, core + ncores, ... of the total. */
+	uint32_t want = all > e->core ? (all - e->core + e->ncores - 1) / e->ncores : 0;
 	uint32_t from = e->target;
 
 	if (want > e->nvus)
@@ -1246,7 +1250,7 @@ sp_vu_arrive(struct sp_vu_engine *e, uint64_t now)
 		uint32_t scen = sp_vu_pick(e);
 
 		e->s.arrivals++;
-		e->arrivals++;
+		e->arrivals += e->ncores;
 		e->next_arrival = sp_vu_next_arrival(e);
 		if (e->free_head == SP_VU_NONE) {
 			e->s.it_dropped++;

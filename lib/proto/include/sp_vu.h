@@ -100,10 +100,14 @@ struct sp_vu_stats {
 struct sp_vu_config {
 	const struct sp_plan *plan;
 	const uint64_t *now_us;  /* the current time, kept by the caller */
-	uint32_t vu_base;        /* {{vu}} of this engine's first VU, minus 1 */
-	uint32_t max_vus;        /* VU slots */
+	/* Several engines (one per worker core) share one plan: engine
+	 * @core of @ncores runs every ncores-th VU of the closed model's
+	 * target (VU numbers core+1, core+1+ncores, ...), every ncores-th
+	 * arrival of the open model, and every ncores-th data row. The plan's
+	 * figures are the whole run's; 0 and 1 for a single engine. */
+	uint32_t core, ncores;
+	uint32_t max_vus;        /* VU slots of this engine */
 	uint64_t seed;           /* random draws: think, weights, {{random}} */
-	uint32_t row_base;       /* first data row of this engine */
 };
 
 struct sp_vu_engine;
