@@ -205,8 +205,15 @@ sp_netopt_parse(struct sp_netopt *no, int code, const char *arg)
 	switch (code) {
 	case SP_NETOPT_PORT:
 		return sp_netopt_port(no, arg);
-	case SP_NETOPT_IP:
-		return sp_parse_bench_ipv4("--ip", arg, &no->ip) < 0 ? -1 : 1;
+	case SP_NETOPT_IP: {
+		const char *bad = sp_val_bench_range(arg, &no->ip, &no->ip_count);
+
+		if (bad != NULL) {
+			sp_usage_error("--ip: '%s' %s", arg, bad);
+			return -1;
+		}
+		return 1;
+	}
 	case SP_NETOPT_PREFIX_LEN:
 		if (sp_parse_u64("--prefix-len", arg, 1, 30, &v) < 0)
 			return -1;
@@ -257,12 +264,18 @@ sp_netopt_finish(const struct sp_netopt *no)
 				       a);
 			return -1;
 		}
-		if (no->gateway == no->ip) {
-			sp_usage_error("--gateway: must differ from --ip");
+		if (sp_netopt_ours(no, no->gateway)) {
+			sp_usage_error("--gateway: must not be one of --ip");
 			return -1;
 		}
 	}
 	return 0;
+}
+
+int
+sp_netopt_ours(const struct sp_netopt *no, uint32_t ip)
+{
+	return ip - no->ip < (no->ip_count ? no->ip_count : 1);
 }
 
 uint32_t

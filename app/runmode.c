@@ -511,8 +511,8 @@ sp_run_plan(struct sp_run *r)
 		goto bad;
 	if (sp_run_file_net(r) < 0 || sp_netopt_finish(&r->net) < 0)
 		return -1;
-	if (r->plan.dst_ip == r->net.ip) {
-		sp_usage_error("target: must differ from --ip");
+	if (sp_netopt_ours(&r->net, r->plan.dst_ip)) {
+		sp_usage_error("target: must not be one of --ip");
 		return -1;
 	}
 	if (sp_netopt_nexthop(&r->net, r->plan.dst_ip) == 0) {

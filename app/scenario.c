@@ -874,8 +874,9 @@ sp_file_network(struct sp_ld *ld, const yaml_node_t *n)
 		&net->port, &net->ip, &net->gateway, &net->prefix_len,
 		&net->cores, &net->eal,
 	};
+	const char *bad;
 	uint64_t x;
-	uint32_t ip;
+	uint32_t ip, cnt;
 
 	if (sp_map(ld, n, "network", keys) < 0)
 		return -1;
@@ -889,11 +890,14 @@ sp_file_network(struct sp_ld *ld, const yaml_node_t *n)
 			return -1;
 		/* The app parses these again with its own rules; catch here
 		 * what has a position to show. */
-		if ((i == 1 || i == 2) && sp_ipv4_bench(s, &ip, ld->why) < 0)
+		if (i == 1 && (bad = sp_val_bench_range(s, &ip, &cnt)) != NULL)
+			return sp_at(ld, v, "%s: '%s' %s", keys[i], s, bad);
+		if (i == 2 && sp_ipv4_bench(s, &ip, ld->why) < 0)
 			return sp_at(ld, v, "%s: %s", keys[i], ld->why);
 		if (i == 3 && sp_val_u64(s, 1, 30, &x, ld->why) < 0)
 			return sp_at(ld, v, "%s: %s", keys[i], ld->why);
-		if (i == 4 && sp_val_u64(s, 1, 1024, &x, ld->why) < 0)
+		/* sp_app.h's SP_MAX_CORES */
+		if (i == 4 && sp_val_u64(s, 1, 16, &x, ld->why) < 0)
 			return sp_at(ld, v, "%s: %s", keys[i], ld->why);
 		if (i == 0 && *s == '\0')
 			return sp_at(ld, v, "port: empty");

@@ -57,7 +57,8 @@ enum {
 	"network options:\n"                                                 \
 	"  --port af_packet:IFACE | PCI   the NIC port (af_packet vdev or a\n" \
 	"                                 PCI address such as 0000:01:00.0)\n" \
-	"  --ip A.B.C.D                   our address (198.18.0.0/15 only)\n"  \
+	"  --ip A.B.C.D[-E.F.G.H]         our address, or a range of them\n"   \
+	"                                 (198.18.0.0/15 only)\n"              \
 	"  --prefix-len N                 on-link prefix length (default 24)\n" \
 	"  --gateway A.B.C.D              next hop for off-link targets\n"     \
 	"                                 (198.18.0.0/15 only)\n"              \
@@ -68,7 +69,8 @@ enum {
 struct sp_netopt {
 	char iface[64];     /* af_packet interface, or "" */
 	char pci[64];       /* PCI address, or "" */
-	uint32_t ip;        /* host order */
+	uint32_t ip;        /* host order; the first of ip_count */
+	uint32_t ip_count;  /* --ip A-B: addresses A to B */
 	uint8_t prefix_len;
 	uint32_t gateway;   /* 0: none */
 	const char *eal_extra;
@@ -81,6 +83,8 @@ void sp_netopt_init(struct sp_netopt *no);
 int sp_netopt_parse(struct sp_netopt *no, int code, const char *arg);
 /* Checks that need all options (required ones, gateway on-link). */
 int sp_netopt_finish(const struct sp_netopt *no);
+/* Whether @ip is one of --ip's addresses. */
+int sp_netopt_ours(const struct sp_netopt *no, uint32_t ip);
 /* Next hop for @dst: @dst itself if on-link, else the gateway (0 if none). */
 uint32_t sp_netopt_nexthop(const struct sp_netopt *no, uint32_t dst);
 

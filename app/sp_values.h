@@ -17,4 +17,10 @@ int sp_val_digits(const char *s, const char **end, uint64_t *v);
  * NULL on success, else why @s is not one, to follow "'<s>' ". */
 const char *sp_val_duration(const char *s, uint64_t *us);
 
+/* "A.B.C.D" or a range "A.B.C.D-E.F.G.H", every address in the
+ * benchmarking range 198.18.0.0/15 (the only one we may use), at most
+ * 65536 of them. NULL on success (*ip the first, *count how many), else
+ * why not, to follow "'<s>' ". */
+const char *sp_val_bench_range(const char *s, uint32_t *ip, uint32_t *count);
+
 #endif /* SP_VALUES_H */

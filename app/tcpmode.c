@@ -676,8 +676,8 @@ sp_tcp_parse(int argc, char **argv, struct sp_tcpmode *m, struct sp_tcp_args *a)
 		sp_usage_error("--target is required");
 		return -1;
 	}
-	if (m->dst_ip == a->net.ip) {
-		sp_usage_error("--target: must differ from --ip");
+	if (sp_netopt_ours(&a->net, m->dst_ip)) {
+		sp_usage_error("--target: must not be one of --ip");
 		return -1;
 	}
 	if (sp_netopt_nexthop(&a->net, m->dst_ip) == 0) {

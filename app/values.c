@@ -5,6 +5,8 @@
 #include <ctype.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include "sp_values.h"
 
 #define SP_VAL_US_PER_S 1000000ull
@@ -70,5 +72,51 @@ sp_val_duration(const char *s, uint64_t *us)
 		p = end + strlen(units[i].unit);
 	}
 	*us = total;
+	return NULL;
+}
+
+/* RFC 2544's benchmarking range. */
+#define SP_VAL_BENCH_NET  0xc6120000u /* 198.18.0.0 */
+#define SP_VAL_BENCH_MASK 0xfffe0000u /* /15 */
+
+static int
+sp_val_ipv4(const char *s, size_t n, uint32_t *ip)
+{
+	char buf[INET_ADDRSTRLEN];
+	struct in_addr a;
+
+	if (n >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	/* inet_pton takes only the dotted quad: no octal, no short forms. */
+	if (inet_pton(AF_INET, buf, &a) != 1)
+		return -1;
+	*ip = ntohl(a.s_addr);
+	return 0;
+}
+
+const char *
+sp_val_bench_range(const char *s, uint32_t *ip, uint32_t *count)
+{
+	const char *dash = strchr(s, '-');
+	uint32_t a, b;
+
+	if (sp_val_ipv4(s, dash ? (size_t)(dash - s) : strlen(s), &a) < 0 ||
+	    (dash && sp_val_ipv4(dash + 1, strlen(dash + 1), &b) < 0))
+		return "is not an IPv4 address or range (A.B.C.D or "
+		       "A.B.C.D-E.F.G.H)";
+	if (!dash)
+		b = a;
+	if ((a & SP_VAL_BENCH_MASK) != SP_VAL_BENCH_NET ||
+	    (b & SP_VAL_BENCH_MASK) != SP_VAL_BENCH_NET)
+		return "is outside the benchmarking range 198.18.0.0/15, the "
+		       "only one allowed";
+	if (b < a)
+		return "ends before it starts";
+	if (b - a >= 65536)
+		return "holds more than 65536 addresses";
+	*ip = a;
+	*count = b - a + 1;
 	return NULL;
 }

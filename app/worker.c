@@ -122,6 +122,7 @@ sp_worker_create_stack(struct sp_worker *w, struct sp_port *p,
 	w->port = p;
 	memcpy(cfg->mac, p->mac, sizeof(cfg->mac));
 	cfg->ip = no->ip;
+	cfg->ip_count = no->ip_count;
 	cfg->prefix_len = no->prefix_len;
 	cfg->gateway = no->gateway;
 	cfg->tx_alloc = sp_tx_alloc;

@@ -37,7 +37,7 @@ static struct sp_arp_entry *arp_find(struct sp_stack *st, uint32_t ip,
 }
 
 static void arp_send(struct sp_stack *st, uint16_t op, const uint8_t *tha,
-		     uint32_t tip)
+		     uint32_t sip, uint32_t tip)
 {
 	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	struct rte_ether_hdr *eth;
@@ -60,7 +60,7 @@ static void arp_send(struct sp_stack *st, uint16_t op, const uint8_t *tha,
 	arp->arp_plen = 4;
 	arp->arp_opcode = rte_cpu_to_be_16(op);
 	memcpy(arp->arp_data.arp_sha.addr_bytes, st->cfg.mac, 6);
-	arp->arp_data.arp_sip = rte_cpu_to_be_32(st->cfg.ip);
+	arp->arp_data.arp_sip = rte_cpu_to_be_32(sip);
 	if (op == RTE_ARP_OP_REQUEST)
 		memset(arp->arp_data.arp_tha.addr_bytes, 0, 6);
 	else
@@ -100,7 +100,7 @@ void sp_arp_input(struct sp_stack *st, const uint8_t *frame, uint32_t len)
 		sp_drop(st, SP_DROP_ARP_BAD);
 		return;
 	}
-	if (tip != st->cfg.ip) {
+	if (!sp_ip_ours(st, tip)) {
 		sp_drop(st, SP_DROP_ARP_OTHER);
 		return;
 	}
@@ -112,8 +112,9 @@ void sp_arp_input(struct sp_stack *st, const uint8_t *frame, uint32_t len)
 	}
 	if (op == RTE_ARP_OP_REQUEST) {
 		st->stats.arp_rx_request++;
+		/* From the address asked for: any of ours. */
 		arp_send(st, RTE_ARP_OP_REPLY, arp->arp_data.arp_sha.addr_bytes,
-			 sip);
+			 tip, sip);
 	} else {
 		st->stats.arp_rx_reply++;
 	}
@@ -124,7 +125,7 @@ static void arp_solicit(struct sp_stack *st, struct sp_arp_entry *e)
 	if (e->last_req_us && st->now_us - e->last_req_us < ARP_RETRY_US)
 		return;
 	e->last_req_us = st->now_us;
-	arp_send(st, RTE_ARP_OP_REQUEST, NULL, e->ip);
+	arp_send(st, RTE_ARP_OP_REQUEST, NULL, st->cfg.ip, e->ip);
 }
 
 const uint8_t *sp_arp_nexthop(struct sp_stack *st, uint32_t dst_ip)

@@ -40,7 +40,8 @@ static void icmp_input(struct sp_stack *st, const uint8_t *frame,
 		return;
 	}
 	/* Answer to the frame's source MAC: no ARP needed for a reply. */
-	f = sp_ip_begin(st, &handle, eth->src_addr.addr_bytes,
+	f = sp_ip_begin(st, &handle, rte_be_to_cpu_32(ip->dst_addr),
+			eth->src_addr.addr_bytes,
 			rte_be_to_cpu_32(ip->src_addr), IPPROTO_ICMP);
 	if (!f)
 		return;
@@ -79,7 +80,7 @@ void sp_ip_input(struct sp_stack *st, const uint8_t *frame,
 		sp_drop(st, SP_DROP_IP_FRAG);
 		return;
 	}
-	if (rte_be_to_cpu_32(ip->dst_addr) != st->cfg.ip) {
+	if (!sp_ip_ours(st, rte_be_to_cpu_32(ip->dst_addr))) {
 		sp_drop(st, SP_DROP_IP_DST);
 		return;
 	}
@@ -96,7 +97,8 @@ void sp_ip_input(struct sp_stack *st, const uint8_t *frame,
 	}
 }
 
-uint8_t *sp_ip_begin(struct sp_stack *st, void **handle, const uint8_t *dst_mac,
+uint8_t *sp_ip_begin(struct sp_stack *st, void **handle, uint32_t src_ip,
+		     const uint8_t *dst_mac,
 		     uint32_t dst_ip, uint8_t proto)
 {
 	struct rte_ether_hdr *eth;
@@ -126,7 +128,7 @@ uint8_t *sp_ip_begin(struct sp_stack *st, void **handle, const uint8_t *dst_mac,
 	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
 	ip->time_to_live = 64;
 	ip->next_proto_id = proto;
-	ip->src_addr = rte_cpu_to_be_32(st->cfg.ip);
+	ip->src_addr = rte_cpu_to_be_32(src_ip);
 	ip->dst_addr = rte_cpu_to_be_32(dst_ip);
 	return f;
 }

@@ -60,6 +60,10 @@ static int config_check(const struct sp_stack_config *cfg)
 {
 	if (!cfg->tx_alloc || !cfg->tx_send || cfg->ip == 0)
 		return -EINVAL;
+	/* The range must not wrap, and its pairs must fit 32 bits. */
+	if (cfg->ip_count > 1 &&
+	    (cfg->ip + (cfg->ip_count - 1) < cfg->ip || cfg->ip_count > 65536))
+		return -EINVAL;
 	if (cfg->max_conns == 0 || cfg->max_conns >= SP_NIL / 2 ||
 	    cfg->chunks == 0 || cfg->chunks >= SP_NIL)
 		return -EINVAL;
@@ -91,6 +95,8 @@ struct sp_stack *sp_stack_create(const struct sp_stack_config *cfg,
 	}
 	st->mem_bytes = sizeof(*st);
 	st->cfg = *cfg;
+	if (st->cfg.ip_count == 0)
+		st->cfg.ip_count = 1;
 	if (st->cfg.mss == 0)
 		st->cfg.mss = 1460;
 	if (ops)
@@ -142,12 +148,15 @@ struct sp_stack *sp_stack_create(const struct sp_stack_config *cfg,
 		st->chunks[i].next = i + 1 < cfg->chunks ? i + 1 : SP_NIL;
 	st->chunk_free = 0;
 
-	st->port_cap = (uint32_t)cfg->port_max - cfg->port_min + 1;
+	/* Ports rotate fastest: consecutive opens use one address's ports
+	 * in turn, and a pair comes round again only after all the others. */
+	st->nports = (uint32_t)cfg->port_max - cfg->port_min + 1;
+	st->port_cap = st->nports * st->cfg.ip_count;
 	st->ports = stack_calloc(st, st->port_cap, sizeof(*st->ports));
 	if (!st->ports)
 		goto fail;
 	for (i = 0; i < st->port_cap; i++)
-		st->ports[i] = (uint16_t)(cfg->port_min + i);
+		st->ports[i] = i;
 	st->port_count = st->port_cap;
 
 	for (i = 0; i <= SP_WHEEL_SLOTS; i++)

@@ -155,7 +155,10 @@ struct sp_stack {
 	uint32_t chunk_free;
 	uint32_t chunks_used;
 
-	uint16_t *ports; /* FIFO of free ephemeral ports */
+	/* FIFO of free (address, port) pairs for active opens: entry n is
+	 * port port_min + n % nports of address ip + n / nports. */
+	uint32_t *ports;
+	uint32_t nports;  /* ports per address */
 	uint32_t port_head, port_count, port_cap;
 
 	uint32_t wheel[SP_WHEEL_SLOTS + 1]; /* + the expired list */
@@ -196,7 +199,14 @@ void sp_arp_poll(struct sp_stack *st);
 /* ip.c */
 void sp_ip_input(struct sp_stack *st, const uint8_t *frame,
 		 const struct rte_ipv4_hdr *ip, uint32_t ip_len);
-uint8_t *sp_ip_begin(struct sp_stack *st, void **handle, const uint8_t *dst_mac,
+/* Whether @ip is one of ours. */
+static inline int sp_ip_ours(const struct sp_stack *st, uint32_t ip)
+{
+	return ip - st->cfg.ip < st->cfg.ip_count;
+}
+
+uint8_t *sp_ip_begin(struct sp_stack *st, void **handle, uint32_t src_ip,
+		     const uint8_t *dst_mac,
 		     uint32_t dst_ip, uint8_t proto);
 void sp_ip_finish(struct sp_stack *st, void *handle, uint8_t *frame,
 		  uint32_t l4_len);

@@ -37,7 +37,6 @@ struct sp_conn *sp_conn_alloc(struct sp_stack *st)
 	c->hnext = SP_NIL;
 	c->tm_slot = SP_TM_NONE;
 	c->sq_head = c->sq_tail = c->ooo_head = SP_NIL;
-	c->lip = st->cfg.ip;
 	c->rto_us = st->cfg.rto_init_us;
 	c->mss = 536; /* RFC 9293 3.7.1 default until the peer says more */
 	/* Rounded up, like every deadline (timer.c): the connect timeout
@@ -130,7 +129,8 @@ static void conn_release(struct sp_stack *st, struct sp_conn *c)
 	c->ooo_count = 0;
 	if (!(c->flags & SP_CF_PASSIVE)) {
 		st->ports[(st->port_head + st->port_count) % st->port_cap] =
-			c->lport;
+			(c->lip - st->cfg.ip) * st->nports +
+			(uint32_t)(c->lport - st->cfg.port_min);
 		st->port_count++;
 	}
 	c->state = SP_TCP_CLOSED;
@@ -269,7 +269,9 @@ struct sp_conn *sp_tcp_connect(struct sp_stack *st, uint32_t dst_ip,
 			*err = -ENOBUFS;
 		return NULL;
 	}
-	c->lport = st->ports[st->port_head];
+	c->lip = st->cfg.ip + st->ports[st->port_head] / st->nports;
+	c->lport = (uint16_t)(st->cfg.port_min +
+			      st->ports[st->port_head] % st->nports);
 	st->port_head = (st->port_head + 1) % st->port_cap;
 	st->port_count--;
 	c->rip = dst_ip;

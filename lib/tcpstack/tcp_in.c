@@ -152,6 +152,7 @@ static void listen_input(struct sp_stack *st, const struct seg *s)
 		return;
 	}
 	c->flags |= SP_CF_PASSIVE;
+	c->lip = rte_be_to_cpu_32(s->ip->dst_addr);
 	c->rip = rte_be_to_cpu_32(s->ip->src_addr);
 	c->rport = rte_be_to_cpu_16(s->th->src_port);
 	c->lport = rte_be_to_cpu_16(s->th->dst_port);

@@ -134,7 +134,7 @@ static void emit(struct sp_stack *st, struct sp_conn *c, uint32_t seq,
 		c->flags &= (uint16_t)~(SP_CF_DACK_ARMED | SP_CF_ACK_NOW);
 		c->segs_unacked = 0;
 	}
-	f = sp_ip_begin(st, &handle, NULL, c->rip, IPPROTO_TCP);
+	f = sp_ip_begin(st, &handle, c->lip, NULL, c->rip, IPPROTO_TCP);
 	if (!f)
 		return;
 	th = (struct rte_tcp_hdr *)(f + sizeof(struct rte_ether_hdr) +
@@ -334,7 +334,8 @@ void sp_tcp_reply_rst(struct sp_stack *st, const uint8_t *frame,
 	void *handle;
 	uint8_t *f;
 
-	f = sp_ip_begin(st, &handle, eth->src_addr.addr_bytes,
+	f = sp_ip_begin(st, &handle, rte_be_to_cpu_32(ip->dst_addr),
+			eth->src_addr.addr_bytes,
 			rte_be_to_cpu_32(ip->src_addr), IPPROTO_TCP);
 	if (!f)
 		return;

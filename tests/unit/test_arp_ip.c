@@ -4,6 +4,7 @@
  * gateway), IPv4 validation (every drop reason) and ICMP echo. One stack;
  * the test plays the peer with crafted frames and reads what the stack emits.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "harness.h"
@@ -529,6 +530,58 @@ static void test_ip_options(void)
 	sp_h_net_finish(&net);
 }
 
+/* ---- several addresses (source ranges) --------------------------------- */
+
+static void three_addrs(struct sp_stack_config *cfg)
+{
+	cfg->ip_count = 3;
+	cfg->port_min = 40000;
+	cfg->port_max = 40001;
+}
+
+/* Every address of the range answers ARP and ping as itself; active opens
+ * take every (address, port) pair once before running out. */
+static void test_ip_range(void)
+{
+	struct sp_h_node *nd = start1(three_addrs);
+	struct sp_h_conn *r[6];
+	struct sp_h_pkt p;
+	uint32_t seen = 0, len;
+	int err = 0;
+
+	len = arp_who_has(SP_H_IP_CLIENT + 2);
+	CHECK_EQ(sp_h_inject(nd, f, len), 0);
+	CHECK(sp_h_pop(nd, &p));
+	CHECK_EQ(p.arp_op, 2);
+	CHECK_EQ(p.arp_sip, SP_H_IP_CLIENT + 2);
+	len = arp_who_has(SP_H_IP_CLIENT + 3);
+	sp_h_expect_drop(nd, f, len, SP_DROP_ARP_OTHER);
+
+	len = sp_h_build_icmp(f, sp_h_mac[1], sp_h_mac[0], SP_H_IP_SERVER,
+			      SP_H_IP_CLIENT + 1, 8, 0xbeef, 1, NULL, 0);
+	CHECK_EQ(sp_h_inject(nd, f, len), 0);
+	CHECK(sp_h_pop(nd, &p));
+	CHECK_EQ(p.sip, SP_H_IP_CLIENT + 1);
+	CHECK_EQ(p.icmp_type, 0);
+
+	for (int i = 0; i < 6; i++) {
+		r[i] = sp_h_connect(nd, SP_H_IP_SERVER, 80, 0);
+		CHECK(r[i] != NULL && r[i]->c != NULL);
+		CHECK(sp_h_pop(nd, &p));
+		CHECK_EQ(p.flags, TH_SYN);
+		CHECK(p.sip >= SP_H_IP_CLIENT && p.sip <= SP_H_IP_CLIENT + 2);
+		CHECK(p.sport == 40000 || p.sport == 40001);
+		seen |= 1u << ((p.sip - SP_H_IP_CLIENT) * 2 + (p.sport - 40000));
+	}
+	CHECK_EQ(seen, 0x3f); /* all six pairs, each once */
+	CHECK(sp_tcp_connect(nd->st, SP_H_IP_SERVER, 80, NULL, &err) == NULL);
+	CHECK_EQ(err, -EADDRNOTAVAIL);
+	for (int i = 0; i < 6; i++)
+		sp_tcp_abort(nd->st, r[i]->c);
+	sp_h_flush(nd);
+	sp_h_net_finish(&net);
+}
+
 static const struct sp_h_test tests[] = {
 	{ "eth_drops", test_eth_drops },
 	{ "arp_request_answered", test_arp_request_answered },
@@ -544,6 +597,7 @@ static const struct sp_h_test tests[] = {
 	{ "icmp_oversize", test_icmp_oversize },
 	{ "ip_drops", test_ip_drops },
 	{ "ip_options", test_ip_options },
+	{ "ip_range", test_ip_range },
 };
 
 int main(int argc, char **argv)

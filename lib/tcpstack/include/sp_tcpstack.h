@@ -147,7 +147,12 @@ struct sp_tcp_ops {
 
 struct sp_stack_config {
 	uint8_t mac[6];
-	uint32_t ip;           /* our address */
+	uint32_t ip;           /* our (first) address */
+	/* Our addresses are ip .. ip + ip_count - 1 (0 counts as 1): each
+	 * answers ARP, ping and TCP; active opens take (address, port)
+	 * pairs, so more addresses hold more connections to one
+	 * destination than 64k ports could. */
+	uint32_t ip_count;
 	uint8_t prefix_len;    /* on-link prefix, e.g. 24; others go to gateway */
 	uint32_t gateway;      /* 0: every destination is on-link */
 
