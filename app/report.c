@@ -32,6 +32,23 @@ sp_fmt_bytes(uint64_t b, char *buf, size_t len)
 		snprintf(buf, len, "%.1f %s", v, unit[u]);
 }
 
+/* The process's peak resident memory (VmHWM), in bytes; 0 if unknown. */
+static uint64_t
+sp_rss_peak(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[128];
+	uint64_t kb = 0;
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmHWM: %" SCNu64, &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024;
+}
+
 void
 sp_report_collect(struct sp_report *r, const struct sp_worker *w,
 		  const struct sp_port *p)
@@ -218,6 +235,9 @@ sp_print_stack(const struct sp_report *r, FILE *out)
 	fprintf(out, "  pools at end    conns %" PRIu32 "  chunks %" PRIu32
 		"  (%zu B per conn, %s stack memory)\n", r->conns_in_use,
 		r->chunks_in_use, r->bytes_per_conn, mem);
+	sp_fmt_bytes(sp_rss_peak(), mem, sizeof(mem));
+	fprintf(out, "  memory          peak %" PRIu64 " connections at once, "
+		"process RSS peak %s\n", r->stats.conns_peak, mem);
 	fprintf(out, "  allocs after start %" PRId64 "%s\n", sp_alloc_hot_count(),
 		sp_alloc_hot_count() < 0 ? " (not counted in sanitizer builds)" : "");
 	fprintf(out, "  arp             rx request %" PRIu64 " reply %" PRIu64
@@ -303,9 +323,10 @@ sp_report_json_stack(const struct sp_report *r, FILE *f,
 	}
 	fprintf(f, "},\n");
 	fprintf(f, " \"pools\":{\"conns_in_use\":%" PRIu32 ",\"chunks_in_use\":%"
-		PRIu32 ",\"bytes_per_conn\":%zu,\"mem_bytes\":%zu},\n",
+		PRIu32 ",\"bytes_per_conn\":%zu,\"mem_bytes\":%zu,"
+		"\"conns_peak\":%" PRIu64 ",\"rss_peak_bytes\":%" PRIu64 "},\n",
 		r->conns_in_use, r->chunks_in_use, r->bytes_per_conn,
-		r->mem_bytes);
+		r->mem_bytes, s->conns_peak, sp_rss_peak());
 	fprintf(f, " \"allocs_after_start\":%" PRId64 ", \"arp\":{\"rx_request\":%"
 		PRIu64 ",\"rx_reply\":%" PRIu64 ",\"tx_request\":%" PRIu64
 		",\"tx_reply\":%" PRIu64 "}, \"icmp_echo\":%" PRIu64 ",\n",

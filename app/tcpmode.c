@@ -367,9 +367,16 @@ sp_tcpmode_step(void *ctx, uint64_t now)
 	struct sp_tcpmode *m = ctx;
 	int opens = 0;
 
+	/* Closes are paced like opens: each FIN draws the peer's ACK and
+	 * FIN, and 100,000 holds ending within a second would otherwise
+	 * answer in bursts the RX ring cannot hold. */
 	while (m->hold_head != SP_NONE &&
-	       m->slots[m->hold_head].hold_until <= now)
+	       m->slots[m->hold_head].hold_until <= now &&
+	       opens < SP_OPENS_PER_IT) {
 		sp_slot_close(m, &m->slots[m->hold_head]);
+		opens++;
+	}
+	opens = 0;
 
 	while (m->next_id < m->connections && m->nfree > 0 &&
 	       opens < SP_OPENS_PER_IT) {

@@ -179,7 +179,12 @@ static int open_listener(struct tcpsrv *s, struct tcpsrv_obj *o,
 		logerr("socket: %s", strerror(errno));
 		return -1;
 	}
+	/* SO_REUSEPORT: a test that needs more connections than one
+	 * process may hold descriptors (a hard RLIMIT_NOFILE it cannot
+	 * raise) starts more instances on the same port; the kernel spreads
+	 * new connections over them. */
 	if (setsockopt(o->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    setsockopt(o->fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
 	    bind(o->fd, (struct sockaddr *)&addr, sslen) != 0 ||
 	    listen(o->fd, backlog) != 0) {
 		logerr("listen on %s port %u: %s", text, port, strerror(errno));

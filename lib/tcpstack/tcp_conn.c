@@ -43,6 +43,8 @@ struct sp_conn *sp_conn_alloc(struct sp_stack *st)
 	 * counts from here and must not expire early. */
 	c->open_tick = (uint32_t)((st->now_us + SP_TICK_US - 1) / SP_TICK_US);
 	st->conns_used++;
+	if (st->conns_used > st->stats.conns_peak)
+		st->stats.conns_peak = st->conns_used;
 	return c;
 }
 

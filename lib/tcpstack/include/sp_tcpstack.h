@@ -117,6 +117,7 @@ struct sp_stack_stats {
 	uint64_t conn_passive;               /* SYNs accepted from a listener */
 	uint64_t conn_established;
 	uint64_t conn_closed[SP_CLOSE_NREASONS];
+	uint64_t conns_peak;                 /* most connections in use at once */
 };
 
 /* Transmit buffer: return a buffer of at least SP_FRAME_MAX bytes and an opaque
