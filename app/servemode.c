@@ -597,8 +597,10 @@ sp_serve_print(const struct sp_servemode *m, const struct sp_report *r,
 		n->responses, n->unanswered,
 		sp_rate((double)n->responses, r->elapsed_s));
 	fprintf(out, "  connections     accepted %" PRIu64 "  closed %" PRIu64
-		"  open %" PRIu64 "  rejected %" PRIu64 "\n", n->connections,
-		n->closed, n->open, n->rejected);
+		"  open %" PRIu64 "  rejected %" PRIu64 "  (SYNs %" PRIu64
+		", handshake not completed %" PRIu64 ")\n", n->connections,
+		n->closed, n->open, n->rejected, r->stats.conn_passive,
+		r->stats.conn_passive - n->connections - n->rejected);
 	fprintf(out, "  closed by       ");
 	for (int i = 0; i < SP_CLOSE_NREASONS; i++)
 		if (i != SP_CLOSE_REFUSED && i != SP_CLOSE_CONNECT_TIMEOUT)
@@ -638,9 +640,14 @@ sp_serve_json(const struct sp_servemode *m, const struct sp_report *r,
 		m->status, m->body_size, m->close_each ? "true" : "false",
 		n->requests, n->responses, n->unanswered,
 		sp_rate((double)n->responses, r->elapsed_s));
+	/* syns: SYNs that made a connection in the stack; those the client
+	 * gave up before the handshake completed never reach connections */
 	fprintf(f, "  \"connections\":%" PRIu64 ",\"closed\":%" PRIu64
-		",\"open\":%" PRIu64 ",\"rejected\":%" PRIu64 ",\"closed_by\":{",
-		n->connections, n->closed, n->open, n->rejected);
+		",\"open\":%" PRIu64 ",\"rejected\":%" PRIu64 ",\"syns\":%"
+		PRIu64 ",\"handshake_incomplete\":%" PRIu64 ",\"closed_by\":{",
+		n->connections, n->closed, n->open, n->rejected,
+		r->stats.conn_passive,
+		r->stats.conn_passive - n->connections - n->rejected);
 	for (int i = 0; i < SP_CLOSE_NREASONS; i++) {
 		if (i > 0)
 			fputc(',', f);
