@@ -97,6 +97,18 @@ resp_head() { # resp_head CONNECTION LENGTH
 	printf 'HTTP/1.1 200 OK\r\nContent-Length: %s\r\nConnection: %s\r\n\r\n' "$2" "$1"
 }
 
+# --- 0. usage errors: exit 2 before the port is opened --------------------
+usage() { "$STAMPEDE" serve --port "af_packet:$GEN_IF" "$@" >/dev/null 2>&1; echo $?; }
+tx0=$(cat "/sys/class/net/$GEN_IF/statistics/tx_packets")
+check "usage: an address outside 198.18.0.0/15" eq "$(usage --ip 192.0.2.1)" 2
+check "usage: --status 99" eq "$(usage --ip "$SRV_IP" --status 99)" 2
+check "usage: --status 204 with a body" eq "$(usage --ip "$SRV_IP" --status 204 --body-size 1)" 2
+check "usage: --body-size 1x" eq "$(usage --ip "$SRV_IP" --body-size 1x)" 2
+check "usage: --listen-port 0" eq "$(usage --ip "$SRV_IP" --listen-port 0)" 2
+check "usage: an unknown option" eq "$(usage --ip "$SRV_IP" --frobnicate)" 2
+check "usage: an unwritable --json" eq "$(usage --ip "$SRV_IP" --json /nonexistent/r.json)" 2
+check "usage: not one frame sent" eq "$(cat "/sys/class/net/$GEN_IF/statistics/tx_packets")" "$tx0"
+
 # --- 1. keep-alive, 1 KiB bodies ----------------------------------------
 opens0=$(kcount TcpActiveOpens)
 start_serve --body-size 1k || exit 1
