@@ -565,6 +565,30 @@ sp_servemode_alloc(struct sp_servemode *m)
 	return 0;
 }
 
+/*
+ * The chunk pool holds send queues (and out-of-order requests). Only
+ * connections with a response on its way hold chunks; idle keep-alive ones
+ * hold none. Give SP_SRV_SENDING of them room for a whole response (or
+ * send buffer), plus the stack's headroom, up to SP_SRV_CHUNKS_MAX
+ * (64 MiB): one chunk per pool slot, the stack's default, would be 340 MiB
+ * at --max-conns 100000. Past it connections wait their turn for chunks
+ * (tcp.snd_nochunk in the report).
+ */
+#define SP_SRV_SENDING 4096u
+#define SP_SRV_CHUNKS_MAX 32768u
+
+static void
+sp_servemode_size_chunks(const struct sp_servemode *m,
+			 struct sp_stack_config *cfg)
+{
+	uint64_t queued = m->keep.total < cfg->sndbuf ? m->keep.total : cfg->sndbuf;
+	uint64_t sending = m->max_conns < SP_SRV_SENDING ? m->max_conns : SP_SRV_SENDING;
+	uint64_t want = sending * ((queued + SP_CHUNK_PAYLOAD - 1) / SP_CHUNK_PAYLOAD + 1) +
+			4096;
+
+	cfg->chunks = (uint32_t)(want < SP_SRV_CHUNKS_MAX ? want : SP_SRV_CHUNKS_MAX);
+}
+
 static uint64_t
 sp_srv_errors(const struct sp_srv_counts *n)
 {
@@ -716,6 +740,7 @@ sp_cmd_serve(int argc, char **argv)
 	 * in TIME_WAIT (--close, errors). */
 	extra = m->max_conns < SP_SRV_TW_EXTRA_MAX ? m->max_conns : SP_SRV_TW_EXTRA_MAX;
 	sp_stack_config_defaults(&cfg, (uint32_t)(m->max_conns + extra));
+	sp_servemode_size_chunks(m, &cfg);
 	sp_worker_size_window(&port, m->max_conns, &cfg);
 	m->w = &w;
 	w.mode = &sp_servemode_mode;
