@@ -21,6 +21,7 @@ static const char sp_help[] =
 	"  run     HTTP/1.1 virtual users from a scenario or a URL\n"
 	"          (stampede run --help)\n"
 	"  tcp     raw TCP connections with echo verification (stampede tcp --help)\n"
+	"  serve   an HTTP/1.1 responder for clients to load (stampede serve --help)\n"
 	"  net     answer ARP and ping for a while, print counters\n"
 	"  validate  check a scenario file, touch no network (validate --help)\n"
 	"  help    this text, or `stampede help COMMAND`\n"
@@ -36,6 +37,7 @@ static const struct {
 } sp_cmds[] = {
 	{ "run", sp_cmd_run },
 	{ "tcp", sp_cmd_tcp },
+	{ "serve", sp_cmd_serve },
 	{ "net", sp_cmd_net },
 	{ "validate", sp_cmd_validate },
 };

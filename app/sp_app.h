@@ -327,5 +327,6 @@ void sp_fmt_bytes(uint64_t b, char *buf, size_t len);
 int sp_cmd_tcp(int argc, char **argv);
 int sp_cmd_net(int argc, char **argv);
 int sp_cmd_run(int argc, char **argv);
+int sp_cmd_serve(int argc, char **argv);
 
 #endif /* SP_APP_H */

@@ -701,6 +701,21 @@ void sp_tcp_input(struct sp_stack *st, const uint8_t *frame,
 	c = sp_conn_lookup(st, rte_be_to_cpu_32(ip->src_addr),
 			   rte_be_to_cpu_16(th->src_port),
 			   rte_be_to_cpu_32(ip->dst_addr), dport);
+	/*
+	 * A new SYN for a passive 4-tuple we hold in TIME_WAIT (we closed
+	 * first: a responder with Connection: close). RFC 1122 4.2.2.13 and
+	 * RFC 6191: accept it as a new connection when its sequence number
+	 * is beyond the old one's, as Linux and the BSDs do; else the
+	 * client's ISN falls outside our window, our ACK draws its RST and
+	 * the connection waits a whole SYN retransmission (1 s).
+	 */
+	if (c && c->state == SP_TCP_TIME_WAIT && (c->flags & SP_CF_PASSIVE) &&
+	    (s.flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) ==
+		    RTE_TCP_SYN_FLAG &&
+	    SEQ_GT(s.seq, c->rcv_nxt)) {
+		sp_conn_drop(st, c, SP_CLOSE_NORMAL);
+		c = NULL;
+	}
 	if (c) {
 		if (c->state == SP_TCP_SYN_SENT)
 			syn_sent_input(st, c, &s);

@@ -640,6 +640,48 @@ static void test_rst_each_state(void)
 	sp_h_net_finish(&net);
 }
 
+/* A passive connection we closed first sits in TIME_WAIT; the client
+ * reuses its port. An old duplicate SYN gets the TIME_WAIT ACK; a SYN
+ * beyond the old sequence space opens a new connection at once
+ * (RFC 1122 4.2.2.13, RFC 6191), as a responder closing each connection
+ * needs. */
+static void test_time_wait_new_syn(void)
+{
+	struct sp_h_conn *r;
+	struct sp_conn *c;
+	uint64_t passive;
+
+	start(NULL);
+	CHECK_EQ(sp_tcp_listen(nd->st, 80), 0);
+	r = sp_h_peer_connect(&peer, 80, PISN, 65535);
+	CHECK(r && r->c && sp_conn_state(r->c) == SP_TCP_ESTABLISHED);
+	c = r->c; /* the record forgets it at closed(), the stack keeps it */
+	CHECK_EQ(sp_tcp_close(nd->st, c), 0);
+	EXPECT_SEG(nd, TH_FIN | TH_ACK, our_nxt(), PISN + 1, 0);
+	peer.rcv_nxt++;
+	CHECK_EQ(sp_h_peer_send(&peer, TH_FIN | TH_ACK, NULL, 0), 0);
+	EXPECT_SEG(nd, TH_ACK, our_nxt(), PISN + 2, 0);
+	CHECK_EQ(sp_conn_state(c), SP_TCP_TIME_WAIT);
+	CHECK(r->closed);
+	passive = stats()->conn_passive;
+
+	CHECK_EQ(sp_h_peer_seg(&peer, TH_SYN, PISN, 0, 65535, NULL, 0),
+		 SP_DROP_TCP_SEQ + 1);
+	EXPECT_SEG(nd, TH_ACK, SP_H_ANY, PISN + 2, 0);
+	EXPECT_NONE(nd);
+	CHECK_EQ(sp_conn_state(c), SP_TCP_TIME_WAIT);
+	CHECK_EQ(stats()->conn_passive, passive);
+
+	CHECK_EQ(sp_h_peer_seg(&peer, TH_SYN, PISN + 100000, 0, 65535, NULL, 0), 0);
+	EXPECT_SEG(nd, TH_SYN | TH_ACK, SP_H_ANY, PISN + 100001, 0);
+	EXPECT_NONE(nd);
+	CHECK_EQ(stats()->conn_passive, passive + 1);
+	CHECK_EQ(sp_stack_conns_in_use(nd->st), 1);
+	CHECK_EQ(sp_h_peer_seg(&peer, TH_RST, PISN + 100001, 0, 0, NULL, 0), 0);
+	CHECK_EQ(sp_stack_conns_in_use(nd->st), 0);
+	sp_h_net_finish(&net);
+}
+
 static void test_syn_sent_rst(void)
 {
 	struct sp_h_conn *r;
@@ -1054,6 +1096,7 @@ static const struct sp_h_test tests[] = {
 	{ "passive_close", test_passive_close },
 	{ "fin_piggyback", test_fin_piggyback },
 	{ "rst_each_state", test_rst_each_state },
+	{ "time_wait_new_syn", test_time_wait_new_syn },
 	{ "syn_sent_rst", test_syn_sent_rst },
 	{ "syn_on_established", test_syn_on_established },
 	{ "ack_checks", test_ack_checks },

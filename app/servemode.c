@@ -1,0 +1,794 @@
+/*
+ * `stampede serve`: an HTTP/1.1 responder on the same stack, the server
+ * side of a lab benchmark between two boxes (what dperf's server mode or
+ * TRex ASTF's server side do), so that a client's figures are not bounded
+ * by a kernel server.
+ *
+ * It listens on one port and answers every request on every connection with
+ * one response built at start: status line, Content-Length, a Connection
+ * header, and a body of 'x'. Requests are parsed as they stream in
+ * (sp_http1_req: any split, no buffering); pipelined requests are answered
+ * in order. A response is queued to the stack as its send buffer frees
+ * space (the `sent` callback), from the one prepared buffer at whatever
+ * offset the connection has reached, so a large body costs no
+ * per-connection memory beyond the stack's send queue. A connection owes
+ * at most SP_SRV_PIPELINE responses at once (only when the client sends
+ * faster than it reads); past that it is closed after answering them.
+ *
+ * A request the parser refuses gets one error response (400; 431 for a
+ * head over the bound, 501 for Transfer-Encoding, 505 for another HTTP
+ * version) after the responses owed, then the connection closes. A request
+ * with Connection: close (or HTTP/1.0 without keep-alive), and every
+ * request with --close, ends the connection after its response.
+ *
+ * Per-connection state lives in an array of --max-conns slots sized at
+ * start, free slots on a stack of indices. Nothing is allocated while
+ * serving. Stopping (duration or signal) aborts what is still open.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sp_app.h"
+#include "sp_http1_req.h"
+
+#define SP_SRV_PIPELINE 64     /* responses owed per connection, at most */
+#define SP_SRV_BODY_BUF 65536u /* body bytes kept ready after each head */
+#define SP_SRV_HEAD_MAX 256
+#define SP_SRV_TW_EXTRA_MAX 65536
+#define SP_SRV_DRAIN_US (3 * SP_US_PER_S)
+
+/* Error responses, by what the parser said. */
+enum { SP_ERESP_NONE, SP_ERESP_400, SP_ERESP_431, SP_ERESP_501, SP_ERESP_505,
+       SP_ERESP_N };
+
+static const char *const sp_eresp_text[SP_ERESP_N] = {
+	"",
+	"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+	"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\n"
+	"Connection: close\r\n\r\n",
+	"HTTP/1.1 501 Not Implemented\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+	"HTTP/1.1 505 HTTP Version Not Supported\r\nContent-Length: 0\r\n"
+	"Connection: close\r\n\r\n",
+};
+static const char *const sp_eresp_code[SP_ERESP_N] = {
+	"", "400", "431", "501", "505",
+};
+
+/* Errors by kind: the parser's, then ours. */
+enum { SP_SRV_E_PIPELINE = SP_HTTP1_REQ_NERRORS, SP_SRV_NERR };
+
+struct sp_srv_slot {
+	struct sp_conn *c;
+	struct sp_http1_req req;
+	uint64_t off;        /* bytes of the oldest owed response queued */
+	uint64_t head_mask;  /* bit i: owed response i answers a HEAD */
+	uint32_t pending;    /* responses owed, oldest first */
+	uint8_t eresp;       /* an error response owed after them */
+	uint8_t reading;     /* 0: requests are no longer read */
+	uint8_t closing;     /* sp_tcp_close called */
+	uint8_t cur_close;   /* the response being queued is the close one */
+};
+
+/* One prepared response: head, then up to SP_SRV_BODY_BUF body bytes. */
+struct sp_srv_resp {
+	char *buf;
+	size_t head_len, buf_len;
+	uint64_t total;      /* head + the whole body */
+};
+
+struct sp_srv_counts {
+	uint64_t requests, responses, unanswered;
+	uint64_t connections, closed, open, rejected;
+	uint64_t closed_by[SP_CLOSE_NREASONS];
+	uint64_t bytes_received, bytes_sent, body_received;
+	uint64_t errors[SP_SRV_NERR];
+	uint64_t eresp[SP_ERESP_N];
+};
+
+struct sp_servemode {
+	/* Plan. */
+	uint16_t port;
+	int status;
+	uint64_t body_size;
+	int close_each;
+	uint32_t max_conns;
+
+	struct sp_worker *w;
+	struct sp_srv_resp keep, close; /* Connection: keep-alive / close */
+	struct sp_srv_slot *slots;
+	uint32_t *free_idx;
+	uint32_t nfree;
+	int stopped;
+
+	struct sp_srv_counts n; /* one writer: the worker */
+};
+
+static const char *
+sp_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	default: return "Status";
+	}
+}
+
+/* Build one response variant at start. 0, or -1 (out of memory). */
+static int
+sp_srv_resp_build(struct sp_srv_resp *r, int status, uint64_t body,
+		  int close)
+{
+	char head[SP_SRV_HEAD_MAX];
+	size_t ready = body < SP_SRV_BODY_BUF ? (size_t)body : SP_SRV_BODY_BUF;
+	int n;
+
+	/* 204 and 304 carry no body and (204) no Content-Length: RFC 9110
+	 * sections 8.6, 15.3.5, 15.4.5. --body-size 0 is checked for them. */
+	if (status == 204 || status == 304)
+		n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\n"
+			     "Connection: %s\r\n\r\n", status, sp_reason(status),
+			     close ? "close" : "keep-alive");
+	else
+		n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\n"
+			     "Content-Length: %" PRIu64 "\r\nConnection: %s\r\n\r\n",
+			     status, sp_reason(status), body,
+			     close ? "close" : "keep-alive");
+	r->head_len = (size_t)n;
+	r->buf_len = r->head_len + ready;
+	r->total = r->head_len + body;
+	r->buf = malloc(r->buf_len);
+	if (r->buf == NULL)
+		return -1;
+	memcpy(r->buf, head, r->head_len);
+	memset(r->buf + r->head_len, 'x', ready);
+	return 0;
+}
+
+static inline uint32_t
+sp_srv_idx(const struct sp_servemode *m, const struct sp_srv_slot *s)
+{
+	return (uint32_t)(s - m->slots);
+}
+
+/* The response variant for the oldest owed response: the last one on a
+ * connection that ends says so. Chosen when the response starts and kept
+ * to its end: a FIN arriving half-way must not switch heads under it. */
+static const struct sp_srv_resp *
+sp_srv_cur(const struct sp_servemode *m, struct sp_srv_slot *s)
+{
+	if (s->off == 0)
+		s->cur_close = m->close_each ||
+			       (!s->reading && s->pending == 1 &&
+				s->eresp == SP_ERESP_NONE);
+	return s->cur_close ? &m->close : &m->keep;
+}
+
+/* Queue what the send buffer takes of the owed responses, in order; close
+ * once all is queued on a connection that no longer reads. Returns 1 if
+ * the connection may be gone (closed() may have run): touch @s no more. */
+static int
+sp_srv_pump(struct sp_servemode *m, struct sp_srv_slot *s)
+{
+	struct sp_stack *st = m->w->st;
+
+	if (s->closing)
+		return 0;
+	for (;;) {
+		const uint8_t *p;
+		uint64_t total, n;
+		int32_t r;
+
+		if (s->pending > 0) {
+			const struct sp_srv_resp *resp = sp_srv_cur(m, s);
+
+			/* a HEAD response is the head alone (RFC 9110 9.3.2) */
+			total = (s->head_mask & 1) ? resp->head_len : resp->total;
+			if (s->off < resp->buf_len) {
+				p = (const uint8_t *)resp->buf + s->off;
+				n = resp->buf_len - s->off;
+			} else {
+				/* past the prepared bytes the body is all
+				 * 'x': send them again */
+				p = (const uint8_t *)resp->buf + resp->head_len;
+				n = resp->buf_len - resp->head_len;
+			}
+			if (n > total - s->off)
+				n = total - s->off;
+		} else if (s->eresp != SP_ERESP_NONE) {
+			const char *t = sp_eresp_text[s->eresp];
+
+			total = strlen(t);
+			p = (const uint8_t *)t + s->off;
+			n = total - s->off;
+		} else {
+			if (s->reading)
+				return 0;
+			s->closing = 1;
+			if (sp_tcp_close(st, s->c) < 0)
+				sp_tcp_abort(st, s->c);
+			return 1;
+		}
+		if (n > 0) {
+			uint32_t space = sp_tcp_send_space(st, s->c);
+
+			if (space == 0)
+				return 0;
+			if (n > space)
+				n = space;
+			r = sp_tcp_send(st, s->c, p, (uint32_t)n);
+			if (r <= 0)
+				return 0;
+			s->off += (uint64_t)r;
+			m->n.bytes_sent += (uint64_t)r;
+			if (s->off < total)
+				continue;
+		}
+		s->off = 0;
+		if (s->pending > 0) {
+			s->pending--;
+			s->head_mask >>= 1;
+			m->n.responses++;
+		} else {
+			m->n.eresp[s->eresp]++;
+			s->eresp = SP_ERESP_NONE;
+		}
+	}
+}
+
+static uint8_t
+sp_srv_eresp_for(int rc)
+{
+	switch (rc) {
+	case SP_HTTP1_REQ_E_HEADER_TOO_BIG:
+		return SP_ERESP_431;
+	case SP_HTTP1_REQ_E_TRANSFER_ENCODING:
+		return SP_ERESP_501;
+	case SP_HTTP1_REQ_E_VERSION:
+		return SP_ERESP_505;
+	default:
+		return SP_ERESP_400;
+	}
+}
+
+static void
+sp_srv_on_connected(struct sp_stack *st, struct sp_conn *c, void *app)
+{
+	struct sp_servemode *m = app;
+	struct sp_srv_slot *s;
+
+	if (m->stopped || m->nfree == 0) {
+		m->n.rejected++;
+		sp_tcp_abort(st, c);
+		return;
+	}
+	s = &m->slots[m->free_idx[--m->nfree]];
+	memset(s, 0, sizeof(*s));
+	s->c = c;
+	s->reading = 1;
+	sp_http1_req_init(&s->req);
+	sp_conn_set_user(c, s);
+	m->n.connections++;
+	m->n.open++;
+}
+
+static void
+sp_srv_on_recv(struct sp_stack *st, struct sp_conn *c, void *app,
+	       const uint8_t *data, uint32_t len)
+{
+	struct sp_servemode *m = app;
+	struct sp_srv_slot *s = sp_conn_user(c);
+	size_t used;
+	int rc;
+
+	(void)st;
+	m->n.bytes_received += len;
+	while (s->reading && len > 0) {
+		rc = sp_http1_req_parse(&s->req, data, len, &used);
+		data += used;
+		len -= (uint32_t)used;
+		if (rc == SP_HTTP1_REQ_NEED_MORE)
+			break;
+		if (rc < 0) {
+			m->n.errors[-rc - 1]++;
+			s->eresp = sp_srv_eresp_for(rc);
+			s->reading = 0;
+			break;
+		}
+		/* SP_HTTP1_REQ_DONE */
+		m->n.requests++;
+		m->n.body_received += s->req.body_bytes;
+		if (s->req.method == SP_HTTP1_M_HEAD)
+			s->head_mask |= 1ull << s->pending;
+		s->pending++;
+		if (s->req.must_close || m->close_each) {
+			s->reading = 0;
+		} else if (s->pending == SP_SRV_PIPELINE) {
+			/* the client sends and does not read: answer what
+			 * is owed, then close */
+			m->n.errors[SP_SRV_E_PIPELINE]++;
+			s->reading = 0;
+		}
+		sp_http1_req_next(&s->req);
+	}
+	sp_srv_pump(m, s);
+}
+
+static void
+sp_srv_on_sent(struct sp_stack *st, struct sp_conn *c, void *app)
+{
+	(void)st;
+	sp_srv_pump(app, sp_conn_user(c));
+}
+
+static void
+sp_srv_on_peer_fin(struct sp_stack *st, struct sp_conn *c, void *app)
+{
+	struct sp_servemode *m = app;
+	struct sp_srv_slot *s = sp_conn_user(c);
+
+	(void)st;
+	if (s->reading) {
+		/* half a request, then FIN: nothing to answer */
+		if (sp_http1_req_eof(&s->req) == SP_HTTP1_REQ_E_TRUNCATED)
+			m->n.errors[-SP_HTTP1_REQ_E_TRUNCATED - 1]++;
+		s->reading = 0;
+	}
+	sp_srv_pump(m, s);
+}
+
+static void
+sp_srv_on_closed(struct sp_stack *st, struct sp_conn *c, void *app,
+		 enum sp_close_reason why)
+{
+	struct sp_servemode *m = app;
+	struct sp_srv_slot *s = sp_conn_user(c);
+
+	(void)st;
+	if (s == NULL)
+		return; /* rejected in connected() */
+	m->n.closed_by[why]++;
+	m->n.closed++;
+	m->n.open--;
+	/* requests whose response was not all queued (reset, stop) */
+	m->n.unanswered += s->pending;
+	s->c = NULL;
+	m->free_idx[m->nfree++] = sp_srv_idx(m, s);
+}
+
+static const struct sp_tcp_ops sp_srv_ops = {
+	.connected = sp_srv_on_connected,
+	.recv = sp_srv_on_recv,
+	.sent = sp_srv_on_sent,
+	.peer_fin = sp_srv_on_peer_fin,
+	.closed = sp_srv_on_closed,
+};
+
+static void
+sp_srv_stop(void *ctx, uint64_t now)
+{
+	struct sp_servemode *m = ctx;
+
+	(void)now;
+	m->stopped = 1;
+	for (uint32_t i = 0; i < m->max_conns; i++)
+		if (m->slots[i].c != NULL)
+			sp_tcp_abort(m->w->st, m->slots[i].c);
+}
+
+static void
+sp_srv_live(const void *ctx, char *buf, size_t len)
+{
+	const struct sp_servemode *m = ctx;
+	const struct sp_srv_counts *n = &m->n;
+	char sent[32];
+
+	sp_fmt_bytes(sp_read64(&n->bytes_sent), sent, sizeof(sent));
+	snprintf(buf, len, " requests %" PRIu64 " responses %" PRIu64
+		 " connections %" PRIu64 " open %" PRIu64 " sent %s",
+		 sp_read64(&n->requests), sp_read64(&n->responses),
+		 sp_read64(&n->connections), sp_read64(&n->open), sent);
+}
+
+static const struct sp_mode sp_servemode_mode = {
+	.name = "serve",
+	.stop = sp_srv_stop,
+	.live = sp_srv_live,
+};
+
+static const char sp_serve_help[] =
+	"usage: stampede serve --port P --ip A [options]\n"
+	"\n"
+	"An HTTP/1.1 responder on stampede's own stack: answers every request\n"
+	"on every connection with one fixed response, keep-alive and\n"
+	"pipelining included, until --duration or Ctrl-C, then reports.\n"
+	"\n"
+	"  --listen-port N         TCP port to listen on (default 80)\n"
+	"  --status CODE           status of every response (default 200)\n"
+	"  --body-size BYTES       body length, k/m/g = KiB/MiB/GiB (default 0)\n"
+	"  --close                 answer with Connection: close and close after\n"
+	"                          each response (default: keep-alive)\n"
+	"  --duration DUR          how long to serve (default 60s)\n"
+	"  --max-conns N           connections open at once (default 100000)\n"
+	"  --json FILE             write the report as JSON too\n"
+	"\n" SP_NETOPT_HELP
+	"\n"
+	"Requests with Transfer-Encoding are answered 501, malformed ones 400\n"
+	"(431: head over 8 KiB, 505: not HTTP/1.x); the connection then closes.\n"
+	"durations: 500ms, 10s, 2m, 1h (a bare number is seconds)\n"
+	"exit: 0 ran, 2 usage, 3 could not run (EAL, port)\n";
+
+enum {
+	SP_OPT_LISTEN_PORT = SP_OPT_BASE,
+	SP_OPT_STATUS,
+	SP_OPT_BODY_SIZE,
+	SP_OPT_CLOSE,
+	SP_OPT_DURATION,
+	SP_OPT_MAX_CONNS,
+	SP_OPT_JSON,
+	SP_OPT_HELP,
+};
+
+static const struct option sp_serve_longopts[] = {
+	SP_NETOPT_LONGOPTS,
+	{ "listen-port", required_argument, NULL, SP_OPT_LISTEN_PORT },
+	{ "status", required_argument, NULL, SP_OPT_STATUS },
+	{ "body-size", required_argument, NULL, SP_OPT_BODY_SIZE },
+	{ "close", no_argument, NULL, SP_OPT_CLOSE },
+	{ "duration", required_argument, NULL, SP_OPT_DURATION },
+	{ "max-conns", required_argument, NULL, SP_OPT_MAX_CONNS },
+	{ "json", required_argument, NULL, SP_OPT_JSON },
+	{ "help", no_argument, NULL, SP_OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct sp_serve_args {
+	struct sp_netopt net;
+	const char *json_path;
+	uint64_t duration_us;
+};
+
+static int
+sp_serve_parse(int argc, char **argv, struct sp_servemode *m,
+	       struct sp_serve_args *a)
+{
+	uint64_t v;
+	int code, r;
+
+	sp_netopt_init(&a->net);
+	m->port = 80;
+	m->status = 200;
+	m->max_conns = 100000;
+	a->duration_us = 60 * SP_US_PER_S;
+
+	opterr = 0;
+	optind = 1;
+	while ((code = getopt_long(argc, argv, ":", sp_serve_longopts, NULL)) != -1) {
+		r = sp_netopt_parse(&a->net, code, optarg);
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			continue;
+		switch (code) {
+		case SP_OPT_LISTEN_PORT:
+			if (sp_parse_u64("--listen-port", optarg, 1, 65535, &v) < 0)
+				return -1;
+			m->port = (uint16_t)v;
+			break;
+		case SP_OPT_STATUS:
+			/* final statuses only: 1xx are interim */
+			if (sp_parse_u64("--status", optarg, 200, 599, &v) < 0)
+				return -1;
+			m->status = (int)v;
+			break;
+		case SP_OPT_BODY_SIZE:
+			if (sp_parse_size("--body-size", optarg, &m->body_size) < 0)
+				return -1;
+			break;
+		case SP_OPT_CLOSE:
+			m->close_each = 1;
+			break;
+		case SP_OPT_DURATION:
+			if (sp_parse_duration("--duration", optarg,
+					      &a->duration_us) < 0)
+				return -1;
+			if (a->duration_us == 0) {
+				sp_usage_error("--duration: must be positive");
+				return -1;
+			}
+			break;
+		case SP_OPT_MAX_CONNS:
+			if (sp_parse_u64("--max-conns", optarg, 1, 1u << 22, &v) < 0)
+				return -1;
+			m->max_conns = (uint32_t)v;
+			break;
+		case SP_OPT_JSON:
+			a->json_path = optarg;
+			break;
+		case SP_OPT_HELP:
+			fputs(sp_serve_help, stdout);
+			exit(SP_EXIT_OK);
+		case ':':
+			sp_usage_error("%s: missing value", argv[optind - 1]);
+			return -1;
+		default:
+			sp_usage_error("serve: unknown option '%s' (see stampede "
+				       "serve --help)", argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		sp_usage_error("serve: unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	if ((m->status == 204 || m->status == 304) && m->body_size != 0) {
+		sp_usage_error("--status %d: has no body (--body-size must be 0)",
+			       m->status);
+		return -1;
+	}
+	return sp_netopt_finish(&a->net);
+}
+
+static int
+sp_servemode_alloc(struct sp_servemode *m)
+{
+	m->slots = calloc(m->max_conns, sizeof(*m->slots));
+	m->free_idx = calloc(m->max_conns, sizeof(*m->free_idx));
+	if (m->slots == NULL || m->free_idx == NULL ||
+	    sp_srv_resp_build(&m->keep, m->status, m->body_size, 0) < 0 ||
+	    sp_srv_resp_build(&m->close, m->status, m->body_size, 1) < 0) {
+		fprintf(stderr, "stampede: out of memory for %u connections\n",
+			m->max_conns);
+		return -1;
+	}
+	/* Highest index at the bottom: slot 0 is used first. */
+	for (uint32_t i = 0; i < m->max_conns; i++)
+		m->free_idx[i] = m->max_conns - 1 - i;
+	m->nfree = m->max_conns;
+	return 0;
+}
+
+/*
+ * The chunk pool holds send queues (and out-of-order requests). Only
+ * connections with a response on its way hold chunks; idle keep-alive ones
+ * hold none. Give SP_SRV_SENDING of them room for a whole response (or
+ * send buffer), plus the stack's headroom, up to SP_SRV_CHUNKS_MAX
+ * (64 MiB): one chunk per pool slot, the stack's default, would be 340 MiB
+ * at --max-conns 100000. Past it connections wait their turn for chunks
+ * (tcp.snd_nochunk in the report).
+ */
+#define SP_SRV_SENDING 4096u
+#define SP_SRV_CHUNKS_MAX 32768u
+
+static void
+sp_servemode_size_chunks(const struct sp_servemode *m,
+			 struct sp_stack_config *cfg)
+{
+	uint64_t queued = m->keep.total < cfg->sndbuf ? m->keep.total : cfg->sndbuf;
+	uint64_t sending = m->max_conns < SP_SRV_SENDING ? m->max_conns : SP_SRV_SENDING;
+	uint64_t want = sending * ((queued + SP_CHUNK_PAYLOAD - 1) / SP_CHUNK_PAYLOAD + 1) +
+			4096;
+
+	cfg->chunks = (uint32_t)(want < SP_SRV_CHUNKS_MAX ? want : SP_SRV_CHUNKS_MAX);
+}
+
+static uint64_t
+sp_srv_errors(const struct sp_srv_counts *n)
+{
+	uint64_t t = 0;
+
+	for (int i = 0; i < SP_SRV_NERR; i++)
+		t += n->errors[i];
+	return t;
+}
+
+static const char *
+sp_srv_error_name(int i)
+{
+	return i == SP_SRV_E_PIPELINE ? "pipeline_overflow" :
+					sp_http1_req_error_name(-i - 1);
+}
+
+static void
+sp_serve_print(const struct sp_servemode *m, const struct sp_report *r,
+	       FILE *out)
+{
+	const struct sp_srv_counts *n = &m->n;
+	uint64_t errors = sp_srv_errors(n);
+
+	fprintf(out, "stampede serve on %s: %.3f s\n", r->target, r->elapsed_s);
+	fprintf(out, "  response        %d, body %" PRIu64 " B, %s\n", m->status,
+		m->body_size, m->close_each ? "Connection: close" : "keep-alive");
+	fprintf(out, "  requests        %" PRIu64 "  responses %" PRIu64
+		"  unanswered %" PRIu64 "  (%.1f req/s)\n", n->requests,
+		n->responses, n->unanswered,
+		sp_rate((double)n->responses, r->elapsed_s));
+	fprintf(out, "  connections     accepted %" PRIu64 "  closed %" PRIu64
+		"  open %" PRIu64 "  rejected %" PRIu64 "  (SYNs %" PRIu64
+		", handshake not completed %" PRIu64 ")\n", n->connections,
+		n->closed, n->open, n->rejected, r->stats.conn_passive,
+		r->stats.conn_passive - n->connections - n->rejected);
+	fprintf(out, "  closed by       ");
+	for (int i = 0; i < SP_CLOSE_NREASONS; i++)
+		if (i != SP_CLOSE_REFUSED && i != SP_CLOSE_CONNECT_TIMEOUT)
+			fprintf(out, " %s %" PRIu64,
+				sp_close_reason_name((enum sp_close_reason)i),
+				n->closed_by[i]);
+	fputc('\n', out);
+	fprintf(out, "  errors          %" PRIu64, errors);
+	for (int i = 0; i < SP_SRV_NERR; i++)
+		if (n->errors[i] != 0)
+			fprintf(out, "  %s %" PRIu64, sp_srv_error_name(i),
+				n->errors[i]);
+	fputc('\n', out);
+	fprintf(out, "  error responses");
+	for (int i = 1; i < SP_ERESP_N; i++)
+		fprintf(out, "  %s %" PRIu64, sp_eresp_code[i], n->eresp[i]);
+	fputc('\n', out);
+	fprintf(out, "  bytes           received %" PRIu64 " (bodies %" PRIu64
+		")  sent %" PRIu64 "\n", n->bytes_received, n->body_received,
+		n->bytes_sent);
+	sp_print_stack(r, out);
+	fflush(out);
+}
+
+static int
+sp_serve_json(const struct sp_servemode *m, const struct sp_report *r,
+	      FILE *f, const char *path)
+{
+	const struct sp_srv_counts *n = &m->n;
+
+	fprintf(f, "{\"version\":1,\"mode\":\"serve\",\"target\":");
+	sp_json_str(f, r->target);
+	fprintf(f, ",\"elapsed_s\":%.6f,\n", r->elapsed_s);
+	fprintf(f, " \"serve\":{\"status\":%d,\"body_size\":%" PRIu64
+		",\"close\":%s,\"requests\":%" PRIu64 ",\"responses\":%" PRIu64
+		",\"unanswered\":%" PRIu64 ",\"req_per_s\":%.3f,\n",
+		m->status, m->body_size, m->close_each ? "true" : "false",
+		n->requests, n->responses, n->unanswered,
+		sp_rate((double)n->responses, r->elapsed_s));
+	/* syns: SYNs that made a connection in the stack; those the client
+	 * gave up before the handshake completed never reach connections */
+	fprintf(f, "  \"connections\":%" PRIu64 ",\"closed\":%" PRIu64
+		",\"open\":%" PRIu64 ",\"rejected\":%" PRIu64 ",\"syns\":%"
+		PRIu64 ",\"handshake_incomplete\":%" PRIu64 ",\"closed_by\":{",
+		n->connections, n->closed, n->open, n->rejected,
+		r->stats.conn_passive,
+		r->stats.conn_passive - n->connections - n->rejected);
+	for (int i = 0; i < SP_CLOSE_NREASONS; i++) {
+		if (i > 0)
+			fputc(',', f);
+		sp_json_str(f, sp_close_reason_name((enum sp_close_reason)i));
+		fprintf(f, ":%" PRIu64, n->closed_by[i]);
+	}
+	fprintf(f, "},\"resets\":%" PRIu64 ",\n  \"bytes\":{\"received\":%"
+		PRIu64 ",\"body_received\":%" PRIu64 ",\"sent\":%" PRIu64 "},\n",
+		n->closed_by[SP_CLOSE_RESET], n->bytes_received,
+		n->body_received, n->bytes_sent);
+	fprintf(f, "  \"errors_total\":%" PRIu64 ",\"errors\":{", sp_srv_errors(n));
+	for (int i = 0; i < SP_SRV_NERR; i++) {
+		if (i > 0)
+			fputc(',', f);
+		sp_json_str(f, sp_srv_error_name(i));
+		fprintf(f, ":%" PRIu64, n->errors[i]);
+	}
+	fprintf(f, "},\"error_responses\":{");
+	for (int i = 1; i < SP_ERESP_N; i++)
+		fprintf(f, "%s\"%s\":%" PRIu64, i > 1 ? "," : "",
+			sp_eresp_code[i], n->eresp[i]);
+	fprintf(f, "}},\n");
+	sp_report_json_stack(r, f, 0);
+	return sp_report_json_close(f, path);
+}
+
+int
+sp_cmd_serve(int argc, char **argv)
+{
+	static struct sp_worker w;
+	struct sp_servemode *m;
+	struct sp_serve_args a;
+	struct sp_port port;
+	struct sp_stack_config cfg;
+	struct sp_report rep;
+	FILE *json = NULL;
+	uint64_t extra;
+	int ret = SP_EXIT_NORUN, err;
+
+	memset(&a, 0, sizeof(a));
+	memset(&port, 0, sizeof(port));
+	m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		return SP_EXIT_NORUN;
+	if (sp_serve_parse(argc, argv, m, &a) < 0) {
+		free(m);
+		return SP_EXIT_USAGE;
+	}
+	if (a.json_path != NULL) {
+		json = fopen(a.json_path, "w");
+		if (json == NULL) {
+			sp_usage_error("--json: cannot write %s: %s", a.json_path,
+				       strerror(errno));
+			free(m);
+			return SP_EXIT_USAGE;
+		}
+	}
+	if (sp_servemode_alloc(m) < 0)
+		goto out;
+	sp_signals_install();
+	if (sp_port_open(&port, &a.net) < 0)
+		goto out;
+	sp_clock_init();
+
+	/* Pool: every open connection plus those we closed first, lingering
+	 * in TIME_WAIT (--close, errors). */
+	extra = m->max_conns < SP_SRV_TW_EXTRA_MAX ? m->max_conns : SP_SRV_TW_EXTRA_MAX;
+	sp_stack_config_defaults(&cfg, (uint32_t)(m->max_conns + extra));
+	sp_servemode_size_chunks(m, &cfg);
+	sp_worker_size_window(&port, m->max_conns, &cfg);
+	m->w = &w;
+	w.mode = &sp_servemode_mode;
+	w.mode_ctx = m;
+	/* Clients come to us: nothing to resolve first, unless a gateway
+	 * was given (then it is checked, as the other modes do). */
+	w.nexthop = a.net.gateway;
+	w.nexthop_is_gateway = 1;
+	w.drain_us = SP_SRV_DRAIN_US;
+	if (sp_worker_create_stack(&w, &port, &a.net, &cfg, &sp_srv_ops, m) < 0)
+		goto out;
+	err = sp_tcp_listen(w.st, m->port);
+	if (err < 0) {
+		fprintf(stderr, "stampede: cannot listen on port %u: %s\n",
+			m->port, strerror(-err));
+		goto out;
+	}
+
+	if (sp_control_run(&w, a.duration_us) < 0)
+		goto out;
+
+	sp_report_collect(&rep, &w, &port);
+	rep.mode = "serve";
+	{
+		char ip[16];
+
+		sp_ipv4_str(a.net.ip, ip, sizeof(ip));
+		snprintf(rep.target, sizeof(rep.target), "%s:%u", ip, m->port);
+	}
+	sp_serve_print(m, &rep, stdout);
+	ret = SP_EXIT_OK;
+	if (json != NULL) {
+		if (sp_serve_json(m, &rep, json, a.json_path) < 0)
+			ret = SP_EXIT_NORUN;
+		json = NULL;
+	}
+out:
+	if (json != NULL) {
+		fclose(json);
+		unlink(a.json_path);
+	}
+	if (w.st != NULL)
+		sp_stack_destroy(w.st);
+	sp_port_close(&port);
+	free(m->slots);
+	free(m->free_idx);
+	free(m->keep.buf);
+	free(m->close.buf);
+	free(m);
+	return ret;
+}

@@ -1,0 +1,558 @@
+/*
+ * HTTP/1.1 request parser (RFC 9112 sections 2, 3, 5, 6; RFC 9110).
+ *
+ * One state per syntactic position; a byte is looked at once, so any split
+ * of the input gives the same result as the whole. Line ends are CRLF or a
+ * bare LF (RFC 9112 section 2.2); a CR must be followed by LF. Blank lines
+ * before the request line are skipped (section 2.2 asks a server to ignore
+ * at least one). obs-fold is rejected: section 5.2 lets a server choose
+ * between rejecting it and unfolding, and a load generator's responder has
+ * no client that needs it. Header names are matched case-insensitively
+ * against the few we interpret as they stream past (a bit mask holds the
+ * candidates still possible), values of Content-Length and Connection the
+ * same way. A request with Transfer-Encoding is refused as a whole (the
+ * responder answers 501, section 6.1 allows it): it carries no body this
+ * parser could frame, and a request that has both it and Content-Length is
+ * the classic smuggling vector.
+ */
+#include <string.h>
+
+#include "sp_http1_req.h"
+
+/* States in order: everything up to ST_HEAD_LF is head and counts against
+ * max_header_bytes. */
+enum {
+	ST_START,	/* before the method; blank lines skipped */
+	ST_START_LF,	/* CR of a blank line seen */
+	ST_METHOD,
+	ST_TARGET_START,
+	ST_TARGET,
+	ST_TARGET_STAR,	/* "*" read: SP must follow */
+	ST_VER,		/* "HTTP/" literal, pos = position */
+	ST_VER_MAJOR,
+	ST_VER_DOT,
+	ST_VER_MINOR,
+	ST_VER_END,
+	ST_HLINE,	/* start of a header line (or of the empty line) */
+	ST_HNAME,
+	ST_HVALUE,
+	ST_HEAD_LF,	/* CR seen in the head; LF must follow */
+	ST_BODY,
+	ST_DONE,
+	ST_ERROR,
+};
+
+/* What a line end completes (p->eol). */
+enum { EOL_LINE, EOL_HEADER, EOL_EMPTY };
+
+enum {
+	F_HAS_CL = 1 << 0,
+	F_HAS_TE = 1 << 1,
+	F_CONN_CLOSE = 1 << 2,
+	F_CONN_KEEP = 1 << 3,
+	F_STARTED = 1 << 4,	/* a byte of the request line was read */
+};
+
+/* Interpreted headers, indexes into sp_hdr_names. */
+enum { H_CL, H_TE, H_CONN, H_HOST, H_NONE = 0xff };
+
+static const char *const sp_hdr_names[] = {
+	"content-length", "transfer-encoding", "connection", "host",
+};
+static const char *const sp_conn_words[] = { "close", "keep-alive" };
+/* In SP_HTTP1_M_* order from GET. */
+static const char *const sp_methods[] = {
+	"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH",
+};
+#define NHDR (sizeof(sp_hdr_names) / sizeof(sp_hdr_names[0]))
+#define NMETHOD (sizeof(sp_methods) / sizeof(sp_methods[0]))
+
+/* vstate of a list element (RFC 9110 section 5.6.1 lists). */
+enum { V_BEFORE, V_IN, V_AFTER, V_PARAM };
+
+static const char *const sp_err_names[SP_HTTP1_REQ_NERRORS] = {
+	"line", "target", "version", "header", "header_too_big", "length",
+	"host", "transfer_encoding", "truncated",
+};
+
+const char *
+sp_http1_req_error_name(int rc)
+{
+	if (rc < 0 && rc >= -SP_HTTP1_REQ_NERRORS)
+		return sp_err_names[-rc - 1];
+	return "unknown";
+}
+
+static int
+sp_is_tchar(uint8_t c)
+{
+	/* token = 1*tchar, RFC 9110 section 5.6.2 */
+	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	    (c >= 'A' && c <= 'Z'))
+		return 1;
+	return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+/* field-vchar, SP, HTAB and obs-text (RFC 9110 section 5.5). */
+static int
+sp_is_value_char(uint8_t c)
+{
+	return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+static uint8_t
+sp_lower(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+}
+
+static void
+sp_match_start(struct sp_http1_req *p, size_t nwords)
+{
+	p->mask = (uint8_t)((1u << nwords) - 1);
+	p->pos = 0;
+}
+
+/* Drop the candidates that byte @c at position p->pos rules out; @fold:
+ * compare case-insensitively (@words are lower case then). */
+static void
+sp_match_step(struct sp_http1_req *p, const char *const *words,
+	      size_t nwords, uint8_t c, int fold)
+{
+	if (fold)
+		c = sp_lower(c);
+	for (size_t i = 0; i < nwords; i++) {
+		if (!(p->mask & (1u << i)))
+			continue;
+		if (p->pos >= strlen(words[i]) || (uint8_t)words[i][p->pos] != c)
+			p->mask &= (uint8_t)~(1u << i);
+	}
+	if (p->pos < 0xff)
+		p->pos++;
+}
+
+/* The candidate matched exactly, or -1. */
+static int
+sp_match_end(const struct sp_http1_req *p, const char *const *words,
+	     size_t nwords)
+{
+	for (size_t i = 0; i < nwords; i++)
+		if ((p->mask & (1u << i)) && strlen(words[i]) == p->pos)
+			return (int)i;
+	return -1;
+}
+
+/* A Content-Length element ended: repeats of one value are accepted,
+ * different values are the framing ambiguity smuggling relies on
+ * (RFC 9110 section 8.6, RFC 9112 section 6.3 rule 5). */
+static int
+sp_cl_element(struct sp_http1_req *p)
+{
+	if (p->vstate == V_BEFORE)
+		return SP_HTTP1_REQ_E_LENGTH;
+	if ((p->flags & F_HAS_CL) && p->content_length != p->num)
+		return SP_HTTP1_REQ_E_LENGTH;
+	p->content_length = p->num;
+	p->flags |= F_HAS_CL;
+	p->num = 0;
+	p->vstate = V_BEFORE;
+	return 0;
+}
+
+/* A Connection list element ended; empty elements are skipped. */
+static void
+sp_conn_element(struct sp_http1_req *p)
+{
+	int w;
+
+	if (p->vstate == V_BEFORE)
+		return;
+	w = sp_match_end(p, sp_conn_words, 2);
+	if (w == 0)
+		p->flags |= F_CONN_CLOSE;
+	else if (w == 1)
+		p->flags |= F_CONN_KEEP;
+	p->vstate = V_BEFORE;
+}
+
+/* One byte of a Content-Length or Connection value (a value char). */
+static int
+sp_value_byte(struct sp_http1_req *p, uint8_t c)
+{
+	int ws = c == ' ' || c == '\t';
+
+	if (p->hdr == H_CL) {
+		if (c == ',')
+			return sp_cl_element(p);
+		if (ws) {
+			if (p->vstate == V_IN)
+				p->vstate = V_AFTER;
+			return 0;
+		}
+		if (c < '0' || c > '9' || p->vstate == V_AFTER)
+			return SP_HTTP1_REQ_E_LENGTH;
+		if (p->num > (UINT64_MAX - (uint64_t)(c - '0')) / 10)
+			return SP_HTTP1_REQ_E_LENGTH;
+		p->num = p->num * 10 + (uint64_t)(c - '0');
+		p->vstate = V_IN;
+		return 0;
+	}
+	/* H_CONN */
+	if (c == ',') {
+		sp_conn_element(p);
+		return 0;
+	}
+	if (ws) {
+		if (p->vstate == V_IN)
+			p->vstate = V_AFTER;
+		return 0;
+	}
+	if (p->vstate == V_BEFORE) {
+		sp_match_start(p, 2);
+		p->vstate = V_IN;
+	}
+	if (p->vstate == V_IN)
+		sp_match_step(p, sp_conn_words, 2, c, 1);
+	else
+		p->mask = 0;	/* "keep alive": two words, no token */
+	return 0;
+}
+
+/* A header line ended. */
+static int
+sp_header_end(struct sp_http1_req *p)
+{
+	switch (p->hdr) {
+	case H_CL:
+		return sp_cl_element(p);
+	case H_CONN:
+		sp_conn_element(p);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* The empty line ended the head: decide framing and persistence. */
+static int
+sp_head_end(struct sp_http1_req *p)
+{
+	if (p->flags & F_HAS_TE)
+		return SP_HTTP1_REQ_E_TRANSFER_ENCODING;
+	/* RFC 9112 section 3.2: exactly one Host in HTTP/1.1, at most one
+	 * in HTTP/1.0. */
+	if (p->hosts > 1 || (p->minor >= 1 && p->hosts == 0))
+		return SP_HTTP1_REQ_E_HOST;
+	/* Section 9.3: HTTP/1.0 closes unless keep-alive is asked for;
+	 * "close" ends persistence in any version. */
+	p->must_close = (p->flags & F_CONN_CLOSE) ||
+			(p->minor == 0 && !(p->flags & F_CONN_KEEP));
+	/* Section 6.3 rules 5 and 6: Content-Length, else no body. */
+	p->remaining = p->content_length;
+	if (p->remaining == 0) {
+		p->state = ST_DONE;
+		return SP_HTTP1_REQ_DONE;
+	}
+	p->state = ST_BODY;
+	return 0;
+}
+
+/* A line ended (its LF consumed). */
+static int
+sp_eol(struct sp_http1_req *p, uint8_t what)
+{
+	int rc;
+
+	switch (what) {
+	case EOL_LINE:
+		p->state = ST_HLINE;
+		break;
+	case EOL_HEADER:
+		rc = sp_header_end(p);
+		if (rc)
+			return rc;
+		p->state = ST_HLINE;
+		break;
+	default: /* EOL_EMPTY */
+		return sp_head_end(p);
+	}
+	return 0;
+}
+
+/* CR or LF ending a line of kind @what. */
+static int
+sp_line_end(struct sp_http1_req *p, uint8_t c, uint8_t what)
+{
+	if (c == '\n')
+		return sp_eol(p, what);
+	p->eol = what;
+	p->state = ST_HEAD_LF;
+	return 0;
+}
+
+static int
+sp_line_byte(struct sp_http1_req *p, uint8_t c)
+{
+	switch (p->state) {
+	case ST_START:
+		if (c == '\n')
+			break;
+		if (c == '\r') {
+			p->state = ST_START_LF;
+			break;
+		}
+		p->flags |= F_STARTED;
+		if (!sp_is_tchar(c))
+			return SP_HTTP1_REQ_E_LINE;
+		sp_match_start(p, NMETHOD);
+		sp_match_step(p, sp_methods, NMETHOD, c, 0);
+		p->state = ST_METHOD;
+		break;
+	case ST_START_LF:
+		if (c != '\n')
+			return SP_HTTP1_REQ_E_LINE;
+		p->state = ST_START;
+		break;
+	case ST_METHOD:
+		if (c == ' ') {
+			int m = sp_match_end(p, sp_methods, NMETHOD);
+
+			p->method = m < 0 ? SP_HTTP1_M_OTHER : m + 1;
+			p->state = ST_TARGET_START;
+			break;
+		}
+		if (!sp_is_tchar(c))
+			return SP_HTTP1_REQ_E_LINE;
+		sp_match_step(p, sp_methods, NMETHOD, c, 0);
+		break;
+	case ST_TARGET_START:
+		/* origin-form, or asterisk-form (section 3.2.1, 3.2.4);
+		 * absolute-form and authority-form are for proxies */
+		if (c == '/')
+			p->state = ST_TARGET;
+		else if (c == '*')
+			p->state = ST_TARGET_STAR;
+		else
+			return SP_HTTP1_REQ_E_TARGET;
+		break;
+	case ST_TARGET:
+		if (c == ' ') {
+			p->state = ST_VER;
+			p->pos = 0;
+			break;
+		}
+		/* visible US-ASCII only (section 3.2) */
+		if (c <= 0x20 || c >= 0x7f)
+			return c == '\r' || c == '\n' ? SP_HTTP1_REQ_E_LINE :
+							SP_HTTP1_REQ_E_TARGET;
+		break;
+	case ST_TARGET_STAR:
+		if (c != ' ')
+			return SP_HTTP1_REQ_E_TARGET;
+		p->state = ST_VER;
+		p->pos = 0;
+		break;
+	case ST_VER:
+		/* HTTP-name is case-sensitive (section 2.3) */
+		if (c != (uint8_t)"HTTP/"[p->pos])
+			return SP_HTTP1_REQ_E_LINE;
+		if (++p->pos == 5)
+			p->state = ST_VER_MAJOR;
+		break;
+	case ST_VER_MAJOR:
+		if (c < '0' || c > '9')
+			return SP_HTTP1_REQ_E_LINE;
+		if (c != '1')
+			return SP_HTTP1_REQ_E_VERSION;
+		p->state = ST_VER_DOT;
+		break;
+	case ST_VER_DOT:
+		if (c >= '0' && c <= '9')
+			return SP_HTTP1_REQ_E_VERSION; /* HTTP/10.x */
+		if (c != '.')
+			return SP_HTTP1_REQ_E_LINE;
+		p->state = ST_VER_MINOR;
+		break;
+	case ST_VER_MINOR:
+		if (c < '0' || c > '9')
+			return SP_HTTP1_REQ_E_LINE;
+		/* a higher 1.x minor is handled as 1.1 (section 2.3) */
+		p->minor = c == '0' ? 0 : 1;
+		p->state = ST_VER_END;
+		break;
+	default: /* ST_VER_END */
+		if (c >= '0' && c <= '9')
+			return SP_HTTP1_REQ_E_VERSION; /* HTTP/1.10 */
+		if (c != '\r' && c != '\n')
+			return SP_HTTP1_REQ_E_LINE;
+		return sp_line_end(p, c, EOL_LINE);
+	}
+	return 0;
+}
+
+static int
+sp_header_byte(struct sp_http1_req *p, uint8_t c)
+{
+	int rc;
+
+	switch (p->state) {
+	case ST_HLINE:
+		if (c == '\r' || c == '\n')
+			return sp_line_end(p, c, EOL_EMPTY);
+		/* obs-fold, or whitespace before the first field (a
+		 * smuggling trick, section 2.2): both rejected */
+		if (!sp_is_tchar(c))
+			return SP_HTTP1_REQ_E_HEADER;
+		sp_match_start(p, NHDR);
+		sp_match_step(p, sp_hdr_names, NHDR, c, 1);
+		p->state = ST_HNAME;
+		break;
+	case ST_HNAME:
+		if (c == ':') {
+			rc = sp_match_end(p, sp_hdr_names, NHDR);
+			p->hdr = rc < 0 ? H_NONE : (uint8_t)rc;
+			if (p->hdr == H_TE) {
+				p->flags |= F_HAS_TE;
+				p->hdr = H_NONE;
+			} else if (p->hdr == H_HOST) {
+				if (p->hosts < 0xff)
+					p->hosts++;
+				p->hdr = H_NONE;
+			}
+			p->vstate = V_BEFORE;
+			p->num = 0;
+			p->state = ST_HVALUE;
+			break;
+		}
+		/* no whitespace before the colon (section 5.1) */
+		if (!sp_is_tchar(c))
+			return SP_HTTP1_REQ_E_HEADER;
+		sp_match_step(p, sp_hdr_names, NHDR, c, 1);
+		break;
+	default: /* ST_HVALUE */
+		if (c == '\r' || c == '\n')
+			return sp_line_end(p, c, EOL_HEADER);
+		if (!sp_is_value_char(c))
+			return SP_HTTP1_REQ_E_HEADER;
+		if (p->hdr != H_NONE)
+			return sp_value_byte(p, c);
+		break;
+	}
+	return 0;
+}
+
+void
+sp_http1_req_next(struct sp_http1_req *p)
+{
+	p->method = SP_HTTP1_M_OTHER;
+	p->minor = 0;
+	p->must_close = 0;
+	p->body_bytes = 0;
+	p->header_bytes = 0;
+	p->remaining = 0;
+	p->num = 0;
+	p->content_length = 0;
+	p->state = ST_START;
+	p->eol = 0;
+	p->hdr = H_NONE;
+	p->mask = 0;
+	p->pos = 0;
+	p->vstate = 0;
+	p->flags = 0;
+	p->hosts = 0;
+	p->error = 0;
+}
+
+void
+sp_http1_req_init(struct sp_http1_req *p)
+{
+	p->max_header_bytes = SP_HTTP1_REQ_MAX_HEADER_DEFAULT;
+	sp_http1_req_next(p);
+}
+
+int
+sp_http1_req_parse(struct sp_http1_req *p, const uint8_t *buf, size_t len,
+		   size_t *consumed)
+{
+	size_t i = 0;
+	int rc = 0;
+
+	*consumed = 0;
+	if (p->state == ST_DONE)
+		return SP_HTTP1_REQ_DONE;
+	if (p->state == ST_ERROR)
+		return p->error;
+	while (i < len) {
+		uint8_t c = buf[i];
+
+		if (p->state == ST_BODY) {
+			size_t n = len - i;
+
+			if (n > p->remaining)
+				n = (size_t)p->remaining;
+			p->remaining -= n;
+			p->body_bytes += n;
+			i += n;
+			if (p->remaining == 0) {
+				p->state = ST_DONE;
+				*consumed = i;
+				return SP_HTTP1_REQ_DONE;
+			}
+			continue;
+		}
+		if (++p->header_bytes > p->max_header_bytes) {
+			rc = SP_HTTP1_REQ_E_HEADER_TOO_BIG;
+			break;
+		}
+		switch (p->state) {
+		case ST_HLINE:
+		case ST_HNAME:
+		case ST_HVALUE:
+			rc = sp_header_byte(p, c);
+			break;
+		case ST_HEAD_LF:
+			if (c != '\n')
+				rc = p->eol == EOL_LINE ? SP_HTTP1_REQ_E_LINE :
+							  SP_HTTP1_REQ_E_HEADER;
+			else
+				rc = sp_eol(p, p->eol);
+			break;
+		default:
+			rc = sp_line_byte(p, c);
+			break;
+		}
+		if (rc)
+			break;
+		i++;
+	}
+	if (rc == SP_HTTP1_REQ_DONE) {
+		*consumed = i + 1;
+		return rc;
+	}
+	if (rc < 0) {
+		p->state = ST_ERROR;
+		p->error = rc;
+		*consumed = i;
+		return rc;
+	}
+	*consumed = len;
+	return SP_HTTP1_REQ_NEED_MORE;
+}
+
+int
+sp_http1_req_eof(struct sp_http1_req *p)
+{
+	switch (p->state) {
+	case ST_DONE:
+		return SP_HTTP1_REQ_DONE;
+	case ST_ERROR:
+		return p->error;
+	default:
+		if (!(p->flags & F_STARTED))
+			return SP_HTTP1_REQ_NEED_MORE;
+		p->state = ST_ERROR;
+		p->error = SP_HTTP1_REQ_E_TRUNCATED;
+		return p->error;
+	}
+}
