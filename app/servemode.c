@@ -543,6 +543,10 @@ sp_serve_parse(int argc, char **argv, struct sp_servemode *m,
 			       m->status);
 		return -1;
 	}
+	if (a->net.cores != 1) {
+		sp_usage_error("--cores: serve runs on one worker core");
+		return -1;
+	}
 	return sp_netopt_finish(&a->net);
 }
 

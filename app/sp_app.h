@@ -64,7 +64,7 @@ enum {
 	"                                 (198.18.0.0/15 only)\n"              \
 	"  --eal 'ARGS'                   extra EAL arguments (expert)\n"      \
 	"  --cores N                      worker cores, one queue pair each\n" \
-	"                                 (run only; tcp and net use 1)\n"
+	"                                 (run only; the others use 1)\n"
 
 struct sp_netopt {
 	char iface[64];     /* af_packet interface, or "" */
