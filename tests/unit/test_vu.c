@@ -13,6 +13,7 @@
 
 #include "harness.h"
 #include "sp_vu.h"
+#include "vu_plan.h"
 
 /* ---- plans built by hand ---- */
 
@@ -22,18 +23,7 @@ static unsigned nlit;
 static struct sp_tpl
 lit(const char *s)
 {
-	struct sp_tpl t = { s, (uint32_t)strlen(s), NULL, 0, 1 };
-
-	if (t.text_len != 0) {
-		struct sp_tpl_part *p = &lit_parts[nlit++];
-
-		memset(p, 0, sizeof(*p));
-		p->var = SP_VAR_LITERAL;
-		p->len = t.text_len;
-		t.parts = p;
-		t.nparts = 1;
-	}
-	return t;
+	return sp_t_lit(lit_parts, &nlit, s);
 }
 
 static struct sp_request reqs[4];
