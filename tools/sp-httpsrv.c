@@ -64,6 +64,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "srvutil.h"
+
 /* A request head (request line and headers) must fit here, else 431. */
 #define HTTPSRV_IN_SIZE (16 * 1024)
 /* Holds any head we send and one whole 4096-byte chunk with its framing. */
@@ -172,7 +174,8 @@ struct httpsrv {
 	size_t nheap, heap_cap;
 };
 
-static const char *prog = "sp-httpsrv";
+/* Connections a test may ask one instance to hold. */
+#define SRV_WANT_CONNS 20000ul
 static char scratch[64 * 1024];
 /* 'a'..'z' repeated, long enough that any phase has a full buffer after it. */
 static char pattern[HTTPSRV_OUT_SIZE + 26];
@@ -184,19 +187,6 @@ static const char garbage[] =
 	"SSH-2.0-OpenSSH\r\n\r\n"
 	"\x8f\x03\xd1\x00\x7fZ\xe2\x19\xa4\xff\x00\x11\r\n\xc3(\x9b\x02"
 	"\x00\x00\x00\x0c\x0a\x14\xb7\x5e\x91\xee\x42\x08\xfe\x80\x00\x01";
-
-static void logerr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void logerr(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static void usage(FILE *out)
 {
@@ -215,20 +205,7 @@ static void usage(FILE *out)
 		"       /delay/MS/PATH (MS 0..60000, then as for /PATH)\n"
 		"       hostile: /garbage /truncated /bighdr /badchunk /truncbody/N\n"
 		"       anything else: 404\n",
-		prog);
-}
-
-static int parse_ulong(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
+		srv_prog);
 }
 
 /* Decimal digits only, the whole of [s, s + len): no sign, no spaces. */
@@ -246,39 +223,6 @@ static int parse_u64(const char *s, size_t len, uint64_t *out)
 	}
 	*out = v;
 	return 0;
-}
-
-/* Connections are limited by descriptors; take all the kernel allows. */
-static void raise_nofile(void)
-{
-	struct rlimit rl;
-	unsigned long nr_open = 0;
-	FILE *f;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-		return;
-	f = fopen("/proc/sys/fs/nr_open", "r");
-	if (f != NULL) {
-		if (fscanf(f, "%lu", &nr_open) != 1)
-			nr_open = 0;
-		fclose(f);
-	}
-	/* Raising the hard limit needs CAP_SYS_RESOURCE; fall back to the
-	 * soft limit up to the hard one. */
-	if (nr_open > rl.rlim_max) {
-		struct rlimit up = { .rlim_cur = nr_open, .rlim_max = nr_open };
-
-		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
-			return;
-	}
-	rl.rlim_cur = rl.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-		logerr("setrlimit(RLIMIT_NOFILE): %s", strerror(errno));
-	/* Say so when a test asking for 20,000 connections cannot pass
-	 * here, instead of leaving it to guess. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 20100)
-		logerr("descriptor limit %llu: fewer than 20,000 connections",
-		       (unsigned long long)rl.rlim_cur);
 }
 
 static int epoll_set(struct httpsrv *s, int op, struct httpsrv_obj *o,
@@ -1240,18 +1184,6 @@ static int run(struct httpsrv *s)
 	}
 }
 
-static int write_pidfile(const char *path)
-{
-	FILE *f = fopen(path, "w");
-
-	if (f == NULL || fprintf(f, "%ld\n", (long)getpid()) < 0 ||
-	    fclose(f) != 0) {
-		logerr("pid file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1272,6 +1204,7 @@ int main(int argc, char **argv)
 	int rc = 1;
 	int opt;
 
+	srv_prog = "sp-httpsrv";
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'l':
@@ -1314,7 +1247,7 @@ int main(int argc, char **argv)
 		pattern[i] = (char)('a' + i % 26);
 	memset(fill_x, 'x', sizeof(fill_x));
 
-	raise_nofile();
+	raise_nofile(SRV_WANT_CONNS);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);

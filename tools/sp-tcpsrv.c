@@ -33,6 +33,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "srvutil.h"
+
 /* One read or write moves at most this much: 64 KiB matches the largest
  * window a peer without window scaling can have in flight. */
 #define TCPSRV_BUF_SIZE (64 * 1024)
@@ -77,21 +79,9 @@ struct tcpsrv {
 	unsigned long nconns;
 };
 
-static const char *prog = "sp-tcpsrv";
+/* Connections a test may ask one instance to hold. */
+#define SRV_WANT_CONNS 20000ul
 static char scratch[TCPSRV_BUF_SIZE];
-
-static void logerr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void logerr(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static void usage(FILE *out)
 {
@@ -103,48 +93,7 @@ static void usage(FILE *out)
 		"  --discard PORT  discard service port (0 or absent: off)\n"
 		"  --pidfile FILE  write the pid here once listening; removed on exit\n"
 		"  --backlog N     listen backlog (default 4096)\n",
-		prog);
-}
-
-static int parse_uint(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-/* Connections are limited by descriptors; take all the kernel allows. */
-static void raise_nofile(void)
-{
-	struct rlimit rl;
-	unsigned long nr_open = 0;
-	FILE *f;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-		return;
-	f = fopen("/proc/sys/fs/nr_open", "r");
-	if (f != NULL) {
-		if (fscanf(f, "%lu", &nr_open) != 1)
-			nr_open = 0;
-		fclose(f);
-	}
-	/* Raising the hard limit needs CAP_SYS_RESOURCE; fall back to the
-	 * soft limit up to the hard one. */
-	if (nr_open > rl.rlim_max) {
-		struct rlimit up = { .rlim_cur = nr_open, .rlim_max = nr_open };
-
-		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
-			return;
-	}
-	rl.rlim_cur = rl.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-		logerr("setrlimit(RLIMIT_NOFILE): %s", strerror(errno));
+		srv_prog);
 }
 
 static int epoll_set(struct tcpsrv *s, int op, struct tcpsrv_obj *o,
@@ -419,18 +368,6 @@ static int run(struct tcpsrv *s)
 	}
 }
 
-static int write_pidfile(const char *path)
-{
-	FILE *f = fopen(path, "w");
-
-	if (f == NULL || fprintf(f, "%ld\n", (long)getpid()) < 0 ||
-	    fclose(f) != 0) {
-		logerr("pid file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -454,19 +391,20 @@ int main(int argc, char **argv)
 	int opt;
 
 	memset(&ss, 0, sizeof(ss));
+	srv_prog = "sp-tcpsrv";
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'a':
 			addr = optarg;
 			break;
 		case 'e':
-			if (parse_uint(optarg, 65535, &echo_port) != 0) {
+			if (parse_ulong(optarg, 65535, &echo_port) != 0) {
 				logerr("bad --echo port: %s", optarg);
 				return 2;
 			}
 			break;
 		case 'd':
-			if (parse_uint(optarg, 65535, &discard_port) != 0) {
+			if (parse_ulong(optarg, 65535, &discard_port) != 0) {
 				logerr("bad --discard port: %s", optarg);
 				return 2;
 			}
@@ -475,7 +413,7 @@ int main(int argc, char **argv)
 			pidfile = optarg;
 			break;
 		case 'b':
-			if (parse_uint(optarg, 1 << 20, &backlog) != 0 ||
+			if (parse_ulong(optarg, 1 << 20, &backlog) != 0 ||
 			    backlog == 0) {
 				logerr("bad --backlog: %s", optarg);
 				return 2;
@@ -514,7 +452,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	raise_nofile();
+	raise_nofile(SRV_WANT_CONNS);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
