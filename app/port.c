@@ -366,6 +366,37 @@ sp_port_open(struct sp_port *p, const struct sp_netopt *no)
 	return sp_port_setup(p);
 }
 
+int
+sp_port_rss(const struct sp_port *p, uint8_t *key, uint16_t *reta,
+	    uint32_t *reta_size)
+{
+	struct rte_eth_rss_reta_entry64 conf[SP_RETA_MAX / RTE_ETH_RETA_GROUP_SIZE];
+	struct rte_eth_rss_conf rss;
+	struct rte_eth_dev_info info;
+
+	if (p->sys_rx_path[0] != '\0' || p->nb_queues < 2 ||
+	    rte_eth_dev_info_get(p->port_id, &info) != 0 ||
+	    info.reta_size == 0 || info.reta_size > SP_RETA_MAX ||
+	    info.hash_key_size < 40 || info.hash_key_size > SP_RSS_KEY_MAX)
+		return -1;
+	memset(&rss, 0, sizeof(rss));
+	rss.rss_key = key;
+	rss.rss_key_len = info.hash_key_size;
+	if (rte_eth_dev_rss_hash_conf_get(p->port_id, &rss) != 0 ||
+	    !(rss.rss_hf & RTE_ETH_RSS_NONFRAG_IPV4_TCP))
+		return -1;
+	memset(conf, 0, sizeof(conf));
+	for (uint32_t i = 0; i < info.reta_size / RTE_ETH_RETA_GROUP_SIZE; i++)
+		conf[i].mask = ~0ull;
+	if (rte_eth_dev_rss_reta_query(p->port_id, conf, info.reta_size) != 0)
+		return -1;
+	for (uint32_t i = 0; i < info.reta_size; i++)
+		reta[i] = conf[i / RTE_ETH_RETA_GROUP_SIZE]
+				  .reta[i % RTE_ETH_RETA_GROUP_SIZE];
+	*reta_size = info.reta_size;
+	return 0;
+}
+
 void
 sp_port_stats(const struct sp_port *p, struct sp_nic_stats *s)
 {

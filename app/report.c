@@ -342,11 +342,14 @@ sp_report_json_stack(const struct sp_report *r, FILE *f,
 		PRIu64 ",\"tx_noarp\":%" PRIu64 ",\"rx_multiseg\":%" PRIu64
 		",\"connect_retries\":%" PRIu64 ",\"iterations\":%" PRIu64
 		",\"idle_iterations\":%" PRIu64 ",\"busy_pct\":%.1f,"
-		"\"cores\":%u,\"redirect_out\":%" PRIu64 ",\"redirect_in\":%"
-		PRIu64 ",\"redirect_full\":%" PRIu64 "}",
+		"\"cores\":%u,\"placement\":\"%s\",\"redirect_out\":%" PRIu64
+		",\"redirect_in\":%" PRIu64 ",\"redirect_full\":%" PRIu64 "}",
 		w->tx_dropped, s->tx_nobuf, s->tx_noarp, w->rx_multiseg,
 		connect_retries, w->iterations,
 		w->idle_iterations, sp_busy_pct(r), w->ncores ? w->ncores : 1u,
+		/* How replies reach their core: one core; RSS-chosen source
+		 * pairs; or port slices with frames passed between cores. */
+		w->ncores <= 1 ? "single" : w->port_span == 0 ? "rss" : "redirect",
 		w->redirect_out, w->redirect_in, w->redirect_full);
 	if (sp_impaired(w))
 		fprintf(f, ",\n \"impair\":{\"dropped\":%" PRIu64 ",\"reordered\":%" PRIu64

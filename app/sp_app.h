@@ -131,6 +131,13 @@ struct sp_nic_stats {
 	int valid;
 };
 void sp_port_stats(const struct sp_port *p, struct sp_nic_stats *s);
+/* The port's RSS key and redirection table, when it spreads flows by a
+ * Toeplitz hash we can compute (a NIC with several queues; af_packet's
+ * fanout is the kernel's own): 0, or -1 when placement is not possible. */
+#define SP_RSS_KEY_MAX 64
+#define SP_RETA_MAX 512
+int sp_port_rss(const struct sp_port *p, uint8_t *key, uint16_t *reta,
+		uint32_t *reta_size);
 /* Stop and close the port, free the pool, clean up EAL. Idempotent. */
 void sp_port_close(struct sp_port *p);
 

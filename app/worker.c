@@ -238,6 +238,9 @@ sp_owner(const struct sp_worker *w, const struct rte_mbuf *m)
 	if (ip->next_proto_id != IPPROTO_TCP || ihl < sizeof(*ip) ||
 	    m->data_len < sizeof(*eth) + ihl + sizeof(*th))
 		return w->queue;
+	/* RSS placement chose our ports: TCP lands where it belongs. */
+	if (w->port_span == 0)
+		return w->queue;
 	th = (const struct rte_tcp_hdr *)((const uint8_t *)ip + ihl);
 	port = rte_be_to_cpu_16(th->dst_port);
 	if (port < w->port_base ||

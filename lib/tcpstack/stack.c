@@ -70,6 +70,17 @@ static int config_check(const struct sp_stack_config *cfg)
 	if (cfg->prefix_len > 32 || cfg->port_min == 0 ||
 	    cfg->port_min > cfg->port_max)
 		return -EINVAL;
+	/* Every pair must decode inside the ranges. */
+	if (cfg->pairs) {
+		uint64_t n = ((uint64_t)cfg->port_max - cfg->port_min + 1) *
+			     (cfg->ip_count ? cfg->ip_count : 1);
+
+		if (cfg->npairs > n)
+			return -EINVAL;
+		for (uint32_t i = 0; i < cfg->npairs; i++)
+			if (cfg->pairs[i] >= n)
+				return -EINVAL;
+	}
 	if (cfg->mss != 0 && (cfg->mss < 88 || cfg->mss > 1460))
 		return -EINVAL;
 	if (cfg->rto_min_us == 0 || cfg->rto_min_us > cfg->rto_max_us ||
@@ -151,13 +162,15 @@ struct sp_stack *sp_stack_create(const struct sp_stack_config *cfg,
 	/* Ports rotate fastest: consecutive opens use one address's ports
 	 * in turn, and a pair comes round again only after all the others. */
 	st->nports = (uint32_t)cfg->port_max - cfg->port_min + 1;
-	st->port_cap = st->nports * st->cfg.ip_count;
-	st->ports = stack_calloc(st, st->port_cap, sizeof(*st->ports));
+	st->port_cap = cfg->pairs ? cfg->npairs : st->nports * st->cfg.ip_count;
+	st->ports = stack_calloc(st, st->port_cap ? st->port_cap : 1,
+				 sizeof(*st->ports));
 	if (!st->ports)
 		goto fail;
 	for (i = 0; i < st->port_cap; i++)
-		st->ports[i] = i;
+		st->ports[i] = cfg->pairs ? cfg->pairs[i] : i;
 	st->port_count = st->port_cap;
+	st->cfg.pairs = NULL; /* copied: the caller's array may go */
 
 	for (i = 0; i <= SP_WHEEL_SLOTS; i++)
 		st->wheel[i] = SP_NIL;

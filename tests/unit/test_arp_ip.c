@@ -582,6 +582,87 @@ static void test_ip_range(void)
 	sp_h_net_finish(&net);
 }
 
+/* ---- RSS placement ------------------------------------------------------ */
+
+/* Microsoft's RSS verification key and two of its IPv4/TCP vectors. */
+static const uint8_t ms_key[40] = {
+	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67,
+	0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb,
+	0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30,
+	0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+};
+
+static void only_pairs(struct sp_stack_config *cfg)
+{
+	static const uint32_t pairs[] = { 2, 5 }; /* 198.18.0.1:40002, .2:40001 */
+
+	cfg->ip_count = 2;
+	cfg->port_min = 40000;
+	cfg->port_max = 40003;
+	cfg->pairs = pairs;
+	cfg->npairs = 2;
+}
+
+/* The hash is the specification's, the pairs of the queues partition the
+ * ranges, and a stack given pairs opens connections from those only. */
+static void test_rss_pairs(void)
+{
+	static uint32_t out[4][2 * 1000];
+	static uint8_t seen[2 * 1000];
+	uint16_t reta[128];
+	uint32_t n[4], total = 0;
+	struct sp_h_node *nd;
+	struct sp_h_conn *r[2];
+	struct sp_h_pkt p;
+	uint32_t len;
+	int err = 0;
+
+	/* 66.9.149.187:2794 -> 161.142.100.80:1766, 199.92.111.2:14230 ->
+	 * 65.69.140.83:4739 */
+	CHECK_EQ(sp_rss_hash_v4(ms_key, 0x420995bb, 0xa18e6450, 2794, 1766),
+		 0x51ccc178);
+	CHECK_EQ(sp_rss_hash_v4(ms_key, 0xc75c6f02, 0x41458c53, 14230, 4739),
+		 0xc626b0ea);
+
+	for (int i = 0; i < 128; i++)
+		reta[i] = (uint16_t)(i % 4);
+	for (uint16_t q = 0; q < 4; q++) {
+		n[q] = sp_rss_pairs(ms_key, reta, 128, q, SP_H_IP_CLIENT, 2,
+				    50000, 50999, SP_H_IP_SERVER, 80, out[q]);
+		CHECK_GT(n[q], 300); /* about a quarter of 2000 each */
+		total += n[q];
+		for (uint32_t i = 0; i < n[q]; i++) {
+			uint32_t pr = out[q][i];
+			uint32_t h = sp_rss_hash_v4(ms_key, SP_H_IP_SERVER,
+						    SP_H_IP_CLIENT + pr / 1000, 80,
+						    (uint16_t)(50000 + pr % 1000));
+
+			CHECK_EQ(reta[h % 128], q);
+			CHECK_EQ(seen[pr], 0);
+			seen[pr] = 1;
+		}
+	}
+	CHECK_EQ(total, 2000);
+
+	nd = start1(only_pairs);
+	len = arp_who_has(SP_H_IP_CLIENT); /* learn the server's MAC */
+	CHECK_EQ(sp_h_inject(nd, f, len), 0);
+	sp_h_flush(nd);
+	for (int i = 0; i < 2; i++) {
+		r[i] = sp_h_connect(nd, SP_H_IP_SERVER, 80, 0);
+		CHECK(r[i] != NULL && r[i]->c != NULL);
+		CHECK(sp_h_pop(nd, &p));
+		CHECK(i == 0 ? p.sip == SP_H_IP_CLIENT && p.sport == 40002
+			     : p.sip == SP_H_IP_CLIENT + 1 && p.sport == 40001);
+	}
+	CHECK(sp_tcp_connect(nd->st, SP_H_IP_SERVER, 80, NULL, &err) == NULL);
+	CHECK_EQ(err, -EADDRNOTAVAIL);
+	for (int i = 0; i < 2; i++)
+		sp_tcp_abort(nd->st, r[i]->c);
+	sp_h_flush(nd);
+	sp_h_net_finish(&net);
+}
+
 static const struct sp_h_test tests[] = {
 	{ "eth_drops", test_eth_drops },
 	{ "arp_request_answered", test_arp_request_answered },
@@ -598,6 +679,7 @@ static const struct sp_h_test tests[] = {
 	{ "ip_drops", test_ip_drops },
 	{ "ip_options", test_ip_options },
 	{ "ip_range", test_ip_range },
+	{ "rss_pairs", test_rss_pairs },
 };
 
 int main(int argc, char **argv)

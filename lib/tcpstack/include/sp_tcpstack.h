@@ -163,6 +163,13 @@ struct sp_stack_config {
 	uint32_t rcvwnd;       /* receive window we advertise (bytes) */
 	uint16_t mss;          /* our MSS; 0 = 1460 */
 	uint16_t port_min, port_max; /* ephemeral ports for active opens */
+	/* Optional: only these (address, port) pairs for active opens, each
+	 * encoded as address index * (port_max - port_min + 1) + (port -
+	 * port_min); e.g. those whose replies a NIC's RSS sends to this
+	 * stack's queue (sp_rss_pairs). NULL: every pair of the ranges. The
+	 * array is copied. */
+	const uint32_t *pairs;
+	uint32_t npairs;
 	uint16_t ooo_max;      /* out-of-order segments kept per connection;
 				* 0 = enough to cover the receive window */
 
@@ -245,6 +252,22 @@ uint32_t sp_stack_chunks_in_use(const struct sp_stack *st);
 size_t sp_stack_bytes_per_conn(const struct sp_stack *st);
 /* Total bytes the stack allocated at creation. */
 size_t sp_stack_mem_bytes(const struct sp_stack *st);
+
+/*
+ * RSS placement. The Toeplitz hash a NIC computes over a received IPv4/TCP
+ * segment (source address and port: the server's; destination: ours),
+ * with a @key of 40 bytes, in host byte order throughout.
+ */
+uint32_t sp_rss_hash_v4(const uint8_t *key, uint32_t src_ip, uint32_t dst_ip,
+			uint16_t sport, uint16_t dport);
+/* The (address, port) pairs of our ranges whose replies from @srv_ip:
+ * @srv_port land on @queue, given the redirection table @reta of
+ * @reta_size entries: written to @out (room for every pair), in
+ * sp_stack_config.pairs' encoding. Returns how many. */
+uint32_t sp_rss_pairs(const uint8_t *key, const uint16_t *reta,
+		      uint32_t reta_size, uint16_t queue, uint32_t ip,
+		      uint32_t ip_count, uint16_t port_min, uint16_t port_max,
+		      uint32_t srv_ip, uint16_t srv_port, uint32_t *out);
 
 const char *sp_tcp_state_name(enum sp_tcp_state s);
 const char *sp_close_reason_name(enum sp_close_reason r);
