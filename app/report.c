@@ -104,6 +104,7 @@ sp_report_collect_n(struct sp_report *r, const struct sp_worker *ws,
 		t->redirect_out += w->redirect_out;
 		t->redirect_in += w->redirect_in;
 		t->redirect_full += w->redirect_full;
+		t->redirect_stranded += w->redirect_stranded;
 	}
 	/* The busy share is per core: report the cores' mean. */
 	t->busy_tsc /= n;
@@ -343,14 +344,16 @@ sp_report_json_stack(const struct sp_report *r, FILE *f,
 		",\"connect_retries\":%" PRIu64 ",\"iterations\":%" PRIu64
 		",\"idle_iterations\":%" PRIu64 ",\"busy_pct\":%.1f,"
 		"\"cores\":%u,\"placement\":\"%s\",\"redirect_out\":%" PRIu64
-		",\"redirect_in\":%" PRIu64 ",\"redirect_full\":%" PRIu64 "}",
+		",\"redirect_in\":%" PRIu64 ",\"redirect_full\":%" PRIu64
+		",\"redirect_stranded\":%" PRIu64 "}",
 		w->tx_dropped, s->tx_nobuf, s->tx_noarp, w->rx_multiseg,
 		connect_retries, w->iterations,
 		w->idle_iterations, sp_busy_pct(r), w->ncores ? w->ncores : 1u,
 		/* How replies reach their core: one core; RSS-chosen source
 		 * pairs; or port slices with frames passed between cores. */
 		w->ncores <= 1 ? "single" : w->port_span == 0 ? "rss" : "redirect",
-		w->redirect_out, w->redirect_in, w->redirect_full);
+		w->redirect_out, w->redirect_in, w->redirect_full,
+		w->redirect_stranded);
 	if (sp_impaired(w))
 		fprintf(f, ",\n \"impair\":{\"dropped\":%" PRIu64 ",\"reordered\":%" PRIu64
 			",\"duplicated\":%" PRIu64 "}", w->imp_dropped, w->imp_reordered,

@@ -1306,6 +1306,8 @@ sp_cmd_run(int argc, char **argv)
 			     r->plan.duration_us + SP_RUN_GUARD_US) < 0)
 		goto out;
 
+	if (rings)
+		sp_worker_rings_drain(ws, r->ncores);
 	/* The last, partial second: the points then add up to the totals. */
 	sp_run_sample(r, ws[0].run_end_us);
 	sp_run_merge(r);

@@ -231,6 +231,7 @@ struct sp_worker {
 	uint64_t imp_dropped, imp_reordered, imp_duplicated;
 	uint64_t redirect_out, redirect_in; /* frames passed between cores */
 	uint64_t redirect_full;  /* a ring was full: frame dropped */
+	uint64_t redirect_stranded; /* still in our rings when all stopped */
 
 	uint16_t tx_n;
 	struct rte_mbuf *tx_buf[SP_TX_BURST];
@@ -274,6 +275,9 @@ int sp_control_run_n(struct sp_worker *ws, unsigned int n, uint64_t duration_us)
  * release. */
 int sp_worker_rings(struct sp_worker *ws, unsigned int n);
 void sp_worker_rings_free(struct sp_worker *ws, unsigned int n);
+/* After the workers stopped: free what is still in the rings, counted as
+ * stranded on its owner (a frame passed on after the owner quit). */
+void sp_worker_rings_drain(struct sp_worker *ws, unsigned int n);
 /* A signal asked us to stop; the number of requests so far. */
 int sp_interrupted(void);
 

@@ -330,6 +330,22 @@ sp_worker_rings(struct sp_worker *ws, unsigned int n)
 }
 
 void
+sp_worker_rings_drain(struct sp_worker *ws, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		for (unsigned int j = 0; j < n; j++) {
+			struct rte_mbuf *m;
+
+			if (ws[i].ring_out[j] == NULL)
+				continue;
+			while (rte_ring_dequeue(ws[i].ring_out[j], (void **)&m) == 0) {
+				rte_pktmbuf_free(m);
+				ws[j].redirect_stranded++;
+			}
+		}
+}
+
+void
 sp_worker_rings_free(struct sp_worker *ws, unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++)
