@@ -26,7 +26,9 @@
 #include "sp_threshold.h"
 #include "sp_vu.h"
 
-#define SP_RUN_TW_EXTRA 65536            /* pool slots for our TIME_WAIT */
+/* Pool slots for our TIME_WAIT: closing first at N connections/s holds N
+ * slots for the 1 s TIME_WAIT (48 MiB at 183 B each). */
+#define SP_RUN_TW_EXTRA 262144
 #define SP_RUN_DRAIN_US (3 * SP_US_PER_S)
 #define SP_RUN_GUARD_US SP_US_PER_S       /* control's bound after the plan's */
 #define SP_RUN_CHUNKS_MAX (128u * 1024u)  /* 2 KiB each: 256 MiB at most */
