@@ -50,7 +50,7 @@ load: { vus: 1, duration: 1s }
 scenarios: [ { name: a, steps: [ { request: { path: / } } ] } ]
 EOF2
 scenario outside <<EOF2
-target: http://10.1.2.3
+target: http://127.0.0.2
 load: { vus: 1, duration: 1s }
 scenarios: [ { name: a, steps: [ { request: { path: / } } ] } ]
 EOF2
@@ -87,7 +87,7 @@ bad "zero duration" "$TMP/zerodur.yaml:2:27: .*more than 0" run "$TMP/zerodur.ya
 bad "stage without target" "$TMP/notarget.yaml:4:7: .*target" run "$TMP/notarget.yaml" "${NET_OPTS[@]}"
 bad "missing data file" "$TMP/nodata.yaml:2:7: .*missing.csv" run "$TMP/nodata.yaml" "${NET_OPTS[@]}"
 bad "target outside 198.18.0.0/15" "$TMP/outside.yaml:1:9: .*198.18" run "$TMP/outside.yaml" "${NET_OPTS[@]}"
-bad "--url outside 198.18.0.0/15" "^--url: .*198.18" run --url http://192.0.2.1/ --vus 1 --duration 1s "${NET_OPTS[@]}"
+bad "--url outside 198.18.0.0/15" "^--url: .*198.18" run --url http://127.0.0.1/ --vus 1 --duration 1s "${NET_OPTS[@]}"
 bad "--rate negative" "^--rate: " run --url "http://$SRV/" --rate -1 --duration 1s "${NET_OPTS[@]}"
 bad "--stages malformed" "^--stages: " run --url "http://$SRV/" --stages "10s" "${NET_OPTS[@]}"
 bad "unwritable --json" "^stampede: --json: cannot write" run --url "http://$SRV/" --vus 1 --duration 1s "${NET_OPTS[@]}" --json /nonexistent/dir/r.json
