@@ -218,28 +218,22 @@ static int
 sp_owner(const struct sp_worker *w, const struct rte_mbuf *m)
 {
 	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const void *);
-	const struct rte_ipv4_hdr *ip;
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eth + 1);
 	const struct rte_tcp_hdr *th;
 	uint32_t ihl, port;
 
-	if (m->data_len < sizeof(*eth) + sizeof(*ip) + sizeof(*th)) {
-		if (m->data_len >= sizeof(*eth) + 8 &&
-		    eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP) &&
-		    ((const uint8_t *)(eth + 1))[7] == 2)
-			return -1;
+	/* An ARP reply: its opcode is the ARP header's bytes 6-7. */
+	if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP))
+		return m->data_len >= sizeof(*eth) + 8 &&
+		       ((const uint8_t *)(eth + 1))[7] == 2 ? -1 : w->queue;
+	/* With RSS placement, TCP lands where it belongs. */
+	if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
+	    w->port_span == 0 ||
+	    m->data_len < sizeof(*eth) + sizeof(*ip) + sizeof(*th))
 		return w->queue;
-	}
-	if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))
-		return eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP) &&
-			       ((const uint8_t *)(eth + 1))[7] == 2
-		       ? -1 : w->queue;
-	ip = (const struct rte_ipv4_hdr *)(eth + 1);
 	ihl = (uint32_t)(ip->version_ihl & 0x0f) * 4;
 	if (ip->next_proto_id != IPPROTO_TCP || ihl < sizeof(*ip) ||
 	    m->data_len < sizeof(*eth) + ihl + sizeof(*th))
-		return w->queue;
-	/* RSS placement chose our ports: TCP lands where it belongs. */
-	if (w->port_span == 0)
 		return w->queue;
 	th = (const struct rte_tcp_hdr *)((const uint8_t *)ip + ihl);
 	port = rte_be_to_cpu_16(th->dst_port);
