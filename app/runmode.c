@@ -1045,12 +1045,13 @@ sp_run_csv(const struct sp_run *r, FILE *st, FILE *tl)
  * TIME_WAIT slots of the pool hold none, so size by VUs, not by pool.
  */
 static void
-sp_run_size_chunks(const struct sp_run *r, struct sp_stack_config *cfg)
+sp_run_size_chunks(uint32_t vus, uint32_t ncores, struct sp_stack_config *cfg)
 {
 	uint64_t per_vu = 2 + (cfg->rcvwnd + SP_CHUNK_PAYLOAD - 1) / SP_CHUNK_PAYLOAD;
-	uint64_t want = (uint64_t)r->plan.max_vus * per_vu + 4096;
+	uint64_t want = (uint64_t)vus * per_vu + 4096;
+	uint64_t cap = SP_RUN_CHUNKS_MAX / ncores; /* the cap is the run's */
 
-	cfg->chunks = (uint32_t)(want < SP_RUN_CHUNKS_MAX ? want : SP_RUN_CHUNKS_MAX);
+	cfg->chunks = (uint32_t)(want < cap ? want : cap);
 }
 
 /* Report files are opened before the run: a path that cannot be written
@@ -1237,8 +1238,7 @@ sp_run_core_setup(struct sp_run *r, struct sp_port *port, struct sp_worker *w,
 	}
 	/* Each queue has its own ring: its connections share it. */
 	sp_worker_size_window(port, vus, &cfg);
-	sp_run_size_chunks(r, &cfg);
-	cfg.chunks = cfg.chunks / n + 4096;
+	sp_run_size_chunks(vus, n, &cfg);
 	w->mode = &sp_run_mode;
 	w->mode_ctx = &r->core[i];
 	w->queue = (uint16_t)i;
