@@ -250,12 +250,12 @@ struct sp_worker {
 void sp_alloc_hot(int on);
 int64_t sp_alloc_hot_count(void);
 
-/* Create the stack with the worker's I/O callbacks, our MAC and addresses.
- * @cfg holds the mode's sizing and timers. 0, or -1 after printing why. */
 /* Any mode: cap each connection's receive window so that @concurrency of
  * them together fit half the port's RX queue. */
 void sp_worker_size_window(const struct sp_port *p, uint64_t concurrency,
 			   struct sp_stack_config *cfg);
+/* Create the stack with the worker's I/O callbacks, our MAC and addresses.
+ * @cfg holds the mode's sizing and timers. 0, or -1 after printing why. */
 int sp_worker_create_stack(struct sp_worker *w, struct sp_port *p,
 			   const struct sp_netopt *no,
 			   struct sp_stack_config *cfg,
