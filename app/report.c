@@ -223,6 +223,10 @@ sp_print_stack(const struct sp_report *r, FILE *out)
 		"  snd_nochunk %" PRIu64 "  wnd_shrunk %" PRIu64 "\n",
 		s->tcp_rst_rx, s->tcp_rst_tx, s->tcp_challenge_acks,
 		s->tcp_zwnd_probes, s->tcp_snd_nochunk, s->tcp_wnd_shrunk);
+	if (s->tcp_linger_fin != 0 || s->tcp_linger_timeout != 0)
+		fprintf(out, "                  closed after the server: %" PRIu64
+			"  server did not close in time: %" PRIu64 "\n",
+			s->tcp_linger_fin, s->tcp_linger_timeout);
 	fprintf(out, "  drops          ");
 	for (int i = 0; i < SP_DROP_NREASONS; i++) {
 		if (s->drop[i] == 0)
@@ -310,11 +314,13 @@ sp_report_json_stack(const struct sp_report *r, FILE *f,
 		",\"dup_acks\":%" PRIu64 ",\"ooo_segs\":%" PRIu64
 		",\"rst_rx\":%" PRIu64 ",\"rst_tx\":%" PRIu64
 		",\"challenge_acks\":%" PRIu64 ",\"zwnd_probes\":%" PRIu64
-		",\"snd_nochunk\":%" PRIu64 ",\"wnd_shrunk\":%" PRIu64 "},\n",
+		",\"snd_nochunk\":%" PRIu64 ",\"wnd_shrunk\":%" PRIu64
+		",\"linger_fin\":%" PRIu64 ",\"linger_timeout\":%" PRIu64 "},\n",
 		s->tcp_retrans_segs, s->tcp_fast_retrans, s->tcp_rto,
 		s->tcp_syn_retrans, s->tcp_dup_acks, s->tcp_ooo_segs,
 		s->tcp_rst_rx, s->tcp_rst_tx, s->tcp_challenge_acks,
-		s->tcp_zwnd_probes, s->tcp_snd_nochunk, s->tcp_wnd_shrunk);
+		s->tcp_zwnd_probes, s->tcp_snd_nochunk, s->tcp_wnd_shrunk,
+		s->tcp_linger_fin, s->tcp_linger_timeout);
 	fprintf(f, " \"drops\":{");
 	for (int i = 0; i < SP_DROP_NREASONS; i++) {
 		if (i > 0)

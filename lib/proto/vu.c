@@ -403,10 +403,16 @@ sp_vu_req_idx(const struct sp_vu_engine *e, const struct sp_vu *v)
 
 static void sp_vu_advance(struct sp_vu_engine *e, struct sp_vu *v);
 
+enum { SP_VU_GRACEFUL, SP_VU_RESET, SP_VU_AFTER_SERVER };
+
 /* Let go of the VU's connection: gracefully when no request is in flight
- * on it, else with a RST (the response can no longer be told apart). */
+ * on it, else with a RST (the response can no longer be told apart). After
+ * a response that ends the connection (Connection: close either way), the
+ * server closes first and holds the TIME_WAIT, as RFC 9112 9.6 has it, so
+ * our (address, port) pair is free at once: one source address then opens
+ * far more than the 64k connections a second our own TIME_WAIT allows. */
 static void
-sp_vu_drop_conn(struct sp_vu_engine *e, struct sp_vu *v, int reset)
+sp_vu_drop_conn(struct sp_vu_engine *e, struct sp_vu *v, int how)
 {
 	struct sp_conn *c = v->c;
 
@@ -416,7 +422,9 @@ sp_vu_drop_conn(struct sp_vu_engine *e, struct sp_vu *v, int reset)
 	v->conn_reqs = 0;
 	/* closed() must not find the VU: it may run inside the abort. */
 	sp_conn_set_user(c, NULL);
-	if (reset || sp_tcp_close(e->st, c) < 0)
+	if (how == SP_VU_RESET ||
+	    (how == SP_VU_AFTER_SERVER ? sp_tcp_close_after_peer(e->st, c) :
+					 sp_tcp_close(e->st, c)) < 0)
 		sp_tcp_abort(e->st, c);
 }
 
@@ -440,7 +448,7 @@ sp_vu_req_error(struct sp_vu_engine *e, struct sp_vu *v, enum sp_vu_err k,
 {
 	sp_vu_timer_cancel(e, v);
 	sp_vu_fail(e, v, k);
-	sp_vu_drop_conn(e, v, reset);
+	sp_vu_drop_conn(e, v, reset ? SP_VU_RESET : SP_VU_GRACEFUL);
 	v->t_intended = *e->now;
 	v->step++;
 	v->state = SP_VU_RUN;
@@ -494,11 +502,13 @@ sp_vu_req_done(struct sp_vu_engine *e, struct sp_vu *v, int extra)
 	v->conn_reqs++;
 	if (extra) {
 		e->s.err[SP_VU_E_UNSOLICITED]++;
-		sp_vu_drop_conn(e, v, 1);
-	} else if (v->resp.must_close || !sp_vu_scen(e, v)->keep_alive ||
-	    (sp_vu_scen(e, v)->max_requests_per_conn != 0 &&
-	     v->conn_reqs >= sp_vu_scen(e, v)->max_requests_per_conn))
-		sp_vu_drop_conn(e, v, 0);
+		sp_vu_drop_conn(e, v, SP_VU_RESET);
+	} else if (v->resp.must_close || !sp_vu_scen(e, v)->keep_alive) {
+		sp_vu_drop_conn(e, v, SP_VU_AFTER_SERVER);
+	} else if (sp_vu_scen(e, v)->max_requests_per_conn != 0 &&
+		   v->conn_reqs >= sp_vu_scen(e, v)->max_requests_per_conn) {
+		sp_vu_drop_conn(e, v, SP_VU_GRACEFUL);
+	}
 	/* A request that follows without a think time is due now. */
 	v->t_intended = now;
 	v->step++;
@@ -647,7 +657,7 @@ sp_vu_idle(struct sp_vu_engine *e, struct sp_vu *v)
 	v->state = SP_VU_IDLE;
 	e->s.vus_active--;
 	if (e->stopping)
-		sp_vu_drop_conn(e, v, 0);
+		sp_vu_drop_conn(e, v, SP_VU_GRACEFUL);
 	if (e->pl->model == SP_MODEL_OPEN) {
 		v->next_free = e->free_head;
 		e->free_head = v->idx;
@@ -857,7 +867,7 @@ sp_vu_on_recv(struct sp_stack *st, struct sp_conn *c, void *app,
 		/* Nothing asked for: the server is out of step with us. The
 		 * bytes belong to no request, so no request fails. */
 		e->s.err[SP_VU_E_UNSOLICITED]++;
-		sp_vu_drop_conn(e, v, 1);
+		sp_vu_drop_conn(e, v, SP_VU_RESET);
 		return;
 	}
 	if (!v->got_first) {
@@ -913,7 +923,7 @@ sp_vu_on_peer_fin(struct sp_stack *st, struct sp_conn *c, void *app)
 	 * opens another one. */
 	e->s.server_closes++;
 	v->lost_conn = 1;
-	sp_vu_drop_conn(e, v, 0);
+	sp_vu_drop_conn(e, v, SP_VU_GRACEFUL);
 }
 
 static void
@@ -1326,7 +1336,7 @@ sp_vu_interrupt(struct sp_vu_engine *e, struct sp_vu *v)
 		v->state = SP_VU_IDLE;
 		e->s.vus_active--;
 	}
-	sp_vu_drop_conn(e, v, busy);
+	sp_vu_drop_conn(e, v, busy ? SP_VU_RESET : SP_VU_GRACEFUL);
 }
 
 void

@@ -33,6 +33,7 @@ void sp_stack_config_defaults(struct sp_stack_config *cfg, uint32_t max_conns)
 	cfg->connect_timeout_us = 0;
 	cfg->time_wait_us = 1000 * 1000;
 	cfg->fin_wait2_us = 10 * 1000 * 1000;
+	cfg->linger_us = 200 * 1000;
 	cfg->delack_us = 40 * 1000;
 	cfg->arp_timeout_us = 60 * 1000 * 1000;
 	cfg->isn_secret = 0x5eed5eed;

@@ -65,6 +65,7 @@ enum {
 	SP_CF_SACK = 1u << 12,       /* both sides sent SACK-permitted (RFC 2018) */
 	SP_CF_SWS_OVERRIDE = 1u << 13, /* persist expired: send what fits */
 	SP_CF_WAIT_SPACE = 1u << 14, /* on the space_waiters list */
+	SP_CF_LINGER = 1u << 15,     /* app closed: our FIN waits for the peer's */
 };
 
 /*

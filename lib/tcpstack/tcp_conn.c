@@ -374,6 +374,16 @@ int sp_tcp_close(struct sp_stack *st, struct sp_conn *c)
 	return 0;
 }
 
+int sp_tcp_close_after_peer(struct sp_stack *st, struct sp_conn *c)
+{
+	if (c->state != SP_TCP_ESTABLISHED || c->sq_len != 0 ||
+	    c->snd_una != c->snd_max || (c->flags & SP_CF_RTX_ARMED))
+		return sp_tcp_close(st, c);
+	c->flags |= SP_CF_LINGER;
+	sp_timer_set_rtx(st, c, st->cfg.linger_us);
+	return 0;
+}
+
 void sp_tcp_abort(struct sp_stack *st, struct sp_conn *c)
 {
 	if (c->flags & SP_CF_ZOMBIE)

@@ -301,7 +301,7 @@ static void deliver(struct sp_stack *st, struct sp_conn *c, const uint8_t *d,
 {
 	c->rcv_nxt += n;
 	st->stats.tcp_rx_bytes += n;
-	if (st->ops.recv && !(c->flags & SP_CF_APP_GONE))
+	if (st->ops.recv && !(c->flags & (SP_CF_APP_GONE | SP_CF_LINGER)))
 		st->ops.recv(st, c, st->app, d, n);
 }
 
@@ -362,6 +362,15 @@ static void fin_input(struct sp_stack *st, struct sp_conn *c)
 	case SP_TCP_SYN_RECEIVED:
 	case SP_TCP_ESTABLISHED:
 		c->state = SP_TCP_CLOSE_WAIT;
+		if (c->flags & SP_CF_LINGER) {
+			/* What sp_tcp_close_after_peer waited for: our FIN
+			 * goes with the ACK of theirs. */
+			c->flags &= (uint16_t)~SP_CF_LINGER;
+			sp_timer_stop_rtx(st, c);
+			st->stats.tcp_linger_fin++;
+			sp_tcp_close(st, c);
+			break;
+		}
 		if (st->ops.peer_fin && !(c->flags & SP_CF_APP_GONE))
 			st->ops.peer_fin(st, c, st->app);
 		break;

@@ -203,6 +203,12 @@ static void rtx_expired(struct sp_stack *st, struct sp_conn *c)
 		rto_timeout(st, c);
 		break;
 	default:
+		if (c->flags & SP_CF_LINGER) {
+			c->flags &= (uint16_t)~SP_CF_LINGER;
+			st->stats.tcp_linger_timeout++;
+			sp_tcp_close(st, c);
+			break;
+		}
 		if (c->flags & SP_CF_PERSIST) {
 			/* A window that is open but too small for SWS
 			 * avoidance: the override timeout of RFC 9293

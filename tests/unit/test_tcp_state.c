@@ -477,6 +477,71 @@ static void test_passive_close(void)
 	sp_h_net_finish(&net);
 }
 
+/* sp_tcp_close_after_peer: our FIN answers the peer's, so the peer holds
+ * the TIME_WAIT; data that comes first is not delivered; a peer that does
+ * not close within linger_us gets our FIN first; with data unacknowledged
+ * the close is an ordinary one at once. */
+static void test_close_after_peer(void)
+{
+	struct sp_h_conn *r;
+	struct sp_conn *c;
+
+	start(NULL);
+	r = sp_h_peer_accept(&peer, PISN, 65535);
+	c = r->c;
+	CHECK_EQ(sp_tcp_close_after_peer(nd->st, c), 0);
+	CHECK_EQ(sp_conn_state(c), SP_TCP_ESTABLISHED);
+	EXPECT_NONE(nd);
+	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK | TH_PSH, NULL, 100), 0);
+	CHECK_EQ(r->rx_bytes, 0);
+	CHECK_EQ(sp_h_peer_send(&peer, TH_FIN | TH_ACK, NULL, 0), 0);
+	EXPECT_SEG(nd, TH_FIN | TH_ACK, our_nxt(), PISN + 102, 0);
+	EXPECT_NONE(nd);
+	CHECK(!r->peer_fin);
+	CHECK_EQ(sp_conn_state(c), SP_TCP_LAST_ACK);
+	peer.rcv_nxt++;
+	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 0), 0);
+	CHECK(r->closed);
+	CHECK_EQ(r->why, SP_CLOSE_NORMAL);
+	CHECK_EQ(sp_stack_conns_in_use(nd->st), 0); /* no TIME_WAIT */
+	CHECK_EQ(stats()->tcp_linger_fin, 1);
+	CHECK_EQ(stats()->tcp_linger_timeout, 0);
+	sp_h_net_finish(&net);
+
+	start(NULL);
+	r = sp_h_peer_accept(&peer, PISN, 65535);
+	c = r->c;
+	CHECK_EQ(sp_tcp_close_after_peer(nd->st, c), 0);
+	sp_h_advance(&net, nd->cfg.linger_us - 2000);
+	EXPECT_NONE(nd);
+	CHECK_EQ(sp_conn_state(c), SP_TCP_ESTABLISHED);
+	sp_h_advance(&net, 4000);
+	EXPECT_SEG(nd, TH_FIN | TH_ACK, our_nxt(), PISN + 1, 0);
+	CHECK_EQ(sp_conn_state(c), SP_TCP_FIN_WAIT_1);
+	CHECK_EQ(stats()->tcp_linger_timeout, 1);
+	CHECK_EQ(stats()->tcp_linger_fin, 0);
+	peer.rcv_nxt++;
+	CHECK_EQ(sp_h_peer_send(&peer, TH_FIN | TH_ACK, NULL, 0), 0);
+	EXPECT_SEG(nd, TH_ACK, our_nxt(), PISN + 2, 0);
+	CHECK_EQ(sp_conn_state(c), SP_TCP_TIME_WAIT);
+	sp_h_net_finish(&net);
+
+	start(NULL);
+	r = sp_h_peer_accept(&peer, PISN, 65535);
+	c = r->c;
+	r->tx_total = 300;
+	sp_h_send_more(r);
+	EXPECT_SEG(nd, TH_ACK | TH_PSH, our_nxt(), PISN + 1, 300);
+	CHECK_EQ(sp_tcp_close_after_peer(nd->st, c), 0);
+	EXPECT_SEG(nd, TH_FIN | TH_ACK, our_nxt() + 300, PISN + 1, 0);
+	CHECK_EQ(sp_conn_state(c), SP_TCP_FIN_WAIT_1);
+	peer.rcv_nxt += 301;
+	CHECK_EQ(sp_h_peer_send(&peer, TH_FIN | TH_ACK, NULL, 0), 0);
+	EXPECT_SEG(nd, TH_ACK, our_nxt(), PISN + 2, 0);
+	CHECK_EQ(sp_conn_state(c), SP_TCP_TIME_WAIT);
+	sp_h_net_finish(&net);
+}
+
 /* close() with data still queued: the FIN rides on the last segment. */
 static void test_fin_piggyback(void)
 {
@@ -1094,6 +1159,7 @@ static const struct sp_h_test tests[] = {
 	{ "fin_wait_1_fin_ack", test_fin_wait_1_fin_ack },
 	{ "simultaneous_close", test_simultaneous_close },
 	{ "passive_close", test_passive_close },
+	{ "close_after_peer", test_close_after_peer },
 	{ "fin_piggyback", test_fin_piggyback },
 	{ "rst_each_state", test_rst_each_state },
 	{ "time_wait_new_syn", test_time_wait_new_syn },

@@ -113,6 +113,9 @@ struct sp_stack_stats {
 	uint64_t tcp_delayed_acks;           /* ACKs sent by the delayed-ACK timer */
 	uint64_t tcp_snd_nochunk;            /* sp_tcp_send short: chunk pool dry */
 	uint64_t tcp_wnd_shrunk;             /* peer's right edge moved back */
+	uint64_t tcp_linger_fin;             /* sp_tcp_close_after_peer: the
+					      * peer's FIN came, ours answered it */
+	uint64_t tcp_linger_timeout;         /* ... it did not: we closed first */
 	uint64_t conn_active;                /* sp_tcp_connect calls that sent a SYN */
 	uint64_t conn_passive;               /* SYNs accepted from a listener */
 	uint64_t conn_established;
@@ -179,6 +182,7 @@ struct sp_stack_config {
 	uint32_t connect_timeout_us; /* 0 = bounded by syn_retries only */
 	uint32_t time_wait_us;       /* TIME_WAIT duration (2*MSL) */
 	uint32_t fin_wait2_us;       /* orphaned FIN_WAIT_2 timeout */
+	uint32_t linger_us;          /* sp_tcp_close_after_peer's wait */
 	uint32_t delack_us;          /* delayed-ACK timeout */
 	uint32_t arp_timeout_us;     /* ARP cache entry lifetime */
 	/* RFC 6528 F() key. Keep it the same from run to run: with the 4 µs
@@ -235,6 +239,15 @@ uint32_t sp_tcp_send_space(const struct sp_stack *st, const struct sp_conn *c);
 
 /* Graceful close: FIN after the queued data. */
 int sp_tcp_close(struct sp_stack *st, struct sp_conn *c);
+/*
+ * Graceful close when the peer is about to close too (an HTTP response that
+ * ends with Connection: close): wait up to cfg.linger_us for its FIN and
+ * answer with ours, so that the peer, not we, holds the TIME_WAIT and the
+ * (address, port) pair is free at once; past the wait, sp_tcp_close. With
+ * data still unacknowledged, sp_tcp_close at once. Either way, no callback
+ * but closed() follows, and data that still arrives is discarded.
+ */
+int sp_tcp_close_after_peer(struct sp_stack *st, struct sp_conn *c);
 /* Abortive close: RST now; closed() is called with SP_CLOSE_ABORTED. */
 void sp_tcp_abort(struct sp_stack *st, struct sp_conn *c);
 
