@@ -94,9 +94,9 @@ HTTPSRV_LOG=/run/stampede-testbed/httpsrv.log
 log_mark() { wc -l <"$1"; }
 log_since() { tail -n +"$(($2 + 1))" "$1"; }
 # Lines of nginx's log since MARK with status CODE from our address.
-nginx_count() { # nginx_count MARK CODE [PATH]
+nginx_count() { # nginx_count MARK CODE [PATH [CLIENT]]
 	log_since "$ACCESS_LOG" "$1" |
-		awk -v c="$2" -v p="${3:-}" '$1 == "198.18.0.1" && $(NF - 1) == c &&
+		awk -v c="$2" -v p="${3:-}" -v ip="${4:-198.18.0.1}" '$1 == ip && $(NF - 1) == c &&
 			(p == "" || $4 == p) { n++ } END { print n + 0 }'
 }
 # Every request started is accounted for: answered, failed without an
