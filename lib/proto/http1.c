@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "http1_lex.h"
 #include "sp_http1.h"
 
 /* States in order: everything up to ST_HEAD_LF is head (or trailer)
@@ -66,45 +67,24 @@ enum {
 /* Interpreted headers, indexes into sp_hdr_names. */
 enum { H_CL, H_TE, H_CONN, H_NONE = 0xff };
 
-static const char *const sp_hdr_names[] = {
-	"content-length", "transfer-encoding", "connection",
+static const struct sp_lex_word sp_hdr_names[] = {
+	SP_LEX_WORD("content-length"), SP_LEX_WORD("transfer-encoding"),
+	SP_LEX_WORD("connection"),
 };
-static const char *const sp_te_words[] = { "chunked" };
-static const char *const sp_conn_words[] = { "close", "keep-alive" };
+static const struct sp_lex_word sp_te_words[] = { SP_LEX_WORD("chunked") };
+static const struct sp_lex_word sp_conn_words[] = {
+	SP_LEX_WORD("close"), SP_LEX_WORD("keep-alive"),
+};
 
 /* vstate of a list element (RFC 9110 section 5.6.1 lists). */
 enum { V_BEFORE, V_IN, V_AFTER, V_PARAM };
-
-static int
-sp_is_tchar(uint8_t c)
-{
-	/* token = 1*tchar, RFC 9110 section 5.6.2 */
-	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	    (c >= 'A' && c <= 'Z'))
-		return 1;
-	return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-/* field-vchar, SP, HTAB and obs-text; NUL, CR, LF and other CTLs are
- * rejected (RFC 9110 section 5.5). */
-static int
-sp_is_value_char(uint8_t c)
-{
-	return c == '\t' || (c >= 0x20 && c != 0x7f);
-}
-
-static uint8_t
-sp_lower(uint8_t c)
-{
-	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
-}
 
 static int
 sp_hex(uint8_t c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
-	c = sp_lower(c);
+	c = sp_lex_lower(c);
 	if (c >= 'a' && c <= 'f')
 		return c - 'a' + 10;
 	return -1;
@@ -113,35 +93,23 @@ sp_hex(uint8_t c)
 static void
 sp_match_start(struct sp_http1_resp *p, size_t nwords)
 {
-	p->mask = (uint8_t)((1u << nwords) - 1);
-	p->pos = 0;
+	sp_lex_match_start(&p->mask, &p->pos, nwords);
 }
 
-/* Drop the candidates that byte @c at position p->pos rules out. */
+/* Drop the candidates that byte @c at position p->pos rules out; the
+ * words here are all case-insensitive. */
 static void
-sp_match_step(struct sp_http1_resp *p, const char *const *words,
+sp_match_step(struct sp_http1_resp *p, const struct sp_lex_word *words,
 	      size_t nwords, uint8_t c)
 {
-	c = sp_lower(c);
-	for (size_t i = 0; i < nwords; i++) {
-		if (!(p->mask & (1u << i)))
-			continue;
-		if (p->pos >= strlen(words[i]) || words[i][p->pos] != c)
-			p->mask &= (uint8_t)~(1u << i);
-	}
-	if (p->pos < 0xff)
-		p->pos++;
+	sp_lex_match_step(&p->mask, &p->pos, words, nwords, sp_lex_lower(c));
 }
 
-/* The candidate matched exactly, or -1. */
 static int
-sp_match_end(const struct sp_http1_resp *p, const char *const *words,
+sp_match_end(const struct sp_http1_resp *p, const struct sp_lex_word *words,
 	     size_t nwords)
 {
-	for (size_t i = 0; i < nwords; i++)
-		if ((p->mask & (1u << i)) && strlen(words[i]) == p->pos)
-			return (int)i;
-	return -1;
+	return sp_lex_match_end(p->mask, p->pos, words, nwords);
 }
 
 /* A Content-Length element ended. Several fields or a list of the same
@@ -435,7 +403,7 @@ sp_status_byte(struct sp_http1_resp *p, uint8_t c)
 	default: /* ST_REASON */
 		if (c == '\r' || c == '\n')
 			return sp_line_end(p, c, EOL_STATUS, ST_HEAD_LF);
-		if (!sp_is_value_char(c))
+		if (!sp_lex_vchar(c))
 			return SP_HTTP1_E_STATUS;
 		break;
 	}
@@ -464,7 +432,7 @@ sp_header_byte(struct sp_http1_resp *p, uint8_t c)
 		if (c == '\r' || c == '\n')
 			return sp_line_end(p, c, EOL_EMPTY, ST_HEAD_LF);
 		/* whitespace before the first field is not a fold */
-		if (!sp_is_tchar(c))
+		if (!sp_lex_tchar(c))
 			return SP_HTTP1_E_HEADER;
 		sp_match_start(p, 3);
 		sp_match_step(p, sp_hdr_names, 3, c);
@@ -482,14 +450,14 @@ sp_header_byte(struct sp_http1_resp *p, uint8_t c)
 			break;
 		}
 		/* no whitespace before the colon (section 5.1) */
-		if (!sp_is_tchar(c))
+		if (!sp_lex_tchar(c))
 			return SP_HTTP1_E_HEADER;
 		sp_match_step(p, sp_hdr_names, 3, c);
 		break;
 	default: /* ST_HVALUE */
 		if (c == '\r' || c == '\n')
 			return sp_line_end(p, c, EOL_HEADER, ST_HEAD_LF);
-		if (!sp_is_value_char(c))
+		if (!sp_lex_vchar(c))
 			return SP_HTTP1_E_HEADER;
 		if (p->hdr != H_NONE)
 			return sp_value_byte(p, c);
@@ -539,7 +507,7 @@ sp_chunk_byte(struct sp_http1_resp *p, uint8_t c)
 	case ST_CHUNK_EXT:
 		if (c == '\r' || c == '\n')
 			return sp_line_end(p, c, EOL_CHUNK_SIZE, ST_CHUNK_LF);
-		if (!sp_is_value_char(c))
+		if (!sp_lex_vchar(c))
 			return SP_HTTP1_E_CHUNK;
 		break;
 	case ST_CHUNK_DATA_END:
@@ -553,6 +521,25 @@ sp_chunk_byte(struct sp_http1_resp *p, uint8_t c)
 		return sp_eol(p, p->eol);
 	}
 	return 0;
+}
+
+/* The class every byte of a run must have in states where nothing else is
+ * done with it: a reason phrase, a header value no one interprets, the
+ * rest of a header name that no interpreted name matches any more. 0:
+ * none, each byte is looked at. */
+static uint8_t
+sp_run_class(const struct sp_http1_resp *p)
+{
+	switch (p->state) {
+	case ST_REASON:
+		return SP_LEX_VCHAR;
+	case ST_HVALUE:
+		return p->hdr == H_NONE ? SP_LEX_VCHAR : 0;
+	case ST_HNAME:
+		return p->mask == 0 ? SP_LEX_TCHAR : 0;
+	default:
+		return 0;
+	}
 }
 
 /* Up to @n body bytes at @b: count, report, and say how many were taken. */
@@ -612,16 +599,32 @@ sp_http1_resp_parse(struct sp_http1_resp *p, const uint8_t *buf, size_t len,
 	if (p->state == ST_ERROR)
 		return p->error;
 	while (i < len) {
-		uint8_t c = buf[i];
+		uint8_t c, cls;
 
 		if (p->state <= ST_HEAD_LF) {
 			size_t *n = (p->flags & F_TRAILER) ? &p->trailer_bytes :
 							      &p->header_bytes;
+			/* A run that needs no more than its class checked
+			 * goes at once, within the size bound; the byte that
+			 * ends it takes the byte-by-byte way below. */
+			cls = sp_run_class(p);
+			if (cls) {
+				size_t k = len - i;
+
+				if (k > p->max_header_bytes - *n)
+					k = p->max_header_bytes - *n;
+				k = sp_lex_span(buf + i, k, cls);
+				i += k;
+				*n += k;
+				if (i == len)
+					break;
+			}
 			if (++*n > p->max_header_bytes) {
 				rc = SP_HTTP1_E_HEADER_TOO_BIG;
 				break;
 			}
 		}
+		c = buf[i];
 		switch (p->state) {
 		case ST_BODY_LEN:
 			i += sp_body(p, buf + i, len - i, 1);
@@ -753,7 +756,7 @@ sp_http1_req_build(char *buf, size_t cap, const char *method,
 	    (nheaders && !headers) || (body_len && !body))
 		return -EINVAL;
 	for (const char *m = method; *m; m++)
-		if (!sp_is_tchar((uint8_t)*m))
+		if (!sp_lex_tchar((uint8_t)*m))
 			return -EINVAL;
 	if (!sp_clean(host, 0) || !sp_clean(path, 0))
 		return -EINVAL;
@@ -766,7 +769,7 @@ sp_http1_req_build(char *buf, size_t cap, const char *method,
 		if (!colon || colon == h)
 			return -EINVAL;
 		for (const char *q = h; q < colon; q++)
-			if (!sp_is_tchar((uint8_t)*q))
+			if (!sp_lex_tchar((uint8_t)*q))
 				return -EINVAL;
 	}
 

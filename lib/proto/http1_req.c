@@ -17,6 +17,7 @@
  */
 #include <string.h>
 
+#include "http1_lex.h"
 #include "sp_http1_req.h"
 
 /* States in order: everything up to ST_HEAD_LF is head and counts against
@@ -56,13 +57,18 @@ enum {
 /* Interpreted headers, indexes into sp_hdr_names. */
 enum { H_CL, H_TE, H_CONN, H_HOST, H_NONE = 0xff };
 
-static const char *const sp_hdr_names[] = {
-	"content-length", "transfer-encoding", "connection", "host",
+static const struct sp_lex_word sp_hdr_names[] = {
+	SP_LEX_WORD("content-length"), SP_LEX_WORD("transfer-encoding"),
+	SP_LEX_WORD("connection"), SP_LEX_WORD("host"),
 };
-static const char *const sp_conn_words[] = { "close", "keep-alive" };
+static const struct sp_lex_word sp_conn_words[] = {
+	SP_LEX_WORD("close"), SP_LEX_WORD("keep-alive"),
+};
 /* In SP_HTTP1_M_* order from GET. */
-static const char *const sp_methods[] = {
-	"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH",
+static const struct sp_lex_word sp_methods[] = {
+	SP_LEX_WORD("GET"), SP_LEX_WORD("HEAD"), SP_LEX_WORD("POST"),
+	SP_LEX_WORD("PUT"), SP_LEX_WORD("DELETE"), SP_LEX_WORD("OPTIONS"),
+	SP_LEX_WORD("PATCH"),
 };
 #define NHDR (sizeof(sp_hdr_names) / sizeof(sp_hdr_names[0]))
 #define NMETHOD (sizeof(sp_methods) / sizeof(sp_methods[0]))
@@ -83,63 +89,27 @@ sp_http1_req_error_name(int rc)
 	return "unknown";
 }
 
-static int
-sp_is_tchar(uint8_t c)
-{
-	/* token = 1*tchar, RFC 9110 section 5.6.2 */
-	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	    (c >= 'A' && c <= 'Z'))
-		return 1;
-	return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-/* field-vchar, SP, HTAB and obs-text (RFC 9110 section 5.5). */
-static int
-sp_is_value_char(uint8_t c)
-{
-	return c == '\t' || (c >= 0x20 && c != 0x7f);
-}
-
-static uint8_t
-sp_lower(uint8_t c)
-{
-	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
-}
-
 static void
 sp_match_start(struct sp_http1_req *p, size_t nwords)
 {
-	p->mask = (uint8_t)((1u << nwords) - 1);
-	p->pos = 0;
+	sp_lex_match_start(&p->mask, &p->pos, nwords);
 }
 
 /* Drop the candidates that byte @c at position p->pos rules out; @fold:
  * compare case-insensitively (@words are lower case then). */
 static void
-sp_match_step(struct sp_http1_req *p, const char *const *words,
+sp_match_step(struct sp_http1_req *p, const struct sp_lex_word *words,
 	      size_t nwords, uint8_t c, int fold)
 {
-	if (fold)
-		c = sp_lower(c);
-	for (size_t i = 0; i < nwords; i++) {
-		if (!(p->mask & (1u << i)))
-			continue;
-		if (p->pos >= strlen(words[i]) || (uint8_t)words[i][p->pos] != c)
-			p->mask &= (uint8_t)~(1u << i);
-	}
-	if (p->pos < 0xff)
-		p->pos++;
+	sp_lex_match_step(&p->mask, &p->pos, words, nwords,
+			  fold ? sp_lex_lower(c) : c);
 }
 
-/* The candidate matched exactly, or -1. */
 static int
-sp_match_end(const struct sp_http1_req *p, const char *const *words,
+sp_match_end(const struct sp_http1_req *p, const struct sp_lex_word *words,
 	     size_t nwords)
 {
-	for (size_t i = 0; i < nwords; i++)
-		if ((p->mask & (1u << i)) && strlen(words[i]) == p->pos)
-			return (int)i;
-	return -1;
+	return sp_lex_match_end(p->mask, p->pos, words, nwords);
 }
 
 /* A Content-Length element ended: repeats of one value are accepted,
@@ -303,7 +273,7 @@ sp_line_byte(struct sp_http1_req *p, uint8_t c)
 			break;
 		}
 		p->flags |= F_STARTED;
-		if (!sp_is_tchar(c))
+		if (!sp_lex_tchar(c))
 			return SP_HTTP1_REQ_E_LINE;
 		sp_match_start(p, NMETHOD);
 		sp_match_step(p, sp_methods, NMETHOD, c, 0);
@@ -322,7 +292,7 @@ sp_line_byte(struct sp_http1_req *p, uint8_t c)
 			p->state = ST_TARGET_START;
 			break;
 		}
-		if (!sp_is_tchar(c))
+		if (!sp_lex_tchar(c))
 			return SP_HTTP1_REQ_E_LINE;
 		sp_match_step(p, sp_methods, NMETHOD, c, 0);
 		break;
@@ -402,7 +372,7 @@ sp_header_byte(struct sp_http1_req *p, uint8_t c)
 			return sp_line_end(p, c, EOL_EMPTY);
 		/* obs-fold, or whitespace before the first field (a
 		 * smuggling trick, section 2.2): both rejected */
-		if (!sp_is_tchar(c))
+		if (!sp_lex_tchar(c))
 			return SP_HTTP1_REQ_E_HEADER;
 		sp_match_start(p, NHDR);
 		sp_match_step(p, sp_hdr_names, NHDR, c, 1);
@@ -426,14 +396,14 @@ sp_header_byte(struct sp_http1_req *p, uint8_t c)
 			break;
 		}
 		/* no whitespace before the colon (section 5.1) */
-		if (!sp_is_tchar(c))
+		if (!sp_lex_tchar(c))
 			return SP_HTTP1_REQ_E_HEADER;
 		sp_match_step(p, sp_hdr_names, NHDR, c, 1);
 		break;
 	default: /* ST_HVALUE */
 		if (c == '\r' || c == '\n')
 			return sp_line_end(p, c, EOL_HEADER);
-		if (!sp_is_value_char(c))
+		if (!sp_lex_vchar(c))
 			return SP_HTTP1_REQ_E_HEADER;
 		if (p->hdr != H_NONE)
 			return sp_value_byte(p, c);
@@ -484,7 +454,7 @@ sp_http1_req_parse(struct sp_http1_req *p, const uint8_t *buf, size_t len,
 	if (p->state == ST_ERROR)
 		return p->error;
 	while (i < len) {
-		uint8_t c = buf[i];
+		uint8_t c = buf[i], cls;
 
 		if (p->state == ST_BODY) {
 			size_t n = len - i;
@@ -500,6 +470,23 @@ sp_http1_req_parse(struct sp_http1_req *p, const uint8_t *buf, size_t len,
 				return SP_HTTP1_REQ_DONE;
 			}
 			continue;
+		}
+		/* A run that needs no more than its class checked goes at
+		 * once, within the size bound; the byte that ends it takes
+		 * the byte-by-byte way below. */
+		cls = p->state == ST_HVALUE && p->hdr == H_NONE ? SP_LEX_VCHAR :
+		      p->state == ST_HNAME && p->mask == 0 ? SP_LEX_TCHAR : 0;
+		if (cls) {
+			size_t k = len - i;
+
+			if (k > p->max_header_bytes - p->header_bytes)
+				k = p->max_header_bytes - p->header_bytes;
+			k = sp_lex_span(buf + i, k, cls);
+			i += k;
+			p->header_bytes += k;
+			if (i == len)
+				break;
+			c = buf[i];
 		}
 		if (++p->header_bytes > p->max_header_bytes) {
 			rc = SP_HTTP1_REQ_E_HEADER_TOO_BIG;

@@ -1,0 +1,91 @@
+/*
+ * Lexical pieces the HTTP/1.1 response and request parsers share: the
+ * RFC 9110 character classes, by table, and a matcher that narrows a set of
+ * up to 8 known words byte by byte (header names, list tokens, methods).
+ * Internal to lib/proto.
+ */
+#ifndef SP_HTTP1_LEX_H
+#define SP_HTTP1_LEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+	SP_LEX_TCHAR = 1, /* token = 1*tchar, RFC 9110 section 5.6.2 */
+	/* field-vchar, SP, HTAB and obs-text; NUL, CR, LF and the other
+	 * CTLs are not (RFC 9110 section 5.5) */
+	SP_LEX_VCHAR = 2,
+};
+extern const uint8_t sp_lex_class[256];
+
+static inline int
+sp_lex_tchar(uint8_t c)
+{
+	return sp_lex_class[c] & SP_LEX_TCHAR;
+}
+
+static inline int
+sp_lex_vchar(uint8_t c)
+{
+	return sp_lex_class[c] & SP_LEX_VCHAR;
+}
+
+static inline uint8_t
+sp_lex_lower(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+}
+
+/* How many bytes from @b on, at most @n, are all of class @cls. */
+static inline size_t
+sp_lex_span(const uint8_t *b, size_t n, uint8_t cls)
+{
+	size_t k = 0;
+
+	while (k < n && (sp_lex_class[b[k]] & cls))
+		k++;
+	return k;
+}
+
+struct sp_lex_word {
+	const char *s;
+	uint8_t len;
+};
+#define SP_LEX_WORD(lit) { lit, (uint8_t)(sizeof(lit) - 1) }
+
+/* Candidates: bit i of *mask for word i; *pos bytes compared so far. */
+static inline void
+sp_lex_match_start(uint8_t *mask, uint8_t *pos, size_t nwords)
+{
+	*mask = (uint8_t)((1u << nwords) - 1);
+	*pos = 0;
+}
+
+/* Drop the candidates that byte @c (folded by the caller where case does
+ * not matter) at position *pos rules out. */
+static inline void
+sp_lex_match_step(uint8_t *mask, uint8_t *pos,
+		  const struct sp_lex_word *words, size_t nwords, uint8_t c)
+{
+	for (size_t i = 0; i < nwords; i++) {
+		if (!(*mask & (1u << i)))
+			continue;
+		if (*pos >= words[i].len || (uint8_t)words[i].s[*pos] != c)
+			*mask &= (uint8_t)~(1u << i);
+	}
+	if (*pos < 0xff)
+		(*pos)++;
+}
+
+/* The candidate that matched exactly, or -1. */
+static inline int
+sp_lex_match_end(uint8_t mask, uint8_t pos, const struct sp_lex_word *words,
+		 size_t nwords)
+{
+	for (size_t i = 0; i < nwords; i++)
+		if ((mask & (1u << i)) && words[i].len == pos)
+			return (int)i;
+	return -1;
+}
+
+#endif /* SP_HTTP1_LEX_H */
