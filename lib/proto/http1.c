@@ -524,9 +524,9 @@ sp_chunk_byte(struct sp_http1_resp *p, uint8_t c)
 }
 
 /* The class every byte of a run must have in states where nothing else is
- * done with it: a reason phrase, a header value no one interprets, the
- * rest of a header name that no interpreted name matches any more. 0:
- * none, each byte is looked at. */
+ * done with it, or with all of it at once: a reason phrase, a header value
+ * no one interprets, the rest of a header name. 0: none, each byte is
+ * looked at. */
 static uint8_t
 sp_run_class(const struct sp_http1_resp *p)
 {
@@ -534,12 +534,79 @@ sp_run_class(const struct sp_http1_resp *p)
 	case ST_REASON:
 		return SP_LEX_VCHAR;
 	case ST_HVALUE:
-		return p->hdr == H_NONE ? SP_LEX_VCHAR : 0;
+		if (p->hdr == H_NONE)
+			return SP_LEX_VCHAR;
+		/* the digits of a Content-Length, the rest of a token */
+		if (p->hdr == H_CL)
+			return p->vstate != V_AFTER ? SP_LEX_DIGIT : 0;
+		return p->vstate == V_IN ? SP_LEX_TCHAR : 0;
 	case ST_HNAME:
-		return p->mask == 0 ? SP_LEX_TCHAR : 0;
+		return SP_LEX_TCHAR; /* and the candidates are narrowed */
 	default:
 		return 0;
 	}
+}
+
+/* Content-Length digits at @b, up to @k of them: taken while the number
+ * fits 64 bits (the one that would not is left to sp_value_byte, which
+ * fails on it). */
+static size_t
+sp_cl_digits(struct sp_http1_resp *p, const uint8_t *b, size_t k)
+{
+	size_t j;
+
+	for (j = 0; j < k; j++) {
+		uint64_t d = (uint64_t)(b[j] - '0');
+
+		if (p->num > (UINT64_MAX - d) / 10)
+			break;
+		p->num = p->num * 10 + d;
+		p->vstate = V_IN;
+	}
+	return j;
+}
+
+/* Do for the @k bytes at @b (a run of sp_run_class's class) what each would
+ * have done byte by byte; returns how many were taken. */
+static size_t
+sp_run_take(struct sp_http1_resp *p, const uint8_t *b, size_t k)
+{
+	if (p->state == ST_HNAME) {
+		sp_lex_match_run(&p->mask, &p->pos, sp_hdr_names, 3, b, k, 1);
+		return k;
+	}
+	if (p->state != ST_HVALUE)
+		return k;
+	switch (p->hdr) {
+	case H_CL:
+		return sp_cl_digits(p, b, k);
+	case H_TE:
+		sp_lex_match_run(&p->mask, &p->pos, sp_te_words, 1, b, k, 1);
+		break;
+	case H_CONN:
+		sp_lex_match_run(&p->mask, &p->pos, sp_conn_words, 2, b, k, 1);
+		break;
+	default:
+		break;
+	}
+	return k;
+}
+
+/* A status line's first 12 bytes, "HTTP/1.x NNN", read at once when they
+ * are all well-formed (anything else goes byte by byte, for the exact
+ * error and its offset). */
+static int
+sp_status_fast(struct sp_http1_resp *p, const uint8_t *b)
+{
+	if (memcmp(b, "HTTP/1.", 7) != 0 || b[7] < '0' || b[7] > '9' ||
+	    b[8] != ' ' || b[9] < '1' || b[9] > '9' || b[10] < '0' ||
+	    b[10] > '9' || b[11] < '0' || b[11] > '9')
+		return 0;
+	p->minor = b[7] == '0' ? 0 : 1;
+	p->status = (b[9] - '0') * 100 + (b[10] - '0') * 10 + (b[11] - '0');
+	p->idx = 3;
+	p->state = ST_CODE_END;
+	return 1;
 }
 
 /* Up to @n body bytes at @b: count, report, and say how many were taken. */
@@ -604,9 +671,9 @@ sp_http1_resp_parse(struct sp_http1_resp *p, const uint8_t *buf, size_t len,
 		if (p->state <= ST_HEAD_LF) {
 			size_t *n = (p->flags & F_TRAILER) ? &p->trailer_bytes :
 							      &p->header_bytes;
-			/* A run that needs no more than its class checked
-			 * goes at once, within the size bound; the byte that
-			 * ends it takes the byte-by-byte way below. */
+			/* A run of one class goes at once (sp_run_take),
+			 * within the size bound; the byte that ends it takes
+			 * the byte-by-byte way below. */
 			cls = sp_run_class(p);
 			if (cls) {
 				size_t k = len - i;
@@ -614,10 +681,18 @@ sp_http1_resp_parse(struct sp_http1_resp *p, const uint8_t *buf, size_t len,
 				if (k > p->max_header_bytes - *n)
 					k = p->max_header_bytes - *n;
 				k = sp_lex_span(buf + i, k, cls);
+				k = sp_run_take(p, buf + i, k);
 				i += k;
 				*n += k;
 				if (i == len)
 					break;
+			} else if (p->state == ST_VER && p->idx == 0 &&
+				   len - i >= 12 &&
+				   p->max_header_bytes - *n >= 12 &&
+				   sp_status_fast(p, buf + i)) {
+				i += 12;
+				*n += 12;
+				continue;
 			}
 			if (++*n > p->max_header_bytes) {
 				rc = SP_HTTP1_E_HEADER_TOO_BIG;

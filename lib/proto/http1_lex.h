@@ -15,6 +15,7 @@ enum {
 	/* field-vchar, SP, HTAB and obs-text; NUL, CR, LF and the other
 	 * CTLs are not (RFC 9110 section 5.5) */
 	SP_LEX_VCHAR = 2,
+	SP_LEX_DIGIT = 4,
 };
 extern const uint8_t sp_lex_class[256];
 
@@ -75,6 +76,31 @@ sp_lex_match_step(uint8_t *mask, uint8_t *pos,
 	}
 	if (*pos < 0xff)
 		(*pos)++;
+}
+
+/* sp_lex_match_step for each of the @k bytes at @b, at once; @fold: compare
+ * them lowered. */
+static inline void
+sp_lex_match_run(uint8_t *mask, uint8_t *pos, const struct sp_lex_word *words,
+		 size_t nwords, const uint8_t *b, size_t k, int fold)
+{
+	for (size_t i = 0; i < nwords; i++) {
+		if (!(*mask & (1u << i)))
+			continue;
+		if (*pos + k > words[i].len) {
+			*mask &= (uint8_t)~(1u << i);
+			continue;
+		}
+		for (size_t j = 0; j < k; j++) {
+			uint8_t c = fold ? sp_lex_lower(b[j]) : b[j];
+
+			if (c != (uint8_t)words[i].s[*pos + j]) {
+				*mask &= (uint8_t)~(1u << i);
+				break;
+			}
+		}
+	}
+	*pos = *pos + k > 0xff ? 0xff : (uint8_t)(*pos + k);
 }
 
 /* The candidate that matched exactly, or -1. */

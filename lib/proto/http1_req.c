@@ -471,17 +471,21 @@ sp_http1_req_parse(struct sp_http1_req *p, const uint8_t *buf, size_t len,
 			}
 			continue;
 		}
-		/* A run that needs no more than its class checked goes at
-		 * once, within the size bound; the byte that ends it takes
-		 * the byte-by-byte way below. */
+		/* A run that needs no more than its class checked (and a
+		 * header name's candidates narrowed) goes at once, within the
+		 * size bound; the byte that ends it takes the byte-by-byte
+		 * way below. */
 		cls = p->state == ST_HVALUE && p->hdr == H_NONE ? SP_LEX_VCHAR :
-		      p->state == ST_HNAME && p->mask == 0 ? SP_LEX_TCHAR : 0;
+		      p->state == ST_HNAME ? SP_LEX_TCHAR : 0;
 		if (cls) {
 			size_t k = len - i;
 
 			if (k > p->max_header_bytes - p->header_bytes)
 				k = p->max_header_bytes - p->header_bytes;
 			k = sp_lex_span(buf + i, k, cls);
+			if (p->state == ST_HNAME && p->mask != 0)
+				sp_lex_match_run(&p->mask, &p->pos, sp_hdr_names,
+						 NHDR, buf + i, k, 1);
 			i += k;
 			p->header_bytes += k;
 			if (i == len)
