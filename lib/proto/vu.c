@@ -377,8 +377,10 @@ sp_vu_build(struct sp_vu_engine *e, const struct sp_vu *v,
 static int
 sp_vu_req_static(const struct sp_request *rq)
 {
-	return rq->path.is_static && rq->headers.is_static &&
-	       (!rq->has_body || rq->body.is_static);
+	/* nparts == 0: the empty string (a request with no headers) */
+	return (rq->path.is_static || rq->path.nparts == 0) &&
+	       (rq->headers.is_static || rq->headers.nparts == 0) &&
+	       (!rq->has_body || rq->body.is_static || rq->body.nparts == 0);
 }
 
 /* ---- per-request bookkeeping ---- */
@@ -525,6 +527,7 @@ sp_vu_pump(struct sp_vu_engine *e, struct sp_vu *v)
 	uint32_t len = e->prebuilt_len[ri];
 
 	if (bytes == NULL) {
+		e->s.renders++;
 		len = sp_vu_build(e, v, sp_vu_req(e, v),
 				  sp_vu_scen(e, v)->keep_alive, e->scratch);
 		bytes = e->scratch;

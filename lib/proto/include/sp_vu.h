@@ -89,6 +89,8 @@ struct sp_vu_stats {
 	uint64_t vus_target;        /* closed: the schedule's VUs now */
 	uint64_t arrivals;          /* open: iterations due so far */
 	uint64_t checks_passed;     /* responses with checks that all held */
+	uint64_t renders;           /* requests rendered when sent (those with
+				     * variables; the others are built once) */
 	struct sp_hist latency;     /* every complete response, from its
 				     * intended start to its last byte */
 	struct sp_hist connect;     /* SYN sent to established */
