@@ -43,7 +43,7 @@
  * tpacket header; 4096 of them absorb bursts on the veth. */
 #define SP_AFP_FRAMES  4096
 #define SP_AFP_ARGS    "blocksz=4096,framesz=2048,framecnt=" \
-		       RTE_STR(SP_AFP_FRAMES) ",qdisc_bypass=0"
+		       RTE_STR(SP_AFP_FRAMES) ",qdisc_bypass=1"
 #define SP_EAL_ARGC_MAX 64
 
 /* Free hugepage memory in KiB, from /proc/meminfo. */

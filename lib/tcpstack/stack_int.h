@@ -144,6 +144,11 @@ struct sp_stack {
 	uint16_t rcv_wnd_max; /* unscaled window field when no WS */
 	uint8_t rcv_wscale;   /* what we offer */
 	int last_drop;        /* drop reason + 1 of the frame being processed */
+	/* The connection whose segment is being processed: what its
+	 * callbacks send or close waits for the segment's end (cur_out), so
+	 * that data, FIN and ACK leave together in one segment. */
+	struct sp_conn *cur;
+	bool cur_out;
 
 	struct sp_conn *conns;
 	uint32_t conn_free; /* free list through hnext */

@@ -295,6 +295,16 @@ struct sp_conn *sp_tcp_connect(struct sp_stack *st, uint32_t dst_ip,
 	return c;
 }
 
+/* Send what @c has queued now, or, when it is the connection whose segment
+ * is being processed, at that segment's end (with its ACK). */
+static void output_or_defer(struct sp_stack *st, struct sp_conn *c)
+{
+	if (c == st->cur)
+		st->cur_out = true;
+	else
+		sp_tcp_output(st, c);
+}
+
 int32_t sp_tcp_send(struct sp_stack *st, struct sp_conn *c, const void *data,
 		    uint32_t len)
 {
@@ -340,7 +350,7 @@ int32_t sp_tcp_send(struct sp_stack *st, struct sp_conn *c, const void *data,
 		}
 	}
 	if (done)
-		sp_tcp_output(st, c);
+		output_or_defer(st, c);
 	return (int32_t)done;
 }
 
@@ -361,12 +371,12 @@ int sp_tcp_close(struct sp_stack *st, struct sp_conn *c)
 	case SP_TCP_ESTABLISHED:
 		c->flags |= SP_CF_FIN_QUEUED;
 		c->state = SP_TCP_FIN_WAIT_1;
-		sp_tcp_output(st, c);
+		output_or_defer(st, c);
 		break;
 	case SP_TCP_CLOSE_WAIT:
 		c->flags |= SP_CF_FIN_QUEUED;
 		c->state = SP_TCP_LAST_ACK;
-		sp_tcp_output(st, c);
+		output_or_defer(st, c);
 		break;
 	default:
 		return -EALREADY;

@@ -218,7 +218,11 @@ static void syn_sent_input(struct sp_stack *st, struct sp_conn *c,
 	 * the peer sends it again. */
 	c->flags |= SP_CF_ACK_NOW;
 	sp_conn_set_established(st, c);
-	if (!GONE(c) && (c->flags & SP_CF_ACK_NOW))
+	if (GONE(c))
+		return;
+	/* What connected() queued carries the ACK of the SYN-ACK. */
+	sp_tcp_output(st, c);
+	if (c->flags & SP_CF_ACK_NOW)
 		sp_tcp_send_ack(st, c);
 }
 
@@ -647,11 +651,16 @@ static void sync_input(struct sp_stack *st, struct sp_conn *c, struct seg *s)
 		fin_input(st, c);
 	if (GONE(c))
 		return;
+	/* A duplicate ACK counts only without data (RFC 5681 2): it goes
+	 * alone, before anything the application queued. */
+	if (c->ooo_head != SP_NIL && (c->flags & SP_CF_ACK_NOW))
+		sp_tcp_send_ack(st, c);
+	/* Else the ACK rides on what the application queued meanwhile. */
+	sp_tcp_output(st, c);
 	if (c->flags & SP_CF_ACK_NOW)
 		sp_tcp_send_ack(st, c);
 	else if (c->segs_unacked)
 		sp_timer_set_dack(st, c);
-	sp_tcp_output(st, c);
 }
 
 void sp_tcp_input(struct sp_stack *st, const uint8_t *frame,
@@ -726,10 +735,16 @@ void sp_tcp_input(struct sp_stack *st, const uint8_t *frame,
 		c = NULL;
 	}
 	if (c) {
+		st->cur = c;
+		st->cur_out = false;
 		if (c->state == SP_TCP_SYN_SENT)
 			syn_sent_input(st, c, &s);
 		else
 			sync_input(st, c, &s);
+		st->cur = NULL;
+		/* Paths that end early still send what was queued. */
+		if (st->cur_out && !GONE(c))
+			sp_tcp_output(st, c);
 		return;
 	}
 	for (i = 0; i < st->nlisten; i++) {

@@ -660,6 +660,8 @@ static void app_recv(struct sp_stack *st, struct sp_conn *c, void *app,
 	}
 	r->rx_bytes += len;
 	r->rx_calls++;
+	if (r->send_on_recv)
+		sp_h_send_more(r);
 }
 
 static void app_sent(struct sp_stack *st, struct sp_conn *c, void *app)

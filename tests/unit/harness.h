@@ -185,6 +185,7 @@ struct sp_h_conn {
 	uint32_t split;    /* bytes per sp_tcp_send call; 0 = as many as fit */
 	bool close_after_send; /* close once tx_total is queued */
 	bool close_on_fin;     /* close once tx_total is queued and peer FIN seen */
+	bool send_on_recv;     /* send (sp_h_send_more) from the recv callback */
 	uint64_t rx_bytes;
 	uint64_t rx_bad;       /* bytes that differ from the expected pattern */
 	uint32_t rx_calls;

@@ -542,6 +542,32 @@ static void test_close_after_peer(void)
 	sp_h_net_finish(&net);
 }
 
+/* What the application sends and closes while a segment is processed (a
+ * response to a request) leaves after it in one segment: data, FIN and
+ * the ACK of the request. */
+static void test_reply_in_one_segment(void)
+{
+	struct sp_h_conn *r;
+	struct sp_conn *c;
+
+	start(NULL);
+	r = sp_h_peer_accept(&peer, PISN, 65535);
+	c = r->c;
+	r->tx_total = 300;
+	r->close_after_send = true;
+	r->send_on_recv = true;
+	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK | TH_PSH, NULL, 100), 0);
+	CHECK_EQ(r->rx_bytes, 100);
+	CHECK(r->close_called);
+	EXPECT_SEG(nd, TH_ACK | TH_PSH | TH_FIN, our_nxt(), PISN + 101, 300);
+	EXPECT_NONE(nd);
+	peer.rcv_nxt += 301;
+	CHECK_EQ(sp_h_peer_send(&peer, TH_FIN | TH_ACK, NULL, 0), 0);
+	EXPECT_SEG(nd, TH_ACK, our_nxt(), PISN + 102, 0);
+	CHECK_EQ(sp_conn_state(c), SP_TCP_TIME_WAIT);
+	sp_h_net_finish(&net);
+}
+
 /* close() with data still queued: the FIN rides on the last segment. */
 static void test_fin_piggyback(void)
 {
@@ -1160,6 +1186,7 @@ static const struct sp_h_test tests[] = {
 	{ "simultaneous_close", test_simultaneous_close },
 	{ "passive_close", test_passive_close },
 	{ "close_after_peer", test_close_after_peer },
+	{ "reply_in_one_segment", test_reply_in_one_segment },
 	{ "fin_piggyback", test_fin_piggyback },
 	{ "rst_each_state", test_rst_each_state },
 	{ "time_wait_new_syn", test_time_wait_new_syn },
