@@ -4,6 +4,8 @@
 # independent witness of what stampede reports.
 set -u
 : "${STAMPEDE:?STAMPEDE must point at the stampede binary}"
+# kernel_blind / kernel_unblind, for tests with a veth end of their own.
+. "$(dirname "${BASH_SOURCE[0]}")/../../tools/kernel-blind.sh"
 NS=sp-srv
 SRV=198.18.0.2
 NET_OPTS=(--port af_packet:sp-gen0 --ip 198.18.0.1 --gateway "$SRV")

@@ -24,6 +24,7 @@ serve_cleanup() {
 		wait "$SP_PID" 2>/dev/null
 	fi
 	ip link del "$GEN_IF" 2>/dev/null
+	kernel_unblind "$GEN_IF"
 	ip netns del "$NS" 2>/dev/null
 	cleanup
 }
@@ -38,6 +39,7 @@ ip netns del "$NS" 2>/dev/null
 ip netns add "$NS" || exit 1
 ip link add "$GEN_IF" type veth peer name "$CLI_IF" netns "$NS" || exit 1
 sysctl -qw "net.ipv6.conf.$GEN_IF.disable_ipv6=1"
+kernel_blind "$GEN_IF"
 nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 \
 	"net.ipv6.conf.$CLI_IF.disable_ipv6=1"
 ethtool -K "$GEN_IF" rx off tx off tso off gso off gro off >/dev/null 2>&1
