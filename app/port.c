@@ -68,8 +68,9 @@ sp_huge_free_kb(void)
 
 /* The main lcore on the first CPU we may run on, worker lcore i on the
  * (i+1)-th, wrapping around when there are more workers than CPUs (they
- * then share: slower, still correct; tests on small machines do this). */
-static void
+ * then share: slower, still correct; tests on small machines do this).
+ * Returns how many CPUs the workers have. */
+static int
 sp_lcore_map(unsigned int workers, char *buf, size_t len)
 {
 	cpu_set_t set;
@@ -87,6 +88,7 @@ sp_lcore_map(unsigned int workers, char *buf, size_t len)
 	for (unsigned int i = 1; i <= workers && off < len; i++)
 		off += (size_t)snprintf(buf + off, len - off, ",%u@%d", i,
 					cpus[n > 1 ? 1 + (i - 1) % (unsigned)(n - 1) : 0]);
+	return n > 1 ? n - 1 : 1;
 }
 
 /*
@@ -156,11 +158,17 @@ sp_eal_init(const struct sp_netopt *no)
 {
 	static char prefix[64], lcores[256], vdev[192], *extra;
 	static char *argv[SP_EAL_ARGC_MAX];
-	int argc = 0, ret;
+	int argc = 0, ret, ncpu;
 
 	sp_reap_stale_runtime_dirs();
 	snprintf(prefix, sizeof(prefix), "stampede-%d", (int)getpid());
-	sp_lcore_map(no->cores, lcores, sizeof(lcores));
+	ncpu = sp_lcore_map(no->cores, lcores, sizeof(lcores));
+	if (no->cores > 1 && no->cores > (unsigned int)ncpu)
+		fprintf(stderr, "stampede: %u worker cores but %d CPU%s for "
+			"them: workers take turns on a CPU, and a frame passed "
+			"between them waits for the other's turn; expect less "
+			"than from %d core%s\n", no->cores, ncpu,
+			ncpu == 1 ? "" : "s", ncpu, ncpu == 1 ? "" : "s");
 	argv[argc++] = "stampede";
 	argv[argc++] = "--lcores";
 	argv[argc++] = lcores;

@@ -48,4 +48,13 @@ check "open: 5000 arrivals within 2 %" eq "$(jq '.summary.iterations.started + .
 check "open: split evenly (each core within 1 of the other)" eq "$(jq '(.cores[0].requests - .cores[1].requests) | fabs <= 1' "$TMP/r.json")" true
 check_http_accounting
 check_pools
+
+# Two workers given one CPU: the run works, and says they take turns.
+cpu=$(taskset -pc $$ | sed 's/.*: //; s/[-,].*//')
+taskset -c "$cpu" "$STAMPEDE" run "${NET_OPTS[@]}" --json "$TMP/r.json" \
+	--url "http://$SRV/0" --vus 4 --duration 1s --cores 2 >"$TMP/out.txt" 2>"$TMP/err.txt"
+check "one CPU: exit code 0" eq "$?" 0
+check "one CPU: the workers are told they share it" eq \
+	"$(grep -c '2 worker cores but 1 CPU for them: workers take turns' "$TMP/err.txt")" 1
+check "one CPU: responses" ge "$(j .summary.responses)" 1
 finish
