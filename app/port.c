@@ -40,7 +40,10 @@
  * --no-huge rather than fail half-way. */
 #define SP_HUGE_MIN_KB (64u * 1024)
 /* af_packet ring: 2 KiB frames hold a full 1514-byte frame plus the
- * tpacket header; 4096 of them absorb bursts on the veth. */
+ * tpacket header; 4096 of them absorb bursts on the veth. Frames leave
+ * with PACKET_QDISC_BYPASS: straight to the driver, about 10 % more
+ * requests per second on a veth, but packet taps on this interface
+ * (tcpdump) no longer see what we send. */
 #define SP_AFP_FRAMES  4096
 #define SP_AFP_ARGS    "blocksz=4096,framesz=2048,framecnt=" \
 		       RTE_STR(SP_AFP_FRAMES) ",qdisc_bypass=1"
