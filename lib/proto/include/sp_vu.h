@@ -89,8 +89,9 @@ struct sp_vu_stats {
 	uint64_t vus_target;        /* closed: the schedule's VUs now */
 	uint64_t arrivals;          /* open: iterations due so far */
 	uint64_t checks_passed;     /* responses with checks that all held */
-	uint64_t renders;           /* requests rendered when sent (those with
-				     * variables; the others are built once) */
+	uint64_t renders;           /* renders of requests with variables,
+				     * one per attempt to queue them (the
+				     * others are built once, at start) */
 	struct sp_hist latency;     /* every complete response, from its
 				     * intended start to its last byte */
 	struct sp_hist connect;     /* SYN sent to established */
