@@ -157,7 +157,7 @@ sp_reap_stale_runtime_dirs(void)
 }
 
 static int
-sp_eal_init(const struct sp_netopt *no)
+sp_eal_init(const struct sp_netopt *no, int *shared)
 {
 	static char prefix[64], lcores[256], vdev[192], *extra;
 	static char *argv[SP_EAL_ARGC_MAX];
@@ -166,12 +166,13 @@ sp_eal_init(const struct sp_netopt *no)
 	sp_reap_stale_runtime_dirs();
 	snprintf(prefix, sizeof(prefix), "stampede-%d", (int)getpid());
 	ncpu = sp_lcore_map(no->cores, lcores, sizeof(lcores));
-	if (no->cores > 1 && no->cores > (unsigned int)ncpu)
+	*shared = no->cores > 1 && no->cores > (unsigned int)ncpu;
+	if (*shared)
 		fprintf(stderr, "stampede: %u worker cores but %d CPU%s for "
-			"them: workers take turns on a CPU, and a frame passed "
-			"between them waits for the other's turn; expect less "
-			"than from %d core%s\n", no->cores, ncpu,
-			ncpu == 1 ? "" : "s", ncpu, ncpu == 1 ? "" : "s");
+			"them: workers take turns on a CPU (each yields it "
+			"when it has nothing to do); expect less than from %d "
+			"core%s\n", no->cores, ncpu, ncpu == 1 ? "" : "s", ncpu,
+			ncpu == 1 ? "" : "s");
 	argv[argc++] = "stampede";
 	argv[argc++] = "--lcores";
 	argv[argc++] = lcores;
@@ -353,7 +354,7 @@ sp_port_open(struct sp_port *p, const struct sp_netopt *no)
 	if (no->iface[0] != '\0')
 		snprintf(p->sys_rx_path, sizeof(p->sys_rx_path),
 			 "/sys/class/net/%s/statistics/rx_packets", no->iface);
-	if (sp_eal_init(no) < 0)
+	if (sp_eal_init(no, &p->cpus_shared) < 0)
 		return -1;
 	p->eal_up = 1;
 	if (rte_lcore_count() < 1u + p->nb_queues) {

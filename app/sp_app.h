@@ -117,6 +117,10 @@ struct sp_port {
 	uint8_t mac[6];
 	uint32_t rx_frames; /* frames the RX queue can hold */
 	int eal_up, port_found, port_started;
+	/* More worker lcores than CPUs for them: a worker with nothing to do
+	 * yields its CPU, or a frame passed to a sibling on the same CPU
+	 * waits out a whole time slice. */
+	int cpus_shared;
 	/* af_packet: the kernel's receive counter of the interface, from
 	 * sysfs, at start; see sp_port_stats. -1: not af_packet. */
 	char sys_rx_path[128];

@@ -15,6 +15,7 @@
  * pools back to zero.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -452,6 +453,17 @@ sp_worker_resolve(struct sp_worker *w)
 	return 0;
 }
 
+/* An iteration that moved nothing: where workers share a CPU, let the
+ * sibling run now (it may hold frames for us, or we for it) rather than
+ * spin out the time slice. The only system call a worker makes, and only
+ * when it has nothing to do. */
+static void
+sp_worker_idle(const struct sp_worker *w)
+{
+	if (w->port->cpus_shared)
+		sched_yield();
+}
+
 int
 sp_worker_main(void *arg)
 {
@@ -503,10 +515,12 @@ sp_worker_main(void *arg)
 		 * in iterations that moved frames tells whether the worker,
 		 * not the target, was the limit. */
 		w->iterations++;
-		if (rx != 0 || w->tx_pkts + w->tx_dropped != tx0)
+		if (rx != 0 || w->tx_pkts + w->tx_dropped != tx0) {
 			w->busy_tsc += rte_rdtsc() - tsc;
-		else
+		} else {
 			w->idle_iterations++;
+			sp_worker_idle(w);
+		}
 	}
 	__atomic_store_n(&w->run_end_us, now, __ATOMIC_RELAXED);
 	sp_worker_set_phase(w, SP_PHASE_DRAIN);
@@ -523,7 +537,8 @@ sp_worker_main(void *arg)
 	       now < drain_end) {
 		now = sp_now_us();
 		w->now_us = now;
-		sp_worker_io(w, now);
+		if (sp_worker_io(w, now) == 0)
+			sp_worker_idle(w);
 		sp_tx_flush(w);
 	}
 	sp_alloc_hot(0);
@@ -533,7 +548,8 @@ sp_worker_main(void *arg)
 	while (w->ncores > 1 && !__atomic_load_n(&w->quit, __ATOMIC_ACQUIRE)) {
 		now = sp_now_us();
 		w->now_us = now;
-		sp_worker_io(w, now);
+		if (sp_worker_io(w, now) == 0)
+			sp_worker_idle(w);
 		sp_tx_flush(w);
 	}
 	if (w->held != NULL) {
