@@ -650,7 +650,66 @@ sp_http1_resp_init(struct sp_http1_resp *p, int head_request)
 	p->max_header_bytes = SP_HTTP1_MAX_HEADER_DEFAULT;
 	p->on_body = NULL;
 	p->body_ctx = NULL;
+	p->memo = NULL;
 	sp_http1_resp_next(p, head_request);
+}
+
+/* Whether @p is where a response begins: nothing of it read yet. */
+static int
+sp_fresh(const struct sp_http1_resp *p)
+{
+	return p->state == ST_VER && p->header_bytes == 0;
+}
+
+/* The parser's state, configuration aside, from @from. */
+static void
+sp_take_state(struct sp_http1_resp *p, const struct sp_http1_resp *from)
+{
+	size_t max = p->max_header_bytes;
+	sp_http1_body_cb on_body = p->on_body;
+	void *ctx = p->body_ctx;
+	struct sp_http1_memo *memo = p->memo;
+
+	*p = *from;
+	p->max_header_bytes = max;
+	p->on_body = on_body;
+	p->body_ctx = ctx;
+	p->memo = memo;
+}
+
+/* A head memoized byte for byte at @buf: take the state it left. Its
+ * parse from a fresh start went the same way, and within the bound. */
+static size_t
+sp_memo_hit(struct sp_http1_resp *p, const uint8_t *buf, size_t len)
+{
+	struct sp_http1_memo *m = p->memo;
+
+	if (m->len == 0 || len < m->len || m->len > p->max_header_bytes ||
+	    (m->after.flags & F_HEAD_REQ) != (p->flags & F_HEAD_REQ) ||
+	    memcmp(buf, m->head, m->len) != 0) {
+		m->misses++;
+		return 0;
+	}
+	m->misses = 0;
+	m->hits++;
+	sp_take_state(p, &m->after);
+	return m->len;
+}
+
+/* A head parsed whole from @buf, @n bytes: keep it, if the memo is empty
+ * or keeps missing. */
+static void
+sp_memo_keep(struct sp_http1_resp *p, const uint8_t *buf, size_t n)
+{
+	struct sp_http1_memo *m = p->memo;
+
+	if (n > SP_HTTP1_MEMO_MAX || p->interim != 0 ||
+	    (m->len != 0 && m->misses < 4))
+		return;
+	memcpy(m->head, buf, n);
+	m->len = (uint32_t)n;
+	m->misses = 0;
+	m->after = *p;
 }
 
 int
@@ -658,13 +717,24 @@ sp_http1_resp_parse(struct sp_http1_resp *p, const uint8_t *buf, size_t len,
 		    size_t *consumed)
 {
 	size_t i = 0;
-	int rc = 0;
+	int rc = 0, fresh;
 
 	*consumed = 0;
 	if (p->state == ST_DONE)
 		return SP_HTTP1_DONE;
 	if (p->state == ST_ERROR)
 		return p->error;
+	fresh = p->memo != NULL && sp_fresh(p);
+	if (fresh) {
+		i = sp_memo_hit(p, buf, len);
+		if (i != 0) {
+			fresh = 0;
+			if (p->state == ST_DONE) {
+				*consumed = i;
+				return SP_HTTP1_DONE;
+			}
+		}
+	}
 	while (i < len) {
 		uint8_t c, cls;
 
@@ -739,6 +809,11 @@ sp_http1_resp_parse(struct sp_http1_resp *p, const uint8_t *buf, size_t len,
 		default:
 			rc = sp_status_byte(p, c);
 			break;
+		}
+		if (fresh && rc >= 0 && p->state > ST_HEAD_LF) {
+			/* The head began and ended in this call. */
+			sp_memo_keep(p, buf, i + 1);
+			fresh = 0;
 		}
 		if (rc)
 			break;

@@ -81,6 +81,9 @@ struct sp_vu_engine {
 	const struct sp_plan *pl;
 	const uint64_t *now;
 	struct sp_stack *st;
+	/* The last response head seen whole, shared by this core's VUs:
+	 * the same head again is not parsed again. */
+	struct sp_http1_memo memo;
 	uint32_t nvus, core, ncores;
 	struct sp_vu *vus;
 	uint32_t *heap;
@@ -1124,6 +1127,7 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 		sp_http1_resp_init(&v->resp, 0);
 		v->resp.on_body = sp_vu_on_body;
 		v->resp.body_ctx = e;
+		v->resp.memo = &e->memo;
 	}
 	e->free_head = 0;
 	e->data_row = pl->data != NULL && pl->data->nrows != 0

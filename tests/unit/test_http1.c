@@ -4,7 +4,8 @@
  * give the expected sequence of results (return code, where the response
  * ended, status, body length and bytes, close flag, 1xx count). Pipelined
  * responses are parsed one after the other on the same bytes, as a
- * keep-alive connection would. Then the request builder: exact bytes,
+ * keep-alive connection would, and again with a head memo (sp_http1_memo)
+ * that answers for heads seen before. Then the request builder: exact bytes,
  * -ENOSPC at every too-small capacity, -EINVAL on injection.
  */
 #include <errno.h>
@@ -90,10 +91,12 @@ start(struct sp_http1_resp *p, const struct fixture *f, struct run *run)
 	p->body_ctx = run;
 }
 
-/* Parse @len bytes of @in cut at the offsets @cuts (ascending). */
+/* Parse @len bytes of @in cut at the offsets @cuts (ascending), with the
+ * head memo @memo (or none). */
 static void
 run_pieces(const struct fixture *f, const uint8_t *in, size_t len,
-	   const size_t *cuts, size_t ncuts, struct run *run)
+	   const size_t *cuts, size_t ncuts, struct run *run,
+	   struct sp_http1_memo *memo)
 {
 	struct sp_http1_resp p;
 	size_t base = 0;
@@ -101,6 +104,7 @@ run_pieces(const struct fixture *f, const uint8_t *in, size_t len,
 
 	memset(run, 0, sizeof(*run));
 	start(&p, f, run);
+	p.memo = memo;
 	for (size_t k = 0; k <= ncuts && rc >= 0; k++) {
 		size_t end = k < ncuts ? cuts[k] : len, used;
 
@@ -193,24 +197,41 @@ split_here(size_t i, size_t len)
 	return i < 512 || (i + 64 > 65536 && i < 65536 + 64) || i % 4099 == 0;
 }
 
+static uint64_t memo_hits; /* over all fixtures */
+
 static void
 run_fixture(const struct fixture *f, const char *in, size_t len)
 {
+	static struct sp_http1_memo memo;
 	struct run whole, piece;
 	size_t *cuts;
 	int bad = 0;
 
-	run_pieces(f, (const uint8_t *)in, len, NULL, 0, &whole);
+	run_pieces(f, (const uint8_t *)in, len, NULL, 0, &whole, NULL);
 	check_expected(f, in, len, &whole);
+
+	/* With a head memo, which the first whole parse fills: whole
+	 * again (the memo answers for the heads it holds) and at every
+	 * split, the same results. */
+	memset(&memo, 0, sizeof(memo));
+	run_pieces(f, (const uint8_t *)in, len, NULL, 0, &piece, &memo);
+	CHECK(same(&whole, &piece), "%s: whole with a memo differs", f->name);
+	run_pieces(f, (const uint8_t *)in, len, NULL, 0, &piece, &memo);
+	CHECK(same(&whole, &piece), "%s: whole from the memo differs", f->name);
 
 	for (size_t i = 1; i < len; i++) {
 		if (!split_here(i, len))
 			continue;
-		run_pieces(f, (const uint8_t *)in, len, &i, 1, &piece);
+		run_pieces(f, (const uint8_t *)in, len, &i, 1, &piece, NULL);
 		if (!same(&whole, &piece) && bad++ < 3)
 			CHECK(0, "%s: split at %zu differs", f->name, i);
+		run_pieces(f, (const uint8_t *)in, len, &i, 1, &piece, &memo);
+		if (!same(&whole, &piece) && bad++ < 3)
+			CHECK(0, "%s: split at %zu with the memo differs",
+			      f->name, i);
 	}
 	CHECK(bad == 0, "%s: %d splits differ", f->name, bad);
+	memo_hits += memo.hits;
 
 	cuts = malloc(len * sizeof(*cuts));
 	if (!cuts)
@@ -218,7 +239,7 @@ run_fixture(const struct fixture *f, const char *in, size_t len)
 	for (size_t i = 1; i < len; i++)
 		cuts[i - 1] = i;
 	run_pieces(f, (const uint8_t *)in, len, cuts, len ? len - 1 : 0,
-		   &piece);
+		   &piece, NULL);
 	CHECK(same(&whole, &piece), "%s: byte at a time differs", f->name);
 	free(cuts);
 }
@@ -482,6 +503,9 @@ main(void)
 	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++)
 		run_fixture(&fixtures[i], fixtures[i].in,
 			    strlen(fixtures[i].in));
+	/* Most fixtures' heads are short and come whole: the memo must
+	 * have answered for them, or the runs above tested nothing new. */
+	CHECK(memo_hits >= 100, "memo hits %llu", (unsigned long long)memo_hits);
 	test_huge_header();
 	test_large_lengths();
 	test_request_build();

@@ -35,11 +35,14 @@ enum {
 /* Body bytes as they arrive (chunk framing removed), in order. */
 typedef void (*sp_http1_body_cb)(void *ctx, const uint8_t *p, size_t n);
 
+struct sp_http1_memo;
+
 struct sp_http1_resp {
 	/* Configuration: set after sp_http1_resp_init, kept by _next. */
 	size_t max_header_bytes;	/* bound on header_bytes, trailer_bytes */
 	sp_http1_body_cb on_body;	/* optional */
 	void *body_ctx;
+	struct sp_http1_memo *memo;	/* optional, see below */
 
 	/* Results, valid after SP_HTTP1_DONE. */
 	int status;		/* final status code (100..999) */
@@ -64,6 +67,24 @@ struct sp_http1_resp {
 	uint8_t vstate;		/* position within a list element */
 	uint8_t flags;
 	int error;
+};
+
+/*
+ * A memo of the last response head parsed whole (it began and ended in one
+ * call): a head that arrives byte for byte the same, whole, is not parsed
+ * again; the parser takes the state it left the memoized head in. Heads of
+ * a load test mostly repeat. One memo serves any number of parsers of one
+ * thread (set p->memo); zero it before use. A head of more than
+ * SP_HTTP1_MEMO_MAX bytes, or with interim (1xx) responses, is not kept; a
+ * memo that keeps missing takes the head that missed.
+ */
+#define SP_HTTP1_MEMO_MAX 256u
+struct sp_http1_memo {
+	uint8_t head[SP_HTTP1_MEMO_MAX];
+	uint32_t len;		/* 0: empty */
+	uint32_t misses;	/* in a row */
+	uint64_t hits;
+	struct sp_http1_resp after; /* the parser right after the head */
 };
 
 /* Prepare @p for a response to a request; @head_request: a HEAD response
