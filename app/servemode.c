@@ -104,6 +104,9 @@ struct sp_servemode {
 	uint32_t *free_idx;
 	uint32_t nfree;
 	int stopped;
+	/* The last request head seen whole, for every connection: the same
+	 * head again is not parsed again (clients mostly repeat theirs). */
+	struct sp_http1_req_memo memo;
 
 	struct sp_srv_counts n; /* one writer: the worker */
 };
@@ -284,6 +287,7 @@ sp_srv_on_connected(struct sp_stack *st, struct sp_conn *c, void *app)
 	s->c = c;
 	s->reading = 1;
 	sp_http1_req_init(&s->req);
+	s->req.memo = &m->memo;
 	sp_conn_set_user(c, s);
 	m->n.connections++;
 	m->n.open++;

@@ -684,32 +684,21 @@ sp_memo_hit(struct sp_http1_resp *p, const uint8_t *buf, size_t len)
 {
 	struct sp_http1_memo *m = p->memo;
 
-	if (m->len == 0 || len < m->len || m->len > p->max_header_bytes ||
+	if (m->h.len > p->max_header_bytes ||
 	    (m->after.flags & F_HEAD_REQ) != (p->flags & F_HEAD_REQ) ||
-	    memcmp(buf, m->head, m->len) != 0) {
-		m->misses++;
+	    !sp_lex_memo_match(&m->h, buf, len))
 		return 0;
-	}
-	m->misses = 0;
-	m->hits++;
 	sp_take_state(p, &m->after);
-	return m->len;
+	return m->h.len;
 }
 
 /* A head parsed whole from @buf, @n bytes: keep it, if the memo is empty
- * or keeps missing. */
+ * or keeps missing (not one after interim responses). */
 static void
 sp_memo_keep(struct sp_http1_resp *p, const uint8_t *buf, size_t n)
 {
-	struct sp_http1_memo *m = p->memo;
-
-	if (n > SP_HTTP1_MEMO_MAX || p->interim != 0 ||
-	    (m->len != 0 && m->misses < 4))
-		return;
-	memcpy(m->head, buf, n);
-	m->len = (uint32_t)n;
-	m->misses = 0;
-	m->after = *p;
+	if (p->interim == 0 && sp_lex_memo_keep(&p->memo->h, buf, n))
+		p->memo->after = *p;
 }
 
 int

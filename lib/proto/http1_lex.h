@@ -9,6 +9,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+#include "sp_http1_memo.h"
 
 enum {
 	SP_LEX_TCHAR = 1, /* token = 1*tchar, RFC 9110 section 5.6.2 */
@@ -112,6 +115,32 @@ sp_lex_match_end(uint8_t mask, uint8_t pos, const struct sp_lex_word *words,
 		if ((mask & (1u << i)) && words[i].len == pos)
 			return (int)i;
 	return -1;
+}
+
+/* A head memo (sp_http1_memo.h) holds the @n bytes at @buf, or not. */
+static inline int
+sp_lex_memo_match(struct sp_http1_head_memo *m, const uint8_t *buf, size_t n)
+{
+	if (m->len == 0 || n < m->len || memcmp(buf, m->head, m->len) != 0) {
+		m->misses++;
+		return 0;
+	}
+	m->misses = 0;
+	m->hits++;
+	return 1;
+}
+
+/* Keep the head of @n bytes at @buf, parsed whole, if the memo is empty
+ * or keeps missing; returns whether it did (the caller keeps its state). */
+static inline int
+sp_lex_memo_keep(struct sp_http1_head_memo *m, const uint8_t *buf, size_t n)
+{
+	if (n > SP_HTTP1_MEMO_MAX || (m->len != 0 && m->misses < 4))
+		return 0;
+	memcpy(m->head, buf, n);
+	m->len = (uint32_t)n;
+	m->misses = 0;
+	return 1;
 }
 
 #endif /* SP_HTTP1_LEX_H */

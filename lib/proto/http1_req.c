@@ -438,7 +438,24 @@ void
 sp_http1_req_init(struct sp_http1_req *p)
 {
 	p->max_header_bytes = SP_HTTP1_REQ_MAX_HEADER_DEFAULT;
+	p->memo = NULL;
 	sp_http1_req_next(p);
+}
+
+/* A head memoized byte for byte at @buf: take the state it left (its
+ * parse from a fresh start went the same way, within the bound). */
+static size_t
+sp_memo_hit(struct sp_http1_req *p, const uint8_t *buf, size_t len)
+{
+	struct sp_http1_req_memo *m = p->memo;
+	size_t max = p->max_header_bytes;
+
+	if (m->h.len > max || !sp_lex_memo_match(&m->h, buf, len))
+		return 0;
+	*p = m->after;
+	p->max_header_bytes = max;
+	p->memo = m;
+	return m->h.len;
 }
 
 int
@@ -446,13 +463,24 @@ sp_http1_req_parse(struct sp_http1_req *p, const uint8_t *buf, size_t len,
 		   size_t *consumed)
 {
 	size_t i = 0;
-	int rc = 0;
+	int rc = 0, fresh;
 
 	*consumed = 0;
 	if (p->state == ST_DONE)
 		return SP_HTTP1_REQ_DONE;
 	if (p->state == ST_ERROR)
 		return p->error;
+	fresh = p->memo != NULL && p->state == ST_START && p->header_bytes == 0;
+	if (fresh) {
+		i = sp_memo_hit(p, buf, len);
+		if (i != 0) {
+			fresh = 0;
+			if (p->state == ST_DONE) {
+				*consumed = i;
+				return SP_HTTP1_REQ_DONE;
+			}
+		}
+	}
 	while (i < len) {
 		uint8_t c = buf[i], cls;
 
@@ -512,6 +540,12 @@ sp_http1_req_parse(struct sp_http1_req *p, const uint8_t *buf, size_t len,
 		default:
 			rc = sp_line_byte(p, c);
 			break;
+		}
+		if (fresh && rc >= 0 && p->state > ST_HEAD_LF) {
+			/* The head began and ended in this call. */
+			if (sp_lex_memo_keep(&p->memo->h, buf, i + 1))
+				p->memo->after = *p;
+			fresh = 0;
 		}
 		if (rc)
 			break;

@@ -11,7 +11,8 @@
  * AddressSanitizer/UBSan (never a read past the piece given), consumed
  * never beyond the piece and all of it on NEED_MORE, body bytes never more
  * than the input, and the same sequence of results whether the bytes come
- * whole, in pseudo-random pieces, or one at a time.
+ * whole, in pseudo-random pieces, or one at a time, with a head memo
+ * (sp_http1_req_memo) or without.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -60,10 +61,11 @@ record(struct run *run, const struct sp_http1_req *p, int rc, size_t end,
 		abort();
 }
 
-/* mode 0: whole, 1: random pieces from @seed, 2: one byte at a time */
+/* mode 0: whole, 1: random pieces from @seed, 2: one byte at a time;
+ * @memo: heads seen whole are memoized (NULL: none) */
 static void
 parse(const uint8_t *in, size_t len, uint8_t opt, uint32_t seed, int mode,
-      struct run *run)
+      struct sp_http1_req_memo *memo, struct run *run)
 {
 	struct sp_http1_req p;
 	size_t base = 0, used;
@@ -73,6 +75,10 @@ parse(const uint8_t *in, size_t len, uint8_t opt, uint32_t seed, int mode,
 	sp_http1_req_init(&p);
 	if (opt & 1)
 		p.max_header_bytes = 64;
+	if (memo != NULL) {
+		memset(memo, 0, sizeof(*memo));
+		p.memo = memo;
+	}
 	seed |= 1;
 	while (base < len && run->n < MAX_RESULTS - 1) {
 		size_t n = len - base;
@@ -151,6 +157,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct run a, b;
+	static struct sp_http1_req_memo memo;
 	static uint8_t expanded[EXPAND_MAX];
 	uint8_t opt;
 	uint32_t seed;
@@ -167,11 +174,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		data = expanded;
 	}
 
-	parse(data, size, opt, 0, 0, &a);
-	parse(data, size, opt, seed, 1, &b);
+	/* Byte by byte, without a memo, is the reference. */
+	parse(data, size, opt, 0, 2, NULL, &a);
+	parse(data, size, opt, 0, 0, &memo, &b);
 	if (differ(&a, &b))
 		abort();
-	parse(data, size, opt, 0, 2, &b);
+	parse(data, size, opt, seed, 1, &memo, &b);
+	if (differ(&a, &b))
+		abort();
+	parse(data, size, opt, 0, 0, NULL, &b);
 	if (differ(&a, &b))
 		abort();
 	return 0;

@@ -231,7 +231,7 @@ run_fixture(const struct fixture *f, const char *in, size_t len)
 			      f->name, i);
 	}
 	CHECK(bad == 0, "%s: %d splits differ", f->name, bad);
-	memo_hits += memo.hits;
+	memo_hits += memo.h.hits;
 
 	cuts = malloc(len * sizeof(*cuts));
 	if (!cuts)

@@ -62,10 +62,12 @@ record(struct run *run, const struct sp_http1_req *p, int rc, size_t end)
 		(long)p->body_bytes, p->must_close, end };
 }
 
-/* Parse @len bytes of @in cut at the offsets @cuts (ascending). */
+/* Parse @len bytes of @in cut at the offsets @cuts (ascending), with the
+ * head memo @memo (or none). */
 static void
 run_pieces(const struct fixture *f, const uint8_t *in, size_t len,
-	   const size_t *cuts, size_t ncuts, struct run *run)
+	   const size_t *cuts, size_t ncuts, struct run *run,
+	   struct sp_http1_req_memo *memo)
 {
 	struct sp_http1_req p;
 	size_t base = 0;
@@ -75,6 +77,7 @@ run_pieces(const struct fixture *f, const uint8_t *in, size_t len,
 	sp_http1_req_init(&p);
 	if (f->max_hdr)
 		p.max_header_bytes = f->max_hdr;
+	p.memo = memo;
 	for (size_t k = 0; k <= ncuts && rc >= 0 && !closed; k++) {
 		size_t end = k < ncuts ? cuts[k] : len, used;
 
@@ -159,15 +162,27 @@ check_expected(const struct fixture *f, const char *in, size_t len,
 	}
 }
 
+static uint64_t memo_hits; /* over all fixtures */
+
 static void
 run_fixture(const struct fixture *f, const char *in, size_t len)
 {
+	static struct sp_http1_req_memo memo;
 	struct run whole, piece;
 	size_t *cuts;
 	int bad = 0;
 
-	run_pieces(f, (const uint8_t *)in, len, NULL, 0, &whole);
+	run_pieces(f, (const uint8_t *)in, len, NULL, 0, &whole, NULL);
 	check_expected(f, in, len, &whole);
+
+	/* With a head memo, which the first whole parse fills: whole again
+	 * (the memo answers for the heads it holds) and at every split, the
+	 * same results. */
+	memset(&memo, 0, sizeof(memo));
+	run_pieces(f, (const uint8_t *)in, len, NULL, 0, &piece, &memo);
+	CHECK(same(&whole, &piece), "%s: whole with a memo differs", f->name);
+	run_pieces(f, (const uint8_t *)in, len, NULL, 0, &piece, &memo);
+	CHECK(same(&whole, &piece), "%s: whole from the memo differs", f->name);
 
 	for (size_t i = 1; i < len; i++) {
 		/* big inputs: near the start, near the bound, a stride */
@@ -175,11 +190,16 @@ run_fixture(const struct fixture *f, const char *in, size_t len)
 		    (i + 64 < SP_HTTP1_REQ_MAX_HEADER_DEFAULT ||
 		     i > SP_HTTP1_REQ_MAX_HEADER_DEFAULT + 64))
 			continue;
-		run_pieces(f, (const uint8_t *)in, len, &i, 1, &piece);
+		run_pieces(f, (const uint8_t *)in, len, &i, 1, &piece, NULL);
 		if (!same(&whole, &piece) && bad++ < 3)
 			CHECK(0, "%s: split at %zu differs", f->name, i);
+		run_pieces(f, (const uint8_t *)in, len, &i, 1, &piece, &memo);
+		if (!same(&whole, &piece) && bad++ < 3)
+			CHECK(0, "%s: split at %zu with the memo differs",
+			      f->name, i);
 	}
 	CHECK(bad == 0, "%s: %d splits differ", f->name, bad);
+	memo_hits += memo.h.hits;
 
 	cuts = malloc((len ? len : 1) * sizeof(*cuts));
 	if (!cuts)
@@ -187,7 +207,7 @@ run_fixture(const struct fixture *f, const char *in, size_t len)
 	for (size_t i = 1; i < len; i++)
 		cuts[i - 1] = i;
 	run_pieces(f, (const uint8_t *)in, len, cuts, len ? len - 1 : 0,
-		   &piece);
+		   &piece, NULL);
 	CHECK(same(&whole, &piece), "%s: byte at a time differs", f->name);
 	free(cuts);
 }
@@ -403,6 +423,9 @@ main(void)
 	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++)
 		run_fixture(&fixtures[i], fixtures[i].in,
 			    strlen(fixtures[i].in));
+	/* Most fixtures' heads are short and come whole: the memo must
+	 * have answered for them, or the runs with it tested nothing new. */
+	CHECK(memo_hits >= 50, "memo hits %llu", (unsigned long long)memo_hits);
 	test_huge_head();
 	test_large_body();
 	test_sticky_and_names();

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sp_http1_memo.h"
+
 enum {
 	SP_HTTP1_NEED_MORE = 0,	/* all bytes consumed, response incomplete */
 	SP_HTTP1_DONE = 1,	/* a response ended; *consumed says where */
@@ -78,12 +80,8 @@ struct sp_http1_resp {
  * SP_HTTP1_MEMO_MAX bytes, or with interim (1xx) responses, is not kept; a
  * memo that keeps missing takes the head that missed.
  */
-#define SP_HTTP1_MEMO_MAX 256u
 struct sp_http1_memo {
-	uint8_t head[SP_HTTP1_MEMO_MAX];
-	uint32_t len;		/* 0: empty */
-	uint32_t misses;	/* in a row */
-	uint64_t hits;
+	struct sp_http1_head_memo h;
 	struct sp_http1_resp after; /* the parser right after the head */
 };
 

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sp_http1_memo.h"
+
 enum {
 	SP_HTTP1_REQ_NEED_MORE = 0, /* all bytes consumed, request incomplete */
 	SP_HTTP1_REQ_DONE = 1,      /* a request ended; *consumed says where */
@@ -51,9 +53,12 @@ enum {
 
 #define SP_HTTP1_REQ_MAX_HEADER_DEFAULT (8u * 1024u)
 
+struct sp_http1_req_memo;
+
 struct sp_http1_req {
 	/* Configuration: set after sp_http1_req_init, kept by _next. */
 	size_t max_header_bytes;
+	struct sp_http1_req_memo *memo;	/* optional, see below */
 
 	/* Results, valid after SP_HTTP1_REQ_DONE. */
 	int method;		/* SP_HTTP1_M_* */
@@ -76,6 +81,17 @@ struct sp_http1_req {
 	uint8_t flags;
 	uint8_t hosts;		/* Host fields seen, saturating */
 	int error;
+};
+
+/*
+ * A memo of the last request head parsed whole (it began and ended in one
+ * call): a head that arrives byte for byte the same, whole, is not parsed
+ * again, as sp_http1_memo does for responses. One memo serves any number
+ * of parsers of one thread (set p->memo); zero it before use.
+ */
+struct sp_http1_req_memo {
+	struct sp_http1_head_memo h;
+	struct sp_http1_req after; /* the parser right after the head */
 };
 
 /* Prepare @p for the first request on a connection. */
