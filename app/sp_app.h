@@ -293,6 +293,7 @@ struct sp_tcp_counts {
 	uint64_t refused, connect_timeout, reset, timeout, mismatch;
 	uint64_t incomplete;
 	uint64_t open;
+	uint64_t held;       /* exchange over, in --hold now */
 	uint64_t bytes_sent, bytes_received, bytes_verified;
 	uint64_t connect_nobufs, connect_noports; /* retried later */
 	/* --sha256: digests of the first connection's two streams, and how

@@ -107,6 +107,7 @@ sp_hold_remove(struct sp_tcpmode *m, struct sp_slot *s)
 	else
 		m->hold_tail = s->hold_prev;
 	s->hold_prev = s->hold_next = SP_NONE;
+	m->n.held--;
 }
 
 static void
@@ -121,6 +122,7 @@ sp_hold_append(struct sp_tcpmode *m, struct sp_slot *s)
 	else
 		m->hold_head = i;
 	m->hold_tail = i;
+	m->n.held++;
 }
 
 /* Close gracefully. closed() may run before sp_tcp_close returns: callers
@@ -416,6 +418,9 @@ sp_tcpmode_step(void *ctx, uint64_t now)
 	return m->finished == m->connections;
 }
 
+/* Stopped (Ctrl-C, --duration): a connection whose exchange is not over
+ * is cut (incomplete); those in --hold are done, and the drain closes them
+ * gracefully. */
 static void
 sp_tcpmode_stop(void *ctx, uint64_t now)
 {
@@ -423,8 +428,34 @@ sp_tcpmode_stop(void *ctx, uint64_t now)
 
 	(void)now;
 	for (uint32_t i = 0; i < m->concurrency; i++)
-		if (m->slots[i].c != NULL)
+		if (m->slots[i].c != NULL && m->slots[i].state != SP_SLOT_HOLD &&
+		    m->slots[i].state != SP_SLOT_CLOSING)
 			sp_tcp_abort(m->w->st, m->slots[i].c);
+}
+
+/* Close the held connections, paced as in step; a second Ctrl-C cuts
+ * them instead. Done when none is held any more (the worker then waits,
+ * bounded, for the closes to complete). */
+static int
+sp_tcpmode_drain(void *ctx, uint64_t now, int hurry)
+{
+	struct sp_tcpmode *m = ctx;
+	int n = 0;
+
+	(void)now;
+	while (m->hold_head != SP_NONE && n < SP_OPENS_PER_IT) {
+		struct sp_slot *s = &m->slots[m->hold_head];
+
+		if (hurry) {
+			sp_hold_remove(m, s);
+			s->state = SP_SLOT_CLOSING;
+			sp_tcp_abort(m->w->st, s->c);
+		} else {
+			sp_slot_close(m, s);
+			n++;
+		}
+	}
+	return m->hold_head == SP_NONE;
 }
 
 static void
@@ -440,14 +471,15 @@ sp_tcpmode_live(const void *ctx, char *buf, size_t len)
 	sp_fmt_bytes(sp_read64(&n->bytes_sent), sent, sizeof(sent));
 	sp_fmt_bytes(sp_read64(&n->bytes_received), recv, sizeof(recv));
 	snprintf(buf, len, " ok %" PRIu64 " failed %" PRIu64 " open %" PRIu64
-		 " sent %s recv %s", sp_read64(&n->ok), failed,
-		 sp_read64(&n->open), sent, recv);
+		 " held %" PRIu64 " sent %s recv %s", sp_read64(&n->ok), failed,
+		 sp_read64(&n->open), sp_read64(&n->held), sent, recv);
 }
 
 static const struct sp_mode sp_tcpmode_mode = {
 	.name = "tcp",
 	.step = sp_tcpmode_step,
 	.stop = sp_tcpmode_stop,
+	.drain = sp_tcpmode_drain,
 	.live = sp_tcpmode_live,
 };
 

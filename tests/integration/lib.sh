@@ -40,6 +40,17 @@ le() { [ "$1" -le "$2" ] || { echo "     expected <= $2, got $1" >&2; return 1; 
 kcount() { ip netns exec "$NS" nstat -az "$1" | awk -v k="$1" '$1 == k { print $2 }'; }
 j() { jq -r "$1" "$TMP/r.json"; }
 
+# stop_pid PID [STEPS]: a process this test started, stopped as Ctrl-C
+# would (so it still reports), then killed if it has not ended within
+# STEPS x 0.1 s (50); reaped either way. No PID: nothing to do.
+stop_pid() {
+	[ -n "${1:-}" ] || return 0
+	kill -INT "$1" 2>/dev/null
+	for _ in $(seq "${2:-50}"); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
 # Run stampede with the test bed's network options; JSON report in $TMP/r.json.
 run_sp() { # run_sp SUBCOMMAND args...
 	local sub=$1; shift

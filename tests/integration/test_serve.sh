@@ -17,12 +17,7 @@ CLI_IP=198.19.0.2
 SP_PID=
 
 serve_cleanup() {
-	if [ -n "$SP_PID" ]; then
-		kill -INT "$SP_PID" 2>/dev/null
-		for _ in $(seq 50); do kill -0 "$SP_PID" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$SP_PID" 2>/dev/null
-		wait "$SP_PID" 2>/dev/null
-	fi
+	stop_pid "$SP_PID"
 	ip link del "$GEN_IF" 2>/dev/null
 	kernel_unblind "$GEN_IF"
 	ip netns del "$NS" 2>/dev/null
