@@ -116,6 +116,10 @@ struct sp_vu_engine {
 	/* Prebuilt requests (static templates), else NULL. */
 	uint8_t **prebuilt;
 	uint32_t *prebuilt_len;
+	/* The same with "Connection: close", for the last request on a
+	 * connection under max_requests_per_connection. */
+	uint8_t **prebuilt_close;
+	uint32_t *prebuilt_close_len;
 	uint8_t *scratch;
 	uint8_t *body_scratch;
 	uint32_t data_row;       /* next data row */
@@ -508,11 +512,12 @@ sp_vu_req_done(struct sp_vu_engine *e, struct sp_vu *v, int extra)
 	if (extra) {
 		e->s.err[SP_VU_E_UNSOLICITED]++;
 		sp_vu_drop_conn(e, v, SP_VU_RESET);
-	} else if (v->resp.must_close || !sp_vu_scen(e, v)->keep_alive) {
+	} else if (v->resp.must_close || !sp_vu_scen(e, v)->keep_alive ||
+		   (sp_vu_scen(e, v)->max_requests_per_conn != 0 &&
+		    v->conn_reqs >= sp_vu_scen(e, v)->max_requests_per_conn)) {
+		/* Connection: close, from the server or from us (the last
+		 * request the connection may carry said so). */
 		sp_vu_drop_conn(e, v, SP_VU_AFTER_SERVER);
-	} else if (sp_vu_scen(e, v)->max_requests_per_conn != 0 &&
-		   v->conn_reqs >= sp_vu_scen(e, v)->max_requests_per_conn) {
-		sp_vu_drop_conn(e, v, SP_VU_GRACEFUL);
 	}
 	/* A request that follows without a think time is due now. */
 	v->t_intended = now;
@@ -521,18 +526,31 @@ sp_vu_req_done(struct sp_vu_engine *e, struct sp_vu *v, int extra)
 	sp_vu_advance(e, v);
 }
 
+/* Whether the VU's current request is the last its connection may carry
+ * (max_requests_per_connection): it asks the server to close then. */
+static int
+sp_vu_last_on_conn(const struct sp_vu_engine *e, const struct sp_vu *v)
+{
+	const struct sp_scenario *sc = sp_vu_scen(e, v);
+
+	return sc->keep_alive && sc->max_requests_per_conn != 0 &&
+	       v->conn_reqs + 1 >= sc->max_requests_per_conn;
+}
+
 /* Queue what the send buffer takes of the current request. */
 static void
 sp_vu_pump(struct sp_vu_engine *e, struct sp_vu *v)
 {
 	uint32_t ri = sp_vu_req_idx(e, v);
-	const uint8_t *bytes = e->prebuilt[ri];
-	uint32_t len = e->prebuilt_len[ri];
+	int last = sp_vu_last_on_conn(e, v);
+	const uint8_t *bytes = last ? e->prebuilt_close[ri] : e->prebuilt[ri];
+	uint32_t len = last ? e->prebuilt_close_len[ri] : e->prebuilt_len[ri];
 
 	if (bytes == NULL) {
 		e->s.renders++;
 		len = sp_vu_build(e, v, sp_vu_req(e, v),
-				  sp_vu_scen(e, v)->keep_alive, e->scratch);
+				  sp_vu_scen(e, v)->keep_alive && !last,
+				  e->scratch);
 		bytes = e->scratch;
 	}
 	v->req_len = len;
@@ -1108,6 +1126,8 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 	e->pick_cum = calloc(ns, sizeof(*e->pick_cum));
 	e->prebuilt = calloc(nr, sizeof(*e->prebuilt));
 	e->prebuilt_len = calloc(nr, sizeof(*e->prebuilt_len));
+	e->prebuilt_close = calloc(nr, sizeof(*e->prebuilt_close));
+	e->prebuilt_close_len = calloc(nr, sizeof(*e->prebuilt_close_len));
 	e->scratch = malloc(SP_VU_REQ_MAX);
 	e->body_scratch = malloc(SP_VU_REQ_MAX);
 	e->rs = calloc(nr, sizeof(*e->rs));
@@ -1115,6 +1135,7 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 	if (e->vus == NULL || e->heap == NULL || e->sched == NULL ||
 	    e->pick_scen == NULL || e->pick_cum == NULL ||
 	    e->prebuilt == NULL || e->prebuilt_len == NULL ||
+	    e->prebuilt_close == NULL || e->prebuilt_close_len == NULL ||
 	    e->scratch == NULL || e->body_scratch == NULL || e->rs == NULL ||
 	    e->ss == NULL)
 		goto nomem;
@@ -1179,6 +1200,15 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 			if (e->prebuilt[ri] == NULL)
 				goto nomem;
 			memcpy(e->prebuilt[ri], e->scratch, e->prebuilt_len[ri]);
+			if (!sc->keep_alive || sc->max_requests_per_conn == 0)
+				continue;
+			e->prebuilt_close_len[ri] = sp_vu_build(
+				e, NULL, &pl->requests[ri], 0, e->scratch);
+			e->prebuilt_close[ri] = malloc(e->prebuilt_close_len[ri]);
+			if (e->prebuilt_close[ri] == NULL)
+				goto nomem;
+			memcpy(e->prebuilt_close[ri], e->scratch,
+			       e->prebuilt_close_len[ri]);
 		}
 	}
 	sp_hist_init(&e->s.latency);
@@ -1205,11 +1235,16 @@ sp_vu_destroy(struct sp_vu_engine *e)
 {
 	if (e == NULL)
 		return;
-	if (e->prebuilt != NULL)
-		for (uint32_t i = 0; i < e->pl->nrequests; i++)
+	for (uint32_t i = 0; i < e->pl->nrequests; i++) {
+		if (e->prebuilt != NULL)
 			free(e->prebuilt[i]);
+		if (e->prebuilt_close != NULL)
+			free(e->prebuilt_close[i]);
+	}
 	free(e->prebuilt);
 	free(e->prebuilt_len);
+	free(e->prebuilt_close);
+	free(e->prebuilt_close_len);
 	free(e->scratch);
 	free(e->body_scratch);
 	free(e->pick_scen);

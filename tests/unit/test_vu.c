@@ -79,10 +79,13 @@ plan_one(uint32_t think_us)
 static const char *srv_response; /* sent whole for each request */
 static int srv_silent;           /* read requests, answer nothing */
 static uint64_t srv_requests;    /* complete request heads seen */
+static uint64_t srv_close_reqs;  /* ... of them with "Connection: close" */
 static uint64_t srv_accepted;
 
 struct srv_conn {
-	uint32_t match; /* "\r\n\r\n" matched so far */
+	uint32_t match;  /* "\r\n\r\n" matched so far */
+	uint32_t cmatch; /* "Connection: close\r\n" matched so far */
+	int close;       /* this head asked the server to close */
 };
 static struct srv_conn srv_conns[1024];
 static unsigned srv_nconns;
@@ -93,7 +96,7 @@ srv_connected(struct sp_stack *st, struct sp_conn *c, void *app)
 	(void)st;
 	(void)app;
 	srv_accepted++;
-	srv_conns[srv_nconns % 1024].match = 0;
+	memset(&srv_conns[srv_nconns % 1024], 0, sizeof(srv_conns[0]));
 	sp_conn_set_user(c, &srv_conns[srv_nconns++ % 1024]);
 }
 
@@ -102,10 +105,18 @@ srv_recv(struct sp_stack *st, struct sp_conn *c, void *app,
 	 const uint8_t *data, uint32_t len)
 {
 	static const char end[] = "\r\n\r\n";
+	static const char cl[] = "Connection: close\r\n";
 	struct srv_conn *s = sp_conn_user(c);
 
 	(void)app;
 	for (uint32_t i = 0; i < len; i++) {
+		s->cmatch = data[i] == (uint8_t)cl[s->cmatch] ? s->cmatch + 1
+			    : data[i] == 'C'                   ? 1
+								: 0;
+		if (s->cmatch == sizeof(cl) - 1) {
+			s->close = 1;
+			s->cmatch = 0;
+		}
 		s->match = data[i] == (uint8_t)end[s->match] ? s->match + 1
 			   : data[i] == '\r'                  ? 1
 							      : 0;
@@ -117,6 +128,12 @@ srv_recv(struct sp_stack *st, struct sp_conn *c, void *app,
 			CHECK_EQ(sp_tcp_send(st, c, srv_response,
 					     (uint32_t)strlen(srv_response)),
 				 (int32_t)strlen(srv_response));
+		if (s->close) {
+			/* As RFC 9112 9.6 asks: close after the response. */
+			srv_close_reqs++;
+			sp_tcp_close(st, c);
+			return;
+		}
 	}
 }
 
@@ -149,6 +166,7 @@ static const struct sp_tcp_ops srv_ops = {
 static struct sp_h_net net;
 static struct sp_vu_engine *eng;
 static int eng_done;
+static struct sp_stack_stats cli_stats; /* the engine's stack, at the end */
 
 static bool
 eng_step(struct sp_h_net *n, void *arg)
@@ -168,7 +186,7 @@ run_plan(uint32_t max_vus, uint64_t seed)
 	};
 	char err[128];
 
-	srv_requests = srv_accepted = 0;
+	srv_requests = srv_close_reqs = srv_accepted = 0;
 	srv_nconns = 0;
 	eng_done = 0;
 	eng = sp_vu_create(&vc, err, sizeof(err));
@@ -193,6 +211,7 @@ run_plan(uint32_t max_vus, uint64_t seed)
 	CHECK(sp_h_run(&net, eng_step, NULL, plan.duration_us + 10000000));
 	/* Nothing allocated while the load ran. */
 	CHECK_EQ(sp_h_allocs, 0);
+	cli_stats = *sp_stack_stats(net.node[0].st);
 	sp_h_net_finish(&net);
 }
 
@@ -307,6 +326,32 @@ test_closed_keepalive(void)
 	CHECK_EQ(s->failed, s->responses);
 	CHECK_EQ(s->it_failed, 0); /* a failed check lets the iteration go on */
 	CHECK_EQ(s->renders, s->requests);
+	check_accounting(s);
+	sp_vu_destroy(eng);
+
+	/* max_requests_per_connection 3: the third request on a connection
+	 * says "Connection: close", the server closes after answering it,
+	 * and our FIN answers the server's (no TIME_WAIT of ours). */
+	plan_base(SP_MODEL_CLOSED);
+	plan_one(1000);
+	plan.vus = 2;
+	plan.max_vus = 2;
+	plan.duration_us = 500000;
+	scens[0].max_requests_per_conn = 3;
+	srv_response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	run_plan(2, 1);
+	s = sp_vu_stats(eng);
+	CHECK_GE(s->responses, 100);
+	CHECK_EQ(s->failed, 0);
+	CHECK_EQ(s->renders, 0); /* both variants built once */
+	CHECK_EQ(s->connects, srv_accepted);
+	/* Every connection but the two cut at the end carried exactly 3,
+	 * the last of them asking to close. */
+	CHECK_GE(srv_close_reqs + 2, srv_accepted);
+	CHECK_GE(srv_requests, 3 * srv_close_reqs);
+	CHECK_LE(srv_requests, 3 * srv_close_reqs + 4);
+	CHECK_EQ(cli_stats.tcp_linger_fin, srv_close_reqs);
+	CHECK_EQ(cli_stats.tcp_linger_timeout, 0);
 	check_accounting(s);
 	sp_vu_destroy(eng);
 }
