@@ -76,9 +76,6 @@ static const struct sp_lex_word sp_conn_words[] = {
 	SP_LEX_WORD("close"), SP_LEX_WORD("keep-alive"),
 };
 
-/* vstate of a list element (RFC 9110 section 5.6.1 lists). */
-enum { V_BEFORE, V_IN, V_AFTER, V_PARAM };
-
 static int
 sp_hex(uint8_t c)
 {
@@ -112,21 +109,16 @@ sp_match_end(const struct sp_http1_resp *p, const struct sp_lex_word *words,
 	return sp_lex_match_end(p->mask, p->pos, words, nwords);
 }
 
-/* A Content-Length element ended. Several fields or a list of the same
- * value may be accepted, different values may not: that is the framing
- * ambiguity response splitting relies on (RFC 9110 section 8.6,
- * RFC 9112 section 6.3 rule 5). */
+/* A Content-Length element ended (sp_lex_cl_element). */
 static int
 sp_cl_element(struct sp_http1_resp *p)
 {
-	if (p->vstate == V_BEFORE)
+	int has = (p->flags & F_HAS_CL) != 0;
+
+	if (sp_lex_cl_element(&p->vstate, &p->num, &p->content_length,
+			      &has) < 0)
 		return SP_HTTP1_E_LENGTH;
-	if ((p->flags & F_HAS_CL) && p->content_length != p->num)
-		return SP_HTTP1_E_LENGTH;
-	p->content_length = p->num;
 	p->flags |= F_HAS_CL;
-	p->num = 0;
-	p->vstate = V_BEFORE;
 	return 0;
 }
 
@@ -137,7 +129,7 @@ sp_token_element(struct sp_http1_resp *p)
 {
 	int w;
 
-	if (p->vstate == V_BEFORE)
+	if (p->vstate == SP_LEX_V_BEFORE)
 		return;
 	if (p->hdr == H_TE) {
 		w = sp_match_end(p, sp_te_words, 1);
@@ -154,7 +146,7 @@ sp_token_element(struct sp_http1_resp *p)
 		else if (w == 1)
 			p->flags |= F_CONN_KEEP;
 	}
-	p->vstate = V_BEFORE;
+	p->vstate = SP_LEX_V_BEFORE;
 }
 
 /* One byte of an interpreted header's value (already checked to be a
@@ -167,48 +159,37 @@ sp_value_byte(struct sp_http1_resp *p, uint8_t c)
 	if (p->hdr == H_CL) {
 		if (c == ',')
 			return sp_cl_element(p);
-		if (ws) {
-			if (p->vstate == V_IN)
-				p->vstate = V_AFTER;
-			return 0;
-		}
-		if (c < '0' || c > '9' || p->vstate == V_AFTER)
-			return SP_HTTP1_E_LENGTH;
-		if (p->num > (UINT64_MAX - (uint64_t)(c - '0')) / 10)
-			return SP_HTTP1_E_LENGTH;
-		p->num = p->num * 10 + (uint64_t)(c - '0');
-		p->vstate = V_IN;
-		return 0;
+		return sp_lex_cl_byte(&p->vstate, &p->num, c) < 0 ? SP_HTTP1_E_LENGTH : 0;
 	}
 	if (c == ',') {
 		sp_token_element(p);
 		return 0;
 	}
 	if (ws) {
-		if (p->vstate == V_IN)
-			p->vstate = V_AFTER;
+		if (p->vstate == SP_LEX_V_IN)
+			p->vstate = SP_LEX_V_AFTER;
 		return 0;
 	}
 	if (c == ';') {
 		/* transfer parameters: not "chunked" alone any more, but the
 		 * element still counts as a coding */
-		if (p->vstate != V_BEFORE)
+		if (p->vstate != SP_LEX_V_BEFORE)
 			p->mask = 0;
-		p->vstate = V_PARAM;
+		p->vstate = SP_LEX_V_PARAM;
 		return 0;
 	}
-	if (p->vstate == V_BEFORE) {
+	if (p->vstate == SP_LEX_V_BEFORE) {
 		sp_match_start(p, p->hdr == H_TE ? 1 : 2);
-		p->vstate = V_IN;
+		p->vstate = SP_LEX_V_IN;
 	}
-	if (p->vstate == V_IN) {
+	if (p->vstate == SP_LEX_V_IN) {
 		if (p->hdr == H_TE)
 			sp_match_step(p, sp_te_words, 1, c);
 		else
 			sp_match_step(p, sp_conn_words, 2, c);
-	} else if (p->vstate == V_AFTER) {
+	} else if (p->vstate == SP_LEX_V_AFTER) {
 		p->mask = 0;	/* "keep alive": two words, no token */
-	}			/* V_PARAM: parameters are skipped */
+	}			/* SP_LEX_V_PARAM: parameters are skipped */
 	return 0;
 }
 
@@ -444,7 +425,7 @@ sp_header_byte(struct sp_http1_resp *p, uint8_t c)
 			rc = sp_match_end(p, sp_hdr_names, 3);
 			p->hdr = rc < 0 || (p->flags & F_TRAILER) ?
 				 H_NONE : (uint8_t)rc;
-			p->vstate = V_BEFORE;
+			p->vstate = SP_LEX_V_BEFORE;
 			p->num = 0;
 			p->state = ST_HVALUE;
 			break;
@@ -538,8 +519,8 @@ sp_run_class(const struct sp_http1_resp *p)
 			return SP_LEX_VCHAR;
 		/* the digits of a Content-Length, the rest of a token */
 		if (p->hdr == H_CL)
-			return p->vstate != V_AFTER ? SP_LEX_DIGIT : 0;
-		return p->vstate == V_IN ? SP_LEX_TCHAR : 0;
+			return p->vstate != SP_LEX_V_AFTER ? SP_LEX_DIGIT : 0;
+		return p->vstate == SP_LEX_V_IN ? SP_LEX_TCHAR : 0;
 	case ST_HNAME:
 		return SP_LEX_TCHAR; /* and the candidates are narrowed */
 	default:
@@ -553,16 +534,10 @@ sp_run_class(const struct sp_http1_resp *p)
 static size_t
 sp_cl_digits(struct sp_http1_resp *p, const uint8_t *b, size_t k)
 {
-	size_t j;
+	size_t j = 0;
 
-	for (j = 0; j < k; j++) {
-		uint64_t d = (uint64_t)(b[j] - '0');
-
-		if (p->num > (UINT64_MAX - d) / 10)
-			break;
-		p->num = p->num * 10 + d;
-		p->vstate = V_IN;
-	}
+	while (j < k && sp_lex_cl_byte(&p->vstate, &p->num, b[j]) == 0)
+		j++;
 	return j;
 }
 

@@ -117,6 +117,48 @@ sp_lex_match_end(uint8_t mask, uint8_t pos, const struct sp_lex_word *words,
 	return -1;
 }
 
+/* Where a list element stands (RFC 9110 section 5.6.1 lists): the
+ * parsers' vstate. */
+enum { SP_LEX_V_BEFORE, SP_LEX_V_IN, SP_LEX_V_AFTER, SP_LEX_V_PARAM };
+
+/*
+ * A Content-Length value, a list of decimal elements (RFC 9110 section
+ * 8.6): @vstate and @num carry the element being read, @cl and @has_cl
+ * what the field said so far. Repeats of one value are accepted, different
+ * values are the framing ambiguity smuggling relies on (RFC 9112 section
+ * 6.3 rule 5).
+ */
+/* An element ended (',' or the end of the field): 0, or -1. */
+static inline int
+sp_lex_cl_element(uint8_t *vstate, uint64_t *num, uint64_t *cl, int *has_cl)
+{
+	if (*vstate == SP_LEX_V_BEFORE || (*has_cl && *cl != *num))
+		return -1;
+	*cl = *num;
+	*has_cl = 1;
+	*num = 0;
+	*vstate = SP_LEX_V_BEFORE;
+	return 0;
+}
+
+/* One value byte other than ',': 0, or -1 (not a digit where one must
+ * be, or beyond 64 bits). */
+static inline int
+sp_lex_cl_byte(uint8_t *vstate, uint64_t *num, uint8_t c)
+{
+	if (c == ' ' || c == '\t') {
+		if (*vstate == SP_LEX_V_IN)
+			*vstate = SP_LEX_V_AFTER;
+		return 0;
+	}
+	if (c < '0' || c > '9' || *vstate == SP_LEX_V_AFTER ||
+	    *num > (UINT64_MAX - (uint64_t)(c - '0')) / 10)
+		return -1;
+	*num = *num * 10 + (uint64_t)(c - '0');
+	*vstate = SP_LEX_V_IN;
+	return 0;
+}
+
 /* A head memo (sp_http1_memo.h) holds the @n bytes at @buf, or not. */
 static inline int
 sp_lex_memo_match(struct sp_http1_head_memo *m, const uint8_t *buf, size_t n)

@@ -73,9 +73,6 @@ static const struct sp_lex_word sp_methods[] = {
 #define NHDR (sizeof(sp_hdr_names) / sizeof(sp_hdr_names[0]))
 #define NMETHOD (sizeof(sp_methods) / sizeof(sp_methods[0]))
 
-/* vstate of a list element (RFC 9110 section 5.6.1 lists). */
-enum { V_BEFORE, V_IN, V_AFTER, V_PARAM };
-
 static const char *const sp_err_names[SP_HTTP1_REQ_NERRORS] = {
 	"line", "target", "version", "header", "header_too_big", "length",
 	"host", "transfer_encoding", "truncated",
@@ -112,20 +109,16 @@ sp_match_end(const struct sp_http1_req *p, const struct sp_lex_word *words,
 	return sp_lex_match_end(p->mask, p->pos, words, nwords);
 }
 
-/* A Content-Length element ended: repeats of one value are accepted,
- * different values are the framing ambiguity smuggling relies on
- * (RFC 9110 section 8.6, RFC 9112 section 6.3 rule 5). */
+/* A Content-Length element ended (sp_lex_cl_element). */
 static int
 sp_cl_element(struct sp_http1_req *p)
 {
-	if (p->vstate == V_BEFORE)
+	int has = (p->flags & F_HAS_CL) != 0;
+
+	if (sp_lex_cl_element(&p->vstate, &p->num, &p->content_length,
+			      &has) < 0)
 		return SP_HTTP1_REQ_E_LENGTH;
-	if ((p->flags & F_HAS_CL) && p->content_length != p->num)
-		return SP_HTTP1_REQ_E_LENGTH;
-	p->content_length = p->num;
 	p->flags |= F_HAS_CL;
-	p->num = 0;
-	p->vstate = V_BEFORE;
 	return 0;
 }
 
@@ -135,14 +128,14 @@ sp_conn_element(struct sp_http1_req *p)
 {
 	int w;
 
-	if (p->vstate == V_BEFORE)
+	if (p->vstate == SP_LEX_V_BEFORE)
 		return;
 	w = sp_match_end(p, sp_conn_words, 2);
 	if (w == 0)
 		p->flags |= F_CONN_CLOSE;
 	else if (w == 1)
 		p->flags |= F_CONN_KEEP;
-	p->vstate = V_BEFORE;
+	p->vstate = SP_LEX_V_BEFORE;
 }
 
 /* One byte of a Content-Length or Connection value (a value char). */
@@ -154,18 +147,7 @@ sp_value_byte(struct sp_http1_req *p, uint8_t c)
 	if (p->hdr == H_CL) {
 		if (c == ',')
 			return sp_cl_element(p);
-		if (ws) {
-			if (p->vstate == V_IN)
-				p->vstate = V_AFTER;
-			return 0;
-		}
-		if (c < '0' || c > '9' || p->vstate == V_AFTER)
-			return SP_HTTP1_REQ_E_LENGTH;
-		if (p->num > (UINT64_MAX - (uint64_t)(c - '0')) / 10)
-			return SP_HTTP1_REQ_E_LENGTH;
-		p->num = p->num * 10 + (uint64_t)(c - '0');
-		p->vstate = V_IN;
-		return 0;
+		return sp_lex_cl_byte(&p->vstate, &p->num, c) < 0 ? SP_HTTP1_REQ_E_LENGTH : 0;
 	}
 	/* H_CONN */
 	if (c == ',') {
@@ -173,15 +155,15 @@ sp_value_byte(struct sp_http1_req *p, uint8_t c)
 		return 0;
 	}
 	if (ws) {
-		if (p->vstate == V_IN)
-			p->vstate = V_AFTER;
+		if (p->vstate == SP_LEX_V_IN)
+			p->vstate = SP_LEX_V_AFTER;
 		return 0;
 	}
-	if (p->vstate == V_BEFORE) {
+	if (p->vstate == SP_LEX_V_BEFORE) {
 		sp_match_start(p, 2);
-		p->vstate = V_IN;
+		p->vstate = SP_LEX_V_IN;
 	}
-	if (p->vstate == V_IN)
+	if (p->vstate == SP_LEX_V_IN)
 		sp_match_step(p, sp_conn_words, 2, c, 1);
 	else
 		p->mask = 0;	/* "keep alive": two words, no token */
@@ -390,7 +372,7 @@ sp_header_byte(struct sp_http1_req *p, uint8_t c)
 					p->hosts++;
 				p->hdr = H_NONE;
 			}
-			p->vstate = V_BEFORE;
+			p->vstate = SP_LEX_V_BEFORE;
 			p->num = 0;
 			p->state = ST_HVALUE;
 			break;
