@@ -75,19 +75,12 @@ sp_net_parse(int argc, char **argv, struct sp_netopt *no, uint64_t *duration_us,
 		case SP_OPT_HELP:
 			fputs(sp_net_help, stdout);
 			exit(SP_EXIT_OK);
-		case ':':
-			sp_usage_error("%s: missing value", argv[optind - 1]);
-			return -1;
 		default:
-			sp_usage_error("net: unknown option '%s' (see stampede "
-				       "net --help)", argv[optind - 1]);
-			return -1;
+			return sp_opt_bad("net", code, argv);
 		}
 	}
-	if (optind < argc) {
-		sp_usage_error("net: unexpected argument '%s'", argv[optind]);
+	if (sp_opt_no_args("net", argc, argv) < 0)
 		return -1;
-	}
 	if (no->cores != 1) {
 		sp_usage_error("--cores: the net mode runs on one worker core");
 		return -1;

@@ -9,6 +9,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,6 +34,26 @@ sp_usage_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+int
+sp_opt_bad(const char *cmd, int code, char *const *argv)
+{
+	if (code == ':')
+		sp_usage_error("%s: missing value", argv[optind - 1]);
+	else
+		sp_usage_error("%s: unknown option '%s' (see stampede %s "
+			       "--help)", cmd, argv[optind - 1], cmd);
+	return -1;
+}
+
+int
+sp_opt_no_args(const char *cmd, int argc, char *const *argv)
+{
+	if (optind >= argc)
+		return 0;
+	sp_usage_error("%s: unexpected argument '%s'", cmd, argv[optind]);
+	return -1;
 }
 
 int

@@ -451,18 +451,13 @@ sp_run_args(int argc, char **argv, struct sp_run *r)
 		case SP_OPT_HELP:
 			fputs(sp_run_help, stdout);
 			exit(SP_EXIT_OK);
-		case ':':
-			sp_usage_error("%s: missing value", argv[optind - 1]);
-			return -1;
 		default:
 			if (code >= SP_OPT_URL && code <= SP_OPT_ABORT_GRACE) {
 				r->ov[r->nov].key = sp_run_keys[code - SP_OPT_BASE];
 				r->ov[r->nov++].value = optarg;
 				break;
 			}
-			sp_usage_error("run: unknown option '%s' (see stampede "
-				       "run --help)", argv[optind - 1]);
-			return -1;
+			return sp_opt_bad("run", code, argv);
 		}
 	}
 	if (optind < argc)

@@ -529,19 +529,12 @@ sp_serve_parse(int argc, char **argv, struct sp_servemode *m,
 		case SP_OPT_HELP:
 			fputs(sp_serve_help, stdout);
 			exit(SP_EXIT_OK);
-		case ':':
-			sp_usage_error("%s: missing value", argv[optind - 1]);
-			return -1;
 		default:
-			sp_usage_error("serve: unknown option '%s' (see stampede "
-				       "serve --help)", argv[optind - 1]);
-			return -1;
+			return sp_opt_bad("serve", code, argv);
 		}
 	}
-	if (optind < argc) {
-		sp_usage_error("serve: unexpected argument '%s'", argv[optind]);
+	if (sp_opt_no_args("serve", argc, argv) < 0)
 		return -1;
-	}
 	if ((m->status == 204 || m->status == 304) && m->body_size != 0) {
 		sp_usage_error("--status %d: has no body (--body-size must be 0)",
 			       m->status);

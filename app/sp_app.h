@@ -105,6 +105,12 @@ int sp_parse_impair(const char *opt, const char *s, struct sp_impair *im);
 void sp_ipv4_str(uint32_t ip, char *buf, size_t len);
 /* One-line usage error: "stampede: MSG" on stderr. */
 void sp_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The getopt_long results every subcommand @cmd treats alike (with
+ * optstring ":"): ':' a missing value, anything else an unknown option.
+ * Says so; returns -1. */
+int sp_opt_bad(const char *cmd, int code, char *const *argv);
+/* After the options: 0, or -1 (said so) if an argument is left. */
+int sp_opt_no_args(const char *cmd, int argc, char *const *argv);
 
 /* ---- port.c: EAL and one port with one RX/TX queue pair ---- */
 

@@ -692,19 +692,12 @@ sp_tcp_parse(int argc, char **argv, struct sp_tcpmode *m, struct sp_tcp_args *a)
 		case SP_OPT_HELP:
 			fputs(sp_tcp_help, stdout);
 			exit(SP_EXIT_OK);
-		case ':':
-			sp_usage_error("%s: missing value", argv[optind - 1]);
-			return -1;
 		default:
-			sp_usage_error("tcp: unknown option '%s' (see stampede "
-				       "tcp --help)", argv[optind - 1]);
-			return -1;
+			return sp_opt_bad("tcp", code, argv);
 		}
 	}
-	if (optind < argc) {
-		sp_usage_error("tcp: unexpected argument '%s'", argv[optind]);
+	if (sp_opt_no_args("tcp", argc, argv) < 0)
 		return -1;
-	}
 	if (sp_netopt_finish(&a->net) < 0)
 		return -1;
 	if (a->net.cores != 1) {
