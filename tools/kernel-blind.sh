@@ -7,7 +7,7 @@
 # seen it. The root namespace has no address on IF, yet without the hook
 # each arriving frame still goes up through ip_rcv, to be dropped there as
 # not ours (IpInAddrErrors): work charged to the CPU of whoever sent it,
-# which halved the benchmark's figures. On a machine with
+# which cost the benchmark up to a third of its figures. On a machine with
 # net.ipv4.ip_forward=1 the kernel would instead route those frames, out of
 # the test network.
 # kernel_unblind IF: remove the hook (deleting IF leaves the table behind).
