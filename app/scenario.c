@@ -708,10 +708,6 @@ sp_tb_done(const struct sp_tb *b, struct sp_tpl *t)
 	t->text_len = b->len;
 	t->parts = b->parts;
 	t->nparts = b->nparts;
-	t->is_static = 1;
-	for (uint32_t i = 0; i < b->nparts; i++)
-		if (b->parts[i].var != SP_VAR_LITERAL)
-			t->is_static = 0;
 }
 
 /* RFC 9110 5.6.2: token = 1*tchar */

@@ -384,10 +384,8 @@ sp_vu_build(struct sp_vu_engine *e, const struct sp_vu *v,
 static int
 sp_vu_req_static(const struct sp_request *rq)
 {
-	/* nparts == 0: the empty string (a request with no headers) */
-	return (rq->path.is_static || rq->path.nparts == 0) &&
-	       (rq->headers.is_static || rq->headers.nparts == 0) &&
-	       (!rq->has_body || rq->body.is_static || rq->body.nparts == 0);
+	return sp_tpl_is_static(&rq->path) && sp_tpl_is_static(&rq->headers) &&
+	       (!rq->has_body || sp_tpl_is_static(&rq->body));
 }
 
 /* ---- per-request bookkeeping ---- */

@@ -217,7 +217,7 @@ test_full(void)
 	CHECK(strcmp(r->name, "GET /items?id={{random -3 100}}&u={{ data.user }}")
 	      == 0 && r->method == SP_METHOD_GET && !r->has_body,
 	      "request 0 name '%s'", r->name);
-	CHECK(tpl_is(&r->path, "/items?id=&u=", 4) && !r->path.is_static &&
+	CHECK(tpl_is(&r->path, "/items?id=&u=", 4) && !sp_tpl_is_static(&r->path) &&
 	      lit_is(&r->path, 0, 0, 10) &&
 	      r->path.parts[1].var == SP_VAR_RANDOM &&
 	      r->path.parts[1].lo == -3 && r->path.parts[1].hi == 100 &&
@@ -235,7 +235,7 @@ test_full(void)
 		      lit_is(&r->headers, 2, (uint32_t)strlen(hdr1), 1) &&
 		      r->headers.parts[3].var == SP_VAR_ITERATION &&
 		      lit_is(&r->headers, 4, (uint32_t)strlen(hdr1) + 1, 2) &&
-		      !r->headers.is_static, "request 0 header parts");
+		      !sp_tpl_is_static(&r->headers), "request 0 header parts");
 	CHECK(r->check.has_status && status_has(&r->check, 200) &&
 	      status_has(&r->check, 304) && !status_has(&r->check, 201) &&
 	      !status_has(&r->check, 303), "status set");
@@ -249,7 +249,7 @@ test_full(void)
 
 	r = &pl.requests[1];
 	CHECK(strcmp(r->name, "post") == 0 && r->method == SP_METHOD_POST &&
-	      r->has_body && tpl_is(&r->path, "/1k", 1) && r->path.is_static &&
+	      r->has_body && tpl_is(&r->path, "/1k", 1) && sp_tpl_is_static(&r->path) &&
 	      lit_is(&r->path, 0, 0, 3) && r->headers.nparts == 0 &&
 	      !r->check.has_status && r->check.body_size == -1 &&
 	      r->check.body_contains == NULL, "request 1");
@@ -261,7 +261,7 @@ test_full(void)
 	      "request 2");
 	r = &pl.requests[3];
 	CHECK(r->has_body && r->body.nparts == 0 && r->body.text_len == 0 &&
-	      r->body.is_static, "request 3: empty body is still a body");
+	      sp_tpl_is_static(&r->body), "request 3: empty body is still a body");
 	r = &pl.requests[4];
 	CHECK(strcmp(r->name, "DELETE /") == 0 && r->method == SP_METHOD_DELETE,
 	      "request 4");

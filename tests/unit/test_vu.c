@@ -316,7 +316,7 @@ test_closed_keepalive(void)
 		{ .var = SP_VAR_LITERAL, .off = 0, .len = 1 },
 		{ .var = SP_VAR_VU },
 	};
-	reqs[0].path = (struct sp_tpl){ "/", 1, vu_parts, 2, 0 };
+	reqs[0].path = (struct sp_tpl){ "/", 1, vu_parts, 2 };
 	srv_response = "HTTP/1.1 200 OK\r\nX-Missing-Not: 1\r\n"
 		       "Content-Length: 3\r\n\r\nabc";
 	run_plan(2, 1);

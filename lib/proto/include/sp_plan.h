@@ -50,16 +50,24 @@ struct sp_tpl_part {
 	int64_t lo, hi;    /* SP_VAR_RANDOM, lo <= hi */
 };
 
-/* A string with variables. nparts == 0 is the empty string. A template
- * with only literal parts is static: it renders to the same bytes every
- * time (its parts are then one literal covering all of text). */
+/* A string with variables. nparts == 0 is the empty string. */
 struct sp_tpl {
 	const char *text;
 	uint32_t text_len;
 	const struct sp_tpl_part *parts;
 	uint32_t nparts;
-	int is_static;
 };
+
+/* Whether @t renders to the same bytes every time: no part is a
+ * variable (the empty string included). */
+static inline int
+sp_tpl_is_static(const struct sp_tpl *t)
+{
+	for (uint32_t i = 0; i < t->nparts; i++)
+		if (t->parts[i].var != SP_VAR_LITERAL)
+			return 0;
+	return 1;
+}
 
 /* Longest value a variable renders to, for bounds: a 20-digit integer
  * with sign, or a data cell (data->max_cell_len). */
