@@ -355,9 +355,11 @@ sp_report_json_stack(const struct sp_report *r, FILE *f,
 		w->tx_dropped, s->tx_nobuf, s->tx_noarp, w->rx_multiseg,
 		connect_retries, w->iterations,
 		w->idle_iterations, sp_busy_pct(r), w->ncores ? w->ncores : 1u,
-		/* How replies reach their core: one core; RSS-chosen source
-		 * pairs; or port slices with frames passed between cores. */
-		w->ncores <= 1 ? "single" : w->port_span == 0 ? "rss" : "redirect",
+		/* How segments reach their core: one core; the NIC's hash
+		 * (RSS-chosen source pairs, or passive flows where they
+		 * land); or passed on between cores to their owner. */
+		w->place == SP_PLACE_SINGLE ? "single" :
+		w->place == SP_PLACE_RSS ? "rss" : "redirect",
 		w->redirect_out, w->redirect_in, w->redirect_full,
 		w->redirect_stranded);
 	if (sp_impaired(w))

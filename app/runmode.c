@@ -172,12 +172,7 @@ struct sp_run {
 	const char *aborted_by;          /* the threshold that stopped the run */
 	const char *stopped_by;
 	int tty;                         /* stderr is a terminal */
-	/* RSS placement (a NIC with several queues): the port's key and
-	 * table, and a scratch list of pairs for each core's stack. */
-	uint8_t rss_key[SP_RSS_KEY_MAX];
-	uint16_t reta[SP_RETA_MAX];
-	uint32_t reta_size;
-	uint32_t *rss_pairs;
+	struct sp_placement place; /* how the cores share the port */
 };
 
 static int sp_run_th_abort(struct sp_run *r, uint64_t el_us);
@@ -1149,7 +1144,7 @@ sp_run_free(struct sp_run *r)
 	free(r->snap);
 	free(r->snap_prev);
 	free(r->delta);
-	free(r->rss_pairs);
+	sp_placement_free(&r->place);
 	free(r->tmp);
 	free(r->tot);
 	free(r->rs_tot);
@@ -1198,7 +1193,6 @@ sp_run_core_setup(struct sp_run *r, struct sp_port *port, struct sp_worker *w,
 	struct sp_stack_config cfg;
 	struct sp_vu_config vc;
 	uint32_t n = r->ncores, vus = (r->plan.max_vus + n - 1) / n;
-	uint32_t span = (65535u - 1024u + 1u) / n;
 	char err[256];
 
 	memset(&vc, 0, sizeof(vc));
@@ -1216,30 +1210,13 @@ sp_run_core_setup(struct sp_run *r, struct sp_port *port, struct sp_worker *w,
 	}
 	sp_stack_config_defaults(&cfg, vus + SP_RUN_TW_EXTRA / n);
 	cfg.connect_timeout_us = (uint32_t)r->plan.connect_timeout_us;
-	if (r->rss_pairs != NULL) {
-		/* The NIC's hash decides: this core's pairs of all ports. */
-		cfg.port_min = 1024;
-		cfg.port_max = 65535;
-		cfg.ip_count = r->net.ip_count;
-		cfg.npairs = sp_rss_pairs(r->rss_key, r->reta, r->reta_size,
-					  (uint16_t)i, r->net.ip, r->net.ip_count,
-					  1024, 65535, r->plan.dst_ip,
-					  r->plan.dst_port, r->rss_pairs);
-		cfg.pairs = r->rss_pairs;
-		span = 0;
-	} else {
-		cfg.port_min = (uint16_t)(1024u + i * span);
-		cfg.port_max = (uint16_t)(1024u + (i + 1) * span - 1);
-	}
+	sp_placement_active(&r->place, w, i, &r->net, r->plan.dst_ip,
+			    r->plan.dst_port, &cfg);
 	/* Each queue has its own ring: its connections share it. */
 	sp_worker_size_window(port, vus, &cfg);
 	sp_run_size_chunks(vus, n, &cfg);
 	w->mode = &sp_run_mode;
 	w->mode_ctx = &r->core[i];
-	w->queue = (uint16_t)i;
-	w->ncores = (uint16_t)n;
-	w->port_base = 1024;
-	w->port_span = (uint16_t)span;
 	w->nexthop = sp_netopt_nexthop(&r->net, r->plan.dst_ip);
 	w->nexthop_is_gateway = w->nexthop != r->plan.dst_ip;
 	w->drain_us = SP_RUN_DRAIN_US;
@@ -1283,13 +1260,8 @@ sp_cmd_run(int argc, char **argv)
 	sp_clock_init();
 	seed = r->plan.seed != 0 ? r->plan.seed : rte_rand();
 	r->w = ws;
-	if (r->ncores > 1 &&
-	    sp_port_rss(&port, r->rss_key, r->reta, &r->reta_size) == 0) {
-		r->rss_pairs = calloc((size_t)64512 * (r->net.ip_count ? r->net.ip_count : 1),
-				      sizeof(*r->rss_pairs));
-		if (r->rss_pairs == NULL)
-			goto out;
-	}
+	if (sp_placement_init(&r->place, &port, &r->net, r->ncores) < 0)
+		goto out;
 	for (uint32_t i = 0; i < r->ncores; i++)
 		if (sp_run_core_setup(r, &port, &ws[i], i, seed) < 0)
 			goto out;

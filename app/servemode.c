@@ -96,11 +96,16 @@ struct sp_servemode {
 	int status;
 	uint64_t body_size;
 	int close_each;
-	uint32_t max_conns;
+	uint32_t max_conns;  /* over all cores */
 
+	/* This core's: its worker, its share of the connections. */
 	struct sp_worker *w;
-	struct sp_srv_resp keep, close; /* Connection: keep-alive / close */
+	struct sp_servemode *all; /* every core's, all[0] .. all[ncores-1] */
+	uint32_t ncores;
+	struct sp_srv_resp keep, close; /* Connection: keep-alive / close;
+					 * the buffers are all[0]'s */
 	struct sp_srv_slot *slots;
+	uint32_t nslots;
 	uint32_t *free_idx;
 	uint32_t nfree;
 	int stopped;
@@ -392,23 +397,39 @@ sp_srv_stop(void *ctx, uint64_t now)
 
 	(void)now;
 	m->stopped = 1;
-	for (uint32_t i = 0; i < m->max_conns; i++)
+	for (uint32_t i = 0; i < m->nslots; i++)
 		if (m->slots[i].c != NULL)
 			sp_tcp_abort(m->w->st, m->slots[i].c);
+}
+
+/* Every core's counters added up (read while the workers write theirs:
+ * each value is one worker's, read whole). */
+static void
+sp_srv_sum(const struct sp_servemode *m, struct sp_srv_counts *t)
+{
+	const size_t nc = sizeof(*t) / sizeof(uint64_t);
+
+	memset(t, 0, sizeof(*t));
+	for (uint32_t c = 0; c < m->ncores; c++) {
+		const uint64_t *v = (const uint64_t *)&m->all[c].n;
+
+		/* sp_srv_counts is all 64-bit counters. */
+		for (size_t k = 0; k < nc; k++)
+			((uint64_t *)t)[k] += sp_read64(&v[k]);
+	}
 }
 
 static void
 sp_srv_live(const void *ctx, char *buf, size_t len)
 {
-	const struct sp_servemode *m = ctx;
-	const struct sp_srv_counts *n = &m->n;
+	struct sp_srv_counts n;
 	char sent[32];
 
-	sp_fmt_bytes(sp_read64(&n->bytes_sent), sent, sizeof(sent));
+	sp_srv_sum(ctx, &n);
+	sp_fmt_bytes(n.bytes_sent, sent, sizeof(sent));
 	snprintf(buf, len, " requests %" PRIu64 " responses %" PRIu64
 		 " connections %" PRIu64 " open %" PRIu64 " sent %s",
-		 sp_read64(&n->requests), sp_read64(&n->responses),
-		 sp_read64(&n->connections), sp_read64(&n->open), sent);
+		 n.requests, n.responses, n.connections, n.open, sent);
 }
 
 static const struct sp_mode sp_servemode_mode = {
@@ -430,7 +451,9 @@ static const char sp_serve_help[] =
 	"  --close                 answer with Connection: close and close after\n"
 	"                          each response (default: keep-alive)\n"
 	"  --duration DUR          how long to serve (default 60s)\n"
-	"  --max-conns N           connections open at once (default 100000)\n"
+	"  --max-conns N           connections open at once (default 100000);\n"
+	"                          with --cores each core takes an even share\n"
+	"                          and an eighth more (flows hash unevenly)\n"
 	"  --json FILE             write the report as JSON too\n"
 	"\n" SP_NETOPT_HELP
 	"\n"
@@ -540,29 +563,49 @@ sp_serve_parse(int argc, char **argv, struct sp_servemode *m,
 			       m->status);
 		return -1;
 	}
-	if (a->net.cores != 1) {
-		sp_usage_error("--cores: serve runs on one worker core");
-		return -1;
-	}
 	return sp_netopt_finish(&a->net);
 }
 
-static int
-sp_servemode_alloc(struct sp_servemode *m)
+/* Core @i's share of --max-conns: even, plus an eighth and a few for a
+ * hash that never splits flows exactly evenly; all of them on one core. */
+static uint32_t
+sp_srv_share(uint32_t max_conns, uint32_t ncores)
 {
-	m->slots = calloc(m->max_conns, sizeof(*m->slots));
-	m->free_idx = calloc(m->max_conns, sizeof(*m->free_idx));
-	if (m->slots == NULL || m->free_idx == NULL ||
-	    sp_srv_resp_build(&m->keep, m->status, m->body_size, 0) < 0 ||
-	    sp_srv_resp_build(&m->close, m->status, m->body_size, 1) < 0) {
+	uint64_t even = ((uint64_t)max_conns + ncores - 1) / ncores;
+	uint64_t share = even + even / 8 + 16;
+
+	return ncores == 1 || share > max_conns ? max_conns : (uint32_t)share;
+}
+
+/* Core @i's state, the plan copied from all[0] (which parsed it and, for
+ * i = 0, builds the responses every core sends). */
+static int
+sp_servemode_alloc(struct sp_servemode *all, uint32_t ncores, uint32_t i)
+{
+	struct sp_servemode *m = &all[i];
+
+	if (i > 0) {
+		*m = all[0];
+		memset(&m->memo, 0, sizeof(m->memo));
+	} else if (sp_srv_resp_build(&m->keep, m->status, m->body_size, 0) < 0 ||
+		   sp_srv_resp_build(&m->close, m->status, m->body_size, 1) < 0) {
+		fprintf(stderr, "stampede: out of memory for the responses\n");
+		return -1;
+	}
+	m->all = all;
+	m->ncores = ncores;
+	m->nslots = sp_srv_share(m->max_conns, ncores);
+	m->slots = calloc(m->nslots, sizeof(*m->slots));
+	m->free_idx = calloc(m->nslots, sizeof(*m->free_idx));
+	if (m->slots == NULL || m->free_idx == NULL) {
 		fprintf(stderr, "stampede: out of memory for %u connections\n",
-			m->max_conns);
+			m->nslots);
 		return -1;
 	}
 	/* Highest index at the bottom: slot 0 is used first. */
-	for (uint32_t i = 0; i < m->max_conns; i++)
-		m->free_idx[i] = m->max_conns - 1 - i;
-	m->nfree = m->max_conns;
+	for (uint32_t k = 0; k < m->nslots; k++)
+		m->free_idx[k] = m->nslots - 1 - k;
+	m->nfree = m->nslots;
 	return 0;
 }
 
@@ -583,7 +626,7 @@ sp_servemode_size_chunks(const struct sp_servemode *m,
 			 struct sp_stack_config *cfg)
 {
 	uint64_t queued = m->keep.total < cfg->sndbuf ? m->keep.total : cfg->sndbuf;
-	uint64_t sending = m->max_conns < SP_SRV_SENDING ? m->max_conns : SP_SRV_SENDING;
+	uint64_t sending = m->nslots < SP_SRV_SENDING ? m->nslots : SP_SRV_SENDING;
 	uint64_t want = sending * ((queued + SP_CHUNK_PAYLOAD - 1) / SP_CHUNK_PAYLOAD + 1) +
 			4096;
 
@@ -608,10 +651,9 @@ sp_srv_error_name(int i)
 }
 
 static void
-sp_serve_print(const struct sp_servemode *m, const struct sp_report *r,
-	       FILE *out)
+sp_serve_print(const struct sp_servemode *m, const struct sp_srv_counts *n,
+	       const struct sp_report *r, FILE *out)
 {
-	const struct sp_srv_counts *n = &m->n;
 	uint64_t errors = sp_srv_errors(n);
 
 	fprintf(out, "stampede serve on %s: %.3f s\n", r->target, r->elapsed_s);
@@ -647,15 +689,22 @@ sp_serve_print(const struct sp_servemode *m, const struct sp_report *r,
 		")  sent %" PRIu64 "\n", n->bytes_received, n->body_received,
 		n->bytes_sent);
 	sp_print_stack(r, out);
+	for (uint32_t c = 0; m->ncores > 1 && c < m->ncores; c++) {
+		const struct sp_srv_counts *cn = &m->all[c].n;
+		const struct sp_worker *cw = m->all[c].w;
+
+		fprintf(out, "  core %-2u         connections %" PRIu64
+			"  requests %" PRIu64 "  frames passed out %" PRIu64
+			" in %" PRIu64 "\n", c, cn->connections, cn->requests,
+			cw->redirect_out, cw->redirect_in);
+	}
 	fflush(out);
 }
 
 static int
-sp_serve_json(const struct sp_servemode *m, const struct sp_report *r,
-	      FILE *f, const char *path)
+sp_serve_json(const struct sp_servemode *m, const struct sp_srv_counts *n,
+	      const struct sp_report *r, FILE *f, const char *path)
 {
-	const struct sp_srv_counts *n = &m->n;
-
 	fprintf(f, "{\"version\":1,\"mode\":\"serve\",\"target\":");
 	sp_json_str(f, r->target);
 	fprintf(f, ",\"elapsed_s\":%.6f,\n", r->elapsed_s);
@@ -694,31 +743,90 @@ sp_serve_json(const struct sp_servemode *m, const struct sp_report *r,
 	for (int i = 1; i < SP_ERESP_N; i++)
 		fprintf(f, "%s\"%s\":%" PRIu64, i > 1 ? "," : "",
 			sp_eresp_code[i], n->eresp[i]);
-	fprintf(f, "}},\n");
+	fprintf(f, "}},\n \"cores\":[");
+	for (uint32_t c = 0; c < m->ncores; c++) {
+		const struct sp_srv_counts *cn = &m->all[c].n;
+		const struct sp_worker *cw = m->all[c].w;
+
+		fprintf(f, "%s\n  {\"core\":%" PRIu32 ",\"connections\":%" PRIu64
+			",\"requests\":%" PRIu64 ",\"responses\":%" PRIu64
+			",\"rejected\":%" PRIu64 ",\"redirect_out\":%" PRIu64
+			",\"redirect_in\":%" PRIu64 ",\"redirect_full\":%" PRIu64
+			",\"rx_pkts\":%" PRIu64 ",\"tx_pkts\":%" PRIu64 "}",
+			c ? "," : "", c, cn->connections, cn->requests,
+			cn->responses, cn->rejected, cw->redirect_out,
+			cw->redirect_in, cw->redirect_full, cw->rx_pkts,
+			cw->tx_pkts);
+	}
+	fprintf(f, "],\n");
 	sp_report_json_stack(r, f, 0);
 	return sp_report_json_close(f, path);
+}
+
+/* Core @i: its state, its stack listening on the port. 0, or -1 after
+ * printing why. */
+static int
+sp_serve_core_setup(struct sp_servemode *all, struct sp_worker *w,
+		    struct sp_placement *pl, struct sp_port *port,
+		    const struct sp_netopt *no, uint32_t i)
+{
+	struct sp_servemode *m = &all[i];
+	struct sp_stack_config cfg;
+	uint64_t extra;
+	int err;
+
+	if (sp_servemode_alloc(all, pl->n, i) < 0)
+		return -1;
+	/* Pool: every open connection plus those we closed first, lingering
+	 * in TIME_WAIT (--close, errors). */
+	extra = m->nslots < SP_SRV_TW_EXTRA_MAX ? m->nslots : SP_SRV_TW_EXTRA_MAX;
+	sp_stack_config_defaults(&cfg, (uint32_t)(m->nslots + extra));
+	sp_servemode_size_chunks(m, &cfg);
+	/* Each queue has its own ring: its connections share it. */
+	sp_worker_size_window(port, m->nslots, &cfg);
+	sp_placement_passive(pl, w, i);
+	m->w = w;
+	w->mode = &sp_servemode_mode;
+	w->mode_ctx = m;
+	/* Clients come to us: nothing to resolve first, unless a gateway
+	 * was given (then it is checked, as the other modes do). */
+	w->nexthop = no->gateway;
+	w->nexthop_is_gateway = 1;
+	w->drain_us = SP_SRV_DRAIN_US;
+	if (sp_worker_create_stack(w, port, no, &cfg, &sp_srv_ops, m) < 0)
+		return -1;
+	err = sp_tcp_listen(w->st, m->port);
+	if (err < 0) {
+		fprintf(stderr, "stampede: cannot listen on port %u: %s\n",
+			m->port, strerror(-err));
+		return -1;
+	}
+	return 0;
 }
 
 int
 sp_cmd_serve(int argc, char **argv)
 {
-	static struct sp_worker w;
-	struct sp_servemode *m;
+	static struct sp_worker ws[SP_MAX_CORES];
+	struct sp_servemode *all;
 	struct sp_serve_args a;
 	struct sp_port port;
-	struct sp_stack_config cfg;
+	struct sp_placement pl;
 	struct sp_report rep;
+	struct sp_srv_counts tot;
 	FILE *json = NULL;
-	uint64_t extra;
-	int ret = SP_EXIT_NORUN, err;
+	uint32_t n;
+	int ret = SP_EXIT_NORUN, rings = 0;
 
 	memset(&a, 0, sizeof(a));
 	memset(&port, 0, sizeof(port));
-	m = calloc(1, sizeof(*m));
-	if (m == NULL)
+	memset(&pl, 0, sizeof(pl));
+	/* all[0] takes the options; the other cores copy its plan. */
+	all = calloc(SP_MAX_CORES, sizeof(*all));
+	if (all == NULL)
 		return SP_EXIT_NORUN;
-	if (sp_serve_parse(argc, argv, m, &a) < 0) {
-		free(m);
+	if (sp_serve_parse(argc, argv, &all[0], &a) < 0) {
+		free(all);
 		return SP_EXIT_USAGE;
 	}
 	if (a.json_path != NULL) {
@@ -726,55 +834,45 @@ sp_cmd_serve(int argc, char **argv)
 		if (json == NULL) {
 			sp_usage_error("--json: cannot write %s: %s", a.json_path,
 				       strerror(errno));
-			free(m);
+			free(all);
 			return SP_EXIT_USAGE;
 		}
 	}
-	if (sp_servemode_alloc(m) < 0)
-		goto out;
+	n = a.net.cores;
 	sp_signals_install();
 	if (sp_port_open(&port, &a.net) < 0)
 		goto out;
 	sp_clock_init();
-
-	/* Pool: every open connection plus those we closed first, lingering
-	 * in TIME_WAIT (--close, errors). */
-	extra = m->max_conns < SP_SRV_TW_EXTRA_MAX ? m->max_conns : SP_SRV_TW_EXTRA_MAX;
-	sp_stack_config_defaults(&cfg, (uint32_t)(m->max_conns + extra));
-	sp_servemode_size_chunks(m, &cfg);
-	sp_worker_size_window(&port, m->max_conns, &cfg);
-	m->w = &w;
-	w.mode = &sp_servemode_mode;
-	w.mode_ctx = m;
-	/* Clients come to us: nothing to resolve first, unless a gateway
-	 * was given (then it is checked, as the other modes do). */
-	w.nexthop = a.net.gateway;
-	w.nexthop_is_gateway = 1;
-	w.drain_us = SP_SRV_DRAIN_US;
-	if (sp_worker_create_stack(&w, &port, &a.net, &cfg, &sp_srv_ops, m) < 0)
+	if (sp_placement_init(&pl, &port, &a.net, n) < 0)
 		goto out;
-	err = sp_tcp_listen(w.st, m->port);
-	if (err < 0) {
-		fprintf(stderr, "stampede: cannot listen on port %u: %s\n",
-			m->port, strerror(-err));
-		goto out;
+	for (uint32_t i = 0; i < n; i++)
+		if (sp_serve_core_setup(all, &ws[i], &pl, &port, &a.net, i) < 0)
+			goto out;
+	if (n > 1) {
+		rings = 1;
+		if (sp_worker_rings(ws, n) < 0)
+			goto out;
 	}
 
-	if (sp_control_run(&w, a.duration_us) < 0)
+	if (sp_control_run_n(ws, n, a.duration_us) < 0)
 		goto out;
 
-	sp_report_collect(&rep, &w, &port);
+	if (rings)
+		sp_worker_rings_drain(ws, n);
+	sp_report_collect_n(&rep, ws, n, &port);
 	rep.mode = "serve";
 	{
 		char ip[16];
 
 		sp_ipv4_str(a.net.ip, ip, sizeof(ip));
-		snprintf(rep.target, sizeof(rep.target), "%s:%u", ip, m->port);
+		snprintf(rep.target, sizeof(rep.target), "%s:%u", ip,
+			 all[0].port);
 	}
-	sp_serve_print(m, &rep, stdout);
+	sp_srv_sum(&all[0], &tot);
+	sp_serve_print(&all[0], &tot, &rep, stdout);
 	ret = SP_EXIT_OK;
 	if (json != NULL) {
-		if (sp_serve_json(m, &rep, json, a.json_path) < 0)
+		if (sp_serve_json(&all[0], &tot, &rep, json, a.json_path) < 0)
 			ret = SP_EXIT_NORUN;
 		json = NULL;
 	}
@@ -783,13 +881,20 @@ out:
 		fclose(json);
 		unlink(a.json_path);
 	}
-	if (w.st != NULL)
-		sp_stack_destroy(w.st);
+	if (rings)
+		sp_worker_rings_free(ws, n);
+	for (uint32_t i = 0; i < SP_MAX_CORES; i++) {
+		if (ws[i].st != NULL) {
+			sp_stack_destroy(ws[i].st);
+			ws[i].st = NULL;
+		}
+		free(all[i].slots);
+		free(all[i].free_idx);
+	}
+	sp_placement_free(&pl);
 	sp_port_close(&port);
-	free(m->slots);
-	free(m->free_idx);
-	free(m->keep.buf);
-	free(m->close.buf);
-	free(m);
+	free(all[0].keep.buf);
+	free(all[0].close.buf);
+	free(all);
 	return ret;
 }

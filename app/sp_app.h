@@ -211,9 +211,10 @@ struct sp_worker {
 	uint16_t ncores;
 	/* With several cores, a frame for a connection another core owns
 	 * (af_packet fanout, or RSS that does not match) goes to the owner
-	 * through a single-producer ring; ARP replies go to every core.
-	 * Owner of a TCP segment: its destination port's slice. */
-	uint16_t port_base, port_span;
+	 * through a single-producer ring; ARP goes to every core. How the
+	 * owner of a TCP segment is known: enum sp_place (sp_place_*). */
+	uint8_t place;
+	uint16_t port_base, port_span; /* SP_PLACE_PORTS: core i's slice */
 	struct rte_ring *ring_out[SP_MAX_CORES]; /* we produce, core j reads */
 	struct rte_ring *ring_in[SP_MAX_CORES];  /* core j produces, we read */
 	struct sp_stack *st;
@@ -271,6 +272,44 @@ int sp_worker_create_stack(struct sp_worker *w, struct sp_port *p,
 			   struct sp_stack_config *cfg,
 			   const struct sp_tcp_ops *ops, void *app);
 int sp_worker_main(void *arg);
+
+/* How several cores share the flows of one port. */
+enum sp_place {
+	SP_PLACE_SINGLE = 0, /* one core: every frame is its own */
+	SP_PLACE_RSS,        /* the NIC's hash sends each flow to its owner */
+	SP_PLACE_PORTS,      /* active opens: the slice of ephemeral ports
+			      * holding our port names the owner */
+	SP_PLACE_PEER,       /* passive opens: a hash of the peer's address
+			      * and port names the owner */
+};
+
+/* Placement over @n cores, worked out once before the cores are set up. */
+struct sp_placement {
+	unsigned int n;
+	int rss;             /* the port's Toeplitz key and table are known */
+	uint8_t key[SP_RSS_KEY_MAX];
+	uint16_t reta[SP_RETA_MAX];
+	uint32_t reta_size;
+	uint32_t *pairs;     /* scratch: one core's (address, port) pairs */
+};
+
+/* 0, or -1 after printing why (out of memory). */
+int sp_placement_init(struct sp_placement *pl, const struct sp_port *p,
+		      const struct sp_netopt *no, unsigned int n);
+void sp_placement_free(struct sp_placement *pl);
+/* Core @i opens connections to @dst_ip:@dst_port: the (address, port)
+ * pairs its stack may use (@cfg: those whose replies the NIC's hash sends
+ * to queue @i, or slice @i of the ports) and how frames find it (@w).
+ * Before sp_worker_create_stack. */
+void sp_placement_active(struct sp_placement *pl, struct sp_worker *w,
+			 unsigned int i, const struct sp_netopt *no,
+			 uint32_t dst_ip, uint16_t dst_port,
+			 struct sp_stack_config *cfg);
+/* Core @i accepts connections: with RSS a flow stays on the queue it came
+ * in on; without (af_packet's fanout may roll a flow over to another
+ * socket under load) a hash of the peer's address and port decides. */
+void sp_placement_passive(const struct sp_placement *pl, struct sp_worker *w,
+			  unsigned int i);
 
 /* ---- control.c: the main lcore while the worker runs ---- */
 

@@ -17,8 +17,10 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <rte_arp.h>
 #include <rte_ether.h>
 #include <rte_ethdev.h>
 #include <rte_ip.h>
@@ -138,6 +140,75 @@ sp_worker_create_stack(struct sp_worker *w, struct sp_port *p,
 	return 0;
 }
 
+int
+sp_placement_init(struct sp_placement *pl, const struct sp_port *p,
+		  const struct sp_netopt *no, unsigned int n)
+{
+	memset(pl, 0, sizeof(*pl));
+	pl->n = n;
+	if (n < 2 || sp_port_rss(p, pl->key, pl->reta, &pl->reta_size) < 0)
+		return 0;
+	pl->rss = 1;
+	pl->pairs = calloc((size_t)64512 * (no->ip_count ? no->ip_count : 1),
+			   sizeof(*pl->pairs));
+	if (pl->pairs == NULL) {
+		fprintf(stderr, "stampede: out of memory for RSS placement\n");
+		return -1;
+	}
+	return 0;
+}
+
+void
+sp_placement_free(struct sp_placement *pl)
+{
+	free(pl->pairs);
+	pl->pairs = NULL;
+}
+
+void
+sp_placement_active(struct sp_placement *pl, struct sp_worker *w,
+		    unsigned int i, const struct sp_netopt *no,
+		    uint32_t dst_ip, uint16_t dst_port,
+		    struct sp_stack_config *cfg)
+{
+	uint32_t span = (65535u - 1024u + 1u) / pl->n;
+
+	w->queue = (uint16_t)i;
+	w->ncores = (uint16_t)pl->n;
+	if (pl->n < 2) {
+		w->place = SP_PLACE_SINGLE;
+		return;
+	}
+	w->port_base = 1024;
+	if (pl->rss) {
+		/* The NIC's hash decides: this core's pairs of all ports. */
+		cfg->port_min = 1024;
+		cfg->port_max = 65535;
+		cfg->npairs = sp_rss_pairs(pl->key, pl->reta, pl->reta_size,
+					   (uint16_t)i, no->ip, no->ip_count,
+					   1024, 65535, dst_ip, dst_port,
+					   pl->pairs);
+		cfg->pairs = pl->pairs; /* the stack copies them */
+		w->place = SP_PLACE_RSS;
+		w->port_span = 0;
+		return;
+	}
+	cfg->port_min = (uint16_t)(1024u + i * span);
+	cfg->port_max = (uint16_t)(1024u + (i + 1) * span - 1);
+	w->place = SP_PLACE_PORTS;
+	w->port_span = (uint16_t)span;
+}
+
+void
+sp_placement_passive(const struct sp_placement *pl, struct sp_worker *w,
+		     unsigned int i)
+{
+	w->queue = (uint16_t)i;
+	w->ncores = (uint16_t)pl->n;
+	w->place = pl->n < 2 ? SP_PLACE_SINGLE :
+		   pl->rss   ? SP_PLACE_RSS : SP_PLACE_PEER;
+}
+
 /* xorshift64*: a few cycles per draw, and only when --impair is on. */
 static inline uint32_t
 sp_rand32(struct sp_worker *w)
@@ -209,11 +280,11 @@ sp_impair_rx(struct sp_worker *w, struct rte_mbuf **mp, uint64_t now)
 }
 
 /*
- * Several cores: which one owns this frame? TCP segments belong to the
- * core whose slice of ephemeral ports holds their destination port (each
- * core's stack opens connections from its own slice), everything else to
- * whoever received it, except ARP replies, which every core's ARP cache
- * needs. Returns the owner, or -1 for "every core".
+ * Several cores: which one owns this frame? A TCP segment belongs to the
+ * core the placement names (enum sp_place); ARP goes to every core (a
+ * reply answers whoever asked, a request teaches the asker's address to
+ * all that will answer it); everything else to whoever received it.
+ * Returns the owner, or -1 for "every core".
  */
 static int
 sp_owner(const struct sp_worker *w, const struct rte_mbuf *m)
@@ -221,15 +292,13 @@ sp_owner(const struct sp_worker *w, const struct rte_mbuf *m)
 	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const void *);
 	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eth + 1);
 	const struct rte_tcp_hdr *th;
-	uint32_t ihl, port;
+	uint32_t ihl, port, h;
 
-	/* An ARP reply: its opcode is the ARP header's bytes 6-7. */
 	if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP))
-		return m->data_len >= sizeof(*eth) + 8 &&
-		       ((const uint8_t *)(eth + 1))[7] == 2 ? -1 : w->queue;
+		return -1;
 	/* With RSS placement, TCP lands where it belongs. */
 	if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
-	    w->port_span == 0 ||
+	    w->place == SP_PLACE_RSS ||
 	    m->data_len < sizeof(*eth) + sizeof(*ip) + sizeof(*th))
 		return w->queue;
 	ihl = (uint32_t)(ip->version_ihl & 0x0f) * 4;
@@ -237,6 +306,13 @@ sp_owner(const struct sp_worker *w, const struct rte_mbuf *m)
 	    m->data_len < sizeof(*eth) + ihl + sizeof(*th))
 		return w->queue;
 	th = (const struct rte_tcp_hdr *)((const uint8_t *)ip + ihl);
+	if (w->place == SP_PLACE_PEER) {
+		/* Fibonacci hashing of address and port: consecutive ports
+		 * of one client spread evenly. */
+		h = (rte_be_to_cpu_32(ip->src_addr) ^
+		     ((uint32_t)th->src_port << 16 | th->src_port)) * 0x9e3779b1u;
+		return (int)(((uint64_t)h * w->ncores) >> 32);
+	}
 	port = rte_be_to_cpu_16(th->dst_port);
 	if (port < w->port_base ||
 	    port >= (uint32_t)w->port_base + (uint32_t)w->port_span * w->ncores)
@@ -245,8 +321,8 @@ sp_owner(const struct sp_worker *w, const struct rte_mbuf *m)
 }
 
 /* Hand @m to its owner if that is another core; 1 if handed over (or
- * dropped: the ring was full, which TCP recovers from). ARP replies are
- * copied to every other core and kept. */
+ * dropped: the ring was full, which TCP recovers from). ARP is copied to
+ * every other core and kept. */
 static int
 sp_redirect(struct sp_worker *w, struct rte_mbuf *m)
 {
@@ -293,8 +369,21 @@ sp_redirect_in(struct sp_worker *w, uint64_t now)
 		if (n == 0)
 			continue;
 		w->redirect_in += n;
-		for (unsigned int i = 0; i < n; i++)
-			sp_input(w, pkts[i], now);
+		for (unsigned int i = 0; i < n; i++) {
+			const struct rte_ether_hdr *eth =
+				rte_pktmbuf_mtod(pkts[i], const void *);
+
+			/* The receiving core answered the request: learn
+			 * the sender from the copy, do not answer again. */
+			if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP) &&
+			    pkts[i]->data_len >= sizeof(*eth) + 8 &&
+			    ((const uint8_t *)(eth + 1))[7] == RTE_ARP_OP_REQUEST)
+				sp_stack_arp_learn(w->st,
+						   (const uint8_t *)eth,
+						   pkts[i]->data_len, now);
+			else
+				sp_input(w, pkts[i], now);
+		}
 		rte_pktmbuf_free_bulk(pkts, n);
 	}
 }

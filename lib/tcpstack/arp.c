@@ -78,43 +78,54 @@ static void arp_send(struct sp_stack *st, uint16_t op, const uint8_t *tha,
 		st->stats.arp_tx_reply++;
 }
 
-void sp_arp_input(struct sp_stack *st, const uint8_t *frame, uint32_t len)
+/*
+ * Check an ARP frame and, if it is for one of our addresses, merge its
+ * sender into the cache (RFC 826: a request or reply for us teaches us the
+ * sender). Returns the opcode, or a negative enum sp_drop_reason.
+ */
+int sp_arp_merge(struct sp_stack *st, const uint8_t *frame, uint32_t len)
 {
 	const struct rte_arp_hdr *arp =
 		(const struct rte_arp_hdr *)(frame + sizeof(struct rte_ether_hdr));
 	struct sp_arp_entry *e;
-	uint32_t sip, tip;
+	uint32_t sip;
 	uint16_t op;
 
 	if (len < sizeof(struct rte_ether_hdr) + sizeof(*arp) ||
 	    arp->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
 	    arp->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
-	    arp->arp_hlen != 6 || arp->arp_plen != 4) {
-		sp_drop(st, SP_DROP_ARP_BAD);
-		return;
-	}
+	    arp->arp_hlen != 6 || arp->arp_plen != 4)
+		return -SP_DROP_ARP_BAD;
 	op = rte_be_to_cpu_16(arp->arp_opcode);
+	if (op != RTE_ARP_OP_REQUEST && op != RTE_ARP_OP_REPLY)
+		return -SP_DROP_ARP_BAD;
+	if (!sp_ip_ours(st, rte_be_to_cpu_32(arp->arp_data.arp_tip)))
+		return -SP_DROP_ARP_OTHER;
 	sip = rte_be_to_cpu_32(arp->arp_data.arp_sip);
-	tip = rte_be_to_cpu_32(arp->arp_data.arp_tip);
-	if (op != RTE_ARP_OP_REQUEST && op != RTE_ARP_OP_REPLY) {
-		sp_drop(st, SP_DROP_ARP_BAD);
-		return;
-	}
-	if (!sp_ip_ours(st, tip)) {
-		sp_drop(st, SP_DROP_ARP_OTHER);
-		return;
-	}
-	/* RFC 826 merge: a request or reply for us teaches us the sender. */
 	if (sip != 0 && (e = arp_find(st, sip, true)) != NULL) {
 		memcpy(e->mac, arp->arp_data.arp_sha.addr_bytes, 6);
 		e->valid = 1;
 		e->expire_us = st->now_us + st->cfg.arp_timeout_us;
 	}
+	return op;
+}
+
+void sp_arp_input(struct sp_stack *st, const uint8_t *frame, uint32_t len)
+{
+	const struct rte_arp_hdr *arp =
+		(const struct rte_arp_hdr *)(frame + sizeof(struct rte_ether_hdr));
+	int op = sp_arp_merge(st, frame, len);
+
+	if (op < 0) {
+		sp_drop(st, (enum sp_drop_reason)-op);
+		return;
+	}
 	if (op == RTE_ARP_OP_REQUEST) {
 		st->stats.arp_rx_request++;
 		/* From the address asked for: any of ours. */
 		arp_send(st, RTE_ARP_OP_REPLY, arp->arp_data.arp_sha.addr_bytes,
-			 tip, sip);
+			 rte_be_to_cpu_32(arp->arp_data.arp_tip),
+			 rte_be_to_cpu_32(arp->arp_data.arp_sip));
 	} else {
 		st->stats.arp_rx_reply++;
 	}

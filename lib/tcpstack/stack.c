@@ -238,6 +238,16 @@ static void set_time(struct sp_stack *st, uint64_t now_us)
 	st->now_tick = (uint32_t)(st->now_us / SP_TICK_US);
 }
 
+void sp_stack_arp_learn(struct sp_stack *st, const uint8_t *frame,
+			uint32_t len, uint64_t now_us)
+{
+	set_time(st, now_us);
+	if (len >= sizeof(struct rte_ether_hdr) &&
+	    ((const struct rte_ether_hdr *)frame)->ether_type ==
+		    rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP))
+		(void)sp_arp_merge(st, frame, len);
+}
+
 int sp_stack_input(struct sp_stack *st, const uint8_t *frame, uint32_t len,
 		   uint64_t now_us)
 {

@@ -199,6 +199,9 @@ void sp_chunk_free_list(struct sp_stack *st, uint32_t head);
 
 /* arp.c */
 void sp_arp_input(struct sp_stack *st, const uint8_t *frame, uint32_t len);
+/* Check an ARP frame and learn its sender if it is for us: the opcode, or
+ * a negative enum sp_drop_reason. Counts nothing, answers nothing. */
+int sp_arp_merge(struct sp_stack *st, const uint8_t *frame, uint32_t len);
 const uint8_t *sp_arp_nexthop(struct sp_stack *st, uint32_t dst_ip);
 void sp_arp_poll(struct sp_stack *st);
 

@@ -222,5 +222,46 @@ check "3 MiB: no response short of wrk's count" ge $(($(j .serve.responses) - WR
 check "3 MiB: bytes sent cover the responses" ge "$(j .serve.bytes.sent)" $(($(j .serve.responses) * 3145728))
 check_pools
 
+# --- 4. two worker cores (af_packet fanout: two queue pairs) --------------
+# The kernel spreads flows over the two sockets by its own hash, which we
+# cannot compute: each connection belongs to the core a hash of the
+# client's address and port names, and segments that land on the other
+# queue are passed on. The witnesses: the clients' TcpActiveOpens, wrk's
+# count, and the per-core figures adding up to the totals.
+opens0=$(kcount TcpActiveOpens)
+start_serve --cores 2 --body-size 100 || exit 1
+nsx timeout 20 wrk -t2 -c64 -d3s "http://$SRV_IP/" >"$TMP/wrk.txt" 2>&1
+cat "$TMP/wrk.txt"
+WRK_N=$(awk '/requests in/ { print $1 }' "$TMP/wrk.txt")
+nsx timeout 20 wrk -t1 -c16 -d2s -H 'Connection: close' "http://$SRV_IP/" >"$TMP/wrk2.txt" 2>&1
+cat "$TMP/wrk2.txt"
+WRK2_N=$(awk '/requests in/ { print $1 }' "$TMP/wrk2.txt")
+opens=$(($(kcount TcpActiveOpens) - opens0))
+stop_serve
+check "2 cores: exit 0 after Ctrl-C" eq "$RC" 0
+check "2 cores: two in the report" eq "$(j '.cores | length')" 2
+check "2 cores: placement by passing segments on" eq "$(j .generator.placement)" redirect
+check "2 cores: wrk keep-alive completed requests" ge "${WRK_N:-0}" 1000
+check "2 cores: wrk close completed requests" ge "${WRK2_N:-0}" 100
+check "2 cores: core 0 took connections" ge "$(j '.cores[0].connections')" 10
+check "2 cores: core 1 took connections" ge "$(j '.cores[1].connections')" 10
+for k in connections requests responses rejected; do
+	check "2 cores: per-core $k add up" eq "$(j "[.cores[].$k] | add")" "$(j ".serve.$k")"
+done
+check "2 cores: nothing rejected" eq "$(j .serve.rejected)" 0
+check "2 cores: SYNs taken = the clients' TcpActiveOpens" eq "$(j .serve.syns)" "$opens"
+check "2 cores: requests = responses" eq "$(j .serve.requests)" "$(j .serve.responses)"
+check "2 cores: no request left unanswered" eq "$(j .serve.unanswered)" 0
+check "2 cores: responses >= wrk's counts" ge "$(j .serve.responses)" $((WRK_N + WRK2_N))
+check "2 cores: responses <= wrk's counts + their 80 in flight" le "$(j .serve.responses)" $((WRK_N + WRK2_N + 80))
+check "2 cores: no parse error" eq "$(j .serve.errors_total)" 0
+check "2 cores: segments passed to their owner" ge "$(j '[.cores[].redirect_out] | add')" 100
+check "2 cores: every frame passed on arrived, was dropped or stranded" eq \
+	"$(j '([.cores[] | .redirect_in + .redirect_full] | add) + .generator.redirect_stranded')" \
+	"$(j '[.cores[].redirect_out] | add')"
+check "2 cores: no retransmission by us" eq "$(j .tcp.retrans_segs)" 0
+check "2 cores: every connection closed" eq "$(j .serve.open)" 0
+check_pools
+
 echo "measured: keep-alive $KA_RPS req/s, Connection: close $CL_RPS req/s (wrk -t1 -c32, 3 s)"
 finish

@@ -167,6 +167,38 @@ static void test_arp_reply_learns(void)
 	sp_h_net_finish(&net);
 }
 
+/* Another queue's copy of an ARP frame: the sender is learnt, nothing is
+ * answered or counted; a bad frame or one for another address teaches
+ * nothing. */
+static void test_arp_learn_copy(void)
+{
+	struct sp_h_node *nd = start1(NULL);
+	const struct sp_stack_stats *s = sp_stack_stats(nd->st);
+	uint8_t mac[6];
+	uint32_t len;
+
+	len = arp_who_has(SP_H_IP_OTHER);
+	sp_stack_arp_learn(nd->st, f, len, 1000);
+	len = arp_who_has(SP_H_IP_CLIENT);
+	f[18] = 8; /* hardware length */
+	sp_stack_arp_learn(nd->st, f, len, 1000);
+	CHECK(!sp_arp_lookup(nd->st, SP_H_IP_SERVER, mac));
+	len = arp_who_has(SP_H_IP_CLIENT);
+	sp_stack_arp_learn(nd->st, f, 14 + 27, 1000); /* truncated */
+	sp_stack_arp_learn(nd->st, f, 10, 1000);      /* not even Ethernet */
+	CHECK(!sp_arp_lookup(nd->st, SP_H_IP_SERVER, mac));
+	sp_stack_arp_learn(nd->st, f, len, 1000);
+	CHECK_EQ(sp_h_pending(nd), 0);
+	CHECK(sp_arp_lookup(nd->st, SP_H_IP_SERVER, mac));
+	CHECK(memcmp(mac, sp_h_mac[1], 6) == 0);
+	CHECK_EQ(s->rx_frames, 0);
+	CHECK_EQ(s->arp_rx_request, 0);
+	CHECK_EQ(s->arp_tx_reply, 0);
+	for (int i = 0; i < SP_DROP_NREASONS; i++)
+		CHECK_EQ(s->drop[i], 0);
+	sp_h_net_finish(&net);
+}
+
 static void test_arp_request_api(void)
 {
 	struct sp_h_node *nd = start1(NULL);
@@ -669,6 +701,7 @@ static const struct sp_h_test tests[] = {
 	{ "arp_request_other", test_arp_request_other },
 	{ "arp_bad", test_arp_bad },
 	{ "arp_reply_learns", test_arp_reply_learns },
+	{ "arp_learn_copy", test_arp_learn_copy },
 	{ "arp_request_api", test_arp_request_api },
 	{ "arp_expiry_refresh", test_arp_expiry_refresh },
 	{ "arp_unresolved_connect", test_arp_unresolved_connect },
