@@ -64,6 +64,8 @@ sp_report_collect(struct sp_report *r, const struct sp_worker *w,
 	r->mem_bytes = sp_stack_mem_bytes(w->st);
 	sp_port_stats(p, &r->nic);
 	r->w = w;
+	r->ws = w;
+	r->ncores = 1;
 }
 
 void
@@ -75,6 +77,7 @@ sp_report_collect_n(struct sp_report *r, const struct sp_worker *ws,
 	uint64_t end = ws[0].run_end_us;
 
 	sp_report_collect(r, &ws[0], p);
+	r->ncores = n;
 	if (n == 1)
 		return;
 	t = &r->wsum;
@@ -278,6 +281,17 @@ sp_report_print(const struct sp_report *r, FILE *out)
 		fprintf(out, "stampede net on %s: %.3f s\n", r->target,
 			r->elapsed_s);
 	sp_print_stack(r, out);
+	for (unsigned int c = 0; r->ncores > 1 && c < r->ncores; c++) {
+		const struct sp_tcp_counts *n = r->tcp_core[c];
+		const struct sp_worker *w = &r->ws[c];
+
+		if (n == NULL)
+			break;
+		fprintf(out, "  core %-2u         started %" PRIu64 "  ok %" PRIu64
+			"  failed %" PRIu64 "  frames passed out %" PRIu64
+			" in %" PRIu64 "\n", c, n->started, n->ok, sp_failed(n),
+			w->redirect_out, w->redirect_in);
+	}
 	fflush(out);
 }
 
@@ -409,6 +423,22 @@ sp_report_json(const struct sp_report *r, FILE *f, const char *path)
 		sp_rate((double)n->ok, r->elapsed_s), n->bytes_sent,
 		n->bytes_received, n->bytes_verified, sp_mbit_per_s(r));
 	sp_report_json_stack(r, f, n->connect_nobufs + n->connect_noports);
+	fprintf(f, ",\n \"cores\":[");
+	for (unsigned int c = 0; c < r->ncores && r->tcp_core[c] != NULL; c++) {
+		const struct sp_tcp_counts *cn = r->tcp_core[c];
+		const struct sp_worker *w = &r->ws[c];
+
+		fprintf(f, "%s\n  {\"core\":%u,\"started\":%" PRIu64
+			",\"ok\":%" PRIu64 ",\"failed\":%" PRIu64
+			",\"incomplete\":%" PRIu64 ",\"bytes_sent\":%" PRIu64
+			",\"redirect_out\":%" PRIu64 ",\"redirect_in\":%" PRIu64
+			",\"redirect_full\":%" PRIu64 ",\"rx_pkts\":%" PRIu64
+			",\"tx_pkts\":%" PRIu64 "}", c ? "," : "", c,
+			cn->started, cn->ok, sp_failed(cn), cn->incomplete,
+			cn->bytes_sent, w->redirect_out, w->redirect_in,
+			w->redirect_full, w->rx_pkts, w->tx_pkts);
+	}
+	fprintf(f, "]");
 	if (n->sha256) {
 		fprintf(f, ",\n \"sha256\":{\"sent\":\"%s\",\"received\":\"%s\",\"echo_differ\":%" PRIu64 "}",
 			n->sha256_sent, n->sha256_received, n->sha256_differ);

@@ -64,7 +64,7 @@ enum {
 	"                                 (198.18.0.0/15 only)\n"              \
 	"  --eal 'ARGS'                   extra EAL arguments (expert)\n"      \
 	"  --cores N                      worker cores, one queue pair each\n" \
-	"                                 (run only; the others use 1)\n"
+	"                                 (run, tcp, serve; net uses 1)\n"
 
 struct sp_netopt {
 	char iface[64];     /* af_packet interface, or "" */
@@ -359,6 +359,10 @@ struct sp_report {
 	struct sp_nic_stats nic;
 	const struct sp_worker *w;
 	struct sp_worker wsum;  /* several cores: their counters added up */
+	/* Each core: its worker, and (tcp mode) its connection outcomes. */
+	unsigned int ncores;
+	const struct sp_worker *ws;
+	const struct sp_tcp_counts *tcp_core[SP_MAX_CORES];
 };
 
 void sp_report_collect(struct sp_report *r, const struct sp_worker *w,

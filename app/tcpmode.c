@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,12 +72,16 @@ struct sp_tcpmode {
 	enum sp_tcp_kind kind;
 	uint32_t dst_ip;
 	uint16_t dst_port;
-	uint64_t connections;
-	uint32_t concurrency;
+	uint64_t connections; /* this core's (all[0] parses the total) */
+	uint32_t concurrency; /* this core's */
 	uint64_t bytes;
 	uint64_t hold_us;
 
+	/* Core i of ncores makes connections i, i + ncores, i + 2 ncores...
+	 * (the number is the pattern's seed: the same on any core count). */
 	struct sp_worker *w;
+	struct sp_tcpmode *all; /* every core's, all[0] .. all[ncores-1] */
+	uint32_t ncores, core;
 	struct sp_slot *slots;
 	mbedtls_sha256_context *sha_tx, *sha_rx; /* per slot, with --sha256 only */
 	uint32_t *free_idx;
@@ -388,7 +393,7 @@ sp_tcpmode_step(void *ctx, uint64_t now)
 		int err = 0;
 
 		memset(s, 0, sizeof(*s));
-		s->id = m->next_id;
+		s->id = m->core + m->next_id * m->ncores;
 		s->state = SP_SLOT_CONNECTING;
 		if (m->sha_tx != NULL) {
 			mbedtls_sha256_init(&m->sha_tx[i]);
@@ -458,21 +463,49 @@ sp_tcpmode_drain(void *ctx, uint64_t now, int hurry)
 	return m->hold_head == SP_NONE;
 }
 
+/* Every core's counters added up (@t's sha256 members stay as they
+ * are: the first connection's digests are core 0's). The counters are
+ * read whole while their workers write them. */
+static void
+sp_tcp_sum(const struct sp_tcpmode *m, struct sp_tcp_counts *t)
+{
+	for (uint32_t c = 0; c < m->ncores; c++) {
+		const struct sp_tcp_counts *n = &m->all[c].n;
+
+		t->planned += sp_read64(&n->planned);
+		t->started += sp_read64(&n->started);
+		t->ok += sp_read64(&n->ok);
+		t->refused += sp_read64(&n->refused);
+		t->connect_timeout += sp_read64(&n->connect_timeout);
+		t->reset += sp_read64(&n->reset);
+		t->timeout += sp_read64(&n->timeout);
+		t->mismatch += sp_read64(&n->mismatch);
+		t->incomplete += sp_read64(&n->incomplete);
+		t->open += sp_read64(&n->open);
+		t->held += sp_read64(&n->held);
+		t->bytes_sent += sp_read64(&n->bytes_sent);
+		t->bytes_received += sp_read64(&n->bytes_received);
+		t->bytes_verified += sp_read64(&n->bytes_verified);
+		t->connect_nobufs += sp_read64(&n->connect_nobufs);
+		t->connect_noports += sp_read64(&n->connect_noports);
+		t->sha256_differ += sp_read64(&n->sha256_differ);
+	}
+}
+
 static void
 sp_tcpmode_live(const void *ctx, char *buf, size_t len)
 {
-	const struct sp_tcpmode *m = ctx;
-	const struct sp_tcp_counts *n = &m->n;
-	uint64_t failed = sp_read64(&n->refused) + sp_read64(&n->connect_timeout) +
-			  sp_read64(&n->reset) + sp_read64(&n->timeout) +
-			  sp_read64(&n->mismatch);
+	struct sp_tcp_counts n;
 	char sent[32], recv[32];
 
-	sp_fmt_bytes(sp_read64(&n->bytes_sent), sent, sizeof(sent));
-	sp_fmt_bytes(sp_read64(&n->bytes_received), recv, sizeof(recv));
+	memset(&n, 0, sizeof(n));
+	sp_tcp_sum(ctx, &n);
+	sp_fmt_bytes(n.bytes_sent, sent, sizeof(sent));
+	sp_fmt_bytes(n.bytes_received, recv, sizeof(recv));
 	snprintf(buf, len, " ok %" PRIu64 " failed %" PRIu64 " open %" PRIu64
-		 " held %" PRIu64 " sent %s recv %s", sp_read64(&n->ok), failed,
-		 sp_read64(&n->open), sp_read64(&n->held), sent, recv);
+		 " held %" PRIu64 " sent %s recv %s", n.ok,
+		 n.refused + n.connect_timeout + n.reset + n.timeout + n.mismatch,
+		 n.open, n.held, sent, recv);
 }
 
 static const struct sp_mode sp_tcpmode_mode = {
@@ -493,7 +526,9 @@ static const char sp_tcp_help[] =
 	"  --mode echo|sink        echo: send and verify the echo (default);\n"
 	"                          sink: send only\n"
 	"  --connections N         total connections (default 1)\n"
-	"  --concurrency C         open at once at most (default 1)\n"
+	"  --concurrency C         open at once at most (default 1); with\n"
+	"                          --cores each core takes an even share of\n"
+	"                          both (C must be at least the cores)\n"
 	"  --bytes K               bytes per connection, k/m/g = KiB/MiB/GiB\n"
 	"                          (default 1024)\n"
 	"  --hold DUR              keep each connection open DUR after its\n"
@@ -700,10 +735,6 @@ sp_tcp_parse(int argc, char **argv, struct sp_tcpmode *m, struct sp_tcp_args *a)
 		return -1;
 	if (sp_netopt_finish(&a->net) < 0)
 		return -1;
-	if (a->net.cores != 1) {
-		sp_usage_error("--cores: the tcp mode runs on one worker core");
-		return -1;
-	}
 	if (!a->have_target) {
 		sp_usage_error("--target is required");
 		return -1;
@@ -719,12 +750,39 @@ sp_tcp_parse(int argc, char **argv, struct sp_tcpmode *m, struct sp_tcp_args *a)
 	}
 	if (m->concurrency > m->connections)
 		m->concurrency = (uint32_t)m->connections;
+	if (m->concurrency < a->net.cores) {
+		sp_usage_error("--cores %u: needs --concurrency and --connections "
+			       "of %u at least (each core keeps a connection "
+			       "open)", a->net.cores, a->net.cores);
+		return -1;
+	}
 	return 0;
 }
 
-static int
-sp_tcpmode_alloc(struct sp_tcpmode *m)
+/* How many of @total the numbers i, i + n, i + 2n... below @total are. */
+static uint64_t
+sp_share(uint64_t total, uint32_t n, uint32_t i)
 {
+	return total / n + (i < total % n);
+}
+
+/* Core @i's state, the plan copied from all[0] and cut to its share. */
+static int
+sp_tcpmode_alloc(struct sp_tcpmode *all, uint32_t ncores, uint32_t i,
+		 uint64_t connections, uint32_t concurrency)
+{
+	struct sp_tcpmode *m = &all[i];
+
+	if (i > 0) {
+		memcpy(m, &all[0], offsetof(struct sp_tcpmode, w));
+		m->n.sha256 = all[0].n.sha256;
+	}
+	m->all = all;
+	m->ncores = ncores;
+	m->core = i;
+	m->connections = sp_share(connections, ncores, i);
+	m->concurrency = (uint32_t)sp_share(concurrency, ncores, i);
+	m->n.planned = m->connections;
 	m->slots = calloc(m->concurrency, sizeof(*m->slots));
 	m->free_idx = calloc(m->concurrency, sizeof(*m->free_idx));
 	if (m->n.sha256) {
@@ -738,39 +796,75 @@ sp_tcpmode_alloc(struct sp_tcpmode *m)
 		return -1;
 	}
 	/* Highest index at the bottom: slot 0 is used first. */
-	for (uint32_t i = 0; i < m->concurrency; i++)
-		m->free_idx[i] = m->concurrency - 1 - i;
+	for (uint32_t k = 0; k < m->concurrency; k++)
+		m->free_idx[k] = m->concurrency - 1 - k;
 	m->nfree = m->concurrency;
 	m->hold_head = m->hold_tail = SP_NONE;
 	return 0;
 }
 
+/* Core @i: its state, its slice of the source pairs, its stack. 0, or -1
+ * after printing why. */
 static int
-sp_tcp_exit_code(const struct sp_tcpmode *m)
+sp_tcp_core_setup(struct sp_tcpmode *all, struct sp_worker *w,
+		  struct sp_placement *pl, struct sp_port *port,
+		  const struct sp_tcp_args *a, uint32_t i,
+		  uint64_t connections, uint32_t concurrency)
 {
-	return m->n.ok == m->connections ? SP_EXIT_OK : SP_EXIT_FAILED;
+	struct sp_tcpmode *m = &all[i];
+	struct sp_stack_config cfg;
+	uint64_t extra;
+
+	if (sp_tcpmode_alloc(all, pl->n, i, connections, concurrency) < 0)
+		return -1;
+	/* Pool: every open connection plus those lingering in TIME_WAIT. */
+	extra = m->connections < SP_TW_EXTRA_MAX ? m->connections : SP_TW_EXTRA_MAX;
+	sp_stack_config_defaults(&cfg, (uint32_t)(m->concurrency + extra));
+	cfg.rto_min_us = (uint32_t)a->rto_min_us;
+	if (cfg.rto_init_us < cfg.rto_min_us)
+		cfg.rto_init_us = cfg.rto_min_us;
+	if (cfg.rto_max_us < cfg.rto_min_us)
+		cfg.rto_max_us = cfg.rto_min_us;
+	cfg.connect_timeout_us = (uint32_t)a->connect_timeout_us;
+	cfg.time_wait_us = (uint32_t)a->time_wait_us;
+	sp_tcpmode_size_chunks(m, &cfg);
+	/* Each queue has its own ring: its connections share it. */
+	sp_worker_size_window(port, m->concurrency, &cfg);
+	sp_placement_active(pl, w, i, &a->net, m->dst_ip, m->dst_port, &cfg);
+	m->w = w;
+	w->mode = &sp_tcpmode_mode;
+	w->mode_ctx = m;
+	w->nexthop = sp_netopt_nexthop(&a->net, m->dst_ip);
+	w->nexthop_is_gateway = w->nexthop != m->dst_ip;
+	w->drain_us = SP_DRAIN_US;
+	w->impair = a->impair;
+	return sp_worker_create_stack(w, port, &a->net, &cfg, &sp_tcpmode_ops, m);
 }
 
 int
 sp_cmd_tcp(int argc, char **argv)
 {
-	static struct sp_worker w;
-	struct sp_tcpmode *m;
+	static struct sp_worker ws[SP_MAX_CORES];
+	struct sp_tcpmode *all;
 	struct sp_tcp_args a;
 	struct sp_port port;
-	struct sp_stack_config cfg;
+	struct sp_placement pl;
 	struct sp_report rep;
+	struct sp_tcp_counts tot;
 	FILE *json = NULL;
-	uint64_t extra;
-	int ret = SP_EXIT_NORUN;
+	uint64_t connections;
+	uint32_t n, concurrency;
+	int ret = SP_EXIT_NORUN, rings = 0;
 
 	memset(&a, 0, sizeof(a));
 	memset(&port, 0, sizeof(port));
-	m = calloc(1, sizeof(*m));
-	if (m == NULL)
+	memset(&pl, 0, sizeof(pl));
+	/* all[0] takes the options; the other cores copy its plan. */
+	all = calloc(SP_MAX_CORES, sizeof(*all));
+	if (all == NULL)
 		return SP_EXIT_NORUN;
-	if (sp_tcp_parse(argc, argv, m, &a) < 0) {
-		free(m);
+	if (sp_tcp_parse(argc, argv, &all[0], &a) < 0) {
+		free(all);
 		return SP_EXIT_USAGE;
 	}
 	/* Before the run: a report that cannot be written is a usage error,
@@ -780,55 +874,53 @@ sp_cmd_tcp(int argc, char **argv)
 		if (json == NULL) {
 			sp_usage_error("--json: cannot write %s: %s", a.json_path,
 				       strerror(errno));
-			free(m);
+			free(all);
 			return SP_EXIT_USAGE;
 		}
 	}
-	m->n.planned = m->connections;
-	if (sp_tcpmode_alloc(m) < 0)
-		goto out;
+	n = a.net.cores;
+	connections = all[0].connections;
+	concurrency = all[0].concurrency;
 	sp_signals_install();
 	if (sp_port_open(&port, &a.net) < 0)
 		goto out;
 	sp_clock_init();
+	if (sp_placement_init(&pl, &port, &a.net, n) < 0)
+		goto out;
+	for (uint32_t i = 0; i < n; i++)
+		if (sp_tcp_core_setup(all, &ws[i], &pl, &port, &a, i,
+				      connections, concurrency) < 0)
+			goto out;
+	if (n > 1) {
+		rings = 1;
+		if (sp_worker_rings(ws, n) < 0)
+			goto out;
+	}
 
-	/* Pool: every open connection plus those lingering in TIME_WAIT. */
-	extra = m->connections < SP_TW_EXTRA_MAX ? m->connections : SP_TW_EXTRA_MAX;
-	sp_stack_config_defaults(&cfg, (uint32_t)(m->concurrency + extra));
-	cfg.rto_min_us = (uint32_t)a.rto_min_us;
-	if (cfg.rto_init_us < cfg.rto_min_us)
-		cfg.rto_init_us = cfg.rto_min_us;
-	if (cfg.rto_max_us < cfg.rto_min_us)
-		cfg.rto_max_us = cfg.rto_min_us;
-	cfg.connect_timeout_us = (uint32_t)a.connect_timeout_us;
-	cfg.time_wait_us = (uint32_t)a.time_wait_us;
-	sp_tcpmode_size_chunks(m, &cfg);
-	sp_worker_size_window(&port, m->concurrency, &cfg);
-	m->w = &w;
-	w.mode = &sp_tcpmode_mode;
-	w.mode_ctx = m;
-	w.nexthop = sp_netopt_nexthop(&a.net, m->dst_ip);
-	w.nexthop_is_gateway = w.nexthop != m->dst_ip;
-	w.drain_us = SP_DRAIN_US;
-	w.impair = a.impair;
-	if (sp_worker_create_stack(&w, &port, &a.net, &cfg, &sp_tcpmode_ops, m) < 0)
+	if (sp_control_run_n(ws, n, a.duration_us) < 0)
 		goto out;
 
-	if (sp_control_run(&w, a.duration_us) < 0)
-		goto out;
-
-	sp_report_collect(&rep, &w, &port);
-	rep.mode = m->kind == SP_TCPMODE_ECHO ? "echo" : "sink";
+	if (rings)
+		sp_worker_rings_drain(ws, n);
+	sp_report_collect_n(&rep, ws, n, &port);
+	rep.mode = all[0].kind == SP_TCPMODE_ECHO ? "echo" : "sink";
 	{
 		char ip[16];
 
-		sp_ipv4_str(m->dst_ip, ip, sizeof(ip));
+		sp_ipv4_str(all[0].dst_ip, ip, sizeof(ip));
 		snprintf(rep.target, sizeof(rep.target), "%s:%u", ip,
-			 m->dst_port);
+			 all[0].dst_port);
 	}
-	rep.tcp = &m->n;
+	/* The digests are the first connection's: core 0 made it. */
+	tot = all[0].n;
+	memset(&tot, 0, offsetof(struct sp_tcp_counts, sha256));
+	tot.sha256_differ = 0;
+	sp_tcp_sum(&all[0], &tot);
+	rep.tcp = &tot;
+	for (uint32_t i = 0; i < n; i++)
+		rep.tcp_core[i] = &all[i].n;
 	sp_report_print(&rep, stdout);
-	ret = sp_tcp_exit_code(m);
+	ret = tot.ok == connections ? SP_EXIT_OK : SP_EXIT_FAILED;
 	if (json != NULL) {
 		if (sp_report_json(&rep, json, a.json_path) < 0)
 			ret = SP_EXIT_NORUN;
@@ -840,13 +932,20 @@ out:
 		fclose(json);
 		unlink(a.json_path);
 	}
-	if (w.st != NULL)
-		sp_stack_destroy(w.st);
+	if (rings)
+		sp_worker_rings_free(ws, n);
+	for (uint32_t i = 0; i < SP_MAX_CORES; i++) {
+		if (ws[i].st != NULL) {
+			sp_stack_destroy(ws[i].st);
+			ws[i].st = NULL;
+		}
+		free(all[i].slots);
+		free(all[i].free_idx);
+		free(all[i].sha_tx);
+		free(all[i].sha_rx);
+	}
+	sp_placement_free(&pl);
 	sp_port_close(&port);
-	free(m->slots);
-	free(m->free_idx);
-	free(m->sha_tx);
-	free(m->sha_rx);
-	free(m);
+	free(all);
 	return ret;
 }
