@@ -249,9 +249,9 @@ sp_print_stack(const struct sp_report *r, FILE *out)
 	fprintf(out, "  allocs after start %" PRId64 "%s\n", sp_alloc_hot_count(),
 		sp_alloc_hot_count() < 0 ? " (not counted in sanitizer builds)" : "");
 	fprintf(out, "  arp             rx request %" PRIu64 " reply %" PRIu64
-		"  tx request %" PRIu64 " reply %" PRIu64 "\n",
-		s->arp_rx_request, s->arp_rx_reply, s->arp_tx_request,
-		s->arp_tx_reply);
+		"  tx request %" PRIu64 " reply %" PRIu64 "  learnt from a SYN %"
+		PRIu64 "\n", s->arp_rx_request, s->arp_rx_reply,
+		s->arp_tx_request, s->arp_tx_reply, s->arp_from_syn);
 	fprintf(out, "  icmp echo       %" PRIu64 " answered\n", s->icmp_echo);
 	fprintf(out, "  frames          rx %" PRIu64 "  tx %" PRIu64 "\n",
 		s->rx_frames, s->tx_frames);
@@ -350,9 +350,11 @@ sp_report_json_stack(const struct sp_report *r, FILE *f,
 		r->mem_bytes, s->conns_peak, sp_rss_peak());
 	fprintf(f, " \"allocs_after_start\":%" PRId64 ", \"arp\":{\"rx_request\":%"
 		PRIu64 ",\"rx_reply\":%" PRIu64 ",\"tx_request\":%" PRIu64
-		",\"tx_reply\":%" PRIu64 "}, \"icmp_echo\":%" PRIu64 ",\n",
+		",\"tx_reply\":%" PRIu64 ",\"from_syn\":%" PRIu64
+		"}, \"icmp_echo\":%" PRIu64 ",\n",
 		sp_alloc_hot_count(), s->arp_rx_request, s->arp_rx_reply,
-		s->arp_tx_request, s->arp_tx_reply, s->icmp_echo);
+		s->arp_tx_request, s->arp_tx_reply, s->arp_from_syn,
+		s->icmp_echo);
 	fprintf(f, " \"nic\":{\"ipackets\":%" PRIu64 ",\"opackets\":%" PRIu64
 		",\"imissed\":%" PRIu64 ",\"ierrors\":%" PRIu64
 		",\"oerrors\":%" PRIu64 ",\"rx_nombuf\":%" PRIu64 "},\n",

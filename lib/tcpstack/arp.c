@@ -78,6 +78,17 @@ static void arp_send(struct sp_stack *st, uint16_t op, const uint8_t *tha,
 		st->stats.arp_tx_reply++;
 }
 
+/* The next hop toward @ip: itself on-link, else the gateway. */
+static uint32_t arp_hop(const struct sp_stack *st, uint32_t ip)
+{
+	uint32_t mask = st->cfg.prefix_len ?
+				~0u << (32 - st->cfg.prefix_len) : 0;
+
+	if (st->cfg.gateway && (ip & mask) != (st->cfg.ip & mask))
+		return st->cfg.gateway;
+	return ip;
+}
+
 /*
  * Check an ARP frame and, if it is for one of our addresses, merge its
  * sender into the cache (RFC 826: a request or reply for us teaches us the
@@ -131,6 +142,29 @@ void sp_arp_input(struct sp_stack *st, const uint8_t *frame, uint32_t len)
 	}
 }
 
+/*
+ * Without this a responder's first answer to a client it has not heard
+ * ARP from (the client's cache still held our address) waits for ARP and
+ * then for the SYN-ACK's retransmission: a second's stall per new client.
+ * Linux queues the SYN-ACK on its pending neighbour instead; we have no
+ * queue, and the frame names the hop. The entry is verified by ARP when
+ * its refresh comes due, like any other.
+ */
+void sp_arp_from_syn(struct sp_stack *st, const uint8_t *frame,
+		     uint32_t src_ip)
+{
+	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)frame;
+	struct sp_arp_entry *e = arp_find(st, arp_hop(st, src_ip), true);
+
+	if (!e || (e->valid && st->now_us < e->expire_us) ||
+	    !rte_is_unicast_ether_addr(&eth->src_addr))
+		return;
+	memcpy(e->mac, eth->src_addr.addr_bytes, 6);
+	e->valid = 1;
+	e->expire_us = st->now_us + st->cfg.arp_timeout_us;
+	st->stats.arp_from_syn++;
+}
+
 static void arp_solicit(struct sp_stack *st, struct sp_arp_entry *e)
 {
 	if (e->last_req_us && st->now_us - e->last_req_us < ARP_RETRY_US)
@@ -141,14 +175,8 @@ static void arp_solicit(struct sp_stack *st, struct sp_arp_entry *e)
 
 const uint8_t *sp_arp_nexthop(struct sp_stack *st, uint32_t dst_ip)
 {
-	uint32_t mask = st->cfg.prefix_len ?
-				~0u << (32 - st->cfg.prefix_len) : 0;
-	uint32_t hop = dst_ip;
-	struct sp_arp_entry *e;
+	struct sp_arp_entry *e = arp_find(st, arp_hop(st, dst_ip), true);
 
-	if (st->cfg.gateway && (dst_ip & mask) != (st->cfg.ip & mask))
-		hop = st->cfg.gateway;
-	e = arp_find(st, hop, true);
 	if (!e)
 		return NULL;
 	if (e->valid && st->now_us < e->expire_us)

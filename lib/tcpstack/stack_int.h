@@ -202,6 +202,11 @@ void sp_arp_input(struct sp_stack *st, const uint8_t *frame, uint32_t len);
 /* Check an ARP frame and learn its sender if it is for us: the opcode, or
  * a negative enum sp_drop_reason. Counts nothing, answers nothing. */
 int sp_arp_merge(struct sp_stack *st, const uint8_t *frame, uint32_t len);
+/* A SYN to a listener arrived in @frame from @src_ip: its next hop sent
+ * it, so the frame's source MAC is that hop's. Kept only where the cache
+ * holds no valid entry (ARP's word wins). */
+void sp_arp_from_syn(struct sp_stack *st, const uint8_t *frame,
+		     uint32_t src_ip);
 const uint8_t *sp_arp_nexthop(struct sp_stack *st, uint32_t dst_ip);
 void sp_arp_poll(struct sp_stack *st);
 

@@ -170,6 +170,7 @@ static void listen_input(struct sp_stack *st, const struct seg *s)
 	c->rtt_start_us = (uint32_t)st->now_us;
 	sp_conn_hash_insert(st, c);
 	st->stats.conn_passive++;
+	sp_arp_from_syn(st, s->frame, c->rip);
 	sp_tcp_send_syn(st, c);
 	sp_timer_set_handshake(st, c);
 }

@@ -161,6 +161,7 @@ check "connections = the clients' TcpActiveOpens" eq "$(j .serve.connections)" "
 check "SYNs taken = the clients' TcpActiveOpens" eq "$(j .serve.syns)" "$opens"
 check "every connection closed" eq "$(j .serve.closed)/$(j .serve.open)" "$(j .serve.connections)/0"
 check "no retransmission by us" eq "$(j .tcp.retrans_segs)" 0
+check "no SYN-ACK retransmitted" eq "$(j .tcp.syn_retrans)" 0
 check_pools
 echo "keep-alive: wrk -c32 $KA_RPS req/s"
 
@@ -192,6 +193,10 @@ check "close: connections + unfinished handshakes = SYNs" eq \
 check "close: at most wrk's 32 handshakes unfinished" le "$(j .serve.handshake_incomplete)" 32
 check "close: one request per connection at most" le "$(j .serve.requests)" "$(j .serve.connections)"
 check "close: no parse error" eq "$(j .serve.errors_total)" 0
+# The namespace's kernel still knows our MAC from the run before, so it
+# asks nothing: the first SYN-ACK goes to the MAC the SYN came from.
+check "close: the client's MAC learnt from its SYN" eq "$(j .arp.from_syn)" 1
+check "close: no SYN-ACK retransmitted" eq "$(j .tcp.syn_retrans)" 0
 check_pools
 echo "close: wrk -c32 -H 'Connection: close' $CL_RPS req/s"
 
@@ -260,6 +265,7 @@ check "2 cores: every frame passed on arrived, was dropped or stranded" eq \
 	"$(j '([.cores[] | .redirect_in + .redirect_full] | add) + .generator.redirect_stranded')" \
 	"$(j '[.cores[].redirect_out] | add')"
 check "2 cores: no retransmission by us" eq "$(j .tcp.retrans_segs)" 0
+check "2 cores: no SYN-ACK retransmitted" eq "$(j .tcp.syn_retrans)" 0
 check "2 cores: every connection closed" eq "$(j .serve.open)" 0
 check_pools
 

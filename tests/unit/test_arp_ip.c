@@ -167,6 +167,57 @@ static void test_arp_reply_learns(void)
 	sp_h_net_finish(&net);
 }
 
+/* A SYN from a client we have no ARP entry for: the SYN-ACK goes out at
+ * once, to the MAC the SYN came from, with no ARP request first (else it
+ * waits for the handshake timer); an entry ARP made is not overridden. */
+static void test_arp_from_syn(void)
+{
+	struct sp_h_node *nd = start1(NULL);
+	struct sp_h_seg s = {
+		.smac = sp_h_mac[1], .dmac = sp_h_mac[0],
+		.sip = SP_H_IP_SERVER, .dip = SP_H_IP_CLIENT,
+		.sport = 40000, .dport = 80, .seq = 1000, .flags = TH_SYN,
+		.win = 8192,
+	};
+	struct sp_h_pkt p;
+	uint8_t mac[6];
+	uint32_t len;
+
+	CHECK_EQ(sp_tcp_listen(nd->st, 80), 0);
+	len = sp_h_build_tcp(f, &s);
+	CHECK_EQ(sp_h_inject(nd, f, len), 0);
+	CHECK(sp_h_pop(nd, &p));
+	CHECK_EQ(p.ethertype, 0x0800);
+	CHECK_EQ(p.flags, TH_SYN | TH_ACK);
+	CHECK(memcmp(p.dst_mac, sp_h_mac[1], 6) == 0);
+	CHECK(!sp_h_pop(nd, &p));
+	CHECK(sp_arp_lookup(nd->st, SP_H_IP_SERVER, mac));
+	CHECK_EQ(sp_stack_stats(nd->st)->arp_from_syn, 1);
+	CHECK_EQ(sp_stack_stats(nd->st)->arp_tx_request, 0);
+	CHECK_EQ(sp_stack_stats(nd->st)->tx_noarp, 0);
+
+	/* A second client port, from another MAC: the entry stands. */
+	s.smac = sp_h_mac_other;
+	s.sport = 40001;
+	len = sp_h_build_tcp(f, &s);
+	CHECK_EQ(sp_h_inject(nd, f, len), 0);
+	CHECK(sp_h_pop(nd, &p));
+	CHECK_EQ(p.flags, TH_SYN | TH_ACK);
+	CHECK(memcmp(p.dst_mac, sp_h_mac[1], 6) == 0);
+	CHECK_EQ(sp_stack_stats(nd->st)->arp_from_syn, 1);
+
+	/* Reset both (exact sequence): the children go away unseen. */
+	s.flags = TH_RST;
+	s.seq = 1001;
+	len = sp_h_build_tcp(f, &s);
+	CHECK_EQ(sp_h_inject(nd, f, len), 0);
+	s.sport = 40000;
+	len = sp_h_build_tcp(f, &s);
+	CHECK_EQ(sp_h_inject(nd, f, len), 0);
+	CHECK_EQ(sp_stack_conns_in_use(nd->st), 0);
+	sp_h_net_finish(&net);
+}
+
 /* Another queue's copy of an ARP frame: the sender is learnt, nothing is
  * answered or counted; a bad frame or one for another address teaches
  * nothing. */
@@ -702,6 +753,7 @@ static const struct sp_h_test tests[] = {
 	{ "arp_bad", test_arp_bad },
 	{ "arp_reply_learns", test_arp_reply_learns },
 	{ "arp_learn_copy", test_arp_learn_copy },
+	{ "arp_from_syn", test_arp_from_syn },
 	{ "arp_request_api", test_arp_request_api },
 	{ "arp_expiry_refresh", test_arp_expiry_refresh },
 	{ "arp_unresolved_connect", test_arp_unresolved_connect },

@@ -97,6 +97,7 @@ struct sp_stack_stats {
 	uint64_t tx_noarp;        /* next hop unresolved: frame not sent */
 	uint64_t drop[SP_DROP_NREASONS];
 	uint64_t arp_rx_request, arp_rx_reply, arp_tx_request, arp_tx_reply;
+	uint64_t arp_from_syn; /* next hops learnt from a SYN's frame */
 	uint64_t icmp_echo;       /* echo requests answered */
 	uint64_t tcp_rx_segs, tcp_tx_segs;
 	uint64_t tcp_rx_bytes, tcp_tx_bytes; /* payload, first transmissions */
