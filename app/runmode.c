@@ -1236,7 +1236,7 @@ sp_cmd_run(int argc, char **argv)
 	struct sp_port port;
 	struct sp_report rep;
 	uint64_t seed;
-	int ret = SP_EXIT_NORUN, rings = 0;
+	int ret = SP_EXIT_NORUN;
 
 	memset(&port, 0, sizeof(port));
 	memset(out, 0, sizeof(out));
@@ -1265,18 +1265,9 @@ sp_cmd_run(int argc, char **argv)
 	for (uint32_t i = 0; i < r->ncores; i++)
 		if (sp_run_core_setup(r, &port, &ws[i], i, seed) < 0)
 			goto out;
-	if (r->ncores > 1) {
-		rings = 1;
-		if (sp_worker_rings(ws, r->ncores) < 0)
-			goto out;
-	}
-
-	if (sp_control_run_n(ws, r->ncores,
-			     r->plan.duration_us + SP_RUN_GUARD_US) < 0)
+	if (sp_workers_run(ws, r->ncores,
+			   r->plan.duration_us + SP_RUN_GUARD_US) < 0)
 		goto out;
-
-	if (rings)
-		sp_worker_rings_drain(ws, r->ncores);
 	/* The last, partial second: the points then add up to the totals. */
 	sp_run_sample(r, ws[0].run_end_us);
 	sp_run_merge(r);
@@ -1295,13 +1286,7 @@ sp_cmd_run(int argc, char **argv)
 out:
 	for (int i = 0; i < 4; i++)
 		sp_run_discard(&out[i]);
-	if (rings)
-		sp_worker_rings_free(ws, r->ncores);
-	for (uint32_t i = 0; i < SP_MAX_CORES; i++)
-		if (ws[i].st != NULL) {
-			sp_stack_destroy(ws[i].st);
-			ws[i].st = NULL;
-		}
+	sp_workers_destroy(ws);
 	sp_port_close(&port);
 	sp_run_free(r);
 	return ret;

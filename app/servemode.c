@@ -816,7 +816,7 @@ sp_cmd_serve(int argc, char **argv)
 	struct sp_srv_counts tot;
 	FILE *json = NULL;
 	uint32_t n;
-	int ret = SP_EXIT_NORUN, rings = 0;
+	int ret = SP_EXIT_NORUN;
 
 	memset(&a, 0, sizeof(a));
 	memset(&port, 0, sizeof(port));
@@ -848,17 +848,8 @@ sp_cmd_serve(int argc, char **argv)
 	for (uint32_t i = 0; i < n; i++)
 		if (sp_serve_core_setup(all, &ws[i], &pl, &port, &a.net, i) < 0)
 			goto out;
-	if (n > 1) {
-		rings = 1;
-		if (sp_worker_rings(ws, n) < 0)
-			goto out;
-	}
-
-	if (sp_control_run_n(ws, n, a.duration_us) < 0)
+	if (sp_workers_run(ws, n, a.duration_us) < 0)
 		goto out;
-
-	if (rings)
-		sp_worker_rings_drain(ws, n);
 	sp_report_collect_n(&rep, ws, n, &port);
 	rep.mode = "serve";
 	{
@@ -881,13 +872,8 @@ out:
 		fclose(json);
 		unlink(a.json_path);
 	}
-	if (rings)
-		sp_worker_rings_free(ws, n);
+	sp_workers_destroy(ws);
 	for (uint32_t i = 0; i < SP_MAX_CORES; i++) {
-		if (ws[i].st != NULL) {
-			sp_stack_destroy(ws[i].st);
-			ws[i].st = NULL;
-		}
 		free(all[i].slots);
 		free(all[i].free_idx);
 	}

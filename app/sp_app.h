@@ -320,13 +320,13 @@ void sp_signals_install(void);
 int sp_control_run(struct sp_worker *w, uint64_t duration_us);
 /* The same for @n workers (ws[0]'s mode prints the live line). */
 int sp_control_run_n(struct sp_worker *ws, unsigned int n, uint64_t duration_us);
-/* Rings between @n workers (0, or -1 after printing why) and their
- * release. */
-int sp_worker_rings(struct sp_worker *ws, unsigned int n);
-void sp_worker_rings_free(struct sp_worker *ws, unsigned int n);
-/* After the workers stopped: free what is still in the rings, counted as
- * stranded on its owner (a frame passed on after the owner quit). */
-void sp_worker_rings_drain(struct sp_worker *ws, unsigned int n);
+/* Run the @n workers set up in @ws for @duration_us, as sp_control_run_n,
+ * with rings between them when there are several (frames still in them
+ * at the end are counted as stranded on their owner: passed on after the
+ * owner quit). 0, or -1 (said why). */
+int sp_workers_run(struct sp_worker *ws, unsigned int n, uint64_t duration_us);
+/* Free the rings and stacks of ws[0 .. SP_MAX_CORES). Idempotent. */
+void sp_workers_destroy(struct sp_worker *ws);
 /* A signal asked us to stop; the number of requests so far. */
 int sp_interrupted(void);
 

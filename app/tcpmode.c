@@ -854,7 +854,7 @@ sp_cmd_tcp(int argc, char **argv)
 	FILE *json = NULL;
 	uint64_t connections;
 	uint32_t n, concurrency;
-	int ret = SP_EXIT_NORUN, rings = 0;
+	int ret = SP_EXIT_NORUN;
 
 	memset(&a, 0, sizeof(a));
 	memset(&port, 0, sizeof(port));
@@ -891,17 +891,8 @@ sp_cmd_tcp(int argc, char **argv)
 		if (sp_tcp_core_setup(all, &ws[i], &pl, &port, &a, i,
 				      connections, concurrency) < 0)
 			goto out;
-	if (n > 1) {
-		rings = 1;
-		if (sp_worker_rings(ws, n) < 0)
-			goto out;
-	}
-
-	if (sp_control_run_n(ws, n, a.duration_us) < 0)
+	if (sp_workers_run(ws, n, a.duration_us) < 0)
 		goto out;
-
-	if (rings)
-		sp_worker_rings_drain(ws, n);
 	sp_report_collect_n(&rep, ws, n, &port);
 	rep.mode = all[0].kind == SP_TCPMODE_ECHO ? "echo" : "sink";
 	{
@@ -932,13 +923,8 @@ out:
 		fclose(json);
 		unlink(a.json_path);
 	}
-	if (rings)
-		sp_worker_rings_free(ws, n);
+	sp_workers_destroy(ws);
 	for (uint32_t i = 0; i < SP_MAX_CORES; i++) {
-		if (ws[i].st != NULL) {
-			sp_stack_destroy(ws[i].st);
-			ws[i].st = NULL;
-		}
 		free(all[i].slots);
 		free(all[i].free_idx);
 		free(all[i].sha_tx);

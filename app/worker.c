@@ -388,7 +388,7 @@ sp_redirect_in(struct sp_worker *w, uint64_t now)
 	}
 }
 
-int
+static int
 sp_worker_rings(struct sp_worker *ws, unsigned int n)
 {
 	char name[RTE_RING_NAMESIZE];
@@ -413,7 +413,7 @@ sp_worker_rings(struct sp_worker *ws, unsigned int n)
 	return 0;
 }
 
-void
+static void
 sp_worker_rings_drain(struct sp_worker *ws, unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++)
@@ -429,7 +429,7 @@ sp_worker_rings_drain(struct sp_worker *ws, unsigned int n)
 		}
 }
 
-void
+static void
 sp_worker_rings_free(struct sp_worker *ws, unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++)
@@ -443,6 +443,29 @@ sp_worker_rings_free(struct sp_worker *ws, unsigned int n)
 			rte_ring_free(ws[i].ring_out[j]);
 			ws[i].ring_out[j] = NULL;
 			ws[j].ring_in[i] = NULL;
+		}
+}
+
+int
+sp_workers_run(struct sp_worker *ws, unsigned int n, uint64_t duration_us)
+{
+	if (n > 1 && sp_worker_rings(ws, n) < 0)
+		return -1;
+	if (sp_control_run_n(ws, n, duration_us) < 0)
+		return -1;
+	if (n > 1)
+		sp_worker_rings_drain(ws, n);
+	return 0;
+}
+
+void
+sp_workers_destroy(struct sp_worker *ws)
+{
+	sp_worker_rings_free(ws, SP_MAX_CORES);
+	for (unsigned int i = 0; i < SP_MAX_CORES; i++)
+		if (ws[i].st != NULL) {
+			sp_stack_destroy(ws[i].st);
+			ws[i].st = NULL;
 		}
 }
 

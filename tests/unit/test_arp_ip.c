@@ -167,18 +167,26 @@ static void test_arp_reply_learns(void)
 	sp_h_net_finish(&net);
 }
 
-/* A SYN from a client we have no ARP entry for: the SYN-ACK goes out at
- * once, to the MAC the SYN came from, with no ARP request first (else it
- * waits for the handshake timer); an entry ARP made is not overridden. */
-static void test_arp_from_syn(void)
+/* The peer's SYN from port 40000 to a listener on port 80. */
+static struct sp_h_seg syn_to_80(void)
 {
-	struct sp_h_node *nd = start1(NULL);
 	struct sp_h_seg s = {
 		.smac = sp_h_mac[1], .dmac = sp_h_mac[0],
 		.sip = SP_H_IP_SERVER, .dip = SP_H_IP_CLIENT,
 		.sport = 40000, .dport = 80, .seq = 1000, .flags = TH_SYN,
 		.win = 8192,
 	};
+
+	return s;
+}
+
+/* A SYN from a client we have no ARP entry for: the SYN-ACK goes out at
+ * once, to the MAC the SYN came from, with no ARP request first (else it
+ * waits for the handshake timer); an entry ARP made is not overridden. */
+static void test_arp_from_syn(void)
+{
+	struct sp_h_node *nd = start1(NULL);
+	struct sp_h_seg s = syn_to_80();
 	struct sp_h_pkt p;
 	uint8_t mac[6];
 	uint32_t len;
@@ -564,12 +572,7 @@ static void test_ip_drops(void)
 static void test_ip_options(void)
 {
 	struct sp_h_node *nd = start1(NULL);
-	struct sp_h_seg s = {
-		.smac = sp_h_mac[1], .dmac = sp_h_mac[0],
-		.sip = SP_H_IP_SERVER, .dip = SP_H_IP_CLIENT,
-		.sport = 40000, .dport = 80, .seq = 1000, .flags = TH_SYN,
-		.win = 8192,
-	};
+	struct sp_h_seg s = syn_to_80();
 	struct sp_h_pkt p;
 	uint32_t len;
 
