@@ -273,6 +273,15 @@ sp_print_stack(const struct sp_report *r, FILE *out)
 }
 
 void
+sp_print_core(FILE *out, unsigned int core, const struct sp_worker *w,
+	      const char *what)
+{
+	fprintf(out, "  core %-2u         %s  frames passed out %" PRIu64
+		" in %" PRIu64 "\n", core, what, w->redirect_out,
+		w->redirect_in);
+}
+
+void
 sp_report_print(const struct sp_report *r, FILE *out)
 {
 	if (r->tcp != NULL)
@@ -283,14 +292,13 @@ sp_report_print(const struct sp_report *r, FILE *out)
 	sp_print_stack(r, out);
 	for (unsigned int c = 0; r->ncores > 1 && c < r->ncores; c++) {
 		const struct sp_tcp_counts *n = r->tcp_core[c];
-		const struct sp_worker *w = &r->ws[c];
+		char what[96];
 
 		if (n == NULL)
 			break;
-		fprintf(out, "  core %-2u         started %" PRIu64 "  ok %" PRIu64
-			"  failed %" PRIu64 "  frames passed out %" PRIu64
-			" in %" PRIu64 "\n", c, n->started, n->ok, sp_failed(n),
-			w->redirect_out, w->redirect_in);
+		snprintf(what, sizeof(what), "started %" PRIu64 "  ok %" PRIu64
+			 "  failed %" PRIu64, n->started, n->ok, sp_failed(n));
+		sp_print_core(out, c, &r->ws[c], what);
 	}
 	fflush(out);
 }

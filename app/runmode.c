@@ -817,6 +817,15 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 			pl->thresholds[i].expr,
 			sp_threshold_shown(&pl->thresholds[i], r->th_value[i]));
 	sp_print_stack(rep, out);
+	for (uint32_t c = 0; r->ncores > 1 && c < r->ncores; c++) {
+		const struct sp_vu_stats *cs = sp_vu_stats(r->core[c].eng);
+		char what[96];
+
+		snprintf(what, sizeof(what), "connections %" PRIu64
+			 "  requests %" PRIu64 "  responses %" PRIu64,
+			 cs->connects, cs->requests, cs->responses);
+		sp_print_core(out, c, &r->w[c], what);
+	}
 	fflush(out);
 }
 

@@ -691,12 +691,11 @@ sp_serve_print(const struct sp_servemode *m, const struct sp_srv_counts *n,
 	sp_print_stack(r, out);
 	for (uint32_t c = 0; m->ncores > 1 && c < m->ncores; c++) {
 		const struct sp_srv_counts *cn = &m->all[c].n;
-		const struct sp_worker *cw = m->all[c].w;
+		char what[96];
 
-		fprintf(out, "  core %-2u         connections %" PRIu64
-			"  requests %" PRIu64 "  frames passed out %" PRIu64
-			" in %" PRIu64 "\n", c, cn->connections, cn->requests,
-			cw->redirect_out, cw->redirect_in);
+		snprintf(what, sizeof(what), "connections %" PRIu64
+			 "  requests %" PRIu64, cn->connections, cn->requests);
+		sp_print_core(out, c, m->all[c].w, what);
 	}
 	fflush(out);
 }

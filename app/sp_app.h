@@ -380,6 +380,10 @@ int sp_report_json(const struct sp_report *r, FILE *f, const char *path);
  * sp_report_json_close ends the object and closes @f (0, or -1 after
  * printing why). */
 void sp_print_stack(const struct sp_report *r, FILE *out);
+/* One core's line of a summary over several: @what (the mode's figures)
+ * and the frames passed between the cores. */
+void sp_print_core(FILE *out, unsigned int core, const struct sp_worker *w,
+		   const char *what);
 void sp_report_json_stack(const struct sp_report *r, FILE *f,
 			  uint64_t connect_retries);
 int sp_report_json_close(FILE *f, const char *path);
