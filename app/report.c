@@ -219,8 +219,9 @@ sp_print_stack(const struct sp_report *r, FILE *out)
 
 	fprintf(out, "  tcp             retrans %" PRIu64 " (fast %" PRIu64
 		", rto %" PRIu64 ", syn %" PRIu64 ")  dup_acks %" PRIu64
-		"  ooo %" PRIu64 "\n", s->tcp_retrans_segs, s->tcp_fast_retrans,
-		s->tcp_rto, s->tcp_syn_retrans, s->tcp_dup_acks, s->tcp_ooo_segs);
+		"  ooo %" PRIu64 "  dsack %" PRIu64 "\n", s->tcp_retrans_segs,
+		s->tcp_fast_retrans, s->tcp_rto, s->tcp_syn_retrans,
+		s->tcp_dup_acks, s->tcp_ooo_segs, s->tcp_dsack);
 	fprintf(out, "                  rst rx %" PRIu64 " tx %" PRIu64
 		"  challenge_acks %" PRIu64 "  zwnd_probes %" PRIu64
 		"  snd_nochunk %" PRIu64 "  wnd_shrunk %" PRIu64 "\n",
@@ -334,13 +335,13 @@ sp_report_json_stack(const struct sp_report *r, FILE *f,
 	fprintf(f, " \"tcp\":{\"retrans_segs\":%" PRIu64 ",\"fast_retrans\":%"
 		PRIu64 ",\"rto\":%" PRIu64 ",\"syn_retrans\":%" PRIu64
 		",\"dup_acks\":%" PRIu64 ",\"ooo_segs\":%" PRIu64
-		",\"rst_rx\":%" PRIu64 ",\"rst_tx\":%" PRIu64
+		",\"dsack\":%" PRIu64 ",\"rst_rx\":%" PRIu64 ",\"rst_tx\":%" PRIu64
 		",\"challenge_acks\":%" PRIu64 ",\"zwnd_probes\":%" PRIu64
 		",\"snd_nochunk\":%" PRIu64 ",\"wnd_shrunk\":%" PRIu64
 		",\"linger_fin\":%" PRIu64 ",\"linger_timeout\":%" PRIu64 "},\n",
 		s->tcp_retrans_segs, s->tcp_fast_retrans, s->tcp_rto,
 		s->tcp_syn_retrans, s->tcp_dup_acks, s->tcp_ooo_segs,
-		s->tcp_rst_rx, s->tcp_rst_tx, s->tcp_challenge_acks,
+		s->tcp_dsack, s->tcp_rst_rx, s->tcp_rst_tx, s->tcp_challenge_acks,
 		s->tcp_zwnd_probes, s->tcp_snd_nochunk, s->tcp_wnd_shrunk,
 		s->tcp_linger_fin, s->tcp_linger_timeout);
 	fprintf(f, " \"drops\":{");

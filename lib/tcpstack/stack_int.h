@@ -149,6 +149,12 @@ struct sp_stack {
 	 * that data, FIN and ACK leave together in one segment. */
 	struct sp_conn *cur;
 	bool cur_out;
+	/* The duplicate part of the segment being processed, [dsack_l,
+	 * dsack_r), for the first ACK of dsack_conn that goes out while it is
+	 * processed (RFC 2883 D-SACK): the sender learns its retransmission
+	 * was spurious (reordering, not loss) and can undo its reaction. */
+	struct sp_conn *dsack_conn;
+	uint32_t dsack_l, dsack_r;
 
 	struct sp_conn *conns;
 	uint32_t conn_free; /* free list through hnext */

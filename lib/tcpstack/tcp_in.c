@@ -123,6 +123,18 @@ static void rtt_sample(struct sp_stack *st, struct sp_conn *c)
 	c->rto_us = rto;
 }
 
+/* [l, r) of the segment being processed arrived before: report it in the
+ * next ACK (RFC 2883), when the peer understands SACK. */
+static void dsack_note(struct sp_stack *st, struct sp_conn *c, uint32_t l,
+		       uint32_t r)
+{
+	if (!(c->flags & SP_CF_SACK) || l == r)
+		return;
+	st->dsack_conn = c;
+	st->dsack_l = l;
+	st->dsack_r = r;
+}
+
 static void challenge_ack(struct sp_stack *st, struct sp_conn *c)
 {
 	st->stats.tcp_challenge_acks++;
@@ -281,8 +293,11 @@ static void ooo_insert(struct sp_stack *st, struct sp_conn *c,
 	while (*p != SP_NIL && SEQ_LEQ(chunk_at(st, *p)->seq, s->seq)) {
 		ch = chunk_at(st, *p);
 		if (SEQ_GEQ(ch->seq + ch->len, s->seq + s->len) &&
-		    (ch->fin || !(s->flags & RTE_TCP_FIN_FLAG)))
-			return; /* already held in full */
+		    (ch->fin || !(s->flags & RTE_TCP_FIN_FLAG))) {
+			/* already held in full */
+			dsack_note(st, c, s->seq, s->seq + s->len);
+			return;
+		}
 		p = &ch->next;
 	}
 	if (c->ooo_count >= st->cfg.ooo_max || s->len > SP_CHUNK_DATA ||
@@ -548,6 +563,9 @@ static void sync_input(struct sp_stack *st, struct sp_conn *c, struct seg *s)
 			sp_drop(st, SP_DROP_TCP_RST);
 			return;
 		}
+		/* All of it came before: a duplicate. */
+		if (SEQ_LEQ(s->seq + s->len, c->rcv_nxt))
+			dsack_note(st, c, s->seq, s->seq + s->len);
 		sp_tcp_send_ack(st, c);
 		sp_drop(st, SP_DROP_TCP_SEQ);
 		return;
@@ -612,6 +630,12 @@ static void sync_input(struct sp_stack *st, struct sp_conn *c, struct seg *s)
 	if (SEQ_LT(s->seq, c->rcv_nxt)) {
 		uint32_t skip = c->rcv_nxt - s->seq;
 
+		/* Data that came before: a duplicate, said at once. */
+		if (s->len) {
+			dsack_note(st, c, s->seq, skip < s->len ? c->rcv_nxt :
+							    s->seq + s->len);
+			c->flags |= SP_CF_ACK_NOW;
+		}
 		if (skip > s->len) { /* the FIN at seq + len is old too */
 			s->len = 0;
 			s->flags &= (uint8_t)~RTE_TCP_FIN_FLAG;
@@ -746,6 +770,7 @@ void sp_tcp_input(struct sp_stack *st, const uint8_t *frame,
 		/* Paths that end early still send what was queued. */
 		if (st->cur_out && !GONE(c))
 			sp_tcp_output(st, c);
+		st->dsack_conn = NULL; /* went out with an ACK, or not at all */
 		return;
 	}
 	for (i = 0; i < st->nlisten; i++) {

@@ -60,14 +60,28 @@ static void sq_copy(struct sp_stack *st, const struct sp_conn *c, uint32_t off,
 	}
 }
 
+static void put_block(uint8_t *b, uint32_t l, uint32_t r)
+{
+	b[0] = (uint8_t)(l >> 24);
+	b[1] = (uint8_t)(l >> 16);
+	b[2] = (uint8_t)(l >> 8);
+	b[3] = (uint8_t)l;
+	b[4] = (uint8_t)(r >> 24);
+	b[5] = (uint8_t)(r >> 16);
+	b[6] = (uint8_t)(r >> 8);
+	b[7] = (uint8_t)r;
+}
+
 /*
  * SACK option (RFC 2018 3-4) from the out-of-order queue: contiguous ranges,
- * the one holding the latest arrival first. Returns the option length.
+ * the one holding the latest arrival first; a D-SACK block (RFC 2883 4)
+ * before them all when the segment being answered was a duplicate. Returns
+ * the option length.
  */
 static uint32_t sack_option(struct sp_stack *st, const struct sp_conn *c,
 			    uint8_t *opt)
 {
-	uint32_t blk[SACK_MAX][2], n = 1, l = 0, r = 0, i, k;
+	uint32_t blk[SACK_MAX][2], n = 1, l = 0, r = 0, i, k, d = 0;
 	bool first = false, open = false;
 
 	for (i = c->ooo_head;; i = chunk_at(st, i)->next) {
@@ -96,24 +110,22 @@ static uint32_t sack_option(struct sp_stack *st, const struct sp_conn *c,
 		open = true;
 	}
 	k = first ? 0 : 1; /* no block holds the latest: start at the next */
-	if (n - k == 0)
+	if (st->dsack_conn == c) {
+		put_block(opt + 4, st->dsack_l, st->dsack_r);
+		d = 1;
+		if (n - k > SACK_MAX - 1)
+			n = k + SACK_MAX - 1;
+		st->dsack_conn = NULL; /* reported once */
+		st->stats.tcp_dsack++;
+	}
+	if (d + n - k == 0)
 		return 0;
 	opt[0] = opt[1] = 1; /* NOP NOP keeps the blocks 32-bit aligned */
 	opt[2] = 5;
-	opt[3] = (uint8_t)(2 + 8 * (n - k));
-	for (i = k; i < n; i++) {
-		uint8_t *b = opt + 4 + 8 * (i - k);
-
-		b[0] = (uint8_t)(blk[i][0] >> 24);
-		b[1] = (uint8_t)(blk[i][0] >> 16);
-		b[2] = (uint8_t)(blk[i][0] >> 8);
-		b[3] = (uint8_t)blk[i][0];
-		b[4] = (uint8_t)(blk[i][1] >> 24);
-		b[5] = (uint8_t)(blk[i][1] >> 16);
-		b[6] = (uint8_t)(blk[i][1] >> 8);
-		b[7] = (uint8_t)blk[i][1];
-	}
-	return 4 + 8 * (n - k);
+	opt[3] = (uint8_t)(2 + 8 * (d + n - k));
+	for (i = k; i < n; i++)
+		put_block(opt + 4 + 8 * (d + i - k), blk[i][0], blk[i][1]);
+	return 4 + 8 * (d + n - k);
 }
 
 /*
@@ -147,7 +159,8 @@ static void emit(struct sp_stack *st, struct sp_conn *c, uint32_t seq,
 	/* SACK blocks ride on ACKs while there is a hole, when they fit the
 	 * MTU next to the payload (in practice: on the pure ACKs). */
 	if (!optlen && (flags & RTE_TCP_ACK_FLAG) && (c->flags & SP_CF_SACK) &&
-	    c->ooo_head != SP_NIL && len + 4 + 8 * SACK_MAX <= 1460)
+	    (c->ooo_head != SP_NIL || st->dsack_conn == c) &&
+	    len + 4 + 8 * SACK_MAX <= 1460)
 		optlen = sack_option(st, c, opt);
 	th->data_off = (uint8_t)(((TCP_HLEN + optlen) / 4) << 4);
 	th->tcp_flags = flags;

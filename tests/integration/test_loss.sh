@@ -17,6 +17,7 @@ nft_table sp_loss <<'NFT'
 	}
 NFT
 kre0=$(kcount TcpRetransSegs)
+dsack0=$(kcount TcpExtTCPDSACKRecv)
 run_sp tcp --target "$SRV:7" --mode echo --connections 1 --bytes 64m --sha256 \
 	--impair reorder=2%,dup=1% --rto-min 20ms --duration 300s
 check "exit code 0" eq "$RC" 0
@@ -29,5 +30,12 @@ check "frames were duplicated" ge "$(j .impair.duplicated)" 1
 check "stampede retransmitted" ge "$(j .tcp.retrans_segs)" 1
 check "the kernel retransmitted" ge $(($(kcount TcpRetransSegs) - kre0)) 1
 check "out-of-order segments were queued" ge "$(j .tcp.ooo_segs)" 1
+# Duplicates we received were reported (RFC 2883), and the kernel counted
+# our D-SACKs: all but those its input chain dropped (5%).
+ds=$(j .tcp.dsack)
+kds=$(($(kcount TcpExtTCPDSACKRecv) - dsack0))
+check "duplicates were D-SACKed" ge "$ds" 1
+check "the kernel received our D-SACKs, at most as many as we sent" le "$kds" "$ds"
+check "... and all but a tenth of them" ge $((kds * 10)) $((ds * 9))
 check_pools
 finish

@@ -547,12 +547,20 @@ static void test_ooo_basic(void)
 	CHECK_EQ(pk.sack[0][1], base + 400);
 	CHECK_EQ(r->rx_bytes, 0);
 	CHECK_EQ(sp_stack_stats(nd->st)->tcp_ooo_segs, 3);
-	/* A duplicate of a held segment: ACK again, nothing kept twice. */
+	/* A duplicate of a held segment: ACK again, nothing kept twice; the
+	 * ACK says which bytes came twice (RFC 2883 D-SACK: first block),
+	 * then the held range that holds them. */
 	peer.snd_nxt = base + 200;
 	peer.data_off = 200;
 	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 100), 0);
-	EXPECT_SEG(nd, TH_ACK, peer.rcv_nxt, base, 0);
+	EXPECT_SEG_P(nd, TH_ACK, peer.rcv_nxt, base, 0, &pk);
+	CHECK_EQ(pk.nsack, 2);
+	CHECK_EQ(pk.sack[0][0], base + 200);
+	CHECK_EQ(pk.sack[0][1], base + 300);
+	CHECK_EQ(pk.sack[1][0], base + 100);
+	CHECK_EQ(pk.sack[1][1], base + 400);
 	CHECK_EQ(sp_stack_chunks_in_use(nd->st), 3);
+	CHECK_EQ(sp_stack_stats(nd->st)->tcp_dsack, 1);
 	/* The hole: everything in order, at once. */
 	peer.snd_nxt = base;
 	peer.data_off = 0;
@@ -562,12 +570,35 @@ static void test_ooo_basic(void)
 	CHECK_EQ(r->rx_bytes, 400);
 	CHECK_EQ(r->rx_bad, 0);
 	CHECK_EQ(sp_stack_chunks_in_use(nd->st), 0);
-	/* Old data again: ACK, not delivered again. */
+	/* Old data again: ACK, not delivered again; the ACK's one block,
+	 * below the cumulative ACK, is a D-SACK of it. */
 	peer.snd_nxt = base + 100;
 	peer.data_off = 100;
 	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 100), SP_DROP_TCP_SEQ + 1);
-	EXPECT_SEG(nd, TH_ACK, peer.rcv_nxt, base + 400, 0);
+	EXPECT_SEG_P(nd, TH_ACK, peer.rcv_nxt, base + 400, 0, &pk);
+	CHECK_EQ(pk.nsack, 1);
+	CHECK_EQ(pk.sack[0][0], base + 100);
+	CHECK_EQ(pk.sack[0][1], base + 200);
 	CHECK_EQ(r->rx_bytes, 400);
+	/* Half old, half new: the new half delivered, the old half D-SACKed
+	 * at once. */
+	peer.snd_nxt = base + 350;
+	peer.data_off = 350;
+	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 100), 0);
+	EXPECT_SEG_P(nd, TH_ACK, peer.rcv_nxt, base + 450, 0, &pk);
+	CHECK_EQ(pk.nsack, 1);
+	CHECK_EQ(pk.sack[0][0], base + 350);
+	CHECK_EQ(pk.sack[0][1], base + 400);
+	CHECK_EQ(r->rx_bytes, 450);
+	CHECK_EQ(r->rx_bad, 0);
+	CHECK_EQ(sp_stack_stats(nd->st)->tcp_dsack, 3);
+	/* Reported once: the next ACK carries no block. */
+	peer.snd_nxt = base + 450;
+	peer.data_off = 450;
+	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 100), 0);
+	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 100), 0);
+	EXPECT_SEG_P(nd, TH_ACK, peer.rcv_nxt, base + 650, 0, &pk);
+	CHECK_EQ(pk.nsack, 0);
 	EXPECT_NONE(nd);
 	sp_tcp_abort(nd->st, r->c);
 	sp_h_flush(nd);
@@ -611,9 +642,26 @@ static void test_ooo_random(void)
 				covered += !have[k];
 				have[k] = 1;
 			}
-			while (sp_h_pop(nd, &pk))
+			while (sp_h_pop(nd, &pk)) {
 				CHECK_EQ(pk.flags, TH_ACK);
+				/* Without SACK-permitted, no block at all
+				 * (RFC 2883 rides on RFC 2018). */
+				if (!(seed & 1))
+					CHECK_EQ(pk.nsack, 0);
+				/* A D-SACK first block: bytes that did come. */
+				if (pk.nsack > 0 && SEQ_LT(pk.sack[0][0], pk.ack)) {
+					uint32_t a = pk.sack[0][0] - base;
+
+					CHECK(SEQ_LEQ(pk.sack[0][1], pk.ack));
+					CHECK(a < N && have[a]);
+				}
+			}
 		}
+		/* Some pieces reached back before rcv_nxt: with SACK, said. */
+		if (seed & 1)
+			CHECK(sp_stack_stats(nd->st)->tcp_dsack > 0);
+		else
+			CHECK_EQ(sp_stack_stats(nd->st)->tcp_dsack, 0);
 		/* Then the peer retransmits from what was acknowledged. */
 		for (i = 0; i < 100 && r->rx_bytes < N; i++) {
 			uint32_t off = (uint32_t)r->rx_bytes;

@@ -108,6 +108,8 @@ struct sp_stack_stats {
 	uint64_t tcp_syn_retrans;
 	uint64_t tcp_dup_acks;
 	uint64_t tcp_ooo_segs;               /* kept in the out-of-order queue */
+	uint64_t tcp_dsack;                  /* D-SACK blocks sent (RFC 2883):
+					      * duplicates the peer sent */
 	uint64_t tcp_zwnd_probes;            /* persist (zero window) probes */
 	uint64_t tcp_rst_rx, tcp_rst_tx;
 	uint64_t tcp_challenge_acks;         /* RFC 5961 */
