@@ -158,7 +158,8 @@ static void emit(struct sp_stack *st, struct sp_conn *c, uint32_t seq,
 	opt = (uint8_t *)(th + 1);
 	/* SACK blocks ride on ACKs while there is a hole, when they fit the
 	 * MTU next to the payload (in practice: on the pure ACKs). */
-	if (!optlen && (flags & RTE_TCP_ACK_FLAG) && (c->flags & SP_CF_SACK) &&
+	if (!optlen && (flags & (RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) ==
+		    RTE_TCP_ACK_FLAG && (c->flags & SP_CF_SACK) &&
 	    (c->ooo_head != SP_NIL || st->dsack_conn == c) &&
 	    len + 4 + 8 * SACK_MAX <= 1460)
 		optlen = sack_option(st, c, opt);

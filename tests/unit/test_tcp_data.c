@@ -605,6 +605,30 @@ static void test_ooo_basic(void)
 	sp_h_net_finish(&net);
 }
 
+/* A RST carries no SACK blocks, even with data held out of order. */
+static void test_rst_no_sack(void)
+{
+	struct sp_h_conn *r;
+	uint32_t base;
+
+	start1(NULL);
+	peer.syn_opt = syn_sack;
+	peer.syn_optlen = sizeof(syn_sack);
+	r = sp_h_peer_accept(&peer, PISN, 65535);
+	base = peer.snd_nxt;
+	peer.snd_nxt = base + 100;
+	peer.data_off = 100;
+	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 100), 0);
+	EXPECT_SEG_P(nd, TH_ACK, peer.rcv_nxt, base, 0, &pk);
+	CHECK_EQ(pk.nsack, 1);
+	sp_tcp_abort(nd->st, r->c);
+	CHECK(sp_h_pop(nd, &pk));
+	CHECK_EQ(pk.flags, TH_RST | TH_ACK);
+	CHECK_EQ(pk.nsack, 0);
+	sp_h_flush(nd);
+	sp_h_net_finish(&net);
+}
+
 /* Random pieces of a 20000-byte stream, overlapping, duplicated and in
  * any order, some reaching back before rcv_nxt: the application gets each
  * byte once, in order. */
@@ -1046,6 +1070,7 @@ static const struct sp_h_test tests[] = {
 	{ "seq_wrap_ooo", test_seq_wrap_ooo },
 	{ "seq_wrap_wire", test_seq_wrap_wire },
 	{ "ooo_basic", test_ooo_basic },
+	{ "rst_no_sack", test_rst_no_sack },
 	{ "ooo_random", test_ooo_random },
 	{ "ooo_cap", test_ooo_cap },
 	{ "ooo_fin", test_ooo_fin },
