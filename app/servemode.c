@@ -452,8 +452,10 @@ static const char sp_serve_help[] =
 	"                          each response (default: keep-alive)\n"
 	"  --duration DUR          how long to serve (default 60s)\n"
 	"  --max-conns N           connections open at once (default 100000);\n"
-	"                          with --cores each core takes an even share\n"
-	"                          and an eighth more (flows hash unevenly)\n"
+	"                          with --cores each core takes an even share,\n"
+	"                          an eighth and 16 more, N at most (flows\n"
+	"                          hash unevenly: the cores may hold more\n"
+	"                          than N together)\n"
 	"  --json FILE             write the report as JSON too\n"
 	"\n" SP_NETOPT_HELP
 	"\n"
