@@ -86,6 +86,19 @@ check_no_rst() {
 	check "stampede sent no RST" eq "$(j .tcp.rst_tx)" 0
 }
 
+# check_core_lines WHAT AWK_FIELDS JQ_FIELDS: each core's line of the
+# summary ($TMP/out.txt; awk fields such as '$4, $6') says what its
+# cores[] entry of the JSON report does (jq paths such as '.ok, .started').
+check_core_lines() {
+	local c n
+	n=$(j '.cores | length')
+	for ((c = 0; c < n; c++)); do
+		check "$1: the summary's core $c line" eq \
+			"$(awk -v c="$c" '$1 == "core" && $2 == c { print '"$2"' }' "$TMP/out.txt")" \
+			"$(j ".cores[$c] | [$3] | map(tostring) | join(\" \")")"
+	done
+}
+
 # Pools back to zero and nothing allocated on the hot path, after every run.
 check_pools() {
 	check "connection pool back to zero" eq "$(j .pools.conns_in_use)" 0

@@ -22,12 +22,7 @@ check "two cores in the report" eq "$(jq '.cores | length' "$TMP/r.json")" 2
 check "core 0 made requests" ge "$(jq '.cores[0].responses' "$TMP/r.json")" 1000
 check "core 1 made requests" ge "$(jq '.cores[1].responses' "$TMP/r.json")" 1000
 check "25 connections each" eq "$(jq -r '[.cores[].connections] | map(tostring) | join(",")' "$TMP/r.json")" "25,25"
-# The summary's line per core says what the JSON says.
-for c in 0 1; do
-	check "summary: core $c's line" eq \
-		"$(awk -v c="$c" '$1 == "core" && $2 == c { print $4, $8, $12 }' "$TMP/out.txt")" \
-		"$(jq -r ".cores[$c] | \"\(.connections) \(.responses) \(.redirect_out)\"" "$TMP/r.json")"
-done
+check_core_lines "2 cores" '$4, $8, $12' '.connections, .responses, .redirect_out'
 for k in requests responses errors; do
 	check "per-core $k add up" eq "$(jq "[.cores[].$k] | add" "$TMP/r.json")" "$(j ".summary.$k")"
 done

@@ -254,11 +254,7 @@ for k in connections requests responses rejected; do
 	check "2 cores: per-core $k add up" eq "$(j "[.cores[].$k] | add")" "$(j ".serve.$k")"
 done
 check "2 cores: nothing rejected" eq "$(j .serve.rejected)" 0
-for c in 0 1; do
-	check "2 cores: the summary's core $c line" eq \
-		"$(awk -v c="$c" '$1 == "core" && $2 == c { print $4, $6, $10 }' "$TMP/out.txt")" \
-		"$(j ".cores[$c] | \"\(.connections) \(.requests) \(.redirect_out)\"")"
-done
+check_core_lines "2 cores" '$4, $6, $10' '.connections, .requests, .redirect_out'
 check "2 cores: SYNs taken = the clients' TcpActiveOpens" eq "$(j .serve.syns)" "$opens"
 check "2 cores: requests = responses" eq "$(j .serve.requests)" "$(j .serve.responses)"
 check "2 cores: no request left unanswered" eq "$(j .serve.unanswered)" 0

@@ -27,11 +27,7 @@ check "2 cores: two in the report" eq "$(j '.cores | length')" 2
 check "2 cores: 1000 connections each" eq "$(j '[.cores[].started] | map(tostring) | join(",")')" "1000,1000"
 check "2 cores: all 2000 ok" eq "$(j .connections.ok)" 2000
 check "2 cores: per-core ok add up" eq "$(j '[.cores[].ok] | add')" 2000
-for c in 0 1; do
-	check "2 cores: the summary's core $c line" eq \
-		"$(awk -v c="$c" '$1 == "core" && $2 == c { print $4, $6, $12 }' "$TMP/out.txt")" \
-		"$(j ".cores[$c] | \"\(.started) \(.ok) \(.redirect_out)\"")"
-done
+check_core_lines "2 cores" '$4, $6, $12' '.started, .ok, .redirect_out'
 check "2 cores: per-core bytes sent add up" eq "$(j '[.cores[].bytes_sent] | add')" "$(j .bytes.sent)"
 check "2 cores: every echoed byte verified" eq "$(j .bytes.verified)" $((2000 * 10240))
 check "2 cores: the server's kernel accepted 2000" eq $(($(kcount TcpPassiveOpens) - opens0)) 2000

@@ -507,24 +507,33 @@ static void test_seq_wrap_wire(void)
 
 static const uint8_t syn_sack[] = { 2, 4, 0x05, 0xb4, 1, 1, 4, 2 };
 
+/* A connection from a peer that allows SACK, its stream starting at
+ * *base; bytes 100-199 sent first, drawing an immediate ACK (in pk). */
+static struct sp_h_conn *sack_hole(uint32_t *base)
+{
+	struct sp_h_conn *r;
+
+	start1(NULL);
+	peer.syn_opt = syn_sack;
+	peer.syn_optlen = sizeof(syn_sack);
+	r = sp_h_peer_accept(&peer, PISN, 65535);
+	*base = peer.snd_nxt;
+	peer.snd_nxt = *base + 100;
+	peer.data_off = 100;
+	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 100), 0);
+	EXPECT_SEG_P(nd, TH_ACK, peer.rcv_nxt, *base, 0, &pk);
+	return r;
+}
+
 /* Segments 2, 3, 1: nothing delivered and an immediate duplicate ACK for
  * each early one (RFC 5681 4.2), with SACK blocks for the held ranges
  * (RFC 2018: the latest arrival's block first); then all 300 bytes in
  * order, once, and an immediate ACK. Duplicates change nothing. */
 static void test_ooo_basic(void)
 {
-	struct sp_h_conn *r;
 	uint32_t base;
+	struct sp_h_conn *r = sack_hole(&base);
 
-	start1(NULL);
-	peer.syn_opt = syn_sack;
-	peer.syn_optlen = sizeof(syn_sack);
-	r = sp_h_peer_accept(&peer, PISN, 65535);
-	base = peer.snd_nxt;
-	peer.snd_nxt = base + 100;
-	peer.data_off = 100;
-	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 100), 0);
-	EXPECT_SEG_P(nd, TH_ACK, peer.rcv_nxt, base, 0, &pk);
 	CHECK_EQ(pk.nsack, 1);
 	CHECK_EQ(pk.sack[0][0], base + 100);
 	CHECK_EQ(pk.sack[0][1], base + 200);
@@ -608,18 +617,9 @@ static void test_ooo_basic(void)
 /* A RST carries no SACK blocks, even with data held out of order. */
 static void test_rst_no_sack(void)
 {
-	struct sp_h_conn *r;
 	uint32_t base;
+	struct sp_h_conn *r = sack_hole(&base);
 
-	start1(NULL);
-	peer.syn_opt = syn_sack;
-	peer.syn_optlen = sizeof(syn_sack);
-	r = sp_h_peer_accept(&peer, PISN, 65535);
-	base = peer.snd_nxt;
-	peer.snd_nxt = base + 100;
-	peer.data_off = 100;
-	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 100), 0);
-	EXPECT_SEG_P(nd, TH_ACK, peer.rcv_nxt, base, 0, &pk);
 	CHECK_EQ(pk.nsack, 1);
 	sp_tcp_abort(nd->st, r->c);
 	CHECK(sp_h_pop(nd, &pk));
