@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <rte_arp.h>
 #include <rte_ether.h>
 #include <rte_ethdev.h>
 #include <rte_ip.h>
@@ -370,17 +369,15 @@ sp_redirect_in(struct sp_worker *w, uint64_t now)
 			continue;
 		w->redirect_in += n;
 		for (unsigned int i = 0; i < n; i++) {
-			const struct rte_ether_hdr *eth =
-				rte_pktmbuf_mtod(pkts[i], const void *);
+			const uint8_t *f = rte_pktmbuf_mtod(pkts[i], const uint8_t *);
 
-			/* The receiving core answered the request: learn
-			 * the sender from the copy, do not answer again. */
-			if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP) &&
-			    pkts[i]->data_len >= sizeof(*eth) + 8 &&
-			    ((const uint8_t *)(eth + 1))[7] == RTE_ARP_OP_REQUEST)
-				sp_stack_arp_learn(w->st,
-						   (const uint8_t *)eth,
-						   pkts[i]->data_len, now);
+			/* ARP comes as a copy: the receiving core answered
+			 * and counted it, this one only learns the sender
+			 * (sp_stack_arp_learn ignores anything else). */
+			if (((const struct rte_ether_hdr *)f)->ether_type ==
+			    rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP))
+				sp_stack_arp_learn(w->st, f, pkts[i]->data_len,
+						   now);
 			else
 				sp_input(w, pkts[i], now);
 		}

@@ -216,11 +216,11 @@ void sp_stack_destroy(struct sp_stack *st);
 int sp_stack_input(struct sp_stack *st, const uint8_t *frame, uint32_t len,
 		   uint64_t now_us);
 
-/* An ARP frame another stack on the same port received (and answered):
- * learn its sender as sp_stack_input would (RFC 826 merge), but answer
- * nothing and count nothing. Anything else is ignored. With several
- * queues an ARP request lands on one of them, and every stack that will
- * answer that peer needs its address. */
+/* An ARP frame another stack on the same port received (and counted, and
+ * answered if a request): learn its sender as sp_stack_input would (RFC
+ * 826 merge), but answer nothing and count nothing. Anything else is
+ * ignored. With several queues an ARP frame lands on one of them, and
+ * every stack that will send to that peer needs its address. */
 void sp_stack_arp_learn(struct sp_stack *st, const uint8_t *frame,
 			uint32_t len, uint64_t now_us);
 
