@@ -116,8 +116,8 @@ sp_report_collect_n(struct sp_report *r, const struct sp_worker *ws,
 	r->w = t;
 }
 
-static uint64_t
-sp_failed(const struct sp_tcp_counts *n)
+uint64_t
+sp_tcp_failed(const struct sp_tcp_counts *n)
 {
 	return n->refused + n->connect_timeout + n->reset + n->timeout +
 	       n->mismatch;
@@ -160,7 +160,7 @@ static void
 sp_print_tcp(const struct sp_report *r, FILE *out)
 {
 	const struct sp_tcp_counts *n = r->tcp;
-	uint64_t failed = sp_failed(n);
+	uint64_t failed = sp_tcp_failed(n);
 	uint64_t attempted = n->ok + failed + n->incomplete;
 	const struct {
 		const char *name;
@@ -298,7 +298,7 @@ sp_report_print(const struct sp_report *r, FILE *out)
 		if (n == NULL)
 			break;
 		snprintf(what, sizeof(what), "started %" PRIu64 "  ok %" PRIu64
-			 "  failed %" PRIu64, n->started, n->ok, sp_failed(n));
+			 "  failed %" PRIu64, n->started, n->ok, sp_tcp_failed(n));
 		sp_print_core(out, c, &r->ws[c], what);
 	}
 	fflush(out);
@@ -413,7 +413,7 @@ sp_report_json(const struct sp_report *r, FILE *f, const char *path)
 	/* `net` has no connections: same shape, zero counts, one schema. */
 	static const struct sp_tcp_counts none;
 	const struct sp_tcp_counts *n = r->tcp != NULL ? r->tcp : &none;
-	uint64_t failed = sp_failed(n);
+	uint64_t failed = sp_tcp_failed(n);
 
 	fprintf(f, "{\"version\":1,\"mode\":");
 	sp_json_str(f, r->mode);
@@ -445,7 +445,7 @@ sp_report_json(const struct sp_report *r, FILE *f, const char *path)
 			",\"redirect_out\":%" PRIu64 ",\"redirect_in\":%" PRIu64
 			",\"redirect_full\":%" PRIu64 ",\"rx_pkts\":%" PRIu64
 			",\"tx_pkts\":%" PRIu64 "}", c ? "," : "", c,
-			cn->started, cn->ok, sp_failed(cn), cn->incomplete,
+			cn->started, cn->ok, sp_tcp_failed(cn), cn->incomplete,
 			cn->bytes_sent, w->redirect_out, w->redirect_in,
 			w->redirect_full, w->rx_pkts, w->tx_pkts);
 	}

@@ -365,6 +365,9 @@ struct sp_report {
 	const struct sp_tcp_counts *tcp_core[SP_MAX_CORES];
 };
 
+/* Connections that failed: refused, timed out, reset or with bad data. */
+uint64_t sp_tcp_failed(const struct sp_tcp_counts *n);
+
 void sp_report_collect(struct sp_report *r, const struct sp_worker *w,
 		       const struct sp_port *p);
 /* The same over @n workers: stack and generator counters added up (the

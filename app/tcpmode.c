@@ -463,12 +463,12 @@ sp_tcpmode_drain(void *ctx, uint64_t now, int hurry)
 	return m->hold_head == SP_NONE;
 }
 
-/* Every core's counters added up (@t's sha256 members stay as they
- * are: the first connection's digests are core 0's). The counters are
- * read whole while their workers write them. */
+/* Every core's counters added up into @t (the digests aside). The
+ * counters are read whole while their workers write them. */
 static void
 sp_tcp_sum(const struct sp_tcpmode *m, struct sp_tcp_counts *t)
 {
+	memset(t, 0, sizeof(*t));
 	for (uint32_t c = 0; c < m->ncores; c++) {
 		const struct sp_tcp_counts *n = &m->all[c].n;
 
@@ -498,13 +498,11 @@ sp_tcpmode_live(const void *ctx, char *buf, size_t len)
 	struct sp_tcp_counts n;
 	char sent[32], recv[32];
 
-	memset(&n, 0, sizeof(n));
 	sp_tcp_sum(ctx, &n);
 	sp_fmt_bytes(n.bytes_sent, sent, sizeof(sent));
 	sp_fmt_bytes(n.bytes_received, recv, sizeof(recv));
 	snprintf(buf, len, " ok %" PRIu64 " failed %" PRIu64 " open %" PRIu64
-		 " held %" PRIu64 " sent %s recv %s", n.ok,
-		 n.refused + n.connect_timeout + n.reset + n.timeout + n.mismatch,
+		 " held %" PRIu64 " sent %s recv %s", n.ok, sp_tcp_failed(&n),
 		 n.open, n.held, sent, recv);
 }
 
@@ -902,11 +900,12 @@ sp_cmd_tcp(int argc, char **argv)
 		snprintf(rep.target, sizeof(rep.target), "%s:%u", ip,
 			 all[0].dst_port);
 	}
-	/* The digests are the first connection's: core 0 made it. */
-	tot = all[0].n;
-	memset(&tot, 0, offsetof(struct sp_tcp_counts, sha256));
-	tot.sha256_differ = 0;
 	sp_tcp_sum(&all[0], &tot);
+	/* The digests are the first connection's: core 0 made it. */
+	tot.sha256 = all[0].n.sha256;
+	memcpy(tot.sha256_sent, all[0].n.sha256_sent, sizeof(tot.sha256_sent));
+	memcpy(tot.sha256_received, all[0].n.sha256_received,
+	       sizeof(tot.sha256_received));
 	rep.tcp = &tot;
 	for (uint32_t i = 0; i < n; i++)
 		rep.tcp_core[i] = &all[i].n;

@@ -178,7 +178,6 @@ sp_placement_active(struct sp_placement *pl, struct sp_worker *w,
 		w->place = SP_PLACE_SINGLE;
 		return;
 	}
-	w->port_base = 1024;
 	if (pl->rss) {
 		/* The NIC's hash decides: this core's pairs of all ports. */
 		cfg->port_min = 1024;
@@ -189,12 +188,12 @@ sp_placement_active(struct sp_placement *pl, struct sp_worker *w,
 					   pl->pairs);
 		cfg->pairs = pl->pairs; /* the stack copies them */
 		w->place = SP_PLACE_RSS;
-		w->port_span = 0;
 		return;
 	}
 	cfg->port_min = (uint16_t)(1024u + i * span);
 	cfg->port_max = (uint16_t)(1024u + (i + 1) * span - 1);
 	w->place = SP_PLACE_PORTS;
+	w->port_base = 1024;
 	w->port_span = (uint16_t)span;
 }
 

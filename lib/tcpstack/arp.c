@@ -154,10 +154,12 @@ void sp_arp_from_syn(struct sp_stack *st, const uint8_t *frame,
 		     uint32_t src_ip)
 {
 	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)frame;
-	struct sp_arp_entry *e = arp_find(st, arp_hop(st, src_ip), true);
+	struct sp_arp_entry *e;
 
-	if (!e || (e->valid && st->now_us < e->expire_us) ||
-	    !rte_is_unicast_ether_addr(&eth->src_addr))
+	if (!rte_is_unicast_ether_addr(&eth->src_addr))
+		return;
+	e = arp_find(st, arp_hop(st, src_ip), true);
+	if (!e || (e->valid && st->now_us < e->expire_us))
 		return;
 	memcpy(e->mac, eth->src_addr.addr_bytes, 6);
 	e->valid = 1;
