@@ -1,6 +1,6 @@
 /*
  * Option parsing shared by the run-like subcommands: the network options
- * (--port, --ip, --prefix-len, --gateway, --eal, --cores) and the value
+ * (--port, --ip, --prefix-len, --gateway, --eal, --cores, --placement) and the value
  * parsers for addresses, sizes and durations.
  *
  * Every address we may send to is checked here against the benchmarking
@@ -251,6 +251,18 @@ sp_netopt_parse(struct sp_netopt *no, int code, const char *arg)
 			return -1;
 		no->cores = (unsigned int)v;
 		return 1;
+	case SP_NETOPT_PLACEMENT: {
+		static const char *const words[] = { "auto", "rss", "redirect" };
+
+		for (int i = 0; i < 3; i++)
+			if (strcmp(arg, words[i]) == 0) {
+				no->placement = i; /* enum sp_place_want */
+				return 1;
+			}
+		sp_usage_error("--placement: '%s' is not auto, rss or redirect",
+			       arg);
+		return -1;
+	}
 	default:
 		return 0;
 	}

@@ -108,6 +108,8 @@ sp_report_collect_n(struct sp_report *r, const struct sp_worker *ws,
 		t->redirect_in += w->redirect_in;
 		t->redirect_full += w->redirect_full;
 		t->redirect_stranded += w->redirect_stranded;
+		t->rss_misplaced += w->rss_misplaced;
+		t->arp_copies += w->arp_copies;
 	}
 	/* The busy share is per core: report the cores' mean. */
 	t->busy_tsc /= n;
@@ -147,6 +149,17 @@ sp_busy_pct(const struct sp_report *r)
 {
 	return sp_rate(100.0 * (double)sp_tsc_to_us(r->w->busy_tsc) / 1e6,
 		       r->elapsed_s);
+}
+
+/* How segments reach their core: one core; the NIC's hash (RSS-chosen
+ * source pairs, or passive flows where they land); or passed on between
+ * cores to their owner. */
+static const char *
+sp_place_name(const struct sp_worker *w)
+{
+	return w->place == SP_PLACE_SINGLE ? "single" :
+	       w->place == SP_PLACE_RSS	   ? "rss" :
+					     "redirect";
 }
 
 static int
@@ -268,9 +281,12 @@ sp_print_stack(const struct sp_report *r, FILE *out)
 		w->tx_dropped, s->tx_nobuf, s->tx_noarp, w->rx_multiseg,
 		sp_busy_pct(r));
 	if (w->ncores > 1)
-		fprintf(out, "  cores           %u  frames passed to their owner "
-			"core %" PRIu64 "  (ring full: %" PRIu64 " dropped)\n",
-			w->ncores, w->redirect_out, w->redirect_full);
+		fprintf(out, "  cores           %u  placement %s  segments passed "
+			"to their owner core %" PRIu64 "  (ring full: %" PRIu64
+			" dropped)  on a wrong queue under RSS %" PRIu64
+			"  ARP copies %" PRIu64 "\n",
+			w->ncores, sp_place_name(w), w->redirect_out,
+			w->redirect_full, w->rss_misplaced, w->arp_copies);
 }
 
 void
@@ -376,17 +392,14 @@ sp_report_json_stack(const struct sp_report *r, FILE *f,
 		",\"idle_iterations\":%" PRIu64 ",\"busy_pct\":%.1f,"
 		"\"cores\":%u,\"placement\":\"%s\",\"redirect_out\":%" PRIu64
 		",\"redirect_in\":%" PRIu64 ",\"redirect_full\":%" PRIu64
-		",\"redirect_stranded\":%" PRIu64 "}",
+		",\"redirect_stranded\":%" PRIu64 ",\"rss_misplaced\":%" PRIu64
+		",\"arp_copies\":%" PRIu64 "}",
 		w->tx_dropped, s->tx_nobuf, s->tx_noarp, w->rx_multiseg,
 		connect_retries, w->iterations,
 		w->idle_iterations, sp_busy_pct(r), w->ncores ? w->ncores : 1u,
-		/* How segments reach their core: one core; the NIC's hash
-		 * (RSS-chosen source pairs, or passive flows where they
-		 * land); or passed on between cores to their owner. */
-		w->place == SP_PLACE_SINGLE ? "single" :
-		w->place == SP_PLACE_RSS ? "rss" : "redirect",
+		sp_place_name(w),
 		w->redirect_out, w->redirect_in, w->redirect_full,
-		w->redirect_stranded);
+		w->redirect_stranded, w->rss_misplaced, w->arp_copies);
 	if (sp_impaired(w))
 		fprintf(f, ",\n \"impair\":{\"dropped\":%" PRIu64 ",\"reordered\":%" PRIu64
 			",\"duplicated\":%" PRIu64 "}", w->imp_dropped, w->imp_reordered,

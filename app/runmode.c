@@ -480,6 +480,7 @@ sp_run_file_net(struct sp_run *r)
 		{ SP_NETOPT_GATEWAY, fn->gateway },
 		{ SP_NETOPT_EAL, fn->eal },
 		{ SP_NETOPT_CORES, fn->cores },
+		{ SP_NETOPT_PLACEMENT, fn->placement },
 	};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {

@@ -863,12 +863,13 @@ static int
 sp_file_network(struct sp_ld *ld, const yaml_node_t *n)
 {
 	static const char *const keys[] = {
-		"port", "ip", "gateway", "prefix_len", "cores", "eal", NULL,
+		"port", "ip", "gateway", "prefix_len", "cores", "eal",
+		"placement", NULL,
 	};
 	struct sp_plan_net *net = &ld->pl->net;
 	const char **dst[] = {
 		&net->port, &net->ip, &net->gateway, &net->prefix_len,
-		&net->cores, &net->eal,
+		&net->cores, &net->eal, &net->placement,
 	};
 	const char *bad;
 	uint64_t x;
@@ -897,6 +898,10 @@ sp_file_network(struct sp_ld *ld, const yaml_node_t *n)
 			return sp_at(ld, v, "%s: %s", keys[i], ld->why);
 		if (i == 0 && *s == '\0')
 			return sp_at(ld, v, "port: empty");
+		if (i == 6 && strcmp(s, "auto") != 0 && strcmp(s, "rss") != 0 &&
+		    strcmp(s, "redirect") != 0)
+			return sp_at(ld, v, "placement: '%s' is not auto, rss or "
+				     "redirect", s);
 		*dst[i] = sp_mem_strdup(ld->pl, s);
 		if (*dst[i] == NULL)
 			return sp_at(ld, v, "out of memory");

@@ -41,6 +41,7 @@ enum {
 	SP_NETOPT_GATEWAY,
 	SP_NETOPT_EAL,
 	SP_NETOPT_CORES,
+	SP_NETOPT_PLACEMENT,
 	SP_NETOPT_END,
 	SP_OPT_BASE = 0x200,
 };
@@ -51,7 +52,8 @@ enum {
 	{ "prefix-len", required_argument, NULL, SP_NETOPT_PREFIX_LEN },     \
 	{ "gateway", required_argument, NULL, SP_NETOPT_GATEWAY },           \
 	{ "eal", required_argument, NULL, SP_NETOPT_EAL },                   \
-	{ "cores", required_argument, NULL, SP_NETOPT_CORES }
+	{ "cores", required_argument, NULL, SP_NETOPT_CORES },              \
+	{ "placement", required_argument, NULL, SP_NETOPT_PLACEMENT }
 
 #define SP_NETOPT_HELP                                                       \
 	"network options:\n"                                                 \
@@ -64,7 +66,13 @@ enum {
 	"                                 (198.18.0.0/15 only)\n"              \
 	"  --eal 'ARGS'                   extra EAL arguments (expert)\n"      \
 	"  --cores N                      worker cores, one queue pair each\n" \
-	"                                 (run, tcp, serve; net uses 1)\n"
+	"                                 (run, tcp, serve; net uses 1)\n"   \
+	"  --placement auto|rss|redirect  how several cores share the port:\n" \
+	"                                 rss: connections whose replies the\n" \
+	"                                 NIC hashes to their core's queue\n"   \
+	"                                 (exit 3 where the NIC cannot);\n"     \
+	"                                 redirect: pass segments between\n"   \
+	"                                 cores; auto: rss where possible\n"
 
 struct sp_netopt {
 	char iface[64];     /* af_packet interface, or "" */
@@ -75,6 +83,14 @@ struct sp_netopt {
 	uint32_t gateway;   /* 0: none */
 	const char *eal_extra;
 	unsigned int cores;
+	int placement;      /* enum sp_place_want */
+};
+
+/* --placement: what the user asks for; enum sp_place is what a core got. */
+enum sp_place_want {
+	SP_WANT_AUTO = 0,
+	SP_WANT_RSS,
+	SP_WANT_REDIRECT,
 };
 
 void sp_netopt_init(struct sp_netopt *no);
@@ -215,6 +231,13 @@ struct sp_worker {
 	 * owner of a TCP segment is known: enum sp_place (sp_place_*). */
 	uint8_t place;
 	uint16_t port_base, port_span; /* SP_PLACE_PORTS: core i's slice */
+	/* SP_PLACE_RSS with active opens: the core that owns each of our
+	 * (address, port) pairs, indexed as the stack's pairs are (address
+	 * index * 64512 + port - 1024); 0xff: none. Shared, read-only. A
+	 * segment the NIC put on the wrong queue is still passed on, and
+	 * counted (rss_misplaced): the NIC hashes other than we think. */
+	const uint8_t *rss_owner;
+	uint32_t rss_ip, rss_ip_count;
 	struct rte_ring *ring_out[SP_MAX_CORES]; /* we produce, core j reads */
 	struct rte_ring *ring_in[SP_MAX_CORES];  /* core j produces, we read */
 	struct sp_stack *st;
@@ -243,6 +266,8 @@ struct sp_worker {
 	uint64_t redirect_out, redirect_in; /* frames passed between cores */
 	uint64_t redirect_full;  /* a ring was full: frame dropped */
 	uint64_t redirect_stranded; /* still in our rings when all stopped */
+	uint64_t rss_misplaced;  /* RSS: TCP segments on another core's queue */
+	uint64_t arp_copies;     /* ARP frames copied to the other cores */
 
 	uint16_t tx_n;
 	struct rte_mbuf *tx_buf[SP_TX_BURST];
@@ -291,9 +316,12 @@ struct sp_placement {
 	uint16_t reta[SP_RETA_MAX];
 	uint32_t reta_size;
 	uint32_t *pairs;     /* scratch: one core's (address, port) pairs */
+	uint8_t *owner;      /* every pair's core (sp_worker.rss_owner) */
 };
 
-/* 0, or -1 after printing why (out of memory). */
+/* --placement auto: RSS where the port gives its key and table, else
+ * redirects; rss: RSS or fail; redirect: never RSS. 0, or -1 after
+ * printing why (out of memory; rss asked for and not possible). */
 int sp_placement_init(struct sp_placement *pl, const struct sp_port *p,
 		      const struct sp_netopt *no, unsigned int n);
 void sp_placement_free(struct sp_placement *pl);

@@ -143,17 +143,29 @@ int
 sp_placement_init(struct sp_placement *pl, const struct sp_port *p,
 		  const struct sp_netopt *no, unsigned int n)
 {
+	size_t npairs = (size_t)64512 * (no->ip_count ? no->ip_count : 1);
+
 	memset(pl, 0, sizeof(*pl));
 	pl->n = n;
-	if (n < 2 || sp_port_rss(p, pl->key, pl->reta, &pl->reta_size) < 0)
+	if (n < 2 || no->placement == SP_WANT_REDIRECT)
 		return 0;
+	if (sp_port_rss(p, pl->key, pl->reta, &pl->reta_size) < 0) {
+		if (no->placement != SP_WANT_RSS)
+			return 0;
+		fprintf(stderr, "stampede: --placement rss: the port gives no "
+			"RSS key and redirection table for IPv4 TCP (an "
+			"af_packet port never does); --placement redirect "
+			"works on any port\n");
+		return -1;
+	}
 	pl->rss = 1;
-	pl->pairs = calloc((size_t)64512 * (no->ip_count ? no->ip_count : 1),
-			   sizeof(*pl->pairs));
-	if (pl->pairs == NULL) {
+	pl->pairs = calloc(npairs, sizeof(*pl->pairs));
+	pl->owner = malloc(npairs);
+	if (pl->pairs == NULL || pl->owner == NULL) {
 		fprintf(stderr, "stampede: out of memory for RSS placement\n");
 		return -1;
 	}
+	memset(pl->owner, 0xff, npairs);
 	return 0;
 }
 
@@ -161,7 +173,9 @@ void
 sp_placement_free(struct sp_placement *pl)
 {
 	free(pl->pairs);
+	free(pl->owner);
 	pl->pairs = NULL;
+	pl->owner = NULL;
 }
 
 void
@@ -187,7 +201,12 @@ sp_placement_active(struct sp_placement *pl, struct sp_worker *w,
 					   1024, 65535, dst_ip, dst_port,
 					   pl->pairs);
 		cfg->pairs = pl->pairs; /* the stack copies them */
+		for (uint32_t k = 0; k < cfg->npairs; k++)
+			pl->owner[pl->pairs[k]] = (uint8_t)i;
 		w->place = SP_PLACE_RSS;
+		w->rss_owner = pl->owner;
+		w->rss_ip = no->ip;
+		w->rss_ip_count = no->ip_count ? no->ip_count : 1;
 		return;
 	}
 	cfg->port_min = (uint16_t)(1024u + i * span);
@@ -277,6 +296,14 @@ sp_impair_rx(struct sp_worker *w, struct rte_mbuf **mp, uint64_t now)
 	}
 }
 
+static inline int
+sp_is_arp(const struct rte_mbuf *m)
+{
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const void *);
+
+	return eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+}
+
 /*
  * Several cores: which one owns this frame? A TCP segment belongs to the
  * core the placement names (enum sp_place); ARP goes to every core (a
@@ -292,11 +319,12 @@ sp_owner(const struct sp_worker *w, const struct rte_mbuf *m)
 	const struct rte_tcp_hdr *th;
 	uint32_t ihl, port, h;
 
-	if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP))
+	if (sp_is_arp(m))
 		return -1;
-	/* With RSS placement, TCP lands where it belongs. */
+	/* With RSS placement TCP should land where it belongs: where our
+	 * pairs are known (active opens), one byte tells. */
 	if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
-	    w->place == SP_PLACE_RSS ||
+	    (w->place == SP_PLACE_RSS && w->rss_owner == NULL) ||
 	    m->data_len < sizeof(*eth) + sizeof(*ip) + sizeof(*th))
 		return w->queue;
 	ihl = (uint32_t)(ip->version_ihl & 0x0f) * 4;
@@ -304,6 +332,15 @@ sp_owner(const struct sp_worker *w, const struct rte_mbuf *m)
 	    m->data_len < sizeof(*eth) + ihl + sizeof(*th))
 		return w->queue;
 	th = (const struct rte_tcp_hdr *)((const uint8_t *)ip + ihl);
+	if (w->place == SP_PLACE_RSS) {
+		uint32_t a = rte_be_to_cpu_32(ip->dst_addr) - w->rss_ip;
+
+		port = rte_be_to_cpu_16(th->dst_port);
+		if (a >= w->rss_ip_count || port < 1024 ||
+		    (h = w->rss_owner[a * 64512u + port - 1024u]) >= w->ncores)
+			return w->queue;
+		return (int)h;
+	}
 	if (w->place == SP_PLACE_PEER) {
 		/* Fibonacci hashing of address and port: consecutive ports
 		 * of one client spread evenly. */
@@ -320,7 +357,8 @@ sp_owner(const struct sp_worker *w, const struct rte_mbuf *m)
 
 /* Hand @m to its owner if that is another core; 1 if handed over (or
  * dropped: the ring was full, which TCP recovers from). ARP is copied to
- * every other core and kept. */
+ * every other core and kept: those copies are not redirects (counted
+ * apart, arp_copies), so that redirect_* count segments only. */
 static int
 sp_redirect(struct sp_worker *w, struct rte_mbuf *m)
 {
@@ -329,19 +367,21 @@ sp_redirect(struct sp_worker *w, struct rte_mbuf *m)
 	if (owner == w->queue)
 		return 0;
 	if (owner < 0) {
+		/* A copy a full ring cannot take is lost: the core asks
+		 * again (ARP) or learns the sender from its SYN. */
 		for (uint16_t j = 0; j < w->ncores; j++) {
 			if (j == w->queue)
 				continue;
 			rte_mbuf_refcnt_update(m, 1);
-			if (rte_ring_sp_enqueue(w->ring_out[j], m) != 0) {
+			if (rte_ring_sp_enqueue(w->ring_out[j], m) != 0)
 				rte_mbuf_refcnt_update(m, -1);
-				w->redirect_full++;
-			} else {
-				w->redirect_out++;
-			}
+			else
+				w->arp_copies++;
 		}
 		return 0;
 	}
+	if (w->place == SP_PLACE_RSS)
+		w->rss_misplaced++;
 	if (rte_ring_sp_enqueue(w->ring_out[owner], m) != 0) {
 		rte_pktmbuf_free(m);
 		w->redirect_full++;
@@ -366,19 +406,19 @@ sp_redirect_in(struct sp_worker *w, uint64_t now)
 					      SP_RX_BURST, NULL);
 		if (n == 0)
 			continue;
-		w->redirect_in += n;
 		for (unsigned int i = 0; i < n; i++) {
 			const uint8_t *f = rte_pktmbuf_mtod(pkts[i], const uint8_t *);
 
 			/* ARP comes as a copy: the receiving core answered
 			 * and counted it, this one only learns the sender
 			 * (sp_stack_arp_learn ignores anything else). */
-			if (((const struct rte_ether_hdr *)f)->ether_type ==
-			    rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP))
+			if (sp_is_arp(pkts[i])) {
 				sp_stack_arp_learn(w->st, f, pkts[i]->data_len,
 						   now);
-			else
+			} else {
+				w->redirect_in++;
 				sp_input(w, pkts[i], now);
+			}
 		}
 		rte_pktmbuf_free_bulk(pkts, n);
 	}
@@ -419,8 +459,9 @@ sp_worker_rings_drain(struct sp_worker *ws, unsigned int n)
 			if (ws[i].ring_out[j] == NULL)
 				continue;
 			while (rte_ring_dequeue(ws[i].ring_out[j], (void **)&m) == 0) {
+				if (!sp_is_arp(m))
+					ws[j].redirect_stranded++;
 				rte_pktmbuf_free(m);
-				ws[j].redirect_stranded++;
 			}
 		}
 }

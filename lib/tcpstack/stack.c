@@ -160,8 +160,10 @@ struct sp_stack *sp_stack_create(const struct sp_stack_config *cfg,
 		st->chunks[i].next = i + 1 < cfg->chunks ? i + 1 : SP_NIL;
 	st->chunk_free = 0;
 
-	/* Ports rotate fastest: consecutive opens use one address's ports
-	 * in turn, and a pair comes round again only after all the others. */
+	/* Addresses rotate fastest: consecutive opens take the range's
+	 * addresses in turn (the load comes from all of them, as a user of
+	 * --ip A-B expects, whatever the number of connections), and a pair
+	 * comes round again only after all the others. */
 	st->nports = (uint32_t)cfg->port_max - cfg->port_min + 1;
 	st->port_cap = cfg->pairs ? cfg->npairs : st->nports * st->cfg.ip_count;
 	st->ports = stack_calloc(st, st->port_cap ? st->port_cap : 1,
@@ -169,7 +171,9 @@ struct sp_stack *sp_stack_create(const struct sp_stack_config *cfg,
 	if (!st->ports)
 		goto fail;
 	for (i = 0; i < st->port_cap; i++)
-		st->ports[i] = cfg->pairs ? cfg->pairs[i] : i;
+		st->ports[i] = cfg->pairs ? cfg->pairs[i] :
+			       (i % st->cfg.ip_count) * st->nports +
+				       i / st->cfg.ip_count;
 	st->port_count = st->port_cap;
 	st->cfg.pairs = NULL; /* copied: the caller's array may go */
 

@@ -10,6 +10,14 @@
 
 check "usage: --concurrency below --cores" eq \
 	"$("$STAMPEDE" tcp "${NET_OPTS[@]}" --target "$SRV:7" --cores 2 >/dev/null 2>&1; echo $?)" 2
+check "usage: --placement other than auto, rss or redirect" eq \
+	"$("$STAMPEDE" tcp "${NET_OPTS[@]}" --target "$SRV:7" --placement hash >/dev/null 2>&1; echo $?)" 2
+# af_packet gives no RSS key: asked for, RSS placement cannot be had.
+"$STAMPEDE" tcp "${NET_OPTS[@]}" --target "$SRV:7" --cores 2 --concurrency 2 --connections 2 \
+	--placement rss >"$TMP/out.txt" 2>"$TMP/err.txt"
+check "--placement rss on af_packet: could not run (3)" eq "$?" 3
+check "--placement rss on af_packet: says why" eq \
+	"$(grep -c 'placement rss: the port gives no RSS key' "$TMP/err.txt")" 1
 
 # --- echo, 2000 connections, 64 at a time ---------------------------------
 run_sp tcp --target "$SRV:7" --mode echo --connections 2000 --concurrency 64 \

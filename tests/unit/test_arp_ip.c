@@ -657,6 +657,8 @@ static void test_ip_range(void)
 		CHECK_EQ(p.flags, TH_SYN);
 		CHECK(p.sip >= SP_H_IP_CLIENT && p.sip <= SP_H_IP_CLIENT + 2);
 		CHECK(p.sport == 40000 || p.sport == 40001);
+		/* the addresses take turns: opens 0-2 are .1 .2 .3 */
+		CHECK_EQ(p.sip, SP_H_IP_CLIENT + (uint32_t)(i % 3));
 		seen |= 1u << ((p.sip - SP_H_IP_CLIENT) * 2 + (p.sport - 40000));
 	}
 	CHECK_EQ(seen, 0x3f); /* all six pairs, each once */

@@ -72,6 +72,7 @@ static const char full_yaml[] =
 	"  gateway: 198.18.0.2\n"
 	"  prefix_len: 24\n"
 	"  cores: 1\n"
+	"  placement: rss\n"
 	"  eal: \"--log-level=5\"\n"
 	"load:\n"
 	"  model: open\n"
@@ -150,6 +151,7 @@ test_full(void)
 	      strcmp(pl.net.gateway, "198.18.0.2") == 0 &&
 	      strcmp(pl.net.prefix_len, "24") == 0 &&
 	      strcmp(pl.net.cores, "1") == 0 &&
+	      strcmp(pl.net.placement, "rss") == 0 &&
 	      strcmp(pl.net.eal, "--log-level=5") == 0, "network strings");
 	CHECK(pl.model == SP_MODEL_OPEN && pl.rate == 2.5 && pl.max_vus == 7,
 	      "load: model %u rate %g max_vus %u", pl.model, pl.rate,
@@ -335,6 +337,8 @@ static const struct {
 	  "3:7: ip: '198.18.1.9-198.18.1.2' ends before it starts" },
 	{ T "network:\n  ip: 127.0.0.1-127.0.0.9\n" S OK_STEP,
 	  "3:7: ip: '127.0.0.1-127.0.0.9' is outside the benchmarking" },
+	{ T "network:\n  placement: toeplitz\n" S OK_STEP,
+	  "3:14: placement: 'toeplitz' is not auto, rss or redirect" },
 	{ T S OK_STEP "  - name: a\n    steps:\n" OK_STEP,
 	  "6:11: name: a scenario named 'a' already exists" },
 	{ T "scenarios:\n  - name: a\n    steps: []\n",

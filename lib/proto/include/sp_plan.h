@@ -156,7 +156,7 @@ struct sp_data {
  * hands them to the same parser as --port/--ip/... (the command line wins,
  * so it parses them first and skips keys it already has). NULL: unset. */
 struct sp_plan_net {
-	const char *port, *ip, *gateway, *prefix_len, *cores, *eal;
+	const char *port, *ip, *gateway, *prefix_len, *cores, *eal, *placement;
 };
 
 /*
