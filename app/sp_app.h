@@ -233,7 +233,7 @@ struct sp_worker {
 	uint16_t port_base, port_span; /* SP_PLACE_PORTS: core i's slice */
 	/* SP_PLACE_RSS with active opens: the core that owns each of our
 	 * (address, port) pairs, indexed as the stack's pairs are (address
-	 * index * 64512 + port - 1024); 0xff: none. Shared, read-only. A
+	 * index * 64512 + port - 1024). Shared, read-only. A
 	 * segment the NIC put on the wrong queue is still passed on, and
 	 * counted (rss_misplaced): the NIC hashes other than we think. */
 	const uint8_t *rss_owner;
@@ -317,6 +317,7 @@ struct sp_placement {
 	uint32_t reta_size;
 	uint32_t *pairs;     /* scratch: one core's (address, port) pairs */
 	uint8_t *owner;      /* every pair's core (sp_worker.rss_owner) */
+	int owner_ready;
 };
 
 /* --placement auto: RSS where the port gives its key and table, else

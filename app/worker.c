@@ -165,7 +165,6 @@ sp_placement_init(struct sp_placement *pl, const struct sp_port *p,
 		fprintf(stderr, "stampede: out of memory for RSS placement\n");
 		return -1;
 	}
-	memset(pl->owner, 0xff, npairs);
 	return 0;
 }
 
@@ -193,16 +192,19 @@ sp_placement_active(struct sp_placement *pl, struct sp_worker *w,
 		return;
 	}
 	if (pl->rss) {
-		/* The NIC's hash decides: this core's pairs of all ports. */
+		/* The NIC's hash decides: this core's pairs of all ports,
+		 * from one hash per pair for all cores (the first core's
+		 * call makes the table; every core has the same target). */
+		if (!pl->owner_ready)
+			sp_rss_owners(pl->key, pl->reta, pl->reta_size, no->ip,
+				      no->ip_count, 1024, 65535, dst_ip,
+				      dst_port, pl->owner);
+		pl->owner_ready = 1;
 		cfg->port_min = 1024;
 		cfg->port_max = 65535;
-		cfg->npairs = sp_rss_pairs(pl->key, pl->reta, pl->reta_size,
-					   (uint16_t)i, no->ip, no->ip_count,
-					   1024, 65535, dst_ip, dst_port,
-					   pl->pairs);
+		cfg->npairs = sp_rss_pairs(pl->owner, no->ip_count, 64512,
+					   (uint16_t)i, pl->pairs);
 		cfg->pairs = pl->pairs; /* the stack copies them */
-		for (uint32_t k = 0; k < cfg->npairs; k++)
-			pl->owner[pl->pairs[k]] = (uint8_t)i;
 		w->place = SP_PLACE_RSS;
 		w->rss_owner = pl->owner;
 		w->rss_ip = no->ip;

@@ -26,23 +26,32 @@ uint32_t sp_rss_hash_v4(const uint8_t *key, uint32_t src_ip, uint32_t dst_ip,
 	return rte_softrss((uint32_t *)&t, RTE_THASH_V4_L4_LEN, key);
 }
 
-uint32_t sp_rss_pairs(const uint8_t *key, const uint16_t *reta,
-		      uint32_t reta_size, uint16_t queue, uint32_t ip,
-		      uint32_t ip_count, uint16_t port_min, uint16_t port_max,
-		      uint32_t srv_ip, uint16_t srv_port, uint32_t *out)
+void sp_rss_owners(const uint8_t *key, const uint16_t *reta,
+		   uint32_t reta_size, uint32_t ip, uint32_t ip_count,
+		   uint16_t port_min, uint16_t port_max, uint32_t srv_ip,
+		   uint16_t srv_port, uint8_t *owner)
 {
-	uint32_t nports = (uint32_t)port_max - port_min + 1, n = 0;
+	uint32_t nports = (uint32_t)port_max - port_min + 1;
 
-	if (reta_size == 0)
-		return 0;
-	/* Addresses fastest, as the stack takes pairs without a list. */
-	for (uint32_t p = 0; p < nports; p++)
-		for (uint32_t a = 0; a < (ip_count ? ip_count : 1); a++) {
+	for (uint32_t a = 0; a < (ip_count ? ip_count : 1); a++)
+		for (uint32_t p = 0; p < nports; p++) {
 			uint32_t h = sp_rss_hash_v4(key, srv_ip, ip + a, srv_port,
 						    (uint16_t)(port_min + p));
 
-			if (reta[h % reta_size] == queue)
-				out[n++] = a * nports + p;
+			owner[a * nports + p] = (uint8_t)reta[h % reta_size];
 		}
+}
+
+uint32_t sp_rss_pairs(const uint8_t *owner, uint32_t ip_count,
+		      uint32_t nports, uint16_t queue, uint32_t *out)
+{
+	uint32_t n = 0;
+
+	if (ip_count == 0)
+		ip_count = 1;
+	for (uint32_t p = 0; p < nports; p++)
+		for (uint32_t a = 0; a < ip_count; a++)
+			if (owner[a * nports + p] == queue)
+				out[n++] = a * nports + p;
 	return n;
 }

@@ -284,14 +284,20 @@ size_t sp_stack_mem_bytes(const struct sp_stack *st);
  */
 uint32_t sp_rss_hash_v4(const uint8_t *key, uint32_t src_ip, uint32_t dst_ip,
 			uint16_t sport, uint16_t dport);
-/* The (address, port) pairs of our ranges whose replies from @srv_ip:
- * @srv_port land on @queue, given the redirection table @reta of
- * @reta_size entries: written to @out (room for every pair), in
- * sp_stack_config.pairs' encoding. Returns how many. */
-uint32_t sp_rss_pairs(const uint8_t *key, const uint16_t *reta,
-		      uint32_t reta_size, uint16_t queue, uint32_t ip,
-		      uint32_t ip_count, uint16_t port_min, uint16_t port_max,
-		      uint32_t srv_ip, uint16_t srv_port, uint32_t *out);
+/* For every (address, port) pair of our ranges, the queue its replies
+ * from @srv_ip:@srv_port land on, given the redirection table @reta of
+ * @reta_size entries (at least 1; queues below 255): @owner[pair] in
+ * sp_stack_config.pairs' encoding (room for every pair). One hash per
+ * pair, whatever the number of queues. */
+void sp_rss_owners(const uint8_t *key, const uint16_t *reta,
+		   uint32_t reta_size, uint32_t ip, uint32_t ip_count,
+		   uint16_t port_min, uint16_t port_max, uint32_t srv_ip,
+		   uint16_t srv_port, uint8_t *owner);
+/* The pairs @owner gives to @queue, written to @out (room for every
+ * pair), addresses fastest as the stack takes pairs without a list.
+ * Returns how many. */
+uint32_t sp_rss_pairs(const uint8_t *owner, uint32_t ip_count,
+		      uint32_t nports, uint16_t queue, uint32_t *out);
 
 const char *sp_tcp_state_name(enum sp_tcp_state s);
 const char *sp_close_reason_name(enum sp_close_reason r);
