@@ -673,6 +673,11 @@ sp_worker_main(void *arg)
 			sp_worker_idle(w);
 		}
 	}
+	/* The run ends with its last iteration, not where that began: the
+	 * busy time counted whole iterations (a 2-iteration run read 163 %
+	 * busy when this was the last iteration's start). */
+	now = sp_now_us();
+	w->now_us = now;
 	__atomic_store_n(&w->run_end_us, now, __ATOMIC_RELAXED);
 	sp_worker_set_phase(w, SP_PHASE_DRAIN);
 
