@@ -14,7 +14,9 @@
 # from each); every connection completes, the server's kernel accepted them
 # all and sent no RST. The control: --placement redirect on the same NIC
 # (port slices) has segments land on the other core's queue and passed on,
-# which shows the NIC really spreads by its hash. serve with 2 cores keeps
+# which shows the NIC really spreads by its hash. HTTP virtual users (run)
+# on 2 cores take RSS placement too: every response sp-httpsrv logged is
+# one stampede counted, nothing on a wrong queue. serve with 2 cores keeps
 # each flow where the NIC put it: wrk's requests all answered, both cores
 # busy, nothing passed on.
 . "$(dirname "$0")/lib.sh"
@@ -26,11 +28,13 @@ VM_IP=198.18.60.2         # serve
 VM_IPS=198.18.60.10-198.18.60.13
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 SRV_PID=
+HTTP_PID=
 VM_PID=
 
 rss_cleanup() {
 	[ -n "$VM_PID" ] && kill -TERM "$VM_PID" 2>/dev/null && wait "$VM_PID" 2>/dev/null
 	[ -n "$SRV_PID" ] && kill -TERM "$SRV_PID" 2>/dev/null && wait "$SRV_PID" 2>/dev/null
+	[ -n "$HTTP_PID" ] && kill -TERM "$HTTP_PID" 2>/dev/null && wait "$HTTP_PID" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
 	cleanup
 }
@@ -54,7 +58,10 @@ nsx ip link set "$TAP" up
 ip netns exec "$NS" "$(dirname "$STAMPEDE")/../tools/sp-tcpsrv" --addr "$HOST_IP" --echo 7 \
 	--pidfile "$TMP/srv.pid" 2>"$TMP/srv.err" &
 SRV_PID=$!
-for _ in $(seq 50); do [ -s "$TMP/srv.pid" ] && break; sleep 0.1; done
+ip netns exec "$NS" "$(dirname "$STAMPEDE")/../tools/sp-httpsrv" --listen "$HOST_IP:8080" \
+	--log "$TMP/http.log" --pidfile "$TMP/http.pid" 2>"$TMP/http.err" &
+HTTP_PID=$!
+for _ in $(seq 50); do [ -s "$TMP/srv.pid" ] && [ -s "$TMP/http.pid" ] && break; sleep 0.1; done
 # SYNs from each of our source addresses, counted by the namespace.
 NS_NFT=sp_rss
 nsx nft -f - <<NFT || exit 1
@@ -82,6 +89,10 @@ echo_run() { # NAME ARGS...
 }
 echo_run auto
 echo_run redirect --placement redirect
+stampede run \$port --ip $VM_IPS --url http://$HOST_IP:8080/len/100 --vus 32 \\
+	--duration 3s --json /tmp/http.json
+echo "@@exit http \$?"
+echo "@@json http"; cat /tmp/http.json; echo "@@end"
 stampede serve \$port --ip $VM_IP --duration 25s --json /tmp/serve.json
 echo "@@exit serve \$?"
 echo "@@json serve"; cat /tmp/serve.json; echo "@@end"
@@ -100,7 +111,7 @@ for _ in $(seq 1200); do
 	sleep 0.2
 done
 check "guest: serve came up" eq "$up" 1
-# Witnesses of the two tcp runs, taken before wrk adds its own.
+# Witnesses of the tcp and http runs, taken before wrk adds its own.
 opens=$(($(kcount TcpPassiveOpens) - opens0))
 rsts=$(($(kcount TcpOutRsts) - RSTS0))
 eres=$(($(kcount TcpEstabResets) - ERES0))
@@ -150,7 +161,6 @@ check "redirect: every one passed on arrived" eq \
 	"$(j '[.cores[].redirect_out] | add')"
 check "redirect: no wrong-queue count outside RSS" eq "$(j .generator.rss_misplaced)" 0
 
-check "server's kernel: both runs' 4000 connections accepted" eq "$opens" 4000
 check "server's kernel: no RST sent" eq "$rsts" 0
 check "server's kernel: no established connection reset" eq "$eres" 0
 read -r s10 s11 s12 s13 <<<"$(syns)"
@@ -158,6 +168,20 @@ for s in "$s10" "$s11" "$s12" "$s13"; do
 	check "SYNs from each of the 4 source addresses" ge "${s:-0}" 100
 done
 check "SYNs: one per connection" eq $((s10 + s11 + s12 + s13)) 4000
+
+report http
+check "http: the NIC's RSS is used" eq "$(j .generator.placement)" rss
+check "http: some requests made" ge "$(j .summary.responses)" 100
+check "http: every response sp-httpsrv logged, counted" eq "$(j .summary.responses)" \
+	"$(grep -c '^8080 /len/100 200 100$' "$TMP/http.log")"
+check "http: no error" eq "$(j .summary.errors)" 0
+check "http: both cores made requests" eq \
+	"$(j '[.cores[] | select(.requests > 0)] | length')" 2
+check "http: no segment on a wrong queue" eq "$(j .generator.rss_misplaced)" 0
+check "http: no segment passed to another core" eq "$(j '[.cores[].redirect_out] | add')" 0
+check "server's kernel: accepted the echo runs' 4000 and the VUs' connections" eq \
+	"$opens" $((4000 + $(j '[.cores[].connections] | add')))
+check "http: 32 VUs, 32 keep-alive connections" eq "$(j '[.cores[].connections] | add')" 32
 
 report serve
 check "serve: the NIC's RSS is used" eq "$(j .generator.placement)" rss
