@@ -20,10 +20,7 @@
 /* States in order: everything up to ST_HEAD_LF is head (or trailer)
  * section and counts against max_header_bytes. */
 enum {
-	ST_VER,		/* "HTTP/" literal, idx = position */
-	ST_VER_MAJOR,
-	ST_VER_DOT,
-	ST_VER_MINOR,
+	ST_VER,		/* HTTP-version, idx = position (sp_lex_version) */
 	ST_VER_SP,
 	ST_CODE,	/* idx = digits read */
 	ST_CODE_END,
@@ -328,32 +325,17 @@ sp_status_byte(struct sp_http1_resp *p, uint8_t c)
 {
 	switch (p->state) {
 	case ST_VER:
-		/* HTTP-name is case-sensitive (RFC 9112 section 2.3) */
-		if (c != (uint8_t)"HTTP/"[p->idx])
+		switch (sp_lex_version(&p->idx, &p->minor, c)) {
+		case SP_LEX_VER_MORE:
+			break;
+		case SP_LEX_VER_DONE:
+			p->state = ST_VER_SP;
+			break;
+		case SP_LEX_VER_SYNTAX:
 			return SP_HTTP1_E_STATUS;
-		if (++p->idx == 5)
-			p->state = ST_VER_MAJOR;
-		break;
-	case ST_VER_MAJOR:
-		if (c < '0' || c > '9')
-			return SP_HTTP1_E_STATUS;
-		if (c != '1')
+		default:
 			return SP_HTTP1_E_VERSION;
-		p->state = ST_VER_DOT;
-		break;
-	case ST_VER_DOT:
-		if (c >= '0' && c <= '9')
-			return SP_HTTP1_E_VERSION; /* HTTP/10.x */
-		if (c != '.')
-			return SP_HTTP1_E_STATUS;
-		p->state = ST_VER_MINOR;
-		break;
-	case ST_VER_MINOR:
-		/* a higher 1.x minor is handled as 1.1 (section 2.3) */
-		if (c < '0' || c > '9')
-			return SP_HTTP1_E_STATUS;
-		p->minor = c == '0' ? 0 : 1;
-		p->state = ST_VER_SP;
+		}
 		break;
 	case ST_VER_SP:
 		if (c >= '0' && c <= '9')

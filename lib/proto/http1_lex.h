@@ -51,6 +51,51 @@ sp_lex_span(const uint8_t *b, size_t n, uint8_t cls)
 	return k;
 }
 
+/* HTTP-version = HTTP-name "/" DIGIT "." DIGIT (RFC 9112 section 2.3), a
+ * byte at a time; *pos counts its bytes taken so far (0 at its start).
+ * HTTP-name is case-sensitive; a major version other than 1, or one of two
+ * digits, is not supported; a higher 1.x minor is handled as 1.1. What
+ * follows the version (SP, or the line's end; a digit there is HTTP/1.10,
+ * not supported either) is the caller's. */
+enum sp_lex_ver {
+	SP_LEX_VER_MORE,
+	SP_LEX_VER_DONE,	/* the minor digit taken: *minor set */
+	SP_LEX_VER_SYNTAX,
+	SP_LEX_VER_UNSUPPORTED,
+};
+
+static inline enum sp_lex_ver
+sp_lex_version(uint8_t *pos, int *minor, uint8_t c)
+{
+	int digit = c >= '0' && c <= '9';
+
+	switch (*pos) {
+	case 5: /* major */
+		if (!digit)
+			return SP_LEX_VER_SYNTAX;
+		if (c != '1')
+			return SP_LEX_VER_UNSUPPORTED;
+		break;
+	case 6:
+		if (digit)
+			return SP_LEX_VER_UNSUPPORTED; /* HTTP/10.x */
+		if (c != '.')
+			return SP_LEX_VER_SYNTAX;
+		break;
+	case 7: /* minor */
+		if (!digit)
+			return SP_LEX_VER_SYNTAX;
+		*minor = c == '0' ? 0 : 1;
+		return SP_LEX_VER_DONE;
+	default: /* HTTP-name and "/" */
+		if (c != (uint8_t)"HTTP/"[*pos])
+			return SP_LEX_VER_SYNTAX;
+		break;
+	}
+	(*pos)++;
+	return SP_LEX_VER_MORE;
+}
+
 struct sp_lex_word {
 	const char *s;
 	uint8_t len;

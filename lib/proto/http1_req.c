@@ -29,10 +29,7 @@ enum {
 	ST_TARGET_START,
 	ST_TARGET,
 	ST_TARGET_STAR,	/* "*" read: SP must follow */
-	ST_VER,		/* "HTTP/" literal, pos = position */
-	ST_VER_MAJOR,
-	ST_VER_DOT,
-	ST_VER_MINOR,
+	ST_VER,		/* HTTP-version, pos = position (sp_lex_version) */
 	ST_VER_END,
 	ST_HLINE,	/* start of a header line (or of the empty line) */
 	ST_HNAME,
@@ -306,32 +303,17 @@ sp_line_byte(struct sp_http1_req *p, uint8_t c)
 		p->pos = 0;
 		break;
 	case ST_VER:
-		/* HTTP-name is case-sensitive (section 2.3) */
-		if (c != (uint8_t)"HTTP/"[p->pos])
+		switch (sp_lex_version(&p->pos, &p->minor, c)) {
+		case SP_LEX_VER_MORE:
+			break;
+		case SP_LEX_VER_DONE:
+			p->state = ST_VER_END;
+			break;
+		case SP_LEX_VER_SYNTAX:
 			return SP_HTTP1_REQ_E_LINE;
-		if (++p->pos == 5)
-			p->state = ST_VER_MAJOR;
-		break;
-	case ST_VER_MAJOR:
-		if (c < '0' || c > '9')
-			return SP_HTTP1_REQ_E_LINE;
-		if (c != '1')
+		default:
 			return SP_HTTP1_REQ_E_VERSION;
-		p->state = ST_VER_DOT;
-		break;
-	case ST_VER_DOT:
-		if (c >= '0' && c <= '9')
-			return SP_HTTP1_REQ_E_VERSION; /* HTTP/10.x */
-		if (c != '.')
-			return SP_HTTP1_REQ_E_LINE;
-		p->state = ST_VER_MINOR;
-		break;
-	case ST_VER_MINOR:
-		if (c < '0' || c > '9')
-			return SP_HTTP1_REQ_E_LINE;
-		/* a higher 1.x minor is handled as 1.1 (section 2.3) */
-		p->minor = c == '0' ? 0 : 1;
-		p->state = ST_VER_END;
+		}
 		break;
 	default: /* ST_VER_END */
 		if (c >= '0' && c <= '9')
