@@ -335,13 +335,12 @@ sp_owner(const struct sp_worker *w, const struct rte_mbuf *m)
 		return w->queue;
 	th = (const struct rte_tcp_hdr *)((const uint8_t *)ip + ihl);
 	if (w->place == SP_PLACE_RSS) {
-		uint32_t a = rte_be_to_cpu_32(ip->dst_addr) - w->rss_ip;
+		int o = sp_rss_owner_of(w->rss_owner, w->rss_ip,
+					w->rss_ip_count, 1024, 64512,
+					rte_be_to_cpu_32(ip->dst_addr),
+					rte_be_to_cpu_16(th->dst_port));
 
-		port = rte_be_to_cpu_16(th->dst_port);
-		if (a >= w->rss_ip_count || port < 1024 ||
-		    (h = w->rss_owner[a * 64512u + port - 1024u]) >= w->ncores)
-			return w->queue;
-		return (int)h;
+		return o < 0 || o >= w->ncores ? w->queue : o;
 	}
 	if (w->place == SP_PLACE_PEER) {
 		/* Fibonacci hashing of address and port: consecutive ports

@@ -738,6 +738,26 @@ static void test_rss_pairs(void)
 		}
 	}
 	CHECK_EQ(total, 2000);
+	/* The receive path's lookup names each pair's queue, the one its
+	 * own hash gives, and nothing outside the ranges. */
+	for (uint32_t pr = 0; pr < 2000; pr++) {
+		uint32_t h = sp_rss_hash_v4(ms_key, SP_H_IP_SERVER,
+					    SP_H_IP_CLIENT + pr / 1000, 80,
+					    (uint16_t)(50000 + pr % 1000));
+
+		CHECK_EQ(sp_rss_owner_of(owner, SP_H_IP_CLIENT, 2, 50000, 1000,
+					 SP_H_IP_CLIENT + pr / 1000,
+					 (uint16_t)(50000 + pr % 1000)),
+			 (int)reta[h % 128]);
+	}
+	CHECK_EQ(sp_rss_owner_of(owner, SP_H_IP_CLIENT, 2, 50000, 1000,
+				 SP_H_IP_CLIENT + 2, 50000), -1);
+	CHECK_EQ(sp_rss_owner_of(owner, SP_H_IP_CLIENT, 2, 50000, 1000,
+				 SP_H_IP_CLIENT - 1, 50000), -1);
+	CHECK_EQ(sp_rss_owner_of(owner, SP_H_IP_CLIENT, 2, 50000, 1000,
+				 SP_H_IP_CLIENT, 49999), -1);
+	CHECK_EQ(sp_rss_owner_of(owner, SP_H_IP_CLIENT, 2, 50000, 1000,
+				 SP_H_IP_CLIENT + 1, 51000), -1);
 
 	nd = start1(only_pairs);
 	len = arp_who_has(SP_H_IP_CLIENT); /* learn the server's MAC */

@@ -298,6 +298,22 @@ void sp_rss_owners(const uint8_t *key, const uint16_t *reta,
  * Returns how many. */
 uint32_t sp_rss_pairs(const uint8_t *owner, uint32_t ip_count,
 		      uint32_t nports, uint16_t queue, uint32_t *out);
+/* On the receive path: the queue @owner (from sp_rss_owners over
+ * @ip_count addresses from @ip and the ports from @port_min, @nports of
+ * them) gives our address @dst_ip and port @dst_port, both host order;
+ * -1 when that is none of our pairs. */
+static inline int
+sp_rss_owner_of(const uint8_t *owner, uint32_t ip, uint32_t ip_count,
+		uint16_t port_min, uint32_t nports, uint32_t dst_ip,
+		uint16_t dst_port)
+{
+	uint32_t a = dst_ip - ip, p = (uint32_t)dst_port - port_min;
+
+	if (a >= (ip_count ? ip_count : 1) || dst_port < port_min ||
+	    p >= nports)
+		return -1;
+	return owner[a * nports + p];
+}
 
 const char *sp_tcp_state_name(enum sp_tcp_state s);
 const char *sp_close_reason_name(enum sp_close_reason r);
