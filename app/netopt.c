@@ -252,16 +252,13 @@ sp_netopt_parse(struct sp_netopt *no, int code, const char *arg)
 		no->cores = (unsigned int)v;
 		return 1;
 	case SP_NETOPT_PLACEMENT: {
-		static const char *const words[] = { "auto", "rss", "redirect" };
+		const char *bad = sp_val_placement(arg, &no->placement);
 
-		for (int i = 0; i < 3; i++)
-			if (strcmp(arg, words[i]) == 0) {
-				no->placement = i; /* enum sp_place_want */
-				return 1;
-			}
-		sp_usage_error("--placement: '%s' is not auto, rss or redirect",
-			       arg);
-		return -1;
+		if (bad != NULL) {
+			sp_usage_error("--placement: '%s' %s", arg, bad);
+			return -1;
+		}
+		return 1;
 	}
 	default:
 		return 0;

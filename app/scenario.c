@@ -874,6 +874,7 @@ sp_file_network(struct sp_ld *ld, const yaml_node_t *n)
 	const char *bad;
 	uint64_t x;
 	uint32_t ip, cnt;
+	int want;
 
 	if (sp_map(ld, n, "network", keys) < 0)
 		return -1;
@@ -898,10 +899,8 @@ sp_file_network(struct sp_ld *ld, const yaml_node_t *n)
 			return sp_at(ld, v, "%s: %s", keys[i], ld->why);
 		if (i == 0 && *s == '\0')
 			return sp_at(ld, v, "port: empty");
-		if (i == 6 && strcmp(s, "auto") != 0 && strcmp(s, "rss") != 0 &&
-		    strcmp(s, "redirect") != 0)
-			return sp_at(ld, v, "placement: '%s' is not auto, rss or "
-				     "redirect", s);
+		if (i == 6 && (bad = sp_val_placement(s, &want)) != NULL)
+			return sp_at(ld, v, "%s: '%s' %s", keys[i], s, bad);
 		*dst[i] = sp_mem_strdup(ld->pl, s);
 		if (*dst[i] == NULL)
 			return sp_at(ld, v, "out of memory");

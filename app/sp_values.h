@@ -23,4 +23,8 @@ const char *sp_val_duration(const char *s, uint64_t *us);
  * why not, to follow "'<s>' ". */
 const char *sp_val_bench_range(const char *s, uint32_t *ip, uint32_t *count);
 
+/* "auto", "rss" or "redirect" (--placement): NULL on success (*want its
+ * index, enum sp_place_want), else why not, to follow "'<s>' ". */
+const char *sp_val_placement(const char *s, int *want);
+
 #endif /* SP_VALUES_H */

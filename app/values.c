@@ -120,3 +120,16 @@ sp_val_bench_range(const char *s, uint32_t *ip, uint32_t *count)
 	*count = b - a + 1;
 	return NULL;
 }
+
+const char *
+sp_val_placement(const char *s, int *want)
+{
+	static const char *const words[] = { "auto", "rss", "redirect" };
+
+	for (int i = 0; i < 3; i++)
+		if (strcmp(s, words[i]) == 0) {
+			*want = i;
+			return NULL;
+		}
+	return "is not auto, rss or redirect";
+}
