@@ -299,6 +299,17 @@ sp_print_core(FILE *out, unsigned int core, const struct sp_worker *w,
 }
 
 void
+sp_json_core(FILE *f, unsigned int core, const struct sp_worker *w,
+	     const char *fields)
+{
+	fprintf(f, "%s\n  {\"core\":%u,%s,\"redirect_out\":%" PRIu64
+		",\"redirect_in\":%" PRIu64 ",\"redirect_full\":%" PRIu64
+		",\"rx_pkts\":%" PRIu64 ",\"tx_pkts\":%" PRIu64 "}",
+		core ? "," : "", core, fields, w->redirect_out, w->redirect_in,
+		w->redirect_full, w->rx_pkts, w->tx_pkts);
+}
+
+void
 sp_report_print(const struct sp_report *r, FILE *out)
 {
 	if (r->tcp != NULL)
@@ -450,17 +461,14 @@ sp_report_json(const struct sp_report *r, FILE *f, const char *path)
 	fprintf(f, ",\n \"cores\":[");
 	for (unsigned int c = 0; c < r->ncores && r->tcp_core[c] != NULL; c++) {
 		const struct sp_tcp_counts *cn = r->tcp_core[c];
-		const struct sp_worker *w = &r->ws[c];
+		char fields[192];
 
-		fprintf(f, "%s\n  {\"core\":%u,\"started\":%" PRIu64
-			",\"ok\":%" PRIu64 ",\"failed\":%" PRIu64
-			",\"incomplete\":%" PRIu64 ",\"bytes_sent\":%" PRIu64
-			",\"redirect_out\":%" PRIu64 ",\"redirect_in\":%" PRIu64
-			",\"redirect_full\":%" PRIu64 ",\"rx_pkts\":%" PRIu64
-			",\"tx_pkts\":%" PRIu64 "}", c ? "," : "", c,
-			cn->started, cn->ok, sp_tcp_failed(cn), cn->incomplete,
-			cn->bytes_sent, w->redirect_out, w->redirect_in,
-			w->redirect_full, w->rx_pkts, w->tx_pkts);
+		snprintf(fields, sizeof(fields), "\"started\":%" PRIu64
+			 ",\"ok\":%" PRIu64 ",\"failed\":%" PRIu64
+			 ",\"incomplete\":%" PRIu64 ",\"bytes_sent\":%" PRIu64,
+			 cn->started, cn->ok, sp_tcp_failed(cn), cn->incomplete,
+			 cn->bytes_sent);
+		sp_json_core(f, c, &r->ws[c], fields);
 	}
 	fprintf(f, "]");
 	if (n->sha256) {

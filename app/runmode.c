@@ -922,17 +922,14 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 	fprintf(f, "],\n \"cores\":[");
 	for (uint32_t c = 0; c < r->ncores; c++) {
 		const struct sp_vu_stats *cs = sp_vu_stats(r->core[c].eng);
-		const struct sp_worker *cw = &r->w[c];
+		char fields[192];
 
-		fprintf(f, "%s\n  {\"core\":%" PRIu32 ",\"requests\":%" PRIu64
-			",\"responses\":%" PRIu64 ",\"errors\":%" PRIu64
-			",\"connections\":%" PRIu64 ",\"vus_max\":%" PRIu64
-			",\"redirect_out\":%" PRIu64 ",\"redirect_in\":%" PRIu64
-			",\"redirect_full\":%" PRIu64 ",\"rx_pkts\":%" PRIu64
-			",\"tx_pkts\":%" PRIu64 "}", c ? "," : "", c,
-			cs->requests, cs->responses, cs->failed, cs->connects,
-			cs->vus_target, cw->redirect_out, cw->redirect_in,
-			cw->redirect_full, cw->rx_pkts, cw->tx_pkts);
+		snprintf(fields, sizeof(fields), "\"requests\":%" PRIu64
+			 ",\"responses\":%" PRIu64 ",\"errors\":%" PRIu64
+			 ",\"connections\":%" PRIu64 ",\"vus_max\":%" PRIu64,
+			 cs->requests, cs->responses, cs->failed, cs->connects,
+			 cs->vus_target);
+		sp_json_core(f, c, &r->w[c], fields);
 	}
 	fprintf(f, "],\n \"thresholds\":[");
 	for (uint32_t i = 0; i < pl->nthresholds; i++) {
@@ -1220,8 +1217,9 @@ sp_run_core_setup(struct sp_run *r, struct sp_port *port, struct sp_worker *w,
 	}
 	sp_stack_config_defaults(&cfg, vus + SP_RUN_TW_EXTRA / n);
 	cfg.connect_timeout_us = (uint32_t)r->plan.connect_timeout_us;
-	sp_placement_active(&r->place, w, i, &r->net, r->plan.dst_ip,
-			    r->plan.dst_port, &cfg);
+	if (sp_placement_active(&r->place, w, i, &r->net, r->plan.dst_ip,
+				r->plan.dst_port, &cfg) < 0)
+		return -1;
 	/* Each queue has its own ring: its connections share it. */
 	sp_worker_size_window(port, vus, &cfg);
 	sp_run_size_chunks(vus, n, &cfg);

@@ -747,17 +747,13 @@ sp_serve_json(const struct sp_servemode *m, const struct sp_srv_counts *n,
 	fprintf(f, "}},\n \"cores\":[");
 	for (uint32_t c = 0; c < m->ncores; c++) {
 		const struct sp_srv_counts *cn = &m->all[c].n;
-		const struct sp_worker *cw = m->all[c].w;
+		char fields[192];
 
-		fprintf(f, "%s\n  {\"core\":%" PRIu32 ",\"connections\":%" PRIu64
-			",\"requests\":%" PRIu64 ",\"responses\":%" PRIu64
-			",\"rejected\":%" PRIu64 ",\"redirect_out\":%" PRIu64
-			",\"redirect_in\":%" PRIu64 ",\"redirect_full\":%" PRIu64
-			",\"rx_pkts\":%" PRIu64 ",\"tx_pkts\":%" PRIu64 "}",
-			c ? "," : "", c, cn->connections, cn->requests,
-			cn->responses, cn->rejected, cw->redirect_out,
-			cw->redirect_in, cw->redirect_full, cw->rx_pkts,
-			cw->tx_pkts);
+		snprintf(fields, sizeof(fields), "\"connections\":%" PRIu64
+			 ",\"requests\":%" PRIu64 ",\"responses\":%" PRIu64
+			 ",\"rejected\":%" PRIu64, cn->connections,
+			 cn->requests, cn->responses, cn->rejected);
+		sp_json_core(f, c, m->all[c].w, fields);
 	}
 	fprintf(f, "],\n");
 	sp_report_json_stack(r, f, 0);

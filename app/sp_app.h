@@ -315,22 +315,24 @@ struct sp_placement {
 	uint8_t key[SP_RSS_KEY_MAX];
 	uint16_t reta[SP_RETA_MAX];
 	uint32_t reta_size;
+	/* Active opens under RSS, made by the first core's set-up (passive
+	 * flows need neither): */
 	uint32_t *pairs;     /* scratch: one core's (address, port) pairs */
 	uint8_t *owner;      /* every pair's core (sp_worker.rss_owner) */
-	int owner_ready;
 };
 
 /* --placement auto: RSS where the port gives its key and table, else
  * redirects; rss: RSS or fail; redirect: never RSS. 0, or -1 after
- * printing why (out of memory; rss asked for and not possible). */
+ * printing why (rss asked for and not possible). */
 int sp_placement_init(struct sp_placement *pl, const struct sp_port *p,
 		      const struct sp_netopt *no, unsigned int n);
 void sp_placement_free(struct sp_placement *pl);
 /* Core @i opens connections to @dst_ip:@dst_port: the (address, port)
  * pairs its stack may use (@cfg: those whose replies the NIC's hash sends
  * to queue @i, or slice @i of the ports) and how frames find it (@w).
- * Before sp_worker_create_stack. */
-void sp_placement_active(struct sp_placement *pl, struct sp_worker *w,
+ * Before sp_worker_create_stack. 0, or -1 after printing why (out of
+ * memory). */
+int sp_placement_active(struct sp_placement *pl, struct sp_worker *w,
 			 unsigned int i, const struct sp_netopt *no,
 			 uint32_t dst_ip, uint16_t dst_port,
 			 struct sp_stack_config *cfg);
@@ -416,6 +418,11 @@ void sp_print_stack(const struct sp_report *r, FILE *out);
  * and the frames passed between the cores. */
 void sp_print_core(FILE *out, unsigned int core, const struct sp_worker *w,
 		   const char *what);
+/* The same core's entry of the JSON "cores" array: {"core":N, @fields
+ * (the mode's, as JSON members), then the frames passed between the cores
+ * and the packets}, after a comma for every core but the first. */
+void sp_json_core(FILE *f, unsigned int core, const struct sp_worker *w,
+		  const char *fields);
 void sp_report_json_stack(const struct sp_report *r, FILE *f,
 			  uint64_t connect_retries);
 int sp_report_json_close(FILE *f, const char *path);

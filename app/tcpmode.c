@@ -828,7 +828,9 @@ sp_tcp_core_setup(struct sp_tcpmode *all, struct sp_worker *w,
 	sp_tcpmode_size_chunks(m, &cfg);
 	/* Each queue has its own ring: its connections share it. */
 	sp_worker_size_window(port, m->concurrency, &cfg);
-	sp_placement_active(pl, w, i, &a->net, m->dst_ip, m->dst_port, &cfg);
+	if (sp_placement_active(pl, w, i, &a->net, m->dst_ip, m->dst_port,
+				&cfg) < 0)
+		return -1;
 	m->w = w;
 	w->mode = &sp_tcpmode_mode;
 	w->mode_ctx = m;

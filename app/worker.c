@@ -143,8 +143,6 @@ int
 sp_placement_init(struct sp_placement *pl, const struct sp_port *p,
 		  const struct sp_netopt *no, unsigned int n)
 {
-	size_t npairs = (size_t)64512 * (no->ip_count ? no->ip_count : 1);
-
 	memset(pl, 0, sizeof(*pl));
 	pl->n = n;
 	if (n < 2 || no->placement == SP_WANT_REDIRECT)
@@ -159,12 +157,6 @@ sp_placement_init(struct sp_placement *pl, const struct sp_port *p,
 		return -1;
 	}
 	pl->rss = 1;
-	pl->pairs = calloc(npairs, sizeof(*pl->pairs));
-	pl->owner = malloc(npairs);
-	if (pl->pairs == NULL || pl->owner == NULL) {
-		fprintf(stderr, "stampede: out of memory for RSS placement\n");
-		return -1;
-	}
 	return 0;
 }
 
@@ -177,7 +169,7 @@ sp_placement_free(struct sp_placement *pl)
 	pl->owner = NULL;
 }
 
-void
+int
 sp_placement_active(struct sp_placement *pl, struct sp_worker *w,
 		    unsigned int i, const struct sp_netopt *no,
 		    uint32_t dst_ip, uint16_t dst_port,
@@ -189,17 +181,26 @@ sp_placement_active(struct sp_placement *pl, struct sp_worker *w,
 	w->ncores = (uint16_t)pl->n;
 	if (pl->n < 2) {
 		w->place = SP_PLACE_SINGLE;
-		return;
+		return 0;
 	}
 	if (pl->rss) {
 		/* The NIC's hash decides: this core's pairs of all ports,
 		 * from one hash per pair for all cores (the first core's
 		 * call makes the table; every core has the same target). */
-		if (!pl->owner_ready)
+		if (pl->owner == NULL) {
+			size_t np = (size_t)64512 * (no->ip_count ? no->ip_count : 1);
+
+			pl->pairs = calloc(np, sizeof(*pl->pairs));
+			pl->owner = malloc(np);
+			if (pl->pairs == NULL || pl->owner == NULL) {
+				fprintf(stderr, "stampede: out of memory for "
+					"RSS placement\n");
+				return -1;
+			}
 			sp_rss_owners(pl->key, pl->reta, pl->reta_size, no->ip,
 				      no->ip_count, 1024, 65535, dst_ip,
 				      dst_port, pl->owner);
-		pl->owner_ready = 1;
+		}
 		cfg->port_min = 1024;
 		cfg->port_max = 65535;
 		cfg->npairs = sp_rss_pairs(pl->owner, no->ip_count, 64512,
@@ -209,13 +210,14 @@ sp_placement_active(struct sp_placement *pl, struct sp_worker *w,
 		w->rss_owner = pl->owner;
 		w->rss_ip = no->ip;
 		w->rss_ip_count = no->ip_count ? no->ip_count : 1;
-		return;
+		return 0;
 	}
 	cfg->port_min = (uint16_t)(1024u + i * span);
 	cfg->port_max = (uint16_t)(1024u + (i + 1) * span - 1);
 	w->place = SP_PLACE_PORTS;
 	w->port_base = 1024;
 	w->port_span = (uint16_t)span;
+	return 0;
 }
 
 void
