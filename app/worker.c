@@ -410,14 +410,12 @@ sp_redirect_in(struct sp_worker *w, uint64_t now)
 		if (n == 0)
 			continue;
 		for (unsigned int i = 0; i < n; i++) {
-			const uint8_t *f = rte_pktmbuf_mtod(pkts[i], const uint8_t *);
-
 			/* ARP comes as a copy: the receiving core answered
-			 * and counted it, this one only learns the sender
-			 * (sp_stack_arp_learn ignores anything else). */
+			 * and counted it, this one only learns the sender. */
 			if (sp_is_arp(pkts[i])) {
-				sp_stack_arp_learn(w->st, f, pkts[i]->data_len,
-						   now);
+				sp_stack_arp_learn(w->st,
+						   rte_pktmbuf_mtod(pkts[i], const uint8_t *),
+						   pkts[i]->data_len, now);
 			} else {
 				w->redirect_in++;
 				sp_input(w, pkts[i], now);
