@@ -293,16 +293,28 @@ sp_run_cum_read(const struct sp_run *r, struct sp_run_cum *c, uint64_t *vus,
  * final counters, so the points always add up to the totals.
  */
 static const struct sp_run_point *
-sp_run_sample(struct sp_run *r, uint64_t now)
+sp_run_sample(struct sp_run *r, uint64_t now, int last)
 {
 	struct sp_run_point *p;
 	struct sp_run_cum c;
 	struct sp_hist *t;
-	uint64_t start = sp_read64(&r->w->run_start_us), vus, conns;
+	uint64_t start = sp_read64(&r->w->run_start_us), vus, conns, t_s;
 
 	if (r->ntl == r->tl_cap)
 		return r->ntl ? &r->tl[r->ntl - 1] : NULL;
 	sp_run_cum_read(r, &c, &vus, &conns);
+	/* The end, right after a point with nothing since: no point of its
+	 * own (it would stand for a second nothing happened in). */
+	if (last && r->ntl != 0 && c.requests == r->prev.requests &&
+	    c.responses == r->prev.responses && c.errors == r->prev.errors &&
+	    c.dropped == r->prev.dropped && c.sent == r->prev.sent &&
+	    c.received == r->prev.received)
+		return &r->tl[r->ntl - 1];
+	/* The nearest second, after the previous point's: the end may come
+	 * within a second of the last tick, or a tick late. */
+	t_s = now > start ? (now - start + SP_US_PER_S / 2) / SP_US_PER_S : 0;
+	if (r->ntl != 0 && t_s <= r->tl[r->ntl - 1].t_s)
+		t_s = r->tl[r->ntl - 1].t_s + 1;
 	sp_hist_init(r->snap);
 	for (uint32_t i = 0; i < r->ncores; i++) {
 		sp_hist_snapshot(r->tmp, &sp_vu_stats(r->core[i].eng)->latency);
@@ -310,7 +322,7 @@ sp_run_sample(struct sp_run *r, uint64_t now)
 	}
 	sp_hist_delta(r->delta, r->snap, r->snap_prev);
 	p = &r->tl[r->ntl++];
-	p->t_s = now > start ? (now - start + SP_US_PER_S / 2) / SP_US_PER_S : 0;
+	p->t_s = t_s;
 	p->requests = c.requests - r->prev.requests;
 	p->responses = c.responses - r->prev.responses;
 	p->errors = c.errors - r->prev.errors;
@@ -346,7 +358,7 @@ sp_run_tick(void *ctx, uint64_t now, char *buf, size_t len)
 {
 	struct sp_run *r = ((struct sp_run_core *)ctx)->r;
 	const struct sp_plan *pl = &r->plan;
-	const struct sp_run_point *p = sp_run_sample(r, now);
+	const struct sp_run_point *p = sp_run_sample(r, now, 0);
 	uint64_t el = now - sp_read64(&r->w->run_start_us);
 	unsigned done = pl->duration_us
 				? (unsigned)(el * 20 / pl->duration_us) : 20;
@@ -1243,7 +1255,7 @@ sp_cmd_run(int argc, char **argv)
 	struct sp_run_out out[4];
 	struct sp_port port;
 	struct sp_report rep;
-	uint64_t seed;
+	uint64_t seed, end_us;
 	int ret = SP_EXIT_NORUN;
 
 	memset(&port, 0, sizeof(port));
@@ -1277,7 +1289,11 @@ sp_cmd_run(int argc, char **argv)
 			   r->plan.duration_us + SP_RUN_GUARD_US) < 0)
 		goto out;
 	/* The last, partial second: the points then add up to the totals. */
-	sp_run_sample(r, ws[0].run_end_us);
+	end_us = ws[0].run_end_us;
+	for (uint32_t i = 1; i < r->ncores; i++)
+		if (ws[i].run_end_us > end_us)
+			end_us = ws[i].run_end_us;
+	sp_run_sample(r, end_us, 1);
 	sp_run_merge(r);
 	r->stopped_by = r->aborted_by != NULL ? "threshold"
 			: sp_interrupted()    ? "signal"

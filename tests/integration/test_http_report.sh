@@ -24,7 +24,11 @@ for k in requests responses errors dropped; do
 	esac
 	check "timeline: $k adds up to the total" eq "$(jq "[.timeline[].$k] | add" "$TMP/r.json")" "$total"
 done
+# A point a second of the load, 1 s, 2 s, ...: none for the TIME_WAIT wait
+# after it (a second of it once made a 7th point), and the end, if anything
+# came after the 5 s tick, the partial 6th.
 check "timeline: one point a second (5 or 6 points)" eq "$(jq '.timeline | length | . == 5 or . == 6' "$TMP/r.json")" true
+check "timeline: the points are seconds 1, 2, 3, ..." eq "$(jq -c '[.timeline[].t] == [range(1; (.timeline | length) + 1)]' "$TMP/r.json")" true
 check "cores: requests add up" eq "$(jq '[.cores[].requests] | add' "$TMP/r.json")" "$(j .summary.requests)"
 check "cores: responses add up" eq "$(jq '[.cores[].responses] | add' "$TMP/r.json")" "$(j .summary.responses)"
 check "peak rps >= mean rps" eq "$(jq '.summary.peak_rps >= (.summary.rps | floor)' "$TMP/r.json")" true
