@@ -174,8 +174,8 @@ sp_control_run_n(struct sp_worker *ws, unsigned int n, uint64_t duration_us)
 		}
 		/* A line a second. A mode's tick (a timeline point) only
 		 * while the load runs: nothing is measured while TIME_WAIT
-		 * empties. After a late line the next is due at the whole
-		 * second after the one it stood for: no second twice. */
+		 * empties. After a late line the next is due at the next
+		 * whole second of the run: no second twice. */
 		if (stop_at != 0 && now >= next_live &&
 		    (phase == SP_PHASE_RUN || w->mode->tick == NULL)) {
 			uint64_t start = sp_read64(&w->run_start_us);
@@ -184,8 +184,8 @@ sp_control_run_n(struct sp_worker *ws, unsigned int n, uint64_t duration_us)
 				sp_tick_line(w, now, tty, &abort_run);
 			else
 				sp_live_line(w, now);
-			next_live = start + ((now - start + SP_US_PER_S / 2) /
-					     SP_US_PER_S + 1) * SP_US_PER_S;
+			next_live = start + ((now - start) / SP_US_PER_S + 1) *
+						    SP_US_PER_S;
 		}
 	}
 	/* One core failed ARP: the others stop too. */

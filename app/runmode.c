@@ -310,9 +310,12 @@ sp_run_sample(struct sp_run *r, uint64_t now, int last)
 	    c.dropped == r->prev.dropped && c.sent == r->prev.sent &&
 	    c.received == r->prev.received)
 		return &r->tl[r->ntl - 1];
-	/* The nearest second, after the previous point's: the end may come
-	 * within a second of the last tick, or a tick late. */
-	t_s = now > start ? (now - start + SP_US_PER_S / 2) / SP_US_PER_S : 0;
+	/* A tick stands for the second it falls in (it comes a few ms after
+	 * it, or late), the end for the nearest; either after the previous
+	 * point's: the end may come within a second of the last tick. */
+	t_s = now > start ? (now - start + (last ? SP_US_PER_S / 2 : 0)) /
+				    SP_US_PER_S
+			  : 0;
 	if (r->ntl != 0 && t_s <= r->tl[r->ntl - 1].t_s)
 		t_s = r->tl[r->ntl - 1].t_s + 1;
 	sp_hist_init(r->snap);

@@ -69,6 +69,7 @@ check "Ctrl-C: exit code 0" eq "$?" 0
 check "Ctrl-C: stopped by the signal" eq "$(jq -r .stopped_by "$TMP/int.json")" signal
 check "Ctrl-C: long before the duration" eq "$(jq '.elapsed_s < 30' "$TMP/int.json")" true
 check "Ctrl-C: the summary printed" eq "$(grep -c 'stopped by signal' "$TMP/int.out")" 1
+check "Ctrl-C: the timeline's points are seconds 1, 2, ..." eq "$(jq -c '[.timeline[].t] == [range(1; (.timeline | length) + 1)]' "$TMP/int.json")" true
 check "Ctrl-C: CSV written" eq "$(($(wc -l <"$TMP/int_timeline.csv") - 1))" "$(jq '.timeline | length' "$TMP/int.json")"
 check "Ctrl-C: nothing cut (requests finished in the grace period)" eq "$(jq .summary.interrupted "$TMP/int.json")" 0
 
