@@ -68,13 +68,24 @@ sp_report_collect(struct sp_report *r, const struct sp_worker *w,
 	r->ncores = 1;
 }
 
+uint64_t
+sp_workers_end_us(const struct sp_worker *ws, unsigned int n)
+{
+	uint64_t end = ws[0].run_end_us;
+
+	for (unsigned int i = 1; i < n; i++)
+		if (ws[i].run_end_us > end)
+			end = ws[i].run_end_us;
+	return end;
+}
+
 void
 sp_report_collect_n(struct sp_report *r, const struct sp_worker *ws,
 		    unsigned int n, const struct sp_port *p)
 {
 	const size_t nstats = sizeof(struct sp_stack_stats) / sizeof(uint64_t);
 	struct sp_worker *t;
-	uint64_t end = ws[0].run_end_us;
+	uint64_t end = sp_workers_end_us(ws, n);
 
 	sp_report_collect(r, &ws[0], p);
 	r->ncores = n;
@@ -92,8 +103,6 @@ sp_report_collect_n(struct sp_report *r, const struct sp_worker *ws,
 		r->conns_in_use += sp_stack_conns_in_use(w->st);
 		r->chunks_in_use += sp_stack_chunks_in_use(w->st);
 		r->mem_bytes += sp_stack_mem_bytes(w->st);
-		if (w->run_end_us > end)
-			end = w->run_end_us;
 		t->iterations += w->iterations;
 		t->idle_iterations += w->idle_iterations;
 		t->busy_tsc += w->busy_tsc;

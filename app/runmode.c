@@ -305,10 +305,7 @@ sp_run_sample(struct sp_run *r, uint64_t now, int last)
 	sp_run_cum_read(r, &c, &vus, &conns);
 	/* The end, right after a point with nothing since: no point of its
 	 * own (it would stand for a second nothing happened in). */
-	if (last && r->ntl != 0 && c.requests == r->prev.requests &&
-	    c.responses == r->prev.responses && c.errors == r->prev.errors &&
-	    c.dropped == r->prev.dropped && c.sent == r->prev.sent &&
-	    c.received == r->prev.received)
+	if (last && r->ntl != 0 && memcmp(&c, &r->prev, sizeof(c)) == 0)
 		return &r->tl[r->ntl - 1];
 	/* A tick stands for the second it falls in (it comes a few ms after
 	 * it, or late), the end for the nearest; either after the previous
@@ -1258,7 +1255,7 @@ sp_cmd_run(int argc, char **argv)
 	struct sp_run_out out[4];
 	struct sp_port port;
 	struct sp_report rep;
-	uint64_t seed, end_us;
+	uint64_t seed;
 	int ret = SP_EXIT_NORUN;
 
 	memset(&port, 0, sizeof(port));
@@ -1292,11 +1289,7 @@ sp_cmd_run(int argc, char **argv)
 			   r->plan.duration_us + SP_RUN_GUARD_US) < 0)
 		goto out;
 	/* The last, partial second: the points then add up to the totals. */
-	end_us = ws[0].run_end_us;
-	for (uint32_t i = 1; i < r->ncores; i++)
-		if (ws[i].run_end_us > end_us)
-			end_us = ws[i].run_end_us;
-	sp_run_sample(r, end_us, 1);
+	sp_run_sample(r, sp_workers_end_us(ws, r->ncores), 1);
 	sp_run_merge(r);
 	r->stopped_by = r->aborted_by != NULL ? "threshold"
 			: sp_interrupted()    ? "signal"

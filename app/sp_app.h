@@ -396,6 +396,9 @@ struct sp_report {
 	const struct sp_tcp_counts *tcp_core[SP_MAX_CORES];
 };
 
+/* When the last of @n workers ended its load (run_end_us). */
+uint64_t sp_workers_end_us(const struct sp_worker *ws, unsigned int n);
+
 /* Connections that failed: refused, timed out, reset or with bad data. */
 uint64_t sp_tcp_failed(const struct sp_tcp_counts *n);
 
