@@ -230,7 +230,7 @@ struct sp_worker {
 	 * through a single-producer ring; ARP goes to every core. How the
 	 * owner of a TCP segment is known: enum sp_place (sp_place_*). */
 	uint8_t place;
-	uint16_t port_base, port_span; /* SP_PLACE_PORTS: core i's slice */
+	uint16_t port_span; /* SP_PLACE_PORTS: core i's slice of the ports */
 	/* SP_PLACE_RSS with active opens: the core that owns each of our
 	 * (address, port) pairs, indexed as the stack's pairs are (address
 	 * index * 64512 + port - 1024). Shared, read-only. A

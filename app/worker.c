@@ -31,6 +31,10 @@
 
 #define SP_ARP_TIMEOUT_US  (3 * SP_US_PER_S)
 #define SP_ARP_RETRY_US    (200 * 1000)
+/* The source ports our active opens take, on every source address. */
+#define SP_EPH_FIRST 1024u
+#define SP_EPH_LAST  65535u
+#define SP_EPH_COUNT (SP_EPH_LAST - SP_EPH_FIRST + 1u)
 #define SP_RST_LINGER_US   (200 * 1000) /* answer challenge ACKs after RSTs */
 #define SP_RING_SIZE       4096         /* frames in flight between two cores */
 
@@ -175,7 +179,8 @@ sp_placement_active(struct sp_placement *pl, struct sp_worker *w,
 		    uint32_t dst_ip, uint16_t dst_port,
 		    struct sp_stack_config *cfg)
 {
-	uint32_t span = (65535u - 1024u + 1u) / pl->n;
+	uint32_t span = SP_EPH_COUNT / pl->n;
+	uint32_t nip = no->ip_count ? no->ip_count : 1;
 
 	w->queue = (uint16_t)i;
 	w->ncores = (uint16_t)pl->n;
@@ -188,7 +193,7 @@ sp_placement_active(struct sp_placement *pl, struct sp_worker *w,
 		 * from one hash per pair for all cores (the first core's
 		 * call makes the table; every core has the same target). */
 		if (pl->owner == NULL) {
-			size_t np = (size_t)64512 * (no->ip_count ? no->ip_count : 1);
+			size_t np = (size_t)SP_EPH_COUNT * nip;
 
 			pl->pairs = calloc(np, sizeof(*pl->pairs));
 			pl->owner = malloc(np);
@@ -198,24 +203,23 @@ sp_placement_active(struct sp_placement *pl, struct sp_worker *w,
 				return -1;
 			}
 			sp_rss_owners(pl->key, pl->reta, pl->reta_size, no->ip,
-				      no->ip_count, 1024, 65535, dst_ip,
+				      nip, SP_EPH_FIRST, SP_EPH_LAST, dst_ip,
 				      dst_port, pl->owner);
 		}
-		cfg->port_min = 1024;
-		cfg->port_max = 65535;
-		cfg->npairs = sp_rss_pairs(pl->owner, no->ip_count, 64512,
+		cfg->port_min = SP_EPH_FIRST;
+		cfg->port_max = SP_EPH_LAST;
+		cfg->npairs = sp_rss_pairs(pl->owner, nip, SP_EPH_COUNT,
 					   (uint16_t)i, pl->pairs);
 		cfg->pairs = pl->pairs; /* the stack copies them */
 		w->place = SP_PLACE_RSS;
 		w->rss_owner = pl->owner;
 		w->rss_ip = no->ip;
-		w->rss_ip_count = no->ip_count ? no->ip_count : 1;
+		w->rss_ip_count = nip;
 		return 0;
 	}
-	cfg->port_min = (uint16_t)(1024u + i * span);
-	cfg->port_max = (uint16_t)(1024u + (i + 1) * span - 1);
+	cfg->port_min = (uint16_t)(SP_EPH_FIRST + i * span);
+	cfg->port_max = (uint16_t)(SP_EPH_FIRST + (i + 1) * span - 1);
 	w->place = SP_PLACE_PORTS;
-	w->port_base = 1024;
 	w->port_span = (uint16_t)span;
 	return 0;
 }
@@ -338,7 +342,7 @@ sp_owner(const struct sp_worker *w, const struct rte_mbuf *m)
 	th = (const struct rte_tcp_hdr *)((const uint8_t *)ip + ihl);
 	if (w->place == SP_PLACE_RSS) {
 		int o = sp_rss_owner_of(w->rss_owner, w->rss_ip,
-					w->rss_ip_count, 1024, 64512,
+					w->rss_ip_count, SP_EPH_FIRST, SP_EPH_COUNT,
 					rte_be_to_cpu_32(ip->dst_addr),
 					rte_be_to_cpu_16(th->dst_port));
 
@@ -352,10 +356,10 @@ sp_owner(const struct sp_worker *w, const struct rte_mbuf *m)
 		return (int)(((uint64_t)h * w->ncores) >> 32);
 	}
 	port = rte_be_to_cpu_16(th->dst_port);
-	if (port < w->port_base ||
-	    port >= (uint32_t)w->port_base + (uint32_t)w->port_span * w->ncores)
+	if (port < SP_EPH_FIRST ||
+	    port >= SP_EPH_FIRST + (uint32_t)w->port_span * w->ncores)
 		return w->queue;
-	return (int)((port - w->port_base) / w->port_span);
+	return (int)((port - SP_EPH_FIRST) / w->port_span);
 }
 
 /* Hand @m to its owner if that is another core; 1 if handed over (or
