@@ -525,6 +525,40 @@ static struct sp_h_conn *sack_hole(uint32_t *base)
 	return r;
 }
 
+/* One step of the SACK tests, reported at @line: the peer sends 100
+ * bytes at @off past @base, the input returns @rc, and the stack answers
+ * at once with an ACK of @ack past @base that carries the @n SACK blocks
+ * @blk ({left, right} past @base, in the order sent). */
+static void sack_step_at(int line, uint32_t base, uint32_t off, int rc,
+			 uint32_t ack, uint32_t n, const uint32_t (*blk)[2])
+{
+	peer.snd_nxt = base + off;
+	peer.data_off = off;
+	sp_h_checks++;
+	if (sp_h_peer_send(&peer, TH_ACK, NULL, 100) != rc)
+		sp_h_fail(__FILE__, line, "input returned other than %d", rc);
+	if (!sp_h_expect_seg_at(__FILE__, line, nd, TH_ACK, peer.rcv_nxt,
+				base + ack, 0, &pk))
+		return;
+	sp_h_checks++;
+	if (pk.nsack != n)
+		sp_h_fail(__FILE__, line, "%u SACK blocks, not %u", pk.nsack, n);
+	for (uint32_t i = 0; i < n && i < pk.nsack; i++) {
+		sp_h_checks++;
+		if (pk.sack[i][0] != base + blk[i][0] ||
+		    pk.sack[i][1] != base + blk[i][1])
+			sp_h_fail(__FILE__, line, "SACK block %u is [%u, %u), "
+				  "not [%u, %u)", i, pk.sack[i][0] - base,
+				  pk.sack[i][1] - base, blk[i][0], blk[i][1]);
+	}
+}
+#define SACK_STEP(base, off, rc, ack, ...)                                   \
+	do {                                                                 \
+		static const uint32_t blk_[][2] = { __VA_ARGS__ };            \
+		sack_step_at(__LINE__, base, off, rc, ack,                    \
+			     sizeof(blk_) / sizeof(blk_[0]), blk_);           \
+	} while (0)
+
 /* Segments 2, 3, 1: nothing delivered and an immediate duplicate ACK for
  * each early one (RFC 5681 4.2), with SACK blocks for the held ranges
  * (RFC 2018: the latest arrival's block first); then all 300 bytes in
@@ -538,36 +572,14 @@ static void test_ooo_basic(void)
 	CHECK_EQ(pk.sack[0][0], base + 100);
 	CHECK_EQ(pk.sack[0][1], base + 200);
 	/* Segment 4 (leaving a hole at 3), then 3. */
-	peer.snd_nxt = base + 300;
-	peer.data_off = 300;
-	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 100), 0);
-	EXPECT_SEG_P(nd, TH_ACK, peer.rcv_nxt, base, 0, &pk);
-	CHECK_EQ(pk.nsack, 2);
-	CHECK_EQ(pk.sack[0][0], base + 300);
-	CHECK_EQ(pk.sack[0][1], base + 400);
-	CHECK_EQ(pk.sack[1][0], base + 100);
-	CHECK_EQ(pk.sack[1][1], base + 200);
-	peer.snd_nxt = base + 200;
-	peer.data_off = 200;
-	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 100), 0);
-	EXPECT_SEG_P(nd, TH_ACK, peer.rcv_nxt, base, 0, &pk);
-	CHECK_EQ(pk.nsack, 1);
-	CHECK_EQ(pk.sack[0][0], base + 100);
-	CHECK_EQ(pk.sack[0][1], base + 400);
+	SACK_STEP(base, 300, 0, 0, { 300, 400 }, { 100, 200 });
+	SACK_STEP(base, 200, 0, 0, { 100, 400 });
 	CHECK_EQ(r->rx_bytes, 0);
 	CHECK_EQ(sp_stack_stats(nd->st)->tcp_ooo_segs, 3);
 	/* A duplicate of a held segment: ACK again, nothing kept twice; the
 	 * ACK says which bytes came twice (RFC 2883 D-SACK: first block),
 	 * then the held range that holds them. */
-	peer.snd_nxt = base + 200;
-	peer.data_off = 200;
-	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 100), 0);
-	EXPECT_SEG_P(nd, TH_ACK, peer.rcv_nxt, base, 0, &pk);
-	CHECK_EQ(pk.nsack, 2);
-	CHECK_EQ(pk.sack[0][0], base + 200);
-	CHECK_EQ(pk.sack[0][1], base + 300);
-	CHECK_EQ(pk.sack[1][0], base + 100);
-	CHECK_EQ(pk.sack[1][1], base + 400);
+	SACK_STEP(base, 200, 0, 0, { 200, 300 }, { 100, 400 });
 	CHECK_EQ(sp_stack_chunks_in_use(nd->st), 3);
 	CHECK_EQ(sp_stack_stats(nd->st)->tcp_dsack, 1);
 	/* The hole: everything in order, at once. */
@@ -581,23 +593,11 @@ static void test_ooo_basic(void)
 	CHECK_EQ(sp_stack_chunks_in_use(nd->st), 0);
 	/* Old data again: ACK, not delivered again; the ACK's one block,
 	 * below the cumulative ACK, is a D-SACK of it. */
-	peer.snd_nxt = base + 100;
-	peer.data_off = 100;
-	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 100), SP_DROP_TCP_SEQ + 1);
-	EXPECT_SEG_P(nd, TH_ACK, peer.rcv_nxt, base + 400, 0, &pk);
-	CHECK_EQ(pk.nsack, 1);
-	CHECK_EQ(pk.sack[0][0], base + 100);
-	CHECK_EQ(pk.sack[0][1], base + 200);
+	SACK_STEP(base, 100, SP_DROP_TCP_SEQ + 1, 400, { 100, 200 });
 	CHECK_EQ(r->rx_bytes, 400);
 	/* Half old, half new: the new half delivered, the old half D-SACKed
 	 * at once. */
-	peer.snd_nxt = base + 350;
-	peer.data_off = 350;
-	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 100), 0);
-	EXPECT_SEG_P(nd, TH_ACK, peer.rcv_nxt, base + 450, 0, &pk);
-	CHECK_EQ(pk.nsack, 1);
-	CHECK_EQ(pk.sack[0][0], base + 350);
-	CHECK_EQ(pk.sack[0][1], base + 400);
+	SACK_STEP(base, 350, 0, 450, { 350, 400 });
 	CHECK_EQ(r->rx_bytes, 450);
 	CHECK_EQ(r->rx_bad, 0);
 	CHECK_EQ(sp_stack_stats(nd->st)->tcp_dsack, 3);
