@@ -53,6 +53,10 @@ static const char sp_run_help[] =
 	"  --seed N               random draws (think times, weights, {{random}})\n"
 	"  --connect-timeout DUR  (default 3s)\n"
 	"  --response-timeout DUR (default 10s)\n"
+	"  --expect-status LIST   statuses that pass, e.g. 200-299,404 or 2xx,3xx\n"
+	"                         (default 100-399: a 4xx or 5xx is a failed\n"
+	"                         request, http_status); a request's own\n"
+	"                         expect_status: wins\n"
 	"  --threshold EXPR       pass/fail criterion (repeatable), e.g.\n"
 	"                         'p(95) < 500ms', 'errors < 0.1%', 'rps > 100',\n"
 	"                         'request:\"GET /\" ttfb.p(99) < 50ms'\n"
@@ -85,6 +89,7 @@ enum {
 	SP_OPT_SEED,
 	SP_OPT_CONNECT_TIMEOUT,
 	SP_OPT_RESPONSE_TIMEOUT,
+	SP_OPT_EXPECT_STATUS,
 	SP_OPT_THRESHOLD,
 	SP_OPT_ABORT_ON_FAIL,
 	SP_OPT_ABORT_GRACE,
@@ -108,6 +113,7 @@ static const struct option sp_run_longopts[] = {
 	{ "seed", required_argument, NULL, SP_OPT_SEED },
 	{ "connect-timeout", required_argument, NULL, SP_OPT_CONNECT_TIMEOUT },
 	{ "response-timeout", required_argument, NULL, SP_OPT_RESPONSE_TIMEOUT },
+	{ "expect-status", required_argument, NULL, SP_OPT_EXPECT_STATUS },
 	{ "threshold", required_argument, NULL, SP_OPT_THRESHOLD },
 	{ "abort-on-fail", no_argument, NULL, SP_OPT_ABORT_ON_FAIL },
 	{ "abort-grace", required_argument, NULL, SP_OPT_ABORT_GRACE },
@@ -417,6 +423,7 @@ static const char *const sp_run_keys[] = {
 	[SP_OPT_SEED - SP_OPT_BASE] = "seed",
 	[SP_OPT_CONNECT_TIMEOUT - SP_OPT_BASE] = "connect-timeout",
 	[SP_OPT_RESPONSE_TIMEOUT - SP_OPT_BASE] = "response-timeout",
+	[SP_OPT_EXPECT_STATUS - SP_OPT_BASE] = "expect-status",
 	[SP_OPT_THRESHOLD - SP_OPT_BASE] = "threshold",
 	[SP_OPT_ABORT_ON_FAIL - SP_OPT_BASE] = "abort-on-fail",
 	[SP_OPT_ABORT_GRACE - SP_OPT_BASE] = "abort-grace",

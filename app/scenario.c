@@ -96,6 +96,10 @@ struct sp_priv {
 	int th_cli_set;
 	int cli_abort;           /* --abort-on-fail */
 	uint64_t cli_grace_us;   /* --abort-grace */
+	/* expect_status: at the top of the file, and --expect-status; all
+	 * zero: not given (a given list holds a code at least). */
+	uint64_t file_expect[(SP_PLAN_MAX_STATUS + 63) / 64];
+	uint64_t cli_expect[(SP_PLAN_MAX_STATUS + 63) / 64];
 };
 
 /* Load-time state of one file. */
@@ -116,13 +120,16 @@ struct sp_tb {
 	uint32_t len, cap;
 	struct sp_tpl_part *parts;
 	uint32_t nparts, pcap;
+	uint8_t ctx; /* enum sp_tpl_ctx, from sp_tpl_add's kind */
 };
 
-/* What literal bytes of a template may hold. */
+/* What literal bytes of a template may hold: the template's context
+ * (sp_plan.h), which also picks a variable's default filter. */
 enum sp_txt {
-	SP_TXT_PATH,   /* a request target: no space, no CTL */
-	SP_TXT_HEADER, /* a field value: no CTL but HTAB (RFC 9110 5.5) */
-	SP_TXT_BODY,   /* anything */
+	SP_TXT_PATH = SP_TPL_PATH,     /* a request target: no space, no CTL */
+	SP_TXT_HEADER = SP_TPL_HEADER, /* a field value: no CTL but HTAB
+					* (RFC 9110 5.5) */
+	SP_TXT_BODY = SP_TPL_BODY,     /* anything */
 };
 
 static const char *const sp_methods[SP_METHOD_N] = {
@@ -612,14 +619,46 @@ sp_sint(const char **pp, int64_t *v)
 	return 0;
 }
 
-/* The inside of one {{...}}, without the braces. */
+/* A known {{env NAME}}: a literal from now on, through its filter and
+ * then checked as literal text is. */
+static int
+sp_tpl_env(struct sp_plan *pl, struct sp_tb *b, const char *val, uint8_t enc,
+	   int kind, char *why)
+{
+	size_t len = strlen(val);
+	uint8_t *buf;
+	uint32_t n;
+
+	if (len > (1u << 24))
+		return sp_why(why, "text too long");
+	buf = malloc(len * sp_tpl_enc_max(enc) + 1);
+	if (buf == NULL)
+		return sp_why(why, "out of memory");
+	n = sp_tpl_encode(buf, val, (uint32_t)len, enc);
+	if (sp_txt_ok((const char *)buf, n, kind, why) < 0 ||
+	    sp_tb_lit(pl, b, (const char *)buf, n, why) < 0) {
+		free(buf);
+		return -1;
+	}
+	free(buf);
+	return 0;
+}
+
+/*
+ * The inside of one {{...}}, without the braces: a variable and an
+ * optional filter, `data.name | json`. Without one, a value in a path is
+ * percent-encoded (| url) and one in a header or a body goes as it is
+ * (| raw); a header value still never carries CR or LF (sp_plan.h).
+ */
 static int
 sp_tpl_var(struct sp_plan *pl, struct sp_tb *b, const char *in, size_t n,
 	   int kind, char *why)
 {
 	struct sp_tpl_part pt = { 0 };
-	char v[128];
+	uint8_t enc = kind == SP_TXT_PATH ? SP_ENC_URL : SP_ENC_RAW;
+	char v[128], all[128], *bar;
 	const char *p;
+	size_t k;
 
 	while (n > 0 && (*in == ' ' || *in == '\t')) {
 		in++;
@@ -632,6 +671,25 @@ sp_tpl_var(struct sp_plan *pl, struct sp_tb *b, const char *in, size_t n,
 			      40, in);
 	memcpy(v, in, n);
 	v[n] = '\0';
+	memcpy(all, v, n + 1);
+	if ((bar = strchr(v, '|')) != NULL) {
+		const char *f = bar + 1 + strspn(bar + 1, " \t");
+
+		if (strcmp(f, "json") == 0)
+			enc = SP_ENC_JSON;
+		else if (strcmp(f, "url") == 0)
+			enc = SP_ENC_URL;
+		else if (strcmp(f, "raw") == 0)
+			enc = SP_ENC_RAW;
+		else
+			return sp_why(why, "'{{%s}}': unknown filter '%s' "
+				      "(json, url or raw)", all, f);
+		for (k = (size_t)(bar - v); k > 0 && (v[k - 1] == ' ' ||
+						      v[k - 1] == '\t'); k--)
+			;
+		v[k] = '\0';
+	}
+	pt.enc = enc;
 	if (strcmp(v, "vu") == 0) {
 		pt.var = SP_VAR_VU;
 	} else if (strcmp(v, "iteration") == 0) {
@@ -641,22 +699,22 @@ sp_tpl_var(struct sp_plan *pl, struct sp_tb *b, const char *in, size_t n,
 		if (sp_sint(&p, &pt.lo) < 0 || sp_sint(&p, &pt.hi) < 0 ||
 		    *p != '\0')
 			return sp_why(why, "'{{%s}}': random takes two integers "
-				      "A B", v);
+				      "A B", all);
 		if (pt.lo > pt.hi)
-			return sp_why(why, "'{{%s}}': random A B needs A <= B", v);
+			return sp_why(why, "'{{%s}}': random A B needs A <= B", all);
 		pt.var = SP_VAR_RANDOM;
 	} else if (strncmp(v, "data.", 5) == 0) {
 		const struct sp_data *d = pl->data;
 
 		if (d == NULL)
 			return sp_why(why, "'{{%s}}': no data file (give data:)",
-				      v);
+				      all);
 		for (pt.col = 0; pt.col < d->ncols; pt.col++)
 			if (strcmp(d->cols[pt.col], v + 5) == 0)
 				break;
 		if (pt.col == d->ncols)
 			return sp_why(why, "'{{%s}}': the data file has no "
-				      "column '%s'", v, v + 5);
+				      "column '%s'", all, v + 5);
 		pt.var = SP_VAR_DATA;
 	} else if (strncmp(v, "env", 3) == 0 && (v[3] == ' ' || v[3] == '\t')) {
 		const char *name = v + 3 + strspn(v + 3, " \t"), *val;
@@ -664,13 +722,10 @@ sp_tpl_var(struct sp_plan *pl, struct sp_tb *b, const char *in, size_t n,
 		val = getenv(name);
 		if (val == NULL)
 			return sp_why(why, "'{{%s}}': environment variable %s "
-				      "is not set", v, name);
-		/* Known now: a literal like any other, checked the same. */
-		if (sp_txt_ok(val, strlen(val), kind, why) < 0)
-			return -1;
-		return sp_tb_lit(pl, b, val, strlen(val), why);
+				      "is not set", all, name);
+		return sp_tpl_env(pl, b, val, enc, kind, why);
 	} else {
-		return sp_why(why, "unknown template variable '{{%s}}'", v);
+		return sp_why(why, "unknown template variable '{{%s}}'", all);
 	}
 	return sp_tb_part(pl, b, &pt, why);
 }
@@ -681,6 +736,7 @@ sp_tpl_add(struct sp_plan *pl, struct sp_tb *b, const char *s, size_t n,
 {
 	size_t i = 0;
 
+	b->ctx = (uint8_t)kind;
 	while (i < n) {
 		const char *o = memmem(s + i, n - i, "{{", 2), *in, *c;
 		size_t lit = o != NULL ? (size_t)(o - (s + i)) : n - i;
@@ -708,6 +764,7 @@ sp_tb_done(const struct sp_tb *b, struct sp_tpl *t)
 	t->text_len = b->len;
 	t->parts = b->parts;
 	t->nparts = b->nparts;
+	t->ctx = b->ctx;
 }
 
 /* RFC 9110 5.6.2: token = 1*tchar */
@@ -1305,6 +1362,85 @@ sp_status(struct sp_ld *ld, const yaml_node_t *n, struct sp_check *ck)
 	return 0;
 }
 
+/*
+ * A list of expected statuses, "200", "2xx", "200-299", "200,304,4xx"
+ * (codes 100..999), into @set. Shared by expect_status: (a scalar, or a
+ * sequence whose items may be lists too) and --expect-status.
+ */
+static int
+sp_val_statuses(const char *s, uint64_t *set, char *why)
+{
+	const char *p = s;
+
+	for (;;) {
+		size_t n = strcspn(p, ",");
+		char item[32];
+		unsigned lo, hi;
+		int used = 0;
+
+		while (n > 0 && (*p == ' ' || *p == '\t')) {
+			p++;
+			n--;
+		}
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n >= sizeof(item) || n == 0)
+			return sp_why(why, "'%s': expected status codes, "
+				      "ranges or classes (200, 200-299, 2xx)", s);
+		memcpy(item, p, n);
+		item[n] = '\0';
+		if (strlen(item) == 3 && item[0] >= '1' && item[0] <= '9' &&
+		    tolower((unsigned char)item[1]) == 'x' &&
+		    tolower((unsigned char)item[2]) == 'x') {
+			lo = (unsigned)(item[0] - '0') * 100;
+			hi = lo + 99;
+		} else if (sscanf(item, "%3u-%3u%n", &lo, &hi, &used) == 2 &&
+			   item[used] == '\0') {
+			/* a range */
+		} else if (sscanf(item, "%3u%n", &lo, &used) == 1 &&
+			   item[used] == '\0') {
+			hi = lo;
+		} else {
+			return sp_why(why, "'%s' is not a status, a range "
+				      "(200-299) or a class (2xx)", item);
+		}
+		if (!isdigit((unsigned char)item[0]) || lo < 100 || hi > 999 ||
+		    lo > hi)
+			return sp_why(why, "'%s': statuses are 100..999, a range "
+				      "low to high", item);
+		sp_status_set_range(set, lo, hi);
+		if (p[n] == '\0')
+			return 0;
+		p += n + 1;
+	}
+}
+
+/* expect_status: a scalar list or a sequence of them. */
+static int
+sp_expect(struct sp_ld *ld, const yaml_node_t *n, uint64_t *set)
+{
+	const yaml_node_item_t *it = NULL, *top = NULL;
+
+	if (n->type != YAML_SCALAR_NODE) {
+		if (sp_seq(ld, n, "expect_status") < 0)
+			return -1;
+		it = n->data.sequence.items.start;
+		top = n->data.sequence.items.top;
+		if (it == top)
+			return sp_at(ld, n, "expect_status: empty");
+	}
+	do {
+		const yaml_node_t *v = it != NULL ? sp_node(ld, *it) : n;
+		const char *s;
+
+		if (sp_str(ld, v, "expect_status", &s) < 0)
+			return -1;
+		if (sp_val_statuses(s, set, ld->why) < 0)
+			return sp_at(ld, v, "expect_status: %s", ld->why);
+	} while (it != NULL && ++it < top);
+	return 0;
+}
+
 static int
 sp_check(struct sp_ld *ld, const yaml_node_t *n, struct sp_check *ck)
 {
@@ -1368,7 +1504,8 @@ static int
 sp_request(struct sp_ld *ld, const yaml_node_t *n, uint32_t *idx)
 {
 	static const char *const keys[] = {
-		"name", "method", "path", "headers", "body", "check", NULL,
+		"name", "method", "path", "headers", "body", "check",
+		"expect_status", NULL,
 	};
 	struct sp_plan *pl = ld->pl;
 	struct sp_priv *pv = ld->pv;
@@ -1431,6 +1568,9 @@ sp_request(struct sp_ld *ld, const yaml_node_t *n, uint32_t *idx)
 		r->has_body = 1;
 	}
 	if ((v = sp_get(ld, n, "check")) != NULL && sp_check(ld, v, &r->check) < 0)
+		return -1;
+	if ((v = sp_get(ld, n, "expect_status")) != NULL &&
+	    sp_expect(ld, v, r->expect_set) < 0)
 		return -1;
 	*idx = pl->nrequests++;
 	return 0;
@@ -1790,7 +1930,7 @@ sp_file(struct sp_ld *ld, const yaml_node_t *root)
 {
 	static const char *const keys[] = {
 		"target", "network", "load", "seed", "data", "scenarios",
-		"thresholds", NULL,
+		"thresholds", "expect_status", NULL,
 	};
 	yaml_node_t *v;
 	const char *s;
@@ -1812,6 +1952,9 @@ sp_file(struct sp_ld *ld, const yaml_node_t *root)
 		if (sp_load_key(ld->pl, "seed", s, &bit, ld->why) < 0)
 			return sp_at(ld, v, "seed: %s", ld->why);
 	}
+	if ((v = sp_get(ld, root, "expect_status")) != NULL &&
+	    sp_expect(ld, v, ld->pv->file_expect) < 0)
+		return -1;
 	/* Before the scenarios: their templates name its columns. */
 	if ((v = sp_get(ld, root, "data")) != NULL && sp_file_data(ld, v) < 0)
 		return -1;
@@ -2001,6 +2144,9 @@ sp_scenario_set(struct sp_plan *pl, const char *key, const char *value,
 		rc = 0;
 	} else if (strcmp(key, "abort-grace") == 0) {
 		rc = sp_val_dur(value, &pv->cli_grace_us, why);
+	} else if (strcmp(key, "expect-status") == 0) {
+		memset(pv->cli_expect, 0, sizeof(pv->cli_expect));
+		rc = sp_val_statuses(value, pv->cli_expect, why);
 	} else {
 		for (i = 0; i < sizeof(load_keys) / sizeof(load_keys[0]); i++)
 			if (strcmp(key, load_keys[i][0]) == 0)
@@ -2053,6 +2199,51 @@ sp_fin(struct sp_plan *pl, struct sp_scenario_err *e, const char *fmt, ...)
 	if (pv != NULL && pv->loaded)
 		return sp_msg(e, "%s: %s", pl->source, why);
 	return sp_msg(e, "%s", why);
+}
+
+static int
+sp_set_empty(const uint64_t *set)
+{
+	for (unsigned i = 0; i < (SP_PLAN_MAX_STATUS + 63) / 64; i++)
+		if (set[i] != 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * Each request's expected statuses: its own expect_status, else
+ * --expect-status, else the file's, else 100-399. A status check can only
+ * judge a response whose status was expected (an unexpected one fails as
+ * http_status first), so a checked status outside the set is a mistake.
+ */
+static int
+sp_fin_expect(struct sp_plan *pl, struct sp_scenario_err *e)
+{
+	struct sp_priv *pv = pl->priv;
+	const uint64_t *dflt = !sp_set_empty(pv->cli_expect)  ? pv->cli_expect :
+			       !sp_set_empty(pv->file_expect) ? pv->file_expect :
+								NULL;
+
+	for (uint32_t i = 0; i < pl->nrequests; i++) {
+		struct sp_request *r = &pv->req[i];
+
+		if (sp_set_empty(r->expect_set) && dflt != NULL)
+			memcpy(r->expect_set, dflt, sizeof(r->expect_set));
+		else if (sp_set_empty(r->expect_set))
+			sp_status_set_range(r->expect_set, SP_EXPECT_DEFAULT_LO,
+					    SP_EXPECT_DEFAULT_HI);
+		if (!r->check.has_status)
+			continue;
+		for (unsigned c = 0; c < SP_PLAN_MAX_STATUS; c++)
+			if ((r->check.status_set[c / 64] >> (c % 64) & 1) &&
+			    !(r->expect_set[c / 64] >> (c % 64) & 1))
+				return sp_fin(pl, e, "request '%s': its check "
+					      "of status %u can never pass: a "
+					      "%u fails the request as http_status "
+					      "before checks run (add %u to "
+					      "expect_status)", r->name, c, c, c);
+	}
+	return 0;
 }
 
 int
@@ -2160,6 +2351,8 @@ sp_scenario_finish(struct sp_plan *pl, struct sp_scenario_err *e)
 			pv->th[i].grace_us = pv->cli_grace_us;
 		}
 	}
+	if (sp_fin_expect(pl, e) < 0)
+		return -1;
 	/* peak <= SP_MAX_RATE: it fits, and rounds up to whole VUs. */
 	top = (uint64_t)peak + ((double)(uint64_t)peak < peak);
 	if (pl->model == SP_MODEL_CLOSED)

@@ -147,6 +147,8 @@ static const char *const sp_vu_err_names[SP_VU_E_N] = {
 	[SP_VU_E_TRUNCATED] = "truncated",
 	[SP_VU_E_UNSOLICITED] = "unsolicited",
 	[SP_VU_E_CHECK] = "check_failed",
+	[SP_VU_E_HTTP_STATUS] = "http_status",
+	[SP_VU_E_UNSAFE_VALUE] = "unsafe_value",
 };
 
 const char *
@@ -279,7 +281,8 @@ sp_vu_put_i64(uint8_t *out, int64_t n)
 	return sp_vu_put_u64(out, (uint64_t)n);
 }
 
-/* Render @t at @out (room checked at creation: sp_vu_tpl_max). */
+/* Render @t at @out (room checked at creation: sp_vu_tpl_max). Integers
+ * need no filter: digits and '-' are the same in every encoding. */
 static uint32_t
 sp_vu_tpl_render(const struct sp_vu_engine *e, const struct sp_vu *v,
 		 const struct sp_tpl *t, uint64_t *rng, uint8_t *out)
@@ -312,8 +315,8 @@ sp_vu_tpl_render(const struct sp_vu_engine *e, const struct sp_vu *v,
 		case SP_VAR_DATA: {
 			uint32_t cell = v->row * d->ncols + p->col;
 
-			memcpy(out + n, d->cells[cell], d->cell_len[cell]);
-			n += d->cell_len[cell];
+			n += sp_tpl_encode(out + n, d->cells[cell],
+					   d->cell_len[cell], p->enc);
 			break;
 		}
 		default:
@@ -321,6 +324,39 @@ sp_vu_tpl_render(const struct sp_vu_engine *e, const struct sp_vu *v,
 		}
 	}
 	return n;
+}
+
+/*
+ * Whether a data value of @t, for the VU's row, would come out of its
+ * filter with a byte the template's context forbids (a CR or LF in a
+ * header, a space in the path): percent-encoding leaves none, JSON escapes
+ * control bytes but not a space, raw leaves everything. Checked before a
+ * request starts, so nothing unsafe is ever rendered.
+ */
+static int
+sp_vu_tpl_unsafe(const struct sp_vu_engine *e, const struct sp_vu *v,
+		 const struct sp_tpl *t)
+{
+	const struct sp_data *d = e->pl->data;
+
+	if (t->ctx == SP_TPL_BODY)
+		return 0;
+	for (uint32_t i = 0; i < t->nparts; i++) {
+		const struct sp_tpl_part *p = &t->parts[i];
+		uint32_t cell;
+
+		if (p->var != SP_VAR_DATA || p->enc == SP_ENC_URL)
+			continue;
+		cell = v->row * d->ncols + p->col;
+		for (uint32_t k = 0; k < d->cell_len[cell]; k++) {
+			unsigned char c = (unsigned char)d->cells[cell][k];
+
+			if (!(p->enc == SP_ENC_JSON && c < 0x20) &&
+			    !sp_tpl_byte_ok(t->ctx, c))
+				return 1;
+		}
+	}
+	return 0;
 }
 
 /* Upper bound of a template's rendering. */
@@ -335,7 +371,9 @@ sp_vu_tpl_max(const struct sp_plan *pl, const struct sp_tpl *t)
 		if (p->var == SP_VAR_LITERAL)
 			n += p->len;
 		else if (p->var == SP_VAR_DATA)
-			n += pl->data != NULL ? pl->data->max_cell_len : 0;
+			n += pl->data != NULL ? (uint64_t)pl->data->max_cell_len *
+							sp_tpl_enc_max(p->enc)
+					      : 0;
 		else
 			n += SP_TPL_INT_MAX_LEN;
 	}
@@ -463,10 +501,10 @@ sp_vu_req_error(struct sp_vu_engine *e, struct sp_vu *v, enum sp_vu_err k,
 }
 
 static int
-sp_status_in(const struct sp_check *ck, int status)
+sp_status_in(const uint64_t *set, int status)
 {
 	return status >= 0 && status < SP_PLAN_MAX_STATUS &&
-	       (ck->status_set[status / 64] >> (status % 64)) & 1;
+	       (set[status / 64] >> (status % 64)) & 1;
 }
 
 /* A complete response. @extra: bytes followed it that no request asked
@@ -489,7 +527,7 @@ sp_vu_req_done(struct sp_vu_engine *e, struct sp_vu *v, int extra)
 		e->s.codes[status]++;
 	sp_hist_record(&r->latency, lat);
 	sp_hist_record(&e->s.latency, lat);
-	if (ck->has_status && !sp_status_in(ck, status))
+	if (ck->has_status && !sp_status_in(ck->status_set, status))
 		ok = 0;
 	if (ck->header != NULL && !v->hdr_found)
 		ok = 0;
@@ -497,7 +535,14 @@ sp_vu_req_done(struct sp_vu_engine *e, struct sp_vu *v, int extra)
 		ok = 0;
 	if (ck->body_size >= 0 && v->resp.body_bytes != (uint64_t)ck->body_size)
 		ok = 0;
-	if (!ok) {
+	if (!sp_status_in(rq->expect_set, status)) {
+		/* An unexpected status fails the request as itself, whatever
+		 * the checks say: one kind per failed request. */
+		e->s.failed++;
+		e->s.err[SP_VU_E_HTTP_STATUS]++;
+		r->failed++;
+		r->status_failed++;
+	} else if (!ok) {
 		e->s.failed++;
 		e->s.err[SP_VU_E_CHECK]++;
 		r->failed++;
@@ -598,9 +643,24 @@ sp_vu_request(struct sp_vu_engine *e, struct sp_vu *v)
 	int err = 0;
 
 	if (v->state != SP_VU_RETRY) {
+		const struct sp_request *rq = &e->pl->requests[ri];
+
 		e->s.requests++;
 		e->rs[ri].started++;
 		v->req_seed = sp_vu_rand(&e->rng) | 1;
+		if (e->pl->data != NULL &&
+		    (sp_vu_tpl_unsafe(e, v, &rq->path) ||
+		     sp_vu_tpl_unsafe(e, v, &rq->headers))) {
+			/* Not sent. The VU waits as for a connect retry: a
+			 * scenario whose every request is unsafe must not
+			 * spin without a pause. */
+			sp_vu_fail(e, v, SP_VU_E_UNSAFE_VALUE);
+			v->step++;
+			v->state = SP_VU_THINK;
+			v->t_intended = *e->now + SP_VU_RETRY_US;
+			sp_vu_timer_set(e, v, v->t_intended);
+			return;
+		}
 	}
 	if (v->c != NULL) {
 		sp_vu_send(e, v);

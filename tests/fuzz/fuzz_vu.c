@@ -105,6 +105,9 @@ plan_build(uint8_t opt)
 	reqs[1].check.status_set[200 / 64] |= 1ull << (200 % 64);
 	reqs[1].check.status_set[204 / 64] |= 1ull << (204 % 64);
 	reqs[1].check.body_size = (opt & 0x20) ? 0 : -1;
+	for (int i = 0; i < 2; i++)
+		sp_status_set_range(reqs[i].expect_set, SP_EXPECT_DEFAULT_LO,
+				    SP_EXPECT_DEFAULT_HI);
 
 	steps[0].kind = SP_STEP_REQUEST;
 	steps[0].req = 0;

@@ -53,6 +53,8 @@ plan_base(uint8_t model)
 		reqs[i].path = lit("/");
 		reqs[i].headers = lit("");
 		reqs[i].check.body_size = -1;
+		sp_status_set_range(reqs[i].expect_set, SP_EXPECT_DEFAULT_LO,
+				    SP_EXPECT_DEFAULT_HI);
 	}
 }
 
@@ -316,7 +318,7 @@ test_closed_keepalive(void)
 		{ .var = SP_VAR_LITERAL, .off = 0, .len = 1 },
 		{ .var = SP_VAR_VU },
 	};
-	reqs[0].path = (struct sp_tpl){ "/", 1, vu_parts, 2 };
+	reqs[0].path = (struct sp_tpl){ "/", 1, vu_parts, 2, SP_TPL_PATH };
 	srv_response = "HTTP/1.1 200 OK\r\nX-Missing-Not: 1\r\n"
 		       "Content-Length: 3\r\n\r\nabc";
 	run_plan(2, 1);

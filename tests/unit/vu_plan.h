@@ -13,7 +13,7 @@
 static inline struct sp_tpl
 sp_t_lit(struct sp_tpl_part *pool, unsigned *used, const char *s)
 {
-	struct sp_tpl t = { s, (uint32_t)strlen(s), NULL, 0 };
+	struct sp_tpl t = { s, (uint32_t)strlen(s), NULL, 0, SP_TPL_BODY };
 
 	if (t.text_len != 0) {
 		struct sp_tpl_part *p = &pool[(*used)++];

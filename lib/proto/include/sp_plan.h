@@ -43,8 +43,28 @@ enum sp_var {
 /* {{env NAME}} is replaced by the variable's value when the plan is
  * built: it is a literal by the time the plan exists. */
 
+/* How a variable's value is written into its template (the filter of
+ * `{{data.name | json}}`). Literal template text is never encoded. */
+enum sp_enc {
+	SP_ENC_RAW = 0, /* as is (| raw; a body's default) */
+	SP_ENC_URL,     /* percent-encoded as JavaScript's encodeURIComponent
+			 * does (| url; a path's default) */
+	SP_ENC_JSON,    /* escaped for the inside of a JSON string (| json) */
+};
+
+/* Where a template goes: what its bytes may hold (RFC 9112 3.2 for a
+ * request target, RFC 9110 5.5 for a field value). A rendered value that
+ * breaks the rule fails its request (SP_VU_E_UNSAFE_VALUE) instead of
+ * being sent: no request splitting or header injection from a data file. */
+enum sp_tpl_ctx {
+	SP_TPL_BODY = 0, /* anything */
+	SP_TPL_PATH,     /* no space, no control byte */
+	SP_TPL_HEADER,   /* no control byte but HTAB: no CR, no LF */
+};
+
 struct sp_tpl_part {
 	uint8_t var;       /* enum sp_var */
+	uint8_t enc;       /* enum sp_enc, for a variable */
 	uint32_t off, len; /* SP_VAR_LITERAL: bytes in the template's text */
 	uint32_t col;      /* SP_VAR_DATA */
 	int64_t lo, hi;    /* SP_VAR_RANDOM, lo <= hi */
@@ -56,7 +76,79 @@ struct sp_tpl {
 	uint32_t text_len;
 	const struct sp_tpl_part *parts;
 	uint32_t nparts;
+	uint8_t ctx;       /* enum sp_tpl_ctx */
 };
+
+/* Whether byte @c may stand in a template of context @ctx. */
+static inline int
+sp_tpl_byte_ok(uint8_t ctx, unsigned char c)
+{
+	if (ctx == SP_TPL_PATH)
+		return c > 0x20 && c != 0x7f;
+	if (ctx == SP_TPL_HEADER)
+		return (c >= 0x20 || c == '\t') && c != 0x7f;
+	return 1;
+}
+
+/* Bytes @enc may write for one input byte. */
+static inline uint32_t
+sp_tpl_enc_max(uint8_t enc)
+{
+	return enc == SP_ENC_URL ? 3 : enc == SP_ENC_JSON ? 6 : 1;
+}
+
+/*
+ * Write @n bytes of @s at @out encoded as @enc (room: n * sp_tpl_enc_max).
+ * Returns the bytes written. No allocation: the engine calls it for every
+ * rendered request. UTF-8 passes through JSON as is (bytes >= 0x80).
+ */
+static inline uint32_t
+sp_tpl_encode(uint8_t *out, const char *s, uint32_t n, uint8_t enc)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	uint32_t o = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (enc == SP_ENC_URL) {
+			/* encodeURIComponent's unreserved set */
+			if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+			    c == '.' || c == '!' || c == '~' || c == '*' ||
+			    c == '\'' || c == '(' || c == ')') {
+				out[o++] = c;
+			} else {
+				out[o++] = '%';
+				out[o++] = (uint8_t)hex[c >> 4];
+				out[o++] = (uint8_t)hex[c & 15];
+			}
+		} else if (enc == SP_ENC_JSON && (c == '"' || c == '\\')) {
+			out[o++] = '\\';
+			out[o++] = c;
+		} else if (enc == SP_ENC_JSON && c < 0x20) {
+			/* RFC 8259 7: control characters must be escaped */
+			out[o++] = '\\';
+			switch (c) {
+			case '\n': out[o++] = 'n'; break;
+			case '\r': out[o++] = 'r'; break;
+			case '\t': out[o++] = 't'; break;
+			case '\b': out[o++] = 'b'; break;
+			case '\f': out[o++] = 'f'; break;
+			default:
+				out[o++] = 'u';
+				out[o++] = '0';
+				out[o++] = '0';
+				out[o++] = (uint8_t)hex[c >> 4];
+				out[o++] = (uint8_t)hex[c & 15];
+				break;
+			}
+		} else {
+			out[o++] = c;
+		}
+	}
+	return o;
+}
 
 /* Whether @t renders to the same bytes every time: no part is a
  * variable (the empty string included). */
@@ -70,7 +162,8 @@ sp_tpl_is_static(const struct sp_tpl *t)
 }
 
 /* Longest value a variable renders to, for bounds: a 20-digit integer
- * with sign, or a data cell (data->max_cell_len). */
+ * with sign (no filter changes its digits), or a data cell
+ * (data->max_cell_len, times sp_tpl_enc_max of its filter). */
 #define SP_TPL_INT_MAX_LEN 21
 
 enum sp_method {
@@ -84,7 +177,9 @@ enum sp_method {
 };
 
 /* Response checks. A request whose response fails any of them is counted
- * as "check failed" (per request and in total); the iteration goes on. */
+ * as "check failed" (per request and in total); the iteration goes on.
+ * They run only on a response whose status was expected (sp_request's
+ * expect_set): every failed request has one kind. */
 struct sp_check {
 	int has_status;                   /* status must be in the set */
 	uint64_t status_set[(SP_PLAN_MAX_STATUS + 63) / 64]; /* bit per code */
@@ -99,6 +194,20 @@ struct sp_check {
 	int64_t body_size;                /* exact body size, or -1 */
 };
 
+/* Codes @lo..@hi into a status set (bit per code, < SP_PLAN_MAX_STATUS). */
+static inline void
+sp_status_set_range(uint64_t *set, unsigned lo, unsigned hi)
+{
+	for (unsigned c = lo; c <= hi && c < SP_PLAN_MAX_STATUS; c++)
+		set[c / 64] |= 1ull << (c % 64);
+}
+
+/* What a response's status must be unless the plan says otherwise: 1xx,
+ * 2xx and 3xx are successes, 4xx and 5xx failed requests (as in k6 and
+ * Locust). */
+#define SP_EXPECT_DEFAULT_LO 100
+#define SP_EXPECT_DEFAULT_HI 399
+
 struct sp_request {
 	const char *name;       /* for the report: `name:` or "GET /path" */
 	uint8_t method;         /* enum sp_method */
@@ -111,6 +220,10 @@ struct sp_request {
 	int has_body;           /* send Content-Length even when empty */
 	struct sp_tpl body;
 	struct sp_check check;
+	/* Final statuses that make the response a success (expect_status:,
+	 * --expect-status; 100-399 by default): any other fails the request
+	 * as http_status, before its checks. Bit per code, as status_set. */
+	uint64_t expect_set[(SP_PLAN_MAX_STATUS + 63) / 64];
 };
 
 enum sp_step_kind {

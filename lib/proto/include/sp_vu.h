@@ -45,6 +45,11 @@ enum sp_vu_err {
 	SP_VU_E_TRUNCATED,       /* closed inside a response */
 	SP_VU_E_UNSOLICITED,     /* bytes beyond the response (framing lost) */
 	SP_VU_E_CHECK,           /* a complete response failed a check */
+	SP_VU_E_HTTP_STATUS,     /* a complete response whose status was not
+				  * expected (>= 400 by default) */
+	SP_VU_E_UNSAFE_VALUE,    /* a data value would have broken the
+				  * request (CR/LF in a header, a space in
+				  * the path): not sent */
 	SP_VU_E_N
 };
 
@@ -54,8 +59,10 @@ const char *sp_vu_err_name(enum sp_vu_err k);
 struct sp_vu_req_stats {
 	uint64_t started;     /* first byte queued (or connect begun) */
 	uint64_t responses;   /* complete responses */
-	uint64_t failed;      /* no complete response, or a check failed */
+	uint64_t failed;      /* no complete response, an unexpected status,
+			       * or a check failed */
 	uint64_t check_failed;
+	uint64_t status_failed; /* a response with an unexpected status */
 	uint64_t interrupted; /* in flight when the run stopped */
 	struct sp_hist latency; /* µs from intended start to full response */
 	struct sp_hist ttfb;    /* µs from request queued to its first byte */
@@ -70,12 +77,14 @@ struct sp_vu_scen_stats {
 struct sp_vu_stats {
 	/* Iterations: started = completed + failed + in flight. An iteration
 	 * fails when a request in it failed (no complete response); it still
-	 * runs its remaining steps. A failed check fails the request, not the
-	 * iteration. Dropped (open model): an arrival found no idle VU and
+	 * runs its remaining steps. A failed check or an unexpected status
+	 * fails the request, not the iteration (a response came). Dropped (open model): an arrival found no idle VU and
 	 * never started. */
 	uint64_t it_started, it_completed, it_failed, it_interrupted, it_dropped;
-	/* Requests: started = responses + (failed - check_failed) + in flight;
-	 * a response that failed a check is counted in both. */
+	/* Requests: started = responses + (failed - err[CHECK] -
+	 * err[HTTP_STATUS]) + in flight; a response that failed a check or
+	 * had an unexpected status is counted in both. Succeeded: responses
+	 * - err[CHECK] - err[HTTP_STATUS]. */
 	uint64_t requests, responses, failed, interrupted;
 	uint64_t err[SP_VU_E_N];
 	uint64_t codes[SP_PLAN_MAX_STATUS]; /* final status of each response */
