@@ -590,6 +590,191 @@ test_overrides(void)
 	}
 }
 
+static int
+set_has(const uint64_t *set, unsigned code)
+{
+	return (set[code / 64] >> (code % 64)) & 1;
+}
+
+/* Whether @set holds exactly the codes @lo..@hi of 100..999. */
+static int
+set_is(const uint64_t *set, unsigned lo, unsigned hi)
+{
+	for (unsigned c = 100; c < 1000; c++)
+		if (set_has(set, c) != (c >= lo && c <= hi))
+			return 0;
+	return 1;
+}
+
+/*
+ * expect_status: the default (100-399), the file's top-level list, a
+ * request's own, --expect-status between them; the list syntax; a status
+ * check that could never pass is refused.
+ */
+static void
+test_expect(void)
+{
+	struct sp_scenario_err e = { { 0 } };
+	struct sp_plan pl;
+	int rc;
+
+	rc = load(&pl, T S OK_STEP, &e);
+	CHECK(rc == 0 && set_is(pl.requests[0].expect_set, 100, 399),
+	      "default expect_status is 100-399: %s", e.msg);
+	sp_scenario_free(&pl);
+
+	rc = load(&pl, T "expect_status: \"2xx, 304,404-405\"\n" S
+		  "      - request: {path: /a}\n"
+		  "      - request: {path: /b, expect_status: [500, 5xx]}\n", &e);
+	CHECK(rc == 0 && set_has(pl.requests[0].expect_set, 200) &&
+	      set_has(pl.requests[0].expect_set, 299) &&
+	      !set_has(pl.requests[0].expect_set, 300) &&
+	      set_has(pl.requests[0].expect_set, 304) &&
+	      set_has(pl.requests[0].expect_set, 404) &&
+	      set_has(pl.requests[0].expect_set, 405) &&
+	      !set_has(pl.requests[0].expect_set, 406) &&
+	      set_is(pl.requests[1].expect_set, 500, 599),
+	      "file and request expect_status: %s", e.msg);
+	sp_scenario_free(&pl);
+	{
+		const char *kv[] = { "expect-status", "200-201" };
+
+		rc = over(&pl, T "expect_status: 2xx\n" S
+			  "      - request: {path: /a}\n"
+			  "      - request: {path: /b, expect_status: 404}\n",
+			  kv, 1, &e);
+		CHECK(rc == 0 && set_is(pl.requests[0].expect_set, 200, 201) &&
+		      set_is(pl.requests[1].expect_set, 404, 404),
+		      "--expect-status wins over the file's, not a request's: %s",
+		      e.msg);
+		sp_scenario_free(&pl);
+	}
+	{
+		const char *kv[] = { "url", "http://198.18.0.2/x",
+				     "expect-status", "4xx" };
+
+		rc = over(&pl, NULL, kv, 2, &e);
+		CHECK(rc == 0 && set_is(pl.requests[0].expect_set, 400, 499),
+		      "--url with --expect-status: %s", e.msg);
+		sp_scenario_free(&pl);
+	}
+	{
+		static const char *const bad_lists[] = {
+			"", "2x", "2xxx", "0xx", "99", "1000", "299-200", "abc",
+			"200,", ",200", "200 - 299", "+200", "-200",
+		};
+
+		for (size_t i = 0; i < sizeof(bad_lists) / sizeof(bad_lists[0]);
+		     i++) {
+			const char *kv[] = { "url", "http://198.18.0.2/",
+					     "expect-status", bad_lists[i] };
+
+			rc = over(&pl, NULL, kv, 2, &e);
+			CHECK(rc < 0 && strncmp(e.msg, "--expect-status: ", 17) == 0,
+			      "--expect-status '%s' refused: %s", bad_lists[i],
+			      e.msg);
+			sp_scenario_free(&pl);
+		}
+	}
+	rc = load(&pl, T S "      - request: {path: /, check: {status: [200, 404]}}\n",
+		  &e);
+	CHECK(rc < 0 && strstr(e.msg, "its check of status 404 can never "
+			       "pass") != NULL && strstr(e.msg, "expect_status") != NULL,
+	      "a checked status outside expect_status: %s", e.msg);
+	sp_scenario_free(&pl);
+	rc = load(&pl, T S "      - request: {path: /, expect_status: 404, "
+		  "check: {status: 404}}\n", &e);
+	CHECK(rc == 0, "a checked status inside expect_status: %s", e.msg);
+	sp_scenario_free(&pl);
+	rc = load(&pl, T S "      - request: {path: /, expect_status: [2xx, 9]}\n",
+		  &e);
+	CHECK(rc < 0 && strstr(e.msg, ":5:49:") != NULL &&
+	      strstr(e.msg, "expect_status: '9'") != NULL,
+	      "a bad expect_status item, with its position: %s", e.msg);
+	sp_scenario_free(&pl);
+}
+
+/* The filter of each variable part, in order. */
+static int
+encs_are(const struct sp_tpl *t, const char *want)
+{
+	size_t k = 0;
+
+	for (uint32_t i = 0; i < t->nparts; i++) {
+		if (t->parts[i].var == SP_VAR_LITERAL)
+			continue;
+		if (want[k] == '\0' ||
+		    t->parts[i].enc != (want[k] == 'u'   ? SP_ENC_URL :
+					want[k] == 'j' ? SP_ENC_JSON :
+							 SP_ENC_RAW))
+			return 0;
+		k++;
+	}
+	return want[k] == '\0';
+}
+
+/* Filters: the defaults per context, explicit ones, {{env}} encoded when
+ * loaded, unknown filters and raw CR/LF refused. */
+static void
+test_filters(void)
+{
+	struct sp_scenario_err e = { { 0 } };
+	struct sp_plan pl;
+	int rc;
+
+	write_file("users.csv", users_csv);
+	setenv("SP_TEST_ENC", "a b/\"c\"", 1);
+	rc = load(&pl, T "data: users.csv\n" S
+		  "      - request:\n"
+		  "          path: \"/p?u={{data.user}}&v={{data.user | raw}}&"
+		  "w={{ data.user|json }}&n={{vu | url}}&e={{env SP_TEST_ENC}}\"\n"
+		  "          headers: {X-A: \"{{data.user}}\", X-B: \"{{data.pass | url}}\"}\n"
+		  "          body: '{\"u\": \"{{data.user | json}}\", \"v\": \"{{data.pass}}\", "
+		  "\"e\": \"{{env SP_TEST_ENC | json}}\"}'\n", &e);
+	CHECK(rc == 0, "filters load: %s", e.msg);
+	if (rc == 0) {
+		const struct sp_request *r = &pl.requests[0];
+
+		CHECK(r->path.ctx == SP_TPL_PATH && r->headers.ctx == SP_TPL_HEADER &&
+		      r->body.ctx == SP_TPL_BODY, "template contexts");
+		CHECK(encs_are(&r->path, "urju"), "path filters: url by default");
+		CHECK(encs_are(&r->headers, "ru"), "header filters: raw by default");
+		CHECK(encs_are(&r->body, "jr"), "body filters: raw by default");
+		CHECK(strstr(r->path.text, "&e=a%20b%2F%22c%22") != NULL,
+		      "{{env}} in a path percent-encoded when loaded: %s",
+		      r->path.text);
+		CHECK(strstr(r->body.text, "\"e\": \"a b/\\\"c\\\"\"") != NULL,
+		      "{{env | json}} escaped when loaded: %s", r->body.text);
+	}
+	sp_scenario_free(&pl);
+	rc = load(&pl, T S "      - request: {path: \"/{{vu | html}}\"}\n", &e);
+	CHECK(rc < 0 && strstr(e.msg, "unknown filter 'html' (json, url or raw)"),
+	      "unknown filter: %s", e.msg);
+	sp_scenario_free(&pl);
+	rc = load(&pl, T S "      - request: {path: \"/{{env SP_TEST_ENC | raw}}\"}\n",
+		  &e);
+	CHECK(rc < 0 && strstr(e.msg, "byte 0x20 is not allowed"),
+	      "{{env | raw}} with a space in a path: %s", e.msg);
+	sp_scenario_free(&pl);
+	setenv("SP_TEST_ENC", "x\r\nInjected: 1", 1);
+	rc = load(&pl, T S "      - request: {path: /, headers: {X-A: \"{{env SP_TEST_ENC}}\"}}\n",
+		  &e);
+	CHECK(rc < 0 && strstr(e.msg, "may not hold CR, LF"),
+	      "{{env}} with CR LF in a header refused: %s", e.msg);
+	sp_scenario_free(&pl);
+	rc = load(&pl, T S "      - request: {path: /, headers: {X-A: \"{{env SP_TEST_ENC | json}}\"}}\n",
+		  &e);
+	CHECK(rc == 0 && strstr(pl.requests[0].headers.text, "X-A: x\\r\\nInjected: 1\r\n"),
+	      "{{env | json}} in a header escapes CR LF: %s", e.msg);
+	sp_scenario_free(&pl);
+	rc = load(&pl, T S "      - request: {path: /, headers: {X-A: \"a\\r\\nB: c\"}}\n",
+		  &e);
+	CHECK(rc < 0 && strstr(e.msg, "may not hold CR, LF"),
+	      "a literal CR LF in a header refused: %s", e.msg);
+	sp_scenario_free(&pl);
+	unsetenv("SP_TEST_ENC");
+}
+
 /* Every ready file under config/ must validate. */
 static void
 test_config(void)
@@ -640,6 +825,8 @@ main(void)
 	test_full();
 	test_bad();
 	test_overrides();
+	test_expect();
+	test_filters();
 	test_config();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)

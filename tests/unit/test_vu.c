@@ -83,6 +83,10 @@ static int srv_silent;           /* read requests, answer nothing */
 static uint64_t srv_requests;    /* complete request heads seen */
 static uint64_t srv_close_reqs;  /* ... of them with "Connection: close" */
 static uint64_t srv_accepted;
+/* The first request the server received, as bytes (rendering tests). */
+static char srv_first[2048];
+static uint32_t srv_first_len;
+static int srv_first_done;
 
 struct srv_conn {
 	uint32_t match;  /* "\r\n\r\n" matched so far */
@@ -112,6 +116,8 @@ srv_recv(struct sp_stack *st, struct sp_conn *c, void *app,
 
 	(void)app;
 	for (uint32_t i = 0; i < len; i++) {
+		if (!srv_first_done && srv_first_len < sizeof(srv_first) - 1)
+			srv_first[srv_first_len++] = (char)data[i];
 		s->cmatch = data[i] == (uint8_t)cl[s->cmatch] ? s->cmatch + 1
 			    : data[i] == 'C'                   ? 1
 								: 0;
@@ -126,6 +132,7 @@ srv_recv(struct sp_stack *st, struct sp_conn *c, void *app,
 			continue;
 		s->match = 0;
 		srv_requests++;
+		srv_first_done = srv_requests > 1; /* the first one's body too */
 		if (!srv_silent)
 			CHECK_EQ(sp_tcp_send(st, c, srv_response,
 					     (uint32_t)strlen(srv_response)),
@@ -189,6 +196,8 @@ run_plan(uint32_t max_vus, uint64_t seed)
 	char err[128];
 
 	srv_requests = srv_close_reqs = srv_accepted = 0;
+	srv_first_len = 0;
+	srv_first_done = 0;
 	srv_nconns = 0;
 	eng_done = 0;
 	eng = sp_vu_create(&vc, err, sizeof(err));
@@ -222,7 +231,8 @@ static void
 check_accounting(const struct sp_vu_stats *s)
 {
 	CHECK_EQ(s->requests, s->responses + s->failed -
-				      s->err[SP_VU_E_CHECK] + s->interrupted);
+				      s->err[SP_VU_E_CHECK] -
+				      s->err[SP_VU_E_HTTP_STATUS] + s->interrupted);
 	CHECK_EQ(s->it_started, s->it_completed + s->it_failed +
 					s->it_interrupted);
 	CHECK_EQ(s->vus_active, 0);
@@ -487,6 +497,179 @@ test_weights(void)
 	sp_vu_destroy(eng);
 }
 
+/*
+ * A status outside the request's expected set fails it as http_status,
+ * before (and instead of) its checks; inside it, the checks judge.
+ */
+static void
+test_expect_status(void)
+{
+	const struct sp_vu_stats *s;
+	const struct sp_vu_req_stats *rs;
+
+	plan_base(SP_MODEL_CLOSED);
+	plan_one(10000);
+	plan.vus = 2;
+	plan.max_vus = 2;
+	plan.duration_us = 500000;
+	reqs[0].check.has_status = 1;
+	sp_status_set_range(reqs[0].check.status_set, 200, 200);
+	srv_response = "HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n";
+	run_plan(2, 1);
+	s = sp_vu_stats(eng);
+	rs = sp_vu_req_stats(eng);
+	CHECK_GE(s->responses, 50);
+	CHECK_EQ(s->codes[503], s->responses);
+	CHECK_EQ(s->err[SP_VU_E_HTTP_STATUS], s->responses);
+	CHECK_EQ(s->err[SP_VU_E_CHECK], 0); /* one kind per failed request */
+	CHECK_EQ(s->failed, s->responses);
+	CHECK_EQ(rs[0].status_failed, s->responses);
+	CHECK_EQ(rs[0].check_failed, 0);
+	CHECK_EQ(s->checks_passed, 0);
+	CHECK_EQ(s->it_failed, 0); /* a response came: the iteration holds */
+	CHECK_EQ(srv_requests, s->responses);
+	check_accounting(s);
+	sp_vu_destroy(eng);
+
+	/* 503 expected: a success, and the status check then judges it. */
+	sp_status_set_range(reqs[0].expect_set, 500, 599);
+	run_plan(2, 1);
+	s = sp_vu_stats(eng);
+	CHECK_GE(s->responses, 50);
+	CHECK_EQ(s->err[SP_VU_E_HTTP_STATUS], 0);
+	CHECK_EQ(s->err[SP_VU_E_CHECK], s->responses);
+	check_accounting(s);
+	sp_vu_destroy(eng);
+
+	/* Default set: 399 passes, 400 fails. */
+	plan_base(SP_MODEL_CLOSED);
+	plan_one(10000);
+	plan.vus = 1;
+	plan.max_vus = 1;
+	plan.duration_us = 300000;
+	srv_response = "HTTP/1.1 399 X\r\nContent-Length: 0\r\n\r\n";
+	run_plan(1, 1);
+	s = sp_vu_stats(eng);
+	CHECK_GE(s->responses, 10);
+	CHECK_EQ(s->failed, 0);
+	sp_vu_destroy(eng);
+	srv_response = "HTTP/1.1 400 X\r\nContent-Length: 0\r\n\r\n";
+	run_plan(1, 1);
+	s = sp_vu_stats(eng);
+	CHECK_GE(s->responses, 10);
+	CHECK_EQ(s->err[SP_VU_E_HTTP_STATUS], s->responses);
+	sp_vu_destroy(eng);
+}
+
+/*
+ * Values through their filters, as the server received them: a path's
+ * value percent-encoded, a body's JSON-escaped; a value with CR LF bound
+ * for a header is never sent (unsafe_value), nor one with a space bound
+ * raw for the path, and such a VU pauses instead of spinning.
+ */
+static void
+test_filters_render(void)
+{
+	static const char *const cols[] = { "v" };
+	static const char *const cells[] = { "a \"b\"/\\\n\x01\xc3\xa9" };
+	static const uint32_t cell_len[] = { 11 };
+	static const struct sp_data data = { 1, 1, cols, cells, cell_len, 11 };
+	static const char *const bad_cells[] = { "x\r\nInjected: 1" };
+	static const uint32_t bad_len[] = { 15 };
+	static const struct sp_data bad_data = { 1, 1, cols, bad_cells, bad_len,
+						 15 };
+	static struct sp_tpl_part path_parts[] = {
+		{ .var = SP_VAR_LITERAL, .off = 0, .len = 3 },
+		{ .var = SP_VAR_DATA, .enc = SP_ENC_URL },
+	};
+	static struct sp_tpl_part body_parts[] = {
+		{ .var = SP_VAR_LITERAL, .off = 0, .len = 7 },
+		{ .var = SP_VAR_DATA, .enc = SP_ENC_JSON },
+		{ .var = SP_VAR_LITERAL, .off = 7, .len = 2 },
+	};
+	static struct sp_tpl_part hdr_parts[] = {
+		{ .var = SP_VAR_LITERAL, .off = 0, .len = 5 },
+		{ .var = SP_VAR_DATA, .enc = SP_ENC_RAW },
+		{ .var = SP_VAR_LITERAL, .off = 5, .len = 2 },
+	};
+	const struct sp_vu_stats *s;
+	const char *want_path = "POST /q=a%20%22b%22%2F%5C%0A%01%C3%A9 HTTP/1.1\r\n";
+	const char *want_body = "{\"v\": \"a \\\"b\\\"/\\\\\\n\\u0001\xc3\xa9\"}";
+
+	plan_base(SP_MODEL_CLOSED);
+	plan_one(10000);
+	plan.vus = 1;
+	plan.max_vus = 1;
+	plan.duration_us = 200000;
+	plan.data = &data;
+	reqs[0].method = SP_METHOD_POST;
+	reqs[0].path = (struct sp_tpl){ "/q=", 3, path_parts, 2, SP_TPL_PATH };
+	reqs[0].has_body = 1;
+	reqs[0].body = (struct sp_tpl){ "{\"v\": \"\"}", 9, body_parts, 3,
+					SP_TPL_BODY };
+	srv_response = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+	run_plan(1, 1);
+	s = sp_vu_stats(eng);
+	srv_first[srv_first_len] = '\0';
+	CHECK(strncmp(srv_first, want_path, strlen(want_path)) == 0);
+	CHECK(memmem(srv_first, srv_first_len, want_body, strlen(want_body)) !=
+	      NULL);
+	CHECK_GE(s->responses, 5);
+	CHECK_EQ(s->failed, 0);
+	sp_vu_destroy(eng);
+
+	/* CR LF bound raw for a header: refused, counted, nothing sent. */
+	plan_base(SP_MODEL_CLOSED);
+	plan_one(0);
+	plan.vus = 1;
+	plan.max_vus = 1;
+	plan.duration_us = 200000;
+	plan.data = &bad_data;
+	reqs[0].headers = (struct sp_tpl){ "X-A: \r\n", 7, hdr_parts, 3,
+					   SP_TPL_HEADER };
+	run_plan(1, 1);
+	s = sp_vu_stats(eng);
+	CHECK_EQ(srv_requests, 0);
+	CHECK_EQ(s->responses, 0);
+	CHECK_GE(s->err[SP_VU_E_UNSAFE_VALUE], 50);
+	/* Paced by the retry pause (1 ms), not spinning: at most one a
+	 * millisecond over the 200 ms. */
+	CHECK(s->err[SP_VU_E_UNSAFE_VALUE] <= 201);
+	CHECK_EQ(s->failed, s->err[SP_VU_E_UNSAFE_VALUE]);
+	CHECK_EQ(s->it_failed + s->it_interrupted, s->it_started);
+	check_accounting(s);
+	sp_vu_destroy(eng);
+
+	/* The same value JSON-escaped is safe in a header. */
+	hdr_parts[1].enc = SP_ENC_JSON;
+	plan_one(10000);
+	run_plan(1, 1);
+	s = sp_vu_stats(eng);
+	srv_first[srv_first_len] = '\0';
+	CHECK(strstr(srv_first, "\r\nX-A: x\\r\\nInjected: 1\r\n") != NULL);
+	CHECK_EQ(s->err[SP_VU_E_UNSAFE_VALUE], 0);
+	CHECK_GE(s->responses, 5);
+	sp_vu_destroy(eng);
+	hdr_parts[1].enc = SP_ENC_RAW;
+
+	/* A space raw in the path: refused; encoded (the default): sent. */
+	plan_base(SP_MODEL_CLOSED);
+	plan_one(10000);
+	plan.vus = 1;
+	plan.max_vus = 1;
+	plan.duration_us = 200000;
+	plan.data = &data;
+	path_parts[1].enc = SP_ENC_RAW;
+	reqs[0].path = (struct sp_tpl){ "/q=", 3, path_parts, 2, SP_TPL_PATH };
+	run_plan(1, 1);
+	s = sp_vu_stats(eng);
+	CHECK_EQ(srv_requests, 0);
+	CHECK_GE(s->err[SP_VU_E_UNSAFE_VALUE], 5);
+	check_accounting(s);
+	sp_vu_destroy(eng);
+	path_parts[1].enc = SP_ENC_URL;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -497,6 +680,8 @@ main(int argc, char **argv)
 		{ "silent_server", test_silent_server },
 		{ "hostile_responses", test_hostile_responses },
 		{ "weights", test_weights },
+		{ "expect_status", test_expect_status },
+		{ "filters_render", test_filters_render },
 	};
 
 	return sp_h_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
