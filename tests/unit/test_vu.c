@@ -575,9 +575,9 @@ test_filters_render(void)
 	static const uint32_t cell_len[] = { 11 };
 	static const struct sp_data data = { 1, 1, cols, cells, cell_len, 11 };
 	static const char *const bad_cells[] = { "x\r\nInjected: 1" };
-	static const uint32_t bad_len[] = { 15 };
+	static const uint32_t bad_len[] = { 14 };
 	static const struct sp_data bad_data = { 1, 1, cols, bad_cells, bad_len,
-						 15 };
+						 14 };
 	static struct sp_tpl_part path_parts[] = {
 		{ .var = SP_VAR_LITERAL, .off = 0, .len = 3 },
 		{ .var = SP_VAR_DATA, .enc = SP_ENC_URL },
