@@ -69,7 +69,8 @@ static const char sp_run_help[] =
 	"\n"
 	"thresholds: [scenario:NAME | request:NAME] [PHASE.]STAT OP VALUE\n"
 	"  PHASE latency (default), connect, ttfb, iteration; STAT p(N), med,\n"
-	"  avg, min, max (us, ms, s), errors, checks (%% or a fraction), rps\n"
+	"  avg, min, max (us, ms, s), errors, checks (N% or 0.N), rps,\n"
+	"  iterations/s, dropped (a count, or N% of arrivals), iterations\n"
 	"\n"
 	"exit: 0 the run ran and every threshold held, 1 a threshold failed,\n"
 	"      2 usage or scenario error, 3 could not run (EAL, port, the\n"
@@ -626,7 +627,14 @@ sp_run_th_value(const struct sp_run *r, const struct sp_threshold *t,
 		case SP_TH_ERRORS:
 			return sp_ratio(ss->failed, ss->started, 0.0);
 		case SP_TH_RPS:
+		case SP_TH_ITER_RATE:
 			return sp_rate((double)ss->completed, elapsed_s);
+		case SP_TH_DROPPED:
+			return (double)ss->dropped;
+		case SP_TH_DROPPED_SHARE:
+			return sp_ratio(ss->dropped, ss->started + ss->dropped, 0.0);
+		case SP_TH_ITERATIONS:
+			return (double)ss->completed;
 		default:
 			return sp_run_hist_stat(t, &ss->iteration);
 		}
@@ -639,6 +647,14 @@ sp_run_th_value(const struct sp_run *r, const struct sp_threshold *t,
 	case SP_TH_CHECKS:
 		return sp_ratio(s->checks_passed,
 				s->checks_passed + s->err[SP_VU_E_CHECK], 1.0);
+	case SP_TH_DROPPED:
+		return (double)s->it_dropped;
+	case SP_TH_DROPPED_SHARE:
+		return sp_ratio(s->it_dropped, s->arrivals, 0.0);
+	case SP_TH_ITERATIONS:
+		return (double)s->it_completed;
+	case SP_TH_ITER_RATE:
+		return sp_rate((double)s->it_completed, elapsed_s);
 	default:
 		break;
 	}

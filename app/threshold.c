@@ -6,21 +6,27 @@
  *   PHASE  latency (the default) | connect | ttfb | iteration
  *   STAT   p(N) (0 < N <= 100) | med | avg | mean | min | max   (times)
  *          errors | checks                                      (rates)
- *          rps
+ *          rps | iterations/s                                   (per second)
+ *          dropped | iterations                                 (counts)
  *   OP     <  <=  >  >=  ==  !=
- *   UNIT   times: us, ms (the default), s; rates: % (without it, a
- *          fraction from 0 to 1); rps: none
+ *   UNIT   times: us, ms (the default), s; rates: N% or a fraction
+ *          written 0.N (a bare 1 could mean 1 % or 100 %: refused; 0 is
+ *          0); dropped: a count, or N% for a share of the arrivals;
+ *          per second and counts: none
  *
  * e.g.  p(95) < 500ms   errors < 0.1%   rps > 100   ttfb.p(99) < 50ms
  *       request:"GET /" p(99) < 1s   scenario:browse iteration.p(95) < 3s
+ *       dropped == 0   dropped < 1%   iterations > 1000   iterations/s > 50
  *
  * A NAME with spaces is written in double quotes. Global thresholds may
  * use every phase; request ones latency and ttfb; scenario ones measure
  * iterations: iteration.STAT, errors (failed iterations) and rps
- * (completed iterations per second). Names are resolved against the plan
- * by the scenario loader once every scenario and request is known.
+ * (completed iterations per second); dropped and iterations are the run's
+ * or a scenario's. Names are resolved against the plan by the scenario
+ * loader once every scenario and request is known.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,7 +127,8 @@ sp_th_metric(const char **pp, struct sp_threshold *t, char *why, size_t wl)
 	} stats[] = {
 		{ "avg", SP_TH_MEAN }, { "mean", SP_TH_MEAN }, { "min", SP_TH_MIN },
 		{ "max", SP_TH_MAX }, { "errors", SP_TH_ERRORS }, { "rps", SP_TH_RPS },
-		{ "checks", SP_TH_CHECKS },
+		{ "checks", SP_TH_CHECKS }, { "dropped", SP_TH_DROPPED },
+		{ "iterations", SP_TH_ITERATIONS },
 	};
 	const char *p = *pp;
 	size_t n = sp_th_word(p);
@@ -159,13 +166,20 @@ sp_th_metric(const char **pp, struct sp_threshold *t, char *why, size_t wl)
 				break;
 		if (i == sizeof(stats) / sizeof(stats[0]))
 			return sp_th_why(why, wl, "unknown metric '%.*s' (p(N), "
-					 "med, avg, min, max, errors, checks, rps)",
+					 "med, avg, min, max, errors, checks, rps, "
+					 "dropped, iterations, iterations/s)",
 					 n ? (int)n : 1, p);
 		t->stat = stats[i].stat;
 		p += n;
+		if (t->stat == SP_TH_ITERATIONS && p[0] == '/' && p[1] == 's' &&
+		    !isalpha((unsigned char)p[2])) {
+			t->stat = SP_TH_ITER_RATE;
+			p += 2;
+		}
 	}
 	if (has_phase && t->stat >= SP_TH_ERRORS)
-		return sp_th_why(why, wl, "errors, checks and rps take no phase");
+		return sp_th_why(why, wl, "errors, checks, rps, dropped and "
+				 "iterations take no phase");
 	*pp = p;
 	return 0;
 }
@@ -191,6 +205,23 @@ sp_th_op(const char **pp, struct sp_threshold *t, char *why, size_t wl)
 	return sp_th_why(why, wl, "expected a comparison (<, <=, >, >=, ==, !=)");
 }
 
+/* Whether [p, end) is 0 or a fraction written 0.N: a rate that cannot be
+ * mistaken for a percentage. */
+static int
+sp_th_fraction(const char *p, const char *end)
+{
+	if (*p != '0')
+		return 0;
+	if (++p == end)
+		return 1;
+	if (*p++ != '.' || p == end)
+		return 0;
+	for (; p < end; p++)
+		if (!isdigit((unsigned char)*p))
+			return 0;
+	return 1;
+}
+
 static int
 sp_th_value(const char *p, struct sp_threshold *t, char *why, size_t wl)
 {
@@ -209,16 +240,43 @@ sp_th_value(const char *p, struct sp_threshold *t, char *why, size_t wl)
 			x /= 1e3, u += 2;
 		else if (*u == 's')
 			x *= 1e3, u += 1;
-	} else if (t->stat == SP_TH_ERRORS || t->stat == SP_TH_CHECKS) {
-		if (*u == '%')
+	} else if (t->stat == SP_TH_ERRORS || t->stat == SP_TH_CHECKS ||
+		   t->stat == SP_TH_DROPPED) {
+		if (*u == '%') {
 			x /= 100.0, u += 1;
-		if (x > 1.0)
-			return sp_th_why(why, wl, "a rate is at most 100%% (or 1)");
+			if (t->stat == SP_TH_DROPPED)
+				t->stat = SP_TH_DROPPED_SHARE;
+		} else if (t->stat == SP_TH_DROPPED) {
+			if (x != (double)(uint64_t)x || memchr(p, '.', (size_t)(end - p)))
+				return sp_th_why(why, wl, "dropped without %% is a "
+						 "count of arrivals: write a whole "
+						 "number, or N%% for a share of "
+						 "the arrivals");
+		} else if (!sp_th_fraction(p, end)) {
+			/* errors < 1 read as a fraction is 100 %: say which. */
+			if (x > 1.0 && x <= 100.0)
+				return sp_th_why(why, wl, "'%.*s' is not a rate: "
+						 "write %.*s%% (or %g as a fraction)",
+						 (int)(end - p), p, (int)(end - p),
+						 p, x / 100.0);
+			if (x <= 1.0)
+				return sp_th_why(why, wl, "'%.*s' could be read as "
+						 "%g%% or %g%%: write %g%% or %g",
+						 (int)(end - p), p, x * 100.0, x,
+						 x, x / 100.0);
+			return sp_th_why(why, wl, "a rate is at most 100%%");
+		}
+		if (x > 1.0 && t->stat != SP_TH_DROPPED)
+			return sp_th_why(why, wl, "a rate is at most 100%%");
+	} else if (t->stat == SP_TH_ITERATIONS) {
+		if (x != (double)(uint64_t)x || memchr(p, '.', (size_t)(end - p)))
+			return sp_th_why(why, wl, "iterations is a count: write "
+					 "a whole number (iterations/s for a rate)");
 	}
 	if (*sp_th_ws(u) != '\0')
 		return sp_th_why(why, wl, "unexpected '%s' after the value (units: "
-				 "us, ms, s for times; %% for rates; none for rps)",
-				 sp_th_ws(u));
+				 "us, ms, s for times; %% for rates; none for rps, "
+				 "iterations/s and counts)", sp_th_ws(u));
 	t->value = x;
 	return 0;
 }
@@ -250,6 +308,9 @@ sp_threshold_parse(const char *expr, struct sp_threshold *t, char *why,
 	}
 	if (t->phase == SP_TH_ITERATION && t->scope == SP_TH_REQUEST)
 		return sp_th_why(why, whylen, "iterations belong to scenarios");
+	if (t->scope == SP_TH_REQUEST && t->stat >= SP_TH_DROPPED)
+		return sp_th_why(why, whylen, "dropped and iterations are the "
+				 "run's or a scenario's, not a request's");
 	return 0;
 }
 
@@ -275,5 +336,8 @@ sp_threshold_holds(const struct sp_threshold *t, double v)
 double
 sp_threshold_shown(const struct sp_threshold *t, double v)
 {
-	return t->stat == SP_TH_ERRORS || t->stat == SP_TH_CHECKS ? v * 100.0 : v;
+	return t->stat == SP_TH_ERRORS || t->stat == SP_TH_CHECKS ||
+			       t->stat == SP_TH_DROPPED_SHARE
+		       ? v * 100.0
+		       : v;
 }
