@@ -72,7 +72,8 @@ static const char sp_run_help[] =
 	"  avg, min, max (us, ms, s), errors, checks (N% or 0.N), rps,\n"
 	"  iterations/s, dropped (a count, or N% of arrivals), iterations\n"
 	"\n"
-	"exit: 0 the run ran and every threshold held, 1 a threshold failed,\n"
+	"exit: 0 the run ran and every threshold held, 1 a threshold failed\n"
+	"      or no request succeeded,\n"
 	"      2 usage or scenario error, 3 could not run (EAL, port, the\n"
 	"      target's next hop did not answer ARP) or a report could not be\n"
 	"      written\n";
@@ -132,6 +133,7 @@ struct sp_run_override {
 /* One second of the run, as the control lcore saw it. */
 struct sp_run_point {
 	uint64_t t_s;                           /* end of the second */
+	uint64_t len_us;                        /* how long it really was */
 	uint64_t requests, responses, errors, dropped; /* in that second */
 	uint64_t vus, conns;                    /* at its end */
 	uint64_t p50_us, p95_us, p99_us;        /* its responses */
@@ -173,6 +175,7 @@ struct sp_run {
 	struct sp_run_point *tl;
 	uint32_t ntl, tl_cap;
 	struct sp_run_cum prev;
+	uint64_t prev_us;                /* when the last point was taken */
 	struct sp_hist *snap, *snap_prev, *delta, *tmp;
 	double *th_value;                /* per threshold, at the end */
 	int *th_ok;
@@ -330,6 +333,10 @@ sp_run_sample(struct sp_run *r, uint64_t now, int last)
 	sp_hist_delta(r->delta, r->snap, r->snap_prev);
 	p = &r->tl[r->ntl++];
 	p->t_s = t_s;
+	if (r->prev_us == 0 || r->prev_us < start)
+		r->prev_us = start;
+	p->len_us = now > r->prev_us ? now - r->prev_us : 0;
+	r->prev_us = now;
 	p->requests = c.requests - r->prev.requests;
 	p->responses = c.responses - r->prev.responses;
 	p->errors = c.errors - r->prev.errors;
@@ -566,6 +573,7 @@ sp_run_req_sum(const struct sp_run *r, const char *name, uint32_t len,
 		sum->responses += rs[i].responses;
 		sum->failed += rs[i].failed;
 		sum->check_failed += rs[i].check_failed;
+		sum->status_failed += rs[i].status_failed;
 		sp_hist_merge(&sum->latency, &rs[i].latency);
 		sp_hist_merge(&sum->ttfb, &rs[i].ttfb);
 	}
@@ -614,7 +622,9 @@ sp_run_th_value(const struct sp_run *r, const struct sp_threshold *t,
 		case SP_TH_RPS:
 			return sp_rate((double)q.responses, elapsed_s);
 		case SP_TH_CHECKS:
-			return sp_ratio(q.responses - q.check_failed, q.responses, 1.0);
+			/* An unexpected status ran no check. */
+			return sp_ratio(q.responses - q.status_failed - q.check_failed,
+					q.responses - q.status_failed, 1.0);
 		default:
 			return sp_run_hist_stat(t, t->phase == SP_TH_TTFB ? &q.ttfb
 									  : &q.latency);
@@ -750,15 +760,66 @@ sp_run_lat_line(FILE *out, const char *what, const struct sp_hist *h)
 		h->count);
 }
 
-static uint64_t
-sp_run_peak_rps(const struct sp_run *r)
+/*
+ * A point shorter than this is a partial second (the end of the run after
+ * its last tick): its counts are not a rate, so it is marked, with its
+ * length, and kept out of the peak. Ticks come a few ms late, never 10 %.
+ */
+#define SP_RUN_PARTIAL_US (SP_US_PER_S * 9 / 10)
+
+static int
+sp_run_partial(const struct sp_run_point *p)
 {
-	uint64_t peak = 0;
+	return p->len_us < SP_RUN_PARTIAL_US;
+}
+
+/* The load's length: start to when the engines stopped starting work
+ * (the plan's duration, or a stop), without the drain after it. */
+static double
+sp_run_load_s(const struct sp_run *r, const struct sp_report *rep)
+{
+	uint64_t load = 0;
+
+	for (uint32_t c = 0; c < r->ncores; c++) {
+		uint64_t stop = sp_vu_stopped_at(r->core[c].eng);
+		uint64_t start = r->w[c].run_start_us;
+
+		if (stop > start && stop - start > load)
+			load = stop - start;
+	}
+	if (load == 0)
+		return rep->elapsed_s;
+	return (double)load / 1e6;
+}
+
+/* Responses per second of the load: every response, those the drain
+ * received included (they answer requests the load made). */
+static double
+sp_run_mean_rps(const struct sp_run *r, const struct sp_report *rep)
+{
+	return sp_rate((double)r->tot->responses, sp_run_load_s(r, rep));
+}
+
+/* The busiest whole second's responses; never below the mean (the load
+ * as a whole is a window too: a run shorter than a second, or one whose
+ * drain answered much, has its busiest rate there). */
+static double
+sp_run_peak_rps(const struct sp_run *r, const struct sp_report *rep)
+{
+	double peak = 0, mean = sp_run_mean_rps(r, rep);
 
 	for (uint32_t i = 0; i < r->ntl; i++)
-		if (r->tl[i].responses > peak)
-			peak = r->tl[i].responses;
-	return peak;
+		if (!sp_run_partial(&r->tl[i]) &&
+		    (double)r->tl[i].responses > peak)
+			peak = (double)r->tl[i].responses;
+	return peak > mean ? peak : mean;
+}
+
+/* Responses that passed: their status was expected and their checks held. */
+static uint64_t
+sp_run_succeeded(const struct sp_vu_stats *s)
+{
+	return s->responses - s->err[SP_VU_E_CHECK] - s->err[SP_VU_E_HTTP_STATUS];
 }
 
 static void
@@ -780,11 +841,15 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 		"\n", s->it_started, s->it_completed, s->it_failed,
 		s->it_interrupted, s->it_dropped);
 	fprintf(out, "  requests        started %" PRIu64 "  responses %" PRIu64
-		"  failed %" PRIu64 "  interrupted %" PRIu64 "\n", s->requests,
-		s->responses, s->failed, s->interrupted);
-	fprintf(out, "  rate            mean %.1f responses/s  peak %" PRIu64
-		"/s\n", sp_rate((double)s->responses, rep->elapsed_s),
-		sp_run_peak_rps(r));
+		"  succeeded %" PRIu64 "  failed %" PRIu64 "  interrupted %"
+		PRIu64 "\n", s->requests, s->responses, sp_run_succeeded(s),
+		s->failed, s->interrupted);
+	if (sp_run_succeeded(s) == 0)
+		fprintf(out, "  NO REQUEST SUCCEEDED: the run measured nothing "
+			"(exit code 1)\n");
+	fprintf(out, "  rate            mean %.1f responses/s over the %.3f s "
+		"load  peak %.0f/s\n", sp_run_mean_rps(r, rep),
+		sp_run_load_s(r, rep), sp_run_peak_rps(r, rep));
 	fprintf(out, "  latency ms      (from the intended start to the last byte)\n");
 	sp_run_lat_line(out, "  response", &s->latency);
 	sp_run_lat_line(out, "  first byte", &s->ttfb);
@@ -889,11 +954,13 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 		pl->model == SP_MODEL_OPEN ? "open" : "closed", rep->elapsed_s,
 		r->stopped_by);
 	fprintf(f, " \"summary\":{\"requests\":%" PRIu64 ",\"responses\":%" PRIu64
+		",\"succeeded\":%" PRIu64 ",\"nothing_succeeded\":%s"
 		",\"errors\":%" PRIu64 ",\"interrupted\":%" PRIu64
-		",\"rps\":%.3f,\"peak_rps\":%" PRIu64 ",\"duration_s\":%.6f,"
-		"\"codes\":{", s->requests, s->responses, s->failed,
-		s->interrupted, sp_rate((double)s->responses, rep->elapsed_s),
-		sp_run_peak_rps(r), rep->elapsed_s);
+		",\"rps\":%.3f,\"peak_rps\":%.3f,\"duration_s\":%.6f,"
+		"\"codes\":{", s->requests, s->responses, sp_run_succeeded(s),
+		sp_run_succeeded(s) == 0 ? "true" : "false", s->failed,
+		s->interrupted, sp_run_mean_rps(r, rep), sp_run_peak_rps(r, rep),
+		sp_run_load_s(r, rep));
 	for (int c = 0; c < SP_PLAN_MAX_STATUS; c++)
 		if (s->codes[c] != 0) {
 			fprintf(f, "%s\"%d\":%" PRIu64, sep, c, s->codes[c]);
@@ -945,9 +1012,11 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 		sp_json_str(f, pl->requests[i].name);
 		fprintf(f, ",\"started\":%" PRIu64 ",\"responses\":%" PRIu64
 			",\"failed\":%" PRIu64 ",\"check_failed\":%" PRIu64
+			",\"status_failed\":%" PRIu64
 			",\"interrupted\":%" PRIu64 ",\"latency_ms\":",
 			rs[i].started, rs[i].responses, rs[i].failed,
-			rs[i].check_failed, rs[i].interrupted);
+			rs[i].check_failed, rs[i].status_failed,
+			rs[i].interrupted);
 		sp_run_lat_json(f, &rs[i].latency);
 		fprintf(f, ",\"ttfb_ms\":");
 		sp_run_lat_json(f, &rs[i].ttfb);
@@ -983,11 +1052,17 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 			",\"responses\":%" PRIu64 ",\"errors\":%" PRIu64
 			",\"dropped\":%" PRIu64 ",\"vus\":%" PRIu64 ",\"conns\":%"
 			PRIu64 ",\"p50_ms\":%.3f,\"p95_ms\":%.3f,\"p99_ms\":%.3f,"
-			"\"bytes_sent\":%" PRIu64 ",\"bytes_received\":%" PRIu64 "}",
+			"\"bytes_sent\":%" PRIu64 ",\"bytes_received\":%" PRIu64,
 			i ? "," : "", p->t_s, p->requests, p->responses,
 			p->errors, p->dropped, p->vus, p->conns,
 			(double)p->p50_us / 1e3, (double)p->p95_us / 1e3,
 			(double)p->p99_us / 1e3, p->bytes_sent, p->bytes_received);
+		/* Counts of a partial second are not per-second rates: say
+		 * how long it was, so a plot can scale it. */
+		if (sp_run_partial(p))
+			fprintf(f, ",\"partial\":true,\"length_s\":%.6f",
+				(double)p->len_us / 1e6);
+		fputc('}', f);
 	}
 	fprintf(f, "],\n");
 	sp_report_json_stack(rep, f, s->connect_retries);
@@ -1054,16 +1129,17 @@ sp_run_csv(const struct sp_run *r, FILE *st, FILE *tl)
 		sp_run_csv_lat(st, &rs[i].latency);
 	}
 	fprintf(tl, "t,requests,responses,errors,dropped,vus,conns,p50_ms,"
-		"p95_ms,p99_ms,bytes_sent,bytes_received\n");
+		"p95_ms,p99_ms,bytes_sent,bytes_received,length_s\n");
 	for (uint32_t i = 0; i < r->ntl; i++) {
 		const struct sp_run_point *p = &r->tl[i];
 
 		fprintf(tl, "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%"
 			PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.3f,%.3f,%.3f,%" PRIu64
-			",%" PRIu64 "\n", p->t_s, p->requests, p->responses,
+			",%" PRIu64 ",%.6f\n", p->t_s, p->requests, p->responses,
 			p->errors, p->dropped, p->vus, p->conns,
 			(double)p->p50_us / 1e3, (double)p->p95_us / 1e3,
-			(double)p->p99_us / 1e3, p->bytes_sent, p->bytes_received);
+			(double)p->p99_us / 1e3, p->bytes_sent, p->bytes_received,
+			(double)p->len_us / 1e6);
 	}
 	err = ferror(st) | ferror(tl);
 	return err ? -1 : 0;
@@ -1319,8 +1395,18 @@ sp_cmd_run(int argc, char **argv)
 					      : "duration";
 	sp_report_collect_n(&rep, ws, r->ncores, &port);
 	rep.mode = "http";
-	ret = sp_run_th_final(r, rep.elapsed_s) ? SP_EXIT_FAILED : SP_EXIT_OK;
+	ret = sp_run_th_final(r, sp_run_load_s(r, &rep)) ? SP_EXIT_FAILED
+							  : SP_EXIT_OK;
 	sp_run_print(r, &rep, stdout);
+	/* A run in which nothing succeeded measured nothing, whatever the
+	 * thresholds say (none may have been given). */
+	if (sp_run_succeeded(r->tot) == 0) {
+		fprintf(stderr, "stampede: no request succeeded (%" PRIu64
+			" started, %" PRIu64 " failed, %" PRIu64 " interrupted):"
+			" the run measured nothing\n", r->tot->requests,
+			r->tot->failed, r->tot->interrupted);
+		ret = SP_EXIT_FAILED;
+	}
 	if (r->aborted_by != NULL)
 		fprintf(stdout, "stopped early: threshold '%s' failed\n",
 			r->aborted_by);

@@ -93,6 +93,7 @@ struct sp_vu_engine {
 	uint64_t start_us;
 	int running;            /* the schedule is on: start new work */
 	int stopping;           /* finishing what is in flight */
+	uint64_t stop_us;       /* when it stopped starting work */
 	uint64_t grace_end;
 
 	/* The schedule, stages or one constant stage. */
@@ -1446,6 +1447,7 @@ sp_vu_stop(struct sp_vu_engine *e, uint64_t now)
 		return;
 	e->running = 0;
 	e->stopping = 1;
+	e->stop_us = now;
 	e->grace_end = now + SP_VU_GRACE_US;
 	/* Requests already started (connecting or waiting for their
 	 * response) may finish; everything else ends now. */
@@ -1471,7 +1473,13 @@ sp_vu_drain(struct sp_vu_engine *e, uint64_t now, int hurry)
 int
 sp_vu_step(struct sp_vu_engine *e, uint64_t now)
 {
-	if (e->stopping || now - e->start_us >= e->pl->duration_us)
+	if (!e->stopping && now - e->start_us >= e->pl->duration_us) {
+		/* The schedule ended at its duration, not at this (later)
+		 * loop iteration: nothing started after it. */
+		sp_vu_stop(e, now);
+		e->stop_us = e->start_us + e->pl->duration_us;
+	}
+	if (e->stopping)
 		return sp_vu_drain(e, now, 0);
 	sp_vu_run_timers(e, now);
 	if (e->pl->model == SP_MODEL_OPEN)
@@ -1479,6 +1487,12 @@ sp_vu_step(struct sp_vu_engine *e, uint64_t now)
 	else
 		sp_vu_ramp(e, now);
 	return 0;
+}
+
+uint64_t
+sp_vu_stopped_at(const struct sp_vu_engine *e)
+{
+	return e->stop_us;
 }
 
 const struct sp_vu_stats *

@@ -126,17 +126,20 @@ nginx_count() { # nginx_count MARK CODE [PATH [CLIENT]]
 			(p == "" || $4 == p) { n++ } END { print n + 0 }'
 }
 # Every request started is accounted for: answered, failed without an
-# answer, or in flight at the end (a response failing a check is counted
-# in both responses and errors).
+# answer, or in flight at the end (a response failing a check or with an
+# unexpected status is counted in both responses and errors).
 check_http_accounting() {
-	local req resp err chk intr
+	local req resp err chk st intr
 	req=$(j .summary.requests)
 	resp=$(j .summary.responses)
 	err=$(j .summary.errors)
 	chk=$(j .summary.errors_by_kind.check_failed)
+	st=$(j .summary.errors_by_kind.http_status)
 	intr=$(j .summary.interrupted)
 	check "requests = responses + failed without response + interrupted" \
-		eq "$req" $((resp + err - chk + intr))
+		eq "$req" $((resp + err - chk - st + intr))
+	check "succeeded = responses - check_failed - http_status" \
+		eq "$(j .summary.succeeded)" $((resp - chk - st))
 	check "iterations started = completed + failed + interrupted" \
 		eq "$(j .summary.iterations.started)" \
 		$(($(j .summary.iterations.completed) + $(j .summary.iterations.failed) + $(j .summary.iterations.interrupted)))

@@ -95,6 +95,13 @@ for p in rps latency errors vus; do
 	check "plot $p drew 60 points" grep -qE "<svg[^>]*data-plot=\"$p\"[^>]*data-drawn=\"60\"" "$TMP/r.dom"
 done
 check "four plots drew 60 points each" eq "$(grep -o 'data-drawn="60"' "$TMP/r.dom" | wc -l)" 4
+# The fixture's last point is a partial second (0.25 s, 586 responses, 1
+# error): per second it is 2344 responses and 4 errors, not a cliff; the
+# VU count is a level, not scaled.
+last_of() { grep -oE "<svg[^>]*data-plot=\"$1\"[^>]*>" "$TMP/r.dom" | grep -oE 'data-last="[^"]*"'; }
+check "partial second: responses/s scaled by its length" eq "$(last_of rps)" 'data-last="2344"'
+check "partial second: errors/s scaled by its length" eq "$(last_of errors)" 'data-last="4"'
+check "partial second: VUs not scaled" eq "$(last_of vus)" 'data-last="25"'
 check "each plot has a line per series (2+3+2+2 paths)" eq "$(grep -o '<path ' "$TMP/r.dom" | wc -l)" 9
 check "header shows the target" grep -q '198.18.0.2' "$TMP/r.dom"
 check "thresholds: one FAILED" eq "$(table_of "$TMP/r.dom" thresholds | grep -o '>FAILED<' | wc -l)" 1

@@ -20,7 +20,7 @@ scenarios:
   - name: missing
     weight: 10
     tags: [write]
-    steps: [ { request: { path: /nope, check: { status: 404 } } } ]
+    steps: [ { request: { path: /nope, expect_status: 404, check: { status: 404 } } } ]
 EOF2
 mark=$(log_mark "$ACCESS_LOG")
 run_sp run "$TMP/mix.yaml"
@@ -35,7 +35,8 @@ resp() { jq -r --arg n "$1" '.requests[] | select(.name == $n) | .responses' "$T
 check "nginx: /0 lines = browse responses" eq "$(nginx_count "$mark" 200 /0)" "$(resp "GET /0")"
 check "nginx: /1k lines = fetch responses" eq "$(nginx_count "$mark" 200 /1k)" "$(resp "GET /1k")"
 check "nginx: 404 lines = missing responses" eq "$(nginx_count "$mark" 404 /nope)" "$(resp "GET /nope")"
-check "404 expected by its check: no check failed" eq "$(j .summary.errors_by_kind.check_failed)" 0
+check "404 expected (expect_status) and checked: no check failed" eq "$(j .summary.errors_by_kind.check_failed)" 0
+check "404 expected: no http_status failure" eq "$(j .summary.errors_by_kind.http_status)" 0
 check_http_accounting
 
 run_sp run "$TMP/mix.yaml" --exclude-tags write --duration 2s

@@ -147,6 +147,11 @@ void sp_vu_stop(struct sp_vu_engine *e, uint64_t now);
  * reset and counted as interrupted). */
 int sp_vu_drain(struct sp_vu_engine *e, uint64_t now, int hurry);
 
+/* When the engine stopped starting work: the end of the plan's duration,
+ * or the time of sp_vu_stop; 0 before. The load ran from sp_vu_start to
+ * here; the drain after it only finishes what was in flight. */
+uint64_t sp_vu_stopped_at(const struct sp_vu_engine *e);
+
 const struct sp_vu_stats *sp_vu_stats(const struct sp_vu_engine *e);
 const struct sp_vu_req_stats *sp_vu_req_stats(const struct sp_vu_engine *e);
 const struct sp_vu_scen_stats *sp_vu_scen_stats(const struct sp_vu_engine *e);
