@@ -40,7 +40,7 @@ check "elapsed_s covers the load and the drain" eq "$(jq '.elapsed_s >= .summary
 check "rps = responses / the load's seconds" eq "$(jq '(.summary.rps - .summary.responses / .summary.duration_s) | fabs < 0.01' "$TMP/r.json")" true
 check "timeline: only the last point may be partial" eq "$(jq '[.timeline[:-1][] | select(.partial)] | length' "$TMP/r.json")" 0
 check "timeline: a partial point says its length, under a second" eq \
-	"$(jq '[.timeline[] | select(.partial) | select(.length_s > 0 and .length_s < 1)] | length == ([.timeline[] | select(.partial)] | length)' "$TMP/r.json")" true
+	"$(jq '([.timeline[] | select(.partial) | select(.length_s > 0 and .length_s < 1)] | length) == ([.timeline[] | select(.partial)] | length)' "$TMP/r.json")" true
 check "timeline: 5 whole seconds before any partial one" eq "$(jq '[.timeline[] | select(.partial | not)] | length >= 5' "$TMP/r.json")" true
 check "CSV: timeline rows carry their length" eq "$(awk -F, 'NR > 1 && $13 > 0 { n++ } END { print n }' "$TMP/c_timeline.csv")" "$(jq '.timeline | length' "$TMP/r.json")"
 check "phases: one connect per connection" eq "$(j .summary.connections.opened)" 20
