@@ -2,14 +2,15 @@
 # A hostile server: garbage, truncated headers, a 1 MiB header line, a bad
 # chunk size, a truncated body, or no answer at all. Each is counted as its
 # own error kind, every request that failed is one of that kind, and the run
-# finishes and reports.
+# finishes and reports, with exit code 1: no request succeeded.
 . "$(dirname "$0")/lib.sh"
 
 hostile() { # hostile PATH KIND [extra options]
 	local path=$1 kind=$2
 	shift 2
 	run_sp run --url "http://$SRV:8080$path" --vus 4 --duration 2s "$@"
-	check "$path: exit code 0, report written" eq "$RC" 0
+	check "$path: exit code 1 (nothing succeeded), report written" eq "$RC" 1
+	check "$path: the report says nothing succeeded" eq "$(j .summary.nothing_succeeded)" true
 	check "$path: no response" eq "$(j .summary.responses)" 0
 	check "$path: failures (at least 4)" ge "$(j .summary.errors)" 4
 	check "$path: every failure is $kind" eq "$(j ".summary.errors_by_kind.$kind")" "$(j .summary.errors)"
@@ -32,7 +33,7 @@ nft_table sp_http_hole <<'NFT'
 	}
 NFT
 run_sp run --url "http://$SRV:7998/" --vus 4 --duration 3s --connect-timeout 1500ms
-check "no answer: exit code 0, report written" eq "$RC" 0
+check "no answer: exit code 1 (nothing succeeded), report written" eq "$RC" 1
 check "no answer: connect timeouts (at least 4)" ge "$(j .summary.errors_by_kind.connect_timeout)" 4
 check "no answer: every failure is a connect timeout" eq "$(j .summary.errors_by_kind.connect_timeout)" "$(j .summary.errors)"
 check "no answer: the firewall dropped every SYN sent" eq "$(nft_packets sp_http_hole)" \
@@ -41,6 +42,7 @@ check_http_accounting
 check_pools
 rsts0=$(kcount TcpOutRsts)
 run_sp run --url "http://$SRV:1/" --vus 2 --duration 1s
+check "closed port: exit code 1 (nothing succeeded)" eq "$RC" 1
 check "closed port: refusals (at least 100)" ge "$(j .summary.errors_by_kind.refused)" 100
 check "closed port: every failure is a refusal" eq "$(j .summary.errors_by_kind.refused)" "$(j .summary.errors)"
 check "closed port: refusals = the kernel's RSTs" eq "$(j .summary.errors_by_kind.refused)" $(($(kcount TcpOutRsts) - rsts0))
