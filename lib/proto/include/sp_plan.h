@@ -127,21 +127,21 @@ sp_tpl_encode(uint8_t *out, const char *s, uint32_t n, uint8_t enc)
 			out[o++] = '\\';
 			out[o++] = c;
 		} else if (enc == SP_ENC_JSON && c < 0x20) {
-			/* RFC 8259 7: control characters must be escaped */
+			/* RFC 8259 7: control characters must be escaped,
+			 * the five with a short form by it. */
+			const char *sh = c == '\n' ? "n" : c == '\r' ? "r" :
+					 c == '\t' ? "t" : c == '\b' ? "b" :
+					 c == '\f' ? "f" : NULL;
+
 			out[o++] = '\\';
-			switch (c) {
-			case '\n': out[o++] = 'n'; break;
-			case '\r': out[o++] = 'r'; break;
-			case '\t': out[o++] = 't'; break;
-			case '\b': out[o++] = 'b'; break;
-			case '\f': out[o++] = 'f'; break;
-			default:
+			if (sh != NULL) {
+				out[o++] = (uint8_t)sh[0];
+			} else {
 				out[o++] = 'u';
 				out[o++] = '0';
 				out[o++] = '0';
 				out[o++] = (uint8_t)hex[c >> 4];
 				out[o++] = (uint8_t)hex[c & 15];
-				break;
 			}
 		} else {
 			out[o++] = c;
