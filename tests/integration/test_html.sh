@@ -102,6 +102,8 @@ last_of() { grep -oE "<svg[^>]*data-plot=\"$1\"[^>]*>" "$TMP/r.dom" | grep -oE '
 check "partial second: responses/s scaled by its length" eq "$(last_of rps)" 'data-last="2344"'
 check "partial second: errors/s scaled by its length" eq "$(last_of errors)" 'data-last="4"'
 check "partial second: VUs not scaled" eq "$(last_of vus)" 'data-last="25"'
+check "summary: succeeded shown" grep -qE '<td>succeeded</td><td class="n">130,386</td>' "$TMP/r.dom"
+check "requests table: a status failed column" eq "$(table_of "$TMP/r.dom" requests | grep -o '>status failed<' | wc -l)" 1
 check "each plot has a line per series (2+3+2+2 paths)" eq "$(grep -o '<path ' "$TMP/r.dom" | wc -l)" 9
 check "header shows the target" grep -q '198.18.0.2' "$TMP/r.dom"
 check "thresholds: one FAILED" eq "$(table_of "$TMP/r.dom" thresholds | grep -o '>FAILED<' | wc -l)" 1
