@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "sp_app.h"
-#include "sp_config.h"
 #include "sp_scenario.h"
 
 static const char sp_help[] =
@@ -26,7 +25,8 @@ static const char sp_help[] =
 	"  validate  check a scenario file, touch no network (validate --help)\n"
 	"  help    this text, or `stampede help COMMAND`\n"
 	"\n"
-	"  --help, --version\n"
+	"  -h, --help   this text (COMMAND -h: that command's)\n"
+	"  --version    stampede's version and DPDK's (any command takes it)\n"
 	"\n"
 	"Only the benchmarking range 198.18.0.0/15 may be used as an address.\n"
 	"exit codes: 0 ok, 1 some work failed, 2 usage, 3 could not run\n";
@@ -65,7 +65,7 @@ main(int argc, char **argv)
 		return SP_EXIT_OK;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
-		printf("stampede %s\n", SP_VERSION);
+		sp_print_version(stdout);
 		return SP_EXIT_OK;
 	}
 	if (strcmp(argv[1], "help") == 0) {
@@ -86,6 +86,14 @@ main(int argc, char **argv)
 		sp_usage_error("unknown command '%s' (see stampede --help)", argv[1]);
 		return SP_EXIT_USAGE;
 	}
+	/* validate takes no option but its FILE: the one command not
+	 * linked with DPDK's version, so it is answered here. */
+	if (strcmp(argv[1], "validate") == 0)
+		for (int a = 2; a < argc; a++)
+			if (strcmp(argv[a], "--version") == 0) {
+				sp_print_version(stdout);
+				return SP_EXIT_OK;
+			}
 	/* The subcommand sees its own name as argv[0]. */
 	return sp_cmds[i].run(argc - 1, argv + 1);
 }

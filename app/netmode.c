@@ -54,7 +54,7 @@ sp_net_parse(int argc, char **argv, struct sp_netopt *no, uint64_t *duration_us,
 	*duration_us = 10 * SP_US_PER_S;
 	opterr = 0;
 	optind = 1;
-	while ((code = getopt_long(argc, argv, ":", sp_net_longopts, NULL)) != -1) {
+	while ((code = getopt_long(argc, argv, ":h", sp_net_longopts, NULL)) != -1) {
 		r = sp_netopt_parse(no, code, optarg);
 		if (r < 0)
 			return -1;
@@ -72,6 +72,7 @@ sp_net_parse(int argc, char **argv, struct sp_netopt *no, uint64_t *duration_us,
 		case SP_OPT_JSON:
 			*json_path = optarg;
 			break;
+		case 'h':
 		case SP_OPT_HELP:
 			fputs(sp_net_help, stdout);
 			exit(SP_EXIT_OK);

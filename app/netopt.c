@@ -172,6 +172,7 @@ sp_netopt_init(struct sp_netopt *no)
 	memset(no, 0, sizeof(*no));
 	no->prefix_len = 24;
 	no->cores = 1;
+	no->kernel_blind = 1;
 }
 
 /* DDDD:BB:DD.F or BB:DD.F, hex digits: what EAL's -a accepts for PCI. */
@@ -260,6 +261,14 @@ sp_netopt_parse(struct sp_netopt *no, int code, const char *arg)
 		}
 		return 1;
 	}
+	case SP_NETOPT_NO_KERNEL_BLIND:
+		/* --no-kernel-blind has no value; the file's kernel_blind: has
+		 * true or false (checked by the loader). */
+		no->kernel_blind = arg != NULL && strcmp(arg, "true") == 0;
+		return 1;
+	case SP_NETOPT_VERSION:
+		sp_print_version(stdout);
+		exit(SP_EXIT_OK);
 	default:
 		return 0;
 	}

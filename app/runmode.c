@@ -448,7 +448,7 @@ sp_run_args(int argc, char **argv, struct sp_run *r)
 		return -1;
 	opterr = 0;
 	optind = 1;
-	while ((code = getopt_long(argc, argv, ":", sp_run_longopts, NULL)) != -1) {
+	while ((code = getopt_long(argc, argv, ":h", sp_run_longopts, NULL)) != -1) {
 		n = sp_netopt_parse(&r->net, code, optarg);
 		if (n < 0)
 			return -1;
@@ -470,6 +470,7 @@ sp_run_args(int argc, char **argv, struct sp_run *r)
 			r->ov[r->nov].key = "abort-on-fail";
 			r->ov[r->nov++].value = "1";
 			break;
+		case 'h':
 		case SP_OPT_HELP:
 			fputs(sp_run_help, stdout);
 			exit(SP_EXIT_OK);
@@ -508,6 +509,7 @@ sp_run_file_net(struct sp_run *r)
 		{ SP_NETOPT_EAL, fn->eal },
 		{ SP_NETOPT_CORES, fn->cores },
 		{ SP_NETOPT_PLACEMENT, fn->placement },
+		{ SP_NETOPT_NO_KERNEL_BLIND, fn->kernel_blind },
 	};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {

@@ -921,17 +921,17 @@ sp_file_network(struct sp_ld *ld, const yaml_node_t *n)
 {
 	static const char *const keys[] = {
 		"port", "ip", "gateway", "prefix_len", "cores", "eal",
-		"placement", NULL,
+		"placement", "kernel_blind", NULL,
 	};
 	struct sp_plan_net *net = &ld->pl->net;
 	const char **dst[] = {
 		&net->port, &net->ip, &net->gateway, &net->prefix_len,
-		&net->cores, &net->eal, &net->placement,
+		&net->cores, &net->eal, &net->placement, &net->kernel_blind,
 	};
 	const char *bad;
 	uint64_t x;
 	uint32_t ip, cnt;
-	int want;
+	int want, on;
 
 	if (sp_map(ld, n, "network", keys) < 0)
 		return -1;
@@ -958,6 +958,11 @@ sp_file_network(struct sp_ld *ld, const yaml_node_t *n)
 			return sp_at(ld, v, "port: empty");
 		if (i == 6 && (bad = sp_val_placement(s, &want)) != NULL)
 			return sp_at(ld, v, "%s: '%s' %s", keys[i], s, bad);
+		if (i == 7) {
+			if (sp_val_bool(s, &on, ld->why) < 0)
+				return sp_at(ld, v, "%s: %s", keys[i], ld->why);
+			s = on ? "true" : "false";
+		}
 		*dst[i] = sp_mem_strdup(ld->pl, s);
 		if (*dst[i] == NULL)
 			return sp_at(ld, v, "out of memory");
@@ -1094,6 +1099,7 @@ struct sp_csv {
 	const char *p, *end;
 	char *out;               /* cell bytes, NUL after each */
 	unsigned line;
+	uint32_t nfield;         /* fields of the record so far */
 	const char **cells;
 	uint32_t *cell_len;
 	uint32_t ncells, cap, lcap;
@@ -1111,8 +1117,7 @@ sp_csv_field(struct sp_plan *pl, struct sp_csv *c, char *why)
 	if (c->p < c->end && *c->p == '"') {
 		for (c->p++;; c->p++) {
 			if (c->p == c->end)
-				return sp_why(why, "line %u: unclosed quote",
-					      c->line);
+				return sp_why(why, "unclosed quote");
 			if (*c->p == '"') {
 				if (c->p + 1 < c->end && c->p[1] == '"') {
 					*c->out++ = '"';
@@ -1127,8 +1132,7 @@ sp_csv_field(struct sp_plan *pl, struct sp_csv *c, char *why)
 		if (c->p < c->end && *c->p == '\r')
 			c->p++;
 		if (c->p < c->end && *c->p != ',' && *c->p != '\n')
-			return sp_why(why, "line %u: text after a closing quote",
-				      c->line);
+			return sp_why(why, "text after a closing quote");
 	} else {
 		while (c->p < c->end && *c->p != ',' && *c->p != '\n')
 			*c->out++ = *c->p++;
@@ -1141,8 +1145,8 @@ sp_csv_field(struct sp_plan *pl, struct sp_csv *c, char *why)
 	/* A cell goes into paths and header values as it is: a line break
 	 * or a control byte there would be an injection. */
 	if (sp_txt_ok(start, len, SP_TXT_HEADER, why) < 0)
-		return sp_why(why, "line %u: a field holds a line break or "
-			      "control byte", c->line);
+		return sp_why(why, "field %u holds a line break or control "
+			      "byte", c->nfield + 1);
 	c->cells = sp_mem_grow(pl, c->cells, &c->cap, c->ncells + 1,
 			       sizeof(*c->cells));
 	c->cell_len = sp_mem_grow(pl, c->cell_len, &c->lcap, c->ncells + 1,
@@ -1151,6 +1155,7 @@ sp_csv_field(struct sp_plan *pl, struct sp_csv *c, char *why)
 		return sp_why(why, "out of memory");
 	c->cells[c->ncells] = start;
 	c->cell_len[c->ncells++] = len;
+	c->nfield++;
 	if (len > c->max_len)
 		c->max_len = len;
 	return 0;
@@ -1162,6 +1167,7 @@ sp_csv_record(struct sp_plan *pl, struct sp_csv *c, char *why)
 {
 	int n = 0;
 
+	c->nfield = 0;
 	for (;;) {
 		if (sp_csv_field(pl, c, why) < 0)
 			return -1;
@@ -1175,6 +1181,12 @@ sp_csv_record(struct sp_plan *pl, struct sp_csv *c, char *why)
 	return n;
 }
 
+/*
+ * The data file: RFC 4180 records (CRLF or LF line ends), the first naming
+ * the columns. A UTF-8 byte order mark (spreadsheet exports write one) is
+ * not part of the first column's name. Errors are "@name:LINE: what", the
+ * form editors and compilers use, so the line can be opened directly.
+ */
 static int
 sp_csv_parse(struct sp_plan *pl, const char *name, const char *buf, size_t len,
 	     char *why)
@@ -1182,6 +1194,9 @@ sp_csv_parse(struct sp_plan *pl, const char *name, const char *buf, size_t len,
 	struct sp_csv c = { .p = buf, .end = buf + len, .line = 1 };
 	struct sp_data *d;
 	int ncols = 0, n;
+
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+		c.p += 3;
 
 	/* Unquoting only shrinks: the file's size plus a NUL per field
 	 * (each field but the last ends at a byte we drop) holds every cell. */
@@ -1199,30 +1214,35 @@ sp_csv_parse(struct sp_plan *pl, const char *name, const char *buf, size_t len,
 			continue;
 		}
 		n = sp_csv_record(pl, &c, why);
-		if (n < 0)
-			return sp_why(why, "%s: %.200s", name, why);
+		if (n < 0) {
+			char what[SP_WHY];
+
+			memcpy(what, why, SP_WHY); /* why is the output too */
+			return sp_why(why, "%s:%u: %s", name, line, what);
+		}
 		if (ncols == 0) {
 			ncols = n;
 			continue;
 		}
 		if (n != ncols)
-			return sp_why(why, "%s: line %u: %d fields, expected %d",
-				      name, line, n, ncols);
+			return sp_why(why, "%s:%u: %d fields, expected %d (as "
+				      "the first line)", name, line, n, ncols);
 	}
 	if (ncols == 0)
 		return sp_why(why, "%s is empty (the first line names the "
 			      "columns)", name);
 	for (int i = 0; i < ncols; i++) {
 		if (c.cell_len[i] == 0)
-			return sp_why(why, "%s: column %d has no name", name,
+			return sp_why(why, "%s:1: column %d has no name", name,
 				      i + 1);
 		for (int j = 0; j < i; j++)
 			if (strcmp(c.cells[i], c.cells[j]) == 0)
-				return sp_why(why, "%s: column '%s' appears "
+				return sp_why(why, "%s:1: column '%s' appears "
 					      "twice", name, c.cells[i]);
 	}
 	if (c.ncells == (uint32_t)ncols)
-		return sp_why(why, "%s has no data rows", name);
+		return sp_why(why, "%s:1: no data rows after the column names",
+			      name);
 	d->ncols = (uint32_t)ncols;
 	d->nrows = c.ncells / (uint32_t)ncols - 1;
 	d->cols = c.cells;
@@ -1261,10 +1281,13 @@ sp_file_data(struct sp_ld *ld, const yaml_node_t *n)
 	buf = sp_read_file(path, s, SP_MAX_DATA, &len, ld->why);
 	if (buf == NULL)
 		return sp_at(ld, n, "data: %s", ld->why);
-	rc = sp_csv_parse(ld->pl, s, buf, len, ld->why);
+	rc = sp_csv_parse(ld->pl, path, buf, len, ld->why);
 	free(buf);
+	/* The CSV's own FILE:LINE first: that is where the fix goes. */
 	if (rc < 0)
-		return sp_at(ld, n, "data: %s", ld->why);
+		return sp_msg(ld->e, "%s (data: of %s:%zu:%zu)", ld->why,
+			      ld->name, n->start_mark.line + 1,
+			      n->start_mark.column + 1);
 	return 0;
 }
 
@@ -2385,6 +2408,9 @@ static const char sp_validate_help[] =
 	"Load a scenario file and check everything a run would check, without\n"
 	"touching the network. Prints one summary line on success, or\n"
 	"FILE:LINE:COL: what is wrong.\n"
+	"\n"
+	"  -h, --help   this text\n"
+	"  --version    stampede's and DPDK's versions\n"
 	"\n"
 	"exit codes: 0 valid, 2 not valid (or usage)\n";
 

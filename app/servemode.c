@@ -509,7 +509,7 @@ sp_serve_parse(int argc, char **argv, struct sp_servemode *m,
 
 	opterr = 0;
 	optind = 1;
-	while ((code = getopt_long(argc, argv, ":", sp_serve_longopts, NULL)) != -1) {
+	while ((code = getopt_long(argc, argv, ":h", sp_serve_longopts, NULL)) != -1) {
 		r = sp_netopt_parse(&a->net, code, optarg);
 		if (r < 0)
 			return -1;
@@ -551,6 +551,7 @@ sp_serve_parse(int argc, char **argv, struct sp_servemode *m,
 		case SP_OPT_JSON:
 			a->json_path = optarg;
 			break;
+		case 'h':
 		case SP_OPT_HELP:
 			fputs(sp_serve_help, stdout);
 			exit(SP_EXIT_OK);

@@ -42,6 +42,8 @@ enum {
 	SP_NETOPT_EAL,
 	SP_NETOPT_CORES,
 	SP_NETOPT_PLACEMENT,
+	SP_NETOPT_NO_KERNEL_BLIND,
+	SP_NETOPT_VERSION,
 	SP_NETOPT_END,
 	SP_OPT_BASE = 0x200,
 };
@@ -53,7 +55,9 @@ enum {
 	{ "gateway", required_argument, NULL, SP_NETOPT_GATEWAY },           \
 	{ "eal", required_argument, NULL, SP_NETOPT_EAL },                   \
 	{ "cores", required_argument, NULL, SP_NETOPT_CORES },              \
-	{ "placement", required_argument, NULL, SP_NETOPT_PLACEMENT }
+	{ "placement", required_argument, NULL, SP_NETOPT_PLACEMENT },      \
+	{ "no-kernel-blind", no_argument, NULL, SP_NETOPT_NO_KERNEL_BLIND }, \
+	{ "version", no_argument, NULL, SP_NETOPT_VERSION }
 
 #define SP_NETOPT_HELP                                                       \
 	"network options:\n"                                                 \
@@ -72,7 +76,14 @@ enum {
 	"                                 NIC hashes to their core's queue\n"   \
 	"                                 (exit 3 where the NIC cannot);\n"     \
 	"                                 redirect: pass segments between\n"   \
-	"                                 cores; auto: rss where possible\n"
+	"                                 cores; auto: rss where possible\n"   \
+	"  --no-kernel-blind              af_packet: leave the kernel's stack\n" \
+	"                                 seeing the port's frames (default:\n" \
+	"                                 an nftables ingress drop on IFACE\n"  \
+	"                                 for the run, table stampede_<pid>)\n" \
+	"\n"                                                                  \
+	"  -h, --help                     this text\n"                       \
+	"  --version                      stampede's and DPDK's versions\n"
 
 struct sp_netopt {
 	char iface[64];     /* af_packet interface, or "" */
@@ -84,6 +95,7 @@ struct sp_netopt {
 	const char *eal_extra;
 	unsigned int cores;
 	int placement;      /* enum sp_place_want */
+	int kernel_blind;   /* af_packet: drop the port's frames at ingress */
 };
 
 /* --placement: what the user asks for; enum sp_place is what a core got. */
@@ -127,6 +139,11 @@ void sp_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int sp_opt_bad(const char *cmd, int code, char *const *argv);
 /* After the options: 0, or -1 (said so) if an argument is left. */
 int sp_opt_no_args(const char *cmd, int argc, char *const *argv);
+
+/* ---- version.c ---- */
+
+/* "stampede VERSION" and DPDK's rte_version(), one a line. */
+void sp_print_version(FILE *out);
 
 /* ---- port.c: EAL and one port with one RX/TX queue pair ---- */
 

@@ -642,7 +642,7 @@ sp_tcp_parse(int argc, char **argv, struct sp_tcpmode *m, struct sp_tcp_args *a)
 
 	opterr = 0;
 	optind = 1;
-	while ((code = getopt_long(argc, argv, ":", sp_tcp_longopts, NULL)) != -1) {
+	while ((code = getopt_long(argc, argv, ":h", sp_tcp_longopts, NULL)) != -1) {
 		r = sp_netopt_parse(&a->net, code, optarg);
 		if (r < 0)
 			return -1;
@@ -722,6 +722,7 @@ sp_tcp_parse(int argc, char **argv, struct sp_tcpmode *m, struct sp_tcp_args *a)
 			if (sp_parse_impair("--impair", optarg, &a->impair) < 0)
 				return -1;
 			break;
+		case 'h':
 		case SP_OPT_HELP:
 			fputs(sp_tcp_help, stdout);
 			exit(SP_EXIT_OK);

@@ -305,7 +305,7 @@ static const struct {
 	{ T "data: nope.csv\n" S OK_STEP,
 	  "2:7: data: cannot open nope.csv: No such file or directory" },
 	{ T "data: ragged.csv\n" S OK_STEP,
-	  "2:7: data: ragged.csv: line 3: 3 fields, expected 2" },
+	  "ragged.csv:3: 3 fields, expected 2 (as the first line) (data: of " },
 	{ T "data: users.csv\n" S "      - request: {path: \"/{{data.nope}}\"}\n",
 	  "6:25: path: '{{data.nope}}': the data file has no column 'nope'" },
 	{ T S "      - request: {path: \"/{{data.user}}\"}\n",
@@ -387,6 +387,72 @@ static const struct {
 	{ T "load:\n  model: open\n" S OK_STEP,
 	  "the open model needs rate or stages" },
 };
+
+/* Data files as spreadsheets write them: a UTF-8 byte order mark, CRLF
+ * line ends (after bare and quoted fields alike), a blank CRLF line. */
+static void
+test_csv(void)
+{
+	static const char csv[] =
+		"\xef\xbb\xbfid,name\r\n"
+		"1,\"a, b\"\r\n"
+		"\r\n"
+		"2,c\r\n"
+		"\"3\",\"d\"\"e\"\r\n";
+	static const struct {
+		const char *file, *text, *msg; /* msg: after "DIR/" */
+	} bad_csv[] = {
+		{ "r.csv", "a,b\r\n1,2\r\n1,2,3\r\n",
+		  "r.csv:3: 3 fields, expected 2 (as the first line)" },
+		{ "q.csv", "a,b\r\n1,2\r\n\r\n3,\"4\r\n",
+		  "q.csv:4: unclosed quote" },
+		{ "t.csv", "\xef\xbb\xbf" "a,b\r\n\"1\"x,2\r\n",
+		  "t.csv:2: text after a closing quote" },
+		{ "c.csv", "a,b\n1,2\n3,x\ty\x01\n",
+		  "c.csv:3: field 2 holds a line break or control byte" },
+		{ "n.csv", "a,\r\n1,2\r\n", "n.csv:1: column 2 has no name" },
+		{ "h.csv", "\xef\xbb\xbf" "a,b\r\n",
+		  "h.csv:1: no data rows after the column names" },
+	};
+	struct sp_scenario_err e = { { 0 } };
+	const struct sp_data *d;
+	struct sp_plan pl;
+	char want[600];
+	int rc;
+
+	write_file("bom.csv", csv);
+	rc = load(&pl, T "data: bom.csv\n" S OK_STEP, &e);
+	d = pl.data;
+	CHECK(rc == 0 && d != NULL, "BOM and CRLF: loads: %s", e.msg);
+	if (rc == 0 && d != NULL) {
+		CHECK(d->ncols == 2 && d->nrows == 3, "BOM and CRLF: shape %ux%u",
+		      d->nrows, d->ncols);
+		CHECK(strcmp(d->cols[0], "id") == 0 && d->cell_len[0] == 1,
+		      "BOM: not part of the first column's name ('%s')",
+		      d->cols[0]);
+		CHECK(strcmp(d->cols[1], "name") == 0, "CRLF: no CR in 'name'");
+		CHECK(strcmp(d->cells[1], "a, b") == 0 &&
+		      strcmp(d->cells[3], "c") == 0 && d->cell_len[3] == 1 &&
+		      strcmp(d->cells[4], "3") == 0 &&
+		      strcmp(d->cells[5], "d\"e") == 0 && d->cell_len[5] == 3,
+		      "CRLF: cells without CR");
+	}
+	sp_scenario_free(&pl);
+	for (size_t i = 0; i < sizeof(bad_csv) / sizeof(bad_csv[0]); i++) {
+		char yaml[128];
+
+		write_file(bad_csv[i].file, bad_csv[i].text);
+		snprintf(yaml, sizeof(yaml), T "data: %s\n" S OK_STEP,
+			 bad_csv[i].file);
+		rc = load(&pl, yaml, &e);
+		/* FILE:LINE of the CSV first, then where the YAML named it. */
+		snprintf(want, sizeof(want), "%s/%s", tmpdir, bad_csv[i].msg);
+		CHECK(rc < 0 && strncmp(e.msg, want, strlen(want)) == 0 &&
+		      strstr(e.msg, "f.yaml:2:7)") != NULL,
+		      "bad_csv[%zu]: got '%s', want '%s...'", i, e.msg, want);
+		sp_scenario_free(&pl);
+	}
+}
 
 static void
 test_bad(void)
@@ -824,6 +890,7 @@ main(void)
 	unsetenv("SP_TEST_UNSET");
 	test_full();
 	test_bad();
+	test_csv();
 	test_overrides();
 	test_expect();
 	test_filters();

@@ -270,6 +270,7 @@ struct sp_data {
  * so it parses them first and skips keys it already has). NULL: unset. */
 struct sp_plan_net {
 	const char *port, *ip, *gateway, *prefix_len, *cores, *eal, *placement;
+	const char *kernel_blind; /* "true" or "false" */
 };
 
 /*
