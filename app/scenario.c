@@ -505,6 +505,11 @@ sp_load_key(struct sp_plan *pl, const char *key, const char *v, unsigned *bit,
 		if (x == 0)
 			return sp_why(why, "%s: the timeout must be more than 0",
 				      v);
+		/* The stack's connect timer is 32-bit microseconds. */
+		if (key[0] == 'c' && x > UINT32_MAX)
+			return sp_why(why, "%s is longer than 4294s, the longest "
+				      "connect timeout (the stack's timers are "
+				      "32-bit microseconds)", v);
 		if (key[0] == 'c')
 			pl->connect_timeout_us = x;
 		else
@@ -2360,6 +2365,12 @@ sp_scenario_finish(struct sp_plan *pl, struct sp_scenario_err *e)
 	}
 	if (pl->duration_us == 0)
 		return sp_fin(pl, e, "the run's duration is 0");
+	/* Each stage is within the bound, their sum may not be. */
+	if (pl->duration_us > SP_VAL_MAX_DURATION_US)
+		return sp_fin(pl, e, "stages: together %llus, longer than "
+			      SP_VAL_MAX_DURATION_STR " (a week), the longest "
+			      "stampede takes",
+			      (unsigned long long)(pl->duration_us / SP_US_PER_S));
 	/* The command line's thresholds: names known only now (--url may
 	 * have made the scenario), --abort-on-fail wherever it was given. */
 	for (i = pv->th_cli_set ? pv->th_cli : pl->nthresholds;

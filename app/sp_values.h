@@ -13,8 +13,15 @@
  * 0 with *end past the last digit, -1 if none or on overflow. */
 int sp_val_digits(const char *s, const char **end, uint64_t *v);
 
-/* "500ms", "10s", "2m", "1h", "1m30s", "250us"; a bare number is seconds.
- * NULL on success, else why @s is not one, to follow "'<s>' ". */
+/* The longest duration anything takes: a week. A run keeps a timeline
+ * point per second (sized at start) and the stack's clocks are 64-bit
+ * microseconds that must not wrap when a duration is added to them. */
+#define SP_VAL_MAX_DURATION_US (168ull * 3600 * 1000000)
+#define SP_VAL_MAX_DURATION_STR "168h"
+
+/* "500ms", "10s", "2m", "1h", "1m30s", "250us"; a bare number is seconds;
+ * at most SP_VAL_MAX_DURATION_US. NULL on success, else why @s is not one,
+ * to follow "'<s>' ". */
 const char *sp_val_duration(const char *s, uint64_t *us);
 
 /* "A.B.C.D" or a range "A.B.C.D-E.F.G.H", every address in the

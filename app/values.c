@@ -43,12 +43,13 @@ sp_val_duration(const char *s, uint64_t *us)
 		{ "m", 60 * SP_VAL_US_PER_S }, { "s", SP_VAL_US_PER_S },
 	};
 	static const char bad[] = "is not a duration (e.g. 500ms, 10s, 1m30s)";
-	static const char big[] = "is too long";
+	static const char big[] = "is longer than " SP_VAL_MAX_DURATION_STR
+				  " (a week), the longest stampede takes";
 	const char *p = s, *end;
 	uint64_t x, total = 0;
 
 	if (sp_val_digits(p, &end, &x) == 0 && *end == '\0') {
-		if (x > UINT64_MAX / SP_VAL_US_PER_S)
+		if (x > SP_VAL_MAX_DURATION_US / SP_VAL_US_PER_S)
 			return big;
 		*us = x * SP_VAL_US_PER_S;
 		return NULL;
@@ -65,8 +66,8 @@ sp_val_duration(const char *s, uint64_t *us)
 				break;
 		if (i == n)
 			return bad;
-		if (x > UINT64_MAX / units[i].us ||
-		    x * units[i].us > UINT64_MAX - total)
+		if (x > SP_VAL_MAX_DURATION_US / units[i].us ||
+		    x * units[i].us > SP_VAL_MAX_DURATION_US - total)
 			return big;
 		total += x * units[i].us;
 		p = end + strlen(units[i].unit);

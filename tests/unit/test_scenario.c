@@ -291,6 +291,20 @@ static const struct {
 	  "3:9: rate: 0: the rate must be more than 0" },
 	{ T "load:\n  duration: 0s\n" S OK_STEP,
 	  "3:13: duration: 0s: the duration must be more than 0" },
+	{ T "load:\n  duration: 100000h\n" S OK_STEP,
+	  "3:13: duration: '100000h' is longer than 168h (a week), the "
+	  "longest stampede takes" },
+	{ T "load:\n  duration: 18446744073709551616s\n" S OK_STEP,
+	  "3:13: duration: '18446744073709551616s' is not a duration" },
+	{ T "load:\n  duration: 168h1us\n" S OK_STEP,
+	  "3:13: duration: '168h1us' is longer than 168h" },
+	{ T "load:\n  stages: \"100h:1,68h:2,1s:0\"\n" S OK_STEP,
+	  "stages: together 604801s, longer than 168h (a week)" },
+	{ T "load:\n  connect_timeout: 4295s\n" S OK_STEP,
+	  "3:20: connect_timeout: 4295s is longer than 4294s, the longest "
+	  "connect timeout" },
+	{ T S OK_STEP "      - think: 169h\n",
+	  "6:16: think: '169h' is longer than 168h" },
 	{ T "load:\n  duration: 10x\n" S OK_STEP,
 	  "3:13: duration: '10x' is not a duration" },
 	{ T "load:\n  stages:\n    - {duration: 10s}\n" S OK_STEP,
@@ -513,6 +527,28 @@ test_overrides(void)
 	struct sp_plan pl;
 	int rc;
 
+	{
+		const char *kv[] = { "url", "http://198.18.0.2/",
+				     "duration", "168h",
+				     "connect-timeout", "4294s" };
+
+		rc = over(&pl, NULL, kv, 3, &e);
+		CHECK(rc == 0 && pl.duration_us == 168ull * 3600000000 &&
+		      pl.connect_timeout_us == 4294000000ull,
+		      "the longest duration and connect timeout: %s", e.msg);
+		sp_scenario_free(&pl);
+	}
+	{
+		const char *kv[] = { "url", "http://198.18.0.2/",
+				     "duration", "169h" };
+
+		rc = over(&pl, NULL, kv, 2, &e);
+		CHECK(rc < 0 && strcmp(e.msg, "--duration: '169h' is longer "
+				       "than 168h (a week), the longest "
+				       "stampede takes") == 0,
+		      "--duration 169h: %s", e.msg);
+		sp_scenario_free(&pl);
+	}
 	{
 		const char *kv[] = { "vus", "3" };
 
