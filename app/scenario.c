@@ -71,6 +71,7 @@ enum {
 	SP_K_DURATION = 1u << 2,
 	SP_K_STAGES = 1u << 3,
 	SP_K_MAX_VUS = 1u << 4,
+	SP_K_MODEL = 1u << 5,
 };
 
 struct sp_mem {
@@ -100,6 +101,7 @@ struct sp_priv {
 	 * zero: not given (a given list holds a code at least). */
 	uint64_t file_expect[(SP_PLAN_MAX_STATUS + 63) / 64];
 	uint64_t cli_expect[(SP_PLAN_MAX_STATUS + 63) / 64];
+	int cli_grace_set;
 };
 
 /* Load-time state of one file. */
@@ -498,6 +500,7 @@ sp_load_key(struct sp_plan *pl, const char *key, const char *v, unsigned *bit,
 			pl->model = SP_MODEL_OPEN;
 		else
 			return sp_why(why, "'%s' is not closed or open", v);
+		*bit = SP_K_MODEL;
 	} else if (strcmp(key, "connect_timeout") == 0 ||
 		   strcmp(key, "response_timeout") == 0) {
 		if (sp_val_dur(v, &x, why) < 0)
@@ -1017,7 +1020,7 @@ sp_file_load(struct sp_ld *ld, const yaml_node_t *n)
 		"model", "vus", "rate", "max_vus", "duration", "stages",
 		"connect_timeout", "response_timeout", NULL,
 	};
-	yaml_node_t *dur = NULL;
+	yaml_node_t *dur = NULL, *model, *vus, *rate, *max;
 	unsigned bit;
 
 	if (sp_map(ld, n, "load", keys) < 0)
@@ -1048,6 +1051,27 @@ sp_file_load(struct sp_ld *ld, const yaml_node_t *n)
 	if ((ld->pv->file_keys & SP_K_STAGES) && dur != NULL)
 		return sp_at(ld, dur, "duration: give either duration or "
 			     "stages, not both");
+	/* A key the model does not read is a mistake, not a no-op. A rate
+	 * without a model means the open one, as --rate does. */
+	model = sp_get(ld, n, "model");
+	vus = sp_get(ld, n, "vus");
+	rate = sp_get(ld, n, "rate");
+	max = sp_get(ld, n, "max_vus");
+	if (vus != NULL && rate != NULL)
+		return sp_at(ld, rate, "rate: give vus (closed model) or rate "
+			     "(open model), not both");
+	if (model == NULL && rate != NULL)
+		ld->pl->model = SP_MODEL_OPEN;
+	if (ld->pl->model == SP_MODEL_OPEN && vus != NULL)
+		return sp_at(ld, vus, "vus: the open model starts iterations "
+			     "at rate (max_vus bounds them); vus is for the "
+			     "closed model");
+	if (ld->pl->model == SP_MODEL_CLOSED && rate != NULL)
+		return sp_at(ld, rate, "rate: the closed model has no arrival "
+			     "rate (its VUs loop); give model: open");
+	if (ld->pl->model == SP_MODEL_CLOSED && max != NULL)
+		return sp_at(ld, max, "max_vus: only the open model has it (the "
+			     "closed model runs vus VUs, or the stages' peak)");
 	return 0;
 }
 
@@ -1381,9 +1405,10 @@ sp_status(struct sp_ld *ld, const yaml_node_t *n, struct sp_check *ck)
 			return -1;
 		if (sp_val_u64(s, 0, UINT64_MAX, &code, ld->why) < 0)
 			return sp_at(ld, v, "status: %s", ld->why);
-		if (code < 100 || code > 999)
+		/* RFC 9110 15: the classes are 1xx to 5xx. */
+		if (code < 100 || code > 599)
 			return sp_at(ld, v, "status: %s is not an HTTP status "
-				     "(100..999)", s);
+				     "(100..599)", s);
 		ck->status_set[code / 64] |= 1ull << (code % 64);
 	} while (it != NULL && ++it < top);
 	ck->has_status = 1;
@@ -2086,6 +2111,11 @@ sp_set_url(struct sp_plan *pl, const char *v, char *why)
 	if (sp_val_url(v, 1, &ip, &port, &path, why) < 0 ||
 	    sp_set_target(pl, ip, port, why) < 0)
 		return -1;
+	/* With a file, --url only retargets it: its path would be dropped. */
+	if (pl->nscenarios > 0 && strcmp(path, "/") != 0)
+		return sp_why(why, "'%s': the scenario file has the requests, "
+			      "so its path %s would not be used; give the URL "
+			      "without a path to retarget the file", v, path);
 	if (pl->nscenarios > 0)
 		return 0;
 	if (sp_tpl_add(pl, &b, path, strlen(path), SP_TXT_PATH, why) < 0)
@@ -2172,6 +2202,7 @@ sp_scenario_set(struct sp_plan *pl, const char *key, const char *value,
 		rc = 0;
 	} else if (strcmp(key, "abort-grace") == 0) {
 		rc = sp_val_dur(value, &pv->cli_grace_us, why);
+		pv->cli_grace_set = 1;
 	} else if (strcmp(key, "expect-status") == 0) {
 		memset(pv->cli_expect, 0, sizeof(pv->cli_expect));
 		rc = sp_val_statuses(value, pv->cli_expect, why);
@@ -2365,6 +2396,24 @@ sp_scenario_finish(struct sp_plan *pl, struct sp_scenario_err *e)
 	}
 	if (pl->duration_us == 0)
 		return sp_fin(pl, e, "the run's duration is 0");
+	/* Options the model would not read: said, not ignored. */
+	if ((pv->cli_keys & (SP_K_VUS | SP_K_RATE)) == (SP_K_VUS | SP_K_RATE))
+		return sp_msg(e, "--vus: give --vus (closed model) or --rate "
+			      "(open model), not both");
+	if ((pv->cli_keys & SP_K_VUS) && pl->model == SP_MODEL_OPEN)
+		return sp_msg(e, "--vus: the model is open (iterations start "
+			      "at a rate); give --model closed, or --rate and "
+			      "--max-vus");
+	if ((pv->cli_keys & SP_K_RATE) && pl->model == SP_MODEL_CLOSED)
+		return sp_msg(e, "--rate: the closed model has no arrival rate "
+			      "(its VUs loop); leave out --model closed");
+	if ((pv->cli_keys & SP_K_MAX_VUS) && pl->model == SP_MODEL_CLOSED)
+		return sp_msg(e, "--max-vus: only the open model has it (the "
+			      "closed model runs --vus VUs, or the stages' "
+			      "peak)");
+	if (pv->cli_grace_set && !pv->cli_abort)
+		return sp_msg(e, "--abort-grace: only with --abort-on-fail "
+			      "(it delays the command line's aborts)");
 	/* Each stage is within the bound, their sum may not be. */
 	if (pl->duration_us > SP_VAL_MAX_DURATION_US)
 		return sp_fin(pl, e, "stages: together %llus, longer than "

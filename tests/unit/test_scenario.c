@@ -378,9 +378,21 @@ static const struct {
 	{ T S "      - request: {path: /, method: get}\n",
 	  "5:36: method: 'get' is not one of GET" },
 	{ T S "      - request: {path: /, check: {status: [200, 99]}}\n",
-	  "5:50: status: 99 is not an HTTP status (100..999)" },
+	  "5:50: status: 99 is not an HTTP status (100..599)" },
 	{ T S "      - request: {path: /, check: {status: 1000}}\n",
 	  "5:44: status: 1000 is not an HTTP status" },
+	{ T S "      - request: {path: /, check: {status: [200, 999]}}\n",
+	  "5:50: status: 999 is not an HTTP status (100..599)" },
+	{ T S "      - request: {path: /, check: {status: 600}}\n",
+	  "5:44: status: 600 is not an HTTP status (100..599)" },
+	{ T "load:\n  vus: 2\n  rate: 5\n" S OK_STEP,
+	  "4:9: rate: give vus (closed model) or rate (open model), not both" },
+	{ T "load:\n  model: open\n  vus: 2\n" S OK_STEP,
+	  "4:8: vus: the open model starts iterations at rate" },
+	{ T "load:\n  model: closed\n  rate: 5\n" S OK_STEP,
+	  "4:9: rate: the closed model has no arrival rate" },
+	{ T "load:\n  vus: 3\n  max_vus: 10\n" S OK_STEP,
+	  "4:12: max_vus: only the open model has it" },
 	{ T S "      - request: {path: /, check: {body_contains: \"\"}}\n",
 	  "5:51: body_contains: empty" },
 	{ T S OK_STEP "      - think: {min: 2s, max: 1s}\n",
@@ -519,6 +531,76 @@ static const char two_yaml[] =
 	"  - {name: w, tags: [write], steps: [request: {path: /w}]}\n";
 static const char staged_yaml[] =
 	T "load:\n  stages: \"10s:5,20s:10\"\n" S OK_STEP;
+
+/* Options the run would not read are errors, not silence. */
+static void
+test_ignored(void)
+{
+	static const char open_yaml[] =
+		T "load:\n  model: open\n  rate: 5\n" S OK_STEP;
+	static const struct {
+		const char *yaml;
+		const char *kv[6];
+		int n;
+		const char *msg;
+	} errs[] = {
+		{ NULL, { "url", "http://198.18.0.2/", "vus", "2", "rate", "5" }, 3,
+		  "--vus: give --vus (closed model) or --rate (open model), not "
+		  "both" },
+		{ NULL, { "url", "http://198.18.0.2/", "vus", "2", "max-vus",
+			  "9" }, 3,
+		  "--max-vus: only the open model has it" },
+		{ two_yaml, { "max-vus", "9" }, 1,
+		  "--max-vus: only the open model has it" },
+		{ open_yaml, { "vus", "2" }, 1, "--vus: the model is open" },
+		{ NULL, { "url", "http://198.18.0.2/", "rate", "5", "model",
+			  "closed" }, 3,
+		  "--rate: the closed model has no arrival rate" },
+		{ NULL, { "url", "http://198.18.0.2/", "abort-grace", "5s" }, 2,
+		  "--abort-grace: only with --abort-on-fail" },
+		{ two_yaml, { "url", "http://198.18.0.2:8080/x" }, 1,
+		  "--url: 'http://198.18.0.2:8080/x': the scenario file has the "
+		  "requests, so its path /x would not be used" },
+	};
+	struct sp_scenario_err e = { { 0 } };
+	struct sp_plan pl;
+	int rc;
+
+	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+		rc = over(&pl, errs[i].yaml, errs[i].kv, errs[i].n, &e);
+		CHECK(rc < 0 && strncmp(e.msg, errs[i].msg,
+					strlen(errs[i].msg)) == 0,
+		      "ignored[%zu]: got '%s', want '%s...'", i, e.msg,
+		      errs[i].msg);
+		sp_scenario_free(&pl);
+	}
+	{
+		/* What stays allowed: --url retargets a file without a path,
+		 * --rate switches a closed file to open, --max-vus with it,
+		 * --abort-grace with --abort-on-fail, a file's rate alone
+		 * means the open model. */
+		const char *kv[] = { "url", "http://198.18.0.3:8080/",
+				     "rate", "5", "max-vus", "9" };
+
+		rc = over(&pl, two_yaml, kv, 3, &e);
+		CHECK(rc == 0 && pl.model == SP_MODEL_OPEN && pl.max_vus == 9 &&
+		      pl.dst_port == 8080, "--url, --rate, --max-vus over a "
+		      "closed file: %s", e.msg);
+		sp_scenario_free(&pl);
+	}
+	{
+		const char *kv[] = { "url", "http://198.18.0.2/", "abort-on-fail",
+				     "1", "abort-grace", "2s" };
+
+		rc = over(&pl, NULL, kv, 3, &e);
+		CHECK(rc == 0, "--abort-grace with --abort-on-fail: %s", e.msg);
+		sp_scenario_free(&pl);
+	}
+	rc = over(&pl, T "load:\n  rate: 5\n" S OK_STEP, NULL, 0, &e);
+	CHECK(rc == 0 && pl.model == SP_MODEL_OPEN && pl.rate == 5,
+	      "a file's rate alone: the open model: %s", e.msg);
+	sp_scenario_free(&pl);
+}
 
 static void
 test_overrides(void)
@@ -690,6 +772,7 @@ test_overrides(void)
 				e.msg, "--duration over file stages: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
+	test_ignored();
 }
 
 static int
