@@ -21,6 +21,7 @@ static const char sp_net_help[] =
 	"\n"
 	"  --duration DUR          how long to run (default 10s)\n"
 	"  --json FILE             write the counters as JSON too\n"
+	"                          (-: stdout, the summary then on stderr)\n"
 	"\n" SP_NETOPT_HELP
 	"\n"
 	"exit: 0 ran, 2 usage, 3 could not run (EAL, port, ARP)\n";
@@ -107,10 +108,8 @@ sp_cmd_net(int argc, char **argv)
 	if (sp_net_parse(argc, argv, &no, &duration_us, &json_path) < 0)
 		return SP_EXIT_USAGE;
 	if (json_path != NULL) {
-		json = fopen(json_path, "w");
+		json = sp_out_open("--json", json_path);
 		if (json == NULL) {
-			sp_usage_error("--json: cannot write %s: %s", json_path,
-				       strerror(errno));
 			return SP_EXIT_USAGE;
 		}
 	}
@@ -132,7 +131,7 @@ sp_cmd_net(int argc, char **argv)
 	sp_report_collect(&rep, &w, &port);
 	rep.mode = "net";
 	sp_ipv4_str(no.ip, rep.target, sizeof(rep.target));
-	sp_report_print(&rep, stdout);
+	sp_report_print(&rep, sp_out_summary(json_path));
 	ret = SP_EXIT_OK;
 	if (json != NULL) {
 		if (sp_report_json(&rep, json, json_path) < 0)
@@ -141,8 +140,7 @@ sp_cmd_net(int argc, char **argv)
 	}
 out:
 	if (json != NULL) {
-		fclose(json);
-		unlink(json_path);
+		sp_out_discard(json, json_path);
 	}
 	if (w.st != NULL)
 		sp_stack_destroy(w.st);

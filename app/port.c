@@ -235,6 +235,9 @@ sp_port_find(const struct sp_netopt *no, uint16_t *port_id)
 	const char *name = no->iface[0] != '\0' ? "net_af_packet0" : no->pci;
 	uint16_t pid, n = 0;
 
+	/* net_af_packet0 is EAL's name for the vdev; messages say the
+	 * user's interface. */
+
 	if (rte_eth_dev_get_port_by_name(name, port_id) == 0)
 		return 0;
 	/* A short PCI address is normalised by EAL ("01:00.0" becomes
@@ -245,9 +248,12 @@ sp_port_find(const struct sp_netopt *no, uint16_t *port_id)
 	}
 	if (n == 1)
 		return 0;
-	fprintf(stderr, "stampede: port %s not found (%u ports probed)%s\n",
-		name, n, no->iface[0] != '\0' ?
-		": does the interface exist?" : "");
+	if (no->iface[0] != '\0')
+		fprintf(stderr, "stampede: DPDK's af_packet driver could not "
+			"open %s (its message is above)\n", no->iface);
+	else
+		fprintf(stderr, "stampede: port %s not found (%u ports "
+			"probed): is it bound to vfio-pci or uio?\n", name, n);
 	return -1;
 }
 
@@ -280,12 +286,13 @@ sp_port_setup(struct sp_port *p)
 		socket = (int)rte_socket_id();
 	ret = rte_eth_dev_info_get(p->port_id, &info);
 	if (ret != 0) {
-		fprintf(stderr, "stampede: port info: %s\n", rte_strerror(-ret));
+		fprintf(stderr, "stampede: port %s: info: %s\n", p->name,
+			rte_strerror(-ret));
 		return -1;
 	}
 	if (info.max_rx_queues < p->nb_queues || info.max_tx_queues < p->nb_queues) {
 		fprintf(stderr, "stampede: port %s has %u RX and %u TX queues, "
-			"%u needed (--cores)\n", info.driver_name,
+			"%u needed (--cores)\n", p->name,
 			info.max_rx_queues, info.max_tx_queues, p->nb_queues);
 		return -1;
 	}
@@ -323,13 +330,14 @@ sp_port_setup(struct sp_port *p)
 						     (unsigned int)socket, NULL);
 	}
 	if (ret != 0) {
-		fprintf(stderr, "stampede: port configuration: %s\n",
-			rte_strerror(-ret));
+		fprintf(stderr, "stampede: port %s: configuration: %s\n",
+			p->name, rte_strerror(-ret));
 		return -1;
 	}
 	ret = rte_eth_dev_start(p->port_id);
 	if (ret != 0) {
-		fprintf(stderr, "stampede: port start: %s\n", rte_strerror(-ret));
+		fprintf(stderr, "stampede: port %s: start: %s\n", p->name,
+			rte_strerror(-ret));
 		return -1;
 	}
 	p->port_started = 1;
@@ -338,7 +346,8 @@ sp_port_setup(struct sp_port *p)
 	p->sys_rx0 = sp_sys_rx(p->sys_rx_path);
 	ret = rte_eth_macaddr_get(p->port_id, &mac);
 	if (ret != 0) {
-		fprintf(stderr, "stampede: port MAC: %s\n", rte_strerror(-ret));
+		fprintf(stderr, "stampede: port %s: MAC address: %s\n", p->name,
+			rte_strerror(-ret));
 		return -1;
 	}
 	memcpy(p->mac, mac.addr_bytes, sizeof(p->mac));
@@ -350,13 +359,24 @@ sp_port_open(struct sp_port *p, const struct sp_netopt *no)
 {
 	memset(p, 0, sizeof(*p));
 	p->sys_rx0 = -1;
+	p->afp_hold_fd = -1;
 	p->nb_queues = (uint16_t)no->cores;
-	if (no->iface[0] != '\0')
+	snprintf(p->name, sizeof(p->name), "%s", no->iface[0] != '\0' ?
+		 no->iface : no->pci);
+	if (no->iface[0] != '\0') {
 		snprintf(p->sys_rx_path, sizeof(p->sys_rx_path),
 			 "/sys/class/net/%s/statistics/rx_packets", no->iface);
+		/* Before EAL: may go on in a new process (afpacket.c). */
+		if (sp_afp_prepare(no->iface, &p->afp_hold_fd) < 0)
+			return -1;
+		if (no->kernel_blind)
+			sp_kblind_install(&p->kblind, no->iface);
+	}
 	if (sp_eal_init(no, &p->cpus_shared) < 0)
 		return -1;
 	p->eal_up = 1;
+	/* The driver's sockets are in the fanout group (or never will be). */
+	sp_afp_release(&p->afp_hold_fd);
 	if (rte_lcore_count() < 1u + p->nb_queues) {
 		fprintf(stderr, "stampede: EAL gave %u lcore(s), need %u (control "
 			"and %u worker%s)\n", rte_lcore_count(), 1u + p->nb_queues,
@@ -438,6 +458,7 @@ sp_port_stats(const struct sp_port *p, struct sp_nic_stats *s)
 void
 sp_port_close(struct sp_port *p)
 {
+	sp_afp_release(&p->afp_hold_fd);
 	if (p->port_started) {
 		rte_eth_dev_stop(p->port_id);
 		p->port_started = 0;
@@ -458,4 +479,6 @@ sp_port_close(struct sp_port *p)
 		sp_remove_runtime_dir(dir);
 		p->eal_up = 0;
 	}
+	/* Last: the kernel stays blind until the port no longer receives. */
+	sp_kblind_remove(&p->kblind);
 }

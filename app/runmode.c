@@ -62,7 +62,8 @@ static const char sp_run_help[] =
 	"                         'request:\"GET /\" ttfb.p(99) < 50ms'\n"
 	"  --abort-on-fail        stop the run as soon as a --threshold fails\n"
 	"  --abort-grace DUR      ... but not in the run's first DUR\n"
-	"  --json FILE            the report as JSON (docs/report-schema.md)\n"
+	"  --json FILE            the report as JSON (docs/report-schema.md);\n"
+	"                         -: on stdout, the summary then on stderr\n"
 	"  --csv PREFIX           PREFIX_stats.csv and PREFIX_timeline.csv\n"
 	"  --html FILE            one self-contained page with plots\n"
 	"\n" SP_NETOPT_HELP
@@ -1181,13 +1182,36 @@ sp_run_open(struct sp_run_out *o, const char *opt, const char *path,
 		return 0;
 	snprintf(o->buf, sizeof(o->buf), "%s%s", path, suffix);
 	o->path = o->buf;
-	o->f = fopen(o->path, "w");
-	if (o->f == NULL) {
+	/* Only --json may be stdout; "--html -" is a file named "-". */
+	if (strcmp(opt, "--json") == 0)
+		o->f = sp_out_open(opt, o->path);
+	else if ((o->f = fopen(o->path, "w")) == NULL)
 		sp_usage_error("%s: cannot write %s: %s", opt, o->path,
 			       strerror(errno));
-		return -1;
+	return o->f == NULL ? -1 : 0;
+}
+
+/* Every report to a file of its own, none over the scenario file: a
+ * usage error before the run. */
+static int
+sp_run_distinct(const struct sp_run *r)
+{
+	char st[4200], tl[4200];
+	struct sp_out_name o[] = {
+		{ "the scenario file", r->file, 1 },
+		{ "--json", r->json_path, 0 },
+		{ "--csv", NULL, 0 },
+		{ "--csv", NULL, 0 },
+		{ "--html", r->html_path, 0 },
+	};
+
+	if (r->csv_prefix != NULL) {
+		snprintf(st, sizeof(st), "%s_stats.csv", r->csv_prefix);
+		snprintf(tl, sizeof(tl), "%s_timeline.csv", r->csv_prefix);
+		o[2].path = st;
+		o[3].path = tl;
 	}
-	return 0;
+	return sp_out_distinct(o, sizeof(o) / sizeof(o[0]));
 }
 
 /* Close a report file; 0, or -1 after saying what failed. */
@@ -1214,8 +1238,12 @@ sp_run_discard(struct sp_run_out *o)
 {
 	if (o->f == NULL)
 		return;
-	fclose(o->f);
-	unlink(o->path);
+	if (o->f == stdout)
+		fflush(o->f);
+	else {
+		fclose(o->f);
+		unlink(o->path);
+	}
 	o->f = NULL;
 }
 
@@ -1364,6 +1392,7 @@ sp_cmd_run(int argc, char **argv)
 	if (r == NULL)
 		return SP_EXIT_NORUN;
 	if (sp_run_args(argc, argv, r) < 0 || sp_run_plan(r) < 0 ||
+	    sp_run_distinct(r) < 0 ||
 	    sp_run_open(&out[0], "--json", r->json_path, "") < 0 ||
 	    sp_run_open(&out[1], "--csv", r->csv_prefix, "_stats.csv") < 0 ||
 	    sp_run_open(&out[2], "--csv", r->csv_prefix, "_timeline.csv") < 0 ||
@@ -1399,7 +1428,7 @@ sp_cmd_run(int argc, char **argv)
 	rep.mode = "http";
 	ret = sp_run_th_final(r, sp_run_load_s(r, &rep)) ? SP_EXIT_FAILED
 							  : SP_EXIT_OK;
-	sp_run_print(r, &rep, stdout);
+	sp_run_print(r, &rep, sp_out_summary(r->json_path));
 	/* A run in which nothing succeeded measured nothing, whatever the
 	 * thresholds say (none may have been given). */
 	if (sp_run_succeeded(r->tot) == 0) {
@@ -1410,8 +1439,8 @@ sp_cmd_run(int argc, char **argv)
 		ret = SP_EXIT_FAILED;
 	}
 	if (r->aborted_by != NULL)
-		fprintf(stdout, "stopped early: threshold '%s' failed\n",
-			r->aborted_by);
+		fprintf(sp_out_summary(r->json_path), "stopped early: threshold "
+			"'%s' failed\n", r->aborted_by);
 	if (sp_run_reports(r, &rep, out) < 0)
 		ret = SP_EXIT_NORUN;
 out:

@@ -457,6 +457,7 @@ static const char sp_serve_help[] =
 	"                          hash unevenly: the cores may hold more\n"
 	"                          than N together)\n"
 	"  --json FILE             write the report as JSON too\n"
+	"                          (-: stdout, the summary then on stderr)\n"
 	"\n" SP_NETOPT_HELP
 	"\n"
 	"Requests with Transfer-Encoding are answered 501, malformed ones 400\n"
@@ -828,10 +829,8 @@ sp_cmd_serve(int argc, char **argv)
 		return SP_EXIT_USAGE;
 	}
 	if (a.json_path != NULL) {
-		json = fopen(a.json_path, "w");
+		json = sp_out_open("--json", a.json_path);
 		if (json == NULL) {
-			sp_usage_error("--json: cannot write %s: %s", a.json_path,
-				       strerror(errno));
 			free(all);
 			return SP_EXIT_USAGE;
 		}
@@ -858,7 +857,7 @@ sp_cmd_serve(int argc, char **argv)
 			 all[0].port);
 	}
 	sp_srv_sum(&all[0], &tot);
-	sp_serve_print(&all[0], &tot, &rep, stdout);
+	sp_serve_print(&all[0], &tot, &rep, sp_out_summary(a.json_path));
 	ret = SP_EXIT_OK;
 	if (json != NULL) {
 		if (sp_serve_json(&all[0], &tot, &rep, json, a.json_path) < 0)
@@ -867,8 +866,7 @@ sp_cmd_serve(int argc, char **argv)
 	}
 out:
 	if (json != NULL) {
-		fclose(json);
-		unlink(a.json_path);
+		sp_out_discard(json, a.json_path);
 	}
 	sp_workers_destroy(ws);
 	for (uint32_t i = 0; i < SP_MAX_CORES; i++) {

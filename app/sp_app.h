@@ -145,6 +145,47 @@ int sp_opt_no_args(const char *cmd, int argc, char *const *argv);
 /* "stampede VERSION" and DPDK's rte_version(), one a line. */
 void sp_print_version(FILE *out);
 
+/* ---- output.c: report files ---- */
+
+int sp_out_is_stdout(const char *path);
+/* A report file for @opt: "-" is stdout. NULL after saying why. */
+FILE *sp_out_open(const char *opt, const char *path);
+/* Nothing was written (the run could not run): close and remove the
+ * file, leave stdout alone. */
+void sp_out_discard(FILE *f, const char *path);
+/* Where the summary goes: stderr when --json (@json_path) is stdout. */
+FILE *sp_out_summary(const char *json_path);
+/* What each file is: an option's report, or an input (@input: a file
+ * stampede reads, such as the scenario, named by @opt). */
+struct sp_out_name {
+	const char *opt, *path;
+	int input;
+};
+/* 0, or -1 after saying which two of @n name the same file. */
+int sp_out_distinct(const struct sp_out_name *o, unsigned int n);
+
+/* ---- afpacket.c: before DPDK opens an af_packet port ---- */
+
+/* The interface exists and is up, we may open AF_PACKET sockets, and the
+ * fanout group DPDK's driver will use is ours (*hold_fd, until
+ * sp_afp_release once the driver's sockets are in it): may go on in a
+ * forked child when another process holds that group. 0, or -1 after
+ * printing why. */
+int sp_afp_prepare(const char *iface, int *hold_fd);
+void sp_afp_release(int *hold_fd);
+
+/* ---- kblind.c: the kernel's stack kept off an af_packet port ---- */
+
+struct sp_kblind {
+	char table[32]; /* netdev stampede_<pid> */
+	int installed;
+};
+/* Remove tables left by dead runs, then drop every frame of @iface at
+ * ingress, after packet sockets. Failure is a warning (said). */
+void sp_kblind_install(struct sp_kblind *kb, const char *iface);
+/* Idempotent. */
+void sp_kblind_remove(struct sp_kblind *kb);
+
 /* ---- port.c: EAL and one port with one RX/TX queue pair ---- */
 
 struct sp_port {
@@ -164,6 +205,11 @@ struct sp_port {
 	 * sysfs, at start; see sp_port_stats. -1: not af_packet. */
 	char sys_rx_path[128];
 	int64_t sys_rx0;
+	/* af_packet: the fanout group held until the driver joined it, the
+	 * ingress drop of the run; the port as the user named it. */
+	int afp_hold_fd;
+	struct sp_kblind kblind;
+	char name[80];
 };
 
 /* 0, or -1 after printing why (exit with SP_EXIT_NORUN). */

@@ -541,6 +541,7 @@ static const char sp_tcp_help[] =
 	"  --impair SPEC           impair what we receive, e.g.\n"
 	"                          reorder=2%,dup=1%,drop=0.5% (tests recovery)\n"
 	"  --json FILE             write the report as JSON too\n"
+	"                          (-: stdout, the summary then on stderr)\n"
 	"\n" SP_NETOPT_HELP
 	"\n"
 	"durations: 500ms, 10s, 2m, 1h (a bare number is seconds)\n"
@@ -871,10 +872,8 @@ sp_cmd_tcp(int argc, char **argv)
 	/* Before the run: a report that cannot be written is a usage error,
 	 * better found now than after an hour of load. */
 	if (a.json_path != NULL) {
-		json = fopen(a.json_path, "w");
+		json = sp_out_open("--json", a.json_path);
 		if (json == NULL) {
-			sp_usage_error("--json: cannot write %s: %s", a.json_path,
-				       strerror(errno));
 			free(all);
 			return SP_EXIT_USAGE;
 		}
@@ -912,7 +911,7 @@ sp_cmd_tcp(int argc, char **argv)
 	rep.tcp = &tot;
 	for (uint32_t i = 0; i < n; i++)
 		rep.tcp_core[i] = &all[i].n;
-	sp_report_print(&rep, stdout);
+	sp_report_print(&rep, sp_out_summary(a.json_path));
 	ret = tot.ok == connections ? SP_EXIT_OK : SP_EXIT_FAILED;
 	if (json != NULL) {
 		if (sp_report_json(&rep, json, a.json_path) < 0)
@@ -922,8 +921,7 @@ sp_cmd_tcp(int argc, char **argv)
 out:
 	if (json != NULL) {
 		/* Nothing to report: leave no empty file behind. */
-		fclose(json);
-		unlink(a.json_path);
+		sp_out_discard(json, a.json_path);
 	}
 	sp_workers_destroy(ws);
 	for (uint32_t i = 0; i < SP_MAX_CORES; i++) {
