@@ -13,14 +13,32 @@ TMP=$(mktemp -d /tmp/sp-it.XXXXXX)
 FAILS=0
 CHECKS=0
 NFT_TABLES=()
+MOUNTS=()
+CLEANUPS=()
 cleanup() {
 	local t
+	for t in "${CLEANUPS[@]}"; do eval "$t" || true; done
 	for t in "${NFT_TABLES[@]}"; do
 		ip netns exec "$NS" nft delete table inet "$t" 2>/dev/null || true
 	done
+	for t in "${MOUNTS[@]}"; do umount "$t" 2>/dev/null || true; done
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
+
+# Tests make what they need inside $TMP and leave nothing outside it.
+# full_fs DIR: a tiny tmpfs mounted on DIR (in $TMP), filled up: a file
+# can be created there, not written (what /dev/full is, without assuming
+# the machine has one). Unmounted at exit.
+full_fs() {
+	mkdir -p "$1"
+	mount -t tmpfs -o size=16k,nr_inodes=64 sp-it-full "$1" || return 1
+	MOUNTS+=("$1")
+	yes 0123456789abcdef | head -c 1048576 >"$1/.fill" 2>/dev/null
+	return 0
+}
+# bytes N CHAR: N bytes of CHAR on stdout (no /dev/zero needed).
+bytes() { printf "%${1}s" '' | tr ' ' "$2"; }
 
 check() { # check "what" test-expression...
 	local what=$1; shift

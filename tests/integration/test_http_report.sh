@@ -105,10 +105,13 @@ TMPJ=$TMP/int2.json
 check "second Ctrl-C: accounting holds" eq "$(jq '.summary.requests == .summary.responses + .summary.errors + .summary.interrupted' "$TMPJ")" true
 
 # A report that cannot be written at the end: said clearly, summary kept.
-"$STAMPEDE" run "${NET_OPTS[@]}" --url "$url" --vus 2 --duration 1s --json /dev/full \
+# The full disk is a tmpfs of the test's own, not /dev/full.
+full_fs "$TMP/full"
+check "a full filesystem of our own" eq "$(findmnt -n -o FSTYPE "$TMP/full")" tmpfs
+"$STAMPEDE" run "${NET_OPTS[@]}" --url "$url" --vus 2 --duration 1s --json "$TMP/full/r.json" \
 	>"$TMP/full.out" 2>"$TMP/full.err"
 check "unwritable report: exit code 3" eq "$?" 3
-check "unwritable report: says so" eq "$(grep -c -- '--json: writing /dev/full failed' "$TMP/full.err")" 1
+check "unwritable report: says so" eq "$(grep -c -- "--json: writing $TMP/full/r.json failed" "$TMP/full.err")" 1
 check "unwritable report: the summary still printed" eq "$(grep -c '^  requests' "$TMP/full.out")" 1
 check_pools
 finish

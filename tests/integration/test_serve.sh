@@ -122,9 +122,9 @@ printf 'GET /1 HTTP/1.1\r\nHost: h\r\n\r\nHEAD /2 HTTP/1.1\r\nHost: h\r\n\r\nGET
 	raw_exchange "$TMP/pipe.txt"
 check "pipelined: the server closed the connection" eq "$?" 0
 {
-	resp_head keep-alive 1024; head -c 1024 /dev/zero | tr '\0' x
+	resp_head keep-alive 1024; bytes 1024 x
 	resp_head keep-alive 1024
-	resp_head close 1024; head -c 1024 /dev/zero | tr '\0' x
+	resp_head close 1024; bytes 1024 x
 } >"$TMP/pipe.want"
 check "pipelined: GET, HEAD, GET answered in order, exactly" cmp -s "$TMP/pipe.txt" "$TMP/pipe.want"
 
@@ -138,7 +138,7 @@ printf 'GET / HTTP/2.0\r\nHost: h\r\n\r\n' | raw_exchange "$TMP/e505.txt"
 check "HTTP/2.0 request: 505, closed" eq "$?/$(head -c 12 "$TMP/e505.txt")" "0/HTTP/1.1 505"
 printf 'GET / HTTP/1.1\r\nHost: h\r\nBad Header: x\r\n\r\n' | raw_exchange "$TMP/e400.txt"
 check "malformed header: 400, closed" eq "$?/$(head -c 12 "$TMP/e400.txt")" "0/HTTP/1.1 400"
-{ printf 'GET / HTTP/1.1\r\nHost: h\r\nX-Big: '; head -c 9000 /dev/zero | tr '\0' a; printf '\r\n\r\n'; } |
+{ printf 'GET / HTTP/1.1\r\nHost: h\r\nX-Big: '; bytes 9000 a; printf '\r\n\r\n'; } |
 	raw_exchange "$TMP/e431.txt"
 check "9000-byte header: 431, closed" eq "$?/$(head -c 12 "$TMP/e431.txt")" "0/HTTP/1.1 431"
 
