@@ -10,11 +10,13 @@
  * (our port, tcpdump) get their copy before the ingress hook, so the drop
  * costs the run nothing.
  *
- * The table is ours alone: netdev stampede_<pid> (the test bed's tables are
- * sp_blind_<if>), made at start and deleted at exit, through libnftables
- * on the control thread. A run that could not delete it (kill -9, a crash)
- * leaves it behind: every start deletes the stampede_<pid> tables whose
- * process is gone. --no-kernel-blind (network.kernel_blind: false) makes
+ * The table is ours alone: netdev stampede_<pid>_<start> (the test bed's
+ * tables are sp_blind_<if>), made at start and deleted at exit, through
+ * libnftables on the control thread. A run that could not delete it
+ * (kill -9, a crash) leaves it behind: every start deletes the tables
+ * whose process is gone. <start> is the process's start time (field 22 of
+ * /proc/PID/stat), so a pid the kernel gave again to another program does
+ * not keep a stale table alive. --no-kernel-blind (network.kernel_blind: false) makes
  * none. Failing to make it is a warning, not an error: the run is still
  * right, only dearer for the kernel.
  */
@@ -31,24 +33,43 @@
 
 #define SP_KB_PREFIX "stampede_"
 
-/* Whether @pid is a live stampede process (a pid reused by another
- * program does not keep a stale table alive). */
-static int
-sp_kb_alive(long pid)
+/* Start time of @pid in clock ticks since boot, or 0 if unknown. */
+static unsigned long long
+sp_kb_start(long pid)
 {
-	char path[64], comm[32] = "";
+	char path[64], buf[1024], *p;
+	unsigned long long t = 0;
+	size_t n;
 	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* After the command name in parentheses (which may hold spaces):
+	 * field 3 onwards; the start time is field 22. */
+	p = strrchr(buf, ')');
+	if (p == NULL || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u "
+				"%*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+				&t) != 1)
+		return 0;
+	return t;
+}
+
+/* Whether the process that made a table (@pid, started at @start) still
+ * runs. */
+static int
+sp_kb_alive(long pid, unsigned long long start)
+{
+	unsigned long long now;
 
 	if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-	f = fopen(path, "r");
-	if (f == NULL)
-		return 1; /* exists, cannot tell: keep it */
-	if (fgets(comm, sizeof(comm), f) == NULL)
-		comm[0] = '\0';
-	fclose(f);
-	return strncmp(comm, "stampede", 8) == 0;
+	now = sp_kb_start(pid);
+	return now == 0 || now == start; /* cannot tell: keep it */
 }
 
 static int
@@ -80,14 +101,17 @@ sp_kb_reap(struct nft_ctx *ctx)
 	for (char *line = strtok_r(list, "\n", &save); line != NULL;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char name[64], *end;
+		unsigned long long start;
 		long pid;
 
 		if (sscanf(line, "table netdev %63s", name) != 1 ||
 		    strncmp(name, SP_KB_PREFIX, strlen(SP_KB_PREFIX)) != 0)
 			continue;
 		pid = strtol(name + strlen(SP_KB_PREFIX), &end, 10);
-		if (*end != '\0' || pid <= 0 || pid == (long)getpid() ||
-		    sp_kb_alive(pid))
+		if (*end != '_' || pid <= 0 || pid == (long)getpid())
+			continue;
+		start = strtoull(end + 1, &end, 10);
+		if (*end != '\0' || sp_kb_alive(pid, start))
 			continue;
 		snprintf(cmd, sizeof(cmd), "delete table netdev %s", name);
 		if (sp_kb_cmd(ctx, cmd, err, sizeof(err)) == 0)
@@ -112,8 +136,8 @@ sp_kblind_install(struct sp_kblind *kb, const char *iface)
 	nft_ctx_buffer_output(ctx);
 	nft_ctx_buffer_error(ctx);
 	sp_kb_reap(ctx);
-	snprintf(kb->table, sizeof(kb->table), SP_KB_PREFIX "%ld",
-		 (long)getpid());
+	snprintf(kb->table, sizeof(kb->table), SP_KB_PREFIX "%ld_%llu",
+		 (long)getpid(), sp_kb_start((long)getpid()));
 	/* A leftover of ours (a pid reused) is replaced, not added to. */
 	snprintf(cmd, sizeof(cmd),
 		 "table netdev %s\n"

@@ -80,7 +80,7 @@ enum {
 	"  --no-kernel-blind              af_packet: leave the kernel's stack\n" \
 	"                                 seeing the port's frames (default:\n" \
 	"                                 an nftables ingress drop on IFACE\n"  \
-	"                                 for the run, table stampede_<pid>)\n" \
+	"                                 for the run: table stampede_<pid>_*)\n" \
 	"\n"                                                                  \
 	"  -h, --help                     this text\n"                       \
 	"  --version                      stampede's and DPDK's versions\n"
@@ -177,7 +177,7 @@ void sp_afp_release(int *hold_fd);
 /* ---- kblind.c: the kernel's stack kept off an af_packet port ---- */
 
 struct sp_kblind {
-	char table[32]; /* netdev stampede_<pid> */
+	char table[48]; /* netdev stampede_<pid>_<start time> */
 	int installed;
 };
 /* Remove tables left by dead runs, then drop every frame of @iface at

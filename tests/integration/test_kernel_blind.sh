@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # On an af_packet port stampede keeps the kernel's stack off the port's
-# frames for the run: an nftables table netdev stampede_<pid> with an
+# frames for the run: an nftables table netdev stampede_<pid>_<start> with an
 # ingress chain on the interface, policy drop. It exists while the run
 # goes on and is gone after it, whether the run ends by its duration, by
 # Ctrl-C or by an error; a kill -9 leaves it, and the next start removes
@@ -9,7 +9,10 @@
 . "$(dirname "$0")/lib.sh"
 
 url="http://$SRV/"
-ours() { nft list tables netdev | awk '$3 ~ /^stampede_[0-9]+$/ { print $3 }' | sort; }
+ours() { nft list tables netdev | awk '$3 ~ /^stampede_[0-9]+_[0-9]+$/ { print $3 }' | sort; }
+# Start time of a process (field 22 of /proc/PID/stat, the command name may
+# hold spaces).
+start_of() { sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f20; }
 BEFORE=$(ours)
 # Tables of stampede made since the test began (leftovers of others aside).
 new_tables() { comm -13 <(echo "$BEFORE") <(ours) | sed '/^$/d'; }
@@ -31,7 +34,7 @@ pid=$!
 wait_table "$pid"
 check "during the run: one table" eq "$(new_tables | wc -l)" 1
 t=$(new_tables)
-check "during the run: named by the pid" eq "$t" "stampede_$pid"
+check "during the run: named by the pid and its start time" eq "$t" "stampede_${pid}_$(start_of "$pid")"
 # (nft 1.0.6's JSON leaves the device out: the text listing says it.)
 nft list table netdev "$t" >"$TMP/t.txt"
 check "during the run: an ingress chain on sp-gen0, policy drop" eq \
@@ -73,6 +76,23 @@ run_sp run --url "$url" --vus 1 --duration 1s
 check "next start: exit 0" eq "$RC" 0
 check "next start: says it removed the stale table" eq "$(grep -c "^stampede: removed $t, left by a run" "$TMP/err.txt")" 1
 check "next start: no table left" eq "$(new_tables | wc -l)" 0
+
+# --- a pid given again to another program: its start time tells --------
+sleep 60 &
+live=$!
+CLEANUPS+=("kill $live 2>/dev/null")
+reused="stampede_${live}_1"
+kept="stampede_${live}_$(start_of "$live")"
+for t in "$reused" "$kept"; do
+	nft add table netdev "$t"
+	CLEANUPS+=("nft delete table netdev $t 2>/dev/null")
+done
+run_sp run --url "$url" --vus 1 --duration 1s
+check "reused pid: its stale table removed" eq "$(nft list tables netdev | grep -c " $reused\$")" 0
+check "reused pid: said so" eq "$(grep -c "^stampede: removed $reused, left by a run" "$TMP/err.txt")" 1
+check "a live process's table kept" eq "$(nft list tables netdev | grep -c " $kept\$")" 1
+nft delete table netdev "$kept"
+kill "$live"; wait "$live" 2>/dev/null
 
 # --- the opt-out -------------------------------------------------------------
 scenario noblind <<EOF2
