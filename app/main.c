@@ -28,7 +28,8 @@ static const char sp_help[] =
 	"  -h, --help   this text (COMMAND -h: that command's)\n"
 	"  --version    stampede's version and DPDK's (any command takes it)\n"
 	"\n"
-	"Only the benchmarking range 198.18.0.0/15 may be used as an address.\n"
+	"Any unicast IPv4 address may be a target or a source; what cannot\n"
+	"work (multicast, broadcast, loopback, 0/8, 240/4) is refused.\n"
 	"exit codes: 0 ok, 1 some work failed, 2 usage, 3 could not run\n";
 
 static const struct {

@@ -3,9 +3,9 @@
  * (--port, --ip, --prefix-len, --gateway, --eal, --cores, --placement) and the value
  * parsers for addresses, sizes and durations.
  *
- * Every address we may send to is checked here against the benchmarking
- * range 198.18.0.0/15 (RFC 2544): a load generator pointed at the wrong
- * address is an attack, so there is no override.
+ * Any address the user gives is theirs to choose (they test their own
+ * servers on their own networks); only what cannot work is refused, with
+ * the reason (sp_values.h: sp_val_ipv4_unusable, sp_val_target).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -20,9 +20,6 @@
 
 #include "sp_app.h"
 #include "sp_values.h"
-
-#define SP_BENCH_NET  0xc6120000u /* 198.18.0.0 */
-#define SP_BENCH_MASK 0xfffe0000u /* /15 */
 
 void
 sp_usage_error(const char *fmt, ...)
@@ -56,12 +53,6 @@ sp_opt_no_args(const char *cmd, int argc, char *const *argv)
 	return -1;
 }
 
-int
-sp_ipv4_is_bench(uint32_t ip)
-{
-	return (ip & SP_BENCH_MASK) == SP_BENCH_NET;
-}
-
 void
 sp_ipv4_str(uint32_t ip, char *buf, size_t len)
 {
@@ -84,13 +75,14 @@ sp_parse_ipv4(const char *opt, const char *s, uint32_t *ip)
 }
 
 int
-sp_parse_bench_ipv4(const char *opt, const char *s, uint32_t *ip)
+sp_parse_peer_ipv4(const char *opt, const char *s, uint32_t *ip)
 {
+	const char *why;
+
 	if (sp_parse_ipv4(opt, s, ip) < 0)
 		return -1;
-	if (!sp_ipv4_is_bench(*ip)) {
-		sp_usage_error("%s: %s: only the benchmarking range "
-			       "198.18.0.0/15 is allowed", opt, s);
+	if ((why = sp_val_ipv4_unusable(*ip)) != NULL) {
+		sp_usage_error("%s: %s %s", opt, s, why);
 		return -1;
 	}
 	return 0;
@@ -228,8 +220,17 @@ sp_netopt_parse(struct sp_netopt *no, int code, const char *arg)
 	case SP_NETOPT_PORT:
 		return sp_netopt_port(no, arg);
 	case SP_NETOPT_IP: {
-		const char *bad = sp_val_bench_range(arg, &no->ip, &no->ip_count);
+		uint32_t bad_ip = 0;
+		const char *bad = sp_val_ip_range(arg, &no->ip, &no->ip_count,
+						  &bad_ip);
+		char a[16];
 
+		if (bad != NULL && bad_ip != 0 && strchr(arg, '-') != NULL) {
+			sp_ipv4_str(bad_ip, a, sizeof(a));
+			sp_usage_error("--ip: '%s' holds %s, which %s", arg, a,
+				       bad);
+			return -1;
+		}
 		if (bad != NULL) {
 			sp_usage_error("--ip: '%s' %s", arg, bad);
 			return -1;
@@ -242,7 +243,7 @@ sp_netopt_parse(struct sp_netopt *no, int code, const char *arg)
 		no->prefix_len = (uint8_t)v;
 		return 1;
 	case SP_NETOPT_GATEWAY:
-		return sp_parse_bench_ipv4("--gateway", arg, &no->gateway) < 0 ?
+		return sp_parse_peer_ipv4("--gateway", arg, &no->gateway) < 0 ?
 			       -1 : 1;
 	case SP_NETOPT_EAL:
 		no->eal_extra = arg;
@@ -294,9 +295,30 @@ sp_netopt_finish(const struct sp_netopt *no)
 		sp_usage_error("--ip is required");
 		return -1;
 	}
+	{
+		uint32_t m = sp_prefix_mask(no->prefix_len);
+		uint32_t bcast = no->ip | ~m;
+
+		/* Our range may not hold our network's broadcast address: a
+		 * reply to it would reach every host of the network. */
+		if (bcast - no->ip < no->ip_count) {
+			sp_ipv4_str(bcast, a, sizeof(a));
+			sp_usage_error("--ip: the range holds %s, the broadcast "
+				       "address of its /%u network (--prefix-len)",
+				       a, no->prefix_len);
+			return -1;
+		}
+	}
 	if (no->gateway != 0) {
 		uint32_t m = sp_prefix_mask(no->prefix_len);
 
+		if ((no->gateway | m) == 0xffffffffu &&
+		    (no->gateway & m) == (no->ip & m)) {
+			sp_ipv4_str(no->gateway, a, sizeof(a));
+			sp_usage_error("--gateway: %s is the broadcast address "
+				       "of --ip/--prefix-len", a);
+			return -1;
+		}
 		if ((no->gateway & m) != (no->ip & m)) {
 			sp_ipv4_str(no->gateway, a, sizeof(a));
 			sp_usage_error("--gateway: %s is not inside --ip/--prefix-len",
@@ -322,9 +344,40 @@ sp_netopt_nexthop(const struct sp_netopt *no, uint32_t dst)
 {
 	uint32_t m = sp_prefix_mask(no->prefix_len);
 
-	if ((dst & m) == (no->ip & m))
+	if ((dst & m) == (no->ip & m) || no->gateway == 0)
 		return dst;
 	return no->gateway;
+}
+
+int
+sp_netopt_check_target(const struct sp_netopt *no, const char *what,
+		       const char *name, uint32_t dst)
+{
+	const char *why = sp_val_target(dst, no->ip, no->ip_count,
+					no->prefix_len);
+	uint32_t m = sp_prefix_mask(no->prefix_len);
+	char a[16], ours[16];
+
+	sp_ipv4_str(dst, a, sizeof(a));
+	if (why != NULL) {
+		if (name != NULL && strcmp(name, a) != 0)
+			sp_usage_error("%s: %s (%s) %s", what, name, a, why);
+		else
+			sp_usage_error("%s: %s %s", what, a, why);
+		return -1;
+	}
+	/* The off-link rule: with no gateway, the target itself is asked
+	 * for by ARP whatever the prefix. It answers when it has our
+	 * addresses on-link (as a test bed with a wider route does), or a
+	 * router answers for it by proxy ARP; else ARP fails, exit 3. */
+	if ((dst & m) != (no->ip & m) && no->gateway == 0) {
+		sp_ipv4_str(no->ip, ours, sizeof(ours));
+		fprintf(stderr, "stampede: note: %s is outside %s/%u and no "
+			"--gateway is given: asking for %s itself by ARP (give "
+			"--gateway or --prefix-len if it sits behind a "
+			"router)\n", a, ours, no->prefix_len, a);
+	}
+	return 0;
 }
 
 /* "2%", "0.5%", "12.25" (percent, at most two decimals) to basis points. */

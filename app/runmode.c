@@ -18,9 +18,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <netdb.h>
+#include <netinet/in.h>
 #include <rte_random.h>
 
 #include "sp_app.h"
+#include "sp_config.h"
 #include "sp_html.h"
 #include "sp_scenario.h"
 #include "sp_threshold.h"
@@ -40,7 +43,10 @@ static const char sp_run_help[] =
 	"no FILE, --url gives one GET request, like wrk. Options have the names\n"
 	"of the file's keys and win over them.\n"
 	"\n"
-	"  --url URL              http://A.B.C.D[:PORT]/path (198.18.0.0/15)\n"
+	"  --url URL              http://HOST[:PORT]/path, HOST an IPv4 address\n"
+	"                         or a name (resolved once, before the load)\n"
+	"  --resolve NAME[:PORT]:ADDR  NAME's address, instead of the system\n"
+	"                         resolver (repeatable; as curl's --resolve)\n"
 	"  --vus N                closed model: N virtual users\n"
 	"  --rate R               open model: R iterations per second\n"
 	"  --max-vus N            open model: at most N iterations at once\n"
@@ -99,6 +105,7 @@ enum {
 	SP_OPT_JSON,
 	SP_OPT_CSV,
 	SP_OPT_HTML,
+	SP_OPT_RESOLVE,
 	SP_OPT_HELP,
 };
 
@@ -123,6 +130,7 @@ static const struct option sp_run_longopts[] = {
 	{ "json", required_argument, NULL, SP_OPT_JSON },
 	{ "csv", required_argument, NULL, SP_OPT_CSV },
 	{ "html", required_argument, NULL, SP_OPT_HTML },
+	{ "resolve", required_argument, NULL, SP_OPT_RESOLVE },
 	{ "help", no_argument, NULL, SP_OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -471,6 +479,10 @@ sp_run_args(int argc, char **argv, struct sp_run *r)
 			r->ov[r->nov].key = "abort-on-fail";
 			r->ov[r->nov++].value = "1";
 			break;
+		case SP_OPT_RESOLVE:
+			r->ov[r->nov].key = "resolve";
+			r->ov[r->nov++].value = optarg;
+			break;
 		case 'h':
 		case SP_OPT_HELP:
 			fputs(sp_run_help, stdout);
@@ -525,6 +537,28 @@ sp_run_file_net(struct sp_run *r)
 	return 0;
 }
 
+/* sp_resolver_fn: the system resolver (/etc/hosts, DNS, ... as
+ * nsswitch.conf says), IPv4 only for now; the first address. */
+static int
+sp_run_getaddrinfo(const char *name, uint32_t *ip, char *why, size_t len)
+{
+	struct addrinfo hints = { .ai_family = AF_INET,
+				  .ai_socktype = SOCK_STREAM };
+	struct addrinfo *res = NULL;
+	int rc = getaddrinfo(name, NULL, &hints, &res);
+
+	if (rc != 0 || res == NULL) {
+		snprintf(why, len, "%s", rc == EAI_SYSTEM ? strerror(errno) :
+					 rc != 0 ? gai_strerror(rc) :
+						   "no IPv4 address");
+		return -1;
+	}
+	*ip = ntohl(((const struct sockaddr_in *)(const void *)res->ai_addr)
+			    ->sin_addr.s_addr);
+	freeaddrinfo(res);
+	return 0;
+}
+
 static int
 sp_run_plan(struct sp_run *r)
 {
@@ -540,15 +574,14 @@ sp_run_plan(struct sp_run *r)
 		goto bad;
 	if (sp_run_file_net(r) < 0 || sp_netopt_finish(&r->net) < 0)
 		return -1;
-	if (sp_netopt_ours(&r->net, r->plan.dst_ip)) {
-		sp_usage_error("target: must not be one of --ip");
+	/* Here, on the control thread, before EAL and any frame: a name is
+	 * resolved once for the whole run. */
+	if (sp_scenario_resolve(&r->plan, sp_run_getaddrinfo, &e) < 0)
+		goto bad;
+	if (sp_netopt_check_target(&r->net, "target", r->plan.target_name,
+				   r->plan.dst_ip) < 0)
 		return -1;
-	}
-	if (sp_netopt_nexthop(&r->net, r->plan.dst_ip) == 0) {
-		sp_usage_error("target: off-link (outside --ip/--prefix-len) "
-			       "and no --gateway");
-		return -1;
-	}
+	r->plan.user_agent = "stampede/" SP_VERSION;
 	return 0;
 bad:
 	fprintf(stderr, "%s\n", e.msg);
@@ -832,12 +865,16 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 	const struct sp_vu_stats *s = r->tot;
 	const struct sp_vu_req_stats *rs = r->rs_tot;
 	const struct sp_vu_scen_stats *ss = r->ss_tot;
-	char sent[32], recv[32];
+	char sent[32], recv[32], addr[16];
 	int any = 0;
 
-	fprintf(out, "stampede run %s -> http://%s (%s model, stopped by %s)\n",
-		pl->source, pl->host, pl->model == SP_MODEL_OPEN ? "open" : "closed",
-		r->stopped_by);
+	sp_ipv4_str(pl->dst_ip, addr, sizeof(addr));
+	fprintf(out, "stampede run %s -> http://%s%s%s%s (%s model, stopped by "
+		"%s)\n", pl->source, pl->host,
+		pl->target_name != NULL ? " [" : "",
+		pl->target_name != NULL ? addr : "",
+		pl->target_name != NULL ? "]" : "",
+		pl->model == SP_MODEL_OPEN ? "open" : "closed", r->stopped_by);
 	fprintf(out, "  elapsed         %.3f s\n", rep->elapsed_s);
 	fprintf(out, "  iterations      started %" PRIu64 "  completed %" PRIu64
 		"  failed %" PRIu64 "  interrupted %" PRIu64 "  dropped %" PRIu64
@@ -946,11 +983,13 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 		{ "ttfb_ms", &s->ttfb }, { "iteration_ms", &s->iteration },
 	};
 	const char *sep = "";
-	char target[96];
+	char target[300], addr[16];
 
 	snprintf(target, sizeof(target), "http://%s", pl->host);
+	sp_ipv4_str(pl->dst_ip, addr, sizeof(addr));
 	fprintf(f, "{\"version\":1,\"mode\":\"http\",\"target\":");
 	sp_json_str(f, target);
+	fprintf(f, ",\"target_addr\":\"%s:%u\"", addr, pl->dst_port);
 	fprintf(f, ",\"source\":");
 	sp_json_str(f, pl->source);
 	fprintf(f, ",\"model\":\"%s\",\"elapsed_s\":%.6f,\"stopped_by\":\"%s\",\n",

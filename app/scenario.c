@@ -41,10 +41,8 @@
 #include "sp_values.h"
 
 #define SP_US_PER_S 1000000ull
-/* RFC 2544's benchmarking range, the only one we may send to (netopt.c
- * holds the same rule for the command line). */
-#define SP_BENCH_NET  0xc6120000u /* 198.18.0.0 */
-#define SP_BENCH_MASK 0xfffe0000u /* /15 */
+#define SP_MAX_RESOLVE   1024u   /* resolve: entries and --resolve */
+#define SP_MAX_HOSTNAME  253     /* RFC 1035 2.3.4, without the root dot */
 
 #define SP_WHY 320
 /* Limits that keep a hostile file (YAML aliases multiply nodes cheaply)
@@ -95,6 +93,8 @@ struct sp_priv {
 	uint32_t th_cap;
 	uint32_t th_cli;         /* thresholds from here on came from the CLI */
 	int th_cli_set;
+	struct sp_resolve *res;  /* pl->resolve, writable */
+	uint32_t res_cap;
 	int cli_abort;           /* --abort-on-fail */
 	uint64_t cli_grace_us;   /* --abort-grace */
 	/* expect_status: at the top of the file, and --expect-status; all
@@ -355,35 +355,91 @@ sp_val_bool(const char *s, int *v, char *why)
 	return sp_why(why, "'%s' is not true or false", s);
 }
 
+/* An address a peer can have (sp_values.h: sp_val_ipv4_unusable). */
 static int
-sp_ipv4_bench(const char *s, uint32_t *ip, char *why)
+sp_ipv4_peer(const char *s, uint32_t *ip, char *why)
 {
 	struct in_addr a;
+	const char *bad;
 
 	/* inet_pton takes only the dotted quad: no octal, no short forms. */
 	if (inet_pton(AF_INET, s, &a) != 1)
 		return sp_why(why, "'%s' is not an IPv4 address", s);
 	*ip = ntohl(a.s_addr);
-	if ((*ip & SP_BENCH_MASK) != SP_BENCH_NET)
-		return sp_why(why, "%s: only the benchmarking range "
-			      "198.18.0.0/15 is allowed", s);
+	if ((bad = sp_val_ipv4_unusable(*ip)) != NULL)
+		return sp_why(why, "%s %s", s, bad);
 	return 0;
 }
 
 /*
- * http://A.B.C.D[:PORT][/path]. @path_ok: anything after the host must be
- * a path (--url); otherwise only "/" (target:). *path points into @s, or
- * at "/" when there is none.
+ * A host name (RFC 1123 2.1, with '_' as DNS allows in practice): labels
+ * of letters, digits, '-' and '_' between dots, 1 to 63 bytes each, 253 at
+ * most in all. Digits and dots alone are an IPv4 address that is not a
+ * dotted quad ("10.1", "1.2.3.4.5"): refused rather than handed to a
+ * resolver that would read it in its own way.
  */
 static int
-sp_val_url(const char *s, int path_ok, uint32_t *ip, uint16_t *port,
-	   const char **path, char *why)
+sp_val_hostname(const char *s, size_t n, char *why)
+{
+	size_t label = 0;
+	int alpha = 0;
+
+	if (n == 0)
+		return sp_why(why, "no host");
+	if (n > SP_MAX_HOSTNAME)
+		return sp_why(why, "the host name is longer than %d bytes",
+			      SP_MAX_HOSTNAME);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '.') {
+			if (label == 0)
+				return sp_why(why, "'%.*s': an empty label in "
+					      "the host name", (int)n, s);
+			label = 0;
+			continue;
+		}
+		if (!isalnum(c) && c != '-' && c != '_')
+			return sp_why(why, "'%.*s' is neither an IPv4 address "
+				      "nor a host name (byte '%c')", (int)n, s,
+				      isprint(c) ? c : '?');
+		if (!isdigit(c))
+			alpha = 1;
+		if (++label > 63)
+			return sp_why(why, "'%.*s': a label of the host name "
+				      "is longer than 63 bytes", (int)n, s);
+	}
+	if (!alpha)
+		return sp_why(why, "'%.*s' is not an IPv4 address (A.B.C.D)",
+			      (int)n, s);
+	return 0;
+}
+
+/* A URL's parts: the host as written (a name, or a dotted quad then in
+ * @ip), the port and the path (into the URL). */
+struct sp_url {
+	char host[SP_MAX_HOSTNAME + 1];
+	int is_name;
+	uint32_t ip;       /* !is_name */
+	uint16_t port;
+	const char *path;
+};
+
+/*
+ * http://HOST[:PORT][/path], HOST an IPv4 address or a host name.
+ * @path_ok: anything after the authority must be a path (--url);
+ * otherwise only "/" (target:). u->path points into @s, or at "/" when
+ * there is none.
+ */
+static int
+sp_val_url(const char *s, int path_ok, struct sp_url *u, char *why)
 {
 	static const char http[] = "http://";
-	char host[64];
 	const char *h, *end;
+	struct in_addr a;
+	char w2[SP_WHY];
 	uint64_t p = 80;
-	size_t n;
+	size_t n, alen;
 
 	if (strncmp(s, "https://", 8) == 0)
 		return sp_why(why, "'%s': https is not supported yet (http only)",
@@ -391,26 +447,99 @@ sp_val_url(const char *s, int path_ok, uint32_t *ip, uint16_t *port,
 	if (strncmp(s, http, sizeof(http) - 1) != 0)
 		return sp_why(why, "'%s' is not an http:// URL", s);
 	h = s + sizeof(http) - 1;
-	n = strcspn(h, ":/");
-	if (n >= sizeof(host))
-		return sp_why(why, "'%s': the host must be an IPv4 address", s);
-	memcpy(host, h, n);
-	host[n] = '\0';
-	if (sp_ipv4_bench(host, ip, why) < 0)
-		return -1;
+	alen = strcspn(h, "/?#");
+	if (memchr(h, '@', alen) != NULL)
+		return sp_why(why, "'%s': user credentials in a URL are not "
+			      "supported (send an Authorization header)", s);
+	if (*h == '[')
+		return sp_why(why, "'%s': IPv6 is not supported yet", s);
+	n = strcspn(h, ":/?#");
+	if (n > SP_MAX_HOSTNAME)
+		return sp_why(why, "'%s': the host name is longer than %d bytes",
+			      s, SP_MAX_HOSTNAME);
+	memcpy(u->host, h, n);
+	u->host[n] = '\0';
+	if (inet_pton(AF_INET, u->host, &a) == 1) {
+		if (sp_ipv4_peer(u->host, &u->ip, w2) < 0)
+			return sp_why(why, "'%s': %s", s, w2);
+		u->is_name = 0;
+	} else {
+		if (sp_val_hostname(u->host, n, why) < 0)
+			return -1;
+		u->is_name = 1;
+		u->ip = 0;
+	}
 	end = h + n;
 	if (*end == ':') {
 		if (sp_val_digits(end + 1, &end, &p) < 0 || p < 1 || p > 65535)
 			return sp_why(why, "'%s': the port must be 1..65535", s);
 	}
-	*port = (uint16_t)p;
-	*path = *end == '\0' ? "/" : end;
+	u->port = (uint16_t)p;
+	u->path = *end == '\0' ? "/" : end;
 	if (*end != '\0' && *end != '/')
-		return sp_why(why, "'%s' is not http://IP[:PORT]/path", s);
-	if (!path_ok && strcmp(*path, "/") != 0)
+		return sp_why(why, "'%s' is not http://HOST[:PORT]/path", s);
+	if (!path_ok && strcmp(u->path, "/") != 0)
 		return sp_why(why, "'%s': a target has no path (paths go in "
 			      "requests)", s);
 	return 0;
+}
+
+/*
+ * One name-to-address entry: @key "NAME" or "NAME:PORT" (curl's
+ * --resolve, whose HOST:PORT:ADDR is split before), @addr a dotted quad.
+ * Entries added later win (sp_scenario_resolve looks from the last):
+ * the command line's come after the file's.
+ */
+static int
+sp_add_resolve(struct sp_plan *pl, const char *key, const char *addr,
+	       char *why)
+{
+	struct sp_priv *pv = pl->priv;
+	const char *colon = strchr(key, ':');
+	size_t n = colon != NULL ? (size_t)(colon - key) : strlen(key);
+	struct sp_resolve *r;
+	uint64_t port = 0;
+	const char *end;
+	uint32_t ip;
+
+	if (sp_val_hostname(key, n, why) < 0)
+		return -1;
+	if (colon != NULL &&
+	    (sp_val_digits(colon + 1, &end, &port) < 0 || *end != '\0' ||
+	     port < 1 || port > 65535))
+		return sp_why(why, "'%s': the port must be 1..65535", key);
+	if (sp_ipv4_peer(addr, &ip, why) < 0)
+		return -1;
+	if (pl->nresolve == SP_MAX_RESOLVE)
+		return sp_why(why, "more than %u names", SP_MAX_RESOLVE);
+	pv->res = sp_mem_grow(pl, pv->res, &pv->res_cap, pl->nresolve + 1,
+			      sizeof(*pv->res));
+	if (pv->res == NULL)
+		return sp_why(why, "out of memory");
+	r = &pv->res[pl->nresolve];
+	r->name = sp_mem_strndup(pl, key, n);
+	if (r->name == NULL)
+		return sp_why(why, "out of memory");
+	r->port = (uint16_t)port;
+	r->ip = ip;
+	pl->resolve = pv->res;
+	pl->nresolve++;
+	return 0;
+}
+
+/* --resolve NAME:ADDR or NAME:PORT:ADDR */
+static int
+sp_set_resolve(struct sp_plan *pl, const char *v, char *why)
+{
+	const char *colon = strrchr(v, ':');
+	char key[SP_MAX_HOSTNAME + 8];
+
+	if (colon == NULL || colon == v ||
+	    (size_t)(colon - v) >= sizeof(key))
+		return sp_why(why, "'%s' is not NAME:ADDR or NAME:PORT:ADDR", v);
+	memcpy(key, v, (size_t)(colon - v));
+	key[colon - v] = '\0';
+	return sp_add_resolve(pl, key, colon + 1, why);
 }
 
 /* "30s:20,1m:200,30s:0" */
@@ -528,22 +657,22 @@ sp_load_key(struct sp_plan *pl, const char *key, const char *v, unsigned *bit,
 }
 
 static int
-sp_set_target(struct sp_plan *pl, uint32_t ip, uint16_t port, char *why)
+sp_set_target(struct sp_plan *pl, const struct sp_url *u, char *why)
 {
-	char host[32];
+	char host[SP_MAX_HOSTNAME + 8];
 
-	/* RFC 9110 7.2: the port may be left out when it is the default. */
-	if (port == 80)
-		snprintf(host, sizeof(host), "%u.%u.%u.%u", ip >> 24,
-			 (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
+	/* The authority as written (RFC 9110 7.2): the port may be left
+	 * out when it is the default. */
+	if (u->port == 80)
+		snprintf(host, sizeof(host), "%s", u->host);
 	else
-		snprintf(host, sizeof(host), "%u.%u.%u.%u:%u", ip >> 24,
-			 (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff, port);
+		snprintf(host, sizeof(host), "%s:%u", u->host, u->port);
 	pl->host = sp_mem_strdup(pl, host);
-	if (pl->host == NULL)
+	pl->target_name = u->is_name ? sp_mem_strdup(pl, u->host) : NULL;
+	if (pl->host == NULL || (u->is_name && pl->target_name == NULL))
 		return sp_why(why, "out of memory");
-	pl->dst_ip = ip;
-	pl->dst_port = port;
+	pl->dst_ip = u->ip;
+	pl->dst_port = u->port;
 	return 0;
 }
 
@@ -912,15 +1041,35 @@ sp_seq(struct sp_ld *ld, const yaml_node_t *n, const char *key)
 static int
 sp_file_target(struct sp_ld *ld, const yaml_node_t *n)
 {
-	const char *s, *path;
-	uint32_t ip;
-	uint16_t port;
+	struct sp_url u;
+	const char *s;
 
 	if (sp_str(ld, n, "target", &s) < 0)
 		return -1;
-	if (sp_val_url(s, 0, &ip, &port, &path, ld->why) < 0 ||
-	    sp_set_target(ld->pl, ip, port, ld->why) < 0)
+	if (sp_val_url(s, 0, &u, ld->why) < 0 ||
+	    sp_set_target(ld->pl, &u, ld->why) < 0)
 		return sp_at(ld, n, "target: %s", ld->why);
+	return 0;
+}
+
+/* resolve: { NAME: ADDR, "NAME:PORT": ADDR } */
+static int
+sp_file_resolve(struct sp_ld *ld, const yaml_node_t *n)
+{
+	if (n->type != YAML_MAPPING_NODE)
+		return sp_at(ld, n, "resolve: expected a mapping of names to "
+			     "addresses, got %s", sp_kind(n));
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+	     p < n->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = sp_node(ld, p->key), *v = sp_node(ld, p->value);
+		const char *name, *addr;
+
+		if (sp_str(ld, k, "resolve", &name) < 0 ||
+		    sp_str(ld, v, name, &addr) < 0)
+			return -1;
+		if (sp_add_resolve(ld->pl, name, addr, ld->why) < 0)
+			return sp_at(ld, k, "resolve: %s", ld->why);
+	}
 	return 0;
 }
 
@@ -938,7 +1087,7 @@ sp_file_network(struct sp_ld *ld, const yaml_node_t *n)
 	};
 	const char *bad;
 	uint64_t x;
-	uint32_t ip, cnt;
+	uint32_t ip, cnt, bad_ip = 0;
 	int want, on;
 
 	if (sp_map(ld, n, "network", keys) < 0)
@@ -953,9 +1102,17 @@ sp_file_network(struct sp_ld *ld, const yaml_node_t *n)
 			return -1;
 		/* The app parses these again with its own rules; catch here
 		 * what has a position to show. */
-		if (i == 1 && (bad = sp_val_bench_range(s, &ip, &cnt)) != NULL)
+		if (i == 1 && (bad = sp_val_ip_range(s, &ip, &cnt, &bad_ip)) !=
+				      NULL) {
+			if (bad_ip != 0 && strchr(s, '-') != NULL)
+				return sp_at(ld, v, "%s: '%s' holds %u.%u.%u.%u, "
+					     "which %s", keys[i], s,
+					     bad_ip >> 24, (bad_ip >> 16) & 0xff,
+					     (bad_ip >> 8) & 0xff, bad_ip & 0xff,
+					     bad);
 			return sp_at(ld, v, "%s: '%s' %s", keys[i], s, bad);
-		if (i == 2 && sp_ipv4_bench(s, &ip, ld->why) < 0)
+		}
+		if (i == 2 && sp_ipv4_peer(s, &ip, ld->why) < 0)
 			return sp_at(ld, v, "%s: %s", keys[i], ld->why);
 		if (i == 3 && sp_val_u64(s, 1, 30, &x, ld->why) < 0)
 			return sp_at(ld, v, "%s: %s", keys[i], ld->why);
@@ -1337,12 +1494,18 @@ sp_tpl_node(struct sp_ld *ld, const yaml_node_t *n, const char *key, int kind,
 	return 0;
 }
 
+/*
+ * headers: a mapping of names to template values. Host replaces the
+ * target's authority for this request (virtual hosts behind one address)
+ * and goes first (RFC 9110 7.2); User-Agent replaces the default one, and
+ * an empty value removes it. Framing and persistence are stampede's.
+ */
 static int
-sp_headers(struct sp_ld *ld, const yaml_node_t *n, struct sp_tpl *t)
+sp_headers(struct sp_ld *ld, const yaml_node_t *n, struct sp_request *r)
 {
 	/* The engine writes these from the plan and the connection state. */
 	static const char *const forbidden[] = {
-		"Host", "Content-Length", "Connection", "Transfer-Encoding",
+		"Content-Length", "Connection", "Transfer-Encoding",
 	};
 	struct sp_tb b = { 0 };
 	uint32_t count = 0;
@@ -1350,15 +1513,22 @@ sp_headers(struct sp_ld *ld, const yaml_node_t *n, struct sp_tpl *t)
 	if (n->type != YAML_MAPPING_NODE)
 		return sp_at(ld, n, "headers: expected a mapping, got %s",
 			     sp_kind(n));
+	/* Two passes: Host, then the rest in the order written. */
+	for (int pass = 0; pass < 2; pass++)
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
-	     p < n->data.mapping.pairs.top; p++, count++) {
+	     p < n->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = sp_node(ld, p->key), *v = sp_node(ld, p->value);
 		const char *name, *val;
+		int host, ua;
 
 		if (sp_str(ld, k, "headers", &name) < 0 ||
 		    sp_str(ld, v, name, &val) < 0)
 			return -1;
-		if (count == SP_MAX_HEADERS)
+		host = strcasecmp(name, "Host") == 0;
+		ua = strcasecmp(name, "User-Agent") == 0;
+		if (host != (pass == 0))
+			continue;
+		if (count++ == SP_MAX_HEADERS)
 			return sp_at(ld, k, "headers: more than %u",
 				     SP_MAX_HEADERS);
 		if (!sp_is_token(name))
@@ -1369,6 +1539,16 @@ sp_headers(struct sp_ld *ld, const yaml_node_t *n, struct sp_tpl *t)
 			if (strcasecmp(name, forbidden[i]) == 0)
 				return sp_at(ld, k, "headers: %s is written by "
 					     "stampede itself", forbidden[i]);
+		if ((host && r->own_host) || (ua && r->own_ua))
+			return sp_at(ld, k, "headers: %s given twice", name);
+		if (host && *val == '\0')
+			return sp_at(ld, v, "Host: empty (HTTP/1.1 needs the "
+				     "name the server expects; leave Host out "
+				     "for the target's)");
+		r->own_host |= host;
+		r->own_ua |= ua;
+		if (ua && *val == '\0')
+			continue; /* no User-Agent at all */
 		if (sp_tb_lit(ld->pl, &b, name, strlen(name), ld->why) < 0 ||
 		    sp_tb_lit(ld->pl, &b, ": ", 2, ld->why) < 0)
 			return sp_at(ld, k, "headers: %s", ld->why);
@@ -1378,7 +1558,7 @@ sp_headers(struct sp_ld *ld, const yaml_node_t *n, struct sp_tpl *t)
 		if (sp_tb_lit(ld->pl, &b, "\r\n", 2, ld->why) < 0)
 			return sp_at(ld, v, "%s: %s", name, ld->why);
 	}
-	sp_tb_done(&b, t);
+	sp_tb_done(&b, &r->headers);
 	return 0;
 }
 
@@ -1613,7 +1793,7 @@ sp_request(struct sp_ld *ld, const yaml_node_t *n, uint32_t *idx)
 	if (r->name == NULL)
 		return sp_at(ld, n, "out of memory");
 	if ((v = sp_get(ld, n, "headers")) != NULL &&
-	    sp_headers(ld, v, &r->headers) < 0)
+	    sp_headers(ld, v, r) < 0)
 		return -1;
 	if ((v = sp_get(ld, n, "body")) != NULL) {
 		if (sp_tpl_node(ld, v, "body", SP_TXT_BODY, &r->body) < 0)
@@ -1982,8 +2162,8 @@ static int
 sp_file(struct sp_ld *ld, const yaml_node_t *root)
 {
 	static const char *const keys[] = {
-		"target", "network", "load", "seed", "data", "scenarios",
-		"thresholds", "expect_status", NULL,
+		"target", "resolve", "network", "load", "seed", "data",
+		"scenarios", "thresholds", "expect_status", NULL,
 	};
 	yaml_node_t *v;
 	const char *s;
@@ -1993,6 +2173,9 @@ sp_file(struct sp_ld *ld, const yaml_node_t *root)
 		return -1;
 	if ((v = sp_get(ld, root, "target")) != NULL &&
 	    sp_file_target(ld, v) < 0)
+		return -1;
+	if ((v = sp_get(ld, root, "resolve")) != NULL &&
+	    sp_file_resolve(ld, v) < 0)
 		return -1;
 	if ((v = sp_get(ld, root, "network")) != NULL &&
 	    sp_file_network(ld, v) < 0)
@@ -2103,14 +2286,13 @@ sp_set_url(struct sp_plan *pl, const char *v, char *why)
 	struct sp_request *r;
 	struct sp_step *st;
 	struct sp_tb b = { 0 };
+	struct sp_url u;
 	const char *path;
-	uint32_t ip;
-	uint16_t port;
 	char *nm;
 
-	if (sp_val_url(v, 1, &ip, &port, &path, why) < 0 ||
-	    sp_set_target(pl, ip, port, why) < 0)
+	if (sp_val_url(v, 1, &u, why) < 0 || sp_set_target(pl, &u, why) < 0)
 		return -1;
+	path = u.path;
 	/* With a file, --url only retargets it: its path would be dropped. */
 	if (pl->nscenarios > 0 && strcmp(path, "/") != 0)
 		return sp_why(why, "'%s': the scenario file has the requests, "
@@ -2187,6 +2369,8 @@ sp_scenario_set(struct sp_plan *pl, const char *key, const char *value,
 		return sp_msg(e, "--%s: out of memory", key);
 	if (strcmp(key, "url") == 0)
 		rc = sp_set_url(pl, value, why);
+	else if (strcmp(key, "resolve") == 0)
+		rc = sp_set_resolve(pl, value, why);
 	else if (strcmp(key, "tags") == 0)
 		rc = sp_set_tags(pl, value, &pv->tags, why);
 	else if (strcmp(key, "exclude-tags") == 0)
@@ -2222,6 +2406,49 @@ sp_scenario_set(struct sp_plan *pl, const char *key, const char *value,
 	}
 	if (rc < 0)
 		return sp_msg(e, "--%s: %s", key, why);
+	return 0;
+}
+
+/* The resolve entry for @name:@port, the last given that matches. */
+static const struct sp_resolve *
+sp_lookup(const struct sp_plan *pl, const char *name, uint16_t port)
+{
+	for (uint32_t i = pl->nresolve; i-- > 0;) {
+		const struct sp_resolve *r = &pl->resolve[i];
+
+		if (strcasecmp(r->name, name) == 0 &&
+		    (r->port == 0 || r->port == port))
+			return r;
+	}
+	return NULL;
+}
+
+int
+sp_scenario_resolve(struct sp_plan *pl, sp_resolver_fn fn,
+		    struct sp_scenario_err *e)
+{
+	const struct sp_resolve *r;
+	const char *bad;
+	char why[SP_WHY];
+	uint32_t ip;
+
+	if (pl->target_name == NULL)
+		return 0;
+	r = sp_lookup(pl, pl->target_name, pl->dst_port);
+	if (r != NULL) {
+		pl->dst_ip = r->ip;
+		return 0;
+	}
+	if (fn(pl->target_name, &ip, why, sizeof(why)) < 0)
+		return sp_msg(e, "target: cannot resolve '%s': %s (--resolve "
+			      "%s:ADDR gives its address)", pl->target_name,
+			      why, pl->target_name);
+	if ((bad = sp_val_ipv4_unusable(ip)) != NULL)
+		return sp_msg(e, "target: '%s' resolves to %u.%u.%u.%u, which "
+			      "%s", pl->target_name, ip >> 24,
+			      (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff,
+			      bad);
+	pl->dst_ip = ip;
 	return 0;
 }
 
@@ -2315,7 +2542,7 @@ sp_scenario_finish(struct sp_plan *pl, struct sp_scenario_err *e)
 
 	if (pv == NULL)
 		return sp_msg(e, "out of memory");
-	if (pl->dst_ip == 0)
+	if (pl->host == NULL)
 		return sp_fin(pl, e, "no target: give target: in the file or "
 			      "--url");
 	if (pl->nscenarios == 0)

@@ -64,10 +64,9 @@ enum {
 	"  --port af_packet:IFACE | PCI   the NIC port (af_packet vdev or a\n" \
 	"                                 PCI address such as 0000:01:00.0)\n" \
 	"  --ip A.B.C.D[-E.F.G.H]         our address, or a range of them\n"   \
-	"                                 (198.18.0.0/15 only)\n"              \
 	"  --prefix-len N                 on-link prefix length (default 24)\n" \
 	"  --gateway A.B.C.D              next hop for off-link targets\n"     \
-	"                                 (198.18.0.0/15 only)\n"              \
+	"                                 (none: ARP for the target itself)\n" \
 	"  --eal 'ARGS'                   extra EAL arguments (expert)\n"      \
 	"  --cores N                      worker cores, one queue pair each\n" \
 	"                                 (run, tcp, serve; net uses 1)\n"   \
@@ -113,17 +112,24 @@ int sp_netopt_parse(struct sp_netopt *no, int code, const char *arg);
 int sp_netopt_finish(const struct sp_netopt *no);
 /* Whether @ip is one of --ip's addresses. */
 int sp_netopt_ours(const struct sp_netopt *no, uint32_t ip);
-/* Next hop for @dst: @dst itself if on-link, else the gateway (0 if none). */
+/* Next hop for @dst: @dst itself if on-link or without a gateway, else
+ * the gateway. */
 uint32_t sp_netopt_nexthop(const struct sp_netopt *no, uint32_t dst);
+/* Whether @dst can be @what's target (option or key name, for the
+ * message; @name: the host name it came from, or NULL): 0, or -1 after
+ * saying why not (exit with SP_EXIT_USAGE). An off-link target without a
+ * gateway gets a note on stderr: it is asked for by ARP itself. */
+int sp_netopt_check_target(const struct sp_netopt *no, const char *what,
+			   const char *name, uint32_t dst);
 
 /* Value parsers: 0 on success, -1 after printing "OPTION: why". */
 int sp_parse_ipv4(const char *opt, const char *s, uint32_t *ip);
-int sp_parse_bench_ipv4(const char *opt, const char *s, uint32_t *ip);
+/* An address of a peer: not one sp_val_ipv4_unusable refuses. */
+int sp_parse_peer_ipv4(const char *opt, const char *s, uint32_t *ip);
 int sp_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
 		 uint64_t *v);
 int sp_parse_size(const char *opt, const char *s, uint64_t *v);
 int sp_parse_duration(const char *opt, const char *s, uint64_t *us);
-int sp_ipv4_is_bench(uint32_t ip);
 
 /* Receive-side impairment (--impair): in basis points (1/100 of a percent). */
 struct sp_impair {

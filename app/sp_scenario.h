@@ -45,7 +45,8 @@ int sp_scenario_load_buf(struct sp_plan *pl, const char *name,
 
 /*
  * Apply a command-line override. @key is the option name without "--":
- * url, vus, rate, max-vus, duration, stages, tags, exclude-tags, seed,
+ * url, resolve (NAME:ADDR or NAME:PORT:ADDR, repeatable), vus, rate,
+ * max-vus, duration, stages, tags, exclude-tags, seed,
  * model, connect-timeout, response-timeout, threshold (repeatable: each
  * adds one), abort-on-fail (any value: the command line's thresholds stop
  * the run when they fail), abort-grace. --url sets the target and, if
@@ -59,6 +60,19 @@ int sp_scenario_set(struct sp_plan *pl, const char *key, const char *value,
  * scenario, vus or rate or stages, duration > 0 (sum of stages), max_vus
  * (open: default max(ceil(peak rate), 100); closed: the peak VU count). */
 int sp_scenario_finish(struct sp_plan *pl, struct sp_scenario_err *e);
+
+/* Looks a host name up: 0 with *ip (host order), or -1 with why not in
+ * @why (@len bytes). The app's is getaddrinfo (AF_INET); tests fake it. */
+typedef int (*sp_resolver_fn)(const char *name, uint32_t *ip, char *why,
+			      size_t len);
+
+/* After sp_scenario_finish, before any frame: a target given as a name
+ * gets its address, from the plan's resolve entries (--resolve, resolve:;
+ * the last that matches name and port wins) or else from @fn. -1 (e->msg
+ * names the name) when it cannot be resolved, or resolves to an address
+ * no peer can have. Nothing to do for an IPv4 target. */
+int sp_scenario_resolve(struct sp_plan *pl, sp_resolver_fn fn,
+			struct sp_scenario_err *e);
 
 void sp_scenario_free(struct sp_plan *pl);
 

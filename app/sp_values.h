@@ -24,11 +24,24 @@ int sp_val_digits(const char *s, const char **end, uint64_t *v);
  * to follow "'<s>' ". */
 const char *sp_val_duration(const char *s, uint64_t *us);
 
-/* "A.B.C.D" or a range "A.B.C.D-E.F.G.H", every address in the
- * benchmarking range 198.18.0.0/15 (the only one we may use), at most
- * 65536 of them. NULL on success (*ip the first, *count how many), else
- * why not, to follow "'<s>' ". */
-const char *sp_val_bench_range(const char *s, uint32_t *ip, uint32_t *count);
+/* Why no TCP peer can have @ip (0.0.0.0/8, loopback, multicast, the
+ * limited broadcast, 240.0.0.0/4), to follow "A.B.C.D "; NULL if one can.
+ * Any other address is the user's to choose: the benchmarking range
+ * 198.18.0.0/15 binds this repository's tests and examples, not them. */
+const char *sp_val_ipv4_unusable(uint32_t ip);
+
+/* "A.B.C.D" or a range "A.B.C.D-E.F.G.H" of our own addresses, at most
+ * 65536 of them, none unusable (above). NULL on success (*ip the first,
+ * *count how many), else why not, to follow "'<s>' "; when an address of
+ * the range is the problem, *bad is it (else left alone). */
+const char *sp_val_ip_range(const char *s, uint32_t *ip, uint32_t *count,
+			    uint32_t *bad);
+
+/* Why @dst cannot be the target of a connection from our addresses @ip
+ * (@count of them) on a /@prefix_len network: unusable (above), one of
+ * ours, or the directed broadcast of our network. NULL if it can be. */
+const char *sp_val_target(uint32_t dst, uint32_t ip, uint32_t count,
+			  uint8_t prefix_len);
 
 /* "auto", "rss" or "redirect" (--placement): NULL on success (*want its
  * index, enum sp_place_want), else why not, to follow "'<s>' ". */

@@ -520,7 +520,7 @@ static const char sp_tcp_help[] =
 	"Raw TCP connections with data verification against an echo server\n"
 	"(echo) or any server that reads (sink).\n"
 	"\n"
-	"  --target IP:PORT        server (198.18.0.0/15 only)\n"
+	"  --target IP:PORT        server\n"
 	"  --mode echo|sink        echo: send and verify the echo (default);\n"
 	"                          sink: send only\n"
 	"  --connections N         total connections (default 1)\n"
@@ -605,7 +605,7 @@ sp_parse_target(const char *s, uint32_t *ip, uint16_t *port)
 	}
 	memcpy(buf, s, (size_t)(colon - s));
 	buf[colon - s] = '\0';
-	if (sp_parse_bench_ipv4("--target", buf, ip) < 0 ||
+	if (sp_parse_ipv4("--target", buf, ip) < 0 ||
 	    sp_parse_u64("--target port", colon + 1, 1, 65535, &p) < 0)
 		return -1;
 	*port = (uint16_t)p;
@@ -739,15 +739,8 @@ sp_tcp_parse(int argc, char **argv, struct sp_tcpmode *m, struct sp_tcp_args *a)
 		sp_usage_error("--target is required");
 		return -1;
 	}
-	if (sp_netopt_ours(&a->net, m->dst_ip)) {
-		sp_usage_error("--target: must not be one of --ip");
+	if (sp_netopt_check_target(&a->net, "--target", NULL, m->dst_ip) < 0)
 		return -1;
-	}
-	if (sp_netopt_nexthop(&a->net, m->dst_ip) == 0) {
-		sp_usage_error("--target: off-link (outside --ip/--prefix-len) "
-			       "and no --gateway");
-		return -1;
-	}
 	if (m->concurrency > m->connections)
 		m->concurrency = (uint32_t)m->connections;
 	if (m->concurrency < a->net.cores) {

@@ -76,10 +76,6 @@ sp_val_duration(const char *s, uint64_t *us)
 	return NULL;
 }
 
-/* RFC 2544's benchmarking range. */
-#define SP_VAL_BENCH_NET  0xc6120000u /* 198.18.0.0 */
-#define SP_VAL_BENCH_MASK 0xfffe0000u /* /15 */
-
 static int
 sp_val_ipv4(const char *s, size_t n, uint32_t *ip)
 {
@@ -97,8 +93,41 @@ sp_val_ipv4(const char *s, size_t n, uint32_t *ip)
 	return 0;
 }
 
+/*
+ * Blocks no TCP peer of ours can live in, whatever the network: each with
+ * the reason, to follow "A.B.C.D ". 255.255.255.255 comes before 240/4,
+ * which holds it. The benchmarking range is not among them: that rule
+ * binds this repository's tests and examples, not its users.
+ */
+static const struct {
+	uint32_t net, mask;
+	const char *why;
+} sp_val_unusable[] = {
+	{ 0x00000000u, 0xff000000u, "is in 0.0.0.0/8, which means \"this "
+	  "host\" and is never a peer's address (RFC 1122 3.2.1.3)" },
+	{ 0x7f000000u, 0xff000000u, "is a loopback address (127.0.0.0/8): "
+	  "stampede sends through its own port, which never reaches the "
+	  "kernel's loopback" },
+	{ 0xe0000000u, 0xf0000000u, "is a multicast address (224.0.0.0/4): "
+	  "TCP needs a single peer" },
+	{ 0xffffffffu, 0xffffffffu, "is the limited broadcast address: TCP "
+	  "needs a single peer" },
+	{ 0xf0000000u, 0xf0000000u, "is in the reserved block 240.0.0.0/4, "
+	  "which hosts neither use nor route (RFC 1112 4)" },
+};
+
 const char *
-sp_val_bench_range(const char *s, uint32_t *ip, uint32_t *count)
+sp_val_ipv4_unusable(uint32_t ip)
+{
+	for (size_t i = 0; i < sizeof(sp_val_unusable) /
+			       sizeof(sp_val_unusable[0]); i++)
+		if ((ip & sp_val_unusable[i].mask) == sp_val_unusable[i].net)
+			return sp_val_unusable[i].why;
+	return NULL;
+}
+
+const char *
+sp_val_ip_range(const char *s, uint32_t *ip, uint32_t *count, uint32_t *bad)
 {
 	const char *dash = strchr(s, '-');
 	uint32_t a, b;
@@ -109,16 +138,46 @@ sp_val_bench_range(const char *s, uint32_t *ip, uint32_t *count)
 		       "A.B.C.D-E.F.G.H)";
 	if (!dash)
 		b = a;
-	if ((a & SP_VAL_BENCH_MASK) != SP_VAL_BENCH_NET ||
-	    (b & SP_VAL_BENCH_MASK) != SP_VAL_BENCH_NET)
-		return "is outside the benchmarking range 198.18.0.0/15, the "
-		       "only one allowed";
 	if (b < a)
 		return "ends before it starts";
 	if (b - a >= 65536)
 		return "holds more than 65536 addresses";
+	/* A range that crosses into a block holds its first address. */
+	for (size_t i = 0; i < sizeof(sp_val_unusable) /
+			       sizeof(sp_val_unusable[0]); i++) {
+		uint32_t lo = sp_val_unusable[i].net;
+		uint32_t hi = lo | ~sp_val_unusable[i].mask;
+
+		if (a <= hi && b >= lo) {
+			*bad = a > lo ? a : lo;
+			return sp_val_unusable[i].why;
+		}
+	}
 	*ip = a;
 	*count = b - a + 1;
+	return NULL;
+}
+
+static uint32_t
+sp_val_mask(uint8_t len)
+{
+	return len == 0 ? 0 : ~0u << (32 - len);
+}
+
+const char *
+sp_val_target(uint32_t dst, uint32_t ip, uint32_t count, uint8_t prefix_len)
+{
+	uint32_t m = sp_val_mask(prefix_len);
+	const char *why = sp_val_ipv4_unusable(dst);
+
+	if (why != NULL)
+		return why;
+	if (dst - ip < (count ? count : 1))
+		return "is one of our own addresses (--ip): a connection "
+		       "needs two ends";
+	if ((dst & m) == (ip & m) && (dst | m) == 0xffffffffu)
+		return "is the broadcast address of our network "
+		       "(--ip/--prefix-len): TCP needs a single peer";
 	return NULL;
 }
 

@@ -390,8 +390,9 @@ sp_vu_put(uint8_t *out, uint32_t n, const char *s)
 	return n + (uint32_t)len;
 }
 
-/* The whole request: request line, Host, the plan's headers, Connection,
- * Content-Length, blank line, body. */
+/* The whole request: request line, Host and User-Agent unless the
+ * request has its own, the request's headers, Connection, Content-Length,
+ * blank line, body. */
 static uint32_t
 sp_vu_build(struct sp_vu_engine *e, const struct sp_vu *v,
 	    const struct sp_request *rq, int keep_alive, uint8_t *out)
@@ -404,9 +405,17 @@ sp_vu_build(struct sp_vu_engine *e, const struct sp_vu *v,
 	n = sp_vu_put(out, n, sp_method_names[rq->method]);
 	out[n++] = ' ';
 	n += sp_vu_tpl_render(e, v, &rq->path, &rng, out + n);
-	n = sp_vu_put(out, n, " HTTP/1.1\r\nHost: ");
-	n = sp_vu_put(out, n, e->pl->host);
-	n = sp_vu_put(out, n, "\r\n");
+	n = sp_vu_put(out, n, " HTTP/1.1\r\n");
+	if (!rq->own_host) {
+		n = sp_vu_put(out, n, "Host: ");
+		n = sp_vu_put(out, n, e->pl->host);
+		n = sp_vu_put(out, n, "\r\n");
+	}
+	if (!rq->own_ua && e->pl->user_agent != NULL) {
+		n = sp_vu_put(out, n, "User-Agent: ");
+		n = sp_vu_put(out, n, e->pl->user_agent);
+		n = sp_vu_put(out, n, "\r\n");
+	}
 	n += sp_vu_tpl_render(e, v, &rq->headers, &rng, out + n);
 	if (!keep_alive)
 		n = sp_vu_put(out, n, "Connection: close\r\n");
@@ -1228,6 +1237,8 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 	for (uint32_t i = 0; i < nr; i++) {
 		const struct sp_request *rq = &pl->requests[i];
 		uint64_t max = 160 + strlen(pl->host) +
+			       (pl->user_agent != NULL ?
+					strlen(pl->user_agent) : 0) +
 			       sp_vu_tpl_max(pl, &rq->path) +
 			       sp_vu_tpl_max(pl, &rq->headers) +
 			       (rq->has_body ? sp_vu_tpl_max(pl, &rq->body) : 0);

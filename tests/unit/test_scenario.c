@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "sp_scenario.h"
+#include "sp_values.h"
 
 #include "sp_check.h"
 
@@ -338,7 +339,34 @@ static const struct {
 	  "5:25: path: 'x' does not start with '/'" },
 	{ T S "      - request: {name: x}\n", "5:18: request: no path" },
 	{ "target: http://127.0.0.1\n" S OK_STEP,
-	  "1:9: target: 127.0.0.1: only the benchmarking range 198.18.0.0/15" },
+	  "1:9: target: 'http://127.0.0.1': 127.0.0.1 is a loopback address" },
+	{ "target: http://0.1.2.3\n" S OK_STEP, /* addr-ok: refused */
+	  "1:9: target: 'http://0.1.2.3': 0.1.2.3 is in 0.0.0.0/8" }, /* addr-ok */
+	{ "target: http://239.1.1.1:80\n" S OK_STEP, /* addr-ok: refused */
+	  "1:9: target: 'http://239.1.1.1:80': 239.1.1.1 is a multicast" }, /* addr-ok */
+	{ "target: http://255.255.255.255\n" S OK_STEP, /* addr-ok: refused */
+	  "1:9: target: 'http://255.255.255.255': 255.255.255.255 is the " /* addr-ok */
+	  "limited broadcast" },
+	{ "target: http://240.0.0.1\n" S OK_STEP, /* addr-ok: refused */
+	  "1:9: target: 'http://240.0.0.1': 240.0.0.1 is in the reserved" }, /* addr-ok */
+	{ "target: http://10.1\n" S OK_STEP,
+	  "1:9: target: '10.1' is not an IPv4 address (A.B.C.D)" },
+	{ "target: http://app..internal\n" S OK_STEP,
+	  "1:9: target: 'app..internal': an empty label" },
+	{ "target: http://app_x!y\n" S OK_STEP,
+	  "1:9: target: 'app_x!y' is neither an IPv4 address nor a host name" },
+	{ "target: http://u@app\n" S OK_STEP,
+	  "1:9: target: 'http://u@app': user credentials" },
+	{ "target: http://[2001:2::1]\n" S OK_STEP,
+	  "1:9: target: 'http://[2001:2::1]': IPv6 is not supported yet" },
+	{ T "resolve: [a]\n" S OK_STEP,
+	  "2:10: resolve: expected a mapping of names to addresses" },
+	{ T "resolve: {app: 198.18.0.300}\n" S OK_STEP,
+	  "2:11: resolve: '198.18.0.300' is not an IPv4 address" },
+	{ T "resolve: {\"app:0\": 198.18.0.2}\n" S OK_STEP,
+	  "2:11: resolve: 'app:0': the port must be 1..65535" },
+	{ T "resolve: {app: 127.0.0.1}\n" S OK_STEP,
+	  "2:11: resolve: 127.0.0.1 is a loopback address" },
 	{ "target: https://198.18.0.2\n" S OK_STEP,
 	  "1:9: target: 'https://198.18.0.2': https is not supported" },
 	{ "target: http://198.18.0.2/x\n" S OK_STEP,
@@ -346,11 +374,14 @@ static const struct {
 	{ "target: http://198.18.0.2:0\n" S OK_STEP,
 	  "1:9: target: 'http://198.18.0.2:0': the port must be 1..65535" },
 	{ T "network:\n  ip: 127.0.0.1\n" S OK_STEP,
-	  "3:7: ip: '127.0.0.1' is outside the benchmarking range" },
+	  "3:7: ip: '127.0.0.1' is a loopback address" },
+	{ T "network:\n  gateway: 127.0.0.1\n" S OK_STEP,
+	  "3:12: gateway: 127.0.0.1 is a loopback address" },
 	{ T "network:\n  ip: 198.18.1.9-198.18.1.2\n" S OK_STEP,
 	  "3:7: ip: '198.18.1.9-198.18.1.2' ends before it starts" },
-	{ T "network:\n  ip: 127.0.0.1-127.0.0.9\n" S OK_STEP,
-	  "3:7: ip: '127.0.0.1-127.0.0.9' is outside the benchmarking" },
+	{ T "network:\n  ip: 126.255.255.254-127.0.0.9\n" S OK_STEP, /* addr-ok */
+	  "3:7: ip: '126.255.255.254-127.0.0.9' holds 127.0.0.0, which is " /* addr-ok */
+	  "a loopback address" },
 	{ T "network:\n  placement: toeplitz\n" S OK_STEP,
 	  "3:14: placement: 'toeplitz' is not auto, rss or redirect" },
 	{ T S OK_STEP "  - name: a\n    steps:\n" OK_STEP,
@@ -369,8 +400,16 @@ static const struct {
 	  "5:23: count: 0 is out of range" },
 	{ T S "      - request: {path: /, headers: {X-A: \"a\\rb\"}}\n",
 	  "5:43: X-A: a header value may not hold CR, LF" },
-	{ T S "      - request: {path: /, headers: {host: x}}\n",
-	  "5:38: headers: Host is written by stampede itself" },
+	{ T S "      - request: {path: /, headers: {Content-Length: 1}}\n",
+	  "5:38: headers: Content-Length is written by stampede itself" },
+	{ T S "      - request: {path: /, headers: {connection: close}}\n",
+	  "5:38: headers: Connection is written by stampede itself" },
+	{ T S "      - request: {path: /, headers: {host: \"\"}}\n",
+	  "5:44: Host: empty" },
+	{ T S "      - request: {path: /, headers: {host: a, Host: b}}\n",
+	  "5:47: headers: Host given twice" },
+	{ T S "      - request: {path: /, headers: {User-Agent: a, user-agent: \"\"}}\n",
+	  "5:53: headers: user-agent given twice" },
 	{ T S "      - request: {path: /, headers: {Transfer-Encoding: x}}\n",
 	  "5:38: headers: Transfer-Encoding is written by stampede itself" },
 	{ T S "      - request: {path: /, headers: {\"X A\": x}}\n",
@@ -728,7 +767,14 @@ test_overrides(void)
 		{ "duration", "0", "--duration: 0: the duration must be more" },
 		{ "stages", "10s", "--stages: stage 1 ('10s') has no target" },
 		{ "model", "x", "--model: 'x' is not closed or open" },
-		{ "url", "http://127.0.0.3/", "--url: 127.0.0.3: only the benchmarking" },
+		{ "url", "http://127.0.0.3/", "--url: 'http://127.0.0.3/': "
+		  "127.0.0.3 is a loopback address" },
+		{ "url", "http://a b/", "--url: 'a b' is neither" },
+		{ "resolve", "app", "--resolve: 'app' is not NAME:ADDR" },
+		{ "resolve", "app:198.18.0.2:1", "--resolve: 'app:198.18.0.2': "
+		  "the port must be 1..65535" },
+		{ "resolve", "app:99999:198.18.0.2", "--resolve: 'app:99999': the "
+		  "port must be" },
 		{ "url", "https://198.18.0.2/", "--url: 'https://198.18.0.2/': "
 		  "https is not supported" },
 		{ "tags", "a,,b", "--tags: 'a,,b' has an empty tag" },
@@ -996,6 +1042,287 @@ test_config(void)
 	printf("%d config files\n", n);
 }
 
+
+/* An address from its four bytes: the refused ones below are built, not
+ * written, so that tests/unit/addr_scan.py finds no literal of them. */
+static uint32_t
+ip4(unsigned a, unsigned b, unsigned c, unsigned d)
+{
+	return (uint32_t)a << 24 | (uint32_t)b << 16 | (uint32_t)c << 8 | d;
+}
+
+static void
+ip4_str(uint32_t ip, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff,
+		 (ip >> 8) & 0xff, ip & 0xff);
+}
+
+/* sp_values.h's address rules: only what cannot work is refused, each
+ * for its reason; any other address is the user's. */
+static void
+test_addresses(void)
+{
+	static const struct {
+		uint32_t ip;
+		const char *why; /* NULL: usable */
+	} peers[] = {
+		{ 0x00000000u, "is in 0.0.0.0/8" },
+		{ 0x00fffffeu, "is in 0.0.0.0/8" },
+		{ 0x7f000001u, "is a loopback address" },
+		{ 0x7fffffffu, "is a loopback address" },
+		{ 0xe0000000u, "is a multicast address" },
+		{ 0xeffffffau, "is a multicast address" },
+		{ 0xf0000001u, "is in the reserved block 240.0.0.0/4" },
+		{ 0xfffffffeu, "is in the reserved block 240.0.0.0/4" },
+		{ 0xffffffffu, "is the limited broadcast address" },
+		{ 0x01000000u, NULL },	/* 1.0.0.0 */
+		{ 0x0a000001u, NULL },	/* a private one */
+		{ 0x7effffffu, NULL },	/* just below loopback */
+		{ 0x80000000u, NULL },	/* just above */
+		{ 0xc6120002u, NULL },	/* the test bed's server */
+		{ 0xdfffffffu, NULL },	/* just below multicast */
+	};
+	char a[16], b[40];
+	uint32_t ip, cnt, bad_ip;
+	const char *why;
+
+	for (size_t i = 0; i < sizeof(peers) / sizeof(peers[0]); i++) {
+		why = sp_val_ipv4_unusable(peers[i].ip);
+		ip4_str(peers[i].ip, a, sizeof(a));
+		CHECK(peers[i].why == NULL ? why == NULL :
+		      why != NULL && strncmp(why, peers[i].why,
+					     strlen(peers[i].why)) == 0,
+		      "%s: got '%s', want '%s'", a, why ? why : "(usable)",
+		      peers[i].why ? peers[i].why : "(usable)");
+		/* A target refused for itself, wherever we are. */
+		why = sp_val_target(peers[i].ip, ip4(198, 18, 0, 1), 1, 24);
+		CHECK((why == NULL) == (peers[i].why == NULL), "target %s: %s",
+		      a, why ? why : "(usable)");
+		/* Our own address: the same rules, as --ip A. */
+		bad_ip = 0;
+		why = sp_val_ip_range(a, &ip, &cnt, &bad_ip);
+		CHECK((why == NULL) == (peers[i].why == NULL) &&
+		      (why != NULL || (ip == peers[i].ip && cnt == 1)),
+		      "--ip %s: %s", a, why ? why : "(usable)");
+	}
+
+	/* Refused for where we are: ours, and our network's broadcast. */
+	why = sp_val_target(ip4(198, 18, 1, 7), ip4(198, 18, 1, 1), 64, 24);
+	CHECK(why != NULL && strstr(why, "one of our own addresses") != NULL,
+	      "target inside --ip's range: %s", why ? why : "(usable)");
+	why = sp_val_target(ip4(198, 18, 1, 65), ip4(198, 18, 1, 1), 64, 24);
+	CHECK(why == NULL, "target just past --ip's range: %s", why);
+	why = sp_val_target(ip4(198, 18, 1, 255), ip4(198, 18, 1, 1), 1, 24);
+	CHECK(why != NULL && strstr(why, "broadcast address of our network"),
+	      "our /24's broadcast: %s", why ? why : "(usable)");
+	why = sp_val_target(ip4(198, 18, 1, 255), ip4(198, 18, 1, 1), 1, 16);
+	CHECK(why == NULL, "the same address under a /16 is a host: %s", why);
+	why = sp_val_target(ip4(198, 18, 255, 255), ip4(198, 18, 1, 1), 1, 16);
+	CHECK(why != NULL, "our /16's broadcast");
+	why = sp_val_target(ip4(198, 19, 1, 255), ip4(198, 18, 1, 1), 1, 24);
+	CHECK(why == NULL, "another network's .255 is not ours to refuse: %s",
+	      why);
+
+	/* Ranges: a block anywhere inside refuses the range, naming the
+	 * first address in it. */
+	ip4_str(ip4(126, 255, 255, 200), a, sizeof(a));
+	snprintf(b, sizeof(b), "%s-127.0.0.3", a);
+	bad_ip = 0;
+	why = sp_val_ip_range(b, &ip, &cnt, &bad_ip);
+	CHECK(why != NULL && strstr(why, "loopback") && bad_ip == ip4(127, 0, 0, 0),
+	      "%s: %s, bad_ip %x", b, why ? why : "(usable)", bad_ip);
+	ip4_str(ip4(223, 255, 255, 255), a, sizeof(a));
+	snprintf(b, sizeof(b), "%s-", a);
+	ip4_str(ip4(224, 0, 0, 1), a, sizeof(a));
+	strcat(b, a);
+	bad_ip = 0;
+	why = sp_val_ip_range(b, &ip, &cnt, &bad_ip);
+	CHECK(why != NULL && strstr(why, "multicast") && bad_ip == ip4(224, 0, 0, 0),
+	      "%s: %s", b, why ? why : "(usable)");
+	why = sp_val_ip_range("198.18.1.1-198.18.1.64", &ip, &cnt, &bad_ip);
+	CHECK(why == NULL && ip == ip4(198, 18, 1, 1) && cnt == 64,
+	      "a range of 64: %s", why);
+	ip4_str(ip4(10, 0, 0, 1), a, sizeof(a));
+	why = sp_val_ip_range(a, &ip, &cnt, &bad_ip);
+	CHECK(why == NULL && ip == ip4(10, 0, 0, 1), "a private address: %s",
+	      why);
+}
+
+/* The fake system resolver: knows one name, counts its calls. */
+static int fake_calls;
+
+static int
+fake_resolver(const char *name, uint32_t *ip, char *why, size_t len)
+{
+	fake_calls++;
+	if (strcmp(name, "known.test") == 0) {
+		*ip = ip4(198, 18, 0, 9);
+		return 0;
+	}
+	if (strcmp(name, "lo.test") == 0) {
+		*ip = ip4(127, 0, 0, 1);
+		return 0;
+	}
+	snprintf(why, len, "Name or service not known");
+	return -1;
+}
+
+/* Host names in targets: the Host header as written, resolve entries
+ * before the system resolver, the last entry winning, errors naming the
+ * name. */
+static void
+test_names(void)
+{
+	struct sp_scenario_err e = { { 0 } };
+	struct sp_plan pl;
+	int rc;
+
+	{
+		const char *kv[] = { "url", "http://App.Internal:8080/x" };
+
+		rc = over(&pl, NULL, kv, 1, &e);
+		CHECK(rc == 0 && strcmp(pl.host, "App.Internal:8080") == 0 &&
+		      strcmp(pl.target_name, "App.Internal") == 0 &&
+		      pl.dst_ip == 0 && pl.dst_port == 8080,
+		      "a name: host '%s': %s", rc == 0 ? pl.host : "", e.msg);
+		fake_calls = 0;
+		rc = sp_scenario_resolve(&pl, fake_resolver, &e);
+		CHECK(rc < 0 && fake_calls == 1 &&
+		      strcmp(e.msg, "target: cannot resolve 'App.Internal': Name "
+			     "or service not known (--resolve App.Internal:ADDR "
+			     "gives its address)") == 0,
+		      "unresolvable: %s", e.msg);
+		sp_scenario_free(&pl);
+	}
+	{
+		const char *kv[] = { "url", "http://app.internal:80/",
+				     "resolve", "APP.internal:198.18.0.3" };
+
+		rc = over(&pl, NULL, kv, 2, &e);
+		CHECK(rc == 0 && strcmp(pl.host, "app.internal") == 0,
+		      "port 80 is left out of Host: '%s'",
+		      rc == 0 ? pl.host : e.msg);
+		fake_calls = 0;
+		rc = sp_scenario_resolve(&pl, fake_resolver, &e);
+		CHECK(rc == 0 && fake_calls == 0 && pl.dst_ip == ip4(198, 18, 0, 3),
+		      "--resolve, any case, no system lookup: %x %s", pl.dst_ip,
+		      e.msg);
+		sp_scenario_free(&pl);
+	}
+	{
+		/* The file's map, then the command line's entries: the last
+		 * that matches the name and the port wins. */
+		static const char yaml[] =
+			"target: http://app.internal:8080\n"
+			"resolve:\n"
+			"  app.internal: 198.18.0.4\n"
+			"  \"app.internal:9999\": 198.18.0.5\n"
+			"  other: 198.18.0.6\n"
+			"load: {vus: 1, duration: 1s}\n"
+			"scenarios: [{name: a, steps: [request: {path: /}]}]\n";
+		const char *kv1[] = { "vus", "1" };
+		const char *kv2[] = { "resolve", "app.internal:8080:198.18.0.7",
+				      "resolve", "app.internal:7:198.18.0.8" };
+
+		rc = over(&pl, yaml, kv1, 1, &e);
+		fake_calls = 0;
+		CHECK(rc == 0 && sp_scenario_resolve(&pl, fake_resolver, &e) == 0 &&
+		      fake_calls == 0 && pl.dst_ip == ip4(198, 18, 0, 4),
+		      "the file's resolve: map: %x %s", pl.dst_ip, e.msg);
+		sp_scenario_free(&pl);
+		rc = over(&pl, yaml, kv2, 2, &e);
+		CHECK(rc == 0 && sp_scenario_resolve(&pl, fake_resolver, &e) == 0 &&
+		      pl.dst_ip == ip4(198, 18, 0, 7),
+		      "--resolve NAME:PORT:ADDR wins over the file: %x %s",
+		      pl.dst_ip, e.msg);
+		sp_scenario_free(&pl);
+	}
+	{
+		const char *kv[] = { "url", "http://known.test/" };
+
+		rc = over(&pl, NULL, kv, 1, &e);
+		fake_calls = 0;
+		CHECK(rc == 0 && sp_scenario_resolve(&pl, fake_resolver, &e) == 0 &&
+		      fake_calls == 1 && pl.dst_ip == ip4(198, 18, 0, 9),
+		      "the system resolver, once: %d calls, %s", fake_calls,
+		      e.msg);
+		sp_scenario_free(&pl);
+	}
+	{
+		const char *kv[] = { "url", "http://lo.test/" };
+
+		rc = over(&pl, NULL, kv, 1, &e);
+		CHECK(rc == 0 && sp_scenario_resolve(&pl, fake_resolver, &e) < 0 &&
+		      strcmp(e.msg, "target: 'lo.test' resolves to 127.0.0.1, "
+			     "which is a loopback address (127.0.0.0/8): stampede "
+			     "sends through its own port, which never reaches "
+			     "the kernel's loopback") == 0,
+		      "a name of a loopback address: %s", e.msg);
+		sp_scenario_free(&pl);
+	}
+	{
+		/* An address target never asks the resolver. */
+		const char *kv[] = { "url", "http://198.18.0.2:81/",
+				     "resolve", "198.18.0.2:198.18.0.3" };
+
+		rc = over(&pl, NULL, kv, 1, &e);
+		fake_calls = 0;
+		CHECK(rc == 0 && sp_scenario_resolve(&pl, fake_resolver, &e) == 0 &&
+		      fake_calls == 0 && pl.dst_ip == ip4(198, 18, 0, 2) &&
+		      pl.target_name == NULL &&
+		      strcmp(pl.host, "198.18.0.2:81") == 0,
+		      "an address: %s", e.msg);
+		sp_scenario_free(&pl);
+		rc = over(&pl, NULL, kv, 2, &e);
+		CHECK(rc < 0 && strstr(e.msg, "is not an IPv4 address (A.B.C.D)"),
+		      "--resolve of an address: %s", e.msg);
+		sp_scenario_free(&pl);
+	}
+}
+
+/* Host and User-Agent from a request's headers: Host goes first and
+ * replaces the target's; User-Agent replaces the default, empty removes
+ * it. */
+static void
+test_host_ua(void)
+{
+	static const char yaml[] =
+		T "load: {vus: 1, duration: 1s}\n"
+		"scenarios:\n"
+		"  - name: a\n"
+		"    steps:\n"
+		"      - request: {path: /1, headers: {X-A: x, host: \"v{{vu}}.test\"}}\n"
+		"      - request: {path: /2, headers: {User-Agent: curl/8, X-B: y}}\n"
+		"      - request: {path: /3, headers: {user-agent: \"\"}}\n"
+		"      - request: {path: /4}\n";
+	struct sp_scenario_err e = { { 0 } };
+	const struct sp_request *r;
+	struct sp_plan pl;
+	int rc = load(&pl, yaml, &e);
+
+	CHECK(rc == 0 && pl.nrequests == 4, "load: %s", e.msg);
+	if (rc == 0 && pl.nrequests == 4) {
+		r = &pl.requests[0];
+		CHECK(r->own_host && !r->own_ua &&
+		      tpl_is(&r->headers, "host: v.test\r\nX-A: x\r\n", 3),
+		      "Host first, templated: '%.*s'", (int)r->headers.text_len,
+		      r->headers.text);
+		r = &pl.requests[1];
+		CHECK(!r->own_host && r->own_ua &&
+		      tpl_is(&r->headers, "User-Agent: curl/8\r\nX-B: y\r\n", 1),
+		      "User-Agent of its own: '%.*s'", (int)r->headers.text_len,
+		      r->headers.text);
+		r = &pl.requests[2];
+		CHECK(!r->own_host && r->own_ua && r->headers.text_len == 0,
+		      "empty User-Agent: none at all: '%.*s'",
+		      (int)r->headers.text_len, r->headers.text);
+		r = &pl.requests[3];
+		CHECK(!r->own_host && !r->own_ua, "defaults");
+	}
+	sp_scenario_free(&pl);
+}
+
 int
 main(void)
 {
@@ -1013,6 +1340,9 @@ main(void)
 	test_overrides();
 	test_expect();
 	test_filters();
+	test_addresses();
+	test_names();
+	test_host_ua();
 	test_config();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)

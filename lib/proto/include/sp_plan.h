@@ -212,11 +212,14 @@ struct sp_request {
 	const char *name;       /* for the report: `name:` or "GET /path" */
 	uint8_t method;         /* enum sp_method */
 	struct sp_tpl path;     /* origin-form target: "/path?query" */
-	/* Header lines after the request line and Host, each "Name: value"
-	 * followed by CRLF, already validated (no CR/LF/CTL inside a line).
-	 * Host, Content-Length and Connection are never in here: the engine
-	 * writes them. */
+	/* Header lines after the request line, each "Name: value" followed
+	 * by CRLF, already validated (no CR/LF/CTL inside a line); a Host
+	 * of the request's own comes first. Content-Length, Connection and
+	 * Transfer-Encoding are never in here: the engine writes them. */
 	struct sp_tpl headers;
+	uint8_t own_host;       /* headers hold Host: no default one */
+	uint8_t own_ua;         /* headers hold User-Agent, or it was
+				 * removed (empty value): no default one */
 	int has_body;           /* send Content-Length even when empty */
 	struct sp_tpl body;
 	struct sp_check check;
@@ -309,13 +312,28 @@ struct sp_threshold {
 	uint64_t grace_us;    /* ... but not in the run's first grace_us */
 };
 
+/* A host name's address given by the user (--resolve NAME[:PORT]:ADDR,
+ * the file's resolve: map), used instead of the system resolver. */
+struct sp_resolve {
+	const char *name;
+	uint16_t port;           /* 0: any port */
+	uint32_t ip;             /* host order */
+};
+
 struct sp_plan {
 	const char *source;      /* file name, or "command line" */
 
-	/* target: http://A.B.C.D[:PORT] in 198.18.0.0/15 */
-	uint32_t dst_ip;         /* host order */
+	/* target: http://HOST[:PORT], HOST an IPv4 address or a name */
+	uint32_t dst_ip;         /* host order; 0 while a name is unresolved */
 	uint16_t dst_port;
-	const char *host;        /* Host header value: "A.B.C.D" or with ":PORT" */
+	const char *host;        /* Host header value: the URL's authority as
+				  * written, ":PORT" only if not 80 */
+	const char *target_name; /* HOST when it is a name, else NULL */
+	const struct sp_resolve *resolve; /* later entries win */
+	uint32_t nresolve;
+	/* Default User-Agent value (a request's own header replaces it, an
+	 * empty one removes it); NULL: none. */
+	const char *user_agent;
 
 	struct sp_plan_net net;
 
