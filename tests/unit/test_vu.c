@@ -670,6 +670,76 @@ test_filters_render(void)
 	path_parts[1].enc = SP_ENC_URL;
 }
 
+/* Host and User-Agent: the target's Host and the plan's User-Agent
+ * unless the request has its own; both on the prebuilt path (static
+ * templates) and the rendered one (a variable). */
+static void
+test_host_ua(void)
+{
+	static const struct {
+		int own_host, own_ua, var;
+		const char *headers, *want;
+	} cases[] = {
+		{ 0, 0, 0, "",
+		  "GET / HTTP/1.1\r\nHost: 198.18.0.2\r\n"
+		  "User-Agent: stampede/t\r\n\r\n" },
+		{ 1, 0, 0, "Host: v.test\r\nX-A: 1\r\n",
+		  "GET / HTTP/1.1\r\nUser-Agent: stampede/t\r\n"
+		  "Host: v.test\r\nX-A: 1\r\n\r\n" },
+		{ 0, 1, 0, "User-Agent: k6\r\n",
+		  "GET / HTTP/1.1\r\nHost: 198.18.0.2\r\nUser-Agent: k6\r\n\r\n" },
+		{ 1, 1, 0, "Host: v.test\r\n",
+		  "GET / HTTP/1.1\r\nHost: v.test\r\n\r\n" },
+		{ 0, 0, 1, "X-VU: ",
+		  "GET / HTTP/1.1\r\nHost: 198.18.0.2\r\n"
+		  "User-Agent: stampede/t\r\nX-VU: 1\r\n\r\n" },
+		{ 1, 1, 1, "Host: v",
+		  "GET / HTTP/1.1\r\nHost: v1\r\n\r\n" },
+	};
+	static struct sp_tpl_part parts[3];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		plan_base(SP_MODEL_CLOSED);
+		plan_one(10000);
+		plan.vus = 1;
+		plan.max_vus = 1;
+		plan.duration_us = 100000;
+		plan.user_agent = "stampede/t";
+		reqs[0].own_host = (uint8_t)cases[i].own_host;
+		reqs[0].own_ua = (uint8_t)cases[i].own_ua;
+		reqs[0].headers = lit(cases[i].headers);
+		if (cases[i].var) {
+			/* headers, {{vu}}, CRLF */
+			static char text[64];
+
+			snprintf(text, sizeof(text), "%s\r\n", cases[i].headers);
+			memset(parts, 0, sizeof(parts));
+			parts[0].var = SP_VAR_LITERAL;
+			parts[0].len = (uint32_t)strlen(cases[i].headers);
+			parts[1].var = SP_VAR_VU;
+			parts[2].var = SP_VAR_LITERAL;
+			parts[2].off = parts[0].len;
+			parts[2].len = 2;
+			reqs[0].headers.text = text;
+			reqs[0].headers.text_len = (uint32_t)strlen(text);
+			reqs[0].headers.parts = parts;
+			reqs[0].headers.nparts = 3;
+		}
+		srv_silent = 0;
+		srv_response = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+		run_plan(1, 1);
+		CHECK(sp_vu_stats(eng)->responses >= 1);
+		CHECK(sp_vu_stats(eng)->renders == 0 || cases[i].var);
+		if (srv_first_len < strlen(cases[i].want) ||
+		    strncmp(srv_first, cases[i].want, strlen(cases[i].want)) != 0) {
+			fprintf(stderr, "case %zu: got '%.*s'\n", i,
+				(int)srv_first_len, srv_first);
+			CHECK(0);
+		}
+		sp_vu_destroy(eng);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -682,6 +752,7 @@ main(int argc, char **argv)
 		{ "weights", test_weights },
 		{ "expect_status", test_expect_status },
 		{ "filters_render", test_filters_render },
+		{ "host_ua", test_host_ua },
 	};
 
 	return sp_h_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
