@@ -705,8 +705,9 @@ static void test_rss_pairs(void)
 	uint32_t len;
 	int err = 0;
 
-	/* 66.9.149.187:2794 -> 161.142.100.80:1766, 199.92.111.2:14230 ->
-	 * 65.69.140.83:4739 */
+	/* The RSS specification's own test vectors, never sent:
+	 * 66.9.149.187:2794 -> 161.142.100.80:1766 (addr-ok),
+	 * 199.92.111.2:14230 -> 65.69.140.83:4739 (addr-ok) */
 	CHECK_EQ(sp_rss_hash_v4(ms_key, 0x420995bb, 0xa18e6450, 2794, 1766),
 		 0x51ccc178);
 	CHECK_EQ(sp_rss_hash_v4(ms_key, 0xc75c6f02, 0x41458c53, 14230, 4739),

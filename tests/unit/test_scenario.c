@@ -1076,7 +1076,7 @@ test_addresses(void)
 		{ 0xf0000001u, "is in the reserved block 240.0.0.0/4" },
 		{ 0xfffffffeu, "is in the reserved block 240.0.0.0/4" },
 		{ 0xffffffffu, "is the limited broadcast address" },
-		{ 0x01000000u, NULL },	/* 1.0.0.0 */
+		{ 0x01000000u, NULL },	/* just above 0/8 */
 		{ 0x0a000001u, NULL },	/* a private one */
 		{ 0x7effffffu, NULL },	/* just below loopback */
 		{ 0x80000000u, NULL },	/* just above */
