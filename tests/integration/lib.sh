@@ -137,11 +137,23 @@ ACCESS_LOG=/run/stampede-testbed/access.log
 HTTPSRV_LOG=/run/stampede-testbed/httpsrv.log
 log_mark() { wc -l <"$1"; }
 log_since() { tail -n +"$(($2 + 1))" "$1"; }
+# nginx's log line: addr port "request" status bytes "host" "user-agent".
+# nginx_base strips the two quoted fields at the end (nginx escapes a quote
+# inside them as \x22), so that status and bytes are $(NF - 1) and $NF
+# whatever the request line held.
+nginx_base() { sed -E 's/ "[^"]*" "[^"]*"$//'; }
 # Lines of nginx's log since MARK with status CODE from our address.
 nginx_count() { # nginx_count MARK CODE [PATH [CLIENT]]
-	log_since "$ACCESS_LOG" "$1" |
+	log_since "$ACCESS_LOG" "$1" | nginx_base |
 		awk -v c="$2" -v p="${3:-}" -v ip="${4:-198.18.0.1}" '$1 == ip && $(NF - 1) == c &&
 			(p == "" || $4 == p) { n++ } END { print n + 0 }'
+}
+# The Host and User-Agent nginx logged, one "host|agent" line per request
+# since MARK from our address.
+nginx_host_ua() { # nginx_host_ua MARK [CLIENT]
+	log_since "$ACCESS_LOG" "$1" |
+		awk -v ip="${2:-198.18.0.1}" -F'"' '{ split($1, a, " ") }
+			a[1] == ip { print $(NF - 3) "|" $(NF - 1) }'
 }
 # Every request started is accounted for: answered, failed without an
 # answer, or in flight at the end (a response failing a check or with an
