@@ -2775,6 +2775,21 @@ sp_cmd_validate(int argc, char **argv)
 	printf("%s: ok: %u scenario%s, %u request%s, %s, %s\n", file,
 	       pl.nscenarios, pl.nscenarios == 1 ? "" : "s", pl.nrequests,
 	       pl.nrequests == 1 ? "" : "s", load, dur);
+	/* A name is only looked up in the file's own resolve: map:
+	 * validate touches no network, DNS included. */
+	if (pl.target_name != NULL) {
+		const struct sp_resolve *r = sp_lookup(&pl, pl.target_name,
+						       pl.dst_port);
+
+		if (r != NULL)
+			printf("%s: target %s is %u.%u.%u.%u (resolve:)\n", file,
+			       pl.target_name, r->ip >> 24, (r->ip >> 16) & 0xff,
+			       (r->ip >> 8) & 0xff, r->ip & 0xff);
+		else
+			printf("%s: target %s: resolved when the run starts "
+			       "(validate does no DNS lookup)\n", file,
+			       pl.target_name);
+	}
 	sp_scenario_free(&pl);
 	return SP_VALIDATE_OK;
 }

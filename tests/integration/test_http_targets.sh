@@ -5,7 +5,8 @@
 #    URL's authority as written, name and port (the issue's "done when");
 #  - port 80 is left out of Host;
 #  - a scenario's resolve: map, a request's own Host, User-Agent replaced
-#    and removed; the default User-Agent is stampede/VERSION;
+#    and removed; the default User-Agent is stampede/VERSION; validate
+#    reads the map and does no DNS lookup;
 #  - an off-link target without --gateway: asked for by ARP itself, with a
 #    note, and the requests come from the --ip range;
 #  - what cannot work is refused with its reason, exit 2, nothing sent.
@@ -58,6 +59,11 @@ scenarios:
       - request: { path: /c, headers: { user-agent: "" } }
       - request: { path: /d }
 EOF2
+"$STAMPEDE" validate "$TMP/vhosts.yaml" >"$TMP/v.txt" 2>&1
+check "validate: a name from resolve:" eq "$(grep -cxF "$TMP/vhosts.yaml: target site.test is $SRV (resolve:)" "$TMP/v.txt")" 1
+sed '/^resolve:/d' "$TMP/vhosts.yaml" >"$TMP/nores.yaml"
+"$STAMPEDE" validate "$TMP/nores.yaml" >"$TMP/v.txt" 2>&1
+check "validate: no DNS lookup, and says so" eq "$(grep -cxF "$TMP/nores.yaml: target site.test: resolved when the run starts (validate does no DNS lookup)" "$TMP/v.txt")" 1
 mark=$(log_mark "$ACCESS_LOG")
 run_sp run "$TMP/vhosts.yaml" "${NET_OPTS[@]}"
 check "scenario: exit code 0" eq "$RC" 0
