@@ -12,10 +12,15 @@
 # changes passes as written on its stated set-up):
 #   build/app/stampede        -> the binary under test ($STAMPEDE)
 #   --port VALUE              -> --port af_packet:sp-gen0 (the bed's port)
-#   --duration DUR            -> --duration 2s (a shorter one is kept)
+#   --duration DUR            -> --duration 2s (a shorter one is kept);
+#                                for tcp 10s, its bound: a tcp run ends
+#                                when its connections are done, and exits
+#                                1 if the bound cut some
+#   tcp: --connections N      -> at most 2000 (concurrency stays below)
+#   tcp: --hold DUR           -> at most 1s
 #   --stages "D:T,D:T,..."    -> every stage's D -> 1s (targets kept)
-#   run FILE without --duration or --stages on the line: --duration 2s
-#                                is added
+#   run without --duration or --stages on the line (a FILE's own load):
+#                                --duration 2s is added
 #   any argument under /tmp/  -> the same name under this test's directory
 # Each command gets 60 s at most (timeout) and must exit 0. Commands that
 # wait for a peer (serve, net) run with the cap only: they must start and
@@ -94,19 +99,29 @@ us_of() { # a duration in microseconds, for the cap's comparison
 for f in "$TMP"/readme/*.sh; do
 	orig=$(tr -s ' ' <"${f%.sh}.txt")
 	mapfile -d '' words < <(bash "$f")
-	args=() sub="" has_dur=0 i=0
+	args=() has_dur=0 i=0
+	sub=${words[0]:-}
+	cap=$CAP
+	[ "$sub" = tcp ] && cap=10s
 	while ((i < ${#words[@]})); do
 		w=${words[i]}
 		case $w in
 		--port) args+=(--port af_packet:sp-gen0); i=$((i + 2)); continue ;;
 		--duration)
 			d=${words[i + 1]}
-			(($(us_of "$d") > $(us_of "$CAP"))) && d=$CAP
+			(($(us_of "$d") > $(us_of "$cap"))) && d=$cap
 			args+=(--duration "$d"); has_dur=1; i=$((i + 2)); continue ;;
+		--connections | --hold)
+			d=${words[i + 1]}
+			if [ "$sub" = tcp ] && [ "$w" = --connections ] && [[ $d =~ ^[0-9]+$ ]] && ((d > 2000)); then
+				d=2000
+			elif [ "$sub" = tcp ] && [ "$w" = --hold ] && (($(us_of "$d") > 1000000)); then
+				d=1s
+			fi
+			args+=("$w" "$d"); i=$((i + 2)); continue ;;
 		--stages) args+=(--stages "$(cap_stages "${words[i + 1]}")"); has_dur=1; i=$((i + 2)); continue ;;
 		/tmp/*) w=$TMP/${w#/tmp/} ;;
 		esac
-		[[ -n $sub ]] || sub=$w
 		args+=("$w")
 		i=$((i + 1))
 	done
