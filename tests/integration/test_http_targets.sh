@@ -122,6 +122,8 @@ refused "loopback by --resolve" "^--resolve: 127.0.0.1 is a loopback address" \
 	--url http://a.test/ --resolve a.test:127.0.0.1 "${NET_OPTS[@]}"
 refused "a range holding our broadcast" "^stampede: --ip: the range holds 198.18.1.255, the broadcast address of its /24" \
 	--url "http://$SRV/" --port af_packet:sp-gen0 --ip 198.18.1.250-198.18.2.3
+refused "a gateway at our network's broadcast" "^stampede: --gateway: 198.18.0.255 is the broadcast address" \
+	--url "http://$SRV/" --port af_packet:sp-gen0 --ip 198.18.0.1 --gateway 198.18.0.255
 # The system resolver, where /etc/hosts answers for localhost (no DNS
 # query leaves the machine then): a name of a loopback address.
 if getent -s files ahostsv4 localhost 2>/dev/null | grep -q '^127\.'; then
