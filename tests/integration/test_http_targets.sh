@@ -6,7 +6,8 @@
 #  - port 80 is left out of Host;
 #  - a scenario's resolve: map, a request's own Host, User-Agent replaced
 #    and removed; the default User-Agent is stampede/VERSION; validate
-#    reads the map and does no DNS lookup;
+#    reads the map and does no DNS lookup; the system resolver (an
+#    /etc/hosts of the test's own, in a private mount namespace);
 #  - an off-link target without --gateway: asked for by ARP itself, with a
 #    note, and the requests come from the --ip range;
 #  - what cannot work is refused with its reason, exit 2, nothing sent.
@@ -44,6 +45,23 @@ ok=$(j '.summary.codes["200"] // 0')
 check "port 80: some 200s" ge "$ok" 10
 check "port 80: Host is the name as written, no port" \
 	eq "$(nginx_host_ua "$mark" | grep -cxF "App.Internal|$UA")" "$ok"
+
+# 2b. The system resolver: getaddrinfo answers from an /etc/hosts of this
+# test's own, bind-mounted in a private mount namespace (files come before
+# dns in nsswitch.conf, so no query leaves the machine).
+if grep -qE '^hosts:[[:space:]]+files' /etc/nsswitch.conf; then
+	printf '%s bed.test\n' "$SRV" >"$TMP/hosts"
+	mark=$(log_mark "$ACCESS_LOG")
+	unshare -m sh -c 'mount --bind "$1" /etc/hosts && shift && exec "$@"' sh "$TMP/hosts" \
+		"$STAMPEDE" run --url http://bed.test/0 --vus 1 --duration 1s "${NET_OPTS[@]}" \
+		--json "$TMP/r.json" >"$TMP/out.txt" 2>"$TMP/err.txt"
+	check "system resolver: exit code 0" eq "$?" 0
+	ok=$(j '.summary.codes["200"] // 0')
+	check "system resolver: some 200s" ge "$ok" 10
+	check "system resolver: every 200 with Host bed.test" \
+		eq "$(nginx_host_ua "$mark" | grep -cxF "bed.test|$UA")" "$ok"
+	check "system resolver: the address /etc/hosts gave" eq "$(j .target_addr)" "$SRV:80"
+fi
 
 # 3. A scenario: resolve: map, per-request Host (virtual hosts behind one
 # address), User-Agent replaced, removed (nginx logs "-"), and default.
