@@ -132,6 +132,6 @@ check "mix.yaml: exit code 0" eq "$RC" 0
 check "mix.yaml: no failed request" eq "$(j .summary.errors)" 0
 check "mix.yaml: only 200s" eq "$(j '.summary.codes | keys | join(",")')" 200
 check "mix.yaml: nginx logged the POSTs as 200" eq \
-	"$(log_since "$ACCESS_LOG" "$mark" | awk '$1 == "198.18.0.1" && $3 == "\"POST" && $(NF - 1) == 200' | wc -l)" "$(req post responses)"
+	"$(log_since "$ACCESS_LOG" "$mark" | nginx_base | awk '$1 == "198.18.0.1" && $3 == "\"POST" && $(NF - 1) == 200' | wc -l)" "$(req post responses)"
 check_pools
 finish
