@@ -248,6 +248,7 @@ sp_run_merge(struct sp_run *r)
 	sp_hist_init(&t->connect);
 	sp_hist_init(&t->ttfb);
 	sp_hist_init(&t->iteration);
+	sp_hist_init(&t->lag);
 	for (uint32_t i = 0; i < r->plan.nrequests; i++) {
 		memset(&r->rs_tot[i], 0, offsetof(struct sp_vu_req_stats, latency));
 		sp_hist_init(&r->rs_tot[i].latency);
@@ -268,6 +269,7 @@ sp_run_merge(struct sp_run *r)
 		sp_hist_merge(&t->connect, &s->connect);
 		sp_hist_merge(&t->ttfb, &s->ttfb);
 		sp_hist_merge(&t->iteration, &s->iteration);
+		sp_hist_merge(&t->lag, &s->lag);
 		for (uint32_t i = 0; i < r->plan.nrequests; i++) {
 			for (size_t k = 0; k < nr; k++)
 				((uint64_t *)&r->rs_tot[i])[k] +=
@@ -858,6 +860,30 @@ sp_run_succeeded(const struct sp_vu_stats *s)
 	return s->responses - s->err[SP_VU_E_CHECK] - s->err[SP_VU_E_HTTP_STATUS];
 }
 
+/*
+ * The generator's share of the latency: its lag's p99 over the latency's
+ * p99. Above SP_RUN_LAG_SHARE the figures say as much about this machine
+ * as about the server (a worker that did not run, a loop that fell
+ * behind), and every report says so.
+ */
+#define SP_RUN_LAG_SHARE 0.10
+
+static double
+sp_run_lag_share(const struct sp_vu_stats *s)
+{
+	uint64_t lat = sp_hist_quantile(&s->latency, 0.99);
+
+	if (s->lag.count == 0 || s->latency.count == 0 || lat == 0)
+		return 0.0;
+	return (double)sp_hist_quantile(&s->lag, 0.99) / (double)lat;
+}
+
+/* Where the port would give each frame's arrival time, the time from
+ * arrival to processing would be reported beside the lag. */
+static const char sp_run_rx_lag_note[] =
+	"not measured: the port gives no arrival timestamps (af_packet "
+	"never does)";
+
 static void
 sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 {
@@ -895,6 +921,16 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 	sp_run_lat_line(out, "  first byte", &s->ttfb);
 	sp_run_lat_line(out, "  connect", &s->connect);
 	sp_run_lat_line(out, "  iteration", &s->iteration);
+	sp_run_lat_line(out, "  generator lag", &s->lag);
+	fprintf(out, "  (lag: a request's first frame queued minus its intended "
+		"start; receive lag %s)\n", sp_run_rx_lag_note);
+	if (sp_run_lag_share(s) > SP_RUN_LAG_SHARE)
+		fprintf(out, "  warning: the generator's own lag is %.0f %% of "
+			"the latency at p99 (%.3f of %.3f ms): this machine, not "
+			"only the server, shaped the figures\n",
+			100.0 * sp_run_lag_share(s),
+			(double)sp_hist_quantile(&s->lag, 0.99) / 1e3,
+			(double)sp_hist_quantile(&s->latency, 0.99) / 1e3);
 	fprintf(out, "  status codes   ");
 	for (int c = 0; c < SP_PLAN_MAX_STATUS; c++)
 		if (s->codes[c] != 0) {
@@ -981,6 +1017,7 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 	const struct sp_run_lat lats[] = {
 		{ "latency_ms", &s->latency }, { "connect_ms", &s->connect },
 		{ "ttfb_ms", &s->ttfb }, { "iteration_ms", &s->iteration },
+		{ "lag_ms", &s->lag },
 	};
 	const char *sep = "";
 	char target[300], addr[16];
@@ -1018,6 +1055,10 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 		fprintf(f, ",\"%s\":", lats[i].name);
 		sp_run_lat_json(f, lats[i].h);
 	}
+	fprintf(f, ",\"lag_share_p99\":%.4f,\"lag_warning\":%s,"
+		"\"rx_lag_ms\":null,\"rx_lag_note\":", sp_run_lag_share(s),
+		sp_run_lag_share(s) > SP_RUN_LAG_SHARE ? "true" : "false");
+	sp_json_str(f, sp_run_rx_lag_note);
 	fprintf(f, ",\n  \"iterations\":{\"started\":%" PRIu64 ",\"completed\":%"
 		PRIu64 ",\"failed\":%" PRIu64 ",\"interrupted\":%" PRIu64
 		",\"dropped\":%" PRIu64 "},\"connections\":{\"opened\":%" PRIu64
@@ -1170,6 +1211,10 @@ sp_run_csv(const struct sp_run *r, FILE *st, FILE *tl)
 			rs[i].interrupted);
 		sp_run_csv_lat(st, &rs[i].latency);
 	}
+	/* The generator's lag: one record per request sent. */
+	fprintf(st, "lag,\"generator\",%" PRIu64 ",%" PRIu64 ",0,0",
+		s->lag.count, s->lag.count);
+	sp_run_csv_lat(st, &s->lag);
 	fprintf(tl, "t,requests,responses,errors,dropped,vus,conns,p50_ms,"
 		"p95_ms,p99_ms,bytes_sent,bytes_received,length_s\n");
 	for (uint32_t i = 0; i < r->ntl; i++) {
@@ -1385,6 +1430,8 @@ sp_run_core_setup(struct sp_run *r, struct sp_port *port, struct sp_worker *w,
 	memset(&vc, 0, sizeof(vc));
 	vc.plan = &r->plan;
 	vc.now_us = &w->now_us;
+	vc.clock = sp_worker_clock;
+	vc.clock_ctx = w;
 	vc.core = i;
 	vc.ncores = n;
 	vc.max_vus = vus;

@@ -2,9 +2,9 @@
  * The worker lcore: one poll loop that owns the port's queue pair and the
  * stack.
  *
- * Each iteration reads the clock once, receives a burst and feeds it to the
- * stack, runs the stack's timers, lets the mode open or close connections,
- * and flushes the frames the stack built. The loop never allocates, locks,
+ * Each iteration reads the clock, receives bursts (each timed as it comes
+ * back) and feeds them to the stack, runs the stack's timers, lets the mode
+ * open or close connections, and flushes the frames the stack built. The loop never allocates, locks,
  * makes a syscall or prints: what goes wrong is counted, and the control
  * lcore reads the counters.
  *
@@ -398,14 +398,16 @@ sp_redirect(struct sp_worker *w, struct rte_mbuf *m)
 	return 1;
 }
 
-/* Frames the other cores passed us. */
+/* Frames the other cores passed us, timed as they come off the ring (the
+ * other core may have received them after our last clock read). */
 static void
-sp_redirect_in(struct sp_worker *w, uint64_t now)
+sp_redirect_in(struct sp_worker *w)
 {
 	struct rte_mbuf *pkts[SP_RX_BURST];
 
 	for (uint16_t j = 0; j < w->ncores; j++) {
 		unsigned int n;
+		uint64_t now;
 
 		if (j == w->queue)
 			continue;
@@ -413,6 +415,7 @@ sp_redirect_in(struct sp_worker *w, uint64_t now)
 					      SP_RX_BURST, NULL);
 		if (n == 0)
 			continue;
+		now = sp_worker_clock(w);
 		for (unsigned int i = 0; i < n; i++) {
 			/* ARP comes as a copy: the receiving core answered
 			 * and counted it, this one only learns the sender. */
@@ -511,15 +514,37 @@ sp_workers_destroy(struct sp_worker *ws)
 		}
 }
 
-/* One RX burst into the stack; returns the frames read. */
+uint64_t
+sp_worker_clock(void *ctx)
+{
+	struct sp_worker *w = ctx;
+	uint64_t now = sp_now_us();
+
+	/* The TSC is invariant and the core reads its own: never behind. */
+	w->now_us = now;
+	return now;
+}
+
+/*
+ * One RX burst into the stack; returns the frames read. The burst is
+ * timed when it has come back with frames, not before the call: a frame
+ * that lands between a clock read and the burst would be timed before it
+ * arrived, and a response timed before its request's frame left is a
+ * latency below the wire. One read per burst, not per iteration: the up to
+ * SP_RX_BURSTS bursts of an iteration, and the sends between them, would
+ * otherwise share its first instant (a response in the same iteration as
+ * its request was timed 0).
+ */
 static uint16_t
-sp_worker_rx(struct sp_worker *w, uint64_t now)
+sp_worker_rx(struct sp_worker *w)
 {
 	struct rte_mbuf *pkts[SP_RX_BURST];
 	uint16_t n = rte_eth_rx_burst(w->port->port_id, w->queue, pkts,
 				      SP_RX_BURST);
 
 	if (n != 0) {
+		uint64_t now = sp_worker_clock(w);
+
 		w->rx_pkts += n;
 		for (uint16_t i = 0; i < n; i++) {
 			struct rte_mbuf *m = pkts[i];
@@ -556,20 +581,20 @@ sp_worker_rx(struct sp_worker *w, uint64_t now)
 #define SP_RX_BURSTS 8
 
 static uint16_t
-sp_worker_io(struct sp_worker *w, uint64_t now)
+sp_worker_io(struct sp_worker *w)
 {
 	uint16_t n = 0, got;
 	int i = 0;
 
 	do {
-		got = sp_worker_rx(w, now);
+		got = sp_worker_rx(w);
 		n += got;
 	} while (got == SP_RX_BURST && ++i < SP_RX_BURSTS);
 	if (w->ncores > 1)
-		sp_redirect_in(w, now);
-	if (unlikely(w->held != NULL) && now >= w->held_until)
-		sp_release_held(w, now);
-	sp_stack_poll(w->st, now);
+		sp_redirect_in(w);
+	if (unlikely(w->held != NULL) && w->now_us >= w->held_until)
+		sp_release_held(w, w->now_us);
+	sp_stack_poll(w->st, w->now_us);
 	return n;
 }
 
@@ -601,7 +626,7 @@ sp_worker_resolve(struct sp_worker *w)
 			sp_arp_request(w->st, w->nexthop);
 			next = now + SP_ARP_RETRY_US;
 		}
-		sp_worker_io(w, now);
+		sp_worker_io(w);
 		sp_tx_flush(w);
 	}
 	return 0;
@@ -650,9 +675,11 @@ sp_worker_main(void *arg)
 		uint64_t tsc = rte_rdtsc(), tx0 = w->tx_pkts + w->tx_dropped;
 		uint16_t rx;
 
-		now = sp_tsc_to_us(tsc);
-		w->now_us = now;
-		rx = sp_worker_io(w, now);
+		w->now_us = sp_tsc_to_us(tsc);
+		rx = sp_worker_io(w);
+		/* The mode sees the last burst's time, not the iteration's
+		 * start. */
+		now = w->now_us;
 		if (stopping) {
 			done = mode->drain(w->mode_ctx, now,
 					   __atomic_load_n(&w->stop, __ATOMIC_RELAXED) >= 2);
@@ -696,7 +723,7 @@ sp_worker_main(void *arg)
 	       now < drain_end) {
 		now = sp_now_us();
 		w->now_us = now;
-		if (sp_worker_io(w, now) == 0)
+		if (sp_worker_io(w) == 0)
 			sp_worker_idle(w);
 		sp_tx_flush(w);
 	}
@@ -707,7 +734,7 @@ sp_worker_main(void *arg)
 	while (w->ncores > 1 && !__atomic_load_n(&w->quit, __ATOMIC_ACQUIRE)) {
 		now = sp_now_us();
 		w->now_us = now;
-		if (sp_worker_io(w, now) == 0)
+		if (sp_worker_io(w) == 0)
 			sp_worker_idle(w);
 		sp_tx_flush(w);
 	}

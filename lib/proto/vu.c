@@ -52,6 +52,7 @@ struct sp_vu {
 	uint64_t t_intended;   /* when the current request should start */
 	uint64_t t_iter;       /* when the iteration should have started */
 	uint64_t t_phase;      /* SYN sent (connecting), or request queued */
+	uint64_t t_sent;       /* the request's first frame queued */
 	uint64_t deadline;     /* the timer, when heap_pos != NONE */
 	uint64_t req_seed;     /* {{random}} draws of the current request */
 	uint32_t idx;          /* 0-based within the engine */
@@ -70,6 +71,7 @@ struct sp_vu {
 	uint8_t it_failed;
 	uint8_t lost_conn;     /* the server closed our keep-alive connection */
 	uint8_t got_first;     /* a byte of the current response arrived */
+	uint8_t sent_first;    /* the current request's first frame queued */
 };
 
 struct sp_vu_sched {
@@ -80,6 +82,8 @@ struct sp_vu_sched {
 struct sp_vu_engine {
 	const struct sp_plan *pl;
 	const uint64_t *now;
+	uint64_t (*clock)(void *ctx);
+	void *clock_ctx;
 	struct sp_stack *st;
 	/* The last response head seen whole, shared by this core's VUs:
 	 * the same head again is not parsed again. */
@@ -590,6 +594,23 @@ sp_vu_last_on_conn(const struct sp_vu_engine *e, const struct sp_vu *v)
 	       v->conn_reqs + 1 >= sc->max_requests_per_conn;
 }
 
+/*
+ * The request's first frame is queued (its SYN, or its first bytes on a
+ * kept connection): the generator's lateness is that instant minus the
+ * intended start, read afresh from the clock, not from the burst being
+ * processed. Latency still counts from the intended start; the lag says
+ * how much of it was ours (a worker that did not run, a full loop).
+ */
+static void
+sp_vu_first_frame(struct sp_vu_engine *e, struct sp_vu *v)
+{
+	uint64_t t = e->clock != NULL ? e->clock(e->clock_ctx) : *e->now;
+
+	v->sent_first = 1;
+	v->t_sent = t;
+	sp_hist_record(&e->s.lag, t > v->t_intended ? t - v->t_intended : 0);
+}
+
 /* Queue what the send buffer takes of the current request. */
 static void
 sp_vu_pump(struct sp_vu_engine *e, struct sp_vu *v)
@@ -622,6 +643,12 @@ sp_vu_pump(struct sp_vu_engine *e, struct sp_vu *v)
 		}
 		if (r == 0)
 			return;
+		if (!v->sent_first) {
+			/* On a kept connection: also the first byte's
+			 * clock (on a new one, the handshake's end is). */
+			sp_vu_first_frame(e, v);
+			v->t_phase = v->t_sent;
+		}
 		v->req_sent += (uint32_t)r;
 		e->s.bytes_sent += (uint64_t)r;
 	}
@@ -658,6 +685,7 @@ sp_vu_request(struct sp_vu_engine *e, struct sp_vu *v)
 		e->s.requests++;
 		e->rs[ri].started++;
 		v->req_seed = sp_vu_rand(&e->rng) | 1;
+		v->sent_first = 0;
 		if (e->pl->data != NULL &&
 		    (sp_vu_tpl_unsafe(e, v, &rq->path) ||
 		     sp_vu_tpl_unsafe(e, v, &rq->headers))) {
@@ -687,7 +715,8 @@ sp_vu_request(struct sp_vu_engine *e, struct sp_vu *v)
 	}
 	e->s.connects++;
 	e->s.conns_open++;
-	v->t_phase = *e->now;
+	sp_vu_first_frame(e, v);
+	v->t_phase = v->t_sent;
 	if (v->lost_conn) {
 		e->s.reconnects++;
 		v->lost_conn = 0;
@@ -1183,6 +1212,8 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 		goto nomem;
 	e->pl = pl;
 	e->now = cfg->now_us;
+	e->clock = cfg->clock;
+	e->clock_ctx = cfg->clock_ctx;
 	e->nvus = cfg->max_vus ? cfg->max_vus : 1;
 	e->core = cfg->core;
 	e->ncores = cfg->ncores ? cfg->ncores : 1;
@@ -1285,6 +1316,7 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 	sp_hist_init(&e->s.connect);
 	sp_hist_init(&e->s.ttfb);
 	sp_hist_init(&e->s.iteration);
+	sp_hist_init(&e->s.lag);
 	for (uint32_t i = 0; i < nr; i++) {
 		sp_hist_init(&e->rs[i].latency);
 		sp_hist_init(&e->rs[i].ttfb);

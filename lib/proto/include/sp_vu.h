@@ -10,8 +10,9 @@
  * should have started, so a stalled server shows as latency.
  *
  * Everything is allocated by sp_vu_create. The engine reads the clock
- * through a pointer the caller keeps current (the worker's loop time), so
- * stack callbacks see the time of the frame being processed.
+ * through a pointer the caller keeps current (the time of the receive
+ * burst being processed), so stack callbacks see the time of their frame;
+ * the instant a request's first frame is queued it reads afresh.
  *
  * Counters have one writer, the engine's core; other cores may read them
  * at any time (a read may be a poll late, never torn on 64-bit targets).
@@ -107,11 +108,19 @@ struct sp_vu_stats {
 	struct sp_hist ttfb;        /* request queued to first response byte */
 	struct sp_hist iteration;   /* intended start to end, completed and
 				     * failed iterations */
+	struct sp_hist lag;         /* the generator's own lateness: a
+				     * request's first frame (its SYN, or its
+				     * first data on a kept connection)
+				     * queued, minus its intended start */
 };
 
 struct sp_vu_config {
 	const struct sp_plan *plan;
 	const uint64_t *now_us;  /* the current time, kept by the caller */
+	/* A fresh reading of the same clock (and *now_us updated), taken
+	 * when a request's first frame is queued; NULL: *now_us. */
+	uint64_t (*clock)(void *ctx);
+	void *clock_ctx;
 	/* Several engines (one per worker core) share one plan: engine
 	 * @core of @ncores runs every ncores-th VU of the closed model's
 	 * target (VU numbers core+1, core+1+ncores, ...), every ncores-th
