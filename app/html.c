@@ -183,7 +183,7 @@ static const char sp_html_tail[] =
 	"    else add(c, el('p', 'none', 'no errors'));\n"
 	"\n"
 	"    kv(g, 'Iterations', s.iterations, ['started', 'completed', 'failed', 'interrupted', 'dropped']);\n"
-	"    kv(g, 'Connections', s.connections, ['opened', 'reconnects', 'server_closes', 'open_at_end']);\n"
+	"    kv(g, 'Connections', s.connections, ['opened', 'reconnects', 'server_closes', 'lenient_closes', 'open_at_end']);\n"
 	"    c = card(g, 'Traffic (HTTP bytes)');\n"
 	"    var b = s.bytes || {}, bps = s.bits_per_s || {};\n"
 	"    table(c, ['', 'sent', 'received'], [\n"

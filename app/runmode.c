@@ -951,8 +951,9 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 		s->checks_passed, s->err[SP_VU_E_CHECK]);
 	fprintf(out, "  connections     opened %" PRIu64 "  reconnects %" PRIu64
 		"  closed by server when idle %" PRIu64 "  retries (our pool) %"
-		PRIu64 "\n", s->connects, s->reconnects, s->server_closes,
-		s->connect_retries);
+		PRIu64 "  closed after lenient framing %" PRIu64 "\n",
+		s->connects, s->reconnects, s->server_closes,
+		s->connect_retries, s->lenient_closes);
 	sp_fmt_bytes(s->bytes_sent, sent, sizeof(sent));
 	sp_fmt_bytes(s->bytes_received, recv, sizeof(recv));
 	fprintf(out, "  http bytes      sent %s (%.2f Mbit/s)  received %s "
@@ -1063,11 +1064,13 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 		PRIu64 ",\"failed\":%" PRIu64 ",\"interrupted\":%" PRIu64
 		",\"dropped\":%" PRIu64 "},\"connections\":{\"opened\":%" PRIu64
 		",\"reconnects\":%" PRIu64 ",\"server_closes\":%" PRIu64
+		",\"lenient_closes\":%" PRIu64
 		",\"open_at_end\":%" PRIu64 "},\"bytes\":{\"sent\":%" PRIu64
 		",\"received\":%" PRIu64 "},\"bits_per_s\":{\"sent\":%.1f,"
 		"\"received\":%.1f}},\n", s->it_started, s->it_completed,
 		s->it_failed, s->it_interrupted, s->it_dropped, s->connects,
-		s->reconnects, s->server_closes, s->conns_open, s->bytes_sent,
+		s->reconnects, s->server_closes, s->lenient_closes, s->conns_open,
+		s->bytes_sent,
 		s->bytes_received,
 		sp_rate((double)s->bytes_sent * 8, rep->elapsed_s),
 		sp_rate((double)s->bytes_received * 8, rep->elapsed_s));

@@ -2,9 +2,14 @@
  * HTTP/1.1 response parser and request builder (RFC 9112, RFC 9110).
  *
  * One state per syntactic position; a byte is looked at once, so any split
- * of the input gives the same result as the whole. Line ends are CRLF or a
- * bare LF (RFC 9112 section 2.2 lets a recipient accept LF alone); a CR
- * must be followed by LF. Header names are matched case-insensitively
+ * of the input gives the same result as the whole. The start line and field
+ * lines (headers, trailers) end in CRLF or a bare LF (RFC 9112 section 2.2
+ * lets a recipient accept LF alone there, and only there); a CR must be
+ * followed by LF. Chunk lines end in CRLF, nothing else (section 7.1).
+ * A response read with such a leniency (a bare LF, an obs-fold, TE beside
+ * Content-Length or in HTTP/1.0) is accepted but marked: its connection is
+ * not reused, as another reader of the same bytes may have framed them
+ * otherwise. Header names are matched case-insensitively
  * against the few we interpret as they stream past, without copying them:
  * a bit mask holds the candidates still possible. Content-Length,
  * Transfer-Encoding and Connection values are parsed the same way.
@@ -33,12 +38,26 @@ enum {
 	ST_BODY_CLOSE,
 	ST_CHUNK_SIZE,	/* idx = hex digits read */
 	ST_CHUNK_WS,	/* BWS after the size (RFC 9112 section 7.1.1) */
-	ST_CHUNK_EXT,
+	ST_CHUNK_EXT,	/* idx = where in the extension (X_*) */
 	ST_CHUNK_DATA,
 	ST_CHUNK_DATA_END,
 	ST_CHUNK_LF,
 	ST_DONE,
 	ST_ERROR,
+};
+
+/* Within chunk extensions (RFC 9112 section 7.1.1):
+ * chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+ * chunk-ext-name = token, chunk-ext-val = token / quoted-string. */
+enum {
+	X_NAME0,	/* after ';': BWS, then the name's first tchar */
+	X_NAME,
+	X_NAME_WS,	/* BWS after the name: '=', ';' or the line's end */
+	X_VAL0,		/* after '=': BWS, then a token or a DQUOTE */
+	X_TOKEN,
+	X_QUOTED,	/* inside the quoted-string */
+	X_QPAIR,	/* after a backslash in it */
+	X_AFTER,	/* after the value: BWS, ';' or the line's end */
 };
 
 /* What a line end completes (p->eol). */
@@ -224,7 +243,12 @@ sp_head_end(struct sp_http1_resp *p)
 		return SP_HTTP1_DONE;
 	}
 	/* 1xx are interim; the final response follows (RFC 9110 section
-	 * 15.2). 101 is final: the connection then speaks another protocol. */
+	 * 15.2). 101 is final: the connection then speaks another protocol,
+	 * but only one the request asked for (RFC 9110 section 7.8): to a
+	 * request without Upgrade it is an error, and the connection is
+	 * unusable. */
+	if (p->status == 101 && !p->upgrade_ok)
+		return SP_HTTP1_E_UPGRADE;
 	if (p->status < 200 && p->status != 101) {
 		p->interim++;
 		sp_head_reset(p);
@@ -245,7 +269,7 @@ sp_head_end(struct sp_http1_resp *p)
 		 * smuggling: do not reuse the connection. An HTTP/1.0 message
 		 * with TE has faulty framing (section 6.1): close after it. */
 		if ((p->flags & F_HAS_CL) || p->minor == 0)
-			p->must_close = 1;
+			p->must_close = p->lenient = 1;
 		if (p->flags & F_TE_CHUNKED) {
 			p->state = ST_CHUNK_SIZE;
 			p->idx = 0;
@@ -309,12 +333,15 @@ sp_eol(struct sp_http1_resp *p, uint8_t what)
 	return 0;
 }
 
-/* CR or LF ending a line in state-specific context @what. */
+/* CR or LF ending a line in state-specific context @what: a start or
+ * field line (a chunk line takes CR only). */
 static int
 sp_line_end(struct sp_http1_resp *p, uint8_t c, uint8_t what, uint8_t lf_state)
 {
-	if (c == '\n')
+	if (c == '\n') {
+		p->lenient = 1;
 		return sp_eol(p, what);
+	}
 	p->eol = what;
 	p->state = lf_state;
 	return 0;
@@ -383,6 +410,7 @@ sp_header_byte(struct sp_http1_resp *p, uint8_t c)
 		if ((c == ' ' || c == '\t') && (p->flags & F_PENDING)) {
 			/* obs-fold: a user agent replaces it with SP
 			 * (RFC 9112 section 5.2) */
+			p->lenient = 1;
 			p->flags &= (uint8_t)~F_PENDING;
 			p->state = ST_HVALUE;
 			return p->hdr == H_NONE ? 0 : sp_value_byte(p, ' ');
@@ -429,6 +457,67 @@ sp_header_byte(struct sp_http1_resp *p, uint8_t c)
 	return 0;
 }
 
+/* One byte of chunk extensions (sub-state in p->idx, X_*). */
+static int
+sp_chunk_ext_byte(struct sp_http1_resp *p, uint8_t c)
+{
+	int ws = c == ' ' || c == '\t', tchar = sp_lex_tchar(c) != 0;
+
+	switch (p->idx) {
+	case X_NAME0:
+		if (tchar)
+			p->idx = X_NAME;
+		else if (!ws)
+			return SP_HTTP1_E_CHUNK;
+		return 0;
+	case X_VAL0:
+		if (tchar)
+			p->idx = X_TOKEN;
+		else if (c == '"')
+			p->idx = X_QUOTED;
+		else if (!ws)
+			return SP_HTTP1_E_CHUNK;
+		return 0;
+	case X_QUOTED:
+		/* qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text */
+		if (c == '"')
+			p->idx = X_AFTER;
+		else if (c == '\\')
+			p->idx = X_QPAIR;
+		else if (c != '\t' && (c < 0x20 || c == 0x7f))
+			return SP_HTTP1_E_CHUNK;
+		return 0;
+	case X_QPAIR:
+		/* quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text ) */
+		if (c != '\t' && (c < 0x20 || c == 0x7f))
+			return SP_HTTP1_E_CHUNK;
+		p->idx = X_QUOTED;
+		return 0;
+	default:
+		break;
+	}
+	/* X_NAME, X_NAME_WS, X_TOKEN, X_AFTER: a name or value may go on,
+	 * BWS, the next extension, '=' after a name, or the line's end. */
+	if (tchar && (p->idx == X_NAME || p->idx == X_TOKEN))
+		return 0;
+	if (ws) {
+		p->idx = p->idx == X_NAME || p->idx == X_NAME_WS ? X_NAME_WS :
+								  X_AFTER;
+		return 0;
+	}
+	if (c == ';') {
+		p->idx = X_NAME0;
+		return 0;
+	}
+	if (c == '=' && (p->idx == X_NAME || p->idx == X_NAME_WS)) {
+		p->idx = X_VAL0;
+		return 0;
+	}
+	if (c == '\r')
+		return sp_line_end(p, c, EOL_CHUNK_SIZE, ST_CHUNK_LF);
+	return SP_HTTP1_E_CHUNK;
+}
+
 static int
 sp_chunk_byte(struct sp_http1_resp *p, uint8_t c)
 {
@@ -450,32 +539,32 @@ sp_chunk_byte(struct sp_http1_resp *p, uint8_t c)
 		}
 		if (!p->idx)
 			return SP_HTTP1_E_CHUNK;
-		if (c == ' ' || c == '\t')
+		if (c == ' ' || c == '\t') {
 			p->state = ST_CHUNK_WS;
-		else if (c == ';')
+		} else if (c == ';') {
 			p->state = ST_CHUNK_EXT;
-		else if (c == '\r' || c == '\n')
+			p->idx = X_NAME0;
+		} else if (c == '\r') {
 			return sp_line_end(p, c, EOL_CHUNK_SIZE, ST_CHUNK_LF);
-		else
-			return SP_HTTP1_E_CHUNK;
+		} else {
+			return SP_HTTP1_E_CHUNK; /* a bare LF too */
+		}
 		break;
 	case ST_CHUNK_WS:
-		if (c == ';')
+		if (c == ';') {
 			p->state = ST_CHUNK_EXT;
-		else if (c == '\r' || c == '\n')
+			p->idx = X_NAME0;
+		} else if (c == '\r') {
 			return sp_line_end(p, c, EOL_CHUNK_SIZE, ST_CHUNK_LF);
-		else if (c != ' ' && c != '\t')
+		} else if (c != ' ' && c != '\t') {
 			return SP_HTTP1_E_CHUNK;
+		}
 		break;
 	case ST_CHUNK_EXT:
-		if (c == '\r' || c == '\n')
-			return sp_line_end(p, c, EOL_CHUNK_SIZE, ST_CHUNK_LF);
-		if (!sp_lex_vchar(c))
-			return SP_HTTP1_E_CHUNK;
-		break;
+		return sp_chunk_ext_byte(p, c);
 	case ST_CHUNK_DATA_END:
-		/* chunk-data is followed by CRLF (section 7.1) */
-		if (c != '\r' && c != '\n')
+		/* chunk-data is followed by CRLF, no bare LF (section 7.1) */
+		if (c != '\r')
 			return SP_HTTP1_E_CHUNK;
 		return sp_line_end(p, c, EOL_CHUNK_DATA, ST_CHUNK_LF);
 	default: /* ST_CHUNK_LF */
@@ -597,6 +686,7 @@ sp_http1_resp_next(struct sp_http1_resp *p, int head_request)
 	p->pos = 0;
 	p->vstate = 0;
 	p->error = 0;
+	p->lenient = 0;
 	p->flags = head_request ? F_HEAD_REQ : 0;
 	sp_head_reset(p);
 }
@@ -608,6 +698,7 @@ sp_http1_resp_init(struct sp_http1_resp *p, int head_request)
 	p->on_body = NULL;
 	p->body_ctx = NULL;
 	p->memo = NULL;
+	p->upgrade_ok = 0;
 	sp_http1_resp_next(p, head_request);
 }
 
@@ -626,8 +717,10 @@ sp_take_state(struct sp_http1_resp *p, const struct sp_http1_resp *from)
 	sp_http1_body_cb on_body = p->on_body;
 	void *ctx = p->body_ctx;
 	struct sp_http1_memo *memo = p->memo;
+	int upgrade_ok = p->upgrade_ok;
 
 	*p = *from;
+	p->upgrade_ok = upgrade_ok;
 	p->max_header_bytes = max;
 	p->on_body = on_body;
 	p->body_ctx = ctx;

@@ -151,6 +151,7 @@ static const char *const sp_vu_err_names[SP_VU_E_N] = {
 	[SP_VU_E_BAD_VERSION] = "bad_version",
 	[SP_VU_E_TRUNCATED] = "truncated",
 	[SP_VU_E_UNSOLICITED] = "unsolicited",
+	[SP_VU_E_UPGRADE] = "unexpected_upgrade",
 	[SP_VU_E_CHECK] = "check_failed",
 	[SP_VU_E_HTTP_STATUS] = "http_status",
 	[SP_VU_E_UNSAFE_VALUE] = "unsafe_value",
@@ -569,6 +570,12 @@ sp_vu_req_done(struct sp_vu_engine *e, struct sp_vu *v, int extra)
 	if (extra) {
 		e->s.err[SP_VU_E_UNSOLICITED]++;
 		sp_vu_drop_conn(e, v, SP_VU_RESET);
+	} else if (v->resp.lenient) {
+		/* Framing we accepted but another reader of these bytes (a
+		 * proxy between us) may have cut elsewhere: what follows on
+		 * this connection cannot be trusted to be the next response. */
+		e->s.lenient_closes++;
+		sp_vu_drop_conn(e, v, SP_VU_GRACEFUL);
 	} else if (v->resp.must_close || !sp_vu_scen(e, v)->keep_alive ||
 		   (sp_vu_scen(e, v)->max_requests_per_conn != 0 &&
 		    v->conn_reqs >= sp_vu_scen(e, v)->max_requests_per_conn)) {
@@ -965,6 +972,8 @@ sp_vu_parse_kind(int r)
 		return SP_VU_E_BAD_LENGTH;
 	case SP_HTTP1_E_VERSION:
 		return SP_VU_E_BAD_VERSION;
+	case SP_HTTP1_E_UPGRADE:
+		return SP_VU_E_UPGRADE;
 	default:
 		return SP_VU_E_TRUNCATED;
 	}

@@ -387,6 +387,10 @@ test_open_rate(void)
 	CHECK_EQ(s->it_dropped, 0);
 	CHECK_EQ(s->responses, 1000);
 	CHECK_EQ(srv_requests, 1000);
+	/* The generator's lag: one record per request (its SYN or its
+	 * bytes), never more than the fake clock's step behind. */
+	CHECK_EQ(s->lag.count, s->requests);
+	CHECK_LE(s->lag.max, 1000);
 	check_accounting(s);
 	sp_vu_destroy(eng);
 }
@@ -438,6 +442,13 @@ test_hostile_responses(void)
 		/* Two responses to one request. */
 		{ "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\n",
 		  SP_VU_E_UNSOLICITED },
+		/* Chunk lines end in CRLF only (RFC 9112 7.1). */
+		{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\nok\r\n0\r\n\r\n",
+		  SP_VU_E_BAD_CHUNK },
+		/* We asked for no upgrade (RFC 9110 7.8). */
+		{ "HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n"
+		  "Connection: Upgrade\r\n\r\n",
+		  SP_VU_E_UPGRADE },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -460,6 +471,42 @@ test_hostile_responses(void)
 			CHECK_EQ(s->failed, s->err[cases[i].kind]);
 			CHECK_EQ(s->responses, 0);
 		}
+		/* Each failed request took its connection with it: the
+		 * next one never goes out on the switched or unframed one. */
+		CHECK_EQ(srv_accepted, s->requests);
+		check_accounting(s);
+		sp_vu_destroy(eng);
+	}
+}
+
+/* A response read with a leniency (bare LF line ends, an obs-fold) is a
+ * response, but its connection is not reused: a proxy between us may have
+ * framed the same bytes otherwise. */
+static void
+test_lenient_closes(void)
+{
+	static const char *const resps[] = {
+		"HTTP/1.1 200 OK\nContent-Length: 2\n\nok",
+		"HTTP/1.1 200 OK\r\nX-A: 1\r\n 2\r\nContent-Length: 2\r\n\r\nok",
+	};
+
+	for (size_t i = 0; i < sizeof(resps) / sizeof(resps[0]); i++) {
+		const struct sp_vu_stats *s;
+
+		plan_base(SP_MODEL_CLOSED);
+		plan_one(20000);
+		plan.vus = 2;
+		plan.max_vus = 2;
+		plan.duration_us = 1000000;
+		srv_response = resps[i];
+		run_plan(2, 4);
+		s = sp_vu_stats(eng);
+		CHECK_GE(s->responses, 20);
+		CHECK_EQ(s->failed, 0);
+		CHECK_EQ(s->lenient_closes, s->responses);
+		/* one connection per request */
+		CHECK_EQ(srv_accepted, s->requests);
+		CHECK_EQ(s->connects, s->requests);
 		check_accounting(s);
 		sp_vu_destroy(eng);
 	}
@@ -749,6 +796,7 @@ main(int argc, char **argv)
 		{ "open_rate", test_open_rate },
 		{ "silent_server", test_silent_server },
 		{ "hostile_responses", test_hostile_responses },
+		{ "lenient_closes", test_lenient_closes },
 		{ "weights", test_weights },
 		{ "expect_status", test_expect_status },
 		{ "filters_render", test_filters_render },

@@ -30,6 +30,8 @@ enum {
 	SP_HTTP1_E_LENGTH = -5,		/* bad or conflicting Content-Length */
 	SP_HTTP1_E_VERSION = -6,	/* not HTTP/1.x */
 	SP_HTTP1_E_TRUNCATED = -7,	/* EOF inside a response */
+	SP_HTTP1_E_UPGRADE = -8,	/* 101 to a request that asked for no
+					 * upgrade (RFC 9110 section 7.8) */
 };
 
 #define SP_HTTP1_MAX_HEADER_DEFAULT (64u * 1024u)
@@ -45,11 +47,18 @@ struct sp_http1_resp {
 	sp_http1_body_cb on_body;	/* optional */
 	void *body_ctx;
 	struct sp_http1_memo *memo;	/* optional, see below */
+	int upgrade_ok;			/* the request asked for an upgrade:
+					 * 101 is its final answer (else
+					 * SP_HTTP1_E_UPGRADE) */
 
 	/* Results, valid after SP_HTTP1_DONE. */
 	int status;		/* final status code (100..999) */
 	int minor;		/* HTTP/1.<minor> of the final response */
 	int must_close;		/* the connection cannot carry another one */
+	int lenient;		/* read with a leniency (a bare LF ending a
+				 * start or field line, an obs-fold, TE
+				 * with Content-Length or in HTTP/1.0):
+				 * do not reuse the connection either */
 	unsigned interim;	/* 1xx interim responses skipped */
 	uint64_t body_bytes;	/* payload bytes (chunk framing excluded) */
 	size_t header_bytes;	/* status lines and headers, 1xx included */
@@ -90,7 +99,7 @@ struct sp_http1_memo {
 void sp_http1_resp_init(struct sp_http1_resp *p, int head_request);
 
 /* Same for the next response on a connection, keeping the configuration
- * (max_header_bytes, on_body, body_ctx). */
+ * (max_header_bytes, on_body, body_ctx, memo, upgrade_ok). */
 void sp_http1_resp_next(struct sp_http1_resp *p, int head_request);
 
 /* Feed @len bytes. Returns SP_HTTP1_NEED_MORE (*consumed = len),

@@ -45,6 +45,8 @@ enum sp_vu_err {
 	SP_VU_E_BAD_VERSION,
 	SP_VU_E_TRUNCATED,       /* closed inside a response */
 	SP_VU_E_UNSOLICITED,     /* bytes beyond the response (framing lost) */
+	SP_VU_E_UPGRADE,         /* 101 Switching Protocols to a request that
+				  * asked for no upgrade (RFC 9110 7.8) */
 	SP_VU_E_CHECK,           /* a complete response failed a check */
 	SP_VU_E_HTTP_STATUS,     /* a complete response whose status was not
 				  * expected (>= 400 by default) */
@@ -93,6 +95,9 @@ struct sp_vu_stats {
 	uint64_t connects;          /* connections opened (SYN sent) */
 	uint64_t reconnects;        /* opened to replace a lost keep-alive one */
 	uint64_t server_closes;     /* peer closed an idle keep-alive connection */
+	uint64_t lenient_closes;    /* responses read with a leniency of the
+				     * parser (sp_http1_resp.lenient): their
+				     * connections closed, not reused */
 	uint64_t conns_open;        /* open at this instant */
 	uint64_t connect_retries;   /* our pool or ports were short: retried */
 	uint64_t vus_active;        /* VUs in an iteration now */
