@@ -153,6 +153,8 @@ sp_control_run_n(struct sp_worker *ws, unsigned int n, uint64_t duration_us)
 		}
 	for (;;) {
 		sp_sleep_tick();
+		if (w->mode->poll != NULL)
+			w->mode->poll(w->mode_ctx);
 		now = sp_now_us();
 		phase = sp_phase_all(ws, n);
 		if (phase == SP_PHASE_DONE || phase == SP_PHASE_ARP_FAILED)

@@ -25,6 +25,7 @@
 #include "sp_app.h"
 #include "sp_config.h"
 #include "sp_html.h"
+#include "sp_reqlog_out.h"
 #include "sp_scenario.h"
 #include "sp_threshold.h"
 #include "sp_vu.h"
@@ -72,6 +73,7 @@ static const char sp_run_help[] =
 	"                         -: on stdout, the summary then on stderr\n"
 	"  --csv PREFIX           PREFIX_stats.csv and PREFIX_timeline.csv\n"
 	"  --html FILE            one self-contained page with plots\n"
+	"  --log-requests FILE    a CSV row per finished request (times in us)\n"
 	"\n" SP_NETOPT_HELP
 	"\n"
 	"thresholds: [scenario:NAME | request:NAME] [PHASE.]STAT OP VALUE\n"
@@ -106,6 +108,7 @@ enum {
 	SP_OPT_CSV,
 	SP_OPT_HTML,
 	SP_OPT_RESOLVE,
+	SP_OPT_LOG_REQUESTS,
 	SP_OPT_HELP,
 };
 
@@ -131,6 +134,7 @@ static const struct option sp_run_longopts[] = {
 	{ "csv", required_argument, NULL, SP_OPT_CSV },
 	{ "html", required_argument, NULL, SP_OPT_HTML },
 	{ "resolve", required_argument, NULL, SP_OPT_RESOLVE },
+	{ "log-requests", required_argument, NULL, SP_OPT_LOG_REQUESTS },
 	{ "help", no_argument, NULL, SP_OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -177,6 +181,8 @@ struct sp_run {
 	const char *json_path;
 	const char *csv_prefix;
 	const char *html_path;
+	const char *log_path;
+	struct sp_reqlog_out rlog;   /* --log-requests */
 	struct sp_run_override *ov;
 	int nov;
 	struct sp_worker *w;
@@ -418,6 +424,12 @@ sp_run_tick(void *ctx, uint64_t now, char *buf, size_t len)
 	return sp_run_th_abort(r, el);
 }
 
+static void
+sp_run_poll(void *ctx)
+{
+	sp_reqlog_out_drain(&((struct sp_run_core *)ctx)->r->rlog);
+}
+
 static const struct sp_mode sp_run_mode = {
 	.name = "run",
 	.start = sp_run_start,
@@ -425,6 +437,7 @@ static const struct sp_mode sp_run_mode = {
 	.stop = sp_run_stop,
 	.drain = sp_run_drain,
 	.tick = sp_run_tick,
+	.poll = sp_run_poll,
 };
 
 /* ---- options ---- */
@@ -476,6 +489,9 @@ sp_run_args(int argc, char **argv, struct sp_run *r)
 			break;
 		case SP_OPT_HTML:
 			r->html_path = optarg;
+			break;
+		case SP_OPT_LOG_REQUESTS:
+			r->log_path = optarg;
 			break;
 		case SP_OPT_ABORT_ON_FAIL:
 			r->ov[r->nov].key = "abort-on-fail";
@@ -994,6 +1010,10 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 		fprintf(out, "    %-6s %-40s %.3f\n", r->th_ok[i] ? "ok" : "FAILED",
 			pl->thresholds[i].expr,
 			sp_threshold_shown(&pl->thresholds[i], r->th_value[i]));
+	if (r->log_path != NULL)
+		fprintf(out, "  request log     %s: %" PRIu64 " rows, %" PRIu64
+			" lost to a full ring\n", r->log_path, r->rlog.written,
+			sp_reqlog_out_dropped(&r->rlog));
 	sp_print_stack(rep, out);
 	for (uint32_t c = 0; r->ncores > 1 && c < r->ncores; c++) {
 		const struct sp_vu_stats *cs = sp_vu_stats(r->core[c].eng);
@@ -1151,6 +1171,12 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 		fputc('}', f);
 	}
 	fprintf(f, "],\n");
+	if (r->log_path != NULL) {
+		fprintf(f, " \"request_log\":{\"path\":");
+		sp_json_str(f, r->log_path);
+		fprintf(f, ",\"rows\":%" PRIu64 ",\"dropped\":%" PRIu64 "},\n",
+			r->rlog.written, sp_reqlog_out_dropped(&r->rlog));
+	}
 	sp_report_json_stack(rep, f, s->connect_retries);
 	return sp_report_json_close(f, path);
 }
@@ -1439,6 +1465,7 @@ sp_run_core_setup(struct sp_run *r, struct sp_port *port, struct sp_worker *w,
 	vc.ncores = n;
 	vc.max_vus = vus;
 	vc.seed = seed + i * 0x9e3779b97f4a7c15ull;
+	vc.reqlog = r->rlog.f != NULL ? &r->rlog.log[i] : NULL;
 	r->core[i].r = r;
 	r->core[i].eng = sp_vu_create(&vc, err, sizeof(err));
 	if (r->core[i].eng == NULL) {
@@ -1474,7 +1501,7 @@ sp_cmd_run(int argc, char **argv)
 	struct sp_port port;
 	struct sp_report rep;
 	uint64_t seed;
-	int ret = SP_EXIT_NORUN;
+	int ret = SP_EXIT_NORUN, log_bad;
 
 	memset(&port, 0, sizeof(port));
 	memset(out, 0, sizeof(out));
@@ -1485,7 +1512,8 @@ sp_cmd_run(int argc, char **argv)
 	    sp_run_open(&out[0], "--json", r->json_path, "") < 0 ||
 	    sp_run_open(&out[1], "--csv", r->csv_prefix, "_stats.csv") < 0 ||
 	    sp_run_open(&out[2], "--csv", r->csv_prefix, "_timeline.csv") < 0 ||
-	    sp_run_open(&out[3], "--html", r->html_path, "") < 0) {
+	    sp_run_open(&out[3], "--html", r->html_path, "") < 0 ||
+	    sp_reqlog_out_open(&r->rlog, r->log_path) < 0) {
 		ret = SP_EXIT_USAGE;
 		goto out;
 	}
@@ -1499,6 +1527,8 @@ sp_cmd_run(int argc, char **argv)
 	sp_clock_init();
 	seed = r->plan.seed != 0 ? r->plan.seed : rte_rand();
 	r->w = ws;
+	if (sp_reqlog_out_start(&r->rlog, &r->plan, r->ncores, sp_now_us()) < 0)
+		goto out;
 	if (sp_placement_init(&r->place, &port, &r->net, r->ncores) < 0)
 		goto out;
 	for (uint32_t i = 0; i < r->ncores; i++)
@@ -1515,6 +1545,7 @@ sp_cmd_run(int argc, char **argv)
 					      : "duration";
 	sp_report_collect_n(&rep, ws, r->ncores, &port);
 	rep.mode = "http";
+	log_bad = sp_reqlog_out_close(&r->rlog) < 0;
 	ret = sp_run_th_final(r, sp_run_load_s(r, &rep)) ? SP_EXIT_FAILED
 							  : SP_EXIT_OK;
 	sp_run_print(r, &rep, sp_out_summary(r->json_path));
@@ -1530,11 +1561,16 @@ sp_cmd_run(int argc, char **argv)
 	if (r->aborted_by != NULL)
 		fprintf(sp_out_summary(r->json_path), "stopped early: threshold "
 			"'%s' failed\n", r->aborted_by);
-	if (sp_run_reports(r, &rep, out) < 0)
+	if (sp_run_reports(r, &rep, out) < 0 || log_bad)
 		ret = SP_EXIT_NORUN;
 out:
 	for (int i = 0; i < 4; i++)
 		sp_run_discard(&out[i]);
+	if (r->rlog.f != NULL) {
+		/* The run did not run: no log either. */
+		sp_reqlog_out_close(&r->rlog);
+		unlink(r->log_path);
+	}
 	sp_workers_destroy(ws);
 	sp_port_close(&port);
 	sp_run_free(r);

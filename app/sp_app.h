@@ -275,6 +275,9 @@ struct sp_mode {
 	 * timeline point and write the whole live line. Returns nonzero to
 	 * stop the run (a threshold asked to abort). */
 	int (*tick)(void *ctx, uint64_t now_us, char *buf, size_t len);
+	/* Every control tick (10 ms), on the control lcore: drain what the
+	 * workers pass it (the request log). NULL: nothing. */
+	void (*poll)(void *ctx);
 };
 
 enum sp_phase {

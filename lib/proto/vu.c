@@ -72,6 +72,7 @@ struct sp_vu {
 	uint8_t lost_conn;     /* the server closed our keep-alive connection */
 	uint8_t got_first;     /* a byte of the current response arrived */
 	uint8_t sent_first;    /* the current request's first frame queued */
+	uint8_t new_conn;      /* the current request opened its connection */
 };
 
 struct sp_vu_sched {
@@ -84,6 +85,7 @@ struct sp_vu_engine {
 	const uint64_t *now;
 	uint64_t (*clock)(void *ctx);
 	void *clock_ctx;
+	struct sp_reqlog *reqlog;
 	struct sp_stack *st;
 	/* The last response head seen whole, shared by this core's VUs:
 	 * the same head again is not parsed again. */
@@ -488,6 +490,28 @@ sp_vu_drop_conn(struct sp_vu_engine *e, struct sp_vu *v, int how)
 		sp_tcp_abort(e->st, c);
 }
 
+/* --log-requests: the request ended (@err: its failure's kind + 1, or 0). */
+static void
+sp_vu_log(struct sp_vu_engine *e, const struct sp_vu *v, int status,
+	  unsigned err)
+{
+	struct sp_reqlog_rec r;
+
+	if (e->reqlog == NULL)
+		return;
+	r.intended = v->t_intended;
+	r.sent = v->sent_first ? v->t_sent : 0;
+	r.done = *e->now;
+	r.vu = v->idx * e->ncores + e->core + 1;
+	r.iter = v->iter;
+	r.req = (uint16_t)sp_vu_req_idx(e, v);
+	r.status = status > 0 && status <= UINT16_MAX ? (uint16_t)status : 0;
+	r.err = (uint8_t)err;
+	r.new_conn = v->new_conn;
+	r.pad[0] = r.pad[1] = 0;
+	sp_reqlog_push(e->reqlog, &r);
+}
+
 static void
 sp_vu_fail(struct sp_vu_engine *e, struct sp_vu *v, enum sp_vu_err k)
 {
@@ -508,6 +532,7 @@ sp_vu_req_error(struct sp_vu_engine *e, struct sp_vu *v, enum sp_vu_err k,
 {
 	sp_vu_timer_cancel(e, v);
 	sp_vu_fail(e, v, k);
+	sp_vu_log(e, v, 0, (unsigned)k + 1);
 	sp_vu_drop_conn(e, v, reset ? SP_VU_RESET : SP_VU_GRACEFUL);
 	v->t_intended = *e->now;
 	v->step++;
@@ -566,6 +591,7 @@ sp_vu_req_done(struct sp_vu_engine *e, struct sp_vu *v, int extra)
 		   ck->body_contains != NULL || ck->body_size >= 0) {
 		e->s.checks_passed++;
 	}
+	sp_vu_log(e, v, status, ok ? 0 : SP_VU_E_CHECK + 1);
 	v->conn_reqs++;
 	if (extra) {
 		e->s.err[SP_VU_E_UNSOLICITED]++;
@@ -693,6 +719,7 @@ sp_vu_request(struct sp_vu_engine *e, struct sp_vu *v)
 		e->rs[ri].started++;
 		v->req_seed = sp_vu_rand(&e->rng) | 1;
 		v->sent_first = 0;
+		v->new_conn = v->c == NULL;
 		if (e->pl->data != NULL &&
 		    (sp_vu_tpl_unsafe(e, v, &rq->path) ||
 		     sp_vu_tpl_unsafe(e, v, &rq->headers))) {
@@ -700,6 +727,7 @@ sp_vu_request(struct sp_vu_engine *e, struct sp_vu *v)
 			 * scenario whose every request is unsafe must not
 			 * spin without a pause. */
 			sp_vu_fail(e, v, SP_VU_E_UNSAFE_VALUE);
+			sp_vu_log(e, v, 0, SP_VU_E_UNSAFE_VALUE + 1);
 			v->step++;
 			v->state = SP_VU_THINK;
 			v->t_intended = *e->now + SP_VU_RETRY_US;
@@ -1223,6 +1251,7 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 	e->now = cfg->now_us;
 	e->clock = cfg->clock;
 	e->clock_ctx = cfg->clock_ctx;
+	e->reqlog = cfg->reqlog;
 	e->nvus = cfg->max_vus ? cfg->max_vus : 1;
 	e->core = cfg->core;
 	e->ncores = cfg->ncores ? cfg->ncores : 1;

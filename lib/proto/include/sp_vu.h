@@ -27,6 +27,7 @@
 
 #include "sp_hist.h"
 #include "sp_plan.h"
+#include "sp_reqlog.h"
 #include "sp_tcpstack.h"
 
 /* Why a request failed. Every failed request has exactly one kind. */
@@ -134,6 +135,9 @@ struct sp_vu_config {
 	uint32_t core, ncores;
 	uint32_t max_vus;        /* VU slots of this engine */
 	uint64_t seed;           /* random draws: think, weights, {{random}} */
+	/* One record per finished request (a response, or a failure; not
+	 * those interrupted by the end), or NULL. */
+	struct sp_reqlog *reqlog;
 };
 
 struct sp_vu_engine;
