@@ -425,6 +425,12 @@ sp_run_tick(void *ctx, uint64_t now, char *buf, size_t len)
 }
 
 static void
+sp_run_flushed(void *ctx, uint64_t now)
+{
+	sp_vu_flushed(((struct sp_run_core *)ctx)->eng, now);
+}
+
+static void
 sp_run_poll(void *ctx)
 {
 	sp_reqlog_out_drain(&((struct sp_run_core *)ctx)->r->rlog);
@@ -438,6 +444,7 @@ static const struct sp_mode sp_run_mode = {
 	.drain = sp_run_drain,
 	.tick = sp_run_tick,
 	.poll = sp_run_poll,
+	.flushed = sp_run_flushed,
 };
 
 /* ---- options ---- */
@@ -1459,8 +1466,7 @@ sp_run_core_setup(struct sp_run *r, struct sp_port *port, struct sp_worker *w,
 	memset(&vc, 0, sizeof(vc));
 	vc.plan = &r->plan;
 	vc.now_us = &w->now_us;
-	vc.clock = sp_worker_clock;
-	vc.clock_ctx = w;
+	vc.flush_stamps = 1;
 	vc.core = i;
 	vc.ncores = n;
 	vc.max_vus = vus;

@@ -278,6 +278,9 @@ struct sp_mode {
 	/* Every control tick (10 ms), on the control lcore: drain what the
 	 * workers pass it (the request log). NULL: nothing. */
 	void (*poll)(void *ctx);
+	/* Worker: the frames queued so far are being handed to the port,
+	 * at @now_us (read just before). NULL: nothing to time. */
+	void (*flushed)(void *ctx, uint64_t now_us);
 };
 
 enum sp_phase {
@@ -369,10 +372,7 @@ int sp_worker_create_stack(struct sp_worker *w, struct sp_port *p,
 			   struct sp_stack_config *cfg,
 			   const struct sp_tcp_ops *ops, void *app);
 int sp_worker_main(void *arg);
-/* The time now (TSC, µs), also stored as the worker's now_us: a mode's
- * clock for the instants that need better than the last burst's time
- * (a request's frame queued). Worker lcore only; @ctx is the worker. */
-uint64_t sp_worker_clock(void *ctx);
+
 
 /* How several cores share the flows of one port. */
 enum sp_place {

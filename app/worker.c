@@ -92,23 +92,10 @@ sp_clock_init(void)
 	sp_tsc_mult = (SP_US_PER_S << 32) / hz;
 }
 
-uint64_t
-sp_worker_clock(void *ctx)
-{
-	struct sp_worker *w = ctx;
-	uint64_t now = sp_now_us();
-
-	/* Never behind the last burst's time, which was rounded up. */
-	if (now < w->now_us)
-		now = w->now_us;
-	w->now_us = now;
-	return now;
-}
-
 /* A receive burst's time, rounded up to the µs: a response is timed no
  * earlier than it was there (its request's send time is rounded down, and
  * an intended start is a whole µs), so no latency is below the wire by
- * the clock's resolution either. */
+ * the clock's resolution either. Never behind the loop's time. */
 static inline uint64_t
 sp_worker_clock_rx(struct sp_worker *w)
 {
@@ -130,6 +117,10 @@ sp_tx_flush(struct sp_worker *w)
 
 	if (n == 0)
 		return;
+	/* Timed before the burst, rounded down: no frame of it is on the
+	 * wire earlier (a request's lag and send time, see sp_mode). */
+	if (w->mode != NULL && w->mode->flushed != NULL)
+		w->mode->flushed(w->mode_ctx, sp_now_us());
 	sent = rte_eth_tx_burst(w->port->port_id, w->queue, w->tx_buf, n);
 	w->tx_pkts += sent;
 	if (sent < n) {

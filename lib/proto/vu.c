@@ -71,7 +71,10 @@ struct sp_vu {
 	uint8_t it_failed;
 	uint8_t lost_conn;     /* the server closed our keep-alive connection */
 	uint8_t got_first;     /* a byte of the current response arrived */
-	uint8_t sent_first;    /* the current request's first frame queued */
+	uint8_t sent_first;    /* the current request's first frame: 0 not
+				* queued, 1 queued, 2 handed to the port
+				* (t_sent) */
+	uint8_t in_lagq;       /* in the engine's lagq */
 	uint8_t new_conn;      /* the current request opened its connection */
 };
 
@@ -83,8 +86,11 @@ struct sp_vu_sched {
 struct sp_vu_engine {
 	const struct sp_plan *pl;
 	const uint64_t *now;
-	uint64_t (*clock)(void *ctx);
-	void *clock_ctx;
+	int flush_stamps;
+	/* VUs whose request's first frame is queued and not yet handed to
+	 * the port (sp_vu_flushed): each at most once (in_lagq). */
+	uint32_t *lagq;
+	uint32_t nlagq;
 	struct sp_reqlog *reqlog;
 	struct sp_stack *st;
 	/* The last response head seen whole, shared by this core's VUs:
@@ -500,7 +506,7 @@ sp_vu_log(struct sp_vu_engine *e, const struct sp_vu *v, int status,
 	if (e->reqlog == NULL)
 		return;
 	r.intended = v->t_intended;
-	r.sent = v->sent_first ? v->t_sent : 0;
+	r.sent = v->sent_first == 2 ? v->t_sent : 0;
 	r.done = *e->now;
 	r.vu = v->idx * e->ncores + e->core + 1;
 	r.iter = v->iter;
@@ -628,20 +634,51 @@ sp_vu_last_on_conn(const struct sp_vu_engine *e, const struct sp_vu *v)
 }
 
 /*
- * The request's first frame is queued (its SYN, or its first bytes on a
- * kept connection): the generator's lateness is that instant minus the
- * intended start, read afresh from the clock, not from the burst being
- * processed. Latency still counts from the intended start; the lag says
- * how much of it was ours (a worker that did not run, a full loop).
+ * The request's first frame (its SYN, or its first bytes on a kept
+ * connection) left for the port at @t: the generator's lateness is @t
+ * minus the intended start. Latency still counts from the intended start;
+ * the lag says how much of it was ours (a worker that did not run, a busy
+ * iteration whose frames waited for its end). @t is also where the time to
+ * the connection or to the first byte starts.
  */
+static void
+sp_vu_lag(struct sp_vu_engine *e, struct sp_vu *v, uint64_t t)
+{
+	v->sent_first = 2;
+	v->t_sent = t;
+	v->t_phase = t;
+	sp_hist_record(&e->s.lag, t > v->t_intended ? t - v->t_intended : 0);
+}
+
+/* The request's first frame is about to be queued (undone by setting
+ * sent_first back to 0 if it was not). Timed when handed to the port, not
+ * now: an iteration that queues many requests sends them at its end. */
 static void
 sp_vu_first_frame(struct sp_vu_engine *e, struct sp_vu *v)
 {
-	uint64_t t = e->clock != NULL ? e->clock(e->clock_ctx) : *e->now;
-
+	if (!e->flush_stamps) {
+		sp_vu_lag(e, v, *e->now);
+		return;
+	}
 	v->sent_first = 1;
-	v->t_sent = t;
-	sp_hist_record(&e->s.lag, t > v->t_intended ? t - v->t_intended : 0);
+	v->t_sent = *e->now;
+	if (!v->in_lagq) {
+		v->in_lagq = 1;
+		e->lagq[e->nlagq++] = v->idx;
+	}
+}
+
+void
+sp_vu_flushed(struct sp_vu_engine *e, uint64_t now)
+{
+	for (uint32_t i = 0; i < e->nlagq; i++) {
+		struct sp_vu *v = &e->vus[e->lagq[i]];
+
+		v->in_lagq = 0;
+		if (v->sent_first == 1)
+			sp_vu_lag(e, v, now);
+	}
+	e->nlagq = 0;
 }
 
 /* Queue what the send buffer takes of the current request. */
@@ -665,10 +702,18 @@ sp_vu_pump(struct sp_vu_engine *e, struct sp_vu *v)
 		uint32_t space = sp_tcp_send_space(e->st, v->c);
 		int32_t r;
 
+		int first = !v->sent_first;
+
 		if (space == 0)
 			return;
+		/* Before the send: the stack may hand the frame to the port
+		 * within it (a full burst). */
+		if (first)
+			sp_vu_first_frame(e, v);
 		r = sp_tcp_send(e->st, v->c, bytes + v->req_sent,
 				len - v->req_sent < space ? len - v->req_sent : space);
+		if (r <= 0 && first)
+			v->sent_first = 0;
 		if (r < 0) {
 			/* The connection cannot send any more. */
 			sp_vu_req_error(e, v, SP_VU_E_CLOSED, 1);
@@ -676,12 +721,6 @@ sp_vu_pump(struct sp_vu_engine *e, struct sp_vu *v)
 		}
 		if (r == 0)
 			return;
-		if (!v->sent_first) {
-			/* On a kept connection: also the first byte's
-			 * clock (on a new one, the handshake's end is). */
-			sp_vu_first_frame(e, v);
-			v->t_phase = v->t_sent;
-		}
 		v->req_sent += (uint32_t)r;
 		e->s.bytes_sent += (uint64_t)r;
 	}
@@ -718,6 +757,10 @@ sp_vu_request(struct sp_vu_engine *e, struct sp_vu *v)
 		e->s.requests++;
 		e->rs[ri].started++;
 		v->req_seed = sp_vu_rand(&e->rng) | 1;
+		/* The last request's first frame never reached the port
+		 * (it failed at once): its lag is now. */
+		if (v->sent_first == 1)
+			sp_vu_lag(e, v, *e->now);
 		v->sent_first = 0;
 		v->new_conn = v->c == NULL;
 		if (e->pl->data != NULL &&
@@ -739,8 +782,10 @@ sp_vu_request(struct sp_vu_engine *e, struct sp_vu *v)
 		sp_vu_send(e, v);
 		return;
 	}
+	sp_vu_first_frame(e, v);
 	v->c = sp_tcp_connect(e->st, e->pl->dst_ip, e->pl->dst_port, v, &err);
 	if (v->c == NULL) {
+		v->sent_first = 0;
 		/* Our pool or our ports, not the server: try again shortly.
 		 * The request stays started; its latency keeps running. */
 		e->s.connect_retries++;
@@ -750,8 +795,8 @@ sp_vu_request(struct sp_vu_engine *e, struct sp_vu *v)
 	}
 	e->s.connects++;
 	e->s.conns_open++;
-	sp_vu_first_frame(e, v);
-	v->t_phase = v->t_sent;
+	if (v->sent_first == 1)
+		v->t_phase = *e->now; /* until the SYN is handed to the port */
 	if (v->lost_conn) {
 		e->s.reconnects++;
 		v->lost_conn = 0;
@@ -1249,8 +1294,7 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 		goto nomem;
 	e->pl = pl;
 	e->now = cfg->now_us;
-	e->clock = cfg->clock;
-	e->clock_ctx = cfg->clock_ctx;
+	e->flush_stamps = cfg->flush_stamps;
 	e->reqlog = cfg->reqlog;
 	e->nvus = cfg->max_vus ? cfg->max_vus : 1;
 	e->core = cfg->core;
@@ -1258,6 +1302,7 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 	e->rng = cfg->seed | 1;
 	e->vus = calloc(e->nvus, sizeof(*e->vus));
 	e->heap = calloc(e->nvus, sizeof(*e->heap));
+	e->lagq = calloc(e->nvus, sizeof(*e->lagq));
 	e->sched = calloc(SP_PLAN_MAX_STAGES, sizeof(*e->sched));
 	e->pick_scen = calloc(ns, sizeof(*e->pick_scen));
 	e->pick_cum = calloc(ns, sizeof(*e->pick_cum));
@@ -1269,7 +1314,8 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 	e->body_scratch = malloc(SP_VU_REQ_MAX);
 	e->rs = calloc(nr, sizeof(*e->rs));
 	e->ss = calloc(ns, sizeof(*e->ss));
-	if (e->vus == NULL || e->heap == NULL || e->sched == NULL ||
+	if (e->vus == NULL || e->heap == NULL || e->lagq == NULL ||
+	    e->sched == NULL ||
 	    e->pick_scen == NULL || e->pick_cum == NULL ||
 	    e->prebuilt == NULL || e->prebuilt_len == NULL ||
 	    e->prebuilt_close == NULL || e->prebuilt_close_len == NULL ||
@@ -1391,6 +1437,7 @@ sp_vu_destroy(struct sp_vu_engine *e)
 	free(e->pick_cum);
 	free(e->sched);
 	free(e->heap);
+	free(e->lagq);
 	free(e->vus);
 	free(e->rs);
 	free(e->ss);

@@ -12,7 +12,8 @@
  * Everything is allocated by sp_vu_create. The engine reads the clock
  * through a pointer the caller keeps current (the time of the receive
  * burst being processed), so stack callbacks see the time of their frame;
- * the instant a request's first frame is queued it reads afresh.
+ * a request's first frame is timed when the caller hands it to the port
+ * (sp_vu_flushed).
  *
  * Counters have one writer, the engine's core; other cores may read them
  * at any time (a read may be a poll late, never torn on 64-bit targets).
@@ -123,10 +124,10 @@ struct sp_vu_stats {
 struct sp_vu_config {
 	const struct sp_plan *plan;
 	const uint64_t *now_us;  /* the current time, kept by the caller */
-	/* A fresh reading of the same clock (and *now_us updated), taken
-	 * when a request's first frame is queued; NULL: *now_us. */
-	uint64_t (*clock)(void *ctx);
-	void *clock_ctx;
+	/* The caller calls sp_vu_flushed each time it hands queued frames
+	 * to the port: a request's first frame is timed then. 0: timed when
+	 * queued, at *now_us. */
+	int flush_stamps;
 	/* Several engines (one per worker core) share one plan: engine
 	 * @core of @ncores runs every ncores-th VU of the closed model's
 	 * target (VU numbers core+1, core+1+ncores, ...), every ncores-th
@@ -150,6 +151,11 @@ void sp_vu_destroy(struct sp_vu_engine *e);
  * as its application context. */
 void sp_vu_set_stack(struct sp_vu_engine *e, struct sp_stack *st);
 const struct sp_tcp_ops *sp_vu_tcp_ops(void);
+
+/* The frames queued so far were handed to the port at @now (read just
+ * before): the requests whose first frame was among them are timed, and
+ * their lag recorded. Cheap when there are none. */
+void sp_vu_flushed(struct sp_vu_engine *e, uint64_t now);
 
 /* Begin the schedule at @now. */
 void sp_vu_start(struct sp_vu_engine *e, uint64_t now);
