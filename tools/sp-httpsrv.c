@@ -13,6 +13,10 @@
  *   /status/CODE  that status (200..599), short body (none for HEAD/204/304)
  *   /interim      100 Continue, 103 Early Hints, then 200 with 5 bytes
  *   /garbage /truncated /bighdr /badchunk /truncbody/N   hostile, then close
+ *   /badchunklf   a chunk size line ended by a bare LF, then close
+ *   /upgrade      101 Switching Protocols to a request that asked for none
+ *   /barelf       200 with 2 bytes, head lines ended by bare LFs (a
+ *                 leniency clients may accept), connection kept
  *   /silent       never answers; closes when the client does
  *   /delay/MS/REST wait MS milliseconds (0..60000) once the request is
  *                 read, then answer as for /REST; logged with the full path
@@ -204,6 +208,7 @@ static void usage(FILE *out)
 		"paths: /len/N /chunked/N /close/N /status/CODE /interim /silent\n"
 		"       /delay/MS/PATH (MS 0..60000, then as for /PATH)\n"
 		"       hostile: /garbage /truncated /bighdr /badchunk /truncbody/N\n"
+		"                /badchunklf /upgrade /barelf\n"
 		"       anything else: 404\n",
 		srv_prog);
 }
@@ -733,6 +738,26 @@ static void route(struct httpsrv *s, struct httpsrv_conn *c, const char *path,
 			"Transfer-Encoding: chunked\r\n\r\n");
 		resp_begin(c, 200, HTTPSRV_GEN_NONE, sizeof(bad) - 1);
 		out_put(c, bad, sizeof(bad) - 1);
+	} else if (path_is(path, len, "/badchunklf")) {
+		/* RFC 9112 7.1: chunk lines end in CRLF; the bare-LF leniency
+		 * of 2.2 is for the start line and fields only. */
+		static const char bad[] = "5\nhello\r\n0\r\n\r\n";
+
+		c->closing = 1;
+		out_fmt(c, "HTTP/1.1 200 OK\r\n"
+			"Transfer-Encoding: chunked\r\n\r\n");
+		resp_begin(c, 200, HTTPSRV_GEN_NONE, sizeof(bad) - 1);
+		out_put(c, bad, sizeof(bad) - 1);
+	} else if (path_is(path, len, "/upgrade")) {
+		c->closing = 1;
+		out_fmt(c, "HTTP/1.1 101 Switching Protocols\r\n"
+			"Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+		resp_begin(c, 101, HTTPSRV_GEN_NONE, 0);
+	} else if (path_is(path, len, "/barelf")) {
+		out_fmt(c, "HTTP/1.1 200 OK\nServer: sp-httpsrv\n"
+			"Content-Length: 2\n\n");
+		resp_begin(c, 200, head ? HTTPSRV_GEN_NONE :
+			   HTTPSRV_GEN_PATTERN, head ? 0 : 2);
 	} else if (path_num(path, len, "/truncbody/", &n)) {
 		c->closing = 1;
 		out_fmt(c, "HTTP/1.1 200 OK\r\nServer: sp-httpsrv\r\n"

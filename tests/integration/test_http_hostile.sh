@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A hostile server: garbage, truncated headers, a 1 MiB header line, a bad
-# chunk size, a truncated body, or no answer at all. Each is counted as its
-# own error kind, every request that failed is one of that kind, and the run
-# finishes and reports, with exit code 1: no request succeeded.
+# chunk size or a chunk line ended by a bare LF, a 101 nobody asked for, a
+# truncated body, or no answer at all. Each is counted as its own error
+# kind, every request that failed is one of that kind, and the run finishes
+# and reports, with exit code 1: no request succeeded.
 . "$(dirname "$0")/lib.sh"
 
 hostile() { # hostile PATH KIND [extra options]
@@ -21,6 +22,19 @@ hostile /garbage bad_status
 hostile /truncated truncated
 hostile /bighdr header_too_big
 hostile /badchunk bad_chunk
+hostile /badchunklf bad_chunk
+hostile /upgrade unexpected_upgrade
+
+# Head lines ended by bare LFs: accepted (RFC 9112 2.2 allows it), but the
+# connection is not reused: every response closed its own.
+run_sp run --url "http://$SRV:8080/barelf" --vus 4 --duration 2s
+check "/barelf: exit code 0" eq "$RC" 0
+check "/barelf: responses (at least 100)" ge "$(j .summary.responses)" 100
+check "/barelf: no errors" eq "$(j .summary.errors)" 0
+check "/barelf: every response closed its connection" eq "$(j .summary.connections.lenient_closes)" "$(j .summary.responses)"
+check "/barelf: a connection per request" eq "$(j .summary.connections.opened)" "$(j .summary.requests)"
+check_http_accounting
+check_pools
 hostile /truncbody/1000 truncated
 hostile /silent response_timeout --response-timeout 300ms
 
