@@ -1323,6 +1323,7 @@ sp_run_distinct(const struct sp_run *r)
 		{ "--csv", NULL, 0 },
 		{ "--csv", NULL, 0 },
 		{ "--html", r->html_path, 0 },
+		{ "--log-requests", r->log_path, 0 },
 	};
 
 	if (r->csv_prefix != NULL) {

@@ -75,6 +75,8 @@ bad "--json and --html on one file" 2 "^stampede: --html: $TMP/./r.x is also --j
 mkdir "$TMP/d"
 bad "--csv over --json (through ..)" 2 "^stampede: --csv: $TMP/d/../p_stats.csv is also --json's report" \
 	run "${NET_OPTS[@]}" --url "$url" --vus 1 --duration 1s --json "$TMP/p_stats.csv" --csv "$TMP/d/../p"
+bad "--log-requests over --json" 2 "^stampede: --log-requests: $TMP/r.x is also --json's report" \
+	run "${NET_OPTS[@]}" --url "$url" --vus 1 --duration 1s --json "$TMP/r.x" --log-requests "$TMP/r.x"
 ln -s "$TMP/s.yaml" "$TMP/link.yaml"
 bad "--html over the scenario (a link to it)" 2 "^stampede: --html: $TMP/link.yaml is also the scenario file" \
 	run "$TMP/s.yaml" "${NET_OPTS[@]}" --html "$TMP/link.yaml"
