@@ -8,7 +8,10 @@
  * (CPU charged to whoever sent it: a third of a benchmark's figures), and
  * on a machine with ip_forward=1 it would route them on. Packet sockets
  * (our port, tcpdump) get their copy before the ingress hook, so the drop
- * costs the run nothing.
+ * costs the run nothing. The chain's priority is late (500): another
+ * ingress chain on the interface at the usual priority (0, "filter"),
+ * a user's counters or a test's, still sees every frame before ours
+ * drops it.
  *
  * The table is ours alone: netdev stampede_<pid>_<start> (the test bed's
  * tables are sp_blind_<if>), made at start and deleted at exit, through
@@ -146,7 +149,7 @@ sp_kblind_install(struct sp_kblind *kb, const char *iface)
 		 "  comment \"stampede pid %ld: the kernel kept off %s for the "
 		 "run (--no-kernel-blind to opt out)\"\n"
 		 "  chain ingress {\n"
-		 "    type filter hook ingress device \"%s\" priority 0; "
+		 "    type filter hook ingress device \"%s\" priority 500; "
 		 "policy drop;\n"
 		 "  }\n"
 		 "}\n", kb->table, kb->table, kb->table, (long)getpid(), iface,

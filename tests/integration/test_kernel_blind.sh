@@ -37,8 +37,8 @@ t=$(new_tables)
 check "during the run: named by the pid and its start time" eq "$t" "stampede_${pid}_$(start_of "$pid")"
 # (nft 1.0.6's JSON leaves the device out: the text listing says it.)
 nft list table netdev "$t" >"$TMP/t.txt"
-check "during the run: an ingress chain on sp-gen0, policy drop" eq \
-	"$(grep -c 'type filter hook ingress device "sp-gen0" priority filter; policy drop;' "$TMP/t.txt")" 1
+check "during the run: an ingress chain on sp-gen0, policy drop, after the usual priority" eq \
+	"$(grep -c 'type filter hook ingress device "sp-gen0" priority 500; policy drop;' "$TMP/t.txt")" 1
 check "during the run: its comment names the pid" eq "$(grep -c "comment \"stampede pid $pid: " "$TMP/t.txt")" 1
 wait "$pid"
 check "the run: exit 0" eq "$?" 0
