@@ -27,6 +27,7 @@
 #include "sp_html.h"
 #include "sp_reqlog_out.h"
 #include "sp_scenario.h"
+#include "sp_stream_tcp.h"
 #include "sp_threshold.h"
 #include "sp_vu.h"
 
@@ -164,6 +165,7 @@ struct sp_run;
 struct sp_run_core {
 	struct sp_run *r;
 	struct sp_vu_engine *eng;
+	struct sp_stream_tcp tcp; /* the engine's stream over the stack */
 };
 
 struct sp_run {
@@ -1492,10 +1494,12 @@ sp_run_core_setup(struct sp_run *r, struct sp_port *port, struct sp_worker *w,
 	w->nexthop = sp_netopt_nexthop(&r->net, r->plan.dst_ip);
 	w->nexthop_is_gateway = w->nexthop != r->plan.dst_ip;
 	w->drain_us = SP_RUN_DRAIN_US;
-	if (sp_worker_create_stack(w, port, &r->net, &cfg, sp_vu_tcp_ops(),
-				   r->core[i].eng) < 0)
+	sp_stream_tcp_init(&r->core[i].tcp, sp_vu_stream_cbs(), r->core[i].eng);
+	if (sp_worker_create_stack(w, port, &r->net, &cfg,
+				   sp_stream_tcp_stack_ops(), &r->core[i].tcp) < 0)
 		return -1;
-	sp_vu_set_stack(r->core[i].eng, w->st);
+	sp_stream_tcp_attach(&r->core[i].tcp, w->st);
+	sp_vu_set_stream(r->core[i].eng, &sp_stream_tcp_ops, &r->core[i].tcp);
 	return 0;
 }
 

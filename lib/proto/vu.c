@@ -1,8 +1,8 @@
 /*
  * HTTP/1.1 virtual users: the scenario interpreter that runs on one core's
- * TCP stack (see sp_vu.h for the model).
+ * stream (sp_stream.h; the TCP stack behind it, see sp_vu.h for the model).
  *
- * Each VU is a small state machine driven by three kinds of events: stack
+ * Each VU is a small state machine driven by three kinds of events: stream
  * callbacks on its connection (connected, bytes, FIN, closed), its one
  * timer (think time, response timeout or a connect retry: a VU never needs
  * two at once), and the schedule (a closed-model ramp starts it, an
@@ -47,8 +47,11 @@ enum sp_vu_state {
 };
 
 struct sp_vu {
-	struct sp_conn *c;
+	struct sp_stream *c;
 	struct sp_http1_resp resp;
+	/* The current request's check: the body callback's (its context is
+	 * the VU). */
+	const struct sp_check *ck;
 	uint64_t t_intended;   /* when the current request should start */
 	uint64_t t_iter;       /* when the iteration should have started */
 	uint64_t t_phase;      /* SYN sent (connecting), or request queued */
@@ -92,7 +95,9 @@ struct sp_vu_engine {
 	uint32_t *lagq;
 	uint32_t nlagq;
 	struct sp_reqlog *reqlog;
-	struct sp_stack *st;
+	/* The stream connections go over (sp_vu_set_stream). */
+	const struct sp_stream_ops *so;
+	void *simpl;
 	/* The last response head seen whole, shared by this core's VUs:
 	 * the same head again is not parsed again. */
 	struct sp_http1_memo memo;
@@ -136,8 +141,6 @@ struct sp_vu_engine {
 	uint8_t *scratch;
 	uint8_t *body_scratch;
 	uint32_t data_row;       /* next data row */
-
-	struct sp_vu *cur;       /* VU whose response is being parsed */
 
 	struct sp_vu_stats s;
 	struct sp_vu_req_stats *rs;
@@ -482,18 +485,18 @@ enum { SP_VU_GRACEFUL, SP_VU_RESET, SP_VU_AFTER_SERVER };
 static void
 sp_vu_drop_conn(struct sp_vu_engine *e, struct sp_vu *v, int how)
 {
-	struct sp_conn *c = v->c;
+	struct sp_stream *c = v->c;
 
 	if (c == NULL)
 		return;
 	v->c = NULL;
 	v->conn_reqs = 0;
 	/* closed() must not find the VU: it may run inside the abort. */
-	sp_conn_set_user(c, NULL);
+	e->so->set_user(e->simpl, c, NULL);
 	if (how == SP_VU_RESET ||
-	    (how == SP_VU_AFTER_SERVER ? sp_tcp_close_after_peer(e->st, c) :
-					 sp_tcp_close(e->st, c)) < 0)
-		sp_tcp_abort(e->st, c);
+	    (how == SP_VU_AFTER_SERVER ? e->so->close_after_peer(e->simpl, c) :
+					 e->so->close(e->simpl, c)) < 0)
+		e->so->abort(e->simpl, c);
 }
 
 /* --log-requests: the request ended (@err: its failure's kind + 1, or 0). */
@@ -699,18 +702,18 @@ sp_vu_pump(struct sp_vu_engine *e, struct sp_vu *v)
 	}
 	v->req_len = len;
 	while (v->req_sent < len) {
-		uint32_t space = sp_tcp_send_space(e->st, v->c);
+		uint32_t space = e->so->send_space(e->simpl, v->c);
 		int32_t r;
 
 		int first = !v->sent_first;
 
 		if (space == 0)
 			return;
-		/* Before the send: the stack may hand the frame to the port
+		/* Before the send: the stream may hand the frame to the port
 		 * within it (a full burst). */
 		if (first)
 			sp_vu_first_frame(e, v);
-		r = sp_tcp_send(e->st, v->c, bytes + v->req_sent,
+		r = e->so->send(e->simpl, v->c, bytes + v->req_sent,
 				len - v->req_sent < space ? len - v->req_sent : space);
 		if (r <= 0 && first)
 			v->sent_first = 0;
@@ -739,6 +742,7 @@ sp_vu_send(struct sp_vu_engine *e, struct sp_vu *v)
 	v->kmp = 0;
 	v->hdr_match = 0;
 	v->hdr_found = 0;
+	v->ck = &rq->check;
 	sp_http1_resp_next(&v->resp, rq->method == SP_METHOD_HEAD);
 	sp_vu_timer_set(e, v, *e->now + e->pl->response_timeout_us);
 	sp_vu_pump(e, v);
@@ -783,7 +787,7 @@ sp_vu_request(struct sp_vu_engine *e, struct sp_vu *v)
 		return;
 	}
 	sp_vu_first_frame(e, v);
-	v->c = sp_tcp_connect(e->st, e->pl->dst_ip, e->pl->dst_port, v, &err);
+	v->c = e->so->connect(e->simpl, e->pl->dst_ip, e->pl->dst_port, v, &err);
 	if (v->c == NULL) {
 		v->sent_first = 0;
 		/* Our pool or our ports, not the server: try again shortly.
@@ -949,15 +953,14 @@ sp_vu_advance(struct sp_vu_engine *e, struct sp_vu *v)
 	}
 }
 
-/* ---- stack callbacks ---- */
+/* ---- stream callbacks ---- */
 
 static void
-sp_vu_on_connected(struct sp_stack *st, struct sp_conn *c, void *app)
+sp_vu_on_connected(void *ctx, void *user)
 {
-	struct sp_vu_engine *e = app;
-	struct sp_vu *v = sp_conn_user(c);
+	struct sp_vu_engine *e = ctx;
+	struct sp_vu *v = user;
 
-	(void)st;
 	if (v == NULL || v->state != SP_VU_CONNECT)
 		return;
 	sp_hist_record(&e->s.connect, *e->now - v->t_phase);
@@ -965,12 +968,11 @@ sp_vu_on_connected(struct sp_stack *st, struct sp_conn *c, void *app)
 }
 
 static void
-sp_vu_on_sent(struct sp_stack *st, struct sp_conn *c, void *app)
+sp_vu_on_writable(void *ctx, void *user)
 {
-	struct sp_vu_engine *e = app;
-	struct sp_vu *v = sp_conn_user(c);
+	struct sp_vu_engine *e = ctx;
+	struct sp_vu *v = user;
 
-	(void)st;
 	if (v != NULL && v->state == SP_VU_REQUEST && v->req_sent < v->req_len)
 		sp_vu_pump(e, v);
 }
@@ -1011,9 +1013,8 @@ sp_vu_match_header(struct sp_vu *v, const struct sp_check *ck,
 static void
 sp_vu_on_body(void *ctx, const uint8_t *p, size_t n)
 {
-	struct sp_vu_engine *e = ctx;
-	struct sp_vu *v = e->cur;
-	const struct sp_check *ck = &sp_vu_req(e, v)->check;
+	struct sp_vu *v = ctx;
+	const struct sp_check *ck = v->ck;
 	uint32_t k = v->kmp;
 
 	if (ck->body_contains == NULL || k == ck->body_contains_len)
@@ -1053,16 +1054,14 @@ sp_vu_parse_kind(int r)
 }
 
 static void
-sp_vu_on_recv(struct sp_stack *st, struct sp_conn *c, void *app,
-	      const uint8_t *data, uint32_t len)
+sp_vu_on_data(void *ctx, void *user, const uint8_t *data, uint32_t len)
 {
-	struct sp_vu_engine *e = app;
-	struct sp_vu *v = sp_conn_user(c);
+	struct sp_vu_engine *e = ctx;
+	struct sp_vu *v = user;
 	const struct sp_check *ck;
 	size_t used = 0, head0;
 	int r;
 
-	(void)st;
 	e->s.bytes_received += len;
 	if (v == NULL)
 		return;
@@ -1080,9 +1079,8 @@ sp_vu_on_recv(struct sp_stack *st, struct sp_conn *c, void *app,
 		sp_hist_record(&e->s.ttfb, ttfb);
 		sp_hist_record(&e->rs[sp_vu_req_idx(e, v)].ttfb, ttfb);
 	}
-	ck = &sp_vu_req(e, v)->check;
+	ck = v->ck;
 	head0 = v->resp.header_bytes;
-	e->cur = v;
 	r = sp_http1_resp_parse(&v->resp, data, len, &used);
 	/* Head bytes come first in what this call consumed. */
 	if (ck->header != NULL && v->resp.header_bytes > head0)
@@ -1096,13 +1094,12 @@ sp_vu_on_recv(struct sp_stack *st, struct sp_conn *c, void *app,
 }
 
 static void
-sp_vu_on_peer_fin(struct sp_stack *st, struct sp_conn *c, void *app)
+sp_vu_on_peer_closed(void *ctx, void *user)
 {
-	struct sp_vu_engine *e = app;
-	struct sp_vu *v = sp_conn_user(c);
+	struct sp_vu_engine *e = ctx;
+	struct sp_vu *v = user;
 	int r;
 
-	(void)st;
 	if (v == NULL)
 		return;
 	if (v->state == SP_VU_REQUEST) {
@@ -1130,14 +1127,12 @@ sp_vu_on_peer_fin(struct sp_stack *st, struct sp_conn *c, void *app)
 }
 
 static void
-sp_vu_on_closed(struct sp_stack *st, struct sp_conn *c, void *app,
-		enum sp_close_reason why)
+sp_vu_on_closed(void *ctx, void *user, enum sp_stream_end why)
 {
-	struct sp_vu_engine *e = app;
-	struct sp_vu *v = sp_conn_user(c);
+	struct sp_vu_engine *e = ctx;
+	struct sp_vu *v = user;
 	enum sp_vu_err k;
 
-	(void)st;
 	e->s.conns_open--;
 	if (v == NULL)
 		return;
@@ -1148,16 +1143,16 @@ sp_vu_on_closed(struct sp_stack *st, struct sp_conn *c, void *app,
 		return;
 	}
 	switch (why) {
-	case SP_CLOSE_REFUSED:
+	case SP_STREAM_END_REFUSED:
 		k = SP_VU_E_REFUSED;
 		break;
-	case SP_CLOSE_CONNECT_TIMEOUT:
+	case SP_STREAM_END_CONNECT_TIMEOUT:
 		k = SP_VU_E_CONNECT_TIMEOUT;
 		break;
-	case SP_CLOSE_RESET:
+	case SP_STREAM_END_RESET:
 		k = SP_VU_E_RESET;
 		break;
-	case SP_CLOSE_TIMEOUT:
+	case SP_STREAM_END_TIMEOUT:
 		k = SP_VU_E_TCP_TIMEOUT;
 		break;
 	default:
@@ -1168,18 +1163,18 @@ sp_vu_on_closed(struct sp_stack *st, struct sp_conn *c, void *app,
 	sp_vu_req_error(e, v, k, 0);
 }
 
-static const struct sp_tcp_ops sp_vu_ops = {
+static const struct sp_stream_cbs sp_vu_cbs = {
 	.connected = sp_vu_on_connected,
-	.recv = sp_vu_on_recv,
-	.sent = sp_vu_on_sent,
-	.peer_fin = sp_vu_on_peer_fin,
+	.data = sp_vu_on_data,
+	.writable = sp_vu_on_writable,
+	.peer_closed = sp_vu_on_peer_closed,
 	.closed = sp_vu_on_closed,
 };
 
-const struct sp_tcp_ops *
-sp_vu_tcp_ops(void)
+const struct sp_stream_cbs *
+sp_vu_stream_cbs(void)
 {
-	return &sp_vu_ops;
+	return &sp_vu_cbs;
 }
 
 /* ---- the schedule ---- */
@@ -1330,7 +1325,7 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 		v->next_free = i + 1 < e->nvus ? i + 1 : SP_VU_NONE;
 		sp_http1_resp_init(&v->resp, 0);
 		v->resp.on_body = sp_vu_on_body;
-		v->resp.body_ctx = e;
+		v->resp.body_ctx = v;
 		v->resp.memo = &e->memo;
 	}
 	e->free_head = 0;
@@ -1445,9 +1440,11 @@ sp_vu_destroy(struct sp_vu_engine *e)
 }
 
 void
-sp_vu_set_stack(struct sp_vu_engine *e, struct sp_stack *st)
+sp_vu_set_stream(struct sp_vu_engine *e, const struct sp_stream_ops *ops,
+		 void *impl)
 {
-	e->st = st;
+	e->so = ops;
+	e->simpl = impl;
 }
 
 /* Closed model: start the VUs the schedule wants now. VUs above the

@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "sp_stream_tcp.h"
 #include "sp_vu.h"
 #include "vu_plan.h"
 
@@ -341,6 +342,7 @@ static const struct sp_tcp_ops srv_ops = {
 /* ---- the run ---------------------------------------------------------- */
 
 static struct sp_vu_engine *eng;
+static struct sp_stream_tcp eng_tcp; /* the engine's stream */
 static int eng_done;
 
 static bool
@@ -444,8 +446,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * after every exchange would double the cost of a run here, so only
 	 * sp_h_net_finish checks them, at the end. */
 	net.check_invariants = false;
-	net.node[0].ops = sp_vu_tcp_ops();
-	net.node[0].app = eng;
+	sp_stream_tcp_init(&eng_tcp, sp_vu_stream_cbs(), eng);
+	net.node[0].ops = sp_stream_tcp_stack_ops();
+	net.node[0].app = &eng_tcp;
 	net.node[1].ops = &srv_ops;
 	/* Small pools and port range: set up in microseconds, and what a
 	 * few hundred requests need. TIME_WAIT short, so the run ends soon
@@ -463,7 +466,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sp_h_net_start(&net, 1000000);
 	EXPECT(sp_tcp_listen(net.node[1].st, 80) == 0);
 	sp_h_resolve(&net);
-	sp_vu_set_stack(eng, net.node[0].st);
+	sp_stream_tcp_attach(&eng_tcp, net.node[0].st);
+	sp_vu_set_stream(eng, &sp_stream_tcp_ops, &eng_tcp);
 	sp_vu_start(eng, net.now);
 	/* The schedule, then at most the grace period: a run that does not
 	 * end there hangs. */

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "harness.h"
+#include "sp_stream_tcp.h"
+#include "sp_stream_tcp.h"
 #include "sp_vu.h"
 #include "vu_plan.h"
 
@@ -174,6 +176,7 @@ static const struct sp_tcp_ops srv_ops = {
 
 static struct sp_h_net net;
 static struct sp_vu_engine *eng;
+static struct sp_stream_tcp eng_tcp; /* the engine's stream */
 static int eng_done;
 static struct sp_stack_stats cli_stats; /* the engine's stack, at the end */
 
@@ -207,15 +210,18 @@ run_plan(uint32_t max_vus, uint64_t seed)
 		exit(2);
 	}
 	sp_h_net_init(&net, 2, 4096);
-	net.node[0].ops = sp_vu_tcp_ops();
-	net.node[0].app = eng;
+	/* The engine's stream: the app's TCP adapter over node 0's stack. */
+	sp_stream_tcp_init(&eng_tcp, sp_vu_stream_cbs(), eng);
+	net.node[0].ops = sp_stream_tcp_stack_ops();
+	net.node[0].app = &eng_tcp;
 	net.node[1].ops = &srv_ops;
 	net.node[0].cfg.time_wait_us = 100000;
 	net.node[1].cfg.time_wait_us = 100000;
 	sp_h_net_start(&net, 1000000);
 	CHECK_EQ(sp_tcp_listen(net.node[1].st, 80), 0);
 	sp_h_resolve(&net);
-	sp_vu_set_stack(eng, net.node[0].st);
+	sp_stream_tcp_attach(&eng_tcp, net.node[0].st);
+	sp_vu_set_stream(eng, &sp_stream_tcp_ops, &eng_tcp);
 	sp_h_alloc_counting = true;
 	sp_h_allocs = 0;
 	sp_vu_start(eng, net.now);

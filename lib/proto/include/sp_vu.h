@@ -1,7 +1,8 @@
 /*
- * sp_vu: HTTP/1.1 virtual users on one core's TCP stack.
+ * sp_vu: HTTP/1.1 virtual users on one core's stream (sp_stream.h).
  *
- * An engine runs the plan's scenarios on one sp_stack: VUs are state
+ * An engine runs the plan's scenarios over one stream implementation (the
+ * TCP stack, through app/stream_tcp.c; a fake one in unit tests): VUs are state
  * machines over the scenario's steps (request, think, loop) that never
  * block; each VU keeps its own keep-alive connection. The closed model
  * keeps a (possibly staged) number of VUs looping; the open model starts
@@ -11,7 +12,7 @@
  *
  * Everything is allocated by sp_vu_create. The engine reads the clock
  * through a pointer the caller keeps current (the time of the receive
- * burst being processed), so stack callbacks see the time of their frame;
+ * burst being processed), so stream callbacks see the time of their frame;
  * a request's first frame is timed when the caller hands it to the port
  * (sp_vu_flushed).
  *
@@ -29,7 +30,7 @@
 #include "sp_hist.h"
 #include "sp_plan.h"
 #include "sp_reqlog.h"
-#include "sp_tcpstack.h"
+#include "sp_stream.h"
 
 /* Why a request failed. Every failed request has exactly one kind. */
 enum sp_vu_err {
@@ -147,10 +148,12 @@ struct sp_vu_engine;
 struct sp_vu_engine *sp_vu_create(const struct sp_vu_config *cfg, char *err,
 				  size_t errlen);
 void sp_vu_destroy(struct sp_vu_engine *e);
-/* The stack the engine drives, created with sp_vu_tcp_ops() and the engine
- * as its application context. */
-void sp_vu_set_stack(struct sp_vu_engine *e, struct sp_stack *st);
-const struct sp_tcp_ops *sp_vu_tcp_ops(void);
+/* The stream the engine opens its connections on: @ops with @impl as
+ * their first argument. The implementation calls back through
+ * sp_vu_stream_cbs() with the engine as context. */
+void sp_vu_set_stream(struct sp_vu_engine *e, const struct sp_stream_ops *ops,
+		      void *impl);
+const struct sp_stream_cbs *sp_vu_stream_cbs(void);
 
 /* The frames queued so far were handed to the port at @now (read just
  * before): the requests whose first frame was among them are timed, and
