@@ -20,16 +20,17 @@
  * start caused by a slow server is part of the latency, not hidden by it.
  */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sp_http1.h"
 #include "sp_vu.h"
+#include "vu_rand.h"
+#include "vu_render.h"
+#include "vu_sched.h"
 
 #define SP_VU_NONE UINT32_MAX
-#define SP_VU_REQ_MAX (64u * 1024u)  /* a rendered request, head and body */
 #define SP_VU_RETRY_US 1000          /* connect retry when our pool is short */
 #define SP_VU_OPENS_PER_STEP 256     /* new iterations per loop iteration */
 /* After the end of the schedule (or a stop), requests in flight get this
@@ -81,11 +82,6 @@ struct sp_vu {
 	uint8_t new_conn;      /* the current request opened its connection */
 };
 
-struct sp_vu_sched {
-	uint64_t dur_us;
-	double from, to;
-};
-
 struct sp_vu_engine {
 	const struct sp_plan *pl;
 	const uint64_t *now;
@@ -115,14 +111,11 @@ struct sp_vu_engine {
 
 	/* The schedule, stages or one constant stage. */
 	struct sp_vu_sched *sched;
-	uint32_t nsched;
 	/* Closed model: VUs started up to here. */
 	uint32_t target;
-	/* Open model: the next arrival and the integral before its stage. */
+	/* Open model: the next arrival, and the walk over the stages. */
 	uint64_t arrivals;
-	uint32_t a_stage;
-	uint64_t a_stage_t0;
-	double a_stage_n0;
+	struct sp_vu_arrivals arr;
 	uint64_t next_arrival;   /* µs since start; UINT64_MAX: none left */
 
 	/* Enabled scenarios and their cumulative weights. */
@@ -172,31 +165,6 @@ const char *
 sp_vu_err_name(enum sp_vu_err k)
 {
 	return (unsigned)k < SP_VU_E_N ? sp_vu_err_names[k] : "?";
-}
-
-static const char *const sp_method_names[SP_METHOD_N] = {
-	"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD",
-};
-
-/* ---- random draws: xorshift64*, a few cycles each ---- */
-
-static inline uint64_t
-sp_vu_rand(uint64_t *x)
-{
-	uint64_t v = *x;
-
-	v ^= v >> 12;
-	v ^= v << 25;
-	v ^= v >> 27;
-	*x = v;
-	return v * 0x2545f4914f6cdd1dull;
-}
-
-/* Uniform in [0, n) without division (Lemire's multiply-shift). */
-static inline uint64_t
-sp_vu_below(uint64_t *x, uint64_t n)
-{
-	return (uint64_t)(((unsigned __int128)sp_vu_rand(x) * n) >> 64);
 }
 
 /* ---- the timer heap: one entry per VU at most ---- */
@@ -269,187 +237,6 @@ sp_vu_timer_set(struct sp_vu_engine *e, struct sp_vu *v, uint64_t deadline)
 	v->heap_pos = e->nheap;
 	e->heap[e->nheap++] = v->idx;
 	sp_vu_heap_up(e, v->heap_pos);
-}
-
-/* ---- rendering ---- */
-
-static uint32_t
-sp_vu_put_u64(uint8_t *out, uint64_t n)
-{
-	char tmp[SP_TPL_INT_MAX_LEN];
-	uint32_t len = 0, i;
-
-	do {
-		tmp[len++] = (char)('0' + n % 10);
-		n /= 10;
-	} while (n != 0);
-	for (i = 0; i < len; i++)
-		out[i] = (uint8_t)tmp[len - 1 - i];
-	return len;
-}
-
-static uint32_t
-sp_vu_put_i64(uint8_t *out, int64_t n)
-{
-	if (n < 0) {
-		out[0] = '-';
-		return 1 + sp_vu_put_u64(out + 1, (uint64_t)0 - (uint64_t)n);
-	}
-	return sp_vu_put_u64(out, (uint64_t)n);
-}
-
-/* Render @t at @out (room checked at creation: sp_vu_tpl_max). Integers
- * need no filter: digits and '-' are the same in every encoding. */
-static uint32_t
-sp_vu_tpl_render(const struct sp_vu_engine *e, const struct sp_vu *v,
-		 const struct sp_tpl *t, uint64_t *rng, uint8_t *out)
-{
-	const struct sp_data *d = e->pl->data;
-	uint32_t n = 0;
-
-	for (uint32_t i = 0; i < t->nparts; i++) {
-		const struct sp_tpl_part *p = &t->parts[i];
-
-		switch (p->var) {
-		case SP_VAR_LITERAL:
-			memcpy(out + n, t->text + p->off, p->len);
-			n += p->len;
-			break;
-		case SP_VAR_VU:
-			n += sp_vu_put_u64(out + n, (uint64_t)v->idx * e->ncores +
-							 e->core + 1);
-			break;
-		case SP_VAR_ITERATION:
-			n += sp_vu_put_u64(out + n, v->iter);
-			break;
-		case SP_VAR_RANDOM: {
-			uint64_t span = (uint64_t)(p->hi - p->lo) + 1;
-			uint64_t r = span == 0 ? sp_vu_rand(rng) : sp_vu_below(rng, span);
-
-			n += sp_vu_put_i64(out + n, (int64_t)((uint64_t)p->lo + r));
-			break;
-		}
-		case SP_VAR_DATA: {
-			uint32_t cell = v->row * d->ncols + p->col;
-
-			n += sp_tpl_encode(out + n, d->cells[cell],
-					   d->cell_len[cell], p->enc);
-			break;
-		}
-		default:
-			break;
-		}
-	}
-	return n;
-}
-
-/*
- * Whether a data value of @t, for the VU's row, would come out of its
- * filter with a byte the template's context forbids (a CR or LF in a
- * header, a space in the path): percent-encoding leaves none, JSON escapes
- * control bytes but not a space, raw leaves everything. Checked before a
- * request starts, so nothing unsafe is ever rendered.
- */
-static int
-sp_vu_tpl_unsafe(const struct sp_vu_engine *e, const struct sp_vu *v,
-		 const struct sp_tpl *t)
-{
-	const struct sp_data *d = e->pl->data;
-
-	if (t->ctx == SP_TPL_BODY)
-		return 0;
-	for (uint32_t i = 0; i < t->nparts; i++) {
-		const struct sp_tpl_part *p = &t->parts[i];
-		uint32_t cell;
-
-		if (p->var != SP_VAR_DATA || p->enc == SP_ENC_URL)
-			continue;
-		cell = v->row * d->ncols + p->col;
-		for (uint32_t k = 0; k < d->cell_len[cell]; k++) {
-			unsigned char c = (unsigned char)d->cells[cell][k];
-
-			if (!(p->enc == SP_ENC_JSON && c < 0x20) &&
-			    !sp_tpl_byte_ok(t->ctx, c))
-				return 1;
-		}
-	}
-	return 0;
-}
-
-/* Upper bound of a template's rendering. */
-static uint64_t
-sp_vu_tpl_max(const struct sp_plan *pl, const struct sp_tpl *t)
-{
-	uint64_t n = 0;
-
-	for (uint32_t i = 0; i < t->nparts; i++) {
-		const struct sp_tpl_part *p = &t->parts[i];
-
-		if (p->var == SP_VAR_LITERAL)
-			n += p->len;
-		else if (p->var == SP_VAR_DATA)
-			n += pl->data != NULL ? (uint64_t)pl->data->max_cell_len *
-							sp_tpl_enc_max(p->enc)
-					      : 0;
-		else
-			n += SP_TPL_INT_MAX_LEN;
-	}
-	return n;
-}
-
-static uint32_t
-sp_vu_put(uint8_t *out, uint32_t n, const char *s)
-{
-	size_t len = strlen(s);
-
-	memcpy(out + n, s, len);
-	return n + (uint32_t)len;
-}
-
-/* The whole request: request line, Host and User-Agent unless the
- * request has its own, the request's headers, Connection, Content-Length,
- * blank line, body. */
-static uint32_t
-sp_vu_build(struct sp_vu_engine *e, const struct sp_vu *v,
-	    const struct sp_request *rq, int keep_alive, uint8_t *out)
-{
-	uint64_t rng = v != NULL ? v->req_seed : 1;
-	uint32_t n = 0, blen = 0;
-
-	if (rq->has_body)
-		blen = sp_vu_tpl_render(e, v, &rq->body, &rng, e->body_scratch);
-	n = sp_vu_put(out, n, sp_method_names[rq->method]);
-	out[n++] = ' ';
-	n += sp_vu_tpl_render(e, v, &rq->path, &rng, out + n);
-	n = sp_vu_put(out, n, " HTTP/1.1\r\n");
-	if (!rq->own_host) {
-		n = sp_vu_put(out, n, "Host: ");
-		n = sp_vu_put(out, n, e->pl->host);
-		n = sp_vu_put(out, n, "\r\n");
-	}
-	if (!rq->own_ua && e->pl->user_agent != NULL) {
-		n = sp_vu_put(out, n, "User-Agent: ");
-		n = sp_vu_put(out, n, e->pl->user_agent);
-		n = sp_vu_put(out, n, "\r\n");
-	}
-	n += sp_vu_tpl_render(e, v, &rq->headers, &rng, out + n);
-	if (!keep_alive)
-		n = sp_vu_put(out, n, "Connection: close\r\n");
-	if (rq->has_body) {
-		n = sp_vu_put(out, n, "Content-Length: ");
-		n += sp_vu_put_u64(out + n, blen);
-		n = sp_vu_put(out, n, "\r\n");
-	}
-	n = sp_vu_put(out, n, "\r\n");
-	memcpy(out + n, e->body_scratch, blen);
-	return n + blen;
-}
-
-static int
-sp_vu_req_static(const struct sp_request *rq)
-{
-	return sp_tpl_is_static(&rq->path) && sp_tpl_is_static(&rq->headers) &&
-	       (!rq->has_body || sp_tpl_is_static(&rq->body));
 }
 
 /* ---- per-request bookkeeping ---- */
@@ -694,8 +481,17 @@ sp_vu_pump(struct sp_vu_engine *e, struct sp_vu *v)
 	uint32_t len = last ? e->prebuilt_close_len[ri] : e->prebuilt_len[ri];
 
 	if (bytes == NULL) {
+		struct sp_vu_render rd = {
+			.pl = e->pl,
+			.vu = (uint64_t)v->idx * e->ncores + e->core + 1,
+			.iter = v->iter,
+			.row = v->row,
+			.seed = v->req_seed,
+			.body_scratch = e->body_scratch,
+		};
+
 		e->s.renders++;
-		len = sp_vu_build(e, v, sp_vu_req(e, v),
+		len = sp_vu_build(&rd, sp_vu_req(e, v),
 				  sp_vu_scen(e, v)->keep_alive && !last,
 				  e->scratch);
 		bytes = e->scratch;
@@ -768,8 +564,8 @@ sp_vu_request(struct sp_vu_engine *e, struct sp_vu *v)
 		v->sent_first = 0;
 		v->new_conn = v->c == NULL;
 		if (e->pl->data != NULL &&
-		    (sp_vu_tpl_unsafe(e, v, &rq->path) ||
-		     sp_vu_tpl_unsafe(e, v, &rq->headers))) {
+		    (sp_vu_tpl_unsafe(e->pl, v->row, &rq->path) ||
+		     sp_vu_tpl_unsafe(e->pl, v->row, &rq->headers))) {
 			/* Not sent. The VU waits as for a connect retry: a
 			 * scenario whose every request is unsafe must not
 			 * spin without a pause. */
@@ -1177,105 +973,6 @@ sp_vu_stream_cbs(void)
 	return &sp_vu_cbs;
 }
 
-/* ---- the schedule ---- */
-
-static uint32_t
-sp_vu_sched_build(const struct sp_plan *pl, struct sp_vu_sched *out)
-{
-	double prev = 0.0;
-
-	if (pl->nstages == 0) {
-		double c = pl->model == SP_MODEL_OPEN ? pl->rate : (double)pl->vus;
-
-		out[0].dur_us = pl->duration_us;
-		out[0].from = out[0].to = c;
-		return 1;
-	}
-	for (uint32_t i = 0; i < pl->nstages; i++) {
-		out[i].dur_us = pl->stages[i].duration_us;
-		out[i].from = prev;
-		out[i].to = pl->stages[i].target;
-		prev = out[i].to;
-	}
-	return pl->nstages;
-}
-
-uint32_t
-sp_vu_target_at(const struct sp_plan *pl, uint64_t t_us)
-{
-	struct sp_vu_sched s[SP_PLAN_MAX_STAGES];
-	uint32_t n = sp_vu_sched_build(pl, s);
-	double x = s[n - 1].to;
-
-	for (uint32_t i = 0; i < n; i++) {
-		if (t_us < s[i].dur_us) {
-			x = s[i].from + (s[i].to - s[i].from) *
-					(double)t_us / (double)s[i].dur_us;
-			break;
-		}
-		t_us -= s[i].dur_us;
-	}
-	return (uint32_t)floor(x + 1e-9);
-}
-
-/* Arrivals in the first @t seconds of a stage. */
-static double
-sp_vu_stage_integral(const struct sp_vu_sched *s, double t)
-{
-	double d = (double)s->dur_us / 1e6;
-
-	return s->from * t + (s->to - s->from) * t * t / (2.0 * d);
-}
-
-double
-sp_vu_arrivals_at(const struct sp_plan *pl, uint64_t t_us)
-{
-	struct sp_vu_sched s[SP_PLAN_MAX_STAGES];
-	uint32_t n = sp_vu_sched_build(pl, s);
-	double sum = 0.0;
-
-	for (uint32_t i = 0; i < n && t_us > 0; i++) {
-		uint64_t part = t_us < s[i].dur_us ? t_us : s[i].dur_us;
-
-		sum += sp_vu_stage_integral(&s[i], (double)part / 1e6);
-		t_us -= part;
-	}
-	return sum;
-}
-
-/*
- * Time (µs from start) of arrival number e->arrivals (from 0): where the
- * integral of the rate reaches it. Within a stage the rate is linear, so
- * the integral is quadratic and solved exactly; stages are walked forward
- * only, as arrivals only grow.
- */
-static uint64_t
-sp_vu_next_arrival(struct sp_vu_engine *e)
-{
-	double k = (double)e->arrivals;
-
-	while (e->a_stage < e->nsched) {
-		const struct sp_vu_sched *s = &e->sched[e->a_stage];
-		double d = (double)s->dur_us / 1e6;
-		double want = k - e->a_stage_n0, t = -1.0;
-		double a = (s->to - s->from) / (2.0 * d), b = s->from;
-
-		if (want <= sp_vu_stage_integral(s, d) + 1e-9) {
-			if (fabs(a) < 1e-12)
-				t = b > 0.0 ? want / b : -1.0;
-			else
-				t = (-b + sqrt(fmax(b * b + 4.0 * a * want, 0.0))) /
-				    (2.0 * a);
-		}
-		if (t >= 0.0 && t <= d)
-			return e->a_stage_t0 + (uint64_t)llround(t * 1e6);
-		e->a_stage_n0 += sp_vu_stage_integral(s, d);
-		e->a_stage_t0 += s->dur_us;
-		e->a_stage++;
-	}
-	return UINT64_MAX;
-}
-
 /* ---- life cycle ---- */
 
 struct sp_vu_engine *
@@ -1283,6 +980,7 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 {
 	const struct sp_plan *pl = cfg->plan;
 	struct sp_vu_engine *e = calloc(1, sizeof(*e));
+	struct sp_vu_render rd = { 0 };
 	uint32_t nr = pl->nrequests, ns = pl->nscenarios;
 
 	if (e == NULL)
@@ -1332,7 +1030,8 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 	e->data_row = pl->data != NULL && pl->data->nrows != 0
 			      ? e->core % pl->data->nrows : 0;
 	e->arrivals = e->core;
-	e->nsched = sp_vu_sched_build(pl, e->sched);
+	e->arr.sched = e->sched;
+	e->arr.nsched = sp_vu_sched_build(pl, e->sched);
 	for (uint32_t i = 0; i < ns; i++) {
 		if (!pl->scenarios[i].enabled)
 			continue;
@@ -1361,7 +1060,10 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 		}
 	}
 	/* Prebuild after the checks: the keep-alive choice is the scenario's
-	 * whose steps name the request. */
+	 * whose steps name the request. Static requests read no VU. */
+	rd.pl = pl;
+	rd.seed = 1;
+	rd.body_scratch = e->body_scratch;
 	for (uint32_t si = 0; si < ns; si++) {
 		const struct sp_scenario *sc = &pl->scenarios[si];
 
@@ -1372,7 +1074,7 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 			    e->prebuilt[ri] != NULL ||
 			    !sp_vu_req_static(&pl->requests[ri]))
 				continue;
-			e->prebuilt_len[ri] = sp_vu_build(e, NULL,
+			e->prebuilt_len[ri] = sp_vu_build(&rd,
 							  &pl->requests[ri],
 							  sc->keep_alive,
 							  e->scratch);
@@ -1383,7 +1085,7 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 			if (!sc->keep_alive || sc->max_requests_per_conn == 0)
 				continue;
 			e->prebuilt_close_len[ri] = sp_vu_build(
-				e, NULL, &pl->requests[ri], 0, e->scratch);
+				&rd, &pl->requests[ri], 0, e->scratch);
 			e->prebuilt_close[ri] = malloc(e->prebuilt_close_len[ri]);
 			if (e->prebuilt_close[ri] == NULL)
 				goto nomem;
@@ -1487,7 +1189,7 @@ sp_vu_arrive(struct sp_vu_engine *e, uint64_t now)
 
 		e->s.arrivals++;
 		e->arrivals += e->ncores;
-		e->next_arrival = sp_vu_next_arrival(e);
+		e->next_arrival = sp_vu_next_arrival(&e->arr, e->arrivals);
 		if (e->free_head == SP_VU_NONE) {
 			e->s.it_dropped++;
 			e->ss[scen].dropped++;
@@ -1507,7 +1209,7 @@ sp_vu_start(struct sp_vu_engine *e, uint64_t now)
 	e->start_us = now;
 	e->running = 1;
 	if (e->pl->model == SP_MODEL_OPEN) {
-		e->next_arrival = sp_vu_next_arrival(e);
+		e->next_arrival = sp_vu_next_arrival(&e->arr, e->arrivals);
 		sp_vu_arrive(e, now);
 	} else {
 		sp_vu_ramp(e, now);
