@@ -1,0 +1,236 @@
+/*
+ * The virtual-user engine's life cycle (see vu_int.h): creation (pools,
+ * the schedule, prebuilt requests), destruction, and what others read
+ * of it. Nothing here runs while the load runs.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vu_int.h"
+#include "vu_render.h"
+
+static const char *const sp_vu_err_names[SP_VU_E_N] = {
+	[SP_VU_E_REFUSED] = "refused",
+	[SP_VU_E_CONNECT_TIMEOUT] = "connect_timeout",
+	[SP_VU_E_RESET] = "reset",
+	[SP_VU_E_TCP_TIMEOUT] = "tcp_timeout",
+	[SP_VU_E_CLOSED] = "closed",
+	[SP_VU_E_RESPONSE_TIMEOUT] = "response_timeout",
+	[SP_VU_E_BAD_STATUS] = "bad_status",
+	[SP_VU_E_BAD_HEADER] = "bad_header",
+	[SP_VU_E_HEADER_TOO_BIG] = "header_too_big",
+	[SP_VU_E_BAD_CHUNK] = "bad_chunk",
+	[SP_VU_E_BAD_LENGTH] = "bad_length",
+	[SP_VU_E_BAD_VERSION] = "bad_version",
+	[SP_VU_E_TRUNCATED] = "truncated",
+	[SP_VU_E_UNSOLICITED] = "unsolicited",
+	[SP_VU_E_UPGRADE] = "unexpected_upgrade",
+	[SP_VU_E_CHECK] = "check_failed",
+	[SP_VU_E_HTTP_STATUS] = "http_status",
+	[SP_VU_E_UNSAFE_VALUE] = "unsafe_value",
+};
+
+const char *
+sp_vu_err_name(enum sp_vu_err k)
+{
+	return (unsigned)k < SP_VU_E_N ? sp_vu_err_names[k] : "?";
+}
+
+struct sp_vu_engine *
+sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
+{
+	const struct sp_plan *pl = cfg->plan;
+	struct sp_vu_engine *e = calloc(1, sizeof(*e));
+	struct sp_vu_render rd = { 0 };
+	uint32_t nr = pl->nrequests, ns = pl->nscenarios;
+
+	if (e == NULL)
+		goto nomem;
+	e->pl = pl;
+	e->now = cfg->now_us;
+	e->flush_stamps = cfg->flush_stamps;
+	e->reqlog = cfg->reqlog;
+	e->nvus = cfg->max_vus ? cfg->max_vus : 1;
+	e->core = cfg->core;
+	e->ncores = cfg->ncores ? cfg->ncores : 1;
+	e->rng = cfg->seed | 1;
+	e->vus = calloc(e->nvus, sizeof(*e->vus));
+	e->heap = calloc(e->nvus, sizeof(*e->heap));
+	e->lagq = calloc(e->nvus, sizeof(*e->lagq));
+	e->sched = calloc(SP_PLAN_MAX_STAGES, sizeof(*e->sched));
+	e->pick_scen = calloc(ns, sizeof(*e->pick_scen));
+	e->pick_cum = calloc(ns, sizeof(*e->pick_cum));
+	e->prebuilt = calloc(nr, sizeof(*e->prebuilt));
+	e->prebuilt_len = calloc(nr, sizeof(*e->prebuilt_len));
+	e->prebuilt_close = calloc(nr, sizeof(*e->prebuilt_close));
+	e->prebuilt_close_len = calloc(nr, sizeof(*e->prebuilt_close_len));
+	e->scratch = malloc(SP_VU_REQ_MAX);
+	e->body_scratch = malloc(SP_VU_REQ_MAX);
+	e->rs = calloc(nr, sizeof(*e->rs));
+	e->ss = calloc(ns, sizeof(*e->ss));
+	if (e->vus == NULL || e->heap == NULL || e->lagq == NULL ||
+	    e->sched == NULL ||
+	    e->pick_scen == NULL || e->pick_cum == NULL ||
+	    e->prebuilt == NULL || e->prebuilt_len == NULL ||
+	    e->prebuilt_close == NULL || e->prebuilt_close_len == NULL ||
+	    e->scratch == NULL || e->body_scratch == NULL || e->rs == NULL ||
+	    e->ss == NULL)
+		goto nomem;
+	for (uint32_t i = 0; i < e->nvus; i++) {
+		struct sp_vu *v = &e->vus[i];
+
+		v->idx = i;
+		v->heap_pos = SP_VU_NONE;
+		v->next_free = i + 1 < e->nvus ? i + 1 : SP_VU_NONE;
+		sp_http1_resp_init(&v->resp, 0);
+		v->resp.on_body = sp_vu_on_body;
+		v->resp.body_ctx = v;
+		v->resp.memo = &e->memo;
+	}
+	e->free_head = 0;
+	e->data_row = pl->data != NULL && pl->data->nrows != 0
+			      ? e->core % pl->data->nrows : 0;
+	e->arrivals = e->core;
+	e->arr.sched = e->sched;
+	e->arr.nsched = sp_vu_sched_build(pl, e->sched);
+	for (uint32_t i = 0; i < ns; i++) {
+		if (!pl->scenarios[i].enabled)
+			continue;
+		e->pick_total += pl->scenarios[i].weight;
+		e->pick_scen[e->npick] = i;
+		e->pick_cum[e->npick++] = e->pick_total;
+	}
+	if (e->npick == 0) {
+		snprintf(err, errlen, "no enabled scenario");
+		goto fail;
+	}
+	for (uint32_t i = 0; i < nr; i++) {
+		const struct sp_request *rq = &pl->requests[i];
+		uint64_t max = 160 + strlen(pl->host) +
+			       (pl->user_agent != NULL ?
+					strlen(pl->user_agent) : 0) +
+			       sp_vu_tpl_max(pl, &rq->path) +
+			       sp_vu_tpl_max(pl, &rq->headers) +
+			       (rq->has_body ? sp_vu_tpl_max(pl, &rq->body) : 0);
+
+		if (max > SP_VU_REQ_MAX) {
+			snprintf(err, errlen, "request '%s' may render to %llu "
+				 "bytes, more than the %u a request may have",
+				 rq->name, (unsigned long long)max, SP_VU_REQ_MAX);
+			goto fail;
+		}
+	}
+	/* Prebuild after the checks: the keep-alive choice is the scenario's
+	 * whose steps name the request. Static requests read no VU. */
+	rd.pl = pl;
+	rd.seed = 1;
+	rd.body_scratch = e->body_scratch;
+	for (uint32_t si = 0; si < ns; si++) {
+		const struct sp_scenario *sc = &pl->scenarios[si];
+
+		for (uint32_t k = 0; k < sc->nsteps; k++) {
+			uint32_t ri = sc->steps[k].req;
+
+			if (sc->steps[k].kind != SP_STEP_REQUEST ||
+			    e->prebuilt[ri] != NULL ||
+			    !sp_vu_req_static(&pl->requests[ri]))
+				continue;
+			e->prebuilt_len[ri] = sp_vu_build(&rd,
+							  &pl->requests[ri],
+							  sc->keep_alive,
+							  e->scratch);
+			e->prebuilt[ri] = malloc(e->prebuilt_len[ri]);
+			if (e->prebuilt[ri] == NULL)
+				goto nomem;
+			memcpy(e->prebuilt[ri], e->scratch, e->prebuilt_len[ri]);
+			if (!sc->keep_alive || sc->max_requests_per_conn == 0)
+				continue;
+			e->prebuilt_close_len[ri] = sp_vu_build(
+				&rd, &pl->requests[ri], 0, e->scratch);
+			e->prebuilt_close[ri] = malloc(e->prebuilt_close_len[ri]);
+			if (e->prebuilt_close[ri] == NULL)
+				goto nomem;
+			memcpy(e->prebuilt_close[ri], e->scratch,
+			       e->prebuilt_close_len[ri]);
+		}
+	}
+	sp_hist_init(&e->s.latency);
+	sp_hist_init(&e->s.connect);
+	sp_hist_init(&e->s.ttfb);
+	sp_hist_init(&e->s.iteration);
+	sp_hist_init(&e->s.lag);
+	for (uint32_t i = 0; i < nr; i++) {
+		sp_hist_init(&e->rs[i].latency);
+		sp_hist_init(&e->rs[i].ttfb);
+	}
+	for (uint32_t i = 0; i < ns; i++)
+		sp_hist_init(&e->ss[i].iteration);
+	return e;
+nomem:
+	snprintf(err, errlen, "out of memory for %u virtual users",
+		 cfg->max_vus);
+fail:
+	sp_vu_destroy(e);
+	return NULL;
+}
+
+void
+sp_vu_destroy(struct sp_vu_engine *e)
+{
+	if (e == NULL)
+		return;
+	for (uint32_t i = 0; i < e->pl->nrequests; i++) {
+		if (e->prebuilt != NULL)
+			free(e->prebuilt[i]);
+		if (e->prebuilt_close != NULL)
+			free(e->prebuilt_close[i]);
+	}
+	free(e->prebuilt);
+	free(e->prebuilt_len);
+	free(e->prebuilt_close);
+	free(e->prebuilt_close_len);
+	free(e->scratch);
+	free(e->body_scratch);
+	free(e->pick_scen);
+	free(e->pick_cum);
+	free(e->sched);
+	free(e->heap);
+	free(e->lagq);
+	free(e->vus);
+	free(e->rs);
+	free(e->ss);
+	free(e);
+}
+
+void
+sp_vu_set_stream(struct sp_vu_engine *e, const struct sp_stream_ops *ops,
+		 void *impl)
+{
+	e->so = ops;
+	e->simpl = impl;
+}
+
+uint64_t
+sp_vu_stopped_at(const struct sp_vu_engine *e)
+{
+	return e->stop_us;
+}
+
+const struct sp_vu_stats *
+sp_vu_stats(const struct sp_vu_engine *e)
+{
+	return &e->s;
+}
+
+const struct sp_vu_req_stats *
+sp_vu_req_stats(const struct sp_vu_engine *e)
+{
+	return e->rs;
+}
+
+const struct sp_vu_scen_stats *
+sp_vu_scen_stats(const struct sp_vu_engine *e)
+{
+	return e->ss;
+}
