@@ -745,7 +745,10 @@ sp_vu_stream_cbs(void)
 static void
 sp_vu_ramp(struct sp_vu_engine *e, uint64_t now)
 {
-	uint32_t all = sp_vu_target_at(e->pl, now - e->start_us);
+	/* The stages built at creation (sp_vu_target_at builds them each
+	 * time): this runs once a loop iteration. */
+	uint32_t all = sp_vu_sched_target(e->sched, e->arr.nsched,
+					  now - e->start_us);
 	/* This engine's share: VUs core, core + ncores, ... of the total. */
 	uint32_t want = all > e->core ? (all - e->core + e->ncores - 1) / e->ncores : 0;
 	uint32_t from = e->target;

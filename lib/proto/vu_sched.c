@@ -7,8 +7,8 @@
 #include "sp_vu.h"
 #include "vu_sched.h"
 
-uint32_t
-sp_vu_sched_build(const struct sp_plan *pl, struct sp_vu_sched *out)
+static inline uint32_t
+sp_vu_sched_fill(const struct sp_plan *pl, struct sp_vu_sched *out)
 {
 	double prev = 0.0;
 
@@ -29,10 +29,14 @@ sp_vu_sched_build(const struct sp_plan *pl, struct sp_vu_sched *out)
 }
 
 uint32_t
-sp_vu_target_at(const struct sp_plan *pl, uint64_t t_us)
+sp_vu_sched_build(const struct sp_plan *pl, struct sp_vu_sched *out)
 {
-	struct sp_vu_sched s[SP_PLAN_MAX_STAGES];
-	uint32_t n = sp_vu_sched_build(pl, s);
+	return sp_vu_sched_fill(pl, out);
+}
+
+uint32_t
+sp_vu_sched_target(const struct sp_vu_sched *s, uint32_t n, uint64_t t_us)
+{
 	double x = s[n - 1].to;
 
 	for (uint32_t i = 0; i < n; i++) {
@@ -44,6 +48,14 @@ sp_vu_target_at(const struct sp_plan *pl, uint64_t t_us)
 		t_us -= s[i].dur_us;
 	}
 	return (uint32_t)floor(x + 1e-9);
+}
+
+uint32_t
+sp_vu_target_at(const struct sp_plan *pl, uint64_t t_us)
+{
+	struct sp_vu_sched s[SP_PLAN_MAX_STAGES];
+
+	return sp_vu_sched_target(s, sp_vu_sched_fill(pl, s), t_us);
 }
 
 /* Arrivals in the first @t seconds of a stage. */
@@ -59,7 +71,7 @@ double
 sp_vu_arrivals_at(const struct sp_plan *pl, uint64_t t_us)
 {
 	struct sp_vu_sched s[SP_PLAN_MAX_STAGES];
-	uint32_t n = sp_vu_sched_build(pl, s);
+	uint32_t n = sp_vu_sched_fill(pl, s);
 	double sum = 0.0;
 
 	for (uint32_t i = 0; i < n && t_us > 0; i++) {

@@ -30,6 +30,10 @@ struct sp_vu_arrivals {
 /* The plan's stages at @out (room for SP_PLAN_MAX_STAGES); their count. */
 uint32_t sp_vu_sched_build(const struct sp_plan *pl, struct sp_vu_sched *out);
 
+/* Closed model: VUs the stages @s (@n of them, as built) want at @t_us. */
+uint32_t sp_vu_sched_target(const struct sp_vu_sched *s, uint32_t n,
+			    uint64_t t_us);
+
 /* Time (µs from start) of arrival number @arrival (from 0): where the
  * integral of the rate reaches it; UINT64_MAX when the schedule ends
  * first. Calls come with @arrival never decreasing. */
