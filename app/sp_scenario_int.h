@@ -1,0 +1,189 @@
+/*
+ * Internal to the scenario loader: the files that together turn scenario
+ * files and command-line overrides into a plan (scenario.c the YAML walker
+ * and the API, scenario_steps.c the scenarios, scenario_value.c the values
+ * shared by the file and the command line, template.c the template
+ * compiler, csvdata.c the data file, validate.c sp_scenario_finish and
+ * `stampede validate`). Nothing here includes DPDK.
+ */
+#ifndef SP_SCENARIO_INT_H
+#define SP_SCENARIO_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <yaml.h>
+
+#include "sp_scenario.h"
+
+#define SP_US_PER_S 1000000ull
+#define SP_MAX_RESOLVE   1024u   /* resolve: entries and --resolve */
+#define SP_MAX_HOSTNAME  253     /* RFC 1035 2.3.4, without the root dot */
+
+#define SP_WHY 320
+/* Limits that keep a hostile file (YAML aliases multiply nodes cheaply)
+ * from turning into gigabytes of plan. Real scenarios are far below. */
+#define SP_MAX_STEPS     65536u  /* steps in the whole plan */
+#define SP_MAX_SCENARIOS 1024u
+#define SP_MAX_HEADERS   64u     /* per request */
+#define SP_MAX_VUS       10000000u
+#define SP_MAX_RATE      1e9     /* iterations per second */
+#define SP_MAX_FILE      (16u << 20)  /* a YAML file */
+#define SP_MAX_DATA      (128u << 20) /* a CSV file */
+#define SP_MAX_MEM       ((size_t)512 << 20)
+
+/* Exit codes of `stampede validate` (SP_EXIT_OK and SP_EXIT_USAGE in
+ * sp_app.h, which this DPDK-free file cannot include). */
+#define SP_VALIDATE_OK    0
+#define SP_VALIDATE_USAGE 2
+
+/* Which load keys a source gave: the precedence rules between the file and
+ * the command line (sp_scenario_finish) depend on it. */
+enum {
+	SP_K_VUS = 1u << 0,
+	SP_K_RATE = 1u << 1,
+	SP_K_DURATION = 1u << 2,
+	SP_K_STAGES = 1u << 3,
+	SP_K_MAX_VUS = 1u << 4,
+	SP_K_MODEL = 1u << 5,
+};
+
+struct sp_mem {
+	struct sp_mem *prev, *next;
+	size_t size;
+	max_align_t data[];
+};
+
+struct sp_priv {
+	struct sp_mem *mem;      /* every block behind the plan */
+	size_t mem_bytes;
+	int loaded;              /* a file was loaded */
+	unsigned file_keys, cli_keys; /* SP_K_* */
+	struct sp_scenario *scn; /* pl->scenarios, writable */
+	uint32_t scn_cap;
+	struct sp_request *req;  /* pl->requests, writable */
+	uint32_t req_cap;
+	uint32_t nsteps;         /* in all scenarios */
+	const char *tags, *exclude_tags; /* --tags, --exclude-tags */
+	struct sp_threshold *th; /* pl->thresholds, writable */
+	uint32_t th_cap;
+	uint32_t th_cli;         /* thresholds from here on came from the CLI */
+	int th_cli_set;
+	struct sp_resolve *res;  /* pl->resolve, writable */
+	uint32_t res_cap;
+	int cli_abort;           /* --abort-on-fail */
+	uint64_t cli_grace_us;   /* --abort-grace */
+	/* expect_status: at the top of the file, and --expect-status; all
+	 * zero: not given (a given list holds a code at least). */
+	uint64_t file_expect[(SP_PLAN_MAX_STATUS + 63) / 64];
+	uint64_t cli_expect[(SP_PLAN_MAX_STATUS + 63) / 64];
+	int cli_grace_set;
+};
+
+/* Load-time state of one file. */
+struct sp_loader {
+	struct sp_plan *pl;
+	struct sp_priv *pv;
+	struct sp_scenario_err *e;
+	const char *name;
+	yaml_document_t doc;
+	struct sp_step *steps;   /* the scenario being read (malloc) */
+	uint32_t nsteps, steps_cap;
+	char why[SP_WHY];
+};
+
+/* A template being built: literal bytes and parts. */
+struct sp_tpl_build {
+	char *text;
+	uint32_t len, cap;
+	struct sp_tpl_part *parts;
+	uint32_t nparts, pcap;
+	uint8_t ctx; /* enum sp_tpl_ctx, from sp_tpl_add's kind */
+};
+
+/* What literal bytes of a template may hold: the template's context
+ * (sp_plan.h), which also picks a variable's default filter. */
+enum sp_txt {
+	SP_TXT_PATH = SP_TPL_PATH,     /* a request target: no space, no CTL */
+	SP_TXT_HEADER = SP_TPL_HEADER, /* a field value: no CTL but HTAB
+					* (RFC 9110 5.5) */
+	SP_TXT_BODY = SP_TPL_BODY,     /* anything */
+};
+
+/* A URL's parts: the host as written (a name, or a dotted quad then in
+ * @ip), the port and the path (into the URL). */
+struct sp_url {
+	char host[SP_MAX_HOSTNAME + 1];
+	int is_name;
+	uint32_t ip;       /* !is_name */
+	uint16_t port;
+	const char *path;
+};
+
+/* csvdata.c */
+char *sp_read_file(const char *path, const char *shown, size_t max, size_t *len,
+		   char *why);
+int sp_csv_parse(struct sp_plan *pl, const char *name, const char *buf,
+		 size_t len, char *why);
+
+/* scenario.c */
+struct sp_priv *sp_priv(struct sp_plan *pl);
+void *sp_mem_alloc(struct sp_plan *pl, size_t size);
+void *sp_mem_grow(struct sp_plan *pl, void *arr, uint32_t *cap, uint32_t need,
+		  size_t elem);
+char *sp_mem_strndup(struct sp_plan *pl, const char *s, size_t n);
+char *sp_mem_strdup(struct sp_plan *pl, const char *s);
+int sp_why(char *why, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int sp_msg(struct sp_scenario_err *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int sp_at(struct sp_loader *ld, const yaml_node_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+yaml_node_t *sp_node(struct sp_loader *ld, int id);
+const char *sp_kind(const yaml_node_t *n);
+int sp_str(struct sp_loader *ld, const yaml_node_t *n, const char *key,
+	   const char **s);
+int sp_u64(struct sp_loader *ld, const yaml_node_t *n, const char *key,
+	   uint64_t min, uint64_t max, uint64_t *v);
+int sp_dur(struct sp_loader *ld, const yaml_node_t *n, const char *key,
+	   uint64_t *us);
+int sp_map(struct sp_loader *ld, const yaml_node_t *n, const char *what,
+	   const char *const *keys);
+yaml_node_t *sp_get(struct sp_loader *ld, const yaml_node_t *n,
+		    const char *key);
+int sp_seq(struct sp_loader *ld, const yaml_node_t *n, const char *key);
+int sp_th_add(struct sp_plan *pl, const char *expr, char *why);
+int sp_th_resolve(const struct sp_plan *pl, struct sp_threshold *t, char *why);
+const struct sp_resolve *sp_lookup(const struct sp_plan *pl, const char *name,
+				   uint16_t port);
+int sp_has_tag(const struct sp_scenario *sc, const char *list);
+
+/* scenario_steps.c */
+int sp_expect(struct sp_loader *ld, const yaml_node_t *n, uint64_t *set);
+int sp_file_scenarios(struct sp_loader *ld, const yaml_node_t *n);
+
+/* scenario_value.c */
+int sp_val_u64(const char *s, uint64_t min, uint64_t max, uint64_t *v,
+	       char *why);
+int sp_val_num(const char *s, double *v, char *why);
+int sp_val_dur(const char *s, uint64_t *us, char *why);
+int sp_val_bool(const char *s, int *v, char *why);
+int sp_ipv4_peer(const char *s, uint32_t *ip, char *why);
+int sp_val_url(const char *s, int path_ok, struct sp_url *u, char *why);
+int sp_add_resolve(struct sp_plan *pl, const char *key, const char *addr,
+		   char *why);
+int sp_load_key(struct sp_plan *pl, const char *key, const char *v,
+		unsigned *bit, char *why);
+int sp_set_target(struct sp_plan *pl, const struct sp_url *u, char *why);
+int sp_val_statuses(const char *s, uint64_t *set, char *why);
+
+/* template.c */
+int sp_txt_ok(const char *s, size_t n, int kind, char *why);
+int sp_tb_lit(struct sp_plan *pl, struct sp_tpl_build *b, const char *s,
+	      size_t n, char *why);
+int sp_tpl_add(struct sp_plan *pl, struct sp_tpl_build *b, const char *s,
+	       size_t n, int kind, char *why);
+void sp_tb_done(const struct sp_tpl_build *b, struct sp_tpl *t);
+int sp_is_token(const char *s);
+
+#endif /* SP_SCENARIO_INT_H */
