@@ -1,0 +1,609 @@
+/*
+ * `stampede run`: the text summary, the JSON and CSV reports, and the
+ * report files (opened before the run, written after it).
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sp_app.h"
+#include "sp_html.h"
+#include "sp_run.h"
+#include "sp_threshold.h"
+#include "sp_vu.h"
+
+/* ---- the report ---- */
+
+struct sp_run_lat {
+	const char *name;
+	const struct sp_hist *h;
+};
+
+static void
+sp_run_lat_json(FILE *f, const struct sp_hist *h)
+{
+	fprintf(f, "{\"min\":%.3f,\"mean\":%.3f,\"p50\":%.3f,\"p90\":%.3f,"
+		"\"p95\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f}",
+		h->count ? (double)h->min / 1e3 : 0.0, sp_hist_mean(h) / 1e3,
+		(double)sp_hist_quantile(h, 0.5) / 1e3,
+		(double)sp_hist_quantile(h, 0.9) / 1e3,
+		(double)sp_hist_quantile(h, 0.95) / 1e3,
+		(double)sp_hist_quantile(h, 0.99) / 1e3,
+		(double)sp_hist_quantile(h, 0.999) / 1e3,
+		(double)h->max / 1e3);
+}
+
+static void
+sp_run_lat_line(FILE *out, const char *what, const struct sp_hist *h)
+{
+	fprintf(out, "  %-15s min %.3f  mean %.3f  p50 %.3f  p90 %.3f  p95 %.3f"
+		"  p99 %.3f  p99.9 %.3f  max %.3f  (%" PRIu64 ")\n", what,
+		h->count ? (double)h->min / 1e3 : 0.0, sp_hist_mean(h) / 1e3,
+		(double)sp_hist_quantile(h, 0.5) / 1e3,
+		(double)sp_hist_quantile(h, 0.9) / 1e3,
+		(double)sp_hist_quantile(h, 0.95) / 1e3,
+		(double)sp_hist_quantile(h, 0.99) / 1e3,
+		(double)sp_hist_quantile(h, 0.999) / 1e3, (double)h->max / 1e3,
+		h->count);
+}
+
+/*
+ * A point shorter than this is a partial second (the end of the run after
+ * its last tick): its counts are not a rate, so it is marked, with its
+ * length, and kept out of the peak. Ticks come a few ms late, never 10 %.
+ */
+#define SP_RUN_PARTIAL_US (SP_US_PER_S * 9 / 10)
+
+static int
+sp_run_partial(const struct sp_run_point *p)
+{
+	return p->len_us < SP_RUN_PARTIAL_US;
+}
+
+/* The load's length: start to when the engines stopped starting work
+ * (the plan's duration, or a stop), without the drain after it. */
+double
+sp_run_load_s(const struct sp_run *r, const struct sp_report *rep)
+{
+	uint64_t load = 0;
+
+	for (uint32_t c = 0; c < r->ncores; c++) {
+		uint64_t stop = sp_vu_stopped_at(r->core[c].eng);
+		uint64_t start = r->w[c].run_start_us;
+
+		if (stop > start && stop - start > load)
+			load = stop - start;
+	}
+	if (load == 0)
+		return rep->elapsed_s;
+	return (double)load / 1e6;
+}
+
+/* Responses per second of the load: every response, those the drain
+ * received included (they answer requests the load made). */
+static double
+sp_run_mean_rps(const struct sp_run *r, const struct sp_report *rep)
+{
+	return sp_rate((double)r->tot->responses, sp_run_load_s(r, rep));
+}
+
+/* The busiest whole second's responses; never below the mean (the load
+ * as a whole is a window too: a run shorter than a second, or one whose
+ * drain answered much, has its busiest rate there). */
+static double
+sp_run_peak_rps(const struct sp_run *r, const struct sp_report *rep)
+{
+	double peak = 0, mean = sp_run_mean_rps(r, rep);
+
+	for (uint32_t i = 0; i < r->ntl; i++)
+		if (!sp_run_partial(&r->tl[i]) &&
+		    (double)r->tl[i].responses > peak)
+			peak = (double)r->tl[i].responses;
+	return peak > mean ? peak : mean;
+}
+
+/* Responses that passed: their status was expected and their checks held. */
+uint64_t
+sp_run_succeeded(const struct sp_vu_stats *s)
+{
+	return s->responses - s->err[SP_VU_E_CHECK] - s->err[SP_VU_E_HTTP_STATUS];
+}
+
+/*
+ * The generator's share of the latency: its lag's p99 over the latency's
+ * p99. Above SP_RUN_LAG_SHARE the figures say as much about this machine
+ * as about the server (a worker that did not run, a loop that fell
+ * behind), and every report says so.
+ */
+#define SP_RUN_LAG_SHARE 0.10
+
+static double
+sp_run_lag_share(const struct sp_vu_stats *s)
+{
+	uint64_t lat = sp_hist_quantile(&s->latency, 0.99);
+
+	if (s->lag.count == 0 || s->latency.count == 0 || lat == 0)
+		return 0.0;
+	return (double)sp_hist_quantile(&s->lag, 0.99) / (double)lat;
+}
+
+/* Where the port would give each frame's arrival time, the time from
+ * arrival to processing would be reported beside the lag. */
+static const char sp_run_rx_lag_note[] =
+	"not measured: the port gives no arrival timestamps (af_packet "
+	"never does)";
+
+void
+sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
+{
+	const struct sp_plan *pl = &r->plan;
+	const struct sp_vu_stats *s = r->tot;
+	const struct sp_vu_req_stats *rs = r->rs_tot;
+	const struct sp_vu_scen_stats *ss = r->ss_tot;
+	char sent[32], recv[32], addr[16];
+	int any = 0;
+
+	sp_ipv4_str(pl->dst_ip, addr, sizeof(addr));
+	fprintf(out, "stampede run %s -> http://%s%s%s%s (%s model, stopped by "
+		"%s)\n", pl->source, pl->host,
+		pl->target_name != NULL ? " [" : "",
+		pl->target_name != NULL ? addr : "",
+		pl->target_name != NULL ? "]" : "",
+		pl->model == SP_MODEL_OPEN ? "open" : "closed", r->stopped_by);
+	fprintf(out, "  elapsed         %.3f s\n", rep->elapsed_s);
+	fprintf(out, "  iterations      started %" PRIu64 "  completed %" PRIu64
+		"  failed %" PRIu64 "  interrupted %" PRIu64 "  dropped %" PRIu64
+		"\n", s->it_started, s->it_completed, s->it_failed,
+		s->it_interrupted, s->it_dropped);
+	fprintf(out, "  requests        started %" PRIu64 "  responses %" PRIu64
+		"  succeeded %" PRIu64 "  failed %" PRIu64 "  interrupted %"
+		PRIu64 "\n", s->requests, s->responses, sp_run_succeeded(s),
+		s->failed, s->interrupted);
+	if (sp_run_succeeded(s) == 0)
+		fprintf(out, "  NO REQUEST SUCCEEDED: the run measured nothing "
+			"(exit code 1)\n");
+	fprintf(out, "  rate            mean %.1f responses/s over the %.3f s "
+		"load  peak %.0f/s\n", sp_run_mean_rps(r, rep),
+		sp_run_load_s(r, rep), sp_run_peak_rps(r, rep));
+	fprintf(out, "  latency ms      (from the intended start to the last byte)\n");
+	sp_run_lat_line(out, "  response", &s->latency);
+	sp_run_lat_line(out, "  first byte", &s->ttfb);
+	sp_run_lat_line(out, "  connect", &s->connect);
+	sp_run_lat_line(out, "  iteration", &s->iteration);
+	sp_run_lat_line(out, "  generator lag", &s->lag);
+	fprintf(out, "  (lag: a request's first frame queued minus its intended "
+		"start; receive lag %s)\n", sp_run_rx_lag_note);
+	if (sp_run_lag_share(s) > SP_RUN_LAG_SHARE)
+		fprintf(out, "  warning: the generator's own lag is %.0f %% of "
+			"the latency at p99 (%.3f of %.3f ms): this machine, not "
+			"only the server, shaped the figures\n",
+			100.0 * sp_run_lag_share(s),
+			(double)sp_hist_quantile(&s->lag, 0.99) / 1e3,
+			(double)sp_hist_quantile(&s->latency, 0.99) / 1e3);
+	fprintf(out, "  status codes   ");
+	for (int c = 0; c < SP_PLAN_MAX_STATUS; c++)
+		if (s->codes[c] != 0) {
+			fprintf(out, " %d: %" PRIu64, c, s->codes[c]);
+			any = 1;
+		}
+	fprintf(out, "%s\n", any ? "" : " none");
+	any = 0;
+	fprintf(out, "  errors by kind ");
+	for (int k = 0; k < SP_VU_E_N; k++)
+		if (s->err[k] != 0) {
+			fprintf(out, " %s %" PRIu64,
+				sp_vu_err_name((enum sp_vu_err)k), s->err[k]);
+			any = 1;
+		}
+	fprintf(out, "%s\n", any ? "" : " none");
+	fprintf(out, "  checks          passed %" PRIu64 "  failed %" PRIu64 "\n",
+		s->checks_passed, s->err[SP_VU_E_CHECK]);
+	fprintf(out, "  connections     opened %" PRIu64 "  reconnects %" PRIu64
+		"  closed by server when idle %" PRIu64 "  retries (our pool) %"
+		PRIu64 "  closed after lenient framing %" PRIu64 "\n",
+		s->connects, s->reconnects, s->server_closes,
+		s->connect_retries, s->lenient_closes);
+	sp_fmt_bytes(s->bytes_sent, sent, sizeof(sent));
+	sp_fmt_bytes(s->bytes_received, recv, sizeof(recv));
+	fprintf(out, "  http bytes      sent %s (%.2f Mbit/s)  received %s "
+		"(%.2f Mbit/s)\n", sent,
+		sp_rate((double)s->bytes_sent * 8 / 1e6, rep->elapsed_s), recv,
+		sp_rate((double)s->bytes_received * 8 / 1e6, rep->elapsed_s));
+	fprintf(out, "  %-24s %8s %10s %10s %8s %8s %8s %10s\n", "scenario",
+		"weight", "started", "completed", "failed", "interr", "dropped",
+		"iter p95");
+	for (uint32_t i = 0; i < pl->nscenarios; i++)
+		if (pl->scenarios[i].enabled)
+			fprintf(out, "  %-24s %8" PRIu32 " %10" PRIu64 " %10" PRIu64
+				" %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %10.3f\n",
+				pl->scenarios[i].name, pl->scenarios[i].weight,
+				ss[i].started, ss[i].completed, ss[i].failed,
+				ss[i].interrupted, ss[i].dropped,
+				(double)sp_hist_quantile(&ss[i].iteration, 0.95) / 1e3);
+	fprintf(out, "  %-24s %10s %10s %8s %8s %9s %9s %9s %9s\n", "request",
+		"started", "responses", "failed", "checks", "p50 ms", "p95 ms",
+		"p99 ms", "max ms");
+	for (uint32_t i = 0; i < pl->nrequests; i++) {
+		const struct sp_hist *rh = &rs[i].latency;
+
+		if (rs[i].started == 0)
+			continue;
+		fprintf(out, "  %-24s %10" PRIu64 " %10" PRIu64 " %8" PRIu64
+			" %8" PRIu64 " %9.3f %9.3f %9.3f %9.3f\n",
+			pl->requests[i].name, rs[i].started, rs[i].responses,
+			rs[i].failed, rs[i].check_failed,
+			(double)sp_hist_quantile(rh, 0.5) / 1e3,
+			(double)sp_hist_quantile(rh, 0.95) / 1e3,
+			(double)sp_hist_quantile(rh, 0.99) / 1e3,
+			(double)rh->max / 1e3);
+	}
+	if (pl->nthresholds != 0)
+		fprintf(out, "  thresholds\n");
+	for (uint32_t i = 0; i < pl->nthresholds; i++)
+		fprintf(out, "    %-6s %-40s %.3f\n", r->th_ok[i] ? "ok" : "FAILED",
+			pl->thresholds[i].expr,
+			sp_threshold_shown(&pl->thresholds[i], r->th_value[i]));
+	if (r->log_path != NULL)
+		fprintf(out, "  request log     %s: %" PRIu64 " rows, %" PRIu64
+			" lost to a full ring\n", r->log_path, r->rlog.written,
+			sp_reqlog_out_dropped(&r->rlog));
+	sp_print_stack(rep, out);
+	for (uint32_t c = 0; r->ncores > 1 && c < r->ncores; c++) {
+		const struct sp_vu_stats *cs = sp_vu_stats(r->core[c].eng);
+		char what[96];
+
+		snprintf(what, sizeof(what), "connections %" PRIu64
+			 "  requests %" PRIu64 "  responses %" PRIu64,
+			 cs->connects, cs->requests, cs->responses);
+		sp_print_core(out, c, &r->w[c], what);
+	}
+	fflush(out);
+}
+
+static int
+sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
+	    const char *path)
+{
+	const struct sp_plan *pl = &r->plan;
+	const struct sp_vu_stats *s = r->tot;
+	const struct sp_vu_req_stats *rs = r->rs_tot;
+	const struct sp_vu_scen_stats *ss = r->ss_tot;
+	const struct sp_run_lat lats[] = {
+		{ "latency_ms", &s->latency }, { "connect_ms", &s->connect },
+		{ "ttfb_ms", &s->ttfb }, { "iteration_ms", &s->iteration },
+		{ "lag_ms", &s->lag },
+	};
+	const char *sep = "";
+	char target[300], addr[16];
+
+	snprintf(target, sizeof(target), "http://%s", pl->host);
+	sp_ipv4_str(pl->dst_ip, addr, sizeof(addr));
+	fprintf(f, "{\"version\":1,\"mode\":\"http\",\"target\":");
+	sp_json_str(f, target);
+	fprintf(f, ",\"target_addr\":\"%s:%u\"", addr, pl->dst_port);
+	fprintf(f, ",\"source\":");
+	sp_json_str(f, pl->source);
+	fprintf(f, ",\"model\":\"%s\",\"elapsed_s\":%.6f,\"stopped_by\":\"%s\",\n",
+		pl->model == SP_MODEL_OPEN ? "open" : "closed", rep->elapsed_s,
+		r->stopped_by);
+	fprintf(f, " \"summary\":{\"requests\":%" PRIu64 ",\"responses\":%" PRIu64
+		",\"succeeded\":%" PRIu64 ",\"nothing_succeeded\":%s"
+		",\"errors\":%" PRIu64 ",\"interrupted\":%" PRIu64
+		",\"rps\":%.3f,\"peak_rps\":%.3f,\"duration_s\":%.6f,"
+		"\"codes\":{", s->requests, s->responses, sp_run_succeeded(s),
+		sp_run_succeeded(s) == 0 ? "true" : "false", s->failed,
+		s->interrupted, sp_run_mean_rps(r, rep), sp_run_peak_rps(r, rep),
+		sp_run_load_s(r, rep));
+	for (int c = 0; c < SP_PLAN_MAX_STATUS; c++)
+		if (s->codes[c] != 0) {
+			fprintf(f, "%s\"%d\":%" PRIu64, sep, c, s->codes[c]);
+			sep = ",";
+		}
+	fprintf(f, "},\"errors_by_kind\":{");
+	for (int k = 0; k < SP_VU_E_N; k++)
+		fprintf(f, "%s\"%s\":%" PRIu64, k ? "," : "",
+			sp_vu_err_name((enum sp_vu_err)k), s->err[k]);
+	fprintf(f, "},\"checks\":{\"passed\":%" PRIu64 ",\"failed\":%" PRIu64 "}",
+		s->checks_passed, s->err[SP_VU_E_CHECK]);
+	for (size_t i = 0; i < sizeof(lats) / sizeof(lats[0]); i++) {
+		fprintf(f, ",\"%s\":", lats[i].name);
+		sp_run_lat_json(f, lats[i].h);
+	}
+	fprintf(f, ",\"lag_share_p99\":%.4f,\"lag_warning\":%s,"
+		"\"rx_lag_ms\":null,\"rx_lag_note\":", sp_run_lag_share(s),
+		sp_run_lag_share(s) > SP_RUN_LAG_SHARE ? "true" : "false");
+	sp_json_str(f, sp_run_rx_lag_note);
+	fprintf(f, ",\n  \"iterations\":{\"started\":%" PRIu64 ",\"completed\":%"
+		PRIu64 ",\"failed\":%" PRIu64 ",\"interrupted\":%" PRIu64
+		",\"dropped\":%" PRIu64 "},\"connections\":{\"opened\":%" PRIu64
+		",\"reconnects\":%" PRIu64 ",\"server_closes\":%" PRIu64
+		",\"lenient_closes\":%" PRIu64
+		",\"open_at_end\":%" PRIu64 "},\"bytes\":{\"sent\":%" PRIu64
+		",\"received\":%" PRIu64 "},\"bits_per_s\":{\"sent\":%.1f,"
+		"\"received\":%.1f}},\n", s->it_started, s->it_completed,
+		s->it_failed, s->it_interrupted, s->it_dropped, s->connects,
+		s->reconnects, s->server_closes, s->lenient_closes, s->conns_open,
+		s->bytes_sent,
+		s->bytes_received,
+		sp_rate((double)s->bytes_sent * 8, rep->elapsed_s),
+		sp_rate((double)s->bytes_received * 8, rep->elapsed_s));
+	fprintf(f, " \"scenarios\":[");
+	sep = "";
+	for (uint32_t i = 0; i < pl->nscenarios; i++) {
+		if (!pl->scenarios[i].enabled)
+			continue;
+		fprintf(f, "%s\n  {\"name\":", sep);
+		sp_json_str(f, pl->scenarios[i].name);
+		fprintf(f, ",\"weight\":%" PRIu32 ",\"started\":%" PRIu64
+			",\"completed\":%" PRIu64 ",\"failed\":%" PRIu64
+			",\"interrupted\":%" PRIu64 ",\"dropped\":%" PRIu64
+			",\"iteration_ms\":", pl->scenarios[i].weight,
+			ss[i].started, ss[i].completed, ss[i].failed,
+			ss[i].interrupted, ss[i].dropped);
+		sp_run_lat_json(f, &ss[i].iteration);
+		fputc('}', f);
+		sep = ",";
+	}
+	fprintf(f, "],\n \"requests\":[");
+	sep = "";
+	for (uint32_t i = 0; i < pl->nrequests; i++) {
+		fprintf(f, "%s\n  {\"name\":", sep);
+		sp_json_str(f, pl->requests[i].name);
+		fprintf(f, ",\"started\":%" PRIu64 ",\"responses\":%" PRIu64
+			",\"failed\":%" PRIu64 ",\"check_failed\":%" PRIu64
+			",\"status_failed\":%" PRIu64
+			",\"interrupted\":%" PRIu64 ",\"latency_ms\":",
+			rs[i].started, rs[i].responses, rs[i].failed,
+			rs[i].check_failed, rs[i].status_failed,
+			rs[i].interrupted);
+		sp_run_lat_json(f, &rs[i].latency);
+		fprintf(f, ",\"ttfb_ms\":");
+		sp_run_lat_json(f, &rs[i].ttfb);
+		fputc('}', f);
+		sep = ",";
+	}
+	fprintf(f, "],\n \"cores\":[");
+	for (uint32_t c = 0; c < r->ncores; c++) {
+		const struct sp_vu_stats *cs = sp_vu_stats(r->core[c].eng);
+		char fields[192];
+
+		snprintf(fields, sizeof(fields), "\"requests\":%" PRIu64
+			 ",\"responses\":%" PRIu64 ",\"errors\":%" PRIu64
+			 ",\"connections\":%" PRIu64 ",\"vus_max\":%" PRIu64,
+			 cs->requests, cs->responses, cs->failed, cs->connects,
+			 cs->vus_target);
+		sp_json_core(f, c, &r->w[c], fields);
+	}
+	fprintf(f, "],\n \"thresholds\":[");
+	for (uint32_t i = 0; i < pl->nthresholds; i++) {
+		fprintf(f, "%s\n  {\"expr\":", i ? "," : "");
+		sp_json_str(f, pl->thresholds[i].expr);
+		fprintf(f, ",\"ok\":%s,\"value\":%.9g,\"abort\":%s}",
+			r->th_ok[i] ? "true" : "false",
+			sp_threshold_shown(&pl->thresholds[i], r->th_value[i]),
+			pl->thresholds[i].abort ? "true" : "false");
+	}
+	fprintf(f, "],\n \"timeline\":[");
+	for (uint32_t i = 0; i < r->ntl; i++) {
+		const struct sp_run_point *p = &r->tl[i];
+
+		fprintf(f, "%s\n  {\"t\":%" PRIu64 ",\"requests\":%" PRIu64
+			",\"responses\":%" PRIu64 ",\"errors\":%" PRIu64
+			",\"dropped\":%" PRIu64 ",\"vus\":%" PRIu64 ",\"conns\":%"
+			PRIu64 ",\"p50_ms\":%.3f,\"p95_ms\":%.3f,\"p99_ms\":%.3f,"
+			"\"bytes_sent\":%" PRIu64 ",\"bytes_received\":%" PRIu64,
+			i ? "," : "", p->t_s, p->requests, p->responses,
+			p->errors, p->dropped, p->vus, p->conns,
+			(double)p->p50_us / 1e3, (double)p->p95_us / 1e3,
+			(double)p->p99_us / 1e3, p->bytes_sent, p->bytes_received);
+		/* Counts of a partial second are not per-second rates: say
+		 * how long it was, so a plot can scale it. */
+		if (sp_run_partial(p))
+			fprintf(f, ",\"partial\":true,\"length_s\":%.6f",
+				(double)p->len_us / 1e6);
+		fputc('}', f);
+	}
+	fprintf(f, "],\n");
+	if (r->log_path != NULL) {
+		fprintf(f, " \"request_log\":{\"path\":");
+		sp_json_str(f, r->log_path);
+		fprintf(f, ",\"rows\":%" PRIu64 ",\"dropped\":%" PRIu64 "},\n",
+			r->rlog.written, sp_reqlog_out_dropped(&r->rlog));
+	}
+	sp_report_json_stack(rep, f, s->connect_retries);
+	return sp_report_json_close(f, path);
+}
+
+static void
+sp_run_csv_lat(FILE *f, const struct sp_hist *h)
+{
+	fprintf(f, ",%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f\n",
+		h->count ? (double)h->min / 1e3 : 0.0, sp_hist_mean(h) / 1e3,
+		(double)sp_hist_quantile(h, 0.5) / 1e3,
+		(double)sp_hist_quantile(h, 0.9) / 1e3,
+		(double)sp_hist_quantile(h, 0.95) / 1e3,
+		(double)sp_hist_quantile(h, 0.99) / 1e3,
+		(double)sp_hist_quantile(h, 0.999) / 1e3, (double)h->max / 1e3);
+}
+
+/* A CSV field: quoted, with quotes doubled (names are the user's). */
+static void
+sp_run_csv_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+/* PREFIX_stats.csv: one row for the total, each scenario and each
+ * request; PREFIX_timeline.csv: one row per second. */
+static int
+sp_run_csv(const struct sp_run *r, FILE *st, FILE *tl)
+{
+	const struct sp_plan *pl = &r->plan;
+	const struct sp_vu_stats *s = r->tot;
+	const struct sp_vu_req_stats *rs = r->rs_tot;
+	const struct sp_vu_scen_stats *ss = r->ss_tot;
+	int err;
+
+	fprintf(st, "type,name,started,completed,failed,interrupted,min_ms,"
+		"mean_ms,p50_ms,p90_ms,p95_ms,p99_ms,p999_ms,max_ms\n");
+	fprintf(st, "total,\"requests\",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%"
+		PRIu64, s->requests, s->responses, s->failed, s->interrupted);
+	sp_run_csv_lat(st, &s->latency);
+	for (uint32_t i = 0; i < pl->nscenarios; i++) {
+		if (!pl->scenarios[i].enabled)
+			continue;
+		fprintf(st, "scenario,");
+		sp_run_csv_str(st, pl->scenarios[i].name);
+		fprintf(st, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64,
+			ss[i].started, ss[i].completed, ss[i].failed,
+			ss[i].interrupted);
+		sp_run_csv_lat(st, &ss[i].iteration);
+	}
+	for (uint32_t i = 0; i < pl->nrequests; i++) {
+		fprintf(st, "request,");
+		sp_run_csv_str(st, pl->requests[i].name);
+		fprintf(st, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64,
+			rs[i].started, rs[i].responses, rs[i].failed,
+			rs[i].interrupted);
+		sp_run_csv_lat(st, &rs[i].latency);
+	}
+	/* The generator's lag: one record per request sent. */
+	fprintf(st, "lag,\"generator\",%" PRIu64 ",%" PRIu64 ",0,0",
+		s->lag.count, s->lag.count);
+	sp_run_csv_lat(st, &s->lag);
+	fprintf(tl, "t,requests,responses,errors,dropped,vus,conns,p50_ms,"
+		"p95_ms,p99_ms,bytes_sent,bytes_received,length_s\n");
+	for (uint32_t i = 0; i < r->ntl; i++) {
+		const struct sp_run_point *p = &r->tl[i];
+
+		fprintf(tl, "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%"
+			PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.3f,%.3f,%.3f,%" PRIu64
+			",%" PRIu64 ",%.6f\n", p->t_s, p->requests, p->responses,
+			p->errors, p->dropped, p->vus, p->conns,
+			(double)p->p50_us / 1e3, (double)p->p95_us / 1e3,
+			(double)p->p99_us / 1e3, p->bytes_sent, p->bytes_received,
+			(double)p->len_us / 1e6);
+	}
+	err = ferror(st) | ferror(tl);
+	return err ? -1 : 0;
+}
+
+
+int
+sp_run_open(struct sp_run_out *o, const char *opt, const char *path,
+	    const char *suffix)
+{
+	o->opt = opt;
+	if (path == NULL)
+		return 0;
+	snprintf(o->buf, sizeof(o->buf), "%s%s", path, suffix);
+	o->path = o->buf;
+	/* Only --json may be stdout; "--html -" is a file named "-". */
+	if (strcmp(opt, "--json") == 0)
+		o->f = sp_out_open(opt, o->path);
+	else if ((o->f = fopen(o->path, "w")) == NULL)
+		sp_usage_error("%s: cannot write %s: %s", opt, o->path,
+			       strerror(errno));
+	return o->f == NULL ? -1 : 0;
+}
+
+/* Every report to a file of its own, none over the scenario file: a
+ * usage error before the run. */
+int
+sp_run_distinct(const struct sp_run *r)
+{
+	char st[4200], tl[4200];
+	struct sp_out_name o[] = {
+		{ "the scenario file", r->file, 1 },
+		{ "--json", r->json_path, 0 },
+		{ "--csv", NULL, 0 },
+		{ "--csv", NULL, 0 },
+		{ "--html", r->html_path, 0 },
+		{ "--log-requests", r->log_path, 0 },
+	};
+
+	if (r->csv_prefix != NULL) {
+		snprintf(st, sizeof(st), "%s_stats.csv", r->csv_prefix);
+		snprintf(tl, sizeof(tl), "%s_timeline.csv", r->csv_prefix);
+		o[2].path = st;
+		o[3].path = tl;
+	}
+	return sp_out_distinct(o, sizeof(o) / sizeof(o[0]));
+}
+
+/* Close a report file; 0, or -1 after saying what failed. */
+static int
+sp_run_close(struct sp_run_out *o, int failed)
+{
+	int err;
+
+	if (o->f == NULL)
+		return 0;
+	err = ferror(o->f) || failed;
+	if (fclose(o->f) != 0 || err) {
+		fprintf(stderr, "stampede: %s: writing %s failed\n", o->opt,
+			o->path);
+		err = 1;
+	}
+	o->f = NULL;
+	return err ? -1 : 0;
+}
+
+/* Nothing to report (the run could not run): leave no empty file. */
+void
+sp_run_discard(struct sp_run_out *o)
+{
+	if (o->f == NULL)
+		return;
+	if (o->f == stdout)
+		fflush(o->f);
+	else {
+		fclose(o->f);
+		unlink(o->path);
+	}
+	o->f = NULL;
+}
+
+/* Write every report asked for; the summary is on stdout already. */
+int
+sp_run_reports(struct sp_run *r, const struct sp_report *rep,
+	       struct sp_run_out *out)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+	int bad = 0;
+
+	if (out[0].f != NULL || out[3].f != NULL) {
+		/* The JSON once, in memory: the file and the HTML page carry
+		 * the same bytes. */
+		m = open_memstream(&buf, &len);
+		if (m == NULL || sp_run_json(r, rep, m, "memory") < 0) {
+			fprintf(stderr, "stampede: out of memory for the report\n");
+			free(buf);
+			return -1;
+		}
+		if (out[0].f != NULL)
+			bad |= sp_run_close(&out[0], fwrite(buf, 1, len, out[0].f) != len);
+		if (out[3].f != NULL)
+			bad |= sp_run_close(&out[3], sp_html_write(out[3].f, buf, len) < 0);
+		free(buf);
+	}
+	if (out[1].f != NULL) {
+		int e = sp_run_csv(r, out[1].f, out[2].f);
+
+		bad |= sp_run_close(&out[1], e < 0);
+		bad |= sp_run_close(&out[2], e < 0);
+	}
+	return bad ? -1 : 0;
+}

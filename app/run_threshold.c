@@ -1,0 +1,185 @@
+/*
+ * `stampede run`: the thresholds' values from the merged counters, at the
+ * end of the run and for --abort-on-fail while it runs (the expressions
+ * themselves are parsed in threshold.c).
+ */
+
+#include <string.h>
+
+#include "sp_app.h"
+#include "sp_run.h"
+#include "sp_threshold.h"
+#include "sp_vu.h"
+
+/* ---- thresholds ---- */
+
+/* Requests named @name (several scenarios may use one name), merged. */
+static void
+sp_run_req_sum(const struct sp_run *r, const char *name, uint32_t len,
+	       struct sp_vu_req_stats *sum)
+{
+	const struct sp_vu_req_stats *rs = r->rs_tot;
+
+	memset(sum, 0, sizeof(*sum));
+	sp_hist_init(&sum->latency);
+	sp_hist_init(&sum->ttfb);
+	for (uint32_t i = 0; i < r->plan.nrequests; i++) {
+		const char *n = r->plan.requests[i].name;
+
+		if (strlen(n) != len || strncmp(n, name, len) != 0)
+			continue;
+		sum->started += rs[i].started;
+		sum->responses += rs[i].responses;
+		sum->failed += rs[i].failed;
+		sum->check_failed += rs[i].check_failed;
+		sum->status_failed += rs[i].status_failed;
+		sp_hist_merge(&sum->latency, &rs[i].latency);
+		sp_hist_merge(&sum->ttfb, &rs[i].ttfb);
+	}
+}
+
+static double
+sp_run_hist_stat(const struct sp_threshold *t, const struct sp_hist *h)
+{
+	switch (t->stat) {
+	case SP_TH_QUANTILE:
+		return (double)sp_hist_quantile(h, t->q) / 1e3;
+	case SP_TH_MEAN:
+		return sp_hist_mean(h) / 1e3;
+	case SP_TH_MIN:
+		return h->count ? (double)h->min / 1e3 : 0.0;
+	default:
+		return (double)h->max / 1e3;
+	}
+}
+
+static double
+sp_ratio(uint64_t a, uint64_t b, double none)
+{
+	return b ? (double)a / (double)b : none;
+}
+
+/*
+ * The value a threshold compares, from the engine's counters. @s holds
+ * consistent copies of the histograms it needs (the control lcore's own
+ * snapshots while the run goes on). Rates with nothing to count are the
+ * harmless value: no error, every check held.
+ */
+static double
+sp_run_th_value(const struct sp_run *r, const struct sp_threshold *t,
+		const struct sp_vu_stats *s, double elapsed_s)
+{
+	const struct sp_hist *h = &s->latency;
+
+	if (t->scope == SP_TH_REQUEST) {
+		struct sp_vu_req_stats q;
+
+		sp_run_req_sum(r, t->expr + t->name_off, t->name_len, &q);
+		switch (t->stat) {
+		case SP_TH_ERRORS:
+			return sp_ratio(q.failed, q.started, 0.0);
+		case SP_TH_RPS:
+			return sp_rate((double)q.responses, elapsed_s);
+		case SP_TH_CHECKS:
+			/* An unexpected status ran no check. */
+			return sp_ratio(q.responses - q.status_failed - q.check_failed,
+					q.responses - q.status_failed, 1.0);
+		default:
+			return sp_run_hist_stat(t, t->phase == SP_TH_TTFB ? &q.ttfb
+									  : &q.latency);
+		}
+	}
+	if (t->scope == SP_TH_SCENARIO) {
+		const struct sp_vu_scen_stats *ss = &r->ss_tot[t->idx];
+
+		switch (t->stat) {
+		case SP_TH_ERRORS:
+			return sp_ratio(ss->failed, ss->started, 0.0);
+		case SP_TH_RPS:
+		case SP_TH_ITER_RATE:
+			return sp_rate((double)ss->completed, elapsed_s);
+		case SP_TH_DROPPED:
+			return (double)ss->dropped;
+		case SP_TH_DROPPED_SHARE:
+			return sp_ratio(ss->dropped, ss->started + ss->dropped, 0.0);
+		case SP_TH_ITERATIONS:
+			return (double)ss->completed;
+		default:
+			return sp_run_hist_stat(t, &ss->iteration);
+		}
+	}
+	switch (t->stat) {
+	case SP_TH_ERRORS:
+		return sp_ratio(s->failed, s->requests, 0.0);
+	case SP_TH_RPS:
+		return sp_rate((double)s->responses, elapsed_s);
+	case SP_TH_CHECKS:
+		return sp_ratio(s->checks_passed,
+				s->checks_passed + s->err[SP_VU_E_CHECK], 1.0);
+	case SP_TH_DROPPED:
+		return (double)s->it_dropped;
+	case SP_TH_DROPPED_SHARE:
+		return sp_ratio(s->it_dropped, s->arrivals, 0.0);
+	case SP_TH_ITERATIONS:
+		return (double)s->it_completed;
+	case SP_TH_ITER_RATE:
+		return sp_rate((double)s->it_completed, elapsed_s);
+	default:
+		break;
+	}
+	if (t->phase == SP_TH_CONNECT)
+		h = &s->connect;
+	else if (t->phase == SP_TH_TTFB)
+		h = &s->ttfb;
+	else if (t->phase == SP_TH_ITERATION)
+		h = &s->iteration;
+	return sp_run_hist_stat(t, h);
+}
+
+/* Every threshold against the final figures; returns how many failed. */
+uint32_t
+sp_run_th_final(struct sp_run *r, double elapsed_s)
+{
+	const struct sp_vu_stats *s = r->tot;
+	uint32_t failed = 0;
+
+	for (uint32_t i = 0; i < r->plan.nthresholds; i++) {
+		const struct sp_threshold *t = &r->plan.thresholds[i];
+
+		r->th_value[i] = sp_run_th_value(r, t, s, elapsed_s);
+		r->th_ok[i] = sp_threshold_holds(t, r->th_value[i]);
+		failed += !r->th_ok[i];
+	}
+	return failed;
+}
+
+/*
+ * While the run goes on (control lcore, once a second): does a threshold
+ * marked abort fail already? Global histograms are read from a snapshot;
+ * per-scenario and per-request ones are read as they are, which may be a
+ * record or two behind, never torn (sp_hist.h).
+ */
+int
+sp_run_th_abort(struct sp_run *r, uint64_t el_us)
+{
+	int any = 0;
+
+	for (uint32_t i = 0; i < r->plan.nthresholds; i++)
+		any |= r->plan.thresholds[i].abort &&
+		       el_us >= r->plan.thresholds[i].grace_us;
+	if (!any)
+		return 0;
+	sp_run_merge(r);
+	for (uint32_t i = 0; i < r->plan.nthresholds; i++) {
+		const struct sp_threshold *t = &r->plan.thresholds[i];
+
+		if (!t->abort || el_us < t->grace_us)
+			continue;
+		if (!sp_threshold_holds(t, sp_run_th_value(r, t, r->tot,
+							   (double)el_us / 1e6))) {
+			r->aborted_by = t->expr;
+			return 1;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,147 @@
+/*
+ * `stampede run`: the engines' counters added up across cores, and the
+ * timeline (a point a second, taken on the control lcore).
+ */
+
+#include <stddef.h>
+#include <string.h>
+
+#include "sp_app.h"
+#include "sp_run.h"
+#include "sp_vu.h"
+
+/*
+ * Add the engines' figures up into r->tot, r->rs_tot, r->ss_tot. Counters
+ * are plain sums; histograms merge exactly. While the workers run (the
+ * thresholds' abort check) each value may be a poll late, never torn.
+ */
+void
+sp_run_merge(struct sp_run *r)
+{
+	const size_t nc = offsetof(struct sp_vu_stats, latency) / sizeof(uint64_t);
+	const size_t nr = offsetof(struct sp_vu_req_stats, latency) / sizeof(uint64_t);
+	const size_t ns = offsetof(struct sp_vu_scen_stats, iteration) / sizeof(uint64_t);
+	struct sp_vu_stats *t = r->tot;
+
+	memset(t, 0, sizeof(*t));
+	sp_hist_init(&t->latency);
+	sp_hist_init(&t->connect);
+	sp_hist_init(&t->ttfb);
+	sp_hist_init(&t->iteration);
+	sp_hist_init(&t->lag);
+	for (uint32_t i = 0; i < r->plan.nrequests; i++) {
+		memset(&r->rs_tot[i], 0, offsetof(struct sp_vu_req_stats, latency));
+		sp_hist_init(&r->rs_tot[i].latency);
+		sp_hist_init(&r->rs_tot[i].ttfb);
+	}
+	for (uint32_t i = 0; i < r->plan.nscenarios; i++) {
+		memset(&r->ss_tot[i], 0, offsetof(struct sp_vu_scen_stats, iteration));
+		sp_hist_init(&r->ss_tot[i].iteration);
+	}
+	for (uint32_t c = 0; c < r->ncores; c++) {
+		const struct sp_vu_stats *s = sp_vu_stats(r->core[c].eng);
+		const struct sp_vu_req_stats *rs = sp_vu_req_stats(r->core[c].eng);
+		const struct sp_vu_scen_stats *ss = sp_vu_scen_stats(r->core[c].eng);
+
+		for (size_t k = 0; k < nc; k++)
+			((uint64_t *)t)[k] += sp_read64(&((const uint64_t *)s)[k]);
+		sp_hist_merge(&t->latency, &s->latency);
+		sp_hist_merge(&t->connect, &s->connect);
+		sp_hist_merge(&t->ttfb, &s->ttfb);
+		sp_hist_merge(&t->iteration, &s->iteration);
+		sp_hist_merge(&t->lag, &s->lag);
+		for (uint32_t i = 0; i < r->plan.nrequests; i++) {
+			for (size_t k = 0; k < nr; k++)
+				((uint64_t *)&r->rs_tot[i])[k] +=
+					sp_read64(&((const uint64_t *)&rs[i])[k]);
+			sp_hist_merge(&r->rs_tot[i].latency, &rs[i].latency);
+			sp_hist_merge(&r->rs_tot[i].ttfb, &rs[i].ttfb);
+		}
+		for (uint32_t i = 0; i < r->plan.nscenarios; i++) {
+			for (size_t k = 0; k < ns; k++)
+				((uint64_t *)&r->ss_tot[i])[k] +=
+					sp_read64(&((const uint64_t *)&ss[i])[k]);
+			sp_hist_merge(&r->ss_tot[i].iteration, &ss[i].iteration);
+		}
+	}
+}
+
+/* The cumulative counters of every engine, added up. */
+static void
+sp_run_cum_read(const struct sp_run *r, struct sp_run_cum *c, uint64_t *vus,
+		uint64_t *conns)
+{
+	memset(c, 0, sizeof(*c));
+	*vus = *conns = 0;
+	for (uint32_t i = 0; i < r->ncores; i++) {
+		const struct sp_vu_stats *s = sp_vu_stats(r->core[i].eng);
+
+		c->requests += sp_read64(&s->requests);
+		c->responses += sp_read64(&s->responses);
+		c->errors += sp_read64(&s->failed);
+		c->dropped += sp_read64(&s->it_dropped);
+		c->sent += sp_read64(&s->bytes_sent);
+		c->received += sp_read64(&s->bytes_received);
+		*vus += sp_read64(&s->vus_active);
+		*conns += sp_read64(&s->conns_open);
+	}
+}
+
+/*
+ * Close the timeline's current second: counts are differences of the
+ * engine's cumulative counters, percentiles those of the difference of two
+ * histogram snapshots. The last call (after the worker stopped) reads the
+ * final counters, so the points always add up to the totals.
+ */
+const struct sp_run_point *
+sp_run_sample(struct sp_run *r, uint64_t now, int last)
+{
+	struct sp_run_point *p;
+	struct sp_run_cum c;
+	struct sp_hist *t;
+	uint64_t start = sp_read64(&r->w->run_start_us), vus, conns, t_s;
+
+	if (r->ntl == r->tl_cap)
+		return r->ntl ? &r->tl[r->ntl - 1] : NULL;
+	sp_run_cum_read(r, &c, &vus, &conns);
+	/* The end, right after a point with nothing since: no point of its
+	 * own (it would stand for a second nothing happened in). */
+	if (last && r->ntl != 0 && memcmp(&c, &r->prev, sizeof(c)) == 0)
+		return &r->tl[r->ntl - 1];
+	/* A tick stands for the second it falls in (it comes a few ms after
+	 * it, or late), the end for the nearest; either after the previous
+	 * point's: the end may come within a second of the last tick. */
+	t_s = now > start ? (now - start + (last ? SP_US_PER_S / 2 : 0)) /
+				    SP_US_PER_S
+			  : 0;
+	if (r->ntl != 0 && t_s <= r->tl[r->ntl - 1].t_s)
+		t_s = r->tl[r->ntl - 1].t_s + 1;
+	sp_hist_init(r->snap);
+	for (uint32_t i = 0; i < r->ncores; i++) {
+		sp_hist_snapshot(r->tmp, &sp_vu_stats(r->core[i].eng)->latency);
+		sp_hist_merge(r->snap, r->tmp);
+	}
+	sp_hist_delta(r->delta, r->snap, r->snap_prev);
+	p = &r->tl[r->ntl++];
+	p->t_s = t_s;
+	if (r->prev_us == 0 || r->prev_us < start)
+		r->prev_us = start;
+	p->len_us = now > r->prev_us ? now - r->prev_us : 0;
+	r->prev_us = now;
+	p->requests = c.requests - r->prev.requests;
+	p->responses = c.responses - r->prev.responses;
+	p->errors = c.errors - r->prev.errors;
+	p->dropped = c.dropped - r->prev.dropped;
+	p->bytes_sent = c.sent - r->prev.sent;
+	p->bytes_received = c.received - r->prev.received;
+	p->vus = vus;
+	p->conns = conns;
+	p->p50_us = sp_hist_quantile(r->delta, 0.50);
+	p->p95_us = sp_hist_quantile(r->delta, 0.95);
+	p->p99_us = sp_hist_quantile(r->delta, 0.99);
+	r->prev = c;
+	t = r->snap_prev;
+	r->snap_prev = r->snap;
+	r->snap = t;
+	return p;
+}

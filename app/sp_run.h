@@ -1,0 +1,109 @@
+/*
+ * Internal to `stampede run`: the run's state, shared by runmode.c (the
+ * command line, the wiring and sp_cmd_run), run_timeline.c (the engines'
+ * counters merged across cores, and the timeline), run_threshold.c (the
+ * thresholds' values) and run_report.c (the text, JSON and CSV reports).
+ */
+#ifndef SP_RUN_H
+#define SP_RUN_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sp_app.h"
+#include "sp_reqlog_out.h"
+#include "sp_stream_tcp.h"
+#include "sp_vu.h"
+
+struct sp_run_override {
+	const char *key, *value;
+};
+
+/* One second of the run, as the control lcore saw it. */
+struct sp_run_point {
+	uint64_t t_s;                           /* end of the second */
+	uint64_t len_us;                        /* how long it really was */
+	uint64_t requests, responses, errors, dropped; /* in that second */
+	uint64_t vus, conns;                    /* at its end */
+	uint64_t p50_us, p95_us, p99_us;        /* its responses */
+	uint64_t bytes_sent, bytes_received;    /* in that second */
+};
+
+/* Cumulative figures a point is the difference of. */
+struct sp_run_cum {
+	uint64_t requests, responses, errors, dropped, sent, received;
+};
+
+struct sp_run;
+
+/* A worker core's part: the mode's context on that core. */
+struct sp_run_core {
+	struct sp_run *r;
+	struct sp_vu_engine *eng;
+	struct sp_stream_tcp tcp; /* the engine's stream over the stack */
+};
+
+struct sp_run {
+	struct sp_plan plan;
+	uint32_t ncores;
+	struct sp_run_core core[SP_MAX_CORES];
+	/* The engines' figures added up (sp_run_merge): what every report,
+	 * threshold and the end of the timeline read. */
+	struct sp_vu_stats *tot;
+	struct sp_vu_req_stats *rs_tot;
+	struct sp_vu_scen_stats *ss_tot;
+	struct sp_netopt net;
+	int net_set[SP_NETOPT_END - SP_NETOPT_BASE]; /* given on the CLI */
+	const char *file;
+	const char *json_path;
+	const char *csv_prefix;
+	const char *html_path;
+	const char *log_path;
+	struct sp_reqlog_out rlog;   /* --log-requests */
+	struct sp_run_override *ov;
+	int nov;
+	struct sp_worker *w;
+	/* Timeline (control lcore only): points, and what the last one saw. */
+	struct sp_run_point *tl;
+	uint32_t ntl, tl_cap;
+	struct sp_run_cum prev;
+	uint64_t prev_us;                /* when the last point was taken */
+	struct sp_hist *snap, *snap_prev, *delta, *tmp;
+	double *th_value;                /* per threshold, at the end */
+	int *th_ok;
+	const char *aborted_by;          /* the threshold that stopped the run */
+	const char *stopped_by;
+	int tty;                         /* stderr is a terminal */
+	struct sp_placement place; /* how the cores share the port */
+};
+
+/* Report files are opened before the run: a path that cannot be written
+ * is a usage error found before the load, not after it. */
+struct sp_run_out {
+	const char *opt, *path;
+	char buf[4200];
+	FILE *f;
+};
+
+/* run_report.c */
+double sp_run_load_s(const struct sp_run *r, const struct sp_report *rep);
+uint64_t sp_run_succeeded(const struct sp_vu_stats *s);
+void sp_run_print(const struct sp_run *r, const struct sp_report *rep,
+		  FILE *out);
+int sp_run_open(struct sp_run_out *o, const char *opt, const char *path,
+		const char *suffix);
+int sp_run_distinct(const struct sp_run *r);
+void sp_run_discard(struct sp_run_out *o);
+int sp_run_reports(struct sp_run *r, const struct sp_report *rep,
+		   struct sp_run_out *out);
+
+/* run_threshold.c */
+uint32_t sp_run_th_final(struct sp_run *r, double elapsed_s);
+int sp_run_th_abort(struct sp_run *r, uint64_t el_us);
+
+/* run_timeline.c */
+void sp_run_merge(struct sp_run *r);
+const struct sp_run_point *sp_run_sample(struct sp_run *r, uint64_t now,
+					 int last);
+
+#endif /* SP_RUN_H */
