@@ -28,13 +28,7 @@ sp_run_req_sum(const struct sp_run *r, const char *name, uint32_t len,
 
 		if (strlen(n) != len || strncmp(n, name, len) != 0)
 			continue;
-		sum->started += rs[i].started;
-		sum->responses += rs[i].responses;
-		sum->failed += rs[i].failed;
-		sum->check_failed += rs[i].check_failed;
-		sum->status_failed += rs[i].status_failed;
-		sp_hist_merge(&sum->latency, &rs[i].latency);
-		sp_hist_merge(&sum->ttfb, &rs[i].ttfb);
+		sp_run_add_req(sum, &rs[i]);
 	}
 }
 

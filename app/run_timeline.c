@@ -11,16 +11,50 @@
 #include "sp_vu.h"
 
 /*
- * Add the engines' figures up into r->tot, r->rs_tot, r->ss_tot. Counters
- * are plain sums; histograms merge exactly. While the workers run (the
- * thresholds' abort check) each value may be a poll late, never torn.
+ * @t += @s: counters by the lists of sp_vu.h (SP_VU_*_COUNTERS), so that
+ * a counter added to the engine is summed too; histograms merge exactly.
+ * @s may be an engine's, being written on a worker: each counter is read
+ * whole (sp_read64), a poll late at worst, never torn.
+ */
+#define SP_RUN_ADD(f) t->f += sp_read64(&s->f);
+#define SP_RUN_ADDN(f, n)                          \
+	for (size_t k = 0; k < (n); k++)           \
+		t->f[k] += sp_read64(&s->f[k]);
+
+static void
+sp_run_add_stats(struct sp_vu_stats *t, const struct sp_vu_stats *s)
+{
+	SP_VU_STATS_COUNTERS(SP_RUN_ADD, SP_RUN_ADDN)
+	sp_hist_merge(&t->latency, &s->latency);
+	sp_hist_merge(&t->connect, &s->connect);
+	sp_hist_merge(&t->ttfb, &s->ttfb);
+	sp_hist_merge(&t->iteration, &s->iteration);
+	sp_hist_merge(&t->lag, &s->lag);
+}
+
+void
+sp_run_add_req(struct sp_vu_req_stats *t, const struct sp_vu_req_stats *s)
+{
+	SP_VU_REQ_COUNTERS(SP_RUN_ADD)
+	sp_hist_merge(&t->latency, &s->latency);
+	sp_hist_merge(&t->ttfb, &s->ttfb);
+}
+
+static void
+sp_run_add_scen(struct sp_vu_scen_stats *t, const struct sp_vu_scen_stats *s)
+{
+	SP_VU_SCEN_COUNTERS(SP_RUN_ADD)
+	sp_hist_merge(&t->iteration, &s->iteration);
+}
+
+/*
+ * Add the engines' figures up into r->tot, r->rs_tot, r->ss_tot. While the
+ * workers run (the thresholds' abort check) each value may be a poll late,
+ * never torn.
  */
 void
 sp_run_merge(struct sp_run *r)
 {
-	const size_t nc = offsetof(struct sp_vu_stats, latency) / sizeof(uint64_t);
-	const size_t nr = offsetof(struct sp_vu_req_stats, latency) / sizeof(uint64_t);
-	const size_t ns = offsetof(struct sp_vu_scen_stats, iteration) / sizeof(uint64_t);
 	struct sp_vu_stats *t = r->tot;
 
 	memset(t, 0, sizeof(*t));
@@ -39,30 +73,14 @@ sp_run_merge(struct sp_run *r)
 		sp_hist_init(&r->ss_tot[i].iteration);
 	}
 	for (uint32_t c = 0; c < r->ncores; c++) {
-		const struct sp_vu_stats *s = sp_vu_stats(r->core[c].eng);
 		const struct sp_vu_req_stats *rs = sp_vu_req_stats(r->core[c].eng);
 		const struct sp_vu_scen_stats *ss = sp_vu_scen_stats(r->core[c].eng);
 
-		for (size_t k = 0; k < nc; k++)
-			((uint64_t *)t)[k] += sp_read64(&((const uint64_t *)s)[k]);
-		sp_hist_merge(&t->latency, &s->latency);
-		sp_hist_merge(&t->connect, &s->connect);
-		sp_hist_merge(&t->ttfb, &s->ttfb);
-		sp_hist_merge(&t->iteration, &s->iteration);
-		sp_hist_merge(&t->lag, &s->lag);
-		for (uint32_t i = 0; i < r->plan.nrequests; i++) {
-			for (size_t k = 0; k < nr; k++)
-				((uint64_t *)&r->rs_tot[i])[k] +=
-					sp_read64(&((const uint64_t *)&rs[i])[k]);
-			sp_hist_merge(&r->rs_tot[i].latency, &rs[i].latency);
-			sp_hist_merge(&r->rs_tot[i].ttfb, &rs[i].ttfb);
-		}
-		for (uint32_t i = 0; i < r->plan.nscenarios; i++) {
-			for (size_t k = 0; k < ns; k++)
-				((uint64_t *)&r->ss_tot[i])[k] +=
-					sp_read64(&((const uint64_t *)&ss[i])[k]);
-			sp_hist_merge(&r->ss_tot[i].iteration, &ss[i].iteration);
-		}
+		sp_run_add_stats(t, sp_vu_stats(r->core[c].eng));
+		for (uint32_t i = 0; i < r->plan.nrequests; i++)
+			sp_run_add_req(&r->rs_tot[i], &rs[i]);
+		for (uint32_t i = 0; i < r->plan.nscenarios; i++)
+			sp_run_add_scen(&r->ss_tot[i], &ss[i]);
 	}
 }
 

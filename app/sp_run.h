@@ -103,6 +103,8 @@ int sp_run_th_abort(struct sp_run *r, uint64_t el_us);
 
 /* run_timeline.c */
 void sp_run_merge(struct sp_run *r);
+void sp_run_add_req(struct sp_vu_req_stats *t,
+		    const struct sp_vu_req_stats *s);
 const struct sp_run_point *sp_run_sample(struct sp_run *r, uint64_t now,
 					 int last);
 

@@ -122,6 +122,39 @@ struct sp_vu_stats {
 				     * queued, minus its intended start */
 };
 
+/*
+ * The counters of the three stats structs above, every one, in order:
+ * what is added up across engines (app/run_timeline.c). X(f) is one
+ * uint64_t, A(f, n) an array of n. A counter added to a struct and not
+ * here fails the assertions below (the histograms follow the counters).
+ */
+#define SP_VU_STATS_COUNTERS(X, A)                                        \
+	X(it_started) X(it_completed) X(it_failed) X(it_interrupted)      \
+	X(it_dropped) X(requests) X(responses) X(failed) X(interrupted)   \
+	A(err, SP_VU_E_N) A(codes, SP_PLAN_MAX_STATUS)                    \
+	X(bytes_sent) X(bytes_received) X(connects) X(reconnects)         \
+	X(server_closes) X(lenient_closes) X(conns_open)                  \
+	X(connect_retries) X(vus_active) X(vus_target) X(arrivals)        \
+	X(checks_passed) X(renders)
+#define SP_VU_REQ_COUNTERS(X)                                             \
+	X(started) X(responses) X(failed) X(check_failed) X(status_failed) \
+	X(interrupted)
+#define SP_VU_SCEN_COUNTERS(X)                                            \
+	X(started) X(completed) X(failed) X(interrupted) X(dropped)
+
+#define SP_VU_COUNT1_(f) + 1
+#define SP_VU_COUNTN_(f, n) + (n)
+_Static_assert((0 SP_VU_STATS_COUNTERS(SP_VU_COUNT1_, SP_VU_COUNTN_)) *
+	       sizeof(uint64_t) == offsetof(struct sp_vu_stats, latency),
+	       "SP_VU_STATS_COUNTERS must list every counter of sp_vu_stats");
+_Static_assert((0 SP_VU_REQ_COUNTERS(SP_VU_COUNT1_)) * sizeof(uint64_t) ==
+	       offsetof(struct sp_vu_req_stats, latency),
+	       "SP_VU_REQ_COUNTERS must list every counter of sp_vu_req_stats");
+_Static_assert((0 SP_VU_SCEN_COUNTERS(SP_VU_COUNT1_)) * sizeof(uint64_t) ==
+	       offsetof(struct sp_vu_scen_stats, iteration),
+	       "SP_VU_SCEN_COUNTERS must list every counter of "
+	       "sp_vu_scen_stats");
+
 struct sp_vu_config {
 	const struct sp_plan *plan;
 	const uint64_t *now_us;  /* the current time, kept by the caller */
