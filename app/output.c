@@ -109,3 +109,15 @@ sp_out_distinct(const struct sp_out_name *o, unsigned int n)
 	}
 	return 0;
 }
+
+void
+sp_out_csv_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}

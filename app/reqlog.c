@@ -56,19 +56,6 @@ sp_reqlog_out_start(struct sp_reqlog_out *o, const struct sp_plan *pl,
 	return 0;
 }
 
-/* A request's name as a CSV field: quoted, quotes doubled. */
-static void
-sp_reqlog_name(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s != '\0'; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 static void
 sp_reqlog_row(struct sp_reqlog_out *o, unsigned core,
 	      const struct sp_reqlog_rec *r)
@@ -77,7 +64,7 @@ sp_reqlog_row(struct sp_reqlog_out *o, unsigned core,
 	uint64_t b = o->base_us;
 
 	fprintf(f, "%u,%" PRIu32 ",%" PRIu32 ",", core, r->vu, r->iter);
-	sp_reqlog_name(f, r->req < o->plan->nrequests ?
+	sp_out_csv_str(f, r->req < o->plan->nrequests ?
 			  o->plan->requests[r->req].name : "?");
 	fprintf(f, ",%u,%s,%u,%" PRId64 ",", r->status,
 		r->err ? sp_vu_err_name((enum sp_vu_err)(r->err - 1)) : "",

@@ -430,19 +430,6 @@ sp_run_csv_lat(FILE *f, const struct sp_hist *h)
 		(double)sp_hist_quantile(h, 0.999) / 1e3, (double)h->max / 1e3);
 }
 
-/* A CSV field: quoted, with quotes doubled (names are the user's). */
-static void
-sp_run_csv_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s != '\0'; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 /* PREFIX_stats.csv: one row for the total, each scenario and each
  * request; PREFIX_timeline.csv: one row per second. */
 static int
@@ -463,7 +450,7 @@ sp_run_csv(const struct sp_run *r, FILE *st, FILE *tl)
 		if (!pl->scenarios[i].enabled)
 			continue;
 		fprintf(st, "scenario,");
-		sp_run_csv_str(st, pl->scenarios[i].name);
+		sp_out_csv_str(st, pl->scenarios[i].name);
 		fprintf(st, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64,
 			ss[i].started, ss[i].completed, ss[i].failed,
 			ss[i].interrupted);
@@ -471,7 +458,7 @@ sp_run_csv(const struct sp_run *r, FILE *st, FILE *tl)
 	}
 	for (uint32_t i = 0; i < pl->nrequests; i++) {
 		fprintf(st, "request,");
-		sp_run_csv_str(st, pl->requests[i].name);
+		sp_out_csv_str(st, pl->requests[i].name);
 		fprintf(st, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64,
 			rs[i].started, rs[i].responses, rs[i].failed,
 			rs[i].interrupted);

@@ -169,6 +169,8 @@ struct sp_out_name {
 };
 /* 0, or -1 after saying which two of @n name the same file. */
 int sp_out_distinct(const struct sp_out_name *o, unsigned int n);
+/* A CSV field: quoted, with quotes doubled (names are the user's). */
+void sp_out_csv_str(FILE *f, const char *s);
 
 /* ---- afpacket.c: before DPDK opens an af_packet port ---- */
 
