@@ -1,0 +1,322 @@
+(function () {
+  'use strict';
+  var COLORS = ['#1f6fd1', '#e8731a', '#2e9e4f', '#c62828'];
+  var LAT = ['min', 'mean', 'p50', 'p90', 'p95', 'p99', 'p999', 'max'];
+  var W = 600, H = 250, ML = 58, MR = 14, MT = 30, MB = 34;
+  var app = document.getElementById('app');
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+  function add(parent, child) { parent.appendChild(child); return child; }
+  function isObj(v) { return v !== null && typeof v === 'object' && !Array.isArray(v); }
+  function fmt(v, dec) {
+    if (v === undefined || v === null) return '-';
+    if (typeof v === 'boolean') return v ? 'true' : 'false';
+    if (typeof v !== 'number') return String(v);
+    if (Number.isInteger(v) && dec === undefined) return v.toLocaleString('en-US');
+    return v.toLocaleString('en-US', { minimumFractionDigits: dec === undefined ? 3 : dec,
+      maximumFractionDigits: dec === undefined ? 3 : dec });
+  }
+  function human(v, unit, base) {
+    var pre = ['', 'k', 'M', 'G', 'T'], i = 0;
+    if (typeof v !== 'number') return '-';
+    if (base === 1024) pre = ['', 'Ki', 'Mi', 'Gi', 'Ti'];
+    while (Math.abs(v) >= base && i < pre.length - 1) { v /= base; i++; }
+    return (i ? v.toFixed(2) : fmt(v)) + ' ' + pre[i] + unit;
+  }
+  function section(title, parent) {
+    add(parent || app, el('h2', null, title));
+    return add(parent || app, el('div', 'grid'));
+  }
+  function card(parent, title) {
+    var c = add(parent, el('div', 'card'));
+    if (title) add(c, el('h3', null, title));
+    return c;
+  }
+  function table(parent, head, rows, name) {
+    var t = add(parent, el('table')), tr, i, j, th, c;
+    if (name) t.setAttribute('data-table', name);
+    tr = add(add(t, el('thead')), el('tr'));
+    for (i = 0; i < head.length; i++) {
+      th = add(tr, el('th', i ? 'n' : null, head[i]));
+      th.scope = 'col';
+    }
+    var tb = add(t, el('tbody'));
+    for (i = 0; i < rows.length; i++) {
+      tr = add(tb, el('tr'));
+      for (j = 0; j < rows[i].length; j++) {
+        c = rows[i][j];
+        if (isObj(c)) add(tr, el('td', c.cls, c.text));
+        else add(tr, el('td', j ? 'n' : 'name', c));
+      }
+    }
+    return t;
+  }
+  function kv(parent, title, obj, labels) {
+    var c = card(parent, title), rows = [], k;
+    if (!isObj(obj)) { add(c, el('p', 'none', 'not in this report')); return c; }
+    for (k in obj) {
+      if (!Object.prototype.hasOwnProperty.call(obj, k)) continue;
+      var v = obj[k];
+      rows.push([k, isObj(v) || Array.isArray(v) ? JSON.stringify(v) : fmt(v)]);
+    }
+    if (labels) rows = labels.map(function (l) { return [l, fmt(obj[l])]; });
+    if (rows.length) table(c, ['', 'value'], rows);
+    else add(c, el('p', 'none', 'none'));
+    return c;
+  }
+
+  function header(r) {
+    add(app, el('h1', null, 'stampede report'));
+    var m = add(app, el('div', 'meta'));
+    var items = [['target', r.target], ['model', r.model], ['source', r.source],
+      ['elapsed', typeof r.elapsed_s === 'number' ? r.elapsed_s.toFixed(3) + ' s' : null],
+      ['stopped by', r.stopped_by], ['mode', r.mode], ['report version', r.version]];
+    items.forEach(function (it) {
+      var d = add(m, el('div'));
+      add(d, el('b', null, it[0]));
+      add(d, el('span', it[0] === 'stopped by' && it[1] === 'threshold' ? 'bad' : null, fmt(it[1])));
+    });
+    document.title = 'stampede report: ' + (r.target || '');
+  }
+
+  function summary(r) {
+    var s = r.summary || {}, g = section('Summary'), c, rows, k;
+    c = card(g, 'Requests');
+    table(c, ['', 'value'], [
+      ['requests', fmt(s.requests)], ['responses', fmt(s.responses)],
+      [{ text: 'succeeded' }, { cls: s.nothing_succeeded === true ? 'n bad' : 'n', text: fmt(s.succeeded) }],
+      [{ text: 'errors' }, { cls: s.errors ? 'n bad' : 'n', text: fmt(s.errors) }],
+      ['interrupted', fmt(s.interrupted)], ['responses/s', fmt(s.rps, 1)],
+      ['peak responses/s', fmt(s.peak_rps, 1)], ['load duration', fmt(s.duration_s) + ' s'],
+      ['checks passed', fmt((s.checks || {}).passed)],
+      [{ text: 'checks failed' }, { cls: (s.checks || {}).failed ? 'n bad' : 'n', text: fmt((s.checks || {}).failed) }]
+    ], 'summary');
+
+    c = card(g, 'Status codes');
+    rows = [];
+    for (k in s.codes || {}) {
+      var share = s.responses ? (100 * s.codes[k] / s.responses).toFixed(2) + ' %' : '-';
+      rows.push([{ cls: k >= 400 ? 'bad' : null, text: k }, fmt(s.codes[k]), share]);
+    }
+    if (rows.length) table(c, ['code', 'responses', 'share'], rows, 'codes');
+    else add(c, el('p', 'none', 'no responses'));
+
+    c = card(g, 'Errors by kind');
+    rows = [];
+    for (k in s.errors_by_kind || {}) if (s.errors_by_kind[k]) rows.push([k, fmt(s.errors_by_kind[k])]);
+    if (rows.length) table(c, ['kind', 'count'], rows, 'errors');
+    else add(c, el('p', 'none', 'no errors'));
+
+    kv(g, 'Iterations', s.iterations, ['started', 'completed', 'failed', 'interrupted', 'dropped']);
+    kv(g, 'Connections', s.connections, ['opened', 'reconnects', 'server_closes', 'lenient_closes', 'open_at_end']);
+    c = card(g, 'Traffic (HTTP bytes)');
+    var b = s.bytes || {}, bps = s.bits_per_s || {};
+    table(c, ['', 'sent', 'received'], [
+      ['bytes', fmt(b.sent), fmt(b.received)],
+      ['', human(b.sent, 'B', 1024), human(b.received, 'B', 1024)],
+      ['bits/s', human(bps.sent, 'bit/s', 1000), human(bps.received, 'bit/s', 1000)]
+    ], 'bytes');
+  }
+
+  function latency(r) {
+    var s = r.summary || {}, g = section('Latency (ms)'), c = card(g), rows = [];
+    g.className = '';
+    [['latency_ms', 'response'], ['connect_ms', 'connect'], ['ttfb_ms', 'time to first byte'],
+     ['iteration_ms', 'iteration'], ['lag_ms', 'generator lag']].forEach(function (p) {
+      var h = s[p[0]];
+      if (!isObj(h)) return;
+      rows.push([p[1] + ' (' + p[0] + ')'].concat(LAT.map(function (k) { return fmt(h[k]); })));
+    });
+    if (rows.length) table(c, ['', 'min', 'mean', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max'], rows, 'latency');
+    else add(c, el('p', 'none', 'no latency in this report'));
+    if (s.lag_warning) add(c, el('p', 'fail', 'warning: the generator\'s own lag is ' +
+      Math.round(100 * s.lag_share_p99) + ' % of the latency at p99: this machine, not only the server, shaped the figures'));
+  }
+
+  function thresholds(r) {
+    var g = section('Thresholds'), c = card(g), t = r.thresholds;
+    g.className = '';
+    if (!Array.isArray(t) || !t.length) { add(c, el('p', 'none', 'no thresholds')); return; }
+    table(c, ['threshold', 'value', 'result'], t.map(function (x) {
+      return [x.expr, fmt(x.value), { cls: x.ok ? 'ok' : 'fail', text: x.ok ? 'ok' : 'FAILED' }];
+    }), 'thresholds');
+  }
+
+  function pct(h, k) { return isObj(h) ? fmt(h[k]) : '-'; }
+  function breakdown(r) {
+    var g = section('Scenarios and requests'), c;
+    g.className = '';
+    c = card(g, 'Scenarios');
+    if (Array.isArray(r.scenarios) && r.scenarios.length)
+      table(c, ['scenario', 'weight', 'started', 'completed', 'failed', 'interrupted', 'dropped',
+        'iteration p50 ms', 'p95 ms', 'p99 ms'], r.scenarios.map(function (x) {
+        return [x.name, fmt(x.weight), fmt(x.started), fmt(x.completed), fmt(x.failed),
+          fmt(x.interrupted), fmt(x.dropped), pct(x.iteration_ms, 'p50'), pct(x.iteration_ms, 'p95'),
+          pct(x.iteration_ms, 'p99')];
+      }), 'scenarios');
+    else add(c, el('p', 'none', 'no scenarios'));
+    add(g, el('div')).style.height = '14px';
+    c = card(g, 'Requests');
+    if (Array.isArray(r.requests) && r.requests.length)
+      table(c, ['request', 'started', 'responses', 'failed', 'check failed', 'status failed',
+        'interrupted', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'ttfb p50 ms'], r.requests.map(function (x) {
+        return [x.name, fmt(x.started), fmt(x.responses), fmt(x.failed), fmt(x.check_failed),
+          fmt(x.status_failed), fmt(x.interrupted), pct(x.latency_ms, 'p50'), pct(x.latency_ms, 'p95'),
+          pct(x.latency_ms, 'p99'), pct(x.latency_ms, 'max'), pct(x.ttfb_ms, 'p50')];
+      }), 'requests');
+    else add(c, el('p', 'none', 'no requests'));
+    if (Array.isArray(r.cores) && r.cores.length) {
+      add(g, el('div')).style.height = '14px';
+      c = card(g, 'Cores');
+      table(c, ['core', 'requests', 'responses', 'errors', 'connections'], r.cores.map(function (x) {
+        return [fmt(x.core), fmt(x.requests), fmt(x.responses), fmt(x.errors), fmt(x.connections)];
+      }), 'cores');
+    }
+  }
+
+  var KNOWN = ['version', 'mode', 'target', 'source', 'model', 'elapsed_s', 'stopped_by', 'summary',
+    'scenarios', 'requests', 'cores', 'thresholds', 'timeline'];
+  function counters(r) {
+    var g = section('Stack, NIC and generator counters'), scalars = {}, any = false, k;
+    ['tcp', 'drops', 'nic', 'generator', 'pools', 'arp'].forEach(function (n) {
+      if (isObj(r[n])) kv(g, n, r[n]);
+    });
+    for (k in r) {
+      if (KNOWN.indexOf(k) >= 0 || ['tcp', 'drops', 'nic', 'generator', 'pools', 'arp'].indexOf(k) >= 0) continue;
+      if (isObj(r[k])) kv(g, k, r[k]);
+      else { scalars[k] = r[k]; any = true; }
+    }
+    if (any) kv(g, 'other', scalars);
+  }
+
+  function niceStep(max, n) {
+    var raw = max / n, p = Math.pow(10, Math.floor(Math.log(raw) / Math.LN10)), m = raw / p;
+    return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 2.5 ? 2.5 : m <= 5 ? 5 : 10) * p;
+  }
+  function tick(v) {
+    var a = Math.abs(v);
+    if (a >= 1e9) return +(v / 1e9).toFixed(2) + 'G';
+    if (a >= 1e6) return +(v / 1e6).toFixed(2) + 'M';
+    if (a >= 1e4) return +(v / 1e3).toFixed(1) + 'k';
+    return String(+v.toFixed(3));
+  }
+  function plot(parent, name, title, unit, tl, series) {
+    var c = card(parent, title), host = el('div'), svg, NS, n = tl.length;
+    host.innerHTML = '<svg></svg>';
+    svg = host.firstChild;
+    NS = svg.namespaceURI;
+    svg.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
+    svg.setAttribute('data-plot', name);
+    svg.setAttribute('role', 'img');
+    svg.setAttribute('aria-label', title);
+    add(c, svg);
+    function s(tag, attrs, text) {
+      var e = document.createElementNS(NS, tag), a;
+      for (a in attrs) e.setAttribute(a, attrs[a]);
+      if (text !== undefined) e.textContent = text;
+      return add(svg, e);
+    }
+    if (!n) {
+      s('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', 'class': 'empty' }, 'no timeline');
+      svg.setAttribute('data-drawn', '0');
+      return;
+    }
+    var x0 = tl[0].t, x1 = tl[n - 1].t, ymax = 0, i, j, v;
+    if (x1 <= x0) x0 = x1 - 1;
+    for (j = 0; j < series.length; j++)
+      for (i = 0; i < n; i++) {
+        v = series[j].get(tl[i]);
+        if (typeof v === 'number' && v > ymax) ymax = v;
+      }
+    var ystep = niceStep(ymax > 0 ? ymax : 1, 4), ytop = Math.ceil((ymax > 0 ? ymax : 1) / ystep) * ystep;
+    var pw = W - ML - MR, ph = H - MT - MB;
+    function X(t) { return ML + (t - x0) / (x1 - x0) * pw; }
+    function Y(y) { return MT + ph - y / ytop * ph; }
+    for (v = 0; v <= ytop + ystep / 2; v += ystep) {
+      s('line', { x1: ML, x2: W - MR, y1: Y(v), y2: Y(v), 'class': v ? 'gridline' : 'axis' });
+      s('text', { x: ML - 6, y: Y(v) + 4, 'text-anchor': 'end' }, tick(v));
+    }
+    var xstep = niceStep(x1 - x0, 6);
+    for (v = Math.ceil(x0 / xstep) * xstep; v <= x1 + 1e-9; v += xstep) {
+      s('line', { x1: X(v), x2: X(v), y1: MT + ph, y2: MT + ph + 4, 'class': 'axis' });
+      s('text', { x: X(v), y: MT + ph + 16, 'text-anchor': 'middle' }, tick(v));
+    }
+    s('line', { x1: ML, x2: ML, y1: MT, y2: MT + ph, 'class': 'axis' });
+    s('text', { x: W - MR, y: H - 4, 'text-anchor': 'end' }, 't (s)');
+    s('text', { x: 4, y: 12 }, unit);
+    var lx = ML + 8;
+    for (j = 0; j < series.length; j++) {
+      var d = [];
+      for (i = 0; i < n; i++) {
+        v = series[j].get(tl[i]);
+        d.push((i ? 'L' : 'M') + X(tl[i].t).toFixed(1) + ' ' + Y(typeof v === 'number' ? v : 0).toFixed(1));
+      }
+      s('path', { d: d.join(' '), 'class': 'line', stroke: series[j].color || COLORS[j] });
+      if (n === 1)
+        s('circle', { cx: X(tl[0].t), cy: Y(series[j].get(tl[0]) || 0), r: 3, fill: series[j].color || COLORS[j] });
+      s('rect', { x: lx, y: 8, width: 14, height: 4, fill: series[j].color || COLORS[j] });
+      s('text', { x: lx + 18, y: 14 }, series[j].label);
+      lx += 30 + series[j].label.length * 6.2;
+    }
+    svg.setAttribute('data-drawn', String(n));
+    v = series[0].get(tl[n - 1]);
+    svg.setAttribute('data-last', typeof v === 'number' ? String(+v.toFixed(3)) : '');
+  }
+  function field(k) { return function (p) { return p[k]; }; }
+  // A partial second (the end of the run) holds counts of less than a
+  // second: per second, they are scaled by its length (no cliff).
+  function perSec(k) {
+    return function (p) {
+      var v = p[k];
+      return p.partial === true && typeof v === 'number' && p.length_s > 0 ? v / p.length_s : v;
+    };
+  }
+  function plots(r) {
+    var tl = Array.isArray(r.timeline) ? r.timeline : [];
+    add(app, el('h2', null, 'Over time'));
+    var g = add(app, el('div', 'plots'));
+    plot(g, 'rps', 'Requests per second', 'per s', tl, [
+      { label: 'responses/s', get: perSec('responses') },
+      { label: 'requests/s', get: perSec('requests') }]);
+    plot(g, 'latency', 'Latency percentiles', 'ms', tl, [
+      { label: 'p50', get: field('p50_ms') },
+      { label: 'p95', get: field('p95_ms') },
+      { label: 'p99', get: field('p99_ms'), color: COLORS[3] }]);
+    plot(g, 'errors', 'Errors and dropped iterations per second', 'per s', tl, [
+      { label: 'errors/s', get: perSec('errors'), color: COLORS[3] },
+      { label: 'dropped/s', get: perSec('dropped'), color: COLORS[1] }]);
+    plot(g, 'vus', 'Virtual users and connections', 'count', tl, [
+      { label: 'VUs', get: field('vus') },
+      { label: 'connections', get: field('conns'), color: COLORS[2] }]);
+  }
+
+  function raw(text) {
+    add(app, el('h2', null, 'The JSON report'));
+    var d = add(app, el('details'));
+    add(d, el('summary', null, 'show the report this page was made from'));
+    add(d, el('pre', null, text));
+  }
+
+  try {
+    var text = document.getElementById('report').textContent, r = JSON.parse(text);
+    app.textContent = '';
+    header(r);
+    summary(r);
+    plots(r);
+    latency(r);
+    thresholds(r);
+    breakdown(r);
+    counters(r);
+    raw(JSON.stringify(r, null, 1));
+    document.body.setAttribute('data-ready', '1');
+  } catch (e) {
+    app.textContent = '';
+    add(app, el('p', 'error', 'cannot show this report: ' + e));
+    document.body.setAttribute('data-error', String(e));
+  }
+})();
