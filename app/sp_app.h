@@ -250,6 +250,14 @@ sp_tsc_to_us(uint64_t tsc)
 	return (uint64_t)(((unsigned __int128)tsc * sp_tsc_mult) >> 32);
 }
 
+/* The same, rounded up: for a time that must not read early. */
+static inline uint64_t
+sp_tsc_to_us_ceil(uint64_t tsc)
+{
+	return (uint64_t)(((unsigned __int128)tsc * sp_tsc_mult + 0xffffffffu) >>
+			  32);
+}
+
 static inline uint64_t
 sp_now_us(void)
 {

@@ -99,13 +99,24 @@ sp_clock_init(void)
 static inline uint64_t
 sp_worker_clock_rx(struct sp_worker *w)
 {
-	uint64_t now = (uint64_t)(((unsigned __int128)rte_rdtsc() * sp_tsc_mult +
-				   0xffffffffu) >> 32);
+	uint64_t now = sp_tsc_to_us_ceil(rte_rdtsc());
 
 	if (now < w->now_us)
 		now = w->now_us;
 	w->now_us = now;
 	return now;
+}
+
+/* The loop's time now, outside the load loop: never behind a receive
+ * burst's time, which is rounded up. */
+static inline uint64_t
+sp_worker_clock(struct sp_worker *w)
+{
+	uint64_t now = sp_now_us();
+
+	if (now > w->now_us)
+		w->now_us = now;
+	return w->now_us;
 }
 
 /* Send what is staged; what the TX ring does not take is freed and counted:
@@ -671,8 +682,7 @@ sp_worker_resolve(struct sp_worker *w)
 	uint64_t deadline = now + SP_ARP_TIMEOUT_US, next = now;
 
 	while (!sp_arp_lookup(w->st, w->nexthop, mac)) {
-		now = sp_now_us();
-		w->now_us = now;
+		now = sp_worker_clock(w);
 		if (now >= deadline || sp_worker_stop_requested(w))
 			return -1;
 		if (now >= next) {
@@ -715,8 +725,7 @@ sp_worker_main(void *arg)
 	w->impair_on = w->impair.drop_bp != 0 || w->impair.reorder_bp != 0 ||
 		       w->impair.dup_bp != 0;
 	w->rng = rte_rdtsc() | 1;
-	now = sp_now_us();
-	w->now_us = now;
+	now = sp_worker_clock(w);
 	w->run_start_us = now;
 	sp_worker_set_phase(w, SP_PHASE_RUN);
 	sp_alloc_hot(1);
@@ -761,8 +770,7 @@ sp_worker_main(void *arg)
 	/* The run ends with its last iteration, not where that began: the
 	 * busy time counted whole iterations (a 2-iteration run read 163 %
 	 * busy when this was the last iteration's start). */
-	now = sp_now_us();
-	w->now_us = now;
+	now = sp_worker_clock(w);
 	__atomic_store_n(&w->run_end_us, now, __ATOMIC_RELAXED);
 	sp_worker_set_phase(w, SP_PHASE_DRAIN);
 
@@ -776,8 +784,7 @@ sp_worker_main(void *arg)
 	linger_end = sp_stack_stats(w->st)->tcp_rst_tx ? now + SP_RST_LINGER_US : now;
 	while ((sp_stack_conns_in_use(w->st) != 0 || now < linger_end) &&
 	       now < drain_end) {
-		now = sp_now_us();
-		w->now_us = now;
+		now = sp_worker_clock(w);
 		if (sp_worker_io(w) == 0)
 			sp_worker_idle(w);
 		sp_tx_flush(w);
@@ -787,8 +794,7 @@ sp_worker_main(void *arg)
 	/* Frames of the other cores' flows may still land on our queue
 	 * until they are done too: keep passing them on. */
 	while (w->ncores > 1 && !__atomic_load_n(&w->quit, __ATOMIC_ACQUIRE)) {
-		now = sp_now_us();
-		w->now_us = now;
+		now = sp_worker_clock(w);
 		if (sp_worker_io(w) == 0)
 			sp_worker_idle(w);
 		sp_tx_flush(w);
