@@ -30,13 +30,16 @@ struct sp_reqlog_rec {
 };
 
 struct sp_reqlog {
-	uint64_t head;                  /* producer: records written */
-	uint64_t dropped;               /* producer: the ring was full */
-	uint8_t pad0[48];
-	uint64_t tail;                  /* consumer: records taken */
-	uint8_t pad1[56];
+	/* The producer's cache line: all a push reads and writes while the
+	 * ring has room. */
+	_Alignas(64) uint64_t head;     /* records written */
+	uint64_t dropped;               /* the ring was full */
+	uint64_t tail_seen;             /* tail as last read: reread only
+					 * when the ring looks full */
 	struct sp_reqlog_rec *recs;     /* size: a power of two */
 	uint32_t mask;                  /* size - 1 */
+	/* The consumer's, a line of its own. */
+	_Alignas(64) uint64_t tail;     /* records taken */
 };
 
 /* Producer side. */
@@ -45,9 +48,13 @@ sp_reqlog_push(struct sp_reqlog *l, const struct sp_reqlog_rec *r)
 {
 	uint64_t h = l->head;
 
-	if (h - __atomic_load_n(&l->tail, __ATOMIC_ACQUIRE) > l->mask) {
-		__atomic_store_n(&l->dropped, l->dropped + 1, __ATOMIC_RELAXED);
-		return;
+	if (h - l->tail_seen > l->mask) {
+		l->tail_seen = __atomic_load_n(&l->tail, __ATOMIC_ACQUIRE);
+		if (h - l->tail_seen > l->mask) {
+			__atomic_store_n(&l->dropped, l->dropped + 1,
+					 __ATOMIC_RELAXED);
+			return;
+		}
 	}
 	l->recs[h & l->mask] = *r;
 	__atomic_store_n(&l->head, h + 1, __ATOMIC_RELEASE);
