@@ -275,12 +275,6 @@ sp_netopt_parse(struct sp_netopt *no, int code, const char *arg)
 	}
 }
 
-static uint32_t
-sp_prefix_mask(uint8_t len)
-{
-	return len == 0 ? 0 : ~0u << (32 - len);
-}
-
 int
 sp_netopt_finish(const struct sp_netopt *no)
 {
@@ -296,7 +290,7 @@ sp_netopt_finish(const struct sp_netopt *no)
 		return -1;
 	}
 	{
-		uint32_t m = sp_prefix_mask(no->prefix_len);
+		uint32_t m = sp_val_mask(no->prefix_len);
 		uint32_t bcast = no->ip | ~m;
 
 		/* Our range may not hold our network's broadcast address: a
@@ -310,7 +304,7 @@ sp_netopt_finish(const struct sp_netopt *no)
 		}
 	}
 	if (no->gateway != 0) {
-		uint32_t m = sp_prefix_mask(no->prefix_len);
+		uint32_t m = sp_val_mask(no->prefix_len);
 
 		if ((no->gateway | m) == 0xffffffffu &&
 		    (no->gateway & m) == (no->ip & m)) {
@@ -342,7 +336,7 @@ sp_netopt_ours(const struct sp_netopt *no, uint32_t ip)
 uint32_t
 sp_netopt_nexthop(const struct sp_netopt *no, uint32_t dst)
 {
-	uint32_t m = sp_prefix_mask(no->prefix_len);
+	uint32_t m = sp_val_mask(no->prefix_len);
 
 	if ((dst & m) == (no->ip & m) || no->gateway == 0)
 		return dst;
@@ -355,7 +349,7 @@ sp_netopt_check_target(const struct sp_netopt *no, const char *what,
 {
 	const char *why = sp_val_target(dst, no->ip, no->ip_count,
 					no->prefix_len);
-	uint32_t m = sp_prefix_mask(no->prefix_len);
+	uint32_t m = sp_val_mask(no->prefix_len);
 	char a[16], ours[16];
 
 	sp_ipv4_str(dst, a, sizeof(a));

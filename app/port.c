@@ -237,7 +237,6 @@ sp_port_find(const struct sp_netopt *no, uint16_t *port_id)
 
 	/* net_af_packet0 is EAL's name for the vdev; messages say the
 	 * user's interface. */
-
 	if (rte_eth_dev_get_port_by_name(name, port_id) == 0)
 		return 0;
 	/* A short PCI address is normalised by EAL ("01:00.0" becomes

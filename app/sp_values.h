@@ -40,6 +40,8 @@ const char *sp_val_ip_range(const char *s, uint32_t *ip, uint32_t *count,
 /* Why @dst cannot be the target of a connection from our addresses @ip
  * (@count of them) on a /@prefix_len network: unusable (above), one of
  * ours, or the directed broadcast of our network. NULL if it can be. */
+/* The netmask of a prefix length (0..32), host order. */
+uint32_t sp_val_mask(uint8_t len);
 const char *sp_val_target(uint32_t dst, uint32_t ip, uint32_t count,
 			  uint8_t prefix_len);
 

@@ -158,7 +158,7 @@ sp_val_ip_range(const char *s, uint32_t *ip, uint32_t *count, uint32_t *bad)
 	return NULL;
 }
 
-static uint32_t
+uint32_t
 sp_val_mask(uint8_t len)
 {
 	return len == 0 ? 0 : ~0u << (32 - len);

@@ -526,6 +526,7 @@ test_refused(void)
 	e = run(1);
 	s = sp_vu_stats(e);
 	CHECK(s->requests >= 1);
+	CHECK(s->failed >= 1);
 	CHECK_EQ(s->responses, 0);
 	CHECK_EQ(s->err[SP_VU_E_REFUSED], s->failed);
 	CHECK_EQ(s->failed + s->interrupted, s->requests);
