@@ -77,6 +77,10 @@ PY
 
 n=$(find "$TMP/readme" -name '*.sh' | wc -l)
 check "the README has stampede command lines" ge "$n" 1
+# grep's count, independent of the extractor: a command line the
+# extractor missed would otherwise go untested without a word.
+check "every README line that starts a stampede command was extracted" \
+	eq "$n" "$(grep -c '^build/app/stampede' "$README")"
 
 cap_stages() { # "10s:20,30s:200" -> "1s:20,1s:200"
 	local IFS=, out=() st
