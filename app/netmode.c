@@ -139,9 +139,7 @@ sp_cmd_net(int argc, char **argv)
 		json = NULL;
 	}
 out:
-	if (json != NULL) {
-		sp_out_discard(json, json_path);
-	}
+	sp_out_discard(json, json_path);
 	if (w.st != NULL)
 		sp_stack_destroy(w.st);
 	sp_port_close(&port);

@@ -865,9 +865,7 @@ sp_cmd_serve(int argc, char **argv)
 		json = NULL;
 	}
 out:
-	if (json != NULL) {
-		sp_out_discard(json, a.json_path);
-	}
+	sp_out_discard(json, a.json_path);
 	sp_workers_destroy(ws);
 	for (uint32_t i = 0; i < SP_MAX_CORES; i++) {
 		free(all[i].slots);

@@ -485,12 +485,12 @@ sp_chunk_ext_byte(struct sp_http1_resp *p, uint8_t c)
 			p->idx = X_AFTER;
 		else if (c == '\\')
 			p->idx = X_QPAIR;
-		else if (c != '\t' && (c < 0x20 || c == 0x7f))
+		else if (!sp_lex_vchar(c))
 			return SP_HTTP1_E_CHUNK;
 		return 0;
 	case X_QPAIR:
 		/* quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text ) */
-		if (c != '\t' && (c < 0x20 || c == 0x7f))
+		if (!sp_lex_vchar(c))
 			return SP_HTTP1_E_CHUNK;
 		p->idx = X_QUOTED;
 		return 0;

@@ -141,7 +141,7 @@ sp_vu_log(struct sp_vu_engine *e, const struct sp_vu *v, int status,
 	r.intended = v->t_intended;
 	r.sent = v->sent_first == 2 ? v->t_sent : 0;
 	r.done = *e->now;
-	r.vu = v->idx * e->ncores + e->core + 1;
+	r.vu = (uint32_t)sp_vu_number(e, v);
 	r.iter = v->iter;
 	r.req = (uint16_t)sp_vu_req_idx(e, v);
 	r.status = status > 0 && status <= UINT16_MAX ? (uint16_t)status : 0;
@@ -326,7 +326,7 @@ sp_vu_pump(struct sp_vu_engine *e, struct sp_vu *v)
 	if (bytes == NULL) {
 		struct sp_vu_render rd = {
 			.pl = e->pl,
-			.vu = (uint64_t)v->idx * e->ncores + e->core + 1,
+			.vu = sp_vu_number(e, v),
 			.iter = v->iter,
 			.row = v->row,
 			.seed = v->req_seed,

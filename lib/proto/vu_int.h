@@ -147,6 +147,14 @@ sp_vu_req_idx(const struct sp_vu_engine *e, const struct sp_vu *v)
 	return sp_vu_scen(e, v)->steps[v->step].req;
 }
 
+/* The VU's number in the whole run, from 1 ({{vu}}): engine @core of
+ * @ncores runs every ncores-th. */
+static inline uint64_t
+sp_vu_number(const struct sp_vu_engine *e, const struct sp_vu *v)
+{
+	return (uint64_t)v->idx * e->ncores + e->core + 1;
+}
+
 /* vu_check.c: "\nName:" of the check's header, case-insensitively, across
  * any split of the head (the VU's hdr_match/hdr_found). */
 void sp_vu_match_header(struct sp_vu *v, const struct sp_check *ck,

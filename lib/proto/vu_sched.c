@@ -7,8 +7,8 @@
 #include "sp_vu.h"
 #include "vu_sched.h"
 
-static inline uint32_t
-sp_vu_sched_fill(const struct sp_plan *pl, struct sp_vu_sched *out)
+uint32_t
+sp_vu_sched_build(const struct sp_plan *pl, struct sp_vu_sched *out)
 {
 	double prev = 0.0;
 
@@ -26,12 +26,6 @@ sp_vu_sched_fill(const struct sp_plan *pl, struct sp_vu_sched *out)
 		prev = out[i].to;
 	}
 	return pl->nstages;
-}
-
-uint32_t
-sp_vu_sched_build(const struct sp_plan *pl, struct sp_vu_sched *out)
-{
-	return sp_vu_sched_fill(pl, out);
 }
 
 uint32_t
@@ -55,7 +49,7 @@ sp_vu_target_at(const struct sp_plan *pl, uint64_t t_us)
 {
 	struct sp_vu_sched s[SP_PLAN_MAX_STAGES];
 
-	return sp_vu_sched_target(s, sp_vu_sched_fill(pl, s), t_us);
+	return sp_vu_sched_target(s, sp_vu_sched_build(pl, s), t_us);
 }
 
 /* Arrivals in the first @t seconds of a stage. */
@@ -71,7 +65,7 @@ double
 sp_vu_arrivals_at(const struct sp_plan *pl, uint64_t t_us)
 {
 	struct sp_vu_sched s[SP_PLAN_MAX_STAGES];
-	uint32_t n = sp_vu_sched_fill(pl, s);
+	uint32_t n = sp_vu_sched_build(pl, s);
 	double sum = 0.0;
 
 	for (uint32_t i = 0; i < n && t_us > 0; i++) {
