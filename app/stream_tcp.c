@@ -14,11 +14,13 @@ sp_st_conn(struct sp_stream *s)
 }
 
 static struct sp_stream *
-sp_st_connect(void *impl, uint32_t ip, uint16_t port, void *user, int *err)
+sp_st_connect(void *impl, const struct sp_stream_peer *peer, void *user,
+	      int *err)
 {
 	struct sp_stream_tcp *t = impl;
 
-	return (struct sp_stream *)sp_tcp_connect(t->st, ip, port, user, err);
+	return (struct sp_stream *)sp_tcp_connect(t->st, peer->ip, peer->port,
+						  user, err);
 }
 
 static int32_t
@@ -107,7 +109,7 @@ sp_st_on_peer_fin(struct sp_stack *st, struct sp_conn *c, void *app)
 	struct sp_stream_tcp *t = app;
 
 	(void)st;
-	t->cbs->peer_closed(t->ctx, sp_conn_user(c));
+	t->cbs->peer_closed(t->ctx, sp_conn_user(c), 1);
 }
 
 static void

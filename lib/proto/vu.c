@@ -392,6 +392,7 @@ static void
 sp_vu_request(struct sp_vu_engine *e, struct sp_vu *v)
 {
 	uint32_t ri = sp_vu_req_idx(e, v);
+	struct sp_stream_peer peer;
 	int err = 0;
 
 	if (v->state != SP_VU_RETRY) {
@@ -426,7 +427,13 @@ sp_vu_request(struct sp_vu_engine *e, struct sp_vu *v)
 		return;
 	}
 	sp_vu_first_frame(e, v);
-	v->c = e->so->connect(e->simpl, e->pl->dst_ip, e->pl->dst_port, v, &err);
+	peer = (struct sp_stream_peer){
+		.ip = e->pl->dst_ip,
+		.port = e->pl->dst_port,
+		.name = e->pl->host,
+		.slot = v->idx,
+	};
+	v->c = e->so->connect(e->simpl, &peer, v, &err);
 	if (v->c == NULL) {
 		v->sent_first = 0;
 		/* Our pool or our ports, not the server: try again shortly.
@@ -657,7 +664,7 @@ sp_vu_on_data(void *ctx, void *user, const uint8_t *data, uint32_t len)
 }
 
 static void
-sp_vu_on_peer_closed(void *ctx, void *user)
+sp_vu_on_peer_closed(void *ctx, void *user, int clean)
 {
 	struct sp_vu_engine *e = ctx;
 	struct sp_vu *v = user;
@@ -667,11 +674,11 @@ sp_vu_on_peer_closed(void *ctx, void *user)
 		return;
 	if (v->state == SP_VU_REQUEST) {
 		r = sp_http1_resp_eof(&v->resp);
-		if (r == SP_HTTP1_DONE) {
+		if (r == SP_HTTP1_DONE && clean) {
 			/* A close-delimited body ends here. */
 			v->resp.must_close = 1;
 			sp_vu_req_done(e, v, 0);
-		} else if (r == SP_HTTP1_NEED_MORE) {
+		} else if (r == SP_HTTP1_NEED_MORE && clean) {
 			sp_vu_req_error(e, v, SP_VU_E_CLOSED, 0);
 		} else {
 			sp_vu_req_error(e, v, SP_VU_E_TRUNCATED, 0);

@@ -88,11 +88,12 @@ fs_conn(struct sp_stream *s)
 }
 
 static struct sp_stream *
-fs_connect(void *impl, uint32_t ip, uint16_t port, void *user, int *err)
+fs_connect(void *impl, const struct sp_stream_peer *peer, void *user,
+	   int *err)
 {
 	(void)impl;
-	CHECK_EQ(ip, 0xc6120002u);
-	CHECK_EQ(port, 80);
+	CHECK_EQ(peer->ip, 0xc6120002u);
+	CHECK_EQ(peer->port, 80);
 	for (int i = 0; i < FS_MAX; i++) {
 		struct fs_conn *c = &fs.c[i];
 
@@ -271,7 +272,7 @@ fs_poll(void)
 					c->closes++;
 					if (c->state == FS_OPEN)
 						fs.cbs->peer_closed(fs.ctx,
-								    c->user);
+								    c->user, 1);
 					if (c->state == FS_CLOSING)
 						fs_gone(c, SP_STREAM_END_NORMAL);
 				}

@@ -38,15 +38,41 @@ enum sp_stream_end {
 	SP_STREAM_END_RESET,           /* reset by the peer once open */
 	SP_STREAM_END_TIMEOUT,         /* our data went unacknowledged */
 	SP_STREAM_END_ABORTED,         /* abort() by the user */
+	/* A stream with a handshake of its own (TLS) adds these. */
+	SP_STREAM_END_HANDSHAKE,       /* the handshake failed (version,
+					* cipher, protocol) */
+	SP_STREAM_END_VERIFY,          /* the peer's certificate was refused */
+	SP_STREAM_END_ALERT,           /* the peer sent a fatal alert */
+	SP_STREAM_END_BAD_RECORD,      /* the peer sent bytes that are not
+					* a valid record */
+	SP_STREAM_END_HANDSHAKE_TIMEOUT, /* no handshake within the connect
+					  * timeout */
+	SP_STREAM_END_NKINDS
 };
+
+/* Where to connect, per connection. */
+struct sp_stream_peer {
+	uint32_t ip;          /* IPv4, host order */
+	uint16_t port;
+	/* The peer's name as the user wrote it (TLS: SNI and the name the
+	 * certificate must carry); NULL when there is none. */
+	const char *name;
+	/* A slot the implementation may keep state in across this user's
+	 * connections (TLS: the session to resume), < the slot count it
+	 * was set up with; SP_STREAM_NO_SLOT for none. */
+	uint32_t slot;
+};
+
+#define SP_STREAM_NO_SLOT UINT32_MAX
 
 /* What the implementation does, for the user. @impl is the pointer the
  * user was given with the table. */
 struct sp_stream_ops {
-	/* Open a connection to @ip:@port (IPv4, host order) carrying @user.
-	 * NULL with *err (a negative errno) when our own resources are
-	 * short; else connected() or closed() follows. */
-	struct sp_stream *(*connect)(void *impl, uint32_t ip, uint16_t port,
+	/* Open a connection to @peer carrying @user. NULL with *err (a
+	 * negative errno) when our own resources are short; else
+	 * connected() or closed() follows. */
+	struct sp_stream *(*connect)(void *impl,
+				     const struct sp_stream_peer *peer,
 				     void *user, int *err);
 	/* Queue up to @len bytes: the number queued (0 when full), or < 0
 	 * when the connection can send no more. */
@@ -75,8 +101,11 @@ struct sp_stream_cbs {
 	void (*data)(void *ctx, void *user, const uint8_t *p, uint32_t len);
 	/* Send space freed. */
 	void (*writable)(void *ctx, void *user);
-	/* The peer closed its sending side. */
-	void (*peer_closed)(void *ctx, void *user);
+	/* The peer closed its sending side. @clean: in order as the
+	 * stream's protocol defines it (TCP: always; TLS: a close_notify
+	 * came first). A response delimited by the close is whole only when
+	 * @clean (RFC 9112 section 9.8). */
+	void (*peer_closed)(void *ctx, void *user, int clean);
 	/* The connection is gone (last call; @user may be NULL). */
 	void (*closed)(void *ctx, void *user, enum sp_stream_end why);
 };
