@@ -81,6 +81,15 @@ enum {
 	F_PENDING = 1 << 7,	/* a header line ended; obs-fold may follow */
 };
 
+/* The header piece being reported to on_header (p->hpart). */
+enum {
+	HP_OFF,		/* none: no callback, an interim head, trailers */
+	HP_NAME,	/* a name's bytes from the mark on */
+	HP_VALUE_OWS,	/* after the colon: whitespace not reported */
+	HP_VALUE,	/* a value's bytes from the mark on */
+	HP_LINE_END,	/* the line ended; END once no obs-fold follows */
+};
+
 /* Interpreted headers, indexes into sp_hdr_names. */
 enum { H_CL, H_TE, H_CONN, H_NONE = 0xff };
 
@@ -458,6 +467,83 @@ sp_header_byte(struct sp_http1_resp *p, uint8_t c)
 	return 0;
 }
 
+static inline int
+sp_ows(uint8_t c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Whether the head being read is the one on_header hears of: the final
+ * response's, not an interim one's nor the trailers. */
+static int
+sp_head_reported(const struct sp_http1_resp *p)
+{
+	return !(p->flags & F_TRAILER) && (p->status >= 200 || p->status == 101);
+}
+
+/* A value's first bytes after its leading whitespace: from @from on in
+ * @buf, up to @to. */
+static void
+sp_value_begins(struct sp_http1_resp *p, const uint8_t *buf, size_t from,
+		size_t to, size_t *mark)
+{
+	while (from < to && sp_ows(buf[from]))
+		from++;
+	if (from < to) {
+		p->hpart = HP_VALUE;
+		*mark = from;
+	}
+}
+
+/* sp_header_byte for buf[@i], telling on_header what the byte began or
+ * ended. @mark: where the piece being read began in @buf. */
+static int
+sp_header_byte_cb(struct sp_http1_resp *p, const uint8_t *buf, size_t i,
+		  size_t *mark)
+{
+	uint8_t st = p->state, pend = p->flags & F_PENDING, c = buf[i];
+	int rc;
+
+	if (st == ST_HVALUE && p->hpart >= HP_VALUE_OWS &&
+	    (c == '\r' || c == '\n')) {
+		if (p->hpart == HP_VALUE && i > *mark)
+			p->on_header(p->header_ctx, SP_HTTP1_HDR_VALUE,
+				     buf + *mark, i - *mark);
+		p->hpart = HP_LINE_END;
+	} else if (st == ST_HVALUE && p->hpart == HP_VALUE_OWS) {
+		sp_value_begins(p, buf, i, i + 1, mark);
+	}
+	rc = sp_header_byte(p, c);
+	if (rc < 0)
+		return rc;
+	if (st == ST_HLINE) {
+		if (pend && p->state == ST_HVALUE) {
+			/* obs-fold: one SP, then the value goes on */
+			if (p->hpart == HP_LINE_END) {
+				p->on_header(p->header_ctx, SP_HTTP1_HDR_VALUE,
+					     (const uint8_t *)" ", 1);
+				p->hpart = HP_VALUE_OWS;
+			}
+			return rc;
+		}
+		if (pend && p->hpart == HP_LINE_END) {
+			p->on_header(p->header_ctx, SP_HTTP1_HDR_END, buf + i, 0);
+			p->hpart = HP_OFF;
+		}
+		if (p->state == ST_HNAME && sp_head_reported(p)) {
+			p->hpart = HP_NAME;
+			*mark = i;
+		}
+	} else if (st == ST_HNAME && p->state == ST_HVALUE &&
+		   p->hpart == HP_NAME) {
+		if (i > *mark)
+			p->on_header(p->header_ctx, SP_HTTP1_HDR_NAME,
+				     buf + *mark, i - *mark);
+		p->hpart = HP_VALUE_OWS;
+	}
+	return rc;
+}
+
 /* One byte of chunk extensions (sub-state in p->idx, X_*). */
 static int
 sp_chunk_ext_byte(struct sp_http1_resp *p, uint8_t c)
@@ -688,6 +774,7 @@ sp_http1_resp_next(struct sp_http1_resp *p, int head_request)
 	p->vstate = 0;
 	p->error = 0;
 	p->lenient = 0;
+	p->hpart = HP_OFF;
 	p->flags = head_request ? F_HEAD_REQ : 0;
 	sp_head_reset(p);
 }
@@ -698,6 +785,8 @@ sp_http1_resp_init(struct sp_http1_resp *p, int head_request)
 	p->max_header_bytes = SP_HTTP1_MAX_HEADER_DEFAULT;
 	p->on_body = NULL;
 	p->body_ctx = NULL;
+	p->on_header = NULL;
+	p->header_ctx = NULL;
 	p->memo = NULL;
 	p->upgrade_ok = 0;
 	sp_http1_resp_next(p, head_request);
@@ -717,6 +806,8 @@ sp_take_state(struct sp_http1_resp *p, const struct sp_http1_resp *from)
 	size_t max = p->max_header_bytes;
 	sp_http1_body_cb on_body = p->on_body;
 	void *ctx = p->body_ctx;
+	sp_http1_header_cb on_header = p->on_header;
+	void *hctx = p->header_ctx;
 	struct sp_http1_memo *memo = p->memo;
 	int upgrade_ok = p->upgrade_ok;
 
@@ -725,6 +816,8 @@ sp_take_state(struct sp_http1_resp *p, const struct sp_http1_resp *from)
 	p->max_header_bytes = max;
 	p->on_body = on_body;
 	p->body_ctx = ctx;
+	p->on_header = on_header;
+	p->header_ctx = hctx;
 	p->memo = memo;
 }
 
@@ -737,10 +830,60 @@ sp_memo_hit(struct sp_http1_resp *p, const uint8_t *buf, size_t len)
 
 	if (m->h.len > p->max_header_bytes ||
 	    (m->after.flags & F_HEAD_REQ) != (p->flags & F_HEAD_REQ) ||
+	    (p->on_header != NULL && m->nfields == SP_HTTP1_MEMO_NO_FIELDS) ||
 	    !sp_lex_memo_match(&m->h, buf, len))
 		return 0;
 	sp_take_state(p, &m->after);
+	if (p->on_header != NULL) {
+		for (uint8_t f = 0; f < m->nfields; f++) {
+			const uint8_t *d = m->field[f];
+
+			p->on_header(p->header_ctx, SP_HTTP1_HDR_NAME,
+				     buf + d[0], d[1]);
+			if (d[3] != 0)
+				p->on_header(p->header_ctx, SP_HTTP1_HDR_VALUE,
+					     buf + d[2], d[3]);
+			p->on_header(p->header_ctx, SP_HTTP1_HDR_END,
+				     buf + d[2] + d[3], 0);
+		}
+	}
 	return m->h.len;
+}
+
+/* The field lines of the head just kept in @m, for on_header's replay:
+ * the head parsed well, so its lines are field-name ":" OWS value, each
+ * ended by CRLF or a bare LF. A head with an obs-fold is not replayed. */
+static void
+sp_memo_fields(struct sp_http1_memo *m)
+{
+	const uint8_t *h = m->h.head;
+	uint32_t n = m->h.len, i = 0;
+
+	m->nfields = 0;
+	while (i < n && h[i] != '\n') /* the status line */
+		i++;
+	for (i++; i < n && h[i] != '\r' && h[i] != '\n';) {
+		uint32_t name = i, val, end;
+
+		if (sp_ows(h[i]) || m->nfields == SP_HTTP1_MEMO_FIELDS) {
+			m->nfields = SP_HTTP1_MEMO_NO_FIELDS;
+			return;
+		}
+		while (h[i] != ':')
+			i++;
+		val = i + 1;
+		while (val < n && sp_ows(h[val]))
+			val++;
+		end = val;
+		while (end < n && h[end] != '\r' && h[end] != '\n')
+			end++;
+		m->field[m->nfields][0] = (uint8_t)name;
+		m->field[m->nfields][1] = (uint8_t)(i - name);
+		m->field[m->nfields][2] = (uint8_t)val;
+		m->field[m->nfields][3] = (uint8_t)(end - val);
+		m->nfields++;
+		i = end + (h[end] == '\r') + 1;
+	}
 }
 
 /* A head parsed whole from @buf, @n bytes: keep it, if the memo is empty
@@ -748,15 +891,17 @@ sp_memo_hit(struct sp_http1_resp *p, const uint8_t *buf, size_t len)
 static void
 sp_memo_keep(struct sp_http1_resp *p, const uint8_t *buf, size_t n)
 {
-	if (p->interim == 0 && sp_lex_memo_keep(&p->memo->h, buf, n))
+	if (p->interim == 0 && sp_lex_memo_keep(&p->memo->h, buf, n)) {
 		p->memo->after = *p;
+		sp_memo_fields(p->memo);
+	}
 }
 
 int
 sp_http1_resp_parse(struct sp_http1_resp *p, const uint8_t *buf, size_t len,
 		    size_t *consumed)
 {
-	size_t i = 0;
+	size_t i = 0, mark = 0;
 	int rc = 0, fresh;
 
 	*consumed = 0;
@@ -792,6 +937,9 @@ sp_http1_resp_parse(struct sp_http1_resp *p, const uint8_t *buf, size_t len,
 					k = p->max_header_bytes - *n;
 				k = sp_lex_span(buf + i, k, cls);
 				k = sp_run_take(p, buf + i, k);
+				if (p->hpart == HP_VALUE_OWS)
+					sp_value_begins(p, buf, i, i + k,
+							&mark);
 				i += k;
 				*n += k;
 				if (i == len)
@@ -830,7 +978,9 @@ sp_http1_resp_parse(struct sp_http1_resp *p, const uint8_t *buf, size_t len,
 		case ST_HLINE:
 		case ST_HNAME:
 		case ST_HVALUE:
-			rc = sp_header_byte(p, c);
+			rc = p->on_header == NULL ?
+				     sp_header_byte(p, c) :
+				     sp_header_byte_cb(p, buf, i, &mark);
 			break;
 		case ST_HEAD_LF:
 			if (c != '\n')
@@ -869,6 +1019,12 @@ sp_http1_resp_parse(struct sp_http1_resp *p, const uint8_t *buf, size_t len,
 		*consumed = i;
 		return rc;
 	}
+	/* A name or value goes on in the next call: its piece so far. */
+	if ((p->hpart == HP_NAME || p->hpart == HP_VALUE) && mark < len)
+		p->on_header(p->header_ctx,
+			     p->hpart == HP_NAME ? SP_HTTP1_HDR_NAME :
+						   SP_HTTP1_HDR_VALUE,
+			     buf + mark, len - mark);
 	*consumed = len;
 	return SP_HTTP1_NEED_MORE;
 }

@@ -39,6 +39,25 @@ enum {
 /* Body bytes as they arrive (chunk framing removed), in order. */
 typedef void (*sp_http1_body_cb)(void *ctx, const uint8_t *p, size_t n);
 
+/*
+ * The final response's header fields as the parser reads them, in order:
+ * for each field line, its name in one or more NAME pieces, its value in
+ * zero or more VALUE pieces (leading whitespace left out, trailing
+ * whitespace kept; an obs-fold as one SP), then END (no bytes). Pieces
+ * are slices of the caller's buffer, valid during the call only; how a
+ * field is cut into pieces depends on how its bytes arrived, so a
+ * consumer reads pieces as a stream. Interim (1xx) heads and trailers are
+ * not reported. A head answered by the memo is reported too, from the
+ * fields the memo kept.
+ */
+enum sp_http1_hdr_part {
+	SP_HTTP1_HDR_NAME,
+	SP_HTTP1_HDR_VALUE,
+	SP_HTTP1_HDR_END,
+};
+typedef void (*sp_http1_header_cb)(void *ctx, enum sp_http1_hdr_part part,
+				   const uint8_t *p, size_t n);
+
 struct sp_http1_memo;
 
 struct sp_http1_resp {
@@ -46,6 +65,8 @@ struct sp_http1_resp {
 	size_t max_header_bytes;	/* bound on header_bytes, trailer_bytes */
 	sp_http1_body_cb on_body;	/* optional */
 	void *body_ctx;
+	sp_http1_header_cb on_header;	/* optional */
+	void *header_ctx;
 	struct sp_http1_memo *memo;	/* optional, see below */
 	int upgrade_ok;			/* the request asked for an upgrade:
 					 * 101 is its final answer (else
@@ -77,6 +98,7 @@ struct sp_http1_resp {
 	uint8_t pos;		/* bytes matched against the candidates */
 	uint8_t vstate;		/* position within a list element */
 	uint8_t flags;
+	uint8_t hpart;		/* header piece being reported */
 	int error;
 };
 
@@ -89,8 +111,14 @@ struct sp_http1_resp {
  * SP_HTTP1_MEMO_MAX bytes, or with interim (1xx) responses, is not kept; a
  * memo that keeps missing takes the head that missed.
  */
+#define SP_HTTP1_MEMO_FIELDS 32
+#define SP_HTTP1_MEMO_NO_FIELDS 0xff /* not replayable (an obs-fold) */
 struct sp_http1_memo {
 	struct sp_http1_head_memo h;
+	/* The head's field lines, for on_header: name offset, name length,
+	 * value offset, value length (a head is at most 256 bytes). */
+	uint8_t nfields;	/* or SP_HTTP1_MEMO_NO_FIELDS */
+	uint8_t field[SP_HTTP1_MEMO_FIELDS][4];
 	struct sp_http1_resp after; /* the parser right after the head */
 };
 
@@ -99,7 +127,8 @@ struct sp_http1_memo {
 void sp_http1_resp_init(struct sp_http1_resp *p, int head_request);
 
 /* Same for the next response on a connection, keeping the configuration
- * (max_header_bytes, on_body, body_ctx, memo, upgrade_ok). */
+ * (max_header_bytes, on_body, body_ctx, on_header, header_ctx, memo,
+ * upgrade_ok). */
 void sp_http1_resp_next(struct sp_http1_resp *p, int head_request);
 
 /* Feed @len bytes. Returns SP_HTTP1_NEED_MORE (*consumed = len),
