@@ -1,19 +1,15 @@
 /*
- * HTTP/1.1 virtual users: the scenario interpreter that runs on one core's
- * stream (sp_stream.h; the TCP stack behind it, see sp_vu.h for the model).
+ * Virtual users: the scenario interpreter that runs on one core's stream
+ * (sp_stream.h; the TCP stack behind it, see sp_vu.h for the model).
  *
  * Each VU is a small state machine driven by three kinds of events: stream
- * callbacks on its connection (connected, bytes, FIN, closed), its one
- * timer (think time, response timeout or a connect retry: a VU never needs
- * two at once), and the schedule (a closed-model ramp starts it, an
- * open-model arrival hands it an iteration). Timers live in a binary heap
- * of VU indices sized at creation, so nothing allocates while the load runs.
- *
- * Requests whose templates have no variables are built once at creation;
- * the others are rendered into a scratch buffer when sent. A render is a
- * pure function of the VU, its iteration, its data row and a per-request
- * random seed, so a request that did not fit the send buffer is rendered
- * again, identically, when space frees up; no per-VU request buffer exists.
+ * callbacks on its connection (connected, bytes, FIN, closed), its timers
+ * (the step's: think time, response timeout or a connect retry; and one
+ * its protocol client may set), and the schedule (a closed-model ramp
+ * starts it, an open-model arrival hands it an iteration). Timers live in
+ * a binary heap sized at creation, so nothing allocates while the load
+ * runs. What a step sends and how its answer is read is the protocol
+ * client's (vu_http.c), reached through its table.
  *
  * Latency runs from a request's intended start (the open-model arrival, or
  * the end of the think time before it) to its last response byte: a late
@@ -28,12 +24,27 @@
 #include "vu_rand.h"
 #include "vu_render.h"
 
-/* ---- the timer heap: one entry per VU at most ---- */
+/* ---- the timer heap: one entry per VU and timer kind at most ---- */
+
+static inline uint64_t
+sp_vu_heap_deadline(const struct sp_vu_engine *e, uint32_t h)
+{
+	return e->vus[h / SP_VU_NTIMERS].deadline[h % SP_VU_NTIMERS];
+}
 
 static inline int
 sp_vu_heap_less(const struct sp_vu_engine *e, uint32_t a, uint32_t b)
 {
-	return e->vus[e->heap[a]].deadline < e->vus[e->heap[b]].deadline;
+	return sp_vu_heap_deadline(e, e->heap[a]) <
+	       sp_vu_heap_deadline(e, e->heap[b]);
+}
+
+static inline void
+sp_vu_heap_place(struct sp_vu_engine *e, uint32_t i)
+{
+	uint32_t h = e->heap[i];
+
+	e->vus[h / SP_VU_NTIMERS].heap_pos[h % SP_VU_NTIMERS] = i;
 }
 
 static inline void
@@ -43,8 +54,8 @@ sp_vu_heap_swap(struct sp_vu_engine *e, uint32_t a, uint32_t b)
 
 	e->heap[a] = e->heap[b];
 	e->heap[b] = t;
-	e->vus[e->heap[a]].heap_pos = a;
-	e->vus[e->heap[b]].heap_pos = b;
+	sp_vu_heap_place(e, a);
+	sp_vu_heap_place(e, b);
 }
 
 static void
@@ -74,30 +85,52 @@ sp_vu_heap_down(struct sp_vu_engine *e, uint32_t i)
 }
 
 static void
-sp_vu_timer_cancel(struct sp_vu_engine *e, struct sp_vu *v)
+sp_vu_timer_cancel_kind(struct sp_vu_engine *e, struct sp_vu *v,
+			enum sp_vu_timer t)
 {
-	uint32_t i = v->heap_pos;
+	uint32_t i = v->heap_pos[t];
 
 	if (i == SP_VU_NONE)
 		return;
-	v->heap_pos = SP_VU_NONE;
+	v->heap_pos[t] = SP_VU_NONE;
 	e->nheap--;
 	if (i == e->nheap)
 		return;
 	e->heap[i] = e->heap[e->nheap];
-	e->vus[e->heap[i]].heap_pos = i;
+	sp_vu_heap_place(e, i);
 	sp_vu_heap_down(e, i);
 	sp_vu_heap_up(e, i);
 }
 
 static void
+sp_vu_timer_set_kind(struct sp_vu_engine *e, struct sp_vu *v,
+		     enum sp_vu_timer t, uint64_t deadline)
+{
+	sp_vu_timer_cancel_kind(e, v, t);
+	v->deadline[t] = deadline;
+	v->heap_pos[t] = e->nheap;
+	e->heap[e->nheap++] = v->idx * SP_VU_NTIMERS + t;
+	sp_vu_heap_up(e, v->heap_pos[t]);
+}
+
+/* The step's timer (think, retry, response timeout). */
+static inline void
+sp_vu_timer_cancel(struct sp_vu_engine *e, struct sp_vu *v)
+{
+	sp_vu_timer_cancel_kind(e, v, SP_VU_T_STEP);
+}
+
+static inline void
 sp_vu_timer_set(struct sp_vu_engine *e, struct sp_vu *v, uint64_t deadline)
 {
-	sp_vu_timer_cancel(e, v);
-	v->deadline = deadline;
-	v->heap_pos = e->nheap;
-	e->heap[e->nheap++] = v->idx;
-	sp_vu_heap_up(e, v->heap_pos);
+	sp_vu_timer_set_kind(e, v, SP_VU_T_STEP, deadline);
+}
+
+void
+sp_vu_client_timer(struct sp_vu_engine *e, struct sp_vu *v,
+		   uint64_t deadline)
+{
+	sp_vu_timer_set_kind(e, v, SP_VU_T_CLIENT, deadline);
 }
 
 /* ---- per-request bookkeeping ---- */
@@ -121,6 +154,8 @@ sp_vu_drop_conn(struct sp_vu_engine *e, struct sp_vu *v, int how)
 		return;
 	v->c = NULL;
 	v->conn_reqs = 0;
+	/* The client's timer belongs to the connection. */
+	sp_vu_timer_cancel_kind(e, v, SP_VU_T_CLIENT);
 	/* closed() must not find the VU: it may run inside the abort. */
 	e->so->set_user(e->simpl, c, NULL);
 	if (how == SP_VU_RESET ||
@@ -139,7 +174,7 @@ sp_vu_log(struct sp_vu_engine *e, const struct sp_vu *v, int status,
 	if (e->reqlog == NULL)
 		return;
 	r.intended = v->t_intended;
-	r.sent = v->sent_first == 2 ? v->t_sent : 0;
+	r.sent = v->sent_first == SP_VU_SENT_PORT ? v->t_sent : 0;
 	r.done = *e->now;
 	r.vu = (uint32_t)sp_vu_number(e, v);
 	r.iter = v->iter;
@@ -165,9 +200,9 @@ sp_vu_fail(struct sp_vu_engine *e, struct sp_vu *v, enum sp_vu_err k)
 /* The request failed without a complete response. The iteration fails
  * but goes on, as in k6 and Locust: its think times still pace the VU, so
  * a failing server is not hammered faster than a healthy one. */
-static void
-sp_vu_req_error(struct sp_vu_engine *e, struct sp_vu *v, enum sp_vu_err k,
-		int reset)
+void
+sp_vu_step_error(struct sp_vu_engine *e, struct sp_vu *v, enum sp_vu_err k,
+		 int reset)
 {
 	sp_vu_timer_cancel(e, v);
 	sp_vu_fail(e, v, k);
@@ -179,25 +214,14 @@ sp_vu_req_error(struct sp_vu_engine *e, struct sp_vu *v, enum sp_vu_err k,
 	sp_vu_advance(e, v);
 }
 
-static int
-sp_status_in(const uint64_t *set, int status)
+void
+sp_vu_step_done(struct sp_vu_engine *e, struct sp_vu *v,
+		const struct sp_vu_outcome *o)
 {
-	return status >= 0 && status < SP_PLAN_MAX_STATUS &&
-	       (set[status / 64] >> (status % 64)) & 1;
-}
-
-/* A complete response. @extra: bytes followed it that no request asked
- * for, so the connection's framing is lost and it is reset. */
-static void
-sp_vu_req_done(struct sp_vu_engine *e, struct sp_vu *v, int extra)
-{
-	const struct sp_request *rq = sp_vu_req(e, v);
-	const struct sp_check *ck = &rq->check;
 	struct sp_vu_req_stats *r = &e->rs[sp_vu_req_idx(e, v)];
 	uint64_t now = *e->now;
 	uint64_t lat = now > v->t_intended ? now - v->t_intended : 0;
-	int status = v->resp.status;
-	int ok = 1;
+	int status = o->status;
 
 	sp_vu_timer_cancel(e, v);
 	e->s.responses++;
@@ -206,47 +230,37 @@ sp_vu_req_done(struct sp_vu_engine *e, struct sp_vu *v, int extra)
 		e->s.codes[status]++;
 	sp_hist_record(&r->latency, lat);
 	sp_hist_record(&e->s.latency, lat);
-	if (ck->has_status && !sp_status_in(ck->status_set, status))
-		ok = 0;
-	if (ck->header != NULL && !v->hdr_found)
-		ok = 0;
-	if (ck->body_contains != NULL && v->kmp != ck->body_contains_len)
-		ok = 0;
-	if (ck->body_size >= 0 && v->resp.body_bytes != (uint64_t)ck->body_size)
-		ok = 0;
-	if (!sp_status_in(rq->expect_set, status)) {
+	if (!o->status_ok) {
 		/* An unexpected status fails the request as itself, whatever
 		 * the checks say: one kind per failed request. */
 		e->s.failed++;
 		e->s.err[SP_VU_E_HTTP_STATUS]++;
 		r->failed++;
 		r->status_failed++;
-	} else if (!ok) {
+	} else if (!o->checks_ok) {
 		e->s.failed++;
 		e->s.err[SP_VU_E_CHECK]++;
 		r->failed++;
 		r->check_failed++;
-	} else if (ck->has_status || ck->header != NULL ||
-		   ck->body_contains != NULL || ck->body_size >= 0) {
+	} else if (o->checked) {
 		e->s.checks_passed++;
 	}
-	sp_vu_log(e, v, status, ok ? 0 : SP_VU_E_CHECK + 1);
+	sp_vu_log(e, v, status, o->checks_ok ? 0 : SP_VU_E_CHECK + 1);
 	v->conn_reqs++;
-	if (extra) {
+	switch (o->conn) {
+	case SP_VU_CONN_UNSOLICITED:
 		e->s.err[SP_VU_E_UNSOLICITED]++;
 		sp_vu_drop_conn(e, v, SP_VU_RESET);
-	} else if (v->resp.lenient) {
-		/* Framing we accepted but another reader of these bytes (a
-		 * proxy between us) may have cut elsewhere: what follows on
-		 * this connection cannot be trusted to be the next response. */
+		break;
+	case SP_VU_CONN_LENIENT:
 		e->s.lenient_closes++;
 		sp_vu_drop_conn(e, v, SP_VU_GRACEFUL);
-	} else if (v->resp.must_close || !sp_vu_scen(e, v)->keep_alive ||
-		   (sp_vu_scen(e, v)->max_requests_per_conn != 0 &&
-		    v->conn_reqs >= sp_vu_scen(e, v)->max_requests_per_conn)) {
-		/* Connection: close, from the server or from us (the last
-		 * request the connection may carry said so). */
+		break;
+	case SP_VU_CONN_CLOSE:
 		sp_vu_drop_conn(e, v, SP_VU_AFTER_SERVER);
+		break;
+	default:
+		break;
 	}
 	/* A request that follows without a think time is due now. */
 	v->t_intended = now;
@@ -255,15 +269,11 @@ sp_vu_req_done(struct sp_vu_engine *e, struct sp_vu *v, int extra)
 	sp_vu_advance(e, v);
 }
 
-/* Whether the VU's current request is the last its connection may carry
- * (max_requests_per_connection): it asks the server to close then. */
-static int
-sp_vu_last_on_conn(const struct sp_vu_engine *e, const struct sp_vu *v)
+void
+sp_vu_unsolicited(struct sp_vu_engine *e, struct sp_vu *v)
 {
-	const struct sp_scenario *sc = sp_vu_scen(e, v);
-
-	return sc->keep_alive && sc->max_requests_per_conn != 0 &&
-	       v->conn_reqs + 1 >= sc->max_requests_per_conn;
+	e->s.err[SP_VU_E_UNSOLICITED]++;
+	sp_vu_drop_conn(e, v, SP_VU_RESET);
 }
 
 /*
@@ -277,15 +287,16 @@ sp_vu_last_on_conn(const struct sp_vu_engine *e, const struct sp_vu *v)
 static void
 sp_vu_lag(struct sp_vu_engine *e, struct sp_vu *v, uint64_t t)
 {
-	v->sent_first = 2;
+	v->sent_first = SP_VU_SENT_PORT;
 	v->t_sent = t;
 	v->t_phase = t;
 	sp_hist_record(&e->s.lag, t > v->t_intended ? t - v->t_intended : 0);
 }
 
 /* The request's first frame is about to be queued (undone by setting
- * sent_first back to 0 if it was not). Timed when handed to the port, not
- * now: an iteration that queues many requests sends them at its end. */
+ * sent_first back to SP_VU_SENT_NONE if it was not). Timed when handed to
+ * the port, not now: an iteration that queues many requests sends them at
+ * its end. */
 static void
 sp_vu_first_frame(struct sp_vu_engine *e, struct sp_vu *v)
 {
@@ -293,7 +304,7 @@ sp_vu_first_frame(struct sp_vu_engine *e, struct sp_vu *v)
 		sp_vu_lag(e, v, *e->now);
 		return;
 	}
-	v->sent_first = 1;
+	v->sent_first = SP_VU_SENT_QUEUED;
 	v->t_sent = *e->now;
 	if (!v->in_lagq) {
 		v->in_lagq = 1;
@@ -308,83 +319,46 @@ sp_vu_flushed(struct sp_vu_engine *e, uint64_t now)
 		struct sp_vu *v = &e->vus[e->lagq[i]];
 
 		v->in_lagq = 0;
-		if (v->sent_first == 1)
+		if (v->sent_first == SP_VU_SENT_QUEUED)
 			sp_vu_lag(e, v, now);
 	}
 	e->nlagq = 0;
 }
 
-/* Queue what the send buffer takes of the current request. */
-static void
-sp_vu_pump(struct sp_vu_engine *e, struct sp_vu *v)
+uint32_t
+sp_vu_write_space(struct sp_vu_engine *e, struct sp_vu *v)
 {
-	uint32_t ri = sp_vu_req_idx(e, v);
-	int last = sp_vu_last_on_conn(e, v);
-	const uint8_t *bytes = last ? e->prebuilt_close[ri] : e->prebuilt[ri];
-	uint32_t len = last ? e->prebuilt_close_len[ri] : e->prebuilt_len[ri];
-
-	if (bytes == NULL) {
-		struct sp_vu_render rd = {
-			.pl = e->pl,
-			.vu = sp_vu_number(e, v),
-			.iter = v->iter,
-			.row = v->row,
-			.seed = v->req_seed,
-			.body_scratch = e->body_scratch,
-		};
-
-		e->s.renders++;
-		len = sp_vu_build(&rd, sp_vu_req(e, v),
-				  sp_vu_scen(e, v)->keep_alive && !last,
-				  e->scratch);
-		bytes = e->scratch;
-	}
-	v->req_len = len;
-	while (v->req_sent < len) {
-		uint32_t space = e->so->send_space(e->simpl, v->c);
-		int32_t r;
-
-		int first = !v->sent_first;
-
-		if (space == 0)
-			return;
-		/* Before the send: the stream may hand the frame to the port
-		 * within it (a full burst). */
-		if (first)
-			sp_vu_first_frame(e, v);
-		r = e->so->send(e->simpl, v->c, bytes + v->req_sent,
-				len - v->req_sent < space ? len - v->req_sent : space);
-		if (r <= 0 && first)
-			v->sent_first = 0;
-		if (r < 0) {
-			/* The connection cannot send any more. */
-			sp_vu_req_error(e, v, SP_VU_E_CLOSED, 1);
-			return;
-		}
-		if (r == 0)
-			return;
-		v->req_sent += (uint32_t)r;
-		e->s.bytes_sent += (uint64_t)r;
-	}
+	return e->so->send_space(e->simpl, v->c);
 }
 
-/* The connection is up: send the request and wait for its response. */
+int32_t
+sp_vu_write(struct sp_vu_engine *e, struct sp_vu *v, const void *p,
+	    uint32_t n)
+{
+	int first = v->sent_first == SP_VU_SENT_NONE;
+	int32_t r;
+
+	/* Before the send: the stream may hand the frame to the port
+	 * within it (a full burst). */
+	if (first)
+		sp_vu_first_frame(e, v);
+	r = e->so->send(e->simpl, v->c, p, n);
+	if (r <= 0 && first)
+		v->sent_first = SP_VU_SENT_NONE;
+	if (r > 0)
+		e->s.bytes_sent += (uint64_t)r;
+	return r;
+}
+
+/* The connection is up: start the step and wait for its answer. */
 static void
 sp_vu_send(struct sp_vu_engine *e, struct sp_vu *v)
 {
-	const struct sp_request *rq = sp_vu_req(e, v);
-
 	v->state = SP_VU_REQUEST;
 	v->t_phase = *e->now;
 	v->got_first = 0;
-	v->req_sent = 0;
-	v->kmp = 0;
-	v->hdr_match = 0;
-	v->hdr_found = 0;
-	v->ck = &rq->check;
-	sp_http1_resp_next(&v->resp, rq->method == SP_METHOD_HEAD);
 	sp_vu_timer_set(e, v, *e->now + e->pl->response_timeout_us);
-	sp_vu_pump(e, v);
+	e->clients[v->proto]->start(e, v);
 }
 
 /* Start the request at the VU's current step: connect first if needed. */
@@ -403,9 +377,9 @@ sp_vu_request(struct sp_vu_engine *e, struct sp_vu *v)
 		v->req_seed = sp_vu_rand(&e->rng) | 1;
 		/* The last request's first frame never reached the port
 		 * (it failed at once): its lag is now. */
-		if (v->sent_first == 1)
+		if (v->sent_first == SP_VU_SENT_QUEUED)
 			sp_vu_lag(e, v, *e->now);
-		v->sent_first = 0;
+		v->sent_first = SP_VU_SENT_NONE;
 		v->new_conn = v->c == NULL;
 		if (e->pl->data != NULL &&
 		    (sp_vu_tpl_unsafe(e->pl, v->row, &rq->path) ||
@@ -435,7 +409,7 @@ sp_vu_request(struct sp_vu_engine *e, struct sp_vu *v)
 	};
 	v->c = e->so->connect(e->simpl, &peer, v, &err);
 	if (v->c == NULL) {
-		v->sent_first = 0;
+		v->sent_first = SP_VU_SENT_NONE;
 		/* Our pool or our ports, not the server: try again shortly.
 		 * The request stays started; its latency keeps running. */
 		e->s.connect_retries++;
@@ -445,13 +419,14 @@ sp_vu_request(struct sp_vu_engine *e, struct sp_vu *v)
 	}
 	e->s.connects++;
 	e->s.conns_open++;
-	if (v->sent_first == 1)
+	if (v->sent_first == SP_VU_SENT_QUEUED)
 		v->t_phase = *e->now; /* until the SYN is handed to the port */
 	if (v->lost_conn) {
 		e->s.reconnects++;
 		v->lost_conn = 0;
 	}
 	v->conn_reqs = 0;
+	v->proto = SP_VU_PROTO_HTTP1;
 	v->state = SP_VU_CONNECT;
 }
 
@@ -619,8 +594,8 @@ sp_vu_on_writable(void *ctx, void *user)
 	struct sp_vu_engine *e = ctx;
 	struct sp_vu *v = user;
 
-	if (v != NULL && v->state == SP_VU_REQUEST && v->req_sent < v->req_len)
-		sp_vu_pump(e, v);
+	if (v != NULL && v->state == SP_VU_REQUEST)
+		e->clients[v->proto]->writable(e, v);
 }
 
 static void
@@ -628,39 +603,18 @@ sp_vu_on_data(void *ctx, void *user, const uint8_t *data, uint32_t len)
 {
 	struct sp_vu_engine *e = ctx;
 	struct sp_vu *v = user;
-	const struct sp_check *ck;
-	size_t used = 0, head0;
-	int r;
 
 	e->s.bytes_received += len;
 	if (v == NULL)
 		return;
-	if (v->state != SP_VU_REQUEST) {
-		/* Nothing asked for: the server is out of step with us. The
-		 * bytes belong to no request, so no request fails. */
-		e->s.err[SP_VU_E_UNSOLICITED]++;
-		sp_vu_drop_conn(e, v, SP_VU_RESET);
-		return;
-	}
-	if (!v->got_first) {
+	if (v->state == SP_VU_REQUEST && !v->got_first) {
 		uint64_t ttfb = *e->now - v->t_phase;
 
 		v->got_first = 1;
 		sp_hist_record(&e->s.ttfb, ttfb);
 		sp_hist_record(&e->rs[sp_vu_req_idx(e, v)].ttfb, ttfb);
 	}
-	ck = v->ck;
-	head0 = v->resp.header_bytes;
-	r = sp_http1_resp_parse(&v->resp, data, len, &used);
-	/* Head bytes come first in what this call consumed. */
-	if (ck->header != NULL && v->resp.header_bytes > head0)
-		sp_vu_match_header(v, ck, data, v->resp.header_bytes - head0);
-	if (r < 0) {
-		sp_vu_req_error(e, v, sp_vu_parse_kind(r), 1);
-		return;
-	}
-	if (r == SP_HTTP1_DONE)
-		sp_vu_req_done(e, v, used < len);
+	e->clients[v->proto]->data(e, v, data, len);
 }
 
 static void
@@ -668,25 +622,15 @@ sp_vu_on_peer_closed(void *ctx, void *user, int clean)
 {
 	struct sp_vu_engine *e = ctx;
 	struct sp_vu *v = user;
-	int r;
 
 	if (v == NULL)
 		return;
 	if (v->state == SP_VU_REQUEST) {
-		r = sp_http1_resp_eof(&v->resp);
-		if (r == SP_HTTP1_DONE && clean) {
-			/* A close-delimited body ends here. */
-			v->resp.must_close = 1;
-			sp_vu_req_done(e, v, 0);
-		} else if (r == SP_HTTP1_NEED_MORE && clean) {
-			sp_vu_req_error(e, v, SP_VU_E_CLOSED, 0);
-		} else {
-			sp_vu_req_error(e, v, SP_VU_E_TRUNCATED, 0);
-		}
+		e->clients[v->proto]->peer_closed(e, v, clean);
 		return;
 	}
 	if (v->state == SP_VU_CONNECT) {
-		sp_vu_req_error(e, v, SP_VU_E_CLOSED, 0);
+		sp_vu_step_error(e, v, SP_VU_E_CLOSED, 0);
 		return;
 	}
 	/* Idle keep-alive connection closed by the server: the next request
@@ -730,7 +674,7 @@ sp_vu_on_closed(void *ctx, void *user, enum sp_stream_end why)
 		break;
 	}
 	v->lost_conn = v->state == SP_VU_REQUEST;
-	sp_vu_req_error(e, v, k, 0);
+	sp_vu_step_error(e, v, k, 0);
 }
 
 static const struct sp_stream_cbs sp_vu_cbs = {
@@ -829,7 +773,7 @@ sp_vu_on_timer(struct sp_vu_engine *e, struct sp_vu *v)
 		sp_vu_request(e, v);
 		break;
 	case SP_VU_REQUEST:
-		sp_vu_req_error(e, v, SP_VU_E_RESPONSE_TIMEOUT, 1);
+		sp_vu_step_error(e, v, SP_VU_E_RESPONSE_TIMEOUT, 1);
 		break;
 	default:
 		break;
@@ -839,11 +783,16 @@ sp_vu_on_timer(struct sp_vu_engine *e, struct sp_vu *v)
 static void
 sp_vu_run_timers(struct sp_vu_engine *e, uint64_t now)
 {
-	while (e->nheap > 0 && e->vus[e->heap[0]].deadline <= now) {
-		struct sp_vu *v = &e->vus[e->heap[0]];
+	while (e->nheap > 0 && sp_vu_heap_deadline(e, e->heap[0]) <= now) {
+		uint32_t h = e->heap[0];
+		struct sp_vu *v = &e->vus[h / SP_VU_NTIMERS];
+		enum sp_vu_timer t = (enum sp_vu_timer)(h % SP_VU_NTIMERS);
 
-		sp_vu_timer_cancel(e, v);
-		sp_vu_on_timer(e, v);
+		sp_vu_timer_cancel_kind(e, v, t);
+		if (t == SP_VU_T_STEP)
+			sp_vu_on_timer(e, v);
+		else
+			e->clients[v->proto]->timer(e, v);
 	}
 }
 
@@ -855,6 +804,7 @@ sp_vu_interrupt(struct sp_vu_engine *e, struct sp_vu *v)
 		   v->state == SP_VU_RETRY;
 
 	sp_vu_timer_cancel(e, v);
+	sp_vu_timer_cancel_kind(e, v, SP_VU_T_CLIENT);
 	if (v->state != SP_VU_IDLE) {
 		if (busy) {
 			e->s.interrupted++;

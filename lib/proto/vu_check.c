@@ -1,8 +1,7 @@
 /*
- * Response checks the engine runs as a response's bytes arrive (see
- * vu_int.h): the header a check names, the body text it looks for. They
- * read and write the VU's check state only, and call nothing of the
- * engine's.
+ * HTTP response checks run as a response's bytes arrive (see vu_int.h):
+ * the header a check names, the body text it looks for. They read and
+ * write their own state (struct sp_vu_checks) only, and call nothing.
  */
 #include "vu_int.h"
 
@@ -12,39 +11,45 @@ sp_lower(uint8_t c)
 	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
 }
 
-/* "\nName:" case-insensitively, across any split of the head. The pattern
- * has one newline, at its start, so a mismatch restarts at 0 or 1. */
+/* The check's header among the fields, by name, case-insensitively. A
+ * name comes in NAME pieces; END closes the field. */
 void
-sp_vu_match_header(struct sp_vu *v, const struct sp_check *ck,
-		   const uint8_t *p, size_t n)
+sp_vu_on_header(void *ctx, enum sp_http1_hdr_part part, const uint8_t *p,
+		size_t n)
 {
-	for (size_t i = 0; i < n && !v->hdr_found; i++) {
-		uint8_t c = p[i];
-		uint32_t m = v->hdr_match;
-		int hit;
+	struct sp_vu_checks *c = ctx;
+	const struct sp_check *ck = c->ck;
+	uint32_t m = c->hdr_match;
 
-		if (m == 0)
-			hit = c == '\n';
-		else if (m <= ck->header_len)
-			hit = sp_lower(c) == sp_lower((uint8_t)ck->header[m - 1]);
-		else
-			hit = c == ':';
-		if (hit)
-			m++;
-		else
-			m = c == '\n';
-		if (m == ck->header_len + 2)
-			v->hdr_found = 1;
-		v->hdr_match = (uint16_t)m;
+	if (c->hdr_found || ck->header == NULL)
+		return;
+	if (part == SP_HTTP1_HDR_END) {
+		/* the field's name was all in: is it the check's? */
+		c->hdr_found = m == ck->header_len;
+		c->hdr_match = 0;
+		return;
 	}
+	if (part != SP_HTTP1_HDR_NAME || m == UINT32_MAX)
+		return;
+	if (n > ck->header_len - m) {
+		c->hdr_match = UINT32_MAX;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (sp_lower(p[i]) != sp_lower((uint8_t)ck->header[m + i])) {
+			c->hdr_match = UINT32_MAX;
+			return;
+		}
+	}
+	c->hdr_match = m + (uint32_t)n;
 }
 
 void
 sp_vu_on_body(void *ctx, const uint8_t *p, size_t n)
 {
-	struct sp_vu *v = ctx;
-	const struct sp_check *ck = v->ck;
-	uint32_t k = v->kmp;
+	struct sp_vu_checks *c = ctx;
+	const struct sp_check *ck = c->ck;
+	uint32_t k = c->kmp;
 
 	if (ck->body_contains == NULL || k == ck->body_contains_len)
 		return;
@@ -56,7 +61,7 @@ sp_vu_on_body(void *ctx, const uint8_t *p, size_t n)
 		if (k == ck->body_contains_len)
 			break;
 	}
-	v->kmp = k;
+	c->kmp = k;
 }
 
 enum sp_vu_err

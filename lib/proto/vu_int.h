@@ -1,20 +1,24 @@
 /*
  * The virtual-user engine's own types, shared by its files (private to
  * lib/proto):
- *   vu.c        the engine: VUs' state machines, timers, stream callbacks,
- *               the schedule's driving, accounting
- *   vu_life.c   creation (prebuilt requests, pools), destruction, getters
- *   vu_check.c  response checks read as the bytes arrive (header, body)
+ *   vu.c        the engine: VUs' steps, timers, stream callbacks, the
+ *               schedule's driving, accounting
+ *   vu_life.c   creation (pools, clients), destruction, getters
+ *   vu_http.c   the HTTP/1.1 protocol client (struct sp_vu_client)
+ *   vu_check.c  HTTP response checks read as the bytes arrive
  *   vu_render.c the request builder (reads struct sp_vu_render only)
  *   vu_sched.c  the schedule's arithmetic (reads the plan only)
- * Arrows run one way: vu.c and vu_life.c call the other three; those call
- * nothing of theirs.
+ * Arrows run one way. The engine reaches a protocol client only through
+ * its table (e->clients); a client calls the engine only through the API
+ * below ("engine API for clients") and the builders and checks it uses;
+ * vu_check, vu_render and vu_sched call nothing of theirs.
  */
 #ifndef SP_VU_INT_H
 #define SP_VU_INT_H
 
 #include <stdint.h>
 
+#include "sp_counter.h"
 #include "sp_http1.h"
 #include "sp_vu.h"
 #include "vu_sched.h"
@@ -36,37 +40,49 @@ enum sp_vu_state {
 	SP_VU_RETRY,      /* timer: connect again */
 };
 
+/* A VU's timers: each VU has one of each kind at most. */
+enum sp_vu_timer {
+	SP_VU_T_STEP,     /* the engine's: think, connect retry, response
+			   * timeout */
+	SP_VU_T_CLIENT,   /* the protocol client's own (a WebSocket ping) */
+	SP_VU_NTIMERS
+};
+
+/* The protocol clients a VU's connection may speak. */
+enum sp_vu_proto {
+	SP_VU_PROTO_HTTP1,
+	SP_VU_NPROTO
+};
+
+/* The first frame of a VU's current request (sp_vu.sent_first). */
+enum sp_vu_sent {
+	SP_VU_SENT_NONE,   /* not queued */
+	SP_VU_SENT_QUEUED, /* queued, not yet handed to the port */
+	SP_VU_SENT_PORT,   /* handed to the port at t_sent */
+};
+
 struct sp_vu {
 	struct sp_stream *c;
-	struct sp_http1_resp resp;
-	/* The current request's check: the body callback's (its context is
-	 * the VU). */
-	const struct sp_check *ck;
 	uint64_t t_intended;   /* when the current request should start */
 	uint64_t t_iter;       /* when the iteration should have started */
 	uint64_t t_phase;      /* SYN sent (connecting), or request queued */
 	uint64_t t_sent;       /* the request's first frame queued */
-	uint64_t deadline;     /* the timer, when heap_pos != NONE */
+	uint64_t deadline[SP_VU_NTIMERS]; /* each when its heap_pos != NONE */
 	uint64_t req_seed;     /* {{random}} draws of the current request */
 	uint32_t idx;          /* 0-based within the engine */
-	uint32_t heap_pos;
+	uint32_t heap_pos[SP_VU_NTIMERS];
 	uint32_t next_free;    /* open model: free list */
 	uint32_t iter;         /* {{iteration}} */
 	uint32_t row;          /* data row of the iteration */
 	uint32_t scen, step;
-	uint32_t req_len, req_sent;
 	uint32_t conn_reqs;    /* responses on the current connection */
-	uint32_t kmp;          /* body_contains matched so far */
 	uint32_t loops[SP_PLAN_MAX_LOOP_DEPTH];
-	uint16_t hdr_match;    /* "\nName:" matched so far */
 	uint8_t state;
-	uint8_t hdr_found;
+	uint8_t proto;         /* enum sp_vu_proto of its connection */
 	uint8_t it_failed;
 	uint8_t lost_conn;     /* the server closed our keep-alive connection */
 	uint8_t got_first;     /* a byte of the current response arrived */
-	uint8_t sent_first;    /* the current request's first frame: 0 not
-				* queued, 1 queued, 2 handed to the port
-				* (t_sent) */
+	uint8_t sent_first;    /* enum sp_vu_sent */
 	uint8_t in_lagq;       /* in the engine's lagq */
 	uint8_t new_conn;      /* the current request opened its connection */
 };
@@ -83,11 +99,12 @@ struct sp_vu_engine {
 	/* The stream connections go over (sp_vu_set_stream). */
 	const struct sp_stream_ops *so;
 	void *simpl;
-	/* The last response head seen whole, shared by this core's VUs:
-	 * the same head again is not parsed again. */
-	struct sp_http1_memo memo;
+	/* The protocol clients and their pools (each its own type). */
+	const struct sp_vu_client *clients[SP_VU_NPROTO];
+	void *client_pool[SP_VU_NPROTO];
 	uint32_t nvus, core, ncores;
 	struct sp_vu *vus;
+	/* Timer heap: entries are idx * SP_VU_NTIMERS + timer. */
 	uint32_t *heap;
 	uint32_t nheap;
 	uint32_t free_head;     /* open model: idle VUs */
@@ -113,15 +130,6 @@ struct sp_vu_engine {
 	uint32_t npick;
 	uint64_t pick_total;
 
-	/* Prebuilt requests (static templates), else NULL. */
-	uint8_t **prebuilt;
-	uint32_t *prebuilt_len;
-	/* The same with "Connection: close", for the last request on a
-	 * connection under max_requests_per_connection. */
-	uint8_t **prebuilt_close;
-	uint32_t *prebuilt_close_len;
-	uint8_t *scratch;
-	uint8_t *body_scratch;
 	uint32_t data_row;       /* next data row */
 
 	struct sp_vu_stats s;
@@ -155,11 +163,94 @@ sp_vu_number(const struct sp_vu_engine *e, const struct sp_vu *v)
 	return (uint64_t)v->idx * e->ncores + e->core + 1;
 }
 
-/* vu_check.c: "\nName:" of the check's header, case-insensitively, across
- * any split of the head (the VU's hdr_match/hdr_found). */
-void sp_vu_match_header(struct sp_vu *v, const struct sp_check *ck,
-			const uint8_t *p, size_t n);
-/* The parser's body callback (context: the VU): body_contains, by KMP. */
+/*
+ * A protocol client: what a VU's connection speaks once open. The engine
+ * owns steps, timers, scheduling and accounting; the client owns its
+ * bytes: what it sends for a step, how it reads what comes back, and what
+ * bytes nobody asked for mean to it. Its per-VU state is in its own pool
+ * (e->client_pool[proto], made by init), so nothing allocates while the
+ * load runs.
+ */
+struct sp_vu_client {
+	const char *name;
+	/* Make the pool for e->nvus VUs (and whatever else it builds once);
+	 * 0, or -1 with a message in @err. */
+	int (*init)(struct sp_vu_engine *e, char *err, size_t errlen);
+	void (*fini)(struct sp_vu_engine *e);
+	/* The VU's current step starts on its open connection (the engine
+	 * has armed the response timeout). */
+	void (*start)(struct sp_vu_engine *e, struct sp_vu *v);
+	/* Send space freed while the step is on. */
+	void (*writable)(struct sp_vu_engine *e, struct sp_vu *v);
+	/* Bytes from the peer, in any state of the VU's. */
+	void (*data)(struct sp_vu_engine *e, struct sp_vu *v,
+		     const uint8_t *p, uint32_t n);
+	/* The peer closed its side while the step was on (@clean: see
+	 * sp_stream_cbs). */
+	void (*peer_closed)(struct sp_vu_engine *e, struct sp_vu *v,
+			    int clean);
+	/* Its SP_VU_T_CLIENT timer fired. */
+	void (*timer)(struct sp_vu_engine *e, struct sp_vu *v);
+};
+
+extern const struct sp_vu_client sp_vu_http1_client;
+
+/* What became of the connection after a step's answer. */
+enum sp_vu_conn_next {
+	SP_VU_CONN_KEEP,        /* carries the next step */
+	SP_VU_CONN_CLOSE,       /* the peer closes it (as asked): let it */
+	SP_VU_CONN_LENIENT,     /* framing read leniently: close it */
+	SP_VU_CONN_UNSOLICITED, /* bytes followed that no step asked for:
+				 * reset it */
+};
+
+/* A step's answer, as its client read it. */
+struct sp_vu_outcome {
+	int status;             /* the protocol's status code (HTTP) */
+	uint8_t status_ok;      /* the status is one the step expects */
+	uint8_t checks_ok;      /* the step's checks passed */
+	uint8_t checked;        /* the step had checks */
+	uint8_t conn;           /* enum sp_vu_conn_next */
+};
+
+/* ---- engine API for clients (vu.c) ---- */
+
+/* Bytes the VU's connection would take now. */
+uint32_t sp_vu_write_space(struct sp_vu_engine *e, struct sp_vu *v);
+/* Queue @n bytes on the VU's connection (as sp_stream_ops.send), timing
+ * the step's first frame and counting the bytes. */
+int32_t sp_vu_write(struct sp_vu_engine *e, struct sp_vu *v, const void *p,
+		    uint32_t n);
+/* The step's answer is whole. */
+void sp_vu_step_done(struct sp_vu_engine *e, struct sp_vu *v,
+		     const struct sp_vu_outcome *o);
+/* The step failed without a whole answer; @reset: the connection is out
+ * of step and is reset, else closed in order. */
+void sp_vu_step_error(struct sp_vu_engine *e, struct sp_vu *v,
+		      enum sp_vu_err k, int reset);
+/* Bytes came that no step asked for: counted, the connection reset. */
+void sp_vu_unsolicited(struct sp_vu_engine *e, struct sp_vu *v);
+/* The client's own timer (SP_VU_T_CLIENT). */
+void sp_vu_client_timer(struct sp_vu_engine *e, struct sp_vu *v,
+			uint64_t deadline);
+
+/* ---- vu_check.c: HTTP response checks ---- */
+
+/* Per-VU check state, in the HTTP client's pool. */
+struct sp_vu_checks {
+	const struct sp_check *ck;
+	uint32_t kmp;          /* body_contains matched so far */
+	uint32_t hdr_match;    /* bytes of the header's name matched, or
+				* UINT32_MAX: this field is another */
+	uint8_t hdr_found;
+};
+
+/* The parser's header callback (context: struct sp_vu_checks): the
+ * check's header name, case-insensitively, in whatever pieces. */
+void sp_vu_on_header(void *ctx, enum sp_http1_hdr_part part,
+		     const uint8_t *p, size_t n);
+/* The parser's body callback (context: struct sp_vu_checks):
+ * body_contains, by KMP. */
 void sp_vu_on_body(void *ctx, const uint8_t *p, size_t n);
 /* A parse error's failure kind. */
 enum sp_vu_err sp_vu_parse_kind(int r);

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "vu_int.h"
-#include "vu_render.h"
 
 static const char *const sp_vu_err_names[SP_VU_E_N] = {
 	[SP_VU_E_REFUSED] = "refused",
@@ -42,7 +41,6 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 {
 	const struct sp_plan *pl = cfg->plan;
 	struct sp_vu_engine *e = calloc(1, sizeof(*e));
-	struct sp_vu_render rd = { 0 };
 	uint32_t nr = pl->nrequests, ns = pl->nscenarios;
 
 	if (e == NULL)
@@ -56,37 +54,26 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 	e->ncores = cfg->ncores ? cfg->ncores : 1;
 	e->rng = cfg->seed | 1;
 	e->vus = calloc(e->nvus, sizeof(*e->vus));
-	e->heap = calloc(e->nvus, sizeof(*e->heap));
+	e->heap = calloc((size_t)e->nvus * SP_VU_NTIMERS, sizeof(*e->heap));
 	e->lagq = calloc(e->nvus, sizeof(*e->lagq));
 	e->sched = calloc(SP_PLAN_MAX_STAGES, sizeof(*e->sched));
 	e->pick_scen = calloc(ns, sizeof(*e->pick_scen));
 	e->pick_cum = calloc(ns, sizeof(*e->pick_cum));
-	e->prebuilt = calloc(nr, sizeof(*e->prebuilt));
-	e->prebuilt_len = calloc(nr, sizeof(*e->prebuilt_len));
-	e->prebuilt_close = calloc(nr, sizeof(*e->prebuilt_close));
-	e->prebuilt_close_len = calloc(nr, sizeof(*e->prebuilt_close_len));
-	e->scratch = malloc(SP_VU_REQ_MAX);
-	e->body_scratch = malloc(SP_VU_REQ_MAX);
 	e->rs = calloc(nr, sizeof(*e->rs));
 	e->ss = calloc(ns, sizeof(*e->ss));
 	if (e->vus == NULL || e->heap == NULL || e->lagq == NULL ||
 	    e->sched == NULL ||
-	    e->pick_scen == NULL || e->pick_cum == NULL ||
-	    e->prebuilt == NULL || e->prebuilt_len == NULL ||
-	    e->prebuilt_close == NULL || e->prebuilt_close_len == NULL ||
-	    e->scratch == NULL || e->body_scratch == NULL || e->rs == NULL ||
+	    e->pick_scen == NULL || e->pick_cum == NULL || e->rs == NULL ||
 	    e->ss == NULL)
 		goto nomem;
 	for (uint32_t i = 0; i < e->nvus; i++) {
 		struct sp_vu *v = &e->vus[i];
 
 		v->idx = i;
-		v->heap_pos = SP_VU_NONE;
+		for (int t = 0; t < SP_VU_NTIMERS; t++)
+			v->heap_pos[t] = SP_VU_NONE;
 		v->next_free = i + 1 < e->nvus ? i + 1 : SP_VU_NONE;
-		sp_http1_resp_init(&v->resp, 0);
-		v->resp.on_body = sp_vu_on_body;
-		v->resp.body_ctx = v;
-		v->resp.memo = &e->memo;
+		v->proto = SP_VU_PROTO_HTTP1;
 	}
 	e->free_head = 0;
 	e->data_row = pl->data != NULL && pl->data->nrows != 0
@@ -105,56 +92,10 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "no enabled scenario");
 		goto fail;
 	}
-	for (uint32_t i = 0; i < nr; i++) {
-		const struct sp_request *rq = &pl->requests[i];
-		uint64_t max = 160 + strlen(pl->host) +
-			       (pl->user_agent != NULL ?
-					strlen(pl->user_agent) : 0) +
-			       sp_vu_tpl_max(pl, &rq->path) +
-			       sp_vu_tpl_max(pl, &rq->headers) +
-			       (rq->has_body ? sp_vu_tpl_max(pl, &rq->body) : 0);
-
-		if (max > SP_VU_REQ_MAX) {
-			snprintf(err, errlen, "request '%s' may render to %llu "
-				 "bytes, more than the %u a request may have",
-				 rq->name, (unsigned long long)max, SP_VU_REQ_MAX);
+	e->clients[SP_VU_PROTO_HTTP1] = &sp_vu_http1_client;
+	for (int p = 0; p < SP_VU_NPROTO; p++)
+		if (e->clients[p]->init(e, err, errlen) < 0)
 			goto fail;
-		}
-	}
-	/* Prebuild after the checks: the keep-alive choice is the scenario's
-	 * whose steps name the request. Static requests read no VU. */
-	rd.pl = pl;
-	rd.seed = 1;
-	rd.body_scratch = e->body_scratch;
-	for (uint32_t si = 0; si < ns; si++) {
-		const struct sp_scenario *sc = &pl->scenarios[si];
-
-		for (uint32_t k = 0; k < sc->nsteps; k++) {
-			uint32_t ri = sc->steps[k].req;
-
-			if (sc->steps[k].kind != SP_STEP_REQUEST ||
-			    e->prebuilt[ri] != NULL ||
-			    !sp_vu_req_static(&pl->requests[ri]))
-				continue;
-			e->prebuilt_len[ri] = sp_vu_build(&rd,
-							  &pl->requests[ri],
-							  sc->keep_alive,
-							  e->scratch);
-			e->prebuilt[ri] = malloc(e->prebuilt_len[ri]);
-			if (e->prebuilt[ri] == NULL)
-				goto nomem;
-			memcpy(e->prebuilt[ri], e->scratch, e->prebuilt_len[ri]);
-			if (!sc->keep_alive || sc->max_requests_per_conn == 0)
-				continue;
-			e->prebuilt_close_len[ri] = sp_vu_build(
-				&rd, &pl->requests[ri], 0, e->scratch);
-			e->prebuilt_close[ri] = malloc(e->prebuilt_close_len[ri]);
-			if (e->prebuilt_close[ri] == NULL)
-				goto nomem;
-			memcpy(e->prebuilt_close[ri], e->scratch,
-			       e->prebuilt_close_len[ri]);
-		}
-	}
 	sp_hist_init(&e->s.latency);
 	sp_hist_init(&e->s.connect);
 	sp_hist_init(&e->s.ttfb);
@@ -180,18 +121,9 @@ sp_vu_destroy(struct sp_vu_engine *e)
 {
 	if (e == NULL)
 		return;
-	for (uint32_t i = 0; i < e->pl->nrequests; i++) {
-		if (e->prebuilt != NULL)
-			free(e->prebuilt[i]);
-		if (e->prebuilt_close != NULL)
-			free(e->prebuilt_close[i]);
-	}
-	free(e->prebuilt);
-	free(e->prebuilt_len);
-	free(e->prebuilt_close);
-	free(e->prebuilt_close_len);
-	free(e->scratch);
-	free(e->body_scratch);
+	for (int p = 0; p < SP_VU_NPROTO; p++)
+		if (e->clients[p] != NULL)
+			e->clients[p]->fini(e);
 	free(e->pick_scen);
 	free(e->pick_cum);
 	free(e->sched);

@@ -1,0 +1,374 @@
+/*
+ * The HTTP/1.1 protocol client of the virtual-user engine (struct
+ * sp_vu_client, see vu_int.h): for a request step it sends the request
+ * (prebuilt, or rendered into a scratch buffer), reads the response with
+ * sp_http1, runs the step's checks as the bytes pass, and tells the
+ * engine the outcome. Bytes outside a request are out of step with us:
+ * unsolicited.
+ *
+ * Requests whose templates have no variables are built once at creation;
+ * the others are rendered when sent. A render is a pure function of the
+ * VU, its iteration, its data row and a per-request random seed, so a
+ * request that did not fit the send buffer is rendered again,
+ * identically, when space frees up: no per-VU request buffer exists.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vu_int.h"
+#include "vu_render.h"
+
+/* Per VU. */
+struct sp_vu_http {
+	struct sp_http1_resp resp;
+	struct sp_vu_checks chk;
+	uint32_t req_len, req_sent;
+};
+
+struct sp_vu_http_pool {
+	struct sp_vu_http *vu;
+	/* The last response head seen whole, shared by this core's VUs:
+	 * the same head again is not parsed again. */
+	struct sp_http1_memo memo;
+	/* Prebuilt requests (static templates), else NULL; the same with
+	 * "Connection: close", for the last request on a connection under
+	 * max_requests_per_connection. */
+	uint8_t **prebuilt;
+	uint32_t *prebuilt_len;
+	uint8_t **prebuilt_close;
+	uint32_t *prebuilt_close_len;
+	uint8_t *scratch;
+	uint8_t *body_scratch;
+};
+
+static inline struct sp_vu_http_pool *
+sp_http_pool(const struct sp_vu_engine *e)
+{
+	return e->client_pool[SP_VU_PROTO_HTTP1];
+}
+
+static inline struct sp_vu_http *
+sp_http_of(const struct sp_vu_engine *e, const struct sp_vu *v)
+{
+	return &sp_http_pool(e)->vu[v->idx];
+}
+
+/* Whether the VU's current request is the last its connection may carry
+ * (max_requests_per_connection): it asks the server to close then. */
+static int
+sp_http_last_on_conn(const struct sp_vu_engine *e, const struct sp_vu *v)
+{
+	const struct sp_scenario *sc = sp_vu_scen(e, v);
+
+	return sc->keep_alive && sc->max_requests_per_conn != 0 &&
+	       v->conn_reqs + 1 >= sc->max_requests_per_conn;
+}
+
+/* Queue what the send buffer takes of the current request. */
+static void
+sp_http_pump(struct sp_vu_engine *e, struct sp_vu *v)
+{
+	struct sp_vu_http_pool *hp = sp_http_pool(e);
+	struct sp_vu_http *h = &hp->vu[v->idx];
+	uint32_t ri = sp_vu_req_idx(e, v);
+	int last = sp_http_last_on_conn(e, v);
+	const uint8_t *bytes = last ? hp->prebuilt_close[ri] : hp->prebuilt[ri];
+	uint32_t len = last ? hp->prebuilt_close_len[ri] : hp->prebuilt_len[ri];
+
+	if (bytes == NULL) {
+		struct sp_vu_render rd = {
+			.pl = e->pl,
+			.vu = sp_vu_number(e, v),
+			.iter = v->iter,
+			.row = v->row,
+			.seed = v->req_seed,
+			.body_scratch = hp->body_scratch,
+		};
+
+		sp_ctr_inc(e->s.renders);
+		len = sp_vu_build(&rd, sp_vu_req(e, v),
+				  sp_vu_scen(e, v)->keep_alive && !last,
+				  hp->scratch);
+		bytes = hp->scratch;
+	}
+	h->req_len = len;
+	while (h->req_sent < len) {
+		uint32_t space = sp_vu_write_space(e, v);
+		int32_t r;
+
+		if (space == 0)
+			return;
+		r = sp_vu_write(e, v, bytes + h->req_sent,
+				len - h->req_sent < space ? len - h->req_sent :
+							    space);
+		if (r < 0) {
+			/* The connection cannot send any more. */
+			sp_vu_step_error(e, v, SP_VU_E_CLOSED, 1);
+			return;
+		}
+		if (r == 0)
+			return;
+		h->req_sent += (uint32_t)r;
+	}
+}
+
+static void
+sp_http_start(struct sp_vu_engine *e, struct sp_vu *v)
+{
+	struct sp_vu_http *h = sp_http_of(e, v);
+	const struct sp_request *rq = sp_vu_req(e, v);
+
+	h->req_sent = 0;
+	h->chk.ck = &rq->check;
+	h->chk.kmp = 0;
+	h->chk.hdr_match = 0;
+	h->chk.hdr_found = 0;
+	/* Header fields are heard only when a check names one: the parser
+	 * goes its faster way otherwise. */
+	h->resp.on_header = rq->check.header != NULL ? sp_vu_on_header : NULL;
+	h->resp.on_body = rq->check.body_contains != NULL ? sp_vu_on_body :
+							    NULL;
+	sp_http1_resp_next(&h->resp, rq->method == SP_METHOD_HEAD);
+	sp_http_pump(e, v);
+}
+
+static void
+sp_http_writable(struct sp_vu_engine *e, struct sp_vu *v)
+{
+	struct sp_vu_http *h = sp_http_of(e, v);
+
+	if (h->req_sent < h->req_len)
+		sp_http_pump(e, v);
+}
+
+static int
+sp_status_in(const uint64_t *set, int status)
+{
+	return status >= 0 && status < SP_PLAN_MAX_STATUS &&
+	       (set[status / 64] >> (status % 64)) & 1;
+}
+
+/* A whole response. @extra: bytes followed it that no request asked for,
+ * so the connection's framing is lost. */
+static void
+sp_http_done(struct sp_vu_engine *e, struct sp_vu *v, int extra)
+{
+	struct sp_vu_http *h = sp_http_of(e, v);
+	const struct sp_request *rq = sp_vu_req(e, v);
+	const struct sp_check *ck = &rq->check;
+	const struct sp_scenario *sc = sp_vu_scen(e, v);
+	struct sp_vu_outcome o = {
+		.status = h->resp.status,
+		.checks_ok = 1,
+		.checked = ck->has_status || ck->header != NULL ||
+			   ck->body_contains != NULL || ck->body_size >= 0,
+	};
+
+	if (ck->has_status && !sp_status_in(ck->status_set, o.status))
+		o.checks_ok = 0;
+	if (ck->header != NULL && !h->chk.hdr_found)
+		o.checks_ok = 0;
+	if (ck->body_contains != NULL && h->chk.kmp != ck->body_contains_len)
+		o.checks_ok = 0;
+	if (ck->body_size >= 0 &&
+	    h->resp.body_bytes != (uint64_t)ck->body_size)
+		o.checks_ok = 0;
+	o.status_ok = (uint8_t)sp_status_in(rq->expect_set, o.status);
+	if (extra)
+		o.conn = SP_VU_CONN_UNSOLICITED;
+	else if (h->resp.lenient)
+		/* Framing we accepted but another reader of these bytes (a
+		 * proxy between us) may have cut elsewhere: what follows on
+		 * this connection cannot be trusted to be the next response. */
+		o.conn = SP_VU_CONN_LENIENT;
+	else if (h->resp.must_close || !sc->keep_alive ||
+		 sp_http_last_on_conn(e, v))
+		/* Connection: close, from the server or from us (the last
+		 * request the connection may carry said so). */
+		o.conn = SP_VU_CONN_CLOSE;
+	else
+		o.conn = SP_VU_CONN_KEEP;
+	sp_vu_step_done(e, v, &o);
+}
+
+static void
+sp_http_data(struct sp_vu_engine *e, struct sp_vu *v, const uint8_t *data,
+	     uint32_t len)
+{
+	struct sp_vu_http *h = sp_http_of(e, v);
+	size_t used = 0;
+	int r;
+
+	if (v->state != SP_VU_REQUEST) {
+		/* Nothing asked for: the server is out of step with us. The
+		 * bytes belong to no request, so no request fails. */
+		sp_vu_unsolicited(e, v);
+		return;
+	}
+	r = sp_http1_resp_parse(&h->resp, data, len, &used);
+	if (r < 0) {
+		sp_vu_step_error(e, v, sp_vu_parse_kind(r), 1);
+		return;
+	}
+	if (r == SP_HTTP1_DONE)
+		sp_http_done(e, v, used < len);
+}
+
+static void
+sp_http_peer_closed(struct sp_vu_engine *e, struct sp_vu *v, int clean)
+{
+	struct sp_vu_http *h = sp_http_of(e, v);
+	int r = sp_http1_resp_eof(&h->resp);
+
+	if (r == SP_HTTP1_DONE && clean) {
+		/* A close-delimited body ends here (and only with a clean
+		 * close: RFC 9112 section 9.8). */
+		h->resp.must_close = 1;
+		sp_http_done(e, v, 0);
+	} else if (r == SP_HTTP1_NEED_MORE) {
+		sp_vu_step_error(e, v, SP_VU_E_CLOSED, 0);
+	} else {
+		sp_vu_step_error(e, v, SP_VU_E_TRUNCATED, 0);
+	}
+}
+
+static void
+sp_http_timer(struct sp_vu_engine *e, struct sp_vu *v)
+{
+	(void)e;
+	(void)v; /* HTTP/1.1 sets no timer of its own */
+}
+
+/* Build once what can be: the keep-alive choice is the scenario's whose
+ * steps name the request. Static requests read no VU. */
+static int
+sp_http_prebuild(struct sp_vu_engine *e, struct sp_vu_http_pool *hp)
+{
+	const struct sp_plan *pl = e->pl;
+	struct sp_vu_render rd = {
+		.pl = pl,
+		.seed = 1,
+		.body_scratch = hp->body_scratch,
+	};
+
+	for (uint32_t si = 0; si < pl->nscenarios; si++) {
+		const struct sp_scenario *sc = &pl->scenarios[si];
+
+		for (uint32_t k = 0; k < sc->nsteps; k++) {
+			uint32_t ri = sc->steps[k].req;
+			const struct sp_request *rq = &pl->requests[ri];
+
+			if (sc->steps[k].kind != SP_STEP_REQUEST ||
+			    hp->prebuilt[ri] != NULL || !sp_vu_req_static(rq))
+				continue;
+			hp->prebuilt_len[ri] =
+				sp_vu_build(&rd, rq, sc->keep_alive, hp->scratch);
+			hp->prebuilt[ri] = malloc(hp->prebuilt_len[ri]);
+			if (hp->prebuilt[ri] == NULL)
+				return -1;
+			memcpy(hp->prebuilt[ri], hp->scratch,
+			       hp->prebuilt_len[ri]);
+			if (!sc->keep_alive || sc->max_requests_per_conn == 0)
+				continue;
+			hp->prebuilt_close_len[ri] =
+				sp_vu_build(&rd, rq, 0, hp->scratch);
+			hp->prebuilt_close[ri] =
+				malloc(hp->prebuilt_close_len[ri]);
+			if (hp->prebuilt_close[ri] == NULL)
+				return -1;
+			memcpy(hp->prebuilt_close[ri], hp->scratch,
+			       hp->prebuilt_close_len[ri]);
+		}
+	}
+	return 0;
+}
+
+static void
+sp_http_fini(struct sp_vu_engine *e)
+{
+	struct sp_vu_http_pool *hp = sp_http_pool(e);
+
+	if (hp == NULL)
+		return;
+	for (uint32_t i = 0; i < e->pl->nrequests; i++) {
+		if (hp->prebuilt != NULL)
+			free(hp->prebuilt[i]);
+		if (hp->prebuilt_close != NULL)
+			free(hp->prebuilt_close[i]);
+	}
+	free(hp->prebuilt);
+	free(hp->prebuilt_len);
+	free(hp->prebuilt_close);
+	free(hp->prebuilt_close_len);
+	free(hp->scratch);
+	free(hp->body_scratch);
+	free(hp->vu);
+	free(hp);
+	e->client_pool[SP_VU_PROTO_HTTP1] = NULL;
+}
+
+static int
+sp_http_init(struct sp_vu_engine *e, char *err, size_t errlen)
+{
+	const struct sp_plan *pl = e->pl;
+	uint32_t nr = pl->nrequests;
+	struct sp_vu_http_pool *hp = calloc(1, sizeof(*hp));
+
+	if (hp == NULL)
+		goto nomem;
+	e->client_pool[SP_VU_PROTO_HTTP1] = hp;
+	hp->vu = calloc(e->nvus, sizeof(*hp->vu));
+	hp->prebuilt = calloc(nr, sizeof(*hp->prebuilt));
+	hp->prebuilt_len = calloc(nr, sizeof(*hp->prebuilt_len));
+	hp->prebuilt_close = calloc(nr, sizeof(*hp->prebuilt_close));
+	hp->prebuilt_close_len = calloc(nr, sizeof(*hp->prebuilt_close_len));
+	hp->scratch = malloc(SP_VU_REQ_MAX);
+	hp->body_scratch = malloc(SP_VU_REQ_MAX);
+	if (hp->vu == NULL || hp->prebuilt == NULL ||
+	    hp->prebuilt_len == NULL || hp->prebuilt_close == NULL ||
+	    hp->prebuilt_close_len == NULL || hp->scratch == NULL ||
+	    hp->body_scratch == NULL)
+		goto nomem;
+	for (uint32_t i = 0; i < nr; i++) {
+		const struct sp_request *rq = &pl->requests[i];
+		uint64_t max = 160 + strlen(pl->host) +
+			       (pl->user_agent != NULL ?
+					strlen(pl->user_agent) : 0) +
+			       sp_vu_tpl_max(pl, &rq->path) +
+			       sp_vu_tpl_max(pl, &rq->headers) +
+			       (rq->has_body ? sp_vu_tpl_max(pl, &rq->body) : 0);
+
+		if (max > SP_VU_REQ_MAX) {
+			snprintf(err, errlen, "request '%s' may render to %llu "
+				 "bytes, more than the %u a request may have",
+				 rq->name, (unsigned long long)max, SP_VU_REQ_MAX);
+			return -1;
+		}
+	}
+	for (uint32_t i = 0; i < e->nvus; i++) {
+		struct sp_vu_http *h = &hp->vu[i];
+
+		sp_http1_resp_init(&h->resp, 0);
+		h->resp.body_ctx = &h->chk;
+		h->resp.header_ctx = &h->chk;
+		h->resp.memo = &hp->memo;
+	}
+	if (sp_http_prebuild(e, hp) < 0)
+		goto nomem;
+	return 0;
+nomem:
+	snprintf(err, errlen, "out of memory for %u virtual users", e->nvus);
+	return -1;
+}
+
+const struct sp_vu_client sp_vu_http1_client = {
+	.name = "http1",
+	.init = sp_http_init,
+	.fini = sp_http_fini,
+	.start = sp_http_start,
+	.writable = sp_http_writable,
+	.data = sp_http_data,
+	.peer_closed = sp_http_peer_closed,
+	.timer = sp_http_timer,
+};
