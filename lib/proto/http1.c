@@ -1,6 +1,6 @@
 /*
- * HTTP/1.1 response parser (RFC 9112, RFC 9110); the request builder is
- * http1_build.c.
+ * HTTP/1.1 response parser (RFC 9112, RFC 9110); requests are built by
+ * the engine's one builder, vu_render.c.
  *
  * One state per syntactic position; a byte is looked at once, so any split
  * of the input gives the same result as the whole. The start line and field

@@ -5,8 +5,8 @@
  * ended, status, body length and bytes, close flag, 1xx count, whether a
  * leniency was needed). Pipelined responses are parsed one after the other
  * on the same bytes, as a keep-alive connection would, and again with a
- * head memo (sp_http1_memo) that answers for heads seen before. Then the request builder: exact bytes,
- * -ENOSPC at every too-small capacity, -EINVAL on injection.
+ * head memo (sp_http1_memo) that answers for heads seen before. The
+ * request builder is the engine's (vu_render.c), tested in test_vu.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -574,75 +574,6 @@ test_large_lengths(void)
 	      used == 0, "sticky error");
 }
 
-static void
-test_request_build(void)
-{
-	static const char *const hdrs[] = { "Accept: */*",
-					    "X-Test: a b\tc" };
-	static const char want_get[] =
-		"GET /index.html?q=1 HTTP/1.1\r\nHost: example.com:8080\r\n"
-		"Accept: */*\r\nX-Test: a b\tc\r\n\r\n";
-	static const char want_post[] =
-		"POST /api HTTP/1.1\r\nHost: h\r\nContent-Length: 7\r\n"
-		"Connection: close\r\n\r\n{\"a\":1}";
-	char buf[256];
-	struct sp_http1_req_tmpl t;
-	int n;
-
-	n = sp_http1_req_build(buf, sizeof(buf), "GET", "example.com:8080",
-			       "/index.html?q=1", hdrs, 2, NULL, 0, 1);
-	CHECK(n == (int)sizeof(want_get) - 1 &&
-	      memcmp(buf, want_get, (size_t)n) == 0, "GET: %d", n);
-	/* exactly fitting works, one byte less does not, down to zero */
-	n = sp_http1_req_build(buf, sizeof(want_get) - 1, "GET",
-			       "example.com:8080", "/index.html?q=1", hdrs, 2,
-			       NULL, 0, 1);
-	CHECK(n == (int)sizeof(want_get) - 1, "exact fit: %d", n);
-	for (size_t cap = 0; cap < sizeof(want_get) - 1; cap++) {
-		memset(buf, 0x5a, sizeof(buf));
-		n = sp_http1_req_build(buf, cap, "GET", "example.com:8080",
-				       "/index.html?q=1", hdrs, 2, NULL, 0, 1);
-		CHECK(n == -ENOSPC && (unsigned char)buf[cap] == 0x5a,
-		      "cap %zu: %d", cap, n);
-	}
-
-	n = sp_http1_req_tmpl_init(&t, buf, sizeof(buf), "POST", "h", "/api",
-				   NULL, 0, "{\"a\":1}", 7, 0);
-	CHECK(n == 0 && t.len == sizeof(want_post) - 1 &&
-	      memcmp(buf, want_post, t.len) == 0 &&
-	      t.head_len == t.len - 7 && t.keep_alive == 0, "POST: %d", n);
-
-	/* a zero-length body still says so */
-	n = sp_http1_req_build(buf, sizeof(buf), "PUT", "h", "/", NULL, 0, "",
-			       0, 1);
-	CHECK(n > 0 && strstr(buf, "Content-Length: 0\r\n\r\n") != NULL,
-	      "empty body: %d", n);
-
-	static const char *const crlf[] = { "X: a\r\nInjected: 1" };
-	static const char *const nocolon[] = { "X a" };
-	static const char *const emptyname[] = { ": a" };
-	CHECK(sp_http1_req_build(buf, sizeof(buf), "GET", "h", "/", crlf, 1,
-				 NULL, 0, 1) == -EINVAL, "CRLF in header");
-	CHECK(sp_http1_req_build(buf, sizeof(buf), "GET", "h", "/", nocolon,
-				 1, NULL, 0, 1) == -EINVAL, "no colon");
-	CHECK(sp_http1_req_build(buf, sizeof(buf), "GET", "h", "/",
-				 emptyname, 1, NULL, 0, 1) == -EINVAL,
-	      "empty name");
-	CHECK(sp_http1_req_build(buf, sizeof(buf), "G T", "h", "/", NULL, 0,
-				 NULL, 0, 1) == -EINVAL, "bad method");
-	CHECK(sp_http1_req_build(buf, sizeof(buf), "GET", "h", "/a b", NULL,
-				 0, NULL, 0, 1) == -EINVAL, "space in path");
-	CHECK(sp_http1_req_build(buf, sizeof(buf), "GET", "h\r\n", "/", NULL,
-				 0, NULL, 0, 1) == -EINVAL, "CRLF in host");
-	CHECK(sp_http1_req_build(buf, sizeof(buf), "GET", "h", "", NULL, 0,
-				 NULL, 0, 1) == -EINVAL, "empty path");
-
-	/* "GET / HTTP/1.1\r\nHost: h\r\n\r\n" */
-	n = sp_http1_req_build(buf, sizeof(buf), "GET", "h", "/", NULL, 0,
-			       NULL, 0, 1);
-	CHECK(n == 27 && memcmp(buf + n - 4, "\r\n\r\n", 4) == 0, "minimal");
-}
-
 int
 main(void)
 {
@@ -656,7 +587,6 @@ main(void)
 	      "header expectations checked: %d", hdr_checked);
 	test_huge_header();
 	test_large_lengths();
-	test_request_build();
 	printf("%d tests, %d failed\n", sp_tests, sp_failed);
 	return sp_failed ? 1 : 0;
 }

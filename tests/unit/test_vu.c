@@ -12,10 +12,12 @@
 #include <string.h>
 
 #include "harness.h"
-#include "sp_stream_tcp.h"
+#include "sp_http1.h"
+#include "sp_http1_req.h"
 #include "sp_stream_tcp.h"
 #include "sp_vu.h"
 #include "vu_plan.h"
+#include "vu_render.h"
 
 /* ---- plans built by hand ---- */
 
@@ -793,6 +795,63 @@ test_host_ua(void)
 	}
 }
 
+/* The one request builder (vu_render.c) on its own: exact bytes for a
+ * body with Connection: close and for HEAD, each read back by the
+ * request parser (sp_http1_req) as one whole request. */
+static void
+test_build_bytes(void)
+{
+	static const struct {
+		uint8_t method;
+		int keep_alive, http_method;
+		const char *path, *headers, *body, *want;
+	} cases[] = {
+		{ SP_METHOD_POST, 0, SP_HTTP1_M_POST, "/api",
+		  "Content-Type: application/json\r\n", "{\"a\":1}",
+		  "POST /api HTTP/1.1\r\nHost: 198.18.0.2\r\n"
+		  "User-Agent: stampede/t\r\n"
+		  "Content-Type: application/json\r\nConnection: close\r\n"
+		  "Content-Length: 7\r\n\r\n{\"a\":1}" },
+		{ SP_METHOD_PUT, 1, SP_HTTP1_M_PUT, "/e", "", "",
+		  "PUT /e HTTP/1.1\r\nHost: 198.18.0.2\r\n"
+		  "User-Agent: stampede/t\r\nContent-Length: 0\r\n\r\n" },
+		{ SP_METHOD_HEAD, 1, SP_HTTP1_M_HEAD, "/h?q=1", "Accept: */*\r\n",
+		  NULL,
+		  "HEAD /h?q=1 HTTP/1.1\r\nHost: 198.18.0.2\r\n"
+		  "User-Agent: stampede/t\r\nAccept: */*\r\n\r\n" },
+	};
+	static uint8_t out[SP_VU_REQ_MAX], body[SP_VU_REQ_MAX];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sp_vu_render rd = { .seed = 1, .body_scratch = body };
+		struct sp_http1_req rp;
+		size_t used = 0;
+		uint32_t n;
+		int rc;
+
+		plan_base(SP_MODEL_CLOSED);
+		plan.user_agent = "stampede/t";
+		reqs[0].method = cases[i].method;
+		reqs[0].path = lit(cases[i].path);
+		reqs[0].headers = lit(cases[i].headers);
+		reqs[0].has_body = cases[i].body != NULL;
+		if (cases[i].body != NULL)
+			reqs[0].body = lit(cases[i].body);
+		rd.pl = &plan;
+		n = sp_vu_build(&rd, &reqs[0], cases[i].keep_alive, out);
+		CHECK_EQ(n, strlen(cases[i].want));
+		CHECK(memcmp(out, cases[i].want, n) == 0);
+		sp_http1_req_init(&rp);
+		rc = sp_http1_req_parse(&rp, out, n, &used);
+		CHECK_EQ(rc, SP_HTTP1_DONE);
+		CHECK_EQ(used, n);
+		CHECK_EQ(rp.method, cases[i].http_method);
+		CHECK_EQ(rp.must_close, !cases[i].keep_alive);
+		CHECK_EQ(rp.body_bytes,
+			 cases[i].body != NULL ? strlen(cases[i].body) : 0);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -807,6 +866,7 @@ main(int argc, char **argv)
 		{ "expect_status", test_expect_status },
 		{ "filters_render", test_filters_render },
 		{ "host_ua", test_host_ua },
+		{ "build_bytes", test_build_bytes },
 	};
 
 	return sp_h_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));

@@ -1,5 +1,6 @@
 /*
- * sp_http1: HTTP/1.1 request templates and a resumable response parser.
+ * sp_http1: a resumable HTTP/1.1 response parser. (Requests are built by
+ * the virtual-user engine's one builder, vu_render.c.)
  *
  * The parser is a byte-driven state machine over caller-owned state: it
  * accepts a response in any split of bytes (one at a time if need be),
@@ -144,33 +145,5 @@ int sp_http1_resp_parse(struct sp_http1_resp *p, const uint8_t *buf,
  * already complete, SP_HTTP1_NEED_MORE if no byte of a response had arrived
  * (a clean close between responses), else SP_HTTP1_E_TRUNCATED. */
 int sp_http1_resp_eof(struct sp_http1_resp *p);
-
-/*
- * Build a request into @buf: "<method> <path> HTTP/1.1", Host, the @headers
- * (each a complete "Name: value" line without CRLF), Content-Length when
- * @body_len > 0 or @body is not NULL, "Connection: close" unless
- * @keep_alive, then the body. Returns the length (no NUL is written),
- * -EINVAL for a malformed argument (CR/LF/CTL injection, bad method token,
- * header without a colon), -ENOSPC if it does not fit in @cap.
- */
-int sp_http1_req_build(char *buf, size_t cap, const char *method,
-		       const char *host, const char *path,
-		       const char *const *headers, size_t nheaders,
-		       const void *body, size_t body_len, int keep_alive);
-
-/* A request built once and sent many times; head_len locates the body. */
-struct sp_http1_req_tmpl {
-	const char *buf;
-	size_t len;
-	size_t head_len;
-	int keep_alive;
-};
-
-/* sp_http1_req_build into @buf, recorded in @t. Returns 0 or the error. */
-int sp_http1_req_tmpl_init(struct sp_http1_req_tmpl *t, char *buf, size_t cap,
-			   const char *method, const char *host,
-			   const char *path, const char *const *headers,
-			   size_t nheaders, const void *body, size_t body_len,
-			   int keep_alive);
 
 #endif /* SP_HTTP1_H */
