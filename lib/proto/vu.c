@@ -191,9 +191,9 @@ sp_vu_fail(struct sp_vu_engine *e, struct sp_vu *v, enum sp_vu_err k)
 {
 	uint32_t ri = sp_vu_req_idx(e, v);
 
-	e->s.failed++;
-	e->s.err[k]++;
-	e->rs[ri].failed++;
+	sp_ctr_inc(e->s.failed);
+	sp_ctr_inc(e->s.err[k]);
+	sp_ctr_inc(e->rs[ri].failed);
 	v->it_failed = 1;
 }
 
@@ -224,36 +224,36 @@ sp_vu_step_done(struct sp_vu_engine *e, struct sp_vu *v,
 	int status = o->status;
 
 	sp_vu_timer_cancel(e, v);
-	e->s.responses++;
-	r->responses++;
+	sp_ctr_inc(e->s.responses);
+	sp_ctr_inc(r->responses);
 	if (status >= 0 && status < SP_PLAN_MAX_STATUS)
-		e->s.codes[status]++;
+		sp_ctr_inc(e->s.codes[status]);
 	sp_hist_record(&r->latency, lat);
 	sp_hist_record(&e->s.latency, lat);
 	if (!o->status_ok) {
 		/* An unexpected status fails the request as itself, whatever
 		 * the checks say: one kind per failed request. */
-		e->s.failed++;
-		e->s.err[SP_VU_E_HTTP_STATUS]++;
-		r->failed++;
-		r->status_failed++;
+		sp_ctr_inc(e->s.failed);
+		sp_ctr_inc(e->s.err[SP_VU_E_HTTP_STATUS]);
+		sp_ctr_inc(r->failed);
+		sp_ctr_inc(r->status_failed);
 	} else if (!o->checks_ok) {
-		e->s.failed++;
-		e->s.err[SP_VU_E_CHECK]++;
-		r->failed++;
-		r->check_failed++;
+		sp_ctr_inc(e->s.failed);
+		sp_ctr_inc(e->s.err[SP_VU_E_CHECK]);
+		sp_ctr_inc(r->failed);
+		sp_ctr_inc(r->check_failed);
 	} else if (o->checked) {
-		e->s.checks_passed++;
+		sp_ctr_inc(e->s.checks_passed);
 	}
 	sp_vu_log(e, v, status, o->checks_ok ? 0 : SP_VU_E_CHECK + 1);
 	v->conn_reqs++;
 	switch (o->conn) {
 	case SP_VU_CONN_UNSOLICITED:
-		e->s.err[SP_VU_E_UNSOLICITED]++;
+		sp_ctr_inc(e->s.err[SP_VU_E_UNSOLICITED]);
 		sp_vu_drop_conn(e, v, SP_VU_RESET);
 		break;
 	case SP_VU_CONN_LENIENT:
-		e->s.lenient_closes++;
+		sp_ctr_inc(e->s.lenient_closes);
 		sp_vu_drop_conn(e, v, SP_VU_GRACEFUL);
 		break;
 	case SP_VU_CONN_CLOSE:
@@ -272,7 +272,7 @@ sp_vu_step_done(struct sp_vu_engine *e, struct sp_vu *v,
 void
 sp_vu_unsolicited(struct sp_vu_engine *e, struct sp_vu *v)
 {
-	e->s.err[SP_VU_E_UNSOLICITED]++;
+	sp_ctr_inc(e->s.err[SP_VU_E_UNSOLICITED]);
 	sp_vu_drop_conn(e, v, SP_VU_RESET);
 }
 
@@ -346,7 +346,7 @@ sp_vu_write(struct sp_vu_engine *e, struct sp_vu *v, const void *p,
 	if (r <= 0 && first)
 		v->sent_first = SP_VU_SENT_NONE;
 	if (r > 0)
-		e->s.bytes_sent += (uint64_t)r;
+		sp_ctr_add(e->s.bytes_sent, (uint64_t)r);
 	return r;
 }
 
@@ -372,8 +372,8 @@ sp_vu_request(struct sp_vu_engine *e, struct sp_vu *v)
 	if (v->state != SP_VU_RETRY) {
 		const struct sp_request *rq = &e->pl->requests[ri];
 
-		e->s.requests++;
-		e->rs[ri].started++;
+		sp_ctr_inc(e->s.requests);
+		sp_ctr_inc(e->rs[ri].started);
 		v->req_seed = sp_vu_rand(&e->rng) | 1;
 		/* The last request's first frame never reached the port
 		 * (it failed at once): its lag is now. */
@@ -412,17 +412,17 @@ sp_vu_request(struct sp_vu_engine *e, struct sp_vu *v)
 		v->sent_first = SP_VU_SENT_NONE;
 		/* Our pool or our ports, not the server: try again shortly.
 		 * The request stays started; its latency keeps running. */
-		e->s.connect_retries++;
+		sp_ctr_inc(e->s.connect_retries);
 		v->state = SP_VU_RETRY;
 		sp_vu_timer_set(e, v, *e->now + SP_VU_RETRY_US);
 		return;
 	}
-	e->s.connects++;
-	e->s.conns_open++;
+	sp_ctr_inc(e->s.connects);
+	sp_ctr_inc(e->s.conns_open);
 	if (v->sent_first == SP_VU_SENT_QUEUED)
 		v->t_phase = *e->now; /* until the SYN is handed to the port */
 	if (v->lost_conn) {
-		e->s.reconnects++;
+		sp_ctr_inc(e->s.reconnects);
 		v->lost_conn = 0;
 	}
 	v->conn_reqs = 0;
@@ -457,10 +457,10 @@ sp_vu_begin(struct sp_vu_engine *e, struct sp_vu *v, uint32_t scen,
 					 e->pl->data->nrows);
 	}
 	if (v->state == SP_VU_IDLE)
-		e->s.vus_active++;
+		sp_ctr_inc(e->s.vus_active);
 	v->state = SP_VU_RUN;
-	e->s.it_started++;
-	e->ss[scen].started++;
+	sp_ctr_inc(e->s.it_started);
+	sp_ctr_inc(e->ss[scen].started);
 }
 
 static uint32_t
@@ -481,7 +481,7 @@ static void
 sp_vu_idle(struct sp_vu_engine *e, struct sp_vu *v)
 {
 	v->state = SP_VU_IDLE;
-	e->s.vus_active--;
+	sp_ctr_sub(e->s.vus_active, 1);
 	if (e->stopping)
 		sp_vu_drop_conn(e, v, SP_VU_GRACEFUL);
 	if (e->pl->model == SP_MODEL_OPEN) {
@@ -500,11 +500,11 @@ sp_vu_end_iteration(struct sp_vu_engine *e, struct sp_vu *v)
 	sp_hist_record(&e->s.iteration, d);
 	sp_hist_record(&e->ss[v->scen].iteration, d);
 	if (v->it_failed) {
-		e->s.it_failed++;
-		e->ss[v->scen].failed++;
+		sp_ctr_inc(e->s.it_failed);
+		sp_ctr_inc(e->ss[v->scen].failed);
 	} else {
-		e->s.it_completed++;
-		e->ss[v->scen].completed++;
+		sp_ctr_inc(e->s.it_completed);
+		sp_ctr_inc(e->ss[v->scen].completed);
 	}
 	v->iter++;
 	if (sp_vu_wanted(e, v)) {
@@ -532,8 +532,8 @@ sp_vu_advance(struct sp_vu_engine *e, struct sp_vu *v)
 		}
 		if (!e->running) {
 			/* Stopped with steps left: the iteration is cut. */
-			e->s.it_interrupted++;
-			e->ss[v->scen].interrupted++;
+			sp_ctr_inc(e->s.it_interrupted);
+			sp_ctr_inc(e->ss[v->scen].interrupted);
 			sp_vu_idle(e, v);
 			return;
 		}
@@ -604,7 +604,7 @@ sp_vu_on_data(void *ctx, void *user, const uint8_t *data, uint32_t len)
 	struct sp_vu_engine *e = ctx;
 	struct sp_vu *v = user;
 
-	e->s.bytes_received += len;
+	sp_ctr_add(e->s.bytes_received, len);
 	if (v == NULL)
 		return;
 	if (v->state == SP_VU_REQUEST && !v->got_first) {
@@ -635,7 +635,7 @@ sp_vu_on_peer_closed(void *ctx, void *user, int clean)
 	}
 	/* Idle keep-alive connection closed by the server: the next request
 	 * opens another one. */
-	e->s.server_closes++;
+	sp_ctr_inc(e->s.server_closes);
 	v->lost_conn = 1;
 	sp_vu_drop_conn(e, v, SP_VU_GRACEFUL);
 }
@@ -647,7 +647,7 @@ sp_vu_on_closed(void *ctx, void *user, enum sp_stream_end why)
 	struct sp_vu *v = user;
 	enum sp_vu_err k;
 
-	e->s.conns_open--;
+	sp_ctr_sub(e->s.conns_open, 1);
 	if (v == NULL)
 		return;
 	v->c = NULL;
@@ -707,7 +707,7 @@ sp_vu_ramp(struct sp_vu_engine *e, uint64_t now)
 	if (want > e->nvus)
 		want = e->nvus;
 	e->target = want;
-	e->s.vus_target = want;
+	sp_ctr_set(e->s.vus_target, want);
 	for (uint32_t i = from; i < want; i++) {
 		struct sp_vu *v = &e->vus[i];
 
@@ -732,12 +732,12 @@ sp_vu_arrive(struct sp_vu_engine *e, uint64_t now)
 		uint64_t at = e->start_us + e->next_arrival;
 		uint32_t scen = sp_vu_pick(e);
 
-		e->s.arrivals++;
+		sp_ctr_inc(e->s.arrivals);
 		e->arrivals += e->ncores;
 		e->next_arrival = sp_vu_next_arrival(&e->arr, e->arrivals);
 		if (e->free_head == SP_VU_NONE) {
-			e->s.it_dropped++;
-			e->ss[scen].dropped++;
+			sp_ctr_inc(e->s.it_dropped);
+			sp_ctr_inc(e->ss[scen].dropped);
 			continue;
 		}
 		struct sp_vu *v = &e->vus[e->free_head];
@@ -807,13 +807,13 @@ sp_vu_interrupt(struct sp_vu_engine *e, struct sp_vu *v)
 	sp_vu_timer_cancel_kind(e, v, SP_VU_T_CLIENT);
 	if (v->state != SP_VU_IDLE) {
 		if (busy) {
-			e->s.interrupted++;
-			e->rs[sp_vu_req_idx(e, v)].interrupted++;
+			sp_ctr_inc(e->s.interrupted);
+			sp_ctr_inc(e->rs[sp_vu_req_idx(e, v)].interrupted);
 		}
-		e->s.it_interrupted++;
-		e->ss[v->scen].interrupted++;
+		sp_ctr_inc(e->s.it_interrupted);
+		sp_ctr_inc(e->ss[v->scen].interrupted);
 		v->state = SP_VU_IDLE;
-		e->s.vus_active--;
+		sp_ctr_sub(e->s.vus_active, 1);
 	}
 	sp_vu_drop_conn(e, v, busy ? SP_VU_RESET : SP_VU_GRACEFUL);
 }
