@@ -97,6 +97,11 @@ sp_mb_fail(mbedtls_ssl_context *ssl, int ret, int in_hs,
 		fi->kind = SP_STREAM_END_VERIFY;
 		fi->vflags = mbedtls_ssl_get_verify_result(ssl);
 		break;
+	case MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE:
+		/* A server that demands one: the client sent none. */
+		fi->kind = SP_STREAM_END_VERIFY;
+		fi->vflags = MBEDTLS_X509_BADCERT_MISSING;
+		break;
 	case MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE:
 		fi->alert = ssl->in_msg[1];
 		fi->kind = SP_STREAM_END_ALERT;
