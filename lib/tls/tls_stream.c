@@ -434,6 +434,8 @@ sp_tls_bio_recv(struct sp_tls_conn *c, uint8_t *p, uint32_t len)
 {
 	uint32_t n = len < c->in_len ? len : c->in_len;
 
+	if (n == 0)
+		return 0;
 	memcpy(p, c->in, n);
 	c->in += n;
 	c->in_len -= n;
