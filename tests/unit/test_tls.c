@@ -69,7 +69,6 @@ static struct {
 	uint32_t piece;    /* deliver at most this much a call */
 	uint32_t first;    /* the first delivery of a pump at most this */
 	uint32_t space;    /* send space of an end */
-	int refuse_accept; /* raw server: no TLS accept */
 	/* Raw server's view. */
 	uint8_t raw[FW_Q];
 	uint32_t nraw;
