@@ -1,0 +1,145 @@
+/*
+ * lib/tls's input path: a client TLS stream (verification off, so that a
+ * well-formed flight would pass) over a fake inner stream fed the input
+ * as the server's bytes, cut in pieces whose sizes the input's first
+ * bytes choose. Whatever arrives, the connection ends in exactly one
+ * closed(), the glue returns its pool, and nothing reads past a window.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sp_tls.h"
+
+static struct {
+	void *user;
+	int open, fin, closed_told;
+	const struct sp_stream_cbs *cbs;
+	void *ctx;
+} in;
+
+static struct sp_stream *
+f_connect(void *impl, const struct sp_stream_peer *peer, void *user, int *err)
+{
+	(void)impl;
+	(void)peer;
+	(void)err;
+	memset(&in, 0, sizeof(in));
+	in.user = user;
+	return (struct sp_stream *)&in;
+}
+
+static int32_t
+f_send(void *impl, struct sp_stream *s, const void *d, uint32_t len)
+{
+	(void)impl;
+	(void)s;
+	(void)d;
+	return in.fin ? -1 : (int32_t)len;
+}
+
+static uint32_t
+f_space(void *impl, const struct sp_stream *s)
+{
+	(void)impl;
+	(void)s;
+	return in.fin ? 0 : 65536;
+}
+
+static int
+f_close(void *impl, struct sp_stream *s)
+{
+	(void)impl;
+	(void)s;
+	in.fin = 1;
+	return 0;
+}
+
+static void
+f_abort(void *impl, struct sp_stream *s)
+{
+	(void)impl;
+	(void)s;
+	in.fin = 1;
+}
+
+static void
+f_set_user(void *impl, struct sp_stream *s, void *user)
+{
+	(void)impl;
+	(void)s;
+	in.user = user;
+}
+
+static const struct sp_stream_ops f_ops = {
+	.connect = f_connect, .send = f_send, .send_space = f_space,
+	.close = f_close, .close_after_peer = f_close, .abort = f_abort,
+	.set_user = f_set_user,
+};
+
+static int connected, closed;
+
+static void u_connected(void *c, void *u) { (void)c; (void)u; connected++; }
+static void u_data(void *c, void *u, const uint8_t *p, uint32_t n)
+{ (void)c; (void)u; (void)p; (void)n; }
+static void u_writable(void *c, void *u) { (void)c; (void)u; }
+static void u_peer_closed(void *c, void *u, int clean)
+{ (void)c; (void)u; (void)clean; }
+static void u_closed(void *c, void *u, enum sp_stream_end why)
+{ (void)c; (void)u; (void)why; closed++; }
+
+static const struct sp_stream_cbs u_cbs = {
+	.connected = u_connected, .data = u_data, .writable = u_writable,
+	.peer_closed = u_peer_closed, .closed = u_closed,
+};
+
+static struct sp_tls *t;
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct sp_stream_peer peer = { .ip = 0xc6120002u, .port = 443,
+				       .name = "srv.stampede.test", .slot = 0 };
+	int err = 0;
+	uint8_t piece;
+	struct sp_stream *s;
+
+	if (t == NULL) {
+		struct sp_tls_conf conf = {
+			.role = SP_TLS_CLIENT, .conns = 1, .slots = 1,
+			.insecure = 1, .inner_ops = &f_ops,
+		};
+		char msg[256];
+
+		t = sp_tls_create(&conf, &u_cbs, NULL, msg, sizeof(msg));
+		if (t == NULL)
+			abort();
+	}
+	if (size < 1)
+		return 0;
+	piece = data[0] ? data[0] : 1;
+	data++;
+	size--;
+	connected = closed = 0;
+	s = sp_tls_stream_ops.connect(t, &peer, NULL, &err);
+	if (s == NULL)
+		abort(); /* the pool must have come back */
+	sp_tls_inner_cbs()->connected(t, in.user);
+	while (size && !in.closed_told) {
+		size_t n = size < piece ? size : piece;
+
+		sp_tls_inner_cbs()->data(t, in.user, data, (uint32_t)n);
+		data += n;
+		size -= n;
+	}
+	if (!in.fin)
+		sp_tls_stream_ops.abort(t, s);
+	/* The inner's end: exactly one closed() to the user. */
+	sp_tls_inner_cbs()->closed(t, in.user, SP_STREAM_END_RESET);
+	if (closed != 1)
+		abort();
+	return 0;
+}
