@@ -154,6 +154,7 @@ sp_vu_drop_conn(struct sp_vu_engine *e, struct sp_vu *v, int how)
 		return;
 	v->c = NULL;
 	v->conn_reqs = 0;
+	v->handshaking = 0;
 	/* The client's timer belongs to the connection. */
 	sp_vu_timer_cancel_kind(e, v, SP_VU_T_CLIENT);
 	/* closed() must not find the VU: it may run inside the abort. */
@@ -576,6 +577,21 @@ sp_vu_advance(struct sp_vu_engine *e, struct sp_vu *v)
 
 /* ---- stream callbacks ---- */
 
+/* A stream with a handshake (TLS): the connection phase ends here, the
+ * handshake's begins. */
+static void
+sp_vu_on_handshaking(void *ctx, void *user)
+{
+	struct sp_vu_engine *e = ctx;
+	struct sp_vu *v = user;
+
+	if (v == NULL || v->state != SP_VU_CONNECT)
+		return;
+	sp_hist_record(&e->s.connect, *e->now - v->t_phase);
+	v->t_phase = *e->now;
+	v->handshaking = 1;
+}
+
 static void
 sp_vu_on_connected(void *ctx, void *user)
 {
@@ -584,7 +600,9 @@ sp_vu_on_connected(void *ctx, void *user)
 
 	if (v == NULL || v->state != SP_VU_CONNECT)
 		return;
-	sp_hist_record(&e->s.connect, *e->now - v->t_phase);
+	sp_hist_record(v->handshaking ? &e->s.tls : &e->s.connect,
+		       *e->now - v->t_phase);
+	v->handshaking = 0;
 	sp_vu_send(e, v);
 }
 
@@ -651,6 +669,7 @@ sp_vu_on_closed(void *ctx, void *user, enum sp_stream_end why)
 	if (v == NULL)
 		return;
 	v->c = NULL;
+	v->handshaking = 0;
 	v->conn_reqs = 0;
 	if (v->state != SP_VU_REQUEST && v->state != SP_VU_CONNECT) {
 		v->lost_conn = 1;
@@ -669,6 +688,21 @@ sp_vu_on_closed(void *ctx, void *user, enum sp_stream_end why)
 	case SP_STREAM_END_TIMEOUT:
 		k = SP_VU_E_TCP_TIMEOUT;
 		break;
+	case SP_STREAM_END_HANDSHAKE:
+		k = SP_VU_E_TLS_HANDSHAKE;
+		break;
+	case SP_STREAM_END_VERIFY:
+		k = SP_VU_E_TLS_VERIFY;
+		break;
+	case SP_STREAM_END_ALERT:
+		k = SP_VU_E_TLS_ALERT;
+		break;
+	case SP_STREAM_END_BAD_RECORD:
+		k = SP_VU_E_TLS_BAD_RECORD;
+		break;
+	case SP_STREAM_END_HANDSHAKE_TIMEOUT:
+		k = SP_VU_E_TLS_TIMEOUT;
+		break;
 	default:
 		k = SP_VU_E_CLOSED;
 		break;
@@ -678,6 +712,7 @@ sp_vu_on_closed(void *ctx, void *user, enum sp_stream_end why)
 }
 
 static const struct sp_stream_cbs sp_vu_cbs = {
+	.handshaking = sp_vu_on_handshaking,
 	.connected = sp_vu_on_connected,
 	.data = sp_vu_on_data,
 	.writable = sp_vu_on_writable,

@@ -85,6 +85,8 @@ struct sp_vu {
 	uint8_t sent_first;    /* enum sp_vu_sent */
 	uint8_t in_lagq;       /* in the engine's lagq */
 	uint8_t new_conn;      /* the current request opened its connection */
+	uint8_t handshaking;   /* its stream's own handshake is on: t_phase
+				* is when it began */
 };
 
 struct sp_vu_engine {

@@ -28,6 +28,11 @@ static const char *const sp_vu_err_names[SP_VU_E_N] = {
 	[SP_VU_E_CHECK] = "check_failed",
 	[SP_VU_E_HTTP_STATUS] = "http_status",
 	[SP_VU_E_UNSAFE_VALUE] = "unsafe_value",
+	[SP_VU_E_TLS_HANDSHAKE] = "tls_handshake",
+	[SP_VU_E_TLS_VERIFY] = "tls_verify",
+	[SP_VU_E_TLS_ALERT] = "tls_alert",
+	[SP_VU_E_TLS_BAD_RECORD] = "tls_bad_record",
+	[SP_VU_E_TLS_TIMEOUT] = "tls_timeout",
 };
 
 const char *
@@ -98,6 +103,7 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 			goto fail;
 	sp_hist_init(&e->s.latency);
 	sp_hist_init(&e->s.connect);
+	sp_hist_init(&e->s.tls);
 	sp_hist_init(&e->s.ttfb);
 	sp_hist_init(&e->s.iteration);
 	sp_hist_init(&e->s.lag);

@@ -281,6 +281,8 @@ sp_tls_in_connected(void *ctx, void *user)
 		return;
 	c->nest++;
 	sp_tls_begin(t, c);
+	if (t->cbs->handshaking != NULL)
+		t->cbs->handshaking(t->ctx, c->user);
 	sp_tls_handshake(t, c); /* the ClientHello */
 	sp_tls_leave(t, c);
 }

@@ -94,6 +94,11 @@ struct sp_stream_ops {
 /* What the user hears, for one connection. @ctx is the pointer the
  * implementation was given with the table; @user is the connection's. */
 struct sp_stream_cbs {
+	/* The transport under a stream with a handshake of its own (TLS)
+	 * is open and that handshake begins; connected() follows when it is
+	 * done. A stream without one (TCP) never calls it; a user may leave
+	 * it NULL. */
+	void (*handshaking)(void *ctx, void *user);
 	/* The connection is open. */
 	void (*connected)(void *ctx, void *user);
 	/* In-order bytes from the peer, consumed in full on return. Called

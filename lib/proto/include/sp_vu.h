@@ -56,6 +56,12 @@ enum sp_vu_err {
 	SP_VU_E_UNSAFE_VALUE,    /* a data value would have broken the
 				  * request (CR/LF in a header, a space in
 				  * the path): not sent */
+	SP_VU_E_TLS_HANDSHAKE,   /* the TLS handshake failed (version,
+				  * cipher, protocol, a close within it) */
+	SP_VU_E_TLS_VERIFY,      /* the server's certificate was refused */
+	SP_VU_E_TLS_ALERT,       /* the server sent a fatal alert */
+	SP_VU_E_TLS_BAD_RECORD,  /* the server sent what is not a record */
+	SP_VU_E_TLS_TIMEOUT,     /* no handshake within the connect timeout */
 	SP_VU_E_N
 };
 
@@ -113,6 +119,7 @@ struct sp_vu_stats {
 	struct sp_hist latency;     /* every complete response, from its
 				     * intended start to its last byte */
 	struct sp_hist connect;     /* SYN sent to established */
+	struct sp_hist tls;         /* established to the TLS handshake done */
 	struct sp_hist ttfb;        /* request queued to first response byte */
 	struct sp_hist iteration;   /* intended start to end, completed and
 				     * failed iterations */
