@@ -46,7 +46,7 @@ sp_hist_highest(unsigned idx)
 
 /* Rounded down, so the representative of an exact bucket is its value. */
 static uint64_t
-sp_hist_mid(unsigned idx)
+bucket_mid(unsigned idx)
 {
 	uint64_t lo = sp_hist_lowest(idx);
 
@@ -102,7 +102,7 @@ sp_hist_quantile(const struct sp_hist *h, double q)
 	for (unsigned i = 0; i < SP_HIST_BUCKETS; i++) {
 		seen += h->b[i];
 		if (seen >= rank) {
-			uint64_t v = sp_hist_mid(i);
+			uint64_t v = bucket_mid(i);
 			if (v < h->min)
 				return h->min;
 			return v > h->max ? h->max : v;

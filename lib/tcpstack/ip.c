@@ -86,7 +86,7 @@ void sp_ip_input(struct sp_stack *st, const uint8_t *frame,
 	}
 	switch (ip->next_proto_id) {
 	case IPPROTO_TCP:
-		sp_tcp_input(st, frame, ip, tot);
+		sp_seg_input(st, frame, ip, tot);
 		break;
 	case IPPROTO_ICMP:
 		icmp_input(st, frame, ip, hlen, tot);

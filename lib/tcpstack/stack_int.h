@@ -2,6 +2,11 @@
  * Internals shared by the stack's source files: the stack and connection
  * control blocks, the chunk pool, and the helpers each file exports to the
  * others. Nothing here is part of the public API.
+ *
+ * Names: sp_tcp_* is the application's TCP API (sp_tcpstack.h) and nothing
+ * else. Inside, segments are sp_seg_* (tcp_in.c takes them in, tcp_out.c
+ * builds and sends them), the rest by what it works on: sp_conn_* (the
+ * connection table), sp_timer_*, sp_arp_*, sp_ip_*, sp_chunk_*.
  */
 #ifndef SP_STACK_INT_H
 #define SP_STACK_INT_H
@@ -232,22 +237,22 @@ void sp_ip_finish(struct sp_stack *st, void *handle, uint8_t *frame,
 		  uint32_t l4_len);
 void sp_drop(struct sp_stack *st, enum sp_drop_reason r);
 
-/* tcp_in.c */
-void sp_tcp_input(struct sp_stack *st, const uint8_t *frame,
+/* tcp_in.c: segment arrival */
+void sp_seg_input(struct sp_stack *st, const uint8_t *frame,
 		  const struct rte_ipv4_hdr *ip, uint32_t ip_len);
 
-/* tcp_out.c */
-void sp_tcp_output(struct sp_stack *st, struct sp_conn *c);
-void sp_tcp_send_ack(struct sp_stack *st, struct sp_conn *c);
-void sp_tcp_send_syn(struct sp_stack *st, struct sp_conn *c);
-void sp_tcp_send_rst(struct sp_stack *st, struct sp_conn *c);
-void sp_tcp_retransmit(struct sp_stack *st, struct sp_conn *c);
-void sp_tcp_send_probe(struct sp_stack *st, struct sp_conn *c);
-void sp_tcp_reply_rst(struct sp_stack *st, const uint8_t *frame,
+/* tcp_out.c: segment construction and the send loop */
+void sp_seg_output(struct sp_stack *st, struct sp_conn *c);
+void sp_seg_send_ack(struct sp_stack *st, struct sp_conn *c);
+void sp_seg_send_syn(struct sp_stack *st, struct sp_conn *c);
+void sp_seg_send_rst(struct sp_stack *st, struct sp_conn *c);
+void sp_seg_retransmit(struct sp_stack *st, struct sp_conn *c);
+void sp_seg_send_probe(struct sp_stack *st, struct sp_conn *c);
+void sp_seg_reply_rst(struct sp_stack *st, const uint8_t *frame,
 		      const struct rte_ipv4_hdr *ip,
 		      const struct rte_tcp_hdr *th, uint32_t seg_len);
-uint32_t sp_tcp_isn(struct sp_stack *st, const struct sp_conn *c);
-uint16_t sp_tcp_window(const struct sp_stack *st, const struct sp_conn *c);
+uint32_t sp_seg_isn(struct sp_stack *st, const struct sp_conn *c);
+uint16_t sp_seg_window(const struct sp_stack *st, const struct sp_conn *c);
 
 /* tcp_conn.c */
 struct sp_conn *sp_conn_alloc(struct sp_stack *st);

@@ -192,7 +192,7 @@ void sp_conn_enter_time_wait(struct sp_stack *st, struct sp_conn *c)
 		return; /* the application aborted it from closed() */
 	if (st->cfg.time_wait_us == 0) {
 		if (c->flags & SP_CF_ACK_NOW)
-			sp_tcp_send_ack(st, c);
+			sp_seg_send_ack(st, c);
 		conn_release(st, c);
 		return;
 	}
@@ -280,7 +280,7 @@ struct sp_conn *sp_tcp_connect(struct sp_stack *st, uint32_t dst_ip,
 	c->rport = dst_port;
 	c->user = user;
 	c->state = SP_TCP_SYN_SENT;
-	c->iss = sp_tcp_isn(st, c);
+	c->iss = sp_seg_isn(st, c);
 	c->snd_una = c->iss;
 	c->snd_nxt = c->snd_max = c->iss + 1;
 	c->flags |= SP_CF_RTT_TIMING;
@@ -288,7 +288,7 @@ struct sp_conn *sp_tcp_connect(struct sp_stack *st, uint32_t dst_ip,
 	c->rtt_start_us = (uint32_t)st->now_us;
 	sp_conn_hash_insert(st, c);
 	st->stats.conn_active++;
-	sp_tcp_send_syn(st, c);
+	sp_seg_send_syn(st, c);
 	sp_timer_set_handshake(st, c);
 	if (err)
 		*err = 0;
@@ -302,7 +302,7 @@ static void output_or_defer(struct sp_stack *st, struct sp_conn *c)
 	if (c == st->cur)
 		st->cur_out = true;
 	else
-		sp_tcp_output(st, c);
+		sp_seg_output(st, c);
 }
 
 int32_t sp_tcp_send(struct sp_stack *st, struct sp_conn *c, const void *data,
@@ -399,7 +399,7 @@ void sp_tcp_abort(struct sp_stack *st, struct sp_conn *c)
 	if (c->flags & SP_CF_ZOMBIE)
 		return;
 	if (c->state >= SP_TCP_SYN_RECEIVED && c->state != SP_TCP_TIME_WAIT)
-		sp_tcp_send_rst(st, c);
+		sp_seg_send_rst(st, c);
 	sp_conn_drop(st, c, SP_CLOSE_ABORTED);
 }
 

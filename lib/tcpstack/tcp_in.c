@@ -138,7 +138,7 @@ static void dsack_note(struct sp_stack *st, struct sp_conn *c, uint32_t l,
 static void challenge_ack(struct sp_stack *st, struct sp_conn *c)
 {
 	st->stats.tcp_challenge_acks++;
-	sp_tcp_send_ack(st, c);
+	sp_seg_send_ack(st, c);
 }
 
 static void listen_input(struct sp_stack *st, const struct seg *s)
@@ -150,7 +150,7 @@ static void listen_input(struct sp_stack *st, const struct seg *s)
 		return;
 	}
 	if (s->flags & RTE_TCP_ACK_FLAG) {
-		sp_tcp_reply_rst(st, s->frame, s->ip, s->th, s->len);
+		sp_seg_reply_rst(st, s->frame, s->ip, s->th, s->len);
 		sp_drop(st, SP_DROP_TCP_NOCONN);
 		return;
 	}
@@ -174,7 +174,7 @@ static void listen_input(struct sp_stack *st, const struct seg *s)
 	apply_syn_options(st, c, s);
 	c->snd_wnd = c->max_snd_wnd = s->wnd; /* never scaled in a SYN */
 	c->snd_wl1 = s->seq;
-	c->iss = sp_tcp_isn(st, c);
+	c->iss = sp_seg_isn(st, c);
 	c->snd_una = c->iss;
 	c->snd_nxt = c->snd_max = c->iss + 1;
 	c->flags |= SP_CF_RTT_TIMING;
@@ -183,7 +183,7 @@ static void listen_input(struct sp_stack *st, const struct seg *s)
 	sp_conn_hash_insert(st, c);
 	st->stats.conn_passive++;
 	sp_arp_from_syn(st, s->frame, c->rip);
-	sp_tcp_send_syn(st, c);
+	sp_seg_send_syn(st, c);
 	sp_timer_set_handshake(st, c);
 }
 
@@ -194,7 +194,7 @@ static void syn_sent_input(struct sp_stack *st, struct sp_conn *c,
 
 	if (ack && (SEQ_LEQ(s->ack, c->iss) || SEQ_GT(s->ack, c->snd_max))) {
 		if (!(s->flags & RTE_TCP_RST_FLAG))
-			sp_tcp_reply_rst(st, s->frame, s->ip, s->th, s->len);
+			sp_seg_reply_rst(st, s->frame, s->ip, s->th, s->len);
 		sp_drop(st, SP_DROP_TCP_ACK);
 		return;
 	}
@@ -221,7 +221,7 @@ static void syn_sent_input(struct sp_stack *st, struct sp_conn *c,
 	if (!ack) {
 		/* Simultaneous open (RFC 9293 3.5 figure 8). */
 		c->state = SP_TCP_SYN_RECEIVED;
-		sp_tcp_send_syn(st, c);
+		sp_seg_send_syn(st, c);
 		return;
 	}
 	c->snd_una = s->ack;
@@ -234,16 +234,16 @@ static void syn_sent_input(struct sp_stack *st, struct sp_conn *c,
 	if (GONE(c))
 		return;
 	/* What connected() queued carries the ACK of the SYN-ACK. */
-	sp_tcp_output(st, c);
+	sp_seg_output(st, c);
 	if (c->flags & SP_CF_ACK_NOW)
-		sp_tcp_send_ack(st, c);
+		sp_seg_send_ack(st, c);
 }
 
 /* RFC 9293 3.10.7.4 first check: is any of the segment inside the window? */
 static bool seq_acceptable(const struct sp_stack *st, const struct sp_conn *c,
 			   const struct seg *s, uint32_t seg_len)
 {
-	uint32_t wnd = (uint32_t)sp_tcp_window(st, c) << c->rcv_wscale;
+	uint32_t wnd = (uint32_t)sp_seg_window(st, c) << c->rcv_wscale;
 
 	if (seg_len == 0)
 		return wnd == 0 ? s->seq == c->rcv_nxt :
@@ -448,7 +448,7 @@ static bool ack_input(struct sp_stack *st, struct sp_conn *c,
 				c->flags &= (uint16_t)~SP_CF_RECOVERY;
 			} else {
 				/* Partial ACK: the next hole, and deflate. */
-				sp_tcp_retransmit(st, c);
+				sp_seg_retransmit(st, c);
 				c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
 				c->cwnd += c->mss;
 			}
@@ -479,7 +479,7 @@ static bool ack_input(struct sp_stack *st, struct sp_conn *c,
 			c->cwnd = c->ssthresh + 3u * c->mss;
 			c->flags |= SP_CF_RECOVERY;
 			st->stats.tcp_fast_retrans++;
-			sp_tcp_retransmit(st, c);
+			sp_seg_retransmit(st, c);
 		} else if (c->dupacks > 3 && (c->flags & SP_CF_RECOVERY)) {
 			c->cwnd += c->mss;
 		}
@@ -554,7 +554,7 @@ static void sync_input(struct sp_stack *st, struct sp_conn *c, struct seg *s)
 	/* A retransmitted SYN while our SYN-ACK is unanswered. */
 	if (c->state == SP_TCP_SYN_RECEIVED && (s->flags & RTE_TCP_SYN_FLAG) &&
 	    !(s->flags & RTE_TCP_ACK_FLAG) && s->seq == c->irs) {
-		sp_tcp_send_syn(st, c);
+		sp_seg_send_syn(st, c);
 		return;
 	}
 	/* First: sequence number. */
@@ -566,7 +566,7 @@ static void sync_input(struct sp_stack *st, struct sp_conn *c, struct seg *s)
 		/* All of it came before: a duplicate. */
 		if (SEQ_LEQ(s->seq + s->len, c->rcv_nxt))
 			dsack_note(st, c, s->seq, s->seq + s->len);
-		sp_tcp_send_ack(st, c);
+		sp_seg_send_ack(st, c);
 		sp_drop(st, SP_DROP_TCP_SEQ);
 		return;
 	}
@@ -593,7 +593,7 @@ static void sync_input(struct sp_stack *st, struct sp_conn *c, struct seg *s)
 	}
 	if (c->state == SP_TCP_SYN_RECEIVED) {
 		if (SEQ_LEQ(s->ack, c->snd_una) || SEQ_GT(s->ack, c->snd_max)) {
-			sp_tcp_reply_rst(st, s->frame, s->ip, s->th, s->len);
+			sp_seg_reply_rst(st, s->frame, s->ip, s->th, s->len);
 			sp_drop(st, SP_DROP_TCP_ACK);
 			return;
 		}
@@ -612,7 +612,7 @@ static void sync_input(struct sp_stack *st, struct sp_conn *c, struct seg *s)
 		uint32_t floor = c->max_snd_wnd ? c->max_snd_wnd : 1;
 
 		if (SEQ_GT(s->ack, c->snd_max)) {
-			sp_tcp_send_ack(st, c);
+			sp_seg_send_ack(st, c);
 			sp_drop(st, SP_DROP_TCP_ACK);
 			return;
 		}
@@ -645,7 +645,7 @@ static void sync_input(struct sp_stack *st, struct sp_conn *c, struct seg *s)
 		}
 		s->seq = c->rcv_nxt;
 	}
-	wnd = (uint32_t)sp_tcp_window(st, c) << c->rcv_wscale;
+	wnd = (uint32_t)sp_seg_window(st, c) << c->rcv_wscale;
 	if (SEQ_GT(s->seq + s->len, c->rcv_nxt + wnd)) {
 		s->len = c->rcv_nxt + wnd - s->seq;
 		s->flags &= (uint8_t)~RTE_TCP_FIN_FLAG;
@@ -679,16 +679,16 @@ static void sync_input(struct sp_stack *st, struct sp_conn *c, struct seg *s)
 	/* A duplicate ACK counts only without data (RFC 5681 2): it goes
 	 * alone, before anything the application queued. */
 	if (c->ooo_head != SP_NIL && (c->flags & SP_CF_ACK_NOW))
-		sp_tcp_send_ack(st, c);
+		sp_seg_send_ack(st, c);
 	/* Else the ACK rides on what the application queued meanwhile. */
-	sp_tcp_output(st, c);
+	sp_seg_output(st, c);
 	if (c->flags & SP_CF_ACK_NOW)
-		sp_tcp_send_ack(st, c);
+		sp_seg_send_ack(st, c);
 	else if (c->segs_unacked)
 		sp_timer_set_dack(st, c);
 }
 
-void sp_tcp_input(struct sp_stack *st, const uint8_t *frame,
+void sp_seg_input(struct sp_stack *st, const uint8_t *frame,
 		  const struct rte_ipv4_hdr *ip, uint32_t ip_len)
 {
 	uint32_t hlen = (uint32_t)(ip->version_ihl & 0xf) * 4;
@@ -769,7 +769,7 @@ void sp_tcp_input(struct sp_stack *st, const uint8_t *frame,
 		st->cur = NULL;
 		/* Paths that end early still send what was queued. */
 		if (st->cur_out && !GONE(c))
-			sp_tcp_output(st, c);
+			sp_seg_output(st, c);
 		st->dsack_conn = NULL; /* went out with an ACK, or not at all */
 		return;
 	}
@@ -781,7 +781,7 @@ void sp_tcp_input(struct sp_stack *st, const uint8_t *frame,
 	}
 	/* CLOSED (RFC 9293 3.10.7.1): answer anything but a RST with one. */
 	if (!(s.flags & RTE_TCP_RST_FLAG))
-		sp_tcp_reply_rst(st, frame, ip, th,
+		sp_seg_reply_rst(st, frame, ip, th,
 				 s.len + ((s.flags & RTE_TCP_SYN_FLAG) ? 1 : 0) +
 					 ((s.flags & RTE_TCP_FIN_FLAG) ? 1 : 0));
 	sp_drop(st, SP_DROP_TCP_NOCONN);

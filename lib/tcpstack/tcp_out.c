@@ -16,7 +16,7 @@
 #define SYN_OPTLEN 12u /* MSS, NOP + window scale, NOP NOP + SACK-permitted */
 #define SACK_MAX 4u    /* blocks that fit 40 option bytes without timestamps */
 
-uint32_t sp_tcp_isn(struct sp_stack *st, const struct sp_conn *c)
+uint32_t sp_seg_isn(struct sp_stack *st, const struct sp_conn *c)
 {
 	/* RFC 6528: a 4 µs clock plus a keyed hash of the 4-tuple. */
 	return (uint32_t)(st->now_us / 4) +
@@ -25,7 +25,7 @@ uint32_t sp_tcp_isn(struct sp_stack *st, const struct sp_conn *c)
 				st->cfg.isn_secret ^ 0x9e3779b9u);
 }
 
-uint16_t sp_tcp_window(const struct sp_stack *st, const struct sp_conn *c)
+uint16_t sp_seg_window(const struct sp_stack *st, const struct sp_conn *c)
 {
 	uint32_t w;
 
@@ -60,7 +60,7 @@ static void sq_copy(struct sp_stack *st, const struct sp_conn *c, uint32_t off,
 	}
 }
 
-static void put_block(uint8_t *b, uint32_t l, uint32_t r)
+static void put_sack_block(uint8_t *b, uint32_t l, uint32_t r)
 {
 	b[0] = (uint8_t)(l >> 24);
 	b[1] = (uint8_t)(l >> 16);
@@ -111,7 +111,7 @@ static uint32_t sack_option(struct sp_stack *st, const struct sp_conn *c,
 	}
 	k = first ? 0 : 1; /* no block holds the latest: start at the next */
 	if (st->dsack_conn == c) {
-		put_block(opt + 4, st->dsack_l, st->dsack_r);
+		put_sack_block(opt + 4, st->dsack_l, st->dsack_r);
 		d = 1;
 		if (n - k > SACK_MAX - 1)
 			n = k + SACK_MAX - 1;
@@ -124,7 +124,7 @@ static uint32_t sack_option(struct sp_stack *st, const struct sp_conn *c,
 	opt[2] = 5;
 	opt[3] = (uint8_t)(2 + 8 * (d + n - k));
 	for (i = k; i < n; i++)
-		put_block(opt + 4 + 8 * (d + i - k), blk[i][0], blk[i][1]);
+		put_sack_block(opt + 4 + 8 * (d + i - k), blk[i][0], blk[i][1]);
 	return 4 + 8 * (d + n - k);
 }
 
@@ -167,7 +167,7 @@ static void emit(struct sp_stack *st, struct sp_conn *c, uint32_t seq,
 	th->tcp_flags = flags;
 	/* RFC 7323 2.2: the window in a SYN is never scaled. */
 	th->rx_win = rte_cpu_to_be_16((flags & RTE_TCP_SYN_FLAG) ?
-				      st->rcv_wnd_max : sp_tcp_window(st, c));
+				      st->rcv_wnd_max : sp_seg_window(st, c));
 	th->tcp_urp = 0;
 	if (flags & RTE_TCP_SYN_FLAG) {
 		opt[0] = 2; /* MSS */
@@ -196,7 +196,7 @@ static void emit(struct sp_stack *st, struct sp_conn *c, uint32_t seq,
 		st->stats.tcp_rst_tx++;
 }
 
-void sp_tcp_send_syn(struct sp_stack *st, struct sp_conn *c)
+void sp_seg_send_syn(struct sp_stack *st, struct sp_conn *c)
 {
 	emit(st, c, c->iss,
 	     c->state == SP_TCP_SYN_SENT ? RTE_TCP_SYN_FLAG :
@@ -221,19 +221,19 @@ static uint32_t acceptable_seq(const struct sp_conn *c)
 	return SEQ_LT(edge, c->snd_max) ? edge : c->snd_max;
 }
 
-void sp_tcp_send_ack(struct sp_stack *st, struct sp_conn *c)
+void sp_seg_send_ack(struct sp_stack *st, struct sp_conn *c)
 {
 	emit(st, c, acceptable_seq(c), RTE_TCP_ACK_FLAG, 0);
 }
 
-void sp_tcp_send_rst(struct sp_stack *st, struct sp_conn *c)
+void sp_seg_send_rst(struct sp_stack *st, struct sp_conn *c)
 {
 	emit(st, c, acceptable_seq(c), RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG, 0);
 }
 
 /* Linux-style window probe: an ACK one below snd_una makes the receiver
  * answer with its current window without being handed any data. */
-void sp_tcp_send_probe(struct sp_stack *st, struct sp_conn *c)
+void sp_seg_send_probe(struct sp_stack *st, struct sp_conn *c)
 {
 	st->stats.tcp_zwnd_probes++;
 	emit(st, c, c->snd_una - 1, RTE_TCP_ACK_FLAG, 0);
@@ -245,7 +245,7 @@ static bool fin_due(const struct sp_conn *c, uint32_t seq_end)
 }
 
 /* Fast retransmit: resend the first unacknowledged segment, snd_nxt stays. */
-void sp_tcp_retransmit(struct sp_stack *st, struct sp_conn *c)
+void sp_seg_retransmit(struct sp_stack *st, struct sp_conn *c)
 {
 	uint32_t len = c->sq_len < c->mss ? c->sq_len : c->mss;
 	uint8_t flags = RTE_TCP_ACK_FLAG;
@@ -260,7 +260,7 @@ void sp_tcp_retransmit(struct sp_stack *st, struct sp_conn *c)
 	emit(st, c, c->snd_una, flags, len);
 }
 
-void sp_tcp_output(struct sp_stack *st, struct sp_conn *c)
+void sp_seg_output(struct sp_stack *st, struct sp_conn *c)
 {
 	uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
 	bool blocked = false;
@@ -339,7 +339,7 @@ void sp_tcp_output(struct sp_stack *st, struct sp_conn *c)
 	}
 }
 
-void sp_tcp_reply_rst(struct sp_stack *st, const uint8_t *frame,
+void sp_seg_reply_rst(struct sp_stack *st, const uint8_t *frame,
 		      const struct rte_ipv4_hdr *ip,
 		      const struct rte_tcp_hdr *th, uint32_t seg_len)
 {

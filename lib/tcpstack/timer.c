@@ -112,7 +112,7 @@ void sp_timer_set_dack(struct sp_stack *st, struct sp_conn *c)
 }
 
 
-static uint32_t backoff(struct sp_stack *st, struct sp_conn *c)
+static uint32_t backoff_us(struct sp_stack *st, struct sp_conn *c)
 {
 	uint64_t rto = (uint64_t)c->rto_us << (c->rtx_count < 16 ? c->rtx_count : 16);
 
@@ -124,7 +124,7 @@ void sp_timer_set_handshake(struct sp_stack *st, struct sp_conn *c)
 {
 	uint32_t ct = st->cfg.connect_timeout_us;
 
-	c->rtx_tick = deadline_tick(st, backoff(st, c));
+	c->rtx_tick = deadline_tick(st, backoff_us(st, c));
 	if (c->state == SP_TCP_SYN_SENT && ct) {
 		uint32_t end = c->open_tick + sp_us_to_ticks(ct);
 
@@ -156,7 +156,7 @@ static void handshake_timeout(struct sp_stack *st, struct sp_conn *c)
 	c->rtx_count++;
 	c->flags &= (uint16_t)~SP_CF_RTT_TIMING; /* Karn */
 	st->stats.tcp_syn_retrans++;
-	sp_tcp_send_syn(st, c);
+	sp_seg_send_syn(st, c);
 	sp_timer_set_handshake(st, c);
 }
 
@@ -167,7 +167,7 @@ static void rto_timeout(struct sp_stack *st, struct sp_conn *c)
 	uint32_t flight = c->snd_max - c->snd_una;
 
 	if (c->rtx_count >= st->cfg.data_retries) {
-		sp_tcp_send_rst(st, c);
+		sp_seg_send_rst(st, c);
 		sp_conn_drop(st, c, SP_CLOSE_TIMEOUT);
 		return;
 	}
@@ -178,8 +178,8 @@ static void rto_timeout(struct sp_stack *st, struct sp_conn *c)
 	c->dupacks = 0;
 	c->flags &= (uint16_t)~(SP_CF_RECOVERY | SP_CF_RTT_TIMING);
 	c->snd_nxt = c->snd_una; /* go back N: resend from the first hole */
-	sp_timer_set_rtx(st, c, backoff(st, c));
-	sp_tcp_output(st, c);
+	sp_timer_set_rtx(st, c, backoff_us(st, c));
+	sp_seg_output(st, c);
 }
 
 static void rtx_expired(struct sp_stack *st, struct sp_conn *c)
@@ -196,7 +196,7 @@ static void rtx_expired(struct sp_stack *st, struct sp_conn *c)
 		if (c->snd_una == c->snd_max) {
 			/* The peer never closed: give up like Linux's
 			 * tcp_fin_timeout, with a RST so it does too. */
-			sp_tcp_send_rst(st, c);
+			sp_seg_send_rst(st, c);
 			sp_conn_drop(st, c, SP_CLOSE_TIMEOUT);
 			break;
 		}
@@ -217,17 +217,17 @@ static void rtx_expired(struct sp_stack *st, struct sp_conn *c)
 			if (c->snd_wnd) {
 				c->flags &= (uint16_t)~SP_CF_PERSIST;
 				c->flags |= SP_CF_SWS_OVERRIDE;
-				sp_tcp_output(st, c);
+				sp_seg_output(st, c);
 				c->flags &= (uint16_t)~SP_CF_SWS_OVERRIDE;
 				if (c->snd_nxt != c->snd_una)
 					break;
 			}
 			/* Zero-window probe (RFC 9293 3.8.6.1); never gives
 			 * up while the peer keeps answering. */
-			sp_tcp_send_probe(st, c);
+			sp_seg_send_probe(st, c);
 			if (c->rtx_count < 16)
 				c->rtx_count++;
-			sp_timer_set_rtx(st, c, backoff(st, c));
+			sp_timer_set_rtx(st, c, backoff_us(st, c));
 			c->flags |= SP_CF_PERSIST;
 			break;
 		}
@@ -240,7 +240,7 @@ static void conn_timer(struct sp_stack *st, struct sp_conn *c)
 {
 	if ((c->flags & SP_CF_DACK_ARMED) && TICK_LEQ(c->dack_tick, st->now_tick)) {
 		st->stats.tcp_delayed_acks++;
-		sp_tcp_send_ack(st, c); /* clears DACK_ARMED */
+		sp_seg_send_ack(st, c); /* clears DACK_ARMED */
 	}
 	if ((c->flags & SP_CF_RTX_ARMED) && TICK_LEQ(c->rtx_tick, st->now_tick)) {
 		c->flags &= (uint16_t)~SP_CF_RTX_ARMED;
