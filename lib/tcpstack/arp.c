@@ -92,7 +92,7 @@ static uint32_t arp_hop(const struct sp_stack *st, uint32_t ip)
 /*
  * Check an ARP frame and, if it is for one of our addresses, merge its
  * sender into the cache (RFC 826: a request or reply for us teaches us the
- * sender). Returns the opcode, or a negative enum sp_drop_reason.
+ * sender). Returns the opcode, or SP_DROP_ERR(reason).
  */
 int sp_arp_merge(struct sp_stack *st, const uint8_t *frame, uint32_t len)
 {
@@ -106,12 +106,12 @@ int sp_arp_merge(struct sp_stack *st, const uint8_t *frame, uint32_t len)
 	    arp->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
 	    arp->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
 	    arp->arp_hlen != 6 || arp->arp_plen != 4)
-		return -SP_DROP_ARP_BAD;
+		return SP_DROP_ERR(SP_DROP_ARP_BAD);
 	op = rte_be_to_cpu_16(arp->arp_opcode);
 	if (op != RTE_ARP_OP_REQUEST && op != RTE_ARP_OP_REPLY)
-		return -SP_DROP_ARP_BAD;
+		return SP_DROP_ERR(SP_DROP_ARP_BAD);
 	if (!sp_ip_ours(st, rte_be_to_cpu_32(arp->arp_data.arp_tip)))
-		return -SP_DROP_ARP_OTHER;
+		return SP_DROP_ERR(SP_DROP_ARP_OTHER);
 	sip = rte_be_to_cpu_32(arp->arp_data.arp_sip);
 	if (sip != 0 && (e = arp_find(st, sip, true)) != NULL) {
 		memcpy(e->mac, arp->arp_data.arp_sha.addr_bytes, 6);
@@ -128,7 +128,7 @@ void sp_arp_input(struct sp_stack *st, const uint8_t *frame, uint32_t len)
 	int op = sp_arp_merge(st, frame, len);
 
 	if (op < 0) {
-		sp_drop(st, (enum sp_drop_reason)-op);
+		sp_drop(st, SP_DROP_OF(op));
 		return;
 	}
 	if (op == RTE_ARP_OP_REQUEST) {
@@ -187,14 +187,14 @@ const uint8_t *sp_arp_nexthop(struct sp_stack *st, uint32_t dst_ip)
 	return NULL;
 }
 
-int sp_arp_lookup(struct sp_stack *st, uint32_t ip, uint8_t mac[6])
+bool sp_arp_lookup(struct sp_stack *st, uint32_t ip, uint8_t mac[6])
 {
 	struct sp_arp_entry *e = arp_find(st, ip, false);
 
 	if (!e || !e->valid || st->now_us >= e->expire_us)
-		return 0;
+		return false;
 	memcpy(mac, e->mac, 6);
-	return 1;
+	return true;
 }
 
 void sp_arp_request(struct sp_stack *st, uint32_t ip)

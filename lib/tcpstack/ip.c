@@ -14,7 +14,7 @@ void sp_drop(struct sp_stack *st, enum sp_drop_reason r)
 {
 	st->stats.drop[r]++;
 	if (!st->last_drop)
-		st->last_drop = (int)r + 1;
+		st->last_drop = SP_DROP_ERR(r);
 }
 
 static void icmp_input(struct sp_stack *st, const uint8_t *frame,

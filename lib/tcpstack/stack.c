@@ -265,12 +265,12 @@ int sp_stack_input(struct sp_stack *st, const uint8_t *frame, uint32_t len,
 
 	if (len < sizeof(*eth)) {
 		sp_drop(st, SP_DROP_ETH_SHORT);
-		return SP_DROP_ETH_SHORT + 1;
+		return SP_DROP_ERR(SP_DROP_ETH_SHORT);
 	}
 	if (!rte_is_broadcast_ether_addr(&eth->dst_addr) &&
 	    memcmp(eth->dst_addr.addr_bytes, st->cfg.mac, 6) != 0) {
 		sp_drop(st, SP_DROP_ETH_DST);
-		return SP_DROP_ETH_DST + 1;
+		return SP_DROP_ERR(SP_DROP_ETH_DST);
 	}
 	st->depth++;
 	type = rte_be_to_cpu_16(eth->ether_type);

@@ -148,7 +148,7 @@ struct sp_stack {
 	uint16_t ip_id;
 	uint16_t rcv_wnd_max; /* unscaled window field when no WS */
 	uint8_t rcv_wscale;   /* what we offer */
-	int last_drop;        /* drop reason + 1 of the frame being processed */
+	int last_drop; /* SP_DROP_ERR of the frame being processed, or 0 */
 	/* The connection whose segment is being processed: what its
 	 * callbacks send or close waits for the segment's end (cur_out), so
 	 * that data, FIN and ACK leave together in one segment. */
@@ -211,7 +211,7 @@ void sp_chunk_free_list(struct sp_stack *st, uint32_t head);
 /* arp.c */
 void sp_arp_input(struct sp_stack *st, const uint8_t *frame, uint32_t len);
 /* Check an ARP frame and learn its sender if it is for us: the opcode, or
- * a negative enum sp_drop_reason. Counts nothing, answers nothing. */
+ * SP_DROP_ERR(reason). Counts nothing, answers nothing. */
 int sp_arp_merge(struct sp_stack *st, const uint8_t *frame, uint32_t len);
 /* A SYN to a listener arrived in @frame from @src_ip: its next hop sent
  * it, so the frame's source MAC is that hop's. Kept only where the cache

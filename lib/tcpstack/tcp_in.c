@@ -9,6 +9,7 @@
  * chunks. Any application callback may end the connection: after each one
  * the code checks for SP_CF_ZOMBIE before touching the connection again.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "stack_int.h"
@@ -28,7 +29,8 @@ struct seg {
 #define GONE(c) (((c)->flags & SP_CF_ZOMBIE) != 0)
 
 /* Parse options (RFC 9293 3.2): kinds 0 and 1 are one byte, every other
- * kind carries a length of at least 2 that must fit the header. */
+ * kind carries a length of at least 2 that must fit the header. 0, or
+ * -EINVAL for a malformed option. */
 static int parse_options(struct seg *s, const uint8_t *p, uint32_t n)
 {
 	uint32_t i = 0;
@@ -43,22 +45,22 @@ static int parse_options(struct seg *s, const uint8_t *p, uint32_t n)
 			continue;
 		}
 		if (i + 1 >= n)
-			return -1;
+			return -EINVAL;
 		len = p[i + 1];
 		if (len < 2 || i + len > n)
-			return -1;
+			return -EINVAL;
 		if (kind == 2) {
 			if (len != 4)
-				return -1;
+				return -EINVAL;
 			s->mss = (uint16_t)(p[i + 2] << 8 | p[i + 3]);
 		} else if (kind == 3) {
 			if (len != 3)
-				return -1;
+				return -EINVAL;
 			/* RFC 7323 2.3: a shift above 14 is used as 14. */
 			s->wscale = (int8_t)(p[i + 2] > 14 ? 14 : p[i + 2]);
 		} else if (kind == 4) {
 			if (len != 2)
-				return -1;
+				return -EINVAL;
 			s->sack_ok = true;
 		}
 		i += len;

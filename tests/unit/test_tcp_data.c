@@ -593,7 +593,7 @@ static void test_ooo_basic(void)
 	CHECK_EQ(sp_stack_chunks_in_use(nd->st), 0);
 	/* Old data again: ACK, not delivered again; the ACK's one block,
 	 * below the cumulative ACK, is a D-SACK of it. */
-	SACK_STEP(base, 100, SP_DROP_TCP_SEQ + 1, 400, { 100, 200 });
+	SACK_STEP(base, 100, SP_DROP_ERR(SP_DROP_TCP_SEQ), 400, { 100, 200 });
 	CHECK_EQ(r->rx_bytes, 400);
 	/* Half old, half new: the new half delivered, the old half D-SACKed
 	 * at once. */

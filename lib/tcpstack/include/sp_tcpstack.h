@@ -17,6 +17,8 @@
 #ifndef SP_TCPSTACK_H
 #define SP_TCPSTACK_H
 
+#include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -85,6 +87,15 @@ enum sp_drop_reason {
 	SP_DROP_TCP_NOMEM,     /* SYN to a listener with the pool exhausted */
 	SP_DROP_NREASONS
 };
+
+/*
+ * A dropped frame as a failure code, and back: negative like every failure
+ * in the libraries (0 or a negative errno, or a negative code with a name
+ * table). Not plainly -reason because the enum starts at 0: it indexes
+ * sp_stack_stats.drop[].
+ */
+#define SP_DROP_ERR(r) (-1 - (int)(r))
+#define SP_DROP_OF(err) ((enum sp_drop_reason)(-1 - (err)))
 
 /*
  * Counters: one writer (the stack's own lcore). Readers on other lcores may see
@@ -212,7 +223,8 @@ void sp_stack_destroy(struct sp_stack *st);
 
 /* Process one received Ethernet frame at time @now_us (monotonic, µs).
  * The stack copies what it keeps; the frame may be freed on return.
- * Returns 0 if consumed, or a positive enum sp_drop_reason + 1 if dropped. */
+ * Returns 0 if consumed, or SP_DROP_ERR(reason) if dropped (the first
+ * reason when a frame's processing drops for several). */
 int sp_stack_input(struct sp_stack *st, const uint8_t *frame, uint32_t len,
 		   uint64_t now_us);
 
@@ -228,9 +240,10 @@ void sp_stack_arp_learn(struct sp_stack *st, const uint8_t *frame,
  * ARP refresh) at @now_us. Cheap when nothing is due. */
 void sp_stack_poll(struct sp_stack *st, uint64_t now_us);
 
-/* Next-hop resolution. sp_arp_lookup returns 1 and the MAC if known.
- * sp_arp_request sends a who-has for @ip (rate-limited per entry). */
-int sp_arp_lookup(struct sp_stack *st, uint32_t ip, uint8_t mac[6]);
+/* Next-hop resolution. sp_arp_lookup: whether @ip's MAC is known (and then
+ * the MAC). sp_arp_request sends a who-has for @ip (rate-limited per
+ * entry). */
+bool sp_arp_lookup(struct sp_stack *st, uint32_t ip, uint8_t mac[6]);
 void sp_arp_request(struct sp_stack *st, uint32_t ip);
 
 /* Passive open on @port (any number of listeners up to 16). */
@@ -301,7 +314,7 @@ uint32_t sp_rss_pairs(const uint8_t *owner, uint32_t ip_count,
 /* On the receive path: the queue @owner (from sp_rss_owners over
  * @ip_count addresses from @ip and the ports from @port_min, @nports of
  * them) gives our address @dst_ip and port @dst_port, both host order;
- * -1 when that is none of our pairs. */
+ * -ENOENT when that is none of our pairs. */
 static inline int
 sp_rss_owner_of(const uint8_t *owner, uint32_t ip, uint32_t ip_count,
 		uint16_t port_min, uint32_t nports, uint32_t dst_ip,
@@ -311,7 +324,7 @@ sp_rss_owner_of(const uint8_t *owner, uint32_t ip, uint32_t ip_count,
 
 	if (a >= (ip_count ? ip_count : 1) || dst_port < port_min ||
 	    p >= nports)
-		return -1;
+		return -ENOENT;
 	return owner[a * nports + p];
 }
 
