@@ -59,12 +59,12 @@ sp_hist_snapshot(struct sp_hist *dst, const struct sp_hist *src)
 	/* Pairs with the release store of count in sp_hist_record. */
 	uint64_t n = __atomic_load_n(&src->count, __ATOMIC_ACQUIRE);
 
-	dst->sum = __atomic_load_n(&src->sum, __ATOMIC_RELAXED);
-	dst->min = __atomic_load_n(&src->min, __ATOMIC_RELAXED);
-	dst->max = __atomic_load_n(&src->max, __ATOMIC_RELAXED);
-	dst->overflow = __atomic_load_n(&src->overflow, __ATOMIC_RELAXED);
+	dst->sum = sp_ctr_read(src->sum);
+	dst->min = sp_ctr_read(src->min);
+	dst->max = sp_ctr_read(src->max);
+	dst->overflow = sp_ctr_read(src->overflow);
 	for (unsigned i = 0; i < SP_HIST_BUCKETS; i++)
-		dst->b[i] = __atomic_load_n(&src->b[i], __ATOMIC_RELAXED);
+		dst->b[i] = sp_ctr_read(src->b[i]);
 	dst->count = n;
 }
 

@@ -46,7 +46,7 @@ static void arp_send(struct sp_stack *st, uint16_t op, const uint8_t *tha,
 	uint8_t *f = st->cfg.tx_alloc(st->cfg.io_ctx, &handle);
 
 	if (!f) {
-		st->stats.tx_nobuf++;
+		sp_ctr_inc(st->stats.tx_nobuf);
 		return;
 	}
 	eth = (struct rte_ether_hdr *)f;
@@ -70,12 +70,12 @@ static void arp_send(struct sp_stack *st, uint16_t op, const uint8_t *tha,
 	memset(f + sizeof(*eth) + sizeof(*arp), 0,
 	       60 - sizeof(*eth) - sizeof(*arp));
 	st->cfg.tx_send(st->cfg.io_ctx, handle, 60);
-	st->stats.tx_frames++;
-	st->stats.tx_bytes += 60;
+	sp_ctr_inc(st->stats.tx_frames);
+	sp_ctr_add(st->stats.tx_bytes, 60);
 	if (op == RTE_ARP_OP_REQUEST)
-		st->stats.arp_tx_request++;
+		sp_ctr_inc(st->stats.arp_tx_request);
 	else
-		st->stats.arp_tx_reply++;
+		sp_ctr_inc(st->stats.arp_tx_reply);
 }
 
 /* The next hop toward @ip: itself on-link, else the gateway. */
@@ -132,13 +132,13 @@ void sp_arp_input(struct sp_stack *st, const uint8_t *frame, uint32_t len)
 		return;
 	}
 	if (op == RTE_ARP_OP_REQUEST) {
-		st->stats.arp_rx_request++;
+		sp_ctr_inc(st->stats.arp_rx_request);
 		/* From the address asked for: any of ours. */
 		arp_send(st, RTE_ARP_OP_REPLY, arp->arp_data.arp_sha.addr_bytes,
 			 rte_be_to_cpu_32(arp->arp_data.arp_tip),
 			 rte_be_to_cpu_32(arp->arp_data.arp_sip));
 	} else {
-		st->stats.arp_rx_reply++;
+		sp_ctr_inc(st->stats.arp_rx_reply);
 	}
 }
 
@@ -164,7 +164,7 @@ void sp_arp_from_syn(struct sp_stack *st, const uint8_t *frame,
 	memcpy(e->mac, eth->src_addr.addr_bytes, 6);
 	e->valid = 1;
 	e->expire_us = st->now_us + st->cfg.arp_timeout_us;
-	st->stats.arp_from_syn++;
+	sp_ctr_inc(st->stats.arp_from_syn);
 }
 
 static void arp_solicit(struct sp_stack *st, struct sp_arp_entry *e)

@@ -12,7 +12,7 @@
 
 void sp_drop(struct sp_stack *st, enum sp_drop_reason r)
 {
-	st->stats.drop[r]++;
+	sp_ctr_inc(st->stats.drop[r]);
 	if (!st->last_drop)
 		st->last_drop = SP_DROP_ERR(r);
 }
@@ -52,7 +52,7 @@ static void icmp_input(struct sp_stack *st, const uint8_t *frame,
 	out->icmp_cksum = 0;
 	out->icmp_cksum = (uint16_t)~rte_raw_cksum(out, icmp_len);
 	sp_ip_finish(st, handle, f, icmp_len);
-	st->stats.icmp_echo++;
+	sp_ctr_inc(st->stats.icmp_echo);
 }
 
 void sp_ip_input(struct sp_stack *st, const uint8_t *frame,
@@ -108,13 +108,13 @@ uint8_t *sp_ip_begin(struct sp_stack *st, void **handle, uint32_t src_ip,
 	if (!dst_mac) {
 		dst_mac = sp_arp_nexthop(st, dst_ip);
 		if (!dst_mac) {
-			st->stats.tx_noarp++;
+			sp_ctr_inc(st->stats.tx_noarp);
 			return NULL;
 		}
 	}
 	f = st->cfg.tx_alloc(st->cfg.io_ctx, handle);
 	if (!f) {
-		st->stats.tx_nobuf++;
+		sp_ctr_inc(st->stats.tx_nobuf);
 		return NULL;
 	}
 	eth = (struct rte_ether_hdr *)f;
@@ -156,6 +156,6 @@ void sp_ip_finish(struct sp_stack *st, void *handle, uint8_t *frame,
 		len = 60;
 	}
 	st->cfg.tx_send(st->cfg.io_ctx, handle, len);
-	st->stats.tx_frames++;
-	st->stats.tx_bytes += len;
+	sp_ctr_inc(st->stats.tx_frames);
+	sp_ctr_add(st->stats.tx_bytes, len);
 }

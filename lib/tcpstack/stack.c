@@ -213,7 +213,7 @@ uint32_t sp_chunk_alloc(struct sp_stack *st)
 	st->chunks[i].next = SP_NIL;
 	st->chunks[i].len = 0;
 	st->chunks[i].fin = 0;
-	st->chunks_used++;
+	sp_ctr_inc(st->chunks_used);
 	return i;
 }
 
@@ -221,7 +221,7 @@ void sp_chunk_free(struct sp_stack *st, uint32_t i)
 {
 	st->chunks[i].next = st->chunk_free;
 	st->chunk_free = i;
-	st->chunks_used--;
+	sp_ctr_sub(st->chunks_used, 1);
 }
 
 void sp_chunk_free_list(struct sp_stack *st, uint32_t head)
@@ -259,8 +259,8 @@ int sp_stack_input(struct sp_stack *st, const uint8_t *frame, uint32_t len,
 	uint16_t type;
 
 	set_time(st, now_us);
-	st->stats.rx_frames++;
-	st->stats.rx_bytes += len;
+	sp_ctr_inc(st->stats.rx_frames);
+	sp_ctr_add(st->stats.rx_bytes, len);
 	st->last_drop = 0;
 
 	if (len < sizeof(*eth)) {
@@ -313,12 +313,12 @@ const struct sp_stack_stats *sp_stack_stats(const struct sp_stack *st)
 
 uint32_t sp_stack_conns_in_use(const struct sp_stack *st)
 {
-	return st->conns_used;
+	return sp_ctr_read(st->conns_used);
 }
 
 uint32_t sp_stack_chunks_in_use(const struct sp_stack *st)
 {
-	return st->chunks_used;
+	return sp_ctr_read(st->chunks_used);
 }
 
 size_t sp_stack_bytes_per_conn(const struct sp_stack *st)

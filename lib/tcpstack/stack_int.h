@@ -18,6 +18,7 @@
 #include <rte_ip.h>
 #include <rte_tcp.h>
 
+#include "sp_counter.h"
 #include "sp_tcpstack.h"
 
 #define SP_NIL UINT32_MAX
@@ -163,14 +164,14 @@ struct sp_stack {
 
 	struct sp_conn *conns;
 	uint32_t conn_free; /* free list through hnext */
-	uint32_t conns_used;
+	uint32_t conns_used; /* read by other cores: sp_ctr_* (sp_counter.h) */
 
 	uint32_t *hash; /* bucket heads */
 	uint32_t hash_mask;
 
 	struct sp_chunk *chunks;
 	uint32_t chunk_free;
-	uint32_t chunks_used;
+	uint32_t chunks_used; /* read by other cores: sp_ctr_* */
 
 	/* FIFO of free (address, port) pairs for active opens: entry n is
 	 * port port_min + n % nports of address ip + n / nports. */

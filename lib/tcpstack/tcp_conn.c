@@ -42,9 +42,9 @@ struct sp_conn *sp_conn_alloc(struct sp_stack *st)
 	/* Rounded up, like every deadline (timer.c): the connect timeout
 	 * counts from here and must not expire early. */
 	c->open_tick = (uint32_t)((st->now_us + SP_TICK_US - 1) / SP_TICK_US);
-	st->conns_used++;
+	sp_ctr_inc(st->conns_used);
 	if (st->conns_used > st->stats.conns_peak)
-		st->stats.conns_peak = st->conns_used;
+		sp_ctr_set(st->stats.conns_peak, st->conns_used);
 	return c;
 }
 
@@ -93,7 +93,7 @@ void sp_conn_notify_closed(struct sp_stack *st, struct sp_conn *c,
 	if (c->flags & SP_CF_APP_GONE)
 		return;
 	c->flags |= SP_CF_APP_GONE;
-	st->stats.conn_closed[why]++;
+	sp_ctr_inc(st->stats.conn_closed[why]);
 	if (st->ops.closed)
 		st->ops.closed(st, c, st->app, why);
 }
@@ -102,7 +102,7 @@ static void conn_free(struct sp_stack *st, struct sp_conn *c)
 {
 	c->hnext = st->conn_free;
 	st->conn_free = conn_idx(st, c);
-	st->conns_used--;
+	sp_ctr_sub(st->conns_used, 1);
 }
 
 /* Take @c out of every structure; the memory goes back to the pool now or,
@@ -207,7 +207,7 @@ void sp_conn_set_established(struct sp_stack *st, struct sp_conn *c)
 	/* RFC 6928 initial window of ten segments; no ssthresh until loss. */
 	c->cwnd = 10u * c->mss;
 	c->ssthresh = UINT32_MAX / 2;
-	st->stats.conn_established++;
+	sp_ctr_inc(st->stats.conn_established);
 	if (st->ops.connected && !(c->flags & SP_CF_APP_GONE))
 		st->ops.connected(st, c, st->app);
 }
@@ -287,7 +287,7 @@ struct sp_conn *sp_tcp_connect(struct sp_stack *st, uint32_t dst_ip,
 	c->rtt_seq = c->iss;
 	c->rtt_start_us = (uint32_t)st->now_us;
 	sp_conn_hash_insert(st, c);
-	st->stats.conn_active++;
+	sp_ctr_inc(st->stats.conn_active);
 	sp_seg_send_syn(st, c);
 	sp_timer_set_handshake(st, c);
 	if (err)
@@ -340,7 +340,7 @@ int32_t sp_tcp_send(struct sp_stack *st, struct sp_conn *c, const void *data,
 	}
 	c->sq_len += done;
 	if (done < len) {
-		st->stats.tcp_snd_nochunk++;
+		sp_ctr_inc(st->stats.tcp_snd_nochunk);
 		/* With data queued, its ACK calls sent(); with none, nothing
 		 * would: wait for free chunks on a list sp_stack_poll runs. */
 		if (c->sq_len == 0 && !(c->flags & SP_CF_WAIT_SPACE)) {

@@ -116,7 +116,7 @@ static uint32_t sack_option(struct sp_stack *st, const struct sp_conn *c,
 		if (n - k > SACK_MAX - 1)
 			n = k + SACK_MAX - 1;
 		st->dsack_conn = NULL; /* reported once */
-		st->stats.tcp_dsack++;
+		sp_ctr_inc(st->stats.tcp_dsack);
 	}
 	if (d + n - k == 0)
 		return 0;
@@ -191,9 +191,9 @@ static void emit(struct sp_stack *st, struct sp_conn *c, uint32_t seq,
 	if (len)
 		sq_copy(st, c, seq - c->snd_una, opt + optlen, len);
 	sp_ip_finish(st, handle, f, TCP_HLEN + optlen + len);
-	st->stats.tcp_tx_segs++;
+	sp_ctr_inc(st->stats.tcp_tx_segs);
 	if (flags & RTE_TCP_RST_FLAG)
-		st->stats.tcp_rst_tx++;
+		sp_ctr_inc(st->stats.tcp_rst_tx);
 }
 
 void sp_seg_send_syn(struct sp_stack *st, struct sp_conn *c)
@@ -235,7 +235,7 @@ void sp_seg_send_rst(struct sp_stack *st, struct sp_conn *c)
  * answer with its current window without being handed any data. */
 void sp_seg_send_probe(struct sp_stack *st, struct sp_conn *c)
 {
-	st->stats.tcp_zwnd_probes++;
+	sp_ctr_inc(st->stats.tcp_zwnd_probes);
 	emit(st, c, c->snd_una - 1, RTE_TCP_ACK_FLAG, 0);
 }
 
@@ -255,8 +255,8 @@ void sp_seg_retransmit(struct sp_stack *st, struct sp_conn *c)
 	if (len)
 		flags |= RTE_TCP_PSH_FLAG;
 	c->flags &= (uint16_t)~SP_CF_RTT_TIMING; /* Karn */
-	st->stats.tcp_retrans_segs++;
-	st->stats.tcp_retrans_bytes += len;
+	sp_ctr_inc(st->stats.tcp_retrans_segs);
+	sp_ctr_add(st->stats.tcp_retrans_bytes, len);
 	emit(st, c, c->snd_una, flags, len);
 }
 
@@ -308,10 +308,10 @@ void sp_seg_output(struct sp_stack *st, struct sp_conn *c)
 			break;
 		rtx = SEQ_LT(c->snd_nxt, c->snd_max);
 		if (rtx) {
-			st->stats.tcp_retrans_segs++;
-			st->stats.tcp_retrans_bytes += len;
+			sp_ctr_inc(st->stats.tcp_retrans_segs);
+			sp_ctr_add(st->stats.tcp_retrans_bytes, len);
 		} else {
-			st->stats.tcp_tx_bytes += len;
+			sp_ctr_add(st->stats.tcp_tx_bytes, len);
 			if (len && !(c->flags & SP_CF_RTT_TIMING)) {
 				c->flags |= SP_CF_RTT_TIMING;
 				c->rtt_seq = c->snd_nxt;
@@ -373,6 +373,6 @@ void sp_seg_reply_rst(struct sp_stack *st, const uint8_t *frame,
 	out->rx_win = 0;
 	out->tcp_urp = 0;
 	sp_ip_finish(st, handle, f, TCP_HLEN);
-	st->stats.tcp_tx_segs++;
-	st->stats.tcp_rst_tx++;
+	sp_ctr_inc(st->stats.tcp_tx_segs);
+	sp_ctr_inc(st->stats.tcp_rst_tx);
 }

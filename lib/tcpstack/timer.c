@@ -155,7 +155,7 @@ static void handshake_timeout(struct sp_stack *st, struct sp_conn *c)
 	}
 	c->rtx_count++;
 	c->flags &= (uint16_t)~SP_CF_RTT_TIMING; /* Karn */
-	st->stats.tcp_syn_retrans++;
+	sp_ctr_inc(st->stats.tcp_syn_retrans);
 	sp_seg_send_syn(st, c);
 	sp_timer_set_handshake(st, c);
 }
@@ -172,7 +172,7 @@ static void rto_timeout(struct sp_stack *st, struct sp_conn *c)
 		return;
 	}
 	c->rtx_count++;
-	st->stats.tcp_rto++;
+	sp_ctr_inc(st->stats.tcp_rto);
 	c->ssthresh = flight / 2 > 2u * c->mss ? flight / 2 : 2u * c->mss;
 	c->cwnd = c->mss;
 	c->dupacks = 0;
@@ -205,7 +205,7 @@ static void rtx_expired(struct sp_stack *st, struct sp_conn *c)
 	default:
 		if (c->flags & SP_CF_LINGER) {
 			c->flags &= (uint16_t)~SP_CF_LINGER;
-			st->stats.tcp_linger_timeout++;
+			sp_ctr_inc(st->stats.tcp_linger_timeout);
 			sp_tcp_close(st, c);
 			break;
 		}
@@ -239,7 +239,7 @@ static void rtx_expired(struct sp_stack *st, struct sp_conn *c)
 static void conn_timer(struct sp_stack *st, struct sp_conn *c)
 {
 	if ((c->flags & SP_CF_DACK_ARMED) && TICK_LEQ(c->dack_tick, st->now_tick)) {
-		st->stats.tcp_delayed_acks++;
+		sp_ctr_inc(st->stats.tcp_delayed_acks);
 		sp_seg_send_ack(st, c); /* clears DACK_ARMED */
 	}
 	if ((c->flags & SP_CF_RTX_ARMED) && TICK_LEQ(c->rtx_tick, st->now_tick)) {

@@ -98,8 +98,10 @@ enum sp_drop_reason {
 #define SP_DROP_OF(err) ((enum sp_drop_reason)(-1 - (err)))
 
 /*
- * Counters: one writer (the stack's own lcore). Readers on other lcores may see
- * a value a poll late, never a torn one on 64-bit targets.
+ * Counters: one writer, the stack's own lcore, through sp_ctr_* (the rule of
+ * lib/metrics' sp_counter.h); a reader on another lcore loads each with
+ * sp_ctr_read and may see it a poll late, never torn. So do
+ * sp_stack_conns_in_use and sp_stack_chunks_in_use.
  */
 struct sp_stack_stats {
 	uint64_t rx_frames, rx_bytes;
