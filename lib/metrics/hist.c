@@ -91,7 +91,9 @@ sp_hist_quantile(const struct sp_hist *h, double q)
 		return 0;
 	/* !(q > 0) also sends NaN to rank 1. ceil(q * n) is exact enough:
 	 * n < 2^53 for any realistic run. */
-	uint64_t rank = !(q > 0) ? 1 : q >= 1 ? n : (uint64_t)ceil(q * (double)n);
+	uint64_t rank = !(q > 0) ? 1 :
+			q >= 1   ? n :
+				   (uint64_t)ceil(q * (double)n);
 
 	if (rank == 1)
 		return h->min;
@@ -146,7 +148,8 @@ sp_hist_delta(struct sp_hist *dst, const struct sp_hist *later,
 	}
 	/* The bucket bounds are the best known, except that no value is below
 	 * the overall min: when the interval set a new overall min, that min
-	 * lies in bucket @lo and the clamp makes the result exact (max alike). */
+	 * lies in bucket @lo and the clamp makes the result exact (max
+	 * alike). */
 	uint64_t bmin = sp_hist_lowest(lo), bmax = sp_hist_highest(hi);
 	dst->min = bmin < lmin ? lmin : bmin;
 	dst->max = bmax > lmax ? lmax : bmax;

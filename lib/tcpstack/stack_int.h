@@ -24,9 +24,9 @@
 #define SP_NIL UINT32_MAX
 
 /* Sequence-space comparison (RFC 9293 3.4): only through these. */
-#define SEQ_LT(a, b)  ((int32_t)((uint32_t)(a) - (uint32_t)(b)) < 0)
+#define SEQ_LT(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) < 0)
 #define SEQ_LEQ(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) <= 0)
-#define SEQ_GT(a, b)  ((int32_t)((uint32_t)(a) - (uint32_t)(b)) > 0)
+#define SEQ_GT(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) > 0)
 #define SEQ_GEQ(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) >= 0)
 #define SEQ_MAX(a, b) (SEQ_GT(a, b) ? (a) : (b))
 
@@ -44,7 +44,8 @@
  */
 #define SP_CHUNK_SIZE 2048u
 #define SP_CHUNK_DATA SP_CHUNK_PAYLOAD
-_Static_assert(SP_CHUNK_DATA + 16u == SP_CHUNK_SIZE, "chunk header is 16 bytes");
+_Static_assert(SP_CHUNK_DATA + 16u == SP_CHUNK_SIZE,
+	       "chunk header is 16 bytes");
 struct sp_chunk {
 	uint32_t next;
 	uint32_t seq; /* out-of-order queue: sequence number of data[0] */
@@ -56,22 +57,22 @@ struct sp_chunk {
 
 /* Connection flags. */
 enum {
-	SP_CF_FIN_QUEUED = 1u << 0,  /* app closed: FIN follows the queued data */
-	SP_CF_FIN_SENT = 1u << 1,    /* FIN transmitted; snd_max covers it */
-	SP_CF_RTX_ARMED = 1u << 2,   /* rtx_tick holds a deadline */
-	SP_CF_DACK_ARMED = 1u << 3,  /* dack_tick holds a deadline */
-	SP_CF_PERSIST = 1u << 4,     /* the rtx deadline is a zero-window probe */
-	SP_CF_RECOVERY = 1u << 5,    /* NewReno fast recovery (RFC 6582) */
-	SP_CF_RTT_TIMING = 1u << 6,  /* rtt_seq/rtt_start time a segment */
-	SP_CF_APP_GONE = 1u << 7,    /* closed() delivered: no more callbacks */
-	SP_CF_PASSIVE = 1u << 8,     /* from a listener: no ephemeral port */
-	SP_CF_WSCALE = 1u << 9,      /* both sides sent window scale */
-	SP_CF_ZOMBIE = 1u << 10,     /* released, waiting on the zombie list */
-	SP_CF_ACK_NOW = 1u << 11,    /* send an ACK before input returns */
-	SP_CF_SACK = 1u << 12,       /* both sides sent SACK-permitted (RFC 2018) */
+	SP_CF_FIN_QUEUED = 1u << 0,    /* app closed: FIN after queued data */
+	SP_CF_FIN_SENT = 1u << 1,      /* FIN transmitted; snd_max covers it */
+	SP_CF_RTX_ARMED = 1u << 2,     /* rtx_tick holds a deadline */
+	SP_CF_DACK_ARMED = 1u << 3,    /* dack_tick holds a deadline */
+	SP_CF_PERSIST = 1u << 4,       /* rtx deadline: a zero-window probe */
+	SP_CF_RECOVERY = 1u << 5,      /* NewReno fast recovery (RFC 6582) */
+	SP_CF_RTT_TIMING = 1u << 6,    /* rtt_seq/rtt_start time a segment */
+	SP_CF_APP_GONE = 1u << 7,      /* closed() called: no more callbacks */
+	SP_CF_PASSIVE = 1u << 8,       /* from a listener: no ephemeral port */
+	SP_CF_WSCALE = 1u << 9,        /* both sides sent window scale */
+	SP_CF_ZOMBIE = 1u << 10,       /* released, on the zombie list */
+	SP_CF_ACK_NOW = 1u << 11,      /* send an ACK before input returns */
+	SP_CF_SACK = 1u << 12,         /* both sent SACK-permitted (RFC 2018) */
 	SP_CF_SWS_OVERRIDE = 1u << 13, /* persist expired: send what fits */
-	SP_CF_WAIT_SPACE = 1u << 14, /* on the space_waiters list */
-	SP_CF_LINGER = 1u << 15,     /* app closed: our FIN waits for the peer's */
+	SP_CF_WAIT_SPACE = 1u << 14,   /* on the space_waiters list */
+	SP_CF_LINGER = 1u << 15,       /* closing: our FIN awaits the peer's */
 };
 
 /*
@@ -88,8 +89,8 @@ struct sp_conn {
 	uint8_t snd_wscale, rcv_wscale;
 	uint8_t dupacks;
 	uint16_t flags;
-	uint16_t mss;        /* effective send MSS */
-	uint8_t rtx_count;   /* consecutive timeouts (backoff exponent) */
+	uint16_t mss;         /* effective send MSS */
+	uint8_t rtx_count;    /* consecutive timeouts (backoff exponent) */
 	uint8_t segs_unacked; /* full segments received since our last ACK */
 	uint16_t ooo_count;
 
@@ -116,9 +117,9 @@ struct sp_conn {
 	uint32_t tm_next, tm_prev, tm_tick;
 	uint16_t tm_slot;
 	uint16_t pad1;
-	uint32_t rtx_tick;   /* RTO, SYN, persist, TIME_WAIT, FIN_WAIT_2 */
-	uint32_t dack_tick;  /* delayed ACK */
-	uint32_t open_tick;  /* connect() time, for the connect timeout */
+	uint32_t rtx_tick;  /* RTO, SYN, persist, TIME_WAIT, FIN_WAIT_2 */
+	uint32_t dack_tick; /* delayed ACK */
+	uint32_t open_tick; /* connect() time, for the connect timeout */
 
 	uint32_t wnext; /* space_waiters list */
 	void *user;
@@ -143,9 +144,9 @@ struct sp_stack {
 
 	uint64_t now_us;
 	uint32_t now_tick;
-	uint32_t depth;  /* >0 while inside input/poll: frees are deferred */
+	uint32_t depth;   /* >0 while inside input/poll: frees are deferred */
 	uint32_t zombies; /* released connections, freed when depth drops */
-	uint32_t space_waiters; /* found the chunk pool dry with nothing queued */
+	uint32_t space_waiters; /* found the chunk pool dry, nothing queued */
 	uint16_t ip_id;
 	uint16_t rcv_wnd_max; /* unscaled window field when no WS */
 	uint8_t rcv_wscale;   /* what we offer */
@@ -163,7 +164,7 @@ struct sp_stack {
 	uint32_t dsack_l, dsack_r;
 
 	struct sp_conn *conns;
-	uint32_t conn_free; /* free list through hnext */
+	uint32_t conn_free;  /* free list through hnext */
 	uint32_t conns_used; /* read by other cores: sp_ctr_* (sp_counter.h) */
 
 	uint32_t *hash; /* bucket heads */
@@ -176,11 +177,11 @@ struct sp_stack {
 	/* FIFO of free (address, port) pairs for active opens: entry n is
 	 * port port_min + n % nports of address ip + n / nports. */
 	uint32_t *ports;
-	uint32_t nports;  /* ports per address */
+	uint32_t nports; /* ports per address */
 	uint32_t port_head, port_count, port_cap;
 
 	uint32_t wheel[SP_WHEEL_SLOTS + 1]; /* + the expired list */
-	uint32_t wheel_tick; /* next tick to run */
+	uint32_t wheel_tick;                /* next tick to run */
 
 	uint16_t listen_port[SP_MAX_LISTEN];
 	uint32_t nlisten;
@@ -191,15 +192,18 @@ struct sp_stack {
 	size_t mem_bytes;
 };
 
-static inline struct sp_conn *conn_at(struct sp_stack *st, uint32_t i)
+static inline struct sp_conn *
+conn_at(struct sp_stack *st, uint32_t i)
 {
 	return &st->conns[i];
 }
-static inline uint32_t conn_idx(struct sp_stack *st, const struct sp_conn *c)
+static inline uint32_t
+conn_idx(struct sp_stack *st, const struct sp_conn *c)
 {
 	return (uint32_t)(c - st->conns);
 }
-static inline struct sp_chunk *chunk_at(struct sp_stack *st, uint32_t i)
+static inline struct sp_chunk *
+chunk_at(struct sp_stack *st, uint32_t i)
 {
 	return &st->chunks[i];
 }
@@ -226,14 +230,14 @@ void sp_arp_poll(struct sp_stack *st);
 void sp_ip_input(struct sp_stack *st, const uint8_t *frame,
 		 const struct rte_ipv4_hdr *ip, uint32_t ip_len);
 /* Whether @ip is one of ours. */
-static inline int sp_ip_ours(const struct sp_stack *st, uint32_t ip)
+static inline int
+sp_ip_ours(const struct sp_stack *st, uint32_t ip)
 {
 	return ip - st->cfg.ip < st->cfg.ip_count;
 }
 
 uint8_t *sp_ip_begin(struct sp_stack *st, void **handle, uint32_t src_ip,
-		     const uint8_t *dst_mac,
-		     uint32_t dst_ip, uint8_t proto);
+		     const uint8_t *dst_mac, uint32_t dst_ip, uint8_t proto);
 void sp_ip_finish(struct sp_stack *st, void *handle, uint8_t *frame,
 		  uint32_t l4_len);
 void sp_drop(struct sp_stack *st, enum sp_drop_reason r);

@@ -31,7 +31,8 @@ struct seg {
 /* Parse options (RFC 9293 3.2): kinds 0 and 1 are one byte, every other
  * kind carries a length of at least 2 that must fit the header. 0, or
  * -EINVAL for a malformed option. */
-static int parse_options(struct seg *s, const uint8_t *p, uint32_t n)
+static int
+parse_options(struct seg *s, const uint8_t *p, uint32_t n)
 {
 	uint32_t i = 0;
 
@@ -69,8 +70,9 @@ static int parse_options(struct seg *s, const uint8_t *p, uint32_t n)
 }
 
 /* Sum over pseudo-header and segment folds to 0xffff when intact. */
-static bool tcp_csum_ok(const struct rte_ipv4_hdr *ip,
-			const struct rte_tcp_hdr *th, uint32_t tcp_len)
+static bool
+tcp_csum_ok(const struct rte_ipv4_hdr *ip, const struct rte_tcp_hdr *th,
+	    uint32_t tcp_len)
 {
 	uint32_t sum = rte_raw_cksum(th, tcp_len);
 
@@ -80,8 +82,8 @@ static bool tcp_csum_ok(const struct rte_ipv4_hdr *ip,
 	return sum == 0xffff;
 }
 
-static void apply_syn_options(struct sp_stack *st, struct sp_conn *c,
-			      const struct seg *s)
+static void
+apply_syn_options(struct sp_stack *st, struct sp_conn *c, const struct seg *s)
 {
 	uint16_t mss = s->mss ? s->mss : 536;
 
@@ -99,7 +101,8 @@ static void apply_syn_options(struct sp_stack *st, struct sp_conn *c,
 		c->flags |= SP_CF_SACK;
 }
 
-static void rtt_sample(struct sp_stack *st, struct sp_conn *c)
+static void
+rtt_sample(struct sp_stack *st, struct sp_conn *c)
 {
 	uint32_t r = (uint32_t)st->now_us - c->rtt_start_us;
 	uint32_t rto;
@@ -116,8 +119,8 @@ static void rtt_sample(struct sp_stack *st, struct sp_conn *c)
 		c->rttvar_us = (3 * c->rttvar_us + d) / 4;
 		c->srtt_us = (7 * c->srtt_us + r) / 8;
 	}
-	rto = c->srtt_us + (4 * c->rttvar_us > SP_TICK_US ? 4 * c->rttvar_us :
-							     SP_TICK_US);
+	rto = c->srtt_us +
+	      (4 * c->rttvar_us > SP_TICK_US ? 4 * c->rttvar_us : SP_TICK_US);
 	if (rto < st->cfg.rto_min_us)
 		rto = st->cfg.rto_min_us;
 	if (rto > st->cfg.rto_max_us)
@@ -127,8 +130,8 @@ static void rtt_sample(struct sp_stack *st, struct sp_conn *c)
 
 /* [l, r) of the segment being processed arrived before: report it in the
  * next ACK (RFC 2883), when the peer understands SACK. */
-static void dsack_note(struct sp_stack *st, struct sp_conn *c, uint32_t l,
-		       uint32_t r)
+static void
+dsack_note(struct sp_stack *st, struct sp_conn *c, uint32_t l, uint32_t r)
 {
 	if (!(c->flags & SP_CF_SACK) || l == r)
 		return;
@@ -137,13 +140,15 @@ static void dsack_note(struct sp_stack *st, struct sp_conn *c, uint32_t l,
 	st->dsack_r = r;
 }
 
-static void challenge_ack(struct sp_stack *st, struct sp_conn *c)
+static void
+challenge_ack(struct sp_stack *st, struct sp_conn *c)
 {
 	sp_ctr_inc(st->stats.tcp_challenge_acks);
 	sp_seg_send_ack(st, c);
 }
 
-static void listen_input(struct sp_stack *st, const struct seg *s)
+static void
+listen_input(struct sp_stack *st, const struct seg *s)
 {
 	struct sp_conn *c;
 
@@ -189,8 +194,8 @@ static void listen_input(struct sp_stack *st, const struct seg *s)
 	sp_timer_set_handshake(st, c);
 }
 
-static void syn_sent_input(struct sp_stack *st, struct sp_conn *c,
-			   const struct seg *s)
+static void
+syn_sent_input(struct sp_stack *st, struct sp_conn *c, const struct seg *s)
 {
 	bool ack = s->flags & RTE_TCP_ACK_FLAG;
 
@@ -242,8 +247,9 @@ static void syn_sent_input(struct sp_stack *st, struct sp_conn *c,
 }
 
 /* RFC 9293 3.10.7.4 first check: is any of the segment inside the window? */
-static bool seq_acceptable(const struct sp_stack *st, const struct sp_conn *c,
-			   const struct seg *s, uint32_t seg_len)
+static bool
+seq_acceptable(const struct sp_stack *st, const struct sp_conn *c,
+	       const struct seg *s, uint32_t seg_len)
 {
 	uint32_t wnd = (uint32_t)sp_seg_window(st, c) << c->rcv_wscale;
 
@@ -253,13 +259,15 @@ static bool seq_acceptable(const struct sp_stack *st, const struct sp_conn *c,
 					  SEQ_LT(s->seq, c->rcv_nxt + wnd);
 	if (wnd == 0)
 		return false;
-	return (SEQ_LEQ(c->rcv_nxt, s->seq) && SEQ_LT(s->seq, c->rcv_nxt + wnd)) ||
+	return (SEQ_LEQ(c->rcv_nxt, s->seq) &&
+		SEQ_LT(s->seq, c->rcv_nxt + wnd)) ||
 	       (SEQ_LEQ(c->rcv_nxt, s->seq + seg_len - 1) &&
 		SEQ_LT(s->seq + seg_len - 1, c->rcv_nxt + wnd));
 }
 
 /* A RST with seq == rcv_nxt, already checked by the caller. */
-static void rst_input(struct sp_stack *st, struct sp_conn *c)
+static void
+rst_input(struct sp_stack *st, struct sp_conn *c)
 {
 	sp_ctr_inc(st->stats.tcp_rst_rx);
 	switch (c->state) {
@@ -283,8 +291,8 @@ static void rst_input(struct sp_stack *st, struct sp_conn *c)
 
 /* Insert an out-of-order segment, kept sorted by sequence number. Overlaps
  * are allowed; delivery trims them against rcv_nxt. */
-static void ooo_insert(struct sp_stack *st, struct sp_conn *c,
-		       const struct seg *s)
+static void
+ooo_insert(struct sp_stack *st, struct sp_conn *c, const struct seg *s)
 {
 	uint32_t *p = &c->ooo_head;
 	uint32_t k;
@@ -319,9 +327,10 @@ static void ooo_insert(struct sp_stack *st, struct sp_conn *c,
 }
 
 /* inline: once per in-order segment, and GCC stopped inlining it by itself
- * when the counter's relaxed store made it three instructions (sp_counter.h). */
-static inline void deliver(struct sp_stack *st, struct sp_conn *c,
-			   const uint8_t *d, uint32_t n)
+ * when the counter's relaxed store made it three instructions
+ * (sp_counter.h). */
+static inline void
+deliver(struct sp_stack *st, struct sp_conn *c, const uint8_t *d, uint32_t n)
 {
 	c->rcv_nxt += n;
 	sp_ctr_add(st->stats.tcp_rx_bytes, n);
@@ -333,8 +342,8 @@ static inline void deliver(struct sp_stack *st, struct sp_conn *c,
  * Payload at or beyond rcv_nxt (already trimmed on the left). Returns true if
  * a FIN is now in order, either on this segment or from the queue.
  */
-static bool data_input(struct sp_stack *st, struct sp_conn *c,
-		       const struct seg *s)
+static bool
+data_input(struct sp_stack *st, struct sp_conn *c, const struct seg *s)
 {
 	bool fin = false;
 
@@ -375,7 +384,8 @@ static bool data_input(struct sp_stack *st, struct sp_conn *c,
 	return fin;
 }
 
-static void fin_input(struct sp_stack *st, struct sp_conn *c)
+static void
+fin_input(struct sp_stack *st, struct sp_conn *c)
 {
 	c->rcv_nxt++;
 	c->flags |= SP_CF_ACK_NOW;
@@ -420,8 +430,8 @@ static void fin_input(struct sp_stack *st, struct sp_conn *c)
  * RFC 5681 and RFC 6582 for the congestion window). Returns false if the
  * connection is gone.
  */
-static bool ack_input(struct sp_stack *st, struct sp_conn *c,
-		      const struct seg *s)
+static bool
+ack_input(struct sp_stack *st, struct sp_conn *c, const struct seg *s)
 {
 	uint32_t wnd = s->wnd << c->snd_wscale;
 	bool fin_acked = false, new_ack = SEQ_GT(s->ack, c->snd_una);
@@ -448,7 +458,8 @@ static bool ack_input(struct sp_stack *st, struct sp_conn *c,
 				uint32_t flight = c->snd_max - c->snd_una;
 
 				c->cwnd = c->ssthresh < flight + c->mss ?
-						  c->ssthresh : flight + c->mss;
+						  c->ssthresh :
+						  flight + c->mss;
 				c->flags &= (uint16_t)~SP_CF_RECOVERY;
 			} else {
 				/* Partial ACK: the next hole, and deflate. */
@@ -459,7 +470,8 @@ static bool ack_input(struct sp_stack *st, struct sp_conn *c,
 		} else if (c->cwnd < c->ssthresh) {
 			c->cwnd += acked < c->mss ? acked : c->mss;
 		} else {
-			uint32_t inc = c->mss * c->mss / (c->cwnd ? c->cwnd : 1);
+			uint32_t inc = c->mss * c->mss /
+				       (c->cwnd ? c->cwnd : 1);
 
 			c->cwnd += inc ? inc : 1;
 		}
@@ -548,7 +560,8 @@ static bool ack_input(struct sp_stack *st, struct sp_conn *c,
 	return true;
 }
 
-static void sync_input(struct sp_stack *st, struct sp_conn *c, struct seg *s)
+static void
+sync_input(struct sp_stack *st, struct sp_conn *c, struct seg *s)
 {
 	uint32_t seg_len = s->len + ((s->flags & RTE_TCP_SYN_FLAG) ? 1 : 0) +
 			   ((s->flags & RTE_TCP_FIN_FLAG) ? 1 : 0);
@@ -636,8 +649,9 @@ static void sync_input(struct sp_stack *st, struct sp_conn *c, struct seg *s)
 
 		/* Data that came before: a duplicate, said at once. */
 		if (s->len) {
-			dsack_note(st, c, s->seq, skip < s->len ? c->rcv_nxt :
-							    s->seq + s->len);
+			dsack_note(st, c, s->seq,
+				   skip < s->len ? c->rcv_nxt :
+						   s->seq + s->len);
 			c->flags |= SP_CF_ACK_NOW;
 		}
 		if (skip > s->len) { /* the FIN at seq + len is old too */
@@ -692,8 +706,9 @@ static void sync_input(struct sp_stack *st, struct sp_conn *c, struct seg *s)
 		sp_timer_set_dack(st, c);
 }
 
-void sp_seg_input(struct sp_stack *st, const uint8_t *frame,
-		  const struct rte_ipv4_hdr *ip, uint32_t ip_len)
+void
+sp_seg_input(struct sp_stack *st, const uint8_t *frame,
+	     const struct rte_ipv4_hdr *ip, uint32_t ip_len)
 {
 	uint32_t hlen = (uint32_t)(ip->version_ihl & 0xf) * 4;
 	uint32_t tcp_len = ip_len - hlen, doff;
@@ -757,8 +772,8 @@ void sp_seg_input(struct sp_stack *st, const uint8_t *frame,
 	 * the connection waits a whole SYN retransmission (1 s).
 	 */
 	if (c && c->state == SP_TCP_TIME_WAIT && (c->flags & SP_CF_PASSIVE) &&
-	    (s.flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) ==
-		    RTE_TCP_SYN_FLAG &&
+	    (s.flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG |
+			RTE_TCP_RST_FLAG)) == RTE_TCP_SYN_FLAG &&
 	    SEQ_GT(s.seq, c->rcv_nxt)) {
 		sp_conn_drop(st, c, SP_CLOSE_NORMAL);
 		c = NULL;
@@ -784,9 +799,12 @@ void sp_seg_input(struct sp_stack *st, const uint8_t *frame,
 		}
 	}
 	/* CLOSED (RFC 9293 3.10.7.1): answer anything but a RST with one. */
-	if (!(s.flags & RTE_TCP_RST_FLAG))
-		sp_seg_reply_rst(st, frame, ip, th,
-				 s.len + ((s.flags & RTE_TCP_SYN_FLAG) ? 1 : 0) +
-					 ((s.flags & RTE_TCP_FIN_FLAG) ? 1 : 0));
+	if (!(s.flags & RTE_TCP_RST_FLAG)) {
+		uint32_t seg_len = s.len +
+				   ((s.flags & RTE_TCP_SYN_FLAG) ? 1 : 0) +
+				   ((s.flags & RTE_TCP_FIN_FLAG) ? 1 : 0);
+
+		sp_seg_reply_rst(st, frame, ip, th, seg_len);
+	}
 	sp_drop(st, SP_DROP_TCP_NOCONN);
 }

@@ -46,7 +46,7 @@
 /* Recorded values are below 2^SP_HIST_RANGE_BITS. */
 #define SP_HIST_RANGE_BITS 37
 #define SP_HIST_MAX_VALUE ((UINT64_C(1) << SP_HIST_RANGE_BITS) - 1)
-#define SP_HIST_BUCKETS                                                      \
+#define SP_HIST_BUCKETS                                                        \
 	((SP_HIST_RANGE_BITS - SP_HIST_SUB_BITS + 1) << SP_HIST_SUB_BITS)
 
 struct sp_hist {
@@ -71,8 +71,8 @@ static inline unsigned
 sp_hist_index(uint64_t us)
 {
 	uint64_t v = us > SP_HIST_MAX_VALUE ? SP_HIST_MAX_VALUE : us;
-	unsigned msb = 63u - (unsigned)__builtin_clzll(
-		v | ((UINT64_C(2) << SP_HIST_SUB_BITS) - 1));
+	uint64_t low = (UINT64_C(2) << SP_HIST_SUB_BITS) - 1;
+	unsigned msb = 63u - (unsigned)__builtin_clzll(v | low);
 	unsigned s = msb - SP_HIST_SUB_BITS;
 
 	return (s << SP_HIST_SUB_BITS) + (unsigned)(v >> s);
