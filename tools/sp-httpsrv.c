@@ -545,7 +545,7 @@ static void out_put(struct httpsrv_conn *c, const char *p, size_t n)
 	c->out_tail += n;
 }
 
-static const char *reason(int status)
+static const char *status_reason(int status)
 {
 	switch (status) {
 	case 100: return "Continue";
@@ -600,17 +600,18 @@ static void resp_begin(struct httpsrv_conn *c, int status,
 static void resp_simple(struct httpsrv_conn *c, int status, int head)
 {
 	char body[64];
-	int n = snprintf(body, sizeof(body), "%d %s\n", status, reason(status));
+	int n = snprintf(body, sizeof(body), "%d %s\n", status,
+			 status_reason(status));
 
 	if (status == 204 || status == 304) {
 		out_fmt(c, "HTTP/1.1 %d %s\r\nServer: sp-httpsrv\r\n%s\r\n",
-			status, reason(status), conn_hdr(c));
+			status, status_reason(status), conn_hdr(c));
 		resp_begin(c, status, HTTPSRV_GEN_NONE, 0);
 		return;
 	}
 	out_fmt(c, "HTTP/1.1 %d %s\r\nServer: sp-httpsrv\r\n"
 		"Content-Type: text/plain\r\nContent-Length: %d\r\n%s\r\n",
-		status, reason(status), n, conn_hdr(c));
+		status, status_reason(status), n, conn_hdr(c));
 	if (head) {
 		resp_begin(c, status, HTTPSRV_GEN_NONE, 0);
 		return;
@@ -935,7 +936,7 @@ static int request_next(struct httpsrv *s, struct httpsrv_conn *c)
 
 /* Generate body bytes into the free end of the output buffer. Returns 1 if
  * it added anything. */
-static int gen_fill(struct httpsrv_conn *c)
+static int body_gen_fill(struct httpsrv_conn *c)
 {
 	size_t room, n;
 	int added = 0;
@@ -1100,7 +1101,7 @@ static void conn_service(struct httpsrv *s, struct httpsrv_conn *c)
 		if (!c->active && !c->draining && !c->silent && !c->waiting)
 			progress |= request_next(s, c);
 		if (c->active)
-			progress |= gen_fill(c);
+			progress |= body_gen_fill(c);
 		r = conn_write(s, c);
 		if (r < 0)
 			return;

@@ -46,7 +46,7 @@ sp_hist_highest(unsigned idx)
 
 /* Rounded down, so the representative of an exact bucket is its value. */
 static uint64_t
-sp_hist_mid(unsigned idx)
+bucket_mid(unsigned idx)
 {
 	uint64_t lo = sp_hist_lowest(idx);
 
@@ -59,12 +59,12 @@ sp_hist_snapshot(struct sp_hist *dst, const struct sp_hist *src)
 	/* Pairs with the release store of count in sp_hist_record. */
 	uint64_t n = __atomic_load_n(&src->count, __ATOMIC_ACQUIRE);
 
-	dst->sum = __atomic_load_n(&src->sum, __ATOMIC_RELAXED);
-	dst->min = __atomic_load_n(&src->min, __ATOMIC_RELAXED);
-	dst->max = __atomic_load_n(&src->max, __ATOMIC_RELAXED);
-	dst->overflow = __atomic_load_n(&src->overflow, __ATOMIC_RELAXED);
+	dst->sum = sp_ctr_read(src->sum);
+	dst->min = sp_ctr_read(src->min);
+	dst->max = sp_ctr_read(src->max);
+	dst->overflow = sp_ctr_read(src->overflow);
 	for (unsigned i = 0; i < SP_HIST_BUCKETS; i++)
-		dst->b[i] = __atomic_load_n(&src->b[i], __ATOMIC_RELAXED);
+		dst->b[i] = sp_ctr_read(src->b[i]);
 	dst->count = n;
 }
 
@@ -91,7 +91,9 @@ sp_hist_quantile(const struct sp_hist *h, double q)
 		return 0;
 	/* !(q > 0) also sends NaN to rank 1. ceil(q * n) is exact enough:
 	 * n < 2^53 for any realistic run. */
-	uint64_t rank = !(q > 0) ? 1 : q >= 1 ? n : (uint64_t)ceil(q * (double)n);
+	uint64_t rank = !(q > 0) ? 1 :
+			q >= 1   ? n :
+				   (uint64_t)ceil(q * (double)n);
 
 	if (rank == 1)
 		return h->min;
@@ -102,7 +104,7 @@ sp_hist_quantile(const struct sp_hist *h, double q)
 	for (unsigned i = 0; i < SP_HIST_BUCKETS; i++) {
 		seen += h->b[i];
 		if (seen >= rank) {
-			uint64_t v = sp_hist_mid(i);
+			uint64_t v = bucket_mid(i);
 			if (v < h->min)
 				return h->min;
 			return v > h->max ? h->max : v;
@@ -146,7 +148,8 @@ sp_hist_delta(struct sp_hist *dst, const struct sp_hist *later,
 	}
 	/* The bucket bounds are the best known, except that no value is below
 	 * the overall min: when the interval set a new overall min, that min
-	 * lies in bucket @lo and the clamp makes the result exact (max alike). */
+	 * lies in bucket @lo and the clamp makes the result exact (max
+	 * alike). */
 	uint64_t bmin = sp_hist_lowest(lo), bmax = sp_hist_highest(hi);
 	dst->min = bmin < lmin ? lmin : bmin;
 	dst->max = bmax > lmax ? lmax : bmax;

@@ -10,16 +10,17 @@
 
 #include "stack_int.h"
 
-void sp_drop(struct sp_stack *st, enum sp_drop_reason r)
+void
+sp_drop(struct sp_stack *st, enum sp_drop_reason r)
 {
-	st->stats.drop[r]++;
+	sp_ctr_inc(st->stats.drop[r]);
 	if (!st->last_drop)
-		st->last_drop = (int)r + 1;
+		st->last_drop = SP_DROP_ERR(r);
 }
 
-static void icmp_input(struct sp_stack *st, const uint8_t *frame,
-		       const struct rte_ipv4_hdr *ip, uint32_t hlen,
-		       uint32_t tot)
+static void
+icmp_input(struct sp_stack *st, const uint8_t *frame,
+	   const struct rte_ipv4_hdr *ip, uint32_t hlen, uint32_t tot)
 {
 	const struct rte_icmp_hdr *icmp =
 		(const struct rte_icmp_hdr *)((const uint8_t *)ip + hlen);
@@ -35,7 +36,8 @@ static void icmp_input(struct sp_stack *st, const uint8_t *frame,
 	if (icmp_len < sizeof(*icmp) ||
 	    icmp_len > SP_FRAME_MAX - sizeof(*eth) - sizeof(*ip) ||
 	    rte_raw_cksum(icmp, icmp_len) != 0xffff ||
-	    icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || icmp->icmp_code != 0) {
+	    icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST ||
+	    icmp->icmp_code != 0) {
 		sp_drop(st, SP_DROP_ICMP_BAD);
 		return;
 	}
@@ -52,11 +54,12 @@ static void icmp_input(struct sp_stack *st, const uint8_t *frame,
 	out->icmp_cksum = 0;
 	out->icmp_cksum = (uint16_t)~rte_raw_cksum(out, icmp_len);
 	sp_ip_finish(st, handle, f, icmp_len);
-	st->stats.icmp_echo++;
+	sp_ctr_inc(st->stats.icmp_echo);
 }
 
-void sp_ip_input(struct sp_stack *st, const uint8_t *frame,
-		 const struct rte_ipv4_hdr *ip, uint32_t ip_len)
+void
+sp_ip_input(struct sp_stack *st, const uint8_t *frame,
+	    const struct rte_ipv4_hdr *ip, uint32_t ip_len)
 {
 	uint32_t hlen, tot;
 
@@ -86,7 +89,7 @@ void sp_ip_input(struct sp_stack *st, const uint8_t *frame,
 	}
 	switch (ip->next_proto_id) {
 	case IPPROTO_TCP:
-		sp_tcp_input(st, frame, ip, tot);
+		sp_seg_input(st, frame, ip, tot);
 		break;
 	case IPPROTO_ICMP:
 		icmp_input(st, frame, ip, hlen, tot);
@@ -97,9 +100,9 @@ void sp_ip_input(struct sp_stack *st, const uint8_t *frame,
 	}
 }
 
-uint8_t *sp_ip_begin(struct sp_stack *st, void **handle, uint32_t src_ip,
-		     const uint8_t *dst_mac,
-		     uint32_t dst_ip, uint8_t proto)
+uint8_t *
+sp_ip_begin(struct sp_stack *st, void **handle, uint32_t src_ip,
+	    const uint8_t *dst_mac, uint32_t dst_ip, uint8_t proto)
 {
 	struct rte_ether_hdr *eth;
 	struct rte_ipv4_hdr *ip;
@@ -108,13 +111,13 @@ uint8_t *sp_ip_begin(struct sp_stack *st, void **handle, uint32_t src_ip,
 	if (!dst_mac) {
 		dst_mac = sp_arp_nexthop(st, dst_ip);
 		if (!dst_mac) {
-			st->stats.tx_noarp++;
+			sp_ctr_inc(st->stats.tx_noarp);
 			return NULL;
 		}
 	}
 	f = st->cfg.tx_alloc(st->cfg.io_ctx, handle);
 	if (!f) {
-		st->stats.tx_nobuf++;
+		sp_ctr_inc(st->stats.tx_nobuf);
 		return NULL;
 	}
 	eth = (struct rte_ether_hdr *)f;
@@ -133,8 +136,8 @@ uint8_t *sp_ip_begin(struct sp_stack *st, void **handle, uint32_t src_ip,
 	return f;
 }
 
-void sp_ip_finish(struct sp_stack *st, void *handle, uint8_t *frame,
-		  uint32_t l4_len)
+void
+sp_ip_finish(struct sp_stack *st, void *handle, uint8_t *frame, uint32_t l4_len)
 {
 	struct rte_ipv4_hdr *ip =
 		(struct rte_ipv4_hdr *)(frame + sizeof(struct rte_ether_hdr));
@@ -156,6 +159,6 @@ void sp_ip_finish(struct sp_stack *st, void *handle, uint8_t *frame,
 		len = 60;
 	}
 	st->cfg.tx_send(st->cfg.io_ctx, handle, len);
-	st->stats.tx_frames++;
-	st->stats.tx_bytes += len;
+	sp_ctr_inc(st->stats.tx_frames);
+	sp_ctr_add(st->stats.tx_bytes, len);
 }

@@ -14,8 +14,9 @@
 
 #include "sp_tcpstack.h"
 
-uint32_t sp_rss_hash_v4(const uint8_t *key, uint32_t src_ip, uint32_t dst_ip,
-			uint16_t sport, uint16_t dport)
+uint32_t
+sp_rss_hash_v4(const uint8_t *key, uint32_t src_ip, uint32_t dst_ip,
+	       uint16_t sport, uint16_t dport)
 {
 	struct rte_ipv4_tuple t;
 
@@ -26,24 +27,27 @@ uint32_t sp_rss_hash_v4(const uint8_t *key, uint32_t src_ip, uint32_t dst_ip,
 	return rte_softrss((uint32_t *)&t, RTE_THASH_V4_L4_LEN, key);
 }
 
-void sp_rss_owners(const uint8_t *key, const uint16_t *reta,
-		   uint32_t reta_size, uint32_t ip, uint32_t ip_count,
-		   uint16_t port_min, uint16_t port_max, uint32_t srv_ip,
-		   uint16_t srv_port, uint8_t *owner)
+void
+sp_rss_owners(const uint8_t *key, const uint16_t *reta, uint32_t reta_size,
+	      uint32_t ip, uint32_t ip_count, uint16_t port_min,
+	      uint16_t port_max, uint32_t srv_ip, uint16_t srv_port,
+	      uint8_t *owner)
 {
 	uint32_t nports = (uint32_t)port_max - port_min + 1;
 
 	for (uint32_t a = 0; a < (ip_count ? ip_count : 1); a++)
 		for (uint32_t p = 0; p < nports; p++) {
-			uint32_t h = sp_rss_hash_v4(key, srv_ip, ip + a, srv_port,
+			uint32_t h = sp_rss_hash_v4(key, srv_ip, ip + a,
+						    srv_port,
 						    (uint16_t)(port_min + p));
 
 			owner[a * nports + p] = (uint8_t)reta[h % reta_size];
 		}
 }
 
-uint32_t sp_rss_pairs(const uint8_t *owner, uint32_t ip_count,
-		      uint32_t nports, uint16_t queue, uint32_t *out)
+uint32_t
+sp_rss_pairs(const uint8_t *owner, uint32_t ip_count, uint32_t nports,
+	     uint16_t queue, uint32_t *out)
 {
 	uint32_t n = 0;
 

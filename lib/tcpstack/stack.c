@@ -11,7 +11,8 @@
 
 #include "stack_int.h"
 
-void sp_stack_config_defaults(struct sp_stack_config *cfg, uint32_t max_conns)
+void
+sp_stack_config_defaults(struct sp_stack_config *cfg, uint32_t max_conns)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->prefix_len = 24;
@@ -25,8 +26,8 @@ void sp_stack_config_defaults(struct sp_stack_config *cfg, uint32_t max_conns)
 	cfg->port_min = 1024;
 	cfg->port_max = 65535;
 	cfg->ooo_max = 0;
-	cfg->rto_init_us = 1000 * 1000;  /* RFC 6298 2.1 */
-	cfg->rto_min_us = 200 * 1000;    /* Linux's floor; RFC 6298 allows it */
+	cfg->rto_init_us = 1000 * 1000; /* RFC 6298 2.1 */
+	cfg->rto_min_us = 200 * 1000;   /* Linux's floor; RFC 6298 allows it */
 	cfg->rto_max_us = 60 * 1000 * 1000;
 	cfg->syn_retries = 3;
 	cfg->data_retries = 8;
@@ -44,7 +45,8 @@ void sp_stack_config_defaults(struct sp_stack_config *cfg, uint32_t max_conns)
  * lazily mapped zero pages, and their first use would otherwise fault (a
  * kernel entry and a page allocation) on the hot path, one page at a time.
  */
-static void *stack_calloc(struct sp_stack *st, size_t n, size_t size)
+static void *
+stack_calloc(struct sp_stack *st, size_t n, size_t size)
 {
 	volatile uint8_t *p = calloc(n, size);
 	size_t i;
@@ -57,7 +59,8 @@ static void *stack_calloc(struct sp_stack *st, size_t n, size_t size)
 	return (void *)p;
 }
 
-static int config_check(const struct sp_stack_config *cfg)
+static int
+config_check(const struct sp_stack_config *cfg)
 {
 	if (!cfg->tx_alloc || !cfg->tx_send || cfg->ip == 0)
 		return -EINVAL;
@@ -90,9 +93,9 @@ static int config_check(const struct sp_stack_config *cfg)
 	return 0;
 }
 
-struct sp_stack *sp_stack_create(const struct sp_stack_config *cfg,
-				 const struct sp_tcp_ops *ops, void *app,
-				 int *err)
+struct sp_stack *
+sp_stack_create(const struct sp_stack_config *cfg, const struct sp_tcp_ops *ops,
+		void *app, int *err)
 {
 	struct sp_stack *st;
 	uint32_t i, nbuckets;
@@ -170,10 +173,11 @@ struct sp_stack *sp_stack_create(const struct sp_stack_config *cfg,
 				 sizeof(*st->ports));
 	if (!st->ports)
 		goto fail;
-	for (i = 0; i < st->port_cap; i++)
-		st->ports[i] = cfg->pairs ? cfg->pairs[i] :
-			       (i % st->cfg.ip_count) * st->nports +
-				       i / st->cfg.ip_count;
+	for (i = 0; i < st->port_cap; i++) {
+		uint32_t a = i % st->cfg.ip_count, p = i / st->cfg.ip_count;
+
+		st->ports[i] = cfg->pairs ? cfg->pairs[i] : a * st->nports + p;
+	}
 	st->port_count = st->port_cap;
 	st->cfg.pairs = NULL; /* copied: the caller's array may go */
 
@@ -192,7 +196,8 @@ fail_early:
 	return NULL;
 }
 
-void sp_stack_destroy(struct sp_stack *st)
+void
+sp_stack_destroy(struct sp_stack *st)
 {
 	if (!st)
 		return;
@@ -203,7 +208,8 @@ void sp_stack_destroy(struct sp_stack *st)
 	free(st);
 }
 
-uint32_t sp_chunk_alloc(struct sp_stack *st)
+uint32_t
+sp_chunk_alloc(struct sp_stack *st)
 {
 	uint32_t i = st->chunk_free;
 
@@ -213,18 +219,20 @@ uint32_t sp_chunk_alloc(struct sp_stack *st)
 	st->chunks[i].next = SP_NIL;
 	st->chunks[i].len = 0;
 	st->chunks[i].fin = 0;
-	st->chunks_used++;
+	sp_ctr_inc(st->chunks_used);
 	return i;
 }
 
-void sp_chunk_free(struct sp_stack *st, uint32_t i)
+void
+sp_chunk_free(struct sp_stack *st, uint32_t i)
 {
 	st->chunks[i].next = st->chunk_free;
 	st->chunk_free = i;
-	st->chunks_used--;
+	sp_ctr_sub(st->chunks_used, 1);
 }
 
-void sp_chunk_free_list(struct sp_stack *st, uint32_t head)
+void
+sp_chunk_free_list(struct sp_stack *st, uint32_t head)
 {
 	while (head != SP_NIL) {
 		uint32_t next = st->chunks[head].next;
@@ -234,7 +242,8 @@ void sp_chunk_free_list(struct sp_stack *st, uint32_t head)
 	}
 }
 
-static void set_time(struct sp_stack *st, uint64_t now_us)
+static void
+set_time(struct sp_stack *st, uint64_t now_us)
 {
 	/* The clock never runs backwards for the stack. */
 	if (now_us > st->now_us)
@@ -242,8 +251,9 @@ static void set_time(struct sp_stack *st, uint64_t now_us)
 	st->now_tick = (uint32_t)(st->now_us / SP_TICK_US);
 }
 
-void sp_stack_arp_learn(struct sp_stack *st, const uint8_t *frame,
-			uint32_t len, uint64_t now_us)
+void
+sp_stack_arp_learn(struct sp_stack *st, const uint8_t *frame, uint32_t len,
+		   uint64_t now_us)
 {
 	set_time(st, now_us);
 	if (len >= sizeof(struct rte_ether_hdr) &&
@@ -252,25 +262,26 @@ void sp_stack_arp_learn(struct sp_stack *st, const uint8_t *frame,
 		(void)sp_arp_merge(st, frame, len);
 }
 
-int sp_stack_input(struct sp_stack *st, const uint8_t *frame, uint32_t len,
-		   uint64_t now_us)
+int
+sp_stack_input(struct sp_stack *st, const uint8_t *frame, uint32_t len,
+	       uint64_t now_us)
 {
 	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)frame;
 	uint16_t type;
 
 	set_time(st, now_us);
-	st->stats.rx_frames++;
-	st->stats.rx_bytes += len;
+	sp_ctr_inc(st->stats.rx_frames);
+	sp_ctr_add(st->stats.rx_bytes, len);
 	st->last_drop = 0;
 
 	if (len < sizeof(*eth)) {
 		sp_drop(st, SP_DROP_ETH_SHORT);
-		return SP_DROP_ETH_SHORT + 1;
+		return SP_DROP_ERR(SP_DROP_ETH_SHORT);
 	}
 	if (!rte_is_broadcast_ether_addr(&eth->dst_addr) &&
 	    memcmp(eth->dst_addr.addr_bytes, st->cfg.mac, 6) != 0) {
 		sp_drop(st, SP_DROP_ETH_DST);
-		return SP_DROP_ETH_DST + 1;
+		return SP_DROP_ERR(SP_DROP_ETH_DST);
 	}
 	st->depth++;
 	type = rte_be_to_cpu_16(eth->ether_type);
@@ -290,7 +301,8 @@ int sp_stack_input(struct sp_stack *st, const uint8_t *frame, uint32_t len,
 	return st->last_drop;
 }
 
-void sp_stack_poll(struct sp_stack *st, uint64_t now_us)
+void
+sp_stack_poll(struct sp_stack *st, uint64_t now_us)
 {
 	set_time(st, now_us);
 	st->depth++;
@@ -306,59 +318,68 @@ void sp_stack_poll(struct sp_stack *st, uint64_t now_us)
 		sp_conn_free_zombies(st);
 }
 
-const struct sp_stack_stats *sp_stack_stats(const struct sp_stack *st)
+const struct sp_stack_stats *
+sp_stack_stats(const struct sp_stack *st)
 {
 	return &st->stats;
 }
 
-uint32_t sp_stack_conns_in_use(const struct sp_stack *st)
+uint32_t
+sp_stack_conns_in_use(const struct sp_stack *st)
 {
-	return st->conns_used;
+	return sp_ctr_read(st->conns_used);
 }
 
-uint32_t sp_stack_chunks_in_use(const struct sp_stack *st)
+uint32_t
+sp_stack_chunks_in_use(const struct sp_stack *st)
 {
-	return st->chunks_used;
+	return sp_ctr_read(st->chunks_used);
 }
 
-size_t sp_stack_bytes_per_conn(const struct sp_stack *st)
+size_t
+sp_stack_bytes_per_conn(const struct sp_stack *st)
 {
+	size_t buckets = (size_t)st->hash_mask + 1;
+
 	return sizeof(struct sp_conn) +
-	       (size_t)(st->hash_mask + 1) * sizeof(uint32_t) /
-		       st->cfg.max_conns;
+	       buckets * sizeof(uint32_t) / st->cfg.max_conns;
 }
 
-size_t sp_stack_mem_bytes(const struct sp_stack *st)
+size_t
+sp_stack_mem_bytes(const struct sp_stack *st)
 {
 	return st->mem_bytes;
 }
 
-const char *sp_tcp_state_name(enum sp_tcp_state s)
+const char *
+sp_tcp_state_name(enum sp_tcp_state s)
 {
 	static const char *const names[SP_TCP_NSTATES] = {
-		"CLOSED", "LISTEN", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED",
-		"CLOSE_WAIT", "FIN_WAIT_1", "CLOSING", "LAST_ACK", "FIN_WAIT_2",
-		"TIME_WAIT",
+		"CLOSED",      "LISTEN",     "SYN_SENT",   "SYN_RECEIVED",
+		"ESTABLISHED", "CLOSE_WAIT", "FIN_WAIT_1", "CLOSING",
+		"LAST_ACK",    "FIN_WAIT_2", "TIME_WAIT",
 	};
 	return (unsigned)s < SP_TCP_NSTATES ? names[s] : "?";
 }
 
-const char *sp_close_reason_name(enum sp_close_reason r)
+const char *
+sp_close_reason_name(enum sp_close_reason r)
 {
 	static const char *const names[SP_CLOSE_NREASONS] = {
-		"normal", "refused", "connect_timeout", "reset", "timeout",
-		"aborted",
+		"normal", "refused", "connect_timeout",
+		"reset",  "timeout", "aborted",
 	};
 	return (unsigned)r < SP_CLOSE_NREASONS ? names[r] : "?";
 }
 
-const char *sp_drop_reason_name(enum sp_drop_reason r)
+const char *
+sp_drop_reason_name(enum sp_drop_reason r)
 {
 	static const char *const names[SP_DROP_NREASONS] = {
-		"eth_short", "eth_type", "eth_dst", "arp_bad", "arp_other",
-		"ip_hdr", "ip_csum", "ip_frag", "ip_dst", "ip_proto",
-		"icmp_bad", "tcp_hdr", "tcp_csum", "tcp_opt", "tcp_flags",
-		"tcp_noconn", "tcp_seq", "tcp_ack", "tcp_rst", "tcp_syn",
+		"eth_short",    "eth_type",  "eth_dst",  "arp_bad", "arp_other",
+		"ip_hdr",       "ip_csum",   "ip_frag",  "ip_dst",  "ip_proto",
+		"icmp_bad",     "tcp_hdr",   "tcp_csum", "tcp_opt", "tcp_flags",
+		"tcp_noconn",   "tcp_seq",   "tcp_ack",  "tcp_rst", "tcp_syn",
 		"tcp_ooo_full", "tcp_nomem",
 	};
 	return (unsigned)r < SP_DROP_NREASONS ? names[r] : "?";

@@ -2,6 +2,11 @@
  * Internals shared by the stack's source files: the stack and connection
  * control blocks, the chunk pool, and the helpers each file exports to the
  * others. Nothing here is part of the public API.
+ *
+ * Names: sp_tcp_* is the application's TCP API (sp_tcpstack.h) and nothing
+ * else. Inside, segments are sp_seg_* (tcp_in.c takes them in, tcp_out.c
+ * builds and sends them), the rest by what it works on: sp_conn_* (the
+ * connection table), sp_timer_*, sp_arp_*, sp_ip_*, sp_chunk_*.
  */
 #ifndef SP_STACK_INT_H
 #define SP_STACK_INT_H
@@ -13,14 +18,15 @@
 #include <rte_ip.h>
 #include <rte_tcp.h>
 
+#include "sp_counter.h"
 #include "sp_tcpstack.h"
 
 #define SP_NIL UINT32_MAX
 
 /* Sequence-space comparison (RFC 9293 3.4): only through these. */
-#define SEQ_LT(a, b)  ((int32_t)((uint32_t)(a) - (uint32_t)(b)) < 0)
+#define SEQ_LT(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) < 0)
 #define SEQ_LEQ(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) <= 0)
-#define SEQ_GT(a, b)  ((int32_t)((uint32_t)(a) - (uint32_t)(b)) > 0)
+#define SEQ_GT(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) > 0)
 #define SEQ_GEQ(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) >= 0)
 #define SEQ_MAX(a, b) (SEQ_GT(a, b) ? (a) : (b))
 
@@ -38,7 +44,8 @@
  */
 #define SP_CHUNK_SIZE 2048u
 #define SP_CHUNK_DATA SP_CHUNK_PAYLOAD
-_Static_assert(SP_CHUNK_DATA + 16u == SP_CHUNK_SIZE, "chunk header is 16 bytes");
+_Static_assert(SP_CHUNK_DATA + 16u == SP_CHUNK_SIZE,
+	       "chunk header is 16 bytes");
 struct sp_chunk {
 	uint32_t next;
 	uint32_t seq; /* out-of-order queue: sequence number of data[0] */
@@ -50,22 +57,22 @@ struct sp_chunk {
 
 /* Connection flags. */
 enum {
-	SP_CF_FIN_QUEUED = 1u << 0,  /* app closed: FIN follows the queued data */
-	SP_CF_FIN_SENT = 1u << 1,    /* FIN transmitted; snd_max covers it */
-	SP_CF_RTX_ARMED = 1u << 2,   /* rtx_tick holds a deadline */
-	SP_CF_DACK_ARMED = 1u << 3,  /* dack_tick holds a deadline */
-	SP_CF_PERSIST = 1u << 4,     /* the rtx deadline is a zero-window probe */
-	SP_CF_RECOVERY = 1u << 5,    /* NewReno fast recovery (RFC 6582) */
-	SP_CF_RTT_TIMING = 1u << 6,  /* rtt_seq/rtt_start time a segment */
-	SP_CF_APP_GONE = 1u << 7,    /* closed() delivered: no more callbacks */
-	SP_CF_PASSIVE = 1u << 8,     /* from a listener: no ephemeral port */
-	SP_CF_WSCALE = 1u << 9,      /* both sides sent window scale */
-	SP_CF_ZOMBIE = 1u << 10,     /* released, waiting on the zombie list */
-	SP_CF_ACK_NOW = 1u << 11,    /* send an ACK before input returns */
-	SP_CF_SACK = 1u << 12,       /* both sides sent SACK-permitted (RFC 2018) */
+	SP_CF_FIN_QUEUED = 1u << 0,    /* app closed: FIN after queued data */
+	SP_CF_FIN_SENT = 1u << 1,      /* FIN transmitted; snd_max covers it */
+	SP_CF_RTX_ARMED = 1u << 2,     /* rtx_tick holds a deadline */
+	SP_CF_DACK_ARMED = 1u << 3,    /* dack_tick holds a deadline */
+	SP_CF_PERSIST = 1u << 4,       /* rtx deadline: a zero-window probe */
+	SP_CF_RECOVERY = 1u << 5,      /* NewReno fast recovery (RFC 6582) */
+	SP_CF_RTT_TIMING = 1u << 6,    /* rtt_seq/rtt_start time a segment */
+	SP_CF_APP_GONE = 1u << 7,      /* closed() called: no more callbacks */
+	SP_CF_PASSIVE = 1u << 8,       /* from a listener: no ephemeral port */
+	SP_CF_WSCALE = 1u << 9,        /* both sides sent window scale */
+	SP_CF_ZOMBIE = 1u << 10,       /* released, on the zombie list */
+	SP_CF_ACK_NOW = 1u << 11,      /* send an ACK before input returns */
+	SP_CF_SACK = 1u << 12,         /* both sent SACK-permitted (RFC 2018) */
 	SP_CF_SWS_OVERRIDE = 1u << 13, /* persist expired: send what fits */
-	SP_CF_WAIT_SPACE = 1u << 14, /* on the space_waiters list */
-	SP_CF_LINGER = 1u << 15,     /* app closed: our FIN waits for the peer's */
+	SP_CF_WAIT_SPACE = 1u << 14,   /* on the space_waiters list */
+	SP_CF_LINGER = 1u << 15,       /* closing: our FIN awaits the peer's */
 };
 
 /*
@@ -82,8 +89,8 @@ struct sp_conn {
 	uint8_t snd_wscale, rcv_wscale;
 	uint8_t dupacks;
 	uint16_t flags;
-	uint16_t mss;        /* effective send MSS */
-	uint8_t rtx_count;   /* consecutive timeouts (backoff exponent) */
+	uint16_t mss;         /* effective send MSS */
+	uint8_t rtx_count;    /* consecutive timeouts (backoff exponent) */
 	uint8_t segs_unacked; /* full segments received since our last ACK */
 	uint16_t ooo_count;
 
@@ -110,9 +117,9 @@ struct sp_conn {
 	uint32_t tm_next, tm_prev, tm_tick;
 	uint16_t tm_slot;
 	uint16_t pad1;
-	uint32_t rtx_tick;   /* RTO, SYN, persist, TIME_WAIT, FIN_WAIT_2 */
-	uint32_t dack_tick;  /* delayed ACK */
-	uint32_t open_tick;  /* connect() time, for the connect timeout */
+	uint32_t rtx_tick;  /* RTO, SYN, persist, TIME_WAIT, FIN_WAIT_2 */
+	uint32_t dack_tick; /* delayed ACK */
+	uint32_t open_tick; /* connect() time, for the connect timeout */
 
 	uint32_t wnext; /* space_waiters list */
 	void *user;
@@ -137,13 +144,13 @@ struct sp_stack {
 
 	uint64_t now_us;
 	uint32_t now_tick;
-	uint32_t depth;  /* >0 while inside input/poll: frees are deferred */
+	uint32_t depth;   /* >0 while inside input/poll: frees are deferred */
 	uint32_t zombies; /* released connections, freed when depth drops */
-	uint32_t space_waiters; /* found the chunk pool dry with nothing queued */
+	uint32_t space_waiters; /* found the chunk pool dry, nothing queued */
 	uint16_t ip_id;
 	uint16_t rcv_wnd_max; /* unscaled window field when no WS */
 	uint8_t rcv_wscale;   /* what we offer */
-	int last_drop;        /* drop reason + 1 of the frame being processed */
+	int last_drop; /* SP_DROP_ERR of the frame being processed, or 0 */
 	/* The connection whose segment is being processed: what its
 	 * callbacks send or close waits for the segment's end (cur_out), so
 	 * that data, FIN and ACK leave together in one segment. */
@@ -157,24 +164,24 @@ struct sp_stack {
 	uint32_t dsack_l, dsack_r;
 
 	struct sp_conn *conns;
-	uint32_t conn_free; /* free list through hnext */
-	uint32_t conns_used;
+	uint32_t conn_free;  /* free list through hnext */
+	uint32_t conns_used; /* read by other cores: sp_ctr_* (sp_counter.h) */
 
 	uint32_t *hash; /* bucket heads */
 	uint32_t hash_mask;
 
 	struct sp_chunk *chunks;
 	uint32_t chunk_free;
-	uint32_t chunks_used;
+	uint32_t chunks_used; /* read by other cores: sp_ctr_* */
 
 	/* FIFO of free (address, port) pairs for active opens: entry n is
 	 * port port_min + n % nports of address ip + n / nports. */
 	uint32_t *ports;
-	uint32_t nports;  /* ports per address */
+	uint32_t nports; /* ports per address */
 	uint32_t port_head, port_count, port_cap;
 
 	uint32_t wheel[SP_WHEEL_SLOTS + 1]; /* + the expired list */
-	uint32_t wheel_tick; /* next tick to run */
+	uint32_t wheel_tick;                /* next tick to run */
 
 	uint16_t listen_port[SP_MAX_LISTEN];
 	uint32_t nlisten;
@@ -185,15 +192,18 @@ struct sp_stack {
 	size_t mem_bytes;
 };
 
-static inline struct sp_conn *conn_at(struct sp_stack *st, uint32_t i)
+static inline struct sp_conn *
+conn_at(struct sp_stack *st, uint32_t i)
 {
 	return &st->conns[i];
 }
-static inline uint32_t conn_idx(struct sp_stack *st, const struct sp_conn *c)
+static inline uint32_t
+conn_idx(struct sp_stack *st, const struct sp_conn *c)
 {
 	return (uint32_t)(c - st->conns);
 }
-static inline struct sp_chunk *chunk_at(struct sp_stack *st, uint32_t i)
+static inline struct sp_chunk *
+chunk_at(struct sp_stack *st, uint32_t i)
 {
 	return &st->chunks[i];
 }
@@ -206,7 +216,7 @@ void sp_chunk_free_list(struct sp_stack *st, uint32_t head);
 /* arp.c */
 void sp_arp_input(struct sp_stack *st, const uint8_t *frame, uint32_t len);
 /* Check an ARP frame and learn its sender if it is for us: the opcode, or
- * a negative enum sp_drop_reason. Counts nothing, answers nothing. */
+ * SP_DROP_ERR(reason). Counts nothing, answers nothing. */
 int sp_arp_merge(struct sp_stack *st, const uint8_t *frame, uint32_t len);
 /* A SYN to a listener arrived in @frame from @src_ip: its next hop sent
  * it, so the frame's source MAC is that hop's. Kept only where the cache
@@ -220,34 +230,34 @@ void sp_arp_poll(struct sp_stack *st);
 void sp_ip_input(struct sp_stack *st, const uint8_t *frame,
 		 const struct rte_ipv4_hdr *ip, uint32_t ip_len);
 /* Whether @ip is one of ours. */
-static inline int sp_ip_ours(const struct sp_stack *st, uint32_t ip)
+static inline int
+sp_ip_ours(const struct sp_stack *st, uint32_t ip)
 {
 	return ip - st->cfg.ip < st->cfg.ip_count;
 }
 
 uint8_t *sp_ip_begin(struct sp_stack *st, void **handle, uint32_t src_ip,
-		     const uint8_t *dst_mac,
-		     uint32_t dst_ip, uint8_t proto);
+		     const uint8_t *dst_mac, uint32_t dst_ip, uint8_t proto);
 void sp_ip_finish(struct sp_stack *st, void *handle, uint8_t *frame,
 		  uint32_t l4_len);
 void sp_drop(struct sp_stack *st, enum sp_drop_reason r);
 
-/* tcp_in.c */
-void sp_tcp_input(struct sp_stack *st, const uint8_t *frame,
+/* tcp_in.c: segment arrival */
+void sp_seg_input(struct sp_stack *st, const uint8_t *frame,
 		  const struct rte_ipv4_hdr *ip, uint32_t ip_len);
 
-/* tcp_out.c */
-void sp_tcp_output(struct sp_stack *st, struct sp_conn *c);
-void sp_tcp_send_ack(struct sp_stack *st, struct sp_conn *c);
-void sp_tcp_send_syn(struct sp_stack *st, struct sp_conn *c);
-void sp_tcp_send_rst(struct sp_stack *st, struct sp_conn *c);
-void sp_tcp_retransmit(struct sp_stack *st, struct sp_conn *c);
-void sp_tcp_send_probe(struct sp_stack *st, struct sp_conn *c);
-void sp_tcp_reply_rst(struct sp_stack *st, const uint8_t *frame,
+/* tcp_out.c: segment construction and the send loop */
+void sp_seg_output(struct sp_stack *st, struct sp_conn *c);
+void sp_seg_send_ack(struct sp_stack *st, struct sp_conn *c);
+void sp_seg_send_syn(struct sp_stack *st, struct sp_conn *c);
+void sp_seg_send_rst(struct sp_stack *st, struct sp_conn *c);
+void sp_seg_retransmit(struct sp_stack *st, struct sp_conn *c);
+void sp_seg_send_probe(struct sp_stack *st, struct sp_conn *c);
+void sp_seg_reply_rst(struct sp_stack *st, const uint8_t *frame,
 		      const struct rte_ipv4_hdr *ip,
 		      const struct rte_tcp_hdr *th, uint32_t seg_len);
-uint32_t sp_tcp_isn(struct sp_stack *st, const struct sp_conn *c);
-uint16_t sp_tcp_window(const struct sp_stack *st, const struct sp_conn *c);
+uint32_t sp_seg_isn(struct sp_stack *st, const struct sp_conn *c);
+uint16_t sp_seg_window(const struct sp_stack *st, const struct sp_conn *c);
 
 /* tcp_conn.c */
 struct sp_conn *sp_conn_alloc(struct sp_stack *st);

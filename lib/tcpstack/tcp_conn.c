@@ -17,14 +17,18 @@
 
 #include "stack_int.h"
 
-static uint32_t tuple_hash(const struct sp_stack *st, uint32_t rip,
-			   uint16_t rport, uint32_t lip, uint16_t lport)
+static uint32_t
+tuple_hash(const struct sp_stack *st, uint32_t rip, uint16_t rport,
+	   uint32_t lip, uint16_t lport)
 {
-	return rte_jhash_3words(rip, lip, ((uint32_t)rport << 16) | lport,
-				st->cfg.isn_secret) & st->hash_mask;
+	uint32_t h = rte_jhash_3words(rip, lip, ((uint32_t)rport << 16) | lport,
+				      st->cfg.isn_secret);
+
+	return h & st->hash_mask;
 }
 
-struct sp_conn *sp_conn_alloc(struct sp_stack *st)
+struct sp_conn *
+sp_conn_alloc(struct sp_stack *st)
 {
 	uint32_t i = st->conn_free;
 	struct sp_conn *c;
@@ -42,13 +46,14 @@ struct sp_conn *sp_conn_alloc(struct sp_stack *st)
 	/* Rounded up, like every deadline (timer.c): the connect timeout
 	 * counts from here and must not expire early. */
 	c->open_tick = (uint32_t)((st->now_us + SP_TICK_US - 1) / SP_TICK_US);
-	st->conns_used++;
+	sp_ctr_inc(st->conns_used);
 	if (st->conns_used > st->stats.conns_peak)
-		st->stats.conns_peak = st->conns_used;
+		sp_ctr_set(st->stats.conns_peak, st->conns_used);
 	return c;
 }
 
-void sp_conn_hash_insert(struct sp_stack *st, struct sp_conn *c)
+void
+sp_conn_hash_insert(struct sp_stack *st, struct sp_conn *c)
 {
 	uint32_t b = tuple_hash(st, c->rip, c->rport, c->lip, c->lport);
 
@@ -56,9 +61,11 @@ void sp_conn_hash_insert(struct sp_stack *st, struct sp_conn *c)
 	st->hash[b] = conn_idx(st, c);
 }
 
-static void hash_remove(struct sp_stack *st, struct sp_conn *c)
+static void
+hash_remove(struct sp_stack *st, struct sp_conn *c)
 {
-	uint32_t *p = &st->hash[tuple_hash(st, c->rip, c->rport, c->lip, c->lport)];
+	uint32_t *p =
+		&st->hash[tuple_hash(st, c->rip, c->rport, c->lip, c->lport)];
 	uint32_t me = conn_idx(st, c);
 
 	while (*p != SP_NIL) {
@@ -71,8 +78,9 @@ static void hash_remove(struct sp_stack *st, struct sp_conn *c)
 	}
 }
 
-struct sp_conn *sp_conn_lookup(struct sp_stack *st, uint32_t rip,
-			       uint16_t rport, uint32_t lip, uint16_t lport)
+struct sp_conn *
+sp_conn_lookup(struct sp_stack *st, uint32_t rip, uint16_t rport, uint32_t lip,
+	       uint16_t lport)
 {
 	uint32_t i = st->hash[tuple_hash(st, rip, rport, lip, lport)];
 
@@ -87,27 +95,30 @@ struct sp_conn *sp_conn_lookup(struct sp_stack *st, uint32_t rip,
 	return NULL;
 }
 
-void sp_conn_notify_closed(struct sp_stack *st, struct sp_conn *c,
-			   enum sp_close_reason why)
+void
+sp_conn_notify_closed(struct sp_stack *st, struct sp_conn *c,
+		      enum sp_close_reason why)
 {
 	if (c->flags & SP_CF_APP_GONE)
 		return;
 	c->flags |= SP_CF_APP_GONE;
-	st->stats.conn_closed[why]++;
+	sp_ctr_inc(st->stats.conn_closed[why]);
 	if (st->ops.closed)
 		st->ops.closed(st, c, st->app, why);
 }
 
-static void conn_free(struct sp_stack *st, struct sp_conn *c)
+static void
+conn_free(struct sp_stack *st, struct sp_conn *c)
 {
 	c->hnext = st->conn_free;
 	st->conn_free = conn_idx(st, c);
-	st->conns_used--;
+	sp_ctr_sub(st->conns_used, 1);
 }
 
 /* Take @c out of every structure; the memory goes back to the pool now or,
  * inside input/poll, when the stack unwinds. */
-static void conn_release(struct sp_stack *st, struct sp_conn *c)
+static void
+conn_release(struct sp_stack *st, struct sp_conn *c)
 {
 	if (c->flags & SP_CF_ZOMBIE)
 		return;
@@ -145,7 +156,8 @@ static void conn_release(struct sp_stack *st, struct sp_conn *c)
 	}
 }
 
-void sp_conn_free_zombies(struct sp_stack *st)
+void
+sp_conn_free_zombies(struct sp_stack *st)
 {
 	while (st->zombies != SP_NIL) {
 		struct sp_conn *c = conn_at(st, st->zombies);
@@ -155,7 +167,8 @@ void sp_conn_free_zombies(struct sp_stack *st)
 	}
 }
 
-void sp_conn_wake_writers(struct sp_stack *st)
+void
+sp_conn_wake_writers(struct sp_stack *st)
 {
 	uint32_t i = st->space_waiters;
 
@@ -166,21 +179,22 @@ void sp_conn_wake_writers(struct sp_stack *st)
 
 		i = c->wnext;
 		if (!(c->flags & SP_CF_WAIT_SPACE))
-			continue; /* released meanwhile (a zombie until unwound) */
+			continue; /* released meanwhile (a zombie for now) */
 		c->flags &= (uint16_t)~SP_CF_WAIT_SPACE;
 		if (st->ops.sent && !(c->flags & SP_CF_APP_GONE))
 			st->ops.sent(st, c, st->app);
 	}
 }
 
-void sp_conn_drop(struct sp_stack *st, struct sp_conn *c,
-		  enum sp_close_reason why)
+void
+sp_conn_drop(struct sp_stack *st, struct sp_conn *c, enum sp_close_reason why)
 {
 	sp_conn_notify_closed(st, c, why);
 	conn_release(st, c);
 }
 
-void sp_conn_enter_time_wait(struct sp_stack *st, struct sp_conn *c)
+void
+sp_conn_enter_time_wait(struct sp_stack *st, struct sp_conn *c)
 {
 	c->state = SP_TCP_TIME_WAIT;
 	sp_chunk_free_list(st, c->ooo_head);
@@ -192,14 +206,15 @@ void sp_conn_enter_time_wait(struct sp_stack *st, struct sp_conn *c)
 		return; /* the application aborted it from closed() */
 	if (st->cfg.time_wait_us == 0) {
 		if (c->flags & SP_CF_ACK_NOW)
-			sp_tcp_send_ack(st, c);
+			sp_seg_send_ack(st, c);
 		conn_release(st, c);
 		return;
 	}
 	sp_timer_set_rtx(st, c, st->cfg.time_wait_us);
 }
 
-void sp_conn_set_established(struct sp_stack *st, struct sp_conn *c)
+void
+sp_conn_set_established(struct sp_stack *st, struct sp_conn *c)
 {
 	c->state = SP_TCP_ESTABLISHED;
 	c->rtx_count = 0;
@@ -207,13 +222,14 @@ void sp_conn_set_established(struct sp_stack *st, struct sp_conn *c)
 	/* RFC 6928 initial window of ten segments; no ssthresh until loss. */
 	c->cwnd = 10u * c->mss;
 	c->ssthresh = UINT32_MAX / 2;
-	st->stats.conn_established++;
+	sp_ctr_inc(st->stats.conn_established);
 	if (st->ops.connected && !(c->flags & SP_CF_APP_GONE))
 		st->ops.connected(st, c, st->app);
 }
 
 /* Drop @bytes acknowledged bytes from the head of the send queue. */
-void sp_conn_sq_ack(struct sp_stack *st, struct sp_conn *c, uint32_t bytes)
+void
+sp_conn_sq_ack(struct sp_stack *st, struct sp_conn *c, uint32_t bytes)
 {
 	c->sq_len -= bytes;
 	while (bytes) {
@@ -242,7 +258,8 @@ void sp_conn_sq_ack(struct sp_stack *st, struct sp_conn *c, uint32_t bytes)
 	}
 }
 
-int sp_tcp_listen(struct sp_stack *st, uint16_t port)
+int
+sp_tcp_listen(struct sp_stack *st, uint16_t port)
 {
 	uint32_t i;
 
@@ -255,8 +272,9 @@ int sp_tcp_listen(struct sp_stack *st, uint16_t port)
 	return 0;
 }
 
-struct sp_conn *sp_tcp_connect(struct sp_stack *st, uint32_t dst_ip,
-			       uint16_t dst_port, void *user, int *err)
+struct sp_conn *
+sp_tcp_connect(struct sp_stack *st, uint32_t dst_ip, uint16_t dst_port,
+	       void *user, int *err)
 {
 	struct sp_conn *c;
 
@@ -280,15 +298,15 @@ struct sp_conn *sp_tcp_connect(struct sp_stack *st, uint32_t dst_ip,
 	c->rport = dst_port;
 	c->user = user;
 	c->state = SP_TCP_SYN_SENT;
-	c->iss = sp_tcp_isn(st, c);
+	c->iss = sp_seg_isn(st, c);
 	c->snd_una = c->iss;
 	c->snd_nxt = c->snd_max = c->iss + 1;
 	c->flags |= SP_CF_RTT_TIMING;
 	c->rtt_seq = c->iss;
 	c->rtt_start_us = (uint32_t)st->now_us;
 	sp_conn_hash_insert(st, c);
-	st->stats.conn_active++;
-	sp_tcp_send_syn(st, c);
+	sp_ctr_inc(st->stats.conn_active);
+	sp_seg_send_syn(st, c);
 	sp_timer_set_handshake(st, c);
 	if (err)
 		*err = 0;
@@ -297,16 +315,18 @@ struct sp_conn *sp_tcp_connect(struct sp_stack *st, uint32_t dst_ip,
 
 /* Send what @c has queued now, or, when it is the connection whose segment
  * is being processed, at that segment's end (with its ACK). */
-static void output_or_defer(struct sp_stack *st, struct sp_conn *c)
+static void
+output_or_defer(struct sp_stack *st, struct sp_conn *c)
 {
 	if (c == st->cur)
 		st->cur_out = true;
 	else
-		sp_tcp_output(st, c);
+		sp_seg_output(st, c);
 }
 
-int32_t sp_tcp_send(struct sp_stack *st, struct sp_conn *c, const void *data,
-		    uint32_t len)
+int32_t
+sp_tcp_send(struct sp_stack *st, struct sp_conn *c, const void *data,
+	    uint32_t len)
 {
 	const uint8_t *p = data;
 	uint32_t done = 0;
@@ -340,7 +360,7 @@ int32_t sp_tcp_send(struct sp_stack *st, struct sp_conn *c, const void *data,
 	}
 	c->sq_len += done;
 	if (done < len) {
-		st->stats.tcp_snd_nochunk++;
+		sp_ctr_inc(st->stats.tcp_snd_nochunk);
 		/* With data queued, its ACK calls sent(); with none, nothing
 		 * would: wait for free chunks on a list sp_stack_poll runs. */
 		if (c->sq_len == 0 && !(c->flags & SP_CF_WAIT_SPACE)) {
@@ -354,14 +374,16 @@ int32_t sp_tcp_send(struct sp_stack *st, struct sp_conn *c, const void *data,
 	return (int32_t)done;
 }
 
-uint32_t sp_tcp_send_space(const struct sp_stack *st, const struct sp_conn *c)
+uint32_t
+sp_tcp_send_space(const struct sp_stack *st, const struct sp_conn *c)
 {
 	if (c->state != SP_TCP_ESTABLISHED && c->state != SP_TCP_CLOSE_WAIT)
 		return 0;
 	return st->cfg.sndbuf - c->sq_len;
 }
 
-int sp_tcp_close(struct sp_stack *st, struct sp_conn *c)
+int
+sp_tcp_close(struct sp_stack *st, struct sp_conn *c)
 {
 	switch (c->state) {
 	case SP_TCP_SYN_SENT:
@@ -384,7 +406,8 @@ int sp_tcp_close(struct sp_stack *st, struct sp_conn *c)
 	return 0;
 }
 
-int sp_tcp_close_after_peer(struct sp_stack *st, struct sp_conn *c)
+int
+sp_tcp_close_after_peer(struct sp_stack *st, struct sp_conn *c)
 {
 	if (c->state != SP_TCP_ESTABLISHED || c->sq_len != 0 ||
 	    c->snd_una != c->snd_max || (c->flags & SP_CF_RTX_ARMED))
@@ -394,41 +417,48 @@ int sp_tcp_close_after_peer(struct sp_stack *st, struct sp_conn *c)
 	return 0;
 }
 
-void sp_tcp_abort(struct sp_stack *st, struct sp_conn *c)
+void
+sp_tcp_abort(struct sp_stack *st, struct sp_conn *c)
 {
 	if (c->flags & SP_CF_ZOMBIE)
 		return;
 	if (c->state >= SP_TCP_SYN_RECEIVED && c->state != SP_TCP_TIME_WAIT)
-		sp_tcp_send_rst(st, c);
+		sp_seg_send_rst(st, c);
 	sp_conn_drop(st, c, SP_CLOSE_ABORTED);
 }
 
-void *sp_conn_user(const struct sp_conn *c)
+void *
+sp_conn_user(const struct sp_conn *c)
 {
 	return c->user;
 }
 
-void sp_conn_set_user(struct sp_conn *c, void *user)
+void
+sp_conn_set_user(struct sp_conn *c, void *user)
 {
 	c->user = user;
 }
 
-enum sp_tcp_state sp_conn_state(const struct sp_conn *c)
+enum sp_tcp_state
+sp_conn_state(const struct sp_conn *c)
 {
 	return (enum sp_tcp_state)c->state;
 }
 
-uint16_t sp_conn_local_port(const struct sp_conn *c)
+uint16_t
+sp_conn_local_port(const struct sp_conn *c)
 {
 	return c->lport;
 }
 
-uint16_t sp_conn_remote_port(const struct sp_conn *c)
+uint16_t
+sp_conn_remote_port(const struct sp_conn *c)
 {
 	return c->rport;
 }
 
-uint32_t sp_conn_remote_ip(const struct sp_conn *c)
+uint32_t
+sp_conn_remote_ip(const struct sp_conn *c)
 {
 	return c->rip;
 }

@@ -9,6 +9,7 @@
  * chunks. Any application callback may end the connection: after each one
  * the code checks for SP_CF_ZOMBIE before touching the connection again.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "stack_int.h"
@@ -28,8 +29,10 @@ struct seg {
 #define GONE(c) (((c)->flags & SP_CF_ZOMBIE) != 0)
 
 /* Parse options (RFC 9293 3.2): kinds 0 and 1 are one byte, every other
- * kind carries a length of at least 2 that must fit the header. */
-static int parse_options(struct seg *s, const uint8_t *p, uint32_t n)
+ * kind carries a length of at least 2 that must fit the header. 0, or
+ * -EINVAL for a malformed option. */
+static int
+parse_options(struct seg *s, const uint8_t *p, uint32_t n)
 {
 	uint32_t i = 0;
 
@@ -43,22 +46,22 @@ static int parse_options(struct seg *s, const uint8_t *p, uint32_t n)
 			continue;
 		}
 		if (i + 1 >= n)
-			return -1;
+			return -EINVAL;
 		len = p[i + 1];
 		if (len < 2 || i + len > n)
-			return -1;
+			return -EINVAL;
 		if (kind == 2) {
 			if (len != 4)
-				return -1;
+				return -EINVAL;
 			s->mss = (uint16_t)(p[i + 2] << 8 | p[i + 3]);
 		} else if (kind == 3) {
 			if (len != 3)
-				return -1;
+				return -EINVAL;
 			/* RFC 7323 2.3: a shift above 14 is used as 14. */
 			s->wscale = (int8_t)(p[i + 2] > 14 ? 14 : p[i + 2]);
 		} else if (kind == 4) {
 			if (len != 2)
-				return -1;
+				return -EINVAL;
 			s->sack_ok = true;
 		}
 		i += len;
@@ -67,8 +70,9 @@ static int parse_options(struct seg *s, const uint8_t *p, uint32_t n)
 }
 
 /* Sum over pseudo-header and segment folds to 0xffff when intact. */
-static bool tcp_csum_ok(const struct rte_ipv4_hdr *ip,
-			const struct rte_tcp_hdr *th, uint32_t tcp_len)
+static bool
+tcp_csum_ok(const struct rte_ipv4_hdr *ip, const struct rte_tcp_hdr *th,
+	    uint32_t tcp_len)
 {
 	uint32_t sum = rte_raw_cksum(th, tcp_len);
 
@@ -78,8 +82,8 @@ static bool tcp_csum_ok(const struct rte_ipv4_hdr *ip,
 	return sum == 0xffff;
 }
 
-static void apply_syn_options(struct sp_stack *st, struct sp_conn *c,
-			      const struct seg *s)
+static void
+apply_syn_options(struct sp_stack *st, struct sp_conn *c, const struct seg *s)
 {
 	uint16_t mss = s->mss ? s->mss : 536;
 
@@ -97,7 +101,8 @@ static void apply_syn_options(struct sp_stack *st, struct sp_conn *c,
 		c->flags |= SP_CF_SACK;
 }
 
-static void rtt_sample(struct sp_stack *st, struct sp_conn *c)
+static void
+rtt_sample(struct sp_stack *st, struct sp_conn *c)
 {
 	uint32_t r = (uint32_t)st->now_us - c->rtt_start_us;
 	uint32_t rto;
@@ -114,8 +119,8 @@ static void rtt_sample(struct sp_stack *st, struct sp_conn *c)
 		c->rttvar_us = (3 * c->rttvar_us + d) / 4;
 		c->srtt_us = (7 * c->srtt_us + r) / 8;
 	}
-	rto = c->srtt_us + (4 * c->rttvar_us > SP_TICK_US ? 4 * c->rttvar_us :
-							     SP_TICK_US);
+	rto = c->srtt_us +
+	      (4 * c->rttvar_us > SP_TICK_US ? 4 * c->rttvar_us : SP_TICK_US);
 	if (rto < st->cfg.rto_min_us)
 		rto = st->cfg.rto_min_us;
 	if (rto > st->cfg.rto_max_us)
@@ -125,8 +130,8 @@ static void rtt_sample(struct sp_stack *st, struct sp_conn *c)
 
 /* [l, r) of the segment being processed arrived before: report it in the
  * next ACK (RFC 2883), when the peer understands SACK. */
-static void dsack_note(struct sp_stack *st, struct sp_conn *c, uint32_t l,
-		       uint32_t r)
+static void
+dsack_note(struct sp_stack *st, struct sp_conn *c, uint32_t l, uint32_t r)
 {
 	if (!(c->flags & SP_CF_SACK) || l == r)
 		return;
@@ -135,13 +140,15 @@ static void dsack_note(struct sp_stack *st, struct sp_conn *c, uint32_t l,
 	st->dsack_r = r;
 }
 
-static void challenge_ack(struct sp_stack *st, struct sp_conn *c)
+static void
+challenge_ack(struct sp_stack *st, struct sp_conn *c)
 {
-	st->stats.tcp_challenge_acks++;
-	sp_tcp_send_ack(st, c);
+	sp_ctr_inc(st->stats.tcp_challenge_acks);
+	sp_seg_send_ack(st, c);
 }
 
-static void listen_input(struct sp_stack *st, const struct seg *s)
+static void
+listen_input(struct sp_stack *st, const struct seg *s)
 {
 	struct sp_conn *c;
 
@@ -150,7 +157,7 @@ static void listen_input(struct sp_stack *st, const struct seg *s)
 		return;
 	}
 	if (s->flags & RTE_TCP_ACK_FLAG) {
-		sp_tcp_reply_rst(st, s->frame, s->ip, s->th, s->len);
+		sp_seg_reply_rst(st, s->frame, s->ip, s->th, s->len);
 		sp_drop(st, SP_DROP_TCP_NOCONN);
 		return;
 	}
@@ -174,34 +181,34 @@ static void listen_input(struct sp_stack *st, const struct seg *s)
 	apply_syn_options(st, c, s);
 	c->snd_wnd = c->max_snd_wnd = s->wnd; /* never scaled in a SYN */
 	c->snd_wl1 = s->seq;
-	c->iss = sp_tcp_isn(st, c);
+	c->iss = sp_seg_isn(st, c);
 	c->snd_una = c->iss;
 	c->snd_nxt = c->snd_max = c->iss + 1;
 	c->flags |= SP_CF_RTT_TIMING;
 	c->rtt_seq = c->iss;
 	c->rtt_start_us = (uint32_t)st->now_us;
 	sp_conn_hash_insert(st, c);
-	st->stats.conn_passive++;
+	sp_ctr_inc(st->stats.conn_passive);
 	sp_arp_from_syn(st, s->frame, c->rip);
-	sp_tcp_send_syn(st, c);
+	sp_seg_send_syn(st, c);
 	sp_timer_set_handshake(st, c);
 }
 
-static void syn_sent_input(struct sp_stack *st, struct sp_conn *c,
-			   const struct seg *s)
+static void
+syn_sent_input(struct sp_stack *st, struct sp_conn *c, const struct seg *s)
 {
 	bool ack = s->flags & RTE_TCP_ACK_FLAG;
 
 	if (ack && (SEQ_LEQ(s->ack, c->iss) || SEQ_GT(s->ack, c->snd_max))) {
 		if (!(s->flags & RTE_TCP_RST_FLAG))
-			sp_tcp_reply_rst(st, s->frame, s->ip, s->th, s->len);
+			sp_seg_reply_rst(st, s->frame, s->ip, s->th, s->len);
 		sp_drop(st, SP_DROP_TCP_ACK);
 		return;
 	}
 	if (s->flags & RTE_TCP_RST_FLAG) {
 		/* RFC 5961 3.2: only a RST acknowledging our SYN counts. */
 		if (ack) {
-			st->stats.tcp_rst_rx++;
+			sp_ctr_inc(st->stats.tcp_rst_rx);
 			sp_conn_drop(st, c, SP_CLOSE_REFUSED);
 		} else {
 			sp_drop(st, SP_DROP_TCP_RST);
@@ -221,7 +228,7 @@ static void syn_sent_input(struct sp_stack *st, struct sp_conn *c,
 	if (!ack) {
 		/* Simultaneous open (RFC 9293 3.5 figure 8). */
 		c->state = SP_TCP_SYN_RECEIVED;
-		sp_tcp_send_syn(st, c);
+		sp_seg_send_syn(st, c);
 		return;
 	}
 	c->snd_una = s->ack;
@@ -234,16 +241,17 @@ static void syn_sent_input(struct sp_stack *st, struct sp_conn *c,
 	if (GONE(c))
 		return;
 	/* What connected() queued carries the ACK of the SYN-ACK. */
-	sp_tcp_output(st, c);
+	sp_seg_output(st, c);
 	if (c->flags & SP_CF_ACK_NOW)
-		sp_tcp_send_ack(st, c);
+		sp_seg_send_ack(st, c);
 }
 
 /* RFC 9293 3.10.7.4 first check: is any of the segment inside the window? */
-static bool seq_acceptable(const struct sp_stack *st, const struct sp_conn *c,
-			   const struct seg *s, uint32_t seg_len)
+static bool
+seq_acceptable(const struct sp_stack *st, const struct sp_conn *c,
+	       const struct seg *s, uint32_t seg_len)
 {
-	uint32_t wnd = (uint32_t)sp_tcp_window(st, c) << c->rcv_wscale;
+	uint32_t wnd = (uint32_t)sp_seg_window(st, c) << c->rcv_wscale;
 
 	if (seg_len == 0)
 		return wnd == 0 ? s->seq == c->rcv_nxt :
@@ -251,15 +259,17 @@ static bool seq_acceptable(const struct sp_stack *st, const struct sp_conn *c,
 					  SEQ_LT(s->seq, c->rcv_nxt + wnd);
 	if (wnd == 0)
 		return false;
-	return (SEQ_LEQ(c->rcv_nxt, s->seq) && SEQ_LT(s->seq, c->rcv_nxt + wnd)) ||
+	return (SEQ_LEQ(c->rcv_nxt, s->seq) &&
+		SEQ_LT(s->seq, c->rcv_nxt + wnd)) ||
 	       (SEQ_LEQ(c->rcv_nxt, s->seq + seg_len - 1) &&
 		SEQ_LT(s->seq + seg_len - 1, c->rcv_nxt + wnd));
 }
 
 /* A RST with seq == rcv_nxt, already checked by the caller. */
-static void rst_input(struct sp_stack *st, struct sp_conn *c)
+static void
+rst_input(struct sp_stack *st, struct sp_conn *c)
 {
-	st->stats.tcp_rst_rx++;
+	sp_ctr_inc(st->stats.tcp_rst_rx);
 	switch (c->state) {
 	case SP_TCP_SYN_RECEIVED:
 		if (c->flags & SP_CF_PASSIVE) {
@@ -281,8 +291,8 @@ static void rst_input(struct sp_stack *st, struct sp_conn *c)
 
 /* Insert an out-of-order segment, kept sorted by sequence number. Overlaps
  * are allowed; delivery trims them against rcv_nxt. */
-static void ooo_insert(struct sp_stack *st, struct sp_conn *c,
-		       const struct seg *s)
+static void
+ooo_insert(struct sp_stack *st, struct sp_conn *c, const struct seg *s)
 {
 	uint32_t *p = &c->ooo_head;
 	uint32_t k;
@@ -313,14 +323,17 @@ static void ooo_insert(struct sp_stack *st, struct sp_conn *c,
 	ch->next = *p;
 	*p = k;
 	c->ooo_count++;
-	st->stats.tcp_ooo_segs++;
+	sp_ctr_inc(st->stats.tcp_ooo_segs);
 }
 
-static void deliver(struct sp_stack *st, struct sp_conn *c, const uint8_t *d,
-		    uint32_t n)
+/* inline: once per in-order segment, and GCC stopped inlining it by itself
+ * when the counter's relaxed store made it three instructions
+ * (sp_counter.h). */
+static inline void
+deliver(struct sp_stack *st, struct sp_conn *c, const uint8_t *d, uint32_t n)
 {
 	c->rcv_nxt += n;
-	st->stats.tcp_rx_bytes += n;
+	sp_ctr_add(st->stats.tcp_rx_bytes, n);
 	if (st->ops.recv && !(c->flags & (SP_CF_APP_GONE | SP_CF_LINGER)))
 		st->ops.recv(st, c, st->app, d, n);
 }
@@ -329,8 +342,8 @@ static void deliver(struct sp_stack *st, struct sp_conn *c, const uint8_t *d,
  * Payload at or beyond rcv_nxt (already trimmed on the left). Returns true if
  * a FIN is now in order, either on this segment or from the queue.
  */
-static bool data_input(struct sp_stack *st, struct sp_conn *c,
-		       const struct seg *s)
+static bool
+data_input(struct sp_stack *st, struct sp_conn *c, const struct seg *s)
 {
 	bool fin = false;
 
@@ -371,7 +384,8 @@ static bool data_input(struct sp_stack *st, struct sp_conn *c,
 	return fin;
 }
 
-static void fin_input(struct sp_stack *st, struct sp_conn *c)
+static void
+fin_input(struct sp_stack *st, struct sp_conn *c)
 {
 	c->rcv_nxt++;
 	c->flags |= SP_CF_ACK_NOW;
@@ -387,7 +401,7 @@ static void fin_input(struct sp_stack *st, struct sp_conn *c)
 			 * goes with the ACK of theirs. */
 			c->flags &= (uint16_t)~SP_CF_LINGER;
 			sp_timer_stop_rtx(st, c);
-			st->stats.tcp_linger_fin++;
+			sp_ctr_inc(st->stats.tcp_linger_fin);
 			sp_tcp_close(st, c);
 			break;
 		}
@@ -416,8 +430,8 @@ static void fin_input(struct sp_stack *st, struct sp_conn *c)
  * RFC 5681 and RFC 6582 for the congestion window). Returns false if the
  * connection is gone.
  */
-static bool ack_input(struct sp_stack *st, struct sp_conn *c,
-		      const struct seg *s)
+static bool
+ack_input(struct sp_stack *st, struct sp_conn *c, const struct seg *s)
 {
 	uint32_t wnd = s->wnd << c->snd_wscale;
 	bool fin_acked = false, new_ack = SEQ_GT(s->ack, c->snd_una);
@@ -444,18 +458,20 @@ static bool ack_input(struct sp_stack *st, struct sp_conn *c,
 				uint32_t flight = c->snd_max - c->snd_una;
 
 				c->cwnd = c->ssthresh < flight + c->mss ?
-						  c->ssthresh : flight + c->mss;
+						  c->ssthresh :
+						  flight + c->mss;
 				c->flags &= (uint16_t)~SP_CF_RECOVERY;
 			} else {
 				/* Partial ACK: the next hole, and deflate. */
-				sp_tcp_retransmit(st, c);
+				sp_seg_retransmit(st, c);
 				c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
 				c->cwnd += c->mss;
 			}
 		} else if (c->cwnd < c->ssthresh) {
 			c->cwnd += acked < c->mss ? acked : c->mss;
 		} else {
-			uint32_t inc = c->mss * c->mss / (c->cwnd ? c->cwnd : 1);
+			uint32_t inc = c->mss * c->mss /
+				       (c->cwnd ? c->cwnd : 1);
 
 			c->cwnd += inc ? inc : 1;
 		}
@@ -469,7 +485,7 @@ static bool ack_input(struct sp_stack *st, struct sp_conn *c,
 		   !(s->flags & (RTE_TCP_FIN_FLAG | RTE_TCP_SYN_FLAG)) &&
 		   wnd == c->snd_wnd && c->snd_max != c->snd_una) {
 		/* Duplicate ACK (RFC 5681 2). */
-		st->stats.tcp_dup_acks++;
+		sp_ctr_inc(st->stats.tcp_dup_acks);
 		if (++c->dupacks == 3 && !(c->flags & SP_CF_RECOVERY)) {
 			uint32_t flight = c->snd_max - c->snd_una;
 
@@ -478,8 +494,8 @@ static bool ack_input(struct sp_stack *st, struct sp_conn *c,
 			c->recover = c->snd_max;
 			c->cwnd = c->ssthresh + 3u * c->mss;
 			c->flags |= SP_CF_RECOVERY;
-			st->stats.tcp_fast_retrans++;
-			sp_tcp_retransmit(st, c);
+			sp_ctr_inc(st->stats.tcp_fast_retrans);
+			sp_seg_retransmit(st, c);
 		} else if (c->dupacks > 3 && (c->flags & SP_CF_RECOVERY)) {
 			c->cwnd += c->mss;
 		}
@@ -508,7 +524,7 @@ static bool ack_input(struct sp_stack *st, struct sp_conn *c,
 		if (SEQ_LT(c->snd_una + wnd, c->snd_nxt)) {
 			c->snd_nxt = c->snd_una + wnd;
 			c->flags &= (uint16_t)~SP_CF_RTT_TIMING;
-			st->stats.tcp_wnd_shrunk++;
+			sp_ctr_inc(st->stats.tcp_wnd_shrunk);
 		}
 		if (wnd && (c->flags & SP_CF_PERSIST)) {
 			sp_timer_stop_rtx(st, c);
@@ -544,7 +560,8 @@ static bool ack_input(struct sp_stack *st, struct sp_conn *c,
 	return true;
 }
 
-static void sync_input(struct sp_stack *st, struct sp_conn *c, struct seg *s)
+static void
+sync_input(struct sp_stack *st, struct sp_conn *c, struct seg *s)
 {
 	uint32_t seg_len = s->len + ((s->flags & RTE_TCP_SYN_FLAG) ? 1 : 0) +
 			   ((s->flags & RTE_TCP_FIN_FLAG) ? 1 : 0);
@@ -554,7 +571,7 @@ static void sync_input(struct sp_stack *st, struct sp_conn *c, struct seg *s)
 	/* A retransmitted SYN while our SYN-ACK is unanswered. */
 	if (c->state == SP_TCP_SYN_RECEIVED && (s->flags & RTE_TCP_SYN_FLAG) &&
 	    !(s->flags & RTE_TCP_ACK_FLAG) && s->seq == c->irs) {
-		sp_tcp_send_syn(st, c);
+		sp_seg_send_syn(st, c);
 		return;
 	}
 	/* First: sequence number. */
@@ -566,7 +583,7 @@ static void sync_input(struct sp_stack *st, struct sp_conn *c, struct seg *s)
 		/* All of it came before: a duplicate. */
 		if (SEQ_LEQ(s->seq + s->len, c->rcv_nxt))
 			dsack_note(st, c, s->seq, s->seq + s->len);
-		sp_tcp_send_ack(st, c);
+		sp_seg_send_ack(st, c);
 		sp_drop(st, SP_DROP_TCP_SEQ);
 		return;
 	}
@@ -593,7 +610,7 @@ static void sync_input(struct sp_stack *st, struct sp_conn *c, struct seg *s)
 	}
 	if (c->state == SP_TCP_SYN_RECEIVED) {
 		if (SEQ_LEQ(s->ack, c->snd_una) || SEQ_GT(s->ack, c->snd_max)) {
-			sp_tcp_reply_rst(st, s->frame, s->ip, s->th, s->len);
+			sp_seg_reply_rst(st, s->frame, s->ip, s->th, s->len);
 			sp_drop(st, SP_DROP_TCP_ACK);
 			return;
 		}
@@ -612,7 +629,7 @@ static void sync_input(struct sp_stack *st, struct sp_conn *c, struct seg *s)
 		uint32_t floor = c->max_snd_wnd ? c->max_snd_wnd : 1;
 
 		if (SEQ_GT(s->ack, c->snd_max)) {
-			sp_tcp_send_ack(st, c);
+			sp_seg_send_ack(st, c);
 			sp_drop(st, SP_DROP_TCP_ACK);
 			return;
 		}
@@ -632,8 +649,9 @@ static void sync_input(struct sp_stack *st, struct sp_conn *c, struct seg *s)
 
 		/* Data that came before: a duplicate, said at once. */
 		if (s->len) {
-			dsack_note(st, c, s->seq, skip < s->len ? c->rcv_nxt :
-							    s->seq + s->len);
+			dsack_note(st, c, s->seq,
+				   skip < s->len ? c->rcv_nxt :
+						   s->seq + s->len);
 			c->flags |= SP_CF_ACK_NOW;
 		}
 		if (skip > s->len) { /* the FIN at seq + len is old too */
@@ -645,7 +663,7 @@ static void sync_input(struct sp_stack *st, struct sp_conn *c, struct seg *s)
 		}
 		s->seq = c->rcv_nxt;
 	}
-	wnd = (uint32_t)sp_tcp_window(st, c) << c->rcv_wscale;
+	wnd = (uint32_t)sp_seg_window(st, c) << c->rcv_wscale;
 	if (SEQ_GT(s->seq + s->len, c->rcv_nxt + wnd)) {
 		s->len = c->rcv_nxt + wnd - s->seq;
 		s->flags &= (uint8_t)~RTE_TCP_FIN_FLAG;
@@ -679,17 +697,18 @@ static void sync_input(struct sp_stack *st, struct sp_conn *c, struct seg *s)
 	/* A duplicate ACK counts only without data (RFC 5681 2): it goes
 	 * alone, before anything the application queued. */
 	if (c->ooo_head != SP_NIL && (c->flags & SP_CF_ACK_NOW))
-		sp_tcp_send_ack(st, c);
+		sp_seg_send_ack(st, c);
 	/* Else the ACK rides on what the application queued meanwhile. */
-	sp_tcp_output(st, c);
+	sp_seg_output(st, c);
 	if (c->flags & SP_CF_ACK_NOW)
-		sp_tcp_send_ack(st, c);
+		sp_seg_send_ack(st, c);
 	else if (c->segs_unacked)
 		sp_timer_set_dack(st, c);
 }
 
-void sp_tcp_input(struct sp_stack *st, const uint8_t *frame,
-		  const struct rte_ipv4_hdr *ip, uint32_t ip_len)
+void
+sp_seg_input(struct sp_stack *st, const uint8_t *frame,
+	     const struct rte_ipv4_hdr *ip, uint32_t ip_len)
 {
 	uint32_t hlen = (uint32_t)(ip->version_ihl & 0xf) * 4;
 	uint32_t tcp_len = ip_len - hlen, doff;
@@ -738,7 +757,7 @@ void sp_tcp_input(struct sp_stack *st, const uint8_t *frame,
 	s.seq = rte_be_to_cpu_32(th->sent_seq);
 	s.ack = rte_be_to_cpu_32(th->recv_ack);
 	s.wnd = rte_be_to_cpu_16(th->rx_win);
-	st->stats.tcp_rx_segs++;
+	sp_ctr_inc(st->stats.tcp_rx_segs);
 
 	dport = rte_be_to_cpu_16(th->dst_port);
 	c = sp_conn_lookup(st, rte_be_to_cpu_32(ip->src_addr),
@@ -753,8 +772,8 @@ void sp_tcp_input(struct sp_stack *st, const uint8_t *frame,
 	 * the connection waits a whole SYN retransmission (1 s).
 	 */
 	if (c && c->state == SP_TCP_TIME_WAIT && (c->flags & SP_CF_PASSIVE) &&
-	    (s.flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) ==
-		    RTE_TCP_SYN_FLAG &&
+	    (s.flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG |
+			RTE_TCP_RST_FLAG)) == RTE_TCP_SYN_FLAG &&
 	    SEQ_GT(s.seq, c->rcv_nxt)) {
 		sp_conn_drop(st, c, SP_CLOSE_NORMAL);
 		c = NULL;
@@ -769,7 +788,7 @@ void sp_tcp_input(struct sp_stack *st, const uint8_t *frame,
 		st->cur = NULL;
 		/* Paths that end early still send what was queued. */
 		if (st->cur_out && !GONE(c))
-			sp_tcp_output(st, c);
+			sp_seg_output(st, c);
 		st->dsack_conn = NULL; /* went out with an ACK, or not at all */
 		return;
 	}
@@ -780,9 +799,12 @@ void sp_tcp_input(struct sp_stack *st, const uint8_t *frame,
 		}
 	}
 	/* CLOSED (RFC 9293 3.10.7.1): answer anything but a RST with one. */
-	if (!(s.flags & RTE_TCP_RST_FLAG))
-		sp_tcp_reply_rst(st, frame, ip, th,
-				 s.len + ((s.flags & RTE_TCP_SYN_FLAG) ? 1 : 0) +
-					 ((s.flags & RTE_TCP_FIN_FLAG) ? 1 : 0));
+	if (!(s.flags & RTE_TCP_RST_FLAG)) {
+		uint32_t seg_len = s.len +
+				   ((s.flags & RTE_TCP_SYN_FLAG) ? 1 : 0) +
+				   ((s.flags & RTE_TCP_FIN_FLAG) ? 1 : 0);
+
+		sp_seg_reply_rst(st, frame, ip, th, seg_len);
+	}
 	sp_drop(st, SP_DROP_TCP_NOCONN);
 }

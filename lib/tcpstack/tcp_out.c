@@ -16,7 +16,8 @@
 #define SYN_OPTLEN 12u /* MSS, NOP + window scale, NOP NOP + SACK-permitted */
 #define SACK_MAX 4u    /* blocks that fit 40 option bytes without timestamps */
 
-uint32_t sp_tcp_isn(struct sp_stack *st, const struct sp_conn *c)
+uint32_t
+sp_seg_isn(struct sp_stack *st, const struct sp_conn *c)
 {
 	/* RFC 6528: a 4 µs clock plus a keyed hash of the 4-tuple. */
 	return (uint32_t)(st->now_us / 4) +
@@ -25,7 +26,8 @@ uint32_t sp_tcp_isn(struct sp_stack *st, const struct sp_conn *c)
 				st->cfg.isn_secret ^ 0x9e3779b9u);
 }
 
-uint16_t sp_tcp_window(const struct sp_stack *st, const struct sp_conn *c)
+uint16_t
+sp_seg_window(const struct sp_stack *st, const struct sp_conn *c)
 {
 	uint32_t w;
 
@@ -36,8 +38,9 @@ uint16_t sp_tcp_window(const struct sp_stack *st, const struct sp_conn *c)
 }
 
 /* Copy @len bytes starting @off bytes past snd_una out of the send queue. */
-static void sq_copy(struct sp_stack *st, const struct sp_conn *c, uint32_t off,
-		    uint8_t *dst, uint32_t len)
+static void
+sq_copy(struct sp_stack *st, const struct sp_conn *c, uint32_t off,
+	uint8_t *dst, uint32_t len)
 {
 	uint32_t i = c->sq_head;
 
@@ -60,7 +63,8 @@ static void sq_copy(struct sp_stack *st, const struct sp_conn *c, uint32_t off,
 	}
 }
 
-static void put_block(uint8_t *b, uint32_t l, uint32_t r)
+static void
+put_sack_block(uint8_t *b, uint32_t l, uint32_t r)
 {
 	b[0] = (uint8_t)(l >> 24);
 	b[1] = (uint8_t)(l >> 16);
@@ -78,14 +82,15 @@ static void put_block(uint8_t *b, uint32_t l, uint32_t r)
  * before them all when the segment being answered was a duplicate. Returns
  * the option length.
  */
-static uint32_t sack_option(struct sp_stack *st, const struct sp_conn *c,
-			    uint8_t *opt)
+static uint32_t
+sack_option(struct sp_stack *st, const struct sp_conn *c, uint8_t *opt)
 {
 	uint32_t blk[SACK_MAX][2], n = 1, l = 0, r = 0, i, k, d = 0;
 	bool first = false, open = false;
 
 	for (i = c->ooo_head;; i = chunk_at(st, i)->next) {
-		const struct sp_chunk *ch = i != SP_NIL ? chunk_at(st, i) : NULL;
+		const struct sp_chunk *ch = i != SP_NIL ? chunk_at(st, i) :
+							  NULL;
 
 		if (ch && open && SEQ_LEQ(ch->seq, r)) {
 			r = SEQ_MAX(r, ch->seq + ch->len);
@@ -111,12 +116,12 @@ static uint32_t sack_option(struct sp_stack *st, const struct sp_conn *c,
 	}
 	k = first ? 0 : 1; /* no block holds the latest: start at the next */
 	if (st->dsack_conn == c) {
-		put_block(opt + 4, st->dsack_l, st->dsack_r);
+		put_sack_block(opt + 4, st->dsack_l, st->dsack_r);
 		d = 1;
 		if (n - k > SACK_MAX - 1)
 			n = k + SACK_MAX - 1;
 		st->dsack_conn = NULL; /* reported once */
-		st->stats.tcp_dsack++;
+		sp_ctr_inc(st->stats.tcp_dsack);
 	}
 	if (d + n - k == 0)
 		return 0;
@@ -124,7 +129,7 @@ static uint32_t sack_option(struct sp_stack *st, const struct sp_conn *c,
 	opt[2] = 5;
 	opt[3] = (uint8_t)(2 + 8 * (d + n - k));
 	for (i = k; i < n; i++)
-		put_block(opt + 4 + 8 * (d + i - k), blk[i][0], blk[i][1]);
+		put_sack_block(opt + 4 + 8 * (d + i - k), blk[i][0], blk[i][1]);
 	return 4 + 8 * (d + n - k);
 }
 
@@ -132,8 +137,9 @@ static uint32_t sack_option(struct sp_stack *st, const struct sp_conn *c,
  * Build and send one segment of @c: @len payload bytes from the send queue
  * at @seq (which must lie in [snd_una, snd_una + sq_len]).
  */
-static void emit(struct sp_stack *st, struct sp_conn *c, uint32_t seq,
-		 uint8_t flags, uint32_t len)
+static void
+emit(struct sp_stack *st, struct sp_conn *c, uint32_t seq, uint8_t flags,
+     uint32_t len)
 {
 	struct rte_tcp_hdr *th;
 	uint32_t optlen = (flags & RTE_TCP_SYN_FLAG) ? SYN_OPTLEN : 0;
@@ -143,7 +149,7 @@ static void emit(struct sp_stack *st, struct sp_conn *c, uint32_t seq,
 	if (flags & RTE_TCP_ACK_FLAG) {
 		/* Whether or not the frame gets out, this was our answer;
 		 * a lost one is recovered like any lost segment. */
-		c->flags &= (uint16_t)~(SP_CF_DACK_ARMED | SP_CF_ACK_NOW);
+		c->flags &= (uint16_t)(~(SP_CF_DACK_ARMED | SP_CF_ACK_NOW));
 		c->segs_unacked = 0;
 	}
 	f = sp_ip_begin(st, &handle, c->lip, NULL, c->rip, IPPROTO_TCP);
@@ -154,12 +160,15 @@ static void emit(struct sp_stack *st, struct sp_conn *c, uint32_t seq,
 	th->src_port = rte_cpu_to_be_16(c->lport);
 	th->dst_port = rte_cpu_to_be_16(c->rport);
 	th->sent_seq = rte_cpu_to_be_32(seq);
-	th->recv_ack = rte_cpu_to_be_32((flags & RTE_TCP_ACK_FLAG) ? c->rcv_nxt : 0);
+	th->recv_ack = rte_cpu_to_be_32(
+		(flags & RTE_TCP_ACK_FLAG) ? c->rcv_nxt : 0);
 	opt = (uint8_t *)(th + 1);
 	/* SACK blocks ride on ACKs while there is a hole, when they fit the
 	 * MTU next to the payload (in practice: on the pure ACKs). */
-	if (!optlen && (flags & (RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) ==
-		    RTE_TCP_ACK_FLAG && (c->flags & SP_CF_SACK) &&
+	if (!optlen &&
+	    (flags & (RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) ==
+		    RTE_TCP_ACK_FLAG &&
+	    (c->flags & SP_CF_SACK) &&
 	    (c->ooo_head != SP_NIL || st->dsack_conn == c) &&
 	    len + 4 + 8 * SACK_MAX <= 1460)
 		optlen = sack_option(st, c, opt);
@@ -167,7 +176,8 @@ static void emit(struct sp_stack *st, struct sp_conn *c, uint32_t seq,
 	th->tcp_flags = flags;
 	/* RFC 7323 2.2: the window in a SYN is never scaled. */
 	th->rx_win = rte_cpu_to_be_16((flags & RTE_TCP_SYN_FLAG) ?
-				      st->rcv_wnd_max : sp_tcp_window(st, c));
+					      st->rcv_wnd_max :
+					      sp_seg_window(st, c));
 	th->tcp_urp = 0;
 	if (flags & RTE_TCP_SYN_FLAG) {
 		opt[0] = 2; /* MSS */
@@ -191,12 +201,13 @@ static void emit(struct sp_stack *st, struct sp_conn *c, uint32_t seq,
 	if (len)
 		sq_copy(st, c, seq - c->snd_una, opt + optlen, len);
 	sp_ip_finish(st, handle, f, TCP_HLEN + optlen + len);
-	st->stats.tcp_tx_segs++;
+	sp_ctr_inc(st->stats.tcp_tx_segs);
 	if (flags & RTE_TCP_RST_FLAG)
-		st->stats.tcp_rst_tx++;
+		sp_ctr_inc(st->stats.tcp_rst_tx);
 }
 
-void sp_tcp_send_syn(struct sp_stack *st, struct sp_conn *c)
+void
+sp_seg_send_syn(struct sp_stack *st, struct sp_conn *c)
 {
 	emit(st, c, c->iss,
 	     c->state == SP_TCP_SYN_SENT ? RTE_TCP_SYN_FLAG :
@@ -214,38 +225,45 @@ void sp_tcp_send_syn(struct sp_stack *st, struct sp_conn *c)
  * would be ignored. As Linux's tcp_acceptable_seq(): snd_max, but never past
  * the edge the peer last advertised.
  */
-static uint32_t acceptable_seq(const struct sp_conn *c)
+static uint32_t
+acceptable_seq(const struct sp_conn *c)
 {
 	uint32_t edge = c->snd_una + c->snd_wnd;
 
 	return SEQ_LT(edge, c->snd_max) ? edge : c->snd_max;
 }
 
-void sp_tcp_send_ack(struct sp_stack *st, struct sp_conn *c)
+void
+sp_seg_send_ack(struct sp_stack *st, struct sp_conn *c)
 {
 	emit(st, c, acceptable_seq(c), RTE_TCP_ACK_FLAG, 0);
 }
 
-void sp_tcp_send_rst(struct sp_stack *st, struct sp_conn *c)
+void
+sp_seg_send_rst(struct sp_stack *st, struct sp_conn *c)
 {
 	emit(st, c, acceptable_seq(c), RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG, 0);
 }
 
 /* Linux-style window probe: an ACK one below snd_una makes the receiver
  * answer with its current window without being handed any data. */
-void sp_tcp_send_probe(struct sp_stack *st, struct sp_conn *c)
+void
+sp_seg_send_probe(struct sp_stack *st, struct sp_conn *c)
 {
-	st->stats.tcp_zwnd_probes++;
+	sp_ctr_inc(st->stats.tcp_zwnd_probes);
 	emit(st, c, c->snd_una - 1, RTE_TCP_ACK_FLAG, 0);
 }
 
-static bool fin_due(const struct sp_conn *c, uint32_t seq_end)
+static bool
+fin_due(const struct sp_conn *c, uint32_t seq_end)
 {
-	return (c->flags & SP_CF_FIN_QUEUED) && seq_end == c->snd_una + c->sq_len;
+	return (c->flags & SP_CF_FIN_QUEUED) &&
+	       seq_end == c->snd_una + c->sq_len;
 }
 
 /* Fast retransmit: resend the first unacknowledged segment, snd_nxt stays. */
-void sp_tcp_retransmit(struct sp_stack *st, struct sp_conn *c)
+void
+sp_seg_retransmit(struct sp_stack *st, struct sp_conn *c)
 {
 	uint32_t len = c->sq_len < c->mss ? c->sq_len : c->mss;
 	uint8_t flags = RTE_TCP_ACK_FLAG;
@@ -255,12 +273,13 @@ void sp_tcp_retransmit(struct sp_stack *st, struct sp_conn *c)
 	if (len)
 		flags |= RTE_TCP_PSH_FLAG;
 	c->flags &= (uint16_t)~SP_CF_RTT_TIMING; /* Karn */
-	st->stats.tcp_retrans_segs++;
-	st->stats.tcp_retrans_bytes += len;
+	sp_ctr_inc(st->stats.tcp_retrans_segs);
+	sp_ctr_add(st->stats.tcp_retrans_bytes, len);
 	emit(st, c, c->snd_una, flags, len);
 }
 
-void sp_tcp_output(struct sp_stack *st, struct sp_conn *c)
+void
+sp_seg_output(struct sp_stack *st, struct sp_conn *c)
 {
 	uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
 	bool blocked = false;
@@ -308,10 +327,10 @@ void sp_tcp_output(struct sp_stack *st, struct sp_conn *c)
 			break;
 		rtx = SEQ_LT(c->snd_nxt, c->snd_max);
 		if (rtx) {
-			st->stats.tcp_retrans_segs++;
-			st->stats.tcp_retrans_bytes += len;
+			sp_ctr_inc(st->stats.tcp_retrans_segs);
+			sp_ctr_add(st->stats.tcp_retrans_bytes, len);
 		} else {
-			st->stats.tcp_tx_bytes += len;
+			sp_ctr_add(st->stats.tcp_tx_bytes, len);
 			if (len && !(c->flags & SP_CF_RTT_TIMING)) {
 				c->flags |= SP_CF_RTT_TIMING;
 				c->rtt_seq = c->snd_nxt;
@@ -323,7 +342,8 @@ void sp_tcp_output(struct sp_stack *st, struct sp_conn *c)
 		if (flags & RTE_TCP_FIN_FLAG)
 			c->flags |= SP_CF_FIN_SENT;
 		c->snd_max = SEQ_MAX(c->snd_max, c->snd_nxt);
-		if (!(c->flags & SP_CF_RTX_ARMED) || (c->flags & SP_CF_PERSIST)) {
+		if (!(c->flags & SP_CF_RTX_ARMED) ||
+		    (c->flags & SP_CF_PERSIST)) {
 			c->flags &= (uint16_t)~SP_CF_PERSIST;
 			sp_timer_set_rtx(st, c, c->rto_us); /* RFC 6298 5.1 */
 		}
@@ -339,9 +359,10 @@ void sp_tcp_output(struct sp_stack *st, struct sp_conn *c)
 	}
 }
 
-void sp_tcp_reply_rst(struct sp_stack *st, const uint8_t *frame,
-		      const struct rte_ipv4_hdr *ip,
-		      const struct rte_tcp_hdr *th, uint32_t seg_len)
+void
+sp_seg_reply_rst(struct sp_stack *st, const uint8_t *frame,
+		 const struct rte_ipv4_hdr *ip, const struct rte_tcp_hdr *th,
+		 uint32_t seg_len)
 {
 	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)frame;
 	struct rte_tcp_hdr *out;
@@ -365,14 +386,14 @@ void sp_tcp_reply_rst(struct sp_stack *st, const uint8_t *frame,
 		out->tcp_flags = RTE_TCP_RST_FLAG;
 	} else {
 		out->sent_seq = 0;
-		out->recv_ack = rte_cpu_to_be_32(rte_be_to_cpu_32(th->sent_seq) +
-						 seg_len);
+		out->recv_ack = rte_cpu_to_be_32(
+			rte_be_to_cpu_32(th->sent_seq) + seg_len);
 		out->tcp_flags = RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG;
 	}
 	out->data_off = (uint8_t)((TCP_HLEN / 4) << 4);
 	out->rx_win = 0;
 	out->tcp_urp = 0;
 	sp_ip_finish(st, handle, f, TCP_HLEN);
-	st->stats.tcp_tx_segs++;
-	st->stats.tcp_rst_tx++;
+	sp_ctr_inc(st->stats.tcp_tx_segs);
+	sp_ctr_inc(st->stats.tcp_rst_tx);
 }

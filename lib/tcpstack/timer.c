@@ -10,7 +10,8 @@
  */
 #include "stack_int.h"
 
-uint32_t sp_us_to_ticks(uint32_t us)
+uint32_t
+sp_us_to_ticks(uint32_t us)
 {
 	return (us + SP_TICK_US - 1) / SP_TICK_US;
 }
@@ -22,12 +23,14 @@ uint32_t sp_us_to_ticks(uint32_t us)
  * From now_tick it would fire up to a tick early: a 200 ms RTO or a 40 ms
  * delayed ACK cut short.
  */
-static uint32_t deadline_tick(const struct sp_stack *st, uint32_t us)
+static uint32_t
+deadline_tick(const struct sp_stack *st, uint32_t us)
 {
 	return (uint32_t)((st->now_us + us + SP_TICK_US - 1) / SP_TICK_US);
 }
 
-static void wheel_unlink(struct sp_stack *st, struct sp_conn *c)
+static void
+wheel_unlink(struct sp_stack *st, struct sp_conn *c)
 {
 	if (c->tm_slot == SP_TM_NONE)
 		return;
@@ -40,7 +43,8 @@ static void wheel_unlink(struct sp_stack *st, struct sp_conn *c)
 	c->tm_slot = SP_TM_NONE;
 }
 
-static void wheel_push(struct sp_stack *st, struct sp_conn *c, uint32_t slot)
+static void
+wheel_push(struct sp_stack *st, struct sp_conn *c, uint32_t slot)
 {
 	uint32_t i = conn_idx(st, c);
 
@@ -52,7 +56,8 @@ static void wheel_push(struct sp_stack *st, struct sp_conn *c, uint32_t slot)
 	st->wheel[slot] = i;
 }
 
-static void wheel_insert(struct sp_stack *st, struct sp_conn *c, uint32_t tick)
+static void
+wheel_insert(struct sp_stack *st, struct sp_conn *c, uint32_t tick)
 {
 	/* A tick already passed goes to the next slot to run, not a round
 	 * later. */
@@ -62,7 +67,8 @@ static void wheel_insert(struct sp_stack *st, struct sp_conn *c, uint32_t tick)
 	wheel_push(st, c, at & (SP_WHEEL_SLOTS - 1));
 }
 
-void sp_timer_update(struct sp_stack *st, struct sp_conn *c)
+void
+sp_timer_update(struct sp_stack *st, struct sp_conn *c)
 {
 	uint32_t when;
 
@@ -83,26 +89,31 @@ void sp_timer_update(struct sp_stack *st, struct sp_conn *c)
 	wheel_insert(st, c, when);
 }
 
-void sp_timer_cancel(struct sp_stack *st, struct sp_conn *c)
+void
+sp_timer_cancel(struct sp_stack *st, struct sp_conn *c)
 {
-	c->flags &= (uint16_t)~(SP_CF_RTX_ARMED | SP_CF_DACK_ARMED | SP_CF_PERSIST);
+	c->flags &= (uint16_t)(~(SP_CF_RTX_ARMED | SP_CF_DACK_ARMED |
+				 SP_CF_PERSIST));
 	wheel_unlink(st, c);
 }
 
-void sp_timer_set_rtx(struct sp_stack *st, struct sp_conn *c, uint32_t us)
+void
+sp_timer_set_rtx(struct sp_stack *st, struct sp_conn *c, uint32_t us)
 {
 	c->rtx_tick = deadline_tick(st, us);
 	c->flags |= SP_CF_RTX_ARMED;
 	sp_timer_update(st, c);
 }
 
-void sp_timer_stop_rtx(struct sp_stack *st, struct sp_conn *c)
+void
+sp_timer_stop_rtx(struct sp_stack *st, struct sp_conn *c)
 {
 	(void)st;
-	c->flags &= (uint16_t)~(SP_CF_RTX_ARMED | SP_CF_PERSIST);
+	c->flags &= (uint16_t)(~(SP_CF_RTX_ARMED | SP_CF_PERSIST));
 }
 
-void sp_timer_set_dack(struct sp_stack *st, struct sp_conn *c)
+void
+sp_timer_set_dack(struct sp_stack *st, struct sp_conn *c)
 {
 	if (c->flags & SP_CF_DACK_ARMED)
 		return;
@@ -111,20 +122,22 @@ void sp_timer_set_dack(struct sp_stack *st, struct sp_conn *c)
 	sp_timer_update(st, c);
 }
 
-
-static uint32_t backoff(struct sp_stack *st, struct sp_conn *c)
+static uint32_t
+backoff_us(struct sp_stack *st, struct sp_conn *c)
 {
-	uint64_t rto = (uint64_t)c->rto_us << (c->rtx_count < 16 ? c->rtx_count : 16);
+	unsigned shift = c->rtx_count < 16 ? c->rtx_count : 16;
+	uint64_t rto = (uint64_t)c->rto_us << shift;
 
 	return rto > st->cfg.rto_max_us ? st->cfg.rto_max_us : (uint32_t)rto;
 }
 
 /* Arm the SYN (or SYN-ACK) retransmission, never past the connect timeout. */
-void sp_timer_set_handshake(struct sp_stack *st, struct sp_conn *c)
+void
+sp_timer_set_handshake(struct sp_stack *st, struct sp_conn *c)
 {
 	uint32_t ct = st->cfg.connect_timeout_us;
 
-	c->rtx_tick = deadline_tick(st, backoff(st, c));
+	c->rtx_tick = deadline_tick(st, backoff_us(st, c));
 	if (c->state == SP_TCP_SYN_SENT && ct) {
 		uint32_t end = c->open_tick + sp_us_to_ticks(ct);
 
@@ -136,7 +149,8 @@ void sp_timer_set_handshake(struct sp_stack *st, struct sp_conn *c)
 }
 
 /* SYN or SYN-ACK retransmission (RFC 6298 5.7: back off from 1 s). */
-static void handshake_timeout(struct sp_stack *st, struct sp_conn *c)
+static void
+handshake_timeout(struct sp_stack *st, struct sp_conn *c)
 {
 	bool active = c->state == SP_TCP_SYN_SENT;
 	uint32_t ct = st->cfg.connect_timeout_us;
@@ -149,40 +163,43 @@ static void handshake_timeout(struct sp_stack *st, struct sp_conn *c)
 		 * closed() for a connection it never saw. */
 		if (c->flags & SP_CF_PASSIVE)
 			c->flags |= SP_CF_APP_GONE;
-		sp_conn_drop(st, c, active ? SP_CLOSE_CONNECT_TIMEOUT :
-					     SP_CLOSE_TIMEOUT);
+		sp_conn_drop(st, c,
+			     active ? SP_CLOSE_CONNECT_TIMEOUT :
+				      SP_CLOSE_TIMEOUT);
 		return;
 	}
 	c->rtx_count++;
 	c->flags &= (uint16_t)~SP_CF_RTT_TIMING; /* Karn */
-	st->stats.tcp_syn_retrans++;
-	sp_tcp_send_syn(st, c);
+	sp_ctr_inc(st->stats.tcp_syn_retrans);
+	sp_seg_send_syn(st, c);
 	sp_timer_set_handshake(st, c);
 }
 
 /* Retransmission timeout on a synchronized connection (RFC 6298 5.4-5.6,
  * RFC 5681 3.1 eq. 4). */
-static void rto_timeout(struct sp_stack *st, struct sp_conn *c)
+static void
+rto_timeout(struct sp_stack *st, struct sp_conn *c)
 {
 	uint32_t flight = c->snd_max - c->snd_una;
 
 	if (c->rtx_count >= st->cfg.data_retries) {
-		sp_tcp_send_rst(st, c);
+		sp_seg_send_rst(st, c);
 		sp_conn_drop(st, c, SP_CLOSE_TIMEOUT);
 		return;
 	}
 	c->rtx_count++;
-	st->stats.tcp_rto++;
+	sp_ctr_inc(st->stats.tcp_rto);
 	c->ssthresh = flight / 2 > 2u * c->mss ? flight / 2 : 2u * c->mss;
 	c->cwnd = c->mss;
 	c->dupacks = 0;
-	c->flags &= (uint16_t)~(SP_CF_RECOVERY | SP_CF_RTT_TIMING);
+	c->flags &= (uint16_t)(~(SP_CF_RECOVERY | SP_CF_RTT_TIMING));
 	c->snd_nxt = c->snd_una; /* go back N: resend from the first hole */
-	sp_timer_set_rtx(st, c, backoff(st, c));
-	sp_tcp_output(st, c);
+	sp_timer_set_rtx(st, c, backoff_us(st, c));
+	sp_seg_output(st, c);
 }
 
-static void rtx_expired(struct sp_stack *st, struct sp_conn *c)
+static void
+rtx_expired(struct sp_stack *st, struct sp_conn *c)
 {
 	switch (c->state) {
 	case SP_TCP_SYN_SENT:
@@ -196,7 +213,7 @@ static void rtx_expired(struct sp_stack *st, struct sp_conn *c)
 		if (c->snd_una == c->snd_max) {
 			/* The peer never closed: give up like Linux's
 			 * tcp_fin_timeout, with a RST so it does too. */
-			sp_tcp_send_rst(st, c);
+			sp_seg_send_rst(st, c);
 			sp_conn_drop(st, c, SP_CLOSE_TIMEOUT);
 			break;
 		}
@@ -205,7 +222,7 @@ static void rtx_expired(struct sp_stack *st, struct sp_conn *c)
 	default:
 		if (c->flags & SP_CF_LINGER) {
 			c->flags &= (uint16_t)~SP_CF_LINGER;
-			st->stats.tcp_linger_timeout++;
+			sp_ctr_inc(st->stats.tcp_linger_timeout);
 			sp_tcp_close(st, c);
 			break;
 		}
@@ -217,17 +234,17 @@ static void rtx_expired(struct sp_stack *st, struct sp_conn *c)
 			if (c->snd_wnd) {
 				c->flags &= (uint16_t)~SP_CF_PERSIST;
 				c->flags |= SP_CF_SWS_OVERRIDE;
-				sp_tcp_output(st, c);
+				sp_seg_output(st, c);
 				c->flags &= (uint16_t)~SP_CF_SWS_OVERRIDE;
 				if (c->snd_nxt != c->snd_una)
 					break;
 			}
 			/* Zero-window probe (RFC 9293 3.8.6.1); never gives
 			 * up while the peer keeps answering. */
-			sp_tcp_send_probe(st, c);
+			sp_seg_send_probe(st, c);
 			if (c->rtx_count < 16)
 				c->rtx_count++;
-			sp_timer_set_rtx(st, c, backoff(st, c));
+			sp_timer_set_rtx(st, c, backoff_us(st, c));
 			c->flags |= SP_CF_PERSIST;
 			break;
 		}
@@ -236,13 +253,16 @@ static void rtx_expired(struct sp_stack *st, struct sp_conn *c)
 	}
 }
 
-static void conn_timer(struct sp_stack *st, struct sp_conn *c)
+static void
+conn_timer(struct sp_stack *st, struct sp_conn *c)
 {
-	if ((c->flags & SP_CF_DACK_ARMED) && TICK_LEQ(c->dack_tick, st->now_tick)) {
-		st->stats.tcp_delayed_acks++;
-		sp_tcp_send_ack(st, c); /* clears DACK_ARMED */
+	if ((c->flags & SP_CF_DACK_ARMED) &&
+	    TICK_LEQ(c->dack_tick, st->now_tick)) {
+		sp_ctr_inc(st->stats.tcp_delayed_acks);
+		sp_seg_send_ack(st, c); /* clears DACK_ARMED */
 	}
-	if ((c->flags & SP_CF_RTX_ARMED) && TICK_LEQ(c->rtx_tick, st->now_tick)) {
+	if ((c->flags & SP_CF_RTX_ARMED) &&
+	    TICK_LEQ(c->rtx_tick, st->now_tick)) {
 		c->flags &= (uint16_t)~SP_CF_RTX_ARMED;
 		rtx_expired(st, c);
 	}
@@ -250,7 +270,8 @@ static void conn_timer(struct sp_stack *st, struct sp_conn *c)
 		sp_timer_update(st, c);
 }
 
-void sp_timer_run(struct sp_stack *st)
+void
+sp_timer_run(struct sp_stack *st)
 {
 	uint32_t target = st->now_tick;
 	uint32_t head;

@@ -1037,9 +1037,9 @@ void sp_h_expect_drop_at(const char *file, int line, struct sp_h_node *nd,
 	rc = sp_h_inject(nd, f, len);
 	after = sp_stack_stats(nd->st);
 	sp_h_checks++;
-	if (rc != (int)reason + 1)
+	if (rc != SP_DROP_ERR(reason))
 		sp_h_fail(file, line, "input returned %d, want %d (%s)", rc,
-			  (int)reason + 1, sp_drop_reason_name(reason));
+			  SP_DROP_ERR(reason), sp_drop_reason_name(reason));
 	for (r = 0; r < SP_DROP_NREASONS; r++) {
 		uint64_t want = before.drop[r] + (r == (int)reason ? 1 : 0);
 

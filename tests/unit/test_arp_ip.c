@@ -752,13 +752,13 @@ static void test_rss_pairs(void)
 			 (int)reta[h % 128]);
 	}
 	CHECK_EQ(sp_rss_owner_of(owner, SP_H_IP_CLIENT, 2, 50000, 1000,
-				 SP_H_IP_CLIENT + 2, 50000), -1);
+				 SP_H_IP_CLIENT + 2, 50000), -ENOENT);
 	CHECK_EQ(sp_rss_owner_of(owner, SP_H_IP_CLIENT, 2, 50000, 1000,
-				 SP_H_IP_CLIENT - 1, 50000), -1);
+				 SP_H_IP_CLIENT - 1, 50000), -ENOENT);
 	CHECK_EQ(sp_rss_owner_of(owner, SP_H_IP_CLIENT, 2, 50000, 1000,
-				 SP_H_IP_CLIENT, 49999), -1);
+				 SP_H_IP_CLIENT, 49999), -ENOENT);
 	CHECK_EQ(sp_rss_owner_of(owner, SP_H_IP_CLIENT, 2, 50000, 1000,
-				 SP_H_IP_CLIENT + 1, 51000), -1);
+				 SP_H_IP_CLIENT + 1, 51000), -ENOENT);
 
 	nd = start1(only_pairs);
 	len = arp_who_has(SP_H_IP_CLIENT); /* learn the server's MAC */

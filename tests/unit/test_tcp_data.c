@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "stack_int.h" /* sp_tcp_isn, to steer ISNs to the wrap */
+#include "stack_int.h" /* sp_seg_isn, to steer ISNs to the wrap */
 
 #define T0 11000000999ull
 #define PISN 0x30000000u
@@ -469,11 +469,11 @@ static void test_seq_wrap_wire(void)
 	ts.lip = SP_H_IP_SERVER;
 	ts.rport = port;
 	ts.lport = 80;
-	hc = sp_tcp_isn(cs, &tc);
+	hc = sp_seg_isn(cs, &tc);
 	q = 0u - 3000u - hc; /* clock/4 that puts the client ISN at -3000 */
 	for (secret = 1; secret < 10u * 1000 * 1000; secret++) {
 		ss->cfg.isn_secret = secret;
-		isn_s = q + sp_tcp_isn(ss, &ts);
+		isn_s = q + sp_seg_isn(ss, &ts);
 		if (isn_s >= 0xfffe0000u && isn_s <= 0xffffe000u)
 			break;
 	}
@@ -593,7 +593,7 @@ static void test_ooo_basic(void)
 	CHECK_EQ(sp_stack_chunks_in_use(nd->st), 0);
 	/* Old data again: ACK, not delivered again; the ACK's one block,
 	 * below the cumulative ACK, is a D-SACK of it. */
-	SACK_STEP(base, 100, SP_DROP_TCP_SEQ + 1, 400, { 100, 200 });
+	SACK_STEP(base, 100, SP_DROP_ERR(SP_DROP_TCP_SEQ), 400, { 100, 200 });
 	CHECK_EQ(r->rx_bytes, 400);
 	/* Half old, half new: the new half delivered, the old half D-SACKed
 	 * at once. */

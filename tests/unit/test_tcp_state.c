@@ -392,7 +392,7 @@ static void test_active_close(void)
 	sp_h_advance(&net, 300 * 1000);
 	CHECK_EQ(sp_h_peer_seg(&peer, TH_FIN | TH_ACK, peer.snd_nxt - 1,
 			       peer.rcv_nxt, 65535, NULL, 0),
-		 SP_DROP_TCP_SEQ + 1);
+		 SP_DROP_ERR(SP_DROP_TCP_SEQ));
 	EXPECT_SEG(nd, TH_ACK, our_nxt(), peer.snd_nxt, 0);
 	sp_h_advance(&net, t + nd->cfg.time_wait_us - 1000 - net.now);
 	CHECK_EQ(sp_stack_conns_in_use(nd->st), 1);
@@ -673,22 +673,22 @@ static void rst_in(enum sp_tcp_state state, enum sp_close_reason why)
 
 	/* In the window but not exact: challenge ACK, nothing else. */
 	CHECK_EQ(sp_h_peer_seg(&peer, TH_RST, rcv_nxt + 1, 0, 0, NULL, 0),
-		 SP_DROP_TCP_RST + 1);
+		 SP_DROP_ERR(SP_DROP_TCP_RST));
 	EXPECT_SEG(nd, TH_ACK, snd_nxt, rcv_nxt, 0);
 	CHECK_EQ(stats()->tcp_challenge_acks, ch + 1);
 	CHECK_EQ(sp_h_peer_seg(&peer, TH_RST | TH_ACK, rcv_nxt + 60000,
 			       snd_nxt, 0, NULL, 0),
-		 SP_DROP_TCP_RST + 1);
+		 SP_DROP_ERR(SP_DROP_TCP_RST));
 	EXPECT_SEG(nd, TH_ACK, snd_nxt, rcv_nxt, 0);
 	CHECK_EQ(stats()->tcp_challenge_acks, ch + 2);
 	/* Outside the window, either side: silently dropped. */
 	CHECK_EQ(sp_h_peer_seg(&peer, TH_RST, rcv_nxt + 70000, 0, 0, NULL, 0),
-		 SP_DROP_TCP_RST + 1);
+		 SP_DROP_ERR(SP_DROP_TCP_RST));
 	CHECK_EQ(sp_h_peer_seg(&peer, TH_RST, rcv_nxt - 1, 0, 0, NULL, 0),
-		 SP_DROP_TCP_RST + 1);
+		 SP_DROP_ERR(SP_DROP_TCP_RST));
 	CHECK_EQ(sp_h_peer_seg(&peer, TH_RST | TH_ACK, rcv_nxt - 100000,
 			       snd_nxt, 0, NULL, 0),
-		 SP_DROP_TCP_RST + 1);
+		 SP_DROP_ERR(SP_DROP_TCP_RST));
 	EXPECT_NONE(nd);
 	CHECK_EQ(sp_stack_conns_in_use(nd->st), conns + 1);
 	CHECK_EQ(nd->n_closed, closed);
@@ -757,7 +757,7 @@ static void test_time_wait_new_syn(void)
 	passive = stats()->conn_passive;
 
 	CHECK_EQ(sp_h_peer_seg(&peer, TH_SYN, PISN, 0, 65535, NULL, 0),
-		 SP_DROP_TCP_SEQ + 1);
+		 SP_DROP_ERR(SP_DROP_TCP_SEQ));
 	EXPECT_SEG(nd, TH_ACK, SP_H_ANY, PISN + 2, 0);
 	EXPECT_NONE(nd);
 	CHECK_EQ(sp_conn_state(c), SP_TCP_TIME_WAIT);
@@ -786,24 +786,24 @@ static void test_syn_sent_rst(void)
 	peer.stack_port = pk.sport;
 	/* RST without ACK: ignored (RFC 5961 3.2, RFC 9293 3.10.7.3). */
 	CHECK_EQ(sp_h_peer_seg(&peer, TH_RST, 0, 0, 0, NULL, 0),
-		 SP_DROP_TCP_RST + 1);
+		 SP_DROP_ERR(SP_DROP_TCP_RST));
 	CHECK_EQ(sp_conn_state(r->c), SP_TCP_SYN_SENT);
 	/* RST+ACK for something we never sent: dropped, not answered. */
 	CHECK_EQ(sp_h_peer_seg(&peer, TH_RST | TH_ACK, 0, iss, 0, NULL, 0),
-		 SP_DROP_TCP_ACK + 1);
+		 SP_DROP_ERR(SP_DROP_TCP_ACK));
 	CHECK_EQ(sp_h_peer_seg(&peer, TH_RST | TH_ACK, 0, iss + 2, 0, NULL, 0),
-		 SP_DROP_TCP_ACK + 1);
+		 SP_DROP_ERR(SP_DROP_TCP_ACK));
 	EXPECT_NONE(nd);
 	/* A SYN-ACK with a wrong ACK: answered with a RST at that ACK. */
 	CHECK_EQ(sp_h_peer_seg(&peer, TH_SYN | TH_ACK, PISN, iss + 7, 65535,
 			       NULL, 0),
-		 SP_DROP_TCP_ACK + 1);
+		 SP_DROP_ERR(SP_DROP_TCP_ACK));
 	EXPECT_SEG(nd, TH_RST, iss + 7, SP_H_ANY, 0);
 	/* An ACK without SYN, or a bare FIN: dropped. */
 	CHECK_EQ(sp_h_peer_seg(&peer, TH_ACK, PISN, iss + 1, 65535, NULL, 0),
-		 SP_DROP_TCP_FLAGS + 1);
+		 SP_DROP_ERR(SP_DROP_TCP_FLAGS));
 	CHECK_EQ(sp_h_peer_seg(&peer, TH_FIN, PISN, 0, 65535, NULL, 0),
-		 SP_DROP_TCP_FLAGS + 1);
+		 SP_DROP_ERR(SP_DROP_TCP_FLAGS));
 	EXPECT_NONE(nd);
 	CHECK_EQ(sp_conn_state(r->c), SP_TCP_SYN_SENT);
 	CHECK(!r->closed);
@@ -827,17 +827,17 @@ static void test_syn_on_established(void)
 	start(NULL);
 	r = sp_h_peer_accept(&peer, PISN, 65535);
 	CHECK_EQ(sp_h_peer_seg(&peer, TH_SYN, peer.snd_nxt, 0, 65535, NULL, 0),
-		 SP_DROP_TCP_SYN + 1);
+		 SP_DROP_ERR(SP_DROP_TCP_SYN));
 	EXPECT_SEG(nd, TH_ACK, our_nxt(), peer.snd_nxt, 0);
 	CHECK_EQ(sp_h_peer_seg(&peer, TH_SYN | TH_ACK, peer.snd_nxt + 500,
 			       our_nxt(), 65535, NULL, 0),
-		 SP_DROP_TCP_SYN + 1);
+		 SP_DROP_ERR(SP_DROP_TCP_SYN));
 	EXPECT_SEG(nd, TH_ACK, our_nxt(), peer.snd_nxt, 0);
 	CHECK_EQ(stats()->tcp_challenge_acks, 2);
 	/* A retransmitted SYN-ACK (old sequence): plain ACK. */
 	CHECK_EQ(sp_h_peer_seg(&peer, TH_SYN | TH_ACK, PISN, our_nxt(), 65535,
 			       NULL, 0),
-		 SP_DROP_TCP_SEQ + 1);
+		 SP_DROP_ERR(SP_DROP_TCP_SEQ));
 	EXPECT_SEG(nd, TH_ACK, our_nxt(), peer.snd_nxt, 0);
 	CHECK_EQ(sp_conn_state(r->c), SP_TCP_ESTABLISHED);
 	/* Still works. */
@@ -858,7 +858,7 @@ static void test_ack_checks(void)
 	 * segment with its payload. */
 	CHECK_EQ(sp_h_peer_seg(&peer, TH_ACK | TH_PSH, peer.snd_nxt,
 			       our_nxt() + 1000, 1000, "abcd", 4),
-		 SP_DROP_TCP_ACK + 1);
+		 SP_DROP_ERR(SP_DROP_TCP_ACK));
 	EXPECT_SEG(nd, TH_ACK, our_nxt(), peer.snd_nxt, 0);
 	CHECK_EQ(r->rx_bytes, 0);
 	CHECK_EQ(stats()->tcp_challenge_acks, 0);
@@ -882,19 +882,19 @@ static void test_ack_checks(void)
 	/* Further below than the largest window ever seen: RFC 5961 5.2. */
 	CHECK_EQ(sp_h_peer_seg(&peer, TH_ACK | TH_PSH, peer.snd_nxt,
 			       una - 1500, 1000, "abcd", 4),
-		 SP_DROP_TCP_ACK + 1);
+		 SP_DROP_ERR(SP_DROP_TCP_ACK));
 	EXPECT_SEG(nd, TH_ACK, una, peer.snd_nxt, 0);
 	CHECK_EQ(stats()->tcp_challenge_acks, 1);
 	CHECK_EQ(r->rx_bytes, 0);
 	/* Data outside the receive window: ACK and drop. */
 	CHECK_EQ(sp_h_peer_seg(&peer, TH_ACK, peer.snd_nxt + 70000, una, 1000,
 			       "abcd", 4),
-		 SP_DROP_TCP_SEQ + 1);
+		 SP_DROP_ERR(SP_DROP_TCP_SEQ));
 	EXPECT_SEG(nd, TH_ACK, una, peer.snd_nxt, 0);
 	/* No ACK flag at all on a synchronized connection. */
 	CHECK_EQ(sp_h_peer_seg(&peer, TH_PSH | TH_FIN, peer.snd_nxt, 0, 1000,
 			       "abcd", 4),
-		 SP_DROP_TCP_FLAGS + 1);
+		 SP_DROP_ERR(SP_DROP_TCP_FLAGS));
 	CHECK_EQ(r->rx_bytes, 0);
 	CHECK(!r->peer_fin);
 	EXPECT_NONE(nd);
@@ -970,10 +970,10 @@ static void test_syn_received(void)
 	CHECK_EQ(sp_stack_conns_in_use(nd->st), 1);
 	/* An ACK that does not acknowledge our SYN: RST at that ACK. */
 	CHECK_EQ(sp_h_peer_seg(&peer, TH_ACK, PISN + 1, iss + 5, 65535, NULL, 0),
-		 SP_DROP_TCP_ACK + 1);
+		 SP_DROP_ERR(SP_DROP_TCP_ACK));
 	EXPECT_SEG(nd, TH_RST, iss + 5, SP_H_ANY, 0);
 	CHECK_EQ(sp_h_peer_seg(&peer, TH_ACK, PISN + 1, iss, 65535, NULL, 0),
-		 SP_DROP_TCP_ACK + 1);
+		 SP_DROP_ERR(SP_DROP_TCP_ACK));
 	EXPECT_SEG(nd, TH_RST, iss, SP_H_ANY, 0);
 	CHECK_EQ(nd->n_connected, 0);
 	/* The right ACK, carrying data and a FIN: established, data
@@ -1086,10 +1086,10 @@ static void test_pool_and_port_limits(void)
 	reach(SP_TCP_SYN_RECEIVED);
 	peer.port++;
 	peer.snd_nxt = PISN;
-	CHECK_EQ(sp_h_peer_send(&peer, TH_SYN, NULL, 0), SP_DROP_TCP_NOMEM + 1);
+	CHECK_EQ(sp_h_peer_send(&peer, TH_SYN, NULL, 0), SP_DROP_ERR(SP_DROP_TCP_NOMEM));
 	sp_h_flush(nd);
 	CHECK_EQ(sp_h_peer_seg(&peer, TH_RST, PISN + 1, 0, 0, NULL, 0),
-		 SP_DROP_TCP_RST + 1);
+		 SP_DROP_ERR(SP_DROP_TCP_RST));
 	peer.port--;
 	CHECK_EQ(sp_h_peer_seg(&peer, TH_RST, PISN + 1, 0, 0, NULL, 0), 0);
 	/* A freed port goes to the back of the FIFO. */

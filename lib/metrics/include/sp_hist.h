@@ -38,13 +38,15 @@
 
 #include <stdint.h>
 
+#include "sp_counter.h"
+
 /* Sub-bucket resolution: 2^SP_HIST_SUB_BITS buckets per power of two above
  * the exact range, which is [0, 2^(SP_HIST_SUB_BITS + 1)). */
 #define SP_HIST_SUB_BITS 7
 /* Recorded values are below 2^SP_HIST_RANGE_BITS. */
 #define SP_HIST_RANGE_BITS 37
 #define SP_HIST_MAX_VALUE ((UINT64_C(1) << SP_HIST_RANGE_BITS) - 1)
-#define SP_HIST_BUCKETS                                                      \
+#define SP_HIST_BUCKETS                                                        \
 	((SP_HIST_RANGE_BITS - SP_HIST_SUB_BITS + 1) << SP_HIST_SUB_BITS)
 
 struct sp_hist {
@@ -69,8 +71,8 @@ static inline unsigned
 sp_hist_index(uint64_t us)
 {
 	uint64_t v = us > SP_HIST_MAX_VALUE ? SP_HIST_MAX_VALUE : us;
-	unsigned msb = 63u - (unsigned)__builtin_clzll(
-		v | ((UINT64_C(2) << SP_HIST_SUB_BITS) - 1));
+	uint64_t low = (UINT64_C(2) << SP_HIST_SUB_BITS) - 1;
+	unsigned msb = 63u - (unsigned)__builtin_clzll(v | low);
 	unsigned s = msb - SP_HIST_SUB_BITS;
 
 	return (s << SP_HIST_SUB_BITS) + (unsigned)(v >> s);
@@ -83,25 +85,26 @@ uint64_t sp_hist_highest(unsigned idx);
 /*
  * Record one latency. The hot path: one compare (unlikely taken), a
  * count-leading-zeros, a shift and an add for the index, five stores.
- * Stores are relaxed atomics so that the compiler keeps each one whole;
- * @count goes last, with release order (see the concurrency note above).
+ * Stores are sp_ctr_* (relaxed atomics, sp_counter.h) so that the compiler
+ * keeps each one whole; @count goes last, with release order (see the
+ * concurrency note above).
  */
 static inline void
 sp_hist_record(struct sp_hist *h, uint64_t us)
 {
 	if (__builtin_expect(us > SP_HIST_MAX_VALUE, 0)) {
-		__atomic_store_n(&h->overflow, h->overflow + 1,
-				 __ATOMIC_RELAXED);
+		sp_ctr_inc(h->overflow);
 		us = SP_HIST_MAX_VALUE;
 	}
 	unsigned i = sp_hist_index(us);
 
-	__atomic_store_n(&h->b[i], h->b[i] + 1, __ATOMIC_RELAXED);
-	__atomic_store_n(&h->sum, h->sum + us, __ATOMIC_RELAXED);
+	sp_ctr_inc(h->b[i]);
+	sp_ctr_add(h->sum, us);
 	if (us < h->min)
-		__atomic_store_n(&h->min, us, __ATOMIC_RELAXED);
+		sp_ctr_set(h->min, us);
 	if (us > h->max)
-		__atomic_store_n(&h->max, us, __ATOMIC_RELAXED);
+		sp_ctr_set(h->max, us);
+	/* Not sp_ctr_inc: the release store publishes the fields above. */
 	__atomic_store_n(&h->count, h->count + 1, __ATOMIC_RELEASE);
 }
 

@@ -17,10 +17,12 @@
 #ifndef SP_TCPSTACK_H
 #define SP_TCPSTACK_H
 
+#include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define SP_FRAME_MAX 1514u /* Ethernet header + 1500-byte MTU, no FCS */
+#define SP_FRAME_MAX 1514u     /* Ethernet header + 1500-byte MTU, no FCS */
 #define SP_CHUNK_PAYLOAD 2032u /* data bytes per pool chunk (2 KiB blocks) */
 
 struct sp_stack;
@@ -71,59 +73,70 @@ enum sp_drop_reason {
 	SP_DROP_IP_FRAG,       /* fragments are not reassembled */
 	SP_DROP_IP_DST,        /* not addressed to us */
 	SP_DROP_IP_PROTO,      /* neither TCP nor ICMP */
-	SP_DROP_ICMP_BAD,      /* truncated, bad checksum, or not an echo request */
+	SP_DROP_ICMP_BAD,      /* short, bad checksum, or not an echo request */
 	SP_DROP_TCP_HDR,       /* truncated header or bad data offset */
 	SP_DROP_TCP_CSUM,      /* TCP checksum */
 	SP_DROP_TCP_OPT,       /* malformed options */
-	SP_DROP_TCP_FLAGS,     /* impossible flag combinations (SYN+RST, SYN+FIN, none) */
-	SP_DROP_TCP_NOCONN,    /* no connection or listener (answered with RST) */
+	SP_DROP_TCP_FLAGS,     /* SYN+RST, SYN+FIN, or no flag at all */
+	SP_DROP_TCP_NOCONN,    /* no connection or listener (RST answered) */
 	SP_DROP_TCP_SEQ,       /* sequence number outside the receive window */
 	SP_DROP_TCP_ACK,       /* acknowledgment outside the acceptable range */
 	SP_DROP_TCP_RST,       /* RST that failed the RFC 5961 checks */
-	SP_DROP_TCP_SYN,       /* SYN on a synchronized connection (challenge ACK) */
-	SP_DROP_TCP_OOO_FULL,  /* out-of-order segment with no room to keep it */
+	SP_DROP_TCP_SYN,       /* SYN when synchronized (challenge ACK) */
+	SP_DROP_TCP_OOO_FULL,  /* out-of-order segment, no room to keep it */
 	SP_DROP_TCP_NOMEM,     /* SYN to a listener with the pool exhausted */
 	SP_DROP_NREASONS
 };
 
 /*
- * Counters: one writer (the stack's own lcore). Readers on other lcores may see
- * a value a poll late, never a torn one on 64-bit targets.
+ * A dropped frame as a failure code, and back: negative like every failure
+ * in the libraries (0 or a negative errno, or a negative code with a name
+ * table). Not plainly -reason because the enum starts at 0: it indexes
+ * sp_stack_stats.drop[].
+ */
+#define SP_DROP_ERR(r) (-1 - (int)(r))
+#define SP_DROP_OF(err) ((enum sp_drop_reason)(-1 - (err)))
+
+/*
+ * Counters: one writer, the stack's own lcore, through sp_ctr_* (the rule of
+ * lib/metrics' sp_counter.h); a reader on another lcore loads each with
+ * sp_ctr_read and may see it a poll late, never torn. So do
+ * sp_stack_conns_in_use and sp_stack_chunks_in_use.
  */
 struct sp_stack_stats {
 	uint64_t rx_frames, rx_bytes;
 	uint64_t tx_frames, tx_bytes;
-	uint64_t tx_nobuf;        /* tx_alloc returned NULL: frame not sent */
-	uint64_t tx_noarp;        /* next hop unresolved: frame not sent */
+	uint64_t tx_nobuf; /* tx_alloc returned NULL: frame not sent */
+	uint64_t tx_noarp; /* next hop unresolved: frame not sent */
 	uint64_t drop[SP_DROP_NREASONS];
 	uint64_t arp_rx_request, arp_rx_reply, arp_tx_request, arp_tx_reply;
 	uint64_t arp_from_syn; /* next hops learnt from a SYN's frame */
-	uint64_t icmp_echo;       /* echo requests answered */
+	uint64_t icmp_echo;    /* echo requests answered */
 	uint64_t tcp_rx_segs, tcp_tx_segs;
 	uint64_t tcp_rx_bytes, tcp_tx_bytes; /* payload, first transmissions */
 	uint64_t tcp_retrans_segs;           /* every retransmitted segment */
 	uint64_t tcp_retrans_bytes;
-	uint64_t tcp_fast_retrans;           /* entries into fast retransmit */
-	uint64_t tcp_rto;                    /* retransmission timeouts fired */
+	uint64_t tcp_fast_retrans; /* entries into fast retransmit */
+	uint64_t tcp_rto;          /* retransmission timeouts fired */
 	uint64_t tcp_syn_retrans;
 	uint64_t tcp_dup_acks;
-	uint64_t tcp_ooo_segs;               /* kept in the out-of-order queue */
-	uint64_t tcp_dsack;                  /* D-SACK blocks sent (RFC 2883):
-					      * duplicates the peer sent */
-	uint64_t tcp_zwnd_probes;            /* persist (zero window) probes */
+	uint64_t tcp_ooo_segs; /* kept in the out-of-order queue */
+	/* D-SACK blocks sent (RFC 2883): duplicates the peer sent */
+	uint64_t tcp_dsack;
+	uint64_t tcp_zwnd_probes; /* persist (zero window) probes */
 	uint64_t tcp_rst_rx, tcp_rst_tx;
-	uint64_t tcp_challenge_acks;         /* RFC 5961 */
-	uint64_t tcp_delayed_acks;           /* ACKs sent by the delayed-ACK timer */
-	uint64_t tcp_snd_nochunk;            /* sp_tcp_send short: chunk pool dry */
-	uint64_t tcp_wnd_shrunk;             /* peer's right edge moved back */
-	uint64_t tcp_linger_fin;             /* sp_tcp_close_after_peer: the
-					      * peer's FIN came, ours answered it */
-	uint64_t tcp_linger_timeout;         /* ... it did not: we closed first */
-	uint64_t conn_active;                /* sp_tcp_connect calls that sent a SYN */
-	uint64_t conn_passive;               /* SYNs accepted from a listener */
+	uint64_t tcp_challenge_acks; /* RFC 5961 */
+	uint64_t tcp_delayed_acks;   /* ACKs sent by the delayed-ACK timer */
+	uint64_t tcp_snd_nochunk;    /* sp_tcp_send short: chunk pool dry */
+	uint64_t tcp_wnd_shrunk;     /* peer's right edge moved back */
+	/* sp_tcp_close_after_peer: the peer's FIN came and ours answered it
+	 * (linger_fin), or it did not and we closed first (linger_timeout) */
+	uint64_t tcp_linger_fin, tcp_linger_timeout;
+	uint64_t conn_active;  /* sp_tcp_connect calls that sent a SYN */
+	uint64_t conn_passive; /* SYNs accepted from a listener */
 	uint64_t conn_established;
 	uint64_t conn_closed[SP_CLOSE_NREASONS];
-	uint64_t conns_peak;                 /* most connections in use at once */
+	uint64_t conns_peak; /* most connections in use at once */
 };
 
 /* Transmit buffer: return a buffer of at least SP_FRAME_MAX bytes and an opaque
@@ -141,33 +154,34 @@ typedef void (*sp_closed_fn)(struct sp_stack *st, struct sp_conn *c, void *app,
 			     enum sp_close_reason why);
 
 struct sp_tcp_ops {
-	sp_conn_fn connected; /* handshake done (active) or accepted (passive) */
+	sp_conn_fn connected; /* handshake done, or accepted (passive) */
 	sp_recv_fn recv;      /* in-order payload; consumed in full on return */
 	/* Send space freed: data acknowledged, or chunks free again after
 	 * sp_tcp_send found the shared pool dry. */
 	sp_conn_fn sent;
-	sp_conn_fn peer_fin;  /* the peer closed its sending side */
+	sp_conn_fn peer_fin; /* the peer closed its sending side */
 	/* Last call for @c: after it returns @c is gone for the application
-	 * (it may linger in TIME_WAIT inside the stack). No calls on @c here. */
+	 * (it may linger in TIME_WAIT inside the stack). No calls on @c
+	 * here. */
 	sp_closed_fn closed;
 };
 
 struct sp_stack_config {
 	uint8_t mac[6];
-	uint32_t ip;           /* our (first) address */
+	uint32_t ip; /* our (first) address */
 	/* Our addresses are ip .. ip + ip_count - 1 (0 counts as 1): each
 	 * answers ARP, ping and TCP; active opens take (address, port)
 	 * pairs, so more addresses hold more connections to one
 	 * destination than 64k ports could. */
 	uint32_t ip_count;
-	uint8_t prefix_len;    /* on-link prefix, e.g. 24; others go to gateway */
-	uint32_t gateway;      /* 0: every destination is on-link */
+	uint8_t prefix_len; /* on-link prefix, e.g. 24; others go to gateway */
+	uint32_t gateway;   /* 0: every destination is on-link */
 
-	uint32_t max_conns;    /* connection pool (active + passive + TIME_WAIT) */
-	uint32_t chunks;       /* 2 KiB data chunks: send and out-of-order queues */
-	uint32_t sndbuf;       /* max bytes queued for sending per connection */
-	uint32_t rcvwnd;       /* receive window we advertise (bytes) */
-	uint16_t mss;          /* our MSS; 0 = 1460 */
+	uint32_t max_conns; /* connection pool (active + passive + TIME_WAIT) */
+	uint32_t chunks;    /* 2 KiB chunks: send and out-of-order queues */
+	uint32_t sndbuf;    /* max bytes queued for sending per connection */
+	uint32_t rcvwnd;    /* receive window we advertise (bytes) */
+	uint16_t mss;       /* our MSS; 0 = 1460 */
 	uint16_t port_min, port_max; /* ephemeral ports for active opens */
 	/* Optional: only these (address, port) pairs for active opens, each
 	 * encoded as address index * (port_max - port_min + 1) + (port -
@@ -176,8 +190,9 @@ struct sp_stack_config {
 	 * array is copied. */
 	const uint32_t *pairs;
 	uint32_t npairs;
-	uint16_t ooo_max;      /* out-of-order segments kept per connection;
-				* 0 = enough to cover the receive window */
+	/* Out-of-order segments kept per connection; 0 = enough to cover
+	 * the receive window. */
+	uint16_t ooo_max;
 
 	uint32_t rto_init_us, rto_min_us, rto_max_us;
 	uint32_t syn_retries;        /* SYN retransmissions before giving up */
@@ -212,7 +227,8 @@ void sp_stack_destroy(struct sp_stack *st);
 
 /* Process one received Ethernet frame at time @now_us (monotonic, µs).
  * The stack copies what it keeps; the frame may be freed on return.
- * Returns 0 if consumed, or a positive enum sp_drop_reason + 1 if dropped. */
+ * Returns 0 if consumed, or SP_DROP_ERR(reason) if dropped (the first
+ * reason when a frame's processing drops for several). */
 int sp_stack_input(struct sp_stack *st, const uint8_t *frame, uint32_t len,
 		   uint64_t now_us);
 
@@ -221,16 +237,17 @@ int sp_stack_input(struct sp_stack *st, const uint8_t *frame, uint32_t len,
  * 826 merge), but answer nothing and count nothing. Anything else is
  * ignored. With several queues an ARP frame lands on one of them, and
  * every stack that will send to that peer needs its address. */
-void sp_stack_arp_learn(struct sp_stack *st, const uint8_t *frame,
-			uint32_t len, uint64_t now_us);
+void sp_stack_arp_learn(struct sp_stack *st, const uint8_t *frame, uint32_t len,
+			uint64_t now_us);
 
 /* Run expired timers (retransmission, delayed ACK, persist, TIME_WAIT,
  * ARP refresh) at @now_us. Cheap when nothing is due. */
 void sp_stack_poll(struct sp_stack *st, uint64_t now_us);
 
-/* Next-hop resolution. sp_arp_lookup returns 1 and the MAC if known.
- * sp_arp_request sends a who-has for @ip (rate-limited per entry). */
-int sp_arp_lookup(struct sp_stack *st, uint32_t ip, uint8_t mac[6]);
+/* Next-hop resolution. sp_arp_lookup: whether @ip's MAC is known (and then
+ * the MAC). sp_arp_request sends a who-has for @ip (rate-limited per
+ * entry). */
+bool sp_arp_lookup(struct sp_stack *st, uint32_t ip, uint8_t mac[6]);
 void sp_arp_request(struct sp_stack *st, uint32_t ip);
 
 /* Passive open on @port (any number of listeners up to 16). */
@@ -289,19 +306,19 @@ uint32_t sp_rss_hash_v4(const uint8_t *key, uint32_t src_ip, uint32_t dst_ip,
  * @reta_size entries (at least 1; queues below 255): @owner[pair] in
  * sp_stack_config.pairs' encoding (room for every pair). One hash per
  * pair, whatever the number of queues. */
-void sp_rss_owners(const uint8_t *key, const uint16_t *reta,
-		   uint32_t reta_size, uint32_t ip, uint32_t ip_count,
-		   uint16_t port_min, uint16_t port_max, uint32_t srv_ip,
-		   uint16_t srv_port, uint8_t *owner);
+void sp_rss_owners(const uint8_t *key, const uint16_t *reta, uint32_t reta_size,
+		   uint32_t ip, uint32_t ip_count, uint16_t port_min,
+		   uint16_t port_max, uint32_t srv_ip, uint16_t srv_port,
+		   uint8_t *owner);
 /* The pairs @owner gives to @queue, written to @out (room for every
  * pair), addresses fastest as the stack takes pairs without a list.
  * Returns how many. */
-uint32_t sp_rss_pairs(const uint8_t *owner, uint32_t ip_count,
-		      uint32_t nports, uint16_t queue, uint32_t *out);
+uint32_t sp_rss_pairs(const uint8_t *owner, uint32_t ip_count, uint32_t nports,
+		      uint16_t queue, uint32_t *out);
 /* On the receive path: the queue @owner (from sp_rss_owners over
  * @ip_count addresses from @ip and the ports from @port_min, @nports of
  * them) gives our address @dst_ip and port @dst_port, both host order;
- * -1 when that is none of our pairs. */
+ * -ENOENT when that is none of our pairs. */
 static inline int
 sp_rss_owner_of(const uint8_t *owner, uint32_t ip, uint32_t ip_count,
 		uint16_t port_min, uint32_t nports, uint32_t dst_ip,
@@ -311,7 +328,7 @@ sp_rss_owner_of(const uint8_t *owner, uint32_t ip, uint32_t ip_count,
 
 	if (a >= (ip_count ? ip_count : 1) || dst_port < port_min ||
 	    p >= nports)
-		return -1;
+		return -ENOENT;
 	return owner[a * nports + p];
 }
 
