@@ -26,20 +26,20 @@
 /* States in order: everything up to ST_HEAD_LF is head (or trailer)
  * section and counts against max_header_bytes. */
 enum {
-	ST_VER,		/* HTTP-version, idx = position (sp_lex_version) */
+	ST_VER, /* HTTP-version, idx = position (sp_lex_version) */
 	ST_VER_SP,
-	ST_CODE,	/* idx = digits read */
+	ST_CODE, /* idx = digits read */
 	ST_CODE_END,
 	ST_REASON,
-	ST_HLINE,	/* start of a header line (or of the empty line) */
+	ST_HLINE, /* start of a header line (or of the empty line) */
 	ST_HNAME,
 	ST_HVALUE,
-	ST_HEAD_LF,	/* CR seen in the head; LF must follow */
+	ST_HEAD_LF, /* CR seen in the head; LF must follow */
 	ST_BODY_LEN,
 	ST_BODY_CLOSE,
-	ST_CHUNK_SIZE,	/* idx = hex digits read */
-	ST_CHUNK_WS,	/* BWS after the size (RFC 9112 section 7.1.1) */
-	ST_CHUNK_EXT,	/* idx = where in the extension (X_*) */
+	ST_CHUNK_SIZE, /* idx = hex digits read */
+	ST_CHUNK_WS,   /* BWS after the size (RFC 9112 section 7.1.1) */
+	ST_CHUNK_EXT,  /* idx = where in the extension (X_*) */
 	ST_CHUNK_DATA,
 	ST_CHUNK_DATA_END,
 	ST_CHUNK_LF,
@@ -51,14 +51,14 @@ enum {
  * chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
  * chunk-ext-name = token, chunk-ext-val = token / quoted-string. */
 enum {
-	X_NAME0,	/* after ';': BWS, then the name's first tchar */
+	X_NAME0, /* after ';': BWS, then the name's first tchar */
 	X_NAME,
-	X_NAME_WS,	/* BWS after the name: '=', ';' or the line's end */
-	X_VAL0,		/* after '=': BWS, then a token or a DQUOTE */
+	X_NAME_WS, /* BWS after the name: '=', ';' or the line's end */
+	X_VAL0,    /* after '=': BWS, then a token or a DQUOTE */
 	X_TOKEN,
-	X_QUOTED,	/* inside the quoted-string */
-	X_QPAIR,	/* after a backslash in it */
-	X_AFTER,	/* after the value: BWS, ';' or the line's end */
+	X_QUOTED, /* inside the quoted-string */
+	X_QPAIR,  /* after a backslash in it */
+	X_AFTER,  /* after the value: BWS, ';' or the line's end */
 };
 
 /* What a line end completes (p->eol). */
@@ -74,32 +74,34 @@ enum {
 	F_HEAD_REQ = 1 << 0,
 	F_HAS_CL = 1 << 1,
 	F_HAS_TE = 1 << 2,
-	F_TE_CHUNKED = 1 << 3,	/* chunked was the last coding seen */
+	F_TE_CHUNKED = 1 << 3, /* chunked was the last coding seen */
 	F_CONN_CLOSE = 1 << 4,
 	F_CONN_KEEP = 1 << 5,
-	F_TRAILER = 1 << 6,	/* header states are reading trailers */
-	F_PENDING = 1 << 7,	/* a header line ended; obs-fold may follow */
+	F_TRAILER = 1 << 6, /* header states are reading trailers */
+	F_PENDING = 1 << 7, /* a header line ended; obs-fold may follow */
 };
 
 /* The header piece being reported to on_header (p->hpart). */
 enum {
-	HP_OFF,		/* none: no callback, an interim head, trailers */
-	HP_NAME,	/* a name's bytes from the mark on */
-	HP_VALUE_OWS,	/* after the colon: whitespace not reported */
-	HP_VALUE,	/* a value's bytes from the mark on */
-	HP_LINE_END,	/* the line ended; END once no obs-fold follows */
+	HP_OFF,       /* none: no callback, an interim head, trailers */
+	HP_NAME,      /* a name's bytes from the mark on */
+	HP_VALUE_OWS, /* after the colon: whitespace not reported */
+	HP_VALUE,     /* a value's bytes from the mark on */
+	HP_LINE_END,  /* the line ended; END once no obs-fold follows */
 };
 
 /* Interpreted headers, indexes into sp_hdr_names. */
 enum { H_CL, H_TE, H_CONN, H_NONE = 0xff };
 
 static const struct sp_lex_word sp_hdr_names[] = {
-	SP_LEX_WORD("content-length"), SP_LEX_WORD("transfer-encoding"),
+	SP_LEX_WORD("content-length"),
+	SP_LEX_WORD("transfer-encoding"),
 	SP_LEX_WORD("connection"),
 };
 static const struct sp_lex_word sp_te_words[] = { SP_LEX_WORD("chunked") };
 static const struct sp_lex_word sp_conn_words[] = {
-	SP_LEX_WORD("close"), SP_LEX_WORD("keep-alive"),
+	SP_LEX_WORD("close"),
+	SP_LEX_WORD("keep-alive"),
 };
 
 static int
@@ -141,8 +143,8 @@ sp_cl_element(struct sp_http1_resp *p)
 {
 	int has = (p->flags & F_HAS_CL) != 0;
 
-	if (sp_lex_cl_element(&p->vstate, &p->num, &p->content_length,
-			      &has) < 0)
+	if (sp_lex_cl_element(&p->vstate, &p->num, &p->content_length, &has) <
+	    0)
 		return SP_HTTP1_E_LENGTH;
 	p->flags |= F_HAS_CL;
 	return 0;
@@ -185,7 +187,9 @@ sp_value_byte(struct sp_http1_resp *p, uint8_t c)
 	if (p->hdr == H_CL) {
 		if (c == ',')
 			return sp_cl_element(p);
-		return sp_lex_cl_byte(&p->vstate, &p->num, c) < 0 ? SP_HTTP1_E_LENGTH : 0;
+		return sp_lex_cl_byte(&p->vstate, &p->num, c) < 0 ?
+			       SP_HTTP1_E_LENGTH :
+			       0;
 	}
 	if (c == ',') {
 		sp_token_element(p);
@@ -214,8 +218,8 @@ sp_value_byte(struct sp_http1_resp *p, uint8_t c)
 		else
 			sp_match_step(p, sp_conn_words, 2, c);
 	} else if (p->vstate == SP_LEX_V_AFTER) {
-		p->mask = 0;	/* "keep alive": two words, no token */
-	}			/* SP_LEX_V_PARAM: parameters are skipped */
+		p->mask = 0; /* "keep alive": two words, no token */
+	}                    /* SP_LEX_V_PARAM: parameters are skipped */
 	return 0;
 }
 
@@ -269,8 +273,8 @@ sp_head_end(struct sp_http1_resp *p)
 	p->must_close = (p->flags & F_CONN_CLOSE) ||
 			(p->minor == 0 && !(p->flags & F_CONN_KEEP));
 	/* Rule 1: no body after HEAD, 1xx, 204, 304. */
-	if ((p->flags & F_HEAD_REQ) || p->status == 101 ||
-	    p->status == 204 || p->status == 304) {
+	if ((p->flags & F_HEAD_REQ) || p->status == 101 || p->status == 204 ||
+	    p->status == 304) {
 		p->state = ST_DONE;
 		return SP_HTTP1_DONE;
 	}
@@ -329,7 +333,8 @@ sp_eol(struct sp_http1_resp *p, uint8_t what)
 		} else {
 			/* last-chunk: the trailer section follows (section
 			 * 7.1.2), parsed as headers and not interpreted */
-			p->flags = (uint8_t)((p->flags & ~F_PENDING) | F_TRAILER);
+			p->flags = (uint8_t)((p->flags & ~F_PENDING) |
+					     F_TRAILER);
 			p->hdr = H_NONE;
 			p->state = ST_HLINE;
 		}
@@ -443,8 +448,8 @@ sp_header_byte(struct sp_http1_resp *p, uint8_t c)
 		if (c == ':') {
 			/* trailers never change framing (section 7.1.2) */
 			rc = sp_match_end(p, sp_hdr_names, 3);
-			p->hdr = rc < 0 || (p->flags & F_TRAILER) ?
-				 H_NONE : (uint8_t)rc;
+			p->hdr = rc < 0 || (p->flags & F_TRAILER) ? H_NONE :
+								    (uint8_t)rc;
 			p->vstate = SP_LEX_V_BEFORE;
 			p->num = 0;
 			p->state = ST_HVALUE;
@@ -478,7 +483,8 @@ sp_ows(uint8_t c)
 static int
 sp_head_reported(const struct sp_http1_resp *p)
 {
-	return !(p->flags & F_TRAILER) && (p->status >= 200 || p->status == 101);
+	return !(p->flags & F_TRAILER) &&
+	       (p->status >= 200 || p->status == 101);
 }
 
 /* A value's first bytes after its leading whitespace: from @from on in
@@ -527,7 +533,8 @@ sp_header_byte_cb(struct sp_http1_resp *p, const uint8_t *buf, size_t i,
 			return rc;
 		}
 		if (pend && p->hpart == HP_LINE_END) {
-			p->on_header(p->header_ctx, SP_HTTP1_HDR_END, buf + i, 0);
+			p->on_header(p->header_ctx, SP_HTTP1_HDR_END, buf + i,
+				     0);
 			p->hpart = HP_OFF;
 		}
 		if (p->state == ST_HNAME && sp_head_reported(p)) {
@@ -589,7 +596,7 @@ sp_chunk_ext_byte(struct sp_http1_resp *p, uint8_t c)
 		return 0;
 	if (ws) {
 		p->idx = p->idx == X_NAME || p->idx == X_NAME_WS ? X_NAME_WS :
-								  X_AFTER;
+								   X_AFTER;
 		return 0;
 	}
 	if (c == ';') {
@@ -925,7 +932,7 @@ sp_http1_resp_parse(struct sp_http1_resp *p, const uint8_t *buf, size_t len,
 
 		if (p->state <= ST_HEAD_LF) {
 			size_t *n = (p->flags & F_TRAILER) ? &p->trailer_bytes :
-							      &p->header_bytes;
+							     &p->header_bytes;
 			/* A run of one class goes at once (sp_run_take),
 			 * within the size bound; the byte that ends it takes
 			 * the byte-by-byte way below. */

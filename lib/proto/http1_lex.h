@@ -59,7 +59,7 @@ sp_lex_span(const uint8_t *b, size_t n, uint8_t cls)
  * not supported either) is the caller's. */
 enum sp_lex_ver {
 	SP_LEX_VER_MORE,
-	SP_LEX_VER_DONE,	/* the minor digit taken: *minor set */
+	SP_LEX_VER_DONE, /* the minor digit taken: *minor set */
 	SP_LEX_VER_SYNTAX,
 	SP_LEX_VER_UNSUPPORTED,
 };
@@ -88,7 +88,7 @@ sp_lex_version(uint8_t *pos, int *minor, uint8_t c)
 		*minor = c == '0' ? 0 : 1;
 		return SP_LEX_VER_DONE;
 	default: /* HTTP-name and "/" */
-		if (c != (uint8_t)"HTTP/"[*pos])
+		if (c != (uint8_t) "HTTP/"[*pos])
 			return SP_LEX_VER_SYNTAX;
 		break;
 	}
@@ -100,7 +100,10 @@ struct sp_lex_word {
 	const char *s;
 	uint8_t len;
 };
-#define SP_LEX_WORD(lit) { lit, (uint8_t)(sizeof(lit) - 1) }
+#define SP_LEX_WORD(lit)                                                       \
+	{                                                                      \
+		lit, (uint8_t)(sizeof(lit) - 1)                                \
+	}
 
 /* Candidates: bit i of *mask for word i; *pos bytes compared so far. */
 static inline void
@@ -113,14 +116,14 @@ sp_lex_match_start(uint8_t *mask, uint8_t *pos, size_t nwords)
 /* Drop the candidates that byte @c (folded by the caller where case does
  * not matter) at position *pos rules out. */
 static inline void
-sp_lex_match_step(uint8_t *mask, uint8_t *pos,
-		  const struct sp_lex_word *words, size_t nwords, uint8_t c)
+sp_lex_match_step(uint8_t *mask, uint8_t *pos, const struct sp_lex_word *words,
+		  size_t nwords, uint8_t c)
 {
 	for (size_t i = 0; i < nwords; i++) {
 		if (!(*mask & (1u << i)))
 			continue;
 		if (*pos >= words[i].len || (uint8_t)words[i].s[*pos] != c)
-			*mask &= (uint8_t)~(1u << i);
+			*mask &= (uint8_t) ~(1u << i);
 	}
 	if (*pos < 0xff)
 		(*pos)++;
@@ -136,14 +139,14 @@ sp_lex_match_run(uint8_t *mask, uint8_t *pos, const struct sp_lex_word *words,
 		if (!(*mask & (1u << i)))
 			continue;
 		if (*pos + k > words[i].len) {
-			*mask &= (uint8_t)~(1u << i);
+			*mask &= (uint8_t) ~(1u << i);
 			continue;
 		}
 		for (size_t j = 0; j < k; j++) {
 			uint8_t c = fold ? sp_lex_lower(b[j]) : b[j];
 
 			if (c != (uint8_t)words[i].s[*pos + j]) {
-				*mask &= (uint8_t)~(1u << i);
+				*mask &= (uint8_t) ~(1u << i);
 				break;
 			}
 		}

@@ -23,18 +23,18 @@
 /* States in order: everything up to ST_HEAD_LF is head and counts against
  * max_header_bytes. */
 enum {
-	ST_START,	/* before the method; blank lines skipped */
-	ST_START_LF,	/* CR of a blank line seen */
+	ST_START,    /* before the method; blank lines skipped */
+	ST_START_LF, /* CR of a blank line seen */
 	ST_METHOD,
 	ST_TARGET_START,
 	ST_TARGET,
-	ST_TARGET_STAR,	/* "*" read: SP must follow */
-	ST_VER,		/* HTTP-version, pos = position (sp_lex_version) */
+	ST_TARGET_STAR, /* "*" read: SP must follow */
+	ST_VER,         /* HTTP-version, pos = position (sp_lex_version) */
 	ST_VER_END,
-	ST_HLINE,	/* start of a header line (or of the empty line) */
+	ST_HLINE, /* start of a header line (or of the empty line) */
 	ST_HNAME,
 	ST_HVALUE,
-	ST_HEAD_LF,	/* CR seen in the head; LF must follow */
+	ST_HEAD_LF, /* CR seen in the head; LF must follow */
 	ST_BODY,
 	ST_DONE,
 	ST_ERROR,
@@ -48,31 +48,34 @@ enum {
 	F_HAS_TE = 1 << 1,
 	F_CONN_CLOSE = 1 << 2,
 	F_CONN_KEEP = 1 << 3,
-	F_STARTED = 1 << 4,	/* a byte of the request line was read */
+	F_STARTED = 1 << 4, /* a byte of the request line was read */
 };
 
 /* Interpreted headers, indexes into sp_hdr_names. */
 enum { H_CL, H_TE, H_CONN, H_HOST, H_NONE = 0xff };
 
 static const struct sp_lex_word sp_hdr_names[] = {
-	SP_LEX_WORD("content-length"), SP_LEX_WORD("transfer-encoding"),
-	SP_LEX_WORD("connection"), SP_LEX_WORD("host"),
+	SP_LEX_WORD("content-length"),
+	SP_LEX_WORD("transfer-encoding"),
+	SP_LEX_WORD("connection"),
+	SP_LEX_WORD("host"),
 };
 static const struct sp_lex_word sp_conn_words[] = {
-	SP_LEX_WORD("close"), SP_LEX_WORD("keep-alive"),
+	SP_LEX_WORD("close"),
+	SP_LEX_WORD("keep-alive"),
 };
 /* In SP_HTTP1_M_* order from GET. */
 static const struct sp_lex_word sp_methods[] = {
-	SP_LEX_WORD("GET"), SP_LEX_WORD("HEAD"), SP_LEX_WORD("POST"),
-	SP_LEX_WORD("PUT"), SP_LEX_WORD("DELETE"), SP_LEX_WORD("OPTIONS"),
+	SP_LEX_WORD("GET"),   SP_LEX_WORD("HEAD"),   SP_LEX_WORD("POST"),
+	SP_LEX_WORD("PUT"),   SP_LEX_WORD("DELETE"), SP_LEX_WORD("OPTIONS"),
 	SP_LEX_WORD("PATCH"),
 };
 #define NHDR (sizeof(sp_hdr_names) / sizeof(sp_hdr_names[0]))
 #define NMETHOD (sizeof(sp_methods) / sizeof(sp_methods[0]))
 
 static const char *const sp_err_names[SP_HTTP1_REQ_NERRORS] = {
-	"line", "target", "version", "header", "header_too_big", "length",
-	"host", "transfer_encoding", "truncated",
+	"line",   "target", "version",           "header",    "header_too_big",
+	"length", "host",   "transfer_encoding", "truncated",
 };
 
 const char *
@@ -112,8 +115,8 @@ sp_cl_element(struct sp_http1_req *p)
 {
 	int has = (p->flags & F_HAS_CL) != 0;
 
-	if (sp_lex_cl_element(&p->vstate, &p->num, &p->content_length,
-			      &has) < 0)
+	if (sp_lex_cl_element(&p->vstate, &p->num, &p->content_length, &has) <
+	    0)
 		return SP_HTTP1_REQ_E_LENGTH;
 	p->flags |= F_HAS_CL;
 	return 0;
@@ -144,7 +147,9 @@ sp_value_byte(struct sp_http1_req *p, uint8_t c)
 	if (p->hdr == H_CL) {
 		if (c == ',')
 			return sp_cl_element(p);
-		return sp_lex_cl_byte(&p->vstate, &p->num, c) < 0 ? SP_HTTP1_REQ_E_LENGTH : 0;
+		return sp_lex_cl_byte(&p->vstate, &p->num, c) < 0 ?
+			       SP_HTTP1_REQ_E_LENGTH :
+			       0;
 	}
 	/* H_CONN */
 	if (c == ',') {
@@ -163,7 +168,7 @@ sp_value_byte(struct sp_http1_req *p, uint8_t c)
 	if (p->vstate == SP_LEX_V_IN)
 		sp_match_step(p, sp_conn_words, 2, c, 1);
 	else
-		p->mask = 0;	/* "keep alive": two words, no token */
+		p->mask = 0; /* "keep alive": two words, no token */
 	return 0;
 }
 
@@ -468,7 +473,8 @@ sp_http1_req_parse(struct sp_http1_req *p, const uint8_t *buf, size_t len,
 		 * size bound; the byte that ends it takes the byte-by-byte
 		 * way below. */
 		cls = p->state == ST_HVALUE && p->hdr == H_NONE ? SP_LEX_VCHAR :
-		      p->state == ST_HNAME ? SP_LEX_TCHAR : 0;
+		      p->state == ST_HNAME                      ? SP_LEX_TCHAR :
+								  0;
 		if (cls) {
 			size_t k = len - i;
 
@@ -476,8 +482,9 @@ sp_http1_req_parse(struct sp_http1_req *p, const uint8_t *buf, size_t len,
 				k = p->max_header_bytes - p->header_bytes;
 			k = sp_lex_span(buf + i, k, cls);
 			if (p->state == ST_HNAME && p->mask != 0)
-				sp_lex_match_run(&p->mask, &p->pos, sp_hdr_names,
-						 NHDR, buf + i, k, 1);
+				sp_lex_match_run(&p->mask, &p->pos,
+						 sp_hdr_names, NHDR, buf + i, k,
+						 1);
 			i += k;
 			p->header_bytes += k;
 			if (i == len)

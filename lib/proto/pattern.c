@@ -82,8 +82,7 @@ sp_pattern_first_diff(uint64_t base, const uint8_t *a, const uint8_t *b,
 }
 
 int64_t
-sp_pattern_check(uint64_t seed, uint64_t offset, const uint8_t *buf,
-		 size_t len)
+sp_pattern_check(uint64_t seed, uint64_t offset, const uint8_t *buf, size_t len)
 {
 	uint64_t key = sp_pattern_key(seed);
 	uint64_t word = offset >> 3;

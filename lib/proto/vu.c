@@ -127,8 +127,7 @@ sp_vu_timer_set(struct sp_vu_engine *e, struct sp_vu *v, uint64_t deadline)
 }
 
 void
-sp_vu_client_timer(struct sp_vu_engine *e, struct sp_vu *v,
-		   uint64_t deadline)
+sp_vu_client_timer(struct sp_vu_engine *e, struct sp_vu *v, uint64_t deadline)
 {
 	sp_vu_timer_set_kind(e, v, SP_VU_T_CLIENT, deadline);
 }
@@ -333,8 +332,7 @@ sp_vu_write_space(struct sp_vu_engine *e, struct sp_vu *v)
 }
 
 int32_t
-sp_vu_write(struct sp_vu_engine *e, struct sp_vu *v, const void *p,
-	    uint32_t n)
+sp_vu_write(struct sp_vu_engine *e, struct sp_vu *v, const void *p, uint32_t n)
 {
 	int first = v->sent_first == SP_VU_SENT_NONE;
 	int32_t r;
@@ -547,8 +545,9 @@ sp_vu_advance(struct sp_vu_engine *e, struct sp_vu *v)
 			uint64_t d = s->think_min_us;
 
 			if (s->think_max_us > s->think_min_us)
-				d += sp_vu_below(&e->rng, s->think_max_us -
-							  s->think_min_us + 1);
+				d += sp_vu_below(&e->rng,
+						 s->think_max_us -
+							 s->think_min_us + 1);
 			v->step++;
 			if (d == 0)
 				break;
@@ -736,7 +735,9 @@ sp_vu_ramp(struct sp_vu_engine *e, uint64_t now)
 	uint32_t all = sp_vu_sched_target(e->sched, e->arr.nsched,
 					  now - e->start_us);
 	/* This engine's share: VUs core, core + ncores, ... of the total. */
-	uint32_t want = all > e->core ? (all - e->core + e->ncores - 1) / e->ncores : 0;
+	uint32_t want = all > e->core ?
+				(all - e->core + e->ncores - 1) / e->ncores :
+				0;
 	uint32_t from = e->target;
 
 	if (want > e->nvus)

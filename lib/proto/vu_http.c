@@ -171,8 +171,7 @@ sp_http_done(struct sp_vu_engine *e, struct sp_vu *v, int extra)
 		o.checks_ok = 0;
 	if (ck->body_contains != NULL && h->chk.kmp != ck->body_contains_len)
 		o.checks_ok = 0;
-	if (ck->body_size >= 0 &&
-	    h->resp.body_bytes != (uint64_t)ck->body_size)
+	if (ck->body_size >= 0 && h->resp.body_bytes != (uint64_t)ck->body_size)
 		o.checks_ok = 0;
 	o.status_ok = (uint8_t)sp_status_in(rq->expect_set, o.status);
 	if (extra)
@@ -262,8 +261,8 @@ sp_http_prebuild(struct sp_vu_engine *e, struct sp_vu_http_pool *hp)
 			if (sc->steps[k].kind != SP_STEP_REQUEST ||
 			    hp->prebuilt[ri] != NULL || !sp_vu_req_static(rq))
 				continue;
-			hp->prebuilt_len[ri] =
-				sp_vu_build(&rd, rq, sc->keep_alive, hp->scratch);
+			hp->prebuilt_len[ri] = sp_vu_build(
+				&rd, rq, sc->keep_alive, hp->scratch);
 			hp->prebuilt[ri] = malloc(hp->prebuilt_len[ri]);
 			if (hp->prebuilt[ri] == NULL)
 				return -1;
@@ -271,10 +270,10 @@ sp_http_prebuild(struct sp_vu_engine *e, struct sp_vu_http_pool *hp)
 			       hp->prebuilt_len[ri]);
 			if (!sc->keep_alive || sc->max_requests_per_conn == 0)
 				continue;
-			hp->prebuilt_close_len[ri] =
-				sp_vu_build(&rd, rq, 0, hp->scratch);
-			hp->prebuilt_close[ri] =
-				malloc(hp->prebuilt_close_len[ri]);
+			hp->prebuilt_close_len[ri] = sp_vu_build(&rd, rq, 0,
+								 hp->scratch);
+			hp->prebuilt_close[ri] = malloc(
+				hp->prebuilt_close_len[ri]);
 			if (hp->prebuilt_close[ri] == NULL)
 				return -1;
 			memcpy(hp->prebuilt_close[ri], hp->scratch,
@@ -332,17 +331,19 @@ sp_http_init(struct sp_vu_engine *e, char *err, size_t errlen)
 		goto nomem;
 	for (uint32_t i = 0; i < nr; i++) {
 		const struct sp_request *rq = &pl->requests[i];
-		uint64_t max = 160 + strlen(pl->host) +
-			       (pl->user_agent != NULL ?
-					strlen(pl->user_agent) : 0) +
-			       sp_vu_tpl_max(pl, &rq->path) +
-			       sp_vu_tpl_max(pl, &rq->headers) +
-			       (rq->has_body ? sp_vu_tpl_max(pl, &rq->body) : 0);
+		uint64_t max =
+			160 + strlen(pl->host) +
+			(pl->user_agent != NULL ? strlen(pl->user_agent) : 0) +
+			sp_vu_tpl_max(pl, &rq->path) +
+			sp_vu_tpl_max(pl, &rq->headers) +
+			(rq->has_body ? sp_vu_tpl_max(pl, &rq->body) : 0);
 
 		if (max > SP_VU_REQ_MAX) {
-			snprintf(err, errlen, "request '%s' may render to %llu "
+			snprintf(err, errlen,
+				 "request '%s' may render to %llu "
 				 "bytes, more than the %u a request may have",
-				 rq->name, (unsigned long long)max, SP_VU_REQ_MAX);
+				 rq->name, (unsigned long long)max,
+				 SP_VU_REQ_MAX);
 			return -1;
 		}
 	}

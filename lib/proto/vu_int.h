@@ -24,35 +24,32 @@
 #include "vu_sched.h"
 
 #define SP_VU_NONE UINT32_MAX
-#define SP_VU_RETRY_US 1000          /* connect retry when our pool is short */
-#define SP_VU_OPENS_PER_STEP 256     /* new iterations per loop iteration */
+#define SP_VU_RETRY_US 1000      /* connect retry when our pool is short */
+#define SP_VU_OPENS_PER_STEP 256 /* new iterations per loop iteration */
 /* After the end of the schedule (or a stop), requests in flight get this
  * long to finish, within their response timeout: a run that ends with a
  * clean cut counts what the server did answer. */
 #define SP_VU_GRACE_US (3ull * 1000 * 1000)
 
 enum sp_vu_state {
-	SP_VU_IDLE = 0,   /* no iteration */
-	SP_VU_RUN,        /* between steps (transient) */
-	SP_VU_CONNECT,    /* waiting for the connection of its request */
-	SP_VU_REQUEST,    /* request queued (maybe partly), reading response */
-	SP_VU_THINK,      /* timer */
-	SP_VU_RETRY,      /* timer: connect again */
+	SP_VU_IDLE = 0, /* no iteration */
+	SP_VU_RUN,      /* between steps (transient) */
+	SP_VU_CONNECT,  /* waiting for the connection of its request */
+	SP_VU_REQUEST,  /* request queued (maybe partly), reading response */
+	SP_VU_THINK,    /* timer */
+	SP_VU_RETRY,    /* timer: connect again */
 };
 
 /* A VU's timers: each VU has one of each kind at most. */
 enum sp_vu_timer {
-	SP_VU_T_STEP,     /* the engine's: think, connect retry, response
+	SP_VU_T_STEP,   /* the engine's: think, connect retry, response
 			   * timeout */
-	SP_VU_T_CLIENT,   /* the protocol client's own (a WebSocket ping) */
+	SP_VU_T_CLIENT, /* the protocol client's own (a WebSocket ping) */
 	SP_VU_NTIMERS
 };
 
 /* The protocol clients a VU's connection may speak. */
-enum sp_vu_proto {
-	SP_VU_PROTO_HTTP1,
-	SP_VU_NPROTO
-};
+enum sp_vu_proto { SP_VU_PROTO_HTTP1, SP_VU_NPROTO };
 
 /* The first frame of a VU's current request (sp_vu.sent_first). */
 enum sp_vu_sent {
@@ -63,29 +60,29 @@ enum sp_vu_sent {
 
 struct sp_vu {
 	struct sp_stream *c;
-	uint64_t t_intended;   /* when the current request should start */
-	uint64_t t_iter;       /* when the iteration should have started */
-	uint64_t t_phase;      /* SYN sent (connecting), or request queued */
-	uint64_t t_sent;       /* the request's first frame queued */
+	uint64_t t_intended; /* when the current request should start */
+	uint64_t t_iter;     /* when the iteration should have started */
+	uint64_t t_phase;    /* SYN sent (connecting), or request queued */
+	uint64_t t_sent;     /* the request's first frame queued */
 	uint64_t deadline[SP_VU_NTIMERS]; /* each when its heap_pos != NONE */
-	uint64_t req_seed;     /* {{random}} draws of the current request */
-	uint32_t idx;          /* 0-based within the engine */
+	uint64_t req_seed; /* {{random}} draws of the current request */
+	uint32_t idx;      /* 0-based within the engine */
 	uint32_t heap_pos[SP_VU_NTIMERS];
-	uint32_t next_free;    /* open model: free list */
-	uint32_t iter;         /* {{iteration}} */
-	uint32_t row;          /* data row of the iteration */
+	uint32_t next_free; /* open model: free list */
+	uint32_t iter;      /* {{iteration}} */
+	uint32_t row;       /* data row of the iteration */
 	uint32_t scen, step;
-	uint32_t conn_reqs;    /* responses on the current connection */
+	uint32_t conn_reqs; /* responses on the current connection */
 	uint32_t loops[SP_PLAN_MAX_LOOP_DEPTH];
 	uint8_t state;
-	uint8_t proto;         /* enum sp_vu_proto of its connection */
+	uint8_t proto; /* enum sp_vu_proto of its connection */
 	uint8_t it_failed;
-	uint8_t lost_conn;     /* the server closed our keep-alive connection */
-	uint8_t got_first;     /* a byte of the current response arrived */
-	uint8_t sent_first;    /* enum sp_vu_sent */
-	uint8_t in_lagq;       /* in the engine's lagq */
-	uint8_t new_conn;      /* the current request opened its connection */
-	uint8_t handshaking;   /* its stream's own handshake is on: t_phase
+	uint8_t lost_conn;   /* the server closed our keep-alive connection */
+	uint8_t got_first;   /* a byte of the current response arrived */
+	uint8_t sent_first;  /* enum sp_vu_sent */
+	uint8_t in_lagq;     /* in the engine's lagq */
+	uint8_t new_conn;    /* the current request opened its connection */
+	uint8_t handshaking; /* its stream's own handshake is on: t_phase
 				* is when it began */
 };
 
@@ -109,12 +106,12 @@ struct sp_vu_engine {
 	/* Timer heap: entries are idx * SP_VU_NTIMERS + timer. */
 	uint32_t *heap;
 	uint32_t nheap;
-	uint32_t free_head;     /* open model: idle VUs */
+	uint32_t free_head; /* open model: idle VUs */
 	uint64_t rng;
 	uint64_t start_us;
-	int running;            /* the schedule is on: start new work */
-	int stopping;           /* finishing what is in flight */
-	uint64_t stop_us;       /* when it stopped starting work */
+	int running;      /* the schedule is on: start new work */
+	int stopping;     /* finishing what is in flight */
+	uint64_t stop_us; /* when it stopped starting work */
 	uint64_t grace_end;
 
 	/* The schedule, stages or one constant stage. */
@@ -124,7 +121,7 @@ struct sp_vu_engine {
 	/* Open model: the next arrival, and the walk over the stages. */
 	uint64_t arrivals;
 	struct sp_vu_arrivals arr;
-	uint64_t next_arrival;   /* µs since start; UINT64_MAX: none left */
+	uint64_t next_arrival; /* µs since start; UINT64_MAX: none left */
 
 	/* Enabled scenarios and their cumulative weights. */
 	uint32_t *pick_scen;
@@ -132,7 +129,7 @@ struct sp_vu_engine {
 	uint32_t npick;
 	uint64_t pick_total;
 
-	uint32_t data_row;       /* next data row */
+	uint32_t data_row; /* next data row */
 
 	struct sp_vu_stats s;
 	struct sp_vu_req_stats *rs;
@@ -185,12 +182,11 @@ struct sp_vu_client {
 	/* Send space freed while the step is on. */
 	void (*writable)(struct sp_vu_engine *e, struct sp_vu *v);
 	/* Bytes from the peer, in any state of the VU's. */
-	void (*data)(struct sp_vu_engine *e, struct sp_vu *v,
-		     const uint8_t *p, uint32_t n);
+	void (*data)(struct sp_vu_engine *e, struct sp_vu *v, const uint8_t *p,
+		     uint32_t n);
 	/* The peer closed its side while the step was on (@clean: see
 	 * sp_stream_cbs). */
-	void (*peer_closed)(struct sp_vu_engine *e, struct sp_vu *v,
-			    int clean);
+	void (*peer_closed)(struct sp_vu_engine *e, struct sp_vu *v, int clean);
 	/* Its SP_VU_T_CLIENT timer fired. */
 	void (*timer)(struct sp_vu_engine *e, struct sp_vu *v);
 };
@@ -208,11 +204,11 @@ enum sp_vu_conn_next {
 
 /* A step's answer, as its client read it. */
 struct sp_vu_outcome {
-	int status;             /* the protocol's status code (HTTP) */
-	uint8_t status_ok;      /* the status is one the step expects */
-	uint8_t checks_ok;      /* the step's checks passed */
-	uint8_t checked;        /* the step had checks */
-	uint8_t conn;           /* enum sp_vu_conn_next */
+	int status;        /* the protocol's status code (HTTP) */
+	uint8_t status_ok; /* the status is one the step expects */
+	uint8_t checks_ok; /* the step's checks passed */
+	uint8_t checked;   /* the step had checks */
+	uint8_t conn;      /* enum sp_vu_conn_next */
 };
 
 /* ---- engine API for clients (vu.c) ---- */
@@ -228,8 +224,8 @@ void sp_vu_step_done(struct sp_vu_engine *e, struct sp_vu *v,
 		     const struct sp_vu_outcome *o);
 /* The step failed without a whole answer; @reset: the connection is out
  * of step and is reset, else closed in order. */
-void sp_vu_step_error(struct sp_vu_engine *e, struct sp_vu *v,
-		      enum sp_vu_err k, int reset);
+void sp_vu_step_error(struct sp_vu_engine *e, struct sp_vu *v, enum sp_vu_err k,
+		      int reset);
 /* Bytes came that no step asked for: counted, the connection reset. */
 void sp_vu_unsolicited(struct sp_vu_engine *e, struct sp_vu *v);
 /* The client's own timer (SP_VU_T_CLIENT). */
@@ -241,16 +237,16 @@ void sp_vu_client_timer(struct sp_vu_engine *e, struct sp_vu *v,
 /* Per-VU check state, in the HTTP client's pool. */
 struct sp_vu_checks {
 	const struct sp_check *ck;
-	uint32_t kmp;          /* body_contains matched so far */
-	uint32_t hdr_match;    /* bytes of the header's name matched, or
+	uint32_t kmp;       /* body_contains matched so far */
+	uint32_t hdr_match; /* bytes of the header's name matched, or
 				* UINT32_MAX: this field is another */
 	uint8_t hdr_found;
 };
 
 /* The parser's header callback (context: struct sp_vu_checks): the
  * check's header name, case-insensitively, in whatever pieces. */
-void sp_vu_on_header(void *ctx, enum sp_http1_hdr_part part,
-		     const uint8_t *p, size_t n);
+void sp_vu_on_header(void *ctx, enum sp_http1_hdr_part part, const uint8_t *p,
+		     size_t n);
 /* The parser's body callback (context: struct sp_vu_checks):
  * body_contains, by KMP. */
 void sp_vu_on_body(void *ctx, const uint8_t *p, size_t n);

@@ -67,9 +67,8 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 	e->rs = calloc(nr, sizeof(*e->rs));
 	e->ss = calloc(ns, sizeof(*e->ss));
 	if (e->vus == NULL || e->heap == NULL || e->lagq == NULL ||
-	    e->sched == NULL ||
-	    e->pick_scen == NULL || e->pick_cum == NULL || e->rs == NULL ||
-	    e->ss == NULL)
+	    e->sched == NULL || e->pick_scen == NULL || e->pick_cum == NULL ||
+	    e->rs == NULL || e->ss == NULL)
 		goto nomem;
 	for (uint32_t i = 0; i < e->nvus; i++) {
 		struct sp_vu *v = &e->vus[i];
@@ -81,8 +80,9 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 		v->proto = SP_VU_PROTO_HTTP1;
 	}
 	e->free_head = 0;
-	e->data_row = pl->data != NULL && pl->data->nrows != 0
-			      ? e->core % pl->data->nrows : 0;
+	e->data_row = pl->data != NULL && pl->data->nrows != 0 ?
+			      e->core % pl->data->nrows :
+			      0;
 	e->arrivals = e->core;
 	e->arr.sched = e->sched;
 	e->arr.nsched = sp_vu_sched_build(pl, e->sched);

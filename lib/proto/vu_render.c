@@ -62,9 +62,11 @@ sp_vu_tpl_render(const struct sp_vu_render *rd, const struct sp_tpl *t,
 			break;
 		case SP_VAR_RANDOM: {
 			uint64_t span = (uint64_t)(p->hi - p->lo) + 1;
-			uint64_t r = span == 0 ? sp_vu_rand(rng) : sp_vu_below(rng, span);
+			uint64_t r = span == 0 ? sp_vu_rand(rng) :
+						 sp_vu_below(rng, span);
 
-			n += sp_vu_put_i64(out + n, (int64_t)((uint64_t)p->lo + r));
+			n += sp_vu_put_i64(out + n,
+					   (int64_t)((uint64_t)p->lo + r));
 			break;
 		}
 		case SP_VAR_DATA: {
@@ -84,8 +86,7 @@ sp_vu_tpl_render(const struct sp_vu_render *rd, const struct sp_tpl *t,
 /* Percent-encoding leaves no forbidden byte, JSON escapes control bytes
  * but not a space, raw leaves everything. */
 int
-sp_vu_tpl_unsafe(const struct sp_plan *pl, uint32_t row,
-		 const struct sp_tpl *t)
+sp_vu_tpl_unsafe(const struct sp_plan *pl, uint32_t row, const struct sp_tpl *t)
 {
 	const struct sp_data *d = pl->data;
 
@@ -120,9 +121,10 @@ sp_vu_tpl_max(const struct sp_plan *pl, const struct sp_tpl *t)
 		if (p->var == SP_VAR_LITERAL)
 			n += p->len;
 		else if (p->var == SP_VAR_DATA)
-			n += pl->data != NULL ? (uint64_t)pl->data->max_cell_len *
-							sp_tpl_enc_max(p->enc)
-					      : 0;
+			n += pl->data != NULL ?
+				     (uint64_t)pl->data->max_cell_len *
+					     sp_tpl_enc_max(p->enc) :
+				     0;
 		else
 			n += SP_TPL_INT_MAX_LEN;
 	}

@@ -14,16 +14,16 @@
 
 #include "sp_plan.h"
 
-#define SP_VU_REQ_MAX (64u * 1024u)  /* a rendered request, head and body */
+#define SP_VU_REQ_MAX (64u * 1024u) /* a rendered request, head and body */
 
 /* What one render reads. */
 struct sp_vu_render {
 	const struct sp_plan *pl;
-	uint64_t vu;            /* {{vu}}: the VU's number in the run, from 1 */
-	uint32_t iter;          /* {{iteration}} */
-	uint32_t row;           /* the iteration's data row */
-	uint64_t seed;          /* {{random}} draws of this request */
-	uint8_t *body_scratch;  /* room for the body (SP_VU_REQ_MAX) */
+	uint64_t vu;           /* {{vu}}: the VU's number in the run, from 1 */
+	uint32_t iter;         /* {{iteration}} */
+	uint32_t row;          /* the iteration's data row */
+	uint64_t seed;         /* {{random}} draws of this request */
+	uint8_t *body_scratch; /* room for the body (SP_VU_REQ_MAX) */
 };
 
 /* The whole request at @out (room for sp_vu_tpl_max of its templates plus

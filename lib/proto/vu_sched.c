@@ -13,7 +13,8 @@ sp_vu_sched_build(const struct sp_plan *pl, struct sp_vu_sched *out)
 	double prev = 0.0;
 
 	if (pl->nstages == 0) {
-		double c = pl->model == SP_MODEL_OPEN ? pl->rate : (double)pl->vus;
+		double c = pl->model == SP_MODEL_OPEN ? pl->rate :
+							(double)pl->vus;
 
 		out[0].dur_us = pl->duration_us;
 		out[0].from = out[0].to = c;
@@ -35,8 +36,8 @@ sp_vu_sched_target(const struct sp_vu_sched *s, uint32_t n, uint64_t t_us)
 
 	for (uint32_t i = 0; i < n; i++) {
 		if (t_us < s[i].dur_us) {
-			x = s[i].from + (s[i].to - s[i].from) *
-					(double)t_us / (double)s[i].dur_us;
+			x = s[i].from + (s[i].to - s[i].from) * (double)t_us /
+						(double)s[i].dur_us;
 			break;
 		}
 		t_us -= s[i].dur_us;
@@ -94,7 +95,8 @@ sp_vu_next_arrival(struct sp_vu_arrivals *w, uint64_t arrival)
 			if (fabs(a) < 1e-12)
 				t = b > 0.0 ? want / b : -1.0;
 			else
-				t = (-b + sqrt(fmax(b * b + 4.0 * a * want, 0.0))) /
+				t = (-b +
+				     sqrt(fmax(b * b + 4.0 * a * want, 0.0))) /
 				    (2.0 * a);
 		}
 		if (t >= 0.0 && t <= d)

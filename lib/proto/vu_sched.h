@@ -22,9 +22,9 @@ struct sp_vu_sched {
 struct sp_vu_arrivals {
 	const struct sp_vu_sched *sched;
 	uint32_t nsched;
-	uint32_t stage;     /* the stage of the last arrival */
-	uint64_t stage_t0;  /* µs from start where it begins */
-	double stage_n0;    /* arrivals before it (the integral) */
+	uint32_t stage;    /* the stage of the last arrival */
+	uint64_t stage_t0; /* µs from start where it begins */
+	double stage_n0;   /* arrivals before it (the integral) */
 };
 
 /* The plan's stages at @out (room for SP_PLAN_MAX_STAGES); their count. */

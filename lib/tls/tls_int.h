@@ -28,38 +28,38 @@ struct sp_tls_conn {
 	struct sp_tls *t;
 	struct sp_stream *inner;
 	void *user;
-	void *eng;                   /* the engine's per-connection state */
-	struct sp_tls_conn *next;    /* free list, or handshake FIFO */
-	struct sp_tls_conn *prev;    /* handshake FIFO */
+	void *eng;                /* the engine's per-connection state */
+	struct sp_tls_conn *next; /* free list, or handshake FIFO */
+	struct sp_tls_conn *prev; /* handshake FIFO */
 	/* The BIO's receive window: the inner data callback's bytes. */
 	const uint8_t *in;
 	uint32_t in_len;
 	uint32_t slot;
 	uint8_t state;
-	uint8_t fail;                /* enum sp_stream_end; 0: none */
-	uint8_t nest;                /* glue frames on the C stack */
-	uint8_t gone;                /* inner closed() came while nested */
+	uint8_t fail; /* enum sp_stream_end; 0: none */
+	uint8_t nest; /* glue frames on the C stack */
+	uint8_t gone; /* inner closed() came while nested */
 	uint8_t gone_why;
 	uint8_t in_fifo;
-	uint8_t aborted;             /* abort() by the user */
-	uint8_t notify_rx;           /* close_notify received */
-	uint8_t flush;               /* engine output waits for writable */
+	uint8_t aborted;   /* abort() by the user */
+	uint8_t notify_rx; /* close_notify received */
+	uint8_t flush;     /* engine output waits for writable */
 	uint8_t resumed;
-	uint8_t hs_began;            /* counted once: done or failed */
+	uint8_t hs_began; /* counted once: done or failed */
 	uint8_t hs_done;
-	uint8_t close_after;         /* close pending: after the peer */
-	uint8_t closing;             /* close pending the flush */
-	uint64_t hs_start;           /* clock at inner connected() */
-	uint64_t hs_ticks;           /* ... to the handshake's end */
-	uint64_t hs_cpu;             /* ticks inside the engine, handshake */
+	uint8_t close_after; /* close pending: after the peer */
+	uint8_t closing;     /* close pending the flush */
+	uint64_t hs_start;   /* clock at inner connected() */
+	uint64_t hs_ticks;   /* ... to the handshake's end */
+	uint64_t hs_cpu;     /* ticks inside the engine, handshake */
 };
 
 /* Engine results (an engine's own codes go to c's err, see below). */
 enum {
 	SP_TLS_DONE = 0,
-	SP_TLS_WANT = -1,  /* needs input, or output space: call again */
-	SP_TLS_EOF = -2,   /* close_notify read */
-	SP_TLS_FAIL = -3,  /* sp_tls_fail_info filled */
+	SP_TLS_WANT = -1, /* needs input, or output space: call again */
+	SP_TLS_EOF = -2,  /* close_notify read */
+	SP_TLS_FAIL = -3, /* sp_tls_fail_info filled */
 };
 
 /* What an engine says about a failure. */
@@ -80,8 +80,8 @@ struct sp_tls_engine {
 	/* Make @c ready for a new connection: reset, the name to send
 	 * (SNI) and check (NULL: none), the session of @slot offered
 	 * (client). < 0 when it cannot (allocation failed). */
-	int (*start)(struct sp_tls *t, struct sp_tls_conn *c,
-		     const char *name, uint32_t slot);
+	int (*start)(struct sp_tls *t, struct sp_tls_conn *c, const char *name,
+		     uint32_t slot);
 	/* Advance the handshake: DONE (then c->resumed set and the session
 	 * kept for c->slot), WANT or FAIL. */
 	int (*handshake)(struct sp_tls *t, struct sp_tls_conn *c,
@@ -117,13 +117,13 @@ struct sp_tls {
 	void *iimpl;
 	uint64_t (*clock)(void *arg);
 	void *clock_arg;
-	uint64_t hs_timeout;     /* ticks, 0 none */
+	uint64_t hs_timeout; /* ticks, 0 none */
 	uint32_t nconns;
 	uint32_t nslots;
 	struct sp_tls_conn *conns;
 	struct sp_tls_conn *free;
 	struct sp_tls_conn *fifo_head, *fifo_tail;
-	uint8_t *scratch;        /* plaintext, one record */
+	uint8_t *scratch; /* plaintext, one record */
 	uint32_t scratch_len;
 };
 

@@ -47,11 +47,11 @@ struct sp_mbed {
 	mbedtls_pk_context key;
 	mbedtls_ssl_cache_context cache;
 	mbedtls_ssl_ticket_context ticket;
-	int *suites;                 /* 0-terminated, or NULL */
-	mbedtls_ecp_group_id *curves;/* NONE-terminated, or NULL */
+	int *suites;                  /* 0-terminated, or NULL */
+	mbedtls_ecp_group_id *curves; /* NONE-terminated, or NULL */
 	const char *alpn[2];
 	char alpn_buf[64];
-	mbedtls_ssl_context *ssl;    /* one per pooled connection */
+	mbedtls_ssl_context *ssl; /* one per pooled connection */
 	uint32_t nssl;
 	struct sp_mbed_slot *slots;
 	uint32_t nslots;
@@ -68,7 +68,8 @@ sp_mb(const struct sp_tls *t)
 static int
 sp_mb_bio_send(void *arg, const unsigned char *p, size_t len)
 {
-	int n = sp_tls_bio_send(arg, p, len > INT_MAX ? INT_MAX : (uint32_t)len);
+	int n = sp_tls_bio_send(arg, p,
+				len > INT_MAX ? INT_MAX : (uint32_t)len);
 
 	if (n < 0)
 		return MBEDTLS_ERR_NET_SEND_FAILED;
@@ -78,7 +79,8 @@ sp_mb_bio_send(void *arg, const unsigned char *p, size_t len)
 static int
 sp_mb_bio_recv(void *arg, unsigned char *p, size_t len)
 {
-	int n = sp_tls_bio_recv(arg, p, len > INT_MAX ? INT_MAX : (uint32_t)len);
+	int n = sp_tls_bio_recv(arg, p,
+				len > INT_MAX ? INT_MAX : (uint32_t)len);
 
 	return n == 0 ? MBEDTLS_ERR_SSL_WANT_READ : n;
 }
@@ -107,7 +109,8 @@ sp_mb_fail(mbedtls_ssl_context *ssl, int ret, int in_hs,
 		fi->kind = SP_STREAM_END_ALERT;
 		/* A server that speaks only newer versions answers our
 		 * hello so: it is a failed negotiation, named as such. */
-		if (in_hs && fi->alert == MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION) {
+		if (in_hs &&
+		    fi->alert == MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION) {
 			fi->kind = SP_STREAM_END_HANDSHAKE;
 			fi->code = MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION;
 		}
@@ -184,8 +187,8 @@ sp_mb_handshake(struct sp_tls *t, struct sp_tls_conn *c,
 }
 
 static int
-sp_mb_read(struct sp_tls *t, struct sp_tls_conn *c, uint8_t *buf,
-	   uint32_t len, struct sp_tls_fail_info *fi)
+sp_mb_read(struct sp_tls *t, struct sp_tls_conn *c, uint8_t *buf, uint32_t len,
+	   struct sp_tls_fail_info *fi)
 {
 	mbedtls_ssl_context *ssl = c->eng;
 	int ret = mbedtls_ssl_read(ssl, buf, len);
@@ -278,11 +281,13 @@ static const char *
 sp_mb_verify_name(unsigned bit)
 {
 	static const char *const names[SP_TLS_NVERIFY] = {
-		"expired", "revoked", "name_mismatch", "not_trusted",
-		"crl_not_trusted", "crl_expired", "missing", "skip_verify",
-		"other", "future", "crl_future", "key_usage",
-		"ext_key_usage", "ns_cert_type", "bad_md", "bad_pk",
-		"bad_key", "crl_bad_md", "crl_bad_pk", "crl_bad_key",
+		"expired",       "revoked",         "name_mismatch",
+		"not_trusted",   "crl_not_trusted", "crl_expired",
+		"missing",       "skip_verify",     "other",
+		"future",        "crl_future",      "key_usage",
+		"ext_key_usage", "ns_cert_type",    "bad_md",
+		"bad_pk",        "bad_key",         "crl_bad_md",
+		"crl_bad_pk",    "crl_bad_key",
 	};
 
 	return bit < SP_TLS_NVERIFY && names[bit] ? names[bit] : "unknown";
@@ -365,10 +370,12 @@ sp_mb_suites(struct sp_mbed *m, const char *list, char *err, size_t errlen)
 static int
 sp_mb_curves(struct sp_mbed *m, const char *list, char *err, size_t errlen)
 {
-	static const struct { const char *alias, *name; } aliases[] = {
+	static const struct {
+		const char *alias, *name;
+	} aliases[] = {
 		{ "P-256", "secp256r1" }, { "prime256v1", "secp256r1" },
 		{ "P-384", "secp384r1" }, { "P-521", "secp521r1" },
-		{ "X25519", "x25519" }, { "X448", "x448" },
+		{ "X25519", "x25519" },   { "X448", "x448" },
 	};
 	size_t n = sp_mb_count(list), i = 0;
 	char buf[128];
@@ -384,7 +391,8 @@ sp_mb_curves(struct sp_mbed *m, const char *list, char *err, size_t errlen)
 		const char *name = buf;
 		const mbedtls_ecp_curve_info *ci;
 
-		for (size_t a = 0; a < sizeof(aliases) / sizeof(aliases[0]); a++)
+		for (size_t a = 0; a < sizeof(aliases) / sizeof(aliases[0]);
+		     a++)
 			if (strcmp(buf, aliases[a].alias) == 0)
 				name = aliases[a].name;
 		ci = mbedtls_ecp_curve_info_from_name(name);
@@ -399,14 +407,15 @@ sp_mb_curves(struct sp_mbed *m, const char *list, char *err, size_t errlen)
 }
 
 static int
-sp_mb_load_certs(struct sp_mbed *m, const struct sp_tls_conf *conf,
-		 char *err, size_t errlen)
+sp_mb_load_certs(struct sp_mbed *m, const struct sp_tls_conf *conf, char *err,
+		 size_t errlen)
 {
 	char why[128];
 	int ret;
 
 	if ((conf->cert_file == NULL) != (conf->key_file == NULL)) {
-		snprintf(err, errlen, "tls: a certificate needs its key "
+		snprintf(err, errlen,
+			 "tls: a certificate needs its key "
 			 "and a key its certificate");
 		return -EINVAL;
 	}
@@ -427,8 +436,10 @@ sp_mb_load_certs(struct sp_mbed *m, const struct sp_tls_conf *conf,
 		return -EINVAL;
 	}
 	if (mbedtls_pk_check_pair(&m->own.pk, &m->key) != 0) {
-		snprintf(err, errlen, "tls: key %s does not match "
-			 "certificate %s", conf->key_file, conf->cert_file);
+		snprintf(err, errlen,
+			 "tls: key %s does not match "
+			 "certificate %s",
+			 conf->key_file, conf->cert_file);
 		return -EINVAL;
 	}
 	if (mbedtls_ssl_conf_own_cert(&m->conf, &m->own, &m->key) != 0)
@@ -487,7 +498,8 @@ sp_mb_create(struct sp_tls *t, const struct sp_tls_conf *conf, char *err,
 	/* Reseeding reads the kernel's entropy: a syscall in a handshake.
 	 * A seeded CTR_DRBG is good for far more than a run's worth. */
 	mbedtls_ctr_drbg_set_reseed_interval(&m->drbg, INT_MAX);
-	ret = mbedtls_ssl_config_defaults(&m->conf,
+	ret = mbedtls_ssl_config_defaults(
+		&m->conf,
 		client ? MBEDTLS_SSL_IS_CLIENT : MBEDTLS_SSL_IS_SERVER,
 		MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
 	if (ret != 0)
@@ -526,16 +538,18 @@ sp_mb_create(struct sp_tls *t, const struct sp_tls_conf *conf, char *err,
 			mbedtls_ssl_conf_authmode(&m->conf,
 						  MBEDTLS_SSL_VERIFY_NONE);
 		} else {
-			if (sp_mb_load_ca(m, conf->ca_file ? conf->ca_file :
-					  SP_TLS_DEFAULT_CA, err, errlen) < 0)
+			if (sp_mb_load_ca(m,
+					  conf->ca_file ? conf->ca_file :
+							  SP_TLS_DEFAULT_CA,
+					  err, errlen) < 0)
 				goto fail;
 			mbedtls_ssl_conf_authmode(&m->conf,
 						  MBEDTLS_SSL_VERIFY_REQUIRED);
 		}
-		mbedtls_ssl_conf_session_tickets(&m->conf,
-			conf->resume == SP_TLS_RESUME_TICKET ?
-			MBEDTLS_SSL_SESSION_TICKETS_ENABLED :
-			MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
+		mbedtls_ssl_conf_session_tickets(
+			&m->conf, conf->resume == SP_TLS_RESUME_TICKET ?
+					  MBEDTLS_SSL_SESSION_TICKETS_ENABLED :
+					  MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
 		m->nslots = t->nslots;
 		if (m->nslots) {
 			m->slots = calloc(m->nslots, sizeof(*m->slots));
@@ -546,13 +560,16 @@ sp_mb_create(struct sp_tls *t, const struct sp_tls_conf *conf, char *err,
 		}
 	} else {
 		if (conf->cert_file == NULL) {
-			snprintf(err, errlen, "tls: a server needs a "
+			snprintf(err, errlen,
+				 "tls: a server needs a "
 				 "certificate and its key");
 			goto fail;
 		}
 		if (conf->client_auth) {
-			if (sp_mb_load_ca(m, conf->ca_file ? conf->ca_file :
-					  SP_TLS_DEFAULT_CA, err, errlen) < 0)
+			if (sp_mb_load_ca(m,
+					  conf->ca_file ? conf->ca_file :
+							  SP_TLS_DEFAULT_CA,
+					  err, errlen) < 0)
 				goto fail;
 			mbedtls_ssl_conf_authmode(&m->conf,
 						  MBEDTLS_SSL_VERIFY_REQUIRED);
@@ -561,23 +578,26 @@ sp_mb_create(struct sp_tls *t, const struct sp_tls_conf *conf, char *err,
 						  MBEDTLS_SSL_VERIFY_NONE);
 		}
 		if (conf->session_cache) {
-			mbedtls_ssl_cache_set_max_entries(&m->cache,
-				(int)(conf->session_cache > INT_MAX ?
-				      INT_MAX : conf->session_cache));
+			mbedtls_ssl_cache_set_max_entries(
+				&m->cache, (int)(conf->session_cache > INT_MAX ?
+							 INT_MAX :
+							 conf->session_cache));
 			mbedtls_ssl_conf_session_cache(&m->conf, &m->cache,
-				mbedtls_ssl_cache_get, mbedtls_ssl_cache_set);
+						       mbedtls_ssl_cache_get,
+						       mbedtls_ssl_cache_set);
 		}
 		if (conf->tickets) {
-			if (mbedtls_ssl_ticket_setup(&m->ticket,
-				mbedtls_ctr_drbg_random, &m->drbg,
-				MBEDTLS_CIPHER_AES_256_GCM, 86400) != 0)
+			if (mbedtls_ssl_ticket_setup(
+				    &m->ticket, mbedtls_ctr_drbg_random,
+				    &m->drbg, MBEDTLS_CIPHER_AES_256_GCM,
+				    86400) != 0)
 				goto nomem;
-			mbedtls_ssl_conf_session_tickets_cb(&m->conf,
-				mbedtls_ssl_ticket_write,
+			mbedtls_ssl_conf_session_tickets_cb(
+				&m->conf, mbedtls_ssl_ticket_write,
 				mbedtls_ssl_ticket_parse, &m->ticket);
 		} else {
-			mbedtls_ssl_conf_session_tickets(&m->conf,
-				MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
+			mbedtls_ssl_conf_session_tickets(
+				&m->conf, MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
 		}
 	}
 
@@ -597,9 +617,12 @@ sp_mb_create(struct sp_tls *t, const struct sp_tls_conf *conf, char *err,
 	}
 	return 0;
 nomem:
-	snprintf(err, errlen, "tls: out of memory for %u connections "
-		 "(about %zu bytes each)", t->nconns,
-		 (size_t)MBEDTLS_SSL_IN_BUFFER_LEN + MBEDTLS_SSL_OUT_BUFFER_LEN);
+	snprintf(err, errlen,
+		 "tls: out of memory for %u connections "
+		 "(about %zu bytes each)",
+		 t->nconns,
+		 (size_t)MBEDTLS_SSL_IN_BUFFER_LEN +
+			 MBEDTLS_SSL_OUT_BUFFER_LEN);
 fail:
 	sp_mb_destroy(t);
 	return -1;

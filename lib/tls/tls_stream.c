@@ -329,15 +329,16 @@ sp_tls_in_writable(void *ctx, void *user)
 			c->flush = 0;
 			if (r != SP_TLS_DONE) {
 				struct sp_tls_fail_info fi = {
-					.kind = SP_STREAM_END_RESET,
-					.alert = -1 };
+					.kind = SP_STREAM_END_RESET, .alert = -1
+				};
 
 				sp_tls_fail(t, c, &fi);
 			} else if (c->closing) {
 				c->closing = 0;
 				if ((c->close_after ?
-				     t->iops->close_after_peer :
-				     t->iops->close)(t->iimpl, c->inner) < 0)
+					     t->iops->close_after_peer :
+					     t->iops->close)(t->iimpl,
+							     c->inner) < 0)
 					t->iops->abort(t->iimpl, c->inner);
 			} else if (c->state == SP_TLS_OPEN) {
 				t->cbs->writable(t->ctx, c->user);
@@ -360,8 +361,8 @@ sp_tls_in_peer_closed(void *ctx, void *user, int clean)
 		return;
 	c->nest++;
 	if (c->state == SP_TLS_HANDSHAKE) {
-		struct sp_tls_fail_info fi = {
-			.kind = SP_STREAM_END_HANDSHAKE, .alert = -1 };
+		struct sp_tls_fail_info fi = { .kind = SP_STREAM_END_HANDSHAKE,
+					       .alert = -1 };
 
 		sp_tls_fail(t, c, &fi);
 	} else if (c->state == SP_TLS_OPEN && !c->notify_rx) {
@@ -531,8 +532,7 @@ sp_tls_connect(void *impl, const struct sp_stream_peer *peer, void *user,
 }
 
 struct sp_stream *
-sp_tls_accept(struct sp_tls *t, struct sp_stream *inner, void *user,
-	      int *err)
+sp_tls_accept(struct sp_tls *t, struct sp_stream *inner, void *user, int *err)
 {
 	struct sp_tls_conn *c;
 	uint64_t a0;
@@ -708,7 +708,8 @@ void
 sp_tls_expire(struct sp_tls *t, uint64_t now)
 {
 	static const struct sp_tls_fail_info fi = {
-		.kind = SP_STREAM_END_HANDSHAKE_TIMEOUT, .alert = -1 };
+		.kind = SP_STREAM_END_HANDSHAKE_TIMEOUT, .alert = -1
+	};
 
 	if (t->hs_timeout == 0)
 		return;
@@ -749,15 +750,16 @@ sp_tls_create(const struct sp_tls_conf *conf, const struct sp_stream_cbs *cbs,
 		uint64_t hz = conf->clock ? conf->clock_hz : 1000000000u;
 
 		t->hs_timeout = conf->handshake_timeout_us * (hz / 1000000u) +
-				conf->handshake_timeout_us *
-				(hz % 1000000u) / 1000000u;
+				conf->handshake_timeout_us * (hz % 1000000u) /
+					1000000u;
 		if (t->hs_timeout == 0)
 			t->hs_timeout = 1;
 	}
 	t->nconns = conf->conns;
 	t->nslots = conf->role == SP_TLS_CLIENT &&
 				    conf->resume != SP_TLS_RESUME_NONE ?
-			    conf->slots : 0;
+			    conf->slots :
+			    0;
 	t->conns = calloc(conf->conns, sizeof(*t->conns));
 	t->scratch_len = 16384; /* one record's plaintext (RFC 5246 6.2.1) */
 	t->scratch = malloc(t->scratch_len);
@@ -858,38 +860,71 @@ const char *
 sp_tls_alert_name(unsigned desc)
 {
 	switch (desc) {
-	case 0: return "close_notify";
-	case 10: return "unexpected_message";
-	case 20: return "bad_record_mac";
-	case 21: return "decryption_failed";
-	case 22: return "record_overflow";
-	case 30: return "decompression_failure";
-	case 40: return "handshake_failure";
-	case 41: return "no_certificate";
-	case 42: return "bad_certificate";
-	case 43: return "unsupported_certificate";
-	case 44: return "certificate_revoked";
-	case 45: return "certificate_expired";
-	case 46: return "certificate_unknown";
-	case 47: return "illegal_parameter";
-	case 48: return "unknown_ca";
-	case 49: return "access_denied";
-	case 50: return "decode_error";
-	case 51: return "decrypt_error";
-	case 60: return "export_restriction";
-	case 70: return "protocol_version";
-	case 71: return "insufficient_security";
-	case 80: return "internal_error";
-	case 86: return "inappropriate_fallback";
-	case 90: return "user_canceled";
-	case 100: return "no_renegotiation";
-	case 109: return "missing_extension";
-	case 110: return "unsupported_extension";
-	case 112: return "unrecognized_name";
-	case 113: return "bad_certificate_status_response";
-	case 115: return "unknown_psk_identity";
-	case 116: return "certificate_required";
-	case 120: return "no_application_protocol";
-	default: return "unknown_alert";
+	case 0:
+		return "close_notify";
+	case 10:
+		return "unexpected_message";
+	case 20:
+		return "bad_record_mac";
+	case 21:
+		return "decryption_failed";
+	case 22:
+		return "record_overflow";
+	case 30:
+		return "decompression_failure";
+	case 40:
+		return "handshake_failure";
+	case 41:
+		return "no_certificate";
+	case 42:
+		return "bad_certificate";
+	case 43:
+		return "unsupported_certificate";
+	case 44:
+		return "certificate_revoked";
+	case 45:
+		return "certificate_expired";
+	case 46:
+		return "certificate_unknown";
+	case 47:
+		return "illegal_parameter";
+	case 48:
+		return "unknown_ca";
+	case 49:
+		return "access_denied";
+	case 50:
+		return "decode_error";
+	case 51:
+		return "decrypt_error";
+	case 60:
+		return "export_restriction";
+	case 70:
+		return "protocol_version";
+	case 71:
+		return "insufficient_security";
+	case 80:
+		return "internal_error";
+	case 86:
+		return "inappropriate_fallback";
+	case 90:
+		return "user_canceled";
+	case 100:
+		return "no_renegotiation";
+	case 109:
+		return "missing_extension";
+	case 110:
+		return "unsupported_extension";
+	case 112:
+		return "unrecognized_name";
+	case 113:
+		return "bad_certificate_status_response";
+	case 115:
+		return "unknown_psk_identity";
+	case 116:
+		return "certificate_required";
+	case 120:
+		return "no_application_protocol";
+	default:
+		return "unknown_alert";
 	}
 }

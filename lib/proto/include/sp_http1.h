@@ -19,19 +19,19 @@
 #include "sp_http1_memo.h"
 
 enum {
-	SP_HTTP1_NEED_MORE = 0,	/* all bytes consumed, response incomplete */
-	SP_HTTP1_DONE = 1,	/* a response ended; *consumed says where */
+	SP_HTTP1_NEED_MORE = 0, /* all bytes consumed, response incomplete */
+	SP_HTTP1_DONE = 1,      /* a response ended; *consumed says where */
 };
 
 enum {
-	SP_HTTP1_E_STATUS = -1,		/* bad status line */
-	SP_HTTP1_E_HEADER = -2,		/* malformed header (or trailer) line */
-	SP_HTTP1_E_HEADER_TOO_BIG = -3,	/* over max_header_bytes */
-	SP_HTTP1_E_CHUNK = -4,		/* bad chunk size or chunk line */
-	SP_HTTP1_E_LENGTH = -5,		/* bad or conflicting Content-Length */
-	SP_HTTP1_E_VERSION = -6,	/* not HTTP/1.x */
-	SP_HTTP1_E_TRUNCATED = -7,	/* EOF inside a response */
-	SP_HTTP1_E_UPGRADE = -8,	/* 101 to a request that asked for no
+	SP_HTTP1_E_STATUS = -1,         /* bad status line */
+	SP_HTTP1_E_HEADER = -2,         /* malformed header (or trailer) line */
+	SP_HTTP1_E_HEADER_TOO_BIG = -3, /* over max_header_bytes */
+	SP_HTTP1_E_CHUNK = -4,          /* bad chunk size or chunk line */
+	SP_HTTP1_E_LENGTH = -5,         /* bad or conflicting Content-Length */
+	SP_HTTP1_E_VERSION = -6,        /* not HTTP/1.x */
+	SP_HTTP1_E_TRUNCATED = -7,      /* EOF inside a response */
+	SP_HTTP1_E_UPGRADE = -8,        /* 101 to a request that asked for no
 					 * upgrade (RFC 9110 section 7.8) */
 };
 
@@ -63,43 +63,43 @@ struct sp_http1_memo;
 
 struct sp_http1_resp {
 	/* Configuration: set after sp_http1_resp_init, kept by _next. */
-	size_t max_header_bytes;	/* bound on header_bytes, trailer_bytes */
-	sp_http1_body_cb on_body;	/* optional */
+	size_t max_header_bytes;  /* bound on header_bytes, trailer_bytes */
+	sp_http1_body_cb on_body; /* optional */
 	void *body_ctx;
-	sp_http1_header_cb on_header;	/* optional */
+	sp_http1_header_cb on_header; /* optional */
 	void *header_ctx;
-	struct sp_http1_memo *memo;	/* optional, see below */
-	int upgrade_ok;			/* the request asked for an upgrade:
+	struct sp_http1_memo *memo; /* optional, see below */
+	int upgrade_ok;             /* the request asked for an upgrade:
 					 * 101 is its final answer (else
 					 * SP_HTTP1_E_UPGRADE) */
 
 	/* Results, valid after SP_HTTP1_DONE. */
-	int status;		/* final status code (100..999) */
-	int minor;		/* HTTP/1.<minor> of the final response */
-	int must_close;		/* the connection cannot carry another one */
-	int lenient;		/* read with a leniency (a bare LF ending a
+	int status;           /* final status code (100..999) */
+	int minor;            /* HTTP/1.<minor> of the final response */
+	int must_close;       /* the connection cannot carry another one */
+	int lenient;          /* read with a leniency (a bare LF ending a
 				 * start or field line, an obs-fold, TE
 				 * with Content-Length or in HTTP/1.0):
 				 * do not reuse the connection either */
-	unsigned interim;	/* 1xx interim responses skipped */
-	uint64_t body_bytes;	/* payload bytes (chunk framing excluded) */
-	size_t header_bytes;	/* status lines and headers, 1xx included */
-	size_t trailer_bytes;	/* chunked trailer section incl. last CRLF */
+	unsigned interim;     /* 1xx interim responses skipped */
+	uint64_t body_bytes;  /* payload bytes (chunk framing excluded) */
+	size_t header_bytes;  /* status lines and headers, 1xx included */
+	size_t trailer_bytes; /* chunked trailer section incl. last CRLF */
 
 	/* Private parser state. */
-	uint64_t remaining;	/* body or chunk bytes left; chunk size */
-	uint64_t num;		/* Content-Length element being read */
+	uint64_t remaining; /* body or chunk bytes left; chunk size */
+	uint64_t num;       /* Content-Length element being read */
 	uint64_t content_length;
-	size_t line_bytes;	/* chunk-size line length, bounded */
+	size_t line_bytes; /* chunk-size line length, bounded */
 	uint8_t state;
-	uint8_t eol;		/* what the LF after a CR ends */
-	uint8_t idx;		/* position in a literal or digit count */
-	uint8_t hdr;		/* interpreted header being read */
-	uint8_t mask;		/* candidate words still matching */
-	uint8_t pos;		/* bytes matched against the candidates */
-	uint8_t vstate;		/* position within a list element */
+	uint8_t eol;    /* what the LF after a CR ends */
+	uint8_t idx;    /* position in a literal or digit count */
+	uint8_t hdr;    /* interpreted header being read */
+	uint8_t mask;   /* candidate words still matching */
+	uint8_t pos;    /* bytes matched against the candidates */
+	uint8_t vstate; /* position within a list element */
 	uint8_t flags;
-	uint8_t hpart;		/* header piece being reported */
+	uint8_t hpart; /* header piece being reported */
 	int error;
 };
 
@@ -118,7 +118,7 @@ struct sp_http1_memo {
 	struct sp_http1_head_memo h;
 	/* The head's field lines, for on_header: name offset, name length,
 	 * value offset, value length (a head is at most 256 bytes). */
-	uint8_t nfields;	/* or SP_HTTP1_MEMO_NO_FIELDS */
+	uint8_t nfields; /* or SP_HTTP1_MEMO_NO_FIELDS */
 	uint8_t field[SP_HTTP1_MEMO_FIELDS][4];
 	struct sp_http1_resp after; /* the parser right after the head */
 };
@@ -137,8 +137,8 @@ void sp_http1_resp_next(struct sp_http1_resp *p, int head_request);
  * the next response's), or a negative SP_HTTP1_E_* (*consumed = offset of
  * the offending byte). After DONE or an error, calls return the same result
  * with *consumed = 0 until the parser is re-initialised. */
-int sp_http1_resp_parse(struct sp_http1_resp *p, const uint8_t *buf,
-			size_t len, size_t *consumed);
+int sp_http1_resp_parse(struct sp_http1_resp *p, const uint8_t *buf, size_t len,
+			size_t *consumed);
 
 /* The peer closed the connection. Returns SP_HTTP1_DONE if that ended a
  * close-delimited body (RFC 9112 section 6.3 rule 8) or the response was

@@ -13,8 +13,8 @@
 
 struct sp_http1_head_memo {
 	uint8_t head[SP_HTTP1_MEMO_MAX];
-	uint32_t len;		/* 0: empty */
-	uint32_t misses;	/* in a row */
+	uint32_t len;    /* 0: empty */
+	uint32_t misses; /* in a row */
 	uint64_t hits;
 };
 

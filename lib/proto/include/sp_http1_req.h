@@ -27,15 +27,15 @@ enum {
 
 /* Error kinds, negative; sp_http1_req_error_name gives each a name. */
 enum {
-	SP_HTTP1_REQ_E_LINE = -1,	/* malformed request line */
-	SP_HTTP1_REQ_E_TARGET = -2,	/* target neither origin-form nor "*" */
-	SP_HTTP1_REQ_E_VERSION = -3,	/* well-formed, but not HTTP/1.x */
-	SP_HTTP1_REQ_E_HEADER = -4,	/* malformed header line (or obs-fold) */
+	SP_HTTP1_REQ_E_LINE = -1,    /* malformed request line */
+	SP_HTTP1_REQ_E_TARGET = -2,  /* target neither origin-form nor "*" */
+	SP_HTTP1_REQ_E_VERSION = -3, /* well-formed, but not HTTP/1.x */
+	SP_HTTP1_REQ_E_HEADER = -4,  /* malformed header line (or obs-fold) */
 	SP_HTTP1_REQ_E_HEADER_TOO_BIG = -5, /* head over max_header_bytes */
-	SP_HTTP1_REQ_E_LENGTH = -6,	/* bad or conflicting Content-Length */
-	SP_HTTP1_REQ_E_HOST = -7,	/* no Host in HTTP/1.1, or several */
+	SP_HTTP1_REQ_E_LENGTH = -6, /* bad or conflicting Content-Length */
+	SP_HTTP1_REQ_E_HOST = -7,   /* no Host in HTTP/1.1, or several */
 	SP_HTTP1_REQ_E_TRANSFER_ENCODING = -8, /* any Transfer-Encoding */
-	SP_HTTP1_REQ_E_TRUNCATED = -9,	/* EOF inside a request */
+	SP_HTTP1_REQ_E_TRUNCATED = -9,         /* EOF inside a request */
 };
 #define SP_HTTP1_REQ_NERRORS 9
 
@@ -58,28 +58,28 @@ struct sp_http1_req_memo;
 struct sp_http1_req {
 	/* Configuration: set after sp_http1_req_init, kept by _next. */
 	size_t max_header_bytes;
-	struct sp_http1_req_memo *memo;	/* optional, see below */
+	struct sp_http1_req_memo *memo; /* optional, see below */
 
 	/* Results, valid after SP_HTTP1_REQ_DONE. */
-	int method;		/* SP_HTTP1_M_* */
-	int minor;		/* HTTP/1.<minor>; a higher minor counts as 1 */
-	int must_close;		/* the client wants no further request */
-	uint64_t body_bytes;	/* Content-Length body, skipped */
-	size_t header_bytes;	/* request line and headers, blank lines
+	int method;          /* SP_HTTP1_M_* */
+	int minor;           /* HTTP/1.<minor>; a higher minor counts as 1 */
+	int must_close;      /* the client wants no further request */
+	uint64_t body_bytes; /* Content-Length body, skipped */
+	size_t header_bytes; /* request line and headers, blank lines
 				 * before the request line included */
 
 	/* Private parser state. */
-	uint64_t remaining;	/* body bytes left */
-	uint64_t num;		/* Content-Length element being read */
+	uint64_t remaining; /* body bytes left */
+	uint64_t num;       /* Content-Length element being read */
 	uint64_t content_length;
 	uint8_t state;
-	uint8_t eol;		/* what the LF after a CR ends */
-	uint8_t hdr;		/* interpreted header being read */
-	uint8_t mask;		/* candidate words still matching */
-	uint8_t pos;		/* bytes matched against the candidates */
-	uint8_t vstate;		/* position within a list element */
+	uint8_t eol;    /* what the LF after a CR ends */
+	uint8_t hdr;    /* interpreted header being read */
+	uint8_t mask;   /* candidate words still matching */
+	uint8_t pos;    /* bytes matched against the candidates */
+	uint8_t vstate; /* position within a list element */
 	uint8_t flags;
-	uint8_t hosts;		/* Host fields seen, saturating */
+	uint8_t hosts; /* Host fields seen, saturating */
 	int error;
 };
 
@@ -106,8 +106,8 @@ void sp_http1_req_next(struct sp_http1_req *p);
  * (*consumed = offset of the offending byte). After DONE or an error,
  * calls return the same result with *consumed = 0 until the parser is
  * re-initialised. */
-int sp_http1_req_parse(struct sp_http1_req *p, const uint8_t *buf,
-		       size_t len, size_t *consumed);
+int sp_http1_req_parse(struct sp_http1_req *p, const uint8_t *buf, size_t len,
+		       size_t *consumed);
 
 /* The client closed its sending side. SP_HTTP1_REQ_NEED_MORE if no byte of
  * a request had arrived (blank lines aside: a clean close between

@@ -16,30 +16,30 @@
 #include <stdint.h>
 
 struct sp_reqlog_rec {
-	uint64_t intended;  /* µs, the worker's clock: the intended start */
-	uint64_t sent;      /* its first frame queued (SYN, or first bytes
+	uint64_t intended; /* µs, the worker's clock: the intended start */
+	uint64_t sent;     /* its first frame queued (SYN, or first bytes
 			     * on a kept connection); 0: never sent */
-	uint64_t done;      /* last response byte, or the failure */
-	uint32_t vu;        /* {{vu}} */
-	uint32_t iter;      /* {{iteration}} */
-	uint16_t req;       /* index of the plan's request */
-	uint16_t status;    /* 0: no complete response */
-	uint8_t err;        /* enum sp_vu_err + 1 if it failed, else 0 */
-	uint8_t new_conn;   /* it opened its connection */
+	uint64_t done;     /* last response byte, or the failure */
+	uint32_t vu;       /* {{vu}} */
+	uint32_t iter;     /* {{iteration}} */
+	uint16_t req;      /* index of the plan's request */
+	uint16_t status;   /* 0: no complete response */
+	uint8_t err;       /* enum sp_vu_err + 1 if it failed, else 0 */
+	uint8_t new_conn;  /* it opened its connection */
 	uint8_t pad[2];
 };
 
 struct sp_reqlog {
 	/* The producer's cache line: all a push reads and writes while the
 	 * ring has room. */
-	_Alignas(64) uint64_t head;     /* records written */
-	uint64_t dropped;               /* the ring was full */
-	uint64_t tail_seen;             /* tail as last read: reread only
+	_Alignas(64) uint64_t head; /* records written */
+	uint64_t dropped;           /* the ring was full */
+	uint64_t tail_seen;         /* tail as last read: reread only
 					 * when the ring looks full */
-	struct sp_reqlog_rec *recs;     /* size: a power of two */
-	uint32_t mask;                  /* size - 1 */
+	struct sp_reqlog_rec *recs; /* size: a power of two */
+	uint32_t mask;              /* size - 1 */
 	/* The consumer's, a line of its own. */
-	_Alignas(64) uint64_t tail;     /* records taken */
+	_Alignas(64) uint64_t tail; /* records taken */
 };
 
 /* Producer side. */

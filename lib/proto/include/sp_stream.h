@@ -39,11 +39,11 @@ enum sp_stream_end {
 	SP_STREAM_END_TIMEOUT,         /* our data went unacknowledged */
 	SP_STREAM_END_ABORTED,         /* abort() by the user */
 	/* A stream with a handshake of its own (TLS) adds these. */
-	SP_STREAM_END_HANDSHAKE,       /* the handshake failed (version,
+	SP_STREAM_END_HANDSHAKE,  /* the handshake failed (version,
 					* cipher, protocol) */
-	SP_STREAM_END_VERIFY,          /* the peer's certificate was refused */
-	SP_STREAM_END_ALERT,           /* the peer sent a fatal alert */
-	SP_STREAM_END_BAD_RECORD,      /* the peer sent bytes that are not
+	SP_STREAM_END_VERIFY,     /* the peer's certificate was refused */
+	SP_STREAM_END_ALERT,      /* the peer sent a fatal alert */
+	SP_STREAM_END_BAD_RECORD, /* the peer sent bytes that are not
 					* a valid record */
 	SP_STREAM_END_HANDSHAKE_TIMEOUT, /* no handshake within the connect
 					  * timeout */
@@ -52,7 +52,7 @@ enum sp_stream_end {
 
 /* Where to connect, per connection. */
 struct sp_stream_peer {
-	uint32_t ip;          /* IPv4, host order */
+	uint32_t ip; /* IPv4, host order */
 	uint16_t port;
 	/* The peer's name as the user wrote it (TLS: SNI and the name the
 	 * certificate must carry); NULL when there is none. */

@@ -34,34 +34,34 @@
 
 /* Why a request failed. Every failed request has exactly one kind. */
 enum sp_vu_err {
-	SP_VU_E_REFUSED = 0,     /* RST in answer to our SYN */
-	SP_VU_E_CONNECT_TIMEOUT, /* no SYN-ACK in time */
-	SP_VU_E_RESET,           /* RST on an established connection */
-	SP_VU_E_TCP_TIMEOUT,     /* our retransmissions went unanswered */
-	SP_VU_E_CLOSED,          /* closed before any byte of the response */
-	SP_VU_E_RESPONSE_TIMEOUT,/* no complete response within the timeout */
-	SP_VU_E_BAD_STATUS,      /* parse errors, one kind each */
+	SP_VU_E_REFUSED = 0,      /* RST in answer to our SYN */
+	SP_VU_E_CONNECT_TIMEOUT,  /* no SYN-ACK in time */
+	SP_VU_E_RESET,            /* RST on an established connection */
+	SP_VU_E_TCP_TIMEOUT,      /* our retransmissions went unanswered */
+	SP_VU_E_CLOSED,           /* closed before any byte of the response */
+	SP_VU_E_RESPONSE_TIMEOUT, /* no complete response within the timeout */
+	SP_VU_E_BAD_STATUS,       /* parse errors, one kind each */
 	SP_VU_E_BAD_HEADER,
 	SP_VU_E_HEADER_TOO_BIG,
 	SP_VU_E_BAD_CHUNK,
 	SP_VU_E_BAD_LENGTH,
 	SP_VU_E_BAD_VERSION,
-	SP_VU_E_TRUNCATED,       /* closed inside a response */
-	SP_VU_E_UNSOLICITED,     /* bytes beyond the response (framing lost) */
-	SP_VU_E_UPGRADE,         /* 101 Switching Protocols to a request that
+	SP_VU_E_TRUNCATED,      /* closed inside a response */
+	SP_VU_E_UNSOLICITED,    /* bytes beyond the response (framing lost) */
+	SP_VU_E_UPGRADE,        /* 101 Switching Protocols to a request that
 				  * asked for no upgrade (RFC 9110 7.8) */
-	SP_VU_E_CHECK,           /* a complete response failed a check */
-	SP_VU_E_HTTP_STATUS,     /* a complete response whose status was not
+	SP_VU_E_CHECK,          /* a complete response failed a check */
+	SP_VU_E_HTTP_STATUS,    /* a complete response whose status was not
 				  * expected (>= 400 by default) */
-	SP_VU_E_UNSAFE_VALUE,    /* a data value would have broken the
+	SP_VU_E_UNSAFE_VALUE,   /* a data value would have broken the
 				  * request (CR/LF in a header, a space in
 				  * the path): not sent */
-	SP_VU_E_TLS_HANDSHAKE,   /* the TLS handshake failed (version,
+	SP_VU_E_TLS_HANDSHAKE,  /* the TLS handshake failed (version,
 				  * cipher, protocol, a close within it) */
-	SP_VU_E_TLS_VERIFY,      /* the server's certificate was refused */
-	SP_VU_E_TLS_ALERT,       /* the server sent a fatal alert */
-	SP_VU_E_TLS_BAD_RECORD,  /* the server sent what is not a record */
-	SP_VU_E_TLS_TIMEOUT,     /* no handshake within the connect timeout */
+	SP_VU_E_TLS_VERIFY,     /* the server's certificate was refused */
+	SP_VU_E_TLS_ALERT,      /* the server sent a fatal alert */
+	SP_VU_E_TLS_BAD_RECORD, /* the server sent what is not a record */
+	SP_VU_E_TLS_TIMEOUT,    /* no handshake within the connect timeout */
 	SP_VU_E_N
 };
 
@@ -69,13 +69,13 @@ const char *sp_vu_err_name(enum sp_vu_err k);
 
 /* Per named request (index as plan->requests). */
 struct sp_vu_req_stats {
-	uint64_t started;     /* first byte queued (or connect begun) */
-	uint64_t responses;   /* complete responses */
-	uint64_t failed;      /* no complete response, an unexpected status,
+	uint64_t started;   /* first byte queued (or connect begun) */
+	uint64_t responses; /* complete responses */
+	uint64_t failed;    /* no complete response, an unexpected status,
 			       * or a check failed */
 	uint64_t check_failed;
 	uint64_t status_failed; /* a response with an unexpected status */
-	uint64_t interrupted; /* in flight when the run stopped */
+	uint64_t interrupted;   /* in flight when the run stopped */
 	struct sp_hist latency; /* µs from intended start to full response */
 	struct sp_hist ttfb;    /* µs from request queued to its first byte */
 };
@@ -92,38 +92,39 @@ struct sp_vu_stats {
 	 * runs its remaining steps. A failed check or an unexpected status
 	 * fails the request, not the iteration (a response came). Dropped (open model): an arrival found no idle VU and
 	 * never started. */
-	uint64_t it_started, it_completed, it_failed, it_interrupted, it_dropped;
+	uint64_t it_started, it_completed, it_failed, it_interrupted,
+		it_dropped;
 	/* Requests: started = responses + (failed - err[CHECK] -
 	 * err[HTTP_STATUS]) + in flight; a response that failed a check or
 	 * had an unexpected status is counted in both. Succeeded: responses
 	 * - err[CHECK] - err[HTTP_STATUS]. */
 	uint64_t requests, responses, failed, interrupted;
 	uint64_t err[SP_VU_E_N];
-	uint64_t codes[SP_PLAN_MAX_STATUS]; /* final status of each response */
+	uint64_t codes[SP_PLAN_MAX_STATUS];  /* final status of each response */
 	uint64_t bytes_sent, bytes_received; /* HTTP bytes, both ways */
-	uint64_t connects;          /* connections opened (SYN sent) */
-	uint64_t reconnects;        /* opened to replace a lost keep-alive one */
-	uint64_t server_closes;     /* peer closed an idle keep-alive connection */
-	uint64_t lenient_closes;    /* responses read with a leniency of the
+	uint64_t connects;                   /* connections opened (SYN sent) */
+	uint64_t reconnects;     /* opened to replace a lost keep-alive one */
+	uint64_t server_closes;  /* peer closed an idle keep-alive connection */
+	uint64_t lenient_closes; /* responses read with a leniency of the
 				     * parser (sp_http1_resp.lenient): their
 				     * connections closed, not reused */
-	uint64_t conns_open;        /* open at this instant */
-	uint64_t connect_retries;   /* our pool or ports were short: retried */
-	uint64_t vus_active;        /* VUs in an iteration now */
-	uint64_t vus_target;        /* closed: the schedule's VUs now */
-	uint64_t arrivals;          /* open: iterations due so far */
-	uint64_t checks_passed;     /* responses with checks that all held */
-	uint64_t renders;           /* renders of requests with variables,
+	uint64_t conns_open;     /* open at this instant */
+	uint64_t connect_retries; /* our pool or ports were short: retried */
+	uint64_t vus_active;      /* VUs in an iteration now */
+	uint64_t vus_target;      /* closed: the schedule's VUs now */
+	uint64_t arrivals;        /* open: iterations due so far */
+	uint64_t checks_passed;   /* responses with checks that all held */
+	uint64_t renders;         /* renders of requests with variables,
 				     * one per attempt to queue them (the
 				     * others are built once, at start) */
-	struct sp_hist latency;     /* every complete response, from its
+	struct sp_hist latency;   /* every complete response, from its
 				     * intended start to its last byte */
-	struct sp_hist connect;     /* SYN sent to established */
-	struct sp_hist tls;         /* established to the TLS handshake done */
-	struct sp_hist ttfb;        /* request queued to first response byte */
-	struct sp_hist iteration;   /* intended start to end, completed and
+	struct sp_hist connect;   /* SYN sent to established */
+	struct sp_hist tls;       /* established to the TLS handshake done */
+	struct sp_hist ttfb;      /* request queued to first response byte */
+	struct sp_hist iteration; /* intended start to end, completed and
 				     * failed iterations */
-	struct sp_hist lag;         /* the generator's own lateness: a
+	struct sp_hist lag;       /* the generator's own lateness: a
 				     * request's first frame (its SYN, or its
 				     * first data on a kept connection)
 				     * queued, minus its intended start */
@@ -135,36 +136,39 @@ struct sp_vu_stats {
  * uint64_t, A(f, n) an array of n. A counter added to a struct and not
  * here fails the assertions below (the histograms follow the counters).
  */
-#define SP_VU_STATS_COUNTERS(X, A)                                        \
-	X(it_started) X(it_completed) X(it_failed) X(it_interrupted)      \
-	X(it_dropped) X(requests) X(responses) X(failed) X(interrupted)   \
-	A(err, SP_VU_E_N) A(codes, SP_PLAN_MAX_STATUS)                    \
-	X(bytes_sent) X(bytes_received) X(connects) X(reconnects)         \
-	X(server_closes) X(lenient_closes) X(conns_open)                  \
-	X(connect_retries) X(vus_active) X(vus_target) X(arrivals)        \
-	X(checks_passed) X(renders)
-#define SP_VU_REQ_COUNTERS(X)                                             \
-	X(started) X(responses) X(failed) X(check_failed) X(status_failed) \
-	X(interrupted)
-#define SP_VU_SCEN_COUNTERS(X)                                            \
+#define SP_VU_STATS_COUNTERS(X, A)                                             \
+	X(it_started)                                                          \
+	X(it_completed) X(it_failed) X(it_interrupted) X(it_dropped) X(        \
+		requests) X(responses) X(failed) X(interrupted)                \
+		A(err, SP_VU_E_N) A(codes, SP_PLAN_MAX_STATUS) X(bytes_sent)   \
+			X(bytes_received) X(connects) X(reconnects) X(         \
+				server_closes) X(lenient_closes) X(conns_open) \
+				X(connect_retries) X(vus_active) X(vus_target) \
+					X(arrivals) X(checks_passed)           \
+						X(renders)
+#define SP_VU_REQ_COUNTERS(X)                                                  \
+	X(started)                                                             \
+	X(responses) X(failed) X(check_failed) X(status_failed) X(interrupted)
+#define SP_VU_SCEN_COUNTERS(X)                                                 \
 	X(started) X(completed) X(failed) X(interrupted) X(dropped)
 
-#define SP_VU_COUNT1_(f) + 1
-#define SP_VU_COUNTN_(f, n) + (n)
+#define SP_VU_COUNT1_(f) +1
+#define SP_VU_COUNTN_(f, n) +(n)
 _Static_assert((0 SP_VU_STATS_COUNTERS(SP_VU_COUNT1_, SP_VU_COUNTN_)) *
-	       sizeof(uint64_t) == offsetof(struct sp_vu_stats, latency),
+			       sizeof(uint64_t) ==
+		       offsetof(struct sp_vu_stats, latency),
 	       "SP_VU_STATS_COUNTERS must list every counter of sp_vu_stats");
 _Static_assert((0 SP_VU_REQ_COUNTERS(SP_VU_COUNT1_)) * sizeof(uint64_t) ==
-	       offsetof(struct sp_vu_req_stats, latency),
+		       offsetof(struct sp_vu_req_stats, latency),
 	       "SP_VU_REQ_COUNTERS must list every counter of sp_vu_req_stats");
 _Static_assert((0 SP_VU_SCEN_COUNTERS(SP_VU_COUNT1_)) * sizeof(uint64_t) ==
-	       offsetof(struct sp_vu_scen_stats, iteration),
+		       offsetof(struct sp_vu_scen_stats, iteration),
 	       "SP_VU_SCEN_COUNTERS must list every counter of "
 	       "sp_vu_scen_stats");
 
 struct sp_vu_config {
 	const struct sp_plan *plan;
-	const uint64_t *now_us;  /* the current time, kept by the caller */
+	const uint64_t *now_us; /* the current time, kept by the caller */
 	/* The caller calls sp_vu_flushed each time it hands queued frames
 	 * to the port: a request's first frame is timed then. 0: timed when
 	 * queued, at *now_us. */
@@ -175,8 +179,8 @@ struct sp_vu_config {
 	 * arrival of the open model, and every ncores-th data row. The plan's
 	 * figures are the whole run's; 0 and 1 for a single engine. */
 	uint32_t core, ncores;
-	uint32_t max_vus;        /* VU slots of this engine */
-	uint64_t seed;           /* random draws: think, weights, {{random}} */
+	uint32_t max_vus; /* VU slots of this engine */
+	uint64_t seed;    /* random draws: think, weights, {{random}} */
 	/* One record per finished request (a response, or a failure; not
 	 * those interrupted by the end), or NULL. */
 	struct sp_reqlog *reqlog;

@@ -66,13 +66,13 @@ enum sp_tls_resume {
 struct sp_tls_conf {
 	enum sp_tls_role role;
 	const struct sp_tls_engine *engine; /* NULL: mbedTLS */
-	uint32_t conns;      /* connection pool, fixed at create (> 0) */
-	uint32_t slots;      /* client: resumption slots (peer->slot <) */
+	uint32_t conns; /* connection pool, fixed at create (> 0) */
+	uint32_t slots; /* client: resumption slots (peer->slot <) */
 	/* Client: the CA bundle the server's chain must reach (NULL:
 	 * SP_TLS_DEFAULT_CA). Server: the CA for client certificates. */
 	const char *ca_file;
-	int insecure;        /* client: accept any certificate and name */
-	int client_auth;     /* server: demand a client certificate */
+	int insecure;    /* client: accept any certificate and name */
+	int client_auth; /* server: demand a client certificate */
 	/* Client: a certificate for mutual TLS (both or neither).
 	 * Server: its certificate chain and key (required). PEM or DER. */
 	const char *cert_file;
@@ -81,10 +81,10 @@ struct sp_tls_conf {
 	 * engine's defaults. Names the engine does not know are an error. */
 	const char *ciphers;
 	const char *curves;
-	const char *alpn;    /* NULL: "http/1.1"; "": none offered */
-	enum sp_tls_resume resume;  /* client */
-	uint32_t session_cache;     /* server: session-ID cache entries */
-	int tickets;                /* server: issue session tickets */
+	const char *alpn;          /* NULL: "http/1.1"; "": none offered */
+	enum sp_tls_resume resume; /* client */
+	uint32_t session_cache;    /* server: session-ID cache entries */
+	int tickets;               /* server: issue session tickets */
 	/* The clock for handshake CPU cost and the handshake timeout: any
 	 * monotonic tick counter (the worker's TSC), @clock_hz ticks a
 	 * second. NULL: CLOCK_MONOTONIC in nanoseconds. */
@@ -102,27 +102,27 @@ struct sp_tls_conf {
 
 /* Alert descriptions and X.509 verification reasons counted by number. */
 #define SP_TLS_NALERTS 256
-#define SP_TLS_NVERIFY 32  /* bit i of the engine's verify flags */
-#define SP_TLS_NERRS 16    /* distinct engine error codes kept */
+#define SP_TLS_NVERIFY 32 /* bit i of the engine's verify flags */
+#define SP_TLS_NERRS 16   /* distinct engine error codes kept */
 
 /*
  * Counters, one writer (the instance's worker, through sp_ctr_*); other
  * cores read them with sp_ctr_read (sp_counter.h).
  */
 struct sp_tls_counters {
-	uint64_t connects;        /* connect() and accept() that got a conn */
-	uint64_t pool_empty;      /* ... refused: no connection free */
-	uint64_t hs_full;         /* handshakes done, full */
-	uint64_t hs_resumed;      /* ... resumed (abbreviated) */
-	uint64_t hs_failed;       /* handshakes that did not finish */
-	uint64_t hs_offered;      /* client: a saved session was offered */
+	uint64_t connects;   /* connect() and accept() that got a conn */
+	uint64_t pool_empty; /* ... refused: no connection free */
+	uint64_t hs_full;    /* handshakes done, full */
+	uint64_t hs_resumed; /* ... resumed (abbreviated) */
+	uint64_t hs_failed;  /* handshakes that did not finish */
+	uint64_t hs_offered; /* client: a saved session was offered */
 	uint64_t ended[SP_STREAM_END_NKINDS]; /* closed() by kind */
-	uint64_t hs_ticks_full;   /* clock ticks inside the engine, full */
-	uint64_t hs_ticks_resumed;/* ... resumed */
+	uint64_t hs_ticks_full;    /* clock ticks inside the engine, full */
+	uint64_t hs_ticks_resumed; /* ... resumed */
 	uint64_t alerts_rx[SP_TLS_NALERTS]; /* by description */
 	uint64_t alerts_tx[SP_TLS_NALERTS]; /* by description (plaintext
 					     * ones, and our close_notify) */
-	uint64_t verify_fail;     /* handshakes refused by verification */
+	uint64_t verify_fail; /* handshakes refused by verification */
 	uint64_t verify_reason[SP_TLS_NVERIFY]; /* by flag bit */
 	/* The engine's error codes (negative) of failed connections, the
 	 * first SP_TLS_NERRS distinct ones; the rest in errs_other. */
@@ -140,7 +140,7 @@ struct sp_tls_counters {
 	uint64_t allocs_setup;
 	uint64_t allocs_hs;
 	uint64_t allocs_steady;
-	uint64_t open;            /* gauge: connections handshaken, not gone */
+	uint64_t open; /* gauge: connections handshaken, not gone */
 };
 
 /*
