@@ -524,10 +524,11 @@ sp_header_byte_cb(struct sp_http1_resp *p, const uint8_t *buf, size_t i,
 		return rc;
 	if (st == ST_HLINE) {
 		if (pend && p->state == ST_HVALUE) {
-			/* obs-fold: one SP, then the value goes on */
+			/* obs-fold: its first whitespace byte stands for
+			 * the fold, then the value goes on */
 			if (p->hpart == HP_LINE_END) {
 				p->on_header(p->header_ctx, SP_HTTP1_HDR_VALUE,
-					     (const uint8_t *)" ", 1);
+					     buf + i, 1);
 				p->hpart = HP_VALUE_OWS;
 			}
 			return rc;

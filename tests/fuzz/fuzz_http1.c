@@ -12,7 +12,10 @@
  * piece given), consumed never beyond the piece, body bytes reported equal
  * to body bytes counted and taken from the input, and the same sequence of
  * results whether the bytes come whole, in pseudo-random pieces, or one at
- * a time, with a head memo (sp_http1_memo) or without.
+ * a time, with a head memo (sp_http1_memo) or without. With bit 4 set the
+ * header callback is on too: its pieces must lie in the input and come in
+ * order (NAME+ VALUE* END), and each response's fields, hashed as heard,
+ * must be the same every way.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -33,6 +36,7 @@ struct result {
 	size_t header_bytes;
 	size_t trailer_bytes;
 	size_t end;
+	uint64_t fields_hash;	/* the fields on_header heard, whole */
 };
 
 struct run {
@@ -41,7 +45,33 @@ struct run {
 	uint64_t body_seen;	/* through the callback */
 	uint64_t body_hash;
 	const uint8_t *lo, *hi;	/* the input: body pointers must be in it */
+	uint64_t field, fields; /* the field being heard; fields heard */
+	int last;		/* last part heard, -1 at a field's start */
 };
+
+static void
+on_header(void *ctx, enum sp_http1_hdr_part part, const uint8_t *p, size_t n)
+{
+	struct run *run = ctx;
+
+	if (n && (p < run->lo || p + n > run->hi))
+		abort();
+	if ((part == SP_HTTP1_HDR_NAME &&
+	     (n == 0 || (run->last != -1 && run->last != SP_HTTP1_HDR_NAME))) ||
+	    (part != SP_HTTP1_HDR_NAME && run->last == -1))
+		abort();
+	if (part == SP_HTTP1_HDR_VALUE && run->last == SP_HTTP1_HDR_NAME)
+		run->field = (run->field ^ 0x100) * 0x100000001b3ull;
+	for (size_t i = 0; i < n; i++)
+		run->field = (run->field ^ p[i]) * 0x100000001b3ull;
+	if (part == SP_HTTP1_HDR_END) {
+		run->fields = (run->fields ^ run->field) * 0x100000001b3ull;
+		run->field = 0xcbf29ce484222325ull;
+		run->last = -1;
+		return;
+	}
+	run->last = (int)part;
+}
 
 static void
 on_body(void *ctx, const uint8_t *p, size_t n)
@@ -69,9 +99,14 @@ record(struct run *run, const struct sp_http1_resp *p, int rc, size_t end)
 {
 	if (run->n == MAX_RESULTS)
 		abort(); /* cannot happen: the caller stops before */
+	/* fields of a response cut by an error depend on the cut: only a
+	 * whole response's are compared */
 	run->r[run->n++] = (struct result){ rc, p->status, p->must_close,
 		p->interim, p->body_bytes, p->header_bytes, p->trailer_bytes,
-		end };
+		end, rc == SP_HTTP1_DONE ? run->fields : 0 };
+	run->fields = 0;
+	run->field = 0xcbf29ce484222325ull;
+	run->last = -1;
 	if (rc == SP_HTTP1_DONE && p->body_bytes != run->body_seen)
 		abort();
 	run->body_seen = 0;
@@ -99,6 +134,12 @@ parse(const uint8_t *in, size_t len, uint8_t opt, uint32_t seed, int mode,
 	}
 	p.on_body = on_body;
 	p.body_ctx = run;
+	run->field = 0xcbf29ce484222325ull;
+	run->last = -1;
+	if (opt & 16) {
+		p.on_header = on_header;
+		p.header_ctx = run;
+	}
 	seed |= 1;
 	while (base < len && run->n < MAX_RESULTS - 1) {
 		size_t n = len - base;

@@ -44,8 +44,9 @@ typedef void (*sp_http1_body_cb)(void *ctx, const uint8_t *p, size_t n);
  * The final response's header fields as the parser reads them, in order:
  * for each field line, its name in one or more NAME pieces, its value in
  * zero or more VALUE pieces (leading whitespace left out, trailing
- * whitespace kept; an obs-fold as one SP), then END (no bytes). Pieces
- * are slices of the caller's buffer, valid during the call only; how a
+ * whitespace kept; an obs-fold as its first SP or HTAB), then END (no
+ * bytes). Pieces are slices of the caller's buffer, valid during the call
+ * only; how a
  * field is cut into pieces depends on how its bytes arrived, so a
  * consumer reads pieces as a stream. Interim (1xx) heads and trailers are
  * not reported. A head answered by the memo is reported too, from the
