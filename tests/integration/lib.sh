@@ -176,3 +176,102 @@ check_http_accounting() {
 }
 # A small YAML scenario in $TMP: scenario NAME < text
 scenario() { cat >"$TMP/$1.yaml"; }
+
+# --- HTTPS: tools/testbed's TLS parts (its header lists them). The names
+# resolve only through --resolve: run_sp run --url "$(tls_url 443 /1k)"
+# "${TLS_RESOLVE[@]}" --tls-ca "$TLS_CA".
+TLS_DIR=/run/stampede-testbed/tls
+TLS_CA=$TLS_DIR/ca.crt              # the test CA, signs all but unknownca
+TLS_OTHER_CA=$TLS_DIR/other-ca.crt  # the CA no client is given
+TLS_CLIENT_CERT=$TLS_DIR/client.crt # CN stampede-client, from the test CA
+TLS_CLIENT_KEY=$TLS_DIR/client.key
+TLS_NAME=app.stampede.test          # the good certificates' name (and *.)
+TLS_WRONG_NAME=wrong.example.test   # the wrong-name certificate's only name
+TLS_RESOLVE=(--resolve "$TLS_NAME:$SRV")
+# nginx: TLS 1.2 and 1.3 unless said otherwise
+TLS_PORT=443               # ECDSA P-256
+TLS_RSA_PORT=8443          # RSA-2048
+TLS_EXPIRED_PORT=8444      # expired in 2020
+TLS_WRONGNAME_PORT=8445    # for $TLS_WRONG_NAME
+TLS_UNKNOWNCA_PORT=8446    # signed by $TLS_OTHER_CA
+TLS13_PORT=8447            # TLS 1.3 only
+TLS_CLIENTCERT_PORT=8448   # ssl_verify_client on: 400 without a certificate
+# sp-tlssrv (tools/sp-tlssrv.py), one mode each
+TLSSRV_GARBAGE_PORT=8450   # bytes that are no TLS record, connection held
+TLSSRV_ALERT_PORT=8451     # fatal handshake_failure alert, then FIN
+TLSSRV_TRUNCATED_PORT=8452 # 16 bytes of a 64-byte record, then FIN
+TLSSRV_STALL_PORT=8453     # nothing, connection held
+TLSSRV_CLOSE_PORT=8454     # FIN at once
+TLSSRV_NEEDCERT_PORT=8455  # real handshake that fails without a client cert
+TLS_ACCESS_LOG=/run/stampede-testbed/tls_access.log
+TLSSRV_LOG=/run/stampede-testbed/tlssrv.log
+# bed_tls_ca: the test CA's file, or a message and failure if the bed up
+# is one without TLS (brought up by an older tools/testbed).
+bed_tls_ca() {
+	[ -s "$TLS_CA" ] || {
+		echo "test bed without TLS: tools/testbed down; tools/testbed up" >&2
+		return 1
+	}
+	echo "$TLS_CA"
+}
+# tls_url PORT [PATH]: https://app.stampede.test[:PORT]PATH (443 left out).
+tls_url() {
+	if [ "$1" = 443 ]; then echo "https://$TLS_NAME${2:-/}"
+	else echo "https://$TLS_NAME:$1${2:-/}"; fi
+}
+# nginx's HTTPS log line is the HTTP one followed by five unquoted fields:
+#   ... "host" "user-agent" PORT SNI REUSED PROTOCOL HOST
+# (REUSED r or ., "-" for an empty value). nginx_tls_base strips those
+# five, so nginx_base and the HTTP parsers apply as they are.
+nginx_tls_base() { sed -E 's/( [^ ]+){5}$//' | nginx_base; }
+# Lines of the HTTPS log since MARK with status CODE from CLIENT (our
+# address by default), optionally on PORT and for PATH.
+nginx_tls_count() { # nginx_tls_count MARK CODE [PATH [CLIENT [PORT]]]
+	log_since "$TLS_ACCESS_LOG" "$1" |
+		awk -v port="${5:-}" 'port == "" || $(NF - 4) == port' |
+		nginx_tls_base |
+		awk -v c="$2" -v p="${3:-}" -v ip="${4:-198.18.0.1}" '$1 == ip && $(NF - 1) == c &&
+			(p == "" || $4 == p) { n++ } END { print n + 0 }'
+}
+# The TLS fields of each HTTPS request since MARK from CLIENT, one line
+# each: "PORT SNI REUSED PROTOCOL HOST". Count with grep -c / awk.
+nginx_tls_fields() { # nginx_tls_fields MARK [CLIENT]
+	log_since "$TLS_ACCESS_LOG" "$1" |
+		awk -v ip="${2:-198.18.0.1}" '$1 == ip { print $(NF - 4), $(NF - 3), $(NF - 2), $(NF - 1), $NF }'
+}
+# Requests over resumed sessions since MARK from CLIENT (REUSED = r).
+nginx_tls_reused() { # nginx_tls_reused MARK [CLIENT]
+	nginx_tls_fields "$@" | awk '$3 == "r" { n++ } END { print n + 0 }'
+}
+# sp-tlssrv writes one line per connection when the connection ends:
+#   port=P mode=M peer=A:P hello=0|1 sni=S read=N sent=N end=E tls=T
+# tlssrv_wait MARK N: wait (5 s at most) until N lines follow MARK.
+tlssrv_wait() {
+	for _ in $(seq 50); do
+		[ "$(($(log_mark "$TLSSRV_LOG") - $1))" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	echo "     sp-tlssrv logged $(($(log_mark "$TLSSRV_LOG") - $1)) of $2 connections" >&2
+	return 1
+}
+# tlssrv_count MARK MODE [KEY=VALUE...]: connections in MODE since MARK
+# whose line has every KEY=VALUE given (peer=198.18.0.1:* is not a glob:
+# use peer_ip=ADDR for the address alone).
+tlssrv_count() {
+	local mark=$1 mode=$2
+	shift 2
+	log_since "$TLSSRV_LOG" "$mark" | awk -v mode="$mode" -v want="$*" '
+		{ delete f
+		  for (i = 1; i <= NF; i++) { k = $i; sub(/=.*/, "", k); v = $i; sub(/^[^=]*=/, "", v); f[k] = v }
+		  ip = f["peer"]; sub(/:[0-9]+$/, "", ip); f["peer_ip"] = ip
+		  if (f["mode"] != mode) next
+		  n = split(want, w, " ")
+		  for (i = 1; i <= n; i++) { k = w[i]; sub(/=.*/, "", k); v = w[i]; sub(/^[^=]*=/, "", v); if (f[k] != v) next }
+		  c++ }
+		END { print c + 0 }'
+}
+# tlssrv_field MARK MODE KEY: KEY's value on each MODE line since MARK.
+tlssrv_field() {
+	log_since "$TLSSRV_LOG" "$1" | awk -v mode="mode=$2" -v key="$3=" '
+		$2 == mode { for (i = 1; i <= NF; i++) if (index($i, key) == 1) print substr($i, length(key) + 1) }'
+}
