@@ -128,7 +128,7 @@ sp_report_collect_n(struct sp_report *r, const struct sp_worker *ws,
 }
 
 uint64_t
-sp_tcp_failed(const struct sp_tcp_counts *n)
+sp_tcpmode_failed(const struct sp_tcpmode_counts *n)
 {
 	return n->refused + n->connect_timeout + n->reset + n->timeout +
 	       n->mismatch;
@@ -143,7 +143,7 @@ sp_rate(double x, double s)
 static double
 sp_mbit_per_s(const struct sp_report *r)
 {
-	const struct sp_tcp_counts *n = r->tcp;
+	const struct sp_tcpmode_counts *n = r->tcp;
 
 	if (n == NULL)
 		return 0.0;
@@ -181,8 +181,8 @@ sp_impaired(const struct sp_worker *w)
 static void
 sp_print_tcp(const struct sp_report *r, FILE *out)
 {
-	const struct sp_tcp_counts *n = r->tcp;
-	uint64_t failed = sp_tcp_failed(n);
+	const struct sp_tcpmode_counts *n = r->tcp;
+	uint64_t failed = sp_tcpmode_failed(n);
 	uint64_t attempted = n->ok + failed + n->incomplete;
 	const struct {
 		const char *name;
@@ -328,13 +328,13 @@ sp_report_print(const struct sp_report *r, FILE *out)
 			r->elapsed_s);
 	sp_print_stack(r, out);
 	for (unsigned int c = 0; r->ncores > 1 && c < r->ncores; c++) {
-		const struct sp_tcp_counts *n = r->tcp_core[c];
+		const struct sp_tcpmode_counts *n = r->tcp_core[c];
 		char what[96];
 
 		if (n == NULL)
 			break;
 		snprintf(what, sizeof(what), "started %" PRIu64 "  ok %" PRIu64
-			 "  failed %" PRIu64, n->started, n->ok, sp_tcp_failed(n));
+			 "  failed %" PRIu64, n->started, n->ok, sp_tcpmode_failed(n));
 		sp_print_core(out, c, &r->ws[c], what);
 	}
 	fflush(out);
@@ -444,9 +444,9 @@ int
 sp_report_json(const struct sp_report *r, FILE *f, const char *path)
 {
 	/* `net` has no connections: same shape, zero counts, one schema. */
-	static const struct sp_tcp_counts none;
-	const struct sp_tcp_counts *n = r->tcp != NULL ? r->tcp : &none;
-	uint64_t failed = sp_tcp_failed(n);
+	static const struct sp_tcpmode_counts none;
+	const struct sp_tcpmode_counts *n = r->tcp != NULL ? r->tcp : &none;
+	uint64_t failed = sp_tcpmode_failed(n);
 
 	fprintf(f, "{\"version\":1,\"mode\":");
 	sp_json_str(f, r->mode);
@@ -469,13 +469,13 @@ sp_report_json(const struct sp_report *r, FILE *f, const char *path)
 	sp_report_json_stack(r, f, n->connect_nobufs + n->connect_noports);
 	fprintf(f, ",\n \"cores\":[");
 	for (unsigned int c = 0; c < r->ncores && r->tcp_core[c] != NULL; c++) {
-		const struct sp_tcp_counts *cn = r->tcp_core[c];
+		const struct sp_tcpmode_counts *cn = r->tcp_core[c];
 		char fields[192];
 
 		snprintf(fields, sizeof(fields), "\"started\":%" PRIu64
 			 ",\"ok\":%" PRIu64 ",\"failed\":%" PRIu64
 			 ",\"incomplete\":%" PRIu64 ",\"bytes_sent\":%" PRIu64,
-			 cn->started, cn->ok, sp_tcp_failed(cn), cn->incomplete,
+			 cn->started, cn->ok, sp_tcpmode_failed(cn), cn->incomplete,
 			 cn->bytes_sent);
 		sp_json_core(f, c, &r->ws[c], fields);
 	}

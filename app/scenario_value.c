@@ -538,7 +538,7 @@ sp_scenario_set(struct sp_plan *pl, const char *key, const char *value,
 	int rc;
 
 	if (pv == NULL)
-		return sp_msg(e, "--%s: out of memory", key);
+		return sp_err_set(e, "--%s: out of memory", key);
 	if (strcmp(key, "url") == 0)
 		rc = sp_set_url(pl, value, why);
 	else if (strcmp(key, "resolve") == 0)
@@ -567,7 +567,7 @@ sp_scenario_set(struct sp_plan *pl, const char *key, const char *value,
 			if (strcmp(key, load_keys[i][0]) == 0)
 				break;
 		if (i == sizeof(load_keys) / sizeof(load_keys[0]))
-			return sp_msg(e, "--%s: not a scenario option", key);
+			return sp_err_set(e, "--%s: not a scenario option", key);
 		rc = sp_load_key(pl, load_keys[i][1], value, &bit, why);
 		if (rc == 0) {
 			pv->cli_keys |= bit;
@@ -577,7 +577,7 @@ sp_scenario_set(struct sp_plan *pl, const char *key, const char *value,
 		}
 	}
 	if (rc < 0)
-		return sp_msg(e, "--%s: %s", key, why);
+		return sp_err_set(e, "--%s: %s", key, why);
 	return 0;
 }
 

@@ -450,7 +450,7 @@ int sp_interrupted(void);
 /* ---- report.c ---- */
 
 /* Connection outcomes of the tcp mode, one writer: the worker. */
-struct sp_tcp_counts {
+struct sp_tcpmode_counts {
 	uint64_t planned, started, ok;
 	uint64_t refused, connect_timeout, reset, timeout, mismatch;
 	uint64_t incomplete;
@@ -469,7 +469,7 @@ struct sp_report {
 	const char *mode;     /* "echo", "sink", "net" */
 	char target[32];
 	double elapsed_s;
-	const struct sp_tcp_counts *tcp; /* NULL for net */
+	const struct sp_tcpmode_counts *tcp; /* NULL for net */
 	struct sp_stack_stats stats;
 	uint32_t conns_in_use, chunks_in_use;
 	size_t bytes_per_conn, mem_bytes;
@@ -479,14 +479,14 @@ struct sp_report {
 	/* Each core: its worker, and (tcp mode) its connection outcomes. */
 	unsigned int ncores;
 	const struct sp_worker *ws;
-	const struct sp_tcp_counts *tcp_core[SP_MAX_CORES];
+	const struct sp_tcpmode_counts *tcp_core[SP_MAX_CORES];
 };
 
 /* When the last of @n workers ended its load (run_end_us). */
 uint64_t sp_workers_end_us(const struct sp_worker *ws, unsigned int n);
 
 /* Connections that failed: refused, timed out, reset or with bad data. */
-uint64_t sp_tcp_failed(const struct sp_tcp_counts *n);
+uint64_t sp_tcpmode_failed(const struct sp_tcpmode_counts *n);
 
 void sp_report_collect(struct sp_report *r, const struct sp_worker *w,
 		       const struct sp_port *p);

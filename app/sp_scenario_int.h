@@ -135,23 +135,23 @@ char *sp_mem_strndup(struct sp_plan *pl, const char *s, size_t n);
 char *sp_mem_strdup(struct sp_plan *pl, const char *s);
 int sp_why(char *why, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-int sp_msg(struct sp_scenario_err *e, const char *fmt, ...)
+int sp_err_set(struct sp_scenario_err *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-int sp_at(struct sp_loader *ld, const yaml_node_t *n, const char *fmt, ...)
+int sp_node_error(struct sp_loader *ld, const yaml_node_t *n, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-yaml_node_t *sp_node(struct sp_loader *ld, int id);
-const char *sp_kind(const yaml_node_t *n);
-int sp_str(struct sp_loader *ld, const yaml_node_t *n, const char *key,
-	   const char **s);
-int sp_u64(struct sp_loader *ld, const yaml_node_t *n, const char *key,
-	   uint64_t min, uint64_t max, uint64_t *v);
-int sp_dur(struct sp_loader *ld, const yaml_node_t *n, const char *key,
-	   uint64_t *us);
-int sp_map(struct sp_loader *ld, const yaml_node_t *n, const char *what,
-	   const char *const *keys);
-yaml_node_t *sp_get(struct sp_loader *ld, const yaml_node_t *n,
-		    const char *key);
-int sp_seq(struct sp_loader *ld, const yaml_node_t *n, const char *key);
+yaml_node_t *sp_yaml_node(struct sp_loader *ld, int id);
+const char *sp_yaml_kind(const yaml_node_t *n);
+int sp_yaml_str(struct sp_loader *ld, const yaml_node_t *n, const char *key,
+		const char **s);
+int sp_yaml_u64(struct sp_loader *ld, const yaml_node_t *n, const char *key,
+		uint64_t min, uint64_t max, uint64_t *v);
+int sp_yaml_dur(struct sp_loader *ld, const yaml_node_t *n, const char *key,
+		uint64_t *us);
+int sp_yaml_map(struct sp_loader *ld, const yaml_node_t *n, const char *what,
+		const char *const *keys);
+yaml_node_t *sp_yaml_get(struct sp_loader *ld, const yaml_node_t *n,
+			 const char *key);
+int sp_yaml_seq(struct sp_loader *ld, const yaml_node_t *n, const char *key);
 int sp_th_add(struct sp_plan *pl, const char *expr, char *why);
 int sp_th_resolve(const struct sp_plan *pl, struct sp_threshold *t, char *why);
 const struct sp_resolve *sp_lookup(const struct sp_plan *pl, const char *name,

@@ -45,7 +45,7 @@
 #define SP_CHUNKS_MAX (128u * 1024u) /* 2 KiB each: 256 MiB of queues at most */
 #define SP_DRAIN_US     (5 * SP_US_PER_S)
 
-enum sp_tcp_kind { SP_TCPMODE_ECHO, SP_TCPMODE_SINK };
+enum sp_tcpmode_kind { SP_TCPMODE_ECHO, SP_TCPMODE_SINK };
 
 enum sp_slot_state {
 	SP_SLOT_FREE = 0,
@@ -69,7 +69,7 @@ struct sp_slot {
 
 struct sp_tcpmode {
 	/* Plan. */
-	enum sp_tcp_kind kind;
+	enum sp_tcpmode_kind kind;
 	uint32_t dst_ip;
 	uint16_t dst_port;
 	uint64_t connections; /* this core's (all[0] parses the total) */
@@ -90,7 +90,7 @@ struct sp_tcpmode {
 	uint64_t next_id;
 	uint64_t finished;
 
-	struct sp_tcp_counts n; /* one writer: the worker */
+	struct sp_tcpmode_counts n; /* one writer: the worker */
 	uint8_t scratch[SP_SCRATCH];
 };
 
@@ -188,7 +188,7 @@ sp_slot_pump(struct sp_tcpmode *m, struct sp_slot *s)
 }
 
 static void
-sp_tcp_on_connected(struct sp_stack *st, struct sp_conn *c, void *app)
+sp_tcpmode_on_connected(struct sp_stack *st, struct sp_conn *c, void *app)
 {
 	struct sp_tcpmode *m = app;
 	struct sp_slot *s = sp_conn_user(c);
@@ -203,7 +203,7 @@ sp_tcp_on_connected(struct sp_stack *st, struct sp_conn *c, void *app)
 }
 
 static void
-sp_tcp_on_sent(struct sp_stack *st, struct sp_conn *c, void *app)
+sp_tcpmode_on_sent(struct sp_stack *st, struct sp_conn *c, void *app)
 {
 	struct sp_tcpmode *m = app;
 	struct sp_slot *s = sp_conn_user(c);
@@ -214,8 +214,8 @@ sp_tcp_on_sent(struct sp_stack *st, struct sp_conn *c, void *app)
 }
 
 static void
-sp_tcp_on_recv(struct sp_stack *st, struct sp_conn *c, void *app,
-	       const uint8_t *data, uint32_t len)
+sp_tcpmode_on_recv(struct sp_stack *st, struct sp_conn *c, void *app,
+		   const uint8_t *data, uint32_t len)
 {
 	struct sp_tcpmode *m = app;
 	struct sp_slot *s = sp_conn_user(c);
@@ -240,7 +240,7 @@ sp_tcp_on_recv(struct sp_stack *st, struct sp_conn *c, void *app,
 }
 
 static void
-sp_tcp_on_peer_fin(struct sp_stack *st, struct sp_conn *c, void *app)
+sp_tcpmode_on_peer_fin(struct sp_stack *st, struct sp_conn *c, void *app)
 {
 	struct sp_tcpmode *m = app;
 	struct sp_slot *s = sp_conn_user(c);
@@ -265,7 +265,7 @@ sp_tcp_on_peer_fin(struct sp_stack *st, struct sp_conn *c, void *app)
 }
 
 static void
-sp_hex(const uint8_t *d, size_t n, char *out)
+sp_hex_digest(const uint8_t *d, size_t n, char *out)
 {
 	static const char digits[] = "0123456789abcdef";
 	size_t i;
@@ -306,18 +306,18 @@ sp_slot_digest(struct sp_tcpmode *m, struct sp_slot *s)
 	if (m->kind == SP_TCPMODE_ECHO && memcmp(tx, rx, sizeof(tx)) != 0)
 		m->n.sha256_differ++;
 	if (s->id == 0) {
-		sp_hex(tx, sizeof(tx), m->n.sha256_sent);
-		sp_hex(rx, sizeof(rx), m->n.sha256_received);
+		sp_hex_digest(tx, sizeof(tx), m->n.sha256_sent);
+		sp_hex_digest(rx, sizeof(rx), m->n.sha256_received);
 	}
 }
 
 static void
-sp_tcp_on_closed(struct sp_stack *st, struct sp_conn *c, void *app,
-		 enum sp_close_reason why)
+sp_tcpmode_on_closed(struct sp_stack *st, struct sp_conn *c, void *app,
+		     enum sp_close_reason why)
 {
 	struct sp_tcpmode *m = app;
 	struct sp_slot *s = sp_conn_user(c);
-	struct sp_tcp_counts *n = &m->n;
+	struct sp_tcpmode_counts *n = &m->n;
 
 	(void)st;
 	if (s->mismatch) {
@@ -361,11 +361,11 @@ sp_tcp_on_closed(struct sp_stack *st, struct sp_conn *c, void *app,
 }
 
 static const struct sp_tcp_ops sp_tcpmode_ops = {
-	.connected = sp_tcp_on_connected,
-	.recv = sp_tcp_on_recv,
-	.sent = sp_tcp_on_sent,
-	.peer_fin = sp_tcp_on_peer_fin,
-	.closed = sp_tcp_on_closed,
+	.connected = sp_tcpmode_on_connected,
+	.recv = sp_tcpmode_on_recv,
+	.sent = sp_tcpmode_on_sent,
+	.peer_fin = sp_tcpmode_on_peer_fin,
+	.closed = sp_tcpmode_on_closed,
 };
 
 static int
@@ -466,11 +466,11 @@ sp_tcpmode_drain(void *ctx, uint64_t now, int hurry)
 /* Every core's counters added up into @t (the digests aside). The
  * counters are read whole while their workers write them. */
 static void
-sp_tcp_sum(const struct sp_tcpmode *m, struct sp_tcp_counts *t)
+sp_tcpmode_sum(const struct sp_tcpmode *m, struct sp_tcpmode_counts *t)
 {
 	memset(t, 0, sizeof(*t));
 	for (uint32_t c = 0; c < m->ncores; c++) {
-		const struct sp_tcp_counts *n = &m->all[c].n;
+		const struct sp_tcpmode_counts *n = &m->all[c].n;
 
 		t->planned += sp_read64(&n->planned);
 		t->started += sp_read64(&n->started);
@@ -495,14 +495,14 @@ sp_tcp_sum(const struct sp_tcpmode *m, struct sp_tcp_counts *t)
 static void
 sp_tcpmode_live(const void *ctx, char *buf, size_t len)
 {
-	struct sp_tcp_counts n;
+	struct sp_tcpmode_counts n;
 	char sent[32], recv[32];
 
-	sp_tcp_sum(ctx, &n);
+	sp_tcpmode_sum(ctx, &n);
 	sp_fmt_bytes(n.bytes_sent, sent, sizeof(sent));
 	sp_fmt_bytes(n.bytes_received, recv, sizeof(recv));
 	snprintf(buf, len, " ok %" PRIu64 " failed %" PRIu64 " open %" PRIu64
-		 " held %" PRIu64 " sent %s recv %s", n.ok, sp_tcp_failed(&n),
+		 " held %" PRIu64 " sent %s recv %s", n.ok, sp_tcpmode_failed(&n),
 		 n.open, n.held, sent, recv);
 }
 
@@ -514,7 +514,7 @@ static const struct sp_mode sp_tcpmode_mode = {
 	.live = sp_tcpmode_live,
 };
 
-static const char sp_tcp_help[] =
+static const char sp_tcpmode_help[] =
 	"usage: stampede tcp --port P --ip A --target IP:PORT [options]\n"
 	"\n"
 	"Raw TCP connections with data verification against an echo server\n"
@@ -565,7 +565,7 @@ enum {
 	SP_OPT_HELP,
 };
 
-static const struct option sp_tcp_longopts[] = {
+static const struct option sp_tcpmode_longopts[] = {
 	SP_NETOPT_LONGOPTS,
 	{ "target", required_argument, NULL, SP_OPT_TARGET },
 	{ "mode", required_argument, NULL, SP_OPT_MODE },
@@ -584,7 +584,7 @@ static const struct option sp_tcp_longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-struct sp_tcp_args {
+struct sp_tcpmode_args {
 	struct sp_netopt net;
 	const char *json_path;
 	uint64_t duration_us, connect_timeout_us, time_wait_us, rto_min_us;
@@ -626,7 +626,7 @@ sp_parse_timer(const char *opt, const char *s, uint64_t *us)
 }
 
 static int
-sp_tcp_parse(int argc, char **argv, struct sp_tcpmode *m, struct sp_tcp_args *a)
+sp_tcpmode_parse(int argc, char **argv, struct sp_tcpmode *m, struct sp_tcpmode_args *a)
 {
 	uint64_t v;
 	int code, r;
@@ -643,7 +643,7 @@ sp_tcp_parse(int argc, char **argv, struct sp_tcpmode *m, struct sp_tcp_args *a)
 
 	opterr = 0;
 	optind = 1;
-	while ((code = getopt_long(argc, argv, ":h", sp_tcp_longopts, NULL)) != -1) {
+	while ((code = getopt_long(argc, argv, ":h", sp_tcpmode_longopts, NULL)) != -1) {
 		r = sp_netopt_parse(&a->net, code, optarg);
 		if (r < 0)
 			return -1;
@@ -725,7 +725,7 @@ sp_tcp_parse(int argc, char **argv, struct sp_tcpmode *m, struct sp_tcp_args *a)
 			break;
 		case 'h':
 		case SP_OPT_HELP:
-			fputs(sp_tcp_help, stdout);
+			fputs(sp_tcpmode_help, stdout);
 			exit(SP_EXIT_OK);
 		default:
 			return sp_opt_bad("tcp", code, argv);
@@ -799,10 +799,10 @@ sp_tcpmode_alloc(struct sp_tcpmode *all, uint32_t ncores, uint32_t i,
 /* Core @i: its state, its slice of the source pairs, its stack. 0, or -1
  * after printing why. */
 static int
-sp_tcp_core_setup(struct sp_tcpmode *all, struct sp_worker *w,
-		  struct sp_placement *pl, struct sp_port *port,
-		  const struct sp_tcp_args *a, uint32_t i,
-		  uint64_t connections, uint32_t concurrency)
+sp_tcpmode_core_setup(struct sp_tcpmode *all, struct sp_worker *w,
+		      struct sp_placement *pl, struct sp_port *port,
+		      const struct sp_tcpmode_args *a, uint32_t i,
+		      uint64_t connections, uint32_t concurrency)
 {
 	struct sp_tcpmode *m = &all[i];
 	struct sp_stack_config cfg;
@@ -841,11 +841,11 @@ sp_cmd_tcp(int argc, char **argv)
 {
 	static struct sp_worker ws[SP_MAX_CORES];
 	struct sp_tcpmode *all;
-	struct sp_tcp_args a;
+	struct sp_tcpmode_args a;
 	struct sp_port port;
 	struct sp_placement pl;
 	struct sp_report rep;
-	struct sp_tcp_counts tot;
+	struct sp_tcpmode_counts tot;
 	FILE *json = NULL;
 	uint64_t connections;
 	uint32_t n, concurrency;
@@ -858,7 +858,7 @@ sp_cmd_tcp(int argc, char **argv)
 	all = calloc(SP_MAX_CORES, sizeof(*all));
 	if (all == NULL)
 		return SP_EXIT_NORUN;
-	if (sp_tcp_parse(argc, argv, &all[0], &a) < 0) {
+	if (sp_tcpmode_parse(argc, argv, &all[0], &a) < 0) {
 		free(all);
 		return SP_EXIT_USAGE;
 	}
@@ -881,8 +881,8 @@ sp_cmd_tcp(int argc, char **argv)
 	if (sp_placement_init(&pl, &port, &a.net, n) < 0)
 		goto out;
 	for (uint32_t i = 0; i < n; i++)
-		if (sp_tcp_core_setup(all, &ws[i], &pl, &port, &a, i,
-				      connections, concurrency) < 0)
+		if (sp_tcpmode_core_setup(all, &ws[i], &pl, &port, &a, i,
+					  connections, concurrency) < 0)
 			goto out;
 	if (sp_workers_run(ws, n, a.duration_us) < 0)
 		goto out;
@@ -895,7 +895,7 @@ sp_cmd_tcp(int argc, char **argv)
 		snprintf(rep.target, sizeof(rep.target), "%s:%u", ip,
 			 all[0].dst_port);
 	}
-	sp_tcp_sum(&all[0], &tot);
+	sp_tcpmode_sum(&all[0], &tot);
 	/* The digests are the first connection's: core 0 made it. */
 	tot.sha256 = all[0].n.sha256;
 	memcpy(tot.sha256_sent, all[0].n.sha256_sent, sizeof(tot.sha256_sent));
