@@ -214,9 +214,3 @@ wait:
 	}
 	return 0;
 }
-
-int
-sp_control_run(struct sp_worker *w, uint64_t duration_us)
-{
-	return sp_control_run_n(w, 1, duration_us);
-}

@@ -447,7 +447,6 @@ sp_run_free(struct sp_run *r)
 	free(r->snap);
 	free(r->snap_prev);
 	free(r->delta);
-	sp_placement_free(&r->place);
 	free(r->tmp);
 	free(r->tot);
 	free(r->rs_tot);
@@ -487,14 +486,25 @@ sp_run_alloc(struct sp_run *r)
 	return 0;
 }
 
-/* Worker core @i: its share of the VUs, its slice of the ephemeral ports,
- * its stack. 0, or -1 after printing why. */
+/* Worker core @i: its share of the VUs, its engine, its stack with the
+ * engine's stream over it. 0, or -1 after printing why. */
 static int
-sp_run_core_setup(struct sp_run *r, struct sp_port *port, struct sp_worker *w,
-		  uint32_t i, uint64_t seed)
+sp_run_core_setup(struct sp_run *r, struct sp_cores *cores, uint32_t i,
+		  uint64_t seed)
 {
+	struct sp_run_core *core = &r->core[i];
+	struct sp_worker *w = &cores->ws[i];
 	struct sp_stack_config cfg;
 	struct sp_vu_config vc;
+	struct sp_core_mode cm = {
+		.mode = &sp_run_mode,
+		.mode_ctx = core,
+		.ops = sp_stream_tcp_stack_ops(),
+		.app = &core->tcp,
+		.dst_ip = r->plan.dst_ip,
+		.dst_port = r->plan.dst_port,
+		.drain_us = SP_RUN_DRAIN_US,
+	};
 	uint32_t n = r->ncores, vus = (r->plan.max_vus + n - 1) / n;
 	char err[256];
 
@@ -507,47 +517,34 @@ sp_run_core_setup(struct sp_run *r, struct sp_port *port, struct sp_worker *w,
 	vc.max_vus = vus;
 	vc.seed = seed + i * 0x9e3779b97f4a7c15ull;
 	vc.reqlog = r->rlog.f != NULL ? &r->rlog.log[i] : NULL;
-	r->core[i].r = r;
-	r->core[i].eng = sp_vu_create(&vc, err, sizeof(err));
-	if (r->core[i].eng == NULL) {
+	core->r = r;
+	core->eng = sp_vu_create(&vc, err, sizeof(err));
+	if (core->eng == NULL) {
 		fprintf(stderr, "stampede: %s\n", err);
 		return -1;
 	}
-	sp_stack_config_defaults(&cfg, vus + SP_RUN_TW_EXTRA / n);
+	sp_cores_stack_config(cores, &cfg, vus + SP_RUN_TW_EXTRA / n, vus);
 	cfg.connect_timeout_us = (uint32_t)r->plan.connect_timeout_us;
-	if (sp_placement_active(&r->place, w, i, &r->net, r->plan.dst_ip,
-				r->plan.dst_port, &cfg) < 0)
-		return -1;
-	/* Each queue has its own ring: its connections share it. */
-	sp_worker_size_window(port, vus, &cfg);
 	sp_run_size_chunks(vus, n, &cfg);
-	w->mode = &sp_run_mode;
-	w->mode_ctx = &r->core[i];
-	w->nexthop = sp_netopt_nexthop(&r->net, r->plan.dst_ip);
-	w->nexthop_is_gateway = w->nexthop != r->plan.dst_ip;
-	w->drain_us = SP_RUN_DRAIN_US;
-	sp_stream_tcp_init(&r->core[i].tcp, sp_vu_stream_cbs(), r->core[i].eng);
-	if (sp_worker_create_stack(w, port, &r->net, &cfg,
-				   sp_stream_tcp_stack_ops(), &r->core[i].tcp) < 0)
+	sp_stream_tcp_init(&core->tcp, sp_vu_stream_cbs(), core->eng);
+	if (sp_cores_add(cores, i, &r->net, &cfg, &cm) < 0)
 		return -1;
-	sp_stream_tcp_attach(&r->core[i].tcp, w->st);
-	sp_vu_set_stream(r->core[i].eng, &sp_stream_tcp_ops, &r->core[i].tcp);
+	sp_stream_tcp_attach(&core->tcp, w->st);
+	sp_vu_set_stream(core->eng, &sp_stream_tcp_ops, &core->tcp);
 	return 0;
 }
 
 int
 sp_cmd_run(int argc, char **argv)
 {
-	static struct sp_worker ws[SP_MAX_CORES];
+	static struct sp_cores cores;
 	/* Aligned for the request log's rings (a cache line per side). */
 	struct sp_run *r = aligned_alloc(_Alignof(struct sp_run), sizeof(*r));
 	struct sp_run_out out[4];
-	struct sp_port port;
 	struct sp_report rep;
 	uint64_t seed;
 	int ret = SP_EXIT_NORUN, log_bad;
 
-	memset(&port, 0, sizeof(port));
 	memset(out, 0, sizeof(out));
 	if (r == NULL)
 		return SP_EXIT_NORUN;
@@ -566,29 +563,24 @@ sp_cmd_run(int argc, char **argv)
 	if (sp_run_alloc(r) < 0)
 		goto out;
 	r->tty = isatty(STDERR_FILENO);
-	sp_signals_install();
-	if (sp_port_open(&port, &r->net) < 0)
+	if (sp_cores_open(&cores, &r->net) < 0)
 		goto out;
-	sp_clock_init();
 	seed = r->plan.seed != 0 ? r->plan.seed : rte_rand();
-	r->w = ws;
+	r->w = cores.ws;
 	if (sp_reqlog_out_start(&r->rlog, &r->plan, r->ncores, sp_now_us()) < 0)
 		goto out;
-	if (sp_placement_init(&r->place, &port, &r->net, r->ncores) < 0)
-		goto out;
 	for (uint32_t i = 0; i < r->ncores; i++)
-		if (sp_run_core_setup(r, &port, &ws[i], i, seed) < 0)
+		if (sp_run_core_setup(r, &cores, i, seed) < 0)
 			goto out;
-	if (sp_workers_run(ws, r->ncores,
-			   r->plan.duration_us + SP_RUN_GUARD_US) < 0)
+	if (sp_cores_run(&cores, r->plan.duration_us + SP_RUN_GUARD_US) < 0)
 		goto out;
 	/* The last, partial second: the points then add up to the totals. */
-	sp_run_sample(r, sp_workers_end_us(ws, r->ncores), 1);
+	sp_run_sample(r, sp_workers_end_us(cores.ws, r->ncores), 1);
 	sp_run_merge(r);
 	r->stopped_by = r->aborted_by != NULL ? "threshold"
 			: sp_interrupted()    ? "signal"
 					      : "duration";
-	sp_report_collect_n(&rep, ws, r->ncores, &port);
+	sp_report_collect_n(&rep, cores.ws, r->ncores, &cores.port);
 	rep.mode = "http";
 	log_bad = sp_reqlog_out_close(&r->rlog) < 0;
 	ret = sp_run_th_final(r, sp_run_load_s(r, &rep)) ? SP_EXIT_FAILED
@@ -616,8 +608,7 @@ out:
 		sp_reqlog_out_close(&r->rlog);
 		unlink(r->log_path);
 	}
-	sp_workers_destroy(ws);
-	sp_port_close(&port);
+	sp_cores_close(&cores);
 	sp_run_free(r);
 	return ret;
 }

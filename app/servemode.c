@@ -765,36 +765,33 @@ sp_serve_json(const struct sp_servemode *m, const struct sp_srv_counts *n,
 /* Core @i: its state, its stack listening on the port. 0, or -1 after
  * printing why. */
 static int
-sp_serve_core_setup(struct sp_servemode *all, struct sp_worker *w,
-		    struct sp_placement *pl, struct sp_port *port,
+sp_serve_core_setup(struct sp_servemode *all, struct sp_cores *cores,
 		    const struct sp_netopt *no, uint32_t i)
 {
 	struct sp_servemode *m = &all[i];
 	struct sp_stack_config cfg;
+	struct sp_core_mode cm = {
+		.mode = &sp_servemode_mode,
+		.mode_ctx = m,
+		.ops = &sp_srv_ops,
+		.app = m,
+		.drain_us = SP_SRV_DRAIN_US,
+	};
 	uint64_t extra;
 	int err;
 
-	if (sp_servemode_alloc(all, pl->n, i) < 0)
+	if (sp_servemode_alloc(all, cores->n, i) < 0)
 		return -1;
 	/* Pool: every open connection plus those we closed first, lingering
 	 * in TIME_WAIT (--close, errors). */
 	extra = m->nslots < SP_SRV_TW_EXTRA_MAX ? m->nslots : SP_SRV_TW_EXTRA_MAX;
-	sp_stack_config_defaults(&cfg, (uint32_t)(m->nslots + extra));
+	sp_cores_stack_config(cores, &cfg, (uint32_t)(m->nslots + extra),
+			      m->nslots);
 	sp_servemode_size_chunks(m, &cfg);
-	/* Each queue has its own ring: its connections share it. */
-	sp_worker_size_window(port, m->nslots, &cfg);
-	sp_placement_passive(pl, w, i);
-	m->w = w;
-	w->mode = &sp_servemode_mode;
-	w->mode_ctx = m;
-	/* Clients come to us: nothing to resolve first, unless a gateway
-	 * was given (then it is checked, as the other modes do). */
-	w->nexthop = no->gateway;
-	w->nexthop_is_gateway = 1;
-	w->drain_us = SP_SRV_DRAIN_US;
-	if (sp_worker_create_stack(w, port, no, &cfg, &sp_srv_ops, m) < 0)
+	m->w = &cores->ws[i];
+	if (sp_cores_add(cores, i, no, &cfg, &cm) < 0)
 		return -1;
-	err = sp_tcp_listen(w->st, m->port);
+	err = sp_tcp_listen(m->w->st, m->port);
 	if (err < 0) {
 		fprintf(stderr, "stampede: cannot listen on port %u: %s\n",
 			m->port, strerror(-err));
@@ -806,11 +803,9 @@ sp_serve_core_setup(struct sp_servemode *all, struct sp_worker *w,
 int
 sp_cmd_serve(int argc, char **argv)
 {
-	static struct sp_worker ws[SP_MAX_CORES];
+	static struct sp_cores cores;
 	struct sp_servemode *all;
 	struct sp_serve_args a;
-	struct sp_port port;
-	struct sp_placement pl;
 	struct sp_report rep;
 	struct sp_srv_counts tot;
 	FILE *json = NULL;
@@ -818,8 +813,6 @@ sp_cmd_serve(int argc, char **argv)
 	int ret = SP_EXIT_NORUN;
 
 	memset(&a, 0, sizeof(a));
-	memset(&port, 0, sizeof(port));
-	memset(&pl, 0, sizeof(pl));
 	/* all[0] takes the options; the other cores copy its plan. */
 	all = calloc(SP_MAX_CORES, sizeof(*all));
 	if (all == NULL)
@@ -836,18 +829,14 @@ sp_cmd_serve(int argc, char **argv)
 		}
 	}
 	n = a.net.cores;
-	sp_signals_install();
-	if (sp_port_open(&port, &a.net) < 0)
-		goto out;
-	sp_clock_init();
-	if (sp_placement_init(&pl, &port, &a.net, n) < 0)
+	if (sp_cores_open(&cores, &a.net) < 0)
 		goto out;
 	for (uint32_t i = 0; i < n; i++)
-		if (sp_serve_core_setup(all, &ws[i], &pl, &port, &a.net, i) < 0)
+		if (sp_serve_core_setup(all, &cores, &a.net, i) < 0)
 			goto out;
-	if (sp_workers_run(ws, n, a.duration_us) < 0)
+	if (sp_cores_run(&cores, a.duration_us) < 0)
 		goto out;
-	sp_report_collect_n(&rep, ws, n, &port);
+	sp_report_collect_n(&rep, cores.ws, n, &cores.port);
 	rep.mode = "serve";
 	{
 		char ip[16];
@@ -866,13 +855,11 @@ sp_cmd_serve(int argc, char **argv)
 	}
 out:
 	sp_out_discard(json, a.json_path);
-	sp_workers_destroy(ws);
+	sp_cores_close(&cores);
 	for (uint32_t i = 0; i < SP_MAX_CORES; i++) {
 		free(all[i].slots);
 		free(all[i].free_idx);
 	}
-	sp_placement_free(&pl);
-	sp_port_close(&port);
 	free(all[0].keep.buf);
 	free(all[0].close.buf);
 	free(all);

@@ -5,6 +5,7 @@
  * parses its own options and supplies a "mode": a few callbacks that the
  * generic worker loop (worker.c) runs on the worker lcore. Everything else is
  * shared: network option parsing (netopt.c), EAL and port bring-up (port.c),
+ * the worker cores of a run: placement, worker and stack per core (cores.c),
  * the control loop on the main lcore (control.c) and the report (report.c).
  */
 #ifndef SP_APP_H
@@ -407,35 +408,62 @@ struct sp_placement {
 	uint8_t *owner;      /* every pair's core (sp_worker.rss_owner) */
 };
 
-/* --placement auto: RSS where the port gives its key and table, else
- * redirects; rss: RSS or fail; redirect: never RSS. 0, or -1 after
- * printing why (rss asked for and not possible). */
-int sp_placement_init(struct sp_placement *pl, const struct sp_port *p,
-		      const struct sp_netopt *no, unsigned int n);
-void sp_placement_free(struct sp_placement *pl);
-/* Core @i opens connections to @dst_ip:@dst_port: the (address, port)
- * pairs its stack may use (@cfg: those whose replies the NIC's hash sends
- * to queue @i, or slice @i of the ports) and how frames find it (@w).
- * Before sp_worker_create_stack. 0, or -1 after printing why (out of
- * memory). */
-int sp_placement_active(struct sp_placement *pl, struct sp_worker *w,
-			 unsigned int i, const struct sp_netopt *no,
-			 uint32_t dst_ip, uint16_t dst_port,
-			 struct sp_stack_config *cfg);
-/* Core @i accepts connections: with RSS a flow stays on the queue it came
- * in on; without (af_packet's fanout may roll a flow over to another
- * socket under load) a hash of the peer's address and port decides. */
-void sp_placement_passive(const struct sp_placement *pl, struct sp_worker *w,
-			  unsigned int i);
+/* The source ports our active opens take, on every source address. */
+#define SP_EPH_FIRST 1024u
+#define SP_EPH_LAST  65535u
+#define SP_EPH_COUNT (SP_EPH_LAST - SP_EPH_FIRST + 1u)
+
+/* ---- cores.c: the worker cores of a run-like mode ---- */
+
+/* What every run-like mode runs on: EAL and the port, how the cores share
+ * its flows, each core's worker and stack. Static in the mode's command:
+ * the control lcore reads the workers while they run. */
+struct sp_cores {
+	struct sp_port port;
+	struct sp_placement place;
+	struct sp_worker ws[SP_MAX_CORES];
+	unsigned int n;
+};
+
+/* A mode on one core, for sp_cores_add. */
+struct sp_core_mode {
+	const struct sp_mode *mode;
+	void *mode_ctx;               /* the mode's state on this core */
+	const struct sp_tcp_ops *ops; /* the stack's callbacks... */
+	void *app;                    /* ... and their context */
+	/* Active opens toward @dst_ip:@dst_port (its next hop is resolved
+	 * before the load); 0: passive (the gateway, if any, is). */
+	uint32_t dst_ip;
+	uint16_t dst_port;
+	uint64_t drain_us;            /* upper bound of the drain phase */
+	struct sp_impair impair;
+};
+
+/* Signals, EAL and the port, the clock, the placement over --cores. 0,
+ * or -1 after printing why (exit with SP_EXIT_NORUN); sp_cores_close
+ * either way. */
+int sp_cores_open(struct sp_cores *c, const struct sp_netopt *no);
+/* A core's stack settings: the stack's defaults for @pool connection
+ * slots, the receive window cut so that @concurrency connections share
+ * the port's RX queue (0: the default window). The mode adds its own. */
+void sp_cores_stack_config(const struct sp_cores *c,
+			   struct sp_stack_config *cfg, uint32_t pool,
+			   uint64_t concurrency);
+/* Core @i: its placement (source pairs into @cfg for active opens), its
+ * worker running @m, its stack. 0, or -1 after printing why. */
+int sp_cores_add(struct sp_cores *c, unsigned int i, const struct sp_netopt *no,
+		 struct sp_stack_config *cfg, const struct sp_core_mode *m);
+/* sp_workers_run over the cores added. */
+int sp_cores_run(struct sp_cores *c, uint64_t duration_us);
+/* Stacks, rings, placement, port, EAL. Idempotent. */
+void sp_cores_close(struct sp_cores *c);
 
 /* ---- control.c: the main lcore while the worker runs ---- */
 
 void sp_signals_install(void);
-/* Launch the worker, print a live line each second, stop it at @duration_us
- * or on a signal, wait for it. 0, or -1 when the next hop did not answer ARP
- * (message printed). */
-int sp_control_run(struct sp_worker *w, uint64_t duration_us);
-/* The same for @n workers (ws[0]'s mode prints the live line). */
+/* Launch the @n workers, print a live line each second (ws[0]'s mode
+ * writes it), stop them at @duration_us or on a signal, wait for them.
+ * 0, or -1 when a next hop did not answer ARP (message printed). */
 int sp_control_run_n(struct sp_worker *ws, unsigned int n, uint64_t duration_us);
 /* Run the @n workers set up in @ws for @duration_us, as sp_control_run_n,
  * with rings between them when there are several (frames still in them

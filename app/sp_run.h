@@ -74,7 +74,6 @@ struct sp_run {
 	const char *aborted_by;          /* the threshold that stopped the run */
 	const char *stopped_by;
 	int tty;                         /* stderr is a terminal */
-	struct sp_placement place; /* how the cores share the port */
 };
 
 /* Report files are opened before the run: a path that cannot be written

@@ -796,23 +796,31 @@ sp_tcpmode_alloc(struct sp_tcpmode *all, uint32_t ncores, uint32_t i,
 	return 0;
 }
 
-/* Core @i: its state, its slice of the source pairs, its stack. 0, or -1
- * after printing why. */
+/* Core @i: its state, its stack's settings, its worker. 0, or -1 after
+ * printing why. */
 static int
-sp_tcpmode_core_setup(struct sp_tcpmode *all, struct sp_worker *w,
-		      struct sp_placement *pl, struct sp_port *port,
+sp_tcpmode_core_setup(struct sp_tcpmode *all, struct sp_cores *cores,
 		      const struct sp_tcpmode_args *a, uint32_t i,
 		      uint64_t connections, uint32_t concurrency)
 {
 	struct sp_tcpmode *m = &all[i];
 	struct sp_stack_config cfg;
+	struct sp_core_mode cm = {
+		.mode = &sp_tcpmode_mode,
+		.mode_ctx = m,
+		.ops = &sp_tcpmode_ops,
+		.app = m,
+		.drain_us = SP_DRAIN_US,
+		.impair = a->impair,
+	};
 	uint64_t extra;
 
-	if (sp_tcpmode_alloc(all, pl->n, i, connections, concurrency) < 0)
+	if (sp_tcpmode_alloc(all, cores->n, i, connections, concurrency) < 0)
 		return -1;
 	/* Pool: every open connection plus those lingering in TIME_WAIT. */
 	extra = m->connections < SP_TW_EXTRA_MAX ? m->connections : SP_TW_EXTRA_MAX;
-	sp_stack_config_defaults(&cfg, (uint32_t)(m->concurrency + extra));
+	sp_cores_stack_config(cores, &cfg, (uint32_t)(m->concurrency + extra),
+			      m->concurrency);
 	cfg.rto_min_us = (uint32_t)a->rto_min_us;
 	if (cfg.rto_init_us < cfg.rto_min_us)
 		cfg.rto_init_us = cfg.rto_min_us;
@@ -821,29 +829,18 @@ sp_tcpmode_core_setup(struct sp_tcpmode *all, struct sp_worker *w,
 	cfg.connect_timeout_us = (uint32_t)a->connect_timeout_us;
 	cfg.time_wait_us = (uint32_t)a->time_wait_us;
 	sp_tcpmode_size_chunks(m, &cfg);
-	/* Each queue has its own ring: its connections share it. */
-	sp_worker_size_window(port, m->concurrency, &cfg);
-	if (sp_placement_active(pl, w, i, &a->net, m->dst_ip, m->dst_port,
-				&cfg) < 0)
-		return -1;
-	m->w = w;
-	w->mode = &sp_tcpmode_mode;
-	w->mode_ctx = m;
-	w->nexthop = sp_netopt_nexthop(&a->net, m->dst_ip);
-	w->nexthop_is_gateway = w->nexthop != m->dst_ip;
-	w->drain_us = SP_DRAIN_US;
-	w->impair = a->impair;
-	return sp_worker_create_stack(w, port, &a->net, &cfg, &sp_tcpmode_ops, m);
+	m->w = &cores->ws[i];
+	cm.dst_ip = m->dst_ip;
+	cm.dst_port = m->dst_port;
+	return sp_cores_add(cores, i, &a->net, &cfg, &cm);
 }
 
 int
 sp_cmd_tcp(int argc, char **argv)
 {
-	static struct sp_worker ws[SP_MAX_CORES];
+	static struct sp_cores cores;
 	struct sp_tcpmode *all;
 	struct sp_tcpmode_args a;
-	struct sp_port port;
-	struct sp_placement pl;
 	struct sp_report rep;
 	struct sp_tcpmode_counts tot;
 	FILE *json = NULL;
@@ -852,8 +849,6 @@ sp_cmd_tcp(int argc, char **argv)
 	int ret = SP_EXIT_NORUN;
 
 	memset(&a, 0, sizeof(a));
-	memset(&port, 0, sizeof(port));
-	memset(&pl, 0, sizeof(pl));
 	/* all[0] takes the options; the other cores copy its plan. */
 	all = calloc(SP_MAX_CORES, sizeof(*all));
 	if (all == NULL)
@@ -874,19 +869,15 @@ sp_cmd_tcp(int argc, char **argv)
 	n = a.net.cores;
 	connections = all[0].connections;
 	concurrency = all[0].concurrency;
-	sp_signals_install();
-	if (sp_port_open(&port, &a.net) < 0)
-		goto out;
-	sp_clock_init();
-	if (sp_placement_init(&pl, &port, &a.net, n) < 0)
+	if (sp_cores_open(&cores, &a.net) < 0)
 		goto out;
 	for (uint32_t i = 0; i < n; i++)
-		if (sp_tcpmode_core_setup(all, &ws[i], &pl, &port, &a, i,
-					  connections, concurrency) < 0)
+		if (sp_tcpmode_core_setup(all, &cores, &a, i, connections,
+					  concurrency) < 0)
 			goto out;
-	if (sp_workers_run(ws, n, a.duration_us) < 0)
+	if (sp_cores_run(&cores, a.duration_us) < 0)
 		goto out;
-	sp_report_collect_n(&rep, ws, n, &port);
+	sp_report_collect_n(&rep, cores.ws, n, &cores.port);
 	rep.mode = all[0].kind == SP_TCPMODE_ECHO ? "echo" : "sink";
 	{
 		char ip[16];
@@ -916,15 +907,13 @@ out:
 		/* Nothing to report: leave no empty file behind. */
 		sp_out_discard(json, a.json_path);
 	}
-	sp_workers_destroy(ws);
+	sp_cores_close(&cores);
 	for (uint32_t i = 0; i < SP_MAX_CORES; i++) {
 		free(all[i].slots);
 		free(all[i].free_idx);
 		free(all[i].sha_tx);
 		free(all[i].sha_rx);
 	}
-	sp_placement_free(&pl);
-	sp_port_close(&port);
 	free(all);
 	return ret;
 }

@@ -32,10 +32,6 @@
 
 #define SP_ARP_TIMEOUT_US  (3 * SP_US_PER_S)
 #define SP_ARP_RETRY_US    (200 * 1000)
-/* The source ports our active opens take, on every source address. */
-#define SP_EPH_FIRST 1024u
-#define SP_EPH_LAST  65535u
-#define SP_EPH_COUNT (SP_EPH_LAST - SP_EPH_FIRST + 1u)
 #define SP_RST_LINGER_US   (200 * 1000) /* answer challenge ACKs after RSTs */
 #define SP_RING_SIZE       4096         /* frames in flight between two cores */
 
@@ -216,97 +212,6 @@ sp_worker_create_stack(struct sp_worker *w, struct sp_port *p,
 		return -1;
 	}
 	return 0;
-}
-
-int
-sp_placement_init(struct sp_placement *pl, const struct sp_port *p,
-		  const struct sp_netopt *no, unsigned int n)
-{
-	memset(pl, 0, sizeof(*pl));
-	pl->n = n;
-	if (n < 2 || no->placement == SP_WANT_REDIRECT)
-		return 0;
-	if (sp_port_rss(p, pl->key, pl->reta, &pl->reta_size) < 0) {
-		if (no->placement != SP_WANT_RSS)
-			return 0;
-		fprintf(stderr, "stampede: --placement rss: the port gives no "
-			"RSS key and redirection table for IPv4 TCP (an "
-			"af_packet port never does); --placement redirect "
-			"works on any port\n");
-		return -1;
-	}
-	pl->rss = 1;
-	return 0;
-}
-
-void
-sp_placement_free(struct sp_placement *pl)
-{
-	free(pl->pairs);
-	free(pl->owner);
-	pl->pairs = NULL;
-	pl->owner = NULL;
-}
-
-int
-sp_placement_active(struct sp_placement *pl, struct sp_worker *w,
-		    unsigned int i, const struct sp_netopt *no,
-		    uint32_t dst_ip, uint16_t dst_port,
-		    struct sp_stack_config *cfg)
-{
-	uint32_t span = SP_EPH_COUNT / pl->n;
-	uint32_t nip = no->ip_count ? no->ip_count : 1;
-
-	w->queue = (uint16_t)i;
-	w->ncores = (uint16_t)pl->n;
-	if (pl->n < 2) {
-		w->place = SP_PLACE_SINGLE;
-		return 0;
-	}
-	if (pl->rss) {
-		/* The NIC's hash decides: this core's pairs of all ports,
-		 * from one hash per pair for all cores (the first core's
-		 * call makes the table; every core has the same target). */
-		if (pl->owner == NULL) {
-			size_t np = (size_t)SP_EPH_COUNT * nip;
-
-			pl->pairs = calloc(np, sizeof(*pl->pairs));
-			pl->owner = malloc(np);
-			if (pl->pairs == NULL || pl->owner == NULL) {
-				fprintf(stderr, "stampede: out of memory for "
-					"RSS placement\n");
-				return -1;
-			}
-			sp_rss_owners(pl->key, pl->reta, pl->reta_size, no->ip,
-				      nip, SP_EPH_FIRST, SP_EPH_LAST, dst_ip,
-				      dst_port, pl->owner);
-		}
-		cfg->port_min = SP_EPH_FIRST;
-		cfg->port_max = SP_EPH_LAST;
-		cfg->npairs = sp_rss_pairs(pl->owner, nip, SP_EPH_COUNT,
-					   (uint16_t)i, pl->pairs);
-		cfg->pairs = pl->pairs; /* the stack copies them */
-		w->place = SP_PLACE_RSS;
-		w->rss_owner = pl->owner;
-		w->rss_ip = no->ip;
-		w->rss_ip_count = nip;
-		return 0;
-	}
-	cfg->port_min = (uint16_t)(SP_EPH_FIRST + i * span);
-	cfg->port_max = (uint16_t)(SP_EPH_FIRST + (i + 1) * span - 1);
-	w->place = SP_PLACE_PORTS;
-	w->port_span = (uint16_t)span;
-	return 0;
-}
-
-void
-sp_placement_passive(const struct sp_placement *pl, struct sp_worker *w,
-		     unsigned int i)
-{
-	w->queue = (uint16_t)i;
-	w->ncores = (uint16_t)pl->n;
-	w->place = pl->n < 2 ? SP_PLACE_SINGLE :
-		   pl->rss   ? SP_PLACE_RSS : SP_PLACE_PEER;
 }
 
 /* xorshift64*: a few cycles per draw, and only when --impair is on. */
