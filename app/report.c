@@ -79,6 +79,9 @@ sp_workers_end_us(const struct sp_worker *ws, unsigned int n)
 	return end;
 }
 
+/* The workers have stopped: their counters are final. */
+#define SP_REPORT_ADD(f) t->f += w->f;
+
 void
 sp_report_collect_n(struct sp_report *r, const struct sp_worker *ws,
 		    unsigned int n, const struct sp_port *p)
@@ -103,22 +106,7 @@ sp_report_collect_n(struct sp_report *r, const struct sp_worker *ws,
 		r->conns_in_use += sp_stack_conns_in_use(w->st);
 		r->chunks_in_use += sp_stack_chunks_in_use(w->st);
 		r->mem_bytes += sp_stack_mem_bytes(w->st);
-		t->iterations += w->iterations;
-		t->idle_iterations += w->idle_iterations;
-		t->busy_tsc += w->busy_tsc;
-		t->rx_pkts += w->rx_pkts;
-		t->rx_multiseg += w->rx_multiseg;
-		t->tx_pkts += w->tx_pkts;
-		t->tx_dropped += w->tx_dropped;
-		t->imp_dropped += w->imp_dropped;
-		t->imp_reordered += w->imp_reordered;
-		t->imp_duplicated += w->imp_duplicated;
-		t->redirect_out += w->redirect_out;
-		t->redirect_in += w->redirect_in;
-		t->redirect_full += w->redirect_full;
-		t->redirect_stranded += w->redirect_stranded;
-		t->rss_misplaced += w->rss_misplaced;
-		t->arp_copies += w->arp_copies;
+		SP_WORKER_COUNTERS(SP_REPORT_ADD)
 	}
 	/* The busy share is per core: report the cores' mean. */
 	t->busy_tsc /= n;
@@ -127,11 +115,12 @@ sp_report_collect_n(struct sp_report *r, const struct sp_worker *ws,
 	r->w = t;
 }
 
+#define SP_REPORT_PLUS(f) + n->f
+
 uint64_t
 sp_tcpmode_failed(const struct sp_tcpmode_counts *n)
 {
-	return n->refused + n->connect_timeout + n->reset + n->timeout +
-	       n->mismatch;
+	return 0 SP_TCPMODE_FAILURES(SP_REPORT_PLUS);
 }
 
 double
@@ -188,11 +177,9 @@ sp_print_tcp(const struct sp_report *r, FILE *out)
 		const char *name;
 		uint64_t v;
 	} kinds[] = {
-		{ "refused", n->refused },
-		{ "connect_timeout", n->connect_timeout },
-		{ "reset", n->reset },
-		{ "timeout", n->timeout },
-		{ "mismatch", n->mismatch },
+#define SP_REPORT_KIND(f) { #f, n->f },
+		SP_TCPMODE_FAILURES(SP_REPORT_KIND)
+#undef SP_REPORT_KIND
 	};
 
 	fprintf(out, "stampede tcp %s -> %s\n", r->mode, r->target);
@@ -454,13 +441,12 @@ sp_report_json(const struct sp_report *r, FILE *f, const char *path)
 	sp_json_str(f, r->target);
 	fprintf(f, ",\"elapsed_s\":%.6f,\n", r->elapsed_s);
 	fprintf(f, " \"connections\":{\"attempted\":%" PRIu64 ",\"ok\":%" PRIu64
-		",\"failed\":%" PRIu64 ",\"refused\":%" PRIu64
-		",\"connect_timeout\":%" PRIu64 ",\"reset\":%" PRIu64
-		",\"timeout\":%" PRIu64 ",\"mismatch\":%" PRIu64
-		",\"incomplete\":%" PRIu64 "},\n",
-		n->ok + failed + n->incomplete, n->ok, failed, n->refused,
-		n->connect_timeout, n->reset, n->timeout, n->mismatch,
-		n->incomplete);
+		",\"failed\":%" PRIu64, n->ok + failed + n->incomplete, n->ok,
+		failed);
+#define SP_REPORT_JSON(c) fprintf(f, ",\"" #c "\":%" PRIu64, n->c);
+	SP_TCPMODE_FAILURES(SP_REPORT_JSON)
+#undef SP_REPORT_JSON
+	fprintf(f, ",\"incomplete\":%" PRIu64 "},\n", n->incomplete);
 	fprintf(f, " \"conn_per_s\":%.3f, \"bytes\":{\"sent\":%" PRIu64
 		",\"received\":%" PRIu64 ",\"verified\":%" PRIu64
 		"}, \"mbit_per_s\":%.3f,\n",

@@ -264,6 +264,11 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 	fflush(out);
 }
 
+/* A scenario's and a request's counters in the JSON report: every one,
+ * named as in the engine, by the lists of sp_vu.h. */
+#define SP_RUN_JSON_SCEN(c) fprintf(f, ",\"" #c "\":%" PRIu64, ss[i].c);
+#define SP_RUN_JSON_REQ(c) fprintf(f, ",\"" #c "\":%" PRIu64, rs[i].c);
+
 static int
 sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 	    const char *path)
@@ -338,12 +343,9 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 			continue;
 		fprintf(f, "%s\n  {\"name\":", sep);
 		sp_json_str(f, pl->scenarios[i].name);
-		fprintf(f, ",\"weight\":%" PRIu32 ",\"started\":%" PRIu64
-			",\"completed\":%" PRIu64 ",\"failed\":%" PRIu64
-			",\"interrupted\":%" PRIu64 ",\"dropped\":%" PRIu64
-			",\"iteration_ms\":", pl->scenarios[i].weight,
-			ss[i].started, ss[i].completed, ss[i].failed,
-			ss[i].interrupted, ss[i].dropped);
+		fprintf(f, ",\"weight\":%" PRIu32, pl->scenarios[i].weight);
+		SP_VU_SCEN_COUNTERS(SP_RUN_JSON_SCEN)
+		fprintf(f, ",\"iteration_ms\":");
 		sp_run_lat_json(f, &ss[i].iteration);
 		fputc('}', f);
 		sep = ",";
@@ -353,13 +355,8 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 	for (uint32_t i = 0; i < pl->nrequests; i++) {
 		fprintf(f, "%s\n  {\"name\":", sep);
 		sp_json_str(f, pl->requests[i].name);
-		fprintf(f, ",\"started\":%" PRIu64 ",\"responses\":%" PRIu64
-			",\"failed\":%" PRIu64 ",\"check_failed\":%" PRIu64
-			",\"status_failed\":%" PRIu64
-			",\"interrupted\":%" PRIu64 ",\"latency_ms\":",
-			rs[i].started, rs[i].responses, rs[i].failed,
-			rs[i].check_failed, rs[i].status_failed,
-			rs[i].interrupted);
+		SP_VU_REQ_COUNTERS(SP_RUN_JSON_REQ)
+		fprintf(f, ",\"latency_ms\":");
 		sp_run_lat_json(f, &rs[i].latency);
 		fprintf(f, ",\"ttfb_ms\":");
 		sp_run_lat_json(f, &rs[i].ttfb);

@@ -81,6 +81,14 @@ struct sp_srv_resp {
 	uint64_t total;      /* head + the whole body */
 };
 
+/* The serve mode's counters, one writer: the worker. Every one is in
+ * SP_SRV_COUNTERS, what is added up across cores. */
+#define SP_SRV_COUNTERS(X, A)                                             \
+	X(requests) X(responses) X(unanswered) X(connections) X(closed)   \
+	X(open) X(rejected) A(closed_by, SP_CLOSE_NREASONS)               \
+	X(bytes_received) X(bytes_sent) X(body_received)                  \
+	A(errors, SP_SRV_NERR) A(eresp, SP_ERESP_N)
+
 struct sp_srv_counts {
 	uint64_t requests, responses, unanswered;
 	uint64_t connections, closed, open, rejected;
@@ -89,6 +97,9 @@ struct sp_srv_counts {
 	uint64_t errors[SP_SRV_NERR];
 	uint64_t eresp[SP_ERESP_N];
 };
+_Static_assert((0 SP_SRV_COUNTERS(SP_LIST_COUNT1, SP_LIST_COUNTN)) *
+	       sizeof(uint64_t) == sizeof(struct sp_srv_counts),
+	       "SP_SRV_COUNTERS must list every counter of sp_srv_counts");
 
 struct sp_servemode {
 	/* Plan. */
@@ -404,18 +415,19 @@ sp_srv_stop(void *ctx, uint64_t now)
 
 /* Every core's counters added up (read while the workers write theirs:
  * each value is one worker's, read whole). */
+#define SP_SRV_ADD(f) t->f += sp_read64(&n->f);
+#define SP_SRV_ADDN(f, len)                       \
+	for (size_t k = 0; k < (len); k++)        \
+		t->f[k] += sp_read64(&n->f[k]);
+
 static void
 sp_srv_sum(const struct sp_servemode *m, struct sp_srv_counts *t)
 {
-	const size_t nc = sizeof(*t) / sizeof(uint64_t);
-
 	memset(t, 0, sizeof(*t));
 	for (uint32_t c = 0; c < m->ncores; c++) {
-		const uint64_t *v = (const uint64_t *)&m->all[c].n;
+		const struct sp_srv_counts *n = &m->all[c].n;
 
-		/* sp_srv_counts is all 64-bit counters. */
-		for (size_t k = 0; k < nc; k++)
-			((uint64_t *)t)[k] += sp_read64(&v[k]);
+		SP_SRV_COUNTERS(SP_SRV_ADD, SP_SRV_ADDN)
 	}
 }
 

@@ -11,6 +11,7 @@
 #ifndef SP_APP_H
 #define SP_APP_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -29,6 +30,14 @@ enum {
 
 #define SP_US_PER_S 1000000ull
 #define SP_MAX_CORES 16 /* worker lcores, one RX/TX queue pair each */
+
+/* Counter lists: an X-macro names every counter of a struct once, and
+ * that list drives summing across cores and, where their order allows,
+ * the reports. X(f) is one uint64_t, A(f, n) an array of n; a
+ * _Static_assert beside each list checks it against the struct's layout
+ * with these. */
+#define SP_LIST_COUNT1(f) + 1
+#define SP_LIST_COUNTN(f, n) + (n)
 
 /* ---- netopt.c: option values shared by the run-like subcommands ---- */
 
@@ -365,6 +374,19 @@ struct sp_worker {
 	uint64_t held_until;
 };
 
+/* The worker's counters, every one, in order (iterations through
+ * arp_copies): what sp_report_collect_n adds up across cores. */
+#define SP_WORKER_COUNTERS(X)                                             \
+	X(iterations) X(idle_iterations) X(busy_tsc) X(rx_pkts)            \
+	X(rx_multiseg) X(tx_pkts) X(tx_dropped) X(imp_dropped)             \
+	X(imp_reordered) X(imp_duplicated) X(redirect_out) X(redirect_in)  \
+	X(redirect_full) X(redirect_stranded) X(rss_misplaced)             \
+	X(arp_copies)
+_Static_assert((0 SP_WORKER_COUNTERS(SP_LIST_COUNT1)) * sizeof(uint64_t) ==
+	       offsetof(struct sp_worker, tx_n) -
+	       offsetof(struct sp_worker, iterations),
+	       "SP_WORKER_COUNTERS must list every counter of sp_worker");
+
 #define sp_read64(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 
 /* alloccount.c: count heap calls made by this thread while @on (the load
@@ -477,7 +499,16 @@ int sp_interrupted(void);
 
 /* ---- report.c ---- */
 
-/* Connection outcomes of the tcp mode, one writer: the worker. */
+/* Connection outcomes of the tcp mode, one writer: the worker. Its
+ * counters come first, every one in SP_TCPMODE_COUNTERS; the failures
+ * among them, by kind, are SP_TCPMODE_FAILURES. */
+#define SP_TCPMODE_FAILURES(X)                                            \
+	X(refused) X(connect_timeout) X(reset) X(timeout) X(mismatch)
+#define SP_TCPMODE_COUNTERS(X)                                            \
+	X(planned) X(started) X(ok) SP_TCPMODE_FAILURES(X) X(incomplete)   \
+	X(open) X(held) X(bytes_sent) X(bytes_received) X(bytes_verified)  \
+	X(connect_nobufs) X(connect_noports) X(sha256_differ)
+
 struct sp_tcpmode_counts {
 	uint64_t planned, started, ok;
 	uint64_t refused, connect_timeout, reset, timeout, mismatch;
@@ -486,12 +517,17 @@ struct sp_tcpmode_counts {
 	uint64_t held;       /* exchange over, in --hold now */
 	uint64_t bytes_sent, bytes_received, bytes_verified;
 	uint64_t connect_nobufs, connect_noports; /* retried later */
-	/* --sha256: digests of the first connection's two streams, and how
-	 * many echo connections received other bytes than they sent. */
+	/* --sha256: how many echo connections received other bytes than
+	 * they sent, and the digests of the first connection's two
+	 * streams. */
+	uint64_t sha256_differ;
 	int sha256;
 	char sha256_sent[65], sha256_received[65];
-	uint64_t sha256_differ;
 };
+_Static_assert((0 SP_TCPMODE_COUNTERS(SP_LIST_COUNT1)) * sizeof(uint64_t) ==
+	       offsetof(struct sp_tcpmode_counts, sha256),
+	       "SP_TCPMODE_COUNTERS must list every counter of "
+	       "sp_tcpmode_counts");
 
 struct sp_report {
 	const char *mode;     /* "echo", "sink", "net" */

@@ -465,6 +465,8 @@ sp_tcpmode_drain(void *ctx, uint64_t now, int hurry)
 
 /* Every core's counters added up into @t (the digests aside). The
  * counters are read whole while their workers write them. */
+#define SP_TCPMODE_ADD(f) t->f += sp_read64(&n->f);
+
 static void
 sp_tcpmode_sum(const struct sp_tcpmode *m, struct sp_tcpmode_counts *t)
 {
@@ -472,23 +474,7 @@ sp_tcpmode_sum(const struct sp_tcpmode *m, struct sp_tcpmode_counts *t)
 	for (uint32_t c = 0; c < m->ncores; c++) {
 		const struct sp_tcpmode_counts *n = &m->all[c].n;
 
-		t->planned += sp_read64(&n->planned);
-		t->started += sp_read64(&n->started);
-		t->ok += sp_read64(&n->ok);
-		t->refused += sp_read64(&n->refused);
-		t->connect_timeout += sp_read64(&n->connect_timeout);
-		t->reset += sp_read64(&n->reset);
-		t->timeout += sp_read64(&n->timeout);
-		t->mismatch += sp_read64(&n->mismatch);
-		t->incomplete += sp_read64(&n->incomplete);
-		t->open += sp_read64(&n->open);
-		t->held += sp_read64(&n->held);
-		t->bytes_sent += sp_read64(&n->bytes_sent);
-		t->bytes_received += sp_read64(&n->bytes_received);
-		t->bytes_verified += sp_read64(&n->bytes_verified);
-		t->connect_nobufs += sp_read64(&n->connect_nobufs);
-		t->connect_noports += sp_read64(&n->connect_noports);
-		t->sha256_differ += sp_read64(&n->sha256_differ);
+		SP_TCPMODE_COUNTERS(SP_TCPMODE_ADD)
 	}
 }
 
