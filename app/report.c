@@ -49,21 +49,52 @@ sp_rss_peak(void)
 	return kb * 1024;
 }
 
+/* A worker's counters added into @t, read as sp_counter.h says. */
+#define SP_REPORT_ADD(f) t->f += sp_ctr_read(w->f);
+
+static void
+sp_report_add_worker(struct sp_worker *t, const struct sp_worker *w)
+{
+	SP_WORKER_COUNTERS(SP_REPORT_ADD)
+}
+
+/* The stack's counters added into @t: sp_stack_stats is all 64-bit
+ * counters (its header has no list of them to go by). */
+_Static_assert(sizeof(struct sp_stack_stats) % sizeof(uint64_t) == 0,
+	       "sp_stack_stats is summed as 64-bit counters");
+
+static void
+sp_report_add_stack(struct sp_stack_stats *t, const struct sp_stack_stats *s)
+{
+	const size_t n = sizeof(*t) / sizeof(uint64_t);
+	const uint64_t *v = (const uint64_t *)s;
+
+	for (size_t k = 0; k < n; k++)
+		((uint64_t *)t)[k] += sp_ctr_read(v[k]);
+}
+
 void
 sp_report_collect(struct sp_report *r, const struct sp_worker *w,
 		  const struct sp_port *p)
 {
-	uint64_t start = w->run_start_us, end = w->run_end_us;
+	uint64_t start = sp_ctr_read(w->run_start_us);
+	uint64_t end = sp_ctr_read(w->run_end_us);
 
 	memset(r, 0, sizeof(*r));
 	r->elapsed_s = end > start ? (double)(end - start) / 1e6 : 0.0;
-	r->stats = *sp_stack_stats(w->st);
+	sp_report_add_stack(&r->stats, sp_stack_stats(w->st));
 	r->conns_in_use = sp_stack_conns_in_use(w->st);
 	r->chunks_in_use = sp_stack_chunks_in_use(w->st);
 	r->bytes_per_conn = sp_stack_bytes_per_conn(w->st);
 	r->mem_bytes = sp_stack_mem_bytes(w->st);
 	sp_port_stats(p, &r->nic);
-	r->w = w;
+	/* The report reads the workers' counters from its own sum, and
+	 * beside them only what was set before launch. */
+	r->wsum.ncores = w->ncores;
+	r->wsum.place = w->place;
+	r->wsum.impair = w->impair;
+	sp_report_add_worker(&r->wsum, w);
+	r->w = &r->wsum;
 	r->ws = w;
 	r->ncores = 1;
 }
@@ -71,51 +102,41 @@ sp_report_collect(struct sp_report *r, const struct sp_worker *w,
 uint64_t
 sp_workers_end_us(const struct sp_worker *ws, unsigned int n)
 {
-	uint64_t end = ws[0].run_end_us;
+	uint64_t end = sp_ctr_read(ws[0].run_end_us);
 
 	for (unsigned int i = 1; i < n; i++)
-		if (ws[i].run_end_us > end)
-			end = ws[i].run_end_us;
+		if (sp_ctr_read(ws[i].run_end_us) > end)
+			end = sp_ctr_read(ws[i].run_end_us);
 	return end;
 }
-
-/* The workers have stopped: their counters are final. */
-#define SP_REPORT_ADD(f) t->f += w->f;
 
 void
 sp_report_collect_n(struct sp_report *r, const struct sp_worker *ws,
 		    unsigned int n, const struct sp_port *p)
 {
-	const size_t nstats = sizeof(struct sp_stack_stats) / sizeof(uint64_t);
-	struct sp_worker *t;
+	uint64_t start = sp_ctr_read(ws[0].run_start_us);
 	uint64_t end = sp_workers_end_us(ws, n);
 
 	sp_report_collect(r, &ws[0], p);
 	r->ncores = n;
 	if (n == 1)
 		return;
-	t = &r->wsum;
-	*t = ws[0];
 	for (unsigned int i = 1; i < n; i++) {
 		const struct sp_worker *w = &ws[i];
-		const uint64_t *s = (const uint64_t *)sp_stack_stats(w->st);
 
-		/* sp_stack_stats is all 64-bit counters. */
-		for (size_t k = 0; k < nstats; k++)
-			((uint64_t *)&r->stats)[k] += s[k];
+		sp_report_add_stack(&r->stats, sp_stack_stats(w->st));
 		r->conns_in_use += sp_stack_conns_in_use(w->st);
 		r->chunks_in_use += sp_stack_chunks_in_use(w->st);
 		r->mem_bytes += sp_stack_mem_bytes(w->st);
-		SP_WORKER_COUNTERS(SP_REPORT_ADD)
+		sp_report_add_worker(&r->wsum, w);
 	}
 	/* The busy share is per core: report the cores' mean. */
-	t->busy_tsc /= n;
-	if (end > ws[0].run_start_us)
-		r->elapsed_s = (double)(end - ws[0].run_start_us) / 1e6;
-	r->w = t;
+	r->wsum.busy_tsc /= n;
+	if (end > start)
+		r->elapsed_s = (double)(end - start) / 1e6;
 }
 
-#define SP_REPORT_PLUS(f) + n->f
+#define SP_REPORT_PLUS(f) + sp_ctr_read(n->f)
 
 uint64_t
 sp_tcpmode_failed(const struct sp_tcpmode_counts *n)
@@ -290,8 +311,8 @@ sp_print_core(FILE *out, unsigned int core, const struct sp_worker *w,
 	      const char *what)
 {
 	fprintf(out, "  core %-2u         %s  frames passed out %" PRIu64
-		" in %" PRIu64 "\n", core, what, w->redirect_out,
-		w->redirect_in);
+		" in %" PRIu64 "\n", core, what, sp_ctr_read(w->redirect_out),
+		sp_ctr_read(w->redirect_in));
 }
 
 void
@@ -301,8 +322,9 @@ sp_json_core(FILE *f, unsigned int core, const struct sp_worker *w,
 	fprintf(f, "%s\n  {\"core\":%u,%s,\"redirect_out\":%" PRIu64
 		",\"redirect_in\":%" PRIu64 ",\"redirect_full\":%" PRIu64
 		",\"rx_pkts\":%" PRIu64 ",\"tx_pkts\":%" PRIu64 "}",
-		core ? "," : "", core, fields, w->redirect_out, w->redirect_in,
-		w->redirect_full, w->rx_pkts, w->tx_pkts);
+		core ? "," : "", core, fields, sp_ctr_read(w->redirect_out),
+		sp_ctr_read(w->redirect_in), sp_ctr_read(w->redirect_full),
+		sp_ctr_read(w->rx_pkts), sp_ctr_read(w->tx_pkts));
 }
 
 void
@@ -321,7 +343,8 @@ sp_report_print(const struct sp_report *r, FILE *out)
 		if (n == NULL)
 			break;
 		snprintf(what, sizeof(what), "started %" PRIu64 "  ok %" PRIu64
-			 "  failed %" PRIu64, n->started, n->ok, sp_tcpmode_failed(n));
+			 "  failed %" PRIu64, sp_ctr_read(n->started),
+			 sp_ctr_read(n->ok), sp_tcpmode_failed(n));
 		sp_print_core(out, c, &r->ws[c], what);
 	}
 	fflush(out);
@@ -461,8 +484,9 @@ sp_report_json(const struct sp_report *r, FILE *f, const char *path)
 		snprintf(fields, sizeof(fields), "\"started\":%" PRIu64
 			 ",\"ok\":%" PRIu64 ",\"failed\":%" PRIu64
 			 ",\"incomplete\":%" PRIu64 ",\"bytes_sent\":%" PRIu64,
-			 cn->started, cn->ok, sp_tcpmode_failed(cn), cn->incomplete,
-			 cn->bytes_sent);
+			 sp_ctr_read(cn->started), sp_ctr_read(cn->ok),
+			 sp_tcpmode_failed(cn), sp_ctr_read(cn->incomplete),
+			 sp_ctr_read(cn->bytes_sent));
 		sp_json_core(f, c, &r->ws[c], fields);
 	}
 	fprintf(f, "]");

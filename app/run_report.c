@@ -73,7 +73,7 @@ sp_run_load_s(const struct sp_run *r, const struct sp_report *rep)
 
 	for (uint32_t c = 0; c < r->ncores; c++) {
 		uint64_t stop = sp_vu_stopped_at(r->core[c].eng);
-		uint64_t start = r->w[c].run_start_us;
+		uint64_t start = sp_ctr_read(r->w[c].run_start_us);
 
 		if (stop > start && stop - start > load)
 			load = stop - start;
@@ -258,7 +258,8 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 
 		snprintf(what, sizeof(what), "connections %" PRIu64
 			 "  requests %" PRIu64 "  responses %" PRIu64,
-			 cs->connects, cs->requests, cs->responses);
+			 sp_ctr_read(cs->connects), sp_ctr_read(cs->requests),
+			 sp_ctr_read(cs->responses));
 		sp_print_core(out, c, &r->w[c], what);
 	}
 	fflush(out);
@@ -371,8 +372,9 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 		snprintf(fields, sizeof(fields), "\"requests\":%" PRIu64
 			 ",\"responses\":%" PRIu64 ",\"errors\":%" PRIu64
 			 ",\"connections\":%" PRIu64 ",\"vus_max\":%" PRIu64,
-			 cs->requests, cs->responses, cs->failed, cs->connects,
-			 cs->vus_target);
+			 sp_ctr_read(cs->requests), sp_ctr_read(cs->responses),
+			 sp_ctr_read(cs->failed), sp_ctr_read(cs->connects),
+			 sp_ctr_read(cs->vus_target));
 		sp_json_core(f, c, &r->w[c], fields);
 	}
 	fprintf(f, "],\n \"thresholds\":[");

@@ -194,7 +194,7 @@ sp_run_tick(void *ctx, uint64_t now, char *buf, size_t len)
 	struct sp_run *r = ((struct sp_run_core *)ctx)->r;
 	const struct sp_plan *pl = &r->plan;
 	const struct sp_run_point *p = sp_run_sample(r, now, 0);
-	uint64_t el = now - sp_read64(&r->w->run_start_us);
+	uint64_t el = now - sp_ctr_read(r->w->run_start_us);
 	unsigned done = pl->duration_us
 				? (unsigned)(el * 20 / pl->duration_us) : 20;
 	char bar[24], stage[32] = "";

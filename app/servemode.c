@@ -256,7 +256,7 @@ sp_srv_pump(struct sp_servemode *m, struct sp_srv_slot *s)
 			if (r <= 0)
 				return 0;
 			s->off += (uint64_t)r;
-			m->n.bytes_sent += (uint64_t)r;
+			sp_ctr_add(m->n.bytes_sent, (uint64_t)r);
 			if (s->off < total)
 				continue;
 		}
@@ -264,9 +264,9 @@ sp_srv_pump(struct sp_servemode *m, struct sp_srv_slot *s)
 		if (s->pending > 0) {
 			s->pending--;
 			s->head_mask >>= 1;
-			m->n.responses++;
+			sp_ctr_inc(m->n.responses);
 		} else {
-			m->n.eresp[s->eresp]++;
+			sp_ctr_inc(m->n.eresp[s->eresp]);
 			s->eresp = SP_ERESP_NONE;
 		}
 	}
@@ -294,7 +294,7 @@ sp_srv_on_connected(struct sp_stack *st, struct sp_conn *c, void *app)
 	struct sp_srv_slot *s;
 
 	if (m->stopped || m->nfree == 0) {
-		m->n.rejected++;
+		sp_ctr_inc(m->n.rejected);
 		sp_tcp_abort(st, c);
 		return;
 	}
@@ -305,8 +305,8 @@ sp_srv_on_connected(struct sp_stack *st, struct sp_conn *c, void *app)
 	sp_http1_req_init(&s->req);
 	s->req.memo = &m->memo;
 	sp_conn_set_user(c, s);
-	m->n.connections++;
-	m->n.open++;
+	sp_ctr_inc(m->n.connections);
+	sp_ctr_inc(m->n.open);
 }
 
 static void
@@ -319,7 +319,7 @@ sp_srv_on_recv(struct sp_stack *st, struct sp_conn *c, void *app,
 	int rc;
 
 	(void)st;
-	m->n.bytes_received += len;
+	sp_ctr_add(m->n.bytes_received, len);
 	while (s->reading && len > 0) {
 		rc = sp_http1_req_parse(&s->req, data, len, &used);
 		data += used;
@@ -327,14 +327,14 @@ sp_srv_on_recv(struct sp_stack *st, struct sp_conn *c, void *app,
 		if (rc == SP_HTTP1_REQ_NEED_MORE)
 			break;
 		if (rc < 0) {
-			m->n.errors[-rc - 1]++;
+			sp_ctr_inc(m->n.errors[-rc - 1]);
 			s->eresp = sp_srv_eresp_for(rc);
 			s->reading = 0;
 			break;
 		}
 		/* SP_HTTP1_REQ_DONE */
-		m->n.requests++;
-		m->n.body_received += s->req.body_bytes;
+		sp_ctr_inc(m->n.requests);
+		sp_ctr_add(m->n.body_received, s->req.body_bytes);
 		if (s->req.method == SP_HTTP1_M_HEAD)
 			s->head_mask |= 1ull << s->pending;
 		s->pending++;
@@ -343,7 +343,7 @@ sp_srv_on_recv(struct sp_stack *st, struct sp_conn *c, void *app,
 		} else if (s->pending == SP_SRV_PIPELINE) {
 			/* the client sends and does not read: answer what
 			 * is owed, then close */
-			m->n.errors[SP_SRV_E_PIPELINE]++;
+			sp_ctr_inc(m->n.errors[SP_SRV_E_PIPELINE]);
 			s->reading = 0;
 		}
 		sp_http1_req_next(&s->req);
@@ -368,7 +368,7 @@ sp_srv_on_peer_fin(struct sp_stack *st, struct sp_conn *c, void *app)
 	if (s->reading) {
 		/* half a request, then FIN: nothing to answer */
 		if (sp_http1_req_eof(&s->req) == SP_HTTP1_REQ_E_TRUNCATED)
-			m->n.errors[-SP_HTTP1_REQ_E_TRUNCATED - 1]++;
+			sp_ctr_inc(m->n.errors[-SP_HTTP1_REQ_E_TRUNCATED - 1]);
 		s->reading = 0;
 	}
 	sp_srv_pump(m, s);
@@ -384,11 +384,11 @@ sp_srv_on_closed(struct sp_stack *st, struct sp_conn *c, void *app,
 	(void)st;
 	if (s == NULL)
 		return; /* rejected in connected() */
-	m->n.closed_by[why]++;
-	m->n.closed++;
-	m->n.open--;
+	sp_ctr_inc(m->n.closed_by[why]);
+	sp_ctr_inc(m->n.closed);
+	sp_ctr_sub(m->n.open, 1);
 	/* requests whose response was not all queued (reset, stop) */
-	m->n.unanswered += s->pending;
+	sp_ctr_add(m->n.unanswered, s->pending);
 	s->c = NULL;
 	m->free_idx[m->nfree++] = sp_srv_idx(m, s);
 }
@@ -415,10 +415,10 @@ sp_srv_stop(void *ctx, uint64_t now)
 
 /* Every core's counters added up (read while the workers write theirs:
  * each value is one worker's, read whole). */
-#define SP_SRV_ADD(f) t->f += sp_read64(&n->f);
+#define SP_SRV_ADD(f) t->f += sp_ctr_read(n->f);
 #define SP_SRV_ADDN(f, len)                       \
 	for (size_t k = 0; k < (len); k++)        \
-		t->f[k] += sp_read64(&n->f[k]);
+		t->f[k] += sp_ctr_read(n->f[k]);
 
 static void
 sp_srv_sum(const struct sp_servemode *m, struct sp_srv_counts *t)
@@ -710,7 +710,8 @@ sp_serve_print(const struct sp_servemode *m, const struct sp_srv_counts *n,
 		char what[96];
 
 		snprintf(what, sizeof(what), "connections %" PRIu64
-			 "  requests %" PRIu64, cn->connections, cn->requests);
+			 "  requests %" PRIu64, sp_ctr_read(cn->connections),
+			 sp_ctr_read(cn->requests));
 		sp_print_core(out, c, m->all[c].w, what);
 	}
 	fflush(out);
@@ -765,8 +766,9 @@ sp_serve_json(const struct sp_servemode *m, const struct sp_srv_counts *n,
 
 		snprintf(fields, sizeof(fields), "\"connections\":%" PRIu64
 			 ",\"requests\":%" PRIu64 ",\"responses\":%" PRIu64
-			 ",\"rejected\":%" PRIu64, cn->connections,
-			 cn->requests, cn->responses, cn->rejected);
+			 ",\"rejected\":%" PRIu64, sp_ctr_read(cn->connections),
+			 sp_ctr_read(cn->requests), sp_ctr_read(cn->responses),
+			 sp_ctr_read(cn->rejected));
 		sp_json_core(f, c, m->all[c].w, fields);
 	}
 	fprintf(f, "],\n");

@@ -18,6 +18,7 @@
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
 
+#include "sp_counter.h"
 #include "sp_tcpstack.h"
 
 /* Exit codes, documented in --help and the README. */
@@ -349,7 +350,8 @@ struct sp_worker {
 	int stop;
 	int quit;
 
-	/* Worker → control (single writer each; read with sp_read64). */
+	/* Worker → control: one writer each, the worker (written with
+	 * sp_ctr_*, read elsewhere with sp_ctr_read: sp_counter.h). */
 	int phase;
 	uint64_t run_start_us, run_end_us;
 	uint64_t now_us;         /* time of the current iteration */
@@ -386,8 +388,6 @@ _Static_assert((0 SP_WORKER_COUNTERS(SP_LIST_COUNT1)) * sizeof(uint64_t) ==
 	       offsetof(struct sp_worker, tx_n) -
 	       offsetof(struct sp_worker, iterations),
 	       "SP_WORKER_COUNTERS must list every counter of sp_worker");
-
-#define sp_read64(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 
 /* alloccount.c: count heap calls made by this thread while @on (the load
  * phase of a worker); the process-wide total, or -1 where not counted. */

@@ -112,7 +112,7 @@ sp_hold_remove(struct sp_tcpmode *m, struct sp_slot *s)
 	else
 		m->hold_tail = s->hold_prev;
 	s->hold_prev = s->hold_next = SP_NONE;
-	m->n.held--;
+	sp_ctr_sub(m->n.held, 1);
 }
 
 static void
@@ -127,7 +127,7 @@ sp_hold_append(struct sp_tcpmode *m, struct sp_slot *s)
 	else
 		m->hold_head = i;
 	m->hold_tail = i;
-	m->n.held++;
+	sp_ctr_inc(m->n.held);
 }
 
 /* Close gracefully. closed() may run before sp_tcp_close returns: callers
@@ -181,7 +181,7 @@ sp_slot_pump(struct sp_tcpmode *m, struct sp_slot *s)
 			mbedtls_sha256_update(&m->sha_tx[sp_slot_idx(m, s)], m->scratch,
 					 (size_t)r);
 		s->sent += (uint64_t)r;
-		m->n.bytes_sent += (uint64_t)r;
+		sp_ctr_add(m->n.bytes_sent, (uint64_t)r);
 	}
 	if (m->kind == SP_TCPMODE_SINK && !s->exchanged)
 		sp_slot_exchanged(m, s);
@@ -220,7 +220,7 @@ sp_tcpmode_on_recv(struct sp_stack *st, struct sp_conn *c, void *app,
 	struct sp_tcpmode *m = app;
 	struct sp_slot *s = sp_conn_user(c);
 
-	m->n.bytes_received += len;
+	sp_ctr_add(m->n.bytes_received, len);
 	if (m->sha_rx != NULL)
 		mbedtls_sha256_update(&m->sha_rx[sp_slot_idx(m, s)], data, len);
 	if (m->kind == SP_TCPMODE_SINK || s->mismatch)
@@ -234,7 +234,7 @@ sp_tcpmode_on_recv(struct sp_stack *st, struct sp_conn *c, void *app,
 		return;
 	}
 	s->received += len;
-	m->n.bytes_verified += len;
+	sp_ctr_add(m->n.bytes_verified, len);
 	if (s->received == m->bytes && s->state == SP_SLOT_EXCHANGE)
 		sp_slot_exchanged(m, s);
 }
@@ -304,7 +304,7 @@ sp_slot_digest(struct sp_tcpmode *m, struct sp_slot *s)
 	mbedtls_sha256_finish(&m->sha_tx[i], tx);
 	mbedtls_sha256_finish(&m->sha_rx[i], rx);
 	if (m->kind == SP_TCPMODE_ECHO && memcmp(tx, rx, sizeof(tx)) != 0)
-		m->n.sha256_differ++;
+		sp_ctr_inc(m->n.sha256_differ);
 	if (s->id == 0) {
 		sp_hex_digest(tx, sizeof(tx), m->n.sha256_sent);
 		sp_hex_digest(rx, sizeof(rx), m->n.sha256_received);
@@ -321,31 +321,31 @@ sp_tcpmode_on_closed(struct sp_stack *st, struct sp_conn *c, void *app,
 
 	(void)st;
 	if (s->mismatch) {
-		n->mismatch++;
+		sp_ctr_inc(n->mismatch);
 	} else {
 		switch (why) {
 		case SP_CLOSE_NORMAL:
 			if (s->exchanged)
-				n->ok++;
+				sp_ctr_inc(n->ok);
 			else
-				n->incomplete++;
+				sp_ctr_inc(n->incomplete);
 			break;
 		case SP_CLOSE_REFUSED:
-			n->refused++;
+			sp_ctr_inc(n->refused);
 			break;
 		case SP_CLOSE_CONNECT_TIMEOUT:
-			n->connect_timeout++;
+			sp_ctr_inc(n->connect_timeout);
 			break;
 		case SP_CLOSE_RESET:
-			n->reset++;
+			sp_ctr_inc(n->reset);
 			break;
 		case SP_CLOSE_TIMEOUT:
-			n->timeout++;
+			sp_ctr_inc(n->timeout);
 			break;
 		case SP_CLOSE_ABORTED:
 		default:
 			/* Only our stop aborts without a mismatch. */
-			n->incomplete++;
+			sp_ctr_inc(n->incomplete);
 			break;
 		}
 	}
@@ -356,7 +356,7 @@ sp_tcpmode_on_closed(struct sp_stack *st, struct sp_conn *c, void *app,
 	s->state = SP_SLOT_FREE;
 	s->c = NULL;
 	m->free_idx[m->nfree++] = sp_slot_idx(m, s);
-	n->open--;
+	sp_ctr_sub(n->open, 1);
 	m->finished++;
 }
 
@@ -408,16 +408,16 @@ sp_tcpmode_step(void *ctx, uint64_t now)
 			 * later iteration, this is not the target's fault. */
 			s->state = SP_SLOT_FREE;
 			if (err == -EADDRNOTAVAIL)
-				m->n.connect_noports++;
+				sp_ctr_inc(m->n.connect_noports);
 			else
-				m->n.connect_nobufs++;
+				sp_ctr_inc(m->n.connect_nobufs);
 			break;
 		}
 		m->nfree--;
 		s->c = c;
 		m->next_id++;
-		m->n.started++;
-		m->n.open++;
+		sp_ctr_inc(m->n.started);
+		sp_ctr_inc(m->n.open);
 		opens++;
 	}
 	return m->finished == m->connections;
@@ -465,7 +465,7 @@ sp_tcpmode_drain(void *ctx, uint64_t now, int hurry)
 
 /* Every core's counters added up into @t (the digests aside). The
  * counters are read whole while their workers write them. */
-#define SP_TCPMODE_ADD(f) t->f += sp_read64(&n->f);
+#define SP_TCPMODE_ADD(f) t->f += sp_ctr_read(n->f);
 
 static void
 sp_tcpmode_sum(const struct sp_tcpmode *m, struct sp_tcpmode_counts *t)
