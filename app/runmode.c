@@ -279,8 +279,10 @@ sp_run_args(int argc, char **argv, struct sp_run *r)
 
 	sp_netopt_init(&r->net);
 	r->ov = calloc((size_t)argc + 1, sizeof(*r->ov));
-	if (r->ov == NULL)
+	if (r->ov == NULL) {
+		fprintf(stderr, "stampede: out of memory\n");
 		return -1;
+	}
 	opterr = 0;
 	optind = 1;
 	while ((code = getopt_long(argc, argv, ":h", sp_run_longopts, NULL)) != -1) {
@@ -546,8 +548,10 @@ sp_cmd_run(int argc, char **argv)
 	int ret = SP_EXIT_NORUN, log_bad;
 
 	memset(out, 0, sizeof(out));
-	if (r == NULL)
+	if (r == NULL) {
+		fprintf(stderr, "stampede: out of memory\n");
 		return SP_EXIT_NORUN;
+	}
 	memset(r, 0, sizeof(*r));
 	if (sp_run_args(argc, argv, r) < 0 || sp_run_plan(r) < 0 ||
 	    sp_run_distinct(r) < 0 ||

@@ -235,7 +235,7 @@ sp_yaml_dur(struct sp_loader *ld, const yaml_node_t *n, const char *key,
 
 	if (sp_yaml_str(ld, n, key, &s) < 0)
 		return -1;
-	if (sp_val_dur(s, us, ld->why) < 0)
+	if (sp_val_duration(s, us, ld->why) < 0)
 		return sp_node_error(ld, n, "%s: %s", key, ld->why);
 	return 0;
 }
@@ -345,9 +345,8 @@ sp_file_network(struct sp_loader *ld, const yaml_node_t *n)
 		&net->port, &net->ip, &net->gateway, &net->prefix_len,
 		&net->cores, &net->eal, &net->placement, &net->kernel_blind,
 	};
-	const char *bad;
 	uint64_t x;
-	uint32_t ip, cnt, bad_ip = 0;
+	uint32_t ip, cnt;
 	int want, on;
 
 	if (sp_yaml_map(ld, n, "network", keys) < 0)
@@ -362,16 +361,8 @@ sp_file_network(struct sp_loader *ld, const yaml_node_t *n)
 			return -1;
 		/* The app parses these again with its own rules; catch here
 		 * what has a position to show. */
-		if (i == 1 && (bad = sp_val_ip_range(s, &ip, &cnt, &bad_ip)) !=
-				      NULL) {
-			if (bad_ip != 0 && strchr(s, '-') != NULL)
-				return sp_node_error(ld, v, "%s: '%s' holds %u.%u.%u.%u, "
-						     "which %s", keys[i], s,
-						     bad_ip >> 24, (bad_ip >> 16) & 0xff,
-						     (bad_ip >> 8) & 0xff, bad_ip & 0xff,
-						     bad);
-			return sp_node_error(ld, v, "%s: '%s' %s", keys[i], s, bad);
-		}
+		if (i == 1 && sp_val_ip_range(s, &ip, &cnt, ld->why) < 0)
+			return sp_node_error(ld, v, "%s: %s", keys[i], ld->why);
 		if (i == 2 && sp_ipv4_peer(s, &ip, ld->why) < 0)
 			return sp_node_error(ld, v, "%s: %s", keys[i], ld->why);
 		if (i == 3 && sp_val_u64(s, 1, 30, &x, ld->why) < 0)
@@ -381,8 +372,8 @@ sp_file_network(struct sp_loader *ld, const yaml_node_t *n)
 			return sp_node_error(ld, v, "%s: %s", keys[i], ld->why);
 		if (i == 0 && *s == '\0')
 			return sp_node_error(ld, v, "port: empty");
-		if (i == 6 && (bad = sp_val_placement(s, &want)) != NULL)
-			return sp_node_error(ld, v, "%s: '%s' %s", keys[i], s, bad);
+		if (i == 6 && sp_val_placement(s, &want, ld->why) < 0)
+			return sp_node_error(ld, v, "%s: %s", keys[i], ld->why);
 		if (i == 7) {
 			if (sp_val_bool(s, &on, ld->why) < 0)
 				return sp_node_error(ld, v, "%s: %s", keys[i], ld->why);

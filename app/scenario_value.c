@@ -59,15 +59,6 @@ bad:
 	return sp_why(why, "'%s' is not a number", s);
 }
 
-/* The grammar is sp_values.h's, shared with the command line. */
-int
-sp_val_dur(const char *s, uint64_t *us, char *why)
-{
-	const char *bad = sp_val_duration(s, us);
-
-	return bad == NULL ? 0 : sp_why(why, "'%s' %s", s, bad);
-}
-
 int
 sp_val_bool(const char *s, int *v, char *why)
 {
@@ -288,7 +279,7 @@ sp_val_stages(const char *s, struct sp_stage *st, uint32_t *nst, char *why)
 			return sp_why(why, "stage %u ('%s') has no target",
 				      n + 1, buf);
 		*colon = '\0';
-		if (sp_val_dur(buf, &st[n].duration_us, why) < 0 ||
+		if (sp_val_duration(buf, &st[n].duration_us, why) < 0 ||
 		    sp_val_num(colon + 1, &st[n].target, why) < 0)
 			return -1;
 		n++;
@@ -330,7 +321,7 @@ sp_load_key(struct sp_plan *pl, const char *key, const char *v, unsigned *bit,
 		pl->max_vus = (uint32_t)x;
 		*bit = SP_K_MAX_VUS;
 	} else if (strcmp(key, "duration") == 0) {
-		if (sp_val_dur(v, &x, why) < 0)
+		if (sp_val_duration(v, &x, why) < 0)
 			return -1;
 		if (x == 0)
 			return sp_why(why, "%s: the duration must be more than 0",
@@ -351,7 +342,7 @@ sp_load_key(struct sp_plan *pl, const char *key, const char *v, unsigned *bit,
 		*bit = SP_K_MODEL;
 	} else if (strcmp(key, "connect_timeout") == 0 ||
 		   strcmp(key, "response_timeout") == 0) {
-		if (sp_val_dur(v, &x, why) < 0)
+		if (sp_val_duration(v, &x, why) < 0)
 			return -1;
 		if (x == 0)
 			return sp_why(why, "%s: the timeout must be more than 0",
@@ -557,7 +548,7 @@ sp_scenario_set(struct sp_plan *pl, const char *key, const char *value,
 		pv->cli_abort = 1;
 		rc = 0;
 	} else if (strcmp(key, "abort-grace") == 0) {
-		rc = sp_val_dur(value, &pv->cli_grace_us, why);
+		rc = sp_val_duration(value, &pv->cli_grace_us, why);
 		pv->cli_grace_set = 1;
 	} else if (strcmp(key, "expect-status") == 0) {
 		memset(pv->cli_expect, 0, sizeof(pv->cli_expect));

@@ -166,7 +166,6 @@ int sp_file_scenarios(struct sp_loader *ld, const yaml_node_t *n);
 int sp_val_u64(const char *s, uint64_t min, uint64_t max, uint64_t *v,
 	       char *why);
 int sp_val_num(const char *s, double *v, char *why);
-int sp_val_dur(const char *s, uint64_t *us, char *why);
 int sp_val_bool(const char *s, int *v, char *why);
 int sp_ipv4_peer(const char *s, uint32_t *ip, char *why);
 int sp_val_url(const char *s, int path_ok, struct sp_url *u, char *why);

@@ -837,8 +837,10 @@ sp_cmd_tcp(int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	/* all[0] takes the options; the other cores copy its plan. */
 	all = calloc(SP_MAX_CORES, sizeof(*all));
-	if (all == NULL)
+	if (all == NULL) {
+		fprintf(stderr, "stampede: out of memory\n");
 		return SP_EXIT_NORUN;
+	}
 	if (sp_tcpmode_parse(argc, argv, &all[0], &a) < 0) {
 		free(all);
 		return SP_EXIT_USAGE;

@@ -1083,9 +1083,10 @@ test_addresses(void)
 		{ 0xc6120002u, NULL },	/* the test bed's server */
 		{ 0xdfffffffu, NULL },	/* just below multicast */
 	};
-	char a[16], b[40];
-	uint32_t ip, cnt, bad_ip;
+	char a[16], b[40], first[128], msg[SP_VAL_WHY];
+	uint32_t ip, cnt;
 	const char *why;
+	int rc;
 
 	for (size_t i = 0; i < sizeof(peers) / sizeof(peers[0]); i++) {
 		why = sp_val_ipv4_unusable(peers[i].ip);
@@ -1100,11 +1101,10 @@ test_addresses(void)
 		CHECK((why == NULL) == (peers[i].why == NULL), "target %s: %s",
 		      a, why ? why : "(usable)");
 		/* Our own address: the same rules, as --ip A. */
-		bad_ip = 0;
-		why = sp_val_ip_range(a, &ip, &cnt, &bad_ip);
-		CHECK((why == NULL) == (peers[i].why == NULL) &&
-		      (why != NULL || (ip == peers[i].ip && cnt == 1)),
-		      "--ip %s: %s", a, why ? why : "(usable)");
+		rc = sp_val_ip_range(a, &ip, &cnt, msg);
+		CHECK((rc == 0) == (peers[i].why == NULL) &&
+		      (rc < 0 || (ip == peers[i].ip && cnt == 1)),
+		      "--ip %s: %s", a, rc < 0 ? msg : "(usable)");
 	}
 
 	/* Refused for where we are: ours, and our network's broadcast. */
@@ -1128,25 +1128,28 @@ test_addresses(void)
 	 * first address in it. */
 	ip4_str(ip4(126, 255, 255, 200), a, sizeof(a));
 	snprintf(b, sizeof(b), "%s-127.0.0.3", a);
-	bad_ip = 0;
-	why = sp_val_ip_range(b, &ip, &cnt, &bad_ip);
-	CHECK(why != NULL && strstr(why, "loopback") && bad_ip == ip4(127, 0, 0, 0),
-	      "%s: %s, bad_ip %x", b, why ? why : "(usable)", bad_ip);
+	ip4_str(ip4(127, 0, 0, 0), a, sizeof(a));
+	snprintf(first, sizeof(first), "'%s' holds %s, which is a loopback", b,
+		 a);
+	rc = sp_val_ip_range(b, &ip, &cnt, msg);
+	CHECK(rc < 0 && strncmp(msg, first, strlen(first)) == 0, "%s: %s", b,
+	      rc < 0 ? msg : "(usable)");
 	ip4_str(ip4(223, 255, 255, 255), a, sizeof(a));
 	snprintf(b, sizeof(b), "%s-", a);
 	ip4_str(ip4(224, 0, 0, 1), a, sizeof(a));
 	strcat(b, a);
-	bad_ip = 0;
-	why = sp_val_ip_range(b, &ip, &cnt, &bad_ip);
-	CHECK(why != NULL && strstr(why, "multicast") && bad_ip == ip4(224, 0, 0, 0),
-	      "%s: %s", b, why ? why : "(usable)");
-	why = sp_val_ip_range("198.18.1.1-198.18.1.64", &ip, &cnt, &bad_ip);
-	CHECK(why == NULL && ip == ip4(198, 18, 1, 1) && cnt == 64,
-	      "a range of 64: %s", why);
+	ip4_str(ip4(224, 0, 0, 0), a, sizeof(a));
+	snprintf(first, sizeof(first), "holds %s, which is a multicast", a);
+	rc = sp_val_ip_range(b, &ip, &cnt, msg);
+	CHECK(rc < 0 && strstr(msg, first) != NULL, "%s: %s", b,
+	      rc < 0 ? msg : "(usable)");
+	rc = sp_val_ip_range("198.18.1.1-198.18.1.64", &ip, &cnt, msg);
+	CHECK(rc == 0 && ip == ip4(198, 18, 1, 1) && cnt == 64,
+	      "a range of 64: %s", rc < 0 ? msg : "");
 	ip4_str(ip4(10, 0, 0, 1), a, sizeof(a));
-	why = sp_val_ip_range(a, &ip, &cnt, &bad_ip);
-	CHECK(why == NULL && ip == ip4(10, 0, 0, 1), "a private address: %s",
-	      why);
+	rc = sp_val_ip_range(a, &ip, &cnt, msg);
+	CHECK(rc == 0 && ip == ip4(10, 0, 0, 1), "a private address: %s",
+	      rc < 0 ? msg : "");
 }
 
 /* The fake system resolver: knows one name, counts its calls. */
