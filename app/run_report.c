@@ -140,7 +140,7 @@ static const char sp_run_rx_lag_note[] =
 void
 sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 {
-	const struct sp_plan *pl = &r->plan;
+	const struct sp_plan *pl = &r->rp.eng;
 	const struct sp_vu_stats *s = r->tot;
 	const struct sp_vu_req_stats *rs = r->rs_tot;
 	const struct sp_vu_scen_stats *ss = r->ss_tot;
@@ -150,9 +150,9 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 	sp_ipv4_str(pl->dst_ip, addr, sizeof(addr));
 	fprintf(out, "stampede run %s -> http://%s%s%s%s (%s model, stopped by "
 		"%s)\n", pl->source, pl->host,
-		pl->target_name != NULL ? " [" : "",
-		pl->target_name != NULL ? addr : "",
-		pl->target_name != NULL ? "]" : "",
+		r->rp.target_name != NULL ? " [" : "",
+		r->rp.target_name != NULL ? addr : "",
+		r->rp.target_name != NULL ? "]" : "",
 		pl->model == SP_MODEL_OPEN ? "open" : "closed", r->stopped_by);
 	fprintf(out, "  elapsed         %.3f s\n", rep->elapsed_s);
 	fprintf(out, "  iterations      started %" PRIu64 "  completed %" PRIu64
@@ -241,12 +241,12 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 			(double)sp_hist_quantile(rh, 0.99) / 1e3,
 			(double)rh->max / 1e3);
 	}
-	if (pl->nthresholds != 0)
+	if (r->rp.nthresholds != 0)
 		fprintf(out, "  thresholds\n");
-	for (uint32_t i = 0; i < pl->nthresholds; i++)
+	for (uint32_t i = 0; i < r->rp.nthresholds; i++)
 		fprintf(out, "    %-6s %-40s %.3f\n", r->th_ok[i] ? "ok" : "FAILED",
-			pl->thresholds[i].expr,
-			sp_threshold_shown(&pl->thresholds[i], r->th_value[i]));
+			r->rp.thresholds[i].expr,
+			sp_threshold_shown(&r->rp.thresholds[i], r->th_value[i]));
 	if (r->log_path != NULL)
 		fprintf(out, "  request log     %s: %" PRIu64 " rows, %" PRIu64
 			" lost to a full ring\n", r->log_path, r->rlog.written,
@@ -274,7 +274,7 @@ static int
 sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 	    const char *path)
 {
-	const struct sp_plan *pl = &r->plan;
+	const struct sp_plan *pl = &r->rp.eng;
 	const struct sp_vu_stats *s = r->tot;
 	const struct sp_vu_req_stats *rs = r->rs_tot;
 	const struct sp_vu_scen_stats *ss = r->ss_tot;
@@ -378,13 +378,13 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 		sp_json_core(f, c, &r->w[c], fields);
 	}
 	fprintf(f, "],\n \"thresholds\":[");
-	for (uint32_t i = 0; i < pl->nthresholds; i++) {
+	for (uint32_t i = 0; i < r->rp.nthresholds; i++) {
 		fprintf(f, "%s\n  {\"expr\":", i ? "," : "");
-		sp_json_str(f, pl->thresholds[i].expr);
+		sp_json_str(f, r->rp.thresholds[i].expr);
 		fprintf(f, ",\"ok\":%s,\"value\":%.9g,\"abort\":%s}",
 			r->th_ok[i] ? "true" : "false",
-			sp_threshold_shown(&pl->thresholds[i], r->th_value[i]),
-			pl->thresholds[i].abort ? "true" : "false");
+			sp_threshold_shown(&r->rp.thresholds[i], r->th_value[i]),
+			r->rp.thresholds[i].abort ? "true" : "false");
 	}
 	fprintf(f, "],\n \"timeline\":[");
 	for (uint32_t i = 0; i < r->ntl; i++) {
@@ -434,7 +434,7 @@ sp_run_csv_lat(FILE *f, const struct sp_hist *h)
 static int
 sp_run_csv(const struct sp_run *r, FILE *st, FILE *tl)
 {
-	const struct sp_plan *pl = &r->plan;
+	const struct sp_plan *pl = &r->rp.eng;
 	const struct sp_vu_stats *s = r->tot;
 	const struct sp_vu_req_stats *rs = r->rs_tot;
 	const struct sp_vu_scen_stats *ss = r->ss_tot;

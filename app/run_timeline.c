@@ -63,12 +63,12 @@ sp_run_merge(struct sp_run *r)
 	sp_hist_init(&t->ttfb);
 	sp_hist_init(&t->iteration);
 	sp_hist_init(&t->lag);
-	for (uint32_t i = 0; i < r->plan.nrequests; i++) {
+	for (uint32_t i = 0; i < r->rp.eng.nrequests; i++) {
 		memset(&r->rs_tot[i], 0, offsetof(struct sp_vu_req_stats, latency));
 		sp_hist_init(&r->rs_tot[i].latency);
 		sp_hist_init(&r->rs_tot[i].ttfb);
 	}
-	for (uint32_t i = 0; i < r->plan.nscenarios; i++) {
+	for (uint32_t i = 0; i < r->rp.eng.nscenarios; i++) {
 		memset(&r->ss_tot[i], 0, offsetof(struct sp_vu_scen_stats, iteration));
 		sp_hist_init(&r->ss_tot[i].iteration);
 	}
@@ -77,9 +77,9 @@ sp_run_merge(struct sp_run *r)
 		const struct sp_vu_scen_stats *ss = sp_vu_scen_stats(r->core[c].eng);
 
 		sp_run_add_stats(t, sp_vu_stats(r->core[c].eng));
-		for (uint32_t i = 0; i < r->plan.nrequests; i++)
+		for (uint32_t i = 0; i < r->rp.eng.nrequests; i++)
 			sp_run_add_req(&r->rs_tot[i], &rs[i]);
-		for (uint32_t i = 0; i < r->plan.nscenarios; i++)
+		for (uint32_t i = 0; i < r->rp.eng.nscenarios; i++)
 			sp_run_add_scen(&r->ss_tot[i], &ss[i]);
 	}
 }

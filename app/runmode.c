@@ -192,7 +192,7 @@ static int
 sp_run_tick(void *ctx, uint64_t now, char *buf, size_t len)
 {
 	struct sp_run *r = ((struct sp_run_core *)ctx)->r;
-	const struct sp_plan *pl = &r->plan;
+	const struct sp_plan *pl = &r->rp.eng;
 	const struct sp_run_point *p = sp_run_sample(r, now, 0);
 	uint64_t el = now - sp_ctr_read(r->w->run_start_us);
 	unsigned done = pl->duration_us
@@ -341,7 +341,7 @@ sp_run_args(int argc, char **argv, struct sp_run *r)
 static int
 sp_run_file_net(struct sp_run *r)
 {
-	const struct sp_plan_net *fn = &r->plan.net;
+	const struct sp_run_net *fn = &r->rp.net;
 	const struct {
 		int code;
 		const char *v;
@@ -361,7 +361,7 @@ sp_run_file_net(struct sp_run *r)
 			continue;
 		if (sp_netopt_parse(&r->net, keys[i].code, keys[i].v) < 0) {
 			fprintf(stderr, "stampede: (from %s, network section)\n",
-				r->plan.source);
+				r->rp.eng.source);
 			return -1;
 		}
 	}
@@ -395,24 +395,24 @@ sp_run_plan(struct sp_run *r)
 {
 	struct sp_scenario_err e;
 
-	sp_scenario_init(&r->plan);
-	if (r->file != NULL && sp_scenario_load(&r->plan, r->file, &e) < 0)
+	sp_scenario_init(&r->rp);
+	if (r->file != NULL && sp_scenario_load(&r->rp, r->file, &e) < 0)
 		goto bad;
 	for (int i = 0; i < r->nov; i++)
-		if (sp_scenario_set(&r->plan, r->ov[i].key, r->ov[i].value, &e) < 0)
+		if (sp_scenario_set(&r->rp, r->ov[i].key, r->ov[i].value, &e) < 0)
 			goto bad;
-	if (sp_scenario_finish(&r->plan, &e) < 0)
+	if (sp_scenario_finish(&r->rp, &e) < 0)
 		goto bad;
 	if (sp_run_file_net(r) < 0 || sp_netopt_finish(&r->net) < 0)
 		return -1;
 	/* Here, on the control thread, before EAL and any frame: a name is
 	 * resolved once for the whole run. */
-	if (sp_scenario_resolve(&r->plan, sp_run_getaddrinfo, &e) < 0)
+	if (sp_scenario_resolve(&r->rp, sp_run_getaddrinfo, &e) < 0)
 		goto bad;
-	if (sp_netopt_check_target(&r->net, "target", r->plan.target_name,
-				   r->plan.dst_ip) < 0)
+	if (sp_netopt_check_target(&r->net, "target", r->rp.target_name,
+				   r->rp.eng.dst_ip) < 0)
 		return -1;
-	r->plan.user_agent = "stampede/" SP_VERSION;
+	r->rp.eng.user_agent = "stampede/" SP_VERSION;
 	return 0;
 bad:
 	fprintf(stderr, "%s\n", e.msg);
@@ -443,7 +443,7 @@ sp_run_free(struct sp_run *r)
 {
 	for (uint32_t i = 0; i < SP_MAX_CORES; i++)
 		sp_vu_destroy(r->core[i].eng);
-	sp_scenario_free(&r->plan);
+	sp_scenario_free(&r->rp);
 	free(r->ov);
 	free(r->tl);
 	free(r->snap);
@@ -463,17 +463,17 @@ sp_run_free(struct sp_run *r)
 static int
 sp_run_alloc(struct sp_run *r)
 {
-	uint32_t n = r->plan.nthresholds ? r->plan.nthresholds : 1;
+	uint32_t n = r->rp.nthresholds ? r->rp.nthresholds : 1;
 
-	r->tl_cap = (uint32_t)(r->plan.duration_us / SP_US_PER_S) + 16;
+	r->tl_cap = (uint32_t)(r->rp.eng.duration_us / SP_US_PER_S) + 16;
 	r->tl = calloc(r->tl_cap, sizeof(*r->tl));
 	r->snap = calloc(1, sizeof(*r->snap));
 	r->snap_prev = calloc(1, sizeof(*r->snap_prev));
 	r->delta = calloc(1, sizeof(*r->delta));
 	r->tmp = calloc(1, sizeof(*r->tmp));
 	r->tot = calloc(1, sizeof(*r->tot));
-	r->rs_tot = calloc(r->plan.nrequests, sizeof(*r->rs_tot));
-	r->ss_tot = calloc(r->plan.nscenarios, sizeof(*r->ss_tot));
+	r->rs_tot = calloc(r->rp.eng.nrequests, sizeof(*r->rs_tot));
+	r->ss_tot = calloc(r->rp.eng.nscenarios, sizeof(*r->ss_tot));
 	r->th_value = calloc(n, sizeof(*r->th_value));
 	r->th_ok = calloc(n, sizeof(*r->th_ok));
 	if (r->tl == NULL || r->snap == NULL || r->snap_prev == NULL ||
@@ -503,15 +503,15 @@ sp_run_core_setup(struct sp_run *r, struct sp_cores *cores, uint32_t i,
 		.mode_ctx = core,
 		.ops = sp_stream_tcp_stack_ops(),
 		.app = &core->tcp,
-		.dst_ip = r->plan.dst_ip,
-		.dst_port = r->plan.dst_port,
+		.dst_ip = r->rp.eng.dst_ip,
+		.dst_port = r->rp.eng.dst_port,
 		.drain_us = SP_RUN_DRAIN_US,
 	};
-	uint32_t n = r->ncores, vus = (r->plan.max_vus + n - 1) / n;
+	uint32_t n = r->ncores, vus = (r->rp.eng.max_vus + n - 1) / n;
 	char err[256];
 
 	memset(&vc, 0, sizeof(vc));
-	vc.plan = &r->plan;
+	vc.plan = &r->rp.eng;
 	vc.now_us = &w->now_us;
 	vc.flush_stamps = 1;
 	vc.core = i;
@@ -526,7 +526,7 @@ sp_run_core_setup(struct sp_run *r, struct sp_cores *cores, uint32_t i,
 		return -1;
 	}
 	sp_cores_stack_config(cores, &cfg, vus + SP_RUN_TW_EXTRA / n, vus);
-	cfg.connect_timeout_us = (uint32_t)r->plan.connect_timeout_us;
+	cfg.connect_timeout_us = (uint32_t)r->rp.eng.connect_timeout_us;
 	sp_run_size_chunks(vus, n, &cfg);
 	sp_stream_tcp_init(&core->tcp, sp_vu_stream_cbs(), core->eng);
 	if (sp_cores_add(cores, i, &r->net, &cfg, &cm) < 0)
@@ -569,14 +569,14 @@ sp_cmd_run(int argc, char **argv)
 	r->tty = isatty(STDERR_FILENO);
 	if (sp_cores_open(&cores, &r->net) < 0)
 		goto out;
-	seed = r->plan.seed != 0 ? r->plan.seed : rte_rand();
+	seed = r->rp.seed != 0 ? r->rp.seed : rte_rand();
 	r->w = cores.ws;
-	if (sp_reqlog_out_start(&r->rlog, &r->plan, r->ncores, sp_now_us()) < 0)
+	if (sp_reqlog_out_start(&r->rlog, &r->rp.eng, r->ncores, sp_now_us()) < 0)
 		goto out;
 	for (uint32_t i = 0; i < r->ncores; i++)
 		if (sp_run_core_setup(r, &cores, i, seed) < 0)
 			goto out;
-	if (sp_cores_run(&cores, r->plan.duration_us + SP_RUN_GUARD_US) < 0)
+	if (sp_cores_run(&cores, r->rp.eng.duration_us + SP_RUN_GUARD_US) < 0)
 		goto out;
 	/* The last, partial second: the points then add up to the totals. */
 	sp_run_sample(r, sp_workers_end_us(cores.ws, r->ncores), 1);

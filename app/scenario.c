@@ -13,7 +13,7 @@
  * the caller prefixes it with "FILE:LINE:COL: key" or "--option".
  *
  * Memory: every block behind the plan comes from sp_mem_alloc, a list kept
- * in the plan's private state (pl->priv), so sp_scenario_free releases a
+ * in the plan's private state (sp_run_plan_of(pl)->priv), so sp_scenario_free releases a
  * plan in any state, including one whose load failed halfway. Nothing is
  * allocated after sp_scenario_finish.
  *
@@ -38,9 +38,9 @@
 struct sp_priv *
 sp_priv(struct sp_plan *pl)
 {
-	if (pl->priv == NULL)
-		pl->priv = calloc(1, sizeof(struct sp_priv));
-	return pl->priv;
+	if (sp_run_plan_of(pl)->priv == NULL)
+		sp_run_plan_of(pl)->priv = calloc(1, sizeof(struct sp_priv));
+	return sp_run_plan_of(pl)->priv;
 }
 
 static struct sp_mem *
@@ -340,7 +340,7 @@ sp_file_network(struct sp_loader *ld, const yaml_node_t *n)
 		"port", "ip", "gateway", "prefix_len", "cores", "eal",
 		"placement", "kernel_blind", NULL,
 	};
-	struct sp_plan_net *net = &ld->pl->net;
+	struct sp_run_net *net = &sp_run_plan_of(ld->pl)->net;
 	const char **dst[] = {
 		&net->port, &net->ip, &net->gateway, &net->prefix_len,
 		&net->cores, &net->eal, &net->placement, &net->kernel_blind,
@@ -524,7 +524,7 @@ sp_file_data(struct sp_loader *ld, const yaml_node_t *n)
 int
 sp_th_add(struct sp_plan *pl, const char *expr, char *why)
 {
-	struct sp_priv *pv = pl->priv;
+	struct sp_priv *pv = sp_run_plan_of(pl)->priv;
 	struct sp_threshold t, *arr;
 	const char *copy = sp_mem_strdup(pl, expr);
 
@@ -532,13 +532,13 @@ sp_th_add(struct sp_plan *pl, const char *expr, char *why)
 		return sp_why(why, "out of memory");
 	if (sp_threshold_parse(copy, &t, why, SP_WHY) < 0)
 		return -1;
-	arr = sp_mem_grow(pl, pv->th, &pv->th_cap, pl->nthresholds + 1,
+	arr = sp_mem_grow(pl, pv->th, &pv->th_cap, sp_run_plan_of(pl)->nthresholds + 1,
 			  sizeof(*arr));
 	if (arr == NULL)
 		return sp_why(why, "out of memory");
 	pv->th = arr;
-	arr[pl->nthresholds++] = t;
-	pl->thresholds = arr;
+	arr[sp_run_plan_of(pl)->nthresholds++] = t;
+	sp_run_plan_of(pl)->thresholds = arr;
 	return 0;
 }
 
@@ -595,10 +595,10 @@ sp_file_thresholds(struct sp_loader *ld, const yaml_node_t *n)
 		if (sp_yaml_str(ld, ev, "thresholds", &s) < 0)
 			return -1;
 		if (sp_th_add(ld->pl, s, ld->why) < 0 ||
-		    sp_th_resolve(ld->pl, &ld->pv->th[ld->pl->nthresholds - 1],
+		    sp_th_resolve(ld->pl, &ld->pv->th[sp_run_plan_of(ld->pl)->nthresholds - 1],
 				  ld->why) < 0)
 			return sp_node_error(ld, ev, "thresholds: '%s': %s", s, ld->why);
-		th = &ld->pv->th[ld->pl->nthresholds - 1];
+		th = &ld->pv->th[sp_run_plan_of(ld->pl)->nthresholds - 1];
 		if (t->type != YAML_MAPPING_NODE)
 			continue;
 		if ((v = sp_yaml_get(ld, t, "abort_on_fail")) != NULL) {
@@ -664,9 +664,11 @@ sp_file(struct sp_loader *ld, const yaml_node_t *root)
 /* ---- API ---- */
 
 void
-sp_scenario_init(struct sp_plan *pl)
+sp_scenario_init(struct sp_run_plan *rp)
 {
-	memset(pl, 0, sizeof(*pl));
+	struct sp_plan *pl = &rp->eng;
+
+	memset(rp, 0, sizeof(*rp));
 	pl->source = "command line";
 	pl->model = SP_MODEL_CLOSED;
 	pl->vus = 1;
@@ -676,9 +678,10 @@ sp_scenario_init(struct sp_plan *pl)
 }
 
 int
-sp_scenario_load_buf(struct sp_plan *pl, const char *name, const char *buf,
+sp_scenario_load_buf(struct sp_run_plan *rp, const char *name, const char *buf,
 		     size_t len, struct sp_scenario_err *e)
 {
+	struct sp_plan *pl = &rp->eng;
 	struct sp_loader ld = { .pl = pl, .e = e, .name = name };
 	yaml_parser_t parser;
 	yaml_node_t *root;
@@ -718,7 +721,7 @@ sp_scenario_load_buf(struct sp_plan *pl, const char *name, const char *buf,
 }
 
 int
-sp_scenario_load(struct sp_plan *pl, const char *path,
+sp_scenario_load(struct sp_run_plan *rp, const char *path,
 		 struct sp_scenario_err *e)
 {
 	char why[SP_WHY];
@@ -729,7 +732,7 @@ sp_scenario_load(struct sp_plan *pl, const char *path,
 	buf = sp_read_file(path, "the scenario file", SP_MAX_FILE, &len, why);
 	if (buf == NULL)
 		return sp_err_set(e, "%s: %s", path, why);
-	rc = sp_scenario_load_buf(pl, path, buf, len, e);
+	rc = sp_scenario_load_buf(rp, path, buf, len, e);
 	free(buf);
 	return rc;
 }
@@ -737,10 +740,10 @@ sp_scenario_load(struct sp_plan *pl, const char *path,
 /* --url: the target, and a one-request scenario when there is none. */
 
 const struct sp_resolve *
-sp_lookup(const struct sp_plan *pl, const char *name, uint16_t port)
+sp_lookup(const struct sp_run_plan *rp, const char *name, uint16_t port)
 {
-	for (uint32_t i = pl->nresolve; i-- > 0;) {
-		const struct sp_resolve *r = &pl->resolve[i];
+	for (uint32_t i = rp->nresolve; i-- > 0;) {
+		const struct sp_resolve *r = &rp->resolve[i];
 
 		if (strcasecmp(r->name, name) == 0 &&
 		    (r->port == 0 || r->port == port))
@@ -750,28 +753,29 @@ sp_lookup(const struct sp_plan *pl, const char *name, uint16_t port)
 }
 
 int
-sp_scenario_resolve(struct sp_plan *pl, sp_resolver_fn fn,
+sp_scenario_resolve(struct sp_run_plan *rp, sp_resolver_fn fn,
 		    struct sp_scenario_err *e)
 {
+	struct sp_plan *pl = &rp->eng;
 	const struct sp_resolve *r;
 	const char *bad;
 	char why[SP_WHY];
 	uint32_t ip;
 
-	if (pl->target_name == NULL)
+	if (rp->target_name == NULL)
 		return 0;
-	r = sp_lookup(pl, pl->target_name, pl->dst_port);
+	r = sp_lookup(rp, rp->target_name, pl->dst_port);
 	if (r != NULL) {
 		pl->dst_ip = r->ip;
 		return 0;
 	}
-	if (fn(pl->target_name, &ip, why, sizeof(why)) < 0)
+	if (fn(rp->target_name, &ip, why, sizeof(why)) < 0)
 		return sp_err_set(e, "target: cannot resolve '%s': %s (--resolve "
-				  "%s:ADDR gives its address)", pl->target_name,
-				  why, pl->target_name);
+				  "%s:ADDR gives its address)", rp->target_name,
+				  why, rp->target_name);
 	if ((bad = sp_val_ipv4_unusable(ip)) != NULL)
 		return sp_err_set(e, "target: '%s' resolves to %u.%u.%u.%u, which "
-				  "%s", pl->target_name, ip >> 24,
+				  "%s", rp->target_name, ip >> 24,
 				  (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff,
 				  bad);
 	pl->dst_ip = ip;
@@ -795,9 +799,10 @@ sp_has_tag(const struct sp_scenario *sc, const char *list)
 }
 
 void
-sp_scenario_free(struct sp_plan *pl)
+sp_scenario_free(struct sp_run_plan *rp)
 {
-	struct sp_priv *pv = pl->priv;
+	struct sp_plan *pl = &rp->eng;
+	struct sp_priv *pv = rp->priv;
 
 	if (pv != NULL) {
 		for (struct sp_mem *m = pv->mem, *next; m != NULL; m = next) {

@@ -204,7 +204,7 @@ int
 sp_add_resolve(struct sp_plan *pl, const char *key, const char *addr,
 	       char *why)
 {
-	struct sp_priv *pv = pl->priv;
+	struct sp_priv *pv = sp_run_plan_of(pl)->priv;
 	const char *colon = strchr(key, ':');
 	size_t n = colon != NULL ? (size_t)(colon - key) : strlen(key);
 	struct sp_resolve *r;
@@ -220,20 +220,20 @@ sp_add_resolve(struct sp_plan *pl, const char *key, const char *addr,
 		return sp_why(why, "'%s': the port must be 1..65535", key);
 	if (sp_ipv4_peer(addr, &ip, why) < 0)
 		return -1;
-	if (pl->nresolve == SP_MAX_RESOLVE)
+	if (sp_run_plan_of(pl)->nresolve == SP_MAX_RESOLVE)
 		return sp_why(why, "more than %u names", SP_MAX_RESOLVE);
-	pv->res = sp_mem_grow(pl, pv->res, &pv->res_cap, pl->nresolve + 1,
+	pv->res = sp_mem_grow(pl, pv->res, &pv->res_cap, sp_run_plan_of(pl)->nresolve + 1,
 			      sizeof(*pv->res));
 	if (pv->res == NULL)
 		return sp_why(why, "out of memory");
-	r = &pv->res[pl->nresolve];
+	r = &pv->res[sp_run_plan_of(pl)->nresolve];
 	r->name = sp_mem_strndup(pl, key, n);
 	if (r->name == NULL)
 		return sp_why(why, "out of memory");
 	r->port = (uint16_t)port;
 	r->ip = ip;
-	pl->resolve = pv->res;
-	pl->nresolve++;
+	sp_run_plan_of(pl)->resolve = pv->res;
+	sp_run_plan_of(pl)->nresolve++;
 	return 0;
 }
 
@@ -359,7 +359,7 @@ sp_load_key(struct sp_plan *pl, const char *key, const char *v, unsigned *bit,
 	} else if (strcmp(key, "seed") == 0) {
 		if (sp_val_u64(v, 0, UINT64_MAX, &x, why) < 0)
 			return -1;
-		pl->seed = x;
+		sp_run_plan_of(pl)->seed = x;
 	} else {
 		return sp_why(why, "unknown key");
 	}
@@ -378,8 +378,8 @@ sp_set_target(struct sp_plan *pl, const struct sp_url *u, char *why)
 	else
 		snprintf(host, sizeof(host), "%s:%u", u->host, u->port);
 	pl->host = sp_mem_strdup(pl, host);
-	pl->target_name = u->is_name ? sp_mem_strdup(pl, u->host) : NULL;
-	if (pl->host == NULL || (u->is_name && pl->target_name == NULL))
+	sp_run_plan_of(pl)->target_name = u->is_name ? sp_mem_strdup(pl, u->host) : NULL;
+	if (pl->host == NULL || (u->is_name && sp_run_plan_of(pl)->target_name == NULL))
 		return sp_why(why, "out of memory");
 	pl->dst_ip = u->ip;
 	pl->dst_port = u->port;
@@ -444,7 +444,7 @@ sp_val_statuses(const char *s, uint64_t *set, char *why)
 static int
 sp_set_url(struct sp_plan *pl, const char *v, char *why)
 {
-	struct sp_priv *pv = pl->priv;
+	struct sp_priv *pv = sp_run_plan_of(pl)->priv;
 	struct sp_scenario *sc;
 	struct sp_request *r;
 	struct sp_step *st;
@@ -513,9 +513,10 @@ sp_set_tags(struct sp_plan *pl, const char *v, const char **dst, char *why)
 }
 
 int
-sp_scenario_set(struct sp_plan *pl, const char *key, const char *value,
+sp_scenario_set(struct sp_run_plan *rp, const char *key, const char *value,
 		struct sp_scenario_err *e)
 {
+	struct sp_plan *pl = &rp->eng;
 	static const char *const load_keys[][2] = {
 		{ "vus", "vus" }, { "rate", "rate" }, { "max-vus", "max_vus" },
 		{ "duration", "duration" }, { "stages", "stages" },
@@ -540,7 +541,7 @@ sp_scenario_set(struct sp_plan *pl, const char *key, const char *value,
 		rc = sp_set_tags(pl, value, &pv->exclude_tags, why);
 	else if (strcmp(key, "threshold") == 0) {
 		if (!pv->th_cli_set) {
-			pv->th_cli = pl->nthresholds;
+			pv->th_cli = rp->nthresholds;
 			pv->th_cli_set = 1;
 		}
 		rc = sp_th_add(pl, value, why);

@@ -65,11 +65,11 @@ struct sp_priv {
 	uint32_t req_cap;
 	uint32_t nsteps;         /* in all scenarios */
 	const char *tags, *exclude_tags; /* --tags, --exclude-tags */
-	struct sp_threshold *th; /* pl->thresholds, writable */
+	struct sp_threshold *th; /* rp->thresholds, writable */
 	uint32_t th_cap;
 	uint32_t th_cli;         /* thresholds from here on came from the CLI */
 	int th_cli_set;
-	struct sp_resolve *res;  /* pl->resolve, writable */
+	struct sp_resolve *res;  /* rp->resolve, writable */
 	uint32_t res_cap;
 	int cli_abort;           /* --abort-on-fail */
 	uint64_t cli_grace_us;   /* --abort-grace */
@@ -154,8 +154,8 @@ yaml_node_t *sp_yaml_get(struct sp_loader *ld, const yaml_node_t *n,
 int sp_yaml_seq(struct sp_loader *ld, const yaml_node_t *n, const char *key);
 int sp_th_add(struct sp_plan *pl, const char *expr, char *why);
 int sp_th_resolve(const struct sp_plan *pl, struct sp_threshold *t, char *why);
-const struct sp_resolve *sp_lookup(const struct sp_plan *pl, const char *name,
-				   uint16_t port);
+const struct sp_resolve *sp_lookup(const struct sp_run_plan *rp,
+				   const char *name, uint16_t port);
 int sp_has_tag(const struct sp_scenario *sc, const char *list);
 
 /* scenario_steps.c */

@@ -18,7 +18,7 @@ static int sp_finish_error(struct sp_plan *pl, struct sp_scenario_err *e,
 static int
 sp_finish_error(struct sp_plan *pl, struct sp_scenario_err *e, const char *fmt, ...)
 {
-	const struct sp_priv *pv = pl->priv;
+	const struct sp_priv *pv = sp_run_plan_of(pl)->priv;
 	char why[SP_WHY];
 	va_list ap;
 
@@ -48,7 +48,7 @@ sp_set_empty(const uint64_t *set)
 static int
 sp_finish_expect(struct sp_plan *pl, struct sp_scenario_err *e)
 {
-	struct sp_priv *pv = pl->priv;
+	struct sp_priv *pv = sp_run_plan_of(pl)->priv;
 	const uint64_t *dflt = !sp_set_empty(pv->cli_expect)  ? pv->cli_expect :
 			       !sp_set_empty(pv->file_expect) ? pv->file_expect :
 								NULL;
@@ -76,8 +76,9 @@ sp_finish_expect(struct sp_plan *pl, struct sp_scenario_err *e)
 }
 
 int
-sp_scenario_finish(struct sp_plan *pl, struct sp_scenario_err *e)
+sp_scenario_finish(struct sp_run_plan *rp, struct sp_scenario_err *e)
 {
+	struct sp_plan *pl = &rp->eng;
 	struct sp_priv *pv = sp_priv(pl);
 	uint64_t sum = 0, top;
 	uint32_t on = 0, i;
@@ -192,8 +193,8 @@ sp_scenario_finish(struct sp_plan *pl, struct sp_scenario_err *e)
 				       (unsigned long long)(pl->duration_us / SP_US_PER_S));
 	/* The command line's thresholds: names known only now (--url may
 	 * have made the scenario), --abort-on-fail wherever it was given. */
-	for (i = pv->th_cli_set ? pv->th_cli : pl->nthresholds;
-	     i < pl->nthresholds; i++) {
+	for (i = pv->th_cli_set ? pv->th_cli : rp->nthresholds;
+	     i < rp->nthresholds; i++) {
 		char why[SP_WHY];
 
 		if (sp_th_resolve(pl, &pv->th[i], why) < 0)
@@ -260,7 +261,8 @@ int
 sp_cmd_validate(int argc, char **argv)
 {
 	struct sp_scenario_err e = { { 0 } };
-	struct sp_plan pl;
+	struct sp_run_plan rp;
+	const struct sp_plan *pl = &rp.eng;
 	char dur[48], load[96];
 	const char *file = NULL;
 
@@ -280,44 +282,44 @@ sp_cmd_validate(int argc, char **argv)
 		fputs(sp_validate_help, stderr);
 		return SP_VALIDATE_USAGE;
 	}
-	sp_scenario_init(&pl);
-	if (sp_scenario_load(&pl, file, &e) < 0 ||
-	    sp_scenario_finish(&pl, &e) < 0) {
+	sp_scenario_init(&rp);
+	if (sp_scenario_load(&rp, file, &e) < 0 ||
+	    sp_scenario_finish(&rp, &e) < 0) {
 		fprintf(stderr, "%s\n", e.msg);
-		sp_scenario_free(&pl);
+		sp_scenario_free(&rp);
 		return SP_VALIDATE_USAGE;
 	}
-	sp_fmt_dur(pl.duration_us, dur, sizeof(dur));
-	if (pl.model == SP_MODEL_CLOSED && pl.nstages == 0)
-		snprintf(load, sizeof(load), "closed model, %u VU%s", pl.vus,
-			 pl.vus == 1 ? "" : "s");
-	else if (pl.model == SP_MODEL_CLOSED)
+	sp_fmt_dur(pl->duration_us, dur, sizeof(dur));
+	if (pl->model == SP_MODEL_CLOSED && pl->nstages == 0)
+		snprintf(load, sizeof(load), "closed model, %u VU%s", pl->vus,
+			 pl->vus == 1 ? "" : "s");
+	else if (pl->model == SP_MODEL_CLOSED)
 		snprintf(load, sizeof(load), "closed model, %u stage%s up to %u "
-			 "VUs", pl.nstages, pl.nstages == 1 ? "" : "s", pl.max_vus);
-	else if (pl.nstages == 0)
+			 "VUs", pl->nstages, pl->nstages == 1 ? "" : "s", pl->max_vus);
+	else if (pl->nstages == 0)
 		snprintf(load, sizeof(load), "open model, %g iterations/s, at "
-			 "most %u VUs", pl.rate, pl.max_vus);
+			 "most %u VUs", pl->rate, pl->max_vus);
 	else
 		snprintf(load, sizeof(load), "open model, %u stage%s, at most %u "
-			 "VUs", pl.nstages, pl.nstages == 1 ? "" : "s", pl.max_vus);
+			 "VUs", pl->nstages, pl->nstages == 1 ? "" : "s", pl->max_vus);
 	printf("%s: ok: %u scenario%s, %u request%s, %s, %s\n", file,
-	       pl.nscenarios, pl.nscenarios == 1 ? "" : "s", pl.nrequests,
-	       pl.nrequests == 1 ? "" : "s", load, dur);
+	       pl->nscenarios, pl->nscenarios == 1 ? "" : "s", pl->nrequests,
+	       pl->nrequests == 1 ? "" : "s", load, dur);
 	/* A name is only looked up in the file's own resolve: map:
 	 * validate touches no network, DNS included. */
-	if (pl.target_name != NULL) {
-		const struct sp_resolve *r = sp_lookup(&pl, pl.target_name,
-						       pl.dst_port);
+	if (rp.target_name != NULL) {
+		const struct sp_resolve *r = sp_lookup(&rp, rp.target_name,
+						       pl->dst_port);
 
 		if (r != NULL)
 			printf("%s: target %s is %u.%u.%u.%u (resolve:)\n", file,
-			       pl.target_name, r->ip >> 24, (r->ip >> 16) & 0xff,
+			       rp.target_name, r->ip >> 24, (r->ip >> 16) & 0xff,
 			       (r->ip >> 8) & 0xff, r->ip & 0xff);
 		else
 			printf("%s: target %s: resolved when the run starts "
 			       "(validate does no DNS lookup)\n", file,
-			       pl.target_name);
+			       rp.target_name);
 	}
-	sp_scenario_free(&pl);
+	sp_scenario_free(&rp);
 	return SP_VALIDATE_OK;
 }
