@@ -73,18 +73,18 @@ static void
 sp_live_line(const struct sp_worker *w, uint64_t now)
 {
 	const struct sp_stack_stats *s = sp_stack_stats(w->st);
-	uint64_t start = sp_read64(&w->run_start_us);
+	uint64_t start = sp_ctr_read(w->run_start_us);
 	char mode_part[160] = "";
 	const char *phase =
-		sp_read64(&w->phase) == SP_PHASE_DRAIN ? " (draining)" : "";
+		sp_ctr_read(w->phase) == SP_PHASE_DRAIN ? " (draining)" : "";
 
 	if (w->mode->live != NULL)
 		w->mode->live(w->mode_ctx, mode_part, sizeof(mode_part));
 	fprintf(stderr, "[%6.1fs]%s rx %" PRIu64 " tx %" PRIu64
 		" retrans %" PRIu64 " conns %" PRIu32 "%s\n",
 		(double)(now - start) / 1e6, mode_part,
-		sp_read64(&s->rx_frames), sp_read64(&s->tx_frames),
-		sp_read64(&s->tcp_retrans_segs), sp_stack_conns_in_use(w->st),
+		sp_ctr_read(s->rx_frames), sp_ctr_read(s->tx_frames),
+		sp_ctr_read(s->tcp_retrans_segs), sp_stack_conns_in_use(w->st),
 		phase);
 }
 
@@ -162,8 +162,8 @@ sp_control_run_n(struct sp_worker *ws, unsigned int n, uint64_t duration_us)
 		/* The duration counts from the start of the load: ARP has its
 		 * own bound (3 s) in the worker, which also sees a stop. */
 		if (phase >= SP_PHASE_RUN && stop_at == 0) {
-			stop_at = sp_read64(&w->run_start_us) + duration_us;
-			next_live = sp_read64(&w->run_start_us) + SP_US_PER_S;
+			stop_at = sp_ctr_read(w->run_start_us) + duration_us;
+			next_live = sp_ctr_read(w->run_start_us) + SP_US_PER_S;
 		}
 		if (!stopped && (sp_interrupted() || abort_run ||
 				 (stop_at != 0 && now >= stop_at))) {
@@ -180,7 +180,7 @@ sp_control_run_n(struct sp_worker *ws, unsigned int n, uint64_t duration_us)
 		 * whole second of the run: no second twice. */
 		if (stop_at != 0 && now >= next_live &&
 		    (phase == SP_PHASE_RUN || w->mode->tick == NULL)) {
-			uint64_t start = sp_read64(&w->run_start_us);
+			uint64_t start = sp_ctr_read(w->run_start_us);
 
 			if (w->mode->tick != NULL)
 				sp_tick_line(w, now, tty, &abort_run);
@@ -213,10 +213,4 @@ wait:
 		return -1;
 	}
 	return 0;
-}
-
-int
-sp_control_run(struct sp_worker *w, uint64_t duration_us)
-{
-	return sp_control_run_n(w, 1, duration_us);
 }

@@ -94,9 +94,9 @@ int
 sp_cmd_net(int argc, char **argv)
 {
 	static const struct sp_tcp_ops no_ops;
-	static struct sp_worker w;
+	static struct sp_cores cores;
+	const struct sp_core_mode cm = { .mode = &sp_netmode_mode, .ops = &no_ops };
 	struct sp_netopt no;
-	struct sp_port port;
 	struct sp_stack_config cfg;
 	struct sp_report rep;
 	uint64_t duration_us;
@@ -104,7 +104,6 @@ sp_cmd_net(int argc, char **argv)
 	FILE *json = NULL;
 	int ret = SP_EXIT_NORUN;
 
-	memset(&port, 0, sizeof(port));
 	if (sp_net_parse(argc, argv, &no, &duration_us, &json_path) < 0)
 		return SP_EXIT_USAGE;
 	if (json_path != NULL) {
@@ -113,22 +112,16 @@ sp_cmd_net(int argc, char **argv)
 			return SP_EXIT_USAGE;
 		}
 	}
-	sp_signals_install();
-	if (sp_port_open(&port, &no) < 0)
+	if (sp_cores_open(&cores, &no) < 0)
 		goto out;
-	sp_clock_init();
 	/* A handful of slots: nothing connects, but the stack answers a
 	 * stray SYN with RST without needing any. */
-	sp_stack_config_defaults(&cfg, 16);
-	w.mode = &sp_netmode_mode;
-	w.nexthop = no.gateway;
-	w.nexthop_is_gateway = 1;
-	w.drain_us = 0;
-	if (sp_worker_create_stack(&w, &port, &no, &cfg, &no_ops, NULL) < 0)
+	sp_cores_stack_config(&cores, &cfg, 16, 0);
+	if (sp_cores_add(&cores, 0, &no, &cfg, &cm) < 0)
 		goto out;
-	if (sp_control_run(&w, duration_us) < 0)
+	if (sp_cores_run(&cores, duration_us) < 0)
 		goto out;
-	sp_report_collect(&rep, &w, &port);
+	sp_report_collect(&rep, &cores.ws[0], &cores.port);
 	rep.mode = "net";
 	sp_ipv4_str(no.ip, rep.target, sizeof(rep.target));
 	sp_report_print(&rep, sp_out_summary(json_path));
@@ -140,8 +133,6 @@ sp_cmd_net(int argc, char **argv)
 	}
 out:
 	sp_out_discard(json, json_path);
-	if (w.st != NULL)
-		sp_stack_destroy(w.st);
-	sp_port_close(&port);
+	sp_cores_close(&cores);
 	return ret;
 }

@@ -150,11 +150,11 @@ bad:
 int
 sp_parse_duration(const char *opt, const char *s, uint64_t *us)
 {
-	const char *bad = sp_val_duration(s, us);
+	char why[SP_VAL_WHY];
 
-	if (bad == NULL)
+	if (sp_val_duration(s, us, why) == 0)
 		return 0;
-	sp_usage_error("%s: '%s' %s", opt, s, bad);
+	sp_usage_error("%s: %s", opt, why);
 	return -1;
 }
 
@@ -214,29 +214,18 @@ sp_netopt_port(struct sp_netopt *no, const char *arg)
 int
 sp_netopt_parse(struct sp_netopt *no, int code, const char *arg)
 {
+	char why[SP_VAL_WHY];
 	uint64_t v;
 
 	switch (code) {
 	case SP_NETOPT_PORT:
 		return sp_netopt_port(no, arg);
-	case SP_NETOPT_IP: {
-		uint32_t bad_ip = 0;
-		const char *bad = sp_val_ip_range(arg, &no->ip, &no->ip_count,
-						  &bad_ip);
-		char a[16];
-
-		if (bad != NULL && bad_ip != 0 && strchr(arg, '-') != NULL) {
-			sp_ipv4_str(bad_ip, a, sizeof(a));
-			sp_usage_error("--ip: '%s' holds %s, which %s", arg, a,
-				       bad);
-			return -1;
-		}
-		if (bad != NULL) {
-			sp_usage_error("--ip: '%s' %s", arg, bad);
+	case SP_NETOPT_IP:
+		if (sp_val_ip_range(arg, &no->ip, &no->ip_count, why) < 0) {
+			sp_usage_error("--ip: %s", why);
 			return -1;
 		}
 		return 1;
-	}
 	case SP_NETOPT_PREFIX_LEN:
 		if (sp_parse_u64("--prefix-len", arg, 1, 30, &v) < 0)
 			return -1;
@@ -253,15 +242,12 @@ sp_netopt_parse(struct sp_netopt *no, int code, const char *arg)
 			return -1;
 		no->cores = (unsigned int)v;
 		return 1;
-	case SP_NETOPT_PLACEMENT: {
-		const char *bad = sp_val_placement(arg, &no->placement);
-
-		if (bad != NULL) {
-			sp_usage_error("--placement: '%s' %s", arg, bad);
+	case SP_NETOPT_PLACEMENT:
+		if (sp_val_placement(arg, &no->placement, why) < 0) {
+			sp_usage_error("--placement: %s", why);
 			return -1;
 		}
 		return 1;
-	}
 	case SP_NETOPT_NO_KERNEL_BLIND:
 		/* --no-kernel-blind has no value; the file's kernel_blind: has
 		 * true or false (checked by the loader). */

@@ -49,21 +49,52 @@ sp_rss_peak(void)
 	return kb * 1024;
 }
 
+/* A worker's counters added into @t, read as sp_counter.h says. */
+#define SP_REPORT_ADD(f) t->f += sp_ctr_read(w->f);
+
+static void
+sp_report_add_worker(struct sp_worker *t, const struct sp_worker *w)
+{
+	SP_WORKER_COUNTERS(SP_REPORT_ADD)
+}
+
+/* The stack's counters added into @t: sp_stack_stats is all 64-bit
+ * counters (its header has no list of them to go by). */
+_Static_assert(sizeof(struct sp_stack_stats) % sizeof(uint64_t) == 0,
+	       "sp_stack_stats is summed as 64-bit counters");
+
+static void
+sp_report_add_stack(struct sp_stack_stats *t, const struct sp_stack_stats *s)
+{
+	const size_t n = sizeof(*t) / sizeof(uint64_t);
+	const uint64_t *v = (const uint64_t *)s;
+
+	for (size_t k = 0; k < n; k++)
+		((uint64_t *)t)[k] += sp_ctr_read(v[k]);
+}
+
 void
 sp_report_collect(struct sp_report *r, const struct sp_worker *w,
 		  const struct sp_port *p)
 {
-	uint64_t start = w->run_start_us, end = w->run_end_us;
+	uint64_t start = sp_ctr_read(w->run_start_us);
+	uint64_t end = sp_ctr_read(w->run_end_us);
 
 	memset(r, 0, sizeof(*r));
 	r->elapsed_s = end > start ? (double)(end - start) / 1e6 : 0.0;
-	r->stats = *sp_stack_stats(w->st);
+	sp_report_add_stack(&r->stats, sp_stack_stats(w->st));
 	r->conns_in_use = sp_stack_conns_in_use(w->st);
 	r->chunks_in_use = sp_stack_chunks_in_use(w->st);
 	r->bytes_per_conn = sp_stack_bytes_per_conn(w->st);
 	r->mem_bytes = sp_stack_mem_bytes(w->st);
 	sp_port_stats(p, &r->nic);
-	r->w = w;
+	/* The report reads the workers' counters from its own sum, and
+	 * beside them only what was set before launch. */
+	r->wsum.ncores = w->ncores;
+	r->wsum.place = w->place;
+	r->wsum.impair = w->impair;
+	sp_report_add_worker(&r->wsum, w);
+	r->w = &r->wsum;
 	r->ws = w;
 	r->ncores = 1;
 }
@@ -71,11 +102,11 @@ sp_report_collect(struct sp_report *r, const struct sp_worker *w,
 uint64_t
 sp_workers_end_us(const struct sp_worker *ws, unsigned int n)
 {
-	uint64_t end = ws[0].run_end_us;
+	uint64_t end = sp_ctr_read(ws[0].run_end_us);
 
 	for (unsigned int i = 1; i < n; i++)
-		if (ws[i].run_end_us > end)
-			end = ws[i].run_end_us;
+		if (sp_ctr_read(ws[i].run_end_us) > end)
+			end = sp_ctr_read(ws[i].run_end_us);
 	return end;
 }
 
@@ -83,55 +114,34 @@ void
 sp_report_collect_n(struct sp_report *r, const struct sp_worker *ws,
 		    unsigned int n, const struct sp_port *p)
 {
-	const size_t nstats = sizeof(struct sp_stack_stats) / sizeof(uint64_t);
-	struct sp_worker *t;
+	uint64_t start = sp_ctr_read(ws[0].run_start_us);
 	uint64_t end = sp_workers_end_us(ws, n);
 
 	sp_report_collect(r, &ws[0], p);
 	r->ncores = n;
 	if (n == 1)
 		return;
-	t = &r->wsum;
-	*t = ws[0];
 	for (unsigned int i = 1; i < n; i++) {
 		const struct sp_worker *w = &ws[i];
-		const uint64_t *s = (const uint64_t *)sp_stack_stats(w->st);
 
-		/* sp_stack_stats is all 64-bit counters. */
-		for (size_t k = 0; k < nstats; k++)
-			((uint64_t *)&r->stats)[k] += s[k];
+		sp_report_add_stack(&r->stats, sp_stack_stats(w->st));
 		r->conns_in_use += sp_stack_conns_in_use(w->st);
 		r->chunks_in_use += sp_stack_chunks_in_use(w->st);
 		r->mem_bytes += sp_stack_mem_bytes(w->st);
-		t->iterations += w->iterations;
-		t->idle_iterations += w->idle_iterations;
-		t->busy_tsc += w->busy_tsc;
-		t->rx_pkts += w->rx_pkts;
-		t->rx_multiseg += w->rx_multiseg;
-		t->tx_pkts += w->tx_pkts;
-		t->tx_dropped += w->tx_dropped;
-		t->imp_dropped += w->imp_dropped;
-		t->imp_reordered += w->imp_reordered;
-		t->imp_duplicated += w->imp_duplicated;
-		t->redirect_out += w->redirect_out;
-		t->redirect_in += w->redirect_in;
-		t->redirect_full += w->redirect_full;
-		t->redirect_stranded += w->redirect_stranded;
-		t->rss_misplaced += w->rss_misplaced;
-		t->arp_copies += w->arp_copies;
+		sp_report_add_worker(&r->wsum, w);
 	}
 	/* The busy share is per core: report the cores' mean. */
-	t->busy_tsc /= n;
-	if (end > ws[0].run_start_us)
-		r->elapsed_s = (double)(end - ws[0].run_start_us) / 1e6;
-	r->w = t;
+	r->wsum.busy_tsc /= n;
+	if (end > start)
+		r->elapsed_s = (double)(end - start) / 1e6;
 }
 
+#define SP_REPORT_PLUS(f) + sp_ctr_read(n->f)
+
 uint64_t
-sp_tcp_failed(const struct sp_tcp_counts *n)
+sp_tcpmode_failed(const struct sp_tcpmode_counts *n)
 {
-	return n->refused + n->connect_timeout + n->reset + n->timeout +
-	       n->mismatch;
+	return 0 SP_TCPMODE_FAILURES(SP_REPORT_PLUS);
 }
 
 double
@@ -143,7 +153,7 @@ sp_rate(double x, double s)
 static double
 sp_mbit_per_s(const struct sp_report *r)
 {
-	const struct sp_tcp_counts *n = r->tcp;
+	const struct sp_tcpmode_counts *n = r->tcp;
 
 	if (n == NULL)
 		return 0.0;
@@ -181,18 +191,16 @@ sp_impaired(const struct sp_worker *w)
 static void
 sp_print_tcp(const struct sp_report *r, FILE *out)
 {
-	const struct sp_tcp_counts *n = r->tcp;
-	uint64_t failed = sp_tcp_failed(n);
+	const struct sp_tcpmode_counts *n = r->tcp;
+	uint64_t failed = sp_tcpmode_failed(n);
 	uint64_t attempted = n->ok + failed + n->incomplete;
 	const struct {
 		const char *name;
 		uint64_t v;
 	} kinds[] = {
-		{ "refused", n->refused },
-		{ "connect_timeout", n->connect_timeout },
-		{ "reset", n->reset },
-		{ "timeout", n->timeout },
-		{ "mismatch", n->mismatch },
+#define SP_REPORT_KIND(f) { #f, n->f },
+		SP_TCPMODE_FAILURES(SP_REPORT_KIND)
+#undef SP_REPORT_KIND
 	};
 
 	fprintf(out, "stampede tcp %s -> %s\n", r->mode, r->target);
@@ -303,8 +311,8 @@ sp_print_core(FILE *out, unsigned int core, const struct sp_worker *w,
 	      const char *what)
 {
 	fprintf(out, "  core %-2u         %s  frames passed out %" PRIu64
-		" in %" PRIu64 "\n", core, what, w->redirect_out,
-		w->redirect_in);
+		" in %" PRIu64 "\n", core, what, sp_ctr_read(w->redirect_out),
+		sp_ctr_read(w->redirect_in));
 }
 
 void
@@ -314,8 +322,9 @@ sp_json_core(FILE *f, unsigned int core, const struct sp_worker *w,
 	fprintf(f, "%s\n  {\"core\":%u,%s,\"redirect_out\":%" PRIu64
 		",\"redirect_in\":%" PRIu64 ",\"redirect_full\":%" PRIu64
 		",\"rx_pkts\":%" PRIu64 ",\"tx_pkts\":%" PRIu64 "}",
-		core ? "," : "", core, fields, w->redirect_out, w->redirect_in,
-		w->redirect_full, w->rx_pkts, w->tx_pkts);
+		core ? "," : "", core, fields, sp_ctr_read(w->redirect_out),
+		sp_ctr_read(w->redirect_in), sp_ctr_read(w->redirect_full),
+		sp_ctr_read(w->rx_pkts), sp_ctr_read(w->tx_pkts));
 }
 
 void
@@ -328,13 +337,14 @@ sp_report_print(const struct sp_report *r, FILE *out)
 			r->elapsed_s);
 	sp_print_stack(r, out);
 	for (unsigned int c = 0; r->ncores > 1 && c < r->ncores; c++) {
-		const struct sp_tcp_counts *n = r->tcp_core[c];
+		const struct sp_tcpmode_counts *n = r->tcp_core[c];
 		char what[96];
 
 		if (n == NULL)
 			break;
 		snprintf(what, sizeof(what), "started %" PRIu64 "  ok %" PRIu64
-			 "  failed %" PRIu64, n->started, n->ok, sp_tcp_failed(n));
+			 "  failed %" PRIu64, sp_ctr_read(n->started),
+			 sp_ctr_read(n->ok), sp_tcpmode_failed(n));
 		sp_print_core(out, c, &r->ws[c], what);
 	}
 	fflush(out);
@@ -444,9 +454,9 @@ int
 sp_report_json(const struct sp_report *r, FILE *f, const char *path)
 {
 	/* `net` has no connections: same shape, zero counts, one schema. */
-	static const struct sp_tcp_counts none;
-	const struct sp_tcp_counts *n = r->tcp != NULL ? r->tcp : &none;
-	uint64_t failed = sp_tcp_failed(n);
+	static const struct sp_tcpmode_counts none;
+	const struct sp_tcpmode_counts *n = r->tcp != NULL ? r->tcp : &none;
+	uint64_t failed = sp_tcpmode_failed(n);
 
 	fprintf(f, "{\"version\":1,\"mode\":");
 	sp_json_str(f, r->mode);
@@ -454,13 +464,12 @@ sp_report_json(const struct sp_report *r, FILE *f, const char *path)
 	sp_json_str(f, r->target);
 	fprintf(f, ",\"elapsed_s\":%.6f,\n", r->elapsed_s);
 	fprintf(f, " \"connections\":{\"attempted\":%" PRIu64 ",\"ok\":%" PRIu64
-		",\"failed\":%" PRIu64 ",\"refused\":%" PRIu64
-		",\"connect_timeout\":%" PRIu64 ",\"reset\":%" PRIu64
-		",\"timeout\":%" PRIu64 ",\"mismatch\":%" PRIu64
-		",\"incomplete\":%" PRIu64 "},\n",
-		n->ok + failed + n->incomplete, n->ok, failed, n->refused,
-		n->connect_timeout, n->reset, n->timeout, n->mismatch,
-		n->incomplete);
+		",\"failed\":%" PRIu64, n->ok + failed + n->incomplete, n->ok,
+		failed);
+#define SP_REPORT_JSON(c) fprintf(f, ",\"" #c "\":%" PRIu64, n->c);
+	SP_TCPMODE_FAILURES(SP_REPORT_JSON)
+#undef SP_REPORT_JSON
+	fprintf(f, ",\"incomplete\":%" PRIu64 "},\n", n->incomplete);
 	fprintf(f, " \"conn_per_s\":%.3f, \"bytes\":{\"sent\":%" PRIu64
 		",\"received\":%" PRIu64 ",\"verified\":%" PRIu64
 		"}, \"mbit_per_s\":%.3f,\n",
@@ -469,14 +478,15 @@ sp_report_json(const struct sp_report *r, FILE *f, const char *path)
 	sp_report_json_stack(r, f, n->connect_nobufs + n->connect_noports);
 	fprintf(f, ",\n \"cores\":[");
 	for (unsigned int c = 0; c < r->ncores && r->tcp_core[c] != NULL; c++) {
-		const struct sp_tcp_counts *cn = r->tcp_core[c];
+		const struct sp_tcpmode_counts *cn = r->tcp_core[c];
 		char fields[192];
 
 		snprintf(fields, sizeof(fields), "\"started\":%" PRIu64
 			 ",\"ok\":%" PRIu64 ",\"failed\":%" PRIu64
 			 ",\"incomplete\":%" PRIu64 ",\"bytes_sent\":%" PRIu64,
-			 cn->started, cn->ok, sp_tcp_failed(cn), cn->incomplete,
-			 cn->bytes_sent);
+			 sp_ctr_read(cn->started), sp_ctr_read(cn->ok),
+			 sp_tcpmode_failed(cn), sp_ctr_read(cn->incomplete),
+			 sp_ctr_read(cn->bytes_sent));
 		sp_json_core(f, c, &r->ws[c], fields);
 	}
 	fprintf(f, "]");

@@ -105,7 +105,7 @@ sp_reqlog_out_dropped(const struct sp_reqlog_out *o)
 	uint64_t d = 0;
 
 	for (unsigned c = 0; c < o->ncores; c++)
-		d += __atomic_load_n(&o->log[c].dropped, __ATOMIC_RELAXED);
+		d += sp_ctr_read(o->log[c].dropped);
 	return d;
 }
 

@@ -73,7 +73,7 @@ sp_run_load_s(const struct sp_run *r, const struct sp_report *rep)
 
 	for (uint32_t c = 0; c < r->ncores; c++) {
 		uint64_t stop = sp_vu_stopped_at(r->core[c].eng);
-		uint64_t start = r->w[c].run_start_us;
+		uint64_t start = sp_ctr_read(r->w[c].run_start_us);
 
 		if (stop > start && stop - start > load)
 			load = stop - start;
@@ -140,7 +140,7 @@ static const char sp_run_rx_lag_note[] =
 void
 sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 {
-	const struct sp_plan *pl = &r->plan;
+	const struct sp_plan *pl = &r->rp.eng;
 	const struct sp_vu_stats *s = r->tot;
 	const struct sp_vu_req_stats *rs = r->rs_tot;
 	const struct sp_vu_scen_stats *ss = r->ss_tot;
@@ -150,9 +150,9 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 	sp_ipv4_str(pl->dst_ip, addr, sizeof(addr));
 	fprintf(out, "stampede run %s -> http://%s%s%s%s (%s model, stopped by "
 		"%s)\n", pl->source, pl->host,
-		pl->target_name != NULL ? " [" : "",
-		pl->target_name != NULL ? addr : "",
-		pl->target_name != NULL ? "]" : "",
+		r->rp.target_name != NULL ? " [" : "",
+		r->rp.target_name != NULL ? addr : "",
+		r->rp.target_name != NULL ? "]" : "",
 		pl->model == SP_MODEL_OPEN ? "open" : "closed", r->stopped_by);
 	fprintf(out, "  elapsed         %.3f s\n", rep->elapsed_s);
 	fprintf(out, "  iterations      started %" PRIu64 "  completed %" PRIu64
@@ -241,12 +241,12 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 			(double)sp_hist_quantile(rh, 0.99) / 1e3,
 			(double)rh->max / 1e3);
 	}
-	if (pl->nthresholds != 0)
+	if (r->rp.nthresholds != 0)
 		fprintf(out, "  thresholds\n");
-	for (uint32_t i = 0; i < pl->nthresholds; i++)
+	for (uint32_t i = 0; i < r->rp.nthresholds; i++)
 		fprintf(out, "    %-6s %-40s %.3f\n", r->th_ok[i] ? "ok" : "FAILED",
-			pl->thresholds[i].expr,
-			sp_threshold_shown(&pl->thresholds[i], r->th_value[i]));
+			r->rp.thresholds[i].expr,
+			sp_threshold_shown(&r->rp.thresholds[i], r->th_value[i]));
 	if (r->log_path != NULL)
 		fprintf(out, "  request log     %s: %" PRIu64 " rows, %" PRIu64
 			" lost to a full ring\n", r->log_path, r->rlog.written,
@@ -258,17 +258,23 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 
 		snprintf(what, sizeof(what), "connections %" PRIu64
 			 "  requests %" PRIu64 "  responses %" PRIu64,
-			 cs->connects, cs->requests, cs->responses);
+			 sp_ctr_read(cs->connects), sp_ctr_read(cs->requests),
+			 sp_ctr_read(cs->responses));
 		sp_print_core(out, c, &r->w[c], what);
 	}
 	fflush(out);
 }
 
+/* A scenario's and a request's counters in the JSON report: every one,
+ * named as in the engine, by the lists of sp_vu.h. */
+#define SP_RUN_JSON_SCEN(c) fprintf(f, ",\"" #c "\":%" PRIu64, ss[i].c);
+#define SP_RUN_JSON_REQ(c) fprintf(f, ",\"" #c "\":%" PRIu64, rs[i].c);
+
 static int
 sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 	    const char *path)
 {
-	const struct sp_plan *pl = &r->plan;
+	const struct sp_plan *pl = &r->rp.eng;
 	const struct sp_vu_stats *s = r->tot;
 	const struct sp_vu_req_stats *rs = r->rs_tot;
 	const struct sp_vu_scen_stats *ss = r->ss_tot;
@@ -338,12 +344,9 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 			continue;
 		fprintf(f, "%s\n  {\"name\":", sep);
 		sp_json_str(f, pl->scenarios[i].name);
-		fprintf(f, ",\"weight\":%" PRIu32 ",\"started\":%" PRIu64
-			",\"completed\":%" PRIu64 ",\"failed\":%" PRIu64
-			",\"interrupted\":%" PRIu64 ",\"dropped\":%" PRIu64
-			",\"iteration_ms\":", pl->scenarios[i].weight,
-			ss[i].started, ss[i].completed, ss[i].failed,
-			ss[i].interrupted, ss[i].dropped);
+		fprintf(f, ",\"weight\":%" PRIu32, pl->scenarios[i].weight);
+		SP_VU_SCEN_COUNTERS(SP_RUN_JSON_SCEN)
+		fprintf(f, ",\"iteration_ms\":");
 		sp_run_lat_json(f, &ss[i].iteration);
 		fputc('}', f);
 		sep = ",";
@@ -353,13 +356,8 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 	for (uint32_t i = 0; i < pl->nrequests; i++) {
 		fprintf(f, "%s\n  {\"name\":", sep);
 		sp_json_str(f, pl->requests[i].name);
-		fprintf(f, ",\"started\":%" PRIu64 ",\"responses\":%" PRIu64
-			",\"failed\":%" PRIu64 ",\"check_failed\":%" PRIu64
-			",\"status_failed\":%" PRIu64
-			",\"interrupted\":%" PRIu64 ",\"latency_ms\":",
-			rs[i].started, rs[i].responses, rs[i].failed,
-			rs[i].check_failed, rs[i].status_failed,
-			rs[i].interrupted);
+		SP_VU_REQ_COUNTERS(SP_RUN_JSON_REQ)
+		fprintf(f, ",\"latency_ms\":");
 		sp_run_lat_json(f, &rs[i].latency);
 		fprintf(f, ",\"ttfb_ms\":");
 		sp_run_lat_json(f, &rs[i].ttfb);
@@ -374,18 +372,19 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 		snprintf(fields, sizeof(fields), "\"requests\":%" PRIu64
 			 ",\"responses\":%" PRIu64 ",\"errors\":%" PRIu64
 			 ",\"connections\":%" PRIu64 ",\"vus_max\":%" PRIu64,
-			 cs->requests, cs->responses, cs->failed, cs->connects,
-			 cs->vus_target);
+			 sp_ctr_read(cs->requests), sp_ctr_read(cs->responses),
+			 sp_ctr_read(cs->failed), sp_ctr_read(cs->connects),
+			 sp_ctr_read(cs->vus_target));
 		sp_json_core(f, c, &r->w[c], fields);
 	}
 	fprintf(f, "],\n \"thresholds\":[");
-	for (uint32_t i = 0; i < pl->nthresholds; i++) {
+	for (uint32_t i = 0; i < r->rp.nthresholds; i++) {
 		fprintf(f, "%s\n  {\"expr\":", i ? "," : "");
-		sp_json_str(f, pl->thresholds[i].expr);
+		sp_json_str(f, r->rp.thresholds[i].expr);
 		fprintf(f, ",\"ok\":%s,\"value\":%.9g,\"abort\":%s}",
 			r->th_ok[i] ? "true" : "false",
-			sp_threshold_shown(&pl->thresholds[i], r->th_value[i]),
-			pl->thresholds[i].abort ? "true" : "false");
+			sp_threshold_shown(&r->rp.thresholds[i], r->th_value[i]),
+			r->rp.thresholds[i].abort ? "true" : "false");
 	}
 	fprintf(f, "],\n \"timeline\":[");
 	for (uint32_t i = 0; i < r->ntl; i++) {
@@ -435,7 +434,7 @@ sp_run_csv_lat(FILE *f, const struct sp_hist *h)
 static int
 sp_run_csv(const struct sp_run *r, FILE *st, FILE *tl)
 {
-	const struct sp_plan *pl = &r->plan;
+	const struct sp_plan *pl = &r->rp.eng;
 	const struct sp_vu_stats *s = r->tot;
 	const struct sp_vu_req_stats *rs = r->rs_tot;
 	const struct sp_vu_scen_stats *ss = r->ss_tot;

@@ -23,8 +23,8 @@ sp_run_req_sum(const struct sp_run *r, const char *name, uint32_t len,
 	memset(sum, 0, sizeof(*sum));
 	sp_hist_init(&sum->latency);
 	sp_hist_init(&sum->ttfb);
-	for (uint32_t i = 0; i < r->plan.nrequests; i++) {
-		const char *n = r->plan.requests[i].name;
+	for (uint32_t i = 0; i < r->rp.eng.nrequests; i++) {
+		const char *n = r->rp.eng.requests[i].name;
 
 		if (strlen(n) != len || strncmp(n, name, len) != 0)
 			continue;
@@ -137,8 +137,8 @@ sp_run_th_final(struct sp_run *r, double elapsed_s)
 	const struct sp_vu_stats *s = r->tot;
 	uint32_t failed = 0;
 
-	for (uint32_t i = 0; i < r->plan.nthresholds; i++) {
-		const struct sp_threshold *t = &r->plan.thresholds[i];
+	for (uint32_t i = 0; i < r->rp.nthresholds; i++) {
+		const struct sp_threshold *t = &r->rp.thresholds[i];
 
 		r->th_value[i] = sp_run_th_value(r, t, s, elapsed_s);
 		r->th_ok[i] = sp_threshold_holds(t, r->th_value[i]);
@@ -158,14 +158,14 @@ sp_run_th_abort(struct sp_run *r, uint64_t el_us)
 {
 	int any = 0;
 
-	for (uint32_t i = 0; i < r->plan.nthresholds; i++)
-		any |= r->plan.thresholds[i].abort &&
-		       el_us >= r->plan.thresholds[i].grace_us;
+	for (uint32_t i = 0; i < r->rp.nthresholds; i++)
+		any |= r->rp.thresholds[i].abort &&
+		       el_us >= r->rp.thresholds[i].grace_us;
 	if (!any)
 		return 0;
 	sp_run_merge(r);
-	for (uint32_t i = 0; i < r->plan.nthresholds; i++) {
-		const struct sp_threshold *t = &r->plan.thresholds[i];
+	for (uint32_t i = 0; i < r->rp.nthresholds; i++) {
+		const struct sp_threshold *t = &r->rp.thresholds[i];
 
 		if (!t->abort || el_us < t->grace_us)
 			continue;

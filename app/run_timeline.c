@@ -14,12 +14,12 @@
  * @t += @s: counters by the lists of sp_vu.h (SP_VU_*_COUNTERS), so that
  * a counter added to the engine is summed too; histograms merge exactly.
  * @s may be an engine's, being written on a worker: each counter is read
- * whole (sp_read64), a poll late at worst, never torn.
+ * whole (sp_ctr_read), a poll late at worst, never torn.
  */
-#define SP_RUN_ADD(f) t->f += sp_read64(&s->f);
+#define SP_RUN_ADD(f) t->f += sp_ctr_read(s->f);
 #define SP_RUN_ADDN(f, n)                          \
 	for (size_t k = 0; k < (n); k++)           \
-		t->f[k] += sp_read64(&s->f[k]);
+		t->f[k] += sp_ctr_read(s->f[k]);
 
 static void
 sp_run_add_stats(struct sp_vu_stats *t, const struct sp_vu_stats *s)
@@ -63,12 +63,12 @@ sp_run_merge(struct sp_run *r)
 	sp_hist_init(&t->ttfb);
 	sp_hist_init(&t->iteration);
 	sp_hist_init(&t->lag);
-	for (uint32_t i = 0; i < r->plan.nrequests; i++) {
+	for (uint32_t i = 0; i < r->rp.eng.nrequests; i++) {
 		memset(&r->rs_tot[i], 0, offsetof(struct sp_vu_req_stats, latency));
 		sp_hist_init(&r->rs_tot[i].latency);
 		sp_hist_init(&r->rs_tot[i].ttfb);
 	}
-	for (uint32_t i = 0; i < r->plan.nscenarios; i++) {
+	for (uint32_t i = 0; i < r->rp.eng.nscenarios; i++) {
 		memset(&r->ss_tot[i], 0, offsetof(struct sp_vu_scen_stats, iteration));
 		sp_hist_init(&r->ss_tot[i].iteration);
 	}
@@ -77,9 +77,9 @@ sp_run_merge(struct sp_run *r)
 		const struct sp_vu_scen_stats *ss = sp_vu_scen_stats(r->core[c].eng);
 
 		sp_run_add_stats(t, sp_vu_stats(r->core[c].eng));
-		for (uint32_t i = 0; i < r->plan.nrequests; i++)
+		for (uint32_t i = 0; i < r->rp.eng.nrequests; i++)
 			sp_run_add_req(&r->rs_tot[i], &rs[i]);
-		for (uint32_t i = 0; i < r->plan.nscenarios; i++)
+		for (uint32_t i = 0; i < r->rp.eng.nscenarios; i++)
 			sp_run_add_scen(&r->ss_tot[i], &ss[i]);
 	}
 }
@@ -94,14 +94,14 @@ sp_run_cum_read(const struct sp_run *r, struct sp_run_cum *c, uint64_t *vus,
 	for (uint32_t i = 0; i < r->ncores; i++) {
 		const struct sp_vu_stats *s = sp_vu_stats(r->core[i].eng);
 
-		c->requests += sp_read64(&s->requests);
-		c->responses += sp_read64(&s->responses);
-		c->errors += sp_read64(&s->failed);
-		c->dropped += sp_read64(&s->it_dropped);
-		c->sent += sp_read64(&s->bytes_sent);
-		c->received += sp_read64(&s->bytes_received);
-		*vus += sp_read64(&s->vus_active);
-		*conns += sp_read64(&s->conns_open);
+		c->requests += sp_ctr_read(s->requests);
+		c->responses += sp_ctr_read(s->responses);
+		c->errors += sp_ctr_read(s->failed);
+		c->dropped += sp_ctr_read(s->it_dropped);
+		c->sent += sp_ctr_read(s->bytes_sent);
+		c->received += sp_ctr_read(s->bytes_received);
+		*vus += sp_ctr_read(s->vus_active);
+		*conns += sp_ctr_read(s->conns_open);
 	}
 }
 
@@ -117,7 +117,7 @@ sp_run_sample(struct sp_run *r, uint64_t now, int last)
 	struct sp_run_point *p;
 	struct sp_run_cum c;
 	struct sp_hist *t;
-	uint64_t start = sp_read64(&r->w->run_start_us), vus, conns, t_s;
+	uint64_t start = sp_ctr_read(r->w->run_start_us), vus, conns, t_s;
 
 	if (r->ntl == r->tl_cap)
 		return r->ntl ? &r->tl[r->ntl - 1] : NULL;

@@ -192,9 +192,9 @@ static int
 sp_run_tick(void *ctx, uint64_t now, char *buf, size_t len)
 {
 	struct sp_run *r = ((struct sp_run_core *)ctx)->r;
-	const struct sp_plan *pl = &r->plan;
+	const struct sp_plan *pl = &r->rp.eng;
 	const struct sp_run_point *p = sp_run_sample(r, now, 0);
-	uint64_t el = now - sp_read64(&r->w->run_start_us);
+	uint64_t el = now - sp_ctr_read(r->w->run_start_us);
 	unsigned done = pl->duration_us
 				? (unsigned)(el * 20 / pl->duration_us) : 20;
 	char bar[24], stage[32] = "";
@@ -279,8 +279,10 @@ sp_run_args(int argc, char **argv, struct sp_run *r)
 
 	sp_netopt_init(&r->net);
 	r->ov = calloc((size_t)argc + 1, sizeof(*r->ov));
-	if (r->ov == NULL)
+	if (r->ov == NULL) {
+		fprintf(stderr, "stampede: out of memory\n");
 		return -1;
+	}
 	opterr = 0;
 	optind = 1;
 	while ((code = getopt_long(argc, argv, ":h", sp_run_longopts, NULL)) != -1) {
@@ -339,7 +341,7 @@ sp_run_args(int argc, char **argv, struct sp_run *r)
 static int
 sp_run_file_net(struct sp_run *r)
 {
-	const struct sp_plan_net *fn = &r->plan.net;
+	const struct sp_run_net *fn = &r->rp.net;
 	const struct {
 		int code;
 		const char *v;
@@ -359,7 +361,7 @@ sp_run_file_net(struct sp_run *r)
 			continue;
 		if (sp_netopt_parse(&r->net, keys[i].code, keys[i].v) < 0) {
 			fprintf(stderr, "stampede: (from %s, network section)\n",
-				r->plan.source);
+				r->rp.eng.source);
 			return -1;
 		}
 	}
@@ -393,24 +395,24 @@ sp_run_plan(struct sp_run *r)
 {
 	struct sp_scenario_err e;
 
-	sp_scenario_init(&r->plan);
-	if (r->file != NULL && sp_scenario_load(&r->plan, r->file, &e) < 0)
+	sp_scenario_init(&r->rp);
+	if (r->file != NULL && sp_scenario_load(&r->rp, r->file, &e) < 0)
 		goto bad;
 	for (int i = 0; i < r->nov; i++)
-		if (sp_scenario_set(&r->plan, r->ov[i].key, r->ov[i].value, &e) < 0)
+		if (sp_scenario_set(&r->rp, r->ov[i].key, r->ov[i].value, &e) < 0)
 			goto bad;
-	if (sp_scenario_finish(&r->plan, &e) < 0)
+	if (sp_scenario_finish(&r->rp, &e) < 0)
 		goto bad;
 	if (sp_run_file_net(r) < 0 || sp_netopt_finish(&r->net) < 0)
 		return -1;
 	/* Here, on the control thread, before EAL and any frame: a name is
 	 * resolved once for the whole run. */
-	if (sp_scenario_resolve(&r->plan, sp_run_getaddrinfo, &e) < 0)
+	if (sp_scenario_resolve(&r->rp, sp_run_getaddrinfo, &e) < 0)
 		goto bad;
-	if (sp_netopt_check_target(&r->net, "target", r->plan.target_name,
-				   r->plan.dst_ip) < 0)
+	if (sp_netopt_check_target(&r->net, "target", r->rp.target_name,
+				   r->rp.eng.dst_ip) < 0)
 		return -1;
-	r->plan.user_agent = "stampede/" SP_VERSION;
+	r->rp.eng.user_agent = "stampede/" SP_VERSION;
 	return 0;
 bad:
 	fprintf(stderr, "%s\n", e.msg);
@@ -441,13 +443,12 @@ sp_run_free(struct sp_run *r)
 {
 	for (uint32_t i = 0; i < SP_MAX_CORES; i++)
 		sp_vu_destroy(r->core[i].eng);
-	sp_scenario_free(&r->plan);
+	sp_scenario_free(&r->rp);
 	free(r->ov);
 	free(r->tl);
 	free(r->snap);
 	free(r->snap_prev);
 	free(r->delta);
-	sp_placement_free(&r->place);
 	free(r->tmp);
 	free(r->tot);
 	free(r->rs_tot);
@@ -462,17 +463,17 @@ sp_run_free(struct sp_run *r)
 static int
 sp_run_alloc(struct sp_run *r)
 {
-	uint32_t n = r->plan.nthresholds ? r->plan.nthresholds : 1;
+	uint32_t n = r->rp.nthresholds ? r->rp.nthresholds : 1;
 
-	r->tl_cap = (uint32_t)(r->plan.duration_us / SP_US_PER_S) + 16;
+	r->tl_cap = (uint32_t)(r->rp.eng.duration_us / SP_US_PER_S) + 16;
 	r->tl = calloc(r->tl_cap, sizeof(*r->tl));
 	r->snap = calloc(1, sizeof(*r->snap));
 	r->snap_prev = calloc(1, sizeof(*r->snap_prev));
 	r->delta = calloc(1, sizeof(*r->delta));
 	r->tmp = calloc(1, sizeof(*r->tmp));
 	r->tot = calloc(1, sizeof(*r->tot));
-	r->rs_tot = calloc(r->plan.nrequests, sizeof(*r->rs_tot));
-	r->ss_tot = calloc(r->plan.nscenarios, sizeof(*r->ss_tot));
+	r->rs_tot = calloc(r->rp.eng.nrequests, sizeof(*r->rs_tot));
+	r->ss_tot = calloc(r->rp.eng.nscenarios, sizeof(*r->ss_tot));
 	r->th_value = calloc(n, sizeof(*r->th_value));
 	r->th_ok = calloc(n, sizeof(*r->th_ok));
 	if (r->tl == NULL || r->snap == NULL || r->snap_prev == NULL ||
@@ -487,19 +488,30 @@ sp_run_alloc(struct sp_run *r)
 	return 0;
 }
 
-/* Worker core @i: its share of the VUs, its slice of the ephemeral ports,
- * its stack. 0, or -1 after printing why. */
+/* Worker core @i: its share of the VUs, its engine, its stack with the
+ * engine's stream over it. 0, or -1 after printing why. */
 static int
-sp_run_core_setup(struct sp_run *r, struct sp_port *port, struct sp_worker *w,
-		  uint32_t i, uint64_t seed)
+sp_run_core_setup(struct sp_run *r, struct sp_cores *cores, uint32_t i,
+		  uint64_t seed)
 {
+	struct sp_run_core *core = &r->core[i];
+	struct sp_worker *w = &cores->ws[i];
 	struct sp_stack_config cfg;
 	struct sp_vu_config vc;
-	uint32_t n = r->ncores, vus = (r->plan.max_vus + n - 1) / n;
+	struct sp_core_mode cm = {
+		.mode = &sp_run_mode,
+		.mode_ctx = core,
+		.ops = sp_stream_tcp_stack_ops(),
+		.app = &core->tcp,
+		.dst_ip = r->rp.eng.dst_ip,
+		.dst_port = r->rp.eng.dst_port,
+		.drain_us = SP_RUN_DRAIN_US,
+	};
+	uint32_t n = r->ncores, vus = (r->rp.eng.max_vus + n - 1) / n;
 	char err[256];
 
 	memset(&vc, 0, sizeof(vc));
-	vc.plan = &r->plan;
+	vc.plan = &r->rp.eng;
 	vc.now_us = &w->now_us;
 	vc.flush_stamps = 1;
 	vc.core = i;
@@ -507,50 +519,39 @@ sp_run_core_setup(struct sp_run *r, struct sp_port *port, struct sp_worker *w,
 	vc.max_vus = vus;
 	vc.seed = seed + i * 0x9e3779b97f4a7c15ull;
 	vc.reqlog = r->rlog.f != NULL ? &r->rlog.log[i] : NULL;
-	r->core[i].r = r;
-	r->core[i].eng = sp_vu_create(&vc, err, sizeof(err));
-	if (r->core[i].eng == NULL) {
+	core->r = r;
+	core->eng = sp_vu_create(&vc, err, sizeof(err));
+	if (core->eng == NULL) {
 		fprintf(stderr, "stampede: %s\n", err);
 		return -1;
 	}
-	sp_stack_config_defaults(&cfg, vus + SP_RUN_TW_EXTRA / n);
-	cfg.connect_timeout_us = (uint32_t)r->plan.connect_timeout_us;
-	if (sp_placement_active(&r->place, w, i, &r->net, r->plan.dst_ip,
-				r->plan.dst_port, &cfg) < 0)
-		return -1;
-	/* Each queue has its own ring: its connections share it. */
-	sp_worker_size_window(port, vus, &cfg);
+	sp_cores_stack_config(cores, &cfg, vus + SP_RUN_TW_EXTRA / n, vus);
+	cfg.connect_timeout_us = (uint32_t)r->rp.eng.connect_timeout_us;
 	sp_run_size_chunks(vus, n, &cfg);
-	w->mode = &sp_run_mode;
-	w->mode_ctx = &r->core[i];
-	w->nexthop = sp_netopt_nexthop(&r->net, r->plan.dst_ip);
-	w->nexthop_is_gateway = w->nexthop != r->plan.dst_ip;
-	w->drain_us = SP_RUN_DRAIN_US;
-	sp_stream_tcp_init(&r->core[i].tcp, sp_vu_stream_cbs(), r->core[i].eng);
-	if (sp_worker_create_stack(w, port, &r->net, &cfg,
-				   sp_stream_tcp_stack_ops(), &r->core[i].tcp) < 0)
+	sp_stream_tcp_init(&core->tcp, sp_vu_stream_cbs(), core->eng);
+	if (sp_cores_add(cores, i, &r->net, &cfg, &cm) < 0)
 		return -1;
-	sp_stream_tcp_attach(&r->core[i].tcp, w->st);
-	sp_vu_set_stream(r->core[i].eng, &sp_stream_tcp_ops, &r->core[i].tcp);
+	sp_stream_tcp_attach(&core->tcp, w->st);
+	sp_vu_set_stream(core->eng, &sp_stream_tcp_ops, &core->tcp);
 	return 0;
 }
 
 int
 sp_cmd_run(int argc, char **argv)
 {
-	static struct sp_worker ws[SP_MAX_CORES];
+	static struct sp_cores cores;
 	/* Aligned for the request log's rings (a cache line per side). */
 	struct sp_run *r = aligned_alloc(_Alignof(struct sp_run), sizeof(*r));
 	struct sp_run_out out[4];
-	struct sp_port port;
 	struct sp_report rep;
 	uint64_t seed;
 	int ret = SP_EXIT_NORUN, log_bad;
 
-	memset(&port, 0, sizeof(port));
 	memset(out, 0, sizeof(out));
-	if (r == NULL)
+	if (r == NULL) {
+		fprintf(stderr, "stampede: out of memory\n");
 		return SP_EXIT_NORUN;
+	}
 	memset(r, 0, sizeof(*r));
 	if (sp_run_args(argc, argv, r) < 0 || sp_run_plan(r) < 0 ||
 	    sp_run_distinct(r) < 0 ||
@@ -566,29 +567,24 @@ sp_cmd_run(int argc, char **argv)
 	if (sp_run_alloc(r) < 0)
 		goto out;
 	r->tty = isatty(STDERR_FILENO);
-	sp_signals_install();
-	if (sp_port_open(&port, &r->net) < 0)
+	if (sp_cores_open(&cores, &r->net) < 0)
 		goto out;
-	sp_clock_init();
-	seed = r->plan.seed != 0 ? r->plan.seed : rte_rand();
-	r->w = ws;
-	if (sp_reqlog_out_start(&r->rlog, &r->plan, r->ncores, sp_now_us()) < 0)
-		goto out;
-	if (sp_placement_init(&r->place, &port, &r->net, r->ncores) < 0)
+	seed = r->rp.seed != 0 ? r->rp.seed : rte_rand();
+	r->w = cores.ws;
+	if (sp_reqlog_out_start(&r->rlog, &r->rp.eng, r->ncores, sp_now_us()) < 0)
 		goto out;
 	for (uint32_t i = 0; i < r->ncores; i++)
-		if (sp_run_core_setup(r, &port, &ws[i], i, seed) < 0)
+		if (sp_run_core_setup(r, &cores, i, seed) < 0)
 			goto out;
-	if (sp_workers_run(ws, r->ncores,
-			   r->plan.duration_us + SP_RUN_GUARD_US) < 0)
+	if (sp_cores_run(&cores, r->rp.eng.duration_us + SP_RUN_GUARD_US) < 0)
 		goto out;
 	/* The last, partial second: the points then add up to the totals. */
-	sp_run_sample(r, sp_workers_end_us(ws, r->ncores), 1);
+	sp_run_sample(r, sp_workers_end_us(cores.ws, r->ncores), 1);
 	sp_run_merge(r);
 	r->stopped_by = r->aborted_by != NULL ? "threshold"
 			: sp_interrupted()    ? "signal"
 					      : "duration";
-	sp_report_collect_n(&rep, ws, r->ncores, &port);
+	sp_report_collect_n(&rep, cores.ws, r->ncores, &cores.port);
 	rep.mode = "http";
 	log_bad = sp_reqlog_out_close(&r->rlog) < 0;
 	ret = sp_run_th_final(r, sp_run_load_s(r, &rep)) ? SP_EXIT_FAILED
@@ -616,8 +612,7 @@ out:
 		sp_reqlog_out_close(&r->rlog);
 		unlink(r->log_path);
 	}
-	sp_workers_destroy(ws);
-	sp_port_close(&port);
+	sp_cores_close(&cores);
 	sp_run_free(r);
 	return ret;
 }

@@ -13,7 +13,7 @@
  * the caller prefixes it with "FILE:LINE:COL: key" or "--option".
  *
  * Memory: every block behind the plan comes from sp_mem_alloc, a list kept
- * in the plan's private state (pl->priv), so sp_scenario_free releases a
+ * in the plan's private state (sp_run_plan_of(pl)->priv), so sp_scenario_free releases a
  * plan in any state, including one whose load failed halfway. Nothing is
  * allocated after sp_scenario_finish.
  *
@@ -38,9 +38,9 @@
 struct sp_priv *
 sp_priv(struct sp_plan *pl)
 {
-	if (pl->priv == NULL)
-		pl->priv = calloc(1, sizeof(struct sp_priv));
-	return pl->priv;
+	if (sp_run_plan_of(pl)->priv == NULL)
+		sp_run_plan_of(pl)->priv = calloc(1, sizeof(struct sp_priv));
+	return sp_run_plan_of(pl)->priv;
 }
 
 static struct sp_mem *
@@ -137,7 +137,7 @@ sp_why(char *why, const char *fmt, ...)
 /* The message is one line whatever the file held: a quoted YAML string
  * may carry a newline into it. */
 static void
-sp_msg_oneline(struct sp_scenario_err *e)
+sp_err_oneline(struct sp_scenario_err *e)
 {
 	for (char *p = e->msg; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
@@ -145,20 +145,20 @@ sp_msg_oneline(struct sp_scenario_err *e)
 }
 
 int
-sp_msg(struct sp_scenario_err *e, const char *fmt, ...)
+sp_err_set(struct sp_scenario_err *e, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
-	sp_msg_oneline(e);
+	sp_err_oneline(e);
 	return -1;
 }
 
 /* "FILE:LINE:COL: ..." at node @n (libyaml marks are 0-based). */
 int
-sp_at(struct sp_loader *ld, const yaml_node_t *n, const char *fmt, ...)
+sp_node_error(struct sp_loader *ld, const yaml_node_t *n, const char *fmt, ...)
 {
 	va_list ap;
 	int k;
@@ -170,7 +170,7 @@ sp_at(struct sp_loader *ld, const yaml_node_t *n, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(ld->e->msg + k, sizeof(ld->e->msg) - (size_t)k, fmt, ap);
 	va_end(ap);
-	sp_msg_oneline(ld->e);
+	sp_err_oneline(ld->e);
 	return -1;
 }
 
@@ -178,13 +178,13 @@ sp_at(struct sp_loader *ld, const yaml_node_t *n, const char *fmt, ...)
 /* ---- YAML helpers ---- */
 
 yaml_node_t *
-sp_node(struct sp_loader *ld, int id)
+sp_yaml_node(struct sp_loader *ld, int id)
 {
 	return yaml_document_get_node(&ld->doc, id);
 }
 
 const char *
-sp_kind(const yaml_node_t *n)
+sp_yaml_kind(const yaml_node_t *n)
 {
 	switch (n->type) {
 	case YAML_SCALAR_NODE:
@@ -202,97 +202,97 @@ sp_kind(const yaml_node_t *n)
 /* A scalar without NUL bytes (a double-quoted "\0" would cut it short
  * everywhere it is used as a C string). */
 int
-sp_str(struct sp_loader *ld, const yaml_node_t *n, const char *key,
-       const char **s)
+sp_yaml_str(struct sp_loader *ld, const yaml_node_t *n, const char *key,
+	    const char **s)
 {
 	if (n->type != YAML_SCALAR_NODE)
-		return sp_at(ld, n, "%s: expected a scalar, got %s", key,
-			     sp_kind(n));
+		return sp_node_error(ld, n, "%s: expected a scalar, got %s", key,
+				     sp_yaml_kind(n));
 	if (strlen((const char *)n->data.scalar.value) != n->data.scalar.length)
-		return sp_at(ld, n, "%s: holds a NUL byte", key);
+		return sp_node_error(ld, n, "%s: holds a NUL byte", key);
 	*s = (const char *)n->data.scalar.value;
 	return 0;
 }
 
 int
-sp_u64(struct sp_loader *ld, const yaml_node_t *n, const char *key,
-       uint64_t min, uint64_t max, uint64_t *v)
+sp_yaml_u64(struct sp_loader *ld, const yaml_node_t *n, const char *key,
+	    uint64_t min, uint64_t max, uint64_t *v)
 {
 	const char *s;
 
-	if (sp_str(ld, n, key, &s) < 0)
+	if (sp_yaml_str(ld, n, key, &s) < 0)
 		return -1;
 	if (sp_val_u64(s, min, max, v, ld->why) < 0)
-		return sp_at(ld, n, "%s: %s", key, ld->why);
+		return sp_node_error(ld, n, "%s: %s", key, ld->why);
 	return 0;
 }
 
 int
-sp_dur(struct sp_loader *ld, const yaml_node_t *n, const char *key,
-       uint64_t *us)
+sp_yaml_dur(struct sp_loader *ld, const yaml_node_t *n, const char *key,
+	    uint64_t *us)
 {
 	const char *s;
 
-	if (sp_str(ld, n, key, &s) < 0)
+	if (sp_yaml_str(ld, n, key, &s) < 0)
 		return -1;
-	if (sp_val_dur(s, us, ld->why) < 0)
-		return sp_at(ld, n, "%s: %s", key, ld->why);
+	if (sp_val_duration(s, us, ld->why) < 0)
+		return sp_node_error(ld, n, "%s: %s", key, ld->why);
 	return 0;
 }
 
 /* A mapping whose keys are all scalars from @keys (NULL-terminated), each
  * at most once. */
 int
-sp_map(struct sp_loader *ld, const yaml_node_t *n, const char *what,
-       const char *const *keys)
+sp_yaml_map(struct sp_loader *ld, const yaml_node_t *n, const char *what,
+	    const char *const *keys)
 {
 	yaml_node_pair_t *p, *q;
 
 	if (n->type != YAML_MAPPING_NODE)
-		return sp_at(ld, n, "%s: expected a mapping, got %s", what,
-			     sp_kind(n));
+		return sp_node_error(ld, n, "%s: expected a mapping, got %s", what,
+				     sp_yaml_kind(n));
 	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = sp_node(ld, p->key);
+		yaml_node_t *k = sp_yaml_node(ld, p->key);
 		const char *ks;
 		size_t i;
 
 		if (k->type != YAML_SCALAR_NODE)
-			return sp_at(ld, k, "%s: a key must be a scalar", what);
+			return sp_node_error(ld, k, "%s: a key must be a scalar", what);
 		ks = (const char *)k->data.scalar.value;
 		for (i = 0; keys[i] != NULL; i++)
 			if (strcmp(ks, keys[i]) == 0)
 				break;
 		if (keys[i] == NULL)
-			return sp_at(ld, k, "unknown key '%s' in %s", ks, what);
+			return sp_node_error(ld, k, "unknown key '%s' in %s", ks, what);
 		for (q = n->data.mapping.pairs.start; q < p; q++)
-			if (strcmp((const char *)sp_node(ld, q->key)->data.scalar.value,
+			if (strcmp((const char *)sp_yaml_node(ld, q->key)->data.scalar.value,
 				   ks) == 0)
-				return sp_at(ld, k, "%s: duplicate key '%s'",
-					     what, ks);
+				return sp_node_error(ld, k, "%s: duplicate key '%s'",
+						     what, ks);
 	}
 	return 0;
 }
 
-/* The value of @key in mapping @n (checked by sp_map), or NULL. */
+/* The value of @key in mapping @n (checked by sp_yaml_map), or NULL. */
 yaml_node_t *
-sp_get(struct sp_loader *ld, const yaml_node_t *n, const char *key)
+sp_yaml_get(struct sp_loader *ld, const yaml_node_t *n, const char *key)
 {
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
 	     p < n->data.mapping.pairs.top; p++)
-		if (strcmp((const char *)sp_node(ld, p->key)->data.scalar.value,
+		if (strcmp((const char *)sp_yaml_node(ld, p->key)->data.scalar.value,
 			   key) == 0)
-			return sp_node(ld, p->value);
+			return sp_yaml_node(ld, p->value);
 	return NULL;
 }
 
 int
-sp_seq(struct sp_loader *ld, const yaml_node_t *n, const char *key)
+sp_yaml_seq(struct sp_loader *ld, const yaml_node_t *n, const char *key)
 {
 	if (n->type != YAML_SEQUENCE_NODE)
-		return sp_at(ld, n, "%s: expected a list, got %s", key,
-			     sp_kind(n));
+		return sp_node_error(ld, n, "%s: expected a list, got %s", key,
+				     sp_yaml_kind(n));
 	if (n->data.sequence.items.top == n->data.sequence.items.start)
-		return sp_at(ld, n, "%s: empty list", key);
+		return sp_node_error(ld, n, "%s: empty list", key);
 	return 0;
 }
 
@@ -304,11 +304,11 @@ sp_file_target(struct sp_loader *ld, const yaml_node_t *n)
 	struct sp_url u;
 	const char *s;
 
-	if (sp_str(ld, n, "target", &s) < 0)
+	if (sp_yaml_str(ld, n, "target", &s) < 0)
 		return -1;
 	if (sp_val_url(s, 0, &u, ld->why) < 0 ||
 	    sp_set_target(ld->pl, &u, ld->why) < 0)
-		return sp_at(ld, n, "target: %s", ld->why);
+		return sp_node_error(ld, n, "target: %s", ld->why);
 	return 0;
 }
 
@@ -317,18 +317,18 @@ static int
 sp_file_resolve(struct sp_loader *ld, const yaml_node_t *n)
 {
 	if (n->type != YAML_MAPPING_NODE)
-		return sp_at(ld, n, "resolve: expected a mapping of names to "
-			     "addresses, got %s", sp_kind(n));
+		return sp_node_error(ld, n, "resolve: expected a mapping of names to "
+				     "addresses, got %s", sp_yaml_kind(n));
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
 	     p < n->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = sp_node(ld, p->key), *v = sp_node(ld, p->value);
+		yaml_node_t *k = sp_yaml_node(ld, p->key), *v = sp_yaml_node(ld, p->value);
 		const char *name, *addr;
 
-		if (sp_str(ld, k, "resolve", &name) < 0 ||
-		    sp_str(ld, v, name, &addr) < 0)
+		if (sp_yaml_str(ld, k, "resolve", &name) < 0 ||
+		    sp_yaml_str(ld, v, name, &addr) < 0)
 			return -1;
 		if (sp_add_resolve(ld->pl, name, addr, ld->why) < 0)
-			return sp_at(ld, k, "resolve: %s", ld->why);
+			return sp_node_error(ld, k, "resolve: %s", ld->why);
 	}
 	return 0;
 }
@@ -340,57 +340,48 @@ sp_file_network(struct sp_loader *ld, const yaml_node_t *n)
 		"port", "ip", "gateway", "prefix_len", "cores", "eal",
 		"placement", "kernel_blind", NULL,
 	};
-	struct sp_plan_net *net = &ld->pl->net;
+	struct sp_run_net *net = &sp_run_plan_of(ld->pl)->net;
 	const char **dst[] = {
 		&net->port, &net->ip, &net->gateway, &net->prefix_len,
 		&net->cores, &net->eal, &net->placement, &net->kernel_blind,
 	};
-	const char *bad;
 	uint64_t x;
-	uint32_t ip, cnt, bad_ip = 0;
+	uint32_t ip, cnt;
 	int want, on;
 
-	if (sp_map(ld, n, "network", keys) < 0)
+	if (sp_yaml_map(ld, n, "network", keys) < 0)
 		return -1;
 	for (size_t i = 0; keys[i] != NULL; i++) {
-		yaml_node_t *v = sp_get(ld, n, keys[i]);
+		yaml_node_t *v = sp_yaml_get(ld, n, keys[i]);
 		const char *s;
 
 		if (v == NULL)
 			continue;
-		if (sp_str(ld, v, keys[i], &s) < 0)
+		if (sp_yaml_str(ld, v, keys[i], &s) < 0)
 			return -1;
 		/* The app parses these again with its own rules; catch here
 		 * what has a position to show. */
-		if (i == 1 && (bad = sp_val_ip_range(s, &ip, &cnt, &bad_ip)) !=
-				      NULL) {
-			if (bad_ip != 0 && strchr(s, '-') != NULL)
-				return sp_at(ld, v, "%s: '%s' holds %u.%u.%u.%u, "
-					     "which %s", keys[i], s,
-					     bad_ip >> 24, (bad_ip >> 16) & 0xff,
-					     (bad_ip >> 8) & 0xff, bad_ip & 0xff,
-					     bad);
-			return sp_at(ld, v, "%s: '%s' %s", keys[i], s, bad);
-		}
+		if (i == 1 && sp_val_ip_range(s, &ip, &cnt, ld->why) < 0)
+			return sp_node_error(ld, v, "%s: %s", keys[i], ld->why);
 		if (i == 2 && sp_ipv4_peer(s, &ip, ld->why) < 0)
-			return sp_at(ld, v, "%s: %s", keys[i], ld->why);
+			return sp_node_error(ld, v, "%s: %s", keys[i], ld->why);
 		if (i == 3 && sp_val_u64(s, 1, 30, &x, ld->why) < 0)
-			return sp_at(ld, v, "%s: %s", keys[i], ld->why);
+			return sp_node_error(ld, v, "%s: %s", keys[i], ld->why);
 		/* sp_app.h's SP_MAX_CORES */
 		if (i == 4 && sp_val_u64(s, 1, 16, &x, ld->why) < 0)
-			return sp_at(ld, v, "%s: %s", keys[i], ld->why);
+			return sp_node_error(ld, v, "%s: %s", keys[i], ld->why);
 		if (i == 0 && *s == '\0')
-			return sp_at(ld, v, "port: empty");
-		if (i == 6 && (bad = sp_val_placement(s, &want)) != NULL)
-			return sp_at(ld, v, "%s: '%s' %s", keys[i], s, bad);
+			return sp_node_error(ld, v, "port: empty");
+		if (i == 6 && sp_val_placement(s, &want, ld->why) < 0)
+			return sp_node_error(ld, v, "%s: %s", keys[i], ld->why);
 		if (i == 7) {
 			if (sp_val_bool(s, &on, ld->why) < 0)
-				return sp_at(ld, v, "%s: %s", keys[i], ld->why);
+				return sp_node_error(ld, v, "%s: %s", keys[i], ld->why);
 			s = on ? "true" : "false";
 		}
 		*dst[i] = sp_mem_strdup(ld->pl, s);
 		if (*dst[i] == NULL)
-			return sp_at(ld, v, "out of memory");
+			return sp_node_error(ld, v, "out of memory");
 	}
 	return 0;
 }
@@ -402,29 +393,29 @@ sp_file_stage_list(struct sp_loader *ld, const yaml_node_t *n)
 	struct sp_plan *pl = ld->pl;
 	uint32_t k = 0;
 
-	if (sp_seq(ld, n, "stages") < 0)
+	if (sp_yaml_seq(ld, n, "stages") < 0)
 		return -1;
 	for (yaml_node_item_t *it = n->data.sequence.items.start;
 	     it < n->data.sequence.items.top; it++, k++) {
-		yaml_node_t *st = sp_node(ld, *it), *d, *t;
+		yaml_node_t *st = sp_yaml_node(ld, *it), *d, *t;
 		const char *s;
 
 		if (k == SP_PLAN_MAX_STAGES)
-			return sp_at(ld, st, "stages: more than %d stages",
-				     SP_PLAN_MAX_STAGES);
-		if (sp_map(ld, st, "stage", keys) < 0)
+			return sp_node_error(ld, st, "stages: more than %d stages",
+					     SP_PLAN_MAX_STAGES);
+		if (sp_yaml_map(ld, st, "stage", keys) < 0)
 			return -1;
-		d = sp_get(ld, st, "duration");
-		t = sp_get(ld, st, "target");
+		d = sp_yaml_get(ld, st, "duration");
+		t = sp_yaml_get(ld, st, "target");
 		if (d == NULL)
-			return sp_at(ld, st, "stage %u has no duration", k + 1);
+			return sp_node_error(ld, st, "stage %u has no duration", k + 1);
 		if (t == NULL)
-			return sp_at(ld, st, "stage %u has no target", k + 1);
-		if (sp_dur(ld, d, "duration", &pl->stages[k].duration_us) < 0 ||
-		    sp_str(ld, t, "target", &s) < 0)
+			return sp_node_error(ld, st, "stage %u has no target", k + 1);
+		if (sp_yaml_dur(ld, d, "duration", &pl->stages[k].duration_us) < 0 ||
+		    sp_yaml_str(ld, t, "target", &s) < 0)
 			return -1;
 		if (sp_val_num(s, &pl->stages[k].target, ld->why) < 0)
-			return sp_at(ld, t, "target: %s", ld->why);
+			return sp_node_error(ld, t, "target: %s", ld->why);
 	}
 	pl->nstages = k;
 	return 0;
@@ -440,10 +431,10 @@ sp_file_load(struct sp_loader *ld, const yaml_node_t *n)
 	yaml_node_t *dur = NULL, *model, *vus, *rate, *max;
 	unsigned bit;
 
-	if (sp_map(ld, n, "load", keys) < 0)
+	if (sp_yaml_map(ld, n, "load", keys) < 0)
 		return -1;
 	for (size_t i = 0; keys[i] != NULL; i++) {
-		yaml_node_t *v = sp_get(ld, n, keys[i]);
+		yaml_node_t *v = sp_yaml_get(ld, n, keys[i]);
 		const char *s;
 
 		if (v == NULL)
@@ -457,38 +448,38 @@ sp_file_load(struct sp_loader *ld, const yaml_node_t *n)
 			ld->pv->file_keys |= SP_K_STAGES;
 			continue;
 		}
-		if (sp_str(ld, v, keys[i], &s) < 0)
+		if (sp_yaml_str(ld, v, keys[i], &s) < 0)
 			return -1;
 		if (sp_load_key(ld->pl, keys[i], s, &bit, ld->why) < 0)
-			return sp_at(ld, v, "%s: %s", keys[i], ld->why);
+			return sp_node_error(ld, v, "%s: %s", keys[i], ld->why);
 		ld->pv->file_keys |= bit;
 	}
 	/* The stages' sum is the run's length: a duration beside them would
 	 * say something else. */
 	if ((ld->pv->file_keys & SP_K_STAGES) && dur != NULL)
-		return sp_at(ld, dur, "duration: give either duration or "
-			     "stages, not both");
+		return sp_node_error(ld, dur, "duration: give either duration or "
+				     "stages, not both");
 	/* A key the model does not read is a mistake, not a no-op. A rate
 	 * without a model means the open one, as --rate does. */
-	model = sp_get(ld, n, "model");
-	vus = sp_get(ld, n, "vus");
-	rate = sp_get(ld, n, "rate");
-	max = sp_get(ld, n, "max_vus");
+	model = sp_yaml_get(ld, n, "model");
+	vus = sp_yaml_get(ld, n, "vus");
+	rate = sp_yaml_get(ld, n, "rate");
+	max = sp_yaml_get(ld, n, "max_vus");
 	if (vus != NULL && rate != NULL)
-		return sp_at(ld, rate, "rate: give vus (closed model) or rate "
-			     "(open model), not both");
+		return sp_node_error(ld, rate, "rate: give vus (closed model) or rate "
+				     "(open model), not both");
 	if (model == NULL && rate != NULL)
 		ld->pl->model = SP_MODEL_OPEN;
 	if (ld->pl->model == SP_MODEL_OPEN && vus != NULL)
-		return sp_at(ld, vus, "vus: the open model starts iterations "
-			     "at rate (max_vus bounds them); vus is for the "
-			     "closed model");
+		return sp_node_error(ld, vus, "vus: the open model starts iterations "
+				     "at rate (max_vus bounds them); vus is for the "
+				     "closed model");
 	if (ld->pl->model == SP_MODEL_CLOSED && rate != NULL)
-		return sp_at(ld, rate, "rate: the closed model has no arrival "
-			     "rate (its VUs loop); give model: open");
+		return sp_node_error(ld, rate, "rate: the closed model has no arrival "
+				     "rate (its VUs loop); give model: open");
 	if (ld->pl->model == SP_MODEL_CLOSED && max != NULL)
-		return sp_at(ld, max, "max_vus: only the open model has it (the "
-			     "closed model runs vus VUs, or the stages' peak)");
+		return sp_node_error(ld, max, "max_vus: only the open model has it (the "
+				     "closed model runs vus VUs, or the stages' peak)");
 	return 0;
 }
 
@@ -503,10 +494,10 @@ sp_file_data(struct sp_loader *ld, const yaml_node_t *n)
 	char *buf;
 	int rc;
 
-	if (sp_str(ld, n, "data", &s) < 0)
+	if (sp_yaml_str(ld, n, "data", &s) < 0)
 		return -1;
 	if (*s == '\0')
-		return sp_at(ld, n, "data: empty file name");
+		return sp_node_error(ld, n, "data: empty file name");
 	slash = strrchr(ld->name, '/');
 	/* Relative to the YAML file's directory, not to where we run. */
 	if (s[0] == '/' || slash == NULL)
@@ -515,17 +506,17 @@ sp_file_data(struct sp_loader *ld, const yaml_node_t *n)
 		rc = snprintf(path, sizeof(path), "%.*s/%s",
 			      (int)(slash - ld->name), ld->name, s);
 	if (rc < 0 || (size_t)rc >= sizeof(path))
-		return sp_at(ld, n, "data: path too long");
+		return sp_node_error(ld, n, "data: path too long");
 	buf = sp_read_file(path, s, SP_MAX_DATA, &len, ld->why);
 	if (buf == NULL)
-		return sp_at(ld, n, "data: %s", ld->why);
+		return sp_node_error(ld, n, "data: %s", ld->why);
 	rc = sp_csv_parse(ld->pl, path, buf, len, ld->why);
 	free(buf);
 	/* The CSV's own FILE:LINE first: that is where the fix goes. */
 	if (rc < 0)
-		return sp_msg(ld->e, "%s (data: of %s:%zu:%zu)", ld->why,
-			      ld->name, n->start_mark.line + 1,
-			      n->start_mark.column + 1);
+		return sp_err_set(ld->e, "%s (data: of %s:%zu:%zu)", ld->why,
+				  ld->name, n->start_mark.line + 1,
+				  n->start_mark.column + 1);
 	return 0;
 }
 
@@ -533,7 +524,7 @@ sp_file_data(struct sp_loader *ld, const yaml_node_t *n)
 int
 sp_th_add(struct sp_plan *pl, const char *expr, char *why)
 {
-	struct sp_priv *pv = pl->priv;
+	struct sp_priv *pv = sp_run_plan_of(pl)->priv;
 	struct sp_threshold t, *arr;
 	const char *copy = sp_mem_strdup(pl, expr);
 
@@ -541,13 +532,13 @@ sp_th_add(struct sp_plan *pl, const char *expr, char *why)
 		return sp_why(why, "out of memory");
 	if (sp_threshold_parse(copy, &t, why, SP_WHY) < 0)
 		return -1;
-	arr = sp_mem_grow(pl, pv->th, &pv->th_cap, pl->nthresholds + 1,
+	arr = sp_mem_grow(pl, pv->th, &pv->th_cap, sp_run_plan_of(pl)->nthresholds + 1,
 			  sizeof(*arr));
 	if (arr == NULL)
 		return sp_why(why, "out of memory");
 	pv->th = arr;
-	arr[pl->nthresholds++] = t;
-	pl->thresholds = arr;
+	arr[sp_run_plan_of(pl)->nthresholds++] = t;
+	sp_run_plan_of(pl)->thresholds = arr;
 	return 0;
 }
 
@@ -586,38 +577,38 @@ sp_file_thresholds(struct sp_loader *ld, const yaml_node_t *n)
 	static const char *const keys[] = { "expr", "abort_on_fail", "grace",
 					    NULL };
 
-	if (sp_seq(ld, n, "thresholds") < 0)
+	if (sp_yaml_seq(ld, n, "thresholds") < 0)
 		return -1;
 	for (yaml_node_item_t *it = n->data.sequence.items.start;
 	     it < n->data.sequence.items.top; it++) {
-		yaml_node_t *t = sp_node(ld, *it), *v, *ev = t;
+		yaml_node_t *t = sp_yaml_node(ld, *it), *v, *ev = t;
 		struct sp_threshold *th;
 		const char *s;
 
 		if (t->type == YAML_MAPPING_NODE) {
-			if (sp_map(ld, t, "a threshold", keys) < 0)
+			if (sp_yaml_map(ld, t, "a threshold", keys) < 0)
 				return -1;
-			ev = sp_get(ld, t, "expr");
+			ev = sp_yaml_get(ld, t, "expr");
 			if (ev == NULL)
-				return sp_at(ld, t, "thresholds: expr is missing");
+				return sp_node_error(ld, t, "thresholds: expr is missing");
 		}
-		if (sp_str(ld, ev, "thresholds", &s) < 0)
+		if (sp_yaml_str(ld, ev, "thresholds", &s) < 0)
 			return -1;
 		if (sp_th_add(ld->pl, s, ld->why) < 0 ||
-		    sp_th_resolve(ld->pl, &ld->pv->th[ld->pl->nthresholds - 1],
+		    sp_th_resolve(ld->pl, &ld->pv->th[sp_run_plan_of(ld->pl)->nthresholds - 1],
 				  ld->why) < 0)
-			return sp_at(ld, ev, "thresholds: '%s': %s", s, ld->why);
-		th = &ld->pv->th[ld->pl->nthresholds - 1];
+			return sp_node_error(ld, ev, "thresholds: '%s': %s", s, ld->why);
+		th = &ld->pv->th[sp_run_plan_of(ld->pl)->nthresholds - 1];
 		if (t->type != YAML_MAPPING_NODE)
 			continue;
-		if ((v = sp_get(ld, t, "abort_on_fail")) != NULL) {
-			if (sp_str(ld, v, "abort_on_fail", &s) < 0)
+		if ((v = sp_yaml_get(ld, t, "abort_on_fail")) != NULL) {
+			if (sp_yaml_str(ld, v, "abort_on_fail", &s) < 0)
 				return -1;
 			if (sp_val_bool(s, &th->abort, ld->why) < 0)
-				return sp_at(ld, v, "abort_on_fail: %s", ld->why);
+				return sp_node_error(ld, v, "abort_on_fail: %s", ld->why);
 		}
-		if ((v = sp_get(ld, t, "grace")) != NULL &&
-		    sp_dur(ld, v, "grace", &th->grace_us) < 0)
+		if ((v = sp_yaml_get(ld, t, "grace")) != NULL &&
+		    sp_yaml_dur(ld, v, "grace", &th->grace_us) < 0)
 			return -1;
 	}
 	return 0;
@@ -634,36 +625,36 @@ sp_file(struct sp_loader *ld, const yaml_node_t *root)
 	const char *s;
 	unsigned bit;
 
-	if (sp_map(ld, root, "the file", keys) < 0)
+	if (sp_yaml_map(ld, root, "the file", keys) < 0)
 		return -1;
-	if ((v = sp_get(ld, root, "target")) != NULL &&
+	if ((v = sp_yaml_get(ld, root, "target")) != NULL &&
 	    sp_file_target(ld, v) < 0)
 		return -1;
-	if ((v = sp_get(ld, root, "resolve")) != NULL &&
+	if ((v = sp_yaml_get(ld, root, "resolve")) != NULL &&
 	    sp_file_resolve(ld, v) < 0)
 		return -1;
-	if ((v = sp_get(ld, root, "network")) != NULL &&
+	if ((v = sp_yaml_get(ld, root, "network")) != NULL &&
 	    sp_file_network(ld, v) < 0)
 		return -1;
-	if ((v = sp_get(ld, root, "load")) != NULL && sp_file_load(ld, v) < 0)
+	if ((v = sp_yaml_get(ld, root, "load")) != NULL && sp_file_load(ld, v) < 0)
 		return -1;
-	if ((v = sp_get(ld, root, "seed")) != NULL) {
-		if (sp_str(ld, v, "seed", &s) < 0)
+	if ((v = sp_yaml_get(ld, root, "seed")) != NULL) {
+		if (sp_yaml_str(ld, v, "seed", &s) < 0)
 			return -1;
 		if (sp_load_key(ld->pl, "seed", s, &bit, ld->why) < 0)
-			return sp_at(ld, v, "seed: %s", ld->why);
+			return sp_node_error(ld, v, "seed: %s", ld->why);
 	}
-	if ((v = sp_get(ld, root, "expect_status")) != NULL &&
+	if ((v = sp_yaml_get(ld, root, "expect_status")) != NULL &&
 	    sp_expect(ld, v, ld->pv->file_expect) < 0)
 		return -1;
 	/* Before the scenarios: their templates name its columns. */
-	if ((v = sp_get(ld, root, "data")) != NULL && sp_file_data(ld, v) < 0)
+	if ((v = sp_yaml_get(ld, root, "data")) != NULL && sp_file_data(ld, v) < 0)
 		return -1;
-	if ((v = sp_get(ld, root, "scenarios")) != NULL &&
+	if ((v = sp_yaml_get(ld, root, "scenarios")) != NULL &&
 	    sp_file_scenarios(ld, v) < 0)
 		return -1;
 	/* After the scenarios: their names are the scopes. */
-	if ((v = sp_get(ld, root, "thresholds")) != NULL &&
+	if ((v = sp_yaml_get(ld, root, "thresholds")) != NULL &&
 	    sp_file_thresholds(ld, v) < 0)
 		return -1;
 	return 0;
@@ -673,9 +664,11 @@ sp_file(struct sp_loader *ld, const yaml_node_t *root)
 /* ---- API ---- */
 
 void
-sp_scenario_init(struct sp_plan *pl)
+sp_scenario_init(struct sp_run_plan *rp)
 {
-	memset(pl, 0, sizeof(*pl));
+	struct sp_plan *pl = &rp->eng;
+
+	memset(rp, 0, sizeof(*rp));
 	pl->source = "command line";
 	pl->model = SP_MODEL_CLOSED;
 	pl->vus = 1;
@@ -685,9 +678,10 @@ sp_scenario_init(struct sp_plan *pl)
 }
 
 int
-sp_scenario_load_buf(struct sp_plan *pl, const char *name, const char *buf,
+sp_scenario_load_buf(struct sp_run_plan *rp, const char *name, const char *buf,
 		     size_t len, struct sp_scenario_err *e)
 {
+	struct sp_plan *pl = &rp->eng;
 	struct sp_loader ld = { .pl = pl, .e = e, .name = name };
 	yaml_parser_t parser;
 	yaml_node_t *root;
@@ -695,29 +689,29 @@ sp_scenario_load_buf(struct sp_plan *pl, const char *name, const char *buf,
 
 	ld.pv = sp_priv(pl);
 	if (ld.pv == NULL)
-		return sp_msg(e, "%s: out of memory", name);
+		return sp_err_set(e, "%s: out of memory", name);
 	if (ld.pv->loaded)
-		return sp_msg(e, "%s: a plan takes one scenario file", name);
+		return sp_err_set(e, "%s: a plan takes one scenario file", name);
 	ld.pv->loaded = 1;
 	pl->source = sp_mem_strdup(pl, name);
 	if (pl->source == NULL)
-		return sp_msg(e, "%s: out of memory", name);
+		return sp_err_set(e, "%s: out of memory", name);
 	if (!yaml_parser_initialize(&parser))
-		return sp_msg(e, "%s: out of memory", name);
+		return sp_err_set(e, "%s: out of memory", name);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
 	if (!yaml_parser_load(&parser, &ld.doc)) {
-		sp_msg(e, "%s:%zu:%zu: %s%s%s", name,
-		       parser.problem_mark.line + 1,
-		       parser.problem_mark.column + 1,
-		       parser.problem != NULL ? parser.problem : "bad YAML",
-		       parser.context != NULL ? " " : "",
-		       parser.context != NULL ? parser.context : "");
+		sp_err_set(e, "%s:%zu:%zu: %s%s%s", name,
+			   parser.problem_mark.line + 1,
+			   parser.problem_mark.column + 1,
+			   parser.problem != NULL ? parser.problem : "bad YAML",
+			   parser.context != NULL ? " " : "",
+			   parser.context != NULL ? parser.context : "");
 		yaml_parser_delete(&parser);
 		return -1;
 	}
 	root = yaml_document_get_root_node(&ld.doc);
 	if (root == NULL)
-		rc = sp_msg(e, "%s:1:1: empty file", name);
+		rc = sp_err_set(e, "%s:1:1: empty file", name);
 	else
 		rc = sp_file(&ld, root);
 	yaml_document_delete(&ld.doc);
@@ -727,7 +721,7 @@ sp_scenario_load_buf(struct sp_plan *pl, const char *name, const char *buf,
 }
 
 int
-sp_scenario_load(struct sp_plan *pl, const char *path,
+sp_scenario_load(struct sp_run_plan *rp, const char *path,
 		 struct sp_scenario_err *e)
 {
 	char why[SP_WHY];
@@ -737,8 +731,8 @@ sp_scenario_load(struct sp_plan *pl, const char *path,
 
 	buf = sp_read_file(path, "the scenario file", SP_MAX_FILE, &len, why);
 	if (buf == NULL)
-		return sp_msg(e, "%s: %s", path, why);
-	rc = sp_scenario_load_buf(pl, path, buf, len, e);
+		return sp_err_set(e, "%s: %s", path, why);
+	rc = sp_scenario_load_buf(rp, path, buf, len, e);
 	free(buf);
 	return rc;
 }
@@ -746,10 +740,10 @@ sp_scenario_load(struct sp_plan *pl, const char *path,
 /* --url: the target, and a one-request scenario when there is none. */
 
 const struct sp_resolve *
-sp_lookup(const struct sp_plan *pl, const char *name, uint16_t port)
+sp_lookup(const struct sp_run_plan *rp, const char *name, uint16_t port)
 {
-	for (uint32_t i = pl->nresolve; i-- > 0;) {
-		const struct sp_resolve *r = &pl->resolve[i];
+	for (uint32_t i = rp->nresolve; i-- > 0;) {
+		const struct sp_resolve *r = &rp->resolve[i];
 
 		if (strcasecmp(r->name, name) == 0 &&
 		    (r->port == 0 || r->port == port))
@@ -759,30 +753,31 @@ sp_lookup(const struct sp_plan *pl, const char *name, uint16_t port)
 }
 
 int
-sp_scenario_resolve(struct sp_plan *pl, sp_resolver_fn fn,
+sp_scenario_resolve(struct sp_run_plan *rp, sp_resolver_fn fn,
 		    struct sp_scenario_err *e)
 {
+	struct sp_plan *pl = &rp->eng;
 	const struct sp_resolve *r;
 	const char *bad;
 	char why[SP_WHY];
 	uint32_t ip;
 
-	if (pl->target_name == NULL)
+	if (rp->target_name == NULL)
 		return 0;
-	r = sp_lookup(pl, pl->target_name, pl->dst_port);
+	r = sp_lookup(rp, rp->target_name, pl->dst_port);
 	if (r != NULL) {
 		pl->dst_ip = r->ip;
 		return 0;
 	}
-	if (fn(pl->target_name, &ip, why, sizeof(why)) < 0)
-		return sp_msg(e, "target: cannot resolve '%s': %s (--resolve "
-			      "%s:ADDR gives its address)", pl->target_name,
-			      why, pl->target_name);
+	if (fn(rp->target_name, &ip, why, sizeof(why)) < 0)
+		return sp_err_set(e, "target: cannot resolve '%s': %s (--resolve "
+				  "%s:ADDR gives its address)", rp->target_name,
+				  why, rp->target_name);
 	if ((bad = sp_val_ipv4_unusable(ip)) != NULL)
-		return sp_msg(e, "target: '%s' resolves to %u.%u.%u.%u, which "
-			      "%s", pl->target_name, ip >> 24,
-			      (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff,
-			      bad);
+		return sp_err_set(e, "target: '%s' resolves to %u.%u.%u.%u, which "
+				  "%s", rp->target_name, ip >> 24,
+				  (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff,
+				  bad);
 	pl->dst_ip = ip;
 	return 0;
 }
@@ -804,9 +799,10 @@ sp_has_tag(const struct sp_scenario *sc, const char *list)
 }
 
 void
-sp_scenario_free(struct sp_plan *pl)
+sp_scenario_free(struct sp_run_plan *rp)
 {
-	struct sp_priv *pv = pl->priv;
+	struct sp_plan *pl = &rp->eng;
+	struct sp_priv *pv = rp->priv;
 
 	if (pv != NULL) {
 		for (struct sp_mem *m = pv->mem, *next; m != NULL; m = next) {

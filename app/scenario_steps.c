@@ -24,10 +24,10 @@ sp_tpl_node(struct sp_loader *ld, const yaml_node_t *n, const char *key,
 	struct sp_tpl_build b = { 0 };
 	const char *s;
 
-	if (sp_str(ld, n, key, &s) < 0)
+	if (sp_yaml_str(ld, n, key, &s) < 0)
 		return -1;
 	if (sp_tpl_add(ld->pl, &b, s, strlen(s), kind, ld->why) < 0)
-		return sp_at(ld, n, "%s: %s", key, ld->why);
+		return sp_node_error(ld, n, "%s: %s", key, ld->why);
 	sp_tb_done(&b, t);
 	return 0;
 }
@@ -49,52 +49,52 @@ sp_headers(struct sp_loader *ld, const yaml_node_t *n, struct sp_request *r)
 	uint32_t count = 0;
 
 	if (n->type != YAML_MAPPING_NODE)
-		return sp_at(ld, n, "headers: expected a mapping, got %s",
-			     sp_kind(n));
+		return sp_node_error(ld, n, "headers: expected a mapping, got %s",
+				     sp_yaml_kind(n));
 	/* Two passes: Host, then the rest in the order written. */
 	for (int pass = 0; pass < 2; pass++)
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
 	     p < n->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = sp_node(ld, p->key), *v = sp_node(ld, p->value);
+		yaml_node_t *k = sp_yaml_node(ld, p->key), *v = sp_yaml_node(ld, p->value);
 		const char *name, *val;
 		int host, ua;
 
-		if (sp_str(ld, k, "headers", &name) < 0 ||
-		    sp_str(ld, v, name, &val) < 0)
+		if (sp_yaml_str(ld, k, "headers", &name) < 0 ||
+		    sp_yaml_str(ld, v, name, &val) < 0)
 			return -1;
 		host = strcasecmp(name, "Host") == 0;
 		ua = strcasecmp(name, "User-Agent") == 0;
 		if (host != (pass == 0))
 			continue;
 		if (count++ == SP_MAX_HEADERS)
-			return sp_at(ld, k, "headers: more than %u",
-				     SP_MAX_HEADERS);
+			return sp_node_error(ld, k, "headers: more than %u",
+					     SP_MAX_HEADERS);
 		if (!sp_is_token(name))
-			return sp_at(ld, k, "headers: '%s' is not a header "
-				     "name (RFC 9110 token)", name);
+			return sp_node_error(ld, k, "headers: '%s' is not a header "
+					     "name (RFC 9110 token)", name);
 		for (size_t i = 0; i < sizeof(forbidden) / sizeof(forbidden[0]);
 		     i++)
 			if (strcasecmp(name, forbidden[i]) == 0)
-				return sp_at(ld, k, "headers: %s is written by "
-					     "stampede itself", forbidden[i]);
+				return sp_node_error(ld, k, "headers: %s is written by "
+						     "stampede itself", forbidden[i]);
 		if ((host && r->own_host) || (ua && r->own_ua))
-			return sp_at(ld, k, "headers: %s given twice", name);
+			return sp_node_error(ld, k, "headers: %s given twice", name);
 		if (host && *val == '\0')
-			return sp_at(ld, v, "Host: empty (HTTP/1.1 needs the "
-				     "name the server expects; leave Host out "
-				     "for the target's)");
+			return sp_node_error(ld, v, "Host: empty (HTTP/1.1 needs the "
+					     "name the server expects; leave Host out "
+					     "for the target's)");
 		r->own_host |= host;
 		r->own_ua |= ua;
 		if (ua && *val == '\0')
 			continue; /* no User-Agent at all */
 		if (sp_tb_lit(ld->pl, &b, name, strlen(name), ld->why) < 0 ||
 		    sp_tb_lit(ld->pl, &b, ": ", 2, ld->why) < 0)
-			return sp_at(ld, k, "headers: %s", ld->why);
+			return sp_node_error(ld, k, "headers: %s", ld->why);
 		if (sp_tpl_add(ld->pl, &b, val, strlen(val), SP_TXT_HEADER,
 			       ld->why) < 0)
-			return sp_at(ld, v, "%s: %s", name, ld->why);
+			return sp_node_error(ld, v, "%s: %s", name, ld->why);
 		if (sp_tb_lit(ld->pl, &b, "\r\n", 2, ld->why) < 0)
-			return sp_at(ld, v, "%s: %s", name, ld->why);
+			return sp_node_error(ld, v, "%s: %s", name, ld->why);
 	}
 	sp_tb_done(&b, &r->headers);
 	return 0;
@@ -109,24 +109,24 @@ sp_status(struct sp_loader *ld, const yaml_node_t *n, struct sp_check *ck)
 	if (n->type == YAML_SCALAR_NODE) {
 		it = NULL;
 		top = NULL;
-	} else if (sp_seq(ld, n, "status") == 0) {
+	} else if (sp_yaml_seq(ld, n, "status") == 0) {
 		it = n->data.sequence.items.start;
 		top = n->data.sequence.items.top;
 	} else {
 		return -1;
 	}
 	do {
-		const yaml_node_t *v = it != NULL ? sp_node(ld, *it) : n;
+		const yaml_node_t *v = it != NULL ? sp_yaml_node(ld, *it) : n;
 		const char *s;
 
-		if (sp_str(ld, v, "status", &s) < 0)
+		if (sp_yaml_str(ld, v, "status", &s) < 0)
 			return -1;
 		if (sp_val_u64(s, 0, UINT64_MAX, &code, ld->why) < 0)
-			return sp_at(ld, v, "status: %s", ld->why);
+			return sp_node_error(ld, v, "status: %s", ld->why);
 		/* RFC 9110 15: the classes are 1xx to 5xx. */
 		if (code < 100 || code > 599)
-			return sp_at(ld, v, "status: %s is not an HTTP status "
-				     "(100..599)", s);
+			return sp_node_error(ld, v, "status: %s is not an HTTP status "
+					     "(100..599)", s);
 		ck->status_set[code / 64] |= 1ull << (code % 64);
 	} while (it != NULL && ++it < top);
 	ck->has_status = 1;
@@ -141,21 +141,21 @@ sp_expect(struct sp_loader *ld, const yaml_node_t *n, uint64_t *set)
 	const yaml_node_item_t *it = NULL, *top = NULL;
 
 	if (n->type != YAML_SCALAR_NODE) {
-		if (sp_seq(ld, n, "expect_status") < 0)
+		if (sp_yaml_seq(ld, n, "expect_status") < 0)
 			return -1;
 		it = n->data.sequence.items.start;
 		top = n->data.sequence.items.top;
 		if (it == top)
-			return sp_at(ld, n, "expect_status: empty");
+			return sp_node_error(ld, n, "expect_status: empty");
 	}
 	do {
-		const yaml_node_t *v = it != NULL ? sp_node(ld, *it) : n;
+		const yaml_node_t *v = it != NULL ? sp_yaml_node(ld, *it) : n;
 		const char *s;
 
-		if (sp_str(ld, v, "expect_status", &s) < 0)
+		if (sp_yaml_str(ld, v, "expect_status", &s) < 0)
 			return -1;
 		if (sp_val_statuses(s, set, ld->why) < 0)
-			return sp_at(ld, v, "expect_status: %s", ld->why);
+			return sp_node_error(ld, v, "expect_status: %s", ld->why);
 	} while (it != NULL && ++it < top);
 	return 0;
 }
@@ -170,34 +170,34 @@ sp_check(struct sp_loader *ld, const yaml_node_t *n, struct sp_check *ck)
 	const char *s;
 	uint64_t x;
 
-	if (sp_map(ld, n, "check", keys) < 0)
+	if (sp_yaml_map(ld, n, "check", keys) < 0)
 		return -1;
-	if ((v = sp_get(ld, n, "status")) != NULL && sp_status(ld, v, ck) < 0)
+	if ((v = sp_yaml_get(ld, n, "status")) != NULL && sp_status(ld, v, ck) < 0)
 		return -1;
-	if ((v = sp_get(ld, n, "header")) != NULL) {
-		if (sp_str(ld, v, "header", &s) < 0)
+	if ((v = sp_yaml_get(ld, n, "header")) != NULL) {
+		if (sp_yaml_str(ld, v, "header", &s) < 0)
 			return -1;
 		if (!sp_is_token(s))
-			return sp_at(ld, v, "header: '%s' is not a header name",
-				     s);
+			return sp_node_error(ld, v, "header: '%s' is not a header name",
+					     s);
 		ck->header = sp_mem_strdup(ld->pl, s);
 		ck->header_len = (uint32_t)strlen(s);
 		if (ck->header == NULL)
-			return sp_at(ld, v, "out of memory");
+			return sp_node_error(ld, v, "out of memory");
 	}
-	if ((v = sp_get(ld, n, "body_contains")) != NULL) {
+	if ((v = sp_yaml_get(ld, n, "body_contains")) != NULL) {
 		uint32_t *f;
 		uint32_t len, k = 0;
 
-		if (sp_str(ld, v, "body_contains", &s) < 0)
+		if (sp_yaml_str(ld, v, "body_contains", &s) < 0)
 			return -1;
 		len = (uint32_t)strlen(s);
 		if (len == 0)
-			return sp_at(ld, v, "body_contains: empty");
+			return sp_node_error(ld, v, "body_contains: empty");
 		f = sp_mem_alloc(ld->pl, (size_t)len * sizeof(*f));
 		ck->body_contains = sp_mem_strdup(ld->pl, s);
 		if (f == NULL || ck->body_contains == NULL)
-			return sp_at(ld, v, "out of memory");
+			return sp_node_error(ld, v, "out of memory");
 		/* f[i]: length of the longest proper prefix of s[0..i] that
 		 * is also its suffix, so a match can resume across body
 		 * pieces without looking back. */
@@ -211,8 +211,8 @@ sp_check(struct sp_loader *ld, const yaml_node_t *n, struct sp_check *ck)
 		ck->body_contains_len = len;
 		ck->body_contains_kmp = f;
 	}
-	if ((v = sp_get(ld, n, "body_size")) != NULL) {
-		if (sp_u64(ld, v, "body_size", 0, INT64_MAX, &x) < 0)
+	if ((v = sp_yaml_get(ld, n, "body_size")) != NULL) {
+		if (sp_yaml_u64(ld, v, "body_size", 0, INT64_MAX, &x) < 0)
 			return -1;
 		ck->body_size = (int64_t)x;
 	}
@@ -232,41 +232,41 @@ sp_request(struct sp_loader *ld, const yaml_node_t *n, uint32_t *idx)
 	yaml_node_t *v, *path;
 	const char *s, *pstr;
 
-	if (sp_map(ld, n, "request", keys) < 0)
+	if (sp_yaml_map(ld, n, "request", keys) < 0)
 		return -1;
 	pv->req = sp_mem_grow(pl, pv->req, &pv->req_cap, pl->nrequests + 1,
 			      sizeof(*pv->req));
 	if (pv->req == NULL)
-		return sp_at(ld, n, "out of memory");
+		return sp_node_error(ld, n, "out of memory");
 	pl->requests = pv->req;
 	r = &pv->req[pl->nrequests];
 	r->check.body_size = -1;
 	r->method = SP_METHOD_GET;
-	if ((v = sp_get(ld, n, "method")) != NULL) {
-		if (sp_str(ld, v, "method", &s) < 0)
+	if ((v = sp_yaml_get(ld, n, "method")) != NULL) {
+		if (sp_yaml_str(ld, v, "method", &s) < 0)
 			return -1;
 		for (r->method = 0; r->method < SP_METHOD_N; r->method++)
 			if (strcmp(s, sp_methods[r->method]) == 0)
 				break;
 		if (r->method == SP_METHOD_N)
-			return sp_at(ld, v, "method: '%s' is not one of GET, "
-				     "POST, PUT, PATCH, DELETE, HEAD", s);
+			return sp_node_error(ld, v, "method: '%s' is not one of GET, "
+					     "POST, PUT, PATCH, DELETE, HEAD", s);
 	}
-	path = sp_get(ld, n, "path");
+	path = sp_yaml_get(ld, n, "path");
 	if (path == NULL)
-		return sp_at(ld, n, "request: no path");
-	if (sp_str(ld, path, "path", &pstr) < 0)
+		return sp_node_error(ld, n, "request: no path");
+	if (sp_yaml_str(ld, path, "path", &pstr) < 0)
 		return -1;
 	if (pstr[0] != '/')
-		return sp_at(ld, path, "path: '%s' does not start with '/'",
-			     pstr);
+		return sp_node_error(ld, path, "path: '%s' does not start with '/'",
+				     pstr);
 	if (sp_tpl_node(ld, path, "path", SP_TXT_PATH, &r->path) < 0)
 		return -1;
-	if ((v = sp_get(ld, n, "name")) != NULL) {
-		if (sp_str(ld, v, "name", &s) < 0)
+	if ((v = sp_yaml_get(ld, n, "name")) != NULL) {
+		if (sp_yaml_str(ld, v, "name", &s) < 0)
 			return -1;
 		if (*s == '\0')
-			return sp_at(ld, v, "name: empty");
+			return sp_node_error(ld, v, "name: empty");
 		r->name = sp_mem_strdup(pl, s);
 	} else {
 		size_t ml = strlen(sp_methods[r->method]);
@@ -277,18 +277,18 @@ sp_request(struct sp_loader *ld, const yaml_node_t *n, uint32_t *idx)
 		r->name = nm;
 	}
 	if (r->name == NULL)
-		return sp_at(ld, n, "out of memory");
-	if ((v = sp_get(ld, n, "headers")) != NULL &&
+		return sp_node_error(ld, n, "out of memory");
+	if ((v = sp_yaml_get(ld, n, "headers")) != NULL &&
 	    sp_headers(ld, v, r) < 0)
 		return -1;
-	if ((v = sp_get(ld, n, "body")) != NULL) {
+	if ((v = sp_yaml_get(ld, n, "body")) != NULL) {
 		if (sp_tpl_node(ld, v, "body", SP_TXT_BODY, &r->body) < 0)
 			return -1;
 		r->has_body = 1;
 	}
-	if ((v = sp_get(ld, n, "check")) != NULL && sp_check(ld, v, &r->check) < 0)
+	if ((v = sp_yaml_get(ld, n, "check")) != NULL && sp_check(ld, v, &r->check) < 0)
 		return -1;
-	if ((v = sp_get(ld, n, "expect_status")) != NULL &&
+	if ((v = sp_yaml_get(ld, n, "expect_status")) != NULL &&
 	    sp_expect(ld, v, r->expect_set) < 0)
 		return -1;
 	*idx = pl->nrequests++;
@@ -302,14 +302,14 @@ sp_step_push(struct sp_loader *ld, const yaml_node_t *n,
 	     const struct sp_step *st, uint32_t *idx)
 {
 	if (ld->pv->nsteps >= SP_MAX_STEPS)
-		return sp_at(ld, n, "too many steps (at most %u in all)",
-			     SP_MAX_STEPS);
+		return sp_node_error(ld, n, "too many steps (at most %u in all)",
+				     SP_MAX_STEPS);
 	if (ld->nsteps == ld->steps_cap) {
 		uint32_t cap = ld->steps_cap ? ld->steps_cap * 2 : 16;
 		struct sp_step *s = realloc(ld->steps, cap * sizeof(*s));
 
 		if (s == NULL)
-			return sp_at(ld, n, "out of memory");
+			return sp_node_error(ld, n, "out of memory");
 		ld->steps = s;
 		ld->steps_cap = cap;
 	}
@@ -330,19 +330,19 @@ sp_think(struct sp_loader *ld, const yaml_node_t *n)
 	uint32_t idx;
 
 	if (n->type == YAML_MAPPING_NODE) {
-		if (sp_map(ld, n, "think", keys) < 0)
+		if (sp_yaml_map(ld, n, "think", keys) < 0)
 			return -1;
-		lo = sp_get(ld, n, "min");
-		hi = sp_get(ld, n, "max");
+		lo = sp_yaml_get(ld, n, "min");
+		hi = sp_yaml_get(ld, n, "max");
 		if (lo == NULL || hi == NULL)
-			return sp_at(ld, n, "think: give both min and max");
-		if (sp_dur(ld, lo, "min", &st.think_min_us) < 0 ||
-		    sp_dur(ld, hi, "max", &st.think_max_us) < 0)
+			return sp_node_error(ld, n, "think: give both min and max");
+		if (sp_yaml_dur(ld, lo, "min", &st.think_min_us) < 0 ||
+		    sp_yaml_dur(ld, hi, "max", &st.think_max_us) < 0)
 			return -1;
 		if (st.think_min_us > st.think_max_us)
-			return sp_at(ld, hi, "think: max is less than min");
+			return sp_node_error(ld, hi, "think: max is less than min");
 	} else {
-		if (sp_dur(ld, n, "think", &st.think_min_us) < 0)
+		if (sp_yaml_dur(ld, n, "think", &st.think_min_us) < 0)
 			return -1;
 		st.think_max_us = st.think_min_us;
 	}
@@ -358,18 +358,18 @@ sp_loop(struct sp_loader *ld, const yaml_node_t *n, unsigned depth)
 	uint32_t b, e;
 	uint64_t x;
 
-	if (sp_map(ld, n, "loop", keys) < 0)
+	if (sp_yaml_map(ld, n, "loop", keys) < 0)
 		return -1;
 	if (depth >= SP_PLAN_MAX_LOOP_DEPTH)
-		return sp_at(ld, n, "loop: loops nest at most %d deep",
-			     SP_PLAN_MAX_LOOP_DEPTH);
-	cnt = sp_get(ld, n, "count");
-	body = sp_get(ld, n, "steps");
+		return sp_node_error(ld, n, "loop: loops nest at most %d deep",
+				     SP_PLAN_MAX_LOOP_DEPTH);
+	cnt = sp_yaml_get(ld, n, "count");
+	body = sp_yaml_get(ld, n, "steps");
 	if (cnt == NULL)
-		return sp_at(ld, n, "loop: no count");
+		return sp_node_error(ld, n, "loop: no count");
 	if (body == NULL)
-		return sp_at(ld, n, "loop: no steps");
-	if (sp_u64(ld, cnt, "count", 1, UINT32_MAX, &x) < 0)
+		return sp_node_error(ld, n, "loop: no steps");
+	if (sp_yaml_u64(ld, cnt, "count", 1, UINT32_MAX, &x) < 0)
 		return -1;
 	st.count = (uint32_t)x;
 	if (sp_step_push(ld, n, &st, &b) < 0 || sp_steps(ld, body, depth + 1) < 0)
@@ -388,22 +388,22 @@ sp_loop(struct sp_loader *ld, const yaml_node_t *n, unsigned depth)
 static int
 sp_steps(struct sp_loader *ld, const yaml_node_t *n, unsigned depth)
 {
-	if (sp_seq(ld, n, "steps") < 0)
+	if (sp_yaml_seq(ld, n, "steps") < 0)
 		return -1;
 	for (yaml_node_item_t *it = n->data.sequence.items.start;
 	     it < n->data.sequence.items.top; it++) {
-		yaml_node_t *s = sp_node(ld, *it), *k, *v;
+		yaml_node_t *s = sp_yaml_node(ld, *it), *k, *v;
 		struct sp_step st = { .kind = SP_STEP_REQUEST };
 		const char *kind;
 		uint32_t idx;
 
 		if (s->type != YAML_MAPPING_NODE ||
 		    s->data.mapping.pairs.top - s->data.mapping.pairs.start != 1)
-			return sp_at(ld, s, "a step is a mapping with exactly "
-				     "one of request, think, loop");
-		k = sp_node(ld, s->data.mapping.pairs.start->key);
-		v = sp_node(ld, s->data.mapping.pairs.start->value);
-		if (sp_str(ld, k, "step", &kind) < 0)
+			return sp_node_error(ld, s, "a step is a mapping with exactly "
+					     "one of request, think, loop");
+		k = sp_yaml_node(ld, s->data.mapping.pairs.start->key);
+		v = sp_yaml_node(ld, s->data.mapping.pairs.start->value);
+		if (sp_yaml_str(ld, k, "step", &kind) < 0)
 			return -1;
 		if (strcmp(kind, "request") == 0) {
 			if (sp_request(ld, v, &st.req) < 0 ||
@@ -416,8 +416,8 @@ sp_steps(struct sp_loader *ld, const yaml_node_t *n, unsigned depth)
 			if (sp_loop(ld, v, depth) < 0)
 				return -1;
 		} else {
-			return sp_at(ld, k, "unknown step '%s' (request, think "
-				     "or loop)", kind);
+			return sp_node_error(ld, k, "unknown step '%s' (request, think "
+					     "or loop)", kind);
 		}
 	}
 	return 0;
@@ -430,26 +430,26 @@ sp_tags(struct sp_loader *ld, const yaml_node_t *n, struct sp_scenario *sc)
 	uint32_t i = 0;
 
 	if (n->type != YAML_SEQUENCE_NODE)
-		return sp_at(ld, n, "tags: expected a list, got %s", sp_kind(n));
+		return sp_node_error(ld, n, "tags: expected a list, got %s", sp_yaml_kind(n));
 	tags = sp_mem_alloc(ld->pl, sizeof(*tags) *
 			    (size_t)(n->data.sequence.items.top -
 				     n->data.sequence.items.start + 1));
 	if (tags == NULL)
-		return sp_at(ld, n, "out of memory");
+		return sp_node_error(ld, n, "out of memory");
 	for (yaml_node_item_t *it = n->data.sequence.items.start;
 	     it < n->data.sequence.items.top; it++, i++) {
-		yaml_node_t *t = sp_node(ld, *it);
+		yaml_node_t *t = sp_yaml_node(ld, *it);
 		const char *s;
 
-		if (sp_str(ld, t, "tags", &s) < 0)
+		if (sp_yaml_str(ld, t, "tags", &s) < 0)
 			return -1;
 		/* --tags takes a comma-separated list of them. */
 		if (*s == '\0' || strchr(s, ',') != NULL)
-			return sp_at(ld, t, "tags: '%s' is not a tag (non-empty, "
-				     "no comma)", s);
+			return sp_node_error(ld, t, "tags: '%s' is not a tag (non-empty, "
+					     "no comma)", s);
 		tags[i] = sp_mem_strdup(ld->pl, s);
 		if (tags[i] == NULL)
-			return sp_at(ld, t, "out of memory");
+			return sp_node_error(ld, t, "out of memory");
 	}
 	sc->tags = tags;
 	sc->ntags = i;
@@ -472,44 +472,44 @@ sp_scenario(struct sp_loader *ld, const yaml_node_t *n)
 	uint64_t x;
 	uint32_t i;
 
-	if (sp_map(ld, n, "scenario", keys) < 0)
+	if (sp_yaml_map(ld, n, "scenario", keys) < 0)
 		return -1;
-	nm = sp_get(ld, n, "name");
+	nm = sp_yaml_get(ld, n, "name");
 	if (nm == NULL)
-		return sp_at(ld, n, "scenario: no name");
-	if (sp_str(ld, nm, "name", &s) < 0)
+		return sp_node_error(ld, n, "scenario: no name");
+	if (sp_yaml_str(ld, nm, "name", &s) < 0)
 		return -1;
 	if (*s == '\0')
-		return sp_at(ld, nm, "name: empty");
+		return sp_node_error(ld, nm, "name: empty");
 	for (i = 0; i < pl->nscenarios; i++)
 		if (strcmp(pv->scn[i].name, s) == 0)
-			return sp_at(ld, nm, "name: a scenario named '%s' "
-				     "already exists", s);
+			return sp_node_error(ld, nm, "name: a scenario named '%s' "
+					     "already exists", s);
 	sc.name = sp_mem_strdup(pl, s);
 	if (sc.name == NULL)
-		return sp_at(ld, nm, "out of memory");
-	if ((v = sp_get(ld, n, "weight")) != NULL) {
-		if (sp_u64(ld, v, "weight", 1, 1000000, &x) < 0)
+		return sp_node_error(ld, nm, "out of memory");
+	if ((v = sp_yaml_get(ld, n, "weight")) != NULL) {
+		if (sp_yaml_u64(ld, v, "weight", 1, 1000000, &x) < 0)
 			return -1;
 		sc.weight = (uint32_t)x;
 	}
-	if ((v = sp_get(ld, n, "tags")) != NULL && sp_tags(ld, v, &sc) < 0)
+	if ((v = sp_yaml_get(ld, n, "tags")) != NULL && sp_tags(ld, v, &sc) < 0)
 		return -1;
-	if ((v = sp_get(ld, n, "keep_alive")) != NULL) {
-		if (sp_str(ld, v, "keep_alive", &s) < 0)
+	if ((v = sp_yaml_get(ld, n, "keep_alive")) != NULL) {
+		if (sp_yaml_str(ld, v, "keep_alive", &s) < 0)
 			return -1;
 		if (sp_val_bool(s, &sc.keep_alive, ld->why) < 0)
-			return sp_at(ld, v, "keep_alive: %s", ld->why);
+			return sp_node_error(ld, v, "keep_alive: %s", ld->why);
 	}
-	if ((v = sp_get(ld, n, "max_requests_per_connection")) != NULL) {
-		if (sp_u64(ld, v, "max_requests_per_connection", 0, UINT32_MAX,
-			   &x) < 0)
+	if ((v = sp_yaml_get(ld, n, "max_requests_per_connection")) != NULL) {
+		if (sp_yaml_u64(ld, v, "max_requests_per_connection", 0, UINT32_MAX,
+				&x) < 0)
 			return -1;
 		sc.max_requests_per_conn = (uint32_t)x;
 	}
-	st = sp_get(ld, n, "steps");
+	st = sp_yaml_get(ld, n, "steps");
 	if (st == NULL)
-		return sp_at(ld, n, "scenario %s: no steps", sc.name);
+		return sp_node_error(ld, n, "scenario %s: no steps", sc.name);
 	ld->nsteps = 0;
 	if (sp_steps(ld, st, 0) < 0)
 		return -1;
@@ -517,13 +517,13 @@ sp_scenario(struct sp_loader *ld, const yaml_node_t *n)
 		if (ld->steps[i].kind == SP_STEP_REQUEST)
 			break;
 	if (i == ld->nsteps)
-		return sp_at(ld, st, "steps: scenario %s makes no request",
-			     sc.name);
+		return sp_node_error(ld, st, "steps: scenario %s makes no request",
+				     sc.name);
 	steps = sp_mem_alloc(pl, ld->nsteps * sizeof(*steps));
 	pv->scn = sp_mem_grow(pl, pv->scn, &pv->scn_cap, pl->nscenarios + 1,
 			      sizeof(*pv->scn));
 	if (steps == NULL || pv->scn == NULL)
-		return sp_at(ld, n, "out of memory");
+		return sp_node_error(ld, n, "out of memory");
 	memcpy(steps, ld->steps, ld->nsteps * sizeof(*steps));
 	sc.steps = steps;
 	sc.nsteps = ld->nsteps;
@@ -535,15 +535,15 @@ sp_scenario(struct sp_loader *ld, const yaml_node_t *n)
 int
 sp_file_scenarios(struct sp_loader *ld, const yaml_node_t *n)
 {
-	if (sp_seq(ld, n, "scenarios") < 0)
+	if (sp_yaml_seq(ld, n, "scenarios") < 0)
 		return -1;
 	for (yaml_node_item_t *it = n->data.sequence.items.start;
 	     it < n->data.sequence.items.top; it++) {
-		yaml_node_t *s = sp_node(ld, *it);
+		yaml_node_t *s = sp_yaml_node(ld, *it);
 
 		if (ld->pl->nscenarios == SP_MAX_SCENARIOS)
-			return sp_at(ld, s, "scenarios: more than %u",
-				     SP_MAX_SCENARIOS);
+			return sp_node_error(ld, s, "scenarios: more than %u",
+					     SP_MAX_SCENARIOS);
 		if (sp_scenario(ld, s) < 0)
 			return -1;
 	}

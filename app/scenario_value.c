@@ -59,15 +59,6 @@ bad:
 	return sp_why(why, "'%s' is not a number", s);
 }
 
-/* The grammar is sp_values.h's, shared with the command line. */
-int
-sp_val_dur(const char *s, uint64_t *us, char *why)
-{
-	const char *bad = sp_val_duration(s, us);
-
-	return bad == NULL ? 0 : sp_why(why, "'%s' %s", s, bad);
-}
-
 int
 sp_val_bool(const char *s, int *v, char *why)
 {
@@ -213,7 +204,7 @@ int
 sp_add_resolve(struct sp_plan *pl, const char *key, const char *addr,
 	       char *why)
 {
-	struct sp_priv *pv = pl->priv;
+	struct sp_priv *pv = sp_run_plan_of(pl)->priv;
 	const char *colon = strchr(key, ':');
 	size_t n = colon != NULL ? (size_t)(colon - key) : strlen(key);
 	struct sp_resolve *r;
@@ -229,20 +220,20 @@ sp_add_resolve(struct sp_plan *pl, const char *key, const char *addr,
 		return sp_why(why, "'%s': the port must be 1..65535", key);
 	if (sp_ipv4_peer(addr, &ip, why) < 0)
 		return -1;
-	if (pl->nresolve == SP_MAX_RESOLVE)
+	if (sp_run_plan_of(pl)->nresolve == SP_MAX_RESOLVE)
 		return sp_why(why, "more than %u names", SP_MAX_RESOLVE);
-	pv->res = sp_mem_grow(pl, pv->res, &pv->res_cap, pl->nresolve + 1,
+	pv->res = sp_mem_grow(pl, pv->res, &pv->res_cap, sp_run_plan_of(pl)->nresolve + 1,
 			      sizeof(*pv->res));
 	if (pv->res == NULL)
 		return sp_why(why, "out of memory");
-	r = &pv->res[pl->nresolve];
+	r = &pv->res[sp_run_plan_of(pl)->nresolve];
 	r->name = sp_mem_strndup(pl, key, n);
 	if (r->name == NULL)
 		return sp_why(why, "out of memory");
 	r->port = (uint16_t)port;
 	r->ip = ip;
-	pl->resolve = pv->res;
-	pl->nresolve++;
+	sp_run_plan_of(pl)->resolve = pv->res;
+	sp_run_plan_of(pl)->nresolve++;
 	return 0;
 }
 
@@ -288,7 +279,7 @@ sp_val_stages(const char *s, struct sp_stage *st, uint32_t *nst, char *why)
 			return sp_why(why, "stage %u ('%s') has no target",
 				      n + 1, buf);
 		*colon = '\0';
-		if (sp_val_dur(buf, &st[n].duration_us, why) < 0 ||
+		if (sp_val_duration(buf, &st[n].duration_us, why) < 0 ||
 		    sp_val_num(colon + 1, &st[n].target, why) < 0)
 			return -1;
 		n++;
@@ -330,7 +321,7 @@ sp_load_key(struct sp_plan *pl, const char *key, const char *v, unsigned *bit,
 		pl->max_vus = (uint32_t)x;
 		*bit = SP_K_MAX_VUS;
 	} else if (strcmp(key, "duration") == 0) {
-		if (sp_val_dur(v, &x, why) < 0)
+		if (sp_val_duration(v, &x, why) < 0)
 			return -1;
 		if (x == 0)
 			return sp_why(why, "%s: the duration must be more than 0",
@@ -351,7 +342,7 @@ sp_load_key(struct sp_plan *pl, const char *key, const char *v, unsigned *bit,
 		*bit = SP_K_MODEL;
 	} else if (strcmp(key, "connect_timeout") == 0 ||
 		   strcmp(key, "response_timeout") == 0) {
-		if (sp_val_dur(v, &x, why) < 0)
+		if (sp_val_duration(v, &x, why) < 0)
 			return -1;
 		if (x == 0)
 			return sp_why(why, "%s: the timeout must be more than 0",
@@ -368,7 +359,7 @@ sp_load_key(struct sp_plan *pl, const char *key, const char *v, unsigned *bit,
 	} else if (strcmp(key, "seed") == 0) {
 		if (sp_val_u64(v, 0, UINT64_MAX, &x, why) < 0)
 			return -1;
-		pl->seed = x;
+		sp_run_plan_of(pl)->seed = x;
 	} else {
 		return sp_why(why, "unknown key");
 	}
@@ -387,8 +378,8 @@ sp_set_target(struct sp_plan *pl, const struct sp_url *u, char *why)
 	else
 		snprintf(host, sizeof(host), "%s:%u", u->host, u->port);
 	pl->host = sp_mem_strdup(pl, host);
-	pl->target_name = u->is_name ? sp_mem_strdup(pl, u->host) : NULL;
-	if (pl->host == NULL || (u->is_name && pl->target_name == NULL))
+	sp_run_plan_of(pl)->target_name = u->is_name ? sp_mem_strdup(pl, u->host) : NULL;
+	if (pl->host == NULL || (u->is_name && sp_run_plan_of(pl)->target_name == NULL))
 		return sp_why(why, "out of memory");
 	pl->dst_ip = u->ip;
 	pl->dst_port = u->port;
@@ -453,7 +444,7 @@ sp_val_statuses(const char *s, uint64_t *set, char *why)
 static int
 sp_set_url(struct sp_plan *pl, const char *v, char *why)
 {
-	struct sp_priv *pv = pl->priv;
+	struct sp_priv *pv = sp_run_plan_of(pl)->priv;
 	struct sp_scenario *sc;
 	struct sp_request *r;
 	struct sp_step *st;
@@ -522,9 +513,10 @@ sp_set_tags(struct sp_plan *pl, const char *v, const char **dst, char *why)
 }
 
 int
-sp_scenario_set(struct sp_plan *pl, const char *key, const char *value,
+sp_scenario_set(struct sp_run_plan *rp, const char *key, const char *value,
 		struct sp_scenario_err *e)
 {
+	struct sp_plan *pl = &rp->eng;
 	static const char *const load_keys[][2] = {
 		{ "vus", "vus" }, { "rate", "rate" }, { "max-vus", "max_vus" },
 		{ "duration", "duration" }, { "stages", "stages" },
@@ -538,7 +530,7 @@ sp_scenario_set(struct sp_plan *pl, const char *key, const char *value,
 	int rc;
 
 	if (pv == NULL)
-		return sp_msg(e, "--%s: out of memory", key);
+		return sp_err_set(e, "--%s: out of memory", key);
 	if (strcmp(key, "url") == 0)
 		rc = sp_set_url(pl, value, why);
 	else if (strcmp(key, "resolve") == 0)
@@ -549,7 +541,7 @@ sp_scenario_set(struct sp_plan *pl, const char *key, const char *value,
 		rc = sp_set_tags(pl, value, &pv->exclude_tags, why);
 	else if (strcmp(key, "threshold") == 0) {
 		if (!pv->th_cli_set) {
-			pv->th_cli = pl->nthresholds;
+			pv->th_cli = rp->nthresholds;
 			pv->th_cli_set = 1;
 		}
 		rc = sp_th_add(pl, value, why);
@@ -557,7 +549,7 @@ sp_scenario_set(struct sp_plan *pl, const char *key, const char *value,
 		pv->cli_abort = 1;
 		rc = 0;
 	} else if (strcmp(key, "abort-grace") == 0) {
-		rc = sp_val_dur(value, &pv->cli_grace_us, why);
+		rc = sp_val_duration(value, &pv->cli_grace_us, why);
 		pv->cli_grace_set = 1;
 	} else if (strcmp(key, "expect-status") == 0) {
 		memset(pv->cli_expect, 0, sizeof(pv->cli_expect));
@@ -567,7 +559,7 @@ sp_scenario_set(struct sp_plan *pl, const char *key, const char *value,
 			if (strcmp(key, load_keys[i][0]) == 0)
 				break;
 		if (i == sizeof(load_keys) / sizeof(load_keys[0]))
-			return sp_msg(e, "--%s: not a scenario option", key);
+			return sp_err_set(e, "--%s: not a scenario option", key);
 		rc = sp_load_key(pl, load_keys[i][1], value, &bit, why);
 		if (rc == 0) {
 			pv->cli_keys |= bit;
@@ -577,7 +569,7 @@ sp_scenario_set(struct sp_plan *pl, const char *key, const char *value,
 		}
 	}
 	if (rc < 0)
-		return sp_msg(e, "--%s: %s", key, why);
+		return sp_err_set(e, "--%s: %s", key, why);
 	return 0;
 }
 

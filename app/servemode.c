@@ -81,6 +81,14 @@ struct sp_srv_resp {
 	uint64_t total;      /* head + the whole body */
 };
 
+/* The serve mode's counters, one writer: the worker. Every one is in
+ * SP_SRV_COUNTERS, what is added up across cores. */
+#define SP_SRV_COUNTERS(X, A)                                             \
+	X(requests) X(responses) X(unanswered) X(connections) X(closed)   \
+	X(open) X(rejected) A(closed_by, SP_CLOSE_NREASONS)               \
+	X(bytes_received) X(bytes_sent) X(body_received)                  \
+	A(errors, SP_SRV_NERR) A(eresp, SP_ERESP_N)
+
 struct sp_srv_counts {
 	uint64_t requests, responses, unanswered;
 	uint64_t connections, closed, open, rejected;
@@ -89,6 +97,9 @@ struct sp_srv_counts {
 	uint64_t errors[SP_SRV_NERR];
 	uint64_t eresp[SP_ERESP_N];
 };
+_Static_assert((0 SP_SRV_COUNTERS(SP_LIST_COUNT1, SP_LIST_COUNTN)) *
+	       sizeof(uint64_t) == sizeof(struct sp_srv_counts),
+	       "SP_SRV_COUNTERS must list every counter of sp_srv_counts");
 
 struct sp_servemode {
 	/* Plan. */
@@ -245,7 +256,7 @@ sp_srv_pump(struct sp_servemode *m, struct sp_srv_slot *s)
 			if (r <= 0)
 				return 0;
 			s->off += (uint64_t)r;
-			m->n.bytes_sent += (uint64_t)r;
+			sp_ctr_add(m->n.bytes_sent, (uint64_t)r);
 			if (s->off < total)
 				continue;
 		}
@@ -253,9 +264,9 @@ sp_srv_pump(struct sp_servemode *m, struct sp_srv_slot *s)
 		if (s->pending > 0) {
 			s->pending--;
 			s->head_mask >>= 1;
-			m->n.responses++;
+			sp_ctr_inc(m->n.responses);
 		} else {
-			m->n.eresp[s->eresp]++;
+			sp_ctr_inc(m->n.eresp[s->eresp]);
 			s->eresp = SP_ERESP_NONE;
 		}
 	}
@@ -283,7 +294,7 @@ sp_srv_on_connected(struct sp_stack *st, struct sp_conn *c, void *app)
 	struct sp_srv_slot *s;
 
 	if (m->stopped || m->nfree == 0) {
-		m->n.rejected++;
+		sp_ctr_inc(m->n.rejected);
 		sp_tcp_abort(st, c);
 		return;
 	}
@@ -294,8 +305,8 @@ sp_srv_on_connected(struct sp_stack *st, struct sp_conn *c, void *app)
 	sp_http1_req_init(&s->req);
 	s->req.memo = &m->memo;
 	sp_conn_set_user(c, s);
-	m->n.connections++;
-	m->n.open++;
+	sp_ctr_inc(m->n.connections);
+	sp_ctr_inc(m->n.open);
 }
 
 static void
@@ -308,7 +319,7 @@ sp_srv_on_recv(struct sp_stack *st, struct sp_conn *c, void *app,
 	int rc;
 
 	(void)st;
-	m->n.bytes_received += len;
+	sp_ctr_add(m->n.bytes_received, len);
 	while (s->reading && len > 0) {
 		rc = sp_http1_req_parse(&s->req, data, len, &used);
 		data += used;
@@ -316,14 +327,14 @@ sp_srv_on_recv(struct sp_stack *st, struct sp_conn *c, void *app,
 		if (rc == SP_HTTP1_REQ_NEED_MORE)
 			break;
 		if (rc < 0) {
-			m->n.errors[-rc - 1]++;
+			sp_ctr_inc(m->n.errors[-rc - 1]);
 			s->eresp = sp_srv_eresp_for(rc);
 			s->reading = 0;
 			break;
 		}
 		/* SP_HTTP1_REQ_DONE */
-		m->n.requests++;
-		m->n.body_received += s->req.body_bytes;
+		sp_ctr_inc(m->n.requests);
+		sp_ctr_add(m->n.body_received, s->req.body_bytes);
 		if (s->req.method == SP_HTTP1_M_HEAD)
 			s->head_mask |= 1ull << s->pending;
 		s->pending++;
@@ -332,7 +343,7 @@ sp_srv_on_recv(struct sp_stack *st, struct sp_conn *c, void *app,
 		} else if (s->pending == SP_SRV_PIPELINE) {
 			/* the client sends and does not read: answer what
 			 * is owed, then close */
-			m->n.errors[SP_SRV_E_PIPELINE]++;
+			sp_ctr_inc(m->n.errors[SP_SRV_E_PIPELINE]);
 			s->reading = 0;
 		}
 		sp_http1_req_next(&s->req);
@@ -357,7 +368,7 @@ sp_srv_on_peer_fin(struct sp_stack *st, struct sp_conn *c, void *app)
 	if (s->reading) {
 		/* half a request, then FIN: nothing to answer */
 		if (sp_http1_req_eof(&s->req) == SP_HTTP1_REQ_E_TRUNCATED)
-			m->n.errors[-SP_HTTP1_REQ_E_TRUNCATED - 1]++;
+			sp_ctr_inc(m->n.errors[-SP_HTTP1_REQ_E_TRUNCATED - 1]);
 		s->reading = 0;
 	}
 	sp_srv_pump(m, s);
@@ -373,11 +384,11 @@ sp_srv_on_closed(struct sp_stack *st, struct sp_conn *c, void *app,
 	(void)st;
 	if (s == NULL)
 		return; /* rejected in connected() */
-	m->n.closed_by[why]++;
-	m->n.closed++;
-	m->n.open--;
+	sp_ctr_inc(m->n.closed_by[why]);
+	sp_ctr_inc(m->n.closed);
+	sp_ctr_sub(m->n.open, 1);
 	/* requests whose response was not all queued (reset, stop) */
-	m->n.unanswered += s->pending;
+	sp_ctr_add(m->n.unanswered, s->pending);
 	s->c = NULL;
 	m->free_idx[m->nfree++] = sp_srv_idx(m, s);
 }
@@ -404,18 +415,19 @@ sp_srv_stop(void *ctx, uint64_t now)
 
 /* Every core's counters added up (read while the workers write theirs:
  * each value is one worker's, read whole). */
+#define SP_SRV_ADD(f) t->f += sp_ctr_read(n->f);
+#define SP_SRV_ADDN(f, len)                       \
+	for (size_t k = 0; k < (len); k++)        \
+		t->f[k] += sp_ctr_read(n->f[k]);
+
 static void
 sp_srv_sum(const struct sp_servemode *m, struct sp_srv_counts *t)
 {
-	const size_t nc = sizeof(*t) / sizeof(uint64_t);
-
 	memset(t, 0, sizeof(*t));
 	for (uint32_t c = 0; c < m->ncores; c++) {
-		const uint64_t *v = (const uint64_t *)&m->all[c].n;
+		const struct sp_srv_counts *n = &m->all[c].n;
 
-		/* sp_srv_counts is all 64-bit counters. */
-		for (size_t k = 0; k < nc; k++)
-			((uint64_t *)t)[k] += sp_read64(&v[k]);
+		SP_SRV_COUNTERS(SP_SRV_ADD, SP_SRV_ADDN)
 	}
 }
 
@@ -698,7 +710,8 @@ sp_serve_print(const struct sp_servemode *m, const struct sp_srv_counts *n,
 		char what[96];
 
 		snprintf(what, sizeof(what), "connections %" PRIu64
-			 "  requests %" PRIu64, cn->connections, cn->requests);
+			 "  requests %" PRIu64, sp_ctr_read(cn->connections),
+			 sp_ctr_read(cn->requests));
 		sp_print_core(out, c, m->all[c].w, what);
 	}
 	fflush(out);
@@ -753,8 +766,9 @@ sp_serve_json(const struct sp_servemode *m, const struct sp_srv_counts *n,
 
 		snprintf(fields, sizeof(fields), "\"connections\":%" PRIu64
 			 ",\"requests\":%" PRIu64 ",\"responses\":%" PRIu64
-			 ",\"rejected\":%" PRIu64, cn->connections,
-			 cn->requests, cn->responses, cn->rejected);
+			 ",\"rejected\":%" PRIu64, sp_ctr_read(cn->connections),
+			 sp_ctr_read(cn->requests), sp_ctr_read(cn->responses),
+			 sp_ctr_read(cn->rejected));
 		sp_json_core(f, c, m->all[c].w, fields);
 	}
 	fprintf(f, "],\n");
@@ -765,36 +779,33 @@ sp_serve_json(const struct sp_servemode *m, const struct sp_srv_counts *n,
 /* Core @i: its state, its stack listening on the port. 0, or -1 after
  * printing why. */
 static int
-sp_serve_core_setup(struct sp_servemode *all, struct sp_worker *w,
-		    struct sp_placement *pl, struct sp_port *port,
+sp_serve_core_setup(struct sp_servemode *all, struct sp_cores *cores,
 		    const struct sp_netopt *no, uint32_t i)
 {
 	struct sp_servemode *m = &all[i];
 	struct sp_stack_config cfg;
+	struct sp_core_mode cm = {
+		.mode = &sp_servemode_mode,
+		.mode_ctx = m,
+		.ops = &sp_srv_ops,
+		.app = m,
+		.drain_us = SP_SRV_DRAIN_US,
+	};
 	uint64_t extra;
 	int err;
 
-	if (sp_servemode_alloc(all, pl->n, i) < 0)
+	if (sp_servemode_alloc(all, cores->n, i) < 0)
 		return -1;
 	/* Pool: every open connection plus those we closed first, lingering
 	 * in TIME_WAIT (--close, errors). */
 	extra = m->nslots < SP_SRV_TW_EXTRA_MAX ? m->nslots : SP_SRV_TW_EXTRA_MAX;
-	sp_stack_config_defaults(&cfg, (uint32_t)(m->nslots + extra));
+	sp_cores_stack_config(cores, &cfg, (uint32_t)(m->nslots + extra),
+			      m->nslots);
 	sp_servemode_size_chunks(m, &cfg);
-	/* Each queue has its own ring: its connections share it. */
-	sp_worker_size_window(port, m->nslots, &cfg);
-	sp_placement_passive(pl, w, i);
-	m->w = w;
-	w->mode = &sp_servemode_mode;
-	w->mode_ctx = m;
-	/* Clients come to us: nothing to resolve first, unless a gateway
-	 * was given (then it is checked, as the other modes do). */
-	w->nexthop = no->gateway;
-	w->nexthop_is_gateway = 1;
-	w->drain_us = SP_SRV_DRAIN_US;
-	if (sp_worker_create_stack(w, port, no, &cfg, &sp_srv_ops, m) < 0)
+	m->w = &cores->ws[i];
+	if (sp_cores_add(cores, i, no, &cfg, &cm) < 0)
 		return -1;
-	err = sp_tcp_listen(w->st, m->port);
+	err = sp_tcp_listen(m->w->st, m->port);
 	if (err < 0) {
 		fprintf(stderr, "stampede: cannot listen on port %u: %s\n",
 			m->port, strerror(-err));
@@ -806,11 +817,9 @@ sp_serve_core_setup(struct sp_servemode *all, struct sp_worker *w,
 int
 sp_cmd_serve(int argc, char **argv)
 {
-	static struct sp_worker ws[SP_MAX_CORES];
+	static struct sp_cores cores;
 	struct sp_servemode *all;
 	struct sp_serve_args a;
-	struct sp_port port;
-	struct sp_placement pl;
 	struct sp_report rep;
 	struct sp_srv_counts tot;
 	FILE *json = NULL;
@@ -818,12 +827,12 @@ sp_cmd_serve(int argc, char **argv)
 	int ret = SP_EXIT_NORUN;
 
 	memset(&a, 0, sizeof(a));
-	memset(&port, 0, sizeof(port));
-	memset(&pl, 0, sizeof(pl));
 	/* all[0] takes the options; the other cores copy its plan. */
 	all = calloc(SP_MAX_CORES, sizeof(*all));
-	if (all == NULL)
+	if (all == NULL) {
+		fprintf(stderr, "stampede: out of memory\n");
 		return SP_EXIT_NORUN;
+	}
 	if (sp_serve_parse(argc, argv, &all[0], &a) < 0) {
 		free(all);
 		return SP_EXIT_USAGE;
@@ -836,18 +845,14 @@ sp_cmd_serve(int argc, char **argv)
 		}
 	}
 	n = a.net.cores;
-	sp_signals_install();
-	if (sp_port_open(&port, &a.net) < 0)
-		goto out;
-	sp_clock_init();
-	if (sp_placement_init(&pl, &port, &a.net, n) < 0)
+	if (sp_cores_open(&cores, &a.net) < 0)
 		goto out;
 	for (uint32_t i = 0; i < n; i++)
-		if (sp_serve_core_setup(all, &ws[i], &pl, &port, &a.net, i) < 0)
+		if (sp_serve_core_setup(all, &cores, &a.net, i) < 0)
 			goto out;
-	if (sp_workers_run(ws, n, a.duration_us) < 0)
+	if (sp_cores_run(&cores, a.duration_us) < 0)
 		goto out;
-	sp_report_collect_n(&rep, ws, n, &port);
+	sp_report_collect_n(&rep, cores.ws, n, &cores.port);
 	rep.mode = "serve";
 	{
 		char ip[16];
@@ -866,13 +871,11 @@ sp_cmd_serve(int argc, char **argv)
 	}
 out:
 	sp_out_discard(json, a.json_path);
-	sp_workers_destroy(ws);
+	sp_cores_close(&cores);
 	for (uint32_t i = 0; i < SP_MAX_CORES; i++) {
 		free(all[i].slots);
 		free(all[i].free_idx);
 	}
-	sp_placement_free(&pl);
-	sp_port_close(&port);
 	free(all[0].keep.buf);
 	free(all[0].close.buf);
 	free(all);

@@ -5,17 +5,20 @@
  * parses its own options and supplies a "mode": a few callbacks that the
  * generic worker loop (worker.c) runs on the worker lcore. Everything else is
  * shared: network option parsing (netopt.c), EAL and port bring-up (port.c),
+ * the worker cores of a run: placement, worker and stack per core (cores.c),
  * the control loop on the main lcore (control.c) and the report (report.c).
  */
 #ifndef SP_APP_H
 #define SP_APP_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
 
+#include "sp_counter.h"
 #include "sp_tcpstack.h"
 
 /* Exit codes, documented in --help and the README. */
@@ -28,6 +31,14 @@ enum {
 
 #define SP_US_PER_S 1000000ull
 #define SP_MAX_CORES 16 /* worker lcores, one RX/TX queue pair each */
+
+/* Counter lists: an X-macro names every counter of a struct once, and
+ * that list drives summing across cores and, where their order allows,
+ * the reports. X(f) is one uint64_t, A(f, n) an array of n; a
+ * _Static_assert beside each list checks it against the struct's layout
+ * with these. */
+#define SP_LIST_COUNT1(f) + 1
+#define SP_LIST_COUNTN(f, n) + (n)
 
 /* ---- netopt.c: option values shared by the run-like subcommands ---- */
 
@@ -339,7 +350,8 @@ struct sp_worker {
 	int stop;
 	int quit;
 
-	/* Worker → control (single writer each; read with sp_read64). */
+	/* Worker → control: one writer each, the worker (written with
+	 * sp_ctr_*, read elsewhere with sp_ctr_read: sp_counter.h). */
 	int phase;
 	uint64_t run_start_us, run_end_us;
 	uint64_t now_us;         /* time of the current iteration */
@@ -364,7 +376,18 @@ struct sp_worker {
 	uint64_t held_until;
 };
 
-#define sp_read64(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+/* The worker's counters, every one, in order (iterations through
+ * arp_copies): what sp_report_collect_n adds up across cores. */
+#define SP_WORKER_COUNTERS(X)                                             \
+	X(iterations) X(idle_iterations) X(busy_tsc) X(rx_pkts)            \
+	X(rx_multiseg) X(tx_pkts) X(tx_dropped) X(imp_dropped)             \
+	X(imp_reordered) X(imp_duplicated) X(redirect_out) X(redirect_in)  \
+	X(redirect_full) X(redirect_stranded) X(rss_misplaced)             \
+	X(arp_copies)
+_Static_assert((0 SP_WORKER_COUNTERS(SP_LIST_COUNT1)) * sizeof(uint64_t) ==
+	       offsetof(struct sp_worker, tx_n) -
+	       offsetof(struct sp_worker, iterations),
+	       "SP_WORKER_COUNTERS must list every counter of sp_worker");
 
 /* alloccount.c: count heap calls made by this thread while @on (the load
  * phase of a worker); the process-wide total, or -1 where not counted. */
@@ -407,35 +430,62 @@ struct sp_placement {
 	uint8_t *owner;      /* every pair's core (sp_worker.rss_owner) */
 };
 
-/* --placement auto: RSS where the port gives its key and table, else
- * redirects; rss: RSS or fail; redirect: never RSS. 0, or -1 after
- * printing why (rss asked for and not possible). */
-int sp_placement_init(struct sp_placement *pl, const struct sp_port *p,
-		      const struct sp_netopt *no, unsigned int n);
-void sp_placement_free(struct sp_placement *pl);
-/* Core @i opens connections to @dst_ip:@dst_port: the (address, port)
- * pairs its stack may use (@cfg: those whose replies the NIC's hash sends
- * to queue @i, or slice @i of the ports) and how frames find it (@w).
- * Before sp_worker_create_stack. 0, or -1 after printing why (out of
- * memory). */
-int sp_placement_active(struct sp_placement *pl, struct sp_worker *w,
-			 unsigned int i, const struct sp_netopt *no,
-			 uint32_t dst_ip, uint16_t dst_port,
-			 struct sp_stack_config *cfg);
-/* Core @i accepts connections: with RSS a flow stays on the queue it came
- * in on; without (af_packet's fanout may roll a flow over to another
- * socket under load) a hash of the peer's address and port decides. */
-void sp_placement_passive(const struct sp_placement *pl, struct sp_worker *w,
-			  unsigned int i);
+/* The source ports our active opens take, on every source address. */
+#define SP_EPH_FIRST 1024u
+#define SP_EPH_LAST  65535u
+#define SP_EPH_COUNT (SP_EPH_LAST - SP_EPH_FIRST + 1u)
+
+/* ---- cores.c: the worker cores of a run-like mode ---- */
+
+/* What every run-like mode runs on: EAL and the port, how the cores share
+ * its flows, each core's worker and stack. Static in the mode's command:
+ * the control lcore reads the workers while they run. */
+struct sp_cores {
+	struct sp_port port;
+	struct sp_placement place;
+	struct sp_worker ws[SP_MAX_CORES];
+	unsigned int n;
+};
+
+/* A mode on one core, for sp_cores_add. */
+struct sp_core_mode {
+	const struct sp_mode *mode;
+	void *mode_ctx;               /* the mode's state on this core */
+	const struct sp_tcp_ops *ops; /* the stack's callbacks... */
+	void *app;                    /* ... and their context */
+	/* Active opens toward @dst_ip:@dst_port (its next hop is resolved
+	 * before the load); 0: passive (the gateway, if any, is). */
+	uint32_t dst_ip;
+	uint16_t dst_port;
+	uint64_t drain_us;            /* upper bound of the drain phase */
+	struct sp_impair impair;
+};
+
+/* Signals, EAL and the port, the clock, the placement over --cores. 0,
+ * or -1 after printing why (exit with SP_EXIT_NORUN); sp_cores_close
+ * either way. */
+int sp_cores_open(struct sp_cores *c, const struct sp_netopt *no);
+/* A core's stack settings: the stack's defaults for @pool connection
+ * slots, the receive window cut so that @concurrency connections share
+ * the port's RX queue (0: the default window). The mode adds its own. */
+void sp_cores_stack_config(const struct sp_cores *c,
+			   struct sp_stack_config *cfg, uint32_t pool,
+			   uint64_t concurrency);
+/* Core @i: its placement (source pairs into @cfg for active opens), its
+ * worker running @m, its stack. 0, or -1 after printing why. */
+int sp_cores_add(struct sp_cores *c, unsigned int i, const struct sp_netopt *no,
+		 struct sp_stack_config *cfg, const struct sp_core_mode *m);
+/* sp_workers_run over the cores added. */
+int sp_cores_run(struct sp_cores *c, uint64_t duration_us);
+/* Stacks, rings, placement, port, EAL. Idempotent. */
+void sp_cores_close(struct sp_cores *c);
 
 /* ---- control.c: the main lcore while the worker runs ---- */
 
 void sp_signals_install(void);
-/* Launch the worker, print a live line each second, stop it at @duration_us
- * or on a signal, wait for it. 0, or -1 when the next hop did not answer ARP
- * (message printed). */
-int sp_control_run(struct sp_worker *w, uint64_t duration_us);
-/* The same for @n workers (ws[0]'s mode prints the live line). */
+/* Launch the @n workers, print a live line each second (ws[0]'s mode
+ * writes it), stop them at @duration_us or on a signal, wait for them.
+ * 0, or -1 when a next hop did not answer ARP (message printed). */
 int sp_control_run_n(struct sp_worker *ws, unsigned int n, uint64_t duration_us);
 /* Run the @n workers set up in @ws for @duration_us, as sp_control_run_n,
  * with rings between them when there are several (frames still in them
@@ -449,8 +499,17 @@ int sp_interrupted(void);
 
 /* ---- report.c ---- */
 
-/* Connection outcomes of the tcp mode, one writer: the worker. */
-struct sp_tcp_counts {
+/* Connection outcomes of the tcp mode, one writer: the worker. Its
+ * counters come first, every one in SP_TCPMODE_COUNTERS; the failures
+ * among them, by kind, are SP_TCPMODE_FAILURES. */
+#define SP_TCPMODE_FAILURES(X)                                            \
+	X(refused) X(connect_timeout) X(reset) X(timeout) X(mismatch)
+#define SP_TCPMODE_COUNTERS(X)                                            \
+	X(planned) X(started) X(ok) SP_TCPMODE_FAILURES(X) X(incomplete)   \
+	X(open) X(held) X(bytes_sent) X(bytes_received) X(bytes_verified)  \
+	X(connect_nobufs) X(connect_noports) X(sha256_differ)
+
+struct sp_tcpmode_counts {
 	uint64_t planned, started, ok;
 	uint64_t refused, connect_timeout, reset, timeout, mismatch;
 	uint64_t incomplete;
@@ -458,18 +517,23 @@ struct sp_tcp_counts {
 	uint64_t held;       /* exchange over, in --hold now */
 	uint64_t bytes_sent, bytes_received, bytes_verified;
 	uint64_t connect_nobufs, connect_noports; /* retried later */
-	/* --sha256: digests of the first connection's two streams, and how
-	 * many echo connections received other bytes than they sent. */
+	/* --sha256: how many echo connections received other bytes than
+	 * they sent, and the digests of the first connection's two
+	 * streams. */
+	uint64_t sha256_differ;
 	int sha256;
 	char sha256_sent[65], sha256_received[65];
-	uint64_t sha256_differ;
 };
+_Static_assert((0 SP_TCPMODE_COUNTERS(SP_LIST_COUNT1)) * sizeof(uint64_t) ==
+	       offsetof(struct sp_tcpmode_counts, sha256),
+	       "SP_TCPMODE_COUNTERS must list every counter of "
+	       "sp_tcpmode_counts");
 
 struct sp_report {
 	const char *mode;     /* "echo", "sink", "net" */
 	char target[32];
 	double elapsed_s;
-	const struct sp_tcp_counts *tcp; /* NULL for net */
+	const struct sp_tcpmode_counts *tcp; /* NULL for net */
 	struct sp_stack_stats stats;
 	uint32_t conns_in_use, chunks_in_use;
 	size_t bytes_per_conn, mem_bytes;
@@ -479,14 +543,14 @@ struct sp_report {
 	/* Each core: its worker, and (tcp mode) its connection outcomes. */
 	unsigned int ncores;
 	const struct sp_worker *ws;
-	const struct sp_tcp_counts *tcp_core[SP_MAX_CORES];
+	const struct sp_tcpmode_counts *tcp_core[SP_MAX_CORES];
 };
 
 /* When the last of @n workers ended its load (run_end_us). */
 uint64_t sp_workers_end_us(const struct sp_worker *ws, unsigned int n);
 
 /* Connections that failed: refused, timed out, reset or with bad data. */
-uint64_t sp_tcp_failed(const struct sp_tcp_counts *n);
+uint64_t sp_tcpmode_failed(const struct sp_tcpmode_counts *n);
 
 void sp_report_collect(struct sp_report *r, const struct sp_worker *w,
 		       const struct sp_port *p);

@@ -12,6 +12,7 @@
 
 #include "sp_app.h"
 #include "sp_reqlog_out.h"
+#include "sp_scenario.h"
 #include "sp_stream_tcp.h"
 #include "sp_vu.h"
 
@@ -44,7 +45,7 @@ struct sp_run_core {
 };
 
 struct sp_run {
-	struct sp_plan plan;
+	struct sp_run_plan rp;  /* the engine's plan (rp.eng) and the app's */
 	uint32_t ncores;
 	struct sp_run_core core[SP_MAX_CORES];
 	/* The engines' figures added up (sp_run_merge): what every report,
@@ -74,7 +75,6 @@ struct sp_run {
 	const char *aborted_by;          /* the threshold that stopped the run */
 	const char *stopped_by;
 	int tty;                         /* stderr is a terminal */
-	struct sp_placement place; /* how the cores share the port */
 };
 
 /* Report files are opened before the run: a path that cannot be written

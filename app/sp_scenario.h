@@ -2,13 +2,13 @@
  * Scenario files (YAML, through libyaml) and command-line overrides into
  * one validated sp_plan.
  *
- * Order of use:
- *   sp_scenario_init(&pl);
- *   sp_scenario_load(&pl, "file.yaml", &e);          (optional)
- *   sp_scenario_set(&pl, "vus", "50", &e);           (each CLI override)
- *   sp_scenario_finish(&pl, &e);                     (cross-key checks)
+ * Order of use (rp a struct sp_run_plan: rp.eng is the engine's plan):
+ *   sp_scenario_init(&rp);
+ *   sp_scenario_load(&rp, "file.yaml", &e);          (optional)
+ *   sp_scenario_set(&rp, "vus", "50", &e);           (each CLI override)
+ *   sp_scenario_finish(&rp, &e);                     (cross-key checks)
  *   ... run ...
- *   sp_scenario_free(&pl);
+ *   sp_scenario_free(&rp);
  *
  * A file key and the option of the same name go through the same value
  * parser, so `--stages "30s:20,1m:200"` and `stages: "30s:20,1m:200"` mean
@@ -22,7 +22,56 @@
 #ifndef SP_SCENARIO_H
 #define SP_SCENARIO_H
 
+#include <stddef.h>
+
 #include "sp_plan.h"
+#include "sp_threshold.h"
+
+/* Network keys of the file, kept as the strings the user wrote: the app
+ * hands them to the same parser as --port/--ip/... (the command line wins,
+ * so it parses them first and skips keys it already has). NULL: unset. */
+struct sp_run_net {
+	const char *port, *ip, *gateway, *prefix_len, *cores, *eal, *placement;
+	const char *kernel_blind; /* "true" or "false" */
+};
+
+/* A host name's address given by the user (--resolve NAME[:PORT]:ADDR,
+ * the file's resolve: map), used instead of the system resolver. */
+struct sp_resolve {
+	const char *name;
+	uint16_t port;           /* 0: any port */
+	uint32_t ip;             /* host order */
+};
+
+/*
+ * What the loader makes: the engine's plan (all lib/proto reads) and,
+ * beside it, what only the app reads.
+ */
+struct sp_run_plan {
+	struct sp_plan eng;
+	const char *target_name; /* HOST when it is a name, else NULL */
+	const struct sp_resolve *resolve; /* later entries win */
+	uint32_t nresolve;
+	struct sp_run_net net;
+	const struct sp_threshold *thresholds;
+	uint32_t nthresholds;
+	uint64_t seed;           /* 0: random at start */
+	/* The loader's own state (scenario.c): every block behind the
+	 * pointers of the plan, and which keys the file and the command line
+	 * gave (the precedence rules need it until sp_scenario_finish).
+	 * Readers ignore it; sp_scenario_free releases it. */
+	void *priv;
+};
+
+/* The run plan whose engine part @pl is: every plan the loader fills is
+ * one (the loader's helpers, template.c's among them, see the engine's
+ * part only). */
+static inline struct sp_run_plan *
+sp_run_plan_of(struct sp_plan *pl)
+{
+	return (struct sp_run_plan *)(void *)((char *)pl -
+					      offsetof(struct sp_run_plan, eng));
+}
 
 struct sp_scenario_err {
 	char msg[512];
@@ -30,16 +79,16 @@ struct sp_scenario_err {
 
 /* Defaults: closed model, 1 VU, 10 s, connect timeout 3 s, response
  * timeout 10 s, seed 0, no target, no scenario. */
-void sp_scenario_init(struct sp_plan *pl);
+void sp_scenario_init(struct sp_run_plan *rp);
 
 /* Parse @path into @pl (once, before any sp_scenario_set). */
-int sp_scenario_load(struct sp_plan *pl, const char *path,
+int sp_scenario_load(struct sp_run_plan *rp, const char *path,
 		     struct sp_scenario_err *e);
 
 /* The same from @len bytes at @buf (not NUL-terminated); @name stands for
  * the file in messages and its directory is where data: is looked up.
  * For tests and the fuzz target. */
-int sp_scenario_load_buf(struct sp_plan *pl, const char *name,
+int sp_scenario_load_buf(struct sp_run_plan *rp, const char *name,
 			 const char *buf, size_t len,
 			 struct sp_scenario_err *e);
 
@@ -53,13 +102,13 @@ int sp_scenario_load_buf(struct sp_plan *pl, const char *name,
  * the plan has no scenario, creates one named "default" that GETs the
  * URL's path.
  */
-int sp_scenario_set(struct sp_plan *pl, const char *key, const char *value,
+int sp_scenario_set(struct sp_run_plan *rp, const char *key, const char *value,
 		    struct sp_scenario_err *e);
 
 /* Cross-key checks and derived values: a target, at least one enabled
  * scenario, vus or rate or stages, duration > 0 (sum of stages), max_vus
  * (open: default max(ceil(peak rate), 100); closed: the peak VU count). */
-int sp_scenario_finish(struct sp_plan *pl, struct sp_scenario_err *e);
+int sp_scenario_finish(struct sp_run_plan *rp, struct sp_scenario_err *e);
 
 /* Looks a host name up: 0 with *ip (host order), or -1 with why not in
  * @why (@len bytes). The app's is getaddrinfo (AF_INET); tests fake it. */
@@ -71,10 +120,10 @@ typedef int (*sp_resolver_fn)(const char *name, uint32_t *ip, char *why,
  * the last that matches name and port wins) or else from @fn. -1 (e->msg
  * names the name) when it cannot be resolved, or resolves to an address
  * no peer can have. Nothing to do for an IPv4 target. */
-int sp_scenario_resolve(struct sp_plan *pl, sp_resolver_fn fn,
+int sp_scenario_resolve(struct sp_run_plan *rp, sp_resolver_fn fn,
 			struct sp_scenario_err *e);
 
-void sp_scenario_free(struct sp_plan *pl);
+void sp_scenario_free(struct sp_run_plan *rp);
 
 /* The `stampede validate FILE` subcommand. */
 int sp_cmd_validate(int argc, char **argv);

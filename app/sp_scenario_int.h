@@ -65,11 +65,11 @@ struct sp_priv {
 	uint32_t req_cap;
 	uint32_t nsteps;         /* in all scenarios */
 	const char *tags, *exclude_tags; /* --tags, --exclude-tags */
-	struct sp_threshold *th; /* pl->thresholds, writable */
+	struct sp_threshold *th; /* rp->thresholds, writable */
 	uint32_t th_cap;
 	uint32_t th_cli;         /* thresholds from here on came from the CLI */
 	int th_cli_set;
-	struct sp_resolve *res;  /* pl->resolve, writable */
+	struct sp_resolve *res;  /* rp->resolve, writable */
 	uint32_t res_cap;
 	int cli_abort;           /* --abort-on-fail */
 	uint64_t cli_grace_us;   /* --abort-grace */
@@ -135,27 +135,27 @@ char *sp_mem_strndup(struct sp_plan *pl, const char *s, size_t n);
 char *sp_mem_strdup(struct sp_plan *pl, const char *s);
 int sp_why(char *why, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-int sp_msg(struct sp_scenario_err *e, const char *fmt, ...)
+int sp_err_set(struct sp_scenario_err *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-int sp_at(struct sp_loader *ld, const yaml_node_t *n, const char *fmt, ...)
+int sp_node_error(struct sp_loader *ld, const yaml_node_t *n, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-yaml_node_t *sp_node(struct sp_loader *ld, int id);
-const char *sp_kind(const yaml_node_t *n);
-int sp_str(struct sp_loader *ld, const yaml_node_t *n, const char *key,
-	   const char **s);
-int sp_u64(struct sp_loader *ld, const yaml_node_t *n, const char *key,
-	   uint64_t min, uint64_t max, uint64_t *v);
-int sp_dur(struct sp_loader *ld, const yaml_node_t *n, const char *key,
-	   uint64_t *us);
-int sp_map(struct sp_loader *ld, const yaml_node_t *n, const char *what,
-	   const char *const *keys);
-yaml_node_t *sp_get(struct sp_loader *ld, const yaml_node_t *n,
-		    const char *key);
-int sp_seq(struct sp_loader *ld, const yaml_node_t *n, const char *key);
+yaml_node_t *sp_yaml_node(struct sp_loader *ld, int id);
+const char *sp_yaml_kind(const yaml_node_t *n);
+int sp_yaml_str(struct sp_loader *ld, const yaml_node_t *n, const char *key,
+		const char **s);
+int sp_yaml_u64(struct sp_loader *ld, const yaml_node_t *n, const char *key,
+		uint64_t min, uint64_t max, uint64_t *v);
+int sp_yaml_dur(struct sp_loader *ld, const yaml_node_t *n, const char *key,
+		uint64_t *us);
+int sp_yaml_map(struct sp_loader *ld, const yaml_node_t *n, const char *what,
+		const char *const *keys);
+yaml_node_t *sp_yaml_get(struct sp_loader *ld, const yaml_node_t *n,
+			 const char *key);
+int sp_yaml_seq(struct sp_loader *ld, const yaml_node_t *n, const char *key);
 int sp_th_add(struct sp_plan *pl, const char *expr, char *why);
 int sp_th_resolve(const struct sp_plan *pl, struct sp_threshold *t, char *why);
-const struct sp_resolve *sp_lookup(const struct sp_plan *pl, const char *name,
-				   uint16_t port);
+const struct sp_resolve *sp_lookup(const struct sp_run_plan *rp,
+				   const char *name, uint16_t port);
 int sp_has_tag(const struct sp_scenario *sc, const char *list);
 
 /* scenario_steps.c */
@@ -166,7 +166,6 @@ int sp_file_scenarios(struct sp_loader *ld, const yaml_node_t *n);
 int sp_val_u64(const char *s, uint64_t min, uint64_t max, uint64_t *v,
 	       char *why);
 int sp_val_num(const char *s, double *v, char *why);
-int sp_val_dur(const char *s, uint64_t *us, char *why);
 int sp_val_bool(const char *s, int *v, char *why);
 int sp_ipv4_peer(const char *s, uint32_t *ip, char *why);
 int sp_val_url(const char *s, int path_ok, struct sp_url *u, char *why);

@@ -7,7 +7,19 @@
 #ifndef SP_VALUES_H
 #define SP_VALUES_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+/*
+ * Two kinds of function here. A parser of the user's text (sp_val_duration,
+ * sp_val_ip_range, sp_val_placement) returns 0, or -1 with why not in @why
+ * (SP_VAL_WHY bytes): the whole message after the option or key, starting
+ * with the text quoted ("'1x' is not a duration ..."), so that the command
+ * line and the file say the same. A question about a value
+ * (sp_val_ipv4_unusable, sp_val_target) returns why it cannot be, to
+ * follow the address however the caller names it, or NULL.
+ */
+#define SP_VAL_WHY 320
 
 /* Decimal digits only (strtoull would accept signs, spaces and hex):
  * 0 with *end past the last digit, -1 if none or on overflow. */
@@ -20,9 +32,8 @@ int sp_val_digits(const char *s, const char **end, uint64_t *v);
 #define SP_VAL_MAX_DURATION_STR "168h"
 
 /* "500ms", "10s", "2m", "1h", "1m30s", "250us"; a bare number is seconds;
- * at most SP_VAL_MAX_DURATION_US. NULL on success, else why @s is not one,
- * to follow "'<s>' ". */
-const char *sp_val_duration(const char *s, uint64_t *us);
+ * at most SP_VAL_MAX_DURATION_US. */
+int sp_val_duration(const char *s, uint64_t *us, char *why);
 
 /* Why no TCP peer can have @ip (0.0.0.0/8, loopback, multicast, the
  * limited broadcast, 240.0.0.0/4), to follow "A.B.C.D "; NULL if one can.
@@ -31,11 +42,10 @@ const char *sp_val_duration(const char *s, uint64_t *us);
 const char *sp_val_ipv4_unusable(uint32_t ip);
 
 /* "A.B.C.D" or a range "A.B.C.D-E.F.G.H" of our own addresses, at most
- * 65536 of them, none unusable (above). NULL on success (*ip the first,
- * *count how many), else why not, to follow "'<s>' "; when an address of
- * the range is the problem, *bad is it (else left alone). */
-const char *sp_val_ip_range(const char *s, uint32_t *ip, uint32_t *count,
-			    uint32_t *bad);
+ * 65536 of them, none unusable (above): *ip the first, *count how many.
+ * When an address inside a range is the problem, @why names it. */
+int sp_val_ip_range(const char *s, uint32_t *ip, uint32_t *count,
+		    char *why);
 
 /* Why @dst cannot be the target of a connection from our addresses @ip
  * (@count of them) on a /@prefix_len network: unusable (above), one of
@@ -45,8 +55,8 @@ uint32_t sp_val_mask(uint8_t len);
 const char *sp_val_target(uint32_t dst, uint32_t ip, uint32_t count,
 			  uint8_t prefix_len);
 
-/* "auto", "rss" or "redirect" (--placement): NULL on success (*want its
- * index, enum sp_place_want), else why not, to follow "'<s>' ". */
-const char *sp_val_placement(const char *s, int *want);
+/* "auto", "rss" or "redirect" (--placement): *want its index, enum
+ * sp_place_want. */
+int sp_val_placement(const char *s, int *want, char *why);
 
 #endif /* SP_VALUES_H */

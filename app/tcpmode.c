@@ -45,7 +45,7 @@
 #define SP_CHUNKS_MAX (128u * 1024u) /* 2 KiB each: 256 MiB of queues at most */
 #define SP_DRAIN_US     (5 * SP_US_PER_S)
 
-enum sp_tcp_kind { SP_TCPMODE_ECHO, SP_TCPMODE_SINK };
+enum sp_tcpmode_kind { SP_TCPMODE_ECHO, SP_TCPMODE_SINK };
 
 enum sp_slot_state {
 	SP_SLOT_FREE = 0,
@@ -69,7 +69,7 @@ struct sp_slot {
 
 struct sp_tcpmode {
 	/* Plan. */
-	enum sp_tcp_kind kind;
+	enum sp_tcpmode_kind kind;
 	uint32_t dst_ip;
 	uint16_t dst_port;
 	uint64_t connections; /* this core's (all[0] parses the total) */
@@ -90,7 +90,7 @@ struct sp_tcpmode {
 	uint64_t next_id;
 	uint64_t finished;
 
-	struct sp_tcp_counts n; /* one writer: the worker */
+	struct sp_tcpmode_counts n; /* one writer: the worker */
 	uint8_t scratch[SP_SCRATCH];
 };
 
@@ -112,7 +112,7 @@ sp_hold_remove(struct sp_tcpmode *m, struct sp_slot *s)
 	else
 		m->hold_tail = s->hold_prev;
 	s->hold_prev = s->hold_next = SP_NONE;
-	m->n.held--;
+	sp_ctr_sub(m->n.held, 1);
 }
 
 static void
@@ -127,7 +127,7 @@ sp_hold_append(struct sp_tcpmode *m, struct sp_slot *s)
 	else
 		m->hold_head = i;
 	m->hold_tail = i;
-	m->n.held++;
+	sp_ctr_inc(m->n.held);
 }
 
 /* Close gracefully. closed() may run before sp_tcp_close returns: callers
@@ -181,14 +181,14 @@ sp_slot_pump(struct sp_tcpmode *m, struct sp_slot *s)
 			mbedtls_sha256_update(&m->sha_tx[sp_slot_idx(m, s)], m->scratch,
 					 (size_t)r);
 		s->sent += (uint64_t)r;
-		m->n.bytes_sent += (uint64_t)r;
+		sp_ctr_add(m->n.bytes_sent, (uint64_t)r);
 	}
 	if (m->kind == SP_TCPMODE_SINK && !s->exchanged)
 		sp_slot_exchanged(m, s);
 }
 
 static void
-sp_tcp_on_connected(struct sp_stack *st, struct sp_conn *c, void *app)
+sp_tcpmode_on_connected(struct sp_stack *st, struct sp_conn *c, void *app)
 {
 	struct sp_tcpmode *m = app;
 	struct sp_slot *s = sp_conn_user(c);
@@ -203,7 +203,7 @@ sp_tcp_on_connected(struct sp_stack *st, struct sp_conn *c, void *app)
 }
 
 static void
-sp_tcp_on_sent(struct sp_stack *st, struct sp_conn *c, void *app)
+sp_tcpmode_on_sent(struct sp_stack *st, struct sp_conn *c, void *app)
 {
 	struct sp_tcpmode *m = app;
 	struct sp_slot *s = sp_conn_user(c);
@@ -214,13 +214,13 @@ sp_tcp_on_sent(struct sp_stack *st, struct sp_conn *c, void *app)
 }
 
 static void
-sp_tcp_on_recv(struct sp_stack *st, struct sp_conn *c, void *app,
-	       const uint8_t *data, uint32_t len)
+sp_tcpmode_on_recv(struct sp_stack *st, struct sp_conn *c, void *app,
+		   const uint8_t *data, uint32_t len)
 {
 	struct sp_tcpmode *m = app;
 	struct sp_slot *s = sp_conn_user(c);
 
-	m->n.bytes_received += len;
+	sp_ctr_add(m->n.bytes_received, len);
 	if (m->sha_rx != NULL)
 		mbedtls_sha256_update(&m->sha_rx[sp_slot_idx(m, s)], data, len);
 	if (m->kind == SP_TCPMODE_SINK || s->mismatch)
@@ -234,13 +234,13 @@ sp_tcp_on_recv(struct sp_stack *st, struct sp_conn *c, void *app,
 		return;
 	}
 	s->received += len;
-	m->n.bytes_verified += len;
+	sp_ctr_add(m->n.bytes_verified, len);
 	if (s->received == m->bytes && s->state == SP_SLOT_EXCHANGE)
 		sp_slot_exchanged(m, s);
 }
 
 static void
-sp_tcp_on_peer_fin(struct sp_stack *st, struct sp_conn *c, void *app)
+sp_tcpmode_on_peer_fin(struct sp_stack *st, struct sp_conn *c, void *app)
 {
 	struct sp_tcpmode *m = app;
 	struct sp_slot *s = sp_conn_user(c);
@@ -265,7 +265,7 @@ sp_tcp_on_peer_fin(struct sp_stack *st, struct sp_conn *c, void *app)
 }
 
 static void
-sp_hex(const uint8_t *d, size_t n, char *out)
+sp_hex_digest(const uint8_t *d, size_t n, char *out)
 {
 	static const char digits[] = "0123456789abcdef";
 	size_t i;
@@ -304,48 +304,48 @@ sp_slot_digest(struct sp_tcpmode *m, struct sp_slot *s)
 	mbedtls_sha256_finish(&m->sha_tx[i], tx);
 	mbedtls_sha256_finish(&m->sha_rx[i], rx);
 	if (m->kind == SP_TCPMODE_ECHO && memcmp(tx, rx, sizeof(tx)) != 0)
-		m->n.sha256_differ++;
+		sp_ctr_inc(m->n.sha256_differ);
 	if (s->id == 0) {
-		sp_hex(tx, sizeof(tx), m->n.sha256_sent);
-		sp_hex(rx, sizeof(rx), m->n.sha256_received);
+		sp_hex_digest(tx, sizeof(tx), m->n.sha256_sent);
+		sp_hex_digest(rx, sizeof(rx), m->n.sha256_received);
 	}
 }
 
 static void
-sp_tcp_on_closed(struct sp_stack *st, struct sp_conn *c, void *app,
-		 enum sp_close_reason why)
+sp_tcpmode_on_closed(struct sp_stack *st, struct sp_conn *c, void *app,
+		     enum sp_close_reason why)
 {
 	struct sp_tcpmode *m = app;
 	struct sp_slot *s = sp_conn_user(c);
-	struct sp_tcp_counts *n = &m->n;
+	struct sp_tcpmode_counts *n = &m->n;
 
 	(void)st;
 	if (s->mismatch) {
-		n->mismatch++;
+		sp_ctr_inc(n->mismatch);
 	} else {
 		switch (why) {
 		case SP_CLOSE_NORMAL:
 			if (s->exchanged)
-				n->ok++;
+				sp_ctr_inc(n->ok);
 			else
-				n->incomplete++;
+				sp_ctr_inc(n->incomplete);
 			break;
 		case SP_CLOSE_REFUSED:
-			n->refused++;
+			sp_ctr_inc(n->refused);
 			break;
 		case SP_CLOSE_CONNECT_TIMEOUT:
-			n->connect_timeout++;
+			sp_ctr_inc(n->connect_timeout);
 			break;
 		case SP_CLOSE_RESET:
-			n->reset++;
+			sp_ctr_inc(n->reset);
 			break;
 		case SP_CLOSE_TIMEOUT:
-			n->timeout++;
+			sp_ctr_inc(n->timeout);
 			break;
 		case SP_CLOSE_ABORTED:
 		default:
 			/* Only our stop aborts without a mismatch. */
-			n->incomplete++;
+			sp_ctr_inc(n->incomplete);
 			break;
 		}
 	}
@@ -356,16 +356,16 @@ sp_tcp_on_closed(struct sp_stack *st, struct sp_conn *c, void *app,
 	s->state = SP_SLOT_FREE;
 	s->c = NULL;
 	m->free_idx[m->nfree++] = sp_slot_idx(m, s);
-	n->open--;
+	sp_ctr_sub(n->open, 1);
 	m->finished++;
 }
 
 static const struct sp_tcp_ops sp_tcpmode_ops = {
-	.connected = sp_tcp_on_connected,
-	.recv = sp_tcp_on_recv,
-	.sent = sp_tcp_on_sent,
-	.peer_fin = sp_tcp_on_peer_fin,
-	.closed = sp_tcp_on_closed,
+	.connected = sp_tcpmode_on_connected,
+	.recv = sp_tcpmode_on_recv,
+	.sent = sp_tcpmode_on_sent,
+	.peer_fin = sp_tcpmode_on_peer_fin,
+	.closed = sp_tcpmode_on_closed,
 };
 
 static int
@@ -408,16 +408,16 @@ sp_tcpmode_step(void *ctx, uint64_t now)
 			 * later iteration, this is not the target's fault. */
 			s->state = SP_SLOT_FREE;
 			if (err == -EADDRNOTAVAIL)
-				m->n.connect_noports++;
+				sp_ctr_inc(m->n.connect_noports);
 			else
-				m->n.connect_nobufs++;
+				sp_ctr_inc(m->n.connect_nobufs);
 			break;
 		}
 		m->nfree--;
 		s->c = c;
 		m->next_id++;
-		m->n.started++;
-		m->n.open++;
+		sp_ctr_inc(m->n.started);
+		sp_ctr_inc(m->n.open);
 		opens++;
 	}
 	return m->finished == m->connections;
@@ -465,44 +465,30 @@ sp_tcpmode_drain(void *ctx, uint64_t now, int hurry)
 
 /* Every core's counters added up into @t (the digests aside). The
  * counters are read whole while their workers write them. */
+#define SP_TCPMODE_ADD(f) t->f += sp_ctr_read(n->f);
+
 static void
-sp_tcp_sum(const struct sp_tcpmode *m, struct sp_tcp_counts *t)
+sp_tcpmode_sum(const struct sp_tcpmode *m, struct sp_tcpmode_counts *t)
 {
 	memset(t, 0, sizeof(*t));
 	for (uint32_t c = 0; c < m->ncores; c++) {
-		const struct sp_tcp_counts *n = &m->all[c].n;
+		const struct sp_tcpmode_counts *n = &m->all[c].n;
 
-		t->planned += sp_read64(&n->planned);
-		t->started += sp_read64(&n->started);
-		t->ok += sp_read64(&n->ok);
-		t->refused += sp_read64(&n->refused);
-		t->connect_timeout += sp_read64(&n->connect_timeout);
-		t->reset += sp_read64(&n->reset);
-		t->timeout += sp_read64(&n->timeout);
-		t->mismatch += sp_read64(&n->mismatch);
-		t->incomplete += sp_read64(&n->incomplete);
-		t->open += sp_read64(&n->open);
-		t->held += sp_read64(&n->held);
-		t->bytes_sent += sp_read64(&n->bytes_sent);
-		t->bytes_received += sp_read64(&n->bytes_received);
-		t->bytes_verified += sp_read64(&n->bytes_verified);
-		t->connect_nobufs += sp_read64(&n->connect_nobufs);
-		t->connect_noports += sp_read64(&n->connect_noports);
-		t->sha256_differ += sp_read64(&n->sha256_differ);
+		SP_TCPMODE_COUNTERS(SP_TCPMODE_ADD)
 	}
 }
 
 static void
 sp_tcpmode_live(const void *ctx, char *buf, size_t len)
 {
-	struct sp_tcp_counts n;
+	struct sp_tcpmode_counts n;
 	char sent[32], recv[32];
 
-	sp_tcp_sum(ctx, &n);
+	sp_tcpmode_sum(ctx, &n);
 	sp_fmt_bytes(n.bytes_sent, sent, sizeof(sent));
 	sp_fmt_bytes(n.bytes_received, recv, sizeof(recv));
 	snprintf(buf, len, " ok %" PRIu64 " failed %" PRIu64 " open %" PRIu64
-		 " held %" PRIu64 " sent %s recv %s", n.ok, sp_tcp_failed(&n),
+		 " held %" PRIu64 " sent %s recv %s", n.ok, sp_tcpmode_failed(&n),
 		 n.open, n.held, sent, recv);
 }
 
@@ -514,7 +500,7 @@ static const struct sp_mode sp_tcpmode_mode = {
 	.live = sp_tcpmode_live,
 };
 
-static const char sp_tcp_help[] =
+static const char sp_tcpmode_help[] =
 	"usage: stampede tcp --port P --ip A --target IP:PORT [options]\n"
 	"\n"
 	"Raw TCP connections with data verification against an echo server\n"
@@ -565,7 +551,7 @@ enum {
 	SP_OPT_HELP,
 };
 
-static const struct option sp_tcp_longopts[] = {
+static const struct option sp_tcpmode_longopts[] = {
 	SP_NETOPT_LONGOPTS,
 	{ "target", required_argument, NULL, SP_OPT_TARGET },
 	{ "mode", required_argument, NULL, SP_OPT_MODE },
@@ -584,7 +570,7 @@ static const struct option sp_tcp_longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-struct sp_tcp_args {
+struct sp_tcpmode_args {
 	struct sp_netopt net;
 	const char *json_path;
 	uint64_t duration_us, connect_timeout_us, time_wait_us, rto_min_us;
@@ -626,7 +612,7 @@ sp_parse_timer(const char *opt, const char *s, uint64_t *us)
 }
 
 static int
-sp_tcp_parse(int argc, char **argv, struct sp_tcpmode *m, struct sp_tcp_args *a)
+sp_tcpmode_parse(int argc, char **argv, struct sp_tcpmode *m, struct sp_tcpmode_args *a)
 {
 	uint64_t v;
 	int code, r;
@@ -643,7 +629,7 @@ sp_tcp_parse(int argc, char **argv, struct sp_tcpmode *m, struct sp_tcp_args *a)
 
 	opterr = 0;
 	optind = 1;
-	while ((code = getopt_long(argc, argv, ":h", sp_tcp_longopts, NULL)) != -1) {
+	while ((code = getopt_long(argc, argv, ":h", sp_tcpmode_longopts, NULL)) != -1) {
 		r = sp_netopt_parse(&a->net, code, optarg);
 		if (r < 0)
 			return -1;
@@ -725,7 +711,7 @@ sp_tcp_parse(int argc, char **argv, struct sp_tcpmode *m, struct sp_tcp_args *a)
 			break;
 		case 'h':
 		case SP_OPT_HELP:
-			fputs(sp_tcp_help, stdout);
+			fputs(sp_tcpmode_help, stdout);
 			exit(SP_EXIT_OK);
 		default:
 			return sp_opt_bad("tcp", code, argv);
@@ -796,23 +782,31 @@ sp_tcpmode_alloc(struct sp_tcpmode *all, uint32_t ncores, uint32_t i,
 	return 0;
 }
 
-/* Core @i: its state, its slice of the source pairs, its stack. 0, or -1
- * after printing why. */
+/* Core @i: its state, its stack's settings, its worker. 0, or -1 after
+ * printing why. */
 static int
-sp_tcp_core_setup(struct sp_tcpmode *all, struct sp_worker *w,
-		  struct sp_placement *pl, struct sp_port *port,
-		  const struct sp_tcp_args *a, uint32_t i,
-		  uint64_t connections, uint32_t concurrency)
+sp_tcpmode_core_setup(struct sp_tcpmode *all, struct sp_cores *cores,
+		      const struct sp_tcpmode_args *a, uint32_t i,
+		      uint64_t connections, uint32_t concurrency)
 {
 	struct sp_tcpmode *m = &all[i];
 	struct sp_stack_config cfg;
+	struct sp_core_mode cm = {
+		.mode = &sp_tcpmode_mode,
+		.mode_ctx = m,
+		.ops = &sp_tcpmode_ops,
+		.app = m,
+		.drain_us = SP_DRAIN_US,
+		.impair = a->impair,
+	};
 	uint64_t extra;
 
-	if (sp_tcpmode_alloc(all, pl->n, i, connections, concurrency) < 0)
+	if (sp_tcpmode_alloc(all, cores->n, i, connections, concurrency) < 0)
 		return -1;
 	/* Pool: every open connection plus those lingering in TIME_WAIT. */
 	extra = m->connections < SP_TW_EXTRA_MAX ? m->connections : SP_TW_EXTRA_MAX;
-	sp_stack_config_defaults(&cfg, (uint32_t)(m->concurrency + extra));
+	sp_cores_stack_config(cores, &cfg, (uint32_t)(m->concurrency + extra),
+			      m->concurrency);
 	cfg.rto_min_us = (uint32_t)a->rto_min_us;
 	if (cfg.rto_init_us < cfg.rto_min_us)
 		cfg.rto_init_us = cfg.rto_min_us;
@@ -821,44 +815,33 @@ sp_tcp_core_setup(struct sp_tcpmode *all, struct sp_worker *w,
 	cfg.connect_timeout_us = (uint32_t)a->connect_timeout_us;
 	cfg.time_wait_us = (uint32_t)a->time_wait_us;
 	sp_tcpmode_size_chunks(m, &cfg);
-	/* Each queue has its own ring: its connections share it. */
-	sp_worker_size_window(port, m->concurrency, &cfg);
-	if (sp_placement_active(pl, w, i, &a->net, m->dst_ip, m->dst_port,
-				&cfg) < 0)
-		return -1;
-	m->w = w;
-	w->mode = &sp_tcpmode_mode;
-	w->mode_ctx = m;
-	w->nexthop = sp_netopt_nexthop(&a->net, m->dst_ip);
-	w->nexthop_is_gateway = w->nexthop != m->dst_ip;
-	w->drain_us = SP_DRAIN_US;
-	w->impair = a->impair;
-	return sp_worker_create_stack(w, port, &a->net, &cfg, &sp_tcpmode_ops, m);
+	m->w = &cores->ws[i];
+	cm.dst_ip = m->dst_ip;
+	cm.dst_port = m->dst_port;
+	return sp_cores_add(cores, i, &a->net, &cfg, &cm);
 }
 
 int
 sp_cmd_tcp(int argc, char **argv)
 {
-	static struct sp_worker ws[SP_MAX_CORES];
+	static struct sp_cores cores;
 	struct sp_tcpmode *all;
-	struct sp_tcp_args a;
-	struct sp_port port;
-	struct sp_placement pl;
+	struct sp_tcpmode_args a;
 	struct sp_report rep;
-	struct sp_tcp_counts tot;
+	struct sp_tcpmode_counts tot;
 	FILE *json = NULL;
 	uint64_t connections;
 	uint32_t n, concurrency;
 	int ret = SP_EXIT_NORUN;
 
 	memset(&a, 0, sizeof(a));
-	memset(&port, 0, sizeof(port));
-	memset(&pl, 0, sizeof(pl));
 	/* all[0] takes the options; the other cores copy its plan. */
 	all = calloc(SP_MAX_CORES, sizeof(*all));
-	if (all == NULL)
+	if (all == NULL) {
+		fprintf(stderr, "stampede: out of memory\n");
 		return SP_EXIT_NORUN;
-	if (sp_tcp_parse(argc, argv, &all[0], &a) < 0) {
+	}
+	if (sp_tcpmode_parse(argc, argv, &all[0], &a) < 0) {
 		free(all);
 		return SP_EXIT_USAGE;
 	}
@@ -874,19 +857,15 @@ sp_cmd_tcp(int argc, char **argv)
 	n = a.net.cores;
 	connections = all[0].connections;
 	concurrency = all[0].concurrency;
-	sp_signals_install();
-	if (sp_port_open(&port, &a.net) < 0)
-		goto out;
-	sp_clock_init();
-	if (sp_placement_init(&pl, &port, &a.net, n) < 0)
+	if (sp_cores_open(&cores, &a.net) < 0)
 		goto out;
 	for (uint32_t i = 0; i < n; i++)
-		if (sp_tcp_core_setup(all, &ws[i], &pl, &port, &a, i,
-				      connections, concurrency) < 0)
+		if (sp_tcpmode_core_setup(all, &cores, &a, i, connections,
+					  concurrency) < 0)
 			goto out;
-	if (sp_workers_run(ws, n, a.duration_us) < 0)
+	if (sp_cores_run(&cores, a.duration_us) < 0)
 		goto out;
-	sp_report_collect_n(&rep, ws, n, &port);
+	sp_report_collect_n(&rep, cores.ws, n, &cores.port);
 	rep.mode = all[0].kind == SP_TCPMODE_ECHO ? "echo" : "sink";
 	{
 		char ip[16];
@@ -895,7 +874,7 @@ sp_cmd_tcp(int argc, char **argv)
 		snprintf(rep.target, sizeof(rep.target), "%s:%u", ip,
 			 all[0].dst_port);
 	}
-	sp_tcp_sum(&all[0], &tot);
+	sp_tcpmode_sum(&all[0], &tot);
 	/* The digests are the first connection's: core 0 made it. */
 	tot.sha256 = all[0].n.sha256;
 	memcpy(tot.sha256_sent, all[0].n.sha256_sent, sizeof(tot.sha256_sent));
@@ -916,15 +895,13 @@ out:
 		/* Nothing to report: leave no empty file behind. */
 		sp_out_discard(json, a.json_path);
 	}
-	sp_workers_destroy(ws);
+	sp_cores_close(&cores);
 	for (uint32_t i = 0; i < SP_MAX_CORES; i++) {
 		free(all[i].slots);
 		free(all[i].free_idx);
 		free(all[i].sha_tx);
 		free(all[i].sha_rx);
 	}
-	sp_placement_free(&pl);
-	sp_port_close(&port);
 	free(all);
 	return ret;
 }

@@ -12,13 +12,13 @@
 #include "sp_values.h"
 
 /* Finish-time errors: prefixed by the file when there is one. */
-static int sp_fin(struct sp_plan *pl, struct sp_scenario_err *e,
-		  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int sp_finish_error(struct sp_plan *pl, struct sp_scenario_err *e,
+			   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static int
-sp_fin(struct sp_plan *pl, struct sp_scenario_err *e, const char *fmt, ...)
+sp_finish_error(struct sp_plan *pl, struct sp_scenario_err *e, const char *fmt, ...)
 {
-	const struct sp_priv *pv = pl->priv;
+	const struct sp_priv *pv = sp_run_plan_of(pl)->priv;
 	char why[SP_WHY];
 	va_list ap;
 
@@ -26,8 +26,8 @@ sp_fin(struct sp_plan *pl, struct sp_scenario_err *e, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	if (pv != NULL && pv->loaded)
-		return sp_msg(e, "%s: %s", pl->source, why);
-	return sp_msg(e, "%s", why);
+		return sp_err_set(e, "%s: %s", pl->source, why);
+	return sp_err_set(e, "%s", why);
 }
 
 static int
@@ -46,9 +46,9 @@ sp_set_empty(const uint64_t *set)
  * http_status first), so a checked status outside the set is a mistake.
  */
 static int
-sp_fin_expect(struct sp_plan *pl, struct sp_scenario_err *e)
+sp_finish_expect(struct sp_plan *pl, struct sp_scenario_err *e)
 {
-	struct sp_priv *pv = pl->priv;
+	struct sp_priv *pv = sp_run_plan_of(pl)->priv;
 	const uint64_t *dflt = !sp_set_empty(pv->cli_expect)  ? pv->cli_expect :
 			       !sp_set_empty(pv->file_expect) ? pv->file_expect :
 								NULL;
@@ -66,31 +66,32 @@ sp_fin_expect(struct sp_plan *pl, struct sp_scenario_err *e)
 		for (unsigned c = 0; c < SP_PLAN_MAX_STATUS; c++)
 			if ((r->check.status_set[c / 64] >> (c % 64) & 1) &&
 			    !(r->expect_set[c / 64] >> (c % 64) & 1))
-				return sp_fin(pl, e, "request '%s': its check "
-					      "of status %u can never pass: a "
-					      "%u fails the request as http_status "
-					      "before checks run (add %u to "
-					      "expect_status)", r->name, c, c, c);
+				return sp_finish_error(pl, e, "request '%s': its check "
+						       "of status %u can never pass: a "
+						       "%u fails the request as http_status "
+						       "before checks run (add %u to "
+						       "expect_status)", r->name, c, c, c);
 	}
 	return 0;
 }
 
 int
-sp_scenario_finish(struct sp_plan *pl, struct sp_scenario_err *e)
+sp_scenario_finish(struct sp_run_plan *rp, struct sp_scenario_err *e)
 {
+	struct sp_plan *pl = &rp->eng;
 	struct sp_priv *pv = sp_priv(pl);
 	uint64_t sum = 0, top;
 	uint32_t on = 0, i;
 	double peak;
 
 	if (pv == NULL)
-		return sp_msg(e, "out of memory");
+		return sp_err_set(e, "out of memory");
 	if (pl->host == NULL)
-		return sp_fin(pl, e, "no target: give target: in the file or "
-			      "--url");
+		return sp_finish_error(pl, e, "no target: give target: in the file or "
+				       "--url");
 	if (pl->nscenarios == 0)
-		return sp_fin(pl, e, "no scenario: give scenarios: in the file "
-			      "or --url");
+		return sp_finish_error(pl, e, "no scenario: give scenarios: in the file "
+				       "or --url");
 	for (i = 0; i < pl->nscenarios; i++) {
 		struct sp_scenario *sc = &pv->scn[i];
 
@@ -101,14 +102,14 @@ sp_scenario_finish(struct sp_plan *pl, struct sp_scenario_err *e)
 	}
 	if (on == 0) {
 		if (pv->tags != NULL && pv->exclude_tags != NULL)
-			return sp_msg(e, "--tags %s --exclude-tags %s left no "
-				      "scenario to run", pv->tags,
-				      pv->exclude_tags);
+			return sp_err_set(e, "--tags %s --exclude-tags %s left no "
+					  "scenario to run", pv->tags,
+					  pv->exclude_tags);
 		if (pv->tags != NULL)
-			return sp_msg(e, "--tags %s left no scenario to run",
-				      pv->tags);
-		return sp_msg(e, "--exclude-tags %s left no scenario to run",
-			      pv->exclude_tags);
+			return sp_err_set(e, "--tags %s left no scenario to run",
+					  pv->tags);
+		return sp_err_set(e, "--exclude-tags %s left no scenario to run",
+				  pv->exclude_tags);
 	}
 
 	/*
@@ -123,8 +124,8 @@ sp_scenario_finish(struct sp_plan *pl, struct sp_scenario_err *e)
 			sum += pl->stages[i].duration_us;
 	if (pv->cli_keys & SP_K_STAGES) {
 		if (pv->cli_keys & SP_K_DURATION)
-			return sp_msg(e, "--duration: give either --duration "
-				      "or --stages, not both");
+			return sp_err_set(e, "--duration: give either --duration "
+					  "or --stages, not both");
 	} else if (pv->cli_keys & (SP_K_VUS | SP_K_RATE)) {
 		if (pl->nstages > 0) {
 			pl->nstages = 0;
@@ -132,8 +133,8 @@ sp_scenario_finish(struct sp_plan *pl, struct sp_scenario_err *e)
 				pl->duration_us = sum;
 		}
 	} else if (pl->nstages > 0 && (pv->cli_keys & SP_K_DURATION)) {
-		return sp_msg(e, "--duration: the file's stages set the run's "
-			      "length; give --stages, or --vus/--rate with it");
+		return sp_err_set(e, "--duration: the file's stages set the run's "
+				  "length; give --stages, or --vus/--rate with it");
 	}
 	if (pl->nstages > 0) {
 		pl->duration_us = sum;
@@ -142,69 +143,69 @@ sp_scenario_finish(struct sp_plan *pl, struct sp_scenario_err *e)
 			if (pl->model == SP_MODEL_CLOSED &&
 			    pl->stages[i].target !=
 				    (double)(uint64_t)pl->stages[i].target)
-				return sp_fin(pl, e, "stages: a closed model's "
-					      "targets are VU counts (stage "
-					      "%u: %g)", i + 1,
-					      pl->stages[i].target);
+				return sp_finish_error(pl, e, "stages: a closed model's "
+						       "targets are VU counts (stage "
+						       "%u: %g)", i + 1,
+						       pl->stages[i].target);
 			if (pl->stages[i].target > peak)
 				peak = pl->stages[i].target;
 		}
 		if (pl->model == SP_MODEL_CLOSED && peak < 1)
-			return sp_fin(pl, e, "stages: no stage has a VU");
+			return sp_finish_error(pl, e, "stages: no stage has a VU");
 		if (pl->model == SP_MODEL_OPEN && peak <= 0)
-			return sp_fin(pl, e, "stages: no stage has a rate");
+			return sp_finish_error(pl, e, "stages: no stage has a rate");
 	} else if (pl->model == SP_MODEL_CLOSED) {
 		if (pl->vus == 0)
-			return sp_fin(pl, e, "the closed model needs vus or "
-				      "stages");
+			return sp_finish_error(pl, e, "the closed model needs vus or "
+					       "stages");
 		peak = pl->vus;
 	} else {
 		if (pl->rate <= 0)
-			return sp_fin(pl, e, "the open model needs rate or "
-				      "stages");
+			return sp_finish_error(pl, e, "the open model needs rate or "
+					       "stages");
 		peak = pl->rate;
 	}
 	if (pl->duration_us == 0)
-		return sp_fin(pl, e, "the run's duration is 0");
+		return sp_finish_error(pl, e, "the run's duration is 0");
 	/* Options the model would not read: said, not ignored. */
 	if ((pv->cli_keys & (SP_K_VUS | SP_K_RATE)) == (SP_K_VUS | SP_K_RATE))
-		return sp_msg(e, "--vus: give --vus (closed model) or --rate "
-			      "(open model), not both");
+		return sp_err_set(e, "--vus: give --vus (closed model) or --rate "
+				  "(open model), not both");
 	if ((pv->cli_keys & SP_K_VUS) && pl->model == SP_MODEL_OPEN)
-		return sp_msg(e, "--vus: the model is open (iterations start "
-			      "at a rate); give --model closed, or --rate and "
-			      "--max-vus");
+		return sp_err_set(e, "--vus: the model is open (iterations start "
+				  "at a rate); give --model closed, or --rate and "
+				  "--max-vus");
 	if ((pv->cli_keys & SP_K_RATE) && pl->model == SP_MODEL_CLOSED)
-		return sp_msg(e, "--rate: the closed model has no arrival rate "
-			      "(its VUs loop); leave out --model closed");
+		return sp_err_set(e, "--rate: the closed model has no arrival rate "
+				  "(its VUs loop); leave out --model closed");
 	if ((pv->cli_keys & SP_K_MAX_VUS) && pl->model == SP_MODEL_CLOSED)
-		return sp_msg(e, "--max-vus: only the open model has it (the "
-			      "closed model runs --vus VUs, or the stages' "
-			      "peak)");
+		return sp_err_set(e, "--max-vus: only the open model has it (the "
+				  "closed model runs --vus VUs, or the stages' "
+				  "peak)");
 	if (pv->cli_grace_set && !pv->cli_abort)
-		return sp_msg(e, "--abort-grace: only with --abort-on-fail "
-			      "(it delays the command line's aborts)");
+		return sp_err_set(e, "--abort-grace: only with --abort-on-fail "
+				  "(it delays the command line's aborts)");
 	/* Each stage is within the bound, their sum may not be. */
 	if (pl->duration_us > SP_VAL_MAX_DURATION_US)
-		return sp_fin(pl, e, "stages: together %llus, longer than "
-			      SP_VAL_MAX_DURATION_STR " (a week), the longest "
-			      "stampede takes",
-			      (unsigned long long)(pl->duration_us / SP_US_PER_S));
+		return sp_finish_error(pl, e, "stages: together %llus, longer than "
+				       SP_VAL_MAX_DURATION_STR " (a week), the longest "
+				       "stampede takes",
+				       (unsigned long long)(pl->duration_us / SP_US_PER_S));
 	/* The command line's thresholds: names known only now (--url may
 	 * have made the scenario), --abort-on-fail wherever it was given. */
-	for (i = pv->th_cli_set ? pv->th_cli : pl->nthresholds;
-	     i < pl->nthresholds; i++) {
+	for (i = pv->th_cli_set ? pv->th_cli : rp->nthresholds;
+	     i < rp->nthresholds; i++) {
 		char why[SP_WHY];
 
 		if (sp_th_resolve(pl, &pv->th[i], why) < 0)
-			return sp_msg(e, "--threshold: '%s': %s", pv->th[i].expr,
-				      why);
+			return sp_err_set(e, "--threshold: '%s': %s", pv->th[i].expr,
+					  why);
 		if (pv->cli_abort) {
 			pv->th[i].abort = 1;
 			pv->th[i].grace_us = pv->cli_grace_us;
 		}
 	}
-	if (sp_fin_expect(pl, e) < 0)
+	if (sp_finish_expect(pl, e) < 0)
 		return -1;
 	/* peak <= SP_MAX_RATE: it fits, and rounds up to whole VUs. */
 	top = (uint64_t)peak + ((double)(uint64_t)peak < peak);
@@ -260,7 +261,8 @@ int
 sp_cmd_validate(int argc, char **argv)
 {
 	struct sp_scenario_err e = { { 0 } };
-	struct sp_plan pl;
+	struct sp_run_plan rp;
+	const struct sp_plan *pl = &rp.eng;
 	char dur[48], load[96];
 	const char *file = NULL;
 
@@ -280,44 +282,44 @@ sp_cmd_validate(int argc, char **argv)
 		fputs(sp_validate_help, stderr);
 		return SP_VALIDATE_USAGE;
 	}
-	sp_scenario_init(&pl);
-	if (sp_scenario_load(&pl, file, &e) < 0 ||
-	    sp_scenario_finish(&pl, &e) < 0) {
+	sp_scenario_init(&rp);
+	if (sp_scenario_load(&rp, file, &e) < 0 ||
+	    sp_scenario_finish(&rp, &e) < 0) {
 		fprintf(stderr, "%s\n", e.msg);
-		sp_scenario_free(&pl);
+		sp_scenario_free(&rp);
 		return SP_VALIDATE_USAGE;
 	}
-	sp_fmt_dur(pl.duration_us, dur, sizeof(dur));
-	if (pl.model == SP_MODEL_CLOSED && pl.nstages == 0)
-		snprintf(load, sizeof(load), "closed model, %u VU%s", pl.vus,
-			 pl.vus == 1 ? "" : "s");
-	else if (pl.model == SP_MODEL_CLOSED)
+	sp_fmt_dur(pl->duration_us, dur, sizeof(dur));
+	if (pl->model == SP_MODEL_CLOSED && pl->nstages == 0)
+		snprintf(load, sizeof(load), "closed model, %u VU%s", pl->vus,
+			 pl->vus == 1 ? "" : "s");
+	else if (pl->model == SP_MODEL_CLOSED)
 		snprintf(load, sizeof(load), "closed model, %u stage%s up to %u "
-			 "VUs", pl.nstages, pl.nstages == 1 ? "" : "s", pl.max_vus);
-	else if (pl.nstages == 0)
+			 "VUs", pl->nstages, pl->nstages == 1 ? "" : "s", pl->max_vus);
+	else if (pl->nstages == 0)
 		snprintf(load, sizeof(load), "open model, %g iterations/s, at "
-			 "most %u VUs", pl.rate, pl.max_vus);
+			 "most %u VUs", pl->rate, pl->max_vus);
 	else
 		snprintf(load, sizeof(load), "open model, %u stage%s, at most %u "
-			 "VUs", pl.nstages, pl.nstages == 1 ? "" : "s", pl.max_vus);
+			 "VUs", pl->nstages, pl->nstages == 1 ? "" : "s", pl->max_vus);
 	printf("%s: ok: %u scenario%s, %u request%s, %s, %s\n", file,
-	       pl.nscenarios, pl.nscenarios == 1 ? "" : "s", pl.nrequests,
-	       pl.nrequests == 1 ? "" : "s", load, dur);
+	       pl->nscenarios, pl->nscenarios == 1 ? "" : "s", pl->nrequests,
+	       pl->nrequests == 1 ? "" : "s", load, dur);
 	/* A name is only looked up in the file's own resolve: map:
 	 * validate touches no network, DNS included. */
-	if (pl.target_name != NULL) {
-		const struct sp_resolve *r = sp_lookup(&pl, pl.target_name,
-						       pl.dst_port);
+	if (rp.target_name != NULL) {
+		const struct sp_resolve *r = sp_lookup(&rp, rp.target_name,
+						       pl->dst_port);
 
 		if (r != NULL)
 			printf("%s: target %s is %u.%u.%u.%u (resolve:)\n", file,
-			       pl.target_name, r->ip >> 24, (r->ip >> 16) & 0xff,
+			       rp.target_name, r->ip >> 24, (r->ip >> 16) & 0xff,
 			       (r->ip >> 8) & 0xff, r->ip & 0xff);
 		else
 			printf("%s: target %s: resolved when the run starts "
 			       "(validate does no DNS lookup)\n", file,
-			       pl.target_name);
+			       rp.target_name);
 	}
-	sp_scenario_free(&pl);
+	sp_scenario_free(&rp);
 	return SP_VALIDATE_OK;
 }

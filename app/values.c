@@ -3,6 +3,7 @@
  * (see sp_values.h).
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <arpa/inet.h>
@@ -31,8 +32,16 @@ sp_val_digits(const char *s, const char **end, uint64_t *v)
 	return 0;
 }
 
-const char *
-sp_val_duration(const char *s, uint64_t *us)
+/* -1, with "'<s>' <reason>" in @why. */
+static int
+sp_val_why(char *why, const char *s, const char *reason)
+{
+	snprintf(why, SP_VAL_WHY, "'%s' %s", s, reason);
+	return -1;
+}
+
+int
+sp_val_duration(const char *s, uint64_t *us, char *why)
 {
 	static const struct {
 		const char *unit;
@@ -50,30 +59,30 @@ sp_val_duration(const char *s, uint64_t *us)
 
 	if (sp_val_digits(p, &end, &x) == 0 && *end == '\0') {
 		if (x > SP_VAL_MAX_DURATION_US / SP_VAL_US_PER_S)
-			return big;
+			return sp_val_why(why, s, big);
 		*us = x * SP_VAL_US_PER_S;
-		return NULL;
+		return 0;
 	}
 	if (*p == '\0')
-		return bad;
+		return sp_val_why(why, s, bad);
 	while (*p != '\0') {
 		size_t i, n = sizeof(units) / sizeof(units[0]);
 
 		if (sp_val_digits(p, &end, &x) < 0)
-			return bad;
+			return sp_val_why(why, s, bad);
 		for (i = 0; i < n; i++)
 			if (strncmp(end, units[i].unit, strlen(units[i].unit)) == 0)
 				break;
 		if (i == n)
-			return bad;
+			return sp_val_why(why, s, bad);
 		if (x > SP_VAL_MAX_DURATION_US / units[i].us ||
 		    x * units[i].us > SP_VAL_MAX_DURATION_US - total)
-			return big;
+			return sp_val_why(why, s, big);
 		total += x * units[i].us;
 		p = end + strlen(units[i].unit);
 	}
 	*us = total;
-	return NULL;
+	return 0;
 }
 
 static int
@@ -126,36 +135,41 @@ sp_val_ipv4_unusable(uint32_t ip)
 	return NULL;
 }
 
-const char *
-sp_val_ip_range(const char *s, uint32_t *ip, uint32_t *count, uint32_t *bad)
+int
+sp_val_ip_range(const char *s, uint32_t *ip, uint32_t *count, char *why)
 {
 	const char *dash = strchr(s, '-');
 	uint32_t a, b;
 
 	if (sp_val_ipv4(s, dash ? (size_t)(dash - s) : strlen(s), &a) < 0 ||
 	    (dash && sp_val_ipv4(dash + 1, strlen(dash + 1), &b) < 0))
-		return "is not an IPv4 address or range (A.B.C.D or "
-		       "A.B.C.D-E.F.G.H)";
+		return sp_val_why(why, s, "is not an IPv4 address or range "
+				  "(A.B.C.D or A.B.C.D-E.F.G.H)");
 	if (!dash)
 		b = a;
 	if (b < a)
-		return "ends before it starts";
+		return sp_val_why(why, s, "ends before it starts");
 	if (b - a >= 65536)
-		return "holds more than 65536 addresses";
+		return sp_val_why(why, s, "holds more than 65536 addresses");
 	/* A range that crosses into a block holds its first address. */
 	for (size_t i = 0; i < sizeof(sp_val_unusable) /
 			       sizeof(sp_val_unusable[0]); i++) {
 		uint32_t lo = sp_val_unusable[i].net;
 		uint32_t hi = lo | ~sp_val_unusable[i].mask;
+		uint32_t bad = a > lo ? a : lo;
 
-		if (a <= hi && b >= lo) {
-			*bad = a > lo ? a : lo;
-			return sp_val_unusable[i].why;
-		}
+		if (a > hi || b < lo)
+			continue;
+		if (!dash || bad == 0)
+			return sp_val_why(why, s, sp_val_unusable[i].why);
+		snprintf(why, SP_VAL_WHY, "'%s' holds %u.%u.%u.%u, which %s", s,
+			 bad >> 24, (bad >> 16) & 0xff, (bad >> 8) & 0xff,
+			 bad & 0xff, sp_val_unusable[i].why);
+		return -1;
 	}
 	*ip = a;
 	*count = b - a + 1;
-	return NULL;
+	return 0;
 }
 
 uint32_t
@@ -181,15 +195,15 @@ sp_val_target(uint32_t dst, uint32_t ip, uint32_t count, uint8_t prefix_len)
 	return NULL;
 }
 
-const char *
-sp_val_placement(const char *s, int *want)
+int
+sp_val_placement(const char *s, int *want, char *why)
 {
 	static const char *const words[] = { "auto", "rss", "redirect" };
 
 	for (int i = 0; i < 3; i++)
 		if (strcmp(s, words[i]) == 0) {
 			*want = i;
-			return NULL;
+			return 0;
 		}
-	return "is not auto, rss or redirect";
+	return sp_val_why(why, s, "is not auto, rss or redirect");
 }

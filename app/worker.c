@@ -32,10 +32,6 @@
 
 #define SP_ARP_TIMEOUT_US  (3 * SP_US_PER_S)
 #define SP_ARP_RETRY_US    (200 * 1000)
-/* The source ports our active opens take, on every source address. */
-#define SP_EPH_FIRST 1024u
-#define SP_EPH_LAST  65535u
-#define SP_EPH_COUNT (SP_EPH_LAST - SP_EPH_FIRST + 1u)
 #define SP_RST_LINGER_US   (200 * 1000) /* answer challenge ACKs after RSTs */
 #define SP_RING_SIZE       4096         /* frames in flight between two cores */
 
@@ -133,10 +129,10 @@ sp_tx_flush(struct sp_worker *w)
 	if (w->mode != NULL && w->mode->flushed != NULL)
 		w->mode->flushed(w->mode_ctx, sp_now_us());
 	sent = rte_eth_tx_burst(w->port->port_id, w->queue, w->tx_buf, n);
-	w->tx_pkts += sent;
+	sp_ctr_add(w->tx_pkts, sent);
 	if (sent < n) {
 		rte_pktmbuf_free_bulk(&w->tx_buf[sent], n - sent);
-		w->tx_dropped += n - sent;
+		sp_ctr_add(w->tx_dropped, n - sent);
 	}
 	w->tx_n = 0;
 }
@@ -218,97 +214,6 @@ sp_worker_create_stack(struct sp_worker *w, struct sp_port *p,
 	return 0;
 }
 
-int
-sp_placement_init(struct sp_placement *pl, const struct sp_port *p,
-		  const struct sp_netopt *no, unsigned int n)
-{
-	memset(pl, 0, sizeof(*pl));
-	pl->n = n;
-	if (n < 2 || no->placement == SP_WANT_REDIRECT)
-		return 0;
-	if (sp_port_rss(p, pl->key, pl->reta, &pl->reta_size) < 0) {
-		if (no->placement != SP_WANT_RSS)
-			return 0;
-		fprintf(stderr, "stampede: --placement rss: the port gives no "
-			"RSS key and redirection table for IPv4 TCP (an "
-			"af_packet port never does); --placement redirect "
-			"works on any port\n");
-		return -1;
-	}
-	pl->rss = 1;
-	return 0;
-}
-
-void
-sp_placement_free(struct sp_placement *pl)
-{
-	free(pl->pairs);
-	free(pl->owner);
-	pl->pairs = NULL;
-	pl->owner = NULL;
-}
-
-int
-sp_placement_active(struct sp_placement *pl, struct sp_worker *w,
-		    unsigned int i, const struct sp_netopt *no,
-		    uint32_t dst_ip, uint16_t dst_port,
-		    struct sp_stack_config *cfg)
-{
-	uint32_t span = SP_EPH_COUNT / pl->n;
-	uint32_t nip = no->ip_count ? no->ip_count : 1;
-
-	w->queue = (uint16_t)i;
-	w->ncores = (uint16_t)pl->n;
-	if (pl->n < 2) {
-		w->place = SP_PLACE_SINGLE;
-		return 0;
-	}
-	if (pl->rss) {
-		/* The NIC's hash decides: this core's pairs of all ports,
-		 * from one hash per pair for all cores (the first core's
-		 * call makes the table; every core has the same target). */
-		if (pl->owner == NULL) {
-			size_t np = (size_t)SP_EPH_COUNT * nip;
-
-			pl->pairs = calloc(np, sizeof(*pl->pairs));
-			pl->owner = malloc(np);
-			if (pl->pairs == NULL || pl->owner == NULL) {
-				fprintf(stderr, "stampede: out of memory for "
-					"RSS placement\n");
-				return -1;
-			}
-			sp_rss_owners(pl->key, pl->reta, pl->reta_size, no->ip,
-				      nip, SP_EPH_FIRST, SP_EPH_LAST, dst_ip,
-				      dst_port, pl->owner);
-		}
-		cfg->port_min = SP_EPH_FIRST;
-		cfg->port_max = SP_EPH_LAST;
-		cfg->npairs = sp_rss_pairs(pl->owner, nip, SP_EPH_COUNT,
-					   (uint16_t)i, pl->pairs);
-		cfg->pairs = pl->pairs; /* the stack copies them */
-		w->place = SP_PLACE_RSS;
-		w->rss_owner = pl->owner;
-		w->rss_ip = no->ip;
-		w->rss_ip_count = nip;
-		return 0;
-	}
-	cfg->port_min = (uint16_t)(SP_EPH_FIRST + i * span);
-	cfg->port_max = (uint16_t)(SP_EPH_FIRST + (i + 1) * span - 1);
-	w->place = SP_PLACE_PORTS;
-	w->port_span = (uint16_t)span;
-	return 0;
-}
-
-void
-sp_placement_passive(const struct sp_placement *pl, struct sp_worker *w,
-		     unsigned int i)
-{
-	w->queue = (uint16_t)i;
-	w->ncores = (uint16_t)pl->n;
-	w->place = pl->n < 2 ? SP_PLACE_SINGLE :
-		   pl->rss   ? SP_PLACE_RSS : SP_PLACE_PEER;
-}
-
 /* xorshift64*: a few cycles per draw, and only when --impair is on. */
 static inline uint32_t
 sp_rand32(struct sp_worker *w)
@@ -359,7 +264,7 @@ sp_impair_rx(struct sp_worker *w, struct rte_mbuf **mp, uint64_t now)
 	struct rte_mbuf *m = *mp;
 
 	if (sp_chance(w, w->impair.drop_bp)) {
-		w->imp_dropped++;
+		sp_ctr_inc(w->imp_dropped);
 		return;
 	}
 	if (w->held == NULL && sp_chance(w, w->impair.reorder_bp)) {
@@ -371,11 +276,11 @@ sp_impair_rx(struct sp_worker *w, struct rte_mbuf **mp, uint64_t now)
 	sp_input(w, m, now);
 	if (sp_chance(w, w->impair.dup_bp)) {
 		sp_input(w, m, now);
-		w->imp_duplicated++;
+		sp_ctr_inc(w->imp_duplicated);
 	}
 	if (w->held != NULL) {
 		sp_release_held(w, now);
-		w->imp_reordered++;
+		sp_ctr_inc(w->imp_reordered);
 	}
 }
 
@@ -458,17 +363,17 @@ sp_redirect(struct sp_worker *w, struct rte_mbuf *m)
 			if (rte_ring_sp_enqueue(w->ring_out[j], m) != 0)
 				rte_mbuf_refcnt_update(m, -1);
 			else
-				w->arp_copies++;
+				sp_ctr_inc(w->arp_copies);
 		}
 		return 0;
 	}
 	if (w->place == SP_PLACE_RSS)
-		w->rss_misplaced++;
+		sp_ctr_inc(w->rss_misplaced);
 	if (rte_ring_sp_enqueue(w->ring_out[owner], m) != 0) {
 		rte_pktmbuf_free(m);
-		w->redirect_full++;
+		sp_ctr_inc(w->redirect_full);
 	} else {
-		w->redirect_out++;
+		sp_ctr_inc(w->redirect_out);
 	}
 	return 1;
 }
@@ -499,7 +404,7 @@ sp_redirect_in(struct sp_worker *w)
 						   rte_pktmbuf_mtod(pkts[i], const uint8_t *),
 						   pkts[i]->data_len, now);
 			} else {
-				w->redirect_in++;
+				sp_ctr_inc(w->redirect_in);
 				sp_input(w, pkts[i], now);
 			}
 		}
@@ -543,7 +448,7 @@ sp_worker_rings_drain(struct sp_worker *ws, unsigned int n)
 				continue;
 			while (rte_ring_dequeue(ws[i].ring_out[j], (void **)&m) == 0) {
 				if (!sp_is_arp(m))
-					ws[j].redirect_stranded++;
+					sp_ctr_inc(ws[j].redirect_stranded);
 				rte_pktmbuf_free(m);
 			}
 		}
@@ -609,14 +514,14 @@ sp_worker_rx(struct sp_worker *w)
 	if (n != 0) {
 		uint64_t now = sp_worker_clock_rx(w);
 
-		w->rx_pkts += n;
+		sp_ctr_add(w->rx_pkts, n);
 		for (uint16_t i = 0; i < n; i++) {
 			struct rte_mbuf *m = pkts[i];
 
 			/* One segment always holds a 1514-byte frame in our
 			 * pool; a chained mbuf is a driver surprise. */
 			if (m->nb_segs != 1) {
-				w->rx_multiseg++;
+				sp_ctr_inc(w->rx_multiseg);
 				continue;
 			}
 			if (w->ncores > 1 && sp_redirect(w, m)) {
@@ -726,7 +631,7 @@ sp_worker_main(void *arg)
 		       w->impair.dup_bp != 0;
 	w->rng = rte_rdtsc() | 1;
 	now = sp_worker_clock(w);
-	w->run_start_us = now;
+	sp_ctr_set(w->run_start_us, now);
 	sp_worker_set_phase(w, SP_PHASE_RUN);
 	sp_alloc_hot(1);
 	if (mode->start != NULL)
@@ -759,11 +664,11 @@ sp_worker_main(void *arg)
 		/* Load phase only (the drain idles): the share of time spent
 		 * in iterations that moved frames tells whether the worker,
 		 * not the target, was the limit. */
-		w->iterations++;
+		sp_ctr_inc(w->iterations);
 		if (rx != 0 || w->tx_pkts + w->tx_dropped != tx0) {
-			w->busy_tsc += rte_rdtsc() - tsc;
+			sp_ctr_add(w->busy_tsc, rte_rdtsc() - tsc);
 		} else {
-			w->idle_iterations++;
+			sp_ctr_inc(w->idle_iterations);
 			sp_worker_idle(w);
 		}
 	}
@@ -771,7 +676,7 @@ sp_worker_main(void *arg)
 	 * busy time counted whole iterations (a 2-iteration run read 163 %
 	 * busy when this was the last iteration's start). */
 	now = sp_worker_clock(w);
-	__atomic_store_n(&w->run_end_us, now, __ATOMIC_RELAXED);
+	sp_ctr_set(w->run_end_us, now);
 	sp_worker_set_phase(w, SP_PHASE_DRAIN);
 
 	/* Bounded: a peer that never ACKs our FIN must not hold the report.

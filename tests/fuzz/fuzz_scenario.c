@@ -15,15 +15,15 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
-sp_fuzz_check_plan(const struct sp_plan *pl)
+sp_fuzz_check_plan(const struct sp_run_plan *pl)
 {
-	for (uint32_t i = 0; i < pl->nscenarios; i++) {
-		const struct sp_scenario *sc = &pl->scenarios[i];
+	for (uint32_t i = 0; i < pl->eng.nscenarios; i++) {
+		const struct sp_scenario *sc = &pl->eng.scenarios[i];
 
 		for (uint32_t j = 0; j < sc->nsteps; j++) {
 			const struct sp_step *st = &sc->steps[j];
 
-			if (st->kind == SP_STEP_REQUEST && st->req >= pl->nrequests)
+			if (st->kind == SP_STEP_REQUEST && st->req >= pl->eng.nrequests)
 				abort();
 			if (st->kind == SP_STEP_LOOP &&
 			    (st->end <= j || st->end >= sc->nsteps ||
@@ -32,8 +32,8 @@ sp_fuzz_check_plan(const struct sp_plan *pl)
 				abort();
 		}
 	}
-	for (uint32_t i = 0; i < pl->nrequests; i++) {
-		const struct sp_tpl *t = &pl->requests[i].path;
+	for (uint32_t i = 0; i < pl->eng.nrequests; i++) {
+		const struct sp_tpl *t = &pl->eng.requests[i].path;
 
 		for (uint32_t j = 0; j < t->nparts; j++)
 			if (t->parts[j].var == SP_VAR_LITERAL &&
@@ -46,7 +46,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sp_scenario_err e = { { 0 } };
-	struct sp_plan pl;
+	struct sp_run_plan pl;
 	int rc;
 
 	sp_scenario_init(&pl);

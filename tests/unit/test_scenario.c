@@ -36,7 +36,7 @@ write_file(const char *name, const char *text)
 
 /* Write @yaml as f.yaml, load it and, when that works, finish. */
 static int
-load(struct sp_plan *pl, const char *yaml, struct sp_scenario_err *e)
+load(struct sp_run_plan *pl, const char *yaml, struct sp_scenario_err *e)
 {
 	write_file("f.yaml", yaml);
 	sp_scenario_init(pl);
@@ -135,7 +135,7 @@ test_full(void)
 	const struct sp_request *r;
 	const struct sp_step *st;
 	const struct sp_data *d;
-	struct sp_plan pl;
+	struct sp_run_plan pl;
 	int rc;
 
 	write_file("users.csv", users_csv);
@@ -145,8 +145,8 @@ test_full(void)
 		sp_scenario_free(&pl);
 		return;
 	}
-	CHECK(pl.dst_ip == 0xc6120002u && pl.dst_port == 8080, "target");
-	CHECK(strcmp(pl.host, "198.18.0.2:8080") == 0, "host %s", pl.host);
+	CHECK(pl.eng.dst_ip == 0xc6120002u && pl.eng.dst_port == 8080, "target");
+	CHECK(strcmp(pl.eng.host, "198.18.0.2:8080") == 0, "host %s", pl.eng.host);
 	CHECK(strcmp(pl.net.port, "af_packet:sp-gen0") == 0 &&
 	      strcmp(pl.net.ip, "198.18.0.1") == 0 &&
 	      strcmp(pl.net.gateway, "198.18.0.2") == 0 &&
@@ -154,20 +154,20 @@ test_full(void)
 	      strcmp(pl.net.cores, "1") == 0 &&
 	      strcmp(pl.net.placement, "rss") == 0 &&
 	      strcmp(pl.net.eal, "--log-level=5") == 0, "network strings");
-	CHECK(pl.model == SP_MODEL_OPEN && pl.rate == 2.5 && pl.max_vus == 7,
-	      "load: model %u rate %g max_vus %u", pl.model, pl.rate,
-	      pl.max_vus);
-	CHECK(pl.nstages == 2 && pl.stages[0].duration_us == 10000000 &&
-	      pl.stages[0].target == 5 &&
-	      pl.stages[1].duration_us == 90000000 &&
-	      pl.stages[1].target == 20.5, "stages");
-	CHECK(pl.duration_us == 100000000, "duration = sum of stages: %llu",
-	      (unsigned long long)pl.duration_us);
-	CHECK(pl.connect_timeout_us == 500000 &&
-	      pl.response_timeout_us == 2000000 && pl.seed == 42,
+	CHECK(pl.eng.model == SP_MODEL_OPEN && pl.eng.rate == 2.5 && pl.eng.max_vus == 7,
+	      "load: model %u rate %g max_vus %u", pl.eng.model, pl.eng.rate,
+	      pl.eng.max_vus);
+	CHECK(pl.eng.nstages == 2 && pl.eng.stages[0].duration_us == 10000000 &&
+	      pl.eng.stages[0].target == 5 &&
+	      pl.eng.stages[1].duration_us == 90000000 &&
+	      pl.eng.stages[1].target == 20.5, "stages");
+	CHECK(pl.eng.duration_us == 100000000, "duration = sum of stages: %llu",
+	      (unsigned long long)pl.eng.duration_us);
+	CHECK(pl.eng.connect_timeout_us == 500000 &&
+	      pl.eng.response_timeout_us == 2000000 && pl.seed == 42,
 	      "timeouts and seed");
 
-	d = pl.data;
+	d = pl.eng.data;
 	CHECK(d != NULL && d->ncols == 2 && d->nrows == 2, "data shape");
 	if (d != NULL && d->ncols == 2 && d->nrows == 2) {
 		CHECK(strcmp(d->cols[0], "user") == 0 &&
@@ -181,9 +181,9 @@ test_full(void)
 		      d->cells[2], d->cells[3]);
 	}
 
-	CHECK(pl.nscenarios == 2 && pl.nrequests == 5, "counts %u %u",
-	      pl.nscenarios, pl.nrequests);
-	sc = &pl.scenarios[0];
+	CHECK(pl.eng.nscenarios == 2 && pl.eng.nrequests == 5, "counts %u %u",
+	      pl.eng.nscenarios, pl.eng.nrequests);
+	sc = &pl.eng.scenarios[0];
 	CHECK(strcmp(sc->name, "browse") == 0 && sc->weight == 70 &&
 	      sc->ntags == 2 && strcmp(sc->tags[0], "read") == 0 &&
 	      strcmp(sc->tags[1], "health") == 0 && sc->enabled &&
@@ -211,12 +211,12 @@ test_full(void)
 		      st[8].count == 3 && st[8].begin == 2, "step 8");
 		CHECK(st[9].kind == SP_STEP_REQUEST && st[9].req == 3, "step 9");
 	}
-	sc = &pl.scenarios[1];
+	sc = &pl.eng.scenarios[1];
 	CHECK(strcmp(sc->name, "other") == 0 && sc->weight == 1 &&
 	      sc->ntags == 0 && sc->keep_alive && sc->nsteps == 1 &&
 	      sc->steps[0].req == 4, "scenario other");
 
-	r = &pl.requests[0];
+	r = &pl.eng.requests[0];
 	CHECK(strcmp(r->name, "GET /items?id={{random -3 100}}&u={{ data.user }}")
 	      == 0 && r->method == SP_METHOD_GET && !r->has_body,
 	      "request 0 name '%s'", r->name);
@@ -250,7 +250,7 @@ test_full(void)
 		     sizeof(want_kmp)) == 0, "KMP table");
 	CHECK(r->check.body_size == 1024, "body_size");
 
-	r = &pl.requests[1];
+	r = &pl.eng.requests[1];
 	CHECK(strcmp(r->name, "post") == 0 && r->method == SP_METHOD_POST &&
 	      r->has_body && tpl_is(&r->path, "/1k", 1) && sp_tpl_is_static(&r->path) &&
 	      lit_is(&r->path, 0, 0, 3) && r->headers.nparts == 0 &&
@@ -259,13 +259,13 @@ test_full(void)
 	CHECK(tpl_is(&r->body, "{\"p\": \"\"}", 3) && lit_is(&r->body, 0, 0, 7) &&
 	      r->body.parts[1].var == SP_VAR_DATA && r->body.parts[1].col == 1 &&
 	      lit_is(&r->body, 2, 7, 2), "request 1 body");
-	r = &pl.requests[2];
+	r = &pl.eng.requests[2];
 	CHECK(strcmp(r->name, "HEAD /0") == 0 && r->method == SP_METHOD_HEAD,
 	      "request 2");
-	r = &pl.requests[3];
+	r = &pl.eng.requests[3];
 	CHECK(r->has_body && r->body.nparts == 0 && r->body.text_len == 0 &&
 	      sp_tpl_is_static(&r->body), "request 3: empty body is still a body");
-	r = &pl.requests[4];
+	r = &pl.eng.requests[4];
 	CHECK(strcmp(r->name, "DELETE /") == 0 && r->method == SP_METHOD_DELETE,
 	      "request 4");
 	sp_scenario_free(&pl);
@@ -481,13 +481,13 @@ test_csv(void)
 	};
 	struct sp_scenario_err e = { { 0 } };
 	const struct sp_data *d;
-	struct sp_plan pl;
+	struct sp_run_plan pl;
 	char want[600];
 	int rc;
 
 	write_file("bom.csv", csv);
 	rc = load(&pl, T "data: bom.csv\n" S OK_STEP, &e);
-	d = pl.data;
+	d = pl.eng.data;
 	CHECK(rc == 0 && d != NULL, "BOM and CRLF: loads: %s", e.msg);
 	if (rc == 0 && d != NULL) {
 		CHECK(d->ncols == 2 && d->nrows == 3, "BOM and CRLF: shape %ux%u",
@@ -528,7 +528,7 @@ test_bad(void)
 	write_file("ragged.csv", "a,b\n1,2\n1,2,3\n");
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct sp_scenario_err e = { { 0 } };
-		struct sp_plan pl;
+		struct sp_run_plan pl;
 		int rc = load(&pl, bad[i].yaml, &e);
 
 		snprintf(want, sizeof(want), "%s/f.yaml:%s", tmpdir, bad[i].msg);
@@ -548,7 +548,7 @@ test_bad(void)
 
 /* Load @yaml, apply @n key/value pairs, finish: the result code. */
 static int
-over(struct sp_plan *pl, const char *yaml, const char *const *kv, int n,
+over(struct sp_run_plan *pl, const char *yaml, const char *const *kv, int n,
      struct sp_scenario_err *e)
 {
 	sp_scenario_init(pl);
@@ -602,7 +602,7 @@ test_ignored(void)
 		  "requests, so its path /x would not be used" },
 	};
 	struct sp_scenario_err e = { { 0 } };
-	struct sp_plan pl;
+	struct sp_run_plan pl;
 	int rc;
 
 	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
@@ -622,8 +622,8 @@ test_ignored(void)
 				     "rate", "5", "max-vus", "9" };
 
 		rc = over(&pl, two_yaml, kv, 3, &e);
-		CHECK(rc == 0 && pl.model == SP_MODEL_OPEN && pl.max_vus == 9 &&
-		      pl.dst_port == 8080, "--url, --rate, --max-vus over a "
+		CHECK(rc == 0 && pl.eng.model == SP_MODEL_OPEN && pl.eng.max_vus == 9 &&
+		      pl.eng.dst_port == 8080, "--url, --rate, --max-vus over a "
 		      "closed file: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
@@ -636,7 +636,7 @@ test_ignored(void)
 		sp_scenario_free(&pl);
 	}
 	rc = over(&pl, T "load:\n  rate: 5\n" S OK_STEP, NULL, 0, &e);
-	CHECK(rc == 0 && pl.model == SP_MODEL_OPEN && pl.rate == 5,
+	CHECK(rc == 0 && pl.eng.model == SP_MODEL_OPEN && pl.eng.rate == 5,
 	      "a file's rate alone: the open model: %s", e.msg);
 	sp_scenario_free(&pl);
 }
@@ -645,7 +645,7 @@ static void
 test_overrides(void)
 {
 	struct sp_scenario_err e = { { 0 } };
-	struct sp_plan pl;
+	struct sp_run_plan pl;
 	int rc;
 
 	{
@@ -654,8 +654,8 @@ test_overrides(void)
 				     "connect-timeout", "4294s" };
 
 		rc = over(&pl, NULL, kv, 3, &e);
-		CHECK(rc == 0 && pl.duration_us == 168ull * 3600000000 &&
-		      pl.connect_timeout_us == 4294000000ull,
+		CHECK(rc == 0 && pl.eng.duration_us == 168ull * 3600000000 &&
+		      pl.eng.connect_timeout_us == 4294000000ull,
 		      "the longest duration and connect timeout: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
@@ -674,8 +674,8 @@ test_overrides(void)
 		const char *kv[] = { "vus", "3" };
 
 		rc = over(&pl, staged_yaml, kv, 1, &e);
-		CHECK(rc == 0 && pl.nstages == 0 && pl.vus == 3 &&
-		      pl.duration_us == 30000000 && pl.max_vus == 3,
+		CHECK(rc == 0 && pl.eng.nstages == 0 && pl.eng.vus == 3 &&
+		      pl.eng.duration_us == 30000000 && pl.eng.max_vus == 3,
 		      "--vus replaces file stages, keeps their length: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
@@ -683,7 +683,7 @@ test_overrides(void)
 		const char *kv[] = { "vus", "3", "duration", "5s" };
 
 		rc = over(&pl, staged_yaml, kv, 2, &e);
-		CHECK(rc == 0 && pl.nstages == 0 && pl.duration_us == 5000000,
+		CHECK(rc == 0 && pl.eng.nstages == 0 && pl.eng.duration_us == 5000000,
 		      "--vus --duration: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
@@ -691,8 +691,8 @@ test_overrides(void)
 		const char *kv[] = { "stages", "5s:1,5s:2" };
 
 		rc = over(&pl, two_yaml, kv, 1, &e);
-		CHECK(rc == 0 && pl.nstages == 2 && pl.duration_us == 10000000 &&
-		      pl.max_vus == 2, "--stages replaces vus: %s", e.msg);
+		CHECK(rc == 0 && pl.eng.nstages == 2 && pl.eng.duration_us == 10000000 &&
+		      pl.eng.max_vus == 2, "--stages replaces vus: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
 	{
@@ -700,9 +700,9 @@ test_overrides(void)
 				     "connect-timeout", "1s" };
 
 		rc = over(&pl, two_yaml, kv, 3, &e);
-		CHECK(rc == 0 && pl.model == SP_MODEL_OPEN && pl.rate == 1000.5 &&
-		      pl.max_vus == 1001 && pl.duration_us == 30000000 &&
-		      pl.seed == 7 && pl.connect_timeout_us == 1000000,
+		CHECK(rc == 0 && pl.eng.model == SP_MODEL_OPEN && pl.eng.rate == 1000.5 &&
+		      pl.eng.max_vus == 1001 && pl.eng.duration_us == 30000000 &&
+		      pl.seed == 7 && pl.eng.connect_timeout_us == 1000000,
 		      "--rate: open, max_vus rounds up: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
@@ -720,23 +720,23 @@ test_overrides(void)
 				     "rate", "5" };
 
 		rc = over(&pl, NULL, kv, 2, &e);
-		CHECK(rc == 0 && pl.dst_ip == 0xc6120003u && pl.dst_port == 81 &&
-		      strcmp(pl.host, "198.18.0.3:81") == 0 &&
-		      pl.nscenarios == 1 && pl.nrequests == 1 &&
-		      strcmp(pl.scenarios[0].name, "default") == 0 &&
-		      pl.scenarios[0].weight == 1 && pl.scenarios[0].nsteps == 1 &&
-		      strcmp(pl.requests[0].name, "GET /x?{{vu}}") == 0 &&
-		      pl.requests[0].path.nparts == 2 && pl.max_vus == 100 &&
-		      pl.duration_us == 10000000, "--url alone: %s", e.msg);
+		CHECK(rc == 0 && pl.eng.dst_ip == 0xc6120003u && pl.eng.dst_port == 81 &&
+		      strcmp(pl.eng.host, "198.18.0.3:81") == 0 &&
+		      pl.eng.nscenarios == 1 && pl.eng.nrequests == 1 &&
+		      strcmp(pl.eng.scenarios[0].name, "default") == 0 &&
+		      pl.eng.scenarios[0].weight == 1 && pl.eng.scenarios[0].nsteps == 1 &&
+		      strcmp(pl.eng.requests[0].name, "GET /x?{{vu}}") == 0 &&
+		      pl.eng.requests[0].path.nparts == 2 && pl.eng.max_vus == 100 &&
+		      pl.eng.duration_us == 10000000, "--url alone: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
 	{
 		const char *kv[] = { "url", "http://198.18.0.9" };
 
 		rc = over(&pl, two_yaml, kv, 1, &e);
-		CHECK(rc == 0 && pl.dst_ip == 0xc6120009u && pl.dst_port == 80 &&
-		      strcmp(pl.host, "198.18.0.9") == 0 && pl.nscenarios == 2 &&
-		      strcmp(pl.requests[0].name, "GET /r") == 0,
+		CHECK(rc == 0 && pl.eng.dst_ip == 0xc6120009u && pl.eng.dst_port == 80 &&
+		      strcmp(pl.eng.host, "198.18.0.9") == 0 && pl.eng.nscenarios == 2 &&
+		      strcmp(pl.eng.requests[0].name, "GET /r") == 0,
 		      "--url with a file: only the target: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
@@ -744,16 +744,16 @@ test_overrides(void)
 		const char *kv[] = { "tags", "read,other" };
 
 		rc = over(&pl, two_yaml, kv, 1, &e);
-		CHECK(rc == 0 && pl.scenarios[0].enabled &&
-		      !pl.scenarios[1].enabled, "--tags: %s", e.msg);
+		CHECK(rc == 0 && pl.eng.scenarios[0].enabled &&
+		      !pl.eng.scenarios[1].enabled, "--tags: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
 	{
 		const char *kv[] = { "exclude-tags", "read" };
 
 		rc = over(&pl, two_yaml, kv, 1, &e);
-		CHECK(rc == 0 && !pl.scenarios[0].enabled &&
-		      pl.scenarios[1].enabled, "--exclude-tags: %s", e.msg);
+		CHECK(rc == 0 && !pl.eng.scenarios[0].enabled &&
+		      pl.eng.scenarios[1].enabled, "--exclude-tags: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
 
@@ -846,25 +846,25 @@ static void
 test_expect(void)
 {
 	struct sp_scenario_err e = { { 0 } };
-	struct sp_plan pl;
+	struct sp_run_plan pl;
 	int rc;
 
 	rc = load(&pl, T S OK_STEP, &e);
-	CHECK(rc == 0 && set_is(pl.requests[0].expect_set, 100, 399),
+	CHECK(rc == 0 && set_is(pl.eng.requests[0].expect_set, 100, 399),
 	      "default expect_status is 100-399: %s", e.msg);
 	sp_scenario_free(&pl);
 
 	rc = load(&pl, T "expect_status: \"2xx, 304,404-405\"\n" S
 		  "      - request: {path: /a}\n"
 		  "      - request: {path: /b, expect_status: [500, 5xx]}\n", &e);
-	CHECK(rc == 0 && set_has(pl.requests[0].expect_set, 200) &&
-	      set_has(pl.requests[0].expect_set, 299) &&
-	      !set_has(pl.requests[0].expect_set, 300) &&
-	      set_has(pl.requests[0].expect_set, 304) &&
-	      set_has(pl.requests[0].expect_set, 404) &&
-	      set_has(pl.requests[0].expect_set, 405) &&
-	      !set_has(pl.requests[0].expect_set, 406) &&
-	      set_is(pl.requests[1].expect_set, 500, 599),
+	CHECK(rc == 0 && set_has(pl.eng.requests[0].expect_set, 200) &&
+	      set_has(pl.eng.requests[0].expect_set, 299) &&
+	      !set_has(pl.eng.requests[0].expect_set, 300) &&
+	      set_has(pl.eng.requests[0].expect_set, 304) &&
+	      set_has(pl.eng.requests[0].expect_set, 404) &&
+	      set_has(pl.eng.requests[0].expect_set, 405) &&
+	      !set_has(pl.eng.requests[0].expect_set, 406) &&
+	      set_is(pl.eng.requests[1].expect_set, 500, 599),
 	      "file and request expect_status: %s", e.msg);
 	sp_scenario_free(&pl);
 	{
@@ -874,8 +874,8 @@ test_expect(void)
 			  "      - request: {path: /a}\n"
 			  "      - request: {path: /b, expect_status: 404}\n",
 			  kv, 1, &e);
-		CHECK(rc == 0 && set_is(pl.requests[0].expect_set, 200, 201) &&
-		      set_is(pl.requests[1].expect_set, 404, 404),
+		CHECK(rc == 0 && set_is(pl.eng.requests[0].expect_set, 200, 201) &&
+		      set_is(pl.eng.requests[1].expect_set, 404, 404),
 		      "--expect-status wins over the file's, not a request's: %s",
 		      e.msg);
 		sp_scenario_free(&pl);
@@ -885,7 +885,7 @@ test_expect(void)
 				     "expect-status", "4xx" };
 
 		rc = over(&pl, NULL, kv, 2, &e);
-		CHECK(rc == 0 && set_is(pl.requests[0].expect_set, 400, 499),
+		CHECK(rc == 0 && set_is(pl.eng.requests[0].expect_set, 400, 499),
 		      "--url with --expect-status: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
@@ -950,7 +950,7 @@ static void
 test_filters(void)
 {
 	struct sp_scenario_err e = { { 0 } };
-	struct sp_plan pl;
+	struct sp_run_plan pl;
 	int rc;
 
 	write_file("users.csv", users_csv);
@@ -964,7 +964,7 @@ test_filters(void)
 		  "\"e\": \"{{env SP_TEST_ENC | json}}\"}'\n", &e);
 	CHECK(rc == 0, "filters load: %s", e.msg);
 	if (rc == 0) {
-		const struct sp_request *r = &pl.requests[0];
+		const struct sp_request *r = &pl.eng.requests[0];
 
 		CHECK(r->path.ctx == SP_TPL_PATH && r->headers.ctx == SP_TPL_HEADER &&
 		      r->body.ctx == SP_TPL_BODY, "template contexts");
@@ -995,7 +995,7 @@ test_filters(void)
 	sp_scenario_free(&pl);
 	rc = load(&pl, T S "      - request: {path: /, headers: {X-A: \"{{env SP_TEST_ENC | json}}\"}}\n",
 		  &e);
-	CHECK(rc == 0 && strstr(pl.requests[0].headers.text, "X-A: x\\r\\nInjected: 1\r\n"),
+	CHECK(rc == 0 && strstr(pl.eng.requests[0].headers.text, "X-A: x\\r\\nInjected: 1\r\n"),
 	      "{{env | json}} in a header escapes CR LF: %s", e.msg);
 	sp_scenario_free(&pl);
 	rc = load(&pl, T S "      - request: {path: /, headers: {X-A: \"a\\r\\nB: c\"}}\n",
@@ -1020,7 +1020,7 @@ test_config(void)
 	while ((de = readdir(d)) != NULL) {
 		struct sp_scenario_err e = { { 0 } };
 		size_t len = strlen(de->d_name);
-		struct sp_plan pl;
+		struct sp_run_plan pl;
 		char p[1024];
 		int rc;
 
@@ -1033,8 +1033,8 @@ test_config(void)
 			rc = sp_scenario_finish(&pl, &e);
 		CHECK(rc == 0, "%s", e.msg);
 		/* The test bed's rule: every ready file is bounded. */
-		CHECK(rc < 0 || pl.duration_us <= 120000000, "%s runs %llu us",
-		      p, (unsigned long long)pl.duration_us);
+		CHECK(rc < 0 || pl.eng.duration_us <= 120000000, "%s runs %llu us",
+		      p, (unsigned long long)pl.eng.duration_us);
 		sp_scenario_free(&pl);
 		n++;
 	}
@@ -1083,9 +1083,10 @@ test_addresses(void)
 		{ 0xc6120002u, NULL },	/* the test bed's server */
 		{ 0xdfffffffu, NULL },	/* just below multicast */
 	};
-	char a[16], b[40];
-	uint32_t ip, cnt, bad_ip;
+	char a[16], b[40], first[128], msg[SP_VAL_WHY];
+	uint32_t ip, cnt;
 	const char *why;
+	int rc;
 
 	for (size_t i = 0; i < sizeof(peers) / sizeof(peers[0]); i++) {
 		why = sp_val_ipv4_unusable(peers[i].ip);
@@ -1100,11 +1101,10 @@ test_addresses(void)
 		CHECK((why == NULL) == (peers[i].why == NULL), "target %s: %s",
 		      a, why ? why : "(usable)");
 		/* Our own address: the same rules, as --ip A. */
-		bad_ip = 0;
-		why = sp_val_ip_range(a, &ip, &cnt, &bad_ip);
-		CHECK((why == NULL) == (peers[i].why == NULL) &&
-		      (why != NULL || (ip == peers[i].ip && cnt == 1)),
-		      "--ip %s: %s", a, why ? why : "(usable)");
+		rc = sp_val_ip_range(a, &ip, &cnt, msg);
+		CHECK((rc == 0) == (peers[i].why == NULL) &&
+		      (rc < 0 || (ip == peers[i].ip && cnt == 1)),
+		      "--ip %s: %s", a, rc < 0 ? msg : "(usable)");
 	}
 
 	/* Refused for where we are: ours, and our network's broadcast. */
@@ -1128,25 +1128,28 @@ test_addresses(void)
 	 * first address in it. */
 	ip4_str(ip4(126, 255, 255, 200), a, sizeof(a));
 	snprintf(b, sizeof(b), "%s-127.0.0.3", a);
-	bad_ip = 0;
-	why = sp_val_ip_range(b, &ip, &cnt, &bad_ip);
-	CHECK(why != NULL && strstr(why, "loopback") && bad_ip == ip4(127, 0, 0, 0),
-	      "%s: %s, bad_ip %x", b, why ? why : "(usable)", bad_ip);
+	ip4_str(ip4(127, 0, 0, 0), a, sizeof(a));
+	snprintf(first, sizeof(first), "'%s' holds %s, which is a loopback", b,
+		 a);
+	rc = sp_val_ip_range(b, &ip, &cnt, msg);
+	CHECK(rc < 0 && strncmp(msg, first, strlen(first)) == 0, "%s: %s", b,
+	      rc < 0 ? msg : "(usable)");
 	ip4_str(ip4(223, 255, 255, 255), a, sizeof(a));
 	snprintf(b, sizeof(b), "%s-", a);
 	ip4_str(ip4(224, 0, 0, 1), a, sizeof(a));
 	strcat(b, a);
-	bad_ip = 0;
-	why = sp_val_ip_range(b, &ip, &cnt, &bad_ip);
-	CHECK(why != NULL && strstr(why, "multicast") && bad_ip == ip4(224, 0, 0, 0),
-	      "%s: %s", b, why ? why : "(usable)");
-	why = sp_val_ip_range("198.18.1.1-198.18.1.64", &ip, &cnt, &bad_ip);
-	CHECK(why == NULL && ip == ip4(198, 18, 1, 1) && cnt == 64,
-	      "a range of 64: %s", why);
+	ip4_str(ip4(224, 0, 0, 0), a, sizeof(a));
+	snprintf(first, sizeof(first), "holds %s, which is a multicast", a);
+	rc = sp_val_ip_range(b, &ip, &cnt, msg);
+	CHECK(rc < 0 && strstr(msg, first) != NULL, "%s: %s", b,
+	      rc < 0 ? msg : "(usable)");
+	rc = sp_val_ip_range("198.18.1.1-198.18.1.64", &ip, &cnt, msg);
+	CHECK(rc == 0 && ip == ip4(198, 18, 1, 1) && cnt == 64,
+	      "a range of 64: %s", rc < 0 ? msg : "");
 	ip4_str(ip4(10, 0, 0, 1), a, sizeof(a));
-	why = sp_val_ip_range(a, &ip, &cnt, &bad_ip);
-	CHECK(why == NULL && ip == ip4(10, 0, 0, 1), "a private address: %s",
-	      why);
+	rc = sp_val_ip_range(a, &ip, &cnt, msg);
+	CHECK(rc == 0 && ip == ip4(10, 0, 0, 1), "a private address: %s",
+	      rc < 0 ? msg : "");
 }
 
 /* The fake system resolver: knows one name, counts its calls. */
@@ -1175,17 +1178,17 @@ static void
 test_names(void)
 {
 	struct sp_scenario_err e = { { 0 } };
-	struct sp_plan pl;
+	struct sp_run_plan pl;
 	int rc;
 
 	{
 		const char *kv[] = { "url", "http://App.Internal:8080/x" };
 
 		rc = over(&pl, NULL, kv, 1, &e);
-		CHECK(rc == 0 && strcmp(pl.host, "App.Internal:8080") == 0 &&
+		CHECK(rc == 0 && strcmp(pl.eng.host, "App.Internal:8080") == 0 &&
 		      strcmp(pl.target_name, "App.Internal") == 0 &&
-		      pl.dst_ip == 0 && pl.dst_port == 8080,
-		      "a name: host '%s': %s", rc == 0 ? pl.host : "", e.msg);
+		      pl.eng.dst_ip == 0 && pl.eng.dst_port == 8080,
+		      "a name: host '%s': %s", rc == 0 ? pl.eng.host : "", e.msg);
 		fake_calls = 0;
 		rc = sp_scenario_resolve(&pl, fake_resolver, &e);
 		CHECK(rc < 0 && fake_calls == 1 &&
@@ -1200,13 +1203,13 @@ test_names(void)
 				     "resolve", "APP.internal:198.18.0.3" };
 
 		rc = over(&pl, NULL, kv, 2, &e);
-		CHECK(rc == 0 && strcmp(pl.host, "app.internal") == 0,
+		CHECK(rc == 0 && strcmp(pl.eng.host, "app.internal") == 0,
 		      "port 80 is left out of Host: '%s'",
-		      rc == 0 ? pl.host : e.msg);
+		      rc == 0 ? pl.eng.host : e.msg);
 		fake_calls = 0;
 		rc = sp_scenario_resolve(&pl, fake_resolver, &e);
-		CHECK(rc == 0 && fake_calls == 0 && pl.dst_ip == ip4(198, 18, 0, 3),
-		      "--resolve, any case, no system lookup: %x %s", pl.dst_ip,
+		CHECK(rc == 0 && fake_calls == 0 && pl.eng.dst_ip == ip4(198, 18, 0, 3),
+		      "--resolve, any case, no system lookup: %x %s", pl.eng.dst_ip,
 		      e.msg);
 		sp_scenario_free(&pl);
 	}
@@ -1228,14 +1231,14 @@ test_names(void)
 		rc = over(&pl, yaml, kv1, 1, &e);
 		fake_calls = 0;
 		CHECK(rc == 0 && sp_scenario_resolve(&pl, fake_resolver, &e) == 0 &&
-		      fake_calls == 0 && pl.dst_ip == ip4(198, 18, 0, 4),
-		      "the file's resolve: map: %x %s", pl.dst_ip, e.msg);
+		      fake_calls == 0 && pl.eng.dst_ip == ip4(198, 18, 0, 4),
+		      "the file's resolve: map: %x %s", pl.eng.dst_ip, e.msg);
 		sp_scenario_free(&pl);
 		rc = over(&pl, yaml, kv2, 2, &e);
 		CHECK(rc == 0 && sp_scenario_resolve(&pl, fake_resolver, &e) == 0 &&
-		      pl.dst_ip == ip4(198, 18, 0, 7),
+		      pl.eng.dst_ip == ip4(198, 18, 0, 7),
 		      "--resolve NAME:PORT:ADDR wins over the file: %x %s",
-		      pl.dst_ip, e.msg);
+		      pl.eng.dst_ip, e.msg);
 		sp_scenario_free(&pl);
 	}
 	{
@@ -1244,7 +1247,7 @@ test_names(void)
 		rc = over(&pl, NULL, kv, 1, &e);
 		fake_calls = 0;
 		CHECK(rc == 0 && sp_scenario_resolve(&pl, fake_resolver, &e) == 0 &&
-		      fake_calls == 1 && pl.dst_ip == ip4(198, 18, 0, 9),
+		      fake_calls == 1 && pl.eng.dst_ip == ip4(198, 18, 0, 9),
 		      "the system resolver, once: %d calls, %s", fake_calls,
 		      e.msg);
 		sp_scenario_free(&pl);
@@ -1269,9 +1272,9 @@ test_names(void)
 		rc = over(&pl, NULL, kv, 1, &e);
 		fake_calls = 0;
 		CHECK(rc == 0 && sp_scenario_resolve(&pl, fake_resolver, &e) == 0 &&
-		      fake_calls == 0 && pl.dst_ip == ip4(198, 18, 0, 2) &&
+		      fake_calls == 0 && pl.eng.dst_ip == ip4(198, 18, 0, 2) &&
 		      pl.target_name == NULL &&
-		      strcmp(pl.host, "198.18.0.2:81") == 0,
+		      strcmp(pl.eng.host, "198.18.0.2:81") == 0,
 		      "an address: %s", e.msg);
 		sp_scenario_free(&pl);
 		rc = over(&pl, NULL, kv, 2, &e);
@@ -1298,26 +1301,26 @@ test_host_ua(void)
 		"      - request: {path: /4}\n";
 	struct sp_scenario_err e = { { 0 } };
 	const struct sp_request *r;
-	struct sp_plan pl;
+	struct sp_run_plan pl;
 	int rc = load(&pl, yaml, &e);
 
-	CHECK(rc == 0 && pl.nrequests == 4, "load: %s", e.msg);
-	if (rc == 0 && pl.nrequests == 4) {
-		r = &pl.requests[0];
+	CHECK(rc == 0 && pl.eng.nrequests == 4, "load: %s", e.msg);
+	if (rc == 0 && pl.eng.nrequests == 4) {
+		r = &pl.eng.requests[0];
 		CHECK(r->own_host && !r->own_ua &&
 		      tpl_is(&r->headers, "host: v.test\r\nX-A: x\r\n", 3),
 		      "Host first, templated: '%.*s'", (int)r->headers.text_len,
 		      r->headers.text);
-		r = &pl.requests[1];
+		r = &pl.eng.requests[1];
 		CHECK(!r->own_host && r->own_ua &&
 		      tpl_is(&r->headers, "User-Agent: curl/8\r\nX-B: y\r\n", 1),
 		      "User-Agent of its own: '%.*s'", (int)r->headers.text_len,
 		      r->headers.text);
-		r = &pl.requests[2];
+		r = &pl.eng.requests[2];
 		CHECK(!r->own_host && r->own_ua && r->headers.text_len == 0,
 		      "empty User-Agent: none at all: '%.*s'",
 		      (int)r->headers.text_len, r->headers.text);
-		r = &pl.requests[3];
+		r = &pl.eng.requests[3];
 		CHECK(!r->own_host && !r->own_ua, "defaults");
 	}
 	sp_scenario_free(&pl);

@@ -3,6 +3,9 @@
  *
  * The scenario loader (app/scenario.c, YAML through libyaml) and the
  * command line build it; the virtual-user engine (sp_vu.h) only reads it.
+ * It holds what the engine reads and little else: where the run goes on
+ * the network, the thresholds and the seed are the app's (struct
+ * sp_run_plan, app/sp_scenario.h).
  * Everything a run needs is decided here, before the first packet: strings
  * are NUL-terminated and owned by the plan, request templates are split
  * into literal bytes and variable slots, checks are compiled. Nothing in
@@ -268,58 +271,6 @@ struct sp_data {
 	uint32_t max_cell_len;
 };
 
-/* Network keys of the file, kept as the strings the user wrote: the app
- * hands them to the same parser as --port/--ip/... (the command line wins,
- * so it parses them first and skips keys it already has). NULL: unset. */
-struct sp_plan_net {
-	const char *port, *ip, *gateway, *prefix_len, *cores, *eal, *placement;
-	const char *kernel_blind; /* "true" or "false" */
-};
-
-/*
- * A pass/fail criterion on the run's results (grammar in app/threshold.c
- * and the README):  [scenario:NAME | request:NAME] [PHASE.]STAT OP VALUE
- */
-enum sp_th_scope { SP_TH_GLOBAL = 0, SP_TH_SCENARIO, SP_TH_REQUEST };
-enum sp_th_phase {
-	SP_TH_LATENCY = 0, /* full response, from its intended start */
-	SP_TH_CONNECT,     /* SYN to established */
-	SP_TH_TTFB,        /* request queued to first response byte */
-	SP_TH_ITERATION,   /* whole iteration */
-};
-enum sp_th_stat {
-	SP_TH_QUANTILE = 0, /* p(N) */
-	SP_TH_MEAN, SP_TH_MIN, SP_TH_MAX,
-	SP_TH_ERRORS,       /* failed / started (requests, or iterations) */
-	SP_TH_RPS,          /* responses (or completed iterations) per second */
-	SP_TH_CHECKS,       /* responses whose checks held / responses checked */
-	SP_TH_DROPPED,      /* open model: arrivals that found no VU, a count */
-	SP_TH_DROPPED_SHARE,/* ... as a share of the arrivals (written N%) */
-	SP_TH_ITERATIONS,   /* completed iterations, a count */
-	SP_TH_ITER_RATE,    /* completed iterations per second of load */
-};
-enum sp_th_op { SP_TH_LT = 0, SP_TH_LE, SP_TH_GT, SP_TH_GE, SP_TH_EQ, SP_TH_NE };
-
-struct sp_threshold {
-	const char *expr;     /* as written, for the report */
-	uint8_t scope, phase, stat, op;
-	uint32_t name_off, name_len; /* the scope's NAME within expr */
-	uint32_t idx;         /* the scenario or request it names */
-	double q;             /* SP_TH_QUANTILE: 0 < q <= 1 */
-	double value;         /* times in ms, rates and shares as fractions,
-			       * rps in 1/s, counts as they are */
-	int abort;            /* stop the run as soon as it fails */
-	uint64_t grace_us;    /* ... but not in the run's first grace_us */
-};
-
-/* A host name's address given by the user (--resolve NAME[:PORT]:ADDR,
- * the file's resolve: map), used instead of the system resolver. */
-struct sp_resolve {
-	const char *name;
-	uint16_t port;           /* 0: any port */
-	uint32_t ip;             /* host order */
-};
-
 struct sp_plan {
 	const char *source;      /* file name, or "command line" */
 
@@ -328,14 +279,9 @@ struct sp_plan {
 	uint16_t dst_port;
 	const char *host;        /* Host header value: the URL's authority as
 				  * written, ":PORT" only if not 80 */
-	const char *target_name; /* HOST when it is a name, else NULL */
-	const struct sp_resolve *resolve; /* later entries win */
-	uint32_t nresolve;
 	/* Default User-Agent value (a request's own header replaces it, an
 	 * empty one removes it); NULL: none. */
 	const char *user_agent;
-
-	struct sp_plan_net net;
 
 	/* load */
 	uint8_t model;           /* enum sp_model */
@@ -347,21 +293,12 @@ struct sp_plan {
 	uint32_t nstages;        /* 0: constant vus / rate */
 	uint64_t connect_timeout_us;
 	uint64_t response_timeout_us; /* first request byte sent -> response done */
-	uint64_t seed;           /* 0: random at start */
 
 	const struct sp_scenario *scenarios;
 	uint32_t nscenarios;     /* >= 1 enabled */
 	const struct sp_request *requests;
 	uint32_t nrequests;
 	const struct sp_data *data; /* NULL: no data file */
-	const struct sp_threshold *thresholds;
-	uint32_t nthresholds;
-
-	/* The loader's own state (app/scenario.c): every block behind the
-	 * pointers above, and which keys the file and the command line gave
-	 * (the precedence rules need it until sp_scenario_finish). Readers
-	 * ignore it; sp_scenario_free releases it. */
-	void *priv;
 };
 
 #endif /* SP_PLAN_H */
