@@ -81,6 +81,7 @@ sp_report_collect(struct sp_report *r, const struct sp_worker *w,
 	uint64_t end = sp_ctr_read(w->run_end_us);
 
 	memset(r, 0, sizeof(*r));
+	r->tls_hs_allocs = -1;
 	r->elapsed_s = end > start ? (double)(end - start) / 1e6 : 0.0;
 	sp_report_add_stack(&r->stats, sp_stack_stats(w->st));
 	r->conns_in_use = sp_stack_conns_in_use(w->st);
@@ -277,8 +278,13 @@ sp_print_stack(const struct sp_report *r, FILE *out)
 	sp_fmt_bytes(sp_rss_peak(), mem, sizeof(mem));
 	fprintf(out, "  memory          peak %" PRIu64 " connections at once, "
 		"process RSS peak %s\n", r->stats.conns_peak, mem);
-	fprintf(out, "  allocs after start %" PRId64 "%s\n", sp_alloc_hot_count(),
+	fprintf(out, "  allocs after start %" PRId64 "%s", sp_alloc_hot_count(),
 		sp_alloc_hot_count() < 0 ? " (not counted in sanitizer builds)" : "");
+	if (r->tls_hs_allocs >= 0 && sp_alloc_hot_count() >= 0)
+		fprintf(out, " (in TLS handshakes %" PRId64 ", the rest %" PRId64
+			")", r->tls_hs_allocs,
+			sp_alloc_hot_count() - r->tls_hs_allocs);
+	fputc('\n', out);
 	fprintf(out, "  arp             rx request %" PRIu64 " reply %" PRIu64
 		"  tx request %" PRIu64 " reply %" PRIu64 "  learnt from a SYN %"
 		PRIu64 "\n", s->arp_rx_request, s->arp_rx_reply,

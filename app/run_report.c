@@ -137,6 +137,187 @@ static const char sp_run_rx_lag_note[] =
 	"not measured: the port gives no arrival timestamps (af_packet "
 	"never does)";
 
+/* The cores' TLS counters added up (the workers have stopped). */
+static void
+sp_run_tls_sum(const struct sp_run *r, struct sp_tls_counters *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (uint32_t i = 0; i < r->ncores; i++) {
+		const struct sp_tls_counters *c;
+
+		if (r->core[i].tls == NULL)
+			continue;
+		c = sp_tls_counters(r->core[i].tls);
+#define SP_TLS_ADD(f) t->f += sp_ctr_read(c->f);
+#define SP_TLS_ADDN(f, n)                  \
+	for (size_t k = 0; k < (n); k++)   \
+		t->f[k] += sp_ctr_read(c->f[k]);
+		SP_TLS_ADD(connects) SP_TLS_ADD(pool_empty)
+		SP_TLS_ADD(hs_full) SP_TLS_ADD(hs_resumed)
+		SP_TLS_ADD(hs_failed) SP_TLS_ADD(hs_offered)
+		SP_TLS_ADD(hs_ticks_full) SP_TLS_ADD(hs_ticks_resumed)
+		SP_TLS_ADDN(alerts_rx, SP_TLS_NALERTS)
+		SP_TLS_ADDN(alerts_tx, SP_TLS_NALERTS)
+		SP_TLS_ADD(verify_fail)
+		SP_TLS_ADDN(verify_reason, SP_TLS_NVERIFY)
+		SP_TLS_ADD(rec_bytes_in) SP_TLS_ADD(rec_bytes_out)
+		SP_TLS_ADD(app_bytes_in) SP_TLS_ADD(app_bytes_out)
+		SP_TLS_ADD(close_notify_rx) SP_TLS_ADD(unclean_close)
+		SP_TLS_ADD(allocs_hs) SP_TLS_ADD(allocs_steady)
+#undef SP_TLS_ADD
+#undef SP_TLS_ADDN
+	}
+}
+
+int64_t
+sp_run_tls_hs_allocs(const struct sp_run *r)
+{
+	struct sp_tls_counters c;
+
+	if (!r->rp.tls.on)
+		return -1;
+	sp_run_tls_sum(r, &c);
+	return (int64_t)c.allocs_hs;
+}
+
+/* Worker CPU microseconds per handshake of a kind. */
+static double
+sp_run_tls_us(uint64_t ticks, uint64_t n)
+{
+	return n ? (double)ticks * 1e6 / (double)rte_get_tsc_hz() / (double)n :
+		   0.0;
+}
+
+static const char *
+sp_run_tls_resume_name(enum sp_run_resume m)
+{
+	return m == SP_RUN_RESUME_NONE   ? "none" :
+	       m == SP_RUN_RESUME_TICKET ? "ticket" :
+					   "session";
+}
+
+static void
+sp_run_print_tls(const struct sp_run *r, FILE *out)
+{
+	const struct sp_run_tls *cf = &r->rp.tls;
+	const struct sp_tls *t0 = r->core[0].tls;
+	const struct sp_tls_engine *eng = NULL;
+	struct sp_tls_counters c;
+	int any = 0;
+
+	if (!cf->on || t0 == NULL)
+		return;
+	sp_run_tls_sum(r, &c);
+	fprintf(out, "  tls             %s, TLS 1.2, resume %s, ", "mbedtls",
+		sp_run_tls_resume_name(cf->resume));
+	if (cf->insecure)
+		fprintf(out, "VERIFY OFF (--insecure): the server's certificate "
+			"was not checked\n");
+	else
+		fprintf(out, "verified against %s\n",
+			cf->ca != NULL ? cf->ca : "the system store");
+	fprintf(out, "  tls handshakes  full %" PRIu64 "  resumed %" PRIu64
+		"  failed %" PRIu64 "  (sessions offered %" PRIu64 ")\n",
+		c.hs_full, c.hs_resumed, c.hs_failed, c.hs_offered);
+	fprintf(out, "  tls cpu         %.0f us per full handshake, %.0f us "
+		"per resumed (worker CPU in the TLS engine)\n",
+		sp_run_tls_us(c.hs_ticks_full, c.hs_full),
+		sp_run_tls_us(c.hs_ticks_resumed, c.hs_resumed));
+	fprintf(out, "  tls alerts     ");
+	for (unsigned k = 0; k < SP_TLS_NALERTS; k++)
+		if (c.alerts_rx[k] != 0) {
+			fprintf(out, " received %s %" PRIu64,
+				sp_tls_alert_name(k), c.alerts_rx[k]);
+			any = 1;
+		}
+	for (unsigned k = 0; k < SP_TLS_NALERTS; k++)
+		if (c.alerts_tx[k] != 0) {
+			fprintf(out, " sent %s %" PRIu64, sp_tls_alert_name(k),
+				c.alerts_tx[k]);
+			any = 1;
+		}
+	fprintf(out, "%s\n", any ? "" : " none");
+	any = 0;
+	fprintf(out, "  tls verify      failed %" PRIu64, c.verify_fail);
+	for (unsigned k = 0; k < SP_TLS_NVERIFY; k++)
+		if (c.verify_reason[k] != 0) {
+			fprintf(out, "%s%s %" PRIu64, any ? ", " : ": ",
+				sp_tls_verify_name(eng, k), c.verify_reason[k]);
+			any = 1;
+		}
+	fprintf(out, "\n");
+	fprintf(out, "  tls bytes       records in %" PRIu64 "  out %" PRIu64
+		"  per connection %zu (pool of %s)  closes with close_notify %"
+		PRIu64 "  without %" PRIu64 "\n", c.rec_bytes_in,
+		c.rec_bytes_out, sp_tls_conn_bytes(t0), "VUs + 25 %",
+		c.close_notify_rx, c.unclean_close);
+	fprintf(out, "  tls allocs      in handshakes %" PRIu64 "  after them %"
+		PRIu64 "\n", c.allocs_hs, c.allocs_steady);
+}
+
+static void
+sp_run_json_tls(const struct sp_run *r, FILE *f)
+{
+	const struct sp_run_tls *cf = &r->rp.tls;
+	const struct sp_tls *t0 = r->core[0].tls;
+	struct sp_tls_counters c;
+	const char *sep = "";
+
+	if (!cf->on || t0 == NULL)
+		return;
+	sp_run_tls_sum(r, &c);
+	fprintf(f, " \"tls\":{\"engine\":\"mbedtls\",\"version\":\"TLS 1.2\","
+		"\"verify\":%s,\"ca\":", cf->insecure ? "false" : "true");
+	if (cf->ca != NULL)
+		sp_json_str(f, cf->ca);
+	else
+		fprintf(f, "null");
+	fprintf(f, ",\"resume\":\"%s\",\"server_name\":",
+		sp_run_tls_resume_name(cf->resume));
+	if (r->rp.eng.peer_name != NULL)
+		sp_json_str(f, r->rp.eng.peer_name);
+	else
+		fprintf(f, "null");
+	fprintf(f, ",\"handshakes\":{\"full\":%" PRIu64 ",\"resumed\":%" PRIu64
+		",\"failed\":%" PRIu64 ",\"offered\":%" PRIu64 "}"
+		",\"cpu_us_per_full\":%.1f,\"cpu_us_per_resumed\":%.1f",
+		c.hs_full, c.hs_resumed, c.hs_failed, c.hs_offered,
+		sp_run_tls_us(c.hs_ticks_full, c.hs_full),
+		sp_run_tls_us(c.hs_ticks_resumed, c.hs_resumed));
+	fprintf(f, ",\"alerts_received\":{");
+	for (unsigned k = 0; k < SP_TLS_NALERTS; k++)
+		if (c.alerts_rx[k] != 0) {
+			fprintf(f, "%s\"%s\":%" PRIu64, sep, sp_tls_alert_name(k),
+				c.alerts_rx[k]);
+			sep = ",";
+		}
+	sep = "";
+	fprintf(f, "},\"alerts_sent\":{");
+	for (unsigned k = 0; k < SP_TLS_NALERTS; k++)
+		if (c.alerts_tx[k] != 0) {
+			fprintf(f, "%s\"%s\":%" PRIu64, sep, sp_tls_alert_name(k),
+				c.alerts_tx[k]);
+			sep = ",";
+		}
+	sep = "";
+	fprintf(f, "},\"verify_failed\":%" PRIu64 ",\"verify_reasons\":{",
+		c.verify_fail);
+	for (unsigned k = 0; k < SP_TLS_NVERIFY; k++)
+		if (c.verify_reason[k] != 0) {
+			fprintf(f, "%s\"%s\":%" PRIu64, sep,
+				sp_tls_verify_name(NULL, k), c.verify_reason[k]);
+			sep = ",";
+		}
+	fprintf(f, "},\"record_bytes_in\":%" PRIu64 ",\"record_bytes_out\":%"
+		PRIu64 ",\"close_notify_received\":%" PRIu64
+		",\"closes_without_close_notify\":%" PRIu64
+		",\"bytes_per_connection\":%zu,\"allocs_in_handshakes\":%"
+		PRIu64 ",\"allocs_after_handshakes\":%" PRIu64 "},\n",
+		c.rec_bytes_in, c.rec_bytes_out, c.close_notify_rx,
+		c.unclean_close, sp_tls_conn_bytes(t0), c.allocs_hs,
+		c.allocs_steady);
+}
+
 void
 sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 {
@@ -148,8 +329,8 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 	int any = 0;
 
 	sp_ipv4_str(pl->dst_ip, addr, sizeof(addr));
-	fprintf(out, "stampede run %s -> http://%s%s%s%s (%s model, stopped by "
-		"%s)\n", pl->source, pl->host,
+	fprintf(out, "stampede run %s -> %s://%s%s%s%s (%s model, stopped by "
+		"%s)\n", pl->source, r->rp.tls.on ? "https" : "http", pl->host,
 		r->rp.target_name != NULL ? " [" : "",
 		r->rp.target_name != NULL ? addr : "",
 		r->rp.target_name != NULL ? "]" : "",
@@ -173,6 +354,8 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 	sp_run_lat_line(out, "  response", &s->latency);
 	sp_run_lat_line(out, "  first byte", &s->ttfb);
 	sp_run_lat_line(out, "  connect", &s->connect);
+	if (r->rp.tls.on)
+		sp_run_lat_line(out, "  tls handshake", &s->tls);
 	sp_run_lat_line(out, "  iteration", &s->iteration);
 	sp_run_lat_line(out, "  generator lag", &s->lag);
 	fprintf(out, "  (lag: a request's first frame queued minus its intended "
@@ -207,6 +390,7 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 		PRIu64 "  closed after lenient framing %" PRIu64 "\n",
 		s->connects, s->reconnects, s->server_closes,
 		s->connect_retries, s->lenient_closes);
+	sp_run_print_tls(r, out);
 	sp_fmt_bytes(s->bytes_sent, sent, sizeof(sent));
 	sp_fmt_bytes(s->bytes_received, recv, sizeof(recv));
 	fprintf(out, "  http bytes      sent %s (%.2f Mbit/s)  received %s "
@@ -280,13 +464,14 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 	const struct sp_vu_scen_stats *ss = r->ss_tot;
 	const struct sp_run_lat lats[] = {
 		{ "latency_ms", &s->latency }, { "connect_ms", &s->connect },
-		{ "ttfb_ms", &s->ttfb }, { "iteration_ms", &s->iteration },
-		{ "lag_ms", &s->lag },
+		{ "tls_ms", &s->tls }, { "ttfb_ms", &s->ttfb },
+		{ "iteration_ms", &s->iteration }, { "lag_ms", &s->lag },
 	};
 	const char *sep = "";
 	char target[300], addr[16];
 
-	snprintf(target, sizeof(target), "http://%s", pl->host);
+	snprintf(target, sizeof(target), "%s://%s",
+		 r->rp.tls.on ? "https" : "http", pl->host);
 	sp_ipv4_str(pl->dst_ip, addr, sizeof(addr));
 	fprintf(f, "{\"version\":1,\"mode\":\"http\",\"target\":");
 	sp_json_str(f, target);
@@ -413,6 +598,7 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 		fprintf(f, ",\"rows\":%" PRIu64 ",\"dropped\":%" PRIu64 "},\n",
 			r->rlog.written, sp_reqlog_out_dropped(&r->rlog));
 	}
+	sp_run_json_tls(r, f);
 	sp_report_json_stack(rep, f, s->connect_retries);
 	return sp_report_json_close(f, path);
 }
@@ -462,6 +648,12 @@ sp_run_csv(const struct sp_run *r, FILE *st, FILE *tl)
 			rs[i].started, rs[i].responses, rs[i].failed,
 			rs[i].interrupted);
 		sp_run_csv_lat(st, &rs[i].latency);
+	}
+	if (r->rp.tls.on) {
+		/* TLS handshakes done: established to handshake done. */
+		fprintf(st, "tls,\"handshake\",%" PRIu64 ",%" PRIu64 ",0,0",
+			s->tls.count, s->tls.count);
+		sp_run_csv_lat(st, &s->tls);
 	}
 	/* The generator's lag: one record per request sent. */
 	fprintf(st, "lag,\"generator\",%" PRIu64 ",%" PRIu64 ",0,0",

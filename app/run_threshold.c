@@ -123,6 +123,8 @@ sp_run_th_value(const struct sp_run *r, const struct sp_threshold *t,
 	}
 	if (t->phase == SP_TH_CONNECT)
 		h = &s->connect;
+	else if (t->phase == SP_TH_TLS)
+		h = &s->tls;
 	else if (t->phase == SP_TH_TTFB)
 		h = &s->ttfb;
 	else if (t->phase == SP_TH_ITERATION)

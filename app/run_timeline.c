@@ -27,6 +27,7 @@ sp_run_add_stats(struct sp_vu_stats *t, const struct sp_vu_stats *s)
 	SP_VU_STATS_COUNTERS(SP_RUN_ADD, SP_RUN_ADDN)
 	sp_hist_merge(&t->latency, &s->latency);
 	sp_hist_merge(&t->connect, &s->connect);
+	sp_hist_merge(&t->tls, &s->tls);
 	sp_hist_merge(&t->ttfb, &s->ttfb);
 	sp_hist_merge(&t->iteration, &s->iteration);
 	sp_hist_merge(&t->lag, &s->lag);
@@ -60,6 +61,7 @@ sp_run_merge(struct sp_run *r)
 	memset(t, 0, sizeof(*t));
 	sp_hist_init(&t->latency);
 	sp_hist_init(&t->connect);
+	sp_hist_init(&t->tls);
 	sp_hist_init(&t->ttfb);
 	sp_hist_init(&t->iteration);
 	sp_hist_init(&t->lag);

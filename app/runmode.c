@@ -45,8 +45,9 @@ static const char sp_run_help[] =
 	"no FILE, --url gives one GET request, like wrk. Options have the names\n"
 	"of the file's keys and win over them.\n"
 	"\n"
-	"  --url URL              http://HOST[:PORT]/path, HOST an IPv4 address\n"
-	"                         or a name (resolved once, before the load)\n"
+	"  --url URL              http://HOST[:PORT]/path or https://...,\n"
+	"                         HOST an IPv4 address or a name (resolved\n"
+	"                         once, before the load)\n"
 	"  --resolve NAME[:PORT]:ADDR  NAME's address, instead of the system\n"
 	"                         resolver (repeatable; as curl's --resolve)\n"
 	"  --vus N                closed model: N virtual users\n"
@@ -70,6 +71,18 @@ static const char sp_run_help[] =
 	"                         'request:\"GET /\" ttfb.p(99) < 50ms'\n"
 	"  --abort-on-fail        stop the run as soon as a --threshold fails\n"
 	"  --abort-grace DUR      ... but not in the run's first DUR\n"
+	"  --insecure             https: accept any certificate and name\n"
+	"                         (the report says so)\n"
+	"  --tls-ca FILE          https: the CAs to verify the server with\n"
+	"                         (default: the system store)\n"
+	"  --tls-cert FILE --tls-key FILE  a client certificate (mutual TLS)\n"
+	"  --tls-resume none|session|ticket  what a VU that reconnects offers\n"
+	"                         (default session; none: every connection\n"
+	"                         a full handshake)\n"
+	"  --tls-ciphers LIST --tls-curves LIST  e.g.\n"
+	"                         TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256, P-256\n"
+	"  --tls-server-name NAME SNI and the certificate's name (default:\n"
+	"                         the URL's host name)\n"
 	"  --json FILE            the report as JSON (docs/report-schema.md);\n"
 	"                         -: on stdout, the summary then on stderr\n"
 	"  --csv PREFIX           PREFIX_stats.csv and PREFIX_timeline.csv\n"
@@ -78,8 +91,8 @@ static const char sp_run_help[] =
 	"\n" SP_NETOPT_HELP
 	"\n"
 	"thresholds: [scenario:NAME | request:NAME] [PHASE.]STAT OP VALUE\n"
-	"  PHASE latency (default), connect, ttfb, iteration; STAT p(N), med,\n"
-	"  avg, min, max (us, ms, s), errors, checks (N% or 0.N), rps,\n"
+	"  PHASE latency (default), connect, tls, ttfb, iteration; STAT p(N),\n"
+	"  med, avg, min, max (us, ms, s), errors, checks (N% or 0.N), rps,\n"
 	"  iterations/s, dropped (a count, or N% of arrivals), iterations\n"
 	"\n"
 	"exit: 0 the run ran and every threshold held, 1 a threshold failed\n"
@@ -105,6 +118,14 @@ enum {
 	SP_OPT_THRESHOLD,
 	SP_OPT_ABORT_ON_FAIL,
 	SP_OPT_ABORT_GRACE,
+	SP_OPT_INSECURE,
+	SP_OPT_TLS_CA,
+	SP_OPT_TLS_CERT,
+	SP_OPT_TLS_KEY,
+	SP_OPT_TLS_RESUME,
+	SP_OPT_TLS_CIPHERS,
+	SP_OPT_TLS_CURVES,
+	SP_OPT_TLS_SERVER_NAME,
 	SP_OPT_JSON,
 	SP_OPT_CSV,
 	SP_OPT_HTML,
@@ -131,6 +152,14 @@ static const struct option sp_run_longopts[] = {
 	{ "threshold", required_argument, NULL, SP_OPT_THRESHOLD },
 	{ "abort-on-fail", no_argument, NULL, SP_OPT_ABORT_ON_FAIL },
 	{ "abort-grace", required_argument, NULL, SP_OPT_ABORT_GRACE },
+	{ "insecure", no_argument, NULL, SP_OPT_INSECURE },
+	{ "tls-ca", required_argument, NULL, SP_OPT_TLS_CA },
+	{ "tls-cert", required_argument, NULL, SP_OPT_TLS_CERT },
+	{ "tls-key", required_argument, NULL, SP_OPT_TLS_KEY },
+	{ "tls-resume", required_argument, NULL, SP_OPT_TLS_RESUME },
+	{ "tls-ciphers", required_argument, NULL, SP_OPT_TLS_CIPHERS },
+	{ "tls-curves", required_argument, NULL, SP_OPT_TLS_CURVES },
+	{ "tls-server-name", required_argument, NULL, SP_OPT_TLS_SERVER_NAME },
 	{ "json", required_argument, NULL, SP_OPT_JSON },
 	{ "csv", required_argument, NULL, SP_OPT_CSV },
 	{ "html", required_argument, NULL, SP_OPT_HTML },
@@ -157,6 +186,8 @@ sp_run_step(void *ctx, uint64_t now)
 {
 	struct sp_run_core *c = ctx;
 
+	if (c->tls != NULL)
+		sp_tls_expire(c->tls, rte_rdtsc());
 	return sp_vu_step(c->eng, now);
 }
 
@@ -173,6 +204,8 @@ sp_run_drain(void *ctx, uint64_t now, int hurry)
 {
 	struct sp_run_core *c = ctx;
 
+	if (c->tls != NULL)
+		sp_tls_expire(c->tls, rte_rdtsc());
 	return sp_vu_drain(c->eng, now, hurry);
 }
 
@@ -270,6 +303,14 @@ static const char *const sp_run_keys[] = {
 	[SP_OPT_THRESHOLD - SP_OPT_BASE] = "threshold",
 	[SP_OPT_ABORT_ON_FAIL - SP_OPT_BASE] = "abort-on-fail",
 	[SP_OPT_ABORT_GRACE - SP_OPT_BASE] = "abort-grace",
+	[SP_OPT_INSECURE - SP_OPT_BASE] = "insecure",
+	[SP_OPT_TLS_CA - SP_OPT_BASE] = "tls-ca",
+	[SP_OPT_TLS_CERT - SP_OPT_BASE] = "tls-cert",
+	[SP_OPT_TLS_KEY - SP_OPT_BASE] = "tls-key",
+	[SP_OPT_TLS_RESUME - SP_OPT_BASE] = "tls-resume",
+	[SP_OPT_TLS_CIPHERS - SP_OPT_BASE] = "tls-ciphers",
+	[SP_OPT_TLS_CURVES - SP_OPT_BASE] = "tls-curves",
+	[SP_OPT_TLS_SERVER_NAME - SP_OPT_BASE] = "tls-server-name",
 };
 
 static int
@@ -319,9 +360,9 @@ sp_run_args(int argc, char **argv, struct sp_run *r)
 			fputs(sp_run_help, stdout);
 			exit(SP_EXIT_OK);
 		default:
-			if (code >= SP_OPT_URL && code <= SP_OPT_ABORT_GRACE) {
+			if (code >= SP_OPT_URL && code <= SP_OPT_TLS_SERVER_NAME) {
 				r->ov[r->nov].key = sp_run_keys[code - SP_OPT_BASE];
-				r->ov[r->nov++].value = optarg;
+				r->ov[r->nov++].value = optarg != NULL ? optarg : "1";
 				break;
 			}
 			return sp_opt_bad("run", code, argv);
@@ -441,8 +482,10 @@ sp_run_size_chunks(uint32_t vus, uint32_t ncores, struct sp_stack_config *cfg)
 static void
 sp_run_free(struct sp_run *r)
 {
-	for (uint32_t i = 0; i < SP_MAX_CORES; i++)
+	for (uint32_t i = 0; i < SP_MAX_CORES; i++) {
+		sp_tls_destroy(r->core[i].tls);
 		sp_vu_destroy(r->core[i].eng);
+	}
 	sp_scenario_free(&r->rp);
 	free(r->ov);
 	free(r->tl);
@@ -488,6 +531,51 @@ sp_run_alloc(struct sp_run *r)
 	return 0;
 }
 
+static uint64_t
+sp_run_tsc(void *arg)
+{
+	(void)arg;
+	return rte_rdtsc();
+}
+
+/* https: core @c's TLS between its engine and its TCP adapter, with a
+ * connection for each of its @vus and room for those still closing
+ * while their VUs have opened the next. 0, or -1 after printing why. */
+static int
+sp_run_tls_setup(struct sp_run *r, struct sp_run_core *c, uint32_t vus)
+{
+	const struct sp_run_tls *t = &r->rp.tls;
+	struct sp_tls_conf tc = {
+		.role = SP_TLS_CLIENT,
+		.conns = vus + vus / 4 + 16,
+		.slots = vus,
+		.ca_file = t->ca,
+		.insecure = t->insecure,
+		.cert_file = t->cert,
+		.key_file = t->key,
+		.ciphers = t->ciphers,
+		.curves = t->curves,
+		.resume = t->resume == SP_RUN_RESUME_NONE ? SP_TLS_RESUME_NONE :
+			  t->resume == SP_RUN_RESUME_TICKET ?
+							SP_TLS_RESUME_TICKET :
+							SP_TLS_RESUME_SESSION,
+		.clock = sp_run_tsc,
+		.clock_hz = rte_get_tsc_hz(),
+		.handshake_timeout_us = r->rp.eng.connect_timeout_us,
+		.inner_ops = &sp_stream_tcp_ops,
+		.inner_impl = &c->tcp,
+	};
+	char err[256];
+
+	c->tls = sp_tls_create(&tc, sp_vu_stream_cbs(), c->eng, err,
+			       sizeof(err));
+	if (c->tls == NULL) {
+		fprintf(stderr, "stampede: tls: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
 /* Worker core @i: its share of the VUs, its engine, its stack with the
  * engine's stream over it. 0, or -1 after printing why. */
 static int
@@ -528,11 +616,20 @@ sp_run_core_setup(struct sp_run *r, struct sp_cores *cores, uint32_t i,
 	sp_cores_stack_config(cores, &cfg, vus + SP_RUN_TW_EXTRA / n, vus);
 	cfg.connect_timeout_us = (uint32_t)r->rp.eng.connect_timeout_us;
 	sp_run_size_chunks(vus, n, &cfg);
-	sp_stream_tcp_init(&core->tcp, sp_vu_stream_cbs(), core->eng);
+	if (r->rp.tls.on) {
+		if (sp_run_tls_setup(r, core, vus) < 0)
+			return -1;
+		sp_stream_tcp_init(&core->tcp, sp_tls_inner_cbs(), core->tls);
+	} else {
+		sp_stream_tcp_init(&core->tcp, sp_vu_stream_cbs(), core->eng);
+	}
 	if (sp_cores_add(cores, i, &r->net, &cfg, &cm) < 0)
 		return -1;
 	sp_stream_tcp_attach(&core->tcp, w->st);
-	sp_vu_set_stream(core->eng, &sp_stream_tcp_ops, &core->tcp);
+	if (core->tls != NULL)
+		sp_vu_set_stream(core->eng, &sp_tls_stream_ops, core->tls);
+	else
+		sp_vu_set_stream(core->eng, &sp_stream_tcp_ops, &core->tcp);
 	return 0;
 }
 
@@ -586,6 +683,7 @@ sp_cmd_run(int argc, char **argv)
 					      : "duration";
 	sp_report_collect_n(&rep, cores.ws, r->ncores, &cores.port);
 	rep.mode = "http";
+	rep.tls_hs_allocs = sp_run_tls_hs_allocs(r);
 	log_bad = sp_reqlog_out_close(&r->rlog) < 0;
 	ret = sp_run_th_final(r, sp_run_load_s(r, &rep)) ? SP_EXIT_FAILED
 							  : SP_EXIT_OK;

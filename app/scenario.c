@@ -312,6 +312,32 @@ sp_file_target(struct sp_loader *ld, const yaml_node_t *n)
 	return 0;
 }
 
+/* tls: { verify: false, ca: FILE, resume: none, ... } (sp_tls_key) */
+static int
+sp_file_tls(struct sp_loader *ld, const yaml_node_t *n)
+{
+	const char *slash = strrchr(ld->name, '/');
+	size_t dirlen = slash != NULL ? (size_t)(slash - ld->name) : 0;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return sp_node_error(ld, n, "tls: expected a mapping (verify, "
+				     "ca, cert, key, ciphers, curves, resume, "
+				     "server_name), got %s", sp_yaml_kind(n));
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+	     p < n->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = sp_yaml_node(ld, p->key);
+		yaml_node_t *v = sp_yaml_node(ld, p->value);
+		const char *key, *val;
+
+		if (sp_yaml_str(ld, k, "tls", &key) < 0 ||
+		    sp_yaml_str(ld, v, key, &val) < 0)
+			return -1;
+		if (sp_tls_key(ld->pl, key, val, ld->name, dirlen, ld->why) < 0)
+			return sp_node_error(ld, k, "%s", ld->why);
+	}
+	return 0;
+}
+
 /* resolve: { NAME: ADDR, "NAME:PORT": ADDR } */
 static int
 sp_file_resolve(struct sp_loader *ld, const yaml_node_t *n)
@@ -618,7 +644,7 @@ static int
 sp_file(struct sp_loader *ld, const yaml_node_t *root)
 {
 	static const char *const keys[] = {
-		"target", "resolve", "network", "load", "seed", "data",
+		"target", "resolve", "tls", "network", "load", "seed", "data",
 		"scenarios", "thresholds", "expect_status", NULL,
 	};
 	yaml_node_t *v;
@@ -632,6 +658,8 @@ sp_file(struct sp_loader *ld, const yaml_node_t *root)
 		return -1;
 	if ((v = sp_yaml_get(ld, root, "resolve")) != NULL &&
 	    sp_file_resolve(ld, v) < 0)
+		return -1;
+	if ((v = sp_yaml_get(ld, root, "tls")) != NULL && sp_file_tls(ld, v) < 0)
 		return -1;
 	if ((v = sp_yaml_get(ld, root, "network")) != NULL &&
 	    sp_file_network(ld, v) < 0)

@@ -5,10 +5,12 @@
  */
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <arpa/inet.h>
 
@@ -136,7 +138,8 @@ sp_val_hostname(const char *s, size_t n, char *why)
 }
 
 /*
- * http://HOST[:PORT][/path], HOST an IPv4 address or a host name.
+ * http://HOST[:PORT][/path] or https://..., HOST an IPv4 address or a
+ * host name; the port 80 or 443 when not given.
  * @path_ok: anything after the authority must be a path (--url);
  * otherwise only "/" (target:). u->path points into @s, or at "/" when
  * there is none.
@@ -144,19 +147,23 @@ sp_val_hostname(const char *s, size_t n, char *why)
 int
 sp_val_url(const char *s, int path_ok, struct sp_url *u, char *why)
 {
-	static const char http[] = "http://";
 	const char *h, *end;
 	struct in_addr a;
 	char w2[SP_WHY];
-	uint64_t p = 80;
+	uint64_t p;
 	size_t n, alen;
 
-	if (strncmp(s, "https://", 8) == 0)
-		return sp_why(why, "'%s': https is not supported yet (http only)",
-			      s);
-	if (strncmp(s, http, sizeof(http) - 1) != 0)
-		return sp_why(why, "'%s' is not an http:// URL", s);
-	h = s + sizeof(http) - 1;
+	if (strncmp(s, "http://", 7) == 0) {
+		u->tls = 0;
+		h = s + 7;
+		p = 80;
+	} else if (strncmp(s, "https://", 8) == 0) {
+		u->tls = 1;
+		h = s + 8;
+		p = 443;
+	} else {
+		return sp_why(why, "'%s' is not an http:// or https:// URL", s);
+	}
 	alen = strcspn(h, "/?#");
 	if (memchr(h, '@', alen) != NULL)
 		return sp_why(why, "'%s': user credentials in a URL are not "
@@ -187,7 +194,8 @@ sp_val_url(const char *s, int path_ok, struct sp_url *u, char *why)
 	u->port = (uint16_t)p;
 	u->path = *end == '\0' ? "/" : end;
 	if (*end != '\0' && *end != '/')
-		return sp_why(why, "'%s' is not http://HOST[:PORT]/path", s);
+		return sp_why(why, "'%s' is not %s://HOST[:PORT]/path", s,
+			      u->tls ? "https" : "http");
 	if (!path_ok && strcmp(u->path, "/") != 0)
 		return sp_why(why, "'%s': a target has no path (paths go in "
 			      "requests)", s);
@@ -372,8 +380,8 @@ sp_set_target(struct sp_plan *pl, const struct sp_url *u, char *why)
 	char host[SP_MAX_HOSTNAME + 8];
 
 	/* The authority as written (RFC 9110 7.2): the port may be left
-	 * out when it is the default. */
-	if (u->port == 80)
+	 * out when it is the scheme's default. */
+	if (u->port == (u->tls ? 443 : 80))
 		snprintf(host, sizeof(host), "%s", u->host);
 	else
 		snprintf(host, sizeof(host), "%s:%u", u->host, u->port);
@@ -383,7 +391,86 @@ sp_set_target(struct sp_plan *pl, const struct sp_url *u, char *why)
 		return sp_why(why, "out of memory");
 	pl->dst_ip = u->ip;
 	pl->dst_port = u->port;
+	sp_run_plan_of(pl)->tls.on = u->tls;
 	return 0;
+}
+
+/* A path of a tls: key: relative ones from @dir (the file's), and the
+ * file must be there to read now, so a typo fails before the run. */
+static int
+sp_tls_path(struct sp_plan *pl, const char *key, const char *v,
+	    const char *dir, size_t dirlen, const char **out, char *why)
+{
+	char path[4096];
+	int rc;
+
+	if (*v == '\0')
+		return sp_why(why, "tls.%s: an empty path", key);
+	if (v[0] == '/' || dir == NULL || dirlen == 0)
+		rc = snprintf(path, sizeof(path), "%s", v);
+	else
+		rc = snprintf(path, sizeof(path), "%.*s/%s", (int)dirlen, dir,
+			      v);
+	if (rc < 0 || (size_t)rc >= sizeof(path))
+		return sp_why(why, "tls.%s: path too long", key);
+	if (access(path, R_OK) != 0)
+		return sp_why(why, "tls.%s: cannot read '%s': %s", key, path,
+			      strerror(errno));
+	*out = sp_mem_strdup(pl, path);
+	return *out == NULL ? sp_why(why, "out of memory") : 0;
+}
+
+int
+sp_tls_key(struct sp_plan *pl, const char *key, const char *v,
+	   const char *dir, size_t dirlen, char *why)
+{
+	struct sp_run_tls *t = &sp_run_plan_of(pl)->tls;
+
+	if (strcmp(key, "verify") == 0) {
+		if (strcmp(v, "true") == 0)
+			t->insecure = 0;
+		else if (strcmp(v, "false") == 0)
+			t->insecure = 1;
+		else
+			return sp_why(why, "tls.verify: '%s' is not true or "
+				      "false", v);
+		return 0;
+	}
+	if (strcmp(key, "ca") == 0)
+		return sp_tls_path(pl, key, v, dir, dirlen, &t->ca, why);
+	if (strcmp(key, "cert") == 0)
+		return sp_tls_path(pl, key, v, dir, dirlen, &t->cert, why);
+	if (strcmp(key, "key") == 0)
+		return sp_tls_path(pl, key, v, dir, dirlen, &t->key, why);
+	if (strcmp(key, "resume") == 0) {
+		if (strcmp(v, "session") == 0)
+			t->resume = SP_RUN_RESUME_SESSION;
+		else if (strcmp(v, "none") == 0)
+			t->resume = SP_RUN_RESUME_NONE;
+		else if (strcmp(v, "ticket") == 0)
+			t->resume = SP_RUN_RESUME_TICKET;
+		else
+			return sp_why(why, "tls.resume: '%s' is not none, "
+				      "session or ticket", v);
+		return 0;
+	}
+	if (strcmp(key, "server_name") == 0) {
+		if (sp_val_hostname(v, strlen(v), why) < 0)
+			return -1;
+		t->server_name = sp_mem_strdup(pl, v);
+		return t->server_name == NULL ? sp_why(why, "out of memory") :
+						0;
+	}
+	if (strcmp(key, "ciphers") == 0 || strcmp(key, "curves") == 0) {
+		const char **dst = key[1] == 'i' ? &t->ciphers : &t->curves;
+
+		if (*v == '\0')
+			return sp_why(why, "tls.%s: an empty list", key);
+		*dst = sp_mem_strdup(pl, v);
+		return *dst == NULL ? sp_why(why, "out of memory") : 0;
+	}
+	return sp_why(why, "unknown key tls.%s (verify, ca, cert, key, "
+		      "ciphers, curves, resume, server_name)", key);
 }
 
 
@@ -535,6 +622,16 @@ sp_scenario_set(struct sp_run_plan *rp, const char *key, const char *value,
 		rc = sp_set_url(pl, value, why);
 	else if (strcmp(key, "resolve") == 0)
 		rc = sp_set_resolve(pl, value, why);
+	else if (strcmp(key, "insecure") == 0)
+		rc = sp_tls_key(pl, "verify", "false", NULL, 0, why);
+	else if (strncmp(key, "tls-", 4) == 0) {
+		char k[32];
+
+		snprintf(k, sizeof(k), "%s", key + 4);
+		if (strcmp(k, "server-name") == 0)
+			strcpy(k, "server_name");
+		rc = sp_tls_key(pl, k, value, NULL, 0, why);
+	}
 	else if (strcmp(key, "tags") == 0)
 		rc = sp_set_tags(pl, value, &pv->tags, why);
 	else if (strcmp(key, "exclude-tags") == 0)

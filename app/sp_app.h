@@ -544,6 +544,9 @@ struct sp_report {
 	unsigned int ncores;
 	const struct sp_worker *ws;
 	const struct sp_tcpmode_counts *tcp_core[SP_MAX_CORES];
+	/* https: the TLS engine's allocations inside handshakes (part of
+	 * the allocations after start); -1: no TLS. */
+	int64_t tls_hs_allocs;
 };
 
 /* When the last of @n workers ended its load (run_end_us). */

@@ -14,6 +14,7 @@
 #include "sp_reqlog_out.h"
 #include "sp_scenario.h"
 #include "sp_stream_tcp.h"
+#include "sp_tls.h"
 #include "sp_vu.h"
 
 struct sp_run_override {
@@ -42,6 +43,7 @@ struct sp_run_core {
 	struct sp_run *r;
 	struct sp_vu_engine *eng;
 	struct sp_stream_tcp tcp; /* the engine's stream over the stack */
+	struct sp_tls *tls;       /* https: TLS between the two, else NULL */
 };
 
 struct sp_run {
@@ -88,6 +90,9 @@ struct sp_run_out {
 /* run_report.c */
 double sp_run_load_s(const struct sp_run *r, const struct sp_report *rep);
 uint64_t sp_run_succeeded(const struct sp_vu_stats *s);
+/* https: the TLS engine's allocations inside handshakes, all cores; -1
+ * for http. */
+int64_t sp_run_tls_hs_allocs(const struct sp_run *r);
 void sp_run_print(const struct sp_run *r, const struct sp_report *rep,
 		  FILE *out);
 int sp_run_open(struct sp_run_out *o, const char *opt, const char *path,

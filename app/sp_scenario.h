@@ -43,6 +43,28 @@ struct sp_resolve {
 	uint32_t ip;             /* host order */
 };
 
+/* HTTPS: the target's scheme and the file's tls: keys (--insecure,
+ * --tls-* on the command line). Paths as the user gave them; a path in a
+ * file is taken relative to the file's directory. */
+enum sp_run_resume {
+	SP_RUN_RESUME_SESSION = 0, /* a VU that reconnects offers its last
+				    * session (by ID) */
+	SP_RUN_RESUME_NONE,        /* every connection a full handshake */
+	SP_RUN_RESUME_TICKET,      /* ... offers its session ticket */
+};
+
+struct sp_run_tls {
+	int on;                  /* https:// */
+	int insecure;            /* tls.verify: false, --insecure */
+	const char *ca;          /* NULL: the system store */
+	const char *cert, *key;  /* client certificate (mutual TLS) */
+	const char *ciphers, *curves; /* NULL: the engine's defaults */
+	const char *server_name; /* SNI and the name checked; NULL: the
+				  * target's host name (none for an
+				  * address) */
+	enum sp_run_resume resume;
+};
+
 /*
  * What the loader makes: the engine's plan (all lib/proto reads) and,
  * beside it, what only the app reads.
@@ -53,6 +75,7 @@ struct sp_run_plan {
 	const struct sp_resolve *resolve; /* later entries win */
 	uint32_t nresolve;
 	struct sp_run_net net;
+	struct sp_run_tls tls;
 	const struct sp_threshold *thresholds;
 	uint32_t nthresholds;
 	uint64_t seed;           /* 0: random at start */
@@ -100,7 +123,9 @@ int sp_scenario_load_buf(struct sp_run_plan *rp, const char *name,
  * adds one), abort-on-fail (any value: the command line's thresholds stop
  * the run when they fail), abort-grace. --url sets the target and, if
  * the plan has no scenario, creates one named "default" that GETs the
- * URL's path.
+ * URL's path. insecure (any value), tls-ca, tls-cert, tls-key,
+ * tls-ciphers, tls-curves, tls-resume, tls-server-name: the file's tls:
+ * keys of those names.
  */
 int sp_scenario_set(struct sp_run_plan *rp, const char *key, const char *value,
 		    struct sp_scenario_err *e);

@@ -115,6 +115,7 @@ enum sp_txt {
 struct sp_url {
 	char host[SP_MAX_HOSTNAME + 1];
 	int is_name;
+	int tls;           /* https:// */
 	uint32_t ip;       /* !is_name */
 	uint16_t port;
 	const char *path;
@@ -174,6 +175,11 @@ int sp_add_resolve(struct sp_plan *pl, const char *key, const char *addr,
 int sp_load_key(struct sp_plan *pl, const char *key, const char *v,
 		unsigned *bit, char *why);
 int sp_set_target(struct sp_plan *pl, const struct sp_url *u, char *why);
+/* A tls: key (verify, ca, cert, key, ciphers, curves, resume,
+ * server_name) of the file or of the command line; @dir: a relative path
+ * is taken from there (the file's directory), NULL: as given. */
+int sp_tls_key(struct sp_plan *pl, const char *key, const char *v,
+	       const char *dir, size_t dirlen, char *why);
 int sp_val_statuses(const char *s, uint64_t *set, char *why);
 
 /* template.c */

@@ -18,6 +18,7 @@ enum sp_th_phase {
 	SP_TH_CONNECT,     /* SYN to established */
 	SP_TH_TTFB,        /* request queued to first response byte */
 	SP_TH_ITERATION,   /* whole iteration */
+	SP_TH_TLS,         /* established to the TLS handshake done */
 };
 enum sp_th_stat {
 	SP_TH_QUANTILE = 0, /* p(N) */

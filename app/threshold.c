@@ -3,7 +3,7 @@
  *
  *   [scenario:NAME | request:NAME] [PHASE.]STAT OP VALUE[UNIT]
  *
- *   PHASE  latency (the default) | connect | ttfb | iteration
+ *   PHASE  latency (the default) | connect | tls | ttfb | iteration
  *   STAT   p(N) (0 < N <= 100) | med | avg | mean | min | max   (times)
  *          errors | checks                                      (rates)
  *          rps | iterations/s                                   (per second)
@@ -120,6 +120,7 @@ sp_th_metric(const char **pp, struct sp_threshold *t, char *why, size_t wl)
 	} phases[] = {
 		{ "latency", SP_TH_LATENCY }, { "connect", SP_TH_CONNECT },
 		{ "ttfb", SP_TH_TTFB }, { "iteration", SP_TH_ITERATION },
+		{ "tls", SP_TH_TLS },
 	};
 	static const struct {
 		const char *name;
@@ -144,7 +145,7 @@ sp_th_metric(const char **pp, struct sp_threshold *t, char *why, size_t wl)
 		}
 	if (p[n] == '.')
 		return sp_th_why(why, wl, "unknown phase '%.*s' (latency, "
-				 "connect, ttfb or iteration)", (int)n, p);
+				 "connect, tls, ttfb or iteration)", (int)n, p);
 	if (sp_th_is(p, n, "p") && p[1] == '(') {
 		char *end;
 		double x = strtod(p + 2, &end);
@@ -295,7 +296,8 @@ sp_threshold_parse(const char *expr, struct sp_threshold *t, char *why,
 	    sp_th_value(p, t, why, whylen) < 0)
 		return -1;
 	if (t->scope == SP_TH_REQUEST &&
-	    (t->phase == SP_TH_CONNECT || t->phase == SP_TH_ITERATION))
+	    (t->phase == SP_TH_CONNECT || t->phase == SP_TH_TLS ||
+	     t->phase == SP_TH_ITERATION))
 		return sp_th_why(why, whylen, "request thresholds measure "
 				 "latency or ttfb");
 	if (t->scope == SP_TH_SCENARIO) {

@@ -75,6 +75,28 @@ sp_finish_expect(struct sp_plan *pl, struct sp_scenario_err *e)
 	return 0;
 }
 
+/* The tls: keys against the target: they mean something for https://
+ * only, a client certificate needs its key; the name the stream is told
+ * (SNI, the certificate's name). */
+static int
+sp_finish_tls(struct sp_run_plan *rp, struct sp_scenario_err *e)
+{
+	const struct sp_run_tls *t = &rp->tls;
+	struct sp_plan *pl = &rp->eng;
+
+	if (!t->on && (t->insecure || t->ca || t->cert || t->key ||
+		       t->ciphers || t->curves || t->server_name ||
+		       t->resume != SP_RUN_RESUME_SESSION))
+		return sp_finish_error(pl, e, "tls settings are given but the "
+				       "target is http://, not https://");
+	if ((t->cert == NULL) != (t->key == NULL))
+		return sp_finish_error(pl, e, "tls: a client certificate needs "
+				       "both cert and key");
+	pl->peer_name = t->server_name != NULL ? t->server_name :
+						 rp->target_name;
+	return 0;
+}
+
 int
 sp_scenario_finish(struct sp_run_plan *rp, struct sp_scenario_err *e)
 {
@@ -92,6 +114,8 @@ sp_scenario_finish(struct sp_run_plan *rp, struct sp_scenario_err *e)
 	if (pl->nscenarios == 0)
 		return sp_finish_error(pl, e, "no scenario: give scenarios: in the file "
 				       "or --url");
+	if (sp_finish_tls(rp, e) < 0)
+		return -1;
 	for (i = 0; i < pl->nscenarios; i++) {
 		struct sp_scenario *sc = &pv->scn[i];
 

@@ -126,10 +126,10 @@
   function latency(r) {
     var s = r.summary || {}, g = section('Latency (ms)'), c = card(g), rows = [];
     g.className = '';
-    [['latency_ms', 'response'], ['connect_ms', 'connect'], ['ttfb_ms', 'time to first byte'],
+    [['latency_ms', 'response'], ['connect_ms', 'connect'], ['tls_ms', 'TLS handshake'], ['ttfb_ms', 'time to first byte'],
      ['iteration_ms', 'iteration'], ['lag_ms', 'generator lag']].forEach(function (p) {
       var h = s[p[0]];
-      if (!isObj(h)) return;
+      if (!isObj(h) || (p[0] === 'tls_ms' && !isObj(r.tls))) return;
       rows.push([p[1] + ' (' + p[0] + ')'].concat(LAT.map(function (k) { return fmt(h[k]); })));
     });
     if (rows.length) table(c, ['', 'min', 'mean', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max'], rows, 'latency');

@@ -403,7 +403,7 @@ sp_vu_request(struct sp_vu_engine *e, struct sp_vu *v)
 	peer = (struct sp_stream_peer){
 		.ip = e->pl->dst_ip,
 		.port = e->pl->dst_port,
-		.name = e->pl->host,
+		.name = e->pl->peer_name,
 		.slot = v->idx,
 	};
 	v->c = e->so->connect(e->simpl, &peer, v, &err);

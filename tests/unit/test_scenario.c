@@ -367,8 +367,22 @@ static const struct {
 	  "2:11: resolve: 'app:0': the port must be 1..65535" },
 	{ T "resolve: {app: 127.0.0.1}\n" S OK_STEP,
 	  "2:11: resolve: 127.0.0.1 is a loopback address" },
-	{ "target: https://198.18.0.2\n" S OK_STEP,
-	  "1:9: target: 'https://198.18.0.2': https is not supported" },
+	{ "target: ftp://198.18.0.2\n" S OK_STEP,
+	  "1:9: target: 'ftp://198.18.0.2' is not an http:// or https:// URL" },
+	{ "target: https://198.18.0.2/x\n" S OK_STEP,
+	  "1:9: target: 'https://198.18.0.2/x': a target has no path" },
+	{ "target: https://app.test\ntls: [a]\n" S OK_STEP,
+	  "2:6: tls: expected a mapping" },
+	{ "target: https://app.test\ntls: {verify: maybe}\n" S OK_STEP,
+	  "2:7: tls.verify: 'maybe' is not true or false" },
+	{ "target: https://app.test\ntls: {resume: often}\n" S OK_STEP,
+	  "2:7: tls.resume: 'often' is not none, session or ticket" },
+	{ "target: https://app.test\ntls: {bogus: 1}\n" S OK_STEP,
+	  "2:7: unknown key tls.bogus" },
+	{ "target: https://app.test\ntls: {ca: no-such-ca.pem}\n" S OK_STEP,
+	  "2:7: tls.ca: cannot read '" },
+	{ "target: https://app.test\ntls: {server_name: a..b}\n" S OK_STEP,
+	  "2:7: 'a..b': an empty label" },
 	{ "target: http://198.18.0.2/x\n" S OK_STEP,
 	  "1:9: target: 'http://198.18.0.2/x': a target has no path" },
 	{ "target: http://198.18.0.2:0\n" S OK_STEP,
@@ -448,6 +462,10 @@ static const struct {
 	{ "", "1:1: empty file" },
 	{ "- 1\n", "1:1: the file: expected a mapping, got a list" },
 	{ S OK_STEP, "no target: give target: in the file or --url" },
+	{ T "tls: {verify: false}\n" S OK_STEP,
+	  "tls settings are given but the target is http://, not https://" },
+	{ "target: https://app.test\ntls: {cert: f.yaml}\n" S OK_STEP,
+	  "tls: a client certificate needs both cert and key" },
 	{ T, "no scenario: give scenarios: in the file or --url" },
 	{ T "load:\n  model: open\n" S OK_STEP,
 	  "the open model needs rate or stages" },
@@ -775,8 +793,12 @@ test_overrides(void)
 		  "the port must be 1..65535" },
 		{ "resolve", "app:99999:198.18.0.2", "--resolve: 'app:99999': the "
 		  "port must be" },
-		{ "url", "https://198.18.0.2/", "--url: 'https://198.18.0.2/': "
-		  "https is not supported" },
+		{ "url", "ftp://198.18.0.2/", "--url: 'ftp://198.18.0.2/' is not "
+		  "an http:// or https:// URL" },
+		{ "tls-resume", "sometimes", "--tls-resume: tls.resume: "
+		  "'sometimes' is not" },
+		{ "tls-ca", "/nonexistent/ca.pem", "--tls-ca: tls.ca: cannot read "
+		  "'/nonexistent/ca.pem'" },
 		{ "tags", "a,,b", "--tags: 'a,,b' has an empty tag" },
 		{ "bogus", "1", "--bogus: not a scenario option" },
 		{ "tags", "nope", "--tags nope left no scenario to run" },
@@ -1326,6 +1348,63 @@ test_host_ua(void)
 	sp_scenario_free(&pl);
 }
 
+/* https targets: 443 by default and left out of Host, SNI from the name
+ * (none for an address, or tls.server_name), the tls: keys, a relative
+ * path from the file's directory, the command line over the file. */
+static void
+test_https(void)
+{
+	struct sp_scenario_err e = { { 0 } };
+	struct sp_run_plan pl;
+	char want[700];
+	int rc;
+
+	write_file("ca.pem", "not parsed here\n");
+	rc = load(&pl, "target: https://App.Test\n"
+		  "tls: {ca: ca.pem, resume: none, verify: false}\n" S OK_STEP,
+		  &e);
+	snprintf(want, sizeof(want), "%s/ca.pem", tmpdir);
+	CHECK(rc == 0, "https: %s", e.msg);
+	CHECK(pl.tls.on && pl.eng.dst_port == 443 &&
+	      strcmp(pl.eng.host, "App.Test") == 0 &&
+	      strcmp(pl.eng.peer_name, "App.Test") == 0 &&
+	      pl.tls.ca != NULL && strcmp(pl.tls.ca, want) == 0 &&
+	      pl.tls.resume == SP_RUN_RESUME_NONE && pl.tls.insecure,
+	      "https: the plan");
+	sp_scenario_free(&pl);
+
+	rc = load(&pl, "target: https://198.18.0.2:8443\n" S OK_STEP, &e);
+	CHECK(rc == 0 && pl.tls.on && pl.eng.dst_port == 8443 &&
+	      strcmp(pl.eng.host, "198.18.0.2:8443") == 0 &&
+	      pl.eng.peer_name == NULL && !pl.tls.insecure &&
+	      pl.tls.resume == SP_RUN_RESUME_SESSION,
+	      "https address: no name to send");
+	sp_scenario_free(&pl);
+
+	rc = load(&pl, "target: http://198.18.0.2:443\n" S OK_STEP, &e);
+	CHECK(rc == 0 && !pl.tls.on && strcmp(pl.eng.host, "198.18.0.2:443") == 0,
+	      "http on 443 is still http, its port in Host");
+	sp_scenario_free(&pl);
+
+	{
+		const char *kv[] = { "tls-server-name", "api.test", "tls-resume",
+				     "ticket", "insecure", "1" };
+
+		write_file("f.yaml", "target: https://198.18.0.2\n"
+			   "tls: {resume: none}\n" S OK_STEP);
+		sp_scenario_init(&pl);
+		rc = sp_scenario_load(&pl, path, &e);
+		for (size_t i = 0; rc == 0 && i < 6; i += 2)
+			rc = sp_scenario_set(&pl, kv[i], kv[i + 1], &e);
+		if (rc == 0)
+			rc = sp_scenario_finish(&pl, &e);
+		CHECK(rc == 0 && strcmp(pl.eng.peer_name, "api.test") == 0 &&
+		      pl.tls.resume == SP_RUN_RESUME_TICKET && pl.tls.insecure,
+		      "https overrides: %s", e.msg);
+		sp_scenario_free(&pl);
+	}
+}
+
 int
 main(void)
 {
@@ -1346,6 +1425,7 @@ main(void)
 	test_addresses();
 	test_names();
 	test_host_ua();
+	test_https();
 	test_config();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)

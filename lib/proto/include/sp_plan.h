@@ -278,7 +278,11 @@ struct sp_plan {
 	uint32_t dst_ip;         /* host order; 0 while a name is unresolved */
 	uint16_t dst_port;
 	const char *host;        /* Host header value: the URL's authority as
-				  * written, ":PORT" only if not 80 */
+				  * written, ":PORT" only if not the
+				  * scheme's default */
+	/* The name a connection's stream is told (sp_stream_peer.name: TLS
+	 * sends it as SNI and checks the certificate for it); NULL: none. */
+	const char *peer_name;
 	/* Default User-Agent value (a request's own header replaces it, an
 	 * empty one removes it); NULL: none. */
 	const char *user_agent;
