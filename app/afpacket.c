@@ -46,8 +46,9 @@
 
 /* The driver's fanout argument, less the group number. */
 #define SP_AFP_FANOUT_FLAGS                                                   \
-	((PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG |                    \
-	  PACKET_FANOUT_FLAG_ROLLOVER) << 16)
+	((unsigned int)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG |      \
+			PACKET_FANOUT_FLAG_ROLLOVER)                          \
+	 << 16)
 
 static volatile pid_t sp_afp_child;
 
@@ -114,8 +115,10 @@ sp_afp_hold(unsigned int ifindex, int *fd)
 	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
 	struct sock_fprog prog = { .len = 1, .filter = &drop };
 	struct sockaddr_ll sll;
-	int arg = (int)(((unsigned int)getpid() ^ ifindex) & 0xffff) |
-		  SP_AFP_FANOUT_FLAGS;
+	/* the flags are the int's top bits: built unsigned (a left shift
+	 * into an int's sign bit is undefined), then converted */
+	int arg = (int)((((unsigned int)getpid() ^ ifindex) & 0xffff) |
+			SP_AFP_FANOUT_FLAGS);
 	int s, err;
 
 	/* Protocol 0: no frame reaches it before the filter is on. */
