@@ -164,8 +164,27 @@ sp_run_tls_sum(const struct sp_run *r, struct sp_tls_counters *t)
 		SP_TLS_ADD(app_bytes_in) SP_TLS_ADD(app_bytes_out)
 		SP_TLS_ADD(close_notify_rx) SP_TLS_ADD(unclean_close)
 		SP_TLS_ADD(allocs_hs) SP_TLS_ADD(allocs_steady)
+		SP_TLS_ADD(errs_other)
 #undef SP_TLS_ADD
 #undef SP_TLS_ADDN
+		/* The engine's error codes, merged by code. */
+		for (unsigned k = 0; k < SP_TLS_NERRS; k++) {
+			uint64_t n = sp_ctr_read(c->err_count[k]);
+			unsigned j;
+
+			if (n == 0)
+				continue;
+			for (j = 0; j < SP_TLS_NERRS && t->err_count[j] != 0 &&
+				    t->err_code[j] != c->err_code[k];
+			     j++)
+				;
+			if (j == SP_TLS_NERRS) {
+				t->errs_other += n;
+				continue;
+			}
+			t->err_code[j] = c->err_code[k];
+			t->err_count[j] += n;
+		}
 	}
 }
 
@@ -246,6 +265,23 @@ sp_run_print_tls(const struct sp_run *r, FILE *out)
 			any = 1;
 		}
 	fprintf(out, "\n");
+	any = 0;
+	for (unsigned k = 0; k < SP_TLS_NERRS; k++) {
+		char name[160];
+
+		if (c.err_count[k] == 0)
+			continue;
+		fprintf(out, "%s%s (-0x%04x) %" PRIu64,
+			any ? ", " : "  tls causes      ",
+			sp_tls_error_name(eng, c.err_code[k], name, sizeof(name)),
+			(unsigned)-c.err_code[k], c.err_count[k]);
+		any = 1;
+	}
+	if (c.errs_other != 0)
+		fprintf(out, "%sothers %" PRIu64, any ? ", " : "  tls causes      ",
+			c.errs_other);
+	if (any || c.errs_other != 0)
+		fprintf(out, "\n");
 	fprintf(out, "  tls bytes       records in %" PRIu64 "  out %" PRIu64
 		"  per connection %zu (pool of %s)  closes with close_notify %"
 		PRIu64 "  without %" PRIu64 "\n", c.rec_bytes_in,
@@ -308,6 +344,21 @@ sp_run_json_tls(const struct sp_run *r, FILE *f)
 				sp_tls_verify_name(NULL, k), c.verify_reason[k]);
 			sep = ",";
 		}
+	sep = "";
+	fprintf(f, "},\"causes\":{");
+	for (unsigned k = 0; k < SP_TLS_NERRS; k++) {
+		char name[160];
+
+		if (c.err_count[k] == 0)
+			continue;
+		fputs(sep, f);
+		sp_json_str(f, sp_tls_error_name(NULL, c.err_code[k], name,
+						 sizeof(name)));
+		fprintf(f, ":%" PRIu64, c.err_count[k]);
+		sep = ",";
+	}
+	if (c.errs_other != 0)
+		fprintf(f, "%s\"others\":%" PRIu64, sep, c.errs_other);
 	fprintf(f, "},\"record_bytes_in\":%" PRIu64 ",\"record_bytes_out\":%"
 		PRIu64 ",\"close_notify_received\":%" PRIu64
 		",\"closes_without_close_notify\":%" PRIu64
