@@ -110,7 +110,7 @@ sp_csv_field(struct sp_plan *pl, struct sp_csv *c, char *why)
 	*c->out++ = '\0';
 	/* A cell goes into paths and header values as it is: a line break
 	 * or a control byte there would be an injection. */
-	if (sp_txt_ok(start, len, SP_TXT_HEADER, why) < 0)
+	if (sp_tpl_text_ok(start, len, SP_TPL_HEADER, why, SP_WHY) < 0)
 		return sp_why(why, "field %u holds a line break or control "
 			      "byte", c->nfield + 1);
 	c->cells = sp_mem_grow(pl, c->cells, &c->cap, c->ncells + 1,

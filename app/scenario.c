@@ -105,6 +105,12 @@ sp_mem_grow(struct sp_plan *pl, void *arr, uint32_t *cap, uint32_t need,
 	return n;
 }
 
+void *
+sp_mem_grow_cb(void *pl, void *arr, uint32_t *cap, uint32_t need, size_t elem)
+{
+	return sp_mem_grow(pl, arr, cap, need, elem);
+}
+
 char *
 sp_mem_strndup(struct sp_plan *pl, const char *s, size_t n)
 {

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "sp_scenario_int.h"
+#include "sp_values.h"
 
 static const char *const sp_methods[SP_METHOD_N] = {
 	"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD",
@@ -19,16 +20,17 @@ static const char *const sp_methods[SP_METHOD_N] = {
 
 static int
 sp_tpl_node(struct sp_loader *ld, const yaml_node_t *n, const char *key,
-	    int kind, struct sp_tpl *t)
+	    enum sp_tpl_ctx ctx, struct sp_tpl *t)
 {
+	struct sp_tpl_env env = sp_plan_tpl_env(ld->pl);
 	struct sp_tpl_build b = { 0 };
 	const char *s;
 
 	if (sp_yaml_str(ld, n, key, &s) < 0)
 		return -1;
-	if (sp_tpl_add(ld->pl, &b, s, strlen(s), kind, ld->why) < 0)
+	if (sp_tpl_add(&env, &b, s, strlen(s), ctx, ld->why, SP_WHY) < 0)
 		return sp_node_error(ld, n, "%s: %s", key, ld->why);
-	sp_tb_done(&b, t);
+	sp_tpl_done(&b, t);
 	return 0;
 }
 
@@ -45,6 +47,7 @@ sp_headers(struct sp_loader *ld, const yaml_node_t *n, struct sp_request *r)
 	static const char *const forbidden[] = {
 		"Content-Length", "Connection", "Transfer-Encoding",
 	};
+	struct sp_tpl_env env = sp_plan_tpl_env(ld->pl);
 	struct sp_tpl_build b = { 0 };
 	uint32_t count = 0;
 
@@ -87,16 +90,17 @@ sp_headers(struct sp_loader *ld, const yaml_node_t *n, struct sp_request *r)
 		r->own_ua |= ua;
 		if (ua && *val == '\0')
 			continue; /* no User-Agent at all */
-		if (sp_tb_lit(ld->pl, &b, name, strlen(name), ld->why) < 0 ||
-		    sp_tb_lit(ld->pl, &b, ": ", 2, ld->why) < 0)
+		if (sp_tpl_lit(&env, &b, name, strlen(name), ld->why,
+			       SP_WHY) < 0 ||
+		    sp_tpl_lit(&env, &b, ": ", 2, ld->why, SP_WHY) < 0)
 			return sp_node_error(ld, k, "headers: %s", ld->why);
-		if (sp_tpl_add(ld->pl, &b, val, strlen(val), SP_TXT_HEADER,
-			       ld->why) < 0)
+		if (sp_tpl_add(&env, &b, val, strlen(val), SP_TPL_HEADER,
+			       ld->why, SP_WHY) < 0)
 			return sp_node_error(ld, v, "%s: %s", name, ld->why);
-		if (sp_tb_lit(ld->pl, &b, "\r\n", 2, ld->why) < 0)
+		if (sp_tpl_lit(&env, &b, "\r\n", 2, ld->why, SP_WHY) < 0)
 			return sp_node_error(ld, v, "%s: %s", name, ld->why);
 	}
-	sp_tb_done(&b, &r->headers);
+	sp_tpl_done(&b, &r->headers);
 	return 0;
 }
 
@@ -260,7 +264,7 @@ sp_request(struct sp_loader *ld, const yaml_node_t *n, uint32_t *idx)
 	if (pstr[0] != '/')
 		return sp_node_error(ld, path, "path: '%s' does not start with '/'",
 				     pstr);
-	if (sp_tpl_node(ld, path, "path", SP_TXT_PATH, &r->path) < 0)
+	if (sp_tpl_node(ld, path, "path", SP_TPL_PATH, &r->path) < 0)
 		return -1;
 	if ((v = sp_yaml_get(ld, n, "name")) != NULL) {
 		if (sp_yaml_str(ld, v, "name", &s) < 0)
@@ -282,7 +286,7 @@ sp_request(struct sp_loader *ld, const yaml_node_t *n, uint32_t *idx)
 	    sp_headers(ld, v, r) < 0)
 		return -1;
 	if ((v = sp_yaml_get(ld, n, "body")) != NULL) {
-		if (sp_tpl_node(ld, v, "body", SP_TXT_BODY, &r->body) < 0)
+		if (sp_tpl_node(ld, v, "body", SP_TPL_BODY, &r->body) < 0)
 			return -1;
 		r->has_body = 1;
 	}

@@ -536,6 +536,7 @@ sp_set_url(struct sp_plan *pl, const char *v, char *why)
 	struct sp_request *r;
 	struct sp_step *st;
 	struct sp_tpl_build b = { 0 };
+	struct sp_tpl_env env;
 	struct sp_url u;
 	const char *path;
 	char *nm;
@@ -550,7 +551,9 @@ sp_set_url(struct sp_plan *pl, const char *v, char *why)
 			      "without a path to retarget the file", v, path);
 	if (pl->nscenarios > 0)
 		return 0;
-	if (sp_tpl_add(pl, &b, path, strlen(path), SP_TXT_PATH, why) < 0)
+	env = sp_plan_tpl_env(pl);
+	if (sp_tpl_add(&env, &b, path, strlen(path), SP_TPL_PATH, why,
+		       SP_WHY) < 0)
 		return -1;
 	pv->req = sp_mem_grow(pl, pv->req, &pv->req_cap, 1, sizeof(*pv->req));
 	pv->scn = sp_mem_grow(pl, pv->scn, &pv->scn_cap, 1, sizeof(*pv->scn));
@@ -562,7 +565,7 @@ sp_set_url(struct sp_plan *pl, const char *v, char *why)
 	r = &pv->req[0];
 	r->name = nm;
 	r->method = SP_METHOD_GET;
-	sp_tb_done(&b, &r->path);
+	sp_tpl_done(&b, &r->path);
 	r->check.body_size = -1;
 	st->kind = SP_STEP_REQUEST;
 	st->req = 0;

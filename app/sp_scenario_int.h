@@ -15,6 +15,7 @@
 #include <yaml.h>
 
 #include "sp_scenario.h"
+#include "sp_template.h"
 
 #define SP_US_PER_S 1000000ull
 #define SP_MAX_RESOLVE   1024u   /* resolve: entries and --resolve */
@@ -93,23 +94,6 @@ struct sp_loader {
 };
 
 /* A template being built: literal bytes and parts. */
-struct sp_tpl_build {
-	char *text;
-	uint32_t len, cap;
-	struct sp_tpl_part *parts;
-	uint32_t nparts, pcap;
-	uint8_t ctx; /* enum sp_tpl_ctx, from sp_tpl_add's kind */
-};
-
-/* What literal bytes of a template may hold: the template's context
- * (sp_plan.h), which also picks a variable's default filter. */
-enum sp_txt {
-	SP_TXT_PATH = SP_TPL_PATH,     /* a request target: no space, no CTL */
-	SP_TXT_HEADER = SP_TPL_HEADER, /* a field value: no CTL but HTAB
-					* (RFC 9110 5.5) */
-	SP_TXT_BODY = SP_TPL_BODY,     /* anything */
-};
-
 /* A URL's parts: the host as written (a name, or a dotted quad then in
  * @ip), the port and the path (into the URL). */
 struct sp_url {
@@ -182,13 +166,17 @@ int sp_tls_key(struct sp_plan *pl, const char *key, const char *v,
 	       const char *dir, size_t dirlen, char *why);
 int sp_val_statuses(const char *s, uint64_t *set, char *why);
 
-/* template.c */
-int sp_txt_ok(const char *s, size_t n, int kind, char *why);
-int sp_tb_lit(struct sp_plan *pl, struct sp_tpl_build *b, const char *s,
-	      size_t n, char *why);
-int sp_tpl_add(struct sp_plan *pl, struct sp_tpl_build *b, const char *s,
-	       size_t n, int kind, char *why);
-void sp_tb_done(const struct sp_tpl_build *b, struct sp_tpl *t);
-int sp_is_token(const char *s);
+/* The template compiler (lib/proto, sp_template.h) allocating in the
+ * plan's memory and reading its data file's columns. */
+void *sp_mem_grow_cb(void *pl, void *arr, uint32_t *cap, uint32_t need,
+		     size_t elem);
+
+static inline struct sp_tpl_env
+sp_plan_tpl_env(struct sp_plan *pl)
+{
+	return (struct sp_tpl_env){ .grow = sp_mem_grow_cb, .mem = pl,
+				    .data = pl->data };
+}
+
 
 #endif /* SP_SCENARIO_INT_H */

@@ -23,6 +23,8 @@
 
 /* Decimal digits only (strtoull would accept signs, spaces and hex):
  * 0 with *end past the last digit, -1 if none or on overflow. */
+/* RFC 9110 5.6.2: token = 1*tchar */
+int sp_is_token(const char *s);
 int sp_val_digits(const char *s, const char **end, uint64_t *v);
 
 /* The longest duration anything takes: a week. A run keeps a timeline

@@ -207,3 +207,16 @@ sp_val_placement(const char *s, int *want, char *why)
 		}
 	return sp_val_why(why, s, "is not auto, rss or redirect");
 }
+
+/* RFC 9110 5.6.2: token = 1*tchar */
+int
+sp_is_token(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) &&
+		    strchr("!#$%&'*+-.^_`|~", *s) == NULL)
+			return 0;
+	return 1;
+}
