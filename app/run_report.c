@@ -381,7 +381,7 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 
 	sp_ipv4_str(pl->dst_ip, addr, sizeof(addr));
 	fprintf(out, "stampede run %s -> %s://%s%s%s%s (%s model, stopped by "
-		"%s)\n", pl->source, r->rp.tls.on ? "https" : "http", pl->host,
+		"%s)\n", r->rp.source, r->rp.tls.on ? "https" : "http", pl->host,
 		r->rp.target_name != NULL ? " [" : "",
 		r->rp.target_name != NULL ? addr : "",
 		r->rp.target_name != NULL ? "]" : "",
@@ -528,7 +528,7 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 	sp_json_str(f, target);
 	fprintf(f, ",\"target_addr\":\"%s:%u\"", addr, pl->dst_port);
 	fprintf(f, ",\"source\":");
-	sp_json_str(f, pl->source);
+	sp_json_str(f, r->rp.source);
 	fprintf(f, ",\"model\":\"%s\",\"elapsed_s\":%.6f,\"stopped_by\":\"%s\",\n",
 		pl->model == SP_MODEL_OPEN ? "open" : "closed", rep->elapsed_s,
 		r->stopped_by);

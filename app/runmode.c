@@ -402,7 +402,7 @@ sp_run_file_net(struct sp_run *r)
 			continue;
 		if (sp_netopt_parse(&r->net, keys[i].code, keys[i].v) < 0) {
 			fprintf(stderr, "stampede: (from %s, network section)\n",
-				r->rp.eng.source);
+				r->rp.source);
 			return -1;
 		}
 	}
@@ -561,7 +561,7 @@ sp_run_tls_setup(struct sp_run *r, struct sp_run_core *c, uint32_t vus)
 							SP_TLS_RESUME_SESSION,
 		.clock = sp_run_tsc,
 		.clock_hz = rte_get_tsc_hz(),
-		.handshake_timeout_us = r->rp.eng.connect_timeout_us,
+		.handshake_timeout_us = r->rp.connect_timeout_us,
 		.inner_ops = &sp_stream_tcp_ops,
 		.inner_impl = &c->tcp,
 	};
@@ -595,7 +595,7 @@ sp_run_core_setup(struct sp_run *r, struct sp_cores *cores, uint32_t i,
 		.dst_port = r->rp.eng.dst_port,
 		.drain_us = SP_RUN_DRAIN_US,
 	};
-	uint32_t n = r->ncores, vus = (r->rp.eng.max_vus + n - 1) / n;
+	uint32_t n = r->ncores, vus = (r->rp.max_vus + n - 1) / n;
 	char err[256];
 
 	memset(&vc, 0, sizeof(vc));
@@ -614,7 +614,7 @@ sp_run_core_setup(struct sp_run *r, struct sp_cores *cores, uint32_t i,
 		return -1;
 	}
 	sp_cores_stack_config(cores, &cfg, vus + SP_RUN_TW_EXTRA / n, vus);
-	cfg.connect_timeout_us = (uint32_t)r->rp.eng.connect_timeout_us;
+	cfg.connect_timeout_us = (uint32_t)r->rp.connect_timeout_us;
 	sp_run_size_chunks(vus, n, &cfg);
 	if (r->rp.tls.on) {
 		if (sp_run_tls_setup(r, core, vus) < 0)

@@ -703,11 +703,11 @@ sp_scenario_init(struct sp_run_plan *rp)
 	struct sp_plan *pl = &rp->eng;
 
 	memset(rp, 0, sizeof(*rp));
-	pl->source = "command line";
+	sp_run_plan_of(pl)->source = "command line";
 	pl->model = SP_MODEL_CLOSED;
 	pl->vus = 1;
 	pl->duration_us = 10 * SP_US_PER_S;
-	pl->connect_timeout_us = 3 * SP_US_PER_S;
+	sp_run_plan_of(pl)->connect_timeout_us = 3 * SP_US_PER_S;
 	pl->response_timeout_us = 10 * SP_US_PER_S;
 }
 
@@ -727,8 +727,8 @@ sp_scenario_load_buf(struct sp_run_plan *rp, const char *name, const char *buf,
 	if (ld.pv->loaded)
 		return sp_err_set(e, "%s: a plan takes one scenario file", name);
 	ld.pv->loaded = 1;
-	pl->source = sp_mem_strdup(pl, name);
-	if (pl->source == NULL)
+	sp_run_plan_of(pl)->source = sp_mem_strdup(pl, name);
+	if (sp_run_plan_of(pl)->source == NULL)
 		return sp_err_set(e, "%s: out of memory", name);
 	if (!yaml_parser_initialize(&parser))
 		return sp_err_set(e, "%s: out of memory", name);

@@ -326,7 +326,7 @@ sp_load_key(struct sp_plan *pl, const char *key, const char *v, unsigned *bit,
 	} else if (strcmp(key, "max_vus") == 0) {
 		if (sp_val_u64(v, 1, SP_MAX_VUS, &x, why) < 0)
 			return -1;
-		pl->max_vus = (uint32_t)x;
+		sp_run_plan_of(pl)->max_vus = (uint32_t)x;
 		*bit = SP_K_MAX_VUS;
 	} else if (strcmp(key, "duration") == 0) {
 		if (sp_val_duration(v, &x, why) < 0)
@@ -361,7 +361,7 @@ sp_load_key(struct sp_plan *pl, const char *key, const char *v, unsigned *bit,
 				      "connect timeout (the stack's timers are "
 				      "32-bit microseconds)", v);
 		if (key[0] == 'c')
-			pl->connect_timeout_us = x;
+			sp_run_plan_of(pl)->connect_timeout_us = x;
 		else
 			pl->response_timeout_us = x;
 	} else if (strcmp(key, "seed") == 0) {

@@ -71,6 +71,11 @@ struct sp_run_tls {
  */
 struct sp_run_plan {
 	struct sp_plan eng;
+	const char *source;      /* file name, or "command line" */
+	/* The VUs the run needs at most (open: max_vus; closed: the peak),
+	 * shared among the cores' engines. */
+	uint32_t max_vus;
+	uint64_t connect_timeout_us;
 	const char *target_name; /* HOST when it is a name, else NULL */
 	const struct sp_resolve *resolve; /* later entries win */
 	uint32_t nresolve;

@@ -26,7 +26,7 @@ sp_finish_error(struct sp_plan *pl, struct sp_scenario_err *e, const char *fmt, 
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	if (pv != NULL && pv->loaded)
-		return sp_err_set(e, "%s: %s", pl->source, why);
+		return sp_err_set(e, "%s: %s", sp_run_plan_of(pl)->source, why);
 	return sp_err_set(e, "%s", why);
 }
 
@@ -234,9 +234,9 @@ sp_scenario_finish(struct sp_run_plan *rp, struct sp_scenario_err *e)
 	/* peak <= SP_MAX_RATE: it fits, and rounds up to whole VUs. */
 	top = (uint64_t)peak + ((double)(uint64_t)peak < peak);
 	if (pl->model == SP_MODEL_CLOSED)
-		pl->max_vus = (uint32_t)top;
-	else if (pl->max_vus == 0)
-		pl->max_vus = (uint32_t)(top > 100 ? top : 100);
+		sp_run_plan_of(pl)->max_vus = (uint32_t)top;
+	else if (sp_run_plan_of(pl)->max_vus == 0)
+		sp_run_plan_of(pl)->max_vus = (uint32_t)(top > 100 ? top : 100);
 	return 0;
 }
 
@@ -319,13 +319,15 @@ sp_cmd_validate(int argc, char **argv)
 			 pl->vus == 1 ? "" : "s");
 	else if (pl->model == SP_MODEL_CLOSED)
 		snprintf(load, sizeof(load), "closed model, %u stage%s up to %u "
-			 "VUs", pl->nstages, pl->nstages == 1 ? "" : "s", pl->max_vus);
+			 "VUs", pl->nstages, pl->nstages == 1 ? "" : "s",
+			 rp.max_vus);
 	else if (pl->nstages == 0)
 		snprintf(load, sizeof(load), "open model, %g iterations/s, at "
-			 "most %u VUs", pl->rate, pl->max_vus);
+			 "most %u VUs", pl->rate, rp.max_vus);
 	else
 		snprintf(load, sizeof(load), "open model, %u stage%s, at most %u "
-			 "VUs", pl->nstages, pl->nstages == 1 ? "" : "s", pl->max_vus);
+			 "VUs", pl->nstages, pl->nstages == 1 ? "" : "s",
+			 rp.max_vus);
 	printf("%s: ok: %u scenario%s, %u request%s, %s, %s\n", file,
 	       pl->nscenarios, pl->nscenarios == 1 ? "" : "s", pl->nrequests,
 	       pl->nrequests == 1 ? "" : "s", load, dur);

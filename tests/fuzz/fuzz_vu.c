@@ -70,15 +70,12 @@ plan_build(uint8_t opt)
 	memset(steps, 0, sizeof(steps));
 	memset(&scen, 0, sizeof(scen));
 	nlit = 0;
-	plan.source = "fuzz";
 	plan.dst_ip = SP_H_IP_SERVER;
 	plan.dst_port = 80;
 	plan.host = "198.18.0.2";
 	plan.model = SP_MODEL_CLOSED;
 	plan.vus = 2;
-	plan.max_vus = 2;
 	plan.duration_us = dur_us[opt >> 6];
-	plan.connect_timeout_us = 200000;
 	plan.response_timeout_us = 200000;
 	plan.requests = reqs;
 	plan.nrequests = 2;

@@ -154,16 +154,16 @@ test_full(void)
 	      strcmp(pl.net.cores, "1") == 0 &&
 	      strcmp(pl.net.placement, "rss") == 0 &&
 	      strcmp(pl.net.eal, "--log-level=5") == 0, "network strings");
-	CHECK(pl.eng.model == SP_MODEL_OPEN && pl.eng.rate == 2.5 && pl.eng.max_vus == 7,
+	CHECK(pl.eng.model == SP_MODEL_OPEN && pl.eng.rate == 2.5 && pl.max_vus == 7,
 	      "load: model %u rate %g max_vus %u", pl.eng.model, pl.eng.rate,
-	      pl.eng.max_vus);
+	      pl.max_vus);
 	CHECK(pl.eng.nstages == 2 && pl.eng.stages[0].duration_us == 10000000 &&
 	      pl.eng.stages[0].target == 5 &&
 	      pl.eng.stages[1].duration_us == 90000000 &&
 	      pl.eng.stages[1].target == 20.5, "stages");
 	CHECK(pl.eng.duration_us == 100000000, "duration = sum of stages: %llu",
 	      (unsigned long long)pl.eng.duration_us);
-	CHECK(pl.eng.connect_timeout_us == 500000 &&
+	CHECK(pl.connect_timeout_us == 500000 &&
 	      pl.eng.response_timeout_us == 2000000 && pl.seed == 42,
 	      "timeouts and seed");
 
@@ -640,7 +640,7 @@ test_ignored(void)
 				     "rate", "5", "max-vus", "9" };
 
 		rc = over(&pl, two_yaml, kv, 3, &e);
-		CHECK(rc == 0 && pl.eng.model == SP_MODEL_OPEN && pl.eng.max_vus == 9 &&
+		CHECK(rc == 0 && pl.eng.model == SP_MODEL_OPEN && pl.max_vus == 9 &&
 		      pl.eng.dst_port == 8080, "--url, --rate, --max-vus over a "
 		      "closed file: %s", e.msg);
 		sp_scenario_free(&pl);
@@ -673,7 +673,7 @@ test_overrides(void)
 
 		rc = over(&pl, NULL, kv, 3, &e);
 		CHECK(rc == 0 && pl.eng.duration_us == 168ull * 3600000000 &&
-		      pl.eng.connect_timeout_us == 4294000000ull,
+		      pl.connect_timeout_us == 4294000000ull,
 		      "the longest duration and connect timeout: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
@@ -693,7 +693,7 @@ test_overrides(void)
 
 		rc = over(&pl, staged_yaml, kv, 1, &e);
 		CHECK(rc == 0 && pl.eng.nstages == 0 && pl.eng.vus == 3 &&
-		      pl.eng.duration_us == 30000000 && pl.eng.max_vus == 3,
+		      pl.eng.duration_us == 30000000 && pl.max_vus == 3,
 		      "--vus replaces file stages, keeps their length: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
@@ -710,7 +710,7 @@ test_overrides(void)
 
 		rc = over(&pl, two_yaml, kv, 1, &e);
 		CHECK(rc == 0 && pl.eng.nstages == 2 && pl.eng.duration_us == 10000000 &&
-		      pl.eng.max_vus == 2, "--stages replaces vus: %s", e.msg);
+		      pl.max_vus == 2, "--stages replaces vus: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
 	{
@@ -719,8 +719,8 @@ test_overrides(void)
 
 		rc = over(&pl, two_yaml, kv, 3, &e);
 		CHECK(rc == 0 && pl.eng.model == SP_MODEL_OPEN && pl.eng.rate == 1000.5 &&
-		      pl.eng.max_vus == 1001 && pl.eng.duration_us == 30000000 &&
-		      pl.seed == 7 && pl.eng.connect_timeout_us == 1000000,
+		      pl.max_vus == 1001 && pl.eng.duration_us == 30000000 &&
+		      pl.seed == 7 && pl.connect_timeout_us == 1000000,
 		      "--rate: open, max_vus rounds up: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
@@ -744,7 +744,7 @@ test_overrides(void)
 		      strcmp(pl.eng.scenarios[0].name, "default") == 0 &&
 		      pl.eng.scenarios[0].weight == 1 && pl.eng.scenarios[0].nsteps == 1 &&
 		      strcmp(pl.eng.requests[0].name, "GET /x?{{vu}}") == 0 &&
-		      pl.eng.requests[0].path.nparts == 2 && pl.eng.max_vus == 100 &&
+		      pl.eng.requests[0].path.nparts == 2 && pl.max_vus == 100 &&
 		      pl.eng.duration_us == 10000000, "--url alone: %s", e.msg);
 		sp_scenario_free(&pl);
 	}

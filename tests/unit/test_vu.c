@@ -43,12 +43,10 @@ plan_base(uint8_t model)
 	memset(steps, 0, sizeof(steps));
 	memset(scens, 0, sizeof(scens));
 	nlit = 0;
-	plan.source = "test";
 	plan.dst_ip = SP_H_IP_SERVER;
 	plan.dst_port = 80;
 	plan.host = "198.18.0.2";
 	plan.model = model;
-	plan.connect_timeout_us = 3000000;
 	plan.response_timeout_us = 1000000;
 	plan.requests = reqs;
 	plan.scenarios = scens;
@@ -291,7 +289,6 @@ test_closed_keepalive(void)
 	plan_base(SP_MODEL_CLOSED);
 	plan_one(10000);
 	plan.vus = 3;
-	plan.max_vus = 3;
 	plan.duration_us = 2000000;
 	reqs[0].check.has_status = 1;
 	reqs[0].check.status_set[200 / 64] |= 1ull << (200 % 64);
@@ -327,7 +324,6 @@ test_closed_keepalive(void)
 	plan_base(SP_MODEL_CLOSED);
 	plan_one(10000);
 	plan.vus = 2;
-	plan.max_vus = 2;
 	plan.duration_us = 500000;
 	reqs[0].check.header = "X-Missing";
 	reqs[0].check.header_len = 9;
@@ -355,7 +351,6 @@ test_closed_keepalive(void)
 	plan_base(SP_MODEL_CLOSED);
 	plan_one(1000);
 	plan.vus = 2;
-	plan.max_vus = 2;
 	plan.duration_us = 500000;
 	scens[0].max_requests_per_conn = 3;
 	srv_response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
@@ -384,7 +379,6 @@ test_open_rate(void)
 	plan_base(SP_MODEL_OPEN);
 	plan_one(0);
 	plan.rate = 500;
-	plan.max_vus = 50;
 	plan.duration_us = 2000000;
 	srv_silent = 0;
 	srv_response = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
@@ -414,7 +408,6 @@ test_silent_server(void)
 	plan_base(SP_MODEL_OPEN);
 	plan_one(0);
 	plan.rate = 100;
-	plan.max_vus = 10;
 	plan.duration_us = 3000000;
 	plan.response_timeout_us = 500000;
 	srv_silent = 1;
@@ -465,7 +458,6 @@ test_hostile_responses(void)
 		plan_base(SP_MODEL_CLOSED);
 		plan_one(50000);
 		plan.vus = 2;
-		plan.max_vus = 2;
 		plan.duration_us = 1000000;
 		srv_response = cases[i].resp;
 		run_plan(2, 4);
@@ -504,7 +496,6 @@ test_lenient_closes(void)
 		plan_base(SP_MODEL_CLOSED);
 		plan_one(20000);
 		plan.vus = 2;
-		plan.max_vus = 2;
 		plan.duration_us = 1000000;
 		srv_response = resps[i];
 		run_plan(2, 4);
@@ -537,7 +528,6 @@ test_weights(void)
 	scens[2].enabled = 0; /* filtered out by tags */
 	plan.nscenarios = 3;
 	plan.vus = 8;
-	plan.max_vus = 8;
 	plan.duration_us = 3000000;
 	srv_response = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
 	run_plan(8, 5);
@@ -565,7 +555,6 @@ test_expect_status(void)
 	plan_base(SP_MODEL_CLOSED);
 	plan_one(10000);
 	plan.vus = 2;
-	plan.max_vus = 2;
 	plan.duration_us = 500000;
 	reqs[0].check.has_status = 1;
 	sp_status_set_range(reqs[0].check.status_set, 200, 200);
@@ -600,7 +589,6 @@ test_expect_status(void)
 	plan_base(SP_MODEL_CLOSED);
 	plan_one(10000);
 	plan.vus = 1;
-	plan.max_vus = 1;
 	plan.duration_us = 300000;
 	srv_response = "HTTP/1.1 399 X\r\nContent-Length: 0\r\n\r\n";
 	run_plan(1, 1);
@@ -654,7 +642,6 @@ test_filters_render(void)
 	plan_base(SP_MODEL_CLOSED);
 	plan_one(10000);
 	plan.vus = 1;
-	plan.max_vus = 1;
 	plan.duration_us = 200000;
 	plan.data = &data;
 	reqs[0].method = SP_METHOD_POST;
@@ -677,7 +664,6 @@ test_filters_render(void)
 	plan_base(SP_MODEL_CLOSED);
 	plan_one(0);
 	plan.vus = 1;
-	plan.max_vus = 1;
 	plan.duration_us = 200000;
 	plan.data = &bad_data;
 	reqs[0].headers = (struct sp_tpl){ "X-A: \r\n", 7, hdr_parts, 3,
@@ -711,7 +697,6 @@ test_filters_render(void)
 	plan_base(SP_MODEL_CLOSED);
 	plan_one(10000);
 	plan.vus = 1;
-	plan.max_vus = 1;
 	plan.duration_us = 200000;
 	plan.data = &data;
 	path_parts[1].enc = SP_ENC_RAW;
@@ -757,7 +742,6 @@ test_host_ua(void)
 		plan_base(SP_MODEL_CLOSED);
 		plan_one(10000);
 		plan.vus = 1;
-		plan.max_vus = 1;
 		plan.duration_us = 100000;
 		plan.user_agent = "stampede/t";
 		reqs[0].own_host = (uint8_t)cases[i].own_host;

@@ -316,15 +316,13 @@ plan_base(uint32_t vus)
 	memset(steps, 0, sizeof(steps));
 	memset(scens, 0, sizeof(scens));
 	nparts = 0;
-	plan.source = "test";
 	plan.dst_ip = 0xc6120002u; /* 198.18.0.2 */
 	plan.dst_port = 80;
 	plan.host = "198.18.0.2";
 	plan.user_agent = "stampede/t";
 	plan.model = SP_MODEL_CLOSED;
-	plan.vus = plan.max_vus = vus;
+	plan.vus = vus;
 	plan.duration_us = 100000;
-	plan.connect_timeout_us = 3000000;
 	plan.response_timeout_us = 1000000;
 	plan.requests = reqs;
 	plan.nrequests = 1;

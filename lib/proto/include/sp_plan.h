@@ -272,8 +272,6 @@ struct sp_data {
 };
 
 struct sp_plan {
-	const char *source;      /* file name, or "command line" */
-
 	/* target: http://HOST[:PORT], HOST an IPv4 address or a name */
 	uint32_t dst_ip;         /* host order; 0 while a name is unresolved */
 	uint16_t dst_port;
@@ -291,11 +289,9 @@ struct sp_plan {
 	uint8_t model;           /* enum sp_model */
 	uint32_t vus;            /* closed, no stages: VUs for the whole run */
 	double rate;             /* open, no stages: iterations per second */
-	uint32_t max_vus;        /* open: VUs at most (and closed: stage peak) */
 	uint64_t duration_us;    /* whole run; with stages, their sum */
 	struct sp_stage stages[SP_PLAN_MAX_STAGES];
 	uint32_t nstages;        /* 0: constant vus / rate */
-	uint64_t connect_timeout_us;
 	uint64_t response_timeout_us; /* first request byte sent -> response done */
 
 	const struct sp_scenario *scenarios;
