@@ -113,11 +113,44 @@ sp_vu_timer_set_kind(struct sp_vu_engine *e, struct sp_vu *v,
 	sp_vu_heap_up(e, v->heap_pos[t]);
 }
 
+/* ---- the response timeout: a FIFO ---- */
+
+static void
+sp_vu_rt_arm(struct sp_vu_engine *e, struct sp_vu *v, uint64_t deadline)
+{
+	v->rt_deadline = deadline;
+	v->rt_next = SP_VU_NONE;
+	v->rt_prev = e->rt_tail;
+	if (e->rt_tail != SP_VU_NONE)
+		e->vus[e->rt_tail].rt_next = v->idx;
+	else
+		e->rt_head = v->idx;
+	e->rt_tail = v->idx;
+	v->in_rt = 1;
+}
+
+static void
+sp_vu_rt_disarm(struct sp_vu_engine *e, struct sp_vu *v)
+{
+	if (!v->in_rt)
+		return;
+	v->in_rt = 0;
+	if (v->rt_prev != SP_VU_NONE)
+		e->vus[v->rt_prev].rt_next = v->rt_next;
+	else
+		e->rt_head = v->rt_next;
+	if (v->rt_next != SP_VU_NONE)
+		e->vus[v->rt_next].rt_prev = v->rt_prev;
+	else
+		e->rt_tail = v->rt_prev;
+}
+
 /* The step's timer (think, retry, response timeout). */
 static inline void
 sp_vu_timer_cancel(struct sp_vu_engine *e, struct sp_vu *v)
 {
 	sp_vu_timer_cancel_kind(e, v, SP_VU_T_STEP);
+	sp_vu_rt_disarm(e, v);
 }
 
 static inline void
@@ -356,7 +389,8 @@ sp_vu_send(struct sp_vu_engine *e, struct sp_vu *v)
 	v->state = SP_VU_REQUEST;
 	v->t_phase = *e->now;
 	v->got_first = 0;
-	sp_vu_timer_set(e, v, *e->now + e->pl->response_timeout_us);
+	sp_vu_timer_cancel(e, v);
+	sp_vu_rt_arm(e, v, *e->now + e->pl->response_timeout_us);
 	e->clients[v->proto]->start(e, v);
 }
 
@@ -829,6 +863,13 @@ sp_vu_run_timers(struct sp_vu_engine *e, uint64_t now)
 			sp_vu_on_timer(e, v);
 		else
 			e->clients[v->proto]->timer(e, v);
+	}
+	while (e->rt_head != SP_VU_NONE &&
+	       e->vus[e->rt_head].rt_deadline <= now) {
+		struct sp_vu *v = &e->vus[e->rt_head];
+
+		sp_vu_rt_disarm(e, v);
+		sp_vu_on_timer(e, v);
 	}
 }
 

@@ -68,6 +68,10 @@ struct sp_vu {
 	uint64_t req_seed; /* {{random}} draws of the current request */
 	uint32_t idx;      /* 0-based within the engine */
 	uint32_t heap_pos[SP_VU_NTIMERS];
+	/* The response timeout: in the engine's FIFO (every one has the
+	 * same length, so deadlines come in the order they were set). */
+	uint32_t rt_prev, rt_next; /* SP_VU_NONE at the ends */
+	uint64_t rt_deadline;
 	uint32_t next_free; /* open model: free list */
 	uint32_t iter;      /* {{iteration}} */
 	uint32_t row;       /* data row of the iteration */
@@ -81,6 +85,7 @@ struct sp_vu {
 	uint8_t got_first;   /* a byte of the current response arrived */
 	uint8_t sent_first;  /* enum sp_vu_sent */
 	uint8_t in_lagq;     /* in the engine's lagq */
+	uint8_t in_rt;       /* in the engine's response-timeout FIFO */
 	uint8_t new_conn;    /* the current request opened its connection */
 	uint8_t handshaking; /* its stream's own handshake is on: t_phase
 				* is when it began */
@@ -105,6 +110,9 @@ struct sp_vu_engine {
 	struct sp_vu *vus;
 	/* Timer heap: entries are idx * SP_VU_NTIMERS + timer. */
 	uint32_t *heap;
+	/* Response timeouts, oldest first: a list, not the heap, because
+	 * one is set and cancelled per request and all have one length. */
+	uint32_t rt_head, rt_tail;
 	uint32_t nheap;
 	uint32_t free_head; /* open model: idle VUs */
 	uint64_t rng;

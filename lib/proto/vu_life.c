@@ -80,6 +80,7 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 		v->proto = SP_VU_PROTO_HTTP1;
 	}
 	e->free_head = 0;
+	e->rt_head = e->rt_tail = SP_VU_NONE;
 	e->data_row = pl->data != NULL && pl->data->nrows != 0 ?
 			      e->core % pl->data->nrows :
 			      0;
