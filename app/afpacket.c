@@ -45,9 +45,9 @@
 #define SP_AFP_TRIES 6
 
 /* The driver's fanout argument, less the group number. */
-#define SP_AFP_FANOUT_FLAGS                                                   \
-	((unsigned int)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG |      \
-			PACKET_FANOUT_FLAG_ROLLOVER)                          \
+#define SP_AFP_FANOUT_FLAGS                                                    \
+	((unsigned int)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG |       \
+			PACKET_FANOUT_FLAG_ROLLOVER)                           \
 	 << 16)
 
 static volatile pid_t sp_afp_child;
@@ -104,8 +104,9 @@ sp_afp_respawn(void)
 		;
 	/* _exit: the child wrote the reports; our copies of its FILEs hold
 	 * nothing and must not be flushed or removed. */
-	_exit(WIFEXITED(st) ? WEXITSTATUS(st)
-	      : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : SP_EXIT_NORUN);
+	_exit(WIFEXITED(st)   ? WEXITSTATUS(st) :
+	      WIFSIGNALED(st) ? 128 + WTERMSIG(st) :
+				SP_EXIT_NORUN);
 }
 
 /* Our socket in group (pid ^ @ifindex): 0 (*fd set), or -errno. */
@@ -129,7 +130,8 @@ sp_afp_hold(unsigned int ifindex, int *fd)
 	sll.sll_family = AF_PACKET;
 	sll.sll_protocol = htons(ETH_P_ALL);
 	sll.sll_ifindex = (int)ifindex;
-	if (setsockopt(s, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0 ||
+	if (setsockopt(s, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) <
+		    0 ||
 	    bind(s, (struct sockaddr *)&sll, sizeof(sll)) < 0 ||
 	    setsockopt(s, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) < 0) {
 		err = errno;
@@ -149,19 +151,23 @@ sp_afp_prepare(const char *iface, int *hold_fd)
 
 	*hold_fd = -1;
 	if (ifindex == 0) {
-		fprintf(stderr, "stampede: --port af_packet:%s: no such "
-			"interface in this network namespace\n", iface);
+		fprintf(stderr,
+			"stampede: --port af_packet:%s: no such "
+			"interface in this network namespace\n",
+			iface);
 		return -1;
 	}
 	s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (s < 0) {
 		int e = errno;
 
-		fprintf(stderr, "stampede: cannot open an AF_PACKET socket on "
-			"%s: %s%s\n", iface, strerror(e),
+		fprintf(stderr,
+			"stampede: cannot open an AF_PACKET socket on "
+			"%s: %s%s\n",
+			iface, strerror(e),
 			e == EPERM || e == EACCES ?
-			": run as root (or with CAP_NET_RAW and CAP_NET_ADMIN)"
-						  : "");
+				": run as root (or with CAP_NET_RAW and CAP_NET_ADMIN)" :
+				"");
 		return -1;
 	}
 	memset(&ifr, 0, sizeof(ifr));
@@ -169,8 +175,10 @@ sp_afp_prepare(const char *iface, int *hold_fd)
 	rc = ioctl(s, SIOCGIFFLAGS, &ifr);
 	close(s);
 	if (rc == 0 && !(ifr.ifr_flags & IFF_UP)) {
-		fprintf(stderr, "stampede: interface %s is down (ip link set %s "
-			"up)\n", iface, iface);
+		fprintf(stderr,
+			"stampede: interface %s is down (ip link set %s "
+			"up)\n",
+			iface, iface);
 		return -1;
 	}
 	for (int tries = 1;; tries++) {
@@ -178,28 +186,30 @@ sp_afp_prepare(const char *iface, int *hold_fd)
 		if (rc == 0)
 			return 0;
 		if (rc != -EINVAL) {
-			fprintf(stderr, "stampede: af_packet on %s: %s\n", iface,
-				strerror(-rc));
+			fprintf(stderr, "stampede: af_packet on %s: %s\n",
+				iface, strerror(-rc));
 			return -1;
 		}
 		if (tries == SP_AFP_TRIES) {
-			fprintf(stderr, "stampede: af_packet on %s: the kernel's "
+			fprintf(stderr,
+				"stampede: af_packet on %s: the kernel's "
 				"packet fanout group DPDK's driver would use "
 				"(pid ^ ifindex = %u ^ %u -> %u) is held by "
 				"another process on another interface, here "
 				"and in %d new processes: too many af_packet "
 				"programs (other stampede runs, DPDK apps) in "
-				"this network namespace\n", iface,
-				(unsigned int)getpid(), ifindex,
+				"this network namespace\n",
+				iface, (unsigned int)getpid(), ifindex,
 				((unsigned int)getpid() ^ ifindex) & 0xffff,
 				SP_AFP_TRIES - 1);
 			return -1;
 		}
-		fprintf(stderr, "stampede: af_packet on %s: packet fanout group "
+		fprintf(stderr,
+			"stampede: af_packet on %s: packet fanout group "
 			"%u (pid %u ^ ifindex %u) is held by another process "
 			"(another af_packet run on another interface); going "
-			"on as a new process\n", iface,
-			((unsigned int)getpid() ^ ifindex) & 0xffff,
+			"on as a new process\n",
+			iface, ((unsigned int)getpid() ^ ifindex) & 0xffff,
 			(unsigned int)getpid(), ifindex);
 		if (sp_afp_respawn() < 0)
 			return -1;

@@ -27,43 +27,50 @@ int posix_memalign(void **out, size_t align, size_t n);
 static __thread int sp_hot;
 static uint64_t sp_hot_allocs;
 
-static inline void sp_count(void)
+static inline void
+sp_count(void)
 {
 	if (__builtin_expect(sp_hot, 0))
 		__atomic_fetch_add(&sp_hot_allocs, 1, __ATOMIC_RELAXED);
 }
 
-void *malloc(size_t n)
+void *
+malloc(size_t n)
 {
 	sp_count();
 	return __libc_malloc(n);
 }
 
-void *calloc(size_t n, size_t size)
+void *
+calloc(size_t n, size_t size)
 {
 	sp_count();
 	return __libc_calloc(n, size);
 }
 
-void *realloc(void *p, size_t n)
+void *
+realloc(void *p, size_t n)
 {
 	sp_count();
 	return __libc_realloc(p, n);
 }
 
-void *memalign(size_t align, size_t n)
+void *
+memalign(size_t align, size_t n)
 {
 	sp_count();
 	return __libc_memalign(align, n);
 }
 
-void *aligned_alloc(size_t align, size_t n)
+void *
+aligned_alloc(size_t align, size_t n)
 {
 	sp_count();
 	return __libc_memalign(align, n);
 }
 
-int posix_memalign(void **out, size_t align, size_t n)
+int
+posix_memalign(void **out, size_t align, size_t n)
 {
 	void *p;
 
@@ -77,12 +84,14 @@ int posix_memalign(void **out, size_t align, size_t n)
 	return 0;
 }
 
-void sp_alloc_hot(int on)
+void
+sp_alloc_hot(int on)
 {
 	sp_hot = on;
 }
 
-int64_t sp_alloc_hot_count(void)
+int64_t
+sp_alloc_hot_count(void)
 {
 	return (int64_t)__atomic_load_n(&sp_hot_allocs, __ATOMIC_RELAXED);
 }

@@ -6,12 +6,14 @@
 
 #include "sp_app.h"
 
-void sp_alloc_hot(int on)
+void
+sp_alloc_hot(int on)
 {
 	(void)on;
 }
 
-int64_t sp_alloc_hot_count(void)
+int64_t
+sp_alloc_hot_count(void)
 {
 	return -1;
 }

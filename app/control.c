@@ -36,7 +36,8 @@ sp_on_signal(int sig)
 	clock_gettime(CLOCK_MONOTONIC, &now); /* async-signal-safe */
 	if (sp_sig_count != 0 &&
 	    (now.tv_sec - sp_sig_first.tv_sec) * 1000000000ll +
-	    (now.tv_nsec - sp_sig_first.tv_nsec) < SP_SIG_DEBOUNCE_NS)
+			    (now.tv_nsec - sp_sig_first.tv_nsec) <
+		    SP_SIG_DEBOUNCE_NS)
 		return;
 	sp_sig_first = now;
 	if (++sp_sig_count >= 3)
@@ -75,13 +76,15 @@ sp_live_line(const struct sp_worker *w, uint64_t now)
 	const struct sp_stack_stats *s = sp_stack_stats(w->st);
 	uint64_t start = sp_ctr_read(w->run_start_us);
 	char mode_part[160] = "";
-	const char *phase =
-		sp_ctr_read(w->phase) == SP_PHASE_DRAIN ? " (draining)" : "";
+	const char *phase = sp_ctr_read(w->phase) == SP_PHASE_DRAIN ?
+				    " (draining)" :
+				    "";
 
 	if (w->mode->live != NULL)
 		w->mode->live(w->mode_ctx, mode_part, sizeof(mode_part));
-	fprintf(stderr, "[%6.1fs]%s rx %" PRIu64 " tx %" PRIu64
-		" retrans %" PRIu64 " conns %" PRIu32 "%s\n",
+	fprintf(stderr,
+		"[%6.1fs]%s rx %" PRIu64 " tx %" PRIu64 " retrans %" PRIu64
+		" conns %" PRIu32 "%s\n",
 		(double)(now - start) / 1e6, mode_part,
 		sp_ctr_read(s->rx_frames), sp_ctr_read(s->tx_frames),
 		sp_ctr_read(s->tcp_retrans_segs), sp_stack_conns_in_use(w->st),
@@ -144,9 +147,12 @@ sp_control_run_n(struct sp_worker *ws, unsigned int n, uint64_t duration_us)
 
 	for (; launched < n; launched++)
 		if (rte_eal_remote_launch(sp_worker_main, &ws[launched],
-					  w->port->worker_lcores[launched]) != 0) {
-			fprintf(stderr, "stampede: could not launch worker "
-				"lcore %u\n", launched);
+					  w->port->worker_lcores[launched]) !=
+		    0) {
+			fprintf(stderr,
+				"stampede: could not launch worker "
+				"lcore %u\n",
+				launched);
 			sp_stop_all(ws, launched, 2);
 			phase = SP_PHASE_ARP_FAILED;
 			goto wait;
@@ -205,11 +211,14 @@ wait:
 		if (launched < n)
 			return -1;
 		if (sp_interrupted())
-			fprintf(stderr, "stampede: interrupted while resolving "
-				"%s by ARP\n", ip);
+			fprintf(stderr,
+				"stampede: interrupted while resolving "
+				"%s by ARP\n",
+				ip);
 		else
 			fprintf(stderr, "stampede: %s %s did not answer ARP\n",
-				w->nexthop_is_gateway ? "gateway" : "target", ip);
+				w->nexthop_is_gateway ? "gateway" : "target",
+				ip);
 		return -1;
 	}
 	return 0;

@@ -31,7 +31,8 @@ sp_placement_init(struct sp_placement *pl, const struct sp_port *p,
 	if (sp_port_rss(p, pl->key, pl->reta, &pl->reta_size) < 0) {
 		if (no->placement != SP_WANT_RSS)
 			return 0;
-		fprintf(stderr, "stampede: --placement rss: the port gives no "
+		fprintf(stderr,
+			"stampede: --placement rss: the port gives no "
 			"RSS key and redirection table for IPv4 TCP (an "
 			"af_packet port never does); --placement redirect "
 			"works on any port\n");
@@ -57,9 +58,8 @@ sp_placement_free(struct sp_placement *pl)
  * memory). */
 static int
 sp_placement_active(struct sp_placement *pl, struct sp_worker *w,
-		    unsigned int i, const struct sp_netopt *no,
-		    uint32_t dst_ip, uint16_t dst_port,
-		    struct sp_stack_config *cfg)
+		    unsigned int i, const struct sp_netopt *no, uint32_t dst_ip,
+		    uint16_t dst_port, struct sp_stack_config *cfg)
 {
 	uint32_t span = SP_EPH_COUNT / pl->n;
 	uint32_t nip = no->ip_count ? no->ip_count : 1;
@@ -81,7 +81,7 @@ sp_placement_active(struct sp_placement *pl, struct sp_worker *w,
 			pl->owner = malloc(np);
 			if (pl->pairs == NULL || pl->owner == NULL) {
 				fprintf(stderr, "stampede: out of memory for "
-					"RSS placement\n");
+						"RSS placement\n");
 				return -1;
 			}
 			sp_rss_owners(pl->key, pl->reta, pl->reta_size, no->ip,
@@ -116,9 +116,9 @@ sp_placement_passive(const struct sp_placement *pl, struct sp_worker *w,
 	w->queue = (uint16_t)i;
 	w->ncores = (uint16_t)pl->n;
 	w->place = pl->n < 2 ? SP_PLACE_SINGLE :
-		   pl->rss   ? SP_PLACE_RSS : SP_PLACE_PEER;
+		   pl->rss   ? SP_PLACE_RSS :
+			       SP_PLACE_PEER;
 }
-
 
 int
 sp_cores_open(struct sp_cores *c, const struct sp_netopt *no)

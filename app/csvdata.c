@@ -63,9 +63,9 @@ sp_read_file(const char *path, const char *shown, size_t max, size_t *len,
 
 struct sp_csv {
 	const char *p, *end;
-	char *out;               /* cell bytes, NUL after each */
+	char *out; /* cell bytes, NUL after each */
 	unsigned line;
-	uint32_t nfield;         /* fields of the record so far */
+	uint32_t nfield; /* fields of the record so far */
 	const char **cells;
 	uint32_t *cell_len;
 	uint32_t ncells, cap, lcap;
@@ -111,8 +111,10 @@ sp_csv_field(struct sp_plan *pl, struct sp_csv *c, char *why)
 	/* A cell goes into paths and header values as it is: a line break
 	 * or a control byte there would be an injection. */
 	if (sp_tpl_text_ok(start, len, SP_TPL_HEADER, why, SP_WHY) < 0)
-		return sp_why(why, "field %u holds a line break or control "
-			      "byte", c->nfield + 1);
+		return sp_why(why,
+			      "field %u holds a line break or control "
+			      "byte",
+			      c->nfield + 1);
 	c->cells = sp_mem_grow(pl, c->cells, &c->cap, c->ncells + 1,
 			       sizeof(*c->cells));
 	c->cell_len = sp_mem_grow(pl, c->cell_len, &c->lcap, c->ncells + 1,
@@ -173,8 +175,8 @@ sp_csv_parse(struct sp_plan *pl, const char *name, const char *buf, size_t len,
 	while (c.p < c.end) {
 		unsigned line = c.line;
 
-		if (*c.p == '\n' || (*c.p == '\r' && c.p + 1 < c.end &&
-				     c.p[1] == '\n')) {
+		if (*c.p == '\n' ||
+		    (*c.p == '\r' && c.p + 1 < c.end && c.p[1] == '\n')) {
 			c.p += *c.p == '\r' ? 2 : 1;
 			c.line++;
 			continue;
@@ -191,20 +193,26 @@ sp_csv_parse(struct sp_plan *pl, const char *name, const char *buf, size_t len,
 			continue;
 		}
 		if (n != ncols)
-			return sp_why(why, "%s:%u: %d fields, expected %d (as "
-				      "the first line)", name, line, n, ncols);
+			return sp_why(why,
+				      "%s:%u: %d fields, expected %d (as "
+				      "the first line)",
+				      name, line, n, ncols);
 	}
 	if (ncols == 0)
-		return sp_why(why, "%s is empty (the first line names the "
-			      "columns)", name);
+		return sp_why(why,
+			      "%s is empty (the first line names the "
+			      "columns)",
+			      name);
 	for (int i = 0; i < ncols; i++) {
 		if (c.cell_len[i] == 0)
 			return sp_why(why, "%s:1: column %d has no name", name,
 				      i + 1);
 		for (int j = 0; j < i; j++)
 			if (strcmp(c.cells[i], c.cells[j]) == 0)
-				return sp_why(why, "%s:1: column '%s' appears "
-					      "twice", name, c.cells[i]);
+				return sp_why(why,
+					      "%s:1: column '%s' appears "
+					      "twice",
+					      name, c.cells[i]);
 	}
 	if (c.ncells == (uint32_t)ncols)
 		return sp_why(why, "%s:1: no data rows after the column names",

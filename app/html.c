@@ -35,7 +35,8 @@ sp_html_json(FILE *f, const char *json, size_t len)
 	size_t i, from = 0;
 
 	for (i = 0; i + 1 < len; i++) {
-		if (json[i] != '<' || (json[i + 1] != '/' && json[i + 1] != '!'))
+		if (json[i] != '<' ||
+		    (json[i + 1] != '/' && json[i + 1] != '!'))
 			continue;
 		fwrite(json + from, 1, i - from, f);
 		fputs(json[i + 1] == '/' ? "<\\/" : "\\u003c!", f);

@@ -55,7 +55,8 @@ sp_kb_start(long pid)
 	/* After the command name in parentheses (which may hold spaces):
 	 * field 3 onwards; the start time is field 22. */
 	p = strrchr(buf, ')');
-	if (p == NULL || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u "
+	if (p == NULL || sscanf(p + 1,
+				" %*c %*d %*d %*d %*d %*d %*u %*u %*u "
 				"%*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
 				&t) != 1)
 		return 0;
@@ -118,8 +119,10 @@ sp_kb_reap(struct nft_ctx *ctx)
 			continue;
 		snprintf(cmd, sizeof(cmd), "delete table netdev %s", name);
 		if (sp_kb_cmd(ctx, cmd, err, sizeof(err)) == 0)
-			fprintf(stderr, "stampede: removed %s, left by a run "
-				"that ended without cleaning up\n", name);
+			fprintf(stderr,
+				"stampede: removed %s, left by a run "
+				"that ended without cleaning up\n",
+				name);
 	}
 	free(list);
 }
@@ -132,8 +135,10 @@ sp_kblind_install(struct sp_kblind *kb, const char *iface)
 
 	memset(kb, 0, sizeof(*kb));
 	if (ctx == NULL) {
-		fprintf(stderr, "stampede: warning: nftables unavailable: the "
-			"kernel will see %s's frames\n", iface);
+		fprintf(stderr,
+			"stampede: warning: nftables unavailable: the "
+			"kernel will see %s's frames\n",
+			iface);
 		return;
 	}
 	nft_ctx_buffer_output(ctx);
@@ -152,13 +157,15 @@ sp_kblind_install(struct sp_kblind *kb, const char *iface)
 		 "    type filter hook ingress device \"%s\" priority 500; "
 		 "policy drop;\n"
 		 "  }\n"
-		 "}\n", kb->table, kb->table, kb->table, (long)getpid(), iface,
-		 iface);
+		 "}\n",
+		 kb->table, kb->table, kb->table, (long)getpid(), iface, iface);
 	if (sp_kb_cmd(ctx, cmd, err, sizeof(err)) < 0)
-		fprintf(stderr, "stampede: warning: could not keep the kernel's "
+		fprintf(stderr,
+			"stampede: warning: could not keep the kernel's "
 			"stack off %s (nftables: %s); the run goes on, the "
 			"kernel sees its frames (--no-kernel-blind: do not "
-			"try)\n", iface, err);
+			"try)\n",
+			iface, err);
 	else
 		kb->installed = 1;
 	nft_ctx_free(ctx);
@@ -180,7 +187,9 @@ sp_kblind_remove(struct sp_kblind *kb)
 	nft_ctx_buffer_error(ctx);
 	snprintf(cmd, sizeof(cmd), "delete table netdev %s", kb->table);
 	if (sp_kb_cmd(ctx, cmd, err, sizeof(err)) < 0)
-		fprintf(stderr, "stampede: warning: could not delete nftables "
-			"table netdev %s: %s\n", kb->table, err);
+		fprintf(stderr,
+			"stampede: warning: could not delete nftables "
+			"table netdev %s: %s\n",
+			kb->table, err);
 	nft_ctx_free(ctx);
 }

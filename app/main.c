@@ -36,10 +36,8 @@ static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } sp_cmds[] = {
-	{ "run", sp_cmd_run },
-	{ "tcp", sp_cmd_tcp },
-	{ "serve", sp_cmd_serve },
-	{ "net", sp_cmd_net },
+	{ "run", sp_cmd_run },           { "tcp", sp_cmd_tcp },
+	{ "serve", sp_cmd_serve },       { "net", sp_cmd_net },
 	{ "validate", sp_cmd_validate },
 };
 
@@ -84,7 +82,8 @@ main(int argc, char **argv)
 	}
 	i = sp_find_cmd(argv[1]);
 	if (i < 0) {
-		sp_usage_error("unknown command '%s' (see stampede --help)", argv[1]);
+		sp_usage_error("unknown command '%s' (see stampede --help)",
+			       argv[1]);
 		return SP_EXIT_USAGE;
 	}
 	/* validate takes no option but its FILE: the one command not

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 #include "sp_app.h"
 
 static const char sp_net_help[] =
@@ -22,8 +21,7 @@ static const char sp_net_help[] =
 	"  --duration DUR          how long to run (default 10s)\n"
 	"  --json FILE             write the counters as JSON too\n"
 	"                          (-: stdout, the summary then on stderr)\n"
-	"\n" SP_NETOPT_HELP
-	"\n"
+	"\n" SP_NETOPT_HELP "\n"
 	"exit: 0 ran, 2 usage, 3 could not run (EAL, port, ARP)\n";
 
 enum {
@@ -55,7 +53,8 @@ sp_net_parse(int argc, char **argv, struct sp_netopt *no, uint64_t *duration_us,
 	*duration_us = 10 * SP_US_PER_S;
 	opterr = 0;
 	optind = 1;
-	while ((code = getopt_long(argc, argv, ":h", sp_net_longopts, NULL)) != -1) {
+	while ((code = getopt_long(argc, argv, ":h", sp_net_longopts, NULL)) !=
+	       -1) {
 		r = sp_netopt_parse(no, code, optarg);
 		if (r < 0)
 			return -1;
@@ -63,7 +62,8 @@ sp_net_parse(int argc, char **argv, struct sp_netopt *no, uint64_t *duration_us,
 			continue;
 		switch (code) {
 		case SP_OPT_DURATION:
-			if (sp_parse_duration("--duration", optarg, duration_us) < 0)
+			if (sp_parse_duration("--duration", optarg,
+					      duration_us) < 0)
 				return -1;
 			if (*duration_us == 0) {
 				sp_usage_error("--duration: must be positive");
@@ -95,7 +95,8 @@ sp_cmd_net(int argc, char **argv)
 {
 	static const struct sp_tcp_ops no_ops;
 	static struct sp_cores cores;
-	const struct sp_core_mode cm = { .mode = &sp_netmode_mode, .ops = &no_ops };
+	const struct sp_core_mode cm = { .mode = &sp_netmode_mode,
+					 .ops = &no_ops };
 	struct sp_netopt no;
 	struct sp_stack_config cfg;
 	struct sp_report rep;

@@ -40,7 +40,8 @@ sp_opt_bad(const char *cmd, int code, char *const *argv)
 		sp_usage_error("%s: missing value", argv[optind - 1]);
 	else
 		sp_usage_error("%s: unknown option '%s' (see stampede %s "
-			       "--help)", cmd, argv[optind - 1], cmd);
+			       "--help)",
+			       cmd, argv[optind - 1], cmd);
 	return -1;
 }
 
@@ -99,7 +100,8 @@ sp_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
 		return -1;
 	}
 	if (*v < min || *v > max) {
-		sp_usage_error("%s: %s is out of range [%" PRIu64 ", %" PRIu64 "]",
+		sp_usage_error("%s: %s is out of range [%" PRIu64 ", %" PRIu64
+			       "]",
 			       opt, s, min, max);
 		return -1;
 	}
@@ -142,7 +144,8 @@ sp_parse_size(const char *opt, const char *s, uint64_t *v)
 	*v = x * mult;
 	return 0;
 bad:
-	sp_usage_error("%s: '%s' is not a size (e.g. 1024, 64k, 16m, 1g)", opt, s);
+	sp_usage_error("%s: '%s' is not a size (e.g. 1024, 64k, 16m, 1g)", opt,
+		       s);
 	return -1;
 }
 
@@ -176,7 +179,8 @@ sp_is_pci_addr(const char *s)
 	if (strlen(s) != strlen(fmt))
 		return 0;
 	for (size_t i = 0; fmt[i] != '\0'; i++) {
-		if (fmt[i] == 'x' ? !isxdigit((unsigned char)s[i]) : s[i] != fmt[i])
+		if (fmt[i] == 'x' ? !isxdigit((unsigned char)s[i]) :
+				    s[i] != fmt[i])
 			return 0;
 	}
 	return 1;
@@ -207,7 +211,8 @@ sp_netopt_port(struct sp_netopt *no, const char *arg)
 		return 1;
 	}
 	sp_usage_error("--port: '%s' is neither af_packet:IFACE nor a PCI "
-		       "address like 0000:01:00.0", arg);
+		       "address like 0000:01:00.0",
+		       arg);
 	return -1;
 }
 
@@ -233,7 +238,8 @@ sp_netopt_parse(struct sp_netopt *no, int code, const char *arg)
 		return 1;
 	case SP_NETOPT_GATEWAY:
 		return sp_parse_peer_ipv4("--gateway", arg, &no->gateway) < 0 ?
-			       -1 : 1;
+			       -1 :
+			       1;
 	case SP_NETOPT_EAL:
 		no->eal_extra = arg;
 		return 1;
@@ -283,9 +289,10 @@ sp_netopt_finish(const struct sp_netopt *no)
 		 * reply to it would reach every host of the network. */
 		if (bcast - no->ip < no->ip_count) {
 			sp_ipv4_str(bcast, a, sizeof(a));
-			sp_usage_error("--ip: the range holds %s, the broadcast "
-				       "address of its /%u network (--prefix-len)",
-				       a, no->prefix_len);
+			sp_usage_error(
+				"--ip: the range holds %s, the broadcast "
+				"address of its /%u network (--prefix-len)",
+				a, no->prefix_len);
 			return -1;
 		}
 	}
@@ -296,13 +303,15 @@ sp_netopt_finish(const struct sp_netopt *no)
 		    (no->gateway & m) == (no->ip & m)) {
 			sp_ipv4_str(no->gateway, a, sizeof(a));
 			sp_usage_error("--gateway: %s is the broadcast address "
-				       "of --ip/--prefix-len", a);
+				       "of --ip/--prefix-len",
+				       a);
 			return -1;
 		}
 		if ((no->gateway & m) != (no->ip & m)) {
 			sp_ipv4_str(no->gateway, a, sizeof(a));
-			sp_usage_error("--gateway: %s is not inside --ip/--prefix-len",
-				       a);
+			sp_usage_error(
+				"--gateway: %s is not inside --ip/--prefix-len",
+				a);
 			return -1;
 		}
 		if (sp_netopt_ours(no, no->gateway)) {
@@ -352,10 +361,12 @@ sp_netopt_check_target(const struct sp_netopt *no, const char *what,
 	 * router answers for it by proxy ARP; else ARP fails, exit 3. */
 	if ((dst & m) != (no->ip & m) && no->gateway == 0) {
 		sp_ipv4_str(no->ip, ours, sizeof(ours));
-		fprintf(stderr, "stampede: note: %s is outside %s/%u and no "
+		fprintf(stderr,
+			"stampede: note: %s is outside %s/%u and no "
 			"--gateway is given: asking for %s itself by ARP (give "
 			"--gateway or --prefix-len if it sits behind a "
-			"router)\n", a, ours, no->prefix_len, a);
+			"router)\n",
+			a, ours, no->prefix_len, a);
 	}
 	return 0;
 }
@@ -424,7 +435,8 @@ sp_parse_impair(const char *opt, const char *s, struct sp_impair *im)
 	}
 	return 0;
 bad:
-	sp_usage_error("%s: '%s' is not a list like reorder=2%%,dup=1%%,drop=0.5%%",
-		       opt, s);
+	sp_usage_error(
+		"%s: '%s' is not a list like reorder=2%%,dup=1%%,drop=0.5%%",
+		opt, s);
 	return -1;
 }

@@ -72,7 +72,8 @@ sp_out_canon(const char *path, char *out, size_t len)
 	strcpy(b, path);
 	if (realpath(dirname(a), dir) == NULL)
 		return -1;
-	return snprintf(out, len, "%s/%s", dir, basename(b)) < (int)len ? 0 : -1;
+	return snprintf(out, len, "%s/%s", dir, basename(b)) < (int)len ? 0 :
+									  -1;
 }
 
 static int
@@ -99,10 +100,12 @@ sp_out_distinct(const struct sp_out_name *o, unsigned int n)
 		if (o[i].path == NULL)
 			continue;
 		for (unsigned int j = 0; j < i; j++) {
-			if (o[j].path == NULL || !sp_out_same(o[i].path, o[j].path))
+			if (o[j].path == NULL ||
+			    !sp_out_same(o[i].path, o[j].path))
 				continue;
 			sp_usage_error("%s: %s is also %s%s: give each its own "
-				       "file", o[i].opt, o[i].path, o[j].opt,
+				       "file",
+				       o[i].opt, o[i].path, o[j].opt,
 				       o[j].input ? "" : "'s report");
 			return -1;
 		}

@@ -32,10 +32,10 @@
 
 #include "sp_app.h"
 
-#define SP_NB_DESC     1024
-#define SP_NB_MBUF     8191 /* 2^n - 1: the mempool ring's best size */
-#define SP_MBUF_CACHE  256
-#define SP_NOHUGE_MB   "512"
+#define SP_NB_DESC 1024
+#define SP_NB_MBUF 8191 /* 2^n - 1: the mempool ring's best size */
+#define SP_MBUF_CACHE 256
+#define SP_NOHUGE_MB "512"
 /* Below this much free hugepage memory the pool would not fit: use
  * --no-huge rather than fail half-way. */
 #define SP_HUGE_MIN_KB (64u * 1024)
@@ -44,9 +44,10 @@
  * with PACKET_QDISC_BYPASS: straight to the driver, about 10 % more
  * requests per second on a veth, but packet taps on this interface
  * (tcpdump) no longer see what we send. */
-#define SP_AFP_FRAMES  4096
-#define SP_AFP_ARGS    "blocksz=4096,framesz=2048,framecnt=" \
-		       RTE_STR(SP_AFP_FRAMES) ",qdisc_bypass=1"
+#define SP_AFP_FRAMES 4096
+#define SP_AFP_ARGS                                                            \
+	"blocksz=4096,framesz=2048,framecnt=" RTE_STR(                         \
+		SP_AFP_FRAMES) ",qdisc_bypass=1"
 #define SP_EAL_ARGC_MAX 64
 
 /* Free hugepage memory in KiB, from /proc/meminfo. */
@@ -89,8 +90,9 @@ sp_lcore_map(unsigned int workers, char *buf, size_t len)
 		cpus[n++] = 0;
 	off = (size_t)snprintf(buf, len, "0@%d", cpus[0]);
 	for (unsigned int i = 1; i <= workers && off < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, ",%u@%d", i,
-					cpus[n > 1 ? 1 + (i - 1) % (unsigned)(n - 1) : 0]);
+		off += (size_t)snprintf(
+			buf + off, len - off, ",%u@%d", i,
+			cpus[n > 1 ? 1 + (i - 1) % (unsigned)(n - 1) : 0]);
 	return n > 1 ? n - 1 : 1;
 }
 
@@ -133,7 +135,8 @@ sp_reap_stale_runtime_dirs(void)
 	if (getuid() == 0)
 		snprintf(base, sizeof(base), "/var/run/dpdk");
 	else
-		snprintf(base, sizeof(base), "%s/dpdk", xdg != NULL ? xdg : "/tmp");
+		snprintf(base, sizeof(base), "%s/dpdk",
+			 xdg != NULL ? xdg : "/tmp");
 	d = opendir(base);
 	if (d == NULL)
 		return;
@@ -168,10 +171,12 @@ sp_eal_init(const struct sp_netopt *no, int *shared)
 	ncpu = sp_lcore_map(no->cores, lcores, sizeof(lcores));
 	*shared = no->cores > 1 && no->cores > (unsigned int)ncpu;
 	if (*shared)
-		fprintf(stderr, "stampede: %u worker cores but %d CPU%s for "
+		fprintf(stderr,
+			"stampede: %u worker cores but %d CPU%s for "
 			"them: workers take turns on a CPU (each yields it "
 			"when it has nothing to do); expect less than from %d "
-			"core%s\n", no->cores, ncpu, ncpu == 1 ? "" : "s", ncpu,
+			"core%s\n",
+			no->cores, ncpu, ncpu == 1 ? "" : "s", ncpu,
 			ncpu == 1 ? "" : "s");
 	argv[argc++] = "stampede";
 	argv[argc++] = "--lcores";
@@ -192,8 +197,9 @@ sp_eal_init(const struct sp_netopt *no, int *shared)
 		/* qpairs > 1: the kernel spreads flows over the sockets
 		 * (PACKET_FANOUT hash); the workers redirect what lands on
 		 * the wrong one. */
-		snprintf(vdev, sizeof(vdev), "net_af_packet0,iface=%s,qpairs=%u,"
-			 SP_AFP_ARGS, no->iface, no->cores);
+		snprintf(vdev, sizeof(vdev),
+			 "net_af_packet0,iface=%s,qpairs=%u," SP_AFP_ARGS,
+			 no->iface, no->cores);
 		argv[argc++] = "--no-pci";
 		argv[argc++] = "--vdev";
 		argv[argc++] = vdev;
@@ -209,7 +215,7 @@ sp_eal_init(const struct sp_netopt *no, int *shared)
 		     tok != NULL; tok = strtok_r(NULL, " \t", &save)) {
 			if (argc >= SP_EAL_ARGC_MAX - 1) {
 				fprintf(stderr, "stampede: --eal: too many "
-					"arguments\n");
+						"arguments\n");
 				return -E2BIG;
 			}
 			argv[argc++] = tok;
@@ -241,18 +247,23 @@ sp_port_find(const struct sp_netopt *no, uint16_t *port_id)
 		return 0;
 	/* A short PCI address is normalised by EAL ("01:00.0" becomes
 	 * "0000:01:00.0"): fall back to the only port there is. */
-	RTE_ETH_FOREACH_DEV(pid) {
+	RTE_ETH_FOREACH_DEV(pid)
+	{
 		*port_id = pid;
 		n++;
 	}
 	if (n == 1)
 		return 0;
 	if (no->iface[0] != '\0')
-		fprintf(stderr, "stampede: DPDK's af_packet driver could not "
-			"open %s (its message is above)\n", no->iface);
+		fprintf(stderr,
+			"stampede: DPDK's af_packet driver could not "
+			"open %s (its message is above)\n",
+			no->iface);
 	else
-		fprintf(stderr, "stampede: port %s not found (%u ports "
-			"probed): is it bound to vfio-pci or uio?\n", name, n);
+		fprintf(stderr,
+			"stampede: port %s not found (%u ports "
+			"probed): is it bound to vfio-pci or uio?\n",
+			name, n);
 	return -1;
 }
 
@@ -289,10 +300,13 @@ sp_port_setup(struct sp_port *p)
 			rte_strerror(-ret));
 		return -1;
 	}
-	if (info.max_rx_queues < p->nb_queues || info.max_tx_queues < p->nb_queues) {
-		fprintf(stderr, "stampede: port %s has %u RX and %u TX queues, "
-			"%u needed (--cores)\n", p->name,
-			info.max_rx_queues, info.max_tx_queues, p->nb_queues);
+	if (info.max_rx_queues < p->nb_queues ||
+	    info.max_tx_queues < p->nb_queues) {
+		fprintf(stderr,
+			"stampede: port %s has %u RX and %u TX queues, "
+			"%u needed (--cores)\n",
+			p->name, info.max_rx_queues, info.max_tx_queues,
+			p->nb_queues);
 		return -1;
 	}
 	p->pool = rte_pktmbuf_pool_create("sp_mbufs",
@@ -312,7 +326,8 @@ sp_port_setup(struct sp_port *p)
 	if (p->nb_queues > 1 && info.flow_type_rss_offloads != 0) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
-						   (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP);
+						   (RTE_ETH_RSS_IP |
+						    RTE_ETH_RSS_TCP);
 	}
 	ret = rte_eth_dev_configure(p->port_id, p->nb_queues, p->nb_queues,
 				    &conf);
@@ -323,10 +338,11 @@ sp_port_setup(struct sp_port *p)
 	p->rx_frames = p->sys_rx_path[0] != '\0' ? SP_AFP_FRAMES : nrx;
 	for (uint16_t q = 0; q < p->nb_queues && ret == 0; q++) {
 		ret = rte_eth_rx_queue_setup(p->port_id, q, nrx,
-					     (unsigned int)socket, NULL, p->pool);
+					     (unsigned int)socket, NULL,
+					     p->pool);
 		if (ret == 0)
-			ret = rte_eth_tx_queue_setup(p->port_id, q, ntx,
-						     (unsigned int)socket, NULL);
+			ret = rte_eth_tx_queue_setup(
+				p->port_id, q, ntx, (unsigned int)socket, NULL);
 	}
 	if (ret != 0) {
 		fprintf(stderr, "stampede: port %s: configuration: %s\n",
@@ -360,8 +376,8 @@ sp_port_open(struct sp_port *p, const struct sp_netopt *no)
 	p->sys_rx0 = -1;
 	p->afp_hold_fd = -1;
 	p->nb_queues = (uint16_t)no->cores;
-	snprintf(p->name, sizeof(p->name), "%s", no->iface[0] != '\0' ?
-		 no->iface : no->pci);
+	snprintf(p->name, sizeof(p->name), "%s",
+		 no->iface[0] != '\0' ? no->iface : no->pci);
 	if (no->iface[0] != '\0') {
 		snprintf(p->sys_rx_path, sizeof(p->sys_rx_path),
 			 "/sys/class/net/%s/statistics/rx_packets", no->iface);
@@ -377,9 +393,11 @@ sp_port_open(struct sp_port *p, const struct sp_netopt *no)
 	/* The driver's sockets are in the fanout group (or never will be). */
 	sp_afp_release(&p->afp_hold_fd);
 	if (rte_lcore_count() < 1u + p->nb_queues) {
-		fprintf(stderr, "stampede: EAL gave %u lcore(s), need %u (control "
-			"and %u worker%s)\n", rte_lcore_count(), 1u + p->nb_queues,
-			p->nb_queues, p->nb_queues > 1 ? "s" : "");
+		fprintf(stderr,
+			"stampede: EAL gave %u lcore(s), need %u (control "
+			"and %u worker%s)\n",
+			rte_lcore_count(), 1u + p->nb_queues, p->nb_queues,
+			p->nb_queues > 1 ? "s" : "");
 		return -1;
 	}
 	{
@@ -401,7 +419,8 @@ int
 sp_port_rss(const struct sp_port *p, uint8_t *key, uint16_t *reta,
 	    uint32_t *reta_size)
 {
-	struct rte_eth_rss_reta_entry64 conf[SP_RETA_MAX / RTE_ETH_RETA_GROUP_SIZE];
+	struct rte_eth_rss_reta_entry64
+		conf[SP_RETA_MAX / RTE_ETH_RETA_GROUP_SIZE];
 	struct rte_eth_rss_conf rss;
 	struct rte_eth_dev_info info;
 

@@ -137,7 +137,7 @@ sp_report_collect_n(struct sp_report *r, const struct sp_worker *ws,
 		r->elapsed_s = (double)(end - start) / 1e6;
 }
 
-#define SP_REPORT_PLUS(f) + sp_ctr_read(n->f)
+#define SP_REPORT_PLUS(f) +sp_ctr_read(n->f)
 
 uint64_t
 sp_tcpmode_failed(const struct sp_tcpmode_counts *n)
@@ -178,7 +178,7 @@ static const char *
 sp_place_name(const struct sp_worker *w)
 {
 	return w->place == SP_PLACE_SINGLE ? "single" :
-	       w->place == SP_PLACE_RSS	   ? "rss" :
+	       w->place == SP_PLACE_RSS    ? "rss" :
 					     "redirect";
 }
 
@@ -206,9 +206,10 @@ sp_print_tcp(const struct sp_report *r, FILE *out)
 
 	fprintf(out, "stampede tcp %s -> %s\n", r->mode, r->target);
 	fprintf(out, "  elapsed         %.3f s\n", r->elapsed_s);
-	fprintf(out, "  connections     attempted %" PRIu64 "  ok %" PRIu64
-		"  failed %" PRIu64 "  incomplete %" PRIu64, attempted, n->ok,
-		failed, n->incomplete);
+	fprintf(out,
+		"  connections     attempted %" PRIu64 "  ok %" PRIu64
+		"  failed %" PRIu64 "  incomplete %" PRIu64,
+		attempted, n->ok, failed, n->incomplete);
 	if (n->planned > n->started)
 		fprintf(out, "  (not started %" PRIu64 " of %" PRIu64 ")",
 			n->planned - n->started, n->planned);
@@ -223,19 +224,24 @@ sp_print_tcp(const struct sp_report *r, FILE *out)
 	}
 	fprintf(out, "  rate            %.1f ok conn/s  %.2f Mbit/s\n",
 		sp_rate((double)n->ok, r->elapsed_s), sp_mbit_per_s(r));
-	fprintf(out, "  bytes           sent %" PRIu64 "  received %" PRIu64
-		"  verified %" PRIu64 "\n", n->bytes_sent, n->bytes_received,
-		n->bytes_verified);
+	fprintf(out,
+		"  bytes           sent %" PRIu64 "  received %" PRIu64
+		"  verified %" PRIu64 "\n",
+		n->bytes_sent, n->bytes_received, n->bytes_verified);
 	if (n->sha256)
-		fprintf(out, "  sha256 sent     %s (first connection)\n"
+		fprintf(out,
+			"  sha256 sent     %s (first connection)\n"
 			"  sha256 recv     %s  echoes differing %" PRIu64 "\n",
 			n->sha256_sent, n->sha256_received, n->sha256_differ);
 	if (sp_impaired(r->w))
-		fprintf(out, "  impaired rx     dropped %" PRIu64 "  reordered %" PRIu64
-			"  duplicated %" PRIu64 "\n", r->w->imp_dropped,
-			r->w->imp_reordered, r->w->imp_duplicated);
+		fprintf(out,
+			"  impaired rx     dropped %" PRIu64
+			"  reordered %" PRIu64 "  duplicated %" PRIu64 "\n",
+			r->w->imp_dropped, r->w->imp_reordered,
+			r->w->imp_duplicated);
 	if (n->connect_nobufs + n->connect_noports != 0)
-		fprintf(out, "  connect retries pool full %" PRIu64
+		fprintf(out,
+			"  connect retries pool full %" PRIu64
 			"  no free port %" PRIu64 " (TIME_WAIT)\n",
 			n->connect_nobufs, n->connect_noports);
 }
@@ -248,18 +254,22 @@ sp_print_stack(const struct sp_report *r, FILE *out)
 	char mem[32];
 	int any = 0;
 
-	fprintf(out, "  tcp             retrans %" PRIu64 " (fast %" PRIu64
+	fprintf(out,
+		"  tcp             retrans %" PRIu64 " (fast %" PRIu64
 		", rto %" PRIu64 ", syn %" PRIu64 ")  dup_acks %" PRIu64
-		"  ooo %" PRIu64 "  dsack %" PRIu64 "\n", s->tcp_retrans_segs,
-		s->tcp_fast_retrans, s->tcp_rto, s->tcp_syn_retrans,
-		s->tcp_dup_acks, s->tcp_ooo_segs, s->tcp_dsack);
-	fprintf(out, "                  rst rx %" PRIu64 " tx %" PRIu64
+		"  ooo %" PRIu64 "  dsack %" PRIu64 "\n",
+		s->tcp_retrans_segs, s->tcp_fast_retrans, s->tcp_rto,
+		s->tcp_syn_retrans, s->tcp_dup_acks, s->tcp_ooo_segs,
+		s->tcp_dsack);
+	fprintf(out,
+		"                  rst rx %" PRIu64 " tx %" PRIu64
 		"  challenge_acks %" PRIu64 "  zwnd_probes %" PRIu64
 		"  snd_nochunk %" PRIu64 "  wnd_shrunk %" PRIu64 "\n",
 		s->tcp_rst_rx, s->tcp_rst_tx, s->tcp_challenge_acks,
 		s->tcp_zwnd_probes, s->tcp_snd_nochunk, s->tcp_wnd_shrunk);
 	if (s->tcp_linger_fin != 0 || s->tcp_linger_timeout != 0)
-		fprintf(out, "                  closed after the server: %" PRIu64
+		fprintf(out,
+			"                  closed after the server: %" PRIu64
 			"  server did not close in time: %" PRIu64 "\n",
 			s->tcp_linger_fin, s->tcp_linger_timeout);
 	fprintf(out, "  drops          ");
@@ -267,44 +277,59 @@ sp_print_stack(const struct sp_report *r, FILE *out)
 		if (s->drop[i] == 0)
 			continue;
 		fprintf(out, " %s %" PRIu64,
-			sp_drop_reason_name((enum sp_drop_reason)i), s->drop[i]);
+			sp_drop_reason_name((enum sp_drop_reason)i),
+			s->drop[i]);
 		any = 1;
 	}
 	fprintf(out, "%s\n", any ? "" : " none");
 	sp_fmt_bytes(r->mem_bytes, mem, sizeof(mem));
-	fprintf(out, "  pools at end    conns %" PRIu32 "  chunks %" PRIu32
-		"  (%zu B per conn, %s stack memory)\n", r->conns_in_use,
-		r->chunks_in_use, r->bytes_per_conn, mem);
+	fprintf(out,
+		"  pools at end    conns %" PRIu32 "  chunks %" PRIu32
+		"  (%zu B per conn, %s stack memory)\n",
+		r->conns_in_use, r->chunks_in_use, r->bytes_per_conn, mem);
 	sp_fmt_bytes(sp_rss_peak(), mem, sizeof(mem));
-	fprintf(out, "  memory          peak %" PRIu64 " connections at once, "
-		"process RSS peak %s\n", r->stats.conns_peak, mem);
+	fprintf(out,
+		"  memory          peak %" PRIu64 " connections at once, "
+		"process RSS peak %s\n",
+		r->stats.conns_peak, mem);
 	fprintf(out, "  allocs after start %" PRId64 "%s", sp_alloc_hot_count(),
-		sp_alloc_hot_count() < 0 ? " (not counted in sanitizer builds)" : "");
+		sp_alloc_hot_count() < 0 ?
+			" (not counted in sanitizer builds)" :
+			"");
 	if (r->tls_hs_allocs >= 0 && sp_alloc_hot_count() >= 0)
-		fprintf(out, " (in TLS handshakes %" PRId64 ", the rest %" PRId64
-			")", r->tls_hs_allocs,
+		fprintf(out,
+			" (in TLS handshakes %" PRId64 ", the rest %" PRId64
+			")",
+			r->tls_hs_allocs,
 			sp_alloc_hot_count() - r->tls_hs_allocs);
 	fputc('\n', out);
-	fprintf(out, "  arp             rx request %" PRIu64 " reply %" PRIu64
-		"  tx request %" PRIu64 " reply %" PRIu64 "  learnt from a SYN %"
-		PRIu64 "\n", s->arp_rx_request, s->arp_rx_reply,
-		s->arp_tx_request, s->arp_tx_reply, s->arp_from_syn);
+	fprintf(out,
+		"  arp             rx request %" PRIu64 " reply %" PRIu64
+		"  tx request %" PRIu64 " reply %" PRIu64
+		"  learnt from a SYN %" PRIu64 "\n",
+		s->arp_rx_request, s->arp_rx_reply, s->arp_tx_request,
+		s->arp_tx_reply, s->arp_from_syn);
 	fprintf(out, "  icmp echo       %" PRIu64 " answered\n", s->icmp_echo);
 	fprintf(out, "  frames          rx %" PRIu64 "  tx %" PRIu64 "\n",
 		s->rx_frames, s->tx_frames);
 	if (r->nic.valid)
-		fprintf(out, "  nic             ipackets %" PRIu64 "  opackets %"
-			PRIu64 "  imissed %" PRIu64 "  ierrors %" PRIu64
-			"  oerrors %" PRIu64 "  rx_nombuf %" PRIu64 "\n",
+		fprintf(out,
+			"  nic             ipackets %" PRIu64
+			"  opackets %" PRIu64 "  imissed %" PRIu64
+			"  ierrors %" PRIu64 "  oerrors %" PRIu64
+			"  rx_nombuf %" PRIu64 "\n",
 			r->nic.ipackets, r->nic.opackets, r->nic.imissed,
 			r->nic.ierrors, r->nic.oerrors, r->nic.rx_nombuf);
 	/* The generator's own limits: non-zero means it was the bottleneck. */
-	fprintf(out, "  generator       tx ring full %" PRIu64 "  no mbuf %" PRIu64
-		"  no arp %" PRIu64 "  rx multiseg %" PRIu64 "  loop busy %.0f%%\n",
+	fprintf(out,
+		"  generator       tx ring full %" PRIu64 "  no mbuf %" PRIu64
+		"  no arp %" PRIu64 "  rx multiseg %" PRIu64
+		"  loop busy %.0f%%\n",
 		w->tx_dropped, s->tx_nobuf, s->tx_noarp, w->rx_multiseg,
 		sp_busy_pct(r));
 	if (w->ncores > 1)
-		fprintf(out, "  cores           %u  placement %s  segments passed "
+		fprintf(out,
+			"  cores           %u  placement %s  segments passed "
 			"to their owner core %" PRIu64 "  (ring full: %" PRIu64
 			" dropped)  on a wrong queue under RSS %" PRIu64
 			"  ARP copies %" PRIu64 "\n",
@@ -316,8 +341,10 @@ void
 sp_print_core(FILE *out, unsigned int core, const struct sp_worker *w,
 	      const char *what)
 {
-	fprintf(out, "  core %-2u         %s  frames passed out %" PRIu64
-		" in %" PRIu64 "\n", core, what, sp_ctr_read(w->redirect_out),
+	fprintf(out,
+		"  core %-2u         %s  frames passed out %" PRIu64
+		" in %" PRIu64 "\n",
+		core, what, sp_ctr_read(w->redirect_out),
 		sp_ctr_read(w->redirect_in));
 }
 
@@ -325,7 +352,8 @@ void
 sp_json_core(FILE *f, unsigned int core, const struct sp_worker *w,
 	     const char *fields)
 {
-	fprintf(f, "%s\n  {\"core\":%u,%s,\"redirect_out\":%" PRIu64
+	fprintf(f,
+		"%s\n  {\"core\":%u,%s,\"redirect_out\":%" PRIu64
 		",\"redirect_in\":%" PRIu64 ",\"redirect_full\":%" PRIu64
 		",\"rx_pkts\":%" PRIu64 ",\"tx_pkts\":%" PRIu64 "}",
 		core ? "," : "", core, fields, sp_ctr_read(w->redirect_out),
@@ -348,9 +376,10 @@ sp_report_print(const struct sp_report *r, FILE *out)
 
 		if (n == NULL)
 			break;
-		snprintf(what, sizeof(what), "started %" PRIu64 "  ok %" PRIu64
-			 "  failed %" PRIu64, sp_ctr_read(n->started),
-			 sp_ctr_read(n->ok), sp_tcpmode_failed(n));
+		snprintf(what, sizeof(what),
+			 "started %" PRIu64 "  ok %" PRIu64 "  failed %" PRIu64,
+			 sp_ctr_read(n->started), sp_ctr_read(n->ok),
+			 sp_tcpmode_failed(n));
 		sp_print_core(out, c, &r->ws[c], what);
 	}
 	fflush(out);
@@ -384,18 +413,21 @@ sp_report_json_stack(const struct sp_report *r, FILE *f,
 	const struct sp_stack_stats *s = &r->stats;
 	const struct sp_worker *w = r->w;
 
-	fprintf(f, " \"tcp\":{\"retrans_segs\":%" PRIu64 ",\"fast_retrans\":%"
-		PRIu64 ",\"rto\":%" PRIu64 ",\"syn_retrans\":%" PRIu64
-		",\"dup_acks\":%" PRIu64 ",\"ooo_segs\":%" PRIu64
-		",\"dsack\":%" PRIu64 ",\"rst_rx\":%" PRIu64 ",\"rst_tx\":%" PRIu64
+	fprintf(f,
+		" \"tcp\":{\"retrans_segs\":%" PRIu64
+		",\"fast_retrans\":%" PRIu64 ",\"rto\":%" PRIu64
+		",\"syn_retrans\":%" PRIu64 ",\"dup_acks\":%" PRIu64
+		",\"ooo_segs\":%" PRIu64 ",\"dsack\":%" PRIu64
+		",\"rst_rx\":%" PRIu64 ",\"rst_tx\":%" PRIu64
 		",\"challenge_acks\":%" PRIu64 ",\"zwnd_probes\":%" PRIu64
 		",\"snd_nochunk\":%" PRIu64 ",\"wnd_shrunk\":%" PRIu64
-		",\"linger_fin\":%" PRIu64 ",\"linger_timeout\":%" PRIu64 "},\n",
+		",\"linger_fin\":%" PRIu64 ",\"linger_timeout\":%" PRIu64
+		"},\n",
 		s->tcp_retrans_segs, s->tcp_fast_retrans, s->tcp_rto,
 		s->tcp_syn_retrans, s->tcp_dup_acks, s->tcp_ooo_segs,
-		s->tcp_dsack, s->tcp_rst_rx, s->tcp_rst_tx, s->tcp_challenge_acks,
-		s->tcp_zwnd_probes, s->tcp_snd_nochunk, s->tcp_wnd_shrunk,
-		s->tcp_linger_fin, s->tcp_linger_timeout);
+		s->tcp_dsack, s->tcp_rst_rx, s->tcp_rst_tx,
+		s->tcp_challenge_acks, s->tcp_zwnd_probes, s->tcp_snd_nochunk,
+		s->tcp_wnd_shrunk, s->tcp_linger_fin, s->tcp_linger_timeout);
 	fprintf(f, " \"drops\":{");
 	for (int i = 0; i < SP_DROP_NREASONS; i++) {
 		if (i > 0)
@@ -404,42 +436,49 @@ sp_report_json_stack(const struct sp_report *r, FILE *f,
 		fprintf(f, ":%" PRIu64, s->drop[i]);
 	}
 	fprintf(f, "},\n");
-	fprintf(f, " \"pools\":{\"conns_in_use\":%" PRIu32 ",\"chunks_in_use\":%"
-		PRIu32 ",\"bytes_per_conn\":%zu,\"mem_bytes\":%zu,"
+	fprintf(f,
+		" \"pools\":{\"conns_in_use\":%" PRIu32
+		",\"chunks_in_use\":%" PRIu32
+		",\"bytes_per_conn\":%zu,\"mem_bytes\":%zu,"
 		"\"conns_peak\":%" PRIu64 ",\"rss_peak_bytes\":%" PRIu64 "},\n",
 		r->conns_in_use, r->chunks_in_use, r->bytes_per_conn,
 		r->mem_bytes, s->conns_peak, sp_rss_peak());
-	fprintf(f, " \"allocs_after_start\":%" PRId64 ", \"arp\":{\"rx_request\":%"
-		PRIu64 ",\"rx_reply\":%" PRIu64 ",\"tx_request\":%" PRIu64
-		",\"tx_reply\":%" PRIu64 ",\"from_syn\":%" PRIu64
-		"}, \"icmp_echo\":%" PRIu64 ",\n",
+	fprintf(f,
+		" \"allocs_after_start\":%" PRId64
+		", \"arp\":{\"rx_request\":%" PRIu64 ",\"rx_reply\":%" PRIu64
+		",\"tx_request\":%" PRIu64 ",\"tx_reply\":%" PRIu64
+		",\"from_syn\":%" PRIu64 "}, \"icmp_echo\":%" PRIu64 ",\n",
 		sp_alloc_hot_count(), s->arp_rx_request, s->arp_rx_reply,
 		s->arp_tx_request, s->arp_tx_reply, s->arp_from_syn,
 		s->icmp_echo);
-	fprintf(f, " \"nic\":{\"ipackets\":%" PRIu64 ",\"opackets\":%" PRIu64
+	fprintf(f,
+		" \"nic\":{\"ipackets\":%" PRIu64 ",\"opackets\":%" PRIu64
 		",\"imissed\":%" PRIu64 ",\"ierrors\":%" PRIu64
 		",\"oerrors\":%" PRIu64 ",\"rx_nombuf\":%" PRIu64 "},\n",
 		r->nic.ipackets, r->nic.opackets, r->nic.imissed,
 		r->nic.ierrors, r->nic.oerrors, r->nic.rx_nombuf);
 	/* Added to the contract: the generator's own limits. */
-	fprintf(f, " \"generator\":{\"tx_ring_full\":%" PRIu64 ",\"tx_nobuf\":%"
-		PRIu64 ",\"tx_noarp\":%" PRIu64 ",\"rx_multiseg\":%" PRIu64
-		",\"connect_retries\":%" PRIu64 ",\"iterations\":%" PRIu64
-		",\"idle_iterations\":%" PRIu64 ",\"busy_pct\":%.1f,"
+	fprintf(f,
+		" \"generator\":{\"tx_ring_full\":%" PRIu64
+		",\"tx_nobuf\":%" PRIu64 ",\"tx_noarp\":%" PRIu64
+		",\"rx_multiseg\":%" PRIu64 ",\"connect_retries\":%" PRIu64
+		",\"iterations\":%" PRIu64 ",\"idle_iterations\":%" PRIu64
+		",\"busy_pct\":%.1f,"
 		"\"cores\":%u,\"placement\":\"%s\",\"redirect_out\":%" PRIu64
 		",\"redirect_in\":%" PRIu64 ",\"redirect_full\":%" PRIu64
 		",\"redirect_stranded\":%" PRIu64 ",\"rss_misplaced\":%" PRIu64
 		",\"arp_copies\":%" PRIu64 "}",
 		w->tx_dropped, s->tx_nobuf, s->tx_noarp, w->rx_multiseg,
-		connect_retries, w->iterations,
-		w->idle_iterations, sp_busy_pct(r), w->ncores ? w->ncores : 1u,
-		sp_place_name(w),
+		connect_retries, w->iterations, w->idle_iterations,
+		sp_busy_pct(r), w->ncores ? w->ncores : 1u, sp_place_name(w),
 		w->redirect_out, w->redirect_in, w->redirect_full,
 		w->redirect_stranded, w->rss_misplaced, w->arp_copies);
 	if (sp_impaired(w))
-		fprintf(f, ",\n \"impair\":{\"dropped\":%" PRIu64 ",\"reordered\":%" PRIu64
-			",\"duplicated\":%" PRIu64 "}", w->imp_dropped, w->imp_reordered,
-			w->imp_duplicated);
+		fprintf(f,
+			",\n \"impair\":{\"dropped\":%" PRIu64
+			",\"reordered\":%" PRIu64 ",\"duplicated\":%" PRIu64
+			"}",
+			w->imp_dropped, w->imp_reordered, w->imp_duplicated);
 }
 
 int
@@ -469,14 +508,16 @@ sp_report_json(const struct sp_report *r, FILE *f, const char *path)
 	fprintf(f, ",\"target\":");
 	sp_json_str(f, r->target);
 	fprintf(f, ",\"elapsed_s\":%.6f,\n", r->elapsed_s);
-	fprintf(f, " \"connections\":{\"attempted\":%" PRIu64 ",\"ok\":%" PRIu64
-		",\"failed\":%" PRIu64, n->ok + failed + n->incomplete, n->ok,
-		failed);
+	fprintf(f,
+		" \"connections\":{\"attempted\":%" PRIu64 ",\"ok\":%" PRIu64
+		",\"failed\":%" PRIu64,
+		n->ok + failed + n->incomplete, n->ok, failed);
 #define SP_REPORT_JSON(c) fprintf(f, ",\"" #c "\":%" PRIu64, n->c);
 	SP_TCPMODE_FAILURES(SP_REPORT_JSON)
 #undef SP_REPORT_JSON
 	fprintf(f, ",\"incomplete\":%" PRIu64 "},\n", n->incomplete);
-	fprintf(f, " \"conn_per_s\":%.3f, \"bytes\":{\"sent\":%" PRIu64
+	fprintf(f,
+		" \"conn_per_s\":%.3f, \"bytes\":{\"sent\":%" PRIu64
 		",\"received\":%" PRIu64 ",\"verified\":%" PRIu64
 		"}, \"mbit_per_s\":%.3f,\n",
 		sp_rate((double)n->ok, r->elapsed_s), n->bytes_sent,
@@ -487,9 +528,10 @@ sp_report_json(const struct sp_report *r, FILE *f, const char *path)
 		const struct sp_tcpmode_counts *cn = r->tcp_core[c];
 		char fields[192];
 
-		snprintf(fields, sizeof(fields), "\"started\":%" PRIu64
-			 ",\"ok\":%" PRIu64 ",\"failed\":%" PRIu64
-			 ",\"incomplete\":%" PRIu64 ",\"bytes_sent\":%" PRIu64,
+		snprintf(fields, sizeof(fields),
+			 "\"started\":%" PRIu64 ",\"ok\":%" PRIu64
+			 ",\"failed\":%" PRIu64 ",\"incomplete\":%" PRIu64
+			 ",\"bytes_sent\":%" PRIu64,
 			 sp_ctr_read(cn->started), sp_ctr_read(cn->ok),
 			 sp_tcpmode_failed(cn), sp_ctr_read(cn->incomplete),
 			 sp_ctr_read(cn->bytes_sent));
@@ -497,7 +539,9 @@ sp_report_json(const struct sp_report *r, FILE *f, const char *path)
 	}
 	fprintf(f, "]");
 	if (n->sha256) {
-		fprintf(f, ",\n \"sha256\":{\"sent\":\"%s\",\"received\":\"%s\",\"echo_differ\":%" PRIu64 "}",
+		fprintf(f,
+			",\n \"sha256\":{\"sent\":\"%s\",\"received\":\"%s\",\"echo_differ\":%" PRIu64
+			"}",
 			n->sha256_sent, n->sha256_received, n->sha256_differ);
 	}
 	return sp_report_json_close(f, path);

@@ -31,7 +31,7 @@ sp_reqlog_out_open(struct sp_reqlog_out *o, const char *path)
 		return -1;
 	}
 	fprintf(o->f, "core,vu,iteration,request,status,error,new_connection,"
-		"intended_us,sent_us,done_us,latency_us,lag_us\n");
+		      "intended_us,sent_us,done_us,latency_us,lag_us\n");
 	return 0;
 }
 
@@ -45,10 +45,11 @@ sp_reqlog_out_start(struct sp_reqlog_out *o, const struct sp_plan *pl,
 	o->ncores = ncores;
 	o->base_us = base_us;
 	for (unsigned i = 0; i < ncores; i++) {
-		o->log[i].recs = calloc(SP_REQLOG_RECS, sizeof(*o->log[i].recs));
+		o->log[i].recs = calloc(SP_REQLOG_RECS,
+					sizeof(*o->log[i].recs));
 		if (o->log[i].recs == NULL) {
 			fprintf(stderr, "stampede: out of memory for "
-				"--log-requests\n");
+					"--log-requests\n");
 			return -1;
 		}
 		o->log[i].mask = SP_REQLOG_RECS - 1;
@@ -65,7 +66,8 @@ sp_reqlog_row(struct sp_reqlog_out *o, unsigned core,
 
 	fprintf(f, "%u,%" PRIu32 ",%" PRIu32 ",", core, r->vu, r->iter);
 	sp_out_csv_str(f, r->req < o->plan->nrequests ?
-			  o->plan->requests[r->req].name : "?");
+				  o->plan->requests[r->req].name :
+				  "?");
 	fprintf(f, ",%u,%s,%u,%" PRId64 ",", r->status,
 		r->err ? sp_vu_err_name((enum sp_vu_err)(r->err - 1)) : "",
 		r->new_conn, (int64_t)(r->intended - b));
@@ -74,8 +76,8 @@ sp_reqlog_row(struct sp_reqlog_out *o, unsigned core,
 	fprintf(f, ",%" PRId64 ",%" PRIu64 ",", (int64_t)(r->done - b),
 		r->done > r->intended ? r->done - r->intended : 0);
 	if (r->sent != 0)
-		fprintf(f, "%" PRIu64, r->sent > r->intended ?
-				       r->sent - r->intended : 0);
+		fprintf(f, "%" PRIu64,
+			r->sent > r->intended ? r->sent - r->intended : 0);
 	fputc('\n', f);
 	o->written++;
 }
@@ -119,8 +121,10 @@ sp_reqlog_out_close(struct sp_reqlog_out *o)
 			sp_reqlog_out_drain(o);
 		bad = ferror(o->f) != 0;
 		if (fclose(o->f) != 0 || bad) {
-			fprintf(stderr, "stampede: --log-requests: writing %s "
-				"failed\n", o->path);
+			fprintf(stderr,
+				"stampede: --log-requests: writing %s "
+				"failed\n",
+				o->path);
 			bad = 1;
 		}
 		o->f = NULL;

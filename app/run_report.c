@@ -26,24 +26,25 @@ struct sp_run_lat {
 static void
 sp_run_lat_json(FILE *f, const struct sp_hist *h)
 {
-	fprintf(f, "{\"min\":%.3f,\"mean\":%.3f,\"p50\":%.3f,\"p90\":%.3f,"
+	fprintf(f,
+		"{\"min\":%.3f,\"mean\":%.3f,\"p50\":%.3f,\"p90\":%.3f,"
 		"\"p95\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f}",
 		h->count ? (double)h->min / 1e3 : 0.0, sp_hist_mean(h) / 1e3,
 		(double)sp_hist_quantile(h, 0.5) / 1e3,
 		(double)sp_hist_quantile(h, 0.9) / 1e3,
 		(double)sp_hist_quantile(h, 0.95) / 1e3,
 		(double)sp_hist_quantile(h, 0.99) / 1e3,
-		(double)sp_hist_quantile(h, 0.999) / 1e3,
-		(double)h->max / 1e3);
+		(double)sp_hist_quantile(h, 0.999) / 1e3, (double)h->max / 1e3);
 }
 
 static void
 sp_run_lat_line(FILE *out, const char *what, const struct sp_hist *h)
 {
-	fprintf(out, "  %-15s min %.3f  mean %.3f  p50 %.3f  p90 %.3f  p95 %.3f"
-		"  p99 %.3f  p99.9 %.3f  max %.3f  (%" PRIu64 ")\n", what,
-		h->count ? (double)h->min / 1e3 : 0.0, sp_hist_mean(h) / 1e3,
-		(double)sp_hist_quantile(h, 0.5) / 1e3,
+	fprintf(out,
+		"  %-15s min %.3f  mean %.3f  p50 %.3f  p90 %.3f  p95 %.3f"
+		"  p99 %.3f  p99.9 %.3f  max %.3f  (%" PRIu64 ")\n",
+		what, h->count ? (double)h->min / 1e3 : 0.0,
+		sp_hist_mean(h) / 1e3, (double)sp_hist_quantile(h, 0.5) / 1e3,
 		(double)sp_hist_quantile(h, 0.9) / 1e3,
 		(double)sp_hist_quantile(h, 0.95) / 1e3,
 		(double)sp_hist_quantile(h, 0.99) / 1e3,
@@ -110,7 +111,8 @@ sp_run_peak_rps(const struct sp_run *r, const struct sp_report *rep)
 uint64_t
 sp_run_succeeded(const struct sp_vu_stats *s)
 {
-	return s->responses - s->err[SP_VU_E_CHECK] - s->err[SP_VU_E_HTTP_STATUS];
+	return s->responses - s->err[SP_VU_E_CHECK] -
+	       s->err[SP_VU_E_HTTP_STATUS];
 }
 
 /*
@@ -149,26 +151,32 @@ sp_run_tls_sum(const struct sp_run *r, struct sp_tls_counters *t)
 			continue;
 		c = sp_tls_counters(r->core[i].tls);
 #define SP_TLS_ADD(f) t->f += sp_ctr_read(c->f);
-#define SP_TLS_ADDN(f, n)                  \
-	for (size_t k = 0; k < (n); k++)   \
+#define SP_TLS_ADDN(f, n)                                                      \
+	for (size_t k = 0; k < (n); k++)                                       \
 		t->f[k] += sp_ctr_read(c->f[k]);
-		SP_TLS_ADD(connects) SP_TLS_ADD(pool_empty)
-		SP_TLS_ADD(hs_full) SP_TLS_ADD(hs_resumed)
-		SP_TLS_ADD(hs_failed) SP_TLS_ADD(hs_offered)
-		SP_TLS_ADD(hs_ticks_full) SP_TLS_ADD(hs_ticks_resumed)
-		SP_TLS_ADDN(alerts_rx, SP_TLS_NALERTS)
-		SP_TLS_ADDN(alerts_tx, SP_TLS_NALERTS)
-		SP_TLS_ADD(verify_fail)
-		SP_TLS_ADDN(verify_reason, SP_TLS_NVERIFY)
-		SP_TLS_ADD(rec_bytes_in) SP_TLS_ADD(rec_bytes_out)
-		SP_TLS_ADD(app_bytes_in) SP_TLS_ADD(app_bytes_out)
-		SP_TLS_ADD(close_notify_rx) SP_TLS_ADD(unclean_close)
-		SP_TLS_ADD(allocs_hs) SP_TLS_ADD(allocs_steady)
-		SP_TLS_ADD(errs_other)
+		SP_TLS_ADD(connects)
+		SP_TLS_ADD(pool_empty) SP_TLS_ADD(hs_full) SP_TLS_ADD(
+			hs_resumed) SP_TLS_ADD(hs_failed) SP_TLS_ADD(hs_offered)
+			SP_TLS_ADD(hs_ticks_full) SP_TLS_ADD(hs_ticks_resumed) SP_TLS_ADDN(
+				alerts_rx,
+				SP_TLS_NALERTS) SP_TLS_ADDN(alerts_tx,
+							    SP_TLS_NALERTS)
+				SP_TLS_ADD(verify_fail) SP_TLS_ADDN(
+					verify_reason,
+					SP_TLS_NVERIFY) SP_TLS_ADD(rec_bytes_in)
+					SP_TLS_ADD(rec_bytes_out) SP_TLS_ADD(
+						app_bytes_in) SP_TLS_ADD(app_bytes_out)
+						SP_TLS_ADD(close_notify_rx) SP_TLS_ADD(
+							unclean_close)
+							SP_TLS_ADD(allocs_hs) SP_TLS_ADD(
+								allocs_steady)
+								SP_TLS_ADD(
+									errs_other)
 #undef SP_TLS_ADD
 #undef SP_TLS_ADDN
-		/* The engine's error codes, merged by code. */
-		for (unsigned k = 0; k < SP_TLS_NERRS; k++) {
+			/* The engine's error codes, merged by code. */
+			for (unsigned k = 0; k < SP_TLS_NERRS; k++)
+		{
 			uint64_t n = sp_ctr_read(c->err_count[k]);
 			unsigned j;
 
@@ -230,15 +238,18 @@ sp_run_print_tls(const struct sp_run *r, FILE *out)
 	fprintf(out, "  tls             %s, TLS 1.2, resume %s, ", "mbedtls",
 		sp_run_tls_resume_name(cf->resume));
 	if (cf->insecure)
-		fprintf(out, "VERIFY OFF (--insecure): the server's certificate "
+		fprintf(out,
+			"VERIFY OFF (--insecure): the server's certificate "
 			"was not checked\n");
 	else
 		fprintf(out, "verified against %s\n",
 			cf->ca != NULL ? cf->ca : "the system store");
-	fprintf(out, "  tls handshakes  full %" PRIu64 "  resumed %" PRIu64
+	fprintf(out,
+		"  tls handshakes  full %" PRIu64 "  resumed %" PRIu64
 		"  failed %" PRIu64 "  (sessions offered %" PRIu64 ")\n",
 		c.hs_full, c.hs_resumed, c.hs_failed, c.hs_offered);
-	fprintf(out, "  tls cpu         %.0f us per full handshake, %.0f us "
+	fprintf(out,
+		"  tls cpu         %.0f us per full handshake, %.0f us "
 		"per resumed (worker CPU in the TLS engine)\n",
 		sp_run_tls_us(c.hs_ticks_full, c.hs_full),
 		sp_run_tls_us(c.hs_ticks_resumed, c.hs_resumed));
@@ -273,22 +284,26 @@ sp_run_print_tls(const struct sp_run *r, FILE *out)
 			continue;
 		fprintf(out, "%s%s (-0x%04x) %" PRIu64,
 			any ? ", " : "  tls causes      ",
-			sp_tls_error_name(eng, c.err_code[k], name, sizeof(name)),
+			sp_tls_error_name(eng, c.err_code[k], name,
+					  sizeof(name)),
 			(unsigned)-c.err_code[k], c.err_count[k]);
 		any = 1;
 	}
 	if (c.errs_other != 0)
-		fprintf(out, "%sothers %" PRIu64, any ? ", " : "  tls causes      ",
-			c.errs_other);
+		fprintf(out, "%sothers %" PRIu64,
+			any ? ", " : "  tls causes      ", c.errs_other);
 	if (any || c.errs_other != 0)
 		fprintf(out, "\n");
-	fprintf(out, "  tls bytes       records in %" PRIu64 "  out %" PRIu64
-		"  per connection %zu (pool of %s)  closes with close_notify %"
-		PRIu64 "  without %" PRIu64 "\n", c.rec_bytes_in,
-		c.rec_bytes_out, sp_tls_conn_bytes(t0), "VUs + 25 %",
-		c.close_notify_rx, c.unclean_close);
-	fprintf(out, "  tls allocs      in handshakes %" PRIu64 "  after them %"
-		PRIu64 "\n", c.allocs_hs, c.allocs_steady);
+	fprintf(out,
+		"  tls bytes       records in %" PRIu64 "  out %" PRIu64
+		"  per connection %zu (pool of %s)  closes with close_notify %" PRIu64
+		"  without %" PRIu64 "\n",
+		c.rec_bytes_in, c.rec_bytes_out, sp_tls_conn_bytes(t0),
+		"VUs + 25 %", c.close_notify_rx, c.unclean_close);
+	fprintf(out,
+		"  tls allocs      in handshakes %" PRIu64
+		"  after them %" PRIu64 "\n",
+		c.allocs_hs, c.allocs_steady);
 }
 
 static void
@@ -302,8 +317,10 @@ sp_run_json_tls(const struct sp_run *r, FILE *f)
 	if (!cf->on || t0 == NULL)
 		return;
 	sp_run_tls_sum(r, &c);
-	fprintf(f, " \"tls\":{\"engine\":\"mbedtls\",\"version\":\"TLS 1.2\","
-		"\"verify\":%s,\"ca\":", cf->insecure ? "false" : "true");
+	fprintf(f,
+		" \"tls\":{\"engine\":\"mbedtls\",\"version\":\"TLS 1.2\","
+		"\"verify\":%s,\"ca\":",
+		cf->insecure ? "false" : "true");
 	if (cf->ca != NULL)
 		sp_json_str(f, cf->ca);
 	else
@@ -314,7 +331,8 @@ sp_run_json_tls(const struct sp_run *r, FILE *f)
 		sp_json_str(f, r->rp.eng.peer_name);
 	else
 		fprintf(f, "null");
-	fprintf(f, ",\"handshakes\":{\"full\":%" PRIu64 ",\"resumed\":%" PRIu64
+	fprintf(f,
+		",\"handshakes\":{\"full\":%" PRIu64 ",\"resumed\":%" PRIu64
 		",\"failed\":%" PRIu64 ",\"offered\":%" PRIu64 "}"
 		",\"cpu_us_per_full\":%.1f,\"cpu_us_per_resumed\":%.1f",
 		c.hs_full, c.hs_resumed, c.hs_failed, c.hs_offered,
@@ -323,16 +341,16 @@ sp_run_json_tls(const struct sp_run *r, FILE *f)
 	fprintf(f, ",\"alerts_received\":{");
 	for (unsigned k = 0; k < SP_TLS_NALERTS; k++)
 		if (c.alerts_rx[k] != 0) {
-			fprintf(f, "%s\"%s\":%" PRIu64, sep, sp_tls_alert_name(k),
-				c.alerts_rx[k]);
+			fprintf(f, "%s\"%s\":%" PRIu64, sep,
+				sp_tls_alert_name(k), c.alerts_rx[k]);
 			sep = ",";
 		}
 	sep = "";
 	fprintf(f, "},\"alerts_sent\":{");
 	for (unsigned k = 0; k < SP_TLS_NALERTS; k++)
 		if (c.alerts_tx[k] != 0) {
-			fprintf(f, "%s\"%s\":%" PRIu64, sep, sp_tls_alert_name(k),
-				c.alerts_tx[k]);
+			fprintf(f, "%s\"%s\":%" PRIu64, sep,
+				sp_tls_alert_name(k), c.alerts_tx[k]);
 			sep = ",";
 		}
 	sep = "";
@@ -341,7 +359,8 @@ sp_run_json_tls(const struct sp_run *r, FILE *f)
 	for (unsigned k = 0; k < SP_TLS_NVERIFY; k++)
 		if (c.verify_reason[k] != 0) {
 			fprintf(f, "%s\"%s\":%" PRIu64, sep,
-				sp_tls_verify_name(NULL, k), c.verify_reason[k]);
+				sp_tls_verify_name(NULL, k),
+				c.verify_reason[k]);
 			sep = ",";
 		}
 	sep = "";
@@ -359,11 +378,13 @@ sp_run_json_tls(const struct sp_run *r, FILE *f)
 	}
 	if (c.errs_other != 0)
 		fprintf(f, "%s\"others\":%" PRIu64, sep, c.errs_other);
-	fprintf(f, "},\"record_bytes_in\":%" PRIu64 ",\"record_bytes_out\":%"
-		PRIu64 ",\"close_notify_received\":%" PRIu64
+	fprintf(f,
+		"},\"record_bytes_in\":%" PRIu64
+		",\"record_bytes_out\":%" PRIu64
+		",\"close_notify_received\":%" PRIu64
 		",\"closes_without_close_notify\":%" PRIu64
-		",\"bytes_per_connection\":%zu,\"allocs_in_handshakes\":%"
-		PRIu64 ",\"allocs_after_handshakes\":%" PRIu64 "},\n",
+		",\"bytes_per_connection\":%zu,\"allocs_in_handshakes\":%" PRIu64
+		",\"allocs_after_handshakes\":%" PRIu64 "},\n",
 		c.rec_bytes_in, c.rec_bytes_out, c.close_notify_rx,
 		c.unclean_close, sp_tls_conn_bytes(t0), c.allocs_hs,
 		c.allocs_steady);
@@ -380,28 +401,37 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 	int any = 0;
 
 	sp_ipv4_str(pl->dst_ip, addr, sizeof(addr));
-	fprintf(out, "stampede run %s -> %s://%s%s%s%s (%s model, stopped by "
-		"%s)\n", r->rp.source, r->rp.tls.on ? "https" : "http", pl->host,
+	fprintf(out,
+		"stampede run %s -> %s://%s%s%s%s (%s model, stopped by "
+		"%s)\n",
+		r->rp.source, r->rp.tls.on ? "https" : "http", pl->host,
 		r->rp.target_name != NULL ? " [" : "",
 		r->rp.target_name != NULL ? addr : "",
 		r->rp.target_name != NULL ? "]" : "",
 		pl->model == SP_MODEL_OPEN ? "open" : "closed", r->stopped_by);
 	fprintf(out, "  elapsed         %.3f s\n", rep->elapsed_s);
-	fprintf(out, "  iterations      started %" PRIu64 "  completed %" PRIu64
-		"  failed %" PRIu64 "  interrupted %" PRIu64 "  dropped %" PRIu64
-		"\n", s->it_started, s->it_completed, s->it_failed,
-		s->it_interrupted, s->it_dropped);
-	fprintf(out, "  requests        started %" PRIu64 "  responses %" PRIu64
-		"  succeeded %" PRIu64 "  failed %" PRIu64 "  interrupted %"
-		PRIu64 "\n", s->requests, s->responses, sp_run_succeeded(s),
-		s->failed, s->interrupted);
+	fprintf(out,
+		"  iterations      started %" PRIu64 "  completed %" PRIu64
+		"  failed %" PRIu64 "  interrupted %" PRIu64
+		"  dropped %" PRIu64 "\n",
+		s->it_started, s->it_completed, s->it_failed, s->it_interrupted,
+		s->it_dropped);
+	fprintf(out,
+		"  requests        started %" PRIu64 "  responses %" PRIu64
+		"  succeeded %" PRIu64 "  failed %" PRIu64
+		"  interrupted %" PRIu64 "\n",
+		s->requests, s->responses, sp_run_succeeded(s), s->failed,
+		s->interrupted);
 	if (sp_run_succeeded(s) == 0)
 		fprintf(out, "  NO REQUEST SUCCEEDED: the run measured nothing "
-			"(exit code 1)\n");
-	fprintf(out, "  rate            mean %.1f responses/s over the %.3f s "
-		"load  peak %.0f/s\n", sp_run_mean_rps(r, rep),
-		sp_run_load_s(r, rep), sp_run_peak_rps(r, rep));
-	fprintf(out, "  latency ms      (from the intended start to the last byte)\n");
+			     "(exit code 1)\n");
+	fprintf(out,
+		"  rate            mean %.1f responses/s over the %.3f s "
+		"load  peak %.0f/s\n",
+		sp_run_mean_rps(r, rep), sp_run_load_s(r, rep),
+		sp_run_peak_rps(r, rep));
+	fprintf(out,
+		"  latency ms      (from the intended start to the last byte)\n");
 	sp_run_lat_line(out, "  response", &s->latency);
 	sp_run_lat_line(out, "  first byte", &s->ttfb);
 	sp_run_lat_line(out, "  connect", &s->connect);
@@ -409,10 +439,13 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 		sp_run_lat_line(out, "  tls handshake", &s->tls);
 	sp_run_lat_line(out, "  iteration", &s->iteration);
 	sp_run_lat_line(out, "  generator lag", &s->lag);
-	fprintf(out, "  (lag: a request's first frame queued minus its intended "
-		"start; receive lag %s)\n", sp_run_rx_lag_note);
+	fprintf(out,
+		"  (lag: a request's first frame queued minus its intended "
+		"start; receive lag %s)\n",
+		sp_run_rx_lag_note);
 	if (sp_run_lag_share(s) > SP_RUN_LAG_SHARE)
-		fprintf(out, "  warning: the generator's own lag is %.0f %% of "
+		fprintf(out,
+			"  warning: the generator's own lag is %.0f %% of "
 			"the latency at p99 (%.3f of %.3f ms): this machine, not "
 			"only the server, shaped the figures\n",
 			100.0 * sp_run_lag_share(s),
@@ -434,31 +467,40 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 			any = 1;
 		}
 	fprintf(out, "%s\n", any ? "" : " none");
-	fprintf(out, "  checks          passed %" PRIu64 "  failed %" PRIu64 "\n",
+	fprintf(out,
+		"  checks          passed %" PRIu64 "  failed %" PRIu64 "\n",
 		s->checks_passed, s->err[SP_VU_E_CHECK]);
-	fprintf(out, "  connections     opened %" PRIu64 "  reconnects %" PRIu64
-		"  closed by server when idle %" PRIu64 "  retries (our pool) %"
-		PRIu64 "  closed after lenient framing %" PRIu64 "\n",
+	fprintf(out,
+		"  connections     opened %" PRIu64 "  reconnects %" PRIu64
+		"  closed by server when idle %" PRIu64
+		"  retries (our pool) %" PRIu64
+		"  closed after lenient framing %" PRIu64 "\n",
 		s->connects, s->reconnects, s->server_closes,
 		s->connect_retries, s->lenient_closes);
 	sp_run_print_tls(r, out);
 	sp_fmt_bytes(s->bytes_sent, sent, sizeof(sent));
 	sp_fmt_bytes(s->bytes_received, recv, sizeof(recv));
-	fprintf(out, "  http bytes      sent %s (%.2f Mbit/s)  received %s "
-		"(%.2f Mbit/s)\n", sent,
-		sp_rate((double)s->bytes_sent * 8 / 1e6, rep->elapsed_s), recv,
+	fprintf(out,
+		"  http bytes      sent %s (%.2f Mbit/s)  received %s "
+		"(%.2f Mbit/s)\n",
+		sent, sp_rate((double)s->bytes_sent * 8 / 1e6, rep->elapsed_s),
+		recv,
 		sp_rate((double)s->bytes_received * 8 / 1e6, rep->elapsed_s));
 	fprintf(out, "  %-24s %8s %10s %10s %8s %8s %8s %10s\n", "scenario",
 		"weight", "started", "completed", "failed", "interr", "dropped",
 		"iter p95");
 	for (uint32_t i = 0; i < pl->nscenarios; i++)
 		if (pl->scenarios[i].enabled)
-			fprintf(out, "  %-24s %8" PRIu32 " %10" PRIu64 " %10" PRIu64
-				" %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %10.3f\n",
+			fprintf(out,
+				"  %-24s %8" PRIu32 " %10" PRIu64 " %10" PRIu64
+				" %8" PRIu64 " %8" PRIu64 " %8" PRIu64
+				" %10.3f\n",
 				pl->scenarios[i].name, pl->scenarios[i].weight,
 				ss[i].started, ss[i].completed, ss[i].failed,
 				ss[i].interrupted, ss[i].dropped,
-				(double)sp_hist_quantile(&ss[i].iteration, 0.95) / 1e3);
+				(double)sp_hist_quantile(&ss[i].iteration,
+							 0.95) /
+					1e3);
 	fprintf(out, "  %-24s %10s %10s %8s %8s %9s %9s %9s %9s\n", "request",
 		"started", "responses", "failed", "checks", "p50 ms", "p95 ms",
 		"p99 ms", "max ms");
@@ -467,7 +509,8 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 
 		if (rs[i].started == 0)
 			continue;
-		fprintf(out, "  %-24s %10" PRIu64 " %10" PRIu64 " %8" PRIu64
+		fprintf(out,
+			"  %-24s %10" PRIu64 " %10" PRIu64 " %8" PRIu64
 			" %8" PRIu64 " %9.3f %9.3f %9.3f %9.3f\n",
 			pl->requests[i].name, rs[i].started, rs[i].responses,
 			rs[i].failed, rs[i].check_failed,
@@ -479,20 +522,24 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 	if (r->rp.nthresholds != 0)
 		fprintf(out, "  thresholds\n");
 	for (uint32_t i = 0; i < r->rp.nthresholds; i++)
-		fprintf(out, "    %-6s %-40s %.3f\n", r->th_ok[i] ? "ok" : "FAILED",
-			r->rp.thresholds[i].expr,
-			sp_threshold_shown(&r->rp.thresholds[i], r->th_value[i]));
+		fprintf(out, "    %-6s %-40s %.3f\n",
+			r->th_ok[i] ? "ok" : "FAILED", r->rp.thresholds[i].expr,
+			sp_threshold_shown(&r->rp.thresholds[i],
+					   r->th_value[i]));
 	if (r->log_path != NULL)
-		fprintf(out, "  request log     %s: %" PRIu64 " rows, %" PRIu64
-			" lost to a full ring\n", r->log_path, r->rlog.written,
+		fprintf(out,
+			"  request log     %s: %" PRIu64 " rows, %" PRIu64
+			" lost to a full ring\n",
+			r->log_path, r->rlog.written,
 			sp_reqlog_out_dropped(&r->rlog));
 	sp_print_stack(rep, out);
 	for (uint32_t c = 0; r->ncores > 1 && c < r->ncores; c++) {
 		const struct sp_vu_stats *cs = sp_vu_stats(r->core[c].eng);
 		char what[96];
 
-		snprintf(what, sizeof(what), "connections %" PRIu64
-			 "  requests %" PRIu64 "  responses %" PRIu64,
+		snprintf(what, sizeof(what),
+			 "connections %" PRIu64 "  requests %" PRIu64
+			 "  responses %" PRIu64,
 			 sp_ctr_read(cs->connects), sp_ctr_read(cs->requests),
 			 sp_ctr_read(cs->responses));
 		sp_print_core(out, c, &r->w[c], what);
@@ -514,9 +561,12 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 	const struct sp_vu_req_stats *rs = r->rs_tot;
 	const struct sp_vu_scen_stats *ss = r->ss_tot;
 	const struct sp_run_lat lats[] = {
-		{ "latency_ms", &s->latency }, { "connect_ms", &s->connect },
-		{ "tls_ms", &s->tls }, { "ttfb_ms", &s->ttfb },
-		{ "iteration_ms", &s->iteration }, { "lag_ms", &s->lag },
+		{ "latency_ms", &s->latency },
+		{ "connect_ms", &s->connect },
+		{ "tls_ms", &s->tls },
+		{ "ttfb_ms", &s->ttfb },
+		{ "iteration_ms", &s->iteration },
+		{ "lag_ms", &s->lag },
 	};
 	const char *sep = "";
 	char target[300], addr[16];
@@ -529,17 +579,20 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 	fprintf(f, ",\"target_addr\":\"%s:%u\"", addr, pl->dst_port);
 	fprintf(f, ",\"source\":");
 	sp_json_str(f, r->rp.source);
-	fprintf(f, ",\"model\":\"%s\",\"elapsed_s\":%.6f,\"stopped_by\":\"%s\",\n",
+	fprintf(f,
+		",\"model\":\"%s\",\"elapsed_s\":%.6f,\"stopped_by\":\"%s\",\n",
 		pl->model == SP_MODEL_OPEN ? "open" : "closed", rep->elapsed_s,
 		r->stopped_by);
-	fprintf(f, " \"summary\":{\"requests\":%" PRIu64 ",\"responses\":%" PRIu64
+	fprintf(f,
+		" \"summary\":{\"requests\":%" PRIu64 ",\"responses\":%" PRIu64
 		",\"succeeded\":%" PRIu64 ",\"nothing_succeeded\":%s"
 		",\"errors\":%" PRIu64 ",\"interrupted\":%" PRIu64
 		",\"rps\":%.3f,\"peak_rps\":%.3f,\"duration_s\":%.6f,"
-		"\"codes\":{", s->requests, s->responses, sp_run_succeeded(s),
+		"\"codes\":{",
+		s->requests, s->responses, sp_run_succeeded(s),
 		sp_run_succeeded(s) == 0 ? "true" : "false", s->failed,
-		s->interrupted, sp_run_mean_rps(r, rep), sp_run_peak_rps(r, rep),
-		sp_run_load_s(r, rep));
+		s->interrupted, sp_run_mean_rps(r, rep),
+		sp_run_peak_rps(r, rep), sp_run_load_s(r, rep));
 	for (int c = 0; c < SP_PLAN_MAX_STATUS; c++)
 		if (s->codes[c] != 0) {
 			fprintf(f, "%s\"%d\":%" PRIu64, sep, c, s->codes[c]);
@@ -549,27 +602,32 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 	for (int k = 0; k < SP_VU_E_N; k++)
 		fprintf(f, "%s\"%s\":%" PRIu64, k ? "," : "",
 			sp_vu_err_name((enum sp_vu_err)k), s->err[k]);
-	fprintf(f, "},\"checks\":{\"passed\":%" PRIu64 ",\"failed\":%" PRIu64 "}",
+	fprintf(f,
+		"},\"checks\":{\"passed\":%" PRIu64 ",\"failed\":%" PRIu64 "}",
 		s->checks_passed, s->err[SP_VU_E_CHECK]);
 	for (size_t i = 0; i < sizeof(lats) / sizeof(lats[0]); i++) {
 		fprintf(f, ",\"%s\":", lats[i].name);
 		sp_run_lat_json(f, lats[i].h);
 	}
-	fprintf(f, ",\"lag_share_p99\":%.4f,\"lag_warning\":%s,"
-		"\"rx_lag_ms\":null,\"rx_lag_note\":", sp_run_lag_share(s),
+	fprintf(f,
+		",\"lag_share_p99\":%.4f,\"lag_warning\":%s,"
+		"\"rx_lag_ms\":null,\"rx_lag_note\":",
+		sp_run_lag_share(s),
 		sp_run_lag_share(s) > SP_RUN_LAG_SHARE ? "true" : "false");
 	sp_json_str(f, sp_run_rx_lag_note);
-	fprintf(f, ",\n  \"iterations\":{\"started\":%" PRIu64 ",\"completed\":%"
-		PRIu64 ",\"failed\":%" PRIu64 ",\"interrupted\":%" PRIu64
-		",\"dropped\":%" PRIu64 "},\"connections\":{\"opened\":%" PRIu64
+	fprintf(f,
+		",\n  \"iterations\":{\"started\":%" PRIu64
+		",\"completed\":%" PRIu64 ",\"failed\":%" PRIu64
+		",\"interrupted\":%" PRIu64 ",\"dropped\":%" PRIu64
+		"},\"connections\":{\"opened\":%" PRIu64
 		",\"reconnects\":%" PRIu64 ",\"server_closes\":%" PRIu64
-		",\"lenient_closes\":%" PRIu64
-		",\"open_at_end\":%" PRIu64 "},\"bytes\":{\"sent\":%" PRIu64
-		",\"received\":%" PRIu64 "},\"bits_per_s\":{\"sent\":%.1f,"
-		"\"received\":%.1f}},\n", s->it_started, s->it_completed,
-		s->it_failed, s->it_interrupted, s->it_dropped, s->connects,
-		s->reconnects, s->server_closes, s->lenient_closes, s->conns_open,
-		s->bytes_sent,
+		",\"lenient_closes\":%" PRIu64 ",\"open_at_end\":%" PRIu64
+		"},\"bytes\":{\"sent\":%" PRIu64 ",\"received\":%" PRIu64
+		"},\"bits_per_s\":{\"sent\":%.1f,"
+		"\"received\":%.1f}},\n",
+		s->it_started, s->it_completed, s->it_failed, s->it_interrupted,
+		s->it_dropped, s->connects, s->reconnects, s->server_closes,
+		s->lenient_closes, s->conns_open, s->bytes_sent,
 		s->bytes_received,
 		sp_rate((double)s->bytes_sent * 8, rep->elapsed_s),
 		sp_rate((double)s->bytes_received * 8, rep->elapsed_s));
@@ -605,9 +663,10 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 		const struct sp_vu_stats *cs = sp_vu_stats(r->core[c].eng);
 		char fields[192];
 
-		snprintf(fields, sizeof(fields), "\"requests\":%" PRIu64
-			 ",\"responses\":%" PRIu64 ",\"errors\":%" PRIu64
-			 ",\"connections\":%" PRIu64 ",\"vus_max\":%" PRIu64,
+		snprintf(fields, sizeof(fields),
+			 "\"requests\":%" PRIu64 ",\"responses\":%" PRIu64
+			 ",\"errors\":%" PRIu64 ",\"connections\":%" PRIu64
+			 ",\"vus_max\":%" PRIu64,
 			 sp_ctr_read(cs->requests), sp_ctr_read(cs->responses),
 			 sp_ctr_read(cs->failed), sp_ctr_read(cs->connects),
 			 sp_ctr_read(cs->vus_target));
@@ -619,22 +678,27 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 		sp_json_str(f, r->rp.thresholds[i].expr);
 		fprintf(f, ",\"ok\":%s,\"value\":%.9g,\"abort\":%s}",
 			r->th_ok[i] ? "true" : "false",
-			sp_threshold_shown(&r->rp.thresholds[i], r->th_value[i]),
+			sp_threshold_shown(&r->rp.thresholds[i],
+					   r->th_value[i]),
 			r->rp.thresholds[i].abort ? "true" : "false");
 	}
 	fprintf(f, "],\n \"timeline\":[");
 	for (uint32_t i = 0; i < r->ntl; i++) {
 		const struct sp_run_point *p = &r->tl[i];
 
-		fprintf(f, "%s\n  {\"t\":%" PRIu64 ",\"requests\":%" PRIu64
+		fprintf(f,
+			"%s\n  {\"t\":%" PRIu64 ",\"requests\":%" PRIu64
 			",\"responses\":%" PRIu64 ",\"errors\":%" PRIu64
-			",\"dropped\":%" PRIu64 ",\"vus\":%" PRIu64 ",\"conns\":%"
-			PRIu64 ",\"p50_ms\":%.3f,\"p95_ms\":%.3f,\"p99_ms\":%.3f,"
-			"\"bytes_sent\":%" PRIu64 ",\"bytes_received\":%" PRIu64,
+			",\"dropped\":%" PRIu64 ",\"vus\":%" PRIu64
+			",\"conns\":%" PRIu64
+			",\"p50_ms\":%.3f,\"p95_ms\":%.3f,\"p99_ms\":%.3f,"
+			"\"bytes_sent\":%" PRIu64
+			",\"bytes_received\":%" PRIu64,
 			i ? "," : "", p->t_s, p->requests, p->responses,
 			p->errors, p->dropped, p->vus, p->conns,
 			(double)p->p50_us / 1e3, (double)p->p95_us / 1e3,
-			(double)p->p99_us / 1e3, p->bytes_sent, p->bytes_received);
+			(double)p->p99_us / 1e3, p->bytes_sent,
+			p->bytes_received);
 		/* Counts of a partial second are not per-second rates: say
 		 * how long it was, so a plot can scale it. */
 		if (sp_run_partial(p))
@@ -678,9 +742,11 @@ sp_run_csv(const struct sp_run *r, FILE *st, FILE *tl)
 	int err;
 
 	fprintf(st, "type,name,started,completed,failed,interrupted,min_ms,"
-		"mean_ms,p50_ms,p90_ms,p95_ms,p99_ms,p999_ms,max_ms\n");
-	fprintf(st, "total,\"requests\",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%"
-		PRIu64, s->requests, s->responses, s->failed, s->interrupted);
+		    "mean_ms,p50_ms,p90_ms,p95_ms,p99_ms,p999_ms,max_ms\n");
+	fprintf(st,
+		"total,\"requests\",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+		",%" PRIu64,
+		s->requests, s->responses, s->failed, s->interrupted);
 	sp_run_csv_lat(st, &s->latency);
 	for (uint32_t i = 0; i < pl->nscenarios; i++) {
 		if (!pl->scenarios[i].enabled)
@@ -711,22 +777,23 @@ sp_run_csv(const struct sp_run *r, FILE *st, FILE *tl)
 		s->lag.count, s->lag.count);
 	sp_run_csv_lat(st, &s->lag);
 	fprintf(tl, "t,requests,responses,errors,dropped,vus,conns,p50_ms,"
-		"p95_ms,p99_ms,bytes_sent,bytes_received,length_s\n");
+		    "p95_ms,p99_ms,bytes_sent,bytes_received,length_s\n");
 	for (uint32_t i = 0; i < r->ntl; i++) {
 		const struct sp_run_point *p = &r->tl[i];
 
-		fprintf(tl, "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%"
-			PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.3f,%.3f,%.3f,%" PRIu64
-			",%" PRIu64 ",%.6f\n", p->t_s, p->requests, p->responses,
-			p->errors, p->dropped, p->vus, p->conns,
-			(double)p->p50_us / 1e3, (double)p->p95_us / 1e3,
-			(double)p->p99_us / 1e3, p->bytes_sent, p->bytes_received,
+		fprintf(tl,
+			"%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+			",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+			",%.3f,%.3f,%.3f,%" PRIu64 ",%" PRIu64 ",%.6f\n",
+			p->t_s, p->requests, p->responses, p->errors,
+			p->dropped, p->vus, p->conns, (double)p->p50_us / 1e3,
+			(double)p->p95_us / 1e3, (double)p->p99_us / 1e3,
+			p->bytes_sent, p->bytes_received,
 			(double)p->len_us / 1e6);
 	}
 	err = ferror(st) | ferror(tl);
 	return err ? -1 : 0;
 }
-
 
 int
 sp_run_open(struct sp_run_out *o, const char *opt, const char *path,
@@ -818,14 +885,17 @@ sp_run_reports(struct sp_run *r, const struct sp_report *rep,
 		 * the same bytes. */
 		m = open_memstream(&buf, &len);
 		if (m == NULL || sp_run_json(r, rep, m, "memory") < 0) {
-			fprintf(stderr, "stampede: out of memory for the report\n");
+			fprintf(stderr,
+				"stampede: out of memory for the report\n");
 			free(buf);
 			return -1;
 		}
 		if (out[0].f != NULL)
-			bad |= sp_run_close(&out[0], fwrite(buf, 1, len, out[0].f) != len);
+			bad |= sp_run_close(&out[0], fwrite(buf, 1, len,
+							    out[0].f) != len);
 		if (out[3].f != NULL)
-			bad |= sp_run_close(&out[3], sp_html_write(out[3].f, buf, len) < 0);
+			bad |= sp_run_close(
+				&out[3], sp_html_write(out[3].f, buf, len) < 0);
 		free(buf);
 	}
 	if (out[1].f != NULL) {

@@ -76,11 +76,13 @@ sp_run_th_value(const struct sp_run *r, const struct sp_threshold *t,
 			return sp_rate((double)q.responses, elapsed_s);
 		case SP_TH_CHECKS:
 			/* An unexpected status ran no check. */
-			return sp_ratio(q.responses - q.status_failed - q.check_failed,
+			return sp_ratio(q.responses - q.status_failed -
+						q.check_failed,
 					q.responses - q.status_failed, 1.0);
 		default:
-			return sp_run_hist_stat(t, t->phase == SP_TH_TTFB ? &q.ttfb
-									  : &q.latency);
+			return sp_run_hist_stat(t, t->phase == SP_TH_TTFB ?
+							   &q.ttfb :
+							   &q.latency);
 		}
 	}
 	if (t->scope == SP_TH_SCENARIO) {
@@ -95,7 +97,8 @@ sp_run_th_value(const struct sp_run *r, const struct sp_threshold *t,
 		case SP_TH_DROPPED:
 			return (double)ss->dropped;
 		case SP_TH_DROPPED_SHARE:
-			return sp_ratio(ss->dropped, ss->started + ss->dropped, 0.0);
+			return sp_ratio(ss->dropped, ss->started + ss->dropped,
+					0.0);
 		case SP_TH_ITERATIONS:
 			return (double)ss->completed;
 		default:
@@ -171,8 +174,9 @@ sp_run_th_abort(struct sp_run *r, uint64_t el_us)
 
 		if (!t->abort || el_us < t->grace_us)
 			continue;
-		if (!sp_threshold_holds(t, sp_run_th_value(r, t, r->tot,
-							   (double)el_us / 1e6))) {
+		if (!sp_threshold_holds(t,
+					sp_run_th_value(r, t, r->tot,
+							(double)el_us / 1e6))) {
 			r->aborted_by = t->expr;
 			return 1;
 		}

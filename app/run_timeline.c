@@ -17,8 +17,8 @@
  * whole (sp_ctr_read), a poll late at worst, never torn.
  */
 #define SP_RUN_ADD(f) t->f += sp_ctr_read(s->f);
-#define SP_RUN_ADDN(f, n)                          \
-	for (size_t k = 0; k < (n); k++)           \
+#define SP_RUN_ADDN(f, n)                                                      \
+	for (size_t k = 0; k < (n); k++)                                       \
 		t->f[k] += sp_ctr_read(s->f[k]);
 
 static void
@@ -66,17 +66,21 @@ sp_run_merge(struct sp_run *r)
 	sp_hist_init(&t->iteration);
 	sp_hist_init(&t->lag);
 	for (uint32_t i = 0; i < r->rp.eng.nrequests; i++) {
-		memset(&r->rs_tot[i], 0, offsetof(struct sp_vu_req_stats, latency));
+		memset(&r->rs_tot[i], 0,
+		       offsetof(struct sp_vu_req_stats, latency));
 		sp_hist_init(&r->rs_tot[i].latency);
 		sp_hist_init(&r->rs_tot[i].ttfb);
 	}
 	for (uint32_t i = 0; i < r->rp.eng.nscenarios; i++) {
-		memset(&r->ss_tot[i], 0, offsetof(struct sp_vu_scen_stats, iteration));
+		memset(&r->ss_tot[i], 0,
+		       offsetof(struct sp_vu_scen_stats, iteration));
 		sp_hist_init(&r->ss_tot[i].iteration);
 	}
 	for (uint32_t c = 0; c < r->ncores; c++) {
-		const struct sp_vu_req_stats *rs = sp_vu_req_stats(r->core[c].eng);
-		const struct sp_vu_scen_stats *ss = sp_vu_scen_stats(r->core[c].eng);
+		const struct sp_vu_req_stats *rs = sp_vu_req_stats(
+			r->core[c].eng);
+		const struct sp_vu_scen_stats *ss = sp_vu_scen_stats(
+			r->core[c].eng);
 
 		sp_run_add_stats(t, sp_vu_stats(r->core[c].eng));
 		for (uint32_t i = 0; i < r->rp.eng.nrequests; i++)
@@ -132,8 +136,8 @@ sp_run_sample(struct sp_run *r, uint64_t now, int last)
 	 * it, or late), the end for the nearest; either after the previous
 	 * point's: the end may come within a second of the last tick. */
 	t_s = now > start ? (now - start + (last ? SP_US_PER_S / 2 : 0)) /
-				    SP_US_PER_S
-			  : 0;
+				    SP_US_PER_S :
+			    0;
 	if (r->ntl != 0 && t_s <= r->tl[r->ntl - 1].t_s)
 		t_s = r->tl[r->ntl - 1].t_s + 1;
 	sp_hist_init(r->snap);

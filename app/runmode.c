@@ -35,8 +35,8 @@
  * slots for the 1 s TIME_WAIT (48 MiB at 183 B each). */
 #define SP_RUN_TW_EXTRA 262144
 #define SP_RUN_DRAIN_US (3 * SP_US_PER_S)
-#define SP_RUN_GUARD_US SP_US_PER_S       /* control's bound after the plan's */
-#define SP_RUN_CHUNKS_MAX (128u * 1024u)  /* 2 KiB each: 256 MiB at most */
+#define SP_RUN_GUARD_US SP_US_PER_S      /* control's bound after the plan's */
+#define SP_RUN_CHUNKS_MAX (128u * 1024u) /* 2 KiB each: 256 MiB at most */
 
 static const char sp_run_help[] =
 	"usage: stampede run [FILE] [options]\n"
@@ -88,8 +88,7 @@ static const char sp_run_help[] =
 	"  --csv PREFIX           PREFIX_stats.csv and PREFIX_timeline.csv\n"
 	"  --html FILE            one self-contained page with plots\n"
 	"  --log-requests FILE    a CSV row per finished request (times in us)\n"
-	"\n" SP_NETOPT_HELP
-	"\n"
+	"\n" SP_NETOPT_HELP "\n"
 	"thresholds: [scenario:NAME | request:NAME] [PHASE.]STAT OP VALUE\n"
 	"  PHASE latency (default), connect, tls, ttfb, iteration; STAT p(N),\n"
 	"  med, avg, min, max (us, ms, s), errors, checks (N% or 0.N), rps,\n"
@@ -147,7 +146,8 @@ static const struct option sp_run_longopts[] = {
 	{ "exclude-tags", required_argument, NULL, SP_OPT_EXCLUDE_TAGS },
 	{ "seed", required_argument, NULL, SP_OPT_SEED },
 	{ "connect-timeout", required_argument, NULL, SP_OPT_CONNECT_TIMEOUT },
-	{ "response-timeout", required_argument, NULL, SP_OPT_RESPONSE_TIMEOUT },
+	{ "response-timeout", required_argument, NULL,
+	  SP_OPT_RESPONSE_TIMEOUT },
 	{ "expect-status", required_argument, NULL, SP_OPT_EXPECT_STATUS },
 	{ "threshold", required_argument, NULL, SP_OPT_THRESHOLD },
 	{ "abort-on-fail", no_argument, NULL, SP_OPT_ABORT_ON_FAIL },
@@ -168,8 +168,6 @@ static const struct option sp_run_longopts[] = {
 	{ "help", no_argument, NULL, SP_OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
-
-
 
 /* ---- the mode: the engine on the worker ---- */
 
@@ -228,8 +226,9 @@ sp_run_tick(void *ctx, uint64_t now, char *buf, size_t len)
 	const struct sp_plan *pl = &r->rp.eng;
 	const struct sp_run_point *p = sp_run_sample(r, now, 0);
 	uint64_t el = now - sp_ctr_read(r->w->run_start_us);
-	unsigned done = pl->duration_us
-				? (unsigned)(el * 20 / pl->duration_us) : 20;
+	unsigned done = pl->duration_us ?
+				(unsigned)(el * 20 / pl->duration_us) :
+				20;
 	char bar[24], stage[32] = "";
 	int n;
 
@@ -248,13 +247,14 @@ sp_run_tick(void *ctx, uint64_t now, char *buf, size_t len)
 	if (pl->nstages != 0)
 		snprintf(stage, sizeof(stage), " stage %" PRIu32 "/%" PRIu32,
 			 sp_run_stage_at(pl, el), pl->nstages);
-	n = snprintf(buf, len, "[%4.0fs/%.0fs%s]%s vus %" PRIu64 " conns %"
-		     PRIu64 " | %" PRIu64 " req/s p50 %.1f p95 %.1f p99 %.1f ms"
-		     " | %" PRIu64 " err/s", (double)el / 1e6,
-		     (double)pl->duration_us / 1e6, bar, stage, p->vus, p->conns,
-		     p->responses, (double)p->p50_us / 1e3,
-		     (double)p->p95_us / 1e3, (double)p->p99_us / 1e3,
-		     p->errors);
+	n = snprintf(buf, len,
+		     "[%4.0fs/%.0fs%s]%s vus %" PRIu64 " conns %" PRIu64
+		     " | %" PRIu64 " req/s p50 %.1f p95 %.1f p99 %.1f ms"
+		     " | %" PRIu64 " err/s",
+		     (double)el / 1e6, (double)pl->duration_us / 1e6, bar,
+		     stage, p->vus, p->conns, p->responses,
+		     (double)p->p50_us / 1e3, (double)p->p95_us / 1e3,
+		     (double)p->p99_us / 1e3, p->errors);
 	if (p->dropped != 0 && n > 0 && (size_t)n < len)
 		snprintf(buf + n, len - (size_t)n, " %" PRIu64 " dropped/s",
 			 p->dropped);
@@ -326,7 +326,8 @@ sp_run_args(int argc, char **argv, struct sp_run *r)
 	}
 	opterr = 0;
 	optind = 1;
-	while ((code = getopt_long(argc, argv, ":h", sp_run_longopts, NULL)) != -1) {
+	while ((code = getopt_long(argc, argv, ":h", sp_run_longopts, NULL)) !=
+	       -1) {
 		n = sp_netopt_parse(&r->net, code, optarg);
 		if (n < 0)
 			return -1;
@@ -360,9 +361,13 @@ sp_run_args(int argc, char **argv, struct sp_run *r)
 			fputs(sp_run_help, stdout);
 			exit(SP_EXIT_OK);
 		default:
-			if (code >= SP_OPT_URL && code <= SP_OPT_TLS_SERVER_NAME) {
-				r->ov[r->nov].key = sp_run_keys[code - SP_OPT_BASE];
-				r->ov[r->nov++].value = optarg != NULL ? optarg : "1";
+			if (code >= SP_OPT_URL &&
+			    code <= SP_OPT_TLS_SERVER_NAME) {
+				r->ov[r->nov].key =
+					sp_run_keys[code - SP_OPT_BASE];
+				r->ov[r->nov++].value = optarg != NULL ?
+								optarg :
+								"1";
 				break;
 			}
 			return sp_opt_bad("run", code, argv);
@@ -372,7 +377,8 @@ sp_run_args(int argc, char **argv, struct sp_run *r)
 		r->file = argv[optind++];
 	if (optind < argc) {
 		sp_usage_error("run: unexpected argument '%s' (one scenario "
-			       "file at most)", argv[optind]);
+			       "file at most)",
+			       argv[optind]);
 		return -1;
 	}
 	return 0;
@@ -398,10 +404,12 @@ sp_run_file_net(struct sp_run *r)
 	};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		if (keys[i].v == NULL || r->net_set[keys[i].code - SP_NETOPT_BASE])
+		if (keys[i].v == NULL ||
+		    r->net_set[keys[i].code - SP_NETOPT_BASE])
 			continue;
 		if (sp_netopt_parse(&r->net, keys[i].code, keys[i].v) < 0) {
-			fprintf(stderr, "stampede: (from %s, network section)\n",
+			fprintf(stderr,
+				"stampede: (from %s, network section)\n",
 				r->rp.source);
 			return -1;
 		}
@@ -420,9 +428,10 @@ sp_run_getaddrinfo(const char *name, uint32_t *ip, char *why, size_t len)
 	int rc = getaddrinfo(name, NULL, &hints, &res);
 
 	if (rc != 0 || res == NULL) {
-		snprintf(why, len, "%s", rc == EAI_SYSTEM ? strerror(errno) :
-					 rc != 0 ? gai_strerror(rc) :
-						   "no IPv4 address");
+		snprintf(why, len, "%s",
+			 rc == EAI_SYSTEM ? strerror(errno) :
+			 rc != 0          ? gai_strerror(rc) :
+					    "no IPv4 address");
 		return -1;
 	}
 	*ip = ntohl(((const struct sockaddr_in *)(const void *)res->ai_addr)
@@ -440,7 +449,8 @@ sp_run_plan(struct sp_run *r)
 	if (r->file != NULL && sp_scenario_load(&r->rp, r->file, &e) < 0)
 		goto bad;
 	for (int i = 0; i < r->nov; i++)
-		if (sp_scenario_set(&r->rp, r->ov[i].key, r->ov[i].value, &e) < 0)
+		if (sp_scenario_set(&r->rp, r->ov[i].key, r->ov[i].value, &e) <
+		    0)
 			goto bad;
 	if (sp_scenario_finish(&r->rp, &e) < 0)
 		goto bad;
@@ -460,7 +470,6 @@ bad:
 	return -1;
 }
 
-
 /* ---- the command ---- */
 
 /*
@@ -471,13 +480,13 @@ bad:
 static void
 sp_run_size_chunks(uint32_t vus, uint32_t ncores, struct sp_stack_config *cfg)
 {
-	uint64_t per_vu = 2 + (cfg->rcvwnd + SP_CHUNK_PAYLOAD - 1) / SP_CHUNK_PAYLOAD;
+	uint64_t per_vu = 2 + (cfg->rcvwnd + SP_CHUNK_PAYLOAD - 1) /
+				      SP_CHUNK_PAYLOAD;
 	uint64_t want = (uint64_t)vus * per_vu + 4096;
 	uint64_t cap = SP_RUN_CHUNKS_MAX / ncores; /* the cap is the run's */
 
 	cfg->chunks = (uint32_t)(want < cap ? want : cap);
 }
-
 
 static void
 sp_run_free(struct sp_run *r)
@@ -555,10 +564,11 @@ sp_run_tls_setup(struct sp_run *r, struct sp_run_core *c, uint32_t vus)
 		.key_file = t->key,
 		.ciphers = t->ciphers,
 		.curves = t->curves,
-		.resume = t->resume == SP_RUN_RESUME_NONE ? SP_TLS_RESUME_NONE :
+		.resume = t->resume == SP_RUN_RESUME_NONE ?
+				  SP_TLS_RESUME_NONE :
 			  t->resume == SP_RUN_RESUME_TICKET ?
-							SP_TLS_RESUME_TICKET :
-							SP_TLS_RESUME_SESSION,
+				  SP_TLS_RESUME_TICKET :
+				  SP_TLS_RESUME_SESSION,
 		.clock = sp_run_tsc,
 		.clock_hz = rte_get_tsc_hz(),
 		.handshake_timeout_us = r->rp.connect_timeout_us,
@@ -668,7 +678,8 @@ sp_cmd_run(int argc, char **argv)
 		goto out;
 	seed = r->rp.seed != 0 ? r->rp.seed : rte_rand();
 	r->w = cores.ws;
-	if (sp_reqlog_out_start(&r->rlog, &r->rp.eng, r->ncores, sp_now_us()) < 0)
+	if (sp_reqlog_out_start(&r->rlog, &r->rp.eng, r->ncores, sp_now_us()) <
+	    0)
 		goto out;
 	for (uint32_t i = 0; i < r->ncores; i++)
 		if (sp_run_core_setup(r, &cores, i, seed) < 0)
@@ -678,28 +689,32 @@ sp_cmd_run(int argc, char **argv)
 	/* The last, partial second: the points then add up to the totals. */
 	sp_run_sample(r, sp_workers_end_us(cores.ws, r->ncores), 1);
 	sp_run_merge(r);
-	r->stopped_by = r->aborted_by != NULL ? "threshold"
-			: sp_interrupted()    ? "signal"
-					      : "duration";
+	r->stopped_by = r->aborted_by != NULL ? "threshold" :
+			sp_interrupted()      ? "signal" :
+						"duration";
 	sp_report_collect_n(&rep, cores.ws, r->ncores, &cores.port);
 	rep.mode = "http";
 	rep.tls_hs_allocs = sp_run_tls_hs_allocs(r);
 	log_bad = sp_reqlog_out_close(&r->rlog) < 0;
-	ret = sp_run_th_final(r, sp_run_load_s(r, &rep)) ? SP_EXIT_FAILED
-							  : SP_EXIT_OK;
+	ret = sp_run_th_final(r, sp_run_load_s(r, &rep)) ? SP_EXIT_FAILED :
+							   SP_EXIT_OK;
 	sp_run_print(r, &rep, sp_out_summary(r->json_path));
 	/* A run in which nothing succeeded measured nothing, whatever the
 	 * thresholds say (none may have been given). */
 	if (sp_run_succeeded(r->tot) == 0) {
-		fprintf(stderr, "stampede: no request succeeded (%" PRIu64
-			" started, %" PRIu64 " failed, %" PRIu64 " interrupted):"
-			" the run measured nothing\n", r->tot->requests,
-			r->tot->failed, r->tot->interrupted);
+		fprintf(stderr,
+			"stampede: no request succeeded (%" PRIu64
+			" started, %" PRIu64 " failed, %" PRIu64
+			" interrupted):"
+			" the run measured nothing\n",
+			r->tot->requests, r->tot->failed, r->tot->interrupted);
 		ret = SP_EXIT_FAILED;
 	}
 	if (r->aborted_by != NULL)
-		fprintf(sp_out_summary(r->json_path), "stopped early: threshold "
-			"'%s' failed\n", r->aborted_by);
+		fprintf(sp_out_summary(r->json_path),
+			"stopped early: threshold "
+			"'%s' failed\n",
+			r->aborted_by);
 	if (sp_run_reports(r, &rep, out) < 0 || log_bad)
 		ret = SP_EXIT_NORUN;
 out:

@@ -46,7 +46,8 @@ sp_priv(struct sp_plan *pl)
 static struct sp_mem *
 sp_mem_hdr(void *p)
 {
-	return (struct sp_mem *)(void *)((char *)p - offsetof(struct sp_mem, data));
+	return (struct sp_mem *)(void *)((char *)p -
+					 offsetof(struct sp_mem, data));
 }
 
 /* Zeroed, owned by the plan. */
@@ -180,7 +181,6 @@ sp_node_error(struct sp_loader *ld, const yaml_node_t *n, const char *fmt, ...)
 	return -1;
 }
 
-
 /* ---- YAML helpers ---- */
 
 yaml_node_t *
@@ -212,8 +212,8 @@ sp_yaml_str(struct sp_loader *ld, const yaml_node_t *n, const char *key,
 	    const char **s)
 {
 	if (n->type != YAML_SCALAR_NODE)
-		return sp_node_error(ld, n, "%s: expected a scalar, got %s", key,
-				     sp_yaml_kind(n));
+		return sp_node_error(ld, n, "%s: expected a scalar, got %s",
+				     key, sp_yaml_kind(n));
 	if (strlen((const char *)n->data.scalar.value) != n->data.scalar.length)
 		return sp_node_error(ld, n, "%s: holds a NUL byte", key);
 	*s = (const char *)n->data.scalar.value;
@@ -255,25 +255,30 @@ sp_yaml_map(struct sp_loader *ld, const yaml_node_t *n, const char *what,
 	yaml_node_pair_t *p, *q;
 
 	if (n->type != YAML_MAPPING_NODE)
-		return sp_node_error(ld, n, "%s: expected a mapping, got %s", what,
-				     sp_yaml_kind(n));
-	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		return sp_node_error(ld, n, "%s: expected a mapping, got %s",
+				     what, sp_yaml_kind(n));
+	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *k = sp_yaml_node(ld, p->key);
 		const char *ks;
 		size_t i;
 
 		if (k->type != YAML_SCALAR_NODE)
-			return sp_node_error(ld, k, "%s: a key must be a scalar", what);
+			return sp_node_error(
+				ld, k, "%s: a key must be a scalar", what);
 		ks = (const char *)k->data.scalar.value;
 		for (i = 0; keys[i] != NULL; i++)
 			if (strcmp(ks, keys[i]) == 0)
 				break;
 		if (keys[i] == NULL)
-			return sp_node_error(ld, k, "unknown key '%s' in %s", ks, what);
+			return sp_node_error(ld, k, "unknown key '%s' in %s",
+					     ks, what);
 		for (q = n->data.mapping.pairs.start; q < p; q++)
-			if (strcmp((const char *)sp_yaml_node(ld, q->key)->data.scalar.value,
+			if (strcmp((const char *)sp_yaml_node(ld, q->key)
+					   ->data.scalar.value,
 				   ks) == 0)
-				return sp_node_error(ld, k, "%s: duplicate key '%s'",
+				return sp_node_error(ld, k,
+						     "%s: duplicate key '%s'",
 						     what, ks);
 	}
 	return 0;
@@ -285,7 +290,8 @@ sp_yaml_get(struct sp_loader *ld, const yaml_node_t *n, const char *key)
 {
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
 	     p < n->data.mapping.pairs.top; p++)
-		if (strcmp((const char *)sp_yaml_node(ld, p->key)->data.scalar.value,
+		if (strcmp((const char *)sp_yaml_node(ld, p->key)
+				   ->data.scalar.value,
 			   key) == 0)
 			return sp_yaml_node(ld, p->value);
 	return NULL;
@@ -326,9 +332,11 @@ sp_file_tls(struct sp_loader *ld, const yaml_node_t *n)
 	size_t dirlen = slash != NULL ? (size_t)(slash - ld->name) : 0;
 
 	if (n->type != YAML_MAPPING_NODE)
-		return sp_node_error(ld, n, "tls: expected a mapping (verify, "
+		return sp_node_error(ld, n,
+				     "tls: expected a mapping (verify, "
 				     "ca, cert, key, ciphers, curves, resume, "
-				     "server_name), got %s", sp_yaml_kind(n));
+				     "server_name), got %s",
+				     sp_yaml_kind(n));
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
 	     p < n->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = sp_yaml_node(ld, p->key);
@@ -349,11 +357,14 @@ static int
 sp_file_resolve(struct sp_loader *ld, const yaml_node_t *n)
 {
 	if (n->type != YAML_MAPPING_NODE)
-		return sp_node_error(ld, n, "resolve: expected a mapping of names to "
-				     "addresses, got %s", sp_yaml_kind(n));
+		return sp_node_error(ld, n,
+				     "resolve: expected a mapping of names to "
+				     "addresses, got %s",
+				     sp_yaml_kind(n));
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
 	     p < n->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = sp_yaml_node(ld, p->key), *v = sp_yaml_node(ld, p->value);
+		yaml_node_t *k = sp_yaml_node(ld, p->key),
+			    *v = sp_yaml_node(ld, p->value);
 		const char *name, *addr;
 
 		if (sp_yaml_str(ld, k, "resolve", &name) < 0 ||
@@ -369,12 +380,12 @@ static int
 sp_file_network(struct sp_loader *ld, const yaml_node_t *n)
 {
 	static const char *const keys[] = {
-		"port", "ip", "gateway", "prefix_len", "cores", "eal",
-		"placement", "kernel_blind", NULL,
+		"port", "ip",        "gateway",      "prefix_len", "cores",
+		"eal",  "placement", "kernel_blind", NULL,
 	};
 	struct sp_run_net *net = &sp_run_plan_of(ld->pl)->net;
 	const char **dst[] = {
-		&net->port, &net->ip, &net->gateway, &net->prefix_len,
+		&net->port,  &net->ip,  &net->gateway,   &net->prefix_len,
 		&net->cores, &net->eal, &net->placement, &net->kernel_blind,
 	};
 	uint64_t x;
@@ -408,7 +419,8 @@ sp_file_network(struct sp_loader *ld, const yaml_node_t *n)
 			return sp_node_error(ld, v, "%s: %s", keys[i], ld->why);
 		if (i == 7) {
 			if (sp_val_bool(s, &on, ld->why) < 0)
-				return sp_node_error(ld, v, "%s: %s", keys[i], ld->why);
+				return sp_node_error(ld, v, "%s: %s", keys[i],
+						     ld->why);
 			s = on ? "true" : "false";
 		}
 		*dst[i] = sp_mem_strdup(ld->pl, s);
@@ -433,17 +445,21 @@ sp_file_stage_list(struct sp_loader *ld, const yaml_node_t *n)
 		const char *s;
 
 		if (k == SP_PLAN_MAX_STAGES)
-			return sp_node_error(ld, st, "stages: more than %d stages",
+			return sp_node_error(ld, st,
+					     "stages: more than %d stages",
 					     SP_PLAN_MAX_STAGES);
 		if (sp_yaml_map(ld, st, "stage", keys) < 0)
 			return -1;
 		d = sp_yaml_get(ld, st, "duration");
 		t = sp_yaml_get(ld, st, "target");
 		if (d == NULL)
-			return sp_node_error(ld, st, "stage %u has no duration", k + 1);
+			return sp_node_error(ld, st, "stage %u has no duration",
+					     k + 1);
 		if (t == NULL)
-			return sp_node_error(ld, st, "stage %u has no target", k + 1);
-		if (sp_yaml_dur(ld, d, "duration", &pl->stages[k].duration_us) < 0 ||
+			return sp_node_error(ld, st, "stage %u has no target",
+					     k + 1);
+		if (sp_yaml_dur(ld, d, "duration", &pl->stages[k].duration_us) <
+			    0 ||
 		    sp_yaml_str(ld, t, "target", &s) < 0)
 			return -1;
 		if (sp_val_num(s, &pl->stages[k].target, ld->why) < 0)
@@ -457,8 +473,15 @@ static int
 sp_file_load(struct sp_loader *ld, const yaml_node_t *n)
 {
 	static const char *const keys[] = {
-		"model", "vus", "rate", "max_vus", "duration", "stages",
-		"connect_timeout", "response_timeout", NULL,
+		"model",
+		"vus",
+		"rate",
+		"max_vus",
+		"duration",
+		"stages",
+		"connect_timeout",
+		"response_timeout",
+		NULL,
 	};
 	yaml_node_t *dur = NULL, *model, *vus, *rate, *max;
 	unsigned bit;
@@ -489,7 +512,8 @@ sp_file_load(struct sp_loader *ld, const yaml_node_t *n)
 	/* The stages' sum is the run's length: a duration beside them would
 	 * say something else. */
 	if ((ld->pv->file_keys & SP_K_STAGES) && dur != NULL)
-		return sp_node_error(ld, dur, "duration: give either duration or "
+		return sp_node_error(ld, dur,
+				     "duration: give either duration or "
 				     "stages, not both");
 	/* A key the model does not read is a mistake, not a no-op. A rate
 	 * without a model means the open one, as --rate does. */
@@ -498,20 +522,26 @@ sp_file_load(struct sp_loader *ld, const yaml_node_t *n)
 	rate = sp_yaml_get(ld, n, "rate");
 	max = sp_yaml_get(ld, n, "max_vus");
 	if (vus != NULL && rate != NULL)
-		return sp_node_error(ld, rate, "rate: give vus (closed model) or rate "
+		return sp_node_error(ld, rate,
+				     "rate: give vus (closed model) or rate "
 				     "(open model), not both");
 	if (model == NULL && rate != NULL)
 		ld->pl->model = SP_MODEL_OPEN;
 	if (ld->pl->model == SP_MODEL_OPEN && vus != NULL)
-		return sp_node_error(ld, vus, "vus: the open model starts iterations "
-				     "at rate (max_vus bounds them); vus is for the "
-				     "closed model");
+		return sp_node_error(
+			ld, vus,
+			"vus: the open model starts iterations "
+			"at rate (max_vus bounds them); vus is for the "
+			"closed model");
 	if (ld->pl->model == SP_MODEL_CLOSED && rate != NULL)
-		return sp_node_error(ld, rate, "rate: the closed model has no arrival "
+		return sp_node_error(ld, rate,
+				     "rate: the closed model has no arrival "
 				     "rate (its VUs loop); give model: open");
 	if (ld->pl->model == SP_MODEL_CLOSED && max != NULL)
-		return sp_node_error(ld, max, "max_vus: only the open model has it (the "
-				     "closed model runs vus VUs, or the stages' peak)");
+		return sp_node_error(
+			ld, max,
+			"max_vus: only the open model has it (the "
+			"closed model runs vus VUs, or the stages' peak)");
 	return 0;
 }
 
@@ -552,7 +582,6 @@ sp_file_data(struct sp_loader *ld, const yaml_node_t *n)
 	return 0;
 }
 
-
 int
 sp_th_add(struct sp_plan *pl, const char *expr, char *why)
 {
@@ -564,8 +593,8 @@ sp_th_add(struct sp_plan *pl, const char *expr, char *why)
 		return sp_why(why, "out of memory");
 	if (sp_threshold_parse(copy, &t, why, SP_WHY) < 0)
 		return -1;
-	arr = sp_mem_grow(pl, pv->th, &pv->th_cap, sp_run_plan_of(pl)->nthresholds + 1,
-			  sizeof(*arr));
+	arr = sp_mem_grow(pl, pv->th, &pv->th_cap,
+			  sp_run_plan_of(pl)->nthresholds + 1, sizeof(*arr));
 	if (arr == NULL)
 		return sp_why(why, "out of memory");
 	pv->th = arr;
@@ -585,7 +614,8 @@ sp_th_resolve(const struct sp_plan *pl, struct sp_threshold *t, char *why)
 	if (t->scope == SP_TH_SCENARIO) {
 		for (uint32_t i = 0; i < pl->nscenarios; i++)
 			if (strlen(pl->scenarios[i].name) == t->name_len &&
-			    strncmp(pl->scenarios[i].name, name, t->name_len) == 0) {
+			    strncmp(pl->scenarios[i].name, name, t->name_len) ==
+				    0) {
 				t->idx = i;
 				return 0;
 			}
@@ -622,14 +652,19 @@ sp_file_thresholds(struct sp_loader *ld, const yaml_node_t *n)
 				return -1;
 			ev = sp_yaml_get(ld, t, "expr");
 			if (ev == NULL)
-				return sp_node_error(ld, t, "thresholds: expr is missing");
+				return sp_node_error(
+					ld, t, "thresholds: expr is missing");
 		}
 		if (sp_yaml_str(ld, ev, "thresholds", &s) < 0)
 			return -1;
 		if (sp_th_add(ld->pl, s, ld->why) < 0 ||
-		    sp_th_resolve(ld->pl, &ld->pv->th[sp_run_plan_of(ld->pl)->nthresholds - 1],
-				  ld->why) < 0)
-			return sp_node_error(ld, ev, "thresholds: '%s': %s", s, ld->why);
+		    sp_th_resolve(
+			    ld->pl,
+			    &ld->pv->th[sp_run_plan_of(ld->pl)->nthresholds -
+					1],
+			    ld->why) < 0)
+			return sp_node_error(ld, ev, "thresholds: '%s': %s", s,
+					     ld->why);
 		th = &ld->pv->th[sp_run_plan_of(ld->pl)->nthresholds - 1];
 		if (t->type != YAML_MAPPING_NODE)
 			continue;
@@ -637,7 +672,8 @@ sp_file_thresholds(struct sp_loader *ld, const yaml_node_t *n)
 			if (sp_yaml_str(ld, v, "abort_on_fail", &s) < 0)
 				return -1;
 			if (sp_val_bool(s, &th->abort, ld->why) < 0)
-				return sp_node_error(ld, v, "abort_on_fail: %s", ld->why);
+				return sp_node_error(ld, v, "abort_on_fail: %s",
+						     ld->why);
 		}
 		if ((v = sp_yaml_get(ld, t, "grace")) != NULL &&
 		    sp_yaml_dur(ld, v, "grace", &th->grace_us) < 0)
@@ -650,8 +686,9 @@ static int
 sp_file(struct sp_loader *ld, const yaml_node_t *root)
 {
 	static const char *const keys[] = {
-		"target", "resolve", "tls", "network", "load", "seed", "data",
-		"scenarios", "thresholds", "expect_status", NULL,
+		"target",     "resolve",       "tls",  "network",
+		"load",       "seed",          "data", "scenarios",
+		"thresholds", "expect_status", NULL,
 	};
 	yaml_node_t *v;
 	const char *s;
@@ -665,12 +702,14 @@ sp_file(struct sp_loader *ld, const yaml_node_t *root)
 	if ((v = sp_yaml_get(ld, root, "resolve")) != NULL &&
 	    sp_file_resolve(ld, v) < 0)
 		return -1;
-	if ((v = sp_yaml_get(ld, root, "tls")) != NULL && sp_file_tls(ld, v) < 0)
+	if ((v = sp_yaml_get(ld, root, "tls")) != NULL &&
+	    sp_file_tls(ld, v) < 0)
 		return -1;
 	if ((v = sp_yaml_get(ld, root, "network")) != NULL &&
 	    sp_file_network(ld, v) < 0)
 		return -1;
-	if ((v = sp_yaml_get(ld, root, "load")) != NULL && sp_file_load(ld, v) < 0)
+	if ((v = sp_yaml_get(ld, root, "load")) != NULL &&
+	    sp_file_load(ld, v) < 0)
 		return -1;
 	if ((v = sp_yaml_get(ld, root, "seed")) != NULL) {
 		if (sp_yaml_str(ld, v, "seed", &s) < 0)
@@ -682,7 +721,8 @@ sp_file(struct sp_loader *ld, const yaml_node_t *root)
 	    sp_expect(ld, v, ld->pv->file_expect) < 0)
 		return -1;
 	/* Before the scenarios: their templates name its columns. */
-	if ((v = sp_yaml_get(ld, root, "data")) != NULL && sp_file_data(ld, v) < 0)
+	if ((v = sp_yaml_get(ld, root, "data")) != NULL &&
+	    sp_file_data(ld, v) < 0)
 		return -1;
 	if ((v = sp_yaml_get(ld, root, "scenarios")) != NULL &&
 	    sp_file_scenarios(ld, v) < 0)
@@ -693,7 +733,6 @@ sp_file(struct sp_loader *ld, const yaml_node_t *root)
 		return -1;
 	return 0;
 }
-
 
 /* ---- API ---- */
 
@@ -725,7 +764,8 @@ sp_scenario_load_buf(struct sp_run_plan *rp, const char *name, const char *buf,
 	if (ld.pv == NULL)
 		return sp_err_set(e, "%s: out of memory", name);
 	if (ld.pv->loaded)
-		return sp_err_set(e, "%s: a plan takes one scenario file", name);
+		return sp_err_set(e, "%s: a plan takes one scenario file",
+				  name);
 	ld.pv->loaded = 1;
 	sp_run_plan_of(pl)->source = sp_mem_strdup(pl, name);
 	if (sp_run_plan_of(pl)->source == NULL)
@@ -804,14 +844,16 @@ sp_scenario_resolve(struct sp_run_plan *rp, sp_resolver_fn fn,
 		return 0;
 	}
 	if (fn(rp->target_name, &ip, why, sizeof(why)) < 0)
-		return sp_err_set(e, "target: cannot resolve '%s': %s (--resolve "
-				  "%s:ADDR gives its address)", rp->target_name,
-				  why, rp->target_name);
+		return sp_err_set(e,
+				  "target: cannot resolve '%s': %s (--resolve "
+				  "%s:ADDR gives its address)",
+				  rp->target_name, why, rp->target_name);
 	if ((bad = sp_val_ipv4_unusable(ip)) != NULL)
-		return sp_err_set(e, "target: '%s' resolves to %u.%u.%u.%u, which "
-				  "%s", rp->target_name, ip >> 24,
-				  (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff,
-				  bad);
+		return sp_err_set(e,
+				  "target: '%s' resolves to %u.%u.%u.%u, which "
+				  "%s",
+				  rp->target_name, ip >> 24, (ip >> 16) & 0xff,
+				  (ip >> 8) & 0xff, ip & 0xff, bad);
 	pl->dst_ip = ip;
 	return 0;
 }

@@ -15,7 +15,6 @@ static const char *const sp_methods[SP_METHOD_N] = {
 	"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD",
 };
 
-
 /* ---- requests ---- */
 
 static int
@@ -45,61 +44,79 @@ sp_headers(struct sp_loader *ld, const yaml_node_t *n, struct sp_request *r)
 {
 	/* The engine writes these from the plan and the connection state. */
 	static const char *const forbidden[] = {
-		"Content-Length", "Connection", "Transfer-Encoding",
+		"Content-Length",
+		"Connection",
+		"Transfer-Encoding",
 	};
 	struct sp_tpl_env env = sp_plan_tpl_env(ld->pl);
 	struct sp_tpl_build b = { 0 };
 	uint32_t count = 0;
 
 	if (n->type != YAML_MAPPING_NODE)
-		return sp_node_error(ld, n, "headers: expected a mapping, got %s",
+		return sp_node_error(ld, n,
+				     "headers: expected a mapping, got %s",
 				     sp_yaml_kind(n));
 	/* Two passes: Host, then the rest in the order written. */
 	for (int pass = 0; pass < 2; pass++)
-	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
-	     p < n->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = sp_yaml_node(ld, p->key), *v = sp_yaml_node(ld, p->value);
-		const char *name, *val;
-		int host, ua;
+		for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+		     p < n->data.mapping.pairs.top; p++) {
+			yaml_node_t *k = sp_yaml_node(ld, p->key),
+				    *v = sp_yaml_node(ld, p->value);
+			const char *name, *val;
+			int host, ua;
 
-		if (sp_yaml_str(ld, k, "headers", &name) < 0 ||
-		    sp_yaml_str(ld, v, name, &val) < 0)
-			return -1;
-		host = strcasecmp(name, "Host") == 0;
-		ua = strcasecmp(name, "User-Agent") == 0;
-		if (host != (pass == 0))
-			continue;
-		if (count++ == SP_MAX_HEADERS)
-			return sp_node_error(ld, k, "headers: more than %u",
-					     SP_MAX_HEADERS);
-		if (!sp_is_token(name))
-			return sp_node_error(ld, k, "headers: '%s' is not a header "
-					     "name (RFC 9110 token)", name);
-		for (size_t i = 0; i < sizeof(forbidden) / sizeof(forbidden[0]);
-		     i++)
-			if (strcasecmp(name, forbidden[i]) == 0)
-				return sp_node_error(ld, k, "headers: %s is written by "
-						     "stampede itself", forbidden[i]);
-		if ((host && r->own_host) || (ua && r->own_ua))
-			return sp_node_error(ld, k, "headers: %s given twice", name);
-		if (host && *val == '\0')
-			return sp_node_error(ld, v, "Host: empty (HTTP/1.1 needs the "
-					     "name the server expects; leave Host out "
-					     "for the target's)");
-		r->own_host |= host;
-		r->own_ua |= ua;
-		if (ua && *val == '\0')
-			continue; /* no User-Agent at all */
-		if (sp_tpl_lit(&env, &b, name, strlen(name), ld->why,
-			       SP_WHY) < 0 ||
-		    sp_tpl_lit(&env, &b, ": ", 2, ld->why, SP_WHY) < 0)
-			return sp_node_error(ld, k, "headers: %s", ld->why);
-		if (sp_tpl_add(&env, &b, val, strlen(val), SP_TPL_HEADER,
-			       ld->why, SP_WHY) < 0)
-			return sp_node_error(ld, v, "%s: %s", name, ld->why);
-		if (sp_tpl_lit(&env, &b, "\r\n", 2, ld->why, SP_WHY) < 0)
-			return sp_node_error(ld, v, "%s: %s", name, ld->why);
-	}
+			if (sp_yaml_str(ld, k, "headers", &name) < 0 ||
+			    sp_yaml_str(ld, v, name, &val) < 0)
+				return -1;
+			host = strcasecmp(name, "Host") == 0;
+			ua = strcasecmp(name, "User-Agent") == 0;
+			if (host != (pass == 0))
+				continue;
+			if (count++ == SP_MAX_HEADERS)
+				return sp_node_error(ld, k,
+						     "headers: more than %u",
+						     SP_MAX_HEADERS);
+			if (!sp_is_token(name))
+				return sp_node_error(
+					ld, k,
+					"headers: '%s' is not a header "
+					"name (RFC 9110 token)",
+					name);
+			for (size_t i = 0;
+			     i < sizeof(forbidden) / sizeof(forbidden[0]); i++)
+				if (strcasecmp(name, forbidden[i]) == 0)
+					return sp_node_error(
+						ld, k,
+						"headers: %s is written by "
+						"stampede itself",
+						forbidden[i]);
+			if ((host && r->own_host) || (ua && r->own_ua))
+				return sp_node_error(
+					ld, k, "headers: %s given twice", name);
+			if (host && *val == '\0')
+				return sp_node_error(
+					ld, v,
+					"Host: empty (HTTP/1.1 needs the "
+					"name the server expects; leave Host out "
+					"for the target's)");
+			r->own_host |= host;
+			r->own_ua |= ua;
+			if (ua && *val == '\0')
+				continue; /* no User-Agent at all */
+			if (sp_tpl_lit(&env, &b, name, strlen(name), ld->why,
+				       SP_WHY) < 0 ||
+			    sp_tpl_lit(&env, &b, ": ", 2, ld->why, SP_WHY) < 0)
+				return sp_node_error(ld, k, "headers: %s",
+						     ld->why);
+			if (sp_tpl_add(&env, &b, val, strlen(val),
+				       SP_TPL_HEADER, ld->why, SP_WHY) < 0)
+				return sp_node_error(ld, v, "%s: %s", name,
+						     ld->why);
+			if (sp_tpl_lit(&env, &b, "\r\n", 2, ld->why, SP_WHY) <
+			    0)
+				return sp_node_error(ld, v, "%s: %s", name,
+						     ld->why);
+		}
 	sp_tpl_done(&b, &r->headers);
 	return 0;
 }
@@ -129,14 +146,15 @@ sp_status(struct sp_loader *ld, const yaml_node_t *n, struct sp_check *ck)
 			return sp_node_error(ld, v, "status: %s", ld->why);
 		/* RFC 9110 15: the classes are 1xx to 5xx. */
 		if (code < 100 || code > 599)
-			return sp_node_error(ld, v, "status: %s is not an HTTP status "
-					     "(100..599)", s);
+			return sp_node_error(ld, v,
+					     "status: %s is not an HTTP status "
+					     "(100..599)",
+					     s);
 		ck->status_set[code / 64] |= 1ull << (code % 64);
 	} while (it != NULL && ++it < top);
 	ck->has_status = 1;
 	return 0;
 }
-
 
 /* expect_status: a scalar list or a sequence of them. */
 int
@@ -159,7 +177,8 @@ sp_expect(struct sp_loader *ld, const yaml_node_t *n, uint64_t *set)
 		if (sp_yaml_str(ld, v, "expect_status", &s) < 0)
 			return -1;
 		if (sp_val_statuses(s, set, ld->why) < 0)
-			return sp_node_error(ld, v, "expect_status: %s", ld->why);
+			return sp_node_error(ld, v, "expect_status: %s",
+					     ld->why);
 	} while (it != NULL && ++it < top);
 	return 0;
 }
@@ -176,14 +195,15 @@ sp_check(struct sp_loader *ld, const yaml_node_t *n, struct sp_check *ck)
 
 	if (sp_yaml_map(ld, n, "check", keys) < 0)
 		return -1;
-	if ((v = sp_yaml_get(ld, n, "status")) != NULL && sp_status(ld, v, ck) < 0)
+	if ((v = sp_yaml_get(ld, n, "status")) != NULL &&
+	    sp_status(ld, v, ck) < 0)
 		return -1;
 	if ((v = sp_yaml_get(ld, n, "header")) != NULL) {
 		if (sp_yaml_str(ld, v, "header", &s) < 0)
 			return -1;
 		if (!sp_is_token(s))
-			return sp_node_error(ld, v, "header: '%s' is not a header name",
-					     s);
+			return sp_node_error(
+				ld, v, "header: '%s' is not a header name", s);
 		ck->header = sp_mem_strdup(ld->pl, s);
 		ck->header_len = (uint32_t)strlen(s);
 		if (ck->header == NULL)
@@ -227,8 +247,8 @@ static int
 sp_request(struct sp_loader *ld, const yaml_node_t *n, uint32_t *idx)
 {
 	static const char *const keys[] = {
-		"name", "method", "path", "headers", "body", "check",
-		"expect_status", NULL,
+		"name", "method", "path",          "headers",
+		"body", "check",  "expect_status", NULL,
 	};
 	struct sp_plan *pl = ld->pl;
 	struct sp_priv *pv = ld->pv;
@@ -253,8 +273,10 @@ sp_request(struct sp_loader *ld, const yaml_node_t *n, uint32_t *idx)
 			if (strcmp(s, sp_methods[r->method]) == 0)
 				break;
 		if (r->method == SP_METHOD_N)
-			return sp_node_error(ld, v, "method: '%s' is not one of GET, "
-					     "POST, PUT, PATCH, DELETE, HEAD", s);
+			return sp_node_error(ld, v,
+					     "method: '%s' is not one of GET, "
+					     "POST, PUT, PATCH, DELETE, HEAD",
+					     s);
 	}
 	path = sp_yaml_get(ld, n, "path");
 	if (path == NULL)
@@ -262,8 +284,8 @@ sp_request(struct sp_loader *ld, const yaml_node_t *n, uint32_t *idx)
 	if (sp_yaml_str(ld, path, "path", &pstr) < 0)
 		return -1;
 	if (pstr[0] != '/')
-		return sp_node_error(ld, path, "path: '%s' does not start with '/'",
-				     pstr);
+		return sp_node_error(
+			ld, path, "path: '%s' does not start with '/'", pstr);
 	if (sp_tpl_node(ld, path, "path", SP_TPL_PATH, &r->path) < 0)
 		return -1;
 	if ((v = sp_yaml_get(ld, n, "name")) != NULL) {
@@ -290,7 +312,8 @@ sp_request(struct sp_loader *ld, const yaml_node_t *n, uint32_t *idx)
 			return -1;
 		r->has_body = 1;
 	}
-	if ((v = sp_yaml_get(ld, n, "check")) != NULL && sp_check(ld, v, &r->check) < 0)
+	if ((v = sp_yaml_get(ld, n, "check")) != NULL &&
+	    sp_check(ld, v, &r->check) < 0)
 		return -1;
 	if ((v = sp_yaml_get(ld, n, "expect_status")) != NULL &&
 	    sp_expect(ld, v, r->expect_set) < 0)
@@ -306,7 +329,8 @@ sp_step_push(struct sp_loader *ld, const yaml_node_t *n,
 	     const struct sp_step *st, uint32_t *idx)
 {
 	if (ld->pv->nsteps >= SP_MAX_STEPS)
-		return sp_node_error(ld, n, "too many steps (at most %u in all)",
+		return sp_node_error(ld, n,
+				     "too many steps (at most %u in all)",
 				     SP_MAX_STEPS);
 	if (ld->nsteps == ld->steps_cap) {
 		uint32_t cap = ld->steps_cap ? ld->steps_cap * 2 : 16;
@@ -339,12 +363,14 @@ sp_think(struct sp_loader *ld, const yaml_node_t *n)
 		lo = sp_yaml_get(ld, n, "min");
 		hi = sp_yaml_get(ld, n, "max");
 		if (lo == NULL || hi == NULL)
-			return sp_node_error(ld, n, "think: give both min and max");
+			return sp_node_error(ld, n,
+					     "think: give both min and max");
 		if (sp_yaml_dur(ld, lo, "min", &st.think_min_us) < 0 ||
 		    sp_yaml_dur(ld, hi, "max", &st.think_max_us) < 0)
 			return -1;
 		if (st.think_min_us > st.think_max_us)
-			return sp_node_error(ld, hi, "think: max is less than min");
+			return sp_node_error(ld, hi,
+					     "think: max is less than min");
 	} else {
 		if (sp_yaml_dur(ld, n, "think", &st.think_min_us) < 0)
 			return -1;
@@ -376,7 +402,8 @@ sp_loop(struct sp_loader *ld, const yaml_node_t *n, unsigned depth)
 	if (sp_yaml_u64(ld, cnt, "count", 1, UINT32_MAX, &x) < 0)
 		return -1;
 	st.count = (uint32_t)x;
-	if (sp_step_push(ld, n, &st, &b) < 0 || sp_steps(ld, body, depth + 1) < 0)
+	if (sp_step_push(ld, n, &st, &b) < 0 ||
+	    sp_steps(ld, body, depth + 1) < 0)
 		return -1;
 	st.kind = SP_STEP_LOOP_END;
 	st.begin = b;
@@ -402,8 +429,10 @@ sp_steps(struct sp_loader *ld, const yaml_node_t *n, unsigned depth)
 		uint32_t idx;
 
 		if (s->type != YAML_MAPPING_NODE ||
-		    s->data.mapping.pairs.top - s->data.mapping.pairs.start != 1)
-			return sp_node_error(ld, s, "a step is a mapping with exactly "
+		    s->data.mapping.pairs.top - s->data.mapping.pairs.start !=
+			    1)
+			return sp_node_error(ld, s,
+					     "a step is a mapping with exactly "
 					     "one of request, think, loop");
 		k = sp_yaml_node(ld, s->data.mapping.pairs.start->key);
 		v = sp_yaml_node(ld, s->data.mapping.pairs.start->value);
@@ -420,8 +449,11 @@ sp_steps(struct sp_loader *ld, const yaml_node_t *n, unsigned depth)
 			if (sp_loop(ld, v, depth) < 0)
 				return -1;
 		} else {
-			return sp_node_error(ld, k, "unknown step '%s' (request, think "
-					     "or loop)", kind);
+			return sp_node_error(
+				ld, k,
+				"unknown step '%s' (request, think "
+				"or loop)",
+				kind);
 		}
 	}
 	return 0;
@@ -434,10 +466,12 @@ sp_tags(struct sp_loader *ld, const yaml_node_t *n, struct sp_scenario *sc)
 	uint32_t i = 0;
 
 	if (n->type != YAML_SEQUENCE_NODE)
-		return sp_node_error(ld, n, "tags: expected a list, got %s", sp_yaml_kind(n));
-	tags = sp_mem_alloc(ld->pl, sizeof(*tags) *
-			    (size_t)(n->data.sequence.items.top -
-				     n->data.sequence.items.start + 1));
+		return sp_node_error(ld, n, "tags: expected a list, got %s",
+				     sp_yaml_kind(n));
+	tags = sp_mem_alloc(ld->pl,
+			    sizeof(*tags) *
+				    (size_t)(n->data.sequence.items.top -
+					     n->data.sequence.items.start + 1));
 	if (tags == NULL)
 		return sp_node_error(ld, n, "out of memory");
 	for (yaml_node_item_t *it = n->data.sequence.items.start;
@@ -449,8 +483,11 @@ sp_tags(struct sp_loader *ld, const yaml_node_t *n, struct sp_scenario *sc)
 			return -1;
 		/* --tags takes a comma-separated list of them. */
 		if (*s == '\0' || strchr(s, ',') != NULL)
-			return sp_node_error(ld, t, "tags: '%s' is not a tag (non-empty, "
-					     "no comma)", s);
+			return sp_node_error(
+				ld, t,
+				"tags: '%s' is not a tag (non-empty, "
+				"no comma)",
+				s);
 		tags[i] = sp_mem_strdup(ld->pl, s);
 		if (tags[i] == NULL)
 			return sp_node_error(ld, t, "out of memory");
@@ -464,8 +501,13 @@ static int
 sp_scenario(struct sp_loader *ld, const yaml_node_t *n)
 {
 	static const char *const keys[] = {
-		"name", "weight", "tags", "keep_alive",
-		"max_requests_per_connection", "steps", NULL,
+		"name",
+		"weight",
+		"tags",
+		"keep_alive",
+		"max_requests_per_connection",
+		"steps",
+		NULL,
 	};
 	struct sp_plan *pl = ld->pl;
 	struct sp_priv *pv = ld->pv;
@@ -487,8 +529,10 @@ sp_scenario(struct sp_loader *ld, const yaml_node_t *n)
 		return sp_node_error(ld, nm, "name: empty");
 	for (i = 0; i < pl->nscenarios; i++)
 		if (strcmp(pv->scn[i].name, s) == 0)
-			return sp_node_error(ld, nm, "name: a scenario named '%s' "
-					     "already exists", s);
+			return sp_node_error(ld, nm,
+					     "name: a scenario named '%s' "
+					     "already exists",
+					     s);
 	sc.name = sp_mem_strdup(pl, s);
 	if (sc.name == NULL)
 		return sp_node_error(ld, nm, "out of memory");
@@ -506,8 +550,8 @@ sp_scenario(struct sp_loader *ld, const yaml_node_t *n)
 			return sp_node_error(ld, v, "keep_alive: %s", ld->why);
 	}
 	if ((v = sp_yaml_get(ld, n, "max_requests_per_connection")) != NULL) {
-		if (sp_yaml_u64(ld, v, "max_requests_per_connection", 0, UINT32_MAX,
-				&x) < 0)
+		if (sp_yaml_u64(ld, v, "max_requests_per_connection", 0,
+				UINT32_MAX, &x) < 0)
 			return -1;
 		sc.max_requests_per_conn = (uint32_t)x;
 	}
@@ -521,8 +565,8 @@ sp_scenario(struct sp_loader *ld, const yaml_node_t *n)
 		if (ld->steps[i].kind == SP_STEP_REQUEST)
 			break;
 	if (i == ld->nsteps)
-		return sp_node_error(ld, st, "steps: scenario %s makes no request",
-				     sc.name);
+		return sp_node_error(
+			ld, st, "steps: scenario %s makes no request", sc.name);
 	steps = sp_mem_alloc(pl, ld->nsteps * sizeof(*steps));
 	pv->scn = sp_mem_grow(pl, pv->scn, &pv->scn_cap, pl->nscenarios + 1,
 			      sizeof(*pv->scn));

@@ -116,20 +116,25 @@ sp_val_hostname(const char *s, size_t n, char *why)
 
 		if (c == '.') {
 			if (label == 0)
-				return sp_why(why, "'%.*s': an empty label in "
-					      "the host name", (int)n, s);
+				return sp_why(why,
+					      "'%.*s': an empty label in "
+					      "the host name",
+					      (int)n, s);
 			label = 0;
 			continue;
 		}
 		if (!isalnum(c) && c != '-' && c != '_')
-			return sp_why(why, "'%.*s' is neither an IPv4 address "
-				      "nor a host name (byte '%c')", (int)n, s,
-				      isprint(c) ? c : '?');
+			return sp_why(why,
+				      "'%.*s' is neither an IPv4 address "
+				      "nor a host name (byte '%c')",
+				      (int)n, s, isprint(c) ? c : '?');
 		if (!isdigit(c))
 			alpha = 1;
 		if (++label > 63)
-			return sp_why(why, "'%.*s': a label of the host name "
-				      "is longer than 63 bytes", (int)n, s);
+			return sp_why(why,
+				      "'%.*s': a label of the host name "
+				      "is longer than 63 bytes",
+				      (int)n, s);
 	}
 	if (!alpha)
 		return sp_why(why, "'%.*s' is not an IPv4 address (A.B.C.D)",
@@ -166,14 +171,17 @@ sp_val_url(const char *s, int path_ok, struct sp_url *u, char *why)
 	}
 	alen = strcspn(h, "/?#");
 	if (memchr(h, '@', alen) != NULL)
-		return sp_why(why, "'%s': user credentials in a URL are not "
-			      "supported (send an Authorization header)", s);
+		return sp_why(why,
+			      "'%s': user credentials in a URL are not "
+			      "supported (send an Authorization header)",
+			      s);
 	if (*h == '[')
 		return sp_why(why, "'%s': IPv6 is not supported yet", s);
 	n = strcspn(h, ":/?#");
 	if (n > SP_MAX_HOSTNAME)
-		return sp_why(why, "'%s': the host name is longer than %d bytes",
-			      s, SP_MAX_HOSTNAME);
+		return sp_why(why,
+			      "'%s': the host name is longer than %d bytes", s,
+			      SP_MAX_HOSTNAME);
 	memcpy(u->host, h, n);
 	u->host[n] = '\0';
 	if (inet_pton(AF_INET, u->host, &a) == 1) {
@@ -189,7 +197,8 @@ sp_val_url(const char *s, int path_ok, struct sp_url *u, char *why)
 	end = h + n;
 	if (*end == ':') {
 		if (sp_val_digits(end + 1, &end, &p) < 0 || p < 1 || p > 65535)
-			return sp_why(why, "'%s': the port must be 1..65535", s);
+			return sp_why(why, "'%s': the port must be 1..65535",
+				      s);
 	}
 	u->port = (uint16_t)p;
 	u->path = *end == '\0' ? "/" : end;
@@ -197,8 +206,10 @@ sp_val_url(const char *s, int path_ok, struct sp_url *u, char *why)
 		return sp_why(why, "'%s' is not %s://HOST[:PORT]/path", s,
 			      u->tls ? "https" : "http");
 	if (!path_ok && strcmp(u->path, "/") != 0)
-		return sp_why(why, "'%s': a target has no path (paths go in "
-			      "requests)", s);
+		return sp_why(why,
+			      "'%s': a target has no path (paths go in "
+			      "requests)",
+			      s);
 	return 0;
 }
 
@@ -209,8 +220,7 @@ sp_val_url(const char *s, int path_ok, struct sp_url *u, char *why)
  * the command line's come after the file's.
  */
 int
-sp_add_resolve(struct sp_plan *pl, const char *key, const char *addr,
-	       char *why)
+sp_add_resolve(struct sp_plan *pl, const char *key, const char *addr, char *why)
 {
 	struct sp_priv *pv = sp_run_plan_of(pl)->priv;
 	const char *colon = strchr(key, ':');
@@ -222,15 +232,15 @@ sp_add_resolve(struct sp_plan *pl, const char *key, const char *addr,
 
 	if (sp_val_hostname(key, n, why) < 0)
 		return -1;
-	if (colon != NULL &&
-	    (sp_val_digits(colon + 1, &end, &port) < 0 || *end != '\0' ||
-	     port < 1 || port > 65535))
+	if (colon != NULL && (sp_val_digits(colon + 1, &end, &port) < 0 ||
+			      *end != '\0' || port < 1 || port > 65535))
 		return sp_why(why, "'%s': the port must be 1..65535", key);
 	if (sp_ipv4_peer(addr, &ip, why) < 0)
 		return -1;
 	if (sp_run_plan_of(pl)->nresolve == SP_MAX_RESOLVE)
 		return sp_why(why, "more than %u names", SP_MAX_RESOLVE);
-	pv->res = sp_mem_grow(pl, pv->res, &pv->res_cap, sp_run_plan_of(pl)->nresolve + 1,
+	pv->res = sp_mem_grow(pl, pv->res, &pv->res_cap,
+			      sp_run_plan_of(pl)->nresolve + 1,
 			      sizeof(*pv->res));
 	if (pv->res == NULL)
 		return sp_why(why, "out of memory");
@@ -252,9 +262,9 @@ sp_set_resolve(struct sp_plan *pl, const char *v, char *why)
 	const char *colon = strrchr(v, ':');
 	char key[SP_MAX_HOSTNAME + 8];
 
-	if (colon == NULL || colon == v ||
-	    (size_t)(colon - v) >= sizeof(key))
-		return sp_why(why, "'%s' is not NAME:ADDR or NAME:PORT:ADDR", v);
+	if (colon == NULL || colon == v || (size_t)(colon - v) >= sizeof(key))
+		return sp_why(why, "'%s' is not NAME:ADDR or NAME:PORT:ADDR",
+			      v);
 	memcpy(key, v, (size_t)(colon - v));
 	key[colon - v] = '\0';
 	return sp_add_resolve(pl, key, colon + 1, why);
@@ -320,7 +330,8 @@ sp_load_key(struct sp_plan *pl, const char *key, const char *v, unsigned *bit,
 		if (sp_val_num(v, &d, why) < 0)
 			return -1;
 		if (d <= 0)
-			return sp_why(why, "%s: the rate must be more than 0", v);
+			return sp_why(why, "%s: the rate must be more than 0",
+				      v);
 		pl->rate = d;
 		*bit = SP_K_RATE;
 	} else if (strcmp(key, "max_vus") == 0) {
@@ -332,8 +343,8 @@ sp_load_key(struct sp_plan *pl, const char *key, const char *v, unsigned *bit,
 		if (sp_val_duration(v, &x, why) < 0)
 			return -1;
 		if (x == 0)
-			return sp_why(why, "%s: the duration must be more than 0",
-				      v);
+			return sp_why(
+				why, "%s: the duration must be more than 0", v);
 		pl->duration_us = x;
 		*bit = SP_K_DURATION;
 	} else if (strcmp(key, "stages") == 0) {
@@ -353,13 +364,15 @@ sp_load_key(struct sp_plan *pl, const char *key, const char *v, unsigned *bit,
 		if (sp_val_duration(v, &x, why) < 0)
 			return -1;
 		if (x == 0)
-			return sp_why(why, "%s: the timeout must be more than 0",
-				      v);
+			return sp_why(why,
+				      "%s: the timeout must be more than 0", v);
 		/* The stack's connect timer is 32-bit microseconds. */
 		if (key[0] == 'c' && x > UINT32_MAX)
-			return sp_why(why, "%s is longer than 4294s, the longest "
+			return sp_why(why,
+				      "%s is longer than 4294s, the longest "
 				      "connect timeout (the stack's timers are "
-				      "32-bit microseconds)", v);
+				      "32-bit microseconds)",
+				      v);
 		if (key[0] == 'c')
 			sp_run_plan_of(pl)->connect_timeout_us = x;
 		else
@@ -386,8 +399,11 @@ sp_set_target(struct sp_plan *pl, const struct sp_url *u, char *why)
 	else
 		snprintf(host, sizeof(host), "%s:%u", u->host, u->port);
 	pl->host = sp_mem_strdup(pl, host);
-	sp_run_plan_of(pl)->target_name = u->is_name ? sp_mem_strdup(pl, u->host) : NULL;
-	if (pl->host == NULL || (u->is_name && sp_run_plan_of(pl)->target_name == NULL))
+	sp_run_plan_of(pl)->target_name = u->is_name ?
+						  sp_mem_strdup(pl, u->host) :
+						  NULL;
+	if (pl->host == NULL ||
+	    (u->is_name && sp_run_plan_of(pl)->target_name == NULL))
 		return sp_why(why, "out of memory");
 	pl->dst_ip = u->ip;
 	pl->dst_port = u->port;
@@ -398,8 +414,8 @@ sp_set_target(struct sp_plan *pl, const struct sp_url *u, char *why)
 /* A path of a tls: key: relative ones from @dir (the file's), and the
  * file must be there to read now, so a typo fails before the run. */
 static int
-sp_tls_path(struct sp_plan *pl, const char *key, const char *v,
-	    const char *dir, size_t dirlen, const char **out, char *why)
+sp_tls_path(struct sp_plan *pl, const char *key, const char *v, const char *dir,
+	    size_t dirlen, const char **out, char *why)
 {
 	char path[4096];
 	int rc;
@@ -421,8 +437,8 @@ sp_tls_path(struct sp_plan *pl, const char *key, const char *v,
 }
 
 int
-sp_tls_key(struct sp_plan *pl, const char *key, const char *v,
-	   const char *dir, size_t dirlen, char *why)
+sp_tls_key(struct sp_plan *pl, const char *key, const char *v, const char *dir,
+	   size_t dirlen, char *why)
 {
 	struct sp_run_tls *t = &sp_run_plan_of(pl)->tls;
 
@@ -432,8 +448,10 @@ sp_tls_key(struct sp_plan *pl, const char *key, const char *v,
 		else if (strcmp(v, "false") == 0)
 			t->insecure = 1;
 		else
-			return sp_why(why, "tls.verify: '%s' is not true or "
-				      "false", v);
+			return sp_why(why,
+				      "tls.verify: '%s' is not true or "
+				      "false",
+				      v);
 		return 0;
 	}
 	if (strcmp(key, "ca") == 0)
@@ -450,8 +468,10 @@ sp_tls_key(struct sp_plan *pl, const char *key, const char *v,
 		else if (strcmp(v, "ticket") == 0)
 			t->resume = SP_RUN_RESUME_TICKET;
 		else
-			return sp_why(why, "tls.resume: '%s' is not none, "
-				      "session or ticket", v);
+			return sp_why(why,
+				      "tls.resume: '%s' is not none, "
+				      "session or ticket",
+				      v);
 		return 0;
 	}
 	if (strcmp(key, "server_name") == 0) {
@@ -469,10 +489,11 @@ sp_tls_key(struct sp_plan *pl, const char *key, const char *v,
 		*dst = sp_mem_strdup(pl, v);
 		return *dst == NULL ? sp_why(why, "out of memory") : 0;
 	}
-	return sp_why(why, "unknown key tls.%s (verify, ca, cert, key, "
-		      "ciphers, curves, resume, server_name)", key);
+	return sp_why(why,
+		      "unknown key tls.%s (verify, ca, cert, key, "
+		      "ciphers, curves, resume, server_name)",
+		      key);
 }
-
 
 /*
  * A list of expected statuses, "200", "2xx", "200-299", "200,304,4xx"
@@ -497,8 +518,10 @@ sp_val_statuses(const char *s, uint64_t *set, char *why)
 		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
 			n--;
 		if (n >= sizeof(item) || n == 0)
-			return sp_why(why, "'%s': expected status codes, "
-				      "ranges or classes (200, 200-299, 2xx)", s);
+			return sp_why(why,
+				      "'%s': expected status codes, "
+				      "ranges or classes (200, 200-299, 2xx)",
+				      s);
 		memcpy(item, p, n);
 		item[n] = '\0';
 		if (strlen(item) == 3 && item[0] >= '1' && item[0] <= '9' &&
@@ -513,20 +536,23 @@ sp_val_statuses(const char *s, uint64_t *set, char *why)
 			   item[used] == '\0') {
 			hi = lo;
 		} else {
-			return sp_why(why, "'%s' is not a status, a range "
-				      "(200-299) or a class (2xx)", item);
+			return sp_why(why,
+				      "'%s' is not a status, a range "
+				      "(200-299) or a class (2xx)",
+				      item);
 		}
 		if (!isdigit((unsigned char)item[0]) || lo < 100 || hi > 999 ||
 		    lo > hi)
-			return sp_why(why, "'%s': statuses are 100..999, a range "
-				      "low to high", item);
+			return sp_why(why,
+				      "'%s': statuses are 100..999, a range "
+				      "low to high",
+				      item);
 		sp_status_set_range(set, lo, hi);
 		if (p[n] == '\0')
 			return 0;
 		p += n + 1;
 	}
 }
-
 
 static int
 sp_set_url(struct sp_plan *pl, const char *v, char *why)
@@ -546,14 +572,16 @@ sp_set_url(struct sp_plan *pl, const char *v, char *why)
 	path = u.path;
 	/* With a file, --url only retargets it: its path would be dropped. */
 	if (pl->nscenarios > 0 && strcmp(path, "/") != 0)
-		return sp_why(why, "'%s': the scenario file has the requests, "
+		return sp_why(why,
+			      "'%s': the scenario file has the requests, "
 			      "so its path %s would not be used; give the URL "
-			      "without a path to retarget the file", v, path);
+			      "without a path to retarget the file",
+			      v, path);
 	if (pl->nscenarios > 0)
 		return 0;
 	env = sp_plan_tpl_env(pl);
-	if (sp_tpl_add(&env, &b, path, strlen(path), SP_TPL_PATH, why,
-		       SP_WHY) < 0)
+	if (sp_tpl_add(&env, &b, path, strlen(path), SP_TPL_PATH, why, SP_WHY) <
+	    0)
 		return -1;
 	pv->req = sp_mem_grow(pl, pv->req, &pv->req_cap, 1, sizeof(*pv->req));
 	pv->scn = sp_mem_grow(pl, pv->scn, &pv->scn_cap, 1, sizeof(*pv->scn));
@@ -608,10 +636,15 @@ sp_scenario_set(struct sp_run_plan *rp, const char *key, const char *value,
 {
 	struct sp_plan *pl = &rp->eng;
 	static const char *const load_keys[][2] = {
-		{ "vus", "vus" }, { "rate", "rate" }, { "max-vus", "max_vus" },
-		{ "duration", "duration" }, { "stages", "stages" },
-		{ "model", "model" }, { "connect-timeout", "connect_timeout" },
-		{ "response-timeout", "response_timeout" }, { "seed", "seed" },
+		{ "vus", "vus" },
+		{ "rate", "rate" },
+		{ "max-vus", "max_vus" },
+		{ "duration", "duration" },
+		{ "stages", "stages" },
+		{ "model", "model" },
+		{ "connect-timeout", "connect_timeout" },
+		{ "response-timeout", "response_timeout" },
+		{ "seed", "seed" },
 	};
 	struct sp_priv *pv = sp_priv(pl);
 	char why[SP_WHY];
@@ -634,8 +667,7 @@ sp_scenario_set(struct sp_run_plan *rp, const char *key, const char *value,
 		if (strcmp(k, "server-name") == 0)
 			strcpy(k, "server_name");
 		rc = sp_tls_key(pl, k, value, NULL, 0, why);
-	}
-	else if (strcmp(key, "tags") == 0)
+	} else if (strcmp(key, "tags") == 0)
 		rc = sp_set_tags(pl, value, &pv->tags, why);
 	else if (strcmp(key, "exclude-tags") == 0)
 		rc = sp_set_tags(pl, value, &pv->exclude_tags, why);
@@ -659,7 +691,8 @@ sp_scenario_set(struct sp_run_plan *rp, const char *key, const char *value,
 			if (strcmp(key, load_keys[i][0]) == 0)
 				break;
 		if (i == sizeof(load_keys) / sizeof(load_keys[0]))
-			return sp_err_set(e, "--%s: not a scenario option", key);
+			return sp_err_set(e, "--%s: not a scenario option",
+					  key);
 		rc = sp_load_key(pl, load_keys[i][1], value, &bit, why);
 		if (rc == 0) {
 			pv->cli_keys |= bit;

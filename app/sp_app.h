@@ -26,7 +26,7 @@ enum {
 	SP_EXIT_OK = 0,
 	SP_EXIT_FAILED = 1, /* the run completed but some work failed */
 	SP_EXIT_USAGE = 2,
-	SP_EXIT_NORUN = 3,  /* EAL, port, ARP or stack set-up failed */
+	SP_EXIT_NORUN = 3, /* EAL, port, ARP or stack set-up failed */
 };
 
 #define SP_US_PER_S 1000000ull
@@ -37,8 +37,8 @@ enum {
  * the reports. X(f) is one uint64_t, A(f, n) an array of n; a
  * _Static_assert beside each list checks it against the struct's layout
  * with these. */
-#define SP_LIST_COUNT1(f) + 1
-#define SP_LIST_COUNTN(f, n) + (n)
+#define SP_LIST_COUNT1(f) +1
+#define SP_LIST_COUNTN(f, n) +(n)
 
 /* ---- netopt.c: option values shared by the run-like subcommands ---- */
 
@@ -59,53 +59,57 @@ enum {
 	SP_OPT_BASE = 0x200,
 };
 
-#define SP_NETOPT_LONGOPTS                                                   \
-	{ "port", required_argument, NULL, SP_NETOPT_PORT },                 \
-	{ "ip", required_argument, NULL, SP_NETOPT_IP },                     \
-	{ "prefix-len", required_argument, NULL, SP_NETOPT_PREFIX_LEN },     \
-	{ "gateway", required_argument, NULL, SP_NETOPT_GATEWAY },           \
-	{ "eal", required_argument, NULL, SP_NETOPT_EAL },                   \
-	{ "cores", required_argument, NULL, SP_NETOPT_CORES },              \
-	{ "placement", required_argument, NULL, SP_NETOPT_PLACEMENT },      \
-	{ "no-kernel-blind", no_argument, NULL, SP_NETOPT_NO_KERNEL_BLIND }, \
-	{ "version", no_argument, NULL, SP_NETOPT_VERSION }
+#define SP_NETOPT_LONGOPTS                                                     \
+	{ "port", required_argument, NULL, SP_NETOPT_PORT },                   \
+		{ "ip", required_argument, NULL, SP_NETOPT_IP },               \
+		{ "prefix-len", required_argument, NULL,                       \
+		  SP_NETOPT_PREFIX_LEN },                                      \
+		{ "gateway", required_argument, NULL, SP_NETOPT_GATEWAY },     \
+		{ "eal", required_argument, NULL, SP_NETOPT_EAL },             \
+		{ "cores", required_argument, NULL, SP_NETOPT_CORES },         \
+		{ "placement", required_argument, NULL, SP_NETOPT_PLACEMENT }, \
+		{ "no-kernel-blind", no_argument, NULL,                        \
+		  SP_NETOPT_NO_KERNEL_BLIND },                                 \
+	{                                                                      \
+		"version", no_argument, NULL, SP_NETOPT_VERSION                \
+	}
 
-#define SP_NETOPT_HELP                                                       \
-	"network options:\n"                                                 \
-	"  --port af_packet:IFACE | PCI   the NIC port (af_packet vdev or a\n" \
-	"                                 PCI address such as 0000:01:00.0)\n" \
-	"  --ip A.B.C.D[-E.F.G.H]         our address, or a range of them\n"   \
-	"  --prefix-len N                 on-link prefix length (default 24)\n" \
-	"  --gateway A.B.C.D              next hop for off-link targets\n"     \
-	"                                 (none: ARP for the target itself)\n" \
-	"  --eal 'ARGS'                   extra EAL arguments (expert)\n"      \
-	"  --cores N                      worker cores, one queue pair each\n" \
-	"                                 (run, tcp, serve; net uses 1)\n"   \
-	"  --placement auto|rss|redirect  how several cores share the port:\n" \
-	"                                 rss: connections whose replies the\n" \
-	"                                 NIC hashes to their core's queue\n"   \
-	"                                 (exit 3 where the NIC cannot);\n"     \
-	"                                 redirect: pass segments between\n"   \
-	"                                 cores; auto: rss where possible\n"   \
-	"  --no-kernel-blind              af_packet: leave the kernel's stack\n" \
-	"                                 seeing the port's frames (default:\n" \
-	"                                 an nftables ingress drop on IFACE\n"  \
+#define SP_NETOPT_HELP                                                            \
+	"network options:\n"                                                      \
+	"  --port af_packet:IFACE | PCI   the NIC port (af_packet vdev or a\n"    \
+	"                                 PCI address such as 0000:01:00.0)\n"    \
+	"  --ip A.B.C.D[-E.F.G.H]         our address, or a range of them\n"      \
+	"  --prefix-len N                 on-link prefix length (default 24)\n"   \
+	"  --gateway A.B.C.D              next hop for off-link targets\n"        \
+	"                                 (none: ARP for the target itself)\n"    \
+	"  --eal 'ARGS'                   extra EAL arguments (expert)\n"         \
+	"  --cores N                      worker cores, one queue pair each\n"    \
+	"                                 (run, tcp, serve; net uses 1)\n"        \
+	"  --placement auto|rss|redirect  how several cores share the port:\n"    \
+	"                                 rss: connections whose replies the\n"   \
+	"                                 NIC hashes to their core's queue\n"     \
+	"                                 (exit 3 where the NIC cannot);\n"       \
+	"                                 redirect: pass segments between\n"      \
+	"                                 cores; auto: rss where possible\n"      \
+	"  --no-kernel-blind              af_packet: leave the kernel's stack\n"  \
+	"                                 seeing the port's frames (default:\n"   \
+	"                                 an nftables ingress drop on IFACE\n"    \
 	"                                 for the run: table stampede_<pid>_*)\n" \
-	"\n"                                                                  \
-	"  -h, --help                     this text\n"                       \
+	"\n"                                                                      \
+	"  -h, --help                     this text\n"                            \
 	"  --version                      stampede's and DPDK's versions\n"
 
 struct sp_netopt {
-	char iface[64];     /* af_packet interface, or "" */
-	char pci[64];       /* PCI address, or "" */
-	uint32_t ip;        /* host order; the first of ip_count */
-	uint32_t ip_count;  /* --ip A-B: addresses A to B */
+	char iface[64];    /* af_packet interface, or "" */
+	char pci[64];      /* PCI address, or "" */
+	uint32_t ip;       /* host order; the first of ip_count */
+	uint32_t ip_count; /* --ip A-B: addresses A to B */
 	uint8_t prefix_len;
-	uint32_t gateway;   /* 0: none */
+	uint32_t gateway; /* 0: none */
 	const char *eal_extra;
 	unsigned int cores;
-	int placement;      /* enum sp_place_want */
-	int kernel_blind;   /* af_packet: drop the port's frames at ingress */
+	int placement;    /* enum sp_place_want */
+	int kernel_blind; /* af_packet: drop the port's frames at ingress */
 };
 
 /* --placement: what the user asks for; enum sp_place is what a core got. */
@@ -209,7 +213,7 @@ void sp_kblind_remove(struct sp_kblind *kb);
 
 struct sp_port {
 	uint16_t port_id;
-	uint16_t nb_queues;      /* = worker cores */
+	uint16_t nb_queues;        /* = worker cores */
 	unsigned int worker_lcore; /* the first worker's */
 	unsigned int worker_lcores[SP_MAX_CORES];
 	struct rte_mempool *pool;
@@ -265,7 +269,8 @@ sp_tsc_to_us(uint64_t tsc)
 static inline uint64_t
 sp_tsc_to_us_ceil(uint64_t tsc)
 {
-	return (uint64_t)(((unsigned __int128)tsc * sp_tsc_mult + 0xffffffffu) >>
+	return (uint64_t)(((unsigned __int128)tsc * sp_tsc_mult +
+			   0xffffffffu) >>
 			  32);
 }
 
@@ -306,10 +311,10 @@ struct sp_mode {
 
 enum sp_phase {
 	SP_PHASE_INIT = 0,
-	SP_PHASE_ARP,        /* resolving the next hop */
+	SP_PHASE_ARP, /* resolving the next hop */
 	SP_PHASE_ARP_FAILED,
 	SP_PHASE_RUN,
-	SP_PHASE_DRAIN,      /* mode done: waiting for TIME_WAIT to empty */
+	SP_PHASE_DRAIN, /* mode done: waiting for TIME_WAIT to empty */
 	SP_PHASE_DONE,
 };
 
@@ -319,7 +324,7 @@ enum sp_phase {
 struct sp_worker {
 	/* Set before launch, read-only afterwards. */
 	struct sp_port *port;
-	uint16_t queue;          /* its RX/TX queue pair, = its core index */
+	uint16_t queue; /* its RX/TX queue pair, = its core index */
 	uint16_t ncores;
 	/* With several cores, a frame for a connection another core owns
 	 * (af_packet fanout, or RSS that does not match) goes to the owner
@@ -342,7 +347,7 @@ struct sp_worker {
 	uint32_t nexthop;        /* resolve by ARP before the load; 0: none */
 	int nexthop_is_gateway;  /* for the error message */
 	uint64_t drain_us;       /* upper bound of the drain phase */
-	struct sp_impair impair;  /* all zero: frames go straight in */
+	struct sp_impair impair; /* all zero: frames go straight in */
 
 	/* Control → worker: 1 stop the mode (the drain has its own bound);
 	 * 2 also cut the drain short (a second Ctrl-C). quit: every worker
@@ -354,17 +359,17 @@ struct sp_worker {
 	 * sp_ctr_*, read elsewhere with sp_ctr_read: sp_counter.h). */
 	int phase;
 	uint64_t run_start_us, run_end_us;
-	uint64_t now_us;         /* time of the current iteration */
+	uint64_t now_us; /* time of the current iteration */
 	uint64_t iterations, idle_iterations;
-	uint64_t busy_tsc;       /* TSC ticks of iterations that did work */
+	uint64_t busy_tsc; /* TSC ticks of iterations that did work */
 	uint64_t rx_pkts, rx_multiseg;
 	uint64_t tx_pkts, tx_dropped; /* tx_dropped: the TX ring was full */
 	uint64_t imp_dropped, imp_reordered, imp_duplicated;
 	uint64_t redirect_out, redirect_in; /* frames passed between cores */
-	uint64_t redirect_full;  /* a ring was full: frame dropped */
+	uint64_t redirect_full;             /* a ring was full: frame dropped */
 	uint64_t redirect_stranded; /* still in our rings when all stopped */
-	uint64_t rss_misplaced;  /* RSS: TCP segments on another core's queue */
-	uint64_t arp_copies;     /* ARP frames copied to the other cores */
+	uint64_t rss_misplaced; /* RSS: TCP segments on another core's queue */
+	uint64_t arp_copies;    /* ARP frames copied to the other cores */
 
 	uint16_t tx_n;
 	struct rte_mbuf *tx_buf[SP_TX_BURST];
@@ -372,21 +377,22 @@ struct sp_worker {
 	/* Impairment state (worker only). */
 	int impair_on;
 	uint64_t rng;
-	struct rte_mbuf *held;   /* a frame kept back to arrive late */
+	struct rte_mbuf *held; /* a frame kept back to arrive late */
 	uint64_t held_until;
 };
 
 /* The worker's counters, every one, in order (iterations through
  * arp_copies): what sp_report_collect_n adds up across cores. */
-#define SP_WORKER_COUNTERS(X)                                             \
-	X(iterations) X(idle_iterations) X(busy_tsc) X(rx_pkts)            \
-	X(rx_multiseg) X(tx_pkts) X(tx_dropped) X(imp_dropped)             \
-	X(imp_reordered) X(imp_duplicated) X(redirect_out) X(redirect_in)  \
-	X(redirect_full) X(redirect_stranded) X(rss_misplaced)             \
-	X(arp_copies)
+#define SP_WORKER_COUNTERS(X)                                                  \
+	X(iterations)                                                          \
+	X(idle_iterations) X(busy_tsc) X(rx_pkts) X(rx_multiseg) X(tx_pkts)    \
+		X(tx_dropped) X(imp_dropped) X(imp_reordered)                  \
+			X(imp_duplicated) X(redirect_out) X(redirect_in)       \
+				X(redirect_full) X(redirect_stranded)          \
+					X(rss_misplaced) X(arp_copies)
 _Static_assert((0 SP_WORKER_COUNTERS(SP_LIST_COUNT1)) * sizeof(uint64_t) ==
-	       offsetof(struct sp_worker, tx_n) -
-	       offsetof(struct sp_worker, iterations),
+		       offsetof(struct sp_worker, tx_n) -
+			       offsetof(struct sp_worker, iterations),
 	       "SP_WORKER_COUNTERS must list every counter of sp_worker");
 
 /* alloccount.c: count heap calls made by this thread while @on (the load
@@ -406,7 +412,6 @@ int sp_worker_create_stack(struct sp_worker *w, struct sp_port *p,
 			   const struct sp_tcp_ops *ops, void *app);
 int sp_worker_main(void *arg);
 
-
 /* How several cores share the flows of one port. */
 enum sp_place {
 	SP_PLACE_SINGLE = 0, /* one core: every frame is its own */
@@ -420,19 +425,19 @@ enum sp_place {
 /* Placement over @n cores, worked out once before the cores are set up. */
 struct sp_placement {
 	unsigned int n;
-	int rss;             /* the port's Toeplitz key and table are known */
+	int rss; /* the port's Toeplitz key and table are known */
 	uint8_t key[SP_RSS_KEY_MAX];
 	uint16_t reta[SP_RETA_MAX];
 	uint32_t reta_size;
 	/* Active opens under RSS, made by the first core's set-up (passive
 	 * flows need neither): */
-	uint32_t *pairs;     /* scratch: one core's (address, port) pairs */
-	uint8_t *owner;      /* every pair's core (sp_worker.rss_owner) */
+	uint32_t *pairs; /* scratch: one core's (address, port) pairs */
+	uint8_t *owner;  /* every pair's core (sp_worker.rss_owner) */
 };
 
 /* The source ports our active opens take, on every source address. */
 #define SP_EPH_FIRST 1024u
-#define SP_EPH_LAST  65535u
+#define SP_EPH_LAST 65535u
 #define SP_EPH_COUNT (SP_EPH_LAST - SP_EPH_FIRST + 1u)
 
 /* ---- cores.c: the worker cores of a run-like mode ---- */
@@ -457,7 +462,7 @@ struct sp_core_mode {
 	 * before the load); 0: passive (the gateway, if any, is). */
 	uint32_t dst_ip;
 	uint16_t dst_port;
-	uint64_t drain_us;            /* upper bound of the drain phase */
+	uint64_t drain_us; /* upper bound of the drain phase */
 	struct sp_impair impair;
 };
 
@@ -486,7 +491,8 @@ void sp_signals_install(void);
 /* Launch the @n workers, print a live line each second (ws[0]'s mode
  * writes it), stop them at @duration_us or on a signal, wait for them.
  * 0, or -1 when a next hop did not answer ARP (message printed). */
-int sp_control_run_n(struct sp_worker *ws, unsigned int n, uint64_t duration_us);
+int sp_control_run_n(struct sp_worker *ws, unsigned int n,
+		     uint64_t duration_us);
 /* Run the @n workers set up in @ws for @duration_us, as sp_control_run_n,
  * with rings between them when there are several (frames still in them
  * at the end are counted as stranded on their owner: passed on after the
@@ -502,19 +508,20 @@ int sp_interrupted(void);
 /* Connection outcomes of the tcp mode, one writer: the worker. Its
  * counters come first, every one in SP_TCPMODE_COUNTERS; the failures
  * among them, by kind, are SP_TCPMODE_FAILURES. */
-#define SP_TCPMODE_FAILURES(X)                                            \
+#define SP_TCPMODE_FAILURES(X)                                                 \
 	X(refused) X(connect_timeout) X(reset) X(timeout) X(mismatch)
-#define SP_TCPMODE_COUNTERS(X)                                            \
-	X(planned) X(started) X(ok) SP_TCPMODE_FAILURES(X) X(incomplete)   \
-	X(open) X(held) X(bytes_sent) X(bytes_received) X(bytes_verified)  \
-	X(connect_nobufs) X(connect_noports) X(sha256_differ)
+#define SP_TCPMODE_COUNTERS(X)                                                 \
+	X(planned)                                                             \
+	X(started) X(ok) SP_TCPMODE_FAILURES(X) X(incomplete) X(open) X(held)  \
+		X(bytes_sent) X(bytes_received) X(bytes_verified)              \
+			X(connect_nobufs) X(connect_noports) X(sha256_differ)
 
 struct sp_tcpmode_counts {
 	uint64_t planned, started, ok;
 	uint64_t refused, connect_timeout, reset, timeout, mismatch;
 	uint64_t incomplete;
 	uint64_t open;
-	uint64_t held;       /* exchange over, in --hold now */
+	uint64_t held; /* exchange over, in --hold now */
 	uint64_t bytes_sent, bytes_received, bytes_verified;
 	uint64_t connect_nobufs, connect_noports; /* retried later */
 	/* --sha256: how many echo connections received other bytes than
@@ -525,12 +532,12 @@ struct sp_tcpmode_counts {
 	char sha256_sent[65], sha256_received[65];
 };
 _Static_assert((0 SP_TCPMODE_COUNTERS(SP_LIST_COUNT1)) * sizeof(uint64_t) ==
-	       offsetof(struct sp_tcpmode_counts, sha256),
+		       offsetof(struct sp_tcpmode_counts, sha256),
 	       "SP_TCPMODE_COUNTERS must list every counter of "
 	       "sp_tcpmode_counts");
 
 struct sp_report {
-	const char *mode;     /* "echo", "sink", "net" */
+	const char *mode; /* "echo", "sink", "net" */
 	char target[32];
 	double elapsed_s;
 	const struct sp_tcpmode_counts *tcp; /* NULL for net */
@@ -539,7 +546,7 @@ struct sp_report {
 	size_t bytes_per_conn, mem_bytes;
 	struct sp_nic_stats nic;
 	const struct sp_worker *w;
-	struct sp_worker wsum;  /* several cores: their counters added up */
+	struct sp_worker wsum; /* several cores: their counters added up */
 	/* Each core: its worker, and (tcp mode) its connection outcomes. */
 	unsigned int ncores;
 	const struct sp_worker *ws;

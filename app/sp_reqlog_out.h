@@ -21,7 +21,7 @@ struct sp_reqlog_out {
 	FILE *f;
 	const struct sp_plan *plan;
 	unsigned ncores;
-	uint64_t base_us;    /* times are written from here (the run's clock) */
+	uint64_t base_us; /* times are written from here (the run's clock) */
 	uint64_t written;
 	struct sp_reqlog log[SP_MAX_CORES];
 };

@@ -23,12 +23,12 @@ struct sp_run_override {
 
 /* One second of the run, as the control lcore saw it. */
 struct sp_run_point {
-	uint64_t t_s;                           /* end of the second */
-	uint64_t len_us;                        /* how long it really was */
+	uint64_t t_s;    /* end of the second */
+	uint64_t len_us; /* how long it really was */
 	uint64_t requests, responses, errors, dropped; /* in that second */
-	uint64_t vus, conns;                    /* at its end */
-	uint64_t p50_us, p95_us, p99_us;        /* its responses */
-	uint64_t bytes_sent, bytes_received;    /* in that second */
+	uint64_t vus, conns;                           /* at its end */
+	uint64_t p50_us, p95_us, p99_us;               /* its responses */
+	uint64_t bytes_sent, bytes_received;           /* in that second */
 };
 
 /* Cumulative figures a point is the difference of. */
@@ -47,7 +47,7 @@ struct sp_run_core {
 };
 
 struct sp_run {
-	struct sp_run_plan rp;  /* the engine's plan (rp.eng) and the app's */
+	struct sp_run_plan rp; /* the engine's plan (rp.eng) and the app's */
 	uint32_t ncores;
 	struct sp_run_core core[SP_MAX_CORES];
 	/* The engines' figures added up (sp_run_merge): what every report,
@@ -62,7 +62,7 @@ struct sp_run {
 	const char *csv_prefix;
 	const char *html_path;
 	const char *log_path;
-	struct sp_reqlog_out rlog;   /* --log-requests */
+	struct sp_reqlog_out rlog; /* --log-requests */
 	struct sp_run_override *ov;
 	int nov;
 	struct sp_worker *w;
@@ -70,13 +70,13 @@ struct sp_run {
 	struct sp_run_point *tl;
 	uint32_t ntl, tl_cap;
 	struct sp_run_cum prev;
-	uint64_t prev_us;                /* when the last point was taken */
+	uint64_t prev_us; /* when the last point was taken */
 	struct sp_hist *snap, *snap_prev, *delta, *tmp;
-	double *th_value;                /* per threshold, at the end */
+	double *th_value; /* per threshold, at the end */
 	int *th_ok;
-	const char *aborted_by;          /* the threshold that stopped the run */
+	const char *aborted_by; /* the threshold that stopped the run */
 	const char *stopped_by;
-	int tty;                         /* stderr is a terminal */
+	int tty; /* stderr is a terminal */
 };
 
 /* Report files are opened before the run: a path that cannot be written
@@ -108,8 +108,7 @@ int sp_run_th_abort(struct sp_run *r, uint64_t el_us);
 
 /* run_timeline.c */
 void sp_run_merge(struct sp_run *r);
-void sp_run_add_req(struct sp_vu_req_stats *t,
-		    const struct sp_vu_req_stats *s);
+void sp_run_add_req(struct sp_vu_req_stats *t, const struct sp_vu_req_stats *s);
 const struct sp_run_point *sp_run_sample(struct sp_run *r, uint64_t now,
 					 int last);
 

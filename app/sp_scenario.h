@@ -39,8 +39,8 @@ struct sp_run_net {
  * the file's resolve: map), used instead of the system resolver. */
 struct sp_resolve {
 	const char *name;
-	uint16_t port;           /* 0: any port */
-	uint32_t ip;             /* host order */
+	uint16_t port; /* 0: any port */
+	uint32_t ip;   /* host order */
 };
 
 /* HTTPS: the target's scheme and the file's tls: keys (--insecure,
@@ -54,12 +54,12 @@ enum sp_run_resume {
 };
 
 struct sp_run_tls {
-	int on;                  /* https:// */
-	int insecure;            /* tls.verify: false, --insecure */
-	const char *ca;          /* NULL: the system store */
-	const char *cert, *key;  /* client certificate (mutual TLS) */
+	int on;                       /* https:// */
+	int insecure;                 /* tls.verify: false, --insecure */
+	const char *ca;               /* NULL: the system store */
+	const char *cert, *key;       /* client certificate (mutual TLS) */
 	const char *ciphers, *curves; /* NULL: the engine's defaults */
-	const char *server_name; /* SNI and the name checked; NULL: the
+	const char *server_name;      /* SNI and the name checked; NULL: the
 				  * target's host name (none for an
 				  * address) */
 	enum sp_run_resume resume;
@@ -71,7 +71,7 @@ struct sp_run_tls {
  */
 struct sp_run_plan {
 	struct sp_plan eng;
-	const char *source;      /* file name, or "command line" */
+	const char *source; /* file name, or "command line" */
 	/* The VUs the run needs at most (open: max_vus; closed: the peak),
 	 * shared among the cores' engines. */
 	uint32_t max_vus;
@@ -83,7 +83,7 @@ struct sp_run_plan {
 	struct sp_run_tls tls;
 	const struct sp_threshold *thresholds;
 	uint32_t nthresholds;
-	uint64_t seed;           /* 0: random at start */
+	uint64_t seed; /* 0: random at start */
 	/* The loader's own state (scenario.c): every block behind the
 	 * pointers of the plan, and which keys the file and the command line
 	 * gave (the precedence rules need it until sp_scenario_finish).
@@ -98,7 +98,8 @@ static inline struct sp_run_plan *
 sp_run_plan_of(struct sp_plan *pl)
 {
 	return (struct sp_run_plan *)(void *)((char *)pl -
-					      offsetof(struct sp_run_plan, eng));
+					      offsetof(struct sp_run_plan,
+						       eng));
 }
 
 struct sp_scenario_err {

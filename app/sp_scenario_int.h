@@ -18,24 +18,24 @@
 #include "sp_template.h"
 
 #define SP_US_PER_S 1000000ull
-#define SP_MAX_RESOLVE   1024u   /* resolve: entries and --resolve */
-#define SP_MAX_HOSTNAME  253     /* RFC 1035 2.3.4, without the root dot */
+#define SP_MAX_RESOLVE 1024u /* resolve: entries and --resolve */
+#define SP_MAX_HOSTNAME 253  /* RFC 1035 2.3.4, without the root dot */
 
 #define SP_WHY 320
 /* Limits that keep a hostile file (YAML aliases multiply nodes cheaply)
  * from turning into gigabytes of plan. Real scenarios are far below. */
-#define SP_MAX_STEPS     65536u  /* steps in the whole plan */
+#define SP_MAX_STEPS 65536u /* steps in the whole plan */
 #define SP_MAX_SCENARIOS 1024u
-#define SP_MAX_HEADERS   64u     /* per request */
-#define SP_MAX_VUS       10000000u
-#define SP_MAX_RATE      1e9     /* iterations per second */
-#define SP_MAX_FILE      (16u << 20)  /* a YAML file */
-#define SP_MAX_DATA      (128u << 20) /* a CSV file */
-#define SP_MAX_MEM       ((size_t)512 << 20)
+#define SP_MAX_HEADERS 64u /* per request */
+#define SP_MAX_VUS 10000000u
+#define SP_MAX_RATE 1e9          /* iterations per second */
+#define SP_MAX_FILE (16u << 20)  /* a YAML file */
+#define SP_MAX_DATA (128u << 20) /* a CSV file */
+#define SP_MAX_MEM ((size_t)512 << 20)
 
 /* Exit codes of `stampede validate` (SP_EXIT_OK and SP_EXIT_USAGE in
  * sp_app.h, which this DPDK-free file cannot include). */
-#define SP_VALIDATE_OK    0
+#define SP_VALIDATE_OK 0
 #define SP_VALIDATE_USAGE 2
 
 /* Which load keys a source gave: the precedence rules between the file and
@@ -56,24 +56,24 @@ struct sp_mem {
 };
 
 struct sp_priv {
-	struct sp_mem *mem;      /* every block behind the plan */
+	struct sp_mem *mem; /* every block behind the plan */
 	size_t mem_bytes;
-	int loaded;              /* a file was loaded */
+	int loaded;                   /* a file was loaded */
 	unsigned file_keys, cli_keys; /* SP_K_* */
-	struct sp_scenario *scn; /* pl->scenarios, writable */
+	struct sp_scenario *scn;      /* pl->scenarios, writable */
 	uint32_t scn_cap;
-	struct sp_request *req;  /* pl->requests, writable */
+	struct sp_request *req; /* pl->requests, writable */
 	uint32_t req_cap;
-	uint32_t nsteps;         /* in all scenarios */
+	uint32_t nsteps;                 /* in all scenarios */
 	const char *tags, *exclude_tags; /* --tags, --exclude-tags */
-	struct sp_threshold *th; /* rp->thresholds, writable */
+	struct sp_threshold *th;         /* rp->thresholds, writable */
 	uint32_t th_cap;
-	uint32_t th_cli;         /* thresholds from here on came from the CLI */
+	uint32_t th_cli; /* thresholds from here on came from the CLI */
 	int th_cli_set;
-	struct sp_resolve *res;  /* rp->resolve, writable */
+	struct sp_resolve *res; /* rp->resolve, writable */
 	uint32_t res_cap;
-	int cli_abort;           /* --abort-on-fail */
-	uint64_t cli_grace_us;   /* --abort-grace */
+	int cli_abort;         /* --abort-on-fail */
+	uint64_t cli_grace_us; /* --abort-grace */
 	/* expect_status: at the top of the file, and --expect-status; all
 	 * zero: not given (a given list holds a code at least). */
 	uint64_t file_expect[(SP_PLAN_MAX_STATUS + 63) / 64];
@@ -88,7 +88,7 @@ struct sp_loader {
 	struct sp_scenario_err *e;
 	const char *name;
 	yaml_document_t doc;
-	struct sp_step *steps;   /* the scenario being read (malloc) */
+	struct sp_step *steps; /* the scenario being read (malloc) */
 	uint32_t nsteps, steps_cap;
 	char why[SP_WHY];
 };
@@ -99,8 +99,8 @@ struct sp_loader {
 struct sp_url {
 	char host[SP_MAX_HOSTNAME + 1];
 	int is_name;
-	int tls;           /* https:// */
-	uint32_t ip;       /* !is_name */
+	int tls;     /* https:// */
+	uint32_t ip; /* !is_name */
 	uint16_t port;
 	const char *path;
 };
@@ -122,8 +122,8 @@ int sp_why(char *why, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int sp_err_set(struct sp_scenario_err *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-int sp_node_error(struct sp_loader *ld, const yaml_node_t *n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int sp_node_error(struct sp_loader *ld, const yaml_node_t *n, const char *fmt,
+		  ...) __attribute__((format(printf, 3, 4)));
 yaml_node_t *sp_yaml_node(struct sp_loader *ld, int id);
 const char *sp_yaml_kind(const yaml_node_t *n);
 int sp_yaml_str(struct sp_loader *ld, const yaml_node_t *n, const char *key,
@@ -174,9 +174,9 @@ void *sp_mem_grow_cb(void *pl, void *arr, uint32_t *cap, uint32_t need,
 static inline struct sp_tpl_env
 sp_plan_tpl_env(struct sp_plan *pl)
 {
-	return (struct sp_tpl_env){ .grow = sp_mem_grow_cb, .mem = pl,
+	return (struct sp_tpl_env){ .grow = sp_mem_grow_cb,
+				    .mem = pl,
 				    .data = pl->data };
 }
-
 
 #endif /* SP_SCENARIO_INT_H */

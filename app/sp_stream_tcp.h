@@ -23,8 +23,8 @@ struct sp_stream_tcp {
 
 extern const struct sp_stream_ops sp_stream_tcp_ops;
 
-void sp_stream_tcp_init(struct sp_stream_tcp *t, const struct sp_stream_cbs *cbs,
-			void *ctx);
+void sp_stream_tcp_init(struct sp_stream_tcp *t,
+			const struct sp_stream_cbs *cbs, void *ctx);
 /* The stack's callbacks, for sp_stack_create with the adapter as app. */
 const struct sp_tcp_ops *sp_stream_tcp_stack_ops(void);
 void sp_stream_tcp_attach(struct sp_stream_tcp *t, struct sp_stack *st);

@@ -22,29 +22,37 @@ enum sp_th_phase {
 };
 enum sp_th_stat {
 	SP_TH_QUANTILE = 0, /* p(N) */
-	SP_TH_MEAN, SP_TH_MIN, SP_TH_MAX,
-	SP_TH_ERRORS,       /* failed / started (requests, or iterations) */
-	SP_TH_RPS,          /* responses (or completed iterations) per second */
-	SP_TH_CHECKS,       /* responses whose checks held / responses checked */
-	SP_TH_DROPPED,      /* open model: arrivals that found no VU, a count */
-	SP_TH_DROPPED_SHARE,/* ... as a share of the arrivals (written N%) */
-	SP_TH_ITERATIONS,   /* completed iterations, a count */
-	SP_TH_ITER_RATE,    /* completed iterations per second of load */
+	SP_TH_MEAN,
+	SP_TH_MIN,
+	SP_TH_MAX,
+	SP_TH_ERRORS,  /* failed / started (requests, or iterations) */
+	SP_TH_RPS,     /* responses (or completed iterations) per second */
+	SP_TH_CHECKS,  /* responses whose checks held / responses checked */
+	SP_TH_DROPPED, /* open model: arrivals that found no VU, a count */
+	SP_TH_DROPPED_SHARE, /* ... as a share of the arrivals (written N%) */
+	SP_TH_ITERATIONS,    /* completed iterations, a count */
+	SP_TH_ITER_RATE,     /* completed iterations per second of load */
 };
-enum sp_th_op { SP_TH_LT = 0, SP_TH_LE, SP_TH_GT, SP_TH_GE, SP_TH_EQ, SP_TH_NE };
+enum sp_th_op {
+	SP_TH_LT = 0,
+	SP_TH_LE,
+	SP_TH_GT,
+	SP_TH_GE,
+	SP_TH_EQ,
+	SP_TH_NE
+};
 
 struct sp_threshold {
-	const char *expr;     /* as written, for the report */
+	const char *expr; /* as written, for the report */
 	uint8_t scope, phase, stat, op;
 	uint32_t name_off, name_len; /* the scope's NAME within expr */
-	uint32_t idx;         /* the scenario or request it names */
-	double q;             /* SP_TH_QUANTILE: 0 < q <= 1 */
-	double value;         /* times in ms, rates and shares as fractions,
+	uint32_t idx;                /* the scenario or request it names */
+	double q;                    /* SP_TH_QUANTILE: 0 < q <= 1 */
+	double value;      /* times in ms, rates and shares as fractions,
 			       * rps in 1/s, counts as they are */
-	int abort;            /* stop the run as soon as it fails */
-	uint64_t grace_us;    /* ... but not in the run's first grace_us */
+	int abort;         /* stop the run as soon as it fails */
+	uint64_t grace_us; /* ... but not in the run's first grace_us */
 };
-
 
 /* Parse @expr into @t (t->expr = @expr, which must outlive @t; scope
  * names stay unresolved). 0, or -1 with why it is wrong in @why. */

@@ -46,8 +46,7 @@ const char *sp_val_ipv4_unusable(uint32_t ip);
 /* "A.B.C.D" or a range "A.B.C.D-E.F.G.H" of our own addresses, at most
  * 65536 of them, none unusable (above): *ip the first, *count how many.
  * When an address inside a range is the problem, @why names it. */
-int sp_val_ip_range(const char *s, uint32_t *ip, uint32_t *count,
-		    char *why);
+int sp_val_ip_range(const char *s, uint32_t *ip, uint32_t *count, char *why);
 
 /* Why @dst cannot be the target of a connection from our addresses @ip
  * (@count of them) on a /@prefix_len network: unusable (above), one of

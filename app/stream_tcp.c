@@ -128,8 +128,9 @@ sp_st_on_closed(struct sp_stack *st, struct sp_conn *c, void *app,
 
 	(void)st;
 	t->cbs->closed(t->ctx, sp_conn_user(c),
-		       (unsigned)why < SP_CLOSE_NREASONS ? end[why] :
-							  SP_STREAM_END_NORMAL);
+		       (unsigned)why < SP_CLOSE_NREASONS ?
+			       end[why] :
+			       SP_STREAM_END_NORMAL);
 }
 
 static const struct sp_tcp_ops sp_st_stack_ops = {

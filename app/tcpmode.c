@@ -24,7 +24,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 #include "sp_app.h"
 #include "sp_pattern.h"
 #include <mbedtls/sha256.h>
@@ -38,12 +37,12 @@
 #define mbedtls_sha256_finish mbedtls_sha256_finish_ret
 #endif
 
-#define SP_NONE         UINT32_MAX
-#define SP_OPENS_PER_IT 64   /* SYNs per loop iteration: smooth bursts */
-#define SP_SCRATCH      16384
+#define SP_NONE UINT32_MAX
+#define SP_OPENS_PER_IT 64 /* SYNs per loop iteration: smooth bursts */
+#define SP_SCRATCH 16384
 #define SP_TW_EXTRA_MAX 65536 /* pool slots beyond concurrency, for TIME_WAIT */
 #define SP_CHUNKS_MAX (128u * 1024u) /* 2 KiB each: 256 MiB of queues at most */
-#define SP_DRAIN_US     (5 * SP_US_PER_S)
+#define SP_DRAIN_US (5 * SP_US_PER_S)
 
 enum sp_tcpmode_kind { SP_TCPMODE_ECHO, SP_TCPMODE_SINK };
 
@@ -57,14 +56,14 @@ enum sp_slot_state {
 
 struct sp_slot {
 	struct sp_conn *c;
-	uint64_t id;          /* connection number: the pattern seed */
-	uint64_t sent;        /* bytes queued to the stack */
-	uint64_t received;    /* bytes received (echo: all verified) */
+	uint64_t id;       /* connection number: the pattern seed */
+	uint64_t sent;     /* bytes queued to the stack */
+	uint64_t received; /* bytes received (echo: all verified) */
 	uint64_t hold_until;
 	uint32_t hold_prev, hold_next;
 	uint8_t state;
-	uint8_t exchanged;    /* echo fully verified / sink fully queued */
-	uint8_t mismatch;     /* bad, extra or missing echo bytes */
+	uint8_t exchanged; /* echo fully verified / sink fully queued */
+	uint8_t mismatch;  /* bad, extra or missing echo bytes */
 };
 
 struct sp_tcpmode {
@@ -83,7 +82,8 @@ struct sp_tcpmode {
 	struct sp_tcpmode *all; /* every core's, all[0] .. all[ncores-1] */
 	uint32_t ncores, core;
 	struct sp_slot *slots;
-	mbedtls_sha256_context *sha_tx, *sha_rx; /* per slot, with --sha256 only */
+	mbedtls_sha256_context *sha_tx,
+		*sha_rx; /* per slot, with --sha256 only */
 	uint32_t *free_idx;
 	uint32_t nfree;
 	uint32_t hold_head, hold_tail;
@@ -178,8 +178,8 @@ sp_slot_pump(struct sp_tcpmode *m, struct sp_slot *s)
 		if (r <= 0)
 			return;
 		if (m->sha_tx != NULL)
-			mbedtls_sha256_update(&m->sha_tx[sp_slot_idx(m, s)], m->scratch,
-					 (size_t)r);
+			mbedtls_sha256_update(&m->sha_tx[sp_slot_idx(m, s)],
+					      m->scratch, (size_t)r);
 		s->sent += (uint64_t)r;
 		sp_ctr_add(m->n.bytes_sent, (uint64_t)r);
 	}
@@ -287,8 +287,9 @@ static void
 sp_tcpmode_size_chunks(const struct sp_tcpmode *m, struct sp_stack_config *cfg)
 {
 	uint64_t queued = m->bytes < cfg->sndbuf ? m->bytes : cfg->sndbuf;
-	uint64_t want = m->concurrency *
-			((queued + SP_CHUNK_PAYLOAD - 1) / SP_CHUNK_PAYLOAD + 1) +
+	uint64_t want = m->concurrency * ((queued + SP_CHUNK_PAYLOAD - 1) /
+						  SP_CHUNK_PAYLOAD +
+					  1) +
 			cfg->chunks;
 
 	cfg->chunks = (uint32_t)(want < SP_CHUNKS_MAX ? want : SP_CHUNKS_MAX);
@@ -433,7 +434,8 @@ sp_tcpmode_stop(void *ctx, uint64_t now)
 
 	(void)now;
 	for (uint32_t i = 0; i < m->concurrency; i++)
-		if (m->slots[i].c != NULL && m->slots[i].state != SP_SLOT_HOLD &&
+		if (m->slots[i].c != NULL &&
+		    m->slots[i].state != SP_SLOT_HOLD &&
 		    m->slots[i].state != SP_SLOT_CLOSING)
 			sp_tcp_abort(m->w->st, m->slots[i].c);
 }
@@ -487,9 +489,10 @@ sp_tcpmode_live(const void *ctx, char *buf, size_t len)
 	sp_tcpmode_sum(ctx, &n);
 	sp_fmt_bytes(n.bytes_sent, sent, sizeof(sent));
 	sp_fmt_bytes(n.bytes_received, recv, sizeof(recv));
-	snprintf(buf, len, " ok %" PRIu64 " failed %" PRIu64 " open %" PRIu64
-		 " held %" PRIu64 " sent %s recv %s", n.ok, sp_tcpmode_failed(&n),
-		 n.open, n.held, sent, recv);
+	snprintf(buf, len,
+		 " ok %" PRIu64 " failed %" PRIu64 " open %" PRIu64
+		 " held %" PRIu64 " sent %s recv %s",
+		 n.ok, sp_tcpmode_failed(&n), n.open, n.held, sent, recv);
 }
 
 static const struct sp_mode sp_tcpmode_mode = {
@@ -528,8 +531,7 @@ static const char sp_tcpmode_help[] =
 	"                          reorder=2%,dup=1%,drop=0.5% (tests recovery)\n"
 	"  --json FILE             write the report as JSON too\n"
 	"                          (-: stdout, the summary then on stderr)\n"
-	"\n" SP_NETOPT_HELP
-	"\n"
+	"\n" SP_NETOPT_HELP "\n"
 	"durations: 500ms, 10s, 2m, 1h (a bare number is seconds)\n"
 	"exit: 0 all connections ok, 1 some failed or incomplete, 2 usage,\n"
 	"      3 could not run (EAL, port, ARP)\n";
@@ -612,7 +614,8 @@ sp_parse_timer(const char *opt, const char *s, uint64_t *us)
 }
 
 static int
-sp_tcpmode_parse(int argc, char **argv, struct sp_tcpmode *m, struct sp_tcpmode_args *a)
+sp_tcpmode_parse(int argc, char **argv, struct sp_tcpmode *m,
+		 struct sp_tcpmode_args *a)
 {
 	uint64_t v;
 	int code, r;
@@ -629,7 +632,8 @@ sp_tcpmode_parse(int argc, char **argv, struct sp_tcpmode *m, struct sp_tcpmode_
 
 	opterr = 0;
 	optind = 1;
-	while ((code = getopt_long(argc, argv, ":h", sp_tcpmode_longopts, NULL)) != -1) {
+	while ((code = getopt_long(argc, argv, ":h", sp_tcpmode_longopts,
+				   NULL)) != -1) {
 		r = sp_netopt_parse(&a->net, code, optarg);
 		if (r < 0)
 			return -1;
@@ -637,7 +641,8 @@ sp_tcpmode_parse(int argc, char **argv, struct sp_tcpmode *m, struct sp_tcpmode_
 			continue;
 		switch (code) {
 		case SP_OPT_TARGET:
-			if (sp_parse_target(optarg, &m->dst_ip, &m->dst_port) < 0)
+			if (sp_parse_target(optarg, &m->dst_ip, &m->dst_port) <
+			    0)
 				return -1;
 			a->have_target = 1;
 			break;
@@ -647,14 +652,16 @@ sp_tcpmode_parse(int argc, char **argv, struct sp_tcpmode *m, struct sp_tcpmode_
 			} else if (strcmp(optarg, "sink") == 0) {
 				m->kind = SP_TCPMODE_SINK;
 			} else {
-				sp_usage_error("--mode: '%s' is neither echo nor "
-					       "sink", optarg);
+				sp_usage_error(
+					"--mode: '%s' is neither echo nor "
+					"sink",
+					optarg);
 				return -1;
 			}
 			break;
 		case SP_OPT_CONNECTIONS:
-			if (sp_parse_u64("--connections", optarg, 1,
-					 UINT32_MAX, &m->connections) < 0)
+			if (sp_parse_u64("--connections", optarg, 1, UINT32_MAX,
+					 &m->connections) < 0)
 				return -1;
 			break;
 		case SP_OPT_CONCURRENCY:
@@ -668,7 +675,8 @@ sp_tcpmode_parse(int argc, char **argv, struct sp_tcpmode *m, struct sp_tcpmode_
 				return -1;
 			break;
 		case SP_OPT_HOLD:
-			if (sp_parse_duration("--hold", optarg, &m->hold_us) < 0)
+			if (sp_parse_duration("--hold", optarg, &m->hold_us) <
+			    0)
 				return -1;
 			break;
 		case SP_OPT_DURATION:
@@ -730,9 +738,11 @@ sp_tcpmode_parse(int argc, char **argv, struct sp_tcpmode *m, struct sp_tcpmode_
 	if (m->concurrency > m->connections)
 		m->concurrency = (uint32_t)m->connections;
 	if (m->concurrency < a->net.cores) {
-		sp_usage_error("--cores %u: needs --concurrency and --connections "
-			       "of %u at least (each core keeps a connection "
-			       "open)", a->net.cores, a->net.cores);
+		sp_usage_error(
+			"--cores %u: needs --concurrency and --connections "
+			"of %u at least (each core keeps a connection "
+			"open)",
+			a->net.cores, a->net.cores);
 		return -1;
 	}
 	return 0;
@@ -804,7 +814,8 @@ sp_tcpmode_core_setup(struct sp_tcpmode *all, struct sp_cores *cores,
 	if (sp_tcpmode_alloc(all, cores->n, i, connections, concurrency) < 0)
 		return -1;
 	/* Pool: every open connection plus those lingering in TIME_WAIT. */
-	extra = m->connections < SP_TW_EXTRA_MAX ? m->connections : SP_TW_EXTRA_MAX;
+	extra = m->connections < SP_TW_EXTRA_MAX ? m->connections :
+						   SP_TW_EXTRA_MAX;
 	sp_cores_stack_config(cores, &cfg, (uint32_t)(m->concurrency + extra),
 			      m->concurrency);
 	cfg.rto_min_us = (uint32_t)a->rto_min_us;

@@ -84,8 +84,10 @@ sp_th_scope(const char *expr, const char **pp, struct sp_threshold *t,
 	else if (sp_th_is(p, n, "request"))
 		t->scope = SP_TH_REQUEST;
 	else
-		return sp_th_why(why, wl, "'%.*s:' is not a scope (scenario:NAME "
-				 "or request:NAME)", (int)n, p);
+		return sp_th_why(why, wl,
+				 "'%.*s:' is not a scope (scenario:NAME "
+				 "or request:NAME)",
+				 (int)n, p);
 	p += n + 1;
 	if (*p == '"') {
 		name = ++p;
@@ -119,16 +121,21 @@ sp_th_metric(const char **pp, struct sp_threshold *t, char *why, size_t wl)
 		uint8_t phase;
 	} phases[] = {
 		{ "latency", SP_TH_LATENCY }, { "connect", SP_TH_CONNECT },
-		{ "ttfb", SP_TH_TTFB }, { "iteration", SP_TH_ITERATION },
+		{ "ttfb", SP_TH_TTFB },       { "iteration", SP_TH_ITERATION },
 		{ "tls", SP_TH_TLS },
 	};
 	static const struct {
 		const char *name;
 		uint8_t stat;
 	} stats[] = {
-		{ "avg", SP_TH_MEAN }, { "mean", SP_TH_MEAN }, { "min", SP_TH_MIN },
-		{ "max", SP_TH_MAX }, { "errors", SP_TH_ERRORS }, { "rps", SP_TH_RPS },
-		{ "checks", SP_TH_CHECKS }, { "dropped", SP_TH_DROPPED },
+		{ "avg", SP_TH_MEAN },
+		{ "mean", SP_TH_MEAN },
+		{ "min", SP_TH_MIN },
+		{ "max", SP_TH_MAX },
+		{ "errors", SP_TH_ERRORS },
+		{ "rps", SP_TH_RPS },
+		{ "checks", SP_TH_CHECKS },
+		{ "dropped", SP_TH_DROPPED },
 		{ "iterations", SP_TH_ITERATIONS },
 	};
 	const char *p = *pp;
@@ -144,8 +151,10 @@ sp_th_metric(const char **pp, struct sp_threshold *t, char *why, size_t wl)
 			break;
 		}
 	if (p[n] == '.')
-		return sp_th_why(why, wl, "unknown phase '%.*s' (latency, "
-				 "connect, tls, ttfb or iteration)", (int)n, p);
+		return sp_th_why(why, wl,
+				 "unknown phase '%.*s' (latency, "
+				 "connect, tls, ttfb or iteration)",
+				 (int)n, p);
 	if (sp_th_is(p, n, "p") && p[1] == '(') {
 		char *end;
 		double x = strtod(p + 2, &end);
@@ -166,10 +175,12 @@ sp_th_metric(const char **pp, struct sp_threshold *t, char *why, size_t wl)
 			if (sp_th_is(p, n, stats[i].name))
 				break;
 		if (i == sizeof(stats) / sizeof(stats[0]))
-			return sp_th_why(why, wl, "unknown metric '%.*s' (p(N), "
-					 "med, avg, min, max, errors, checks, rps, "
-					 "dropped, iterations, iterations/s)",
-					 n ? (int)n : 1, p);
+			return sp_th_why(
+				why, wl,
+				"unknown metric '%.*s' (p(N), "
+				"med, avg, min, max, errors, checks, rps, "
+				"dropped, iterations, iterations/s)",
+				n ? (int)n : 1, p);
 		t->stat = stats[i].stat;
 		p += n;
 		if (t->stat == SP_TH_ITERATIONS && p[0] == '/' && p[1] == 's' &&
@@ -179,7 +190,8 @@ sp_th_metric(const char **pp, struct sp_threshold *t, char *why, size_t wl)
 		}
 	}
 	if (has_phase && t->stat >= SP_TH_ERRORS)
-		return sp_th_why(why, wl, "errors, checks, rps, dropped and "
+		return sp_th_why(why, wl,
+				 "errors, checks, rps, dropped and "
 				 "iterations take no phase");
 	*pp = p;
 	return 0;
@@ -191,9 +203,10 @@ sp_th_op(const char **pp, struct sp_threshold *t, char *why, size_t wl)
 	static const struct {
 		const char *s;
 		uint8_t op;
-	} ops[] = { /* two-character operators first */
+	} ops[] = {
+		/* two-character operators first */
 		{ "<=", SP_TH_LE }, { ">=", SP_TH_GE }, { "==", SP_TH_EQ },
-		{ "!=", SP_TH_NE }, { "<", SP_TH_LT }, { ">", SP_TH_GT },
+		{ "!=", SP_TH_NE }, { "<", SP_TH_LT },  { ">", SP_TH_GT },
 	};
 	const char *p = sp_th_ws(*pp);
 
@@ -203,7 +216,8 @@ sp_th_op(const char **pp, struct sp_threshold *t, char *why, size_t wl)
 			*pp = sp_th_ws(p + strlen(ops[i].s));
 			return 0;
 		}
-	return sp_th_why(why, wl, "expected a comparison (<, <=, >, >=, ==, !=)");
+	return sp_th_why(why, wl,
+			 "expected a comparison (<, <=, >, >=, ==, !=)");
 }
 
 /* Whether [p, end) is 0 or a fraction written 0.N: a rate that cannot be
@@ -231,7 +245,8 @@ sp_th_value(const char *p, struct sp_threshold *t, char *why, size_t wl)
 	const char *u;
 
 	if (end == p || !(x >= 0.0) || x > 1e15)
-		return sp_th_why(why, wl, "expected a number >= 0 after the "
+		return sp_th_why(why, wl,
+				 "expected a number >= 0 after the "
 				 "comparison");
 	u = sp_th_ws(end);
 	if (t->stat <= SP_TH_MAX) {
@@ -248,36 +263,49 @@ sp_th_value(const char *p, struct sp_threshold *t, char *why, size_t wl)
 			if (t->stat == SP_TH_DROPPED)
 				t->stat = SP_TH_DROPPED_SHARE;
 		} else if (t->stat == SP_TH_DROPPED) {
-			if (x != (double)(uint64_t)x || memchr(p, '.', (size_t)(end - p)))
-				return sp_th_why(why, wl, "dropped without %% is a "
-						 "count of arrivals: write a whole "
-						 "number, or N%% for a share of "
-						 "the arrivals");
+			if (x != (double)(uint64_t)x ||
+			    memchr(p, '.', (size_t)(end - p)))
+				return sp_th_why(
+					why, wl,
+					"dropped without %% is a "
+					"count of arrivals: write a whole "
+					"number, or N%% for a share of "
+					"the arrivals");
 		} else if (!sp_th_fraction(p, end)) {
 			/* errors < 1 read as a fraction is 100 %: say which. */
 			if (x > 1.0 && x <= 100.0)
-				return sp_th_why(why, wl, "'%.*s' is not a rate: "
-						 "write %.*s%% (or %g as a fraction)",
-						 (int)(end - p), p, (int)(end - p),
-						 p, x / 100.0);
+				return sp_th_why(
+					why, wl,
+					"'%.*s' is not a rate: "
+					"write %.*s%% (or %g as a fraction)",
+					(int)(end - p), p, (int)(end - p), p,
+					x / 100.0);
 			if (x <= 1.0)
-				return sp_th_why(why, wl, "'%.*s' could be read as "
-						 "%g%% or %g%%: write %g%% or %g",
-						 (int)(end - p), p, x * 100.0, x,
-						 x, x / 100.0);
+				return sp_th_why(
+					why, wl,
+					"'%.*s' could be read as "
+					"%g%% or %g%%: write %g%% or %g",
+					(int)(end - p), p, x * 100.0, x, x,
+					x / 100.0);
 			return sp_th_why(why, wl, "a rate is at most 100%%");
 		}
 		if (x > 1.0 && t->stat != SP_TH_DROPPED)
 			return sp_th_why(why, wl, "a rate is at most 100%%");
 	} else if (t->stat == SP_TH_ITERATIONS) {
-		if (x != (double)(uint64_t)x || memchr(p, '.', (size_t)(end - p)))
-			return sp_th_why(why, wl, "iterations is a count: write "
-					 "a whole number (iterations/s for a rate)");
+		if (x != (double)(uint64_t)x ||
+		    memchr(p, '.', (size_t)(end - p)))
+			return sp_th_why(
+				why, wl,
+				"iterations is a count: write "
+				"a whole number (iterations/s for a rate)");
 	}
 	if (*sp_th_ws(u) != '\0')
-		return sp_th_why(why, wl, "unexpected '%s' after the value (units: "
-				 "us, ms, s for times; %% for rates; none for rps, "
-				 "iterations/s and counts)", sp_th_ws(u));
+		return sp_th_why(
+			why, wl,
+			"unexpected '%s' after the value (units: "
+			"us, ms, s for times; %% for rates; none for rps, "
+			"iterations/s and counts)",
+			sp_th_ws(u));
 	t->value = x;
 	return 0;
 }
@@ -298,20 +326,25 @@ sp_threshold_parse(const char *expr, struct sp_threshold *t, char *why,
 	if (t->scope == SP_TH_REQUEST &&
 	    (t->phase == SP_TH_CONNECT || t->phase == SP_TH_TLS ||
 	     t->phase == SP_TH_ITERATION))
-		return sp_th_why(why, whylen, "request thresholds measure "
+		return sp_th_why(why, whylen,
+				 "request thresholds measure "
 				 "latency or ttfb");
 	if (t->scope == SP_TH_SCENARIO) {
 		if (t->stat == SP_TH_CHECKS)
-			return sp_th_why(why, whylen, "checks are per request "
+			return sp_th_why(why, whylen,
+					 "checks are per request "
 					 "or global");
 		if (t->stat <= SP_TH_MAX && t->phase != SP_TH_ITERATION)
-			return sp_th_why(why, whylen, "scenario thresholds "
-					 "measure iterations: write iteration.STAT");
+			return sp_th_why(
+				why, whylen,
+				"scenario thresholds "
+				"measure iterations: write iteration.STAT");
 	}
 	if (t->phase == SP_TH_ITERATION && t->scope == SP_TH_REQUEST)
 		return sp_th_why(why, whylen, "iterations belong to scenarios");
 	if (t->scope == SP_TH_REQUEST && t->stat >= SP_TH_DROPPED)
-		return sp_th_why(why, whylen, "dropped and iterations are the "
+		return sp_th_why(why, whylen,
+				 "dropped and iterations are the "
 				 "run's or a scenario's, not a request's");
 	return 0;
 }
@@ -339,7 +372,7 @@ double
 sp_threshold_shown(const struct sp_threshold *t, double v)
 {
 	return t->stat == SP_TH_ERRORS || t->stat == SP_TH_CHECKS ||
-			       t->stat == SP_TH_DROPPED_SHARE
-		       ? v * 100.0
-		       : v;
+			       t->stat == SP_TH_DROPPED_SHARE ?
+		       v * 100.0 :
+		       v;
 }

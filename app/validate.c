@@ -13,10 +13,12 @@
 
 /* Finish-time errors: prefixed by the file when there is one. */
 static int sp_finish_error(struct sp_plan *pl, struct sp_scenario_err *e,
-			   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+			   const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static int
-sp_finish_error(struct sp_plan *pl, struct sp_scenario_err *e, const char *fmt, ...)
+sp_finish_error(struct sp_plan *pl, struct sp_scenario_err *e, const char *fmt,
+		...)
 {
 	const struct sp_priv *pv = sp_run_plan_of(pl)->priv;
 	char why[SP_WHY];
@@ -49,9 +51,10 @@ static int
 sp_finish_expect(struct sp_plan *pl, struct sp_scenario_err *e)
 {
 	struct sp_priv *pv = sp_run_plan_of(pl)->priv;
-	const uint64_t *dflt = !sp_set_empty(pv->cli_expect)  ? pv->cli_expect :
-			       !sp_set_empty(pv->file_expect) ? pv->file_expect :
-								NULL;
+	const uint64_t *dflt = !sp_set_empty(pv->cli_expect) ? pv->cli_expect :
+			       !sp_set_empty(pv->file_expect) ?
+							       pv->file_expect :
+							       NULL;
 
 	for (uint32_t i = 0; i < pl->nrequests; i++) {
 		struct sp_request *r = &pv->req[i];
@@ -66,11 +69,14 @@ sp_finish_expect(struct sp_plan *pl, struct sp_scenario_err *e)
 		for (unsigned c = 0; c < SP_PLAN_MAX_STATUS; c++)
 			if ((r->check.status_set[c / 64] >> (c % 64) & 1) &&
 			    !(r->expect_set[c / 64] >> (c % 64) & 1))
-				return sp_finish_error(pl, e, "request '%s': its check "
-						       "of status %u can never pass: a "
-						       "%u fails the request as http_status "
-						       "before checks run (add %u to "
-						       "expect_status)", r->name, c, c, c);
+				return sp_finish_error(
+					pl, e,
+					"request '%s': its check "
+					"of status %u can never pass: a "
+					"%u fails the request as http_status "
+					"before checks run (add %u to "
+					"expect_status)",
+					r->name, c, c, c);
 	}
 	return 0;
 }
@@ -84,13 +90,15 @@ sp_finish_tls(struct sp_run_plan *rp, struct sp_scenario_err *e)
 	const struct sp_run_tls *t = &rp->tls;
 	struct sp_plan *pl = &rp->eng;
 
-	if (!t->on && (t->insecure || t->ca || t->cert || t->key ||
-		       t->ciphers || t->curves || t->server_name ||
-		       t->resume != SP_RUN_RESUME_SESSION))
-		return sp_finish_error(pl, e, "tls settings are given but the "
+	if (!t->on &&
+	    (t->insecure || t->ca || t->cert || t->key || t->ciphers ||
+	     t->curves || t->server_name || t->resume != SP_RUN_RESUME_SESSION))
+		return sp_finish_error(pl, e,
+				       "tls settings are given but the "
 				       "target is http://, not https://");
 	if ((t->cert == NULL) != (t->key == NULL))
-		return sp_finish_error(pl, e, "tls: a client certificate needs "
+		return sp_finish_error(pl, e,
+				       "tls: a client certificate needs "
 				       "both cert and key");
 	pl->peer_name = t->server_name != NULL ? t->server_name :
 						 rp->target_name;
@@ -109,11 +117,14 @@ sp_scenario_finish(struct sp_run_plan *rp, struct sp_scenario_err *e)
 	if (pv == NULL)
 		return sp_err_set(e, "out of memory");
 	if (pl->host == NULL)
-		return sp_finish_error(pl, e, "no target: give target: in the file or "
+		return sp_finish_error(pl, e,
+				       "no target: give target: in the file or "
 				       "--url");
 	if (pl->nscenarios == 0)
-		return sp_finish_error(pl, e, "no scenario: give scenarios: in the file "
-				       "or --url");
+		return sp_finish_error(
+			pl, e,
+			"no scenario: give scenarios: in the file "
+			"or --url");
 	if (sp_finish_tls(rp, e) < 0)
 		return -1;
 	for (i = 0; i < pl->nscenarios; i++) {
@@ -126,13 +137,16 @@ sp_scenario_finish(struct sp_run_plan *rp, struct sp_scenario_err *e)
 	}
 	if (on == 0) {
 		if (pv->tags != NULL && pv->exclude_tags != NULL)
-			return sp_err_set(e, "--tags %s --exclude-tags %s left no "
-					  "scenario to run", pv->tags,
-					  pv->exclude_tags);
+			return sp_err_set(e,
+					  "--tags %s --exclude-tags %s left no "
+					  "scenario to run",
+					  pv->tags, pv->exclude_tags);
 		if (pv->tags != NULL)
-			return sp_err_set(e, "--tags %s left no scenario to run",
+			return sp_err_set(e,
+					  "--tags %s left no scenario to run",
 					  pv->tags);
-		return sp_err_set(e, "--exclude-tags %s left no scenario to run",
+		return sp_err_set(e,
+				  "--exclude-tags %s left no scenario to run",
 				  pv->exclude_tags);
 	}
 
@@ -148,7 +162,8 @@ sp_scenario_finish(struct sp_run_plan *rp, struct sp_scenario_err *e)
 			sum += pl->stages[i].duration_us;
 	if (pv->cli_keys & SP_K_STAGES) {
 		if (pv->cli_keys & SP_K_DURATION)
-			return sp_err_set(e, "--duration: give either --duration "
+			return sp_err_set(e,
+					  "--duration: give either --duration "
 					  "or --stages, not both");
 	} else if (pv->cli_keys & (SP_K_VUS | SP_K_RATE)) {
 		if (pl->nstages > 0) {
@@ -157,8 +172,9 @@ sp_scenario_finish(struct sp_run_plan *rp, struct sp_scenario_err *e)
 				pl->duration_us = sum;
 		}
 	} else if (pl->nstages > 0 && (pv->cli_keys & SP_K_DURATION)) {
-		return sp_err_set(e, "--duration: the file's stages set the run's "
-				  "length; give --stages, or --vus/--rate with it");
+		return sp_err_set(
+			e, "--duration: the file's stages set the run's "
+			   "length; give --stages, or --vus/--rate with it");
 	}
 	if (pl->nstages > 0) {
 		pl->duration_us = sum;
@@ -167,25 +183,31 @@ sp_scenario_finish(struct sp_run_plan *rp, struct sp_scenario_err *e)
 			if (pl->model == SP_MODEL_CLOSED &&
 			    pl->stages[i].target !=
 				    (double)(uint64_t)pl->stages[i].target)
-				return sp_finish_error(pl, e, "stages: a closed model's "
-						       "targets are VU counts (stage "
-						       "%u: %g)", i + 1,
-						       pl->stages[i].target);
+				return sp_finish_error(
+					pl, e,
+					"stages: a closed model's "
+					"targets are VU counts (stage "
+					"%u: %g)",
+					i + 1, pl->stages[i].target);
 			if (pl->stages[i].target > peak)
 				peak = pl->stages[i].target;
 		}
 		if (pl->model == SP_MODEL_CLOSED && peak < 1)
-			return sp_finish_error(pl, e, "stages: no stage has a VU");
+			return sp_finish_error(pl, e,
+					       "stages: no stage has a VU");
 		if (pl->model == SP_MODEL_OPEN && peak <= 0)
-			return sp_finish_error(pl, e, "stages: no stage has a rate");
+			return sp_finish_error(pl, e,
+					       "stages: no stage has a rate");
 	} else if (pl->model == SP_MODEL_CLOSED) {
 		if (pl->vus == 0)
-			return sp_finish_error(pl, e, "the closed model needs vus or "
+			return sp_finish_error(pl, e,
+					       "the closed model needs vus or "
 					       "stages");
 		peak = pl->vus;
 	} else {
 		if (pl->rate <= 0)
-			return sp_finish_error(pl, e, "the open model needs rate or "
+			return sp_finish_error(pl, e,
+					       "the open model needs rate or "
 					       "stages");
 		peak = pl->rate;
 	}
@@ -193,28 +215,34 @@ sp_scenario_finish(struct sp_run_plan *rp, struct sp_scenario_err *e)
 		return sp_finish_error(pl, e, "the run's duration is 0");
 	/* Options the model would not read: said, not ignored. */
 	if ((pv->cli_keys & (SP_K_VUS | SP_K_RATE)) == (SP_K_VUS | SP_K_RATE))
-		return sp_err_set(e, "--vus: give --vus (closed model) or --rate "
+		return sp_err_set(e,
+				  "--vus: give --vus (closed model) or --rate "
 				  "(open model), not both");
 	if ((pv->cli_keys & SP_K_VUS) && pl->model == SP_MODEL_OPEN)
-		return sp_err_set(e, "--vus: the model is open (iterations start "
-				  "at a rate); give --model closed, or --rate and "
-				  "--max-vus");
+		return sp_err_set(
+			e, "--vus: the model is open (iterations start "
+			   "at a rate); give --model closed, or --rate and "
+			   "--max-vus");
 	if ((pv->cli_keys & SP_K_RATE) && pl->model == SP_MODEL_CLOSED)
-		return sp_err_set(e, "--rate: the closed model has no arrival rate "
-				  "(its VUs loop); leave out --model closed");
+		return sp_err_set(
+			e, "--rate: the closed model has no arrival rate "
+			   "(its VUs loop); leave out --model closed");
 	if ((pv->cli_keys & SP_K_MAX_VUS) && pl->model == SP_MODEL_CLOSED)
-		return sp_err_set(e, "--max-vus: only the open model has it (the "
+		return sp_err_set(e,
+				  "--max-vus: only the open model has it (the "
 				  "closed model runs --vus VUs, or the stages' "
 				  "peak)");
 	if (pv->cli_grace_set && !pv->cli_abort)
 		return sp_err_set(e, "--abort-grace: only with --abort-on-fail "
-				  "(it delays the command line's aborts)");
+				     "(it delays the command line's aborts)");
 	/* Each stage is within the bound, their sum may not be. */
 	if (pl->duration_us > SP_VAL_MAX_DURATION_US)
-		return sp_finish_error(pl, e, "stages: together %llus, longer than "
-				       SP_VAL_MAX_DURATION_STR " (a week), the longest "
-				       "stampede takes",
-				       (unsigned long long)(pl->duration_us / SP_US_PER_S));
+		return sp_finish_error(
+			pl, e,
+			"stages: together %llus, longer than " SP_VAL_MAX_DURATION_STR
+			" (a week), the longest "
+			"stampede takes",
+			(unsigned long long)(pl->duration_us / SP_US_PER_S));
 	/* The command line's thresholds: names known only now (--url may
 	 * have made the scenario), --abort-on-fail wherever it was given. */
 	for (i = pv->th_cli_set ? pv->th_cli : rp->nthresholds;
@@ -222,8 +250,8 @@ sp_scenario_finish(struct sp_run_plan *rp, struct sp_scenario_err *e)
 		char why[SP_WHY];
 
 		if (sp_th_resolve(pl, &pv->th[i], why) < 0)
-			return sp_err_set(e, "--threshold: '%s': %s", pv->th[i].expr,
-					  why);
+			return sp_err_set(e, "--threshold: '%s': %s",
+					  pv->th[i].expr, why);
 		if (pv->cli_abort) {
 			pv->th[i].abort = 1;
 			pv->th[i].grace_us = pv->cli_grace_us;
@@ -271,7 +299,8 @@ sp_fmt_dur(uint64_t us, char *buf, size_t n)
 			frac[i] = '\0';
 	}
 	if (s >= 3600)
-		snprintf(buf, n, "%lluh%llum%llu%ss", (unsigned long long)(s / 3600),
+		snprintf(buf, n, "%lluh%llum%llu%ss",
+			 (unsigned long long)(s / 3600),
 			 (unsigned long long)(s % 3600 / 60),
 			 (unsigned long long)(s % 60), frac);
 	else if (s >= 60)
@@ -291,13 +320,16 @@ sp_cmd_validate(int argc, char **argv)
 	const char *file = NULL;
 
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
 			fputs(sp_validate_help, stdout);
 			return SP_VALIDATE_OK;
 		}
 		if (argv[i][0] == '-' || file != NULL) {
-			fprintf(stderr, "stampede validate: unexpected '%s' "
-				"(see stampede validate --help)\n", argv[i]);
+			fprintf(stderr,
+				"stampede validate: unexpected '%s' "
+				"(see stampede validate --help)\n",
+				argv[i]);
 			return SP_VALIDATE_USAGE;
 		}
 		file = argv[i];
@@ -318,16 +350,20 @@ sp_cmd_validate(int argc, char **argv)
 		snprintf(load, sizeof(load), "closed model, %u VU%s", pl->vus,
 			 pl->vus == 1 ? "" : "s");
 	else if (pl->model == SP_MODEL_CLOSED)
-		snprintf(load, sizeof(load), "closed model, %u stage%s up to %u "
-			 "VUs", pl->nstages, pl->nstages == 1 ? "" : "s",
-			 rp.max_vus);
+		snprintf(load, sizeof(load),
+			 "closed model, %u stage%s up to %u "
+			 "VUs",
+			 pl->nstages, pl->nstages == 1 ? "" : "s", rp.max_vus);
 	else if (pl->nstages == 0)
-		snprintf(load, sizeof(load), "open model, %g iterations/s, at "
-			 "most %u VUs", pl->rate, rp.max_vus);
+		snprintf(load, sizeof(load),
+			 "open model, %g iterations/s, at "
+			 "most %u VUs",
+			 pl->rate, rp.max_vus);
 	else
-		snprintf(load, sizeof(load), "open model, %u stage%s, at most %u "
-			 "VUs", pl->nstages, pl->nstages == 1 ? "" : "s",
-			 rp.max_vus);
+		snprintf(load, sizeof(load),
+			 "open model, %u stage%s, at most %u "
+			 "VUs",
+			 pl->nstages, pl->nstages == 1 ? "" : "s", rp.max_vus);
 	printf("%s: ok: %u scenario%s, %u request%s, %s, %s\n", file,
 	       pl->nscenarios, pl->nscenarios == 1 ? "" : "s", pl->nrequests,
 	       pl->nrequests == 1 ? "" : "s", load, dur);
@@ -338,13 +374,14 @@ sp_cmd_validate(int argc, char **argv)
 						       pl->dst_port);
 
 		if (r != NULL)
-			printf("%s: target %s is %u.%u.%u.%u (resolve:)\n", file,
-			       rp.target_name, r->ip >> 24, (r->ip >> 16) & 0xff,
-			       (r->ip >> 8) & 0xff, r->ip & 0xff);
+			printf("%s: target %s is %u.%u.%u.%u (resolve:)\n",
+			       file, rp.target_name, r->ip >> 24,
+			       (r->ip >> 16) & 0xff, (r->ip >> 8) & 0xff,
+			       r->ip & 0xff);
 		else
 			printf("%s: target %s: resolved when the run starts "
-			       "(validate does no DNS lookup)\n", file,
-			       rp.target_name);
+			       "(validate does no DNS lookup)\n",
+			       file, rp.target_name);
 	}
 	sp_scenario_free(&rp);
 	return SP_VALIDATE_OK;

@@ -48,8 +48,11 @@ sp_val_duration(const char *s, uint64_t *us, char *why)
 		uint64_t us;
 	} units[] = {
 		/* "ms" and "us" before "m" and "s": longest match first */
-		{ "ms", 1000 }, { "us", 1 }, { "h", 3600 * SP_VAL_US_PER_S },
-		{ "m", 60 * SP_VAL_US_PER_S }, { "s", SP_VAL_US_PER_S },
+		{ "ms", 1000 },
+		{ "us", 1 },
+		{ "h", 3600 * SP_VAL_US_PER_S },
+		{ "m", 60 * SP_VAL_US_PER_S },
+		{ "s", SP_VAL_US_PER_S },
 	};
 	static const char bad[] = "is not a duration (e.g. 500ms, 10s, 1m30s)";
 	static const char big[] = "is longer than " SP_VAL_MAX_DURATION_STR
@@ -71,7 +74,8 @@ sp_val_duration(const char *s, uint64_t *us, char *why)
 		if (sp_val_digits(p, &end, &x) < 0)
 			return sp_val_why(why, s, bad);
 		for (i = 0; i < n; i++)
-			if (strncmp(end, units[i].unit, strlen(units[i].unit)) == 0)
+			if (strncmp(end, units[i].unit,
+				    strlen(units[i].unit)) == 0)
 				break;
 		if (i == n)
 			return sp_val_why(why, s, bad);
@@ -112,24 +116,29 @@ static const struct {
 	uint32_t net, mask;
 	const char *why;
 } sp_val_unusable[] = {
-	{ 0x00000000u, 0xff000000u, "is in 0.0.0.0/8, which means \"this "
+	{ 0x00000000u, 0xff000000u,
+	  "is in 0.0.0.0/8, which means \"this "
 	  "host\" and is never a peer's address (RFC 1122 3.2.1.3)" },
-	{ 0x7f000000u, 0xff000000u, "is a loopback address (127.0.0.0/8): "
+	{ 0x7f000000u, 0xff000000u,
+	  "is a loopback address (127.0.0.0/8): "
 	  "stampede sends through its own port, which never reaches the "
 	  "kernel's loopback" },
-	{ 0xe0000000u, 0xf0000000u, "is a multicast address (224.0.0.0/4): "
+	{ 0xe0000000u, 0xf0000000u,
+	  "is a multicast address (224.0.0.0/4): "
 	  "TCP needs a single peer" },
-	{ 0xffffffffu, 0xffffffffu, "is the limited broadcast address: TCP "
+	{ 0xffffffffu, 0xffffffffu,
+	  "is the limited broadcast address: TCP "
 	  "needs a single peer" },
-	{ 0xf0000000u, 0xf0000000u, "is in the reserved block 240.0.0.0/4, "
+	{ 0xf0000000u, 0xf0000000u,
+	  "is in the reserved block 240.0.0.0/4, "
 	  "which hosts neither use nor route (RFC 1112 4)" },
 };
 
 const char *
 sp_val_ipv4_unusable(uint32_t ip)
 {
-	for (size_t i = 0; i < sizeof(sp_val_unusable) /
-			       sizeof(sp_val_unusable[0]); i++)
+	for (size_t i = 0;
+	     i < sizeof(sp_val_unusable) / sizeof(sp_val_unusable[0]); i++)
 		if ((ip & sp_val_unusable[i].mask) == sp_val_unusable[i].net)
 			return sp_val_unusable[i].why;
 	return NULL;
@@ -143,7 +152,8 @@ sp_val_ip_range(const char *s, uint32_t *ip, uint32_t *count, char *why)
 
 	if (sp_val_ipv4(s, dash ? (size_t)(dash - s) : strlen(s), &a) < 0 ||
 	    (dash && sp_val_ipv4(dash + 1, strlen(dash + 1), &b) < 0))
-		return sp_val_why(why, s, "is not an IPv4 address or range "
+		return sp_val_why(why, s,
+				  "is not an IPv4 address or range "
 				  "(A.B.C.D or A.B.C.D-E.F.G.H)");
 	if (!dash)
 		b = a;
@@ -152,8 +162,8 @@ sp_val_ip_range(const char *s, uint32_t *ip, uint32_t *count, char *why)
 	if (b - a >= 65536)
 		return sp_val_why(why, s, "holds more than 65536 addresses");
 	/* A range that crosses into a block holds its first address. */
-	for (size_t i = 0; i < sizeof(sp_val_unusable) /
-			       sizeof(sp_val_unusable[0]); i++) {
+	for (size_t i = 0;
+	     i < sizeof(sp_val_unusable) / sizeof(sp_val_unusable[0]); i++) {
 		uint32_t lo = sp_val_unusable[i].net;
 		uint32_t hi = lo | ~sp_val_unusable[i].mask;
 		uint32_t bad = a > lo ? a : lo;

@@ -30,10 +30,10 @@
 
 #include "sp_app.h"
 
-#define SP_ARP_TIMEOUT_US  (3 * SP_US_PER_S)
-#define SP_ARP_RETRY_US    (200 * 1000)
-#define SP_RST_LINGER_US   (200 * 1000) /* answer challenge ACKs after RSTs */
-#define SP_RING_SIZE       4096         /* frames in flight between two cores */
+#define SP_ARP_TIMEOUT_US (3 * SP_US_PER_S)
+#define SP_ARP_RETRY_US (200 * 1000)
+#define SP_RST_LINGER_US (200 * 1000) /* answer challenge ACKs after RSTs */
+#define SP_RING_SIZE 4096             /* frames in flight between two cores */
 
 uint64_t sp_tsc_mult;
 
@@ -231,7 +231,8 @@ sp_rand32(struct sp_worker *w)
 static inline int
 sp_chance(struct sp_worker *w, uint32_t bp)
 {
-	return bp != 0 && (uint32_t)(((uint64_t)sp_rand32(w) * 10000) >> 32) < bp;
+	return bp != 0 &&
+	       (uint32_t)(((uint64_t)sp_rand32(w) * 10000) >> 32) < bp;
 }
 
 static inline void
@@ -322,7 +323,8 @@ sp_owner(const struct sp_worker *w, const struct rte_mbuf *m)
 	th = (const struct rte_tcp_hdr *)((const uint8_t *)ip + ihl);
 	if (w->place == SP_PLACE_RSS) {
 		int o = sp_rss_owner_of(w->rss_owner, w->rss_ip,
-					w->rss_ip_count, SP_EPH_FIRST, SP_EPH_COUNT,
+					w->rss_ip_count, SP_EPH_FIRST,
+					SP_EPH_COUNT,
 					rte_be_to_cpu_32(ip->dst_addr),
 					rte_be_to_cpu_16(th->dst_port));
 
@@ -332,7 +334,8 @@ sp_owner(const struct sp_worker *w, const struct rte_mbuf *m)
 		/* Fibonacci hashing of address and port: consecutive ports
 		 * of one client spread evenly. */
 		h = (rte_be_to_cpu_32(ip->src_addr) ^
-		     ((uint32_t)th->src_port << 16 | th->src_port)) * 0x9e3779b1u;
+		     ((uint32_t)th->src_port << 16 | th->src_port)) *
+		    0x9e3779b1u;
 		return (int)(((uint64_t)h * w->ncores) >> 32);
 	}
 	port = rte_be_to_cpu_16(th->dst_port);
@@ -400,9 +403,11 @@ sp_redirect_in(struct sp_worker *w)
 			/* ARP comes as a copy: the receiving core answered
 			 * and counted it, this one only learns the sender. */
 			if (sp_is_arp(pkts[i])) {
-				sp_stack_arp_learn(w->st,
-						   rte_pktmbuf_mtod(pkts[i], const uint8_t *),
-						   pkts[i]->data_len, now);
+				sp_stack_arp_learn(
+					w->st,
+					rte_pktmbuf_mtod(pkts[i],
+							 const uint8_t *),
+					pkts[i]->data_len, now);
 			} else {
 				sp_ctr_inc(w->redirect_in);
 				sp_input(w, pkts[i], now);
@@ -446,7 +451,8 @@ sp_worker_rings_drain(struct sp_worker *ws, unsigned int n)
 
 			if (ws[i].ring_out[j] == NULL)
 				continue;
-			while (rte_ring_dequeue(ws[i].ring_out[j], (void **)&m) == 0) {
+			while (rte_ring_dequeue(ws[i].ring_out[j],
+						(void **)&m) == 0) {
 				if (!sp_is_arp(m))
 					sp_ctr_inc(ws[j].redirect_stranded);
 				rte_pktmbuf_free(m);
@@ -463,7 +469,8 @@ sp_worker_rings_free(struct sp_worker *ws, unsigned int n)
 
 			if (ws[i].ring_out[j] == NULL)
 				continue;
-			while (rte_ring_dequeue(ws[i].ring_out[j], (void **)&m) == 0)
+			while (rte_ring_dequeue(ws[i].ring_out[j],
+						(void **)&m) == 0)
 				rte_pktmbuf_free(m);
 			rte_ring_free(ws[i].ring_out[j]);
 			ws[i].ring_out[j] = NULL;
@@ -651,7 +658,9 @@ sp_worker_main(void *arg)
 		now = w->now_us;
 		if (stopping) {
 			done = mode->drain(w->mode_ctx, now,
-					   __atomic_load_n(&w->stop, __ATOMIC_RELAXED) >= 2);
+					   __atomic_load_n(&w->stop,
+							   __ATOMIC_RELAXED) >=
+						   2);
 		} else if (sp_worker_stop_requested(w)) {
 			if (mode->stop != NULL)
 				mode->stop(w->mode_ctx, now);
@@ -686,7 +695,9 @@ sp_worker_main(void *arg)
 	 * 3.2); our answer to that, from the closed port, carries its exact
 	 * number. Gone already, we would leave it holding the connection. */
 	drain_end = now + w->drain_us;
-	linger_end = sp_stack_stats(w->st)->tcp_rst_tx ? now + SP_RST_LINGER_US : now;
+	linger_end = sp_stack_stats(w->st)->tcp_rst_tx ?
+			     now + SP_RST_LINGER_US :
+			     now;
 	while ((sp_stack_conns_in_use(w->st) != 0 || now < linger_end) &&
 	       now < drain_end) {
 		now = sp_worker_clock(w);
