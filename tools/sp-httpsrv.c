@@ -90,7 +90,7 @@
 #define HTTPSRV_DELAY_PATH_MAX 256
 
 static const unsigned httpsrv_chunk_sizes[] = { 1, 7, 100, 1000, 4096 };
-#define HTTPSRV_NCHUNK_SIZES \
+#define HTTPSRV_NCHUNK_SIZES                                                   \
 	(sizeof(httpsrv_chunk_sizes) / sizeof(httpsrv_chunk_sizes[0]))
 
 enum httpsrv_kind {
@@ -101,10 +101,10 @@ enum httpsrv_kind {
 
 /* What follows the head of the response in progress. */
 enum httpsrv_gen {
-	HTTPSRV_GEN_NONE,       /* nothing: the head was all */
-	HTTPSRV_GEN_PATTERN,    /* left bytes of 'a'..'z' cycling */
-	HTTPSRV_GEN_FILL_X,     /* left bytes of 'x' (/bighdr) */
-	HTTPSRV_GEN_CHUNKED,    /* left payload bytes as chunks, then trailer */
+	HTTPSRV_GEN_NONE,    /* nothing: the head was all */
+	HTTPSRV_GEN_PATTERN, /* left bytes of 'a'..'z' cycling */
+	HTTPSRV_GEN_FILL_X,  /* left bytes of 'x' (/bighdr) */
+	HTTPSRV_GEN_CHUNKED, /* left payload bytes as chunks, then trailer */
 };
 
 /* Everything registered with epoll starts with this header; epoll's data
@@ -115,50 +115,50 @@ struct httpsrv_obj {
 };
 
 struct httpsrv_listener {
-	struct httpsrv_obj obj;     /* first: the epoll data pointer */
-	unsigned port;              /* for the log */
-	unsigned long close_after;  /* 0: never */
+	struct httpsrv_obj obj;    /* first: the epoll data pointer */
+	unsigned port;             /* for the log */
+	unsigned long close_after; /* 0: never */
 };
 
 struct httpsrv_conn {
-	struct httpsrv_obj obj;     /* first: the epoll data pointer */
-	struct httpsrv_conn *prev;  /* all connections, for shutdown */
+	struct httpsrv_obj obj;    /* first: the epoll data pointer */
+	struct httpsrv_conn *prev; /* all connections, for shutdown */
 	struct httpsrv_conn *next;
 	const struct httpsrv_listener *lst;
-	uint32_t events;            /* current epoll interest */
-	int peer_eof;               /* read returned 0 */
-	int silent;                 /* /silent seen: read and drop until EOF */
-	int draining;               /* SHUT_WR sent: read and drop until EOF */
-	unsigned long responses;    /* fully written, for close-after */
-	uint64_t discard;           /* request body bytes still to skip */
+	uint32_t events;         /* current epoll interest */
+	int peer_eof;            /* read returned 0 */
+	int silent;              /* /silent seen: read and drop until EOF */
+	int draining;            /* SHUT_WR sent: read and drop until EOF */
+	unsigned long responses; /* fully written, for close-after */
+	uint64_t discard;        /* request body bytes still to skip */
 
 	/* /delay: waiting to answer delay_path (heap_idx valid) */
 	int waiting;
-	int delay_head;             /* the request was HEAD */
+	int delay_head; /* the request was HEAD */
 	size_t heap_idx;
-	uint64_t deadline_us;       /* CLOCK_MONOTONIC */
+	uint64_t deadline_us; /* CLOCK_MONOTONIC */
 	size_t delay_len;
 	char delay_path[HTTPSRV_DELAY_PATH_MAX];
 
 	/* The response in progress. */
 	int active;
-	int closing;                /* shut down the write side after it */
+	int closing; /* shut down the write side after it */
 	enum httpsrv_gen gen;
-	uint64_t left;              /* body bytes still to generate */
-	uint64_t phase;             /* body bytes generated so far */
+	uint64_t left;  /* body bytes still to generate */
+	uint64_t phase; /* body bytes generated so far */
 	unsigned chunk_idx;
-	const char *tail;           /* static bytes after the body, or NULL */
-	int status;                 /* for the log; 0: not HTTP */
-	uint64_t body_bytes;        /* for the log */
-	uint64_t head_len;          /* bytes before the body */
-	uint64_t sent;              /* bytes handed to the kernel */
+	const char *tail;    /* static bytes after the body, or NULL */
+	int status;          /* for the log; 0: not HTTP */
+	uint64_t body_bytes; /* for the log */
+	uint64_t head_len;   /* bytes before the body */
+	uint64_t sent;       /* bytes handed to the kernel */
 	char target[HTTPSRV_TARGET_MAX];
 
 	/* Buffers last: only their first pages get touched by most
 	 * connections, so 20,000 idle ones stay cheap. */
-	size_t in_start;            /* unparsed input is [in_start, in_len) */
+	size_t in_start; /* unparsed input is [in_start, in_len) */
 	size_t in_len;
-	size_t out_head;            /* output waiting is [out_head, out_tail) */
+	size_t out_head; /* output waiting is [out_head, out_tail) */
 	size_t out_tail;
 	char out[HTTPSRV_OUT_SIZE];
 	char in[HTTPSRV_IN_SIZE];
@@ -166,8 +166,8 @@ struct httpsrv_conn {
 
 struct httpsrv {
 	int epfd;
-	int reserve_fd;             /* spare fd to shed connections on EMFILE */
-	int log_fd;                 /* -1: no log */
+	int reserve_fd; /* spare fd to shed connections on EMFILE */
+	int log_fd;     /* -1: no log */
 	struct httpsrv_obj sig;
 	struct httpsrv_listener lst[HTTPSRV_MAX_LISTEN];
 	unsigned nlst;
@@ -192,7 +192,8 @@ static const char garbage[] =
 	"\x8f\x03\xd1\x00\x7fZ\xe2\x19\xa4\xff\x00\x11\r\n\xc3(\x9b\x02"
 	"\x00\x00\x00\x0c\x0a\x14\xb7\x5e\x91\xee\x42\x08\xfe\x80\x00\x01";
 
-static void usage(FILE *out)
+static void
+usage(FILE *out)
 {
 	fprintf(out,
 		"usage: %s --listen ADDR:PORT[,close-after=K] [--listen ...]\n"
@@ -214,12 +215,13 @@ static void usage(FILE *out)
 }
 
 /* Decimal digits only, the whole of [s, s + len): no sign, no spaces. */
-static int parse_u64(const char *s, size_t len, uint64_t *out)
+static int
+parse_u64(const char *s, size_t len, uint64_t *out)
 {
 	uint64_t v = 0;
 	size_t i;
 
-	if (len == 0 || len > 18)   /* 18 digits cannot overflow */
+	if (len == 0 || len > 18) /* 18 digits cannot overflow */
 		return -EINVAL;
 	for (i = 0; i < len; i++) {
 		if (s[i] < '0' || s[i] > '9')
@@ -230,8 +232,8 @@ static int parse_u64(const char *s, size_t len, uint64_t *out)
 	return 0;
 }
 
-static int epoll_set(struct httpsrv *s, int op, struct httpsrv_obj *o,
-		     uint32_t events)
+static int
+epoll_set(struct httpsrv *s, int op, struct httpsrv_obj *o, uint32_t events)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = o };
 
@@ -239,9 +241,9 @@ static int epoll_set(struct httpsrv *s, int op, struct httpsrv_obj *o,
 }
 
 /* "ADDR:PORT" or "[ADDR6]:PORT", then optionally ",close-after=K". */
-static int parse_listen(const char *arg, struct sockaddr_storage *ss,
-			socklen_t *sslen, unsigned *port,
-			unsigned long *close_after)
+static int
+parse_listen(const char *arg, struct sockaddr_storage *ss, socklen_t *sslen,
+	     unsigned *port, unsigned long *close_after)
 {
 	char buf[128];
 	char *opt, *host, *colon;
@@ -279,8 +281,8 @@ static int parse_listen(const char *arg, struct sockaddr_storage *ss,
 	*port = (unsigned)v;
 
 	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, host,
-		      &((struct sockaddr_in *)ss)->sin_addr) == 1) {
+	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)ss)->sin_addr) ==
+	    1) {
 		ss->ss_family = AF_INET;
 		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)v);
 		*sslen = sizeof(struct sockaddr_in);
@@ -295,8 +297,9 @@ static int parse_listen(const char *arg, struct sockaddr_storage *ss,
 	return 0;
 }
 
-static int open_listener(struct httpsrv *s, struct httpsrv_listener *l,
-			 const char *arg, int backlog)
+static int
+open_listener(struct httpsrv *s, struct httpsrv_listener *l, const char *arg,
+	      int backlog)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen;
@@ -327,7 +330,8 @@ static int open_listener(struct httpsrv *s, struct httpsrv_listener *l,
 	return 0;
 }
 
-static uint64_t now_us(void)
+static uint64_t
+now_us(void)
 {
 	struct timespec ts;
 
@@ -337,13 +341,15 @@ static uint64_t now_us(void)
 
 /* ---- the deadline heap ---- */
 
-static void heap_put(struct httpsrv *s, size_t i, struct httpsrv_conn *c)
+static void
+heap_put(struct httpsrv *s, size_t i, struct httpsrv_conn *c)
 {
 	s->heap[i] = c;
 	c->heap_idx = i;
 }
 
-static void heap_up(struct httpsrv *s, size_t i)
+static void
+heap_up(struct httpsrv *s, size_t i)
 {
 	struct httpsrv_conn *c = s->heap[i];
 
@@ -354,7 +360,8 @@ static void heap_up(struct httpsrv *s, size_t i)
 	heap_put(s, i, c);
 }
 
-static void heap_down(struct httpsrv *s, size_t i)
+static void
+heap_down(struct httpsrv *s, size_t i)
 {
 	struct httpsrv_conn *c = s->heap[i];
 
@@ -374,7 +381,8 @@ static void heap_down(struct httpsrv *s, size_t i)
 	heap_put(s, i, c);
 }
 
-static int heap_add(struct httpsrv *s, struct httpsrv_conn *c)
+static int
+heap_add(struct httpsrv *s, struct httpsrv_conn *c)
 {
 	if (s->nheap == s->heap_cap) {
 		size_t cap = s->heap_cap ? 2 * s->heap_cap : 1024;
@@ -390,7 +398,8 @@ static int heap_add(struct httpsrv *s, struct httpsrv_conn *c)
 	return 0;
 }
 
-static void heap_remove(struct httpsrv *s, struct httpsrv_conn *c)
+static void
+heap_remove(struct httpsrv *s, struct httpsrv_conn *c)
 {
 	size_t i = c->heap_idx;
 
@@ -405,8 +414,9 @@ static void heap_remove(struct httpsrv *s, struct httpsrv_conn *c)
 	c->waiting = 0;
 }
 
-static void log_response(struct httpsrv *s, const struct httpsrv_conn *c,
-			 uint64_t body, int aborted)
+static void
+log_response(struct httpsrv *s, const struct httpsrv_conn *c, uint64_t body,
+	     int aborted)
 {
 	char line[HTTPSRV_TARGET_MAX + 64];
 	int n;
@@ -424,7 +434,8 @@ static void log_response(struct httpsrv *s, const struct httpsrv_conn *c,
 		logerr("log: %s", strerror(errno));
 }
 
-static void conn_close(struct httpsrv *s, struct httpsrv_conn *c)
+static void
+conn_close(struct httpsrv *s, struct httpsrv_conn *c)
 {
 	if (c->waiting)
 		heap_remove(s, c);
@@ -442,17 +453,20 @@ static void conn_close(struct httpsrv *s, struct httpsrv_conn *c)
 
 /* The peer went away or the socket failed: account for a response cut short,
  * then drop the connection. */
-static void conn_abort(struct httpsrv *s, struct httpsrv_conn *c)
+static void
+conn_abort(struct httpsrv *s, struct httpsrv_conn *c)
 {
 	if (c->active)
-		log_response(s, c, c->sent > c->head_len ?
-			     c->sent - c->head_len : 0, 1);
+		log_response(s, c,
+			     c->sent > c->head_len ? c->sent - c->head_len : 0,
+			     1);
 	else if (c->waiting)
 		log_response(s, c, 0, 1); /* status 0: never answered */
 	conn_close(s, c);
 }
 
-static void accept_all(struct httpsrv *s, struct httpsrv_listener *l)
+static void
+accept_all(struct httpsrv *s, struct httpsrv_listener *l)
 {
 	int one = 1;
 
@@ -514,7 +528,8 @@ static void accept_all(struct httpsrv *s, struct httpsrv_listener *l)
 	}
 }
 
-static size_t out_room(const struct httpsrv_conn *c)
+static size_t
+out_room(const struct httpsrv_conn *c)
 {
 	return HTTPSRV_OUT_SIZE - c->out_tail;
 }
@@ -524,7 +539,8 @@ static size_t out_room(const struct httpsrv_conn *c)
 static void out_fmt(struct httpsrv_conn *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-static void out_fmt(struct httpsrv_conn *c, const char *fmt, ...)
+static void
+out_fmt(struct httpsrv_conn *c, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -539,49 +555,76 @@ static void out_fmt(struct httpsrv_conn *c, const char *fmt, ...)
 	c->out_tail += (size_t)n;
 }
 
-static void out_put(struct httpsrv_conn *c, const char *p, size_t n)
+static void
+out_put(struct httpsrv_conn *c, const char *p, size_t n)
 {
 	memcpy(c->out + c->out_tail, p, n);
 	c->out_tail += n;
 }
 
-static const char *status_reason(int status)
+static const char *
+status_reason(int status)
 {
 	switch (status) {
-	case 100: return "Continue";
-	case 103: return "Early Hints";
-	case 200: return "OK";
-	case 201: return "Created";
-	case 202: return "Accepted";
-	case 204: return "No Content";
-	case 206: return "Partial Content";
-	case 301: return "Moved Permanently";
-	case 302: return "Found";
-	case 304: return "Not Modified";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 408: return "Request Timeout";
-	case 429: return "Too Many Requests";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	default: return "Status";
+	case 100:
+		return "Continue";
+	case 103:
+		return "Early Hints";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 202:
+		return "Accepted";
+	case 204:
+		return "No Content";
+	case 206:
+		return "Partial Content";
+	case 301:
+		return "Moved Permanently";
+	case 302:
+		return "Found";
+	case 304:
+		return "Not Modified";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 408:
+		return "Request Timeout";
+	case 429:
+		return "Too Many Requests";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	default:
+		return "Status";
 	}
 }
 
-static const char *conn_hdr(const struct httpsrv_conn *c)
+static const char *
+conn_hdr(const struct httpsrv_conn *c)
 {
 	return c->closing ? "Connection: close\r\n" : "";
 }
 
 /* Start a response whose whole head is now in the output buffer. */
-static void resp_begin(struct httpsrv_conn *c, int status,
-		       enum httpsrv_gen gen, uint64_t body)
+static void
+resp_begin(struct httpsrv_conn *c, int status, enum httpsrv_gen gen,
+	   uint64_t body)
 {
 	c->active = 1;
 	c->status = status;
@@ -597,7 +640,8 @@ static void resp_begin(struct httpsrv_conn *c, int status,
 
 /* A response with a Content-Length and a short text body, HEAD-aware;
  * 1xx, 204 and 304 have neither body nor length (RFC 9110 8.6, 15.3.5). */
-static void resp_simple(struct httpsrv_conn *c, int status, int head)
+static void
+resp_simple(struct httpsrv_conn *c, int status, int head)
 {
 	char body[64];
 	int n = snprintf(body, sizeof(body), "%d %s\n", status,
@@ -609,7 +653,8 @@ static void resp_simple(struct httpsrv_conn *c, int status, int head)
 		resp_begin(c, status, HTTPSRV_GEN_NONE, 0);
 		return;
 	}
-	out_fmt(c, "HTTP/1.1 %d %s\r\nServer: sp-httpsrv\r\n"
+	out_fmt(c,
+		"HTTP/1.1 %d %s\r\nServer: sp-httpsrv\r\n"
 		"Content-Type: text/plain\r\nContent-Length: %d\r\n%s\r\n",
 		status, status_reason(status), n, conn_hdr(c));
 	if (head) {
@@ -623,7 +668,8 @@ static void resp_simple(struct httpsrv_conn *c, int status, int head)
 }
 
 /* For requests we cannot read on: answer, then close. */
-static void resp_error(struct httpsrv_conn *c, int status)
+static void
+resp_error(struct httpsrv_conn *c, int status)
 {
 	c->closing = 1;
 	c->in_start = c->in_len;
@@ -632,8 +678,8 @@ static void resp_error(struct httpsrv_conn *c, int status)
 }
 
 /* Is "prefix" followed by a number the whole path? */
-static int path_num(const char *path, size_t len, const char *prefix,
-		    uint64_t *n)
+static int
+path_num(const char *path, size_t len, const char *prefix, uint64_t *n)
 {
 	size_t plen = strlen(prefix);
 
@@ -641,14 +687,16 @@ static int path_num(const char *path, size_t len, const char *prefix,
 	       parse_u64(path + plen, len - plen, n) == 0;
 }
 
-static int path_is(const char *path, size_t len, const char *want)
+static int
+path_is(const char *path, size_t len, const char *want)
 {
 	return strlen(want) == len && memcmp(path, want, len) == 0;
 }
 
 /* Choose and start the response for one request; /silent starts none. */
-static void route(struct httpsrv *s, struct httpsrv_conn *c, const char *path,
-		 size_t len, int head)
+static void
+route(struct httpsrv *s, struct httpsrv_conn *c, const char *path, size_t len,
+      int head)
 {
 	uint64_t n;
 
@@ -680,39 +728,50 @@ static void route(struct httpsrv *s, struct httpsrv_conn *c, const char *path,
 		return;
 	}
 	if (path_num(path, len, "/len/", &n)) {
-		out_fmt(c, "HTTP/1.1 200 OK\r\nServer: sp-httpsrv\r\n"
+		out_fmt(c,
+			"HTTP/1.1 200 OK\r\nServer: sp-httpsrv\r\n"
 			"Content-Type: text/plain\r\nContent-Length: %llu\r\n"
-			"%s\r\n", (unsigned long long)n, conn_hdr(c));
-		resp_begin(c, 200, head ? HTTPSRV_GEN_NONE :
-			   HTTPSRV_GEN_PATTERN, head ? 0 : n);
+			"%s\r\n",
+			(unsigned long long)n, conn_hdr(c));
+		resp_begin(c, 200,
+			   head ? HTTPSRV_GEN_NONE : HTTPSRV_GEN_PATTERN,
+			   head ? 0 : n);
 	} else if (path_num(path, len, "/chunked/", &n)) {
 		/* Announce the trailer field (RFC 9110 6.6.2). */
-		out_fmt(c, "HTTP/1.1 200 OK\r\nServer: sp-httpsrv\r\n"
+		out_fmt(c,
+			"HTTP/1.1 200 OK\r\nServer: sp-httpsrv\r\n"
 			"Content-Type: text/plain\r\n"
 			"Transfer-Encoding: chunked\r\nTrailer: X-Trailer\r\n"
-			"%s\r\n", conn_hdr(c));
-		resp_begin(c, 200, head ? HTTPSRV_GEN_NONE :
-			   HTTPSRV_GEN_CHUNKED, head ? 0 : n);
+			"%s\r\n",
+			conn_hdr(c));
+		resp_begin(c, 200,
+			   head ? HTTPSRV_GEN_NONE : HTTPSRV_GEN_CHUNKED,
+			   head ? 0 : n);
 	} else if (path_num(path, len, "/close/", &n)) {
 		/* No length, no chunking: only the close ends the body
 		 * (RFC 9112 6.3, rule 8). */
 		c->closing = 1;
-		out_fmt(c, "HTTP/1.1 200 OK\r\nServer: sp-httpsrv\r\n"
+		out_fmt(c,
+			"HTTP/1.1 200 OK\r\nServer: sp-httpsrv\r\n"
 			"Content-Type: text/plain\r\nConnection: close\r\n\r\n");
-		resp_begin(c, 200, head ? HTTPSRV_GEN_NONE :
-			   HTTPSRV_GEN_PATTERN, head ? 0 : n);
+		resp_begin(c, 200,
+			   head ? HTTPSRV_GEN_NONE : HTTPSRV_GEN_PATTERN,
+			   head ? 0 : n);
 	} else if (path_num(path, len, "/status/", &n) && n >= 200 &&
 		   n <= 599) {
 		resp_simple(c, (int)n, head);
 	} else if (path_is(path, len, "/interim")) {
-		out_fmt(c, "HTTP/1.1 100 Continue\r\n\r\n"
+		out_fmt(c,
+			"HTTP/1.1 100 Continue\r\n\r\n"
 			"HTTP/1.1 103 Early Hints\r\n"
 			"Link: </style.css>; rel=preload; as=style\r\n\r\n"
 			"HTTP/1.1 200 OK\r\nServer: sp-httpsrv\r\n"
 			"Content-Type: text/plain\r\nContent-Length: 5\r\n"
-			"%s\r\n", conn_hdr(c));
-		resp_begin(c, 200, head ? HTTPSRV_GEN_NONE :
-			   HTTPSRV_GEN_PATTERN, head ? 0 : 5);
+			"%s\r\n",
+			conn_hdr(c));
+		resp_begin(c, 200,
+			   head ? HTTPSRV_GEN_NONE : HTTPSRV_GEN_PATTERN,
+			   head ? 0 : 5);
 	} else if (path_is(path, len, "/garbage")) {
 		c->closing = 1;
 		out_put(c, garbage, sizeof(garbage) - 1);
@@ -736,7 +795,7 @@ static void route(struct httpsrv *s, struct httpsrv_conn *c, const char *path,
 
 		c->closing = 1;
 		out_fmt(c, "HTTP/1.1 200 OK\r\n"
-			"Transfer-Encoding: chunked\r\n\r\n");
+			   "Transfer-Encoding: chunked\r\n\r\n");
 		resp_begin(c, 200, HTTPSRV_GEN_NONE, sizeof(bad) - 1);
 		out_put(c, bad, sizeof(bad) - 1);
 	} else if (path_is(path, len, "/badchunklf")) {
@@ -746,24 +805,27 @@ static void route(struct httpsrv *s, struct httpsrv_conn *c, const char *path,
 
 		c->closing = 1;
 		out_fmt(c, "HTTP/1.1 200 OK\r\n"
-			"Transfer-Encoding: chunked\r\n\r\n");
+			   "Transfer-Encoding: chunked\r\n\r\n");
 		resp_begin(c, 200, HTTPSRV_GEN_NONE, sizeof(bad) - 1);
 		out_put(c, bad, sizeof(bad) - 1);
 	} else if (path_is(path, len, "/upgrade")) {
 		c->closing = 1;
 		out_fmt(c, "HTTP/1.1 101 Switching Protocols\r\n"
-			"Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+			   "Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
 		resp_begin(c, 101, HTTPSRV_GEN_NONE, 0);
 	} else if (path_is(path, len, "/barelf")) {
 		out_fmt(c, "HTTP/1.1 200 OK\nServer: sp-httpsrv\n"
-			"Content-Length: 2\n\n");
-		resp_begin(c, 200, head ? HTTPSRV_GEN_NONE :
-			   HTTPSRV_GEN_PATTERN, head ? 0 : 2);
+			   "Content-Length: 2\n\n");
+		resp_begin(c, 200,
+			   head ? HTTPSRV_GEN_NONE : HTTPSRV_GEN_PATTERN,
+			   head ? 0 : 2);
 	} else if (path_num(path, len, "/truncbody/", &n)) {
 		c->closing = 1;
-		out_fmt(c, "HTTP/1.1 200 OK\r\nServer: sp-httpsrv\r\n"
+		out_fmt(c,
+			"HTTP/1.1 200 OK\r\nServer: sp-httpsrv\r\n"
 			"Content-Type: text/plain\r\nContent-Length: %llu\r\n"
-			"\r\n", (unsigned long long)n);
+			"\r\n",
+			(unsigned long long)n);
 		resp_begin(c, 200, HTTPSRV_GEN_PATTERN, n / 2);
 	} else if (path_is(path, len, "/silent")) {
 		c->status = 0;
@@ -776,7 +838,8 @@ static void route(struct httpsrv *s, struct httpsrv_conn *c, const char *path,
 }
 
 /* ASCII case-insensitive: does the comma-separated list hold this token? */
-static int list_has(const char *v, size_t len, const char *tok)
+static int
+list_has(const char *v, size_t len, const char *tok)
 {
 	size_t tlen = strlen(tok);
 	size_t i = 0;
@@ -802,10 +865,11 @@ static int list_has(const char *v, size_t len, const char *tok)
  * the answer. Requests are read the way RFC 9112 asks of a server, minus
  * what a test server need not do: no obs-fold, no absolute-form, request
  * bodies by Content-Length only. */
-static void request_head(struct httpsrv *s, struct httpsrv_conn *c,
-			 const char *p, size_t len)
+static void
+request_head(struct httpsrv *s, struct httpsrv_conn *c, const char *p,
+	     size_t len)
 {
-	const char *end = p + len - 2;   /* the final CRLF */
+	const char *end = p + len - 2; /* the final CRLF */
 	const char *line, *eol, *sp1, *sp2, *path, *q;
 	int keep_alive, conn_close_tok = 0, conn_keep_tok = 0, head;
 	int have_cl = 0, have_te = 0;
@@ -815,7 +879,7 @@ static void request_head(struct httpsrv *s, struct httpsrv_conn *c,
 	eol = memmem(p, len, "\r\n", 2);
 	sp1 = memchr(p, ' ', (size_t)(eol - p));
 	sp2 = sp1 != NULL ? memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1)) :
-		NULL;
+			    NULL;
 	if (sp1 == NULL || sp2 == NULL || sp1 == p || sp2 == sp1 + 1 ||
 	    eol - sp2 - 1 != 8 || memcmp(sp2 + 1, "HTTP/1.", 7) != 0 ||
 	    (sp2[8] != '0' && sp2[8] != '1')) {
@@ -858,7 +922,8 @@ static void request_head(struct httpsrv *s, struct httpsrv_conn *c,
 			v++;
 		while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
 			ve--;
-		if (nlen == 14 && strncasecmp(line, "content-length", 14) == 0) {
+		if (nlen == 14 &&
+		    strncasecmp(line, "content-length", 14) == 0) {
 			uint64_t v64;
 
 			/* Differing repeats make the framing ambiguous
@@ -875,7 +940,8 @@ static void request_head(struct httpsrv *s, struct httpsrv_conn *c,
 			have_te = 1;
 		} else if (nlen == 10 &&
 			   strncasecmp(line, "connection", 10) == 0) {
-			conn_close_tok |= list_has(v, (size_t)(ve - v), "close");
+			conn_close_tok |= list_has(v, (size_t)(ve - v),
+						   "close");
 			conn_keep_tok |= list_has(v, (size_t)(ve - v),
 						  "keep-alive");
 		}
@@ -897,7 +963,8 @@ static void request_head(struct httpsrv *s, struct httpsrv_conn *c,
 
 /* Take the next request from the input buffer, if a whole head is there.
  * Returns 1 when anything was consumed. */
-static int request_next(struct httpsrv *s, struct httpsrv_conn *c)
+static int
+request_next(struct httpsrv *s, struct httpsrv_conn *c)
 {
 	size_t before = c->in_start;
 	const char *p, *e;
@@ -936,7 +1003,8 @@ static int request_next(struct httpsrv *s, struct httpsrv_conn *c)
 
 /* Generate body bytes into the free end of the output buffer. Returns 1 if
  * it added anything. */
-static int body_gen_fill(struct httpsrv_conn *c)
+static int
+body_gen_fill(struct httpsrv_conn *c)
 {
 	size_t room, n;
 	int added = 0;
@@ -981,7 +1049,8 @@ static int body_gen_fill(struct httpsrv_conn *c)
 			added = 1;
 		}
 		if (c->left == 0) {
-			static const char last[] = "0\r\nX-Trailer: yes\r\n\r\n";
+			static const char last[] =
+				"0\r\nX-Trailer: yes\r\n\r\n";
 
 			if (out_room(c) < sizeof(last) - 1)
 				break;
@@ -1005,7 +1074,8 @@ static int body_gen_fill(struct httpsrv_conn *c)
 }
 
 /* Returns 1 on progress, 0 when the socket would block, -1 after closing c. */
-static int conn_write(struct httpsrv *s, struct httpsrv_conn *c)
+static int
+conn_write(struct httpsrv *s, struct httpsrv_conn *c)
 {
 	ssize_t n;
 
@@ -1029,7 +1099,8 @@ static int conn_write(struct httpsrv *s, struct httpsrv_conn *c)
 }
 
 /* Returns 1 on progress, 0 when the socket would block, -1 after closing c. */
-static int conn_read(struct httpsrv *s, struct httpsrv_conn *c)
+static int
+conn_read(struct httpsrv *s, struct httpsrv_conn *c)
 {
 	ssize_t n;
 
@@ -1064,13 +1135,13 @@ static int conn_read(struct httpsrv *s, struct httpsrv_conn *c)
 }
 
 /* The response is all in the kernel's hands. Returns 1 after closing c. */
-static int resp_done(struct httpsrv *s, struct httpsrv_conn *c)
+static int
+resp_done(struct httpsrv *s, struct httpsrv_conn *c)
 {
 	log_response(s, c, c->body_bytes, 0);
 	c->active = 0;
 	c->responses++;
-	if (c->lst->close_after != 0 &&
-	    c->responses >= c->lst->close_after) {
+	if (c->lst->close_after != 0 && c->responses >= c->lst->close_after) {
 		/* Deliberately abrupt: no Connection: close was promised. */
 		conn_close(s, c);
 		return 1;
@@ -1086,7 +1157,8 @@ static int resp_done(struct httpsrv *s, struct httpsrv_conn *c)
 	return 0;
 }
 
-static void conn_service(struct httpsrv *s, struct httpsrv_conn *c)
+static void
+conn_service(struct httpsrv *s, struct httpsrv_conn *c)
 {
 	uint32_t want;
 	int round, r;
@@ -1106,8 +1178,8 @@ static void conn_service(struct httpsrv *s, struct httpsrv_conn *c)
 		if (r < 0)
 			return;
 		progress |= r;
-		if (c->active && c->gen == HTTPSRV_GEN_NONE && c->tail == NULL &&
-		    c->out_head == c->out_tail) {
+		if (c->active && c->gen == HTTPSRV_GEN_NONE &&
+		    c->tail == NULL && c->out_head == c->out_tail) {
 			if (resp_done(s, c))
 				return;
 			progress = 1;
@@ -1123,9 +1195,8 @@ static void conn_service(struct httpsrv *s, struct httpsrv_conn *c)
 		return;
 	}
 	want = 0;
-	if (!c->peer_eof &&
-	    (c->silent || c->draining ||
-	     c->in_len - c->in_start < HTTPSRV_IN_SIZE))
+	if (!c->peer_eof && (c->silent || c->draining ||
+			     c->in_len - c->in_start < HTTPSRV_IN_SIZE))
 		want |= EPOLLIN;
 	/* Out of rounds with work left: a writable socket (almost always)
 	 * brings us back without waiting on the peer. */
@@ -1141,7 +1212,8 @@ static void conn_service(struct httpsrv *s, struct httpsrv_conn *c)
 }
 
 /* Answer every delayed request whose time has come, as for its path. */
-static void delays_due(struct httpsrv *s)
+static void
+delays_due(struct httpsrv *s)
 {
 	uint64_t now = now_us();
 
@@ -1156,7 +1228,8 @@ static void delays_due(struct httpsrv *s)
 }
 
 /* Returns 1 when a termination signal arrived. */
-static int signal_readable(struct httpsrv *s)
+static int
+signal_readable(struct httpsrv *s)
 {
 	struct signalfd_siginfo si;
 
@@ -1167,7 +1240,8 @@ static int signal_readable(struct httpsrv *s)
 	return 0;
 }
 
-static int run(struct httpsrv *s)
+static int
+run(struct httpsrv *s)
 {
 	struct epoll_event evs[HTTPSRV_MAX_EVENTS];
 
@@ -1210,7 +1284,8 @@ static int run(struct httpsrv *s)
 	}
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
@@ -1220,8 +1295,9 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct httpsrv s = { .epfd = -1, .reserve_fd = -1, .log_fd = -1,
-			     .sig.fd = -1 };
+	struct httpsrv s = {
+		.epfd = -1, .reserve_fd = -1, .log_fd = -1, .sig.fd = -1
+	};
 	const char *listen_args[HTTPSRV_MAX_LISTEN];
 	const char *pidfile = NULL, *logfile = NULL;
 	unsigned long backlog = 4096;
@@ -1235,7 +1311,8 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'l':
 			if (nlisten == HTTPSRV_MAX_LISTEN) {
-				logerr("at most %d --listen", HTTPSRV_MAX_LISTEN);
+				logerr("at most %d --listen",
+				       HTTPSRV_MAX_LISTEN);
 				return 2;
 			}
 			listen_args[nlisten++] = optarg;
@@ -1295,8 +1372,9 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	if (logfile != NULL) {
-		s.log_fd = open(logfile, O_WRONLY | O_APPEND | O_CREAT |
-				O_CLOEXEC, 0644);
+		s.log_fd = open(logfile,
+				O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+				0644);
 		if (s.log_fd < 0) {
 			logerr("log %s: %s", logfile, strerror(errno));
 			goto fail;

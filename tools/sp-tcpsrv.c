@@ -59,19 +59,19 @@ struct tcpsrv_obj {
 };
 
 struct tcpsrv_conn {
-	struct tcpsrv_obj obj;      /* first: the epoll data pointer */
-	struct tcpsrv_conn *prev;   /* all connections, for shutdown */
+	struct tcpsrv_obj obj;    /* first: the epoll data pointer */
+	struct tcpsrv_conn *prev; /* all connections, for shutdown */
 	struct tcpsrv_conn *next;
-	uint32_t events;            /* current epoll interest */
-	int peer_closed;            /* read returned 0 */
-	size_t head;                /* echo: bytes [head, tail) wait to go out */
+	uint32_t events; /* current epoll interest */
+	int peer_closed; /* read returned 0 */
+	size_t head;     /* echo: bytes [head, tail) wait to go out */
 	size_t tail;
-	char *buf;                  /* echo only, TCPSRV_BUF_SIZE bytes */
+	char *buf; /* echo only, TCPSRV_BUF_SIZE bytes */
 };
 
 struct tcpsrv {
 	int epfd;
-	int reserve_fd;             /* spare fd to shed connections on EMFILE */
+	int reserve_fd; /* spare fd to shed connections on EMFILE */
 	struct tcpsrv_obj sig;
 	struct tcpsrv_obj echo;
 	struct tcpsrv_obj discard;
@@ -83,7 +83,8 @@ struct tcpsrv {
 #define SRV_WANT_CONNS 20000ul
 static char scratch[TCPSRV_BUF_SIZE];
 
-static void usage(FILE *out)
+static void
+usage(FILE *out)
 {
 	fprintf(out,
 		"usage: %s [--addr ADDR] [--echo PORT] [--discard PORT]\n"
@@ -96,17 +97,18 @@ static void usage(FILE *out)
 		srv_prog);
 }
 
-static int epoll_set(struct tcpsrv *s, int op, struct tcpsrv_obj *o,
-		     uint32_t events)
+static int
+epoll_set(struct tcpsrv *s, int op, struct tcpsrv_obj *o, uint32_t events)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = o };
 
 	return epoll_ctl(s->epfd, op, o->fd, &ev);
 }
 
-static int open_listener(struct tcpsrv *s, struct tcpsrv_obj *o,
-			 const struct sockaddr_storage *ss, socklen_t sslen,
-			 unsigned short port, int backlog)
+static int
+open_listener(struct tcpsrv *s, struct tcpsrv_obj *o,
+	      const struct sockaddr_storage *ss, socklen_t sslen,
+	      unsigned short port, int backlog)
 {
 	struct sockaddr_storage addr = *ss;
 	char text[INET6_ADDRSTRLEN];
@@ -132,8 +134,10 @@ static int open_listener(struct tcpsrv *s, struct tcpsrv_obj *o,
 	 * process may hold descriptors (a hard RLIMIT_NOFILE it cannot
 	 * raise) starts more instances on the same port; the kernel spreads
 	 * new connections over them. */
-	if (setsockopt(o->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-	    setsockopt(o->fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
+	if (setsockopt(o->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) !=
+		    0 ||
+	    setsockopt(o->fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) !=
+		    0 ||
 	    bind(o->fd, (struct sockaddr *)&addr, sslen) != 0 ||
 	    listen(o->fd, backlog) != 0) {
 		logerr("listen on %s port %u: %s", text, port, strerror(errno));
@@ -146,7 +150,8 @@ static int open_listener(struct tcpsrv *s, struct tcpsrv_obj *o,
 	return 0;
 }
 
-static void conn_close(struct tcpsrv *s, struct tcpsrv_conn *c)
+static void
+conn_close(struct tcpsrv *s, struct tcpsrv_conn *c)
 {
 	/* close() also removes the fd from the epoll set. */
 	close(c->obj.fd);
@@ -161,7 +166,8 @@ static void conn_close(struct tcpsrv *s, struct tcpsrv_conn *c)
 	free(c);
 }
 
-static void accept_all(struct tcpsrv *s, struct tcpsrv_obj *l)
+static void
+accept_all(struct tcpsrv *s, struct tcpsrv_obj *l)
 {
 	int one = 1;
 
@@ -207,7 +213,8 @@ static void accept_all(struct tcpsrv *s, struct tcpsrv_obj *l)
 		}
 		c->obj.fd = fd;
 		c->obj.kind = l->kind == TCPSRV_LISTEN_ECHO ?
-			TCPSRV_CONN_ECHO : TCPSRV_CONN_DISCARD;
+				      TCPSRV_CONN_ECHO :
+				      TCPSRV_CONN_DISCARD;
 		c->events = EPOLLIN;
 		/* Echo replies go out as soon as they are read. */
 		if (c->obj.kind == TCPSRV_CONN_ECHO)
@@ -228,7 +235,8 @@ static void accept_all(struct tcpsrv *s, struct tcpsrv_obj *l)
 	}
 }
 
-static void discard_readable(struct tcpsrv *s, struct tcpsrv_conn *c)
+static void
+discard_readable(struct tcpsrv *s, struct tcpsrv_conn *c)
 {
 	int round;
 
@@ -249,7 +257,8 @@ static void discard_readable(struct tcpsrv *s, struct tcpsrv_conn *c)
 
 /* Echo: read while there is room, write while there is data, then ask epoll
  * only for what can make progress. Returns after closing c if it is done. */
-static void echo_service(struct tcpsrv *s, struct tcpsrv_conn *c)
+static void
+echo_service(struct tcpsrv *s, struct tcpsrv_conn *c)
 {
 	uint32_t want;
 	int round;
@@ -273,8 +282,8 @@ static void echo_service(struct tcpsrv *s, struct tcpsrv_conn *c)
 			}
 		}
 		if (c->head < c->tail) {
-			n = send(c->obj.fd, c->buf + c->head,
-				 c->tail - c->head, MSG_NOSIGNAL);
+			n = send(c->obj.fd, c->buf + c->head, c->tail - c->head,
+				 MSG_NOSIGNAL);
 			if (n > 0) {
 				c->head += (size_t)n;
 				progress = 1;
@@ -316,7 +325,8 @@ static void echo_service(struct tcpsrv *s, struct tcpsrv_conn *c)
 }
 
 /* Returns 1 when a termination signal arrived. */
-static int signal_readable(struct tcpsrv *s)
+static int
+signal_readable(struct tcpsrv *s)
 {
 	struct signalfd_siginfo si;
 
@@ -327,7 +337,8 @@ static int signal_readable(struct tcpsrv *s)
 	return 0;
 }
 
-static int run(struct tcpsrv *s)
+static int
+run(struct tcpsrv *s)
 {
 	struct epoll_event evs[TCPSRV_MAX_EVENTS];
 
@@ -368,7 +379,8 @@ static int run(struct tcpsrv *s)
 	}
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "addr", required_argument, NULL, 'a' },
@@ -379,8 +391,11 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct tcpsrv s = { .epfd = -1, .reserve_fd = -1,
-			    .sig.fd = -1, .echo.fd = -1, .discard.fd = -1 };
+	struct tcpsrv s = { .epfd = -1,
+			    .reserve_fd = -1,
+			    .sig.fd = -1,
+			    .echo.fd = -1,
+			    .discard.fd = -1 };
 	const char *addr = "198.18.0.2";
 	const char *pidfile = NULL;
 	unsigned long echo_port = 0, discard_port = 0, backlog = 4096;
@@ -439,8 +454,8 @@ int main(int argc, char **argv)
 		logerr("--echo and --discard need different ports");
 		return 2;
 	}
-	if (inet_pton(AF_INET, addr,
-		      &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+	if (inet_pton(AF_INET, addr, &((struct sockaddr_in *)&ss)->sin_addr) ==
+	    1) {
 		ss.ss_family = AF_INET;
 		sslen = sizeof(struct sockaddr_in);
 	} else if (inet_pton(AF_INET6, addr,

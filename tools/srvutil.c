@@ -13,7 +13,8 @@
 
 const char *srv_prog = "sp-srv";
 
-void logerr(const char *fmt, ...)
+void
+logerr(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -24,7 +25,8 @@ void logerr(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-int parse_ulong(const char *s, unsigned long max, unsigned long *out)
+int
+parse_ulong(const char *s, unsigned long max, unsigned long *out)
 {
 	char *end;
 	unsigned long v;
@@ -37,7 +39,8 @@ int parse_ulong(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
-void raise_nofile(unsigned long want)
+void
+raise_nofile(unsigned long want)
 {
 	struct rlimit rl;
 	unsigned long nr_open = 0;
@@ -67,7 +70,8 @@ void raise_nofile(unsigned long want)
 		       (unsigned long long)rl.rlim_cur, want);
 }
 
-int write_pidfile(const char *path)
+int
+write_pidfile(const char *path)
 {
 	FILE *f = fopen(path, "w");
 

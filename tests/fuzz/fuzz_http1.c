@@ -36,17 +36,17 @@ struct result {
 	size_t header_bytes;
 	size_t trailer_bytes;
 	size_t end;
-	uint64_t fields_hash;	/* the fields on_header heard, whole */
+	uint64_t fields_hash; /* the fields on_header heard, whole */
 };
 
 struct run {
 	struct result r[MAX_RESULTS];
 	int n;
-	uint64_t body_seen;	/* through the callback */
+	uint64_t body_seen; /* through the callback */
 	uint64_t body_hash;
-	const uint8_t *lo, *hi;	/* the input: body pointers must be in it */
+	const uint8_t *lo, *hi; /* the input: body pointers must be in it */
 	uint64_t field, fields; /* the field being heard; fields heard */
-	int last;		/* last part heard, -1 at a field's start */
+	int last;               /* last part heard, -1 at a field's start */
 };
 
 static void
@@ -101,9 +101,16 @@ record(struct run *run, const struct sp_http1_resp *p, int rc, size_t end)
 		abort(); /* cannot happen: the caller stops before */
 	/* fields of a response cut by an error depend on the cut: only a
 	 * whole response's are compared */
-	run->r[run->n++] = (struct result){ rc, p->status, p->must_close,
-		p->interim, p->body_bytes, p->header_bytes, p->trailer_bytes,
-		end, rc == SP_HTTP1_DONE ? run->fields : 0 };
+	run->r[run->n++] = (struct result){ rc,
+					    p->status,
+					    p->must_close,
+					    p->interim,
+					    p->body_bytes,
+					    p->header_bytes,
+					    p->trailer_bytes,
+					    end,
+					    rc == SP_HTTP1_DONE ? run->fields :
+								  0 };
 	run->fields = 0;
 	run->field = 0xcbf29ce484222325ull;
 	run->last = -1;
@@ -161,12 +168,14 @@ parse(const uint8_t *in, size_t len, uint8_t opt, uint32_t seed, int mode,
 				record(run, &p, rc, base + used);
 				return;
 			}
-			if (rc == SP_HTTP1_NEED_MORE && used != piece_end - base)
+			if (rc == SP_HTTP1_NEED_MORE &&
+			    used != piece_end - base)
 				abort();
 			base += used;
 			if (rc == SP_HTTP1_DONE) {
 				record(run, &p, rc, base);
-				if (p.status == 101 || run->n == MAX_RESULTS - 1)
+				if (p.status == 101 ||
+				    run->n == MAX_RESULTS - 1)
 					return;
 				sp_http1_resp_next(&p, head);
 			}
@@ -180,10 +189,22 @@ parse(const uint8_t *in, size_t len, uint8_t opt, uint32_t seed, int mode,
 }
 
 static const char *const tokens[16] = {
-	"HTTP/1.1 200 OK\r\n", "HTTP/1.0 ", "HTTP/1.1 100 Continue\r\n\r\n",
-	"HTTP/1.1 204 ", "Content-Length: ", "Transfer-Encoding: chunked",
-	"Connection: close", "Connection: keep-alive", "\r\n", "\r\n\r\n",
-	"0\r\n\r\n", ";ext=1", ", ", "\r\n ", "304", "101",
+	"HTTP/1.1 200 OK\r\n",
+	"HTTP/1.0 ",
+	"HTTP/1.1 100 Continue\r\n\r\n",
+	"HTTP/1.1 204 ",
+	"Content-Length: ",
+	"Transfer-Encoding: chunked",
+	"Connection: close",
+	"Connection: keep-alive",
+	"\r\n",
+	"\r\n\r\n",
+	"0\r\n\r\n",
+	";ext=1",
+	", ",
+	"\r\n ",
+	"304",
+	"101",
 };
 
 enum { EXPAND_MAX = 1 << 16 };

@@ -54,10 +54,15 @@ record(struct run *run, const struct sp_http1_req *p, int rc, size_t end,
 {
 	if (run->n == MAX_RESULTS)
 		abort(); /* cannot happen: the caller stops before */
-	run->r[run->n++] = (struct result){ rc, p->method, p->minor,
-		p->must_close, p->body_bytes, p->header_bytes, end };
-	if (p->body_bytes > len || (rc == SP_HTTP1_REQ_DONE &&
-	    p->header_bytes > p->max_header_bytes))
+	run->r[run->n++] = (struct result){ rc,
+					    p->method,
+					    p->minor,
+					    p->must_close,
+					    p->body_bytes,
+					    p->header_bytes,
+					    end };
+	if (p->body_bytes > len ||
+	    (rc == SP_HTTP1_REQ_DONE && p->header_bytes > p->max_header_bytes))
 		abort();
 }
 
@@ -118,10 +123,22 @@ parse(const uint8_t *in, size_t len, uint8_t opt, uint32_t seed, int mode,
 }
 
 static const char *const tokens[16] = {
-	"GET / HTTP/1.1\r\n", "POST /x HTTP/1.1\r\n", "HEAD * HTTP/1.0\r\n",
-	"Host: h\r\n", "Content-Length: ", "Transfer-Encoding: chunked\r\n",
-	"Connection: close", "Connection: keep-alive", "\r\n", "\r\n\r\n",
-	"HTTP/1.", ", ", "\n", "GET ", "5\r\n\r\nhello", "OPTIONS ",
+	"GET / HTTP/1.1\r\n",
+	"POST /x HTTP/1.1\r\n",
+	"HEAD * HTTP/1.0\r\n",
+	"Host: h\r\n",
+	"Content-Length: ",
+	"Transfer-Encoding: chunked\r\n",
+	"Connection: close",
+	"Connection: keep-alive",
+	"\r\n",
+	"\r\n\r\n",
+	"HTTP/1.",
+	", ",
+	"\n",
+	"GET ",
+	"5\r\n\r\nhello",
+	"OPTIONS ",
 };
 
 enum { EXPAND_MAX = 1 << 16 };

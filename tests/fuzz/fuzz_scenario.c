@@ -23,7 +23,8 @@ sp_fuzz_check_plan(const struct sp_run_plan *pl)
 		for (uint32_t j = 0; j < sc->nsteps; j++) {
 			const struct sp_step *st = &sc->steps[j];
 
-			if (st->kind == SP_STEP_REQUEST && st->req >= pl->eng.nrequests)
+			if (st->kind == SP_STEP_REQUEST &&
+			    st->req >= pl->eng.nrequests)
 				abort();
 			if (st->kind == SP_STEP_LOOP &&
 			    (st->end <= j || st->end >= sc->nsteps ||

@@ -45,7 +45,8 @@ struct input {
 	size_t left;
 };
 
-static uint8_t in_u8(struct input *in)
+static uint8_t
+in_u8(struct input *in)
 {
 	if (!in->left)
 		return 0;
@@ -53,7 +54,8 @@ static uint8_t in_u8(struct input *in)
 	return *in->p++;
 }
 
-static uint32_t in_u32(struct input *in)
+static uint32_t
+in_u32(struct input *in)
 {
 	uint32_t v = in_u8(in);
 
@@ -69,14 +71,16 @@ static struct sp_h_pkt txpkt;
 static uint64_t now;
 static uint8_t appbuf[17 * 1024]; /* up to 255 * 64 + 1 per send */
 
-static uint8_t *fz_tx_alloc(void *io_ctx, void **handle)
+static uint8_t *
+fz_tx_alloc(void *io_ctx, void **handle)
 {
 	(void)io_ctx;
 	*handle = txbuf;
 	return txbuf;
 }
 
-static void fz_tx_send(void *io_ctx, void *handle, uint32_t len)
+static void
+fz_tx_send(void *io_ctx, void *handle, uint32_t len)
 {
 	(void)io_ctx;
 	if (handle != txbuf || len < 60 || len > SP_FRAME_MAX)
@@ -89,14 +93,16 @@ static void fz_tx_send(void *io_ctx, void *handle, uint32_t len)
 		abort();
 }
 
-static void fz_connected(struct sp_stack *st, struct sp_conn *c, void *app)
+static void
+fz_connected(struct sp_stack *st, struct sp_conn *c, void *app)
 {
 	(void)app;
 	sp_tcp_send(st, c, appbuf, 3000);
 }
 
-static void fz_recv(struct sp_stack *st, struct sp_conn *c, void *app,
-		    const uint8_t *d, uint32_t len)
+static void
+fz_recv(struct sp_stack *st, struct sp_conn *c, void *app, const uint8_t *d,
+	uint32_t len)
 {
 	(void)app;
 	if (d[0] == 0xff)
@@ -107,14 +113,16 @@ static void fz_recv(struct sp_stack *st, struct sp_conn *c, void *app,
 		sp_tcp_send(st, c, d, len);
 }
 
-static void fz_sent(struct sp_stack *st, struct sp_conn *c, void *app)
+static void
+fz_sent(struct sp_stack *st, struct sp_conn *c, void *app)
 {
 	(void)app;
 	if (sp_tcp_send_space(st, c) > 8192)
 		sp_tcp_send(st, c, appbuf, 1000);
 }
 
-static void fz_peer_fin(struct sp_stack *st, struct sp_conn *c, void *app)
+static void
+fz_peer_fin(struct sp_stack *st, struct sp_conn *c, void *app)
 {
 	(void)app;
 	sp_tcp_close(st, c);
@@ -127,19 +135,22 @@ static const struct sp_tcp_ops fz_ops = {
 	.peer_fin = fz_peer_fin,
 };
 
-static void check(struct sp_stack *st)
+static void
+check(struct sp_stack *st)
 {
 	if (sp_h_invariants(st))
 		abort();
 }
 
-static void input(struct sp_stack *st, const uint8_t *f, uint32_t len)
+static void
+input(struct sp_stack *st, const uint8_t *f, uint32_t len)
 {
 	sp_stack_input(st, f, len, now);
 	check(st);
 }
 
-static bool conn_live(struct sp_stack *st, uint32_t i)
+static bool
+conn_live(struct sp_stack *st, uint32_t i)
 {
 	uint32_t j;
 
@@ -153,7 +164,8 @@ static bool conn_live(struct sp_stack *st, uint32_t i)
 
 /* Fix checksums only where the (mutated) header still describes a frame
  * inside the buffer: the helpers trust the length fields. */
-static void fix_csums(uint8_t *f, uint32_t len)
+static void
+fix_csums(uint8_t *f, uint32_t len)
 {
 	uint32_t ihl = (uint32_t)(f[14] & 15) * 4;
 	uint32_t tot = (uint32_t)(f[16] << 8 | f[17]);
@@ -166,7 +178,8 @@ static void fix_csums(uint8_t *f, uint32_t len)
 		sp_h_fix_l4_csum(f);
 }
 
-static void mutate(struct input *in, uint8_t *f, uint32_t *len)
+static void
+mutate(struct input *in, uint8_t *f, uint32_t *len)
 {
 	uint8_t n = in_u8(in), i;
 
@@ -188,7 +201,8 @@ static void mutate(struct input *in, uint8_t *f, uint32_t *len)
 	}
 }
 
-static uint32_t pick_seq(struct input *in, uint32_t base)
+static uint32_t
+pick_seq(struct input *in, uint32_t base)
 {
 	uint8_t b = in_u8(in);
 
@@ -207,28 +221,33 @@ static uint32_t pick_seq(struct input *in, uint32_t base)
 static const uint8_t opt_sets[][12] = {
 	{ 0 },
 	{ 2, 4, 0x05, 0xb4, 1, 3, 3, 7, 1, 1, 4, 2 }, /* MSS, WS, SACK-ok */
-	{ 2, 4, 0x00, 0x40, 0 },                     /* tiny MSS */
-	{ 1, 1, 5, 10, 0, 0, 0, 0, 0, 0, 0, 0 },     /* SACK block */
-	{ 3, 3, 14, 0 },                             /* WS 14 */
-	{ 8, 10, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1 },     /* timestamps */
-	{ 2, 4, 0xff, 0xff, 3, 3, 200, 0 },          /* MSS 65535, WS 200 */
-	{ 4, 2, 1, 1 },                              /* SACK-ok */
+	{ 2, 4, 0x00, 0x40, 0 },                      /* tiny MSS */
+	{ 1, 1, 5, 10, 0, 0, 0, 0, 0, 0, 0, 0 },      /* SACK block */
+	{ 3, 3, 14, 0 },                              /* WS 14 */
+	{ 8, 10, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1 },      /* timestamps */
+	{ 2, 4, 0xff, 0xff, 3, 3, 200, 0 },           /* MSS 65535, WS 200 */
+	{ 4, 2, 1, 1 },                               /* SACK-ok */
 };
 
 /* A segment for connection slot b % max_conns (its tuple and numbers,
  * whether live, TIME_WAIT or long freed) or, for a slot never used, to
  * the listener or a closed port. */
-static void tcp_template(struct sp_stack *st, struct input *in, uint8_t op)
+static void
+tcp_template(struct sp_stack *st, struct input *in, uint8_t op)
 {
 	static uint8_t f[FRAME_ROOM];
 	uint8_t b = in_u8(in), fl = in_u8(in), o = in_u8(in), plen = in_u8(in);
 	const struct sp_conn *c = &st->conns[b % st->cfg.max_conns];
 	struct sp_h_seg s = {
-		.smac = sp_h_mac[1], .dmac = sp_h_mac[0],
-		.sip = PEER_IP, .dip = OUR_IP,
+		.smac = sp_h_mac[1],
+		.dmac = sp_h_mac[0],
+		.sip = PEER_IP,
+		.dip = OUR_IP,
 		.flags = fl,
-		.opt = opt_sets[o % 8], .optlen = (o & 0x80) ? 12 : 0,
-		.data = appbuf, .len = (uint32_t)plen * 6,
+		.opt = opt_sets[o % 8],
+		.optlen = (o & 0x80) ? 12 : 0,
+		.data = appbuf,
+		.len = (uint32_t)plen * 6,
 	};
 	uint32_t len, reps = 1 + ((op >> 4) & 3);
 	uint8_t w;
@@ -261,7 +280,8 @@ static void tcp_template(struct sp_stack *st, struct input *in, uint8_t op)
 		input(st, f, len);
 }
 
-static void other_template(struct sp_stack *st, struct input *in, uint8_t op)
+static void
+other_template(struct sp_stack *st, struct input *in, uint8_t op)
 {
 	static uint8_t f[FRAME_ROOM];
 	uint8_t b = in_u8(in);
@@ -269,7 +289,8 @@ static void other_template(struct sp_stack *st, struct input *in, uint8_t op)
 
 	if (b & 1)
 		len = sp_h_build_arp(f, (b & 2) ? sp_h_mac_bcast : sp_h_mac[0],
-				     (uint16_t)(1 + ((b >> 2) & 1)), sp_h_mac[1],
+				     (uint16_t)(1 + ((b >> 2) & 1)),
+				     sp_h_mac[1],
 				     (b & 8) ? PEER_IP : SP_H_IP_OTHER,
 				     sp_h_mac[0], OUR_IP);
 	else
@@ -282,7 +303,8 @@ static void other_template(struct sp_stack *st, struct input *in, uint8_t op)
 	input(st, f, len);
 }
 
-static void app_action(struct sp_stack *st, struct input *in)
+static void
+app_action(struct sp_stack *st, struct input *in)
 {
 	uint8_t b = in_u8(in);
 	uint32_t i = (b >> 3) % st->cfg.max_conns;
@@ -318,16 +340,22 @@ static void app_action(struct sp_stack *st, struct input *in)
 
 /* ---- setup ------------------------------------------------------------ */
 
-static struct sp_stack *setup(void)
+static struct sp_stack *
+setup(void)
 {
 	static uint8_t f[256];
-	static const uint8_t mss[] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 2, 1, 1, 4, 2 };
+	static const uint8_t mss[] = {
+		2, 4, 0x05, 0xb4, 1, 3, 3, 2, 1, 1, 4, 2
+	};
 	struct sp_stack_config cfg;
 	struct sp_stack *st;
 	struct sp_conn *a;
 	struct sp_h_seg s = {
-		.smac = sp_h_mac[1], .dmac = sp_h_mac[0],
-		.sip = PEER_IP, .dip = OUR_IP, .win = 8192,
+		.smac = sp_h_mac[1],
+		.dmac = sp_h_mac[0],
+		.sip = PEER_IP,
+		.dip = OUR_IP,
+		.win = 8192,
 	};
 	int err;
 
@@ -352,8 +380,9 @@ static struct sp_stack *setup(void)
 	sp_stack_poll(st, now);
 	if (sp_tcp_listen(st, 80))
 		abort();
-	input(st, f, sp_h_build_arp(f, sp_h_mac[0], 2, sp_h_mac[1], PEER_IP,
-				    sp_h_mac[0], OUR_IP));
+	input(st, f,
+	      sp_h_build_arp(f, sp_h_mac[0], 2, sp_h_mac[1], PEER_IP,
+			     sp_h_mac[0], OUR_IP));
 	/* Passive: SYN, then the ACK of our SYN-ACK (from the control block). */
 	s.sport = 40000;
 	s.dport = 80;
@@ -390,7 +419,8 @@ static struct sp_stack *setup(void)
 	return st;
 }
 
-static void teardown(struct sp_stack *st)
+static void
+teardown(struct sp_stack *st)
 {
 	uint32_t i;
 
@@ -411,7 +441,8 @@ static void teardown(struct sp_stack *st)
 	sp_stack_destroy(st);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct input in = { data, size };
 	struct sp_stack *st;

@@ -73,25 +73,60 @@ f_set_user(void *impl, struct sp_stream *s, void *user)
 }
 
 static const struct sp_stream_ops f_ops = {
-	.connect = f_connect, .send = f_send, .send_space = f_space,
-	.close = f_close, .close_after_peer = f_close, .abort = f_abort,
+	.connect = f_connect,
+	.send = f_send,
+	.send_space = f_space,
+	.close = f_close,
+	.close_after_peer = f_close,
+	.abort = f_abort,
 	.set_user = f_set_user,
 };
 
 static int connected, closed;
 
-static void u_connected(void *c, void *u) { (void)c; (void)u; connected++; }
-static void u_data(void *c, void *u, const uint8_t *p, uint32_t n)
-{ (void)c; (void)u; (void)p; (void)n; }
-static void u_writable(void *c, void *u) { (void)c; (void)u; }
-static void u_peer_closed(void *c, void *u, int clean)
-{ (void)c; (void)u; (void)clean; }
-static void u_closed(void *c, void *u, enum sp_stream_end why)
-{ (void)c; (void)u; (void)why; closed++; }
+static void
+u_connected(void *c, void *u)
+{
+	(void)c;
+	(void)u;
+	connected++;
+}
+static void
+u_data(void *c, void *u, const uint8_t *p, uint32_t n)
+{
+	(void)c;
+	(void)u;
+	(void)p;
+	(void)n;
+}
+static void
+u_writable(void *c, void *u)
+{
+	(void)c;
+	(void)u;
+}
+static void
+u_peer_closed(void *c, void *u, int clean)
+{
+	(void)c;
+	(void)u;
+	(void)clean;
+}
+static void
+u_closed(void *c, void *u, enum sp_stream_end why)
+{
+	(void)c;
+	(void)u;
+	(void)why;
+	closed++;
+}
 
 static const struct sp_stream_cbs u_cbs = {
-	.connected = u_connected, .data = u_data, .writable = u_writable,
-	.peer_closed = u_peer_closed, .closed = u_closed,
+	.connected = u_connected,
+	.data = u_data,
+	.writable = u_writable,
+	.peer_closed = u_peer_closed,
+	.closed = u_closed,
 };
 
 static struct sp_tls *t;
@@ -101,16 +136,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct sp_stream_peer peer = { .ip = 0xc6120002u, .port = 443,
-				       .name = "srv.stampede.test", .slot = 0 };
+	struct sp_stream_peer peer = { .ip = 0xc6120002u,
+				       .port = 443,
+				       .name = "srv.stampede.test",
+				       .slot = 0 };
 	int err = 0;
 	uint8_t piece;
 	struct sp_stream *s;
 
 	if (t == NULL) {
 		struct sp_tls_conf conf = {
-			.role = SP_TLS_CLIENT, .conns = 1, .slots = 1,
-			.insecure = 1, .inner_ops = &f_ops,
+			.role = SP_TLS_CLIENT,
+			.conns = 1,
+			.slots = 1,
+			.insecure = 1,
+			.inner_ops = &f_ops,
 		};
 		char msg[256];
 

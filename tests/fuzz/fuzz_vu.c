@@ -204,7 +204,8 @@ srv_push(struct sp_stack *st, struct srv_conn *s)
 		if (net.now < r->start)
 			return;
 		while (r->off < r->len) {
-			uint32_t n = r->len - r->off, pmax = r->piece ? r->piece : 1;
+			uint32_t n = r->len - r->off,
+				 pmax = r->piece ? r->piece : 1;
 			int32_t k;
 
 			if (mode != 0 && n > 1 + xs(&r->rng) % pmax)
@@ -261,8 +262,8 @@ srv_connected(struct sp_stack *st, struct sp_conn *c, void *app)
 }
 
 static void
-srv_recv(struct sp_stack *st, struct sp_conn *c, void *app,
-	 const uint8_t *data, uint32_t len)
+srv_recv(struct sp_stack *st, struct sp_conn *c, void *app, const uint8_t *data,
+	 uint32_t len)
 {
 	static const char end[] = "\r\n\r\n";
 	struct srv_conn *s = sp_conn_user(c);
@@ -273,9 +274,9 @@ srv_recv(struct sp_stack *st, struct sp_conn *c, void *app,
 	for (uint32_t i = 0; i < len && s->c != NULL; i++) {
 		struct pend r;
 
-		s->match = data[i] == (uint8_t)end[s->match] ? s->match + 1
-			   : data[i] == '\r'                  ? 1
-							      : 0;
+		s->match = data[i] == (uint8_t)end[s->match] ? s->match + 1 :
+			   data[i] == '\r'                   ? 1 :
+							       0;
 		if (s->match < 4)
 			continue;
 		s->match = 0;
@@ -362,13 +363,13 @@ all_closed(struct sp_h_net *n, void *arg)
 	       sp_stack_conns_in_use(n->node[1].st) == 0;
 }
 
-#define EXPECT(cond)                                                       \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			fprintf(stderr, "fuzz_vu: %s:%d: %s\n", __FILE__,  \
-				__LINE__, #cond);                          \
-			abort();                                           \
-		}                                                          \
+#define EXPECT(cond)                                                           \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "fuzz_vu: %s:%d: %s\n", __FILE__,      \
+				__LINE__, #cond);                              \
+			abort();                                               \
+		}                                                              \
 	} while (0)
 
 static void
@@ -381,13 +382,13 @@ check_accounting(void)
 
 	/* A failed check and an unexpected status are failures of requests
 	 * that had a response: counted in both. */
-	EXPECT(s->requests == s->responses + s->failed -
-				      s->err[SP_VU_E_CHECK] -
-				      s->err[SP_VU_E_HTTP_STATUS] + s->interrupted);
+	EXPECT(s->requests == s->responses + s->failed - s->err[SP_VU_E_CHECK] -
+				      s->err[SP_VU_E_HTTP_STATUS] +
+				      s->interrupted);
 	EXPECT(s->err[SP_VU_E_CHECK] + s->err[SP_VU_E_HTTP_STATUS] <=
 	       s->responses);
-	EXPECT(s->it_started == s->it_completed + s->it_failed +
-					s->it_interrupted);
+	EXPECT(s->it_started ==
+	       s->it_completed + s->it_failed + s->it_interrupted);
 	EXPECT(s->vus_active == 0);
 	EXPECT(s->conns_open == 0);
 	EXPECT(s->latency.count == s->responses);
@@ -420,7 +421,10 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sp_vu_config vc = {
-		.plan = &plan, .now_us = &net.now, .max_vus = 2, .seed = 7,
+		.plan = &plan,
+		.now_us = &net.now,
+		.max_vus = 2,
+		.seed = 7,
 	};
 	unsigned long failures = sp_h_failures;
 	char err[128];

@@ -67,7 +67,8 @@ main(int argc, char **argv)
 			return 1;
 		}
 		/* EINVAL: that number is held already (two k alike). */
-		if (setsockopt(s, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) < 0) {
+		if (setsockopt(s, SOL_PACKET, PACKET_FANOUT, &arg,
+			       sizeof(arg)) < 0) {
 			if (errno != EINVAL) {
 				perror("fanout_hold: PACKET_FANOUT");
 				return 1;

@@ -53,8 +53,8 @@ main(int argc, char **argv)
 		rc = -1;
 	free(buf);
 	if (rc < 0) {
-		fprintf(stderr, "html_render: writing %s failed (%s)\n", argv[2],
-			rc == -1 ? "close" : strerror(-rc));
+		fprintf(stderr, "html_render: writing %s failed (%s)\n",
+			argv[2], rc == -1 ? "close" : strerror(-rc));
 		return 1;
 	}
 	return 0;

@@ -18,7 +18,8 @@ unsigned long sp_h_failures, sp_h_checks;
 static const char *cur_test = "-";
 static unsigned long test_failures;
 
-void sp_h_fail(const char *file, int line, const char *fmt, ...)
+void
+sp_h_fail(const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -37,7 +38,8 @@ void sp_h_fail(const char *file, int line, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-int sp_h_main(int argc, char **argv, const struct sp_h_test *tests, size_t n)
+int
+sp_h_main(int argc, char **argv, const struct sp_h_test *tests, size_t n)
 {
 	size_t i, ran = 0, failed = 0;
 
@@ -50,7 +52,8 @@ int sp_h_main(int argc, char **argv, const struct sp_h_test *tests, size_t n)
 		ran++;
 		if (test_failures)
 			failed++;
-		printf("%-4s %s\n", test_failures ? "FAIL" : "ok", tests[i].name);
+		printf("%-4s %s\n", test_failures ? "FAIL" : "ok",
+		       tests[i].name);
 		fflush(stdout);
 	}
 	printf("%zu tests, %zu failed, %lu checks, %lu failed checks\n", ran,
@@ -75,28 +78,32 @@ void *__wrap_calloc(size_t n, size_t size);
 void *__wrap_realloc(void *p, size_t n);
 void __wrap_free(void *p);
 
-void *__wrap_malloc(size_t n)
+void *
+__wrap_malloc(size_t n)
 {
 	if (sp_h_alloc_counting)
 		sp_h_allocs++;
 	return __real_malloc(n);
 }
 
-void *__wrap_calloc(size_t n, size_t size)
+void *
+__wrap_calloc(size_t n, size_t size)
 {
 	if (sp_h_alloc_counting)
 		sp_h_allocs++;
 	return __real_calloc(n, size);
 }
 
-void *__wrap_realloc(void *p, size_t n)
+void *
+__wrap_realloc(void *p, size_t n)
 {
 	if (sp_h_alloc_counting)
 		sp_h_allocs++;
 	return __real_realloc(p, n);
 }
 
-void __wrap_free(void *p)
+void
+__wrap_free(void *p)
 {
 	if (sp_h_alloc_counting && p)
 		sp_h_allocs++;
@@ -117,24 +124,28 @@ const uint8_t sp_h_mac_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 /* ---- checksums, parse, build ------------------------------------------ */
 
-static uint16_t be16(const uint8_t *p)
+static uint16_t
+be16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-static uint32_t be32(const uint8_t *p)
+static uint32_t
+be32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
 	       (uint32_t)p[2] << 8 | p[3];
 }
 
-static void put16(uint8_t *p, uint16_t v)
+static void
+put16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
 }
 
-static void put32(uint8_t *p, uint32_t v)
+static void
+put32(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)(v >> 24);
 	p[1] = (uint8_t)(v >> 16);
@@ -144,7 +155,8 @@ static void put32(uint8_t *p, uint32_t v)
 
 /* Internet checksum (RFC 1071), written independently of DPDK's so that the
  * stack's checksums are checked against a second implementation. */
-uint16_t sp_h_csum(const void *p, uint32_t len, uint32_t sum)
+uint16_t
+sp_h_csum(const void *p, uint32_t len, uint32_t sum)
 {
 	const uint8_t *b = p;
 	uint32_t i;
@@ -158,13 +170,15 @@ uint16_t sp_h_csum(const void *p, uint32_t len, uint32_t sum)
 	return (uint16_t)~sum;
 }
 
-static uint32_t pseudo_sum(const uint8_t *ip, uint32_t l4len)
+static uint32_t
+pseudo_sum(const uint8_t *ip, uint32_t l4len)
 {
 	return be16(ip + 12) + be16(ip + 14) + be16(ip + 16) + be16(ip + 18) +
 	       ip[9] + l4len;
 }
 
-bool sp_h_parse(const uint8_t *f, uint32_t len, struct sp_h_pkt *p)
+bool
+sp_h_parse(const uint8_t *f, uint32_t len, struct sp_h_pkt *p)
 {
 	const uint8_t *ip, *l4;
 	uint32_t ihl, tot, l4len;
@@ -206,7 +220,8 @@ bool sp_h_parse(const uint8_t *f, uint32_t len, struct sp_h_pkt *p)
 		uint32_t doff = (uint32_t)(l4[12] >> 4) * 4, i;
 
 		p->tcp = true;
-		p->l4_csum_ok = sp_h_csum(l4, l4len, pseudo_sum(ip, l4len)) == 0;
+		p->l4_csum_ok = sp_h_csum(l4, l4len, pseudo_sum(ip, l4len)) ==
+				0;
 		p->sport = be16(l4);
 		p->dport = be16(l4 + 2);
 		p->seq = be32(l4 + 4);
@@ -238,7 +253,8 @@ bool sp_h_parse(const uint8_t *f, uint32_t len, struct sp_h_pkt *p)
 				for (k = 2; k + 8 <= l4[i + 1] && p->nsack < 4;
 				     k += 8, p->nsack++) {
 					p->sack[p->nsack][0] = be32(l4 + i + k);
-					p->sack[p->nsack][1] = be32(l4 + i + k + 4);
+					p->sack[p->nsack][1] = be32(l4 + i + k +
+								    4);
 				}
 			}
 			i += l4[i + 1];
@@ -259,16 +275,16 @@ bool sp_h_parse(const uint8_t *f, uint32_t len, struct sp_h_pkt *p)
 	return true;
 }
 
-static void put_eth(uint8_t *f, const uint8_t *dmac, const uint8_t *smac,
-		    uint16_t type)
+static void
+put_eth(uint8_t *f, const uint8_t *dmac, const uint8_t *smac, uint16_t type)
 {
 	memcpy(f, dmac, 6);
 	memcpy(f + 6, smac, 6);
 	put16(f + 12, type);
 }
 
-static void put_ip(uint8_t *ip, uint32_t sip, uint32_t dip, uint8_t proto,
-		   uint32_t tot)
+static void
+put_ip(uint8_t *ip, uint32_t sip, uint32_t dip, uint8_t proto, uint32_t tot)
 {
 	ip[0] = 0x45;
 	ip[1] = 0;
@@ -282,7 +298,8 @@ static void put_ip(uint8_t *ip, uint32_t sip, uint32_t dip, uint8_t proto,
 	put32(ip + 16, dip);
 }
 
-void sp_h_fix_ip_csum(uint8_t *f)
+void
+sp_h_fix_ip_csum(uint8_t *f)
 {
 	uint8_t *ip = f + 14;
 	uint32_t ihl = (uint32_t)(ip[0] & 15) * 4;
@@ -291,7 +308,8 @@ void sp_h_fix_ip_csum(uint8_t *f)
 	put16(ip + 10, sp_h_csum(ip, ihl, 0));
 }
 
-void sp_h_fix_l4_csum(uint8_t *f)
+void
+sp_h_fix_l4_csum(uint8_t *f)
 {
 	uint8_t *ip = f + 14;
 	uint32_t ihl = (uint32_t)(ip[0] & 15) * 4;
@@ -307,7 +325,8 @@ void sp_h_fix_l4_csum(uint8_t *f)
 	}
 }
 
-uint32_t sp_h_build_tcp(uint8_t *f, const struct sp_h_seg *s)
+uint32_t
+sp_h_build_tcp(uint8_t *f, const struct sp_h_seg *s)
 {
 	uint32_t optlen = (s->optlen + 3) & ~3u;
 	uint32_t thl = 20 + optlen, tot = 20 + thl + s->len;
@@ -338,9 +357,10 @@ uint32_t sp_h_build_tcp(uint8_t *f, const struct sp_h_seg *s)
 	return 14 + tot;
 }
 
-uint32_t sp_h_build_arp(uint8_t *f, const uint8_t *eth_dst, uint16_t op,
-			const uint8_t *sha, uint32_t sip, const uint8_t *tha,
-			uint32_t tip)
+uint32_t
+sp_h_build_arp(uint8_t *f, const uint8_t *eth_dst, uint16_t op,
+	       const uint8_t *sha, uint32_t sip, const uint8_t *tha,
+	       uint32_t tip)
 {
 	memset(f, 0, 60);
 	put_eth(f, eth_dst, sha, 0x0806);
@@ -356,9 +376,10 @@ uint32_t sp_h_build_arp(uint8_t *f, const uint8_t *eth_dst, uint16_t op,
 	return 60;
 }
 
-uint32_t sp_h_build_icmp(uint8_t *f, const uint8_t *smac, const uint8_t *dmac,
-			 uint32_t sip, uint32_t dip, uint8_t type, uint16_t id,
-			 uint16_t seq, const void *data, uint32_t len)
+uint32_t
+sp_h_build_icmp(uint8_t *f, const uint8_t *smac, const uint8_t *dmac,
+		uint32_t sip, uint32_t dip, uint8_t type, uint16_t id,
+		uint16_t seq, const void *data, uint32_t len)
 {
 	uint8_t *ip = f + 14, *ic = ip + 20;
 
@@ -377,7 +398,8 @@ uint32_t sp_h_build_icmp(uint8_t *f, const uint8_t *smac, const uint8_t *dmac,
 
 /* ---- deterministic streams -------------------------------------------- */
 
-static uint64_t mix64(uint64_t x)
+static uint64_t
+mix64(uint64_t x)
 {
 	x ^= x >> 30;
 	x *= 0xbf58476d1ce4e5b9ull;
@@ -387,14 +409,16 @@ static uint64_t mix64(uint64_t x)
 	return x;
 }
 
-uint8_t sp_h_pat(uint32_t seed, uint64_t off)
+uint8_t
+sp_h_pat(uint32_t seed, uint64_t off)
 {
 	uint64_t w = mix64(((uint64_t)seed << 40) ^ (off >> 3));
 
 	return (uint8_t)(w >> ((off & 7) * 8));
 }
 
-void sp_h_pat_fill(uint32_t seed, uint64_t off, uint8_t *dst, uint32_t n)
+void
+sp_h_pat_fill(uint32_t seed, uint64_t off, uint8_t *dst, uint32_t n)
 {
 	uint32_t i;
 
@@ -402,12 +426,14 @@ void sp_h_pat_fill(uint32_t seed, uint64_t off, uint8_t *dst, uint32_t n)
 		dst[i] = sp_h_pat(seed, off + i);
 }
 
-uint32_t sp_h_seed(uint16_t client_port, bool to_server)
+uint32_t
+sp_h_seed(uint16_t client_port, bool to_server)
 {
 	return 0x5e0000u + 2u * client_port + (to_server ? 0u : 1u);
 }
 
-uint64_t sp_h_rand(uint64_t *s)
+uint64_t
+sp_h_rand(uint64_t *s)
 {
 	uint64_t x = *s ? *s : 0x9e3779b97f4a7c15ull;
 
@@ -427,7 +453,8 @@ static uint8_t buf_hooked[NBUF];
 static uint32_t buf_free_list[NBUF];
 static uint32_t nbuf_free;
 
-static void bufs_init(void)
+static void
+bufs_init(void)
 {
 	uint32_t i;
 
@@ -444,19 +471,22 @@ static void bufs_init(void)
 	nbuf_free = NBUF;
 }
 
-static uint32_t buf_get(void)
+static uint32_t
+buf_get(void)
 {
 	if (nbuf_free == 0)
 		return UINT32_MAX;
 	return buf_free_list[--nbuf_free];
 }
 
-static void buf_put(uint32_t i)
+static void
+buf_put(uint32_t i)
 {
 	buf_free_list[nbuf_free++] = i;
 }
 
-static bool q_push(struct sp_h_node *nd, uint32_t b)
+static bool
+q_push(struct sp_h_node *nd, uint32_t b)
 {
 	if (nd->qlen == SP_H_QCAP)
 		return false;
@@ -465,7 +495,8 @@ static bool q_push(struct sp_h_node *nd, uint32_t b)
 	return true;
 }
 
-static uint32_t q_pop(struct sp_h_node *nd)
+static uint32_t
+q_pop(struct sp_h_node *nd)
 {
 	uint32_t b = nd->q[nd->qhead];
 
@@ -474,7 +505,8 @@ static uint32_t q_pop(struct sp_h_node *nd)
 	return b;
 }
 
-static uint8_t *h_tx_alloc(void *io_ctx, void **handle)
+static uint8_t *
+h_tx_alloc(void *io_ctx, void **handle)
 {
 	struct sp_h_node *nd = io_ctx;
 	uint32_t b;
@@ -496,7 +528,8 @@ static struct sp_h_pkt tx_scratch;
 static void deliver(struct sp_h_net *n, int d, uint32_t b);
 static bool forcing; /* a forced delivery is running */
 
-static void h_tx_send(void *io_ctx, void *handle, uint32_t len)
+static void
+h_tx_send(void *io_ctx, void *handle, uint32_t len)
 {
 	struct sp_h_node *nd = io_ctx;
 	uint32_t b = (uint32_t)(uintptr_t)handle - 1;
@@ -542,17 +575,20 @@ static struct sp_h_conn recs[NREC];
 static uint32_t nrec;
 static uint8_t send_tmp[64 * 1024];
 
-struct sp_h_conn *sp_h_conn_at(uint32_t i)
+struct sp_h_conn *
+sp_h_conn_at(uint32_t i)
 {
 	return &recs[i];
 }
 
-uint32_t sp_h_conn_count(void)
+uint32_t
+sp_h_conn_count(void)
 {
 	return nrec;
 }
 
-static struct sp_h_conn *rec_new(struct sp_h_node *nd)
+static struct sp_h_conn *
+rec_new(struct sp_h_node *nd)
 {
 	struct sp_h_conn *r;
 
@@ -566,7 +602,8 @@ static struct sp_h_conn *rec_new(struct sp_h_node *nd)
 	return r;
 }
 
-static void maybe_close(struct sp_h_conn *r)
+static void
+maybe_close(struct sp_h_conn *r)
 {
 	int rc;
 
@@ -579,7 +616,8 @@ static void maybe_close(struct sp_h_conn *r)
 	CHECK_EQ(rc, 0);
 }
 
-void sp_h_send_more(struct sp_h_conn *r)
+void
+sp_h_send_more(struct sp_h_conn *r)
 {
 	while (r->c && r->connected && !r->close_called &&
 	       r->tx_done < r->tx_total) {
@@ -604,7 +642,8 @@ void sp_h_send_more(struct sp_h_conn *r)
 	maybe_close(r);
 }
 
-static void app_connected(struct sp_stack *st, struct sp_conn *c, void *app)
+static void
+app_connected(struct sp_stack *st, struct sp_conn *c, void *app)
 {
 	struct sp_h_node *nd = app;
 	struct sp_h_conn *r = sp_conn_user(c);
@@ -634,8 +673,9 @@ static void app_connected(struct sp_stack *st, struct sp_conn *c, void *app)
 	sp_h_send_more(r);
 }
 
-static void app_recv(struct sp_stack *st, struct sp_conn *c, void *app,
-		     const uint8_t *data, uint32_t len)
+static void
+app_recv(struct sp_stack *st, struct sp_conn *c, void *app, const uint8_t *data,
+	 uint32_t len)
 {
 	struct sp_h_conn *r = sp_conn_user(c);
 	uint32_t i;
@@ -664,7 +704,8 @@ static void app_recv(struct sp_stack *st, struct sp_conn *c, void *app,
 		sp_h_send_more(r);
 }
 
-static void app_sent(struct sp_stack *st, struct sp_conn *c, void *app)
+static void
+app_sent(struct sp_stack *st, struct sp_conn *c, void *app)
 {
 	struct sp_h_conn *r = sp_conn_user(c);
 
@@ -677,7 +718,8 @@ static void app_sent(struct sp_stack *st, struct sp_conn *c, void *app)
 	sp_h_send_more(r);
 }
 
-static void app_peer_fin(struct sp_stack *st, struct sp_conn *c, void *app)
+static void
+app_peer_fin(struct sp_stack *st, struct sp_conn *c, void *app)
 {
 	struct sp_h_node *nd = app;
 	struct sp_h_conn *r = sp_conn_user(c);
@@ -692,8 +734,9 @@ static void app_peer_fin(struct sp_stack *st, struct sp_conn *c, void *app)
 	maybe_close(r);
 }
 
-static void app_closed(struct sp_stack *st, struct sp_conn *c, void *app,
-		       enum sp_close_reason why)
+static void
+app_closed(struct sp_stack *st, struct sp_conn *c, void *app,
+	   enum sp_close_reason why)
 {
 	struct sp_h_node *nd = app;
 	struct sp_h_conn *r = sp_conn_user(c);
@@ -722,8 +765,9 @@ static const struct sp_tcp_ops app_ops = {
 	.closed = app_closed,
 };
 
-struct sp_h_conn *sp_h_connect(struct sp_h_node *nd, uint32_t dst_ip,
-			       uint16_t dst_port, uint64_t tx_total)
+struct sp_h_conn *
+sp_h_connect(struct sp_h_node *nd, uint32_t dst_ip, uint16_t dst_port,
+	     uint64_t tx_total)
 {
 	struct sp_h_conn *r = rec_new(nd);
 	int err = 1;
@@ -748,7 +792,8 @@ struct sp_h_conn *sp_h_connect(struct sp_h_node *nd, uint32_t dst_ip,
 
 /* ---- the wire --------------------------------------------------------- */
 
-void sp_h_net_init(struct sp_h_net *n, int nnodes, uint32_t max_conns)
+void
+sp_h_net_init(struct sp_h_net *n, int nnodes, uint32_t max_conns)
 {
 	int i;
 
@@ -773,7 +818,8 @@ void sp_h_net_init(struct sp_h_net *n, int nnodes, uint32_t max_conns)
 	}
 }
 
-void sp_h_net_start(struct sp_h_net *n, uint64_t t0_us)
+void
+sp_h_net_start(struct sp_h_net *n, uint64_t t0_us)
 {
 	int i;
 
@@ -796,7 +842,8 @@ void sp_h_net_start(struct sp_h_net *n, uint64_t t0_us)
 	}
 }
 
-static void dump_conns(struct sp_stack *st)
+static void
+dump_conns(struct sp_stack *st)
 {
 	uint32_t i, shown = 0;
 
@@ -811,16 +858,18 @@ static void dump_conns(struct sp_stack *st)
 		}
 		if (free_)
 			continue;
-		fprintf(stderr, "  conn %u %s lport %u rport %u flags 0x%x "
-			"una %u nxt %u max %u sq %u ooo %u\n", i,
-			sp_tcp_state_name((enum sp_tcp_state)c->state),
+		fprintf(stderr,
+			"  conn %u %s lport %u rport %u flags 0x%x "
+			"una %u nxt %u max %u sq %u ooo %u\n",
+			i, sp_tcp_state_name((enum sp_tcp_state)c->state),
 			c->lport, c->rport, c->flags, c->snd_una, c->snd_nxt,
 			c->snd_max, c->sq_len, c->ooo_count);
 		shown++;
 	}
 }
 
-void sp_h_net_finish(struct sp_h_net *n)
+void
+sp_h_net_finish(struct sp_h_net *n)
 {
 	uint32_t tw = 0;
 	int i;
@@ -828,8 +877,8 @@ void sp_h_net_finish(struct sp_h_net *n)
 	for (i = 0; i < n->nnodes; i++)
 		if (n->node[i].cfg.time_wait_us > tw)
 			tw = n->node[i].cfg.time_wait_us;
-	sp_h_advance(n, n->finish_us ? n->finish_us
-				    : (uint64_t)tw + 1000 * 1000);
+	sp_h_advance(n,
+		     n->finish_us ? n->finish_us : (uint64_t)tw + 1000 * 1000);
 	for (i = 0; i < n->nnodes; i++) {
 		struct sp_h_node *nd = &n->node[i];
 
@@ -848,7 +897,8 @@ void sp_h_net_finish(struct sp_h_net *n)
 	}
 }
 
-static void deliver(struct sp_h_net *n, int d, uint32_t b)
+static void
+deliver(struct sp_h_net *n, int d, uint32_t b)
 {
 	struct sp_h_node *src = &n->node[d], *dst = &n->node[1 - d];
 
@@ -883,7 +933,8 @@ static void deliver(struct sp_h_net *n, int d, uint32_t b)
 	n->delivered++;
 }
 
-uint64_t sp_h_pump(struct sp_h_net *n)
+uint64_t
+sp_h_pump(struct sp_h_net *n)
 {
 	uint64_t total = 0;
 	int d;
@@ -919,7 +970,8 @@ uint64_t sp_h_pump(struct sp_h_net *n)
 	return total;
 }
 
-static void auto_arp(struct sp_h_net *n)
+static void
+auto_arp(struct sp_h_net *n)
 {
 	struct sp_h_node *nd = &n->node[0];
 	uint32_t k = nd->qlen, b;
@@ -948,7 +1000,8 @@ static void auto_arp(struct sp_h_net *n)
 	}
 }
 
-void sp_h_advance(struct sp_h_net *n, uint64_t us)
+void
+sp_h_advance(struct sp_h_net *n, uint64_t us)
 {
 	uint64_t end = n->now + us;
 	uint32_t steps = 0;
@@ -978,8 +1031,9 @@ void sp_h_advance(struct sp_h_net *n, uint64_t us)
 	}
 }
 
-bool sp_h_run(struct sp_h_net *n, bool (*done)(struct sp_h_net *, void *),
-	      void *arg, uint64_t max_us)
+bool
+sp_h_run(struct sp_h_net *n, bool (*done)(struct sp_h_net *, void *), void *arg,
+	 uint64_t max_us)
 {
 	uint64_t end = n->now + max_us;
 
@@ -993,7 +1047,8 @@ bool sp_h_run(struct sp_h_net *n, bool (*done)(struct sp_h_net *, void *),
 	}
 }
 
-bool sp_h_pop(struct sp_h_node *nd, struct sp_h_pkt *p)
+bool
+sp_h_pop(struct sp_h_node *nd, struct sp_h_pkt *p)
 {
 	uint32_t b;
 
@@ -1005,18 +1060,21 @@ bool sp_h_pop(struct sp_h_node *nd, struct sp_h_pkt *p)
 	return true;
 }
 
-uint32_t sp_h_pending(const struct sp_h_node *nd)
+uint32_t
+sp_h_pending(const struct sp_h_node *nd)
 {
 	return nd->qlen;
 }
 
-void sp_h_flush(struct sp_h_node *nd)
+void
+sp_h_flush(struct sp_h_node *nd)
 {
 	while (nd->qlen)
 		buf_put(q_pop(nd));
 }
 
-int sp_h_inject(struct sp_h_node *nd, const uint8_t *f, uint32_t len)
+int
+sp_h_inject(struct sp_h_node *nd, const uint8_t *f, uint32_t len)
 {
 	int rc = sp_stack_input(nd->st, f, len, nd->net->now);
 
@@ -1025,9 +1083,10 @@ int sp_h_inject(struct sp_h_node *nd, const uint8_t *f, uint32_t len)
 	return rc;
 }
 
-void sp_h_expect_drop_at(const char *file, int line, struct sp_h_node *nd,
-			 const uint8_t *f, uint32_t len,
-			 enum sp_drop_reason reason, bool answered)
+void
+sp_h_expect_drop_at(const char *file, int line, struct sp_h_node *nd,
+		    const uint8_t *f, uint32_t len, enum sp_drop_reason reason,
+		    bool answered)
 {
 	struct sp_stack_stats before = *sp_stack_stats(nd->st);
 	const struct sp_stack_stats *after;
@@ -1058,23 +1117,28 @@ void sp_h_expect_drop_at(const char *file, int line, struct sp_h_node *nd,
 		sp_h_fail(file, line, "dropped frame was not answered");
 }
 
-bool sp_h_expect_seg_at(const char *file, int line, struct sp_h_node *nd,
-			uint8_t flags, uint32_t seq, uint32_t ack,
-			uint32_t plen, struct sp_h_pkt *out)
+bool
+sp_h_expect_seg_at(const char *file, int line, struct sp_h_node *nd,
+		   uint8_t flags, uint32_t seq, uint32_t ack, uint32_t plen,
+		   struct sp_h_pkt *out)
 {
 	static struct sp_h_pkt tmp;
 	struct sp_h_pkt *p = out ? out : &tmp;
 
 	sp_h_checks++;
 	if (!sp_h_pop(nd, p)) {
-		sp_h_fail(file, line, "no segment emitted, want flags 0x%02x "
-			  "seq %u ack %u len %u", flags, seq, ack, plen);
+		sp_h_fail(file, line,
+			  "no segment emitted, want flags 0x%02x "
+			  "seq %u ack %u len %u",
+			  flags, seq, ack, plen);
 		return false;
 	}
-	if (!p->tcp || p->flags != flags || (seq != SP_H_ANY && p->seq != seq) ||
+	if (!p->tcp || p->flags != flags ||
+	    (seq != SP_H_ANY && p->seq != seq) ||
 	    (ack != SP_H_ANY && p->ack != ack) ||
 	    (plen != SP_H_ANY && p->plen != plen)) {
-		sp_h_fail(file, line, "segment %s flags 0x%02x seq %u ack %u "
+		sp_h_fail(file, line,
+			  "segment %s flags 0x%02x seq %u ack %u "
 			  "len %u, want flags 0x%02x seq %u ack %u len %u",
 			  p->tcp ? "TCP" : "non-TCP", p->flags, p->seq, p->ack,
 			  p->plen, flags, seq, ack, plen);
@@ -1083,7 +1147,8 @@ bool sp_h_expect_seg_at(const char *file, int line, struct sp_h_node *nd,
 	return true;
 }
 
-void sp_h_expect_none_at(const char *file, int line, struct sp_h_node *nd)
+void
+sp_h_expect_none_at(const char *file, int line, struct sp_h_node *nd)
 {
 	static struct sp_h_pkt p;
 
@@ -1092,12 +1157,14 @@ void sp_h_expect_none_at(const char *file, int line, struct sp_h_node *nd)
 		return;
 	sp_h_fail(file, line, "%u unexpected frame(s)", sp_h_pending(nd));
 	while (sp_h_pop(nd, &p))
-		sp_h_fail(file, line, "  ethertype 0x%04x tcp %d flags 0x%02x "
-			  "seq %u ack %u len %u", p.ethertype, p.tcp, p.flags,
-			  p.seq, p.ack, p.plen);
+		sp_h_fail(file, line,
+			  "  ethertype 0x%04x tcp %d flags 0x%02x "
+			  "seq %u ack %u len %u",
+			  p.ethertype, p.tcp, p.flags, p.seq, p.ack, p.plen);
 }
 
-void sp_h_resolve(struct sp_h_net *n)
+void
+sp_h_resolve(struct sp_h_net *n)
 {
 	uint8_t f[64], mac[6];
 	uint32_t len;
@@ -1121,24 +1188,25 @@ void sp_h_resolve(struct sp_h_net *n)
 #define MAXMARK 65536u
 static uint8_t conn_free_mark[MAXMARK];
 
-#define INV(cond, c)                                                       \
-	do {                                                               \
-		sp_h_checks++;                                             \
-		if (!(cond)) {                                             \
-			bad++;                                             \
-			sp_h_fail(file, line,                              \
-				  "invariant %s (conn %u %s flags 0x%x)",  \
-				  #cond, (c) ? conn_idx(st, (c)) : 0,      \
-				  (c) ? sp_tcp_state_name(                 \
-						(enum sp_tcp_state)(c)->state) \
-				      : "-",                               \
-				  (c) ? (c)->flags : 0);                   \
-		}                                                          \
+#define INV(cond, c)                                                           \
+	do {                                                                   \
+		sp_h_checks++;                                                 \
+		if (!(cond)) {                                                 \
+			bad++;                                                 \
+			sp_h_fail(                                             \
+				file, line,                                    \
+				"invariant %s (conn %u %s flags 0x%x)", #cond, \
+				(c) ? conn_idx(st, (c)) : 0,                   \
+				(c) ? sp_tcp_state_name(                       \
+					      (enum sp_tcp_state)(c)->state) : \
+				      "-",                                     \
+				(c) ? (c)->flags : 0);                         \
+		}                                                              \
 	} while (0)
 
-static unsigned conn_invariants(const char *file, int line,
-				struct sp_stack *st, struct sp_conn *c,
-				uint32_t *chunks)
+static unsigned
+conn_invariants(const char *file, int line, struct sp_stack *st,
+		struct sp_conn *c, uint32_t *chunks)
 {
 	unsigned bad = 0;
 	uint32_t i, n, sum, last, flight;
@@ -1219,7 +1287,8 @@ static unsigned conn_invariants(const char *file, int line,
 	return bad;
 }
 
-unsigned sp_h_invariants_at(const char *file, int line, struct sp_stack *st)
+unsigned
+sp_h_invariants_at(const char *file, int line, struct sp_stack *st)
 {
 	const struct sp_conn *none = NULL;
 	unsigned bad = 0;
@@ -1274,23 +1343,34 @@ unsigned sp_h_invariants_at(const char *file, int line, struct sp_stack *st)
 
 static const uint8_t opt_mss1460[4] = { 2, 4, 0x05, 0xb4 };
 
-static int peer_build_send(struct sp_h_peer *p, uint8_t flags, uint32_t seq,
-			   uint32_t ack, uint16_t win, const uint8_t *opt,
-			   uint32_t optlen, const void *data, uint32_t len)
+static int
+peer_build_send(struct sp_h_peer *p, uint8_t flags, uint32_t seq, uint32_t ack,
+		uint16_t win, const uint8_t *opt, uint32_t optlen,
+		const void *data, uint32_t len)
 {
 	static uint8_t f[2048];
 	struct sp_h_seg s = {
-		.smac = p->mac, .dmac = p->nd->cfg.mac,
-		.sip = p->ip, .dip = p->nd->cfg.ip,
-		.sport = p->port, .dport = p->stack_port,
-		.seq = seq, .ack = ack, .flags = flags, .win = win,
-		.opt = opt, .optlen = optlen, .data = data, .len = len,
+		.smac = p->mac,
+		.dmac = p->nd->cfg.mac,
+		.sip = p->ip,
+		.dip = p->nd->cfg.ip,
+		.sport = p->port,
+		.dport = p->stack_port,
+		.seq = seq,
+		.ack = ack,
+		.flags = flags,
+		.win = win,
+		.opt = opt,
+		.optlen = optlen,
+		.data = data,
+		.len = len,
 	};
 
 	return sp_h_inject(p->nd, f, sp_h_build_tcp(f, &s));
 }
 
-void sp_h_peer_init(struct sp_h_peer *p, struct sp_h_node *nd)
+void
+sp_h_peer_init(struct sp_h_peer *p, struct sp_h_node *nd)
 {
 	memset(p, 0, sizeof(*p));
 	p->nd = nd;
@@ -1300,14 +1380,16 @@ void sp_h_peer_init(struct sp_h_peer *p, struct sp_h_node *nd)
 	p->win = 65535;
 }
 
-int sp_h_peer_seg(struct sp_h_peer *p, uint8_t flags, uint32_t seq,
-		  uint32_t ack, uint16_t win, const void *data, uint32_t len)
+int
+sp_h_peer_seg(struct sp_h_peer *p, uint8_t flags, uint32_t seq, uint32_t ack,
+	      uint16_t win, const void *data, uint32_t len)
 {
 	return peer_build_send(p, flags, seq, ack, win, NULL, 0, data, len);
 }
 
-int sp_h_peer_send(struct sp_h_peer *p, uint8_t flags, const void *data,
-		   uint32_t len)
+int
+sp_h_peer_send(struct sp_h_peer *p, uint8_t flags, const void *data,
+	       uint32_t len)
 {
 	static uint8_t tmp[2048];
 	uint32_t seq = p->snd_nxt;
@@ -1330,8 +1412,8 @@ int sp_h_peer_send(struct sp_h_peer *p, uint8_t flags, const void *data,
 			       p->syn_opt ? p->syn_optlen : 4, data, len);
 }
 
-struct sp_h_conn *sp_h_peer_accept(struct sp_h_peer *p, uint32_t peer_isn,
-				   uint16_t win)
+struct sp_h_conn *
+sp_h_peer_accept(struct sp_h_peer *p, uint32_t peer_isn, uint16_t win)
 {
 	struct sp_h_conn *r = sp_h_connect(p->nd, p->ip, p->port, 0);
 	struct sp_h_pkt pk;
@@ -1362,8 +1444,9 @@ struct sp_h_conn *sp_h_peer_accept(struct sp_h_peer *p, uint32_t peer_isn,
 	return r;
 }
 
-struct sp_h_conn *sp_h_peer_connect(struct sp_h_peer *p, uint16_t port,
-				    uint32_t peer_isn, uint16_t win)
+struct sp_h_conn *
+sp_h_peer_connect(struct sp_h_peer *p, uint16_t port, uint32_t peer_isn,
+		  uint16_t win)
 {
 	struct sp_h_pkt pk;
 	uint32_t before = p->nd->n_connected;
@@ -1389,9 +1472,9 @@ struct sp_h_conn *sp_h_peer_connect(struct sp_h_peer *p, uint16_t port,
 	return p->nd->last_accepted;
 }
 
-struct sp_h_node *sp_h_start_one(struct sp_h_net *n, struct sp_h_peer *p,
-				 uint64_t t0_us,
-				 void (*tweak)(struct sp_stack_config *))
+struct sp_h_node *
+sp_h_start_one(struct sp_h_net *n, struct sp_h_peer *p, uint64_t t0_us,
+	       void (*tweak)(struct sp_stack_config *))
 {
 	sp_h_net_init(n, 1, 64);
 	if (tweak)
@@ -1402,7 +1485,8 @@ struct sp_h_node *sp_h_start_one(struct sp_h_net *n, struct sp_h_peer *p,
 	return &n->node[0];
 }
 
-bool sp_h_all_closed(struct sp_h_net *n, void *arg)
+bool
+sp_h_all_closed(struct sp_h_net *n, void *arg)
 {
 	uint32_t i;
 

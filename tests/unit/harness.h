@@ -27,22 +27,22 @@ extern unsigned long sp_h_checks;   /* checks evaluated, whole run */
 void sp_h_fail(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		sp_h_checks++;                                             \
-		if (!(cond))                                               \
-			sp_h_fail(__FILE__, __LINE__, "%s", #cond);        \
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		sp_h_checks++;                                                 \
+		if (!(cond))                                                   \
+			sp_h_fail(__FILE__, __LINE__, "%s", #cond);            \
 	} while (0)
 
-#define SP_H_CMP(a, op, b)                                                 \
-	do {                                                               \
-		unsigned long long a_ = (unsigned long long)(a);           \
-		unsigned long long b_ = (unsigned long long)(b);           \
-		sp_h_checks++;                                             \
-		if (!(a_ op b_))                                           \
-			sp_h_fail(__FILE__, __LINE__,                      \
+#define SP_H_CMP(a, op, b)                                                     \
+	do {                                                                   \
+		unsigned long long a_ = (unsigned long long)(a);               \
+		unsigned long long b_ = (unsigned long long)(b);               \
+		sp_h_checks++;                                                 \
+		if (!(a_ op b_))                                               \
+			sp_h_fail(__FILE__, __LINE__,                          \
 				  "%s %s %s (%llu %s %llu, 0x%llx %s 0x%llx)", \
-				  #a, #op, #b, a_, #op, b_, a_, #op, b_);  \
+				  #a, #op, #b, a_, #op, b_, a_, #op, b_);      \
 	} while (0)
 
 /* Unsigned comparisons (values are widened to unsigned long long). */
@@ -113,7 +113,7 @@ struct sp_h_pkt {
 	bool sack_ok;   /* SACK-permitted option */
 	uint32_t nsack; /* SACK blocks (RFC 2018), up to 4 */
 	uint32_t sack[4][2];
-	uint32_t plen;  /* TCP or ICMP-echo payload length */
+	uint32_t plen; /* TCP or ICMP-echo payload length */
 	uint8_t payload[SP_FRAME_MAX];
 };
 
@@ -122,8 +122,12 @@ bool sp_h_parse(const uint8_t *f, uint32_t len, struct sp_h_pkt *p);
 
 /* TCP flag bits, for brevity in tests. */
 enum {
-	TH_FIN = 0x01, TH_SYN = 0x02, TH_RST = 0x04, TH_PSH = 0x08,
-	TH_ACK = 0x10, TH_URG = 0x20,
+	TH_FIN = 0x01,
+	TH_SYN = 0x02,
+	TH_RST = 0x04,
+	TH_PSH = 0x08,
+	TH_ACK = 0x10,
+	TH_URG = 0x20,
 };
 
 /* ---- crafted frames --------------------------------------------------- */
@@ -184,10 +188,10 @@ struct sp_h_conn {
 	uint64_t tx_done;  /* bytes accepted by sp_tcp_send */
 	uint32_t split;    /* bytes per sp_tcp_send call; 0 = as many as fit */
 	bool close_after_send; /* close once tx_total is queued */
-	bool close_on_fin;     /* close once tx_total is queued and peer FIN seen */
-	bool send_on_recv;     /* send (sp_h_send_more) from the recv callback */
+	bool close_on_fin; /* close once tx_total is queued and peer FIN seen */
+	bool send_on_recv; /* send (sp_h_send_more) from the recv callback */
 	uint64_t rx_bytes;
-	uint64_t rx_bad;       /* bytes that differ from the expected pattern */
+	uint64_t rx_bad; /* bytes that differ from the expected pattern */
 	uint32_t rx_calls;
 	uint32_t sent_calls;
 	uint8_t rx_log[SP_H_RXLOG]; /* first bytes received */
@@ -292,10 +296,10 @@ int sp_h_inject(struct sp_h_node *nd, const uint8_t *f, uint32_t len);
 void sp_h_expect_drop_at(const char *file, int line, struct sp_h_node *nd,
 			 const uint8_t *f, uint32_t len,
 			 enum sp_drop_reason reason, bool answered);
-#define sp_h_expect_drop(nd, f, len, reason)                               \
+#define sp_h_expect_drop(nd, f, len, reason)                                   \
 	sp_h_expect_drop_at(__FILE__, __LINE__, nd, f, len, reason, false)
 /* Same, for drops that are answered (RST, ACK): the answer stays queued. */
-#define sp_h_expect_drop_answered(nd, f, len, reason)                      \
+#define sp_h_expect_drop_answered(nd, f, len, reason)                          \
 	sp_h_expect_drop_at(__FILE__, __LINE__, nd, f, len, reason, true)
 
 /* Pop the next emitted frame and check it is a TCP segment with @flags
@@ -305,9 +309,9 @@ void sp_h_expect_drop_at(const char *file, int line, struct sp_h_node *nd,
 bool sp_h_expect_seg_at(const char *file, int line, struct sp_h_node *nd,
 			uint8_t flags, uint32_t seq, uint32_t ack,
 			uint32_t plen, struct sp_h_pkt *out);
-#define EXPECT_SEG(nd, flags, seq, ack, plen)                              \
+#define EXPECT_SEG(nd, flags, seq, ack, plen)                                  \
 	sp_h_expect_seg_at(__FILE__, __LINE__, nd, flags, seq, ack, plen, NULL)
-#define EXPECT_SEG_P(nd, flags, seq, ack, plen, out)                       \
+#define EXPECT_SEG_P(nd, flags, seq, ack, plen, out)                           \
 	sp_h_expect_seg_at(__FILE__, __LINE__, nd, flags, seq, ack, plen, out)
 /* Check that the node emitted nothing (and report what it did emit). */
 void sp_h_expect_none_at(const char *file, int line, struct sp_h_node *nd);
@@ -341,8 +345,8 @@ struct sp_h_peer {
 	uint32_t snd_nxt;    /* next sequence number the peer sends */
 	uint32_t rcv_nxt;    /* what the peer acknowledges */
 	uint16_t win;
-	uint32_t data_seed;  /* pattern the peer sends */
-	uint64_t data_off;   /* bytes of it sent so far */
+	uint32_t data_seed;     /* pattern the peer sends */
+	uint64_t data_off;      /* bytes of it sent so far */
 	const uint8_t *syn_opt; /* options on the peer's SYN; NULL: MSS 1460 */
 	uint32_t syn_optlen;
 };

@@ -11,16 +11,16 @@
 
 static int sp_tests, sp_failed;
 
-#define CHECK(cond, ...)                                                     \
-	do {                                                                 \
-		sp_tests++;                                                  \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "%s:%d: CHECK failed: %s: ",         \
-				__FILE__, __LINE__, #cond);                  \
-			fprintf(stderr, __VA_ARGS__);                        \
-			fputc('\n', stderr);                                 \
-			sp_failed++;                                         \
-		}                                                            \
+#define CHECK(cond, ...)                                                       \
+	do {                                                                   \
+		sp_tests++;                                                    \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, \
+				__LINE__, #cond);                              \
+			fprintf(stderr, __VA_ARGS__);                          \
+			fputc('\n', stderr);                                   \
+			sp_failed++;                                           \
+		}                                                              \
 	} while (0)
 
 #endif /* SP_CHECK_H */

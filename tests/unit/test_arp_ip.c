@@ -15,7 +15,8 @@ static struct sp_h_net net;
 static uint8_t f[4096];
 static const uint8_t zero_mac[6];
 
-static struct sp_h_node *start1(void (*tweak)(struct sp_stack_config *))
+static struct sp_h_node *
+start1(void (*tweak)(struct sp_stack_config *))
 {
 	sp_h_net_init(&net, 1, 64);
 	net.auto_arp = false; /* these tests watch the ARP traffic */
@@ -25,13 +26,15 @@ static struct sp_h_node *start1(void (*tweak)(struct sp_stack_config *))
 	return &net.node[0];
 }
 
-static uint32_t arp_who_has(uint32_t tip)
+static uint32_t
+arp_who_has(uint32_t tip)
 {
 	return sp_h_build_arp(f, sp_h_mac_bcast, 1, sp_h_mac[1], SP_H_IP_SERVER,
 			      zero_mac, tip);
 }
 
-static uint32_t echo_req(uint16_t seq, uint32_t len)
+static uint32_t
+echo_req(uint16_t seq, uint32_t len)
 {
 	static uint8_t data[1500];
 
@@ -40,7 +43,8 @@ static uint32_t echo_req(uint16_t seq, uint32_t len)
 			       SP_H_IP_CLIENT, 8, 0xbeef, seq, data, len);
 }
 
-static void check_arp_request(const struct sp_h_pkt *p, uint32_t tip)
+static void
+check_arp_request(const struct sp_h_pkt *p, uint32_t tip)
 {
 	CHECK_EQ(p->ethertype, 0x0806);
 	CHECK_EQ(p->len, 60);
@@ -55,7 +59,8 @@ static void check_arp_request(const struct sp_h_pkt *p, uint32_t tip)
 
 /* ---- Ethernet --------------------------------------------------------- */
 
-static void test_eth_drops(void)
+static void
+test_eth_drops(void)
 {
 	struct sp_h_node *nd = start1(NULL);
 	uint32_t len = echo_req(1, 32);
@@ -81,7 +86,8 @@ static void test_eth_drops(void)
 
 /* ---- ARP -------------------------------------------------------------- */
 
-static void test_arp_request_answered(void)
+static void
+test_arp_request_answered(void)
 {
 	struct sp_h_node *nd = start1(NULL);
 	struct sp_h_pkt p;
@@ -110,7 +116,8 @@ static void test_arp_request_answered(void)
 	sp_h_net_finish(&net);
 }
 
-static void test_arp_request_other(void)
+static void
+test_arp_request_other(void)
 {
 	struct sp_h_node *nd = start1(NULL);
 	uint8_t mac[6];
@@ -122,14 +129,15 @@ static void test_arp_request_other(void)
 	sp_h_net_finish(&net);
 }
 
-static void test_arp_bad(void)
+static void
+test_arp_bad(void)
 {
 	struct sp_h_node *nd = start1(NULL);
 	uint32_t len;
 
 	len = arp_who_has(SP_H_IP_CLIENT);
 	sp_h_expect_drop(nd, f, 14 + 27, SP_DROP_ARP_BAD); /* truncated */
-	f[18] = 8; /* hardware length */
+	f[18] = 8;                                         /* hardware length */
 	sp_h_expect_drop(nd, f, len, SP_DROP_ARP_BAD);
 	len = arp_who_has(SP_H_IP_CLIENT);
 	f[17] = 0xdd; /* protocol 0x08dd */
@@ -143,7 +151,8 @@ static void test_arp_bad(void)
 	sp_h_net_finish(&net);
 }
 
-static void test_arp_reply_learns(void)
+static void
+test_arp_reply_learns(void)
 {
 	struct sp_h_node *nd = start1(NULL);
 	uint8_t mac[6];
@@ -168,12 +177,18 @@ static void test_arp_reply_learns(void)
 }
 
 /* The peer's SYN from port 40000 to a listener on port 80. */
-static struct sp_h_seg syn_to_80(void)
+static struct sp_h_seg
+syn_to_80(void)
 {
 	struct sp_h_seg s = {
-		.smac = sp_h_mac[1], .dmac = sp_h_mac[0],
-		.sip = SP_H_IP_SERVER, .dip = SP_H_IP_CLIENT,
-		.sport = 40000, .dport = 80, .seq = 1000, .flags = TH_SYN,
+		.smac = sp_h_mac[1],
+		.dmac = sp_h_mac[0],
+		.sip = SP_H_IP_SERVER,
+		.dip = SP_H_IP_CLIENT,
+		.sport = 40000,
+		.dport = 80,
+		.seq = 1000,
+		.flags = TH_SYN,
 		.win = 8192,
 	};
 
@@ -183,7 +198,8 @@ static struct sp_h_seg syn_to_80(void)
 /* A SYN from a client we have no ARP entry for: the SYN-ACK goes out at
  * once, to the MAC the SYN came from, with no ARP request first (else it
  * waits for the handshake timer); an entry ARP made is not overridden. */
-static void test_arp_from_syn(void)
+static void
+test_arp_from_syn(void)
 {
 	struct sp_h_node *nd = start1(NULL);
 	struct sp_h_seg s = syn_to_80();
@@ -229,7 +245,8 @@ static void test_arp_from_syn(void)
 /* Another queue's copy of an ARP frame: the sender is learnt, nothing is
  * answered or counted; a bad frame or one for another address teaches
  * nothing. */
-static void test_arp_learn_copy(void)
+static void
+test_arp_learn_copy(void)
 {
 	struct sp_h_node *nd = start1(NULL);
 	const struct sp_stack_stats *s = sp_stack_stats(nd->st);
@@ -258,7 +275,8 @@ static void test_arp_learn_copy(void)
 	sp_h_net_finish(&net);
 }
 
-static void test_arp_request_api(void)
+static void
+test_arp_request_api(void)
 {
 	struct sp_h_node *nd = start1(NULL);
 	struct sp_h_pkt p;
@@ -280,14 +298,16 @@ static void test_arp_request_api(void)
 	sp_h_net_finish(&net);
 }
 
-static void arp_8s(struct sp_stack_config *cfg)
+static void
+arp_8s(struct sp_stack_config *cfg)
 {
 	cfg->arp_timeout_us = 8 * 1000 * 1000;
 }
 
 /* Refresh in the last quarter of the lifetime, at most once a second; the
  * entry dies at its deadline if nobody answers. */
-static void test_arp_expiry_refresh(void)
+static void
+test_arp_expiry_refresh(void)
 {
 	struct sp_h_node *nd = start1(arp_8s);
 	struct sp_h_pkt p;
@@ -303,7 +323,7 @@ static void test_arp_expiry_refresh(void)
 	CHECK(sp_h_pop(nd, &p));
 	check_arp_request(&p, SP_H_IP_SERVER);
 	CHECK(sp_arp_lookup(nd->st, SP_H_IP_SERVER, mac)); /* still valid */
-	sp_h_advance(&net, 1700 * 1000); /* T0 + 7.9 s */
+	sp_h_advance(&net, 1700 * 1000);                   /* T0 + 7.9 s */
 	while (sp_h_pop(nd, &p)) {
 		check_arp_request(&p, SP_H_IP_SERVER);
 		n++;
@@ -330,7 +350,8 @@ static void test_arp_expiry_refresh(void)
 
 /* An unresolved next hop: the SYN is not sent but counted, a who-has goes
  * out, and the SYN retransmission after the reply reaches the peer. */
-static void test_arp_unresolved_connect(void)
+static void
+test_arp_unresolved_connect(void)
 {
 	struct sp_h_node *nd = start1(NULL);
 	struct sp_h_conn *r;
@@ -357,13 +378,15 @@ static void test_arp_unresolved_connect(void)
 	sp_h_net_finish(&net);
 }
 
-static void with_gateway(struct sp_stack_config *cfg)
+static void
+with_gateway(struct sp_stack_config *cfg)
 {
 	cfg->gateway = 0xc61200feu; /* 198.18.0.254 */
 }
 
 /* Off-link destinations resolve the gateway, not themselves. */
-static void test_arp_gateway(void)
+static void
+test_arp_gateway(void)
 {
 	struct sp_h_node *nd = start1(with_gateway);
 	struct sp_h_conn *r;
@@ -392,7 +415,8 @@ static void test_arp_gateway(void)
 
 /* ---- ICMP ------------------------------------------------------------- */
 
-static void check_echo_reply(uint16_t seq, uint32_t len)
+static void
+check_echo_reply(uint16_t seq, uint32_t len)
 {
 	struct sp_h_node *nd = &net.node[0];
 	struct sp_h_pkt p;
@@ -417,7 +441,8 @@ static void check_echo_reply(uint16_t seq, uint32_t len)
 	CHECK(memcmp(p.payload, data, len) == 0);
 }
 
-static void test_icmp_echo(void)
+static void
+test_icmp_echo(void)
 {
 	struct sp_h_node *nd = start1(NULL);
 	static const uint32_t sizes[] = { 0, 1, 56, 57, 1000, 1472 };
@@ -438,7 +463,8 @@ static void test_icmp_echo(void)
 	sp_h_net_finish(&net);
 }
 
-static void test_icmp_bad(void)
+static void
+test_icmp_bad(void)
 {
 	struct sp_h_node *nd = start1(NULL);
 	uint32_t len;
@@ -472,7 +498,8 @@ static void test_icmp_bad(void)
 
 /* A datagram larger than one frame (a jumbo or GRO'd frame on a port that
  * allows it) must not be echoed into a SP_FRAME_MAX transmit buffer. */
-static void test_icmp_oversize(void)
+static void
+test_icmp_oversize(void)
 {
 	struct sp_h_node *nd = start1(NULL);
 	static uint8_t data[3000];
@@ -492,7 +519,8 @@ static void test_icmp_oversize(void)
 
 /* ---- IPv4 ------------------------------------------------------------- */
 
-static void test_ip_drops(void)
+static void
+test_ip_drops(void)
 {
 	struct sp_h_node *nd = start1(NULL);
 	uint32_t len;
@@ -569,7 +597,8 @@ static void test_ip_drops(void)
 }
 
 /* IP options move the transport header: ICMP and TCP must follow ihl. */
-static void test_ip_options(void)
+static void
+test_ip_options(void)
 {
 	struct sp_h_node *nd = start1(NULL);
 	struct sp_h_seg s = syn_to_80();
@@ -618,7 +647,8 @@ static void test_ip_options(void)
 
 /* ---- several addresses (source ranges) --------------------------------- */
 
-static void three_addrs(struct sp_stack_config *cfg)
+static void
+three_addrs(struct sp_stack_config *cfg)
 {
 	cfg->ip_count = 3;
 	cfg->port_min = 40000;
@@ -627,7 +657,8 @@ static void three_addrs(struct sp_stack_config *cfg)
 
 /* Every address of the range answers ARP and ping as itself; active opens
  * take every (address, port) pair once before running out. */
-static void test_ip_range(void)
+static void
+test_ip_range(void)
 {
 	struct sp_h_node *nd = start1(three_addrs);
 	struct sp_h_conn *r[6];
@@ -659,7 +690,8 @@ static void test_ip_range(void)
 		CHECK(p.sport == 40000 || p.sport == 40001);
 		/* the addresses take turns: opens 0-2 are .1 .2 .3 */
 		CHECK_EQ(p.sip, SP_H_IP_CLIENT + (uint32_t)(i % 3));
-		seen |= 1u << ((p.sip - SP_H_IP_CLIENT) * 2 + (p.sport - 40000));
+		seen |= 1u << ((p.sip - SP_H_IP_CLIENT) * 2 +
+			       (p.sport - 40000));
 	}
 	CHECK_EQ(seen, 0x3f); /* all six pairs, each once */
 	CHECK(sp_tcp_connect(nd->st, SP_H_IP_SERVER, 80, NULL, &err) == NULL);
@@ -680,9 +712,11 @@ static const uint8_t ms_key[40] = {
 	0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
 };
 
-static void only_pairs(struct sp_stack_config *cfg)
+static void
+only_pairs(struct sp_stack_config *cfg)
 {
-	static const uint32_t pairs[] = { 2, 5 }; /* 198.18.0.1:40002, .2:40001 */
+	static const uint32_t pairs[] = { 2,
+					  5 }; /* 198.18.0.1:40002, .2:40001 */
 
 	cfg->ip_count = 2;
 	cfg->port_min = 40000;
@@ -693,7 +727,8 @@ static void only_pairs(struct sp_stack_config *cfg)
 
 /* The hash is the specification's, the pairs of the queues partition the
  * ranges, and a stack given pairs opens connections from those only. */
-static void test_rss_pairs(void)
+static void
+test_rss_pairs(void)
 {
 	static uint32_t out[4][2 * 1000];
 	static uint8_t seen[2 * 1000], owner[2 * 1000];
@@ -729,9 +764,10 @@ static void test_rss_pairs(void)
 			       out[q][i] > out[q][i - 1]));
 		for (uint32_t i = 0; i < n[q]; i++) {
 			uint32_t pr = out[q][i];
-			uint32_t h = sp_rss_hash_v4(ms_key, SP_H_IP_SERVER,
-						    SP_H_IP_CLIENT + pr / 1000, 80,
-						    (uint16_t)(50000 + pr % 1000));
+			uint32_t h = sp_rss_hash_v4(
+				ms_key, SP_H_IP_SERVER,
+				SP_H_IP_CLIENT + pr / 1000, 80,
+				(uint16_t)(50000 + pr % 1000));
 
 			CHECK_EQ(reta[h % 128], q);
 			CHECK_EQ(seen[pr], 0);
@@ -752,13 +788,17 @@ static void test_rss_pairs(void)
 			 (int)reta[h % 128]);
 	}
 	CHECK_EQ(sp_rss_owner_of(owner, SP_H_IP_CLIENT, 2, 50000, 1000,
-				 SP_H_IP_CLIENT + 2, 50000), -ENOENT);
+				 SP_H_IP_CLIENT + 2, 50000),
+		 -ENOENT);
 	CHECK_EQ(sp_rss_owner_of(owner, SP_H_IP_CLIENT, 2, 50000, 1000,
-				 SP_H_IP_CLIENT - 1, 50000), -ENOENT);
+				 SP_H_IP_CLIENT - 1, 50000),
+		 -ENOENT);
 	CHECK_EQ(sp_rss_owner_of(owner, SP_H_IP_CLIENT, 2, 50000, 1000,
-				 SP_H_IP_CLIENT, 49999), -ENOENT);
+				 SP_H_IP_CLIENT, 49999),
+		 -ENOENT);
 	CHECK_EQ(sp_rss_owner_of(owner, SP_H_IP_CLIENT, 2, 50000, 1000,
-				 SP_H_IP_CLIENT + 1, 51000), -ENOENT);
+				 SP_H_IP_CLIENT + 1, 51000),
+		 -ENOENT);
 
 	nd = start1(only_pairs);
 	len = arp_who_has(SP_H_IP_CLIENT); /* learn the server's MAC */
@@ -768,8 +808,8 @@ static void test_rss_pairs(void)
 		r[i] = sp_h_connect(nd, SP_H_IP_SERVER, 80, 0);
 		CHECK(r[i] != NULL && r[i]->c != NULL);
 		CHECK(sp_h_pop(nd, &p));
-		CHECK(i == 0 ? p.sip == SP_H_IP_CLIENT && p.sport == 40002
-			     : p.sip == SP_H_IP_CLIENT + 1 && p.sport == 40001);
+		CHECK(i == 0 ? p.sip == SP_H_IP_CLIENT && p.sport == 40002 :
+			       p.sip == SP_H_IP_CLIENT + 1 && p.sport == 40001);
 	}
 	CHECK(sp_tcp_connect(nd->st, SP_H_IP_SERVER, 80, NULL, &err) == NULL);
 	CHECK_EQ(err, -EADDRNOTAVAIL);
@@ -800,7 +840,8 @@ static const struct sp_h_test tests[] = {
 	{ "rss_pairs", test_rss_pairs },
 };
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	return sp_h_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
 }

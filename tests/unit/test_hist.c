@@ -32,8 +32,8 @@ enum { SP_N = 1000000 };
  * width 2^s over a value of at least 128 * 2^s. */
 static const double sp_rep_bound = 1.0 / 256;
 
-static const double sp_qs[] = { 0, 0.001, 0.01, 0.1, 0.25, 0.5, 0.9, 0.95,
-				0.99, 0.999, 1 };
+static const double sp_qs[] = { 0,   0.001, 0.01, 0.1,   0.25, 0.5,
+				0.9, 0.95,  0.99, 0.999, 1 };
 
 /* splitmix64: seeded, so a failure reproduces. */
 static uint64_t sp_rng_state;
@@ -121,8 +121,8 @@ test_buckets(void)
 	CHECK(bad_width == 0, "%d buckets too wide", bad_width);
 	CHECK(bad_map == 0, "%d buckets whose bounds map elsewhere", bad_map);
 	printf("buckets: %u, struct %zu bytes, widest bucket %.4f %% of its "
-	       "lowest value\n", (unsigned)SP_HIST_BUCKETS,
-	       sizeof(struct sp_hist), widest * 100);
+	       "lowest value\n",
+	       (unsigned)SP_HIST_BUCKETS, sizeof(struct sp_hist), widest * 100);
 
 	/* Every value up to 2^20, then around every power of two, then
 	 * random values of every bit length. */
@@ -162,7 +162,10 @@ test_buckets(void)
 
 enum sp_dist { SP_UNIFORM, SP_LOGUNIFORM, SP_CONSTANT, SP_SPIKES, SP_NDIST };
 static const char *const sp_dist_name[SP_NDIST] = {
-	"uniform 1..1e6", "log-uniform 1us..10min", "constant", "two spikes",
+	"uniform 1..1e6",
+	"log-uniform 1us..10min",
+	"constant",
+	"two spikes",
 };
 
 static void
@@ -185,7 +188,7 @@ gen(enum sp_dist d, uint64_t *v, size_t n)
 			 * above the exact range, so p0 and p100 test the
 			 * min/max rule, not exact buckets. */
 			v[i] = rng() % 10 ? 3010 + rng() % 50 :
-					   2000000 + rng() % 1000;
+					    2000000 + rng() % 1000;
 			break;
 		case SP_NDIST:
 			break;
@@ -226,8 +229,8 @@ test_distribution(enum sp_dist d, uint64_t *v, uint64_t *sorted)
 	      (unsigned long long)h->count);
 	CHECK(h->sum == sum, "%s: sum", sp_dist_name[d]);
 	CHECK(h->overflow == 0, "%s: overflow", sp_dist_name[d]);
-	CHECK(h->min == sorted[0] && h->max == sorted[SP_N - 1],
-	      "%s: min/max", sp_dist_name[d]);
+	CHECK(h->min == sorted[0] && h->max == sorted[SP_N - 1], "%s: min/max",
+	      sp_dist_name[d]);
 	double mean = (double)(lsum / SP_N);
 	CHECK(fabs(sp_hist_mean(h) - mean) <= 1e-9 * mean,
 	      "%s: mean %.6f, exact %.6f", sp_dist_name[d], sp_hist_mean(h),
@@ -367,12 +370,14 @@ test_delta(uint64_t *v)
 		      d->overflow == r->overflow &&
 		      memcmp(d->b, r->b, sizeof(d->b)) == 0,
 	      "delta counts != histogram of interval");
-	CHECK(d->min <= r->min && sp_hist_index(d->min) == sp_hist_index(r->min),
-	      "delta min %llu, interval min %llu",
-	      (unsigned long long)d->min, (unsigned long long)r->min);
-	CHECK(d->max >= r->max && sp_hist_index(d->max) == sp_hist_index(r->max),
-	      "delta max %llu, interval max %llu",
-	      (unsigned long long)d->max, (unsigned long long)r->max);
+	CHECK(d->min <= r->min &&
+		      sp_hist_index(d->min) == sp_hist_index(r->min),
+	      "delta min %llu, interval min %llu", (unsigned long long)d->min,
+	      (unsigned long long)r->min);
+	CHECK(d->max >= r->max &&
+		      sp_hist_index(d->max) == sp_hist_index(r->max),
+	      "delta max %llu, interval max %llu", (unsigned long long)d->max,
+	      (unsigned long long)r->max);
 	double e = rel_err(sp_hist_quantile(d, 0), r->min);
 	CHECK(e <= 1.0 / 128, "delta p0 off by %.4f %%", e * 100);
 	e = rel_err(sp_hist_quantile(d, 1), r->max);
@@ -404,8 +409,7 @@ test_edges(void)
 {
 	struct sp_hist *h = hist_new();
 
-	CHECK(h->count == 0 && h->min == UINT64_MAX && h->max == 0,
-	      "init");
+	CHECK(h->count == 0 && h->min == UINT64_MAX && h->max == 0, "init");
 	CHECK(sp_hist_quantile(h, 0.5) == 0 && sp_hist_mean(h) == 0,
 	      "empty quantile/mean");
 
@@ -454,8 +458,14 @@ test_bounds(void)
 		struct sp_hist h;
 		uint64_t post[16];
 	} g;
-	uint64_t vs[] = { 0, 1, 255, 256, 257, SP_HIST_MAX_VALUE,
-			  SP_HIST_MAX_VALUE + 1, UINT64_C(1) << 63,
+	uint64_t vs[] = { 0,
+			  1,
+			  255,
+			  256,
+			  257,
+			  SP_HIST_MAX_VALUE,
+			  SP_HIST_MAX_VALUE + 1,
+			  UINT64_C(1) << 63,
 			  UINT64_MAX };
 
 	memset(&g, 0xa5, sizeof(g));
@@ -513,8 +523,8 @@ test_concurrent(void)
 		 * at least SP_CONC_LO), min and max. */
 		incoherent += total < s->count ||
 			      s->sum < s->count * SP_CONC_LO ||
-			      (s->count && (s->min > s->max ||
-					    s->min < SP_CONC_LO));
+			      (s->count &&
+			       (s->min > s->max || s->min < SP_CONC_LO));
 		memcpy(prev, s, sizeof(*s));
 		snaps++;
 	} while (s->count < SP_CONC_N);

@@ -29,19 +29,19 @@ struct exp {
 	unsigned interim;
 	const char *at;
 	int delta;
-	int lenient;	/* read with a leniency: the connection not reused */
+	int lenient; /* read with a leniency: the connection not reused */
 };
 
 struct fixture {
 	const char *name;
-	const char *in;		/* NULL: built by the test (big inputs) */
-	int head;		/* response to HEAD */
-	int eof;		/* the peer closes after the input */
-	size_t max_hdr;		/* 0: default */
-	const char *body;	/* concatenated bodies, NULL: not checked */
+	const char *in;   /* NULL: built by the test (big inputs) */
+	int head;         /* response to HEAD */
+	int eof;          /* the peer closes after the input */
+	size_t max_hdr;   /* 0: default */
+	const char *body; /* concatenated bodies, NULL: not checked */
 	struct exp e[MAX_RESP];
 	int n;
-	int upgrade;		/* the request asked for an upgrade */
+	int upgrade; /* the request asked for an upgrade */
 };
 
 struct result {
@@ -63,8 +63,8 @@ struct run {
 	/* on_header's pieces as "name:value\n" per field */
 	char hdrs[BODY_CAP];
 	size_t hdrs_len;
-	int hdrs_bad;		/* a piece out of order */
-	int hdr_last;		/* the last part heard, -1 at a line's start */
+	int hdrs_bad; /* a piece out of order */
+	int hdr_last; /* the last part heard, -1 at a line's start */
 };
 
 static void
@@ -80,15 +80,14 @@ hdr_put(struct run *run, const void *p, size_t n)
 
 /* on_header: pieces in order NAME+ VALUE* END, a NAME piece never empty */
 static void
-collect_hdr(void *ctx, enum sp_http1_hdr_part part, const uint8_t *p,
-	    size_t n)
+collect_hdr(void *ctx, enum sp_http1_hdr_part part, const uint8_t *p, size_t n)
 {
 	struct run *run = ctx;
 
 	switch (part) {
 	case SP_HTTP1_HDR_NAME:
-		if (n == 0 || (run->hdr_last != -1 &&
-			       run->hdr_last != SP_HTTP1_HDR_NAME))
+		if (n == 0 ||
+		    (run->hdr_last != -1 && run->hdr_last != SP_HTTP1_HDR_NAME))
 			run->hdrs_bad = 1;
 		hdr_put(run, p, n);
 		break;
@@ -129,8 +128,10 @@ record(struct run *run, const struct sp_http1_resp *p, int rc, size_t end)
 {
 	if (run->n == MAX_RESP)
 		return;
-	run->r[run->n++] = (struct result){ rc, p->status, (long)p->body_bytes,
-		p->must_close, p->interim, end, p->lenient };
+	run->r[run->n++] = (struct result){
+		rc,         p->status, (long)p->body_bytes, p->must_close,
+		p->interim, end,       p->lenient
+	};
 }
 
 static void
@@ -238,8 +239,7 @@ check_expected(const struct fixture *f, const char *in, size_t len,
 {
 	size_t from = 0;
 
-	CHECK(run->n == f->n, "%s: %d results, want %d", f->name, run->n,
-	      f->n);
+	CHECK(run->n == f->n, "%s: %d results, want %d", f->name, run->n, f->n);
 	for (int i = 0; i < f->n && i < run->n; i++) {
 		const struct exp *e = &f->e[i];
 		const struct result *r = &run->r[i];
@@ -257,8 +257,8 @@ check_expected(const struct fixture *f, const char *in, size_t len,
 		CHECK(r->end == end, "%s[%d]: ended at %zu, want %zu", f->name,
 		      i, r->end, end);
 		if (e->rc == SP_HTTP1_DONE) {
-			CHECK(r->status == e->status, "%s[%d]: status %d", f->name,
-			      i, r->status);
+			CHECK(r->status == e->status, "%s[%d]: status %d",
+			      f->name, i, r->status);
 			CHECK(r->body == e->body, "%s[%d]: body %ld, want %ld",
 			      f->name, i, r->body, e->body);
 			CHECK(r->close == e->close, "%s[%d]: close %d", f->name,
@@ -273,15 +273,17 @@ check_expected(const struct fixture *f, const char *in, size_t len,
 	for (size_t i = 0; i < sizeof(hdr_want) / sizeof(hdr_want[0]); i++) {
 		if (strcmp(hdr_want[i].name, f->name) != 0)
 			continue;
-		CHECK(!run->hdrs_bad && run->hdrs_len == strlen(hdr_want[i].hdrs) &&
-		      memcmp(run->hdrs, hdr_want[i].hdrs, run->hdrs_len) == 0,
+		CHECK(!run->hdrs_bad &&
+			      run->hdrs_len == strlen(hdr_want[i].hdrs) &&
+			      memcmp(run->hdrs, hdr_want[i].hdrs,
+				     run->hdrs_len) == 0,
 		      "%s: headers heard \"%.*s\"", f->name, (int)run->hdrs_len,
 		      run->hdrs);
 		hdr_checked++;
 	}
 	if (f->body) {
 		CHECK(!run->body_overflow && run->body_len == strlen(f->body) &&
-		      memcmp(run->body, f->body, run->body_len) == 0,
+			      memcmp(run->body, f->body, run->body_len) == 0,
 		      "%s: body bytes differ", f->name);
 	}
 }
@@ -337,192 +339,539 @@ run_fixture(const struct fixture *f, const char *in, size_t len)
 		abort();
 	for (size_t i = 1; i < len; i++)
 		cuts[i - 1] = i;
-	run_pieces(f, (const uint8_t *)in, len, cuts, len ? len - 1 : 0,
-		   &piece, NULL);
+	run_pieces(f, (const uint8_t *)in, len, cuts, len ? len - 1 : 0, &piece,
+		   NULL);
 	CHECK(same(&whole, &piece), "%s: byte at a time differs", f->name);
 	free(cuts);
 }
 
-#define OK(st, b, cl, in, at, delta) { SP_HTTP1_DONE, st, b, cl, in, at, delta, 0 }
-#define ERR(rc, at, delta) { rc, 0, 0, 0, 0, at, delta, 0 }
+#define OK(st, b, cl, in, at, delta)                                           \
+	{                                                                      \
+		SP_HTTP1_DONE, st, b, cl, in, at, delta, 0                     \
+	}
+#define ERR(rc, at, delta)                                                     \
+	{                                                                      \
+		rc, 0, 0, 0, 0, at, delta, 0                                   \
+	}
 /* OK for a response read with a leniency */
-#define OKL(st, b, cl, in, at, delta) { SP_HTTP1_DONE, st, b, cl, in, at, delta, 1 }
+#define OKL(st, b, cl, in, at, delta)                                          \
+	{                                                                      \
+		SP_HTTP1_DONE, st, b, cl, in, at, delta, 1                     \
+	}
 
 static const struct fixture fixtures[] = {
 	{ "content-length",
 	  "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nServer: x\r\n\r\nhello",
-	  0, 0, 0, "hello", { OK(200, 5, 0, 0, NULL, 0) }, 1, 0 },
+	  0,
+	  0,
+	  0,
+	  "hello",
+	  { OK(200, 5, 0, 0, NULL, 0) },
+	  1,
+	  0 },
 	{ "content-length list and repeat",
 	  "HTTP/1.1 200 OK\r\ncontent-length: 3 , 3\r\nCONTENT-LENGTH:3\r\n\r\nabc",
-	  0, 0, 0, "abc", { OK(200, 3, 0, 0, NULL, 0) }, 1, 0 },
+	  0,
+	  0,
+	  0,
+	  "abc",
+	  { OK(200, 3, 0, 0, NULL, 0) },
+	  1,
+	  0 },
 	{ "content-length zero",
 	  "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Length: 1\r\n\r\nx",
-	  0, 0, 0, "x",
-	  { OK(200, 0, 0, 0, "HTTP/1.1 404", 0), OK(404, 1, 0, 0, NULL, 0) }, 2, 0 },
+	  0,
+	  0,
+	  0,
+	  "x",
+	  { OK(200, 0, 0, 0, "HTTP/1.1 404", 0), OK(404, 1, 0, 0, NULL, 0) },
+	  2,
+	  0 },
 	{ "chunked with extensions and trailers",
 	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n"
 	  "5;foo=bar\r\nhello\r\nA ; x=\"y\"\r\n0123456789\r\n"
 	  "0;last\r\nX-Trailer: 1\r\nY: 2\r\n\r\n",
-	  0, 0, 0, "hello0123456789", { OK(200, 15, 0, 0, NULL, 0) }, 1, 0 },
+	  0,
+	  0,
+	  0,
+	  "hello0123456789",
+	  { OK(200, 15, 0, 0, NULL, 0) },
+	  1,
+	  0 },
 	{ "chunked overrides content-length, then close",
 	  "HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n"
 	  "3\r\nabc\r\n0\r\n\r\nHTTP/1.",
-	  0, 0, 0, "abc", { OKL(200, 3, 1, 0, "0\r\n\r\n", 5) }, 1, 0 },
+	  0,
+	  0,
+	  0,
+	  "abc",
+	  { OKL(200, 3, 1, 0, "0\r\n\r\n", 5) },
+	  1,
+	  0 },
 	{ "chunked not last: close-delimited",
 	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n3\r\nabc",
-	  0, 1, 0, "3\r\nabc", { OK(200, 6, 1, 0, NULL, 0) }, 1, 0 },
+	  0,
+	  1,
+	  0,
+	  "3\r\nabc",
+	  { OK(200, 6, 1, 0, NULL, 0) },
+	  1,
+	  0 },
 	{ "close-delimited with eof",
 	  "HTTP/1.1 200 OK\r\nServer: x\r\n\r\nsome body",
-	  0, 1, 0, "some body", { OK(200, 9, 1, 0, NULL, 0) }, 1, 0 },
+	  0,
+	  1,
+	  0,
+	  "some body",
+	  { OK(200, 9, 1, 0, NULL, 0) },
+	  1,
+	  0 },
 	{ "100-continue and 103 before 200",
 	  "HTTP/1.1 100 Continue\r\n\r\n"
 	  "HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n"
 	  "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
-	  0, 0, 0, "ok", { OK(200, 2, 0, 2, NULL, 0) }, 1, 0 },
+	  0,
+	  0,
+	  0,
+	  "ok",
+	  { OK(200, 2, 0, 2, NULL, 0) },
+	  1,
+	  0 },
 	{ "101 is final, the rest is not ours",
 	  "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
 	  "Connection: Upgrade\r\n\r\n\x81\x02hi",
-	  0, 0, 0, "", { OK(101, 0, 0, 0, "\x81", 0) }, 1, 1 },
+	  0,
+	  0,
+	  0,
+	  "",
+	  { OK(101, 0, 0, 0, "\x81", 0) },
+	  1,
+	  1 },
 	{ "101 to a request that asked for no upgrade",
 	  "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
 	  "Connection: Upgrade\r\n\r\n\x81\x02hi",
-	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_UPGRADE, "\r\n\r\n\x81", 3) }, 1, 0 },
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  { ERR(SP_HTTP1_E_UPGRADE, "\r\n\r\n\x81", 3) },
+	  1,
+	  0 },
 	{ "chunk extensions: BWS, token and quoted values, quoted-pairs",
 	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 	  "5 ; a = \"b\\\"c;d\" ; e ;f=g\r\nhello\r\n"
 	  "1;q=\"\"\r\n!\r\n0;x=\"\t\x80\\\x80\"\r\n\r\n",
-	  0, 0, 0, "hello!", { OK(200, 6, 0, 0, NULL, 0) }, 1, 0 },
+	  0,
+	  0,
+	  0,
+	  "hello!",
+	  { OK(200, 6, 0, 0, NULL, 0) },
+	  1,
+	  0 },
 	{ "bare LF after a chunk size",
 	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n",
-	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_CHUNK, "5\nhello", 1) }, 1, 0 },
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  { ERR(SP_HTTP1_E_CHUNK, "5\nhello", 1) },
+	  1,
+	  0 },
 	{ "bare LF after chunk extensions",
 	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b\nhello\r\n0\r\n\r\n",
-	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_CHUNK, "b\nhello", 1) }, 1, 0 },
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  { ERR(SP_HTTP1_E_CHUNK, "b\nhello", 1) },
+	  1,
+	  0 },
 	{ "bare LF after chunk data",
 	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\n0\r\n\r\n",
-	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_CHUNK, "o\n0", 1) }, 1, 0 },
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  { ERR(SP_HTTP1_E_CHUNK, "o\n0", 1) },
+	  1,
+	  0 },
 	{ "bare LF after the last chunk",
 	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\n\r\n",
-	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_CHUNK, "0\n\r\n", 1) }, 1, 0 },
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  { ERR(SP_HTTP1_E_CHUNK, "0\n\r\n", 1) },
+	  1,
+	  0 },
 	{ "chunk extension: unterminated quoted-string",
 	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=\"x\r\nhello\r\n0\r\n\r\n",
-	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_CHUNK, "x\r\nhello", 1) }, 1, 0 },
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  { ERR(SP_HTTP1_E_CHUNK, "x\r\nhello", 1) },
+	  1,
+	  0 },
 	{ "chunk extension: no name",
 	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;=x\r\nhello\r\n0\r\n\r\n",
-	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_CHUNK, "=x", 0) }, 1, 0 },
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  { ERR(SP_HTTP1_E_CHUNK, "=x", 0) },
+	  1,
+	  0 },
 	{ "chunk extension: empty value",
 	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=\r\nhello\r\n0\r\n\r\n",
-	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_CHUNK, "=\r\nhello", 1) }, 1, 0 },
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  { ERR(SP_HTTP1_E_CHUNK, "=\r\nhello", 1) },
+	  1,
+	  0 },
 	{ "chunk extension: two words as a token value",
 	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b c\r\nhello\r\n0\r\n\r\n",
-	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_CHUNK, "c\r\nhello", 0) }, 1, 0 },
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  { ERR(SP_HTTP1_E_CHUNK, "c\r\nhello", 0) },
+	  1,
+	  0 },
 	{ "chunk extension: a separator as its name",
 	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b;(\r\nhello\r\n0\r\n\r\n",
-	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_CHUNK, "(\r\nhello", 0) }, 1, 0 },
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  { ERR(SP_HTTP1_E_CHUNK, "(\r\nhello", 0) },
+	  1,
+	  0 },
 	{ "chunk extension: a CTL in a quoted value",
 	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=\"\x01\"\r\nhello\r\n0\r\n\r\n",
-	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_CHUNK, "\x01", 0) }, 1, 0 },
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  { ERR(SP_HTTP1_E_CHUNK, "\x01", 0) },
+	  1,
+	  0 },
 	{ "chunk extension: text after a quoted value",
 	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=\"b\"c\r\nhello\r\n0\r\n\r\n",
-	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_CHUNK, "c\r\nhello", 0) }, 1, 0 },
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  { ERR(SP_HTTP1_E_CHUNK, "c\r\nhello", 0) },
+	  1,
+	  0 },
 	{ "bare LF in the trailer section: accepted, marked",
 	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\nX: 1\n\r\n",
-	  0, 0, 0, "a", { OKL(200, 1, 0, 0, NULL, 0) }, 1, 0 },
+	  0,
+	  0,
+	  0,
+	  "a",
+	  { OKL(200, 1, 0, 0, NULL, 0) },
+	  1,
+	  0 },
 	{ "204 and 304 without body, clean eof between",
 	  "HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n"
 	  "HTTP/1.1 304 Not Modified\r\nContent-Length: 100\r\n\r\n",
-	  0, 1, 0, "",
-	  { OK(204, 0, 0, 0, "HTTP/1.1 304", 0), OK(304, 0, 0, 0, NULL, 0) }, 2, 0 },
+	  0,
+	  1,
+	  0,
+	  "",
+	  { OK(204, 0, 0, 0, "HTTP/1.1 304", 0), OK(304, 0, 0, 0, NULL, 0) },
+	  2,
+	  0 },
 	{ "HEAD without body",
 	  "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"
 	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
-	  1, 0, 0, "",
-	  { OK(200, 0, 0, 0, "HTTP/1.1 200 OK\r\nT", 0), OK(200, 0, 0, 0, NULL, 0) },
-	  2, 0 },
+	  1,
+	  0,
+	  0,
+	  "",
+	  { OK(200, 0, 0, 0, "HTTP/1.1 200 OK\r\nT", 0),
+	    OK(200, 0, 0, 0, NULL, 0) },
+	  2,
+	  0 },
 	{ "HTTP/1.0 closes by default",
 	  "HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nabc",
-	  0, 0, 0, "abc", { OK(200, 3, 1, 0, NULL, 0) }, 1, 0 },
+	  0,
+	  0,
+	  0,
+	  "abc",
+	  { OK(200, 3, 1, 0, NULL, 0) },
+	  1,
+	  0 },
 	{ "HTTP/1.0 keep-alive",
 	  "HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 3\r\n\r\nabc",
-	  0, 0, 0, "abc", { OK(200, 3, 0, 0, NULL, 0) }, 1, 0 },
+	  0,
+	  0,
+	  0,
+	  "abc",
+	  { OK(200, 3, 0, 0, NULL, 0) },
+	  1,
+	  0 },
 	{ "HTTP/1.0 close-delimited",
 	  "HTTP/1.0 200 OK\r\n\r\nuntil eof",
-	  0, 1, 0, "until eof", { OK(200, 9, 1, 0, NULL, 0) }, 1, 0 },
+	  0,
+	  1,
+	  0,
+	  "until eof",
+	  { OK(200, 9, 1, 0, NULL, 0) },
+	  1,
+	  0 },
 	{ "Connection: close in a list, folded",
 	  "HTTP/1.1 500 Oops\r\nConnection: foo,\r\n  CLOSE \r\nContent-Length: 1\r\n\r\nx",
-	  0, 0, 0, "x", { OKL(500, 1, 1, 0, NULL, 0) }, 1, 0 },
+	  0,
+	  0,
+	  0,
+	  "x",
+	  { OKL(500, 1, 1, 0, NULL, 0) },
+	  1,
+	  0 },
 	{ "Connection: keep alive (two words) is no token",
 	  "HTTP/1.0 200 OK\r\nConnection: keep alive\r\nContent-Length: 0\r\n\r\n",
-	  0, 0, 0, "", { OK(200, 0, 1, 0, NULL, 0) }, 1, 0 },
+	  0,
+	  0,
+	  0,
+	  "",
+	  { OK(200, 0, 1, 0, NULL, 0) },
+	  1,
+	  0 },
 	{ "bare LF, no reason, HTTP/1.2 is 1.1",
 	  "HTTP/1.2 200\nContent-Length: 2\n\nhi",
-	  0, 0, 0, "hi", { OKL(200, 2, 0, 0, NULL, 0) }, 1, 0 },
+	  0,
+	  0,
+	  0,
+	  "hi",
+	  { OKL(200, 2, 0, 0, NULL, 0) },
+	  1,
+	  0 },
 	{ "two pipelined responses in one buffer",
 	  "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst"
 	  "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nsecond\r\n0\r\n\r\n"
 	  "HTTP/1.1 200 OK\r\nContent-Length: 1",
-	  0, 0, 0, "firstsecond",
-	  { OK(200, 5, 0, 0, "HTTP/1.1 201", 0), OK(201, 6, 0, 0, "HTTP/1.1 200", 0) },
-	  2, 0 },
+	  0,
+	  0,
+	  0,
+	  "firstsecond",
+	  { OK(200, 5, 0, 0, "HTTP/1.1 201", 0),
+	    OK(201, 6, 0, 0, "HTTP/1.1 200", 0) },
+	  2,
+	  0 },
 
-	{ "garbage", "HELLO WORLD\r\n\r\n", 0, 0, 0, NULL,
-	  { ERR(SP_HTTP1_E_STATUS, "E", 0) }, 1, 0 },
-	{ "HTTP/2", "HTTP/2 200 OK\r\n\r\n", 0, 0, 0, NULL,
-	  { ERR(SP_HTTP1_E_VERSION, "2", 0) }, 1, 0 },
-	{ "HTTP/1.10", "HTTP/1.10 200 OK\r\n\r\n", 0, 0, 0, NULL,
-	  { ERR(SP_HTTP1_E_VERSION, "0 ", 0) }, 1, 0 },
-	{ "status 2 digits", "HTTP/1.1 20 OK\r\n\r\n", 0, 0, 0, NULL,
-	  { ERR(SP_HTTP1_E_STATUS, " OK", 0) }, 1, 0 },
-	{ "status 4 digits", "HTTP/1.1 2000 OK\r\n\r\n", 0, 0, 0, NULL,
-	  { ERR(SP_HTTP1_E_STATUS, "0 OK", 0) }, 1, 0 },
-	{ "status class 0", "HTTP/1.1 099 OK\r\n\r\n", 0, 0, 0, NULL,
-	  { ERR(SP_HTTP1_E_STATUS, "099", 0) }, 1, 0 },
-	{ "truncated header at eof", "HTTP/1.1 200 OK\r\nContent-Len",
-	  0, 1, 0, NULL, { ERR(SP_HTTP1_E_TRUNCATED, NULL, 0) }, 1, 0 },
+	{ "garbage",
+	  "HELLO WORLD\r\n\r\n",
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  { ERR(SP_HTTP1_E_STATUS, "E", 0) },
+	  1,
+	  0 },
+	{ "HTTP/2",
+	  "HTTP/2 200 OK\r\n\r\n",
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  { ERR(SP_HTTP1_E_VERSION, "2", 0) },
+	  1,
+	  0 },
+	{ "HTTP/1.10",
+	  "HTTP/1.10 200 OK\r\n\r\n",
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  { ERR(SP_HTTP1_E_VERSION, "0 ", 0) },
+	  1,
+	  0 },
+	{ "status 2 digits",
+	  "HTTP/1.1 20 OK\r\n\r\n",
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  { ERR(SP_HTTP1_E_STATUS, " OK", 0) },
+	  1,
+	  0 },
+	{ "status 4 digits",
+	  "HTTP/1.1 2000 OK\r\n\r\n",
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  { ERR(SP_HTTP1_E_STATUS, "0 OK", 0) },
+	  1,
+	  0 },
+	{ "status class 0",
+	  "HTTP/1.1 099 OK\r\n\r\n",
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  { ERR(SP_HTTP1_E_STATUS, "099", 0) },
+	  1,
+	  0 },
+	{ "truncated header at eof",
+	  "HTTP/1.1 200 OK\r\nContent-Len",
+	  0,
+	  1,
+	  0,
+	  NULL,
+	  { ERR(SP_HTTP1_E_TRUNCATED, NULL, 0) },
+	  1,
+	  0 },
 	{ "truncated body at eof",
 	  "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort",
-	  0, 1, 0, NULL, { ERR(SP_HTTP1_E_TRUNCATED, NULL, 0) }, 1, 0 },
+	  0,
+	  1,
+	  0,
+	  NULL,
+	  { ERR(SP_HTTP1_E_TRUNCATED, NULL, 0) },
+	  1,
+	  0 },
 	{ "truncated chunked body at eof",
 	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
-	  0, 1, 0, NULL, { ERR(SP_HTTP1_E_TRUNCATED, NULL, 0) }, 1, 0 },
-	{ "space before colon", "HTTP/1.1 200 OK\r\nServer : x\r\n\r\n",
-	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_HEADER, " :", 0) }, 1, 0 },
-	{ "header without colon", "HTTP/1.1 200 OK\r\nServer\r\n\r\n",
-	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_HEADER, "\r\n\r\n", 0) }, 1, 0 },
-	{ "CR without LF", "HTTP/1.1 200 OK\r\nA: b\rC: d\r\n\r\n",
-	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_HEADER, "C:", 0) }, 1, 0 },
-	{ "CTL in value", "HTTP/1.1 200 OK\r\nA: b\x01\r\n\r\n",
-	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_HEADER, "\x01", 0) }, 1, 0 },
-	{ "fold before first header", "HTTP/1.1 200 OK\r\n A: b\r\n\r\n",
-	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_HEADER, " A", 0) }, 1, 0 },
+	  0,
+	  1,
+	  0,
+	  NULL,
+	  { ERR(SP_HTTP1_E_TRUNCATED, NULL, 0) },
+	  1,
+	  0 },
+	{ "space before colon",
+	  "HTTP/1.1 200 OK\r\nServer : x\r\n\r\n",
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  { ERR(SP_HTTP1_E_HEADER, " :", 0) },
+	  1,
+	  0 },
+	{ "header without colon",
+	  "HTTP/1.1 200 OK\r\nServer\r\n\r\n",
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  { ERR(SP_HTTP1_E_HEADER, "\r\n\r\n", 0) },
+	  1,
+	  0 },
+	{ "CR without LF",
+	  "HTTP/1.1 200 OK\r\nA: b\rC: d\r\n\r\n",
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  { ERR(SP_HTTP1_E_HEADER, "C:", 0) },
+	  1,
+	  0 },
+	{ "CTL in value",
+	  "HTTP/1.1 200 OK\r\nA: b\x01\r\n\r\n",
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  { ERR(SP_HTTP1_E_HEADER, "\x01", 0) },
+	  1,
+	  0 },
+	{ "fold before first header",
+	  "HTTP/1.1 200 OK\r\n A: b\r\n\r\n",
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  { ERR(SP_HTTP1_E_HEADER, " A", 0) },
+	  1,
+	  0 },
 	{ "header over a small bound",
 	  "HTTP/1.1 200 OK\r\nServer: 0123456789abcdef\r\n\r\n",
-	  0, 0, 32, NULL, { ERR(SP_HTTP1_E_HEADER_TOO_BIG, "789", 0) }, 1, 0 },
+	  0,
+	  0,
+	  32,
+	  NULL,
+	  { ERR(SP_HTTP1_E_HEADER_TOO_BIG, "789", 0) },
+	  1,
+	  0 },
 	{ "bad chunk size",
 	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_CHUNK, "zz", 0) }, 1, 0 },
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  { ERR(SP_HTTP1_E_CHUNK, "zz", 0) },
+	  1,
+	  0 },
 	{ "chunk size overflow",
 	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 	  "1FFFFFFFFFFFFFFFF\r\n",
-	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_CHUNK, "F\r\n", 0) }, 1, 0 },
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  { ERR(SP_HTTP1_E_CHUNK, "F\r\n", 0) },
+	  1,
+	  0 },
 	{ "chunk data not followed by CRLF",
 	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n",
-	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_CHUNK, "c\r\n", 0) }, 1, 0 },
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  { ERR(SP_HTTP1_E_CHUNK, "c\r\n", 0) },
+	  1,
+	  0 },
 	{ "conflicting content-length",
 	  "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
-	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_LENGTH, "\r\n\r\n", 2) }, 1, 0 },
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  { ERR(SP_HTTP1_E_LENGTH, "\r\n\r\n", 2) },
+	  1,
+	  0 },
 	{ "conflicting content-length list",
 	  "HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\nhello!",
-	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_LENGTH, "\r\n\r\n", 2) }, 1, 0 },
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  { ERR(SP_HTTP1_E_LENGTH, "\r\n\r\n", 2) },
+	  1,
+	  0 },
 	{ "non-numeric content-length",
 	  "HTTP/1.1 200 OK\r\nContent-Length: 5a\r\n\r\nhello",
-	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_LENGTH, "a\r", 0) }, 1, 0 },
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  { ERR(SP_HTTP1_E_LENGTH, "a\r", 0) },
+	  1,
+	  0 },
 	{ "empty content-length",
 	  "HTTP/1.1 200 OK\r\nContent-Length: \r\nA: b\r\n\r\n",
-	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_LENGTH, "A: b", 0) }, 1, 0 },
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  { ERR(SP_HTTP1_E_LENGTH, "A: b", 0) },
+	  1,
+	  0 },
 	{ "content-length overflow",
 	  "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n",
-	  0, 0, 0, NULL, { ERR(SP_HTTP1_E_LENGTH, "9\r\n", 0) }, 1, 0 },
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  { ERR(SP_HTTP1_E_LENGTH, "9\r\n", 0) },
+	  1,
+	  0 },
 };
 
 /* A 1 MiB header line: over the default 64 KiB bound, at exactly the
@@ -533,8 +882,15 @@ test_huge_header(void)
 	static const char head[] = "HTTP/1.1 200 OK\r\nX-Big: ";
 	size_t len = sizeof(head) - 1 + (1u << 20);
 	char *in = malloc(len + 1);
-	struct fixture f = { "1 MiB header line", NULL, 0, 0, 0, NULL,
-		{ ERR(SP_HTTP1_E_HEADER_TOO_BIG, NULL, 0) }, 1, 0 };
+	struct fixture f = { "1 MiB header line",
+			     NULL,
+			     0,
+			     0,
+			     0,
+			     NULL,
+			     { ERR(SP_HTTP1_E_HEADER_TOO_BIG, NULL, 0) },
+			     1,
+			     0 };
 
 	if (!in)
 		abort();
@@ -570,8 +926,10 @@ test_large_lengths(void)
 	      "rc %d body %llu", rc, (unsigned long long)p.body_bytes);
 	CHECK(sp_http1_resp_eof(&p) == SP_HTTP1_E_TRUNCATED, "eof");
 	/* after an error the parser stays in error */
-	CHECK(sp_http1_resp_parse(&p, chunk, 1, &used) == SP_HTTP1_E_TRUNCATED &&
-	      used == 0, "sticky error");
+	CHECK(sp_http1_resp_parse(&p, chunk, 1, &used) ==
+			      SP_HTTP1_E_TRUNCATED &&
+		      used == 0,
+	      "sticky error");
 }
 
 int
@@ -582,7 +940,8 @@ main(void)
 			    strlen(fixtures[i].in));
 	/* Most fixtures' heads are short and come whole: the memo must
 	 * have answered for them, or the runs above tested nothing new. */
-	CHECK(memo_hits >= 100, "memo hits %llu", (unsigned long long)memo_hits);
+	CHECK(memo_hits >= 100, "memo hits %llu",
+	      (unsigned long long)memo_hits);
 	CHECK(hdr_checked == sizeof(hdr_want) / sizeof(hdr_want[0]),
 	      "header expectations checked: %d", hdr_checked);
 	test_huge_header();

@@ -33,8 +33,8 @@ struct exp {
 struct fixture {
 	const char *name;
 	const char *in;
-	int eof;		/* the client closes after the input */
-	size_t max_hdr;		/* 0: default */
+	int eof;        /* the client closes after the input */
+	size_t max_hdr; /* 0: default */
 	struct exp e[MAX_REQ];
 	int n;
 };
@@ -58,8 +58,9 @@ record(struct run *run, const struct sp_http1_req *p, int rc, size_t end)
 {
 	if (run->n == MAX_REQ)
 		return;
-	run->r[run->n++] = (struct result){ rc, p->method, p->minor,
-		(long)p->body_bytes, p->must_close, end };
+	run->r[run->n++] = (struct result){
+		rc, p->method, p->minor, (long)p->body_bytes, p->must_close, end
+	};
 }
 
 /* Parse @len bytes of @in cut at the offsets @cuts (ascending), with the
@@ -130,8 +131,7 @@ check_expected(const struct fixture *f, const char *in, size_t len,
 {
 	size_t from = 0;
 
-	CHECK(run->n == f->n, "%s: %d results, want %d", f->name, run->n,
-	      f->n);
+	CHECK(run->n == f->n, "%s: %d results, want %d", f->name, run->n, f->n);
 	for (int i = 0; i < f->n && i < run->n; i++) {
 		const struct exp *e = &f->e[i];
 		const struct result *r = &run->r[i];
@@ -206,135 +206,254 @@ run_fixture(const struct fixture *f, const char *in, size_t len)
 		abort();
 	for (size_t i = 1; i < len; i++)
 		cuts[i - 1] = i;
-	run_pieces(f, (const uint8_t *)in, len, cuts, len ? len - 1 : 0,
-		   &piece, NULL);
+	run_pieces(f, (const uint8_t *)in, len, cuts, len ? len - 1 : 0, &piece,
+		   NULL);
 	CHECK(same(&whole, &piece), "%s: byte at a time differs", f->name);
 	free(cuts);
 }
 
-#define OK(m, minor, b, cl, ...) { SP_HTTP1_REQ_DONE, m, minor, b, cl, __VA_ARGS__ }
-#define ERR(rc, at, delta) { rc, 0, 0, 0, 0, at, delta }
+#define OK(m, minor, b, cl, ...)                                               \
+	{                                                                      \
+		SP_HTTP1_REQ_DONE, m, minor, b, cl, __VA_ARGS__                \
+	}
+#define ERR(rc, at, delta)                                                     \
+	{                                                                      \
+		rc, 0, 0, 0, 0, at, delta                                      \
+	}
 #define GET SP_HTTP1_M_GET
 
 static const struct fixture fixtures[] = {
 	{ "minimal GET",
 	  "GET / HTTP/1.1\r\nHost: a\r\n\r\n",
-	  0, 0, { OK(GET, 1, 0, 0, NULL, 0) }, 1 },
+	  0,
+	  0,
+	  { OK(GET, 1, 0, 0, NULL, 0) },
+	  1 },
 	{ "wrk-style GET with headers",
 	  "GET /index.html?q=1&r=%20 HTTP/1.1\r\nHost: 198.19.0.1:80\r\n"
 	  "User-Agent: x/1\r\nAccept: */*\r\n\r\n",
-	  0, 0, { OK(GET, 1, 0, 0, NULL, 0) }, 1 },
+	  0,
+	  0,
+	  { OK(GET, 1, 0, 0, NULL, 0) },
+	  1 },
 	{ "three pipelined, one with a body",
 	  "GET /a HTTP/1.1\r\nHost: h\r\n\r\n"
 	  "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello"
 	  "HEAD /c HTTP/1.1\r\nhost: h\r\n\r\n"
 	  "GET /d HTTP/1.1\r\n",
-	  0, 0,
-	  { OK(GET, 1, 0, 0, "POST", 0), OK(SP_HTTP1_M_POST, 1, 5, 0, "HEAD", 0),
-	    OK(SP_HTTP1_M_HEAD, 1, 0, 0, "GET /d", 0) }, 3 },
+	  0,
+	  0,
+	  { OK(GET, 1, 0, 0, "POST", 0),
+	    OK(SP_HTTP1_M_POST, 1, 5, 0, "HEAD", 0),
+	    OK(SP_HTTP1_M_HEAD, 1, 0, 0, "GET /d", 0) },
+	  3 },
 	{ "body bytes that look like a request are body",
 	  "PUT /x HTTP/1.1\r\nHost: h\r\nContent-length: 27\r\n\r\n"
 	  "GET / HTTP/1.1\r\nHost: h\r\n\r\n"
 	  "DELETE /y HTTP/1.1\r\nHost: h\r\n\r\n",
-	  0, 0,
+	  0,
+	  0,
 	  { OK(SP_HTTP1_M_PUT, 1, 27, 0, "DELETE", 0),
-	    OK(SP_HTTP1_M_DELETE, 1, 0, 0, NULL, 0) }, 2 },
+	    OK(SP_HTTP1_M_DELETE, 1, 0, 0, NULL, 0) },
+	  2 },
 	{ "content-length list and repeat",
 	  "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3 , 3\r\n"
 	  "CONTENT-LENGTH:3\r\n\r\nabc",
-	  0, 0, { OK(SP_HTTP1_M_POST, 1, 3, 0, NULL, 0) }, 1 },
+	  0,
+	  0,
+	  { OK(SP_HTTP1_M_POST, 1, 3, 0, NULL, 0) },
+	  1 },
 	{ "Connection: close ends the series",
 	  "GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, Close\r\n\r\n"
 	  "GET / HTTP/1.1\r\nHost: h\r\n\r\n",
-	  0, 0, { OK(GET, 1, 0, 1, "GET / HTTP/1.1\r\nHost: h\r\n\r\n", 0) }, 1 },
+	  0,
+	  0,
+	  { OK(GET, 1, 0, 1, "GET / HTTP/1.1\r\nHost: h\r\n\r\n", 0) },
+	  1 },
 	{ "HTTP/1.0 closes by default, Host optional",
 	  "GET / HTTP/1.0\r\n\r\nGET / HTTP/1.0\r\n\r\n",
-	  0, 0, { OK(GET, 0, 0, 1, "\r\n\r\nGET", 4) }, 1 },
+	  0,
+	  0,
+	  { OK(GET, 0, 0, 1, "\r\n\r\nGET", 4) },
+	  1 },
 	{ "HTTP/1.0 keep-alive",
 	  "GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"
 	  "OPTIONS * HTTP/1.0\r\n\r\n",
-	  0, 0,
-	  { OK(GET, 0, 0, 0, "OPTIONS", 0), OK(SP_HTTP1_M_OPTIONS, 0, 0, 1, NULL, 0) },
+	  0,
+	  0,
+	  { OK(GET, 0, 0, 0, "OPTIONS", 0),
+	    OK(SP_HTTP1_M_OPTIONS, 0, 0, 1, NULL, 0) },
 	  2 },
 	{ "keep alive (two words) is no token",
 	  "GET / HTTP/1.0\r\nConnection: keep alive\r\n\r\n",
-	  0, 0, { OK(GET, 0, 0, 1, NULL, 0) }, 1 },
+	  0,
+	  0,
+	  { OK(GET, 0, 0, 1, NULL, 0) },
+	  1 },
 	{ "blank lines before, bare LF, HTTP/1.2 is 1.1, methods",
 	  "\r\n\nPATCH /p HTTP/1.2\nHost: h\n\n"
 	  "get / HTTP/1.1\r\nHost: h\r\n\r\n"
 	  "M-SEARCH / HTTP/1.1\r\nHost: h\r\n\r\n",
-	  0, 0,
+	  0,
+	  0,
 	  { OK(SP_HTTP1_M_PATCH, 1, 0, 0, "get", 0),
 	    OK(SP_HTTP1_M_OTHER, 1, 0, 0, "M-SEARCH", 0),
-	    OK(SP_HTTP1_M_OTHER, 1, 0, 0, NULL, 0) }, 3 },
+	    OK(SP_HTTP1_M_OTHER, 1, 0, 0, NULL, 0) },
+	  3 },
 	{ "clean eof between requests",
 	  "GET / HTTP/1.1\r\nHost: h\r\n\r\n\r\n",
-	  1, 0, { OK(GET, 1, 0, 0, "\r\n\r\n\r\n", 4) }, 1 },
+	  1,
+	  0,
+	  { OK(GET, 1, 0, 0, "\r\n\r\n\r\n", 4) },
+	  1 },
 
 	{ "Transfer-Encoding refused",
 	  "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
 	  "5\r\nhello\r\n0\r\n\r\n",
-	  0, 0, { ERR(SP_HTTP1_REQ_E_TRANSFER_ENCODING, "\r\n\r\n", 3) }, 1 },
+	  0,
+	  0,
+	  { ERR(SP_HTTP1_REQ_E_TRANSFER_ENCODING, "\r\n\r\n", 3) },
+	  1 },
 	{ "Transfer-Encoding with Content-Length refused",
 	  "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n"
 	  "transfer-encoding: gzip\r\n\r\nabc",
-	  0, 0, { ERR(SP_HTTP1_REQ_E_TRANSFER_ENCODING, "\r\n\r\n", 3) }, 1 },
+	  0,
+	  0,
+	  { ERR(SP_HTTP1_REQ_E_TRANSFER_ENCODING, "\r\n\r\n", 3) },
+	  1 },
 	{ "missing Host in 1.1",
 	  "GET / HTTP/1.1\r\nAccept: */*\r\n\r\n",
-	  0, 0, { ERR(SP_HTTP1_REQ_E_HOST, "\r\n\r\n", 3) }, 1 },
+	  0,
+	  0,
+	  { ERR(SP_HTTP1_REQ_E_HOST, "\r\n\r\n", 3) },
+	  1 },
 	{ "two Host fields",
 	  "GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n",
-	  0, 0, { ERR(SP_HTTP1_REQ_E_HOST, "\r\n\r\n", 3) }, 1 },
-	{ "HTTP/2.0", "GET / HTTP/2.0\r\n\r\n", 0, 0,
-	  { ERR(SP_HTTP1_REQ_E_VERSION, "2.0", 0) }, 1 },
-	{ "HTTP/1.10", "GET / HTTP/1.10\r\n\r\n", 0, 0,
-	  { ERR(SP_HTTP1_REQ_E_VERSION, "0\r\n", 0) }, 1 },
-	{ "lower-case http", "GET / http/1.1\r\n\r\n", 0, 0,
-	  { ERR(SP_HTTP1_REQ_E_LINE, "http", 0) }, 1 },
-	{ "HTTP/0.9 request", "GET /\r\n\r\n", 0, 0,
-	  { ERR(SP_HTTP1_REQ_E_LINE, "\r\n", 0) }, 1 },
-	{ "two spaces after method", "GET  / HTTP/1.1\r\n\r\n", 0, 0,
-	  { ERR(SP_HTTP1_REQ_E_TARGET, " /", 0) }, 1 },
-	{ "absolute-form target", "GET http://h/ HTTP/1.1\r\nHost: h\r\n\r\n",
-	  0, 0, { ERR(SP_HTTP1_REQ_E_TARGET, "http:", 0) }, 1 },
-	{ "control byte in target", "GET /a\x01 HTTP/1.1\r\n\r\n", 0, 0,
-	  { ERR(SP_HTTP1_REQ_E_TARGET, "\x01", 0) }, 1 },
-	{ "bad method char", "G(T / HTTP/1.1\r\n\r\n", 0, 0,
-	  { ERR(SP_HTTP1_REQ_E_LINE, "(", 0) }, 1 },
-	{ "space before the method", " GET / HTTP/1.1\r\n\r\n", 0, 0,
-	  { ERR(SP_HTTP1_REQ_E_LINE, " GET", 0) }, 1 },
-	{ "CR without LF in the request line", "GET / HTTP/1.1\rHost: h\r\n\r\n",
-	  0, 0, { ERR(SP_HTTP1_REQ_E_LINE, "Host", 0) }, 1 },
+	  0,
+	  0,
+	  { ERR(SP_HTTP1_REQ_E_HOST, "\r\n\r\n", 3) },
+	  1 },
+	{ "HTTP/2.0",
+	  "GET / HTTP/2.0\r\n\r\n",
+	  0,
+	  0,
+	  { ERR(SP_HTTP1_REQ_E_VERSION, "2.0", 0) },
+	  1 },
+	{ "HTTP/1.10",
+	  "GET / HTTP/1.10\r\n\r\n",
+	  0,
+	  0,
+	  { ERR(SP_HTTP1_REQ_E_VERSION, "0\r\n", 0) },
+	  1 },
+	{ "lower-case http",
+	  "GET / http/1.1\r\n\r\n",
+	  0,
+	  0,
+	  { ERR(SP_HTTP1_REQ_E_LINE, "http", 0) },
+	  1 },
+	{ "HTTP/0.9 request",
+	  "GET /\r\n\r\n",
+	  0,
+	  0,
+	  { ERR(SP_HTTP1_REQ_E_LINE, "\r\n", 0) },
+	  1 },
+	{ "two spaces after method",
+	  "GET  / HTTP/1.1\r\n\r\n",
+	  0,
+	  0,
+	  { ERR(SP_HTTP1_REQ_E_TARGET, " /", 0) },
+	  1 },
+	{ "absolute-form target",
+	  "GET http://h/ HTTP/1.1\r\nHost: h\r\n\r\n",
+	  0,
+	  0,
+	  { ERR(SP_HTTP1_REQ_E_TARGET, "http:", 0) },
+	  1 },
+	{ "control byte in target",
+	  "GET /a\x01 HTTP/1.1\r\n\r\n",
+	  0,
+	  0,
+	  { ERR(SP_HTTP1_REQ_E_TARGET, "\x01", 0) },
+	  1 },
+	{ "bad method char",
+	  "G(T / HTTP/1.1\r\n\r\n",
+	  0,
+	  0,
+	  { ERR(SP_HTTP1_REQ_E_LINE, "(", 0) },
+	  1 },
+	{ "space before the method",
+	  " GET / HTTP/1.1\r\n\r\n",
+	  0,
+	  0,
+	  { ERR(SP_HTTP1_REQ_E_LINE, " GET", 0) },
+	  1 },
+	{ "CR without LF in the request line",
+	  "GET / HTTP/1.1\rHost: h\r\n\r\n",
+	  0,
+	  0,
+	  { ERR(SP_HTTP1_REQ_E_LINE, "Host", 0) },
+	  1 },
 	{ "obs-fold rejected",
-	  "GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n", 0, 0,
-	  { ERR(SP_HTTP1_REQ_E_HEADER, " b", 0) }, 1 },
+	  "GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n",
+	  0,
+	  0,
+	  { ERR(SP_HTTP1_REQ_E_HEADER, " b", 0) },
+	  1 },
 	{ "space before colon",
-	  "GET / HTTP/1.1\r\nHost : h\r\n\r\n", 0, 0,
-	  { ERR(SP_HTTP1_REQ_E_HEADER, " :", 0) }, 1 },
+	  "GET / HTTP/1.1\r\nHost : h\r\n\r\n",
+	  0,
+	  0,
+	  { ERR(SP_HTTP1_REQ_E_HEADER, " :", 0) },
+	  1 },
 	{ "CTL in value",
-	  "GET / HTTP/1.1\r\nHost: h\x01\r\n\r\n", 0, 0,
-	  { ERR(SP_HTTP1_REQ_E_HEADER, "\x01", 0) }, 1 },
+	  "GET / HTTP/1.1\r\nHost: h\x01\r\n\r\n",
+	  0,
+	  0,
+	  { ERR(SP_HTTP1_REQ_E_HEADER, "\x01", 0) },
+	  1 },
 	{ "conflicting content-length",
 	  "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
-	  0, 0, { ERR(SP_HTTP1_REQ_E_LENGTH, "\r\n\r\n", 1) }, 1 },
+	  0,
+	  0,
+	  { ERR(SP_HTTP1_REQ_E_LENGTH, "\r\n\r\n", 1) },
+	  1 },
 	{ "non-numeric content-length",
 	  "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1 2\r\n\r\nab",
-	  0, 0, { ERR(SP_HTTP1_REQ_E_LENGTH, "2\r", 0) }, 1 },
+	  0,
+	  0,
+	  { ERR(SP_HTTP1_REQ_E_LENGTH, "2\r", 0) },
+	  1 },
 	{ "content-length overflow",
 	  "POST / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n",
-	  0, 0, { ERR(SP_HTTP1_REQ_E_LENGTH, "9\r\n", 0) }, 1 },
+	  0,
+	  0,
+	  { ERR(SP_HTTP1_REQ_E_LENGTH, "9\r\n", 0) },
+	  1 },
 	{ "head over a small bound",
 	  "GET / HTTP/1.1\r\nHost: h\r\nX-Long: 0123456789abcdef\r\n\r\n",
-	  0, 40, { ERR(SP_HTTP1_REQ_E_HEADER_TOO_BIG, "789ab", 0) }, 1 },
-	{ "blank lines count against the bound", "\r\n\r\n\r\n\r\nGET",
-	  0, 6, { ERR(SP_HTTP1_REQ_E_HEADER_TOO_BIG, "\r\nGET", 0) }, 1 },
+	  0,
+	  40,
+	  { ERR(SP_HTTP1_REQ_E_HEADER_TOO_BIG, "789ab", 0) },
+	  1 },
+	{ "blank lines count against the bound",
+	  "\r\n\r\n\r\n\r\nGET",
+	  0,
+	  6,
+	  { ERR(SP_HTTP1_REQ_E_HEADER_TOO_BIG, "\r\nGET", 0) },
+	  1 },
 	{ "truncated head at eof",
 	  "GET / HTTP/1.1\r\nHost: h\r\n\r\nGET / HT",
-	  1, 0, { OK(GET, 1, 0, 0, "\r\n\r\nGET", 4),
-		  ERR(SP_HTTP1_REQ_E_TRUNCATED, NULL, 0) }, 2 },
+	  1,
+	  0,
+	  { OK(GET, 1, 0, 0, "\r\n\r\nGET", 4),
+	    ERR(SP_HTTP1_REQ_E_TRUNCATED, NULL, 0) },
+	  2 },
 	{ "truncated body at eof",
 	  "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nshort",
-	  1, 0, { ERR(SP_HTTP1_REQ_E_TRUNCATED, NULL, 0) }, 1 },
+	  1,
+	  0,
+	  { ERR(SP_HTTP1_REQ_E_TRUNCATED, NULL, 0) },
+	  1 },
 };
 
 /* A head of 1 MiB: refused at exactly the byte past the default bound. */
@@ -344,8 +463,12 @@ test_huge_head(void)
 	static const char head[] = "GET / HTTP/1.1\r\nX-Big: ";
 	size_t len = sizeof(head) - 1 + (1u << 20);
 	char *in = malloc(len + 1);
-	struct fixture f = { "1 MiB header line", NULL, 0, 0,
-		{ ERR(SP_HTTP1_REQ_E_HEADER_TOO_BIG, NULL, 0) }, 1 };
+	struct fixture f = { "1 MiB header line",
+			     NULL,
+			     0,
+			     0,
+			     { ERR(SP_HTTP1_REQ_E_HEADER_TOO_BIG, NULL, 0) },
+			     1 };
 
 	if (!in)
 		abort();
@@ -362,8 +485,9 @@ test_huge_head(void)
 static void
 test_large_body(void)
 {
-	static const char big[] = "POST / HTTP/1.1\r\nHost: h\r\n"
-				  "Content-Length: 18446744073709551615\r\n\r\n";
+	static const char big[] =
+		"POST / HTTP/1.1\r\nHost: h\r\n"
+		"Content-Length: 18446744073709551615\r\n\r\n";
 	struct sp_http1_req p;
 	uint8_t chunk[65536];
 	size_t used;
@@ -372,8 +496,8 @@ test_large_body(void)
 	sp_http1_req_init(&p);
 	rc = sp_http1_req_parse(&p, (const uint8_t *)big, sizeof(big) - 1,
 				&used);
-	CHECK(rc == SP_HTTP1_REQ_NEED_MORE && used == sizeof(big) - 1,
-	      "rc %d", rc);
+	CHECK(rc == SP_HTTP1_REQ_NEED_MORE && used == sizeof(big) - 1, "rc %d",
+	      rc);
 	memset(chunk, 'G', sizeof(chunk));
 	for (int i = 0; i < 64; i++) {
 		rc = sp_http1_req_parse(&p, chunk, sizeof(chunk), &used);
@@ -395,8 +519,10 @@ test_sticky_and_names(void)
 	int rc;
 
 	sp_http1_req_init(&p);
-	rc = sp_http1_req_parse(&p, (const uint8_t *)two, sizeof(two) - 1, &used);
-	CHECK(rc == SP_HTTP1_REQ_DONE && used == sizeof(two) - 3, "done %d", rc);
+	rc = sp_http1_req_parse(&p, (const uint8_t *)two, sizeof(two) - 1,
+				&used);
+	CHECK(rc == SP_HTTP1_REQ_DONE && used == sizeof(two) - 3, "done %d",
+	      rc);
 	rc = sp_http1_req_parse(&p, (const uint8_t *)"X", 1, &used);
 	CHECK(rc == SP_HTTP1_REQ_DONE && used == 0, "sticky done %d", rc);
 	CHECK(sp_http1_req_eof(&p) == SP_HTTP1_REQ_DONE, "eof after done");
@@ -411,10 +537,12 @@ test_sticky_and_names(void)
 		CHECK(strcmp(sp_http1_req_error_name(-e), "unknown") != 0,
 		      "name of %d", -e);
 	CHECK(strcmp(sp_http1_req_error_name(SP_HTTP1_REQ_E_TRANSFER_ENCODING),
-		     "transfer_encoding") == 0, "te name");
+		     "transfer_encoding") == 0,
+	      "te name");
 	CHECK(strcmp(sp_http1_req_error_name(0), "unknown") == 0, "0");
 	CHECK(strcmp(sp_http1_req_error_name(-SP_HTTP1_REQ_NERRORS - 1),
-		     "unknown") == 0, "past the end");
+		     "unknown") == 0,
+	      "past the end");
 }
 
 int

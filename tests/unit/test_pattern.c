@@ -12,13 +12,13 @@
 
 static int sp_failures;
 
-#define CHECK(cond)                                                          \
-	do {                                                                 \
-		if (!(cond)) {                                               \
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
 			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, \
-				__LINE__, #cond);                            \
-			sp_failures++;                                       \
-		}                                                            \
+				__LINE__, #cond);                              \
+			sp_failures++;                                         \
+		}                                                              \
 	} while (0)
 
 enum { SP_REF_LEN = 4096 };
@@ -104,7 +104,8 @@ test_mismatch_offset(void)
 			/* A later corruption does not hide the first one. */
 			if (bad + 5 < sizeof(buf)) {
 				buf[bad + 5] ^= 0xff;
-				CHECK(sp_pattern_check(9, off, buf, sizeof(buf)) ==
+				CHECK(sp_pattern_check(9, off, buf,
+						       sizeof(buf)) ==
 				      (int64_t)(off + bad));
 			}
 		}
@@ -145,8 +146,8 @@ test_throughput(void)
 	double t2 = sp_now();
 	CHECK(bad == -1);
 	double gb = (double)SP_BUF * SP_ROUNDS / 1e9;
-	printf("pattern fill %.2f GB/s, fill+check %.2f GB/s\n",
-	       gb / (t1 - t0), gb / (t2 - t1));
+	printf("pattern fill %.2f GB/s, fill+check %.2f GB/s\n", gb / (t1 - t0),
+	       gb / (t2 - t1));
 	free(buf);
 }
 

@@ -48,7 +48,8 @@ load(struct sp_run_plan *pl, const char *yaml, struct sp_scenario_err *e)
 static int
 tpl_is(const struct sp_tpl *t, const char *text, uint32_t nparts)
 {
-	return t->text_len == strlen(text) && memcmp(t->text, text, t->text_len) == 0 &&
+	return t->text_len == strlen(text) &&
+	       memcmp(t->text, text, t->text_len) == 0 &&
 	       t->text[t->text_len] == '\0' && t->nparts == nparts;
 }
 
@@ -118,18 +119,18 @@ static const char full_yaml[] =
 	"    steps:\n"
 	"      - request: {method: DELETE, path: /}\n";
 
-static const char users_csv[] =
-	"user,pass\r\n"
-	"alice,\"x, y\"\r\n"
-	"\n"
-	"bob,\"say \"\"hi\"\"\"\n";
+static const char users_csv[] = "user,pass\r\n"
+				"alice,\"x, y\"\r\n"
+				"\n"
+				"bob,\"say \"\"hi\"\"\"\n";
 
 static void
 test_full(void)
 {
 	static const uint32_t want_kmp[] = { 0, 0, 1, 2 };
-	static const char hdr1[] = "Accept: application/json\r\nX-Env: hello\r\n"
-				   "X-VU: ";
+	static const char hdr1[] =
+		"Accept: application/json\r\nX-Env: hello\r\n"
+		"X-VU: ";
 	struct sp_scenario_err e = { { 0 } };
 	const struct sp_scenario *sc;
 	const struct sp_request *r;
@@ -145,38 +146,45 @@ test_full(void)
 		sp_scenario_free(&pl);
 		return;
 	}
-	CHECK(pl.eng.dst_ip == 0xc6120002u && pl.eng.dst_port == 8080, "target");
-	CHECK(strcmp(pl.eng.host, "198.18.0.2:8080") == 0, "host %s", pl.eng.host);
+	CHECK(pl.eng.dst_ip == 0xc6120002u && pl.eng.dst_port == 8080,
+	      "target");
+	CHECK(strcmp(pl.eng.host, "198.18.0.2:8080") == 0, "host %s",
+	      pl.eng.host);
 	CHECK(strcmp(pl.net.port, "af_packet:sp-gen0") == 0 &&
-	      strcmp(pl.net.ip, "198.18.0.1") == 0 &&
-	      strcmp(pl.net.gateway, "198.18.0.2") == 0 &&
-	      strcmp(pl.net.prefix_len, "24") == 0 &&
-	      strcmp(pl.net.cores, "1") == 0 &&
-	      strcmp(pl.net.placement, "rss") == 0 &&
-	      strcmp(pl.net.eal, "--log-level=5") == 0, "network strings");
-	CHECK(pl.eng.model == SP_MODEL_OPEN && pl.eng.rate == 2.5 && pl.max_vus == 7,
+		      strcmp(pl.net.ip, "198.18.0.1") == 0 &&
+		      strcmp(pl.net.gateway, "198.18.0.2") == 0 &&
+		      strcmp(pl.net.prefix_len, "24") == 0 &&
+		      strcmp(pl.net.cores, "1") == 0 &&
+		      strcmp(pl.net.placement, "rss") == 0 &&
+		      strcmp(pl.net.eal, "--log-level=5") == 0,
+	      "network strings");
+	CHECK(pl.eng.model == SP_MODEL_OPEN && pl.eng.rate == 2.5 &&
+		      pl.max_vus == 7,
 	      "load: model %u rate %g max_vus %u", pl.eng.model, pl.eng.rate,
 	      pl.max_vus);
 	CHECK(pl.eng.nstages == 2 && pl.eng.stages[0].duration_us == 10000000 &&
-	      pl.eng.stages[0].target == 5 &&
-	      pl.eng.stages[1].duration_us == 90000000 &&
-	      pl.eng.stages[1].target == 20.5, "stages");
+		      pl.eng.stages[0].target == 5 &&
+		      pl.eng.stages[1].duration_us == 90000000 &&
+		      pl.eng.stages[1].target == 20.5,
+	      "stages");
 	CHECK(pl.eng.duration_us == 100000000, "duration = sum of stages: %llu",
 	      (unsigned long long)pl.eng.duration_us);
 	CHECK(pl.connect_timeout_us == 500000 &&
-	      pl.eng.response_timeout_us == 2000000 && pl.seed == 42,
+		      pl.eng.response_timeout_us == 2000000 && pl.seed == 42,
 	      "timeouts and seed");
 
 	d = pl.eng.data;
 	CHECK(d != NULL && d->ncols == 2 && d->nrows == 2, "data shape");
 	if (d != NULL && d->ncols == 2 && d->nrows == 2) {
 		CHECK(strcmp(d->cols[0], "user") == 0 &&
-		      strcmp(d->cols[1], "pass") == 0, "columns");
+			      strcmp(d->cols[1], "pass") == 0,
+		      "columns");
 		CHECK(strcmp(d->cells[0], "alice") == 0 &&
-		      strcmp(d->cells[1], "x, y") == 0 && d->cell_len[1] == 4 &&
-		      strcmp(d->cells[2], "bob") == 0 &&
-		      strcmp(d->cells[3], "say \"hi\"") == 0 &&
-		      d->cell_len[3] == 8 && d->max_cell_len == 8,
+			      strcmp(d->cells[1], "x, y") == 0 &&
+			      d->cell_len[1] == 4 &&
+			      strcmp(d->cells[2], "bob") == 0 &&
+			      strcmp(d->cells[3], "say \"hi\"") == 0 &&
+			      d->cell_len[3] == 8 && d->max_cell_len == 8,
 		      "cells: '%s' '%s' '%s' '%s'", d->cells[0], d->cells[1],
 		      d->cells[2], d->cells[3]);
 	}
@@ -185,86 +193,113 @@ test_full(void)
 	      pl.eng.nscenarios, pl.eng.nrequests);
 	sc = &pl.eng.scenarios[0];
 	CHECK(strcmp(sc->name, "browse") == 0 && sc->weight == 70 &&
-	      sc->ntags == 2 && strcmp(sc->tags[0], "read") == 0 &&
-	      strcmp(sc->tags[1], "health") == 0 && sc->enabled &&
-	      !sc->keep_alive && sc->max_requests_per_conn == 100,
+		      sc->ntags == 2 && strcmp(sc->tags[0], "read") == 0 &&
+		      strcmp(sc->tags[1], "health") == 0 && sc->enabled &&
+		      !sc->keep_alive && sc->max_requests_per_conn == 100,
 	      "scenario browse");
 	CHECK(sc->nsteps == 10, "browse has %u steps", sc->nsteps);
 	if (sc->nsteps == 10) {
 		st = sc->steps;
-		CHECK(st[0].kind == SP_STEP_REQUEST && st[0].req == 0, "step 0");
+		CHECK(st[0].kind == SP_STEP_REQUEST && st[0].req == 0,
+		      "step 0");
 		CHECK(st[1].kind == SP_STEP_THINK &&
-		      st[1].think_min_us == 100000 &&
-		      st[1].think_max_us == 100000, "step 1");
+			      st[1].think_min_us == 100000 &&
+			      st[1].think_max_us == 100000,
+		      "step 1");
 		CHECK(st[2].kind == SP_STEP_LOOP && st[2].depth == 0 &&
-		      st[2].count == 3 && st[2].end == 8, "step 2");
-		CHECK(st[3].kind == SP_STEP_REQUEST && st[3].req == 1, "step 3");
+			      st[2].count == 3 && st[2].end == 8,
+		      "step 2");
+		CHECK(st[3].kind == SP_STEP_REQUEST && st[3].req == 1,
+		      "step 3");
 		CHECK(st[4].kind == SP_STEP_LOOP && st[4].depth == 1 &&
-		      st[4].count == 2 && st[4].end == 7, "step 4");
+			      st[4].count == 2 && st[4].end == 7,
+		      "step 4");
 		CHECK(st[5].kind == SP_STEP_THINK &&
-		      st[5].think_min_us == 50000 &&
-		      st[5].think_max_us == 200000, "step 5");
-		CHECK(st[6].kind == SP_STEP_REQUEST && st[6].req == 2, "step 6");
+			      st[5].think_min_us == 50000 &&
+			      st[5].think_max_us == 200000,
+		      "step 5");
+		CHECK(st[6].kind == SP_STEP_REQUEST && st[6].req == 2,
+		      "step 6");
 		CHECK(st[7].kind == SP_STEP_LOOP_END && st[7].depth == 1 &&
-		      st[7].count == 2 && st[7].begin == 4, "step 7");
+			      st[7].count == 2 && st[7].begin == 4,
+		      "step 7");
 		CHECK(st[8].kind == SP_STEP_LOOP_END && st[8].depth == 0 &&
-		      st[8].count == 3 && st[8].begin == 2, "step 8");
-		CHECK(st[9].kind == SP_STEP_REQUEST && st[9].req == 3, "step 9");
+			      st[8].count == 3 && st[8].begin == 2,
+		      "step 8");
+		CHECK(st[9].kind == SP_STEP_REQUEST && st[9].req == 3,
+		      "step 9");
 	}
 	sc = &pl.eng.scenarios[1];
 	CHECK(strcmp(sc->name, "other") == 0 && sc->weight == 1 &&
-	      sc->ntags == 0 && sc->keep_alive && sc->nsteps == 1 &&
-	      sc->steps[0].req == 4, "scenario other");
+		      sc->ntags == 0 && sc->keep_alive && sc->nsteps == 1 &&
+		      sc->steps[0].req == 4,
+	      "scenario other");
 
 	r = &pl.eng.requests[0];
-	CHECK(strcmp(r->name, "GET /items?id={{random -3 100}}&u={{ data.user }}")
-	      == 0 && r->method == SP_METHOD_GET && !r->has_body,
+	CHECK(strcmp(r->name,
+		     "GET /items?id={{random -3 100}}&u={{ data.user }}") ==
+			      0 &&
+		      r->method == SP_METHOD_GET && !r->has_body,
 	      "request 0 name '%s'", r->name);
-	CHECK(tpl_is(&r->path, "/items?id=&u=", 4) && !sp_tpl_is_static(&r->path) &&
-	      lit_is(&r->path, 0, 0, 10) &&
-	      r->path.parts[1].var == SP_VAR_RANDOM &&
-	      r->path.parts[1].lo == -3 && r->path.parts[1].hi == 100 &&
-	      lit_is(&r->path, 2, 10, 3) &&
-	      r->path.parts[3].var == SP_VAR_DATA && r->path.parts[3].col == 0,
+	CHECK(tpl_is(&r->path, "/items?id=&u=", 4) &&
+		      !sp_tpl_is_static(&r->path) &&
+		      lit_is(&r->path, 0, 0, 10) &&
+		      r->path.parts[1].var == SP_VAR_RANDOM &&
+		      r->path.parts[1].lo == -3 && r->path.parts[1].hi == 100 &&
+		      lit_is(&r->path, 2, 10, 3) &&
+		      r->path.parts[3].var == SP_VAR_DATA &&
+		      r->path.parts[3].col == 0,
 	      "request 0 path");
 	CHECK(r->headers.nparts == 5 &&
-	      r->headers.text_len == strlen(hdr1) + 3 &&
-	      memcmp(r->headers.text, hdr1, strlen(hdr1)) == 0 &&
-	      memcmp(r->headers.text + strlen(hdr1), "-\r\n", 3) == 0,
+		      r->headers.text_len == strlen(hdr1) + 3 &&
+		      memcmp(r->headers.text, hdr1, strlen(hdr1)) == 0 &&
+		      memcmp(r->headers.text + strlen(hdr1), "-\r\n", 3) == 0,
 	      "request 0 headers text '%s'", r->headers.text);
 	if (r->headers.nparts == 5)
 		CHECK(lit_is(&r->headers, 0, 0, (uint32_t)strlen(hdr1)) &&
-		      r->headers.parts[1].var == SP_VAR_VU &&
-		      lit_is(&r->headers, 2, (uint32_t)strlen(hdr1), 1) &&
-		      r->headers.parts[3].var == SP_VAR_ITERATION &&
-		      lit_is(&r->headers, 4, (uint32_t)strlen(hdr1) + 1, 2) &&
-		      !sp_tpl_is_static(&r->headers), "request 0 header parts");
+			      r->headers.parts[1].var == SP_VAR_VU &&
+			      lit_is(&r->headers, 2, (uint32_t)strlen(hdr1),
+				     1) &&
+			      r->headers.parts[3].var == SP_VAR_ITERATION &&
+			      lit_is(&r->headers, 4, (uint32_t)strlen(hdr1) + 1,
+				     2) &&
+			      !sp_tpl_is_static(&r->headers),
+		      "request 0 header parts");
 	CHECK(r->check.has_status && status_has(&r->check, 200) &&
-	      status_has(&r->check, 304) && !status_has(&r->check, 201) &&
-	      !status_has(&r->check, 303), "status set");
+		      status_has(&r->check, 304) &&
+		      !status_has(&r->check, 201) &&
+		      !status_has(&r->check, 303),
+	      "status set");
 	CHECK(r->check.header_len == 12 &&
-	      strcmp(r->check.header, "Content-Type") == 0, "check header");
+		      strcmp(r->check.header, "Content-Type") == 0,
+	      "check header");
 	CHECK(r->check.body_contains_len == 4 &&
-	      memcmp(r->check.body_contains, "abab", 4) == 0 &&
-	      memcmp(r->check.body_contains_kmp, want_kmp,
-		     sizeof(want_kmp)) == 0, "KMP table");
+		      memcmp(r->check.body_contains, "abab", 4) == 0 &&
+		      memcmp(r->check.body_contains_kmp, want_kmp,
+			     sizeof(want_kmp)) == 0,
+	      "KMP table");
 	CHECK(r->check.body_size == 1024, "body_size");
 
 	r = &pl.eng.requests[1];
 	CHECK(strcmp(r->name, "post") == 0 && r->method == SP_METHOD_POST &&
-	      r->has_body && tpl_is(&r->path, "/1k", 1) && sp_tpl_is_static(&r->path) &&
-	      lit_is(&r->path, 0, 0, 3) && r->headers.nparts == 0 &&
-	      !r->check.has_status && r->check.body_size == -1 &&
-	      r->check.body_contains == NULL, "request 1");
-	CHECK(tpl_is(&r->body, "{\"p\": \"\"}", 3) && lit_is(&r->body, 0, 0, 7) &&
-	      r->body.parts[1].var == SP_VAR_DATA && r->body.parts[1].col == 1 &&
-	      lit_is(&r->body, 2, 7, 2), "request 1 body");
+		      r->has_body && tpl_is(&r->path, "/1k", 1) &&
+		      sp_tpl_is_static(&r->path) && lit_is(&r->path, 0, 0, 3) &&
+		      r->headers.nparts == 0 && !r->check.has_status &&
+		      r->check.body_size == -1 &&
+		      r->check.body_contains == NULL,
+	      "request 1");
+	CHECK(tpl_is(&r->body, "{\"p\": \"\"}", 3) &&
+		      lit_is(&r->body, 0, 0, 7) &&
+		      r->body.parts[1].var == SP_VAR_DATA &&
+		      r->body.parts[1].col == 1 && lit_is(&r->body, 2, 7, 2),
+	      "request 1 body");
 	r = &pl.eng.requests[2];
 	CHECK(strcmp(r->name, "HEAD /0") == 0 && r->method == SP_METHOD_HEAD,
 	      "request 2");
 	r = &pl.eng.requests[3];
 	CHECK(r->has_body && r->body.nparts == 0 && r->body.text_len == 0 &&
-	      sp_tpl_is_static(&r->body), "request 3: empty body is still a body");
+		      sp_tpl_is_static(&r->body),
+	      "request 3: empty body is still a body");
 	r = &pl.eng.requests[4];
 	CHECK(strcmp(r->name, "DELETE /") == 0 && r->method == SP_METHOD_DELETE,
 	      "request 4");
@@ -286,8 +321,10 @@ static const struct {
 	  "5:28: unknown key 'chek' in request" },
 	{ T "load:\n  vus: [1]\n" S OK_STEP,
 	  "3:8: vus: expected a scalar, got a list" },
-	{ T "load: 5\n" S OK_STEP, "2:7: load: expected a mapping, got a scalar" },
-	{ T "load:\n  rate: -5\n" S OK_STEP, "3:9: rate: '-5' is not a number" },
+	{ T "load: 5\n" S OK_STEP,
+	  "2:7: load: expected a mapping, got a scalar" },
+	{ T "load:\n  rate: -5\n" S OK_STEP,
+	  "3:9: rate: '-5' is not a number" },
 	{ T "load:\n  rate: 0\n" S OK_STEP,
 	  "3:9: rate: 0: the rate must be more than 0" },
 	{ T "load:\n  duration: 0s\n" S OK_STEP,
@@ -321,14 +358,16 @@ static const struct {
 	  "2:7: data: cannot open nope.csv: No such file or directory" },
 	{ T "data: ragged.csv\n" S OK_STEP,
 	  "ragged.csv:3: 3 fields, expected 2 (as the first line) (data: of " },
-	{ T "data: users.csv\n" S "      - request: {path: \"/{{data.nope}}\"}\n",
+	{ T "data: users.csv\n" S
+	    "      - request: {path: \"/{{data.nope}}\"}\n",
 	  "6:25: path: '{{data.nope}}': the data file has no column 'nope'" },
 	{ T S "      - request: {path: \"/{{data.user}}\"}\n",
 	  "5:25: path: '{{data.user}}': no data file" },
 	{ T S "      - request: {path: \"/{{env SP_TEST_UNSET}}\"}\n",
 	  "5:25: path: '{{env SP_TEST_UNSET}}': environment variable "
 	  "SP_TEST_UNSET is not set" },
-	{ T S "      - request: {path: \"/{{vu\"}\n", "5:25: path: unclosed '{{'" },
+	{ T S "      - request: {path: \"/{{vu\"}\n",
+	  "5:25: path: unclosed '{{'" },
 	{ T S "      - request: {path: \"/{{user}}\"}\n",
 	  "5:25: path: unknown template variable '{{user}}'" },
 	{ T S "      - request: {path: \"/{{random 5 1}}\"}\n",
@@ -393,7 +432,8 @@ static const struct {
 	  "3:12: gateway: 127.0.0.1 is a loopback address" },
 	{ T "network:\n  ip: 198.18.1.9-198.18.1.2\n" S OK_STEP,
 	  "3:7: ip: '198.18.1.9-198.18.1.2' ends before it starts" },
-	{ T "network:\n  ip: 126.255.255.254-127.0.0.9\n" S OK_STEP, /* addr-ok */
+	{ T
+	  "network:\n  ip: 126.255.255.254-127.0.0.9\n" S OK_STEP, /* addr-ok */
 	  "3:7: ip: '126.255.255.254-127.0.0.9' holds 127.0.0.0, which is " /* addr-ok */
 	  "a loopback address" },
 	{ T "network:\n  placement: toeplitz\n" S OK_STEP,
@@ -403,12 +443,14 @@ static const struct {
 	{ T "scenarios:\n  - name: a\n    steps: []\n",
 	  "4:12: steps: empty list" },
 	{ T "scenarios: []\n", "2:12: scenarios: empty list" },
-	{ T S "      - think: 1s\n", "5:7: steps: scenario a makes no request" },
-	{ T S "      - loop: {count: 1, steps: [\n"
-	      "          loop: {count: 1, steps: [\n"
-	      "          loop: {count: 1, steps: [\n"
-	      "          loop: {count: 1, steps: [\n"
-	      "          loop: {count: 1, steps: [request: {path: /}]}]}]}]}]}\n",
+	{ T S "      - think: 1s\n",
+	  "5:7: steps: scenario a makes no request" },
+	{ T S
+	  "      - loop: {count: 1, steps: [\n"
+	  "          loop: {count: 1, steps: [\n"
+	  "          loop: {count: 1, steps: [\n"
+	  "          loop: {count: 1, steps: [\n"
+	  "          loop: {count: 1, steps: [request: {path: /}]}]}]}]}]}\n",
 	  "9:17: loop: loops nest at most 4 deep" },
 	{ T S "      - loop: {count: 0, steps: [request: {path: /}]}\n",
 	  "5:23: count: 0 is out of range" },
@@ -422,7 +464,8 @@ static const struct {
 	  "5:44: Host: empty" },
 	{ T S "      - request: {path: /, headers: {host: a, Host: b}}\n",
 	  "5:47: headers: Host given twice" },
-	{ T S "      - request: {path: /, headers: {User-Agent: a, user-agent: \"\"}}\n",
+	{ T S
+	  "      - request: {path: /, headers: {User-Agent: a, user-agent: \"\"}}\n",
 	  "5:53: headers: user-agent given twice" },
 	{ T S "      - request: {path: /, headers: {Transfer-Encoding: x}}\n",
 	  "5:38: headers: Transfer-Encoding is written by stampede itself" },
@@ -455,9 +498,11 @@ static const struct {
 	{ T S "      - sleep: 1s\n", "5:9: unknown step 'sleep'" },
 	{ T "scenarios:\n  - name: a\n    weight: 0\n    steps:\n" OK_STEP,
 	  "4:13: weight: 0 is out of range" },
-	{ T "scenarios:\n  - name: a\n    keep_alive: maybe\n    steps:\n" OK_STEP,
+	{ T
+	  "scenarios:\n  - name: a\n    keep_alive: maybe\n    steps:\n" OK_STEP,
 	  "4:17: keep_alive: 'maybe' is not true or false" },
-	{ T "seed: 1\nseed: 2\n" S OK_STEP, "3:1: the file: duplicate key 'seed'" },
+	{ T "seed: 1\nseed: 2\n" S OK_STEP,
+	  "3:1: the file: duplicate key 'seed'" },
 	{ T "load: {vus: 1\n", "3:1: did not find expected ',' or '}'" },
 	{ "", "1:1: empty file" },
 	{ "- 1\n", "1:1: the file: expected a mapping, got a list" },
@@ -476,12 +521,11 @@ static const struct {
 static void
 test_csv(void)
 {
-	static const char csv[] =
-		"\xef\xbb\xbfid,name\r\n"
-		"1,\"a, b\"\r\n"
-		"\r\n"
-		"2,c\r\n"
-		"\"3\",\"d\"\"e\"\r\n";
+	static const char csv[] = "\xef\xbb\xbfid,name\r\n"
+				  "1,\"a, b\"\r\n"
+				  "\r\n"
+				  "2,c\r\n"
+				  "\"3\",\"d\"\"e\"\r\n";
 	static const struct {
 		const char *file, *text, *msg; /* msg: after "DIR/" */
 	} bad_csv[] = {
@@ -489,12 +533,16 @@ test_csv(void)
 		  "r.csv:3: 3 fields, expected 2 (as the first line)" },
 		{ "q.csv", "a,b\r\n1,2\r\n\r\n3,\"4\r\n",
 		  "q.csv:4: unclosed quote" },
-		{ "t.csv", "\xef\xbb\xbf" "a,b\r\n\"1\"x,2\r\n",
+		{ "t.csv",
+		  "\xef\xbb\xbf"
+		  "a,b\r\n\"1\"x,2\r\n",
 		  "t.csv:2: text after a closing quote" },
 		{ "c.csv", "a,b\n1,2\n3,x\ty\x01\n",
 		  "c.csv:3: field 2 holds a line break or control byte" },
 		{ "n.csv", "a,\r\n1,2\r\n", "n.csv:1: column 2 has no name" },
-		{ "h.csv", "\xef\xbb\xbf" "a,b\r\n",
+		{ "h.csv",
+		  "\xef\xbb\xbf"
+		  "a,b\r\n",
 		  "h.csv:1: no data rows after the column names" },
 	};
 	struct sp_scenario_err e = { { 0 } };
@@ -508,16 +556,18 @@ test_csv(void)
 	d = pl.eng.data;
 	CHECK(rc == 0 && d != NULL, "BOM and CRLF: loads: %s", e.msg);
 	if (rc == 0 && d != NULL) {
-		CHECK(d->ncols == 2 && d->nrows == 3, "BOM and CRLF: shape %ux%u",
-		      d->nrows, d->ncols);
+		CHECK(d->ncols == 2 && d->nrows == 3,
+		      "BOM and CRLF: shape %ux%u", d->nrows, d->ncols);
 		CHECK(strcmp(d->cols[0], "id") == 0 && d->cell_len[0] == 1,
 		      "BOM: not part of the first column's name ('%s')",
 		      d->cols[0]);
 		CHECK(strcmp(d->cols[1], "name") == 0, "CRLF: no CR in 'name'");
 		CHECK(strcmp(d->cells[1], "a, b") == 0 &&
-		      strcmp(d->cells[3], "c") == 0 && d->cell_len[3] == 1 &&
-		      strcmp(d->cells[4], "3") == 0 &&
-		      strcmp(d->cells[5], "d\"e") == 0 && d->cell_len[5] == 3,
+			      strcmp(d->cells[3], "c") == 0 &&
+			      d->cell_len[3] == 1 &&
+			      strcmp(d->cells[4], "3") == 0 &&
+			      strcmp(d->cells[5], "d\"e") == 0 &&
+			      d->cell_len[5] == 3,
 		      "CRLF: cells without CR");
 	}
 	sp_scenario_free(&pl);
@@ -531,7 +581,7 @@ test_csv(void)
 		/* FILE:LINE of the CSV first, then where the YAML named it. */
 		snprintf(want, sizeof(want), "%s/%s", tmpdir, bad_csv[i].msg);
 		CHECK(rc < 0 && strncmp(e.msg, want, strlen(want)) == 0 &&
-		      strstr(e.msg, "f.yaml:2:7)") != NULL,
+			      strstr(e.msg, "f.yaml:2:7)") != NULL,
 		      "bad_csv[%zu]: got '%s', want '%s...'", i, e.msg, want);
 		sp_scenario_free(&pl);
 	}
@@ -549,15 +599,17 @@ test_bad(void)
 		struct sp_run_plan pl;
 		int rc = load(&pl, bad[i].yaml, &e);
 
-		snprintf(want, sizeof(want), "%s/f.yaml:%s", tmpdir, bad[i].msg);
+		snprintf(want, sizeof(want), "%s/f.yaml:%s", tmpdir,
+			 bad[i].msg);
 		/* Messages from the cross-key checks have no position. */
 		if (strchr(bad[i].msg, ':') == bad[i].msg + 1 ||
 		    strchr(bad[i].msg, ':') == bad[i].msg + 2)
 			CHECK(rc < 0 && strncmp(e.msg, want, strlen(want)) == 0,
-			      "bad[%zu]: got '%s', want '%s...'", i, e.msg, want);
+			      "bad[%zu]: got '%s', want '%s...'", i, e.msg,
+			      want);
 		else
 			CHECK(rc < 0 && strstr(e.msg, bad[i].msg) != NULL &&
-			      strchr(e.msg, '\n') == NULL,
+				      strchr(e.msg, '\n') == NULL,
 			      "bad[%zu]: got '%s', want '...%s'", i, e.msg,
 			      bad[i].msg);
 		sp_scenario_free(&pl);
@@ -581,41 +633,52 @@ over(struct sp_run_plan *pl, const char *yaml, const char *const *kv, int n,
 	return sp_scenario_finish(pl, e);
 }
 
-static const char two_yaml[] =
-	T "load:\n  vus: 5\n  duration: 30s\n"
+static const char two_yaml[] = T
+	"load:\n  vus: 5\n  duration: 30s\n"
 	"scenarios:\n"
 	"  - {name: r, tags: [read], steps: [request: {path: /r}]}\n"
 	"  - {name: w, tags: [write], steps: [request: {path: /w}]}\n";
-static const char staged_yaml[] =
-	T "load:\n  stages: \"10s:5,20s:10\"\n" S OK_STEP;
+static const char staged_yaml[] = T
+	"load:\n  stages: \"10s:5,20s:10\"\n" S OK_STEP;
 
 /* Options the run would not read are errors, not silence. */
 static void
 test_ignored(void)
 {
-	static const char open_yaml[] =
-		T "load:\n  model: open\n  rate: 5\n" S OK_STEP;
+	static const char open_yaml[] = T
+		"load:\n  model: open\n  rate: 5\n" S OK_STEP;
 	static const struct {
 		const char *yaml;
 		const char *kv[6];
 		int n;
 		const char *msg;
 	} errs[] = {
-		{ NULL, { "url", "http://198.18.0.2/", "vus", "2", "rate", "5" }, 3,
+		{ NULL,
+		  { "url", "http://198.18.0.2/", "vus", "2", "rate", "5" },
+		  3,
 		  "--vus: give --vus (closed model) or --rate (open model), not "
 		  "both" },
-		{ NULL, { "url", "http://198.18.0.2/", "vus", "2", "max-vus",
-			  "9" }, 3,
+		{ NULL,
+		  { "url", "http://198.18.0.2/", "vus", "2", "max-vus", "9" },
+		  3,
 		  "--max-vus: only the open model has it" },
-		{ two_yaml, { "max-vus", "9" }, 1,
+		{ two_yaml,
+		  { "max-vus", "9" },
+		  1,
 		  "--max-vus: only the open model has it" },
 		{ open_yaml, { "vus", "2" }, 1, "--vus: the model is open" },
-		{ NULL, { "url", "http://198.18.0.2/", "rate", "5", "model",
-			  "closed" }, 3,
+		{ NULL,
+		  { "url", "http://198.18.0.2/", "rate", "5", "model",
+		    "closed" },
+		  3,
 		  "--rate: the closed model has no arrival rate" },
-		{ NULL, { "url", "http://198.18.0.2/", "abort-grace", "5s" }, 2,
+		{ NULL,
+		  { "url", "http://198.18.0.2/", "abort-grace", "5s" },
+		  2,
 		  "--abort-grace: only with --abort-on-fail" },
-		{ two_yaml, { "url", "http://198.18.0.2:8080/x" }, 1,
+		{ two_yaml,
+		  { "url", "http://198.18.0.2:8080/x" },
+		  1,
 		  "--url: 'http://198.18.0.2:8080/x': the scenario file has the "
 		  "requests, so its path /x would not be used" },
 	};
@@ -636,18 +699,22 @@ test_ignored(void)
 		 * --rate switches a closed file to open, --max-vus with it,
 		 * --abort-grace with --abort-on-fail, a file's rate alone
 		 * means the open model. */
-		const char *kv[] = { "url", "http://198.18.0.3:8080/",
-				     "rate", "5", "max-vus", "9" };
+		const char *kv[] = { "url",     "http://198.18.0.3:8080/",
+				     "rate",    "5",
+				     "max-vus", "9" };
 
 		rc = over(&pl, two_yaml, kv, 3, &e);
-		CHECK(rc == 0 && pl.eng.model == SP_MODEL_OPEN && pl.max_vus == 9 &&
-		      pl.eng.dst_port == 8080, "--url, --rate, --max-vus over a "
-		      "closed file: %s", e.msg);
+		CHECK(rc == 0 && pl.eng.model == SP_MODEL_OPEN &&
+			      pl.max_vus == 9 && pl.eng.dst_port == 8080,
+		      "--url, --rate, --max-vus over a "
+		      "closed file: %s",
+		      e.msg);
 		sp_scenario_free(&pl);
 	}
 	{
-		const char *kv[] = { "url", "http://198.18.0.2/", "abort-on-fail",
-				     "1", "abort-grace", "2s" };
+		const char *kv[] = { "url",           "http://198.18.0.2/",
+				     "abort-on-fail", "1",
+				     "abort-grace",   "2s" };
 
 		rc = over(&pl, NULL, kv, 3, &e);
 		CHECK(rc == 0, "--abort-grace with --abort-on-fail: %s", e.msg);
@@ -667,24 +734,23 @@ test_overrides(void)
 	int rc;
 
 	{
-		const char *kv[] = { "url", "http://198.18.0.2/",
-				     "duration", "168h",
-				     "connect-timeout", "4294s" };
+		const char *kv[] = { "url",  "http://198.18.0.2/", "duration",
+				     "168h", "connect-timeout",    "4294s" };
 
 		rc = over(&pl, NULL, kv, 3, &e);
 		CHECK(rc == 0 && pl.eng.duration_us == 168ull * 3600000000 &&
-		      pl.connect_timeout_us == 4294000000ull,
+			      pl.connect_timeout_us == 4294000000ull,
 		      "the longest duration and connect timeout: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
 	{
-		const char *kv[] = { "url", "http://198.18.0.2/",
-				     "duration", "169h" };
+		const char *kv[] = { "url", "http://198.18.0.2/", "duration",
+				     "169h" };
 
 		rc = over(&pl, NULL, kv, 2, &e);
 		CHECK(rc < 0 && strcmp(e.msg, "--duration: '169h' is longer "
-				       "than 168h (a week), the longest "
-				       "stampede takes") == 0,
+					      "than 168h (a week), the longest "
+					      "stampede takes") == 0,
 		      "--duration 169h: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
@@ -693,15 +759,17 @@ test_overrides(void)
 
 		rc = over(&pl, staged_yaml, kv, 1, &e);
 		CHECK(rc == 0 && pl.eng.nstages == 0 && pl.eng.vus == 3 &&
-		      pl.eng.duration_us == 30000000 && pl.max_vus == 3,
-		      "--vus replaces file stages, keeps their length: %s", e.msg);
+			      pl.eng.duration_us == 30000000 && pl.max_vus == 3,
+		      "--vus replaces file stages, keeps their length: %s",
+		      e.msg);
 		sp_scenario_free(&pl);
 	}
 	{
 		const char *kv[] = { "vus", "3", "duration", "5s" };
 
 		rc = over(&pl, staged_yaml, kv, 2, &e);
-		CHECK(rc == 0 && pl.eng.nstages == 0 && pl.eng.duration_us == 5000000,
+		CHECK(rc == 0 && pl.eng.nstages == 0 &&
+			      pl.eng.duration_us == 5000000,
 		      "--vus --duration: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
@@ -709,28 +777,31 @@ test_overrides(void)
 		const char *kv[] = { "stages", "5s:1,5s:2" };
 
 		rc = over(&pl, two_yaml, kv, 1, &e);
-		CHECK(rc == 0 && pl.eng.nstages == 2 && pl.eng.duration_us == 10000000 &&
-		      pl.max_vus == 2, "--stages replaces vus: %s", e.msg);
+		CHECK(rc == 0 && pl.eng.nstages == 2 &&
+			      pl.eng.duration_us == 10000000 && pl.max_vus == 2,
+		      "--stages replaces vus: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
 	{
-		const char *kv[] = { "rate", "1000.5", "seed", "7",
-				     "connect-timeout", "1s" };
+		const char *kv[] = { "rate", "1000.5",          "seed",
+				     "7",    "connect-timeout", "1s" };
 
 		rc = over(&pl, two_yaml, kv, 3, &e);
-		CHECK(rc == 0 && pl.eng.model == SP_MODEL_OPEN && pl.eng.rate == 1000.5 &&
-		      pl.max_vus == 1001 && pl.eng.duration_us == 30000000 &&
-		      pl.seed == 7 && pl.connect_timeout_us == 1000000,
+		CHECK(rc == 0 && pl.eng.model == SP_MODEL_OPEN &&
+			      pl.eng.rate == 1000.5 && pl.max_vus == 1001 &&
+			      pl.eng.duration_us == 30000000 && pl.seed == 7 &&
+			      pl.connect_timeout_us == 1000000,
 		      "--rate: open, max_vus rounds up: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
 	{
-		const char *kv[] = { "model", "open", "rate", "5", "max-vus", "9" };
+		const char *kv[] = { "model", "open",    "rate",
+				     "5",     "max-vus", "9" };
 
 		rc = over(&pl, NULL, kv, 3, &e);
 		CHECK(rc < 0 && strcmp(e.msg, "no target: give target: in the "
-				       "file or --url") == 0, "no target: %s",
-		      e.msg);
+					      "file or --url") == 0,
+		      "no target: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
 	{
@@ -738,23 +809,31 @@ test_overrides(void)
 				     "rate", "5" };
 
 		rc = over(&pl, NULL, kv, 2, &e);
-		CHECK(rc == 0 && pl.eng.dst_ip == 0xc6120003u && pl.eng.dst_port == 81 &&
-		      strcmp(pl.eng.host, "198.18.0.3:81") == 0 &&
-		      pl.eng.nscenarios == 1 && pl.eng.nrequests == 1 &&
-		      strcmp(pl.eng.scenarios[0].name, "default") == 0 &&
-		      pl.eng.scenarios[0].weight == 1 && pl.eng.scenarios[0].nsteps == 1 &&
-		      strcmp(pl.eng.requests[0].name, "GET /x?{{vu}}") == 0 &&
-		      pl.eng.requests[0].path.nparts == 2 && pl.max_vus == 100 &&
-		      pl.eng.duration_us == 10000000, "--url alone: %s", e.msg);
+		CHECK(rc == 0 && pl.eng.dst_ip == 0xc6120003u &&
+			      pl.eng.dst_port == 81 &&
+			      strcmp(pl.eng.host, "198.18.0.3:81") == 0 &&
+			      pl.eng.nscenarios == 1 && pl.eng.nrequests == 1 &&
+			      strcmp(pl.eng.scenarios[0].name, "default") ==
+				      0 &&
+			      pl.eng.scenarios[0].weight == 1 &&
+			      pl.eng.scenarios[0].nsteps == 1 &&
+			      strcmp(pl.eng.requests[0].name,
+				     "GET /x?{{vu}}") == 0 &&
+			      pl.eng.requests[0].path.nparts == 2 &&
+			      pl.max_vus == 100 &&
+			      pl.eng.duration_us == 10000000,
+		      "--url alone: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
 	{
 		const char *kv[] = { "url", "http://198.18.0.9" };
 
 		rc = over(&pl, two_yaml, kv, 1, &e);
-		CHECK(rc == 0 && pl.eng.dst_ip == 0xc6120009u && pl.eng.dst_port == 80 &&
-		      strcmp(pl.eng.host, "198.18.0.9") == 0 && pl.eng.nscenarios == 2 &&
-		      strcmp(pl.eng.requests[0].name, "GET /r") == 0,
+		CHECK(rc == 0 && pl.eng.dst_ip == 0xc6120009u &&
+			      pl.eng.dst_port == 80 &&
+			      strcmp(pl.eng.host, "198.18.0.9") == 0 &&
+			      pl.eng.nscenarios == 2 &&
+			      strcmp(pl.eng.requests[0].name, "GET /r") == 0,
 		      "--url with a file: only the target: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
@@ -763,7 +842,8 @@ test_overrides(void)
 
 		rc = over(&pl, two_yaml, kv, 1, &e);
 		CHECK(rc == 0 && pl.eng.scenarios[0].enabled &&
-		      !pl.eng.scenarios[1].enabled, "--tags: %s", e.msg);
+			      !pl.eng.scenarios[1].enabled,
+		      "--tags: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
 	{
@@ -771,7 +851,8 @@ test_overrides(void)
 
 		rc = over(&pl, two_yaml, kv, 1, &e);
 		CHECK(rc == 0 && !pl.eng.scenarios[0].enabled &&
-		      pl.eng.scenarios[1].enabled, "--exclude-tags: %s", e.msg);
+			      pl.eng.scenarios[1].enabled,
+		      "--exclude-tags: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
 
@@ -785,19 +866,25 @@ test_overrides(void)
 		{ "duration", "0", "--duration: 0: the duration must be more" },
 		{ "stages", "10s", "--stages: stage 1 ('10s') has no target" },
 		{ "model", "x", "--model: 'x' is not closed or open" },
-		{ "url", "http://127.0.0.3/", "--url: 'http://127.0.0.3/': "
+		{ "url", "http://127.0.0.3/",
+		  "--url: 'http://127.0.0.3/': "
 		  "127.0.0.3 is a loopback address" },
 		{ "url", "http://a b/", "--url: 'a b' is neither" },
 		{ "resolve", "app", "--resolve: 'app' is not NAME:ADDR" },
-		{ "resolve", "app:198.18.0.2:1", "--resolve: 'app:198.18.0.2': "
+		{ "resolve", "app:198.18.0.2:1",
+		  "--resolve: 'app:198.18.0.2': "
 		  "the port must be 1..65535" },
-		{ "resolve", "app:99999:198.18.0.2", "--resolve: 'app:99999': the "
+		{ "resolve", "app:99999:198.18.0.2",
+		  "--resolve: 'app:99999': the "
 		  "port must be" },
-		{ "url", "ftp://198.18.0.2/", "--url: 'ftp://198.18.0.2/' is not "
+		{ "url", "ftp://198.18.0.2/",
+		  "--url: 'ftp://198.18.0.2/' is not "
 		  "an http:// or https:// URL" },
-		{ "tls-resume", "sometimes", "--tls-resume: tls.resume: "
+		{ "tls-resume", "sometimes",
+		  "--tls-resume: tls.resume: "
 		  "'sometimes' is not" },
-		{ "tls-ca", "/nonexistent/ca.pem", "--tls-ca: tls.ca: cannot read "
+		{ "tls-ca", "/nonexistent/ca.pem",
+		  "--tls-ca: tls.ca: cannot read "
 		  "'/nonexistent/ca.pem'" },
 		{ "tags", "a,,b", "--tags: 'a,,b' has an empty tag" },
 		{ "bogus", "1", "--bogus: not a scenario option" },
@@ -811,7 +898,8 @@ test_overrides(void)
 		rc = over(&pl, two_yaml, kv, 1, &e);
 		CHECK(rc < 0 && strncmp(e.msg, errs[i].msg,
 					strlen(errs[i].msg)) == 0,
-		      "override %s=%s: got '%s'", errs[i].key, errs[i].val, e.msg);
+		      "override %s=%s: got '%s'", errs[i].key, errs[i].val,
+		      e.msg);
 		sp_scenario_free(&pl);
 	}
 	{
@@ -819,16 +907,18 @@ test_overrides(void)
 		const char *kv[] = { "url", "http://198.18.0.2/{{nope}}" };
 
 		rc = over(&pl, NULL, kv, 1, &e);
-		CHECK(rc < 0 && strcmp(e.msg, "--url: unknown template variable "
-				       "'{{nope}}'") == 0, "--url template: %s",
-		      e.msg);
+		CHECK(rc < 0 &&
+			      strcmp(e.msg, "--url: unknown template variable "
+					    "'{{nope}}'") == 0,
+		      "--url template: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
 	{
 		const char *kv[] = { "stages", "5s:1", "duration", "5s" };
 
 		rc = over(&pl, two_yaml, kv, 2, &e);
-		CHECK(rc < 0 && strstr(e.msg, "--duration: give either") == e.msg,
+		CHECK(rc < 0 &&
+			      strstr(e.msg, "--duration: give either") == e.msg,
 		      "--stages with --duration: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
@@ -836,8 +926,10 @@ test_overrides(void)
 		const char *kv[] = { "duration", "5s" };
 
 		rc = over(&pl, staged_yaml, kv, 1, &e);
-		CHECK(rc < 0 && strstr(e.msg, "--duration: the file's stages") ==
-				e.msg, "--duration over file stages: %s", e.msg);
+		CHECK(rc < 0 &&
+			      strstr(e.msg, "--duration: the file's stages") ==
+				      e.msg,
+		      "--duration over file stages: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
 	test_ignored();
@@ -876,28 +968,32 @@ test_expect(void)
 	      "default expect_status is 100-399: %s", e.msg);
 	sp_scenario_free(&pl);
 
-	rc = load(&pl, T "expect_status: \"2xx, 304,404-405\"\n" S
-		  "      - request: {path: /a}\n"
-		  "      - request: {path: /b, expect_status: [500, 5xx]}\n", &e);
+	rc = load(&pl,
+		  T "expect_status: \"2xx, 304,404-405\"\n" S
+		    "      - request: {path: /a}\n"
+		    "      - request: {path: /b, expect_status: [500, 5xx]}\n",
+		  &e);
 	CHECK(rc == 0 && set_has(pl.eng.requests[0].expect_set, 200) &&
-	      set_has(pl.eng.requests[0].expect_set, 299) &&
-	      !set_has(pl.eng.requests[0].expect_set, 300) &&
-	      set_has(pl.eng.requests[0].expect_set, 304) &&
-	      set_has(pl.eng.requests[0].expect_set, 404) &&
-	      set_has(pl.eng.requests[0].expect_set, 405) &&
-	      !set_has(pl.eng.requests[0].expect_set, 406) &&
-	      set_is(pl.eng.requests[1].expect_set, 500, 599),
+		      set_has(pl.eng.requests[0].expect_set, 299) &&
+		      !set_has(pl.eng.requests[0].expect_set, 300) &&
+		      set_has(pl.eng.requests[0].expect_set, 304) &&
+		      set_has(pl.eng.requests[0].expect_set, 404) &&
+		      set_has(pl.eng.requests[0].expect_set, 405) &&
+		      !set_has(pl.eng.requests[0].expect_set, 406) &&
+		      set_is(pl.eng.requests[1].expect_set, 500, 599),
 	      "file and request expect_status: %s", e.msg);
 	sp_scenario_free(&pl);
 	{
 		const char *kv[] = { "expect-status", "200-201" };
 
-		rc = over(&pl, T "expect_status: 2xx\n" S
-			  "      - request: {path: /a}\n"
-			  "      - request: {path: /b, expect_status: 404}\n",
+		rc = over(&pl,
+			  T "expect_status: 2xx\n" S
+			    "      - request: {path: /a}\n"
+			    "      - request: {path: /b, expect_status: 404}\n",
 			  kv, 1, &e);
-		CHECK(rc == 0 && set_is(pl.eng.requests[0].expect_set, 200, 201) &&
-		      set_is(pl.eng.requests[1].expect_set, 404, 404),
+		CHECK(rc == 0 &&
+			      set_is(pl.eng.requests[0].expect_set, 200, 201) &&
+			      set_is(pl.eng.requests[1].expect_set, 404, 404),
 		      "--expect-status wins over the file's, not a request's: %s",
 		      e.msg);
 		sp_scenario_free(&pl);
@@ -907,14 +1003,16 @@ test_expect(void)
 				     "expect-status", "4xx" };
 
 		rc = over(&pl, NULL, kv, 2, &e);
-		CHECK(rc == 0 && set_is(pl.eng.requests[0].expect_set, 400, 499),
+		CHECK(rc == 0 &&
+			      set_is(pl.eng.requests[0].expect_set, 400, 499),
 		      "--url with --expect-status: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
 	{
 		static const char *const bad_lists[] = {
-			"", "2x", "2xxx", "0xx", "99", "1000", "299-200", "abc",
-			"200,", ",200", "200 - 299", "+200", "-200",
+			"",          "2x",      "2xxx", "0xx",  "99",
+			"1000",      "299-200", "abc",  "200,", ",200",
+			"200 - 299", "+200",    "-200",
 		};
 
 		for (size_t i = 0; i < sizeof(bad_lists) / sizeof(bad_lists[0]);
@@ -923,26 +1021,34 @@ test_expect(void)
 					     "expect-status", bad_lists[i] };
 
 			rc = over(&pl, NULL, kv, 2, &e);
-			CHECK(rc < 0 && strncmp(e.msg, "--expect-status: ", 17) == 0,
+			CHECK(rc < 0 && strncmp(e.msg,
+						"--expect-status: ", 17) == 0,
 			      "--expect-status '%s' refused: %s", bad_lists[i],
 			      e.msg);
 			sp_scenario_free(&pl);
 		}
 	}
-	rc = load(&pl, T S "      - request: {path: /, check: {status: [200, 404]}}\n",
+	rc = load(&pl,
+		  T S
+		  "      - request: {path: /, check: {status: [200, 404]}}\n",
 		  &e);
-	CHECK(rc < 0 && strstr(e.msg, "its check of status 404 can never "
-			       "pass") != NULL && strstr(e.msg, "expect_status") != NULL,
+	CHECK(rc < 0 &&
+		      strstr(e.msg, "its check of status 404 can never "
+				    "pass") != NULL &&
+		      strstr(e.msg, "expect_status") != NULL,
 	      "a checked status outside expect_status: %s", e.msg);
 	sp_scenario_free(&pl);
-	rc = load(&pl, T S "      - request: {path: /, expect_status: 404, "
-		  "check: {status: 404}}\n", &e);
+	rc = load(&pl,
+		  T S "      - request: {path: /, expect_status: 404, "
+		      "check: {status: 404}}\n",
+		  &e);
 	CHECK(rc == 0, "a checked status inside expect_status: %s", e.msg);
 	sp_scenario_free(&pl);
-	rc = load(&pl, T S "      - request: {path: /, expect_status: [2xx, 9]}\n",
+	rc = load(&pl,
+		  T S "      - request: {path: /, expect_status: [2xx, 9]}\n",
 		  &e);
 	CHECK(rc < 0 && strstr(e.msg, ":5:49:") != NULL &&
-	      strstr(e.msg, "expect_status: '9'") != NULL,
+		      strstr(e.msg, "expect_status: '9'") != NULL,
 	      "a bad expect_status item, with its position: %s", e.msg);
 	sp_scenario_free(&pl);
 }
@@ -957,7 +1063,7 @@ encs_are(const struct sp_tpl *t, const char *want)
 		if (t->parts[i].var == SP_VAR_LITERAL)
 			continue;
 		if (want[k] == '\0' ||
-		    t->parts[i].enc != (want[k] == 'u'   ? SP_ENC_URL :
+		    t->parts[i].enc != (want[k] == 'u' ? SP_ENC_URL :
 					want[k] == 'j' ? SP_ENC_JSON :
 							 SP_ENC_RAW))
 			return 0;
@@ -977,21 +1083,28 @@ test_filters(void)
 
 	write_file("users.csv", users_csv);
 	setenv("SP_TEST_ENC", "a b/\"c\"", 1);
-	rc = load(&pl, T "data: users.csv\n" S
-		  "      - request:\n"
-		  "          path: \"/p?u={{data.user}}&v={{data.user | raw}}&"
-		  "w={{ data.user|json }}&n={{vu | url}}&e={{env SP_TEST_ENC}}\"\n"
-		  "          headers: {X-A: \"{{data.user}}\", X-B: \"{{data.pass | url}}\"}\n"
-		  "          body: '{\"u\": \"{{data.user | json}}\", \"v\": \"{{data.pass}}\", "
-		  "\"e\": \"{{env SP_TEST_ENC | json}}\"}'\n", &e);
+	rc = load(
+		&pl,
+		T
+		"data: users.csv\n" S "      - request:\n"
+		"          path: \"/p?u={{data.user}}&v={{data.user | raw}}&"
+		"w={{ data.user|json }}&n={{vu | url}}&e={{env SP_TEST_ENC}}\"\n"
+		"          headers: {X-A: \"{{data.user}}\", X-B: \"{{data.pass | url}}\"}\n"
+		"          body: '{\"u\": \"{{data.user | json}}\", \"v\": \"{{data.pass}}\", "
+		"\"e\": \"{{env SP_TEST_ENC | json}}\"}'\n",
+		&e);
 	CHECK(rc == 0, "filters load: %s", e.msg);
 	if (rc == 0) {
 		const struct sp_request *r = &pl.eng.requests[0];
 
-		CHECK(r->path.ctx == SP_TPL_PATH && r->headers.ctx == SP_TPL_HEADER &&
-		      r->body.ctx == SP_TPL_BODY, "template contexts");
-		CHECK(encs_are(&r->path, "urju"), "path filters: url by default");
-		CHECK(encs_are(&r->headers, "ru"), "header filters: raw by default");
+		CHECK(r->path.ctx == SP_TPL_PATH &&
+			      r->headers.ctx == SP_TPL_HEADER &&
+			      r->body.ctx == SP_TPL_BODY,
+		      "template contexts");
+		CHECK(encs_are(&r->path, "urju"),
+		      "path filters: url by default");
+		CHECK(encs_are(&r->headers, "ru"),
+		      "header filters: raw by default");
 		CHECK(encs_are(&r->body, "jr"), "body filters: raw by default");
 		CHECK(strstr(r->path.text, "&e=a%20b%2F%22c%22") != NULL,
 		      "{{env}} in a path percent-encoded when loaded: %s",
@@ -1001,27 +1114,40 @@ test_filters(void)
 	}
 	sp_scenario_free(&pl);
 	rc = load(&pl, T S "      - request: {path: \"/{{vu | html}}\"}\n", &e);
-	CHECK(rc < 0 && strstr(e.msg, "unknown filter 'html' (json, url or raw)"),
+	CHECK(rc < 0 &&
+		      strstr(e.msg, "unknown filter 'html' (json, url or raw)"),
 	      "unknown filter: %s", e.msg);
 	sp_scenario_free(&pl);
-	rc = load(&pl, T S "      - request: {path: \"/{{env SP_TEST_ENC | raw}}\"}\n",
+	rc = load(&pl,
+		  T S
+		  "      - request: {path: \"/{{env SP_TEST_ENC | raw}}\"}\n",
 		  &e);
 	CHECK(rc < 0 && strstr(e.msg, "byte 0x20 is not allowed"),
 	      "{{env | raw}} with a space in a path: %s", e.msg);
 	sp_scenario_free(&pl);
 	setenv("SP_TEST_ENC", "x\r\nInjected: 1", 1);
-	rc = load(&pl, T S "      - request: {path: /, headers: {X-A: \"{{env SP_TEST_ENC}}\"}}\n",
-		  &e);
+	rc = load(
+		&pl,
+		T S
+		"      - request: {path: /, headers: {X-A: \"{{env SP_TEST_ENC}}\"}}\n",
+		&e);
 	CHECK(rc < 0 && strstr(e.msg, "may not hold CR, LF"),
 	      "{{env}} with CR LF in a header refused: %s", e.msg);
 	sp_scenario_free(&pl);
-	rc = load(&pl, T S "      - request: {path: /, headers: {X-A: \"{{env SP_TEST_ENC | json}}\"}}\n",
-		  &e);
-	CHECK(rc == 0 && strstr(pl.eng.requests[0].headers.text, "X-A: x\\r\\nInjected: 1\r\n"),
+	rc = load(
+		&pl,
+		T S
+		"      - request: {path: /, headers: {X-A: \"{{env SP_TEST_ENC | json}}\"}}\n",
+		&e);
+	CHECK(rc == 0 && strstr(pl.eng.requests[0].headers.text,
+				"X-A: x\\r\\nInjected: 1\r\n"),
 	      "{{env | json}} in a header escapes CR LF: %s", e.msg);
 	sp_scenario_free(&pl);
-	rc = load(&pl, T S "      - request: {path: /, headers: {X-A: \"a\\r\\nB: c\"}}\n",
-		  &e);
+	rc = load(
+		&pl,
+		T S
+		"      - request: {path: /, headers: {X-A: \"a\\r\\nB: c\"}}\n",
+		&e);
 	CHECK(rc < 0 && strstr(e.msg, "may not hold CR, LF"),
 	      "a literal CR LF in a header refused: %s", e.msg);
 	sp_scenario_free(&pl);
@@ -1055,15 +1181,15 @@ test_config(void)
 			rc = sp_scenario_finish(&pl, &e);
 		CHECK(rc == 0, "%s", e.msg);
 		/* The test bed's rule: every ready file is bounded. */
-		CHECK(rc < 0 || pl.eng.duration_us <= 120000000, "%s runs %llu us",
-		      p, (unsigned long long)pl.eng.duration_us);
+		CHECK(rc < 0 || pl.eng.duration_us <= 120000000,
+		      "%s runs %llu us", p,
+		      (unsigned long long)pl.eng.duration_us);
 		sp_scenario_free(&pl);
 		n++;
 	}
 	closedir(d);
 	printf("%d config files\n", n);
 }
-
 
 /* An address from its four bytes: the refused ones below are built, not
  * written, so that tests/unit/addr_scan.py finds no literal of them. */
@@ -1098,12 +1224,12 @@ test_addresses(void)
 		{ 0xf0000001u, "is in the reserved block 240.0.0.0/4" },
 		{ 0xfffffffeu, "is in the reserved block 240.0.0.0/4" },
 		{ 0xffffffffu, "is the limited broadcast address" },
-		{ 0x01000000u, NULL },	/* just above 0/8 */
-		{ 0x0a000001u, NULL },	/* a private one */
-		{ 0x7effffffu, NULL },	/* just below loopback */
-		{ 0x80000000u, NULL },	/* just above */
-		{ 0xc6120002u, NULL },	/* the test bed's server */
-		{ 0xdfffffffu, NULL },	/* just below multicast */
+		{ 0x01000000u, NULL }, /* just above 0/8 */
+		{ 0x0a000001u, NULL }, /* a private one */
+		{ 0x7effffffu, NULL }, /* just below loopback */
+		{ 0x80000000u, NULL }, /* just above */
+		{ 0xc6120002u, NULL }, /* the test bed's server */
+		{ 0xdfffffffu, NULL }, /* just below multicast */
 	};
 	char a[16], b[40], first[128], msg[SP_VAL_WHY];
 	uint32_t ip, cnt;
@@ -1113,9 +1239,10 @@ test_addresses(void)
 	for (size_t i = 0; i < sizeof(peers) / sizeof(peers[0]); i++) {
 		why = sp_val_ipv4_unusable(peers[i].ip);
 		ip4_str(peers[i].ip, a, sizeof(a));
-		CHECK(peers[i].why == NULL ? why == NULL :
-		      why != NULL && strncmp(why, peers[i].why,
-					     strlen(peers[i].why)) == 0,
+		CHECK(peers[i].why == NULL ?
+			      why == NULL :
+			      why != NULL && strncmp(why, peers[i].why,
+						     strlen(peers[i].why)) == 0,
 		      "%s: got '%s', want '%s'", a, why ? why : "(usable)",
 		      peers[i].why ? peers[i].why : "(usable)");
 		/* A target refused for itself, wherever we are. */
@@ -1125,7 +1252,7 @@ test_addresses(void)
 		/* Our own address: the same rules, as --ip A. */
 		rc = sp_val_ip_range(a, &ip, &cnt, msg);
 		CHECK((rc == 0) == (peers[i].why == NULL) &&
-		      (rc < 0 || (ip == peers[i].ip && cnt == 1)),
+			      (rc < 0 || (ip == peers[i].ip && cnt == 1)),
 		      "--ip %s: %s", a, rc < 0 ? msg : "(usable)");
 	}
 
@@ -1207,16 +1334,19 @@ test_names(void)
 		const char *kv[] = { "url", "http://App.Internal:8080/x" };
 
 		rc = over(&pl, NULL, kv, 1, &e);
-		CHECK(rc == 0 && strcmp(pl.eng.host, "App.Internal:8080") == 0 &&
-		      strcmp(pl.target_name, "App.Internal") == 0 &&
-		      pl.eng.dst_ip == 0 && pl.eng.dst_port == 8080,
-		      "a name: host '%s': %s", rc == 0 ? pl.eng.host : "", e.msg);
+		CHECK(rc == 0 &&
+			      strcmp(pl.eng.host, "App.Internal:8080") == 0 &&
+			      strcmp(pl.target_name, "App.Internal") == 0 &&
+			      pl.eng.dst_ip == 0 && pl.eng.dst_port == 8080,
+		      "a name: host '%s': %s", rc == 0 ? pl.eng.host : "",
+		      e.msg);
 		fake_calls = 0;
 		rc = sp_scenario_resolve(&pl, fake_resolver, &e);
 		CHECK(rc < 0 && fake_calls == 1 &&
-		      strcmp(e.msg, "target: cannot resolve 'App.Internal': Name "
-			     "or service not known (--resolve App.Internal:ADDR "
-			     "gives its address)") == 0,
+			      strcmp(e.msg,
+				     "target: cannot resolve 'App.Internal': Name "
+				     "or service not known (--resolve App.Internal:ADDR "
+				     "gives its address)") == 0,
 		      "unresolvable: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
@@ -1230,9 +1360,10 @@ test_names(void)
 		      rc == 0 ? pl.eng.host : e.msg);
 		fake_calls = 0;
 		rc = sp_scenario_resolve(&pl, fake_resolver, &e);
-		CHECK(rc == 0 && fake_calls == 0 && pl.eng.dst_ip == ip4(198, 18, 0, 3),
-		      "--resolve, any case, no system lookup: %x %s", pl.eng.dst_ip,
-		      e.msg);
+		CHECK(rc == 0 && fake_calls == 0 &&
+			      pl.eng.dst_ip == ip4(198, 18, 0, 3),
+		      "--resolve, any case, no system lookup: %x %s",
+		      pl.eng.dst_ip, e.msg);
 		sp_scenario_free(&pl);
 	}
 	{
@@ -1252,13 +1383,18 @@ test_names(void)
 
 		rc = over(&pl, yaml, kv1, 1, &e);
 		fake_calls = 0;
-		CHECK(rc == 0 && sp_scenario_resolve(&pl, fake_resolver, &e) == 0 &&
-		      fake_calls == 0 && pl.eng.dst_ip == ip4(198, 18, 0, 4),
+		CHECK(rc == 0 &&
+			      sp_scenario_resolve(&pl, fake_resolver, &e) ==
+				      0 &&
+			      fake_calls == 0 &&
+			      pl.eng.dst_ip == ip4(198, 18, 0, 4),
 		      "the file's resolve: map: %x %s", pl.eng.dst_ip, e.msg);
 		sp_scenario_free(&pl);
 		rc = over(&pl, yaml, kv2, 2, &e);
-		CHECK(rc == 0 && sp_scenario_resolve(&pl, fake_resolver, &e) == 0 &&
-		      pl.eng.dst_ip == ip4(198, 18, 0, 7),
+		CHECK(rc == 0 &&
+			      sp_scenario_resolve(&pl, fake_resolver, &e) ==
+				      0 &&
+			      pl.eng.dst_ip == ip4(198, 18, 0, 7),
 		      "--resolve NAME:PORT:ADDR wins over the file: %x %s",
 		      pl.eng.dst_ip, e.msg);
 		sp_scenario_free(&pl);
@@ -1268,8 +1404,11 @@ test_names(void)
 
 		rc = over(&pl, NULL, kv, 1, &e);
 		fake_calls = 0;
-		CHECK(rc == 0 && sp_scenario_resolve(&pl, fake_resolver, &e) == 0 &&
-		      fake_calls == 1 && pl.eng.dst_ip == ip4(198, 18, 0, 9),
+		CHECK(rc == 0 &&
+			      sp_scenario_resolve(&pl, fake_resolver, &e) ==
+				      0 &&
+			      fake_calls == 1 &&
+			      pl.eng.dst_ip == ip4(198, 18, 0, 9),
 		      "the system resolver, once: %d calls, %s", fake_calls,
 		      e.msg);
 		sp_scenario_free(&pl);
@@ -1278,29 +1417,35 @@ test_names(void)
 		const char *kv[] = { "url", "http://lo.test/" };
 
 		rc = over(&pl, NULL, kv, 1, &e);
-		CHECK(rc == 0 && sp_scenario_resolve(&pl, fake_resolver, &e) < 0 &&
-		      strcmp(e.msg, "target: 'lo.test' resolves to 127.0.0.1, "
-			     "which is a loopback address (127.0.0.0/8): stampede "
-			     "sends through its own port, which never reaches "
-			     "the kernel's loopback") == 0,
+		CHECK(rc == 0 &&
+			      sp_scenario_resolve(&pl, fake_resolver, &e) < 0 &&
+			      strcmp(e.msg,
+				     "target: 'lo.test' resolves to 127.0.0.1, "
+				     "which is a loopback address (127.0.0.0/8): stampede "
+				     "sends through its own port, which never reaches "
+				     "the kernel's loopback") == 0,
 		      "a name of a loopback address: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
 	{
 		/* An address target never asks the resolver. */
-		const char *kv[] = { "url", "http://198.18.0.2:81/",
-				     "resolve", "198.18.0.2:198.18.0.3" };
+		const char *kv[] = { "url", "http://198.18.0.2:81/", "resolve",
+				     "198.18.0.2:198.18.0.3" };
 
 		rc = over(&pl, NULL, kv, 1, &e);
 		fake_calls = 0;
-		CHECK(rc == 0 && sp_scenario_resolve(&pl, fake_resolver, &e) == 0 &&
-		      fake_calls == 0 && pl.eng.dst_ip == ip4(198, 18, 0, 2) &&
-		      pl.target_name == NULL &&
-		      strcmp(pl.eng.host, "198.18.0.2:81") == 0,
+		CHECK(rc == 0 &&
+			      sp_scenario_resolve(&pl, fake_resolver, &e) ==
+				      0 &&
+			      fake_calls == 0 &&
+			      pl.eng.dst_ip == ip4(198, 18, 0, 2) &&
+			      pl.target_name == NULL &&
+			      strcmp(pl.eng.host, "198.18.0.2:81") == 0,
 		      "an address: %s", e.msg);
 		sp_scenario_free(&pl);
 		rc = over(&pl, NULL, kv, 2, &e);
-		CHECK(rc < 0 && strstr(e.msg, "is not an IPv4 address (A.B.C.D)"),
+		CHECK(rc < 0 &&
+			      strstr(e.msg, "is not an IPv4 address (A.B.C.D)"),
 		      "--resolve of an address: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
@@ -1312,8 +1457,8 @@ test_names(void)
 static void
 test_host_ua(void)
 {
-	static const char yaml[] =
-		T "load: {vus: 1, duration: 1s}\n"
+	static const char yaml[] = T
+		"load: {vus: 1, duration: 1s}\n"
 		"scenarios:\n"
 		"  - name: a\n"
 		"    steps:\n"
@@ -1330,12 +1475,14 @@ test_host_ua(void)
 	if (rc == 0 && pl.eng.nrequests == 4) {
 		r = &pl.eng.requests[0];
 		CHECK(r->own_host && !r->own_ua &&
-		      tpl_is(&r->headers, "host: v.test\r\nX-A: x\r\n", 3),
+			      tpl_is(&r->headers, "host: v.test\r\nX-A: x\r\n",
+				     3),
 		      "Host first, templated: '%.*s'", (int)r->headers.text_len,
 		      r->headers.text);
 		r = &pl.eng.requests[1];
 		CHECK(!r->own_host && r->own_ua &&
-		      tpl_is(&r->headers, "User-Agent: curl/8\r\nX-B: y\r\n", 1),
+			      tpl_is(&r->headers,
+				     "User-Agent: curl/8\r\nX-B: y\r\n", 1),
 		      "User-Agent of its own: '%.*s'", (int)r->headers.text_len,
 		      r->headers.text);
 		r = &pl.eng.requests[2];
@@ -1360,38 +1507,41 @@ test_https(void)
 	int rc;
 
 	write_file("ca.pem", "not parsed here\n");
-	rc = load(&pl, "target: https://App.Test\n"
+	rc = load(&pl,
+		  "target: https://App.Test\n"
 		  "tls: {ca: ca.pem, resume: none, verify: false}\n" S OK_STEP,
 		  &e);
 	snprintf(want, sizeof(want), "%s/ca.pem", tmpdir);
 	CHECK(rc == 0, "https: %s", e.msg);
 	CHECK(pl.tls.on && pl.eng.dst_port == 443 &&
-	      strcmp(pl.eng.host, "App.Test") == 0 &&
-	      strcmp(pl.eng.peer_name, "App.Test") == 0 &&
-	      pl.tls.ca != NULL && strcmp(pl.tls.ca, want) == 0 &&
-	      pl.tls.resume == SP_RUN_RESUME_NONE && pl.tls.insecure,
+		      strcmp(pl.eng.host, "App.Test") == 0 &&
+		      strcmp(pl.eng.peer_name, "App.Test") == 0 &&
+		      pl.tls.ca != NULL && strcmp(pl.tls.ca, want) == 0 &&
+		      pl.tls.resume == SP_RUN_RESUME_NONE && pl.tls.insecure,
 	      "https: the plan");
 	sp_scenario_free(&pl);
 
 	rc = load(&pl, "target: https://198.18.0.2:8443\n" S OK_STEP, &e);
 	CHECK(rc == 0 && pl.tls.on && pl.eng.dst_port == 8443 &&
-	      strcmp(pl.eng.host, "198.18.0.2:8443") == 0 &&
-	      pl.eng.peer_name == NULL && !pl.tls.insecure &&
-	      pl.tls.resume == SP_RUN_RESUME_SESSION,
+		      strcmp(pl.eng.host, "198.18.0.2:8443") == 0 &&
+		      pl.eng.peer_name == NULL && !pl.tls.insecure &&
+		      pl.tls.resume == SP_RUN_RESUME_SESSION,
 	      "https address: no name to send");
 	sp_scenario_free(&pl);
 
 	rc = load(&pl, "target: http://198.18.0.2:443\n" S OK_STEP, &e);
-	CHECK(rc == 0 && !pl.tls.on && strcmp(pl.eng.host, "198.18.0.2:443") == 0,
+	CHECK(rc == 0 && !pl.tls.on &&
+		      strcmp(pl.eng.host, "198.18.0.2:443") == 0,
 	      "http on 443 is still http, its port in Host");
 	sp_scenario_free(&pl);
 
 	{
-		const char *kv[] = { "tls-server-name", "api.test", "tls-resume",
-				     "ticket", "insecure", "1" };
+		const char *kv[] = { "tls-server-name", "api.test",
+				     "tls-resume",      "ticket",
+				     "insecure",        "1" };
 
 		write_file("f.yaml", "target: https://198.18.0.2\n"
-			   "tls: {resume: none}\n" S OK_STEP);
+				     "tls: {resume: none}\n" S OK_STEP);
 		sp_scenario_init(&pl);
 		rc = sp_scenario_load(&pl, path, &e);
 		for (size_t i = 0; rc == 0 && i < 6; i += 2)
@@ -1399,7 +1549,8 @@ test_https(void)
 		if (rc == 0)
 			rc = sp_scenario_finish(&pl, &e);
 		CHECK(rc == 0 && strcmp(pl.eng.peer_name, "api.test") == 0 &&
-		      pl.tls.resume == SP_RUN_RESUME_TICKET && pl.tls.insecure,
+			      pl.tls.resume == SP_RUN_RESUME_TICKET &&
+			      pl.tls.insecure,
 		      "https overrides: %s", e.msg);
 		sp_scenario_free(&pl);
 	}

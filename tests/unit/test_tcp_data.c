@@ -24,17 +24,20 @@ static struct sp_h_peer peer;
 static struct sp_h_node *nd;
 static struct sp_h_pkt pk;
 
-static const struct sp_stack_stats *stats_of(int i)
+static const struct sp_stack_stats *
+stats_of(int i)
 {
 	return sp_stack_stats(net.node[i].st);
 }
 
-static void start1(void (*tweak)(struct sp_stack_config *))
+static void
+start1(void (*tweak)(struct sp_stack_config *))
 {
 	nd = sp_h_start_one(&net, &peer, T0, tweak);
 }
 
-static void start2(uint32_t max_conns, uint64_t t0)
+static void
+start2(uint32_t max_conns, uint64_t t0)
 {
 	sp_h_net_init(&net, 2, max_conns);
 	sp_h_net_start(&net, t0);
@@ -43,7 +46,8 @@ static void start2(uint32_t max_conns, uint64_t t0)
 }
 
 /* Every record closed normally, received all its peer sent, intact. */
-static void check_records(void)
+static void
+check_records(void)
 {
 	uint32_t i, n = sp_h_conn_count();
 
@@ -76,11 +80,12 @@ static void check_records(void)
  * few hundred KiB both ways (odd totals, so nothing lines up), closing
  * from the client once its data is queued. Heap allocations are counted
  * from the first SYN to the last TIME_WAIT. */
-static void test_bulk_splits(void)
+static void
+test_bulk_splits(void)
 {
 	static const uint32_t splits[] = {
-		0, 1, 7, 100, 535, 536, 1000, 1459, 1460, 1461, 2031, 2032,
-		2033, 2920, 4096, 65535, 65536,
+		0,    1,    7,    100,  535,  536,  1000,  1459,  1460,
+		1461, 2031, 2032, 2033, 2920, 4096, 65535, 65536,
 	};
 	const uint32_t n = sizeof(splits) / sizeof(splits[0]);
 	uint32_t i;
@@ -120,7 +125,8 @@ static void test_bulk_splits(void)
 }
 
 /* Two MiB each way on one connection, the server closing first. */
-static void test_bulk_2mib(void)
+static void
+test_bulk_2mib(void)
 {
 	struct sp_h_conn *r;
 
@@ -141,7 +147,8 @@ static void test_bulk_2mib(void)
 }
 
 /* The application hands over one byte per call, 64 KiB of them. */
-static void test_one_byte_sends(void)
+static void
+test_one_byte_sends(void)
 {
 	struct sp_h_conn *r;
 
@@ -158,7 +165,8 @@ static void test_one_byte_sends(void)
 }
 
 /* A peer that sends one byte per segment. */
-static void test_one_byte_segments(void)
+static void
+test_one_byte_segments(void)
 {
 	struct sp_h_conn *r;
 	uint32_t i, acks = 0;
@@ -183,12 +191,14 @@ static void test_one_byte_segments(void)
 
 /* A pool of chunks smaller than the send buffer: sp_tcp_send takes what
  * fits and the application resumes from sent(). */
-static void tiny_pool(struct sp_stack_config *cfg)
+static void
+tiny_pool(struct sp_stack_config *cfg)
 {
 	cfg->chunks = 4;
 }
 
-static void test_chunk_pool_dry(void)
+static void
+test_chunk_pool_dry(void)
 {
 	struct sp_h_conn *r;
 	uint32_t acked = 0;
@@ -228,7 +238,8 @@ static void test_chunk_pool_dry(void)
 /* A connection that finds the shared pool dry with nothing of its own queued
  * would wait for ever for an ACK-driven sent(): the stack calls sent() once
  * another connection's ACK has freed chunks, on the next poll. */
-static void test_chunk_pool_waiter(void)
+static void
+test_chunk_pool_waiter(void)
 {
 	struct sp_h_peer p2;
 	struct sp_h_conn *a, *b;
@@ -269,7 +280,8 @@ static void test_chunk_pool_waiter(void)
  * window against the new snd_una and send past the peer's right edge; the
  * window of an advancing ACK must count, and what already went past the new
  * edge is sent again only when the window allows. */
-static void test_window_from_old_seq(void)
+static void
+test_window_from_old_seq(void)
 {
 	struct sp_h_conn *r;
 	uint32_t una, edge, nxt = 0, n = 0;
@@ -295,7 +307,8 @@ static void test_window_from_old_seq(void)
 	edge = una + 2920;
 	/* The lost segment again, with a new ACK and a small window. */
 	sp_h_pat_fill(peer.data_seed, 0, old, sizeof(old));
-	CHECK_EQ(sp_h_peer_seg(&peer, TH_ACK, PISN + 1, una, 2920, old, 100), 0);
+	CHECK_EQ(sp_h_peer_seg(&peer, TH_ACK, PISN + 1, una, 2920, old, 100),
+		 0);
 	/* Nothing new may leave: the peer's right edge is below what is out.
 	 * The ACK of the filled hole must be numbered inside the peer's window
 	 * too (at most the edge), or the peer drops it unread. */
@@ -307,7 +320,9 @@ static void test_window_from_old_seq(void)
 	CHECK_GT(n, 0);
 	CHECK_GT(stats_of(0)->tcp_wnd_shrunk, 0);
 	/* The window opens: the bytes past the old edge go again, in order. */
-	CHECK_EQ(sp_h_peer_seg(&peer, TH_ACK, peer.snd_nxt, edge, 65535, NULL, 0), 0);
+	CHECK_EQ(sp_h_peer_seg(&peer, TH_ACK, peer.snd_nxt, edge, 65535, NULL,
+			       0),
+		 0);
 	CHECK(sp_h_pop(nd, &pk));
 	CHECK_EQ(pk.seq, edge);
 	CHECK(SEQ_LT(pk.seq, nxt));
@@ -319,12 +334,14 @@ static void test_window_from_old_seq(void)
 /* An ACK that frees send space and closes the window: the application's
  * sent() callback queues more at once, and what leaves must respect the
  * window this very ACK carried, not the old one against the new snd_una. */
-static void small_sndbuf(struct sp_stack_config *cfg)
+static void
+small_sndbuf(struct sp_stack_config *cfg)
 {
 	cfg->sndbuf = 10 * 1460; /* full after the first flight */
 }
 
-static void test_window_before_sent(void)
+static void
+test_window_before_sent(void)
 {
 	struct sp_h_conn *r;
 	uint32_t una, edge, n = 0;
@@ -339,7 +356,8 @@ static void test_window_before_sent(void)
 	una = peer.rcv_nxt + 2 * 1460;
 	edge = una + 2920;
 	CHECK_EQ(r->tx_done, 10 * 1460);
-	CHECK_EQ(sp_h_peer_seg(&peer, TH_ACK, peer.snd_nxt, una, 2920, NULL, 0), 0);
+	CHECK_EQ(sp_h_peer_seg(&peer, TH_ACK, peer.snd_nxt, una, 2920, NULL, 0),
+		 0);
 	CHECK_EQ(r->tx_done, 12 * 1460); /* sent() queued what was freed */
 	while (sp_h_pop(nd, &pk))
 		CHECK(SEQ_LEQ(pk.seq + pk.plen, edge));
@@ -352,7 +370,8 @@ static void test_window_before_sent(void)
 
 /* The peer's ISN just below 2^32: 64 KiB cross the wrap, in order and out
  * of order around it, and our data goes the other way meanwhile. */
-static void test_seq_wrap_peer(void)
+static void
+test_seq_wrap_peer(void)
 {
 	struct sp_h_conn *r;
 	uint32_t i, base;
@@ -392,7 +411,8 @@ static void test_seq_wrap_peer(void)
 
 /* A peer whose first sequence numbers straddle the wrap, with its data
  * arriving out of order exactly across 2^32. */
-static void test_seq_wrap_ooo(void)
+static void
+test_seq_wrap_ooo(void)
 {
 	struct sp_h_conn *r;
 
@@ -422,8 +442,8 @@ struct syn_seen {
 	bool got_syn, got_synack;
 };
 
-static int watch_syns(struct sp_h_net *n, int dir, uint8_t *f, uint32_t *len,
-		      void *arg)
+static int
+watch_syns(struct sp_h_net *n, int dir, uint8_t *f, uint32_t *len, void *arg)
 {
 	struct syn_seen *s = arg;
 
@@ -443,7 +463,8 @@ static int watch_syns(struct sp_h_net *n, int dir, uint8_t *f, uint32_t *len,
 
 /* Both ISNs steered just below 2^32 (RFC 6528: clock plus keyed hash; the
  * clock and the server's secret are chosen for it), then a MiB each way. */
-static void test_seq_wrap_wire(void)
+static void
+test_seq_wrap_wire(void)
 {
 	struct syn_seen seen = { 0 };
 	struct sp_conn tc, ts;
@@ -509,7 +530,8 @@ static const uint8_t syn_sack[] = { 2, 4, 0x05, 0xb4, 1, 1, 4, 2 };
 
 /* A connection from a peer that allows SACK, its stream starting at
  * *base; bytes 100-199 sent first, drawing an immediate ACK (in pk). */
-static struct sp_h_conn *sack_hole(uint32_t *base)
+static struct sp_h_conn *
+sack_hole(uint32_t *base)
 {
 	struct sp_h_conn *r;
 
@@ -529,8 +551,9 @@ static struct sp_h_conn *sack_hole(uint32_t *base)
  * bytes at @off past @base, the input returns @rc, and the stack answers
  * at once with an ACK of @ack past @base that carries the @n SACK blocks
  * @blk ({left, right} past @base, in the order sent). */
-static void sack_step_at(int line, uint32_t base, uint32_t off, int rc,
-			 uint32_t ack, uint32_t n, const uint32_t (*blk)[2])
+static void
+sack_step_at(int line, uint32_t base, uint32_t off, int rc, uint32_t ack,
+	     uint32_t n, const uint32_t (*blk)[2])
 {
 	peer.snd_nxt = base + off;
 	peer.data_off = off;
@@ -542,28 +565,32 @@ static void sack_step_at(int line, uint32_t base, uint32_t off, int rc,
 		return;
 	sp_h_checks++;
 	if (pk.nsack != n)
-		sp_h_fail(__FILE__, line, "%u SACK blocks, not %u", pk.nsack, n);
+		sp_h_fail(__FILE__, line, "%u SACK blocks, not %u", pk.nsack,
+			  n);
 	for (uint32_t i = 0; i < n && i < pk.nsack; i++) {
 		sp_h_checks++;
 		if (pk.sack[i][0] != base + blk[i][0] ||
 		    pk.sack[i][1] != base + blk[i][1])
-			sp_h_fail(__FILE__, line, "SACK block %u is [%u, %u), "
-				  "not [%u, %u)", i, pk.sack[i][0] - base,
-				  pk.sack[i][1] - base, blk[i][0], blk[i][1]);
+			sp_h_fail(__FILE__, line,
+				  "SACK block %u is [%u, %u), "
+				  "not [%u, %u)",
+				  i, pk.sack[i][0] - base, pk.sack[i][1] - base,
+				  blk[i][0], blk[i][1]);
 	}
 }
-#define SACK_STEP(base, off, rc, ack, ...)                                   \
-	do {                                                                 \
-		static const uint32_t blk_[][2] = { __VA_ARGS__ };            \
-		sack_step_at(__LINE__, base, off, rc, ack,                    \
-			     sizeof(blk_) / sizeof(blk_[0]), blk_);           \
+#define SACK_STEP(base, off, rc, ack, ...)                                     \
+	do {                                                                   \
+		static const uint32_t blk_[][2] = { __VA_ARGS__ };             \
+		sack_step_at(__LINE__, base, off, rc, ack,                     \
+			     sizeof(blk_) / sizeof(blk_[0]), blk_);            \
 	} while (0)
 
 /* Segments 2, 3, 1: nothing delivered and an immediate duplicate ACK for
  * each early one (RFC 5681 4.2), with SACK blocks for the held ranges
  * (RFC 2018: the latest arrival's block first); then all 300 bytes in
  * order, once, and an immediate ACK. Duplicates change nothing. */
-static void test_ooo_basic(void)
+static void
+test_ooo_basic(void)
 {
 	uint32_t base;
 	struct sp_h_conn *r = sack_hole(&base);
@@ -615,7 +642,8 @@ static void test_ooo_basic(void)
 }
 
 /* A RST carries no SACK blocks, even with data held out of order. */
-static void test_rst_no_sack(void)
+static void
+test_rst_no_sack(void)
 {
 	uint32_t base;
 	struct sp_h_conn *r = sack_hole(&base);
@@ -632,7 +660,8 @@ static void test_rst_no_sack(void)
 /* Random pieces of a 20000-byte stream, overlapping, duplicated and in
  * any order, some reaching back before rcv_nxt: the application gets each
  * byte once, in order. */
-static void test_ooo_random(void)
+static void
+test_ooo_random(void)
 {
 	enum { N = 20000 };
 	uint64_t rng = 12345;
@@ -673,7 +702,8 @@ static void test_ooo_random(void)
 				if (!(seed & 1))
 					CHECK_EQ(pk.nsack, 0);
 				/* A D-SACK first block: bytes that did come. */
-				if (pk.nsack > 0 && SEQ_LT(pk.sack[0][0], pk.ack)) {
+				if (pk.nsack > 0 &&
+				    SEQ_LT(pk.sack[0][0], pk.ack)) {
 					uint32_t a = pk.sack[0][0] - base;
 
 					CHECK(SEQ_LEQ(pk.sack[0][1], pk.ack));
@@ -693,7 +723,8 @@ static void test_ooo_random(void)
 
 			peer.snd_nxt = base + off;
 			peer.data_off = off;
-			CHECK_EQ(sp_h_peer_send(&peer, TH_ACK | TH_PSH, NULL, len),
+			CHECK_EQ(sp_h_peer_send(&peer, TH_ACK | TH_PSH, NULL,
+						len),
 				 0);
 		}
 		CHECK_EQ(r->rx_bytes, N);
@@ -711,14 +742,16 @@ static void test_ooo_random(void)
 	}
 }
 
-static void ooo_4(struct sp_stack_config *cfg)
+static void
+ooo_4(struct sp_stack_config *cfg)
 {
 	cfg->ooo_max = 4;
 }
 
 /* The out-of-order queue holds at most ooo_max segments; more are dropped
  * and counted, and recovered by the peer's retransmission. */
-static void test_ooo_cap(void)
+static void
+test_ooo_cap(void)
 {
 	struct sp_h_conn *r;
 	uint32_t base, i;
@@ -740,7 +773,8 @@ static void test_ooo_cap(void)
 
 		peer.snd_nxt = base + off;
 		peer.data_off = off;
-		sp_h_peer_send(&peer, TH_ACK, NULL, 1300 - off < 1460 ? 1300 - off : 1460);
+		sp_h_peer_send(&peer, TH_ACK, NULL,
+			       1300 - off < 1460 ? 1300 - off : 1460);
 	}
 	CHECK_EQ(r->rx_bytes, 1300);
 	CHECK_EQ(r->rx_bad, 0);
@@ -751,7 +785,8 @@ static void test_ooo_cap(void)
 }
 
 /* A FIN that arrives before the data it follows waits with it. */
-static void test_ooo_fin(void)
+static void
+test_ooo_fin(void)
 {
 	struct sp_h_conn *r;
 	uint32_t base;
@@ -791,8 +826,8 @@ struct lossy {
 	uint64_t n_drop, n_dup, n_delay, n_corrupt;
 };
 
-static int lossy_hook(struct sp_h_net *n, int dir, uint8_t *f, uint32_t *len,
-		      void *arg)
+static int
+lossy_hook(struct sp_h_net *n, int dir, uint8_t *f, uint32_t *len, void *arg)
 {
 	struct lossy *l = arg;
 	unsigned x = (unsigned)(sp_h_rand(&l->rng) % 1000);
@@ -814,7 +849,7 @@ static int lossy_hook(struct sp_h_net *n, int dir, uint8_t *f, uint32_t *len,
 		return SP_H_DELAY;
 	}
 	x -= l->delay;
-	if (x < l->corrupt && *len > 34) {
+	if (x<l->corrupt && * len> 34) {
 		/* One bit anywhere past the Ethernet header. */
 		f[14 + sp_h_rand(&l->rng) % (*len - 14)] ^=
 			(uint8_t)(1u << (sp_h_rand(&l->rng) % 8));
@@ -826,12 +861,15 @@ static int lossy_hook(struct sp_h_net *n, int dir, uint8_t *f, uint32_t *len,
 /* 5% loss, 2% duplicates, 2% reordering, 0.5% bit flips, both ways, over
  * four connections moving 3 MiB each way in all: every byte arrives once
  * and intact, and both sides had to retransmit. */
-static void test_lossy_wire(void)
+static void
+test_lossy_wire(void)
 {
-	struct lossy l0 = { .rng = 1, .drop = 50, .dup = 20, .delay = 20,
-			    .corrupt = 5 };
-	struct lossy l1 = { .rng = 2, .drop = 50, .dup = 20, .delay = 20,
-			    .corrupt = 5 };
+	struct lossy l0 = {
+		.rng = 1, .drop = 50, .dup = 20, .delay = 20, .corrupt = 5
+	};
+	struct lossy l1 = {
+		.rng = 2, .drop = 50, .dup = 20, .delay = 20, .corrupt = 5
+	};
 	uint32_t i;
 	uint64_t csum_drops;
 
@@ -880,8 +918,8 @@ struct pick {
 	uint32_t seen, dropped;
 };
 
-static int pick_hook(struct sp_h_net *n, int dir, uint8_t *f, uint32_t *len,
-		     void *arg)
+static int
+pick_hook(struct sp_h_net *n, int dir, uint8_t *f, uint32_t *len, void *arg)
 {
 	struct pick *p = arg;
 
@@ -890,8 +928,8 @@ static int pick_hook(struct sp_h_net *n, int dir, uint8_t *f, uint32_t *len,
 		return SP_H_PASS;
 	sp_h_parse(f, *len, &pk);
 	if (!pk.tcp || (pk.flags & p->flags_set) != p->flags_set ||
-	    (pk.flags & p->flags_clear) ||
-	    (p->data == 1 && !pk.plen) || (p->data == 0 && pk.plen))
+	    (pk.flags & p->flags_clear) || (p->data == 1 && !pk.plen) ||
+	    (p->data == 0 && pk.plen))
 		return SP_H_PASS;
 	if (++p->seen != p->nth)
 		return SP_H_PASS;
@@ -900,8 +938,8 @@ static int pick_hook(struct sp_h_net *n, int dir, uint8_t *f, uint32_t *len,
 }
 
 /* Run one client/server exchange with one frame dropped. */
-static void one_loss(struct pick *p, uint64_t c2s, uint64_t s2c,
-		     bool client_closes)
+static void
+one_loss(struct pick *p, uint64_t c2s, uint64_t s2c, bool client_closes)
 {
 	struct sp_h_conn *r;
 
@@ -919,7 +957,8 @@ static void one_loss(struct pick *p, uint64_t c2s, uint64_t s2c,
 	check_records();
 }
 
-static void test_drop_nth_data(void)
+static void
+test_drop_nth_data(void)
 {
 	struct pick p = { .dir = 0, .data = 1, .nth = 5 };
 
@@ -933,7 +972,8 @@ static void test_drop_nth_data(void)
 	sp_h_net_finish(&net);
 }
 
-static void test_drop_last_data(void)
+static void
+test_drop_last_data(void)
 {
 	/* 10 full segments + 1: the 11th is the tail, nothing after it to
 	 * raise duplicate ACKs: recovered by the RTO. */
@@ -945,7 +985,8 @@ static void test_drop_last_data(void)
 	sp_h_net_finish(&net);
 }
 
-static void test_drop_syn(void)
+static void
+test_drop_syn(void)
 {
 	struct pick p = { .dir = 0, .flags_set = TH_SYN, .data = -1, .nth = 1 };
 
@@ -954,10 +995,12 @@ static void test_drop_syn(void)
 	sp_h_net_finish(&net);
 }
 
-static void test_drop_synack(void)
+static void
+test_drop_synack(void)
 {
-	struct pick p = { .dir = 1, .flags_set = TH_SYN | TH_ACK, .data = -1,
-			  .nth = 1 };
+	struct pick p = {
+		.dir = 1, .flags_set = TH_SYN | TH_ACK, .data = -1, .nth = 1
+	};
 
 	one_loss(&p, 5000, 5000, true);
 	CHECK_EQ(stats_of(0)->tcp_syn_retrans, 1);
@@ -967,10 +1010,13 @@ static void test_drop_synack(void)
 /* The third ACK of the handshake lost. If the client then sends, its
  * first data segment completes the server's handshake; if it waits for the
  * server, the server's SYN-ACK retransmission draws a fresh ACK. */
-static void test_drop_handshake_ack(void)
+static void
+test_drop_handshake_ack(void)
 {
-	struct pick p = { .dir = 0, .flags_set = TH_ACK,
-			  .flags_clear = TH_SYN | TH_FIN | TH_RST, .data = 0,
+	struct pick p = { .dir = 0,
+			  .flags_set = TH_ACK,
+			  .flags_clear = TH_SYN | TH_FIN | TH_RST,
+			  .data = 0,
 			  .nth = 1 };
 	struct pick q = p;
 	struct sp_h_conn *r;
@@ -998,7 +1044,8 @@ static void test_drop_handshake_ack(void)
 	sp_h_net_finish(&net);
 }
 
-static void test_drop_fin(void)
+static void
+test_drop_fin(void)
 {
 	struct pick p = { .dir = 0, .flags_set = TH_FIN, .data = -1, .nth = 1 };
 
@@ -1010,10 +1057,13 @@ static void test_drop_fin(void)
 /* The last ACK of a close lost: the LAST_ACK side resends its FIN and the
  * TIME_WAIT side answers it. The client sends data then FIN, the server
  * answers with one FIN+ACK: the client's first pure ACK is the last ACK. */
-static void test_drop_last_ack(void)
+static void
+test_drop_last_ack(void)
 {
-	struct pick p = { .dir = 0, .flags_set = TH_ACK,
-			  .flags_clear = TH_SYN | TH_FIN | TH_RST, .data = 0,
+	struct pick p = { .dir = 0,
+			  .flags_set = TH_ACK,
+			  .flags_clear = TH_SYN | TH_FIN | TH_RST,
+			  .data = 0,
 			  .nth = 1 };
 
 	one_loss(&p, 100, 0, true);
@@ -1024,7 +1074,8 @@ static void test_drop_last_ack(void)
 
 /* ---- many connections ------------------------------------------------- */
 
-static void test_many_connections(void)
+static void
+test_many_connections(void)
 {
 	const uint32_t n = 1000;
 	uint32_t i;
@@ -1085,7 +1136,8 @@ static const struct sp_h_test tests[] = {
 	{ "many_connections", test_many_connections },
 };
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	return sp_h_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -19,40 +19,54 @@ static struct sp_h_node *nd;
 static struct sp_h_pkt pk;
 static uint8_t f[2048];
 
-static const struct sp_stack_stats *stats(void)
+static const struct sp_stack_stats *
+stats(void)
 {
 	return sp_stack_stats(nd->st);
 }
 
-static void start(void (*tweak)(struct sp_stack_config *))
+static void
+start(void (*tweak)(struct sp_stack_config *))
 {
 	nd = sp_h_start_one(&net, &peer, T0, tweak);
 }
 
 /* Our next sequence number as the peer sees it. */
-static uint32_t our_nxt(void)
+static uint32_t
+our_nxt(void)
 {
 	return peer.rcv_nxt;
 }
 
 /* ---- TCP header validation -------------------------------------------- */
 
-static uint32_t seg(uint8_t flags, uint32_t seq, uint32_t ack,
-		    const uint8_t *opt, uint32_t optlen, uint32_t len)
+static uint32_t
+seg(uint8_t flags, uint32_t seq, uint32_t ack, const uint8_t *opt,
+    uint32_t optlen, uint32_t len)
 {
 	static uint8_t data[1500];
 	struct sp_h_seg s = {
-		.smac = sp_h_mac[1], .dmac = sp_h_mac[0],
-		.sip = SP_H_IP_SERVER, .dip = SP_H_IP_CLIENT,
-		.sport = peer.port, .dport = peer.stack_port,
-		.seq = seq, .ack = ack, .flags = flags, .win = 65535,
-		.opt = opt, .optlen = optlen, .data = data, .len = len,
+		.smac = sp_h_mac[1],
+		.dmac = sp_h_mac[0],
+		.sip = SP_H_IP_SERVER,
+		.dip = SP_H_IP_CLIENT,
+		.sport = peer.port,
+		.dport = peer.stack_port,
+		.seq = seq,
+		.ack = ack,
+		.flags = flags,
+		.win = 65535,
+		.opt = opt,
+		.optlen = optlen,
+		.data = data,
+		.len = len,
 	};
 
 	return sp_h_build_tcp(f, &s);
 }
 
-static void tcp_hdr_drops_on(bool established)
+static void
+tcp_hdr_drops_on(bool established)
 {
 	static const uint8_t opt_len0[] = { 8, 0, 0, 0 };
 	static const uint8_t opt_len1[] = { 1, 1, 8, 1 };
@@ -89,7 +103,7 @@ static void tcp_hdr_drops_on(bool established)
 	sp_h_expect_drop(nd, f, len, SP_DROP_TCP_CSUM);
 	len = seg(fl, seq, ack, NULL, 0, 10);
 	f[14 + 20 + 20 + 10] = 0xaa; /* padding beyond IP total length */
-	f[14 + 3] = (uint8_t)(f[14 + 3] - 1);  /* shorter: payload 9 */
+	f[14 + 3] = (uint8_t)(f[14 + 3] - 1); /* shorter: payload 9 */
 	sp_h_fix_ip_csum(f);
 	sp_h_expect_drop(nd, f, len, SP_DROP_TCP_CSUM);
 	/* Malformed options. */
@@ -121,7 +135,8 @@ static void tcp_hdr_drops_on(bool established)
 	CHECK_EQ(stats()->tcp_rst_tx, 0);
 }
 
-static void test_tcp_hdr_drops(void)
+static void
+test_tcp_hdr_drops(void)
 {
 	static const uint8_t opt_ok[] = { 1, 30, 4, 9, 9, 0, 7, 7 };
 	struct sp_h_conn *r;
@@ -150,7 +165,8 @@ static void test_tcp_hdr_drops(void)
 
 /* ---- opens ------------------------------------------------------------ */
 
-static void close_active(struct sp_h_conn *r)
+static void
+close_active(struct sp_h_conn *r)
 {
 	CHECK_EQ(sp_tcp_close(nd->st, r->c), 0);
 	CHECK_EQ(sp_conn_state(r->c), SP_TCP_FIN_WAIT_1);
@@ -162,7 +178,8 @@ static void close_active(struct sp_h_conn *r)
 	CHECK_EQ(r->why, SP_CLOSE_NORMAL);
 }
 
-static void test_active_open(void)
+static void
+test_active_open(void)
 {
 	static const uint8_t opts[] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 4 };
 	struct sp_h_conn *r;
@@ -191,11 +208,18 @@ static void test_active_open(void)
 	peer.port = 80;
 	{
 		struct sp_h_seg s = {
-			.smac = sp_h_mac[1], .dmac = sp_h_mac[0],
-			.sip = SP_H_IP_SERVER, .dip = SP_H_IP_CLIENT,
-			.sport = 80, .dport = pk.sport, .seq = PISN,
-			.ack = iss + 1, .flags = TH_SYN | TH_ACK, .win = 100,
-			.opt = opts, .optlen = sizeof(opts),
+			.smac = sp_h_mac[1],
+			.dmac = sp_h_mac[0],
+			.sip = SP_H_IP_SERVER,
+			.dip = SP_H_IP_CLIENT,
+			.sport = 80,
+			.dport = pk.sport,
+			.seq = PISN,
+			.ack = iss + 1,
+			.flags = TH_SYN | TH_ACK,
+			.win = 100,
+			.opt = opts,
+			.optlen = sizeof(opts),
 		};
 
 		CHECK_EQ(sp_h_inject(nd, f, sp_h_build_tcp(f, &s)), 0);
@@ -235,15 +259,23 @@ static void test_active_open(void)
 	sp_h_net_finish(&net);
 }
 
-static void test_passive_open(void)
+static void
+test_passive_open(void)
 {
 	static const uint8_t opts_ws[] = { 2, 4, 0x02, 0x00, 1, 3, 3, 2 };
 	struct sp_h_conn *r;
 	struct sp_h_seg s = {
-		.smac = sp_h_mac[1], .dmac = sp_h_mac[0],
-		.sip = SP_H_IP_SERVER, .dip = SP_H_IP_CLIENT,
-		.sport = 40001, .dport = 80, .seq = 777, .flags = TH_SYN,
-		.win = 1000, .opt = opts_ws, .optlen = sizeof(opts_ws),
+		.smac = sp_h_mac[1],
+		.dmac = sp_h_mac[0],
+		.sip = SP_H_IP_SERVER,
+		.dip = SP_H_IP_CLIENT,
+		.sport = 40001,
+		.dport = 80,
+		.seq = 777,
+		.flags = TH_SYN,
+		.win = 1000,
+		.opt = opts_ws,
+		.optlen = sizeof(opts_ws),
 	};
 	uint32_t iss;
 
@@ -294,13 +326,19 @@ static void test_passive_open(void)
 }
 
 /* A SYN without options: MSS 536 (RFC 9293 3.7.1), no scaling. */
-static void test_passive_no_options(void)
+static void
+test_passive_no_options(void)
 {
 	struct sp_h_conn *r;
 	struct sp_h_seg s = {
-		.smac = sp_h_mac[1], .dmac = sp_h_mac[0],
-		.sip = SP_H_IP_SERVER, .dip = SP_H_IP_CLIENT,
-		.sport = 40002, .dport = 80, .seq = 1, .flags = TH_SYN,
+		.smac = sp_h_mac[1],
+		.dmac = sp_h_mac[0],
+		.sip = SP_H_IP_SERVER,
+		.dip = SP_H_IP_CLIENT,
+		.sport = 40002,
+		.dport = 80,
+		.seq = 1,
+		.flags = TH_SYN,
 		.win = 65535,
 	};
 	uint32_t iss;
@@ -328,7 +366,8 @@ static void test_passive_no_options(void)
 }
 
 /* Simultaneous open (RFC 9293 figure 8): SYN crosses SYN. */
-static void test_simultaneous_open(void)
+static void
+test_simultaneous_open(void)
 {
 	struct sp_h_conn *r;
 	uint32_t iss;
@@ -355,7 +394,8 @@ static void test_simultaneous_open(void)
 
 /* ---- closes ----------------------------------------------------------- */
 
-static void test_active_close(void)
+static void
+test_active_close(void)
 {
 	struct sp_h_conn *r;
 	struct sp_conn *c;
@@ -404,7 +444,8 @@ static void test_active_close(void)
 }
 
 /* FIN_WAIT_1 receiving FIN+ACK of our FIN at once goes straight on. */
-static void test_fin_wait_1_fin_ack(void)
+static void
+test_fin_wait_1_fin_ack(void)
 {
 	struct sp_h_conn *r;
 	struct sp_conn *c;
@@ -423,7 +464,8 @@ static void test_fin_wait_1_fin_ack(void)
 	sp_h_net_finish(&net);
 }
 
-static void test_simultaneous_close(void)
+static void
+test_simultaneous_close(void)
 {
 	struct sp_h_conn *r;
 	struct sp_conn *c;
@@ -447,7 +489,8 @@ static void test_simultaneous_close(void)
 	sp_h_net_finish(&net);
 }
 
-static void test_passive_close(void)
+static void
+test_passive_close(void)
 {
 	struct sp_h_conn *r;
 	struct sp_conn *c;
@@ -481,7 +524,8 @@ static void test_passive_close(void)
  * the TIME_WAIT; data that comes first is not delivered; a peer that does
  * not close within linger_us gets our FIN first; with data unacknowledged
  * the close is an ordinary one at once. */
-static void test_close_after_peer(void)
+static void
+test_close_after_peer(void)
 {
 	struct sp_h_conn *r;
 	struct sp_conn *c;
@@ -545,7 +589,8 @@ static void test_close_after_peer(void)
 /* What the application sends and closes while a segment is processed (a
  * response to a request) leaves after it in one segment: data, FIN and
  * the ACK of the request. */
-static void test_reply_in_one_segment(void)
+static void
+test_reply_in_one_segment(void)
 {
 	struct sp_h_conn *r;
 	struct sp_conn *c;
@@ -569,7 +614,8 @@ static void test_reply_in_one_segment(void)
 }
 
 /* close() with data still queued: the FIN rides on the last segment. */
-static void test_fin_piggyback(void)
+static void
+test_fin_piggyback(void)
 {
 	struct sp_h_conn *r;
 
@@ -596,7 +642,8 @@ static void test_fin_piggyback(void)
 
 /* Bring a fresh connection into @state; returns it (NULL for a passive
  * SYN_RECEIVED child, which the application cannot see yet). */
-static struct sp_h_conn *reach(enum sp_tcp_state state)
+static struct sp_h_conn *
+reach(enum sp_tcp_state state)
 {
 	struct sp_h_conn *r;
 
@@ -620,7 +667,9 @@ static struct sp_h_conn *reach(enum sp_tcp_state state)
 		CHECK_EQ(sp_tcp_close(nd->st, r->c), 0);
 		EXPECT_SEG(nd, TH_FIN | TH_ACK, our_nxt(), PISN + 1, 0);
 		if (state == SP_TCP_CLOSING) {
-			CHECK_EQ(sp_h_peer_send(&peer, TH_FIN | TH_ACK, NULL, 0), 0);
+			CHECK_EQ(sp_h_peer_send(&peer, TH_FIN | TH_ACK, NULL,
+						0),
+				 0);
 			EXPECT_SEG(nd, TH_ACK, our_nxt() + 1, PISN + 2, 0);
 			peer.rcv_nxt++;
 			break;
@@ -656,7 +705,8 @@ static struct sp_h_conn *reach(enum sp_tcp_state state)
 /* The peer's RST sequence numbers are relative to its snd_nxt, which in
  * the FIN states is one past its FIN. Our snd_nxt in FIN_WAIT_1, CLOSING
  * and LAST_ACK is one past our unacknowledged FIN. */
-static void rst_in(enum sp_tcp_state state, enum sp_close_reason why)
+static void
+rst_in(enum sp_tcp_state state, enum sp_close_reason why)
 {
 	struct sp_h_conn *r;
 	uint32_t conns = sp_stack_conns_in_use(nd->st);
@@ -676,8 +726,8 @@ static void rst_in(enum sp_tcp_state state, enum sp_close_reason why)
 		 SP_DROP_ERR(SP_DROP_TCP_RST));
 	EXPECT_SEG(nd, TH_ACK, snd_nxt, rcv_nxt, 0);
 	CHECK_EQ(stats()->tcp_challenge_acks, ch + 1);
-	CHECK_EQ(sp_h_peer_seg(&peer, TH_RST | TH_ACK, rcv_nxt + 60000,
-			       snd_nxt, 0, NULL, 0),
+	CHECK_EQ(sp_h_peer_seg(&peer, TH_RST | TH_ACK, rcv_nxt + 60000, snd_nxt,
+			       0, NULL, 0),
 		 SP_DROP_ERR(SP_DROP_TCP_RST));
 	EXPECT_SEG(nd, TH_ACK, snd_nxt, rcv_nxt, 0);
 	CHECK_EQ(stats()->tcp_challenge_acks, ch + 2);
@@ -713,7 +763,8 @@ static void rst_in(enum sp_tcp_state state, enum sp_close_reason why)
 	}
 }
 
-static void test_rst_each_state(void)
+static void
+test_rst_each_state(void)
 {
 	start(NULL);
 	CHECK_EQ(sp_tcp_listen(nd->st, 80), 0);
@@ -736,7 +787,8 @@ static void test_rst_each_state(void)
  * beyond the old sequence space opens a new connection at once
  * (RFC 1122 4.2.2.13, RFC 6191), as a responder closing each connection
  * needs. */
-static void test_time_wait_new_syn(void)
+static void
+test_time_wait_new_syn(void)
 {
 	struct sp_h_conn *r;
 	struct sp_conn *c;
@@ -763,7 +815,8 @@ static void test_time_wait_new_syn(void)
 	CHECK_EQ(sp_conn_state(c), SP_TCP_TIME_WAIT);
 	CHECK_EQ(stats()->conn_passive, passive);
 
-	CHECK_EQ(sp_h_peer_seg(&peer, TH_SYN, PISN + 100000, 0, 65535, NULL, 0), 0);
+	CHECK_EQ(sp_h_peer_seg(&peer, TH_SYN, PISN + 100000, 0, 65535, NULL, 0),
+		 0);
 	EXPECT_SEG(nd, TH_SYN | TH_ACK, SP_H_ANY, PISN + 100001, 0);
 	EXPECT_NONE(nd);
 	CHECK_EQ(stats()->conn_passive, passive + 1);
@@ -773,7 +826,8 @@ static void test_time_wait_new_syn(void)
 	sp_h_net_finish(&net);
 }
 
-static void test_syn_sent_rst(void)
+static void
+test_syn_sent_rst(void)
 {
 	struct sp_h_conn *r;
 	uint32_t iss;
@@ -820,7 +874,8 @@ static void test_syn_sent_rst(void)
 
 /* RFC 5961 4.2: any SYN on a synchronized connection gets a challenge ACK
  * and changes nothing. */
-static void test_syn_on_established(void)
+static void
+test_syn_on_established(void)
 {
 	struct sp_h_conn *r;
 
@@ -847,7 +902,8 @@ static void test_syn_on_established(void)
 	sp_h_net_finish(&net);
 }
 
-static void test_ack_checks(void)
+static void
+test_ack_checks(void)
 {
 	struct sp_h_conn *r;
 	uint32_t una;
@@ -880,8 +936,8 @@ static void test_ack_checks(void)
 		 0);
 	EXPECT_NONE(nd);
 	/* Further below than the largest window ever seen: RFC 5961 5.2. */
-	CHECK_EQ(sp_h_peer_seg(&peer, TH_ACK | TH_PSH, peer.snd_nxt,
-			       una - 1500, 1000, "abcd", 4),
+	CHECK_EQ(sp_h_peer_seg(&peer, TH_ACK | TH_PSH, peer.snd_nxt, una - 1500,
+			       1000, "abcd", 4),
 		 SP_DROP_ERR(SP_DROP_TCP_ACK));
 	EXPECT_SEG(nd, TH_ACK, una, peer.snd_nxt, 0);
 	CHECK_EQ(stats()->tcp_challenge_acks, 1);
@@ -904,7 +960,8 @@ static void test_ack_checks(void)
 
 /* ---- closed ports and listeners --------------------------------------- */
 
-static void test_closed_port_rst(void)
+static void
+test_closed_port_rst(void)
 {
 	uint32_t len;
 
@@ -935,7 +992,8 @@ static void test_closed_port_rst(void)
 	sp_h_net_finish(&net);
 }
 
-static void test_listener_non_syn(void)
+static void
+test_listener_non_syn(void)
 {
 	uint32_t len;
 
@@ -956,7 +1014,8 @@ static void test_listener_non_syn(void)
 	sp_h_net_finish(&net);
 }
 
-static void test_syn_received(void)
+static void
+test_syn_received(void)
 {
 	uint32_t iss;
 
@@ -969,7 +1028,8 @@ static void test_syn_received(void)
 	EXPECT_SEG(nd, TH_SYN | TH_ACK, iss, PISN + 1, 0);
 	CHECK_EQ(sp_stack_conns_in_use(nd->st), 1);
 	/* An ACK that does not acknowledge our SYN: RST at that ACK. */
-	CHECK_EQ(sp_h_peer_seg(&peer, TH_ACK, PISN + 1, iss + 5, 65535, NULL, 0),
+	CHECK_EQ(sp_h_peer_seg(&peer, TH_ACK, PISN + 1, iss + 5, 65535, NULL,
+			       0),
 		 SP_DROP_ERR(SP_DROP_TCP_ACK));
 	EXPECT_SEG(nd, TH_RST, iss + 5, SP_H_ANY, 0);
 	CHECK_EQ(sp_h_peer_seg(&peer, TH_ACK, PISN + 1, iss, 65535, NULL, 0),
@@ -1001,7 +1061,8 @@ static void test_syn_received(void)
 
 /* ---- aborts and the API ----------------------------------------------- */
 
-static void test_abort(void)
+static void
+test_abort(void)
 {
 	struct sp_h_conn *r;
 	int err;
@@ -1053,14 +1114,16 @@ static void test_abort(void)
 	sp_h_net_finish(&net);
 }
 
-static void small_pools(struct sp_stack_config *cfg)
+static void
+small_pools(struct sp_stack_config *cfg)
 {
 	cfg->max_conns = 3;
 	cfg->port_min = 5000;
 	cfg->port_max = 5001;
 }
 
-static void test_pool_and_port_limits(void)
+static void
+test_pool_and_port_limits(void)
 {
 	struct sp_h_conn *a, *b, *c3;
 	struct sp_conn *c;
@@ -1086,7 +1149,8 @@ static void test_pool_and_port_limits(void)
 	reach(SP_TCP_SYN_RECEIVED);
 	peer.port++;
 	peer.snd_nxt = PISN;
-	CHECK_EQ(sp_h_peer_send(&peer, TH_SYN, NULL, 0), SP_DROP_ERR(SP_DROP_TCP_NOMEM));
+	CHECK_EQ(sp_h_peer_send(&peer, TH_SYN, NULL, 0),
+		 SP_DROP_ERR(SP_DROP_TCP_NOMEM));
 	sp_h_flush(nd);
 	CHECK_EQ(sp_h_peer_seg(&peer, TH_RST, PISN + 1, 0, 0, NULL, 0),
 		 SP_DROP_ERR(SP_DROP_TCP_RST));
@@ -1122,7 +1186,8 @@ static void test_pool_and_port_limits(void)
 
 /* ---- two stacks over the wire ----------------------------------------- */
 
-static void test_wire_refused(void)
+static void
+test_wire_refused(void)
 {
 	struct sp_h_conn *r;
 
@@ -1140,7 +1205,8 @@ static void test_wire_refused(void)
 }
 
 /* Open, exchange, close from either side, and the states each side passes. */
-static void test_wire_open_close(void)
+static void
+test_wire_open_close(void)
 {
 	struct sp_h_conn *r, *s;
 	int side;
@@ -1202,7 +1268,8 @@ static const struct sp_h_test tests[] = {
 	{ "wire_open_close", test_wire_open_close },
 };
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	return sp_h_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
 }

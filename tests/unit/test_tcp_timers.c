@@ -23,19 +23,22 @@ static struct sp_h_peer peer;
 static struct sp_h_node *nd;
 static struct sp_h_pkt pk;
 
-static const struct sp_stack_stats *stats(void)
+static const struct sp_stack_stats *
+stats(void)
 {
 	return sp_stack_stats(nd->st);
 }
 
-static void start(void (*tweak)(struct sp_stack_config *))
+static void
+start(void (*tweak)(struct sp_stack_config *))
 {
 	nd = sp_h_start_one(&net, &peer, T0, tweak);
 }
 
 /* The wheel runs 1 ms ticks: a deadline @t may be served at the first tick
  * boundary at or after it, never before. */
-static uint64_t tick_after(uint64_t t)
+static uint64_t
+tick_after(uint64_t t)
 {
 	return (t + MS - 1) / MS * MS;
 }
@@ -43,7 +46,8 @@ static uint64_t tick_after(uint64_t t)
 /* Advance to @t - 1 µs and check silence, then to the first tick at or
  * after @t, where something is due; return that time (the stack measures
  * its next deadline from it). */
-static uint64_t silent_until(uint64_t t)
+static uint64_t
+silent_until(uint64_t t)
 {
 	CHECK_LT(net.now, t);
 	if (net.now >= t)
@@ -55,7 +59,8 @@ static uint64_t silent_until(uint64_t t)
 }
 
 /* Same for the end of @r: alive at @t - 1 µs, gone by the tick after. */
-static void closes_at(const struct sp_h_conn *r, uint64_t t)
+static void
+closes_at(const struct sp_h_conn *r, uint64_t t)
 {
 	sp_h_advance(&net, t - 1 - net.now);
 	CHECK(!r->closed);
@@ -64,7 +69,8 @@ static void closes_at(const struct sp_h_conn *r, uint64_t t)
 }
 
 /* The payload in pk equals the app's stream at its sequence number. */
-static void check_payload(const struct sp_h_conn *r, uint32_t iss)
+static void
+check_payload(const struct sp_h_conn *r, uint32_t iss)
 {
 	uint8_t want[1500];
 
@@ -72,7 +78,8 @@ static void check_payload(const struct sp_h_conn *r, uint32_t iss)
 	CHECK(memcmp(pk.payload, want, pk.plen) == 0);
 }
 
-static void close_active(struct sp_h_conn *r)
+static void
+close_active(struct sp_h_conn *r)
 {
 	CHECK_EQ(sp_tcp_close(nd->st, r->c), 0);
 	EXPECT_SEG(nd, TH_FIN | TH_ACK, peer.rcv_nxt, peer.snd_nxt, 0);
@@ -87,7 +94,8 @@ static void close_active(struct sp_h_conn *r)
 
 /* RFC 6298 2.1 and 5.5: first SYN RTO 1 s, doubling; syn_retries
  * retransmissions, then the connection fails. */
-static void test_syn_backoff(void)
+static void
+test_syn_backoff(void)
 {
 	struct sp_h_conn *r;
 	uint64_t t = T0;
@@ -111,13 +119,15 @@ static void test_syn_backoff(void)
 	sp_h_net_finish(&net);
 }
 
-static void connect_2500ms(struct sp_stack_config *cfg)
+static void
+connect_2500ms(struct sp_stack_config *cfg)
 {
 	cfg->connect_timeout_us = 2500 * 1000;
 	cfg->syn_retries = 10;
 }
 
-static void test_connect_timeout(void)
+static void
+test_connect_timeout(void)
 {
 	struct sp_h_conn *r;
 
@@ -135,7 +145,8 @@ static void test_connect_timeout(void)
 
 /* A passive child whose SYN-ACK is never answered: retransmitted with
  * backoff, then freed; the application never saw it, so never hears of it. */
-static void test_syn_received_timeout(void)
+static void
+test_syn_received_timeout(void)
 {
 	uint64_t t = T0;
 	uint32_t i, iss;
@@ -164,7 +175,8 @@ static void test_syn_received_timeout(void)
 /* ---- data retransmission ---------------------------------------------- */
 
 /* Send @n bytes now; return the segment. */
-static void send_now(struct sp_h_conn *r, uint32_t n)
+static void
+send_now(struct sp_h_conn *r, uint32_t n)
 {
 	r->tx_total += n;
 	sp_h_send_more(r);
@@ -172,7 +184,8 @@ static void send_now(struct sp_h_conn *r, uint32_t n)
 
 /* RTT samples of 10 ms: the estimate is far below rto_min, so the RTO is
  * rto_min (200 ms), then 400, 800 ms; an ACK ends the backoff. */
-static void test_data_rto_min(void)
+static void
+test_data_rto_min(void)
 {
 	struct sp_h_conn *r;
 	uint32_t iss, i;
@@ -220,7 +233,8 @@ static void test_data_rto_min(void)
 
 /* RFC 6298 2.2: a first sample R gives SRTT = R, RTTVAR = R/2, RTO =
  * SRTT + 4 RTTVAR = 3R. A 300 ms handshake: RTO 900 ms. */
-static void test_data_rto_from_rtt(void)
+static void
+test_data_rto_from_rtt(void)
 {
 	static const uint8_t mss[] = { 2, 4, 0x05, 0xb4 };
 	struct sp_h_conn *r;
@@ -235,11 +249,18 @@ static void test_data_rto_from_rtt(void)
 	sp_h_advance(&net, 300 * MS);
 	{
 		struct sp_h_seg s = {
-			.smac = sp_h_mac[1], .dmac = sp_h_mac[0],
-			.sip = SP_H_IP_SERVER, .dip = SP_H_IP_CLIENT,
-			.sport = 80, .dport = pk.sport, .seq = PISN,
-			.ack = iss + 1, .flags = TH_SYN | TH_ACK, .win = 65535,
-			.opt = mss, .optlen = 4,
+			.smac = sp_h_mac[1],
+			.dmac = sp_h_mac[0],
+			.sip = SP_H_IP_SERVER,
+			.dip = SP_H_IP_CLIENT,
+			.sport = 80,
+			.dport = pk.sport,
+			.seq = PISN,
+			.ack = iss + 1,
+			.flags = TH_SYN | TH_ACK,
+			.win = 65535,
+			.opt = mss,
+			.optlen = 4,
 		};
 
 		CHECK_EQ(sp_h_inject(nd, f, sp_h_build_tcp(f, &s)), 0);
@@ -262,7 +283,8 @@ static void test_data_rto_from_rtt(void)
 }
 
 /* RFC 6298 5.3: an ACK for new data restarts the timer for what remains. */
-static void test_rto_restart_on_ack(void)
+static void
+test_rto_restart_on_ack(void)
 {
 	struct sp_h_conn *r;
 	uint64_t t;
@@ -287,7 +309,8 @@ static void test_rto_restart_on_ack(void)
 
 /* After a timeout, go back N: cwnd one segment, resend from snd_una, and
  * grow by slow start as ACKs come (RFC 5681 3.1). */
-static void test_go_back_n(void)
+static void
+test_go_back_n(void)
 {
 	struct sp_h_conn *r;
 	uint32_t base, i;
@@ -299,7 +322,8 @@ static void test_go_back_n(void)
 	send_now(r, 5 * 1460);
 	t = net.now;
 	for (i = 0; i < 5; i++)
-		EXPECT_SEG(nd, TH_ACK | TH_PSH, base + i * 1460, PISN + 1, 1460);
+		EXPECT_SEG(nd, TH_ACK | TH_PSH, base + i * 1460, PISN + 1,
+			   1460);
 	silent_until(t + 200 * MS);
 	EXPECT_SEG(nd, TH_ACK | TH_PSH, base, PISN + 1, 1460);
 	EXPECT_NONE(nd);
@@ -326,7 +350,8 @@ static void test_go_back_n(void)
  * sequence number sent: numbered at the rewound snd_nxt it would be below
  * the peer's rcv_nxt, rejected as old and its ACK field ignored (and two
  * stacks both backed off would trade ACKs for ever). */
-static void test_ack_seq_after_rto(void)
+static void
+test_ack_seq_after_rto(void)
 {
 	struct sp_h_conn *r;
 	uint32_t base;
@@ -356,7 +381,8 @@ static void test_ack_seq_after_rto(void)
 
 /* RFC 5681 3.2: the third duplicate ACK, not the second, retransmits the
  * first unacknowledged segment at once. */
-static void test_fast_retransmit(void)
+static void
+test_fast_retransmit(void)
 {
 	struct sp_h_conn *r;
 	uint32_t base, i;
@@ -366,7 +392,8 @@ static void test_fast_retransmit(void)
 	base = peer.rcv_nxt;
 	send_now(r, 10 * 1460);
 	for (i = 0; i < 10; i++)
-		EXPECT_SEG(nd, TH_ACK | TH_PSH, base + i * 1460, PISN + 1, 1460);
+		EXPECT_SEG(nd, TH_ACK | TH_PSH, base + i * 1460, PISN + 1,
+			   1460);
 	peer.rcv_nxt = base + 1460;
 	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 0), 0);
 	EXPECT_NONE(nd);
@@ -402,12 +429,14 @@ static void test_fast_retransmit(void)
 	sp_h_net_finish(&net);
 }
 
-static void retries_3(struct sp_stack_config *cfg)
+static void
+retries_3(struct sp_stack_config *cfg)
 {
 	cfg->data_retries = 3;
 }
 
-static void test_data_retries_exhausted(void)
+static void
+test_data_retries_exhausted(void)
 {
 	struct sp_h_conn *r;
 	uint64_t t;
@@ -436,14 +465,16 @@ static void test_data_retries_exhausted(void)
 	sp_h_net_finish(&net);
 }
 
-static void rto_max_500ms(struct sp_stack_config *cfg)
+static void
+rto_max_500ms(struct sp_stack_config *cfg)
 {
 	cfg->rto_max_us = 500 * 1000;
 	cfg->data_retries = 5;
 }
 
 /* The backoff stops at rto_max. */
-static void test_rto_max(void)
+static void
+test_rto_max(void)
 {
 	static const uint64_t gap[] = { 200, 400, 500, 500, 500 };
 	struct sp_h_conn *r;
@@ -466,7 +497,8 @@ static void test_rto_max(void)
 }
 
 /* A lost FIN is retransmitted like data. */
-static void test_fin_retransmit(void)
+static void
+test_fin_retransmit(void)
 {
 	struct sp_h_conn *r;
 	uint64_t t;
@@ -488,7 +520,8 @@ static void test_fin_retransmit(void)
 
 /* ---- delayed ACK ------------------------------------------------------ */
 
-static void test_delayed_ack(void)
+static void
+test_delayed_ack(void)
 {
 	struct sp_h_conn *r;
 	uint64_t t;
@@ -533,12 +566,14 @@ static void test_delayed_ack(void)
 
 /* ---- zero window ------------------------------------------------------ */
 
-static void rto_max_2s(struct sp_stack_config *cfg)
+static void
+rto_max_2s(struct sp_stack_config *cfg)
 {
 	cfg->rto_max_us = 2 * 1000 * 1000;
 }
 
-static void test_zero_window(void)
+static void
+test_zero_window(void)
 {
 	struct sp_h_conn *r;
 	uint64_t t;
@@ -614,13 +649,15 @@ static void test_zero_window(void)
 
 /* ---- FIN_WAIT_2 and TIME_WAIT ----------------------------------------- */
 
-static void fw2_3s(struct sp_stack_config *cfg)
+static void
+fw2_3s(struct sp_stack_config *cfg)
 {
 	cfg->fin_wait2_us = 3 * 1000 * 1000;
 	cfg->time_wait_us = 2 * 1000 * 1000;
 }
 
-static void test_fin_wait_2_timeout(void)
+static void
+test_fin_wait_2_timeout(void)
 {
 	struct sp_h_conn *r;
 	uint64_t t;
@@ -641,7 +678,8 @@ static void test_fin_wait_2_timeout(void)
 	sp_h_net_finish(&net);
 }
 
-static void test_time_wait_lifetime(void)
+static void
+test_time_wait_lifetime(void)
 {
 	struct sp_h_conn *r;
 	uint64_t t;
@@ -678,7 +716,8 @@ static const struct sp_h_test tests[] = {
 	{ "time_wait_lifetime", test_time_wait_lifetime },
 };
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	return sp_h_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -29,7 +29,8 @@ static const struct good goods[] = {
 	{ "errors < 100%", SP_TH_GLOBAL, SP_TH_ERRORS, 1, 100 },
 	{ "checks > 99.5%", SP_TH_GLOBAL, SP_TH_CHECKS, 0.995, 99.5 },
 	{ "checks >= 0.999", SP_TH_GLOBAL, SP_TH_CHECKS, 0.999, 99.9 },
-	{ "scenario:a errors < 0.5%", SP_TH_SCENARIO, SP_TH_ERRORS, 0.005, 0.5 },
+	{ "scenario:a errors < 0.5%", SP_TH_SCENARIO, SP_TH_ERRORS, 0.005,
+	  0.5 },
 	{ "dropped == 0", SP_TH_GLOBAL, SP_TH_DROPPED, 0, 0 },
 	{ "dropped < 10", SP_TH_GLOBAL, SP_TH_DROPPED, 10, 10 },
 	{ "dropped < 1%", SP_TH_GLOBAL, SP_TH_DROPPED_SHARE, 0.01, 1 },
@@ -37,7 +38,8 @@ static const struct good goods[] = {
 	{ "scenario:a dropped <= 3", SP_TH_SCENARIO, SP_TH_DROPPED, 3, 3 },
 	{ "iterations > 1000", SP_TH_GLOBAL, SP_TH_ITERATIONS, 1000, 1000 },
 	{ "iterations/s >= 2.5", SP_TH_GLOBAL, SP_TH_ITER_RATE, 2.5, 2.5 },
-	{ "scenario:\"a b\" iterations/s > 1", SP_TH_SCENARIO, SP_TH_ITER_RATE, 1, 1 },
+	{ "scenario:\"a b\" iterations/s > 1", SP_TH_SCENARIO, SP_TH_ITER_RATE,
+	  1, 1 },
 	{ "rps > 100", SP_TH_GLOBAL, SP_TH_RPS, 100, 100 },
 	{ "p(95) < 2s", SP_TH_GLOBAL, SP_TH_QUANTILE, 2000, 2000 },
 };
@@ -61,7 +63,8 @@ static const struct bad bads[] = {
 	{ "iterations > 1.5", "iterations is a count" },
 	{ "iterations > 10%", "unexpected '%'" },
 	{ "iterations/m > 1", "expected a comparison" },
-	{ "request:r dropped == 0", "the run's or a scenario's, not a request's" },
+	{ "request:r dropped == 0",
+	  "the run's or a scenario's, not a request's" },
 	{ "request:r iterations/s > 1", "not a request's" },
 	{ "iteration.dropped < 1", "take no phase" },
 	{ "drops < 1", "unknown metric 'drops'" },
@@ -73,7 +76,8 @@ main(void)
 	for (size_t i = 0; i < sizeof(goods) / sizeof(goods[0]); i++) {
 		struct sp_threshold t;
 		char why[256] = "";
-		int rc = sp_threshold_parse(goods[i].expr, &t, why, sizeof(why));
+		int rc = sp_threshold_parse(goods[i].expr, &t, why,
+					    sizeof(why));
 
 		CHECK(rc == 0, "'%s': %s", goods[i].expr, why);
 		if (rc != 0)
@@ -82,7 +86,8 @@ main(void)
 		      "'%s': scope %u stat %u", goods[i].expr, t.scope, t.stat);
 		CHECK(fabs(t.value - goods[i].value) < 1e-12, "'%s': value %g",
 		      goods[i].expr, t.value);
-		CHECK(fabs(sp_threshold_shown(&t, t.value) - goods[i].shown) < 1e-9,
+		CHECK(fabs(sp_threshold_shown(&t, t.value) - goods[i].shown) <
+			      1e-9,
 		      "'%s': shown %g", goods[i].expr,
 		      sp_threshold_shown(&t, t.value));
 	}
@@ -100,9 +105,11 @@ main(void)
 		struct sp_threshold t;
 		char why[256];
 
-		CHECK(sp_threshold_parse("dropped < 1%", &t, why, sizeof(why)) == 0,
+		CHECK(sp_threshold_parse("dropped < 1%", &t, why,
+					 sizeof(why)) == 0,
 		      "%s", why);
-		CHECK(sp_threshold_holds(&t, 0.009) && !sp_threshold_holds(&t, 0.01),
+		CHECK(sp_threshold_holds(&t, 0.009) &&
+			      !sp_threshold_holds(&t, 0.01),
 		      "dropped < 1%% compares fractions");
 	}
 	printf("%d tests, %d failed\n", sp_tests, sp_failed);

@@ -26,11 +26,11 @@
 #include "sp_check.h"
 #include "sp_tls.h"
 
-#define CHECK_EQ(a, b)                                                       \
-	do {                                                                 \
-		unsigned long long a_ = (unsigned long long)(a);             \
-		unsigned long long b_ = (unsigned long long)(b);             \
-		CHECK(a_ == b_, "%s = %llu, %s = %llu", #a, a_, #b, b_);     \
+#define CHECK_EQ(a, b)                                                         \
+	do {                                                                   \
+		unsigned long long a_ = (unsigned long long)(a);               \
+		unsigned long long b_ = (unsigned long long)(b);               \
+		CHECK(a_ == b_, "%s = %llu, %s = %llu", #a, a_, #b, b_);       \
 	} while (0)
 
 /* ---- the fake wire ---- */
@@ -42,19 +42,19 @@ struct fw_pair;
 
 struct fw_end {
 	struct fw_pair *p;
-	int side;          /* 0 client, 1 server */
+	int side; /* 0 client, 1 server */
 	void *user;
-	uint8_t q[FW_Q];   /* sent by this end, not yet delivered */
+	uint8_t q[FW_Q]; /* sent by this end, not yet delivered */
 	uint32_t qlen, qoff;
-	int fin;           /* closed by this end */
-	int fin_told;      /* ... and the other end told */
-	int closed_told;   /* closed() delivered to this end */
+	int fin;         /* closed by this end */
+	int fin_told;    /* ... and the other end told */
+	int closed_told; /* closed() delivered to this end */
 };
 
 struct fw_pair {
 	int used;
 	int open;
-	int dead;          /* aborted: the other end hears RESET */
+	int dead; /* aborted: the other end hears RESET */
 	struct fw_end e[2];
 };
 
@@ -66,9 +66,9 @@ struct fw_side {
 static struct {
 	struct fw_pair p[FW_MAX];
 	struct fw_side side[2];
-	uint32_t piece;    /* deliver at most this much a call */
-	uint32_t first;    /* the first delivery of a pump at most this */
-	uint32_t space;    /* send space of an end */
+	uint32_t piece; /* deliver at most this much a call */
+	uint32_t first; /* the first delivery of a pump at most this */
+	uint32_t space; /* send space of an end */
 	/* Raw server's view. */
 	uint8_t raw[FW_Q];
 	uint32_t nraw;
@@ -80,8 +80,7 @@ static struct {
 } fw;
 
 static struct sp_stream *
-fw_connect(void *impl, const struct sp_stream_peer *peer, void *user,
-	   int *err)
+fw_connect(void *impl, const struct sp_stream_peer *peer, void *user, int *err)
 {
 	(void)impl;
 	(void)peer;
@@ -150,7 +149,8 @@ fw_abort(void *impl, struct sp_stream *s)
 	if (!e->closed_told) {
 		e->closed_told = 1;
 		if (sd->cbs)
-			sd->cbs->closed(sd->ctx, e->user, SP_STREAM_END_ABORTED);
+			sd->cbs->closed(sd->ctx, e->user,
+					SP_STREAM_END_ABORTED);
 	}
 }
 
@@ -244,7 +244,8 @@ fw_pump(void)
 				fw.side[0].cbs->connected(fw.side[0].ctx,
 							  p->e[0].user);
 				if (fw.side[1].cbs && fw.srv)
-					fw.srv_s = sp_tls_accept(fw.srv,
+					fw.srv_s = sp_tls_accept(
+						fw.srv,
 						(struct sp_stream *)&p->e[1],
 						fw.srv_user, &err);
 			}
@@ -399,7 +400,8 @@ make_key(mbedtls_pk_context *pk, int rsa, const char *file)
 
 	mbedtls_pk_init(pk);
 	if (mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(
-			rsa ? MBEDTLS_PK_RSA : MBEDTLS_PK_ECKEY)) != 0 ||
+					 rsa ? MBEDTLS_PK_RSA :
+					       MBEDTLS_PK_ECKEY)) != 0 ||
 	    (rsa ? mbedtls_rsa_gen_key(mbedtls_pk_rsa(*pk),
 				       mbedtls_ctr_drbg_random, &drbg, 2048,
 				       65537) :
@@ -465,18 +467,18 @@ make_certs(void)
 	make_key(&ec, 0, "ec.key");
 	make_key(&cli, 0, "cli.key");
 	make_key(&rsa, 1, "rsa.key");
-	make_cert("ca.crt", &ca, CA_NAME, &ca, CA_NAME, 1,
-		  "20200101000000", "20991231235959", 1);
-	make_cert("ca2.crt", &ca2, "CN=nobody's CA", &ca2, "CN=nobody's CA",
-		  1, "20200101000000", "20991231235959", 2);
+	make_cert("ca.crt", &ca, CA_NAME, &ca, CA_NAME, 1, "20200101000000",
+		  "20991231235959", 1);
+	make_cert("ca2.crt", &ca2, "CN=nobody's CA", &ca2, "CN=nobody's CA", 1,
+		  "20200101000000", "20991231235959", 2);
 	make_cert("ec.crt", &ec, "CN=" SRV_NAME, &ca, CA_NAME, 0,
 		  "20200101000000", "20991231235959", 3);
 	make_cert("rsa.crt", &rsa, "CN=" SRV_NAME, &ca, CA_NAME, 0,
 		  "20200101000000", "20991231235959", 4);
 	make_cert("expired.crt", &ec, "CN=" SRV_NAME, &ca, CA_NAME, 0,
 		  "20200101000000", "20210101000000", 5);
-	make_cert("stranger.crt", &ec, "CN=" SRV_NAME, &ca2,
-		  "CN=nobody's CA", 0, "20200101000000", "20991231235959", 6);
+	make_cert("stranger.crt", &ec, "CN=" SRV_NAME, &ca2, "CN=nobody's CA",
+		  0, "20200101000000", "20991231235959", 6);
 	make_cert("cli.crt", &cli, "CN=client.stampede.test", &ca, CA_NAME, 0,
 		  "20200101000000", "20991231235959", 7);
 	mbedtls_pk_free(&ca);
@@ -490,9 +492,9 @@ static void
 remove_certs(void)
 {
 	static const char *const files[] = {
-		"ca.key", "ca2.key", "ec.key", "cli.key", "rsa.key", "ca.crt",
-		"ca2.crt", "ec.crt", "rsa.crt", "expired.crt", "stranger.crt",
-		"cli.crt",
+		"ca.key",  "ca2.key",     "ec.key",       "cli.key",
+		"rsa.key", "ca.crt",      "ca2.crt",      "ec.crt",
+		"rsa.crt", "expired.crt", "stranger.crt", "cli.crt",
 	};
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
@@ -581,7 +583,8 @@ static struct sp_stream *
 dial(struct sp_tls *c, const char *name, uint32_t slot)
 {
 	struct sp_stream_peer peer = {
-		.ip = 0xc6120002u, .port = 443, .name = name, .slot = slot };
+		.ip = 0xc6120002u, .port = 443, .name = name, .slot = slot
+	};
 	int err = 0;
 
 	memset(&cli, 0, sizeof(cli));
@@ -593,8 +596,7 @@ dial(struct sp_tls *c, const char *name, uint32_t slot)
 
 /* Send all of @len through a TLS stream, pumping as the space allows. */
 static void
-send_all(struct sp_tls *t, struct sp_stream *s, const uint8_t *p,
-	 uint32_t len)
+send_all(struct sp_tls *t, struct sp_stream *s, const uint8_t *p, uint32_t len)
 {
 	while (len) {
 		int32_t n = sp_tls_stream_ops.send(t, s, p, len);
@@ -631,7 +633,8 @@ exchange(struct sp_tls *c, struct sp_tls *s, uint32_t up, uint32_t down)
 static void
 test_basic(void)
 {
-	struct sp_tls_conf cc = client_conf(), sc = server_conf("ec.crt", "ec.key");
+	struct sp_tls_conf cc = client_conf(),
+			   sc = server_conf("ec.crt", "ec.key");
 	struct sp_tls *c = make(&cc), *s = make(&sc);
 	const struct sp_tls_counters *kc = sp_tls_counters(c);
 	const struct sp_tls_counters *ks = sp_tls_counters(s);
@@ -687,7 +690,8 @@ test_basic(void)
 static void
 test_split(void)
 {
-	struct sp_tls_conf cc = client_conf(), sc = server_conf("ec.crt", "ec.key");
+	struct sp_tls_conf cc = client_conf(),
+			   sc = server_conf("ec.crt", "ec.key");
 	struct sp_tls *c = make(&cc), *s = make(&sc);
 	static const uint32_t pieces[] = { 1, 2, 3, 5, 7, 64, 1000 };
 
@@ -712,7 +716,8 @@ test_split(void)
 		fw_pump();
 		fw.first = 0;
 		CHECK(cli.nrx - n0 == 300 &&
-		      memcmp(cli.rx + n0, pat + at, 300) == 0, "split at %u", at);
+			      memcmp(cli.rx + n0, pat + at, 300) == 0,
+		      "split at %u", at);
 		cli.nrx = 0;
 	}
 	sp_tls_stream_ops.abort(c, cli.s);
@@ -725,8 +730,7 @@ test_split(void)
 /* A refused certificate: VERIFY, nothing of ours sent, the reason
  * counted. */
 static void
-verify_case(struct sp_tls *c, const char *cert, const char *name,
-	    unsigned bit)
+verify_case(struct sp_tls *c, const char *cert, const char *name, unsigned bit)
 {
 	struct sp_tls_conf sc = server_conf(cert, "ec.key");
 	struct sp_tls *s = make(&sc);
@@ -753,9 +757,9 @@ test_verify(void)
 	struct sp_tls *c = make(&cc), *s;
 	const struct sp_tls_counters *kc = sp_tls_counters(c);
 
-	verify_case(c, "stranger.crt", SRV_NAME, 3);   /* not trusted */
+	verify_case(c, "stranger.crt", SRV_NAME, 3);        /* not trusted */
 	verify_case(c, "ec.crt", "other.stampede.test", 2); /* name */
-	verify_case(c, "expired.crt", SRV_NAME, 0);    /* expired */
+	verify_case(c, "expired.crt", SRV_NAME, 0);         /* expired */
 	CHECK_EQ(kc->verify_fail, 3);
 	CHECK_EQ(kc->hs_failed, 3);
 	CHECK_EQ(kc->ended[SP_STREAM_END_VERIFY], 3);
@@ -805,8 +809,8 @@ hostile(const void *answer, uint32_t len, int close, enum sp_stream_end want,
 	if (!close)
 		fw_close(NULL, (struct sp_stream *)fw_raw_end());
 	fw_pump();
-	CHECK(cli.closed == 1 && cli.why == want, "%s: closed %d why %d",
-	      what, cli.closed, cli.why);
+	CHECK(cli.closed == 1 && cli.why == want, "%s: closed %d why %d", what,
+	      cli.closed, cli.why);
 	CHECK_EQ(cli.connected, 0);
 	CHECK_EQ(sp_tls_counters(c)->hs_failed, 1);
 	fw_pump();
@@ -913,8 +917,8 @@ resume_case(enum sp_tls_resume mode, int cache, int tickets, uint32_t slot2)
 		dial(c, SRV_NAME, i == 0 ? 1 : slot2);
 		fw_pump();
 		CHECK_EQ(cli.connected, 1);
-		CHECK_EQ(sp_tls_resumed(c, cli.s), i == 1 &&
-			 sp_tls_counters(c)->hs_resumed);
+		CHECK_EQ(sp_tls_resumed(c, cli.s),
+			 i == 1 && sp_tls_counters(c)->hs_resumed);
 		exchange(c, s, 20, 20);
 		sp_tls_stream_ops.close(c, cli.s);
 		fw_pump();
@@ -945,7 +949,8 @@ test_resume(void)
 static void
 test_close(void)
 {
-	struct sp_tls_conf cc = client_conf(), sc = server_conf("ec.crt", "ec.key");
+	struct sp_tls_conf cc = client_conf(),
+			   sc = server_conf("ec.crt", "ec.key");
 	struct sp_tls *c = make(&cc), *s = make(&sc);
 
 	wire(c, s);
@@ -996,7 +1001,8 @@ test_close(void)
 static void
 test_no_alloc(void)
 {
-	struct sp_tls_conf cc = client_conf(), sc = server_conf("ec.crt", "ec.key");
+	struct sp_tls_conf cc = client_conf(),
+			   sc = server_conf("ec.crt", "ec.key");
 	struct sp_tls *c = make(&cc), *s = make(&sc);
 	uint64_t a0;
 
@@ -1022,8 +1028,9 @@ test_pool(void)
 {
 	struct sp_tls_conf cc = client_conf();
 	struct sp_tls *c;
-	struct sp_stream_peer peer = { .ip = 0xc6120002u, .port = 443,
-				       .name = SRV_NAME, .slot = 0 };
+	struct sp_stream_peer peer = {
+		.ip = 0xc6120002u, .port = 443, .name = SRV_NAME, .slot = 0
+	};
 	struct app a[3];
 	int err = 0;
 
@@ -1098,7 +1105,8 @@ test_config(void)
 static void
 test_rsa(void)
 {
-	struct sp_tls_conf cc = client_conf(), sc = server_conf("rsa.crt", "rsa.key");
+	struct sp_tls_conf cc = client_conf(),
+			   sc = server_conf("rsa.crt", "rsa.key");
 	struct sp_tls *c, *s;
 
 	cc.clock = NULL; /* the real one: the handshake's cost is measured */
@@ -1118,7 +1126,10 @@ test_rsa(void)
 int
 main(void)
 {
-	static const struct { const char *name; void (*fn)(void); } tests[] = {
+	static const struct {
+		const char *name;
+		void (*fn)(void);
+	} tests[] = {
 		{ "basic", test_basic },
 		{ "split", test_split },
 		{ "verify", test_verify },
@@ -1140,7 +1151,8 @@ main(void)
 		int f = sp_failed;
 
 		tests[i].fn();
-		printf("%-12s %s\n", tests[i].name, sp_failed == f ? "ok" : "FAILED");
+		printf("%-12s %s\n", tests[i].name,
+		       sp_failed == f ? "ok" : "FAILED");
 	}
 	remove_certs();
 	mbedtls_ctr_drbg_free(&drbg);

@@ -109,8 +109,8 @@ srv_connected(struct sp_stack *st, struct sp_conn *c, void *app)
 }
 
 static void
-srv_recv(struct sp_stack *st, struct sp_conn *c, void *app,
-	 const uint8_t *data, uint32_t len)
+srv_recv(struct sp_stack *st, struct sp_conn *c, void *app, const uint8_t *data,
+	 uint32_t len)
 {
 	static const char end[] = "\r\n\r\n";
 	static const char cl[] = "Connection: close\r\n";
@@ -120,21 +120,22 @@ srv_recv(struct sp_stack *st, struct sp_conn *c, void *app,
 	for (uint32_t i = 0; i < len; i++) {
 		if (!srv_first_done && srv_first_len < sizeof(srv_first) - 1)
 			srv_first[srv_first_len++] = (char)data[i];
-		s->cmatch = data[i] == (uint8_t)cl[s->cmatch] ? s->cmatch + 1
-			    : data[i] == 'C'                   ? 1
-								: 0;
+		s->cmatch = data[i] == (uint8_t)cl[s->cmatch] ? s->cmatch + 1 :
+			    data[i] == 'C'                    ? 1 :
+								0;
 		if (s->cmatch == sizeof(cl) - 1) {
 			s->close = 1;
 			s->cmatch = 0;
 		}
-		s->match = data[i] == (uint8_t)end[s->match] ? s->match + 1
-			   : data[i] == '\r'                  ? 1
-							      : 0;
+		s->match = data[i] == (uint8_t)end[s->match] ? s->match + 1 :
+			   data[i] == '\r'                   ? 1 :
+							       0;
 		if (s->match < 4)
 			continue;
 		s->match = 0;
 		srv_requests++;
-		srv_first_done = srv_requests > 1; /* the first one's body too */
+		srv_first_done = srv_requests >
+				 1; /* the first one's body too */
 		if (!srv_silent)
 			CHECK_EQ(sp_tcp_send(st, c, srv_response,
 					     (uint32_t)strlen(srv_response)),
@@ -193,7 +194,9 @@ static void
 run_plan(uint32_t max_vus, uint64_t seed)
 {
 	struct sp_vu_config vc = {
-		.plan = &plan, .now_us = &net.now, .max_vus = max_vus,
+		.plan = &plan,
+		.now_us = &net.now,
+		.max_vus = max_vus,
 		.seed = seed,
 	};
 	char err[128];
@@ -236,11 +239,11 @@ run_plan(uint32_t max_vus, uint64_t seed)
 static void
 check_accounting(const struct sp_vu_stats *s)
 {
-	CHECK_EQ(s->requests, s->responses + s->failed -
-				      s->err[SP_VU_E_CHECK] -
-				      s->err[SP_VU_E_HTTP_STATUS] + s->interrupted);
-	CHECK_EQ(s->it_started, s->it_completed + s->it_failed +
-					s->it_interrupted);
+	CHECK_EQ(s->requests, s->responses + s->failed - s->err[SP_VU_E_CHECK] -
+				      s->err[SP_VU_E_HTTP_STATUS] +
+				      s->interrupted);
+	CHECK_EQ(s->it_started,
+		 s->it_completed + s->it_failed + s->it_interrupted);
 	CHECK_EQ(s->vus_active, 0);
 	CHECK_EQ(s->conns_open, 0);
 }
@@ -537,7 +540,8 @@ test_weights(void)
 	CHECK_EQ(ss[2].started, 0);
 	CHECK_EQ(ss[0].started + ss[1].started, s->it_started);
 	/* 1:3 within 2 points. */
-	CHECK(fabs((double)ss[0].started / (double)s->it_started - 0.25) < 0.02);
+	CHECK(fabs((double)ss[0].started / (double)s->it_started - 0.25) <
+	      0.02);
 	check_accounting(s);
 	sp_vu_destroy(eng);
 }
@@ -619,8 +623,8 @@ test_filters_render(void)
 	static const struct sp_data data = { 1, 1, cols, cells, cell_len, 11 };
 	static const char *const bad_cells[] = { "x\r\nInjected: 1" };
 	static const uint32_t bad_len[] = { 14 };
-	static const struct sp_data bad_data = { 1, 1, cols, bad_cells, bad_len,
-						 14 };
+	static const struct sp_data bad_data = { 1,         1,       cols,
+						 bad_cells, bad_len, 14 };
 	static struct sp_tpl_part path_parts[] = {
 		{ .var = SP_VAR_LITERAL, .off = 0, .len = 3 },
 		{ .var = SP_VAR_DATA, .enc = SP_ENC_URL },
@@ -636,8 +640,10 @@ test_filters_render(void)
 		{ .var = SP_VAR_LITERAL, .off = 5, .len = 2 },
 	};
 	const struct sp_vu_stats *s;
-	const char *want_path = "POST /q=a%20%22b%22%2F%5C%0A%01%C3%A9 HTTP/1.1\r\n";
-	const char *want_body = "{\"v\": \"a \\\"b\\\"/\\\\\\n\\u0001\xc3\xa9\"}";
+	const char *want_path =
+		"POST /q=a%20%22b%22%2F%5C%0A%01%C3%A9 HTTP/1.1\r\n";
+	const char *want_body =
+		"{\"v\": \"a \\\"b\\\"/\\\\\\n\\u0001\xc3\xa9\"}";
 
 	plan_base(SP_MODEL_CLOSED);
 	plan_one(10000);
@@ -733,8 +739,7 @@ test_host_ua(void)
 		{ 0, 0, 1, "X-VU: ",
 		  "GET / HTTP/1.1\r\nHost: 198.18.0.2\r\n"
 		  "User-Agent: stampede/t\r\nX-VU: 1\r\n\r\n" },
-		{ 1, 1, 1, "Host: v",
-		  "GET / HTTP/1.1\r\nHost: v1\r\n\r\n" },
+		{ 1, 1, 1, "Host: v", "GET / HTTP/1.1\r\nHost: v1\r\n\r\n" },
 	};
 	static struct sp_tpl_part parts[3];
 
@@ -751,7 +756,8 @@ test_host_ua(void)
 			/* headers, {{vu}}, CRLF */
 			static char text[64];
 
-			snprintf(text, sizeof(text), "%s\r\n", cases[i].headers);
+			snprintf(text, sizeof(text), "%s\r\n",
+				 cases[i].headers);
 			memset(parts, 0, sizeof(parts));
 			parts[0].var = SP_VAR_LITERAL;
 			parts[0].len = (uint32_t)strlen(cases[i].headers);
@@ -770,7 +776,8 @@ test_host_ua(void)
 		CHECK(sp_vu_stats(eng)->responses >= 1);
 		CHECK(sp_vu_stats(eng)->renders == 0 || cases[i].var);
 		if (srv_first_len < strlen(cases[i].want) ||
-		    strncmp(srv_first, cases[i].want, strlen(cases[i].want)) != 0) {
+		    strncmp(srv_first, cases[i].want, strlen(cases[i].want)) !=
+			    0) {
 			fprintf(stderr, "case %zu: got '%.*s'\n", i,
 				(int)srv_first_len, srv_first);
 			CHECK(0);
@@ -799,8 +806,8 @@ test_build_bytes(void)
 		{ SP_METHOD_PUT, 1, SP_HTTP1_M_PUT, "/e", "", "",
 		  "PUT /e HTTP/1.1\r\nHost: 198.18.0.2\r\n"
 		  "User-Agent: stampede/t\r\nContent-Length: 0\r\n\r\n" },
-		{ SP_METHOD_HEAD, 1, SP_HTTP1_M_HEAD, "/h?q=1", "Accept: */*\r\n",
-		  NULL,
+		{ SP_METHOD_HEAD, 1, SP_HTTP1_M_HEAD, "/h?q=1",
+		  "Accept: */*\r\n", NULL,
 		  "HEAD /h?q=1 HTTP/1.1\r\nHost: 198.18.0.2\r\n"
 		  "User-Agent: stampede/t\r\nAccept: */*\r\n\r\n" },
 	};

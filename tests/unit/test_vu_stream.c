@@ -20,25 +20,25 @@
 
 static unsigned checks, failures;
 
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		checks++;                                                  \
-		if (!(cond)) {                                             \
-			failures++;                                        \
-			fprintf(stderr, "%s:%d: CHECK(%s) failed\n",       \
-				__FILE__, __LINE__, #cond);                \
-		}                                                          \
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		checks++;                                                      \
+		if (!(cond)) {                                                 \
+			failures++;                                            \
+			fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, \
+				__LINE__, #cond);                              \
+		}                                                              \
 	} while (0)
-#define CHECK_EQ(a, b)                                                     \
-	do {                                                               \
-		unsigned long long a_ = (unsigned long long)(a);           \
-		unsigned long long b_ = (unsigned long long)(b);           \
-		checks++;                                                  \
-		if (a_ != b_) {                                            \
-			failures++;                                        \
-			fprintf(stderr, "%s:%d: %s == %s: %llu != %llu\n", \
-				__FILE__, __LINE__, #a, #b, a_, b_);       \
-		}                                                          \
+#define CHECK_EQ(a, b)                                                         \
+	do {                                                                   \
+		unsigned long long a_ = (unsigned long long)(a);               \
+		unsigned long long b_ = (unsigned long long)(b);               \
+		checks++;                                                      \
+		if (a_ != b_) {                                                \
+			failures++;                                            \
+			fprintf(stderr, "%s:%d: %s == %s: %llu != %llu\n",     \
+				__FILE__, __LINE__, #a, #b, a_, b_);           \
+		}                                                              \
 	} while (0)
 
 /* ---- the fake stream ---- */
@@ -50,15 +50,15 @@ enum { FS_FREE = 0, FS_SYN, FS_OPEN, FS_CLOSING, FS_GONE };
 struct fs_conn {
 	void *user;
 	int state;
-	int how;            /* 1 close, 2 close_after_peer */
-	int blocked;        /* a send was cut short: writable() owed */
-	uint32_t match;     /* "\r\n\r\n" matched so far */
-	uint32_t cmatch;    /* "Connection: close\r\n" matched so far */
-	int asked_close;    /* the head being read asked to close */
-	uint32_t heads;     /* complete request heads on this connection */
-	uint32_t answered;  /* ... answered */
-	uint32_t closes;    /* ... of them asking to close, answered */
-	char head[1024];    /* the head being read */
+	int how;           /* 1 close, 2 close_after_peer */
+	int blocked;       /* a send was cut short: writable() owed */
+	uint32_t match;    /* "\r\n\r\n" matched so far */
+	uint32_t cmatch;   /* "Connection: close\r\n" matched so far */
+	int asked_close;   /* the head being read asked to close */
+	uint32_t heads;    /* complete request heads on this connection */
+	uint32_t answered; /* ... answered */
+	uint32_t closes;   /* ... of them asking to close, answered */
+	char head[1024];   /* the head being read */
 	uint32_t nhead;
 };
 
@@ -73,9 +73,9 @@ static struct {
 	/* Witness. */
 	uint64_t connects, closes, close_after_peer, aborts, closed_cbs;
 	uint64_t heads, close_heads, rx_bytes, tx_bytes;
-	char first[1024];     /* the first request head, whole */
+	char first[1024]; /* the first request head, whole */
 	uint32_t nfirst;
-	int heads_differ;     /* a head was not the first one's bytes */
+	int heads_differ; /* a head was not the first one's bytes */
 	/* The engine on the other side. */
 	const struct sp_stream_cbs *cbs;
 	void *ctx;
@@ -88,8 +88,7 @@ fs_conn(struct sp_stream *s)
 }
 
 static struct sp_stream *
-fs_connect(void *impl, const struct sp_stream_peer *peer, void *user,
-	   int *err)
+fs_connect(void *impl, const struct sp_stream_peer *peer, void *user, int *err)
 {
 	(void)impl;
 	CHECK_EQ(peer->ip, 0xc6120002u);
@@ -132,8 +131,8 @@ fs_head_byte(struct fs_conn *c, char b)
 	if (fs.nfirst == 0) {
 		memcpy(fs.first, c->head, c->nhead);
 		fs.nfirst = c->nhead;
-	} else if (!c->asked_close &&
-		   (c->nhead != fs.nfirst || memcmp(c->head, fs.first, c->nhead))) {
+	} else if (!c->asked_close && (c->nhead != fs.nfirst ||
+				       memcmp(c->head, fs.first, c->nhead))) {
 		fs.heads_differ = 1;
 	}
 	if (c->asked_close)
@@ -259,14 +258,17 @@ fs_poll(void)
 
 				c->answered++;
 				c->asked_close = 0;
-				for (uint32_t off = 0; off < len &&
-				     c->state == FS_OPEN; off += fs.piece) {
+				for (uint32_t off = 0;
+				     off < len && c->state == FS_OPEN;
+				     off += fs.piece) {
 					uint32_t n = len - off < fs.piece ?
-						len - off : fs.piece;
+							     len - off :
+							     fs.piece;
 
 					fs.rx_bytes += n;
 					fs.cbs->data(fs.ctx, c->user,
-						     (const uint8_t *)r + off, n);
+						     (const uint8_t *)r + off,
+						     n);
 				}
 				if (close) {
 					c->closes++;
@@ -274,7 +276,8 @@ fs_poll(void)
 						fs.cbs->peer_closed(fs.ctx,
 								    c->user, 1);
 					if (c->state == FS_CLOSING)
-						fs_gone(c, SP_STREAM_END_NORMAL);
+						fs_gone(c,
+							SP_STREAM_END_NORMAL);
 				}
 			}
 			break;
@@ -353,7 +356,10 @@ static struct sp_vu_engine *
 run(uint32_t vus)
 {
 	struct sp_vu_config vc = {
-		.plan = &plan, .now_us = &now, .max_vus = vus, .seed = 1,
+		.plan = &plan,
+		.now_us = &now,
+		.max_vus = vus,
+		.seed = 1,
 	};
 	struct sp_vu_engine *e;
 	char err[128];
@@ -391,11 +397,11 @@ run(uint32_t vus)
 static void
 check_accounting(const struct sp_vu_stats *s)
 {
-	CHECK_EQ(s->requests, s->responses + s->failed -
-				      s->err[SP_VU_E_CHECK] -
-				      s->err[SP_VU_E_HTTP_STATUS] + s->interrupted);
-	CHECK_EQ(s->it_started, s->it_completed + s->it_failed +
-					s->it_interrupted);
+	CHECK_EQ(s->requests, s->responses + s->failed - s->err[SP_VU_E_CHECK] -
+				      s->err[SP_VU_E_HTTP_STATUS] +
+				      s->interrupted);
+	CHECK_EQ(s->it_started,
+		 s->it_completed + s->it_failed + s->it_interrupted);
 	CHECK_EQ(s->vus_active, 0);
 	CHECK_EQ(s->conns_open, 0);
 	CHECK_EQ(s->connects, fs.connects);
