@@ -58,19 +58,17 @@ sp_report_add_worker(struct sp_worker *t, const struct sp_worker *w)
 	SP_WORKER_COUNTERS(SP_REPORT_ADD)
 }
 
-/* The stack's counters added into @t: sp_stack_stats is all 64-bit
- * counters (its header has no list of them to go by). */
-_Static_assert(sizeof(struct sp_stack_stats) % sizeof(uint64_t) == 0,
-	       "sp_stack_stats is summed as 64-bit counters");
-
+/* The stack's counters added into @t, by its header's list of them. */
 static void
 sp_report_add_stack(struct sp_stack_stats *t, const struct sp_stack_stats *s)
 {
-	const size_t n = sizeof(*t) / sizeof(uint64_t);
-	const uint64_t *v = (const uint64_t *)s;
-
-	for (size_t k = 0; k < n; k++)
-		((uint64_t *)t)[k] += sp_ctr_read(v[k]);
+#define SP_STACK_ADD(f) t->f += sp_ctr_read(s->f);
+#define SP_STACK_ADDN(f, n)                                                    \
+	for (size_t k = 0; k < (n); k++)                                       \
+		t->f[k] += sp_ctr_read(s->f[k]);
+	SP_STACK_STATS_COUNTERS(SP_STACK_ADD, SP_STACK_ADDN)
+#undef SP_STACK_ADD
+#undef SP_STACK_ADDN
 }
 
 void
