@@ -166,6 +166,7 @@ frag_run() { # frag_run [s_server options...]
 	ip netns exec "$NS" openssl s_server -accept "$SRV:$FRAG_PORT" -cert "$TLS_DIR/ecdsa.crt" \
 		-key "$TLS_DIR/ecdsa.key" -www -quiet "$@" >"$TMP/s_server.log" 2>&1 &
 	local pid=$!
+	CLEANUPS+=("kill $pid 2>/dev/null")
 	for _ in $(seq 50); do
 		ip netns exec "$NS" ss -Hltn "sport = :$FRAG_PORT" | grep -q . && break
 		sleep 0.1
@@ -185,7 +186,36 @@ frag_run
 check "whole handshake messages, same server: exit code 0" eq "$RC" 0
 check "whole handshake messages: 200s" ge "$(j '.summary.codes["200"] // 0')" 1
 
-# 10. Settings that cannot work are refused before any frame.
+# 10. 5 % loss each way on 443 while every connection does a full
+# handshake: each handshake completes or is counted, the books balance,
+# and nginx logged exactly the responses we counted.
+nft_table sp_tls_loss <<'NFT'
+	chain in {
+		type filter hook input priority 0;
+		tcp dport 443 numgen random mod 100 < 5 counter drop
+	}
+	chain out {
+		type filter hook output priority 0;
+		tcp sport 443 numgen random mod 100 < 5 counter drop
+	}
+NFT
+mark=$(log_mark "$TLS_ACCESS_LOG")
+run_sp run "$TMP/close.yaml" --tls-resume none --vus 8 --duration 3s
+check "loss: the run reported" ge "$(j .summary.requests)" 20
+check "loss: packets were dropped" ge "$(nft_packets sp_tls_loss)" 10
+check "loss: we retransmitted" ge "$(j .tcp.retrans_segs)" 1
+check "loss: every handshake completed or was counted as failed" \
+	eq $(($(j .tls.handshakes.full) + $(j .tls.handshakes.resumed) + $(j .tls.handshakes.failed))) \
+	"$(j .summary.connections.opened)"
+check "loss: nginx logged every response we counted" \
+	eq "$(nginx_tls_count "$mark" 200 /0)" "$(j '.summary.codes["200"] // 0')"
+check "loss: the failures are of TLS or TCP kinds only" \
+	eq "$(jq '[.summary.errors_by_kind | to_entries[] | select(.value > 0) | .key |
+		select(test("^(tls_|tcp_timeout|connect_timeout|reset|closed|truncated|response_timeout)") | not)] | length' "$TMP/r.json")" 0
+check_http_accounting
+ip netns exec "$NS" nft delete table inet sp_tls_loss
+
+# 11. Settings that cannot work are refused before any frame.
 run_sp run --url "http://$SRV/0" --insecure --vus 1 --duration 1s
 check "tls keys on an http:// target: exit code 2" eq "$RC" 2
 check "... with the reason" eq "$(grep -c 'target is http://' "$TMP/err.txt")" 1
