@@ -20,78 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "http1_lex.h"
-#include "sp_http1.h"
-
-/* States in order: everything up to ST_HEAD_LF is head (or trailer)
- * section and counts against max_header_bytes. */
-enum {
-	ST_VER, /* HTTP-version, idx = position (sp_lex_version) */
-	ST_VER_SP,
-	ST_CODE, /* idx = digits read */
-	ST_CODE_END,
-	ST_REASON,
-	ST_HLINE, /* start of a header line (or of the empty line) */
-	ST_HNAME,
-	ST_HVALUE,
-	ST_HEAD_LF, /* CR seen in the head; LF must follow */
-	ST_BODY_LEN,
-	ST_BODY_CLOSE,
-	ST_CHUNK_SIZE, /* idx = hex digits read */
-	ST_CHUNK_WS,   /* BWS after the size (RFC 9112 section 7.1.1) */
-	ST_CHUNK_EXT,  /* idx = where in the extension (X_*) */
-	ST_CHUNK_DATA,
-	ST_CHUNK_DATA_END,
-	ST_CHUNK_LF,
-	ST_DONE,
-	ST_ERROR,
-};
-
-/* Within chunk extensions (RFC 9112 section 7.1.1):
- * chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
- * chunk-ext-name = token, chunk-ext-val = token / quoted-string. */
-enum {
-	X_NAME0, /* after ';': BWS, then the name's first tchar */
-	X_NAME,
-	X_NAME_WS, /* BWS after the name: '=', ';' or the line's end */
-	X_VAL0,    /* after '=': BWS, then a token or a DQUOTE */
-	X_TOKEN,
-	X_QUOTED, /* inside the quoted-string */
-	X_QPAIR,  /* after a backslash in it */
-	X_AFTER,  /* after the value: BWS, ';' or the line's end */
-};
-
-/* What a line end completes (p->eol). */
-enum {
-	EOL_STATUS,
-	EOL_HEADER,
-	EOL_EMPTY,
-	EOL_CHUNK_SIZE,
-	EOL_CHUNK_DATA,
-};
-
-enum {
-	F_HEAD_REQ = 1 << 0,
-	F_HAS_CL = 1 << 1,
-	F_HAS_TE = 1 << 2,
-	F_TE_CHUNKED = 1 << 3, /* chunked was the last coding seen */
-	F_CONN_CLOSE = 1 << 4,
-	F_CONN_KEEP = 1 << 5,
-	F_TRAILER = 1 << 6, /* header states are reading trailers */
-	F_PENDING = 1 << 7, /* a header line ended; obs-fold may follow */
-};
-
-/* The header piece being reported to on_header (p->hpart). */
-enum {
-	HP_OFF,       /* none: no callback, an interim head, trailers */
-	HP_NAME,      /* a name's bytes from the mark on */
-	HP_VALUE_OWS, /* after the colon: whitespace not reported */
-	HP_VALUE,     /* a value's bytes from the mark on */
-	HP_LINE_END,  /* the line ended; END once no obs-fold follows */
-};
-
-/* Interpreted headers, indexes into sp_hdr_names. */
-enum { H_CL, H_TE, H_CONN, H_NONE = 0xff };
+#include "http1_int.h"
 
 static const struct sp_lex_word sp_hdr_names[] = {
 	SP_LEX_WORD("content-length"),
@@ -103,17 +32,6 @@ static const struct sp_lex_word sp_conn_words[] = {
 	SP_LEX_WORD("close"),
 	SP_LEX_WORD("keep-alive"),
 };
-
-static int
-sp_hex(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = sp_lex_lower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
 
 static void
 sp_match_start(struct sp_http1_resp *p, size_t nwords)
@@ -313,8 +231,8 @@ sp_head_end(struct sp_http1_resp *p)
 }
 
 /* A line ended (its LF consumed). */
-static int
-sp_eol(struct sp_http1_resp *p, uint8_t what)
+int
+sp_http1_eol(struct sp_http1_resp *p, uint8_t what)
 {
 	switch (what) {
 	case EOL_STATUS:
@@ -350,12 +268,13 @@ sp_eol(struct sp_http1_resp *p, uint8_t what)
 
 /* CR or LF ending a line in state-specific context @what: a start or
  * field line (a chunk line takes CR only). */
-static int
-sp_line_end(struct sp_http1_resp *p, uint8_t c, uint8_t what, uint8_t lf_state)
+int
+sp_http1_line_end(struct sp_http1_resp *p, uint8_t c, uint8_t what,
+		  uint8_t lf_state)
 {
 	if (c == '\n') {
 		p->lenient = 1;
-		return sp_eol(p, what);
+		return sp_http1_eol(p, what);
 	}
 	p->eol = what;
 	p->state = lf_state;
@@ -401,13 +320,13 @@ sp_status_byte(struct sp_http1_resp *p, uint8_t c)
 		if (c == ' ')
 			p->state = ST_REASON;
 		else if (c == '\r' || c == '\n')
-			return sp_line_end(p, c, EOL_STATUS, ST_HEAD_LF);
+			return sp_http1_line_end(p, c, EOL_STATUS, ST_HEAD_LF);
 		else
 			return SP_HTTP1_E_STATUS;
 		break;
 	default: /* ST_REASON */
 		if (c == '\r' || c == '\n')
-			return sp_line_end(p, c, EOL_STATUS, ST_HEAD_LF);
+			return sp_http1_line_end(p, c, EOL_STATUS, ST_HEAD_LF);
 		if (!sp_lex_vchar(c))
 			return SP_HTTP1_E_STATUS;
 		break;
@@ -436,7 +355,7 @@ sp_header_byte(struct sp_http1_resp *p, uint8_t c)
 				return rc;
 		}
 		if (c == '\r' || c == '\n')
-			return sp_line_end(p, c, EOL_EMPTY, ST_HEAD_LF);
+			return sp_http1_line_end(p, c, EOL_EMPTY, ST_HEAD_LF);
 		/* whitespace before the first field is not a fold */
 		if (!sp_lex_tchar(c))
 			return SP_HTTP1_E_HEADER;
@@ -462,7 +381,7 @@ sp_header_byte(struct sp_http1_resp *p, uint8_t c)
 		break;
 	default: /* ST_HVALUE */
 		if (c == '\r' || c == '\n')
-			return sp_line_end(p, c, EOL_HEADER, ST_HEAD_LF);
+			return sp_http1_line_end(p, c, EOL_HEADER, ST_HEAD_LF);
 		if (!sp_lex_vchar(c))
 			return SP_HTTP1_E_HEADER;
 		if (p->hdr != H_NONE)
@@ -470,12 +389,6 @@ sp_header_byte(struct sp_http1_resp *p, uint8_t c)
 		break;
 	}
 	return 0;
-}
-
-static inline int
-sp_ows(uint8_t c)
-{
-	return c == ' ' || c == '\t';
 }
 
 /* Whether the head being read is the one on_header hears of: the final
@@ -550,124 +463,6 @@ sp_header_byte_cb(struct sp_http1_resp *p, const uint8_t *buf, size_t i,
 		p->hpart = HP_VALUE_OWS;
 	}
 	return rc;
-}
-
-/* One byte of chunk extensions (sub-state in p->idx, X_*). */
-static int
-sp_chunk_ext_byte(struct sp_http1_resp *p, uint8_t c)
-{
-	int ws = c == ' ' || c == '\t', tchar = sp_lex_tchar(c) != 0;
-
-	switch (p->idx) {
-	case X_NAME0:
-		if (tchar)
-			p->idx = X_NAME;
-		else if (!ws)
-			return SP_HTTP1_E_CHUNK;
-		return 0;
-	case X_VAL0:
-		if (tchar)
-			p->idx = X_TOKEN;
-		else if (c == '"')
-			p->idx = X_QUOTED;
-		else if (!ws)
-			return SP_HTTP1_E_CHUNK;
-		return 0;
-	case X_QUOTED:
-		/* qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text */
-		if (c == '"')
-			p->idx = X_AFTER;
-		else if (c == '\\')
-			p->idx = X_QPAIR;
-		else if (!sp_lex_vchar(c))
-			return SP_HTTP1_E_CHUNK;
-		return 0;
-	case X_QPAIR:
-		/* quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text ) */
-		if (!sp_lex_vchar(c))
-			return SP_HTTP1_E_CHUNK;
-		p->idx = X_QUOTED;
-		return 0;
-	default:
-		break;
-	}
-	/* X_NAME, X_NAME_WS, X_TOKEN, X_AFTER: a name or value may go on,
-	 * BWS, the next extension, '=' after a name, or the line's end. */
-	if (tchar && (p->idx == X_NAME || p->idx == X_TOKEN))
-		return 0;
-	if (ws) {
-		p->idx = p->idx == X_NAME || p->idx == X_NAME_WS ? X_NAME_WS :
-								   X_AFTER;
-		return 0;
-	}
-	if (c == ';') {
-		p->idx = X_NAME0;
-		return 0;
-	}
-	if (c == '=' && (p->idx == X_NAME || p->idx == X_NAME_WS)) {
-		p->idx = X_VAL0;
-		return 0;
-	}
-	if (c == '\r')
-		return sp_line_end(p, c, EOL_CHUNK_SIZE, ST_CHUNK_LF);
-	return SP_HTTP1_E_CHUNK;
-}
-
-static int
-sp_chunk_byte(struct sp_http1_resp *p, uint8_t c)
-{
-	int d;
-
-	/* chunk extensions are skipped but bounded like a header line */
-	if (p->state != ST_CHUNK_LF && p->state != ST_CHUNK_DATA_END &&
-	    ++p->line_bytes > p->max_header_bytes)
-		return SP_HTTP1_E_CHUNK;
-	switch (p->state) {
-	case ST_CHUNK_SIZE:
-		d = sp_hex(c);
-		if (d >= 0) {
-			if (p->remaining > UINT64_MAX >> 4)
-				return SP_HTTP1_E_CHUNK;
-			p->remaining = p->remaining << 4 | (uint64_t)d;
-			p->idx = 1;
-			break;
-		}
-		if (!p->idx)
-			return SP_HTTP1_E_CHUNK;
-		if (c == ' ' || c == '\t') {
-			p->state = ST_CHUNK_WS;
-		} else if (c == ';') {
-			p->state = ST_CHUNK_EXT;
-			p->idx = X_NAME0;
-		} else if (c == '\r') {
-			return sp_line_end(p, c, EOL_CHUNK_SIZE, ST_CHUNK_LF);
-		} else {
-			return SP_HTTP1_E_CHUNK; /* a bare LF too */
-		}
-		break;
-	case ST_CHUNK_WS:
-		if (c == ';') {
-			p->state = ST_CHUNK_EXT;
-			p->idx = X_NAME0;
-		} else if (c == '\r') {
-			return sp_line_end(p, c, EOL_CHUNK_SIZE, ST_CHUNK_LF);
-		} else if (c != ' ' && c != '\t') {
-			return SP_HTTP1_E_CHUNK;
-		}
-		break;
-	case ST_CHUNK_EXT:
-		return sp_chunk_ext_byte(p, c);
-	case ST_CHUNK_DATA_END:
-		/* chunk-data is followed by CRLF, no bare LF (section 7.1) */
-		if (c != '\r')
-			return SP_HTTP1_E_CHUNK;
-		return sp_line_end(p, c, EOL_CHUNK_DATA, ST_CHUNK_LF);
-	default: /* ST_CHUNK_LF */
-		if (c != '\n')
-			return SP_HTTP1_E_CHUNK;
-		return sp_eol(p, p->eol);
-	}
-	return 0;
 }
 
 /* The class every byte of a run must have in states where nothing else is
@@ -807,104 +602,6 @@ sp_fresh(const struct sp_http1_resp *p)
 	return p->state == ST_VER && p->header_bytes == 0;
 }
 
-/* The parser's state, configuration aside, from @from. */
-static void
-sp_take_state(struct sp_http1_resp *p, const struct sp_http1_resp *from)
-{
-	size_t max = p->max_header_bytes;
-	sp_http1_body_cb on_body = p->on_body;
-	void *ctx = p->body_ctx;
-	sp_http1_header_cb on_header = p->on_header;
-	void *hctx = p->header_ctx;
-	struct sp_http1_memo *memo = p->memo;
-	int upgrade_ok = p->upgrade_ok;
-
-	*p = *from;
-	p->upgrade_ok = upgrade_ok;
-	p->max_header_bytes = max;
-	p->on_body = on_body;
-	p->body_ctx = ctx;
-	p->on_header = on_header;
-	p->header_ctx = hctx;
-	p->memo = memo;
-}
-
-/* A head memoized byte for byte at @buf: take the state it left. Its
- * parse from a fresh start went the same way, and within the bound. */
-static size_t
-sp_memo_hit(struct sp_http1_resp *p, const uint8_t *buf, size_t len)
-{
-	struct sp_http1_memo *m = p->memo;
-
-	if (m->h.len > p->max_header_bytes ||
-	    (m->after.flags & F_HEAD_REQ) != (p->flags & F_HEAD_REQ) ||
-	    (p->on_header != NULL && m->nfields == SP_HTTP1_MEMO_NO_FIELDS) ||
-	    !sp_lex_memo_match(&m->h, buf, len))
-		return 0;
-	sp_take_state(p, &m->after);
-	if (p->on_header != NULL) {
-		for (uint8_t f = 0; f < m->nfields; f++) {
-			const uint8_t *d = m->field[f];
-
-			p->on_header(p->header_ctx, SP_HTTP1_HDR_NAME,
-				     buf + d[0], d[1]);
-			if (d[3] != 0)
-				p->on_header(p->header_ctx, SP_HTTP1_HDR_VALUE,
-					     buf + d[2], d[3]);
-			p->on_header(p->header_ctx, SP_HTTP1_HDR_END,
-				     buf + d[2] + d[3], 0);
-		}
-	}
-	return m->h.len;
-}
-
-/* The field lines of the head just kept in @m, for on_header's replay:
- * the head parsed well, so its lines are field-name ":" OWS value, each
- * ended by CRLF or a bare LF. A head with an obs-fold is not replayed. */
-static void
-sp_memo_fields(struct sp_http1_memo *m)
-{
-	const uint8_t *h = m->h.head;
-	uint32_t n = m->h.len, i = 0;
-
-	m->nfields = 0;
-	while (i < n && h[i] != '\n') /* the status line */
-		i++;
-	for (i++; i < n && h[i] != '\r' && h[i] != '\n';) {
-		uint32_t name = i, val, end;
-
-		if (sp_ows(h[i]) || m->nfields == SP_HTTP1_MEMO_FIELDS) {
-			m->nfields = SP_HTTP1_MEMO_NO_FIELDS;
-			return;
-		}
-		while (h[i] != ':')
-			i++;
-		val = i + 1;
-		while (val < n && sp_ows(h[val]))
-			val++;
-		end = val;
-		while (end < n && h[end] != '\r' && h[end] != '\n')
-			end++;
-		m->field[m->nfields][0] = (uint8_t)name;
-		m->field[m->nfields][1] = (uint8_t)(i - name);
-		m->field[m->nfields][2] = (uint8_t)val;
-		m->field[m->nfields][3] = (uint8_t)(end - val);
-		m->nfields++;
-		i = end + (h[end] == '\r') + 1;
-	}
-}
-
-/* A head parsed whole from @buf, @n bytes: keep it, if the memo is empty
- * or keeps missing (not one after interim responses). */
-static void
-sp_memo_keep(struct sp_http1_resp *p, const uint8_t *buf, size_t n)
-{
-	if (p->interim == 0 && sp_lex_memo_keep(&p->memo->h, buf, n)) {
-		p->memo->after = *p;
-		sp_memo_fields(p->memo);
-	}
-}
-
 int
 sp_http1_resp_parse(struct sp_http1_resp *p, const uint8_t *buf, size_t len,
 		    size_t *consumed)
@@ -919,7 +616,7 @@ sp_http1_resp_parse(struct sp_http1_resp *p, const uint8_t *buf, size_t len,
 		return p->error;
 	fresh = p->memo != NULL && sp_fresh(p);
 	if (fresh) {
-		i = sp_memo_hit(p, buf, len);
+		i = sp_http1_memo_hit(p, buf, len);
 		if (i != 0) {
 			fresh = 0;
 			if (p->state == ST_DONE) {
@@ -995,14 +692,14 @@ sp_http1_resp_parse(struct sp_http1_resp *p, const uint8_t *buf, size_t len,
 				rc = p->eol == EOL_STATUS ? SP_HTTP1_E_STATUS :
 							    SP_HTTP1_E_HEADER;
 			else
-				rc = sp_eol(p, p->eol);
+				rc = sp_http1_eol(p, p->eol);
 			break;
 		case ST_CHUNK_SIZE:
 		case ST_CHUNK_WS:
 		case ST_CHUNK_EXT:
 		case ST_CHUNK_DATA_END:
 		case ST_CHUNK_LF:
-			rc = sp_chunk_byte(p, c);
+			rc = sp_http1_chunk_byte(p, c);
 			break;
 		default:
 			rc = sp_status_byte(p, c);
@@ -1010,7 +707,7 @@ sp_http1_resp_parse(struct sp_http1_resp *p, const uint8_t *buf, size_t len,
 		}
 		if (fresh && rc >= 0 && p->state > ST_HEAD_LF) {
 			/* The head began and ended in this call. */
-			sp_memo_keep(p, buf, i + 1);
+			sp_http1_memo_keep(p, buf, i + 1);
 			fresh = 0;
 		}
 		if (rc)
