@@ -547,6 +547,23 @@ sp_run_tsc(void *arg)
 	return rte_rdtsc();
 }
 
+/* MemAvailable from /proc/meminfo, in bytes; 0 when unknown. */
+static uint64_t
+sp_run_mem_available(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	uint64_t kb = 0;
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "MemAvailable: %" SCNu64, &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024;
+}
+
 /* https: core @c's TLS between its engine and its TCP adapter, with a
  * connection for each of its @vus and room for those still closing
  * while their VUs have opened the next. 0, or -1 after printing why. */
@@ -582,6 +599,26 @@ sp_run_tls_setup(struct sp_run *r, struct sp_run_core *c, uint32_t vus)
 	if (c->tls == NULL) {
 		fprintf(stderr, "stampede: tls: %s\n", err);
 		return -1;
+	}
+	if (c == &r->core[0]) {
+		/* The engine's record buffers are touched as connections
+		 * open: what the pools will hold must fit now, not fail
+		 * halfway through the run. */
+		uint64_t need = (uint64_t)r->ncores * tc.conns *
+				sp_tls_conn_bytes(c->tls);
+		uint64_t avail = sp_run_mem_available();
+
+		if (avail != 0 && need > avail) {
+			fprintf(stderr,
+				"stampede: tls: %u VUs on %u core%s need %" PRIu64
+				" MiB for their TLS connections (%zu bytes "
+				"each, pools of VUs + 25 %%), more than the "
+				"%" PRIu64 " MiB available: fewer --vus\n",
+				r->rp.max_vus, r->ncores,
+				r->ncores == 1 ? "" : "s", need >> 20,
+				sp_tls_conn_bytes(c->tls), avail >> 20);
+			return -1;
+		}
 	}
 	return 0;
 }

@@ -221,5 +221,12 @@ check "tls keys on an http:// target: exit code 2" eq "$RC" 2
 check "... with the reason" eq "$(grep -c 'target is http://' "$TMP/err.txt")" 1
 run_sp run --url "$(tls_url 443 /0)" "${TLS_RESOLVE[@]}" --tls-ca /nonexistent --vus 1 --duration 1s
 check "a CA file that is not there: exit code 2" eq "$RC" 2
+# More VUs than the machine has memory for their TLS connections: said
+# at start (exit 3), before any connection.
+need_vus=$(($(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo) / 30 + 1000))
+run_sp run --url "$(tls_url 443 /0)" "${TLS[@]}" --vus "$need_vus" --duration 1s
+check "TLS pools over the memory available: exit code 3" eq "$RC" 3
+check "... saying why" eq "$(grep -c 'for their TLS connections' "$TMP/err.txt")" 1
+check "... before any connection" eq "$(j '.summary.connections.opened // 0')" 0
 
 finish
