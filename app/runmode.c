@@ -594,20 +594,25 @@ sp_run_tls_setup(struct sp_run *r, struct sp_run_core *c, uint32_t vus)
 	};
 	char err[256];
 
-	c->tls = sp_tls_create(&tc, sp_vu_stream_cbs(), c->eng, err,
-			       sizeof(err));
-	if (c->tls == NULL) {
-		fprintf(stderr, "stampede: tls: %s\n", err);
-		return -1;
-	}
 	if (c == &r->core[0]) {
-		/* The engine's record buffers are touched as connections
-		 * open: what the pools will hold must fit now, not fail
-		 * halfway through the run. */
-		uint64_t need = (uint64_t)r->ncores * tc.conns *
-				sp_tls_conn_bytes(c->tls);
-		uint64_t avail = sp_run_mem_available();
+		/* What the pools will hold must fit now, not fail halfway
+		 * through the run (the engine's record buffers are touched as
+		 * connections open): a pool of one tells a connection's
+		 * size. */
+		struct sp_tls_conf one = tc;
+		struct sp_tls *probe;
+		uint64_t need, avail = sp_run_mem_available();
 
+		one.conns = 1;
+		one.slots = 1;
+		probe = sp_tls_create(&one, sp_vu_stream_cbs(), c->eng, err,
+				      sizeof(err));
+		if (probe == NULL) {
+			fprintf(stderr, "stampede: tls: %s\n", err);
+			return -1;
+		}
+		need = (uint64_t)r->ncores * tc.conns *
+		       sp_tls_conn_bytes(probe);
 		if (avail != 0 && need > avail) {
 			fprintf(stderr,
 				"stampede: tls: %u VUs on %u core%s need %" PRIu64
@@ -616,9 +621,17 @@ sp_run_tls_setup(struct sp_run *r, struct sp_run_core *c, uint32_t vus)
 				"%" PRIu64 " MiB available: fewer --vus\n",
 				r->rp.max_vus, r->ncores,
 				r->ncores == 1 ? "" : "s", need >> 20,
-				sp_tls_conn_bytes(c->tls), avail >> 20);
+				sp_tls_conn_bytes(probe), avail >> 20);
+			sp_tls_destroy(probe);
 			return -1;
 		}
+		sp_tls_destroy(probe);
+	}
+	c->tls = sp_tls_create(&tc, sp_vu_stream_cbs(), c->eng, err,
+			       sizeof(err));
+	if (c->tls == NULL) {
+		fprintf(stderr, "stampede: tls: %s\n", err);
+		return -1;
 	}
 	return 0;
 }
