@@ -584,6 +584,14 @@ void sp_report_json_stack(const struct sp_report *r, FILE *f,
 int sp_report_json_close(FILE *f, const char *path);
 void sp_json_str(FILE *f, const char *s);
 double sp_rate(double x, double s);
+/* TLS (run and serve): instance @t's counters added to @sum (its
+ * engine's error codes are not: they do not add), read with
+ * sp_ctr_read; worker CPU microseconds per handshake from the TSC ticks
+ * counted for @n of them (0 when none). */
+struct sp_tls;
+struct sp_tls_counters;
+void sp_report_tls_add(struct sp_tls_counters *sum, const struct sp_tls *t);
+double sp_report_tls_us(uint64_t ticks, uint64_t n);
 /* Human-readable byte count ("1.5 MiB") for live lines. */
 void sp_fmt_bytes(uint64_t b, char *buf, size_t len);
 
