@@ -139,6 +139,7 @@ static const char *const sp_srv_end_name[SP_STREAM_END_NKINDS] = {
 struct sp_srv_tls {
 	int on;
 	const char *cert, *key, *ciphers, *curves;
+	int no_resume;  /* --tls-no-resume: neither cache nor tickets */
 	uint32_t cache; /* session-ID cache entries per core */
 };
 
@@ -574,6 +575,9 @@ static const char sp_serve_help[] =
 	"  --tls-ciphers LIST --tls-curves LIST  with --tls: what to accept,\n"
 	"                          e.g. TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256\n"
 	"                          and secp256r1 (default: mbedTLS's)\n"
+	"  --tls-no-resume         with --tls: resume no session (no cache, no\n"
+	"                          tickets): every handshake is a full one,\n"
+	"                          whatever the client offers\n"
 	"\n"
 	"TLS holds about 35 KB per connection (two 16 KB record buffers),\n"
 	"allocated at start for each core's share of --max-conns (350 MB at\n"
@@ -599,6 +603,7 @@ enum {
 	SP_OPT_KEY,
 	SP_OPT_TLS_CIPHERS,
 	SP_OPT_TLS_CURVES,
+	SP_OPT_TLS_NO_RESUME,
 	SP_OPT_HELP,
 };
 
@@ -616,6 +621,7 @@ static const struct option sp_serve_longopts[] = {
 	{ "key", required_argument, NULL, SP_OPT_KEY },
 	{ "tls-ciphers", required_argument, NULL, SP_OPT_TLS_CIPHERS },
 	{ "tls-curves", required_argument, NULL, SP_OPT_TLS_CURVES },
+	{ "tls-no-resume", no_argument, NULL, SP_OPT_TLS_NO_RESUME },
 	{ "help", no_argument, NULL, SP_OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -636,9 +642,10 @@ sp_serve_parse_tls(struct sp_servemode *m, int port_set, int conns_set)
 	const char *opt[2] = { "--cert", "--key" };
 
 	if (!t->on) {
-		if (t->cert || t->key || t->ciphers || t->curves) {
-			sp_usage_error("--cert, --key, --tls-ciphers and "
-				       "--tls-curves need --tls");
+		if (t->cert || t->key || t->ciphers || t->curves ||
+		    t->no_resume) {
+			sp_usage_error("--cert, --key and the --tls-* options "
+				       "need --tls");
 			return -1;
 		}
 		return 0;
@@ -736,6 +743,9 @@ sp_serve_parse(int argc, char **argv, struct sp_servemode *m,
 			break;
 		case SP_OPT_TLS_CURVES:
 			m->tlsc.curves = optarg;
+			break;
+		case SP_OPT_TLS_NO_RESUME:
+			m->tlsc.no_resume = 1;
 			break;
 		case 'h':
 		case SP_OPT_HELP:
@@ -870,9 +880,15 @@ sp_srv_print_tls(const struct sp_servemode *m, FILE *out)
 
 	if (!sp_srv_tls_sum(m, &c))
 		return;
-	fprintf(out, "  tls             %s, TLS 1.2, session IDs (cache of %u "
-		"per core) and tickets; a pool of %u connections per core\n",
-		sp_tls_engine_name(NULL), m->tlsc.cache, m->nslots);
+	if (m->tlsc.no_resume)
+		fprintf(out, "  tls             %s, TLS 1.2, no resumption "
+			"(--tls-no-resume); a pool of %u connections per core\n",
+			sp_tls_engine_name(NULL), m->nslots);
+	else
+		fprintf(out, "  tls             %s, TLS 1.2, session IDs (cache of "
+			"%u per core) and tickets; a pool of %u connections per "
+			"core\n", sp_tls_engine_name(NULL), m->tlsc.cache,
+			m->nslots);
 	fprintf(out, "  tls handshakes  full %" PRIu64 "  resumed %" PRIu64
 		"  failed %" PRIu64, c.hs_full, c.hs_resumed, c.hs_failed);
 	for (int i = SP_SRV_TCP_ENDS; i < SP_STREAM_END_NKINDS; i++)
@@ -915,10 +931,11 @@ sp_srv_json_tls(const struct sp_servemode *m, FILE *f)
 	if (!sp_srv_tls_sum(m, &c))
 		return;
 	fprintf(f, " \"tls\":{\"engine\":\"%s\",\"version\":\"TLS 1.2\","
-		"\"session_cache\":%u,\"tickets\":true,\"pool\":%u,"
+		"\"session_cache\":%u,\"tickets\":%s,\"pool\":%u,"
 		"\"handshakes\":{\"full\":%" PRIu64 ",\"resumed\":%" PRIu64
 		",\"failed\":%" PRIu64 "},\"failed_by\":{",
-		sp_tls_engine_name(NULL), m->tlsc.cache, m->nslots, c.hs_full,
+		sp_tls_engine_name(NULL), m->tlsc.cache,
+		m->tlsc.no_resume ? "false" : "true", m->nslots, c.hs_full,
 		c.hs_resumed, c.hs_failed);
 	for (int i = SP_SRV_TCP_ENDS; i < SP_STREAM_END_NKINDS; i++)
 		fprintf(f, "%s\"%s\":%" PRIu64, i > SP_SRV_TCP_ENDS ? "," : "",
@@ -1087,10 +1104,11 @@ sp_srv_tls_setup(struct sp_servemode *m)
 		.key_file = tc->key,
 		.ciphers = tc->ciphers,
 		.curves = tc->curves,
-		.session_cache = m->nslots < SP_SRV_TLS_CACHE_MAX ?
-					 m->nslots :
-					 SP_SRV_TLS_CACHE_MAX,
-		.tickets = 1,
+		.session_cache = tc->no_resume ? 0 :
+				 m->nslots < SP_SRV_TLS_CACHE_MAX ?
+						 m->nslots :
+						 SP_SRV_TLS_CACHE_MAX,
+		.tickets = !tc->no_resume,
 		.clock = sp_srv_tsc,
 		.clock_hz = rte_get_tsc_hz(),
 		.handshake_timeout_us = SP_SRV_TLS_HS_US,

@@ -5,7 +5,8 @@
 # serve's and stampede run's; the namespace's kernel, on the bridge too,
 # is where openssl s_client connects from.
 #  - stampede run over https against it: keep-alive, and one connection per
-#    request with sessions resumed by ID, by ticket, and not at all. The
+#    request with sessions resumed by ID, by ticket, and not at all (the
+#    client's choice, then the server's: --tls-no-resume). The
 #    witnesses are each side's own count of the other's work: the server's
 #    responses = the client's, the server's full and resumed handshakes =
 #    the client's, its TCP connections = the client's.
@@ -184,6 +185,7 @@ tx0=$(cat "/sys/class/net/$SRV_IF/statistics/tx_packets")
 check "usage: --tls without --cert and --key" eq "$(usage --tls)" 2
 check "usage: --tls without --key" eq "$(usage --tls --cert "$TMP/srv.crt")" 2
 check "usage: --cert without --tls" eq "$(usage "${CERT[@]}")" 2
+check "usage: --tls-no-resume without --tls" eq "$(usage --tls-no-resume)" 2
 check "usage: an unreadable --key" eq "$(usage --tls --cert "$TMP/srv.crt" --key "$TMP/none.key")" 2
 check "usage: not one frame sent" eq "$(cat "/sys/class/net/$SRV_IF/statistics/tx_packets")" "$tx0"
 echo "not a certificate" >"$TMP/bad.crt"
@@ -249,6 +251,16 @@ check_both "close, resume none"
 check "close, resume none: nothing resumed" eq "$(j .tls.handshakes.resumed)" 0
 check "close, resume none: a full handshake per connection" eq \
 	"$(j .tls.handshakes.full)" "$(j .serve.connections)"
+
+# The server refuses every session the client offers (--tls-no-resume).
+start_serve --tls-no-resume || exit 1
+client "$TMP/close.yaml"
+stop_serve
+check_both "close, server resumes nothing"
+check "close, server resumes nothing: the client offered sessions" ge "$(c .tls.handshakes.offered)" 10
+check "close, server resumes nothing: none resumed" eq "$(j .tls.handshakes.resumed)" 0
+check "close, server resumes nothing: the report says so" eq \
+	"$(j .tls.session_cache)/$(j .tls.tickets)" 0/false
 
 # --- 4. openssl s_client, an independent client -----------------------------
 # s_client HOW SESS_ARGS...: one GET; its transcript in $TMP/s_HOW.txt.
