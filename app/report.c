@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "sp_app.h"
+#include "sp_tls.h"
 
 void
 sp_fmt_bytes(uint64_t b, char *buf, size_t len)
@@ -141,6 +142,63 @@ uint64_t
 sp_tcpmode_failed(const struct sp_tcpmode_counts *n)
 {
 	return 0 SP_TCPMODE_FAILURES(SP_REPORT_PLUS);
+}
+
+void
+sp_report_tls_add(struct sp_tls_counters *sum, const struct sp_tls *t)
+{
+	const struct sp_tls_counters *c = sp_tls_counters(t);
+
+	// clang-format off
+#define SP_TLS_ADD(f) sum->f += sp_ctr_read(c->f);
+#define SP_TLS_ADDN(f, n)                  \
+	for (size_t k = 0; k < (n); k++)   \
+		sum->f[k] += sp_ctr_read(c->f[k]);
+	SP_TLS_ADD(connects) SP_TLS_ADD(pool_empty)
+	SP_TLS_ADD(hs_full) SP_TLS_ADD(hs_resumed)
+	SP_TLS_ADD(hs_failed) SP_TLS_ADD(hs_offered)
+	SP_TLS_ADDN(ended, SP_STREAM_END_NKINDS)
+	SP_TLS_ADD(hs_ticks_full) SP_TLS_ADD(hs_ticks_resumed)
+	SP_TLS_ADDN(alerts_rx, SP_TLS_NALERTS)
+	SP_TLS_ADDN(alerts_tx, SP_TLS_NALERTS)
+	SP_TLS_ADD(verify_fail)
+	SP_TLS_ADDN(verify_reason, SP_TLS_NVERIFY)
+	SP_TLS_ADD(errs_other)
+	SP_TLS_ADD(rec_bytes_in) SP_TLS_ADD(rec_bytes_out)
+	SP_TLS_ADD(app_bytes_in) SP_TLS_ADD(app_bytes_out)
+	SP_TLS_ADD(close_notify_rx) SP_TLS_ADD(unclean_close)
+	SP_TLS_ADD(allocs_setup)
+	SP_TLS_ADD(allocs_hs) SP_TLS_ADD(allocs_steady)
+	SP_TLS_ADD(open)
+#undef SP_TLS_ADD
+#undef SP_TLS_ADDN
+		// clang-format on
+		/* The engine's error codes, merged by code; the first
+	 * SP_TLS_NERRS distinct ones, the rest in errs_other. */
+		for (unsigned k = 0; k < SP_TLS_NERRS; k++)
+	{
+		uint64_t n = sp_ctr_read(c->err_count[k]);
+		unsigned j = 0;
+
+		if (n == 0)
+			continue;
+		while (j < SP_TLS_NERRS && sum->err_count[j] != 0 &&
+		       sum->err_code[j] != c->err_code[k])
+			j++;
+		if (j == SP_TLS_NERRS) {
+			sum->errs_other += n;
+			continue;
+		}
+		sum->err_code[j] = c->err_code[k];
+		sum->err_count[j] += n;
+	}
+}
+
+double
+sp_report_tls_us(uint64_t ticks, uint64_t n)
+{
+	return n ? (double)ticks * 1e6 / (double)rte_get_tsc_hz() / (double)n :
+		   0.0;
 }
 
 double

@@ -144,56 +144,9 @@ static void
 sp_run_tls_sum(const struct sp_run *r, struct sp_tls_counters *t)
 {
 	memset(t, 0, sizeof(*t));
-	for (uint32_t i = 0; i < r->ncores; i++) {
-		const struct sp_tls_counters *c;
-
-		if (r->core[i].tls == NULL)
-			continue;
-		c = sp_tls_counters(r->core[i].tls);
-#define SP_TLS_ADD(f) t->f += sp_ctr_read(c->f);
-#define SP_TLS_ADDN(f, n)                                                      \
-	for (size_t k = 0; k < (n); k++)                                       \
-		t->f[k] += sp_ctr_read(c->f[k]);
-		SP_TLS_ADD(connects)
-		SP_TLS_ADD(pool_empty) SP_TLS_ADD(hs_full) SP_TLS_ADD(
-			hs_resumed) SP_TLS_ADD(hs_failed) SP_TLS_ADD(hs_offered)
-			SP_TLS_ADD(hs_ticks_full) SP_TLS_ADD(hs_ticks_resumed) SP_TLS_ADDN(
-				alerts_rx,
-				SP_TLS_NALERTS) SP_TLS_ADDN(alerts_tx,
-							    SP_TLS_NALERTS)
-				SP_TLS_ADD(verify_fail) SP_TLS_ADDN(
-					verify_reason,
-					SP_TLS_NVERIFY) SP_TLS_ADD(rec_bytes_in)
-					SP_TLS_ADD(rec_bytes_out) SP_TLS_ADD(
-						app_bytes_in) SP_TLS_ADD(app_bytes_out)
-						SP_TLS_ADD(close_notify_rx) SP_TLS_ADD(
-							unclean_close)
-							SP_TLS_ADD(allocs_hs) SP_TLS_ADD(
-								allocs_steady)
-								SP_TLS_ADD(
-									errs_other)
-#undef SP_TLS_ADD
-#undef SP_TLS_ADDN
-			/* The engine's error codes, merged by code. */
-			for (unsigned k = 0; k < SP_TLS_NERRS; k++)
-		{
-			uint64_t n = sp_ctr_read(c->err_count[k]);
-			unsigned j;
-
-			if (n == 0)
-				continue;
-			for (j = 0; j < SP_TLS_NERRS && t->err_count[j] != 0 &&
-				    t->err_code[j] != c->err_code[k];
-			     j++)
-				;
-			if (j == SP_TLS_NERRS) {
-				t->errs_other += n;
-				continue;
-			}
-			t->err_code[j] = c->err_code[k];
-			t->err_count[j] += n;
-		}
-	}
+	for (uint32_t i = 0; i < r->ncores; i++)
+		if (r->core[i].tls != NULL)
+			sp_report_tls_add(t, r->core[i].tls);
 }
 
 int64_t
@@ -205,14 +158,6 @@ sp_run_tls_hs_allocs(const struct sp_run *r)
 		return -1;
 	sp_run_tls_sum(r, &c);
 	return (int64_t)c.allocs_hs;
-}
-
-/* Worker CPU microseconds per handshake of a kind. */
-static double
-sp_run_tls_us(uint64_t ticks, uint64_t n)
-{
-	return n ? (double)ticks * 1e6 / (double)rte_get_tsc_hz() / (double)n :
-		   0.0;
 }
 
 static const char *
@@ -251,8 +196,8 @@ sp_run_print_tls(const struct sp_run *r, FILE *out)
 	fprintf(out,
 		"  tls cpu         %.0f us per full handshake, %.0f us "
 		"per resumed (worker CPU in the TLS engine)\n",
-		sp_run_tls_us(c.hs_ticks_full, c.hs_full),
-		sp_run_tls_us(c.hs_ticks_resumed, c.hs_resumed));
+		sp_report_tls_us(c.hs_ticks_full, c.hs_full),
+		sp_report_tls_us(c.hs_ticks_resumed, c.hs_resumed));
 	fprintf(out, "  tls alerts     ");
 	for (unsigned k = 0; k < SP_TLS_NALERTS; k++)
 		if (c.alerts_rx[k] != 0) {
@@ -336,8 +281,8 @@ sp_run_json_tls(const struct sp_run *r, FILE *f)
 		",\"failed\":%" PRIu64 ",\"offered\":%" PRIu64 "}"
 		",\"cpu_us_per_full\":%.1f,\"cpu_us_per_resumed\":%.1f",
 		c.hs_full, c.hs_resumed, c.hs_failed, c.hs_offered,
-		sp_run_tls_us(c.hs_ticks_full, c.hs_full),
-		sp_run_tls_us(c.hs_ticks_resumed, c.hs_resumed));
+		sp_report_tls_us(c.hs_ticks_full, c.hs_full),
+		sp_report_tls_us(c.hs_ticks_resumed, c.hs_resumed));
 	fprintf(f, ",\"alerts_received\":{");
 	for (unsigned k = 0; k < SP_TLS_NALERTS; k++)
 		if (c.alerts_rx[k] != 0) {

@@ -24,6 +24,16 @@
  * Per-connection state lives in an array of --max-conns slots sized at
  * start, free slots on a stack of indices. Nothing is allocated while
  * serving. Stopping (duration or signal) aborts what is still open.
+ *
+ * The responder is a user of the sp_stream seam (sp_stream.h), not of the
+ * stack: the TCP adapter (stream_tcp.c) hands it each accepted connection
+ * through its accept hook, and with --tls each one is wrapped by the
+ * core's server sp_tls instance (sp_tls_accept) first, so HTTP over TLS
+ * is the same code over another stream. The plain path pays one indirect
+ * call per operation for it, nothing per request. TLS: session IDs (a
+ * cache per core) and tickets, a pool of contexts the size of the core's
+ * slots, made at start (they hold the two 16 KB record buffers each); a
+ * handshake not done within SP_SRV_TLS_HS_US is ended.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -35,16 +45,29 @@
 
 #include "sp_app.h"
 #include "sp_http1_req.h"
+#include "sp_stream_tcp.h"
+#include "sp_tls.h"
 
 #define SP_SRV_PIPELINE 64     /* responses owed per connection, at most */
 #define SP_SRV_BODY_BUF 65536u /* body bytes kept ready after each head */
 #define SP_SRV_HEAD_MAX 256
 #define SP_SRV_TW_EXTRA_MAX 65536
 #define SP_SRV_DRAIN_US (3 * SP_US_PER_S)
+#define SP_SRV_TLS_HS_US (10 * SP_US_PER_S) /* a handshake's time, at most */
+/* Session-ID cache entries per core, at most: mbedTLS's cache is a list it
+ * walks on every lookup and every full handshake. Tickets need none. */
+#define SP_SRV_TLS_CACHE_MAX 16384u
+#define SP_SRV_TLS_CONNS 10000u /* --max-conns's default with --tls */
 
 /* Error responses, by what the parser said. */
-enum { SP_ERESP_NONE, SP_ERESP_400, SP_ERESP_431, SP_ERESP_501, SP_ERESP_505,
-       SP_ERESP_N };
+enum {
+	SP_ERESP_NONE,
+	SP_ERESP_400,
+	SP_ERESP_431,
+	SP_ERESP_501,
+	SP_ERESP_505,
+	SP_ERESP_N
+};
 
 static const char *const sp_eresp_text[SP_ERESP_N] = {
 	"",
@@ -63,43 +86,70 @@ static const char *const sp_eresp_code[SP_ERESP_N] = {
 enum { SP_SRV_E_PIPELINE = SP_HTTP1_REQ_NERRORS, SP_SRV_NERR };
 
 struct sp_srv_slot {
-	struct sp_conn *c;
+	struct sp_stream *conn; /* TCP's, or TLS's over it; NULL: free */
 	struct sp_http1_req req;
-	uint64_t off;        /* bytes of the oldest owed response queued */
-	uint64_t head_mask;  /* bit i: owed response i answers a HEAD */
-	uint32_t pending;    /* responses owed, oldest first */
-	uint8_t eresp;       /* an error response owed after them */
-	uint8_t reading;     /* 0: requests are no longer read */
-	uint8_t closing;     /* sp_tcp_close called */
-	uint8_t cur_close;   /* the response being queued is the close one */
+	uint64_t off;       /* bytes of the oldest owed response queued */
+	uint64_t head_mask; /* bit i: owed response i answers a HEAD */
+	uint32_t pending;   /* responses owed, oldest first */
+	uint8_t eresp;      /* an error response owed after them */
+	uint8_t reading;    /* 0: requests are no longer read */
+	uint8_t closing;    /* close called */
+	uint8_t cur_close;  /* the response being queued is the close one */
 };
 
 /* One prepared response: head, then up to SP_SRV_BODY_BUF body bytes. */
 struct sp_srv_resp {
 	char *buf;
 	size_t head_len, buf_len;
-	uint64_t total;      /* head + the whole body */
+	uint64_t total; /* head + the whole body */
 };
 
 /* The serve mode's counters, one writer: the worker. Every one is in
  * SP_SRV_COUNTERS, what is added up across cores. */
-#define SP_SRV_COUNTERS(X, A)                                             \
-	X(requests) X(responses) X(unanswered) X(connections) X(closed)   \
-	X(open) X(rejected) A(closed_by, SP_CLOSE_NREASONS)               \
-	X(bytes_received) X(bytes_sent) X(body_received)                  \
-	A(errors, SP_SRV_NERR) A(eresp, SP_ERESP_N)
+#define SP_SRV_COUNTERS(X, A)                                                  \
+	X(requests)                                                            \
+	X(responses) X(unanswered) X(connections) X(closed) X(open)            \
+		X(rejected) A(closed_by, SP_STREAM_END_NKINDS)                 \
+			X(bytes_received) X(bytes_sent) X(body_received)       \
+				A(errors, SP_SRV_NERR) A(eresp, SP_ERESP_N)
 
 struct sp_srv_counts {
 	uint64_t requests, responses, unanswered;
 	uint64_t connections, closed, open, rejected;
-	uint64_t closed_by[SP_CLOSE_NREASONS];
+	uint64_t closed_by[SP_STREAM_END_NKINDS];
 	uint64_t bytes_received, bytes_sent, body_received;
 	uint64_t errors[SP_SRV_NERR];
 	uint64_t eresp[SP_ERESP_N];
 };
 _Static_assert((0 SP_SRV_COUNTERS(SP_LIST_COUNT1, SP_LIST_COUNTN)) *
-	       sizeof(uint64_t) == sizeof(struct sp_srv_counts),
+			       sizeof(uint64_t) ==
+		       sizeof(struct sp_srv_counts),
 	       "SP_SRV_COUNTERS must list every counter of sp_srv_counts");
+
+/* How a connection ended, by sp_stream_end: TCP's kinds first (named as
+ * the stack names them: the report's keys did not change), then TLS's. */
+static const char *const sp_srv_end_name[SP_STREAM_END_NKINDS] = {
+	[SP_STREAM_END_NORMAL] = "normal",
+	[SP_STREAM_END_REFUSED] = "refused",
+	[SP_STREAM_END_CONNECT_TIMEOUT] = "connect_timeout",
+	[SP_STREAM_END_RESET] = "reset",
+	[SP_STREAM_END_TIMEOUT] = "timeout",
+	[SP_STREAM_END_ABORTED] = "aborted",
+	[SP_STREAM_END_HANDSHAKE] = "tls_handshake",
+	[SP_STREAM_END_VERIFY] = "tls_verify",
+	[SP_STREAM_END_ALERT] = "tls_alert",
+	[SP_STREAM_END_BAD_RECORD] = "tls_bad_record",
+	[SP_STREAM_END_HANDSHAKE_TIMEOUT] = "tls_timeout",
+};
+#define SP_SRV_TCP_ENDS (SP_STREAM_END_ABORTED + 1)
+
+/* --tls: what every core's instance is made from. */
+struct sp_srv_tls {
+	int on;
+	const char *cert, *key, *ciphers, *curves;
+	int no_resume;  /* --tls-no-resume: neither cache nor tickets */
+	uint32_t cache; /* session-ID cache entries per core */
+};
 
 struct sp_servemode {
 	/* Plan. */
@@ -107,7 +157,8 @@ struct sp_servemode {
 	int status;
 	uint64_t body_size;
 	int close_each;
-	uint32_t max_conns;  /* over all cores */
+	uint32_t max_conns; /* over all cores */
+	struct sp_srv_tls tlsc;
 
 	/* This core's: its worker, its share of the connections. */
 	struct sp_worker *w;
@@ -115,6 +166,11 @@ struct sp_servemode {
 	uint32_t ncores;
 	struct sp_srv_resp keep, close; /* Connection: keep-alive / close;
 					 * the buffers are all[0]'s */
+	/* The stream the slots ride on: the TCP adapter, or TLS over it. */
+	const struct sp_stream_ops *ops;
+	void *impl;
+	struct sp_stream_tcp tcp;
+	struct sp_tls *tls; /* --tls: this core's server instance */
 	struct sp_srv_slot *slots;
 	uint32_t nslots;
 	uint32_t *free_idx;
@@ -131,29 +187,44 @@ static const char *
 sp_reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 202: return "Accepted";
-	case 204: return "No Content";
-	case 301: return "Moved Permanently";
-	case 302: return "Found";
-	case 304: return "Not Modified";
-	case 400: return "Bad Request";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 429: return "Too Many Requests";
-	case 500: return "Internal Server Error";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	default: return "Status";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 202:
+		return "Accepted";
+	case 204:
+		return "No Content";
+	case 301:
+		return "Moved Permanently";
+	case 302:
+		return "Found";
+	case 304:
+		return "Not Modified";
+	case 400:
+		return "Bad Request";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 429:
+		return "Too Many Requests";
+	case 500:
+		return "Internal Server Error";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	default:
+		return "Status";
 	}
 }
 
 /* Build one response variant at start. 0, or -1 (out of memory). */
 static int
-sp_srv_resp_build(struct sp_srv_resp *r, int status, uint64_t body,
-		  int close)
+sp_srv_resp_build(struct sp_srv_resp *r, int status, uint64_t body, int close)
 {
 	char head[SP_SRV_HEAD_MAX];
 	size_t ready = body < SP_SRV_BODY_BUF ? (size_t)body : SP_SRV_BODY_BUF;
@@ -162,12 +233,16 @@ sp_srv_resp_build(struct sp_srv_resp *r, int status, uint64_t body,
 	/* 204 and 304 carry no body and (204) no Content-Length: RFC 9110
 	 * sections 8.6, 15.3.5, 15.4.5. --body-size 0 is checked for them. */
 	if (status == 204 || status == 304)
-		n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\n"
-			     "Connection: %s\r\n\r\n", status, sp_reason(status),
+		n = snprintf(head, sizeof(head),
+			     "HTTP/1.1 %d %s\r\n"
+			     "Connection: %s\r\n\r\n",
+			     status, sp_reason(status),
 			     close ? "close" : "keep-alive");
 	else
-		n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\n"
-			     "Content-Length: %" PRIu64 "\r\nConnection: %s\r\n\r\n",
+		n = snprintf(head, sizeof(head),
+			     "HTTP/1.1 %d %s\r\n"
+			     "Content-Length: %" PRIu64
+			     "\r\nConnection: %s\r\n\r\n",
 			     status, sp_reason(status), body,
 			     close ? "close" : "keep-alive");
 	r->head_len = (size_t)n;
@@ -206,7 +281,7 @@ sp_srv_cur(const struct sp_servemode *m, struct sp_srv_slot *s)
 static int
 sp_srv_pump(struct sp_servemode *m, struct sp_srv_slot *s)
 {
-	struct sp_stack *st = m->w->st;
+	const struct sp_stream_ops *ops = m->ops;
 
 	if (s->closing)
 		return 0;
@@ -219,7 +294,8 @@ sp_srv_pump(struct sp_servemode *m, struct sp_srv_slot *s)
 			const struct sp_srv_resp *resp = sp_srv_cur(m, s);
 
 			/* a HEAD response is the head alone (RFC 9110 9.3.2) */
-			total = (s->head_mask & 1) ? resp->head_len : resp->total;
+			total = (s->head_mask & 1) ? resp->head_len :
+						     resp->total;
 			if (s->off < resp->buf_len) {
 				p = (const uint8_t *)resp->buf + s->off;
 				n = resp->buf_len - s->off;
@@ -241,18 +317,18 @@ sp_srv_pump(struct sp_servemode *m, struct sp_srv_slot *s)
 			if (s->reading)
 				return 0;
 			s->closing = 1;
-			if (sp_tcp_close(st, s->c) < 0)
-				sp_tcp_abort(st, s->c);
+			if (ops->close(m->impl, s->conn) < 0)
+				ops->abort(m->impl, s->conn);
 			return 1;
 		}
 		if (n > 0) {
-			uint32_t space = sp_tcp_send_space(st, s->c);
+			uint32_t space = ops->send_space(m->impl, s->conn);
 
 			if (space == 0)
 				return 0;
 			if (n > space)
 				n = space;
-			r = sp_tcp_send(st, s->c, p, (uint32_t)n);
+			r = ops->send(m->impl, s->conn, p, (uint32_t)n);
 			if (r <= 0)
 				return 0;
 			s->off += (uint64_t)r;
@@ -287,39 +363,65 @@ sp_srv_eresp_for(int rc)
 	}
 }
 
+/* A connection the stack accepted (the adapter's accept hook): a slot,
+ * and with --tls a TLS connection over it whose handshake begins with the
+ * ClientHello. No slot: reset at once (counted). */
 static void
-sp_srv_on_connected(struct sp_stack *st, struct sp_conn *c, void *app)
+sp_srv_accept(void *actx, struct sp_stream *inner)
 {
-	struct sp_servemode *m = app;
+	struct sp_servemode *m = actx;
 	struct sp_srv_slot *s;
+	uint32_t idx;
+	int err;
 
 	if (m->stopped || m->nfree == 0) {
 		sp_ctr_inc(m->n.rejected);
-		sp_tcp_abort(st, c);
+		sp_stream_tcp_ops.abort(&m->tcp, inner);
 		return;
 	}
-	s = &m->slots[m->free_idx[--m->nfree]];
+	idx = m->free_idx[--m->nfree];
+	s = &m->slots[idx];
 	memset(s, 0, sizeof(*s));
-	s->c = c;
 	s->reading = 1;
 	sp_http1_req_init(&s->req);
 	s->req.memo = &m->memo;
-	sp_conn_set_user(c, s);
+	if (m->tls != NULL) {
+		/* The pool is the slots' size: empty only if a bug says so. */
+		s->conn = sp_tls_accept(m->tls, inner, s, &err);
+		if (s->conn == NULL) {
+			m->free_idx[m->nfree++] = idx;
+			sp_ctr_inc(m->n.rejected);
+			sp_stream_tcp_ops.abort(&m->tcp, inner);
+			return;
+		}
+	} else {
+		s->conn = inner;
+		sp_stream_tcp_ops.set_user(&m->tcp, inner, s);
+	}
 	sp_ctr_inc(m->n.connections);
 	sp_ctr_inc(m->n.open);
 }
 
+/* TLS: the handshake is done; requests follow as data(). (A TCP
+ * connection reaches sp_srv_accept instead.) */
 static void
-sp_srv_on_recv(struct sp_stack *st, struct sp_conn *c, void *app,
-	       const uint8_t *data, uint32_t len)
+sp_srv_on_connected(void *ctx, void *user)
 {
-	struct sp_servemode *m = app;
-	struct sp_srv_slot *s = sp_conn_user(c);
+	(void)ctx;
+	(void)user;
+}
+
+static void
+sp_srv_on_data(void *ctx, void *user, const uint8_t *data, uint32_t len)
+{
+	struct sp_servemode *m = ctx;
+	struct sp_srv_slot *s = user;
 	size_t used;
 	int rc;
 
-	(void)st;
 	sp_ctr_add(m->n.bytes_received, len);
+	if (s == NULL)
+		return; /* never detached: only to keep the seam's rule */
 	while (s->reading && len > 0) {
 		rc = sp_http1_req_parse(&s->req, data, len, &used);
 		data += used;
@@ -352,19 +454,20 @@ sp_srv_on_recv(struct sp_stack *st, struct sp_conn *c, void *app,
 }
 
 static void
-sp_srv_on_sent(struct sp_stack *st, struct sp_conn *c, void *app)
+sp_srv_on_writable(void *ctx, void *user)
 {
-	(void)st;
-	sp_srv_pump(app, sp_conn_user(c));
+	sp_srv_pump(ctx, user);
 }
 
+/* The peer closed its side. Over TLS without a close_notify (@clean 0) it
+ * is the same to us: nothing after it is read. */
 static void
-sp_srv_on_peer_fin(struct sp_stack *st, struct sp_conn *c, void *app)
+sp_srv_on_peer_closed(void *ctx, void *user, int clean)
 {
-	struct sp_servemode *m = app;
-	struct sp_srv_slot *s = sp_conn_user(c);
+	struct sp_servemode *m = ctx;
+	struct sp_srv_slot *s = user;
 
-	(void)st;
+	(void)clean;
 	if (s->reading) {
 		/* half a request, then FIN: nothing to answer */
 		if (sp_http1_req_eof(&s->req) == SP_HTTP1_REQ_E_TRUNCATED)
@@ -375,29 +478,27 @@ sp_srv_on_peer_fin(struct sp_stack *st, struct sp_conn *c, void *app)
 }
 
 static void
-sp_srv_on_closed(struct sp_stack *st, struct sp_conn *c, void *app,
-		 enum sp_close_reason why)
+sp_srv_on_closed(void *ctx, void *user, enum sp_stream_end why)
 {
-	struct sp_servemode *m = app;
-	struct sp_srv_slot *s = sp_conn_user(c);
+	struct sp_servemode *m = ctx;
+	struct sp_srv_slot *s = user;
 
-	(void)st;
 	if (s == NULL)
-		return; /* rejected in connected() */
+		return; /* rejected in sp_srv_accept */
 	sp_ctr_inc(m->n.closed_by[why]);
 	sp_ctr_inc(m->n.closed);
 	sp_ctr_sub(m->n.open, 1);
 	/* requests whose response was not all queued (reset, stop) */
 	sp_ctr_add(m->n.unanswered, s->pending);
-	s->c = NULL;
+	s->conn = NULL;
 	m->free_idx[m->nfree++] = sp_srv_idx(m, s);
 }
 
-static const struct sp_tcp_ops sp_srv_ops = {
+static const struct sp_stream_cbs sp_srv_cbs = {
 	.connected = sp_srv_on_connected,
-	.recv = sp_srv_on_recv,
-	.sent = sp_srv_on_sent,
-	.peer_fin = sp_srv_on_peer_fin,
+	.data = sp_srv_on_data,
+	.writable = sp_srv_on_writable,
+	.peer_closed = sp_srv_on_peer_closed,
 	.closed = sp_srv_on_closed,
 };
 
@@ -409,15 +510,27 @@ sp_srv_stop(void *ctx, uint64_t now)
 	(void)now;
 	m->stopped = 1;
 	for (uint32_t i = 0; i < m->nslots; i++)
-		if (m->slots[i].c != NULL)
-			sp_tcp_abort(m->w->st, m->slots[i].c);
+		if (m->slots[i].conn != NULL)
+			m->ops->abort(m->impl, m->slots[i].conn);
+}
+
+/* --tls: handshakes past their time end (a client that stalls in one
+ * holds a slot and 37 KB). */
+static int
+sp_srv_tls_step(void *ctx, uint64_t now)
+{
+	struct sp_servemode *m = ctx;
+
+	(void)now;
+	sp_tls_expire(m->tls, rte_rdtsc());
+	return 0;
 }
 
 /* Every core's counters added up (read while the workers write theirs:
  * each value is one worker's, read whole). */
 #define SP_SRV_ADD(f) t->f += sp_ctr_read(n->f);
-#define SP_SRV_ADDN(f, len)                       \
-	for (size_t k = 0; k < (len); k++)        \
+#define SP_SRV_ADDN(f, len)                                                    \
+	for (size_t k = 0; k < (len); k++)                                     \
 		t->f[k] += sp_ctr_read(n->f[k]);
 
 static void
@@ -439,7 +552,8 @@ sp_srv_live(const void *ctx, char *buf, size_t len)
 
 	sp_srv_sum(ctx, &n);
 	sp_fmt_bytes(n.bytes_sent, sent, sizeof(sent));
-	snprintf(buf, len, " requests %" PRIu64 " responses %" PRIu64
+	snprintf(buf, len,
+		 " requests %" PRIu64 " responses %" PRIu64
 		 " connections %" PRIu64 " open %" PRIu64 " sent %s",
 		 n.requests, n.responses, n.connections, n.open, sent);
 }
@@ -450,12 +564,24 @@ static const struct sp_mode sp_servemode_mode = {
 	.live = sp_srv_live,
 };
 
+/* The same with a step for TLS's handshake timeouts: the plain mode
+ * keeps no step at all. */
+static const struct sp_mode sp_servemode_tls_mode = {
+	.name = "serve",
+	.step = sp_srv_tls_step,
+	.stop = sp_srv_stop,
+	.live = sp_srv_live,
+};
+
 static const char sp_serve_help[] =
 	"usage: stampede serve --port P --ip A [options]\n"
+	"       stampede serve --tls --cert FILE --key FILE --port P --ip A ...\n"
 	"\n"
 	"An HTTP/1.1 responder on stampede's own stack: answers every request\n"
 	"on every connection with one fixed response, keep-alive and\n"
 	"pipelining included, until --duration or Ctrl-C, then reports.\n"
+	"With --tls it answers HTTPS (TLS 1.2, mbedTLS) instead, resuming\n"
+	"sessions by session ID and by ticket.\n"
 	"\n"
 	"  --listen-port N         TCP port to listen on (default 80)\n"
 	"  --status CODE           status of every response (default 200)\n"
@@ -463,15 +589,30 @@ static const char sp_serve_help[] =
 	"  --close                 answer with Connection: close and close after\n"
 	"                          each response (default: keep-alive)\n"
 	"  --duration DUR          how long to serve (default 60s)\n"
-	"  --max-conns N           connections open at once (default 100000);\n"
+	"  --max-conns N           connections open at once (default 100000,\n"
+	"                          10000 with --tls);\n"
 	"                          with --cores each core takes an even share,\n"
 	"                          an eighth and 16 more, N at most (flows\n"
 	"                          hash unevenly: the cores may hold more\n"
 	"                          than N together)\n"
 	"  --json FILE             write the report as JSON too\n"
 	"                          (-: stdout, the summary then on stderr)\n"
-	"\n" SP_NETOPT_HELP
+	"  --tls                   HTTPS: TLS on every connection (listen port\n"
+	"                          443 unless --listen-port)\n"
+	"  --cert FILE --key FILE  with --tls: the certificate (chain) and its\n"
+	"                          key, PEM or DER\n"
+	"  --tls-ciphers LIST --tls-curves LIST  with --tls: what to accept,\n"
+	"                          e.g. TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256\n"
+	"                          and secp256r1 (default: mbedTLS's)\n"
+	"  --tls-no-resume         with --tls: resume no session (no cache, no\n"
+	"                          tickets): every handshake is a full one,\n"
+	"                          whatever the client offers\n"
 	"\n"
+	"TLS holds about 35 KB per connection (two 16 KB record buffers),\n"
+	"allocated at start for each core's share of --max-conns (350 MB at\n"
+	"10000). Session IDs are cached per core (the last 16384 sessions);\n"
+	"a ticket is good on any core.\n"
+	"\n" SP_NETOPT_HELP "\n"
 	"Requests with Transfer-Encoding are answered 501, malformed ones 400\n"
 	"(431: head over 8 KiB, 505: not HTTP/1.x); the connection then closes.\n"
 	"durations: 500ms, 10s, 2m, 1h (a bare number is seconds)\n"
@@ -485,6 +626,12 @@ enum {
 	SP_OPT_DURATION,
 	SP_OPT_MAX_CONNS,
 	SP_OPT_JSON,
+	SP_OPT_TLS,
+	SP_OPT_CERT,
+	SP_OPT_KEY,
+	SP_OPT_TLS_CIPHERS,
+	SP_OPT_TLS_CURVES,
+	SP_OPT_TLS_NO_RESUME,
 	SP_OPT_HELP,
 };
 
@@ -497,6 +644,12 @@ static const struct option sp_serve_longopts[] = {
 	{ "duration", required_argument, NULL, SP_OPT_DURATION },
 	{ "max-conns", required_argument, NULL, SP_OPT_MAX_CONNS },
 	{ "json", required_argument, NULL, SP_OPT_JSON },
+	{ "tls", no_argument, NULL, SP_OPT_TLS },
+	{ "cert", required_argument, NULL, SP_OPT_CERT },
+	{ "key", required_argument, NULL, SP_OPT_KEY },
+	{ "tls-ciphers", required_argument, NULL, SP_OPT_TLS_CIPHERS },
+	{ "tls-curves", required_argument, NULL, SP_OPT_TLS_CURVES },
+	{ "tls-no-resume", no_argument, NULL, SP_OPT_TLS_NO_RESUME },
 	{ "help", no_argument, NULL, SP_OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -507,12 +660,50 @@ struct sp_serve_args {
 	uint64_t duration_us;
 };
 
+/* --tls and its files: both or neither, readable (the engine parses
+ * them at start, after EAL: a missing file is a usage error here). */
+static int
+sp_serve_parse_tls(struct sp_servemode *m, int port_set, int conns_set)
+{
+	struct sp_srv_tls *t = &m->tlsc;
+	const char *file[2] = { t->cert, t->key };
+	const char *opt[2] = { "--cert", "--key" };
+
+	if (!t->on) {
+		if (t->cert || t->key || t->ciphers || t->curves ||
+		    t->no_resume) {
+			sp_usage_error("--cert, --key and the --tls-* options "
+				       "need --tls");
+			return -1;
+		}
+		return 0;
+	}
+	for (int i = 0; i < 2; i++) {
+		if (file[i] == NULL) {
+			sp_usage_error("--tls needs %s FILE", opt[i]);
+			return -1;
+		}
+		if (access(file[i], R_OK) < 0) {
+			sp_usage_error("%s: cannot read '%s': %s", opt[i],
+				       file[i], strerror(errno));
+			return -1;
+		}
+	}
+	if (!port_set)
+		m->port = 443;
+	/* 35 KB a connection, allocated and touched at start: 100000 would
+	 * be 3.5 GB and seconds of start-up that few runs want. */
+	if (!conns_set)
+		m->max_conns = SP_SRV_TLS_CONNS;
+	return 0;
+}
+
 static int
 sp_serve_parse(int argc, char **argv, struct sp_servemode *m,
 	       struct sp_serve_args *a)
 {
 	uint64_t v;
-	int code, r;
+	int code, r, port_set = 0, conns_set = 0;
 
 	sp_netopt_init(&a->net);
 	m->port = 80;
@@ -522,7 +713,8 @@ sp_serve_parse(int argc, char **argv, struct sp_servemode *m,
 
 	opterr = 0;
 	optind = 1;
-	while ((code = getopt_long(argc, argv, ":h", sp_serve_longopts, NULL)) != -1) {
+	while ((code = getopt_long(argc, argv, ":h", sp_serve_longopts,
+				   NULL)) != -1) {
 		r = sp_netopt_parse(&a->net, code, optarg);
 		if (r < 0)
 			return -1;
@@ -530,9 +722,11 @@ sp_serve_parse(int argc, char **argv, struct sp_servemode *m,
 			continue;
 		switch (code) {
 		case SP_OPT_LISTEN_PORT:
-			if (sp_parse_u64("--listen-port", optarg, 1, 65535, &v) < 0)
+			if (sp_parse_u64("--listen-port", optarg, 1, 65535,
+					 &v) < 0)
 				return -1;
 			m->port = (uint16_t)v;
+			port_set = 1;
 			break;
 		case SP_OPT_STATUS:
 			/* final statuses only: 1xx are interim */
@@ -541,7 +735,8 @@ sp_serve_parse(int argc, char **argv, struct sp_servemode *m,
 			m->status = (int)v;
 			break;
 		case SP_OPT_BODY_SIZE:
-			if (sp_parse_size("--body-size", optarg, &m->body_size) < 0)
+			if (sp_parse_size("--body-size", optarg,
+					  &m->body_size) < 0)
 				return -1;
 			break;
 		case SP_OPT_CLOSE:
@@ -557,12 +752,32 @@ sp_serve_parse(int argc, char **argv, struct sp_servemode *m,
 			}
 			break;
 		case SP_OPT_MAX_CONNS:
-			if (sp_parse_u64("--max-conns", optarg, 1, 1u << 22, &v) < 0)
+			if (sp_parse_u64("--max-conns", optarg, 1, 1u << 22,
+					 &v) < 0)
 				return -1;
 			m->max_conns = (uint32_t)v;
+			conns_set = 1;
 			break;
 		case SP_OPT_JSON:
 			a->json_path = optarg;
+			break;
+		case SP_OPT_TLS:
+			m->tlsc.on = 1;
+			break;
+		case SP_OPT_CERT:
+			m->tlsc.cert = optarg;
+			break;
+		case SP_OPT_KEY:
+			m->tlsc.key = optarg;
+			break;
+		case SP_OPT_TLS_CIPHERS:
+			m->tlsc.ciphers = optarg;
+			break;
+		case SP_OPT_TLS_CURVES:
+			m->tlsc.curves = optarg;
+			break;
+		case SP_OPT_TLS_NO_RESUME:
+			m->tlsc.no_resume = 1;
 			break;
 		case 'h':
 		case SP_OPT_HELP:
@@ -575,10 +790,13 @@ sp_serve_parse(int argc, char **argv, struct sp_servemode *m,
 	if (sp_opt_no_args("serve", argc, argv) < 0)
 		return -1;
 	if ((m->status == 204 || m->status == 304) && m->body_size != 0) {
-		sp_usage_error("--status %d: has no body (--body-size must be 0)",
-			       m->status);
+		sp_usage_error(
+			"--status %d: has no body (--body-size must be 0)",
+			m->status);
 		return -1;
 	}
+	if (sp_serve_parse_tls(m, port_set, conns_set) < 0)
+		return -1;
 	return sp_netopt_finish(&a->net);
 }
 
@@ -603,8 +821,11 @@ sp_servemode_alloc(struct sp_servemode *all, uint32_t ncores, uint32_t i)
 	if (i > 0) {
 		*m = all[0];
 		memset(&m->memo, 0, sizeof(m->memo));
-	} else if (sp_srv_resp_build(&m->keep, m->status, m->body_size, 0) < 0 ||
-		   sp_srv_resp_build(&m->close, m->status, m->body_size, 1) < 0) {
+		m->tls = NULL; /* core 0's: each core makes its own */
+	} else if (sp_srv_resp_build(&m->keep, m->status, m->body_size, 0) <
+			   0 ||
+		   sp_srv_resp_build(&m->close, m->status, m->body_size, 1) <
+			   0) {
 		fprintf(stderr, "stampede: out of memory for the responses\n");
 		return -1;
 	}
@@ -641,12 +862,17 @@ static void
 sp_servemode_size_chunks(const struct sp_servemode *m,
 			 struct sp_stack_config *cfg)
 {
-	uint64_t queued = m->keep.total < cfg->sndbuf ? m->keep.total : cfg->sndbuf;
-	uint64_t sending = m->nslots < SP_SRV_SENDING ? m->nslots : SP_SRV_SENDING;
-	uint64_t want = sending * ((queued + SP_CHUNK_PAYLOAD - 1) / SP_CHUNK_PAYLOAD + 1) +
+	uint64_t queued = m->keep.total < cfg->sndbuf ? m->keep.total :
+							cfg->sndbuf;
+	uint64_t sending = m->nslots < SP_SRV_SENDING ? m->nslots :
+							SP_SRV_SENDING;
+	uint64_t want = sending * ((queued + SP_CHUNK_PAYLOAD - 1) /
+					   SP_CHUNK_PAYLOAD +
+				   1) +
 			4096;
 
-	cfg->chunks = (uint32_t)(want < SP_SRV_CHUNKS_MAX ? want : SP_SRV_CHUNKS_MAX);
+	cfg->chunks = (uint32_t)(want < SP_SRV_CHUNKS_MAX ? want :
+							    SP_SRV_CHUNKS_MAX);
 }
 
 static uint64_t
@@ -666,6 +892,134 @@ sp_srv_error_name(int i)
 					sp_http1_req_error_name(-i - 1);
 }
 
+/* --tls: every core's instance's counters added up. 0: no TLS. */
+static int
+sp_srv_tls_sum(const struct sp_servemode *m, struct sp_tls_counters *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (m->tls == NULL)
+		return 0;
+	for (uint32_t c = 0; c < m->ncores; c++)
+		sp_report_tls_add(t, m->all[c].tls);
+	return 1;
+}
+
+/* Bytes a connection holds over TLS: the engine's and the glue's, and
+ * the responder's slot (the stack's are in "pools"). */
+static size_t
+sp_srv_tls_conn_bytes(const struct sp_servemode *m)
+{
+	return sp_tls_conn_bytes(m->tls) + sizeof(struct sp_srv_slot);
+}
+
+static void
+sp_srv_print_tls(const struct sp_servemode *m, FILE *out)
+{
+	struct sp_tls_counters c;
+	int any = 0;
+
+	if (!sp_srv_tls_sum(m, &c))
+		return;
+	if (m->tlsc.no_resume)
+		fprintf(out,
+			"  tls             %s, TLS 1.2, no resumption "
+			"(--tls-no-resume); a pool of %u connections per core\n",
+			sp_tls_engine_name(NULL), m->nslots);
+	else
+		fprintf(out,
+			"  tls             %s, TLS 1.2, session IDs (cache of "
+			"%u per core) and tickets; a pool of %u connections per "
+			"core\n",
+			sp_tls_engine_name(NULL), m->tlsc.cache, m->nslots);
+	fprintf(out,
+		"  tls handshakes  full %" PRIu64 "  resumed %" PRIu64
+		"  failed %" PRIu64,
+		c.hs_full, c.hs_resumed, c.hs_failed);
+	for (int i = SP_SRV_TCP_ENDS; i < SP_STREAM_END_NKINDS; i++)
+		if (c.ended[i] != 0)
+			fprintf(out, "  %s %" PRIu64, sp_srv_end_name[i],
+				c.ended[i]);
+	fputc('\n', out);
+	fprintf(out,
+		"  tls cpu         %.0f us per full handshake, %.0f us "
+		"per resumed (worker CPU in the TLS engine)\n",
+		sp_report_tls_us(c.hs_ticks_full, c.hs_full),
+		sp_report_tls_us(c.hs_ticks_resumed, c.hs_resumed));
+	fprintf(out, "  tls alerts     ");
+	for (unsigned k = 0; k < SP_TLS_NALERTS; k++)
+		if (c.alerts_rx[k] != 0) {
+			fprintf(out, " received %s %" PRIu64,
+				sp_tls_alert_name(k), c.alerts_rx[k]);
+			any = 1;
+		}
+	for (unsigned k = 0; k < SP_TLS_NALERTS; k++)
+		if (c.alerts_tx[k] != 0) {
+			fprintf(out, " sent %s %" PRIu64, sp_tls_alert_name(k),
+				c.alerts_tx[k]);
+			any = 1;
+		}
+	fprintf(out, "%s\n", any ? "" : " none");
+	fprintf(out,
+		"  tls bytes       records in %" PRIu64 "  out %" PRIu64
+		"  per connection %zu  closes with close_notify %" PRIu64
+		"  without %" PRIu64 "\n",
+		c.rec_bytes_in, c.rec_bytes_out, sp_srv_tls_conn_bytes(m),
+		c.close_notify_rx, c.unclean_close);
+	fprintf(out,
+		"  tls allocs      in handshakes %" PRIu64
+		"  after them %" PRIu64 "\n",
+		c.allocs_hs, c.allocs_steady);
+}
+
+static void
+sp_srv_json_tls(const struct sp_servemode *m, FILE *f)
+{
+	struct sp_tls_counters c;
+	const char *sep = "";
+
+	if (!sp_srv_tls_sum(m, &c))
+		return;
+	fprintf(f,
+		" \"tls\":{\"engine\":\"%s\",\"version\":\"TLS 1.2\","
+		"\"session_cache\":%u,\"tickets\":%s,\"pool\":%u,"
+		"\"handshakes\":{\"full\":%" PRIu64 ",\"resumed\":%" PRIu64
+		",\"failed\":%" PRIu64 "},\"failed_by\":{",
+		sp_tls_engine_name(NULL), m->tlsc.cache,
+		m->tlsc.no_resume ? "false" : "true", m->nslots, c.hs_full,
+		c.hs_resumed, c.hs_failed);
+	for (int i = SP_SRV_TCP_ENDS; i < SP_STREAM_END_NKINDS; i++)
+		fprintf(f, "%s\"%s\":%" PRIu64, i > SP_SRV_TCP_ENDS ? "," : "",
+			sp_srv_end_name[i], c.ended[i]);
+	fprintf(f, "},\"cpu_us_per_full\":%.1f,\"cpu_us_per_resumed\":%.1f",
+		sp_report_tls_us(c.hs_ticks_full, c.hs_full),
+		sp_report_tls_us(c.hs_ticks_resumed, c.hs_resumed));
+	fprintf(f, ",\"alerts_received\":{");
+	for (unsigned k = 0; k < SP_TLS_NALERTS; k++)
+		if (c.alerts_rx[k] != 0) {
+			fprintf(f, "%s\"%s\":%" PRIu64, sep,
+				sp_tls_alert_name(k), c.alerts_rx[k]);
+			sep = ",";
+		}
+	sep = "";
+	fprintf(f, "},\"alerts_sent\":{");
+	for (unsigned k = 0; k < SP_TLS_NALERTS; k++)
+		if (c.alerts_tx[k] != 0) {
+			fprintf(f, "%s\"%s\":%" PRIu64, sep,
+				sp_tls_alert_name(k), c.alerts_tx[k]);
+			sep = ",";
+		}
+	fprintf(f,
+		"},\"record_bytes_in\":%" PRIu64
+		",\"record_bytes_out\":%" PRIu64
+		",\"close_notify_received\":%" PRIu64
+		",\"closes_without_close_notify\":%" PRIu64
+		",\"bytes_per_connection\":%zu,\"allocs_in_handshakes\":%" PRIu64
+		",\"allocs_after_handshakes\":%" PRIu64 "},\n",
+		c.rec_bytes_in, c.rec_bytes_out, c.close_notify_rx,
+		c.unclean_close, sp_srv_tls_conn_bytes(m), c.allocs_hs,
+		c.allocs_steady);
+}
+
 static void
 sp_serve_print(const struct sp_servemode *m, const struct sp_srv_counts *n,
 	       const struct sp_report *r, FILE *out)
@@ -673,22 +1027,27 @@ sp_serve_print(const struct sp_servemode *m, const struct sp_srv_counts *n,
 	uint64_t errors = sp_srv_errors(n);
 
 	fprintf(out, "stampede serve on %s: %.3f s\n", r->target, r->elapsed_s);
-	fprintf(out, "  response        %d, body %" PRIu64 " B, %s\n", m->status,
-		m->body_size, m->close_each ? "Connection: close" : "keep-alive");
-	fprintf(out, "  requests        %" PRIu64 "  responses %" PRIu64
-		"  unanswered %" PRIu64 "  (%.1f req/s)\n", n->requests,
-		n->responses, n->unanswered,
+	fprintf(out, "  response        %d, body %" PRIu64 " B, %s\n",
+		m->status, m->body_size,
+		m->close_each ? "Connection: close" : "keep-alive");
+	fprintf(out,
+		"  requests        %" PRIu64 "  responses %" PRIu64
+		"  unanswered %" PRIu64 "  (%.1f req/s)\n",
+		n->requests, n->responses, n->unanswered,
 		sp_rate((double)n->responses, r->elapsed_s));
-	fprintf(out, "  connections     accepted %" PRIu64 "  closed %" PRIu64
+	fprintf(out,
+		"  connections     accepted %" PRIu64 "  closed %" PRIu64
 		"  open %" PRIu64 "  rejected %" PRIu64 "  (SYNs %" PRIu64
-		", handshake not completed %" PRIu64 ")\n", n->connections,
-		n->closed, n->open, n->rejected, r->stats.conn_passive,
+		", handshake not completed %" PRIu64 ")\n",
+		n->connections, n->closed, n->open, n->rejected,
+		r->stats.conn_passive,
 		r->stats.conn_passive - n->connections - n->rejected);
 	fprintf(out, "  closed by       ");
-	for (int i = 0; i < SP_CLOSE_NREASONS; i++)
-		if (i != SP_CLOSE_REFUSED && i != SP_CLOSE_CONNECT_TIMEOUT)
-			fprintf(out, " %s %" PRIu64,
-				sp_close_reason_name((enum sp_close_reason)i),
+	for (int i = 0; i < SP_STREAM_END_NKINDS; i++)
+		if (i != SP_STREAM_END_REFUSED &&
+		    i != SP_STREAM_END_CONNECT_TIMEOUT &&
+		    (i < SP_SRV_TCP_ENDS || m->tls != NULL))
+			fprintf(out, " %s %" PRIu64, sp_srv_end_name[i],
 				n->closed_by[i]);
 	fputc('\n', out);
 	fprintf(out, "  errors          %" PRIu64, errors);
@@ -701,16 +1060,19 @@ sp_serve_print(const struct sp_servemode *m, const struct sp_srv_counts *n,
 	for (int i = 1; i < SP_ERESP_N; i++)
 		fprintf(out, "  %s %" PRIu64, sp_eresp_code[i], n->eresp[i]);
 	fputc('\n', out);
-	fprintf(out, "  bytes           received %" PRIu64 " (bodies %" PRIu64
-		")  sent %" PRIu64 "\n", n->bytes_received, n->body_received,
-		n->bytes_sent);
+	fprintf(out,
+		"  bytes           received %" PRIu64 " (bodies %" PRIu64
+		")  sent %" PRIu64 "\n",
+		n->bytes_received, n->body_received, n->bytes_sent);
+	sp_srv_print_tls(m, out);
 	sp_print_stack(r, out);
 	for (uint32_t c = 0; m->ncores > 1 && c < m->ncores; c++) {
 		const struct sp_srv_counts *cn = &m->all[c].n;
 		char what[96];
 
-		snprintf(what, sizeof(what), "connections %" PRIu64
-			 "  requests %" PRIu64, sp_ctr_read(cn->connections),
+		snprintf(what, sizeof(what),
+			 "connections %" PRIu64 "  requests %" PRIu64,
+			 sp_ctr_read(cn->connections),
 			 sp_ctr_read(cn->requests));
 		sp_print_core(out, c, m->all[c].w, what);
 	}
@@ -724,7 +1086,8 @@ sp_serve_json(const struct sp_servemode *m, const struct sp_srv_counts *n,
 	fprintf(f, "{\"version\":1,\"mode\":\"serve\",\"target\":");
 	sp_json_str(f, r->target);
 	fprintf(f, ",\"elapsed_s\":%.6f,\n", r->elapsed_s);
-	fprintf(f, " \"serve\":{\"status\":%d,\"body_size\":%" PRIu64
+	fprintf(f,
+		" \"serve\":{\"status\":%d,\"body_size\":%" PRIu64
 		",\"close\":%s,\"requests\":%" PRIu64 ",\"responses\":%" PRIu64
 		",\"unanswered\":%" PRIu64 ",\"req_per_s\":%.3f,\n",
 		m->status, m->body_size, m->close_each ? "true" : "false",
@@ -732,23 +1095,29 @@ sp_serve_json(const struct sp_servemode *m, const struct sp_srv_counts *n,
 		sp_rate((double)n->responses, r->elapsed_s));
 	/* syns: SYNs that made a connection in the stack; those the client
 	 * gave up before the handshake completed never reach connections */
-	fprintf(f, "  \"connections\":%" PRIu64 ",\"closed\":%" PRIu64
-		",\"open\":%" PRIu64 ",\"rejected\":%" PRIu64 ",\"syns\":%"
-		PRIu64 ",\"handshake_incomplete\":%" PRIu64 ",\"closed_by\":{",
+	fprintf(f,
+		"  \"connections\":%" PRIu64 ",\"closed\":%" PRIu64
+		",\"open\":%" PRIu64 ",\"rejected\":%" PRIu64
+		",\"syns\":%" PRIu64 ",\"handshake_incomplete\":%" PRIu64
+		",\"closed_by\":{",
 		n->connections, n->closed, n->open, n->rejected,
 		r->stats.conn_passive,
 		r->stats.conn_passive - n->connections - n->rejected);
-	for (int i = 0; i < SP_CLOSE_NREASONS; i++) {
+	for (int i = 0; i < SP_STREAM_END_NKINDS; i++) {
+		if (i >= SP_SRV_TCP_ENDS && m->tls == NULL)
+			break;
 		if (i > 0)
 			fputc(',', f);
-		sp_json_str(f, sp_close_reason_name((enum sp_close_reason)i));
+		sp_json_str(f, sp_srv_end_name[i]);
 		fprintf(f, ":%" PRIu64, n->closed_by[i]);
 	}
-	fprintf(f, "},\"resets\":%" PRIu64 ",\n  \"bytes\":{\"received\":%"
-		PRIu64 ",\"body_received\":%" PRIu64 ",\"sent\":%" PRIu64 "},\n",
+	fprintf(f,
+		"},\"resets\":%" PRIu64 ",\n  \"bytes\":{\"received\":%" PRIu64
+		",\"body_received\":%" PRIu64 ",\"sent\":%" PRIu64 "},\n",
 		n->closed_by[SP_CLOSE_RESET], n->bytes_received,
 		n->body_received, n->bytes_sent);
-	fprintf(f, "  \"errors_total\":%" PRIu64 ",\"errors\":{", sp_srv_errors(n));
+	fprintf(f, "  \"errors_total\":%" PRIu64 ",\"errors\":{",
+		sp_srv_errors(n));
 	for (int i = 0; i < SP_SRV_NERR; i++) {
 		if (i > 0)
 			fputc(',', f);
@@ -759,14 +1128,17 @@ sp_serve_json(const struct sp_servemode *m, const struct sp_srv_counts *n,
 	for (int i = 1; i < SP_ERESP_N; i++)
 		fprintf(f, "%s\"%s\":%" PRIu64, i > 1 ? "," : "",
 			sp_eresp_code[i], n->eresp[i]);
-	fprintf(f, "}},\n \"cores\":[");
+	fprintf(f, "}},\n");
+	sp_srv_json_tls(m, f);
+	fprintf(f, " \"cores\":[");
 	for (uint32_t c = 0; c < m->ncores; c++) {
 		const struct sp_srv_counts *cn = &m->all[c].n;
 		char fields[192];
 
-		snprintf(fields, sizeof(fields), "\"connections\":%" PRIu64
-			 ",\"requests\":%" PRIu64 ",\"responses\":%" PRIu64
-			 ",\"rejected\":%" PRIu64, sp_ctr_read(cn->connections),
+		snprintf(fields, sizeof(fields),
+			 "\"connections\":%" PRIu64 ",\"requests\":%" PRIu64
+			 ",\"responses\":%" PRIu64 ",\"rejected\":%" PRIu64,
+			 sp_ctr_read(cn->connections),
 			 sp_ctr_read(cn->requests), sp_ctr_read(cn->responses),
 			 sp_ctr_read(cn->rejected));
 		sp_json_core(f, c, m->all[c].w, fields);
@@ -776,7 +1148,53 @@ sp_serve_json(const struct sp_servemode *m, const struct sp_srv_counts *n,
 	return sp_report_json_close(f, path);
 }
 
-/* Core @i: its state, its stack listening on the port. 0, or -1 after
+static uint64_t
+sp_srv_tsc(void *arg)
+{
+	(void)arg;
+	return rte_rdtsc();
+}
+
+/* --tls: core @m's server instance over its TCP adapter, a context for
+ * each of its slots. 0, or -1 after printing why. */
+static int
+sp_srv_tls_setup(struct sp_servemode *m)
+{
+	const struct sp_srv_tls *tc = &m->tlsc;
+	struct sp_tls_conf conf = {
+		.role = SP_TLS_SERVER,
+		.conns = m->nslots,
+		.cert_file = tc->cert,
+		.key_file = tc->key,
+		.ciphers = tc->ciphers,
+		.curves = tc->curves,
+		.session_cache = tc->no_resume ? 0 :
+				 m->nslots < SP_SRV_TLS_CACHE_MAX ?
+						 m->nslots :
+						 SP_SRV_TLS_CACHE_MAX,
+		.tickets = !tc->no_resume,
+		.clock = sp_srv_tsc,
+		.clock_hz = rte_get_tsc_hz(),
+		.handshake_timeout_us = SP_SRV_TLS_HS_US,
+		.inner_ops = &sp_stream_tcp_ops,
+		.inner_impl = &m->tcp,
+	};
+	char err[256];
+
+	m->tlsc.cache = conf.session_cache;
+	m->tls = sp_tls_create(&conf, &sp_srv_cbs, m, err, sizeof(err));
+	if (m->tls == NULL) {
+		fprintf(stderr,
+			"stampede: %s; --max-conns %u makes %u TLS "
+			"connections per core: lower it\n",
+			err, m->max_conns, m->nslots);
+		return -1;
+	}
+	return 0;
+}
+
+/* Core @i: its state, its stack listening on the port, the responder on
+ * the stack's stream (with --tls, TLS's over it). 0, or -1 after
  * printing why. */
 static int
 sp_serve_core_setup(struct sp_servemode *all, struct sp_cores *cores,
@@ -785,10 +1203,11 @@ sp_serve_core_setup(struct sp_servemode *all, struct sp_cores *cores,
 	struct sp_servemode *m = &all[i];
 	struct sp_stack_config cfg;
 	struct sp_core_mode cm = {
-		.mode = &sp_servemode_mode,
+		.mode = all[0].tlsc.on ? &sp_servemode_tls_mode :
+					 &sp_servemode_mode,
 		.mode_ctx = m,
-		.ops = &sp_srv_ops,
-		.app = m,
+		.ops = sp_stream_tcp_stack_ops(),
+		.app = &m->tcp,
 		.drain_us = SP_SRV_DRAIN_US,
 	};
 	uint64_t extra;
@@ -796,15 +1215,29 @@ sp_serve_core_setup(struct sp_servemode *all, struct sp_cores *cores,
 
 	if (sp_servemode_alloc(all, cores->n, i) < 0)
 		return -1;
+	if (m->tlsc.on) {
+		if (sp_srv_tls_setup(m) < 0)
+			return -1;
+		sp_stream_tcp_init(&m->tcp, sp_tls_inner_cbs(), m->tls);
+		m->ops = &sp_tls_stream_ops;
+		m->impl = m->tls;
+	} else {
+		sp_stream_tcp_init(&m->tcp, &sp_srv_cbs, m);
+		m->ops = &sp_stream_tcp_ops;
+		m->impl = &m->tcp;
+	}
+	sp_stream_tcp_accept(&m->tcp, sp_srv_accept, m);
 	/* Pool: every open connection plus those we closed first, lingering
 	 * in TIME_WAIT (--close, errors). */
-	extra = m->nslots < SP_SRV_TW_EXTRA_MAX ? m->nslots : SP_SRV_TW_EXTRA_MAX;
+	extra = m->nslots < SP_SRV_TW_EXTRA_MAX ? m->nslots :
+						  SP_SRV_TW_EXTRA_MAX;
 	sp_cores_stack_config(cores, &cfg, (uint32_t)(m->nslots + extra),
 			      m->nslots);
 	sp_servemode_size_chunks(m, &cfg);
 	m->w = &cores->ws[i];
 	if (sp_cores_add(cores, i, no, &cfg, &cm) < 0)
 		return -1;
+	sp_stream_tcp_attach(&m->tcp, m->w->st);
 	err = sp_tcp_listen(m->w->st, m->port);
 	if (err < 0) {
 		fprintf(stderr, "stampede: cannot listen on port %u: %s\n",
@@ -854,6 +1287,12 @@ sp_cmd_serve(int argc, char **argv)
 		goto out;
 	sp_report_collect_n(&rep, cores.ws, n, &cores.port);
 	rep.mode = "serve";
+	if (all[0].tls != NULL) {
+		struct sp_tls_counters c;
+
+		sp_srv_tls_sum(&all[0], &c);
+		rep.tls_hs_allocs = (int64_t)c.allocs_hs;
+	}
 	{
 		char ip[16];
 
@@ -873,6 +1312,7 @@ out:
 	sp_out_discard(json, a.json_path);
 	sp_cores_close(&cores);
 	for (uint32_t i = 0; i < SP_MAX_CORES; i++) {
+		sp_tls_destroy(all[i].tls);
 		free(all[i].slots);
 		free(all[i].free_idx);
 	}

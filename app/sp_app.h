@@ -383,13 +383,14 @@ struct sp_worker {
 
 /* The worker's counters, every one, in order (iterations through
  * arp_copies): what sp_report_collect_n adds up across cores. */
-#define SP_WORKER_COUNTERS(X)                                                  \
-	X(iterations)                                                          \
-	X(idle_iterations) X(busy_tsc) X(rx_pkts) X(rx_multiseg) X(tx_pkts)    \
-		X(tx_dropped) X(imp_dropped) X(imp_reordered)                  \
-			X(imp_duplicated) X(redirect_out) X(redirect_in)       \
-				X(redirect_full) X(redirect_stranded)          \
-					X(rss_misplaced) X(arp_copies)
+// clang-format off
+#define SP_WORKER_COUNTERS(X)                                           \
+	X(iterations) X(idle_iterations) X(busy_tsc) X(rx_pkts)         \
+	X(rx_multiseg) X(tx_pkts) X(tx_dropped) X(imp_dropped)          \
+	X(imp_reordered) X(imp_duplicated) X(redirect_out)              \
+	X(redirect_in) X(redirect_full) X(redirect_stranded)            \
+	X(rss_misplaced) X(arp_copies)
+// clang-format on
 _Static_assert((0 SP_WORKER_COUNTERS(SP_LIST_COUNT1)) * sizeof(uint64_t) ==
 		       offsetof(struct sp_worker, tx_n) -
 			       offsetof(struct sp_worker, iterations),
@@ -510,11 +511,13 @@ int sp_interrupted(void);
  * among them, by kind, are SP_TCPMODE_FAILURES. */
 #define SP_TCPMODE_FAILURES(X)                                                 \
 	X(refused) X(connect_timeout) X(reset) X(timeout) X(mismatch)
-#define SP_TCPMODE_COUNTERS(X)                                                 \
-	X(planned)                                                             \
-	X(started) X(ok) SP_TCPMODE_FAILURES(X) X(incomplete) X(open) X(held)  \
-		X(bytes_sent) X(bytes_received) X(bytes_verified)              \
-			X(connect_nobufs) X(connect_noports) X(sha256_differ)
+// clang-format off
+#define SP_TCPMODE_COUNTERS(X)                                          \
+	X(planned) X(started) X(ok) SP_TCPMODE_FAILURES(X)              \
+	X(incomplete) X(open) X(held) X(bytes_sent) X(bytes_received)   \
+	X(bytes_verified) X(connect_nobufs) X(connect_noports)          \
+	X(sha256_differ)
+// clang-format on
 
 struct sp_tcpmode_counts {
 	uint64_t planned, started, ok;
@@ -591,6 +594,14 @@ void sp_report_json_stack(const struct sp_report *r, FILE *f,
 int sp_report_json_close(FILE *f, const char *path);
 void sp_json_str(FILE *f, const char *s);
 double sp_rate(double x, double s);
+/* TLS (run and serve): instance @t's counters added to @sum (its
+ * engine's error codes are not: they do not add), read with
+ * sp_ctr_read; worker CPU microseconds per handshake from the TSC ticks
+ * counted for @n of them (0 when none). */
+struct sp_tls;
+struct sp_tls_counters;
+void sp_report_tls_add(struct sp_tls_counters *sum, const struct sp_tls *t);
+double sp_report_tls_us(uint64_t ticks, uint64_t n);
 /* Human-readable byte count ("1.5 MiB") for live lines. */
 void sp_fmt_bytes(uint64_t b, char *buf, size_t len);
 

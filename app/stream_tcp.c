@@ -2,6 +2,7 @@
  * The sp_stream seam over the TCP stack (see sp_stream_tcp.h): each
  * operation is the stack's call of the same name, each callback the
  * stack's, with the connection's user pointer read from the connection.
+ * A passive connection reaches the accept hook first, with no user.
  */
 #include "sp_stream_tcp.h"
 
@@ -79,9 +80,16 @@ static void
 sp_st_on_connected(struct sp_stack *st, struct sp_conn *c, void *app)
 {
 	struct sp_stream_tcp *t = app;
+	void *user = sp_conn_user(c);
 
 	(void)st;
-	t->cbs->connected(t->ctx, sp_conn_user(c));
+	/* The stack gives an accepted connection no user; a connection we
+	 * opened has one from connect(). */
+	if (user == NULL && t->accept != NULL) {
+		t->accept(t->actx, (struct sp_stream *)c);
+		return;
+	}
+	t->cbs->connected(t->ctx, user);
 }
 
 static void
@@ -154,10 +162,20 @@ sp_stream_tcp_init(struct sp_stream_tcp *t, const struct sp_stream_cbs *cbs,
 	t->st = NULL;
 	t->cbs = cbs;
 	t->ctx = ctx;
+	t->accept = NULL;
+	t->actx = NULL;
 }
 
 void
 sp_stream_tcp_attach(struct sp_stream_tcp *t, struct sp_stack *st)
 {
 	t->st = st;
+}
+
+void
+sp_stream_tcp_accept(struct sp_stream_tcp *t, sp_stream_accept_fn fn,
+		     void *actx)
+{
+	t->accept = fn;
+	t->actx = actx;
 }

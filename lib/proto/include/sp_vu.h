@@ -136,19 +136,21 @@ struct sp_vu_stats {
  * uint64_t, A(f, n) an array of n. A counter added to a struct and not
  * here fails the assertions below (the histograms follow the counters).
  */
-#define SP_VU_STATS_COUNTERS(X, A)                                             \
-	X(it_started)                                                          \
-	X(it_completed) X(it_failed) X(it_interrupted) X(it_dropped) X(        \
-		requests) X(responses) X(failed) X(interrupted)                \
-		A(err, SP_VU_E_N) A(codes, SP_PLAN_MAX_STATUS) X(bytes_sent)   \
-			X(bytes_received) X(connects) X(reconnects) X(         \
-				server_closes) X(lenient_closes) X(conns_open) \
-				X(connect_retries) X(vus_active) X(vus_target) \
-					X(arrivals) X(checks_passed)           \
-						X(renders)
-#define SP_VU_REQ_COUNTERS(X)                                                  \
-	X(started)                                                             \
-	X(responses) X(failed) X(check_failed) X(status_failed) X(interrupted)
+// clang-format off
+#define SP_VU_STATS_COUNTERS(X, A)                                      \
+	X(it_started) X(it_completed) X(it_failed) X(it_interrupted)    \
+	X(it_dropped) X(requests) X(responses) X(failed) X(interrupted) \
+	A(err, SP_VU_E_N) A(codes, SP_PLAN_MAX_STATUS) X(bytes_sent)    \
+	X(bytes_received) X(connects) X(reconnects) X(server_closes)    \
+	X(lenient_closes) X(conns_open) X(connect_retries)              \
+	X(vus_active) X(vus_target) X(arrivals) X(checks_passed)        \
+	X(renders)
+// clang-format on
+// clang-format off
+#define SP_VU_REQ_COUNTERS(X)                                           \
+	X(started) X(responses) X(failed) X(check_failed)               \
+	X(status_failed) X(interrupted)
+// clang-format on
 #define SP_VU_SCEN_COUNTERS(X)                                                 \
 	X(started) X(completed) X(failed) X(interrupted) X(dropped)
 

@@ -142,25 +142,21 @@ struct sp_stack_stats {
 /* Every counter of sp_stack_stats, in order: X(f) one uint64_t, A(f, n) an
  * array of n (what a report adds up across cores). A counter added to the
  * struct and not here fails the assertion below. */
-#define SP_STACK_STATS_COUNTERS(X, A)                                                    \
-	X(rx_frames)                                                                     \
-	X(rx_bytes) X(tx_frames) X(tx_bytes) X(tx_nobuf) X(tx_noarp) A(                  \
-		drop,                                                                    \
-		SP_DROP_NREASONS) X(arp_rx_request) X(arp_rx_reply) X(arp_tx_request)    \
-		X(arp_tx_reply) X(arp_from_syn) X(icmp_echo) X(tcp_rx_segs) X(           \
-			tcp_tx_segs) X(tcp_rx_bytes) X(tcp_tx_bytes) X(tcp_retrans_segs) \
-			X(tcp_retrans_bytes) X(tcp_fast_retrans) X(tcp_rto) X(           \
-				tcp_syn_retrans) X(tcp_dup_acks) X(tcp_ooo_segs)         \
-				X(tcp_dsack) X(tcp_zwnd_probes) X(tcp_rst_rx) X(         \
-					tcp_rst_tx) X(tcp_challenge_acks)                \
-					X(tcp_delayed_acks) X(tcp_snd_nochunk) X(        \
-						tcp_wnd_shrunk) X(tcp_linger_fin)        \
-						X(tcp_linger_timeout) X(                 \
-							conn_active) X(conn_passive)     \
-							X(conn_established) A(           \
-								conn_closed,             \
-								SP_CLOSE_NREASONS)       \
-								X(conns_peak)
+// clang-format off
+#define SP_STACK_STATS_COUNTERS(X, A)                                   \
+	X(rx_frames) X(rx_bytes) X(tx_frames) X(tx_bytes) X(tx_nobuf)   \
+	X(tx_noarp) A(drop, SP_DROP_NREASONS) X(arp_rx_request)         \
+	X(arp_rx_reply) X(arp_tx_request) X(arp_tx_reply)               \
+	X(arp_from_syn) X(icmp_echo) X(tcp_rx_segs) X(tcp_tx_segs)      \
+	X(tcp_rx_bytes) X(tcp_tx_bytes) X(tcp_retrans_segs)             \
+	X(tcp_retrans_bytes) X(tcp_fast_retrans) X(tcp_rto)             \
+	X(tcp_syn_retrans) X(tcp_dup_acks) X(tcp_ooo_segs) X(tcp_dsack) \
+	X(tcp_zwnd_probes) X(tcp_rst_rx) X(tcp_rst_tx)                  \
+	X(tcp_challenge_acks) X(tcp_delayed_acks) X(tcp_snd_nochunk)    \
+	X(tcp_wnd_shrunk) X(tcp_linger_fin) X(tcp_linger_timeout)       \
+	X(conn_active) X(conn_passive) X(conn_established)              \
+	A(conn_closed, SP_CLOSE_NREASONS) X(conns_peak)
+// clang-format on
 
 #define SP_STACK_COUNT1_(f) +1
 #define SP_STACK_COUNTN_(f, n) +(n)
