@@ -43,10 +43,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sp_app.h"
-#include "sp_http1_req.h"
-#include "sp_stream_tcp.h"
-#include "sp_tls.h"
+#include "sp_serve.h"
 
 #define SP_SRV_PIPELINE 64     /* responses owed per connection, at most */
 #define SP_SRV_BODY_BUF 65536u /* body bytes kept ready after each head */
@@ -59,17 +56,7 @@
 #define SP_SRV_TLS_CACHE_MAX 16384u
 #define SP_SRV_TLS_CONNS 10000u /* --max-conns's default with --tls */
 
-/* Error responses, by what the parser said. */
-enum {
-	SP_ERESP_NONE,
-	SP_ERESP_400,
-	SP_ERESP_431,
-	SP_ERESP_501,
-	SP_ERESP_505,
-	SP_ERESP_N
-};
-
-static const char *const sp_eresp_text[SP_ERESP_N] = {
+const char *const sp_eresp_text[SP_ERESP_N] = {
 	"",
 	"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
 	"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\n"
@@ -78,57 +65,12 @@ static const char *const sp_eresp_text[SP_ERESP_N] = {
 	"HTTP/1.1 505 HTTP Version Not Supported\r\nContent-Length: 0\r\n"
 	"Connection: close\r\n\r\n",
 };
-static const char *const sp_eresp_code[SP_ERESP_N] = {
+
+const char *const sp_eresp_code[SP_ERESP_N] = {
 	"", "400", "431", "501", "505",
 };
 
-/* Errors by kind: the parser's, then ours. */
-enum { SP_SRV_E_PIPELINE = SP_HTTP1_REQ_NERRORS, SP_SRV_NERR };
-
-struct sp_srv_slot {
-	struct sp_stream *conn; /* TCP's, or TLS's over it; NULL: free */
-	struct sp_http1_req req;
-	uint64_t off;       /* bytes of the oldest owed response queued */
-	uint64_t head_mask; /* bit i: owed response i answers a HEAD */
-	uint32_t pending;   /* responses owed, oldest first */
-	uint8_t eresp;      /* an error response owed after them */
-	uint8_t reading;    /* 0: requests are no longer read */
-	uint8_t closing;    /* close called */
-	uint8_t cur_close;  /* the response being queued is the close one */
-};
-
-/* One prepared response: head, then up to SP_SRV_BODY_BUF body bytes. */
-struct sp_srv_resp {
-	char *buf;
-	size_t head_len, buf_len;
-	uint64_t total; /* head + the whole body */
-};
-
-/* The serve mode's counters, one writer: the worker. Every one is in
- * SP_SRV_COUNTERS, what is added up across cores. */
-#define SP_SRV_COUNTERS(X, A)                                                  \
-	X(requests)                                                            \
-	X(responses) X(unanswered) X(connections) X(closed) X(open)            \
-		X(rejected) A(closed_by, SP_STREAM_END_NKINDS)                 \
-			X(bytes_received) X(bytes_sent) X(body_received)       \
-				A(errors, SP_SRV_NERR) A(eresp, SP_ERESP_N)
-
-struct sp_srv_counts {
-	uint64_t requests, responses, unanswered;
-	uint64_t connections, closed, open, rejected;
-	uint64_t closed_by[SP_STREAM_END_NKINDS];
-	uint64_t bytes_received, bytes_sent, body_received;
-	uint64_t errors[SP_SRV_NERR];
-	uint64_t eresp[SP_ERESP_N];
-};
-_Static_assert((0 SP_SRV_COUNTERS(SP_LIST_COUNT1, SP_LIST_COUNTN)) *
-			       sizeof(uint64_t) ==
-		       sizeof(struct sp_srv_counts),
-	       "SP_SRV_COUNTERS must list every counter of sp_srv_counts");
-
-/* How a connection ended, by sp_stream_end: TCP's kinds first (named as
- * the stack names them: the report's keys did not change), then TLS's. */
-static const char *const sp_srv_end_name[SP_STREAM_END_NKINDS] = {
+const char *const sp_srv_end_name[SP_STREAM_END_NKINDS] = {
 	[SP_STREAM_END_NORMAL] = "normal",
 	[SP_STREAM_END_REFUSED] = "refused",
 	[SP_STREAM_END_CONNECT_TIMEOUT] = "connect_timeout",
@@ -140,47 +82,6 @@ static const char *const sp_srv_end_name[SP_STREAM_END_NKINDS] = {
 	[SP_STREAM_END_ALERT] = "tls_alert",
 	[SP_STREAM_END_BAD_RECORD] = "tls_bad_record",
 	[SP_STREAM_END_HANDSHAKE_TIMEOUT] = "tls_timeout",
-};
-#define SP_SRV_TCP_ENDS (SP_STREAM_END_ABORTED + 1)
-
-/* --tls: what every core's instance is made from. */
-struct sp_srv_tls {
-	int on;
-	const char *cert, *key, *ciphers, *curves;
-	int no_resume;  /* --tls-no-resume: neither cache nor tickets */
-	uint32_t cache; /* session-ID cache entries per core */
-};
-
-struct sp_servemode {
-	/* Plan. */
-	uint16_t port;
-	int status;
-	uint64_t body_size;
-	int close_each;
-	uint32_t max_conns; /* over all cores */
-	struct sp_srv_tls tlsc;
-
-	/* This core's: its worker, its share of the connections. */
-	struct sp_worker *w;
-	struct sp_servemode *all; /* every core's, all[0] .. all[ncores-1] */
-	uint32_t ncores;
-	struct sp_srv_resp keep, close; /* Connection: keep-alive / close;
-					 * the buffers are all[0]'s */
-	/* The stream the slots ride on: the TCP adapter, or TLS over it. */
-	const struct sp_stream_ops *ops;
-	void *impl;
-	struct sp_stream_tcp tcp;
-	struct sp_tls *tls; /* --tls: this core's server instance */
-	struct sp_srv_slot *slots;
-	uint32_t nslots;
-	uint32_t *free_idx;
-	uint32_t nfree;
-	int stopped;
-	/* The last request head seen whole, for every connection: the same
-	 * head again is not parsed again (clients mostly repeat theirs). */
-	struct sp_http1_req_memo memo;
-
-	struct sp_srv_counts n; /* one writer: the worker */
 };
 
 static const char *
@@ -873,279 +774,6 @@ sp_servemode_size_chunks(const struct sp_servemode *m,
 
 	cfg->chunks = (uint32_t)(want < SP_SRV_CHUNKS_MAX ? want :
 							    SP_SRV_CHUNKS_MAX);
-}
-
-static uint64_t
-sp_srv_errors(const struct sp_srv_counts *n)
-{
-	uint64_t t = 0;
-
-	for (int i = 0; i < SP_SRV_NERR; i++)
-		t += n->errors[i];
-	return t;
-}
-
-static const char *
-sp_srv_error_name(int i)
-{
-	return i == SP_SRV_E_PIPELINE ? "pipeline_overflow" :
-					sp_http1_req_error_name(-i - 1);
-}
-
-/* --tls: every core's instance's counters added up. 0: no TLS. */
-static int
-sp_srv_tls_sum(const struct sp_servemode *m, struct sp_tls_counters *t)
-{
-	memset(t, 0, sizeof(*t));
-	if (m->tls == NULL)
-		return 0;
-	for (uint32_t c = 0; c < m->ncores; c++)
-		sp_report_tls_add(t, m->all[c].tls);
-	return 1;
-}
-
-/* Bytes a connection holds over TLS: the engine's and the glue's, and
- * the responder's slot (the stack's are in "pools"). */
-static size_t
-sp_srv_tls_conn_bytes(const struct sp_servemode *m)
-{
-	return sp_tls_conn_bytes(m->tls) + sizeof(struct sp_srv_slot);
-}
-
-static void
-sp_srv_print_tls(const struct sp_servemode *m, FILE *out)
-{
-	struct sp_tls_counters c;
-	int any = 0;
-
-	if (!sp_srv_tls_sum(m, &c))
-		return;
-	if (m->tlsc.no_resume)
-		fprintf(out,
-			"  tls             %s, TLS 1.2, no resumption "
-			"(--tls-no-resume); a pool of %u connections per core\n",
-			sp_tls_engine_name(NULL), m->nslots);
-	else
-		fprintf(out,
-			"  tls             %s, TLS 1.2, session IDs (cache of "
-			"%u per core) and tickets; a pool of %u connections per "
-			"core\n",
-			sp_tls_engine_name(NULL), m->tlsc.cache, m->nslots);
-	fprintf(out,
-		"  tls handshakes  full %" PRIu64 "  resumed %" PRIu64
-		"  failed %" PRIu64,
-		c.hs_full, c.hs_resumed, c.hs_failed);
-	for (int i = SP_SRV_TCP_ENDS; i < SP_STREAM_END_NKINDS; i++)
-		if (c.ended[i] != 0)
-			fprintf(out, "  %s %" PRIu64, sp_srv_end_name[i],
-				c.ended[i]);
-	fputc('\n', out);
-	fprintf(out,
-		"  tls cpu         %.0f us per full handshake, %.0f us "
-		"per resumed (worker CPU in the TLS engine)\n",
-		sp_report_tls_us(c.hs_ticks_full, c.hs_full),
-		sp_report_tls_us(c.hs_ticks_resumed, c.hs_resumed));
-	fprintf(out, "  tls alerts     ");
-	for (unsigned k = 0; k < SP_TLS_NALERTS; k++)
-		if (c.alerts_rx[k] != 0) {
-			fprintf(out, " received %s %" PRIu64,
-				sp_tls_alert_name(k), c.alerts_rx[k]);
-			any = 1;
-		}
-	for (unsigned k = 0; k < SP_TLS_NALERTS; k++)
-		if (c.alerts_tx[k] != 0) {
-			fprintf(out, " sent %s %" PRIu64, sp_tls_alert_name(k),
-				c.alerts_tx[k]);
-			any = 1;
-		}
-	fprintf(out, "%s\n", any ? "" : " none");
-	fprintf(out,
-		"  tls bytes       records in %" PRIu64 "  out %" PRIu64
-		"  per connection %zu  closes with close_notify %" PRIu64
-		"  without %" PRIu64 "\n",
-		c.rec_bytes_in, c.rec_bytes_out, sp_srv_tls_conn_bytes(m),
-		c.close_notify_rx, c.unclean_close);
-	fprintf(out,
-		"  tls allocs      in handshakes %" PRIu64
-		"  after them %" PRIu64 "\n",
-		c.allocs_hs, c.allocs_steady);
-}
-
-static void
-sp_srv_json_tls(const struct sp_servemode *m, FILE *f)
-{
-	struct sp_tls_counters c;
-	const char *sep = "";
-
-	if (!sp_srv_tls_sum(m, &c))
-		return;
-	fprintf(f,
-		" \"tls\":{\"engine\":\"%s\",\"version\":\"TLS 1.2\","
-		"\"session_cache\":%u,\"tickets\":%s,\"pool\":%u,"
-		"\"handshakes\":{\"full\":%" PRIu64 ",\"resumed\":%" PRIu64
-		",\"failed\":%" PRIu64 "},\"failed_by\":{",
-		sp_tls_engine_name(NULL), m->tlsc.cache,
-		m->tlsc.no_resume ? "false" : "true", m->nslots, c.hs_full,
-		c.hs_resumed, c.hs_failed);
-	for (int i = SP_SRV_TCP_ENDS; i < SP_STREAM_END_NKINDS; i++)
-		fprintf(f, "%s\"%s\":%" PRIu64, i > SP_SRV_TCP_ENDS ? "," : "",
-			sp_srv_end_name[i], c.ended[i]);
-	fprintf(f, "},\"cpu_us_per_full\":%.1f,\"cpu_us_per_resumed\":%.1f",
-		sp_report_tls_us(c.hs_ticks_full, c.hs_full),
-		sp_report_tls_us(c.hs_ticks_resumed, c.hs_resumed));
-	fprintf(f, ",\"alerts_received\":{");
-	for (unsigned k = 0; k < SP_TLS_NALERTS; k++)
-		if (c.alerts_rx[k] != 0) {
-			fprintf(f, "%s\"%s\":%" PRIu64, sep,
-				sp_tls_alert_name(k), c.alerts_rx[k]);
-			sep = ",";
-		}
-	sep = "";
-	fprintf(f, "},\"alerts_sent\":{");
-	for (unsigned k = 0; k < SP_TLS_NALERTS; k++)
-		if (c.alerts_tx[k] != 0) {
-			fprintf(f, "%s\"%s\":%" PRIu64, sep,
-				sp_tls_alert_name(k), c.alerts_tx[k]);
-			sep = ",";
-		}
-	fprintf(f,
-		"},\"record_bytes_in\":%" PRIu64
-		",\"record_bytes_out\":%" PRIu64
-		",\"close_notify_received\":%" PRIu64
-		",\"closes_without_close_notify\":%" PRIu64
-		",\"bytes_per_connection\":%zu,\"allocs_in_handshakes\":%" PRIu64
-		",\"allocs_after_handshakes\":%" PRIu64 "},\n",
-		c.rec_bytes_in, c.rec_bytes_out, c.close_notify_rx,
-		c.unclean_close, sp_srv_tls_conn_bytes(m), c.allocs_hs,
-		c.allocs_steady);
-}
-
-static void
-sp_serve_print(const struct sp_servemode *m, const struct sp_srv_counts *n,
-	       const struct sp_report *r, FILE *out)
-{
-	uint64_t errors = sp_srv_errors(n);
-
-	fprintf(out, "stampede serve on %s: %.3f s\n", r->target, r->elapsed_s);
-	fprintf(out, "  response        %d, body %" PRIu64 " B, %s\n",
-		m->status, m->body_size,
-		m->close_each ? "Connection: close" : "keep-alive");
-	fprintf(out,
-		"  requests        %" PRIu64 "  responses %" PRIu64
-		"  unanswered %" PRIu64 "  (%.1f req/s)\n",
-		n->requests, n->responses, n->unanswered,
-		sp_rate((double)n->responses, r->elapsed_s));
-	fprintf(out,
-		"  connections     accepted %" PRIu64 "  closed %" PRIu64
-		"  open %" PRIu64 "  rejected %" PRIu64 "  (SYNs %" PRIu64
-		", handshake not completed %" PRIu64 ")\n",
-		n->connections, n->closed, n->open, n->rejected,
-		r->stats.conn_passive,
-		r->stats.conn_passive - n->connections - n->rejected);
-	fprintf(out, "  closed by       ");
-	for (int i = 0; i < SP_STREAM_END_NKINDS; i++)
-		if (i != SP_STREAM_END_REFUSED &&
-		    i != SP_STREAM_END_CONNECT_TIMEOUT &&
-		    (i < SP_SRV_TCP_ENDS || m->tls != NULL))
-			fprintf(out, " %s %" PRIu64, sp_srv_end_name[i],
-				n->closed_by[i]);
-	fputc('\n', out);
-	fprintf(out, "  errors          %" PRIu64, errors);
-	for (int i = 0; i < SP_SRV_NERR; i++)
-		if (n->errors[i] != 0)
-			fprintf(out, "  %s %" PRIu64, sp_srv_error_name(i),
-				n->errors[i]);
-	fputc('\n', out);
-	fprintf(out, "  error responses");
-	for (int i = 1; i < SP_ERESP_N; i++)
-		fprintf(out, "  %s %" PRIu64, sp_eresp_code[i], n->eresp[i]);
-	fputc('\n', out);
-	fprintf(out,
-		"  bytes           received %" PRIu64 " (bodies %" PRIu64
-		")  sent %" PRIu64 "\n",
-		n->bytes_received, n->body_received, n->bytes_sent);
-	sp_srv_print_tls(m, out);
-	sp_print_stack(r, out);
-	for (uint32_t c = 0; m->ncores > 1 && c < m->ncores; c++) {
-		const struct sp_srv_counts *cn = &m->all[c].n;
-		char what[96];
-
-		snprintf(what, sizeof(what),
-			 "connections %" PRIu64 "  requests %" PRIu64,
-			 sp_ctr_read(cn->connections),
-			 sp_ctr_read(cn->requests));
-		sp_print_core(out, c, m->all[c].w, what);
-	}
-	fflush(out);
-}
-
-static int
-sp_serve_json(const struct sp_servemode *m, const struct sp_srv_counts *n,
-	      const struct sp_report *r, FILE *f, const char *path)
-{
-	fprintf(f, "{\"version\":1,\"mode\":\"serve\",\"target\":");
-	sp_json_str(f, r->target);
-	fprintf(f, ",\"elapsed_s\":%.6f,\n", r->elapsed_s);
-	fprintf(f,
-		" \"serve\":{\"status\":%d,\"body_size\":%" PRIu64
-		",\"close\":%s,\"requests\":%" PRIu64 ",\"responses\":%" PRIu64
-		",\"unanswered\":%" PRIu64 ",\"req_per_s\":%.3f,\n",
-		m->status, m->body_size, m->close_each ? "true" : "false",
-		n->requests, n->responses, n->unanswered,
-		sp_rate((double)n->responses, r->elapsed_s));
-	/* syns: SYNs that made a connection in the stack; those the client
-	 * gave up before the handshake completed never reach connections */
-	fprintf(f,
-		"  \"connections\":%" PRIu64 ",\"closed\":%" PRIu64
-		",\"open\":%" PRIu64 ",\"rejected\":%" PRIu64
-		",\"syns\":%" PRIu64 ",\"handshake_incomplete\":%" PRIu64
-		",\"closed_by\":{",
-		n->connections, n->closed, n->open, n->rejected,
-		r->stats.conn_passive,
-		r->stats.conn_passive - n->connections - n->rejected);
-	for (int i = 0; i < SP_STREAM_END_NKINDS; i++) {
-		if (i >= SP_SRV_TCP_ENDS && m->tls == NULL)
-			break;
-		if (i > 0)
-			fputc(',', f);
-		sp_json_str(f, sp_srv_end_name[i]);
-		fprintf(f, ":%" PRIu64, n->closed_by[i]);
-	}
-	fprintf(f,
-		"},\"resets\":%" PRIu64 ",\n  \"bytes\":{\"received\":%" PRIu64
-		",\"body_received\":%" PRIu64 ",\"sent\":%" PRIu64 "},\n",
-		n->closed_by[SP_CLOSE_RESET], n->bytes_received,
-		n->body_received, n->bytes_sent);
-	fprintf(f, "  \"errors_total\":%" PRIu64 ",\"errors\":{",
-		sp_srv_errors(n));
-	for (int i = 0; i < SP_SRV_NERR; i++) {
-		if (i > 0)
-			fputc(',', f);
-		sp_json_str(f, sp_srv_error_name(i));
-		fprintf(f, ":%" PRIu64, n->errors[i]);
-	}
-	fprintf(f, "},\"error_responses\":{");
-	for (int i = 1; i < SP_ERESP_N; i++)
-		fprintf(f, "%s\"%s\":%" PRIu64, i > 1 ? "," : "",
-			sp_eresp_code[i], n->eresp[i]);
-	fprintf(f, "}},\n");
-	sp_srv_json_tls(m, f);
-	fprintf(f, " \"cores\":[");
-	for (uint32_t c = 0; c < m->ncores; c++) {
-		const struct sp_srv_counts *cn = &m->all[c].n;
-		char fields[192];
-
-		snprintf(fields, sizeof(fields),
-			 "\"connections\":%" PRIu64 ",\"requests\":%" PRIu64
-			 ",\"responses\":%" PRIu64 ",\"rejected\":%" PRIu64,
-			 sp_ctr_read(cn->connections),
-			 sp_ctr_read(cn->requests), sp_ctr_read(cn->responses),
-			 sp_ctr_read(cn->rejected));
-		sp_json_core(f, c, m->all[c].w, fields);
-	}
-	fprintf(f, "],\n");
-	sp_report_json_stack(r, f, 0);
-	return sp_report_json_close(f, path);
 }
 
 static uint64_t

@@ -1,0 +1,282 @@
+/*
+ * stampede serve's report: the text summary and the JSON file, from the
+ * cores' counters added up (and their TLS instances', with --tls).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sp_serve.h"
+
+static uint64_t
+sp_srv_errors(const struct sp_srv_counts *n)
+{
+	uint64_t t = 0;
+
+	for (int i = 0; i < SP_SRV_NERR; i++)
+		t += n->errors[i];
+	return t;
+}
+
+static const char *
+sp_srv_error_name(int i)
+{
+	return i == SP_SRV_E_PIPELINE ? "pipeline_overflow" :
+					sp_http1_req_error_name(-i - 1);
+}
+
+/* --tls: every core's instance's counters added up. 0: no TLS. */
+int
+sp_srv_tls_sum(const struct sp_servemode *m, struct sp_tls_counters *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (m->tls == NULL)
+		return 0;
+	for (uint32_t c = 0; c < m->ncores; c++)
+		sp_report_tls_add(t, m->all[c].tls);
+	return 1;
+}
+
+/* Bytes a connection holds over TLS: the engine's and the glue's, and
+ * the responder's slot (the stack's are in "pools"). */
+static size_t
+sp_srv_tls_conn_bytes(const struct sp_servemode *m)
+{
+	return sp_tls_conn_bytes(m->tls) + sizeof(struct sp_srv_slot);
+}
+
+static void
+sp_srv_print_tls(const struct sp_servemode *m, FILE *out)
+{
+	struct sp_tls_counters c;
+	int any = 0;
+
+	if (!sp_srv_tls_sum(m, &c))
+		return;
+	if (m->tlsc.no_resume)
+		fprintf(out,
+			"  tls             %s, TLS 1.2, no resumption "
+			"(--tls-no-resume); a pool of %u connections per core\n",
+			sp_tls_engine_name(NULL), m->nslots);
+	else
+		fprintf(out,
+			"  tls             %s, TLS 1.2, session IDs (cache of "
+			"%u per core) and tickets; a pool of %u connections per "
+			"core\n",
+			sp_tls_engine_name(NULL), m->tlsc.cache, m->nslots);
+	fprintf(out,
+		"  tls handshakes  full %" PRIu64 "  resumed %" PRIu64
+		"  failed %" PRIu64,
+		c.hs_full, c.hs_resumed, c.hs_failed);
+	for (int i = SP_SRV_TCP_ENDS; i < SP_STREAM_END_NKINDS; i++)
+		if (c.ended[i] != 0)
+			fprintf(out, "  %s %" PRIu64, sp_srv_end_name[i],
+				c.ended[i]);
+	fputc('\n', out);
+	fprintf(out,
+		"  tls cpu         %.0f us per full handshake, %.0f us "
+		"per resumed (worker CPU in the TLS engine)\n",
+		sp_report_tls_us(c.hs_ticks_full, c.hs_full),
+		sp_report_tls_us(c.hs_ticks_resumed, c.hs_resumed));
+	fprintf(out, "  tls alerts     ");
+	for (unsigned k = 0; k < SP_TLS_NALERTS; k++)
+		if (c.alerts_rx[k] != 0) {
+			fprintf(out, " received %s %" PRIu64,
+				sp_tls_alert_name(k), c.alerts_rx[k]);
+			any = 1;
+		}
+	for (unsigned k = 0; k < SP_TLS_NALERTS; k++)
+		if (c.alerts_tx[k] != 0) {
+			fprintf(out, " sent %s %" PRIu64, sp_tls_alert_name(k),
+				c.alerts_tx[k]);
+			any = 1;
+		}
+	fprintf(out, "%s\n", any ? "" : " none");
+	fprintf(out,
+		"  tls bytes       records in %" PRIu64 "  out %" PRIu64
+		"  per connection %zu  closes with close_notify %" PRIu64
+		"  without %" PRIu64 "\n",
+		c.rec_bytes_in, c.rec_bytes_out, sp_srv_tls_conn_bytes(m),
+		c.close_notify_rx, c.unclean_close);
+	fprintf(out,
+		"  tls allocs      in handshakes %" PRIu64
+		"  after them %" PRIu64 "\n",
+		c.allocs_hs, c.allocs_steady);
+}
+
+static void
+sp_srv_json_tls(const struct sp_servemode *m, FILE *f)
+{
+	struct sp_tls_counters c;
+	const char *sep = "";
+
+	if (!sp_srv_tls_sum(m, &c))
+		return;
+	fprintf(f,
+		" \"tls\":{\"engine\":\"%s\",\"version\":\"TLS 1.2\","
+		"\"session_cache\":%u,\"tickets\":%s,\"pool\":%u,"
+		"\"handshakes\":{\"full\":%" PRIu64 ",\"resumed\":%" PRIu64
+		",\"failed\":%" PRIu64 "},\"failed_by\":{",
+		sp_tls_engine_name(NULL), m->tlsc.cache,
+		m->tlsc.no_resume ? "false" : "true", m->nslots, c.hs_full,
+		c.hs_resumed, c.hs_failed);
+	for (int i = SP_SRV_TCP_ENDS; i < SP_STREAM_END_NKINDS; i++)
+		fprintf(f, "%s\"%s\":%" PRIu64, i > SP_SRV_TCP_ENDS ? "," : "",
+			sp_srv_end_name[i], c.ended[i]);
+	fprintf(f, "},\"cpu_us_per_full\":%.1f,\"cpu_us_per_resumed\":%.1f",
+		sp_report_tls_us(c.hs_ticks_full, c.hs_full),
+		sp_report_tls_us(c.hs_ticks_resumed, c.hs_resumed));
+	fprintf(f, ",\"alerts_received\":{");
+	for (unsigned k = 0; k < SP_TLS_NALERTS; k++)
+		if (c.alerts_rx[k] != 0) {
+			fprintf(f, "%s\"%s\":%" PRIu64, sep,
+				sp_tls_alert_name(k), c.alerts_rx[k]);
+			sep = ",";
+		}
+	sep = "";
+	fprintf(f, "},\"alerts_sent\":{");
+	for (unsigned k = 0; k < SP_TLS_NALERTS; k++)
+		if (c.alerts_tx[k] != 0) {
+			fprintf(f, "%s\"%s\":%" PRIu64, sep,
+				sp_tls_alert_name(k), c.alerts_tx[k]);
+			sep = ",";
+		}
+	fprintf(f,
+		"},\"record_bytes_in\":%" PRIu64
+		",\"record_bytes_out\":%" PRIu64
+		",\"close_notify_received\":%" PRIu64
+		",\"closes_without_close_notify\":%" PRIu64
+		",\"bytes_per_connection\":%zu,\"allocs_in_handshakes\":%" PRIu64
+		",\"allocs_after_handshakes\":%" PRIu64 "},\n",
+		c.rec_bytes_in, c.rec_bytes_out, c.close_notify_rx,
+		c.unclean_close, sp_srv_tls_conn_bytes(m), c.allocs_hs,
+		c.allocs_steady);
+}
+
+void
+sp_serve_print(const struct sp_servemode *m, const struct sp_srv_counts *n,
+	       const struct sp_report *r, FILE *out)
+{
+	uint64_t errors = sp_srv_errors(n);
+
+	fprintf(out, "stampede serve on %s: %.3f s\n", r->target, r->elapsed_s);
+	fprintf(out, "  response        %d, body %" PRIu64 " B, %s\n",
+		m->status, m->body_size,
+		m->close_each ? "Connection: close" : "keep-alive");
+	fprintf(out,
+		"  requests        %" PRIu64 "  responses %" PRIu64
+		"  unanswered %" PRIu64 "  (%.1f req/s)\n",
+		n->requests, n->responses, n->unanswered,
+		sp_rate((double)n->responses, r->elapsed_s));
+	fprintf(out,
+		"  connections     accepted %" PRIu64 "  closed %" PRIu64
+		"  open %" PRIu64 "  rejected %" PRIu64 "  (SYNs %" PRIu64
+		", handshake not completed %" PRIu64 ")\n",
+		n->connections, n->closed, n->open, n->rejected,
+		r->stats.conn_passive,
+		r->stats.conn_passive - n->connections - n->rejected);
+	fprintf(out, "  closed by       ");
+	for (int i = 0; i < SP_STREAM_END_NKINDS; i++)
+		if (i != SP_STREAM_END_REFUSED &&
+		    i != SP_STREAM_END_CONNECT_TIMEOUT &&
+		    (i < SP_SRV_TCP_ENDS || m->tls != NULL))
+			fprintf(out, " %s %" PRIu64, sp_srv_end_name[i],
+				n->closed_by[i]);
+	fputc('\n', out);
+	fprintf(out, "  errors          %" PRIu64, errors);
+	for (int i = 0; i < SP_SRV_NERR; i++)
+		if (n->errors[i] != 0)
+			fprintf(out, "  %s %" PRIu64, sp_srv_error_name(i),
+				n->errors[i]);
+	fputc('\n', out);
+	fprintf(out, "  error responses");
+	for (int i = 1; i < SP_ERESP_N; i++)
+		fprintf(out, "  %s %" PRIu64, sp_eresp_code[i], n->eresp[i]);
+	fputc('\n', out);
+	fprintf(out,
+		"  bytes           received %" PRIu64 " (bodies %" PRIu64
+		")  sent %" PRIu64 "\n",
+		n->bytes_received, n->body_received, n->bytes_sent);
+	sp_srv_print_tls(m, out);
+	sp_print_stack(r, out);
+	for (uint32_t c = 0; m->ncores > 1 && c < m->ncores; c++) {
+		const struct sp_srv_counts *cn = &m->all[c].n;
+		char what[96];
+
+		snprintf(what, sizeof(what),
+			 "connections %" PRIu64 "  requests %" PRIu64,
+			 sp_ctr_read(cn->connections),
+			 sp_ctr_read(cn->requests));
+		sp_print_core(out, c, m->all[c].w, what);
+	}
+	fflush(out);
+}
+
+int
+sp_serve_json(const struct sp_servemode *m, const struct sp_srv_counts *n,
+	      const struct sp_report *r, FILE *f, const char *path)
+{
+	fprintf(f, "{\"version\":1,\"mode\":\"serve\",\"target\":");
+	sp_json_str(f, r->target);
+	fprintf(f, ",\"elapsed_s\":%.6f,\n", r->elapsed_s);
+	fprintf(f,
+		" \"serve\":{\"status\":%d,\"body_size\":%" PRIu64
+		",\"close\":%s,\"requests\":%" PRIu64 ",\"responses\":%" PRIu64
+		",\"unanswered\":%" PRIu64 ",\"req_per_s\":%.3f,\n",
+		m->status, m->body_size, m->close_each ? "true" : "false",
+		n->requests, n->responses, n->unanswered,
+		sp_rate((double)n->responses, r->elapsed_s));
+	/* syns: SYNs that made a connection in the stack; those the client
+	 * gave up before the handshake completed never reach connections */
+	fprintf(f,
+		"  \"connections\":%" PRIu64 ",\"closed\":%" PRIu64
+		",\"open\":%" PRIu64 ",\"rejected\":%" PRIu64
+		",\"syns\":%" PRIu64 ",\"handshake_incomplete\":%" PRIu64
+		",\"closed_by\":{",
+		n->connections, n->closed, n->open, n->rejected,
+		r->stats.conn_passive,
+		r->stats.conn_passive - n->connections - n->rejected);
+	for (int i = 0; i < SP_STREAM_END_NKINDS; i++) {
+		if (i >= SP_SRV_TCP_ENDS && m->tls == NULL)
+			break;
+		if (i > 0)
+			fputc(',', f);
+		sp_json_str(f, sp_srv_end_name[i]);
+		fprintf(f, ":%" PRIu64, n->closed_by[i]);
+	}
+	fprintf(f,
+		"},\"resets\":%" PRIu64 ",\n  \"bytes\":{\"received\":%" PRIu64
+		",\"body_received\":%" PRIu64 ",\"sent\":%" PRIu64 "},\n",
+		n->closed_by[SP_CLOSE_RESET], n->bytes_received,
+		n->body_received, n->bytes_sent);
+	fprintf(f, "  \"errors_total\":%" PRIu64 ",\"errors\":{",
+		sp_srv_errors(n));
+	for (int i = 0; i < SP_SRV_NERR; i++) {
+		if (i > 0)
+			fputc(',', f);
+		sp_json_str(f, sp_srv_error_name(i));
+		fprintf(f, ":%" PRIu64, n->errors[i]);
+	}
+	fprintf(f, "},\"error_responses\":{");
+	for (int i = 1; i < SP_ERESP_N; i++)
+		fprintf(f, "%s\"%s\":%" PRIu64, i > 1 ? "," : "",
+			sp_eresp_code[i], n->eresp[i]);
+	fprintf(f, "}},\n");
+	sp_srv_json_tls(m, f);
+	fprintf(f, " \"cores\":[");
+	for (uint32_t c = 0; c < m->ncores; c++) {
+		const struct sp_srv_counts *cn = &m->all[c].n;
+		char fields[192];
+
+		snprintf(fields, sizeof(fields),
+			 "\"connections\":%" PRIu64 ",\"requests\":%" PRIu64
+			 ",\"responses\":%" PRIu64 ",\"rejected\":%" PRIu64,
+			 sp_ctr_read(cn->connections),
+			 sp_ctr_read(cn->requests), sp_ctr_read(cn->responses),
+			 sp_ctr_read(cn->rejected));
+		sp_json_core(f, c, m->all[c].w, fields);
+	}
+	fprintf(f, "],\n");
+	sp_report_json_stack(r, f, 0);
+	return sp_report_json_close(f, path);
+}
