@@ -8,6 +8,7 @@
 
 #include <rte_icmp.h>
 
+#include "cksum.h"
 #include "stack_int.h"
 
 void
@@ -35,7 +36,7 @@ icmp_input(struct sp_stack *st, const uint8_t *frame,
 	 * dropped rather than written past the buffer. */
 	if (icmp_len < sizeof(*icmp) ||
 	    icmp_len > SP_FRAME_MAX - sizeof(*eth) - sizeof(*ip) ||
-	    rte_raw_cksum(icmp, icmp_len) != 0xffff ||
+	    sp_cksum_raw(icmp, icmp_len, 0) != 0xffff ||
 	    icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST ||
 	    icmp->icmp_code != 0) {
 		sp_drop(st, SP_DROP_ICMP_BAD);
@@ -52,7 +53,7 @@ icmp_input(struct sp_stack *st, const uint8_t *frame,
 	memcpy(out, icmp, icmp_len);
 	out->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
 	out->icmp_cksum = 0;
-	out->icmp_cksum = (uint16_t)~rte_raw_cksum(out, icmp_len);
+	out->icmp_cksum = (uint16_t)~sp_cksum_raw(out, icmp_len, 0);
 	sp_ip_finish(st, handle, f, icmp_len);
 	sp_ctr_inc(st->stats.icmp_echo);
 }
@@ -74,7 +75,7 @@ sp_ip_input(struct sp_stack *st, const uint8_t *frame,
 		sp_drop(st, SP_DROP_IP_HDR);
 		return;
 	}
-	if (rte_raw_cksum(ip, hlen) != 0xffff) {
+	if (sp_cksum_raw(ip, hlen, 0) != 0xffff) {
 		sp_drop(st, SP_DROP_IP_CSUM);
 		return;
 	}
@@ -146,12 +147,14 @@ sp_ip_finish(struct sp_stack *st, void *handle, uint8_t *frame, uint32_t l4_len)
 
 	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + l4_len));
 	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	ip->hdr_checksum = (uint16_t)~sp_cksum_raw(ip, sizeof(*ip), 0);
 	if (ip->next_proto_id == IPPROTO_TCP) {
 		struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
 
+		/* as rte_ipv4_udptcp_cksum: 0 stays 0 for TCP */
 		th->cksum = 0;
-		th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+		th->cksum = (uint16_t)~sp_cksum_raw(th, l4_len,
+						    rte_ipv4_phdr_cksum(ip, 0));
 	}
 	/* Pad short frames to the Ethernet minimum of 60 bytes. */
 	if (len < 60) {

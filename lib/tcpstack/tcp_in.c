@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "cksum.h"
 #include "stack_int.h"
 
 struct seg {
@@ -74,12 +75,7 @@ static bool
 tcp_csum_ok(const struct rte_ipv4_hdr *ip, const struct rte_tcp_hdr *th,
 	    uint32_t tcp_len)
 {
-	uint32_t sum = rte_raw_cksum(th, tcp_len);
-
-	sum += rte_ipv4_phdr_cksum(ip, 0);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return sum == 0xffff;
+	return sp_cksum_raw(th, tcp_len, rte_ipv4_phdr_cksum(ip, 0)) == 0xffff;
 }
 
 static void
