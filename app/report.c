@@ -194,6 +194,131 @@ sp_report_tls_add(struct sp_tls_counters *sum, const struct sp_tls *t)
 	}
 }
 
+/* Alerts of one direction as " received NAME N" (text) or a JSON map. */
+static int
+sp_report_alerts(FILE *out, const uint64_t *n, const char *dir, int json)
+{
+	const char *sep = "";
+	int any = 0;
+
+	for (unsigned k = 0; k < SP_TLS_NALERTS; k++) {
+		if (n[k] == 0)
+			continue;
+		if (json)
+			fprintf(out, "%s\"%s\":%" PRIu64, sep,
+				sp_tls_alert_name(k), n[k]);
+		else
+			fprintf(out, " %s %s %" PRIu64, dir,
+				sp_tls_alert_name(k), n[k]);
+		sep = ",";
+		any = 1;
+	}
+	return any;
+}
+
+void
+sp_report_tls_text(FILE *out, const struct sp_tls_counters *c,
+		   size_t conn_bytes, const char *pool)
+{
+	int any;
+
+	fprintf(out,
+		"  tls cpu         %.0f us per full handshake, %.0f us "
+		"per resumed (worker CPU in the TLS engine)\n",
+		sp_report_tls_us(c->hs_ticks_full, c->hs_full),
+		sp_report_tls_us(c->hs_ticks_resumed, c->hs_resumed));
+	fprintf(out, "  tls alerts     ");
+	any = sp_report_alerts(out, c->alerts_rx, "received", 0);
+	any |= sp_report_alerts(out, c->alerts_tx, "sent", 0);
+	fprintf(out, "%s\n", any ? "" : " none");
+	any = 0;
+	fprintf(out, "  tls verify      failed %" PRIu64, c->verify_fail);
+	for (unsigned k = 0; k < SP_TLS_NVERIFY; k++)
+		if (c->verify_reason[k] != 0) {
+			fprintf(out, "%s%s %" PRIu64, any ? ", " : ": ",
+				sp_tls_verify_name(NULL, k),
+				c->verify_reason[k]);
+			any = 1;
+		}
+	fputc('\n', out);
+	any = 0;
+	for (unsigned k = 0; k < SP_TLS_NERRS; k++) {
+		char name[160];
+
+		if (c->err_count[k] == 0)
+			continue;
+		fprintf(out, "%s%s (-0x%04x) %" PRIu64,
+			any ? ", " : "  tls causes      ",
+			sp_tls_error_name(NULL, c->err_code[k], name,
+					  sizeof(name)),
+			(unsigned)-c->err_code[k], c->err_count[k]);
+		any = 1;
+	}
+	if (c->errs_other != 0)
+		fprintf(out, "%sothers %" PRIu64,
+			any ? ", " : "  tls causes      ", c->errs_other);
+	if (any || c->errs_other != 0)
+		fputc('\n', out);
+	fprintf(out,
+		"  tls bytes       records in %" PRIu64 "  out %" PRIu64
+		"  per connection %zu%s%s%s  closes with close_notify %" PRIu64
+		"  without %" PRIu64 "\n",
+		c->rec_bytes_in, c->rec_bytes_out, conn_bytes,
+		pool != NULL ? " (pool of " : "", pool != NULL ? pool : "",
+		pool != NULL ? ")" : "", c->close_notify_rx, c->unclean_close);
+	fprintf(out,
+		"  tls allocs      in handshakes %" PRIu64
+		"  after them %" PRIu64 "\n",
+		c->allocs_hs, c->allocs_steady);
+}
+
+void
+sp_report_tls_json(FILE *f, const struct sp_tls_counters *c, size_t conn_bytes)
+{
+	const char *sep = "";
+
+	fprintf(f, ",\"cpu_us_per_full\":%.1f,\"cpu_us_per_resumed\":%.1f",
+		sp_report_tls_us(c->hs_ticks_full, c->hs_full),
+		sp_report_tls_us(c->hs_ticks_resumed, c->hs_resumed));
+	fprintf(f, ",\"alerts_received\":{");
+	sp_report_alerts(f, c->alerts_rx, NULL, 1);
+	fprintf(f, "},\"alerts_sent\":{");
+	sp_report_alerts(f, c->alerts_tx, NULL, 1);
+	fprintf(f, "},\"verify_failed\":%" PRIu64 ",\"verify_reasons\":{",
+		c->verify_fail);
+	for (unsigned k = 0; k < SP_TLS_NVERIFY; k++)
+		if (c->verify_reason[k] != 0) {
+			fprintf(f, "%s\"%s\":%" PRIu64, sep,
+				sp_tls_verify_name(NULL, k),
+				c->verify_reason[k]);
+			sep = ",";
+		}
+	sep = "";
+	fprintf(f, "},\"causes\":{");
+	for (unsigned k = 0; k < SP_TLS_NERRS; k++) {
+		char name[160];
+
+		if (c->err_count[k] == 0)
+			continue;
+		fputs(sep, f);
+		sp_json_str(f, sp_tls_error_name(NULL, c->err_code[k], name,
+						 sizeof(name)));
+		fprintf(f, ":%" PRIu64, c->err_count[k]);
+		sep = ",";
+	}
+	if (c->errs_other != 0)
+		fprintf(f, "%s\"others\":%" PRIu64, sep, c->errs_other);
+	fprintf(f,
+		"},\"record_bytes_in\":%" PRIu64
+		",\"record_bytes_out\":%" PRIu64
+		",\"close_notify_received\":%" PRIu64
+		",\"closes_without_close_notify\":%" PRIu64
+		",\"bytes_per_connection\":%zu,\"allocs_in_handshakes\":%" PRIu64
+		",\"allocs_after_handshakes\":%" PRIu64 "},\n",
+		c->rec_bytes_in, c->rec_bytes_out, c->close_notify_rx,
+		c->unclean_close, conn_bytes, c->allocs_hs, c->allocs_steady);
+}
+
 double
 sp_report_tls_us(uint64_t ticks, uint64_t n)
 {

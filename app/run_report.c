@@ -173,9 +173,7 @@ sp_run_print_tls(const struct sp_run *r, FILE *out)
 {
 	const struct sp_run_tls *cf = &r->rp.tls;
 	const struct sp_tls *t0 = r->core[0].tls;
-	const struct sp_tls_engine *eng = NULL;
 	struct sp_tls_counters c;
-	int any = 0;
 
 	if (!cf->on || t0 == NULL)
 		return;
@@ -193,62 +191,7 @@ sp_run_print_tls(const struct sp_run *r, FILE *out)
 		"  tls handshakes  full %" PRIu64 "  resumed %" PRIu64
 		"  failed %" PRIu64 "  (sessions offered %" PRIu64 ")\n",
 		c.hs_full, c.hs_resumed, c.hs_failed, c.hs_offered);
-	fprintf(out,
-		"  tls cpu         %.0f us per full handshake, %.0f us "
-		"per resumed (worker CPU in the TLS engine)\n",
-		sp_report_tls_us(c.hs_ticks_full, c.hs_full),
-		sp_report_tls_us(c.hs_ticks_resumed, c.hs_resumed));
-	fprintf(out, "  tls alerts     ");
-	for (unsigned k = 0; k < SP_TLS_NALERTS; k++)
-		if (c.alerts_rx[k] != 0) {
-			fprintf(out, " received %s %" PRIu64,
-				sp_tls_alert_name(k), c.alerts_rx[k]);
-			any = 1;
-		}
-	for (unsigned k = 0; k < SP_TLS_NALERTS; k++)
-		if (c.alerts_tx[k] != 0) {
-			fprintf(out, " sent %s %" PRIu64, sp_tls_alert_name(k),
-				c.alerts_tx[k]);
-			any = 1;
-		}
-	fprintf(out, "%s\n", any ? "" : " none");
-	any = 0;
-	fprintf(out, "  tls verify      failed %" PRIu64, c.verify_fail);
-	for (unsigned k = 0; k < SP_TLS_NVERIFY; k++)
-		if (c.verify_reason[k] != 0) {
-			fprintf(out, "%s%s %" PRIu64, any ? ", " : ": ",
-				sp_tls_verify_name(eng, k), c.verify_reason[k]);
-			any = 1;
-		}
-	fprintf(out, "\n");
-	any = 0;
-	for (unsigned k = 0; k < SP_TLS_NERRS; k++) {
-		char name[160];
-
-		if (c.err_count[k] == 0)
-			continue;
-		fprintf(out, "%s%s (-0x%04x) %" PRIu64,
-			any ? ", " : "  tls causes      ",
-			sp_tls_error_name(eng, c.err_code[k], name,
-					  sizeof(name)),
-			(unsigned)-c.err_code[k], c.err_count[k]);
-		any = 1;
-	}
-	if (c.errs_other != 0)
-		fprintf(out, "%sothers %" PRIu64,
-			any ? ", " : "  tls causes      ", c.errs_other);
-	if (any || c.errs_other != 0)
-		fprintf(out, "\n");
-	fprintf(out,
-		"  tls bytes       records in %" PRIu64 "  out %" PRIu64
-		"  per connection %zu (pool of %s)  closes with close_notify %" PRIu64
-		"  without %" PRIu64 "\n",
-		c.rec_bytes_in, c.rec_bytes_out, sp_tls_conn_bytes(t0),
-		"VUs + 25 %", c.close_notify_rx, c.unclean_close);
-	fprintf(out,
-		"  tls allocs      in handshakes %" PRIu64
-		"  after them %" PRIu64 "\n",
-		c.allocs_hs, c.allocs_steady);
+	sp_report_tls_text(out, &c, sp_tls_conn_bytes(t0), "VUs + 25 %");
 }
 
 static void
@@ -257,7 +200,6 @@ sp_run_json_tls(const struct sp_run *r, FILE *f)
 	const struct sp_run_tls *cf = &r->rp.tls;
 	const struct sp_tls *t0 = r->core[0].tls;
 	struct sp_tls_counters c;
-	const char *sep = "";
 
 	if (!cf->on || t0 == NULL)
 		return;
@@ -278,61 +220,9 @@ sp_run_json_tls(const struct sp_run *r, FILE *f)
 		fprintf(f, "null");
 	fprintf(f,
 		",\"handshakes\":{\"full\":%" PRIu64 ",\"resumed\":%" PRIu64
-		",\"failed\":%" PRIu64 ",\"offered\":%" PRIu64 "}"
-		",\"cpu_us_per_full\":%.1f,\"cpu_us_per_resumed\":%.1f",
-		c.hs_full, c.hs_resumed, c.hs_failed, c.hs_offered,
-		sp_report_tls_us(c.hs_ticks_full, c.hs_full),
-		sp_report_tls_us(c.hs_ticks_resumed, c.hs_resumed));
-	fprintf(f, ",\"alerts_received\":{");
-	for (unsigned k = 0; k < SP_TLS_NALERTS; k++)
-		if (c.alerts_rx[k] != 0) {
-			fprintf(f, "%s\"%s\":%" PRIu64, sep,
-				sp_tls_alert_name(k), c.alerts_rx[k]);
-			sep = ",";
-		}
-	sep = "";
-	fprintf(f, "},\"alerts_sent\":{");
-	for (unsigned k = 0; k < SP_TLS_NALERTS; k++)
-		if (c.alerts_tx[k] != 0) {
-			fprintf(f, "%s\"%s\":%" PRIu64, sep,
-				sp_tls_alert_name(k), c.alerts_tx[k]);
-			sep = ",";
-		}
-	sep = "";
-	fprintf(f, "},\"verify_failed\":%" PRIu64 ",\"verify_reasons\":{",
-		c.verify_fail);
-	for (unsigned k = 0; k < SP_TLS_NVERIFY; k++)
-		if (c.verify_reason[k] != 0) {
-			fprintf(f, "%s\"%s\":%" PRIu64, sep,
-				sp_tls_verify_name(NULL, k),
-				c.verify_reason[k]);
-			sep = ",";
-		}
-	sep = "";
-	fprintf(f, "},\"causes\":{");
-	for (unsigned k = 0; k < SP_TLS_NERRS; k++) {
-		char name[160];
-
-		if (c.err_count[k] == 0)
-			continue;
-		fputs(sep, f);
-		sp_json_str(f, sp_tls_error_name(NULL, c.err_code[k], name,
-						 sizeof(name)));
-		fprintf(f, ":%" PRIu64, c.err_count[k]);
-		sep = ",";
-	}
-	if (c.errs_other != 0)
-		fprintf(f, "%s\"others\":%" PRIu64, sep, c.errs_other);
-	fprintf(f,
-		"},\"record_bytes_in\":%" PRIu64
-		",\"record_bytes_out\":%" PRIu64
-		",\"close_notify_received\":%" PRIu64
-		",\"closes_without_close_notify\":%" PRIu64
-		",\"bytes_per_connection\":%zu,\"allocs_in_handshakes\":%" PRIu64
-		",\"allocs_after_handshakes\":%" PRIu64 "},\n",
-		c.rec_bytes_in, c.rec_bytes_out, c.close_notify_rx,
-		c.unclean_close, sp_tls_conn_bytes(t0), c.allocs_hs,
-		c.allocs_steady);
+		",\"failed\":%" PRIu64 ",\"offered\":%" PRIu64 "}",
+		c.hs_full, c.hs_resumed, c.hs_failed, c.hs_offered);
+	sp_report_tls_json(f, &c, sp_tls_conn_bytes(t0));
 }
 
 void

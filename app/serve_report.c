@@ -49,7 +49,6 @@ static void
 sp_srv_print_tls(const struct sp_servemode *m, FILE *out)
 {
 	struct sp_tls_counters c;
-	int any = 0;
 
 	if (!sp_srv_tls_sum(m, &c))
 		return;
@@ -73,42 +72,13 @@ sp_srv_print_tls(const struct sp_servemode *m, FILE *out)
 			fprintf(out, "  %s %" PRIu64, sp_srv_end_name[i],
 				c.ended[i]);
 	fputc('\n', out);
-	fprintf(out,
-		"  tls cpu         %.0f us per full handshake, %.0f us "
-		"per resumed (worker CPU in the TLS engine)\n",
-		sp_report_tls_us(c.hs_ticks_full, c.hs_full),
-		sp_report_tls_us(c.hs_ticks_resumed, c.hs_resumed));
-	fprintf(out, "  tls alerts     ");
-	for (unsigned k = 0; k < SP_TLS_NALERTS; k++)
-		if (c.alerts_rx[k] != 0) {
-			fprintf(out, " received %s %" PRIu64,
-				sp_tls_alert_name(k), c.alerts_rx[k]);
-			any = 1;
-		}
-	for (unsigned k = 0; k < SP_TLS_NALERTS; k++)
-		if (c.alerts_tx[k] != 0) {
-			fprintf(out, " sent %s %" PRIu64, sp_tls_alert_name(k),
-				c.alerts_tx[k]);
-			any = 1;
-		}
-	fprintf(out, "%s\n", any ? "" : " none");
-	fprintf(out,
-		"  tls bytes       records in %" PRIu64 "  out %" PRIu64
-		"  per connection %zu  closes with close_notify %" PRIu64
-		"  without %" PRIu64 "\n",
-		c.rec_bytes_in, c.rec_bytes_out, sp_srv_tls_conn_bytes(m),
-		c.close_notify_rx, c.unclean_close);
-	fprintf(out,
-		"  tls allocs      in handshakes %" PRIu64
-		"  after them %" PRIu64 "\n",
-		c.allocs_hs, c.allocs_steady);
+	sp_report_tls_text(out, &c, sp_srv_tls_conn_bytes(m), NULL);
 }
 
 static void
 sp_srv_json_tls(const struct sp_servemode *m, FILE *f)
 {
 	struct sp_tls_counters c;
-	const char *sep = "";
 
 	if (!sp_srv_tls_sum(m, &c))
 		return;
@@ -123,34 +93,8 @@ sp_srv_json_tls(const struct sp_servemode *m, FILE *f)
 	for (int i = SP_SRV_TCP_ENDS; i < SP_STREAM_END_NKINDS; i++)
 		fprintf(f, "%s\"%s\":%" PRIu64, i > SP_SRV_TCP_ENDS ? "," : "",
 			sp_srv_end_name[i], c.ended[i]);
-	fprintf(f, "},\"cpu_us_per_full\":%.1f,\"cpu_us_per_resumed\":%.1f",
-		sp_report_tls_us(c.hs_ticks_full, c.hs_full),
-		sp_report_tls_us(c.hs_ticks_resumed, c.hs_resumed));
-	fprintf(f, ",\"alerts_received\":{");
-	for (unsigned k = 0; k < SP_TLS_NALERTS; k++)
-		if (c.alerts_rx[k] != 0) {
-			fprintf(f, "%s\"%s\":%" PRIu64, sep,
-				sp_tls_alert_name(k), c.alerts_rx[k]);
-			sep = ",";
-		}
-	sep = "";
-	fprintf(f, "},\"alerts_sent\":{");
-	for (unsigned k = 0; k < SP_TLS_NALERTS; k++)
-		if (c.alerts_tx[k] != 0) {
-			fprintf(f, "%s\"%s\":%" PRIu64, sep,
-				sp_tls_alert_name(k), c.alerts_tx[k]);
-			sep = ",";
-		}
-	fprintf(f,
-		"},\"record_bytes_in\":%" PRIu64
-		",\"record_bytes_out\":%" PRIu64
-		",\"close_notify_received\":%" PRIu64
-		",\"closes_without_close_notify\":%" PRIu64
-		",\"bytes_per_connection\":%zu,\"allocs_in_handshakes\":%" PRIu64
-		",\"allocs_after_handshakes\":%" PRIu64 "},\n",
-		c.rec_bytes_in, c.rec_bytes_out, c.close_notify_rx,
-		c.unclean_close, sp_srv_tls_conn_bytes(m), c.allocs_hs,
-		c.allocs_steady);
+	fputc('}', f);
+	sp_report_tls_json(f, &c, sp_srv_tls_conn_bytes(m));
 }
 
 void

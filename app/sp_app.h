@@ -602,6 +602,14 @@ struct sp_tls;
 struct sp_tls_counters;
 void sp_report_tls_add(struct sp_tls_counters *sum, const struct sp_tls *t);
 double sp_report_tls_us(uint64_t ticks, uint64_t n);
+/* The TLS lines both run and serve print, from "tls cpu" to "tls allocs"
+ * (@pool: how the pool was sized, for the bytes line; may be NULL). */
+void sp_report_tls_text(FILE *out, const struct sp_tls_counters *c,
+			size_t conn_bytes, const char *pool);
+/* The same as the tail of a JSON "tls" object: from "cpu_us_per_full" to
+ * its closing brace (the caller wrote the head, a member before). */
+void sp_report_tls_json(FILE *f, const struct sp_tls_counters *c,
+			size_t conn_bytes);
 /* Human-readable byte count ("1.5 MiB") for live lines. */
 void sp_fmt_bytes(uint64_t b, char *buf, size_t len);
 
