@@ -19,7 +19,7 @@
  * (a last odd byte padded with a zero), plus @sum, folded to 16 bits and
  * not complemented: rte_raw_cksum(buf, len) when @sum is 0. */
 static inline uint16_t
-sp_cksum_raw(const void *buf, size_t len, uint32_t sum)
+sp_cksum_raw(const void *buf, size_t len, uint64_t sum)
 {
 	const uint8_t *p = buf;
 	unsigned __int128 acc = sum;
@@ -67,6 +67,20 @@ sp_cksum_raw(const void *buf, size_t len, uint32_t sum)
 	s = (s & 0xffffu) + (s >> 16);
 	s = (s & 0xffffu) + (s >> 16);
 	return (uint16_t)s;
+}
+
+/* The IPv4 pseudo-header's words (RFC 9293 3.1: source, destination,
+ * zero and protocol, the segment's length), unfolded, to start
+ * sp_cksum_raw with: rte_ipv4_phdr_cksum without its 16-bit loop.
+ * @src and @dst as in the header (network order), @len in host order. */
+static inline uint64_t
+sp_cksum_phdr(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len)
+{
+	uint8_t tail[4] = { 0, proto, (uint8_t)(len >> 8), (uint8_t)len };
+	uint32_t t;
+
+	memcpy(&t, tail, 4); /* the last two words, in memory order */
+	return (uint64_t)src + dst + t;
 }
 
 #endif /* SP_CKSUM_H */

@@ -153,8 +153,10 @@ sp_ip_finish(struct sp_stack *st, void *handle, uint8_t *frame, uint32_t l4_len)
 
 		/* as rte_ipv4_udptcp_cksum: 0 stays 0 for TCP */
 		th->cksum = 0;
-		th->cksum = (uint16_t)~sp_cksum_raw(th, l4_len,
-						    rte_ipv4_phdr_cksum(ip, 0));
+		th->cksum = (uint16_t)~sp_cksum_raw(
+			th, l4_len,
+			sp_cksum_phdr(ip->src_addr, ip->dst_addr, IPPROTO_TCP,
+				      (uint16_t)l4_len));
 	}
 	/* Pad short frames to the Ethernet minimum of 60 bytes. */
 	if (len < 60) {

@@ -75,7 +75,10 @@ static bool
 tcp_csum_ok(const struct rte_ipv4_hdr *ip, const struct rte_tcp_hdr *th,
 	    uint32_t tcp_len)
 {
-	return sp_cksum_raw(th, tcp_len, rte_ipv4_phdr_cksum(ip, 0)) == 0xffff;
+	return sp_cksum_raw(th, tcp_len,
+			    sp_cksum_phdr(ip->src_addr, ip->dst_addr,
+					  ip->next_proto_id,
+					  (uint16_t)tcp_len)) == 0xffff;
 }
 
 static void

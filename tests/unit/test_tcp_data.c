@@ -1143,6 +1143,28 @@ test_cksum(void)
 			}
 	}
 	CHECK_EQ(bad, 0);
+	/* The pseudo-header's words against rte_ipv4_phdr_cksum. */
+	bad = 0;
+	for (int i = 0; i < 100000; i++) {
+		struct rte_ipv4_hdr ip = { 0 };
+		uint16_t len;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		ip.version_ihl = 0x45;
+		ip.src_addr = (uint32_t)x;
+		ip.dst_addr = (uint32_t)(x >> 32);
+		ip.next_proto_id = (uint8_t)(x >> 11);
+		len = (uint16_t)(x >> 19) % 65000;
+		ip.total_length = rte_cpu_to_be_16((uint16_t)(len + 20));
+		if (sp_cksum_raw(NULL, 0,
+				 sp_cksum_phdr(ip.src_addr, ip.dst_addr,
+					       ip.next_proto_id, len)) !=
+		    rte_ipv4_phdr_cksum(&ip, 0))
+			bad++;
+	}
+	CHECK_EQ(bad, 0);
 }
 
 static const struct sp_h_test tests[] = {
