@@ -50,24 +50,29 @@
 		SP_AFP_FRAMES) ",qdisc_bypass=1"
 #define SP_EAL_ARGC_MAX 64
 
-/* Free hugepage memory in KiB, from /proc/meminfo. */
-static uint64_t
-sp_huge_free_kb(void)
+uint64_t
+sp_meminfo_kb(const char *field)
 {
 	FILE *f = fopen("/proc/meminfo", "r");
 	char line[128];
-	uint64_t pages = 0, size_kb = 0;
+	size_t n = strlen(field);
+	uint64_t v = 0;
 
 	if (f == NULL)
 		return 0;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (sscanf(line, "HugePages_Free: %" SCNu64, &pages) == 1)
-			continue;
-		if (sscanf(line, "Hugepagesize: %" SCNu64, &size_kb) == 1)
-			continue;
-	}
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, field, n) == 0 && line[n] == ':' &&
+		    sscanf(line + n + 1, "%" SCNu64, &v) == 1)
+			break;
 	fclose(f);
-	return pages * size_kb;
+	return v;
+}
+
+/* Free hugepage memory in KiB. */
+static uint64_t
+sp_huge_free_kb(void)
+{
+	return sp_meminfo_kb("HugePages_Free") * sp_meminfo_kb("Hugepagesize");
 }
 
 /* The main lcore on the first CPU we may run on, worker lcore i on the

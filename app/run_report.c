@@ -178,8 +178,8 @@ sp_run_print_tls(const struct sp_run *r, FILE *out)
 	if (!cf->on || t0 == NULL)
 		return;
 	sp_run_tls_sum(r, &c);
-	fprintf(out, "  tls             %s, TLS 1.2, resume %s, ", "mbedtls",
-		sp_run_tls_resume_name(cf->resume));
+	fprintf(out, "  tls             %s, TLS 1.2, resume %s, ",
+		sp_tls_engine_name(NULL), sp_run_tls_resume_name(cf->resume));
 	if (cf->insecure)
 		fprintf(out,
 			"VERIFY OFF (--insecure): the server's certificate "
@@ -205,9 +205,9 @@ sp_run_json_tls(const struct sp_run *r, FILE *f)
 		return;
 	sp_run_tls_sum(r, &c);
 	fprintf(f,
-		" \"tls\":{\"engine\":\"mbedtls\",\"version\":\"TLS 1.2\","
+		" \"tls\":{\"engine\":\"%s\",\"version\":\"TLS 1.2\","
 		"\"verify\":%s,\"ca\":",
-		cf->insecure ? "false" : "true");
+		sp_tls_engine_name(NULL), cf->insecure ? "false" : "true");
 	if (cf->ca != NULL)
 		sp_json_str(f, cf->ca);
 	else

@@ -547,23 +547,6 @@ sp_run_tsc(void *arg)
 	return rte_rdtsc();
 }
 
-/* MemAvailable from /proc/meminfo, in bytes; 0 when unknown. */
-static uint64_t
-sp_run_mem_available(void)
-{
-	FILE *f = fopen("/proc/meminfo", "r");
-	char line[128];
-	uint64_t kb = 0;
-
-	if (f == NULL)
-		return 0;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "MemAvailable: %" SCNu64, &kb) == 1)
-			break;
-	fclose(f);
-	return kb * 1024;
-}
-
 /* https: core @c's TLS between its engine and its TCP adapter, with a
  * connection for each of its @vus and room for those still closing
  * while their VUs have opened the next. 0, or -1 after printing why. */
@@ -601,7 +584,7 @@ sp_run_tls_setup(struct sp_run *r, struct sp_run_core *c, uint32_t vus)
 		 * size. */
 		struct sp_tls_conf one = tc;
 		struct sp_tls *probe;
-		uint64_t need, avail = sp_run_mem_available();
+		uint64_t need, avail = sp_meminfo_kb("MemAvailable") * 1024;
 
 		one.conns = 1;
 		one.slots = 1;

@@ -610,6 +610,9 @@ void sp_report_tls_text(FILE *out, const struct sp_tls_counters *c,
  * its closing brace (the caller wrote the head, a member before). */
 void sp_report_tls_json(FILE *f, const struct sp_tls_counters *c,
 			size_t conn_bytes);
+/* A field of /proc/meminfo ("MemAvailable"), in its unit (KiB, or a
+ * count); 0 when absent. */
+uint64_t sp_meminfo_kb(const char *field);
 /* Human-readable byte count ("1.5 MiB") for live lines. */
 void sp_fmt_bytes(uint64_t b, char *buf, size_t len);
 
