@@ -25,12 +25,9 @@ static void
 sp_run_add_stats(struct sp_vu_stats *t, const struct sp_vu_stats *s)
 {
 	SP_VU_STATS_COUNTERS(SP_RUN_ADD, SP_RUN_ADDN)
-	sp_hist_merge(&t->latency, &s->latency);
-	sp_hist_merge(&t->connect, &s->connect);
-	sp_hist_merge(&t->tls, &s->tls);
-	sp_hist_merge(&t->ttfb, &s->ttfb);
-	sp_hist_merge(&t->iteration, &s->iteration);
-	sp_hist_merge(&t->lag, &s->lag);
+#define SP_RUN_HMERGE(f) sp_hist_merge(&t->f, &s->f);
+	SP_VU_STATS_HISTS(SP_RUN_HMERGE)
+#undef SP_RUN_HMERGE
 }
 
 void
@@ -59,12 +56,9 @@ sp_run_merge(struct sp_run *r)
 	struct sp_vu_stats *t = r->tot;
 
 	memset(t, 0, sizeof(*t));
-	sp_hist_init(&t->latency);
-	sp_hist_init(&t->connect);
-	sp_hist_init(&t->tls);
-	sp_hist_init(&t->ttfb);
-	sp_hist_init(&t->iteration);
-	sp_hist_init(&t->lag);
+#define SP_RUN_HINIT(f) sp_hist_init(&t->f);
+	SP_VU_STATS_HISTS(SP_RUN_HINIT)
+#undef SP_RUN_HINIT
 	for (uint32_t i = 0; i < r->rp.eng.nrequests; i++) {
 		memset(&r->rs_tot[i], 0,
 		       offsetof(struct sp_vu_req_stats, latency));

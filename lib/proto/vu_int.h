@@ -162,12 +162,12 @@ sp_vu_req_idx(const struct sp_vu_engine *e, const struct sp_vu *v)
 	return sp_vu_scen(e, v)->steps[v->step].req;
 }
 
-/* The VU's number in the whole run, from 1 ({{vu}}): engine @core of
- * @ncores runs every ncores-th. */
+/* The VU's number in the whole run, from vu_offset + 1 ({{vu}}): engine
+ * @core of @ncores runs every ncores-th. */
 static inline uint64_t
 sp_vu_number(const struct sp_vu_engine *e, const struct sp_vu *v)
 {
-	return (uint64_t)v->idx * e->ncores + e->core + 1;
+	return e->pl->vu_offset + (uint64_t)v->idx * e->ncores + e->core + 1;
 }
 
 /*

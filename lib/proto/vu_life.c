@@ -33,7 +33,23 @@ static const char *const sp_vu_err_names[SP_VU_E_N] = {
 	[SP_VU_E_TLS_ALERT] = "tls_alert",
 	[SP_VU_E_TLS_BAD_RECORD] = "tls_bad_record",
 	[SP_VU_E_TLS_TIMEOUT] = "tls_timeout",
+	[SP_VU_E_WS_HANDSHAKE] = "ws_handshake",
 };
+
+static const char *const sp_vu_ws_err_names[SP_VU_WS_E_N] = {
+	[SP_VU_WS_E_UPGRADE] = "upgrade_failed",
+	[SP_VU_WS_E_PROTOCOL] = "ws_protocol",
+	[SP_VU_WS_E_UTF8] = "ws_utf8",
+	[SP_VU_WS_E_TOO_BIG] = "ws_too_big",
+	[SP_VU_WS_E_CLOSED_ABNORMALLY] = "ws_closed_abnormally",
+	[SP_VU_WS_E_EXPECT_TIMEOUT] = "ws_expect_timeout",
+};
+
+const char *
+sp_vu_ws_err_name(enum sp_vu_ws_err k)
+{
+	return (unsigned)k < SP_VU_WS_E_N ? sp_vu_ws_err_names[k] : "?";
+}
 
 const char *
 sp_vu_err_name(enum sp_vu_err k)
@@ -102,12 +118,9 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 	for (int p = 0; p < SP_VU_NPROTO; p++)
 		if (e->clients[p]->init(e, err, errlen) < 0)
 			goto fail;
-	sp_hist_init(&e->s.latency);
-	sp_hist_init(&e->s.connect);
-	sp_hist_init(&e->s.tls);
-	sp_hist_init(&e->s.ttfb);
-	sp_hist_init(&e->s.iteration);
-	sp_hist_init(&e->s.lag);
+#define SP_VU_HIST_INIT(f) sp_hist_init(&e->s.f);
+	SP_VU_STATS_HISTS(SP_VU_HIST_INIT)
+#undef SP_VU_HIST_INIT
 	for (uint32_t i = 0; i < nr; i++) {
 		sp_hist_init(&e->rs[i].latency);
 		sp_hist_init(&e->rs[i].ttfb);

@@ -230,6 +230,14 @@ struct sp_request {
 	 * --expect-status; 100-399 by default): any other fails the request
 	 * as http_status, before its checks. Bit per code, as status_set. */
 	uint64_t expect_set[(SP_PLAN_MAX_STATUS + 63) / 64];
+	/* A WebSocket upgrade (the first step of a `ws:` block): the engine
+	 * adds Upgrade, Connection, Sec-WebSocket-Key (fresh, random) and
+	 * Sec-WebSocket-Version; 101 with the right Sec-WebSocket-Accept is
+	 * its only success (ws_handshake otherwise). */
+	uint8_t ws_upgrade;
+	/* Sec-WebSocket-Protocol's value ("chat, superchat"), or NULL; the
+	 * server's choice must be one of them. */
+	const char *ws_subprotocols;
 };
 
 enum sp_step_kind {
@@ -237,12 +245,70 @@ enum sp_step_kind {
 	SP_STEP_THINK,
 	SP_STEP_LOOP,     /* body: steps [i+1, end); step `end` is its END */
 	SP_STEP_LOOP_END, /* jumps back to `begin` + 1 until count is done */
+	/*
+	 * A `ws:` step is flattened into: a REQUEST whose request has
+	 * ws_upgrade set (GET with the Upgrade headers; a 101 with the right
+	 * Sec-WebSocket-Accept turns the VU's connection into a WebSocket),
+	 * then its own steps (the WS_* kinds below, THINK and LOOP/LOOP_END
+	 * nest as anywhere), then WS_END. Every WS_* step sits between an
+	 * upgrade REQUEST and its WS_END, never outside; a LOOP never spans
+	 * the boundary. If the session ended early (closed, failed) the
+	 * remaining steps up to WS_END are skipped.
+	 */
+	SP_STEP_WS_SEND,   /* ws: plan->ws_steps[ws] */
+	SP_STEP_WS_EXPECT, /* ws: wait for matching messages */
+	SP_STEP_WS_LISTEN, /* receive whatever comes for listen_us */
+	SP_STEP_WS_PING,   /* send a ping (the pong is counted, not awaited) */
+	SP_STEP_WS_CLOSE,  /* close handshake with close_code */
+	SP_STEP_WS_END,    /* end of the block: close with 1000 if still
+			    * open, wait for the close handshake */
+};
+
+/* What a WebSocket message step sends (RFC 6455 5.6). */
+enum sp_ws_data {
+	SP_WS_TEXT = 1,   /* text: the rendered template, UTF-8 */
+	SP_WS_BINARY = 2, /* binary: the rendered template, or pattern_size
+			   * bytes of sp_pattern when the template is empty */
+};
+
+/* One WebSocket step's parameters (index: sp_step.ws). */
+struct sp_ws_step {
+	const char *name; /* for the report: `name:` or "send text" etc. */
+	/* SEND */
+	uint8_t data;          /* enum sp_ws_data */
+	uint8_t measure;       /* time the round trip: from this message
+				* queued to the next received message that
+				* the following EXPECT step matches (any
+				* message when no EXPECT follows) */
+	struct sp_tpl msg;     /* SP_TPL_BODY context */
+	uint32_t pattern_size; /* binary of a pattern: its size in bytes */
+	uint32_t send_count;   /* pacing: messages sent (>= 1) ... */
+	uint64_t every_us;     /* ... this far apart (0: back to back) */
+	/* EXPECT: messages that match every given matcher (contains and
+	 * regex; neither: any message), expect_count of them, within
+	 * timeout_us of the step's start (ws_expect_timeout otherwise).
+	 * Non-matching messages are counted as unmatched, not errors. */
+	const char *contains;  /* bytes the message must contain, or NULL */
+	uint32_t contains_len;
+	const uint32_t *contains_kmp; /* KMP failure table, as sp_check's */
+	const char *regex;     /* PCRE2 pattern the message must match, or
+				* NULL (compiled by the engine at create) */
+	uint32_t expect_count; /* >= 1 */
+	uint64_t timeout_us;
+	/* LISTEN */
+	uint64_t listen_us;
+	/* PING: the payload (SP_TPL_BODY, at most 125 bytes rendered) */
+	/* CLOSE */
+	uint16_t close_code;   /* 1000 by default; 0: send no code */
+	const char *close_reason; /* UTF-8, at most 123 bytes, or NULL */
 };
 
 struct sp_step {
 	uint8_t kind;   /* enum sp_step_kind */
 	uint8_t depth;  /* LOOP, LOOP_END: nesting depth from 0 (< MAX) */
-	uint32_t req;   /* REQUEST: index into plan->requests */
+	uint32_t req;   /* REQUEST: index into plan->requests; WS_END: the
+			 * index of its upgrade REQUEST step */
+	uint32_t ws;    /* WS_* except WS_END: index into plan->ws_steps */
 	uint64_t think_min_us, think_max_us; /* THINK: uniform in [min, max] */
 	uint32_t count; /* LOOP, LOOP_END: times the body runs (>= 1) */
 	uint32_t begin, end; /* LOOP: end = index of its LOOP_END;
@@ -299,6 +365,17 @@ struct sp_plan {
 	const struct sp_request *requests;
 	uint32_t nrequests;
 	const struct sp_data *data; /* NULL: no data file */
+
+	/* WebSocket */
+	const struct sp_ws_step *ws_steps;
+	uint32_t nws_steps;
+	uint64_t ws_max_message;   /* a longer message fails the session as
+				    * ws_too_big (close 1009); 1 MiB default */
+	uint64_t ws_ping_every_us; /* ping an open WebSocket this often
+				    * (0: never; pongs are counted) */
+	/* {{vu}} numbers start at vu_offset + 1 (--vu-offset), so VU ranges
+	 * can be split across machines. */
+	uint64_t vu_offset;
 };
 
 #endif /* SP_PLAN_H */

@@ -62,10 +62,61 @@ enum sp_vu_err {
 	SP_VU_E_TLS_ALERT,      /* the server sent a fatal alert */
 	SP_VU_E_TLS_BAD_RECORD, /* the server sent what is not a record */
 	SP_VU_E_TLS_TIMEOUT,    /* no handshake within the connect timeout */
+	SP_VU_E_WS_HANDSHAKE,   /* a WebSocket upgrade not answered by 101
+				  * with the right Sec-WebSocket-Accept (or
+				  * an unoffered subprotocol or extension) */
 	SP_VU_E_N
 };
 
 const char *sp_vu_err_name(enum sp_vu_err k);
+
+/*
+ * Why a WebSocket session failed. A session starts with its upgrade
+ * request and ends completed (close handshake done, or the block's steps
+ * done and closed), failed (exactly one kind below) or interrupted (the
+ * run stopped): started = completed + failed + interrupted + open.
+ */
+enum sp_vu_ws_err {
+	SP_VU_WS_E_UPGRADE = 0,     /* its upgrade request failed: the kind
+				     * is that request's (err[]) */
+	SP_VU_WS_E_PROTOCOL,        /* RFC 6455 broken by the server: a
+				     * masked frame, reserved bits, an
+				     * unknown opcode, a bad control frame
+				     * or continuation (we close 1002) */
+	SP_VU_WS_E_UTF8,            /* text not UTF-8 (we close 1007) */
+	SP_VU_WS_E_TOO_BIG,         /* a message over ws_max_message (1009) */
+	SP_VU_WS_E_CLOSED_ABNORMALLY, /* the connection ended without a
+				       * close frame (RST, FIN, TLS, timeout) */
+	SP_VU_WS_E_EXPECT_TIMEOUT,  /* an expect step's messages did not
+				     * come within its timeout */
+	SP_VU_WS_E_N
+};
+
+const char *sp_vu_ws_err_name(enum sp_vu_ws_err k);
+
+/* Close codes received, by bucket (sp_vu_ws_close_bucket). */
+enum {
+	SP_VU_WS_CLOSE_1000 = 0, /* 1000..1015: bucket code - 1000 */
+	SP_VU_WS_CLOSE_NONE = 16, /* a close frame without a code (1005) */
+	SP_VU_WS_CLOSE_3XXX,      /* 3000..3999: registered */
+	SP_VU_WS_CLOSE_4XXX,      /* 4000..4999: private */
+	SP_VU_WS_CLOSE_OTHER,     /* any other (a protocol error) */
+	SP_VU_WS_CLOSE_N
+};
+
+static inline unsigned
+sp_vu_ws_close_bucket(int code)
+{
+	if (code < 0)
+		return SP_VU_WS_CLOSE_NONE;
+	if (code >= 1000 && code <= 1015)
+		return (unsigned)(code - 1000);
+	if (code >= 3000 && code <= 3999)
+		return SP_VU_WS_CLOSE_3XXX;
+	if (code >= 4000 && code <= 4999)
+		return SP_VU_WS_CLOSE_4XXX;
+	return SP_VU_WS_CLOSE_OTHER;
+}
 
 /* Per named request (index as plan->requests). */
 struct sp_vu_req_stats {
@@ -117,6 +168,18 @@ struct sp_vu_stats {
 	uint64_t renders;         /* renders of requests with variables,
 				     * one per attempt to queue them (the
 				     * others are built once, at start) */
+	/* WebSocket sessions: started = completed + failed + interrupted +
+	 * open now (ws_open). */
+	uint64_t ws_started, ws_completed, ws_failed, ws_interrupted, ws_open;
+	uint64_t ws_err[SP_VU_WS_E_N];
+	/* Data messages (text and binary, whole) and their payload bytes. */
+	uint64_t ws_msgs_sent, ws_msgs_received;
+	uint64_t ws_bytes_sent, ws_bytes_received;
+	uint64_t ws_matched;   /* received messages an expect step took */
+	uint64_t ws_unmatched; /* received messages no expect step took */
+	uint64_t ws_pings_sent, ws_pongs_received, ws_pings_received;
+	uint64_t ws_closes_sent;     /* close frames we sent */
+	uint64_t ws_close_codes[SP_VU_WS_CLOSE_N]; /* close frames received */
 	struct sp_hist latency;   /* every complete response, from its
 				     * intended start to its last byte */
 	struct sp_hist connect;   /* SYN sent to established */
@@ -128,6 +191,11 @@ struct sp_vu_stats {
 				     * request's first frame (its SYN, or its
 				     * first data on a kept connection)
 				     * queued, minus its intended start */
+	struct sp_hist ws_connect; /* upgrade request queued to its 101 */
+	struct sp_hist ws_rtt;     /* a measured message queued to the
+				    * message that answered it */
+	struct sp_hist ws_session; /* upgrade request queued to the
+				    * session's end, every ended session */
 };
 
 /*
@@ -144,13 +212,22 @@ struct sp_vu_stats {
 	X(bytes_received) X(connects) X(reconnects) X(server_closes)    \
 	X(lenient_closes) X(conns_open) X(connect_retries)              \
 	X(vus_active) X(vus_target) X(arrivals) X(checks_passed)        \
-	X(renders)
+	X(renders) X(ws_started) X(ws_completed) X(ws_failed)           \
+	X(ws_interrupted) X(ws_open) A(ws_err, SP_VU_WS_E_N)            \
+	X(ws_msgs_sent) X(ws_msgs_received) X(ws_bytes_sent)            \
+	X(ws_bytes_received) X(ws_matched) X(ws_unmatched)              \
+	X(ws_pings_sent) X(ws_pongs_received) X(ws_pings_received)      \
+	X(ws_closes_sent) A(ws_close_codes, SP_VU_WS_CLOSE_N)
 // clang-format on
 // clang-format off
 #define SP_VU_REQ_COUNTERS(X)                                           \
 	X(started) X(responses) X(failed) X(check_failed)               \
 	X(status_failed) X(interrupted)
 // clang-format on
+/* The histograms of struct sp_vu_stats, every one. */
+#define SP_VU_STATS_HISTS(H)                                                   \
+	H(latency) H(connect) H(tls) H(ttfb) H(iteration) H(lag)               \
+	H(ws_connect) H(ws_rtt) H(ws_session)
 #define SP_VU_SCEN_COUNTERS(X)                                                 \
 	X(started) X(completed) X(failed) X(interrupted) X(dropped)
 
@@ -160,6 +237,11 @@ _Static_assert((0 SP_VU_STATS_COUNTERS(SP_VU_COUNT1_, SP_VU_COUNTN_)) *
 			       sizeof(uint64_t) ==
 		       offsetof(struct sp_vu_stats, latency),
 	       "SP_VU_STATS_COUNTERS must list every counter of sp_vu_stats");
+#define SP_VU_HIST1_(f) +sizeof(struct sp_hist)
+_Static_assert(offsetof(struct sp_vu_stats, latency) +
+			       (0 SP_VU_STATS_HISTS(SP_VU_HIST1_)) ==
+		       sizeof(struct sp_vu_stats),
+	       "SP_VU_STATS_HISTS must list every histogram of sp_vu_stats");
 _Static_assert((0 SP_VU_REQ_COUNTERS(SP_VU_COUNT1_)) * sizeof(uint64_t) ==
 		       offsetof(struct sp_vu_req_stats, latency),
 	       "SP_VU_REQ_COUNTERS must list every counter of sp_vu_req_stats");
