@@ -1,0 +1,97 @@
+/*
+ * RFC 6455 helpers (sp_ws.h): handshake values through mbedTLS's SHA-1
+ * and base64, and a UTF-8 checker that keeps its whole state in one word.
+ */
+#include <string.h>
+
+#include <mbedtls/base64.h>
+#include <mbedtls/sha1.h>
+
+#include "sp_ws.h"
+
+void
+sp_ws_key(uint64_t r0, uint64_t r1, char out[SP_WS_KEY_LEN + 1])
+{
+	uint8_t raw[16];
+	size_t olen = 0;
+
+	for (int i = 0; i < 8; i++) {
+		raw[i] = (uint8_t)(r0 >> (8 * i));
+		raw[8 + i] = (uint8_t)(r1 >> (8 * i));
+	}
+	mbedtls_base64_encode((unsigned char *)out, SP_WS_KEY_LEN + 1, &olen,
+			      raw, sizeof(raw));
+	out[SP_WS_KEY_LEN] = '\0';
+}
+
+int
+sp_ws_accept(const char *key, size_t n, char out[SP_WS_ACCEPT_LEN + 1])
+{
+	static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+	uint8_t buf[64 + sizeof(guid)], dig[20];
+	size_t olen = 0;
+
+	if (n > 64)
+		return -1;
+	memcpy(buf, key, n);
+	memcpy(buf + n, guid, sizeof(guid) - 1);
+	if (mbedtls_sha1_ret(buf, n + sizeof(guid) - 1, dig) != 0)
+		return -1;
+	if (mbedtls_base64_encode((unsigned char *)out, SP_WS_ACCEPT_LEN + 1,
+				  &olen, dig, sizeof(dig)) != 0)
+		return -1;
+	out[SP_WS_ACCEPT_LEN] = '\0';
+	return 0;
+}
+
+/*
+ * The state packs what is still owed: the number of continuation bytes
+ * left (bits 8..9) and the range the next one must fall in (its lowest
+ * and highest allowed value, bits 16..23 and 24..31), which is where
+ * overlong forms, surrogates and code points over U+10FFFF are caught:
+ * only the byte after the lead byte has a range narrower than 80..BF.
+ */
+#define SP_U8_NEED(s) (((s) >> 8) & 3u)
+#define SP_U8_LO(s) (((s) >> 16) & 0xffu)
+#define SP_U8_HI(s) ((s) >> 24)
+#define SP_U8_MAKE(need, lo, hi)                                               \
+	(((uint32_t)(need) << 8) | ((uint32_t)(lo) << 16) |                    \
+	 ((uint32_t)(hi) << 24) | 2u)
+
+uint32_t
+sp_utf8_feed(uint32_t s, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n && s != SP_UTF8_REJECT; i++) {
+		unsigned c = p[i];
+
+		if (s == SP_UTF8_ACCEPT) {
+			if (c < 0x80)
+				continue;
+			if (c >= 0xc2 && c <= 0xdf)
+				s = SP_U8_MAKE(1, 0x80, 0xbf);
+			else if (c == 0xe0)
+				s = SP_U8_MAKE(2, 0xa0, 0xbf); /* overlong */
+			else if (c == 0xed)
+				s = SP_U8_MAKE(2, 0x80, 0x9f); /* surrogates */
+			else if (c >= 0xe1 && c <= 0xef)
+				s = SP_U8_MAKE(2, 0x80, 0xbf);
+			else if (c == 0xf0)
+				s = SP_U8_MAKE(3, 0x90, 0xbf); /* overlong */
+			else if (c >= 0xf1 && c <= 0xf3)
+				s = SP_U8_MAKE(3, 0x80, 0xbf);
+			else if (c == 0xf4)
+				s = SP_U8_MAKE(3, 0x80, 0x8f); /* > U+10FFFF */
+			else
+				s = SP_UTF8_REJECT;
+			continue;
+		}
+		if (c < SP_U8_LO(s) || c > SP_U8_HI(s)) {
+			s = SP_UTF8_REJECT;
+			continue;
+		}
+		s = SP_U8_NEED(s) == 1 ?
+			    SP_UTF8_ACCEPT :
+			    SP_U8_MAKE(SP_U8_NEED(s) - 1, 0x80, 0xbf);
+	}
+	return s;
+}
