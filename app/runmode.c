@@ -81,6 +81,9 @@ static const char sp_run_help[] =
 	"                         a full handshake)\n"
 	"  --tls-ciphers LIST --tls-curves LIST  e.g.\n"
 	"                         TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256, P-256\n"
+	"  --tls-psk ID:HEXKEY    a pre-shared key (RFC 4279); with\n"
+	"                         --tls-ciphers TLS-PSK-WITH-AES-128-GCM-SHA256\n"
+	"                         the handshake has no public-key operation\n"
 	"  --tls-server-name NAME SNI and the certificate's name (default:\n"
 	"                         the URL's host name)\n"
 	"  --json FILE            the report as JSON (docs/report-schema.md);\n"
@@ -124,6 +127,7 @@ enum {
 	SP_OPT_TLS_RESUME,
 	SP_OPT_TLS_CIPHERS,
 	SP_OPT_TLS_CURVES,
+	SP_OPT_TLS_PSK,
 	SP_OPT_TLS_SERVER_NAME,
 	SP_OPT_JSON,
 	SP_OPT_CSV,
@@ -159,6 +163,7 @@ static const struct option sp_run_longopts[] = {
 	{ "tls-resume", required_argument, NULL, SP_OPT_TLS_RESUME },
 	{ "tls-ciphers", required_argument, NULL, SP_OPT_TLS_CIPHERS },
 	{ "tls-curves", required_argument, NULL, SP_OPT_TLS_CURVES },
+	{ "tls-psk", required_argument, NULL, SP_OPT_TLS_PSK },
 	{ "tls-server-name", required_argument, NULL, SP_OPT_TLS_SERVER_NAME },
 	{ "json", required_argument, NULL, SP_OPT_JSON },
 	{ "csv", required_argument, NULL, SP_OPT_CSV },
@@ -310,6 +315,7 @@ static const char *const sp_run_keys[] = {
 	[SP_OPT_TLS_RESUME - SP_OPT_BASE] = "tls-resume",
 	[SP_OPT_TLS_CIPHERS - SP_OPT_BASE] = "tls-ciphers",
 	[SP_OPT_TLS_CURVES - SP_OPT_BASE] = "tls-curves",
+	[SP_OPT_TLS_PSK - SP_OPT_BASE] = "tls-psk",
 	[SP_OPT_TLS_SERVER_NAME - SP_OPT_BASE] = "tls-server-name",
 };
 
@@ -564,6 +570,7 @@ sp_run_tls_setup(struct sp_run *r, struct sp_run_core *c, uint32_t vus)
 		.key_file = t->key,
 		.ciphers = t->ciphers,
 		.curves = t->curves,
+		.psk = t->psk,
 		.resume = t->resume == SP_RUN_RESUME_NONE ?
 				  SP_TLS_RESUME_NONE :
 			  t->resume == SP_RUN_RESUME_TICKET ?

@@ -334,7 +334,7 @@ sp_file_tls(struct sp_loader *ld, const yaml_node_t *n)
 	if (n->type != YAML_MAPPING_NODE)
 		return sp_node_error(ld, n,
 				     "tls: expected a mapping (verify, "
-				     "ca, cert, key, ciphers, curves, resume, "
+				     "ca, cert, key, ciphers, curves, psk, resume, "
 				     "server_name), got %s",
 				     sp_yaml_kind(n));
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;

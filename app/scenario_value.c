@@ -481,6 +481,14 @@ sp_tls_key(struct sp_plan *pl, const char *key, const char *v, const char *dir,
 		return t->server_name == NULL ? sp_why(why, "out of memory") :
 						0;
 	}
+	if (strcmp(key, "psk") == 0) {
+		/* The engine reads the key at start and says what is wrong
+		 * with it; here only its shape. */
+		if (strchr(v, ':') == NULL)
+			return sp_why(why, "tls.psk: expected IDENTITY:HEXKEY");
+		t->psk = sp_mem_strdup(pl, v);
+		return t->psk == NULL ? sp_why(why, "out of memory") : 0;
+	}
 	if (strcmp(key, "ciphers") == 0 || strcmp(key, "curves") == 0) {
 		const char **dst = key[1] == 'i' ? &t->ciphers : &t->curves;
 
@@ -491,7 +499,7 @@ sp_tls_key(struct sp_plan *pl, const char *key, const char *v, const char *dir,
 	}
 	return sp_why(why,
 		      "unknown key tls.%s (verify, ca, cert, key, "
-		      "ciphers, curves, resume, server_name)",
+		      "ciphers, curves, psk, resume, server_name)",
 		      key);
 }
 

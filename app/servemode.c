@@ -505,6 +505,8 @@ static const char sp_serve_help[] =
 	"  --tls-ciphers LIST --tls-curves LIST  with --tls: what to accept,\n"
 	"                          e.g. TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256\n"
 	"                          and secp256r1 (default: mbedTLS's)\n"
+	"  --tls-psk ID:HEXKEY     with --tls: a pre-shared key (RFC 4279);\n"
+	"                          --cert and --key are then optional\n"
 	"  --tls-no-resume         with --tls: resume no session (no cache, no\n"
 	"                          tickets): every handshake is a full one,\n"
 	"                          whatever the client offers\n"
@@ -533,6 +535,7 @@ enum {
 	SP_OPT_TLS_CIPHERS,
 	SP_OPT_TLS_CURVES,
 	SP_OPT_TLS_NO_RESUME,
+	SP_OPT_TLS_PSK,
 	SP_OPT_HELP,
 };
 
@@ -551,6 +554,7 @@ static const struct option sp_serve_longopts[] = {
 	{ "tls-ciphers", required_argument, NULL, SP_OPT_TLS_CIPHERS },
 	{ "tls-curves", required_argument, NULL, SP_OPT_TLS_CURVES },
 	{ "tls-no-resume", no_argument, NULL, SP_OPT_TLS_NO_RESUME },
+	{ "tls-psk", required_argument, NULL, SP_OPT_TLS_PSK },
 	{ "help", no_argument, NULL, SP_OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -572,7 +576,7 @@ sp_serve_parse_tls(struct sp_servemode *m, int port_set, int conns_set)
 
 	if (!t->on) {
 		if (t->cert || t->key || t->ciphers || t->curves ||
-		    t->no_resume) {
+		    t->no_resume || t->psk) {
 			sp_usage_error("--cert, --key and the --tls-* options "
 				       "need --tls");
 			return -1;
@@ -580,6 +584,10 @@ sp_serve_parse_tls(struct sp_servemode *m, int port_set, int conns_set)
 		return 0;
 	}
 	for (int i = 0; i < 2; i++) {
+		/* A PSK alone will do; a certificate still needs both. */
+		if (file[i] == NULL && t->psk != NULL &&
+		    file[1 - i] == NULL)
+			continue;
 		if (file[i] == NULL) {
 			sp_usage_error("--tls needs %s FILE", opt[i]);
 			return -1;
@@ -679,6 +687,9 @@ sp_serve_parse(int argc, char **argv, struct sp_servemode *m,
 			break;
 		case SP_OPT_TLS_NO_RESUME:
 			m->tlsc.no_resume = 1;
+			break;
+		case SP_OPT_TLS_PSK:
+			m->tlsc.psk = optarg;
 			break;
 		case 'h':
 		case SP_OPT_HELP:
@@ -796,6 +807,7 @@ sp_srv_tls_setup(struct sp_servemode *m)
 		.key_file = tc->key,
 		.ciphers = tc->ciphers,
 		.curves = tc->curves,
+		.psk = tc->psk,
 		.session_cache = tc->no_resume ? 0 :
 				 m->nslots < SP_SRV_TLS_CACHE_MAX ?
 						 m->nslots :

@@ -59,6 +59,7 @@ struct sp_run_tls {
 	const char *ca;               /* NULL: the system store */
 	const char *cert, *key;       /* client certificate (mutual TLS) */
 	const char *ciphers, *curves; /* NULL: the engine's defaults */
+	const char *psk;              /* "IDENTITY:HEXKEY", or NULL */
 	const char *server_name;      /* SNI and the name checked; NULL: the
 				  * target's host name (none for an
 				  * address) */
@@ -130,7 +131,8 @@ int sp_scenario_load_buf(struct sp_run_plan *rp, const char *name,
  * the run when they fail), abort-grace. --url sets the target and, if
  * the plan has no scenario, creates one named "default" that GETs the
  * URL's path. insecure (any value), tls-ca, tls-cert, tls-key,
- * tls-ciphers, tls-curves, tls-resume, tls-server-name: the file's tls:
+ * tls-ciphers, tls-curves, tls-psk, tls-resume, tls-server-name: the
+ * file's tls:
  * keys of those names.
  */
 int sp_scenario_set(struct sp_run_plan *rp, const char *key, const char *value,

@@ -78,6 +78,7 @@ extern const char *const sp_srv_end_name[SP_STREAM_END_NKINDS];
 struct sp_srv_tls {
 	int on;
 	const char *cert, *key, *ciphers, *curves;
+	const char *psk; /* --tls-psk ID:HEXKEY: a certificate is optional */
 	int no_resume;  /* --tls-no-resume: neither cache nor tickets */
 	uint32_t cache; /* session-ID cache entries per core */
 };

@@ -448,6 +448,56 @@ sp_mb_load_certs(struct sp_mbed *m, const struct sp_tls_conf *conf, char *err,
 }
 
 static int
+sp_mb_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* "IDENTITY:HEXKEY" into the configuration (which keeps copies). */
+static int
+sp_mb_psk(struct sp_mbed *m, const char *spec, char *err, size_t errlen)
+{
+	const char *colon = strrchr(spec, ':'), *hex;
+	unsigned char key[MBEDTLS_PSK_MAX_LEN];
+	size_t idlen, n = 0;
+
+	if (colon == NULL || colon == spec) {
+		snprintf(err, errlen,
+			 "tls: a PSK is IDENTITY:HEXKEY, e.g. "
+			 "client1:00112233445566778899aabbccddeeff");
+		return -EINVAL;
+	}
+	idlen = (size_t)(colon - spec);
+	for (hex = colon + 1; hex[0] != '\0'; hex += 2) {
+		int hi = sp_mb_hexval(hex[0]),
+		    lo = hex[1] ? sp_mb_hexval(hex[1]) : -1;
+
+		if (hi < 0 || lo < 0 || n == sizeof(key)) {
+			snprintf(err, errlen,
+				 "tls: the PSK's key must be an even number "
+				 "of hex digits, at most %zu bytes",
+				 sizeof(key));
+			return -EINVAL;
+		}
+		key[n++] = (unsigned char)(hi << 4 | lo);
+	}
+	if (n == 0) {
+		snprintf(err, errlen, "tls: the PSK's key is empty");
+		return -EINVAL;
+	}
+	if (mbedtls_ssl_conf_psk(&m->conf, key, n,
+				 (const unsigned char *)spec, idlen) != 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int
 sp_mb_load_ca(struct sp_mbed *m, const char *file, char *err, size_t errlen)
 {
 	char why[128];
@@ -532,6 +582,8 @@ sp_mb_create(struct sp_tls *t, const struct sp_tls_conf *conf, char *err,
 	}
 	if (sp_mb_load_certs(m, conf, err, errlen) < 0)
 		goto fail;
+	if (conf->psk && sp_mb_psk(m, conf->psk, err, errlen) < 0)
+		goto fail;
 
 	if (client) {
 		if (conf->insecure) {
@@ -559,10 +611,10 @@ sp_mb_create(struct sp_tls *t, const struct sp_tls_conf *conf, char *err,
 				mbedtls_ssl_session_init(&m->slots[i].s);
 		}
 	} else {
-		if (conf->cert_file == NULL) {
+		if (conf->cert_file == NULL && conf->psk == NULL) {
 			snprintf(err, errlen,
 				 "tls: a server needs a "
-				 "certificate and its key");
+				 "certificate and its key, or a PSK");
 			goto fail;
 		}
 		if (conf->client_auth) {

@@ -69,6 +69,44 @@ stop_pid() {
 	wait "$1" 2>/dev/null
 }
 
+# bridge_ns NS KERNEL_CIDR IF...: a namespace of the test's own (not the
+# test bed's) with a bridge br0; each IF is a veth whose other end is on
+# the bridge, our end kernel-blind for a DPDK af_packet port; the
+# namespace's kernel sits on the bridge at KERNEL_CIDR (none if empty).
+# Leftovers of an earlier run are removed by name first; all of it is
+# removed at exit.
+bridge_ns() {
+	local ns=$1 kcidr=$2 dev
+	shift 2
+	for dev in "$@"; do ip link del "$dev" 2>/dev/null; done
+	ip netns del "$ns" 2>/dev/null
+	ip netns add "$ns" || return 1
+	CLEANUPS+=("ip netns del $ns 2>/dev/null")
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1
+	ip netns exec "$ns" ip link set lo up
+	ip netns exec "$ns" ip link add br0 type bridge stp_state 0 forward_delay 0 || return 1
+	for dev in "$@"; do
+		ip link add "$dev" type veth peer name "${dev}p" netns "$ns" || return 1
+		CLEANUPS+=("ip link del $dev 2>/dev/null; kernel_unblind $dev")
+		sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"
+		kernel_blind "$dev"
+		ethtool -K "$dev" rx off tx off tso off gso off gro off >/dev/null 2>&1
+		ip netns exec "$ns" ethtool -K "${dev}p" rx off tx off tso off gso off gro off >/dev/null 2>&1
+		ip netns exec "$ns" ip link set "${dev}p" master br0
+		ip netns exec "$ns" ip link set "${dev}p" up
+		ip link set "$dev" up
+	done
+	[ -z "$kcidr" ] || ip netns exec "$ns" ip addr add "$kcidr" dev br0
+	ip netns exec "$ns" ip link set br0 up
+}
+
+# The first and the last CPU this test may use: a server and a client that
+# both busy-poll go on different ones (on one, they take turns by the
+# scheduler's slices, and a full TLS handshake stalls the other's loop).
+FIRST_CPU=$(taskset -pc $$ | sed 's/.*: //' | tr ',' '\n' | sed 's/-.*//' | head -1)
+LAST_CPU=$(taskset -pc $$ | sed 's/.*: //' | tr ',' '\n' | sed 's/.*-//' | tail -1)
+
 # Run stampede with the test bed's network options; JSON report in $TMP/r.json.
 run_sp() { # run_sp SUBCOMMAND args...
 	local sub=$1; shift

@@ -26,40 +26,9 @@ KCLI_IP=198.19.4.3 # the namespace's kernel, on its bridge
 NAME=serve.stampede.test
 SP_PID=
 
-tls_cleanup() {
-	stop_pid "$SP_PID"
-	ip link del "$SRV_IF" 2>/dev/null
-	ip link del "$RUN_IF" 2>/dev/null
-	kernel_unblind "$SRV_IF"
-	kernel_unblind "$RUN_IF"
-	ip netns del "$NS" 2>/dev/null
-	cleanup
-}
-trap tls_cleanup EXIT
-
+trap 'stop_pid "$SP_PID"; cleanup' EXIT
 nsx() { ip netns exec "$NS" "$@"; }
-
-# The namespace, its bridge, and the two pairs; leftovers of an earlier run
-# of this test are removed by name first.
-ip link del "$SRV_IF" 2>/dev/null
-ip link del "$RUN_IF" 2>/dev/null
-ip netns del "$NS" 2>/dev/null
-ip netns add "$NS" || exit 1
-nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-nsx ip link set lo up
-nsx ip link add br0 type bridge stp_state 0 forward_delay 0 || exit 1
-for dev in "$SRV_IF" "$RUN_IF"; do
-	ip link add "$dev" type veth peer name "${dev}p" netns "$NS" || exit 1
-	sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"
-	kernel_blind "$dev"
-	ethtool -K "$dev" rx off tx off tso off gso off gro off >/dev/null 2>&1
-	nsx ethtool -K "${dev}p" rx off tx off tso off gso off gro off >/dev/null 2>&1
-	nsx ip link set "${dev}p" master br0
-	nsx ip link set "${dev}p" up
-	ip link set "$dev" up
-done
-nsx ip addr add "$KCLI_IP/24" dev br0
-nsx ip link set br0 up
+bridge_ns "$NS" "$KCLI_IP/24" "$SRV_IF" "$RUN_IF" || exit 1
 
 # A test CA and a server certificate for $NAME (ECDSA P-256), as the test
 # bed makes its own.
@@ -96,13 +65,11 @@ EOF
 mkcerts >"$TMP/openssl.log" 2>&1 || { cat "$TMP/openssl.log" >&2; exit 1; }
 CERT=(--cert "$TMP/srv.crt" --key "$TMP/srv.key")
 
-# The server on the first CPU, the client on the last (as tools/bench): two
-# busy-polling workers on one CPU would take turns by the scheduler's
-# slices, and a full handshake (milliseconds of CPU) stall the other
-# side's loop past its retransmission timeout. Retransmissions are not
-# checked here: on a loaded machine a handshake can still outlast one.
-srv_cpu=$(taskset -pc $$ | sed 's/.*: //' | tr ',' '\n' | sed 's/-.*//' | head -1)
-cli_cpu=$(taskset -pc $$ | sed 's/.*: //' | tr ',' '\n' | sed 's/.*-//' | tail -1)
+# The server on the first CPU, the client on the last (as tools/bench).
+# Retransmissions are not checked here: on a loaded machine a full
+# handshake (milliseconds of CPU) can still outlast one.
+srv_cpu=$FIRST_CPU
+cli_cpu=$LAST_CPU
 
 # start_serve ARGS...: stampede serve --tls in the background, ready when it
 # answers ping (no TCP probe: every connection is counted).

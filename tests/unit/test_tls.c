@@ -1123,6 +1123,76 @@ test_rsa(void)
 	sp_tls_destroy(s);
 }
 
+/* A pre-shared key: no certificate on either side, no public-key
+ * operation (the suite is plain PSK); a wrong key or an unknown identity
+ * fails the handshake on both sides; a malformed key is refused at
+ * create. */
+static void
+test_psk(void)
+{
+	static const char *const bad[] = { "nocolon", ":0011", "id:",
+					   "id:001", "id:00zz",
+					   "id:00112233445566778899aabbccddeeff"
+					   "00112233445566778899aabbccddeeff00" };
+	struct sp_tls_conf cc = client_conf(), sc = server_conf("x", "x");
+	struct sp_tls *c, *s;
+	char err[256];
+
+	cc.psk = "client7:00112233445566778899aabbccddeeff";
+	cc.ciphers = "TLS-PSK-WITH-AES-128-GCM-SHA256";
+	sc.cert_file = sc.key_file = NULL;
+	sc.psk = cc.psk;
+	sc.ciphers = cc.ciphers;
+	c = make(&cc);
+	s = make(&sc);
+	wire(c, s);
+	dial(c, SRV_NAME, 0);
+	fw_pump();
+	CHECK_EQ(cli.connected, 1);
+	CHECK_EQ(srv.connected, 1);
+	CHECK_EQ(sp_tls_counters(c)->hs_full, 1);
+	exchange(c, s, 1000, 3000);
+	sp_tls_destroy(c);
+
+	/* The same identity with another key: Finished does not verify. */
+	cc.psk = "client7:ffeeddccbbaa99887766554433221100";
+	c = make(&cc);
+	wire(c, s);
+	dial(c, SRV_NAME, 0);
+	fw_pump();
+	CHECK_EQ(cli.connected, 0);
+	CHECK_EQ(cli.closed, 1);
+	CHECK(cli.why != SP_STREAM_END_NORMAL, "why %d", cli.why);
+	CHECK_EQ(sp_tls_counters(c)->hs_failed, 1);
+	sp_tls_destroy(c);
+
+	/* An identity the server does not know: its alert says so. */
+	cc.psk = "someone:00112233445566778899aabbccddeeff";
+	c = make(&cc);
+	wire(c, s);
+	dial(c, SRV_NAME, 0);
+	fw_pump();
+	CHECK_EQ(cli.connected, 0);
+	CHECK_EQ(cli.why, SP_STREAM_END_ALERT);
+	CHECK_EQ(sp_tls_counters(c)->alerts_rx[115], 1); /* unknown_psk_identity */
+	sp_tls_destroy(c);
+	sp_tls_destroy(s);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cc.psk = bad[i];
+		err[0] = '\0';
+		c = sp_tls_create(&cc, &app_cbs, NULL, err, sizeof(err));
+		CHECK(c == NULL && strstr(err, "PSK") != NULL,
+		      "psk '%s' refused: %s", bad[i], err);
+		sp_tls_destroy(c);
+	}
+	/* A server needs a certificate or a PSK. */
+	sc.psk = NULL;
+	err[0] = '\0';
+	s = sp_tls_create(&sc, &app_cbs, NULL, err, sizeof(err));
+	CHECK(s == NULL && strstr(err, "or a PSK") != NULL, "%s", err);
+}
+
 int
 main(void)
 {
@@ -1142,6 +1212,7 @@ main(void)
 		{ "pool", test_pool },
 		{ "config", test_config },
 		{ "rsa", test_rsa },
+		{ "psk", test_psk },
 	};
 
 	for (size_t i = 0; i < sizeof(pat); i++)

@@ -82,6 +82,12 @@ struct sp_tls_conf {
 	const char *ciphers;
 	const char *curves;
 	const char *alpn;          /* NULL: "http/1.1"; "": none offered */
+	/* A pre-shared key, "IDENTITY:HEXKEY" (RFC 4279), or NULL. Both
+	 * roles then offer the PSK suites (with ciphers
+	 * TLS-PSK-WITH-AES-128-GCM-SHA256 nothing else: a handshake with
+	 * no public-key operation, for connection-count tests); a server
+	 * with a PSK needs no certificate. */
+	const char *psk;
 	enum sp_tls_resume resume; /* client */
 	uint32_t session_cache;    /* server: session-ID cache entries */
 	int tickets;               /* server: issue session tickets */
