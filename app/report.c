@@ -170,6 +170,8 @@ sp_report_tls_add(struct sp_tls_counters *sum, const struct sp_tls *t)
 	SP_TLS_ADD(allocs_setup)
 	SP_TLS_ADD(allocs_hs) SP_TLS_ADD(allocs_steady)
 	SP_TLS_ADD(open)
+	SP_TLS_ADD(hs_deferred) SP_TLS_ADD(hs_defer_ticks)
+	SP_TLS_ADD(hs_over_budget)
 #undef SP_TLS_ADD
 #undef SP_TLS_ADDN
 		// clang-format on
@@ -227,6 +229,14 @@ sp_report_tls_text(FILE *out, const struct sp_tls_counters *c,
 		"per resumed (worker CPU in the TLS engine)\n",
 		sp_report_tls_us(c->hs_ticks_full, c->hs_full),
 		sp_report_tls_us(c->hs_ticks_resumed, c->hs_resumed));
+	if (c->hs_deferred != 0 || c->hs_over_budget != 0)
+		fprintf(out,
+			"  tls budget      %" PRIu64 " handshake inputs waited "
+			"for the next loop iteration (%.0f us each on "
+			"average: ours), %" PRIu64 " taken over budget\n",
+			c->hs_deferred,
+			sp_report_tls_us(c->hs_defer_ticks, c->hs_deferred),
+			c->hs_over_budget);
 	fprintf(out, "  tls alerts     ");
 	any = sp_report_alerts(out, c->alerts_rx, "received", 0);
 	any |= sp_report_alerts(out, c->alerts_tx, "sent", 0);
@@ -280,6 +290,12 @@ sp_report_tls_json(FILE *f, const struct sp_tls_counters *c, size_t conn_bytes)
 	fprintf(f, ",\"cpu_us_per_full\":%.1f,\"cpu_us_per_resumed\":%.1f",
 		sp_report_tls_us(c->hs_ticks_full, c->hs_full),
 		sp_report_tls_us(c->hs_ticks_resumed, c->hs_resumed));
+	fprintf(f,
+		",\"handshake_inputs_deferred\":%" PRIu64
+		",\"deferred_wait_us\":%.1f,\"handshake_inputs_over_budget\":%" PRIu64,
+		c->hs_deferred,
+		sp_report_tls_us(c->hs_defer_ticks, c->hs_deferred),
+		c->hs_over_budget);
 	fprintf(f, ",\"alerts_received\":{");
 	sp_report_alerts(f, c->alerts_rx, NULL, 1);
 	fprintf(f, "},\"alerts_sent\":{");

@@ -190,7 +190,7 @@ sp_run_step(void *ctx, uint64_t now)
 	struct sp_run_core *c = ctx;
 
 	if (c->tls != NULL)
-		sp_tls_expire(c->tls, rte_rdtsc());
+		sp_tls_poll(c->tls, rte_rdtsc());
 	return sp_vu_step(c->eng, now);
 }
 
@@ -208,7 +208,7 @@ sp_run_drain(void *ctx, uint64_t now, int hurry)
 	struct sp_run_core *c = ctx;
 
 	if (c->tls != NULL)
-		sp_tls_expire(c->tls, rte_rdtsc());
+		sp_tls_poll(c->tls, rte_rdtsc());
 	return sp_vu_drain(c->eng, now, hurry);
 }
 

@@ -423,7 +423,7 @@ sp_srv_tls_step(void *ctx, uint64_t now)
 	struct sp_servemode *m = ctx;
 
 	(void)now;
-	sp_tls_expire(m->tls, rte_rdtsc());
+	sp_tls_poll(m->tls, rte_rdtsc());
 	return 0;
 }
 

@@ -49,6 +49,12 @@ struct sp_tls_conn {
 	uint8_t hs_done;
 	uint8_t close_after; /* close pending: after the peer */
 	uint8_t closing;     /* close pending the flush */
+	/* Handshake input put off (sp_tls_poll): its pool buffer, or -1;
+	 * the bytes in it; when it began waiting; the next such connection. */
+	int32_t dbuf;
+	uint32_t dlen;
+	uint64_t dsince;
+	struct sp_tls_conn *dnext;
 	uint64_t hs_start;   /* clock at inner connected() */
 	uint64_t hs_ticks;   /* ... to the handshake's end */
 	uint64_t hs_cpu;     /* ticks inside the engine, handshake */
@@ -125,6 +131,14 @@ struct sp_tls {
 	struct sp_tls_conn *fifo_head, *fifo_tail;
 	uint8_t *scratch; /* plaintext, one record */
 	uint32_t scratch_len;
+	/* The handshake budget (ticks per loop iteration, UINT64_MAX: none)
+	 * and what this iteration has spent; the connections whose input
+	 * waits, oldest first; the pool their input waits in. */
+	uint64_t hs_budget, hs_spent;
+	struct sp_tls_conn *defer_head, *defer_tail;
+	uint8_t *dbufs; /* SP_TLS_DEFER_BUFS x SP_TLS_DEFER_LEN */
+	int32_t dfree[SP_TLS_DEFER_BUFS];
+	uint32_t ndfree;
 };
 
 /* The BIO, for engines: bytes into the inner stream (the number taken,

@@ -491,8 +491,8 @@ sp_mb_psk(struct sp_mbed *m, const char *spec, char *err, size_t errlen)
 		snprintf(err, errlen, "tls: the PSK's key is empty");
 		return -EINVAL;
 	}
-	if (mbedtls_ssl_conf_psk(&m->conf, key, n,
-				 (const unsigned char *)spec, idlen) != 0)
+	if (mbedtls_ssl_conf_psk(&m->conf, key, n, (const unsigned char *)spec,
+				 idlen) != 0)
 		return -ENOMEM;
 	return 0;
 }

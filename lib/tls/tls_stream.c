@@ -63,9 +63,73 @@ sp_tls_fifo_add(struct sp_tls *t, struct sp_tls_conn *c)
 	c->in_fifo = 1;
 }
 
+/* ---- handshake input put off past the loop iteration's budget ---- */
+
+/* Keep @len bytes of @c's handshake input for a later iteration: 0, or
+ * -1 when no buffer is free or @c's cannot take them (the caller then
+ * takes them at once). */
+static int
+sp_tls_defer(struct sp_tls *t, struct sp_tls_conn *c, const uint8_t *p,
+	     uint32_t len)
+{
+	if (c->dbuf < 0) {
+		if (t->ndfree == 0 || len > SP_TLS_DEFER_LEN)
+			return -1;
+		c->dbuf = t->dfree[--t->ndfree];
+		c->dlen = 0;
+		c->dsince = sp_tls_now(t);
+		c->dnext = NULL;
+		if (t->defer_tail)
+			t->defer_tail->dnext = c;
+		else
+			t->defer_head = c;
+		t->defer_tail = c;
+		sp_ctr_inc(t->ctr.hs_deferred);
+	} else if (len > SP_TLS_DEFER_LEN - c->dlen) {
+		return -1;
+	}
+	memcpy(t->dbufs + (size_t)c->dbuf * SP_TLS_DEFER_LEN + c->dlen, p, len);
+	c->dlen += len;
+	return 0;
+}
+
+/* Take @c off the waiting list. Returns its buffer (still taken), or -1
+ * if it had none. The list is at most SP_TLS_DEFER_BUFS long. */
+static int32_t
+sp_tls_undefer(struct sp_tls *t, struct sp_tls_conn *c)
+{
+	struct sp_tls_conn **pp = &t->defer_head, *prev = NULL;
+	int32_t b = c->dbuf;
+
+	if (b < 0)
+		return -1;
+	while (*pp != c) {
+		prev = *pp;
+		pp = &(*pp)->dnext;
+	}
+	*pp = c->dnext;
+	if (t->defer_tail == c)
+		t->defer_tail = prev;
+	c->dnext = NULL;
+	c->dbuf = -1;
+	sp_ctr_add(t->ctr.hs_defer_ticks, sp_tls_now(t) - c->dsince);
+	return b;
+}
+
+static inline void
+sp_tls_dbuf_put(struct sp_tls *t, int32_t b)
+{
+	if (b >= 0)
+		t->dfree[t->ndfree++] = b;
+}
+
 static void
 sp_tls_fifo_del(struct sp_tls *t, struct sp_tls_conn *c)
 {
+	/* The handshake is over, one way or another: what waited for it
+	 * is of no use (a live caller of sp_tls_run_deferred holds its own
+	 * buffer by then). */
+	sp_tls_dbuf_put(t, sp_tls_undefer(t, c));
 	if (!c->in_fifo)
 		return;
 	if (c->prev)
@@ -235,6 +299,7 @@ sp_tls_handshake(struct sp_tls *t, struct sp_tls_conn *c)
 
 	t1 = sp_tls_now(t);
 	c->hs_cpu += t1 - t0;
+	t->hs_spent += t1 - t0;
 	sp_tls_count_allocs(t, a0, 1);
 	if (r == SP_TLS_WANT)
 		return;
@@ -258,6 +323,25 @@ sp_tls_handshake(struct sp_tls *t, struct sp_tls_conn *c)
 	/* Records behind the last handshake message (data the server sent
 	 * at once, a close_notify) are in the window or the engine. */
 	sp_tls_read_all(t, c);
+}
+
+/* Feed @c the input that waited (the caller holds @c: nest). */
+static void
+sp_tls_run_deferred(struct sp_tls *t, struct sp_tls_conn *c)
+{
+	uint32_t n = c->dlen;
+	int32_t b = sp_tls_undefer(t, c);
+
+	if (b < 0)
+		return;
+	if (c->state == SP_TLS_HANDSHAKE && !c->gone) {
+		c->in = t->dbufs + (size_t)b * SP_TLS_DEFER_LEN;
+		c->in_len = n;
+		sp_tls_handshake(t, c);
+		c->in = NULL;
+		c->in_len = 0;
+	}
+	sp_tls_dbuf_put(t, b);
 }
 
 static void
@@ -297,6 +381,17 @@ sp_tls_in_data(void *ctx, void *user, const uint8_t *p, uint32_t len)
 	if (c == NULL)
 		return;
 	c->nest++;
+	/* Past the iteration's handshake budget (or behind input that is
+	 * already waiting), handshake input waits for sp_tls_poll. */
+	if (c->state == SP_TLS_HANDSHAKE &&
+	    (c->dbuf >= 0 || t->hs_spent >= t->hs_budget)) {
+		if (sp_tls_defer(t, c, p, len) == 0) {
+			sp_tls_leave(t, c);
+			return;
+		}
+		sp_ctr_inc(t->ctr.hs_over_budget);
+		sp_tls_run_deferred(t, c); /* what waited goes first */
+	}
 	c->in = p;
 	c->in_len = len;
 	if (c->state == SP_TLS_HANDSHAKE)
@@ -360,6 +455,9 @@ sp_tls_in_peer_closed(void *ctx, void *user, int clean)
 	if (c == NULL)
 		return;
 	c->nest++;
+	/* What came before the FIN is read first (an alert, the end of
+	 * the handshake), as it would have been without the budget. */
+	sp_tls_run_deferred(t, c);
 	if (c->state == SP_TLS_HANDSHAKE) {
 		struct sp_tls_fail_info fi = { .kind = SP_STREAM_END_HANDSHAKE,
 					       .alert = -1 };
@@ -704,7 +802,7 @@ const struct sp_stream_ops sp_tls_stream_ops = {
 
 /* ---- timeouts ---- */
 
-void
+static void
 sp_tls_expire(struct sp_tls *t, uint64_t now)
 {
 	static const struct sp_tls_fail_info fi = {
@@ -722,7 +820,36 @@ sp_tls_expire(struct sp_tls *t, uint64_t now)
 	}
 }
 
+uint32_t
+sp_tls_deferred(const struct sp_tls *t)
+{
+	return SP_TLS_DEFER_BUFS - t->ndfree;
+}
+
+void
+sp_tls_poll(struct sp_tls *t, uint64_t now)
+{
+	t->hs_spent = 0;
+	while (t->defer_head != NULL && t->hs_spent < t->hs_budget) {
+		struct sp_tls_conn *c = t->defer_head;
+
+		c->nest++;
+		sp_tls_run_deferred(t, c);
+		sp_tls_leave(t, c);
+	}
+	sp_tls_expire(t, now);
+}
+
 /* ---- the instance ---- */
+
+/* @us in the conf's clock ticks. */
+static uint64_t
+sp_tls_us_ticks(const struct sp_tls_conf *conf, uint64_t us)
+{
+	uint64_t hz = conf->clock ? conf->clock_hz : 1000000000u;
+
+	return us * (hz / 1000000u) + us * (hz % 1000000u) / 1000000u;
+}
 
 struct sp_tls *
 sp_tls_create(const struct sp_tls_conf *conf, const struct sp_stream_cbs *cbs,
@@ -747,14 +874,22 @@ sp_tls_create(const struct sp_tls_conf *conf, const struct sp_stream_cbs *cbs,
 	t->clock = conf->clock ? conf->clock : sp_tls_mono_ns;
 	t->clock_arg = conf->clock_arg;
 	if (conf->handshake_timeout_us) {
-		uint64_t hz = conf->clock ? conf->clock_hz : 1000000000u;
-
-		t->hs_timeout = conf->handshake_timeout_us * (hz / 1000000u) +
-				conf->handshake_timeout_us * (hz % 1000000u) /
-					1000000u;
+		t->hs_timeout = sp_tls_us_ticks(conf,
+						conf->handshake_timeout_us);
 		if (t->hs_timeout == 0)
 			t->hs_timeout = 1;
 	}
+	t->hs_budget = conf->hs_budget_us == UINT64_MAX ?
+			       UINT64_MAX :
+			       sp_tls_us_ticks(conf,
+					       conf->hs_budget_us ?
+						       conf->hs_budget_us :
+						       1000);
+	t->dbufs = malloc((size_t)SP_TLS_DEFER_BUFS * SP_TLS_DEFER_LEN);
+	if (t->dbufs == NULL)
+		goto nomem;
+	for (int32_t i = SP_TLS_DEFER_BUFS; i-- > 0;)
+		t->dfree[t->ndfree++] = i;
 	t->nconns = conf->conns;
 	t->nslots = conf->role == SP_TLS_CLIENT &&
 				    conf->resume != SP_TLS_RESUME_NONE ?
@@ -769,11 +904,13 @@ sp_tls_create(const struct sp_tls_conf *conf, const struct sp_stream_cbs *cbs,
 		struct sp_tls_conn *c = &t->conns[i];
 
 		c->t = t;
+		c->dbuf = -1;
 		c->next = t->free;
 		t->free = c;
 	}
 	if (t->eng->create(t, conf, err, errlen) < 0) {
 		free(t->scratch);
+		free(t->dbufs);
 		free(t->conns);
 		free(t);
 		return NULL;
@@ -785,6 +922,7 @@ nomem:
 		 conf->conns);
 	if (t) {
 		free(t->scratch);
+		free(t->dbufs);
 		free(t->conns);
 		free(t);
 	}
@@ -798,6 +936,7 @@ sp_tls_destroy(struct sp_tls *t)
 		return;
 	t->eng->destroy(t);
 	free(t->scratch);
+	free(t->dbufs);
 	free(t->conns);
 	free(t);
 }

@@ -133,6 +133,15 @@ static struct sp_tls *t;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static uint64_t
+f_tick(void *arg)
+{
+	static uint64_t now;
+
+	(void)arg;
+	return now += 1000;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -145,12 +154,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sp_stream *s;
 
 	if (t == NULL) {
+		/* Every clock reading 1 ms on, a 1 us budget: past the first
+		 * call of an iteration, handshake input waits for the next
+		 * sp_tls_poll (or for the FIN or the end). */
 		struct sp_tls_conf conf = {
 			.role = SP_TLS_CLIENT,
 			.conns = 1,
 			.slots = 1,
 			.insecure = 1,
 			.inner_ops = &f_ops,
+			.clock = f_tick,
+			.clock_hz = 1000000,
+			.hs_budget_us = 1,
 		};
 		char msg[256];
 
@@ -174,6 +189,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sp_tls_inner_cbs()->data(t, in.user, data, (uint32_t)n);
 		data += n;
 		size -= n;
+		/* An odd piece size: a loop iteration ends after each. */
+		if (piece & 1)
+			sp_tls_poll(t, 0);
 	}
 	if (!in.fin)
 		sp_tls_stream_ops.abort(t, s);
@@ -181,5 +199,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sp_tls_inner_cbs()->closed(t, in.user, SP_STREAM_END_RESET);
 	if (closed != 1)
 		abort();
+	if (sp_tls_deferred(t) != 0)
+		abort(); /* a buffer of waiting input not given back */
 	return 0;
 }

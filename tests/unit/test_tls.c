@@ -223,6 +223,25 @@ fw_tell_closed(struct fw_end *e, enum sp_stream_end why)
 		sd->cbs->closed(sd->ctx, e->user, why);
 }
 
+static uint64_t fake_now; /* the client's clock (fake_clock) */
+
+/* Each round of a pump is one worker loop iteration: sp_tls_poll on
+ * both instances, input that waited past the budget taken then. */
+static void
+fw_poll(int *moved)
+{
+	struct sp_tls *c = fw.side[0].ctx;
+
+	if (fw.side[0].cbs != NULL && c != NULL) {
+		sp_tls_poll(c, fake_now);
+		*moved |= sp_tls_deferred(c) != 0;
+	}
+	if (fw.srv != NULL) {
+		sp_tls_poll(fw.srv, fake_now);
+		*moved |= sp_tls_deferred(fw.srv) != 0;
+	}
+}
+
 static void
 fw_pump(void)
 {
@@ -231,6 +250,7 @@ fw_pump(void)
 
 	while (moved) {
 		moved = 0;
+		fw_poll(&moved);
 		for (int i = 0; i < FW_MAX; i++) {
 			struct fw_pair *p = &fw.p[i];
 
@@ -503,8 +523,6 @@ remove_certs(void)
 }
 
 /* ---- instances ---- */
-
-static uint64_t fake_now;
 
 static uint64_t
 fake_clock(void *arg)
@@ -836,7 +854,7 @@ test_hostile(void)
 		"truncated record");
 }
 
-/* A server that says nothing: the handshake times out at sp_tls_expire. */
+/* A server that says nothing: the handshake times out at sp_tls_poll. */
 static void
 test_timeout(void)
 {
@@ -848,10 +866,10 @@ test_timeout(void)
 	dial(c, SRV_NAME, 0);
 	fw_pump();
 	fake_now += 999;
-	sp_tls_expire(c, fake_now);
+	sp_tls_poll(c, fake_now);
 	CHECK_EQ(cli.closed, 0);
 	fake_now += 1;
-	sp_tls_expire(c, fake_now);
+	sp_tls_poll(c, fake_now);
 	fw_pump();
 	CHECK_EQ(cli.closed, 1);
 	CHECK_EQ(cli.why, SP_STREAM_END_HANDSHAKE_TIMEOUT);
@@ -1110,6 +1128,7 @@ test_rsa(void)
 	struct sp_tls *c, *s;
 
 	cc.clock = NULL; /* the real one: the handshake's cost is measured */
+	cc.handshake_timeout_us = 0; /* fw_poll passes the fake clock's now */
 	c = make(&cc);
 	s = make(&sc);
 
@@ -1130,10 +1149,15 @@ test_rsa(void)
 static void
 test_psk(void)
 {
-	static const char *const bad[] = { "nocolon", ":0011", "id:",
-					   "id:001", "id:00zz",
-					   "id:00112233445566778899aabbccddeeff"
-					   "00112233445566778899aabbccddeeff00" };
+	static const char *const bad[] = {
+		"nocolon",
+		":0011",
+		"id:",
+		"id:001",
+		"id:00zz",
+		"id:00112233445566778899aabbccddeeff"
+		"00112233445566778899aabbccddeeff00"
+	};
 	struct sp_tls_conf cc = client_conf(), sc = server_conf("x", "x");
 	struct sp_tls *c, *s;
 	char err[256];
@@ -1174,7 +1198,8 @@ test_psk(void)
 	fw_pump();
 	CHECK_EQ(cli.connected, 0);
 	CHECK_EQ(cli.why, SP_STREAM_END_ALERT);
-	CHECK_EQ(sp_tls_counters(c)->alerts_rx[115], 1); /* unknown_psk_identity */
+	CHECK_EQ(sp_tls_counters(c)->alerts_rx[115],
+		 1); /* unknown_psk_identity */
 	sp_tls_destroy(c);
 	sp_tls_destroy(s);
 
@@ -1191,6 +1216,77 @@ test_psk(void)
 	err[0] = '\0';
 	s = sp_tls_create(&sc, &app_cbs, NULL, err, sizeof(err));
 	CHECK(s == NULL && strstr(err, "or a PSK") != NULL, "%s", err);
+}
+
+/* A clock that moves 1 ms at every reading: every handshake call costs
+ * a whole budget. */
+static uint64_t
+tick_clock(void *arg)
+{
+	return *(uint64_t *)arg += 1000;
+}
+
+/* The handshake budget of a loop iteration: input past it waits for the
+ * next sp_tls_poll, in order, and the outcome is what it would have been
+ * without it: handshakes done with every delivery cut small, data both
+ * ways; an alert that waited is still read before the FIN behind it. */
+static void
+test_budget(void)
+{
+	static const uint8_t alert[] = { 21, 3, 3, 0, 2, 2, 40 };
+	static uint64_t cticks, sticks;
+	struct sp_tls_conf cc = client_conf(),
+			   sc = server_conf("ec.crt", "ec.key");
+	struct sp_tls *c, *s;
+	const struct sp_tls_counters *kc;
+
+	cc.clock = tick_clock;
+	cc.clock_arg = &cticks;
+	cc.handshake_timeout_us = 0; /* fw_poll passes the fake clock's now */
+	cc.hs_budget_us = 1;
+	sc.clock = tick_clock;
+	sc.clock_arg = &sticks;
+	sc.clock_hz = cc.clock_hz;
+	sc.hs_budget_us = 1;
+	c = make(&cc);
+	s = make(&sc);
+	kc = sp_tls_counters(c);
+	wire(c, s);
+	fw.piece = 100;
+	dial(c, SRV_NAME, 0);
+	fw_pump();
+	CHECK_EQ(cli.connected, 1);
+	CHECK_EQ(srv.connected, 1);
+	CHECK(kc->hs_deferred > 0 && sp_tls_counters(s)->hs_deferred > 0,
+	      "deferred: client %llu server %llu",
+	      (unsigned long long)kc->hs_deferred,
+	      (unsigned long long)sp_tls_counters(s)->hs_deferred);
+	CHECK(kc->hs_defer_ticks >= 1000 * kc->hs_deferred, "waited %llu",
+	      (unsigned long long)kc->hs_defer_ticks);
+	CHECK_EQ(sp_tls_deferred(c), 0);
+	CHECK_EQ(sp_tls_deferred(s), 0);
+	exchange(c, s, 3000, 20000);
+	sp_tls_destroy(c);
+	sp_tls_destroy(s);
+
+	/* A fatal alert in pieces, then the FIN, all in one iteration. */
+	c = make(&cc);
+	kc = sp_tls_counters(c);
+	wire(c, NULL);
+	dial(c, SRV_NAME, 0);
+	fw_pump();
+	fw.piece = 3;
+	fw_raw_send(alert, sizeof(alert));
+	fw_close(NULL, (struct sp_stream *)fw_raw_end());
+	fw_pump();
+	CHECK(kc->hs_deferred > 0, "the alert's end waited");
+	CHECK(cli.closed == 1 && cli.why == SP_STREAM_END_ALERT,
+	      "closed %d why %d", cli.closed, cli.why);
+	CHECK_EQ(kc->alerts_rx[40], 1);
+	CHECK_EQ(sp_tls_deferred(c), 0);
+	fw_pump();
+	sp_tls_destroy(c);
+	fw.piece = UINT32_MAX;
 }
 
 int
@@ -1213,6 +1309,7 @@ main(void)
 		{ "config", test_config },
 		{ "rsa", test_rsa },
 		{ "psk", test_psk },
+		{ "budget", test_budget },
 	};
 
 	for (size_t i = 0; i < sizeof(pat); i++)

@@ -18,7 +18,7 @@
  *	... stack created with sp_stream_tcp_stack_ops() and &tcp,
  *	sp_stream_tcp_attach(&tcp, st);
  *	sp_vu_set_stream(engine, &sp_tls_stream_ops, t);
- *	... and in the worker loop, now and then: sp_tls_expire(t, clock());
+ *	... and once per worker loop iteration: sp_tls_poll(t, clock());
  *
  * A server wraps each accepted inner connection: sp_tls_accept(t, inner,
  * user, &err), after which the inner connection's callbacks must reach
@@ -97,8 +97,15 @@ struct sp_tls_conf {
 	uint64_t (*clock)(void *arg);
 	void *clock_arg;
 	uint64_t clock_hz;
+	/* Handshake CPU one worker loop iteration may spend (between two
+	 * sp_tls_poll): handshake input that arrives past it waits for the
+	 * next iterations (a copy, in a pool of SP_TLS_DEFER_BUFS buffers),
+	 * so a burst of full handshakes (milliseconds each) cannot stall the
+	 * loop, its ACKs and its timers, for the whole burst. 0: 1 ms;
+	 * UINT64_MAX: no limit. */
+	uint64_t hs_budget_us;
 	/* No handshake within this long after the inner stream connected:
-	 * closed(SP_STREAM_END_HANDSHAKE_TIMEOUT) at the next sp_tls_expire.
+	 * closed(SP_STREAM_END_HANDSHAKE_TIMEOUT) at the next sp_tls_poll.
 	 * 0: no limit. */
 	uint64_t handshake_timeout_us;
 	/* The stream TLS rides on. */
@@ -147,6 +154,13 @@ struct sp_tls_counters {
 	uint64_t allocs_hs;
 	uint64_t allocs_steady;
 	uint64_t open; /* gauge: connections handshaken, not gone */
+	/* Handshake input put off past the loop iteration's budget, and the
+	 * ticks it waited in all (the generator's own share of the tls
+	 * phase); input that found no buffer free, or that its buffer could
+	 * not hold, was taken at once (over_budget). */
+	uint64_t hs_deferred;
+	uint64_t hs_defer_ticks;
+	uint64_t hs_over_budget;
 };
 
 /*
@@ -172,10 +186,18 @@ const struct sp_stream_cbs *sp_tls_inner_cbs(void);
 struct sp_stream *sp_tls_accept(struct sp_tls *t, struct sp_stream *inner,
 				void *user, int *err);
 
-/* End every connection whose handshake has lasted longer than the
- * timeout, @now in the conf's clock. Cheap when none has: one look at
- * the oldest. */
-void sp_tls_expire(struct sp_tls *t, uint64_t now);
+/* Once per worker loop iteration, @now in the conf's clock: a new
+ * iteration's handshake budget; the handshake input put off, oldest
+ * first, within it; then every connection whose handshake has lasted
+ * longer than the timeout ended. Cheap when there is nothing to do: one
+ * look at each list's head. */
+void sp_tls_poll(struct sp_tls *t, uint64_t now);
+
+/* Connections whose handshake input waits for sp_tls_poll now. */
+uint32_t sp_tls_deferred(const struct sp_tls *t);
+
+#define SP_TLS_DEFER_BUFS 64
+#define SP_TLS_DEFER_LEN 16384
 
 const struct sp_tls_counters *sp_tls_counters(const struct sp_tls *t);
 
