@@ -48,6 +48,10 @@ const struct sp_tls_engine *sp_tls_engine_find(const char *name);
 const char *sp_tls_engine_name(const struct sp_tls_engine *e);
 
 #define SP_TLS_DEFAULT_CA "/etc/ssl/certs/ca-certificates.crt"
+/* The curves offered (client) and preferred in this order (server) when
+ * the conf names none: a browser's, so a server works as it would for
+ * real clients. */
+#define SP_TLS_DEFAULT_CURVES "x25519,secp256r1,secp384r1,secp521r1"
 
 enum sp_tls_role { SP_TLS_CLIENT = 0, SP_TLS_SERVER };
 
@@ -78,7 +82,8 @@ struct sp_tls_conf {
 	const char *cert_file;
 	const char *key_file;
 	/* Cipher suites and curves by name, ',' or ':' between; NULL: the
-	 * engine's defaults. Names the engine does not know are an error. */
+	 * engine's default suites, and SP_TLS_DEFAULT_CURVES. Names the
+	 * engine does not know are an error. */
 	const char *ciphers;
 	const char *curves;
 	const char *alpn;          /* NULL: "http/1.1"; "": none offered */
