@@ -811,9 +811,17 @@ sp_tls_expire(struct sp_tls *t, uint64_t now)
 
 	if (t->hs_timeout == 0)
 		return;
-	while (t->fifo_head && now - t->fifo_head->hs_start >= t->hs_timeout) {
+	for (;;) {
 		struct sp_tls_conn *c = t->fifo_head;
 
+		/* A handshake whose peer's answer waits in our own queue is
+		 * late by our doing, not the peer's: not timed out (the wait
+		 * is counted as ours). At most SP_TLS_DEFER_BUFS of them. */
+		while (c != NULL && c->dbuf >= 0 &&
+		       now - c->hs_start >= t->hs_timeout)
+			c = c->next;
+		if (c == NULL || now - c->hs_start < t->hs_timeout)
+			return;
 		c->nest++;
 		sp_tls_fail(t, c, &fi); /* takes it off the FIFO */
 		sp_tls_leave(t, c);
