@@ -77,6 +77,9 @@ struct sp_run_plan {
 	uint32_t max_vus;
 	uint64_t connect_timeout_us;
 	const char *target_name; /* HOST when it is a name, else NULL */
+	/* The target's scheme as written: "http", "https", "ws" or "wss"
+	 * (the reports show it; tls.on says whether TLS is underneath). */
+	const char *scheme;
 	const struct sp_resolve *resolve; /* later entries win */
 	uint32_t nresolve;
 	struct sp_run_net net;

@@ -90,12 +90,16 @@ sp_finish_tls(struct sp_run_plan *rp, struct sp_scenario_err *e)
 	const struct sp_run_tls *t = &rp->tls;
 	struct sp_plan *pl = &rp->eng;
 
+	int ws = rp->scheme != NULL && rp->scheme[0] == 'w';
+
 	if (!t->on &&
 	    (t->insecure || t->ca || t->cert || t->key || t->ciphers ||
 	     t->curves || t->server_name || t->resume != SP_RUN_RESUME_SESSION))
 		return sp_finish_error(pl, e,
 				       "tls settings are given but the "
-				       "target is http://, not https://");
+				       "target is %s://, not %s://",
+				       ws ? "ws" : "http",
+				       ws ? "wss" : "https");
 	if ((t->cert == NULL) != (t->key == NULL))
 		return sp_finish_error(pl, e,
 				       "tls: a client certificate needs "
@@ -256,6 +260,12 @@ sp_scenario_finish(struct sp_run_plan *rp, struct sp_scenario_err *e)
 			pv->th[i].abort = 1;
 			pv->th[i].grace_us = pv->cli_grace_us;
 		}
+	}
+	{
+		char why[SP_WHY];
+
+		if (sp_ws_finish(pl, why) < 0)
+			return sp_finish_error(pl, e, "%s", why);
 	}
 	if (sp_finish_expect(pl, e) < 0)
 		return -1;
