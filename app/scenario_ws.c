@@ -8,9 +8,9 @@
  *
  * What can be known before the run is checked here, with the node's
  * position: close codes that may go on the wire (RFC 6455 7.4), a reason
- * and a ping payload that fit a control frame (5.5), text that is UTF-8
- * (5.6, 8.1), counts of at least one. A regex is only checked to be
- * there: the engine compiles it.
+ * and a ping payload that fit a control frame (5.5), counts of at least
+ * one; text is UTF-8 (5.6) as every YAML scalar is. A regex is only
+ * checked to be there: the engine compiles it.
  */
 
 #include <stdio.h>
@@ -19,7 +19,7 @@
 
 #include "sp_scenario_int.h"
 #include "sp_values.h"
-#include "sp_ws.h"
+#include "sp_ws.h" /* sp_ws_close_code_ok */
 
 #define SP_WS_MAX_PATTERN (64u << 20)      /* binary: {size: N} */
 #define SP_WS_MAX_PING 125                 /* RFC 6455 5.5 */
@@ -71,13 +71,6 @@ sp_yaml_empty(const yaml_node_t *n)
 	return n->type == YAML_SCALAR_NODE &&
 	       n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
 	       (*s == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0);
-}
-
-static int
-sp_utf8_ok(const char *s, size_t n)
-{
-	return sp_utf8_feed(SP_UTF8_ACCEPT, (const uint8_t *)s, n) ==
-	       SP_UTF8_ACCEPT;
 }
 
 /* The longest a template can render to (sp_plan.h's bounds). */
@@ -157,12 +150,10 @@ sp_ws_send(struct sp_loader *ld, const yaml_node_t *n, struct sp_ws_step *w)
 	if (text != NULL) {
 		if (sp_yaml_str(ld, text, "text", &s) < 0)
 			return -1;
-		/* RFC 6455 5.6: a text message is UTF-8 (the server would
-		 * close 1007); a variable's value is the engine's to judge. */
-		if (!sp_utf8_ok(s, strlen(s)))
-			return sp_node_error(ld, text,
-					     "text: not UTF-8 (send other "
-					     "bytes as binary)");
+		/* RFC 6455 5.6: a text message is UTF-8. libyaml lets no
+		 * other bytes into a scalar (escapes included), so the
+		 * literal text is; a variable's value is the engine's to
+		 * judge. */
 		if (sp_tpl_node(ld, text, "text", SP_TPL_BODY, &w->msg) < 0)
 			return -1;
 		w->data = SP_WS_TEXT;
@@ -346,13 +337,12 @@ sp_ws_close(struct sp_loader *ld, const yaml_node_t *n, struct sp_ws_step *w)
 	if ((v = sp_yaml_get(ld, n, "reason")) != NULL) {
 		if (sp_yaml_str(ld, v, "reason", &s) < 0)
 			return -1;
+		/* UTF-8 (RFC 6455 7.1.6) as every scalar is. */
 		if (strlen(s) > SP_WS_MAX_REASON)
 			return sp_node_error(ld, v,
 					     "reason: %zu bytes, at most %d "
 					     "fit a close frame (RFC 6455 5.5)",
 					     strlen(s), SP_WS_MAX_REASON);
-		if (!sp_utf8_ok(s, strlen(s)))
-			return sp_node_error(ld, v, "reason: not UTF-8");
 		w->close_reason = sp_mem_strdup(ld->pl, s);
 		if (w->close_reason == NULL)
 			return sp_node_error(ld, v, "out of memory");
@@ -557,7 +547,7 @@ sp_ws_setting(struct sp_plan *pl, const char *key, const char *v, char *why)
 			return -1;
 		if (x == 0)
 			return sp_why(why,
-				      "ws.max_message: 0 takes no message");
+				      "'%s': a limit of 0 takes no message", v);
 		pl->ws_max_message = x;
 		pv->ws_keys = "ws.max_message";
 		return 0;
@@ -590,10 +580,14 @@ sp_file_ws(struct sp_loader *ld, const yaml_node_t *n)
 		if (sp_yaml_str(ld, k, "ws", &key) < 0 ||
 		    sp_yaml_str(ld, v, key, &val) < 0)
 			return -1;
+		if (strcmp(key, "max_message") != 0 &&
+		    strcmp(key, "ping_every") != 0)
+			return sp_node_error(ld, k,
+					     "unknown key ws.%s (max_message, "
+					     "ping_every)",
+					     key);
 		if (sp_ws_setting(ld->pl, key, val, ld->why) < 0)
-			return sp_node_error(
-				ld, strncmp(ld->why, "unknown", 7) ? v : k,
-				"%s", ld->why);
+			return sp_node_error(ld, v, "%s: %s", key, ld->why);
 	}
 	return 0;
 }

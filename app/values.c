@@ -103,7 +103,8 @@ sp_val_size(const char *s, uint64_t max, uint64_t *v, char *why)
 	if (sp_val_digits(s, &end, &x) < 0)
 		return sp_val_why(why, s,
 				  "is not a size (e.g. 125, 4k, 64KiB, 1MiB)");
-	if (*end == ' ')
+	/* "1 MiB": one space, and a unit after it. */
+	if (*end == ' ' && end[1] != '\0')
 		end++;
 	for (; end[n] != '\0' && n < sizeof(u) - 1; n++)
 		u[n] = (char)tolower((unsigned char)end[n]);
