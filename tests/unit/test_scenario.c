@@ -1701,7 +1701,11 @@ static const char ws_yaml[] =
 	"                  - ping: 'p{{vu}}'\n"
 	"                  - expect:\n"
 	"                  - close: { code: 4000, reason: bye }\n"
-	"      - ws: { path: /echo, name: echo }\n";
+	"      - ws: { path: /echo, name: echo }\n"
+	"thresholds:\n"
+	"  - ws.rtt.p(99) < 50ms\n"
+	"  - ws.errors < 1%\n"
+	"  - 'request:echo p(95) < 1s'\n";
 
 /* The flattened layout sp_plan.h describes: the upgrade REQUEST, the
  * block's steps, WS_END naming the upgrade's step; loops nest as
@@ -1736,6 +1740,9 @@ test_ws_layout(void)
 		      strcmp(pl.scheme, "ws") == 0 &&
 		      strcmp(pl.eng.host, "198.18.0.2:8090") == 0,
 	      "ws://: plain TCP, the port given");
+	CHECK(pl.nthresholds == 3 && pl.thresholds[2].idx == 2 &&
+		      pl.thresholds[0].phase == SP_TH_WS_RTT,
+	      "ws thresholds, and the upgrade's name as a request scope");
 	CHECK(pl.eng.ws_max_message == 65536 &&
 		      pl.eng.ws_ping_every_us == 30 * 1000000ull &&
 		      pl.eng.vu_offset == 100,
