@@ -273,8 +273,13 @@ sp_run_tick(void *ctx, uint64_t now, char *buf, size_t len)
 		     (double)p->p50_us / 1e3, (double)p->p95_us / 1e3,
 		     (double)p->p99_us / 1e3, p->errors);
 	if (p->dropped != 0 && n > 0 && (size_t)n < len)
-		snprintf(buf + n, len - (size_t)n, " %" PRIu64 " dropped/s",
-			 p->dropped);
+		n += snprintf(buf + n, len - (size_t)n,
+			      " %" PRIu64 " dropped/s", p->dropped);
+	if (sp_run_has_ws(pl) && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n,
+			 " | ws open %" PRIu64 " msg/s out %" PRIu64
+			 " in %" PRIu64,
+			 p->ws_open, p->ws_sent, p->ws_received);
 	return sp_run_th_abort(r, el);
 }
 
