@@ -326,8 +326,9 @@ sp_cmd_validate(int argc, char **argv)
 	struct sp_scenario_err e = { { 0 } };
 	struct sp_run_plan rp;
 	const struct sp_plan *pl = &rp.eng;
-	char dur[48], load[96];
+	char dur[48], load[96], ws[48] = "";
 	const char *file = NULL;
+	unsigned nws = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 ||
@@ -374,9 +375,14 @@ sp_cmd_validate(int argc, char **argv)
 			 "open model, %u stage%s, at most %u "
 			 "VUs",
 			 pl->nstages, pl->nstages == 1 ? "" : "s", rp.max_vus);
-	printf("%s: ok: %u scenario%s, %u request%s, %s, %s\n", file,
+	for (uint32_t i = 0; i < pl->nrequests; i++)
+		nws += pl->requests[i].ws_upgrade;
+	if (nws != 0)
+		snprintf(ws, sizeof(ws), " (%u WebSocket upgrade%s)", nws,
+			 nws == 1 ? "" : "s");
+	printf("%s: ok: %u scenario%s, %u request%s%s, %s, %s\n", file,
 	       pl->nscenarios, pl->nscenarios == 1 ? "" : "s", pl->nrequests,
-	       pl->nrequests == 1 ? "" : "s", load, dur);
+	       pl->nrequests == 1 ? "" : "s", ws, load, dur);
 	/* A name is only looked up in the file's own resolve: map:
 	 * validate touches no network, DNS included. */
 	if (rp.target_name != NULL) {
