@@ -16,6 +16,12 @@ run_sp run --url "$url" --vus 20 --duration 5s --csv "$TMP/c" --html "$TMP/r.htm
 check "all thresholds held: exit code 0" eq "$RC" 0
 check "thresholds: five, all ok" eq "$(jq '[.thresholds[] | select(.ok)] | length' "$TMP/r.json")" 5
 check "stopped by the duration" eq "$(j .stopped_by)" duration
+# No ws: step, no WebSocket figures anywhere: not in the JSON, its
+# timeline, the summary or the CSV timeline's columns.
+check "no ws: step: no ws object" eq "$(jq 'has("ws")' "$TMP/r.json")" false
+check "no ws: step: no ws_* in the timeline" eq "$(jq '[.timeline[] | keys[] | select(startswith("ws_"))] | length' "$TMP/r.json")" 0
+check "no ws: step: no ws lines in the summary" eq "$(grep -c '^  ws ' "$TMP/out.txt")" 0
+check "no ws: step: 13 timeline CSV columns" eq "$(head -1 "$TMP/c_timeline.csv" | tr ',' '\n' | wc -l)" 13
 check "nginx logged exactly the 200s counted" eq "$(nginx_count "$mark" 200)" "$(j '.summary.codes["200"]')"
 for k in requests responses errors dropped; do
 	case $k in
