@@ -442,6 +442,11 @@ sp_loop(struct sp_loader *ld, const yaml_node_t *n, unsigned depth)
 	if (sp_step_push(ld, n, &st, &b) < 0 ||
 	    sp_steps(ld, body, depth + 1) < 0)
 		return -1;
+	if (ld->in_ws && ld->ws_closed)
+		return sp_node_error(ld, n,
+				     "loop: its close ends the session in the "
+				     "first round (close can only be the ws: "
+				     "block's last step)");
 	st.kind = SP_STEP_LOOP_END;
 	st.begin = b;
 	if (sp_step_push(ld, n, &st, &e) < 0)
@@ -481,6 +486,14 @@ sp_steps(struct sp_loader *ld, const yaml_node_t *n, unsigned depth)
 		v = sp_yaml_node(ld, s->data.mapping.pairs.start->value);
 		if (sp_yaml_str(ld, k, "step", &kind) < 0)
 			return -1;
+		/* A close ends the session: a step after it never runs. */
+		if (ld->in_ws && ld->ws_closed)
+			return sp_node_error(
+				ld, k,
+				"%s: comes after close, which ends "
+				"the session (close can only be "
+				"the ws: block's last step)",
+				kind);
 		if (strcmp(kind, "think") == 0) {
 			if (sp_think(ld, v) < 0)
 				return -1;

@@ -66,11 +66,13 @@ sp_ws_new(struct sp_plan *pl, uint32_t *idx)
 static int
 sp_yaml_empty(const yaml_node_t *n)
 {
-	const char *s = (const char *)n->data.scalar.value;
+	const char *s;
 
-	return n->type == YAML_SCALAR_NODE &&
-	       n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-	       (*s == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0);
+	if (n->type != YAML_SCALAR_NODE ||
+	    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return 0;
+	s = (const char *)n->data.scalar.value;
+	return *s == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0;
 }
 
 /* The longest a template can render to (sp_plan.h's bounds). */
@@ -381,6 +383,8 @@ sp_ws_step(struct sp_loader *ld, const yaml_node_t *k, const char *kind,
 				     "(send, expect, listen, ping, close, "
 				     "think or loop)",
 				     kind);
+	if (kd == SP_STEP_WS_CLOSE)
+		ld->ws_closed = 1;
 	w = sp_ws_new(ld->pl, &idx);
 	if (w == NULL)
 		return sp_node_error(ld, k, "out of memory");
@@ -470,7 +474,7 @@ sp_ws_block(struct sp_loader *ld, const yaml_node_t *n, unsigned depth)
 	struct sp_request *r;
 	yaml_node_t *v, *path, *steps;
 	const char *s, *pstr;
-	uint32_t up, first, end;
+	uint32_t up, end;
 	int rc;
 
 	if (sp_yaml_map(ld, n, "ws", keys) < 0)
@@ -513,23 +517,15 @@ sp_ws_block(struct sp_loader *ld, const yaml_node_t *n, unsigned depth)
 	st.req = pl->nrequests++;
 	if (sp_step_push(ld, n, &st, &up) < 0)
 		return -1;
-	first = ld->nsteps;
 	if ((steps = sp_yaml_get(ld, n, "steps")) != NULL) {
 		ld->in_ws = 1;
+		ld->ws_closed = 0;
 		rc = sp_steps(ld, steps, depth);
 		ld->in_ws = 0;
 		if (rc < 0)
 			return -1;
 	}
-	/* A close ends the session: a step after it would never run. */
-	for (uint32_t i = first; i + 1 < ld->nsteps; i++)
-		if (ld->steps[i].kind == SP_STEP_WS_CLOSE)
-			return sp_node_error(
-				ld, steps,
-				"steps: close ends the session: it "
-				"can only be the block's last step "
-				"(without it the block ends with "
-				"close 1000)");
+	ld->ws_closed = 0;
 	st = (struct sp_step){ .kind = SP_STEP_WS_END, .req = up };
 	return sp_step_push(ld, n, &st, &end);
 }

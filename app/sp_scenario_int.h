@@ -97,7 +97,8 @@ struct sp_loader {
 	yaml_document_t doc;
 	struct sp_step *steps; /* the scenario being read (malloc) */
 	uint32_t nsteps, steps_cap;
-	int in_ws; /* reading the steps of a ws: block */
+	int in_ws;     /* reading the steps of a ws: block */
+	int ws_closed; /* ... and its close: nothing may follow */
 	char why[SP_WHY];
 };
 
