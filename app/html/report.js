@@ -156,7 +156,7 @@
       ['messages', fmt(m.sent), fmt(m.received)],
       ['per second', fmt(m.sent_per_s, 1), fmt(m.received_per_s, 1)],
       ['bytes', human(b.sent, 'B', 1024), human(b.received, 'B', 1024)],
-      ['pings / pongs', fmt(w.pings_sent), fmt(w.pongs_received)]
+      ['pings sent, pongs', fmt(w.pings_sent), fmt(w.pongs_received)]
     ], 'ws_messages');
     table(c, ['', 'value'], [['matched by expect', fmt(m.matched)], ['unmatched', fmt(m.unmatched)],
       ['pings received', fmt(w.pings_received)], ['closes sent', fmt(w.closes_sent)]]);
