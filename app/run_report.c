@@ -23,7 +23,7 @@ struct sp_run_lat {
 	const struct sp_hist *h;
 };
 
-static void
+void
 sp_run_lat_json(FILE *f, const struct sp_hist *h)
 {
 	fprintf(f,
@@ -37,7 +37,7 @@ sp_run_lat_json(FILE *f, const struct sp_hist *h)
 		(double)sp_hist_quantile(h, 0.999) / 1e3, (double)h->max / 1e3);
 }
 
-static void
+void
 sp_run_lat_line(FILE *out, const char *what, const struct sp_hist *h)
 {
 	fprintf(out,
@@ -239,7 +239,7 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 	fprintf(out,
 		"stampede run %s -> %s://%s%s%s%s (%s model, stopped by "
 		"%s)\n",
-		r->rp.source, r->rp.tls.on ? "https" : "http", pl->host,
+		r->rp.source, r->rp.scheme, pl->host,
 		r->rp.target_name != NULL ? " [" : "",
 		r->rp.target_name != NULL ? addr : "",
 		r->rp.target_name != NULL ? "]" : "",
@@ -321,6 +321,8 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 		sent, sp_rate((double)s->bytes_sent * 8 / 1e6, rep->elapsed_s),
 		recv,
 		sp_rate((double)s->bytes_received * 8 / 1e6, rep->elapsed_s));
+	if (sp_run_has_ws(pl))
+		sp_run_ws_print(r, rep, out);
 	fprintf(out, "  %-24s %8s %10s %10s %8s %8s %8s %10s\n", "scenario",
 		"weight", "started", "completed", "failed", "interr", "dropped",
 		"iter p95");
@@ -405,9 +407,9 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 	};
 	const char *sep = "";
 	char target[300], addr[16];
+	int ws = sp_run_has_ws(pl);
 
-	snprintf(target, sizeof(target), "%s://%s",
-		 r->rp.tls.on ? "https" : "http", pl->host);
+	snprintf(target, sizeof(target), "%s://%s", r->rp.scheme, pl->host);
 	sp_ipv4_str(pl->dst_ip, addr, sizeof(addr));
 	fprintf(f, "{\"version\":1,\"mode\":\"http\",\"target\":");
 	sp_json_str(f, target);
@@ -466,6 +468,8 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 		s->bytes_received,
 		sp_rate((double)s->bytes_sent * 8, rep->elapsed_s),
 		sp_rate((double)s->bytes_received * 8, rep->elapsed_s));
+	if (ws)
+		sp_run_ws_json(r, rep, f);
 	fprintf(f, " \"scenarios\":[");
 	sep = "";
 	for (uint32_t i = 0; i < pl->nscenarios; i++) {
@@ -534,6 +538,8 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 			(double)p->p50_us / 1e3, (double)p->p95_us / 1e3,
 			(double)p->p99_us / 1e3, p->bytes_sent,
 			p->bytes_received);
+		if (ws)
+			sp_run_ws_json_point(p, f);
 		/* Counts of a partial second are not per-second rates: say
 		 * how long it was, so a plot can scale it. */
 		if (sp_run_partial(p))
@@ -553,7 +559,7 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 	return sp_report_json_close(f, path);
 }
 
-static void
+void
 sp_run_csv_lat(FILE *f, const struct sp_hist *h)
 {
 	fprintf(f, ",%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f\n",
@@ -574,7 +580,7 @@ sp_run_csv(const struct sp_run *r, FILE *st, FILE *tl)
 	const struct sp_vu_stats *s = r->tot;
 	const struct sp_vu_req_stats *rs = r->rs_tot;
 	const struct sp_vu_scen_stats *ss = r->ss_tot;
-	int err;
+	int err, ws = sp_run_has_ws(pl);
 
 	fprintf(st, "type,name,started,completed,failed,interrupted,min_ms,"
 		    "mean_ms,p50_ms,p90_ms,p95_ms,p99_ms,p999_ms,max_ms\n");
@@ -607,24 +613,37 @@ sp_run_csv(const struct sp_run *r, FILE *st, FILE *tl)
 			s->tls.count, s->tls.count);
 		sp_run_csv_lat(st, &s->tls);
 	}
+	if (ws)
+		sp_run_ws_csv_stats(r, st);
 	/* The generator's lag: one record per request sent. */
 	fprintf(st, "lag,\"generator\",%" PRIu64 ",%" PRIu64 ",0,0",
 		s->lag.count, s->lag.count);
 	sp_run_csv_lat(st, &s->lag);
-	fprintf(tl, "t,requests,responses,errors,dropped,vus,conns,p50_ms,"
-		    "p95_ms,p99_ms,bytes_sent,bytes_received,length_s\n");
+	fprintf(tl,
+		"t,requests,responses,errors,dropped,vus,conns,p50_ms,"
+		"p95_ms,p99_ms,bytes_sent,bytes_received,length_s%s\n",
+		ws ? ",ws_sent,ws_received,ws_bytes_sent,ws_bytes_received,"
+		     "ws_open" :
+		     "");
 	for (uint32_t i = 0; i < r->ntl; i++) {
 		const struct sp_run_point *p = &r->tl[i];
 
 		fprintf(tl,
 			"%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
 			",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-			",%.3f,%.3f,%.3f,%" PRIu64 ",%" PRIu64 ",%.6f\n",
+			",%.3f,%.3f,%.3f,%" PRIu64 ",%" PRIu64 ",%.6f",
 			p->t_s, p->requests, p->responses, p->errors,
 			p->dropped, p->vus, p->conns, (double)p->p50_us / 1e3,
 			(double)p->p95_us / 1e3, (double)p->p99_us / 1e3,
 			p->bytes_sent, p->bytes_received,
 			(double)p->len_us / 1e6);
+		if (ws)
+			fprintf(tl,
+				",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+				",%" PRIu64,
+				p->ws_sent, p->ws_received, p->ws_bytes_sent,
+				p->ws_bytes_received, p->ws_open);
+		fputc('\n', tl);
 	}
 	err = ferror(st) | ferror(tl);
 	return err ? -1 : 0;

@@ -121,6 +121,22 @@ sp_run_th_value(const struct sp_run *r, const struct sp_threshold *t,
 		return (double)s->it_completed;
 	case SP_TH_ITER_RATE:
 		return sp_rate((double)s->it_completed, elapsed_s);
+	case SP_TH_WS_ERRORS:
+		return sp_ratio(s->ws_failed, s->ws_started, 0.0);
+	case SP_TH_WS_FAILED:
+		return (double)s->ws_failed;
+	case SP_TH_WS_SESSIONS:
+		return (double)s->ws_completed;
+	case SP_TH_WS_SENT:
+		return (double)s->ws_msgs_sent;
+	case SP_TH_WS_RECEIVED:
+		return (double)s->ws_msgs_received;
+	case SP_TH_WS_UNMATCHED:
+		return (double)s->ws_unmatched;
+	case SP_TH_WS_SENT_RATE:
+		return sp_rate((double)s->ws_msgs_sent, elapsed_s);
+	case SP_TH_WS_RECV_RATE:
+		return sp_rate((double)s->ws_msgs_received, elapsed_s);
 	default:
 		break;
 	}
@@ -132,6 +148,12 @@ sp_run_th_value(const struct sp_run *r, const struct sp_threshold *t,
 		h = &s->ttfb;
 	else if (t->phase == SP_TH_ITERATION)
 		h = &s->iteration;
+	else if (t->phase == SP_TH_WS_CONNECT)
+		h = &s->ws_connect;
+	else if (t->phase == SP_TH_WS_RTT)
+		h = &s->ws_rtt;
+	else if (t->phase == SP_TH_WS_SESSION)
+		h = &s->ws_session;
 	return sp_run_hist_stat(t, h);
 }
 

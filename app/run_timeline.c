@@ -87,10 +87,10 @@ sp_run_merge(struct sp_run *r)
 /* The cumulative counters of every engine, added up. */
 static void
 sp_run_cum_read(const struct sp_run *r, struct sp_run_cum *c, uint64_t *vus,
-		uint64_t *conns)
+		uint64_t *conns, uint64_t *ws_open)
 {
 	memset(c, 0, sizeof(*c));
-	*vus = *conns = 0;
+	*vus = *conns = *ws_open = 0;
 	for (uint32_t i = 0; i < r->ncores; i++) {
 		const struct sp_vu_stats *s = sp_vu_stats(r->core[i].eng);
 
@@ -100,8 +100,13 @@ sp_run_cum_read(const struct sp_run *r, struct sp_run_cum *c, uint64_t *vus,
 		c->dropped += sp_ctr_read(s->it_dropped);
 		c->sent += sp_ctr_read(s->bytes_sent);
 		c->received += sp_ctr_read(s->bytes_received);
+		c->ws_sent += sp_ctr_read(s->ws_msgs_sent);
+		c->ws_received += sp_ctr_read(s->ws_msgs_received);
+		c->ws_bytes_sent += sp_ctr_read(s->ws_bytes_sent);
+		c->ws_bytes_received += sp_ctr_read(s->ws_bytes_received);
 		*vus += sp_ctr_read(s->vus_active);
 		*conns += sp_ctr_read(s->conns_open);
+		*ws_open += sp_ctr_read(s->ws_open);
 	}
 }
 
@@ -117,11 +122,12 @@ sp_run_sample(struct sp_run *r, uint64_t now, int last)
 	struct sp_run_point *p;
 	struct sp_run_cum c;
 	struct sp_hist *t;
-	uint64_t start = sp_ctr_read(r->w->run_start_us), vus, conns, t_s;
+	uint64_t start = sp_ctr_read(r->w->run_start_us), vus, conns, ws_open,
+		 t_s;
 
 	if (r->ntl == r->tl_cap)
 		return r->ntl ? &r->tl[r->ntl - 1] : NULL;
-	sp_run_cum_read(r, &c, &vus, &conns);
+	sp_run_cum_read(r, &c, &vus, &conns, &ws_open);
 	/* The end, right after a point with nothing since: no point of its
 	 * own (it would stand for a second nothing happened in). */
 	if (last && r->ntl != 0 && memcmp(&c, &r->prev, sizeof(c)) == 0)
@@ -152,8 +158,13 @@ sp_run_sample(struct sp_run *r, uint64_t now, int last)
 	p->dropped = c.dropped - r->prev.dropped;
 	p->bytes_sent = c.sent - r->prev.sent;
 	p->bytes_received = c.received - r->prev.received;
+	p->ws_sent = c.ws_sent - r->prev.ws_sent;
+	p->ws_received = c.ws_received - r->prev.ws_received;
+	p->ws_bytes_sent = c.ws_bytes_sent - r->prev.ws_bytes_sent;
+	p->ws_bytes_received = c.ws_bytes_received - r->prev.ws_bytes_received;
 	p->vus = vus;
 	p->conns = conns;
+	p->ws_open = ws_open;
 	p->p50_us = sp_hist_quantile(r->delta, 0.50);
 	p->p95_us = sp_hist_quantile(r->delta, 0.95);
 	p->p99_us = sp_hist_quantile(r->delta, 0.99);

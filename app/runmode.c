@@ -39,15 +39,18 @@
 #define SP_RUN_CHUNKS_MAX (128u * 1024u) /* 2 KiB each: 256 MiB at most */
 
 static const char sp_run_help[] =
-	"usage: stampede run [FILE] [options]\n"
+	"usage: stampede run [FILE | URL] [options]\n"
 	"\n"
-	"HTTP/1.1 virtual users. FILE is a YAML scenario (see config/); with\n"
-	"no FILE, --url gives one GET request, like wrk. Options have the names\n"
-	"of the file's keys and win over them.\n"
+	"HTTP/1.1, HTTPS and WebSocket virtual users. FILE is a YAML scenario\n"
+	"(see config/); with no FILE, --url (or URL in its place) gives one GET\n"
+	"request, like wrk, or for ws:// and wss:// an echo loop: open, then\n"
+	"100 times send a text message and wait for the next one (the round\n"
+	"trip is ws.rtt), close 1000. Options have the names of the file's keys\n"
+	"and win over them.\n"
 	"\n"
-	"  --url URL              http://HOST[:PORT]/path or https://...,\n"
-	"                         HOST an IPv4 address or a name (resolved\n"
-	"                         once, before the load)\n"
+	"  --url URL              http://HOST[:PORT]/path, https://..., ws://...\n"
+	"                         or wss://..., HOST an IPv4 address or a\n"
+	"                         name (resolved once, before the load)\n"
 	"  --resolve NAME[:PORT]:ADDR  NAME's address, instead of the system\n"
 	"                         resolver (repeatable; as curl's --resolve)\n"
 	"  --vus N                closed model: N virtual users\n"
@@ -86,6 +89,11 @@ static const char sp_run_help[] =
 	"                         the handshake has no public-key operation\n"
 	"  --tls-server-name NAME SNI and the certificate's name (default:\n"
 	"                         the URL's host name)\n"
+	"  --vu-offset N          {{vu}} numbers start at N + 1 (split a user\n"
+	"                         range across machines)\n"
+	"  --ws-max-message SIZE  WebSocket: a longer message fails its session\n"
+	"                         (ws_too_big, close 1009); default 1MiB\n"
+	"  --ws-ping-every DUR    WebSocket: ping each open session this often\n"
 	"  --json FILE            the report as JSON (docs/report-schema.md);\n"
 	"                         -: on stdout, the summary then on stderr\n"
 	"  --csv PREFIX           PREFIX_stats.csv and PREFIX_timeline.csv\n"
@@ -96,6 +104,9 @@ static const char sp_run_help[] =
 	"  PHASE latency (default), connect, tls, ttfb, iteration; STAT p(N),\n"
 	"  med, avg, min, max (us, ms, s), errors, checks (N% or 0.N), rps,\n"
 	"  iterations/s, dropped (a count, or N% of arrivals), iterations\n"
+	"  WebSocket (the run's): ws.connect.STAT, ws.rtt.STAT, ws.session.STAT\n"
+	"  (times), ws.errors (failed sessions, N%), ws.failed, ws.sessions,\n"
+	"  ws.sent, ws.received, ws.unmatched (counts), ws.sent/s, ws.received/s\n"
 	"\n"
 	"exit: 0 the run ran and every threshold held, 1 a threshold failed\n"
 	"      or no request succeeded,\n"
@@ -129,6 +140,9 @@ enum {
 	SP_OPT_TLS_CURVES,
 	SP_OPT_TLS_PSK,
 	SP_OPT_TLS_SERVER_NAME,
+	SP_OPT_VU_OFFSET,
+	SP_OPT_WS_MAX_MESSAGE,
+	SP_OPT_WS_PING_EVERY,
 	SP_OPT_JSON,
 	SP_OPT_CSV,
 	SP_OPT_HTML,
@@ -165,6 +179,9 @@ static const struct option sp_run_longopts[] = {
 	{ "tls-curves", required_argument, NULL, SP_OPT_TLS_CURVES },
 	{ "tls-psk", required_argument, NULL, SP_OPT_TLS_PSK },
 	{ "tls-server-name", required_argument, NULL, SP_OPT_TLS_SERVER_NAME },
+	{ "vu-offset", required_argument, NULL, SP_OPT_VU_OFFSET },
+	{ "ws-max-message", required_argument, NULL, SP_OPT_WS_MAX_MESSAGE },
+	{ "ws-ping-every", required_argument, NULL, SP_OPT_WS_PING_EVERY },
 	{ "json", required_argument, NULL, SP_OPT_JSON },
 	{ "csv", required_argument, NULL, SP_OPT_CSV },
 	{ "html", required_argument, NULL, SP_OPT_HTML },
@@ -261,8 +278,13 @@ sp_run_tick(void *ctx, uint64_t now, char *buf, size_t len)
 		     (double)p->p50_us / 1e3, (double)p->p95_us / 1e3,
 		     (double)p->p99_us / 1e3, p->errors);
 	if (p->dropped != 0 && n > 0 && (size_t)n < len)
-		snprintf(buf + n, len - (size_t)n, " %" PRIu64 " dropped/s",
-			 p->dropped);
+		n += snprintf(buf + n, len - (size_t)n,
+			      " %" PRIu64 " dropped/s", p->dropped);
+	if (sp_run_has_ws(pl) && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n,
+			 " | ws open %" PRIu64 " msg/s out %" PRIu64
+			 " in %" PRIu64,
+			 p->ws_open, p->ws_sent, p->ws_received);
 	return sp_run_th_abort(r, el);
 }
 
@@ -317,6 +339,9 @@ static const char *const sp_run_keys[] = {
 	[SP_OPT_TLS_CURVES - SP_OPT_BASE] = "tls-curves",
 	[SP_OPT_TLS_PSK - SP_OPT_BASE] = "tls-psk",
 	[SP_OPT_TLS_SERVER_NAME - SP_OPT_BASE] = "tls-server-name",
+	[SP_OPT_VU_OFFSET - SP_OPT_BASE] = "vu-offset",
+	[SP_OPT_WS_MAX_MESSAGE - SP_OPT_BASE] = "ws-max-message",
+	[SP_OPT_WS_PING_EVERY - SP_OPT_BASE] = "ws-ping-every",
 };
 
 static int
@@ -368,7 +393,7 @@ sp_run_args(int argc, char **argv, struct sp_run *r)
 			exit(SP_EXIT_OK);
 		default:
 			if (code >= SP_OPT_URL &&
-			    code <= SP_OPT_TLS_SERVER_NAME) {
+			    code <= SP_OPT_WS_PING_EVERY) {
 				r->ov[r->nov].key =
 					sp_run_keys[code - SP_OPT_BASE];
 				r->ov[r->nov++].value = optarg != NULL ?
@@ -379,8 +404,14 @@ sp_run_args(int argc, char **argv, struct sp_run *r)
 			return sp_opt_bad("run", code, argv);
 		}
 	}
-	if (optind < argc)
+	/* `stampede run ws://host/echo`: a URL where the file goes is
+	 * --url (no file is named "scheme://..."). */
+	if (optind < argc && strstr(argv[optind], "://") != NULL) {
+		r->ov[r->nov].key = "url";
+		r->ov[r->nov++].value = argv[optind++];
+	} else if (optind < argc) {
 		r->file = argv[optind++];
+	}
 	if (optind < argc) {
 		sp_usage_error("run: unexpected argument '%s' (one scenario "
 			       "file at most)",

@@ -481,6 +481,7 @@ sp_file_load(struct sp_loader *ld, const yaml_node_t *n)
 		"stages",
 		"connect_timeout",
 		"response_timeout",
+		"vu_offset",
 		NULL,
 	};
 	yaml_node_t *dur = NULL, *model, *vus, *rate, *max;
@@ -686,9 +687,9 @@ static int
 sp_file(struct sp_loader *ld, const yaml_node_t *root)
 {
 	static const char *const keys[] = {
-		"target",     "resolve",       "tls",  "network",
-		"load",       "seed",          "data", "scenarios",
-		"thresholds", "expect_status", NULL,
+		"target",    "resolve",    "tls",           "ws",
+		"network",   "load",       "seed",          "data",
+		"scenarios", "thresholds", "expect_status", NULL,
 	};
 	yaml_node_t *v;
 	const char *s;
@@ -704,6 +705,8 @@ sp_file(struct sp_loader *ld, const yaml_node_t *root)
 		return -1;
 	if ((v = sp_yaml_get(ld, root, "tls")) != NULL &&
 	    sp_file_tls(ld, v) < 0)
+		return -1;
+	if ((v = sp_yaml_get(ld, root, "ws")) != NULL && sp_file_ws(ld, v) < 0)
 		return -1;
 	if ((v = sp_yaml_get(ld, root, "network")) != NULL &&
 	    sp_file_network(ld, v) < 0)

@@ -17,7 +17,7 @@ static const char *const sp_methods[SP_METHOD_N] = {
 
 /* ---- requests ---- */
 
-static int
+int
 sp_tpl_node(struct sp_loader *ld, const yaml_node_t *n, const char *key,
 	    enum sp_tpl_ctx ctx, struct sp_tpl *t)
 {
@@ -39,15 +39,24 @@ sp_tpl_node(struct sp_loader *ld, const yaml_node_t *n, const char *key,
  * and goes first (RFC 9110 7.2); User-Agent replaces the default one, and
  * an empty value removes it. Framing and persistence are stampede's.
  */
-static int
+int
 sp_headers(struct sp_loader *ld, const yaml_node_t *n, struct sp_request *r)
 {
-	/* The engine writes these from the plan and the connection state. */
+	/* The engine writes these from the plan and the connection state;
+	 * a WebSocket upgrade's own headers too (subprotocols: gives
+	 * Sec-WebSocket-Protocol; stampede offers no extension). */
 	static const char *const forbidden[] = {
-		"Content-Length",
-		"Connection",
-		"Transfer-Encoding",
+		"Content-Length",         "Connection",
+		"Transfer-Encoding",      "Upgrade",
+		"Sec-WebSocket-Key",      "Sec-WebSocket-Version",
+		"Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions",
+		"Sec-WebSocket-Accept",
 	};
+	/* Plain requests may send the last six: only an upgrade's are the
+	 * engine's. */
+	size_t nforbidden = r->ws_upgrade ?
+				    sizeof(forbidden) / sizeof(forbidden[0]) :
+				    3;
 	struct sp_tpl_env env = sp_plan_tpl_env(ld->pl);
 	struct sp_tpl_build b = { 0 };
 	uint32_t count = 0;
@@ -82,14 +91,16 @@ sp_headers(struct sp_loader *ld, const yaml_node_t *n, struct sp_request *r)
 					"headers: '%s' is not a header "
 					"name (RFC 9110 token)",
 					name);
-			for (size_t i = 0;
-			     i < sizeof(forbidden) / sizeof(forbidden[0]); i++)
+			for (size_t i = 0; i < nforbidden; i++)
 				if (strcasecmp(name, forbidden[i]) == 0)
 					return sp_node_error(
 						ld, k,
 						"headers: %s is written by "
-						"stampede itself",
-						forbidden[i]);
+						"stampede itself%s",
+						forbidden[i],
+						i == 6 ?
+							" (give subprotocols:)" :
+							"");
 			if ((host && r->own_host) || (ua && r->own_ua))
 				return sp_node_error(
 					ld, k, "headers: %s given twice", name);
@@ -183,6 +194,40 @@ sp_expect(struct sp_loader *ld, const yaml_node_t *n, uint64_t *set)
 	return 0;
 }
 
+/* A non-empty string to find in a body or a message, with its KMP
+ * failure table (the engine matches it as the bytes pass). */
+int
+sp_contains(struct sp_loader *ld, const yaml_node_t *v, const char *key,
+	    const char **str, uint32_t *len_out, const uint32_t **kmp)
+{
+	const char *s;
+	uint32_t *f;
+	uint32_t len, k = 0;
+
+	if (sp_yaml_str(ld, v, key, &s) < 0)
+		return -1;
+	len = (uint32_t)strlen(s);
+	if (len == 0)
+		return sp_node_error(ld, v, "%s: empty", key);
+	f = sp_mem_alloc(ld->pl, (size_t)len * sizeof(*f));
+	*str = sp_mem_strdup(ld->pl, s);
+	if (f == NULL || *str == NULL)
+		return sp_node_error(ld, v, "out of memory");
+	/* f[i]: length of the longest proper prefix of s[0..i] that is
+	 * also its suffix, so a match can resume across pieces without
+	 * looking back. */
+	for (uint32_t i = 1; i < len; i++) {
+		while (k > 0 && s[i] != s[k])
+			k = f[k - 1];
+		if (s[i] == s[k])
+			k++;
+		f[i] = k;
+	}
+	*len_out = len;
+	*kmp = f;
+	return 0;
+}
+
 static int
 sp_check(struct sp_loader *ld, const yaml_node_t *n, struct sp_check *ck)
 {
@@ -209,38 +254,38 @@ sp_check(struct sp_loader *ld, const yaml_node_t *n, struct sp_check *ck)
 		if (ck->header == NULL)
 			return sp_node_error(ld, v, "out of memory");
 	}
-	if ((v = sp_yaml_get(ld, n, "body_contains")) != NULL) {
-		uint32_t *f;
-		uint32_t len, k = 0;
-
-		if (sp_yaml_str(ld, v, "body_contains", &s) < 0)
-			return -1;
-		len = (uint32_t)strlen(s);
-		if (len == 0)
-			return sp_node_error(ld, v, "body_contains: empty");
-		f = sp_mem_alloc(ld->pl, (size_t)len * sizeof(*f));
-		ck->body_contains = sp_mem_strdup(ld->pl, s);
-		if (f == NULL || ck->body_contains == NULL)
-			return sp_node_error(ld, v, "out of memory");
-		/* f[i]: length of the longest proper prefix of s[0..i] that
-		 * is also its suffix, so a match can resume across body
-		 * pieces without looking back. */
-		for (uint32_t i = 1; i < len; i++) {
-			while (k > 0 && s[i] != s[k])
-				k = f[k - 1];
-			if (s[i] == s[k])
-				k++;
-			f[i] = k;
-		}
-		ck->body_contains_len = len;
-		ck->body_contains_kmp = f;
-	}
+	if ((v = sp_yaml_get(ld, n, "body_contains")) != NULL &&
+	    sp_contains(ld, v, "body_contains", &ck->body_contains,
+			&ck->body_contains_len, &ck->body_contains_kmp) < 0)
+		return -1;
 	if ((v = sp_yaml_get(ld, n, "body_size")) != NULL) {
 		if (sp_yaml_u64(ld, v, "body_size", 0, INT64_MAX, &x) < 0)
 			return -1;
 		ck->body_size = (int64_t)x;
 	}
 	return 0;
+}
+
+/* The next request of the plan, zeroed but for its defaults (GET, no
+ * body size check); plan->nrequests is the caller's to count. */
+struct sp_request *
+sp_request_new(struct sp_loader *ld, const yaml_node_t *n)
+{
+	struct sp_plan *pl = ld->pl;
+	struct sp_priv *pv = ld->pv;
+	struct sp_request *r;
+
+	pv->req = sp_mem_grow(pl, pv->req, &pv->req_cap, pl->nrequests + 1,
+			      sizeof(*pv->req));
+	if (pv->req == NULL) {
+		sp_node_error(ld, n, "out of memory");
+		return NULL;
+	}
+	pl->requests = pv->req;
+	r = &pv->req[pl->nrequests];
+	r->check.body_size = -1;
+	r->method = SP_METHOD_GET;
+	return r;
 }
 
 static int
@@ -251,21 +296,15 @@ sp_request(struct sp_loader *ld, const yaml_node_t *n, uint32_t *idx)
 		"body", "check",  "expect_status", NULL,
 	};
 	struct sp_plan *pl = ld->pl;
-	struct sp_priv *pv = ld->pv;
 	struct sp_request *r;
 	yaml_node_t *v, *path;
 	const char *s, *pstr;
 
 	if (sp_yaml_map(ld, n, "request", keys) < 0)
 		return -1;
-	pv->req = sp_mem_grow(pl, pv->req, &pv->req_cap, pl->nrequests + 1,
-			      sizeof(*pv->req));
-	if (pv->req == NULL)
-		return sp_node_error(ld, n, "out of memory");
-	pl->requests = pv->req;
-	r = &pv->req[pl->nrequests];
-	r->check.body_size = -1;
-	r->method = SP_METHOD_GET;
+	r = sp_request_new(ld, n);
+	if (r == NULL)
+		return -1;
 	if ((v = sp_yaml_get(ld, n, "method")) != NULL) {
 		if (sp_yaml_str(ld, v, "method", &s) < 0)
 			return -1;
@@ -324,7 +363,7 @@ sp_request(struct sp_loader *ld, const yaml_node_t *n, uint32_t *idx)
 
 /* ---- steps and scenarios ---- */
 
-static int
+int
 sp_step_push(struct sp_loader *ld, const yaml_node_t *n,
 	     const struct sp_step *st, uint32_t *idx)
 {
@@ -347,9 +386,7 @@ sp_step_push(struct sp_loader *ld, const yaml_node_t *n,
 	return 0;
 }
 
-static int sp_steps(struct sp_loader *ld, const yaml_node_t *n, unsigned depth);
-
-static int
+int
 sp_think(struct sp_loader *ld, const yaml_node_t *n)
 {
 	static const char *const keys[] = { "min", "max", NULL };
@@ -379,7 +416,7 @@ sp_think(struct sp_loader *ld, const yaml_node_t *n)
 	return sp_step_push(ld, n, &st, &idx);
 }
 
-static int
+int
 sp_loop(struct sp_loader *ld, const yaml_node_t *n, unsigned depth)
 {
 	static const char *const keys[] = { "count", "steps", NULL };
@@ -405,6 +442,11 @@ sp_loop(struct sp_loader *ld, const yaml_node_t *n, unsigned depth)
 	if (sp_step_push(ld, n, &st, &b) < 0 ||
 	    sp_steps(ld, body, depth + 1) < 0)
 		return -1;
+	if (ld->in_ws && ld->ws_closed)
+		return sp_node_error(ld, n,
+				     "loop: its close ends the session in the "
+				     "first round (close can only be the ws: "
+				     "block's last step)");
 	st.kind = SP_STEP_LOOP_END;
 	st.begin = b;
 	if (sp_step_push(ld, n, &st, &e) < 0)
@@ -415,8 +457,9 @@ sp_loop(struct sp_loader *ld, const yaml_node_t *n, unsigned depth)
 	return 0;
 }
 
-/* @depth: the nesting depth a loop among these steps would have. */
-static int
+/* @depth: the nesting depth a loop among these steps would have. Inside
+ * a ws: block (ld->in_ws) the steps are the WebSocket's (scenario_ws.c). */
+int
 sp_steps(struct sp_loader *ld, const yaml_node_t *n, unsigned depth)
 {
 	if (sp_yaml_seq(ld, n, "steps") < 0)
@@ -431,28 +474,47 @@ sp_steps(struct sp_loader *ld, const yaml_node_t *n, unsigned depth)
 		if (s->type != YAML_MAPPING_NODE ||
 		    s->data.mapping.pairs.top - s->data.mapping.pairs.start !=
 			    1)
-			return sp_node_error(ld, s,
-					     "a step is a mapping with exactly "
-					     "one of request, think, loop");
+			return sp_node_error(
+				ld, s,
+				ld->in_ws ? "a step of a ws: block is a "
+					    "mapping with exactly one of "
+					    "send, expect, listen, ping, "
+					    "close, think, loop" :
+					    "a step is a mapping with exactly "
+					    "one of request, think, loop, ws");
 		k = sp_yaml_node(ld, s->data.mapping.pairs.start->key);
 		v = sp_yaml_node(ld, s->data.mapping.pairs.start->value);
 		if (sp_yaml_str(ld, k, "step", &kind) < 0)
 			return -1;
-		if (strcmp(kind, "request") == 0) {
-			if (sp_request(ld, v, &st.req) < 0 ||
-			    sp_step_push(ld, s, &st, &idx) < 0)
-				return -1;
-		} else if (strcmp(kind, "think") == 0) {
+		/* A close ends the session: a step after it never runs. */
+		if (ld->in_ws && ld->ws_closed)
+			return sp_node_error(
+				ld, k,
+				"%s: comes after close, which ends "
+				"the session (close can only be "
+				"the ws: block's last step)",
+				kind);
+		if (strcmp(kind, "think") == 0) {
 			if (sp_think(ld, v) < 0)
 				return -1;
 		} else if (strcmp(kind, "loop") == 0) {
 			if (sp_loop(ld, v, depth) < 0)
 				return -1;
+		} else if (ld->in_ws || sp_ws_step_kind(kind) >= 0) {
+			if (sp_ws_step(ld, k, kind, v) < 0)
+				return -1;
+		} else if (strcmp(kind, "request") == 0) {
+			if (sp_request(ld, v, &st.req) < 0 ||
+			    sp_step_push(ld, s, &st, &idx) < 0)
+				return -1;
+		} else if (strcmp(kind, "ws") == 0) {
+			if (sp_ws_block(ld, v, depth) < 0)
+				return -1;
 		} else {
 			return sp_node_error(
 				ld, k,
-				"unknown step '%s' (request, think "
-				"or loop)",
+				"unknown step '%s' (request, think, "
+				"loop or ws)",
 				kind);
 		}
 	}

@@ -143,8 +143,8 @@ sp_val_hostname(const char *s, size_t n, char *why)
 }
 
 /*
- * http://HOST[:PORT][/path] or https://..., HOST an IPv4 address or a
- * host name; the port 80 or 443 when not given.
+ * http://HOST[:PORT][/path] or https://... (ws://, wss:// alike), HOST
+ * an IPv4 address or a host name; the port 80 or 443 when not given.
  * @path_ok: anything after the authority must be a path (--url);
  * otherwise only "/" (target:). u->path points into @s, or at "/" when
  * there is none.
@@ -152,23 +152,39 @@ sp_val_hostname(const char *s, size_t n, char *why)
 int
 sp_val_url(const char *s, int path_ok, struct sp_url *u, char *why)
 {
+	/* ws:// and wss:// are http:// and https:// to the connection
+	 * (RFC 6455 3): the upgrade is a request on it, wss TLS underneath. */
+	static const struct {
+		const char *scheme;
+		uint8_t tls, ws;
+	} schemes[] = {
+		{ "http", 0, 0 },
+		{ "https", 1, 0 },
+		{ "ws", 0, 1 },
+		{ "wss", 1, 1 },
+	};
 	const char *h, *end;
 	struct in_addr a;
 	char w2[SP_WHY];
 	uint64_t p;
-	size_t n, alen;
+	size_t n, alen, i;
 
-	if (strncmp(s, "http://", 7) == 0) {
-		u->tls = 0;
-		h = s + 7;
-		p = 80;
-	} else if (strncmp(s, "https://", 8) == 0) {
-		u->tls = 1;
-		h = s + 8;
-		p = 443;
-	} else {
-		return sp_why(why, "'%s' is not an http:// or https:// URL", s);
+	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+		n = strlen(schemes[i].scheme);
+		if (strncmp(s, schemes[i].scheme, n) == 0 &&
+		    strncmp(s + n, "://", 3) == 0)
+			break;
 	}
+	if (i == sizeof(schemes) / sizeof(schemes[0]))
+		return sp_why(why,
+			      "'%s' is not an http:// or https:// URL (nor "
+			      "ws:// or wss://)",
+			      s);
+	u->tls = schemes[i].tls;
+	u->ws = schemes[i].ws;
+	u->scheme = schemes[i].scheme;
+	h = s + n + 3;
+	p = u->tls ? 443 : 80;
 	alen = strcspn(h, "/?#");
 	if (memchr(h, '@', alen) != NULL)
 		return sp_why(why,
@@ -204,7 +220,7 @@ sp_val_url(const char *s, int path_ok, struct sp_url *u, char *why)
 	u->path = *end == '\0' ? "/" : end;
 	if (*end != '\0' && *end != '/')
 		return sp_why(why, "'%s' is not %s://HOST[:PORT]/path", s,
-			      u->tls ? "https" : "http");
+			      u->scheme);
 	if (!path_ok && strcmp(u->path, "/") != 0)
 		return sp_why(why,
 			      "'%s': a target has no path (paths go in "
@@ -381,6 +397,11 @@ sp_load_key(struct sp_plan *pl, const char *key, const char *v, unsigned *bit,
 		if (sp_val_u64(v, 0, UINT64_MAX, &x, why) < 0)
 			return -1;
 		sp_run_plan_of(pl)->seed = x;
+	} else if (strcmp(key, "vu_offset") == 0) {
+		/* {{vu}} from N + 1: machines splitting a user range. */
+		if (sp_val_u64(v, 0, SP_MAX_VU_OFFSET, &x, why) < 0)
+			return -1;
+		pl->vu_offset = x;
 	} else {
 		return sp_why(why, "unknown key");
 	}
@@ -408,6 +429,7 @@ sp_set_target(struct sp_plan *pl, const struct sp_url *u, char *why)
 	pl->dst_ip = u->ip;
 	pl->dst_port = u->port;
 	sp_run_plan_of(pl)->tls.on = u->tls;
+	sp_run_plan_of(pl)->scheme = u->scheme;
 	return 0;
 }
 
@@ -587,6 +609,8 @@ sp_set_url(struct sp_plan *pl, const char *v, char *why)
 			      v, path);
 	if (pl->nscenarios > 0)
 		return 0;
+	if (u.ws)
+		return sp_ws_default(pl, path, why);
 	env = sp_plan_tpl_env(pl);
 	if (sp_tpl_add(&env, &b, path, strlen(path), SP_TPL_PATH, why, SP_WHY) <
 	    0)
@@ -653,6 +677,7 @@ sp_scenario_set(struct sp_run_plan *rp, const char *key, const char *value,
 		{ "connect-timeout", "connect_timeout" },
 		{ "response-timeout", "response_timeout" },
 		{ "seed", "seed" },
+		{ "vu-offset", "vu_offset" },
 	};
 	struct sp_priv *pv = sp_priv(pl);
 	char why[SP_WHY];
@@ -691,6 +716,10 @@ sp_scenario_set(struct sp_run_plan *rp, const char *key, const char *value,
 	} else if (strcmp(key, "abort-grace") == 0) {
 		rc = sp_val_duration(value, &pv->cli_grace_us, why);
 		pv->cli_grace_set = 1;
+	} else if (strcmp(key, "ws-max-message") == 0) {
+		rc = sp_ws_setting(pl, "max_message", value, why);
+	} else if (strcmp(key, "ws-ping-every") == 0) {
+		rc = sp_ws_setting(pl, "ping_every", value, why);
 	} else if (strcmp(key, "expect-status") == 0) {
 		memset(pv->cli_expect, 0, sizeof(pv->cli_expect));
 		rc = sp_val_statuses(value, pv->cli_expect, why);

@@ -29,11 +29,16 @@ struct sp_run_point {
 	uint64_t vus, conns;                           /* at its end */
 	uint64_t p50_us, p95_us, p99_us;               /* its responses */
 	uint64_t bytes_sent, bytes_received;           /* in that second */
+	/* WebSocket: data messages and their payload bytes in that second,
+	 * sessions open at its end. */
+	uint64_t ws_sent, ws_received, ws_bytes_sent, ws_bytes_received;
+	uint64_t ws_open;
 };
 
 /* Cumulative figures a point is the difference of. */
 struct sp_run_cum {
 	uint64_t requests, responses, errors, dropped, sent, received;
+	uint64_t ws_sent, ws_received, ws_bytes_sent, ws_bytes_received;
 };
 
 struct sp_run;
@@ -101,6 +106,19 @@ int sp_run_distinct(const struct sp_run *r);
 void sp_run_discard(struct sp_run_out *o);
 int sp_run_reports(struct sp_run *r, const struct sp_report *rep,
 		   struct sp_run_out *out);
+
+/* run_ws.c: the WebSocket parts of the reports, for a plan with a ws:
+ * step (sp_run_has_ws) only */
+int sp_run_has_ws(const struct sp_plan *pl);
+void sp_run_ws_print(const struct sp_run *r, const struct sp_report *rep,
+		     FILE *out);
+void sp_run_ws_json(const struct sp_run *r, const struct sp_report *rep,
+		    FILE *f);
+void sp_run_ws_json_point(const struct sp_run_point *p, FILE *f);
+void sp_run_ws_csv_stats(const struct sp_run *r, FILE *f);
+void sp_run_lat_json(FILE *f, const struct sp_hist *h);
+void sp_run_lat_line(FILE *out, const char *what, const struct sp_hist *h);
+void sp_run_csv_lat(FILE *f, const struct sp_hist *h);
 
 /* run_threshold.c */
 uint32_t sp_run_th_final(struct sp_run *r, double elapsed_s);

@@ -78,6 +78,9 @@ struct sp_run_plan {
 	uint32_t max_vus;
 	uint64_t connect_timeout_us;
 	const char *target_name; /* HOST when it is a name, else NULL */
+	/* The target's scheme as written: "http", "https", "ws" or "wss"
+	 * (the reports show it; tls.on says whether TLS is underneath). */
+	const char *scheme;
 	const struct sp_resolve *resolve; /* later entries win */
 	uint32_t nresolve;
 	struct sp_run_net net;
@@ -130,10 +133,11 @@ int sp_scenario_load_buf(struct sp_run_plan *rp, const char *name,
  * adds one), abort-on-fail (any value: the command line's thresholds stop
  * the run when they fail), abort-grace. --url sets the target and, if
  * the plan has no scenario, creates one named "default" that GETs the
- * URL's path. insecure (any value), tls-ca, tls-cert, tls-key,
- * tls-ciphers, tls-curves, tls-psk, tls-resume, tls-server-name: the
- * file's tls:
- * keys of those names.
+ * URL's path (a ws:// or wss:// URL: an echo loop on it, scenario_ws.c).
+ * insecure (any value), tls-ca, tls-cert, tls-key, tls-ciphers,
+ * tls-curves, tls-psk, tls-resume, tls-server-name: the file's tls: keys
+ * of those names. vu-offset: load.vu_offset; ws-max-message,
+ * ws-ping-every: the file's ws: keys.
  */
 int sp_scenario_set(struct sp_run_plan *rp, const char *key, const char *value,
 		    struct sp_scenario_err *e);

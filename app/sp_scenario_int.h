@@ -28,6 +28,9 @@
 #define SP_MAX_SCENARIOS 1024u
 #define SP_MAX_HEADERS 64u /* per request */
 #define SP_MAX_VUS 10000000u
+#define SP_MAX_VU_OFFSET                                                       \
+	1000000000000000ull      /* 10^15: {{vu}} stays exact
+					      * in a double (JSON) */
 #define SP_MAX_RATE 1e9          /* iterations per second */
 #define SP_MAX_FILE (16u << 20)  /* a YAML file */
 #define SP_MAX_DATA (128u << 20) /* a CSV file */
@@ -79,6 +82,10 @@ struct sp_priv {
 	uint64_t file_expect[(SP_PLAN_MAX_STATUS + 63) / 64];
 	uint64_t cli_expect[(SP_PLAN_MAX_STATUS + 63) / 64];
 	int cli_grace_set;
+	struct sp_ws_step *ws; /* pl->ws_steps, writable */
+	uint32_t ws_cap;
+	const char *ws_keys; /* a ws: setting given (file or command line),
+			      * for the error when no step uses it */
 };
 
 /* Load-time state of one file. */
@@ -90,6 +97,8 @@ struct sp_loader {
 	yaml_document_t doc;
 	struct sp_step *steps; /* the scenario being read (malloc) */
 	uint32_t nsteps, steps_cap;
+	int in_ws;     /* reading the steps of a ws: block */
+	int ws_closed; /* ... and its close: nothing may follow */
 	char why[SP_WHY];
 };
 
@@ -99,8 +108,10 @@ struct sp_loader {
 struct sp_url {
 	char host[SP_MAX_HOSTNAME + 1];
 	int is_name;
-	int tls;     /* https:// */
-	uint32_t ip; /* !is_name */
+	int tls;            /* https:// or wss:// */
+	int ws;             /* ws:// or wss:// */
+	const char *scheme; /* "http", "https", "ws" or "wss" */
+	uint32_t ip;        /* !is_name */
 	uint16_t port;
 	const char *path;
 };
@@ -146,6 +157,37 @@ int sp_has_tag(const struct sp_scenario *sc, const char *list);
 /* scenario_steps.c */
 int sp_expect(struct sp_loader *ld, const yaml_node_t *n, uint64_t *set);
 int sp_file_scenarios(struct sp_loader *ld, const yaml_node_t *n);
+int sp_tpl_node(struct sp_loader *ld, const yaml_node_t *n, const char *key,
+		enum sp_tpl_ctx ctx, struct sp_tpl *t);
+int sp_headers(struct sp_loader *ld, const yaml_node_t *n,
+	       struct sp_request *r);
+int sp_contains(struct sp_loader *ld, const yaml_node_t *v, const char *key,
+		const char **str, uint32_t *len, const uint32_t **kmp);
+struct sp_request *sp_request_new(struct sp_loader *ld, const yaml_node_t *n);
+int sp_step_push(struct sp_loader *ld, const yaml_node_t *n,
+		 const struct sp_step *st, uint32_t *idx);
+int sp_steps(struct sp_loader *ld, const yaml_node_t *n, unsigned depth);
+int sp_think(struct sp_loader *ld, const yaml_node_t *n);
+int sp_loop(struct sp_loader *ld, const yaml_node_t *n, unsigned depth);
+
+/* scenario_ws.c: WebSocket steps and settings */
+/* The step kind (SP_STEP_WS_*) a WebSocket step's key names, or -1. */
+int sp_ws_step_kind(const char *kind);
+/* A step of a ws: block (or one written outside a block: the error). */
+int sp_ws_step(struct sp_loader *ld, const yaml_node_t *k, const char *kind,
+	       const yaml_node_t *v);
+/* A ws: step: the upgrade, its steps, its end. */
+int sp_ws_block(struct sp_loader *ld, const yaml_node_t *n, unsigned depth);
+/* The file's ws: settings (max_message, ping_every). */
+int sp_file_ws(struct sp_loader *ld, const yaml_node_t *n);
+/* One ws setting of the file (max_message, ping_every) or of the command
+ * line (--ws-max-message, --ws-ping-every). */
+int sp_ws_setting(struct sp_plan *pl, const char *key, const char *v,
+		  char *why);
+/* A bare ws:// URL's scenario: an echo loop (README). */
+int sp_ws_default(struct sp_plan *pl, const char *path, char *why);
+/* Finish-time defaults and checks of the WebSocket parts. */
+int sp_ws_finish(struct sp_plan *pl, char *why);
 
 /* scenario_value.c */
 int sp_val_u64(const char *s, uint64_t min, uint64_t max, uint64_t *v,

@@ -11,6 +11,7 @@
 /*
  * A pass/fail criterion on the run's results (grammar in app/threshold.c
  * and the README):  [scenario:NAME | request:NAME] [PHASE.]STAT OP VALUE
+ * and, for WebSocket, ws.PHASE.STAT or ws.STAT OP VALUE.
  */
 enum sp_th_scope { SP_TH_GLOBAL = 0, SP_TH_SCENARIO, SP_TH_REQUEST };
 enum sp_th_phase {
@@ -19,6 +20,9 @@ enum sp_th_phase {
 	SP_TH_TTFB,        /* request queued to first response byte */
 	SP_TH_ITERATION,   /* whole iteration */
 	SP_TH_TLS,         /* established to the TLS handshake done */
+	SP_TH_WS_CONNECT,  /* ws.connect: upgrade request queued to its 101 */
+	SP_TH_WS_RTT,      /* ws.rtt: a measured message's round trip */
+	SP_TH_WS_SESSION,  /* ws.session: a WebSocket session, whole */
 };
 enum sp_th_stat {
 	SP_TH_QUANTILE = 0, /* p(N) */
@@ -32,6 +36,15 @@ enum sp_th_stat {
 	SP_TH_DROPPED_SHARE, /* ... as a share of the arrivals (written N%) */
 	SP_TH_ITERATIONS,    /* completed iterations, a count */
 	SP_TH_ITER_RATE,     /* completed iterations per second of load */
+	/* WebSocket, the run's only (ws.NAME): */
+	SP_TH_WS_ERRORS,    /* failed sessions / started (a rate) */
+	SP_TH_WS_FAILED,    /* failed sessions, a count */
+	SP_TH_WS_SESSIONS,  /* completed sessions, a count */
+	SP_TH_WS_SENT,      /* data messages sent, a count */
+	SP_TH_WS_RECEIVED,  /* data messages received, a count */
+	SP_TH_WS_UNMATCHED, /* received messages no expect took, a count */
+	SP_TH_WS_SENT_RATE, /* ws.sent/s: messages sent per second of load */
+	SP_TH_WS_RECV_RATE, /* ws.received/s */
 };
 enum sp_th_op {
 	SP_TH_LT = 0,

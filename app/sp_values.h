@@ -37,6 +37,10 @@ int sp_val_digits(const char *s, const char **end, uint64_t *v);
  * at most SP_VAL_MAX_DURATION_US. */
 int sp_val_duration(const char *s, uint64_t *us, char *why);
 
+/* A byte count with an optional binary unit: "4096", "4k", "64KiB",
+ * "1MiB", "2g"; at most @max. */
+int sp_val_size(const char *s, uint64_t max, uint64_t *v, char *why);
+
 /* Why no TCP peer can have @ip (0.0.0.0/8, loopback, multicast, the
  * limited broadcast, 240.0.0.0/4), to follow "A.B.C.D "; NULL if one can.
  * Any other address is the user's to choose: the benchmarking range

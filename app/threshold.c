@@ -4,10 +4,12 @@
  *   [scenario:NAME | request:NAME] [PHASE.]STAT OP VALUE[UNIT]
  *
  *   PHASE  latency (the default) | connect | tls | ttfb | iteration
+ *          | ws.connect | ws.rtt | ws.session
  *   STAT   p(N) (0 < N <= 100) | med | avg | mean | min | max   (times)
- *          errors | checks                                      (rates)
- *          rps | iterations/s                                   (per second)
- *          dropped | iterations                                 (counts)
+ *          errors | checks | ws.errors                          (rates)
+ *          rps | iterations/s | ws.sent/s | ws.received/s       (per second)
+ *          dropped | iterations | ws.failed | ws.sessions       (counts)
+ *          | ws.sent | ws.received | ws.unmatched
  *   OP     <  <=  >  >=  ==  !=
  *   UNIT   times: us, ms (the default), s; rates: N% or a fraction
  *          written 0.N (a bare 1 could mean 1 % or 100 %: refused; 0 is
@@ -17,12 +19,15 @@
  * e.g.  p(95) < 500ms   errors < 0.1%   rps > 100   ttfb.p(99) < 50ms
  *       request:"GET /" p(99) < 1s   scenario:browse iteration.p(95) < 3s
  *       dropped == 0   dropped < 1%   iterations > 1000   iterations/s > 50
+ *       ws.rtt.p(99) < 50ms   ws.connect.p(95) < 200ms   ws.errors < 1%
+ *       ws.failed == 0   ws.unmatched == 0   ws.received/s > 1000
  *
  * A NAME with spaces is written in double quotes. Global thresholds may
  * use every phase; request ones latency and ttfb; scenario ones measure
  * iterations: iteration.STAT, errors (failed iterations) and rps
  * (completed iterations per second); dropped and iterations are the run's
- * or a scenario's. Names are resolved against the plan by the scenario
+ * or a scenario's; the ws.* ones (WebSocket sessions and messages, sp_vu.h)
+ * are the run's only. Names are resolved against the plan by the scenario
  * loader once every scenario and request is known.
  */
 #include <ctype.h>
@@ -113,6 +118,62 @@ sp_th_scope(const char *expr, const char **pp, struct sp_threshold *t,
 	return 0;
 }
 
+/*
+ * ws.PHASE.STAT or ws.STAT (after "ws."): the WebSocket figures. A
+ * phase takes a time statistic; the rest are rates, counts and per
+ * seconds as the README lists.
+ */
+static int
+sp_th_websocket(const char **pp, struct sp_threshold *t, char *why, size_t wl)
+{
+	static const struct {
+		const char *name;
+		uint8_t phase;
+	} phases[] = {
+		{ "connect", SP_TH_WS_CONNECT },
+		{ "rtt", SP_TH_WS_RTT },
+		{ "session", SP_TH_WS_SESSION },
+	};
+	static const struct {
+		const char *name;
+		uint8_t stat, rate; /* rate: its name/s */
+	} stats[] = {
+		{ "errors", SP_TH_WS_ERRORS, 0 },
+		{ "failed", SP_TH_WS_FAILED, 0 },
+		{ "sessions", SP_TH_WS_SESSIONS, 0 },
+		{ "sent", SP_TH_WS_SENT, SP_TH_WS_SENT_RATE },
+		{ "received", SP_TH_WS_RECEIVED, SP_TH_WS_RECV_RATE },
+		{ "unmatched", SP_TH_WS_UNMATCHED, 0 },
+	};
+	const char *p = *pp;
+	size_t n = sp_th_word(p);
+
+	for (size_t i = 0; i < sizeof(phases) / sizeof(phases[0]); i++)
+		if (p[n] == '.' && sp_th_is(p, n, phases[i].name)) {
+			t->phase = phases[i].phase;
+			return 1; /* the statistic follows, a time's */
+		}
+	for (size_t i = 0; i < sizeof(stats) / sizeof(stats[0]); i++) {
+		if (!sp_th_is(p, n, stats[i].name))
+			continue;
+		t->stat = stats[i].stat;
+		p += n;
+		if (stats[i].rate && p[0] == '/' && p[1] == 's' &&
+		    !isalpha((unsigned char)p[2])) {
+			t->stat = stats[i].rate;
+			p += 2;
+		}
+		*pp = p;
+		return 0;
+	}
+	return sp_th_why(why, wl,
+			 "unknown WebSocket metric 'ws.%.*s' (ws.connect.STAT, "
+			 "ws.rtt.STAT, ws.session.STAT, ws.errors, ws.failed, "
+			 "ws.sessions, ws.sent, ws.received, ws.unmatched, "
+			 "ws.sent/s, ws.received/s)",
+			 (int)n, p);
+}
+
 static int
 sp_th_metric(const char **pp, struct sp_threshold *t, char *why, size_t wl)
 {
@@ -140,9 +201,23 @@ sp_th_metric(const char **pp, struct sp_threshold *t, char *why, size_t wl)
 	};
 	const char *p = *pp;
 	size_t n = sp_th_word(p);
-	int has_phase = 0;
+	int has_phase = 0, rc;
 
-	for (size_t i = 0; i < sizeof(phases) / sizeof(phases[0]); i++)
+	if (p[n] == '.' && sp_th_is(p, n, "ws")) {
+		p += n + 1;
+		rc = sp_th_websocket(&p, t, why, wl);
+		if (rc < 0)
+			return -1;
+		if (rc == 0) {
+			*pp = p;
+			return 0;
+		}
+		has_phase = 1;
+		p += sp_th_word(p) + 1;
+		n = sp_th_word(p);
+	}
+	for (size_t i = 0; !has_phase && i < sizeof(phases) / sizeof(phases[0]);
+	     i++)
 		if (p[n] == '.' && sp_th_is(p, n, phases[i].name)) {
 			t->phase = phases[i].phase;
 			has_phase = 1;
@@ -189,6 +264,11 @@ sp_th_metric(const char **pp, struct sp_threshold *t, char *why, size_t wl)
 			p += 2;
 		}
 	}
+	if (has_phase && t->stat >= SP_TH_ERRORS &&
+	    t->phase >= SP_TH_WS_CONNECT)
+		return sp_th_why(why, wl,
+				 "a ws. phase takes a time: p(N), med, "
+				 "avg, min or max");
 	if (has_phase && t->stat >= SP_TH_ERRORS)
 		return sp_th_why(why, wl,
 				 "errors, checks, rps, dropped and "
@@ -257,7 +337,7 @@ sp_th_value(const char *p, struct sp_threshold *t, char *why, size_t wl)
 		else if (*u == 's')
 			x *= 1e3, u += 1;
 	} else if (t->stat == SP_TH_ERRORS || t->stat == SP_TH_CHECKS ||
-		   t->stat == SP_TH_DROPPED) {
+		   t->stat == SP_TH_DROPPED || t->stat == SP_TH_WS_ERRORS) {
 		if (*u == '%') {
 			x /= 100.0, u += 1;
 			if (t->stat == SP_TH_DROPPED)
@@ -298,6 +378,16 @@ sp_th_value(const char *p, struct sp_threshold *t, char *why, size_t wl)
 				why, wl,
 				"iterations is a count: write "
 				"a whole number (iterations/s for a rate)");
+	} else if (t->stat >= SP_TH_WS_FAILED &&
+		   t->stat <= SP_TH_WS_UNMATCHED) {
+		if (x != (double)(uint64_t)x ||
+		    memchr(p, '.', (size_t)(end - p)))
+			return sp_th_why(why, wl,
+					 "ws.failed, ws.sessions, ws.sent, "
+					 "ws.received and ws.unmatched are "
+					 "counts: write a whole number "
+					 "(ws.errors for a share of the "
+					 "sessions, NAME/s for a rate)");
 	}
 	if (*sp_th_ws(u) != '\0')
 		return sp_th_why(
@@ -323,6 +413,13 @@ sp_threshold_parse(const char *expr, struct sp_threshold *t, char *why,
 	    sp_th_op(&p, t, why, whylen) < 0 ||
 	    sp_th_value(p, t, why, whylen) < 0)
 		return -1;
+	/* Sessions and messages are counted for the run, not per scenario
+	 * or request (request:"WS /path" measures the upgrade itself). */
+	if (t->scope != SP_TH_GLOBAL &&
+	    (t->phase >= SP_TH_WS_CONNECT || t->stat >= SP_TH_WS_ERRORS))
+		return sp_th_why(why, whylen,
+				 "ws. thresholds are the run's (no "
+				 "scenario: or request: scope)");
 	if (t->scope == SP_TH_REQUEST &&
 	    (t->phase == SP_TH_CONNECT || t->phase == SP_TH_TLS ||
 	     t->phase == SP_TH_ITERATION))
@@ -372,7 +469,8 @@ double
 sp_threshold_shown(const struct sp_threshold *t, double v)
 {
 	return t->stat == SP_TH_ERRORS || t->stat == SP_TH_CHECKS ||
-			       t->stat == SP_TH_DROPPED_SHARE ?
+			       t->stat == SP_TH_DROPPED_SHARE ||
+			       t->stat == SP_TH_WS_ERRORS ?
 		       v * 100.0 :
 		       v;
 }

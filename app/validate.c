@@ -90,13 +90,17 @@ sp_finish_tls(struct sp_run_plan *rp, struct sp_scenario_err *e)
 	const struct sp_run_tls *t = &rp->tls;
 	struct sp_plan *pl = &rp->eng;
 
+	int ws = rp->scheme != NULL && rp->scheme[0] == 'w';
+
 	if (!t->on &&
 	    (t->insecure || t->ca || t->cert || t->key || t->ciphers ||
 	     t->curves || t->psk || t->server_name ||
 	     t->resume != SP_RUN_RESUME_SESSION))
 		return sp_finish_error(pl, e,
 				       "tls settings are given but the "
-				       "target is http://, not https://");
+				       "target is %s://, not %s://",
+				       ws ? "ws" : "http",
+				       ws ? "wss" : "https");
 	if ((t->cert == NULL) != (t->key == NULL))
 		return sp_finish_error(pl, e,
 				       "tls: a client certificate needs "
@@ -258,6 +262,12 @@ sp_scenario_finish(struct sp_run_plan *rp, struct sp_scenario_err *e)
 			pv->th[i].grace_us = pv->cli_grace_us;
 		}
 	}
+	{
+		char why[SP_WHY];
+
+		if (sp_ws_finish(pl, why) < 0)
+			return sp_finish_error(pl, e, "%s", why);
+	}
 	if (sp_finish_expect(pl, e) < 0)
 		return -1;
 	/* peak <= SP_MAX_RATE: it fits, and rounds up to whole VUs. */
@@ -317,8 +327,9 @@ sp_cmd_validate(int argc, char **argv)
 	struct sp_scenario_err e = { { 0 } };
 	struct sp_run_plan rp;
 	const struct sp_plan *pl = &rp.eng;
-	char dur[48], load[96];
+	char dur[48], load[96], ws[48] = "";
 	const char *file = NULL;
+	unsigned nws = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 ||
@@ -365,9 +376,14 @@ sp_cmd_validate(int argc, char **argv)
 			 "open model, %u stage%s, at most %u "
 			 "VUs",
 			 pl->nstages, pl->nstages == 1 ? "" : "s", rp.max_vus);
-	printf("%s: ok: %u scenario%s, %u request%s, %s, %s\n", file,
+	for (uint32_t i = 0; i < pl->nrequests; i++)
+		nws += pl->requests[i].ws_upgrade;
+	if (nws != 0)
+		snprintf(ws, sizeof(ws), " (%u WebSocket upgrade%s)", nws,
+			 nws == 1 ? "" : "s");
+	printf("%s: ok: %u scenario%s, %u request%s%s, %s, %s\n", file,
 	       pl->nscenarios, pl->nscenarios == 1 ? "" : "s", pl->nrequests,
-	       pl->nrequests == 1 ? "" : "s", load, dur);
+	       pl->nrequests == 1 ? "" : "s", ws, load, dur);
 	/* A name is only looked up in the file's own resolve: map:
 	 * validate touches no network, DNS included. */
 	if (rp.target_name != NULL) {

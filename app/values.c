@@ -89,6 +89,53 @@ sp_val_duration(const char *s, uint64_t *us, char *why)
 	return 0;
 }
 
+/* "4096", "4k", "64KiB", "1MiB", "1 m", "2g": k, m and g are binary
+ * (KiB, MiB, GiB), as the command line's sizes. */
+int
+sp_val_size(const char *s, uint64_t max, uint64_t *v, char *why)
+{
+	static const char *const units[] = { "", "k", "m", "g" };
+	const char *end;
+	char u[4] = "";
+	uint64_t x, mult = 1;
+	size_t n = 0, i;
+
+	if (sp_val_digits(s, &end, &x) < 0)
+		return sp_val_why(why, s,
+				  "is not a size (e.g. 125, 4k, 64KiB, 1MiB)");
+	/* "1 MiB": one space, and a unit after it. */
+	if (*end == ' ' && end[1] != '\0')
+		end++;
+	for (; end[n] != '\0' && n < sizeof(u) - 1; n++)
+		u[n] = (char)tolower((unsigned char)end[n]);
+	u[n] = '\0';
+	if (end[n] != '\0')
+		return sp_val_why(why, s,
+				  "is not a size (e.g. 125, 4k, 64KiB, 1MiB)");
+	/* "KiB", "KB", "K": the trailing "ib" or "b" says nothing more. */
+	if (n >= 2 && u[n - 1] == 'b') {
+		u[--n] = '\0';
+		if (n >= 2 && u[n - 1] == 'i')
+			u[--n] = '\0';
+	} else if (n == 1 && u[0] == 'b') {
+		u[--n] = '\0';
+	}
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(u, units[i]) == 0)
+			break;
+	if (i == sizeof(units) / sizeof(units[0]))
+		return sp_val_why(why, s,
+				  "is not a size (e.g. 125, 4k, 64KiB, 1MiB)");
+	mult <<= 10 * i;
+	if (x > max / mult) {
+		snprintf(why, SP_VAL_WHY, "'%s' is larger than %llu bytes", s,
+			 (unsigned long long)max);
+		return -1;
+	}
+	*v = x * mult;
+	return 0;
+}
+
 static int
 sp_val_ipv4(const char *s, size_t n, uint32_t *ip)
 {

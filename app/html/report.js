@@ -138,6 +138,43 @@
       Math.round(100 * s.lag_share_p99) + ' % of the latency at p99: this machine, not only the server, shaped the figures'));
   }
 
+  // WebSocket (a plan with a ws: step): sessions, failures by kind,
+  // messages, close codes received, the three histograms.
+  function websocket(r) {
+    var w = r.ws, g, c, rows, k;
+    if (!isObj(w)) return;
+    g = section('WebSocket');
+    kv(g, 'Sessions', w.sessions, ['started', 'completed', 'failed', 'interrupted', 'open_at_end']);
+    c = card(g, 'Session failures by kind');
+    rows = [];
+    for (k in w.errors_by_kind || {}) if (w.errors_by_kind[k]) rows.push([k, fmt(w.errors_by_kind[k])]);
+    if (rows.length) table(c, ['kind', 'sessions'], rows, 'ws_errors');
+    else add(c, el('p', 'none', 'no failed sessions'));
+    c = card(g, 'Messages');
+    var m = w.messages || {}, b = w.bytes || {};
+    table(c, ['', 'sent', 'received'], [
+      ['messages', fmt(m.sent), fmt(m.received)],
+      ['per second', fmt(m.sent_per_s, 1), fmt(m.received_per_s, 1)],
+      ['bytes', human(b.sent, 'B', 1024), human(b.received, 'B', 1024)],
+      ['pings sent, pongs', fmt(w.pings_sent), fmt(w.pongs_received)]
+    ], 'ws_messages');
+    table(c, ['', 'value'], [['matched by expect', fmt(m.matched)], ['unmatched', fmt(m.unmatched)],
+      ['pings received', fmt(w.pings_received)], ['closes sent', fmt(w.closes_sent)]]);
+    c = card(g, 'Close codes received');
+    rows = [];
+    for (k in w.close_codes || {}) rows.push([{ cls: k === '1000' ? null : 'bad', text: k }, fmt(w.close_codes[k])]);
+    if (rows.length) table(c, ['code', 'close frames'], rows, 'ws_close');
+    else add(c, el('p', 'none', 'no close frame received'));
+    c = card(add(app, el('div')), 'WebSocket latency (ms)');
+    rows = [];
+    [['connect_ms', 'upgrade (ws.connect)'], ['rtt_ms', 'round trip (ws.rtt)'],
+     ['session_ms', 'session (ws.session)']].forEach(function (p) {
+      var h = w[p[0]];
+      if (isObj(h)) rows.push([p[1]].concat(LAT.map(function (q) { return fmt(h[q]); })));
+    });
+    table(c, ['', 'min', 'mean', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max'], rows, 'ws_latency');
+  }
+
   function thresholds(r) {
     var g = section('Thresholds'), c = card(g), t = r.thresholds;
     g.className = '';
@@ -180,7 +217,7 @@
   }
 
   var KNOWN = ['version', 'mode', 'target', 'source', 'model', 'elapsed_s', 'stopped_by', 'summary',
-    'scenarios', 'requests', 'cores', 'thresholds', 'timeline'];
+    'scenarios', 'requests', 'cores', 'thresholds', 'timeline', 'ws'];
   function counters(r) {
     var g = section('Stack, NIC and generator counters'), scalars = {}, any = false, k;
     ['tcp', 'drops', 'nic', 'generator', 'pools', 'arp'].forEach(function (n) {
@@ -293,6 +330,11 @@
     plot(g, 'vus', 'Virtual users and connections', 'count', tl, [
       { label: 'VUs', get: field('vus') },
       { label: 'connections', get: field('conns'), color: COLORS[2] }]);
+    if (isObj(r.ws))
+      plot(g, 'ws', 'WebSocket messages per second', 'per s', tl, [
+        { label: 'received/s', get: perSec('ws_received') },
+        { label: 'sent/s', get: perSec('ws_sent') },
+        { label: 'open sessions', get: field('ws_open'), color: COLORS[2] }]);
   }
 
   function raw(text) {
@@ -309,6 +351,7 @@
     summary(r);
     plots(r);
     latency(r);
+    websocket(r);
     thresholds(r);
     breakdown(r);
     counters(r);

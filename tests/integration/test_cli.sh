@@ -141,8 +141,35 @@ bad "connect timeout past 32 bits" 2 "^$TMP/ctmo.yaml:2:[0-9]+: connect_timeout:
 	run "$TMP/ctmo.yaml" "${NET_OPTS[@]}"
 bad "a ragged CRLF data line" 2 "^$TMP/rows.csv:3: 3 fields, expected 2" \
 	run "$TMP/csv.yaml" "${NET_OPTS[@]}"
+# WebSocket: a malformed ws: step, settings without one, a bare ws:// URL
+# (where FILE goes) with a bad option, TLS settings on ws://.
+scenario wscode <<EOF2
+target: ws://$SRV:8090
+load: { vus: 1, duration: 1s }
+scenarios:
+  - name: a
+    steps:
+      - ws: { path: /echo, steps: [ close: { code: 1005 } ] }
+EOF2
+scenario wsout <<EOF2
+target: http://$SRV
+load: { vus: 1, duration: 1s }
+scenarios: [ { name: a, steps: [ { request: { path: / } }, { send: { text: a } } ] } ]
+EOF2
+bad "close code 1005" 2 "^$TMP/wscode.yaml:6:[0-9]+: code: 1005 may not be sent \(RFC 6455 7.4" \
+	run "$TMP/wscode.yaml" "${NET_OPTS[@]}"
+bad "send outside a ws: block" 2 "^$TMP/wsout.yaml:3:[0-9]+: send: a WebSocket step goes in the steps of a ws: block" \
+	run "$TMP/wsout.yaml" "${NET_OPTS[@]}"
+bad "ws:// in FILE's place, --ws-max-message 0" 2 "^--ws-max-message: '0': a limit of 0 takes no message" \
+	run "ws://$SRV:8090/echo" "${NET_OPTS[@]}" --vus 1 --duration 1s --ws-max-message 0
+bad "--ws-ping-every without a ws: step" 2 "ws.ping_every is given but no scenario has a ws: step" \
+	run "${NET_OPTS[@]}" --url "$url" --vus 1 --duration 1s --ws-ping-every 1s
+bad "TLS settings on ws://" 2 "tls settings are given but the target is ws://, not wss://" \
+	run "${NET_OPTS[@]}" --url "ws://$SRV:8090/echo" --insecure --vus 1 --duration 1s
+"$STAMPEDE" run -h | grep -q -- '--vu-offset N'
+check "run -h: --vu-offset" eq "$?" 0
 # validate refuses what run refuses, with the same words.
-for s in st999 long ctmo openvus csv; do
+for s in st999 long ctmo openvus csv wscode wsout; do
 	"$STAMPEDE" validate "$TMP/$s.yaml" >/dev/null 2>"$TMP/verr.txt"
 	check "validate $s: exit code 2" eq "$?" 2
 	"$STAMPEDE" run "$TMP/$s.yaml" "${NET_OPTS[@]}" >/dev/null 2>"$TMP/rerr.txt"

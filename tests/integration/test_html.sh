@@ -124,6 +124,32 @@ check "empty timeline: body data-ready=1" grep -q '<body data-ready="1"' "$TMP/e
 check "empty timeline: four plots drew 0 points" eq "$(grep -o 'data-drawn="0"' "$TMP/empty.dom" | wc -l)" 4
 check "empty timeline: each plot says so" eq "$(grep -o '>no timeline<' "$TMP/empty.dom" | wc -l)" 4
 
+# --- a WebSocket run: its section, its plot --------------------------------
+jq '.ws = {sessions: {started: 10, completed: 7, failed: 2, interrupted: 1, open_at_end: 0},
+	errors_by_kind: {upgrade_failed: 0, ws_protocol: 0, ws_utf8: 0, ws_too_big: 0,
+		ws_closed_abnormally: 1, ws_expect_timeout: 1},
+	messages: {sent: 700, received: 690, matched: 680, unmatched: 10,
+		sent_per_s: 11.7, received_per_s: 11.5},
+	bytes: {sent: 44800, received: 44160}, pings_sent: 3, pongs_received: 3,
+	pings_received: 0, closes_sent: 8, close_codes: {"1000": 7, "1011": 1},
+	connect_ms: .summary.connect_ms, rtt_ms: .summary.latency_ms,
+	session_ms: .summary.iteration_ms, max_message: 1048576, ping_every_s: 0}
+	| .timeline |= map(. + {ws_sent: .requests, ws_received: .responses,
+		ws_bytes_sent: 0, ws_bytes_received: 0, ws_open: .vus})' \
+	"$FIXTURE" >"$TMP/ws.json"
+"$HTML_RENDER" "$TMP/ws.json" "$TMP/ws.html"
+render "$TMP/ws.html" "$TMP/ws.dom"
+check "ws: body data-ready=1" grep -q '<body data-ready="1"' "$TMP/ws.dom"
+check "ws: a fifth plot, messages per second, 60 points" \
+	grep -qE '<svg[^>]*data-plot="ws"[^>]*data-drawn="60"' "$TMP/ws.dom"
+check "ws: the WebSocket section" grep -q '<h2>WebSocket</h2>' "$TMP/ws.dom"
+check "ws: failures, only the 2 non-zero kinds" eq "$(body_rows "$TMP/ws.dom" ws_errors)" 2
+check "ws: close codes, 2 rows" eq "$(body_rows "$TMP/ws.dom" ws_close)" 2
+check "ws: latency, connect, rtt and session" eq "$(body_rows "$TMP/ws.dom" ws_latency)" 3
+check "ws: messages sent shown" grep -qE '<td class="name">messages</td><td class="n">700</td>' "$TMP/ws.dom"
+check "ws: not shown again among the counters" eq "$(grep -o '<h3>ws</h3>' "$TMP/ws.dom" | wc -l)" 0
+check "no ws key: no WebSocket section" eq "$(grep -c '<h2>WebSocket</h2>' "$TMP/r.dom")" 0
+
 # --- a request name that tries to end the data block ------------------------
 evil='</script><script>alert(1)</script><!--<script>'
 jq --arg n "$evil" '.requests[0].name = $n' "$FIXTURE" >"$TMP/evil.json"

@@ -16,6 +16,12 @@ run_sp run --url "$url" --vus 20 --duration 5s --csv "$TMP/c" --html "$TMP/r.htm
 check "all thresholds held: exit code 0" eq "$RC" 0
 check "thresholds: five, all ok" eq "$(jq '[.thresholds[] | select(.ok)] | length' "$TMP/r.json")" 5
 check "stopped by the duration" eq "$(j .stopped_by)" duration
+# No ws: step, no WebSocket figures anywhere: not in the JSON, its
+# timeline, the summary or the CSV timeline's columns.
+check "no ws: step: no ws object" eq "$(jq 'has("ws")' "$TMP/r.json")" false
+check "no ws: step: no ws_* in the timeline" eq "$(jq '[.timeline[] | keys[] | select(startswith("ws_"))] | length' "$TMP/r.json")" 0
+check "no ws: step: no ws lines in the summary" eq "$(grep -c '^  ws ' "$TMP/out.txt")" 0
+check "no ws: step: 13 timeline CSV columns" eq "$(head -1 "$TMP/c_timeline.csv" | tr ',' '\n' | wc -l)" 13
 check "nginx logged exactly the 200s counted" eq "$(nginx_count "$mark" 200)" "$(j '.summary.codes["200"]')"
 for k in requests responses errors dropped; do
 	case $k in
@@ -55,6 +61,44 @@ chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-backgrou
 	--virtual-time-budget=5000 --dump-dom "file://$TMP/r.html" >"$TMP/dom.html" 2>/dev/null
 check "HTML: the page rendered" eq "$(grep -c 'data-ready="1"' "$TMP/dom.html")" 1
 check "HTML: four plots with every point" eq "$(grep -o "data-drawn=\"$points\"" "$TMP/dom.html" | wc -l)" 4
+
+# A plan with a ws: step has the WebSocket figures in every report, and
+# they add up. nginx answers the upgrade with 200, never 101: whatever the
+# engine makes of that (an unexpected status; ws_handshake and
+# upgrade_failed where it speaks WebSocket), nothing succeeds (exit 1),
+# and the sessions' accounting holds.
+scenario ws <<EOF2
+target: http://$SRV
+load: { vus: 2, duration: 2s }
+scenarios:
+  - name: a
+    steps:
+      - ws: { path: /1k, steps: [ send: { text: hi, measure: true }, expect: { timeout: 1s } ] }
+thresholds: [ "ws.errors < 100%", "ws.rtt.p(99) < 1s" ]
+EOF2
+run_sp run "$TMP/ws.yaml" --csv "$TMP/w"
+check "ws: nothing succeeds: exit code 1" eq "$RC" 1
+check "ws: the ws object, every part" eq "$(jq -c '.ws | keys' "$TMP/r.json")" \
+	'["bytes","close_codes","closes_sent","connect_ms","errors_by_kind","max_message","messages","ping_every_s","pings_received","pings_sent","pongs_received","rtt_ms","session_ms","sessions"]'
+check "ws: sessions started = completed + failed + interrupted + open" eq \
+	"$(jq '.ws.sessions | .started == .completed + .failed + .interrupted + .open_at_end' "$TMP/r.json")" true
+check "ws: the failure kinds add up to the failed sessions" eq \
+	"$(jq '([.ws.errors_by_kind[]] | add) == .ws.sessions.failed' "$TMP/r.json")" true
+for k in sent received; do
+	check "ws: timeline ws_$k adds up to messages.$k" eq \
+		"$(jq "[.timeline[].ws_$k] | add" "$TMP/r.json")" "$(j ".ws.messages.$k")"
+	check "ws: timeline ws_bytes_$k adds up to bytes.$k" eq \
+		"$(jq "[.timeline[].ws_bytes_$k] | add" "$TMP/r.json")" "$(j ".ws.bytes.$k")"
+done
+check "ws: the upgrade is a request named WS /1k" eq "$(jq -r '.requests[0].name' "$TMP/r.json")" "WS /1k"
+check "ws: no upgrade succeeded" eq "$(j .summary.succeeded)" 0
+check "ws: the defaults, 1 MiB and no pings" eq "$(jq -c '[.ws.max_message, .ws.ping_every_s]' "$TMP/r.json")" '[1048576,0]'
+check "ws: two thresholds judged" eq "$(jq '.thresholds | length' "$TMP/r.json")" 2
+check "ws: the summary's ws lines" eq "$(grep -cE '^  ws (sessions|failures|messages|control|close codes|latency ms) ' "$TMP/out.txt")" 6
+check "ws: CSV timeline, 18 columns" eq "$(head -1 "$TMP/w_timeline.csv" | tr ',' '\n' | wc -l)" 18
+check "ws: CSV timeline rows, 18 fields each" eq "$(awk -F, 'NR > 1 && NF != 18' "$TMP/w_timeline.csv" | wc -l)" 0
+check "ws: CSV stats, the session, connect and rtt rows" eq "$(grep -cE '^ws,"(session|connect|rtt)",' "$TMP/w_stats.csv")" 3
+check "ws: CSV stats, sessions as the JSON's" eq "$(awk -F, '$2 == "\"session\"" { print $3 }' "$TMP/w_stats.csv")" "$(j .ws.sessions.started)"
 
 # A failing threshold: exit code 1, and the report says which.
 run_sp run --url "$url" --vus 5 --duration 2s --threshold 'rps > 100000000' --threshold 'p(99) < 10s'

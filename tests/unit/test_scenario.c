@@ -310,6 +310,8 @@ test_full(void)
 /* Scenario header: the first step is on line 5 (with T on line 1). */
 #define S "scenarios:\n  - name: a\n    steps:\n"
 #define OK_STEP "      - request: {path: /}\n"
+/* A ws: block whose first step is on line 8 (with T and S). */
+#define W "      - ws:\n          path: /\n          steps:\n"
 
 static const struct {
 	const char *yaml;
@@ -514,6 +516,115 @@ static const struct {
 	{ T, "no scenario: give scenarios: in the file or --url" },
 	{ T "load:\n  model: open\n" S OK_STEP,
 	  "the open model needs rate or stages" },
+	{ T S "      - send: {text: hi}\n",
+	  "5:9: send: a WebSocket step goes in the steps of a ws: block" },
+	{ T S "      - ws: {path: /, steps: [ws: {path: /}]}\n",
+	  "5:31: ws: a ws: block cannot hold another (a VU has one connection); put it after this block" },
+	{ T S "      - ws: {path: /, steps: [request: {path: /}]}\n",
+	  "5:31: request: inside a ws: block the connection speaks WebSocket; put requests before or after the block" },
+	{ T S "      - ws: {path: /, steps: [sleep: 1s]}\n",
+	  "5:31: unknown step 'sleep' in a ws: block (send, expect, listen, ping, close, think or loop)" },
+	{ T S "      - ws: {steps: [close: ]}\n", "5:13: ws: no path" },
+	{ T S "      - ws: {path: chat}\n",
+	  "5:20: path: 'chat' does not start with '/'" },
+	{ T S "      - ws: {path: /, bogus: 1}\n",
+	  "5:23: unknown key 'bogus' in ws" },
+	{ T S "      - ws: {path: /, headers: {upgrade: x}}\n",
+	  "5:33: headers: Upgrade is written by stampede itself" },
+	{ T S "      - ws: {path: /, headers: {Sec-WebSocket-Protocol: x}}\n",
+	  "5:33: headers: Sec-WebSocket-Protocol is written by stampede itself (give subprotocols:)" },
+	{ T S "      - ws: {path: /, subprotocols: [\"a b\"]}\n",
+	  "5:38: subprotocols: 'a b' is not a subprotocol name (RFC 6455 4.1: a token)" },
+	{ T S "      - ws: {path: /, subprotocols: []}\n",
+	  "5:37: subprotocols: empty list" },
+	{ T S W "            - send: {}\n",
+	  "8:21: send: give text or binary (one of them)" },
+	{ T S W "            - send: {text: a, binary: b}\n",
+	  "8:21: send: give text or binary (one of them)" },
+	{ T S W "            - send: {text: a, every: 1s}\n",
+	  "8:38: every: paces count messages: give count: N (more than 1)" },
+	{ T S W "            - send: {text: a, count: 0}\n",
+	  "8:38: count: 0 is out of range [1, 4294967295]" },
+	{ T S W "            - send: {text: a, every: 0s, count: 2}\n",
+	  "8:38: every: 0 (leave every out to send back to back)" },
+	{ T S W "            - send: {binary: {size: 0}}\n",
+	  "8:37: size: 0 (an empty message is binary: '')" },
+	{ T S W "            - send: {binary: {size: 1x}}\n",
+	  "8:37: size: '1x' is not a size (e.g. 125, 4k, 64KiB, 1MiB)" },
+	{ T S W "            - send: {binary: {bytes: 4}}\n",
+	  "8:31: unknown key 'bytes' in binary" },
+	{ T S W "            - send: {binary: {size: 128m}}\n",
+	  "8:37: size: '128m' is larger than 67108864 bytes" },
+	{ T S W "            - send: {text: a, measure: maybe}\n",
+	  "8:40: measure: 'maybe' is not true or false" },
+	{ T S W "            - send: {text: \"{{nope}}\"}\n",
+	  "8:28: text: unknown template variable '{{nope}}'" },
+	{ T S W "            - send: {text: a, name: \"\"}\n",
+	  "8:37: name: empty" },
+	{ T S W "            - expect: {count: 0}\n",
+	  "8:31: count: 0 is out of range [1, 4294967295]" },
+	{ T S W "            - expect: {timeout: 0s}\n",
+	  "8:33: timeout: must be more than 0" },
+	{ T S W "            - expect: {regex: \"\"}\n",
+	  "8:31: regex: empty (leave it out to take any message)" },
+	{ T S W "            - expect: {contains: \"\"}\n",
+	  "8:34: contains: empty" },
+	{ T S W "            - expect: [a]\n",
+	  "8:23: expect: expected a mapping (contains, regex, count, timeout, name) or nothing, got a list" },
+	{ T S W "            - expect: {within: 1s}\n",
+	  "8:24: unknown key 'within' in expect" },
+	{ T S W "            - listen: 0s\n",
+	  "8:23: listen: must be more than 0" },
+	{ T S W "            - listen: {name: x}\n",
+	  "8:23: listen: no duration" },
+	{ T S W "            - listen: forever\n",
+	  "8:23: listen: 'forever' is not a duration (e.g. 500ms, 10s, 1m30s)" },
+	{ T S W
+	  "            - ping: \"0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456\"\n",
+	  "8:21: ping: the payload can be 127 bytes, a control frame holds at most 125 (RFC 6455 5.5)" },
+	{ T S W
+	  "            - ping: {payload: \"0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345{{vu}}\"}\n",
+	  "8:31: ping: the payload can be 127 bytes, a control frame holds at most 125 (RFC 6455 5.5)" },
+	{ T S W "            - close: {code: 1005}\n",
+	  "8:29: code: 1005 may not be sent (RFC 6455 7.4: 1000-1003, 1007-1014, 3000-4999)" },
+	{ T S W "            - close: {code: 999}\n",
+	  "8:29: code: 999 may not be sent (RFC 6455 7.4: 1000-1003, 1007-1014, 3000-4999)" },
+	{ T S W "            - close: {code: 70000}\n",
+	  "8:29: code: 70000 is out of range [0, 65535]" },
+	{ T S W
+	  "            - close: {reason: \"0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123\"}\n",
+	  "8:31: reason: 124 bytes, at most 123 fit a close frame (RFC 6455 5.5)" },
+	{ T S W "            - close: bye\n",
+	  "8:22: close: expected a mapping (code, reason, name) or nothing, got a scalar" },
+	{ T S W "            - close:\n            - send: {text: a}\n",
+	  "9:15: send: comes after close, which ends the session (close can only be the ws: block's last step)" },
+	{ T S W "            - close:\n            - think: 1s\n",
+	  "9:15: think: comes after close" },
+	{ T S W "            - loop: {count: 2, steps: [close: ]}\n",
+	  "8:21: loop: its close ends the session in the first round (close can only be the ws: block's last step)" },
+	{ T S W "            - {send: {text: a}, expect: }\n",
+	  "8:15: a step of a ws: block is a mapping with exactly one of send, expect, listen, ping, close, think, loop" },
+	{ T "ws: {max_message: 1x}\n" S OK_STEP,
+	  "2:19: max_message: '1x' is not a size (e.g. 125, 4k, 64KiB, 1MiB)" },
+	{ T "ws: {bogus: 1}\n" S OK_STEP,
+	  "2:6: unknown key ws.bogus (max_message, ping_every)" },
+	{ T "ws: [a]\n" S OK_STEP,
+	  "2:5: ws: expected a mapping (max_message, ping_every), got a list" },
+	{ T "load: {vu_offset: -1}\n" S OK_STEP,
+	  "2:19: vu_offset: '-1' is not a whole number" },
+	{ T "ws: {ping_every: 1s}\n" S OK_STEP,
+	  "ws.ping_every is given but no scenario has a ws: step" },
+	{ "target: ws://198.18.0.2\ntls: {verify: false}\n" S OK_STEP,
+	  "tls settings are given but the target is ws://, not wss://" },
+	{ "target: ws://198.18.0.2/chat\n" S OK_STEP,
+	  "1:9: target: 'ws://198.18.0.2/chat': a target has no path (paths go in requests)" },
+	{ T S W "            - close: {code: 1000, bogus: 1}\n",
+	  "8:35: unknown key 'bogus' in close" },
+	{ T S "      - ws: {path: /, name: \"\"}\n", "5:29: name: empty" },
+	{ T S "      - ws: {path: \"/a b\"}\n",
+	  "5:20: path: byte 0x20 is not allowed in a request path (encode it as %20)" },
+	{ T S W "            - ping: {payload: \"{{random 1 2\"}\n",
+	  "8:31: ping: unclosed '{{'" },
 };
 
 /* Data files as spreadsheets write them: a UTF-8 byte order mark, CRLF
@@ -1556,6 +1667,333 @@ test_https(void)
 	}
 }
 
+/* ---- WebSocket ---- */
+
+static const char ws_yaml[] =
+	"target: ws://198.18.0.2:8090\n"
+	"ws: {max_message: 64KiB, ping_every: 30s}\n"
+	"load:\n"
+	"  vus: 2\n"
+	"  vu_offset: 100\n"
+	"scenarios:\n"
+	"  - name: chat\n"
+	"    steps:\n"
+	"      - request: {method: POST, path: /register, body: \"u={{vu}}\"}\n"
+	"      - loop:\n"
+	"          count: 2\n"
+	"          steps:\n"
+	"            - ws:\n"
+	"                path: /chat/{{random 1 20}}\n"
+	"                headers: { Cookie: \"session=u{{vu}}\" }\n"
+	"                subprotocols: [chat, superchat]\n"
+	"                steps:\n"
+	"                  - send: { text: '{\"type\":\"join\",\"user\":\"u{{vu}}\"}' }\n"
+	"                  - expect: { contains: '\"joined\"', timeout: 2s }\n"
+	"                  - loop:\n"
+	"                      count: 20\n"
+	"                      steps:\n"
+	"                        - send: { text: 'hi {{iteration}}', measure: true, name: hello }\n"
+	"                        - expect: { regex: 'h+i', count: 2 }\n"
+	"                        - think: { min: 100ms, max: 1s }\n"
+	"                  - send: { binary: { size: 4k }, every: 100ms, count: 50 }\n"
+	"                  - send: { binary: 'raw{{vu}}' }\n"
+	"                  - listen: 5s\n"
+	"                  - listen: { duration: 1s, name: quiet }\n"
+	"                  - ping:\n"
+	"                  - ping: 'p{{vu}}'\n"
+	"                  - expect:\n"
+	"                  - close: { code: 4000, reason: bye }\n"
+	"      - ws: { path: /echo, name: echo }\n"
+	"thresholds:\n"
+	"  - ws.rtt.p(99) < 50ms\n"
+	"  - ws.errors < 1%\n"
+	"  - 'request:echo p(95) < 1s'\n";
+
+/* The flattened layout sp_plan.h describes: the upgrade REQUEST, the
+ * block's steps, WS_END naming the upgrade's step; loops nest as
+ * anywhere. */
+static void
+test_ws_layout(void)
+{
+	static const uint8_t kinds[] = {
+		SP_STEP_REQUEST,   SP_STEP_LOOP,      SP_STEP_REQUEST,
+		SP_STEP_WS_SEND,   SP_STEP_WS_EXPECT, SP_STEP_LOOP,
+		SP_STEP_WS_SEND,   SP_STEP_WS_EXPECT, SP_STEP_THINK,
+		SP_STEP_LOOP_END,  SP_STEP_WS_SEND,   SP_STEP_WS_SEND,
+		SP_STEP_WS_LISTEN, SP_STEP_WS_LISTEN, SP_STEP_WS_PING,
+		SP_STEP_WS_PING,   SP_STEP_WS_EXPECT, SP_STEP_WS_CLOSE,
+		SP_STEP_WS_END,    SP_STEP_LOOP_END,  SP_STEP_REQUEST,
+		SP_STEP_WS_END,
+	};
+	struct sp_scenario_err e = { { 0 } };
+	const struct sp_ws_step *w;
+	const struct sp_request *r;
+	const struct sp_step *st;
+	struct sp_run_plan pl;
+	int rc, ok = 1;
+
+	rc = load(&pl, ws_yaml, &e);
+	CHECK(rc == 0, "ws: %s", e.msg);
+	if (rc < 0) {
+		sp_scenario_free(&pl);
+		return;
+	}
+	CHECK(pl.eng.dst_port == 8090 && !pl.tls.on &&
+		      strcmp(pl.scheme, "ws") == 0 &&
+		      strcmp(pl.eng.host, "198.18.0.2:8090") == 0,
+	      "ws://: plain TCP, the port given");
+	CHECK(pl.nthresholds == 3 && pl.thresholds[2].idx == 2 &&
+		      pl.thresholds[0].phase == SP_TH_WS_RTT,
+	      "ws thresholds, and the upgrade's name as a request scope");
+	CHECK(pl.eng.ws_max_message == 65536 &&
+		      pl.eng.ws_ping_every_us == 30 * 1000000ull &&
+		      pl.eng.vu_offset == 100,
+	      "ws settings and vu_offset: %llu %llu %llu",
+	      (unsigned long long)pl.eng.ws_max_message,
+	      (unsigned long long)pl.eng.ws_ping_every_us,
+	      (unsigned long long)pl.eng.vu_offset);
+	st = pl.eng.scenarios[0].steps;
+	CHECK(pl.eng.scenarios[0].nsteps == sizeof(kinds),
+	      "ws: %u steps, want %zu", pl.eng.scenarios[0].nsteps,
+	      sizeof(kinds));
+	for (size_t i = 0; i < sizeof(kinds) && i < pl.eng.scenarios[0].nsteps;
+	     i++)
+		ok &= st[i].kind == kinds[i];
+	CHECK(ok, "ws: the step kinds in order");
+	if (!ok || pl.eng.scenarios[0].nsteps != sizeof(kinds)) {
+		sp_scenario_free(&pl);
+		return;
+	}
+	CHECK(pl.eng.nrequests == 3 && pl.eng.nws_steps == 12,
+	      "ws: %u requests, %u ws steps", pl.eng.nrequests,
+	      pl.eng.nws_steps);
+	CHECK(st[1].end == 19 && st[19].begin == 1 && st[5].end == 9 &&
+		      st[9].begin == 5 && st[5].depth == 1 && st[5].count == 20,
+	      "ws: loops around and inside the block");
+	CHECK(st[2].req == 1 && st[18].req == 2 && st[20].req == 2 &&
+		      st[21].req == 20,
+	      "ws: WS_END names its upgrade's step (%u, %u)", st[18].req,
+	      st[21].req);
+	for (uint32_t i = 3, k = 0; i < 18; i++)
+		if (st[i].kind >= SP_STEP_WS_SEND)
+			ok &= st[i].ws == k++;
+	CHECK(ok, "ws: each WS step its own ws_steps entry, in order");
+	r = &pl.eng.requests[1];
+	CHECK(r->ws_upgrade && r->method == SP_METHOD_GET &&
+		      strcmp(r->name, "WS /chat/{{random 1 20}}") == 0 &&
+		      strcmp(r->ws_subprotocols, "chat, superchat") == 0 &&
+		      r->path.nparts == 2 &&
+		      strncmp(r->headers.text, "Cookie: session=u", 17) == 0,
+	      "ws: the upgrade request");
+	{
+		unsigned n = 0;
+
+		for (unsigned c = 0; c < SP_PLAN_MAX_STATUS; c++)
+			n += (unsigned)(r->expect_set[c / 64] >> (c % 64) & 1);
+		CHECK(n == 1 && (r->expect_set[1] >> (101 - 64) & 1),
+		      "ws: the upgrade expects 101 only (%u codes)", n);
+	}
+	CHECK(!pl.eng.requests[0].ws_upgrade &&
+		      pl.eng.requests[0].expect_set[3] != 0,
+	      "ws: a plain request keeps 100-399");
+	r = &pl.eng.requests[2];
+	CHECK(r->ws_upgrade && strcmp(r->name, "echo") == 0 &&
+		      r->ws_subprotocols == NULL,
+	      "ws: a block with no steps");
+	w = pl.eng.ws_steps;
+	CHECK(w[0].data == SP_WS_TEXT && !w[0].measure &&
+		      w[0].send_count == 1 && w[0].every_us == 0 &&
+		      strcmp(w[0].name, "send text") == 0 &&
+		      w[0].msg.nparts == 3,
+	      "ws: send text, a template");
+	CHECK(w[1].expect_count == 1 && w[1].contains_len == 8 &&
+		      memcmp(w[1].contains, "\"joined\"", 8) == 0 &&
+		      w[1].contains_kmp != NULL && w[1].regex == NULL &&
+		      w[1].timeout_us == 2 * 1000000ull,
+	      "ws: expect contains, its timeout");
+	CHECK(w[2].measure && strcmp(w[2].name, "hello") == 0,
+	      "ws: measure, name");
+	CHECK(w[3].expect_count == 2 && strcmp(w[3].regex, "h+i") == 0 &&
+		      w[3].contains == NULL &&
+		      w[3].timeout_us == pl.eng.response_timeout_us,
+	      "ws: expect regex, count, the response timeout");
+	CHECK(w[4].data == SP_WS_BINARY && w[4].pattern_size == 4096 &&
+		      w[4].msg.nparts == 0 && w[4].send_count == 50 &&
+		      w[4].every_us == 100000 &&
+		      strcmp(w[4].name, "send binary") == 0,
+	      "ws: binary pattern, paced");
+	CHECK(w[5].data == SP_WS_BINARY && w[5].pattern_size == 0 &&
+		      w[5].msg.nparts == 2,
+	      "ws: binary template");
+	CHECK(w[6].listen_us == 5 * 1000000ull &&
+		      w[7].listen_us == 1000000ull &&
+		      strcmp(w[7].name, "quiet") == 0 &&
+		      strcmp(w[6].name, "listen") == 0,
+	      "ws: listen");
+	CHECK(w[8].msg.nparts == 0 && w[9].msg.nparts == 2 &&
+		      strcmp(w[9].name, "ping") == 0,
+	      "ws: ping with and without a payload");
+	CHECK(w[10].expect_count == 1 && w[10].contains == NULL &&
+		      w[10].regex == NULL &&
+		      w[10].timeout_us == pl.eng.response_timeout_us,
+	      "ws: an empty expect takes any message");
+	CHECK(w[11].close_code == 4000 &&
+		      strcmp(w[11].close_reason, "bye") == 0,
+	      "ws: close code and reason");
+	sp_scenario_free(&pl);
+
+	/* Defaults: 1 MiB, no pings, {{vu}} from 1; wss:// is TLS. */
+	rc = load(&pl,
+		  "target: wss://chat.test\n" S
+		  "      - ws: {path: /, steps: [close: ]}\n",
+		  &e);
+	CHECK(rc == 0 && pl.tls.on && pl.eng.dst_port == 443 &&
+		      strcmp(pl.scheme, "wss") == 0 &&
+		      strcmp(pl.eng.peer_name, "chat.test") == 0 &&
+		      pl.eng.ws_max_message == 1048576 &&
+		      pl.eng.ws_ping_every_us == 0 && pl.eng.vu_offset == 0 &&
+		      pl.eng.ws_steps[0].close_code == 1000 &&
+		      pl.eng.ws_steps[0].close_reason == NULL,
+	      "wss:// and the defaults: %s", e.msg);
+	sp_scenario_free(&pl);
+}
+
+/* Sizes (ws.max_message, binary: {size: N}): binary units. */
+static void
+test_sizes(void)
+{
+	static const struct {
+		const char *s;
+		uint64_t v;
+	} good[] = {
+		{ "125", 125 },  { "4k", 4096 },        { "4KiB", 4096 },
+		{ "4kb", 4096 }, { "1 MiB", 1u << 20 }, { "2G", 2ull << 30 },
+		{ "0", 0 },      { "1b", 1 },
+	};
+	static const char *const bad_sizes[] = { "",    "k",  "1.5m", "1 ",
+						 "1tb", "-1", "1kk",  "1 k b" };
+	char why[SP_VAL_WHY];
+	uint64_t v;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		CHECK(sp_val_size(good[i].s, UINT64_MAX, &v, why) == 0 &&
+			      v == good[i].v,
+		      "size '%s'", good[i].s);
+	for (size_t i = 0; i < sizeof(bad_sizes) / sizeof(bad_sizes[0]); i++)
+		CHECK(sp_val_size(bad_sizes[i], UINT64_MAX, &v, why) < 0 &&
+			      strstr(why, "is not a size") != NULL,
+		      "size '%s' refused: %s", bad_sizes[i], why);
+	CHECK(sp_val_size("2k", 2047, &v, why) < 0 &&
+		      strcmp(why, "'2k' is larger than 2047 bytes") == 0,
+	      "size over the bound: %s", why);
+	CHECK(sp_val_size("99999999999999999999", UINT64_MAX, &v, why) < 0,
+	      "size: overflow refused");
+	CHECK(sp_val_size("17179869184g", UINT64_MAX, &v, why) < 0,
+	      "size: overflow by the unit refused");
+}
+
+/* A bare ws:// URL: open, 100 times send and wait for the echo, close. */
+static void
+test_ws_url(void)
+{
+	struct sp_scenario_err e = { { 0 } };
+	const struct sp_step *st;
+	struct sp_run_plan pl;
+	int rc;
+
+	{
+		const char *kv[] = { "url", "ws://198.18.0.2:8090/echo",
+				     "vu-offset", "1000" };
+
+		rc = over(&pl, NULL, kv, 2, &e);
+	}
+	CHECK(rc == 0, "--url ws://: %s", e.msg);
+	if (rc == 0) {
+		st = pl.eng.scenarios[0].steps;
+		CHECK(pl.eng.scenarios[0].nsteps == 6 &&
+			      st[0].kind == SP_STEP_REQUEST &&
+			      st[1].kind == SP_STEP_LOOP &&
+			      st[1].count == 100 && st[1].end == 4 &&
+			      st[2].kind == SP_STEP_WS_SEND &&
+			      st[3].kind == SP_STEP_WS_EXPECT &&
+			      st[4].kind == SP_STEP_LOOP_END &&
+			      st[4].begin == 1 &&
+			      st[5].kind == SP_STEP_WS_END && st[5].req == 0,
+		      "--url ws://: the echo loop's layout");
+		CHECK(pl.eng.nrequests == 1 && pl.eng.requests[0].ws_upgrade &&
+			      strcmp(pl.eng.requests[0].name, "WS /echo") ==
+				      0 &&
+			      pl.eng.nws_steps == 2 &&
+			      pl.eng.ws_steps[0].measure &&
+			      pl.eng.ws_steps[0].data == SP_WS_TEXT &&
+			      pl.eng.ws_steps[1].expect_count == 1 &&
+			      pl.eng.ws_steps[1].timeout_us ==
+				      pl.eng.response_timeout_us &&
+			      pl.eng.vu_offset == 1000 && !pl.tls.on,
+		      "--url ws://: the upgrade and its two steps");
+	}
+	sp_scenario_free(&pl);
+	{
+		const char *kv[] = { "url",
+				     "wss://198.18.0.2/",
+				     "insecure",
+				     "1",
+				     "ws-max-message",
+				     "2m",
+				     "ws-ping-every",
+				     "250ms" };
+
+		rc = over(&pl, NULL, kv, 4, &e);
+	}
+	CHECK(rc == 0 && pl.tls.on && pl.tls.insecure &&
+		      pl.eng.dst_port == 443 &&
+		      pl.eng.ws_max_message == 2u << 20 &&
+		      pl.eng.ws_ping_every_us == 250000 &&
+		      strcmp(pl.eng.requests[0].name, "WS /") == 0,
+	      "--url wss://, --ws-*: %s", e.msg);
+	sp_scenario_free(&pl);
+	{
+		/* The command line's settings over the file's. */
+		const char *kv[] = { "ws-max-message", "100", "vu-offset",
+				     "7" };
+
+		rc = over(&pl, ws_yaml, kv, 2, &e);
+	}
+	CHECK(rc == 0 && pl.eng.ws_max_message == 100 &&
+		      pl.eng.vu_offset == 7 &&
+		      pl.eng.ws_ping_every_us == 30 * 1000000ull,
+	      "--ws-max-message, --vu-offset over the file: %s", e.msg);
+	sp_scenario_free(&pl);
+	{
+		const char *kv[][4] = {
+			{ "url", "http://198.18.0.2/", "ws-ping-every", "1s" },
+			{ "url", "ws://198.18.0.2/", "ws-max-message", "1x" },
+			{ "url", "ws://198.18.0.2/", "ws-max-message", "0" },
+			{ "url", "ws://198.18.0.2/", "vu-offset", "-1" },
+			{ "url", "ws://198.18.0.2/", "tls-resume", "none" },
+			{ "url", "wss://198.18.0.2/", "ws-max-message", "2g" },
+		};
+		static const char *const msgs[] = {
+			"ws.ping_every is given but no scenario has a ws: step",
+			"--ws-max-message: '1x' is not a size",
+			"--ws-max-message: '0': a limit of 0 takes no message",
+			"--vu-offset: '-1' is not a whole number",
+			"tls settings are given but the target is ws://, not "
+			"wss://",
+			"--ws-max-message: '2g' is larger than 1073741824 bytes",
+		};
+
+		for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
+			rc = over(&pl, NULL, kv[i], 2, &e);
+			CHECK(rc < 0 && strncmp(e.msg, msgs[i],
+						strlen(msgs[i])) == 0,
+			      "ws cli[%zu]: got '%s', want '%s'", i, e.msg,
+			      msgs[i]);
+			sp_scenario_free(&pl);
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -1577,6 +2015,9 @@ main(void)
 	test_names();
 	test_host_ua();
 	test_https();
+	test_ws_layout();
+	test_ws_url();
+	test_sizes();
 	test_config();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)

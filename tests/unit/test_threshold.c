@@ -42,6 +42,19 @@ static const struct good goods[] = {
 	  1, 1 },
 	{ "rps > 100", SP_TH_GLOBAL, SP_TH_RPS, 100, 100 },
 	{ "p(95) < 2s", SP_TH_GLOBAL, SP_TH_QUANTILE, 2000, 2000 },
+	{ "ws.errors < 1%", SP_TH_GLOBAL, SP_TH_WS_ERRORS, 0.01, 1 },
+	{ "ws.errors == 0", SP_TH_GLOBAL, SP_TH_WS_ERRORS, 0, 0 },
+	{ "ws.failed == 0", SP_TH_GLOBAL, SP_TH_WS_FAILED, 0, 0 },
+	{ "ws.sessions > 100", SP_TH_GLOBAL, SP_TH_WS_SESSIONS, 100, 100 },
+	{ "ws.sent >= 5", SP_TH_GLOBAL, SP_TH_WS_SENT, 5, 5 },
+	{ "ws.received > 5", SP_TH_GLOBAL, SP_TH_WS_RECEIVED, 5, 5 },
+	{ "ws.unmatched == 0", SP_TH_GLOBAL, SP_TH_WS_UNMATCHED, 0, 0 },
+	{ "ws.sent/s > 1000", SP_TH_GLOBAL, SP_TH_WS_SENT_RATE, 1000, 1000 },
+	{ "ws.received/s >= 2.5", SP_TH_GLOBAL, SP_TH_WS_RECV_RATE, 2.5, 2.5 },
+	{ "ws.rtt.p(99) < 50ms", SP_TH_GLOBAL, SP_TH_QUANTILE, 50, 50 },
+	{ "ws.connect.p(95) < 1s", SP_TH_GLOBAL, SP_TH_QUANTILE, 1000, 1000 },
+	{ "ws.session.max < 30s", SP_TH_GLOBAL, SP_TH_MAX, 30000, 30000 },
+	{ "ws.rtt.med < 500us", SP_TH_GLOBAL, SP_TH_QUANTILE, 0.5, 0.5 },
 };
 
 struct bad {
@@ -68,6 +81,19 @@ static const struct bad bads[] = {
 	{ "request:r iterations/s > 1", "not a request's" },
 	{ "iteration.dropped < 1", "take no phase" },
 	{ "drops < 1", "unknown metric 'drops'" },
+	{ "ws.errors < 1", "could be read as 100% or 1%" },
+	{ "ws.failed < 1%", "unexpected '%'" },
+	{ "ws.failed < 1.5", "are counts: write a whole number" },
+	{ "ws.sent > 0.5", "are counts" },
+	{ "ws.rtt.errors < 1%", "a ws. phase takes a time" },
+	{ "ws.connect.rps > 1", "a ws. phase takes a time" },
+	{ "ws.rtt < 5ms", "unknown WebSocket metric 'ws.rtt'" },
+	{ "ws.latency.p(99) < 1s", "unknown WebSocket metric 'ws.latency'" },
+	{ "scenario:a ws.rtt.p(99) < 1s", "ws. thresholds are the run's" },
+	{ "request:r ws.errors < 1%", "ws. thresholds are the run's" },
+	{ "ws.received/m > 1", "expected a comparison" },
+	{ "ws.unmatched/s > 1", "expected a comparison" },
+	{ "ws.rtt.p(0) < 1s", "p(N) needs 0 < N <= 100" },
 };
 
 int
@@ -99,6 +125,28 @@ main(void)
 		CHECK(rc < 0 && strstr(why, bads[i].msg) != NULL,
 		      "'%s': got '%s', want '...%s...'", bads[i].expr,
 		      rc < 0 ? why : "(accepted)", bads[i].msg);
+	}
+	{
+		/* The WebSocket phases, each its own histogram. */
+		static const struct {
+			const char *expr;
+			uint8_t phase;
+		} ph[] = {
+			{ "ws.connect.p(95) < 1s", SP_TH_WS_CONNECT },
+			{ "ws.rtt.avg < 1s", SP_TH_WS_RTT },
+			{ "ws.session.min > 1ms", SP_TH_WS_SESSION },
+			{ "connect.p(95) < 1s", SP_TH_CONNECT },
+		};
+
+		for (size_t i = 0; i < sizeof(ph) / sizeof(ph[0]); i++) {
+			struct sp_threshold t;
+			char why[256] = "";
+
+			CHECK(sp_threshold_parse(ph[i].expr, &t, why,
+						 sizeof(why)) == 0 &&
+				      t.phase == ph[i].phase,
+			      "'%s': phase %u (%s)", ph[i].expr, t.phase, why);
+		}
 	}
 	{
 		/* A share holds against the value as a fraction. */
