@@ -2200,7 +2200,10 @@ conn_service(struct wssrv *s, struct wssrv_conn *c)
 	c->budget = WSSRV_READ_BUDGET;
 	for (;;) {
 		if (c->st == ST_WS) {
-			if (out_pending(c) >= WSSRV_OUT_HIGH)
+			/* /too-big's client is expected not to read its
+			 * message: its close must be seen all the same. */
+			if (out_pending(c) >= WSSRV_OUT_HIGH &&
+			    c->route != R_TOO_BIG)
 				break;
 			ws_read(s, c);
 			break;
@@ -2251,7 +2254,8 @@ conn_service(struct wssrv *s, struct wssrv_conn *c)
 		conn_end(s, c, NULL);
 		return;
 	}
-	if (!(c->st == ST_WS && out_pending(c) >= WSSRV_OUT_HIGH))
+	if (!(c->st == ST_WS && out_pending(c) >= WSSRV_OUT_HIGH &&
+	      c->route != R_TOO_BIG))
 		want |= EPOLLIN;
 	if (out_pending(c) > 0)
 		want |= EPOLLOUT;
