@@ -303,9 +303,7 @@ struct wssrv_conn {
 	size_t heap_idx;
 	uint64_t deadline_us;
 
-	/* input: HTTP heads, and what followed the upgrade request */
-	char *in;
-	size_t in_start, in_len;
+	size_t in_start, in_len; /* unparsed input is [in_start, in_len) */
 	size_t budget;
 
 	/* output, grown on demand */
@@ -342,6 +340,11 @@ struct wssrv_conn {
 	/* /push */
 	unsigned long push_rate, push_count, push_size, push_seq;
 	uint64_t push_t0_us;
+
+	/* Last, and not cleared at accept: the input buffer (HTTP heads,
+	 * and what followed the upgrade request), whose pages an idle
+	 * connection never touches. */
+	char in[WSSRV_IN_SIZE];
 };
 
 struct wssrv_room {
@@ -860,13 +863,28 @@ json_escape(char *out, size_t cap, const uint8_t *src, size_t n)
 	return o;
 }
 
+static int conn_write(struct wssrv_conn *c);
+
+/* Every member (but @skip) gets the message, written at once: the
+ * members have no event of their own to flush it. What the socket does
+ * not take waits for EPOLLOUT; a failed socket is reported by epoll
+ * (EPOLLERR, EPOLLHUP) and ended in its own event. */
 static void
 room_send(struct wssrv *s, struct wssrv_room *r, struct wssrv_conn *skip,
 	  uint8_t op, const void *p, size_t n)
 {
-	for (struct wssrv_conn *m = r->members; m != NULL; m = m->rnext)
-		if (m != skip)
-			ws_send_msg(s, m, op, p, n);
+	for (struct wssrv_conn *m = r->members; m != NULL; m = m->rnext) {
+		if (m == skip)
+			continue;
+		ws_send_msg(s, m, op, p, n);
+		if (conn_write(m) == 0 && out_pending(m) > 0 &&
+		    !(m->events & EPOLLOUT)) {
+			m->events |= EPOLLOUT;
+			if (epoll_set(s, EPOLL_CTL_MOD, &m->obj, m->events) !=
+			    0)
+				logerr("epoll_ctl: %s", strerror(errno));
+		}
+	}
 }
 
 /* The string value of "key" in a flat JSON object, if there is one and it
@@ -1020,7 +1038,6 @@ conn_free(struct wssrv *s, struct wssrv_conn *c)
 		c->next->prev = c->prev;
 	if (c->fr != NULL)
 		wslay_frame_context_free(c->fr);
-	free(c->in);
 	free(c->out);
 	free(c->msg);
 	free(c);
@@ -1975,7 +1992,13 @@ http_next(struct wssrv *s, struct wssrv_conn *c)
 		c->in_start++;
 	p = c->in + c->in_start;
 	n = c->in_len - c->in_start;
-	e = n >= 4 ? memmem(p, n, "\r\n\r\n", 4) : NULL;
+	/* (Not memmem: GCC's -Wnonnull under UBSan sees a null haystack.) */
+	for (e = NULL, i = 0; i + 4 <= n; i++) {
+		if (p[i] == '\r' && memcmp(p + i, "\r\n\r\n", 4) == 0) {
+			e = p + i;
+			break;
+		}
+	}
 	if (e == NULL) {
 		if (n >= WSSRV_IN_SIZE) {
 			wlog(s, c, "http 431");
@@ -2088,16 +2111,13 @@ accept_all(struct wssrv *s, struct wssrv_obj *l)
 				logerr("accept: %s", strerror(errno));
 			return;
 		}
-		c = calloc(1, sizeof(*c));
-		if (c != NULL)
-			c->in = malloc(WSSRV_IN_SIZE);
-		if (c == NULL || c->in == NULL) {
+		c = malloc(sizeof(*c));
+		if (c == NULL) {
 			logerr("out of memory, dropped a connection");
-			if (c != NULL)
-				free(c);
 			close(fd);
 			continue;
 		}
+		memset(c, 0, offsetof(struct wssrv_conn, in));
 		c->obj.kind = WSSRV_CONN;
 		c->obj.fd = fd;
 		c->id = ++s->next_id;
@@ -2120,7 +2140,6 @@ accept_all(struct wssrv *s, struct wssrv_obj *l)
 		if (epoll_set(s, EPOLL_CTL_ADD, &c->obj, c->events) != 0) {
 			logerr("epoll_ctl: %s", strerror(errno));
 			close(fd);
-			free(c->in);
 			free(c);
 			continue;
 		}
@@ -2340,13 +2359,6 @@ run(struct wssrv *s)
 			 * of this batch points at a freed connection. */
 		}
 		timers_due(s);
-		/* Broadcasts and pushes queue output on connections with no
-		 * event of their own: write it now. */
-		for (struct wssrv_conn *c = s->conns, *nx; c != NULL; c = nx) {
-			nx = c->next;
-			if (out_pending(c) > 0 && !(c->events & EPOLLOUT))
-				conn_service(s, c);
-		}
 	}
 }
 
