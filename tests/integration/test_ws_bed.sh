@@ -199,7 +199,7 @@ wsc si lib "$WS_URL/silent" --timeout 1
 check "/silent: the client's handshake times out" eq "$(grep -c '^handshake-error TimeoutError' "$TMP/si")" 1
 wssrv_wait_ends "$m" 3
 check "sp-wssrv: 101 bad-accept, 200, 0 (never answered), all 'http' ends" eq \
-	"$(wssrv_count "$m" /bad-accept http 101 bad-accept).$(wssrv_count "$m" /no-upgrade http 200).$(wssrv_count "$m" /silent http 0).$(wssrv_count "$m" "" end http)" 1.1.1.3
+	"$(wssrv_count "$m" /bad-accept http 101 bad-accept)/$(wssrv_count "$m" /no-upgrade http 200)/$(wssrv_count "$m" /silent http 0)/$(wssrv_count "$m" "" end http)" 1/1/1/3
 
 hostile masked /masked "closed rcvd=- sent=1002" "sent-bad masked 12|close-recv 1002|close-sent 1002"
 hostile utf8 /bad-utf8 "closed rcvd=- sent=1007" "sent-bad bad-utf8 11|close-recv 1007|close-sent 1007"
