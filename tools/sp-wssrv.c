@@ -124,7 +124,8 @@
  *   ID PATH error KIND                  the client broke the protocol:
  *        unmasked rsv opcode framing continuation utf8 too-big close-code
  *        close-short close-utf8 overflow (the client does not read: over
- *        64 MiB queued)
+ *        64 MiB queued), query (an endpoint's query it cannot use, such
+ *        as /push?rate=0: close 1008 right after the 101)
  *   ID PATH end REASON sent=N recv=N sent_bytes=N recv_bytes=N
  *        pings_sent=N pings_recv=N pongs_sent=N pongs_recv=N
  *        close_sent=C close_recv=C errors=N ms=N
