@@ -117,7 +117,7 @@
  *                                       bad-utf8, too-big, rsv, opcode,
  *                                       bad-cont, bad-frag, ctl-too-long,
  *                                       ctl-frag, unsolicited-pong,
- *                                       after-close, close)
+ *                                       after-close; /close logs close-sent)
  *   ID PATH close-recv CODE             CODE: the number, "none" (empty
  *   ID PATH close-sent CODE             payload) or "short" (1 byte)
  *   ID PATH join USER | leave USER      /chat: a join, a joined user's exit
