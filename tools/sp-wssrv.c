@@ -109,9 +109,9 @@
  *                                       never answered; 101 bad-accept)
  *   ID PATH open PEER [proto=P] [user=U]  101 sent, WebSocket open
  *   ID PATH recv text|binary BYTES FRAMES  a whole data message received
- *   ID PATH recv ping|pong BYTES
+ *   ID PATH recv ping|pong BYTES HEX    HEX: the payload, "-" if empty
  *   ID PATH sent text|binary BYTES FRAMES  a data message queued
- *   ID PATH sent ping|pong BYTES
+ *   ID PATH sent ping|pong BYTES HEX
  *   ID PATH sent-bad KIND BYTES         a hostile frame queued (KIND: the
  *                                       endpoint's misdeed: masked,
  *                                       bad-utf8, too-big, rsv, opcode,
@@ -670,6 +670,24 @@ op_name(uint8_t op)
 	}
 }
 
+/* A control frame's payload (at most 125 bytes) as logged: hex, "-" when
+ * empty. One static buffer: one use per log line. */
+static const char *
+hex(const void *p, size_t n)
+{
+	static char buf[2 * 125 + 1];
+	const uint8_t *q = p;
+	size_t i;
+
+	if (n == 0)
+		return "-";
+	if (n > 125)
+		n = 125;
+	for (i = 0; i < n; i++)
+		snprintf(buf + 2 * i, 3, "%02x", q[i]);
+	return buf;
+}
+
 /* One frame through wslay, unmasked as a server's must be. */
 static int
 ws_frame(struct wssrv_conn *c, int fin, uint8_t op, const void *p, size_t n)
@@ -718,7 +736,7 @@ ws_send_ctl(struct wssrv *s, struct wssrv_conn *c, uint8_t op, const void *p,
 		c->pings_sent++;
 	else
 		c->pongs_sent++;
-	wlog(s, c, "sent %s %zu", op_name(op), n);
+	wlog(s, c, "sent %s %zu %s", op_name(op), n, hex(p, n));
 }
 
 static void
@@ -1128,12 +1146,14 @@ ctl_done(struct wssrv *s, struct wssrv_conn *c)
 	switch (c->fr_op) {
 	case WSLAY_PING:
 		c->pings_recv++;
-		wlog(s, c, "recv ping %zu", c->ctl_len);
+		wlog(s, c, "recv ping %zu %s", c->ctl_len,
+		     hex(c->ctl, c->ctl_len));
 		ws_send_ctl(s, c, WSLAY_PONG, c->ctl, c->ctl_len);
 		break;
 	case WSLAY_PONG:
 		c->pongs_recv++;
-		wlog(s, c, "recv pong %zu", c->ctl_len);
+		wlog(s, c, "recv pong %zu %s", c->ctl_len,
+		     hex(c->ctl, c->ctl_len));
 		break;
 	case WSLAY_CONNECTION_CLOSE:
 		close_code_str(code, c->ctl, c->ctl_len);

@@ -71,7 +71,7 @@ wsc echo lib "$WS_URL/echo" text:"hello ws" binary:70000 recv:2 ping:abc close:4
 check "echo: the client's view" eq "$(lines echo)" \
 	"local $ME:$(lport echo)|open proto=-|recv text 8 hello ws|recv binary 70000 $(sha_pattern 70000)|pong abc|closed rcvd=4001 sent=4001"
 check "echo: sp-wssrv's log, event by event" eq "$(conn "$ID")" \
-	"open $ME:$(lport echo)|recv text 8 1|sent text 8 1|recv binary 70000 1|sent binary 70000 1|recv ping 3|sent pong 3|close-recv 4001|close-sent 4001|$(endl clean 2 2 70008 70008 0 1 1 0 4001 4001 0)"
+	"open $ME:$(lport echo)|recv text 8 1|sent text 8 1|recv binary 70000 1|sent binary 70000 1|recv ping 3 616263|sent pong 3 616263|close-recv 4001|close-sent 4001|$(endl clean 2 2 70008 70008 0 1 1 0 4001 4001 0)"
 
 # A subprotocol: the first offered is chosen; an empty message; a close
 # without a code is answered without one.
@@ -246,14 +246,17 @@ check "/ping-flood: then an echo" has flood "recv text 5 after"
 wssrv_wait_end "$ID"
 check "/ping-flood: 50 pings sent, 50 pongs back (counted and logged)" eq \
 	"$(wssrv_end "$ID" pings_sent).$(wssrv_end "$ID" pongs_recv).$(wssrv_conn_count "$ID" recv pong '*')" 50.50.50
-check "/ping-flood: each pong carries its ping's payload" eq \
-	"$(wssrv_conn_count "$ID" recv pong 6).$(wssrv_conn_count "$ID" recv pong 7)" 9.41
+check "/ping-flood: each pong carries its ping's payload, in order" eq \
+	"$(awk -v id="$ID" '$1 == id && $3 == "recv" && $4 == "pong" { print $6 }' "$WSSRV_LOG" | paste -sd' ')" \
+	"$(awk -v id="$ID" '$1 == id && $3 == "sent" && $4 == "ping" { print $6 }' "$WSSRV_LOG" | paste -sd' ')"
+check "/ping-flood: the pings were 'ping 1' to 'ping 50'" eq \
+	"$(wssrv_conn_count "$ID" sent ping 6 70696e672031).$(wssrv_conn_count "$ID" sent ping 7 70696e67203530)" 1.1
 
 wsc frag lib "$WS_URL/frag?n=5" recv wait
 check "/frag: one text message, whole, UTF-8 intact" has frag "recv text 29 fragmenté €uro ünïcödé"
 check "/frag: then the close 1000" has frag "closed rcvd=1000 sent=1000"
 check "/frag: sp-wssrv: 4 pings, 4 pongs back, 5 fragments" eq "$(conn "$ID")" \
-	"open $ME:$(awk '$1 == "local" { split($2, a, ":"); print a[2] }' "$TMP/frag")|sent ping 6|sent ping 6|sent ping 6|sent ping 6|sent text 29 5|close-sent 1000|recv pong 6|recv pong 6|recv pong 6|recv pong 6|close-recv 1000|$(endl clean 1 0 29 0 4 0 0 4 1000 1000 0)"
+	"open $ME:$(lport frag)|$(for i in 1 2 3 4; do printf 'sent ping 6 %s|' "$(printf 'frag %s' $i | od -An -tx1 | tr -d ' \n')"; done)sent text 29 5|close-sent 1000|$(for i in 1 2 3 4; do printf 'recv pong 6 %s|' "$(printf 'frag %s' $i | od -An -tx1 | tr -d ' \n')"; done)close-recv 1000|$(endl clean 1 0 29 0 4 0 0 4 1000 1000 0)"
 
 # --- on the wire (raw): what the frames are
 raw() { # raw NAME PATH [raw options]
