@@ -282,7 +282,10 @@ tlssrv_field() {
 # TLS_RESOLVE and TLS_CA). Its log has one line per event, written as it
 # happens:  ID PATH EVENT ARGS...  (ID: the connection's number, from 1;
 # PATH: its request path without the query, "-" before the first request);
-# every connection's last line is "ID PATH end REASON key=value...".
+# every connection's first line is "ID - accept PEER", its last "ID PATH
+# end REASON key=value...". IDs start from 1 again if sp-wssrv is
+# restarted on the same log: whatever reads one connection by ID reads
+# from that ID's last accept line on.
 WSSRV_PORT=8090
 WSSRV_LOG=/run/stampede-testbed/wssrv.log
 WS_URL=ws://$SRV:$WSSRV_PORT
@@ -296,6 +299,7 @@ wssrv_id() {
 # following fields are the ARGs given (a '*' ARG matches anything).
 WSSRV_AWK='{ if (path != "" && $2 != path) next
 	     if (id != "" && $1 != id) next
+	     if (id != "" && $3 == "accept") c = 0
 	     if ($3 != ev) next
 	     n = split(args, a, " ")
 	     for (i = 1; i <= n; i++) if (a[i] != "*" && $(3 + i) != a[i]) next
@@ -318,9 +322,11 @@ wssrv_conn_count() {
 # wssrv_end ID KEY: KEY's value on connection ID's end line (KEY reason:
 # the end reason), nothing if it has not ended.
 wssrv_end() {
-	awk -v id="$1" -v key="$2" '$1 == id && $3 == "end" {
-		if (key == "reason") { print $4; exit }
-		for (i = 5; i <= NF; i++) if (index($i, key "=") == 1) { print substr($i, length(key) + 2); exit } }' "$WSSRV_LOG"
+	awk -v id="$1" -v key="$2" '$1 == id && $3 == "accept" { v = "" }
+		$1 == id && $3 == "end" {
+		if (key == "reason") v = $4
+		for (i = 5; i <= NF; i++) if (index($i, key "=") == 1) v = substr($i, length(key) + 2) }
+		END { if (v != "") print v }' "$WSSRV_LOG"
 }
 # wssrv_sum MARK PATH KEY: KEY summed over the end lines since MARK on
 # PATH ("" for any).

@@ -58,8 +58,10 @@ lines() { paste -sd'|' "$TMP/$1"; }
 # joined by '|'; ended first (bounded wait).
 conn() {
 	wssrv_wait_end "$1" >/dev/null
-	awk -v id="$1" '$1 == id { $1 = ""; $2 = ""; sub(/^  /, ""); print }' "$WSSRV_LOG" |
-		grep -v '^accept ' | sed -E 's/ ms=[0-9]+$//' | paste -sd'|'
+	awk -v id="$1" '$1 == id && $3 == "accept" { n = 0 }
+		$1 == id && $3 != "accept" { $1 = ""; $2 = ""; sub(/^  /, ""); l[n++] = $0 }
+		END { for (i = 0; i < n; i++) print l[i] }' "$WSSRV_LOG" |
+		sed -E 's/ ms=[0-9]+$//' | paste -sd'|'
 }
 sha_pattern() { /usr/bin/python3 -c "import hashlib; print(hashlib.sha256(bytes(i % 251 for i in range($1))).hexdigest())"; }
 # end ID: connection ID's end line, waited for, without ms=.
@@ -156,7 +158,7 @@ check "push: 10 messages in order" eq "$(grep '^recv' "$TMP/push" | cut -d' ' -f
 	"push 1 push 2 push 3 push 4 push 5 push 6 push 7 push 8 push 9 push 10"
 check "push: then the server's close 1000" has push "closed rcvd=1000 sent=1000"
 check "push: sp-wssrv sent 10 then closed" eq "$(wssrv_end "$ID" sent).$(wssrv_end "$ID" close_sent).$(wssrv_end "$ID" reason)" 10.1000.clean
-check "push: 10 at 50/s take at least 180 ms" ge "$(awk -v id="$ID" '$1 == id && $3 == "end" { sub(/ms=/, "", $NF); print $NF }' "$WSSRV_LOG")" 180
+check "push: 10 at 50/s take at least 180 ms" ge "$(wssrv_end "$ID" ms)" 180
 wsc pushs lib "$WS_URL/push?rate=1000&count=3&size=70000" --max-size 100000 recv:3 wait
 check "push size=70000: three of 70000 bytes" eq "$(grep -c '^recv text 70000 push [123]x' "$TMP/pushs")" 3
 check "push size=70000: sp-wssrv's bytes" eq "$(wssrv_end "$ID" sent_bytes)" 210000
@@ -247,8 +249,8 @@ wssrv_wait_end "$ID"
 check "/ping-flood: 50 pings sent, 50 pongs back (counted and logged)" eq \
 	"$(wssrv_end "$ID" pings_sent).$(wssrv_end "$ID" pongs_recv).$(wssrv_conn_count "$ID" recv pong '*')" 50.50.50
 check "/ping-flood: each pong carries its ping's payload, in order" eq \
-	"$(awk -v id="$ID" '$1 == id && $3 == "recv" && $4 == "pong" { print $6 }' "$WSSRV_LOG" | paste -sd' ')" \
-	"$(awk -v id="$ID" '$1 == id && $3 == "sent" && $4 == "ping" { print $6 }' "$WSSRV_LOG" | paste -sd' ')"
+	"$(conn "$ID" | tr '|' '\n' | awk '$1 == "recv" && $2 == "pong" { print $4 }' | paste -sd' ')" \
+	"$(conn "$ID" | tr '|' '\n' | awk '$1 == "sent" && $2 == "ping" { print $4 }' | paste -sd' ')"
 check "/ping-flood: the pings were 'ping 1' to 'ping 50'" eq \
 	"$(wssrv_conn_count "$ID" sent ping 6 70696e672031).$(wssrv_conn_count "$ID" sent ping 7 70696e67203530)" 1.1
 
