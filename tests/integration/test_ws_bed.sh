@@ -31,14 +31,13 @@ bed_tls_ca >/dev/null || exit 1
 # $TMP/NAME, and the ID sp-wssrv gave its connection (from the "local"
 # line) in ID.
 wsc() {
-	local name=$1 local
+	local name=$1 peer
 	shift
 	ip netns exec "$NS" env PYTHONIOENCODING=utf-8 timeout 60 \
 		/usr/bin/python3 "$CLIENT" "$@" >"$TMP/$name" 2>&1
-	WSC_RC=$?
-	local=$(awk '$1 == "local" { print $2; exit }' "$TMP/$name")
+	peer=$(awk '$1 == "local" { print $2; exit }' "$TMP/$name")
 	ID=
-	[ -z "$local" ] || ID=$(wssrv_id "$local")
+	[ -z "$peer" ] || ID=$(wssrv_id "$peer")
 }
 # lport NAME: the client's own port; recvs NAME: what it received, the
 # contents only, joined by '|'.
@@ -64,9 +63,10 @@ conn() {
 		sed -E 's/ ms=[0-9]+$//' | paste -sd'|'
 }
 sha_pattern() { /usr/bin/python3 -c "import hashlib; print(hashlib.sha256(bytes(i % 251 for i in range($1))).hexdigest())"; }
-# end ID: connection ID's end line, waited for, without ms=.
-END_FMT='end %s sent=%s recv=%s sent_bytes=%s recv_bytes=%s pings_sent=%s pings_recv=%s pongs_sent=%s pongs_recv=%s close_sent=%s close_recv=%s errors=%s'
-endl() { printf "$END_FMT" "$@"; }
+# endl REASON SENT RECV ...: an end line as conn shows it (no ms=).
+endl() {
+	printf 'end %s sent=%s recv=%s sent_bytes=%s recv_bytes=%s pings_sent=%s pings_recv=%s pongs_sent=%s pongs_recv=%s close_sent=%s close_recv=%s errors=%s' "$@"
+}
 
 # --- echo: text, binary, a ping, a close code echoed
 wsc echo lib "$WS_URL/echo" text:"hello ws" binary:70000 recv:2 ping:abc close:4001:bye
