@@ -35,12 +35,13 @@
  *                       binary messages go to every member unchanged. On
  *                       close, a joined user's {"type":"leave",...} goes to
  *                       the others.
- *   /push?rate=N[&count=M][&size=S]
- *                       text messages "push SEQ" (SEQ 1, 2, ...; padded with
- *                       'x' to S bytes if S is larger) at N per second from
- *                       the upgrade on, the first at once, on a fixed
- *                       schedule (no drift); after M of them a close 1000;
- *                       without count, until the client closes. N 1..100000
+ *   /push?rate=N[&count=M][&size=S][&type=text|binary]
+ *                       messages "push SEQ" (SEQ 1, 2, ...; padded with
+ *                       'x' to S bytes if S is larger, S at most 16 MiB),
+ *                       text by default, at N per second from the upgrade
+ *                       on, the first at once, on a fixed schedule (no
+ *                       drift); after M of them a close 1000; without
+ *                       count, until the client closes. N 1..100000
  *
  * Hostile endpoints (each, once its misdeed is done, echoes like /echo and
  * answers a close like /echo, so a client that misses the misdeed shows):
@@ -68,8 +69,10 @@
  *                       without a close frame
  *   /silent             never answers the upgrade; reads until the client
  *                       closes
- *   /ping-flood[?n=N]   N pings (payload "ping I", I from 1; default 100,
- *                       at most 100000), then echoes
+ *   /ping-flood[?n=N][&size=S]
+ *                       N pings (payload "ping I", I from 1; default 100,
+ *                       at most 100000; with size, exactly S bytes, 0-125,
+ *                       cut or padded with 'p'), then echoes
  *   /frag[?n=K]         the UTF-8 text "fragmenté €uro ünïcödé" (29 bytes)
  *                       in K fragments (2-29, default 3, cut inside
  *                       multi-byte characters) with a ping "frag I"
@@ -340,6 +343,7 @@ struct wssrv_conn {
 
 	/* /push */
 	unsigned long push_rate, push_count, push_size, push_seq;
+	uint8_t push_op;
 	uint64_t push_t0_us;
 
 	/* Last, and not cleared at accept: the input buffer (HTTP heads,
@@ -1409,21 +1413,18 @@ push_due(struct wssrv *s, struct wssrv_conn *c)
 		c->push_seq++;
 		n = (size_t)snprintf(buf, sizeof(buf), "push %lu", c->push_seq);
 		if (c->push_size > n) {
-			/* Padding in place, in the message buffer. */
-			if (c->msg_cap < c->push_size) {
-				uint8_t *m = realloc(c->msg, c->push_size);
+			uint8_t *m = malloc(c->push_size);
 
-				if (m == NULL)
-					return;
-				c->msg = m;
-				c->msg_cap = c->push_size;
+			if (m == NULL) {
+				logerr("out of memory for a push");
+				return;
 			}
-			memcpy(c->msg, buf, n);
-			memset(c->msg + n, 'x', c->push_size - n);
-			ws_send_msg(s, c, WSLAY_TEXT_FRAME, c->msg,
-				    c->push_size);
+			memcpy(m, buf, n);
+			memset(m + n, 'x', c->push_size - n);
+			ws_send_msg(s, c, c->push_op, m, c->push_size);
+			free(m);
 		} else {
-			ws_send_msg(s, c, WSLAY_TEXT_FRAME, buf, n);
+			ws_send_msg(s, c, c->push_op, buf, n);
 		}
 	}
 	if (c->st == ST_WS && !c->close_sent)
@@ -1456,7 +1457,14 @@ ws_begin(struct wssrv *s, struct wssrv_conn *c, const char *q, size_t qn)
 			      &c->push_rate) != 0 ||
 		    c->push_rate == 0 ||
 		    query_num(q, qn, "count", 0, ~0ul, &c->push_count) != 0 ||
-		    query_num(q, qn, "size", 0, 64ul << 20, &c->push_size) != 0)
+		    query_num(q, qn, "size", 0, 16ul << 20, &c->push_size) != 0)
+			return -1;
+		vl = query_get(q, qn, "type", v, sizeof(v));
+		if (vl < 0 || strcmp(v, "text") == 0)
+			c->push_op = WSLAY_TEXT_FRAME;
+		else if (strcmp(v, "binary") == 0)
+			c->push_op = WSLAY_BINARY_FRAME;
+		else
 			return -1;
 		c->push_t0_us = now_us();
 		push_due(s, c);
@@ -1538,14 +1546,24 @@ ws_begin(struct wssrv *s, struct wssrv_conn *c, const char *q, size_t qn)
 			conn_discard(s, c, 1);
 		timer_stop(s, c); /* the client has all the time it wants */
 		break;
-	case R_PING_FLOOD:
-		if (query_num(q, qn, "n", 100, WSSRV_FLOOD_MAX, &n) != 0)
+	case R_PING_FLOOD: {
+		unsigned long size;
+
+		if (query_num(q, qn, "n", 100, WSSRV_FLOOD_MAX, &n) != 0 ||
+		    query_num(q, qn, "size", ~0ul, 125, &size) != 0)
 			return -1;
 		for (m = 1; m <= n; m++) {
 			vl = snprintf(v, sizeof(v), "ping %lu", m);
+			/* size=S: exactly S bytes, cut or padded with 'p'. */
+			if (size != ~0ul) {
+				if ((size_t)vl < size)
+					memset(v + vl, 'p', size - (size_t)vl);
+				vl = (int)size;
+			}
 			ws_send_ctl(s, c, WSLAY_PING, v, (size_t)vl);
 		}
 		break;
+	}
 	case R_FRAG: {
 		size_t len = sizeof(frag_text) - 1, off = 0;
 

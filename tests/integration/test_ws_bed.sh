@@ -162,6 +162,10 @@ check "push: 10 at 50/s take at least 180 ms" ge "$(wssrv_end "$ID" ms)" 180
 wsc pushs lib "$WS_URL/push?rate=1000&count=3&size=70000" --max-size 100000 recv:3 wait
 check "push size=70000: three of 70000 bytes" eq "$(grep -c '^recv text 70000 push [123]x' "$TMP/pushs")" 3
 check "push size=70000: sp-wssrv's bytes" eq "$(wssrv_end "$ID" sent_bytes)" 210000
+wsc pushb lib "$WS_URL/push?rate=1000&count=2&type=binary" recv:2 wait
+check "push type=binary: two binary messages 'push 1', 'push 2'" eq "$(grep '^recv' "$TMP/pushb" | cut -d' ' -f1-4 | paste -sd'|')" \
+	"recv binary 6 $(printf 'push 1' | sha256sum | cut -d' ' -f1)|recv binary 6 $(printf 'push 2' | sha256sum | cut -d' ' -f1)"
+check "push type=binary: sp-wssrv logged binary" eq "$(wssrv_conn_count "$ID" sent binary 6 1)" 2
 wsc pushq lib "$WS_URL/push?rate=0" recv
 check "push rate=0: closed with 1008" has pushq "closed rcvd=1008 sent=1008"
 
@@ -253,6 +257,15 @@ check "/ping-flood: each pong carries its ping's payload, in order" eq \
 	"$(conn "$ID" | tr '|' '\n' | awk '$1 == "sent" && $2 == "ping" { print $4 }' | paste -sd' ')"
 check "/ping-flood: the pings were 'ping 1' to 'ping 50'" eq \
 	"$(wssrv_conn_count "$ID" sent ping 6 70696e672031).$(wssrv_conn_count "$ID" sent ping 7 70696e67203530)" 1.1
+
+wsc flood0 lib "$WS_URL/ping-flood?n=3&size=0" text:x recv
+wssrv_wait_end "$ID"
+check "/ping-flood size=0: three empty pings, three empty pongs" eq \
+	"$(wssrv_conn_count "$ID" sent ping 0 -).$(wssrv_conn_count "$ID" recv pong 0 -)" 3.3
+wsc flood125 lib "$WS_URL/ping-flood?n=2&size=125" text:x recv
+wssrv_wait_end "$ID"
+check "/ping-flood size=125: 125-byte pings, their pongs the same" eq \
+	"$(wssrv_conn_count "$ID" sent ping 125 "$( (printf 'ping 1'; bytes 119 p) | od -An -v -tx1 | tr -d ' \n')").$(wssrv_conn_count "$ID" recv pong 125 "$( (printf 'ping 2'; bytes 119 p) | od -An -v -tx1 | tr -d ' \n')")" 1.1
 
 wsc frag lib "$WS_URL/frag?n=5" recv wait
 check "/frag: one text message, whole, UTF-8 intact" has frag "recv text 29 fragmenté €uro ünïcödé"
