@@ -63,6 +63,14 @@ conn() {
 		sed -E 's/ ms=[0-9]+$//' | paste -sd'|'
 }
 sha_pattern() { /usr/bin/python3 -c "import hashlib; print(hashlib.sha256(bytes(i % 251 for i in range($1))).hexdigest())"; }
+# raw NAME PATH [options]: the raw mode against sp-wssrv; frames NAME: the
+# frame headers it read, joined by '|'.
+raw() { # raw NAME PATH [raw options]
+	local name=$1 path=$2
+	shift 2
+	wsc "$name" raw "$SRV:$WSSRV_PORT" "$path" "$@"
+}
+frames() { grep '^frame ' "$TMP/$1" | sed 's/^frame //' | paste -sd'|'; }
 # endl REASON SENT RECV ...: an end line as conn shows it (no ms=).
 endl() {
 	printf 'end %s sent=%s recv=%s sent_bytes=%s recv_bytes=%s pings_sent=%s pings_recv=%s pongs_sent=%s pongs_recv=%s close_sent=%s close_recv=%s errors=%s' "$@"
@@ -139,6 +147,17 @@ check "sp-wssrv: one 403 for nobody$$, one open" eq \
 	"$(wssrv_count "$m" "/chat/$ROOM" http 403 "user=nobody$$").$(wssrv_count "$m" "/chat/$ROOM" open)" 1.1
 check "sp-wssrv: the registrations" eq \
 	"$(grep -c " /register http 201 user=$U\$" "$WSSRV_LOG").$(grep -c " /register http 409 user=$U\$" "$WSSRV_LOG")" 2.1
+
+# Registration and the upgrade on one keep-alive connection, as a VU does.
+U2=user2$$
+raw regws "/chat/$ROOM" --register "$U2:pw" --cookie "session=$U2" --frames 1 \
+	--send "1,0,1,1,$(printf 'one connection' | od -An -tx1 | tr -d ' \n')"
+check "register then upgrade on one connection: 201, then 101, then the chat" eq \
+	"$(grep '^register\|^status\|^accept\|^frame ' "$TMP/regws" | paste -sd'|')" \
+	"register 201|status HTTP/1.1 101 Switching Protocols|accept ok|frame fin=1 rsv=0 op=1 mask=0 len=$((45 + ${#ROOM} + ${#U2} + 14))"
+wssrv_wait_end "$ID"
+check "register then upgrade: one connection in sp-wssrv's log" eq \
+	"$(wssrv_conn_count "$ID" http 201 "user=$U2").$(wssrv_conn_count "$ID" open '*' "user=$U2")" 1.1
 
 # --- refused upgrades
 wsc r404 http GET "http://$SRV:$WSSRV_PORT/nothing"
@@ -274,12 +293,6 @@ check "/frag: sp-wssrv: 4 pings, 4 pongs back, 5 fragments" eq "$(conn "$ID")" \
 	"open $ME:$(lport frag)|$(for i in 1 2 3 4; do printf 'sent ping 6 %s|' "$(printf 'frag %s' $i | od -An -tx1 | tr -d ' \n')"; done)sent text 29 5|close-sent 1000|$(for i in 1 2 3 4; do printf 'recv pong 6 %s|' "$(printf 'frag %s' $i | od -An -tx1 | tr -d ' \n')"; done)close-recv 1000|$(endl clean 1 0 29 0 4 0 0 4 1000 1000 0)"
 
 # --- on the wire (raw): what the frames are
-raw() { # raw NAME PATH [raw options]
-	local name=$1 path=$2
-	shift 2
-	wsc "$name" raw "$SRV:$WSSRV_PORT" "$path" "$@"
-}
-frames() { grep '^frame ' "$TMP/$1" | sed 's/^frame //' | paste -sd'|'; }
 raw wmask /masked --frames 1
 check "wire /masked: a masked text frame, 'masked frame' under the mask" eq \
 	"$(frames wmask)/$(grep '^payload' "$TMP/wmask")" \

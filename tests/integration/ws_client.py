@@ -27,7 +27,10 @@ conforming client sees, and a raw mode that shows the frames on the wire.
     one plain HTTP request: prints "status CODE" (body urlencoded if any)
 
   ws_client.py raw ADDR:PORT PATH [--frames N] [--timeout S] [--send SPEC]...
-    The upgrade by hand, then the --send frames (masked unless said), then
+                 [--register USER:PW] [--cookie VALUE]
+    With --register, a POST /register first on the same connection
+    ("register STATUS"). The upgrade by hand (with the Cookie header if
+    given), then the --send frames (masked unless said), then
     reads until EOF, reset, N frames or S seconds (default 5), printing:
       status LINE / accept ok|bad|missing / local ADDR:PORT
       frame fin=F rsv=R op=O mask=M len=L      as soon as a header is in
@@ -208,9 +211,14 @@ def raw_main(args):
     target = args.pop(0)
     path = args.pop(0)
     want_frames, timeout, sends = None, 5.0, []
+    register, cookie = None, None
     while args:
         a = args.pop(0)
-        if a == "--frames":
+        if a == "--register":
+            register = args.pop(0)
+        elif a == "--cookie":
+            cookie = args.pop(0)
+        elif a == "--frames":
             want_frames = int(args.pop(0))
         elif a == "--timeout":
             timeout = float(args.pop(0))
@@ -221,10 +229,6 @@ def raw_main(args):
     local = s.getsockname()
     print("local %s:%d" % (local[0], local[1]))
     key = base64.b64encode(os.urandom(16))
-    s.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: " +
-              target.encode() + b"\r\nUpgrade: websocket\r\n"
-              b"Connection: Upgrade\r\nSec-WebSocket-Key: " + key +
-              b"\r\nSec-WebSocket-Version: 13\r\n\r\n")
     deadline = time.monotonic() + timeout
     buf = b""
     end = None
@@ -242,6 +246,31 @@ def raw_main(args):
 
     nframes = 0
     try:
+        if register is not None:
+            # POST /register first, on the same connection (keep-alive).
+            user, _, pw = register.partition(":")
+            body = ("user=%s&password=%s" % (user, pw)).encode()
+            s.sendall(b"POST /register HTTP/1.1\r\nHost: " +
+                      target.encode() + b"\r\nContent-Type: "
+                      b"application/x-www-form-urlencoded\r\n"
+                      b"Content-Length: " + str(len(body)).encode() +
+                      b"\r\n\r\n" + body)
+            while b"\r\n\r\n" not in buf:
+                more()
+            head, _, buf = buf.partition(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            print("register %s" % lines[0].split(" ")[1])
+            cl = [int(ln.split(":", 1)[1]) for ln in lines[1:]
+                  if ln.lower().startswith("content-length:")]
+            while len(buf) < (cl[0] if cl else 0):
+                more()
+            buf = buf[cl[0] if cl else 0:]
+        s.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: " +
+                  target.encode() + b"\r\nUpgrade: websocket\r\n"
+                  b"Connection: Upgrade\r\nSec-WebSocket-Key: " + key +
+                  b"\r\nSec-WebSocket-Version: 13\r\n" +
+                  (b"Cookie: " + cookie.encode() + b"\r\n"
+                   if cookie is not None else b"") + b"\r\n")
         while b"\r\n\r\n" not in buf:
             more()
         head, _, buf = buf.partition(b"\r\n\r\n")
