@@ -43,8 +43,9 @@
  *                       drift); after M of them a close 1000; without
  *                       count, until the client closes. N 1..100000
  *
- * Hostile endpoints (each, once its misdeed is done, echoes like /echo and
- * answers a close like /echo, so a client that misses the misdeed shows):
+ * Hostile endpoints (those that leave the WebSocket open echo like /echo
+ * once the misdeed is done, and all answer a close like /echo, so a client
+ * that misses the misdeed shows it):
  *   /bad-accept         101 with a wrong Sec-WebSocket-Accept (the right
  *                       one for another key); then reads until the client
  *                       closes
