@@ -313,3 +313,83 @@ tlssrv_field() {
 	log_since "$TLSSRV_LOG" "$1" | awk -v mode="mode=$2" -v key="$3=" '
 		$2 == mode { for (i = 1; i <= NF; i++) if (index($i, key) == 1) print substr($i, length(key) + 1) }'
 }
+
+# --- WebSocket: sp-wssrv (tools/sp-wssrv.c, whose header lists the
+# endpoints and the log format) on $SRV:$WSSRV_PORT, and through nginx's
+# TLS on 443 as wss://app.stampede.test/ws/PATH ($WSS_URL/PATH, with
+# TLS_RESOLVE and TLS_CA). Its log has one line per event, written as it
+# happens:  ID PATH EVENT ARGS...  (ID: the connection's number, from 1;
+# PATH: its request path without the query, "-" before the first request);
+# every connection's first line is "ID - accept PEER", its last "ID PATH
+# end REASON key=value...". IDs start from 1 again if sp-wssrv is
+# restarted on the same log: whatever reads one connection by ID reads
+# from that ID's last accept line on.
+WSSRV_PORT=8090
+WSSRV_LOG=/run/stampede-testbed/wssrv.log
+WS_URL=ws://$SRV:$WSSRV_PORT
+WSS_URL=wss://$TLS_NAME/ws
+# wssrv_id PEER: the ID of the last connection accepted from PEER
+# (ADDR:PORT), or nothing.
+wssrv_id() {
+	awk -v p="$1" '$3 == "accept" && $4 == p { id = $1 } END { print id }' "$WSSRV_LOG"
+}
+# The awk filter behind the counts: lines whose EVENT is $3 and whose
+# following fields are the ARGs given (a '*' ARG matches anything).
+WSSRV_AWK='{ if (path != "" && $2 != path) next
+	     if (id != "" && $1 != id) next
+	     if (id != "" && $3 == "accept") c = 0
+	     if ($3 != ev) next
+	     n = split(args, a, " ")
+	     for (i = 1; i <= n; i++) if (a[i] != "*" && $(3 + i) != a[i]) next
+	     c++ }
+	   END { print c + 0 }'
+# wssrv_count MARK PATH EVENT [ARG...]: lines since MARK (log_mark) on PATH
+# ("" for any) with that event and those arguments.
+wssrv_count() {
+	local mark=$1 path=$2 ev=$3
+	shift 3
+	log_since "$WSSRV_LOG" "$mark" |
+		awk -v path="$path" -v id= -v ev="$ev" -v args="$*" "$WSSRV_AWK"
+}
+# wssrv_conn_count ID EVENT [ARG...]: the same for connection ID's lines.
+wssrv_conn_count() {
+	local id=$1 ev=$2
+	shift 2
+	awk -v path= -v id="$id" -v ev="$ev" -v args="$*" "$WSSRV_AWK" "$WSSRV_LOG"
+}
+# wssrv_end ID KEY: KEY's value on connection ID's end line (KEY reason:
+# the end reason), nothing if it has not ended.
+wssrv_end() {
+	awk -v id="$1" -v key="$2" '$1 == id && $3 == "accept" { v = "" }
+		$1 == id && $3 == "end" {
+		if (key == "reason") v = $4
+		for (i = 5; i <= NF; i++) if (index($i, key "=") == 1) v = substr($i, length(key) + 2) }
+		END { if (v != "") print v }' "$WSSRV_LOG"
+}
+# wssrv_sum MARK PATH KEY: KEY summed over the end lines since MARK on
+# PATH ("" for any).
+wssrv_sum() {
+	log_since "$WSSRV_LOG" "$1" | awk -v path="$2" -v key="$3" '
+		$3 == "end" && (path == "" || $2 == path) {
+			for (i = 5; i <= NF; i++) if (index($i, key "=") == 1) s += substr($i, length(key) + 2) }
+		END { print s + 0 }'
+}
+# wssrv_wait_end ID: wait (10 s at most) for connection ID's end line.
+wssrv_wait_end() {
+	for _ in $(seq 100); do
+		[ -n "$(wssrv_end "$1" reason)" ] && return 0
+		sleep 0.1
+	done
+	echo "     sp-wssrv: connection '$1' has not ended" >&2
+	return 1
+}
+# wssrv_wait_ends MARK N [PATH]: wait (10 s at most) until N connections
+# (on PATH) have ended since MARK.
+wssrv_wait_ends() {
+	for _ in $(seq 100); do
+		[ "$(wssrv_count "$1" "${3:-}" end)" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	echo "     sp-wssrv: $(wssrv_count "$1" "${3:-}" end) of $2 connections ended since line $1" >&2
+	return 1
+}
