@@ -43,6 +43,7 @@ static const char *const sp_vu_ws_err_names[SP_VU_WS_E_N] = {
 	[SP_VU_WS_E_TOO_BIG] = "ws_too_big",
 	[SP_VU_WS_E_CLOSED_ABNORMALLY] = "ws_closed_abnormally",
 	[SP_VU_WS_E_EXPECT_TIMEOUT] = "ws_expect_timeout",
+	[SP_VU_WS_E_POOL] = "ws_pool_empty",
 };
 
 const char *
@@ -115,6 +116,7 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 		goto fail;
 	}
 	e->clients[SP_VU_PROTO_HTTP1] = &sp_vu_http1_client;
+	e->clients[SP_VU_PROTO_WS] = &sp_vu_ws_client;
 	for (int p = 0; p < SP_VU_NPROTO; p++)
 		if (e->clients[p]->init(e, err, errlen) < 0)
 			goto fail;

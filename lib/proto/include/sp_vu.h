@@ -89,6 +89,10 @@ enum sp_vu_ws_err {
 				       * close frame (RST, FIN, TLS, timeout) */
 	SP_VU_WS_E_EXPECT_TIMEOUT,  /* an expect step's messages did not
 				     * come within its timeout */
+	SP_VU_WS_E_POOL,            /* ours: the engine's pool of frame
+				     * contexts (or regex windows) was
+				     * empty, so a frame could not be read
+				     * (we close 1011; not the server's) */
 	SP_VU_WS_E_N
 };
 
