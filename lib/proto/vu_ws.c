@@ -869,7 +869,9 @@ ws_frame_head(struct sp_vu_engine *e, struct sp_vu *v, struct sp_vu_ws *w)
 	}
 	if (op < WS_OP_CLOSE) {
 		/* Too big, judged from the header (7.4.1: 1009). */
-		if (w->msg_len + len > e->pl->ws_max_message &&
+		uint64_t so_far = op == WS_OP_CONT ? w->msg_len : 0;
+
+		if (so_far + len > e->pl->ws_max_message &&
 		    e->pl->ws_max_message != 0) {
 			ws_fail(e, v, SP_VU_WS_E_TOO_BIG, 1009);
 			return -1;
