@@ -588,7 +588,8 @@ ws_send_close(struct sp_vu_engine *e, struct sp_vu *v, unsigned code,
 			rl = SP_VU_WS_CTL_MAX - 2;
 		b[0] = (uint8_t)(code >> 8);
 		b[1] = (uint8_t)code;
-		memcpy(b + 2, reason, rl);
+		if (rl > 0)
+			memcpy(b + 2, reason, rl);
 		n = 2 + rl;
 	}
 	if (!ws_fits(e, v, n))
