@@ -237,15 +237,15 @@ sp_vu_drop_conn(struct sp_vu_engine *e, struct sp_vu *v, int how)
 {
 	struct sp_stream *c = v->c;
 
-	/* A new connection speaks HTTP/1.1 first. */
+	/* A new connection speaks HTTP/1.1 first; the client's timer
+	 * belongs to the connection (gone already, maybe). */
 	v->proto = SP_VU_PROTO_HTTP1;
+	sp_vu_timer_cancel_kind(e, v, SP_VU_T_CLIENT);
 	if (c == NULL)
 		return;
 	v->c = NULL;
 	v->conn_reqs = 0;
 	v->handshaking = 0;
-	/* The client's timer belongs to the connection. */
-	sp_vu_timer_cancel_kind(e, v, SP_VU_T_CLIENT);
 	/* closed() must not find the VU: it may run inside the abort. */
 	e->so->set_user(e->simpl, c, NULL);
 	if (how == SP_VU_RESET ||

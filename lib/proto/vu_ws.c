@@ -114,8 +114,13 @@ struct sp_vu_ws {
 	};
 };
 
-/* The goal of issue 15: at most 1 KiB per idle WebSocket beyond the TCP
- * connection's; this and a pool share of ~540 bytes leave room. */
+/*
+ * The goal of issue 15: at most 1 KiB per idle WebSocket beyond the TCP
+ * connection's. On x86-64 this is 248 bytes per VU (any VU of a plan with
+ * a ws block), the HTTP client's per-VU state grows by its 25-byte key,
+ * and the pool's share is a 4,264-byte wslay context per 8 VUs beyond
+ * 256 (~533 bytes): ~810 bytes an idle WebSocket.
+ */
 _Static_assert(sizeof(struct sp_vu_ws) <= 256,
 	       "the per-VU WebSocket state must stay small");
 
