@@ -506,6 +506,41 @@ test_interrupt(void)
 	sp_vu_destroy(e);
 }
 
+/* An upgrade never answered: within the run, a response timeout fails
+ * the request and its session; at the run's end, both are interrupted
+ * (after the grace). */
+static void
+test_upgrade_silent(void)
+{
+	const struct sp_vu_stats *s;
+	struct sp_vu_engine *e;
+
+	plan_base();
+	fs.hs = HS_NONE;
+	add_send_text("x", 0);
+	plan_end();
+	e = run();
+	s = sp_vu_stats(e);
+	CHECK_EQ(s->err[SP_VU_E_RESPONSE_TIMEOUT], 1);
+	CHECK_EQ(s->ws_err[SP_VU_WS_E_UPGRADE], 1);
+	CHECK_EQ(s->ws_msgs_sent, 0);
+	check_accounting(s);
+	sp_vu_destroy(e);
+
+	plan_base();
+	fs.hs = HS_NONE;
+	plan.response_timeout_us = 60000000;
+	add_send_text("x", 0);
+	plan_end();
+	e = run();
+	s = sp_vu_stats(e);
+	CHECK_EQ(s->interrupted, 1);
+	CHECK_EQ(s->ws_interrupted, 1);
+	CHECK_EQ(s->ws_closes_sent, 0);
+	check_accounting(s);
+	sp_vu_destroy(e);
+}
+
 int
 main(void)
 {
@@ -516,6 +551,7 @@ main(void)
 	test_raw_split();
 	test_limits_and_timers();
 	test_interrupt();
+	test_upgrade_silent();
 	printf("%u checks, %u failed\n", checks, failures);
 	return failures != 0;
 }
