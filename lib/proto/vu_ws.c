@@ -148,6 +148,11 @@ struct sp_vu_ws_pool {
 	pcre2_code **re;
 	pcre2_match_data *md;
 	uint8_t *scratch; /* a message's bytes (SP_VU_REQ_MAX) */
+	/* The message scratch holds, rendered: VU and seed (0: other). A
+	 * message is rendered once to learn its length and sent from that
+	 * render when it fits. */
+	uint32_t scratch_vu;
+	uint64_t scratch_seed;
 	uint8_t *body_scratch;
 };
 
@@ -1035,10 +1040,15 @@ ws_msg_bytes_at(struct sp_vu_engine *e, struct sp_vu *v, struct sp_vu_ws *w,
 	};
 
 	if (ws->data == SP_WS_BINARY && ws->msg.nparts == 0) {
+		wp->scratch_seed = 0;
 		sp_pattern_fill(w->seed, off, wp->scratch, len);
 		return wp->scratch;
 	}
-	(void)sp_vu_render_tpl(&rd, &ws->msg, wp->scratch);
+	if (wp->scratch_seed != w->seed || wp->scratch_vu != v->idx) {
+		(void)sp_vu_render_tpl(&rd, &ws->msg, wp->scratch);
+		wp->scratch_seed = w->seed;
+		wp->scratch_vu = v->idx;
+	}
 	return wp->scratch + off;
 }
 
@@ -1058,6 +1068,8 @@ ws_msg_len(struct sp_vu_engine *e, struct sp_vu *v, struct sp_vu_ws *w)
 
 	if (ws->data == SP_WS_BINARY && ws->msg.nparts == 0)
 		return ws->pattern_size;
+	wp->scratch_seed = w->seed;
+	wp->scratch_vu = v->idx;
 	return sp_vu_render_tpl(&rd, &ws->msg, wp->scratch);
 }
 
@@ -1150,6 +1162,7 @@ ws_ping_step(struct sp_vu_engine *e, struct sp_vu *v, struct sp_vu_ws *w)
 	};
 	uint32_t n = sp_vu_render_tpl(&rd, &ws->msg, wp->scratch);
 
+	wp->scratch_seed = 0;
 	if (n > SP_VU_WS_CTL_MAX)
 		n = SP_VU_WS_CTL_MAX;
 	if (!ws_fits(e, v, n))
