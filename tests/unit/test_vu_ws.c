@@ -46,11 +46,11 @@ static unsigned checks, failures;
 static void
 test_echo(void)
 {
-	static const uint32_t pieces[] = { 1, 2, 3, 7, 1000 };
+	static const uint32_t pieces[] = { 1, 2, 3, 7, 1000, 65536 };
 	static const uint32_t spaces[] = { 100000, 100 };
 
 	for (size_t si = 0; si < 2; si++)
-		for (size_t pi = 0; pi < 5; pi++) {
+		for (size_t pi = 0; pi < 6; pi++) {
 			const struct sp_vu_stats *s;
 			struct sp_vu_engine *e;
 			struct sp_ws_step *w;
@@ -64,7 +64,7 @@ test_echo(void)
 			add_expect("hello", kmp_hello, 20000);
 			w = add_ws(SP_STEP_WS_SEND);
 			w->data = SP_WS_BINARY;
-			w->pattern_size = 1000;
+			w->pattern_size = 10000; /* over wslay's 4 KB reads */
 			add_expect(NULL, NULL, 20000);
 			w = add_ws(SP_STEP_WS_PING);
 			w->msg = sp_t_lit(parts, &nparts, "p1");
@@ -83,9 +83,9 @@ test_echo(void)
 			CHECK_EQ(s->ws_started, 1);
 			CHECK_EQ(s->ws_completed, 1);
 			CHECK_EQ(s->ws_msgs_sent, 2);
-			CHECK_EQ(s->ws_bytes_sent, 9 + 1000);
+			CHECK_EQ(s->ws_bytes_sent, 9 + 10000);
 			CHECK_EQ(s->ws_msgs_received, 2);
-			CHECK_EQ(s->ws_bytes_received, 9 + 1000);
+			CHECK_EQ(s->ws_bytes_received, 9 + 10000);
 			CHECK_EQ(s->ws_matched, 2);
 			CHECK_EQ(s->ws_unmatched, 0);
 			CHECK_EQ(s->ws_rtt.count, 1);
