@@ -29,7 +29,21 @@
  * HTTP body check), `regex` (PCRE2, compiled at engine creation, one
  * match data per engine) over a window of the message's first
  * SP_VU_WS_WINDOW bytes taken from a pool for that message only: a
- * pattern that needs bytes past the window does not match.
+ * pattern that needs bytes past the window does not match. An expect
+ * judges the messages that begin while it is on (one already coming in
+ * when it starts counts as unmatched, as does any message no expect is
+ * on for). A measured send times one round trip at a time: from its
+ * message queued to the first message the next step (an expect) matches,
+ * or to the next message at all when no expect follows; a measured
+ * message sent while one is still out is not timed.
+ *
+ * Session ends: a close handshake either way completes it (the server
+ * closes the TCP connection first); a failure (RFC 6455 7.1.7) sends the
+ * close code that says why if it fits (1002 protocol, 1007 UTF-8, 1009 too
+ * big, 1011 our pool empty, 1000 an expect's timeout: we end the session
+ * on purpose and nothing broke the protocol) and closes without waiting;
+ * the run's end sends 1001 "going away". The upgrade's session is counted
+ * from its request (vu.c): a failed upgrade is a failed session.
  */
 #include <stdio.h>
 #include <stdlib.h>
