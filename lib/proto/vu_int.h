@@ -116,6 +116,7 @@ struct sp_vu_engine {
 	const struct sp_vu_client *clients[SP_VU_NPROTO];
 	void *client_pool[SP_VU_NPROTO];
 	uint32_t nvus, core, ncores;
+	uint32_t ws_frame_contexts; /* sp_vu_config's */
 	struct sp_vu *vus;
 	/* Timer heap: entries are idx * SP_VU_NTIMERS + timer. */
 	uint32_t *heap;

@@ -74,6 +74,7 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 	e->nvus = cfg->max_vus ? cfg->max_vus : 1;
 	e->core = cfg->core;
 	e->ncores = cfg->ncores ? cfg->ncores : 1;
+	e->ws_frame_contexts = cfg->ws_frame_contexts;
 	e->rng = cfg->seed | 1;
 	e->vus = calloc(e->nvus, sizeof(*e->vus));
 	e->heap = calloc((size_t)e->nvus * SP_VU_NTIMERS, sizeof(*e->heap));

@@ -1446,7 +1446,8 @@ ws_init(struct sp_vu_engine *e, char *err, size_t errlen)
 		goto nomem;
 	e->client_pool[SP_VU_PROTO_WS] = wp;
 	wp->e = e;
-	wp->nctx = ws_pool_size(e->nvus);
+	wp->nctx = e->ws_frame_contexts ? e->ws_frame_contexts :
+					  ws_pool_size(e->nvus);
 	wp->vu = calloc(e->nvus, sizeof(*wp->vu));
 	wp->ctx = calloc(wp->nctx, sizeof(*wp->ctx));
 	wp->ctx_free = calloc(wp->nctx, sizeof(*wp->ctx_free));

@@ -541,6 +541,63 @@ test_upgrade_silent(void)
 	sp_vu_destroy(e);
 }
 
+/* One frame context for two VUs, each sent a frame that never ends: the
+ * first holds the context (and its session fails when its close gets
+ * no answer), the second finds none: ws_pool_empty, close 1011. */
+static void
+test_pool_empty(void)
+{
+	static uint8_t in[64];
+	const struct sp_vu_stats *s;
+	struct sp_vu_engine *e;
+	struct sp_ws_step *w;
+
+	plan_base();
+	plan.vus = 2;
+	fs.frame_contexts = 1;
+	in[0] = 0x82;
+	in[1] = 100; /* of which 20 come */
+	memset(in + 2, 'z', 20);
+	fs.after_hs = in;
+	fs.nafter_hs = 22;
+	w = add_ws(SP_STEP_WS_LISTEN);
+	w->listen_us = 5000;
+	plan_end();
+	e = run();
+	s = sp_vu_stats(e);
+	CHECK_EQ(s->ws_started, 2);
+	CHECK_EQ(s->ws_err[SP_VU_WS_E_POOL], 1);
+	CHECK_EQ(s->ws_err[SP_VU_WS_E_CLOSED_ABNORMALLY], 1);
+	CHECK_EQ(s->ws_msgs_received, 0);
+	check_accounting(s);
+	sp_vu_destroy(e);
+
+	/* One context, one VU, iterations one after another: the first
+	 * session fails with the context lent in the middle of a frame
+	 * (its expect times out); the context is drained and given back,
+	 * and every later session reads its frames with it. */
+	plan_base();
+	fs.frame_contexts = 1;
+	fs.after_hs = in;
+	fs.nafter_hs = 22;
+	fs.after_hs_once = 1;
+	add_send_text("hello", 0);
+	add_expect("hello", kmp_hello, 20000);
+	steps[nsteps].kind = SP_STEP_WS_END;
+	steps[nsteps++].req = 0;
+	add_think(10000);
+	scens[0].nsteps = nsteps;
+	e = run();
+	s = sp_vu_stats(e);
+	CHECK_EQ(s->ws_err[SP_VU_WS_E_EXPECT_TIMEOUT], 1);
+	CHECK_EQ(s->ws_failed, 1);
+	CHECK(s->ws_completed >= 5);
+	CHECK_EQ(s->ws_matched, s->ws_completed);
+	CHECK_EQ(s->ws_err[SP_VU_WS_E_POOL], 0);
+	check_accounting(s);
+	sp_vu_destroy(e);
+}
+
 int
 main(void)
 {
@@ -552,6 +609,7 @@ main(void)
 	test_limits_and_timers();
 	test_interrupt();
 	test_upgrade_silent();
+	test_pool_empty();
 	printf("%u checks, %u failed\n", checks, failures);
 	return failures != 0;
 }

@@ -56,18 +56,20 @@ static struct {
 	int echo;                /* ECHO_* */
 	const uint8_t *after_hs; /* raw bytes right after the 101 */
 	uint32_t nafter_hs;
-	int close_reply;  /* answer a close with a close */
-	int fin_after_hs; /* FIN once after_hs is out */
-	uint32_t piece;   /* bytes per data() call */
-	uint32_t space;   /* send room per poll */
-	uint32_t split;   /* != 0: deliver the first output in two
+	int close_reply;   /* answer a close with a close */
+	int fin_after_hs;  /* FIN once after_hs is out */
+	int after_hs_once; /* after_hs on the first connection only */
+	uint32_t piece;    /* bytes per data() call */
+	uint32_t space;    /* send room per poll */
+	uint32_t split;    /* != 0: deliver the first output in two
 			      * pieces, cut here (overrides piece) */
 	/* Witness. */
 	uint64_t connects, aborts, closed_cbs, rx_bytes, tx_bytes;
 	uint64_t msgs, msg_bytes, pings, pongs, closes, unmasked, bad;
 	uint64_t msgs_sent;
-	int last_close;    /* code of the last close received, -1: none */
-	uint32_t head_len; /* the last 101's head */
+	int last_close;          /* code of the last close received, -1: none */
+	uint32_t head_len;       /* the last 101's head */
+	uint32_t frame_contexts; /* the engine's pool (0: its default) */
 	char key[64];
 	char req_proto[64];
 	const struct sp_stream_cbs *cbs;
@@ -197,8 +199,11 @@ fs_handshake(struct fs_conn *c, uint32_t n)
 	fs_raw(c, buf, (uint32_t)len);
 	fs.head_len = (uint32_t)len;
 	c->upgraded = 1;
-	if (fs.nafter_hs)
+	if (fs.nafter_hs) {
 		fs_raw(c, fs.after_hs, fs.nafter_hs);
+		if (fs.after_hs_once)
+			fs.nafter_hs = 0;
+	}
 	c->fin_after = fs.fin_after_hs;
 }
 
@@ -502,6 +507,8 @@ plan_base(void)
 	fs.nafter_hs = 0;
 	fs.close_reply = 1;
 	fs.fin_after_hs = 0;
+	fs.frame_contexts = 0;
+	fs.after_hs_once = 0;
 	fs.piece = 1000;
 	fs.space = 100000;
 	fs.split = 0;
@@ -569,8 +576,9 @@ run(void)
 	struct sp_vu_config vc = {
 		.plan = &plan,
 		.now_us = &now,
-		.max_vus = 1,
+		.max_vus = plan.vus,
 		.seed = 7,
+		.ws_frame_contexts = fs.frame_contexts,
 	};
 	struct sp_vu_engine *e;
 	char err[128];

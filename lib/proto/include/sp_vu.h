@@ -268,6 +268,10 @@ struct sp_vu_config {
 	 * figures are the whole run's; 0 and 1 for a single engine. */
 	uint32_t core, ncores;
 	uint32_t max_vus; /* VU slots of this engine */
+	/* wslay frame contexts (~4.2 KB each) lent to WebSocket connections
+	 * while a frame is being read; 0: one per VU up to 256, then one
+	 * per 8 more. A frame that finds none fails as ws_pool_empty. */
+	uint32_t ws_frame_contexts;
 	uint64_t seed;    /* random draws: think, weights, {{random}} */
 	/* One record per finished request (a response, or a failure; not
 	 * those interrupted by the end), or NULL. */
