@@ -105,10 +105,10 @@ test_echo(void)
 static void
 test_upgrade_bad(void)
 {
-	static const int cases[] = { HS_BAD_ACCEPT, HS_NOT101, HS_WRONG_PROTO,
-				     HS_EXT };
+	static const int cases[] = { HS_BAD_ACCEPT, HS_NOT101,  HS_WRONG_PROTO,
+				     HS_EXT,        HS_NO_CONN, HS_NO_UPGRADE };
 
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct sp_vu_stats *s;
 		struct sp_vu_engine *e;
 

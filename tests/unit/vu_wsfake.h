@@ -26,7 +26,16 @@
 /* ---- the fake stream and its WebSocket server ---- */
 
 enum { FS_FREE = 0, FS_SYN, FS_OPEN, FS_CLOSING, FS_GONE };
-enum { HS_GOOD, HS_BAD_ACCEPT, HS_NOT101, HS_WRONG_PROTO, HS_EXT, HS_NONE };
+enum {
+	HS_GOOD,
+	HS_BAD_ACCEPT,
+	HS_NOT101,
+	HS_WRONG_PROTO,
+	HS_EXT,
+	HS_NO_CONN,    /* no "Upgrade" in Connection */
+	HS_NO_UPGRADE, /* Upgrade: h2c */
+	HS_NONE,       /* never answered */
+};
 enum { ECHO_NONE, ECHO_PLAIN, ECHO_FRAG_PING };
 
 #define FS_MAX 8
@@ -186,16 +195,18 @@ fs_handshake(struct fs_conn *c, uint32_t n)
 		fs_raw(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nno", 40);
 		return;
 	}
-	len = snprintf(
-		buf, sizeof(buf),
-		"HTTP/1.1 101 Switching Protocols\r\n"
-		"upgrade: WebSocket\r\nConnection: keep-alive, Upgrade\r\n"
-		"Sec-WebSocket-Accept: %s\r\n%s%s%s%s\r\n",
-		acc, fs.proto ? "Sec-WebSocket-Protocol: " : "",
-		fs.proto ? fs.proto : "", fs.proto ? "\r\n" : "",
-		fs.hs == HS_EXT ? "Sec-WebSocket-Extensions: "
-				  "permessage-deflate\r\n" :
-				  "");
+	len = snprintf(buf, sizeof(buf),
+		       "HTTP/1.1 101 Switching Protocols\r\n"
+		       "upgrade: %s\r\nConnection: %s\r\n"
+		       "Sec-WebSocket-Accept: %s\r\n%s%s%s%s\r\n",
+		       fs.hs == HS_NO_UPGRADE ? "h2c" : "WebSocket",
+		       fs.hs == HS_NO_CONN ? "keep-alive" :
+					     "keep-alive, Upgrade",
+		       acc, fs.proto ? "Sec-WebSocket-Protocol: " : "",
+		       fs.proto ? fs.proto : "", fs.proto ? "\r\n" : "",
+		       fs.hs == HS_EXT ? "Sec-WebSocket-Extensions: "
+					 "permessage-deflate\r\n" :
+					 "");
 	fs_raw(c, buf, (uint32_t)len);
 	fs.head_len = (uint32_t)len;
 	c->upgraded = 1;
