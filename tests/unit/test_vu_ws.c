@@ -598,6 +598,67 @@ test_pool_empty(void)
 	sp_vu_destroy(e);
 }
 
+/* A loop inside the block, a think in it: each turn's echo is matched
+ * and timed; pings from the server while the VU thinks are answered. */
+static void
+test_loop(void)
+{
+	const struct sp_vu_stats *s;
+	struct sp_vu_engine *e;
+	uint32_t loop;
+
+	plan_base();
+	fs.echo = ECHO_FRAG_PING;
+	loop = nsteps;
+	steps[nsteps].kind = SP_STEP_LOOP;
+	steps[nsteps].count = 4;
+	steps[nsteps++].depth = 0;
+	add_send_text("hello {{i}}", 1);
+	add_expect("hello", kmp_hello, 20000);
+	add_think(1000);
+	steps[nsteps].kind = SP_STEP_LOOP_END;
+	steps[nsteps].depth = 0;
+	steps[nsteps].begin = loop;
+	steps[loop].end = nsteps;
+	nsteps++;
+	plan_end();
+	e = run();
+	s = sp_vu_stats(e);
+	CHECK_EQ(s->ws_msgs_sent, 4);
+	CHECK_EQ(s->ws_matched, 4);
+	CHECK_EQ(s->ws_rtt.count, 4);
+	CHECK_EQ(s->ws_pings_received, 4);
+	CHECK_EQ(fs.pongs, 4);
+	CHECK_EQ(s->ws_completed, 1);
+	check_accounting(s);
+	sp_vu_destroy(e);
+}
+
+/* The server closes while the VU thinks inside the block: the session
+ * completes (our close echoes its code) and the rest is skipped. */
+static void
+test_close_while_thinking(void)
+{
+	static const uint8_t in[] = { 0x88, 0x02, 0x0f, 0xa1 }; /* 4001 */
+	const struct sp_vu_stats *s;
+	struct sp_vu_engine *e;
+
+	plan_base();
+	fs.after_hs = in;
+	fs.nafter_hs = sizeof(in);
+	add_think(5000);
+	add_send_text("never", 0);
+	plan_end();
+	e = run();
+	s = sp_vu_stats(e);
+	CHECK_EQ(s->ws_completed, 1);
+	CHECK_EQ(s->ws_msgs_sent, 0);
+	CHECK_EQ(s->ws_close_codes[SP_VU_WS_CLOSE_4XXX], 1);
+	CHECK_EQ(fs.last_close, 4001);
+	check_accounting(s);
+	sp_vu_destroy(e);
+}
+
 int
 main(void)
 {
@@ -610,6 +671,8 @@ main(void)
 	test_interrupt();
 	test_upgrade_silent();
 	test_pool_empty();
+	test_loop();
+	test_close_while_thinking();
 	printf("%u checks, %u failed\n", checks, failures);
 	return failures != 0;
 }
