@@ -165,11 +165,66 @@ sp_vu_client_timer(struct sp_vu_engine *e, struct sp_vu *v, uint64_t deadline)
 	sp_vu_timer_set_kind(e, v, SP_VU_T_CLIENT, deadline);
 }
 
+void
+sp_vu_step_timer(struct sp_vu_engine *e, struct sp_vu *v, uint64_t deadline)
+{
+	sp_vu_timer_set(e, v, deadline);
+}
+
 /* ---- per-request bookkeeping ---- */
 
 static void sp_vu_advance(struct sp_vu_engine *e, struct sp_vu *v);
 
-enum { SP_VU_GRACEFUL, SP_VU_RESET, SP_VU_AFTER_SERVER };
+/* The step after the WS_END of the ws block whose upgrade is step
+ * v->ws_begin (the loader puts one there; the scenario's end if not). */
+static uint32_t
+sp_vu_ws_after(const struct sp_vu_engine *e, const struct sp_vu *v)
+{
+	const struct sp_scenario *sc = sp_vu_scen(e, v);
+
+	for (uint32_t i = v->ws_begin + 1; i < sc->nsteps; i++)
+		if (sc->steps[i].kind == SP_STEP_WS_END &&
+		    sc->steps[i].req == v->ws_begin)
+			return i + 1;
+	return sc->nsteps;
+}
+
+void
+sp_vu_ws_end(struct sp_vu_engine *e, struct sp_vu *v, int how, unsigned kind)
+{
+	uint64_t now = *e->now;
+
+	if (!v->ws_live)
+		return;
+	v->ws_live = 0;
+	sp_ctr_sub(e->s.ws_open, 1);
+	sp_hist_record(&e->s.ws_session, now > v->t_ws ? now - v->t_ws : 0);
+	switch (how) {
+	case SP_VU_WS_COMPLETED:
+		sp_ctr_inc(e->s.ws_completed);
+		break;
+	case SP_VU_WS_FAILED:
+		sp_ctr_inc(e->s.ws_failed);
+		sp_ctr_inc(e->s.ws_err[kind < SP_VU_WS_E_N ? kind : 0]);
+		v->it_failed = 1;
+		break;
+	default:
+		sp_ctr_inc(e->s.ws_interrupted);
+		break;
+	}
+}
+
+/* The run stops with the VU's session live: the client says goodbye if
+ * the WebSocket is open, and the session counts as interrupted. */
+static void
+sp_vu_ws_cut(struct sp_vu_engine *e, struct sp_vu *v)
+{
+	if (!v->ws_live)
+		return;
+	if (v->proto == SP_VU_PROTO_WS && v->c != NULL)
+		e->clients[SP_VU_PROTO_WS]->interrupt(e, v);
+	sp_vu_ws_end(e, v, SP_VU_WS_INTERRUPTED, 0);
+}
 
 /* Let go of the VU's connection: gracefully when no request is in flight
  * on it, else with a RST (the response can no longer be told apart). After
@@ -177,18 +232,20 @@ enum { SP_VU_GRACEFUL, SP_VU_RESET, SP_VU_AFTER_SERVER };
  * server closes first and holds the TIME_WAIT, as RFC 9112 9.6 has it, so
  * our (address, port) pair is free at once: one source address then opens
  * far more than the 64k connections a second our own TIME_WAIT allows. */
-static void
+void
 sp_vu_drop_conn(struct sp_vu_engine *e, struct sp_vu *v, int how)
 {
 	struct sp_stream *c = v->c;
 
+	/* A new connection speaks HTTP/1.1 first; the client's timer
+	 * belongs to the connection (gone already, maybe). */
+	v->proto = SP_VU_PROTO_HTTP1;
+	sp_vu_timer_cancel_kind(e, v, SP_VU_T_CLIENT);
 	if (c == NULL)
 		return;
 	v->c = NULL;
 	v->conn_reqs = 0;
 	v->handshaking = 0;
-	/* The client's timer belongs to the connection. */
-	sp_vu_timer_cancel_kind(e, v, SP_VU_T_CLIENT);
 	/* closed() must not find the VU: it may run inside the abort. */
 	e->so->set_user(e->simpl, c, NULL);
 	if (how == SP_VU_RESET ||
@@ -242,7 +299,14 @@ sp_vu_step_error(struct sp_vu_engine *e, struct sp_vu *v, enum sp_vu_err k,
 	sp_vu_log(e, v, 0, (unsigned)k + 1);
 	sp_vu_drop_conn(e, v, reset ? SP_VU_RESET : SP_VU_GRACEFUL);
 	v->t_intended = *e->now;
-	v->step++;
+	if (v->ws_live) {
+		/* A WebSocket upgrade failed: so did its session, whose
+		 * steps are skipped. */
+		sp_vu_ws_end(e, v, SP_VU_WS_FAILED, SP_VU_WS_E_UPGRADE);
+		v->step = sp_vu_ws_after(e, v);
+	} else {
+		v->step++;
+	}
 	v->state = SP_VU_RUN;
 	sp_vu_advance(e, v);
 }
@@ -307,6 +371,48 @@ sp_vu_unsolicited(struct sp_vu_engine *e, struct sp_vu *v)
 {
 	sp_ctr_inc(e->s.err[SP_VU_E_UNSOLICITED]);
 	sp_vu_drop_conn(e, v, SP_VU_RESET);
+}
+
+void
+sp_vu_upgraded(struct sp_vu_engine *e, struct sp_vu *v, const uint8_t *rest,
+	       uint32_t n)
+{
+	struct sp_vu_req_stats *r = &e->rs[sp_vu_req_idx(e, v)];
+	uint64_t now = *e->now;
+	uint64_t lat = now > v->t_intended ? now - v->t_intended : 0;
+
+	sp_vu_timer_cancel(e, v);
+	sp_ctr_inc(e->s.responses);
+	sp_ctr_inc(r->responses);
+	sp_ctr_inc(e->s.codes[101]);
+	sp_hist_record(&r->latency, lat);
+	sp_hist_record(&e->s.latency, lat);
+	/* From the upgrade request queued (its first frame when the
+	 * connection was kept, else the connection's end) to the 101. */
+	sp_hist_record(&e->s.ws_connect,
+		       now > v->t_phase ? now - v->t_phase : 0);
+	sp_vu_log(e, v, 101, 0);
+	v->conn_reqs++;
+	v->proto = SP_VU_PROTO_WS;
+	e->clients[SP_VU_PROTO_WS]->start(e, v);
+	v->t_intended = now;
+	v->step++;
+	v->state = SP_VU_RUN;
+	sp_vu_advance(e, v);
+	/* The first step is on (a first expect sees a greeting that came
+	 * with the 101); the connection may be gone already. */
+	if (n > 0 && v->c != NULL && v->proto == SP_VU_PROTO_WS)
+		e->clients[SP_VU_PROTO_WS]->data(e, v, rest, n);
+}
+
+void
+sp_vu_proto_next(struct sp_vu_engine *e, struct sp_vu *v, int over)
+{
+	sp_vu_timer_cancel(e, v);
+	v->t_intended = *e->now;
+	v->step = over ? sp_vu_ws_after(e, v) : v->step + 1;
+	v->state = SP_VU_RUN;
+	sp_vu_advance(e, v);
 }
 
 /*
@@ -422,11 +528,22 @@ sp_vu_request(struct sp_vu_engine *e, struct sp_vu *v)
 			 * spin without a pause. */
 			sp_vu_fail(e, v, SP_VU_E_UNSAFE_VALUE);
 			sp_vu_log(e, v, 0, SP_VU_E_UNSAFE_VALUE + 1);
-			v->step++;
+			/* An upgrade not sent: its block is skipped. */
+			v->ws_begin = v->step;
+			v->step = rq->ws_upgrade ? sp_vu_ws_after(e, v) :
+						   v->step + 1;
 			v->state = SP_VU_THINK;
 			v->t_intended = *e->now + SP_VU_RETRY_US;
 			sp_vu_timer_set(e, v, v->t_intended);
 			return;
+		}
+		if (rq->ws_upgrade) {
+			/* The session starts with its upgrade request. */
+			sp_ctr_inc(e->s.ws_started);
+			sp_ctr_inc(e->s.ws_open);
+			v->ws_live = 1;
+			v->ws_begin = v->step;
+			v->t_ws = *e->now;
 		}
 	}
 	if (v->c != NULL) {
@@ -565,6 +682,7 @@ sp_vu_advance(struct sp_vu_engine *e, struct sp_vu *v)
 		}
 		if (!e->running) {
 			/* Stopped with steps left: the iteration is cut. */
+			sp_vu_ws_cut(e, v);
 			sp_ctr_inc(e->s.it_interrupted);
 			sp_ctr_inc(e->ss[v->scen].interrupted);
 			sp_vu_idle(e, v);
@@ -600,6 +718,34 @@ sp_vu_advance(struct sp_vu_engine *e, struct sp_vu *v)
 				v->step = s->begin + 1;
 			else
 				v->step++;
+			break;
+		case SP_STEP_WS_SEND:
+		case SP_STEP_WS_EXPECT:
+		case SP_STEP_WS_LISTEN:
+		case SP_STEP_WS_PING:
+		case SP_STEP_WS_CLOSE:
+		case SP_STEP_WS_END:
+			if (v->proto != SP_VU_PROTO_WS || v->c == NULL) {
+				/* No WebSocket (its session ended early, or
+				 * the block's upgrade failed): skip. */
+				v->step = s->kind == SP_STEP_WS_END ?
+						  v->step + 1 :
+						  sp_vu_ws_after(e, v);
+				break;
+			}
+			v->state = SP_VU_WS;
+			switch (e->clients[v->proto]->step(e, v, s)) {
+			case SP_VU_STEP_DONE:
+				v->state = SP_VU_RUN;
+				v->step++;
+				break;
+			case SP_VU_STEP_OVER:
+				v->state = SP_VU_RUN;
+				v->step = sp_vu_ws_after(e, v);
+				break;
+			default:
+				break;
+			}
 			break;
 		default:
 			v->step++;
@@ -645,7 +791,8 @@ sp_vu_on_writable(void *ctx, void *user)
 	struct sp_vu_engine *e = ctx;
 	struct sp_vu *v = user;
 
-	if (v != NULL && v->state == SP_VU_REQUEST)
+	if (v != NULL &&
+	    (v->state == SP_VU_REQUEST || v->proto == SP_VU_PROTO_WS))
 		e->clients[v->proto]->writable(e, v);
 }
 
@@ -676,7 +823,7 @@ sp_vu_on_peer_closed(void *ctx, void *user, int clean)
 
 	if (v == NULL)
 		return;
-	if (v->state == SP_VU_REQUEST) {
+	if (v->state == SP_VU_REQUEST || v->proto == SP_VU_PROTO_WS) {
 		e->clients[v->proto]->peer_closed(e, v, clean);
 		return;
 	}
@@ -704,6 +851,13 @@ sp_vu_on_closed(void *ctx, void *user, enum sp_stream_end why)
 	v->c = NULL;
 	v->handshaking = 0;
 	v->conn_reqs = 0;
+	if (v->proto == SP_VU_PROTO_WS) {
+		/* The WebSocket's connection is gone (the client sees c NULL:
+		 * it cannot answer). */
+		v->lost_conn = 1;
+		e->clients[SP_VU_PROTO_WS]->peer_closed(e, v, 0);
+		return;
+	}
 	if (v->state != SP_VU_REQUEST && v->state != SP_VU_CONNECT) {
 		v->lost_conn = 1;
 		return;
@@ -845,6 +999,10 @@ sp_vu_on_timer(struct sp_vu_engine *e, struct sp_vu *v)
 	case SP_VU_REQUEST:
 		sp_vu_step_error(e, v, SP_VU_E_RESPONSE_TIMEOUT, 1);
 		break;
+	case SP_VU_WS:
+		if (v->proto == SP_VU_PROTO_WS)
+			e->clients[SP_VU_PROTO_WS]->step_timer(e, v);
+		break;
 	default:
 		break;
 	}
@@ -882,6 +1040,7 @@ sp_vu_interrupt(struct sp_vu_engine *e, struct sp_vu *v)
 
 	sp_vu_timer_cancel(e, v);
 	sp_vu_timer_cancel_kind(e, v, SP_VU_T_CLIENT);
+	sp_vu_ws_cut(e, v);
 	if (v->state != SP_VU_IDLE) {
 		if (busy) {
 			sp_ctr_inc(e->s.interrupted);

@@ -4,7 +4,10 @@
  * (prebuilt, or rendered into a scratch buffer), reads the response with
  * sp_http1, runs the step's checks as the bytes pass, and tells the
  * engine the outcome. Bytes outside a request are out of step with us:
- * unsolicited.
+ * unsolicited. A WebSocket upgrade is a request too: rendered with a
+ * fresh Sec-WebSocket-Key, its 101 checked by vu_ws.c's header callback,
+ * and on success the connection is handed to the WebSocket client
+ * (sp_vu_upgraded) with the bytes that followed the 101's head.
  *
  * Requests whose templates have no variables are built once at creation;
  * the others are rendered when sent. A render is a pure function of the
@@ -24,6 +27,7 @@ struct sp_vu_http {
 	struct sp_http1_resp resp;
 	struct sp_vu_checks chk;
 	uint32_t req_len, req_sent;
+	char ws_key[SP_WS_KEY_LEN + 1]; /* an upgrade's, kept for a re-render */
 };
 
 struct sp_vu_http_pool {
@@ -87,9 +91,13 @@ sp_http_pump(struct sp_vu_engine *e, struct sp_vu *v)
 		};
 
 		sp_ctr_inc(e->s.renders);
-		len = sp_vu_build(&rd, sp_vu_req(e, v),
-				  sp_vu_scen(e, v)->keep_alive && !last,
-				  hp->scratch);
+		if (sp_vu_req(e, v)->ws_upgrade)
+			len = sp_vu_build_upgrade(&rd, sp_vu_req(e, v),
+						  h->ws_key, hp->scratch);
+		else
+			len = sp_vu_build(&rd, sp_vu_req(e, v),
+					  sp_vu_scen(e, v)->keep_alive && !last,
+					  hp->scratch);
 		bytes = hp->scratch;
 	}
 	h->req_len = len;
@@ -127,8 +135,17 @@ sp_http_start(struct sp_vu_engine *e, struct sp_vu *v)
 	/* Header fields are heard only when a check names one: the parser
 	 * goes its faster way otherwise. */
 	h->resp.on_header = rq->check.header != NULL ? sp_vu_on_header : NULL;
+	h->resp.header_ctx = &h->chk;
 	h->resp.on_body = rq->check.body_contains != NULL ? sp_vu_on_body :
 							    NULL;
+	h->resp.upgrade_ok = rq->ws_upgrade;
+	if (rq->ws_upgrade) {
+		/* The handshake's fields are checked as they pass (and
+		 * handed on to the request's own checks). */
+		sp_vu_ws_offer(e, v, &h->chk, h->ws_key);
+		h->resp.on_header = sp_vu_ws_on_header;
+		h->resp.header_ctx = sp_vu_ws_hs_ctx(e, v);
+	}
 	sp_http1_resp_next(&h->resp, rq->method == SP_METHOD_HEAD);
 	sp_http_pump(e, v);
 }
@@ -210,8 +227,19 @@ sp_http_data(struct sp_vu_engine *e, struct sp_vu *v, const uint8_t *data,
 		sp_vu_step_error(e, v, sp_vu_parse_kind(r), 1);
 		return;
 	}
-	if (r == SP_HTTP1_DONE)
+	if (r != SP_HTTP1_DONE)
+		return;
+	if (!sp_vu_req(e, v)->ws_upgrade) {
 		sp_http_done(e, v, used < len);
+		return;
+	}
+	/* RFC 6455 4.1: anything but 101 with the right fields fails the
+	 * WebSocket connection. What follows a good 101 is WebSocket. */
+	if (h->resp.status != 101 || !sp_vu_ws_handshake_ok(e, v)) {
+		sp_vu_step_error(e, v, SP_VU_E_WS_HANDSHAKE, 1);
+		return;
+	}
+	sp_vu_upgraded(e, v, data + used, len - (uint32_t)used);
 }
 
 static void
@@ -258,8 +286,10 @@ sp_http_prebuild(struct sp_vu_engine *e, struct sp_vu_http_pool *hp)
 			uint32_t ri = sc->steps[k].req;
 			const struct sp_request *rq = &pl->requests[ri];
 
+			/* An upgrade's key is fresh each time. */
 			if (sc->steps[k].kind != SP_STEP_REQUEST ||
-			    hp->prebuilt[ri] != NULL || !sp_vu_req_static(rq))
+			    hp->prebuilt[ri] != NULL || !sp_vu_req_static(rq) ||
+			    rq->ws_upgrade)
 				continue;
 			hp->prebuilt_len[ri] = sp_vu_build(
 				&rd, rq, sc->keep_alive, hp->scratch);
@@ -336,7 +366,13 @@ sp_http_init(struct sp_vu_engine *e, char *err, size_t errlen)
 			(pl->user_agent != NULL ? strlen(pl->user_agent) : 0) +
 			sp_vu_tpl_max(pl, &rq->path) +
 			sp_vu_tpl_max(pl, &rq->headers) +
-			(rq->has_body ? sp_vu_tpl_max(pl, &rq->body) : 0);
+			(rq->has_body ? sp_vu_tpl_max(pl, &rq->body) : 0) +
+			(rq->ws_upgrade ?
+				 SP_VU_UPGRADE_EXTRA +
+					 (rq->ws_subprotocols != NULL ?
+						  strlen(rq->ws_subprotocols) :
+						  0) :
+				 0);
 
 		if (max > SP_VU_REQ_MAX) {
 			snprintf(err, errlen,
@@ -372,4 +408,6 @@ const struct sp_vu_client sp_vu_http1_client = {
 	.data = sp_http_data,
 	.peer_closed = sp_http_peer_closed,
 	.timer = sp_http_timer,
+	/* step, step_timer, interrupt: none (its steps are the engine's
+	 * REQUEST steps) */
 };

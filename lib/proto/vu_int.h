@@ -5,6 +5,8 @@
  *               schedule's driving, accounting
  *   vu_life.c   creation (pools, clients), destruction, getters
  *   vu_http.c   the HTTP/1.1 protocol client (struct sp_vu_client)
+ *   vu_ws.c     the WebSocket protocol client (wslay's frame API), and
+ *               the upgrade's checks the HTTP client runs for it
  *   vu_check.c  HTTP response checks read as the bytes arrive
  *   vu_render.c the request builder (reads struct sp_vu_render only)
  *   vu_sched.c  the schedule's arithmetic (reads the plan only)
@@ -21,6 +23,7 @@
 #include "sp_counter.h"
 #include "sp_http1.h"
 #include "sp_vu.h"
+#include "sp_ws.h"
 #include "vu_sched.h"
 
 #define SP_VU_NONE UINT32_MAX
@@ -38,6 +41,8 @@ enum sp_vu_state {
 	SP_VU_REQUEST,  /* request queued (maybe partly), reading response */
 	SP_VU_THINK,    /* timer */
 	SP_VU_RETRY,    /* timer: connect again */
+	SP_VU_WS,       /* a WebSocket step is on (its client's: the step
+			 * timer is the client's deadline) */
 };
 
 /* A VU's timers: each VU has one of each kind at most. */
@@ -49,7 +54,7 @@ enum sp_vu_timer {
 };
 
 /* The protocol clients a VU's connection may speak. */
-enum sp_vu_proto { SP_VU_PROTO_HTTP1, SP_VU_NPROTO };
+enum sp_vu_proto { SP_VU_PROTO_HTTP1, SP_VU_PROTO_WS, SP_VU_NPROTO };
 
 /* The first frame of a VU's current request (sp_vu.sent_first). */
 enum sp_vu_sent {
@@ -77,6 +82,8 @@ struct sp_vu {
 	uint32_t row;       /* data row of the iteration */
 	uint32_t scen, step;
 	uint32_t conn_reqs; /* responses on the current connection */
+	uint32_t ws_begin;  /* the upgrade REQUEST step of its ws block */
+	uint64_t t_ws;      /* its WebSocket session started (upgrade) */
 	uint32_t loops[SP_PLAN_MAX_LOOP_DEPTH];
 	uint8_t state;
 	uint8_t proto; /* enum sp_vu_proto of its connection */
@@ -89,6 +96,8 @@ struct sp_vu {
 	uint8_t new_conn;    /* the current request opened its connection */
 	uint8_t handshaking; /* its stream's own handshake is on: t_phase
 				* is when it began */
+	uint8_t ws_live;     /* a WebSocket session started (its upgrade
+				* request) and is not yet counted as ended */
 };
 
 struct sp_vu_engine {
@@ -107,6 +116,7 @@ struct sp_vu_engine {
 	const struct sp_vu_client *clients[SP_VU_NPROTO];
 	void *client_pool[SP_VU_NPROTO];
 	uint32_t nvus, core, ncores;
+	uint32_t ws_frame_contexts; /* sp_vu_config's */
 	struct sp_vu *vus;
 	/* Timer heap: entries are idx * SP_VU_NTIMERS + timer. */
 	uint32_t *heap;
@@ -197,9 +207,28 @@ struct sp_vu_client {
 	void (*peer_closed)(struct sp_vu_engine *e, struct sp_vu *v, int clean);
 	/* Its SP_VU_T_CLIENT timer fired. */
 	void (*timer)(struct sp_vu_engine *e, struct sp_vu *v);
+	/*
+	 * Clients with steps of their own (WebSocket; NULL for HTTP/1.1,
+	 * whose only step is the engine's REQUEST):
+	 * step: the VU's current step @s (one of the client's kinds) starts
+	 * on its open connection; returns SP_VU_STEP_DONE (go on now),
+	 * SP_VU_STEP_WAIT (the client calls sp_vu_proto_next later) or
+	 * SP_VU_STEP_OVER (the session ended: skip the rest of its block).
+	 * step_timer: the step timer it set (sp_vu_step_timer) fired.
+	 * interrupt: the run stops with its session open: say goodbye
+	 * (the engine counts the session interrupted and drops the
+	 * connection after).
+	 */
+	int (*step)(struct sp_vu_engine *e, struct sp_vu *v,
+		    const struct sp_step *s);
+	void (*step_timer)(struct sp_vu_engine *e, struct sp_vu *v);
+	void (*interrupt)(struct sp_vu_engine *e, struct sp_vu *v);
 };
 
+enum { SP_VU_STEP_DONE, SP_VU_STEP_WAIT, SP_VU_STEP_OVER };
+
 extern const struct sp_vu_client sp_vu_http1_client;
+extern const struct sp_vu_client sp_vu_ws_client;
 
 /* What became of the connection after a step's answer. */
 enum sp_vu_conn_next {
@@ -239,6 +268,28 @@ void sp_vu_unsolicited(struct sp_vu_engine *e, struct sp_vu *v);
 /* The client's own timer (SP_VU_T_CLIENT). */
 void sp_vu_client_timer(struct sp_vu_engine *e, struct sp_vu *v,
 			uint64_t deadline);
+/* The step timer, for a client's own step (SP_VU_WS). */
+void sp_vu_step_timer(struct sp_vu_engine *e, struct sp_vu *v,
+		      uint64_t deadline);
+/* A WebSocket upgrade succeeded (101, handshake checked): the request
+ * counts as a response, the connection speaks WebSocket from here, and
+ * @rest (@n bytes after the 101's head in the same piece) are its first
+ * frames. */
+void sp_vu_upgraded(struct sp_vu_engine *e, struct sp_vu *v,
+		    const uint8_t *rest, uint32_t n);
+/* The client's step (SP_VU_STEP_WAIT) ended; @over: its session ended,
+ * skip to after the block's WS_END. */
+void sp_vu_proto_next(struct sp_vu_engine *e, struct sp_vu *v, int over);
+/* How a WebSocket session ended (sp_vu_ws_end). */
+enum { SP_VU_WS_COMPLETED, SP_VU_WS_FAILED, SP_VU_WS_INTERRUPTED };
+/* Count the VU's live session as ended (@how; @kind: enum sp_vu_ws_err
+ * when failed); nothing if none is live. */
+void sp_vu_ws_end(struct sp_vu_engine *e, struct sp_vu *v, int how,
+		  unsigned kind);
+/* Let go of the VU's connection (SP_VU_GRACEFUL: close it; SP_VU_RESET;
+ * SP_VU_AFTER_SERVER: the server closes first). */
+enum { SP_VU_GRACEFUL, SP_VU_RESET, SP_VU_AFTER_SERVER };
+void sp_vu_drop_conn(struct sp_vu_engine *e, struct sp_vu *v, int how);
 
 /* ---- vu_check.c: HTTP response checks ---- */
 
@@ -260,5 +311,22 @@ void sp_vu_on_header(void *ctx, enum sp_http1_hdr_part part, const uint8_t *p,
 void sp_vu_on_body(void *ctx, const uint8_t *p, size_t n);
 /* A parse error's failure kind. */
 enum sp_vu_err sp_vu_parse_kind(int r);
+
+/* ---- vu_ws.c: the upgrade's side the HTTP client runs ---- */
+
+/* A WebSocket upgrade request starts: draw its Sec-WebSocket-Key (@key,
+ * NUL-ended) and get ready to check the answer's fields against it;
+ * @chk: the request's own checks, to which the header callback passes
+ * every piece on. */
+void sp_vu_ws_offer(struct sp_vu_engine *e, struct sp_vu *v,
+		    struct sp_vu_checks *chk, char key[SP_WS_KEY_LEN + 1]);
+/* The parser's header callback for an upgrade (context: what
+ * sp_vu_ws_hs_ctx returns). */
+void sp_vu_ws_on_header(void *ctx, enum sp_http1_hdr_part part,
+			const uint8_t *p, size_t n);
+void *sp_vu_ws_hs_ctx(struct sp_vu_engine *e, struct sp_vu *v);
+/* After a 101's head: did its fields complete the handshake (RFC 6455
+ * 4.1, the client's checks 1-6)? */
+int sp_vu_ws_handshake_ok(struct sp_vu_engine *e, struct sp_vu *v);
 
 #endif /* SP_VU_INT_H */

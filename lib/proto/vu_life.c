@@ -43,6 +43,7 @@ static const char *const sp_vu_ws_err_names[SP_VU_WS_E_N] = {
 	[SP_VU_WS_E_TOO_BIG] = "ws_too_big",
 	[SP_VU_WS_E_CLOSED_ABNORMALLY] = "ws_closed_abnormally",
 	[SP_VU_WS_E_EXPECT_TIMEOUT] = "ws_expect_timeout",
+	[SP_VU_WS_E_POOL] = "ws_pool_empty",
 };
 
 const char *
@@ -73,6 +74,7 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 	e->nvus = cfg->max_vus ? cfg->max_vus : 1;
 	e->core = cfg->core;
 	e->ncores = cfg->ncores ? cfg->ncores : 1;
+	e->ws_frame_contexts = cfg->ws_frame_contexts;
 	e->rng = cfg->seed | 1;
 	e->vus = calloc(e->nvus, sizeof(*e->vus));
 	e->heap = calloc((size_t)e->nvus * SP_VU_NTIMERS, sizeof(*e->heap));
@@ -115,6 +117,7 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 		goto fail;
 	}
 	e->clients[SP_VU_PROTO_HTTP1] = &sp_vu_http1_client;
+	e->clients[SP_VU_PROTO_WS] = &sp_vu_ws_client;
 	for (int p = 0; p < SP_VU_NPROTO; p++)
 		if (e->clients[p]->init(e, err, errlen) < 0)
 			goto fail;

@@ -83,6 +83,15 @@ sp_vu_tpl_render(const struct sp_vu_render *rd, const struct sp_tpl *t,
 	return n;
 }
 
+uint32_t
+sp_vu_render_tpl(const struct sp_vu_render *rd, const struct sp_tpl *t,
+		 uint8_t *out)
+{
+	uint64_t rng = rd->seed;
+
+	return sp_vu_tpl_render(rd, t, &rng, out);
+}
+
 /* Percent-encoding leaves no forbidden byte, JSON escapes control bytes
  * but not a space, raw leaves everything. */
 int
@@ -140,9 +149,10 @@ sp_vu_put(uint8_t *out, uint32_t n, const char *s)
 	return n + (uint32_t)len;
 }
 
-uint32_t
-sp_vu_build(const struct sp_vu_render *rd, const struct sp_request *rq,
-	    int keep_alive, uint8_t *out)
+/* The request; @key: a WebSocket upgrade's Sec-WebSocket-Key, or NULL. */
+static uint32_t
+sp_vu_build_req(const struct sp_vu_render *rd, const struct sp_request *rq,
+		int keep_alive, const char *key, uint8_t *out)
 {
 	const struct sp_plan *pl = rd->pl;
 	uint64_t rng = rd->seed;
@@ -165,8 +175,22 @@ sp_vu_build(const struct sp_vu_render *rd, const struct sp_request *rq,
 		n = sp_vu_put(out, n, "\r\n");
 	}
 	n += sp_vu_tpl_render(rd, &rq->headers, &rng, out + n);
-	if (!keep_alive)
+	if (key != NULL) {
+		/* RFC 6455 4.1: the opening handshake's fields. */
+		n = sp_vu_put(out, n,
+			      "Upgrade: websocket\r\n"
+			      "Connection: Upgrade\r\n"
+			      "Sec-WebSocket-Key: ");
+		n = sp_vu_put(out, n, key);
+		n = sp_vu_put(out, n, "\r\nSec-WebSocket-Version: 13\r\n");
+		if (rq->ws_subprotocols != NULL) {
+			n = sp_vu_put(out, n, "Sec-WebSocket-Protocol: ");
+			n = sp_vu_put(out, n, rq->ws_subprotocols);
+			n = sp_vu_put(out, n, "\r\n");
+		}
+	} else if (!keep_alive) {
 		n = sp_vu_put(out, n, "Connection: close\r\n");
+	}
 	if (rq->has_body) {
 		n = sp_vu_put(out, n, "Content-Length: ");
 		n += sp_vu_put_u64(out + n, blen);
@@ -175,6 +199,20 @@ sp_vu_build(const struct sp_vu_render *rd, const struct sp_request *rq,
 	n = sp_vu_put(out, n, "\r\n");
 	memcpy(out + n, rd->body_scratch, blen);
 	return n + blen;
+}
+
+uint32_t
+sp_vu_build(const struct sp_vu_render *rd, const struct sp_request *rq,
+	    int keep_alive, uint8_t *out)
+{
+	return sp_vu_build_req(rd, rq, keep_alive, NULL, out);
+}
+
+uint32_t
+sp_vu_build_upgrade(const struct sp_vu_render *rd, const struct sp_request *rq,
+		    const char *key, uint8_t *out)
+{
+	return sp_vu_build_req(rd, rq, 1, key, out);
 }
 
 int

@@ -33,6 +33,22 @@ struct sp_vu_render {
 uint32_t sp_vu_build(const struct sp_vu_render *rd, const struct sp_request *rq,
 		     int keep_alive, uint8_t *out);
 
+/* The same for a WebSocket upgrade (rq->ws_upgrade): GET's fields, then
+ * Upgrade, Connection: Upgrade, Sec-WebSocket-Key @key (NUL-ended),
+ * Sec-WebSocket-Version and, if the request offers any,
+ * Sec-WebSocket-Protocol. At most SP_VU_UPGRADE_EXTRA bytes more than
+ * the plain request, plus the subprotocols' length. */
+#define SP_VU_UPGRADE_EXTRA 128u
+uint32_t sp_vu_build_upgrade(const struct sp_vu_render *rd,
+			     const struct sp_request *rq, const char *key,
+			     uint8_t *out);
+
+/* One template alone (a WebSocket message, a ping's payload) at @out
+ * (room: sp_vu_tpl_max), its {{random}} draws from rd->seed; returns its
+ * length. */
+uint32_t sp_vu_render_tpl(const struct sp_vu_render *rd, const struct sp_tpl *t,
+			  uint8_t *out);
+
 /* Whether a data value of @t, for data row @row, would come out of its
  * filter with a byte the template's context forbids (a CR or LF in a
  * header, a space in the path). Checked before a request starts, so

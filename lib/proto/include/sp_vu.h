@@ -89,6 +89,10 @@ enum sp_vu_ws_err {
 				       * close frame (RST, FIN, TLS, timeout) */
 	SP_VU_WS_E_EXPECT_TIMEOUT,  /* an expect step's messages did not
 				     * come within its timeout */
+	SP_VU_WS_E_POOL,            /* ours: the engine's pool of frame
+				     * contexts (or regex windows) was
+				     * empty, so a frame could not be read
+				     * (we close 1011; not the server's) */
 	SP_VU_WS_E_N
 };
 
@@ -264,6 +268,10 @@ struct sp_vu_config {
 	 * figures are the whole run's; 0 and 1 for a single engine. */
 	uint32_t core, ncores;
 	uint32_t max_vus; /* VU slots of this engine */
+	/* wslay frame contexts (~4.2 KB each) lent to WebSocket connections
+	 * while a frame is being read; 0: one per VU up to 256, then one
+	 * per 8 more. A frame that finds none fails as ws_pool_empty. */
+	uint32_t ws_frame_contexts;
 	uint64_t seed;    /* random draws: think, weights, {{random}} */
 	/* One record per finished request (a response, or a failure; not
 	 * those interrupted by the end), or NULL. */

@@ -1,0 +1,1534 @@
+/*
+ * The WebSocket protocol client of the virtual-user engine (struct
+ * sp_vu_client, see vu_int.h), on wslay's frame API (RFC 6455).
+ *
+ * The upgrade is an HTTP/1.1 request (vu_http.c); this file checks its
+ * 101 as the header fields pass (sp_vu_ws_offer, sp_vu_ws_on_header,
+ * sp_vu_ws_handshake_ok) and takes the connection over when the engine
+ * says it is upgraded (start). From there it runs the ws block's steps
+ * (send, expect, listen, ping, close, end), answers pings, keeps the
+ * close handshake and fails the session on what RFC 6455 forbids.
+ *
+ * Memory. wslay's frame context is ~4.2 KB (a 4 KB input buffer): none is
+ * kept per connection. The engine has a pool of them; a connection takes
+ * one when a frame's header is whole and gives it back at the frame's
+ * end. The header is read here first (at most 14 bytes, kept per VU), so
+ * the frame's length is known and wslay is fed exactly the frame's bytes
+ * through its receive callback (the callback hands out the piece the
+ * stream gave, then "would block"): its buffer is empty at every frame
+ * boundary and the context can serve another connection. Sending needs no
+ * per-connection context either: a frame is sent only when the stream
+ * takes it whole (a message larger than the send space goes out as
+ * fragments that fit), so one engine-wide context always ends a send back
+ * at its start. Masking keys come from the engine's RNG, no syscall.
+ * The per-VU state is struct sp_vu_ws below (_Static_assert'ed); with
+ * the pool's share (a context per 8 VUs beyond 256) an idle WebSocket
+ * costs well under 1 KiB beyond its TCP connection.
+ *
+ * Expect steps match messages as they stream: `contains` by KMP (as the
+ * HTTP body check), `regex` (PCRE2, compiled at engine creation, one
+ * match data per engine) over a window of the message's first
+ * SP_VU_WS_WINDOW bytes taken from a pool for that message only: a
+ * pattern that needs bytes past the window does not match. An expect
+ * judges the messages that begin while it is on (one already coming in
+ * when it starts counts as unmatched, as does any message no expect is
+ * on for). A measured send times one round trip at a time: from its
+ * message queued to the first message the next step (an expect) matches,
+ * or to the next message at all when no expect follows; a measured
+ * message sent while one is still out is not timed.
+ *
+ * Session ends: a close handshake either way completes it (the server
+ * closes the TCP connection first); a failure (RFC 6455 7.1.7) sends the
+ * close code that says why if it fits (1002 protocol, 1007 UTF-8, 1009 too
+ * big, 1011 our pool empty, 1000 an expect's timeout: we end the session
+ * on purpose and nothing broke the protocol) and closes without waiting;
+ * the run's end sends 1001 "going away". The upgrade's session is counted
+ * from its request (vu.c): a failed upgrade is a failed session.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <wslay/wslay.h>
+
+#include "sp_pattern.h"
+#include "vu_int.h"
+#include "vu_rand.h"
+#include "vu_render.h"
+
+#define SP_VU_WS_WINDOW 4096u /* bytes of a message a regex sees */
+#define SP_VU_WS_CTL_MAX 125u /* a control frame's payload (RFC 6455 5.5) */
+#define SP_VU_WS_HDR_MAX 14u  /* 2 + 8 (length) + 4 (mask) */
+#define SP_VU_WS_NONE UINT32_MAX
+
+enum { WS_OP_CONT = 0, WS_OP_TEXT = 1, WS_OP_BIN = 2 };
+enum { WS_OP_CLOSE = 8, WS_OP_PING = 9, WS_OP_PONG = 10 };
+
+/* A session's state: st. */
+enum {
+	WS_GONE = 0, /* no session (ended, or never started) */
+	WS_OPEN,     /* open both ways */
+	WS_CLOSING,  /* our close frame sent, the server's awaited */
+};
+
+/* The upgrade's checks: from sp_vu_ws_offer to the 101's end. */
+enum { HF_OTHER, HF_UPGRADE, HF_CONNECTION, HF_ACCEPT, HF_PROTOCOL, HF_EXT };
+
+struct sp_vu_ws_hs {
+	struct sp_vu_checks *chk; /* the request's own checks */
+	const char *offer;        /* subprotocols offered, or NULL */
+	char accept[SP_WS_ACCEPT_LEN];
+	uint8_t name[24]; /* the field's name so far, lower-case */
+	uint8_t nlen;     /* its length, or 0xff: longer than ours */
+	uint8_t field;    /* HF_*, known at the name's end */
+	uint8_t fknown;   /* field is set */
+	uint8_t vpos;     /* value bytes seen (accept, protocol) */
+	uint8_t tpos;     /* token bytes matched, or 0xff: not the token */
+	uint8_t val[32];  /* the subprotocol chosen */
+	uint8_t ok_upgrade, ok_conn, ok_accept, bad;
+};
+
+/* Per VU: the upgrade's checks, then the session's state. */
+struct sp_vu_ws {
+	union {
+		struct sp_vu_ws_hs hs;
+		struct {
+			uint8_t st;        /* WS_* */
+			uint8_t kind;      /* the step on (enum sp_step_kind) */
+			uint8_t owe_pong;  /* a pong (of ctl) waits for room */
+			uint8_t owe_close; /* the step's close waits for room */
+			uint8_t step_done; /* the step ended in an event */
+			uint8_t jump;      /* the session ended in an event: the
+					  * VU skips the rest of its block */
+			uint8_t tx_on;     /* a message is being queued */
+			uint8_t measure_any; /* the RTT ends at any message */
+			uint8_t hn, hlen;    /* header bytes read, needed */
+			uint8_t op, fin;     /* the frame being read */
+			uint8_t msg_op;      /* the data message on, 0: none */
+			uint8_t msg_match;   /* the expect on judges it */
+			uint8_t ctl_n;       /* control payload bytes */
+			uint8_t hb[SP_VU_WS_HDR_MAX];
+			uint32_t ws;   /* the step's plan->ws_steps index */
+			uint32_t done; /* messages the step sent, matched */
+			uint32_t fctx; /* frame context held, or NONE */
+			uint32_t win;  /* regex window held, or NONE */
+			uint32_t win_len;
+			uint32_t kmp;
+			uint32_t utf8;
+			uint64_t rx_left;   /* payload not yet out of wslay */
+			uint64_t feed_left; /* payload not yet into wslay */
+			uint64_t msg_len;
+			uint64_t t_measure; /* a measured message queued at */
+			uint64_t tx_off, tx_len; /* the message being queued */
+			uint64_t seed;           /* its {{random}} draws */
+			uint8_t ctl[SP_VU_WS_CTL_MAX];
+		};
+	};
+};
+
+/*
+ * The goal of issue 15: at most 1 KiB per idle WebSocket beyond the TCP
+ * connection's. On x86-64 this is 248 bytes per VU (any VU of a plan with
+ * a ws block), the HTTP client's per-VU state grows by its 25-byte key,
+ * and the pool's share is a 4,264-byte wslay context per 8 VUs beyond
+ * 256 (~533 bytes): ~810 bytes an idle WebSocket.
+ */
+_Static_assert(sizeof(struct sp_vu_ws) <= 256,
+	       "the per-VU WebSocket state must stay small");
+
+struct sp_vu_ws_pool {
+	struct sp_vu_ws *vu;
+	/* Frame contexts for receiving, lent per frame. */
+	wslay_frame_context_ptr *ctx;
+	uint32_t *ctx_free;
+	uint32_t nctx, ctx_avail;
+	/* Regex windows, lent per message. */
+	uint8_t *wins;
+	uint32_t *win_free;
+	uint32_t nwin, win_avail;
+	/* The one sending context and what it writes to. */
+	wslay_frame_context_ptr tx;
+	struct sp_vu_engine *e;
+	struct sp_vu *tx_v;
+	int tx_sink; /* discard: put tx back at its start after a short
+			* write (cannot happen with a sane stream) */
+	int tx_short;
+	/* The bytes wslay may read now: the header, then payload. */
+	const uint8_t *f_hdr, *f_p;
+	uint32_t f_hdr_n, f_p_n;
+	/* PCRE2: per ws step (NULL: no regex), one match data. */
+	pcre2_code **re;
+	pcre2_match_data *md;
+	uint8_t *scratch; /* a message's bytes (SP_VU_REQ_MAX) */
+	/* The message scratch holds, rendered: VU and seed (0: other). A
+	 * message is rendered once to learn its length and sent from that
+	 * render when it fits. */
+	uint32_t scratch_vu;
+	uint64_t scratch_seed;
+	uint8_t *body_scratch;
+};
+
+static inline struct sp_vu_ws_pool *
+ws_pool(const struct sp_vu_engine *e)
+{
+	return e->client_pool[SP_VU_PROTO_WS];
+}
+
+static inline struct sp_vu_ws *
+ws_of(const struct sp_vu_engine *e, const struct sp_vu *v)
+{
+	return &ws_pool(e)->vu[v->idx];
+}
+
+static inline uint8_t
+ws_lower(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+}
+
+/* ---- the upgrade ---- */
+
+void
+sp_vu_ws_offer(struct sp_vu_engine *e, struct sp_vu *v,
+	       struct sp_vu_checks *chk, char key[SP_WS_KEY_LEN + 1])
+{
+	struct sp_vu_ws_hs *hs = &ws_of(e, v)->hs;
+	uint64_t r0 = sp_vu_rand(&e->rng), r1 = sp_vu_rand(&e->rng);
+	char acc[SP_WS_ACCEPT_LEN + 1];
+
+	memset(hs, 0, sizeof(*hs));
+	sp_ws_key(r0, r1, key);
+	sp_ws_accept(key, SP_WS_KEY_LEN, acc);
+	memcpy(hs->accept, acc, SP_WS_ACCEPT_LEN);
+	hs->chk = chk;
+	hs->offer = sp_vu_req(e, v)->ws_subprotocols;
+}
+
+void *
+sp_vu_ws_hs_ctx(struct sp_vu_engine *e, struct sp_vu *v)
+{
+	return &ws_of(e, v)->hs;
+}
+
+static uint8_t
+hs_field(const struct sp_vu_ws_hs *hs)
+{
+	static const struct {
+		const char *name;
+		uint8_t f;
+	} known[] = {
+		{ "upgrade", HF_UPGRADE },
+		{ "connection", HF_CONNECTION },
+		{ "sec-websocket-accept", HF_ACCEPT },
+		{ "sec-websocket-protocol", HF_PROTOCOL },
+		{ "sec-websocket-extensions", HF_EXT },
+	};
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strlen(known[i].name) == hs->nlen &&
+		    memcmp(known[i].name, hs->name, hs->nlen) == 0)
+			return known[i].f;
+	return HF_OTHER;
+}
+
+/* A comma-separated token list's element matched against @word (case-
+ * insensitive; spaces and tabs around elements skipped). */
+static void
+hs_token_byte(struct sp_vu_ws_hs *hs, const char *word, uint8_t c,
+	      uint8_t *found)
+{
+	size_t wl = strlen(word);
+
+	if (c == ',') {
+		if (hs->tpos == wl)
+			*found = 1;
+		hs->tpos = 0;
+		return;
+	}
+	if (c == ' ' || c == '\t' || hs->tpos == 0xff)
+		return;
+	if (hs->tpos < wl && ws_lower(c) == (uint8_t)word[hs->tpos])
+		hs->tpos++;
+	else
+		hs->tpos = 0xff;
+}
+
+/* Whether the subprotocol chosen (hs->val, vpos bytes) is one offered. */
+static int
+hs_protocol_offered(const struct sp_vu_ws_hs *hs)
+{
+	const char *o = hs->offer;
+	size_t n = hs->vpos;
+
+	while (n > 0 && (hs->val[n - 1] == ' ' || hs->val[n - 1] == '\t'))
+		n--;
+	if (o == NULL || n == 0)
+		return 0;
+	while (*o != '\0') {
+		size_t l;
+
+		while (*o == ' ' || *o == ',')
+			o++;
+		l = strcspn(o, ", ");
+		if (l == n && memcmp(o, hs->val, n) == 0)
+			return 1;
+		o += l;
+	}
+	return 0;
+}
+
+static void
+hs_value(struct sp_vu_ws_hs *hs, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = p[i];
+
+		switch (hs->field) {
+		case HF_UPGRADE:
+			hs_token_byte(hs, "websocket", c, &hs->ok_upgrade);
+			break;
+		case HF_CONNECTION:
+			hs_token_byte(hs, "upgrade", c, &hs->ok_conn);
+			break;
+		case HF_ACCEPT:
+			/* Exactly the value we expect (trailing blanks are
+			 * the parser's to keep, ours to ignore). */
+			if (hs->vpos < SP_WS_ACCEPT_LEN) {
+				if (c != (uint8_t)hs->accept[hs->vpos])
+					hs->tpos = 0xff;
+				hs->vpos++;
+			} else if (c != ' ' && c != '\t') {
+				hs->tpos = 0xff;
+			}
+			break;
+		case HF_PROTOCOL:
+			if (hs->vpos < sizeof(hs->val))
+				hs->val[hs->vpos++] = c;
+			else
+				hs->bad = 1; /* longer than anything we offer */
+			break;
+		case HF_EXT:
+			/* We offer no extension: none may be chosen (RFC
+			 * 6455 4.1, the client's check 5). */
+			if (c != ' ' && c != '\t')
+				hs->bad = 1;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void
+hs_field_end(struct sp_vu_ws_hs *hs)
+{
+	switch (hs->field) {
+	case HF_UPGRADE:
+		hs_token_byte(hs, "websocket", ',', &hs->ok_upgrade);
+		break;
+	case HF_CONNECTION:
+		hs_token_byte(hs, "upgrade", ',', &hs->ok_conn);
+		break;
+	case HF_ACCEPT:
+		if (hs->ok_accept || hs->tpos == 0xff ||
+		    hs->vpos < SP_WS_ACCEPT_LEN)
+			hs->bad = 1; /* wrong, or twice */
+		else
+			hs->ok_accept = 1;
+		break;
+	case HF_PROTOCOL:
+		/* One of ours, once (check 6). */
+		if (!hs_protocol_offered(hs))
+			hs->bad = 1;
+		hs->offer = NULL;
+		break;
+	default:
+		break;
+	}
+	hs->nlen = 0;
+	hs->field = HF_OTHER;
+	hs->fknown = 0;
+	hs->vpos = 0;
+	hs->tpos = 0;
+}
+
+void
+sp_vu_ws_on_header(void *ctx, enum sp_http1_hdr_part part, const uint8_t *p,
+		   size_t n)
+{
+	struct sp_vu_ws_hs *hs = ctx;
+
+	if (hs->chk->ck->header != NULL)
+		sp_vu_on_header(hs->chk, part, p, n);
+	switch (part) {
+	case SP_HTTP1_HDR_NAME:
+		for (size_t i = 0; i < n && hs->nlen != 0xff; i++) {
+			if (hs->nlen == sizeof(hs->name))
+				hs->nlen = 0xff;
+			else
+				hs->name[hs->nlen++] = ws_lower(p[i]);
+		}
+		break;
+	case SP_HTTP1_HDR_VALUE:
+	case SP_HTTP1_HDR_END:
+		if (!hs->fknown) {
+			hs->field = hs->nlen == 0xff ? HF_OTHER : hs_field(hs);
+			hs->fknown = 1;
+		}
+		if (part == SP_HTTP1_HDR_VALUE)
+			hs_value(hs, p, n);
+		else
+			hs_field_end(hs);
+		break;
+	}
+}
+
+int
+sp_vu_ws_handshake_ok(struct sp_vu_engine *e, struct sp_vu *v)
+{
+	const struct sp_vu_ws_hs *hs = &ws_of(e, v)->hs;
+
+	return hs->ok_upgrade && hs->ok_conn && hs->ok_accept && !hs->bad;
+}
+
+/* ---- pools ---- */
+
+static ssize_t ws_recv_cb(uint8_t *buf, size_t len, int flags, void *user);
+static ssize_t ws_send_cb(const uint8_t *data, size_t len, int flags,
+			  void *user);
+static int ws_genmask_cb(uint8_t *buf, size_t len, void *user);
+
+static const struct wslay_frame_callbacks ws_cbs = {
+	.send_callback = ws_send_cb,
+	.recv_callback = ws_recv_cb,
+	.genmask_callback = ws_genmask_cb,
+};
+
+static int
+ws_ctx_get(struct sp_vu_ws_pool *wp, struct sp_vu_ws *w)
+{
+	if (w->fctx != SP_VU_WS_NONE)
+		return 0;
+	if (wp->ctx_avail == 0)
+		return -1;
+	w->fctx = wp->ctx_free[--wp->ctx_avail];
+	return 0;
+}
+
+static void
+ws_ctx_put(struct sp_vu_ws_pool *wp, struct sp_vu_ws *w)
+{
+	if (w->fctx == SP_VU_WS_NONE)
+		return;
+	wp->ctx_free[wp->ctx_avail++] = w->fctx;
+	w->fctx = SP_VU_WS_NONE;
+}
+
+static void
+ws_win_put(struct sp_vu_ws_pool *wp, struct sp_vu_ws *w)
+{
+	if (w->win == SP_VU_WS_NONE)
+		return;
+	wp->win_free[wp->win_avail++] = w->win;
+	w->win = SP_VU_WS_NONE;
+}
+
+/*
+ * A frame context lent in the middle of a frame holds that frame's bytes:
+ * a connection that ends there cannot give it back as it is. Feed it the
+ * rest of the frame as zeros (wslay only unmasks and hands them out), so
+ * it is at a frame boundary again.
+ */
+static void
+ws_ctx_drop(struct sp_vu_ws_pool *wp, struct sp_vu_ws *w)
+{
+	static const uint8_t zeros[1024];
+	struct wslay_frame_iocb io;
+
+	if (w->fctx == SP_VU_WS_NONE)
+		return;
+	if (w->feed_left > 65536) {
+		/* Too long to drain: a fresh context (an allocation, on the
+		 * path of a connection lost in a long frame only). */
+		wslay_frame_context_ptr c;
+
+		if (wslay_frame_context_init(&c, &ws_cbs, wp) == 0) {
+			wslay_frame_context_free(wp->ctx[w->fctx]);
+			wp->ctx[w->fctx] = c;
+			ws_ctx_put(wp, w);
+			return;
+		}
+	}
+	/* Its header went in with its first bytes (ws_feed). */
+	wp->f_hdr_n = 0;
+	while (w->rx_left > 0) {
+		ssize_t r;
+
+		if (w->feed_left > 0 && wp->f_p_n == 0) {
+			wp->f_p = zeros;
+			wp->f_p_n = w->feed_left < sizeof(zeros) ?
+					    (uint32_t)w->feed_left :
+					    (uint32_t)sizeof(zeros);
+			w->feed_left -= wp->f_p_n;
+		}
+		r = wslay_frame_recv(wp->ctx[w->fctx], &io);
+		if (r <= 0)
+			break;
+		w->rx_left -= (uint64_t)r;
+	}
+	wp->f_p_n = 0;
+	wp->f_hdr_n = 0;
+	ws_ctx_put(wp, w);
+}
+
+static void
+ws_release(struct sp_vu_ws_pool *wp, struct sp_vu_ws *w)
+{
+	ws_ctx_drop(wp, w);
+	ws_win_put(wp, w);
+}
+
+/* ---- wslay's callbacks ---- */
+
+static ssize_t
+ws_recv_cb(uint8_t *buf, size_t len, int flags, void *user)
+{
+	struct sp_vu_ws_pool *wp = user;
+	size_t n = 0, k;
+
+	(void)flags;
+	k = wp->f_hdr_n < len ? wp->f_hdr_n : len;
+	memcpy(buf, wp->f_hdr, k);
+	wp->f_hdr += k;
+	wp->f_hdr_n -= (uint32_t)k;
+	n += k;
+	k = wp->f_p_n < len - n ? wp->f_p_n : len - n;
+	memcpy(buf + n, wp->f_p, k);
+	wp->f_p += k;
+	wp->f_p_n -= (uint32_t)k;
+	n += k;
+	/* The piece is used up: "would block" (wslay reads it as WANT_READ). */
+	return n > 0 ? (ssize_t)n : -1;
+}
+
+static ssize_t
+ws_send_cb(const uint8_t *data, size_t len, int flags, void *user)
+{
+	struct sp_vu_ws_pool *wp = user;
+	int32_t r;
+
+	(void)flags;
+	if (wp->tx_sink)
+		return (ssize_t)len;
+	r = sp_vu_write(wp->e, wp->tx_v, data, (uint32_t)len);
+	if (r <= 0 || (size_t)r < len)
+		wp->tx_short = 1;
+	return r > 0 ? r : -1;
+}
+
+static int
+ws_genmask_cb(uint8_t *buf, size_t len, void *user)
+{
+	struct sp_vu_ws_pool *wp = user;
+
+	while (len > 0) {
+		uint64_t r = sp_vu_rand(&wp->e->rng);
+		size_t k = len < 8 ? len : 8;
+
+		memcpy(buf, &r, k);
+		buf += k;
+		len -= k;
+	}
+	return 0;
+}
+
+/* ---- sending ---- */
+
+static uint32_t
+ws_frame_size(uint64_t len)
+{
+	return (uint32_t)(len < 126 ? 6 : len < 65536 ? 8 : 14) + (uint32_t)len;
+}
+
+/* One whole frame, masked (RFC 6455 5.3); the caller made sure the
+ * stream takes it (ws_frame_size). 0, or -1: the stream did not (the
+ * connection is failing). */
+static int
+ws_send_frame(struct sp_vu_engine *e, struct sp_vu *v, uint8_t op, int fin,
+	      const uint8_t *p, uint64_t len)
+{
+	struct sp_vu_ws_pool *wp = ws_pool(e);
+	struct wslay_frame_iocb io = {
+		.fin = (uint8_t)fin,
+		.opcode = op,
+		.payload_length = len,
+		.mask = 1,
+		.data = p,
+		.data_length = len,
+	};
+	ssize_t r;
+
+	wp->e = e;
+	wp->tx_v = v;
+	wp->tx_short = 0;
+	r = wslay_frame_send(wp->tx, &io);
+	if (r >= 0 && (uint64_t)r == len && !wp->tx_short)
+		return 0;
+	/* Put the context back at a frame's start: the rest goes nowhere
+	 * (the connection is failed by the caller). */
+	wp->tx_sink = 1;
+	for (int i = 0; i < 4; i++) {
+		if (r > 0) {
+			io.data += r;
+			io.data_length -= (size_t)r;
+		}
+		if (io.data_length == 0 && r >= 0)
+			break;
+		r = wslay_frame_send(wp->tx, &io);
+	}
+	wp->tx_sink = 0;
+	return -1;
+}
+
+static int
+ws_fits(struct sp_vu_engine *e, struct sp_vu *v, uint64_t len)
+{
+	return v->c != NULL && sp_vu_write_space(e, v) >= ws_frame_size(len);
+}
+
+static int
+ws_send_close(struct sp_vu_engine *e, struct sp_vu *v, unsigned code,
+	      const char *reason)
+{
+	uint8_t b[SP_VU_WS_CTL_MAX];
+	size_t n = 0;
+
+	if (code != 0) {
+		size_t rl = reason != NULL ? strlen(reason) : 0;
+
+		if (rl > SP_VU_WS_CTL_MAX - 2)
+			rl = SP_VU_WS_CTL_MAX - 2;
+		b[0] = (uint8_t)(code >> 8);
+		b[1] = (uint8_t)code;
+		if (rl > 0)
+			memcpy(b + 2, reason, rl);
+		n = 2 + rl;
+	}
+	if (!ws_fits(e, v, n))
+		return -1;
+	if (ws_send_frame(e, v, WS_OP_CLOSE, 1, b, n) < 0)
+		return -1;
+	sp_ctr_inc(e->s.ws_closes_sent);
+	return 0;
+}
+
+static int
+ws_send_ping(struct sp_vu_engine *e, struct sp_vu *v, const uint8_t *p,
+	     uint32_t n)
+{
+	if (!ws_fits(e, v, n) || ws_send_frame(e, v, WS_OP_PING, 1, p, n) < 0)
+		return -1;
+	sp_ctr_inc(e->s.ws_pings_sent);
+	return 0;
+}
+
+/* ---- the session's end ---- */
+
+/* The session failed (@kind): say why in a close frame if one fits
+ * (@code; 0: none, the connection is gone or reset) and let the
+ * connection go. RFC 6455 7.1.7: failing needs no close handshake. */
+static void
+ws_fail(struct sp_vu_engine *e, struct sp_vu *v, unsigned kind, unsigned code)
+{
+	struct sp_vu_ws *w = ws_of(e, v);
+
+	if (w->st == WS_GONE)
+		return;
+	sp_vu_ws_end(e, v, SP_VU_WS_FAILED, kind);
+	if (code != 0 && w->st == WS_OPEN && v->c != NULL)
+		(void)ws_send_close(e, v, code, NULL);
+	w->st = WS_GONE;
+	w->jump = 1;
+	ws_release(ws_pool(e), w);
+	sp_vu_drop_conn(e, v, SP_VU_GRACEFUL);
+}
+
+/* The close handshake is done: the session completed. The server closes
+ * the TCP connection first (RFC 6455 7.1.1), so its TIME_WAIT is its. */
+static void
+ws_completed(struct sp_vu_engine *e, struct sp_vu *v)
+{
+	struct sp_vu_ws *w = ws_of(e, v);
+
+	sp_vu_ws_end(e, v, SP_VU_WS_COMPLETED, 0);
+	w->st = WS_GONE;
+	w->jump = 1;
+	ws_release(ws_pool(e), w);
+	sp_vu_drop_conn(e, v, SP_VU_AFTER_SERVER);
+}
+
+/* After an event: move the VU on if its step or its session ended. The
+ * last thing an event does (the VU may start anything after). */
+static void
+ws_event_end(struct sp_vu_engine *e, struct sp_vu *v)
+{
+	struct sp_vu_ws *w = ws_of(e, v);
+	int jump = w->jump, done = w->step_done;
+
+	w->jump = 0;
+	w->step_done = 0;
+	if (jump || done)
+		w->kind = 0;
+	if (v->state != SP_VU_WS && v->state != SP_VU_THINK)
+		return;
+	if (jump)
+		sp_vu_proto_next(e, v, 1);
+	else if (done)
+		sp_vu_proto_next(e, v, 0);
+}
+
+/* ---- receiving ---- */
+
+static void
+ws_rtt(struct sp_vu_engine *e, struct sp_vu_ws *w)
+{
+	uint64_t now = *e->now;
+
+	if (w->t_measure == 0)
+		return;
+	sp_hist_record(&e->s.ws_rtt,
+		       now > w->t_measure ? now - w->t_measure : 0);
+	w->t_measure = 0;
+}
+
+/* A data message starts: does the expect on judge it? */
+static int
+ws_msg_start(struct sp_vu_engine *e, struct sp_vu *v, struct sp_vu_ws *w)
+{
+	struct sp_vu_ws_pool *wp = ws_pool(e);
+
+	w->msg_len = 0;
+	w->utf8 = SP_UTF8_ACCEPT;
+	w->kmp = 0;
+	w->win_len = 0;
+	w->msg_match = w->kind == SP_STEP_WS_EXPECT;
+	if (w->msg_match && wp->re != NULL && wp->re[w->ws] != NULL) {
+		if (wp->win_avail == 0)
+			return -1;
+		w->win = wp->win_free[--wp->win_avail];
+	}
+	(void)v;
+	return 0;
+}
+
+static void
+ws_msg_bytes(struct sp_vu_engine *e, struct sp_vu_ws *w, const uint8_t *p,
+	     size_t n)
+{
+	struct sp_vu_ws_pool *wp = ws_pool(e);
+	const struct sp_ws_step *ws = &e->pl->ws_steps[w->ws];
+	uint32_t k = w->kmp;
+
+	if (!w->msg_match)
+		return;
+	if (ws->contains != NULL && k < ws->contains_len) {
+		for (size_t i = 0; i < n; i++) {
+			while (k > 0 && (uint8_t)ws->contains[k] != p[i])
+				k = ws->contains_kmp[k - 1];
+			if ((uint8_t)ws->contains[k] == p[i])
+				k++;
+			if (k == ws->contains_len)
+				break;
+		}
+		w->kmp = k;
+	}
+	if (w->win != SP_VU_WS_NONE && w->win_len < SP_VU_WS_WINDOW) {
+		size_t c = SP_VU_WS_WINDOW - w->win_len;
+
+		if (c > n)
+			c = n;
+		memcpy(wp->wins + (size_t)w->win * SP_VU_WS_WINDOW + w->win_len,
+		       p, c);
+		w->win_len += (uint32_t)c;
+	}
+}
+
+/* A whole data message. */
+static void
+ws_msg_end(struct sp_vu_engine *e, struct sp_vu_ws *w)
+{
+	struct sp_vu_ws_pool *wp = ws_pool(e);
+	int ok = 0;
+
+	sp_ctr_inc(e->s.ws_msgs_received);
+	sp_ctr_add(e->s.ws_bytes_received, w->msg_len);
+	w->msg_op = 0;
+	if (w->msg_match && w->kind == SP_STEP_WS_EXPECT) {
+		const struct sp_ws_step *ws = &e->pl->ws_steps[w->ws];
+
+		ok = ws->contains == NULL || w->kmp == ws->contains_len;
+		if (ok && w->win != SP_VU_WS_NONE)
+			ok = pcre2_match(wp->re[w->ws],
+					 wp->wins + (size_t)w->win *
+							    SP_VU_WS_WINDOW,
+					 w->win_len, 0, 0, wp->md, NULL) >= 0;
+	}
+	ws_win_put(wp, w);
+	w->msg_match = 0;
+	if (!ok) {
+		sp_ctr_inc(e->s.ws_unmatched);
+		if (w->measure_any)
+			ws_rtt(e, w);
+		return;
+	}
+	sp_ctr_inc(e->s.ws_matched);
+	ws_rtt(e, w);
+	if (++w->done >= e->pl->ws_steps[w->ws].expect_count)
+		w->step_done = 1;
+}
+
+static void
+ws_pong(struct sp_vu_engine *e, struct sp_vu *v, struct sp_vu_ws *w)
+{
+	if (w->st != WS_OPEN)
+		return; /* nothing after our close (RFC 6455 5.5.1) */
+	if (!ws_fits(e, v, w->ctl_n)) {
+		w->owe_pong = 1; /* only the latest ping is answered */
+		return;
+	}
+	w->owe_pong = 0;
+	if (ws_send_frame(e, v, WS_OP_PONG, 1, w->ctl, w->ctl_n) < 0)
+		ws_fail(e, v, SP_VU_WS_E_CLOSED_ABNORMALLY, 0);
+}
+
+/* A close frame came (RFC 6455 5.5.1, 7.4). */
+static void
+ws_close_frame(struct sp_vu_engine *e, struct sp_vu *v, struct sp_vu_ws *w)
+{
+	unsigned code = 0;
+
+	if (w->ctl_n == 1) {
+		sp_ctr_inc(e->s.ws_close_codes[SP_VU_WS_CLOSE_OTHER]);
+		ws_fail(e, v, SP_VU_WS_E_PROTOCOL, 1002);
+		return;
+	}
+	if (w->ctl_n >= 2)
+		code = (unsigned)w->ctl[0] << 8 | w->ctl[1];
+	sp_ctr_inc(e->s.ws_close_codes[sp_vu_ws_close_bucket(
+		w->ctl_n >= 2 ? (int)code : -1)]);
+	if (w->ctl_n >= 2 && !sp_ws_close_code_ok(code)) {
+		ws_fail(e, v, SP_VU_WS_E_PROTOCOL, 1002);
+		return;
+	}
+	if (w->ctl_n > 2 && sp_utf8_feed(SP_UTF8_ACCEPT, w->ctl + 2,
+					 w->ctl_n - 2u) != SP_UTF8_ACCEPT) {
+		ws_fail(e, v, SP_VU_WS_E_UTF8, 1007);
+		return;
+	}
+	if (w->st == WS_OPEN)
+		/* Theirs first: echo its code. If it does not fit, the
+		 * handshake ends without ours; the session did close. */
+		(void)ws_send_close(e, v, code, NULL);
+	ws_completed(e, v);
+}
+
+static void
+ws_frame_end(struct sp_vu_engine *e, struct sp_vu *v, struct sp_vu_ws *w)
+{
+	ws_ctx_put(ws_pool(e), w);
+	w->hn = 0;
+	w->hlen = 2;
+	switch (w->op) {
+	case WS_OP_PING:
+		sp_ctr_inc(e->s.ws_pings_received);
+		ws_pong(e, v, w);
+		return;
+	case WS_OP_PONG:
+		sp_ctr_inc(e->s.ws_pongs_received);
+		return;
+	case WS_OP_CLOSE:
+		ws_close_frame(e, v, w);
+		return;
+	default:
+		break;
+	}
+	if (!w->fin)
+		return;
+	if (w->msg_op == WS_OP_TEXT && w->utf8 != SP_UTF8_ACCEPT) {
+		ws_fail(e, v, SP_VU_WS_E_UTF8, 1007); /* cut short */
+		return;
+	}
+	ws_msg_end(e, w);
+}
+
+/* The frame's header is whole (w->hb): judge it before any payload. */
+static int
+ws_frame_head(struct sp_vu_engine *e, struct sp_vu *v, struct sp_vu_ws *w)
+{
+	uint8_t b0 = w->hb[0], b1 = w->hb[1];
+	uint8_t op = b0 & 0x0f, len7 = b1 & 0x7f;
+	uint64_t len = len7;
+
+	w->fin = b0 >> 7;
+	w->op = op;
+	if (len7 == 126)
+		len = (uint64_t)w->hb[2] << 8 | w->hb[3];
+	else if (len7 == 127)
+		for (int i = 0; i < 8; i++)
+			len = len << 8 | w->hb[2 + i];
+	/* Reserved bits without an extension, a masked frame from the
+	 * server (5.1), an unknown opcode, a bad control frame (5.5), a
+	 * continuation of nothing or a message inside a message (5.4), a
+	 * length not in its shortest form or of 64 bits (5.2). */
+	if ((b0 & 0x70) != 0 || (b1 & 0x80) != 0 ||
+	    (op > WS_OP_BIN && op < WS_OP_CLOSE) || op > WS_OP_PONG ||
+	    (op >= WS_OP_CLOSE && (!w->fin || len > SP_VU_WS_CTL_MAX)) ||
+	    (op == WS_OP_CONT && w->msg_op == 0) ||
+	    ((op == WS_OP_TEXT || op == WS_OP_BIN) && w->msg_op != 0) ||
+	    (len7 == 126 && len < 126) || (len7 == 127 && len < 65536) ||
+	    (len >> 63) != 0) {
+		ws_fail(e, v, SP_VU_WS_E_PROTOCOL, 1002);
+		return -1;
+	}
+	if (op < WS_OP_CLOSE) {
+		/* Too big, judged from the header (7.4.1: 1009). */
+		uint64_t so_far = op == WS_OP_CONT ? w->msg_len : 0;
+
+		if (so_far + len > e->pl->ws_max_message &&
+		    e->pl->ws_max_message != 0) {
+			ws_fail(e, v, SP_VU_WS_E_TOO_BIG, 1009);
+			return -1;
+		}
+		if (op != WS_OP_CONT) {
+			w->msg_op = op;
+			if (ws_msg_start(e, v, w) < 0) {
+				ws_fail(e, v, SP_VU_WS_E_POOL, 1011);
+				return -1;
+			}
+		}
+	} else {
+		w->ctl_n = 0;
+	}
+	if (ws_ctx_get(ws_pool(e), w) < 0) {
+		ws_fail(e, v, SP_VU_WS_E_POOL, 1011);
+		return -1;
+	}
+	w->rx_left = len;
+	w->feed_left = len;
+	return 0;
+}
+
+/* Payload bytes out of wslay. */
+static int
+ws_payload(struct sp_vu_engine *e, struct sp_vu *v, struct sp_vu_ws *w,
+	   const uint8_t *p, size_t n)
+{
+	if (w->op >= WS_OP_CLOSE) {
+		memcpy(w->ctl + w->ctl_n, p, n); /* <= 125 in all */
+		w->ctl_n = (uint8_t)(w->ctl_n + n);
+		return 0;
+	}
+	w->msg_len += n;
+	if (w->msg_op == WS_OP_TEXT) {
+		/* Fail fast at the first bad byte (RFC 6455 8.1). */
+		w->utf8 = sp_utf8_feed(w->utf8, p, n);
+		if (w->utf8 == SP_UTF8_REJECT) {
+			ws_fail(e, v, SP_VU_WS_E_UTF8, 1007);
+			return -1;
+		}
+	}
+	ws_msg_bytes(e, w, p, n);
+	return 0;
+}
+
+/* Feed wslay the frame's header (the first time) and up to @n payload
+ * bytes at @p; handle what it hands out. Returns the bytes of @p used, or
+ * -1: the session ended. */
+static int64_t
+ws_feed(struct sp_vu_engine *e, struct sp_vu *v, struct sp_vu_ws *w,
+	const uint8_t *p, uint32_t n, int with_header)
+{
+	struct sp_vu_ws_pool *wp = ws_pool(e);
+	uint32_t k = n < w->feed_left ? n : (uint32_t)w->feed_left;
+
+	wp->f_hdr = w->hb;
+	wp->f_hdr_n = with_header ? w->hlen : 0;
+	wp->f_p = p;
+	wp->f_p_n = k;
+	w->feed_left -= k;
+	for (;;) {
+		struct wslay_frame_iocb io;
+		ssize_t r = wslay_frame_recv(wp->ctx[w->fctx], &io);
+
+		if (r == WSLAY_ERR_WANT_READ)
+			break;
+		if (r < 0) {
+			wp->f_p_n = wp->f_hdr_n = 0;
+			ws_fail(e, v, SP_VU_WS_E_PROTOCOL, 1002);
+			return -1;
+		}
+		w->rx_left -= (uint64_t)r;
+		if (r > 0 && ws_payload(e, v, w, io.data, (size_t)r) < 0) {
+			wp->f_p_n = wp->f_hdr_n = 0;
+			return -1;
+		}
+		if (w->rx_left == 0) {
+			ws_frame_end(e, v, w);
+			break;
+		}
+		if (r == 0)
+			break;
+	}
+	wp->f_p_n = wp->f_hdr_n = 0;
+	return w->st == WS_GONE ? -1 : (int64_t)k;
+}
+
+static void
+ws_rx(struct sp_vu_engine *e, struct sp_vu *v, const uint8_t *p, uint32_t n)
+{
+	struct sp_vu_ws *w = ws_of(e, v);
+
+	while (n > 0 && w->st != WS_GONE) {
+		int64_t used;
+		int hdr = 0;
+
+		if (w->hn < w->hlen) {
+			uint32_t k = w->hlen - w->hn;
+
+			if (k > n)
+				k = n;
+			memcpy(w->hb + w->hn, p, k);
+			w->hn = (uint8_t)(w->hn + k);
+			p += k;
+			n -= k;
+			if (w->hn == 2 && w->hlen == 2) {
+				uint8_t l7 = w->hb[1] & 0x7f;
+
+				w->hlen = (uint8_t)(2 +
+						    (l7 == 126 ? 2 :
+						     l7 == 127 ? 8 :
+								 0) +
+						    (w->hb[1] & 0x80 ? 4 : 0));
+			}
+			if (w->hn < w->hlen)
+				continue;
+			if (ws_frame_head(e, v, w) < 0)
+				return;
+			hdr = 1;
+		}
+		used = ws_feed(e, v, w, p, n, hdr);
+		if (used < 0)
+			return;
+		p += used;
+		n -= (uint32_t)used;
+		if (w->step_done) {
+			/* The next step (another expect, say) takes the
+			 * messages that follow in this piece. */
+			ws_event_end(e, v);
+			if (v->proto != SP_VU_PROTO_WS || v->c == NULL)
+				return;
+		}
+	}
+}
+
+/* ---- sending messages ---- */
+
+/* The bytes of the message being queued from @off, @len of them, at the
+ * pool's scratch (a template is rendered again, identically, from its
+ * seed). */
+static const uint8_t *
+ws_msg_bytes_at(struct sp_vu_engine *e, struct sp_vu *v, struct sp_vu_ws *w,
+		uint64_t off, uint32_t len)
+{
+	struct sp_vu_ws_pool *wp = ws_pool(e);
+	const struct sp_ws_step *ws = &e->pl->ws_steps[w->ws];
+	struct sp_vu_render rd = {
+		.pl = e->pl,
+		.vu = sp_vu_number(e, v),
+		.iter = v->iter,
+		.row = v->row,
+		.seed = w->seed,
+		.body_scratch = wp->body_scratch,
+	};
+
+	if (ws->data == SP_WS_BINARY && ws->msg.nparts == 0) {
+		wp->scratch_seed = 0;
+		sp_pattern_fill(w->seed, off, wp->scratch, len);
+		return wp->scratch;
+	}
+	if (wp->scratch_seed != w->seed || wp->scratch_vu != v->idx) {
+		(void)sp_vu_render_tpl(&rd, &ws->msg, wp->scratch);
+		wp->scratch_seed = w->seed;
+		wp->scratch_vu = v->idx;
+	}
+	return wp->scratch + off;
+}
+
+static uint64_t
+ws_msg_len(struct sp_vu_engine *e, struct sp_vu *v, struct sp_vu_ws *w)
+{
+	const struct sp_ws_step *ws = &e->pl->ws_steps[w->ws];
+	struct sp_vu_ws_pool *wp = ws_pool(e);
+	struct sp_vu_render rd = {
+		.pl = e->pl,
+		.vu = sp_vu_number(e, v),
+		.iter = v->iter,
+		.row = v->row,
+		.seed = w->seed,
+		.body_scratch = wp->body_scratch,
+	};
+
+	if (ws->data == SP_WS_BINARY && ws->msg.nparts == 0)
+		return ws->pattern_size;
+	wp->scratch_seed = w->seed;
+	wp->scratch_vu = v->idx;
+	return sp_vu_render_tpl(&rd, &ws->msg, wp->scratch);
+}
+
+/* Queue what fits of the message on; 1: all of it is queued, 0: waiting
+ * for room, -1: the session failed. */
+static int
+ws_pump(struct sp_vu_engine *e, struct sp_vu *v, struct sp_vu_ws *w)
+{
+	const struct sp_ws_step *ws = &e->pl->ws_steps[w->ws];
+
+	while (w->tx_on) {
+		uint32_t space = sp_vu_write_space(e, v);
+		uint64_t rest = w->tx_len - w->tx_off, chunk;
+		const uint8_t *b;
+		uint8_t op;
+
+		if (space <= 14)
+			return 0;
+		chunk = space - 14;
+		if (chunk > SP_VU_REQ_MAX)
+			chunk = SP_VU_REQ_MAX;
+		if (chunk > rest)
+			chunk = rest;
+		b = ws_msg_bytes_at(e, v, w, w->tx_off, (uint32_t)chunk);
+		op = w->tx_off > 0            ? WS_OP_CONT :
+		     ws->data == SP_WS_BINARY ? WS_OP_BIN :
+						WS_OP_TEXT;
+		if (ws_send_frame(e, v, op, w->tx_off + chunk == w->tx_len, b,
+				  chunk) < 0) {
+			ws_fail(e, v, SP_VU_WS_E_CLOSED_ABNORMALLY, 0);
+			return -1;
+		}
+		w->tx_off += chunk;
+		if (w->tx_off == w->tx_len) {
+			w->tx_on = 0;
+			sp_ctr_inc(e->s.ws_msgs_sent);
+			sp_ctr_add(e->s.ws_bytes_sent, w->tx_len);
+		}
+	}
+	return 1;
+}
+
+/* The send step's next message: 1 the step is done, 0 wait, -1 failed. */
+static int
+ws_send_next(struct sp_vu_engine *e, struct sp_vu *v, struct sp_vu_ws *w)
+{
+	const struct sp_ws_step *ws = &e->pl->ws_steps[w->ws];
+	int r;
+
+again:
+	if (!w->tx_on) {
+		w->seed = sp_vu_rand(&e->rng) | 1;
+		w->tx_on = 1;
+		w->tx_off = 0;
+		w->tx_len = ws_msg_len(e, v, w);
+		if (ws->measure && w->t_measure == 0) {
+			w->t_measure = *e->now;
+			w->measure_any = 1;
+			/* The step that answers: the next, if an expect. */
+			if (v->step + 1 < sp_vu_scen(e, v)->nsteps &&
+			    sp_vu_scen(e, v)->steps[v->step + 1].kind ==
+				    SP_STEP_WS_EXPECT)
+				w->measure_any = 0;
+		}
+	}
+	r = ws_pump(e, v, w);
+	if (r <= 0)
+		return r;
+	w->done++;
+	if (w->done >= (ws->send_count ? ws->send_count : 1))
+		return 1;
+	if (ws->every_us == 0)
+		goto again;
+	sp_vu_step_timer(e, v, *e->now + ws->every_us);
+	return 0;
+}
+
+static int
+ws_ping_step(struct sp_vu_engine *e, struct sp_vu *v, struct sp_vu_ws *w)
+{
+	const struct sp_ws_step *ws = &e->pl->ws_steps[w->ws];
+	struct sp_vu_ws_pool *wp = ws_pool(e);
+	struct sp_vu_render rd = {
+		.pl = e->pl,
+		.vu = sp_vu_number(e, v),
+		.iter = v->iter,
+		.row = v->row,
+		.seed = v->req_seed,
+		.body_scratch = wp->body_scratch,
+	};
+	uint32_t n = sp_vu_render_tpl(&rd, &ws->msg, wp->scratch);
+
+	wp->scratch_seed = 0;
+	if (n > SP_VU_WS_CTL_MAX)
+		n = SP_VU_WS_CTL_MAX;
+	if (!ws_fits(e, v, n))
+		return 0; /* on writable */
+	if (ws_send_ping(e, v, wp->scratch, n) < 0) {
+		ws_fail(e, v, SP_VU_WS_E_CLOSED_ABNORMALLY, 0);
+		return -1;
+	}
+	return 1;
+}
+
+/* Our close (a close step or the block's end). */
+static int
+ws_close_step(struct sp_vu_engine *e, struct sp_vu *v, struct sp_vu_ws *w)
+{
+	unsigned code = 1000;
+	const char *reason = NULL;
+
+	if (w->kind == SP_STEP_WS_CLOSE) {
+		code = e->pl->ws_steps[w->ws].close_code;
+		reason = e->pl->ws_steps[w->ws].close_reason;
+	}
+	if (ws_send_close(e, v, code, reason) < 0) {
+		if (v->c == NULL) {
+			ws_fail(e, v, SP_VU_WS_E_CLOSED_ABNORMALLY, 0);
+			return -1;
+		}
+		w->owe_close = 1;
+		return 0;
+	}
+	w->owe_close = 0;
+	w->st = WS_CLOSING;
+	/* The server's close, within the response timeout. */
+	sp_vu_step_timer(e, v, *e->now + e->pl->response_timeout_us);
+	return 0;
+}
+
+/* ---- the client's table ---- */
+
+static void
+ws_start(struct sp_vu_engine *e, struct sp_vu *v)
+{
+	struct sp_vu_ws *w = ws_of(e, v);
+
+	memset(w, 0, sizeof(*w));
+	w->st = WS_OPEN;
+	w->hlen = 2;
+	w->fctx = SP_VU_WS_NONE;
+	w->win = SP_VU_WS_NONE;
+	if (e->pl->ws_ping_every_us != 0)
+		sp_vu_client_timer(e, v, *e->now + e->pl->ws_ping_every_us);
+}
+
+static int
+ws_step(struct sp_vu_engine *e, struct sp_vu *v, const struct sp_step *s)
+{
+	struct sp_vu_ws *w = ws_of(e, v);
+	int r = 0;
+
+	if (w->st != WS_OPEN)
+		return SP_VU_STEP_OVER;
+	w->kind = s->kind;
+	w->ws = s->kind == SP_STEP_WS_END ? 0 : s->ws;
+	w->done = 0;
+	w->step_done = 0;
+	switch (s->kind) {
+	case SP_STEP_WS_SEND:
+		r = ws_send_next(e, v, w);
+		break;
+	case SP_STEP_WS_EXPECT: {
+		const struct sp_ws_step *ws = &e->pl->ws_steps[w->ws];
+
+		if (ws->timeout_us != 0)
+			sp_vu_step_timer(e, v, *e->now + ws->timeout_us);
+		break;
+	}
+	case SP_STEP_WS_LISTEN: {
+		const struct sp_ws_step *ws = &e->pl->ws_steps[w->ws];
+
+		if (ws->listen_us == 0)
+			r = 1;
+		else
+			sp_vu_step_timer(e, v, *e->now + ws->listen_us);
+		break;
+	}
+	case SP_STEP_WS_PING:
+		r = ws_ping_step(e, v, w);
+		break;
+	default: /* CLOSE, END */
+		r = ws_close_step(e, v, w);
+		break;
+	}
+	if (r < 0 || w->st == WS_GONE) {
+		w->jump = 0; /* the engine skips the block itself */
+		return SP_VU_STEP_OVER;
+	}
+	if (r > 0) {
+		w->kind = 0;
+		return SP_VU_STEP_DONE;
+	}
+	return SP_VU_STEP_WAIT;
+}
+
+static void
+ws_writable(struct sp_vu_engine *e, struct sp_vu *v)
+{
+	struct sp_vu_ws *w = ws_of(e, v);
+	int r = 0;
+
+	if (w->st == WS_GONE)
+		return;
+	if (w->owe_pong)
+		ws_pong(e, v, w);
+	if (w->st == WS_GONE || v->state != SP_VU_WS) {
+		ws_event_end(e, v);
+		return;
+	}
+	switch (w->kind) {
+	case SP_STEP_WS_SEND:
+		if (w->tx_on)
+			r = ws_send_next(e, v, w);
+		break;
+	case SP_STEP_WS_PING:
+		r = ws_ping_step(e, v, w);
+		break;
+	case SP_STEP_WS_CLOSE:
+	case SP_STEP_WS_END:
+		if (w->owe_close)
+			r = ws_close_step(e, v, w);
+		break;
+	default:
+		break;
+	}
+	if (r > 0)
+		w->step_done = 1;
+	ws_event_end(e, v);
+}
+
+static void
+ws_data(struct sp_vu_engine *e, struct sp_vu *v, const uint8_t *p, uint32_t n)
+{
+	ws_rx(e, v, p, n);
+	ws_event_end(e, v);
+}
+
+/* The connection ended (FIN: @clean 1; RST or gone: the connection may
+ * be NULL already) without the close handshake's end. */
+static void
+ws_peer_closed(struct sp_vu_engine *e, struct sp_vu *v, int clean)
+{
+	(void)clean;
+	ws_fail(e, v, SP_VU_WS_E_CLOSED_ABNORMALLY, 0);
+	ws_event_end(e, v);
+}
+
+static void
+ws_step_timer(struct sp_vu_engine *e, struct sp_vu *v)
+{
+	struct sp_vu_ws *w = ws_of(e, v);
+	int r;
+
+	if (w->st == WS_GONE)
+		return;
+	switch (w->kind) {
+	case SP_STEP_WS_EXPECT:
+		/* The messages did not come: the session fails, and says so
+		 * with a normal close (1000: we end it on purpose, nothing
+		 * broke the protocol; 1008 would blame the server's
+		 * conduct, which a slow server did not break). */
+		ws_fail(e, v, SP_VU_WS_E_EXPECT_TIMEOUT, 1000);
+		break;
+	case SP_STEP_WS_LISTEN:
+		w->step_done = 1;
+		break;
+	case SP_STEP_WS_SEND:
+		r = ws_send_next(e, v, w);
+		if (r > 0)
+			w->step_done = 1;
+		break;
+	case SP_STEP_WS_CLOSE:
+	case SP_STEP_WS_END:
+		/* Our close got no answer in time. */
+		ws_fail(e, v, SP_VU_WS_E_CLOSED_ABNORMALLY, 0);
+		break;
+	default:
+		break;
+	}
+	ws_event_end(e, v);
+}
+
+/* Periodic pings (plan->ws_ping_every_us), while open. */
+static void
+ws_timer(struct sp_vu_engine *e, struct sp_vu *v)
+{
+	struct sp_vu_ws *w = ws_of(e, v);
+	uint8_t b[8];
+	uint64_t now = *e->now;
+
+	if (w->st != WS_OPEN || v->c == NULL)
+		return;
+	memcpy(b, &now, sizeof(b));
+	/* No room now: this one is skipped, the next is due anyway. */
+	(void)ws_send_ping(e, v, b, sizeof(b));
+	sp_vu_client_timer(e, v, now + e->pl->ws_ping_every_us);
+}
+
+static void
+ws_interrupt(struct sp_vu_engine *e, struct sp_vu *v)
+{
+	struct sp_vu_ws *w = ws_of(e, v);
+
+	if (w->st == WS_OPEN && v->c != NULL)
+		(void)ws_send_close(e, v, 1001, "going away");
+	w->st = WS_GONE;
+	ws_release(ws_pool(e), w);
+}
+
+static void
+ws_fini(struct sp_vu_engine *e)
+{
+	struct sp_vu_ws_pool *wp = ws_pool(e);
+
+	if (wp == NULL)
+		return;
+	for (uint32_t i = 0; wp->ctx != NULL && i < wp->nctx; i++)
+		if (wp->ctx[i] != NULL)
+			wslay_frame_context_free(wp->ctx[i]);
+	if (wp->tx != NULL)
+		wslay_frame_context_free(wp->tx);
+	for (uint32_t i = 0; wp->re != NULL && i < e->pl->nws_steps; i++)
+		pcre2_code_free(wp->re[i]);
+	pcre2_match_data_free(wp->md);
+	free(wp->re);
+	free(wp->ctx);
+	free(wp->ctx_free);
+	free(wp->wins);
+	free(wp->win_free);
+	free(wp->scratch);
+	free(wp->body_scratch);
+	free(wp->vu);
+	free(wp);
+	e->client_pool[SP_VU_PROTO_WS] = NULL;
+}
+
+/* Frame contexts (and regex windows) for @nvus: one each up to 256, then
+ * one per 8 more VUs (a frame in progress on more connections at once is
+ * counted as ws_pool_empty). */
+static uint32_t
+ws_pool_size(uint32_t nvus)
+{
+	return nvus <= 256 ? nvus : 256 + (nvus - 256) / 8;
+}
+
+static int
+ws_init(struct sp_vu_engine *e, char *err, size_t errlen)
+{
+	const struct sp_plan *pl = e->pl;
+	struct sp_vu_ws_pool *wp;
+	int any = 0, any_re = 0;
+
+	for (uint32_t i = 0; i < pl->nrequests; i++)
+		any |= pl->requests[i].ws_upgrade;
+	if (!any)
+		return 0; /* no WebSocket in the plan: no pool */
+	wp = calloc(1, sizeof(*wp));
+	if (wp == NULL)
+		goto nomem;
+	e->client_pool[SP_VU_PROTO_WS] = wp;
+	wp->e = e;
+	wp->nctx = e->ws_frame_contexts ? e->ws_frame_contexts :
+					  ws_pool_size(e->nvus);
+	wp->vu = calloc(e->nvus, sizeof(*wp->vu));
+	wp->ctx = calloc(wp->nctx, sizeof(*wp->ctx));
+	wp->ctx_free = calloc(wp->nctx, sizeof(*wp->ctx_free));
+	wp->scratch = malloc(SP_VU_REQ_MAX);
+	wp->body_scratch = malloc(SP_VU_REQ_MAX);
+	wp->re = calloc(pl->nws_steps + 1, sizeof(*wp->re));
+	if (wp->vu == NULL || wp->ctx == NULL || wp->ctx_free == NULL ||
+	    wp->scratch == NULL || wp->body_scratch == NULL || wp->re == NULL)
+		goto nomem;
+	for (uint32_t i = 0; i < wp->nctx; i++) {
+		if (wslay_frame_context_init(&wp->ctx[i], &ws_cbs, wp) != 0)
+			goto nomem;
+		wp->ctx_free[i] = i;
+	}
+	wp->ctx_avail = wp->nctx;
+	if (wslay_frame_context_init(&wp->tx, &ws_cbs, wp) != 0)
+		goto nomem;
+	for (uint32_t i = 0; i < pl->nws_steps; i++) {
+		const struct sp_ws_step *ws = &pl->ws_steps[i];
+		int ec;
+		PCRE2_SIZE eo;
+
+		if (sp_vu_tpl_max(pl, &ws->msg) > SP_VU_REQ_MAX) {
+			snprintf(err, errlen,
+				 "ws step '%s': its message may render to "
+				 "more than %u bytes",
+				 ws->name != NULL ? ws->name : "?",
+				 SP_VU_REQ_MAX);
+			return -1;
+		}
+		if (ws->regex == NULL)
+			continue;
+		wp->re[i] = pcre2_compile((PCRE2_SPTR)ws->regex,
+					  PCRE2_ZERO_TERMINATED, 0, &ec, &eo,
+					  NULL);
+		if (wp->re[i] == NULL) {
+			PCRE2_UCHAR msg[120];
+
+			pcre2_get_error_message(ec, msg, sizeof(msg));
+			snprintf(err, errlen,
+				 "ws step '%s': regex at offset %zu: %s",
+				 ws->name != NULL ? ws->name : "?", (size_t)eo,
+				 (const char *)msg);
+			return -1;
+		}
+		any_re = 1;
+	}
+	if (any_re) {
+		wp->md = pcre2_match_data_create(1, NULL);
+		wp->nwin = wp->nctx;
+		wp->wins = malloc((size_t)wp->nwin * SP_VU_WS_WINDOW);
+		wp->win_free = calloc(wp->nwin, sizeof(*wp->win_free));
+		if (wp->md == NULL || wp->wins == NULL || wp->win_free == NULL)
+			goto nomem;
+		for (uint32_t i = 0; i < wp->nwin; i++)
+			wp->win_free[i] = i;
+		wp->win_avail = wp->nwin;
+	} else {
+		free(wp->re);
+		wp->re = NULL;
+	}
+	for (uint32_t i = 0; i < e->nvus; i++) {
+		wp->vu[i].fctx = SP_VU_WS_NONE;
+		wp->vu[i].win = SP_VU_WS_NONE;
+	}
+	return 0;
+nomem:
+	snprintf(err, errlen, "out of memory for %u WebSocket users", e->nvus);
+	return -1;
+}
+
+const struct sp_vu_client sp_vu_ws_client = {
+	.name = "websocket",
+	.init = ws_init,
+	.fini = ws_fini,
+	.start = ws_start,
+	.writable = ws_writable,
+	.data = ws_data,
+	.peer_closed = ws_peer_closed,
+	.timer = ws_timer,
+	.step = ws_step,
+	.step_timer = ws_step_timer,
+	.interrupt = ws_interrupt,
+};
