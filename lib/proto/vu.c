@@ -846,8 +846,14 @@ sp_vu_on_closed(void *ctx, void *user, enum sp_stream_end why)
 	enum sp_vu_err k;
 
 	sp_ctr_sub(e->s.conns_open, 1);
-	if (v == NULL)
+	if (v == NULL) {
+		/* One of ours closed, maybe by the drain's pacing (closes
+		 * before the stop that end during it are counted too: the
+		 * pace is then a little slower, never faster). */
+		if (e->stopping && e->closing > 0)
+			e->closing--;
 		return;
+	}
 	v->c = NULL;
 	v->handshaking = 0;
 	v->conn_reqs = 0;
@@ -1031,9 +1037,10 @@ sp_vu_run_timers(struct sp_vu_engine *e, uint64_t now)
 	}
 }
 
-/* Cut a VU's work short: what it had in flight is interrupted. */
+/* Cut a VU's work short: what it had in flight is interrupted. An idle
+ * connection is left to the drain's paced closes when @pace. */
 static void
-sp_vu_interrupt(struct sp_vu_engine *e, struct sp_vu *v)
+sp_vu_interrupt(struct sp_vu_engine *e, struct sp_vu *v, int pace)
 {
 	int busy = v->state == SP_VU_REQUEST || v->state == SP_VU_CONNECT ||
 		   v->state == SP_VU_RETRY;
@@ -1051,7 +1058,25 @@ sp_vu_interrupt(struct sp_vu_engine *e, struct sp_vu *v)
 		v->state = SP_VU_IDLE;
 		sp_ctr_sub(e->s.vus_active, 1);
 	}
+	if (pace && !busy)
+		return;
 	sp_vu_drop_conn(e, v, busy ? SP_VU_RESET : SP_VU_GRACEFUL);
+}
+
+/* The drain's paced closes: idle connections closed in order, at most
+ * SP_VU_CLOSING_MAX at a time. 1 once every VU has been looked at. */
+static int
+sp_vu_close_paced(struct sp_vu_engine *e)
+{
+	while (e->close_next < e->nvus && e->closing < SP_VU_CLOSING_MAX) {
+		struct sp_vu *v = &e->vus[e->close_next++];
+
+		if (v->state == SP_VU_IDLE && v->c != NULL) {
+			sp_vu_drop_conn(e, v, SP_VU_GRACEFUL);
+			e->closing++;
+		}
+	}
+	return e->close_next == e->nvus;
 }
 
 void
@@ -1068,7 +1093,7 @@ sp_vu_stop(struct sp_vu_engine *e, uint64_t now)
 	for (uint32_t i = 0; i < e->nvus; i++)
 		if (e->vus[i].state != SP_VU_REQUEST &&
 		    e->vus[i].state != SP_VU_CONNECT)
-			sp_vu_interrupt(e, &e->vus[i]);
+			sp_vu_interrupt(e, &e->vus[i], 1);
 }
 
 int
@@ -1077,10 +1102,12 @@ sp_vu_drain(struct sp_vu_engine *e, uint64_t now, int hurry)
 	if (!e->stopping)
 		sp_vu_stop(e, now);
 	sp_vu_run_timers(e, now);
+	if (!sp_vu_close_paced(e) && now < e->grace_end && !hurry)
+		return 0;
 	if (e->s.vus_active != 0 && now < e->grace_end && !hurry)
 		return 0;
 	for (uint32_t i = 0; i < e->nvus; i++)
-		sp_vu_interrupt(e, &e->vus[i]);
+		sp_vu_interrupt(e, &e->vus[i], 0);
 	return 1;
 }
 

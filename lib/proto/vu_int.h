@@ -29,6 +29,10 @@
 #define SP_VU_NONE UINT32_MAX
 #define SP_VU_RETRY_US 1000      /* connect retry when our pool is short */
 #define SP_VU_OPENS_PER_STEP 256 /* new iterations per loop iteration */
+/* At the end, idle connections close at most this many at a time (ours
+ * closed, their closed() not yet come): a run that holds 100,000 must not
+ * send 100,000 FINs in one burst that the peer's receive ring drops. */
+#define SP_VU_CLOSING_MAX 64
 /* After the end of the schedule (or a stop), requests in flight get this
  * long to finish, within their response timeout: a run that ends with a
  * clean cut counts what the server did answer. */
@@ -131,6 +135,10 @@ struct sp_vu_engine {
 	int stopping;     /* finishing what is in flight */
 	uint64_t stop_us; /* when it stopped starting work */
 	uint64_t grace_end;
+	/* The drain's paced closes: the next VU to look at, and the
+	 * connections closed by it whose closed() has not come yet. */
+	uint32_t close_next;
+	uint32_t closing;
 
 	/* The schedule, stages or one constant stage. */
 	struct sp_vu_sched *sched;
