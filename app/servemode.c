@@ -528,10 +528,18 @@ sp_srv_live(const void *ctx, char *buf, size_t len)
 
 	sp_srv_sum(ctx, &n);
 	sp_fmt_bytes(n.bytes_sent, sent, sizeof(sent));
-	snprintf(buf, len,
-		 " requests %" PRIu64 " responses %" PRIu64
-		 " connections %" PRIu64 " open %" PRIu64 " sent %s",
-		 n.requests, n.responses, n.connections, n.open, sent);
+	if (((const struct sp_servemode *)ctx)->ws_mode != SP_SRV_WS_OFF)
+		snprintf(buf, len,
+			 " requests %" PRIu64 " websockets %" PRIu64
+			 " messages in %" PRIu64 " out %" PRIu64
+			 " connections %" PRIu64 " sent %s",
+			 n.requests, n.ws_open, n.ws_msgs_received,
+			 n.ws_msgs_sent, n.connections, sent);
+	else
+		snprintf(buf, len,
+			 " requests %" PRIu64 " responses %" PRIu64
+			 " connections %" PRIu64 " open %" PRIu64 " sent %s",
+			 n.requests, n.responses, n.connections, n.open, sent);
 }
 
 static const struct sp_mode sp_servemode_mode = {
