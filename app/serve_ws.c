@@ -355,18 +355,21 @@ static int
 ws_send(struct sp_servemode *m, struct sp_srv_slot *s, const uint8_t *frame,
 	size_t n, size_t reserve)
 {
-	int32_t r;
+	size_t off = 0;
 
 	if (!sp_srv_room(m, s, n + reserve))
 		return WS_NOROOM;
-	r = m->ops->send(m->impl, s->conn, frame, (uint32_t)n);
-	if (r < 0 || (size_t)r != n) {
-		if (r > 0)
-			sp_ctr_add(m->n.bytes_sent, (uint64_t)r);
-		return WS_CUT;
+	/* one call over TCP; over TLS one record per call */
+	while (off < n) {
+		int32_t r = m->ops->send(m->impl, s->conn, frame + off,
+					 (uint32_t)(n - off));
+
+		if (r <= 0)
+			break;
+		off += (size_t)r;
 	}
-	sp_ctr_add(m->n.bytes_sent, n);
-	return WS_SENT;
+	sp_ctr_add(m->n.bytes_sent, off);
+	return off == n ? WS_SENT : WS_CUT;
 }
 
 /* A frame of ours: header, then @n bytes of @pl. */

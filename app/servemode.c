@@ -55,6 +55,9 @@
  * walks on every lookup and every full handshake. Tickets need none. */
 #define SP_SRV_TLS_CACHE_MAX 16384u
 #define SP_SRV_TLS_CONNS 10000u /* --max-conns's default with --tls */
+/* A TLS 1.2 record's bytes beyond its plaintext, at most (header, explicit
+ * IV or nonce, MAC or tag, CBC padding), rounded up. */
+#define SP_SRV_TLS_RECORD_OVER 64u
 
 const char *const sp_eresp_text[SP_ERESP_N] = {
 	"",
@@ -480,11 +483,22 @@ int
 sp_srv_room(const struct sp_servemode *m, const struct sp_srv_slot *s, size_t n)
 {
 	uint32_t used = sp_stack_chunks_in_use(m->w->st);
+	uint32_t space = m->ops->send_space(m->impl, s->conn);
+	size_t records = 1;
 
-	if (m->ops->send_space(m->impl, s->conn) < n)
-		return 0;
-	return used < m->chunks &&
-	       m->chunks - used >= (n + 64) / SP_CHUNK_PAYLOAD + 2;
+	if (space < n) {
+		/* TLS offers one record at most: several fit if the TCP
+		 * connection under it has room for them and their overhead */
+		if (m->tls == NULL || space == 0)
+			return 0;
+		records = n / space + 1;
+		if (sp_stream_tcp_ops.send_space((void *)&m->tcp,
+						 sp_tls_inner(s->conn)) <
+		    n + records * SP_SRV_TLS_RECORD_OVER)
+			return 0;
+	}
+	n += records * SP_SRV_TLS_RECORD_OVER;
+	return used < m->chunks && m->chunks - used >= n / SP_CHUNK_PAYLOAD + 2;
 }
 
 /* --tls: handshakes past their time end (a client that stalls in one

@@ -433,16 +433,25 @@ def run_echo(host, port, tls):
     check("echo: the server's frames were all well formed", [], r.bad)
 
 
-def run_broadcast(host, port, tls, nclients, nmsgs):
+def run_broadcast(host, port, tls, nclients, nmsgs, big=False):
+    """Every client sends @nmsgs messages, all at once; @big: every fourth
+    of 40,000 bytes (over TLS: several records), and in lock step (each
+    message read by every client before the next is sent: nobody's buffer
+    fills, nothing is dropped)."""
     conns = [open_ws(host, port, tls) for _ in range(nclients)]
     readers = [Reader(c) for c in conns]
     want = []
     for k in range(nmsgs):
         for i, c in enumerate(conns):
             p = f"client {i} message {k} ✓".encode()
+            if big and k % 4 == 3:
+                p += b"x" * 40000
             op = 1 if k % 2 == 0 else 2
             want.append((i, k, op, p))
             send_msg(c, op, p)
+            if big:
+                for r in readers:
+                    r.until_msgs(len(want))
     total = nclients * nmsgs
     for r in readers:
         r.until_msgs(total)
@@ -506,7 +515,7 @@ def main():
     elif a[0] == "broadcast_slow":
         run_broadcast_slow(a[1], int(a[2]), tls, int(a[3]))
     else:
-        run_broadcast(a[1], int(a[2]), tls, int(a[3]), int(a[4]))
+        run_broadcast(a[1], int(a[2]), tls, int(a[3]), int(a[4]), "--big" in a)
     out = {"checks": {k: [show(v[0]), show(v[1])] for k, v in checks.items()},
            "totals": tot}
     json.dump(out, sys.stdout, indent=1)
