@@ -322,12 +322,18 @@ sp_serve_print(const struct sp_servemode *m, const struct sp_srv_counts *n,
 	sp_print_stack(r, out);
 	for (uint32_t c = 0; m->ncores > 1 && c < m->ncores; c++) {
 		const struct sp_srv_counts *cn = &m->all[c].n;
-		char what[96];
+		char what[128];
+		int k;
 
-		snprintf(what, sizeof(what),
-			 "connections %" PRIu64 "  requests %" PRIu64,
-			 sp_ctr_read(cn->connections),
-			 sp_ctr_read(cn->requests));
+		k = snprintf(what, sizeof(what),
+			     "connections %" PRIu64 "  requests %" PRIu64,
+			     sp_ctr_read(cn->connections),
+			     sp_ctr_read(cn->requests));
+		if (m->ws_mode != SP_SRV_WS_OFF)
+			snprintf(what + k, sizeof(what) - (size_t)k,
+				 "  ws messages in %" PRIu64 " out %" PRIu64,
+				 sp_ctr_read(cn->ws_msgs_received),
+				 sp_ctr_read(cn->ws_msgs_sent));
 		sp_print_core(out, c, m->all[c].w, what);
 	}
 	fflush(out);
@@ -388,14 +394,22 @@ sp_serve_json(const struct sp_servemode *m, const struct sp_srv_counts *n,
 	fprintf(f, " \"cores\":[");
 	for (uint32_t c = 0; c < m->ncores; c++) {
 		const struct sp_srv_counts *cn = &m->all[c].n;
-		char fields[192];
+		char fields[256];
+		int k;
 
-		snprintf(fields, sizeof(fields),
-			 "\"connections\":%" PRIu64 ",\"requests\":%" PRIu64
-			 ",\"responses\":%" PRIu64 ",\"rejected\":%" PRIu64,
-			 sp_ctr_read(cn->connections),
-			 sp_ctr_read(cn->requests), sp_ctr_read(cn->responses),
-			 sp_ctr_read(cn->rejected));
+		k = snprintf(fields, sizeof(fields),
+			     "\"connections\":%" PRIu64 ",\"requests\":%" PRIu64
+			     ",\"responses\":%" PRIu64 ",\"rejected\":%" PRIu64,
+			     sp_ctr_read(cn->connections),
+			     sp_ctr_read(cn->requests),
+			     sp_ctr_read(cn->responses),
+			     sp_ctr_read(cn->rejected));
+		if (m->ws_mode != SP_SRV_WS_OFF)
+			snprintf(fields + k, sizeof(fields) - (size_t)k,
+				 ",\"ws_msgs_received\":%" PRIu64
+				 ",\"ws_msgs_sent\":%" PRIu64,
+				 sp_ctr_read(cn->ws_msgs_received),
+				 sp_ctr_read(cn->ws_msgs_sent));
 		sp_json_core(f, c, m->all[c].w, fields);
 	}
 	fprintf(f, "],\n");

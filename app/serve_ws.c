@@ -210,14 +210,10 @@ sp_srv_ws_setup(struct sp_servemode *m)
 	for (uint32_t i = 0; i < n; i++) {
 		if (wslay_frame_context_init(&x->frames[i].ctx, &ws_cbs, x))
 			goto oom;
-		x->frames[i].next = x->free_frame;
-		x->free_frame = n - 1 - i;
+		x->frames[i].next = i + 1 < n ? i + 1 : SP_SRV_WS_NIL;
 		x->nframes++;
 	}
-	/* the list above was pushed highest first: relink in order */
-	for (uint32_t i = 0; i < n; i++)
-		x->frames[i].next = i + 1 < n ? i + 1 : SP_SRV_WS_NIL;
-	x->free_frame = n > 0 ? 0 : SP_SRV_WS_NIL;
+	x->free_frame = 0;
 	if (m->ws_mode != SP_SRV_WS_BROADCAST)
 		return 0;
 	x->bufs = calloc(m->ws_queue, sizeof(*x->bufs));
