@@ -170,12 +170,15 @@ check "usage: --ws-max-message 0" eq "$(usage --ws echo --ws-max-message 0)" 2
 check "usage: not one frame sent" eq "$(cat "/sys/class/net/$GEN_IF/statistics/tx_packets")" "$tx0"
 
 # --- 1. echo --------------------------------------------------------------
-start_serve --ws echo || exit 1
+# One frame context in the pool: every frame reuses it, after frames cut
+# short too.
+start_serve --ws echo --ws-pool 1 || exit 1
 WHAT=echo
 client echo "$SRV_IP" 80
 stop_serve
 check_counts
-check "echo: one WebSocket ended without a close frame (the client left)" eq "$(j .ws.ended_open)" 1
+check "echo: three WebSockets ended without a close frame (the client left)" eq "$(j .ws.ended_open)" 3
+check "echo: one frame context, reused" eq "$(j .ws.frame_contexts)/$(j .ws.errors.no_context)" 1/0
 check "echo: refused 426 once, 400 three times" eq \
 	"$(j '[.serve.error_responses["426"], .serve.error_responses["400"]] | map(tostring) | join(" ")')" "1 3"
 check "echo: refusals by reason" eq \

@@ -399,6 +399,12 @@ def run_echo(host, port, tls):
     bad("text not UTF-8 in a later fragment",
         frame(1, b"fine ", fin=False) + frame(0, b"then \xff"), 1007,
         counted=(2, 11), kind="utf8")
+    # the bad byte early in a frame of 50,000 whose rest never comes: the
+    # server's frame context is finished with zeros before it is reused
+    # (it_serve_ws runs echo with a pool of one context)
+    cut = frame(1, b"a" * 1000 + b"\xff" + b"b" * 48999)
+    bad("text not UTF-8 early in a long frame", cut[:8 + 1001], 1007,
+        counted=(1, 1001), kind="utf8")
     # over the server's --ws-max-message (1 MiB here): refused at the header
     bad("a message over the bound", frame(2, b"", length=(1 << 20) + 1), 1009,
         counted=(1, 0), kind="too_big")
@@ -424,13 +430,39 @@ def run_echo(host, port, tls):
     check("a plain request: the ordinary HTTP answer", True, out.startswith(b"HTTP/1.1 200 OK"))
     c.close()
 
-    # Gone without a close frame: counted as ended open.
+    # Gone without a close frame, between frames, then inside one (FIN,
+    # then RST): each counted as ended open; what was read of the cut
+    # frames is counted, and their contexts go back clean (the next
+    # connection's echo proves it).
+    for how in ("between frames", "FIN inside a frame", "RST inside a frame"):
+        c = open_ws(host, port, tls)
+        r = Reader(c)
+        send_msg(c, 2, b"last words")
+        r.until_msgs(1)
+        if how != "between frames":
+            f = frame(2, pattern(30000, 1))
+            c.send(f[:8 + 20000])
+            tot["frames_sent"] += 1
+            tot["bytes_sent"] += 20000
+            # their echo is the witness that the server has read them
+            got = 0
+            while got < 20000:
+                fin, _, op, p = read_frame(c)
+                got += len(p)
+                tot["bytes_received"] += len(p)
+            if how.startswith("RST"):
+                c.s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                               struct.pack("ii", 1, 0))
+        c.close()
+        check(f"gone {how}: the server's frames were well formed", [], r.bad)
     c = open_ws(host, port, tls)
     r = Reader(c)
-    send_msg(c, 2, b"last words")
+    p = text(5000, 9)
+    send_msg(c, 1, p, pieces=2)
     r.until_msgs(1)
+    check("after frames cut short: a message echoed whole", (1, p), r.msgs[0])
+    check("after frames cut short: close echoed", (1000, True), close_ws(c, r, 1000))
     c.close()
-    check("echo: the server's frames were all well formed", [], r.bad)
 
 
 def run_broadcast(host, port, tls, nclients, nmsgs, big=False):
