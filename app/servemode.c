@@ -55,6 +55,9 @@
  * walks on every lookup and every full handshake. Tickets need none. */
 #define SP_SRV_TLS_CACHE_MAX 16384u
 #define SP_SRV_TLS_CONNS 10000u /* --max-conns's default with --tls */
+/* A TLS 1.2 record's bytes beyond its plaintext, at most (header, explicit
+ * IV or nonce, MAC or tag, CBC padding), rounded up. */
+#define SP_SRV_TLS_RECORD_OVER 64u
 
 const char *const sp_eresp_text[SP_ERESP_N] = {
 	"",
@@ -64,10 +67,13 @@ const char *const sp_eresp_text[SP_ERESP_N] = {
 	"HTTP/1.1 501 Not Implemented\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
 	"HTTP/1.1 505 HTTP Version Not Supported\r\nContent-Length: 0\r\n"
 	"Connection: close\r\n\r\n",
+	/* RFC 6455 section 4.4: the versions we speak */
+	"HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\n"
+	"Content-Length: 0\r\nConnection: close\r\n\r\n",
 };
 
 const char *const sp_eresp_code[SP_ERESP_N] = {
-	"", "400", "431", "501", "505",
+	"", "400", "431", "501", "505", "426",
 };
 
 const char *const sp_srv_end_name[SP_STREAM_END_NKINDS] = {
@@ -191,7 +197,13 @@ sp_srv_pump(struct sp_servemode *m, struct sp_srv_slot *s)
 		uint64_t total, n;
 		int32_t r;
 
-		if (s->pending > 0) {
+		if (s->wst == SP_SRV_WS_UPGRADING) {
+			/* the 101, the only response owed (made again from
+			 * the request's key at each pass: no copy kept) */
+			total = sp_srv_ws_101(m, s);
+			p = (const uint8_t *)m->wsc.resp101 + s->off;
+			n = total - s->off;
+		} else if (s->pending > 0) {
 			const struct sp_srv_resp *resp = sp_srv_cur(m, s);
 
 			/* a HEAD response is the head alone (RFC 9110 9.3.2) */
@@ -215,7 +227,7 @@ sp_srv_pump(struct sp_servemode *m, struct sp_srv_slot *s)
 			p = (const uint8_t *)t + s->off;
 			n = total - s->off;
 		} else {
-			if (s->reading)
+			if (s->reading || s->wst != SP_SRV_WS_HTTP)
 				return 0;
 			s->closing = 1;
 			if (ops->close(m->impl, s->conn) < 0)
@@ -238,7 +250,12 @@ sp_srv_pump(struct sp_servemode *m, struct sp_srv_slot *s)
 				continue;
 		}
 		s->off = 0;
-		if (s->pending > 0) {
+		if (s->wst == SP_SRV_WS_UPGRADING) {
+			s->pending = 0;
+			sp_ctr_inc(m->n.responses);
+			sp_srv_ws_opened(m, s);
+			return 0;
+		} else if (s->pending > 0) {
 			s->pending--;
 			s->head_mask >>= 1;
 			sp_ctr_inc(m->n.responses);
@@ -312,6 +329,32 @@ sp_srv_on_connected(void *ctx, void *user)
 	(void)user;
 }
 
+/* --ws: a request asked for a WebSocket; @data holds the @len bytes after
+ * it. Accepted: the 101 is owed, and once it is queued whole the bytes
+ * are frames (a client waits for the 101 before it sends: those are
+ * early). Refused: the error response, then the close. */
+static void
+sp_srv_upgrade(struct sp_servemode *m, struct sp_srv_slot *s,
+	       const uint8_t *data, uint32_t len)
+{
+	int e = sp_srv_ws_request(m, s);
+
+	s->reading = 0;
+	if (e != 0) {
+		s->eresp = (uint8_t)e;
+		sp_srv_pump(m, s);
+		return;
+	}
+	s->wst = SP_SRV_WS_UPGRADING;
+	s->pending = 1;
+	if (sp_srv_pump(m, s) || len == 0)
+		return;
+	if (s->wst == SP_SRV_WS_OPEN)
+		sp_srv_ws_data(m, s, data, len);
+	else if (s->wst == SP_SRV_WS_UPGRADING)
+		sp_srv_ws_early(m, s);
+}
+
 static void
 sp_srv_on_data(void *ctx, void *user, const uint8_t *data, uint32_t len)
 {
@@ -323,6 +366,13 @@ sp_srv_on_data(void *ctx, void *user, const uint8_t *data, uint32_t len)
 	sp_ctr_add(m->n.bytes_received, len);
 	if (s == NULL)
 		return; /* never detached: only to keep the seam's rule */
+	if (s->wst != SP_SRV_WS_HTTP) {
+		if (s->wst == SP_SRV_WS_UPGRADING)
+			sp_srv_ws_early(m, s);
+		else
+			sp_srv_ws_data(m, s, data, len);
+		return;
+	}
 	while (s->reading && len > 0) {
 		rc = sp_http1_req_parse(&s->req, data, len, &used);
 		data += used;
@@ -338,6 +388,11 @@ sp_srv_on_data(void *ctx, void *user, const uint8_t *data, uint32_t len)
 		/* SP_HTTP1_REQ_DONE */
 		sp_ctr_inc(m->n.requests);
 		sp_ctr_add(m->n.body_received, s->req.body_bytes);
+		if (m->ws_mode != SP_SRV_WS_OFF &&
+		    (s->req.ws & SP_HTTP1_REQ_WS_UPGRADE)) {
+			sp_srv_upgrade(m, s, data, len);
+			return;
+		}
 		if (s->req.method == SP_HTTP1_M_HEAD)
 			s->head_mask |= 1ull << s->pending;
 		s->pending++;
@@ -369,6 +424,11 @@ sp_srv_on_peer_closed(void *ctx, void *user, int clean)
 	struct sp_srv_slot *s = user;
 
 	(void)clean;
+	s->peer_eof = 1;
+	if (s->wst >= SP_SRV_WS_OPEN) {
+		sp_srv_ws_peer_closed(m, s);
+		return;
+	}
 	if (s->reading) {
 		/* half a request, then FIN: nothing to answer */
 		if (sp_http1_req_eof(&s->req) == SP_HTTP1_REQ_E_TRUNCATED)
@@ -389,6 +449,7 @@ sp_srv_on_closed(void *ctx, void *user, enum sp_stream_end why)
 	sp_ctr_inc(m->n.closed_by[why]);
 	sp_ctr_inc(m->n.closed);
 	sp_ctr_sub(m->n.open, 1);
+	sp_srv_ws_closed(m, s);
 	/* requests whose response was not all queued (reset, stop) */
 	sp_ctr_add(m->n.unanswered, s->pending);
 	s->conn = NULL;
@@ -415,15 +476,43 @@ sp_srv_stop(void *ctx, uint64_t now)
 			m->ops->abort(m->impl, m->slots[i].conn);
 }
 
+/* Whether @n bytes go whole into @s's send buffer now: its space, and
+ * chunks in the stack's pool to hold them (a send the pool cuts short
+ * would cut a WebSocket frame). Over TLS, records add a few bytes each. */
+int
+sp_srv_room(const struct sp_servemode *m, const struct sp_srv_slot *s, size_t n)
+{
+	uint32_t used = sp_stack_chunks_in_use(m->w->st);
+	uint32_t space = m->ops->send_space(m->impl, s->conn);
+	size_t records = 1;
+
+	if (space < n) {
+		/* TLS offers one record at most: several fit if the TCP
+		 * connection under it has room for them and their overhead */
+		if (m->tls == NULL || space == 0)
+			return 0;
+		records = n / space + 1;
+		if (sp_stream_tcp_ops.send_space((void *)&m->tcp,
+						 sp_tls_inner(s->conn)) <
+		    n + records * SP_SRV_TLS_RECORD_OVER)
+			return 0;
+	}
+	n += records * SP_SRV_TLS_RECORD_OVER;
+	return used < m->chunks && m->chunks - used >= n / SP_CHUNK_PAYLOAD + 2;
+}
+
 /* --tls: handshakes past their time end (a client that stalls in one
- * holds a slot and 37 KB). */
+ * holds a slot and 37 KB); --ws broadcast: the queued messages go out. */
 static int
-sp_srv_tls_step(void *ctx, uint64_t now)
+sp_srv_step(void *ctx, uint64_t now)
 {
 	struct sp_servemode *m = ctx;
 
 	(void)now;
-	sp_tls_poll(m->tls, rte_rdtsc());
+	if (m->tls != NULL)
+		sp_tls_poll(m->tls, rte_rdtsc());
+	if (m->ws_mode == SP_SRV_WS_BROADCAST)
+		sp_srv_ws_step(m);
 	return 0;
 }
 
@@ -453,10 +542,18 @@ sp_srv_live(const void *ctx, char *buf, size_t len)
 
 	sp_srv_sum(ctx, &n);
 	sp_fmt_bytes(n.bytes_sent, sent, sizeof(sent));
-	snprintf(buf, len,
-		 " requests %" PRIu64 " responses %" PRIu64
-		 " connections %" PRIu64 " open %" PRIu64 " sent %s",
-		 n.requests, n.responses, n.connections, n.open, sent);
+	if (((const struct sp_servemode *)ctx)->ws_mode != SP_SRV_WS_OFF)
+		snprintf(buf, len,
+			 " requests %" PRIu64 " websockets %" PRIu64
+			 " messages in %" PRIu64 " out %" PRIu64
+			 " connections %" PRIu64 " sent %s",
+			 n.requests, n.ws_open, n.ws_msgs_received,
+			 n.ws_msgs_sent, n.connections, sent);
+	else
+		snprintf(buf, len,
+			 " requests %" PRIu64 " responses %" PRIu64
+			 " connections %" PRIu64 " open %" PRIu64 " sent %s",
+			 n.requests, n.responses, n.connections, n.open, sent);
 }
 
 static const struct sp_mode sp_servemode_mode = {
@@ -465,11 +562,11 @@ static const struct sp_mode sp_servemode_mode = {
 	.live = sp_srv_live,
 };
 
-/* The same with a step for TLS's handshake timeouts: the plain mode
- * keeps no step at all. */
-static const struct sp_mode sp_servemode_tls_mode = {
+/* The same with a step for TLS's handshake timeouts and broadcast's
+ * sends: the plain mode keeps no step at all. */
+static const struct sp_mode sp_servemode_step_mode = {
 	.name = "serve",
-	.step = sp_srv_tls_step,
+	.step = sp_srv_step,
 	.stop = sp_srv_stop,
 	.live = sp_srv_live,
 };
@@ -510,6 +607,18 @@ static const char sp_serve_help[] =
 	"  --tls-no-resume         with --tls: resume no session (no cache, no\n"
 	"                          tickets): every handshake is a full one,\n"
 	"                          whatever the client offers\n"
+	"  --ws echo|broadcast     WebSocket too (RFC 6455): a valid upgrade\n"
+	"                          request gets 101, then echo sends every\n"
+	"                          message back, broadcast sends it to every\n"
+	"                          open WebSocket of the core (one room per\n"
+	"                          core, the sender included); other requests\n"
+	"                          get the HTTP response as without --ws\n"
+	"  --ws-max-message BYTES  a message's size, at most (1009 beyond;\n"
+	"                          default 1m for echo, 64k for broadcast)\n"
+	"  --ws-pool N             frames being read at once, per core\n"
+	"                          (default 1024; 4.3 KB each; more: 1013)\n"
+	"  --ws-queue N            broadcast: messages queued per core, each\n"
+	"                          --ws-max-message bytes (default 64)\n"
 	"\n"
 	"TLS holds about 35 KB per connection (two 16 KB record buffers),\n"
 	"allocated at start for each core's share of --max-conns (350 MB at\n"
@@ -536,6 +645,10 @@ enum {
 	SP_OPT_TLS_CURVES,
 	SP_OPT_TLS_NO_RESUME,
 	SP_OPT_TLS_PSK,
+	SP_OPT_WS,
+	SP_OPT_WS_MAX_MESSAGE,
+	SP_OPT_WS_POOL,
+	SP_OPT_WS_QUEUE,
 	SP_OPT_HELP,
 };
 
@@ -555,6 +668,10 @@ static const struct option sp_serve_longopts[] = {
 	{ "tls-curves", required_argument, NULL, SP_OPT_TLS_CURVES },
 	{ "tls-no-resume", no_argument, NULL, SP_OPT_TLS_NO_RESUME },
 	{ "tls-psk", required_argument, NULL, SP_OPT_TLS_PSK },
+	{ "ws", required_argument, NULL, SP_OPT_WS },
+	{ "ws-max-message", required_argument, NULL, SP_OPT_WS_MAX_MESSAGE },
+	{ "ws-pool", required_argument, NULL, SP_OPT_WS_POOL },
+	{ "ws-queue", required_argument, NULL, SP_OPT_WS_QUEUE },
 	{ "help", no_argument, NULL, SP_OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -604,6 +721,79 @@ sp_serve_parse_tls(struct sp_servemode *m, int port_set, int conns_set)
 	 * be 3.5 GB and seconds of start-up that few runs want. */
 	if (!conns_set)
 		m->max_conns = SP_SRV_TLS_CONNS;
+	return 0;
+}
+
+/* --ws and the options that go with it. */
+static int
+sp_serve_parse_ws(struct sp_servemode *m, int code, const char *arg)
+{
+	uint64_t v;
+
+	switch (code) {
+	case SP_OPT_WS:
+		if (strcmp(arg, "echo") == 0) {
+			m->ws_mode = SP_SRV_WS_ECHO;
+		} else if (strcmp(arg, "broadcast") == 0) {
+			m->ws_mode = SP_SRV_WS_BROADCAST;
+		} else {
+			sp_usage_error(
+				"--ws: '%s' is neither echo nor broadcast",
+				arg);
+			return -1;
+		}
+		return 0;
+	case SP_OPT_WS_MAX_MESSAGE:
+		if (sp_parse_size("--ws-max-message", arg, &v) < 0)
+			return -1;
+		if (v == 0 || v > (1ull << 30)) {
+			sp_usage_error("--ws-max-message: from 1 to 1g");
+			return -1;
+		}
+		m->ws_max_message = v;
+		return 0;
+	case SP_OPT_WS_POOL:
+		if (sp_parse_u64("--ws-pool", arg, 1, 1u << 22, &v) < 0)
+			return -1;
+		m->ws_pool = (uint32_t)v;
+		return 0;
+	default: /* SP_OPT_WS_QUEUE */
+		if (sp_parse_u64("--ws-queue", arg, 1, 1u << 16, &v) < 0)
+			return -1;
+		m->ws_queue = (uint32_t)v;
+		return 0;
+	}
+}
+
+/* --ws's defaults; its options without it are a mistake. */
+static int
+sp_serve_ws_finish(struct sp_servemode *m)
+{
+	if (m->ws_mode == SP_SRV_WS_OFF) {
+		if (m->ws_max_message || m->ws_pool || m->ws_queue) {
+			sp_usage_error("--ws-max-message, --ws-pool and "
+				       "--ws-queue need --ws");
+			return -1;
+		}
+		return 0;
+	}
+	if (m->ws_queue && m->ws_mode != SP_SRV_WS_BROADCAST) {
+		sp_usage_error("--ws-queue: for --ws broadcast only");
+		return -1;
+	}
+	if (m->ws_max_message == 0)
+		m->ws_max_message = m->ws_mode == SP_SRV_WS_ECHO ? 1u << 20 :
+								   64u << 10;
+	if (m->ws_pool == 0)
+		m->ws_pool = 1024;
+	if (m->ws_queue == 0)
+		m->ws_queue = 64;
+	if (m->ws_mode == SP_SRV_WS_BROADCAST &&
+	    (uint64_t)m->ws_queue * m->ws_max_message > (1ull << 32)) {
+		sp_usage_error("--ws-queue x --ws-max-message: 4 GiB per core "
+			       "at most");
+		return -1;
+	}
 	return 0;
 }
 
@@ -691,6 +881,13 @@ sp_serve_parse(int argc, char **argv, struct sp_servemode *m,
 		case SP_OPT_TLS_PSK:
 			m->tlsc.psk = optarg;
 			break;
+		case SP_OPT_WS:
+		case SP_OPT_WS_MAX_MESSAGE:
+		case SP_OPT_WS_POOL:
+		case SP_OPT_WS_QUEUE:
+			if (sp_serve_parse_ws(m, code, optarg) < 0)
+				return -1;
+			break;
 		case 'h':
 		case SP_OPT_HELP:
 			fputs(sp_serve_help, stdout);
@@ -707,7 +904,8 @@ sp_serve_parse(int argc, char **argv, struct sp_servemode *m,
 			m->status);
 		return -1;
 	}
-	if (sp_serve_parse_tls(m, port_set, conns_set) < 0)
+	if (sp_serve_parse_tls(m, port_set, conns_set) < 0 ||
+	    sp_serve_ws_finish(m) < 0)
 		return -1;
 	return sp_netopt_finish(&a->net);
 }
@@ -733,6 +931,7 @@ sp_servemode_alloc(struct sp_servemode *all, uint32_t ncores, uint32_t i)
 	if (i > 0) {
 		*m = all[0];
 		memset(&m->memo, 0, sizeof(m->memo));
+		memset(&m->wsc, 0, sizeof(m->wsc)); /* core 0's pools */
 		m->tls = NULL; /* core 0's: each core makes its own */
 	} else if (sp_srv_resp_build(&m->keep, m->status, m->body_size, 0) <
 			   0 ||
@@ -755,6 +954,8 @@ sp_servemode_alloc(struct sp_servemode *all, uint32_t ncores, uint32_t i)
 	for (uint32_t k = 0; k < m->nslots; k++)
 		m->free_idx[k] = m->nslots - 1 - k;
 	m->nfree = m->nslots;
+	if (m->ws_mode != SP_SRV_WS_OFF)
+		return sp_srv_ws_setup(m);
 	return 0;
 }
 
@@ -774,8 +975,10 @@ static void
 sp_servemode_size_chunks(const struct sp_servemode *m,
 			 struct sp_stack_config *cfg)
 {
-	uint64_t queued = m->keep.total < cfg->sndbuf ? m->keep.total :
-							cfg->sndbuf;
+	/* --ws: frames whose size the clients choose, to every receiver */
+	uint64_t queued = m->keep.total < cfg->sndbuf && !m->ws_mode ?
+				  m->keep.total :
+				  cfg->sndbuf;
 	uint64_t sending = m->nslots < SP_SRV_SENDING ? m->nslots :
 							SP_SRV_SENDING;
 	uint64_t want = sending * ((queued + SP_CHUNK_PAYLOAD - 1) /
@@ -843,8 +1046,10 @@ sp_serve_core_setup(struct sp_servemode *all, struct sp_cores *cores,
 	struct sp_servemode *m = &all[i];
 	struct sp_stack_config cfg;
 	struct sp_core_mode cm = {
-		.mode = all[0].tlsc.on ? &sp_servemode_tls_mode :
-					 &sp_servemode_mode,
+		.mode = all[0].tlsc.on ||
+					all[0].ws_mode == SP_SRV_WS_BROADCAST ?
+				&sp_servemode_step_mode :
+				&sp_servemode_mode,
 		.mode_ctx = m,
 		.ops = sp_stream_tcp_stack_ops(),
 		.app = &m->tcp,
@@ -874,6 +1079,7 @@ sp_serve_core_setup(struct sp_servemode *all, struct sp_cores *cores,
 	sp_cores_stack_config(cores, &cfg, (uint32_t)(m->nslots + extra),
 			      m->nslots);
 	sp_servemode_size_chunks(m, &cfg);
+	m->chunks = cfg.chunks;
 	m->w = &cores->ws[i];
 	if (sp_cores_add(cores, i, no, &cfg, &cm) < 0)
 		return -1;
@@ -953,6 +1159,7 @@ out:
 	sp_cores_close(&cores);
 	for (uint32_t i = 0; i < SP_MAX_CORES; i++) {
 		sp_tls_destroy(all[i].tls);
+		sp_srv_ws_free(&all[i]);
 		free(all[i].slots);
 		free(all[i].free_idx);
 	}

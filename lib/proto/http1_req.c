@@ -14,6 +14,13 @@
  * responder answers 501, section 6.1 allows it): it carries no body this
  * parser could frame, and a request that has both it and Content-Length is
  * the classic smuggling vector.
+ *
+ * The opening handshake of a WebSocket (RFC 6455 section 4.2.1) is read
+ * on the way too, for `stampede serve --ws`: the "websocket" element of
+ * Upgrade, the "upgrade" element of Connection, whether
+ * Sec-WebSocket-Version lists 13, and Sec-WebSocket-Key's value (kept, up
+ * to its 24 bytes: the accept value is made from it). Judging them is the
+ * responder's.
  */
 #include <string.h>
 
@@ -49,21 +56,27 @@ enum {
 	F_CONN_CLOSE = 1 << 2,
 	F_CONN_KEEP = 1 << 3,
 	F_STARTED = 1 << 4, /* a byte of the request line was read */
+	F_CONN_UPGRADE = 1 << 5,
 };
 
 /* Interpreted headers, indexes into sp_hdr_names. */
-enum { H_CL, H_TE, H_CONN, H_HOST, H_NONE = 0xff };
+enum { H_CL, H_TE, H_CONN, H_HOST, H_UPG, H_WSVER, H_WSKEY, H_NONE = 0xff };
 
 static const struct sp_lex_word sp_hdr_names[] = {
-	SP_LEX_WORD("content-length"),
-	SP_LEX_WORD("transfer-encoding"),
-	SP_LEX_WORD("connection"),
-	SP_LEX_WORD("host"),
+	SP_LEX_WORD("content-length"),    SP_LEX_WORD("transfer-encoding"),
+	SP_LEX_WORD("connection"),        SP_LEX_WORD("host"),
+	SP_LEX_WORD("upgrade"),           SP_LEX_WORD("sec-websocket-version"),
+	SP_LEX_WORD("sec-websocket-key"),
 };
 static const struct sp_lex_word sp_conn_words[] = {
 	SP_LEX_WORD("close"),
 	SP_LEX_WORD("keep-alive"),
+	SP_LEX_WORD("upgrade"),
 };
+#define NCONN 3
+/* The one element of interest in Upgrade and in Sec-WebSocket-Version. */
+static const struct sp_lex_word sp_upg_words[] = { SP_LEX_WORD("websocket") };
+static const struct sp_lex_word sp_wsver_words[] = { SP_LEX_WORD("13") };
 /* In SP_HTTP1_M_* order from GET. */
 static const struct sp_lex_word sp_methods[] = {
 	SP_LEX_WORD("GET"),   SP_LEX_WORD("HEAD"),   SP_LEX_WORD("POST"),
@@ -122,27 +135,74 @@ sp_cl_element(struct sp_http1_req *p)
 	return 0;
 }
 
-/* A Connection list element ended; empty elements are skipped. */
-static void
-sp_conn_element(struct sp_http1_req *p)
+/* The words a list header's elements are matched against. */
+static const struct sp_lex_word *
+sp_list_words(uint8_t hdr, size_t *n)
 {
+	switch (hdr) {
+	case H_CONN:
+		*n = NCONN;
+		return sp_conn_words;
+	case H_UPG:
+		*n = 1;
+		return sp_upg_words;
+	default: /* H_WSVER */
+		*n = 1;
+		return sp_wsver_words;
+	}
+}
+
+/* A list element of Connection, Upgrade or Sec-WebSocket-Version ended;
+ * empty elements are skipped. */
+static void
+sp_list_element(struct sp_http1_req *p)
+{
+	size_t n;
+	const struct sp_lex_word *words = sp_list_words(p->hdr, &n);
 	int w;
 
 	if (p->vstate == SP_LEX_V_BEFORE)
 		return;
-	w = sp_match_end(p, sp_conn_words, 2);
-	if (w == 0)
-		p->flags |= F_CONN_CLOSE;
-	else if (w == 1)
-		p->flags |= F_CONN_KEEP;
+	w = sp_match_end(p, words, n);
+	if (p->hdr == H_CONN) {
+		if (w == 0)
+			p->flags |= F_CONN_CLOSE;
+		else if (w == 1)
+			p->flags |= F_CONN_KEEP;
+		else if (w == 2)
+			p->flags |= F_CONN_UPGRADE;
+	} else if (w == 0) {
+		p->ws |= p->hdr == H_UPG ? SP_HTTP1_REQ_WS_UPGRADE :
+					   SP_HTTP1_REQ_WS_VERSION_13;
+	}
 	p->vstate = SP_LEX_V_BEFORE;
 }
 
-/* One byte of a Content-Length or Connection value (a value char). */
+/* One byte of Sec-WebSocket-Key's value: kept without the whitespace
+ * around it (a value longer than a key is marked so, not kept). */
+static void
+sp_key_byte(struct sp_http1_req *p, uint8_t c)
+{
+	if (c == ' ' || c == '\t') {
+		if (p->vstate == SP_LEX_V_IN)
+			p->vstate = SP_LEX_V_AFTER;
+		return;
+	}
+	if (p->vstate == SP_LEX_V_AFTER || p->ws_key_len >= SP_HTTP1_REQ_KEY) {
+		p->ws_key_len = SP_HTTP1_REQ_KEY + 1; /* not a key */
+		return;
+	}
+	p->vstate = SP_LEX_V_IN;
+	p->ws_key[p->ws_key_len++] = (char)c;
+}
+
+/* One byte of an interpreted header's value (a value char). */
 static int
 sp_value_byte(struct sp_http1_req *p, uint8_t c)
 {
 	int ws = c == ' ' || c == '\t';
+	const struct sp_lex_word *words;
+	size_t n;
 
 	if (p->hdr == H_CL) {
 		if (c == ',')
@@ -151,9 +211,13 @@ sp_value_byte(struct sp_http1_req *p, uint8_t c)
 			       SP_HTTP1_REQ_E_LENGTH :
 			       0;
 	}
-	/* H_CONN */
+	if (p->hdr == H_WSKEY) {
+		sp_key_byte(p, c);
+		return 0;
+	}
+	/* H_CONN, H_UPG, H_WSVER: lists of tokens */
 	if (c == ',') {
-		sp_conn_element(p);
+		sp_list_element(p);
 		return 0;
 	}
 	if (ws) {
@@ -161,12 +225,13 @@ sp_value_byte(struct sp_http1_req *p, uint8_t c)
 			p->vstate = SP_LEX_V_AFTER;
 		return 0;
 	}
+	words = sp_list_words(p->hdr, &n);
 	if (p->vstate == SP_LEX_V_BEFORE) {
-		sp_match_start(p, 2);
+		sp_match_start(p, n);
 		p->vstate = SP_LEX_V_IN;
 	}
 	if (p->vstate == SP_LEX_V_IN)
-		sp_match_step(p, sp_conn_words, 2, c, 1);
+		sp_match_step(p, words, n, c, 1);
 	else
 		p->mask = 0; /* "keep alive": two words, no token */
 	return 0;
@@ -180,7 +245,9 @@ sp_header_end(struct sp_http1_req *p)
 	case H_CL:
 		return sp_cl_element(p);
 	case H_CONN:
-		sp_conn_element(p);
+	case H_UPG:
+	case H_WSVER:
+		sp_list_element(p);
 		break;
 	default:
 		break;
@@ -202,6 +269,8 @@ sp_head_end(struct sp_http1_req *p)
 	 * "close" ends persistence in any version. */
 	p->must_close = (p->flags & F_CONN_CLOSE) ||
 			(p->minor == 0 && !(p->flags & F_CONN_KEEP));
+	if (p->flags & F_CONN_UPGRADE)
+		p->ws |= SP_HTTP1_REQ_WS_CONN_UPGRADE;
 	/* Section 6.3 rules 5 and 6: Content-Length, else no body. */
 	p->remaining = p->content_length;
 	if (p->remaining == 0) {
@@ -358,6 +427,13 @@ sp_header_byte(struct sp_http1_req *p, uint8_t c)
 				if (p->hosts < 0xff)
 					p->hosts++;
 				p->hdr = H_NONE;
+			} else if (p->hdr == H_WSVER) {
+				p->ws |= SP_HTTP1_REQ_WS_VERSION;
+			} else if (p->hdr == H_WSKEY) {
+				/* a second key is no key */
+				if (p->ws & SP_HTTP1_REQ_WS_KEY)
+					p->ws_key_len = SP_HTTP1_REQ_KEY + 1;
+				p->ws |= SP_HTTP1_REQ_WS_KEY;
 			}
 			p->vstate = SP_LEX_V_BEFORE;
 			p->num = 0;
@@ -400,6 +476,8 @@ sp_http1_req_next(struct sp_http1_req *p)
 	p->vstate = 0;
 	p->flags = 0;
 	p->hosts = 0;
+	p->ws = 0;
+	p->ws_key_len = 0;
 	p->error = 0;
 }
 

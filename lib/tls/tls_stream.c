@@ -496,6 +496,12 @@ static const struct sp_stream_cbs sp_tls_in_cbs = {
 	.closed = sp_tls_in_closed,
 };
 
+struct sp_stream *
+sp_tls_inner(struct sp_stream *s)
+{
+	return sp_tls_c(s)->inner;
+}
+
 const struct sp_stream_cbs *
 sp_tls_inner_cbs(void)
 {

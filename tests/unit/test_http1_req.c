@@ -6,7 +6,8 @@
  * parsed one after the other on the same bytes, as a keep-alive connection
  * would; a request that asks to close ends the series, as it ends the
  * connection. Then the head bound on a big input, a Content-Length near
- * 2^64, the error names and the parser's stickiness after DONE and errors.
+ * 2^64, the error names and the parser's stickiness after DONE and errors;
+ * the WebSocket upgrade's headers, in every split.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -545,6 +546,104 @@ test_sticky_and_names(void)
 	      "past the end");
 }
 
+/* What a WebSocket upgrade request says (RFC 6455 section 4.2.1), the
+ * same whole, split at every point and a byte at a time. */
+struct ws_case {
+	const char *name;
+	const char *in;
+	int ws;          /* SP_HTTP1_REQ_WS_* expected */
+	const char *key; /* the key kept, or NULL: none, or not a key */
+};
+
+static const struct ws_case ws_cases[] = {
+	{ "RFC 6455 1.3",
+	  "GET /chat HTTP/1.1\r\nHost: server.example.com\r\n"
+	  "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+	  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+	  "Origin: http://example.com\r\nSec-WebSocket-Protocol: chat\r\n"
+	  "Sec-WebSocket-Version: 13\r\n\r\n",
+	  SP_HTTP1_REQ_WS_UPGRADE | SP_HTTP1_REQ_WS_CONN_UPGRADE |
+		  SP_HTTP1_REQ_WS_VERSION | SP_HTTP1_REQ_WS_VERSION_13 |
+		  SP_HTTP1_REQ_WS_KEY,
+	  "dGhlIHNhbXBsZSBub25jZQ==" },
+	{ "lists, case and whitespace",
+	  "GET / HTTP/1.1\r\nHost: h\r\nUPGRADE: h2c, WebSocket\r\n"
+	  "connection: keep-alive,  upgrade \r\n"
+	  "sec-websocket-key:   AAAAAAAAAAAAAAAAAAAAAA==  \r\n"
+	  "SEC-WEBSOCKET-VERSION: 8, 13\r\n\r\n",
+	  SP_HTTP1_REQ_WS_UPGRADE | SP_HTTP1_REQ_WS_CONN_UPGRADE |
+		  SP_HTTP1_REQ_WS_VERSION | SP_HTTP1_REQ_WS_VERSION_13 |
+		  SP_HTTP1_REQ_WS_KEY,
+	  "AAAAAAAAAAAAAAAAAAAAAA==" },
+	{ "version 8, no Connection: upgrade",
+	  "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n"
+	  "Connection: keep-alive\r\nSec-WebSocket-Version: 8\r\n"
+	  "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\n\r\n",
+	  SP_HTTP1_REQ_WS_UPGRADE | SP_HTTP1_REQ_WS_VERSION |
+		  SP_HTTP1_REQ_WS_KEY,
+	  "AAAAAAAAAAAAAAAAAAAAAA==" },
+	{ "a key too long, Upgrade: websocket2",
+	  "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket2\r\n"
+	  "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA===\r\n\r\n",
+	  SP_HTTP1_REQ_WS_KEY, NULL },
+	{ "a key with a space",
+	  "GET / HTTP/1.1\r\nHost: h\r\n"
+	  "Sec-WebSocket-Key: AAAAAAAAAAA AAAAAAAAAA==\r\n\r\n",
+	  SP_HTTP1_REQ_WS_KEY, NULL },
+	{ "two keys",
+	  "GET / HTTP/1.1\r\nHost: h\r\n"
+	  "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\n"
+	  "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\n\r\n",
+	  SP_HTTP1_REQ_WS_KEY, NULL },
+	{ "a plain request",
+	  "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", 0, NULL },
+};
+
+static void
+ws_parse(const char *in, size_t len, size_t step, struct sp_http1_req *p)
+{
+	size_t off = 0, used;
+	int rc = SP_HTTP1_REQ_NEED_MORE;
+
+	sp_http1_req_init(p);
+	while (off < len && rc == SP_HTTP1_REQ_NEED_MORE) {
+		size_t n = len - off < step ? len - off : step;
+
+		rc = sp_http1_req_parse(p, (const uint8_t *)in + off, n, &used);
+		off += used;
+	}
+	CHECK(rc == SP_HTTP1_REQ_DONE, "ws: rc %d at %zu", rc, off);
+}
+
+static void
+test_ws_upgrade(void)
+{
+	for (size_t i = 0; i < sizeof(ws_cases) / sizeof(ws_cases[0]); i++) {
+		const struct ws_case *c = &ws_cases[i];
+		size_t len = strlen(c->in);
+
+		for (size_t step = 1; step <= len; step++) {
+			struct sp_http1_req p;
+			int key_ok;
+
+			ws_parse(c->in, len, step, &p);
+			key_ok = c->key == NULL ?
+					 p.ws_key_len != SP_HTTP1_REQ_KEY :
+					 p.ws_key_len == SP_HTTP1_REQ_KEY &&
+						 memcmp(p.ws_key, c->key,
+							SP_HTTP1_REQ_KEY) == 0;
+			if (p.ws != c->ws || !key_ok) {
+				CHECK(0,
+				      "%s, pieces of %zu: ws %#x want %#x, "
+				      "key %s",
+				      c->name, step, p.ws, c->ws,
+				      key_ok ? "ok" : "wrong");
+				break;
+			}
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -557,6 +656,7 @@ main(void)
 	test_huge_head();
 	test_large_body();
 	test_sticky_and_names();
+	test_ws_upgrade();
 	printf("%d tests, %d failed\n", sp_tests, sp_failed);
 	return sp_failed ? 1 : 0;
 }

@@ -9,7 +9,10 @@
  * interprets only what framing and persistence need (RFC 9112 sections 3,
  * 6.3 and 9.3): Content-Length (the body is skipped and counted),
  * Transfer-Encoding (not supported: an error the responder answers with
- * 501), Connection (close / keep-alive) and the number of Host fields.
+ * 501), Connection (close / keep-alive / upgrade) and the number of Host
+ * fields; and what a WebSocket opening handshake carries (RFC 6455
+ * section 4.2.1: Upgrade, Sec-WebSocket-Version, Sec-WebSocket-Key), for
+ * the responder to judge.
  * The head (blank lines before the request line included) is bounded.
  */
 #ifndef SP_HTTP1_REQ_H
@@ -53,6 +56,18 @@ enum {
 
 #define SP_HTTP1_REQ_MAX_HEADER_DEFAULT (8u * 1024u)
 
+/* What a request said of a WebSocket upgrade (sp_http1_req.ws), after
+ * SP_HTTP1_REQ_DONE. */
+enum {
+	SP_HTTP1_REQ_WS_UPGRADE = 1 << 0,      /* Upgrade lists "websocket" */
+	SP_HTTP1_REQ_WS_CONN_UPGRADE = 1 << 1, /* Connection lists "upgrade" */
+	SP_HTTP1_REQ_WS_VERSION = 1 << 2,      /* Sec-WebSocket-Version seen */
+	SP_HTTP1_REQ_WS_VERSION_13 = 1 << 3,   /* ... and it lists 13 */
+	SP_HTTP1_REQ_WS_KEY = 1 << 4,          /* Sec-WebSocket-Key seen */
+};
+/* Sec-WebSocket-Key bytes kept: a key is base64 of 16 bytes. */
+#define SP_HTTP1_REQ_KEY 24
+
 struct sp_http1_req_memo;
 
 struct sp_http1_req {
@@ -67,6 +82,11 @@ struct sp_http1_req {
 	uint64_t body_bytes; /* Content-Length body, skipped */
 	size_t header_bytes; /* request line and headers, blank lines
 				 * before the request line included */
+	uint8_t ws;          /* SP_HTTP1_REQ_WS_* */
+	/* Sec-WebSocket-Key's value without the whitespace around it, and
+	 * its length; SP_HTTP1_REQ_KEY + 1: longer, or several keys. */
+	uint8_t ws_key_len;
+	char ws_key[SP_HTTP1_REQ_KEY];
 
 	/* Private parser state. */
 	uint64_t remaining; /* body bytes left */

@@ -184,6 +184,9 @@ void sp_tls_destroy(struct sp_tls *t);
 extern const struct sp_stream_ops sp_tls_stream_ops;
 /* The callbacks the inner stream must call (ctx: the instance). */
 const struct sp_stream_cbs *sp_tls_inner_cbs(void);
+/* The inner connection @s rides on: for a user that must know whether a
+ * write larger than one record fits (send_space is one record at most). */
+struct sp_stream *sp_tls_inner(struct sp_stream *s);
 
 /* Server: start TLS on an inner connection that is open. NULL with
  * *err = -ENOBUFS when the pool is empty (the caller aborts @inner) or
