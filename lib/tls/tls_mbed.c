@@ -561,7 +561,17 @@ sp_mb_create(struct sp_tls *t, const struct sp_tls_conf *conf, char *err,
 	mbedtls_ssl_conf_max_version(&m->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
 				     MBEDTLS_SSL_MINOR_VERSION_3);
 
-	if (conf->ciphers && sp_mb_suites(m, conf->ciphers, err, errlen) < 0)
+	/* mbedTLS's own default order puts ChaCha20-Poly1305 first (in
+	 * software), where AES-GCM runs on AES-NI; its server prefers its
+	 * own order and OpenSSL's the client's: both then pay ChaCha20 on
+	 * every record. Offer and prefer a browser's order instead; with a
+	 * PSK, the PSK suites follow. */
+	if (sp_mb_suites(m,
+			 conf->ciphers ? conf->ciphers :
+			 conf->psk     ? SP_TLS_DEFAULT_CIPHERS
+				 "," SP_TLS_DEFAULT_PSK_CIPHERS :
+				     SP_TLS_DEFAULT_CIPHERS,
+			 err, errlen) < 0)
 		goto fail;
 	if (m->suites)
 		mbedtls_ssl_conf_ciphersuites(&m->conf, m->suites);

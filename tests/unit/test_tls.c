@@ -1177,6 +1177,19 @@ test_psk(void)
 	CHECK_EQ(sp_tls_counters(c)->hs_full, 1);
 	exchange(c, s, 1000, 3000);
 	sp_tls_destroy(c);
+	sp_tls_destroy(s);
+
+	/* No suites named: the default list then the PSK suites. */
+	cc.ciphers = sc.ciphers = NULL;
+	c = make(&cc);
+	s = make(&sc);
+	wire(c, s);
+	dial(c, SRV_NAME, 0);
+	fw_pump();
+	CHECK_EQ(cli.connected, 1);
+	exchange(c, s, 100, 100);
+	sp_tls_destroy(c);
+	cc.ciphers = sc.ciphers = "TLS-PSK-WITH-AES-128-GCM-SHA256";
 
 	/* The same identity with another key: Finished does not verify. */
 	cc.psk = "client7:ffeeddccbbaa99887766554433221100";

@@ -52,6 +52,20 @@ const char *sp_tls_engine_name(const struct sp_tls_engine *e);
  * the conf names none: a browser's, so a server works as it would for
  * real clients. */
 #define SP_TLS_DEFAULT_CURVES "x25519,secp256r1,secp384r1,secp521r1"
+/* The cipher suites offered and preferred when the conf names none: a
+ * browser's TLS 1.2 list and order (AES-GCM first: AES-NI), then the PSK
+ * suites when there is a PSK. */
+#define SP_TLS_DEFAULT_CIPHERS                                                 \
+	"TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256,"                             \
+	"TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256,"                               \
+	"TLS-ECDHE-ECDSA-WITH-AES-256-GCM-SHA384,"                             \
+	"TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384,"                               \
+	"TLS-ECDHE-ECDSA-WITH-CHACHA20-POLY1305-SHA256,"                       \
+	"TLS-ECDHE-RSA-WITH-CHACHA20-POLY1305-SHA256,"                         \
+	"TLS-RSA-WITH-AES-128-GCM-SHA256,TLS-RSA-WITH-AES-256-GCM-SHA384"
+#define SP_TLS_DEFAULT_PSK_CIPHERS                                             \
+	"TLS-ECDHE-PSK-WITH-CHACHA20-POLY1305-SHA256,"                         \
+	"TLS-PSK-WITH-AES-128-GCM-SHA256,TLS-PSK-WITH-AES-256-GCM-SHA384"
 
 enum sp_tls_role { SP_TLS_CLIENT = 0, SP_TLS_SERVER };
 
@@ -82,7 +96,7 @@ struct sp_tls_conf {
 	const char *cert_file;
 	const char *key_file;
 	/* Cipher suites and curves by name, ',' or ':' between; NULL: the
-	 * engine's default suites, and SP_TLS_DEFAULT_CURVES. Names the
+	 * SP_TLS_DEFAULT_CIPHERS and SP_TLS_DEFAULT_CURVES. Names the
 	 * engine does not know are an error. */
 	const char *ciphers;
 	const char *curves;
