@@ -515,15 +515,8 @@ ws_head_take(struct sp_srv_wsf *f, const uint8_t *p, uint32_t len)
 		memcpy(f->hdr + f->hn, p + used, k);
 		f->hn = (uint8_t)(f->hn + k);
 		used += k;
-		if (f->hn == 2) {
-			uint8_t l7 = f->hdr[1] & 0x7f;
-
-			f->hlen = (uint8_t)(2 +
-					    (l7 == 126 ? 2 :
-					     l7 == 127 ? 8 :
-							 0) +
-					    ((f->hdr[1] & 0x80) ? 4 : 0));
-		}
+		if (f->hn == 2)
+			f->hlen = sp_ws_hdr_len(f->hdr[1]);
 	}
 	return used;
 }
@@ -532,23 +525,18 @@ ws_head_take(struct sp_srv_wsf *f, const uint8_t *p, uint32_t len)
 static int
 ws_check_b01(const struct sp_srv_slot *s, const struct sp_srv_wsf *f)
 {
-	uint8_t b0 = f->hdr[0], b1 = f->hdr[1], op = b0 & 0x0f;
+	static const int kind[] = {
+		[SP_WS_FRAME_RSV] = SP_SRV_WS_E_RSV,
+		[SP_WS_FRAME_OPCODE] = SP_SRV_WS_E_OPCODE,
+		[SP_WS_FRAME_MASK] = SP_SRV_WS_E_UNMASKED,
+		[SP_WS_FRAME_CONTROL] = SP_SRV_WS_E_CONTROL,
+		[SP_WS_FRAME_FRAGMENT] = SP_SRV_WS_E_FRAGMENT,
+		[SP_WS_FRAME_LENGTH] = SP_SRV_WS_E_LENGTH,
+	};
+	enum sp_ws_frame_err r = sp_ws_frame_b01(f->hdr[0], f->hdr[1], 1,
+						 s->w.msg_op != 0);
 
-	if (b0 & 0x70)
-		return SP_SRV_WS_E_RSV + 1;
-	if (op > WSLAY_BINARY_FRAME && op != WSLAY_CONNECTION_CLOSE &&
-	    op != WSLAY_PING && op != WSLAY_PONG)
-		return SP_SRV_WS_E_OPCODE + 1;
-	if (!(b1 & 0x80))
-		return SP_SRV_WS_E_UNMASKED + 1; /* section 5.1 */
-	if (wslay_is_ctrl_frame(op) && (!(b0 & 0x80) || (b1 & 0x7f) > 125))
-		return SP_SRV_WS_E_CONTROL + 1; /* section 5.5 */
-	if (op == WSLAY_CONTINUATION_FRAME && s->w.msg_op == 0)
-		return SP_SRV_WS_E_FRAGMENT + 1; /* section 5.4 */
-	if ((op == WSLAY_TEXT_FRAME || op == WSLAY_BINARY_FRAME) &&
-	    s->w.msg_op != 0)
-		return SP_SRV_WS_E_FRAGMENT + 1;
-	return 0;
+	return r == SP_WS_FRAME_OK ? 0 : kind[r] + 1;
 }
 
 /* The whole header is in: its length checked, a message begun. 0, or -1
@@ -557,21 +545,13 @@ static int
 ws_frame_start(struct sp_servemode *m, struct sp_srv_slot *s,
 	       struct sp_srv_wsf *f)
 {
-	uint8_t op = f->hdr[0] & 0x0f, l7 = f->hdr[1] & 0x7f;
-	uint64_t plen = l7;
+	uint8_t op = f->hdr[0] & 0x0f;
+	uint64_t plen = 0;
 
-	if (l7 >= 126) {
-		int k = l7 == 126 ? 2 : 8;
-
-		plen = 0;
-		for (int i = 0; i < k; i++)
-			plen = plen << 8 | f->hdr[2 + i];
-		/* the shortest form only (section 5.2), 63 bits at most */
-		if ((k == 2 && plen < 126) ||
-		    (k == 8 && (plen < 65536 || (plen >> 63)))) {
-			ws_fail(m, s, SP_SRV_WS_E_LENGTH, CC_PROTOCOL);
-			return -1;
-		}
+	/* the shortest form only (section 5.2), 63 bits at most */
+	if (sp_ws_frame_len(f->hdr, &plen) != SP_WS_FRAME_OK) {
+		ws_fail(m, s, SP_SRV_WS_E_LENGTH, CC_PROTOCOL);
+		return -1;
 	}
 	f->plen = plen;
 	f->pfed = 0;

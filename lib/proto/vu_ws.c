@@ -867,28 +867,16 @@ ws_frame_end(struct sp_vu_engine *e, struct sp_vu *v, struct sp_vu_ws *w)
 static int
 ws_frame_head(struct sp_vu_engine *e, struct sp_vu *v, struct sp_vu_ws *w)
 {
-	uint8_t b0 = w->hb[0], b1 = w->hb[1];
-	uint8_t op = b0 & 0x0f, len7 = b1 & 0x7f;
-	uint64_t len = len7;
+	uint8_t b0 = w->hb[0], op = b0 & 0x0f;
+	uint64_t len = 0;
 
 	w->fin = b0 >> 7;
 	w->op = op;
-	if (len7 == 126)
-		len = (uint64_t)w->hb[2] << 8 | w->hb[3];
-	else if (len7 == 127)
-		for (int i = 0; i < 8; i++)
-			len = len << 8 | w->hb[2 + i];
-	/* Reserved bits without an extension, a masked frame from the
-	 * server (5.1), an unknown opcode, a bad control frame (5.5), a
-	 * continuation of nothing or a message inside a message (5.4), a
-	 * length not in its shortest form or of 64 bits (5.2). */
-	if ((b0 & 0x70) != 0 || (b1 & 0x80) != 0 ||
-	    (op > WS_OP_BIN && op < WS_OP_CLOSE) || op > WS_OP_PONG ||
-	    (op >= WS_OP_CLOSE && (!w->fin || len > SP_VU_WS_CTL_MAX)) ||
-	    (op == WS_OP_CONT && w->msg_op == 0) ||
-	    ((op == WS_OP_TEXT || op == WS_OP_BIN) && w->msg_op != 0) ||
-	    (len7 == 126 && len < 126) || (len7 == 127 && len < 65536) ||
-	    (len >> 63) != 0) {
+	/* Any of sp_ws.h's header faults (a masked frame from the server
+	 * among them) is a protocol error to a client. */
+	if (sp_ws_frame_b01(b0, w->hb[1], 0, w->msg_op != 0) !=
+		    SP_WS_FRAME_OK ||
+	    sp_ws_frame_len(w->hb, &len) != SP_WS_FRAME_OK) {
 		ws_fail(e, v, SP_VU_WS_E_PROTOCOL, 1002);
 		return -1;
 	}
@@ -1003,15 +991,8 @@ ws_rx(struct sp_vu_engine *e, struct sp_vu *v, const uint8_t *p, uint32_t n)
 			w->hn = (uint8_t)(w->hn + k);
 			p += k;
 			n -= k;
-			if (w->hn == 2 && w->hlen == 2) {
-				uint8_t l7 = w->hb[1] & 0x7f;
-
-				w->hlen = (uint8_t)(2 +
-						    (l7 == 126 ? 2 :
-						     l7 == 127 ? 8 :
-								 0) +
-						    (w->hb[1] & 0x80 ? 4 : 0));
-			}
+			if (w->hn == 2 && w->hlen == 2)
+				w->hlen = sp_ws_hdr_len(w->hb[1]);
 			if (w->hn < w->hlen)
 				continue;
 			if (ws_frame_head(e, v, w) < 0)

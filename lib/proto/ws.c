@@ -44,6 +44,46 @@ sp_ws_accept(const char *key, size_t n, char out[SP_WS_ACCEPT_LEN + 1])
 	return 0;
 }
 
+enum sp_ws_frame_err
+sp_ws_frame_b01(uint8_t b0, uint8_t b1, int from_client, int in_message)
+{
+	uint8_t op = b0 & 0x0f;
+
+	if (b0 & 0x70)
+		return SP_WS_FRAME_RSV;
+	if ((op > 0x2 && op < 0x8) || op > 0xa)
+		return SP_WS_FRAME_OPCODE;
+	if (!(b1 & 0x80) != !from_client)
+		return SP_WS_FRAME_MASK;
+	if (op >= 0x8 && (!(b0 & 0x80) || (b1 & 0x7f) > 125))
+		return SP_WS_FRAME_CONTROL;
+	if ((op == 0x0 && !in_message) ||
+	    ((op == 0x1 || op == 0x2) && in_message))
+		return SP_WS_FRAME_FRAGMENT;
+	return SP_WS_FRAME_OK;
+}
+
+enum sp_ws_frame_err
+sp_ws_frame_len(const uint8_t *hdr, uint64_t *len)
+{
+	uint8_t l7 = hdr[1] & 0x7f;
+	uint64_t n = l7;
+
+	if (l7 == 126) {
+		n = (uint64_t)hdr[2] << 8 | hdr[3];
+		if (n < 126)
+			return SP_WS_FRAME_LENGTH;
+	} else if (l7 == 127) {
+		n = 0;
+		for (int i = 0; i < 8; i++)
+			n = n << 8 | hdr[2 + i];
+		if (n < 65536 || (n >> 63) != 0)
+			return SP_WS_FRAME_LENGTH;
+	}
+	*len = n;
+	return SP_WS_FRAME_OK;
+}
+
 /*
  * The state packs what is still owed: the number of continuation bytes
  * left (bits 8..9) and the range the next one must fall in (its lowest

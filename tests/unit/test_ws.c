@@ -287,11 +287,82 @@ test_close_codes(void)
 	      "reserved or unassigned codes");
 }
 
+/* Frame headers against RFC 6455's own rules, case by case. */
+static void
+test_frame_header(void)
+{
+	static const struct {
+		uint8_t b0, b1;
+		int from_client, in_message;
+		enum sp_ws_frame_err want;
+	} b01[] = {
+		{ 0x81, 0x05, 0, 0, SP_WS_FRAME_OK },       /* text, server */
+		{ 0x81, 0x85, 1, 0, SP_WS_FRAME_OK },       /* text, client */
+		{ 0x81, 0x85, 0, 0, SP_WS_FRAME_MASK },     /* masked server */
+		{ 0x81, 0x05, 1, 0, SP_WS_FRAME_MASK },     /* bare client */
+		{ 0xc1, 0x05, 0, 0, SP_WS_FRAME_RSV },      /* RSV1 */
+		{ 0x91, 0x05, 0, 0, SP_WS_FRAME_RSV },      /* RSV3 */
+		{ 0x83, 0x00, 0, 0, SP_WS_FRAME_OPCODE },   /* 3 */
+		{ 0x87, 0x00, 0, 0, SP_WS_FRAME_OPCODE },   /* 7 */
+		{ 0x8b, 0x00, 0, 0, SP_WS_FRAME_OPCODE },   /* 0xB */
+		{ 0x8f, 0x00, 0, 0, SP_WS_FRAME_OPCODE },   /* 0xF */
+		{ 0x88, 0x02, 0, 0, SP_WS_FRAME_OK },       /* close */
+		{ 0x89, 0x7d, 0, 1, SP_WS_FRAME_OK },       /* ping 125, mid */
+		{ 0x89, 0x7e, 0, 0, SP_WS_FRAME_CONTROL },  /* ping 126 */
+		{ 0x09, 0x01, 0, 0, SP_WS_FRAME_CONTROL },  /* ping, no FIN */
+		{ 0x80, 0x01, 0, 0, SP_WS_FRAME_FRAGMENT }, /* cont of none */
+		{ 0x80, 0x01, 0, 1, SP_WS_FRAME_OK },       /* cont, mid */
+		{ 0x02, 0x01, 0, 1, SP_WS_FRAME_FRAGMENT }, /* new inside */
+		{ 0x02, 0x01, 0, 0, SP_WS_FRAME_OK },       /* first fragment */
+	};
+	static const struct {
+		uint8_t h[10];
+		uint64_t len;
+		enum sp_ws_frame_err want;
+	} len[] = {
+		{ { 0x82, 0x7d }, 125, SP_WS_FRAME_OK },
+		{ { 0x82, 0x7e, 0x00, 0x7e }, 126, SP_WS_FRAME_OK },
+		{ { 0x82, 0x7e, 0x00, 0x7d }, 0, SP_WS_FRAME_LENGTH },
+		{ { 0x82, 0x7e, 0xff, 0xff }, 65535, SP_WS_FRAME_OK },
+		{ { 0x82, 0x7f, 0, 0, 0, 0, 0, 1, 0, 0 },
+		  65536,
+		  SP_WS_FRAME_OK },
+		{ { 0x82, 0x7f, 0, 0, 0, 0, 0, 0, 0xff, 0xff },
+		  0,
+		  SP_WS_FRAME_LENGTH },
+		{ { 0x82, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 0 },
+		  0,
+		  SP_WS_FRAME_LENGTH },
+		{ { 0x82, 0x7f, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		    0xff },
+		  0x7fffffffffffffffull,
+		  SP_WS_FRAME_OK },
+	};
+
+	for (size_t i = 0; i < sizeof(b01) / sizeof(b01[0]); i++)
+		CHECK(sp_ws_frame_b01(b01[i].b0, b01[i].b1, b01[i].from_client,
+				      b01[i].in_message) == b01[i].want,
+		      "b01 case %zu", i);
+	for (size_t i = 0; i < sizeof(len) / sizeof(len[0]); i++) {
+		uint64_t n = 0;
+
+		CHECK(sp_ws_frame_len(len[i].h, &n) == len[i].want &&
+			      (len[i].want != SP_WS_FRAME_OK ||
+			       n == len[i].len),
+		      "length case %zu: %llu", i, (unsigned long long)n);
+	}
+	CHECK(sp_ws_hdr_len(0x05) == 2 && sp_ws_hdr_len(0x85) == 6 &&
+		      sp_ws_hdr_len(0x7e) == 4 && sp_ws_hdr_len(0xfe) == 8 &&
+		      sp_ws_hdr_len(0x7f) == 10 && sp_ws_hdr_len(0xff) == 14,
+	      "header lengths");
+}
+
 int
 main(void)
 {
 	test_handshake();
 	test_close_codes();
+	test_frame_header();
 	test_utf8_exhaustive();
 	test_utf8_random();
 	printf("test_ws: %d checks, %d failed\n", sp_tests, sp_failed);

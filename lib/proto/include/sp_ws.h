@@ -35,6 +35,47 @@ int sp_ws_accept(const char *key, size_t n, char out[SP_WS_ACCEPT_LEN + 1]);
 #define SP_UTF8_REJECT 1u
 uint32_t sp_utf8_feed(uint32_t state, const uint8_t *p, size_t n);
 
+/*
+ * A frame's header (RFC 6455 5.2), judged as both ends must before
+ * wslay sees its payload (wslay's frame API reads what it is given).
+ * Its length in bytes (2 to 14) is known from the second byte.
+ */
+static inline uint8_t
+sp_ws_hdr_len(uint8_t b1)
+{
+	uint8_t l7 = b1 & 0x7f;
+
+	return (uint8_t)(2 +
+			 (l7 == 126 ? 2 :
+			  l7 == 127 ? 8 :
+				      0) +
+			 (b1 & 0x80 ? 4 : 0));
+}
+
+/* What is wrong with a header, one kind each. */
+enum sp_ws_frame_err {
+	SP_WS_FRAME_OK = 0,
+	SP_WS_FRAME_RSV,      /* a reserved bit (no extension negotiated) */
+	SP_WS_FRAME_OPCODE,   /* a reserved opcode */
+	SP_WS_FRAME_MASK,     /* masked from a server, or not from a client
+			       * (5.1) */
+	SP_WS_FRAME_CONTROL,  /* a control frame fragmented or over 125
+			       * bytes (5.5) */
+	SP_WS_FRAME_FRAGMENT, /* a continuation with no message begun, or a
+			       * new message inside one (5.4) */
+	SP_WS_FRAME_LENGTH,   /* a length not in its shortest form, or of
+			       * 64 bits (5.2) */
+};
+
+/* The checks the first two bytes allow, in the order above: a frame
+ * from a client (@from_client) must be masked, one from a server not;
+ * @in_message: a fragmented message is under way. */
+enum sp_ws_frame_err sp_ws_frame_b01(uint8_t b0, uint8_t b1, int from_client,
+				     int in_message);
+/* The whole header's payload length into *@len: SP_WS_FRAME_OK, or
+ * SP_WS_FRAME_LENGTH. */
+enum sp_ws_frame_err sp_ws_frame_len(const uint8_t *hdr, uint64_t *len);
+
 /* Whether close code @code may be sent in a close frame (RFC 6455 7.4):
  * 1000-1003, 1007-1014, 3000-4999. 1004, 1005, 1006 and 1015 are reserved
  * and must not be on the wire; a close frame that carries one is a
