@@ -167,7 +167,9 @@ check "pace: 10 messages a session, the server received them" eq "$(j .ws.messag
 check "pace: the echoes came back, during the sends (unmatched: no expect was on)" \
 	eq "$(j '.ws.messages | "\(.received) \(.unmatched)"') $(sum sent)" "$((V * 10)) $((V * 10)) $((V * 10))"
 check "pace: each session lasted the pacing's 900 ms and the listen's 300 at least" ge "$(j '.ws.session_ms.min | floor')" 1200
-check "pace: ... and not 2.5 s" le "$(j '.ws.session_ms.max | floor')" 2500
+# An upper bound with room for a loaded machine (the bed's CPUs are
+# shared): a pace of 1 s rather than 100 ms would take 9 s.
+check "pace: ... and well under the 9 s of a pace ten times slower" le "$(j '.ws.session_ms.max | floor')" 4000
 check_ws_accounting pace
 
 # --- 3. periodic pings
