@@ -190,8 +190,11 @@ scenarios:
 EOF2
 wrun pings /echo $V --ws-ping-every 200ms
 check "pings: exit 0, sessions completed" eq "$RC $(sessions)" "0 $V $V 0 0"
-check "pings: about one every 200 ms over 1.1 s (4 to 6 a session)" ge "$(j .ws.pings_sent)" $((V * 4))
-check "pings: ... not more" le "$(j .ws.pings_sent)" $((V * 6))
+# One every 200 ms of a session: 5 in its 1.1 s, fewer if a loaded
+# machine fires the timer late, never more than its length allows.
+check "pings: sent, 3 a session at least" ge "$(j .ws.pings_sent)" $((V * 3))
+check "pings: no more than one per 200 ms of the longest session" \
+	le "$(j .ws.pings_sent)" $((V * ($(j '.ws.session_ms.max | floor') / 200)))
 check "pings: the server received each" eq "$(sum pings_recv)" "$(j .ws.pings_sent)"
 check "pings: every pong it sent received" eq "$(j .ws.pongs_received)" "$(sum pongs_sent)"
 check "pings: the report says 0.2 s" eq "$(j .ws.ping_every_s)" 0.2
