@@ -98,7 +98,6 @@ upgrade_failed() { # NAME PATH HTTP_LINE_ARGS...
 upgrade_failed "bad accept" /bad-accept 101 bad-accept
 upgrade_failed "200 instead of 101" /no-upgrade 200
 # A Cookie naming a user never registered: 403 from the chat room.
-
 scenario h403 <<EOF2
 target: $WS_URL
 load: { vus: $VUS, duration: 1500ms }
@@ -214,7 +213,6 @@ check "after-close: the server's 1000 received and answered with 1000" \
 	eq "$(j '.ws.close_codes | tojson') $(wssrv_count "$MARK" /after-close close-recv 1000)" "{\"1000\":$VUS} $VUS"
 
 # A failing session makes the exit code 1 only through a threshold.
-
 scenario th <<EOF2
 target: $WS_URL
 load: { vus: 1, duration: 1s }
@@ -225,5 +223,4 @@ EOF2
 run_sp run "$TMP/th.yaml"
 check "threshold ws.failed == 0 on /masked: exit 1" eq "$RC" 1
 check "threshold ws.failed == 0: the report says it failed" eq "$(j '.thresholds[0].ok')" false
-
 finish
