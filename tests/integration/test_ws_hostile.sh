@@ -199,6 +199,30 @@ check "frag: the 4 pings between answered" eq "$(j .ws.pings_received) $(wssrv_s
 check "frag: the server's close 1000 received, ours answered it" \
 	eq "$(j '.ws.close_codes."1000"') $(wssrv_count "$MARK" /frag close-recv 1000)" "$VUS $VUS"
 
+# The same text cut at every byte (29 fragments, 28 pings between): the
+# message an expect takes is the server's text, byte for byte.
+scenario frag29 <<EOF2
+target: $WS_URL
+load: { vus: $VUS, duration: 2s }
+scenarios:
+  - name: f
+    steps:
+      - ws:
+          path: '/frag?n=29'
+          steps:
+            - expect: { regex: '^fragmenté €uro ünïcödé\$', timeout: 1s }
+            - listen: 1s
+      - think: 60s
+EOF2
+MARK=$(log_mark "$WSSRV_LOG")
+run_sp run "$TMP/frag29.yaml"
+P=/frag
+wssrv_wait_ends "$MARK" "$VUS" "$P" || true
+completes "29 fragments"
+check "frag 29: the server sent 29 fragments to each" eq "$(wssrv_count "$MARK" /frag sent text 29 29)" "$VUS"
+check "frag 29: the expect took the whole text, byte for byte" eq "$(j .ws.messages.matched) $(j .ws.messages.received)" "$VUS $VUS"
+check "frag 29: 28 pings answered on each" eq "$(j .ws.pings_received) $(wssrv_sum "$MARK" /frag pongs_recv)" "$((VUS * 28)) $((VUS * 28))"
+
 hrun /pong
 completes "unsolicited pong"
 check "pong: counted as a pong, nothing else" eq "$(j .ws.pongs_received) $(wssrv_count "$MARK" /pong sent-bad unsolicited-pong '*')" "$VUS $VUS"
