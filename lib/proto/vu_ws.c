@@ -1483,6 +1483,17 @@ ws_init(struct sp_vu_engine *e, char *err, size_t errlen)
 		wp->win_free = calloc(wp->nwin, sizeof(*wp->win_free));
 		if (wp->md == NULL || wp->wins == NULL || wp->win_free == NULL)
 			goto nomem;
+		/* PCRE2 (10.41 on) allocates its backtracking frames in the
+		 * match data on its first match, sized for the pattern:
+		 * one match of each pattern now, on an empty subject, makes
+		 * the largest of them here and not on the first message
+		 * (only a match needing more frames than the first 20 KiB
+		 * hold grows them later; the report's allocation count
+		 * would show it). */
+		for (uint32_t i = 0; i < pl->nws_steps; i++)
+			if (wp->re[i] != NULL)
+				(void)pcre2_match(wp->re[i], (PCRE2_SPTR) "", 0,
+						  0, 0, wp->md, NULL);
 		for (uint32_t i = 0; i < wp->nwin; i++)
 			wp->win_free[i] = i;
 		wp->win_avail = wp->nwin;

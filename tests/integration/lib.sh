@@ -393,3 +393,30 @@ wssrv_wait_ends() {
 	echo "     sp-wssrv: $(wssrv_count "$1" "${3:-}" end) of $2 connections ended since line $1" >&2
 	return 1
 }
+# The WebSocket report's own identities (docs/report-schema.md's ws
+# object): sessions add up, each failed session has exactly one kind, and
+# every message received was either taken by an expect or not.
+check_ws_accounting() { # check_ws_accounting [WHAT]
+	local w=${1:-ws}
+	check "$w: sessions started = completed + failed + interrupted + open at end" \
+		eq "$(j .ws.sessions.started)" "$(j '.ws.sessions | .completed + .failed + .interrupted + .open_at_end')"
+	check "$w: failed sessions = the sum of their kinds" \
+		eq "$(j .ws.sessions.failed)" "$(j '[.ws.errors_by_kind[]] | add')"
+	check "$w: received = matched + unmatched" \
+		eq "$(j .ws.messages.received)" "$(j '.ws.messages | .matched + .unmatched')"
+	check "$w: no session open at the end" eq "$(j .ws.sessions.open_at_end)" 0
+	check "$w: connection pool back to zero" eq "$(j .pools.conns_in_use)" 0
+	check "$w: chunk pool back to zero" eq "$(j .pools.chunks_in_use)" 0
+	if [ "$(j '.tls != null')" = true ]; then
+		# mbedTLS allocates in handshakes (counted apart): none after.
+		check "$w: no allocation after the TLS handshakes" eq "$(j .tls.allocs_after_handshakes)" 0
+	else
+		check "$w: no allocation after start-up" eq "$(j .allocs_after_start)" 0
+	fi
+}
+# ws_count_line NAME: the count in parentheses at the end of the summary's
+# latency line NAME ("ws rtt", "ws connect", "ws session"), 0 if absent.
+ws_count_line() {
+	awk -v n="$1" 'index($0, "    " n " ") == 1 { c = $NF; gsub(/[()]/, "", c); print c; f = 1 }
+		END { if (!f) print 0 }' "$TMP/out.txt"
+}

@@ -23,6 +23,12 @@
 #include "sp_ws.h"
 #include "vu_plan.h"
 
+/* SP_WSFAKE_ALLOC_HOT(1) before the engine starts, (0) after its load:
+ * an includer that counts allocations checks there were none. */
+#ifndef SP_WSFAKE_ALLOC_HOT
+#define SP_WSFAKE_ALLOC_HOT(on) ((void)0)
+#endif
+
 /* ---- the fake stream and its WebSocket server ---- */
 
 enum { FS_FREE = 0, FS_SYN, FS_OPEN, FS_CLOSING, FS_GONE };
@@ -610,6 +616,7 @@ run(void)
 	fs.ctx = e;
 	sp_vu_set_stream(e, &fs_ops, NULL);
 	now = 1000000;
+	SP_WSFAKE_ALLOC_HOT(1);
 	sp_vu_start(e, now);
 	for (int t = 0; t < 10000 && !(done && fs_open_conns() == 0); t++) {
 		now += 1000;
@@ -617,6 +624,7 @@ run(void)
 			done = sp_vu_step(e, now);
 		fs_poll();
 	}
+	SP_WSFAKE_ALLOC_HOT(0); /* none: the includer checks */
 	CHECK(done);
 	CHECK_EQ(fs_open_conns(), 0);
 	return e;
