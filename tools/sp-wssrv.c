@@ -94,6 +94,13 @@
  *                       the pong)
  *   /after-close        a close 1000, then a text message "late" (data after
  *                       a close, which the client must not deliver)
+ *   /ab/CASE            Autobahn|Testsuite client-side case CASE (1.1.1,
+ *                       5.19, 6.4.1, 6.20.3, 6.20.3-f, 7.9.2, 9.3.1, ...):
+ *                       its frames as wssrv_ab.h scripts them, chops and
+ *                       pauses included; a pause ends the script if the
+ *                       client has closed meanwhile (fail fast). Nothing
+ *                       is echoed; the client's messages are logged. An
+ *                       unknown CASE is a query error (close 1008).
  *
  * What the server demands of clients (RFC 6455 5.1-5.5, 7.4, 8.1): masked
  * frames, RSV 0, known opcodes, control frames whole and at most 125 bytes,
@@ -122,6 +129,13 @@
  *                                       bad-cont, bad-frag, ctl-too-long,
  *                                       ctl-frag, unsolicited-pong,
  *                                       after-close; /close logs close-sent)
+ *   ID PATH sent-bad script OP BYTES FRAMES  an /ab/ script's step out
+ *                                       whole (OP text, binary, cont,
+ *                                       ping, pong, close or op for a
+ *                                       reserved one; BYTES its payload);
+ *                                       "script raw BYTES" for bytes as
+ *                                       they are; a script's first close
+ *                                       frame logs close-sent instead
  *   ID PATH close-recv CODE             CODE: the number, "none" (empty
  *   ID PATH close-sent CODE             payload) or "short" (1 byte)
  *   ID PATH join USER | leave USER      /chat: a join, a joined user's exit
@@ -129,7 +143,9 @@
  *        unmasked rsv opcode framing continuation utf8 too-big close-code
  *        close-short close-utf8 overflow (the client does not read: over
  *        64 MiB queued), query (an endpoint's query it cannot use, such
- *        as /push?rate=0: close 1008 right after the 101)
+ *        as /push?rate=0: close 1008 right after the 101), after-close
+ *        (a frame after the client's close: frames are still read until
+ *        its EOF, RFC 6455 5.5.1)
  *   ID PATH end REASON sent=N recv=N sent_bytes=N recv_bytes=N
  *        pings_sent=N pings_recv=N pongs_sent=N pongs_recv=N
  *        close_sent=C close_recv=C errors=N ms=N
@@ -182,6 +198,7 @@
 
 #include "sp_ws.h"
 #include "srvutil.h"
+#include "wssrv_ab.h"
 
 /* A request head and a /register body must fit here. */
 #define WSSRV_IN_SIZE (16 * 1024)
@@ -237,6 +254,7 @@ enum wssrv_route {
 	R_CTL_FRAG,
 	R_PONG,
 	R_AFTER_CLOSE,
+	R_AB,
 };
 
 // clang-format off
@@ -346,6 +364,17 @@ struct wssrv_conn {
 	unsigned long push_rate, push_count, push_size, push_seq;
 	uint8_t push_op;
 	uint64_t push_t0_us;
+
+	/* /ab/CASE: the script, the step on, the step's bytes being
+	 * written in chops, whether the timer is the script's */
+	const struct ab_case *ab;
+	unsigned ab_i;
+	uint8_t *ab_buf;
+	size_t ab_len, ab_off, ab_bytes, ab_frames;
+	int ab_timer;
+	struct ab_case ab_dcase; /* a case made from a table (6.5+, 7.7+) */
+	struct ab_step ab_dstep;
+	uint8_t ab_dp[128];
 
 	/* Last, and not cleared at accept: the input buffer (HTTP heads,
 	 * and what followed the upgrade request), whose pages an idle
@@ -768,6 +797,7 @@ ws_send_close_raw(struct wssrv *s, struct wssrv_conn *c, const uint8_t *p,
 	c->close_sent = 1;
 	close_code_str(c->close_sent_s, p, n);
 	wlog(s, c, "close-sent %s", c->close_sent_s);
+	c->ab_timer = 0;
 	timer_set(s, c, now_us() + s->close_timeout_us);
 }
 
@@ -1064,6 +1094,7 @@ conn_free(struct wssrv *s, struct wssrv_conn *c)
 		wslay_frame_context_free(c->fr);
 	free(c->out);
 	free(c->msg);
+	free(c->ab_buf);
 	free(c);
 }
 
@@ -1181,9 +1212,20 @@ ctl_done(struct wssrv *s, struct wssrv_conn *c)
 		c->close_recv = 1;
 		memcpy(c->close_recv_s, code, sizeof(code));
 		wlog(s, c, "close-recv %s", code);
-		/* Echo the code (none for none), then our FIN. */
-		ws_send_close_raw(s, c, c->ctl, c->ctl_len < 2 ? 0 : 2);
-		conn_discard(s, c, 1);
+		/* Echo the code (none for none), then our FIN; but not
+		 * into an /ab/ script's bytes still going out (a client
+		 * that failed in the middle of it has gone anyway). */
+		if (c->ab != NULL && c->ab_i < c->ab->nst) {
+			c->ab_i = c->ab->nst;
+			c->ab_timer = 0;
+		} else {
+			ws_send_close_raw(s, c, c->ctl,
+					  c->ctl_len < 2 ? 0 : 2);
+		}
+		/* Frames are still read: one after the client's close is
+		 * an error of its own (RFC 6455 5.5.1). */
+		c->shut_pending = 1;
+		timer_set(s, c, now_us() + s->close_timeout_us);
 		break;
 	}
 }
@@ -1200,6 +1242,10 @@ frame_start(struct wssrv *s, struct wssrv_conn *c,
 	c->fr_fin = io->fin;
 	c->fr_len = io->payload_length;
 	c->fr_off = 0;
+	if (c->close_recv) {
+		ws_fail(s, c, "after-close", 1002);
+		return -1;
+	}
 	if (!io->mask) {
 		ws_fail(s, c, "unmasked", 1002);
 		return -1;
@@ -1432,6 +1478,261 @@ push_due(struct wssrv *s, struct wssrv_conn *c)
 		ws_send_close(s, c, 1000);
 }
 
+/* ---- /ab/CASE: the Autobahn client-side cases (wssrv_ab.h) ---- */
+
+/* The script of case @name into c->ab: one of ab_cases, or one made from
+ * the UTF-8 or close-code tables. 0, or -1 for no such case. */
+static int
+ab_find(struct wssrv_conn *c, const char *name)
+{
+	struct ab_step *st = &c->ab_dstep;
+	unsigned g, i, k;
+	int len, end = 0;
+
+	for (i = 0; i < sizeof(ab_cases) / sizeof(ab_cases[0]); i++)
+		if (strcmp(ab_cases[i].name, name) == 0) {
+			c->ab = &ab_cases[i];
+			return 0;
+		}
+	memset(st, 0, sizeof(*st));
+	c->ab_dcase.name = name;
+	c->ab_dcase.chop = AB_CHOP_NONE;
+	c->ab_dcase.st = st;
+	c->ab_dcase.nst = 1;
+	for (g = 0; g < sizeof(ab_close_codes) / sizeof(ab_close_codes[0]);
+	     g++) {
+		size_t gl = strlen(ab_close_codes[g].group);
+
+		if (strncmp(name, ab_close_codes[g].group, gl) != 0 ||
+		    sscanf(name + gl, "%u%n", &i, &end) != 1 ||
+		    name[gl + (size_t)end] != '\0' || i < 1 ||
+		    i > ab_close_codes[g].n)
+			continue;
+		k = ab_close_codes[g].codes[i - 1];
+		c->ab_dp[0] = (uint8_t)(k >> 8);
+		c->ab_dp[1] = (uint8_t)k;
+		st->kind = AB_FRAME;
+		st->b0 = 0x88;
+		st->n = 2;
+		st->p = (const char *)c->ab_dp;
+		c->ab = &c->ab_dcase;
+		return 0;
+	}
+	/* 6.G.N, or 6.G.N-f: the same in one-byte fragments. */
+	if (sscanf(name, "6.%u.%u%n", &g, &i, &end) != 2 || g < 5 ||
+	    g > 23 || i < 1 || i > ab_utf8_n[g - 5])
+		return -1;
+	if (strcmp(name + end, "-f") == 0)
+		st->kind = AB_FRAG1;
+	else if (name[end] == '\0')
+		st->kind = AB_FRAME;
+	else
+		return -1;
+	g -= 5;
+	i--;
+	if (ab_utf8_g[g][i].p != NULL) {
+		memcpy(c->ab_dp, ab_utf8_g[g][i].p, ab_utf8_g[g][i].n);
+		len = (int)ab_utf8_g[g][i].n;
+	} else {
+		len = ab_utf8_gen(g, i, c->ab_dp);
+		if (len < 0)
+			return -1;
+	}
+	st->b0 = 0x81;
+	st->n = (uint32_t)len;
+	st->p = (const char *)c->ab_dp;
+	c->ab = &c->ab_dcase;
+	return 0;
+}
+
+/* A frame's header (server's: unmasked) into @h; returns its length. */
+static size_t
+ab_header(uint8_t *h, uint8_t b0, uint64_t n)
+{
+	size_t hl = 0;
+
+	h[hl++] = b0;
+	if (n < 126) {
+		h[hl++] = (uint8_t)n;
+	} else if (n < 65536) {
+		h[hl++] = 126;
+		h[hl++] = (uint8_t)(n >> 8);
+		h[hl++] = (uint8_t)n;
+	} else {
+		h[hl++] = 127;
+		for (int i = 7; i >= 0; i--)
+			h[hl++] = (uint8_t)(n >> (8 * i));
+	}
+	return hl;
+}
+
+/* Step @st's bytes, whole, into c->ab_buf (c->ab_len of them); its
+ * payload bytes and frames into @bytes and @frames. -1: no memory. */
+static int
+ab_render(struct wssrv_conn *c, const struct ab_step *st, size_t *bytes,
+	  size_t *frames)
+{
+	size_t cap, len = 0, frag, nfr, rep, pl;
+
+	switch (st->kind) {
+	case AB_RAW:
+		cap = st->n;
+		break;
+	case AB_FRAG1:
+		cap = (size_t)st->n * 3;
+		break;
+	case AB_FILL:
+		frag = st->frag ? st->frag : (st->n ? st->n : 1);
+		nfr = st->n ? (st->n + frag - 1) / frag : 1;
+		rep = st->rep ? st->rep : 1;
+		cap = rep * (st->n + nfr * 10);
+		break;
+	default:
+		cap = st->n + 10;
+		break;
+	}
+	free(c->ab_buf);
+	c->ab_buf = malloc(cap ? cap : 1);
+	if (c->ab_buf == NULL)
+		return -1;
+	*bytes = 0;
+	*frames = 0;
+	switch (st->kind) {
+	case AB_RAW:
+		memcpy(c->ab_buf, st->p, st->n);
+		len = st->n;
+		*bytes = st->n;
+		break;
+	case AB_FRAG1:
+		for (uint32_t i = 0; i < st->n; i++) {
+			uint8_t b0 = i == 0 ? 0x01 : 0x00;
+
+			if (i + 1 == st->n)
+				b0 |= 0x80;
+			len += ab_header(c->ab_buf + len, b0, 1);
+			c->ab_buf[len++] = (uint8_t)st->p[i];
+		}
+		*bytes = st->n;
+		*frames = st->n;
+		break;
+	case AB_FILL:
+		pl = strlen(st->p);
+		frag = st->frag ? st->frag : st->n;
+		rep = st->rep ? st->rep : 1;
+		for (size_t r = 0; r < rep; r++) {
+			size_t off = 0;
+
+			do {
+				size_t k = st->n - off < frag ? st->n - off :
+								frag;
+				uint8_t b0 = off == 0 ? (st->b0 & 0x0f) : 0;
+
+				if (off + k == st->n)
+					b0 |= 0x80;
+				len += ab_header(c->ab_buf + len, b0, k);
+				for (size_t j = 0; j < k; j++)
+					c->ab_buf[len + j] =
+						(uint8_t)st->p[(off + j) % pl];
+				len += k;
+				off += k;
+				(*frames)++;
+			} while (off < st->n);
+		}
+		*bytes = rep * st->n;
+		break;
+	default:
+		len = ab_header(c->ab_buf, st->b0, st->n);
+		memcpy(c->ab_buf + len, st->p, st->n);
+		len += st->n;
+		*bytes = st->n;
+		*frames = 1;
+		break;
+	}
+	c->ab_len = len;
+	c->ab_off = 0;
+	return 0;
+}
+
+/* Step @st is out whole: log it; a close frame is our close. */
+static void
+ab_sent(struct wssrv *s, struct wssrv_conn *c, const struct ab_step *st,
+	size_t bytes, size_t frames)
+{
+	uint8_t op = st->b0 & 0x0f;
+
+	if (st->kind == AB_RAW) {
+		wlog(s, c, "sent-bad script raw %zu", bytes);
+		return;
+	}
+	if (st->kind == AB_FRAME && op == WSLAY_CONNECTION_CLOSE &&
+	    st->b0 == 0x88 && !c->close_sent) {
+		/* As ws_send_close_raw does, the frame being out. */
+		c->close_sent = 1;
+		close_code_str(c->close_sent_s, (const uint8_t *)st->p, st->n);
+		wlog(s, c, "close-sent %s", c->close_sent_s);
+		c->ab_timer = 0;
+		timer_set(s, c, now_us() + s->close_timeout_us);
+		return;
+	}
+	wlog(s, c, "sent-bad script %s %zu %zu",
+	     op == 0 ? "cont" : op == WSLAY_CONNECTION_CLOSE ? "close" :
+	     op_name(op)[0] != '?' ? op_name(op) : "op",
+	     bytes, frames);
+}
+
+/*
+ * Play c->ab from where it stands: steps out as the case's chop says,
+ * pausing on the timer (c->ab_timer) for a wait or between chops. Stops
+ * for good once the client's close came (ctl_done ends the script).
+ */
+static void
+ab_run(struct wssrv *s, struct wssrv_conn *c)
+{
+	const struct ab_case *ab = c->ab;
+
+	while (c->st == ST_WS && c->ab_i < ab->nst) {
+		const struct ab_step *st = &ab->st[c->ab_i];
+
+		if (c->ab_buf == NULL) {
+			if (st->kind == AB_WAIT) {
+				c->ab_i++;
+				c->ab_timer = 1;
+				timer_set(s, c, now_us() + st->n * 1000ull);
+				return;
+			}
+			if (ab_render(c, st, &c->ab_bytes, &c->ab_frames) !=
+			    0) {
+				logerr("conn %lu: out of memory", c->id);
+				c->ab_i = ab->nst;
+				return;
+			}
+		}
+		if (ab->chop == AB_CHOP_NONE) {
+			out_put(c, c->ab_buf, c->ab_len);
+			c->ab_off = c->ab_len;
+		} else {
+			size_t k = c->ab_len - c->ab_off;
+
+			if (ab->chop > 0 && k > (size_t)ab->chop)
+				k = (size_t)ab->chop;
+			out_put(c, c->ab_buf + c->ab_off, k);
+			c->ab_off += k;
+		}
+		if (c->ab_off == c->ab_len) {
+			free(c->ab_buf);
+			c->ab_buf = NULL;
+			c->ab_i++;
+			ab_sent(s, c, st, c->ab_bytes, c->ab_frames);
+		}
+		if (ab->chop != AB_CHOP_NONE && c->ab_i < ab->nst) {
+			/* The next piece in a segment of its own. */
+			c->ab_timer = 1;
+			timer_set(s, c, now_us() + 1000);
+			return;
+		}
+	}
+}
+
 /* The text /frag sends: multi-byte characters throughout, so most cuts
  * fall inside one. */
 static const char frag_text[] = "fragment\xc3\xa9 \xe2\x82\xac"
@@ -1448,7 +1749,10 @@ ws_begin(struct wssrv *s, struct wssrv_conn *c, const char *q, size_t qn)
 	unsigned long n, m;
 	int vl;
 
-	c->echo = c->route != R_CHAT && c->route != R_PUSH;
+	/* /ab/ logs what comes and echoes nothing: a case's messages are
+	 * the script's alone. */
+	c->echo = c->route != R_CHAT && c->route != R_PUSH &&
+		  c->route != R_AB;
 	switch (c->route) {
 	case R_ECHO:
 	case R_CHAT:
@@ -1643,6 +1947,11 @@ ws_begin(struct wssrv *s, struct wssrv_conn *c, const char *q, size_t qn)
 	case R_AFTER_CLOSE:
 		ws_send_close(s, c, 1000);
 		raw_frame(s, c, 0x81, 0, "late", 4, 4, "after-close");
+		break;
+	case R_AB:
+		if (ab_find(c, c->path + 4) != 0)
+			return -1;
+		ab_run(s, c);
 		break;
 	default:
 		break;
@@ -1896,6 +2205,8 @@ route_of(const char *path, size_t n)
 {
 	if (n > 6 && memcmp(path, "/chat/", 6) == 0)
 		return R_CHAT;
+	if (n > 4 && memcmp(path, "/ab/", 4) == 0)
+		return R_AB;
 	for (size_t i = 0; i < sizeof(wssrv_paths) / sizeof(wssrv_paths[0]);
 	     i++)
 		if (strlen(wssrv_paths[i].path) == n &&
@@ -2338,6 +2649,11 @@ timers_due(struct wssrv *s)
 		timer_stop(s, c);
 		if (c->route == R_PUSH && c->st == ST_WS && !c->close_sent) {
 			push_due(s, c);
+			conn_service(s, c);
+		} else if (c->route == R_AB && c->ab_timer &&
+			   c->st == ST_WS) {
+			c->ab_timer = 0;
+			ab_run(s, c);
 			conn_service(s, c);
 		} else {
 			/* The client did not close in time. */

@@ -158,9 +158,11 @@ struct sp_vu_ws_pool {
 	/* The bytes wslay may read now: the header, then payload. */
 	const uint8_t *f_hdr, *f_p;
 	uint32_t f_hdr_n, f_p_n;
-	/* PCRE2: per ws step (NULL: no regex), one match data. */
+	/* PCRE2: per ws step (NULL: no regex), one match data, made with
+	 * our allocator (ws_re_alloc). */
 	pcre2_code **re;
 	pcre2_match_data *md;
+	pcre2_general_context *re_gctx;
 	uint8_t *scratch; /* a message's bytes (SP_VU_REQ_MAX) */
 	/* The message scratch holds, rendered: VU and seed (0: other). A
 	 * message is rendered once to learn its length and sent from that
@@ -1390,6 +1392,7 @@ ws_fini(struct sp_vu_engine *e)
 	for (uint32_t i = 0; wp->re != NULL && i < e->pl->nws_steps; i++)
 		pcre2_code_free(wp->re[i]);
 	pcre2_match_data_free(wp->md);
+	pcre2_general_context_free(wp->re_gctx);
 	free(wp->re);
 	free(wp->ctx);
 	free(wp->ctx_free);
@@ -1400,6 +1403,22 @@ ws_fini(struct sp_vu_engine *e)
 	free(wp->vu);
 	free(wp);
 	e->client_pool[SP_VU_PROTO_WS] = NULL;
+}
+
+/* PCRE2's allocations for the match data, through here so that they are
+ * ours (an allocation counter that wraps malloc at link time sees them). */
+static void *
+ws_re_alloc(PCRE2_SIZE n, void *user)
+{
+	(void)user;
+	return malloc(n);
+}
+
+static void
+ws_re_free(void *p, void *user)
+{
+	(void)user;
+	free(p);
 }
 
 /* Frame contexts (and regex windows) for @nvus: one each up to 256, then
@@ -1477,7 +1496,11 @@ ws_init(struct sp_vu_engine *e, char *err, size_t errlen)
 		any_re = 1;
 	}
 	if (any_re) {
-		wp->md = pcre2_match_data_create(1, NULL);
+		wp->re_gctx = pcre2_general_context_create(ws_re_alloc,
+							   ws_re_free, NULL);
+		if (wp->re_gctx == NULL)
+			goto nomem;
+		wp->md = pcre2_match_data_create(1, wp->re_gctx);
 		wp->nwin = wp->nctx;
 		wp->wins = malloc((size_t)wp->nwin * SP_VU_WS_WINDOW);
 		wp->win_free = calloc(wp->nwin, sizeof(*wp->win_free));

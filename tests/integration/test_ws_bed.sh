@@ -345,6 +345,9 @@ bad "a continuation with no message" continuation 03ea 1,0,0,1,6869
 bad "a 1-byte close" close-short 03ea 1,0,8,1,03
 bad "close code 1005" close-code 03ea close:1005
 bad "a fragmented ping" framing 03ea 0,0,9,1,61
+# A frame after the client's own close: the close is echoed (1000), the
+# frame that follows it is an error all the same.
+bad "a frame after the client's close" after-close 03e8 close:1000 1,0,1,1,6869
 # Split UTF-8 (valid) and a ping between fragments are fine.
 raw goodfrag /echo --frames 2 --send 0,0,1,1,c3 --send 1,0,9,1,70 --send 1,0,0,1,a9
 check "server check: fragments with a ping between, a character split: pong, then the echo" eq \

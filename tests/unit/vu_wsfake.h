@@ -44,6 +44,11 @@ enum {
 };
 enum { ECHO_NONE, ECHO_PLAIN, ECHO_FRAG_PING };
 
+/* Allocations during run() after the engine's creation, counted by an
+ * includer that wraps the allocator (test_vu_ws.c); 0 otherwise. */
+static unsigned long fs_allocs;
+static int fs_alloc_counting;
+
 #define FS_MAX 8
 #define FS_BUF 65536
 
@@ -612,6 +617,10 @@ run(void)
 		fprintf(stderr, "sp_vu_create: %s\n", err);
 		exit(2);
 	}
+	/* What the engine allocates from here on (an includer that wraps
+	 * the allocator counts it, see test_vu_ws.c). */
+	fs_allocs = 0;
+	fs_alloc_counting = 1;
 	fs.cbs = sp_vu_stream_cbs();
 	fs.ctx = e;
 	sp_vu_set_stream(e, &fs_ops, NULL);
