@@ -45,6 +45,7 @@
  * the run's end sends 1001 "going away". The upgrade's session is counted
  * from its request (vu.c): a failed upgrade is a failed session.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1517,6 +1518,33 @@ ws_init(struct sp_vu_engine *e, char *err, size_t errlen)
 nomem:
 	snprintf(err, errlen, "out of memory for %u WebSocket users", e->nvus);
 	return -1;
+}
+
+/* The pools are made at start, so this is what an idle WebSocket holds
+ * for the whole run. A frame context's size is wslay's allocation as the
+ * allocator made it (its struct is private): malloc_usable_size. */
+void
+sp_vu_ws_mem(const struct sp_vu_engine *e, struct sp_vu_ws_mem *m)
+{
+	const struct sp_vu_ws_pool *wp = ws_pool(e);
+	uint64_t pool;
+
+	memset(m, 0, sizeof(*m));
+	if (wp == NULL || e->nvus == 0)
+		return;
+	m->vus = e->nvus;
+	m->contexts = wp->nctx;
+	m->windows = wp->nwin;
+	m->vu_bytes = (uint32_t)(sizeof(struct sp_vu_ws) + SP_WS_KEY_LEN + 1);
+	m->context_bytes = (uint32_t)(sizeof(*wp->ctx) + sizeof(*wp->ctx_free));
+	if (wp->nctx > 0 && wp->ctx[0] != NULL)
+		m->context_bytes += (uint32_t)malloc_usable_size(wp->ctx[0]);
+	m->window_bytes = wp->nwin > 0 ? (uint32_t)(SP_VU_WS_WINDOW +
+						    sizeof(*wp->win_free)) :
+					 0;
+	pool = (uint64_t)m->contexts * m->context_bytes +
+	       (uint64_t)m->windows * m->window_bytes;
+	m->per_conn = m->vu_bytes + (uint32_t)((pool + e->nvus - 1) / e->nvus);
 }
 
 const struct sp_vu_client sp_vu_ws_client = {

@@ -659,9 +659,43 @@ test_close_while_thinking(void)
 	sp_vu_destroy(e);
 }
 
+/* What an idle WebSocket costs (the run report's ws memory): the per-VU
+ * state and the pools' share, under issue 15's 1 KiB at 100,000 VUs,
+ * and the pool sized as vu_ws.c says (one context each up to 256 VUs,
+ * then one per 8). */
+static void
+test_mem(void)
+{
+	struct sp_vu_config vc = { .plan = &plan, .now_us = &now, .seed = 7 };
+	struct sp_vu_ws_mem m;
+	struct sp_vu_engine *e;
+	char err[128];
+
+	plan_base();
+	plan.vus = 100000;
+	add_ws(SP_STEP_WS_LISTEN)->listen_us = 5000;
+	plan_end();
+	vc.max_vus = plan.vus;
+	e = sp_vu_create(&vc, err, sizeof(err));
+	CHECK(e != NULL);
+	if (e == NULL)
+		return;
+	sp_vu_ws_mem(e, &m);
+	CHECK_EQ(m.vus, 100000);
+	CHECK_EQ(m.contexts, 256 + (100000 - 256) / 8);
+	CHECK_EQ(m.windows, 0);
+	CHECK(m.context_bytes >= 4096);
+	CHECK_EQ(m.per_conn, m.vu_bytes + ((uint64_t)m.contexts *
+						   m.context_bytes +
+					   m.vus - 1) / m.vus);
+	CHECK(m.per_conn <= 1024);
+	sp_vu_destroy(e);
+}
+
 int
 main(void)
 {
+	test_mem();
 	test_echo();
 	test_upgrade_bad();
 	test_greeting();
