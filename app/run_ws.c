@@ -184,8 +184,9 @@ sp_run_ws_json(const struct sp_run *r, const struct sp_report *rep, FILE *f)
 		",\"regex_windows\":%" PRIu32 ",\"regex_window_bytes\":%" PRIu32
 		",\"vus\":%" PRIu32 "}},\n",
 		r->rp.eng.ws_max_message,
-		(double)r->rp.eng.ws_ping_every_us / 1e6, m.per_conn, m.vu_bytes,
-		m.contexts, m.context_bytes, m.windows, m.window_bytes, m.vus);
+		(double)r->rp.eng.ws_ping_every_us / 1e6, m.per_conn,
+		m.vu_bytes, m.contexts, m.context_bytes, m.windows,
+		m.window_bytes, m.vus);
 }
 
 /* A timeline point's WebSocket figures (after its other keys). */
