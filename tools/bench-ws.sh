@@ -269,7 +269,17 @@ printf '%-44s %14s %24s %14s\n' "failed sessions / errors (serve; sp-wssrv)" \
 	"$(jf ws_sp .ws.sessions.failed); $(jf ws_sp_bed .ws.sessions.failed)" \
 	"$(ws_val ws_ts_serve err); $(ws_val ws_ts_bed err)" \
 	"$(ws_val ws_art_serve err); $(ws_val ws_art_bed err)"
-printf '%-44s %14s\n' "ws bytes per idle connection (64 VUs)" "$(jf ws_sp .ws.bytes_per_connection)"
+# The server's own count of the messages it echoed in each client's run,
+# against which the clients' rates are computed.
+printf '%-44s %14s %24s %14s\n' "messages serve received (its count)" \
+	"$(jf wsrv_sp .ws.msgs_received)" \
+	"$([ -s "$tmp/wsrv_tsung.json" ] && jf wsrv_tsung .ws.msgs_received || echo -)" \
+	"$([ -s "$tmp/wsrv_artillery.json" ] && jf wsrv_artillery .ws.msgs_received || echo -)"
+printf '%-44s %14s %24s %14s\n' "... and the client's count" \
+	"$(jf ws_sp .ws.messages.received)" \
+	"$([ -e "$tmp/ws_ts_serve.time" ] && tsung_fig ws_ts_serve count || echo -)" \
+	"$([ -s "$tmp/ws_art_serve.json" ] && art ws_art_serve '.aggregate.counters["websocket.messages_received"]' || echo -)"
+printf '%-44s %14s\n' "ws bytes per conn, 64 VUs (a context each)" "$(jf ws_sp .ws.bytes_per_connection)"
 if [ "$ws_hold" = 1 ]; then
 	printf '%-44s %14s\n' "100k idle: open at once / RSS MiB / B per conn" \
 		"$ws_hold_peak / $ws_hold_rss / $ws_hold_bpc"
