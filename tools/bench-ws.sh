@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154 # tools/bench sets tmp, secs, sp, ...
 # tools/bench's WebSocket rows (sourced by tools/bench after its own veth
 # pairs are up; uses its start_serve, stop_serve, srv_cpu, cli_cpu, $tmp,
 # $sp, $secs): echo round trips, 64 connections each with one 64-byte text
