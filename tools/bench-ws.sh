@@ -27,6 +27,7 @@
 # near 100 %, its one core was; stampede's worker loop busy % says it for
 # stampede, serve's for the responder.
 #
+# With --callgrind, the client's instructions per echo (machine-independent).
 # And with --ws-hold: 100,000 idle WebSockets held with pings against serve
 # (tests/integration/test_ws_hold100k.sh's schedule: 40 s of ramp, 50 s
 # sessions, about 100 s): RSS, bytes per connection beyond TCP's.
@@ -192,6 +193,30 @@ for p in "${ws_peers[@]}"; do
 	fi
 done
 
+# --callgrind: the client's user instructions per echo, as tools/bench
+# counts HTTP's: a 12 s and a 4 s run under callgrind (16 VUs), the
+# difference of their instructions over the difference of their echoes.
+ws_ipe="n/a"
+if [ "$callgrind" = 1 ] && command -v valgrind >/dev/null; then
+	echo "bench: WebSocket echo under callgrind, 4 s and 12 s" >&2
+	start_serve sp-bs0 198.18.6.2 wsrv_cg --ws echo
+	for d in 4 12; do
+		sed "s/vus: 64, duration: ${secs}s/vus: 16, duration: ${d}s/" \
+			"$tmp/ws_serve.yaml" >"$tmp/ws_cg$d.yaml"
+		taskset -c "$cli_cpu" valgrind --tool=callgrind --callgrind-out-file="$tmp/ws_cg$d.%p" \
+			"$sp" run --port af_packet:sp-bc0 --ip 198.18.6.1 --json "$tmp/ws_cg$d.json" \
+			"$tmp/ws_cg$d.yaml" >"$tmp/ws_cg$d.txt" 2>&1 || true
+	done
+	stop_serve
+	i4=$(awk '/Collected/ { print $4 }' "$tmp/ws_cg4.txt")
+	i12=$(awk '/Collected/ { print $4 }' "$tmp/ws_cg12.txt")
+	if [ -n "$i4" ] && [ -n "$i12" ] && [ -s "$tmp/ws_cg4.json" ] && [ -s "$tmp/ws_cg12.json" ]; then
+		ws_ipe=$(awk -v a="$i4" -v b="$i12" -v m1="$(jf ws_cg4 .ws.messages.received)" \
+			-v m2="$(jf ws_cg12 .ws.messages.received)" \
+			'BEGIN { if (m2 > m1) printf "%.0f", (b - a) / (m2 - m1); else print "n/a" }')
+	fi
+fi
+
 ws_hold_rss="" ws_hold_bpc="" ws_hold_peak=""
 if [ "$ws_hold" = 1 ]; then
 	echo "bench: 100,000 idle WebSockets with pings against stampede serve" >&2
@@ -280,6 +305,7 @@ printf '%-44s %14s %24s %14s\n' "... and the client's count" \
 	"$(jf ws_sp .ws.messages.received)" \
 	"$([ -e "$tmp/ws_ts_serve.time" ] && tsung_fig ws_ts_serve count || echo -)" \
 	"$([ -s "$tmp/ws_art_serve.json" ] && art ws_art_serve '.aggregate.counters["websocket.messages_received"]' || echo -)"
+printf '%-44s %14s\n' "instructions per echo (callgrind, 16 VUs)" "$ws_ipe"
 printf '%-44s %14s\n' "ws bytes per conn, 64 VUs (a context each)" "$(jf ws_sp .ws.bytes_per_connection)"
 if [ "$ws_hold" = 1 ]; then
 	printf '%-44s %14s\n' "100k idle: open at once / RSS MiB / B per conn" \
@@ -313,6 +339,7 @@ ws_json_into() {
 		--argjson hpeak "$(num_or_null "$ws_hold_peak")" \
 		--argjson hrss "$(num_or_null "$ws_hold_rss")" \
 		--argjson hbpc "$(num_or_null "$ws_hold_bpc")" \
+		--argjson ipe "$(num_or_null "$ws_ipe")" \
 		--arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
 		'. + {websocket: {connections: 64, message_bytes: 64,
 			serve: {stampede: {msgs_per_s: $sp, rtt_p99_ms: $spp, busy_pct: $spb,
@@ -322,7 +349,7 @@ ws_json_into() {
 			wssrv: {stampede: {msgs_per_s: $spbed, rtt_p99_ms: $spbedp, busy_pct: $spbedb},
 				tsung: {msgs_per_s: $tsbed, rtt_mean_ms: $tsbedm, rtt_p99_ms: null},
 				artillery: {msgs_per_s: $arbed, rtt_p99_ms: $arbedp}},
-			bytes_per_idle_conn: $bpc,
+			bytes_per_idle_conn: $bpc, instructions_per_echo: $ipe,
 			hold_100k: {open_at_once: $hpeak, rss_mib: $hrss, bytes_per_conn: $hbpc},
 			load_average: $load}}' <<<"$base" >"$tmp/ws_out.json" && cp "$tmp/ws_out.json" "$f"
 }
