@@ -39,12 +39,39 @@ sp_run_ws_close_name(unsigned b, char *buf, size_t len)
 					  "other";
 }
 
+/* The WebSocket memory of the run: per connection, the largest of the
+ * cores' (each core's pools are sized for its own VUs); pools summed. */
+static void
+sp_run_ws_mem(const struct sp_run *r, struct sp_vu_ws_mem *m)
+{
+	memset(m, 0, sizeof(*m));
+	for (uint32_t i = 0; i < r->ncores; i++) {
+		struct sp_vu_ws_mem c;
+
+		if (r->core[i].eng == NULL)
+			continue;
+		sp_vu_ws_mem(r->core[i].eng, &c);
+		m->vus += c.vus;
+		m->contexts += c.contexts;
+		m->windows += c.windows;
+		if (c.per_conn > m->per_conn)
+			m->per_conn = c.per_conn;
+		if (c.vu_bytes > m->vu_bytes)
+			m->vu_bytes = c.vu_bytes;
+		if (c.context_bytes > m->context_bytes)
+			m->context_bytes = c.context_bytes;
+		if (c.window_bytes > m->window_bytes)
+			m->window_bytes = c.window_bytes;
+	}
+}
+
 void
 sp_run_ws_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 {
 	const struct sp_vu_stats *s = r->tot;
 	double load = sp_run_load_s(r, rep);
 	char sent[32], recv[32], nm[8];
+	struct sp_vu_ws_mem m;
 	int any = 0;
 
 	fprintf(out,
@@ -92,6 +119,14 @@ sp_run_ws_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 	sp_run_lat_line(out, "  ws connect", &s->ws_connect);
 	sp_run_lat_line(out, "  ws rtt", &s->ws_rtt);
 	sp_run_lat_line(out, "  ws session", &s->ws_session);
+	sp_run_ws_mem(r, &m);
+	fprintf(out,
+		"  ws memory       %" PRIu32 " B per connection beyond TCP's "
+		"(state %" PRIu32 " B per VU; pools: %" PRIu32
+		" frame contexts of %" PRIu32 " B, %" PRIu32
+		" regex windows, for %" PRIu32 " VUs)\n",
+		m.per_conn, m.vu_bytes, m.contexts, m.context_bytes, m.windows,
+		m.vus);
 }
 
 void
@@ -100,6 +135,7 @@ sp_run_ws_json(const struct sp_run *r, const struct sp_report *rep, FILE *f)
 	const struct sp_vu_stats *s = r->tot;
 	double load = sp_run_load_s(r, rep);
 	const char *sep = "";
+	struct sp_vu_ws_mem m;
 	char nm[8];
 
 	fprintf(f,
@@ -138,9 +174,19 @@ sp_run_ws_json(const struct sp_run *r, const struct sp_report *rep, FILE *f)
 	sp_run_lat_json(f, &s->ws_rtt);
 	fprintf(f, ",\"session_ms\":");
 	sp_run_lat_json(f, &s->ws_session);
-	fprintf(f, ",\"max_message\":%" PRIu64 ",\"ping_every_s\":%.6f},\n",
+	sp_run_ws_mem(r, &m);
+	fprintf(f,
+		",\"max_message\":%" PRIu64 ",\"ping_every_s\":%.6f"
+		",\"bytes_per_connection\":%" PRIu32
+		",\"memory\":{\"vu_state_bytes\":%" PRIu32
+		",\"frame_contexts\":%" PRIu32
+		",\"frame_context_bytes\":%" PRIu32
+		",\"regex_windows\":%" PRIu32 ",\"regex_window_bytes\":%" PRIu32
+		",\"vus\":%" PRIu32 "}},\n",
 		r->rp.eng.ws_max_message,
-		(double)r->rp.eng.ws_ping_every_us / 1e6);
+		(double)r->rp.eng.ws_ping_every_us / 1e6, m.per_conn,
+		m.vu_bytes, m.contexts, m.context_bytes, m.windows,
+		m.window_bytes, m.vus);
 }
 
 /* A timeline point's WebSocket figures (after its other keys). */

@@ -79,7 +79,7 @@ EOF2
 run_sp run "$TMP/ws.yaml" --csv "$TMP/w"
 check "ws: nothing succeeds: exit code 1" eq "$RC" 1
 check "ws: the ws object, every part" eq "$(jq -c '.ws | keys' "$TMP/r.json")" \
-	'["bytes","close_codes","closes_sent","connect_ms","errors_by_kind","max_message","messages","ping_every_s","pings_received","pings_sent","pongs_received","rtt_ms","session_ms","sessions"]'
+	'["bytes","bytes_per_connection","close_codes","closes_sent","connect_ms","errors_by_kind","max_message","memory","messages","ping_every_s","pings_received","pings_sent","pongs_received","rtt_ms","session_ms","sessions"]'
 check "ws: sessions started = completed + failed + interrupted + open" eq \
 	"$(jq '.ws.sessions | .started == .completed + .failed + .interrupted + .open_at_end' "$TMP/r.json")" true
 check "ws: the failure kinds add up to the failed sessions" eq \
@@ -94,7 +94,12 @@ check "ws: the upgrade is a request named WS /1k" eq "$(jq -r '.requests[0].name
 check "ws: no upgrade succeeded" eq "$(j .summary.succeeded)" 0
 check "ws: the defaults, 1 MiB and no pings" eq "$(jq -c '[.ws.max_message, .ws.ping_every_s]' "$TMP/r.json")" '[1048576,0]'
 check "ws: two thresholds judged" eq "$(jq '.thresholds | length' "$TMP/r.json")" 2
-check "ws: the summary's ws lines" eq "$(grep -cE '^  ws (sessions|failures|messages|control|close codes|latency ms) ' "$TMP/out.txt")" 6
+check "ws: the summary's ws lines" eq "$(grep -cE '^  ws (sessions|failures|messages|control|close codes|latency ms|memory) ' "$TMP/out.txt")" 7
+# Two VUs: a frame context each (the pool's minimum), so an idle
+# WebSocket's figure is its state and one whole context.
+check "ws: bytes per connection = the state + the pools' share" eq "$(j .ws.bytes_per_connection)" \
+	"$(jq '.ws.memory | .vu_state_bytes + (((.frame_contexts * .frame_context_bytes + .regex_windows * .regex_window_bytes) + .vus - 1) / .vus | floor)' "$TMP/r.json")"
+check "ws: two VUs, two frame contexts" eq "$(jq -c '[.ws.memory.vus, .ws.memory.frame_contexts]' "$TMP/r.json")" '[2,2]'
 check "ws: CSV timeline, 18 columns" eq "$(head -1 "$TMP/w_timeline.csv" | tr ',' '\n' | wc -l)" 18
 check "ws: CSV timeline rows, 18 fields each" eq "$(awk -F, 'NR > 1 && NF != 18' "$TMP/w_timeline.csv" | wc -l)" 0
 check "ws: CSV stats, the session, connect and rtt rows" eq "$(grep -cE '^ws,"(session|connect|rtt)",' "$TMP/w_stats.csv")" 3

@@ -709,9 +709,78 @@ test_close_while_thinking(void)
 	sp_vu_destroy(e);
 }
 
+/* What an idle WebSocket costs (the run report's ws memory): the per-VU
+ * state and the pools' share, under issue 15's 1 KiB at 100,000 VUs,
+ * and the pool sized as vu_ws.c says (one context each up to 256 VUs,
+ * then one per 8). */
+static void
+test_mem(void)
+{
+	struct sp_vu_config vc = { .plan = &plan, .now_us = &now, .seed = 7 };
+	struct sp_vu_ws_mem m;
+	struct sp_vu_engine *e;
+	char err[128];
+
+	plan_base();
+	plan.vus = 100000;
+	add_ws(SP_STEP_WS_LISTEN)->listen_us = 5000;
+	plan_end();
+	vc.max_vus = plan.vus;
+	e = sp_vu_create(&vc, err, sizeof(err));
+	CHECK(e != NULL);
+	if (e == NULL)
+		return;
+	sp_vu_ws_mem(e, &m);
+	CHECK_EQ(m.vus, 100000);
+	CHECK_EQ(m.contexts, 256 + (100000 - 256) / 8);
+	CHECK_EQ(m.windows, 0);
+	CHECK(m.context_bytes >= 4096);
+	CHECK_EQ(m.per_conn,
+		 m.vu_bytes + ((uint64_t)m.contexts * m.context_bytes + m.vus -
+			       1) / m.vus);
+	CHECK(m.per_conn <= 1024);
+	sp_vu_destroy(e);
+}
+
+/* Our masking (ws_send_frame, 8 bytes at a time, in pieces): messages of
+ * both length forms the fake server holds (7-bit, 16-bit; its buffer is
+ * 64 KiB), of lengths around the 8-byte words and the 2 KiB pieces,
+ * arrive unmasked byte for byte. */
+static void
+test_mask(void)
+{
+	static const uint32_t lens[] = { 0,   1,    7,    8,    9,    125,
+					 126, 2033, 2034, 2035, 4099, 60000 };
+	static char text[60001];
+
+	for (size_t k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+		const struct sp_vu_stats *s;
+		struct sp_vu_engine *e;
+
+		for (uint32_t i = 0; i < lens[k]; i++)
+			text[i] = (char)('a' + (i * 7 + k) % 26);
+		text[lens[k]] = '\0';
+		plan_base();
+		fs.space = 200000;
+		add_send_text(text, 0);
+		add_expect(NULL, NULL, 20000);
+		plan_end();
+		e = run();
+		s = sp_vu_stats(e);
+		CHECK_EQ(s->ws_msgs_sent, 1);
+		CHECK_EQ(fs.unmasked, 0);
+		CHECK_EQ(fs.nlast, lens[k]);
+		CHECK(fs.last != NULL && memcmp(fs.last, text, lens[k]) == 0);
+		check_accounting(s);
+		sp_vu_destroy(e);
+	}
+}
+
 int
 main(void)
 {
+	test_mem();
+	test_mask();
 	test_echo();
 	test_upgrade_bad();
 	test_greeting();

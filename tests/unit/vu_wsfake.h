@@ -86,6 +86,8 @@ static struct {
 	/* Witness. */
 	uint64_t connects, aborts, closed_cbs, rx_bytes, tx_bytes;
 	uint64_t msgs, msg_bytes, pings, pongs, closes, unmasked, bad;
+	const uint8_t *last; /* the last whole client message, unmasked */
+	uint32_t nlast;
 	uint64_t msgs_sent;
 	int last_close;          /* code of the last close received, -1: none */
 	uint32_t head_len;       /* the last 101's head */
@@ -234,6 +236,8 @@ fs_client_msg(struct fs_conn *c)
 {
 	fs.msgs++;
 	fs.msg_bytes += c->nmsg;
+	fs.last = c->msg;
+	fs.nlast = c->nmsg;
 	if (fs.echo == ECHO_PLAIN) {
 		fs_frame(c, 1, 0, c->msg_op, c->msg, c->nmsg, 0);
 		fs.msgs_sent++;

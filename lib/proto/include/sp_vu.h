@@ -319,6 +319,20 @@ const struct sp_vu_stats *sp_vu_stats(const struct sp_vu_engine *e);
 const struct sp_vu_req_stats *sp_vu_req_stats(const struct sp_vu_engine *e);
 const struct sp_vu_scen_stats *sp_vu_scen_stats(const struct sp_vu_engine *e);
 
+/* What an idle WebSocket costs beyond its TCP connection, in bytes, as
+ * this engine was made (0: its plan has no ws: step). */
+struct sp_vu_ws_mem {
+	uint32_t vus;          /* VUs the state is made for */
+	uint32_t contexts;     /* frame contexts in the pool */
+	uint32_t windows;      /* regex windows in the pool (0: no regex) */
+	uint32_t vu_bytes;     /* per VU: its WebSocket state, the upgrade's
+				* key kept by the HTTP client */
+	uint32_t context_bytes; /* one frame context, with its pool slot */
+	uint32_t window_bytes;  /* one regex window, with its pool slot */
+	uint32_t per_conn;     /* vu_bytes + the pools' share per VU */
+};
+void sp_vu_ws_mem(const struct sp_vu_engine *e, struct sp_vu_ws_mem *m);
+
 /* Open model: the number of arrivals due in the first @t_us of the
  * schedule (exact integral of the rate, exported for tests). */
 double sp_vu_arrivals_at(const struct sp_plan *pl, uint64_t t_us);
