@@ -1073,9 +1073,12 @@ sp_serve_core_setup(struct sp_servemode *all, struct sp_cores *cores,
 	}
 	sp_stream_tcp_accept(&m->tcp, sp_srv_accept, m);
 	/* Pool: every open connection plus those we closed first, lingering
-	 * in TIME_WAIT (--close, errors). */
-	extra = m->nslots < SP_SRV_TW_EXTRA_MAX ? m->nslots :
-						  SP_SRV_TW_EXTRA_MAX;
+	 * in TIME_WAIT (Connection: close, --close, errors). How many linger
+	 * depends on the rate of new connections (times TIME_WAIT's 1 s),
+	 * not on --max-conns: a pool of twice a small --max-conns capped
+	 * new connections at that many a second (2,048/s with 1,024). A
+	 * TIME_WAIT entry is a stack connection only (about 180 B). */
+	extra = SP_SRV_TW_EXTRA_MAX;
 	sp_cores_stack_config(cores, &cfg, (uint32_t)(m->nslots + extra),
 			      m->nslots);
 	sp_servemode_size_chunks(m, &cfg);
