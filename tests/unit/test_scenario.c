@@ -1978,8 +1978,8 @@ test_ws_url(void)
 			"--ws-max-message: '1x' is not a size",
 			"--ws-max-message: '0': a limit of 0 takes no message",
 			"--vu-offset: '-1' is not a whole number",
-			"tls settings are given but the target is ws://, not "
-			"wss://",
+			("tls settings are given but the target is ws://, "
+			 "not wss://"),
 			"--ws-max-message: '2g' is larger than 1073741824 bytes",
 		};
 

@@ -1155,8 +1155,8 @@ test_psk(void)
 		"id:",
 		"id:001",
 		"id:00zz",
-		"id:00112233445566778899aabbccddeeff"
-		"00112233445566778899aabbccddeeff00"
+		("id:00112233445566778899aabbccddeeff"
+		 "00112233445566778899aabbccddeeff00"), /* 33 bytes */
 	};
 	struct sp_tls_conf cc = client_conf(), sc = server_conf("x", "x");
 	struct sp_tls *c, *s;
