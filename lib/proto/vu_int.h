@@ -5,8 +5,9 @@
  *               schedule's driving, accounting
  *   vu_life.c   creation (pools, clients), destruction, getters
  *   vu_http.c   the HTTP/1.1 protocol client (struct sp_vu_client)
- *   vu_ws.c     the WebSocket protocol client (wslay's frame API), and
- *               the upgrade's checks the HTTP client runs for it
+ *   vu_ws.c     the WebSocket protocol client (wslay's frame API);
+ *               vu_ws_hs.c the upgrade's checks the HTTP client runs
+ *               for it, vu_ws_life.c its pools (vu_ws_int.h)
  *   vu_check.c  HTTP response checks read as the bytes arrive
  *   vu_render.c the request builder (reads struct sp_vu_render only)
  *   vu_sched.c  the schedule's arithmetic (reads the plan only)
@@ -320,7 +321,7 @@ void sp_vu_on_body(void *ctx, const uint8_t *p, size_t n);
 /* A parse error's failure kind. */
 enum sp_vu_err sp_vu_parse_kind(int r);
 
-/* ---- vu_ws.c: the upgrade's side the HTTP client runs ---- */
+/* ---- vu_ws_hs.c: the upgrade's side the HTTP client runs ---- */
 
 /* A WebSocket upgrade request starts: draw its Sec-WebSocket-Key (@key,
  * NUL-ended) and get ready to check the answer's fields against it;

@@ -45,357 +45,21 @@
  * the run's end sends 1001 "going away". The upgrade's session is counted
  * from its request (vu.c): a failed upgrade is a failed session.
  */
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
-#include <wslay/wslay.h>
-
 #include "sp_pattern.h"
-#include "vu_int.h"
 #include "vu_rand.h"
 #include "vu_render.h"
-
-#define SP_VU_WS_WINDOW 4096u /* bytes of a message a regex sees */
-#define SP_VU_WS_CTL_MAX 125u /* a control frame's payload (RFC 6455 5.5) */
-#define SP_VU_WS_HDR_MAX 14u  /* 2 + 8 (length) + 4 (mask) */
-#define SP_VU_WS_NONE UINT32_MAX
-
-enum { WS_OP_CONT = 0, WS_OP_TEXT = 1, WS_OP_BIN = 2 };
-enum { WS_OP_CLOSE = 8, WS_OP_PING = 9, WS_OP_PONG = 10 };
-
-/* A session's state: st. */
-enum {
-	WS_GONE = 0, /* no session (ended, or never started) */
-	WS_OPEN,     /* open both ways */
-	WS_CLOSING,  /* our close frame sent, the server's awaited */
-};
-
-/* The upgrade's checks: from sp_vu_ws_offer to the 101's end. */
-enum { HF_OTHER, HF_UPGRADE, HF_CONNECTION, HF_ACCEPT, HF_PROTOCOL, HF_EXT };
-
-struct sp_vu_ws_hs {
-	struct sp_vu_checks *chk; /* the request's own checks */
-	const char *offer;        /* subprotocols offered, or NULL */
-	char accept[SP_WS_ACCEPT_LEN];
-	uint8_t name[24]; /* the field's name so far, lower-case */
-	uint8_t nlen;     /* its length, or 0xff: longer than ours */
-	uint8_t field;    /* HF_*, known at the name's end */
-	uint8_t fknown;   /* field is set */
-	uint8_t vpos;     /* value bytes seen (accept, protocol) */
-	uint8_t tpos;     /* token bytes matched, or 0xff: not the token */
-	uint8_t val[32];  /* the subprotocol chosen */
-	uint8_t ok_upgrade, ok_conn, ok_accept, bad;
-};
-
-/* Per VU: the upgrade's checks, then the session's state. */
-struct sp_vu_ws {
-	union {
-		struct sp_vu_ws_hs hs;
-		struct {
-			uint8_t st;        /* WS_* */
-			uint8_t kind;      /* the step on (enum sp_step_kind) */
-			uint8_t owe_pong;  /* a pong (of ctl) waits for room */
-			uint8_t owe_close; /* the step's close waits for room */
-			uint8_t step_done; /* the step ended in an event */
-			uint8_t jump;      /* the session ended in an event: the
-					  * VU skips the rest of its block */
-			uint8_t tx_on;     /* a message is being queued */
-			uint8_t measure_any; /* the RTT ends at any message */
-			uint8_t hn, hlen;    /* header bytes read, needed */
-			uint8_t op, fin;     /* the frame being read */
-			uint8_t msg_op;      /* the data message on, 0: none */
-			uint8_t msg_match;   /* the expect on judges it */
-			uint8_t ctl_n;       /* control payload bytes */
-			uint8_t hb[SP_VU_WS_HDR_MAX];
-			uint32_t ws;   /* the step's plan->ws_steps index */
-			uint32_t done; /* messages the step sent, matched */
-			uint32_t fctx; /* frame context held, or NONE */
-			uint32_t win;  /* regex window held, or NONE */
-			uint32_t win_len;
-			uint32_t kmp;
-			uint32_t utf8;
-			uint64_t rx_left;   /* payload not yet out of wslay */
-			uint64_t feed_left; /* payload not yet into wslay */
-			uint64_t msg_len;
-			uint64_t t_measure; /* a measured message queued at */
-			uint64_t tx_off, tx_len; /* the message being queued */
-			uint64_t seed;           /* its {{random}} draws */
-			uint8_t ctl[SP_VU_WS_CTL_MAX];
-		};
-	};
-};
-
-/*
- * The goal of issue 15: at most 1 KiB per idle WebSocket beyond the TCP
- * connection's. On x86-64 this is 248 bytes per VU (any VU of a plan with
- * a ws block), the HTTP client's per-VU state grows by its 25-byte key,
- * and the pool's share is a 4,264-byte wslay context per 8 VUs beyond
- * 256 (~533 bytes): ~810 bytes an idle WebSocket.
- */
-_Static_assert(sizeof(struct sp_vu_ws) <= 256,
-	       "the per-VU WebSocket state must stay small");
-
-struct sp_vu_ws_pool {
-	struct sp_vu_ws *vu;
-	/* Frame contexts for receiving, lent per frame. */
-	wslay_frame_context_ptr *ctx;
-	uint32_t *ctx_free;
-	uint32_t nctx, ctx_avail;
-	/* Regex windows, lent per message. */
-	uint8_t *wins;
-	uint32_t *win_free;
-	uint32_t nwin, win_avail;
-	struct sp_vu_engine *e;
-	/* The bytes wslay may read now: the header, then payload. */
-	const uint8_t *f_hdr, *f_p;
-	uint32_t f_hdr_n, f_p_n;
-	/* PCRE2: per ws step (NULL: no regex), one match data, made with
-	 * our allocator (ws_re_alloc). */
-	pcre2_code **re;
-	pcre2_match_data *md;
-	pcre2_general_context *re_gctx;
-	uint8_t *scratch; /* a message's bytes (SP_VU_REQ_MAX) */
-	/* The message scratch holds, rendered: VU and seed (0: other). A
-	 * message is rendered once to learn its length and sent from that
-	 * render when it fits. */
-	uint32_t scratch_vu;
-	uint64_t scratch_seed;
-	uint8_t *body_scratch;
-};
-
-static inline struct sp_vu_ws_pool *
-ws_pool(const struct sp_vu_engine *e)
-{
-	return e->client_pool[SP_VU_PROTO_WS];
-}
-
-static inline struct sp_vu_ws *
-ws_of(const struct sp_vu_engine *e, const struct sp_vu *v)
-{
-	return &ws_pool(e)->vu[v->idx];
-}
-
-static inline uint8_t
-ws_lower(uint8_t c)
-{
-	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
-}
-
-/* ---- the upgrade ---- */
-
-void
-sp_vu_ws_offer(struct sp_vu_engine *e, struct sp_vu *v,
-	       struct sp_vu_checks *chk, char key[SP_WS_KEY_LEN + 1])
-{
-	struct sp_vu_ws_hs *hs = &ws_of(e, v)->hs;
-	uint64_t r0 = sp_vu_rand(&e->rng), r1 = sp_vu_rand(&e->rng);
-	char acc[SP_WS_ACCEPT_LEN + 1];
-
-	memset(hs, 0, sizeof(*hs));
-	sp_ws_key(r0, r1, key);
-	sp_ws_accept(key, SP_WS_KEY_LEN, acc);
-	memcpy(hs->accept, acc, SP_WS_ACCEPT_LEN);
-	hs->chk = chk;
-	hs->offer = sp_vu_req(e, v)->ws_subprotocols;
-}
-
-void *
-sp_vu_ws_hs_ctx(struct sp_vu_engine *e, struct sp_vu *v)
-{
-	return &ws_of(e, v)->hs;
-}
-
-static uint8_t
-hs_field(const struct sp_vu_ws_hs *hs)
-{
-	static const struct {
-		const char *name;
-		uint8_t f;
-	} known[] = {
-		{ "upgrade", HF_UPGRADE },
-		{ "connection", HF_CONNECTION },
-		{ "sec-websocket-accept", HF_ACCEPT },
-		{ "sec-websocket-protocol", HF_PROTOCOL },
-		{ "sec-websocket-extensions", HF_EXT },
-	};
-
-	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (strlen(known[i].name) == hs->nlen &&
-		    memcmp(known[i].name, hs->name, hs->nlen) == 0)
-			return known[i].f;
-	return HF_OTHER;
-}
-
-/* A comma-separated token list's element matched against @word (case-
- * insensitive; spaces and tabs around elements skipped). */
-static void
-hs_token_byte(struct sp_vu_ws_hs *hs, const char *word, uint8_t c,
-	      uint8_t *found)
-{
-	size_t wl = strlen(word);
-
-	if (c == ',') {
-		if (hs->tpos == wl)
-			*found = 1;
-		hs->tpos = 0;
-		return;
-	}
-	if (c == ' ' || c == '\t' || hs->tpos == 0xff)
-		return;
-	if (hs->tpos < wl && ws_lower(c) == (uint8_t)word[hs->tpos])
-		hs->tpos++;
-	else
-		hs->tpos = 0xff;
-}
-
-/* Whether the subprotocol chosen (hs->val, vpos bytes) is one offered. */
-static int
-hs_protocol_offered(const struct sp_vu_ws_hs *hs)
-{
-	const char *o = hs->offer;
-	size_t n = hs->vpos;
-
-	while (n > 0 && (hs->val[n - 1] == ' ' || hs->val[n - 1] == '\t'))
-		n--;
-	if (o == NULL || n == 0)
-		return 0;
-	while (*o != '\0') {
-		size_t l;
-
-		while (*o == ' ' || *o == ',')
-			o++;
-		l = strcspn(o, ", ");
-		if (l == n && memcmp(o, hs->val, n) == 0)
-			return 1;
-		o += l;
-	}
-	return 0;
-}
-
-static void
-hs_value(struct sp_vu_ws_hs *hs, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		uint8_t c = p[i];
-
-		switch (hs->field) {
-		case HF_UPGRADE:
-			hs_token_byte(hs, "websocket", c, &hs->ok_upgrade);
-			break;
-		case HF_CONNECTION:
-			hs_token_byte(hs, "upgrade", c, &hs->ok_conn);
-			break;
-		case HF_ACCEPT:
-			/* Exactly the value we expect (trailing blanks are
-			 * the parser's to keep, ours to ignore). */
-			if (hs->vpos < SP_WS_ACCEPT_LEN) {
-				if (c != (uint8_t)hs->accept[hs->vpos])
-					hs->tpos = 0xff;
-				hs->vpos++;
-			} else if (c != ' ' && c != '\t') {
-				hs->tpos = 0xff;
-			}
-			break;
-		case HF_PROTOCOL:
-			if (hs->vpos < sizeof(hs->val))
-				hs->val[hs->vpos++] = c;
-			else
-				hs->bad = 1; /* longer than anything we offer */
-			break;
-		case HF_EXT:
-			/* We offer no extension: none may be chosen (RFC
-			 * 6455 4.1, the client's check 5). */
-			if (c != ' ' && c != '\t')
-				hs->bad = 1;
-			break;
-		default:
-			break;
-		}
-	}
-}
-
-static void
-hs_field_end(struct sp_vu_ws_hs *hs)
-{
-	switch (hs->field) {
-	case HF_UPGRADE:
-		hs_token_byte(hs, "websocket", ',', &hs->ok_upgrade);
-		break;
-	case HF_CONNECTION:
-		hs_token_byte(hs, "upgrade", ',', &hs->ok_conn);
-		break;
-	case HF_ACCEPT:
-		if (hs->ok_accept || hs->tpos == 0xff ||
-		    hs->vpos < SP_WS_ACCEPT_LEN)
-			hs->bad = 1; /* wrong, or twice */
-		else
-			hs->ok_accept = 1;
-		break;
-	case HF_PROTOCOL:
-		/* One of ours, once (check 6). */
-		if (!hs_protocol_offered(hs))
-			hs->bad = 1;
-		hs->offer = NULL;
-		break;
-	default:
-		break;
-	}
-	hs->nlen = 0;
-	hs->field = HF_OTHER;
-	hs->fknown = 0;
-	hs->vpos = 0;
-	hs->tpos = 0;
-}
-
-void
-sp_vu_ws_on_header(void *ctx, enum sp_http1_hdr_part part, const uint8_t *p,
-		   size_t n)
-{
-	struct sp_vu_ws_hs *hs = ctx;
-
-	if (hs->chk->ck->header != NULL)
-		sp_vu_on_header(hs->chk, part, p, n);
-	switch (part) {
-	case SP_HTTP1_HDR_NAME:
-		for (size_t i = 0; i < n && hs->nlen != 0xff; i++) {
-			if (hs->nlen == sizeof(hs->name))
-				hs->nlen = 0xff;
-			else
-				hs->name[hs->nlen++] = ws_lower(p[i]);
-		}
-		break;
-	case SP_HTTP1_HDR_VALUE:
-	case SP_HTTP1_HDR_END:
-		if (!hs->fknown) {
-			hs->field = hs->nlen == 0xff ? HF_OTHER : hs_field(hs);
-			hs->fknown = 1;
-		}
-		if (part == SP_HTTP1_HDR_VALUE)
-			hs_value(hs, p, n);
-		else
-			hs_field_end(hs);
-		break;
-	}
-}
-
-int
-sp_vu_ws_handshake_ok(struct sp_vu_engine *e, struct sp_vu *v)
-{
-	const struct sp_vu_ws_hs *hs = &ws_of(e, v)->hs;
-
-	return hs->ok_upgrade && hs->ok_conn && hs->ok_accept && !hs->bad;
-}
+#include "vu_ws_int.h"
 
 /* ---- pools ---- */
 
 static ssize_t ws_recv_cb(uint8_t *buf, size_t len, int flags, void *user);
 
 /* Receiving only: frames go out by ws_send_frame. */
-static const struct wslay_frame_callbacks ws_cbs = {
+const struct wslay_frame_callbacks sp_vu_ws_cbs = {
 	.recv_callback = ws_recv_cb,
 };
 
@@ -447,7 +111,7 @@ ws_ctx_drop(struct sp_vu_ws_pool *wp, struct sp_vu_ws *w)
 		 * path of a connection lost in a long frame only). */
 		wslay_frame_context_ptr c;
 
-		if (wslay_frame_context_init(&c, &ws_cbs, wp) == 0) {
+		if (wslay_frame_context_init(&c, &sp_vu_ws_cbs, wp) == 0) {
 			wslay_frame_context_free(wp->ctx[w->fctx]);
 			wp->ctx[w->fctx] = c;
 			ws_ctx_put(wp, w);
@@ -622,6 +286,17 @@ ws_send_ping(struct sp_vu_engine *e, struct sp_vu *v, const uint8_t *p,
 
 /* ---- the session's end ---- */
 
+/* The session is over: its pools back, the VU's step moves on, the
+ * connection let go (@how: sp_vu_drop_conn's). */
+static void
+ws_gone(struct sp_vu_engine *e, struct sp_vu *v, struct sp_vu_ws *w, int how)
+{
+	w->st = WS_GONE;
+	w->jump = 1;
+	ws_release(ws_pool(e), w);
+	sp_vu_drop_conn(e, v, how);
+}
+
 /* The session failed (@kind): say why in a close frame if one fits
  * (@code; 0: none, the connection is gone or reset) and let the
  * connection go. RFC 6455 7.1.7: failing needs no close handshake. */
@@ -635,10 +310,7 @@ ws_fail(struct sp_vu_engine *e, struct sp_vu *v, unsigned kind, unsigned code)
 	sp_vu_ws_end(e, v, SP_VU_WS_FAILED, kind);
 	if (code != 0 && w->st == WS_OPEN && v->c != NULL)
 		(void)ws_send_close(e, v, code, NULL);
-	w->st = WS_GONE;
-	w->jump = 1;
-	ws_release(ws_pool(e), w);
-	sp_vu_drop_conn(e, v, SP_VU_GRACEFUL);
+	ws_gone(e, v, w, SP_VU_GRACEFUL);
 }
 
 /* The close handshake is done: the session completed. The server closes
@@ -649,10 +321,7 @@ ws_completed(struct sp_vu_engine *e, struct sp_vu *v)
 	struct sp_vu_ws *w = ws_of(e, v);
 
 	sp_vu_ws_end(e, v, SP_VU_WS_COMPLETED, 0);
-	w->st = WS_GONE;
-	w->jump = 1;
-	ws_release(ws_pool(e), w);
-	sp_vu_drop_conn(e, v, SP_VU_AFTER_SERVER);
+	ws_gone(e, v, w, SP_VU_AFTER_SERVER);
 }
 
 /* After an event: move the VU on if its step or its session ended. The
@@ -1361,190 +1030,10 @@ ws_interrupt(struct sp_vu_engine *e, struct sp_vu *v)
 	ws_release(ws_pool(e), w);
 }
 
-static void
-ws_fini(struct sp_vu_engine *e)
-{
-	struct sp_vu_ws_pool *wp = ws_pool(e);
-
-	if (wp == NULL)
-		return;
-	for (uint32_t i = 0; wp->ctx != NULL && i < wp->nctx; i++)
-		if (wp->ctx[i] != NULL)
-			wslay_frame_context_free(wp->ctx[i]);
-	for (uint32_t i = 0; wp->re != NULL && i < e->pl->nws_steps; i++)
-		pcre2_code_free(wp->re[i]);
-	pcre2_match_data_free(wp->md);
-	pcre2_general_context_free(wp->re_gctx);
-	free(wp->re);
-	free(wp->ctx);
-	free(wp->ctx_free);
-	free(wp->wins);
-	free(wp->win_free);
-	free(wp->scratch);
-	free(wp->body_scratch);
-	free(wp->vu);
-	free(wp);
-	e->client_pool[SP_VU_PROTO_WS] = NULL;
-}
-
-/* PCRE2's allocations for the match data, through here so that they are
- * ours (an allocation counter that wraps malloc at link time sees them). */
-static void *
-ws_re_alloc(PCRE2_SIZE n, void *user)
-{
-	(void)user;
-	return malloc(n);
-}
-
-static void
-ws_re_free(void *p, void *user)
-{
-	(void)user;
-	free(p);
-}
-
-/* Frame contexts (and regex windows) for @nvus: one each up to 256, then
- * one per 8 more VUs (a frame in progress on more connections at once is
- * counted as ws_pool_empty). */
-static uint32_t
-ws_pool_size(uint32_t nvus)
-{
-	return nvus <= 256 ? nvus : 256 + (nvus - 256) / 8;
-}
-
-static int
-ws_init(struct sp_vu_engine *e, char *err, size_t errlen)
-{
-	const struct sp_plan *pl = e->pl;
-	struct sp_vu_ws_pool *wp;
-	int any = 0, any_re = 0;
-
-	for (uint32_t i = 0; i < pl->nrequests; i++)
-		any |= pl->requests[i].ws_upgrade;
-	if (!any)
-		return 0; /* no WebSocket in the plan: no pool */
-	wp = calloc(1, sizeof(*wp));
-	if (wp == NULL)
-		goto nomem;
-	e->client_pool[SP_VU_PROTO_WS] = wp;
-	wp->e = e;
-	wp->nctx = e->ws_frame_contexts ? e->ws_frame_contexts :
-					  ws_pool_size(e->nvus);
-	wp->vu = calloc(e->nvus, sizeof(*wp->vu));
-	wp->ctx = calloc(wp->nctx, sizeof(*wp->ctx));
-	wp->ctx_free = calloc(wp->nctx, sizeof(*wp->ctx_free));
-	wp->scratch = malloc(SP_VU_REQ_MAX);
-	wp->body_scratch = malloc(SP_VU_REQ_MAX);
-	wp->re = calloc(pl->nws_steps + 1, sizeof(*wp->re));
-	if (wp->vu == NULL || wp->ctx == NULL || wp->ctx_free == NULL ||
-	    wp->scratch == NULL || wp->body_scratch == NULL || wp->re == NULL)
-		goto nomem;
-	for (uint32_t i = 0; i < wp->nctx; i++) {
-		if (wslay_frame_context_init(&wp->ctx[i], &ws_cbs, wp) != 0)
-			goto nomem;
-		wp->ctx_free[i] = i;
-	}
-	wp->ctx_avail = wp->nctx;
-	for (uint32_t i = 0; i < pl->nws_steps; i++) {
-		const struct sp_ws_step *ws = &pl->ws_steps[i];
-		int ec;
-		PCRE2_SIZE eo;
-
-		if (sp_vu_tpl_max(pl, &ws->msg) > SP_VU_REQ_MAX) {
-			snprintf(err, errlen,
-				 "ws step '%s': its message may render to "
-				 "more than %u bytes",
-				 ws->name != NULL ? ws->name : "?",
-				 SP_VU_REQ_MAX);
-			return -1;
-		}
-		if (ws->regex == NULL)
-			continue;
-		wp->re[i] = pcre2_compile((PCRE2_SPTR)ws->regex,
-					  PCRE2_ZERO_TERMINATED, 0, &ec, &eo,
-					  NULL);
-		if (wp->re[i] == NULL) {
-			PCRE2_UCHAR msg[120];
-
-			pcre2_get_error_message(ec, msg, sizeof(msg));
-			snprintf(err, errlen,
-				 "ws step '%s': regex at offset %zu: %s",
-				 ws->name != NULL ? ws->name : "?", (size_t)eo,
-				 (const char *)msg);
-			return -1;
-		}
-		any_re = 1;
-	}
-	if (any_re) {
-		wp->re_gctx = pcre2_general_context_create(ws_re_alloc,
-							   ws_re_free, NULL);
-		if (wp->re_gctx == NULL)
-			goto nomem;
-		wp->md = pcre2_match_data_create(1, wp->re_gctx);
-		wp->nwin = wp->nctx;
-		wp->wins = malloc((size_t)wp->nwin * SP_VU_WS_WINDOW);
-		wp->win_free = calloc(wp->nwin, sizeof(*wp->win_free));
-		if (wp->md == NULL || wp->wins == NULL || wp->win_free == NULL)
-			goto nomem;
-		/* PCRE2 (10.41 on) allocates its backtracking frames in the
-		 * match data on its first match, sized for the pattern:
-		 * one match of each pattern now, on an empty subject, makes
-		 * the largest of them here and not on the first message
-		 * (only a match needing more frames than the first 20 KiB
-		 * hold grows them later; the report's allocation count
-		 * would show it). */
-		for (uint32_t i = 0; i < pl->nws_steps; i++)
-			if (wp->re[i] != NULL)
-				(void)pcre2_match(wp->re[i], (PCRE2_SPTR) "", 0,
-						  0, 0, wp->md, NULL);
-		for (uint32_t i = 0; i < wp->nwin; i++)
-			wp->win_free[i] = i;
-		wp->win_avail = wp->nwin;
-	} else {
-		free(wp->re);
-		wp->re = NULL;
-	}
-	for (uint32_t i = 0; i < e->nvus; i++) {
-		wp->vu[i].fctx = SP_VU_WS_NONE;
-		wp->vu[i].win = SP_VU_WS_NONE;
-	}
-	return 0;
-nomem:
-	snprintf(err, errlen, "out of memory for %u WebSocket users", e->nvus);
-	return -1;
-}
-
-/* The pools are made at start, so this is what an idle WebSocket holds
- * for the whole run. A frame context's size is wslay's allocation as the
- * allocator made it (its struct is private): malloc_usable_size. */
-void
-sp_vu_ws_mem(const struct sp_vu_engine *e, struct sp_vu_ws_mem *m)
-{
-	const struct sp_vu_ws_pool *wp = ws_pool(e);
-	uint64_t pool;
-
-	memset(m, 0, sizeof(*m));
-	if (wp == NULL || e->nvus == 0)
-		return;
-	m->vus = e->nvus;
-	m->contexts = wp->nctx;
-	m->windows = wp->nwin;
-	m->vu_bytes = (uint32_t)(sizeof(struct sp_vu_ws) + SP_WS_KEY_LEN + 1);
-	m->context_bytes = (uint32_t)(sizeof(*wp->ctx) + sizeof(*wp->ctx_free));
-	if (wp->nctx > 0 && wp->ctx[0] != NULL)
-		m->context_bytes += (uint32_t)malloc_usable_size(wp->ctx[0]);
-	m->window_bytes = wp->nwin > 0 ? (uint32_t)(SP_VU_WS_WINDOW +
-						    sizeof(*wp->win_free)) :
-					 0;
-	pool = (uint64_t)m->contexts * m->context_bytes +
-	       (uint64_t)m->windows * m->window_bytes;
-	m->per_conn = m->vu_bytes + (uint32_t)((pool + e->nvus - 1) / e->nvus);
-}
-
 const struct sp_vu_client sp_vu_ws_client = {
 	.name = "websocket",
-	.init = ws_init,
-	.fini = ws_fini,
+	.init = sp_vu_ws_init,
+	.fini = sp_vu_ws_fini,
 	.start = ws_start,
 	.writable = ws_writable,
 	.data = ws_data,
