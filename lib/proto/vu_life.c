@@ -34,6 +34,8 @@ static const char *const sp_vu_err_names[SP_VU_E_N] = {
 	[SP_VU_E_TLS_BAD_RECORD] = "tls_bad_record",
 	[SP_VU_E_TLS_TIMEOUT] = "tls_timeout",
 	[SP_VU_E_WS_HANDSHAKE] = "ws_handshake",
+	[SP_VU_E_CAPTURE] = "capture_failed",
+	[SP_VU_E_UNSET_VAR] = "unset_variable",
 };
 
 static const char *const sp_vu_ws_err_names[SP_VU_WS_E_N] = {

@@ -42,6 +42,11 @@ enum sp_var {
 	SP_VAR_RANDOM,      /* {{random A B}}: uniform integer in [lo, hi] */
 	SP_VAR_DATA,        /* {{data.COLUMN}}: column @col of the
 			     * iteration's row of the data file */
+	SP_VAR_CAPTURE,     /* {{NAME}}: the VU's variable @col
+			     * (plan->vars[col]), set by a capture; unset,
+			     * its request fails as unset_variable */
+	SP_VAR_SETUP,       /* {{setup.NAME}}: variable @col as the run's
+			     * setup captured it, the same for every VU */
 };
 /* {{env NAME}} is replaced by the variable's value when the plan is
  * built: it is a literal by the time the plan exists. */
@@ -211,6 +216,37 @@ sp_status_set_range(uint64_t *set, unsigned lo, unsigned hi)
 #define SP_EXPECT_DEFAULT_LO 100
 #define SP_EXPECT_DEFAULT_HI 399
 
+/* What a capture reads from a response (sp_capture.kind). */
+enum sp_cap_kind {
+	SP_CAP_STATUS = 0, /* the status code, as digits */
+	SP_CAP_HEADER,     /* a header field's value (the first field of
+			    * that name), through regex if given */
+	SP_CAP_BODY,       /* regex over the body's first capture_window
+			    * bytes */
+	SP_CAP_JSON,       /* a JSON path (sp_capture.h's subset) over the
+			    * body's first capture_window bytes */
+	SP_CAP_COOKIE,     /* the VU's cookie of that name, after this
+			    * response's Set-Cookie fields */
+};
+
+/*
+ * One capture of a request: a value from its response into the VU's
+ * variable @var. Captures run, in order, on a complete response whose
+ * status was expected; one that finds nothing fails the request as
+ * capture_failed (the response still counts as one) and, unless the
+ * request says continue, ends the iteration (failed). Variables keep
+ * their value for the VU's life until captured again.
+ */
+struct sp_capture {
+	uint8_t kind;        /* enum sp_cap_kind */
+	uint32_t var;        /* index into plan->vars */
+	const char *name;    /* HEADER: the field's name; COOKIE: the
+			      * cookie's; JSON: the path ("$.data.id") */
+	const char *regex;   /* HEADER (optional), BODY: a PCRE2 pattern;
+			      * the value is its first group, or the whole
+			      * match when it has none */
+};
+
 struct sp_request {
 	const char *name;       /* for the report: `name:` or "GET /path" */
 	uint8_t method;         /* enum sp_method */
@@ -238,6 +274,13 @@ struct sp_request {
 	/* Sec-WebSocket-Protocol's value ("chat, superchat"), or NULL; the
 	 * server's choice must be one of them. */
 	const char *ws_subprotocols;
+	/* Captures from its response (on_capture_fail: continue sets
+	 * capture_continue), and whether the request names a Cookie
+	 * header of its own (the jar's cookies are then not sent). */
+	const struct sp_capture *captures;
+	uint32_t ncaptures;
+	uint8_t capture_continue;
+	uint8_t own_cookie;
 };
 
 enum sp_step_kind {
@@ -262,6 +305,21 @@ enum sp_step_kind {
 	SP_STEP_WS_CLOSE,  /* close handshake with close_code */
 	SP_STEP_WS_END,    /* end of the block: close with 1000 if still
 			    * open, wait for the close handshake */
+	SP_STEP_IF,        /* plan->conds[cond] holds: go on into the
+			    * block [i+1, end); else jump to `end` */
+};
+
+/* A condition on a VU's variable (`if: {var: NAME, equals: TEXT}` or
+ * `matches: REGEX`; `not: true` negates). An unset variable equals
+ * nothing and matches nothing. */
+enum sp_cond_op { SP_COND_EQUALS = 0, SP_COND_MATCHES, SP_COND_SET };
+struct sp_cond {
+	uint32_t var;        /* index into plan->vars */
+	uint8_t op;          /* enum sp_cond_op */
+	uint8_t negate;
+	const char *value;   /* EQUALS: the text; MATCHES: a PCRE2 pattern
+			      * (compiled by the engine at create) */
+	uint32_t value_len;
 };
 
 /* What a WebSocket message step sends (RFC 6455 5.6). */
@@ -308,11 +366,34 @@ struct sp_step {
 	uint8_t depth;  /* LOOP, LOOP_END: nesting depth from 0 (< MAX) */
 	uint32_t req;   /* REQUEST: index into plan->requests; WS_END: the
 			 * index of its upgrade REQUEST step */
-	uint32_t ws;    /* WS_* except WS_END: index into plan->ws_steps */
+	uint32_t ws;    /* WS_* except WS_END: index into plan->ws_steps;
+			 * IF: index into plan->conds */
 	uint64_t think_min_us, think_max_us; /* THINK: uniform in [min, max] */
 	uint32_t count; /* LOOP, LOOP_END: times the body runs (>= 1) */
 	uint32_t begin, end; /* LOOP: end = index of its LOOP_END;
-			      * LOOP_END: begin = index of its LOOP */
+			      * LOOP_END: begin = index of its LOOP;
+			      * IF: end = the first step after its block */
+};
+
+/*
+ * What a scenario is for. The lifecycle's step lists are scenarios too
+ * (never picked by weight, enabled = 0), so they run on the same engine
+ * and are counted per scenario and per request like the others; their
+ * requests are counted apart from the load's (sp_vu_life_stats), never
+ * in its figures.
+ *   SETUP: once, before the load, by one VU (core 0); its captures are
+ *     every VU's {{setup.NAME}}. A failure stops the run before the load.
+ *   TEARDOWN: once after the load (after a stop or an abort too), by the
+ *     same VU, with setup's variables.
+ *   VU_SETUP / VU_TEARDOWN: once per VU, before its first iteration and
+ *     after its last (Locust's on_start / on_stop).
+ */
+enum sp_scen_kind {
+	SP_SCEN_LOAD = 0,
+	SP_SCEN_SETUP,
+	SP_SCEN_TEARDOWN,
+	SP_SCEN_VU_SETUP,
+	SP_SCEN_VU_TEARDOWN,
 };
 
 struct sp_scenario {
@@ -325,6 +406,12 @@ struct sp_scenario {
 	uint32_t max_requests_per_conn; /* 0: no limit */
 	const struct sp_step *steps;
 	uint32_t nsteps;         /* >= 1, at least one REQUEST */
+	uint8_t kind;            /* enum sp_scen_kind */
+	/* LOAD: the scenarios its VUs run before their first iteration and
+	 * after their last (the file's vu_setup / vu_teardown, or the
+	 * scenario's own), as index + 1 into plan->scenarios; 0 for none
+	 * (so a zeroed plan has none). */
+	uint32_t vu_setup, vu_teardown;
 };
 
 /* The CSV data file: the first line names the columns. Each iteration
@@ -376,6 +463,21 @@ struct sp_plan {
 	/* {{vu}} numbers start at vu_offset + 1 (--vu-offset), so VU ranges
 	 * can be split across machines. */
 	uint64_t vu_offset;
+
+	/* Variables ({{NAME}}, {{setup.NAME}}), each captured by at least one
+	 * request: every VU has a slot of var_max bytes for each. */
+	const char *const *vars;
+	uint32_t nvars;
+	uint32_t var_max;        /* bytes a value may have (capture_max) */
+	uint32_t capture_window; /* body bytes json and regex captures read */
+	const struct sp_cond *conds;
+	uint32_t nconds;
+	/* The cookie jar: one per VU, jar_bytes each (0: no jar; cookies:
+	 * false). */
+	uint32_t jar_bytes;
+	/* The lifecycle's scenarios, as index + 1 into scenarios; 0 for
+	 * none. */
+	uint32_t setup_scen, teardown_scen;
 };
 
 #endif /* SP_PLAN_H */

@@ -65,6 +65,11 @@ enum sp_vu_err {
 	SP_VU_E_WS_HANDSHAKE,   /* a WebSocket upgrade not answered by 101
 				  * with the right Sec-WebSocket-Accept (or
 				  * an unoffered subprotocol or extension) */
+	SP_VU_E_CAPTURE,        /* a complete response in which a capture
+				  * found nothing (counted as a response
+				  * too, as a failed check is) */
+	SP_VU_E_UNSET_VAR,      /* the request uses a variable no capture
+				  * has set for its VU: not sent */
 	SP_VU_E_N
 };
 
@@ -254,6 +259,36 @@ _Static_assert((0 SP_VU_SCEN_COUNTERS(SP_VU_COUNT1_)) * sizeof(uint64_t) ==
 	       "SP_VU_SCEN_COUNTERS must list every counter of "
 	       "sp_vu_scen_stats");
 
+/* Responses that also failed their request (a check, an unexpected
+ * status, a capture that found nothing): counted in both. */
+static inline uint64_t
+sp_vu_failed_responses(const struct sp_vu_stats *s)
+{
+	return s->err[SP_VU_E_CHECK] + s->err[SP_VU_E_HTTP_STATUS] +
+	       s->err[SP_VU_E_CAPTURE];
+}
+
+/*
+ * What the engines of one run share for its lifecycle (sp_plan.h's
+ * SP_SCEN_SETUP / TEARDOWN): engine 0 runs setup and writes its
+ * variables here, then publishes the outcome; the other engines wait for
+ * it before their load starts, and read the variables ({{setup.NAME}})
+ * only after. Made by sp_vu_shared_create for the plan.
+ */
+enum sp_vu_setup_state {
+	SP_VU_SETUP_RUNNING = 0,
+	SP_VU_SETUP_DONE,    /* setup passed (or there was none) */
+	SP_VU_SETUP_FAILED,  /* why: in @why */
+};
+struct sp_vu_shared {
+	int state;      /* enum sp_vu_setup_state: written once by engine 0
+			 * (release), read by all (acquire) */
+	char why[256];  /* what failed in setup */
+	uint8_t *vars;  /* setup's variables, the layout of a VU's */
+};
+struct sp_vu_shared *sp_vu_shared_create(const struct sp_plan *pl);
+void sp_vu_shared_destroy(struct sp_vu_shared *sh);
+
 struct sp_vu_config {
 	const struct sp_plan *plan;
 	const uint64_t *now_us; /* the current time, kept by the caller */
@@ -276,6 +311,13 @@ struct sp_vu_config {
 	/* One record per finished request (a response, or a failure; not
 	 * those interrupted by the end), or NULL. */
 	struct sp_reqlog *reqlog;
+	/* The run's lifecycle state, shared by its engines; NULL: the
+	 * engine makes its own (a single engine). */
+	struct sp_vu_shared *shared;
+	/* The wall clock (ms since the epoch) was wall_ms0 when the
+	 * engine's clock read mono_us0: cookies' expiry dates are read
+	 * against it. wall_ms0 0: the engine reads both at creation. */
+	uint64_t wall_ms0, mono_us0;
 };
 
 struct sp_vu_engine;
@@ -316,6 +358,20 @@ int sp_vu_drain(struct sp_vu_engine *e, uint64_t now, int hurry);
 uint64_t sp_vu_stopped_at(const struct sp_vu_engine *e);
 
 const struct sp_vu_stats *sp_vu_stats(const struct sp_vu_engine *e);
+/* The lifecycle's requests (setup, teardown, vu_setup, vu_teardown),
+ * counted apart from the load's: never in sp_vu_stats. */
+const struct sp_vu_stats *sp_vu_life_stats(const struct sp_vu_engine *e);
+
+/*
+ * The lifecycle around the load. Before sp_vu_start, once per loop
+ * iteration: sp_vu_setup runs the plan's setup (engine 0; the others
+ * wait for it) and returns SP_VU_SETUP_RUNNING until it is over, then
+ * DONE or FAILED (sp_vu_shared.why says why). After the load's drain,
+ * once per loop iteration: sp_vu_teardown runs the plan's teardown
+ * (engine 0; @hurry: cut it short) and returns 1 once it is over.
+ */
+int sp_vu_setup(struct sp_vu_engine *e, uint64_t now, int stop);
+int sp_vu_teardown(struct sp_vu_engine *e, uint64_t now, int hurry);
 const struct sp_vu_req_stats *sp_vu_req_stats(const struct sp_vu_engine *e);
 const struct sp_vu_scen_stats *sp_vu_scen_stats(const struct sp_vu_engine *e);
 
