@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "vu_int.h"
 
@@ -118,12 +119,32 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "no enabled scenario");
 		goto fail;
 	}
+	e->secure = (uint8_t)(cfg->secure != 0);
+	if (cfg->wall_ms0 != 0) {
+		e->wall_ms0 = cfg->wall_ms0;
+		e->mono_us0 = cfg->mono_us0;
+	} else {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		e->wall_ms0 = (uint64_t)ts.tv_sec * 1000 +
+			      (uint64_t)ts.tv_nsec / 1000000;
+		e->mono_us0 = *cfg->now_us;
+	}
+	e->sh = cfg->shared;
+	if (e->sh == NULL) {
+		e->sh = e->sh_own = sp_vu_shared_create(pl);
+		if (e->sh == NULL)
+			goto nomem;
+	}
+	if (sp_vu_cap_init(e, err, errlen) < 0)
+		goto fail;
 	e->clients[SP_VU_PROTO_HTTP1] = &sp_vu_http1_client;
 	e->clients[SP_VU_PROTO_WS] = &sp_vu_ws_client;
 	for (int p = 0; p < SP_VU_NPROTO; p++)
 		if (e->clients[p]->init(e, err, errlen) < 0)
 			goto fail;
-#define SP_VU_HIST_INIT(f) sp_hist_init(&e->s.f);
+#define SP_VU_HIST_INIT(f) sp_hist_init(&e->s.f); sp_hist_init(&e->life.f);
 	SP_VU_STATS_HISTS(SP_VU_HIST_INIT)
 #undef SP_VU_HIST_INIT
 	for (uint32_t i = 0; i < nr; i++) {
@@ -149,6 +170,8 @@ sp_vu_destroy(struct sp_vu_engine *e)
 	for (int p = 0; p < SP_VU_NPROTO; p++)
 		if (e->clients[p] != NULL)
 			e->clients[p]->fini(e);
+	sp_vu_cap_fini(e);
+	sp_vu_shared_destroy(e->sh_own);
 	free(e->pick_scen);
 	free(e->pick_cum);
 	free(e->sched);
@@ -178,6 +201,42 @@ const struct sp_vu_stats *
 sp_vu_stats(const struct sp_vu_engine *e)
 {
 	return &e->s;
+}
+
+const struct sp_vu_stats *
+sp_vu_life_stats(const struct sp_vu_engine *e)
+{
+	return &e->life;
+}
+
+/* Setup's variables have a VU's layout (vu_capture.c). Without a setup
+ * step the state is DONE from the start: nobody waits. */
+struct sp_vu_shared *
+sp_vu_shared_create(const struct sp_plan *pl)
+{
+	struct sp_vu_shared *sh = calloc(1, sizeof(*sh));
+	uint32_t slot = sp_vu_slot_of(pl);
+
+	if (sh == NULL)
+		return NULL;
+	sh->vars = malloc((size_t)pl->nvars * slot + 1);
+	if (sh->vars == NULL) {
+		free(sh);
+		return NULL;
+	}
+	sp_vu_vars_clear(sh->vars, pl->nvars, slot);
+	sh->state = pl->setup_scen != 0 ? SP_VU_SETUP_RUNNING :
+					  SP_VU_SETUP_DONE;
+	return sh;
+}
+
+void
+sp_vu_shared_destroy(struct sp_vu_shared *sh)
+{
+	if (sh == NULL)
+		return;
+	free(sh->vars);
+	free(sh);
 }
 
 const struct sp_vu_req_stats *

@@ -189,6 +189,12 @@ struct sp_vu_stats {
 	uint64_t ws_pings_sent, ws_pongs_received, ws_pings_received;
 	uint64_t ws_closes_sent;     /* close frames we sent */
 	uint64_t ws_close_codes[SP_VU_WS_CLOSE_N]; /* close frames received */
+	/* Cookies: Set-Cookie fields the jar took (stored, replaced or
+	 * deleting) and those it refused or had no room for. */
+	uint64_t cookies_set, cookies_dropped;
+	/* Responses whose captures or Set-Cookie fields found the scratch
+	 * pool empty (ours: the capture fails, the cookie is dropped). */
+	uint64_t cap_no_room;
 	struct sp_hist latency;   /* every complete response, from its
 				     * intended start to its last byte */
 	struct sp_hist connect;   /* SYN sent to established */
@@ -226,7 +232,8 @@ struct sp_vu_stats {
 	X(ws_msgs_sent) X(ws_msgs_received) X(ws_bytes_sent)            \
 	X(ws_bytes_received) X(ws_matched) X(ws_unmatched)              \
 	X(ws_pings_sent) X(ws_pongs_received) X(ws_pings_received)      \
-	X(ws_closes_sent) A(ws_close_codes, SP_VU_WS_CLOSE_N)
+	X(ws_closes_sent) A(ws_close_codes, SP_VU_WS_CLOSE_N)            \
+	X(cookies_set) X(cookies_dropped) X(cap_no_room)
 // clang-format on
 // clang-format off
 #define SP_VU_REQ_COUNTERS(X)                                           \
@@ -314,6 +321,8 @@ struct sp_vu_config {
 	/* The run's lifecycle state, shared by its engines; NULL: the
 	 * engine makes its own (a single engine). */
 	struct sp_vu_shared *shared;
+	/* The stream is TLS (https, wss): Secure cookies go out. */
+	int secure;
 	/* The wall clock (ms since the epoch) was wall_ms0 when the
 	 * engine's clock read mono_us0: cookies' expiry dates are read
 	 * against it. wall_ms0 0: the engine reads both at creation. */
