@@ -608,10 +608,12 @@ sp_vu_request(struct sp_vu_engine *e, struct sp_vu *v)
 static int
 sp_vu_wanted(const struct sp_vu_engine *e, const struct sp_vu *v)
 {
+	const struct sp_vu_group *g = &e->groups[v->group];
+
 	if (!e->running)
 		return 0;
-	if (e->pl->model == SP_MODEL_CLOSED)
-		return v->idx < e->target;
+	if (g->ld->model == SP_MODEL_CLOSED)
+		return v->idx - g->first < g->target;
 	return 0; /* open model: one iteration per arrival */
 }
 
@@ -667,12 +669,16 @@ sp_vu_life_goes_on(const struct sp_vu_engine *e, const struct sp_vu *v)
 	       sp_vu_scen(e, v)->kind != SP_SCEN_VU_SETUP;
 }
 
+/* The scenario of the group's next iteration: its own, or the shared
+ * load's pick by weight. */
 static uint32_t
-sp_vu_pick(struct sp_vu_engine *e)
+sp_vu_pick(struct sp_vu_engine *e, const struct sp_vu_group *g)
 {
 	uint64_t r;
 	uint32_t i;
 
+	if (g->scen != SP_VU_NONE)
+		return g->scen;
 	if (e->npick == 1)
 		return e->pick_scen[0];
 	r = sp_vu_below(&e->rng, e->pick_total);
@@ -690,11 +696,13 @@ sp_vu_idle(struct sp_vu_engine *e, struct sp_vu *v)
 		sp_vu_drop_conn(e, v, SP_VU_GRACEFUL);
 	/* Setup's and teardown's VU 0 never left the open model's free
 	 * list. */
-	if (e->pl->model == SP_MODEL_OPEN &&
+	if (e->groups[v->group].ld->model == SP_MODEL_OPEN &&
 	    sp_vu_scen(e, v)->kind != SP_SCEN_SETUP &&
 	    sp_vu_scen(e, v)->kind != SP_SCEN_TEARDOWN) {
-		v->next_free = e->free_head;
-		e->free_head = v->idx;
+		struct sp_vu_group *g = &e->groups[v->group];
+
+		v->next_free = g->free_head;
+		g->free_head = v->idx;
 	}
 }
 
@@ -756,7 +764,8 @@ sp_vu_end_iteration(struct sp_vu_engine *e, struct sp_vu *v)
 	}
 	v->iter++;
 	if (sp_vu_wanted(e, v)) {
-		sp_vu_begin_load(e, v, sp_vu_pick(e), *e->now);
+		sp_vu_begin_load(e, v, sp_vu_pick(e, &e->groups[v->group]),
+				 *e->now);
 		return;
 	}
 	(void)sp_vu_leave(e, v);
@@ -1028,63 +1037,91 @@ sp_vu_stream_cbs(void)
 	return &sp_vu_cbs;
 }
 
-/* Closed model: start the VUs the schedule wants now. VUs above the
- * target finish their iteration first (sp_vu_wanted). */
+/* Closed model: start the VUs the group's schedule wants now. VUs above
+ * the target finish their iteration first (sp_vu_wanted); so do those
+ * still in one at the group's end. */
 static void
-sp_vu_ramp(struct sp_vu_engine *e, uint64_t now)
+sp_vu_ramp(struct sp_vu_engine *e, struct sp_vu_group *g, uint64_t now)
 {
+	uint64_t t = now - e->start_us;
 	/* The stages built at creation (sp_vu_target_at builds them each
 	 * time): this runs once a loop iteration. */
-	uint32_t all = sp_vu_sched_target(e->sched, e->arr.nsched,
-					  now - e->start_us);
+	uint32_t all = t >= g->ld->start_us && t < g->end_us ?
+			       sp_vu_sched_target(g->sched, g->arr.nsched,
+						  t - g->ld->start_us) :
+			       0;
 	/* This engine's share: VUs core, core + ncores, ... of the total. */
 	uint32_t want = all > e->core ?
 				(all - e->core + e->ncores - 1) / e->ncores :
 				0;
-	uint32_t from = e->target;
+	uint32_t from = g->target;
 
-	if (want > e->nvus)
-		want = e->nvus;
-	e->target = want;
-	sp_ctr_set(e->s.vus_target, want);
+	if (want > g->n)
+		want = g->n;
+	g->target = want;
 	for (uint32_t i = from; i < want; i++) {
-		struct sp_vu *v = &e->vus[i];
+		struct sp_vu *v = &e->vus[g->first + i];
 
 		if (v->state != SP_VU_IDLE)
 			continue;
-		sp_vu_begin_load(e, v, sp_vu_pick(e), now);
+		sp_vu_begin_load(e, v, sp_vu_pick(e, g), now);
 		sp_vu_advance(e, v);
 	}
 }
 
-/* Open model: every arrival due by @now starts an iteration, or is
- * dropped if no VU is idle. Its requests' latency counts from the arrival
- * time, however late the loop got to it. */
+/* Open model: every arrival of the group due by @now starts an
+ * iteration, or is dropped if none of its VUs is idle. Its requests'
+ * latency counts from the arrival time, however late the loop got to
+ * it. */
 static void
-sp_vu_arrive(struct sp_vu_engine *e, uint64_t now)
+sp_vu_arrive(struct sp_vu_engine *e, struct sp_vu_group *g, uint64_t now)
 {
+	uint64_t base = e->start_us + g->ld->start_us;
 	uint32_t n = 0;
 
-	while (e->next_arrival != UINT64_MAX &&
-	       e->start_us + e->next_arrival <= now &&
+	while (g->next_arrival != UINT64_MAX && base + g->next_arrival <= now &&
 	       n++ < SP_VU_OPENS_PER_STEP) {
-		uint64_t at = e->start_us + e->next_arrival;
-		uint32_t scen = sp_vu_pick(e);
+		uint64_t at = base + g->next_arrival;
+		uint32_t scen = sp_vu_pick(e, g);
 
+		if (g->ld->start_us + g->next_arrival >= g->end_us) {
+			/* Its stages run past the run's end: cut there. */
+			g->next_arrival = UINT64_MAX;
+			break;
+		}
 		sp_ctr_inc(e->s.arrivals);
-		e->arrivals += e->ncores;
-		e->next_arrival = sp_vu_next_arrival(&e->arr, e->arrivals);
-		if (e->free_head == SP_VU_NONE) {
+		g->arrivals += e->ncores;
+		g->next_arrival = sp_vu_next_arrival(&g->arr, g->arrivals);
+		if (g->free_head == SP_VU_NONE) {
 			sp_ctr_inc(e->s.it_dropped);
 			sp_ctr_inc(e->ss[scen].dropped);
 			continue;
 		}
-		struct sp_vu *v = &e->vus[e->free_head];
+		struct sp_vu *v = &e->vus[g->free_head];
 
-		e->free_head = v->next_free;
+		g->free_head = v->next_free;
 		sp_vu_begin_load(e, v, scen, at);
 		sp_vu_advance(e, v);
 	}
+}
+
+/* Every group's schedule at @now; the closed groups' targets add up. */
+static void
+sp_vu_schedule(struct sp_vu_engine *e, uint64_t now)
+{
+	uint64_t target = 0;
+
+	for (uint32_t k = 0; k < e->ngroups; k++) {
+		struct sp_vu_group *g = &e->groups[k];
+
+		if (g->ld->model == SP_MODEL_OPEN) {
+			sp_vu_arrive(e, g, now);
+		} else {
+			sp_vu_ramp(e, g, now);
+			target += g->target;
+		}
+	}
+	sp_ctr_set(e->s.vus_target, target);
 }
 
 void
@@ -1092,12 +1129,14 @@ sp_vu_start(struct sp_vu_engine *e, uint64_t now)
 {
 	e->start_us = now;
 	e->running = 1;
-	if (e->pl->model == SP_MODEL_OPEN) {
-		e->next_arrival = sp_vu_next_arrival(&e->arr, e->arrivals);
-		sp_vu_arrive(e, now);
-	} else {
-		sp_vu_ramp(e, now);
+	for (uint32_t k = 0; k < e->ngroups; k++) {
+		struct sp_vu_group *g = &e->groups[k];
+
+		if (g->ld->model == SP_MODEL_OPEN)
+			g->next_arrival = sp_vu_next_arrival(&g->arr,
+							     g->arrivals);
 	}
+	sp_vu_schedule(e, now);
 }
 
 static void
@@ -1373,9 +1412,6 @@ sp_vu_step(struct sp_vu_engine *e, uint64_t now)
 	if (e->stopping)
 		return sp_vu_drain(e, now, 0);
 	sp_vu_run_timers(e, now);
-	if (e->pl->model == SP_MODEL_OPEN)
-		sp_vu_arrive(e, now);
-	else
-		sp_vu_ramp(e, now);
+	sp_vu_schedule(e, now);
 	return 0;
 }

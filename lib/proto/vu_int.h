@@ -112,6 +112,35 @@ struct sp_vu {
 			      * due when it leaves */
 	uint32_t next_scen;  /* the load scenario it was started for: its
 			      * vu_setup and vu_teardown are that one's */
+	uint16_t group;      /* its group (e->groups), for good */
+};
+
+/*
+ * A group of VUs with one schedule: group 0 the plan's shared load (the
+ * scenarios without a load of their own, picked by weight), then one per
+ * enabled scenario with its own load, in the plan's order (only those
+ * that exist: a plan whose every scenario has its own load has no shared
+ * group). Each engine holds the same layout: a group's VUs are the slots
+ * [first, first + n), so sp_vu_number's idx * ncores + core keeps every
+ * VU's number unique across groups and cores: the shared load's numbers
+ * come first, then each own load's block of n * ncores in order.
+ */
+struct sp_vu_group {
+	const struct sp_load *ld; /* group 0: e->shared */
+	uint32_t first, n;        /* its VU slots in e->vus */
+	uint32_t scen;            /* own load: its scenario; SP_VU_NONE:
+				   * the shared load's weighted pick */
+	uint64_t end_us;          /* from the run's start: nothing new
+				   * starts from here */
+	struct sp_vu_sched sched[SP_PLAN_MAX_STAGES];
+	/* Closed model: VUs (of the group, from 0) started up to here. */
+	uint32_t target;
+	/* Open model: the next arrival (µs from the group's start;
+	 * UINT64_MAX: none left), the walk over the stages, idle VUs. */
+	uint64_t arrivals;
+	struct sp_vu_arrivals arr;
+	uint64_t next_arrival;
+	uint32_t free_head;
 };
 
 struct sp_vu_engine {
@@ -138,7 +167,6 @@ struct sp_vu_engine {
 	 * one is set and cancelled per request and all have one length. */
 	uint32_t rt_head, rt_tail;
 	uint32_t nheap;
-	uint32_t free_head; /* open model: idle VUs */
 	uint64_t rng;
 	uint64_t start_us;
 	int running;      /* the schedule is on: start new work */
@@ -151,16 +179,8 @@ struct sp_vu_engine {
 	uint32_t close_next;
 	uint32_t closing;
 
-	/* The schedule, stages or one constant stage. */
-	struct sp_vu_sched *sched;
-	/* Closed model: VUs started up to here. */
-	uint32_t target;
-	/* Open model: the next arrival, and the walk over the stages. */
-	uint64_t arrivals;
-	struct sp_vu_arrivals arr;
-	uint64_t next_arrival; /* µs since start; UINT64_MAX: none left */
-
-	/* Enabled scenarios and their cumulative weights. */
+	/* The shared load's enabled scenarios (those without a load of
+	 * their own) and their cumulative weights. */
 	uint32_t *pick_scen;
 	uint64_t *pick_cum;
 	uint32_t npick;
@@ -183,6 +203,10 @@ struct sp_vu_engine {
 	struct sp_vu_shared *sh, *sh_own;
 	struct sp_vu_stats life;
 	uint8_t life_phase; /* enum sp_vu_life_phase */
+	/* The VU groups, each with its schedule (struct sp_vu_group). */
+	struct sp_vu_group *groups;
+	uint32_t ngroups;
+	struct sp_load shared; /* the plan's top-level load, as a load */
 };
 
 /* Where the lifecycle is (engine 0 runs setup and teardown on VU 0). */
@@ -220,7 +244,8 @@ sp_vu_req_idx(const struct sp_vu_engine *e, const struct sp_vu *v)
 }
 
 /* The VU's number in the whole run, from vu_offset + 1 ({{vu}}): engine
- * @core of @ncores runs every ncores-th. */
+ * @core of @ncores runs every ncores-th; groups' numbers are disjoint
+ * blocks (struct sp_vu_group). */
 static inline uint64_t
 sp_vu_number(const struct sp_vu_engine *e, const struct sp_vu *v)
 {

@@ -61,6 +61,87 @@ sp_vu_err_name(enum sp_vu_err k)
 	return (unsigned)k < SP_VU_E_N ? sp_vu_err_names[k] : "?";
 }
 
+/* VU slots one engine of @ncores holds for @ld. */
+static uint32_t
+sp_vu_load_slots(const struct sp_load *ld, uint32_t ncores)
+{
+	uint32_t n = (uint32_t)(((uint64_t)ld->max_vus + ncores - 1) / ncores);
+
+	return n ? n : 1;
+}
+
+uint32_t
+sp_vu_own_slots(const struct sp_plan *pl, uint32_t ncores)
+{
+	uint64_t n = 0;
+
+	if (ncores == 0)
+		ncores = 1;
+	for (uint32_t i = 0; i < pl->nscenarios; i++)
+		if (pl->scenarios[i].enabled && pl->scenarios[i].load != NULL)
+			n += sp_vu_load_slots(pl->scenarios[i].load, ncores);
+	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+int
+sp_vu_shares(const struct sp_plan *pl)
+{
+	for (uint32_t i = 0; i < pl->nscenarios; i++)
+		if (pl->scenarios[i].enabled && pl->scenarios[i].load == NULL)
+			return 1;
+	return 0;
+}
+
+/* The groups and their VU slots (see struct sp_vu_group): the shared
+ * load's @shared_n first, if any scenario shares it. */
+static int
+sp_vu_groups(struct sp_vu_engine *e, uint32_t shared_n)
+{
+	const struct sp_plan *pl = e->pl;
+	uint64_t first = 0;
+	uint32_t g = 0;
+
+	e->ngroups = e->npick != 0;
+	for (uint32_t i = 0; i < pl->nscenarios; i++)
+		if (pl->scenarios[i].enabled && pl->scenarios[i].load != NULL)
+			e->ngroups++;
+	if (e->ngroups > UINT16_MAX + 1u)
+		return -1;
+	e->groups = calloc(e->ngroups ? e->ngroups : 1, sizeof(*e->groups));
+	if (e->groups == NULL)
+		return -1;
+	sp_vu_shared_load(pl, &e->shared);
+	for (uint32_t i = 0; i <= pl->nscenarios; i++) {
+		/* i == 0 first: the shared group; then scenario i - 1 */
+		const struct sp_scenario *sc = i ? &pl->scenarios[i - 1] : NULL;
+		struct sp_vu_group *gr;
+
+		if (sc == NULL ? e->npick == 0 :
+				 !sc->enabled || sc->load == NULL)
+			continue;
+		gr = &e->groups[g++];
+		gr->ld = sc == NULL ? &e->shared : sc->load;
+		gr->scen = sc == NULL ? SP_VU_NONE : i - 1;
+		gr->n = sc == NULL ? shared_n :
+				     sp_vu_load_slots(sc->load, e->ncores);
+		gr->first = (uint32_t)first;
+		first += gr->n;
+		if (first > UINT32_MAX / SP_VU_NTIMERS)
+			return -1;
+		gr->end_us = gr->ld->start_us + gr->ld->duration_us;
+		if (gr->end_us > pl->duration_us)
+			gr->end_us = pl->duration_us;
+		gr->arr.sched = gr->sched;
+		gr->arr.nsched = sp_vu_sched_load(gr->ld, gr->sched);
+		/* Engine @core of @ncores takes arrivals core, core +
+		 * ncores, ... of every group's. */
+		gr->arrivals = e->core;
+		gr->free_head = gr->n ? gr->first : SP_VU_NONE;
+	}
+	e->nvus = (uint32_t)first;
+	return 0;
+}
+
 struct sp_vu_engine *
 sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 {
@@ -74,51 +155,55 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 	e->now = cfg->now_us;
 	e->flush_stamps = cfg->flush_stamps;
 	e->reqlog = cfg->reqlog;
-	e->nvus = cfg->max_vus ? cfg->max_vus : 1;
 	e->core = cfg->core;
 	e->ncores = cfg->ncores ? cfg->ncores : 1;
 	e->ws_frame_contexts = cfg->ws_frame_contexts;
 	e->rng = cfg->seed | 1;
-	e->vus = calloc(e->nvus, sizeof(*e->vus));
-	e->heap = calloc((size_t)e->nvus * SP_VU_NTIMERS, sizeof(*e->heap));
-	e->lagq = calloc(e->nvus, sizeof(*e->lagq));
-	e->sched = calloc(SP_PLAN_MAX_STAGES, sizeof(*e->sched));
-	e->pick_scen = calloc(ns, sizeof(*e->pick_scen));
-	e->pick_cum = calloc(ns, sizeof(*e->pick_cum));
-	e->rs = calloc(nr, sizeof(*e->rs));
-	e->ss = calloc(ns, sizeof(*e->ss));
-	if (e->vus == NULL || e->heap == NULL || e->lagq == NULL ||
-	    e->sched == NULL || e->pick_scen == NULL || e->pick_cum == NULL ||
-	    e->rs == NULL || e->ss == NULL)
+	e->pick_scen = calloc(ns ? ns : 1, sizeof(*e->pick_scen));
+	e->pick_cum = calloc(ns ? ns : 1, sizeof(*e->pick_cum));
+	if (e->pick_scen == NULL || e->pick_cum == NULL)
 		goto nomem;
-	for (uint32_t i = 0; i < e->nvus; i++) {
-		struct sp_vu *v = &e->vus[i];
-
-		v->idx = i;
-		for (int t = 0; t < SP_VU_NTIMERS; t++)
-			v->heap_pos[t] = SP_VU_NONE;
-		v->next_free = i + 1 < e->nvus ? i + 1 : SP_VU_NONE;
-		v->proto = SP_VU_PROTO_HTTP1;
-	}
-	e->free_head = 0;
-	e->rt_head = e->rt_tail = SP_VU_NONE;
-	e->data_row = pl->data != NULL && pl->data->nrows != 0 ?
-			      e->core % pl->data->nrows :
-			      0;
-	e->arrivals = e->core;
-	e->arr.sched = e->sched;
-	e->arr.nsched = sp_vu_sched_build(pl, e->sched);
 	for (uint32_t i = 0; i < ns; i++) {
-		if (!pl->scenarios[i].enabled)
+		if (!pl->scenarios[i].enabled || pl->scenarios[i].load != NULL)
 			continue;
 		e->pick_total += pl->scenarios[i].weight;
 		e->pick_scen[e->npick] = i;
 		e->pick_cum[e->npick++] = e->pick_total;
 	}
-	if (e->npick == 0) {
+	if (sp_vu_groups(e, cfg->max_vus ? cfg->max_vus : 1) < 0)
+		goto nomem;
+	if (e->ngroups == 0) {
 		snprintf(err, errlen, "no enabled scenario");
 		goto fail;
 	}
+	e->vus = calloc(e->nvus, sizeof(*e->vus));
+	e->heap = calloc((size_t)e->nvus * SP_VU_NTIMERS, sizeof(*e->heap));
+	e->lagq = calloc(e->nvus, sizeof(*e->lagq));
+	e->rs = calloc(nr, sizeof(*e->rs));
+	e->ss = calloc(ns, sizeof(*e->ss));
+	if (e->vus == NULL || e->heap == NULL || e->lagq == NULL ||
+	    e->rs == NULL || e->ss == NULL)
+		goto nomem;
+	for (uint32_t k = 0; k < e->ngroups; k++) {
+		const struct sp_vu_group *gr = &e->groups[k];
+
+		for (uint32_t i = gr->first; i < gr->first + gr->n; i++) {
+			struct sp_vu *v = &e->vus[i];
+
+			v->idx = i;
+			for (int t = 0; t < SP_VU_NTIMERS; t++)
+				v->heap_pos[t] = SP_VU_NONE;
+			/* Open model: the group's free list. */
+			v->next_free = i + 1 < gr->first + gr->n ? i + 1 :
+								   SP_VU_NONE;
+			v->proto = SP_VU_PROTO_HTTP1;
+			v->group = (uint16_t)k;
+		}
+	}
+	e->rt_head = e->rt_tail = SP_VU_NONE;
+	e->data_row = pl->data != NULL && pl->data->nrows != 0 ?
+			      e->core % pl->data->nrows :
+			      0;
 	e->secure = (uint8_t)(cfg->secure != 0);
 	if (cfg->wall_ms0 != 0) {
 		e->wall_ms0 = cfg->wall_ms0;
@@ -174,7 +259,7 @@ sp_vu_destroy(struct sp_vu_engine *e)
 	sp_vu_shared_destroy(e->sh_own);
 	free(e->pick_scen);
 	free(e->pick_cum);
-	free(e->sched);
+	free(e->groups);
 	free(e->heap);
 	free(e->lagq);
 	free(e->vus);
