@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "vu_int.h"
 #include "vu_rand.h"
@@ -592,25 +593,85 @@ sp_vu_wanted(const struct sp_vu_engine *e, const struct sp_vu *v)
 	return 0; /* open model: one iteration per arrival */
 }
 
-static void
+/* A mix of the run's seed with @a and @b, uniform in [0, @n): the same
+ * draw for the same VU and iteration whatever the cores and timing. */
+static uint32_t
+sp_vu_data_draw(const struct sp_vu_engine *e, uint64_t a, uint64_t b,
+		uint32_t n)
+{
+	uint64_t x = e->data_seed ^ (a * 0x9e3779b97f4a7c15ull) ^
+		     (b * 0xc2b2ae3d27d4eb4full);
+
+	/* splitmix64's finalizer */
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	return (uint32_t)(((unsigned __int128)x * n) >> 64);
+}
+
+/* The data row of the iteration @v begins (sp_data's rules): 0, or -1
+ * when its unique rows ran out. */
+static int
+sp_vu_data_row(struct sp_vu_engine *e, struct sp_vu *v)
+{
+	const struct sp_data *d = e->pl->data;
+	uint64_t vn = sp_vu_number(e, v) - 1;
+
+	if (d->per == SP_DATA_PER_VU) {
+		if (d->unique && vn >= d->nrows)
+			return -1;
+		if (d->unique)
+			v->row = d->order == SP_DATA_RANDOM ?
+					 e->data_perm[vn] :
+					 (uint32_t)vn;
+		else
+			v->row = d->order == SP_DATA_RANDOM ?
+					 sp_vu_data_draw(e, vn, 0, d->nrows) :
+					 (uint32_t)(vn % d->nrows);
+		return 0;
+	}
+	if (d->unique) {
+		/* This core's stride of the rows, once: k, k + n, ... */
+		if (e->data_row >= d->nrows)
+			return -1;
+		v->row = d->order == SP_DATA_RANDOM ? e->data_perm[e->data_row] :
+						      e->data_row;
+		e->data_row += e->ncores;
+		return 0;
+	}
+	if (d->order == SP_DATA_RANDOM) {
+		v->row = sp_vu_data_draw(e, vn, (uint64_t)v->iter + 1, d->nrows);
+		return 0;
+	}
+	v->row = e->data_row;
+	e->data_row = (uint32_t)(((uint64_t)e->data_row + e->ncores) %
+				 d->nrows);
+	return 0;
+}
+
+/* Begin an iteration: 0, or -1 when it cannot (its data rows ran out,
+ * counted): the VU stays as it was. */
+static int
 sp_vu_begin(struct sp_vu_engine *e, struct sp_vu *v, uint32_t scen,
 	    uint64_t intended)
 {
+	if (e->pl->data != NULL && sp_vu_data_row(e, v) < 0) {
+		sp_ctr_inc(e->s.it_data_exhausted);
+		return -1;
+	}
 	v->scen = scen;
 	v->step = 0;
 	v->it_failed = 0;
 	v->t_intended = intended;
 	v->t_iter = intended;
-	if (e->pl->data != NULL) {
-		v->row = e->data_row;
-		e->data_row = (uint32_t)(((uint64_t)e->data_row + e->ncores) %
-					 e->pl->data->nrows);
-	}
 	if (v->state == SP_VU_IDLE)
 		sp_ctr_inc(e->s.vus_active);
 	v->state = SP_VU_RUN;
 	sp_ctr_inc(e->s.it_started);
 	sp_ctr_inc(e->ss[scen].started);
+	return 0;
 }
 
 static uint32_t
@@ -657,10 +718,9 @@ sp_vu_end_iteration(struct sp_vu_engine *e, struct sp_vu *v)
 		sp_ctr_inc(e->ss[v->scen].completed);
 	}
 	v->iter++;
-	if (sp_vu_wanted(e, v)) {
-		sp_vu_begin(e, v, sp_vu_pick(e), *e->now);
+	if (sp_vu_wanted(e, v) &&
+	    sp_vu_begin(e, v, sp_vu_pick(e), *e->now) == 0)
 		return;
-	}
 	sp_vu_idle(e, v);
 }
 
@@ -941,9 +1001,9 @@ sp_vu_ramp(struct sp_vu_engine *e, uint64_t now)
 	for (uint32_t i = from; i < want; i++) {
 		struct sp_vu *v = &e->vus[i];
 
-		if (v->state != SP_VU_IDLE)
+		if (v->state != SP_VU_IDLE ||
+		    sp_vu_begin(e, v, sp_vu_pick(e), now) < 0)
 			continue;
-		sp_vu_begin(e, v, sp_vu_pick(e), now);
 		sp_vu_advance(e, v);
 	}
 }
@@ -972,8 +1032,14 @@ sp_vu_arrive(struct sp_vu_engine *e, uint64_t now)
 		}
 		struct sp_vu *v = &e->vus[e->free_head];
 
+		if (sp_vu_begin(e, v, scen, at) < 0) {
+			/* No row for it. A per-VU row never comes: out of
+			 * the pool, the next VU may have one. */
+			if (e->pl->data->per == SP_DATA_PER_VU)
+				e->free_head = v->next_free;
+			continue;
+		}
 		e->free_head = v->next_free;
-		sp_vu_begin(e, v, scen, at);
 		sp_vu_advance(e, v);
 	}
 }
@@ -981,6 +1047,11 @@ sp_vu_arrive(struct sp_vu_engine *e, uint64_t now)
 void
 sp_vu_start(struct sp_vu_engine *e, uint64_t now)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	e->wall_off_us = (uint64_t)ts.tv_sec * 1000000u +
+			 (uint64_t)ts.tv_nsec / 1000u - now;
 	e->start_us = now;
 	e->running = 1;
 	if (e->pl->model == SP_MODEL_OPEN) {

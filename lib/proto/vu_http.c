@@ -88,6 +88,7 @@ sp_http_pump(struct sp_vu_engine *e, struct sp_vu *v)
 			.row = v->row,
 			.seed = v->req_seed,
 			.body_scratch = hp->body_scratch,
+			.time_ms = sp_vu_wall_ms(e, v->t_intended),
 		};
 
 		sp_ctr_inc(e->s.renders);

@@ -161,6 +161,14 @@ struct sp_vu_engine {
 	struct sp_vu_stats s;
 	struct sp_vu_req_stats *rs;
 	struct sp_vu_scen_stats *ss;
+
+	/* The data file's random order (sp_data): the run's seed, the same
+	 * on every core, and for unique rows its permutation of them. */
+	uint64_t data_seed;
+	uint32_t *data_perm;
+	/* {{time_ms}}: the wall clock minus the engine's clock, in µs, read
+	 * once at sp_vu_start (renders make no system call). */
+	uint64_t wall_off_us;
 };
 
 static inline const struct sp_scenario *
@@ -187,6 +195,13 @@ static inline uint64_t
 sp_vu_number(const struct sp_vu_engine *e, const struct sp_vu *v)
 {
 	return e->pl->vu_offset + (uint64_t)v->idx * e->ncores + e->core + 1;
+}
+
+/* {{time_ms}} of the engine's time @t_us. */
+static inline uint64_t
+sp_vu_wall_ms(const struct sp_vu_engine *e, uint64_t t_us)
+{
+	return (t_us + e->wall_off_us) / 1000;
 }
 
 /*

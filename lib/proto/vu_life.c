@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "vu_int.h"
+#include "vu_rand.h"
 
 static const char *const sp_vu_err_names[SP_VU_E_N] = {
 	[SP_VU_E_REFUSED] = "refused",
@@ -102,6 +103,28 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 	e->data_row = pl->data != NULL && pl->data->nrows != 0 ?
 			      e->core % pl->data->nrows :
 			      0;
+	e->data_seed = cfg->data_seed != 0 ? cfg->data_seed : cfg->seed;
+	if (pl->data != NULL && pl->data->unique &&
+	    pl->data->order == SP_DATA_RANDOM) {
+		/* Fisher-Yates from the run's seed: every core makes the
+		 * same permutation and takes its own stride of it. */
+		uint64_t x = e->data_seed | 1;
+		uint32_t rows = pl->data->nrows;
+
+		e->data_perm = malloc((size_t)(rows ? rows : 1) *
+				      sizeof(*e->data_perm));
+		if (e->data_perm == NULL)
+			goto nomem;
+		for (uint32_t i = 0; i < rows; i++)
+			e->data_perm[i] = i;
+		for (uint32_t i = rows; i > 1; i--) {
+			uint32_t j = (uint32_t)sp_vu_below(&x, i), t;
+
+			t = e->data_perm[i - 1];
+			e->data_perm[i - 1] = e->data_perm[j];
+			e->data_perm[j] = t;
+		}
+	}
 	e->arrivals = e->core;
 	e->arr.sched = e->sched;
 	e->arr.nsched = sp_vu_sched_build(pl, e->sched);
@@ -147,6 +170,7 @@ sp_vu_destroy(struct sp_vu_engine *e)
 	for (int p = 0; p < SP_VU_NPROTO; p++)
 		if (e->clients[p] != NULL)
 			e->clients[p]->fini(e);
+	free(e->data_perm);
 	free(e->pick_scen);
 	free(e->pick_cum);
 	free(e->sched);

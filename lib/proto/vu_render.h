@@ -24,6 +24,8 @@ struct sp_vu_render {
 	uint32_t row;          /* the iteration's data row */
 	uint64_t seed;         /* {{random}} draws of this request */
 	uint8_t *body_scratch; /* room for the body (SP_VU_REQ_MAX) */
+	uint64_t time_ms;      /* {{time_ms}}: fixed for the request (its
+				* intended start), as the seed is */
 };
 
 /* The whole request at @out (room for sp_vu_tpl_max of its templates plus
@@ -44,7 +46,8 @@ uint32_t sp_vu_build_upgrade(const struct sp_vu_render *rd,
 			     uint8_t *out);
 
 /* One template alone (a WebSocket message, a ping's payload) at @out
- * (room: sp_vu_tpl_max), its {{random}} draws from rd->seed; returns its
+ * (room: sp_vu_tpl_max), its {{random}}, {{uuid}} and {{random_string}}
+ * draws from rd->seed; returns its
  * length. */
 uint32_t sp_vu_render_tpl(const struct sp_vu_render *rd, const struct sp_tpl *t,
 			  uint8_t *out);

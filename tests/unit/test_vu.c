@@ -620,11 +620,20 @@ test_filters_render(void)
 	static const char *const cols[] = { "v" };
 	static const char *const cells[] = { "a \"b\"/\\\n\x01\xc3\xa9" };
 	static const uint32_t cell_len[] = { 11 };
-	static const struct sp_data data = { 1, 1, cols, cells, cell_len, 11 };
+	static const struct sp_data data = { .ncols = 1,
+					     .nrows = 1,
+					     .cols = cols,
+					     .cells = cells,
+					     .cell_len = cell_len,
+					     .max_cell_len = 11 };
 	static const char *const bad_cells[] = { "x\r\nInjected: 1" };
 	static const uint32_t bad_len[] = { 14 };
-	static const struct sp_data bad_data = { 1,         1,       cols,
-						 bad_cells, bad_len, 14 };
+	static const struct sp_data bad_data = { .ncols = 1,
+						 .nrows = 1,
+						 .cols = cols,
+						 .cells = bad_cells,
+						 .cell_len = bad_len,
+						 .max_cell_len = 14 };
 	static struct sp_tpl_part path_parts[] = {
 		{ .var = SP_VAR_LITERAL, .off = 0, .len = 3 },
 		{ .var = SP_VAR_DATA, .enc = SP_ENC_URL },

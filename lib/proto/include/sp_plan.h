@@ -42,6 +42,10 @@ enum sp_var {
 	SP_VAR_RANDOM,      /* {{random A B}}: uniform integer in [lo, hi] */
 	SP_VAR_DATA,        /* {{data.COLUMN}}: column @col of the
 			     * iteration's row of the data file */
+	SP_VAR_UUID,        /* {{uuid}}: RFC 4122 version 4, lowercase */
+	SP_VAR_TIME_MS,     /* {{time_ms}}: wall clock, ms since the epoch */
+	SP_VAR_RANDOM_STRING, /* {{random_string N}}: @lo characters of
+			       * [A-Za-z0-9] */
 };
 /* {{env NAME}} is replaced by the variable's value when the plan is
  * built: it is a literal by the time the plan exists. */
@@ -70,7 +74,8 @@ struct sp_tpl_part {
 	uint8_t enc;       /* enum sp_enc, for a variable */
 	uint32_t off, len; /* SP_VAR_LITERAL: bytes in the template's text */
 	uint32_t col;      /* SP_VAR_DATA */
-	int64_t lo, hi;    /* SP_VAR_RANDOM, lo <= hi */
+	int64_t lo, hi;    /* SP_VAR_RANDOM, lo <= hi; SP_VAR_RANDOM_STRING:
+			    * lo is the length */
 };
 
 /* A string with variables. nparts == 0 is the empty string. */
@@ -166,8 +171,11 @@ sp_tpl_is_static(const struct sp_tpl *t)
 
 /* Longest value a variable renders to, for bounds: a 20-digit integer
  * with sign (no filter changes its digits), or a data cell
- * (data->max_cell_len, times sp_tpl_enc_max of its filter). */
+ * (data->max_cell_len, times sp_tpl_enc_max of its filter), a uuid, a
+ * random string's N: sp_tpl_part_max. */
 #define SP_TPL_INT_MAX_LEN 21
+#define SP_TPL_UUID_LEN 36          /* 8-4-4-4-12 hex digits */
+#define SP_TPL_RANDOM_STRING_MAX 256 /* {{random_string N}}: N <= this */
 
 enum sp_method {
 	SP_METHOD_GET = 0,
@@ -327,15 +335,66 @@ struct sp_scenario {
 	uint32_t nsteps;         /* >= 1, at least one REQUEST */
 };
 
-/* The CSV data file: the first line names the columns. Each iteration
- * takes the next row (one counter per worker core, wrapping around). */
+/* Who a data row belongs to (data: {per: ...}). */
+enum sp_data_per {
+	SP_DATA_PER_ITERATION = 0, /* each iteration takes a row */
+	SP_DATA_PER_VU,            /* each VU keeps one row for its life */
+};
+
+/* Which row comes next (data: {order: ...}). */
+enum sp_data_order {
+	SP_DATA_SEQUENTIAL = 0,
+	SP_DATA_RANDOM,
+};
+
+/*
+ * The CSV data file: the first line names the columns.
+ * per iteration, sequential: each iteration takes the next row (one
+ * counter per worker core: core k of n takes rows k, k + n, ...,
+ * wrapping around). per vu, sequential: VU number N (vu_offset
+ * included) keeps row (N - 1) mod nrows, so machines split by
+ * --vu-offset take disjoint rows. random: drawn from the run's seed
+ * (per vu: by VU number; per iteration: by VU number and iteration).
+ * unique: no row is used twice in the run. Per vu, the rows must cover
+ * every VU (checked when the plan is made); per iteration, a VU whose
+ * next row would be past the end starts no more iterations
+ * (it_data_exhausted). Random and unique: the rows in a permutation of
+ * the run's seed, taken in order (the same on every core: each core
+ * its own stride of it).
+ */
 struct sp_data {
 	uint32_t ncols, nrows;
 	const char *const *cols;   /* column names */
 	const char *const *cells;  /* nrows * ncols, row-major */
 	const uint32_t *cell_len;
 	uint32_t max_cell_len;
+	uint8_t per;               /* enum sp_data_per */
+	uint8_t order;             /* enum sp_data_order */
+	uint8_t unique;
+	const char *file;          /* as the scenario names it, for
+				    * messages (NULL: none) */
 };
+
+/* Longest value part @p renders to (filters included), for bounds;
+ * @d: the data file, or NULL. */
+static inline uint64_t
+sp_tpl_part_max(const struct sp_data *d, const struct sp_tpl_part *p)
+{
+	switch (p->var) {
+	case SP_VAR_LITERAL:
+		return p->len;
+	case SP_VAR_DATA:
+		return d != NULL ? (uint64_t)d->max_cell_len *
+					   sp_tpl_enc_max(p->enc) :
+				   0;
+	case SP_VAR_UUID: /* hex digits and '-': no filter changes them */
+		return SP_TPL_UUID_LEN;
+	case SP_VAR_RANDOM_STRING: /* [A-Za-z0-9]: as above */
+		return p->lo > 0 ? (uint64_t)p->lo : 0;
+	default:
+		return SP_TPL_INT_MAX_LEN;
+	}
+}
 
 struct sp_plan {
 	/* target: http://HOST[:PORT], HOST an IPv4 address or a name */

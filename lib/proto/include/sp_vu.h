@@ -184,6 +184,10 @@ struct sp_vu_stats {
 	uint64_t ws_pings_sent, ws_pongs_received, ws_pings_received;
 	uint64_t ws_closes_sent;     /* close frames we sent */
 	uint64_t ws_close_codes[SP_VU_WS_CLOSE_N]; /* close frames received */
+	/* Iterations not started because the data file's unique rows ran
+	 * out (data: {unique: true}): the VU starts no more (an open
+	 * model's arrival is not dropped, it is counted here). */
+	uint64_t it_data_exhausted;
 	struct sp_hist latency;   /* every complete response, from its
 				     * intended start to its last byte */
 	struct sp_hist connect;   /* SYN sent to established */
@@ -221,7 +225,8 @@ struct sp_vu_stats {
 	X(ws_msgs_sent) X(ws_msgs_received) X(ws_bytes_sent)            \
 	X(ws_bytes_received) X(ws_matched) X(ws_unmatched)              \
 	X(ws_pings_sent) X(ws_pongs_received) X(ws_pings_received)      \
-	X(ws_closes_sent) A(ws_close_codes, SP_VU_WS_CLOSE_N)
+	X(ws_closes_sent) A(ws_close_codes, SP_VU_WS_CLOSE_N)            \
+	X(it_data_exhausted)
 // clang-format on
 // clang-format off
 #define SP_VU_REQ_COUNTERS(X)                                           \
@@ -276,6 +281,9 @@ struct sp_vu_config {
 	/* One record per finished request (a response, or a failure; not
 	 * those interrupted by the end), or NULL. */
 	struct sp_reqlog *reqlog;
+	/* The run's seed, the same for every engine: the data file's
+	 * random order (each core its stride of one permutation). 0: seed. */
+	uint64_t data_seed;
 };
 
 struct sp_vu_engine;
