@@ -288,6 +288,19 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 		"  dropped %" PRIu64 "\n",
 		s->it_started, s->it_completed, s->it_failed, s->it_interrupted,
 		s->it_dropped);
+	/* Unique rows ran out: per iteration every started iteration took
+	 * one, per VU each VU numbered within the file did. */
+	if (s->it_data_exhausted != 0 && pl->data != NULL)
+		fprintf(out,
+			"  data            exhausted after %" PRIu64
+			" rows (unique: of %u in %s): %" PRIu64
+			" iterations not started\n",
+			pl->data->per == SP_DATA_PER_VU ?
+				(uint64_t)pl->data->nrows :
+				s->it_started,
+			pl->data->nrows,
+			pl->data->file != NULL ? pl->data->file : "the file",
+			s->it_data_exhausted);
 	fprintf(out,
 		"  requests        started %" PRIu64 "  responses %" PRIu64
 		"  succeeded %" PRIu64 "  failed %" PRIu64
@@ -496,6 +509,7 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 		",\n  \"iterations\":{\"started\":%" PRIu64
 		",\"completed\":%" PRIu64 ",\"failed\":%" PRIu64
 		",\"interrupted\":%" PRIu64 ",\"dropped\":%" PRIu64
+		",\"data_exhausted\":%" PRIu64
 		"},\"connections\":{\"opened\":%" PRIu64
 		",\"reconnects\":%" PRIu64 ",\"server_closes\":%" PRIu64
 		",\"lenient_closes\":%" PRIu64 ",\"open_at_end\":%" PRIu64
@@ -503,7 +517,8 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 		"},\"bits_per_s\":{\"sent\":%.1f,"
 		"\"received\":%.1f}},\n",
 		s->it_started, s->it_completed, s->it_failed, s->it_interrupted,
-		s->it_dropped, s->connects, s->reconnects, s->server_closes,
+		s->it_dropped, s->it_data_exhausted, s->connects,
+		s->reconnects, s->server_closes,
 		s->lenient_closes, s->conns_open, s->bytes_sent,
 		s->bytes_received,
 		sp_rate((double)s->bytes_sent * 8, rep->elapsed_s),

@@ -689,6 +689,7 @@ sp_run_core_setup(struct sp_run *r, struct sp_cores *cores, uint32_t i,
 	vc.ncores = n;
 	vc.max_vus = shared;
 	vc.seed = seed + i * 0x9e3779b97f4a7c15ull;
+	vc.data_seed = seed | 1; /* every core's: one permutation */
 	vc.reqlog = r->rlog.f != NULL ? &r->rlog.log[i] : NULL;
 	core->r = r;
 	core->eng = sp_vu_create(&vc, err, sizeof(err));

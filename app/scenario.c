@@ -551,19 +551,63 @@ sp_file_load(struct sp_loader *ld, const yaml_node_t *n)
 
 /* ---- data file ---- */
 
+/* data: FILE, or {file, per: vu | iteration, order: sequential | random,
+ * unique: BOOL} (sp_data). */
 static int
 sp_file_data(struct sp_loader *ld, const yaml_node_t *n)
 {
+	static const char *const keys[] = { "file", "per", "order", "unique",
+					    NULL };
+	const yaml_node_t *fn = n, *v;
 	const char *s, *slash;
+	uint8_t per = SP_DATA_PER_ITERATION, order = SP_DATA_SEQUENTIAL;
+	int unique = 0;
+	struct sp_data *d;
 	char path[4096];
 	size_t len;
 	char *buf;
 	int rc;
 
-	if (sp_yaml_str(ld, n, "data", &s) < 0)
+	if (n->type == YAML_MAPPING_NODE) {
+		if (sp_yaml_map(ld, n, "data", keys) < 0)
+			return -1;
+		fn = sp_yaml_get(ld, n, "file");
+		if (fn == NULL)
+			return sp_node_error(ld, n, "data: file is missing");
+		if ((v = sp_yaml_get(ld, n, "per")) != NULL) {
+			if (sp_yaml_str(ld, v, "per", &s) < 0)
+				return -1;
+			if (strcmp(s, "vu") == 0)
+				per = SP_DATA_PER_VU;
+			else if (strcmp(s, "iteration") != 0)
+				return sp_node_error(ld, v,
+						     "per: '%s': vu or "
+						     "iteration",
+						     s);
+		}
+		if ((v = sp_yaml_get(ld, n, "order")) != NULL) {
+			if (sp_yaml_str(ld, v, "order", &s) < 0)
+				return -1;
+			if (strcmp(s, "random") == 0)
+				order = SP_DATA_RANDOM;
+			else if (strcmp(s, "sequential") != 0)
+				return sp_node_error(ld, v,
+						     "order: '%s': sequential "
+						     "or random",
+						     s);
+		}
+		if ((v = sp_yaml_get(ld, n, "unique")) != NULL) {
+			if (sp_yaml_str(ld, v, "unique", &s) < 0)
+				return -1;
+			if (sp_val_bool(s, &unique, ld->why) < 0)
+				return sp_node_error(ld, v, "unique: %s",
+						     ld->why);
+		}
+	}
+	if (sp_yaml_str(ld, fn, "data", &s) < 0)
 		return -1;
 	if (*s == '\0')
-		return sp_node_error(ld, n, "data: empty file name");
+		return sp_node_error(ld, fn, "data: empty file name");
 	slash = strrchr(ld->name, '/');
 	/* Relative to the YAML file's directory, not to where we run. */
 	if (s[0] == '/' || slash == NULL)
@@ -572,17 +616,25 @@ sp_file_data(struct sp_loader *ld, const yaml_node_t *n)
 		rc = snprintf(path, sizeof(path), "%.*s/%s",
 			      (int)(slash - ld->name), ld->name, s);
 	if (rc < 0 || (size_t)rc >= sizeof(path))
-		return sp_node_error(ld, n, "data: path too long");
+		return sp_node_error(ld, fn, "data: path too long");
 	buf = sp_read_file(path, s, SP_MAX_DATA, &len, ld->why);
 	if (buf == NULL)
-		return sp_node_error(ld, n, "data: %s", ld->why);
+		return sp_node_error(ld, fn, "data: %s", ld->why);
 	rc = sp_csv_parse(ld->pl, path, buf, len, ld->why);
 	free(buf);
 	/* The CSV's own FILE:LINE first: that is where the fix goes. */
 	if (rc < 0)
 		return sp_err_set(ld->e, "%s (data: of %s:%zu:%zu)", ld->why,
-				  ld->name, n->start_mark.line + 1,
-				  n->start_mark.column + 1);
+				  ld->name, fn->start_mark.line + 1,
+				  fn->start_mark.column + 1);
+	/* sp_csv_parse's block: the loader's own until the plan is done. */
+	d = (struct sp_data *)ld->pl->data;
+	d->per = per;
+	d->order = order;
+	d->unique = (uint8_t)unique;
+	d->file = sp_mem_strdup(ld->pl, s);
+	if (d->file == NULL)
+		return sp_node_error(ld, fn, "out of memory");
 	return 0;
 }
 

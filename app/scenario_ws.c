@@ -81,19 +81,8 @@ sp_tpl_max_len(const struct sp_plan *pl, const struct sp_tpl *t)
 {
 	uint64_t n = 0;
 
-	for (uint32_t i = 0; i < t->nparts; i++) {
-		const struct sp_tpl_part *p = &t->parts[i];
-
-		if (p->var == SP_VAR_LITERAL)
-			n += p->len;
-		else if (p->var == SP_VAR_DATA)
-			n += (uint64_t)(pl->data != NULL ?
-						pl->data->max_cell_len :
-						0) *
-			     sp_tpl_enc_max(p->enc);
-		else
-			n += SP_TPL_INT_MAX_LEN;
-	}
+	for (uint32_t i = 0; i < t->nparts; i++)
+		n += sp_tpl_part_max(pl->data, pl->var_max, &t->parts[i]);
 	return n;
 }
 

@@ -110,6 +110,42 @@ sp_finish_tls(struct sp_run_plan *rp, struct sp_scenario_err *e)
 	return 0;
 }
 
+/*
+ * data: {per: vu, unique: true}: VU number N keeps row N - 1 (vu_offset
+ * included), so every VU the run can have needs a row of its own: the
+ * plan's most VUs (vus, the stages' peak, the open model's max_vus) from
+ * vu_offset + 1. Per iteration, running out is the run's business
+ * (it_data_exhausted), not an error.
+ */
+static int
+sp_finish_data(struct sp_run_plan *rp, struct sp_scenario_err *e)
+{
+	struct sp_plan *pl = &rp->eng;
+	const struct sp_data *d = pl->data;
+	uint64_t need;
+
+	if (d == NULL || !d->unique || d->per != SP_DATA_PER_VU)
+		return 0;
+	need = pl->vu_offset + rp->max_vus;
+	if (need <= d->nrows)
+		return 0;
+	if (pl->vu_offset != 0)
+		return sp_finish_error(
+			pl, e,
+			"data: unique: %s has %u rows, the run can have "
+			"%u VUs numbered from %llu (vu_offset %llu): "
+			"%llu rows are needed",
+			d->file != NULL ? d->file : "the data file", d->nrows,
+			rp->max_vus, (unsigned long long)pl->vu_offset + 1,
+			(unsigned long long)pl->vu_offset,
+			(unsigned long long)need);
+	return sp_finish_error(pl, e,
+			       "data: unique: %s has %u rows, the run can "
+			       "have %u VUs",
+			       d->file != NULL ? d->file : "the data file",
+			       d->nrows, rp->max_vus);
+}
+
 int
 sp_scenario_finish(struct sp_run_plan *rp, struct sp_scenario_err *e)
 {
@@ -281,7 +317,9 @@ sp_scenario_finish(struct sp_run_plan *rp, struct sp_scenario_err *e)
 	else if (sp_run_plan_of(pl)->max_vus == 0)
 		sp_run_plan_of(pl)->max_vus = (uint32_t)(top > 100 ? top : 100);
 	/* Each own load within the run; rp->max_vus the shared load's. */
-	return sp_loads_post(rp, e);
+	if (sp_loads_post(rp, e) < 0)
+		return -1;
+	return sp_finish_data(rp, e);
 }
 
 /* ---- stampede validate ---- */

@@ -205,6 +205,20 @@ sp_tpl_var(const struct sp_tpl_env *env, struct sp_tpl_build *b, const char *in,
 					  "'{{%s}}': random A B needs A <= B",
 					  all);
 		pt.var = SP_VAR_RANDOM;
+	} else if (strcmp(v, "uuid") == 0) {
+		pt.var = SP_VAR_UUID;
+	} else if (strcmp(v, "time_ms") == 0) {
+		pt.var = SP_VAR_TIME_MS;
+	} else if (strncmp(v, "random_string", 13) == 0 &&
+		   (v[13] == ' ' || v[13] == '\t')) {
+		p = v + 13 + strspn(v + 13, " \t");
+		if (sp_tpl_int(&p, &pt.lo) < 0 || *p != '\0' || pt.lo < 1 ||
+		    pt.lo > SP_TPL_RANDOM_STRING_MAX)
+			return sp_tpl_why(why, whylen,
+					  "'{{%s}}': random_string takes a "
+					  "length N, 1 <= N <= %d",
+					  all, SP_TPL_RANDOM_STRING_MAX);
+		pt.var = SP_VAR_RANDOM_STRING;
 	} else if (strncmp(v, "data.", 5) == 0) {
 		const struct sp_data *d = env->data;
 

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "vu_int.h"
 #include "vu_rand.h"
@@ -617,30 +618,94 @@ sp_vu_wanted(const struct sp_vu_engine *e, const struct sp_vu *v)
 	return 0; /* open model: one iteration per arrival */
 }
 
-static void
+/* A mix of the run's seed with @a and @b, uniform in [0, @n): the same
+ * draw for the same VU and iteration whatever the cores and timing. */
+static uint32_t
+sp_vu_data_draw(const struct sp_vu_engine *e, uint64_t a, uint64_t b,
+		uint32_t n)
+{
+	uint64_t x = e->data_seed ^ (a * 0x9e3779b97f4a7c15ull) ^
+		     (b * 0xc2b2ae3d27d4eb4full);
+
+	/* splitmix64's finalizer */
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	return (uint32_t)(((unsigned __int128)x * n) >> 64);
+}
+
+/* The data row of the iteration @v begins (sp_data's rules): 0, or -1
+ * when its unique rows ran out. */
+static int
+sp_vu_data_row(struct sp_vu_engine *e, struct sp_vu *v)
+{
+	const struct sp_data *d = e->pl->data;
+	uint64_t vn = sp_vu_number(e, v) - 1;
+
+	if (d->per == SP_DATA_PER_VU) {
+		if (d->unique && vn >= d->nrows)
+			return -1;
+		if (d->unique)
+			v->row = d->order == SP_DATA_RANDOM ?
+					 e->data_perm[vn] :
+					 (uint32_t)vn;
+		else
+			v->row = d->order == SP_DATA_RANDOM ?
+					 sp_vu_data_draw(e, vn, 0, d->nrows) :
+					 (uint32_t)(vn % d->nrows);
+		return 0;
+	}
+	if (d->unique) {
+		/* This core's stride of the rows, once: k, k + n, ... */
+		if (e->data_row >= d->nrows)
+			return -1;
+		v->row = d->order == SP_DATA_RANDOM ? e->data_perm[e->data_row] :
+						      e->data_row;
+		e->data_row += e->ncores;
+		return 0;
+	}
+	if (d->order == SP_DATA_RANDOM) {
+		v->row = sp_vu_data_draw(e, vn, (uint64_t)v->iter + 1, d->nrows);
+		return 0;
+	}
+	v->row = e->data_row;
+	e->data_row = (uint32_t)(((uint64_t)e->data_row + e->ncores) %
+				 d->nrows);
+	return 0;
+}
+
+/* Begin an iteration: 0, or -1 when it cannot (its data rows ran out,
+ * counted): the VU stays as it was. */
+static int
 sp_vu_begin(struct sp_vu_engine *e, struct sp_vu *v, uint32_t scen,
 	    uint64_t intended)
 {
-	v->life = e->pl->scenarios[scen].kind != SP_SCEN_LOAD;
+	int life = e->pl->scenarios[scen].kind != SP_SCEN_LOAD;
+
+	/* A lifecycle scenario takes no data row. */
+	if (!life && e->pl->data != NULL && sp_vu_data_row(e, v) < 0) {
+		sp_ctr_inc(e->s.it_data_exhausted);
+		return -1;
+	}
+	v->life = (uint8_t)life;
 	v->scen = scen;
 	v->step = 0;
 	v->it_failed = 0;
 	v->t_intended = intended;
 	v->t_iter = intended;
-	if (e->pl->data != NULL && !v->life) {
-		v->row = e->data_row;
-		e->data_row = (uint32_t)(((uint64_t)e->data_row + e->ncores) %
-					 e->pl->data->nrows);
-	}
 	if (v->state == SP_VU_IDLE)
 		sp_ctr_inc(e->s.vus_active);
 	v->state = SP_VU_RUN;
 	sp_ctr_inc(sp_vu_st(e, v)->it_started);
 	sp_ctr_inc(e->ss[scen].started);
+	return 0;
 }
 
-/* A load scenario starts for the VU: its vu_setup first, once. */
-static void
+/* A load scenario starts for the VU: its vu_setup first, once. 0, or -1
+ * as sp_vu_begin. */
+static int
 sp_vu_begin_load(struct sp_vu_engine *e, struct sp_vu *v, uint32_t scen,
 		 uint64_t intended)
 {
@@ -652,11 +717,10 @@ sp_vu_begin_load(struct sp_vu_engine *e, struct sp_vu *v, uint32_t scen,
 			/* Its vu_teardown is due from here, even if the
 			 * setup fails half-way (a login that half worked). */
 			v->set_up = 1;
-			sp_vu_begin(e, v, sc->vu_setup - 1, intended);
-			return;
+			return sp_vu_begin(e, v, sc->vu_setup - 1, intended);
 		}
 	}
-	sp_vu_begin(e, v, scen, intended);
+	return sp_vu_begin(e, v, scen, intended);
 }
 
 /* Whether the VU's lifecycle scenario may go on while the load is not
@@ -745,10 +809,9 @@ sp_vu_end_iteration(struct sp_vu_engine *e, struct sp_vu *v)
 		case SP_SCEN_VU_SETUP:
 			/* On to the iteration it was started for (due now:
 			 * its setup's time is not the iteration's). */
-			if (e->running) {
-				sp_vu_begin(e, v, v->next_scen, now);
+			if (e->running &&
+			    sp_vu_begin(e, v, v->next_scen, now) == 0)
 				return;
-			}
 			(void)sp_vu_leave(e, v);
 			return;
 		case SP_SCEN_VU_TEARDOWN:
@@ -763,11 +826,10 @@ sp_vu_end_iteration(struct sp_vu_engine *e, struct sp_vu *v)
 		return;
 	}
 	v->iter++;
-	if (sp_vu_wanted(e, v)) {
-		sp_vu_begin_load(e, v, sp_vu_pick(e, &e->groups[v->group]),
-				 *e->now);
+	if (sp_vu_wanted(e, v) &&
+	    sp_vu_begin_load(e, v, sp_vu_pick(e, &e->groups[v->group]),
+			     *e->now) == 0)
 		return;
-	}
 	(void)sp_vu_leave(e, v);
 }
 
@@ -1062,9 +1124,9 @@ sp_vu_ramp(struct sp_vu_engine *e, struct sp_vu_group *g, uint64_t now)
 	for (uint32_t i = from; i < want; i++) {
 		struct sp_vu *v = &e->vus[g->first + i];
 
-		if (v->state != SP_VU_IDLE)
+		if (v->state != SP_VU_IDLE ||
+		    sp_vu_begin_load(e, v, sp_vu_pick(e, g), now) < 0)
 			continue;
-		sp_vu_begin_load(e, v, sp_vu_pick(e, g), now);
 		sp_vu_advance(e, v);
 	}
 }
@@ -1099,8 +1161,14 @@ sp_vu_arrive(struct sp_vu_engine *e, struct sp_vu_group *g, uint64_t now)
 		}
 		struct sp_vu *v = &e->vus[g->free_head];
 
+		if (sp_vu_begin_load(e, v, scen, at) < 0) {
+			/* No row for it. A per-VU row never comes: out of
+			 * the pool, the next VU may have one. */
+			if (e->pl->data->per == SP_DATA_PER_VU)
+				g->free_head = v->next_free;
+			continue;
+		}
 		g->free_head = v->next_free;
-		sp_vu_begin_load(e, v, scen, at);
 		sp_vu_advance(e, v);
 	}
 }
@@ -1127,6 +1195,16 @@ sp_vu_schedule(struct sp_vu_engine *e, uint64_t now)
 void
 sp_vu_start(struct sp_vu_engine *e, uint64_t now)
 {
+	if (e->wall_own) {
+		/* No clock from the caller: the load's start anchors it
+		 * (the engine's clock may have jumped since creation). */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		e->wall_ms0 = (uint64_t)ts.tv_sec * 1000 +
+			      (uint64_t)ts.tv_nsec / 1000000;
+		e->mono_us0 = now;
+	}
 	e->start_us = now;
 	e->running = 1;
 	for (uint32_t k = 0; k < e->ngroups; k++) {

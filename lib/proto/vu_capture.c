@@ -249,15 +249,6 @@ cap_host(const struct sp_vu_engine *e, const char **h, uint32_t *n)
 	*n = colon != NULL ? (uint32_t)(colon - s) : (uint32_t)len;
 }
 
-uint64_t
-sp_vu_wall_ms(const struct sp_vu_engine *e)
-{
-	uint64_t now = *e->now;
-
-	return e->wall_ms0 + (now > e->mono_us0 ? (now - e->mono_us0) / 1000 :
-						  0);
-}
-
 /* The request's path (up to '?'): rendered paths are only in the
  * request's bytes; the cookie's path match reads @path as rendered by
  * the caller. */
@@ -277,7 +268,7 @@ sp_vu_cookie_header(struct sp_vu_engine *e, const struct sp_vu *v,
 		;
 	cap_host(e, &host, &hn);
 	n = sp_cookie_header(&cp->jar[v->idx], host, hn, (const char *)path, q,
-			     e->secure, sp_vu_wall_ms(e), (char *)out, cap);
+			     e->secure, sp_vu_wall_ms(e, *e->now), (char *)out, cap);
 	return n <= cap ? n : 0;
 }
 
@@ -479,7 +470,7 @@ field_end(struct sp_vu_capst *cs)
 		cap_host(e, &host, &hn);
 		r = sp_cookie_set(&cp->jar[cs->v->idx], (const char *)line, n,
 				  host, hn, cs->path, cs->path_len, e->secure,
-				  sp_vu_wall_ms(e));
+				  sp_vu_wall_ms(e, *e->now));
 		if (r < 0)
 			sp_ctr_inc(e->s.cookies_dropped);
 		else
@@ -680,7 +671,7 @@ sp_vu_cap_done(struct sp_vu_engine *e, struct sp_vu *v, struct sp_vu_capst *cs,
 			if (sp_cookie_get(&cp->jar[v->idx], c->name,
 					  (uint32_t)strlen(c->name), host, hn,
 					  cs->path, cs->path_len, e->secure,
-					  sp_vu_wall_ms(e), &cv, &cn) &&
+					  sp_vu_wall_ms(e, *e->now), &cv, &cn) &&
 			    cn <= max) {
 				memmove(val, cv, cn);
 				len = cn;

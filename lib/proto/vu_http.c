@@ -93,6 +93,7 @@ sp_http_pump(struct sp_vu_engine *e, struct sp_vu *v)
 			.vars = sp_vu_vars(e, v),
 			.setup_vars = e->sh->vars,
 			.var_slot = sp_vu_var_slot(e),
+			.time_ms = sp_vu_wall_ms(e, v->t_intended),
 		};
 		const struct sp_request *rq = sp_vu_req(e, v);
 		int ka = sp_vu_scen(e, v)->keep_alive && !last;

@@ -197,6 +197,7 @@ struct sp_vu_engine {
 	struct sp_vu_cap_pool *cap;
 	uint8_t secure; /* the stream is TLS: Secure cookies go */
 	uint64_t wall_ms0, mono_us0; /* the wall clock (sp_vu_config) */
+	uint8_t wall_own; /* ... read by the engine itself */
 	/* The lifecycle: the run's shared state (sh; sh_own when the
 	 * engine made it), the lifecycle's requests' stats, and where the
 	 * run's setup and teardown are. */
@@ -207,6 +208,10 @@ struct sp_vu_engine {
 	struct sp_vu_group *groups;
 	uint32_t ngroups;
 	struct sp_load shared; /* the plan's top-level load, as a load */
+	/* The data file's random order (sp_data): the run's seed, the same
+	 * on every core, and for unique rows its permutation of them. */
+	uint64_t data_seed;
+	uint32_t *data_perm;
 };
 
 /* Where the lifecycle is (engine 0 runs setup and teardown on VU 0). */
@@ -250,6 +255,15 @@ static inline uint64_t
 sp_vu_number(const struct sp_vu_engine *e, const struct sp_vu *v)
 {
 	return e->pl->vu_offset + (uint64_t)v->idx * e->ncores + e->core + 1;
+}
+
+/* The wall clock (ms since the epoch) at the engine's time @t_us: for
+ * {{time_ms}} and cookies' expiry, with no system call. */
+static inline uint64_t
+sp_vu_wall_ms(const struct sp_vu_engine *e, uint64_t t_us)
+{
+	return t_us >= e->mono_us0 ? e->wall_ms0 + (t_us - e->mono_us0) / 1000 :
+				     e->wall_ms0 - (e->mono_us0 - t_us) / 1000;
 }
 
 /*
@@ -423,8 +437,6 @@ unsigned sp_vu_req_vars_ok(const struct sp_vu_engine *e, const struct sp_vu *v,
 			   const struct sp_request *rq);
 /* Whether plan->conds[@ci] holds for the VU. */
 int sp_vu_cond(struct sp_vu_engine *e, const struct sp_vu *v, uint32_t ci);
-/* The wall clock now, ms since the epoch. */
-uint64_t sp_vu_wall_ms(const struct sp_vu_engine *e);
 /* The jar's Cookie value for the VU's request to @path (as rendered,
  * @path_len bytes) at @out (room @cap): its length, 0 for none. */
 uint32_t sp_vu_cookie_header(struct sp_vu_engine *e, const struct sp_vu *v,

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "vu_int.h"
+#include "vu_rand.h"
 
 static const char *const sp_vu_err_names[SP_VU_E_N] = {
 	[SP_VU_E_REFUSED] = "refused",
@@ -163,6 +164,28 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 	e->pick_cum = calloc(ns ? ns : 1, sizeof(*e->pick_cum));
 	if (e->pick_scen == NULL || e->pick_cum == NULL)
 		goto nomem;
+	e->data_seed = cfg->data_seed != 0 ? cfg->data_seed : cfg->seed;
+	if (pl->data != NULL && pl->data->unique &&
+	    pl->data->order == SP_DATA_RANDOM) {
+		/* Fisher-Yates from the run's seed: every core makes the
+		 * same permutation and takes its own stride of it. */
+		uint64_t x = e->data_seed | 1;
+		uint32_t rows = pl->data->nrows;
+
+		e->data_perm = malloc((size_t)(rows ? rows : 1) *
+				      sizeof(*e->data_perm));
+		if (e->data_perm == NULL)
+			goto nomem;
+		for (uint32_t i = 0; i < rows; i++)
+			e->data_perm[i] = i;
+		for (uint32_t i = rows; i > 1; i--) {
+			uint32_t j = (uint32_t)sp_vu_below(&x, i), t;
+
+			t = e->data_perm[i - 1];
+			e->data_perm[i - 1] = e->data_perm[j];
+			e->data_perm[j] = t;
+		}
+	}
 	for (uint32_t i = 0; i < ns; i++) {
 		if (!pl->scenarios[i].enabled || pl->scenarios[i].load != NULL)
 			continue;
@@ -215,6 +238,7 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 		e->wall_ms0 = (uint64_t)ts.tv_sec * 1000 +
 			      (uint64_t)ts.tv_nsec / 1000000;
 		e->mono_us0 = *cfg->now_us;
+		e->wall_own = 1;
 	}
 	e->sh = cfg->shared;
 	if (e->sh == NULL) {
@@ -257,6 +281,7 @@ sp_vu_destroy(struct sp_vu_engine *e)
 			e->clients[p]->fini(e);
 	sp_vu_cap_fini(e);
 	sp_vu_shared_destroy(e->sh_own);
+	free(e->data_perm);
 	free(e->pick_scen);
 	free(e->pick_cum);
 	free(e->groups);

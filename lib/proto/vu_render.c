@@ -37,8 +37,47 @@ sp_vu_put_i64(uint8_t *out, int64_t n)
 	return sp_vu_put_u64(out, (uint64_t)n);
 }
 
-/* Render @t at @out (room checked at creation: sp_vu_tpl_max). Integers
- * need no filter: digits and '-' are the same in every encoding. */
+/* RFC 4122 4.4: 122 random bits, the version (4) in the high nibble of
+ * byte 6, the variant (binary 10) in the high bits of byte 8; text as
+ * 4.1's 8-4-4-4-12 hex digits, lowercase (its output form). */
+static uint32_t
+sp_vu_put_uuid(uint8_t *out, uint64_t *rng)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint64_t hi = sp_vu_rand(rng), lo = sp_vu_rand(rng);
+	uint8_t b[16];
+	uint32_t n = 0;
+
+	for (int i = 0; i < 8; i++) {
+		b[i] = (uint8_t)(hi >> (56 - 8 * i));
+		b[8 + i] = (uint8_t)(lo >> (56 - 8 * i));
+	}
+	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
+	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[n++] = '-';
+		out[n++] = (uint8_t)hex[b[i] >> 4];
+		out[n++] = (uint8_t)hex[b[i] & 15];
+	}
+	return n;
+}
+
+/* @len characters of [A-Za-z0-9]: 62 of them, each uniform. */
+static uint32_t
+sp_vu_put_rstr(uint8_t *out, uint32_t len, uint64_t *rng)
+{
+	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "abcdefghijklmnopqrstuvwxyz0123456789";
+
+	for (uint32_t i = 0; i < len; i++)
+		out[i] = (uint8_t)abc[sp_vu_below(rng, sizeof(abc) - 1)];
+	return len;
+}
+
+/* Render @t at @out (room checked at creation: sp_vu_tpl_max). Integers,
+ * uuids and random strings need no filter: digits, letters and '-' are
+ * the same in every encoding. */
 static uint32_t
 sp_vu_tpl_render(const struct sp_vu_render *rd, const struct sp_tpl *t,
 		 uint64_t *rng, uint8_t *out)
@@ -92,6 +131,15 @@ sp_vu_tpl_render(const struct sp_vu_render *rd, const struct sp_tpl *t,
 						   len, p->enc);
 			break;
 		}
+		case SP_VAR_UUID:
+			n += sp_vu_put_uuid(out + n, rng);
+			break;
+		case SP_VAR_TIME_MS:
+			n += sp_vu_put_u64(out + n, rd->time_ms);
+			break;
+		case SP_VAR_RANDOM_STRING:
+			n += sp_vu_put_rstr(out + n, (uint32_t)p->lo, rng);
+			break;
 		default:
 			break;
 		}
@@ -140,21 +188,8 @@ sp_vu_tpl_max(const struct sp_plan *pl, const struct sp_tpl *t)
 {
 	uint64_t n = 0;
 
-	for (uint32_t i = 0; i < t->nparts; i++) {
-		const struct sp_tpl_part *p = &t->parts[i];
-
-		if (p->var == SP_VAR_LITERAL)
-			n += p->len;
-		else if (p->var == SP_VAR_DATA)
-			n += pl->data != NULL ?
-				     (uint64_t)pl->data->max_cell_len *
-					     sp_tpl_enc_max(p->enc) :
-				     0;
-		else if (p->var == SP_VAR_CAPTURE || p->var == SP_VAR_SETUP)
-			n += (uint64_t)pl->var_max * sp_tpl_enc_max(p->enc);
-		else
-			n += SP_TPL_INT_MAX_LEN;
-	}
+	for (uint32_t i = 0; i < t->nparts; i++)
+		n += sp_tpl_part_max(pl->data, pl->var_max, &t->parts[i]);
 	return n;
 }
 

@@ -33,6 +33,8 @@ struct sp_vu_render {
 	 * none): sent as a Cookie field unless the request has its own. */
 	const uint8_t *cookie;
 	uint32_t cookie_len;
+	uint64_t time_ms;      /* {{time_ms}}: fixed for the request (its
+				* intended start), as the seed is */
 };
 
 /* The whole request at @out (room for sp_vu_tpl_max of its templates plus
@@ -54,7 +56,8 @@ uint32_t sp_vu_build_upgrade(const struct sp_vu_render *rd,
 			     uint8_t *out);
 
 /* One template alone (a WebSocket message, a ping's payload) at @out
- * (room: sp_vu_tpl_max), its {{random}} draws from rd->seed; returns its
+ * (room: sp_vu_tpl_max), its {{random}}, {{uuid}} and {{random_string}}
+ * draws from rd->seed; returns its
  * length. */
 uint32_t sp_vu_render_tpl(const struct sp_vu_render *rd, const struct sp_tpl *t,
 			  uint8_t *out);

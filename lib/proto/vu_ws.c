@@ -687,6 +687,10 @@ ws_msg_bytes_at(struct sp_vu_engine *e, struct sp_vu *v, struct sp_vu_ws *w,
 		.row = v->row,
 		.seed = w->seed,
 		.body_scratch = wp->body_scratch,
+		/* the message's intended time: stable while it is queued */
+		.time_ms = sp_vu_wall_ms(e, v->t_intended +
+						 (uint64_t)w->done *
+							 ws->every_us),
 	};
 
 	if (ws->data == SP_WS_BINARY && ws->msg.nparts == 0) {
@@ -714,6 +718,10 @@ ws_msg_len(struct sp_vu_engine *e, struct sp_vu *v, struct sp_vu_ws *w)
 		.row = v->row,
 		.seed = w->seed,
 		.body_scratch = wp->body_scratch,
+		/* the message's intended time: stable while it is queued */
+		.time_ms = sp_vu_wall_ms(e, v->t_intended +
+						 (uint64_t)w->done *
+							 ws->every_us),
 	};
 
 	if (ws->data == SP_WS_BINARY && ws->msg.nparts == 0)
@@ -809,6 +817,7 @@ ws_ping_step(struct sp_vu_engine *e, struct sp_vu *v, struct sp_vu_ws *w)
 		.row = v->row,
 		.seed = v->req_seed,
 		.body_scratch = wp->body_scratch,
+		.time_ms = sp_vu_wall_ms(e, v->t_intended),
 	};
 	uint32_t n = sp_vu_render_tpl(&rd, &ws->msg, wp->scratch);
 

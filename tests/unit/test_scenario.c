@@ -375,6 +375,37 @@ static const struct {
 	  "5:25: path: unknown template variable '{{user}}'" },
 	{ T S "      - request: {path: \"/{{random 5 1}}\"}\n",
 	  "5:25: path: '{{random 5 1}}': random A B needs A <= B" },
+	{ T S "      - request: {path: \"/{{random_string 0}}\"}\n",
+	  "5:25: path: '{{random_string 0}}': random_string takes a length "
+	  "N, 1 <= N <= 256" },
+	{ T S "      - request: {path: \"/{{random_string 257}}\"}\n",
+	  "5:25: path: '{{random_string 257}}': random_string takes" },
+	{ T S "      - request: {path: \"/{{random_string 4 5}}\"}\n",
+	  "5:25: path: '{{random_string 4 5}}': random_string takes" },
+	{ T S "      - request: {path: \"/{{uuid 4}}\"}\n",
+	  "5:25: path: unknown template variable '{{uuid 4}}'" },
+	{ T "data: {per: vu}\n" S OK_STEP, "2:7: data: file is missing" },
+	{ T "data: {file: users.csv, per: user}\n" S OK_STEP,
+	  "2:30: per: 'user': vu or iteration" },
+	{ T "data: {file: users.csv, order: shuffled}\n" S OK_STEP,
+	  "2:32: order: 'shuffled': sequential or random" },
+	{ T "data: {file: users.csv, unique: maybe}\n" S OK_STEP,
+	  "2:33: unique: 'maybe' is not true or false" },
+	{ T "data: {file: users.csv, each: vu}\n" S OK_STEP,
+	  "2:25: unknown key 'each' in data" },
+	{ T "load: {vus: 3}\ndata: {file: users.csv, per: vu, unique: true}\n"
+	    S OK_STEP,
+	  "data: unique: users.csv has 2 rows, the run can have 3 VUs" },
+	{ T "load: {vus: 2, vu_offset: 1}\n"
+	    "data: {file: users.csv, per: vu, unique: true}\n" S OK_STEP,
+	  "data: unique: users.csv has 2 rows, the run can have 2 VUs "
+	  "numbered from 2 (vu_offset 1): 3 rows are needed" },
+	{ T "load: {stages: \"1s:1,1s:3,1s:0\"}\n"
+	    "data: {file: users.csv, per: vu, unique: true}\n" S OK_STEP,
+	  "data: unique: users.csv has 2 rows, the run can have 3 VUs" },
+	{ T "load: {rate: 5}\n"
+	    "data: {file: users.csv, per: vu, unique: true}\n" S OK_STEP,
+	  "data: unique: users.csv has 2 rows, the run can have 100 VUs" },
 	{ T S "      - request: {path: \"/a b\"}\n",
 	  "5:25: path: byte 0x20 is not allowed" },
 	{ T S "      - request: {path: x}\n",
@@ -2142,6 +2173,76 @@ test_loads(void)
 	sp_scenario_free(&pl);
 }
 
+/* data: as a mapping, its defaults as the plain name's; the identity
+ * variables compiled; vu_offset (the file's, --vu-offset) for HTTP. */
+static void
+test_data_opts(void)
+{
+	struct sp_scenario_err e = { { 0 } };
+	const struct sp_data *d;
+	const struct sp_tpl *t;
+	struct sp_run_plan pl;
+	int rc;
+
+	write_file("users.csv", users_csv);
+	rc = load(&pl, T "load: {vus: 2}\n"
+			 "data: {file: users.csv, per: vu, order: random, "
+			 "unique: true}\n" S OK_STEP,
+		  &e);
+	d = pl.eng.data;
+	CHECK(rc == 0 && d != NULL && d->per == SP_DATA_PER_VU &&
+		      d->order == SP_DATA_RANDOM && d->unique &&
+		      d->nrows == 2 && strcmp(d->file, "users.csv") == 0,
+	      "data: {per: vu, order: random, unique: true}: %s", e.msg);
+	sp_scenario_free(&pl);
+	rc = load(&pl, T "data: {file: users.csv, per: iteration, unique: "
+			 "true}\nload: {vus: 50}\n" S OK_STEP,
+		  &e);
+	d = pl.eng.data;
+	CHECK(rc == 0 && d != NULL && d->per == SP_DATA_PER_ITERATION &&
+		      d->order == SP_DATA_SEQUENTIAL && d->unique,
+	      "per iteration, unique: fewer rows than VUs is the run's "
+	      "business: %s",
+	      e.msg);
+	sp_scenario_free(&pl);
+	rc = load(&pl, T "data: users.csv\n" S OK_STEP, &e);
+	d = pl.eng.data;
+	CHECK(rc == 0 && d != NULL && d->per == SP_DATA_PER_ITERATION &&
+		      d->order == SP_DATA_SEQUENTIAL && !d->unique,
+	      "data: FILE: per iteration, sequential: %s", e.msg);
+	sp_scenario_free(&pl);
+
+	rc = load(&pl, T "load: {vu_offset: 40}\n" S
+		       "      - request: {path: \"/{{uuid}}/{{time_ms | url}}/"
+		       "{{random_string 12 | json}}\",\n"
+		       "                  headers: {X-Id: \"{{vu}}\"}}\n",
+		  &e);
+	CHECK(rc == 0, "identity variables: %s", e.msg);
+	if (rc == 0) {
+		t = &pl.eng.requests[0].path;
+		CHECK(t->nparts == 6 && t->parts[1].var == SP_VAR_UUID &&
+			      t->parts[1].enc == SP_ENC_URL &&
+			      t->parts[3].var == SP_VAR_TIME_MS &&
+			      t->parts[5].var == SP_VAR_RANDOM_STRING &&
+			      t->parts[5].lo == 12 &&
+			      t->parts[5].enc == SP_ENC_JSON,
+		      "uuid, time_ms, random_string 12 | json: %u parts",
+		      t->nparts);
+		CHECK(pl.eng.vu_offset == 40, "vu_offset: in an http file: %llu",
+		      (unsigned long long)pl.eng.vu_offset);
+	}
+	sp_scenario_free(&pl);
+	{
+		const char *kv[] = { "url", "http://198.18.0.2/u", "vu-offset",
+				     "12" };
+
+		rc = over(&pl, NULL, kv, 2, &e);
+	}
+	CHECK(rc == 0 && pl.eng.vu_offset == 12,
+	      "--vu-offset with an http --url: %s", e.msg);
+	sp_scenario_free(&pl);
+}
+
 int
 main(void)
 {
@@ -2159,6 +2260,7 @@ main(void)
 	test_overrides();
 	test_expect();
 	test_filters();
+	test_data_opts();
 	test_addresses();
 	test_names();
 	test_host_ua();

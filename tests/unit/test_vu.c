@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "harness.h"
 #include "sp_http1.h"
@@ -93,10 +94,18 @@ static char srv_first[2048];
 static uint32_t srv_first_len;
 static int srv_first_done;
 
+/* Every request's target, in the order they came (data tests). */
+#define SRV_PATHS 4096
+static char srv_paths[SRV_PATHS][64];
+static unsigned srv_npaths;
+
 struct srv_conn {
 	uint32_t match;  /* "\r\n\r\n" matched so far */
 	uint32_t cmatch; /* "Connection: close\r\n" matched so far */
 	int close;       /* this head asked the server to close */
+	char line[80];   /* the request line so far */
+	uint32_t nline;
+	int line_done;
 };
 static struct srv_conn srv_conns[1024];
 static unsigned srv_nconns;
@@ -123,6 +132,24 @@ srv_recv(struct sp_stack *st, struct sp_conn *c, void *app, const uint8_t *data,
 	for (uint32_t i = 0; i < len; i++) {
 		if (!srv_first_done && srv_first_len < sizeof(srv_first) - 1)
 			srv_first[srv_first_len++] = (char)data[i];
+		if (!s->line_done && data[i] == '\n') {
+			/* "METHOD TARGET HTTP/1.1": keep the target. */
+			char *a = memchr(s->line, ' ', s->nline), *b;
+
+			s->line_done = 1;
+			b = a != NULL ? memchr(a + 1, ' ',
+					       s->nline - (uint32_t)(a + 1 -
+								 s->line)) :
+					NULL;
+			if (b != NULL && srv_npaths < SRV_PATHS &&
+			    b - a - 1 < 64) {
+				memcpy(srv_paths[srv_npaths], a + 1,
+				       (size_t)(b - a - 1));
+				srv_paths[srv_npaths++][b - a - 1] = '\0';
+			}
+		} else if (!s->line_done && s->nline < sizeof(s->line)) {
+			s->line[s->nline++] = (char)data[i];
+		}
 		s->cmatch = data[i] == (uint8_t)cl[s->cmatch] ? s->cmatch + 1 :
 			    data[i] == 'C'                    ? 1 :
 								0;
@@ -136,6 +163,8 @@ srv_recv(struct sp_stack *st, struct sp_conn *c, void *app, const uint8_t *data,
 		if (s->match < 4)
 			continue;
 		s->match = 0;
+		s->nline = 0;
+		s->line_done = 0;
 		srv_requests++;
 		srv_first_done = srv_requests >
 				 1; /* the first one's body too */
@@ -210,6 +239,7 @@ run_plan(uint32_t max_vus, uint64_t seed)
 	srv_requests = srv_close_reqs = srv_accepted = 0;
 	srv_first_len = 0;
 	srv_first_done = 0;
+	srv_npaths = 0;
 	srv_nconns = 0;
 	eng_done = 0;
 	eng = sp_vu_create(&vc, err, sizeof(err));
@@ -627,11 +657,20 @@ test_filters_render(void)
 	static const char *const cols[] = { "v" };
 	static const char *const cells[] = { "a \"b\"/\\\n\x01\xc3\xa9" };
 	static const uint32_t cell_len[] = { 11 };
-	static const struct sp_data data = { 1, 1, cols, cells, cell_len, 11 };
+	static const struct sp_data data = { .ncols = 1,
+					     .nrows = 1,
+					     .cols = cols,
+					     .cells = cells,
+					     .cell_len = cell_len,
+					     .max_cell_len = 11 };
 	static const char *const bad_cells[] = { "x\r\nInjected: 1" };
 	static const uint32_t bad_len[] = { 14 };
-	static const struct sp_data bad_data = { 1,         1,       cols,
-						 bad_cells, bad_len, 14 };
+	static const struct sp_data bad_data = { .ncols = 1,
+						 .nrows = 1,
+						 .cols = cols,
+						 .cells = bad_cells,
+						 .cell_len = bad_len,
+						 .max_cell_len = 14 };
 	static struct sp_tpl_part path_parts[] = {
 		{ .var = SP_VAR_LITERAL, .off = 0, .len = 3 },
 		{ .var = SP_VAR_DATA, .enc = SP_ENC_URL },
@@ -1093,6 +1132,288 @@ test_group_numbers(void)
 	CHECK_EQ(count, 14);
 }
 
+/* ---- data rows and identity variables ---- */
+
+static const char *const drow_cols[] = { "u" };
+static const char *const drow_cells[] = { "r0", "r1", "r2", "r3",
+					  "r4", "r5", "r6", "r7" };
+static const uint32_t drow_len[] = { 2, 2, 2, 2, 2, 2, 2, 2 };
+static struct sp_data drow;
+/* "/{{vu}}/{{data.u}}" */
+static struct sp_tpl_part drow_parts[] = {
+	{ .var = SP_VAR_LITERAL, .off = 0, .len = 1 },
+	{ .var = SP_VAR_VU },
+	{ .var = SP_VAR_LITERAL, .off = 1, .len = 1 },
+	{ .var = SP_VAR_DATA, .enc = SP_ENC_URL },
+};
+
+/* A closed plan of @vus VUs whose one request is GET /VU/ROW, the rows
+ * of drow as @per, @order, @unique. */
+static void
+plan_drow(uint32_t vus, uint8_t per, uint8_t order, uint8_t unique)
+{
+	plan_base(SP_MODEL_CLOSED);
+	plan_one(1000);
+	plan.vus = vus;
+	plan.duration_us = 300000;
+	drow = (struct sp_data){ .ncols = 1,
+				 .nrows = 8,
+				 .cols = drow_cols,
+				 .cells = drow_cells,
+				 .cell_len = drow_len,
+				 .max_cell_len = 2,
+				 .per = per,
+				 .order = order,
+				 .unique = unique };
+	plan.data = &drow;
+	reqs[0].path = (struct sp_tpl){ "//", 2, drow_parts, 4, SP_TPL_PATH };
+	srv_response = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+}
+
+/* Request @i's VU number and row, from its target "/VU/rROW". */
+static int
+drow_seen(unsigned i, unsigned *vu, unsigned *row)
+{
+	return sscanf(srv_paths[i], "/%u/r%u", vu, row) == 2 ? 0 : -1;
+}
+
+/*
+ * per vu: each VU keeps row (number - 1) mod rows for its life, its
+ * number counted from vu_offset + 1 ({{vu}} with the offset, over HTTP).
+ * unique: VUs past the rows never start (counted), each row is one VU's.
+ */
+static void
+test_data_per_vu(void)
+{
+	const struct sp_vu_stats *s;
+	unsigned vu, row, seen[8] = { 0 }, vus[16] = { 0 };
+
+	plan_drow(3, SP_DATA_PER_VU, SP_DATA_SEQUENTIAL, 0);
+	plan.vu_offset = 6;
+	run_plan(3, 1);
+	s = sp_vu_stats(eng);
+	CHECK_GE(s->responses, 30);
+	CHECK_EQ(srv_npaths, srv_requests);
+	for (unsigned i = 0; i < srv_npaths; i++) {
+		CHECK_EQ(drow_seen(i, &vu, &row), 0);
+		CHECK(vu >= 7 && vu <= 9);
+		CHECK_EQ(row, (vu - 1) % 8);
+	}
+	CHECK_EQ(s->it_data_exhausted, 0);
+	check_accounting(s);
+	sp_vu_destroy(eng);
+
+	/* unique, 10 VUs for 8 rows: VUs 9 and 10 have none. */
+	plan_drow(10, SP_DATA_PER_VU, SP_DATA_SEQUENTIAL, 1);
+	run_plan(10, 1);
+	s = sp_vu_stats(eng);
+	CHECK_GE(s->responses, 80);
+	for (unsigned i = 0; i < srv_npaths; i++) {
+		CHECK_EQ(drow_seen(i, &vu, &row), 0);
+		CHECK(vu >= 1 && vu <= 8);
+		CHECK_EQ(row, vu - 1);
+	}
+	CHECK_EQ(s->it_data_exhausted, 2);
+	check_accounting(s);
+	sp_vu_destroy(eng);
+
+	/* unique and random: still one VU per row, but not in order. */
+	plan_drow(8, SP_DATA_PER_VU, SP_DATA_RANDOM, 1);
+	run_plan(8, 5);
+	s = sp_vu_stats(eng);
+	for (unsigned i = 0; i < srv_npaths; i++) {
+		CHECK_EQ(drow_seen(i, &vu, &row), 0);
+		CHECK(vu >= 1 && vu <= 8 && row < 8);
+		if (vus[vu] == 0) {
+			vus[vu] = row + 1;
+			seen[row]++;
+		}
+		CHECK_EQ(vus[vu], row + 1); /* the VU keeps its row */
+	}
+	row = 0;
+	for (unsigned i = 0; i < 8; i++) {
+		CHECK_EQ(seen[i], 1);
+		row += vus[i + 1] != i + 1;
+	}
+	CHECK_GT(row, 0); /* some VU's row is not its number's */
+	CHECK_EQ(s->it_data_exhausted, 0);
+	sp_vu_destroy(eng);
+}
+
+/*
+ * per iteration, unique: 2 VUs, 8 rows, iterations for many more: each
+ * row serves one iteration, then each VU starts no more (counted once
+ * each) and nothing spins. Random order: a permutation of the seed.
+ */
+static void
+test_data_unique_iter(void)
+{
+	const struct sp_vu_stats *s;
+	unsigned vu, row, seen[8], order[2][8];
+
+	for (int r = 0; r < 2; r++) {
+		plan_drow(2, SP_DATA_PER_ITERATION,
+			  r ? SP_DATA_RANDOM : SP_DATA_SEQUENTIAL, 1);
+		run_plan(2, 3);
+		s = sp_vu_stats(eng);
+		memset(seen, 0, sizeof(seen));
+		CHECK_EQ(s->it_started, 8);
+		CHECK_EQ(s->it_completed, 8);
+		CHECK_EQ(srv_requests, 8);
+		CHECK_EQ(srv_npaths, 8);
+		CHECK_EQ(s->it_data_exhausted, 2);
+		for (unsigned i = 0; i < srv_npaths && i < 8; i++) {
+			CHECK_EQ(drow_seen(i, &vu, &row), 0);
+			CHECK(row < 8);
+			seen[row % 8]++;
+			order[r][i] = row;
+		}
+		for (unsigned i = 0; i < 8; i++)
+			CHECK_EQ(seen[i], 1);
+		check_accounting(s);
+		sp_vu_destroy(eng);
+	}
+	/* Sequential came in order; the permutation did not. */
+	row = 0;
+	for (unsigned i = 0; i < 8; i++) {
+		CHECK_EQ(order[0][i], i);
+		row += order[1][i] != i;
+	}
+	CHECK_GT(row, 0);
+}
+
+/* Random order, not unique: the rows are a function of the seed (the
+ * same run twice draws the same), another seed draws others. */
+static void
+test_data_random_seed(void)
+{
+	static char first[2][64][64];
+	unsigned n[3], vu, row, hits[8] = { 0 }, same = 1, other = 1;
+
+	for (int r = 0; r < 3; r++) {
+		plan_drow(1, SP_DATA_PER_ITERATION, SP_DATA_RANDOM, 0);
+		run_plan(1, r < 2 ? 11 : 12);
+		n[r] = srv_npaths < 64 ? srv_npaths : 64;
+		CHECK_GE(n[r], 40);
+		for (unsigned i = 0; i < n[r]; i++) {
+			CHECK_EQ(drow_seen(i, &vu, &row), 0);
+			hits[row % 8]++;
+			if (r < 2)
+				memcpy(first[r][i], srv_paths[i], 64);
+			else if (i < n[0])
+				other &= strcmp(first[0][i], srv_paths[i]) == 0;
+		}
+		CHECK_EQ(sp_vu_stats(eng)->it_data_exhausted, 0);
+		sp_vu_destroy(eng);
+	}
+	for (unsigned i = 0; i < n[0] && i < n[1]; i++)
+		same &= strcmp(first[0][i], first[1][i]) == 0;
+	CHECK(same);
+	CHECK(!other);
+	/* Drawn over the whole file: 192 draws, every row hit. */
+	for (unsigned i = 0; i < 8; i++)
+		CHECK_GT(hits[i], 0);
+}
+
+static int
+is_hex_lower(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+/* {{uuid}}: RFC 4122 text, version 4, variant 10; {{random_string N}}:
+ * N of [A-Za-z0-9]; both drawn from the render's seed (the same seed,
+ * the same text: a render can be repeated), both the same under every
+ * filter; the bounds know their lengths. */
+static void
+test_identity_render(void)
+{
+	static uint8_t body[SP_VU_REQ_MAX];
+	struct sp_tpl_part parts[] = {
+		{ .var = SP_VAR_UUID },
+		{ .var = SP_VAR_LITERAL, .off = 0, .len = 1 },
+		{ .var = SP_VAR_RANDOM_STRING, .lo = 200 },
+	};
+	struct sp_tpl t = { " ", 1, parts, 3, SP_TPL_PATH };
+	struct sp_vu_render rd = { .pl = &plan, .body_scratch = body };
+	char out[3][300];
+	uint32_t n[3];
+
+	plan_base(SP_MODEL_CLOSED);
+	CHECK_EQ(sp_vu_tpl_max(&plan, &t), 36 + 1 + 200);
+	for (int k = 0; k < 3; k++) {
+		parts[0].enc = parts[2].enc = (uint8_t)(k == 2 ? SP_ENC_JSON :
+							SP_ENC_URL);
+		rd.seed = k == 1 ? 3 : 1;
+		n[k] = sp_vu_render_tpl(&rd, &t, (uint8_t *)out[k]);
+		out[k][n[k]] = '\0';
+		CHECK_EQ(n[k], 36 + 1 + 200);
+		for (int i = 0; i < 36; i++) {
+			if (i == 8 || i == 13 || i == 18 || i == 23)
+				CHECK_EQ(out[k][i], '-');
+			else
+				CHECK(is_hex_lower(out[k][i]));
+		}
+		CHECK_EQ(out[k][14], '4');
+		CHECK(strchr("89ab", out[k][19]) != NULL);
+		CHECK_EQ(out[k][36], ' ');
+		for (int i = 37; i < 237; i++)
+			CHECK((out[k][i] >= 'A' && out[k][i] <= 'Z') ||
+			      (out[k][i] >= 'a' && out[k][i] <= 'z') ||
+			      (out[k][i] >= '0' && out[k][i] <= '9'));
+	}
+	/* Another seed, other values; the same seed (another filter), the
+	 * same. */
+	CHECK(memcmp(out[0], out[1], 36) != 0);
+	CHECK(memcmp(out[0] + 37, out[1] + 37, 200) != 0);
+	CHECK(strcmp(out[0], out[2]) == 0);
+}
+
+/* Through the engine: every request a fresh uuid, and {{time_ms}} the
+ * wall clock of the run (between the clock read before and after). */
+static void
+test_identity_run(void)
+{
+	struct sp_tpl_part parts[] = {
+		{ .var = SP_VAR_LITERAL, .off = 0, .len = 1 },
+		{ .var = SP_VAR_UUID },
+		{ .var = SP_VAR_LITERAL, .off = 1, .len = 1 },
+		{ .var = SP_VAR_TIME_MS },
+	};
+	struct timespec t0, t1;
+	unsigned long long ms, lo, hi;
+	char uuid[40];
+	unsigned dup = 0;
+
+	plan_base(SP_MODEL_CLOSED);
+	plan_one(1000);
+	plan.vus = 2;
+	plan.duration_us = 100000;
+	reqs[0].path = (struct sp_tpl){ "//", 2, parts, 4, SP_TPL_PATH };
+	srv_response = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+	clock_gettime(CLOCK_REALTIME, &t0);
+	run_plan(2, 9);
+	clock_gettime(CLOCK_REALTIME, &t1);
+	lo = (unsigned long long)t0.tv_sec * 1000 +
+	     (unsigned long long)t0.tv_nsec / 1000000;
+	/* The run's own clock is simulated: it may run ahead of the wall
+	 * clock by at most its length (and the drain after). */
+	hi = (unsigned long long)t1.tv_sec * 1000 +
+	     (unsigned long long)t1.tv_nsec / 1000000 + 100 + 10000;
+	CHECK_GE(srv_npaths, 20);
+	for (unsigned i = 0; i < srv_npaths; i++) {
+		CHECK_EQ(sscanf(srv_paths[i], "/%36[0-9a-f-]/%llu", uuid, &ms),
+			 2);
+		CHECK_EQ(strlen(uuid), 36);
+		CHECK(ms >= lo && ms <= hi);
+		for (unsigned j = 0; j < i; j++)
+			dup += strncmp(srv_paths[i], srv_paths[j], 37) == 0;
+	}
+	CHECK_EQ(dup, 0);
+	check_accounting(sp_vu_stats(eng));
+	sp_vu_destroy(eng);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1111,6 +1432,11 @@ main(int argc, char **argv)
 		{ "own_loads", test_own_loads },
 		{ "shared_and_own", test_shared_and_own },
 		{ "group_numbers", test_group_numbers },
+		{ "data_per_vu", test_data_per_vu },
+		{ "data_unique_iter", test_data_unique_iter },
+		{ "data_random_seed", test_data_random_seed },
+		{ "identity_render", test_identity_render },
+		{ "identity_run", test_identity_run },
 	};
 
 	return sp_h_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));

@@ -47,6 +47,10 @@ enum sp_var {
 			     * its request fails as unset_variable */
 	SP_VAR_SETUP,       /* {{setup.NAME}}: variable @col as the run's
 			     * setup captured it, the same for every VU */
+	SP_VAR_UUID,        /* {{uuid}}: RFC 4122 version 4, lowercase */
+	SP_VAR_TIME_MS,     /* {{time_ms}}: wall clock, ms since the epoch */
+	SP_VAR_RANDOM_STRING, /* {{random_string N}}: @lo characters of
+			       * [A-Za-z0-9] */
 };
 /* {{env NAME}} is replaced by the variable's value when the plan is
  * built: it is a literal by the time the plan exists. */
@@ -75,7 +79,8 @@ struct sp_tpl_part {
 	uint8_t enc;       /* enum sp_enc, for a variable */
 	uint32_t off, len; /* SP_VAR_LITERAL: bytes in the template's text */
 	uint32_t col;      /* SP_VAR_DATA */
-	int64_t lo, hi;    /* SP_VAR_RANDOM, lo <= hi */
+	int64_t lo, hi;    /* SP_VAR_RANDOM, lo <= hi; SP_VAR_RANDOM_STRING:
+			    * lo is the length */
 };
 
 /* A string with variables. nparts == 0 is the empty string. */
@@ -171,8 +176,11 @@ sp_tpl_is_static(const struct sp_tpl *t)
 
 /* Longest value a variable renders to, for bounds: a 20-digit integer
  * with sign (no filter changes its digits), or a data cell
- * (data->max_cell_len, times sp_tpl_enc_max of its filter). */
+ * (data->max_cell_len, times sp_tpl_enc_max of its filter), a uuid, a
+ * random string's N: sp_tpl_part_max. */
 #define SP_TPL_INT_MAX_LEN 21
+#define SP_TPL_UUID_LEN 36          /* 8-4-4-4-12 hex digits */
+#define SP_TPL_RANDOM_STRING_MAX 256 /* {{random_string N}}: N <= this */
 
 enum sp_method {
 	SP_METHOD_GET = 0,
@@ -440,15 +448,71 @@ struct sp_scenario {
 	const struct sp_load *load;
 };
 
-/* The CSV data file: the first line names the columns. Each iteration
- * takes the next row (one counter per worker core, wrapping around). */
+/* Who a data row belongs to (data: {per: ...}). */
+enum sp_data_per {
+	SP_DATA_PER_ITERATION = 0, /* each iteration takes a row */
+	SP_DATA_PER_VU,            /* each VU keeps one row for its life */
+};
+
+/* Which row comes next (data: {order: ...}). */
+enum sp_data_order {
+	SP_DATA_SEQUENTIAL = 0,
+	SP_DATA_RANDOM,
+};
+
+/*
+ * The CSV data file: the first line names the columns.
+ * per iteration, sequential: each iteration takes the next row (one
+ * counter per worker core: core k of n takes rows k, k + n, ...,
+ * wrapping around). per vu, sequential: VU number N (vu_offset
+ * included) keeps row (N - 1) mod nrows, so machines split by
+ * --vu-offset take disjoint rows. random: drawn from the run's seed
+ * (per vu: by VU number; per iteration: by VU number and iteration).
+ * unique: no row is used twice in the run. Per vu, the rows must cover
+ * every VU (checked when the plan is made); per iteration, a VU whose
+ * next row would be past the end starts no more iterations
+ * (it_data_exhausted). Random and unique: the rows in a permutation of
+ * the run's seed, taken in order (the same on every core: each core
+ * its own stride of it).
+ */
 struct sp_data {
 	uint32_t ncols, nrows;
 	const char *const *cols;   /* column names */
 	const char *const *cells;  /* nrows * ncols, row-major */
 	const uint32_t *cell_len;
 	uint32_t max_cell_len;
+	uint8_t per;               /* enum sp_data_per */
+	uint8_t order;             /* enum sp_data_order */
+	uint8_t unique;
+	const char *file;          /* as the scenario names it, for
+				    * messages (NULL: none) */
 };
+
+/* Longest value part @p renders to (filters included), for bounds;
+ * @d: the data file, or NULL; @var_max: a variable's longest value
+ * (plan->var_max). */
+static inline uint64_t
+sp_tpl_part_max(const struct sp_data *d, uint32_t var_max,
+		const struct sp_tpl_part *p)
+{
+	switch (p->var) {
+	case SP_VAR_LITERAL:
+		return p->len;
+	case SP_VAR_DATA:
+		return d != NULL ? (uint64_t)d->max_cell_len *
+					   sp_tpl_enc_max(p->enc) :
+				   0;
+	case SP_VAR_UUID: /* hex digits and '-': no filter changes them */
+		return SP_TPL_UUID_LEN;
+	case SP_VAR_RANDOM_STRING: /* [A-Za-z0-9]: as above */
+		return p->lo > 0 ? (uint64_t)p->lo : 0;
+	case SP_VAR_CAPTURE:
+	case SP_VAR_SETUP:
+		return (uint64_t)var_max * sp_tpl_enc_max(p->enc);
+	default:
+		return SP_TPL_INT_MAX_LEN;
+	}
+}
 
 struct sp_plan {
 	/* target: http://HOST[:PORT], HOST an IPv4 address or a name */

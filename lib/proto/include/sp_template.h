@@ -47,7 +47,8 @@ int sp_tpl_lit(const struct sp_tpl_env *env, struct sp_tpl_build *b,
 	       const char *s, size_t n, char *why, size_t whylen);
 /* Append @n bytes of template text for context @ctx: literal text
  * checked, each {{...}} compiled (vu, iteration, random A B, data.NAME,
- * env NAME, each with an optional filter | json, | url, | raw). 0, or -1
+ * env NAME, uuid, time_ms, random_string N, each with an optional filter
+ * | json, | url, | raw). 0, or -1
  * with why in @why. */
 int sp_tpl_add(const struct sp_tpl_env *env, struct sp_tpl_build *b,
 	       const char *s, size_t n, enum sp_tpl_ctx ctx, char *why,

@@ -198,6 +198,10 @@ struct sp_vu_stats {
 	/* Responses whose captures or Set-Cookie fields found the scratch
 	 * pool empty (ours: the capture fails, the cookie is dropped). */
 	uint64_t cap_no_room;
+	/* Iterations not started because the data file's unique rows ran
+	 * out (data: {unique: true}): the VU starts no more (an open
+	 * model's arrival is not dropped, it is counted here). */
+	uint64_t it_data_exhausted;
 	struct sp_hist latency;   /* every complete response, from its
 				     * intended start to its last byte */
 	struct sp_hist connect;   /* SYN sent to established */
@@ -236,7 +240,8 @@ struct sp_vu_stats {
 	X(ws_bytes_received) X(ws_matched) X(ws_unmatched)              \
 	X(ws_pings_sent) X(ws_pongs_received) X(ws_pings_received)      \
 	X(ws_closes_sent) A(ws_close_codes, SP_VU_WS_CLOSE_N)            \
-	X(cookies_set) X(cookies_dropped) X(cap_no_room)
+	X(cookies_set) X(cookies_dropped) X(cap_no_room)                   \
+	X(it_data_exhausted)
 // clang-format on
 // clang-format off
 #define SP_VU_REQ_COUNTERS(X)                                           \
@@ -336,6 +341,9 @@ struct sp_vu_config {
 	 * engine's clock read mono_us0: cookies' expiry dates are read
 	 * against it. wall_ms0 0: the engine reads both at creation. */
 	uint64_t wall_ms0, mono_us0;
+	/* The run's seed, the same for every engine: the data file's
+	 * random order (each core its stride of one permutation). 0: seed. */
+	uint64_t data_seed;
 };
 
 struct sp_vu_engine;
