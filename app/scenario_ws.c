@@ -91,6 +91,8 @@ sp_tpl_max_len(const struct sp_plan *pl, const struct sp_tpl *t)
 						pl->data->max_cell_len :
 						0) *
 			     sp_tpl_enc_max(p->enc);
+		else if (p->var == SP_VAR_CAPTURE || p->var == SP_VAR_SETUP)
+			n += (uint64_t)pl->var_max * sp_tpl_enc_max(p->enc);
 		else
 			n += SP_TPL_INT_MAX_LEN;
 	}
@@ -608,6 +610,7 @@ sp_ws_default(struct sp_plan *pl, const char *path, char *why)
 	uint32_t idx;
 	char *nm;
 
+	env.var = NULL; /* nothing captures in a URL run */
 	if (sp_tpl_add(&env, &bp, path, strlen(path), SP_TPL_PATH, why,
 		       SP_WHY) < 0 ||
 	    sp_tpl_add(&env, &bt, text, strlen(text), SP_TPL_BODY, why,

@@ -371,7 +371,8 @@ static const struct {
 	{ T S "      - request: {path: \"/{{vu\"}\n",
 	  "5:25: path: unclosed '{{'" },
 	{ T S "      - request: {path: \"/{{user}}\"}\n",
-	  "5:25: path: unknown template variable '{{user}}'" },
+	  "5:25: path: {{user}} is never captured (no request has a "
+	  "capture:)" },
 	{ T S "      - request: {path: \"/{{random 5 1}}\"}\n",
 	  "5:25: path: '{{random 5 1}}': random A B needs A <= B" },
 	{ T S "      - request: {path: \"/a b\"}\n",
@@ -558,7 +559,7 @@ static const struct {
 	{ T S W "            - send: {text: a, measure: maybe}\n",
 	  "8:40: measure: 'maybe' is not true or false" },
 	{ T S W "            - send: {text: \"{{nope}}\"}\n",
-	  "8:28: text: unknown template variable '{{nope}}'" },
+	  "8:28: text: {{nope}} is never captured" },
 	{ T S W "            - send: {text: a, name: \"\"}\n",
 	  "8:37: name: empty" },
 	{ T S W "            - expect: {count: 0}\n",
@@ -1019,8 +1020,9 @@ test_overrides(void)
 
 		rc = over(&pl, NULL, kv, 1, &e);
 		CHECK(rc < 0 &&
-			      strcmp(e.msg, "--url: unknown template variable "
-					    "'{{nope}}'") == 0,
+			      strcmp(e.msg, "--url: '{{nope}}': no variables "
+					    "here (they come from a "
+					    "scenario's captures)") == 0,
 		      "--url template: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
