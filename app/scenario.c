@@ -706,8 +706,9 @@ sp_yaml_size(struct sp_loader *ld, const yaml_node_t *n, const char *key,
 	if (sp_val_size(s, max, &x, ld->why) < 0)
 		return sp_node_error(ld, n, "%s: %s", key, ld->why);
 	if (x < min)
-		return sp_node_error(ld, n, "%s: '%s' is less than %llu bytes",
-				     key, s, (unsigned long long)min);
+		return sp_node_error(ld, n, "%s: '%s': at least %llu byte%s",
+				     key, s, (unsigned long long)min,
+				     min == 1 ? "" : "s");
 	*out = (uint32_t)x;
 	return 0;
 }
