@@ -11,6 +11,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "sp_capture.h" /* sp_jsonpath_compile */
 #include "sp_scenario_int.h"
 #include "sp_values.h"
 
@@ -372,6 +373,7 @@ sp_capture_spec(struct sp_loader *ld, const yaml_node_t *n, int as_key,
 					 SP_CAP_BODY, SP_CAP_COOKIE,
 					 SP_CAP_STATUS };
 	const yaml_node_t *src = NULL, *re;
+	struct sp_jsonpath jp;
 	const char *s;
 	size_t which = 0;
 	int on;
@@ -417,13 +419,16 @@ sp_capture_spec(struct sp_loader *ld, const yaml_node_t *n, int as_key,
 		return -1;
 	switch (which) {
 	case 0:
-		/* TODO(lead): sp_jsonpath_compile (lib/proto/capture.c). */
+		/* Compiled once here for its errors; the engine compiles
+		 * it again for itself. */
 		if (s[0] != '$')
 			return sp_node_error(ld, src,
 					     "json: '%s' is not a JSON path "
 					     "(it starts with $: $.data.token, "
 					     "$.items[0].id)",
 					     s);
+		if (sp_jsonpath_compile(&jp, s, ld->why, SP_WHY) < 0)
+			return sp_node_error(ld, src, "%s (in '%s')", ld->why, s);
 		break;
 	case 1:
 	case 3:

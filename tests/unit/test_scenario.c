@@ -631,6 +631,8 @@ static const struct {
 	  "5:42: unknown key 'jsn' in capture" },
 	{ T S "      - request: {path: /, capture: {t: {json: data.a}}}\n",
 	  "5:48: json: 'data.a' is not a JSON path (it starts with $" },
+	{ T S "      - request: {path: /, capture: {t: {json: \"$.a[x]\"}}}\n",
+	  "5:48: json: expected a quoted name or an index at 4 (in '$.a[x]')" },
 	{ T S "      - request: {path: /, capture: {t: {json: $.a, cookie: c}}}\n",
 	  "5:61: capture: cookie: one source per capture (json, header, "
 	  "regex, cookie or status), json is given" },
