@@ -205,6 +205,39 @@ sp_run_load_json(FILE *f, const struct sp_load *ld)
 		(double)ld->duration_us / 1e6);
 }
 
+/* The lifecycle scenario (index + 1) request @req is a step of, or 0:
+ * the load's. Their requests are reported with them, not with the
+ * load's. */
+static uint32_t
+sp_run_req_life(const struct sp_plan *pl, uint32_t req)
+{
+	for (uint32_t i = 0; i < pl->nscenarios; i++) {
+		const struct sp_scenario *sc = &pl->scenarios[i];
+
+		if (sc->kind == SP_SCEN_LOAD)
+			continue;
+		for (uint32_t k = 0; k < sc->nsteps; k++)
+			if (sc->steps[k].kind == SP_STEP_REQUEST &&
+			    sc->steps[k].req == req)
+				return i + 1;
+	}
+	return 0;
+}
+
+static const char *
+sp_run_life_kind(uint8_t kind)
+{
+	static const char *const names[] = {
+		[SP_SCEN_LOAD] = "load",
+		[SP_SCEN_SETUP] = "setup",
+		[SP_SCEN_TEARDOWN] = "teardown",
+		[SP_SCEN_VU_SETUP] = "vu_setup",
+		[SP_SCEN_VU_TEARDOWN] = "vu_teardown",
+	};
+
+	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "?";
+}
+
 static void
 sp_run_print_tls(const struct sp_run *r, FILE *out)
 {
@@ -391,13 +424,36 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 		if (ld != NULL)
 			sp_run_load_print(out, ld);
 	}
+	for (uint32_t i = 0, nlife = 0; i < pl->nscenarios; i++) {
+		uint64_t rq = 0, rr = 0, rf = 0;
+
+		if (pl->scenarios[i].kind == SP_SCEN_LOAD)
+			continue;
+		if (nlife++ == 0)
+			fprintf(out,
+				"  %-24s %10s %10s %8s %8s %10s %10s %8s\n",
+				"lifecycle", "started", "completed", "failed",
+				"interr", "requests", "responses", "failed");
+		for (uint32_t q = 0; q < pl->nrequests; q++)
+			if (sp_run_req_life(pl, q) == i + 1) {
+				rq += rs[q].started;
+				rr += rs[q].responses;
+				rf += rs[q].failed;
+			}
+		fprintf(out,
+			"  %-24s %10" PRIu64 " %10" PRIu64 " %8" PRIu64
+			" %8" PRIu64 " %10" PRIu64 " %10" PRIu64 " %8" PRIu64
+			"\n",
+			pl->scenarios[i].name, ss[i].started, ss[i].completed,
+			ss[i].failed, ss[i].interrupted, rq, rr, rf);
+	}
 	fprintf(out, "  %-24s %10s %10s %8s %8s %9s %9s %9s %9s\n", "request",
 		"started", "responses", "failed", "checks", "p50 ms", "p95 ms",
 		"p99 ms", "max ms");
 	for (uint32_t i = 0; i < pl->nrequests; i++) {
 		const struct sp_hist *rh = &rs[i].latency;
 
-		if (rs[i].started == 0)
+		if (rs[i].started == 0 || sp_run_req_life(pl, i) != 0)
 			continue;
 		fprintf(out,
 			"  %-24s %10" PRIu64 " %10" PRIu64 " %8" PRIu64
@@ -441,6 +497,21 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
  * named as in the engine, by the lists of sp_vu.h. */
 #define SP_RUN_JSON_SCEN(c) fprintf(f, ",\"" #c "\":%" PRIu64, ss[i].c);
 #define SP_RUN_JSON_REQ(c) fprintf(f, ",\"" #c "\":%" PRIu64, rs[i].c);
+
+/* One request's object of "requests" (and of a lifecycle entry's). */
+static void
+sp_run_json_req(FILE *f, const struct sp_plan *pl,
+		const struct sp_vu_req_stats *rs, uint32_t i)
+{
+	fprintf(f, "{\"name\":");
+	sp_json_str(f, pl->requests[i].name);
+	SP_VU_REQ_COUNTERS(SP_RUN_JSON_REQ)
+	fprintf(f, ",\"latency_ms\":");
+	sp_run_lat_json(f, &rs[i].latency);
+	fprintf(f, ",\"ttfb_ms\":");
+	sp_run_lat_json(f, &rs[i].ttfb);
+	fputc('}', f);
+}
 
 static int
 sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
@@ -541,17 +612,37 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 		fputc('}', f);
 		sep = ",";
 	}
+	fprintf(f, "],\n \"lifecycle\":[");
+	sep = "";
+	for (uint32_t i = 0; i < pl->nscenarios; i++) {
+		const char *rsep = "";
+
+		if (pl->scenarios[i].kind == SP_SCEN_LOAD)
+			continue;
+		fprintf(f, "%s\n  {\"name\":", sep);
+		sp_json_str(f, pl->scenarios[i].name);
+		fprintf(f, ",\"kind\":\"%s\"",
+			sp_run_life_kind(pl->scenarios[i].kind));
+		SP_VU_SCEN_COUNTERS(SP_RUN_JSON_SCEN)
+		fprintf(f, ",\"iteration_ms\":");
+		sp_run_lat_json(f, &ss[i].iteration);
+		fprintf(f, ",\"requests\":[");
+		for (uint32_t q = 0; q < pl->nrequests; q++)
+			if (sp_run_req_life(pl, q) == i + 1) {
+				fputs(rsep, f);
+				sp_run_json_req(f, pl, rs, q);
+				rsep = ",";
+			}
+		fputs("]}", f);
+		sep = ",";
+	}
 	fprintf(f, "],\n \"requests\":[");
 	sep = "";
 	for (uint32_t i = 0; i < pl->nrequests; i++) {
-		fprintf(f, "%s\n  {\"name\":", sep);
-		sp_json_str(f, pl->requests[i].name);
-		SP_VU_REQ_COUNTERS(SP_RUN_JSON_REQ)
-		fprintf(f, ",\"latency_ms\":");
-		sp_run_lat_json(f, &rs[i].latency);
-		fprintf(f, ",\"ttfb_ms\":");
-		sp_run_lat_json(f, &rs[i].ttfb);
-		fputc('}', f);
+		if (sp_run_req_life(pl, i) != 0)
+			continue;
+		fprintf(f, "%s\n  ", sep);
+		sp_run_json_req(f, pl, rs, i);
 		sep = ",";
 	}
 	fprintf(f, "],\n \"cores\":[");
@@ -656,7 +747,19 @@ sp_run_csv(const struct sp_run *r, FILE *st, FILE *tl)
 			ss[i].interrupted);
 		sp_run_csv_lat(st, &ss[i].iteration);
 	}
+	for (uint32_t i = 0; i < pl->nscenarios; i++) {
+		if (pl->scenarios[i].kind == SP_SCEN_LOAD)
+			continue;
+		fprintf(st, "lifecycle,");
+		sp_out_csv_str(st, pl->scenarios[i].name);
+		fprintf(st, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64,
+			ss[i].started, ss[i].completed, ss[i].failed,
+			ss[i].interrupted);
+		sp_run_csv_lat(st, &ss[i].iteration);
+	}
 	for (uint32_t i = 0; i < pl->nrequests; i++) {
+		if (sp_run_req_life(pl, i) != 0)
+			continue;
 		fprintf(st, "request,");
 		sp_out_csv_str(st, pl->requests[i].name);
 		fprintf(st, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64,

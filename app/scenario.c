@@ -668,13 +668,22 @@ sp_th_resolve(const struct sp_plan *pl, struct sp_threshold *t, char *why)
 	if (t->scope == SP_TH_GLOBAL)
 		return 0;
 	if (t->scope == SP_TH_SCENARIO) {
-		for (uint32_t i = 0; i < pl->nscenarios; i++)
-			if (strlen(pl->scenarios[i].name) == t->name_len &&
-			    strncmp(pl->scenarios[i].name, name, t->name_len) ==
-				    0) {
-				t->idx = i;
-				return 0;
-			}
+		for (uint32_t i = 0; i < pl->nscenarios; i++) {
+			if (strlen(pl->scenarios[i].name) != t->name_len ||
+			    strncmp(pl->scenarios[i].name, name, t->name_len) !=
+				    0)
+				continue;
+			/* Its figures are the lifecycle's, not the load's. */
+			if (pl->scenarios[i].kind != SP_SCEN_LOAD)
+				return sp_why(why,
+					      "'%.*s' is the lifecycle's, not "
+					      "a scenario of the load (scope "
+					      "a threshold to one of its "
+					      "requests instead)",
+					      (int)t->name_len, name);
+			t->idx = i;
+			return 0;
+		}
 		return sp_why(why, "no scenario is named '%.*s'",
 			      (int)t->name_len, name);
 	}
@@ -738,13 +747,66 @@ sp_file_thresholds(struct sp_loader *ld, const yaml_node_t *n)
 	return 0;
 }
 
+/* A size key (capture_max, capture_window, cookies.max_bytes) within
+ * [@min, @max]. */
+static int
+sp_yaml_size(struct sp_loader *ld, const yaml_node_t *n, const char *key,
+	     uint64_t min, uint64_t max, uint32_t *out)
+{
+	const char *s;
+	uint64_t x;
+
+	if (sp_yaml_str(ld, n, key, &s) < 0)
+		return -1;
+	if (sp_val_size(s, max, &x, ld->why) < 0)
+		return sp_node_error(ld, n, "%s: %s", key, ld->why);
+	if (x < min)
+		return sp_node_error(ld, n, "%s: '%s': at least %llu byte%s",
+				     key, s, (unsigned long long)min,
+				     min == 1 ? "" : "s");
+	*out = (uint32_t)x;
+	return 0;
+}
+
+/* cookies: true | false | {max_bytes: SIZE}: each VU's jar. */
+static int
+sp_file_cookies(struct sp_loader *ld, const yaml_node_t *n)
+{
+	static const char *const keys[] = { "max_bytes", NULL };
+	yaml_node_t *v;
+	const char *s;
+	int on;
+
+	if (n->type == YAML_MAPPING_NODE) {
+		if (sp_yaml_map(ld, n, "cookies", keys) < 0)
+			return -1;
+		if ((v = sp_yaml_get(ld, n, "max_bytes")) != NULL &&
+		    sp_yaml_size(ld, v, "max_bytes", SP_JAR_MIN, SP_JAR_MAX,
+				 &ld->pl->jar_bytes) < 0)
+			return -1;
+		return 0;
+	}
+	if (sp_yaml_str(ld, n, "cookies", &s) < 0)
+		return -1;
+	if (sp_val_bool(s, &on, ld->why) < 0)
+		return sp_node_error(ld, n,
+				     "cookies: %s (or {max_bytes: SIZE})",
+				     ld->why);
+	ld->pl->jar_bytes = on ? SP_JAR_DEFAULT : 0;
+	return 0;
+}
+
 static int
 sp_file(struct sp_loader *ld, const yaml_node_t *root)
 {
 	static const char *const keys[] = {
-		"target",    "resolve",    "tls",           "ws",
-		"network",   "load",       "seed",          "data",
-		"scenarios", "thresholds", "expect_status", NULL,
+		"target",      "resolve",        "tls",
+		"ws",          "network",        "load",
+		"seed",        "data",           "scenarios",
+		"thresholds",  "expect_status",  "cookies",
+		"capture_max", "capture_window", "setup",
+		"teardown",    "vu_setup",       "vu_teardown",
+		NULL,
 	};
 	yaml_node_t *v;
 	const char *s;
@@ -778,12 +840,31 @@ sp_file(struct sp_loader *ld, const yaml_node_t *root)
 	if ((v = sp_yaml_get(ld, root, "expect_status")) != NULL &&
 	    sp_expect(ld, v, ld->pv->file_expect) < 0)
 		return -1;
+	if ((v = sp_yaml_get(ld, root, "cookies")) != NULL &&
+	    sp_file_cookies(ld, v) < 0)
+		return -1;
+	/* Before the scenarios: a ping's payload bound counts a variable
+	 * at its largest. */
+	if ((v = sp_yaml_get(ld, root, "capture_max")) != NULL &&
+	    sp_yaml_size(ld, v, "capture_max", 1, SP_VAR_MAX_MAX,
+			 &ld->pl->var_max) < 0)
+		return -1;
+	if ((v = sp_yaml_get(ld, root, "capture_window")) != NULL &&
+	    sp_yaml_size(ld, v, "capture_window", SP_CAP_WINDOW_MIN,
+			 SP_CAP_WINDOW_MAX, &ld->pl->capture_window) < 0)
+		return -1;
 	/* Before the scenarios: their templates name its columns. */
 	if ((v = sp_yaml_get(ld, root, "data")) != NULL &&
 	    sp_file_data(ld, v) < 0)
 		return -1;
 	if ((v = sp_yaml_get(ld, root, "scenarios")) != NULL &&
 	    sp_file_scenarios(ld, v) < 0)
+		return -1;
+	if (sp_file_lifecycle(ld, root) < 0)
+		return -1;
+	/* Every scenario read: each variable used has its capture. */
+	if (sp_vars_check(ld->pl, ld->name, ld->e->msg, sizeof(ld->e->msg)) <
+	    0)
 		return -1;
 	/* After the scenarios: their names are the scopes. */
 	if ((v = sp_yaml_get(ld, root, "thresholds")) != NULL &&
@@ -806,6 +887,12 @@ sp_scenario_init(struct sp_run_plan *rp)
 	pl->duration_us = 10 * SP_US_PER_S;
 	sp_run_plan_of(pl)->connect_timeout_us = 3 * SP_US_PER_S;
 	pl->response_timeout_us = 10 * SP_US_PER_S;
+	/* A cookie jar per VU, as a browser has (cookies: false drops it);
+	 * a captured value up to 256 bytes (a token, an id); captures read
+	 * the first 64 KiB of a body. */
+	pl->jar_bytes = SP_JAR_DEFAULT;
+	pl->var_max = SP_VAR_MAX_DEFAULT;
+	pl->capture_window = SP_CAP_WINDOW_DEFAULT;
 }
 
 int
@@ -928,6 +1015,131 @@ sp_has_tag(const struct sp_scenario *sc, const char *list)
 			    strncmp(sc->tags[i], p, n) == 0)
 				return 1;
 		p += n + (p[n] == ',');
+	}
+	return 0;
+}
+
+/* ---- variables ---- */
+
+int
+sp_var_index(struct sp_plan *pl, const char *name, uint32_t *idx, char *why)
+{
+	struct sp_priv *pv = sp_run_plan_of(pl)->priv;
+	char *copy;
+
+	for (uint32_t i = 0; i < pl->nvars; i++)
+		if (strcmp(pv->vars[i], name) == 0) {
+			*idx = i;
+			return 0;
+		}
+	if (pl->nvars == SP_MAX_VARS)
+		return sp_why(why, "more than %u variables", SP_MAX_VARS);
+	pv->vars = sp_mem_grow(pl, pv->vars, &pv->vars_cap, pl->nvars + 1,
+			       sizeof(*pv->vars));
+	if (pv->vars == NULL)
+		return sp_why(why, "out of memory");
+	pl->vars = pv->vars;
+	pv->vinfo = sp_mem_grow(pl, pv->vinfo, &pv->vinfo_cap, pl->nvars + 1,
+				sizeof(*pv->vinfo));
+	copy = sp_mem_strdup(pl, name);
+	if (pv->vinfo == NULL || copy == NULL)
+		return sp_why(why, "out of memory");
+	pv->vars[pl->nvars] = copy;
+	*idx = pl->nvars++;
+	return 0;
+}
+
+/* The template compiler's hook (sp_tpl_env.var): a use, where pv->use_*
+ * says, kept for sp_vars_check. */
+int
+sp_var_cb(void *ctx, const char *name, int setup, uint32_t *idx, char *why,
+	  size_t whylen)
+{
+	struct sp_plan *pl = ctx;
+	struct sp_priv *pv = sp_run_plan_of(pl)->priv;
+	struct sp_var_info *vi;
+	char w[SP_WHY];
+
+	if (sp_var_index(pl, name, idx, w) < 0) {
+		snprintf(why, whylen, "%s", w);
+		return -1;
+	}
+	vi = &pv->vinfo[*idx];
+	if (setup ? vi->setup_used : vi->used)
+		return 0;
+	if (setup) {
+		vi->setup_used = 1;
+		vi->sline = pv->use_line;
+		vi->scol = pv->use_col;
+		snprintf(vi->skey, sizeof(vi->skey), "%s",
+			 pv->use_key != NULL ? pv->use_key : "");
+	} else {
+		vi->used = 1;
+		vi->line = pv->use_line;
+		vi->col = pv->use_col;
+		snprintf(vi->key, sizeof(vi->key), "%s",
+			 pv->use_key != NULL ? pv->use_key : "");
+	}
+	return 0;
+}
+
+/* The names some request (@setup: some setup step) captures, for an
+ * error: "token, item", or "none". */
+static void
+sp_vars_captured(struct sp_plan *pl, int setup, char *buf, size_t n)
+{
+	const struct sp_priv *pv = sp_run_plan_of(pl)->priv;
+	size_t k = 0;
+
+	buf[0] = '\0';
+	for (uint32_t i = 0; i < pl->nvars && k < n; i++) {
+		if (!(setup ? pv->vinfo[i].setup_captured :
+			      pv->vinfo[i].captured))
+			continue;
+		k += (size_t)snprintf(buf + k, n - k, "%s%s", k ? ", " : "",
+				      pv->vars[i]);
+	}
+}
+
+int
+sp_vars_check(struct sp_plan *pl, const char *file, char *why, size_t whylen)
+{
+	const struct sp_priv *pv = sp_run_plan_of(pl)->priv;
+	char where[SP_WHY], list[200];
+
+	for (uint32_t i = 0; i < pl->nvars; i++) {
+		const struct sp_var_info *vi = &pv->vinfo[i];
+		int setup = vi->setup_used && !vi->setup_captured;
+		uint32_t line = setup ? vi->sline : vi->line;
+
+		if (!setup && !(vi->used && !vi->captured))
+			continue;
+		where[0] = '\0';
+		if (line != 0 && file != NULL)
+			snprintf(where, sizeof(where), "%s:%u:%u: %s: ", file,
+				 line, setup ? vi->scol : vi->col,
+				 setup ? vi->skey : vi->key);
+		sp_vars_captured(pl, setup, list, sizeof(list));
+		if (setup && list[0] == '\0')
+			snprintf(why, whylen,
+				 "%s{{setup.%s}} is never captured (no "
+				 "setup: step has a capture:)",
+				 where, pv->vars[i]);
+		else if (setup)
+			snprintf(why, whylen,
+				 "%s{{setup.%s}} is never captured by a "
+				 "setup: step (setup captures: %s)",
+				 where, pv->vars[i], list);
+		else if (list[0] == '\0')
+			snprintf(why, whylen,
+				 "%s{{%s}} is never captured (no request "
+				 "has a capture:)",
+				 where, pv->vars[i]);
+		else
+			snprintf(why, whylen,
+				 "%s{{%s}} is never captured (captures: %s)",
+				 where, pv->vars[i], list);
+		return -1;
 	}
 	return 0;
 }

@@ -8,6 +8,10 @@
 #include <string.h>
 #include <strings.h>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "sp_capture.h" /* sp_jsonpath_compile */
 #include "sp_scenario_int.h"
 #include "sp_values.h"
 
@@ -16,6 +20,15 @@ static const char *const sp_methods[SP_METHOD_N] = {
 };
 
 /* ---- requests ---- */
+
+/* Where the variables of the template at @n are used (sp_vars_check). */
+static void
+sp_use_at(struct sp_loader *ld, const yaml_node_t *n, const char *key)
+{
+	ld->pv->use_line = (uint32_t)n->start_mark.line + 1;
+	ld->pv->use_col = (uint32_t)n->start_mark.column + 1;
+	ld->pv->use_key = key;
+}
 
 int
 sp_tpl_node(struct sp_loader *ld, const yaml_node_t *n, const char *key,
@@ -27,6 +40,7 @@ sp_tpl_node(struct sp_loader *ld, const yaml_node_t *n, const char *key,
 
 	if (sp_yaml_str(ld, n, key, &s) < 0)
 		return -1;
+	sp_use_at(ld, n, key);
 	if (sp_tpl_add(&env, &b, s, strlen(s), ctx, ld->why, SP_WHY) < 0)
 		return sp_node_error(ld, n, "%s: %s", key, ld->why);
 	sp_tpl_done(&b, t);
@@ -112,6 +126,8 @@ sp_headers(struct sp_loader *ld, const yaml_node_t *n, struct sp_request *r)
 					"for the target's)");
 			r->own_host |= host;
 			r->own_ua |= ua;
+			/* The request's own Cookie: the jar's stay home. */
+			r->own_cookie |= strcasecmp(name, "Cookie") == 0;
 			if (ua && *val == '\0')
 				continue; /* no User-Agent at all */
 			if (sp_tpl_lit(&env, &b, name, strlen(name), ld->why,
@@ -119,6 +135,7 @@ sp_headers(struct sp_loader *ld, const yaml_node_t *n, struct sp_request *r)
 			    sp_tpl_lit(&env, &b, ": ", 2, ld->why, SP_WHY) < 0)
 				return sp_node_error(ld, k, "headers: %s",
 						     ld->why);
+			sp_use_at(ld, v, name);
 			if (sp_tpl_add(&env, &b, val, strlen(val),
 				       SP_TPL_HEADER, ld->why, SP_WHY) < 0)
 				return sp_node_error(ld, v, "%s: %s", name,
@@ -288,12 +305,248 @@ sp_request_new(struct sp_loader *ld, const yaml_node_t *n)
 	return r;
 }
 
+/* ---- captures and conditions ---- */
+
+int
+sp_regex_ok(const char *re, char *why)
+{
+	PCRE2_UCHAR msg[160];
+	PCRE2_SIZE off;
+	pcre2_code *code;
+	int ec;
+
+	code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, 0, &ec,
+			     &off, NULL);
+	if (code != NULL) {
+		pcre2_code_free(code);
+		return 0;
+	}
+	pcre2_get_error_message(ec, msg, sizeof(msg));
+	return sp_why(why, "'%s': %s (at offset %zu)", re, (const char *)msg,
+		      (size_t)off);
+}
+
+/* A regex: key's value, compiled once here to say what is wrong with
+ * it and where (the engine compiles it again for itself). */
+static int
+sp_regex_node(struct sp_loader *ld, const yaml_node_t *n, const char *key,
+	      const char **out)
+{
+	const char *s;
+
+	if (sp_yaml_str(ld, n, key, &s) < 0)
+		return -1;
+	if (*s == '\0')
+		return sp_node_error(ld, n, "%s: empty", key);
+	if (sp_regex_ok(s, ld->why) < 0)
+		return sp_node_error(ld, n, "%s: %s", key, ld->why);
+	*out = sp_mem_strdup(ld->pl, s);
+	return *out == NULL ? sp_node_error(ld, n, "out of memory") : 0;
+}
+
+/* Variable @name at @k (a capture's name or an if:'s var). */
+static int
+sp_var_name(struct sp_loader *ld, const yaml_node_t *k, const char *key,
+	    const char *name)
+{
+	if (sp_tpl_var_name_ok(name, ld->why, SP_WHY) < 0)
+		return sp_node_error(ld, k, "%s: %s", key, ld->why);
+	return 0;
+}
+
+/*
+ * One capture: exactly one source, {json: PATH}, {header: NAME} (with an
+ * optional regex: over its value), {regex: RE} (the body), {cookie:
+ * NAME} or {status: true}; @as_key: the list form's as: names the
+ * variable.
+ */
+static int
+sp_capture_spec(struct sp_loader *ld, const yaml_node_t *n, int as_key,
+		struct sp_capture *c)
+{
+	static const char *const keys[] = { "json",   "header", "regex",
+					    "cookie", "status", NULL };
+	static const char *const keys_as[] = { "json",   "header", "regex",
+					       "cookie", "status", "as",
+					       NULL };
+	static const uint8_t kinds[] = { SP_CAP_JSON, SP_CAP_HEADER,
+					 SP_CAP_BODY, SP_CAP_COOKIE,
+					 SP_CAP_STATUS };
+	const yaml_node_t *src = NULL, *re;
+	struct sp_jsonpath jp;
+	const char *s;
+	size_t which = 0;
+	int on;
+
+	if (sp_yaml_map(ld, n, "capture", as_key ? keys_as : keys) < 0)
+		return -1;
+	/* regex: is the source only alone; beside header: it filters. */
+	for (size_t i = 0; i < 5; i++) {
+		yaml_node_t *v = sp_yaml_get(ld, n, keys[i]);
+
+		if (v == NULL || i == 2)
+			continue;
+		if (src != NULL)
+			return sp_node_error(ld, v,
+					     "capture: %s: one source per "
+					     "capture (json, header, regex, "
+					     "cookie or status), %s is given",
+					     keys[i], keys[which]);
+		src = v;
+		which = i;
+	}
+	re = sp_yaml_get(ld, n, "regex");
+	if (src == NULL && re == NULL)
+		return sp_node_error(ld, n,
+				     "capture: no source (json, header, "
+				     "regex, cookie or status)");
+	if (src == NULL) {
+		src = re;
+		which = 2;
+	} else if (re != NULL && which != 1) {
+		return sp_node_error(ld, re,
+				     "regex: reads the body alone, or a "
+				     "header's value beside header:; not "
+				     "beside %s:",
+				     keys[which]);
+	}
+	c->kind = kinds[which];
+	if (re != NULL && sp_regex_node(ld, re, "regex", &c->regex) < 0)
+		return -1;
+	if (which == 2)
+		return 0;
+	if (sp_yaml_str(ld, src, keys[which], &s) < 0)
+		return -1;
+	switch (which) {
+	case 0:
+		/* Compiled once here for its errors; the engine compiles
+		 * it again for itself. */
+		if (s[0] != '$')
+			return sp_node_error(ld, src,
+					     "json: '%s' is not a JSON path "
+					     "(it starts with $: $.data.token, "
+					     "$.items[0].id)",
+					     s);
+		if (sp_jsonpath_compile(&jp, s, ld->why, SP_WHY) < 0)
+			return sp_node_error(ld, src, "%s (in '%s')", ld->why, s);
+		break;
+	case 1:
+	case 3:
+		/* RFC 9110 5.1 field names, RFC 6265 4.1.1 cookie names:
+		 * both tokens. */
+		if (!sp_is_token(s))
+			return sp_node_error(ld, src,
+					     "%s: '%s' is not a %s name "
+					     "(RFC 9110 token)",
+					     keys[which], s,
+					     which == 1 ? "header" : "cookie");
+		break;
+	case 4:
+		if (sp_val_bool(s, &on, ld->why) < 0 || !on)
+			return sp_node_error(ld, src,
+					     "status: '%s': only true (the "
+					     "response's status code)",
+					     s);
+		return 0;
+	}
+	c->name = sp_mem_strdup(ld->pl, s);
+	return c->name == NULL ? sp_node_error(ld, src, "out of memory") : 0;
+}
+
+/* The capture's variable: registered, and marked as captured (by setup,
+ * for {{setup.NAME}}, when setup's steps are read). */
+static int
+sp_capture_var(struct sp_loader *ld, const yaml_node_t *k, const char *name,
+	       const struct sp_capture *caps, uint32_t n, struct sp_capture *c)
+{
+	struct sp_var_info *vi;
+
+	if (sp_var_name(ld, k, "capture", name) < 0)
+		return -1;
+	if (sp_var_index(ld->pl, name, &c->var, ld->why) < 0)
+		return sp_node_error(ld, k, "capture: %s", ld->why);
+	for (uint32_t i = 0; i < n; i++)
+		if (caps[i].var == c->var)
+			return sp_node_error(ld, k,
+					     "capture: '%s' is captured twice "
+					     "by this request",
+					     name);
+	vi = &ld->pv->vinfo[c->var];
+	vi->captured = 1;
+	vi->setup_captured |= ld->pv->scen_kind == SP_SCEN_SETUP;
+	return 0;
+}
+
+/* capture: a mapping NAME: spec, or a list of specs with as: NAME. */
+static int
+sp_captures(struct sp_loader *ld, const yaml_node_t *n, struct sp_request *r)
+{
+	struct sp_capture *caps;
+	size_t cnt;
+	uint32_t k = 0;
+
+	if (n->type == YAML_MAPPING_NODE)
+		cnt = (size_t)(n->data.mapping.pairs.top -
+			       n->data.mapping.pairs.start);
+	else if (n->type == YAML_SEQUENCE_NODE)
+		cnt = (size_t)(n->data.sequence.items.top -
+			       n->data.sequence.items.start);
+	else
+		return sp_node_error(ld, n,
+				     "capture: expected a mapping (NAME: "
+				     "{json: ...}) or a list, got %s",
+				     sp_yaml_kind(n));
+	if (cnt == 0)
+		return sp_node_error(ld, n, "capture: empty");
+	if (cnt > SP_MAX_CAPTURES)
+		return sp_node_error(ld, n, "capture: more than %u",
+				     SP_MAX_CAPTURES);
+	caps = sp_mem_alloc(ld->pl, cnt * sizeof(*caps));
+	if (caps == NULL)
+		return sp_node_error(ld, n, "out of memory");
+	if (n->type == YAML_MAPPING_NODE) {
+		for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+		     p < n->data.mapping.pairs.top; p++, k++) {
+			yaml_node_t *kn = sp_yaml_node(ld, p->key),
+				    *v = sp_yaml_node(ld, p->value);
+			const char *name;
+
+			if (sp_yaml_str(ld, kn, "capture", &name) < 0 ||
+			    sp_capture_spec(ld, v, 0, &caps[k]) < 0 ||
+			    sp_capture_var(ld, kn, name, caps, k, &caps[k]) < 0)
+				return -1;
+		}
+	} else {
+		for (yaml_node_item_t *it = n->data.sequence.items.start;
+		     it < n->data.sequence.items.top; it++, k++) {
+			yaml_node_t *v = sp_yaml_node(ld, *it), *as;
+			const char *name;
+
+			if (sp_capture_spec(ld, v, 1, &caps[k]) < 0)
+				return -1;
+			as = sp_yaml_get(ld, v, "as");
+			if (as == NULL)
+				return sp_node_error(ld, v,
+						     "capture: no as: (the "
+						     "variable's name)");
+			if (sp_yaml_str(ld, as, "as", &name) < 0 ||
+			    sp_capture_var(ld, as, name, caps, k, &caps[k]) < 0)
+				return -1;
+		}
+	}
+	r->captures = caps;
+	r->ncaptures = k;
+	return 0;
+}
+
 static int
 sp_request(struct sp_loader *ld, const yaml_node_t *n, uint32_t *idx)
 {
 	static const char *const keys[] = {
-		"name", "method", "path",          "headers",
-		"body", "check",  "expect_status", NULL,
+		"name",          "method",  "path",
+		"headers",       "body",    "check",
+		"expect_status", "capture", "on_capture_fail",
+		NULL,
 	};
 	struct sp_plan *pl = ld->pl;
 	struct sp_request *r;
@@ -357,6 +610,23 @@ sp_request(struct sp_loader *ld, const yaml_node_t *n, uint32_t *idx)
 	if ((v = sp_yaml_get(ld, n, "expect_status")) != NULL &&
 	    sp_expect(ld, v, r->expect_set) < 0)
 		return -1;
+	if ((v = sp_yaml_get(ld, n, "capture")) != NULL &&
+	    sp_captures(ld, v, r) < 0)
+		return -1;
+	if ((v = sp_yaml_get(ld, n, "on_capture_fail")) != NULL) {
+		if (sp_yaml_str(ld, v, "on_capture_fail", &s) < 0)
+			return -1;
+		if (strcmp(s, "continue") != 0 && strcmp(s, "end") != 0)
+			return sp_node_error(ld, v,
+					     "on_capture_fail: '%s' is not "
+					     "continue or end",
+					     s);
+		if (r->ncaptures == 0)
+			return sp_node_error(ld, v,
+					     "on_capture_fail: the request "
+					     "has no capture:");
+		r->capture_continue = s[0] == 'c';
+	}
 	*idx = pl->nrequests++;
 	return 0;
 }
@@ -457,6 +727,144 @@ sp_loop(struct sp_loader *ld, const yaml_node_t *n, unsigned depth)
 	return 0;
 }
 
+/* The plan's next condition, zeroed: its index in *@idx. */
+static struct sp_cond *
+sp_cond_new(struct sp_plan *pl, uint32_t *idx)
+{
+	struct sp_priv *pv = sp_run_plan_of(pl)->priv;
+
+	pv->conds = sp_mem_grow(pl, pv->conds, &pv->conds_cap, pl->nconds + 1,
+				sizeof(*pv->conds));
+	if (pv->conds == NULL)
+		return NULL;
+	pl->conds = pv->conds;
+	*idx = pl->nconds++;
+	return &pv->conds[*idx];
+}
+
+/*
+ * `- if: {var: NAME, equals: TEXT | matches: RE | set: BOOL, not: BOOL}`
+ * with `steps:` beside it in the same mapping: an IF step whose end is
+ * the first step after its block.
+ */
+static int
+sp_if(struct sp_loader *ld, const yaml_node_t *n, unsigned depth)
+{
+	static const char *const keys[] = { "if", "steps", NULL };
+	static const char *const ckeys[] = { "var", "equals", "matches",
+					     "set", "not",    NULL };
+	struct sp_step st = { .kind = SP_STEP_IF, .depth = (uint8_t)depth };
+	yaml_node_t *cn, *body, *v, *op = NULL;
+	struct sp_cond *c;
+	const char *s, *name;
+	uint32_t ci, var, b;
+	int on, rc;
+
+	if (sp_yaml_map(ld, n, "if", keys) < 0)
+		return -1;
+	cn = sp_yaml_get(ld, n, "if");
+	body = sp_yaml_get(ld, n, "steps");
+	if (ld->in_ws)
+		return sp_node_error(ld, n,
+				     "if: not inside a ws: block (put the "
+				     "ws: step inside the if:)");
+	if (body == NULL)
+		return sp_node_error(ld, n,
+				     "if: no steps: beside it (- if: {var: "
+				     "NAME, equals: TEXT}, then steps: [...] "
+				     "in the same mapping)");
+	if (ld->if_depth >= SP_MAX_IF_DEPTH)
+		return sp_node_error(ld, n, "if: nests at most %u deep",
+				     SP_MAX_IF_DEPTH);
+	if (sp_yaml_map(ld, cn, "if", ckeys) < 0)
+		return -1;
+	v = sp_yaml_get(ld, cn, "var");
+	if (v == NULL)
+		return sp_node_error(ld, cn, "if: no var (the variable to "
+					     "test)");
+	if (sp_yaml_str(ld, v, "var", &name) < 0 ||
+	    sp_var_name(ld, v, "var", name) < 0)
+		return -1;
+	ld->pv->use_line = (uint32_t)v->start_mark.line + 1;
+	ld->pv->use_col = (uint32_t)v->start_mark.column + 1;
+	ld->pv->use_key = "if";
+	if (sp_var_cb(ld->pl, name, 0, &var, ld->why, SP_WHY) < 0)
+		return sp_node_error(ld, v, "var: %s", ld->why);
+	c = sp_cond_new(ld->pl, &ci);
+	if (c == NULL)
+		return sp_node_error(ld, cn, "out of memory");
+	c->var = var;
+	for (size_t i = 1; i <= 3; i++) {
+		yaml_node_t *o = sp_yaml_get(ld, cn, ckeys[i]);
+
+		if (o == NULL)
+			continue;
+		if (op != NULL)
+			return sp_node_error(ld, o,
+					     "if: %s: give one of equals, "
+					     "matches or set",
+					     ckeys[i]);
+		op = o;
+		c->op = (uint8_t)(i - 1); /* the order of enum sp_cond_op */
+	}
+	if (op == NULL)
+		return sp_node_error(ld, cn,
+				     "if: give one of equals, matches or set");
+	if (c->op == SP_COND_MATCHES) {
+		if (sp_regex_node(ld, op, "matches", &c->value) < 0)
+			return -1;
+	} else {
+		if (sp_yaml_str(ld, op, ckeys[c->op + 1], &s) < 0)
+			return -1;
+		if (c->op == SP_COND_SET) {
+			if (sp_val_bool(s, &on, ld->why) < 0)
+				return sp_node_error(ld, op, "set: %s",
+						     ld->why);
+			c->negate = (uint8_t)!on;
+		} else {
+			c->value = sp_mem_strdup(ld->pl, s);
+			if (c->value == NULL)
+				return sp_node_error(ld, op, "out of memory");
+		}
+	}
+	if (c->value != NULL)
+		c->value_len = (uint32_t)strlen(c->value);
+	if ((v = sp_yaml_get(ld, cn, "not")) != NULL) {
+		if (sp_yaml_str(ld, v, "not", &s) < 0)
+			return -1;
+		if (sp_val_bool(s, &on, ld->why) < 0)
+			return sp_node_error(ld, v, "not: %s", ld->why);
+		c->negate ^= (uint8_t)on;
+	}
+	st.ws = ci;
+	if (sp_step_push(ld, n, &st, &b) < 0)
+		return -1;
+	ld->if_depth++;
+	rc = sp_steps(ld, body, depth);
+	ld->if_depth--;
+	if (rc < 0)
+		return -1;
+	ld->steps[b].end = ld->nsteps;
+	return 0;
+}
+
+/* Whether step mapping @s has an if: key (it then has steps: too). */
+static int
+sp_is_if(struct sp_loader *ld, const yaml_node_t *s)
+{
+	if (s->type != YAML_MAPPING_NODE)
+		return 0;
+	for (yaml_node_pair_t *p = s->data.mapping.pairs.start;
+	     p < s->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = sp_yaml_node(ld, p->key);
+
+		if (k->type == YAML_SCALAR_NODE &&
+		    strcmp((const char *)k->data.scalar.value, "if") == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* @depth: the nesting depth a loop among these steps would have. Inside
  * a ws: block (ld->in_ws) the steps are the WebSocket's (scenario_ws.c). */
 int
@@ -471,6 +879,11 @@ sp_steps(struct sp_loader *ld, const yaml_node_t *n, unsigned depth)
 		const char *kind;
 		uint32_t idx;
 
+		if (sp_is_if(ld, s)) {
+			if (sp_if(ld, s, depth) < 0)
+				return -1;
+			continue;
+		}
 		if (s->type != YAML_MAPPING_NODE ||
 		    s->data.mapping.pairs.top - s->data.mapping.pairs.start !=
 			    1)
@@ -481,7 +894,8 @@ sp_steps(struct sp_loader *ld, const yaml_node_t *n, unsigned depth)
 					    "send, expect, listen, ping, "
 					    "close, think, loop" :
 					    "a step is a mapping with exactly "
-					    "one of request, think, loop, ws");
+					    "one of request, think, loop, ws "
+					    "(or if: with steps:)");
 		k = sp_yaml_node(ld, s->data.mapping.pairs.start->key);
 		v = sp_yaml_node(ld, s->data.mapping.pairs.start->value);
 		if (sp_yaml_str(ld, k, "step", &kind) < 0)
@@ -514,7 +928,7 @@ sp_steps(struct sp_loader *ld, const yaml_node_t *n, unsigned depth)
 			return sp_node_error(
 				ld, k,
 				"unknown step '%s' (request, think, "
-				"loop or ws)",
+				"loop, ws or if)",
 				kind);
 		}
 	}
@@ -559,6 +973,123 @@ sp_tags(struct sp_loader *ld, const yaml_node_t *n, struct sp_scenario *sc)
 	return 0;
 }
 
+/*
+ * Steps @st into the plan's next scenario @sc (its name, unique, and
+ * settings given): *@idx its index. @n: the scenario's node, for errors.
+ */
+static int
+sp_scen_add(struct sp_loader *ld, const yaml_node_t *n, const yaml_node_t *st,
+	    struct sp_scenario *sc, uint32_t *idx)
+{
+	struct sp_plan *pl = ld->pl;
+	struct sp_priv *pv = ld->pv;
+	struct sp_step *steps;
+	uint32_t i;
+
+	ld->nsteps = 0;
+	ld->if_depth = 0;
+	pv->scen_kind = sc->kind;
+	if (sp_steps(ld, st, 0) < 0)
+		return -1;
+	pv->scen_kind = SP_SCEN_LOAD;
+	for (i = 0; i < ld->nsteps; i++)
+		if (ld->steps[i].kind == SP_STEP_REQUEST)
+			break;
+	if (i == ld->nsteps)
+		return sp_node_error(ld, st, "steps: scenario %s makes no request",
+				     sc->name);
+	steps = sp_mem_alloc(pl, ld->nsteps * sizeof(*steps));
+	pv->scn = sp_mem_grow(pl, pv->scn, &pv->scn_cap, pl->nscenarios + 1,
+			      sizeof(*pv->scn));
+	if (steps == NULL || pv->scn == NULL)
+		return sp_node_error(ld, n, "out of memory");
+	memcpy(steps, ld->steps, ld->nsteps * sizeof(*steps));
+	sc->steps = steps;
+	sc->nsteps = ld->nsteps;
+	*idx = pl->nscenarios;
+	pv->scn[pl->nscenarios++] = *sc;
+	pl->scenarios = pv->scn;
+	return 0;
+}
+
+/*
+ * A lifecycle step list (@n: setup:, teardown:, vu_setup:, vu_teardown:,
+ * a scenario's own vu_setup: or vu_teardown:) as a scenario of kind
+ * @kind named @name: never picked by weight (enabled 0), the engine runs
+ * it around the load.
+ */
+static int
+sp_life_scen(struct sp_loader *ld, const yaml_node_t *n, const char *name,
+	     uint8_t kind, uint32_t *idx)
+{
+	struct sp_scenario sc = { .name = name,
+				  .weight = 1,
+				  .keep_alive = 1,
+				  .kind = kind };
+	const char *key = strrchr(name, '.') != NULL ? strrchr(name, '.') + 1 :
+						       name;
+
+	if (ld->pl->nscenarios == SP_MAX_SCENARIOS)
+		return sp_node_error(ld, n, "%s: more than %u scenarios", key,
+				     SP_MAX_SCENARIOS);
+	for (uint32_t i = 0; i < ld->pl->nscenarios; i++)
+		if (strcmp(ld->pv->scn[i].name, name) == 0)
+			return sp_node_error(ld, n,
+					     "%s: its steps are reported as "
+					     "'%s', which a scenario is "
+					     "already named",
+					     key, name);
+	if (n->type != YAML_SEQUENCE_NODE)
+		return sp_node_error(ld, n, "%s: expected a list of steps, got %s",
+				     key, sp_yaml_kind(n));
+	return sp_scen_add(ld, n, n, &sc, idx);
+}
+
+int
+sp_file_lifecycle(struct sp_loader *ld, const yaml_node_t *root)
+{
+	static const struct {
+		const char *key;
+		uint8_t kind;
+	} life[] = {
+		{ "setup", SP_SCEN_SETUP },
+		{ "teardown", SP_SCEN_TEARDOWN },
+		{ "vu_setup", SP_SCEN_VU_SETUP },
+		{ "vu_teardown", SP_SCEN_VU_TEARDOWN },
+	};
+	struct sp_plan *pl = ld->pl;
+	uint32_t at[4] = { 0 }, nload = pl->nscenarios;
+
+	for (size_t k = 0; k < 4; k++) {
+		yaml_node_t *v = sp_yaml_get(ld, root, life[k].key);
+
+		if (v == NULL)
+			continue;
+		if (nload == 0)
+			return sp_node_error(ld, v,
+					     "%s: the file has no scenarios: "
+					     "for it to run around",
+					     life[k].key);
+		if (sp_life_scen(ld, v, life[k].key, life[k].kind, &at[k]) <
+		    0)
+			return -1;
+		at[k]++;
+	}
+	pl->setup_scen = at[0];
+	pl->teardown_scen = at[1];
+	for (uint32_t i = 0; i < pl->nscenarios; i++) {
+		struct sp_scenario *sc = &ld->pv->scn[i];
+
+		if (sc->kind != SP_SCEN_LOAD)
+			continue;
+		if (sc->vu_setup == 0)
+			sc->vu_setup = at[2];
+		if (sc->vu_teardown == 0)
+			sc->vu_teardown = at[3];
+	}
+	return 0;
+}
+
 static int
 sp_scenario(struct sp_loader *ld, const yaml_node_t *n)
 {
@@ -571,12 +1102,13 @@ sp_scenario(struct sp_loader *ld, const yaml_node_t *n)
 		"steps",
 		"load",
 		"vus",
+		"vu_setup",
+		"vu_teardown",
 		NULL,
 	};
 	struct sp_plan *pl = ld->pl;
 	struct sp_priv *pv = ld->pv;
 	struct sp_scenario sc = { .weight = 1, .enabled = 1, .keep_alive = 1 };
-	struct sp_step *steps;
 	yaml_node_t *v, *nm, *st;
 	const char *s;
 	uint64_t x;
@@ -624,25 +1156,32 @@ sp_scenario(struct sp_loader *ld, const yaml_node_t *n)
 	st = sp_yaml_get(ld, n, "steps");
 	if (st == NULL)
 		return sp_node_error(ld, n, "scenario %s: no steps", sc.name);
-	ld->nsteps = 0;
-	if (sp_steps(ld, st, 0) < 0)
+	if (sp_scen_add(ld, n, st, &sc, &i) < 0)
 		return -1;
-	for (i = 0; i < ld->nsteps; i++)
-		if (ld->steps[i].kind == SP_STEP_REQUEST)
-			break;
-	if (i == ld->nsteps)
-		return sp_node_error(
-			ld, st, "steps: scenario %s makes no request", sc.name);
-	steps = sp_mem_alloc(pl, ld->nsteps * sizeof(*steps));
-	pv->scn = sp_mem_grow(pl, pv->scn, &pv->scn_cap, pl->nscenarios + 1,
-			      sizeof(*pv->scn));
-	if (steps == NULL || pv->scn == NULL)
-		return sp_node_error(ld, n, "out of memory");
-	memcpy(steps, ld->steps, ld->nsteps * sizeof(*steps));
-	sc.steps = steps;
-	sc.nsteps = ld->nsteps;
-	pv->scn[pl->nscenarios++] = sc;
-	pl->scenarios = pv->scn;
+	/* Its own vu_setup / vu_teardown, over the file's (which
+	 * sp_file_lifecycle gives to those that have none). */
+	for (int k = 0; k < 2; k++) {
+		const char *key = k == 0 ? "vu_setup" : "vu_teardown";
+		uint32_t j;
+		char *lname;
+
+		if ((v = sp_yaml_get(ld, n, key)) == NULL)
+			continue;
+		lname = sp_mem_alloc(pl,
+				     strlen(sc.name) + 1 + strlen(key) + 1);
+		if (lname == NULL)
+			return sp_node_error(ld, v, "out of memory");
+		sprintf(lname, "%s.%s", sc.name, key);
+		if (sp_life_scen(ld, v, lname,
+				 k == 0 ? SP_SCEN_VU_SETUP :
+					  SP_SCEN_VU_TEARDOWN,
+				 &j) < 0)
+			return -1;
+		if (k == 0)
+			pv->scn[i].vu_setup = j + 1;
+		else
+			pv->scn[i].vu_teardown = j + 1;
+	}
 	return 0;
 }
 

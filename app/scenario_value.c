@@ -612,6 +612,7 @@ sp_set_url(struct sp_plan *pl, const char *v, char *why)
 	if (u.ws)
 		return sp_ws_default(pl, path, why);
 	env = sp_plan_tpl_env(pl);
+	env.var = NULL; /* nothing captures here */
 	if (sp_tpl_add(&env, &b, path, strlen(path), SP_TPL_PATH, why, SP_WHY) <
 	    0)
 		return -1;

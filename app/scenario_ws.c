@@ -597,6 +597,7 @@ sp_ws_default(struct sp_plan *pl, const char *path, char *why)
 	uint32_t idx;
 	char *nm;
 
+	env.var = NULL; /* nothing captures in a URL run */
 	if (sp_tpl_add(&env, &bp, path, strlen(path), SP_TPL_PATH, why,
 		       SP_WHY) < 0 ||
 	    sp_tpl_add(&env, &bt, text, strlen(text), SP_TPL_BODY, why,

@@ -27,6 +27,19 @@
 #define SP_MAX_STEPS 65536u /* steps in the whole plan */
 #define SP_MAX_SCENARIOS 1024u
 #define SP_MAX_HEADERS 64u /* per request */
+#define SP_MAX_CAPTURES 64u /* per request */
+#define SP_MAX_VARS 256u    /* variables in the plan (a slot each per VU) */
+#define SP_MAX_IF_DEPTH 16u /* if: blocks inside if: blocks */
+/* Bounds and defaults of the per-VU sizes (README: cookies, capture_max,
+ * capture_window). */
+#define SP_JAR_DEFAULT 1024u
+#define SP_JAR_MIN 64u
+#define SP_JAR_MAX (64u << 10)
+#define SP_VAR_MAX_DEFAULT 256u
+#define SP_VAR_MAX_MAX 4096u
+#define SP_CAP_WINDOW_DEFAULT (64u << 10)
+#define SP_CAP_WINDOW_MIN (1u << 10)
+#define SP_CAP_WINDOW_MAX (16u << 20)
 #define SP_MAX_VUS 10000000u
 #define SP_MAX_VU_OFFSET                                                       \
 	1000000000000000ull      /* 10^15: {{vu}} stays exact
@@ -58,6 +71,17 @@ struct sp_mem {
 	max_align_t data[];
 };
 
+/* Where a variable was first used, and who captures it: after the whole
+ * file, each used one must be captured (sp_vars_check). */
+struct sp_var_info {
+	uint32_t line, col;   /* first {{NAME}} or if: var (line 0: none,
+			       * or the command line's) */
+	uint32_t sline, scol; /* first {{setup.NAME}} */
+	char key[48], skey[48];
+	uint8_t used, setup_used;
+	uint8_t captured, setup_captured;
+};
+
 struct sp_priv {
 	struct sp_mem *mem; /* every block behind the plan */
 	size_t mem_bytes;
@@ -86,6 +110,16 @@ struct sp_priv {
 	uint32_t ws_cap;
 	const char *ws_keys; /* a ws: setting given (file or command line),
 			      * for the error when no step uses it */
+	const char **vars; /* pl->vars, writable */
+	struct sp_var_info *vinfo;
+	uint32_t vars_cap, vinfo_cap;
+	struct sp_cond *conds; /* pl->conds, writable */
+	uint32_t conds_cap;
+	/* The template being compiled: where a variable it names is used
+	 * (line 0: not in the file). */
+	uint32_t use_line, use_col;
+	const char *use_key;
+	uint8_t scen_kind; /* enum sp_scen_kind of the steps being read */
 };
 
 /* Load-time state of one file. */
@@ -99,6 +133,7 @@ struct sp_loader {
 	uint32_t nsteps, steps_cap;
 	int in_ws;     /* reading the steps of a ws: block */
 	int ws_closed; /* ... and its close: nothing may follow */
+	unsigned if_depth; /* if: blocks around the steps being read */
 	char why[SP_WHY];
 };
 
@@ -166,6 +201,18 @@ int sp_loads_pre(struct sp_run_plan *rp, struct sp_scenario_err *e);
 /* ... and after them (each own load within the run, the VUs in all). */
 int sp_loads_post(struct sp_run_plan *rp, struct sp_scenario_err *e);
 
+/* Variable @name (registered on first mention): its index in
+ * pl->vars; @use: mark it used where pv->use_* says (a template, an if:).
+ * -1 with why. */
+int sp_var_index(struct sp_plan *pl, const char *name, uint32_t *idx,
+		 char *why);
+int sp_var_cb(void *pl, const char *name, int setup, uint32_t *idx, char *why,
+	      size_t whylen);
+/* Every variable used is captured (by setup's steps for {{setup.NAME}}):
+ * 0, or -1 with why (FILE:LINE:COL when known). */
+int sp_vars_check(struct sp_plan *pl, const char *file, char *why,
+		  size_t whylen);
+
 /* scenario_steps.c */
 int sp_expect(struct sp_loader *ld, const yaml_node_t *n, uint64_t *set);
 int sp_file_scenarios(struct sp_loader *ld, const yaml_node_t *n);
@@ -181,6 +228,11 @@ int sp_step_push(struct sp_loader *ld, const yaml_node_t *n,
 int sp_steps(struct sp_loader *ld, const yaml_node_t *n, unsigned depth);
 int sp_think(struct sp_loader *ld, const yaml_node_t *n);
 int sp_loop(struct sp_loader *ld, const yaml_node_t *n, unsigned depth);
+/* The file's setup:, teardown:, vu_setup:, vu_teardown: (after its
+ * scenarios: each LOAD scenario without its own gets the file's). */
+int sp_file_lifecycle(struct sp_loader *ld, const yaml_node_t *root);
+/* Whether a regex compiles (PCRE2): 0, or -1 with PCRE2's message. */
+int sp_regex_ok(const char *re, char *why);
 
 /* scenario_ws.c: WebSocket steps and settings */
 /* The step kind (SP_STEP_WS_*) a WebSocket step's key names, or -1. */
@@ -232,7 +284,9 @@ sp_plan_tpl_env(struct sp_plan *pl)
 {
 	return (struct sp_tpl_env){ .grow = sp_mem_grow_cb,
 				    .mem = pl,
-				    .data = pl->data };
+				    .data = pl->data,
+				    .var = sp_var_cb,
+				    .var_ctx = pl };
 }
 
 #endif /* SP_SCENARIO_INT_H */

@@ -168,10 +168,13 @@ sp_scenario_finish(struct sp_run_plan *rp, struct sp_scenario_err *e)
 			"or --url");
 	if (sp_finish_tls(rp, e) < 0)
 		return -1;
+	/* The lifecycle's scenarios are never picked: --tags does not
+	 * choose them, and they are not the load's. */
 	for (i = 0; i < pl->nscenarios; i++) {
 		struct sp_scenario *sc = &pv->scn[i];
 
-		sc->enabled = (pv->tags == NULL || sp_has_tag(sc, pv->tags)) &&
+		sc->enabled = sc->kind == SP_SCEN_LOAD &&
+			      (pv->tags == NULL || sp_has_tag(sc, pv->tags)) &&
 			      (pv->exclude_tags == NULL ||
 			       !sp_has_tag(sc, pv->exclude_tags));
 		on += (uint32_t)sc->enabled;
@@ -310,6 +313,14 @@ sp_scenario_finish(struct sp_run_plan *rp, struct sp_scenario_err *e)
 	}
 	if (sp_finish_expect(pl, e) < 0)
 		return -1;
+	/* The command line's templates (--url's path) name variables too;
+	 * the file's were checked where they stand. */
+	{
+		char why[SP_WHY];
+
+		if (sp_vars_check(pl, NULL, why, sizeof(why)) < 0)
+			return sp_finish_error(pl, e, "%s", why);
+	}
 	/* peak <= SP_MAX_RATE: it fits, and rounds up to whole VUs. */
 	top = (uint64_t)peak + ((double)(uint64_t)peak < peak);
 	if (pl->model == SP_MODEL_CLOSED)
@@ -370,9 +381,9 @@ sp_cmd_validate(int argc, char **argv)
 	struct sp_scenario_err e = { { 0 } };
 	struct sp_run_plan rp;
 	const struct sp_plan *pl = &rp.eng;
-	char dur[48], load[160], ws[48] = "";
+	char dur[48], load[160], ws[48] = "", life[48] = "";
 	const char *file = NULL;
-	unsigned nws = 0;
+	unsigned nws = 0, nlife = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 ||
@@ -440,9 +451,15 @@ sp_cmd_validate(int argc, char **argv)
 	if (nws != 0)
 		snprintf(ws, sizeof(ws), " (%u WebSocket upgrade%s)", nws,
 			 nws == 1 ? "" : "s");
-	printf("%s: ok: %u scenario%s, %u request%s%s, %s, %s\n", file,
-	       pl->nscenarios, pl->nscenarios == 1 ? "" : "s", pl->nrequests,
-	       pl->nrequests == 1 ? "" : "s", ws, load, dur);
+	for (uint32_t i = 0; i < pl->nscenarios; i++)
+		nlife += pl->scenarios[i].kind != SP_SCEN_LOAD;
+	if (nlife != 0)
+		snprintf(life, sizeof(life), " (and %u lifecycle step list%s)",
+			 nlife, nlife == 1 ? "" : "s");
+	printf("%s: ok: %u scenario%s%s, %u request%s%s, %s, %s\n", file,
+	       pl->nscenarios - nlife, pl->nscenarios - nlife == 1 ? "" : "s",
+	       life, pl->nrequests, pl->nrequests == 1 ? "" : "s", ws, load,
+	       dur);
 	/* A name is only looked up in the file's own resolve: map:
 	 * validate touches no network, DNS included. */
 	if (rp.target_name != NULL) {

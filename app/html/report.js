@@ -207,6 +207,17 @@
           pct(x.latency_ms, 'p99'), pct(x.latency_ms, 'max'), pct(x.ttfb_ms, 'p50')];
       }), 'requests');
     else add(c, el('p', 'none', 'no requests'));
+    if (Array.isArray(r.lifecycle) && r.lifecycle.length) {
+      add(g, el('div')).style.height = '14px';
+      c = card(g, 'Lifecycle (setup, teardown, per-VU set-up and tear-down: not in the load\'s figures)');
+      table(c, ['steps', 'kind', 'started', 'completed', 'failed', 'interrupted', 'requests',
+        'responses', 'failed requests'], r.lifecycle.map(function (x) {
+        var q = Array.isArray(x.requests) ? x.requests : [], n = 0, resp = 0, bad = 0;
+        q.forEach(function (y) { n += y.started || 0; resp += y.responses || 0; bad += y.failed || 0; });
+        return [x.name, x.kind, fmt(x.started), fmt(x.completed), fmt(x.failed), fmt(x.interrupted),
+          fmt(n), fmt(resp), fmt(bad)];
+      }), 'lifecycle');
+    }
     if (Array.isArray(r.cores) && r.cores.length) {
       add(g, el('div')).style.height = '14px';
       c = card(g, 'Cores');
@@ -217,7 +228,7 @@
   }
 
   var KNOWN = ['version', 'mode', 'target', 'source', 'model', 'elapsed_s', 'stopped_by', 'summary',
-    'scenarios', 'requests', 'cores', 'thresholds', 'timeline', 'ws'];
+    'scenarios', 'lifecycle', 'requests', 'cores', 'thresholds', 'timeline', 'ws'];
   function counters(r) {
     var g = section('Stack, NIC and generator counters'), scalars = {}, any = false, k;
     ['tcp', 'drops', 'nic', 'generator', 'pools', 'arp'].forEach(function (n) {

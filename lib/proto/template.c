@@ -138,6 +138,49 @@ sp_tpl_env_value(const struct sp_tpl_env *env, struct sp_tpl_build *b,
 	return 0;
 }
 
+/* [A-Za-z_][A-Za-z0-9_]* */
+static int
+sp_tpl_ident(const char *s)
+{
+	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+	      *s == '_'))
+		return 0;
+	for (s++; *s != '\0'; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_'))
+			return 0;
+	return 1;
+}
+
+int
+sp_tpl_var_name_ok(const char *name, char *why, size_t whylen)
+{
+	/* The built-ins' names, and those of the ones that take arguments,
+	 * so that {{uuid}} can never mean a capture. */
+	static const char *const builtin[] = {
+		"vu",   "iteration", "random",  "data",          "env",
+		"setup", "uuid",     "time_ms", "random_string",
+	};
+
+	if (!sp_tpl_ident(name))
+		return sp_tpl_why(why, whylen,
+				  "'%.*s' is not a variable name (letters, "
+				  "digits and '_', not starting with a digit)",
+				  SP_TPL_VAR_MAX, name);
+	if (strlen(name) > SP_TPL_VAR_MAX)
+		return sp_tpl_why(why, whylen,
+				  "'%.*s...': a variable name has at most %d "
+				  "bytes",
+				  SP_TPL_VAR_MAX, name, SP_TPL_VAR_MAX);
+	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
+		if (strcmp(name, builtin[i]) == 0)
+			return sp_tpl_why(why, whylen,
+					  "'%s' is a built-in template "
+					  "variable's name, not a variable's",
+					  name);
+	return 0;
+}
+
 /*
  * The inside of one {{...}}, without the braces: a variable and an
  * optional filter, `data.name | json`. Without one, a value in a path is
@@ -245,6 +288,29 @@ sp_tpl_var(const struct sp_tpl_env *env, struct sp_tpl_build *b, const char *in,
 					  "is not set",
 					  all, name);
 		return sp_tpl_env_value(env, b, val, enc, ctx, why, whylen);
+	} else if (strncmp(v, "setup.", 6) == 0 || sp_tpl_ident(v)) {
+		/* A variable: {{setup.NAME}} as the run's setup captured it,
+		 * {{NAME}} the VU's own. */
+		int setup = strncmp(v, "setup.", 6) == 0;
+		const char *name = setup ? v + 6 : v;
+
+		if (sp_tpl_var_name_ok(name, why, whylen) < 0) {
+			if (!setup)
+				return sp_tpl_why(why, whylen,
+						  "unknown template variable "
+						  "'{{%s}}'",
+						  all);
+			return -1;
+		}
+		if (env->var == NULL)
+			return sp_tpl_why(why, whylen,
+					  "'{{%s}}': no variables here (they "
+					  "come from a scenario's captures)",
+					  all);
+		if (env->var(env->var_ctx, name, setup, &pt.col, why, whylen) <
+		    0)
+			return -1;
+		pt.var = setup ? SP_VAR_SETUP : SP_VAR_CAPTURE;
 	} else {
 		return sp_tpl_why(why, whylen,
 				  "unknown template variable '{{%s}}'", all);

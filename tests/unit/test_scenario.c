@@ -372,7 +372,8 @@ static const struct {
 	{ T S "      - request: {path: \"/{{vu\"}\n",
 	  "5:25: path: unclosed '{{'" },
 	{ T S "      - request: {path: \"/{{user}}\"}\n",
-	  "5:25: path: unknown template variable '{{user}}'" },
+	  "5:25: path: {{user}} is never captured (no request has a "
+	  "capture:)" },
 	{ T S "      - request: {path: \"/{{random 5 1}}\"}\n",
 	  "5:25: path: '{{random 5 1}}': random A B needs A <= B" },
 	{ T S "      - request: {path: \"/{{random_string 0}}\"}\n",
@@ -590,7 +591,7 @@ static const struct {
 	{ T S W "            - send: {text: a, measure: maybe}\n",
 	  "8:40: measure: 'maybe' is not true or false" },
 	{ T S W "            - send: {text: \"{{nope}}\"}\n",
-	  "8:28: text: unknown template variable '{{nope}}'" },
+	  "8:28: text: {{nope}} is never captured" },
 	{ T S W "            - send: {text: a, name: \"\"}\n",
 	  "8:37: name: empty" },
 	{ T S W "            - expect: {count: 0}\n",
@@ -657,6 +658,145 @@ static const struct {
 	  "5:20: path: byte 0x20 is not allowed in a request path (encode it as %20)" },
 	{ T S W "            - ping: {payload: \"{{random 1 2\"}\n",
 	  "8:31: ping: unclosed '{{'" },
+	/* captures (issue 16) */
+	{ T S "      - request: {path: /, capture: {t: {jsn: $.a}}}\n",
+	  "5:42: unknown key 'jsn' in capture" },
+	{ T S "      - request: {path: /, capture: {t: {json: data.a}}}\n",
+	  "5:48: json: 'data.a' is not a JSON path (it starts with $" },
+	{ T S "      - request: {path: /, capture: {t: {json: \"$.a[x]\"}}}\n",
+	  "5:48: json: expected a quoted name or an index at 4 (in '$.a[x]')" },
+	{ T S "      - request: {path: /, capture: {t: {json: $.a, cookie: c}}}\n",
+	  "5:61: capture: cookie: one source per capture (json, header, "
+	  "regex, cookie or status), json is given" },
+	{ T S "      - request: {path: /, capture: {t: {}}}\n",
+	  "5:41: capture: no source (json, header, regex, cookie or status)" },
+	{ T S "      - request: {path: /, capture: {t: {json: $.a, regex: x}}}\n",
+	  "5:60: regex: reads the body alone, or a header's value beside "
+	  "header:; not beside json:" },
+	{ T S "      - request: {path: /, capture: {t: {regex: \"a(\"}}}\n",
+	  "5:49: regex: 'a(': missing closing parenthesis (at offset 2)" },
+	{ T S "      - request: {path: /, capture: {t: {header: \"a b\"}}}\n",
+	  "5:50: header: 'a b' is not a header name (RFC 9110 token)" },
+	{ T S "      - request: {path: /, capture: {t: {cookie: \"a;b\"}}}\n",
+	  "5:50: cookie: 'a;b' is not a cookie name" },
+	{ T S "      - request: {path: /, capture: {t: {status: false}}}\n",
+	  "5:50: status: 'false': only true" },
+	{ T S "      - request: {path: /, capture: {1t: {status: true}}}\n",
+	  "5:38: capture: '1t' is not a variable name (letters, digits and "
+	  "'_', not starting with a digit)" },
+	{ T S "      - request: {path: /, capture: {uuid: {status: true}}}\n",
+	  "5:38: capture: 'uuid' is a built-in template variable's name" },
+	{ T S "      - request: {path: /, capture: [{status: true}]}\n",
+	  "5:38: capture: no as: (the variable's name)" },
+	{ T S "      - request:\n          path: /\n          capture:\n"
+	      "            - {status: true, as: a}\n"
+	      "            - {status: true, as: a}\n",
+	  "9:34: capture: 'a' is captured twice by this request" },
+	{ T S "      - request: {path: /, capture: x}\n",
+	  "5:37: capture: expected a mapping (NAME: {json: ...}) or a list, "
+	  "got a scalar" },
+	{ T S "      - request: {path: /, capture: {}}\n", "5:37: capture: empty" },
+	{ T S "      - request: {path: /, capture: {a: {status: true}}, "
+	      "on_capture_fail: maybe}\n",
+	  "5:75: on_capture_fail: 'maybe' is not continue or end" },
+	{ T S "      - request: {path: /, on_capture_fail: end}\n",
+	  "5:45: on_capture_fail: the request has no capture:" },
+	{ T S "      - request: {path: /, capture: {token: {status: true}}}\n"
+	      "      - request: {path: \"/{{tokn}}\"}\n",
+	  "6:25: path: {{tokn}} is never captured (captures: token)" },
+	{ T S "      - request: {path: /, capture: {a: {status: true}, "
+	      "b: {status: true}}}\n"
+	      "      - request: {path: /, headers: {X-T: \"{{c | url}}\"}}\n",
+	  "6:43: X-T: {{c}} is never captured (captures: a, b)" },
+	{ T S "      - request: {path: /, capture: {x: {status: true}}}\n"
+	      "      - request: {path: \"/{{setup.x}}\"}\n",
+	  "6:25: path: {{setup.x}} is never captured (no setup: step has a "
+	  "capture:)" },
+	{ T "setup:\n  - request: {path: /, capture: {y: {status: true}}}\n"
+	  S "      - request: {path: \"/{{setup.x}}\", capture: {x: {status: "
+	    "true}}}\n",
+	  "7:25: path: {{setup.x}} is never captured by a setup: step (setup "
+	  "captures: y)" },
+	{ T S "      - request: {path: \"/{{setup.1x}}\"}\n",
+	  "5:25: path: '1x' is not a variable name" },
+	{ T S "      - request: {path: \"/{{random}}\"}\n",
+	  "5:25: path: unknown template variable '{{random}}'" },
+	/* if: steps */
+	{ T S OK_STEP "      - if: {var: a, set: true}\n",
+	  "6:9: if: no steps: beside it" },
+	{ T S "      - request: {path: /, capture: {a: {status: true}}}\n"
+	      "      - if: {var: a, equals: x, matches: y}\n"
+	      "        steps: [request: {path: /}]\n",
+	  "6:42: if: matches: give one of equals, matches or set" },
+	{ T S OK_STEP "      - if: {var: a}\n        steps: [think: 1s]\n",
+	  "6:13: if: give one of equals, matches or set" },
+	{ T S OK_STEP "      - if: {equals: a}\n        steps: [think: 1s]\n",
+	  "6:13: if: no var (the variable to test)" },
+	{ T S OK_STEP "      - if: {var: a, eq: b}\n        steps: [think: 1s]\n",
+	  "6:22: unknown key 'eq' in if" },
+	{ T S OK_STEP "      - if: {var: a, set: true}\n        step: []\n",
+	  "7:9: unknown key 'step' in if" },
+	{ T S OK_STEP "      - if: {var: \"a-b\", set: true}\n"
+	      "        steps: [think: 1s]\n",
+	  "6:19: var: 'a-b' is not a variable name" },
+	{ T S "      - request: {path: /, capture: {a: {status: true}}}\n"
+	      "      - if: {var: a, matches: \"(\"}\n"
+	      "        steps: [think: 1s]\n",
+	  "6:31: matches: '(': missing closing parenthesis" },
+	{ T S "      - request: {path: /, capture: {a: {status: true}}}\n"
+	      "      - if: {var: a, set: maybe}\n"
+	      "        steps: [think: 1s]\n",
+	  "6:27: set: 'maybe' is not true or false" },
+	{ T S OK_STEP "      - if: {var: tokn, set: true}\n"
+	      "        steps: [think: 1s]\n",
+	  "6:19: if: {{tokn}} is never captured (no request has a capture:)" },
+	{ T S "      - request: {path: /, capture: {a: {status: true}}}\n"
+	      "      - if: {var: a, set: true}\n"
+	      "        steps: []\n",
+	  "7:16: steps: empty list" },
+	{ T S W "            - if: {var: a, set: true}\n"
+	        "              steps: [think: 1s]\n",
+	  "8:15: if: not inside a ws: block" },
+	/* cookies, capture_max, capture_window */
+	{ T "cookies: maybe\n" S OK_STEP,
+	  "2:10: cookies: 'maybe' is not true or false (or {max_bytes: SIZE})" },
+	{ T "cookies: {max_bytes: 10}\n" S OK_STEP,
+	  "2:22: max_bytes: '10': at least 64 bytes" },
+	{ T "cookies: {max_bytes: 1MiB}\n" S OK_STEP,
+	  "2:22: max_bytes: '1MiB' is larger than 65536 bytes" },
+	{ T "cookies: {size: 1k}\n" S OK_STEP,
+	  "2:11: unknown key 'size' in cookies" },
+	{ T "capture_max: 0\n" S OK_STEP,
+	  "2:14: capture_max: '0': at least 1 byte" },
+	{ T "capture_max: 5k\n" S OK_STEP,
+	  "2:14: capture_max: '5k' is larger than 4096 bytes" },
+	{ T "capture_window: 100\n" S OK_STEP,
+	  "2:17: capture_window: '100': at least 1024 bytes" },
+	{ T "capture_window: 17MiB\n" S OK_STEP,
+	  "2:17: capture_window: '17MiB' is larger than 16777216 bytes" },
+	/* the lifecycle */
+	{ T "setup:\n  request: {path: /}\n" S OK_STEP,
+	  "3:3: setup: expected a list of steps, got a mapping" },
+	{ T "teardown:\n  - request: {path: /}\n",
+	  "3:3: teardown: the file has no scenarios: for it to run around" },
+	{ T "vu_setup:\n  - think: 1s\n" S OK_STEP,
+	  "3:3: steps: scenario vu_setup makes no request" },
+	{ T "vu_teardown:\n  - sleep: 1s\n" S OK_STEP,
+	  "3:5: unknown step 'sleep'" },
+	{ T "setup:\n  - request: {path: /}\n"
+	    "scenarios:\n  - name: setup\n    steps:\n" OK_STEP,
+	  "3:3: setup: its steps are reported as 'setup', which a scenario is "
+	  "already named" },
+	{ T "scenarios:\n  - name: a\n    vu_setup: {path: /}\n"
+	    "    steps:\n" OK_STEP,
+	  "4:15: vu_setup: expected a list of steps, got a mapping" },
+	{ T "scenarios:\n  - name: a\n    vu_teardown: [think: 1s]\n"
+	    "    steps:\n" OK_STEP,
+	  "4:18: steps: scenario a.vu_teardown makes no request" },
+	{ T "setup:\n  - request: {path: /}\n" S OK_STEP
+	    "thresholds: ['scenario:setup iterations > 0']\n",
+	  "'scenario:setup iterations > 0': 'setup' is the lifecycle's, not a "
+	  "scenario of the load" },
 };
 
 /* Data files as spreadsheets write them: a UTF-8 byte order mark, CRLF
@@ -783,6 +923,241 @@ static const char two_yaml[] = T
 	"  - {name: w, tags: [write], steps: [request: {path: /w}]}\n";
 static const char staged_yaml[] = T
 	"load:\n  stages: \"10s:5,20s:10\"\n" S OK_STEP;
+
+/* Issue 16's keys: captures, variables, conditions, the lifecycle's
+ * scenarios and the jar's and captures' sizes, laid out as sp_plan.h
+ * says. */
+static const char flows_yaml[] =
+	T
+	"cookies: {max_bytes: 2KiB}\n"
+	"capture_max: 512\n"
+	"capture_window: 1MiB\n"
+	"setup:\n"
+	"  - request:\n"
+	"      method: POST\n"
+	"      path: /login\n"
+	"      capture: {admin: {json: \"$.token\"}}\n"
+	"teardown:\n"
+	"  - request: {method: DELETE, path: \"/users/{{setup.admin}}\"}\n"
+	"vu_setup:\n"
+	"  - request:\n"
+	"      path: /login\n"
+	"      headers: {cookie: \"a=b\"}\n"
+	"      capture:\n"
+	"        - {cookie: csrftoken, as: csrf}\n"
+	"        - {status: true, as: code}\n"
+	"vu_teardown:\n"
+	"  - request: {path: /logout}\n"
+	"scenarios:\n"
+	"  - name: api\n"
+	"    steps:\n"
+	"      - request:\n"
+	"          method: POST\n"
+	"          path: /items\n"
+	"          headers:\n"
+	"            X-CSRF: \"{{csrf}}\"\n"
+	"            Authorization: \"Bearer {{ setup.admin | raw }}\"\n"
+	"          capture:\n"
+	"            item: {header: Location, regex: \"/items/(\\\\d+)\"}\n"
+	"            title: {regex: \"<title>([^<]*)</title>\"}\n"
+	"          on_capture_fail: continue\n"
+	"      - if: {var: item, matches: \"^[0-9]+$\"}\n"
+	"        steps:\n"
+	"          - request: {method: DELETE, path: \"/items/{{item}}\"}\n"
+	"          - if: {var: title, equals: x, not: true}\n"
+	"            steps:\n"
+	"              - think: 1ms\n"
+	"      - if: {var: code, set: false}\n"
+	"        steps:\n"
+	"          - request: {path: /nocode}\n"
+	"  - name: web\n"
+	"    vu_setup:\n"
+	"      - request: {path: /web-login}\n"
+	"    steps:\n"
+	"      - request: {path: \"/{{code}}\", capture: {t: {status: true}},\n"
+	"                  on_capture_fail: end}\n";
+
+static void
+test_flows(void)
+{
+	static const char *const names[] = {
+		"api",	    "web",	   "web.vu_setup", "setup",
+		"teardown", "vu_setup", "vu_teardown",
+	};
+	static const uint8_t kinds[] = {
+		SP_SCEN_LOAD,	  SP_SCEN_LOAD,	    SP_SCEN_VU_SETUP,
+		SP_SCEN_SETUP,	  SP_SCEN_TEARDOWN, SP_SCEN_VU_SETUP,
+		SP_SCEN_VU_TEARDOWN,
+	};
+	static const char *const vars[] = { "csrf", "admin", "item", "title",
+					    "code", "t" };
+	struct sp_scenario_err e = { { 0 } };
+	const struct sp_request *r;
+	const struct sp_step *st;
+	const struct sp_cond *c;
+	struct sp_run_plan pl;
+	const struct sp_plan *p = &pl.eng;
+	int rc;
+
+	rc = load(&pl, flows_yaml, &e);
+	CHECK(rc == 0, "flows: %s", e.msg);
+	if (rc < 0) {
+		sp_scenario_free(&pl);
+		return;
+	}
+	CHECK(p->jar_bytes == 2048 && p->var_max == 512 &&
+		      p->capture_window == (1u << 20),
+	      "flows: sizes %u %u %u", p->jar_bytes, p->var_max,
+	      p->capture_window);
+	CHECK(p->nscenarios == 7, "flows: %u scenarios", p->nscenarios);
+	for (uint32_t i = 0; i < 7 && i < p->nscenarios; i++) {
+		const struct sp_scenario *sc = &p->scenarios[i];
+
+		CHECK(strcmp(sc->name, names[i]) == 0 && sc->kind == kinds[i] &&
+			      sc->enabled == (i < 2) && sc->weight == 1 &&
+			      sc->keep_alive,
+		      "flows: scenario %u '%s' kind %u enabled %u", i,
+		      sc->name, sc->kind, sc->enabled);
+	}
+	CHECK(p->scenarios[0].vu_setup == 6 && p->scenarios[0].vu_teardown == 7 &&
+		      p->scenarios[1].vu_setup == 3 &&
+		      p->scenarios[1].vu_teardown == 7 &&
+		      p->scenarios[3].vu_setup == 0 &&
+		      p->setup_scen == 4 && p->teardown_scen == 5,
+	      "flows: lifecycle indices");
+	CHECK(p->nvars == 6, "flows: %u vars", p->nvars);
+	for (uint32_t i = 0; i < 6 && i < p->nvars; i++)
+		CHECK(strcmp(p->vars[i], vars[i]) == 0, "flows: var %u '%s'", i,
+		      p->vars[i]);
+
+	/* api: POST /items, IF, DELETE, IF, THINK, IF, /nocode */
+	st = p->scenarios[0].steps;
+	CHECK(p->scenarios[0].nsteps == 7 && st[0].kind == SP_STEP_REQUEST &&
+		      st[1].kind == SP_STEP_IF && st[1].ws == 0 &&
+		      st[1].end == 5 && st[2].kind == SP_STEP_REQUEST &&
+		      st[2].req == 1 && st[3].kind == SP_STEP_IF &&
+		      st[3].ws == 1 && st[3].end == 5 &&
+		      st[4].kind == SP_STEP_THINK && st[5].kind == SP_STEP_IF &&
+		      st[5].ws == 2 && st[5].end == 7 &&
+		      st[6].kind == SP_STEP_REQUEST && st[6].req == 2,
+	      "flows: api's steps flattened");
+	CHECK(p->nconds == 3, "flows: %u conds", p->nconds);
+	c = p->conds;
+	CHECK(c[0].var == 2 && c[0].op == SP_COND_MATCHES && !c[0].negate &&
+		      strcmp(c[0].value, "^[0-9]+$") == 0 &&
+		      c[0].value_len == 8,
+	      "flows: cond 0");
+	CHECK(c[1].var == 3 && c[1].op == SP_COND_EQUALS && c[1].negate &&
+		      strcmp(c[1].value, "x") == 0 && c[1].value_len == 1,
+	      "flows: cond 1");
+	CHECK(c[2].var == 4 && c[2].op == SP_COND_SET && c[2].negate &&
+		      c[2].value == NULL,
+	      "flows: cond 2");
+
+	r = &p->requests[0];
+	CHECK(r->ncaptures == 2 && r->capture_continue && !r->own_cookie &&
+		      r->captures[0].kind == SP_CAP_HEADER &&
+		      r->captures[0].var == 2 &&
+		      strcmp(r->captures[0].name, "Location") == 0 &&
+		      strcmp(r->captures[0].regex, "/items/(\\d+)") == 0 &&
+		      r->captures[1].kind == SP_CAP_BODY &&
+		      r->captures[1].var == 3 && r->captures[1].name == NULL &&
+		      strcmp(r->captures[1].regex, "<title>([^<]*)</title>") ==
+			      0,
+	      "flows: POST /items's captures");
+	/* X-CSRF: {{csrf}} raw; Authorization: Bearer {{setup.admin}} */
+	CHECK(r->headers.nparts == 5 &&
+		      r->headers.parts[1].var == SP_VAR_CAPTURE &&
+		      r->headers.parts[1].col == 0 &&
+		      r->headers.parts[1].enc == SP_ENC_RAW &&
+		      r->headers.parts[3].var == SP_VAR_SETUP &&
+		      r->headers.parts[3].col == 1 &&
+		      r->headers.parts[3].enc == SP_ENC_RAW,
+	      "flows: header variables");
+	r = &p->requests[1];
+	CHECK(r->path.nparts == 2 && lit_is(&r->path, 0, 0, 7) &&
+		      r->path.parts[1].var == SP_VAR_CAPTURE &&
+		      r->path.parts[1].col == 2 &&
+		      r->path.parts[1].enc == SP_ENC_URL && r->ncaptures == 0,
+	      "flows: {{item}} in a path, | url by default");
+	r = &p->requests[3];
+	CHECK(strcmp(r->name, "GET /{{code}}") == 0 && r->ncaptures == 1 &&
+		      !r->capture_continue &&
+		      r->captures[0].kind == SP_CAP_STATUS,
+	      "flows: web's request");
+	r = &p->requests[5];
+	CHECK(strcmp(r->name, "POST /login") == 0 && r->ncaptures == 1 &&
+		      r->captures[0].kind == SP_CAP_JSON &&
+		      strcmp(r->captures[0].name, "$.token") == 0 &&
+		      r->captures[0].var == 1,
+	      "flows: setup's capture");
+	r = &p->requests[7];
+	CHECK(r->own_cookie && r->ncaptures == 2 &&
+		      r->captures[0].kind == SP_CAP_COOKIE &&
+		      strcmp(r->captures[0].name, "csrftoken") == 0 &&
+		      r->captures[0].var == 0 &&
+		      r->captures[1].kind == SP_CAP_STATUS &&
+		      r->captures[1].var == 4,
+	      "flows: vu_setup's captures, its own Cookie");
+	CHECK(p->nrequests == 9 &&
+		      p->scenarios[2].steps[0].req == 4 &&
+		      p->scenarios[3].steps[0].req == 5 &&
+		      p->scenarios[4].steps[0].req == 6 &&
+		      p->scenarios[6].steps[0].req == 8,
+	      "flows: lifecycle requests");
+	sp_scenario_free(&pl);
+
+	/* The defaults, and cookies: false. */
+	rc = load(&pl, T S OK_STEP, &e);
+	CHECK(rc == 0 && p->jar_bytes == 1024 && p->var_max == 256 &&
+		      p->capture_window == 65536 && p->nvars == 0 &&
+		      p->nconds == 0 && p->setup_scen == 0 &&
+		      p->teardown_scen == 0 && p->scenarios[0].vu_setup == 0 &&
+		      p->scenarios[0].kind == SP_SCEN_LOAD &&
+		      p->requests[0].ncaptures == 0,
+	      "flows: defaults: %s", e.msg);
+	sp_scenario_free(&pl);
+	rc = load(&pl, T "cookies: false\n" S OK_STEP, &e);
+	CHECK(rc == 0 && p->jar_bytes == 0, "flows: cookies: false: %s",
+	      e.msg);
+	sp_scenario_free(&pl);
+	rc = load(&pl, T "cookies: {}\n" S OK_STEP, &e);
+	CHECK(rc == 0 && p->jar_bytes == 1024, "flows: cookies: {}: %s",
+	      e.msg);
+	sp_scenario_free(&pl);
+	{
+		const char *kv[] = { "url", "http://198.18.0.2/x" };
+
+		rc = over(&pl, NULL, kv, 1, &e);
+		CHECK(rc == 0 && p->jar_bytes == 1024 && p->var_max == 256 &&
+			      p->capture_window == 65536 &&
+			      p->setup_scen == 0,
+		      "flows: a URL run's defaults: %s", e.msg);
+		sp_scenario_free(&pl);
+	}
+	/* --tags picks among the load's scenarios only; the lifecycle's
+	 * stay out of it, and are no scenario to run. */
+	{
+		static const char tagged[] = T
+			"setup:\n  - request: {path: /s}\n"
+			"scenarios:\n"
+			"  - {name: r, tags: [read], steps: [request: {path: "
+			"/r}]}\n";
+		const char *kv[] = { "tags", "read" };
+		const char *kx[] = { "exclude-tags", "read" };
+
+		rc = over(&pl, tagged, kv, 1, &e);
+		CHECK(rc == 0 && p->scenarios[0].enabled &&
+			      !p->scenarios[1].enabled,
+		      "flows: --tags with a setup: %s", e.msg);
+		sp_scenario_free(&pl);
+		rc = over(&pl, tagged, kx, 1, &e);
+		CHECK(rc < 0 && strcmp(e.msg, "--exclude-tags read left no "
+					      "scenario to run") == 0,
+		      "flows: --exclude-tags with a setup: %s", e.msg);
+		sp_scenario_free(&pl);
+	}
+}
 
 /* Options the run would not read are errors, not silence. */
 static void
@@ -1051,8 +1426,9 @@ test_overrides(void)
 
 		rc = over(&pl, NULL, kv, 1, &e);
 		CHECK(rc < 0 &&
-			      strcmp(e.msg, "--url: unknown template variable "
-					    "'{{nope}}'") == 0,
+			      strcmp(e.msg, "--url: '{{nope}}': no variables "
+					    "here (they come from a "
+					    "scenario's captures)") == 0,
 		      "--url template: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
@@ -2267,6 +2643,7 @@ main(void)
 	test_https();
 	test_ws_layout();
 	test_ws_url();
+	test_flows();
 	test_sizes();
 	test_config();
 	test_loads();

@@ -26,6 +26,13 @@ struct sp_tpl_env {
 		      size_t elem);
 	void *mem;
 	const struct sp_data *data; /* {{data.NAME}}'s columns, or NULL */
+	/* {{NAME}} (@setup 0) and {{setup.NAME}} (@setup 1): the index of
+	 * variable @name in plan->vars, registered on first mention (that
+	 * some request captures it is the caller's to check once the whole
+	 * scenario is read); -1 with why in @why. NULL: no variables. */
+	int (*var)(void *ctx, const char *name, int setup, uint32_t *idx,
+		   char *why, size_t whylen);
+	void *var_ctx;
 };
 
 /* A template being compiled; zero it to start. */
@@ -47,12 +54,18 @@ int sp_tpl_lit(const struct sp_tpl_env *env, struct sp_tpl_build *b,
 	       const char *s, size_t n, char *why, size_t whylen);
 /* Append @n bytes of template text for context @ctx: literal text
  * checked, each {{...}} compiled (vu, iteration, random A B, data.NAME,
- * env NAME, uuid, time_ms, random_string N, each with an optional filter
- * | json, | url, | raw). 0, or -1
- * with why in @why. */
+ * env NAME, uuid, time_ms, random_string N, a variable NAME or
+ * setup.NAME, each with an optional filter | json, | url, | raw). 0, or
+ * -1 with why in @why. */
 int sp_tpl_add(const struct sp_tpl_env *env, struct sp_tpl_build *b,
 	       const char *s, size_t n, enum sp_tpl_ctx ctx, char *why,
 	       size_t whylen);
+/* Whether @name may name a variable (a capture's, {{NAME}}): [A-Za-z_]
+ * [A-Za-z0-9_]*, at most SP_TPL_VAR_MAX bytes, not a built-in's name (vu,
+ * iteration, random, data, env, setup, uuid, time_ms, random_string). 0,
+ * or -1 with why in @why. */
+#define SP_TPL_VAR_MAX 64
+int sp_tpl_var_name_ok(const char *name, char *why, size_t whylen);
 /* The compiled template (pointing into the build's blocks). */
 void sp_tpl_done(const struct sp_tpl_build *b, struct sp_tpl *t);
 
