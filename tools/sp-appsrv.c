@@ -95,7 +95,6 @@
  */
 
 #include <errno.h>
-#include <getopt.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -111,7 +110,6 @@
 /* A request head and its body must fit here. */
 #define APP_IN_SIZE (32 * 1024)
 #define APP_BODY_MAX (16 * 1024)
-#define APP_MAX_LISTEN 8
 #define APP_MAX_EVENTS 256
 /* Bytes read from one connection per wake-up (level-triggered epoll
  * brings it back), so that one flood cannot starve the others. */
@@ -131,11 +129,6 @@ enum app_kind {
 	APP_SIGNAL,
 	APP_LISTEN,
 	APP_CONN,
-};
-
-struct app_obj {
-	enum app_kind kind;
-	int fd;
 };
 
 struct app_item;
@@ -170,8 +163,8 @@ struct app_cred {
 };
 
 struct app_conn {
-	struct app_obj obj; /* first: the epoll data pointer */
-	struct app_conn *prev, *next;
+	struct srv_obj obj; /* first: the epoll data pointer */
+	struct srv_link link;
 	unsigned long id;
 	uint32_t events;
 	int peer_eof;
@@ -185,10 +178,9 @@ struct app_conn {
 
 struct app {
 	struct srv_base b;
-	struct app_obj sig;
-	struct app_obj lst[APP_MAX_LISTEN];
-	unsigned nlst;
-	struct app_conn *conns;
+	struct srv_obj sig;
+	struct srv_obj lst[SRV_MAX_LISTEN];
+	struct srv_link *conns;
 	unsigned long next_id, next_item, nusers;
 	struct srv_heap heap;
 	uint64_t token_ttl_us;
@@ -965,12 +957,7 @@ conn_end(struct app *a, struct app_conn *c)
 {
 	srv_timer_stop(&a->heap, &c->tm);
 	close(c->obj.fd);
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		a->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
+	srv_link_del(&a->conns, &c->link);
 	srv_out_free(&c->out);
 	free(c);
 }
@@ -1096,35 +1083,19 @@ conn_service(struct app *a, struct app_conn *c)
 }
 
 static void
-accept_all(struct app *a, struct app_obj *l)
+accept_all(struct app *a, struct srv_obj *l)
 {
 	struct app_conn *c;
-	char peer[64];
 	int fd;
 
-	while ((fd = srv_accept(&a->b, l->fd, peer, sizeof(peer))) >= 0) {
-		c = malloc(sizeof(*c));
-		if (c == NULL) {
-			logerr("out of memory, dropped a connection");
-			close(fd);
+	while ((fd = srv_accept(&a->b, l->fd, NULL, 0, 1)) >= 0) {
+		c = srv_conn_new(&a->b, fd, sizeof(*c),
+				 offsetof(struct app_conn, in), APP_CONN);
+		if (c == NULL)
 			continue;
-		}
-		memset(c, 0, offsetof(struct app_conn, in));
-		c->obj.kind = APP_CONN;
-		c->obj.fd = fd;
 		c->id = ++a->next_id;
 		c->events = EPOLLIN;
-		if (srv_epoll(&a->b, EPOLL_CTL_ADD, fd, &c->obj, c->events) !=
-		    0) {
-			logerr("epoll_ctl: %s", strerror(errno));
-			close(fd);
-			free(c);
-			continue;
-		}
-		c->next = a->conns;
-		if (a->conns != NULL)
-			a->conns->prev = c;
-		a->conns = c;
+		srv_link_add(&a->conns, &c->link);
 	}
 }
 
@@ -1140,7 +1111,7 @@ run(struct app *a)
 		if (n < 0)
 			return -1;
 		for (int i = 0; i < n; i++) {
-			struct app_obj *o = evs[i].data.ptr;
+			struct srv_obj *o = evs[i].data.ptr;
 
 			if (o->kind == APP_SIGNAL && srv_signalled(&a->b))
 				return 0;
@@ -1162,123 +1133,60 @@ run(struct app *a)
 	}
 }
 
+/* --token-ttl, --admin-key. */
+static int
+app_opt(int opt, const char *arg, void *ctx)
+{
+	struct app *a = ctx;
+	unsigned long v;
+
+	if (opt == 't') {
+		if (parse_ulong(arg, 86400ul * 365, &v) != 0 || v == 0) {
+			logerr("bad --token-ttl: %s", arg);
+			return -1;
+		}
+		a->token_ttl_us = (uint64_t)v * 1000000;
+		return 0;
+	}
+	if (opt == 'k' && arg[0] != '\0') {
+		a->admin_key = arg;
+		return 0;
+	}
+	logerr("bad option");
+	return -1;
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "listen", required_argument, NULL, 'l' },
-		{ "log", required_argument, NULL, 'L' },
-		{ "pidfile", required_argument, NULL, 'p' },
-		{ "backlog", required_argument, NULL, 'b' },
 		{ "token-ttl", required_argument, NULL, 't' },
 		{ "admin-key", required_argument, NULL, 'k' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct app a = {
-		.b = { .epfd = -1,
-		       .sigfd = -1,
-		       .reserve_fd = -1,
-		       .log_fd = -1 },
 		.sig = { .kind = APP_SIGNAL, .fd = -1 },
 		.token_ttl_us = 3600ull * 1000000,
 		.admin_key = "bed-admin",
 	};
-	const char *listen_args[APP_MAX_LISTEN];
-	const char *pidfile = NULL, *logfile = NULL;
-	unsigned long backlog = 4096, v;
-	unsigned nlisten = 0, i;
-	int rc = 1, opt;
+	struct srv_opts o;
+	int rc, started;
 
 	srv_prog = "sp-appsrv";
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'l':
-			if (nlisten == APP_MAX_LISTEN) {
-				logerr("at most %d --listen", APP_MAX_LISTEN);
-				return 2;
-			}
-			listen_args[nlisten++] = optarg;
-			break;
-		case 'L':
-			logfile = optarg;
-			break;
-		case 'p':
-			pidfile = optarg;
-			break;
-		case 'b':
-			if (parse_ulong(optarg, 1 << 20, &backlog) != 0 ||
-			    backlog == 0) {
-				logerr("bad --backlog: %s", optarg);
-				return 2;
-			}
-			break;
-		case 't':
-			if (parse_ulong(optarg, 86400ul * 365, &v) != 0 ||
-			    v == 0) {
-				logerr("bad --token-ttl: %s", optarg);
-				return 2;
-			}
-			a.token_ttl_us = (uint64_t)v * 1000000;
-			break;
-		case 'k':
-			if (optarg[0] == '\0') {
-				logerr("empty --admin-key");
-				return 2;
-			}
-			a.admin_key = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return 2;
-	}
-	if (nlisten == 0) {
-		logerr("nothing to serve: give --listen ADDR:PORT");
-		return 2;
-	}
+	rc = srv_getopt(argc, argv, opts, app_opt, &a, usage, &o);
+	if (rc >= 0)
+		return rc;
 	srand((unsigned)srv_now_us());
 	raise_nofile(20000);
-	for (i = 0; i < APP_MAX_LISTEN; i++)
-		a.lst[i].fd = -1;
-	if (srv_base_open(&a.b, &a.sig, logfile) != 0)
-		goto fail;
-	for (i = 0; i < nlisten; i++) {
-		a.lst[i].kind = APP_LISTEN;
-		a.lst[i].fd = srv_listen(&a.b, listen_args[i], (int)backlog,
-					 &a.lst[i]);
-		if (a.lst[i].fd < 0)
-			goto fail;
-		a.nlst++;
-	}
-	/* Written only once listening, so its presence means ready. */
-	if (pidfile != NULL && write_pidfile(pidfile) != 0) {
-		pidfile = NULL;
-		goto fail;
-	}
-	if (run(&a) == 0)
-		rc = 0;
-
-fail:
+	started = srv_start(&a.b, &a.sig, a.lst, APP_LISTEN, &o);
+	rc = started == 0 && run(&a) == 0 ? 0 : 1;
 	while (a.conns != NULL)
-		conn_end(&a, a.conns);
+		conn_end(&a, srv_container_of(a.conns, struct app_conn, link));
 	free(a.heap.v);
-	for (i = 0; i < APP_BUCKETS; i++)
+	for (unsigned i = 0; i < APP_BUCKETS; i++)
 		while (a.users[i] != NULL)
 			user_free(&a, a.users[i]);
 	creds_drop(&a, NULL);
-	for (i = 0; i < APP_MAX_LISTEN; i++)
-		if (a.lst[i].fd >= 0)
-			close(a.lst[i].fd);
-	srv_base_close(&a.b);
-	if (pidfile != NULL)
-		unlink(pidfile);
+	srv_stop(&a.b, a.lst, &o, started);
 	return rc;
 }

@@ -176,7 +176,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -203,7 +202,6 @@
 /* A request head and a /register body must fit here. */
 #define WSSRV_IN_SIZE (16 * 1024)
 #define WSSRV_BODY_MAX 4096
-#define WSSRV_MAX_LISTEN 16
 #define WSSRV_MAX_EVENTS 256
 /* Bytes read from one connection per wake-up, so that one flood cannot
  * starve the others: level-triggered epoll brings it back. */
@@ -297,16 +295,11 @@ enum wssrv_state {
 	ST_DISCARD, /* reading and dropping until EOF */
 };
 
-struct wssrv_obj {
-	enum wssrv_kind kind;
-	int fd;
-};
-
 struct wssrv_room;
 
 struct wssrv_conn {
-	struct wssrv_obj obj; /* first: the epoll data pointer */
-	struct wssrv_conn *prev, *next;
+	struct srv_obj obj; /* first: the epoll data pointer */
+	struct srv_link link;
 	unsigned long id;
 	enum wssrv_state st;
 	enum wssrv_route route;
@@ -393,10 +386,9 @@ struct wssrv_user {
 
 struct wssrv {
 	struct srv_base b;
-	struct wssrv_obj sig; /* the signalfd's epoll tag */
-	struct wssrv_obj lst[WSSRV_MAX_LISTEN];
-	unsigned nlst;
-	struct wssrv_conn *conns;
+	struct srv_obj sig; /* the signalfd's epoll tag */
+	struct srv_obj lst[SRV_MAX_LISTEN];
+	struct srv_link *conns;
 	unsigned long next_id;
 	struct srv_heap heap;
 	struct wssrv_room *rooms;
@@ -431,7 +423,7 @@ usage(FILE *out)
 }
 
 static int
-epoll_set(struct wssrv *s, int op, struct wssrv_obj *o, uint32_t events)
+epoll_set(struct wssrv *s, int op, struct srv_obj *o, uint32_t events)
 {
 	return srv_epoll(&s->b, op, o->fd, o, events);
 }
@@ -869,12 +861,7 @@ conn_free(struct wssrv *s, struct wssrv_conn *c)
 {
 	timer_stop(s, c);
 	close(c->obj.fd);
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		s->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
+	srv_link_del(&s->conns, &c->link);
 	if (c->fr != NULL)
 		wslay_frame_context_free(c->fr);
 	srv_out_free(&c->out);
@@ -1990,37 +1977,23 @@ http_next(struct wssrv *s, struct wssrv_conn *c)
 /* ---- the loop ---- */
 
 static void
-accept_all(struct wssrv *s, struct wssrv_obj *l)
+accept_all(struct wssrv *s, struct srv_obj *l)
 {
 	struct wssrv_conn *c;
 	char peer[64];
 	int fd;
 
-	while ((fd = srv_accept(&s->b, l->fd, peer, sizeof(peer))) >= 0) {
-		c = malloc(sizeof(*c));
-		if (c == NULL) {
-			logerr("out of memory, dropped a connection");
-			close(fd);
+	while ((fd = srv_accept(&s->b, l->fd, peer, sizeof(peer), 1)) >= 0) {
+		c = srv_conn_new(&s->b, fd, sizeof(*c),
+				 offsetof(struct wssrv_conn, in), WSSRV_CONN);
+		if (c == NULL)
 			continue;
-		}
-		memset(c, 0, offsetof(struct wssrv_conn, in));
-		c->obj.kind = WSSRV_CONN;
-		c->obj.fd = fd;
 		c->id = ++s->next_id;
 		c->t0_us = srv_now_us();
 		c->events = EPOLLIN;
 		c->out.max = WSSRV_OUT_MAX;
 		memcpy(c->peer, peer, sizeof(peer));
-		if (epoll_set(s, EPOLL_CTL_ADD, &c->obj, c->events) != 0) {
-			logerr("epoll_ctl: %s", strerror(errno));
-			close(fd);
-			free(c);
-			continue;
-		}
-		c->next = s->conns;
-		if (s->conns != NULL)
-			s->conns->prev = c;
-		s->conns = c;
+		srv_link_add(&s->conns, &c->link);
 		wlog(s, c, "accept %s", c->peer);
 	}
 }
@@ -2172,7 +2145,7 @@ run(struct wssrv *s)
 		if (n < 0)
 			return -1;
 		for (i = 0; i < n; i++) {
-			struct wssrv_obj *o = evs[i].data.ptr;
+			struct srv_obj *o = evs[i].data.ptr;
 
 			switch (o->kind) {
 			case WSSRV_SIGNAL:
@@ -2195,114 +2168,58 @@ run(struct wssrv *s)
 	}
 }
 
+/* --max-message, --close-timeout. */
+static int
+wssrv_opt(int opt, const char *arg, void *ctx)
+{
+	struct wssrv *s = ctx;
+	unsigned long v;
+
+	if (opt == 'm') {
+		if (parse_ulong(arg, 1ul << 30, &v) != 0 || v == 0) {
+			logerr("bad --max-message: %s", arg);
+			return -1;
+		}
+		s->max_message = v;
+		return 0;
+	}
+	if (parse_ulong(arg, 3600000, &v) != 0 || v == 0) {
+		logerr("bad --close-timeout: %s", arg);
+		return -1;
+	}
+	s->close_timeout_us = v * 1000;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "listen", required_argument, NULL, 'l' },
-		{ "log", required_argument, NULL, 'L' },
-		{ "pidfile", required_argument, NULL, 'p' },
-		{ "backlog", required_argument, NULL, 'b' },
 		{ "max-message", required_argument, NULL, 'm' },
 		{ "close-timeout", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct wssrv s = {
-		.b = { .epfd = -1,
-		       .sigfd = -1,
-		       .reserve_fd = -1,
-		       .log_fd = -1 },
 		.sig = { .kind = WSSRV_SIGNAL, .fd = -1 },
 		.max_message = 4ul * 1024 * 1024,
 		.close_timeout_us = 5000000,
 	};
-	const char *listen_args[WSSRV_MAX_LISTEN];
-	const char *pidfile = NULL, *logfile = NULL;
-	unsigned long backlog = 4096, v;
-	unsigned nlisten = 0, i;
-	int rc = 1, opt;
+	struct srv_opts o;
+	int rc, started;
 
 	srv_prog = "sp-wssrv";
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'l':
-			if (nlisten == WSSRV_MAX_LISTEN) {
-				logerr("at most %d --listen", WSSRV_MAX_LISTEN);
-				return 2;
-			}
-			listen_args[nlisten++] = optarg;
-			break;
-		case 'L':
-			logfile = optarg;
-			break;
-		case 'p':
-			pidfile = optarg;
-			break;
-		case 'b':
-			if (parse_ulong(optarg, 1 << 20, &backlog) != 0 ||
-			    backlog == 0) {
-				logerr("bad --backlog: %s", optarg);
-				return 2;
-			}
-			break;
-		case 'm':
-			if (parse_ulong(optarg, 1ul << 30, &v) != 0 || v == 0) {
-				logerr("bad --max-message: %s", optarg);
-				return 2;
-			}
-			s.max_message = v;
-			break;
-		case 't':
-			if (parse_ulong(optarg, 3600000, &v) != 0 || v == 0) {
-				logerr("bad --close-timeout: %s", optarg);
-				return 2;
-			}
-			s.close_timeout_us = v * 1000;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return 2;
-	}
-	if (nlisten == 0) {
-		logerr("nothing to serve: give --listen ADDR:PORT");
-		return 2;
-	}
+	rc = srv_getopt(argc, argv, opts, wssrv_opt, &s, usage, &o);
+	if (rc >= 0)
+		return rc;
 	srand((unsigned)srv_now_us());
 	raise_nofile(20000);
-	for (i = 0; i < WSSRV_MAX_LISTEN; i++)
-		s.lst[i].fd = -1;
-	if (srv_base_open(&s.b, &s.sig, logfile) != 0)
-		goto fail;
-	for (i = 0; i < nlisten; i++) {
-		s.lst[i].kind = WSSRV_LISTEN;
-		s.lst[i].fd = srv_listen(&s.b, listen_args[i], (int)backlog,
-					 &s.lst[i]);
-		if (s.lst[i].fd < 0)
-			goto fail;
-		s.nlst++;
-	}
-	/* Written only once listening, so its presence means ready. */
-	if (pidfile != NULL && write_pidfile(pidfile) != 0) {
-		pidfile = NULL;
-		goto fail;
-	}
-	if (run(&s) == 0)
-		rc = 0;
-
-fail:
+	started = srv_start(&s.b, &s.sig, s.lst, WSSRV_LISTEN, &o);
+	rc = started == 0 && run(&s) == 0 ? 0 : 1;
 	while (s.conns != NULL)
-		conn_end(&s, s.conns, "shutdown");
+		conn_end(&s, srv_container_of(s.conns, struct wssrv_conn, link),
+			 "shutdown");
 	free(s.heap.v);
-	for (i = 0; i < WSSRV_USER_BUCKETS; i++) {
+	for (unsigned i = 0; i < WSSRV_USER_BUCKETS; i++) {
 		while (s.users[i] != NULL) {
 			struct wssrv_user *u = s.users[i];
 
@@ -2311,11 +2228,6 @@ fail:
 			free(u);
 		}
 	}
-	for (i = 0; i < WSSRV_MAX_LISTEN; i++)
-		if (s.lst[i].fd >= 0)
-			close(s.lst[i].fd);
-	srv_base_close(&s.b);
-	if (pidfile != NULL)
-		unlink(pidfile);
+	srv_stop(&s.b, s.lst, &o, started);
 	return rc;
 }

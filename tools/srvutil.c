@@ -111,19 +111,117 @@ srv_epoll(struct srv_base *b, int op, int fd, void *tag, uint32_t events)
 }
 
 int
+srv_block_signals(sigset_t *mask)
+{
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(mask);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGINT);
+	if (sigprocmask(SIG_BLOCK, mask, NULL) != 0) {
+		logerr("sigprocmask: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+srv_getopt(int argc, char **argv, const struct option *own,
+	   int (*fn)(int opt, const char *arg, void *ctx), void *ctx,
+	   void (*usage)(FILE *out), struct srv_opts *o)
+{
+	static const struct option common[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "log", required_argument, NULL, 'L' },
+		{ "pidfile", required_argument, NULL, 'p' },
+		{ "backlog", required_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+	};
+	struct option all[32];
+	size_t n = sizeof(common) / sizeof(common[0]), k = 0;
+	int opt;
+
+	memcpy(all, common, sizeof(common));
+	while (own != NULL && own[k].name != NULL && n + 1 < 32)
+		all[n++] = own[k++];
+	memset(&all[n], 0, sizeof(all[n]));
+	memset(o, 0, sizeof(*o));
+	o->backlog = 4096;
+	while ((opt = getopt_long(argc, argv, "h", all, NULL)) != -1) {
+		if (opt == 'h') {
+			usage(stdout);
+			return 0;
+		} else if (opt == 'l' && o->nlisten == SRV_MAX_LISTEN) {
+			logerr("at most %d --listen", SRV_MAX_LISTEN);
+			return 2;
+		} else if (opt == 'l') {
+			o->listen[o->nlisten++] = optarg;
+		} else if (opt == 'L') {
+			o->log = optarg;
+		} else if (opt == 'p') {
+			o->pidfile = optarg;
+		} else if (opt == 'b') {
+			if (parse_ulong(optarg, 1 << 20, &o->backlog) != 0 ||
+			    o->backlog == 0) {
+				logerr("bad --backlog: %s", optarg);
+				return 2;
+			}
+		} else if (opt == '?' || fn == NULL ||
+			   fn(opt, optarg, ctx) != 0) {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (o->nlisten == 0) {
+		logerr("nothing to serve: give --listen ADDR:PORT");
+		return 2;
+	}
+	return -1;
+}
+
+int
+srv_start(struct srv_base *b, struct srv_obj *sig, struct srv_obj *lst,
+	  int lkind, const struct srv_opts *o)
+{
+	for (unsigned i = 0; i < o->nlisten; i++)
+		lst[i].fd = -1;
+	if (srv_base_open(b, sig, o->log) != 0)
+		return -1;
+	for (unsigned i = 0; i < o->nlisten; i++) {
+		lst[i].kind = lkind;
+		lst[i].fd = srv_listen(b, o->listen[i], (int)o->backlog,
+				       &lst[i]);
+		if (lst[i].fd < 0)
+			return -1;
+	}
+	if (o->pidfile != NULL && write_pidfile(o->pidfile) != 0)
+		return -1;
+	return 0;
+}
+
+void
+srv_stop(struct srv_base *b, struct srv_obj *lst, const struct srv_opts *o,
+	 int started)
+{
+	for (unsigned i = 0; i < o->nlisten; i++)
+		if (lst[i].fd >= 0)
+			close(lst[i].fd);
+	srv_base_close(b);
+	if (started == 0 && o->pidfile != NULL)
+		unlink(o->pidfile);
+}
+
+int
 srv_base_open(struct srv_base *b, void *sig_tag, const char *logfile)
 {
 	sigset_t mask;
 
 	b->epfd = b->sigfd = b->reserve_fd = b->log_fd = -1;
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0) {
-		logerr("sigprocmask: %s", strerror(errno));
+	if (srv_block_signals(&mask) != 0)
 		return -1;
-	}
 	b->epfd = epoll_create1(EPOLL_CLOEXEC);
 	b->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	b->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -237,7 +335,7 @@ srv_listen(struct srv_base *b, const char *arg, int backlog, void *tag)
 }
 
 int
-srv_accept(struct srv_base *b, int lfd, char *peer, size_t cap)
+srv_accept(struct srv_base *b, int lfd, char *peer, size_t cap, int nodelay)
 {
 	struct sockaddr_storage ss;
 	char a[INET6_ADDRSTRLEN];
@@ -266,6 +364,10 @@ srv_accept(struct srv_base *b, int lfd, char *peer, size_t cap)
 			logerr("accept: %s", strerror(errno));
 		return -1;
 	}
+	if (nodelay)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (peer == NULL)
+		return fd;
 	if (ss.ss_family == AF_INET6) {
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
 
@@ -277,8 +379,52 @@ srv_accept(struct srv_base *b, int lfd, char *peer, size_t cap)
 		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
 		snprintf(peer, cap, "%s:%u", a, ntohs(s4->sin_port));
 	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	return fd;
+}
+
+void
+srv_link_add(struct srv_link **head, struct srv_link *l)
+{
+	l->prev = NULL;
+	l->next = *head;
+	if (*head != NULL)
+		(*head)->prev = l;
+	*head = l;
+}
+
+void
+srv_link_del(struct srv_link **head, struct srv_link *l)
+{
+	if (l->prev != NULL)
+		l->prev->next = l->next;
+	else
+		*head = l->next;
+	if (l->next != NULL)
+		l->next->prev = l->prev;
+}
+
+void *
+srv_conn_new(struct srv_base *b, int fd, size_t size, size_t clear, int kind)
+{
+	struct srv_obj *o = malloc(size);
+
+	if (o == NULL) {
+		logerr("out of memory, dropped a connection");
+		close(fd);
+		return NULL;
+	}
+	/* Buffers past @clear are written before they are read: leaving
+	 * them alone keeps their pages untouched until used. */
+	memset(o, 0, clear);
+	o->kind = kind;
+	o->fd = fd;
+	if (srv_epoll(b, EPOLL_CTL_ADD, fd, o, EPOLLIN) != 0) {
+		logerr("epoll_ctl: %s", strerror(errno));
+		close(fd);
+		free(o);
+		return NULL;
+	}
+	return o;
 }
 
 /* ---- the deadline heap ---- */

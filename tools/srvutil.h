@@ -10,9 +10,12 @@
 #ifndef SP_SRVUTIL_H
 #define SP_SRVUTIL_H
 
+#include <getopt.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -33,6 +36,40 @@ int write_pidfile(const char *path);
 
 /* ---- the loop ---- */
 
+/* An epoll data pointer's object: what it is (the server's own enum) and
+ * its descriptor. A connection's comes first in the connection. */
+struct srv_obj {
+	int kind;
+	int fd;
+};
+
+/* The live connections, for shutdown: a link in each. */
+struct srv_link {
+	struct srv_link *prev, *next;
+};
+
+void srv_link_add(struct srv_link **head, struct srv_link *l);
+void srv_link_del(struct srv_link **head, struct srv_link *l);
+
+#define SRV_MAX_LISTEN 16
+
+/* The options the epoll servers share: --listen ADDR:PORT (repeatable),
+ * --log FILE, --pidfile FILE, --backlog N, --help. */
+struct srv_opts {
+	const char *listen[SRV_MAX_LISTEN];
+	unsigned nlisten;
+	const char *log, *pidfile;
+	unsigned long backlog; /* 4096 unless given */
+};
+
+/* Parses argv into @o, handing the server's own options (@own, ending
+ * with a zeroed entry; their val not one of 'l' 'L' 'p' 'b' 'h') to
+ * @fn, which returns 0, or -1 after logerr. Returns -1 to go on, else
+ * the exit status (0 after --help, 2 for a bad command line). */
+int srv_getopt(int argc, char **argv, const struct option *own,
+	       int (*fn)(int opt, const char *arg, void *ctx), void *ctx,
+	       void (*usage)(FILE *out), struct srv_opts *o);
+
 /* CLOCK_MONOTONIC in microseconds. */
 uint64_t srv_now_us(void);
 
@@ -48,6 +85,18 @@ struct srv_base {
  * -1 after logerr (what was opened is closed by srv_base_close). */
 int srv_base_open(struct srv_base *b, void *sig_tag, const char *logfile);
 void srv_base_close(struct srv_base *b);
+/* srv_base_open, then a listener for each --listen (lst[i], its kind
+ * @lkind), then the pid file, written only once listening so that its
+ * presence means ready: 0, or -1 after logerr. */
+int srv_start(struct srv_base *b, struct srv_obj *sig, struct srv_obj *lst,
+	      int lkind, const struct srv_opts *o);
+/* Undoes srv_start; @started: its result (the pid file is removed only
+ * if it was written). */
+void srv_stop(struct srv_base *b, struct srv_obj *lst, const struct srv_opts *o,
+	      int started);
+/* Blocks SIGTERM and SIGINT (into @mask) and ignores SIGPIPE: 0, or -1
+ * after logerr. */
+int srv_block_signals(sigset_t *mask);
 /* epoll_ctl with @tag as the data pointer. */
 int srv_epoll(struct srv_base *b, int op, int fd, void *tag, uint32_t events);
 /* Drains the signalfd: 1 if a termination signal came. */
@@ -57,11 +106,19 @@ int srv_signalled(struct srv_base *b);
 int srv_listen(struct srv_base *b, const char *arg, int backlog, void *tag);
 /* "ADDR:PORT" or "[ADDR6]:PORT" into @ss: 0, or -EINVAL. */
 int srv_parse_addr(const char *arg, struct sockaddr_storage *ss, socklen_t *sl);
-/* The next connection on @lfd (non-blocking, close-on-exec, TCP_NODELAY)
- * with its peer as ADDR:PORT in @peer: its descriptor, or -1 when none
- * is waiting (errors logged). Out of descriptors, the waiting one is
- * accepted and dropped with the spare (level-triggered: else it spins). */
-int srv_accept(struct srv_base *b, int lfd, char *peer, size_t cap);
+/* The next connection on @lfd (non-blocking, close-on-exec; TCP_NODELAY
+ * with @nodelay) with its peer as ADDR:PORT in @peer (if not NULL): its
+ * descriptor, or -1 when none is waiting (errors logged). Out of
+ * descriptors, the waiting one is accepted and dropped with the spare
+ * (level-triggered: else it spins). */
+int srv_accept(struct srv_base *b, int lfd, char *peer, size_t cap,
+	       int nodelay);
+
+/* A new connection's object for @fd: @size bytes, the first @clear of
+ * them zeroed, its srv_obj first (kind @kind), registered with epoll for
+ * EPOLLIN: the object, or NULL (logged, @fd closed). */
+void *srv_conn_new(struct srv_base *b, int fd, size_t size, size_t clear,
+		   int kind);
 
 /* A deadline heap of timers that live inside the callers' objects
  * (container_of finds the object). */
