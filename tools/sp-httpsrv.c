@@ -107,23 +107,15 @@ enum httpsrv_gen {
 	HTTPSRV_GEN_CHUNKED, /* left payload bytes as chunks, then trailer */
 };
 
-/* Everything registered with epoll starts with this header; epoll's data
- * pointer points at it. */
-struct httpsrv_obj {
-	enum httpsrv_kind kind;
-	int fd;
-};
-
 struct httpsrv_listener {
-	struct httpsrv_obj obj;    /* first: the epoll data pointer */
+	struct srv_obj obj;        /* first: the epoll data pointer */
 	unsigned port;             /* for the log */
 	unsigned long close_after; /* 0: never */
 };
 
 struct httpsrv_conn {
-	struct httpsrv_obj obj;    /* first: the epoll data pointer */
-	struct httpsrv_conn *prev; /* all connections, for shutdown */
-	struct httpsrv_conn *next;
+	struct srv_obj obj;   /* first: the epoll data pointer */
+	struct srv_link link; /* all connections, for shutdown */
 	const struct httpsrv_listener *lst;
 	uint32_t events;         /* current epoll interest */
 	int peer_eof;            /* read returned 0 */
@@ -132,11 +124,9 @@ struct httpsrv_conn {
 	unsigned long responses; /* fully written, for close-after */
 	uint64_t discard;        /* request body bytes still to skip */
 
-	/* /delay: waiting to answer delay_path (heap_idx valid) */
-	int waiting;
+	/* /delay: waiting to answer delay_path while tm is armed */
+	struct srv_timer tm;
 	int delay_head; /* the request was HEAD */
-	size_t heap_idx;
-	uint64_t deadline_us; /* CLOCK_MONOTONIC */
 	size_t delay_len;
 	char delay_path[HTTPSRV_DELAY_PATH_MAX];
 
@@ -165,17 +155,14 @@ struct httpsrv_conn {
 };
 
 struct httpsrv {
-	int epfd;
-	int reserve_fd; /* spare fd to shed connections on EMFILE */
-	int log_fd;     /* -1: no log */
-	struct httpsrv_obj sig;
+	struct srv_base b;
+	struct srv_obj sig;
 	struct httpsrv_listener lst[HTTPSRV_MAX_LISTEN];
 	unsigned nlst;
-	struct httpsrv_conn *conns;
+	struct srv_link *conns;
 	unsigned long nconns;
-	/* Waiting connections, a min-heap on deadline_us. */
-	struct httpsrv_conn **heap;
-	size_t nheap, heap_cap;
+	/* Waiting connections, by deadline. */
+	struct srv_heap heap;
 };
 
 /* Connections a test may ask one instance to hold. */
@@ -233,220 +220,62 @@ parse_u64(const char *s, size_t len, uint64_t *out)
 }
 
 static int
-epoll_set(struct httpsrv *s, int op, struct httpsrv_obj *o, uint32_t events)
+epoll_set(struct httpsrv *s, int op, struct srv_obj *o, uint32_t events)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = o };
-
-	return epoll_ctl(s->epfd, op, o->fd, &ev);
+	return srv_epoll(&s->b, op, o->fd, o, events);
 }
 
 /* "ADDR:PORT" or "[ADDR6]:PORT", then optionally ",close-after=K". */
 static int
-parse_listen(const char *arg, struct sockaddr_storage *ss, socklen_t *sslen,
-	     unsigned *port, unsigned long *close_after)
+open_listener(struct httpsrv *s, struct httpsrv_listener *l, const char *arg,
+	      int backlog)
 {
-	char buf[128];
-	char *opt, *host, *colon;
-	unsigned long v;
+	char buf[128], *opt;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	unsigned long v = 0;
 
 	if (strlen(arg) >= sizeof(buf))
-		return -EINVAL;
+		goto bad;
 	strcpy(buf, arg);
-	*close_after = 0;
 	opt = strchr(buf, ',');
 	if (opt != NULL) {
 		*opt++ = '\0';
 		if (strncmp(opt, "close-after=", 12) != 0 ||
 		    parse_ulong(opt + 12, 1UL << 30, &v) != 0 || v == 0)
-			return -EINVAL;
-		*close_after = v;
+			goto bad;
 	}
-	host = buf;
-	if (host[0] == '[') {
-		char *rb = strchr(host, ']');
-
-		if (rb == NULL || rb[1] != ':')
-			return -EINVAL;
-		*rb = '\0';
-		host++;
-		colon = rb + 1;
-	} else {
-		colon = strrchr(host, ':');
-		if (colon == NULL)
-			return -EINVAL;
-	}
-	*colon = '\0';
-	if (parse_ulong(colon + 1, 65535, &v) != 0 || v == 0)
-		return -EINVAL;
-	*port = (unsigned)v;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)ss)->sin_addr) ==
-	    1) {
-		ss->ss_family = AF_INET;
-		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)v);
-		*sslen = sizeof(struct sockaddr_in);
-	} else if (inet_pton(AF_INET6, host,
-			     &((struct sockaddr_in6 *)ss)->sin6_addr) == 1) {
-		ss->ss_family = AF_INET6;
-		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)v);
-		*sslen = sizeof(struct sockaddr_in6);
-	} else {
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int
-open_listener(struct httpsrv *s, struct httpsrv_listener *l, const char *arg,
-	      int backlog)
-{
-	struct sockaddr_storage ss;
-	socklen_t sslen;
-	int one = 1;
-
-	if (parse_listen(arg, &ss, &sslen, &l->port, &l->close_after) != 0) {
-		logerr("bad --listen: %s", arg);
-		return -1;
-	}
+	if (srv_parse_addr(buf, &ss, &sl) != 0)
+		goto bad;
+	l->close_after = v;
+	/* sin_port and sin6_port sit at the same offset. */
+	l->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
 	l->obj.kind = HTTPSRV_LISTEN;
-	l->obj.fd = socket(ss.ss_family,
-			   SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (l->obj.fd < 0) {
-		logerr("socket: %s", strerror(errno));
-		return -1;
-	}
-	if (setsockopt(l->obj.fd, SOL_SOCKET, SO_REUSEADDR, &one,
-		       sizeof(one)) != 0 ||
-	    bind(l->obj.fd, (struct sockaddr *)&ss, sslen) != 0 ||
-	    listen(l->obj.fd, backlog) != 0) {
-		logerr("listen on %s: %s", arg, strerror(errno));
-		return -1;
-	}
-	if (epoll_set(s, EPOLL_CTL_ADD, &l->obj, EPOLLIN) != 0) {
-		logerr("epoll_ctl: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-static uint64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-/* ---- the deadline heap ---- */
-
-static void
-heap_put(struct httpsrv *s, size_t i, struct httpsrv_conn *c)
-{
-	s->heap[i] = c;
-	c->heap_idx = i;
-}
-
-static void
-heap_up(struct httpsrv *s, size_t i)
-{
-	struct httpsrv_conn *c = s->heap[i];
-
-	while (i > 0 && s->heap[(i - 1) / 2]->deadline_us > c->deadline_us) {
-		heap_put(s, i, s->heap[(i - 1) / 2]);
-		i = (i - 1) / 2;
-	}
-	heap_put(s, i, c);
-}
-
-static void
-heap_down(struct httpsrv *s, size_t i)
-{
-	struct httpsrv_conn *c = s->heap[i];
-
-	for (;;) {
-		size_t l = 2 * i + 1, m = l;
-
-		if (l >= s->nheap)
-			break;
-		if (l + 1 < s->nheap &&
-		    s->heap[l + 1]->deadline_us < s->heap[l]->deadline_us)
-			m = l + 1;
-		if (s->heap[m]->deadline_us >= c->deadline_us)
-			break;
-		heap_put(s, i, s->heap[m]);
-		i = m;
-	}
-	heap_put(s, i, c);
-}
-
-static int
-heap_add(struct httpsrv *s, struct httpsrv_conn *c)
-{
-	if (s->nheap == s->heap_cap) {
-		size_t cap = s->heap_cap ? 2 * s->heap_cap : 1024;
-		struct httpsrv_conn **h = realloc(s->heap, cap * sizeof(*h));
-
-		if (h == NULL)
-			return -ENOMEM;
-		s->heap = h;
-		s->heap_cap = cap;
-	}
-	s->heap[s->nheap] = c;
-	heap_up(s, s->nheap++);
-	return 0;
-}
-
-static void
-heap_remove(struct httpsrv *s, struct httpsrv_conn *c)
-{
-	size_t i = c->heap_idx;
-
-	s->nheap--;
-	if (i != s->nheap) {
-		struct httpsrv_conn *last = s->heap[s->nheap];
-
-		heap_put(s, i, last);
-		heap_down(s, i);
-		heap_up(s, last->heap_idx);
-	}
-	c->waiting = 0;
+	l->obj.fd = srv_listen(&s->b, buf, backlog, &l->obj);
+	return l->obj.fd < 0 ? -1 : 0;
+bad:
+	logerr("bad --listen: %s", arg);
+	return -1;
 }
 
 static void
 log_response(struct httpsrv *s, const struct httpsrv_conn *c, uint64_t body,
 	     int aborted)
 {
-	char line[HTTPSRV_TARGET_MAX + 64];
-	int n;
-
-	if (s->log_fd < 0)
-		return;
-	n = snprintf(line, sizeof(line), "%u %s %d %llu%s\n", c->lst->port,
-		     c->target[0] != '\0' ? c->target : "-", c->status,
-		     (unsigned long long)body, aborted ? " aborted" : "");
-	if (n < 0 || (size_t)n >= sizeof(line))
-		return;
 	/* One write per line on O_APPEND: a line is never torn, and nothing
 	 * sits in a stdio buffer when a signal ends us. */
-	if (write(s->log_fd, line, (size_t)n) != n)
-		logerr("log: %s", strerror(errno));
+	srv_log(&s->b, "%u %s %d %llu%s", c->lst->port,
+		c->target[0] != '\0' ? c->target : "-", c->status,
+		(unsigned long long)body, aborted ? " aborted" : "");
 }
 
 static void
 conn_close(struct httpsrv *s, struct httpsrv_conn *c)
 {
-	if (c->waiting)
-		heap_remove(s, c);
+	srv_timer_stop(&s->heap, &c->tm);
 	/* close() also removes the fd from the epoll set. */
 	close(c->obj.fd);
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		s->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
+	srv_link_del(&s->conns, &c->link);
 	s->nconns--;
 	free(c);
 }
@@ -460,7 +289,7 @@ conn_abort(struct httpsrv *s, struct httpsrv_conn *c)
 		log_response(s, c,
 			     c->sent > c->head_len ? c->sent - c->head_len : 0,
 			     1);
-	else if (c->waiting)
+	else if (c->tm.armed)
 		log_response(s, c, 0, 1); /* status 0: never answered */
 	conn_close(s, c);
 }
@@ -468,36 +297,12 @@ conn_abort(struct httpsrv *s, struct httpsrv_conn *c)
 static void
 accept_all(struct httpsrv *s, struct httpsrv_listener *l)
 {
-	int one = 1;
+	struct httpsrv_conn *c;
+	char peer[64];
+	int fd;
 
-	for (;;) {
-		struct httpsrv_conn *c;
-		int fd;
-
-		fd = accept4(l->obj.fd, NULL, NULL,
-			     SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			if ((errno == EMFILE || errno == ENFILE) &&
-			    s->reserve_fd >= 0) {
-				/* Level-triggered: a pending connection we
-				 * cannot take would spin the loop. Accept it
-				 * with the spare descriptor and drop it. */
-				close(s->reserve_fd);
-				fd = accept(l->obj.fd, NULL, NULL);
-				if (fd >= 0)
-					close(fd);
-				s->reserve_fd = open("/dev/null",
-						     O_RDONLY | O_CLOEXEC);
-				logerr("out of descriptors, dropped a connection");
-				continue;
-			}
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				logerr("accept: %s", strerror(errno));
-			return;
-		}
-
+	while ((fd = srv_accept(&s->b, l->obj.fd, peer, sizeof(peer), 1)) >=
+	       0) {
 		/* Only the bookkeeping is cleared: the buffers are written
 		 * before they are read, and leaving them alone keeps their
 		 * pages untouched until used. */
@@ -512,18 +317,15 @@ accept_all(struct httpsrv *s, struct httpsrv_listener *l)
 		c->obj.fd = fd;
 		c->lst = l;
 		c->events = EPOLLIN;
-		/* Interim responses and small answers go out at once. */
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		/* Interim responses and small answers go out at once:
+		 * srv_accept set TCP_NODELAY. */
 		if (epoll_set(s, EPOLL_CTL_ADD, &c->obj, c->events) != 0) {
 			logerr("epoll_ctl: %s", strerror(errno));
 			close(fd);
 			free(c);
 			continue;
 		}
-		c->next = s->conns;
-		if (s->conns != NULL)
-			s->conns->prev = c;
-		s->conns = c;
+		srv_link_add(&s->conns, &c->link);
 		s->nconns++;
 	}
 }
@@ -718,13 +520,10 @@ route(struct httpsrv *s, struct httpsrv_conn *c, const char *path, size_t len,
 		memcpy(c->delay_path, rest, len);
 		c->delay_len = len;
 		c->delay_head = head;
-		c->deadline_us = now_us() + n * 1000;
 		c->status = 0;
-		if (heap_add(s, c) != 0) {
+		if (srv_timer_set(&s->heap, &c->tm, srv_now_us() + n * 1000) !=
+		    0)
 			resp_simple(c, 503, head);
-			return;
-		}
-		c->waiting = 1;
 		return;
 	}
 	if (path_num(path, len, "/len/", &n)) {
@@ -837,30 +636,6 @@ route(struct httpsrv *s, struct httpsrv_conn *c, const char *path, size_t len,
 	}
 }
 
-/* ASCII case-insensitive: does the comma-separated list hold this token? */
-static int
-list_has(const char *v, size_t len, const char *tok)
-{
-	size_t tlen = strlen(tok);
-	size_t i = 0;
-
-	while (i < len) {
-		size_t a, b;
-
-		while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-			i++;
-		a = i;
-		while (i < len && v[i] != ',')
-			i++;
-		b = i;
-		while (b > a && (v[b - 1] == ' ' || v[b - 1] == '\t'))
-			b--;
-		if (b - a == tlen && strncasecmp(v + a, tok, tlen) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 /* Parse one complete head [p, p + len) (it ends in CRLF CRLF) and start
  * the answer. Requests are read the way RFC 9112 asks of a server, minus
  * what a test server need not do: no obs-fold, no absolute-form, request
@@ -940,10 +715,10 @@ request_head(struct httpsrv *s, struct httpsrv_conn *c, const char *p,
 			have_te = 1;
 		} else if (nlen == 10 &&
 			   strncasecmp(line, "connection", 10) == 0) {
-			conn_close_tok |= list_has(v, (size_t)(ve - v),
-						   "close");
-			conn_keep_tok |= list_has(v, (size_t)(ve - v),
-						  "keep-alive");
+			conn_close_tok |= srv_list_has(v, (size_t)(ve - v),
+						       "close");
+			conn_keep_tok |= srv_list_has(v, (size_t)(ve - v),
+						      "keep-alive");
 		}
 	}
 	if (have_te) {
@@ -1170,7 +945,7 @@ conn_service(struct httpsrv *s, struct httpsrv_conn *c)
 		if (r < 0)
 			return;
 		progress |= r;
-		if (!c->active && !c->draining && !c->silent && !c->waiting)
+		if (!c->active && !c->draining && !c->silent && !c->tm.armed)
 			progress |= request_next(s, c);
 		if (c->active)
 			progress |= body_gen_fill(c);
@@ -1190,7 +965,7 @@ conn_service(struct httpsrv *s, struct httpsrv_conn *c)
 	/* Nothing more can happen without the peer, and the peer is gone:
 	 * whatever partial request is left will never complete. */
 	if (round < HTTPSRV_ROUNDS && c->peer_eof && !c->active &&
-	    !c->waiting) {
+	    !c->tm.armed) {
 		conn_close(s, c);
 		return;
 	}
@@ -1215,29 +990,17 @@ conn_service(struct httpsrv *s, struct httpsrv_conn *c)
 static void
 delays_due(struct httpsrv *s)
 {
-	uint64_t now = now_us();
+	uint64_t now = srv_now_us();
+	struct srv_timer *t;
 
-	while (s->nheap > 0 && s->heap[0]->deadline_us <= now) {
-		struct httpsrv_conn *c = s->heap[0];
+	while ((t = srv_timer_due(&s->heap, now)) != NULL) {
+		struct httpsrv_conn *c = srv_container_of(
+			t, struct httpsrv_conn, tm);
 
-		heap_remove(s, c);
 		route(s, c, c->delay_path, c->delay_len, c->delay_head);
 		/* Writes the answer, and reads on (pipelined requests). */
 		conn_service(s, c);
 	}
-}
-
-/* Returns 1 when a termination signal arrived. */
-static int
-signal_readable(struct httpsrv *s)
-{
-	struct signalfd_siginfo si;
-
-	while (read(s->sig.fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
-			return 1;
-	}
-	return 0;
 }
 
 static int
@@ -1246,27 +1009,16 @@ run(struct httpsrv *s)
 	struct epoll_event evs[HTTPSRV_MAX_EVENTS];
 
 	for (;;) {
-		int i, n, timeout = -1;
+		int i, n = srv_wait(&s->b, &s->heap, evs, HTTPSRV_MAX_EVENTS);
 
-		if (s->nheap > 0) {
-			uint64_t now = now_us(), d = s->heap[0]->deadline_us;
-
-			/* Round up: waking early would only spin. */
-			timeout = d <= now ? 0 : (int)((d - now + 999) / 1000);
-		}
-		n = epoll_wait(s->epfd, evs, HTTPSRV_MAX_EVENTS, timeout);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			logerr("epoll_wait: %s", strerror(errno));
+		if (n < 0)
 			return -1;
-		}
 		for (i = 0; i < n; i++) {
-			struct httpsrv_obj *o = evs[i].data.ptr;
+			struct srv_obj *o = evs[i].data.ptr;
 
 			switch (o->kind) {
 			case HTTPSRV_SIGNAL:
-				if (signal_readable(s))
+				if (srv_signalled(&s->b))
 					return 0;
 				break;
 			case HTTPSRV_LISTEN:
@@ -1287,108 +1039,35 @@ run(struct httpsrv *s)
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "listen", required_argument, NULL, 'l' },
-		{ "log", required_argument, NULL, 'L' },
-		{ "pidfile", required_argument, NULL, 'p' },
-		{ "backlog", required_argument, NULL, 'b' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct httpsrv s = {
-		.epfd = -1, .reserve_fd = -1, .log_fd = -1, .sig.fd = -1
-	};
-	const char *listen_args[HTTPSRV_MAX_LISTEN];
-	const char *pidfile = NULL, *logfile = NULL;
-	unsigned long backlog = 4096;
-	unsigned nlisten = 0, i;
-	sigset_t mask;
-	int rc = 1;
-	int opt;
+	static struct httpsrv s = { .sig = { .kind = HTTPSRV_SIGNAL,
+					     .fd = -1 } };
+	struct srv_opts o;
+	unsigned i;
+	int rc;
 
 	srv_prog = "sp-httpsrv";
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'l':
-			if (nlisten == HTTPSRV_MAX_LISTEN) {
-				logerr("at most %d --listen",
-				       HTTPSRV_MAX_LISTEN);
-				return 2;
-			}
-			listen_args[nlisten++] = optarg;
-			break;
-		case 'L':
-			logfile = optarg;
-			break;
-		case 'p':
-			pidfile = optarg;
-			break;
-		case 'b':
-			if (parse_ulong(optarg, 1 << 20, &backlog) != 0 ||
-			    backlog == 0) {
-				logerr("bad --backlog: %s", optarg);
-				return 2;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return 2;
-	}
-	if (nlisten == 0) {
-		logerr("nothing to serve: give --listen ADDR:PORT");
-		return 2;
-	}
+	rc = srv_getopt(argc, argv, NULL, NULL, NULL, usage, &o);
+	if (rc >= 0)
+		return rc;
 	for (i = 0; i < sizeof(pattern); i++)
 		pattern[i] = (char)('a' + i % 26);
 	memset(fill_x, 'x', sizeof(fill_x));
 
 	raise_nofile(SRV_WANT_CONNS);
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0) {
-		logerr("sigprocmask: %s", strerror(errno));
-		return 1;
-	}
-
 	for (i = 0; i < HTTPSRV_MAX_LISTEN; i++)
 		s.lst[i].obj.fd = -1;
-	s.epfd = epoll_create1(EPOLL_CLOEXEC);
-	s.sig.kind = HTTPSRV_SIGNAL;
-	s.sig.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	s.reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (s.epfd < 0 || s.sig.fd < 0 ||
-	    epoll_set(&s, EPOLL_CTL_ADD, &s.sig, EPOLLIN) != 0) {
-		logerr("epoll/signalfd: %s", strerror(errno));
+	rc = 1;
+	if (srv_base_open(&s.b, &s.sig, o.log) != 0)
 		goto fail;
-	}
-	if (logfile != NULL) {
-		s.log_fd = open(logfile,
-				O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-				0644);
-		if (s.log_fd < 0) {
-			logerr("log %s: %s", logfile, strerror(errno));
-			goto fail;
-		}
-	}
-	for (i = 0; i < nlisten; i++) {
-		if (open_listener(&s, &s.lst[i], listen_args[i],
-				  (int)backlog) != 0)
+	for (i = 0; i < o.nlisten; i++) {
+		if (open_listener(&s, &s.lst[i], o.listen[i], (int)o.backlog) !=
+		    0)
 			goto fail;
 		s.nlst++;
 	}
 	/* Written only once listening, so its presence means ready. */
-	if (pidfile != NULL && write_pidfile(pidfile) != 0) {
-		pidfile = NULL;
+	if (o.pidfile != NULL && write_pidfile(o.pidfile) != 0) {
+		o.pidfile = NULL;
 		goto fail;
 	}
 
@@ -1397,20 +1076,14 @@ main(int argc, char **argv)
 
 fail:
 	while (s.conns != NULL)
-		conn_close(&s, s.conns);
-	free(s.heap);
+		conn_close(&s, srv_container_of(s.conns, struct httpsrv_conn,
+						link));
+	free(s.heap.v);
 	for (i = 0; i < HTTPSRV_MAX_LISTEN; i++)
 		if (s.lst[i].obj.fd >= 0)
 			close(s.lst[i].obj.fd);
-	if (s.log_fd >= 0)
-		close(s.log_fd);
-	if (s.reserve_fd >= 0)
-		close(s.reserve_fd);
-	if (s.sig.fd >= 0)
-		close(s.sig.fd);
-	if (s.epfd >= 0)
-		close(s.epfd);
-	if (pidfile != NULL)
-		unlink(pidfile);
+	srv_base_close(&s.b);
+	if (o.pidfile != NULL)
+		unlink(o.pidfile);
 	return rc;
 }

@@ -59,23 +59,21 @@ struct tcpsrv_obj {
 };
 
 struct tcpsrv_conn {
-	struct tcpsrv_obj obj;    /* first: the epoll data pointer */
-	struct tcpsrv_conn *prev; /* all connections, for shutdown */
-	struct tcpsrv_conn *next;
-	uint32_t events; /* current epoll interest */
-	int peer_closed; /* read returned 0 */
-	size_t head;     /* echo: bytes [head, tail) wait to go out */
+	struct tcpsrv_obj obj; /* first: the epoll data pointer */
+	struct srv_link link;  /* all connections, for shutdown */
+	uint32_t events;       /* current epoll interest */
+	int peer_closed;       /* read returned 0 */
+	size_t head;           /* echo: bytes [head, tail) wait to go out */
 	size_t tail;
 	char *buf; /* echo only, TCPSRV_BUF_SIZE bytes */
 };
 
 struct tcpsrv {
-	int epfd;
-	int reserve_fd; /* spare fd to shed connections on EMFILE */
+	struct srv_base b;
 	struct tcpsrv_obj sig;
 	struct tcpsrv_obj echo;
 	struct tcpsrv_obj discard;
-	struct tcpsrv_conn *conns;
+	struct srv_link *conns;
 	unsigned long nconns;
 };
 
@@ -100,9 +98,7 @@ usage(FILE *out)
 static int
 epoll_set(struct tcpsrv *s, int op, struct tcpsrv_obj *o, uint32_t events)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = o };
-
-	return epoll_ctl(s->epfd, op, o->fd, &ev);
+	return srv_epoll(&s->b, op, o->fd, o, events);
 }
 
 static int
@@ -155,12 +151,7 @@ conn_close(struct tcpsrv *s, struct tcpsrv_conn *c)
 {
 	/* close() also removes the fd from the epoll set. */
 	close(c->obj.fd);
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		s->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
+	srv_link_del(&s->conns, &c->link);
 	s->nconns--;
 	free(c->buf);
 	free(c);
@@ -175,28 +166,9 @@ accept_all(struct tcpsrv *s, struct tcpsrv_obj *l)
 		struct tcpsrv_conn *c;
 		int fd;
 
-		fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			if ((errno == EMFILE || errno == ENFILE) &&
-			    s->reserve_fd >= 0) {
-				/* Level-triggered: a pending connection we
-				 * cannot take would spin the loop. Accept it
-				 * with the spare descriptor and drop it. */
-				close(s->reserve_fd);
-				fd = accept(l->fd, NULL, NULL);
-				if (fd >= 0)
-					close(fd);
-				s->reserve_fd = open("/dev/null",
-						     O_RDONLY | O_CLOEXEC);
-				logerr("out of descriptors, dropped a connection");
-				continue;
-			}
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				logerr("accept: %s", strerror(errno));
+		fd = srv_accept(&s->b, l->fd, NULL, 0, 0);
+		if (fd < 0)
 			return;
-		}
 
 		c = calloc(1, sizeof(*c));
 		if (c != NULL && l->kind == TCPSRV_LISTEN_ECHO) {
@@ -227,10 +199,7 @@ accept_all(struct tcpsrv *s, struct tcpsrv_obj *l)
 			free(c);
 			continue;
 		}
-		c->next = s->conns;
-		if (s->conns != NULL)
-			s->conns->prev = c;
-		s->conns = c;
+		srv_link_add(&s->conns, &c->link);
 		s->nconns++;
 	}
 }
@@ -324,41 +293,24 @@ echo_service(struct tcpsrv *s, struct tcpsrv_conn *c)
 	}
 }
 
-/* Returns 1 when a termination signal arrived. */
-static int
-signal_readable(struct tcpsrv *s)
-{
-	struct signalfd_siginfo si;
-
-	while (read(s->sig.fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
-			return 1;
-	}
-	return 0;
-}
-
 static int
 run(struct tcpsrv *s)
 {
 	struct epoll_event evs[TCPSRV_MAX_EVENTS];
 
 	for (;;) {
-		int i, n;
+		static const struct srv_heap no_timers;
+		int i, n = srv_wait(&s->b, &no_timers, evs, TCPSRV_MAX_EVENTS);
 
-		n = epoll_wait(s->epfd, evs, TCPSRV_MAX_EVENTS, -1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			logerr("epoll_wait: %s", strerror(errno));
+		if (n < 0)
 			return -1;
-		}
 		for (i = 0; i < n; i++) {
 			struct tcpsrv_obj *o = evs[i].data.ptr;
 			struct tcpsrv_conn *c = (struct tcpsrv_conn *)o;
 
 			switch (o->kind) {
 			case TCPSRV_SIGNAL:
-				if (signal_readable(s))
+				if (srv_signalled(&s->b))
 					return 0;
 				break;
 			case TCPSRV_LISTEN_ECHO:
@@ -391,8 +343,10 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct tcpsrv s = { .epfd = -1,
-			    .reserve_fd = -1,
+	struct tcpsrv s = { .b = { .epfd = -1,
+				   .sigfd = -1,
+				   .reserve_fd = -1,
+				   .log_fd = -1 },
 			    .sig.fd = -1,
 			    .echo.fd = -1,
 			    .discard.fd = -1 };
@@ -401,7 +355,6 @@ main(int argc, char **argv)
 	unsigned long echo_port = 0, discard_port = 0, backlog = 4096;
 	struct sockaddr_storage ss;
 	socklen_t sslen;
-	sigset_t mask;
 	int rc = 1;
 	int opt;
 
@@ -468,24 +421,9 @@ main(int argc, char **argv)
 	}
 
 	raise_nofile(SRV_WANT_CONNS);
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0) {
-		logerr("sigprocmask: %s", strerror(errno));
-		return 1;
-	}
-
-	s.epfd = epoll_create1(EPOLL_CLOEXEC);
 	s.sig.kind = TCPSRV_SIGNAL;
-	s.sig.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	s.reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (s.epfd < 0 || s.sig.fd < 0 ||
-	    epoll_set(&s, EPOLL_CTL_ADD, &s.sig, EPOLLIN) != 0) {
-		logerr("epoll/signalfd: %s", strerror(errno));
+	if (srv_base_open(&s.b, &s.sig, NULL) != 0)
 		goto fail;
-	}
 	s.echo.kind = TCPSRV_LISTEN_ECHO;
 	s.discard.kind = TCPSRV_LISTEN_DISCARD;
 	if (echo_port != 0 &&
@@ -507,17 +445,13 @@ main(int argc, char **argv)
 
 fail:
 	while (s.conns != NULL)
-		conn_close(&s, s.conns);
+		conn_close(&s,
+			   srv_container_of(s.conns, struct tcpsrv_conn, link));
 	if (s.discard.fd >= 0)
 		close(s.discard.fd);
 	if (s.echo.fd >= 0)
 		close(s.echo.fd);
-	if (s.reserve_fd >= 0)
-		close(s.reserve_fd);
-	if (s.sig.fd >= 0)
-		close(s.sig.fd);
-	if (s.epfd >= 0)
-		close(s.epfd);
+	srv_base_close(&s.b);
 	if (pidfile != NULL)
 		unlink(pidfile);
 	return rc;

@@ -176,7 +176,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -203,7 +202,6 @@
 /* A request head and a /register body must fit here. */
 #define WSSRV_IN_SIZE (16 * 1024)
 #define WSSRV_BODY_MAX 4096
-#define WSSRV_MAX_LISTEN 16
 #define WSSRV_MAX_EVENTS 256
 /* Bytes read from one connection per wake-up, so that one flood cannot
  * starve the others: level-triggered epoll brings it back. */
@@ -297,16 +295,11 @@ enum wssrv_state {
 	ST_DISCARD, /* reading and dropping until EOF */
 };
 
-struct wssrv_obj {
-	enum wssrv_kind kind;
-	int fd;
-};
-
 struct wssrv_room;
 
 struct wssrv_conn {
-	struct wssrv_obj obj; /* first: the epoll data pointer */
-	struct wssrv_conn *prev, *next;
+	struct srv_obj obj; /* first: the epoll data pointer */
+	struct srv_link link;
 	unsigned long id;
 	enum wssrv_state st;
 	enum wssrv_route route;
@@ -322,16 +315,13 @@ struct wssrv_conn {
 	char peer[64];
 
 	/* timer: push schedule or close timeout */
-	int timed;
-	size_t heap_idx;
-	uint64_t deadline_us;
+	struct srv_timer tm;
 
 	size_t in_start, in_len; /* unparsed input is [in_start, in_len) */
 	size_t budget;
 
 	/* output, grown on demand */
-	uint8_t *out;
-	size_t out_head, out_tail, out_cap;
+	struct srv_out out;
 
 	/* WebSocket */
 	wslay_frame_context_ptr fr;
@@ -395,16 +385,12 @@ struct wssrv_user {
 };
 
 struct wssrv {
-	int epfd;
-	int reserve_fd;
-	int log_fd;
-	struct wssrv_obj sig;
-	struct wssrv_obj lst[WSSRV_MAX_LISTEN];
-	unsigned nlst;
-	struct wssrv_conn *conns;
+	struct srv_base b;
+	struct srv_obj sig; /* the signalfd's epoll tag */
+	struct srv_obj lst[SRV_MAX_LISTEN];
+	struct srv_link *conns;
 	unsigned long next_id;
-	struct wssrv_conn **heap;
-	size_t nheap, heap_cap;
+	struct srv_heap heap;
 	struct wssrv_room *rooms;
 	struct wssrv_user *users[WSSRV_USER_BUCKETS];
 	uint64_t max_message;
@@ -436,21 +422,10 @@ usage(FILE *out)
 		srv_prog);
 }
 
-static uint64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 static int
-epoll_set(struct wssrv *s, int op, struct wssrv_obj *o, uint32_t events)
+epoll_set(struct wssrv *s, int op, struct srv_obj *o, uint32_t events)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = o };
-
-	return epoll_ctl(s->epfd, op, o->fd, &ev);
+	return srv_epoll(&s->b, op, o->fd, o, events);
 }
 
 /* ---- the log ---- */
@@ -461,164 +436,30 @@ static void wlog(struct wssrv *s, const struct wssrv_conn *c, const char *fmt,
 static void
 wlog(struct wssrv *s, const struct wssrv_conn *c, const char *fmt, ...)
 {
-	char line[512];
+	char msg[512];
 	va_list ap;
-	int n, m;
 
-	if (s->log_fd < 0)
-		return;
-	n = snprintf(line, sizeof(line), "%lu %s ", c->id,
-		     c->path[0] != '\0' ? c->path : "-");
-	if (n < 0 || (size_t)n >= sizeof(line))
+	if (s->b.log_fd < 0)
 		return;
 	va_start(ap, fmt);
-	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (m < 0)
-		return;
-	n += m;
-	if ((size_t)n > sizeof(line) - 2)
-		n = sizeof(line) - 2;
-	line[n++] = '\n';
-	/* One write per line on O_APPEND: never torn, never buffered. */
-	if (write(s->log_fd, line, (size_t)n) != n)
-		logerr("log: %s", strerror(errno));
+	srv_log(&s->b, "%lu %s %s", c->id, c->path[0] != '\0' ? c->path : "-",
+		msg);
 }
 
-/* ---- the timer heap (as in sp-httpsrv) ---- */
-
-static void
-heap_put(struct wssrv *s, size_t i, struct wssrv_conn *c)
-{
-	s->heap[i] = c;
-	c->heap_idx = i;
-}
-
-static void
-heap_up(struct wssrv *s, size_t i)
-{
-	struct wssrv_conn *c = s->heap[i];
-
-	while (i > 0 && s->heap[(i - 1) / 2]->deadline_us > c->deadline_us) {
-		heap_put(s, i, s->heap[(i - 1) / 2]);
-		i = (i - 1) / 2;
-	}
-	heap_put(s, i, c);
-}
-
-static void
-heap_down(struct wssrv *s, size_t i)
-{
-	struct wssrv_conn *c = s->heap[i];
-
-	for (;;) {
-		size_t l = 2 * i + 1, m = l;
-
-		if (l >= s->nheap)
-			break;
-		if (l + 1 < s->nheap &&
-		    s->heap[l + 1]->deadline_us < s->heap[l]->deadline_us)
-			m = l + 1;
-		if (s->heap[m]->deadline_us >= c->deadline_us)
-			break;
-		heap_put(s, i, s->heap[m]);
-		i = m;
-	}
-	heap_put(s, i, c);
-}
+/* ---- the timer ---- */
 
 static void
 timer_stop(struct wssrv *s, struct wssrv_conn *c)
 {
-	size_t i = c->heap_idx;
-
-	if (!c->timed)
-		return;
-	s->nheap--;
-	if (i != s->nheap) {
-		struct wssrv_conn *last = s->heap[s->nheap];
-
-		heap_put(s, i, last);
-		heap_down(s, i);
-		heap_up(s, last->heap_idx);
-	}
-	c->timed = 0;
+	srv_timer_stop(&s->heap, &c->tm);
 }
 
 static int
 timer_set(struct wssrv *s, struct wssrv_conn *c, uint64_t deadline_us)
 {
-	timer_stop(s, c);
-	if (s->nheap == s->heap_cap) {
-		size_t cap = s->heap_cap ? 2 * s->heap_cap : 1024;
-		struct wssrv_conn **h = realloc(s->heap, cap * sizeof(*h));
-
-		if (h == NULL)
-			return -ENOMEM;
-		s->heap = h;
-		s->heap_cap = cap;
-	}
-	c->deadline_us = deadline_us;
-	c->timed = 1;
-	s->heap[s->nheap] = c;
-	heap_up(s, s->nheap++);
-	return 0;
-}
-
-/* ---- output ---- */
-
-static size_t
-out_pending(const struct wssrv_conn *c)
-{
-	return c->out_tail - c->out_head;
-}
-
-static int
-out_put(struct wssrv_conn *c, const void *p, size_t n)
-{
-	if (c->out_tail + n > c->out_cap) {
-		size_t pend = out_pending(c), cap;
-		uint8_t *o;
-
-		if (c->out_head > 0) {
-			memmove(c->out, c->out + c->out_head, pend);
-			c->out_head = 0;
-			c->out_tail = pend;
-		}
-		if (pend + n > WSSRV_OUT_MAX)
-			return -ENOBUFS;
-		cap = c->out_cap ? c->out_cap : 4096;
-		while (cap < pend + n)
-			cap *= 2;
-		if (cap != c->out_cap) {
-			o = realloc(c->out, cap);
-			if (o == NULL)
-				return -ENOMEM;
-			c->out = o;
-			c->out_cap = cap;
-		}
-	}
-	memcpy(c->out + c->out_tail, p, n);
-	c->out_tail += n;
-	return 0;
-}
-
-static void out_fmt(struct wssrv_conn *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
-out_fmt(struct wssrv_conn *c, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		out_put(c, buf,
-			(size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+	return srv_timer_set(&s->heap, &c->tm, deadline_us);
 }
 
 /* ---- frames out ---- */
@@ -631,7 +472,7 @@ fr_send_cb(const uint8_t *data, size_t len, int flags, void *user)
 	(void)flags;
 	/* Everything goes to the output buffer: wslay never waits on the
 	 * socket, and a frame is always queued whole. */
-	if (out_put(c, data, len) != 0)
+	if (srv_out_put(&c->out, data, len) != 0)
 		return -1;
 	return (ssize_t)len;
 }
@@ -798,7 +639,7 @@ ws_send_close_raw(struct wssrv *s, struct wssrv_conn *c, const uint8_t *p,
 	close_code_str(c->close_sent_s, p, n);
 	wlog(s, c, "close-sent %s", c->close_sent_s);
 	c->ab_timer = 0;
-	timer_set(s, c, now_us() + s->close_timeout_us);
+	timer_set(s, c, srv_now_us() + s->close_timeout_us);
 }
 
 static void
@@ -837,17 +678,17 @@ raw_frame(struct wssrv *s, struct wssrv_conn *c, uint8_t b0, int mask,
 		memcpy(h + hl, key, 4);
 		hl += 4;
 	}
-	out_put(c, h, hl);
+	srv_out_put(&c->out, h, hl);
 	if (mask) {
 		const uint8_t *q = p;
 
 		for (size_t i = 0; i < n; i++) {
 			uint8_t b = q[i] ^ key[i % 4];
 
-			out_put(c, &b, 1);
+			srv_out_put(&c->out, &b, 1);
 		}
 	} else if (n > 0) {
-		out_put(c, p, n);
+		srv_out_put(&c->out, p, n);
 	}
 	wlog(s, c, "sent-bad %s %zu", kind, n);
 }
@@ -896,27 +737,6 @@ room_leave(struct wssrv *s, struct wssrv_conn *c)
 	}
 }
 
-/* @src as a JSON string's contents, into [out, out + cap). */
-static size_t
-json_escape(char *out, size_t cap, const uint8_t *src, size_t n)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < n && o + 7 < cap; i++) {
-		uint8_t ch = src[i];
-
-		if (ch == '"' || ch == '\\') {
-			out[o++] = '\\';
-			out[o++] = (char)ch;
-		} else if (ch < 0x20) {
-			o += (size_t)snprintf(out + o, cap - o, "\\u%04x", ch);
-		} else {
-			out[o++] = (char)ch;
-		}
-	}
-	return o;
-}
-
 static int conn_write(struct wssrv_conn *c);
 
 /* Every member (but @skip) gets the message, written at once: the
@@ -931,7 +751,7 @@ room_send(struct wssrv *s, struct wssrv_room *r, struct wssrv_conn *skip,
 		if (m == skip)
 			continue;
 		ws_send_msg(s, m, op, p, n);
-		if (conn_write(m) == 0 && out_pending(m) > 0 &&
+		if (conn_write(m) == 0 && srv_out_pending(&m->out) > 0 &&
 		    !(m->events & EPOLLOUT)) {
 			m->events |= EPOLLOUT;
 			if (epoll_set(s, EPOLL_CTL_MOD, &m->obj, m->events) !=
@@ -941,50 +761,6 @@ room_send(struct wssrv *s, struct wssrv_room *r, struct wssrv_conn *skip,
 	}
 }
 
-/* The string value of "key" in a flat JSON object, if there is one and it
- * has no escapes: enough for the join message. */
-static int
-json_str(const uint8_t *p, size_t n, const char *key, const char **v,
-	 size_t *vlen)
-{
-	char pat[32];
-	const char *q, *e = (const char *)p + n, *a;
-	int pl = snprintf(pat, sizeof(pat), "\"%s\"", key);
-
-	q = memmem(p, n, pat, (size_t)pl);
-	if (q == NULL)
-		return -1;
-	q += pl;
-	while (q < e && (*q == ' ' || *q == ':'))
-		q++;
-	if (q >= e || *q != '"')
-		return -1;
-	a = ++q;
-	while (q < e && *q != '"' && *q != '\\')
-		q++;
-	if (q >= e || *q != '"')
-		return -1;
-	*v = a;
-	*vlen = (size_t)(q - a);
-	return 0;
-}
-
-static int
-name_ok(const char *p, size_t n)
-{
-	if (n == 0 || n > WSSRV_NAME_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char ch = p[i];
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
-		      ch == '-'))
-			return 0;
-	}
-	return 1;
-}
-
 static void
 chat_text(struct wssrv *s, struct wssrv_conn *c, const uint8_t *p, size_t n)
 {
@@ -992,9 +768,10 @@ chat_text(struct wssrv *s, struct wssrv_conn *c, const uint8_t *p, size_t n)
 	const char *t, *u;
 	size_t tl, ul, o, cap;
 
-	if (json_str(p, n, "type", &t, &tl) == 0 && tl == 4 &&
-	    memcmp(t, "join", 4) == 0 && json_str(p, n, "user", &u, &ul) == 0 &&
-	    name_ok(u, ul)) {
+	if (srv_json_str(p, n, "type", &t, &tl) == 0 && tl == 4 &&
+	    memcmp(t, "join", 4) == 0 &&
+	    srv_json_str(p, n, "user", &u, &ul) == 0 &&
+	    srv_name_ok(u, ul, WSSRV_NAME_MAX)) {
 		memcpy(c->user, u, ul);
 		c->user[ul] = '\0';
 		c->joined = 1;
@@ -1022,7 +799,7 @@ chat_text(struct wssrv *s, struct wssrv_conn *c, const uint8_t *p, size_t n)
 			     "{\"type\":\"chat\",\"room\":\"%s\","
 			     "\"user\":\"%s\",\"text\":\"",
 			     c->room->name, c->user);
-	o += json_escape(big + o, cap - o - 2, p, n);
+	o += srv_json_escape(big + o, cap - o - 2, p, n);
 	big[o++] = '"';
 	big[o++] = '}';
 	room_send(s, c->room, NULL, WSLAY_TEXT_FRAME, big, o);
@@ -1084,15 +861,10 @@ conn_free(struct wssrv *s, struct wssrv_conn *c)
 {
 	timer_stop(s, c);
 	close(c->obj.fd);
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		s->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
+	srv_link_del(&s->conns, &c->link);
 	if (c->fr != NULL)
 		wslay_frame_context_free(c->fr);
-	free(c->out);
+	srv_out_free(&c->out);
 	free(c->msg);
 	free(c->ab_buf);
 	free(c);
@@ -1123,7 +895,7 @@ conn_end(struct wssrv *s, struct wssrv_conn *c, const char *why)
 	     c->pings_sent, c->pings_recv, c->pongs_sent, c->pongs_recv,
 	     c->close_sent ? c->close_sent_s : "-",
 	     c->close_recv ? c->close_recv_s : "-", c->errors,
-	     (unsigned long long)((now_us() - c->t0_us) / 1000));
+	     (unsigned long long)((srv_now_us() - c->t0_us) / 1000));
 	conn_free(s, c);
 }
 
@@ -1136,8 +908,8 @@ conn_discard(struct wssrv *s, struct wssrv_conn *c, int fin)
 	c->st = ST_DISCARD;
 	if (fin) {
 		c->shut_pending = 1;
-		if (!c->timed)
-			timer_set(s, c, now_us() + s->close_timeout_us);
+		if (!c->tm.armed)
+			timer_set(s, c, srv_now_us() + s->close_timeout_us);
 	}
 }
 
@@ -1219,13 +991,12 @@ ctl_done(struct wssrv *s, struct wssrv_conn *c)
 			c->ab_i = c->ab->nst;
 			c->ab_timer = 0;
 		} else {
-			ws_send_close_raw(s, c, c->ctl,
-					  c->ctl_len < 2 ? 0 : 2);
+			ws_send_close_raw(s, c, c->ctl, c->ctl_len < 2 ? 0 : 2);
 		}
 		/* Frames are still read: one after the client's close is
 		 * an error of its own (RFC 6455 5.5.1). */
 		c->shut_pending = 1;
-		timer_set(s, c, now_us() + s->close_timeout_us);
+		timer_set(s, c, srv_now_us() + s->close_timeout_us);
 		break;
 	}
 }
@@ -1377,74 +1148,10 @@ ws_read(struct wssrv *s, struct wssrv_conn *c)
 
 /* ---- the endpoints' opening moves ---- */
 
-static int
-hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* The value of @key in the query [q, q + n), percent-decoded into @out.
- * Returns its length, or -1 if absent. */
-static int
-query_get(const char *q, size_t n, const char *key, char *out, size_t cap)
-{
-	size_t kl = strlen(key), i = 0;
-
-	while (i < n) {
-		size_t a = i, e;
-
-		while (i < n && q[i] != '&')
-			i++;
-		e = i++;
-		if (e - a > kl && memcmp(q + a, key, kl) == 0 &&
-		    q[a + kl] == '=') {
-			size_t o = 0;
-
-			for (size_t j = a + kl + 1; j < e && o + 1 < cap; j++) {
-				int hi, lo;
-
-				if (q[j] == '%' && j + 2 < e &&
-				    (hi = hexval(q[j + 1])) >= 0 &&
-				    (lo = hexval(q[j + 2])) >= 0) {
-					out[o++] = (char)(hi << 4 | lo);
-					j += 2;
-				} else if (q[j] == '+') {
-					out[o++] = ' ';
-				} else {
-					out[o++] = q[j];
-				}
-			}
-			out[o] = '\0';
-			return (int)o;
-		}
-	}
-	return -1;
-}
-
-/* A number from the query: @def if absent, -1 if malformed or over @max. */
-static int
-query_num(const char *q, size_t n, const char *key, unsigned long def,
-	  unsigned long max, unsigned long *out)
-{
-	char v[32];
-
-	if (query_get(q, n, key, v, sizeof(v)) < 0) {
-		*out = def;
-		return 0;
-	}
-	return parse_ulong(v, max, out) == 0 ? 0 : -1;
-}
-
 static void
 push_due(struct wssrv *s, struct wssrv_conn *c)
 {
-	uint64_t now = now_us();
+	uint64_t now = srv_now_us();
 	char buf[64];
 
 	while (c->st == ST_WS && !c->close_sent &&
@@ -1519,8 +1226,8 @@ ab_find(struct wssrv_conn *c, const char *name)
 		return 0;
 	}
 	/* 6.G.N, or 6.G.N-f: the same in one-byte fragments. */
-	if (sscanf(name, "6.%u.%u%n", &g, &i, &end) != 2 || g < 5 ||
-	    g > 23 || i < 1 || i > ab_utf8_n[g - 5])
+	if (sscanf(name, "6.%u.%u%n", &g, &i, &end) != 2 || g < 5 || g > 23 ||
+	    i < 1 || i > ab_utf8_n[g - 5])
 		return -1;
 	if (strcmp(name + end, "-f") == 0)
 		st->kind = AB_FRAG1;
@@ -1671,12 +1378,14 @@ ab_sent(struct wssrv *s, struct wssrv_conn *c, const struct ab_step *st,
 		close_code_str(c->close_sent_s, (const uint8_t *)st->p, st->n);
 		wlog(s, c, "close-sent %s", c->close_sent_s);
 		c->ab_timer = 0;
-		timer_set(s, c, now_us() + s->close_timeout_us);
+		timer_set(s, c, srv_now_us() + s->close_timeout_us);
 		return;
 	}
 	wlog(s, c, "sent-bad script %s %zu %zu",
-	     op == 0 ? "cont" : op == WSLAY_CONNECTION_CLOSE ? "close" :
-	     op_name(op)[0] != '?' ? op_name(op) : "op",
+	     op == 0                      ? "cont" :
+	     op == WSLAY_CONNECTION_CLOSE ? "close" :
+	     op_name(op)[0] != '?'        ? op_name(op) :
+					    "op",
 	     bytes, frames);
 }
 
@@ -1697,7 +1406,7 @@ ab_run(struct wssrv *s, struct wssrv_conn *c)
 			if (st->kind == AB_WAIT) {
 				c->ab_i++;
 				c->ab_timer = 1;
-				timer_set(s, c, now_us() + st->n * 1000ull);
+				timer_set(s, c, srv_now_us() + st->n * 1000ull);
 				return;
 			}
 			if (ab_render(c, st, &c->ab_bytes, &c->ab_frames) !=
@@ -1708,14 +1417,14 @@ ab_run(struct wssrv *s, struct wssrv_conn *c)
 			}
 		}
 		if (ab->chop == AB_CHOP_NONE) {
-			out_put(c, c->ab_buf, c->ab_len);
+			srv_out_put(&c->out, c->ab_buf, c->ab_len);
 			c->ab_off = c->ab_len;
 		} else {
 			size_t k = c->ab_len - c->ab_off;
 
 			if (ab->chop > 0 && k > (size_t)ab->chop)
 				k = (size_t)ab->chop;
-			out_put(c, c->ab_buf + c->ab_off, k);
+			srv_out_put(&c->out, c->ab_buf + c->ab_off, k);
 			c->ab_off += k;
 		}
 		if (c->ab_off == c->ab_len) {
@@ -1727,7 +1436,7 @@ ab_run(struct wssrv *s, struct wssrv_conn *c)
 		if (ab->chop != AB_CHOP_NONE && c->ab_i < ab->nst) {
 			/* The next piece in a segment of its own. */
 			c->ab_timer = 1;
-			timer_set(s, c, now_us() + 1000);
+			timer_set(s, c, srv_now_us() + 1000);
 			return;
 		}
 	}
@@ -1751,34 +1460,35 @@ ws_begin(struct wssrv *s, struct wssrv_conn *c, const char *q, size_t qn)
 
 	/* /ab/ logs what comes and echoes nothing: a case's messages are
 	 * the script's alone. */
-	c->echo = c->route != R_CHAT && c->route != R_PUSH &&
-		  c->route != R_AB;
+	c->echo = c->route != R_CHAT && c->route != R_PUSH && c->route != R_AB;
 	switch (c->route) {
 	case R_ECHO:
 	case R_CHAT:
 		break;
 	case R_PUSH:
-		if (query_num(q, qn, "rate", 0, WSSRV_PUSH_RATE_MAX,
-			      &c->push_rate) != 0 ||
+		if (srv_query_num(q, qn, "rate", 0, WSSRV_PUSH_RATE_MAX,
+				  &c->push_rate) != 0 ||
 		    c->push_rate == 0 ||
-		    query_num(q, qn, "count", 0, ~0ul, &c->push_count) != 0 ||
-		    query_num(q, qn, "size", 0, 16ul << 20, &c->push_size) != 0)
+		    srv_query_num(q, qn, "count", 0, ~0ul, &c->push_count) !=
+			    0 ||
+		    srv_query_num(q, qn, "size", 0, 16ul << 20,
+				  &c->push_size) != 0)
 			return -1;
-		vl = query_get(q, qn, "type", v, sizeof(v));
+		vl = srv_query_get(q, qn, "type", v, sizeof(v));
 		if (vl < 0 || strcmp(v, "text") == 0)
 			c->push_op = WSLAY_TEXT_FRAME;
 		else if (strcmp(v, "binary") == 0)
 			c->push_op = WSLAY_BINARY_FRAME;
 		else
 			return -1;
-		c->push_t0_us = now_us();
+		c->push_t0_us = srv_now_us();
 		push_due(s, c);
 		break;
 	case R_MASKED:
 		raw_frame(s, c, 0x81, 1, "masked frame", 12, 12, "masked");
 		break;
 	case R_BAD_UTF8:
-		vl = query_get(q, qn, "mode", v, sizeof(v));
+		vl = srv_query_get(q, qn, "mode", v, sizeof(v));
 		if (vl < 0 || strcmp(v, "whole") == 0) {
 			raw_frame(s, c, 0x81, 0, "bad \xc3\x28 utf8", 11, 11,
 				  "bad-utf8");
@@ -1793,10 +1503,10 @@ ws_begin(struct wssrv *s, struct wssrv_conn *c, const char *q, size_t qn)
 		}
 		break;
 	case R_TOO_BIG:
-		if (query_num(q, qn, "size", WSSRV_TOO_BIG_DEFAULT, 1ul << 62,
-			      &n) != 0)
+		if (srv_query_num(q, qn, "size", WSSRV_TOO_BIG_DEFAULT,
+				  1ul << 62, &n) != 0)
 			return -1;
-		vl = query_get(q, qn, "mode", v, sizeof(v));
+		vl = srv_query_get(q, qn, "mode", v, sizeof(v));
 		if (n > WSSRV_TOO_BIG_MAX && (vl < 0 || strcmp(v, "header")))
 			return -1;
 		if (vl < 0 || strcmp(v, "frame") == 0) {
@@ -1828,20 +1538,20 @@ ws_begin(struct wssrv *s, struct wssrv_conn *c, const char *q, size_t qn)
 		}
 		break;
 	case R_RSV:
-		if (query_num(q, qn, "bits", 4, 7, &n) != 0 || n == 0)
+		if (srv_query_num(q, qn, "bits", 4, 7, &n) != 0 || n == 0)
 			return -1;
 		raw_frame(s, c, (uint8_t)(0x81 | n << 4), 0, "rsv", 3, 3,
 			  "rsv");
 		break;
 	case R_OPCODE:
-		if (query_num(q, qn, "op", 3, 15, &n) != 0 ||
+		if (srv_query_num(q, qn, "op", 3, 15, &n) != 0 ||
 		    !((n >= 3 && n <= 7) || n >= 11))
 			return -1;
 		raw_frame(s, c, (uint8_t)(0x80 | n), 0, "opcode", 6, 6,
 			  "opcode");
 		break;
 	case R_ABRUPT:
-		if (query_num(q, qn, "rst", 0, 1, &n) != 0)
+		if (srv_query_num(q, qn, "rst", 0, 1, &n) != 0)
 			return -1;
 		ws_send_msg(s, c, WSLAY_TEXT_FRAME, "abrupt", 6);
 		c->reason = "abrupt";
@@ -1854,8 +1564,8 @@ ws_begin(struct wssrv *s, struct wssrv_conn *c, const char *q, size_t qn)
 	case R_PING_FLOOD: {
 		unsigned long size;
 
-		if (query_num(q, qn, "n", 100, WSSRV_FLOOD_MAX, &n) != 0 ||
-		    query_num(q, qn, "size", ~0ul, 125, &size) != 0)
+		if (srv_query_num(q, qn, "n", 100, WSSRV_FLOOD_MAX, &n) != 0 ||
+		    srv_query_num(q, qn, "size", ~0ul, 125, &size) != 0)
 			return -1;
 		for (m = 1; m <= n; m++) {
 			vl = snprintf(v, sizeof(v), "ping %lu", m);
@@ -1872,7 +1582,7 @@ ws_begin(struct wssrv *s, struct wssrv_conn *c, const char *q, size_t qn)
 	case R_FRAG: {
 		size_t len = sizeof(frag_text) - 1, off = 0;
 
-		if (query_num(q, qn, "n", 3, len, &n) != 0 || n < 2)
+		if (srv_query_num(q, qn, "n", 3, len, &n) != 0 || n < 2)
 			return -1;
 		for (m = 0; m < n; m++) {
 			size_t end = len * (m + 1) / n;
@@ -1898,7 +1608,7 @@ ws_begin(struct wssrv *s, struct wssrv_conn *c, const char *q, size_t qn)
 		uint8_t p[125];
 		size_t pl;
 
-		vl = query_get(q, qn, "code", v, sizeof(v));
+		vl = srv_query_get(q, qn, "code", v, sizeof(v));
 		if (vl < 0) {
 			n = 1000;
 		} else if (strcmp(v, "none") == 0) {
@@ -1913,7 +1623,7 @@ ws_begin(struct wssrv *s, struct wssrv_conn *c, const char *q, size_t qn)
 		}
 		p[0] = (uint8_t)(n >> 8);
 		p[1] = (uint8_t)n;
-		vl = query_get(q, qn, "reason", v, sizeof(v));
+		vl = srv_query_get(q, qn, "reason", v, sizeof(v));
 		pl = 2;
 		if (vl > 0) {
 			if ((size_t)vl > sizeof(p) - 2)
@@ -1961,43 +1671,6 @@ ws_begin(struct wssrv *s, struct wssrv_conn *c, const char *q, size_t qn)
 
 /* ---- HTTP ---- */
 
-static const char *
-status_reason(int status)
-{
-	switch (status) {
-	case 101:
-		return "Switching Protocols";
-	case 200:
-		return "OK";
-	case 201:
-		return "Created";
-	case 400:
-		return "Bad Request";
-	case 403:
-		return "Forbidden";
-	case 404:
-		return "Not Found";
-	case 405:
-		return "Method Not Allowed";
-	case 409:
-		return "Conflict";
-	case 411:
-		return "Length Required";
-	case 413:
-		return "Content Too Large";
-	case 426:
-		return "Upgrade Required";
-	case 431:
-		return "Request Header Fields Too Large";
-	case 500:
-		return "Internal Server Error";
-	case 501:
-		return "Not Implemented";
-	default:
-		return "Unknown";
-	}
-}
-
 /* A small answer; @extra: more header lines (each ending in CRLF). A
  * refusal (4xx, 5xx) closes the connection. */
 static void
@@ -2006,155 +1679,37 @@ http_answer(struct wssrv *s, struct wssrv_conn *c, int status,
 {
 	int close_it = !keep || status >= 400;
 
-	out_fmt(c,
-		"HTTP/1.1 %d %s\r\nServer: sp-wssrv\r\n%s"
-		"Content-Type: text/plain\r\nContent-Length: %zu\r\n%s\r\n%s",
-		status, status_reason(status), extra, strlen(body),
-		close_it ? "Connection: close\r\n" : "", body);
+	srv_answer(&c->out, "sp-wssrv", status, extra, "text/plain", body,
+		   strlen(body), close_it);
 	if (close_it)
 		conn_discard(s, c, 1);
 }
 
-/* ASCII case-insensitive: does the comma-separated list hold @tok? */
-static int
-list_has(const char *v, size_t len, const char *tok)
-{
-	size_t tlen = strlen(tok), i = 0;
-
-	while (i < len) {
-		size_t a, b;
-
-		while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-			i++;
-		a = i;
-		while (i < len && v[i] != ',')
-			i++;
-		b = i;
-		while (b > a && (v[b - 1] == ' ' || v[b - 1] == '\t'))
-			b--;
-		if (b - a == tlen && strncasecmp(v + a, tok, tlen) == 0)
-			return 1;
-	}
-	return 0;
-}
-
+/* The request, and what an upgrade needs of its headers. */
 struct wssrv_req {
-	const char *method;
-	size_t method_len;
-	const char *target, *query;
-	size_t path_len, query_len;
-	int http11;
-	int conn_close, conn_upgrade, upgrade_ws;
-	int have_cl, have_te, have_cookie;
-	uint64_t cl;
+	struct srv_req h;
+	int upgrade_ws, have_cookie;
 	const char *key, *version, *protos, *session;
 	size_t key_len, version_len, protos_len, session_len;
 };
-
-/* session=NAME in a Cookie header's value. */
-static void
-cookie_session(struct wssrv_req *r, const char *v, size_t n)
-{
-	size_t i = 0;
-
-	r->have_cookie = 1;
-	while (i < n) {
-		size_t a, e;
-
-		while (i < n && (v[i] == ' ' || v[i] == ';'))
-			i++;
-		a = i;
-		while (i < n && v[i] != ';')
-			i++;
-		e = i;
-		if (e - a > 8 && memcmp(v + a, "session=", 8) == 0) {
-			r->session = v + a + 8;
-			r->session_len = e - a - 8;
-		}
-	}
-}
 
 /* Parse the head [p, p + len) (ending in CRLF CRLF) into @r. 0, or an
  * HTTP status to refuse with. */
 static int
 http_parse(struct wssrv_req *r, const char *p, size_t len)
 {
-	const char *end = p + len - 2, *line, *eol, *sp1, *sp2, *q;
+	int st = srv_parse_head(&r->h, p, len);
+	size_t n;
 
-	memset(r, 0, sizeof(*r));
-	eol = memmem(p, len, "\r\n", 2);
-	sp1 = memchr(p, ' ', (size_t)(eol - p));
-	sp2 = sp1 != NULL ? memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1)) :
-			    NULL;
-	if (sp1 == NULL || sp2 == NULL || sp1 == p || sp2 == sp1 + 1 ||
-	    sp1[1] != '/' || eol - sp2 - 1 != 8 ||
-	    memcmp(sp2 + 1, "HTTP/1.", 7) != 0 ||
-	    (sp2[8] != '0' && sp2[8] != '1'))
-		return 400;
-	r->method = p;
-	r->method_len = (size_t)(sp1 - p);
-	r->http11 = sp2[8] == '1';
-	r->target = sp1 + 1;
-	q = memchr(r->target, '?', (size_t)(sp2 - r->target));
-	r->path_len = (size_t)((q != NULL ? q : sp2) - r->target);
-	if (q != NULL) {
-		r->query = q + 1;
-		r->query_len = (size_t)(sp2 - q - 1);
-	}
-	for (line = eol + 2; line < end; line = eol + 2) {
-		const char *colon, *v, *ve;
-		size_t nl;
-
-		eol = memmem(line, (size_t)(end + 2 - line), "\r\n", 2);
-		colon = memchr(line, ':', (size_t)(eol - line));
-		if (colon == NULL || colon == line)
-			return 400;
-		nl = (size_t)(colon - line);
-		v = colon + 1;
-		ve = eol;
-		while (v < ve && (*v == ' ' || *v == '\t'))
-			v++;
-		while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
-			ve--;
-#define IS(name) (nl == sizeof(name) - 1 && strncasecmp(line, name, nl) == 0)
-		if (IS("content-length")) {
-			char num[24];
-			unsigned long cl;
-
-			if ((size_t)(ve - v) >= sizeof(num))
-				return 400;
-			memcpy(num, v, (size_t)(ve - v));
-			num[ve - v] = '\0';
-			if (parse_ulong(num, ~0ul, &cl) != 0 ||
-			    (r->have_cl && cl != r->cl))
-				return 400;
-			r->cl = cl;
-			r->have_cl = 1;
-		} else if (IS("transfer-encoding")) {
-			r->have_te = 1;
-		} else if (IS("connection")) {
-			r->conn_close |= list_has(v, (size_t)(ve - v), "close");
-			r->conn_upgrade |= list_has(v, (size_t)(ve - v),
-						    "upgrade");
-		} else if (IS("upgrade")) {
-			r->upgrade_ws |= list_has(v, (size_t)(ve - v),
-						  "websocket");
-		} else if (IS("sec-websocket-key")) {
-			r->key = v;
-			r->key_len = (size_t)(ve - v);
-		} else if (IS("sec-websocket-version")) {
-			r->version = v;
-			r->version_len = (size_t)(ve - v);
-		} else if (IS("sec-websocket-protocol")) {
-			if (r->protos == NULL) {
-				r->protos = v;
-				r->protos_len = (size_t)(ve - v);
-			}
-		} else if (IS("cookie")) {
-			cookie_session(r, v, (size_t)(ve - v));
-		}
-#undef IS
-	}
+	if (st != 0)
+		return st;
+	r->upgrade_ws = srv_header_has(&r->h, "upgrade", "websocket");
+	r->key = srv_header(&r->h, "sec-websocket-key", &r->key_len);
+	r->version = srv_header(&r->h, "sec-websocket-version",
+				&r->version_len);
+	r->protos = srv_header(&r->h, "sec-websocket-protocol", &r->protos_len);
+	r->have_cookie = srv_header(&r->h, "cookie", &n) != NULL;
+	r->session = srv_cookie(&r->h, "session", &r->session_len);
 	return 0;
 }
 
@@ -2168,9 +1723,10 @@ http_register(struct wssrv *s, struct wssrv_conn *c, const char *body, size_t n,
 	int ul, pl;
 	unsigned h;
 
-	ul = query_get(body, n, "user", user, sizeof(user));
-	pl = query_get(body, n, "password", pass, sizeof(pass));
-	if (ul < 0 || !name_ok(user, (size_t)ul) || pl < 0) {
+	ul = srv_query_get(body, n, "user", user, sizeof(user));
+	pl = srv_query_get(body, n, "password", pass, sizeof(pass));
+	if (ul < 0 || !srv_name_ok(user, (size_t)ul, WSSRV_NAME_MAX) ||
+	    pl < 0) {
 		wlog(s, c, "http 400");
 		http_answer(s, c, 400, "", "bad registration\n", keep);
 		return;
@@ -2231,9 +1787,10 @@ ws_upgrade(struct wssrv *s, struct wssrv_conn *c, const struct wssrv_req *r)
 	}
 	if (c->route == R_NO_UPGRADE) {
 		wlog(s, c, "http 200");
-		out_fmt(c, "HTTP/1.1 200 OK\r\nServer: sp-wssrv\r\n"
-			   "Content-Type: text/plain\r\nContent-Length: 12\r\n"
-			   "\r\nno upgrade\r\n");
+		srv_out_fmt(&c->out,
+			    "HTTP/1.1 200 OK\r\nServer: sp-wssrv\r\n"
+			    "Content-Type: text/plain\r\nContent-Length: 12\r\n"
+			    "\r\nno upgrade\r\n");
 		conn_discard(s, c, 0);
 		return;
 	}
@@ -2246,11 +1803,11 @@ ws_upgrade(struct wssrv *s, struct wssrv_conn *c, const struct wssrv_req *r)
 			 r->key);
 		sp_ws_accept(other, strlen(other), accept);
 		wlog(s, c, "http 101 bad-accept");
-		out_fmt(c,
-			"HTTP/1.1 101 Switching Protocols\r\n"
-			"Upgrade: websocket\r\nConnection: Upgrade\r\n"
-			"Sec-WebSocket-Accept: %s\r\n\r\n",
-			accept);
+		srv_out_fmt(&c->out,
+			    "HTTP/1.1 101 Switching Protocols\r\n"
+			    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+			    "Sec-WebSocket-Accept: %s\r\n\r\n",
+			    accept);
 		conn_discard(s, c, 0);
 		return;
 	}
@@ -2258,7 +1815,8 @@ ws_upgrade(struct wssrv *s, struct wssrv_conn *c, const struct wssrv_req *r)
 		if (r->have_cookie && r->session != NULL) {
 			char name[WSSRV_NAME_MAX + 1];
 
-			if (!name_ok(r->session, r->session_len)) {
+			if (!srv_name_ok(r->session, r->session_len,
+					 WSSRV_NAME_MAX)) {
 				wlog(s, c, "http 403");
 				http_answer(s, c, 403, "", "bad session\n", 0);
 				return;
@@ -2309,17 +1867,17 @@ ws_upgrade(struct wssrv *s, struct wssrv_conn *c, const struct wssrv_req *r)
 				 "Sec-WebSocket-Protocol: %s\r\n", c->proto);
 	}
 	sp_ws_accept(r->key, r->key_len, accept);
-	out_fmt(c,
-		"HTTP/1.1 101 Switching Protocols\r\n"
-		"Upgrade: websocket\r\nConnection: Upgrade\r\n"
-		"Sec-WebSocket-Accept: %s\r\n%s\r\n",
-		accept, proto);
+	srv_out_fmt(&c->out,
+		    "HTTP/1.1 101 Switching Protocols\r\n"
+		    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+		    "Sec-WebSocket-Accept: %s\r\n%s\r\n",
+		    accept, proto);
 	c->upgraded = 1;
 	c->st = ST_WS;
 	wlog(s, c, "open %s%s%s%s", c->peer, c->proto[0] ? " proto=" : "",
 	     c->proto, user);
-	if (ws_begin(s, c, r->query != NULL ? r->query : "", r->query_len) !=
-	    0) {
+	if (ws_begin(s, c, r->h.query != NULL ? r->h.query : "",
+		     r->h.query_len) != 0) {
 		/* A query the endpoint cannot use: say so and go. */
 		c->errors++;
 		wlog(s, c, "error query");
@@ -2334,44 +1892,33 @@ static int
 http_next(struct wssrv *s, struct wssrv_conn *c)
 {
 	struct wssrv_req r;
-	const char *p, *e;
+	const char *p;
 	size_t n, hlen, i;
 	int keep, st;
 
-	while (c->in_start < c->in_len &&
-	       (c->in[c->in_start] == '\r' || c->in[c->in_start] == '\n'))
-		c->in_start++;
+	hlen = srv_head_len(c->in, &c->in_start, c->in_len);
 	p = c->in + c->in_start;
-	n = c->in_len - c->in_start;
-	/* (Not memmem: GCC's -Wnonnull under UBSan sees a null haystack.) */
-	for (e = NULL, i = 0; i + 4 <= n; i++) {
-		if (p[i] == '\r' && memcmp(p + i, "\r\n\r\n", 4) == 0) {
-			e = p + i;
-			break;
-		}
-	}
-	if (e == NULL) {
-		if (n >= WSSRV_IN_SIZE) {
+	if (hlen == 0) {
+		if (c->in_len - c->in_start >= WSSRV_IN_SIZE) {
 			wlog(s, c, "http 431");
 			http_answer(s, c, 431, "", "head too large\n", 0);
 		}
 		return 0;
 	}
-	hlen = (size_t)(e - p) + 4;
 	st = http_parse(&r, p, hlen);
 	if (st == 0) {
 		/* The path as logged: printable, no spaces, cut to fit. */
-		n = r.path_len < WSSRV_PATH_MAX - 1 ? r.path_len :
-						      WSSRV_PATH_MAX - 1;
+		n = r.h.path_len < WSSRV_PATH_MAX - 1 ? r.h.path_len :
+							WSSRV_PATH_MAX - 1;
 		for (i = 0; i < n; i++) {
-			unsigned char ch = (unsigned char)r.target[i];
+			unsigned char ch = (unsigned char)r.h.target[i];
 
 			c->path[i] = ch > 0x20 && ch < 0x7f ? (char)ch : '?';
 		}
 		c->path[n] = '\0';
-		c->route = route_of(r.target, r.path_len);
+		c->route = route_of(r.h.target, r.h.path_len);
 	}
-	if (st == 0 && r.have_te)
+	if (st == 0 && r.h.have_te)
 		st = 501;
 	if (st != 0) {
 		c->in_start += hlen;
@@ -2379,19 +1926,19 @@ http_next(struct wssrv *s, struct wssrv_conn *c)
 		http_answer(s, c, st, "", "refused\n", 0);
 		return 1;
 	}
-	keep = r.http11 && !r.conn_close;
+	keep = r.h.http11 && !r.h.conn_close;
 	if (c->route == R_REGISTER) {
-		if (r.method_len != 4 || memcmp(r.method, "POST", 4) != 0) {
+		if (!srv_method_is(&r.h, "POST")) {
 			st = 405;
-		} else if (!r.have_cl) {
+		} else if (!r.h.have_cl) {
 			st = 411;
-		} else if (r.cl > WSSRV_BODY_MAX) {
+		} else if (r.h.cl > WSSRV_BODY_MAX) {
 			st = 413;
 		} else {
-			if (c->in_len - c->in_start < hlen + r.cl)
+			if (c->in_len - c->in_start < hlen + r.h.cl)
 				return 0; /* the body is not all in yet */
-			c->in_start += hlen + (size_t)r.cl;
-			http_register(s, c, p + hlen, (size_t)r.cl, keep);
+			c->in_start += hlen + (size_t)r.h.cl;
+			http_register(s, c, p + hlen, (size_t)r.h.cl, keep);
 			return 1;
 		}
 		c->in_start += hlen;
@@ -2402,9 +1949,9 @@ http_next(struct wssrv *s, struct wssrv_conn *c)
 	c->in_start += hlen;
 	if (c->route == R_NONE) {
 		st = 404;
-	} else if (r.method_len != 3 || memcmp(r.method, "GET", 3) != 0) {
+	} else if (!srv_method_is(&r.h, "GET")) {
 		st = 405;
-	} else if (!r.upgrade_ws || !r.conn_upgrade || !r.http11) {
+	} else if (!r.upgrade_ws || !r.h.conn_upgrade || !r.h.http11) {
 		wlog(s, c, "http 426");
 		http_answer(s, c, 426, "Upgrade: websocket\r\n",
 			    "WebSocket only\n", 0);
@@ -2430,74 +1977,23 @@ http_next(struct wssrv *s, struct wssrv_conn *c)
 /* ---- the loop ---- */
 
 static void
-accept_all(struct wssrv *s, struct wssrv_obj *l)
+accept_all(struct wssrv *s, struct srv_obj *l)
 {
-	int one = 1;
+	struct wssrv_conn *c;
+	char peer[64];
+	int fd;
 
-	for (;;) {
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof(ss);
-		struct wssrv_conn *c;
-		char a[INET6_ADDRSTRLEN];
-		int fd;
-
-		fd = accept4(l->fd, (struct sockaddr *)&ss, &sl,
-			     SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			if ((errno == EMFILE || errno == ENFILE) &&
-			    s->reserve_fd >= 0) {
-				/* Level-triggered: shed it, or spin. */
-				close(s->reserve_fd);
-				fd = accept(l->fd, NULL, NULL);
-				if (fd >= 0)
-					close(fd);
-				s->reserve_fd = open("/dev/null",
-						     O_RDONLY | O_CLOEXEC);
-				logerr("out of descriptors, dropped a connection");
-				continue;
-			}
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				logerr("accept: %s", strerror(errno));
-			return;
-		}
-		c = malloc(sizeof(*c));
-		if (c == NULL) {
-			logerr("out of memory, dropped a connection");
-			close(fd);
+	while ((fd = srv_accept(&s->b, l->fd, peer, sizeof(peer), 1)) >= 0) {
+		c = srv_conn_new(&s->b, fd, sizeof(*c),
+				 offsetof(struct wssrv_conn, in), WSSRV_CONN);
+		if (c == NULL)
 			continue;
-		}
-		memset(c, 0, offsetof(struct wssrv_conn, in));
-		c->obj.kind = WSSRV_CONN;
-		c->obj.fd = fd;
 		c->id = ++s->next_id;
-		c->t0_us = now_us();
+		c->t0_us = srv_now_us();
 		c->events = EPOLLIN;
-		if (ss.ss_family == AF_INET6) {
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-			inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
-			snprintf(c->peer, sizeof(c->peer), "[%s]:%u", a,
-				 ntohs(s6->sin6_port));
-		} else {
-			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-			inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
-			snprintf(c->peer, sizeof(c->peer), "%s:%u", a,
-				 ntohs(s4->sin_port));
-		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		if (epoll_set(s, EPOLL_CTL_ADD, &c->obj, c->events) != 0) {
-			logerr("epoll_ctl: %s", strerror(errno));
-			close(fd);
-			free(c);
-			continue;
-		}
-		c->next = s->conns;
-		if (s->conns != NULL)
-			s->conns->prev = c;
-		s->conns = c;
+		c->out.max = WSSRV_OUT_MAX;
+		memcpy(c->peer, peer, sizeof(peer));
+		srv_link_add(&s->conns, &c->link);
 		wlog(s, c, "accept %s", c->peer);
 	}
 }
@@ -2514,18 +2010,8 @@ conn_read(struct wssrv_conn *c)
 	if (c->st == ST_DISCARD) {
 		n = read(c->obj.fd, scratch, sizeof(scratch));
 	} else {
-		if (c->in_start > 0) {
-			memmove(c->in, c->in + c->in_start,
-				c->in_len - c->in_start);
-			c->in_len -= c->in_start;
-			c->in_start = 0;
-		}
-		if (c->in_len == WSSRV_IN_SIZE)
-			return 0;
-		n = read(c->obj.fd, c->in + c->in_len,
-			 WSSRV_IN_SIZE - c->in_len);
-		if (n > 0)
-			c->in_len += (size_t)n;
+		n = srv_in_read(c->obj.fd, c->in, WSSRV_IN_SIZE, &c->in_start,
+				&c->in_len);
 	}
 	if (n > 0)
 		return 1;
@@ -2544,21 +2030,7 @@ conn_read(struct wssrv_conn *c)
 static int
 conn_write(struct wssrv_conn *c)
 {
-	while (out_pending(c) > 0) {
-		ssize_t n = send(c->obj.fd, c->out + c->out_head,
-				 out_pending(c), MSG_NOSIGNAL);
-
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		c->out_head += (size_t)n;
-	}
-	c->out_head = c->out_tail = 0;
-	return 0;
+	return srv_out_send(&c->out, c->obj.fd);
 }
 
 static void
@@ -2572,7 +2044,7 @@ conn_service(struct wssrv *s, struct wssrv_conn *c)
 		if (c->st == ST_WS) {
 			/* /too-big's client is expected not to read its
 			 * message: its close must be seen all the same. */
-			if (out_pending(c) >= WSSRV_OUT_HIGH &&
+			if (srv_out_pending(&c->out) >= WSSRV_OUT_HIGH &&
 			    c->route != R_TOO_BIG)
 				break;
 			ws_read(s, c);
@@ -2594,7 +2066,7 @@ conn_service(struct wssrv *s, struct wssrv_conn *c)
 			break;
 		c->budget -= WSSRV_IN_SIZE;
 	}
-	if (out_pending(c) >= WSSRV_OUT_MAX) {
+	if (srv_out_pending(&c->out) >= WSSRV_OUT_MAX) {
 		c->errors++;
 		wlog(s, c, "error overflow");
 		conn_end(s, c, "error");
@@ -2604,7 +2076,7 @@ conn_service(struct wssrv *s, struct wssrv_conn *c)
 		conn_end(s, c, "reset");
 		return;
 	}
-	if (out_pending(c) == 0) {
+	if (srv_out_pending(&c->out) == 0) {
 		if (c->rst_pending) {
 			struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 
@@ -2624,10 +2096,10 @@ conn_service(struct wssrv *s, struct wssrv_conn *c)
 		conn_end(s, c, NULL);
 		return;
 	}
-	if (!(c->st == ST_WS && out_pending(c) >= WSSRV_OUT_HIGH &&
+	if (!(c->st == ST_WS && srv_out_pending(&c->out) >= WSSRV_OUT_HIGH &&
 	      c->route != R_TOO_BIG))
 		want |= EPOLLIN;
-	if (out_pending(c) > 0)
+	if (srv_out_pending(&c->out) > 0)
 		want |= EPOLLOUT;
 	if (want != c->events) {
 		c->events = want;
@@ -2641,17 +2113,17 @@ conn_service(struct wssrv *s, struct wssrv_conn *c)
 static void
 timers_due(struct wssrv *s)
 {
-	uint64_t now = now_us();
+	uint64_t now = srv_now_us();
+	struct srv_timer *t;
 
-	while (s->nheap > 0 && s->heap[0]->deadline_us <= now) {
-		struct wssrv_conn *c = s->heap[0];
+	while ((t = srv_timer_due(&s->heap, now)) != NULL) {
+		struct wssrv_conn *c = srv_container_of(t, struct wssrv_conn,
+							tm);
 
-		timer_stop(s, c);
 		if (c->route == R_PUSH && c->st == ST_WS && !c->close_sent) {
 			push_due(s, c);
 			conn_service(s, c);
-		} else if (c->route == R_AB && c->ab_timer &&
-			   c->st == ST_WS) {
+		} else if (c->route == R_AB && c->ab_timer && c->st == ST_WS) {
 			c->ab_timer = 0;
 			ab_run(s, c);
 			conn_service(s, c);
@@ -2663,43 +2135,21 @@ timers_due(struct wssrv *s)
 }
 
 static int
-signal_readable(struct wssrv *s)
-{
-	struct signalfd_siginfo si;
-
-	while (read(s->sig.fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
-			return 1;
-	}
-	return 0;
-}
-
-static int
 run(struct wssrv *s)
 {
 	struct epoll_event evs[WSSRV_MAX_EVENTS];
 
 	for (;;) {
-		int i, n, timeout = -1;
+		int i, n = srv_wait(&s->b, &s->heap, evs, WSSRV_MAX_EVENTS);
 
-		if (s->nheap > 0) {
-			uint64_t now = now_us(), d = s->heap[0]->deadline_us;
-
-			timeout = d <= now ? 0 : (int)((d - now + 999) / 1000);
-		}
-		n = epoll_wait(s->epfd, evs, WSSRV_MAX_EVENTS, timeout);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			logerr("epoll_wait: %s", strerror(errno));
+		if (n < 0)
 			return -1;
-		}
 		for (i = 0; i < n; i++) {
-			struct wssrv_obj *o = evs[i].data.ptr;
+			struct srv_obj *o = evs[i].data.ptr;
 
 			switch (o->kind) {
 			case WSSRV_SIGNAL:
-				if (signal_readable(s))
+				if (srv_signalled(&s->b))
 					return 0;
 				break;
 			case WSSRV_LISTEN:
@@ -2718,198 +2168,58 @@ run(struct wssrv *s)
 	}
 }
 
+/* --max-message, --close-timeout. */
 static int
-open_listener(struct wssrv *s, struct wssrv_obj *l, const char *arg,
-	      int backlog)
+wssrv_opt(int opt, const char *arg, void *ctx)
 {
-	char buf[128], *host, *colon;
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	unsigned long port;
-	int one = 1;
+	struct wssrv *s = ctx;
+	unsigned long v;
 
-	if (strlen(arg) >= sizeof(buf))
-		goto bad;
-	strcpy(buf, arg);
-	host = buf;
-	if (host[0] == '[') {
-		char *rb = strchr(host, ']');
-
-		if (rb == NULL || rb[1] != ':')
-			goto bad;
-		*rb = '\0';
-		host++;
-		colon = rb + 1;
-	} else {
-		colon = strrchr(host, ':');
-		if (colon == NULL)
-			goto bad;
+	if (opt == 'm') {
+		if (parse_ulong(arg, 1ul << 30, &v) != 0 || v == 0) {
+			logerr("bad --max-message: %s", arg);
+			return -1;
+		}
+		s->max_message = v;
+		return 0;
 	}
-	*colon = '\0';
-	if (parse_ulong(colon + 1, 65535, &port) != 0 || port == 0)
-		goto bad;
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)&ss)->sin_addr) ==
-	    1) {
-		ss.ss_family = AF_INET;
-		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
-		sl = sizeof(struct sockaddr_in);
-	} else if (inet_pton(AF_INET6, host,
-			     &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
-		ss.ss_family = AF_INET6;
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
-		sl = sizeof(struct sockaddr_in6);
-	} else {
-		goto bad;
-	}
-	l->kind = WSSRV_LISTEN;
-	l->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		       0);
-	if (l->fd < 0 ||
-	    setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) !=
-		    0 ||
-	    bind(l->fd, (struct sockaddr *)&ss, sl) != 0 ||
-	    listen(l->fd, backlog) != 0 ||
-	    epoll_set(s, EPOLL_CTL_ADD, l, EPOLLIN) != 0) {
-		logerr("listen on %s: %s", arg, strerror(errno));
+	if (parse_ulong(arg, 3600000, &v) != 0 || v == 0) {
+		logerr("bad --close-timeout: %s", arg);
 		return -1;
 	}
+	s->close_timeout_us = v * 1000;
 	return 0;
-bad:
-	logerr("bad --listen: %s", arg);
-	return -1;
 }
 
 int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "listen", required_argument, NULL, 'l' },
-		{ "log", required_argument, NULL, 'L' },
-		{ "pidfile", required_argument, NULL, 'p' },
-		{ "backlog", required_argument, NULL, 'b' },
 		{ "max-message", required_argument, NULL, 'm' },
 		{ "close-timeout", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct wssrv s = {
-		.epfd = -1,
-		.reserve_fd = -1,
-		.log_fd = -1,
-		.sig.fd = -1,
+		.sig = { .kind = WSSRV_SIGNAL, .fd = -1 },
 		.max_message = 4ul * 1024 * 1024,
 		.close_timeout_us = 5000000,
 	};
-	const char *listen_args[WSSRV_MAX_LISTEN];
-	const char *pidfile = NULL, *logfile = NULL;
-	unsigned long backlog = 4096, v;
-	unsigned nlisten = 0, i;
-	sigset_t mask;
-	int rc = 1, opt;
+	struct srv_opts o;
+	int rc, started;
 
 	srv_prog = "sp-wssrv";
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'l':
-			if (nlisten == WSSRV_MAX_LISTEN) {
-				logerr("at most %d --listen", WSSRV_MAX_LISTEN);
-				return 2;
-			}
-			listen_args[nlisten++] = optarg;
-			break;
-		case 'L':
-			logfile = optarg;
-			break;
-		case 'p':
-			pidfile = optarg;
-			break;
-		case 'b':
-			if (parse_ulong(optarg, 1 << 20, &backlog) != 0 ||
-			    backlog == 0) {
-				logerr("bad --backlog: %s", optarg);
-				return 2;
-			}
-			break;
-		case 'm':
-			if (parse_ulong(optarg, 1ul << 30, &v) != 0 || v == 0) {
-				logerr("bad --max-message: %s", optarg);
-				return 2;
-			}
-			s.max_message = v;
-			break;
-		case 't':
-			if (parse_ulong(optarg, 3600000, &v) != 0 || v == 0) {
-				logerr("bad --close-timeout: %s", optarg);
-				return 2;
-			}
-			s.close_timeout_us = v * 1000;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return 2;
-	}
-	if (nlisten == 0) {
-		logerr("nothing to serve: give --listen ADDR:PORT");
-		return 2;
-	}
-	srand((unsigned)now_us());
+	rc = srv_getopt(argc, argv, opts, wssrv_opt, &s, usage, &o);
+	if (rc >= 0)
+		return rc;
+	srand((unsigned)srv_now_us());
 	raise_nofile(20000);
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0) {
-		logerr("sigprocmask: %s", strerror(errno));
-		return 1;
-	}
-	for (i = 0; i < WSSRV_MAX_LISTEN; i++)
-		s.lst[i].fd = -1;
-	s.epfd = epoll_create1(EPOLL_CLOEXEC);
-	s.sig.kind = WSSRV_SIGNAL;
-	s.sig.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	s.reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (s.epfd < 0 || s.sig.fd < 0 ||
-	    epoll_set(&s, EPOLL_CTL_ADD, &s.sig, EPOLLIN) != 0) {
-		logerr("epoll/signalfd: %s", strerror(errno));
-		goto fail;
-	}
-	if (logfile != NULL) {
-		s.log_fd = open(logfile,
-				O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-				0644);
-		if (s.log_fd < 0) {
-			logerr("log %s: %s", logfile, strerror(errno));
-			goto fail;
-		}
-	}
-	for (i = 0; i < nlisten; i++) {
-		if (open_listener(&s, &s.lst[i], listen_args[i],
-				  (int)backlog) != 0)
-			goto fail;
-		s.nlst++;
-	}
-	/* Written only once listening, so its presence means ready. */
-	if (pidfile != NULL && write_pidfile(pidfile) != 0) {
-		pidfile = NULL;
-		goto fail;
-	}
-	if (run(&s) == 0)
-		rc = 0;
-
-fail:
+	started = srv_start(&s.b, &s.sig, s.lst, WSSRV_LISTEN, &o);
+	rc = started == 0 && run(&s) == 0 ? 0 : 1;
 	while (s.conns != NULL)
-		conn_end(&s, s.conns, "shutdown");
-	free(s.heap);
-	for (i = 0; i < WSSRV_USER_BUCKETS; i++) {
+		conn_end(&s, srv_container_of(s.conns, struct wssrv_conn, link),
+			 "shutdown");
+	free(s.heap.v);
+	for (unsigned i = 0; i < WSSRV_USER_BUCKETS; i++) {
 		while (s.users[i] != NULL) {
 			struct wssrv_user *u = s.users[i];
 
@@ -2918,18 +2228,6 @@ fail:
 			free(u);
 		}
 	}
-	for (i = 0; i < WSSRV_MAX_LISTEN; i++)
-		if (s.lst[i].fd >= 0)
-			close(s.lst[i].fd);
-	if (s.log_fd >= 0)
-		close(s.log_fd);
-	if (s.reserve_fd >= 0)
-		close(s.reserve_fd);
-	if (s.sig.fd >= 0)
-		close(s.sig.fd);
-	if (s.epfd >= 0)
-		close(s.epfd);
-	if (pidfile != NULL)
-		unlink(pidfile);
+	srv_stop(&s.b, s.lst, &o, started);
 	return rc;
 }

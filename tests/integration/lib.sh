@@ -420,3 +420,40 @@ ws_count_line() {
 	awk -v n="$1" 'index($0, "    " n " ") == 1 { c = $NF; gsub(/[()]/, "", c); print c; f = 1 }
 		END { if (!f) print 0 }' "$TMP/out.txt"
 }
+
+# --- The test app: sp-appsrv (tools/sp-appsrv.c, whose header lists the
+# endpoints and the log format) on $SRV:$APPSRV_PORT. Its log has one line
+# per answered request, written when the answer is queued:
+#   WALL ID METHOD PATH STATUS USER CRED OUTCOME
+# (PATH without the query; USER, CRED "-" for none; CRED "s:" or "t:" and 8
+# characters of the session or token).
+APPSRV_PORT=8000
+APPSRV_LOG=/run/stampede-testbed/app.log
+APP_URL=http://$SRV:$APPSRV_PORT
+# appsrv_log: the log's path (for those that read it whole).
+appsrv_log() { echo "$APPSRV_LOG"; }
+# appsrv_count MARK METHOD PATH STATUS [OUTCOME [USER]]: lines since MARK
+# (log_mark) with those fields ('*' matches any; a PATH ending in '*'
+# matches the paths that begin with what is before it).
+appsrv_count() {
+	log_since "$APPSRV_LOG" "$1" | awk -v m="$2" -v p="$3" -v st="$4" \
+		-v oc="${5:-*}" -v u="${6:-*}" '
+		function pm(path) {
+			if (p == "*") return 1
+			if (substr(p, length(p)) == "*")
+				return index(path, substr(p, 1, length(p) - 1)) == 1
+			return path == p
+		}
+		(m == "*" || $3 == m) && pm($4) && (st == "*" || $5 == st) &&
+		(u == "*" || $6 == u) && (oc == "*" || $8 == oc) { c++ }
+		END { print c + 0 }'
+}
+# appsrv_wait MARK N: wait (10 s at most) until N lines are in since MARK.
+appsrv_wait() {
+	for _ in $(seq 100); do
+		[ "$(log_since "$APPSRV_LOG" "$1" | wc -l)" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	echo "     sp-appsrv: $(log_since "$APPSRV_LOG" "$1" | wc -l) of $2 lines since line $1" >&2
+	return 1
+}
