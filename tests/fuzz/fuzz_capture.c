@@ -75,8 +75,8 @@ check_window(const struct value *w)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint32_t caps[] = {0, 1, 2, 3, 4, 7, 16, 64, 256, 4096,
-					DOC_MAX};
+	static const uint32_t caps[] = { 0,  1,  2,   3,    4,      7,
+					 16, 64, 256, 4096, DOC_MAX };
 	char path[PATH_MAX_LEN + 1], why[128];
 	struct sp_jsonpath jp;
 	const uint8_t *nl;
