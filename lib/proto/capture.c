@@ -524,21 +524,31 @@ sp_cap_string(struct sp_cap_scan *s, struct sp_cap_sink *k)
 	return 0;
 }
 
-/* After a number or a literal that ends at s->pos, inside @depth
- * containers: what may follow it. */
+/*
+ * After a number or a literal that ends at s->pos, inside @depth
+ * containers: what may follow it. Inside a container, past any blanks, a
+ * ',', ']' or '}' must come; not only a blank: a value that is found must
+ * be found the same whether the buffer ends right after it or after
+ * blanks (its container is unfinished either way). At the top, a blank
+ * or the end of a complete document. s->pos does not move.
+ */
 static int
 sp_cap_scalar_end(const struct sp_cap_scan *s, unsigned int depth)
 {
+	size_t i = s->pos;
 	uint8_t c;
 
-	if (s->pos == s->n)
-		return depth == 0 && s->complete ? 0 : s->eof;
-	c = s->p[s->pos];
-	if (sp_cap_blank(c))
-		return 0;
-	if (depth > 0 && (c == ',' || c == ']' || c == '}'))
-		return 0;
-	return SP_CAPTURE_MALFORMED;
+	if (depth == 0) {
+		if (i == s->n)
+			return s->complete ? 0 : s->eof;
+		return sp_cap_blank(s->p[i]) ? 0 : SP_CAPTURE_MALFORMED;
+	}
+	while (i < s->n && sp_cap_blank(s->p[i]))
+		i++;
+	if (i == s->n)
+		return s->eof;
+	c = s->p[i];
+	return c == ',' || c == ']' || c == '}' ? 0 : SP_CAPTURE_MALFORMED;
 }
 
 static bool

@@ -163,6 +163,17 @@ test_values(void)
 	RESULT("$", "42", 0, SP_CAPTURE_TRUNCATED); /* might be 420 */
 	RESULT("$", "true", 0, SP_CAPTURE_TRUNCATED);
 	RESULT("$", "\"s\"", 0, SP_CAPTURE_FOUND);
+	/* Inside a container, what follows a scalar past its blanks: the
+	 * same answer whether the buffer ends at the scalar or after
+	 * blanks. */
+	RESULT("$[0]", "[1", 1, SP_CAPTURE_MALFORMED);
+	RESULT("$[0]", "[1 \n", 1, SP_CAPTURE_MALFORMED);
+	RESULT("$[0]", "[1 \n", 0, SP_CAPTURE_TRUNCATED);
+	RESULT("$[0]", "[1 x", 1, SP_CAPTURE_MALFORMED);
+	RESULT("$[0]", "[null :", 1, SP_CAPTURE_MALFORMED);
+	RESULT("$[0]", "[1 \t,", 1, SP_CAPTURE_FOUND);
+	RESULT("$[0]", "[true ]", 0, SP_CAPTURE_FOUND);
+	RESULT("$.a", "{\"a\":false\r\n}", 0, SP_CAPTURE_FOUND);
 	RESULT("$", "{}", 0, SP_CAPTURE_FOUND);
 }
 
