@@ -265,8 +265,9 @@ sp_cap_quoted(struct sp_jsonpath *jp, struct sp_jsonpath_seg *sg,
 			continue;
 		}
 		/* The path is NUL-terminated: its length bounds the escape. */
-		e = sp_cap_escape(p + k + 1, strnlen((const char *)p + k + 1, 11),
-				  true, o, &olen);
+		e = sp_cap_escape(p + k + 1,
+				  strnlen((const char *)p + k + 1, 11), true, o,
+				  &olen);
 		if (e <= 0)
 			return sp_cap_why(why, whylen,
 					  "json: invalid escape at %zu", k);
@@ -282,8 +283,8 @@ sp_cap_quoted(struct sp_jsonpath *jp, struct sp_jsonpath_seg *sg,
 /* An index at p[*i] ('-' or a digit): -?(0|[1-9][0-9]*), not -0, whose
  * magnitude fits in 31 bits. */
 static int
-sp_cap_index(struct sp_jsonpath_seg *sg, const uint8_t *p, size_t *i,
-	     char *why, size_t whylen)
+sp_cap_index(struct sp_jsonpath_seg *sg, const uint8_t *p, size_t *i, char *why,
+	     size_t whylen)
 {
 	size_t at = *i, k = *i;
 	bool neg = p[k] == '-';
@@ -304,8 +305,8 @@ sp_cap_index(struct sp_jsonpath_seg *sg, const uint8_t *p, size_t *i,
 					  "json: index too large at %zu", at);
 	}
 	if (neg && v == 0)
-		return sp_cap_why(why, whylen, "json: -0 is not an index at %zu",
-				  at);
+		return sp_cap_why(why, whylen,
+				  "json: -0 is not an index at %zu", at);
 	sg->kind = SP_JSONPATH_INDEX;
 	sg->index = (int32_t)(neg ? -v : v);
 	*i = k;
@@ -349,10 +350,11 @@ sp_jsonpath_compile(struct sp_jsonpath *jp, const char *path, char *why,
 		if (p[i] == '.') {
 			i++;
 			if (p[i] == '.')
-				return sp_cap_why(why, whylen,
-						  "json: recursive descent "
-						  "'..' is not supported at %zu",
-						  at);
+				return sp_cap_why(
+					why, whylen,
+					"json: recursive descent "
+					"'..' is not supported at %zu",
+					at);
 			if (p[i] == '*')
 				return sp_cap_why(why, whylen,
 						  "json: wildcards are not "
@@ -378,7 +380,8 @@ sp_jsonpath_compile(struct sp_jsonpath *jp, const char *path, char *why,
 		}
 		if (p[i] != '[')
 			return sp_cap_why(why, whylen,
-					  "json: expected '.' or '[' at %zu", i);
+					  "json: expected '.' or '[' at %zu",
+					  i);
 		for (i++; sp_cap_blank(p[i]); i++)
 			;
 		no = sp_cap_unsupported(p[i]);
@@ -421,8 +424,8 @@ sp_jsonpath_compile(struct sp_jsonpath *jp, const char *path, char *why,
 struct sp_cap_scan {
 	const uint8_t *p;
 	size_t n, pos;
-	int eof;	   /* the result at the end of the buffer */
-	bool complete;	   /* the buffer is the whole document */
+	int eof;            /* the result at the end of the buffer */
+	bool complete;      /* the buffer is the whole document */
 	unsigned int depth; /* containers the path has entered */
 };
 
@@ -430,7 +433,7 @@ struct sp_cap_scan {
 enum sp_cap_sink_mode {
 	SP_CAP_SKIP,
 	SP_CAP_COMPARE, /* with want[0 .. wlen): same is the answer */
-	SP_CAP_COPY,	/* into out[0 .. cap): len, over */
+	SP_CAP_COPY,    /* into out[0 .. cap): len, over */
 };
 
 struct sp_cap_sink {
@@ -521,21 +524,31 @@ sp_cap_string(struct sp_cap_scan *s, struct sp_cap_sink *k)
 	return 0;
 }
 
-/* After a number or a literal that ends at s->pos, inside @depth
- * containers: what may follow it. */
+/*
+ * After a number or a literal that ends at s->pos, inside @depth
+ * containers: what may follow it. Inside a container, past any blanks, a
+ * ',', ']' or '}' must come; not only a blank: a value that is found must
+ * be found the same whether the buffer ends right after it or after
+ * blanks (its container is unfinished either way). At the top, a blank
+ * or the end of a complete document. s->pos does not move.
+ */
 static int
 sp_cap_scalar_end(const struct sp_cap_scan *s, unsigned int depth)
 {
+	size_t i = s->pos;
 	uint8_t c;
 
-	if (s->pos == s->n)
-		return depth == 0 && s->complete ? 0 : s->eof;
-	c = s->p[s->pos];
-	if (sp_cap_blank(c))
-		return 0;
-	if (depth > 0 && (c == ',' || c == ']' || c == '}'))
-		return 0;
-	return SP_CAPTURE_MALFORMED;
+	if (depth == 0) {
+		if (i == s->n)
+			return s->complete ? 0 : s->eof;
+		return sp_cap_blank(s->p[i]) ? 0 : SP_CAPTURE_MALFORMED;
+	}
+	while (i < s->n && sp_cap_blank(s->p[i]))
+		i++;
+	if (i == s->n)
+		return s->eof;
+	c = s->p[i];
+	return c == ',' || c == ']' || c == '}' ? 0 : SP_CAPTURE_MALFORMED;
 }
 
 static bool
@@ -604,8 +617,7 @@ sp_cap_literal(struct sp_cap_scan *s, const char *lit, unsigned int depth)
 
 /* A value that is not a container, at s->pos (a byte is there). */
 static int
-sp_cap_scalar(struct sp_cap_scan *s, unsigned int depth,
-	      struct sp_cap_sink *k)
+sp_cap_scalar(struct sp_cap_scan *s, unsigned int depth, struct sp_cap_sink *k)
 {
 	switch (s->p[s->pos]) {
 	case '"':
@@ -656,7 +668,7 @@ sp_cap_member(struct sp_cap_scan *s, struct sp_cap_sink *k)
 static int
 sp_cap_skip(struct sp_cap_scan *s)
 {
-	struct sp_cap_sink skip = {.mode = SP_CAP_SKIP};
+	struct sp_cap_sink skip = { .mode = SP_CAP_SKIP };
 	uint64_t obj = 0;
 	unsigned int d = 0;
 	uint8_t c;
@@ -752,8 +764,9 @@ sp_cap_enter(struct sp_cap_scan *s, uint8_t close)
 static int
 sp_cap_find_key(struct sp_cap_scan *s, const uint8_t *want, uint32_t wlen)
 {
-	struct sp_cap_sink k = {.mode = SP_CAP_COMPARE, .want = want,
-				.wlen = wlen};
+	struct sp_cap_sink k = { .mode = SP_CAP_COMPARE,
+				 .want = want,
+				 .wlen = wlen };
 	int r;
 
 	r = sp_cap_enter(s, '}');
@@ -808,7 +821,7 @@ sp_cap_find_index(struct sp_cap_scan *s, int64_t index)
 static int
 sp_cap_value(struct sp_cap_scan *s, char *out, uint32_t cap, uint32_t *len)
 {
-	struct sp_cap_sink k = {.mode = SP_CAP_COPY, .out = out, .cap = cap};
+	struct sp_cap_sink k = { .mode = SP_CAP_COPY, .out = out, .cap = cap };
 	size_t start = s->pos;
 	int r;
 
@@ -839,9 +852,8 @@ sp_cap_value_start(uint8_t c)
 }
 
 int
-sp_jsonpath_extract(const struct sp_jsonpath *jp, const uint8_t *buf,
-		    size_t n, int complete, char *out, uint32_t cap,
-		    uint32_t *len)
+sp_jsonpath_extract(const struct sp_jsonpath *jp, const uint8_t *buf, size_t n,
+		    int complete, char *out, uint32_t cap, uint32_t *len)
 {
 	struct sp_cap_scan s = {
 		.p = buf,
@@ -861,8 +873,8 @@ sp_jsonpath_extract(const struct sp_jsonpath *jp, const uint8_t *buf,
 			return s.eof;
 		c = s.p[s.pos];
 		if (c != open)
-			return sp_cap_value_start(c) ? SP_CAPTURE_NOT_FOUND
-						     : SP_CAPTURE_MALFORMED;
+			return sp_cap_value_start(c) ? SP_CAPTURE_NOT_FOUND :
+						       SP_CAPTURE_MALFORMED;
 		if (sg->kind == SP_JSONPATH_KEY)
 			r = sp_cap_find_key(&s,
 					    (const uint8_t *)jp->keys + sg->off,

@@ -83,7 +83,7 @@ found_n(const char *path, const char *doc, const char *want, size_t wlen,
 	do {                                                                   \
 		int r_ = ex(path, doc, complete);                              \
 		CHECK(r_ == (want), "%s in %s (complete %d): %s, not %s",      \
-		      path, doc, complete, sp_capture_result_name(r_),          \
+		      path, doc, complete, sp_capture_result_name(r_),         \
 		      sp_capture_result_name(want));                           \
 	} while (0)
 
@@ -163,6 +163,17 @@ test_values(void)
 	RESULT("$", "42", 0, SP_CAPTURE_TRUNCATED); /* might be 420 */
 	RESULT("$", "true", 0, SP_CAPTURE_TRUNCATED);
 	RESULT("$", "\"s\"", 0, SP_CAPTURE_FOUND);
+	/* Inside a container, what follows a scalar past its blanks: the
+	 * same answer whether the buffer ends at the scalar or after
+	 * blanks. */
+	RESULT("$[0]", "[1", 1, SP_CAPTURE_MALFORMED);
+	RESULT("$[0]", "[1 \n", 1, SP_CAPTURE_MALFORMED);
+	RESULT("$[0]", "[1 \n", 0, SP_CAPTURE_TRUNCATED);
+	RESULT("$[0]", "[1 x", 1, SP_CAPTURE_MALFORMED);
+	RESULT("$[0]", "[null :", 1, SP_CAPTURE_MALFORMED);
+	RESULT("$[0]", "[1 \t,", 1, SP_CAPTURE_FOUND);
+	RESULT("$[0]", "[true ]", 0, SP_CAPTURE_FOUND);
+	RESULT("$.a", "{\"a\":false\r\n}", 0, SP_CAPTURE_FOUND);
 	RESULT("$", "{}", 0, SP_CAPTURE_FOUND);
 }
 
@@ -170,7 +181,8 @@ static void
 test_escapes(void)
 {
 	FOUND("$.s", "{\"s\":\"a\\nb\"}", "a\nb");
-	FOUND("$.s", "{\"s\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"}", "\"\\/\b\f\n\r\t");
+	FOUND("$.s", "{\"s\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"}",
+	      "\"\\/\b\f\n\r\t");
 	FOUND("$.s", "{\"s\":\"caf\\u00e9\"}", "caf\xc3\xa9");
 	FOUND("$.s", "{\"s\":\"\\u00E9\"}", "\xc3\xa9");
 	FOUND("$.s", "{\"s\":\"\\u20ac\"}", "\xe2\x82\xac");
@@ -185,24 +197,24 @@ test_escapes(void)
 	FOUND("$.o", "{\"o\":[\"\\u00e9\\n\"]}", "[\"\\u00e9\\n\"]");
 
 	static const char *const bad[] = {
-		"{\"s\":\"\\ud83d\"}",	      /* lone high surrogate */
-		"{\"s\":\"\\ude00\"}",	      /* lone low surrogate */
-		"{\"s\":\"\\ud83dx\"}",	      /* high, then not an escape */
+		"{\"s\":\"\\ud83d\"}",        /* lone high surrogate */
+		"{\"s\":\"\\ude00\"}",        /* lone low surrogate */
+		"{\"s\":\"\\ud83dx\"}",       /* high, then not an escape */
 		"{\"s\":\"\\ud83d\\n\"}",     /* high, then not \u */
 		"{\"s\":\"\\ud83d\\u0041\"}", /* high, then not a low */
 		"{\"s\":\"\\ud83d\\ud83d\"}", /* high, high */
-		"{\"s\":\"\\x\"}",	      /* no such escape */
-		"{\"s\":\"\\'\"}",	      /* \' is the path's, not JSON's */
+		"{\"s\":\"\\x\"}",            /* no such escape */
+		"{\"s\":\"\\'\"}",            /* \' is the path's, not JSON's */
 		"{\"s\":\"\\u00zz\"}",
 		"{\"s\":\"\\U00e9\"}",
-		"{\"s\":\"a\nb\"}",	      /* a raw control byte */
+		"{\"s\":\"a\nb\"}", /* a raw control byte */
 		"{\"s\":\"\t\"}",
-		"{\"s\":\"\x80\"}",	      /* bad UTF-8: a continuation */
-		"{\"s\":\"\xc0\xaf\"}",	      /* overlong */
-		"{\"s\":\"\xe0\x80\xaf\"}",   /* overlong */
-		"{\"s\":\"\xed\xa0\x80\"}",   /* a surrogate */
+		"{\"s\":\"\x80\"}",             /* bad UTF-8: a continuation */
+		"{\"s\":\"\xc0\xaf\"}",         /* overlong */
+		"{\"s\":\"\xe0\x80\xaf\"}",     /* overlong */
+		"{\"s\":\"\xed\xa0\x80\"}",     /* a surrogate */
 		"{\"s\":\"\xf4\x90\x80\x80\"}", /* past U+10FFFF */
-		"{\"s\":\"\xc3x\"}",	      /* cut sequence */
+		"{\"s\":\"\xc3x\"}",            /* cut sequence */
 		"{\"s\":\"\xff\"}",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -257,27 +269,27 @@ test_not_found(void)
 	static const struct {
 		const char *path, *doc;
 	} t[] = {
-		{"$.b", "{\"a\":1}"},
-		{"$.b", "{}"},
-		{"$.a.c", "{\"a\":{\"b\":1}}"},
-		{"$[0]", "[]"},
-		{"$[-1]", "[]"},
-		{"$[2]", "[1,2]"},
-		{"$[-3]", "[1,2]"},
-		{"$.a[0]", "{\"a\":{\"0\":1}}"}, /* an index on an object */
-		{"$.a.b", "{\"a\":[{\"b\":1}]}"}, /* a name on an array */
-		{"$.a.b", "{\"a\":\"b\"}"},	  /* on scalars */
-		{"$.a[0]", "{\"a\":\"x\"}"},
-		{"$.a.b", "{\"a\":12}"},
-		{"$.a.b", "{\"a\":-1}"},
-		{"$.a.b", "{\"a\":true}"},
-		{"$.a.b", "{\"a\":false}"},
-		{"$.a.b", "{\"a\":null}"},
-		{"$.a", "[{\"a\":1}]"},
-		{"$[0]", "{\"0\":1}"},
-		{"$.a", "\"a\""},
-		{"$.A", "{\"a\":1}"}, /* names are case sensitive */
-		{"$.a", "{\"a \":1,\" a\":2}"},
+		{ "$.b", "{\"a\":1}" },
+		{ "$.b", "{}" },
+		{ "$.a.c", "{\"a\":{\"b\":1}}" },
+		{ "$[0]", "[]" },
+		{ "$[-1]", "[]" },
+		{ "$[2]", "[1,2]" },
+		{ "$[-3]", "[1,2]" },
+		{ "$.a[0]", "{\"a\":{\"0\":1}}" },  /* an index on an object */
+		{ "$.a.b", "{\"a\":[{\"b\":1}]}" }, /* a name on an array */
+		{ "$.a.b", "{\"a\":\"b\"}" },       /* on scalars */
+		{ "$.a[0]", "{\"a\":\"x\"}" },
+		{ "$.a.b", "{\"a\":12}" },
+		{ "$.a.b", "{\"a\":-1}" },
+		{ "$.a.b", "{\"a\":true}" },
+		{ "$.a.b", "{\"a\":false}" },
+		{ "$.a.b", "{\"a\":null}" },
+		{ "$.a", "[{\"a\":1}]" },
+		{ "$[0]", "{\"0\":1}" },
+		{ "$.a", "\"a\"" },
+		{ "$.A", "{\"a\":1}" }, /* names are case sensitive */
+		{ "$.a", "{\"a \":1,\" a\":2}" },
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		RESULT(t[i].path, t[i].doc, 1, SP_CAPTURE_NOT_FOUND);
@@ -354,8 +366,8 @@ test_malformed(void)
 		/* A member of what is not an object is not found as soon
 		 * as the first byte shows it. */
 		RESULT("$.zz", bad[i], 1,
-		       strchr("[\"0", *d) && *d ? SP_CAPTURE_NOT_FOUND
-						 : SP_CAPTURE_MALFORMED);
+		       strchr("[\"0", *d) && *d ? SP_CAPTURE_NOT_FOUND :
+						  SP_CAPTURE_MALFORMED);
 	}
 	RESULT("$", "0 1", 1, SP_CAPTURE_FOUND);
 	RESULT("$", "1,", 1, SP_CAPTURE_MALFORMED);
@@ -381,13 +393,13 @@ prefixes(const char *path, const char *doc, int whole)
 	for (size_t k = 0; k < n; k++) {
 		memcpy(cut, doc, k); /* no NUL: nothing reads past k */
 		r = ex_n(path, cut, k, 1, 4096, &len);
-		CHECK(r == SP_CAPTURE_MALFORMED ||
-			      (r == rf && len == flen && !memcmp(out, full, len)),
+		CHECK(r == SP_CAPTURE_MALFORMED || (r == rf && len == flen &&
+						    !memcmp(out, full, len)),
 		      "%s in %.*s (complete): %s", path, (int)k, doc,
 		      sp_capture_result_name(r));
 		r = ex_n(path, cut, k, 0, 4096, &len);
-		CHECK(r == SP_CAPTURE_TRUNCATED ||
-			      (r == rf && len == flen && !memcmp(out, full, len)),
+		CHECK(r == SP_CAPTURE_TRUNCATED || (r == rf && len == flen &&
+						    !memcmp(out, full, len)),
 		      "%s in %.*s (window): %s", path, (int)k, doc,
 		      sp_capture_result_name(r));
 		/* The whole document at the top: never found early. */
@@ -435,35 +447,29 @@ test_too_long(void)
 			  "\"e\":\"\\u00e9\\u00e9\",\"n\":-1.5}";
 	uint32_t len;
 
-	CHECK(ex_n("$.s", doc, strlen(doc), 1, 10, &len) ==
-		      SP_CAPTURE_FOUND && len == 10,
+	CHECK(ex_n("$.s", doc, strlen(doc), 1, 10, &len) == SP_CAPTURE_FOUND &&
+		      len == 10,
 	      "exact room");
-	CHECK(ex_n("$.s", doc, strlen(doc), 1, 9, &len) ==
-		      SP_CAPTURE_TOO_LONG,
+	CHECK(ex_n("$.s", doc, strlen(doc), 1, 9, &len) == SP_CAPTURE_TOO_LONG,
 	      "one short");
-	CHECK(ex_n("$.s", doc, strlen(doc), 1, 0, &len) ==
-		      SP_CAPTURE_TOO_LONG,
+	CHECK(ex_n("$.s", doc, strlen(doc), 1, 0, &len) == SP_CAPTURE_TOO_LONG,
 	      "no room");
-	CHECK(ex_n("$.o", doc, strlen(doc), 1, 11, &len) ==
-		      SP_CAPTURE_FOUND && len == 11,
+	CHECK(ex_n("$.o", doc, strlen(doc), 1, 11, &len) == SP_CAPTURE_FOUND &&
+		      len == 11,
 	      "raw, exact room");
-	CHECK(ex_n("$.o", doc, strlen(doc), 1, 10, &len) ==
-		      SP_CAPTURE_TOO_LONG,
+	CHECK(ex_n("$.o", doc, strlen(doc), 1, 10, &len) == SP_CAPTURE_TOO_LONG,
 	      "raw, one short");
 	/* Unescaped length: 4 bytes of UTF-8 from 12 of text. */
-	CHECK(ex_n("$.e", doc, strlen(doc), 1, 4, &len) ==
-		      SP_CAPTURE_FOUND && len == 4,
+	CHECK(ex_n("$.e", doc, strlen(doc), 1, 4, &len) == SP_CAPTURE_FOUND &&
+		      len == 4,
 	      "unescaped fits");
-	CHECK(ex_n("$.e", doc, strlen(doc), 1, 3, &len) ==
-		      SP_CAPTURE_TOO_LONG,
+	CHECK(ex_n("$.e", doc, strlen(doc), 1, 3, &len) == SP_CAPTURE_TOO_LONG,
 	      "a character that does not fit whole");
-	CHECK(ex_n("$.n", doc, strlen(doc), 1, 3, &len) ==
-		      SP_CAPTURE_TOO_LONG,
+	CHECK(ex_n("$.n", doc, strlen(doc), 1, 3, &len) == SP_CAPTURE_TOO_LONG,
 	      "number");
 	/* Too long is judged when the value has ended: a window that cuts
 	 * it is truncated, a value malformed further on is malformed. */
-	CHECK(ex_n("$.s", doc, 12, 0, 3, &len) == SP_CAPTURE_TRUNCATED,
-	      "cut");
+	CHECK(ex_n("$.s", doc, 12, 0, 3, &len) == SP_CAPTURE_TRUNCATED, "cut");
 	CHECK(ex_n("$.s", "{\"s\":\"0123456\x01\"}", 16, 1, 3, &len) ==
 		      SP_CAPTURE_MALFORMED,
 	      "bad");
@@ -496,8 +502,7 @@ test_depth(void)
 	static char b[16384], path[1024];
 
 	RESULT("$", nest(0, SP_JSON_MAX_DEPTH, b), 1, SP_CAPTURE_FOUND);
-	RESULT("$", nest(0, SP_JSON_MAX_DEPTH + 1, b), 1,
-	       SP_CAPTURE_MALFORMED);
+	RESULT("$", nest(0, SP_JSON_MAX_DEPTH + 1, b), 1, SP_CAPTURE_MALFORMED);
 	RESULT("$", nest(1000, 1000, b), 0, SP_CAPTURE_MALFORMED);
 	/* Counted from the top, the path's containers included. */
 	RESULT("$.a", nest(1, SP_JSON_MAX_DEPTH - 1, b), 1, SP_CAPTURE_FOUND);
@@ -554,8 +559,7 @@ test_huge(void)
 	CHECK(ex_n("$.obj.token", doc, n, 1, 256, &len) == SP_CAPTURE_FOUND &&
 		      len == 5 && !memcmp(out, "decoy", 5),
 	      "huge: the first");
-	CHECK(ex_n("$.missing", doc, n, 1, 256, &len) ==
-		      SP_CAPTURE_NOT_FOUND,
+	CHECK(ex_n("$.missing", doc, n, 1, 256, &len) == SP_CAPTURE_NOT_FOUND,
 	      "huge: not found");
 	CHECK(ex_n("$", doc, n, 1, SZ + 256, &len) == SP_CAPTURE_FOUND &&
 		      len == n,
@@ -564,17 +568,16 @@ test_huge(void)
 		      SP_CAPTURE_TOO_LONG,
 	      "huge: whole, too long");
 	/* Windows that end before the value, or inside it. */
-	CHECK(ex_n("$.token", doc, 65536, 0, 256, &len) ==
-		      SP_CAPTURE_TRUNCATED,
+	CHECK(ex_n("$.token", doc, 65536, 0, 256, &len) == SP_CAPTURE_TRUNCATED,
 	      "huge: 64 KiB window");
 	CHECK(ex_n("$.token", doc, tok + 12, 0, 256, &len) ==
 		      SP_CAPTURE_TRUNCATED,
 	      "huge: cut in the value");
 	CHECK(ex_n("$.token", doc, tok + 17, 0, 256, &len) ==
-		      SP_CAPTURE_FOUND && len == 7,
+			      SP_CAPTURE_FOUND &&
+		      len == 7,
 	      "huge: window just long enough");
-	CHECK(ex_n("$.token", doc, 65536, 1, 256, &len) ==
-		      SP_CAPTURE_MALFORMED,
+	CHECK(ex_n("$.token", doc, 65536, 1, 256, &len) == SP_CAPTURE_MALFORMED,
 	      "huge: cut but said complete");
 	free(doc);
 }
@@ -660,8 +663,7 @@ test_compile(void)
 				  why, sizeof(why)) == 0 &&
 		      jp.nsegs == 4 && jp.seg[0].kind == SP_JSONPATH_INDEX &&
 		      jp.seg[0].index == -7 &&
-		      jp.seg[1].kind == SP_JSONPATH_KEY &&
-		      jp.seg[1].len == 3 &&
+		      jp.seg[1].kind == SP_JSONPATH_KEY && jp.seg[1].len == 3 &&
 		      !memcmp(jp.keys + jp.seg[1].off, "x\xc3\xa9", 3) &&
 		      jp.seg[2].len == 1 && jp.keys[jp.seg[2].off] == 'y' &&
 		      jp.seg[3].index == INT32_MAX,
@@ -713,20 +715,20 @@ static size_t
 gen_string(struct gen *g, char *raw)
 {
 	static const char *const pieces[][2] = {
-		{"a", "a"},
-		{"Z", "Z"},
-		{"]", "]"},
-		{"{", "{"},
-		{"\\\"", "\""},
-		{"\\\\", "\\"},
-		{"\\n", "\n"},
-		{"\\/", "/"},
-		{"\\u00e9", "\xc3\xa9"},
-		{"\xc3\xa9", "\xc3\xa9"},
-		{"\\u0041", "A"},
-		{"\\ud83d\\ude00", "\xf0\x9f\x98\x80"},
-		{"\xe2\x82\xac", "\xe2\x82\xac"},
-		{":,", ":,"},
+		{ "a", "a" },
+		{ "Z", "Z" },
+		{ "]", "]" },
+		{ "{", "{" },
+		{ "\\\"", "\"" },
+		{ "\\\\", "\\" },
+		{ "\\n", "\n" },
+		{ "\\/", "/" },
+		{ "\\u00e9", "\xc3\xa9" },
+		{ "\xc3\xa9", "\xc3\xa9" },
+		{ "\\u0041", "A" },
+		{ "\\ud83d\\ude00", "\xf0\x9f\x98\x80" },
+		{ "\xe2\x82\xac", "\xe2\x82\xac" },
+		{ ":,", ":," },
 	};
 	size_t k = 0, m = rnd(6);
 
@@ -745,9 +747,9 @@ gen_string(struct gen *g, char *raw)
 static void
 gen_value(struct gen *g, char *path, size_t plen, int d)
 {
-	static const char *const scalars[] = {"0", "-1", "12.5", "1e3",
-					      "-0.5E-2", "true", "false",
-					      "null"};
+	static const char *const scalars[] = { "0",     "-1",      "12.5",
+					       "1e3",   "-0.5E-2", "true",
+					       "false", "null" };
 	uint32_t kind = d > 5 || g->n > 12000 ? rnd(2) : rnd(4);
 	int pick = !g->picked && rnd(6) == 0;
 	size_t start, kids, i, k;
@@ -839,9 +841,8 @@ test_random(void)
 		r = ex_n(g.path, g.doc, g.n, 1, 4096, &len);
 		CHECK(r == SP_CAPTURE_FOUND && len == g.wlen &&
 			      !memcmp(out, g.want, len),
-		      "random %d: %s in %.*s: %s '%.*s'", t, g.path,
-		      (int)g.n, g.doc, sp_capture_result_name(r), (int)len,
-		      out);
+		      "random %d: %s in %.*s: %s '%.*s'", t, g.path, (int)g.n,
+		      g.doc, sp_capture_result_name(r), (int)len, out);
 	}
 	CHECK(rounds > 1000, "only %d random rounds", rounds);
 }

@@ -33,10 +33,11 @@
  *     element: that array must end within the buffer;
  *   - nesting deeper than SP_JSON_MAX_DEPTH containers (counted from the
  *     top of the document) is malformed, when the scan reaches it;
- *   - a number, true, false or null must be followed by a blank, ',', ']'
- *     or '}' (by a blank or the end of a complete document at the top), so
- *     `01`, `1x`, `truex` are malformed and a scalar at the very end of an
- *     incomplete buffer is TRUNCATED (it may go on).
+ *   - a number, true, false or null must be followed, past any blanks,
+ *     by ',', ']' or '}' inside a container, and by a blank or the end of
+ *     a complete document at the top: so `01`, `1x`, `truex` are malformed,
+ *     `[1` and `[1 ` both malformed when complete, and a scalar that the
+ *     end of an incomplete buffer follows is TRUNCATED (it may go on).
  * The value: a string unescaped to UTF-8 (\u0000 gives a NUL byte: *len
  * is the length, nothing is NUL-terminated), a number, true, false or
  * null its text as written, an object or an array its raw JSON text
