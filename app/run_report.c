@@ -257,7 +257,7 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 		"  interrupted %" PRIu64 "\n",
 		s->requests, s->responses, sp_run_succeeded(s), s->failed,
 		s->interrupted);
-	if (sp_run_succeeded(s) == 0)
+	if (sp_run_succeeded(s) == 0 && !r->setup_failed)
 		fprintf(out, "  NO REQUEST SUCCEEDED: the run measured nothing "
 			     "(exit code 1)\n");
 	fprintf(out,
@@ -338,13 +338,15 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 				(double)sp_hist_quantile(&ss[i].iteration,
 							 0.95) /
 					1e3);
+	sp_run_life_print(r, out);
 	fprintf(out, "  %-24s %10s %10s %8s %8s %9s %9s %9s %9s\n", "request",
 		"started", "responses", "failed", "checks", "p50 ms", "p95 ms",
 		"p99 ms", "max ms");
 	for (uint32_t i = 0; i < pl->nrequests; i++) {
 		const struct sp_hist *rh = &rs[i].latency;
 
-		if (rs[i].started == 0)
+		/* The lifecycle's are in its own table. */
+		if (rs[i].started == 0 || r->req_kind[i] != SP_SCEN_LOAD)
 			continue;
 		fprintf(out,
 			"  %-24s %10" PRIu64 " %10" PRIu64 " %8" PRIu64
@@ -470,6 +472,7 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 		sp_rate((double)s->bytes_received * 8, rep->elapsed_s));
 	if (ws)
 		sp_run_ws_json(r, rep, f);
+	sp_run_life_json(r, f);
 	fprintf(f, " \"scenarios\":[");
 	sep = "";
 	for (uint32_t i = 0; i < pl->nscenarios; i++) {
@@ -487,6 +490,9 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 	fprintf(f, "],\n \"requests\":[");
 	sep = "";
 	for (uint32_t i = 0; i < pl->nrequests; i++) {
+		/* The lifecycle's are in its own object. */
+		if (r->req_kind[i] != SP_SCEN_LOAD)
+			continue;
 		fprintf(f, "%s\n  {\"name\":", sep);
 		sp_json_str(f, pl->requests[i].name);
 		SP_VU_REQ_COUNTERS(SP_RUN_JSON_REQ)
@@ -600,6 +606,8 @@ sp_run_csv(const struct sp_run *r, FILE *st, FILE *tl)
 		sp_run_csv_lat(st, &ss[i].iteration);
 	}
 	for (uint32_t i = 0; i < pl->nrequests; i++) {
+		if (r->req_kind[i] != SP_SCEN_LOAD)
+			continue;
 		fprintf(st, "request,");
 		sp_out_csv_str(st, pl->requests[i].name);
 		fprintf(st, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64,
@@ -607,6 +615,7 @@ sp_run_csv(const struct sp_run *r, FILE *st, FILE *tl)
 			rs[i].interrupted);
 		sp_run_csv_lat(st, &rs[i].latency);
 	}
+	sp_run_life_csv(r, st);
 	if (r->rp.tls.on) {
 		/* TLS handshakes done: established to handshake done. */
 		fprintf(st, "tls,\"handshake\",%" PRIu64 ",%" PRIu64 ",0,0",
