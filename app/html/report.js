@@ -79,7 +79,7 @@
     items.forEach(function (it) {
       var d = add(m, el('div'));
       add(d, el('b', null, it[0]));
-      add(d, el('span', it[0] === 'stopped by' && it[1] === 'threshold' ? 'bad' : null, fmt(it[1])));
+      add(d, el('span', it[0] === 'stopped by' && (it[1] === 'threshold' || it[1] === 'setup_failed') ? 'bad' : null, fmt(it[1])));
     });
     document.title = 'stampede report: ' + (r.target || '');
   }
@@ -185,6 +185,25 @@
   }
 
   function pct(h, k) { return isObj(h) ? fmt(h[k]) : '-'; }
+  // setup, teardown, vu_setup, vu_teardown: their requests apart from
+  // the load's (only when the scenario file has them).
+  function lifecycle(r, g) {
+    var l = r.lifecycle, c, rows = [];
+    if (!isObj(l)) return;
+    c = card(g, 'Lifecycle');
+    if (l.setup_ok === false)
+      add(c, el('p', 'bad', 'setup failed: ' + l.setup_why + '; the load did not run'));
+    ['setup', 'teardown', 'vu_setup', 'vu_teardown'].forEach(function (k) {
+      var x = l[k];
+      if (!isObj(x)) return;
+      rows.push([k, fmt(x.runs && x.runs.started), fmt(x.requests), fmt(x.responses), fmt(x.failed),
+        fmt(x.interrupted), pct(x.latency_ms, 'p50'), pct(x.latency_ms, 'p95'),
+        pct(x.latency_ms, 'p99'), pct(x.latency_ms, 'max')]);
+    });
+    table(c, ['lifecycle', 'runs', 'requests', 'responses', 'failed', 'interrupted', 'p50 ms',
+      'p95 ms', 'p99 ms', 'max ms'], rows, 'lifecycle');
+    add(g, el('div')).style.height = '14px';
+  }
   function breakdown(r) {
     var g = section('Scenarios and requests'), c;
     g.className = '';
@@ -198,6 +217,7 @@
       }), 'scenarios');
     else add(c, el('p', 'none', 'no scenarios'));
     add(g, el('div')).style.height = '14px';
+    lifecycle(r, g);
     c = card(g, 'Requests');
     if (Array.isArray(r.requests) && r.requests.length)
       table(c, ['request', 'started', 'responses', 'failed', 'check failed', 'status failed',
@@ -217,7 +237,7 @@
   }
 
   var KNOWN = ['version', 'mode', 'target', 'source', 'model', 'elapsed_s', 'stopped_by', 'summary',
-    'scenarios', 'requests', 'cores', 'thresholds', 'timeline', 'ws'];
+    'scenarios', 'requests', 'cores', 'thresholds', 'timeline', 'ws', 'lifecycle'];
   function counters(r) {
     var g = section('Stack, NIC and generator counters'), scalars = {}, any = false, k;
     ['tcp', 'drops', 'nic', 'generator', 'pools', 'arp'].forEach(function (n) {
