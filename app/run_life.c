@@ -207,8 +207,9 @@ sp_run_life_json(const struct sp_run *r, FILE *f)
 		",\"responses\":%" PRIu64 ",\"succeeded\":%" PRIu64
 		",\"errors\":%" PRIu64 ",\"interrupted\":%" PRIu64
 		",\"codes\":{",
-		l->requests, l->responses, l->responses -
-		sp_vu_failed_responses(l), l->failed, l->interrupted);
+		l->requests, l->responses,
+		l->responses - sp_vu_failed_responses(l), l->failed,
+		l->interrupted);
 	for (int c = 0; c < SP_PLAN_MAX_STATUS; c++)
 		if (l->codes[c] != 0) {
 			fprintf(f, "%s\"%d\":%" PRIu64, sep, c, l->codes[c]);

@@ -339,8 +339,7 @@ sp_run_life(const void *ctx, int teardown, char *buf, size_t len)
 	uint32_t sc = teardown ? pl->teardown_scen : pl->setup_scen;
 	uint64_t started = 0, failed = 0;
 
-	for (uint32_t i = 0; sc != 0 && i < pl->scenarios[sc - 1].nsteps;
-	     i++) {
+	for (uint32_t i = 0; sc != 0 && i < pl->scenarios[sc - 1].nsteps; i++) {
 		const struct sp_step *st = &pl->scenarios[sc - 1].steps[i];
 
 		if (st->kind != SP_STEP_REQUEST)
@@ -853,7 +852,7 @@ sp_cmd_run(int argc, char **argv)
 		sp_run_sample(r, sp_workers_end_us(cores.ws, r->ncores), 1);
 	sp_run_merge(r);
 	sp_run_merge_life(r);
-	r->stopped_by = r->setup_failed        ? "setup_failed" :
+	r->stopped_by = r->setup_failed       ? "setup_failed" :
 			r->aborted_by != NULL ? "threshold" :
 			sp_interrupted()      ? "signal" :
 						"duration";
