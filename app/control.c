@@ -172,7 +172,7 @@ sp_control_run_n(struct sp_worker *ws, unsigned int n, uint64_t duration_us)
 	uint64_t now, next_live = 0, stop_at = 0, next_life = 0;
 	int phase, stopped = 0, hurried = 0, abort_run = 0, setup_bad = 0;
 	int tty = isatty(STDERR_FILENO) && w->mode->tick != NULL;
-	int inplace = 0, sigs_at_end = -1;
+	int inplace = 0, sigs_at_end = -1, life_phase = -1;
 	unsigned int launched = 0;
 	char ip[16];
 
@@ -188,7 +188,6 @@ sp_control_run_n(struct sp_worker *ws, unsigned int n, uint64_t duration_us)
 			phase = SP_PHASE_ARP_FAILED;
 			goto wait;
 		}
-	next_life = sp_now_us() + SP_US_PER_S;
 	for (;;) {
 		sp_sleep_tick();
 		if (w->mode->poll != NULL)
@@ -225,7 +224,12 @@ sp_control_run_n(struct sp_worker *ws, unsigned int n, uint64_t duration_us)
 			hurried = 1;
 			sp_stop_all(ws, n, 2);
 		}
-		/* Setup and teardown: a line of their own a second. */
+		/* Setup and teardown: a line of their own a second, the
+		 * first a second into the phase (a quick one says nothing). */
+		if (phase != life_phase) {
+			life_phase = phase;
+			next_life = now + SP_US_PER_S;
+		}
 		if ((phase == SP_PHASE_SETUP || phase == SP_PHASE_TEARDOWN) &&
 		    now >= next_life) {
 			sp_life_line(w, phase == SP_PHASE_TEARDOWN, &inplace);
