@@ -168,6 +168,43 @@ sp_run_tls_resume_name(enum sp_run_resume m)
 					   "session";
 }
 
+/* A scenario's own load, under its row: "own load: open 50/s, at most
+ * 100 VUs, from 5s for 10s" (its target, as the plan has it). */
+static void
+sp_run_load_print(FILE *out, const struct sp_load *ld)
+{
+	char what[64];
+
+	if (ld->nstages != 0)
+		snprintf(what, sizeof(what), "%u stage%s", ld->nstages,
+			 ld->nstages == 1 ? "" : "s");
+	else if (ld->model == SP_MODEL_OPEN)
+		snprintf(what, sizeof(what), "%g/s", ld->rate);
+	else
+		snprintf(what, sizeof(what), "%" PRIu32 " VU%s", ld->vus,
+			 ld->vus == 1 ? "" : "s");
+	fprintf(out,
+		"    own load: %s %s, at most %" PRIu32 " VUs, from %.3gs "
+		"for %.3gs\n",
+		ld->model == SP_MODEL_OPEN ? "open" : "closed", what,
+		ld->max_vus, (double)ld->start_us / 1e6,
+		(double)ld->duration_us / 1e6);
+}
+
+/* ... and in the JSON report: "load":{...} (absent: the shared load). */
+static void
+sp_run_load_json(FILE *f, const struct sp_load *ld)
+{
+	fprintf(f,
+		",\"load\":{\"model\":\"%s\",\"vus\":%" PRIu32
+		",\"rate\":%.17g,\"max_vus\":%" PRIu32 ",\"stages\":%" PRIu32
+		",\"start_s\":%.6f"
+		",\"duration_s\":%.6f}",
+		ld->model == SP_MODEL_OPEN ? "open" : "closed", ld->vus,
+		ld->rate, ld->max_vus, ld->nstages, (double)ld->start_us / 1e6,
+		(double)ld->duration_us / 1e6);
+}
+
 static void
 sp_run_print_tls(const struct sp_run *r, FILE *out)
 {
@@ -326,18 +363,21 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 	fprintf(out, "  %-24s %8s %10s %10s %8s %8s %8s %10s\n", "scenario",
 		"weight", "started", "completed", "failed", "interr", "dropped",
 		"iter p95");
-	for (uint32_t i = 0; i < pl->nscenarios; i++)
-		if (pl->scenarios[i].enabled)
-			fprintf(out,
-				"  %-24s %8" PRIu32 " %10" PRIu64 " %10" PRIu64
-				" %8" PRIu64 " %8" PRIu64 " %8" PRIu64
-				" %10.3f\n",
-				pl->scenarios[i].name, pl->scenarios[i].weight,
-				ss[i].started, ss[i].completed, ss[i].failed,
-				ss[i].interrupted, ss[i].dropped,
-				(double)sp_hist_quantile(&ss[i].iteration,
-							 0.95) /
-					1e3);
+	for (uint32_t i = 0; i < pl->nscenarios; i++) {
+		const struct sp_load *ld = pl->scenarios[i].load;
+
+		if (!pl->scenarios[i].enabled)
+			continue;
+		fprintf(out,
+			"  %-24s %8" PRIu32 " %10" PRIu64 " %10" PRIu64
+			" %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %10.3f\n",
+			pl->scenarios[i].name, pl->scenarios[i].weight,
+			ss[i].started, ss[i].completed, ss[i].failed,
+			ss[i].interrupted, ss[i].dropped,
+			(double)sp_hist_quantile(&ss[i].iteration, 0.95) / 1e3);
+		if (ld != NULL)
+			sp_run_load_print(out, ld);
+	}
 	sp_run_life_print(r, out);
 	fprintf(out, "  %-24s %10s %10s %8s %8s %9s %9s %9s %9s\n", "request",
 		"started", "responses", "failed", "checks", "p50 ms", "p95 ms",
@@ -481,6 +521,8 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 		fprintf(f, "%s\n  {\"name\":", sep);
 		sp_json_str(f, pl->scenarios[i].name);
 		fprintf(f, ",\"weight\":%" PRIu32, pl->scenarios[i].weight);
+		if (pl->scenarios[i].load != NULL)
+			sp_run_load_json(f, pl->scenarios[i].load);
 		SP_VU_SCEN_COUNTERS(SP_RUN_JSON_SCEN)
 		fprintf(f, ",\"iteration_ms\":");
 		sp_run_lat_json(f, &ss[i].iteration);

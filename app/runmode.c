@@ -722,7 +722,7 @@ sp_run_tls_setup(struct sp_run *r, struct sp_run_core *c, uint32_t vus)
 				" MiB for their TLS connections (%zu bytes "
 				"each, pools of VUs + 25 %%), more than the "
 				"%" PRIu64 " MiB available: fewer --vus\n",
-				r->rp.max_vus, r->ncores,
+				vus * r->ncores, r->ncores,
 				r->ncores == 1 ? "" : "s", need >> 20,
 				sp_tls_conn_bytes(probe), avail >> 20);
 			sp_tls_destroy(probe);
@@ -758,7 +758,9 @@ sp_run_core_setup(struct sp_run *r, struct sp_cores *cores, uint32_t i,
 		.dst_port = r->rp.eng.dst_port,
 		.drain_us = SP_RUN_DRAIN_US,
 	};
-	uint32_t n = r->ncores, vus = (r->rp.max_vus + n - 1) / n;
+	uint32_t n = r->ncores, shared = (r->rp.max_vus + n - 1) / n;
+	/* The engine's VUs: the shared load's share and each own load's. */
+	uint32_t vus = shared + sp_vu_own_slots(&r->rp.eng, n);
 	char err[256];
 
 	memset(&vc, 0, sizeof(vc));
@@ -767,7 +769,7 @@ sp_run_core_setup(struct sp_run *r, struct sp_cores *cores, uint32_t i,
 	vc.flush_stamps = 1;
 	vc.core = i;
 	vc.ncores = n;
-	vc.max_vus = vus;
+	vc.max_vus = shared;
 	vc.seed = seed + i * 0x9e3779b97f4a7c15ull;
 	vc.reqlog = r->rlog.f != NULL ? &r->rlog.log[i] : NULL;
 	vc.shared = r->shared;

@@ -430,11 +430,13 @@ sp_file_network(struct sp_loader *ld, const yaml_node_t *n)
 	return 0;
 }
 
-static int
-sp_file_stage_list(struct sp_loader *ld, const yaml_node_t *n)
+/* A stages: list into @stages (room for SP_PLAN_MAX_STAGES), @nstages:
+ * the top-level load's or a scenario's. */
+int
+sp_stage_list(struct sp_loader *ld, const yaml_node_t *n,
+	      struct sp_stage *stages, uint32_t *nstages)
 {
 	static const char *const keys[] = { "duration", "target", NULL };
-	struct sp_plan *pl = ld->pl;
 	uint32_t k = 0;
 
 	if (sp_yaml_seq(ld, n, "stages") < 0)
@@ -458,14 +460,14 @@ sp_file_stage_list(struct sp_loader *ld, const yaml_node_t *n)
 		if (t == NULL)
 			return sp_node_error(ld, st, "stage %u has no target",
 					     k + 1);
-		if (sp_yaml_dur(ld, d, "duration", &pl->stages[k].duration_us) <
+		if (sp_yaml_dur(ld, d, "duration", &stages[k].duration_us) <
 			    0 ||
 		    sp_yaml_str(ld, t, "target", &s) < 0)
 			return -1;
-		if (sp_val_num(s, &pl->stages[k].target, ld->why) < 0)
+		if (sp_val_num(s, &stages[k].target, ld->why) < 0)
 			return sp_node_error(ld, t, "target: %s", ld->why);
 	}
-	pl->nstages = k;
+	*nstages = k;
 	return 0;
 }
 
@@ -499,7 +501,8 @@ sp_file_load(struct sp_loader *ld, const yaml_node_t *n)
 			dur = v;
 		if (strcmp(keys[i], "stages") == 0 &&
 		    v->type == YAML_SEQUENCE_NODE) {
-			if (sp_file_stage_list(ld, v) < 0)
+			if (sp_stage_list(ld, v, ld->pl->stages,
+					  &ld->pl->nstages) < 0)
 				return -1;
 			ld->pv->file_keys |= SP_K_STAGES;
 			continue;

@@ -569,6 +569,8 @@ sp_scenario(struct sp_loader *ld, const yaml_node_t *n)
 		"keep_alive",
 		"max_requests_per_connection",
 		"steps",
+		"load",
+		"vus",
 		NULL,
 	};
 	struct sp_plan *pl = ld->pl;
@@ -604,6 +606,8 @@ sp_scenario(struct sp_loader *ld, const yaml_node_t *n)
 		sc.weight = (uint32_t)x;
 	}
 	if ((v = sp_yaml_get(ld, n, "tags")) != NULL && sp_tags(ld, v, &sc) < 0)
+		return -1;
+	if (sp_scn_load(ld, n, &sc) < 0) /* scenario_load.c */
 		return -1;
 	if ((v = sp_yaml_get(ld, n, "keep_alive")) != NULL) {
 		if (sp_yaml_str(ld, v, "keep_alive", &s) < 0)

@@ -287,7 +287,7 @@ sp_set_resolve(struct sp_plan *pl, const char *v, char *why)
 }
 
 /* "30s:20,1m:200,30s:0" */
-static int
+int
 sp_val_stages(const char *s, struct sp_stage *st, uint32_t *nst, char *why)
 {
 	char buf[64];

@@ -73,8 +73,10 @@ struct sp_run_tls {
 struct sp_run_plan {
 	struct sp_plan eng;
 	const char *source; /* file name, or "command line" */
-	/* The VUs the run needs at most (open: max_vus; closed: the peak),
-	 * shared among the cores' engines. */
+	/* The VUs the shared (top-level) load needs at most (open:
+	 * max_vus; closed: the peak), shared among the cores' engines; 0
+	 * when every enabled scenario has its own load (each its
+	 * sp_load.max_vus, sp_vu_own_slots per engine). */
 	uint32_t max_vus;
 	uint64_t connect_timeout_us;
 	const char *target_name; /* HOST when it is a name, else NULL */

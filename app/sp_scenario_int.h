@@ -153,6 +153,18 @@ int sp_th_resolve(const struct sp_plan *pl, struct sp_threshold *t, char *why);
 const struct sp_resolve *sp_lookup(const struct sp_run_plan *rp,
 				   const char *name, uint16_t port);
 int sp_has_tag(const struct sp_scenario *sc, const char *list);
+int sp_stage_list(struct sp_loader *ld, const yaml_node_t *n,
+		  struct sp_stage *stages, uint32_t *nstages);
+
+/* scenario_load.c: a scenario's own load (load:, vus:) */
+/* The load: or vus: of scenario node @n into @sc->load (none: NULL). */
+int sp_scn_load(struct sp_loader *ld, const yaml_node_t *n,
+		struct sp_scenario *sc);
+/* sp_scenario_finish's part: before the top-level load's checks (whether
+ * any enabled scenario shares it, the run's length when none does) ... */
+int sp_loads_pre(struct sp_run_plan *rp, struct sp_scenario_err *e);
+/* ... and after them (each own load within the run, the VUs in all). */
+int sp_loads_post(struct sp_run_plan *rp, struct sp_scenario_err *e);
 
 /* scenario_steps.c */
 int sp_expect(struct sp_loader *ld, const yaml_node_t *n, uint64_t *set);
@@ -194,6 +206,8 @@ int sp_val_u64(const char *s, uint64_t min, uint64_t max, uint64_t *v,
 	       char *why);
 int sp_val_num(const char *s, double *v, char *why);
 int sp_val_bool(const char *s, int *v, char *why);
+int sp_val_stages(const char *s, struct sp_stage *st, uint32_t *nst,
+		  char *why);
 int sp_ipv4_peer(const char *s, uint32_t *ip, char *why);
 int sp_val_url(const char *s, int path_ok, struct sp_url *u, char *why);
 int sp_add_resolve(struct sp_plan *pl, const char *key, const char *addr,

@@ -155,6 +155,10 @@ sp_scenario_finish(struct sp_run_plan *rp, struct sp_scenario_err *e)
 				  pv->exclude_tags);
 	}
 
+	/* Own loads: whether the top-level one is needed, the run's length
+	 * when it is not. */
+	if (sp_loads_pre(rp, e) < 0)
+		return -1;
 	/*
 	 * The command line wins over the file, key by key, but stages and a
 	 * constant load are two ways to say one thing: --stages replaces
@@ -276,7 +280,8 @@ sp_scenario_finish(struct sp_run_plan *rp, struct sp_scenario_err *e)
 		sp_run_plan_of(pl)->max_vus = (uint32_t)top;
 	else if (sp_run_plan_of(pl)->max_vus == 0)
 		sp_run_plan_of(pl)->max_vus = (uint32_t)(top > 100 ? top : 100);
-	return 0;
+	/* Each own load within the run; rp->max_vus the shared load's. */
+	return sp_loads_post(rp, e);
 }
 
 /* ---- stampede validate ---- */
@@ -327,7 +332,7 @@ sp_cmd_validate(int argc, char **argv)
 	struct sp_scenario_err e = { { 0 } };
 	struct sp_run_plan rp;
 	const struct sp_plan *pl = &rp.eng;
-	char dur[48], load[96], ws[48] = "";
+	char dur[48], load[160], ws[48] = "";
 	const char *file = NULL;
 	unsigned nws = 0;
 
@@ -376,6 +381,22 @@ sp_cmd_validate(int argc, char **argv)
 			 "open model, %u stage%s, at most %u "
 			 "VUs",
 			 pl->nstages, pl->nstages == 1 ? "" : "s", rp.max_vus);
+	{
+		uint32_t own = 0;
+
+		for (uint32_t i = 0; i < pl->nscenarios; i++)
+			own += pl->scenarios[i].enabled &&
+			       pl->scenarios[i].load != NULL;
+		if (own != 0 && rp.max_vus == 0)
+			snprintf(load, sizeof(load),
+				 "%u scenario%s with a load of %s own", own,
+				 own == 1 ? "" : "s", own == 1 ? "its" : "their");
+		else if (own != 0)
+			snprintf(load + strlen(load), sizeof(load) - strlen(load),
+				 ", and %u scenario%s with a load of %s own",
+				 own, own == 1 ? "" : "s",
+				 own == 1 ? "its" : "their");
+	}
 	for (uint32_t i = 0; i < pl->nrequests; i++)
 		nws += pl->requests[i].ws_upgrade;
 	if (nws != 0)

@@ -281,8 +281,8 @@ sp_vu_fail(struct sp_vu_engine *e, struct sp_vu *v, enum sp_vu_err k)
 {
 	uint32_t ri = sp_vu_req_idx(e, v);
 
-	sp_ctr_inc(e->s.failed);
-	sp_ctr_inc(e->s.err[k]);
+	sp_ctr_inc(sp_vu_st(e, v)->failed);
+	sp_ctr_inc(sp_vu_st(e, v)->err[k]);
 	sp_ctr_inc(e->rs[ri].failed);
 	v->it_failed = 1;
 }
@@ -295,6 +295,7 @@ sp_vu_step_error(struct sp_vu_engine *e, struct sp_vu *v, enum sp_vu_err k,
 		 int reset)
 {
 	sp_vu_timer_cancel(e, v);
+	sp_vu_cap_release(e, v);
 	sp_vu_fail(e, v, k);
 	sp_vu_log(e, v, 0, (unsigned)k + 1);
 	sp_vu_drop_conn(e, v, reset ? SP_VU_RESET : SP_VU_GRACEFUL);
@@ -318,31 +319,47 @@ sp_vu_step_done(struct sp_vu_engine *e, struct sp_vu *v,
 	struct sp_vu_req_stats *r = &e->rs[sp_vu_req_idx(e, v)];
 	uint64_t now = *e->now;
 	uint64_t lat = now > v->t_intended ? now - v->t_intended : 0;
-	int status = o->status;
+	int status = o->status, cap_end = 0;
 
 	sp_vu_timer_cancel(e, v);
-	sp_ctr_inc(e->s.responses);
+	sp_ctr_inc(sp_vu_st(e, v)->responses);
 	sp_ctr_inc(r->responses);
 	if (status >= 0 && status < SP_PLAN_MAX_STATUS)
-		sp_ctr_inc(e->s.codes[status]);
+		sp_ctr_inc(sp_vu_st(e, v)->codes[status]);
 	sp_hist_record(&r->latency, lat);
-	sp_hist_record(&e->s.latency, lat);
+	sp_hist_record(&sp_vu_st(e, v)->latency, lat);
 	if (!o->status_ok) {
 		/* An unexpected status fails the request as itself, whatever
 		 * the checks say: one kind per failed request. */
-		sp_ctr_inc(e->s.failed);
-		sp_ctr_inc(e->s.err[SP_VU_E_HTTP_STATUS]);
+		sp_ctr_inc(sp_vu_st(e, v)->failed);
+		sp_ctr_inc(sp_vu_st(e, v)->err[SP_VU_E_HTTP_STATUS]);
 		sp_ctr_inc(r->failed);
 		sp_ctr_inc(r->status_failed);
 	} else if (!o->checks_ok) {
-		sp_ctr_inc(e->s.failed);
-		sp_ctr_inc(e->s.err[SP_VU_E_CHECK]);
+		sp_ctr_inc(sp_vu_st(e, v)->failed);
+		sp_ctr_inc(sp_vu_st(e, v)->err[SP_VU_E_CHECK]);
 		sp_ctr_inc(r->failed);
 		sp_ctr_inc(r->check_failed);
-	} else if (o->checked) {
-		sp_ctr_inc(e->s.checks_passed);
+	} else {
+		if (o->checked)
+			sp_ctr_inc(sp_vu_st(e, v)->checks_passed);
+		if (!o->captures_ok) {
+			/* A value the flow needs is missing: the request
+			 * failed, and unless it says continue, so did the
+			 * iteration, whose remaining steps are skipped. */
+			sp_ctr_inc(sp_vu_st(e, v)->failed);
+			sp_ctr_inc(sp_vu_st(e, v)->err[SP_VU_E_CAPTURE]);
+			sp_ctr_inc(r->failed);
+			if (!sp_vu_req(e, v)->capture_continue) {
+				v->it_failed = 1;
+				cap_end = 1;
+			}
+		}
 	}
-	sp_vu_log(e, v, status, o->checks_ok ? 0 : SP_VU_E_CHECK + 1);
+	sp_vu_log(e, v, status,
+		  !o->checks_ok     ? SP_VU_E_CHECK + 1 :
+		  !o->captures_ok ? SP_VU_E_CAPTURE + 1 :
+				    0);
 	v->conn_reqs++;
 	switch (o->conn) {
 	case SP_VU_CONN_UNSOLICITED:
@@ -361,7 +378,7 @@ sp_vu_step_done(struct sp_vu_engine *e, struct sp_vu *v,
 	}
 	/* A request that follows without a think time is due now. */
 	v->t_intended = now;
-	v->step++;
+	v->step = cap_end ? sp_vu_scen(e, v)->nsteps : v->step + 1;
 	v->state = SP_VU_RUN;
 	sp_vu_advance(e, v);
 }
@@ -382,11 +399,11 @@ sp_vu_upgraded(struct sp_vu_engine *e, struct sp_vu *v, const uint8_t *rest,
 	uint64_t lat = now > v->t_intended ? now - v->t_intended : 0;
 
 	sp_vu_timer_cancel(e, v);
-	sp_ctr_inc(e->s.responses);
+	sp_ctr_inc(sp_vu_st(e, v)->responses);
 	sp_ctr_inc(r->responses);
-	sp_ctr_inc(e->s.codes[101]);
+	sp_ctr_inc(sp_vu_st(e, v)->codes[101]);
 	sp_hist_record(&r->latency, lat);
-	sp_hist_record(&e->s.latency, lat);
+	sp_hist_record(&sp_vu_st(e, v)->latency, lat);
 	/* From the upgrade request queued (its first frame when the
 	 * connection was kept, else the connection's end) to the 101. */
 	sp_hist_record(&e->s.ws_connect,
@@ -511,7 +528,7 @@ sp_vu_request(struct sp_vu_engine *e, struct sp_vu *v)
 	if (v->state != SP_VU_RETRY) {
 		const struct sp_request *rq = &e->pl->requests[ri];
 
-		sp_ctr_inc(e->s.requests);
+		sp_ctr_inc(sp_vu_st(e, v)->requests);
 		sp_ctr_inc(e->rs[ri].started);
 		v->req_seed = sp_vu_rand(&e->rng) | 1;
 		/* The last request's first frame never reached the port
@@ -520,14 +537,20 @@ sp_vu_request(struct sp_vu_engine *e, struct sp_vu *v)
 			sp_vu_lag(e, v, *e->now);
 		v->sent_first = SP_VU_SENT_NONE;
 		v->new_conn = v->c == NULL;
+		unsigned bad = 0;
+
 		if (e->pl->data != NULL &&
 		    (sp_vu_tpl_unsafe(e->pl, v->row, &rq->path) ||
-		     sp_vu_tpl_unsafe(e->pl, v->row, &rq->headers))) {
+		     sp_vu_tpl_unsafe(e->pl, v->row, &rq->headers)))
+			bad = SP_VU_E_UNSAFE_VALUE + 1;
+		else
+			bad = sp_vu_req_vars_ok(e, v, rq);
+		if (bad != 0) {
 			/* Not sent. The VU waits as for a connect retry: a
 			 * scenario whose every request is unsafe must not
 			 * spin without a pause. */
-			sp_vu_fail(e, v, SP_VU_E_UNSAFE_VALUE);
-			sp_vu_log(e, v, 0, SP_VU_E_UNSAFE_VALUE + 1);
+			sp_vu_fail(e, v, (enum sp_vu_err)(bad - 1));
+			sp_vu_log(e, v, 0, bad);
 			/* An upgrade not sent: its block is skipped. */
 			v->ws_begin = v->step;
 			v->step = rq->ws_upgrade ? sp_vu_ws_after(e, v) :
@@ -585,10 +608,12 @@ sp_vu_request(struct sp_vu_engine *e, struct sp_vu *v)
 static int
 sp_vu_wanted(const struct sp_vu_engine *e, const struct sp_vu *v)
 {
+	const struct sp_vu_group *g = &e->groups[v->group];
+
 	if (!e->running)
 		return 0;
-	if (e->pl->model == SP_MODEL_CLOSED)
-		return v->idx < e->target;
+	if (g->ld->model == SP_MODEL_CLOSED)
+		return v->idx - g->first < g->target;
 	return 0; /* open model: one iteration per arrival */
 }
 
@@ -596,12 +621,13 @@ static void
 sp_vu_begin(struct sp_vu_engine *e, struct sp_vu *v, uint32_t scen,
 	    uint64_t intended)
 {
+	v->life = e->pl->scenarios[scen].kind != SP_SCEN_LOAD;
 	v->scen = scen;
 	v->step = 0;
 	v->it_failed = 0;
 	v->t_intended = intended;
 	v->t_iter = intended;
-	if (e->pl->data != NULL) {
+	if (e->pl->data != NULL && !v->life) {
 		v->row = e->data_row;
 		e->data_row = (uint32_t)(((uint64_t)e->data_row + e->ncores) %
 					 e->pl->data->nrows);
@@ -609,16 +635,50 @@ sp_vu_begin(struct sp_vu_engine *e, struct sp_vu *v, uint32_t scen,
 	if (v->state == SP_VU_IDLE)
 		sp_ctr_inc(e->s.vus_active);
 	v->state = SP_VU_RUN;
-	sp_ctr_inc(e->s.it_started);
+	sp_ctr_inc(sp_vu_st(e, v)->it_started);
 	sp_ctr_inc(e->ss[scen].started);
 }
 
+/* A load scenario starts for the VU: its vu_setup first, once. */
+static void
+sp_vu_begin_load(struct sp_vu_engine *e, struct sp_vu *v, uint32_t scen,
+		 uint64_t intended)
+{
+	const struct sp_scenario *sc = &e->pl->scenarios[scen];
+
+	if (!v->set_up) {
+		v->next_scen = scen;
+		if (sc->vu_setup != 0) {
+			/* Its vu_teardown is due from here, even if the
+			 * setup fails half-way (a login that half worked). */
+			v->set_up = 1;
+			sp_vu_begin(e, v, sc->vu_setup - 1, intended);
+			return;
+		}
+	}
+	sp_vu_begin(e, v, scen, intended);
+}
+
+/* Whether the VU's lifecycle scenario may go on while the load is not
+ * running: setup and teardown run outside it, a vu_teardown in the
+ * drain; a vu_setup is cut (its vu_teardown follows). */
+static int
+sp_vu_life_goes_on(const struct sp_vu_engine *e, const struct sp_vu *v)
+{
+	return v->life && !e->hurry &&
+	       sp_vu_scen(e, v)->kind != SP_SCEN_VU_SETUP;
+}
+
+/* The scenario of the group's next iteration: its own, or the shared
+ * load's pick by weight. */
 static uint32_t
-sp_vu_pick(struct sp_vu_engine *e)
+sp_vu_pick(struct sp_vu_engine *e, const struct sp_vu_group *g)
 {
 	uint64_t r;
 	uint32_t i;
 
+	if (g->scen != SP_VU_NONE)
+		return g->scen;
 	if (e->npick == 1)
 		return e->pick_scen[0];
 	r = sp_vu_below(&e->rng, e->pick_total);
@@ -634,10 +694,34 @@ sp_vu_idle(struct sp_vu_engine *e, struct sp_vu *v)
 	sp_ctr_sub(e->s.vus_active, 1);
 	if (e->stopping)
 		sp_vu_drop_conn(e, v, SP_VU_GRACEFUL);
-	if (e->pl->model == SP_MODEL_OPEN) {
-		v->next_free = e->free_head;
-		e->free_head = v->idx;
+	/* Setup's and teardown's VU 0 never left the open model's free
+	 * list. */
+	if (e->groups[v->group].ld->model == SP_MODEL_OPEN &&
+	    sp_vu_scen(e, v)->kind != SP_SCEN_SETUP &&
+	    sp_vu_scen(e, v)->kind != SP_SCEN_TEARDOWN) {
+		struct sp_vu_group *g = &e->groups[v->group];
+
+		v->next_free = g->free_head;
+		g->free_head = v->idx;
 	}
+}
+
+/* The VU leaves the load (the schedule no longer wants it, or the run
+ * stopped): its vu_teardown runs if its vu_setup did, else it goes idle.
+ * 1 when the teardown began. */
+static int
+sp_vu_leave(struct sp_vu_engine *e, struct sp_vu *v)
+{
+	const struct sp_scenario *home = &e->pl->scenarios[v->next_scen];
+
+	if (v->set_up && home->vu_teardown != 0 && !e->hurry) {
+		v->set_up = 0;
+		sp_vu_begin(e, v, home->vu_teardown - 1, *e->now);
+		return 1;
+	}
+	v->set_up = 0;
+	sp_vu_idle(e, v);
+	return 0;
 }
 
 /* The iteration's steps are done (or it failed): count it and start the
@@ -647,21 +731,44 @@ sp_vu_end_iteration(struct sp_vu_engine *e, struct sp_vu *v)
 {
 	uint64_t now = *e->now, d = now > v->t_iter ? now - v->t_iter : 0;
 
-	sp_hist_record(&e->s.iteration, d);
+	sp_hist_record(&sp_vu_st(e, v)->iteration, d);
 	sp_hist_record(&e->ss[v->scen].iteration, d);
 	if (v->it_failed) {
-		sp_ctr_inc(e->s.it_failed);
+		sp_ctr_inc(sp_vu_st(e, v)->it_failed);
 		sp_ctr_inc(e->ss[v->scen].failed);
 	} else {
-		sp_ctr_inc(e->s.it_completed);
+		sp_ctr_inc(sp_vu_st(e, v)->it_completed);
 		sp_ctr_inc(e->ss[v->scen].completed);
+	}
+	if (v->life) {
+		switch (sp_vu_scen(e, v)->kind) {
+		case SP_SCEN_VU_SETUP:
+			/* On to the iteration it was started for (due now:
+			 * its setup's time is not the iteration's). */
+			if (e->running) {
+				sp_vu_begin(e, v, v->next_scen, now);
+				return;
+			}
+			(void)sp_vu_leave(e, v);
+			return;
+		case SP_SCEN_VU_TEARDOWN:
+			/* The VU starts afresh if the schedule wants it
+			 * again. */
+			sp_vu_vars_reset(e, v);
+			break;
+		default:
+			break;
+		}
+		sp_vu_idle(e, v);
+		return;
 	}
 	v->iter++;
 	if (sp_vu_wanted(e, v)) {
-		sp_vu_begin(e, v, sp_vu_pick(e), *e->now);
+		sp_vu_begin_load(e, v, sp_vu_pick(e, &e->groups[v->group]),
+				 *e->now);
 		return;
 	}
-	sp_vu_idle(e, v);
+	(void)sp_vu_leave(e, v);
 }
 
 /*
@@ -680,12 +787,19 @@ sp_vu_advance(struct sp_vu_engine *e, struct sp_vu *v)
 			sp_vu_end_iteration(e, v);
 			continue;
 		}
-		if (!e->running) {
+		if (!e->running && !sp_vu_life_goes_on(e, v)) {
 			/* Stopped with steps left: the iteration is cut. */
 			sp_vu_ws_cut(e, v);
-			sp_ctr_inc(e->s.it_interrupted);
+			sp_ctr_inc(sp_vu_st(e, v)->it_interrupted);
 			sp_ctr_inc(e->ss[v->scen].interrupted);
-			sp_vu_idle(e, v);
+			if (v->life &&
+			    sp_vu_scen(e, v)->kind != SP_SCEN_VU_SETUP) {
+				/* a teardown cut by a hurried stop */
+				sp_vu_idle(e, v);
+				return;
+			}
+			if (sp_vu_leave(e, v))
+				continue; /* its vu_teardown */
 			return;
 		}
 		s = &sc->steps[v->step];
@@ -712,6 +826,10 @@ sp_vu_advance(struct sp_vu_engine *e, struct sp_vu *v)
 		case SP_STEP_LOOP:
 			v->loops[s->depth] = s->count;
 			v->step++;
+			break;
+		case SP_STEP_IF:
+			v->step = sp_vu_cond(e, v, s->ws) ? v->step + 1 :
+							    s->end;
 			break;
 		case SP_STEP_LOOP_END:
 			if (--v->loops[s->depth] > 0)
@@ -809,7 +927,7 @@ sp_vu_on_data(void *ctx, void *user, const uint8_t *data, uint32_t len)
 		uint64_t ttfb = *e->now - v->t_phase;
 
 		v->got_first = 1;
-		sp_hist_record(&e->s.ttfb, ttfb);
+		sp_hist_record(&sp_vu_st(e, v)->ttfb, ttfb);
 		sp_hist_record(&e->rs[sp_vu_req_idx(e, v)].ttfb, ttfb);
 	}
 	e->clients[v->proto]->data(e, v, data, len);
@@ -919,63 +1037,91 @@ sp_vu_stream_cbs(void)
 	return &sp_vu_cbs;
 }
 
-/* Closed model: start the VUs the schedule wants now. VUs above the
- * target finish their iteration first (sp_vu_wanted). */
+/* Closed model: start the VUs the group's schedule wants now. VUs above
+ * the target finish their iteration first (sp_vu_wanted); so do those
+ * still in one at the group's end. */
 static void
-sp_vu_ramp(struct sp_vu_engine *e, uint64_t now)
+sp_vu_ramp(struct sp_vu_engine *e, struct sp_vu_group *g, uint64_t now)
 {
+	uint64_t t = now - e->start_us;
 	/* The stages built at creation (sp_vu_target_at builds them each
 	 * time): this runs once a loop iteration. */
-	uint32_t all = sp_vu_sched_target(e->sched, e->arr.nsched,
-					  now - e->start_us);
+	uint32_t all = t >= g->ld->start_us && t < g->end_us ?
+			       sp_vu_sched_target(g->sched, g->arr.nsched,
+						  t - g->ld->start_us) :
+			       0;
 	/* This engine's share: VUs core, core + ncores, ... of the total. */
 	uint32_t want = all > e->core ?
 				(all - e->core + e->ncores - 1) / e->ncores :
 				0;
-	uint32_t from = e->target;
+	uint32_t from = g->target;
 
-	if (want > e->nvus)
-		want = e->nvus;
-	e->target = want;
-	sp_ctr_set(e->s.vus_target, want);
+	if (want > g->n)
+		want = g->n;
+	g->target = want;
 	for (uint32_t i = from; i < want; i++) {
-		struct sp_vu *v = &e->vus[i];
+		struct sp_vu *v = &e->vus[g->first + i];
 
 		if (v->state != SP_VU_IDLE)
 			continue;
-		sp_vu_begin(e, v, sp_vu_pick(e), now);
+		sp_vu_begin_load(e, v, sp_vu_pick(e, g), now);
 		sp_vu_advance(e, v);
 	}
 }
 
-/* Open model: every arrival due by @now starts an iteration, or is
- * dropped if no VU is idle. Its requests' latency counts from the arrival
- * time, however late the loop got to it. */
+/* Open model: every arrival of the group due by @now starts an
+ * iteration, or is dropped if none of its VUs is idle. Its requests'
+ * latency counts from the arrival time, however late the loop got to
+ * it. */
 static void
-sp_vu_arrive(struct sp_vu_engine *e, uint64_t now)
+sp_vu_arrive(struct sp_vu_engine *e, struct sp_vu_group *g, uint64_t now)
 {
+	uint64_t base = e->start_us + g->ld->start_us;
 	uint32_t n = 0;
 
-	while (e->next_arrival != UINT64_MAX &&
-	       e->start_us + e->next_arrival <= now &&
+	while (g->next_arrival != UINT64_MAX && base + g->next_arrival <= now &&
 	       n++ < SP_VU_OPENS_PER_STEP) {
-		uint64_t at = e->start_us + e->next_arrival;
-		uint32_t scen = sp_vu_pick(e);
+		uint64_t at = base + g->next_arrival;
+		uint32_t scen = sp_vu_pick(e, g);
 
+		if (g->ld->start_us + g->next_arrival >= g->end_us) {
+			/* Its stages run past the run's end: cut there. */
+			g->next_arrival = UINT64_MAX;
+			break;
+		}
 		sp_ctr_inc(e->s.arrivals);
-		e->arrivals += e->ncores;
-		e->next_arrival = sp_vu_next_arrival(&e->arr, e->arrivals);
-		if (e->free_head == SP_VU_NONE) {
+		g->arrivals += e->ncores;
+		g->next_arrival = sp_vu_next_arrival(&g->arr, g->arrivals);
+		if (g->free_head == SP_VU_NONE) {
 			sp_ctr_inc(e->s.it_dropped);
 			sp_ctr_inc(e->ss[scen].dropped);
 			continue;
 		}
-		struct sp_vu *v = &e->vus[e->free_head];
+		struct sp_vu *v = &e->vus[g->free_head];
 
-		e->free_head = v->next_free;
-		sp_vu_begin(e, v, scen, at);
+		g->free_head = v->next_free;
+		sp_vu_begin_load(e, v, scen, at);
 		sp_vu_advance(e, v);
 	}
+}
+
+/* Every group's schedule at @now; the closed groups' targets add up. */
+static void
+sp_vu_schedule(struct sp_vu_engine *e, uint64_t now)
+{
+	uint64_t target = 0;
+
+	for (uint32_t k = 0; k < e->ngroups; k++) {
+		struct sp_vu_group *g = &e->groups[k];
+
+		if (g->ld->model == SP_MODEL_OPEN) {
+			sp_vu_arrive(e, g, now);
+		} else {
+			sp_vu_ramp(e, g, now);
+			target += g->target;
+		}
+	}
+	sp_ctr_set(e->s.vus_target, target);
 }
 
 void
@@ -983,12 +1129,14 @@ sp_vu_start(struct sp_vu_engine *e, uint64_t now)
 {
 	e->start_us = now;
 	e->running = 1;
-	if (e->pl->model == SP_MODEL_OPEN) {
-		e->next_arrival = sp_vu_next_arrival(&e->arr, e->arrivals);
-		sp_vu_arrive(e, now);
-	} else {
-		sp_vu_ramp(e, now);
+	for (uint32_t k = 0; k < e->ngroups; k++) {
+		struct sp_vu_group *g = &e->groups[k];
+
+		if (g->ld->model == SP_MODEL_OPEN)
+			g->next_arrival = sp_vu_next_arrival(&g->arr,
+							     g->arrivals);
 	}
+	sp_vu_schedule(e, now);
 }
 
 static void
@@ -1050,10 +1198,10 @@ sp_vu_interrupt(struct sp_vu_engine *e, struct sp_vu *v, int pace)
 	sp_vu_ws_cut(e, v);
 	if (v->state != SP_VU_IDLE) {
 		if (busy) {
-			sp_ctr_inc(e->s.interrupted);
+			sp_ctr_inc(sp_vu_st(e, v)->interrupted);
 			sp_ctr_inc(e->rs[sp_vu_req_idx(e, v)].interrupted);
 		}
-		sp_ctr_inc(e->s.it_interrupted);
+		sp_ctr_inc(sp_vu_st(e, v)->it_interrupted);
 		sp_ctr_inc(e->ss[v->scen].interrupted);
 		v->state = SP_VU_IDLE;
 		sp_ctr_sub(e->s.vus_active, 1);
@@ -1061,6 +1209,17 @@ sp_vu_interrupt(struct sp_vu_engine *e, struct sp_vu *v, int pace)
 	if (pace && !busy)
 		return;
 	sp_vu_drop_conn(e, v, busy ? SP_VU_RESET : SP_VU_GRACEFUL);
+}
+
+/* Whether some VU has a vu_teardown to run at the end. */
+static int
+sp_vu_has_vu_teardown(const struct sp_plan *pl)
+{
+	for (uint32_t i = 0; i < pl->nscenarios; i++)
+		if (pl->scenarios[i].kind == SP_SCEN_LOAD &&
+		    pl->scenarios[i].vu_teardown != 0)
+			return 1;
+	return 0;
 }
 
 /* The drain's paced closes: idle connections closed in order, at most
@@ -1089,11 +1248,21 @@ sp_vu_stop(struct sp_vu_engine *e, uint64_t now)
 	e->stop_us = now;
 	e->grace_end = now + SP_VU_GRACE_US;
 	/* Requests already started (connecting or waiting for their
-	 * response) may finish; everything else ends now. */
-	for (uint32_t i = 0; i < e->nvus; i++)
-		if (e->vus[i].state != SP_VU_REQUEST &&
-		    e->vus[i].state != SP_VU_CONNECT)
-			sp_vu_interrupt(e, &e->vus[i], 1);
+	 * response) may finish; everything else ends now, and VUs that ran
+	 * their vu_setup run their vu_teardown (a vu_teardown already on
+	 * goes on). */
+	if (e->pl->nscenarios != 0 && sp_vu_has_vu_teardown(e->pl))
+		e->grace_end = now + SP_VU_TEARDOWN_GRACE_US;
+	for (uint32_t i = 0; i < e->nvus; i++) {
+		struct sp_vu *v = &e->vus[i];
+
+		if (v->state == SP_VU_REQUEST || v->state == SP_VU_CONNECT ||
+		    (v->state != SP_VU_IDLE && sp_vu_life_goes_on(e, v)))
+			continue;
+		sp_vu_interrupt(e, v, 1);
+		if (v->set_up && sp_vu_leave(e, v))
+			sp_vu_advance(e, v);
+	}
 }
 
 int
@@ -1106,8 +1275,128 @@ sp_vu_drain(struct sp_vu_engine *e, uint64_t now, int hurry)
 		return 0;
 	if (e->s.vus_active != 0 && now < e->grace_end && !hurry)
 		return 0;
+	/* What is left is cut, teardowns too. */
+	e->hurry = 1;
 	for (uint32_t i = 0; i < e->nvus; i++)
 		sp_vu_interrupt(e, &e->vus[i], 0);
+	return 1;
+}
+
+/* Setup's outcome: it passed when its one iteration ran to its end and
+ * none of its requests failed (an unexpected status, a check or a
+ * capture too, which fail a request and not its iteration); else why,
+ * naming the first request that failed. */
+static int
+sp_vu_setup_verdict(struct sp_vu_engine *e)
+{
+	const struct sp_plan *pl = e->pl;
+	uint32_t si = pl->setup_scen - 1;
+	const struct sp_scenario *sc = &pl->scenarios[si];
+	const char *kind = "?";
+
+	for (unsigned k = 0; k < SP_VU_E_N; k++)
+		if (e->life.err[k] != 0) {
+			kind = sp_vu_err_name((enum sp_vu_err)k);
+			break;
+		}
+	for (uint32_t k = 0; k < sc->nsteps; k++) {
+		const struct sp_step *st = &sc->steps[k];
+		const struct sp_vu_req_stats *r = &e->rs[st->req];
+
+		if (st->kind != SP_STEP_REQUEST)
+			continue;
+		if (r->failed != 0 || r->interrupted != 0) {
+			snprintf(e->sh->why, sizeof(e->sh->why),
+				 "request '%s' %s%s%s",
+				 pl->requests[st->req].name,
+				 r->failed ? "failed (" : "was interrupted",
+				 r->failed ? kind : "", r->failed ? ")" : "");
+			return SP_VU_SETUP_FAILED;
+		}
+	}
+	if (e->ss[si].completed == 1)
+		return SP_VU_SETUP_DONE;
+	snprintf(e->sh->why, sizeof(e->sh->why), "interrupted");
+	return SP_VU_SETUP_FAILED;
+}
+
+/* Engine 0: the run's setup on VU 0, before the load. The others wait
+ * for its outcome (sp_vu_shared.state). */
+int
+sp_vu_setup(struct sp_vu_engine *e, uint64_t now, int stop)
+{
+	struct sp_vu *v = &e->vus[0];
+	int st;
+
+	if (e->pl->setup_scen == 0)
+		return SP_VU_SETUP_DONE;
+	if (e->core != 0)
+		return __atomic_load_n(&e->sh->state, __ATOMIC_ACQUIRE);
+	switch (e->life_phase) {
+	case SP_VU_LP_BEFORE:
+		e->life_phase = SP_VU_LP_SETUP;
+		sp_vu_begin(e, v, e->pl->setup_scen - 1, now);
+		sp_vu_advance(e, v);
+		break;
+	case SP_VU_LP_SETUP:
+		sp_vu_run_timers(e, now);
+		if (stop && v->state != SP_VU_IDLE) {
+			e->hurry = 1;
+			sp_vu_interrupt(e, v, 0);
+			e->hurry = 0;
+		}
+		break;
+	default:
+		return __atomic_load_n(&e->sh->state, __ATOMIC_ACQUIRE);
+	}
+	if (v->state != SP_VU_IDLE)
+		return SP_VU_SETUP_RUNNING;
+	st = sp_vu_setup_verdict(e);
+	/* VU 0 joins the load afresh. */
+	sp_vu_vars_reset(e, v);
+	v->iter = 0;
+	e->life_phase = SP_VU_LP_LOAD;
+	__atomic_store_n(&e->sh->state, st, __ATOMIC_RELEASE);
+	return st;
+}
+
+/* Engine 0: the run's teardown on VU 0, after the load's drain (also
+ * after a failed or stopped setup); @hurry cuts it short. 1 once over. */
+int
+sp_vu_teardown(struct sp_vu_engine *e, uint64_t now, int hurry)
+{
+	struct sp_vu *v = &e->vus[0];
+
+	if (e->pl->teardown_scen == 0 || e->core != 0)
+		return 1;
+	switch (e->life_phase) {
+	case SP_VU_LP_TEARDOWN:
+		sp_vu_run_timers(e, now);
+		break;
+	case SP_VU_LP_DONE:
+		return 1;
+	default:
+		/* The drain left every VU idle: VU 0 runs it, on a
+		 * connection of its own. */
+		if (hurry || v->state != SP_VU_IDLE) {
+			e->life_phase = SP_VU_LP_DONE;
+			return 1;
+		}
+		e->life_phase = SP_VU_LP_TEARDOWN;
+		e->hurry = 0;
+		sp_vu_begin(e, v, e->pl->teardown_scen - 1, now);
+		sp_vu_advance(e, v);
+		break;
+	}
+	if (hurry && v->state != SP_VU_IDLE) {
+		e->hurry = 1;
+		sp_vu_interrupt(e, v, 0);
+	}
+	if (v->state != SP_VU_IDLE)
+		return 0;
+	/* Its connection closes in order. */
+	sp_vu_drop_conn(e, v, SP_VU_GRACEFUL);
+	e->life_phase = SP_VU_LP_DONE;
 	return 1;
 }
 
@@ -1123,9 +1412,6 @@ sp_vu_step(struct sp_vu_engine *e, uint64_t now)
 	if (e->stopping)
 		return sp_vu_drain(e, now, 0);
 	sp_vu_run_timers(e, now);
-	if (e->pl->model == SP_MODEL_OPEN)
-		sp_vu_arrive(e, now);
-	else
-		sp_vu_ramp(e, now);
+	sp_vu_schedule(e, now);
 	return 0;
 }

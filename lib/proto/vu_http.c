@@ -26,6 +26,7 @@
 struct sp_vu_http {
 	struct sp_http1_resp resp;
 	struct sp_vu_checks chk;
+	struct sp_vu_capst *cs; /* captures and cookies (NULL: none) */
 	uint32_t req_len, req_sent;
 	char ws_key[SP_WS_KEY_LEN + 1]; /* an upgrade's, kept for a re-render */
 };
@@ -44,6 +45,7 @@ struct sp_vu_http_pool {
 	uint32_t *prebuilt_close_len;
 	uint8_t *scratch;
 	uint8_t *body_scratch;
+	uint8_t *cookie; /* the jar's Cookie value (jar_bytes) */
 };
 
 static inline struct sp_vu_http_pool *
@@ -80,7 +82,7 @@ sp_http_pump(struct sp_vu_engine *e, struct sp_vu *v)
 	const uint8_t *bytes = last ? hp->prebuilt_close[ri] : hp->prebuilt[ri];
 	uint32_t len = last ? hp->prebuilt_close_len[ri] : hp->prebuilt_len[ri];
 
-	if (bytes == NULL) {
+	if (bytes == NULL || h->cs != NULL) {
 		struct sp_vu_render rd = {
 			.pl = e->pl,
 			.vu = sp_vu_number(e, v),
@@ -88,17 +90,48 @@ sp_http_pump(struct sp_vu_engine *e, struct sp_vu *v)
 			.row = v->row,
 			.seed = v->req_seed,
 			.body_scratch = hp->body_scratch,
+			.vars = sp_vu_vars(e, v),
+			.setup_vars = e->sh->vars,
+			.var_slot = sp_vu_var_slot(e),
 		};
+		const struct sp_request *rq = sp_vu_req(e, v);
+		int ka = sp_vu_scen(e, v)->keep_alive && !last;
 
-		sp_ctr_inc(e->s.renders);
-		if (sp_vu_req(e, v)->ws_upgrade)
-			len = sp_vu_build_upgrade(&rd, sp_vu_req(e, v),
-						  h->ws_key, hp->scratch);
-		else
-			len = sp_vu_build(&rd, sp_vu_req(e, v),
-					  sp_vu_scen(e, v)->keep_alive && !last,
-					  hp->scratch);
-		bytes = hp->scratch;
+		if (bytes == NULL) {
+			sp_ctr_inc(e->s.renders);
+			len = rq->ws_upgrade ?
+				      sp_vu_build_upgrade(&rd, rq, h->ws_key,
+							  hp->scratch) :
+				      sp_vu_build(&rd, rq, ka, hp->scratch);
+			bytes = hp->scratch;
+		}
+		if (h->cs != NULL) {
+			/* The jar's cookies for this path: the request is
+			 * built again with them (a render is a pure
+			 * function of its inputs, so it comes out the same
+			 * each time the pump runs). */
+			const uint8_t *path;
+			uint32_t pn = sp_vu_path_of(bytes, len, &path);
+
+			sp_vu_cap_path(h->cs, path, pn);
+			rd.cookie = hp->cookie;
+			rd.cookie_len = rq->own_cookie ?
+						0 :
+						sp_vu_cookie_header(
+							e, v, path, pn,
+							hp->cookie,
+							e->pl->jar_bytes);
+			if (rd.cookie_len != 0) {
+				sp_ctr_inc(e->s.renders);
+				len = rq->ws_upgrade ?
+					      sp_vu_build_upgrade(&rd, rq,
+								  h->ws_key,
+								  hp->scratch) :
+					      sp_vu_build(&rd, rq, ka,
+							  hp->scratch);
+				bytes = hp->scratch;
+			}
+		}
 	}
 	h->req_len = len;
 	while (h->req_sent < len) {
@@ -121,6 +154,29 @@ sp_http_pump(struct sp_vu_engine *e, struct sp_vu *v)
 	}
 }
 
+/* The parser's callbacks when captures or the jar listen too (context:
+ * the VU's struct sp_vu_http): the checks hear everything as before. */
+static void
+sp_http_on_header(void *ctx, enum sp_http1_hdr_part part, const uint8_t *p,
+		  size_t n)
+{
+	struct sp_vu_http *h = ctx;
+
+	if (h->chk.ck->header != NULL)
+		sp_vu_on_header(&h->chk, part, p, n);
+	sp_vu_cap_on_header(h->cs, part, p, n);
+}
+
+static void
+sp_http_on_body(void *ctx, const uint8_t *p, size_t n)
+{
+	struct sp_vu_http *h = ctx;
+
+	if (h->chk.ck->body_contains != NULL)
+		sp_vu_on_body(&h->chk, p, n);
+	sp_vu_cap_on_body(h->cs, p, n);
+}
+
 static void
 sp_http_start(struct sp_vu_engine *e, struct sp_vu *v)
 {
@@ -138,7 +194,23 @@ sp_http_start(struct sp_vu_engine *e, struct sp_vu *v)
 	h->resp.header_ctx = &h->chk;
 	h->resp.on_body = rq->check.body_contains != NULL ? sp_vu_on_body :
 							    NULL;
+	h->resp.body_ctx = &h->chk;
 	h->resp.upgrade_ok = rq->ws_upgrade;
+	h->cs = NULL;
+	if (e->cap != NULL) {
+		/* Captures and the jar hear the response too (not an
+		 * upgrade's: its fields are the handshake's). */
+		h->cs = sp_vu_capst_of(e, v);
+		sp_vu_cap_start(e, v, h->cs, rq);
+		if (!rq->ws_upgrade && sp_vu_cap_hears_headers(e, rq)) {
+			h->resp.on_header = sp_http_on_header;
+			h->resp.header_ctx = h;
+		}
+		if (!rq->ws_upgrade && sp_vu_cap_reads_body(e, rq)) {
+			h->resp.on_body = sp_http_on_body;
+			h->resp.body_ctx = h;
+		}
+	}
 	if (rq->ws_upgrade) {
 		/* The handshake's fields are checked as they pass (and
 		 * handed on to the request's own checks). */
@@ -191,6 +263,15 @@ sp_http_done(struct sp_vu_engine *e, struct sp_vu *v, int extra)
 	if (ck->body_size >= 0 && h->resp.body_bytes != (uint64_t)ck->body_size)
 		o.checks_ok = 0;
 	o.status_ok = (uint8_t)sp_status_in(rq->expect_set, o.status);
+	o.captures_ok = 1;
+	if (h->cs != NULL) {
+		/* Captures read only a response the step expected. */
+		if (o.status_ok && rq->ncaptures != 0)
+			o.captures_ok = (uint8_t)sp_vu_cap_done(e, v, h->cs,
+								o.status);
+		else
+			sp_vu_cap_release(e, v);
+	}
 	if (extra)
 		o.conn = SP_VU_CONN_UNSOLICITED;
 	else if (h->resp.lenient)
@@ -332,6 +413,7 @@ sp_http_fini(struct sp_vu_engine *e)
 	free(hp->prebuilt_close_len);
 	free(hp->scratch);
 	free(hp->body_scratch);
+	free(hp->cookie);
 	free(hp->vu);
 	free(hp);
 	e->client_pool[SP_VU_PROTO_HTTP1] = NULL;
@@ -354,10 +436,11 @@ sp_http_init(struct sp_vu_engine *e, char *err, size_t errlen)
 	hp->prebuilt_close_len = calloc(nr, sizeof(*hp->prebuilt_close_len));
 	hp->scratch = malloc(SP_VU_REQ_MAX);
 	hp->body_scratch = malloc(SP_VU_REQ_MAX);
+	hp->cookie = malloc(pl->jar_bytes + 1);
 	if (hp->vu == NULL || hp->prebuilt == NULL ||
 	    hp->prebuilt_len == NULL || hp->prebuilt_close == NULL ||
 	    hp->prebuilt_close_len == NULL || hp->scratch == NULL ||
-	    hp->body_scratch == NULL)
+	    hp->body_scratch == NULL || hp->cookie == NULL)
 		goto nomem;
 	for (uint32_t i = 0; i < nr; i++) {
 		const struct sp_request *rq = &pl->requests[i];
@@ -367,6 +450,7 @@ sp_http_init(struct sp_vu_engine *e, char *err, size_t errlen)
 			sp_vu_tpl_max(pl, &rq->path) +
 			sp_vu_tpl_max(pl, &rq->headers) +
 			(rq->has_body ? sp_vu_tpl_max(pl, &rq->body) : 0) +
+			(pl->jar_bytes != 0 ? 12u + pl->jar_bytes : 0) +
 			(rq->ws_upgrade ?
 				 SP_VU_UPGRADE_EXTRA +
 					 (rq->ws_subprotocols != NULL ?

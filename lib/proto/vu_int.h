@@ -38,6 +38,9 @@
  * long to finish, within their response timeout: a run that ends with a
  * clean cut counts what the server did answer. */
 #define SP_VU_GRACE_US (3ull * 1000 * 1000)
+/* ... and when VUs log out at the end (vu_teardown), this long for their
+ * teardowns. */
+#define SP_VU_TEARDOWN_GRACE_US (30ull * 1000 * 1000)
 
 enum sp_vu_state {
 	SP_VU_IDLE = 0, /* no iteration */
@@ -103,6 +106,41 @@ struct sp_vu {
 				* is when it began */
 	uint8_t ws_live;     /* a WebSocket session started (its upgrade
 				* request) and is not yet counted as ended */
+	uint8_t life;        /* its scenario is one of the lifecycle's: its
+			      * requests count in e->life, not e->s */
+	uint8_t set_up;      /* it ran its vu_setup: its vu_teardown is
+			      * due when it leaves */
+	uint32_t next_scen;  /* the load scenario it was started for: its
+			      * vu_setup and vu_teardown are that one's */
+	uint16_t group;      /* its group (e->groups), for good */
+};
+
+/*
+ * A group of VUs with one schedule: group 0 the plan's shared load (the
+ * scenarios without a load of their own, picked by weight), then one per
+ * enabled scenario with its own load, in the plan's order (only those
+ * that exist: a plan whose every scenario has its own load has no shared
+ * group). Each engine holds the same layout: a group's VUs are the slots
+ * [first, first + n), so sp_vu_number's idx * ncores + core keeps every
+ * VU's number unique across groups and cores: the shared load's numbers
+ * come first, then each own load's block of n * ncores in order.
+ */
+struct sp_vu_group {
+	const struct sp_load *ld; /* group 0: e->shared */
+	uint32_t first, n;        /* its VU slots in e->vus */
+	uint32_t scen;            /* own load: its scenario; SP_VU_NONE:
+				   * the shared load's weighted pick */
+	uint64_t end_us;          /* from the run's start: nothing new
+				   * starts from here */
+	struct sp_vu_sched sched[SP_PLAN_MAX_STAGES];
+	/* Closed model: VUs (of the group, from 0) started up to here. */
+	uint32_t target;
+	/* Open model: the next arrival (µs from the group's start;
+	 * UINT64_MAX: none left), the walk over the stages, idle VUs. */
+	uint64_t arrivals;
+	struct sp_vu_arrivals arr;
+	uint64_t next_arrival;
+	uint32_t free_head;
 };
 
 struct sp_vu_engine {
@@ -129,11 +167,11 @@ struct sp_vu_engine {
 	 * one is set and cancelled per request and all have one length. */
 	uint32_t rt_head, rt_tail;
 	uint32_t nheap;
-	uint32_t free_head; /* open model: idle VUs */
 	uint64_t rng;
 	uint64_t start_us;
 	int running;      /* the schedule is on: start new work */
 	int stopping;     /* finishing what is in flight */
+	int hurry;        /* cut everything short, teardowns too */
 	uint64_t stop_us; /* when it stopped starting work */
 	uint64_t grace_end;
 	/* The drain's paced closes: the next VU to look at, and the
@@ -141,16 +179,8 @@ struct sp_vu_engine {
 	uint32_t close_next;
 	uint32_t closing;
 
-	/* The schedule, stages or one constant stage. */
-	struct sp_vu_sched *sched;
-	/* Closed model: VUs started up to here. */
-	uint32_t target;
-	/* Open model: the next arrival, and the walk over the stages. */
-	uint64_t arrivals;
-	struct sp_vu_arrivals arr;
-	uint64_t next_arrival; /* µs since start; UINT64_MAX: none left */
-
-	/* Enabled scenarios and their cumulative weights. */
+	/* The shared load's enabled scenarios (those without a load of
+	 * their own) and their cumulative weights. */
 	uint32_t *pick_scen;
 	uint64_t *pick_cum;
 	uint32_t npick;
@@ -161,7 +191,39 @@ struct sp_vu_engine {
 	struct sp_vu_stats s;
 	struct sp_vu_req_stats *rs;
 	struct sp_vu_scen_stats *ss;
+
+	/* Variables, captures, conditions, cookie jars (vu_capture.c);
+	 * NULL when the plan has none. */
+	struct sp_vu_cap_pool *cap;
+	uint8_t secure; /* the stream is TLS: Secure cookies go */
+	uint64_t wall_ms0, mono_us0; /* the wall clock (sp_vu_config) */
+	/* The lifecycle: the run's shared state (sh; sh_own when the
+	 * engine made it), the lifecycle's requests' stats, and where the
+	 * run's setup and teardown are. */
+	struct sp_vu_shared *sh, *sh_own;
+	struct sp_vu_stats life;
+	uint8_t life_phase; /* enum sp_vu_life_phase */
+	/* The VU groups, each with its schedule (struct sp_vu_group). */
+	struct sp_vu_group *groups;
+	uint32_t ngroups;
+	struct sp_load shared; /* the plan's top-level load, as a load */
 };
+
+/* Where the lifecycle is (engine 0 runs setup and teardown on VU 0). */
+enum sp_vu_life_phase {
+	SP_VU_LP_BEFORE = 0, /* nothing run yet */
+	SP_VU_LP_SETUP,      /* VU 0 runs setup */
+	SP_VU_LP_LOAD,       /* setup over: the load may start */
+	SP_VU_LP_TEARDOWN,   /* VU 0 runs teardown */
+	SP_VU_LP_DONE,
+};
+
+/* The counters a VU's requests and iterations go to. */
+static inline struct sp_vu_stats *
+sp_vu_st(struct sp_vu_engine *e, const struct sp_vu *v)
+{
+	return v->life ? &e->life : &e->s;
+}
 
 static inline const struct sp_scenario *
 sp_vu_scen(const struct sp_vu_engine *e, const struct sp_vu *v)
@@ -182,7 +244,8 @@ sp_vu_req_idx(const struct sp_vu_engine *e, const struct sp_vu *v)
 }
 
 /* The VU's number in the whole run, from vu_offset + 1 ({{vu}}): engine
- * @core of @ncores runs every ncores-th. */
+ * @core of @ncores runs every ncores-th; groups' numbers are disjoint
+ * blocks (struct sp_vu_group). */
 static inline uint64_t
 sp_vu_number(const struct sp_vu_engine *e, const struct sp_vu *v)
 {
@@ -254,6 +317,8 @@ struct sp_vu_outcome {
 	uint8_t status_ok; /* the status is one the step expects */
 	uint8_t checks_ok; /* the step's checks passed */
 	uint8_t checked;   /* the step had checks */
+	uint8_t captures_ok; /* its captures found their values (or it
+			      * had none) */
 	uint8_t conn;      /* enum sp_vu_conn_next */
 };
 
@@ -320,6 +385,71 @@ void sp_vu_on_header(void *ctx, enum sp_http1_hdr_part part, const uint8_t *p,
 void sp_vu_on_body(void *ctx, const uint8_t *p, size_t n);
 /* A parse error's failure kind. */
 enum sp_vu_err sp_vu_parse_kind(int r);
+
+/* ---- vu_capture.c: variables, captures, conditions, cookies ---- */
+
+/* A VU's response being read for its captures and Set-Cookie fields. */
+struct sp_vu_capst {
+	struct sp_vu_engine *e;
+	struct sp_vu *v;
+	const struct sp_request *rq;
+	uint32_t scr;        /* borrowed scratch, or SP_VU_NONE */
+	uint32_t line_len;   /* the field value kept so far */
+	uint32_t body_len;   /* body bytes kept */
+	uint8_t name[32];    /* the field's name (longer: not ours) */
+	uint8_t name_len;    /* up to sizeof(name) + 1 */
+	uint8_t in_value;    /* the field's value is being read */
+	uint8_t want;        /* 0, 1 Set-Cookie, 2 + k header capture k */
+	uint8_t line_over;   /* the value was longer than a line's room */
+	uint8_t body_cut;    /* the body went on past the window */
+	uint8_t no_room;     /* the scratch pool was empty */
+	uint8_t path_len;
+	char path[64];       /* the request's path (sp_vu_cap_path) */
+};
+
+int sp_vu_cap_init(struct sp_vu_engine *e, char *err, size_t errlen);
+void sp_vu_cap_fini(struct sp_vu_engine *e);
+/* The VU's variable slots (setup's and teardown's: the shared ones), or
+ * NULL when the plan has none; the bytes per slot. */
+uint8_t *sp_vu_vars(const struct sp_vu_engine *e, const struct sp_vu *v);
+uint32_t sp_vu_var_slot(const struct sp_vu_engine *e);
+uint32_t sp_vu_slot_of(const struct sp_plan *pl);
+void sp_vu_vars_clear(uint8_t *vars, uint32_t nvars, uint32_t slot);
+/* A VU starts afresh (its variables unset, its jar empty). */
+void sp_vu_vars_reset(struct sp_vu_engine *e, struct sp_vu *v);
+/* Whether @rq can be sent by the VU: 0, or SP_VU_E_UNSET_VAR + 1 or
+ * SP_VU_E_UNSAFE_VALUE + 1 for its variables. */
+unsigned sp_vu_req_vars_ok(const struct sp_vu_engine *e, const struct sp_vu *v,
+			   const struct sp_request *rq);
+/* Whether plan->conds[@ci] holds for the VU. */
+int sp_vu_cond(struct sp_vu_engine *e, const struct sp_vu *v, uint32_t ci);
+/* The wall clock now, ms since the epoch. */
+uint64_t sp_vu_wall_ms(const struct sp_vu_engine *e);
+/* The jar's Cookie value for the VU's request to @path (as rendered,
+ * @path_len bytes) at @out (room @cap): its length, 0 for none. */
+uint32_t sp_vu_cookie_header(struct sp_vu_engine *e, const struct sp_vu *v,
+			     const uint8_t *path, uint32_t path_len,
+			     uint8_t *out, uint32_t cap);
+struct sp_vu_capst *sp_vu_capst_of(const struct sp_vu_engine *e,
+				   const struct sp_vu *v);
+/* Whether a response to @rq must be heard field by field, or its body
+ * kept, for captures or the jar. */
+int sp_vu_cap_hears_headers(const struct sp_vu_engine *e,
+			    const struct sp_request *rq);
+int sp_vu_cap_reads_body(const struct sp_vu_engine *e,
+			 const struct sp_request *rq);
+void sp_vu_cap_start(struct sp_vu_engine *e, struct sp_vu *v,
+		     struct sp_vu_capst *cs, const struct sp_request *rq);
+void sp_vu_cap_path(struct sp_vu_capst *cs, const uint8_t *p, uint32_t n);
+void sp_vu_cap_on_header(struct sp_vu_capst *cs, enum sp_http1_hdr_part part,
+			 const uint8_t *p, size_t n);
+void sp_vu_cap_on_body(struct sp_vu_capst *cs, const uint8_t *p, size_t n);
+/* A whole response with the expected @status: run the captures; 1 when
+ * every one found its value. */
+int sp_vu_cap_done(struct sp_vu_engine *e, struct sp_vu *v,
+		   struct sp_vu_capst *cs, int status);
+/* Give back the VU's scratch (its response ended some other way). */
+void sp_vu_cap_release(struct sp_vu_engine *e, struct sp_vu *v);
 
 /* ---- vu_ws_hs.c: the upgrade's side the HTTP client runs ---- */
 

@@ -76,6 +76,22 @@ sp_vu_tpl_render(const struct sp_vu_render *rd, const struct sp_tpl *t,
 					   d->cell_len[cell], p->enc);
 			break;
 		}
+		case SP_VAR_CAPTURE:
+		case SP_VAR_SETUP: {
+			const uint8_t *slot =
+				(p->var == SP_VAR_CAPTURE ? rd->vars :
+							    rd->setup_vars) +
+				(size_t)p->col * rd->var_slot;
+			uint32_t len;
+
+			memcpy(&len, slot, sizeof(len));
+			if (len != UINT32_MAX)
+				n += sp_tpl_encode(out + n,
+						   (const char *)slot +
+							   sizeof(len),
+						   len, p->enc);
+			break;
+		}
 		default:
 			break;
 		}
@@ -134,6 +150,8 @@ sp_vu_tpl_max(const struct sp_plan *pl, const struct sp_tpl *t)
 				     (uint64_t)pl->data->max_cell_len *
 					     sp_tpl_enc_max(p->enc) :
 				     0;
+		else if (p->var == SP_VAR_CAPTURE || p->var == SP_VAR_SETUP)
+			n += (uint64_t)pl->var_max * sp_tpl_enc_max(p->enc);
 		else
 			n += SP_TPL_INT_MAX_LEN;
 	}
@@ -175,6 +193,13 @@ sp_vu_build_req(const struct sp_vu_render *rd, const struct sp_request *rq,
 		n = sp_vu_put(out, n, "\r\n");
 	}
 	n += sp_vu_tpl_render(rd, &rq->headers, &rng, out + n);
+	if (rd->cookie_len != 0 && !rq->own_cookie) {
+		/* RFC 6265 5.4: one Cookie field. */
+		n = sp_vu_put(out, n, "Cookie: ");
+		memcpy(out + n, rd->cookie, rd->cookie_len);
+		n += rd->cookie_len;
+		n = sp_vu_put(out, n, "\r\n");
+	}
 	if (key != NULL) {
 		/* RFC 6455 4.1: the opening handshake's fields. */
 		n = sp_vu_put(out, n,
@@ -220,4 +245,18 @@ sp_vu_req_static(const struct sp_request *rq)
 {
 	return sp_tpl_is_static(&rq->path) && sp_tpl_is_static(&rq->headers) &&
 	       (!rq->has_body || sp_tpl_is_static(&rq->body));
+}
+
+uint32_t
+sp_vu_path_of(const uint8_t *req, uint32_t n, const uint8_t **path)
+{
+	uint32_t a = 0, b;
+
+	while (a < n && req[a] != ' ')
+		a++;
+	b = ++a;
+	while (b < n && req[b] != ' ')
+		b++;
+	*path = req + (a < n ? a : n);
+	return b > a ? b - a : 0;
 }

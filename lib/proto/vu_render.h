@@ -24,11 +24,21 @@ struct sp_vu_render {
 	uint32_t row;          /* the iteration's data row */
 	uint64_t seed;         /* {{random}} draws of this request */
 	uint8_t *body_scratch; /* room for the body (SP_VU_REQ_MAX) */
+	/* {{NAME}} and {{setup.NAME}}: the VU's variable slots and setup's
+	 * (each slot a uint32_t length, then the bytes), @var_slot bytes
+	 * apart; every variable the request uses is set (checked before). */
+	const uint8_t *vars, *setup_vars;
+	uint32_t var_slot;
+	/* The jar's Cookie value for this request (@cookie_len bytes, 0:
+	 * none): sent as a Cookie field unless the request has its own. */
+	const uint8_t *cookie;
+	uint32_t cookie_len;
 };
 
 /* The whole request at @out (room for sp_vu_tpl_max of its templates plus
  * the fixed parts, checked at creation): request line, Host and User-Agent
- * unless the request has its own, the request's headers, Connection,
+ * unless the request has its own, the request's headers, the jar's
+ * Cookie, Connection,
  * Content-Length, blank line, body. Returns its length. */
 uint32_t sp_vu_build(const struct sp_vu_render *rd, const struct sp_request *rq,
 		     int keep_alive, uint8_t *out);
@@ -61,5 +71,8 @@ uint64_t sp_vu_tpl_max(const struct sp_plan *pl, const struct sp_tpl *t);
 
 /* The request has no variables: built once, at creation. */
 int sp_vu_req_static(const struct sp_request *rq);
+
+/* The target of a built request (@req, @n bytes): *@path and its length. */
+uint32_t sp_vu_path_of(const uint8_t *req, uint32_t n, const uint8_t **path);
 
 #endif /* SP_VU_RENDER_H */

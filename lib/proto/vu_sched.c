@@ -7,26 +7,49 @@
 #include "sp_vu.h"
 #include "vu_sched.h"
 
+void
+sp_vu_shared_load(const struct sp_plan *pl, struct sp_load *out)
+{
+	out->model = pl->model;
+	out->vus = pl->vus;
+	out->rate = pl->rate;
+	out->max_vus = 0; /* the engine's config says */
+	out->start_us = 0;
+	out->duration_us = pl->duration_us;
+	out->nstages = pl->nstages;
+	for (uint32_t i = 0; i < pl->nstages && i < SP_PLAN_MAX_STAGES; i++)
+		out->stages[i] = pl->stages[i];
+}
+
 uint32_t
-sp_vu_sched_build(const struct sp_plan *pl, struct sp_vu_sched *out)
+sp_vu_sched_load(const struct sp_load *ld, struct sp_vu_sched *out)
 {
 	double prev = 0.0;
 
-	if (pl->nstages == 0) {
-		double c = pl->model == SP_MODEL_OPEN ? pl->rate :
-							(double)pl->vus;
+	if (ld->nstages == 0) {
+		double c = ld->model == SP_MODEL_OPEN ? ld->rate :
+							(double)ld->vus;
 
-		out[0].dur_us = pl->duration_us;
+		out[0].dur_us = ld->duration_us;
 		out[0].from = out[0].to = c;
 		return 1;
 	}
-	for (uint32_t i = 0; i < pl->nstages; i++) {
-		out[i].dur_us = pl->stages[i].duration_us;
+	for (uint32_t i = 0; i < ld->nstages; i++) {
+		out[i].dur_us = ld->stages[i].duration_us;
 		out[i].from = prev;
-		out[i].to = pl->stages[i].target;
+		out[i].to = ld->stages[i].target;
 		prev = out[i].to;
 	}
-	return pl->nstages;
+	return ld->nstages;
+}
+
+uint32_t
+sp_vu_sched_build(const struct sp_plan *pl, struct sp_vu_sched *out)
+{
+	struct sp_load ld;
+
+	sp_vu_shared_load(pl, &ld);
+	return sp_vu_sched_load(&ld, out);
 }
 
 uint32_t

@@ -1,5 +1,5 @@
 /*
- * The virtual users' schedule (private to lib/proto): the plan's stages
+ * The virtual users' schedule (private to lib/proto): a load's stages
  * (or its one constant stage) as linear ramps, the closed model's VU
  * target and the open model's arrival times. Pure arithmetic over the
  * plan: it calls nothing of the engine's.
@@ -27,7 +27,11 @@ struct sp_vu_arrivals {
 	double stage_n0;   /* arrivals before it (the integral) */
 };
 
-/* The plan's stages at @out (room for SP_PLAN_MAX_STAGES); their count. */
+/* The plan's shared (top-level) load as a struct sp_load. */
+void sp_vu_shared_load(const struct sp_plan *pl, struct sp_load *out);
+/* The load's stages at @out (room for SP_PLAN_MAX_STAGES); their count. */
+uint32_t sp_vu_sched_load(const struct sp_load *ld, struct sp_vu_sched *out);
+/* The same for the plan's shared load. */
 uint32_t sp_vu_sched_build(const struct sp_plan *pl, struct sp_vu_sched *out);
 
 /* Closed model: VUs the stages @s (@n of them, as built) want at @t_us. */

@@ -8,6 +8,7 @@
  * are written to a temporary directory, which is removed at the end.
  */
 #include <dirent.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1994,6 +1995,153 @@ test_ws_url(void)
 	}
 }
 
+/* ---- per-scenario loads ---- */
+
+/* Scenarios a, b and c (steps on lines 4, 7, 10 with T): @la, @lb, @lc
+ * their load lines ("" for none), each one line. */
+#define L3(la, lb, lc)                                                         \
+	"scenarios:\n  - name: a\n" la OK_STEP4 "  - name: b\n" lb OK_STEP4    \
+	"  - name: c\n" lc OK_STEP4
+#define OK_STEP4 "    steps: [{request: {path: /}}]\n"
+
+static const struct {
+	const char *yaml;
+	const char *msg; /* after "DIR/f.yaml:" */
+} bad_load[] = {
+	{ T S OK_STEP
+	  "  - name: b\n    load: {rate: 5, model: closed}\n" OK_STEP4,
+	  "7:18: rate: the closed model has no arrival rate" },
+	{ T S OK_STEP "  - name: b\n    load: {model: open, vus: 3}\n" OK_STEP4,
+	  "7:30: vus: the open model starts iterations" },
+	{ T S OK_STEP "  - name: b\n    load: {vus: 3, max_vus: 9}\n" OK_STEP4,
+	  "7:29: max_vus: only the open model has it" },
+	{ T S OK_STEP "  - name: b\n    load: {vus: 3, rate: 9}\n" OK_STEP4,
+	  "7:26: rate: give vus (closed model) or rate" },
+	{ T S OK_STEP "  - name: b\n    load: {duration: 3s}\n" OK_STEP4,
+	  "7:11: load: give vus (closed model), rate (open model) or stages" },
+	{ T S OK_STEP "  - name: b\n    load: {vus: 2, duration: 1s, "
+		      "stages: \"1s:3\"}\n" OK_STEP4,
+	  "7:30: duration: give either duration or stages, not both" },
+	{ T S OK_STEP "  - name: b\n    load: {stages: \"1s:1.5\"}\n" OK_STEP4,
+	  "7:20: stages: a closed model's targets are VU counts" },
+	{ T S OK_STEP "  - name: b\n    load: {vus: 1}\n    vus: 2\n" OK_STEP4,
+	  "8:10: vus: give vus (short for load: {vus: N}) or load" },
+	{ T S OK_STEP "  - name: b\n    vus: 0\n" OK_STEP4, "7:10: vus: " },
+	{ T S OK_STEP "  - name: b\n    load: {vus: 1, begin: 1s}\n" OK_STEP4,
+	  "7:20: unknown key 'begin' in load" },
+	/* Cross-checks at finish still name the node. */
+	{ T "load: {vus: 1, duration: 10s}\n" S OK_STEP
+	    "  - name: b\n    load: {vus: 2, start: 10s}\n" OK_STEP4,
+	  "8:27: scenario 'b': start: 10.000s is at or after the run's end" },
+	{ T "load: {duration: 10s}\n" S OK_STEP
+	    "  - name: b\n    load: {vus: 2, start: 1m}\n" OK_STEP4,
+	  "8:27: scenario 'b': start: 60.000s is at or after" },
+	{ T "load: {vus: 1, duration: 10s}\n" S OK_STEP
+	    "  - name: b\n    load: {vus: 6000000}\n" OK_STEP4
+	    "  - name: c\n    load: {rate: 1, max_vus: 5000000}\n" OK_STEP4,
+	  "the loads need 11000001 VUs together" },
+	/* Every scenario has its own: the top-level vus is read by none. */
+	{ T "load: {vus: 4}\nscenarios:\n  - name: a\n    vus: 2\n"
+	    "    load: {}\n" OK_STEP4,
+	  "5:10: vus: give vus (short for" },
+	{ T "load: {vus: 4}\nscenarios:\n  - name: a\n    vus: 2\n" OK_STEP4,
+	  "load: every scenario that runs has a load of its own" },
+	{ T "scenarios:\n  - name: a\n    vus: 2\n" OK_STEP4,
+	  "4:10: scenario 'a': load: give it a duration (or stages)" },
+};
+
+static void
+test_loads(void)
+{
+	struct sp_scenario_err e = { { 0 } };
+	struct sp_run_plan pl;
+	const struct sp_scenario *sc;
+	char want[600];
+
+	for (size_t i = 0; i < sizeof(bad_load) / sizeof(bad_load[0]); i++) {
+		int rc = load(&pl, bad_load[i].yaml, &e);
+
+		snprintf(want, sizeof(want), "%s/f.yaml:%s", tmpdir,
+			 bad_load[i].msg);
+		if (isdigit((unsigned char)bad_load[i].msg[0]))
+			CHECK(rc < 0 && strncmp(e.msg, want, strlen(want)) == 0,
+			      "bad_load[%zu]: got '%s', want '%s...'", i, e.msg,
+			      want);
+		else
+			CHECK(rc < 0 && strstr(e.msg, bad_load[i].msg) != NULL,
+			      "bad_load[%zu]: got '%s', want '...%s'", i, e.msg,
+			      bad_load[i].msg);
+		sp_scenario_free(&pl);
+	}
+
+	/* A shared load beside two own ones: the run's length is the
+	 * top-level one; b runs 10 s from 5 s; c (no duration) to the end;
+	 * rp.max_vus is the shared load's. */
+	CHECK(load(&pl,
+		   T "load: {vus: 3, duration: 30s}\n" L3(
+			   "",
+			   "    load: {model: open, rate: 50, start: 5s, "
+			   "duration: 10s}\n",
+			   "    vus: 4\n"),
+		   &e) == 0,
+	      "shared and own: %s", e.msg);
+	sc = pl.eng.scenarios;
+	CHECK(sc[0].load == NULL, "line %d", __LINE__);
+	CHECK(sc[1].load != NULL && sc[1].load->model == SP_MODEL_OPEN &&
+		      sc[1].load->rate == 50 &&
+		      sc[1].load->start_us == 5000000 &&
+		      sc[1].load->duration_us == 10000000 &&
+		      sc[1].load->max_vus == 100,
+	      "line %d", __LINE__);
+	CHECK(sc[2].load != NULL && sc[2].load->model == SP_MODEL_CLOSED &&
+		      sc[2].load->vus == 4 && sc[2].load->max_vus == 4 &&
+		      sc[2].load->start_us == 0 &&
+		      sc[2].load->duration_us == 30000000,
+	      "line %d", __LINE__);
+	CHECK(pl.eng.duration_us == 30000000, "line %d", __LINE__);
+	CHECK(pl.max_vus == 3, "line %d", __LINE__);
+	sp_scenario_free(&pl);
+
+	/* Every scenario with its own load: the run lasts to the latest
+	 * end (b's stages: 2 s from 20 s), a closed staged load's peak is
+	 * its max_vus, c runs to the end; no shared VUs. */
+	CHECK(load(&pl,
+		   T L3("    load: {model: open, rate: 10, max_vus: 7, "
+			"duration: 5s}\n",
+			"    load:\n      start: 20s\n      stages:\n"
+			"        - {duration: 1s, target: 6}\n"
+			"        - {duration: 1s, target: 2}\n",
+			"    vus: 1\n"),
+		   &e) == 0,
+	      "own only: %s", e.msg);
+	sc = pl.eng.scenarios;
+	CHECK(pl.eng.duration_us == 22000000, "line %d", __LINE__);
+	CHECK(pl.max_vus == 0, "line %d", __LINE__);
+	CHECK(sc[0].load->max_vus == 7 && sc[0].load->duration_us == 5000000,
+	      "line %d", __LINE__);
+	CHECK(sc[1].load->nstages == 2 && sc[1].load->max_vus == 6 &&
+		      sc[1].load->duration_us == 2000000,
+	      "line %d", __LINE__);
+	CHECK(sc[2].load->duration_us == 22000000, "line %d", __LINE__);
+	sp_scenario_free(&pl);
+
+	/* A top-level duration bounds them all: b is cut at the run's
+	 * end. */
+	CHECK(load(&pl,
+		   T "load: {duration: 8s}\n" L3(
+			   "    vus: 1\n",
+			   "    load: {vus: 2, start: 5s, duration: 1m}\n",
+			   "    load: {model: open, stages: \"1s:1,1s:3\"}\n"),
+		   &e) == 0,
+	      "bounded: %s", e.msg);
+	sc = pl.eng.scenarios;
+	CHECK(pl.eng.duration_us == 8000000, "line %d", __LINE__);
+	CHECK(sc[1].load->duration_us == 3000000, "line %d", __LINE__);
+	CHECK(sc[2].load->max_vus == 100 && sc[2].load->nstages == 2, "line %d",
+	      __LINE__);
+	sp_scenario_free(&pl);
+}
+
 int
 main(void)
 {
@@ -2019,6 +2167,7 @@ main(void)
 	test_ws_url();
 	test_sizes();
 	test_config();
+	test_loads();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", tmpdir);

@@ -16,6 +16,7 @@
 #include "sp_http1_req.h"
 #include "sp_stream_tcp.h"
 #include "sp_vu.h"
+#include "vu_int.h"
 #include "vu_plan.h"
 #include "vu_render.h"
 
@@ -33,6 +34,7 @@ lit(const char *s)
 static struct sp_request reqs[4];
 static struct sp_step steps[8];
 static struct sp_scenario scens[3];
+static struct sp_load loads[3];
 static struct sp_plan plan;
 
 static void
@@ -42,6 +44,7 @@ plan_base(uint8_t model)
 	memset(reqs, 0, sizeof(reqs));
 	memset(steps, 0, sizeof(steps));
 	memset(scens, 0, sizeof(scens));
+	memset(loads, 0, sizeof(loads));
 	nlit = 0;
 	plan.dst_ip = SP_H_IP_SERVER;
 	plan.dst_port = 80;
@@ -180,6 +183,8 @@ static struct sp_vu_engine *eng;
 static struct sp_stream_tcp eng_tcp; /* the engine's stream */
 static int eng_done;
 static struct sp_stack_stats cli_stats; /* the engine's stack, at the end */
+static struct sp_reqlog *run_reqlog;    /* given to the engine, or NULL */
+static uint64_t run_start;              /* sp_vu_start's time */
 
 static bool
 eng_step(struct sp_h_net *n, void *arg)
@@ -198,6 +203,7 @@ run_plan(uint32_t max_vus, uint64_t seed)
 		.now_us = &net.now,
 		.max_vus = max_vus,
 		.seed = seed,
+		.reqlog = run_reqlog,
 	};
 	char err[128];
 
@@ -227,6 +233,7 @@ run_plan(uint32_t max_vus, uint64_t seed)
 	sp_vu_set_stream(eng, &sp_stream_tcp_ops, &eng_tcp);
 	sp_h_alloc_counting = true;
 	sp_h_allocs = 0;
+	run_start = net.now;
 	sp_vu_start(eng, net.now);
 	CHECK(sp_h_run(&net, eng_step, NULL, plan.duration_us + 10000000));
 	/* Nothing allocated while the load ran. */
@@ -843,6 +850,249 @@ test_build_bytes(void)
 	}
 }
 
+/* ---- per-scenario loads: VU groups ---- */
+
+/* Scenario @i: request @i, then think @think_us if not 0, with its own
+ * load when @ld is not NULL. */
+static void
+plan_scen(uint32_t i, uint32_t think_us, const struct sp_load *ld)
+{
+	steps[2 * i].kind = SP_STEP_REQUEST;
+	steps[2 * i].req = i;
+	steps[2 * i + 1].kind = SP_STEP_THINK;
+	steps[2 * i + 1].think_min_us = steps[2 * i + 1].think_max_us =
+		think_us;
+	scens[i].name = i == 0 ? "a" : i == 1 ? "b" : "c";
+	scens[i].weight = 1;
+	scens[i].enabled = 1;
+	scens[i].keep_alive = 1;
+	scens[i].steps = &steps[2 * i];
+	scens[i].nsteps = think_us ? 2 : 1;
+	scens[i].load = ld;
+	if (plan.nscenarios <= i)
+		plan.nscenarios = i + 1;
+	plan.nrequests = plan.nscenarios;
+}
+
+static struct sp_reqlog_rec log_recs[16384];
+static struct sp_reqlog log_ring;
+
+static void
+log_reset(void)
+{
+	memset(&log_ring, 0, sizeof(log_ring));
+	log_ring.recs = log_recs;
+	log_ring.mask = 16383;
+	run_reqlog = &log_ring;
+}
+
+/* What the log says of request @req: records, distinct VU numbers (the
+ * lowest and highest), the earliest and latest intended start (µs from
+ * the run's start). */
+struct log_sum {
+	uint64_t n, vus, vu_lo, vu_hi, t_lo, t_hi;
+};
+
+static struct log_sum
+log_sum(uint16_t req)
+{
+	struct log_sum r = { 0, 0, UINT64_MAX, 0, UINT64_MAX, 0 };
+	static uint8_t seen[256];
+
+	memset(seen, 0, sizeof(seen));
+	CHECK_EQ(log_ring.dropped, 0);
+	for (uint64_t i = 0; i < log_ring.head; i++) {
+		const struct sp_reqlog_rec *x = &log_recs[i & log_ring.mask];
+		uint64_t t = x->intended - run_start;
+
+		if (x->req != req)
+			continue;
+		r.n++;
+		if (x->vu < 256 && !seen[x->vu]) {
+			seen[x->vu] = 1;
+			r.vus++;
+		}
+		r.vu_lo = x->vu < r.vu_lo ? x->vu : r.vu_lo;
+		r.vu_hi = x->vu > r.vu_hi ? x->vu : r.vu_hi;
+		r.t_lo = t < r.t_lo ? t : r.t_lo;
+		r.t_hi = t > r.t_hi ? t : r.t_hi;
+	}
+	return r;
+}
+
+/*
+ * Two scenarios with loads of their own and none shared: an open one at
+ * 200/s for the whole 2 s, a closed one of 3 VUs from 0.5 s to 1.5 s.
+ * Each runs its own figures exactly, the delayed one nothing before its
+ * start, and their VUs' numbers are disjoint blocks (a's 20 first).
+ */
+static void
+test_own_loads(void)
+{
+	const struct sp_vu_scen_stats *ss;
+	const struct sp_vu_stats *s;
+	struct log_sum a, b;
+
+	plan_base(SP_MODEL_CLOSED);
+	loads[0] = (struct sp_load){ .model = SP_MODEL_OPEN,
+				     .rate = 200,
+				     .max_vus = 20,
+				     .duration_us = 2000000 };
+	loads[1] = (struct sp_load){ .model = SP_MODEL_CLOSED,
+				     .vus = 3,
+				     .max_vus = 3,
+				     .start_us = 500000,
+				     .duration_us = 1000000 };
+	plan_scen(0, 0, &loads[0]);
+	plan_scen(1, 10000, &loads[1]);
+	plan.duration_us = 2000000;
+	srv_silent = 0;
+	srv_response = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+	log_reset();
+	run_plan(0, 7); /* no shared load: no slots for it */
+	run_reqlog = NULL;
+	s = sp_vu_stats(eng);
+	ss = sp_vu_scen_stats(eng);
+	/* a: arrivals at 0, 5 ms, ... 1995 ms: exactly 400, all its own. */
+	CHECK_EQ(ss[0].started, 400);
+	CHECK_EQ(ss[0].dropped, 0);
+	CHECK_EQ(s->arrivals, 400);
+	a = log_sum(0);
+	CHECK_EQ(a.n, 400);
+	CHECK_GE(a.vu_lo, 1);
+	CHECK_LE(a.vu_hi, 20);
+	/* b: its 3 VUs (numbers 21-23) loop from 0.5 s to 1.5 s: ~10 ms an
+	 * iteration, about 300, none started outside its window. */
+	b = log_sum(1);
+	CHECK_EQ(b.n, ss[1].started);
+	CHECK_EQ(b.vus, 3);
+	CHECK_EQ(b.vu_lo, 21);
+	CHECK_EQ(b.vu_hi, 23);
+	CHECK_GE(b.t_lo, 500000);
+	CHECK_LT(b.t_hi, 1500000);
+	CHECK_GE(ss[1].started, 240);
+	CHECK_LE(ss[1].started, 303);
+	CHECK_EQ(s->it_started, ss[0].started + ss[1].started);
+	CHECK_EQ(s->responses, srv_requests);
+	check_accounting(s);
+	sp_vu_destroy(eng);
+}
+
+/*
+ * A shared closed load of 4 VUs over a and b by weight (1:3) beside c,
+ * which has its own open load of 100/s from 1 s to the end: c's arrivals
+ * are exactly its own, none before its start, on VUs numbered after the
+ * shared load's; a and b split the shared VUs' iterations by weight.
+ */
+static void
+test_shared_and_own(void)
+{
+	const struct sp_vu_scen_stats *ss;
+	const struct sp_vu_stats *s;
+	struct log_sum a, b, c;
+
+	plan_base(SP_MODEL_CLOSED);
+	loads[2] = (struct sp_load){ .model = SP_MODEL_OPEN,
+				     .rate = 100,
+				     .max_vus = 10,
+				     .start_us = 1000000,
+				     .duration_us = 1000000 };
+	plan_scen(0, 1000, NULL);
+	plan_scen(1, 1000, NULL);
+	plan_scen(2, 0, &loads[2]);
+	scens[1].weight = 3;
+	plan.vus = 4;
+	plan.duration_us = 2000000;
+	srv_silent = 0;
+	srv_response = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+	log_reset();
+	run_plan(4, 9);
+	run_reqlog = NULL;
+	s = sp_vu_stats(eng);
+	ss = sp_vu_scen_stats(eng);
+	CHECK_EQ(ss[2].started, 100);
+	CHECK_EQ(ss[2].dropped, 0);
+	CHECK_EQ(s->arrivals, 100);
+	c = log_sum(2);
+	CHECK_EQ(c.n, 100);
+	CHECK_GE(c.t_lo, 1000000);
+	CHECK_GE(c.vu_lo, 5);
+	CHECK_LE(c.vu_hi, 14);
+	a = log_sum(0);
+	b = log_sum(1);
+	CHECK_GE(a.vu_lo, 1);
+	CHECK_LE(a.vu_hi, 4);
+	CHECK_GE(b.vu_lo, 1);
+	CHECK_LE(b.vu_hi, 4);
+	CHECK_LT(a.t_lo, 10000); /* the shared load starts at once */
+	CHECK_GE(ss[0].started + ss[1].started, 2000);
+	CHECK(fabs((double)ss[0].started /
+			   (double)(ss[0].started + ss[1].started) -
+		   0.25) < 0.03);
+	CHECK_EQ(s->responses, srv_requests);
+	check_accounting(s);
+	sp_vu_destroy(eng);
+}
+
+/* Two engines of two cores: every VU number once, in blocks by group
+ * (the shared load's, then each own load's in order). */
+static void
+test_group_numbers(void)
+{
+	static uint8_t seen[64];
+	uint32_t count = 0;
+
+	plan_base(SP_MODEL_CLOSED);
+	loads[1] = (struct sp_load){ .model = SP_MODEL_CLOSED,
+				     .vus = 5,
+				     .max_vus = 5,
+				     .duration_us = 1000000 };
+	loads[2] = (struct sp_load){ .model = SP_MODEL_OPEN,
+				     .rate = 1,
+				     .max_vus = 2,
+				     .duration_us = 1000000 };
+	plan_scen(0, 0, NULL);
+	plan_scen(1, 0, &loads[1]);
+	plan_scen(2, 0, &loads[2]);
+	plan.vus = 6;
+	plan.duration_us = 1000000;
+	memset(seen, 0, sizeof(seen));
+	/* Per engine: 3 shared, ceil(5 / 2) = 3 and ceil(2 / 2) = 1. */
+	CHECK_EQ(sp_vu_own_slots(&plan, 2), 4);
+	for (uint32_t core = 0; core < 2; core++) {
+		uint64_t now = 0;
+		struct sp_vu_config vc = { .plan = &plan,
+					   .now_us = &now,
+					   .core = core,
+					   .ncores = 2,
+					   .max_vus = 3,
+					   .seed = 1 };
+		char err[128];
+		struct sp_vu_engine *e = sp_vu_create(&vc, err, sizeof(err));
+
+		CHECK(e != NULL);
+		if (e == NULL)
+			return;
+		CHECK_EQ(e->ngroups, 3);
+		CHECK_EQ(e->nvus, 7);
+		for (uint32_t i = 0; i < e->nvus; i++) {
+			const struct sp_vu *v = &e->vus[i];
+			uint64_t k = sp_vu_number(e, v);
+			static const uint64_t lo[] = { 1, 7, 13 },
+					      hi[] = { 6, 12, 14 };
+
+			CHECK_LT(k, 64);
+			CHECK_EQ(seen[k % 64], 0);
+			seen[k % 64] = 1;
+			count++;
+			CHECK_GE(k, lo[v->group]);
+			CHECK_LE(k, hi[v->group]);
+		}
+		sp_vu_destroy(e);
+	}
+	CHECK_EQ(count, 14);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -858,6 +1108,9 @@ main(int argc, char **argv)
 		{ "filters_render", test_filters_render },
 		{ "host_ua", test_host_ua },
 		{ "build_bytes", test_build_bytes },
+		{ "own_loads", test_own_loads },
+		{ "shared_and_own", test_shared_and_own },
+		{ "group_numbers", test_group_numbers },
 	};
 
 	return sp_h_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));

@@ -396,6 +396,29 @@ enum sp_scen_kind {
 	SP_SCEN_VU_TEARDOWN,
 };
 
+/*
+ * A load: how many iterations run, and when. The plan's top-level fields
+ * (model, vus, rate, duration_us, stages) are the load the scenarios
+ * without one of their own share by weight; a scenario with its own
+ * (sp_scenario.load, k6's scenarios, Locust's fixed-count users) runs
+ * alone on its own VUs and schedule beside them.
+ */
+struct sp_load {
+	uint8_t model;           /* enum sp_model */
+	uint32_t vus;            /* closed, no stages */
+	double rate;             /* open, no stages: iterations per second */
+	/* VUs it needs at most in the whole run (the loader derives it:
+	 * closed, the peak VU count; open, max_vus or max(ceil(peak rate),
+	 * 100)). Each engine of n holds ceil(max_vus / n) for it. */
+	uint32_t max_vus;
+	uint64_t start_us;       /* from the run's start (< the run's length) */
+	/* From start_us; with stages, their sum. The loader cuts it at the
+	 * run's end: start_us + duration_us <= plan->duration_us. */
+	uint64_t duration_us;
+	struct sp_stage stages[SP_PLAN_MAX_STAGES];
+	uint32_t nstages;        /* 0: constant vus / rate */
+};
+
 struct sp_scenario {
 	const char *name;
 	uint32_t weight;         /* >= 1 */
@@ -412,6 +435,9 @@ struct sp_scenario {
 	 * scenario's own), as index + 1 into plan->scenarios; 0 for none
 	 * (so a zeroed plan has none). */
 	uint32_t vu_setup, vu_teardown;
+	/* Its own load, or NULL: it shares the plan's top-level load by
+	 * weight with the other scenarios without one. */
+	const struct sp_load *load;
 };
 
 /* The CSV data file: the first line names the columns. Each iteration
@@ -438,11 +464,14 @@ struct sp_plan {
 	 * empty one removes it); NULL: none. */
 	const char *user_agent;
 
-	/* load */
+	/* The shared load (scenarios whose load is NULL); its duration is
+	 * the whole run's, own loads included. */
 	uint8_t model;           /* enum sp_model */
 	uint32_t vus;            /* closed, no stages: VUs for the whole run */
 	double rate;             /* open, no stages: iterations per second */
-	uint64_t duration_us;    /* whole run; with stages, their sum */
+	uint64_t duration_us;    /* whole run; with stages, their sum; when
+				  * every scenario has its own load, the
+				  * latest end among them unless given */
 	struct sp_stage stages[SP_PLAN_MAX_STAGES];
 	uint32_t nstages;        /* 0: constant vus / rate */
 	uint64_t response_timeout_us; /* first request byte sent -> response done */

@@ -8,7 +8,10 @@
  * keeps a (possibly staged) number of VUs looping; the open model starts
  * iterations at a (possibly staged) rate on idle VUs, counts an arrival
  * that finds none as dropped, and measures latency from when each request
- * should have started, so a stalled server shows as latency.
+ * should have started, so a stalled server shows as latency. The
+ * scenarios without a load of their own share the plan's top-level load,
+ * picked by weight; each scenario with its own (sp_scenario.load) runs
+ * beside them on VUs of its own, from its start to its end.
  *
  * Everything is allocated by sp_vu_create. The engine reads the clock
  * through a pointer the caller keeps current (the time of the receive
@@ -189,6 +192,12 @@ struct sp_vu_stats {
 	uint64_t ws_pings_sent, ws_pongs_received, ws_pings_received;
 	uint64_t ws_closes_sent;     /* close frames we sent */
 	uint64_t ws_close_codes[SP_VU_WS_CLOSE_N]; /* close frames received */
+	/* Cookies: Set-Cookie fields the jar took (stored, replaced or
+	 * deleting) and those it refused or had no room for. */
+	uint64_t cookies_set, cookies_dropped;
+	/* Responses whose captures or Set-Cookie fields found the scratch
+	 * pool empty (ours: the capture fails, the cookie is dropped). */
+	uint64_t cap_no_room;
 	struct sp_hist latency;   /* every complete response, from its
 				     * intended start to its last byte */
 	struct sp_hist connect;   /* SYN sent to established */
@@ -226,7 +235,8 @@ struct sp_vu_stats {
 	X(ws_msgs_sent) X(ws_msgs_received) X(ws_bytes_sent)            \
 	X(ws_bytes_received) X(ws_matched) X(ws_unmatched)              \
 	X(ws_pings_sent) X(ws_pongs_received) X(ws_pings_received)      \
-	X(ws_closes_sent) A(ws_close_codes, SP_VU_WS_CLOSE_N)
+	X(ws_closes_sent) A(ws_close_codes, SP_VU_WS_CLOSE_N)            \
+	X(cookies_set) X(cookies_dropped) X(cap_no_room)
 // clang-format on
 // clang-format off
 #define SP_VU_REQ_COUNTERS(X)                                           \
@@ -299,10 +309,16 @@ struct sp_vu_config {
 	/* Several engines (one per worker core) share one plan: engine
 	 * @core of @ncores runs every ncores-th VU of the closed model's
 	 * target (VU numbers core+1, core+1+ncores, ...), every ncores-th
-	 * arrival of the open model, and every ncores-th data row. The plan's
+	 * arrival of the open model (of each load: the shared one's VU
+	 * numbers first, then each own load's, in blocks that every engine
+	 * lays out alike), and every ncores-th data row. The plan's
 	 * figures are the whole run's; 0 and 1 for a single engine. */
 	uint32_t core, ncores;
-	uint32_t max_vus; /* VU slots of this engine */
+	/* VU slots of this engine for the plan's shared load (the
+	 * scenarios without a load of their own; ignored when none is
+	 * enabled). The engine adds ceil(load->max_vus / ncores) slots for
+	 * each enabled scenario with its own load (sp_vu_own_slots). */
+	uint32_t max_vus;
 	/* wslay frame contexts (~4.2 KB each) lent to WebSocket connections
 	 * while a frame is being read; 0: one per VU up to 256, then one
 	 * per 8 more. A frame that finds none fails as ws_pool_empty. */
@@ -314,6 +330,8 @@ struct sp_vu_config {
 	/* The run's lifecycle state, shared by its engines; NULL: the
 	 * engine makes its own (a single engine). */
 	struct sp_vu_shared *shared;
+	/* The stream is TLS (https, wss): Secure cookies go out. */
+	int secure;
 	/* The wall clock (ms since the epoch) was wall_ms0 when the
 	 * engine's clock read mono_us0: cookies' expiry dates are read
 	 * against it. wall_ms0 0: the engine reads both at creation. */
@@ -394,5 +412,13 @@ void sp_vu_ws_mem(const struct sp_vu_engine *e, struct sp_vu_ws_mem *m);
 double sp_vu_arrivals_at(const struct sp_plan *pl, uint64_t t_us);
 /* Closed model: VUs the schedule wants at @t_us. */
 uint32_t sp_vu_target_at(const struct sp_plan *pl, uint64_t t_us);
+
+/* The VU slots each engine of @ncores adds to sp_vu_config.max_vus for
+ * the enabled scenarios with their own load: an engine holds max_vus +
+ * this many VUs (what its stack and pools are sized for). */
+uint32_t sp_vu_own_slots(const struct sp_plan *pl, uint32_t ncores);
+/* Whether an enabled scenario shares the plan's top-level load (has no
+ * load of its own). */
+int sp_vu_shares(const struct sp_plan *pl);
 
 #endif /* SP_VU_H */
