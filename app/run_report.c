@@ -378,15 +378,13 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 		if (ld != NULL)
 			sp_run_load_print(out, ld);
 	}
-	sp_run_life_print(r, out);
 	fprintf(out, "  %-24s %10s %10s %8s %8s %9s %9s %9s %9s\n", "request",
 		"started", "responses", "failed", "checks", "p50 ms", "p95 ms",
 		"p99 ms", "max ms");
 	for (uint32_t i = 0; i < pl->nrequests; i++) {
 		const struct sp_hist *rh = &rs[i].latency;
 
-		/* The lifecycle's are in its own table. */
-		if (rs[i].started == 0 || r->req_kind[i] != SP_SCEN_LOAD)
+		if (rs[i].started == 0)
 			continue;
 		fprintf(out,
 			"  %-24s %10" PRIu64 " %10" PRIu64 " %8" PRIu64
@@ -398,6 +396,7 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 			(double)sp_hist_quantile(rh, 0.99) / 1e3,
 			(double)rh->max / 1e3);
 	}
+	sp_run_life_print(r, out);
 	if (r->rp.nthresholds != 0)
 		fprintf(out, "  thresholds\n");
 	for (uint32_t i = 0; i < r->rp.nthresholds; i++)
@@ -532,9 +531,6 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 	fprintf(f, "],\n \"requests\":[");
 	sep = "";
 	for (uint32_t i = 0; i < pl->nrequests; i++) {
-		/* The lifecycle's are in its own object. */
-		if (r->req_kind[i] != SP_SCEN_LOAD)
-			continue;
 		fprintf(f, "%s\n  {\"name\":", sep);
 		sp_json_str(f, pl->requests[i].name);
 		SP_VU_REQ_COUNTERS(SP_RUN_JSON_REQ)
@@ -648,8 +644,6 @@ sp_run_csv(const struct sp_run *r, FILE *st, FILE *tl)
 		sp_run_csv_lat(st, &ss[i].iteration);
 	}
 	for (uint32_t i = 0; i < pl->nrequests; i++) {
-		if (r->req_kind[i] != SP_SCEN_LOAD)
-			continue;
 		fprintf(st, "request,");
 		sp_out_csv_str(st, pl->requests[i].name);
 		fprintf(st, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64,
@@ -657,7 +651,6 @@ sp_run_csv(const struct sp_run *r, FILE *st, FILE *tl)
 			rs[i].interrupted);
 		sp_run_csv_lat(st, &rs[i].latency);
 	}
-	sp_run_life_csv(r, st);
 	if (r->rp.tls.on) {
 		/* TLS handshakes done: established to handshake done. */
 		fprintf(st, "tls,\"handshake\",%" PRIu64 ",%" PRIu64 ",0,0",

@@ -600,7 +600,6 @@ sp_run_free(struct sp_run *r)
 	free(r->rs_tot);
 	free(r->ss_tot);
 	free(r->life_tot);
-	free(r->req_kind);
 	free(r->th_value);
 	free(r->th_ok);
 	free(r);
@@ -623,17 +622,15 @@ sp_run_alloc(struct sp_run *r)
 	r->rs_tot = calloc(r->rp.eng.nrequests, sizeof(*r->rs_tot));
 	r->ss_tot = calloc(r->rp.eng.nscenarios, sizeof(*r->ss_tot));
 	r->life_tot = calloc(1, sizeof(*r->life_tot));
-	r->req_kind = calloc(r->rp.eng.nrequests + 1, 1);
 	r->th_value = calloc(n, sizeof(*r->th_value));
 	r->th_ok = calloc(n, sizeof(*r->th_ok));
 	if (r->tl == NULL || r->snap == NULL || r->snap_prev == NULL ||
 	    r->delta == NULL || r->tmp == NULL || r->tot == NULL ||
 	    r->rs_tot == NULL || r->ss_tot == NULL || r->life_tot == NULL ||
-	    r->req_kind == NULL || r->th_value == NULL || r->th_ok == NULL) {
+	    r->th_value == NULL || r->th_ok == NULL) {
 		fprintf(stderr, "stampede: out of memory for the timeline\n");
 		return -1;
 	}
-	sp_run_life_kinds(r);
 	/* One lifecycle for the run, whatever the cores: engine 0 runs
 	 * setup and teardown, the others wait for its outcome. */
 	r->shared = sp_vu_shared_create(&r->rp.eng);

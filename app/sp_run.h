@@ -63,13 +63,11 @@ struct sp_run {
 	/* The lifecycle: its state shared by the engines (made once for the
 	 * run), the wall clock when the worker clock read mono_us0, whether
 	 * setup failed (no load ran), its requests added up
-	 * (sp_run_merge_life), and each request's enum sp_scen_kind (that of
-	 * the scenario whose step it is; SP_SCEN_LOAD for the load's). */
+	 * (sp_run_merge_life). */
 	struct sp_vu_shared *shared;
 	uint64_t wall_ms0, mono_us0;
 	int setup_failed;
 	struct sp_vu_stats *life_tot;
-	uint8_t *req_kind;
 	struct sp_netopt net;
 	int net_set[SP_NETOPT_END - SP_NETOPT_BASE]; /* given on the CLI */
 	const char *file;
@@ -117,14 +115,12 @@ void sp_run_discard(struct sp_run_out *o);
 int sp_run_reports(struct sp_run *r, const struct sp_report *rep,
 		   struct sp_run_out *out);
 
-/* run_life.c: the lifecycle (setup, teardown, vu_setup, vu_teardown) in
- * the reports, apart from the load's figures */
-void sp_run_life_kinds(struct sp_run *r);
+/* run_life.c: the lifecycle's requests (setup, teardown, vu_setup,
+ * vu_teardown) all together in the reports, apart from the load's */
 int sp_run_has_life(const struct sp_plan *pl);
 const char *sp_run_setup_why(const struct sp_run *r);
 void sp_run_life_print(const struct sp_run *r, FILE *out);
 void sp_run_life_json(const struct sp_run *r, FILE *f);
-void sp_run_life_csv(const struct sp_run *r, FILE *f);
 
 /* run_ws.c: the WebSocket parts of the reports, for a plan with a ws:
  * step (sp_run_has_ws) only */

@@ -185,23 +185,18 @@
   }
 
   function pct(h, k) { return isObj(h) ? fmt(h[k]) : '-'; }
-  // setup, teardown, vu_setup, vu_teardown: their requests apart from
-  // the load's (only when the scenario file has them).
-  function lifecycle(r, g) {
-    var l = r.lifecycle, c, rows = [];
+  // The lifecycle's requests all together (lifecycle_summary), and a
+  // failed setup's reason: the load did not run.
+  function lifecycleSummary(r, g) {
+    var l = r.lifecycle_summary, c;
     if (!isObj(l)) return;
-    c = card(g, 'Lifecycle');
+    c = card(g, 'Lifecycle requests (not in the load\'s figures)');
     if (l.setup_ok === false)
       add(c, el('p', 'bad', 'setup failed: ' + l.setup_why + '; the load did not run'));
-    ['setup', 'teardown', 'vu_setup', 'vu_teardown'].forEach(function (k) {
-      var x = l[k];
-      if (!isObj(x)) return;
-      rows.push([k, fmt(x.runs && x.runs.started), fmt(x.requests), fmt(x.responses), fmt(x.failed),
-        fmt(x.interrupted), pct(x.latency_ms, 'p50'), pct(x.latency_ms, 'p95'),
-        pct(x.latency_ms, 'p99'), pct(x.latency_ms, 'max')]);
-    });
-    table(c, ['lifecycle', 'runs', 'requests', 'responses', 'failed', 'interrupted', 'p50 ms',
-      'p95 ms', 'p99 ms', 'max ms'], rows, 'lifecycle');
+    table(c, ['requests', 'responses', 'succeeded', 'errors', 'interrupted', 'p50 ms', 'p99 ms',
+      'max ms'], [[fmt(l.requests), fmt(l.responses), fmt(l.succeeded), fmt(l.errors),
+      fmt(l.interrupted), pct(l.latency_ms, 'p50'), pct(l.latency_ms, 'p99'),
+      pct(l.latency_ms, 'max')]], 'lifecycle_summary');
     add(g, el('div')).style.height = '14px';
   }
   function breakdown(r) {
@@ -217,7 +212,7 @@
       }), 'scenarios');
     else add(c, el('p', 'none', 'no scenarios'));
     add(g, el('div')).style.height = '14px';
-    lifecycle(r, g);
+    lifecycleSummary(r, g);
     c = card(g, 'Requests');
     if (Array.isArray(r.requests) && r.requests.length)
       table(c, ['request', 'started', 'responses', 'failed', 'check failed', 'status failed',
@@ -237,7 +232,8 @@
   }
 
   var KNOWN = ['version', 'mode', 'target', 'source', 'model', 'elapsed_s', 'stopped_by', 'summary',
-    'scenarios', 'requests', 'cores', 'thresholds', 'timeline', 'ws', 'lifecycle'];
+    'scenarios', 'requests', 'cores', 'thresholds', 'timeline', 'ws'];
+  KNOWN.push('lifecycle_summary');
   function counters(r) {
     var g = section('Stack, NIC and generator counters'), scalars = {}, any = false, k;
     ['tcp', 'drops', 'nic', 'generator', 'pools', 'arp'].forEach(function (n) {
