@@ -4,9 +4,11 @@
  * tells the worker when to stop.
  *
  * Signals: the first SIGINT/SIGTERM asks for a graceful stop (requests in
- * flight may finish; the report is written); a second one (half a second
- * later or more) cuts that short and reports what there is; a third exits
- * at once, for a run that hangs.
+ * flight may finish, the mode's teardown runs; the report is written); a
+ * second one (half a second later or more) cuts that short and reports
+ * what there is; a third exits at once, for a run that hangs. Once the
+ * load is over (teardown, drain), one signal more than had come by then
+ * is enough to cut short: there is no load left to stop gracefully.
  */
 #include <inttypes.h>
 #include <signal.h>
@@ -117,7 +119,9 @@ sp_stop_all(struct sp_worker *ws, unsigned int n, int how)
 /*
  * The lowest phase among the workers, or ARP_FAILED if one failed: the run
  * is as far as its slowest core. Workers that are done keep polling their
- * queue (flows of the others may land on it) until all are done.
+ * queue (flows of the others may land on it) until all are done. A failed
+ * setup is not a phase a worker stays in (it goes on to teardown): see
+ * sp_setup_failed.
  */
 static int
 sp_phase_all(const struct sp_worker *ws, unsigned int n)
@@ -135,13 +139,40 @@ sp_phase_all(const struct sp_worker *ws, unsigned int n)
 	return low;
 }
 
+/* A worker's setup failed: the load will not run. */
+static int
+sp_setup_failed(const struct sp_worker *ws, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (__atomic_load_n(&ws[i].setup_failed, __ATOMIC_ACQUIRE))
+			return 1;
+	return 0;
+}
+
+/* The lifecycle's own line, once a second while a worker is in setup or
+ * teardown (no timeline point is taken then: the load is not running). */
+static void
+sp_life_line(const struct sp_worker *w, int teardown, int *inplace)
+{
+	char line[256];
+
+	if (w->mode->life == NULL)
+		return;
+	w->mode->life(w->mode_ctx, teardown, line, sizeof(line));
+	if (*inplace)
+		fputc('\n', stderr);
+	*inplace = 0;
+	fprintf(stderr, "%s\n", line);
+}
+
 int
 sp_control_run_n(struct sp_worker *ws, unsigned int n, uint64_t duration_us)
 {
 	struct sp_worker *w = &ws[0];
-	uint64_t now, next_live = 0, stop_at = 0;
-	int phase, stopped = 0, hurried = 0, abort_run = 0;
+	uint64_t now, next_live = 0, stop_at = 0, next_life = 0;
+	int phase, stopped = 0, hurried = 0, abort_run = 0, setup_bad = 0;
 	int tty = isatty(STDERR_FILENO) && w->mode->tick != NULL;
+	int inplace = 0, sigs_at_end = -1, life_phase = -1;
 	unsigned int launched = 0;
 	char ip[16];
 
@@ -166,19 +197,43 @@ sp_control_run_n(struct sp_worker *ws, unsigned int n, uint64_t duration_us)
 		if (phase == SP_PHASE_DONE || phase == SP_PHASE_ARP_FAILED)
 			break;
 		/* The duration counts from the start of the load: ARP has its
-		 * own bound (3 s) in the worker, which also sees a stop. */
+		 * own bound (3 s) in the worker, which also sees a stop, and
+		 * setup runs for as long as it takes (a stop ends it too).
+		 * Every worker is past setup when the slowest is. */
 		if (phase >= SP_PHASE_RUN && stop_at == 0) {
 			stop_at = sp_ctr_read(w->run_start_us) + duration_us;
 			next_live = sp_ctr_read(w->run_start_us) + SP_US_PER_S;
+		}
+		/* A failed setup on one worker: the others stop too (their
+		 * engines see it as well; a mode's may not). */
+		if (!setup_bad && sp_setup_failed(ws, n)) {
+			setup_bad = 1;
+			stopped = 1;
+			sp_stop_all(ws, n, 1);
 		}
 		if (!stopped && (sp_interrupted() || abort_run ||
 				 (stop_at != 0 && now >= stop_at))) {
 			stopped = 1;
 			sp_stop_all(ws, n, 1);
 		}
-		if (stopped && !hurried && sp_interrupted() >= 2) {
+		if (phase >= SP_PHASE_TEARDOWN && sigs_at_end < 0)
+			sigs_at_end = sp_interrupted();
+		if (stopped && !hurried &&
+		    (sp_interrupted() >= 2 ||
+		     (sigs_at_end >= 0 && sp_interrupted() > sigs_at_end))) {
 			hurried = 1;
 			sp_stop_all(ws, n, 2);
+		}
+		/* Setup and teardown: a line of their own a second, the
+		 * first a second into the phase (a quick one says nothing). */
+		if (phase != life_phase) {
+			life_phase = phase;
+			next_life = now + SP_US_PER_S;
+		}
+		if ((phase == SP_PHASE_SETUP || phase == SP_PHASE_TEARDOWN) &&
+		    now >= next_life) {
+			sp_life_line(w, phase == SP_PHASE_TEARDOWN, &inplace);
+			next_life = now + SP_US_PER_S;
 		}
 		/* A line a second. A mode's tick (a timeline point) only
 		 * while the load runs: nothing is measured while TIME_WAIT
@@ -188,10 +243,12 @@ sp_control_run_n(struct sp_worker *ws, unsigned int n, uint64_t duration_us)
 		    (phase == SP_PHASE_RUN || w->mode->tick == NULL)) {
 			uint64_t start = sp_ctr_read(w->run_start_us);
 
-			if (w->mode->tick != NULL)
+			if (w->mode->tick != NULL) {
 				sp_tick_line(w, now, tty, &abort_run);
-			else
+				inplace = tty;
+			} else {
 				sp_live_line(w, now);
+			}
 			next_live = start + ((now - start) / SP_US_PER_S + 1) *
 						    SP_US_PER_S;
 		}
@@ -204,7 +261,7 @@ wait:
 		__atomic_store_n(&ws[i].quit, 1, __ATOMIC_RELEASE);
 	for (unsigned int i = 0; i < launched; i++)
 		rte_eal_wait_lcore(w->port->worker_lcores[i]);
-	if (tty)
+	if (inplace)
 		fputc('\n', stderr);
 	if (phase == SP_PHASE_ARP_FAILED) {
 		sp_ipv4_str(w->nexthop, ip, sizeof(ip));
@@ -221,5 +278,6 @@ wait:
 				ip);
 		return -1;
 	}
-	return 0;
+	return setup_bad || sp_setup_failed(ws, n) ? SP_CONTROL_SETUP_FAILED :
+						     0;
 }

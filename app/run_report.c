@@ -340,7 +340,7 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 		"  interrupted %" PRIu64 "\n",
 		s->requests, s->responses, sp_run_succeeded(s), s->failed,
 		s->interrupted);
-	if (sp_run_succeeded(s) == 0)
+	if (sp_run_succeeded(s) == 0 && !r->setup_failed)
 		fprintf(out, "  NO REQUEST SUCCEEDED: the run measured nothing "
 			     "(exit code 1)\n");
 	fprintf(out,
@@ -465,6 +465,7 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 			(double)sp_hist_quantile(rh, 0.99) / 1e3,
 			(double)rh->max / 1e3);
 	}
+	sp_run_life_print(r, out);
 	if (r->rp.nthresholds != 0)
 		fprintf(out, "  thresholds\n");
 	for (uint32_t i = 0; i < r->rp.nthresholds; i++)
@@ -596,6 +597,7 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 		sp_rate((double)s->bytes_received * 8, rep->elapsed_s));
 	if (ws)
 		sp_run_ws_json(r, rep, f);
+	sp_run_life_json(r, f);
 	fprintf(f, " \"scenarios\":[");
 	sep = "";
 	for (uint32_t i = 0; i < pl->nscenarios; i++) {

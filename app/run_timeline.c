@@ -84,6 +84,21 @@ sp_run_merge(struct sp_run *r)
 	}
 }
 
+/* The lifecycle's requests, apart from the load's (the workers have
+ * stopped: only the reports read them). */
+void
+sp_run_merge_life(struct sp_run *r)
+{
+	struct sp_vu_stats *t = r->life_tot;
+
+	memset(t, 0, sizeof(*t));
+#define SP_RUN_HINIT(f) sp_hist_init(&t->f);
+	SP_VU_STATS_HISTS(SP_RUN_HINIT)
+#undef SP_RUN_HINIT
+	for (uint32_t c = 0; c < r->ncores; c++)
+		sp_run_add_stats(t, sp_vu_life_stats(r->core[c].eng));
+}
+
 /* The cumulative counters of every engine, added up. */
 static void
 sp_run_cum_read(const struct sp_run *r, struct sp_run_cum *c, uint64_t *vus,

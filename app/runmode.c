@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <netdb.h>
@@ -111,8 +112,8 @@ static const char sp_run_help[] =
 	"exit: 0 the run ran and every threshold held, 1 a threshold failed\n"
 	"      or no request succeeded,\n"
 	"      2 usage or scenario error, 3 could not run (EAL, port, the\n"
-	"      target's next hop did not answer ARP) or a report could not be\n"
-	"      written\n";
+	"      target's next hop did not answer ARP, the scenario's setup:\n"
+	"      failed: the load did not run) or a report could not be written\n";
 
 enum {
 	SP_OPT_URL = SP_OPT_BASE,
@@ -300,6 +301,57 @@ sp_run_poll(void *ctx)
 	sp_reqlog_out_drain(&((struct sp_run_core *)ctx)->r->rlog);
 }
 
+/* The lifecycle (sp_vu_setup, sp_vu_teardown): the engine knows whether
+ * the plan has one, and which of its engines runs it. */
+_Static_assert(SP_MODE_SETUP_RUNNING == (int)SP_VU_SETUP_RUNNING &&
+		       SP_MODE_SETUP_DONE == (int)SP_VU_SETUP_DONE &&
+		       SP_MODE_SETUP_FAILED == (int)SP_VU_SETUP_FAILED,
+	       "sp_mode's setup states are the engine's");
+
+static int
+sp_run_setup(void *ctx, uint64_t now, int stop)
+{
+	struct sp_run_core *c = ctx;
+
+	if (c->tls != NULL)
+		sp_tls_poll(c->tls, rte_rdtsc());
+	return sp_vu_setup(c->eng, now, stop);
+}
+
+static int
+sp_run_teardown(void *ctx, uint64_t now, int hurry)
+{
+	struct sp_run_core *c = ctx;
+
+	if (c->tls != NULL)
+		sp_tls_poll(c->tls, rte_rdtsc());
+	return sp_vu_teardown(c->eng, now, hurry);
+}
+
+/* The live line of setup or teardown: its requests so far, on the
+ * engine that runs it (core 0's). */
+static void
+sp_run_life(const void *ctx, int teardown, char *buf, size_t len)
+{
+	const struct sp_run *r = ((const struct sp_run_core *)ctx)->r;
+	const struct sp_plan *pl = &r->rp.eng;
+	const struct sp_vu_req_stats *rs = sp_vu_req_stats(r->core[0].eng);
+	uint32_t sc = teardown ? pl->teardown_scen : pl->setup_scen;
+	uint64_t started = 0, failed = 0;
+
+	for (uint32_t i = 0; sc != 0 && i < pl->scenarios[sc - 1].nsteps; i++) {
+		const struct sp_step *st = &pl->scenarios[sc - 1].steps[i];
+
+		if (st->kind != SP_STEP_REQUEST)
+			continue;
+		started += sp_ctr_read(rs[st->req].started);
+		failed += sp_ctr_read(rs[st->req].failed);
+	}
+	snprintf(buf, len, "%s: %" PRIu64 " request%s, %" PRIu64 " failed",
+		 teardown ? "teardown" : "setup", started,
+		 started == 1 ? "" : "s", failed);
+}
+
 static const struct sp_mode sp_run_mode = {
 	.name = "run",
 	.start = sp_run_start,
@@ -309,6 +361,9 @@ static const struct sp_mode sp_run_mode = {
 	.tick = sp_run_tick,
 	.poll = sp_run_poll,
 	.flushed = sp_run_flushed,
+	.setup = sp_run_setup,
+	.teardown = sp_run_teardown,
+	.life = sp_run_life,
 };
 
 /* ---- options ---- */
@@ -532,6 +587,8 @@ sp_run_free(struct sp_run *r)
 		sp_tls_destroy(r->core[i].tls);
 		sp_vu_destroy(r->core[i].eng);
 	}
+	if (r->shared != NULL)
+		sp_vu_shared_destroy(r->shared);
 	sp_scenario_free(&r->rp);
 	free(r->ov);
 	free(r->tl);
@@ -542,6 +599,7 @@ sp_run_free(struct sp_run *r)
 	free(r->tot);
 	free(r->rs_tot);
 	free(r->ss_tot);
+	free(r->life_tot);
 	free(r->th_value);
 	free(r->th_ok);
 	free(r);
@@ -563,18 +621,39 @@ sp_run_alloc(struct sp_run *r)
 	r->tot = calloc(1, sizeof(*r->tot));
 	r->rs_tot = calloc(r->rp.eng.nrequests, sizeof(*r->rs_tot));
 	r->ss_tot = calloc(r->rp.eng.nscenarios, sizeof(*r->ss_tot));
+	r->life_tot = calloc(1, sizeof(*r->life_tot));
 	r->th_value = calloc(n, sizeof(*r->th_value));
 	r->th_ok = calloc(n, sizeof(*r->th_ok));
 	if (r->tl == NULL || r->snap == NULL || r->snap_prev == NULL ||
 	    r->delta == NULL || r->tmp == NULL || r->tot == NULL ||
-	    r->rs_tot == NULL || r->ss_tot == NULL || r->th_value == NULL ||
-	    r->th_ok == NULL) {
+	    r->rs_tot == NULL || r->ss_tot == NULL || r->life_tot == NULL ||
+	    r->th_value == NULL || r->th_ok == NULL) {
 		fprintf(stderr, "stampede: out of memory for the timeline\n");
+		return -1;
+	}
+	/* One lifecycle for the run, whatever the cores: engine 0 runs
+	 * setup and teardown, the others wait for its outcome. */
+	r->shared = sp_vu_shared_create(&r->rp.eng);
+	if (r->shared == NULL) {
+		fprintf(stderr, "stampede: out of memory for the lifecycle\n");
 		return -1;
 	}
 	sp_hist_init(r->snap);
 	sp_hist_init(r->snap_prev);
 	return 0;
+}
+
+/* The wall clock once for the run, with the worker clock's reading of
+ * the same instant: the engines read cookies' expiry dates against it. */
+static void
+sp_run_wall_clock(struct sp_run *r)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r->mono_us0 = sp_now_us();
+	r->wall_ms0 = (uint64_t)ts.tv_sec * 1000u +
+		      (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static uint64_t
@@ -691,6 +770,9 @@ sp_run_core_setup(struct sp_run *r, struct sp_cores *cores, uint32_t i,
 	vc.seed = seed + i * 0x9e3779b97f4a7c15ull;
 	vc.data_seed = seed | 1; /* every core's: one permutation */
 	vc.reqlog = r->rlog.f != NULL ? &r->rlog.log[i] : NULL;
+	vc.shared = r->shared;
+	vc.wall_ms0 = r->wall_ms0;
+	vc.mono_us0 = r->mono_us0;
 	core->r = r;
 	core->eng = sp_vu_create(&vc, err, sizeof(err));
 	if (core->eng == NULL) {
@@ -726,7 +808,7 @@ sp_cmd_run(int argc, char **argv)
 	struct sp_run_out out[4];
 	struct sp_report rep;
 	uint64_t seed;
-	int ret = SP_EXIT_NORUN, log_bad;
+	int ret = SP_EXIT_NORUN, log_bad, rc;
 
 	memset(out, 0, sizeof(out));
 	if (r == NULL) {
@@ -751,6 +833,7 @@ sp_cmd_run(int argc, char **argv)
 	if (sp_cores_open(&cores, &r->net) < 0)
 		goto out;
 	seed = r->rp.seed != 0 ? r->rp.seed : rte_rand();
+	sp_run_wall_clock(r);
 	r->w = cores.ws;
 	if (sp_reqlog_out_start(&r->rlog, &r->rp.eng, r->ncores, sp_now_us()) <
 	    0)
@@ -758,12 +841,19 @@ sp_cmd_run(int argc, char **argv)
 	for (uint32_t i = 0; i < r->ncores; i++)
 		if (sp_run_core_setup(r, &cores, i, seed) < 0)
 			goto out;
-	if (sp_cores_run(&cores, r->rp.eng.duration_us + SP_RUN_GUARD_US) < 0)
+	rc = sp_cores_run(&cores, r->rp.eng.duration_us + SP_RUN_GUARD_US);
+	if (rc < 0)
 		goto out;
+	/* A failed setup: no load ran, but teardown did, and the report
+	 * says what the lifecycle did (and that the load is empty). */
+	r->setup_failed = rc == SP_CONTROL_SETUP_FAILED;
 	/* The last, partial second: the points then add up to the totals. */
-	sp_run_sample(r, sp_workers_end_us(cores.ws, r->ncores), 1);
+	if (!r->setup_failed)
+		sp_run_sample(r, sp_workers_end_us(cores.ws, r->ncores), 1);
 	sp_run_merge(r);
-	r->stopped_by = r->aborted_by != NULL ? "threshold" :
+	sp_run_merge_life(r);
+	r->stopped_by = r->setup_failed       ? "setup_failed" :
+			r->aborted_by != NULL ? "threshold" :
 			sp_interrupted()      ? "signal" :
 						"duration";
 	sp_report_collect_n(&rep, cores.ws, r->ncores, &cores.port);
@@ -774,8 +864,14 @@ sp_cmd_run(int argc, char **argv)
 							   SP_EXIT_OK;
 	sp_run_print(r, &rep, sp_out_summary(r->json_path));
 	/* A run in which nothing succeeded measured nothing, whatever the
-	 * thresholds say (none may have been given). */
-	if (sp_run_succeeded(r->tot) == 0) {
+	 * thresholds say (none may have been given). One whose setup
+	 * failed did not run at all. */
+	if (r->setup_failed) {
+		fprintf(stderr,
+			"stampede: setup failed: %s; the load did not run\n",
+			sp_run_setup_why(r));
+		ret = SP_EXIT_NORUN;
+	} else if (sp_run_succeeded(r->tot) == 0) {
 		fprintf(stderr,
 			"stampede: no request succeeded (%" PRIu64
 			" started, %" PRIu64 " failed, %" PRIu64

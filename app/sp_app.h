@@ -307,14 +307,39 @@ struct sp_mode {
 	/* Worker: the frames queued so far are being handed to the port,
 	 * at @now_us (read just before). NULL: nothing to time. */
 	void (*flushed)(void *ctx, uint64_t now_us);
+	/* The lifecycle around the load (NULL: none). setup: once per loop
+	 * iteration after ARP, before start, until it returns
+	 * SP_MODE_SETUP_DONE (start the load) or SP_MODE_SETUP_FAILED (no
+	 * load: teardown still runs); @stop: the worker's stop flag, so a
+	 * Ctrl-C ends it. teardown: once per loop iteration after the
+	 * load's drain (or in its place), nonzero when over; @hurry: cut it
+	 * short (a second Ctrl-C). */
+	int (*setup)(void *ctx, uint64_t now_us, int stop);
+	int (*teardown)(void *ctx, uint64_t now_us, int hurry);
+	/* While a worker is in setup or teardown, once a second on the
+	 * control lcore: what it has done so far, for the live line. */
+	void (*life)(const void *ctx, int teardown, char *buf, size_t len);
 };
 
+/* What sp_mode.setup returns (the values of sp_vu.h's
+ * enum sp_vu_setup_state). */
+enum sp_mode_setup {
+	SP_MODE_SETUP_RUNNING = 0,
+	SP_MODE_SETUP_DONE,
+	SP_MODE_SETUP_FAILED,
+};
+
+/* In the order a worker goes through them (the control lcore compares
+ * them: the run is as far as its slowest worker). */
 enum sp_phase {
 	SP_PHASE_INIT = 0,
 	SP_PHASE_ARP, /* resolving the next hop */
 	SP_PHASE_ARP_FAILED,
+	SP_PHASE_SETUP,        /* the mode's setup, before the load */
+	SP_PHASE_SETUP_FAILED, /* setup failed: no load, on to teardown */
 	SP_PHASE_RUN,
-	SP_PHASE_DRAIN, /* mode done: waiting for TIME_WAIT to empty */
+	SP_PHASE_TEARDOWN, /* the load drained: the mode's teardown */
+	SP_PHASE_DRAIN,    /* mode done: waiting for TIME_WAIT to empty */
 	SP_PHASE_DONE,
 };
 
@@ -358,6 +383,7 @@ struct sp_worker {
 	/* Worker → control: one writer each, the worker (written with
 	 * sp_ctr_*, read elsewhere with sp_ctr_read: sp_counter.h). */
 	int phase;
+	int setup_failed; /* the mode's setup failed: the load did not run */
 	uint64_t run_start_us, run_end_us;
 	uint64_t now_us; /* time of the current iteration */
 	uint64_t iterations, idle_iterations;
@@ -481,7 +507,7 @@ void sp_cores_stack_config(const struct sp_cores *c,
  * worker running @m, its stack. 0, or -1 after printing why. */
 int sp_cores_add(struct sp_cores *c, unsigned int i, const struct sp_netopt *no,
 		 struct sp_stack_config *cfg, const struct sp_core_mode *m);
-/* sp_workers_run over the cores added. */
+/* sp_workers_run over the cores added (its return value). */
 int sp_cores_run(struct sp_cores *c, uint64_t duration_us);
 /* Stacks, rings, placement, port, EAL. Idempotent. */
 void sp_cores_close(struct sp_cores *c);
@@ -489,15 +515,19 @@ void sp_cores_close(struct sp_cores *c);
 /* ---- control.c: the main lcore while the worker runs ---- */
 
 void sp_signals_install(void);
+/* What sp_control_run_n returns when a worker's setup failed: the load
+ * did not run (every worker was stopped; the mode says why). */
+#define SP_CONTROL_SETUP_FAILED 1
 /* Launch the @n workers, print a live line each second (ws[0]'s mode
- * writes it), stop them at @duration_us or on a signal, wait for them.
- * 0, or -1 when a next hop did not answer ARP (message printed). */
+ * writes it), stop them at @duration_us of the load (setup does not
+ * count) or on a signal, wait for them. 0, SP_CONTROL_SETUP_FAILED, or -1
+ * when a next hop did not answer ARP (message printed). */
 int sp_control_run_n(struct sp_worker *ws, unsigned int n,
 		     uint64_t duration_us);
 /* Run the @n workers set up in @ws for @duration_us, as sp_control_run_n,
  * with rings between them when there are several (frames still in them
  * at the end are counted as stranded on their owner: passed on after the
- * owner quit). 0, or -1 (said why). */
+ * owner quit). 0, SP_CONTROL_SETUP_FAILED, or -1 (said why). */
 int sp_workers_run(struct sp_worker *ws, unsigned int n, uint64_t duration_us);
 /* Free the rings and stacks of ws[0 .. SP_MAX_CORES). Idempotent. */
 void sp_workers_destroy(struct sp_worker *ws);

@@ -60,6 +60,14 @@ struct sp_run {
 	struct sp_vu_stats *tot;
 	struct sp_vu_req_stats *rs_tot;
 	struct sp_vu_scen_stats *ss_tot;
+	/* The lifecycle: its state shared by the engines (made once for the
+	 * run), the wall clock when the worker clock read mono_us0, whether
+	 * setup failed (no load ran), its requests added up
+	 * (sp_run_merge_life). */
+	struct sp_vu_shared *shared;
+	uint64_t wall_ms0, mono_us0;
+	int setup_failed;
+	struct sp_vu_stats *life_tot;
 	struct sp_netopt net;
 	int net_set[SP_NETOPT_END - SP_NETOPT_BASE]; /* given on the CLI */
 	const char *file;
@@ -107,6 +115,13 @@ void sp_run_discard(struct sp_run_out *o);
 int sp_run_reports(struct sp_run *r, const struct sp_report *rep,
 		   struct sp_run_out *out);
 
+/* run_life.c: the lifecycle's requests (setup, teardown, vu_setup,
+ * vu_teardown) all together in the reports, apart from the load's */
+int sp_run_has_life(const struct sp_plan *pl);
+const char *sp_run_setup_why(const struct sp_run *r);
+void sp_run_life_print(const struct sp_run *r, FILE *out);
+void sp_run_life_json(const struct sp_run *r, FILE *f);
+
 /* run_ws.c: the WebSocket parts of the reports, for a plan with a ws:
  * step (sp_run_has_ws) only */
 int sp_run_has_ws(const struct sp_plan *pl);
@@ -126,6 +141,8 @@ int sp_run_th_abort(struct sp_run *r, uint64_t el_us);
 
 /* run_timeline.c */
 void sp_run_merge(struct sp_run *r);
+/* The engines' lifecycle requests (sp_vu_life_stats) into r->life_tot. */
+void sp_run_merge_life(struct sp_run *r);
 void sp_run_add_req(struct sp_vu_req_stats *t, const struct sp_vu_req_stats *s);
 const struct sp_run_point *sp_run_sample(struct sp_run *r, uint64_t now,
 					 int last);

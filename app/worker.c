@@ -10,9 +10,10 @@
  *
  * Phases: resolve the next hop by ARP (the load must not start into an
  * unresolved neighbour, where every SYN would be dropped as tx_noarp), run
- * the mode until it is done or stopped, then drain: keep the stack alive
- * until its TIME_WAIT connections expire, so that the report shows the
- * pools back to zero.
+ * the mode's setup if it has one (a failed setup skips the load), run the
+ * mode until it is done or stopped, its teardown, then drain: keep the
+ * stack alive until its TIME_WAIT connections expire, so that the report
+ * shows the pools back to zero.
  */
 #include <errno.h>
 #include <sched.h>
@@ -481,13 +482,16 @@ sp_worker_rings_free(struct sp_worker *ws, unsigned int n)
 int
 sp_workers_run(struct sp_worker *ws, unsigned int n, uint64_t duration_us)
 {
+	int rc;
+
 	if (n > 1 && sp_worker_rings(ws, n) < 0)
 		return -1;
-	if (sp_control_run_n(ws, n, duration_us) < 0)
+	rc = sp_control_run_n(ws, n, duration_us);
+	if (rc < 0)
 		return -1;
 	if (n > 1)
 		sp_worker_rings_drain(ws, n);
-	return 0;
+	return rc;
 }
 
 void
@@ -574,6 +578,7 @@ sp_worker_io(struct sp_worker *w)
 	return n;
 }
 
+/* 0, 1 stop, 2 stop and hurry (sp_worker.stop). */
 static int
 sp_worker_stop_requested(const struct sp_worker *w)
 {
@@ -618,6 +623,69 @@ sp_worker_idle(const struct sp_worker *w)
 		sched_yield();
 }
 
+/* The lifecycle's loops (setup, teardown) do the load's I/O without its
+ * accounting (busy and idle are the load's). Before the mode's call:
+ * receive, and return the time of the last burst. */
+static uint64_t
+sp_worker_life_rx(struct sp_worker *w, uint64_t *tx0, int *moved)
+{
+	sp_worker_clock(w);
+	*tx0 = w->tx_pkts + w->tx_dropped;
+	*moved = sp_worker_io(w) != 0;
+	return w->now_us;
+}
+
+/* After it: send, and yield if nothing moved. */
+static void
+sp_worker_life_tx(struct sp_worker *w, uint64_t tx0, int moved)
+{
+	sp_tx_flush(w);
+	if (!moved && w->tx_pkts + w->tx_dropped == tx0)
+		sp_worker_idle(w);
+}
+
+/* The mode's setup, until it is over: 0 passed (or none), -1 failed. */
+static int
+sp_worker_setup(struct sp_worker *w)
+{
+	const struct sp_mode *mode = w->mode;
+	int st = SP_MODE_SETUP_RUNNING, moved;
+	uint64_t tx0, now;
+
+	if (mode->setup == NULL)
+		return 0;
+	sp_worker_set_phase(w, SP_PHASE_SETUP);
+	while (st == SP_MODE_SETUP_RUNNING) {
+		now = sp_worker_life_rx(w, &tx0, &moved);
+		st = mode->setup(w->mode_ctx, now, sp_worker_stop_requested(w));
+		sp_worker_life_tx(w, tx0, moved);
+	}
+	if (st == SP_MODE_SETUP_DONE)
+		return 0;
+	__atomic_store_n(&w->setup_failed, 1, __ATOMIC_RELEASE);
+	sp_worker_set_phase(w, SP_PHASE_SETUP_FAILED);
+	return -1;
+}
+
+/* The mode's teardown, until it is over (a second stop hurries it). */
+static void
+sp_worker_teardown(struct sp_worker *w)
+{
+	const struct sp_mode *mode = w->mode;
+	int done = 0, moved;
+	uint64_t tx0, now;
+
+	if (mode->teardown == NULL)
+		return;
+	sp_worker_set_phase(w, SP_PHASE_TEARDOWN);
+	while (!done) {
+		now = sp_worker_life_rx(w, &tx0, &moved);
+		done = mode->teardown(w->mode_ctx, now,
+				      sp_worker_stop_requested(w) >= 2);
+		sp_worker_life_tx(w, tx0, moved);
+	}
+}
+
 int
 sp_worker_main(void *arg)
 {
@@ -633,17 +701,26 @@ sp_worker_main(void *arg)
 			return -1;
 		}
 	}
-	/* Impair the load, not the resolution that precedes it. */
+	/* Impair the load, not the resolution that precedes it (setup and
+	 * teardown run on the same path as the load: impaired too). */
 	w->impair_on = w->impair.drop_bp != 0 || w->impair.reorder_bp != 0 ||
 		       w->impair.dup_bp != 0;
 	w->rng = rte_rdtsc() | 1;
+	/* The lifecycle runs the load's code: no allocation there either. */
+	sp_alloc_hot(1);
+	/* A failed setup: no load (its start and end are the same instant,
+	 * so it measured nothing), but teardown still runs. */
+	done = sp_worker_setup(w) < 0;
+	/* The run's duration and timeline count from the load, not from
+	 * the setup before it. */
 	now = sp_worker_clock(w);
 	sp_ctr_set(w->run_start_us, now);
-	sp_worker_set_phase(w, SP_PHASE_RUN);
-	sp_alloc_hot(1);
-	if (mode->start != NULL)
-		mode->start(w->mode_ctx, now);
-	sp_tx_flush(w);
+	if (!done) {
+		sp_worker_set_phase(w, SP_PHASE_RUN);
+		if (mode->start != NULL)
+			mode->start(w->mode_ctx, now);
+		sp_tx_flush(w);
+	}
 
 	while (!done) {
 		uint64_t tsc = rte_rdtsc(), tx0 = w->tx_pkts + w->tx_dropped;
@@ -686,6 +763,10 @@ sp_worker_main(void *arg)
 	 * busy when this was the last iteration's start). */
 	now = sp_worker_clock(w);
 	sp_ctr_set(w->run_end_us, now);
+	/* After the load's drain (after a stop or an abort too): the load's
+	 * connections are closed or closing, and teardown's are its own. */
+	sp_worker_teardown(w);
+	now = sp_worker_clock(w);
 	sp_worker_set_phase(w, SP_PHASE_DRAIN);
 
 	/* Bounded: a peer that never ACKs our FIN must not hold the report.

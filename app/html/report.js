@@ -79,7 +79,7 @@
     items.forEach(function (it) {
       var d = add(m, el('div'));
       add(d, el('b', null, it[0]));
-      add(d, el('span', it[0] === 'stopped by' && it[1] === 'threshold' ? 'bad' : null, fmt(it[1])));
+      add(d, el('span', it[0] === 'stopped by' && (it[1] === 'threshold' || it[1] === 'setup_failed') ? 'bad' : null, fmt(it[1])));
     });
     document.title = 'stampede report: ' + (r.target || '');
   }
@@ -185,6 +185,20 @@
   }
 
   function pct(h, k) { return isObj(h) ? fmt(h[k]) : '-'; }
+  // The lifecycle's requests all together (lifecycle_summary), and a
+  // failed setup's reason: the load did not run.
+  function lifecycleSummary(r, g) {
+    var l = r.lifecycle_summary, c;
+    if (!isObj(l)) return;
+    c = card(g, 'Lifecycle requests (not in the load\'s figures)');
+    if (l.setup_ok === false)
+      add(c, el('p', 'bad', 'setup failed: ' + l.setup_why + '; the load did not run'));
+    table(c, ['requests', 'responses', 'succeeded', 'errors', 'interrupted', 'p50 ms', 'p99 ms',
+      'max ms'], [[fmt(l.requests), fmt(l.responses), fmt(l.succeeded), fmt(l.errors),
+      fmt(l.interrupted), pct(l.latency_ms, 'p50'), pct(l.latency_ms, 'p99'),
+      pct(l.latency_ms, 'max')]], 'lifecycle_summary');
+    add(g, el('div')).style.height = '14px';
+  }
   function breakdown(r) {
     var g = section('Scenarios and requests'), c;
     g.className = '';
@@ -198,6 +212,7 @@
       }), 'scenarios');
     else add(c, el('p', 'none', 'no scenarios'));
     add(g, el('div')).style.height = '14px';
+    lifecycleSummary(r, g);
     c = card(g, 'Requests');
     if (Array.isArray(r.requests) && r.requests.length)
       table(c, ['request', 'started', 'responses', 'failed', 'check failed', 'status failed',
@@ -229,6 +244,7 @@
 
   var KNOWN = ['version', 'mode', 'target', 'source', 'model', 'elapsed_s', 'stopped_by', 'summary',
     'scenarios', 'lifecycle', 'requests', 'cores', 'thresholds', 'timeline', 'ws'];
+  KNOWN.push('lifecycle_summary');
   function counters(r) {
     var g = section('Stack, NIC and generator counters'), scalars = {}, any = false, k;
     ['tcp', 'drops', 'nic', 'generator', 'pools', 'arp'].forEach(function (n) {

@@ -150,6 +150,21 @@ check "ws: messages sent shown" grep -qE '<td class="name">messages</td><td clas
 check "ws: not shown again among the counters" eq "$(grep -o '<h3>ws</h3>' "$TMP/ws.dom" | wc -l)" 0
 check "no ws key: no WebSocket section" eq "$(grep -c '<h2>WebSocket</h2>' "$TMP/r.dom")" 0
 
+# --- a lifecycle whose setup failed: its card, the reason -------------------
+jq '.stopped_by = "setup_failed" | .lifecycle_summary = {setup_ok: false,
+	setup_why: "request '"'"'GET /missing'"'"' failed (http_status)",
+	requests: 2, responses: 2, succeeded: 1, errors: 1, interrupted: 0,
+	codes: {"200": 1, "404": 1}, errors_by_kind: {http_status: 1},
+	connections: {opened: 2}, bytes: {sent: 200, received: 400},
+	latency_ms: .summary.latency_ms}' "$FIXTURE" >"$TMP/life.json"
+"$HTML_RENDER" "$TMP/life.json" "$TMP/life.html"
+render "$TMP/life.html" "$TMP/life.dom"
+check "lifecycle: body data-ready=1" grep -q '<body data-ready="1"' "$TMP/life.dom"
+check "lifecycle: one row of totals" eq "$(body_rows "$TMP/life.dom" lifecycle_summary)" 1
+check "lifecycle: the failed setup's reason" grep -qF "setup failed: request 'GET /missing' failed (http_status); the load did not run" "$TMP/life.dom"
+check "lifecycle: not shown again among the counters" eq "$(grep -o '<h3>lifecycle_summary</h3>' "$TMP/life.dom" | wc -l)" 0
+check "no lifecycle key: no lifecycle table" eq "$(grep -c 'data-table="lifecycle_summary"' "$TMP/r.dom")" 0
+
 # --- a request name that tries to end the data block ------------------------
 evil='</script><script>alert(1)</script><!--<script>'
 jq --arg n "$evil" '.requests[0].name = $n' "$FIXTURE" >"$TMP/evil.json"
