@@ -773,6 +773,7 @@ sp_run_core_setup(struct sp_run *r, struct sp_cores *cores, uint32_t i,
 	vc.shared = r->shared;
 	vc.wall_ms0 = r->wall_ms0;
 	vc.mono_us0 = r->mono_us0;
+	vc.secure = r->rp.tls.on; /* Secure cookies go over https only */
 	core->r = r;
 	core->eng = sp_vu_create(&vc, err, sizeof(err));
 	if (core->eng == NULL) {
