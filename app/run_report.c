@@ -107,12 +107,12 @@ sp_run_peak_rps(const struct sp_run *r, const struct sp_report *rep)
 	return peak > mean ? peak : mean;
 }
 
-/* Responses that passed: their status was expected and their checks held. */
+/* Responses that passed: their status was expected, their checks held
+ * and their captures found their values. */
 uint64_t
 sp_run_succeeded(const struct sp_vu_stats *s)
 {
-	return s->responses - s->err[SP_VU_E_CHECK] -
-	       s->err[SP_VU_E_HTTP_STATUS];
+	return s->responses - sp_vu_failed_responses(s);
 }
 
 /*

@@ -197,17 +197,18 @@ nginx_host_ua() { # nginx_host_ua MARK [CLIENT]
 # answer, or in flight at the end (a response failing a check or with an
 # unexpected status is counted in both responses and errors).
 check_http_accounting() {
-	local req resp err chk st intr
+	local req resp err chk st cap intr
 	req=$(j .summary.requests)
 	resp=$(j .summary.responses)
 	err=$(j .summary.errors)
 	chk=$(j .summary.errors_by_kind.check_failed)
 	st=$(j .summary.errors_by_kind.http_status)
+	cap=$(j .summary.errors_by_kind.capture_failed)
 	intr=$(j .summary.interrupted)
 	check "requests = responses + failed without response + interrupted" \
-		eq "$req" $((resp + err - chk - st + intr))
-	check "succeeded = responses - check_failed - http_status" \
-		eq "$(j .summary.succeeded)" $((resp - chk - st))
+		eq "$req" $((resp + err - chk - st - cap + intr))
+	check "succeeded = responses - check_failed - http_status - capture_failed" \
+		eq "$(j .summary.succeeded)" $((resp - chk - st - cap))
 	check "iterations started = completed + failed + interrupted" \
 		eq "$(j .summary.iterations.started)" \
 		$(($(j .summary.iterations.completed) + $(j .summary.iterations.failed) + $(j .summary.iterations.interrupted)))

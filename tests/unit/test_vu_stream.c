@@ -397,8 +397,8 @@ run(uint32_t vus)
 static void
 check_accounting(const struct sp_vu_stats *s)
 {
-	CHECK_EQ(s->requests, s->responses + s->failed - s->err[SP_VU_E_CHECK] -
-				      s->err[SP_VU_E_HTTP_STATUS] +
+	CHECK_EQ(s->requests, s->responses + s->failed -
+				      sp_vu_failed_responses(s) +
 				      s->interrupted);
 	CHECK_EQ(s->it_started,
 		 s->it_completed + s->it_failed + s->it_interrupted);

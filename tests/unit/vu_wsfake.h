@@ -659,8 +659,8 @@ check_accounting(const struct sp_vu_stats *s)
 	CHECK_EQ(errs, s->ws_failed);
 	CHECK_EQ(s->ws_msgs_received, s->ws_matched + s->ws_unmatched);
 	CHECK_EQ(s->ws_session.count, s->ws_started - s->ws_open);
-	CHECK_EQ(s->requests, s->responses + s->failed - s->err[SP_VU_E_CHECK] -
-				      s->err[SP_VU_E_HTTP_STATUS] +
+	CHECK_EQ(s->requests, s->responses + s->failed -
+				      sp_vu_failed_responses(s) +
 				      s->interrupted);
 	CHECK_EQ(s->it_started,
 		 s->it_completed + s->it_failed + s->it_interrupted);
