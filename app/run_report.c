@@ -334,6 +334,24 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 			pl->data->nrows,
 			pl->data->file != NULL ? pl->data->file : "the file",
 			s->it_data_exhausted);
+	/* The jar and the captures' scratch pool, the lifecycle's requests
+	 * included (a login in vu_setup sets the session cookie). */
+	if (pl->jar_bytes != 0 &&
+	    s->cookies_set + r->life_tot->cookies_set +
+			    s->cookies_dropped + r->life_tot->cookies_dropped !=
+		    0)
+		fprintf(out,
+			"  cookies         set %" PRIu64 "  dropped %" PRIu64
+			" (refused, or no room in a %u-byte jar)\n",
+			s->cookies_set + r->life_tot->cookies_set,
+			s->cookies_dropped + r->life_tot->cookies_dropped,
+			pl->jar_bytes);
+	if (s->cap_no_room + r->life_tot->cap_no_room != 0)
+		fprintf(out,
+			"  captures        %" PRIu64 " responses found the "
+			"capture scratch pool empty (ours: their captures "
+			"failed, their cookies were dropped)\n",
+			s->cap_no_room + r->life_tot->cap_no_room);
 	fprintf(out,
 		"  requests        started %" PRIu64 "  responses %" PRIu64
 		"  succeeded %" PRIu64 "  failed %" PRIu64
@@ -582,6 +600,8 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 		",\"completed\":%" PRIu64 ",\"failed\":%" PRIu64
 		",\"interrupted\":%" PRIu64 ",\"dropped\":%" PRIu64
 		",\"data_exhausted\":%" PRIu64
+		"},\"cookies\":{\"set\":%" PRIu64 ",\"dropped\":%" PRIu64
+		",\"capture_no_room\":%" PRIu64
 		"},\"connections\":{\"opened\":%" PRIu64
 		",\"reconnects\":%" PRIu64 ",\"server_closes\":%" PRIu64
 		",\"lenient_closes\":%" PRIu64 ",\"open_at_end\":%" PRIu64
@@ -589,7 +609,10 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 		"},\"bits_per_s\":{\"sent\":%.1f,"
 		"\"received\":%.1f}},\n",
 		s->it_started, s->it_completed, s->it_failed, s->it_interrupted,
-		s->it_dropped, s->it_data_exhausted, s->connects,
+		s->it_dropped, s->it_data_exhausted,
+		s->cookies_set + r->life_tot->cookies_set,
+		s->cookies_dropped + r->life_tot->cookies_dropped,
+		s->cap_no_room + r->life_tot->cap_no_room, s->connects,
 		s->reconnects, s->server_closes,
 		s->lenient_closes, s->conns_open, s->bytes_sent,
 		s->bytes_received,
