@@ -477,8 +477,20 @@ field_end(struct sp_vu_capst *cs)
 			sp_ctr_inc(e->s.cookies_set);
 		return;
 	}
-	if (!cs->line_over && n <= e->pl->var_max)
-		var_set(scr_hval(cp, cs->scr, cs->want - 2u), line, n);
+	if (cs->line_over || n > e->pl->var_max)
+		return;
+	/* Every header capture of this field's name that has no value yet
+	 * (two captures may read one field through different regexes). */
+	for (uint32_t k = 0, h = 0; k < cs->rq->ncaptures; k++) {
+		const struct sp_capture *c = &cs->rq->captures[k];
+		uint8_t *slot;
+
+		if (c->kind != SP_CAP_HEADER)
+			continue;
+		slot = scr_hval(cp, cs->scr, h++);
+		if (name_is(cs, c->name) && var_len(slot) == UINT32_MAX)
+			var_set(slot, line, n);
+	}
 }
 
 void
