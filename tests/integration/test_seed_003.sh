@@ -118,21 +118,22 @@ check_users() {
 	check "$t: the user count is back to its start" eq "$(count_users)" "$N0"
 }
 
-# The five, their stages scaled (minutes to seconds, 1/30 or so).
-run_003 smoke 5 3 --duration 3s
+# The five, their stages scaled from minutes to seconds (ramps 1 s, holds
+# 2 s), the shape kept.
+run_003 smoke 5 3 --duration 2s
 check_counts smoke
 check_users smoke 5
-run_003 load 100 4 --stages 1s:100,3s:100,1s:0
+run_003 load 100 4 --stages 1s:100,2s:100,1s:0
 check_counts load
 check_users load 100
 check "load: all five scenarios ran" eq "$(j '[.scenarios[] | select(.completed > 0)] | length')" 5
-run_003 stress 200 4 --stages 1s:200,3s:200,1s:0
+run_003 stress 200 4 --stages 1s:200,2s:200,1s:0
 check_counts stress
 check_users stress 200
 run_003 spike 200 4 --stages 1s:20,2s:200,1s:20
 check_counts spike
 check_users spike 200
-run_003 endurance 100 4 --stages 1s:100,3s:100
+run_003 endurance 100 4 --stages 1s:100,2s:100
 check_counts endurance
 check_users endurance 100
 
