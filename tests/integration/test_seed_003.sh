@@ -14,7 +14,9 @@
 #    vu_teardown deleted, and the app's user count is back to its start;
 #  - --tags health sends nothing but GET /api/health (no login, no admin);
 #    --exclude-tags write sends no write of the load (no POST or DELETE
-#    of /api/items), as the seed's Locust commands do.
+#    of /api/items), as the seed's Locust commands do;
+#  - with the health check slowed by the app (?delay_ms=600), the smoke
+#    test fails its p95 threshold and holds the others.
 . "$(dirname "$0")/lib.sh"
 
 DIR=$(dirname "$0")/../../config/seeds
@@ -153,4 +155,19 @@ check "exclude write: the report's scenarios" eq "$(j '[.scenarios[].name] | joi
 check "exclude write: reads came" ge "$(lines GET /api/items 200)" 1
 check_counts "exclude write"
 check_users "exclude write" 5
+
+# The thresholds fail when the app is slow: the smoke file with its
+# health check delayed 600 ms by the app (?delay_ms), nothing else
+# changed: p95 and p99 over 500 ms, under 1000 ms.
+sed 's|path: /api/health,|path: "/api/health?delay_ms=600",|' "$DIR/003-smoke.yaml" >"$TMP/slow.yaml"
+check "slow: the copy differs in that path only" eq \
+	"$(diff "$DIR/003-smoke.yaml" "$TMP/slow.yaml" | grep -c '^>')" 1
+MARK=$(log_mark "$APPSRV_LOG")
+run_sp run "$TMP/slow.yaml" --duration 2s --tags health
+check "slow: exit code 1, a threshold failed" eq "$RC" 1
+check "slow: p(95) < 500ms failed, p(99) < 1000ms and errors held" eq \
+	"$(j '[.thresholds[] | "\(.expr)=\(.ok)"] | join(" ")')" \
+	"p(95) < 500ms=false p(99) < 1000ms=true errors < 0.1%=true"
+check "slow: the summary says FAILED" eq "$(grep -cE '^    FAILED +p\(95\) < 500ms' "$TMP/out.txt")" 1
+check "slow: the app logged each response" appsrv_wait "$MARK" "$(j .summary.responses)"
 finish
