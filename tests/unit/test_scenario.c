@@ -1673,17 +1673,49 @@ test_filters(void)
 	unsetenv("SP_TEST_ENC");
 }
 
-/* Every ready file under config/ must validate. */
-static void
-test_config(void)
+/* In the test bed's block, 198.18.0.0/15 (host order). */
+static int
+bed_ip(uint32_t ip)
 {
-	const char *dir = getenv("SP_CONFIG_DIR");
+	return (ip & 0xfffe0000u) == 0xc6120000u;
+}
+
+/* An address the file wrote as a string (network: ip, gateway): in the
+ * bed's block, or absent. */
+static int
+bed_ip_str(const char *s)
+{
+	unsigned a, b, c, d;
+	char end;
+
+	if (s == NULL)
+		return 1;
+	if (sscanf(s, "%u.%u.%u.%u%c", &a, &b, &c, &d, &end) != 4 || a > 255 ||
+	    b > 255 || c > 255 || d > 255)
+		return 0;
+	return bed_ip((uint32_t)a << 24 | (uint32_t)b << 16 | (uint32_t)c << 8 |
+		      d);
+}
+
+/*
+ * Every ready file under @dir must validate, run at most @max_us, and
+ * point only at the test bed: its target, every resolve: entry, its own
+ * address and its gateway in 198.18.0.0/15. config/ is bounded to 2
+ * minutes (the test bed's rule); config/seeds/ keeps the seeds' real
+ * durations (2 hours for seed 003's endurance test), so its bound is
+ * theirs. Returns the number of files.
+ */
+static int
+test_config_dir(const char *dir, uint64_t max_us)
+{
 	struct dirent *de;
 	int n = 0;
 	DIR *d;
 
-	if (dir == NULL || (d = opendir(dir)) == NULL)
-		return;
+	if ((d = opendir(dir)) == NULL) {
+		CHECK(0, "%s: cannot open", dir);
+		return 0;
+	}
 	while ((de = readdir(d)) != NULL) {
 		struct sp_scenario_err e = { { 0 } };
 		size_t len = strlen(de->d_name);
@@ -1699,15 +1731,42 @@ test_config(void)
 		if (rc == 0)
 			rc = sp_scenario_finish(&pl, &e);
 		CHECK(rc == 0, "%s", e.msg);
-		/* The test bed's rule: every ready file is bounded. */
-		CHECK(rc < 0 || pl.eng.duration_us <= 120000000,
-		      "%s runs %llu us", p,
-		      (unsigned long long)pl.eng.duration_us);
+		CHECK(rc < 0 || pl.eng.duration_us <= max_us,
+		      "%s runs %llu us, more than %llu", p,
+		      (unsigned long long)pl.eng.duration_us,
+		      (unsigned long long)max_us);
+		CHECK(rc < 0 || bed_ip(pl.eng.dst_ip), "%s: target %08x", p,
+		      pl.eng.dst_ip);
+		for (uint32_t i = 0; rc == 0 && i < pl.nresolve; i++)
+			CHECK(bed_ip(pl.resolve[i].ip), "%s: resolve %s", p,
+			      pl.resolve[i].name);
+		CHECK(rc < 0 || (bed_ip_str(pl.net.ip) &&
+				 bed_ip_str(pl.net.gateway)),
+		      "%s: network ip %s gateway %s", p,
+		      pl.net.ip ? pl.net.ip : "-",
+		      pl.net.gateway ? pl.net.gateway : "-");
 		sp_scenario_free(&pl);
 		n++;
 	}
 	closedir(d);
-	printf("%d config files\n", n);
+	printf("%d config files in %s\n", n, dir);
+	return n;
+}
+
+static void
+test_config(void)
+{
+	const char *dir = getenv("SP_CONFIG_DIR");
+	char seeds[1024];
+
+	if (dir == NULL)
+		return;
+	CHECK(test_config_dir(dir, 120ull * 1000000) > 0, "no file in %s",
+	      dir);
+	snprintf(seeds, sizeof(seeds), "%s/seeds", dir);
+	/* seed 000's and seed 003's five */
+	CHECK(test_config_dir(seeds, 2ull * 3600 * 1000000) >= 6,
+	      "too few files in %s", seeds);
 }
 
 /* An address from its four bytes: the refused ones below are built, not
