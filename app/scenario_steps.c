@@ -1045,6 +1045,10 @@ sp_life_scen(struct sp_loader *ld, const yaml_node_t *n, const char *name,
 	return sp_scen_add(ld, n, n, &sc, idx);
 }
 
+/* A scenario's `vu_setup: []` or `vu_teardown: []` while it is read:
+ * none for it, not the file's. */
+#define SP_LIFE_NONE UINT32_MAX
+
 int
 sp_file_lifecycle(struct sp_loader *ld, const yaml_node_t *root)
 {
@@ -1084,8 +1088,12 @@ sp_file_lifecycle(struct sp_loader *ld, const yaml_node_t *root)
 			continue;
 		if (sc->vu_setup == 0)
 			sc->vu_setup = at[2];
+		else if (sc->vu_setup == SP_LIFE_NONE)
+			sc->vu_setup = 0;
 		if (sc->vu_teardown == 0)
 			sc->vu_teardown = at[3];
+		else if (sc->vu_teardown == SP_LIFE_NONE)
+			sc->vu_teardown = 0;
 	}
 	return 0;
 }
@@ -1167,6 +1175,17 @@ sp_scenario(struct sp_loader *ld, const yaml_node_t *n)
 
 		if ((v = sp_yaml_get(ld, n, key)) == NULL)
 			continue;
+		if (v->type == YAML_SEQUENCE_NODE &&
+		    v->data.sequence.items.start ==
+			    v->data.sequence.items.top) {
+			/* []: none for this scenario, the file's aside
+			 * (sp_file_lifecycle reads the mark). */
+			if (k == 0)
+				pv->scn[i].vu_setup = SP_LIFE_NONE;
+			else
+				pv->scn[i].vu_teardown = SP_LIFE_NONE;
+			continue;
+		}
 		lname = sp_mem_alloc(pl,
 				     strlen(sc.name) + 1 + strlen(key) + 1);
 		if (lname == NULL)

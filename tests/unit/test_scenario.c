@@ -973,6 +973,7 @@ static const char flows_yaml[] =
 	"  - name: web\n"
 	"    vu_setup:\n"
 	"      - request: {path: /web-login}\n"
+	"    vu_teardown: []\n"
 	"    steps:\n"
 	"      - request: {path: \"/{{code}}\", capture: {t: {status: true}},\n"
 	"                  on_capture_fail: end}\n";
@@ -1021,7 +1022,7 @@ test_flows(void)
 	}
 	CHECK(p->scenarios[0].vu_setup == 6 && p->scenarios[0].vu_teardown == 7 &&
 		      p->scenarios[1].vu_setup == 3 &&
-		      p->scenarios[1].vu_teardown == 7 &&
+		      p->scenarios[1].vu_teardown == 0 && /* [] */
 		      p->scenarios[3].vu_setup == 0 &&
 		      p->setup_scen == 4 && p->teardown_scen == 5,
 	      "flows: lifecycle indices");
