@@ -784,7 +784,9 @@ sp_vu_leave(struct sp_vu_engine *e, struct sp_vu *v)
 		return 1;
 	}
 	v->set_up = 0;
-	sp_vu_idle(e, v);
+	/* A stop may have made it idle already (sp_vu_interrupt). */
+	if (v->state != SP_VU_IDLE)
+		sp_vu_idle(e, v);
 	return 0;
 }
 

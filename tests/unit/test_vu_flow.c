@@ -652,6 +652,7 @@ run(struct sp_vu_engine *e)
 static void
 check_accounting(const struct sp_vu_stats *s)
 {
+	CHECK_EQ(s->vus_active, 0);
 	CHECK_EQ(s->requests, s->responses + s->failed -
 				      sp_vu_failed_responses(s) +
 				      s->interrupted);
@@ -850,10 +851,37 @@ test_setup(int fails)
 	}
 }
 
+/* VUs that ran a vu_setup and have no vu_teardown, stopped while they
+ * think: each leaves once (no VU counted idle twice, no drain waiting
+ * out its grace for a VU that is not there). */
+static void
+test_setup_only(void)
+{
+	struct sp_vu_engine *e;
+	const struct sp_vu_stats *s;
+	uint64_t t0;
+
+	plan_flow(3);
+	scens[0].vu_teardown = 0;
+	steps[scens[0].nsteps - 1].think_min_us = 50000;
+	steps[scens[0].nsteps - 1].think_max_us = 50000;
+	e = make(3);
+	t0 = now;
+	CHECK_EQ(run(e), SP_VU_SETUP_DONE);
+	s = sp_vu_stats(e);
+	CHECK_EQ(app.logins, 3);
+	CHECK_EQ(app.logouts, 0);
+	check_accounting(s);
+	/* The load's 200 ms and no 3 s grace: nothing was left in flight. */
+	CHECK(now - t0 < 1000000);
+	sp_vu_destroy(e);
+}
+
 int
 main(void)
 {
 	test_flow();
+	test_setup_only();
 	test_capture_fail(0);
 	test_capture_fail(1);
 	test_setup(0);
