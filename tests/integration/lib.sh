@@ -458,3 +458,44 @@ appsrv_wait() {
 	echo "     sp-appsrv: $(log_since "$APPSRV_LOG" "$1" | wc -l) of $2 lines since line $1" >&2
 	return 1
 }
+# appsrv_probe_id: the id the app gives the next item, learnt by creating
+# one (and deleting it) as user itprobe, with curl inside the namespace.
+# Ids are one sequence per process: the items a run creates between two
+# probes are exactly the ids between them, in the order of the app's POST
+# /api/items lines (each is logged when answered, the id given then).
+appsrv_probe_id() {
+	local c=(ip netns exec "$NS" curl -sS --max-time 10) tok id
+	"${c[@]}" -o /dev/null -d 'user=itprobe&password=itprobe' "$APP_URL/register" || return 1
+	tok=$("${c[@]}" -d 'user=itprobe&password=itprobe' "$APP_URL/api/token" | jq -r .data.token)
+	id=$("${c[@]}" -H "Authorization: Bearer $tok" -d 'title=probe' "$APP_URL/api/items" | jq -r .id)
+	"${c[@]}" -o /dev/null -X DELETE -H "Authorization: Bearer $tok" "$APP_URL/api/items/$id"
+	echo "$id"
+}
+# appsrv_lines MARK END: the app's lines after MARK up to END (log_mark
+# values), those of one run between two probes.
+appsrv_lines() { log_since "$APPSRV_LOG" "$1" | head -n "$(($2 - $1))"; }
+# appsrv_items MARK END FIRST_ID: for each item created between the marks
+# (ids from FIRST_ID on, in the log's order), "ID OWNER CREATED READS
+# DELETES DELETER": its reads (GET 200) and deletes (DELETE 204) by its
+# owner, and who deleted it ("-" if nobody).
+appsrv_items() {
+	appsrv_lines "$1" "$2" | awk -v id="$3" '
+		$3 == "POST" && $4 == "/api/items" && $5 == 201 { own[id] = $6; ord[n++] = id; id++; next }
+		$4 ~ "^/api/items/[0-9]+$" { i = substr($4, 12)
+			if ($3 == "GET" && $5 == 200 && own[i] == $6) rd[i]++
+			if ($3 == "DELETE" && $5 == 204) { dl[i]++; by[i] = $6 } }
+		END { for (k = 0; k < n; k++) { i = ord[k]
+			print i, own[i], 1, rd[i] + 0, dl[i] + 0, (i in by) ? by[i] : "-" } }'
+}
+# The front (nginx on $SRV:$FRONT_PORT: /ws/PATH to sp-wssrv, the rest to
+# sp-appsrv; tools/testbed). Its log, one line per request (at its end,
+# a WebSocket's when it closes): ADDR PORT "REQUEST" STATUS UPSTREAM.
+FRONT_PORT=8070
+FRONT_LOG=/run/stampede-testbed/front_access.log
+# front_count MARK UPSTREAM_PORT [STATUS]: our requests since MARK that
+# went to that upstream port (with that status).
+front_count() {
+	log_since "$FRONT_LOG" "$1" | awk -v up="$2" -v st="${3:-}" '
+		$1 == "198.18.0.1" && $NF ~ ":" up "$" && (st == "" || $(NF - 1) == st) { n++ }
+		END { print n + 0 }'
+}
