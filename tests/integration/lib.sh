@@ -433,6 +433,18 @@ APPSRV_LOG=/run/stampede-testbed/app.log
 APP_URL=http://$SRV:$APPSRV_PORT
 # appsrv_log: the log's path (for those that read it whole).
 appsrv_log() { echo "$APPSRV_LOG"; }
+# need_appsrv: the bed runs sp-appsrv (a bed brought up before it existed
+# does not) and curl is there for the test's own requests; else exit 1.
+need_appsrv() {
+	[ -e "$APPSRV_LOG" ] || {
+		echo "test bed without sp-appsrv: tools/testbed down; tools/testbed up" >&2
+		exit 1
+	}
+	command -v curl >/dev/null || {
+		echo "curl missing: run tools/install-deps" >&2
+		exit 1
+	}
+}
 # appsrv_count MARK METHOD PATH STATUS [OUTCOME [USER]]: lines since MARK
 # (log_mark) with those fields ('*' matches any; a PATH ending in '*'
 # matches the paths that begin with what is before it).

@@ -15,14 +15,7 @@
 # stampede itself is not run.
 . "$(dirname "$0")/lib.sh"
 
-[ -e "$APPSRV_LOG" ] || {
-	echo "test bed without sp-appsrv: tools/testbed down; tools/testbed up" >&2
-	exit 1
-}
-command -v curl >/dev/null || {
-	echo "curl missing: run tools/install-deps" >&2
-	exit 1
-}
+need_appsrv
 
 JAR=$TMP/jar
 A=itapp-$$-a # two users of our own, so that a rerun cannot collide

@@ -19,14 +19,7 @@
 . "$(dirname "$0")/lib.sh"
 
 FILE=$(dirname "$0")/../../config/seeds/000-weekly.yaml
-[ -e "$APPSRV_LOG" ] || {
-	echo "test bed without sp-appsrv: tools/testbed down; tools/testbed up" >&2
-	exit 1
-}
-command -v curl >/dev/null || {
-	echo "curl missing: run tools/install-deps" >&2
-	exit 1
-}
+need_appsrv
 # app METHOD PATH [CURL ARGS...]: a request of the test's own, from inside
 # the namespace; the body on stdout.
 app() {

@@ -20,14 +20,7 @@
 . "$(dirname "$0")/lib.sh"
 
 DIR=$(dirname "$0")/../../config/seeds
-[ -e "$APPSRV_LOG" ] || {
-	echo "test bed without sp-appsrv: tools/testbed down; tools/testbed up" >&2
-	exit 1
-}
-command -v curl >/dev/null || {
-	echo "curl missing: run tools/install-deps" >&2
-	exit 1
-}
+need_appsrv
 count_users() {
 	ip netns exec "$NS" curl -sS --max-time 10 "$APP_URL/users/count" | jq -r .count
 }

@@ -22,7 +22,7 @@
 #  - nothing allocated after start.
 . "$(dirname "$0")/lib.sh"
 
-[ -e "$APPSRV_LOG" ] || { echo "test bed without sp-appsrv: tools/testbed down; tools/testbed up" >&2; exit 1; }
+need_appsrv
 SEED=$(dirname "$0")/../../config/seeds/004-milmove.yaml
 users() { sort -u | paste -sd' '; }
 resp() { j ".requests[] | select(.name == \"$1\") | .responses"; }
