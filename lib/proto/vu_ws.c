@@ -410,8 +410,7 @@ ws_pattern(const struct sp_vu_ws_pool *wp, const struct sp_ws_step *ws,
 		return 0;
 	room = wp->pats + (size_t)w->pat * wp->pat_size;
 	*pat = room;
-	*f = (const uint32_t *)(const void *)(room +
-					      ((wp->pat_max + 7) & ~7u));
+	*f = (const uint32_t *)(const void *)(room + ((wp->pat_max + 7) & ~7u));
 	*len = w->pat_len;
 	return 1;
 }

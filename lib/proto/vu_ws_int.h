@@ -79,7 +79,7 @@ struct sp_vu_ws {
 			uint32_t fctx; /* frame context held, or NONE */
 			uint32_t win;  /* regex window held, or NONE */
 			uint32_t win_len;
-			uint32_t pat;  /* rendered contains held, or NONE */
+			uint32_t pat; /* rendered contains held, or NONE */
 			uint32_t kmp;
 			uint32_t utf8;
 			uint64_t rx_left;   /* payload not yet out of wslay */

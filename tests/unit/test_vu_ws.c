@@ -795,13 +795,13 @@ tpl_var(const char *pre, uint8_t var, uint32_t col, const char *post)
 		parts[nparts + r.nparts++] = (struct sp_tpl_part){
 			.var = SP_VAR_LITERAL, .off = 0, .len = (uint32_t)a
 		};
-	parts[nparts + r.nparts++] =
-		(struct sp_tpl_part){ .var = var, .col = col };
+	parts[nparts + r.nparts++] = (struct sp_tpl_part){ .var = var,
+							   .col = col };
 	if (b > 0)
-		parts[nparts + r.nparts++] = (struct sp_tpl_part){
-			.var = SP_VAR_LITERAL, .off = (uint32_t)a,
-			.len = (uint32_t)b
-		};
+		parts[nparts + r.nparts++] =
+			(struct sp_tpl_part){ .var = SP_VAR_LITERAL,
+					      .off = (uint32_t)a,
+					      .len = (uint32_t)b };
 	nparts += r.nparts;
 	return r;
 }

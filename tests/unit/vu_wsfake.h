@@ -83,8 +83,8 @@ static struct {
 	uint32_t space;    /* send room per poll */
 	uint32_t split;    /* != 0: deliver the first output in two
 			      * pieces, cut here (overrides piece) */
-	const char *plain_body; /* a request without Upgrade is answered
-				 * 200 with this body (keep-alive) */
+	/* A request without Upgrade is answered 200 with this body. */
+	const char *plain_body;
 	/* Witness. */
 	uint64_t connects, aborts, closed_cbs, rx_bytes, tx_bytes;
 	uint64_t msgs, msg_bytes, pings, pongs, closes, unmasked, bad;
