@@ -218,11 +218,21 @@ sp_contains(struct sp_loader *ld, const yaml_node_t *v, const char *key,
 	    const char **str, uint32_t *len_out, const uint32_t **kmp)
 {
 	const char *s;
-	uint32_t *f;
-	uint32_t len, k = 0;
 
 	if (sp_yaml_str(ld, v, key, &s) < 0)
 		return -1;
+	return sp_contains_text(ld, v, key, s, str, len_out, kmp);
+}
+
+/* The same for text @s already read from node @v (for messages). */
+int
+sp_contains_text(struct sp_loader *ld, const yaml_node_t *v, const char *key,
+		 const char *s, const char **str, uint32_t *len_out,
+		 const uint32_t **kmp)
+{
+	uint32_t *f;
+	uint32_t len, k = 0;
+
 	len = (uint32_t)strlen(s);
 	if (len == 0)
 		return sp_node_error(ld, v, "%s: empty", key);

@@ -197,6 +197,58 @@ sp_ws_send(struct sp_loader *ld, const yaml_node_t *n, struct sp_ws_step *w)
 		ld, n, w->data == SP_WS_TEXT ? "send text" : "send binary", w);
 }
 
+/*
+ * contains: literal text (no "{{"), its KMP table made here as a body
+ * check's, or a template (`"user":"loadtest{{vu}}"`, `{{token}}`) the
+ * engine renders for the VU when the step starts. Each VU waiting on a
+ * template holds room for its longest rendering and a table four times
+ * that, so that bound (a variable at capture_max, a data column at its
+ * longest cell, filters included) is at most SP_WS_CONTAINS_MAX. A
+ * template without a variable ({{env NAME}} only) is literal text.
+ */
+static int
+sp_ws_contains(struct sp_loader *ld, const yaml_node_t *v, struct sp_ws_step *w)
+{
+	struct sp_tpl t;
+	const char *s;
+	uint64_t max;
+	char *lit;
+	uint32_t n = 0;
+
+	if (sp_yaml_str(ld, v, "contains", &s) < 0)
+		return -1;
+	if (strstr(s, "{{") == NULL)
+		return sp_contains_text(ld, v, "contains", s, &w->contains,
+					&w->contains_len, &w->contains_kmp);
+	if (sp_tpl_node(ld, v, "contains", SP_TPL_BODY, &t) < 0)
+		return -1;
+	if (sp_tpl_is_static(&t)) {
+		lit = sp_mem_alloc(ld->pl, (size_t)t.text_len + 1);
+		if (lit == NULL)
+			return sp_node_error(ld, v, "out of memory");
+		for (uint32_t i = 0; i < t.nparts; i++) {
+			memcpy(lit + n, t.text + t.parts[i].off,
+			       t.parts[i].len);
+			n += t.parts[i].len;
+		}
+		lit[n] = '\0';
+		return sp_contains_text(ld, v, "contains", lit, &w->contains,
+					&w->contains_len, &w->contains_kmp);
+	}
+	max = sp_tpl_max_len(ld->pl, &t);
+	if (max > SP_WS_CONTAINS_MAX)
+		return sp_node_error(ld, v,
+				     "contains: may render to %llu bytes, at "
+				     "most %u (each VU waiting on it holds "
+				     "room for its longest value: lower "
+				     "capture_max, or shorten the data "
+				     "column)",
+				     (unsigned long long)max,
+				     SP_WS_CONTAINS_MAX);
+	w->contains_tpl = t;
+	return 0;
+}
+
 /* expect: {contains, regex, count, timeout}, or nothing: any message. */
 static int
 sp_ws_expect(struct sp_loader *ld, const yaml_node_t *n, struct sp_ws_step *w)
@@ -218,8 +270,7 @@ sp_ws_expect(struct sp_loader *ld, const yaml_node_t *n, struct sp_ws_step *w)
 	if (sp_yaml_map(ld, n, "expect", keys) < 0)
 		return -1;
 	if ((v = sp_yaml_get(ld, n, "contains")) != NULL &&
-	    sp_contains(ld, v, "contains", &w->contains, &w->contains_len,
-			&w->contains_kmp) < 0)
+	    sp_ws_contains(ld, v, w) < 0)
 		return -1;
 	if ((v = sp_yaml_get(ld, n, "regex")) != NULL) {
 		if (sp_yaml_str(ld, v, "regex", &s) < 0)

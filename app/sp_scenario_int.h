@@ -222,6 +222,9 @@ int sp_headers(struct sp_loader *ld, const yaml_node_t *n,
 	       struct sp_request *r);
 int sp_contains(struct sp_loader *ld, const yaml_node_t *v, const char *key,
 		const char **str, uint32_t *len, const uint32_t **kmp);
+int sp_contains_text(struct sp_loader *ld, const yaml_node_t *v,
+		     const char *key, const char *s, const char **str,
+		     uint32_t *len_out, const uint32_t **kmp);
 struct sp_request *sp_request_new(struct sp_loader *ld, const yaml_node_t *n);
 int sp_step_push(struct sp_loader *ld, const yaml_node_t *n,
 		 const struct sp_step *st, uint32_t *idx);

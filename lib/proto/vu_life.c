@@ -48,6 +48,7 @@ static const char *const sp_vu_ws_err_names[SP_VU_WS_E_N] = {
 	[SP_VU_WS_E_CLOSED_ABNORMALLY] = "ws_closed_abnormally",
 	[SP_VU_WS_E_EXPECT_TIMEOUT] = "ws_expect_timeout",
 	[SP_VU_WS_E_POOL] = "ws_pool_empty",
+	[SP_VU_WS_E_UNSET_VAR] = "ws_unset_variable",
 };
 
 const char *

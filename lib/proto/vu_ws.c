@@ -26,7 +26,8 @@
  * costs well under 1 KiB beyond its TCP connection.
  *
  * Expect steps match messages as they stream: `contains` by KMP (as the
- * HTTP body check), `regex` (PCRE2, compiled at engine creation, one
+ * HTTP body check; a templated one is rendered for the VU when its step
+ * starts, into room lent for the step, its table made then), `regex` (PCRE2, compiled at engine creation, one
  * match data per engine) over a window of the message's first
  * SP_VU_WS_WINDOW bytes taken from a pool for that message only: a
  * pattern that needs bytes past the window does not match. An expect
@@ -141,10 +142,20 @@ ws_ctx_drop(struct sp_vu_ws_pool *wp, struct sp_vu_ws *w)
 }
 
 static void
+ws_pat_put(struct sp_vu_ws_pool *wp, struct sp_vu_ws *w)
+{
+	if (w->pat == SP_VU_WS_NONE)
+		return;
+	wp->pat_free[wp->pat_avail++] = w->pat;
+	w->pat = SP_VU_WS_NONE;
+}
+
+static void
 ws_release(struct sp_vu_ws_pool *wp, struct sp_vu_ws *w)
 {
 	ws_ctx_drop(wp, w);
 	ws_win_put(wp, w);
+	ws_pat_put(wp, w);
 }
 
 /* ---- wslay's callbacks ---- */
@@ -334,8 +345,10 @@ ws_event_end(struct sp_vu_engine *e, struct sp_vu *v)
 
 	w->jump = 0;
 	w->step_done = 0;
-	if (jump || done)
+	if (jump || done) {
 		w->kind = 0;
+		ws_pat_put(ws_pool(e), w); /* the expect's rendered contains */
+	}
 	if (v->state != SP_VU_WS && v->state != SP_VU_THINK)
 		return;
 	if (jump)
@@ -378,23 +391,51 @@ ws_msg_start(struct sp_vu_engine *e, struct sp_vu *v, struct sp_vu_ws *w)
 	return 0;
 }
 
+/* The expect's contains: the plan's literal, or the one rendered for
+ * the VU when the step started. 0: none (any message contains it). */
+static int
+ws_pattern(const struct sp_vu_ws_pool *wp, const struct sp_ws_step *ws,
+	   const struct sp_vu_ws *w, const uint8_t **pat, const uint32_t **f,
+	   uint32_t *len)
+{
+	const uint8_t *room;
+
+	if (ws->contains != NULL) {
+		*pat = (const uint8_t *)ws->contains;
+		*f = ws->contains_kmp;
+		*len = ws->contains_len;
+		return 1;
+	}
+	if (ws->contains_tpl.nparts == 0 || w->pat == SP_VU_WS_NONE)
+		return 0;
+	room = wp->pats + (size_t)w->pat * wp->pat_size;
+	*pat = room;
+	*f = (const uint32_t *)(const void *)(room + ((wp->pat_max + 7) & ~7u));
+	*len = w->pat_len;
+	return 1;
+}
+
 static void
 ws_msg_bytes(struct sp_vu_engine *e, struct sp_vu_ws *w, const uint8_t *p,
 	     size_t n)
 {
 	struct sp_vu_ws_pool *wp = ws_pool(e);
 	const struct sp_ws_step *ws = &e->pl->ws_steps[w->ws];
-	uint32_t k = w->kmp;
+	uint32_t k = w->kmp, len;
+	const uint8_t *pat;
+	const uint32_t *f;
 
 	if (!w->msg_match)
 		return;
-	if (ws->contains != NULL && k < ws->contains_len) {
+	/* KMP, streaming: k pattern bytes matched so far carry over from
+	 * one piece (frame, fragment) to the next. */
+	if (ws_pattern(wp, ws, w, &pat, &f, &len) && k < len) {
 		for (size_t i = 0; i < n; i++) {
-			while (k > 0 && (uint8_t)ws->contains[k] != p[i])
-				k = ws->contains_kmp[k - 1];
-			if ((uint8_t)ws->contains[k] == p[i])
+			while (k > 0 && pat[k] != p[i])
+				k = f[k - 1];
+			if (pat[k] == p[i])
 				k++;
-			if (k == ws->contains_len)
+			if (k == len)
 				break;
 		}
 		w->kmp = k;
@@ -422,8 +463,14 @@ ws_msg_end(struct sp_vu_engine *e, struct sp_vu_ws *w)
 	w->msg_op = 0;
 	if (w->msg_match && w->kind == SP_STEP_WS_EXPECT) {
 		const struct sp_ws_step *ws = &e->pl->ws_steps[w->ws];
+		const uint8_t *pat;
+		const uint32_t *f;
+		uint32_t len;
 
-		ok = ws->contains == NULL || w->kmp == ws->contains_len;
+		if (ws_pattern(wp, ws, w, &pat, &f, &len))
+			ok = w->kmp == len;
+		else /* no contains, or (never) its room not held */
+			ok = ws->contains_tpl.nparts == 0;
 		if (ok && w->win != SP_VU_WS_NONE)
 			ok = pcre2_match(wp->re[w->ws],
 					 wp->wins + (size_t)w->win *
@@ -669,6 +716,97 @@ ws_rx(struct sp_vu_engine *e, struct sp_vu *v, const uint8_t *p, uint32_t n)
 	}
 }
 
+/* ---- variables ---- */
+
+/* Whether every variable @t names is set for the VU. A ws step does not
+ * render an unset one as nothing (a message without its token, an expect
+ * that waits for any text): its session fails as ws_unset_variable, as a
+ * request fails as unset_variable. */
+static int
+ws_vars_set(const struct sp_vu_engine *e, const struct sp_vu *v,
+	    const struct sp_tpl *t)
+{
+	const uint8_t *vars, *s;
+	uint32_t slot, n;
+
+	if (e->pl->nvars == 0)
+		return 1;
+	vars = sp_vu_vars(e, v);
+	slot = sp_vu_var_slot(e);
+	for (uint32_t i = 0; i < t->nparts; i++) {
+		const struct sp_tpl_part *p = &t->parts[i];
+
+		if (p->var == SP_VAR_CAPTURE && vars != NULL)
+			s = vars + (size_t)p->col * slot;
+		else if (p->var == SP_VAR_SETUP)
+			s = e->sh->vars + (size_t)p->col * slot;
+		else if (p->var == SP_VAR_CAPTURE)
+			return 0;
+		else
+			continue;
+		memcpy(&n, s, sizeof(n));
+		if (n == UINT32_MAX)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * A templated contains, when its expect starts: rendered for the VU (its
+ * variables as they are now) into room lent for the step, with its KMP
+ * failure table made there (O(length), no allocation), so the messages
+ * stream through the matcher a literal one uses. 0, or -1: the session
+ * failed (an unset variable, or no room: ws_pool_empty).
+ */
+static int
+ws_expect_start(struct sp_vu_engine *e, struct sp_vu *v, struct sp_vu_ws *w,
+		const struct sp_ws_step *ws)
+{
+	struct sp_vu_ws_pool *wp = ws_pool(e);
+	struct sp_vu_render rd = {
+		.pl = e->pl,
+		.vu = sp_vu_number(e, v),
+		.iter = v->iter,
+		.row = v->row,
+		.seed = sp_vu_rand(&e->rng),
+		.body_scratch = wp->body_scratch,
+		.vars = sp_vu_vars(e, v),
+		.setup_vars = e->sh->vars,
+		.var_slot = sp_vu_var_slot(e),
+		.time_ms = sp_vu_wall_ms(e, *e->now),
+	};
+	uint32_t len, k = 0, *f;
+	uint8_t *pat;
+
+	if (!ws_vars_set(e, v, &ws->contains_tpl)) {
+		ws_fail(e, v, SP_VU_WS_E_UNSET_VAR, 1000);
+		return -1;
+	}
+	if (wp->pat_avail == 0) {
+		ws_fail(e, v, SP_VU_WS_E_POOL, 1011);
+		return -1;
+	}
+	w->pat = wp->pat_free[--wp->pat_avail];
+	pat = wp->pats + (size_t)w->pat * wp->pat_size;
+	f = (uint32_t *)(void *)(pat + ((wp->pat_max + 7) & ~7u));
+	/* Room: pat_max, this step's sp_vu_tpl_max at least (checked at
+	 * creation). */
+	len = sp_vu_render_tpl(&rd, &ws->contains_tpl, pat);
+	/* f[i]: the longest proper prefix of pat[0..i] that is also its
+	 * suffix (as the loader makes a literal's). */
+	if (len > 0)
+		f[0] = 0;
+	for (uint32_t i = 1; i < len; i++) {
+		while (k > 0 && pat[i] != pat[k])
+			k = f[k - 1];
+		if (pat[i] == pat[k])
+			k++;
+		f[i] = k;
+	}
+	w->pat_len = (uint16_t)len;
+	return 0;
+}
+
 /* ---- sending messages ---- */
 
 /* The bytes of the message being queued from @off, @len of them, at the
@@ -687,6 +825,9 @@ ws_msg_bytes_at(struct sp_vu_engine *e, struct sp_vu *v, struct sp_vu_ws *w,
 		.row = v->row,
 		.seed = w->seed,
 		.body_scratch = wp->body_scratch,
+		.vars = sp_vu_vars(e, v),
+		.setup_vars = e->sh->vars,
+		.var_slot = sp_vu_var_slot(e),
 		/* the message's intended time: stable while it is queued */
 		.time_ms = sp_vu_wall_ms(e, v->t_intended +
 						 (uint64_t)w->done *
@@ -718,6 +859,9 @@ ws_msg_len(struct sp_vu_engine *e, struct sp_vu *v, struct sp_vu_ws *w)
 		.row = v->row,
 		.seed = w->seed,
 		.body_scratch = wp->body_scratch,
+		.vars = sp_vu_vars(e, v),
+		.setup_vars = e->sh->vars,
+		.var_slot = sp_vu_var_slot(e),
 		/* the message's intended time: stable while it is queued */
 		.time_ms = sp_vu_wall_ms(e, v->t_intended +
 						 (uint64_t)w->done *
@@ -779,6 +923,10 @@ ws_send_next(struct sp_vu_engine *e, struct sp_vu *v, struct sp_vu_ws *w)
 
 again:
 	if (!w->tx_on) {
+		if (!ws_vars_set(e, v, &ws->msg)) {
+			ws_fail(e, v, SP_VU_WS_E_UNSET_VAR, 1000);
+			return -1;
+		}
 		w->seed = sp_vu_rand(&e->rng) | 1;
 		w->tx_on = 1;
 		w->tx_off = 0;
@@ -817,10 +965,18 @@ ws_ping_step(struct sp_vu_engine *e, struct sp_vu *v, struct sp_vu_ws *w)
 		.row = v->row,
 		.seed = v->req_seed,
 		.body_scratch = wp->body_scratch,
+		.vars = sp_vu_vars(e, v),
+		.setup_vars = e->sh->vars,
+		.var_slot = sp_vu_var_slot(e),
 		.time_ms = sp_vu_wall_ms(e, v->t_intended),
 	};
-	uint32_t n = sp_vu_render_tpl(&rd, &ws->msg, wp->scratch);
+	uint32_t n;
 
+	if (!ws_vars_set(e, v, &ws->msg)) {
+		ws_fail(e, v, SP_VU_WS_E_UNSET_VAR, 1000);
+		return -1;
+	}
+	n = sp_vu_render_tpl(&rd, &ws->msg, wp->scratch);
 	wp->scratch_seed = 0;
 	if (n > SP_VU_WS_CTL_MAX)
 		n = SP_VU_WS_CTL_MAX;
@@ -871,6 +1027,7 @@ ws_start(struct sp_vu_engine *e, struct sp_vu *v)
 	w->hlen = 2;
 	w->fctx = SP_VU_WS_NONE;
 	w->win = SP_VU_WS_NONE;
+	w->pat = SP_VU_WS_NONE;
 	if (e->pl->ws_ping_every_us != 0)
 		sp_vu_client_timer(e, v, *e->now + e->pl->ws_ping_every_us);
 }
@@ -894,6 +1051,11 @@ ws_step(struct sp_vu_engine *e, struct sp_vu *v, const struct sp_step *s)
 	case SP_STEP_WS_EXPECT: {
 		const struct sp_ws_step *ws = &e->pl->ws_steps[w->ws];
 
+		if (ws->contains_tpl.nparts != 0 &&
+		    ws_expect_start(e, v, w, ws) < 0) {
+			r = -1;
+			break;
+		}
 		if (ws->timeout_us != 0)
 			sp_vu_step_timer(e, v, *e->now + ws->timeout_us);
 		break;

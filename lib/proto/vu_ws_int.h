@@ -21,6 +21,10 @@
 #define SP_VU_WS_CTL_MAX 125u /* a control frame's payload (RFC 6455 5.5) */
 #define SP_VU_WS_HDR_MAX 14u  /* 2 + 8 (length) + 4 (mask) */
 #define SP_VU_WS_NONE UINT32_MAX
+/* A rendered contains whose room (pattern and KMP table) is at most this
+ * many bytes has one per VU: an expect always finds its room. A larger
+ * one comes from a pool sized as the frame contexts' (ws_pool_size). */
+#define SP_VU_WS_PAT_PER_VU 256u
 
 enum { WS_OP_CONT = 0, WS_OP_TEXT = 1, WS_OP_BIN = 2 };
 enum { WS_OP_CLOSE = 8, WS_OP_PING = 9, WS_OP_PONG = 10 };
@@ -68,12 +72,14 @@ struct sp_vu_ws {
 			uint8_t msg_op;      /* the data message on, 0: none */
 			uint8_t msg_match;   /* the expect on judges it */
 			uint8_t ctl_n;       /* control payload bytes */
+			uint16_t pat_len;    /* the rendered contains' length */
 			uint8_t hb[SP_VU_WS_HDR_MAX];
 			uint32_t ws;   /* the step's plan->ws_steps index */
 			uint32_t done; /* messages the step sent, matched */
 			uint32_t fctx; /* frame context held, or NONE */
 			uint32_t win;  /* regex window held, or NONE */
 			uint32_t win_len;
+			uint32_t pat; /* rendered contains held, or NONE */
 			uint32_t kmp;
 			uint32_t utf8;
 			uint64_t rx_left;   /* payload not yet out of wslay */
@@ -107,6 +113,12 @@ struct sp_vu_ws_pool {
 	uint8_t *wins;
 	uint32_t *win_free;
 	uint32_t nwin, win_avail;
+	/* Rendered contains of templated expects, lent per expect step:
+	 * each pat_size bytes, the pattern (pat_max bytes, rounded up to
+	 * 8) then its KMP table (pat_max uint32_t). */
+	uint8_t *pats;
+	uint32_t *pat_free;
+	uint32_t npat, pat_avail, pat_max, pat_size;
 	struct sp_vu_engine *e;
 	/* The bytes wslay may read now: the header, then payload. */
 	const uint8_t *f_hdr, *f_p;

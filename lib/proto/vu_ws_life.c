@@ -1,8 +1,8 @@
 /*
  * The WebSocket client's pools (vu_ws_int.h): per-VU state, frame
- * contexts, regex windows and PCRE2's compiled patterns and match data,
- * all made when the engine is created and freed with it; and the memory
- * an idle WebSocket holds, for the report.
+ * contexts, regex windows, rendered contains and PCRE2's compiled
+ * patterns and match data, all made when the engine is created and freed
+ * with it; and the memory an idle WebSocket holds, for the report.
  */
 #include <malloc.h>
 #include <stdio.h>
@@ -31,6 +31,8 @@ sp_vu_ws_fini(struct sp_vu_engine *e)
 	free(wp->ctx_free);
 	free(wp->wins);
 	free(wp->win_free);
+	free(wp->pats);
+	free(wp->pat_free);
 	free(wp->scratch);
 	free(wp->body_scratch);
 	free(wp->vu);
@@ -63,12 +65,43 @@ ws_pool_size(uint32_t nvus)
 	return nvus <= 256 ? nvus : 256 + (nvus - 256) / 8;
 }
 
+/*
+ * Room for the templated contains of the plan's expects, lent for one
+ * expect step: the longest rendering (pat_max, at least 1) and its KMP
+ * table. Small rooms (most: `"user":"loadtest{{vu}}"` takes 38 bytes and
+ * a 152-byte table) are one per VU, so no expect ever waits for one; a
+ * large one (a captured token of capture_max bytes) is pooled as the
+ * frame contexts are, and an expect that finds the pool empty fails its
+ * session as ws_pool_empty.
+ */
+static int
+ws_pat_pool(struct sp_vu_engine *e, struct sp_vu_ws_pool *wp)
+{
+	uint32_t m = wp->pat_max > 0 ? wp->pat_max : 1;
+
+	wp->pat_max = m;
+	wp->pat_size = ((m + 7) & ~7u) + m * (uint32_t)sizeof(uint32_t);
+	if (wp->pat_size <= SP_VU_WS_PAT_PER_VU)
+		wp->npat = e->nvus;
+	else
+		wp->npat = e->ws_frame_contexts ? e->ws_frame_contexts :
+						  ws_pool_size(e->nvus);
+	wp->pats = malloc((size_t)wp->npat * wp->pat_size);
+	wp->pat_free = calloc(wp->npat, sizeof(*wp->pat_free));
+	if ((wp->pats == NULL && wp->npat > 0) || wp->pat_free == NULL)
+		return -1;
+	for (uint32_t i = 0; i < wp->npat; i++)
+		wp->pat_free[i] = i;
+	wp->pat_avail = wp->npat;
+	return 0;
+}
+
 int
 sp_vu_ws_init(struct sp_vu_engine *e, char *err, size_t errlen)
 {
 	const struct sp_plan *pl = e->pl;
 	struct sp_vu_ws_pool *wp;
-	int any = 0, any_re = 0;
+	int any = 0, any_re = 0, any_pat = 0;
 
 	for (uint32_t i = 0; i < pl->nrequests; i++)
 		any |= pl->requests[i].ws_upgrade;
@@ -109,6 +142,24 @@ sp_vu_ws_init(struct sp_vu_engine *e, char *err, size_t errlen)
 				 ws->name != NULL ? ws->name : "?",
 				 SP_VU_REQ_MAX);
 			return -1;
+		}
+		if (ws->contains_tpl.nparts != 0) {
+			uint64_t m = sp_vu_tpl_max(pl, &ws->contains_tpl);
+
+			/* The loader refuses it with the file's line: a
+			 * plan made elsewhere is checked here. */
+			if (m > SP_WS_CONTAINS_MAX) {
+				snprintf(err, errlen,
+					 "ws step '%s': its contains may "
+					 "render to %llu bytes, more than %u",
+					 ws->name != NULL ? ws->name : "?",
+					 (unsigned long long)m,
+					 SP_WS_CONTAINS_MAX);
+				return -1;
+			}
+			any_pat = 1;
+			if (m > wp->pat_max)
+				wp->pat_max = (uint32_t)m;
 		}
 		if (ws->regex == NULL)
 			continue;
@@ -156,9 +207,12 @@ sp_vu_ws_init(struct sp_vu_engine *e, char *err, size_t errlen)
 		free(wp->re);
 		wp->re = NULL;
 	}
+	if (any_pat && ws_pat_pool(e, wp) < 0)
+		goto nomem;
 	for (uint32_t i = 0; i < e->nvus; i++) {
 		wp->vu[i].fctx = SP_VU_WS_NONE;
 		wp->vu[i].win = SP_VU_WS_NONE;
+		wp->vu[i].pat = SP_VU_WS_NONE;
 	}
 	return 0;
 nomem:
@@ -188,7 +242,12 @@ sp_vu_ws_mem(const struct sp_vu_engine *e, struct sp_vu_ws_mem *m)
 	m->window_bytes = wp->nwin > 0 ? (uint32_t)(SP_VU_WS_WINDOW +
 						    sizeof(*wp->win_free)) :
 					 0;
+	m->patterns = wp->npat;
+	m->pattern_bytes = wp->npat > 0 ? (uint32_t)(wp->pat_size +
+						     sizeof(*wp->pat_free)) :
+					  0;
 	pool = (uint64_t)m->contexts * m->context_bytes +
-	       (uint64_t)m->windows * m->window_bytes;
+	       (uint64_t)m->windows * m->window_bytes +
+	       (uint64_t)m->patterns * m->pattern_bytes;
 	m->per_conn = m->vu_bytes + (uint32_t)((pool + e->nvus - 1) / e->nvus);
 }

@@ -602,6 +602,19 @@ static const struct {
 	  "8:31: regex: empty (leave it out to take any message)" },
 	{ T S W "            - expect: {contains: \"\"}\n",
 	  "8:34: contains: empty" },
+	{ T S W "            - expect: {contains: \"{{env SP_TEST_EMPTY}}\"}\n",
+	  "8:34: contains: empty" },
+	{ T "capture_max: 4KiB\n" S W
+	  "            - expect: {contains: \"x{{tok}}\"}\n",
+	  "9:34: contains: may render to 4097 bytes, at most 4096 (each VU "
+	  "waiting on it holds room for its longest value: lower capture_max, "
+	  "or shorten the data column)" },
+	{ T S W "            - expect: {contains: \"{{tok | json}}{{tok | json}}{{tok | json}}\"}\n",
+	  "8:34: contains: may render to 4608 bytes, at most 4096" },
+	{ T S W "            - expect: {contains: \"{{nope}}\"}\n",
+	  "8:34: contains: {{nope}} is never captured" },
+	{ T S W "            - expect: {contains: \"{{vu\"}\n",
+	  "8:34: contains: unclosed '{{'" },
 	{ T S W "            - expect: [a]\n",
 	  "8:23: expect: expected a mapping (contains, regex, count, timeout, name) or nothing, got a list" },
 	{ T S W "            - expect: {within: 1s}\n",
@@ -877,6 +890,7 @@ test_bad(void)
 
 	write_file("users.csv", users_csv);
 	write_file("ragged.csv", "a,b\n1,2\n1,2,3\n");
+	setenv("SP_TEST_EMPTY", "", 1);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct sp_scenario_err e = { { 0 } };
 		struct sp_run_plan pl;
@@ -2326,6 +2340,61 @@ test_ws_layout(void)
 	sp_scenario_free(&pl);
 }
 
+/* expect's contains: literal text (its KMP table made at load), a
+ * template (the engine renders it per VU), a template of no variable
+ * ({{env}} only: literal), a bound of exactly 4 KiB. */
+static void
+test_ws_contains(void)
+{
+	struct sp_scenario_err e = { { 0 } };
+	const struct sp_ws_step *w;
+	struct sp_run_plan pl;
+	int rc;
+
+	setenv("SP_TEST_WSC", "XY", 1);
+	rc = load(&pl,
+		  T "capture_max: 4KiB\n" S
+		  "      - request: {path: /login, capture: {tok: {header: "
+		  "X-Token}}}\n"
+		  "      - ws:\n"
+		  "          path: /\n"
+		  "          steps:\n"
+		  "            - expect: {contains: '\"user\":\"loadtest{{vu}}\"'}\n"
+		  "            - expect: {contains: '{{tok}}'}\n"
+		  "            - expect: {contains: 'abab'}\n"
+		  "            - expect: {contains: 'a{{env SP_TEST_WSC}}a'}\n",
+		  &e);
+	CHECK(rc == 0, "ws contains: %s", e.msg);
+	if (rc < 0) {
+		sp_scenario_free(&pl);
+		return;
+	}
+	CHECK(pl.eng.nws_steps == 4, "ws contains: %u steps", pl.eng.nws_steps);
+	w = pl.eng.ws_steps;
+	CHECK(w[0].contains == NULL && w[0].contains_kmp == NULL &&
+		      w[0].contains_tpl.nparts == 3 &&
+		      w[0].contains_tpl.parts[1].var == SP_VAR_VU &&
+		      w[0].contains_tpl.ctx == SP_TPL_BODY &&
+		      tpl_is(&w[0].contains_tpl, "\"user\":\"loadtest\"", 3),
+	      "ws contains: {{vu}} a template");
+	CHECK(w[1].contains == NULL && w[1].contains_tpl.nparts == 1 &&
+		      w[1].contains_tpl.parts[0].var == SP_VAR_CAPTURE &&
+		      sp_tpl_part_max(pl.eng.data, pl.eng.var_max,
+				      &w[1].contains_tpl.parts[0]) == 4096,
+	      "ws contains: a captured variable, 4 KiB at most (accepted)");
+	CHECK(w[2].contains_tpl.nparts == 0 && w[2].contains_len == 4 &&
+		      memcmp(w[2].contains, "abab", 4) == 0 &&
+		      w[2].contains_kmp[1] == 0 && w[2].contains_kmp[2] == 1 &&
+		      w[2].contains_kmp[3] == 2,
+	      "ws contains: a literal, its KMP table made at load");
+	CHECK(w[3].contains_tpl.nparts == 0 && w[3].contains_len == 4 &&
+		      memcmp(w[3].contains, "aXYa", 4) == 0 &&
+		      w[3].contains_kmp[3] == 1,
+	      "ws contains: {{env}} only: a literal");
+	sp_scenario_free(&pl);
+	unsetenv("SP_TEST_WSC");
+}
+
 /* Sizes (ws.max_message, binary: {size: N}): binary units. */
 static void
 test_sizes(void)
@@ -2702,6 +2771,7 @@ main(void)
 	test_host_ua();
 	test_https();
 	test_ws_layout();
+	test_ws_contains();
 	test_ws_url();
 	test_flows();
 	test_sizes();

@@ -776,6 +776,244 @@ test_mask(void)
 	}
 }
 
+/* ---- templated contains ---- */
+
+/* A template: @pre, the variable @var (column @col), @post. */
+static struct sp_tpl
+tpl_var(const char *pre, uint8_t var, uint32_t col, const char *post)
+{
+	static char texts[8][160];
+	static unsigned nt;
+	char *t = texts[nt++ % 8];
+	size_t a = strlen(pre), b = strlen(post);
+	struct sp_tpl r = { t, (uint32_t)(a + b), &parts[nparts], 0,
+			    SP_TPL_BODY };
+
+	memcpy(t, pre, a);
+	memcpy(t + a, post, b + 1);
+	if (a > 0)
+		parts[nparts + r.nparts++] = (struct sp_tpl_part){
+			.var = SP_VAR_LITERAL, .off = 0, .len = (uint32_t)a
+		};
+	parts[nparts + r.nparts++] = (struct sp_tpl_part){ .var = var,
+							   .col = col };
+	if (b > 0)
+		parts[nparts + r.nparts++] =
+			(struct sp_tpl_part){ .var = SP_VAR_LITERAL,
+					      .off = (uint32_t)a,
+					      .len = (uint32_t)b };
+	nparts += r.nparts;
+	return r;
+}
+
+static void
+add_expect_tpl(struct sp_tpl t, uint64_t timeout_us)
+{
+	add_expect(NULL, NULL, timeout_us);
+	wss[nws - 1].contains_tpl = t;
+}
+
+/* A room's broadcast as the chat server sends it: everyone's messages,
+ * the same to each connection: loadtest12's (which loadtest1's name
+ * without its closing quote would take), loadtest1's in two fragments
+ * cut inside the name with a ping between, loadtest3's, loadtest22's.
+ * None of loadtest2. */
+static uint32_t
+tframe(uint8_t *o, int fin, unsigned op, const char *p)
+{
+	return frame(o, fin, 0, op, p, (uint32_t)strlen(p), 0);
+}
+
+static uint32_t
+room_msgs(uint8_t *in)
+{
+	uint32_t n = 0;
+
+	n += tframe(in + n, 1, 1, "{\"user\":\"loadtest12\",\"text\":\"a\"}");
+	n += tframe(in + n, 0, 1, "{\"user\":\"load");
+	n += tframe(in + n, 1, 9, "pp");
+	n += tframe(in + n, 1, 0, "test1\",\"text\":\"b\"}");
+	n += tframe(in + n, 1, 1, "{\"user\":\"loadtest3\",\"text\":\"c\"}");
+	n += tframe(in + n, 1, 1, "{\"user\":\"loadtest22\",\"text\":\"d\"}");
+	return n;
+}
+
+/* `contains: '"user":"loadtest{{vu}}"'` on 3 VUs in the room: VU 1 and
+ * VU 3 each take their own message (1 matched, 3 unmatched each), VU 2
+ * has none and times out (4 unmatched), whatever the pieces the bytes
+ * come in. Its room is one per VU (small). The literal
+ * '"user":"loadtest1"' instead: every VU takes VU 1's message. */
+static void
+test_contains_vu(void)
+{
+	static const uint32_t pieces[] = { 1, 2, 5, 13, 1000 };
+	static uint8_t in[512];
+	uint32_t n = room_msgs(in);
+
+	for (size_t pi = 0; pi < sizeof(pieces) / sizeof(pieces[0]); pi++) {
+		const struct sp_vu_stats *s;
+		struct sp_vu_ws_mem m;
+		struct sp_vu_engine *e;
+
+		plan_base();
+		plan.vus = 3;
+		fs.echo = ECHO_NONE;
+		fs.after_hs = in;
+		fs.nafter_hs = n;
+		fs.piece = pieces[pi];
+		add_expect_tpl(tpl_var("\"user\":\"loadtest", SP_VAR_VU, 0,
+				       "\""),
+			       20000);
+		plan_end();
+		e = run();
+		s = sp_vu_stats(e);
+		CHECK_EQ(s->ws_started, 3);
+		CHECK_EQ(s->ws_completed, 2);
+		CHECK_EQ(s->ws_err[SP_VU_WS_E_EXPECT_TIMEOUT], 1);
+		CHECK_EQ(s->ws_msgs_received, 12);
+		CHECK_EQ(s->ws_matched, 2);
+		CHECK_EQ(s->ws_unmatched, 10);
+		CHECK_EQ(s->ws_pings_received, 3);
+		check_accounting(s);
+		sp_vu_ws_mem(e, &m);
+		CHECK_EQ(m.patterns, 3); /* one each: 40 + 4 * 38 bytes */
+		CHECK_EQ(m.pattern_bytes, 40 + 4 * 38 + 4);
+		sp_vu_destroy(e);
+	}
+
+	/* The literal (today's path): no room for patterns. */
+	{
+		/* KMP of "user":"loadtest1" : '"' at 5, 7 and 17 */
+		static const uint32_t kmp[] = { 0, 0, 0, 0, 0, 1, 0, 1, 0,
+						0, 0, 0, 0, 0, 0, 0, 0, 1 };
+		const struct sp_vu_stats *s;
+		struct sp_vu_ws_mem m;
+		struct sp_vu_engine *e;
+
+		plan_base();
+		plan.vus = 3;
+		fs.echo = ECHO_NONE;
+		fs.after_hs = in;
+		fs.nafter_hs = n;
+		fs.piece = 5;
+		add_expect("\"user\":\"loadtest1\"", kmp, 20000);
+		plan_end();
+		e = run();
+		s = sp_vu_stats(e);
+		CHECK_EQ(s->ws_completed, 3);
+		CHECK_EQ(s->ws_matched, 3);
+		CHECK_EQ(s->ws_unmatched, 9);
+		check_accounting(s);
+		sp_vu_ws_mem(e, &m);
+		CHECK_EQ(m.patterns, 0);
+		sp_vu_destroy(e);
+	}
+}
+
+static void
+test_contains_pool(void)
+{
+	static const char pre[] = "0123456789012345678901234567890123456789"
+				  "01234567890123456789 vu ";
+	const struct sp_vu_stats *s;
+	struct sp_vu_ws_mem m;
+	struct sp_vu_engine *e;
+	struct sp_ws_step *w;
+
+	plan_base();
+	plan.vus = 2;
+	fs.frame_contexts = 1;
+	w = add_ws(SP_STEP_WS_SEND);
+	w->data = SP_WS_TEXT;
+	w->msg = tpl_var(pre, SP_VAR_VU, 0, "");
+	add_expect_tpl(tpl_var(pre, SP_VAR_VU, 0, ""), 20000);
+	plan_end();
+	e = run();
+	s = sp_vu_stats(e);
+	sp_vu_ws_mem(e, &m);
+	CHECK_EQ(m.patterns, 1);
+	CHECK_EQ(s->ws_started, 2);
+	CHECK_EQ(s->ws_completed, 1);
+	CHECK_EQ(s->ws_err[SP_VU_WS_E_POOL], 1);
+	CHECK_EQ(s->ws_matched, 1);
+	CHECK_EQ(s->ws_msgs_sent, 2);
+	check_accounting(s);
+	sp_vu_destroy(e);
+}
+
+/* A captured variable: a plain request on the connection first, its
+ * body's token captured; then the ws block sends it and expects it
+ * back. Without the token (the capture finds nothing, the iteration
+ * goes on), the expect fails the session as ws_unset_variable, and a
+ * message naming it is not sent either. */
+static void
+test_contains_capture(void)
+{
+	static const char *const names[] = { "token" };
+	static struct sp_capture cap = { .kind = SP_CAP_BODY,
+					 .var = 0,
+					 .regex = "\"token\":\"([^\"]+)\"" };
+
+	for (int unset = 0; unset < 3; unset++) {
+		const struct sp_vu_stats *s;
+		struct sp_vu_engine *e;
+		struct sp_ws_step *w;
+
+		plan_base();
+		plan.vars = names;
+		plan.nvars = 1;
+		plan.var_max = 64;
+		plan.capture_window = 4096;
+		plan.nrequests = 2;
+		reqs[1] = reqs[0];
+		reqs[0] = (struct sp_request){ 0 };
+		reqs[0].name = "login";
+		reqs[0].path = sp_t_lit(parts, &nparts, "/login");
+		reqs[0].headers = sp_t_lit(parts, &nparts, "");
+		reqs[0].check.body_size = -1;
+		reqs[0].captures = &cap;
+		reqs[0].ncaptures = 1;
+		reqs[0].capture_continue = 1;
+		sp_status_set_range(reqs[0].expect_set, SP_EXPECT_DEFAULT_LO,
+				    SP_EXPECT_DEFAULT_HI);
+		fs.plain_body = unset ? "{\"nothing\":1}" :
+					"{\"token\":\"t-Zq9\"}";
+		/* login, then the block (its upgrade: request 1) */
+		steps[1] = steps[0];
+		steps[1].req = 1;
+		nsteps = 2;
+		w = add_ws(SP_STEP_WS_SEND);
+		w->data = SP_WS_TEXT;
+		w->msg = unset == 2 ? tpl_var("my ", SP_VAR_CAPTURE, 0, "!") :
+				      sp_t_lit(parts, &nparts, "my t-Zq9!");
+		add_expect_tpl(tpl_var("y ", SP_VAR_CAPTURE, 0, "!"), 20000);
+		steps[nsteps].kind = SP_STEP_WS_END;
+		steps[nsteps++].req = 1;
+		add_think(10000000);
+		scens[0].nsteps = nsteps;
+		e = run();
+		s = sp_vu_stats(e);
+		CHECK_EQ(s->responses, 2);
+		CHECK_EQ(s->codes[200], 1);
+		CHECK_EQ(s->codes[101], 1);
+		CHECK_EQ(s->ws_started, 1);
+		if (!unset) {
+			CHECK_EQ(s->ws_completed, 1);
+			CHECK_EQ(s->ws_matched, 1);
+			CHECK_EQ(s->ws_unmatched, 0);
+			CHECK(fs.nlast == 9 &&
+			      memcmp(fs.last, "my t-Zq9!", 9) == 0);
+		} else {
+			CHECK_EQ(s->ws_failed, 1);
+			CHECK_EQ(s->ws_err[SP_VU_WS_E_UNSET_VAR], 1);
+			CHECK_EQ(s->ws_msgs_sent, unset == 1 ? 1 : 0);
+			CHECK_EQ(fs.last_close, 1000);
+		}
+		check_accounting(s);
+		sp_vu_destroy(e);
+	}
+}
+
 int
 main(void)
 {
@@ -792,6 +1030,9 @@ main(void)
 	test_pool_empty();
 	test_loop();
 	test_close_while_thinking();
+	test_contains_vu();
+	test_contains_pool();
+	test_contains_capture();
 	printf("%u checks, %u failed\n", checks, failures);
 	return failures != 0;
 }

@@ -83,6 +83,8 @@ static struct {
 	uint32_t space;    /* send room per poll */
 	uint32_t split;    /* != 0: deliver the first output in two
 			      * pieces, cut here (overrides piece) */
+	/* A request without Upgrade is answered 200 with this body. */
+	const char *plain_body;
 	/* Witness. */
 	uint64_t connects, aborts, closed_cbs, rx_bytes, tx_bytes;
 	uint64_t msgs, msg_bytes, pings, pongs, closes, unmasked, bad;
@@ -231,6 +233,19 @@ fs_handshake(struct fs_conn *c, uint32_t n)
 	c->fin_after = fs.fin_after_hs;
 }
 
+/* A plain request (no Upgrade) whole in c->in: 200, fs.plain_body. */
+static inline void
+fs_plain(struct fs_conn *c)
+{
+	char buf[512];
+	const char *b = fs.plain_body != NULL ? fs.plain_body : "";
+	int len = snprintf(buf, sizeof(buf),
+			   "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n%s",
+			   strlen(b), b);
+
+	fs_raw(c, buf, (uint32_t)len);
+}
+
 static inline void
 fs_client_msg(struct fs_conn *c)
 {
@@ -340,7 +355,12 @@ fs_send(void *impl, struct sp_stream *s, const void *data, uint32_t len)
 		if (e != NULL) {
 			uint32_t n = (uint32_t)(e + 4 - c->in);
 
-			fs_handshake(c, n);
+			static const char up[] = "\r\nUpgrade: websocket\r\n";
+
+			if (memmem(c->in, n, up, sizeof(up) - 1) != NULL)
+				fs_handshake(c, n);
+			else
+				fs_plain(c);
 			memmove(c->in, c->in + n, c->nin - n);
 			c->nin -= n;
 		}
@@ -480,7 +500,7 @@ fs_open_conns(void)
 
 static struct sp_tpl_part parts[32];
 static unsigned nparts;
-static struct sp_request reqs[1];
+static struct sp_request reqs[2];
 static struct sp_step steps[16];
 static struct sp_ws_step wss[16];
 static struct sp_scenario scens[1];
@@ -538,6 +558,7 @@ plan_base(void)
 	fs.piece = 1000;
 	fs.space = 100000;
 	fs.split = 0;
+	fs.plain_body = NULL;
 }
 
 static inline struct sp_ws_step *

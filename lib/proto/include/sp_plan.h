@@ -337,6 +337,11 @@ enum sp_ws_data {
 			   * bytes of sp_pattern when the template is empty */
 };
 
+/* A templated `contains` of a WebSocket expect renders to at most this
+ * many bytes: each VU that waits on one holds room for its longest
+ * rendering and a KMP table four times that. */
+#define SP_WS_CONTAINS_MAX 4096u
+
 /* One WebSocket step's parameters (index: sp_step.ws). */
 struct sp_ws_step {
 	const char *name; /* for the report: `name:` or "send text" etc. */
@@ -357,6 +362,14 @@ struct sp_ws_step {
 	const char *contains;  /* bytes the message must contain, or NULL */
 	uint32_t contains_len;
 	const uint32_t *contains_kmp; /* KMP failure table, as sp_check's */
+	/* A contains with variables (`{{vu}}`, `{{token}}`; contains is then
+	 * NULL), or nparts == 0: none. The engine renders it for the VU
+	 * when the step starts (its variables as they are then; an unset
+	 * one fails the session as ws_unset_variable) and makes its KMP
+	 * table then; it renders to at most SP_WS_CONTAINS_MAX bytes
+	 * (sp_tpl_part_max's bounds), and may render to nothing (any
+	 * message contains that). SP_TPL_BODY context. */
+	struct sp_tpl contains_tpl;
 	const char *regex;     /* PCRE2 pattern the message must match, or
 				* NULL (compiled by the engine at create) */
 	uint32_t expect_count; /* >= 1 */

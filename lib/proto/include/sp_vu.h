@@ -98,9 +98,14 @@ enum sp_vu_ws_err {
 	SP_VU_WS_E_EXPECT_TIMEOUT,  /* an expect step's messages did not
 				     * come within its timeout */
 	SP_VU_WS_E_POOL,            /* ours: the engine's pool of frame
-				     * contexts (or regex windows) was
-				     * empty, so a frame could not be read
-				     * (we close 1011; not the server's) */
+				     * contexts (or regex windows, or
+				     * rendered contains) was empty, so a
+				     * frame could not be read or an expect
+				     * could not start (we close 1011; not
+				     * the server's) */
+	SP_VU_WS_E_UNSET_VAR,       /* ours: a step's message or expect's
+				     * contains names a variable no capture
+				     * has set for the VU (we close 1000) */
 	SP_VU_WS_E_N
 };
 
@@ -411,6 +416,10 @@ struct sp_vu_ws_mem {
 				* key kept by the HTTP client */
 	uint32_t context_bytes; /* one frame context, with its pool slot */
 	uint32_t window_bytes;  /* one regex window, with its pool slot */
+	uint32_t patterns;     /* rendered contains in the pool (0: no
+				* templated contains) */
+	uint32_t pattern_bytes; /* one: the pattern, its KMP table, its
+				 * pool slot */
 	uint32_t per_conn;     /* vu_bytes + the pools' share per VU */
 };
 void sp_vu_ws_mem(const struct sp_vu_engine *e, struct sp_vu_ws_mem *m);
