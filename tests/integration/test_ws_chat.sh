@@ -56,6 +56,11 @@ check "chat.yaml: the server saw a join from every completed session" ge "$joins
 check "chat.yaml: ... and from no more sessions than it upgraded" le "$joins" "$(wssrv_count "$MARK" "$P" open '*')"
 check "chat.yaml: matched: the completed sessions' joined and 10 echoes each at least" \
 	ge "$(j .ws.messages.matched)" $((completed * 11))
+# The echo's expect names the VU's own user ("user":"loadtest{{vu}}"): no
+# other user's chat is taken for it, so no session matches more than its
+# joined and its 10 echoes.
+check "chat.yaml: ... and no more than its own: 11 a session at most" \
+	le "$(j .ws.messages.matched)" $(((completed + intr) * 11))
 check "chat.yaml: we received no more than the room sent us" le "$(j .ws.messages.received)" "$(wssrv_sum "$MARK" "$P" sent)"
 check "chat.yaml: pings: the server received each we sent" eq "$(j .ws.pings_sent)" "$(wssrv_sum "$MARK" "$P" pings_recv)"
 check "chat.yaml: pongs: each the server sent, we received" eq "$(j .ws.pongs_received)" "$(wssrv_sum "$MARK" "$P" pongs_sent)"
