@@ -1101,6 +1101,50 @@ sp_vu_stream_cbs(void)
 	return &sp_vu_cbs;
 }
 
+/* The live target (sp_vu_config.live), as the control lcore set it. */
+static double
+sp_vu_live_target(const struct sp_vu_engine *e, uint64_t *bits)
+{
+	double v;
+
+	*bits = __atomic_load_n(e->live, __ATOMIC_RELAXED);
+	memcpy(&v, bits, sizeof(v));
+	return v > 0 ? v : 0;
+}
+
+static uint32_t
+sp_vu_live_vus(const struct sp_vu_engine *e)
+{
+	uint64_t bits;
+	double v = sp_vu_live_target(e, &bits);
+
+	return v >= UINT32_MAX ? UINT32_MAX : (uint32_t)(v + 0.5);
+}
+
+/* Open model under a live rate: when the rate changes (at @t_us from the
+ * group's start), this core's arrivals restart from then at its share,
+ * core + 1, core + 1 + ncores, ... of the new rate's spacing: a step of
+ * rate R for D seconds makes R x D arrivals over the cores, within one
+ * each. */
+static void
+sp_vu_live_clock(struct sp_vu_engine *e, struct sp_vu_group *g, uint64_t t_us)
+{
+	uint64_t bits;
+	double r = sp_vu_live_target(e, &bits);
+
+	if (bits == g->live_bits && (g->live_gap != 0 || r <= 0))
+		return;
+	g->live_bits = bits;
+	if (r <= 0) {
+		g->live_gap = 0;
+		g->next_arrival = UINT64_MAX;
+		return;
+	}
+	g->live_gap = (double)e->ncores * 1e6 / r;
+	g->live_next = (double)t_us + (double)(e->core + 1) * 1e6 / r;
+	g->next_arrival = (uint64_t)g->live_next;
+}
+
 /* Closed model: start the VUs the group's schedule wants now. VUs above
  * the target finish their iteration first (sp_vu_wanted); so do those
  * still in one at the group's end. */
@@ -1111,8 +1155,10 @@ sp_vu_ramp(struct sp_vu_engine *e, struct sp_vu_group *g, uint64_t now)
 	/* The stages built at creation (sp_vu_target_at builds them each
 	 * time): this runs once a loop iteration. */
 	uint32_t all = t >= g->ld->start_us && t < g->end_us ?
-			       sp_vu_sched_target(g->sched, g->arr.nsched,
-						  t - g->ld->start_us) :
+			       (g->live ? sp_vu_live_vus(e) :
+					  sp_vu_sched_target(g->sched,
+							     g->arr.nsched,
+							     t - g->ld->start_us)) :
 			       0;
 	/* This engine's share: VUs core, core + ncores, ... of the total. */
 	uint32_t want = all > e->core ?
@@ -1143,6 +1189,8 @@ sp_vu_arrive(struct sp_vu_engine *e, struct sp_vu_group *g, uint64_t now)
 	uint64_t base = e->start_us + g->ld->start_us;
 	uint32_t n = 0;
 
+	if (g->live)
+		sp_vu_live_clock(e, g, now > base ? now - base : 0);
 	while (g->next_arrival != UINT64_MAX && base + g->next_arrival <= now &&
 	       n++ < SP_VU_OPENS_PER_STEP) {
 		uint64_t at = base + g->next_arrival;
@@ -1155,7 +1203,13 @@ sp_vu_arrive(struct sp_vu_engine *e, struct sp_vu_group *g, uint64_t now)
 		}
 		sp_ctr_inc(e->s.arrivals);
 		g->arrivals += e->ncores;
-		g->next_arrival = sp_vu_next_arrival(&g->arr, g->arrivals);
+		if (g->live) {
+			g->live_next += g->live_gap;
+			g->next_arrival = (uint64_t)g->live_next;
+		} else {
+			g->next_arrival = sp_vu_next_arrival(&g->arr,
+							     g->arrivals);
+		}
 		if (g->free_head == SP_VU_NONE) {
 			sp_ctr_inc(e->s.it_dropped);
 			sp_ctr_inc(e->ss[scen].dropped);
@@ -1212,9 +1266,15 @@ sp_vu_start(struct sp_vu_engine *e, uint64_t now)
 	for (uint32_t k = 0; k < e->ngroups; k++) {
 		struct sp_vu_group *g = &e->groups[k];
 
-		if (g->ld->model == SP_MODEL_OPEN)
+		if (g->live) {
+			/* Nothing until the first target is read (all ones:
+			 * a NaN no one stores). */
+			g->live_bits = UINT64_MAX;
+			g->next_arrival = UINT64_MAX;
+		} else if (g->ld->model == SP_MODEL_OPEN) {
 			g->next_arrival = sp_vu_next_arrival(&g->arr,
 							     g->arrivals);
+		}
 	}
 	sp_vu_schedule(e, now);
 }

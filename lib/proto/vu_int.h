@@ -141,6 +141,12 @@ struct sp_vu_group {
 	struct sp_vu_arrivals arr;
 	uint64_t next_arrival;
 	uint32_t free_head;
+	/* A live target (sp_vu_config.live: the shared group of a capacity
+	 * hunt): the last one read, and the open model's arrival clock for
+	 * it (µs from the group's start, this core's every ncores-th). */
+	uint64_t live_bits;
+	double live_next, live_gap;
+	uint8_t live;
 };
 
 struct sp_vu_engine {
@@ -198,6 +204,9 @@ struct sp_vu_engine {
 	uint8_t secure; /* the stream is TLS: Secure cookies go */
 	uint64_t wall_ms0, mono_us0; /* the wall clock (sp_vu_config) */
 	uint8_t wall_own; /* ... read by the engine itself */
+	/* The shared load's target as the control lcore sets it while the
+	 * run goes (sp_vu_config.live), or NULL: its stages. */
+	const uint64_t *live;
 	/* The lifecycle: the run's shared state (sh; sh_own when the
 	 * engine made it), the lifecycle's requests' stats, and where the
 	 * run's setup and teardown are. */

@@ -139,6 +139,7 @@ sp_vu_groups(struct sp_vu_engine *e, uint32_t shared_n)
 		 * ncores, ... of every group's. */
 		gr->arrivals = e->core;
 		gr->free_head = gr->n ? gr->first : SP_VU_NONE;
+		gr->live = sc == NULL && e->live != NULL;
 	}
 	e->nvus = (uint32_t)first;
 	return 0;
@@ -161,6 +162,7 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 	e->ncores = cfg->ncores ? cfg->ncores : 1;
 	e->ws_frame_contexts = cfg->ws_frame_contexts;
 	e->rng = cfg->seed | 1;
+	e->live = cfg->live;
 	e->pick_scen = calloc(ns ? ns : 1, sizeof(*e->pick_scen));
 	e->pick_cum = calloc(ns ? ns : 1, sizeof(*e->pick_cum));
 	if (e->pick_scen == NULL || e->pick_cum == NULL)

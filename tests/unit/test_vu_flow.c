@@ -877,9 +877,83 @@ test_setup_only(void)
 	sp_vu_destroy(e);
 }
 
+/* A live target moved while the run goes (a capacity hunt's steps): the
+ * open model's arrivals follow each rate for its time, the closed
+ * model's VUs each count. */
+static void
+test_live(void)
+{
+	static const double rates[] = { 100, 300, 0, 50 };
+	uint64_t live = 0;
+	struct sp_vu_config vc = {
+		.plan = &plan,
+		.now_us = &now,
+		.max_vus = 64,
+		.seed = 7,
+		.live = &live,
+	};
+	struct sp_vu_engine *e;
+	const struct sp_vu_stats *s;
+	char err[160];
+	uint64_t before;
+	uint32_t first;
+
+	for (int model = 0; model < 2; model++) {
+		plan_reset(1);
+		first = nstep;
+		step_req(req("x", SP_METHOD_GET, lit("/x"), lit("")));
+		scen(0, "s", SP_SCEN_LOAD, first);
+		plan.nscenarios = 1;
+		plan.nrequests = nreq;
+		plan.model = model ? SP_MODEL_CLOSED : SP_MODEL_OPEN;
+		plan.rate = 1000; /* the plan's own: not used */
+		plan.duration_us = 10000000;
+		memset(&fs, 0, sizeof(fs));
+		now = 1000000;
+		e = sp_vu_create(&vc, err, sizeof(err));
+		CHECK(e != NULL);
+		if (e == NULL)
+			return;
+		fs.cbs = sp_vu_stream_cbs();
+		fs.ctx = e;
+		sp_vu_set_stream(e, &fs_ops, NULL);
+		s = sp_vu_stats(e);
+		sp_vu_live_set(&live, 0);
+		sp_vu_start(e, now);
+		for (size_t k = 0; k < 4; k++) {
+			double r = model ? (double)(k + 1) * 2 : rates[k];
+
+			sp_vu_live_set(&live, r);
+			before = s->arrivals;
+			for (int t = 0; t < 500; t++) {
+				now += 1000;
+				sp_vu_step(e, now);
+				fs_poll();
+			}
+			if (model == 0) {
+				/* 0.5 s at rate r: r / 2 arrivals, within
+				 * one */
+				CHECK(s->arrivals - before + 1 >= r / 2 &&
+				      s->arrivals - before <= r / 2 + 1);
+				CHECK_EQ(s->it_dropped, 0);
+			} else {
+				CHECK_EQ(s->vus_target, (uint64_t)r);
+			}
+		}
+		sp_vu_stop(e, now);
+		for (int t = 0; t < 5000 && !sp_vu_drain(e, now, 0); t++) {
+			now += 1000;
+			fs_poll();
+		}
+		CHECK_EQ(s->vus_active, 0);
+		sp_vu_destroy(e);
+	}
+}
+
 int
 main(void)
 {
+	test_live();
 	test_flow();
 	test_setup_only();
 	test_capture_fail(0);

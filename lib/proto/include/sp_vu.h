@@ -29,6 +29,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "sp_hist.h"
 #include "sp_plan.h"
@@ -342,6 +343,12 @@ struct sp_vu_config {
 	struct sp_vu_shared *shared;
 	/* The stream is TLS (https, wss): Secure cookies go out. */
 	int secure;
+	/* A live target for the shared (top-level) load, or NULL: the bits
+	 * of a double another thread stores (sp_vu_live_set) while the run
+	 * goes: the whole run's arrivals a second (open model) or VUs
+	 * (closed), in place of the plan's rate, vus and stages. A capacity
+	 * hunt moves it step by step. */
+	const uint64_t *live;
 	/* The wall clock (ms since the epoch) was wall_ms0 when the
 	 * engine's clock read mono_us0: cookies' expiry dates are read
 	 * against it. wall_ms0 0: the engine reads both at creation. */
@@ -350,6 +357,16 @@ struct sp_vu_config {
 	 * random order (each core its stride of one permutation). 0: seed. */
 	uint64_t data_seed;
 };
+
+/* Set a live target (sp_vu_config.live) from the control lcore. */
+static inline void
+sp_vu_live_set(uint64_t *live, double target)
+{
+	uint64_t bits;
+
+	memcpy(&bits, &target, sizeof(bits));
+	__atomic_store_n(live, bits, __ATOMIC_RELAXED);
+}
 
 struct sp_vu_engine;
 
