@@ -12,6 +12,7 @@
 
 #include "sp_app.h"
 #include "sp_html.h"
+#include "sp_bp.h"
 #include "sp_run.h"
 #include "sp_threshold.h"
 #include "sp_vu.h"
@@ -484,9 +485,14 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 			(double)rh->max / 1e3);
 	}
 	sp_run_life_print(r, out);
-	if (r->rp.nthresholds != 0)
+	if (r->bp != NULL)
+		sp_bp_print(r->bp, out);
+	if (r->bp != NULL && r->rp.nthresholds != 0)
+		fprintf(out, "  thresholds      the hunt's SLOs, judged on each "
+			     "step's window (above), not on the whole run\n");
+	else if (r->rp.nthresholds != 0)
 		fprintf(out, "  thresholds\n");
-	for (uint32_t i = 0; i < r->rp.nthresholds; i++)
+	for (uint32_t i = 0; r->bp == NULL && i < r->rp.nthresholds; i++)
 		fprintf(out, "    %-6s %-40s %.3f\n",
 			r->th_ok[i] ? "ok" : "FAILED", r->rp.thresholds[i].expr,
 			sp_threshold_shown(&r->rp.thresholds[i],
@@ -621,6 +627,8 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 	if (ws)
 		sp_run_ws_json(r, rep, f);
 	sp_run_life_json(r, f);
+	if (r->bp != NULL)
+		sp_bp_json(r->bp, f);
 	fprintf(f, " \"scenarios\":[");
 	sep = "";
 	for (uint32_t i = 0; i < pl->nscenarios; i++) {

@@ -59,9 +59,9 @@ sp_ratio(uint64_t a, uint64_t b, double none)
  * snapshots while the run goes on). Rates with nothing to count are the
  * harmless value: no error, every check held.
  */
-static double
-sp_run_th_value(const struct sp_run *r, const struct sp_threshold *t,
-		const struct sp_vu_stats *s, double elapsed_s)
+double
+sp_run_th_value_of(const struct sp_run *r, const struct sp_threshold *t,
+		   const struct sp_vu_stats *s, double elapsed_s)
 {
 	const struct sp_hist *h = &s->latency;
 
@@ -167,7 +167,7 @@ sp_run_th_final(struct sp_run *r, double elapsed_s)
 	for (uint32_t i = 0; i < r->rp.nthresholds; i++) {
 		const struct sp_threshold *t = &r->rp.thresholds[i];
 
-		r->th_value[i] = sp_run_th_value(r, t, s, elapsed_s);
+		r->th_value[i] = sp_run_th_value_of(r, t, s, elapsed_s);
 		r->th_ok[i] = sp_threshold_holds(t, r->th_value[i]);
 		failed += !r->th_ok[i];
 	}
@@ -197,7 +197,7 @@ sp_run_th_abort(struct sp_run *r, uint64_t el_us)
 		if (!t->abort || el_us < t->grace_us)
 			continue;
 		if (!sp_threshold_holds(t,
-					sp_run_th_value(r, t, r->tot,
+					sp_run_th_value_of(r, t, r->tot,
 							(double)el_us / 1e6))) {
 			r->aborted_by = t->expr;
 			return 1;

@@ -30,6 +30,23 @@ sp_run_add_stats(struct sp_vu_stats *t, const struct sp_vu_stats *s)
 #undef SP_RUN_HMERGE
 }
 
+/* @d = @later - @earlier, two merges of the same engines (a capacity
+ * hunt's step window): counters subtract, histograms by sp_hist_delta. */
+#define SP_RUN_SUB(f) d->f = later->f - earlier->f;
+#define SP_RUN_SUBN(f, n)                                                      \
+	for (size_t k = 0; k < (n); k++)                                       \
+		d->f[k] = later->f[k] - earlier->f[k];
+
+void
+sp_run_stats_delta(struct sp_vu_stats *d, const struct sp_vu_stats *later,
+		   const struct sp_vu_stats *earlier)
+{
+	SP_VU_STATS_COUNTERS(SP_RUN_SUB, SP_RUN_SUBN)
+#define SP_RUN_HDELTA(f) sp_hist_delta(&d->f, &later->f, &earlier->f);
+	SP_VU_STATS_HISTS(SP_RUN_HDELTA)
+#undef SP_RUN_HDELTA
+}
+
 void
 sp_run_add_req(struct sp_vu_req_stats *t, const struct sp_vu_req_stats *s)
 {

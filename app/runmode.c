@@ -29,6 +29,7 @@
 #include "sp_reqlog_out.h"
 #include "sp_scenario.h"
 #include "sp_stream_tcp.h"
+#include "sp_bp.h"
 #include "sp_run.h"
 #include "sp_vu.h"
 
@@ -257,6 +258,10 @@ sp_run_tick(void *ctx, uint64_t now, char *buf, size_t len)
 
 	if (p == NULL)
 		return 0;
+	/* A capacity hunt moves the target; it ends the run when it is
+	 * over. */
+	if (r->bp != NULL && sp_bp_tick(r->bp, r, p, el))
+		return 1;
 	if (done > 20)
 		done = 20;
 	/* The bar is for a terminal; a log gets plain figures. */
@@ -602,6 +607,9 @@ sp_run_free(struct sp_run *r)
 	free(r->life_tot);
 	free(r->th_value);
 	free(r->th_ok);
+	if (r->bp != NULL)
+		sp_bp_fini(r->bp);
+	free(r->bp);
 	free(r);
 }
 
@@ -640,6 +648,15 @@ sp_run_alloc(struct sp_run *r)
 	}
 	sp_hist_init(r->snap);
 	sp_hist_init(r->snap_prev);
+	if (r->rp.bp.on) {
+		/* The engines read r->live from their first step on. */
+		r->bp = malloc(sizeof(*r->bp));
+		if (r->bp == NULL || sp_bp_init(r->bp, &r->rp.bp, &r->live) < 0) {
+			fprintf(stderr,
+				"stampede: out of memory for the hunt\n");
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -774,6 +791,7 @@ sp_run_core_setup(struct sp_run *r, struct sp_cores *cores, uint32_t i,
 	vc.wall_ms0 = r->wall_ms0;
 	vc.mono_us0 = r->mono_us0;
 	vc.secure = r->rp.tls.on; /* Secure cookies go over https only */
+	vc.live = r->rp.bp.on ? &r->live : NULL;
 	core->r = r;
 	core->eng = sp_vu_create(&vc, err, sizeof(err));
 	if (core->eng == NULL) {
@@ -853,7 +871,12 @@ sp_cmd_run(int argc, char **argv)
 		sp_run_sample(r, sp_workers_end_us(cores.ws, r->ncores), 1);
 	sp_run_merge(r);
 	sp_run_merge_life(r);
+	if (r->bp != NULL)
+		sp_bp_end(r->bp);
 	r->stopped_by = r->setup_failed       ? "setup_failed" :
+			r->bp != NULL && r->bp->outcome != SP_BP_UNCONFIRMED &&
+					!sp_interrupted() ?
+						"breakpoint" :
 			r->aborted_by != NULL ? "threshold" :
 			sp_interrupted()      ? "signal" :
 						"duration";
@@ -863,6 +886,10 @@ sp_cmd_run(int argc, char **argv)
 	log_bad = sp_reqlog_out_close(&r->rlog) < 0;
 	ret = sp_run_th_final(r, sp_run_load_s(r, &rep)) ? SP_EXIT_FAILED :
 							   SP_EXIT_OK;
+	/* A hunt's thresholds are its SLOs, judged step by step: the whole
+	 * run (its failing steps included) is not held to them. */
+	if (r->bp != NULL)
+		ret = sp_bp_exit(r->bp);
 	sp_run_print(r, &rep, sp_out_summary(r->json_path));
 	/* A run in which nothing succeeded measured nothing, whatever the
 	 * thresholds say (none may have been given). One whose setup
@@ -872,7 +899,7 @@ sp_cmd_run(int argc, char **argv)
 			"stampede: setup failed: %s; the load did not run\n",
 			sp_run_setup_why(r));
 		ret = SP_EXIT_NORUN;
-	} else if (sp_run_succeeded(r->tot) == 0) {
+	} else if (sp_run_succeeded(r->tot) == 0 && r->bp == NULL) {
 		fprintf(stderr,
 			"stampede: no request succeeded (%" PRIu64
 			" started, %" PRIu64 " failed, %" PRIu64

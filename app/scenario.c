@@ -489,6 +489,12 @@ sp_file_load(struct sp_loader *ld, const yaml_node_t *n)
 	yaml_node_t *dur = NULL, *model, *vus, *rate, *max;
 	unsigned bit;
 
+	/* A capacity hunt has knobs of its own (scenario_bp.c). */
+	model = n->type == YAML_MAPPING_NODE ? sp_yaml_get(ld, n, "model") :
+					       NULL;
+	if (model != NULL && model->type == YAML_SCALAR_NODE &&
+	    strcmp((const char *)model->data.scalar.value, "breakpoint") == 0)
+		return sp_file_bp(ld, n);
 	if (sp_yaml_map(ld, n, "load", keys) < 0)
 		return -1;
 	for (size_t i = 0; keys[i] != NULL; i++) {

@@ -88,6 +88,10 @@ struct sp_run {
 	double *th_value; /* per threshold, at the end */
 	int *th_ok;
 	const char *aborted_by; /* the threshold that stopped the run */
+	/* A capacity hunt (rp.bp.on): its controller, and the live target
+	 * every engine reads. */
+	struct sp_bp *bp;
+	uint64_t live;
 	const char *stopped_by;
 	int tty; /* stderr is a terminal */
 };
@@ -144,6 +148,14 @@ void sp_run_merge(struct sp_run *r);
 /* The engines' lifecycle requests (sp_vu_life_stats) into r->life_tot. */
 void sp_run_merge_life(struct sp_run *r);
 void sp_run_add_req(struct sp_vu_req_stats *t, const struct sp_vu_req_stats *s);
+/* @d = @later - @earlier (two merges: a capacity hunt's window). */
+void sp_run_stats_delta(struct sp_vu_stats *d, const struct sp_vu_stats *later,
+			const struct sp_vu_stats *earlier);
+/* A threshold's value on @s over @elapsed_s (global scope: any figures;
+ * request and scenario scopes read the run's totals). */
+struct sp_threshold;
+double sp_run_th_value_of(const struct sp_run *r, const struct sp_threshold *t,
+			  const struct sp_vu_stats *s, double elapsed_s);
 const struct sp_run_point *sp_run_sample(struct sp_run *r, uint64_t now,
 					 int last);
 

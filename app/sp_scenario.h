@@ -24,6 +24,7 @@
 
 #include <stddef.h>
 
+#include "sp_bp.h"
 #include "sp_plan.h"
 #include "sp_threshold.h"
 
@@ -90,6 +91,10 @@ struct sp_run_plan {
 	const struct sp_threshold *thresholds;
 	uint32_t nthresholds;
 	uint64_t seed; /* 0: random at start */
+	/* load: {model: breakpoint}: a capacity hunt (sp_bp.h); the
+	 * engine's plan then has the model of its control (open: rate;
+	 * closed: VUs), whose target moves while the run goes. */
+	struct sp_bp_cfg bp;
 	/* The loader's own state (scenario.c): every block behind the
 	 * pointers of the plan, and which keys the file and the command line
 	 * gave (the precedence rules need it until sp_scenario_finish).

@@ -267,6 +267,9 @@ int sp_ipv4_peer(const char *s, uint32_t *ip, char *why);
 int sp_val_url(const char *s, int path_ok, struct sp_url *u, char *why);
 int sp_add_resolve(struct sp_plan *pl, const char *key, const char *addr,
 		   char *why);
+/* scenario_bp.c: load: {model: breakpoint, ...} */
+int sp_file_bp(struct sp_loader *ld, const yaml_node_t *n);
+
 int sp_load_key(struct sp_plan *pl, const char *key, const char *v,
 		unsigned *bit, char *why);
 int sp_set_target(struct sp_plan *pl, const struct sp_url *u, char *why);

@@ -321,6 +321,27 @@ sp_scenario_finish(struct sp_run_plan *rp, struct sp_scenario_err *e)
 		if (sp_vars_check(pl, NULL, why, sizeof(why)) < 0)
 			return sp_finish_error(pl, e, "%s", why);
 	}
+	/* A capacity hunt judges its steps by the thresholds, the global
+	 * ones: without one it would have nothing to find. */
+	if (rp->bp.on) {
+		uint32_t nglobal = 0;
+
+		for (uint32_t k = 0; k < rp->nthresholds; k++)
+			nglobal += rp->thresholds[k].scope == SP_TH_GLOBAL;
+		if (nglobal == 0)
+			return sp_err_set(e,
+					  "%s: load: model breakpoint: give its "
+					  "SLOs as thresholds (for example "
+					  "'p(99) < 200ms', 'errors < 0.5%%'); "
+					  "a scenario's or a request's are "
+					  "not judged step by step",
+					  rp->source);
+		if (pl->nstages != 0)
+			return sp_err_set(e,
+					  "%s: load: model breakpoint moves the "
+					  "load itself: no stages",
+					  rp->source);
+	}
 	/* peak <= SP_MAX_RATE: it fits, and rounds up to whole VUs. */
 	top = (uint64_t)peak + ((double)(uint64_t)peak < peak);
 	if (pl->model == SP_MODEL_CLOSED)
