@@ -75,6 +75,12 @@ static const char sp_run_help[] =
 	"                         'p(95) < 500ms', 'errors < 0.1%', 'rps > 100',\n"
 	"                         'request:\"GET /\" ttfb.p(99) < 50ms'\n"
 	"  --abort-on-fail        stop the run as soon as a --threshold fails\n"
+	"  --breakpoint           hunt the capacity: the arrival rate grows from\n"
+	"                         --rate (100/s) until a step fails a global\n"
+	"                         --threshold, then bisection and a confirmation\n"
+	"                         (load: {model: breakpoint} has the knobs;\n"
+	"                         exit 0 found, 1 none, 3 the generator broke\n"
+	"                         first)\n"
 	"  --abort-grace DUR      ... but not in the run's first DUR\n"
 	"  --insecure             https: accept any certificate and name\n"
 	"                         (the report says so)\n"
@@ -133,6 +139,7 @@ enum {
 	SP_OPT_THRESHOLD,
 	SP_OPT_ABORT_ON_FAIL,
 	SP_OPT_ABORT_GRACE,
+	SP_OPT_BREAKPOINT,
 	SP_OPT_INSECURE,
 	SP_OPT_TLS_CA,
 	SP_OPT_TLS_CERT,
@@ -171,6 +178,7 @@ static const struct option sp_run_longopts[] = {
 	{ "expect-status", required_argument, NULL, SP_OPT_EXPECT_STATUS },
 	{ "threshold", required_argument, NULL, SP_OPT_THRESHOLD },
 	{ "abort-on-fail", no_argument, NULL, SP_OPT_ABORT_ON_FAIL },
+	{ "breakpoint", no_argument, NULL, SP_OPT_BREAKPOINT },
 	{ "abort-grace", required_argument, NULL, SP_OPT_ABORT_GRACE },
 	{ "insecure", no_argument, NULL, SP_OPT_INSECURE },
 	{ "tls-ca", required_argument, NULL, SP_OPT_TLS_CA },
@@ -390,6 +398,7 @@ static const char *const sp_run_keys[] = {
 	[SP_OPT_THRESHOLD - SP_OPT_BASE] = "threshold",
 	[SP_OPT_ABORT_ON_FAIL - SP_OPT_BASE] = "abort-on-fail",
 	[SP_OPT_ABORT_GRACE - SP_OPT_BASE] = "abort-grace",
+	[SP_OPT_BREAKPOINT - SP_OPT_BASE] = "breakpoint",
 	[SP_OPT_INSECURE - SP_OPT_BASE] = "insecure",
 	[SP_OPT_TLS_CA - SP_OPT_BASE] = "tls-ca",
 	[SP_OPT_TLS_CERT - SP_OPT_BASE] = "tls-cert",
@@ -441,6 +450,10 @@ sp_run_args(int argc, char **argv, struct sp_run *r)
 			break;
 		case SP_OPT_ABORT_ON_FAIL:
 			r->ov[r->nov].key = "abort-on-fail";
+			r->ov[r->nov++].value = "1";
+			break;
+		case SP_OPT_BREAKPOINT:
+			r->ov[r->nov].key = "breakpoint";
 			r->ov[r->nov++].value = "1";
 			break;
 		case SP_OPT_RESOLVE:

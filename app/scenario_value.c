@@ -711,6 +711,24 @@ sp_scenario_set(struct sp_run_plan *rp, const char *key, const char *value,
 			pv->th_cli_set = 1;
 		}
 		rc = sp_th_add(pl, value, why);
+	} else if (strcmp(key, "breakpoint") == 0) {
+		/* The file's hunt, or one with the defaults from the rate
+		 * (--rate, before or after, is where it starts). */
+		if (!rp->bp.on) {
+			sp_bp_defaults(&rp->bp);
+			rp->bp.on = 1;
+			rp->bp.start = pl->model == SP_MODEL_OPEN ? pl->rate :
+								    100;
+			pl->model = SP_MODEL_OPEN;
+			pl->rate = rp->bp.start;
+			pv->cli_keys |= SP_K_MODEL | SP_K_RATE;
+			if (rp->max_vus == 0)
+				rp->max_vus = 1000;
+			pv->cli_keys |= SP_K_MAX_VUS;
+			if (!((pv->cli_keys | pv->file_keys) & SP_K_DURATION))
+				pl->duration_us = 5ull * 60 * SP_US_PER_S;
+		}
+		rc = 0;
 	} else if (strcmp(key, "abort-on-fail") == 0) {
 		pv->cli_abort = 1;
 		rc = 0;
@@ -737,6 +755,10 @@ sp_scenario_set(struct sp_run_plan *rp, const char *key, const char *value,
 			/* An arrival rate only means something open. */
 			if (bit == SP_K_RATE)
 				pl->model = SP_MODEL_OPEN;
+			/* ... and in a hunt where it starts. */
+			if (bit == SP_K_RATE && rp->bp.on &&
+			    rp->bp.control == SP_BP_RATE)
+				rp->bp.start = pl->rate;
 		}
 	}
 	if (rc < 0)
