@@ -1416,11 +1416,13 @@ main(int argc, char **argv)
 		struct httpsrv_pool *p = s.lst[i].pool;
 		unsigned k;
 
-		for (k = 0; p != NULL && k < p->nslots; k++)
-			if (srv_timer_set(&s.cap_heap, &p->slot[k].tm, 0) != 0) {
-				logerr("out of memory");
-				goto fail;
-			}
+		for (k = 0; p != NULL && k < p->nslots; k++) {
+			if (srv_timer_set(&s.cap_heap, &p->slot[k].tm, 0) ==
+			    0)
+				continue;
+			logerr("out of memory");
+			goto fail;
+		}
 	}
 	while (s.cap_heap.n > 0)
 		srv_timer_stop(&s.cap_heap, s.cap_heap.v[0]);
