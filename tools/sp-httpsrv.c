@@ -26,11 +26,30 @@
  * each connection once its K-th response is written: the server that drops
  * keep-alive connections mid-run.
  *
+ * A listener with capacity=SLOTS:US is a server of designed capacity: every
+ * request on it (whatever its path) is served by one of SLOTS service slots,
+ * which stays busy for exactly US microseconds from the moment it takes the
+ * request; requests that find no free slot wait in a FIFO queue (unbounded,
+ * its depth counted); the answer (200, "200 OK\n", keep-alive) goes out when
+ * the service ends. Its capacity is SLOTS / US requests per microsecond (4:1000
+ * is 4,000/s) whatever the load, so a capacity search can be checked against
+ * a known answer. The service times are exact: the wait's timer is a timerfd
+ * at an absolute deadline (microseconds, not epoll_wait's milliseconds), and
+ * a slot with a queue behind it starts the next service at the previous
+ * one's scheduled end, not when the loop got round to it, so late wake-ups
+ * delay single answers but never lower the rate. A client that goes away
+ * while its request waits gives its place up; one that goes away in service
+ * leaves the slot busy to the end of that service.
+ *
  * Every response is logged as one line "PORT TARGET STATUS BODYBYTES" with
  * one write(2) on an O_APPEND descriptor, so the log is complete whenever the
  * process stops, even on SIGKILL. A response cut short by the peer gets a
  * fifth field, "aborted", and BODYBYTES then counts the bytes that reached
- * the kernel after the head.
+ * the kernel after the head. A capacity listener's served requests have
+ * four more: "wait=US start=US end=US depth=N", the time in the queue, the
+ * service's start and end (CLOCK_MONOTONIC, microseconds; end - start is
+ * the service time), and how many requests were in the listener's slots
+ * and queue when it arrived.
  *
  * Level-triggered epoll, non-blocking sockets, no threads. Each connection
  * gets one allocation at accept (its input and output buffers); bodies are
@@ -64,6 +83,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
@@ -88,6 +108,9 @@
 /* The path a delayed request answers once its wait is over; longer ones
  * get a 414 at once. */
 #define HTTPSRV_DELAY_PATH_MAX 256
+/* capacity=SLOTS:US bounds */
+#define HTTPSRV_CAP_MAX_SLOTS 4096
+#define HTTPSRV_CAP_MAX_US 60000000ul
 
 static const unsigned httpsrv_chunk_sizes[] = { 1, 7, 100, 1000, 4096 };
 #define HTTPSRV_NCHUNK_SIZES                                                   \
@@ -97,6 +120,7 @@ enum httpsrv_kind {
 	HTTPSRV_SIGNAL,
 	HTTPSRV_LISTEN,
 	HTTPSRV_CONN,
+	HTTPSRV_TIMER,
 };
 
 /* What follows the head of the response in progress. */
@@ -107,10 +131,40 @@ enum httpsrv_gen {
 	HTTPSRV_GEN_CHUNKED, /* left payload bytes as chunks, then trailer */
 };
 
+struct httpsrv_conn;
+struct httpsrv_pool;
+
+/* One service slot of a capacity listener. */
+struct httpsrv_slot {
+	struct srv_timer tm; /* armed while busy: the service's end */
+	struct httpsrv_pool *pool;
+	struct httpsrv_conn *c; /* NULL: free, or its client left */
+};
+
+/* A capacity listener's slots and queue. */
+struct httpsrv_pool {
+	unsigned nslots;
+	uint64_t service_us;
+	struct httpsrv_slot *slot;
+	unsigned *free_idx; /* a stack of the free slots' indexes */
+	unsigned nfree;
+	/* Requests waiting for a slot, oldest first. */
+	struct httpsrv_conn *qhead, *qtail;
+	unsigned long qlen, qmax;
+	unsigned long served, gave_up;
+};
+
 struct httpsrv_listener {
 	struct srv_obj obj;        /* first: the epoll data pointer */
 	unsigned port;             /* for the log */
 	unsigned long close_after; /* 0: never */
+	struct httpsrv_pool *pool; /* NULL: not a capacity listener */
+};
+
+enum httpsrv_cap_state {
+	HTTPSRV_CAP_NONE,
+	HTTPSRV_CAP_QUEUED,
+	HTTPSRV_CAP_SERVING,
 };
 
 struct httpsrv_conn {
@@ -129,6 +183,16 @@ struct httpsrv_conn {
 	int delay_head; /* the request was HEAD */
 	size_t delay_len;
 	char delay_path[HTTPSRV_DELAY_PATH_MAX];
+
+	/* A capacity listener's request: its place, and its times for the
+	 * log (cap_logged: the response in progress is one). */
+	enum httpsrv_cap_state cap_state;
+	struct httpsrv_conn *qprev, *qnext;
+	struct httpsrv_slot *cap_slot;
+	int cap_head;
+	int cap_logged;
+	unsigned long cap_depth;
+	uint64_t cap_arrive, cap_start, cap_end;
 
 	/* The response in progress. */
 	int active;
@@ -163,6 +227,12 @@ struct httpsrv {
 	unsigned long nconns;
 	/* Waiting connections, by deadline. */
 	struct srv_heap heap;
+	/* Busy service slots, by the end of their service. */
+	struct srv_heap cap_heap;
+	/* The wait's timer: armed at the earliest deadline of both heaps
+	 * (tfd_at; UINT64_MAX: disarmed). */
+	struct srv_obj tfd;
+	uint64_t tfd_at;
 };
 
 /* Connections a test may ask one instance to hold. */
@@ -183,14 +253,19 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-		"usage: %s --listen ADDR:PORT[,close-after=K] [--listen ...]\n"
+		"usage: %s --listen ADDR:PORT[,OPTION...] [--listen ...]\n"
 		"          [--log FILE] [--pidfile FILE] [--backlog N]\n"
 		"  --listen ADDR:PORT  listen there (IPv6 as [ADDR]:PORT); repeatable.\n"
 		"                      close-after=K: close every connection after its\n"
 		"                      K-th response, without Connection: close\n"
+		"                      capacity=SLOTS:US: every request (any path) is\n"
+		"                      served by one of SLOTS slots, each busy US\n"
+		"                      microseconds per request; the rest wait in a\n"
+		"                      FIFO queue; 200 when the service ends\n"
 		"  --log FILE          append 'PORT TARGET STATUS BODYBYTES' per response\n"
 		"                      (STATUS 0: not HTTP; a fifth field 'aborted' when\n"
-		"                      the peer went away mid-response)\n"
+		"                      the peer went away mid-response; capacity:\n"
+		"                      'wait=US start=US end=US depth=N' after)\n"
 		"  --pidfile FILE      write the pid here once listening; removed on exit\n"
 		"  --backlog N         listen backlog (default 4096)\n"
 		"paths: /len/N /chunked/N /close/N /status/CODE /interim /silent\n"
@@ -225,12 +300,63 @@ epoll_set(struct httpsrv *s, int op, struct srv_obj *o, uint32_t events)
 	return srv_epoll(&s->b, op, o->fd, o, events);
 }
 
-/* "ADDR:PORT" or "[ADDR6]:PORT", then optionally ",close-after=K". */
+/* The slots and queue of capacity=SLOTS:US ("SLOTS:US" in @arg). */
+static struct httpsrv_pool *
+pool_new(const char *arg)
+{
+	unsigned long slots, us;
+	struct httpsrv_pool *p;
+	const char *colon = strchr(arg, ':');
+	char num[24];
+	unsigned i;
+
+	if (colon == NULL || (size_t)(colon - arg) >= sizeof(num))
+		return NULL;
+	memcpy(num, arg, (size_t)(colon - arg));
+	num[colon - arg] = '\0';
+	if (parse_ulong(num, HTTPSRV_CAP_MAX_SLOTS, &slots) != 0 ||
+	    slots == 0 ||
+	    parse_ulong(colon + 1, HTTPSRV_CAP_MAX_US, &us) != 0 || us == 0)
+		return NULL;
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return NULL;
+	p->slot = calloc(slots, sizeof(*p->slot));
+	p->free_idx = calloc(slots, sizeof(*p->free_idx));
+	if (p->slot == NULL || p->free_idx == NULL) {
+		free(p->slot);
+		free(p->free_idx);
+		free(p);
+		return NULL;
+	}
+	p->nslots = (unsigned)slots;
+	p->service_us = us;
+	/* Taken from the top: slot 0 first. */
+	for (i = 0; i < p->nslots; i++) {
+		p->slot[i].pool = p;
+		p->free_idx[i] = p->nslots - 1 - i;
+	}
+	p->nfree = p->nslots;
+	return p;
+}
+
+static void
+pool_free(struct httpsrv_pool *p)
+{
+	if (p == NULL)
+		return;
+	free(p->slot);
+	free(p->free_idx);
+	free(p);
+}
+
+/* "ADDR:PORT" or "[ADDR6]:PORT", then optionally ",close-after=K" and
+ * ",capacity=SLOTS:US". */
 static int
 open_listener(struct httpsrv *s, struct httpsrv_listener *l, const char *arg,
 	      int backlog)
 {
-	char buf[128], *opt;
+	char buf[128], *opt, *next;
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	unsigned long v = 0;
@@ -239,11 +365,24 @@ open_listener(struct httpsrv *s, struct httpsrv_listener *l, const char *arg,
 		goto bad;
 	strcpy(buf, arg);
 	opt = strchr(buf, ',');
-	if (opt != NULL) {
+	if (opt != NULL)
 		*opt++ = '\0';
-		if (strncmp(opt, "close-after=", 12) != 0 ||
-		    parse_ulong(opt + 12, 1UL << 30, &v) != 0 || v == 0)
+	for (; opt != NULL; opt = next) {
+		next = strchr(opt, ',');
+		if (next != NULL)
+			*next++ = '\0';
+		if (strncmp(opt, "close-after=", 12) == 0) {
+			if (parse_ulong(opt + 12, 1UL << 30, &v) != 0 ||
+			    v == 0)
+				goto bad;
+		} else if (strncmp(opt, "capacity=", 9) == 0 &&
+			   l->pool == NULL) {
+			l->pool = pool_new(opt + 9);
+			if (l->pool == NULL)
+				goto bad;
+		} else {
 			goto bad;
+		}
 	}
 	if (srv_parse_addr(buf, &ss, &sl) != 0)
 		goto bad;
@@ -264,15 +403,52 @@ log_response(struct httpsrv *s, const struct httpsrv_conn *c, uint64_t body,
 {
 	/* One write per line on O_APPEND: a line is never torn, and nothing
 	 * sits in a stdio buffer when a signal ends us. */
-	srv_log(&s->b, "%u %s %d %llu%s", c->lst->port,
-		c->target[0] != '\0' ? c->target : "-", c->status,
-		(unsigned long long)body, aborted ? " aborted" : "");
+	if (c->cap_logged && !aborted)
+		srv_log(&s->b, "%u %s %d %llu wait=%llu start=%llu end=%llu "
+			       "depth=%lu",
+			c->lst->port, c->target[0] != '\0' ? c->target : "-",
+			c->status, (unsigned long long)body,
+			(unsigned long long)(c->cap_start - c->cap_arrive),
+			(unsigned long long)c->cap_start,
+			(unsigned long long)c->cap_end, c->cap_depth);
+	else
+		srv_log(&s->b, "%u %s %d %llu%s", c->lst->port,
+			c->target[0] != '\0' ? c->target : "-", c->status,
+			(unsigned long long)body, aborted ? " aborted" : "");
+}
+
+/* Take c's request out of its listener's queue or slot: it will not be
+ * answered. A slot in service stays busy to its end (the work is under
+ * way); it only forgets whom it was for. */
+static void
+cap_forget(struct httpsrv_conn *c)
+{
+	struct httpsrv_pool *p = c->lst->pool;
+
+	if (c->cap_state == HTTPSRV_CAP_QUEUED) {
+		if (c->qprev != NULL)
+			c->qprev->qnext = c->qnext;
+		else
+			p->qhead = c->qnext;
+		if (c->qnext != NULL)
+			c->qnext->qprev = c->qprev;
+		else
+			p->qtail = c->qprev;
+		p->qlen--;
+		p->gave_up++;
+	} else if (c->cap_state == HTTPSRV_CAP_SERVING) {
+		c->cap_slot->c = NULL;
+		p->gave_up++;
+	}
+	c->cap_state = HTTPSRV_CAP_NONE;
+	c->cap_slot = NULL;
 }
 
 static void
 conn_close(struct httpsrv *s, struct httpsrv_conn *c)
 {
 	srv_timer_stop(&s->heap, &c->tm);
+	cap_forget(c);
 	/* close() also removes the fd from the epoll set. */
 	close(c->obj.fd);
 	srv_link_del(&s->conns, &c->link);
@@ -289,7 +465,7 @@ conn_abort(struct httpsrv *s, struct httpsrv_conn *c)
 		log_response(s, c,
 			     c->sent > c->head_len ? c->sent - c->head_len : 0,
 			     1);
-	else if (c->tm.armed)
+	else if (c->tm.armed || c->cap_state != HTTPSRV_CAP_NONE)
 		log_response(s, c, 0, 1); /* status 0: never answered */
 	conn_close(s, c);
 }
@@ -636,6 +812,60 @@ route(struct httpsrv *s, struct httpsrv_conn *c, const char *path, size_t len,
 	}
 }
 
+/* Slot @sl takes c's request at @start: busy until start + service.
+ * 0, or -1 after starting a 503 instead (the caller writes it). */
+static int
+slot_take(struct httpsrv *s, struct httpsrv_slot *sl, struct httpsrv_conn *c,
+	  uint64_t start)
+{
+	c->cap_state = HTTPSRV_CAP_SERVING;
+	c->cap_slot = sl;
+	c->cap_start = start;
+	c->cap_end = start + sl->pool->service_us;
+	sl->c = c;
+	/* main made the heap room for every slot: this cannot fail, and
+	 * if it does, the slot is lost, not the request. */
+	if (srv_timer_set(&s->cap_heap, &sl->tm, c->cap_end) != 0) {
+		logerr("out of memory for a service slot's timer");
+		sl->c = NULL;
+		c->cap_state = HTTPSRV_CAP_NONE;
+		c->cap_slot = NULL;
+		resp_simple(c, 503, c->cap_head);
+		return -1;
+	}
+	return 0;
+}
+
+/* A request on a capacity listener: a free slot takes it now, else it
+ * joins the end of the queue. */
+static void
+cap_arrive(struct httpsrv *s, struct httpsrv_conn *c, int head)
+{
+	struct httpsrv_pool *p = c->lst->pool;
+
+	c->status = 0;
+	c->cap_head = head;
+	c->cap_arrive = srv_now_us();
+	c->cap_depth = p->nslots - p->nfree + p->qlen;
+	if (p->nfree > 0) {
+		/* On failure its 503 is written by conn_service, whose
+		 * request_next brought us here. */
+		(void)slot_take(s, &p->slot[p->free_idx[--p->nfree]], c,
+				c->cap_arrive);
+		return;
+	}
+	c->cap_state = HTTPSRV_CAP_QUEUED;
+	c->qnext = NULL;
+	c->qprev = p->qtail;
+	if (p->qtail != NULL)
+		p->qtail->qnext = c;
+	else
+		p->qhead = c;
+	p->qtail = c;
+	if (++p->qlen > p->qmax)
+		p->qmax = p->qlen;
+}
+
 /* Parse one complete head [p, p + len) (it ends in CRLF CRLF) and start
  * the answer. Requests are read the way RFC 9112 asks of a server, minus
  * what a test server need not do: no obs-fold, no absolute-form, request
@@ -733,7 +963,10 @@ request_head(struct httpsrv *s, struct httpsrv_conn *c, const char *p,
 		keep_alive = 1;
 	c->closing = !keep_alive;
 	c->discard = cl;
-	route(s, c, path, plen, head);
+	if (c->lst->pool != NULL)
+		cap_arrive(s, c, head);
+	else
+		route(s, c, path, plen, head);
 }
 
 /* Take the next request from the input buffer, if a whole head is there.
@@ -914,6 +1147,7 @@ static int
 resp_done(struct httpsrv *s, struct httpsrv_conn *c)
 {
 	log_response(s, c, c->body_bytes, 0);
+	c->cap_logged = 0;
 	c->active = 0;
 	c->responses++;
 	if (c->lst->close_after != 0 && c->responses >= c->lst->close_after) {
@@ -945,7 +1179,8 @@ conn_service(struct httpsrv *s, struct httpsrv_conn *c)
 		if (r < 0)
 			return;
 		progress |= r;
-		if (!c->active && !c->draining && !c->silent && !c->tm.armed)
+		if (!c->active && !c->draining && !c->silent &&
+		    !c->tm.armed && c->cap_state == HTTPSRV_CAP_NONE)
 			progress |= request_next(s, c);
 		if (c->active)
 			progress |= body_gen_fill(c);
@@ -966,7 +1201,14 @@ conn_service(struct httpsrv *s, struct httpsrv_conn *c)
 	 * whatever partial request is left will never complete. */
 	if (round < HTTPSRV_ROUNDS && c->peer_eof && !c->active &&
 	    !c->tm.armed) {
-		conn_close(s, c);
+		/* A capacity request whose client left gives its place up
+		 * (logged as aborted): an overloaded run ends with thousands
+		 * queued, and serving them to nobody would keep the slots
+		 * busy long after. */
+		if (c->cap_state != HTTPSRV_CAP_NONE)
+			conn_abort(s, c);
+		else
+			conn_close(s, c);
 		return;
 	}
 	want = 0;
@@ -986,13 +1228,55 @@ conn_service(struct httpsrv *s, struct httpsrv_conn *c)
 	}
 }
 
-/* Answer every delayed request whose time has come, as for its path. */
+/* Slot @sl's service has ended at @end (its scheduled time, which may be a
+ * little past): answer its request, then take the queue's next one. */
+static void
+slot_done(struct httpsrv *s, struct httpsrv_slot *sl, uint64_t end)
+{
+	struct httpsrv_pool *p = sl->pool;
+	struct httpsrv_conn *c = sl->c, *n = p->qhead;
+
+	sl->c = NULL;
+	if (n != NULL) {
+		p->qhead = n->qnext;
+		if (p->qhead != NULL)
+			p->qhead->qprev = NULL;
+		else
+			p->qtail = NULL;
+		p->qlen--;
+		/* From the previous service's scheduled end, not from now:
+		 * a late wake-up must not stretch the service. A request
+		 * read after that end starts when it was read. */
+		if (slot_take(s, sl, n,
+			      end > n->cap_arrive ? end : n->cap_arrive) != 0)
+			conn_service(s, n);
+	} else {
+		p->free_idx[p->nfree++] = (unsigned)(sl - p->slot);
+	}
+	if (c == NULL)
+		return;
+	c->cap_state = HTTPSRV_CAP_NONE;
+	c->cap_slot = NULL;
+	c->cap_logged = 1;
+	p->served++;
+	resp_simple(c, 200, c->cap_head);
+	/* Writes the answer, and reads on (pipelined requests). */
+	conn_service(s, c);
+}
+
+/* Answer every delayed request whose time has come, as for its path, and
+ * end every service due. */
 static void
 delays_due(struct httpsrv *s)
 {
 	uint64_t now = srv_now_us();
 	struct srv_timer *t;
 
+	/* A slot that was late restarts in the past: the loop takes its
+	 * next end at once if that is due too. */
+	while ((t = srv_timer_due(&s->cap_heap, now)) != NULL)
+		slot_done(s, srv_container_of(t, struct httpsrv_slot, tm),
+			  t->deadline_us);
 	while ((t = srv_timer_due(&s->heap, now)) != NULL) {
 		struct httpsrv_conn *c = srv_container_of(
 			t, struct httpsrv_conn, tm);
@@ -1003,13 +1287,53 @@ delays_due(struct httpsrv *s)
 	}
 }
 
+/* epoll_wait until the earliest deadline of both heaps, to the
+ * microsecond: the timerfd fires at it (absolute, CLOCK_MONOTONIC like
+ * srv_now_us), where epoll_wait's own timeout counts whole milliseconds
+ * and would turn a 1 ms service into 1-2 ms. Re-armed only when that
+ * deadline changes. Returns as srv_wait. */
+static int
+httpsrv_wait(struct httpsrv *s, struct epoll_event *evs, int max)
+{
+	uint64_t d = UINT64_MAX;
+	int n, timeout = -1;
+
+	if (s->heap.n > 0)
+		d = s->heap.v[0]->deadline_us;
+	if (s->cap_heap.n > 0 && s->cap_heap.v[0]->deadline_us < d)
+		d = s->cap_heap.v[0]->deadline_us;
+	if (d != UINT64_MAX && d <= srv_now_us()) {
+		timeout = 0;
+	} else if (d != s->tfd_at) {
+		struct itimerspec its = { 0 };
+
+		/* All zero disarms it. */
+		if (d != UINT64_MAX) {
+			its.it_value.tv_sec = (time_t)(d / 1000000u);
+			its.it_value.tv_nsec = (long)(d % 1000000u) * 1000;
+		}
+		if (timerfd_settime(s->tfd.fd, TFD_TIMER_ABSTIME, &its,
+				    NULL) != 0) {
+			logerr("timerfd_settime: %s", strerror(errno));
+			return -1;
+		}
+		s->tfd_at = d;
+	}
+	n = epoll_wait(s->b.epfd, evs, max, timeout);
+	if (n < 0 && errno == EINTR)
+		return 0;
+	if (n < 0)
+		logerr("epoll_wait: %s", strerror(errno));
+	return n;
+}
+
 static int
 run(struct httpsrv *s)
 {
 	struct epoll_event evs[HTTPSRV_MAX_EVENTS];
 
 	for (;;) {
-		int i, n = srv_wait(&s->b, &s->heap, evs, HTTPSRV_MAX_EVENTS);
+		int i, n = httpsrv_wait(s, evs, HTTPSRV_MAX_EVENTS);
 
 		if (n < 0)
 			return -1;
@@ -1027,6 +1351,18 @@ run(struct httpsrv *s)
 			case HTTPSRV_CONN:
 				conn_service(s, (struct httpsrv_conn *)o);
 				break;
+			case HTTPSRV_TIMER: {
+				uint64_t ticks;
+
+				/* Only to clear its readiness: what is due
+				 * is read from the heaps below. */
+				if (read(o->fd, &ticks, sizeof(ticks)) < 0 &&
+				    errno != EAGAIN)
+					logerr("timerfd: %s", strerror(errno));
+				/* Fired: the next deadline re-arms it. */
+				s->tfd_at = UINT64_MAX - 1;
+				break;
+			}
 			}
 			/* A closed connection cannot show up later in this
 			 * batch: each fd appears at most once per epoll_wait,
@@ -1039,8 +1375,11 @@ run(struct httpsrv *s)
 int
 main(int argc, char **argv)
 {
-	static struct httpsrv s = { .sig = { .kind = HTTPSRV_SIGNAL,
-					     .fd = -1 } };
+	static struct httpsrv s = {
+		.sig = { .kind = HTTPSRV_SIGNAL, .fd = -1 },
+		.tfd = { .kind = HTTPSRV_TIMER, .fd = -1 },
+		.tfd_at = UINT64_MAX,
+	};
 	struct srv_opts o;
 	unsigned i;
 	int rc;
@@ -1059,12 +1398,34 @@ main(int argc, char **argv)
 	rc = 1;
 	if (srv_base_open(&s.b, &s.sig, o.log) != 0)
 		goto fail;
+	s.tfd.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (s.tfd.fd < 0 ||
+	    epoll_set(&s, EPOLL_CTL_ADD, &s.tfd, EPOLLIN) != 0) {
+		logerr("timerfd: %s", strerror(errno));
+		goto fail;
+	}
 	for (i = 0; i < o.nlisten; i++) {
 		if (open_listener(&s, &s.lst[i], o.listen[i], (int)o.backlog) !=
 		    0)
 			goto fail;
 		s.nlst++;
 	}
+	/* Room in the slots' heap for all of them, now, so that taking a
+	 * slot never allocates: each armed once, then all stopped. */
+	for (i = 0; i < s.nlst; i++) {
+		struct httpsrv_pool *p = s.lst[i].pool;
+		unsigned k;
+
+		for (k = 0; p != NULL && k < p->nslots; k++) {
+			if (srv_timer_set(&s.cap_heap, &p->slot[k].tm, 0) ==
+			    0)
+				continue;
+			logerr("out of memory");
+			goto fail;
+		}
+	}
+	while (s.cap_heap.n > 0)
+		srv_timer_stop(&s.cap_heap, s.cap_heap.v[0]);
 	/* Written only once listening, so its presence means ready. */
 	if (o.pidfile != NULL && write_pidfile(o.pidfile) != 0) {
 		o.pidfile = NULL;
@@ -1079,9 +1440,24 @@ fail:
 		conn_close(&s, srv_container_of(s.conns, struct httpsrv_conn,
 						link));
 	free(s.heap.v);
-	for (i = 0; i < HTTPSRV_MAX_LISTEN; i++)
+	free(s.cap_heap.v);
+	for (i = 0; i < HTTPSRV_MAX_LISTEN; i++) {
+		struct httpsrv_pool *p = s.lst[i].pool;
+
+		if (p != NULL)
+			/* The figures the log cannot give: the deepest queue,
+			 * and the requests whose clients left unanswered. */
+			logerr("port %u: capacity %u x %llu us: served %lu, "
+			       "queue max %lu, gave up %lu",
+			       s.lst[i].port, p->nslots,
+			       (unsigned long long)p->service_us, p->served,
+			       p->qmax, p->gave_up);
+		pool_free(p);
 		if (s.lst[i].obj.fd >= 0)
 			close(s.lst[i].obj.fd);
+	}
+	if (s.tfd.fd >= 0)
+		close(s.tfd.fd);
 	srv_base_close(&s.b);
 	if (o.pidfile != NULL)
 		unlink(o.pidfile);
