@@ -163,15 +163,8 @@ sp_bp_judge(struct sp_bp *b, struct sp_run *r, uint64_t el_us)
 	st->p999_us = sp_hist_quantile(&d->latency, 0.999);
 	st->busy = sp_bp_busy(b, r, win_us, &st->tx_full, 0);
 	st->rising = (uint8_t)sp_bp_rising(b);
-	/* The generator's limits first: what it could not offer is not the
-	 * server's failure. */
-	if (st->dropped != 0) {
-		st->verdict = SP_BP_GENERATOR;
-		snprintf(st->why, sizeof(st->why),
-			 "%" PRIu64 " arrivals found no idle VU (max_vus)",
-			 st->dropped);
-		return st;
-	}
+	/* The generator's own limits first: a busy loop or a full TX ring
+	 * makes latency of its own, which is not the server's. */
 	if (st->busy >= SP_BP_BUSY_LIMIT || st->tx_full != 0) {
 		st->verdict = SP_BP_GENERATOR;
 		snprintf(st->why, sizeof(st->why),
@@ -180,11 +173,17 @@ sp_bp_judge(struct sp_bp *b, struct sp_run *r, uint64_t el_us)
 			 st->busy, st->tx_full);
 		return st;
 	}
+	/* Then the SLOs on what was served. Arrivals dropped for want of
+	 * an idle VU are judged after: when the server's latency broke its
+	 * SLO, its slowness held the VUs (Little's law) and the failure is
+	 * the server's; when it did not, max_vus was too few for the rate:
+	 * the generator's. */
 	for (uint32_t i = 0; i < r->rp.nthresholds; i++) {
 		const struct sp_threshold *t = &r->rp.thresholds[i];
 		double v;
 
-		if (t->scope != SP_TH_GLOBAL)
+		if (t->scope != SP_TH_GLOBAL || t->stat == SP_TH_DROPPED ||
+		    t->stat == SP_TH_DROPPED_SHARE)
 			continue;
 		v = sp_run_th_value_of(r, t, d, secs);
 		if (!sp_threshold_holds(t, v)) {
@@ -199,6 +198,14 @@ sp_bp_judge(struct sp_bp *b, struct sp_run *r, uint64_t el_us)
 		snprintf(st->why, sizeof(st->why),
 			 "latency kept rising (p50 %.1f to %.1f ms)",
 			 b->lat_v[0], b->lat_v[b->nlat - 1]);
+		return st;
+	}
+	if (st->dropped != 0) {
+		st->verdict = SP_BP_GENERATOR;
+		snprintf(st->why, sizeof(st->why),
+			 "%" PRIu64 " arrivals found no idle VU while the "
+			 "SLOs held: max_vus too few for this rate",
+			 st->dropped);
 		return st;
 	}
 	if (st->responses == 0) {
