@@ -169,8 +169,9 @@ solve3(double m[3][3], double *b, size_t k, double *z)
  * equations (J'J + mu diag(J'J)) d = J'r are solved after scaling by the
  * diagonal (unit diagonal: lambda ~ 10^3 and kappa ~ 10^-4 would otherwise
  * make the system hopeless). Bounds: sigma and kappa are clamped at 0, and
- * one sitting at 0 whose Gauss-Newton direction (J'r) points below 0 is
- * left out of the step (active set), so the rest can still move.
+ * one sitting at 0 whose descent direction points below 0 ((J'r)_k <= 0,
+ * the SSE's gradient -2 J'r being >= 0 there: the bound's KKT condition)
+ * is left out of the step (active set), so the rest can still move.
  */
 static double
 usl_lm(const double *n, const double *x, size_t c, double *p, double sse)
@@ -293,9 +294,12 @@ sp_usl_fit(const double *n, const double *x, size_t count, struct sp_usl *out)
 	out->r2 = sst > 0 ? 1 - bsse / sst : bsse > 0 ? 0 : 1;
 
 	if (out->kappa > 0) {
+		/* Below N = 1 the law has no meaning: a peak there means X
+		 * falls from the first user on. */
 		out->peak_n = out->sigma >= 1 ?
 				      1 :
-				      sqrt((1 - out->sigma) / out->kappa);
+				      fmax(1,
+					   sqrt((1 - out->sigma) / out->kappa));
 		out->peak_x = sp_usl_eval(out, out->peak_n);
 	} else {
 		out->peak_n = INFINITY;

@@ -51,7 +51,8 @@
  *    sign of (1 - sigma) - kappa N^2), with X(N*):
  *    - kappa = 0: no peak; N* = INFINITY, X(N*) the asymptote lambda / sigma
  *      (INFINITY too when sigma = 0: linear scaling);
- *    - kappa > 0, sigma >= 1: X falls from the start; N* = 1.
+ *    - kappa > 0 and that N* below 1 (sigma >= 1 included): X falls from
+ *      the first user on; N* = 1.
  *
  * 3. sp_trend_eval: does latency keep rising through a step? Input per-
  *    second samples (t_i increasing, v_i, e.g. each second's p50 or mean).
@@ -114,7 +115,7 @@ struct sp_usl {
 double sp_usl_eval(const struct sp_usl *u, double n);
 
 /* Fit points (n[i], x[i]), i < count. -1 when count < 3, fewer than 3
- * distinct n, some n < 1 or x < 0 or a value not finite. */
+ * distinct n, some n < 1 or x < 0, no x > 0 or a value not finite. */
 int sp_usl_fit(const double *n, const double *x, size_t count,
 	       struct sp_usl *out);
 

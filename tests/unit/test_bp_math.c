@@ -242,6 +242,15 @@ test_usl(void)
 	      "linear: lambda %g sigma %g kappa %g", f.lambda, f.sigma,
 	      f.kappa);
 
+	/* Falling from the first user on (the law's N* is 0.91): N* = 1. */
+	struct sp_usl d = { .lambda = 100, .sigma = 0.5, .kappa = 0.6 };
+	usl_gen(&d, 0, x);
+	CHECK(sp_usl_fit(usl_n, x, NU, &f) == 0 &&
+		      fabs(f.kappa / d.kappa - 1) < 1e-5 && f.peak_n == 1 &&
+		      fabs(f.peak_x / 100 - 1) < 1e-6,
+	      "falling: sigma %g kappa %g peak %g at %g", f.sigma, f.kappa,
+	      f.peak_x, f.peak_n);
+
 	/* Refusals. */
 	CHECK(sp_usl_fit(usl_n, x, 2, &f) == -1, "2 points");
 	double n3[] = { 1, 2, 2 }, x3[] = { 10, 19, 19 };
