@@ -12,6 +12,7 @@
 
 #include "sp_app.h"
 #include "sp_bp.h"
+#include "sp_bp_math.h"
 #include "sp_run.h"
 #include "sp_threshold.h"
 #include "sp_vu.h"
@@ -108,7 +109,24 @@ sp_bp_busy(struct sp_bp *b, const struct sp_run *r, uint64_t win_us,
  * as much. A single spike moves neither enough.
  */
 static int
+sp_bp_rising_short(const struct sp_bp *b);
+
+/* With ten samples or more, the Mann-Kendall test (sp_bp_math.h): one
+ * spike cannot make a trend; under ten, the rule below. */
+static int
 sp_bp_rising(const struct sp_bp *b)
+{
+	struct sp_trend tr;
+
+	if (b->nlat >= 10 &&
+	    sp_trend_eval(b->lat_t, b->lat_v, b->nlat, SP_TREND_RISE_DEFAULT,
+			  SP_TREND_Z_DEFAULT, &tr) == 0)
+		return tr.rising;
+	return sp_bp_rising_short(b);
+}
+
+static int
+sp_bp_rising_short(const struct sp_bp *b)
 {
 	uint32_t n = b->nlat, k = n / 3;
 	double sx = 0, sy = 0, sxx = 0, sxy = 0, mean, slope, a = 0, z = 0;
@@ -401,9 +419,67 @@ sp_bp_outcome_text(const struct sp_bp *b)
 	}
 }
 
+/* The steps the server was judged on (not the generator's), by offered
+ * load, the highest of equal ones kept last: x offered, y achieved
+ * and p99 (ms). Their count. */
+static size_t
+sp_bp_curve(const struct sp_bp *b, double *x, double *thr, double *p99)
+{
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < b->nsteps; i++) {
+		const struct sp_bp_step *s = &b->steps[i];
+		size_t k;
+
+		if (s->verdict == SP_BP_GENERATOR || s->verdict == SP_BP_CUT)
+			continue;
+		/* insertion by offered; a repeat replaces (the later,
+		 * longer measure wins) */
+		for (k = 0; k < n && x[k] < s->offered; k++)
+			;
+		if (k < n && x[k] == s->offered) {
+			thr[k] = s->achieved;
+			p99[k] = (double)s->p99_us / 1e3;
+			continue;
+		}
+		memmove(x + k + 1, x + k, (n - k) * sizeof(*x));
+		memmove(thr + k + 1, thr + k, (n - k) * sizeof(*thr));
+		memmove(p99 + k + 1, p99 + k, (n - k) * sizeof(*p99));
+		x[k] = s->offered;
+		thr[k] = s->achieved;
+		p99[k] = (double)s->p99_us / 1e3;
+		n++;
+	}
+	return n;
+}
+
+struct sp_bp_analysis {
+	struct sp_knee thr, lat;
+	struct sp_usl usl;
+	int have_usl;
+};
+
+static void
+sp_bp_analyse(const struct sp_bp *b, struct sp_bp_analysis *a)
+{
+	double x[SP_BP_MAX_STEPS], thr[SP_BP_MAX_STEPS], p99[SP_BP_MAX_STEPS];
+	size_t n = sp_bp_curve(b, x, thr, p99);
+
+	memset(a, 0, sizeof(*a));
+	if (sp_knee_find(x, thr, n, SP_KNEE_CONCAVE, SP_KNEE_S_DEFAULT,
+			 &a->thr) < 0)
+		a->thr.found = 0;
+	if (sp_knee_find(x, p99, n, SP_KNEE_CONVEX, SP_KNEE_S_DEFAULT,
+			 &a->lat) < 0)
+		a->lat.found = 0;
+	a->have_usl = b->cfg.control == SP_BP_VUS &&
+		      sp_usl_fit(x, thr, n, &a->usl) == 0;
+}
+
 void
 sp_bp_print(const struct sp_bp *b, FILE *out)
 {
+	struct sp_bp_analysis a;
 	const char *unit = b->cfg.control == SP_BP_VUS ? "VUs" : "req/s";
 
 	fprintf(out, "  breakpoint      %s", sp_bp_outcome_text(b));
@@ -414,6 +490,19 @@ sp_bp_print(const struct sp_bp *b, FILE *out)
 			b->gen_at, unit);
 	else if (b->lo > 0)
 		fprintf(out, " (held up to %.0f %s)", b->lo, unit);
+	sp_bp_analyse(b, &a);
+	if (a.thr.found || a.lat.found)
+		fprintf(out, "\n  knee            throughput %s%.0f, latency %s%.0f %s "
+			     "(Kneedle)",
+			a.thr.found ? "at " : "none", a.thr.found ? a.thr.x : 0,
+			a.lat.found ? "at " : "none", a.lat.found ? a.lat.x : 0,
+			unit);
+	if (a.have_usl)
+		fprintf(out,
+			"\n  usl             sigma %.4f kappa %.6f: peak %.0f "
+			"VUs at %.0f req/s (R^2 %.3f)",
+			a.usl.sigma, a.usl.kappa, a.usl.peak_n, a.usl.peak_x,
+			a.usl.r2);
 	fprintf(out, "\n  %-8s %10s %10s %9s %9s %9s %9s %8s %8s %6s  %s\n",
 		"step", "offered", "achieved", "p50 ms", "p95 ms", "p99 ms",
 		"p99.9 ms", "errors", "dropped", "busy", "verdict");
@@ -461,6 +550,33 @@ sp_bp_json(const struct sp_bp *b, FILE *f)
 		fprintf(f, "\"server\"");
 	else
 		fprintf(f, "null");
+	{
+		struct sp_bp_analysis a;
+
+		sp_bp_analyse(b, &a);
+		fprintf(f, ",\"knee\":{\"throughput\":");
+		if (a.thr.found)
+			fprintf(f, "%.17g", a.thr.x);
+		else
+			fprintf(f, "null");
+		fprintf(f, ",\"latency\":");
+		if (a.lat.found)
+			fprintf(f, "%.17g", a.lat.x);
+		else
+			fprintf(f, "null");
+		fprintf(f, "},\"usl\":");
+		if (a.have_usl)
+			fprintf(f,
+				"{\"lambda\":%.17g,\"sigma\":%.17g,"
+				"\"kappa\":%.17g,\"r2\":%.17g,"
+				"\"peak_vus\":%.17g,\"peak_rps\":%.17g}",
+				a.usl.lambda, a.usl.sigma, a.usl.kappa,
+				a.usl.r2, isfinite(a.usl.peak_n) ?
+						  a.usl.peak_n : -1,
+				isfinite(a.usl.peak_x) ? a.usl.peak_x : -1);
+		else
+			fprintf(f, "null");
+	}
 	fprintf(f, ",\"steps\":[");
 	for (uint32_t i = 0; i < b->nsteps; i++) {
 		const struct sp_bp_step *s = &b->steps[i];

@@ -53,6 +53,15 @@ check() { # check "what" test-expression...
 eq() { [ "$1" = "$2" ] || { echo "     expected '$2', got '$1'" >&2; return 1; }; }
 ge() { [ "$1" -ge "$2" ] || { echo "     expected >= $2, got $1" >&2; return 1; }; }
 le() { [ "$1" -le "$2" ] || { echo "     expected <= $2, got $1" >&2; return 1; }; }
+# within A B PCT: |A - B| <= PCT % of B (A, B may be decimals).
+within() {
+	awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= b * p / 100) }' || {
+		echo "     $1 is not within $3 % of $2" >&2
+		return 1
+	}
+}
+# lt A B: A < B (decimals too).
+lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }' || { echo "     expected < $2, got $1" >&2; return 1; }; }
 
 # Absolute value of a kernel SNMP counter inside the server's namespace.
 kcount() { ip netns exec "$NS" nstat -az "$1" | awk -v k="$1" '$1 == k { print $2 }'; }
@@ -511,3 +520,15 @@ front_count() {
 		$1 == "198.18.0.1" && $NF ~ ":" up "$" && (st == "" || $(NF - 1) == st) { n++ }
 		END { print n + 0 }'
 }
+
+# The bed's servers of designed capacity (sp-httpsrv capacity=SLOTS:US):
+# need_capsrv PORT: the bed has that port (a bed brought up by an older
+# tools/testbed does not); else exit 1.
+need_capsrv() {
+	ip netns exec "$NS" ss -Hltn | awk -v a="$SRV:$1" '$4 == a { f = 1 } END { exit !f }' || {
+		echo "test bed without sp-httpsrv's capacity port $1: tools/testbed down; tools/testbed up" >&2
+		exit 1
+	}
+}
+# cap_lines MARK PORT: the capacity port's log lines since MARK.
+cap_lines() { log_since "$HTTPSRV_LOG" "$1" | awk -v p="$2" '$1 == p'; }

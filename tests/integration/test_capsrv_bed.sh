@@ -9,17 +9,6 @@
 . "$(dirname "$0")/lib.sh"
 
 DUR=6
-# need_capsrv PORT: the bed has that capacity port (a bed brought up by
-# an older tools/testbed does not); else exit 1.
-need_capsrv() {
-	ip netns exec "$NS" ss -Hltn | awk -v a="$SRV:$1" '$4 == a { f = 1 } END { exit !f }' || {
-		echo "test bed without sp-httpsrv's capacity port $1: tools/testbed down; tools/testbed up" >&2
-		exit 1
-	}
-}
-
-# The capacity port's lines since MARK: cap_lines MARK PORT.
-cap_lines() { log_since "$HTTPSRV_LOG" "$1" | awk -v p="$2" '$1 == p'; }
 # cap_count MARK PORT STATUS: its lines with that status.
 cap_count() { cap_lines "$1" "$2" | awk -v s="$3" '$3 == s { n++ } END { print n + 0 }'; }
 # cap_wait MARK PORT N: wait (10 s at most) until the port has N lines
@@ -60,14 +49,6 @@ cap_stats() {
 			printf "%d %.1f %d %d %d %d\n", n, mid / 4, bad + 0, nw, wmax, dmax
 		}'
 }
-# within A B PCT: |A - B| <= PCT % of B (A, B may be decimals).
-within() {
-	awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= b * p / 100) }' || {
-		echo "     $1 is not within $3 % of $2" >&2
-		return 1
-	}
-}
-lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }' || { echo "     expected < $2, got $1" >&2; return 1; }; }
 
 # The generator offered the whole load and was not the limit.
 check_client() { # check_client WHAT RATE
