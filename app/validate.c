@@ -92,10 +92,9 @@ sp_finish_tls(struct sp_run_plan *rp, struct sp_scenario_err *e)
 
 	int ws = rp->scheme != NULL && rp->scheme[0] == 'w';
 
-	if (!t->on &&
-	    (t->insecure || t->ca || t->cert || t->key || t->ciphers ||
-	     t->curves || t->psk || t->server_name ||
-	     t->resume != SP_RUN_RESUME_SESSION))
+	if (!t->on && (t->insecure || t->ca || t->cert || t->key ||
+		       t->ciphers || t->curves || t->psk || t->server_name ||
+		       t->resume != SP_RUN_RESUME_SESSION))
 		return sp_finish_error(pl, e,
 				       "tls settings are given but the "
 				       "target is %s://, not %s://",
@@ -329,18 +328,20 @@ sp_scenario_finish(struct sp_run_plan *rp, struct sp_scenario_err *e)
 		for (uint32_t k = 0; k < rp->nthresholds; k++)
 			nglobal += rp->thresholds[k].scope == SP_TH_GLOBAL;
 		if (nglobal == 0)
-			return sp_err_set(e,
-					  "%s: load: model breakpoint: give its "
-					  "SLOs as thresholds (for example "
-					  "'p(99) < 200ms', 'errors < 0.5%%'); "
-					  "a scenario's or a request's are "
-					  "not judged step by step",
-					  rp->source);
+			return sp_err_set(
+				e,
+				"%s: load: model breakpoint: give its "
+				"SLOs as thresholds (for example "
+				"'p(99) < 200ms', 'errors < 0.5%%'); "
+				"a scenario's or a request's are "
+				"not judged step by step",
+				rp->source);
 		if (pl->nstages != 0)
-			return sp_err_set(e,
-					  "%s: load: model breakpoint moves the "
-					  "load itself: no stages",
-					  rp->source);
+			return sp_err_set(
+				e,
+				"%s: load: model breakpoint moves the "
+				"load itself: no stages",
+				rp->source);
 	}
 	/* peak <= SP_MAX_RATE: it fits, and rounds up to whole VUs. */
 	top = (uint64_t)peak + ((double)(uint64_t)peak < peak);
@@ -433,7 +434,17 @@ sp_cmd_validate(int argc, char **argv)
 		return SP_VALIDATE_USAGE;
 	}
 	sp_fmt_dur(pl->duration_us, dur, sizeof(dur));
-	if (pl->model == SP_MODEL_CLOSED && pl->nstages == 0)
+	if (rp.bp.on && rp.bp.control == SP_BP_VUS)
+		snprintf(load, sizeof(load),
+			 "capacity hunt over VUs from %g, at most %g",
+			 rp.bp.start > 0 ? rp.bp.start : 1, rp.bp.max);
+	else if (rp.bp.on)
+		snprintf(
+			load, sizeof(load),
+			"capacity hunt over the arrival rate from %g/s, at most "
+			"%u VUs",
+			rp.bp.start > 0 ? rp.bp.start : 100, rp.max_vus);
+	else if (pl->model == SP_MODEL_CLOSED && pl->nstages == 0)
 		snprintf(load, sizeof(load), "closed model, %u VU%s", pl->vus,
 			 pl->vus == 1 ? "" : "s");
 	else if (pl->model == SP_MODEL_CLOSED)
@@ -460,9 +471,11 @@ sp_cmd_validate(int argc, char **argv)
 		if (own != 0 && rp.max_vus == 0)
 			snprintf(load, sizeof(load),
 				 "%u scenario%s with a load of %s own", own,
-				 own == 1 ? "" : "s", own == 1 ? "its" : "their");
+				 own == 1 ? "" : "s",
+				 own == 1 ? "its" : "their");
 		else if (own != 0)
-			snprintf(load + strlen(load), sizeof(load) - strlen(load),
+			snprintf(load + strlen(load),
+				 sizeof(load) - strlen(load),
 				 ", and %u scenario%s with a load of %s own",
 				 own, own == 1 ? "" : "s",
 				 own == 1 ? "its" : "their");
