@@ -491,12 +491,18 @@ sp_bp_print(const struct sp_bp *b, FILE *out)
 	else if (b->lo > 0)
 		fprintf(out, " (held up to %.0f %s)", b->lo, unit);
 	sp_bp_analyse(b, &a);
-	if (a.thr.found || a.lat.found)
-		fprintf(out, "\n  knee            throughput %s%.0f, latency %s%.0f %s "
-			     "(Kneedle)",
-			a.thr.found ? "at " : "none", a.thr.found ? a.thr.x : 0,
-			a.lat.found ? "at " : "none", a.lat.found ? a.lat.x : 0,
-			unit);
+	if (a.thr.found || a.lat.found) {
+		char kt[48] = "none", kl[48] = "none";
+
+		if (a.thr.found)
+			snprintf(kt, sizeof(kt), "at %.0f %s", a.thr.x, unit);
+		if (a.lat.found)
+			snprintf(kl, sizeof(kl), "at %.0f %s", a.lat.x, unit);
+		fprintf(out,
+			"\n  knee            throughput %s, latency %s "
+			"(Kneedle)",
+			kt, kl);
+	}
 	if (a.have_usl)
 		fprintf(out,
 			"\n  usl             sigma %.4f kappa %.6f: peak %.0f "
