@@ -13,16 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define CHECK(c)                                                               \
-	do {                                                                   \
-		if (!(c)) {                                                    \
-			fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__,     \
-				#c);                                           \
-			abort();                                               \
-		}                                                              \
-	} while (0)
-#define CHECK_EQ(a, b) CHECK((unsigned long long)(a) == (unsigned long long)(b))
-
+#define SP_CHECK_ABORT
+#include "sp_check.h"
 #include "vu_wsfake.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

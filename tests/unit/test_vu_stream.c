@@ -14,32 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sp_check.h"
 #include "sp_stream.h"
 #include "sp_vu.h"
 #include "vu_plan.h"
-
-static unsigned checks, failures;
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		checks++;                                                      \
-		if (!(cond)) {                                                 \
-			failures++;                                            \
-			fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, \
-				__LINE__, #cond);                              \
-		}                                                              \
-	} while (0)
-#define CHECK_EQ(a, b)                                                         \
-	do {                                                                   \
-		unsigned long long a_ = (unsigned long long)(a);               \
-		unsigned long long b_ = (unsigned long long)(b);               \
-		checks++;                                                      \
-		if (a_ != b_) {                                                \
-			failures++;                                            \
-			fprintf(stderr, "%s:%d: %s == %s: %llu != %llu\n",     \
-				__FILE__, __LINE__, #a, #b, a_, b_);           \
-		}                                                              \
-	} while (0)
 
 /* ---- the fake stream ---- */
 
@@ -548,6 +526,6 @@ main(void)
 	test_keepalive();
 	test_conn_close();
 	test_refused();
-	printf("%u checks, %u failed\n", checks, failures);
-	return failures != 0;
+	printf("%d checks, %d failed\n", sp_tests, sp_failed);
+	return sp_failed != 0;
 }

@@ -14,28 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static unsigned checks, failures;
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		checks++;                                                      \
-		if (!(cond)) {                                                 \
-			failures++;                                            \
-			fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, \
-				__LINE__, #cond);                              \
-		}                                                              \
-	} while (0)
-#define CHECK_EQ(a, b)                                                         \
-	do {                                                                   \
-		unsigned long long a_ = (unsigned long long)(a);               \
-		unsigned long long b_ = (unsigned long long)(b);               \
-		checks++;                                                      \
-		if (a_ != b_) {                                                \
-			failures++;                                            \
-			fprintf(stderr, "%s:%d: %s == %s: %llu != %llu\n",     \
-				__FILE__, __LINE__, #a, #b, a_, b_);           \
-		}                                                              \
-	} while (0)
+#include "sp_check.h"
 
 /* Allocations while the engine runs, counted for real (not by --wrap,
  * which misses the libraries the engine calls, PCRE2 among them): the
@@ -411,14 +390,14 @@ test_raw_split(void)
 		for (uint32_t k = 1; k < 200 + r->n; k++) {
 			raw_run(r->in, r->n, k, r->fin, &part);
 			if (memcmp(&whole, &part, sizeof(whole)) != 0) {
-				failures++;
+				sp_failed++;
 				fprintf(stderr,
 					"raw case %s: split at %u "
 					"differs\n",
 					r->name, k);
 				break;
 			}
-			checks++;
+			sp_tests++;
 		}
 	}
 }
@@ -1033,6 +1012,6 @@ main(void)
 	test_contains_vu();
 	test_contains_pool();
 	test_contains_capture();
-	printf("%u checks, %u failed\n", checks, failures);
-	return failures != 0;
+	printf("%d checks, %d failed\n", sp_tests, sp_failed);
+	return sp_failed != 0;
 }

@@ -1,7 +1,7 @@
 /*
  * A fake stream whose other end is a small WebSocket server, and the
- * plans the WebSocket tests run on it (test_vu_ws.c, fuzz_ws.c). The
- * includer defines CHECK and CHECK_EQ first.
+ * plans the WebSocket tests run on it (test_vu_ws.c, fuzz_ws.c), checked
+ * with sp_check.h's CHECK (a fuzz target defines SP_CHECK_ABORT first).
  *
  * The server reads the upgrade request, answers it as fs.hs says (a good
  * 101, a bad accept, a 200, a subprotocol not offered, an extension),
@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sp_check.h"
 #include "sp_stream.h"
 #include "sp_vu.h"
 #include "sp_ws.h"
