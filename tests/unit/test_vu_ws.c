@@ -15,54 +15,6 @@
 #include <string.h>
 
 #include "sp_check.h"
-
-/* Allocations while the engine runs, counted for real (not by --wrap,
- * which misses the libraries the engine calls, PCRE2 among them): the
- * allocator interposed for the whole process as app/alloccount.c does,
- * without sanitizers (they interpose it themselves). run() counts from
- * the engine's start to the end of its load. */
-#ifdef SP_TEST_ALLOC_INTERPOSE
-void *__libc_malloc(size_t n);
-void *__libc_calloc(size_t n, size_t size);
-void *__libc_realloc(void *p, size_t n);
-void *malloc(size_t n);
-void *calloc(size_t n, size_t size);
-void *realloc(void *p, size_t n);
-
-static int ws_counting;
-static unsigned long ws_allocs;
-
-void *
-malloc(size_t n)
-{
-	ws_allocs += ws_counting;
-	return __libc_malloc(n);
-}
-
-void *
-calloc(size_t n, size_t size)
-{
-	ws_allocs += ws_counting;
-	return __libc_calloc(n, size);
-}
-
-void *
-realloc(void *p, size_t n)
-{
-	ws_allocs += ws_counting;
-	return __libc_realloc(p, n);
-}
-
-#define SP_WSFAKE_ALLOC_HOT(on)                                                \
-	do {                                                                   \
-		if (on)                                                        \
-			ws_allocs = 0;                                         \
-		ws_counting = (on);                                            \
-		if (!(on))                                                     \
-			CHECK_EQ(ws_allocs, 0);                                \
-	} while (0)
-#endif
-
 #include "vu_wsfake.h"
 
 /* ---- tests ---- */
@@ -509,7 +461,7 @@ test_limits_and_timers(void)
 	CHECK_EQ(s->ws_err[SP_VU_WS_E_EXPECT_TIMEOUT], 1);
 	/* PCRE2 allocates its backtracking frames at a match data's first
 	 * match: done at creation, not at the first message judged (run()
-	 * checks no allocation while the engine ran, SP_WSFAKE_ALLOC_HOT). */
+	 * checks no allocation while the engine ran, alloc_interpose.h). */
 	check_accounting(s);
 	sp_vu_destroy(e);
 }

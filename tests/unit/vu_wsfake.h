@@ -18,17 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc_interpose.h"
 #include "sp_check.h"
 #include "sp_stream.h"
 #include "sp_vu.h"
 #include "sp_ws.h"
 #include "vu_plan.h"
-
-/* SP_WSFAKE_ALLOC_HOT(1) before the engine starts, (0) after its load:
- * an includer that counts allocations checks there were none. */
-#ifndef SP_WSFAKE_ALLOC_HOT
-#define SP_WSFAKE_ALLOC_HOT(on) ((void)0)
-#endif
 
 /* ---- the fake stream and its WebSocket server ---- */
 
@@ -44,11 +39,6 @@ enum {
 	HS_NONE,       /* never answered */
 };
 enum { ECHO_NONE, ECHO_PLAIN, ECHO_FRAG_PING };
-
-/* Allocations during run() after the engine's creation, counted by an
- * includer that wraps the allocator (test_vu_ws.c); 0 otherwise. */
-static unsigned long fs_allocs;
-static int fs_alloc_counting;
 
 #define FS_MAX 8
 #define FS_BUF 65536
@@ -643,15 +633,13 @@ run(void)
 		fprintf(stderr, "sp_vu_create: %s\n", err);
 		exit(2);
 	}
-	/* What the engine allocates from here on (an includer that wraps
-	 * the allocator counts it, see test_vu_ws.c). */
-	fs_allocs = 0;
-	fs_alloc_counting = 1;
 	fs.cbs = sp_vu_stream_cbs();
 	fs.ctx = e;
 	sp_vu_set_stream(e, &fs_ops, NULL);
 	now = 1000000;
-	SP_WSFAKE_ALLOC_HOT(1);
+	/* Nothing allocates from the start to the end of the load: all of
+	 * it was made by sp_vu_create. */
+	sp_t_alloc_hot(1);
 	sp_vu_start(e, now);
 	for (int t = 0; t < 10000 && !(done && fs_open_conns() == 0); t++) {
 		now += 1000;
@@ -659,7 +647,10 @@ run(void)
 			done = sp_vu_step(e, now);
 		fs_poll();
 	}
-	SP_WSFAKE_ALLOC_HOT(0); /* none: the includer checks */
+	sp_t_alloc_hot(0);
+#ifdef SP_TEST_ALLOC_INTERPOSE
+	CHECK_EQ(sp_t_allocs, 0); /* counted only where interposed */
+#endif
 	CHECK(done);
 	CHECK_EQ(fs_open_conns(), 0);
 	return e;
