@@ -20,14 +20,8 @@
 
 #include "sp_capture.h"
 
-#define CHECK(c)                                                               \
-	do {                                                                   \
-		if (!(c)) {                                                    \
-			fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__,     \
-				#c);                                           \
-			abort();                                               \
-		}                                                              \
-	} while (0)
+#define SP_CHECK_ABORT
+#include "sp_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

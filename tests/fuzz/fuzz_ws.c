@@ -13,16 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define CHECK(c)                                                               \
-	do {                                                                   \
-		if (!(c)) {                                                    \
-			fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__,     \
-				#c);                                           \
-			abort();                                               \
-		}                                                              \
-	} while (0)
-#define CHECK_EQ(a, b) CHECK((unsigned long long)(a) == (unsigned long long)(b))
-
+#define SP_CHECK_ABORT
+#include "sp_check.h"
 #include "vu_wsfake.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -45,12 +37,12 @@ run_one(uint8_t variant, const uint8_t *in, uint32_t n, uint32_t piece,
 	plan_base();
 	plan.ws_max_message = 200;
 	plan.duration_us = 12000; /* past the 5 ms steps: short runs */
-	fs.echo = ECHO_PLAIN;
-	fs.after_hs = in;
-	fs.nafter_hs = n;
+	srv.echo = ECHO_PLAIN;
+	srv.after_hs = in;
+	srv.nafter_hs = n;
 	fs.piece = piece;
 	fs.split = split;
-	fs.fin_after_hs = variant & 1;
+	srv.fin_after_hs = variant & 1;
 	switch ((variant >> 1) & 3) {
 	case 0:
 		w = add_ws(SP_STEP_WS_LISTEN);
@@ -95,7 +87,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(memcmp(&whole, &part, sizeof(whole)) == 0);
 	/* Cut at every point of the input, and at the 101's last bytes
 	 * (test_vu_ws cuts the head at every point). */
-	for (uint32_t k = fs.head_len - 2; k <= fs.head_len + n; k++) {
+	for (uint32_t k = srv.head_len - 2; k <= srv.head_len + n; k++) {
 		run_one(data[0], data + 1, n, 100000, k, &part);
 		CHECK(memcmp(&whole, &part, sizeof(whole)) == 0);
 	}

@@ -26,13 +26,6 @@
 #include "sp_check.h"
 #include "sp_tls.h"
 
-#define CHECK_EQ(a, b)                                                         \
-	do {                                                                   \
-		unsigned long long a_ = (unsigned long long)(a);               \
-		unsigned long long b_ = (unsigned long long)(b);               \
-		CHECK(a_ == b_, "%s = %llu, %s = %llu", #a, a_, #b, b_);       \
-	} while (0)
-
 /* ---- the fake wire ---- */
 
 #define FW_MAX 8

@@ -13,32 +13,8 @@
 #include <string.h>
 
 #include "alloc_interpose.h"
-#include "sp_stream.h"
-#include "sp_vu.h"
+#include "sp_check.h"
 #include "vu_plan.h"
-
-static unsigned checks, failures;
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		checks++;                                                      \
-		if (!(cond)) {                                                 \
-			failures++;                                            \
-			fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, \
-				__LINE__, #cond);                              \
-		}                                                              \
-	} while (0)
-#define CHECK_EQ(a, b)                                                         \
-	do {                                                                   \
-		unsigned long long a_ = (unsigned long long)(a);               \
-		unsigned long long b_ = (unsigned long long)(b);               \
-		checks++;                                                      \
-		if (a_ != b_) {                                                \
-			failures++;                                            \
-			fprintf(stderr, "%s:%d: %s == %s: %llu != %llu\n",     \
-				__FILE__, __LINE__, #a, #b, a_, b_);           \
-		}                                                              \
-	} while (0)
 
 /* ---- the app ---- */
 
@@ -53,7 +29,6 @@ static struct {
 	int item_owner[APP_ITEMS];
 	int logged_in[APP_USERS];
 	int setup_fails;      /* /setup answers 500 */
-	uint32_t piece;       /* responses delivered this many bytes a call */
 } app;
 
 /* The value of header @name in @head (NUL-ended, "Name: value\r\n"
@@ -213,14 +188,10 @@ app_answer(const char *head, char *out, size_t cap)
 	snprintf(out, cap, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
 }
 
-/* ---- the fake stream: a head at a time, each answered by the app ---- */
+/* ---- the fake stream (fake_stream.h): a head at a time, each answered
+ * by the app ---- */
 
-enum { FS_FREE = 0, FS_SYN, FS_OPEN, FS_CLOSING, FS_GONE };
-#define FS_MAX 64
-
-struct fs_conn {
-	void *user;
-	int state;
+struct fs_srv_conn {
 	char head[2048];
 	uint32_t nhead, match;
 	uint32_t body_left; /* body bytes of the head read, to skip */
@@ -228,49 +199,20 @@ struct fs_conn {
 	int due;            /* a whole request waits for its answer */
 };
 
-static struct {
-	struct fs_conn c[FS_MAX];
-	uint64_t connects, closed_cbs, tx, rx;
-	const struct sp_stream_cbs *cbs;
-	void *ctx;
-} fs;
+#include "fake_stream.h"
 
-static struct sp_stream *
-fs_connect(void *impl, const struct sp_stream_peer *peer, void *user, int *err)
+static void
+srv_sent(struct fs_conn *fc, const uint8_t *p, uint32_t len)
 {
-	(void)impl;
-	(void)peer;
-	for (int i = 0; i < FS_MAX; i++) {
-		struct fs_conn *c = &fs.c[i];
+	struct fs_srv_conn *c = &fc->srv;
 
-		if (c->state == FS_FREE || c->state == FS_GONE) {
-			memset(c, 0, sizeof(*c));
-			c->user = user;
-			c->state = FS_SYN;
-			fs.connects++;
-			return (struct sp_stream *)c;
-		}
-	}
-	*err = -105;
-	return NULL;
-}
-
-static int32_t
-fs_send(void *impl, struct sp_stream *s, const void *data, uint32_t len)
-{
-	struct fs_conn *c = (struct fs_conn *)s;
-	const char *p = data;
-
-	(void)impl;
-	if (c->state != FS_OPEN)
-		return -1;
 	for (uint32_t i = 0; i < len; i++) {
 		if (c->body_left > 0) {
 			c->body_left--;
 			continue;
 		}
 		if (c->nhead < sizeof(c->head) - 1)
-			c->head[c->nhead++] = p[i];
+			c->head[c->nhead++] = (char)p[i];
 		c->match = p[i] == "\r\n\r\n"[c->match] ? c->match + 1 :
 							 p[i] == '\r';
 		if (c->match == 4) {
@@ -287,94 +229,22 @@ fs_send(void *impl, struct sp_stream *s, const void *data, uint32_t len)
 			c->nhead = 0;
 		}
 	}
-	fs.tx += len;
-	return (int32_t)len;
-}
-
-static uint32_t
-fs_send_space(void *impl, const struct sp_stream *s)
-{
-	(void)impl;
-	return ((const struct fs_conn *)s)->state == FS_OPEN ? 65536 : 0;
-}
-
-static int
-fs_close(void *impl, struct sp_stream *s)
-{
-	(void)impl;
-	((struct fs_conn *)s)->state = FS_CLOSING;
-	return 0;
 }
 
 static void
-fs_abort(void *impl, struct sp_stream *s)
+srv_poll(struct fs_conn *c)
 {
-	struct fs_conn *c = (struct fs_conn *)s;
-
-	(void)impl;
-	c->state = FS_GONE;
-	fs.closed_cbs++;
-	fs.cbs->closed(fs.ctx, c->user, SP_STREAM_END_ABORTED);
-}
-
-static void
-fs_set_user(void *impl, struct sp_stream *s, void *user)
-{
-	(void)impl;
-	((struct fs_conn *)s)->user = user;
-}
-
-static const struct sp_stream_ops fs_ops = {
-	.connect = fs_connect,
-	.send = fs_send,
-	.send_space = fs_send_space,
-	.close = fs_close,
-	.close_after_peer = fs_close,
-	.abort = fs_abort,
-	.set_user = fs_set_user,
-};
-
-static void
-fs_poll(void)
-{
-	for (int i = 0; i < FS_MAX; i++) {
-		struct fs_conn *c = &fs.c[i];
-
-		switch (c->state) {
-		case FS_SYN:
-			c->state = FS_OPEN;
-			fs.cbs->connected(fs.ctx, c->user);
-			break;
-		case FS_OPEN:
-			if (c->due) {
-				uint32_t len = (uint32_t)strlen(c->answer);
-
-				c->due = 0;
-				for (uint32_t off = 0;
-				     off < len && c->state == FS_OPEN;
-				     off += app.piece) {
-					uint32_t n = len - off < app.piece ?
-							     len - off :
-							     app.piece;
-
-					fs.rx += n;
-					fs.cbs->data(fs.ctx, c->user,
-						     (const uint8_t *)c->answer +
-							     off,
-						     n);
-				}
-			}
-			break;
-		case FS_CLOSING:
-			c->state = FS_GONE;
-			fs.closed_cbs++;
-			fs.cbs->closed(fs.ctx, c->user, SP_STREAM_END_NORMAL);
-			break;
-		default:
-			break;
-		}
+	if (c->srv.due) {
+		c->srv.due = 0;
+		fs_deliver(c, (const uint8_t *)c->srv.answer,
+			   (uint32_t)strlen(c->srv.answer));
 	}
 }
+
+static const struct fs_srv srv_ops = {
+	.sent = srv_sent,
+	.poll = srv_poll,
+};
 
 /* ---- plans ---- */
 
@@ -476,7 +346,10 @@ plan_reset(uint32_t vus)
 	memset(caps, 0, sizeof(caps));
 	memset(&app, 0, sizeof(app));
 	nparts = nreq = nstep = 0;
-	app.piece = 7;
+	/* Responses 7 bytes a call, room enough for any request. */
+	fs.srv = &srv_ops;
+	fs.piece = 7;
+	fs.space = 65536;
 	plan.dst_ip = 0xc6120002u; /* 198.18.0.2 */
 	plan.dst_port = 80;
 	plan.host = "198.18.0.2";
@@ -587,27 +460,14 @@ make(uint32_t vus)
 	struct sp_vu_engine *e;
 	char err[160];
 
-	memset(&fs, 0, sizeof(fs));
 	now = 1000000;
 	e = sp_vu_create(&vc, err, sizeof(err));
 	if (e == NULL) {
 		fprintf(stderr, "sp_vu_create: %s\n", err);
 		exit(2);
 	}
-	fs.cbs = sp_vu_stream_cbs();
-	fs.ctx = e;
-	sp_vu_set_stream(e, &fs_ops, NULL);
+	fs_attach(e);
 	return e;
-}
-
-static int
-open_conns(void)
-{
-	int n = 0;
-
-	for (int i = 0; i < FS_MAX; i++)
-		n += fs.c[i].state != FS_FREE && fs.c[i].state != FS_GONE;
-	return n;
 }
 
 /* Setup, the load, teardown, in 1 ms ticks; the setup's outcome. */
@@ -643,21 +503,10 @@ run(struct sp_vu_engine *e)
 	sp_t_alloc_hot(0);
 	CHECK_EQ(sp_t_allocs, 0);
 	CHECK(done);
-	for (t = 0; t < 100 && open_conns() != 0; t++)
+	for (t = 0; t < 100 && fs_open_conns() != 0; t++)
 		fs_poll();
-	CHECK_EQ(open_conns(), 0);
+	CHECK_EQ(fs_open_conns(), 0);
 	return st;
-}
-
-static void
-check_accounting(const struct sp_vu_stats *s)
-{
-	CHECK_EQ(s->vus_active, 0);
-	CHECK_EQ(s->requests, s->responses + s->failed -
-				      sp_vu_failed_responses(s) +
-				      s->interrupted);
-	CHECK_EQ(s->it_started,
-		 s->it_completed + s->it_failed + s->it_interrupted);
 }
 
 static void
@@ -699,8 +548,8 @@ test_flow(void)
 	/* Two Set-Cookie fields a login, one a logout. */
 	CHECK_EQ(s->cookies_set + l->cookies_set, 9);
 	CHECK_EQ(s->cookies_dropped + l->cookies_dropped, 0);
-	check_accounting(s);
-	check_accounting(l);
+	fs_check_identities(s);
+	fs_check_identities(l);
 	sp_vu_destroy(e);
 }
 
@@ -715,7 +564,7 @@ test_capture_fail(int cont)
 	uint32_t r, first;
 
 	plan_reset(1);
-	app.piece = 1;
+	fs.piece = 1;
 	first = nstep;
 	r = req("none", SP_METHOD_GET, lit("/none"), lit(""));
 	caps[0] = (struct sp_capture){ .kind = SP_CAP_JSON,
@@ -750,7 +599,7 @@ test_capture_fail(int cont)
 		CHECK_EQ(s->requests, app.other);
 	}
 	CHECK_EQ(s->it_failed, s->it_started - s->it_interrupted);
-	check_accounting(s);
+	fs_check_identities(s);
 	sp_vu_destroy(e);
 }
 
@@ -806,15 +655,12 @@ test_setup(int fails)
 		};
 		char err[160];
 
-		memset(&fs, 0, sizeof(fs));
 		now = 1000000;
 		e = sp_vu_create(&vc, err, sizeof(err));
 		CHECK(e != NULL);
 		if (e == NULL)
 			return;
-		fs.cbs = sp_vu_stream_cbs();
-		fs.ctx = e;
-		sp_vu_set_stream(e, &fs_ops, NULL);
+		fs_attach(e);
 		st = run(e);
 		s = sp_vu_stats(e);
 		l = sp_vu_life_stats(e);
@@ -845,7 +691,7 @@ test_setup(int fails)
 			CHECK_EQ(l->requests, 2);
 			CHECK_EQ(l->failed, 0);
 		}
-		check_accounting(s);
+		fs_check_identities(s);
 		sp_vu_destroy(e);
 		sp_vu_shared_destroy(sh);
 	}
@@ -871,7 +717,7 @@ test_setup_only(void)
 	s = sp_vu_stats(e);
 	CHECK_EQ(app.logins, 3);
 	CHECK_EQ(app.logouts, 0);
-	check_accounting(s);
+	fs_check_identities(s);
 	/* The load's 200 ms and no 3 s grace: nothing was left in flight. */
 	CHECK(now - t0 < 1000000);
 	sp_vu_destroy(e);
@@ -960,6 +806,6 @@ main(void)
 	test_capture_fail(1);
 	test_setup(0);
 	test_setup(1);
-	printf("%u checks, %u failed\n", checks, failures);
-	return failures != 0;
+	printf("%d checks, %d failed\n", sp_tests, sp_failed);
+	return sp_failed != 0;
 }

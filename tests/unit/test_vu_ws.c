@@ -14,76 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static unsigned checks, failures;
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		checks++;                                                      \
-		if (!(cond)) {                                                 \
-			failures++;                                            \
-			fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, \
-				__LINE__, #cond);                              \
-		}                                                              \
-	} while (0)
-#define CHECK_EQ(a, b)                                                         \
-	do {                                                                   \
-		unsigned long long a_ = (unsigned long long)(a);               \
-		unsigned long long b_ = (unsigned long long)(b);               \
-		checks++;                                                      \
-		if (a_ != b_) {                                                \
-			failures++;                                            \
-			fprintf(stderr, "%s:%d: %s == %s: %llu != %llu\n",     \
-				__FILE__, __LINE__, #a, #b, a_, b_);           \
-		}                                                              \
-	} while (0)
-
-/* Allocations while the engine runs, counted for real (not by --wrap,
- * which misses the libraries the engine calls, PCRE2 among them): the
- * allocator interposed for the whole process as app/alloccount.c does,
- * without sanitizers (they interpose it themselves). run() counts from
- * the engine's start to the end of its load. */
-#ifdef SP_TEST_ALLOC_INTERPOSE
-void *__libc_malloc(size_t n);
-void *__libc_calloc(size_t n, size_t size);
-void *__libc_realloc(void *p, size_t n);
-void *malloc(size_t n);
-void *calloc(size_t n, size_t size);
-void *realloc(void *p, size_t n);
-
-static int ws_counting;
-static unsigned long ws_allocs;
-
-void *
-malloc(size_t n)
-{
-	ws_allocs += ws_counting;
-	return __libc_malloc(n);
-}
-
-void *
-calloc(size_t n, size_t size)
-{
-	ws_allocs += ws_counting;
-	return __libc_calloc(n, size);
-}
-
-void *
-realloc(void *p, size_t n)
-{
-	ws_allocs += ws_counting;
-	return __libc_realloc(p, n);
-}
-
-#define SP_WSFAKE_ALLOC_HOT(on)                                                \
-	do {                                                                   \
-		if (on)                                                        \
-			ws_allocs = 0;                                         \
-		ws_counting = (on);                                            \
-		if (!(on))                                                     \
-			CHECK_EQ(ws_allocs, 0);                                \
-	} while (0)
-#endif
-
+#include "sp_check.h"
 #include "vu_wsfake.h"
 
 /* ---- tests ---- */
@@ -104,7 +35,7 @@ test_echo(void)
 
 			plan_base();
 			reqs[0].ws_subprotocols = "chat, superchat";
-			fs.proto = "superchat";
+			srv.proto = "superchat";
 			fs.piece = pieces[pi];
 			fs.space = spaces[si];
 			add_send_text("say hello", 1);
@@ -122,7 +53,7 @@ test_echo(void)
 			plan_end();
 			e = run();
 			s = sp_vu_stats(e);
-			CHECK(strcmp(fs.req_proto, "chat, superchat") == 0);
+			CHECK(strcmp(srv.req_proto, "chat, superchat") == 0);
 			CHECK_EQ(s->responses, 1);
 			CHECK_EQ(s->codes[101], 1);
 			CHECK_EQ(s->failed, 0);
@@ -140,7 +71,7 @@ test_echo(void)
 			CHECK_EQ(s->ws_pongs_received, 1);
 			CHECK_EQ(s->ws_closes_sent, 1);
 			/* Ours, and the server's echo of it. */
-			CHECK_EQ(fs.last_close, 4001);
+			CHECK_EQ(srv.last_close, 4001);
 			CHECK_EQ(s->ws_close_codes[SP_VU_WS_CLOSE_4XXX], 1);
 			check_accounting(s);
 			sp_vu_destroy(e);
@@ -161,8 +92,8 @@ test_upgrade_bad(void)
 
 		plan_base();
 		reqs[0].ws_subprotocols = "chat";
-		fs.hs = cases[i];
-		fs.proto = cases[i] == HS_WRONG_PROTO ? "other" : "chat";
+		srv.hs = cases[i];
+		srv.proto = cases[i] == HS_WRONG_PROTO ? "other" : "chat";
 		fs.piece = 5;
 		add_send_text("x", 0);
 		plan_end();
@@ -196,8 +127,8 @@ test_greeting(void)
 	g[0] = 0x81;
 	g[1] = 5;
 	memcpy(g + 2, "hello", 5);
-	fs.after_hs = g;
-	fs.nafter_hs = 7;
+	srv.after_hs = g;
+	srv.nafter_hs = 7;
 	add_expect("hello", kmp_hello, 20000);
 	plan_end();
 	e = run();
@@ -205,7 +136,7 @@ test_greeting(void)
 	CHECK_EQ(s->ws_matched, 1);
 	CHECK_EQ(s->ws_completed, 1);
 	CHECK_EQ(s->ws_closes_sent, 1); /* the block's end: 1000 */
-	CHECK_EQ(fs.last_close, 1000);
+	CHECK_EQ(srv.last_close, 1000);
 	check_accounting(s);
 	sp_vu_destroy(e);
 }
@@ -218,7 +149,7 @@ test_fragments(void)
 	struct sp_vu_engine *e;
 
 	plan_base();
-	fs.echo = ECHO_FRAG_PING;
+	srv.echo = ECHO_FRAG_PING;
 	fs.piece = 3;
 	add_send_text("hello there", 1);
 	add_expect("hello", kmp_hello, 20000);
@@ -232,7 +163,7 @@ test_fragments(void)
 	CHECK_EQ(s->ws_completed, 1);
 	CHECK_EQ(s->ws_rtt.count, 1);
 	check_accounting(s);
-	CHECK_EQ(fs.pongs, 1);
+	CHECK_EQ(srv.pongs, 1);
 	sp_vu_destroy(e);
 }
 
@@ -269,10 +200,10 @@ raw_run(const uint8_t *in, uint32_t n, uint32_t split, int fin,
 
 	plan_base();
 	plan.ws_max_message = 300;
-	fs.fin_after_hs = fin;
-	fs.echo = ECHO_NONE;
-	fs.after_hs = in;
-	fs.nafter_hs = n;
+	srv.fin_after_hs = fin;
+	srv.echo = ECHO_NONE;
+	srv.after_hs = in;
+	srv.nafter_hs = n;
 	fs.split = split;
 	w = add_ws(SP_STEP_WS_LISTEN);
 	w->listen_us = 5000;
@@ -411,14 +342,14 @@ test_raw_split(void)
 		for (uint32_t k = 1; k < 200 + r->n; k++) {
 			raw_run(r->in, r->n, k, r->fin, &part);
 			if (memcmp(&whole, &part, sizeof(whole)) != 0) {
-				failures++;
+				sp_failed++;
 				fprintf(stderr,
 					"raw case %s: split at %u "
 					"differs\n",
 					r->name, k);
 				break;
 			}
-			checks++;
+			sp_tests++;
 		}
 	}
 }
@@ -441,23 +372,23 @@ test_limits_and_timers(void)
 	plan.ws_max_message = 300;
 	n += frame(in + n, 0, 0, 2, big, 200, 0);
 	n += frame(in + n, 1, 0, 0, big, 200, 0);
-	fs.echo = ECHO_NONE;
-	fs.after_hs = in;
-	fs.nafter_hs = n;
+	srv.echo = ECHO_NONE;
+	srv.after_hs = in;
+	srv.nafter_hs = n;
 	w = add_ws(SP_STEP_WS_LISTEN);
 	w->listen_us = 5000;
 	plan_end();
 	e = run();
 	s = sp_vu_stats(e);
 	CHECK_EQ(s->ws_err[SP_VU_WS_E_TOO_BIG], 1);
-	CHECK_EQ(fs.last_close, 1009);
+	CHECK_EQ(srv.last_close, 1009);
 	CHECK_EQ(s->ws_msgs_received, 0);
 	check_accounting(s);
 	sp_vu_destroy(e);
 
 	/* Expect timeout: nothing echoed. */
 	plan_base();
-	fs.echo = ECHO_NONE;
+	srv.echo = ECHO_NONE;
 	add_send_text("hello", 0);
 	add_expect("hello", kmp_hello, 10000);
 	w = add_ws(SP_STEP_WS_SEND); /* skipped */
@@ -469,7 +400,7 @@ test_limits_and_timers(void)
 	CHECK_EQ(s->ws_err[SP_VU_WS_E_EXPECT_TIMEOUT], 1);
 	CHECK_EQ(s->ws_failed, 1);
 	CHECK_EQ(s->ws_msgs_sent, 1);
-	CHECK_EQ(fs.last_close, 1000);
+	CHECK_EQ(srv.last_close, 1000);
 	check_accounting(s);
 	sp_vu_destroy(e);
 
@@ -530,7 +461,7 @@ test_limits_and_timers(void)
 	CHECK_EQ(s->ws_err[SP_VU_WS_E_EXPECT_TIMEOUT], 1);
 	/* PCRE2 allocates its backtracking frames at a match data's first
 	 * match: done at creation, not at the first message judged (run()
-	 * checks no allocation while the engine ran, SP_WSFAKE_ALLOC_HOT). */
+	 * checks no allocation while the engine ran, alloc_interpose.h). */
 	check_accounting(s);
 	sp_vu_destroy(e);
 }
@@ -551,7 +482,7 @@ test_interrupt(void)
 	s = sp_vu_stats(e);
 	CHECK_EQ(s->ws_interrupted, 1);
 	CHECK_EQ(s->ws_closes_sent, 1);
-	CHECK_EQ(fs.last_close, 1001);
+	CHECK_EQ(srv.last_close, 1001);
 	check_accounting(s);
 	sp_vu_destroy(e);
 }
@@ -566,7 +497,7 @@ test_upgrade_silent(void)
 	struct sp_vu_engine *e;
 
 	plan_base();
-	fs.hs = HS_NONE;
+	srv.hs = HS_NONE;
 	add_send_text("x", 0);
 	plan_end();
 	e = run();
@@ -578,7 +509,7 @@ test_upgrade_silent(void)
 	sp_vu_destroy(e);
 
 	plan_base();
-	fs.hs = HS_NONE;
+	srv.hs = HS_NONE;
 	plan.response_timeout_us = 60000000;
 	add_send_text("x", 0);
 	plan_end();
@@ -604,12 +535,12 @@ test_pool_empty(void)
 
 	plan_base();
 	plan.vus = 2;
-	fs.frame_contexts = 1;
+	srv.frame_contexts = 1;
 	in[0] = 0x82;
 	in[1] = 100; /* of which 20 come */
 	memset(in + 2, 'z', 20);
-	fs.after_hs = in;
-	fs.nafter_hs = 22;
+	srv.after_hs = in;
+	srv.nafter_hs = 22;
 	w = add_ws(SP_STEP_WS_LISTEN);
 	w->listen_us = 5000;
 	plan_end();
@@ -627,10 +558,10 @@ test_pool_empty(void)
 	 * (its expect times out); the context is drained and given back,
 	 * and every later session reads its frames with it. */
 	plan_base();
-	fs.frame_contexts = 1;
-	fs.after_hs = in;
-	fs.nafter_hs = 22;
-	fs.after_hs_once = 1;
+	srv.frame_contexts = 1;
+	srv.after_hs = in;
+	srv.nafter_hs = 22;
+	srv.after_hs_once = 1;
 	add_send_text("hello", 0);
 	add_expect("hello", kmp_hello, 20000);
 	steps[nsteps].kind = SP_STEP_WS_END;
@@ -658,7 +589,7 @@ test_loop(void)
 	uint32_t loop;
 
 	plan_base();
-	fs.echo = ECHO_FRAG_PING;
+	srv.echo = ECHO_FRAG_PING;
 	loop = nsteps;
 	steps[nsteps].kind = SP_STEP_LOOP;
 	steps[nsteps].count = 4;
@@ -678,7 +609,7 @@ test_loop(void)
 	CHECK_EQ(s->ws_matched, 4);
 	CHECK_EQ(s->ws_rtt.count, 4);
 	CHECK_EQ(s->ws_pings_received, 4);
-	CHECK_EQ(fs.pongs, 4);
+	CHECK_EQ(srv.pongs, 4);
 	CHECK_EQ(s->ws_completed, 1);
 	check_accounting(s);
 	sp_vu_destroy(e);
@@ -694,8 +625,8 @@ test_close_while_thinking(void)
 	struct sp_vu_engine *e;
 
 	plan_base();
-	fs.after_hs = in;
-	fs.nafter_hs = sizeof(in);
+	srv.after_hs = in;
+	srv.nafter_hs = sizeof(in);
 	add_think(5000);
 	add_send_text("never", 0);
 	plan_end();
@@ -704,7 +635,7 @@ test_close_while_thinking(void)
 	CHECK_EQ(s->ws_completed, 1);
 	CHECK_EQ(s->ws_msgs_sent, 0);
 	CHECK_EQ(s->ws_close_codes[SP_VU_WS_CLOSE_4XXX], 1);
-	CHECK_EQ(fs.last_close, 4001);
+	CHECK_EQ(srv.last_close, 4001);
 	check_accounting(s);
 	sp_vu_destroy(e);
 }
@@ -768,9 +699,9 @@ test_mask(void)
 		e = run();
 		s = sp_vu_stats(e);
 		CHECK_EQ(s->ws_msgs_sent, 1);
-		CHECK_EQ(fs.unmasked, 0);
-		CHECK_EQ(fs.nlast, lens[k]);
-		CHECK(fs.last != NULL && memcmp(fs.last, text, lens[k]) == 0);
+		CHECK_EQ(srv.unmasked, 0);
+		CHECK_EQ(srv.nlast, lens[k]);
+		CHECK(srv.last != NULL && memcmp(srv.last, text, lens[k]) == 0);
 		check_accounting(s);
 		sp_vu_destroy(e);
 	}
@@ -857,9 +788,9 @@ test_contains_vu(void)
 
 		plan_base();
 		plan.vus = 3;
-		fs.echo = ECHO_NONE;
-		fs.after_hs = in;
-		fs.nafter_hs = n;
+		srv.echo = ECHO_NONE;
+		srv.after_hs = in;
+		srv.nafter_hs = n;
 		fs.piece = pieces[pi];
 		add_expect_tpl(tpl_var("\"user\":\"loadtest", SP_VAR_VU, 0,
 				       "\""),
@@ -892,9 +823,9 @@ test_contains_vu(void)
 
 		plan_base();
 		plan.vus = 3;
-		fs.echo = ECHO_NONE;
-		fs.after_hs = in;
-		fs.nafter_hs = n;
+		srv.echo = ECHO_NONE;
+		srv.after_hs = in;
+		srv.nafter_hs = n;
 		fs.piece = 5;
 		add_expect("\"user\":\"loadtest1\"", kmp, 20000);
 		plan_end();
@@ -922,7 +853,7 @@ test_contains_pool(void)
 
 	plan_base();
 	plan.vus = 2;
-	fs.frame_contexts = 1;
+	srv.frame_contexts = 1;
 	w = add_ws(SP_STEP_WS_SEND);
 	w->data = SP_WS_TEXT;
 	w->msg = tpl_var(pre, SP_VAR_VU, 0, "");
@@ -976,7 +907,7 @@ test_contains_capture(void)
 		reqs[0].capture_continue = 1;
 		sp_status_set_range(reqs[0].expect_set, SP_EXPECT_DEFAULT_LO,
 				    SP_EXPECT_DEFAULT_HI);
-		fs.plain_body = unset ? "{\"nothing\":1}" :
+		srv.plain_body = unset ? "{\"nothing\":1}" :
 					"{\"token\":\"t-Zq9\"}";
 		/* login, then the block (its upgrade: request 1) */
 		steps[1] = steps[0];
@@ -1001,13 +932,13 @@ test_contains_capture(void)
 			CHECK_EQ(s->ws_completed, 1);
 			CHECK_EQ(s->ws_matched, 1);
 			CHECK_EQ(s->ws_unmatched, 0);
-			CHECK(fs.nlast == 9 &&
-			      memcmp(fs.last, "my t-Zq9!", 9) == 0);
+			CHECK(srv.nlast == 9 &&
+			      memcmp(srv.last, "my t-Zq9!", 9) == 0);
 		} else {
 			CHECK_EQ(s->ws_failed, 1);
 			CHECK_EQ(s->ws_err[SP_VU_WS_E_UNSET_VAR], 1);
 			CHECK_EQ(s->ws_msgs_sent, unset == 1 ? 1 : 0);
-			CHECK_EQ(fs.last_close, 1000);
+			CHECK_EQ(srv.last_close, 1000);
 		}
 		check_accounting(s);
 		sp_vu_destroy(e);
@@ -1033,6 +964,6 @@ main(void)
 	test_contains_vu();
 	test_contains_pool();
 	test_contains_capture();
-	printf("%u checks, %u failed\n", checks, failures);
-	return failures != 0;
+	printf("%d checks, %d failed\n", sp_tests, sp_failed);
+	return sp_failed != 0;
 }
