@@ -754,15 +754,12 @@ test_live(void)
 		plan.model = model ? SP_MODEL_CLOSED : SP_MODEL_OPEN;
 		plan.rate = 1000; /* the plan's own: not used */
 		plan.duration_us = 10000000;
-		memset(&fs, 0, sizeof(fs));
 		now = 1000000;
 		e = sp_vu_create(&vc, err, sizeof(err));
 		CHECK(e != NULL);
 		if (e == NULL)
 			return;
-		fs.cbs = sp_vu_stream_cbs();
-		fs.ctx = e;
-		sp_vu_set_stream(e, &fs_ops, NULL);
+		fs_attach(e);
 		s = sp_vu_stats(e);
 		sp_vu_live_set(&live, 0);
 		sp_vu_start(e, now);
