@@ -244,7 +244,7 @@
 
   var KNOWN = ['version', 'mode', 'target', 'source', 'model', 'elapsed_s', 'stopped_by', 'summary',
     'scenarios', 'lifecycle', 'requests', 'cores', 'thresholds', 'timeline', 'ws'];
-  KNOWN.push('lifecycle_summary');
+  KNOWN.push('lifecycle_summary', 'breakpoint');
   function counters(r) {
     var g = section('Stack, NIC and generator counters'), scalars = {}, any = false, k;
     ['tcp', 'drops', 'nic', 'generator', 'pools', 'arp'].forEach(function (n) {
@@ -364,6 +364,238 @@
         { label: 'open sessions', get: field('ws_open'), color: COLORS[2] }]);
   }
 
+  // A capacity hunt (load model breakpoint): the outcome, achieved and
+  // latency against offered load with every step a point coloured by its
+  // verdict, the knee, the capacity and the broken SLO marked, the steps.
+  var VERDICT = { pass: '#2e9e4f', fail: '#c62828', generator: '#e8731a', cut: '#7a8294' };
+  function num(v) { return typeof v === 'number' && !Number.isInteger(v) ? fmt(v, 1) : fmt(v); }
+  // The latency SLO a failing step broke, from its why ("p(99) < 50ms
+  // (751.615)"): {expr, ms}, or null when no failing step broke one.
+  function latencySlo(steps) {
+    var re = /^(?:latency\.)?(p\([0-9.]+\)|med|avg|min|max)\s*(<=?)\s*([0-9.]+)\s*(us|ms|s)?\s*\(/, i, m, v;
+    for (i = 0; i < steps.length; i++) {
+      if (steps[i].verdict !== 'fail' || typeof steps[i].why !== 'string') continue;
+      m = re.exec(steps[i].why);
+      if (!m) continue;
+      v = parseFloat(m[3]);
+      if (!isFinite(v)) continue;
+      v = m[4] === 'us' ? v / 1000 : m[4] === 's' ? v * 1000 : v;
+      return { expr: steps[i].why.replace(/\s*\([^()]*\)\s*$/, ''), ms: v };
+    }
+    return null;
+  }
+  // An x-y plot of the steps. o: {name, title, xunit, yunit, steps,
+  // series: [{key, label, get, hollow}], log, lines: [[x0, y0, x1, y1,
+  // cls, label]], xmarks: [{name, x, label, cls}], ymarks: [{name, y,
+  // label}], curve: function (x) or null}.
+  function xyPlot(parent, o) {
+    var c = card(parent, o.title), host = el('div'), svg, NS, st = o.steps, n = st.length;
+    host.innerHTML = '<svg></svg>';
+    svg = host.firstChild;
+    NS = svg.namespaceURI;
+    svg.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
+    svg.setAttribute('data-plot', o.name);
+    svg.setAttribute('role', 'img');
+    svg.setAttribute('aria-label', o.title);
+    add(c, svg);
+    function s(tag, attrs, text, into) {
+      var e = document.createElementNS(NS, tag), a;
+      for (a in attrs) e.setAttribute(a, attrs[a]);
+      if (text !== undefined) e.textContent = text;
+      return add(into || svg, e);
+    }
+    if (!n) {
+      s('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', 'class': 'empty' }, 'no steps');
+      svg.setAttribute('data-drawn', '0');
+      return;
+    }
+    var xmax = 0, ymax = 0, ymin = Infinity, i, j, v, k;
+    function seeY(y) {
+      if (typeof y !== 'number' || !isFinite(y)) return;
+      if (y > ymax) ymax = y;
+      if (y > 0 && y < ymin) ymin = y;
+    }
+    for (i = 0; i < n; i++) {
+      if (st[i].offered > xmax) xmax = st[i].offered;
+      for (j = 0; j < o.series.length; j++) seeY(o.series[j].get(st[i]));
+    }
+    o.xmarks.forEach(function (m) { if (m.x > xmax) xmax = m.x; });
+    o.ymarks.forEach(function (m) { seeY(m.y); });
+    var pw = W - ML - MR, ph = H - MT - MB;
+    var xstep = niceStep(xmax > 0 ? xmax : 1, 6), xtop = Math.ceil((xmax > 0 ? xmax : 1) / xstep) * xstep;
+    if (o.curve)
+      for (k = 0; k <= 100; k++) seeY(o.curve(xtop * k / 100));
+    var log = o.log && ymin < Infinity && ymax / ymin > 20, lo, hi, ystep, ytop;
+    if (log) {
+      lo = Math.floor(Math.log(ymin) / Math.LN10);
+      hi = Math.ceil(Math.log(ymax) / Math.LN10);
+      if (hi <= lo) hi = lo + 1;
+    } else {
+      ystep = niceStep(ymax > 0 ? ymax : 1, 4);
+      ytop = Math.ceil((ymax > 0 ? ymax : 1) / ystep) * ystep;
+    }
+    function X(x) { return ML + x / xtop * pw; }
+    function Y(y) {
+      if (!log) return MT + ph - y / ytop * ph;
+      var l = y > 0 ? Math.log(y) / Math.LN10 : lo;
+      if (l < lo) l = lo;
+      return MT + ph - (l - lo) / (hi - lo) * ph;
+    }
+    if (log) {
+      for (k = lo; k <= hi; k++)
+        [1, 2, 5].forEach(function (m) {
+          var y = m * Math.pow(10, k), l = k + Math.log(m) / Math.LN10;
+          if (l > hi + 1e-9 || (m !== 1 && hi - lo > 3)) return;
+          s('line', { x1: ML, x2: W - MR, y1: Y(y), y2: Y(y), 'class': k === lo && m === 1 ? 'axis' : 'gridline' });
+          s('text', { x: ML - 6, y: Y(y) + 4, 'text-anchor': 'end' }, tick(y));
+        });
+    } else {
+      for (v = 0; v <= ytop + ystep / 2; v += ystep) {
+        s('line', { x1: ML, x2: W - MR, y1: Y(v), y2: Y(v), 'class': v ? 'gridline' : 'axis' });
+        s('text', { x: ML - 6, y: Y(v) + 4, 'text-anchor': 'end' }, tick(v));
+      }
+    }
+    for (v = 0; v <= xtop + xstep / 2; v += xstep) {
+      s('line', { x1: X(v), x2: X(v), y1: MT + ph, y2: MT + ph + 4, 'class': 'axis' });
+      s('text', { x: X(v), y: MT + ph + 16, 'text-anchor': 'middle' }, tick(v));
+    }
+    s('line', { x1: ML, x2: ML, y1: MT, y2: MT + ph, 'class': 'axis' });
+    s('text', { x: W - MR, y: H - 4, 'text-anchor': 'end' }, 'offered (' + o.xunit + ')');
+    s('text', { x: 4, y: 12 }, o.yunit + (log ? ', log' : ''));
+    // Reference lines (y = x), clipped to the plot.
+    o.lines.forEach(function (l) {
+      var x1 = Math.min(l[2], xtop), y1 = l[1] + (l[3] - l[1]) * (x1 - l[0]) / (l[2] - l[0]);
+      if (!log && y1 > ytop) { x1 = l[0] + (l[2] - l[0]) * (ytop - l[1]) / (l[3] - l[1]); y1 = ytop; }
+      s('line', { x1: X(l[0]), y1: Y(l[1]), x2: X(x1), y2: Y(y1), 'class': l[4], 'data-marker': l[5] });
+    });
+    if (o.curve) {
+      var d = [];
+      for (k = 0; k <= 100; k++) {
+        v = o.curve(xtop * k / 100);
+        if (typeof v === 'number' && isFinite(v)) d.push((d.length ? 'L' : 'M') + X(xtop * k / 100).toFixed(1) + ' ' + Y(v).toFixed(1));
+      }
+      s('path', { d: d.join(' '), 'class': 'model', 'data-marker': 'usl' });
+    }
+    o.ymarks.forEach(function (m) {
+      s('line', { x1: ML, x2: W - MR, y1: Y(m.y), y2: Y(m.y), 'class': 'slo', 'data-marker': m.name, 'data-y': String(m.y) });
+      s('text', { x: W - MR - 2, y: Y(m.y) - 4, 'text-anchor': 'end', 'class': 'slo' }, m.label);
+    });
+    o.xmarks.forEach(function (m, idx) {
+      s('line', { x1: X(m.x), x2: X(m.x), y1: MT, y2: MT + ph, 'class': m.cls, 'data-marker': m.name, 'data-x': String(m.x) });
+      s('text', { x: X(m.x) + 3, y: MT + 10 + 12 * idx, 'class': m.cls }, m.label);
+    });
+    // The steps through the curve (by offered load), then every step a point.
+    for (j = 0; j < o.series.length; j++) {
+      var by = {}, sorted = [];
+      st.forEach(function (p) {   // a repeat: the later, longer measure wins
+        if (p.verdict === 'pass' || p.verdict === 'fail') by[p.offered] = p;
+      });
+      for (k in by) sorted.push(by[k]);
+      sorted.sort(function (a, b) { return a.offered - b.offered; });
+      var pts = sorted.map(function (p) {
+        v = o.series[j].get(p);
+        return X(p.offered).toFixed(1) + ',' + Y(typeof v === 'number' ? v : 0).toFixed(1);
+      });
+      if (pts.length > 1)
+        s('polyline', { points: pts.join(' '), 'class': 'trace' + (o.series[j].hollow ? ' thin' : '') });
+    }
+    for (j = 0; j < o.series.length; j++)
+      for (i = 0; i < n; i++) {
+        var p = st[i], col = VERDICT[p.verdict] || VERDICT.cut;
+        v = o.series[j].get(p);
+        var dot = s('circle', { cx: X(p.offered).toFixed(1), cy: Y(typeof v === 'number' ? v : 0).toFixed(1),
+          r: p.kind === 'confirm' ? 5 : 3.5, 'class': 'pt', 'data-series': o.series[j].key, 'data-step': String(i),
+          'data-verdict': String(p.verdict), fill: o.series[j].hollow ? '#fff' : col, stroke: col });
+        s('title', {}, (i + 1) + ' ' + p.kind + ': offered ' + num(p.offered) + ', ' + o.series[j].label + ' ' +
+          num(v) + ', ' + p.verdict + (p.why ? ': ' + p.why : ''), dot);
+      }
+    var lx = ML + 40;
+    o.series.forEach(function (q) {
+      s('circle', { cx: lx + 4, cy: 10, r: 3.5, fill: q.hollow ? '#fff' : '#3a4252', stroke: '#3a4252' });
+      s('text', { x: lx + 11, y: 14 }, q.label);
+      lx += 24 + q.label.length * 6.2;
+    });
+    ['pass', 'fail', 'generator'].forEach(function (q) {
+      s('circle', { cx: lx + 4, cy: 10, r: 3.5, fill: VERDICT[q] });
+      s('text', { x: lx + 11, y: 14 }, q);
+      lx += 24 + q.length * 6.2;
+    });
+    if (o.curve) {
+      s('line', { x1: lx, x2: lx + 14, y1: 10, y2: 10, 'class': 'model' });
+      s('text', { x: lx + 18, y: 14 }, 'USL fit');
+    }
+    svg.setAttribute('data-drawn', String(n));
+  }
+  function capacity(r) {
+    var b = r.breakpoint, g, c, steps, vus, unit, x, gen, rows, u, slo, i;
+    if (!isObj(b)) return;
+    steps = Array.isArray(b.steps) ? b.steps : [];
+    vus = b.control === 'vus';
+    unit = vus ? 'VUs' : 'req/s';
+    function at(v) { return num(v) + ' ' + unit; }
+    g = section('Capacity');
+    g.className = '';
+    g.setAttribute('data-card', 'capacity');
+    c = card(g, 'Capacity hunt over ' + (vus ? 'the number of VUs' : 'the arrival rate'));
+    for (i = steps.length - 1; i >= 0 && gen === undefined; i--)
+      if (steps[i].verdict === 'generator') gen = steps[i].offered;
+    if (b.outcome === 'found') x = ['ok', 'capacity ' + at(b.capacity) + ', found and confirmed'];
+    else if (b.outcome === 'at_max') x = ['ok', 'capacity at least ' + at(b.capacity) +
+      ': every step held up to the maximum, confirmed there'];
+    else if (b.outcome === 'none_passed') x = ['bad', 'no capacity: no step held its SLOs' +
+      (b.failed_at ? ' (failed at ' + at(b.failed_at) + ')' : '')];
+    else if (b.outcome === 'generator_limit') x = ['bad', 'the generator broke first at ' +
+      at(gen !== undefined ? gen : b.failed_at) + ': not a capacity of the server\'s' +
+      (b.held_up_to ? ' (the server held up to ' + at(b.held_up_to) + ')' : '')];
+    else if (b.outcome === 'unconfirmed') x = ['bad', 'unconfirmed: the run ended before a confirmation trial held' +
+      (b.held_up_to ? ' (held up to ' + at(b.held_up_to) + ')' : '')];
+    else x = ['bad', 'cut before an outcome' + (b.held_up_to ? ' (held up to ' + at(b.held_up_to) + ')' : '')];
+    add(c, el('p', 'outcome ' + x[0], x[1])).setAttribute('data-outcome', String(b.outcome));
+    var kn = isObj(b.knee) ? b.knee : {};
+    c = add(c, el('div', 'facts'));
+    table(c, ['', 'value'], [['held up to', b.held_up_to ? at(b.held_up_to) : 'none'],
+      ['failed at', b.failed_at ? at(b.failed_at) : 'none'], ['limited by', fmt(b.limited_by)],
+      ['knee of throughput (Kneedle)', typeof kn.throughput === 'number' ? at(kn.throughput) : 'none'],
+      ['knee of latency (Kneedle)', typeof kn.latency === 'number' ? at(kn.latency) : 'none']], 'breakpoint');
+    u = isObj(b.usl) ? b.usl : null;
+    if (u) {
+      add(c, el('h3', null, 'Universal Scalability Law fit'));
+      table(c, ['sigma (contention)', 'kappa (coherency)', 'predicted peak', 'R\u00b2'], [[fmt(u.sigma, 4), fmt(u.kappa, 6),
+        u.peak_vus < 0 ? 'none (kappa 0)' : fmt(u.peak_vus, 1) + ' VUs at ' + fmt(u.peak_rps, 1) + ' req/s',
+        fmt(u.r2, 3)]], 'breakpoint_usl');
+    }
+    var marks = function (knee) {
+      var m = [];
+      if (typeof knee === 'number') m.push({ name: 'knee', x: knee, label: 'knee', cls: 'knee' });
+      if (typeof b.capacity === 'number') m.push({ name: 'capacity', x: b.capacity, label: 'capacity', cls: 'capacity' });
+      if (b.outcome === 'generator_limit' && gen !== undefined)
+        m.push({ name: 'generator', x: gen, label: 'generator broke', cls: 'genmark' });
+      return m;
+    };
+    var pg = add(g, el('div', 'plots'));
+    xyPlot(pg, { name: 'bp_throughput', title: 'Achieved against offered', xunit: unit, yunit: 'per s',
+      steps: steps, log: false, series: [{ key: 'achieved', label: 'achieved', get: field('achieved') }],
+      lines: vus ? [] : [[0, 0, 1e300, 1e300, 'ideal', 'ideal']], xmarks: marks(kn.throughput), ymarks: [],
+      curve: u ? function (n) { return u.lambda * n / (1 + u.sigma * (n - 1) + u.kappa * n * (n - 1)); } : null });
+    slo = latencySlo(steps);
+    xyPlot(pg, { name: 'bp_latency', title: 'Latency against offered', xunit: unit, yunit: 'ms',
+      steps: steps, log: true, series: [{ key: 'p99', label: 'p99', get: field('p99_ms') },
+        { key: 'p50', label: 'p50', get: field('p50_ms'), hollow: true }],
+      lines: [], xmarks: marks(kn.latency), ymarks: slo ? [{ name: 'slo', y: slo.ms, label: 'SLO ' + slo.expr }] : [],
+      curve: null });
+    add(g, el('div')).style.height = '14px';
+    c = card(g, 'Steps');
+    rows = steps.map(function (p) {
+      return [p.kind, num(p.offered), fmt(p.achieved, 1), fmt(p.p50_ms), fmt(p.p95_ms), fmt(p.p99_ms),
+        fmt(p.p999_ms), { cls: p.errors ? 'n bad' : 'n', text: fmt(p.errors) },
+        { cls: p.dropped ? 'n bad' : 'n', text: fmt(p.dropped) }, fmt(p.busy_pct, 1),
+        { cls: p.verdict === 'pass' ? 'ok' : p.verdict === 'fail' ? 'fail' : 'gen', text: p.verdict },
+        { cls: 'name', text: p.why || '' }];
+    });
+    table(c, ['kind', 'offered ' + unit, 'achieved/s', 'p50 ms', 'p95 ms', 'p99 ms', 'p99.9 ms', 'errors',
+      'dropped', 'busy %', 'verdict', 'why'], rows, 'breakpoint_steps');
+  }
+
   function raw(text) {
     add(app, el('h2', null, 'The JSON report'));
     var d = add(app, el('details'));
@@ -376,6 +608,7 @@
     app.textContent = '';
     header(r);
     summary(r);
+    capacity(r);
     plots(r);
     latency(r);
     websocket(r);
