@@ -481,7 +481,7 @@
       s('text', { x: W - MR - 2, y: Y(m.y) - 4, 'text-anchor': 'end', 'class': 'slo' }, m.label);
     });
     o.xmarks.forEach(function (m, idx) {
-      s('line', { x1: X(m.x), x2: X(m.x), y1: MT, y2: MT + ph, 'class': m.cls, 'data-marker': m.name, 'data-x': String(m.x) });
+      s('line', { x1: X(m.x).toFixed(1), x2: X(m.x).toFixed(1), y1: MT, y2: MT + ph, 'class': m.cls, 'data-marker': m.name, 'data-x': String(m.x) });
       s('text', { x: X(m.x) + 3, y: MT + 10 + 12 * idx, 'class': m.cls }, m.label);
     });
     // The steps through the curve (by offered load), then every step a point.

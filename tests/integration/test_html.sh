@@ -2,9 +2,12 @@
 # The HTML report: the page made from a realistic JSON report fetches
 # nothing, and headless Chromium renders it whole (four plots with every
 # point, the failed threshold, every request); an empty timeline says so;
-# a hostile request name stays text. Needs chromium (tools/install-deps),
-# not the test bed; inside a network namespace of its own when it can, so
-# the browser has no network to use at all.
+# a hostile request name stays text; a capacity hunt's report gets its
+# Capacity card (a point per step in each plot, the capacity marked where
+# its step is, a row per step; the generator's limit said), others none.
+# Needs chromium (tools/install-deps), not the test bed; inside a network
+# namespace of its own when it can, so the browser has no network to use at
+# all.
 # shellcheck disable=SC2317 # eq and ge are called through check
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -182,6 +185,123 @@ check "hostile name: one script element besides the data block" \
 check "hostile name: shown as text in the requests table" \
 	grep -qF '<td class="name">&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;!--&lt;script&gt;</td>' "$TMP/evil.dom"
 check "hostile name: requests table still has 4 rows" eq "$(body_rows "$TMP/evil.dom" requests)" 4
+
+# --- a capacity hunt: the Capacity card, its two plots, its steps -----------
+# The fixtures are real hunts' reports: over the arrival rate against the
+# bed's server of 4,000 req/s (breakpoint.json) and over VUs
+# (breakpoint_vus.json). Every figure the checks expect is read from them.
+BP=$HERE/fixtures/breakpoint.json
+BPV=$HERE/fixtures/breakpoint_vus.json
+# An integer as the page writes it (en-US: 4,000), whatever the locale.
+comma() { sed -E ':a;s/^([0-9]+)([0-9]{3})/\1,\2/;ta' <<<"$1"; }
+# The part of the dumped DOM that is plot NAME's svg.
+svg_of() { grep -o "<svg[^>]*data-plot=\"$2\".*" "$1" | sed 's#</svg>.*##'; }
+# count FILE PLOT REGEX: elements of plot PLOT matching REGEX.
+count_in() { svg_of "$1" "$2" | grep -oE "$3" | wc -l; }
+# attr_of FILE PLOT REGEX ATTR: ATTR of the first element of PLOT matching REGEX.
+attr_of() { svg_of "$1" "$2" | grep -oE "$3" | head -1 | grep -oE " $4=\"[^\"]*\"" | cut -d'"' -f2; }
+# A step's point and the marker at it share their x: the marker is drawn
+# where the step was, not only named with its figure.
+marker_at_step() { # FILE PLOT SERIES MARKER X
+	local i cx mx
+	i=$(jq --argjson x "$5" '[.breakpoint.steps[] | .offered] | index($x)' "$BPFILE")
+	cx=$(attr_of "$1" "$2" "<circle[^>]*data-series=\"$3\" data-step=\"$i\"[^>]*>" cx)
+	mx=$(attr_of "$1" "$2" "<line[^>]*data-marker=\"$4\"[^>]*>" x1)
+	if [ -z "$cx" ] || [ "$cx" != "$mx" ]; then
+		echo "     step $i at x '$cx', marker $4 at '$mx'" >&2
+		return 1
+	fi
+}
+check "breakpoint fixtures have the section" jq -e '.breakpoint.steps and (.breakpoint.usl == null)' "$BP" >/dev/null
+"$HTML_RENDER" "$BP" "$TMP/bp.html"
+render "$TMP/bp.html" "$TMP/bp.dom"
+BPFILE=$BP
+n=$(jq '.breakpoint.steps | length' "$BP")
+cap=$(jq '.breakpoint.capacity' "$BP")
+check "breakpoint: body data-ready=1" grep -q '<body data-ready="1"' "$TMP/bp.dom"
+check "breakpoint: one Capacity card" eq "$(grep -o 'data-card="capacity"' "$TMP/bp.dom" | wc -l)" 1
+check "breakpoint: the outcome, found and confirmed, with the capacity" \
+	grep -qF "data-outcome=\"found\">capacity $(comma "$cap") req/s, found and confirmed<" "$TMP/bp.dom"
+check "breakpoint: achieved plot drew every step ($n)" \
+	grep -qE "<svg[^>]*data-plot=\"bp_throughput\"[^>]*data-drawn=\"$n\"" "$TMP/bp.dom"
+check "breakpoint: achieved plot, one point per step" eq "$(count_in "$TMP/bp.dom" bp_throughput 'data-series="achieved"')" "$n"
+check "breakpoint: latency plot, one p99 point per step" eq "$(count_in "$TMP/bp.dom" bp_latency 'data-series="p99"')" "$n"
+check "breakpoint: latency plot, one p50 point per step" eq "$(count_in "$TMP/bp.dom" bp_latency 'data-series="p50"')" "$n"
+for v in pass fail; do
+	check "breakpoint: the $v steps' points coloured $v" eq \
+		"$(count_in "$TMP/bp.dom" bp_throughput "<circle[^>]*data-verdict=\"$v\"")" \
+		"$(jq "[.breakpoint.steps[] | select(.verdict == \"$v\")] | length" "$BP")"
+done
+check "breakpoint: pass and fail points differ in colour" test \
+	"$(attr_of "$TMP/bp.dom" bp_throughput '<circle[^>]*data-verdict="pass"[^>]*>' fill)" != \
+	"$(attr_of "$TMP/bp.dom" bp_throughput '<circle[^>]*data-verdict="fail"[^>]*>' fill)"
+for p in bp_throughput bp_latency; do
+	check "breakpoint: $p marks the capacity at $cap" eq \
+		"$(attr_of "$TMP/bp.dom" $p '<line[^>]*data-marker="capacity"[^>]*>' data-x)" "$cap"
+done
+check "breakpoint: the capacity marker is where the step at the capacity is" \
+	marker_at_step "$TMP/bp.dom" bp_throughput achieved capacity "$cap"
+check "breakpoint: the throughput knee marked" eq \
+	"$(attr_of "$TMP/bp.dom" bp_throughput '<line[^>]*data-marker="knee"[^>]*>' data-x)" "$(jq .breakpoint.knee.throughput "$BP")"
+check "breakpoint: the latency knee marked" eq \
+	"$(attr_of "$TMP/bp.dom" bp_latency '<line[^>]*data-marker="knee"[^>]*>' data-x)" "$(jq .breakpoint.knee.latency "$BP")"
+check "breakpoint: the y = x line on the rate hunt" eq "$(count_in "$TMP/bp.dom" bp_throughput 'data-marker="ideal"')" 1
+slo=$(jq -r '[.breakpoint.steps[] | select(.verdict == "fail") | .why][0]' "$BP" | sed -E 's/^p\([0-9.]+\) < ([0-9.]+)ms.*/\1/')
+check "breakpoint: the failing latency SLO's line at its threshold ($slo ms)" eq \
+	"$(attr_of "$TMP/bp.dom" bp_latency '<line[^>]*data-marker="slo"[^>]*>' data-y)" "$slo"
+check "breakpoint: latency from 1 ms to 750 ms on a log scale" eq "$(count_in "$TMP/bp.dom" bp_latency '>ms, log<')" 1
+check "breakpoint: the steps table, one row per step" eq "$(body_rows "$TMP/bp.dom" breakpoint_steps)" "$n"
+check "breakpoint: the steps table, a FAIL cell per failed step" eq \
+	"$(table_of "$TMP/bp.dom" breakpoint_steps | grep -o '<td class="fail">fail<' | wc -l)" \
+	"$(jq '[.breakpoint.steps[] | select(.verdict == "fail")] | length' "$BP")"
+check "breakpoint: a failed step's why shown" grep -qF '<td class="name">p(99) &lt; 50ms (751.615)</td>' "$TMP/bp.dom"
+check "breakpoint: no USL on a rate hunt" eq "$(grep -c 'data-table="breakpoint_usl"' "$TMP/bp.dom")" 0
+check "breakpoint: not shown again among the counters" eq "$(grep -o '<h3>breakpoint</h3>' "$TMP/bp.dom" | wc -l)" 0
+check "no breakpoint key: no Capacity card, no plot of steps" eq \
+	"$(grep -cE 'data-card="capacity"|data-plot="bp_' "$TMP/r.dom")" 0
+
+# --- a hunt over VUs: the USL fit, no y = x ---------------------------------
+"$HTML_RENDER" "$BPV" "$TMP/bpv.html"
+render "$TMP/bpv.html" "$TMP/bpv.dom"
+BPFILE=$BPV
+n=$(jq '.breakpoint.steps | length' "$BPV")
+cap=$(jq '.breakpoint.capacity' "$BPV")
+check "vus hunt: body data-ready=1" grep -q '<body data-ready="1"' "$TMP/bpv.dom"
+check "vus hunt: the outcome in VUs" grep -qF "data-outcome=\"found\">capacity $cap VUs, found and confirmed<" "$TMP/bpv.dom"
+check "vus hunt: one point per step in each plot" eq \
+	"$(count_in "$TMP/bpv.dom" bp_throughput 'data-series="achieved"') $(count_in "$TMP/bpv.dom" bp_latency 'data-series="p99"')" "$n $n"
+check "vus hunt: the capacity marker is where the step at the capacity is" \
+	marker_at_step "$TMP/bpv.dom" bp_latency p99 capacity "$cap"
+check "vus hunt: no y = x (VUs against req/s)" eq "$(count_in "$TMP/bpv.dom" bp_throughput 'data-marker="ideal"')" 0
+check "vus hunt: the USL curve drawn" eq "$(count_in "$TMP/bpv.dom" bp_throughput '<path[^>]*data-marker="usl"')" 1
+check "vus hunt: the USL fit, one row" eq "$(body_rows "$TMP/bpv.dom" breakpoint_usl)" 1
+check "vus hunt: its sigma, kappa, peak and R^2" grep -qE \
+	"<td class=\"name\">$(jq -r '.breakpoint.usl.sigma*10000|round/10000' "$BPV")</td><td class=\"n\">$(jq -r '.breakpoint.usl.kappa*1000000|round/1000000' "$BPV")</td><td class=\"n\">$(jq -r '.breakpoint.usl.peak_vus*10|round/10' "$BPV") VUs at [0-9.,]+ req/s</td><td class=\"n\">$(jq -r '.breakpoint.usl.r2*1000|round/1000' "$BPV")</td>" "$TMP/bpv.dom"
+check "vus hunt: the steps table, one row per step" eq "$(body_rows "$TMP/bpv.dom" breakpoint_steps)" "$n"
+
+# --- the generator broke first: that outcome, no capacity --------------------
+# The rate hunt cut at its fourth step, judged the generator's (its loop
+# busy): as the hunt writes it then (failed_at 0, no knee, no capacity).
+jq '.breakpoint |= (.outcome = "generator_limit" | .capacity = null | .limited_by = "generator"
+	| .failed_at = 0 | .knee = {throughput: null, latency: null}
+	| .steps = (.steps[0:4] | .[3] += {verdict: "generator", busy_pct: 97.4,
+		why: "the generator'"'"'s loop was 97% busy, its TX ring full 0 times"}))' \
+	"$BP" >"$TMP/gen.json"
+"$HTML_RENDER" "$TMP/gen.json" "$TMP/gen.html"
+render "$TMP/gen.html" "$TMP/gen.dom"
+BPFILE=$TMP/gen.json
+gen=$(jq '.breakpoint.steps[3].offered' "$TMP/gen.json")
+check "generator limit: body data-ready=1" grep -q '<body data-ready="1"' "$TMP/gen.dom"
+check "generator limit: the generator broke first, at its step's rate" grep -qF \
+	"data-outcome=\"generator_limit\">the generator broke first at $(comma "$gen") req/s: not a capacity of the server's" "$TMP/gen.dom"
+check "generator limit: 4 points, one the generator's" eq \
+	"$(count_in "$TMP/gen.dom" bp_throughput 'data-series="achieved"') $(count_in "$TMP/gen.dom" bp_throughput 'data-verdict="generator"')" "4 1"
+check "generator limit: no capacity marker" eq "$(grep -c 'data-marker="capacity"' "$TMP/gen.dom")" 0
+check "generator limit: marked where the generator broke" \
+	marker_at_step "$TMP/gen.dom" bp_throughput achieved generator "$gen"
+check "generator limit: no SLO line (no latency SLO broke)" eq "$(grep -c 'data-marker="slo"' "$TMP/gen.dom")" 0
+check "generator limit: the steps table, 4 rows, one the generator's" eq \
+	"$(body_rows "$TMP/gen.dom" breakpoint_steps) $(table_of "$TMP/gen.dom" breakpoint_steps | grep -o '<td class="gen">generator<' | wc -l)" "4 1"
 
 # --- a screenshot at 1280 px: the page paints more than a blank page --------
 "${NETNS[@]}" "$CHROMIUM" --headless --no-sandbox --disable-gpu --no-first-run \
