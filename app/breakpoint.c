@@ -19,6 +19,8 @@
 
 #define SP_BP_BUSY_LIMIT 95.0 /* % of a worker's loop: the generator's */
 
+_Static_assert(SP_VU_E_N <= 32, "struct sp_bp_step.err holds every kind");
+
 static void sp_bp_go(struct sp_bp *b, double target, uint64_t el_us,
 		     int rest);
 
@@ -102,6 +104,16 @@ sp_bp_busy(struct sp_bp *b, const struct sp_run *r, uint64_t win_us,
 	return most;
 }
 
+/* Frames the port missed so far: its ring full (imissed) or no mbuf. */
+static uint64_t
+sp_bp_nic(const struct sp_run *r)
+{
+	struct sp_nic_stats ns;
+
+	sp_port_stats(r->w[0].port, &ns);
+	return ns.imissed + ns.rx_nombuf;
+}
+
 /*
  * Whether latency kept rising through the window: the per-second p50s'
  * least-squares slope carried over the window adds more than half the
@@ -180,15 +192,20 @@ sp_bp_judge(struct sp_bp *b, struct sp_run *r, uint64_t el_us)
 	st->p99_us = sp_hist_quantile(&d->latency, 0.99);
 	st->p999_us = sp_hist_quantile(&d->latency, 0.999);
 	st->busy = sp_bp_busy(b, r, win_us, &st->tx_full, 0);
+	st->nic_drops = sp_bp_nic(r) - b->nic0;
+	for (unsigned k = 0; k < SP_VU_E_N && k < 32; k++)
+		st->err[k] = d->err[k];
 	st->rising = (uint8_t)sp_bp_rising(b);
 	/* The generator's own limits first: a busy loop or a full TX ring
 	 * makes latency of its own, which is not the server's. */
-	if (st->busy >= SP_BP_BUSY_LIMIT || st->tx_full != 0) {
+	if (st->busy >= SP_BP_BUSY_LIMIT || st->tx_full != 0 ||
+	    st->nic_drops != 0) {
 		st->verdict = SP_BP_GENERATOR;
 		snprintf(st->why, sizeof(st->why),
 			 "the generator's loop was %.0f%% busy, its TX ring "
-			 "full %" PRIu64 " times",
-			 st->busy, st->tx_full);
+			 "full %" PRIu64 " times, its port missed %" PRIu64
+			 " frames",
+			 st->busy, st->tx_full, st->nic_drops);
 		return st;
 	}
 	/* Then the SLOs on what was served. Arrivals dropped for want of
@@ -343,6 +360,7 @@ sp_bp_tick(struct sp_bp *b, struct sp_run *r, const struct sp_run_point *p,
 		sp_run_merge(r);
 		memcpy(b->at, r->tot, sizeof(*b->at));
 		sp_bp_busy(b, r, 0, &dummy, 1);
+		b->nic0 = sp_bp_nic(r);
 		b->t_window = el_us;
 		b->window_open = 1;
 		return 0;
@@ -593,17 +611,25 @@ sp_bp_json(const struct sp_bp *b, FILE *f)
 			",\"responses\":%" PRIu64 ",\"errors\":%" PRIu64
 			",\"dropped\":%" PRIu64 ",\"p50_ms\":%.3f,\"p95_ms\":%.3f"
 			",\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"busy_pct\":%.1f"
-			",\"tx_ring_full\":%" PRIu64 ",\"rising\":%s"
+			",\"tx_ring_full\":%" PRIu64 ",\"nic_drops\":%" PRIu64
+			",\"rising\":%s"
 			",\"verdict\":\"%s\",\"why\":",
 			i ? "," : "", sp_bp_kind_name(s->kind), s->offered,
 			s->achieved, s->start_s, s->window_s, s->requests,
 			s->responses, s->errors, s->dropped,
 			(double)s->p50_us / 1e3, (double)s->p95_us / 1e3,
 			(double)s->p99_us / 1e3, (double)s->p999_us / 1e3,
-			s->busy, s->tx_full, s->rising ? "true" : "false",
+			s->busy, s->tx_full, s->nic_drops,
+			s->rising ? "true" : "false",
 			sp_bp_verdict_name(s->verdict));
 		sp_json_str(f, s->why);
-		fputc('}', f);
+		fprintf(f, ",\"errors_by_kind\":{");
+		for (unsigned k = 0, n = 0; k < SP_VU_E_N && k < 32; k++)
+			if (s->err[k] != 0)
+				fprintf(f, "%s\"%s\":%" PRIu64, n++ ? "," : "",
+					sp_vu_err_name((enum sp_vu_err)k),
+					s->err[k]);
+		fputs("}}", f);
 	}
 	fprintf(f, "]},\n");
 }

@@ -66,6 +66,8 @@ struct sp_bp_step {
 	uint64_t p50_us, p95_us, p99_us, p999_us;
 	double busy;       /* the busiest worker's loop, % of the window */
 	uint64_t tx_full;  /* frames the TX ring refused */
+	uint64_t nic_drops; /* frames the port missed (imissed, no mbuf) */
+	uint64_t err[32];  /* failed requests by kind (sp_vu_err) */
 	char why[160];     /* the SLO that broke, or the generator's limit */
 };
 
@@ -99,7 +101,7 @@ struct sp_bp {
 	/* At the window's start: the merged figures and the workers'. */
 	struct sp_vu_stats *at;
 	struct sp_vu_stats *delta;
-	uint64_t busy_tsc[64], iter_tsc0, tx_full0;
+	uint64_t busy_tsc[64], iter_tsc0, tx_full0, nic0;
 	/* The window's per-second p50s, for the trend. */
 	double lat_t[600], lat_v[600];
 	uint32_t nlat;
