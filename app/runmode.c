@@ -75,11 +75,12 @@ static const char sp_run_help[] =
 	"                         'p(95) < 500ms', 'errors < 0.1%', 'rps > 100',\n"
 	"                         'request:\"GET /\" ttfb.p(99) < 50ms'\n"
 	"  --abort-on-fail        stop the run as soon as a --threshold fails\n"
-	"  --breakpoint           hunt the capacity: the arrival rate grows from\n"
+	"  --breakpoint[=K=V,...] hunt the capacity: the arrival rate grows from\n"
 	"                         --rate (100/s) until a step fails a global\n"
-	"                         --threshold, then bisection and a confirmation\n"
-	"                         (load: {model: breakpoint} has the knobs;\n"
-	"                         exit 0 found, 1 none, 3 the generator broke\n"
+	"                         --threshold, then bisection and a confirmation;\n"
+	"                         knobs as load: {model: breakpoint} has them,\n"
+	"                         e.g. --breakpoint=factor=1.5,step=5s,control=vus\n"
+	"                         (exit 0 found, 1 none, 3 the generator broke\n"
 	"                         first)\n"
 	"  --abort-grace DUR      ... but not in the run's first DUR\n"
 	"  --insecure             https: accept any certificate and name\n"
@@ -178,7 +179,7 @@ static const struct option sp_run_longopts[] = {
 	{ "expect-status", required_argument, NULL, SP_OPT_EXPECT_STATUS },
 	{ "threshold", required_argument, NULL, SP_OPT_THRESHOLD },
 	{ "abort-on-fail", no_argument, NULL, SP_OPT_ABORT_ON_FAIL },
-	{ "breakpoint", no_argument, NULL, SP_OPT_BREAKPOINT },
+	{ "breakpoint", optional_argument, NULL, SP_OPT_BREAKPOINT },
 	{ "abort-grace", required_argument, NULL, SP_OPT_ABORT_GRACE },
 	{ "insecure", no_argument, NULL, SP_OPT_INSECURE },
 	{ "tls-ca", required_argument, NULL, SP_OPT_TLS_CA },
@@ -454,7 +455,7 @@ sp_run_args(int argc, char **argv, struct sp_run *r)
 			break;
 		case SP_OPT_BREAKPOINT:
 			r->ov[r->nov].key = "breakpoint";
-			r->ov[r->nov++].value = "1";
+			r->ov[r->nov++].value = optarg != NULL ? optarg : "1";
 			break;
 		case SP_OPT_RESOLVE:
 			r->ov[r->nov].key = "resolve";

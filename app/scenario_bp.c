@@ -49,6 +49,101 @@ sp_bp_share(const char *s, double *v, char *why)
 	return 0;
 }
 
+/*
+ * One of the hunt's own knobs (file spelling) from its text: 0, 1 when
+ * @key is not one of them (a load key: the caller's), or -1 with why.
+ * The file's load: and --breakpoint=KEY=VALUE,... both come here.
+ */
+int
+sp_bp_key(struct sp_bp_cfg *c, const char *key, const char *s, char *why)
+{
+	uint64_t *dur;
+	double x;
+
+	if (strcmp(key, "control") == 0) {
+		if (strcmp(s, "rate") == 0)
+			c->control = SP_BP_RATE;
+		else if (strcmp(s, "vus") == 0)
+			c->control = SP_BP_VUS;
+		else
+			return sp_why(why, "'%s': rate (the arrival rate) or "
+					   "vus",
+				      s);
+		return 0;
+	}
+	if (strcmp(key, "precision") == 0)
+		return sp_bp_share(s, &c->precision, why);
+	dur = strcmp(key, "step") == 0	  ? &c->step_us :
+	      strcmp(key, "probe") == 0	  ? &c->probe_us :
+	      strcmp(key, "confirm") == 0 ? &c->confirm_us :
+	      strcmp(key, "warmup") == 0  ? &c->warmup_us :
+	      strcmp(key, "rest") == 0	  ? &c->rest_us :
+					    NULL;
+	if (dur != NULL)
+		return sp_val_duration(s, dur, why);
+	if (strcmp(key, "start") != 0 && strcmp(key, "factor") != 0 &&
+	    strcmp(key, "increment") != 0 && strcmp(key, "max") != 0)
+		return 1;
+	if (sp_val_num(s, &x, why) < 0)
+		return -1;
+	if (x <= 0)
+		return sp_why(why, "'%s': must be more than 0", s);
+	if (strcmp(key, "start") == 0)
+		c->start = x;
+	else if (strcmp(key, "factor") == 0)
+		c->factor = x;
+	else if (strcmp(key, "increment") == 0)
+		c->increment = x;
+	else
+		c->max = x;
+	return 0;
+}
+
+/* The knobs' consistency, then the engine's plan for the hunt's
+ * control: 0, or -1 with why. */
+int
+sp_bp_apply(struct sp_run_plan *rp, unsigned *keys, char *why)
+{
+	struct sp_plan *pl = &rp->eng;
+	struct sp_bp_cfg *c = &rp->bp;
+
+	if (c->increment > 0 && c->factor != 2.0)
+		return sp_why(why, "give factor or increment, not both");
+	if (c->factor <= 1)
+		return sp_why(why, "factor: the steps must grow (more than "
+				   "1)");
+	if (c->step_us <= c->warmup_us || c->probe_us <= c->warmup_us ||
+	    c->confirm_us <= c->warmup_us)
+		return sp_why(why,
+			      "step, probe and confirm must each be longer "
+			      "than warmup (%.3gs)",
+			      (double)c->warmup_us / 1e6);
+	if (!(*keys & SP_K_DURATION))
+		pl->duration_us = SP_BP_DEFAULT_DURATION_US;
+	if (rp->max_vus == 0)
+		rp->max_vus = SP_BP_DEFAULT_MAX_VUS;
+	if (c->control == SP_BP_VUS) {
+		/* The most VUs it may run: max, else max_vus. */
+		if (c->max == 0)
+			c->max = rp->max_vus;
+		if ((*keys & SP_K_MAX_VUS) && c->max > rp->max_vus)
+			return sp_why(why, "max_vus: below max (%.0f VUs)",
+				      c->max);
+		if (c->max > SP_MAX_VUS)
+			return sp_why(why, "max: at most %u VUs", SP_MAX_VUS);
+		pl->model = SP_MODEL_CLOSED;
+		pl->vus = (uint32_t)c->max;
+		*keys |= SP_K_MODEL | SP_K_VUS;
+		*keys &= ~(unsigned)SP_K_MAX_VUS;
+		rp->max_vus = 0;
+	} else {
+		pl->model = SP_MODEL_OPEN;
+		pl->rate = c->start > 0 ? c->start : 100;
+		*keys |= SP_K_MODEL | SP_K_RATE | SP_K_MAX_VUS;
+	}
+	return 0;
+}
+
 int
 sp_file_bp(struct sp_loader *ld, const yaml_node_t *n)
 {
@@ -62,7 +157,6 @@ sp_file_bp(struct sp_loader *ld, const yaml_node_t *n)
 	struct sp_plan *pl = ld->pl;
 	struct sp_run_plan *rp = sp_run_plan_of(pl);
 	struct sp_bp_cfg *c = &rp->bp;
-	yaml_node_t *fac = NULL, *inc = NULL, *maxv = NULL;
 	unsigned bit;
 
 	sp_bp_defaults(c);
@@ -72,106 +166,27 @@ sp_file_bp(struct sp_loader *ld, const yaml_node_t *n)
 	for (size_t i = 0; keys[i] != NULL; i++) {
 		yaml_node_t *v = sp_yaml_get(ld, n, keys[i]);
 		const char *k = keys[i], *s;
-		uint64_t *dur = NULL;
-		double x;
+		int rc;
 
 		if (v == NULL || strcmp(k, "model") == 0)
 			continue;
 		if (sp_yaml_str(ld, v, k, &s) < 0)
 			return -1;
-		if (strcmp(k, "control") == 0) {
-			if (strcmp(s, "rate") == 0)
-				c->control = SP_BP_RATE;
-			else if (strcmp(s, "vus") == 0)
-				c->control = SP_BP_VUS;
-			else
-				return sp_node_error(ld, v,
-						     "control: '%s': rate (the "
-						     "arrival rate) or vus",
-						     s);
+		rc = sp_bp_key(c, k, s, ld->why);
+		if (rc < 0)
+			return sp_node_error(ld, v, "%s: %s", k, ld->why);
+		if (rc == 0)
 			continue;
-		}
-		if (strcmp(k, "precision") == 0) {
-			if (sp_bp_share(s, &c->precision, ld->why) < 0)
-				return sp_node_error(ld, v, "precision: %s",
-						     ld->why);
-			continue;
-		}
-		dur = strcmp(k, "step") == 0	? &c->step_us :
-		      strcmp(k, "probe") == 0	? &c->probe_us :
-		      strcmp(k, "confirm") == 0 ? &c->confirm_us :
-		      strcmp(k, "warmup") == 0	? &c->warmup_us :
-		      strcmp(k, "rest") == 0	? &c->rest_us :
-						  NULL;
-		if (dur != NULL) {
-			if (sp_val_duration(s, dur, ld->why) < 0)
-				return sp_node_error(ld, v, "%s: %s", k,
-						     ld->why);
-			continue;
-		}
-		if (strcmp(k, "start") == 0 || strcmp(k, "factor") == 0 ||
-		    strcmp(k, "increment") == 0 || strcmp(k, "max") == 0) {
-			if (sp_val_num(s, &x, ld->why) < 0)
-				return sp_node_error(ld, v, "%s: %s", k,
-						     ld->why);
-			if (x <= 0)
-				return sp_node_error(ld, v,
-						     "%s: must be more than 0",
-						     k);
-			if (strcmp(k, "start") == 0)
-				c->start = x;
-			else if (strcmp(k, "factor") == 0)
-				c->factor = x, fac = v;
-			else if (strcmp(k, "increment") == 0)
-				c->increment = x, inc = v;
-			else
-				c->max = x;
-			continue;
-		}
-		if (strcmp(k, "max_vus") == 0)
-			maxv = v;
 		if (sp_load_key(pl, k, s, &bit, ld->why) < 0)
 			return sp_node_error(ld, v, "%s: %s", k, ld->why);
 		ld->pv->file_keys |= bit;
 	}
-	if (fac != NULL && inc != NULL)
-		return sp_node_error(ld, inc,
+	if (sp_yaml_get(ld, n, "factor") != NULL &&
+	    sp_yaml_get(ld, n, "increment") != NULL)
+		return sp_node_error(ld, sp_yaml_get(ld, n, "increment"),
 				     "increment: give factor or increment, "
 				     "not both");
-	if (fac != NULL && c->factor <= 1)
-		return sp_node_error(ld, fac,
-				     "factor: the steps must grow (more "
-				     "than 1)");
-	if (c->step_us <= c->warmup_us || c->probe_us <= c->warmup_us ||
-	    c->confirm_us <= c->warmup_us)
-		return sp_node_error(ld, n,
-				     "load: step, probe and confirm must each "
-				     "be longer than warmup (%.3gs)",
-				     (double)c->warmup_us / 1e6);
-	if (!(ld->pv->file_keys & SP_K_DURATION))
-		pl->duration_us = SP_BP_DEFAULT_DURATION_US;
-	if (rp->max_vus == 0)
-		rp->max_vus = SP_BP_DEFAULT_MAX_VUS;
-	if (c->control == SP_BP_VUS) {
-		/* The most VUs it may run: max, else max_vus. */
-		if (c->max == 0)
-			c->max = rp->max_vus;
-		if (maxv != NULL && c->max > rp->max_vus)
-			return sp_node_error(ld, maxv,
-					     "max_vus: below max (%.0f VUs)",
-					     c->max);
-		if (c->max > SP_MAX_VUS)
-			return sp_node_error(ld, n, "load: max: at most %u VUs",
-					     SP_MAX_VUS);
-		pl->model = SP_MODEL_CLOSED;
-		pl->vus = (uint32_t)c->max;
-		ld->pv->file_keys |= SP_K_MODEL | SP_K_VUS;
-		ld->pv->file_keys &= ~SP_K_MAX_VUS;
-		rp->max_vus = 0;
-	} else {
-		pl->model = SP_MODEL_OPEN;
-		pl->rate = c->start > 0 ? c->start : 100;
-		ld->pv->file_keys |= SP_K_MODEL | SP_K_RATE | SP_K_MAX_VUS;
-	}
+	if (sp_bp_apply(rp, &ld->pv->file_keys, ld->why) < 0)
+		return sp_node_error(ld, n, "load: %s", ld->why);
 	return 0;
 }

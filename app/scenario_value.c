@@ -713,22 +713,47 @@ sp_scenario_set(struct sp_run_plan *rp, const char *key, const char *value,
 		rc = sp_th_add(pl, value, why);
 	} else if (strcmp(key, "breakpoint") == 0) {
 		/* The file's hunt, or one with the defaults from the rate
-		 * (--rate, before or after, is where it starts). */
+		 * (--rate, before or after, is where it starts); a value
+		 * "KEY=VALUE,..." sets its knobs as load: does. */
+		unsigned keys;
+		char kv[256], *save = NULL, *tok;
+
 		if (!rp->bp.on) {
 			sp_bp_defaults(&rp->bp);
 			rp->bp.on = 1;
 			rp->bp.start = pl->model == SP_MODEL_OPEN ? pl->rate :
-								    100;
-			pl->model = SP_MODEL_OPEN;
-			pl->rate = rp->bp.start;
-			pv->cli_keys |= SP_K_MODEL | SP_K_RATE;
-			if (rp->max_vus == 0)
-				rp->max_vus = 1000;
-			pv->cli_keys |= SP_K_MAX_VUS;
-			if (!((pv->cli_keys | pv->file_keys) & SP_K_DURATION))
-				pl->duration_us = 5ull * 60 * SP_US_PER_S;
+								    0;
 		}
 		rc = 0;
+		if (strcmp(value, "1") != 0) {
+			if (strlen(value) >= sizeof(kv))
+				return sp_err_set(e, "--breakpoint: too long");
+			strcpy(kv, value);
+			for (tok = strtok_r(kv, ",", &save);
+			     tok != NULL && rc == 0;
+			     tok = strtok_r(NULL, ",", &save)) {
+				char *eq = strchr(tok, '=');
+
+				if (eq == NULL) {
+					rc = sp_why(why, "'%s': KEY=VALUE", tok);
+					break;
+				}
+				*eq = '\0';
+				rc = sp_bp_key(&rp->bp, tok, eq + 1, why);
+				if (rc == 1) {
+					rc = sp_load_key(pl, tok, eq + 1, &bit,
+							 why);
+					pv->cli_keys |= bit;
+				}
+			}
+		}
+		keys = pv->cli_keys | pv->file_keys;
+		if (rc == 0)
+			rc = sp_bp_apply(rp, &keys, why);
+		pv->cli_keys |= keys & (SP_K_MODEL | SP_K_RATE | SP_K_VUS |
+					SP_K_MAX_VUS);
+		if (!(keys & SP_K_MAX_VUS))
+			pv->cli_keys &= ~(unsigned)SP_K_MAX_VUS;
 	} else if (strcmp(key, "abort-on-fail") == 0) {
 		pv->cli_abort = 1;
 		rc = 0;

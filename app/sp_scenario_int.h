@@ -267,8 +267,10 @@ int sp_ipv4_peer(const char *s, uint32_t *ip, char *why);
 int sp_val_url(const char *s, int path_ok, struct sp_url *u, char *why);
 int sp_add_resolve(struct sp_plan *pl, const char *key, const char *addr,
 		   char *why);
-/* scenario_bp.c: load: {model: breakpoint, ...} */
+/* scenario_bp.c: load: {model: breakpoint, ...}, --breakpoint=K=V,... */
 int sp_file_bp(struct sp_loader *ld, const yaml_node_t *n);
+int sp_bp_key(struct sp_bp_cfg *c, const char *key, const char *s, char *why);
+int sp_bp_apply(struct sp_run_plan *rp, unsigned *keys, char *why);
 
 int sp_load_key(struct sp_plan *pl, const char *key, const char *v,
 		unsigned *bit, char *why);

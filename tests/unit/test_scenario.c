@@ -1266,6 +1266,58 @@ test_overrides(void)
 	struct sp_run_plan pl;
 	int rc;
 
+	/* --breakpoint: the knobs of load: {model: breakpoint}, a rate
+	 * given after it where the hunt starts, its SLOs required. */
+	{
+		const char *kv[] = { "url",	    "http://198.18.0.2/",
+				     "breakpoint",  "factor=1.5,step=5s,max=9000",
+				     "rate",	    "300",
+				     "threshold",   "p(99) < 50ms" };
+
+		rc = over(&pl, NULL, kv, 4, &e);
+		CHECK(rc == 0 && pl.bp.on && pl.bp.factor == 1.5 &&
+			      pl.bp.step_us == 5000000 && pl.bp.max == 9000 &&
+			      pl.bp.start == 300 &&
+			      pl.bp.control == SP_BP_RATE &&
+			      pl.eng.model == SP_MODEL_OPEN &&
+			      pl.eng.duration_us == 300000000 &&
+			      pl.max_vus == 1000,
+		      "--breakpoint with knobs: %s", e.msg);
+		sp_scenario_free(&pl);
+	}
+	{
+		const char *kv[] = { "url", "http://198.18.0.2/", "breakpoint",
+				     "control=vus,max=40,duration=1m",
+				     "threshold", "errors < 1%" };
+
+		rc = over(&pl, NULL, kv, 3, &e);
+		CHECK(rc == 0 && pl.bp.control == SP_BP_VUS &&
+			      pl.eng.model == SP_MODEL_CLOSED &&
+			      pl.eng.vus == 40 &&
+			      pl.eng.duration_us == 60000000,
+		      "--breakpoint over VUs: %s", e.msg);
+		sp_scenario_free(&pl);
+	}
+	{
+		const char *kv[] = { "url", "http://198.18.0.2/", "breakpoint",
+				     "factor=x" };
+
+		rc = over(&pl, NULL, kv, 2, &e);
+		CHECK(rc < 0 && strncmp(e.msg, "--breakpoint: ", 14) == 0,
+		      "--breakpoint=factor=x: %s", e.msg);
+		sp_scenario_free(&pl);
+	}
+	{
+		const char *kv[] = { "url", "http://198.18.0.2/", "breakpoint",
+				     "1" };
+
+		rc = over(&pl, NULL, kv, 2, &e);
+		CHECK(rc < 0 && strstr(e.msg, "give its SLOs as thresholds") !=
+					NULL,
+		      "--breakpoint without a threshold: %s", e.msg);
+		sp_scenario_free(&pl);
+	}
+
 	{
 		const char *kv[] = { "url",  "http://198.18.0.2/", "duration",
 				     "168h", "connect-timeout",    "4294s" };
