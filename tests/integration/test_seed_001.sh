@@ -7,7 +7,7 @@
 # front's.
 #  - exit 0, the file's thresholds hold, nothing failed;
 #  - every request went through the front, to the right server;
-#  - registrations (vu_setup, once per arrival in the open model) and
+#  - registrations (vu_setup, once per VU slot in the open model) and
 #    logins: our counts are the app's; the users are csr1..csr200;
 #  - credentials: no 401 or 403; every item request carried a token the
 #    app issued to the user it acted for;
@@ -58,7 +58,7 @@ check "001: ... and each WebSocket upgrade to sp-wssrv (101)" \
 check "001: the app answered nothing but 2xx" eq "$(app | awk '$5 !~ /^2/' | wc -l)" 0
 
 # Registrations and logins.
-check "001: registrations: one per arrival (vu_setup), the app's 201s" \
+check "001: registrations: one per VU slot used (vu_setup), the app's 201s" \
 	eq "$(j '[.lifecycle[] | select(.kind == "vu_setup") | .started] | add')" "$(appn POST /register 201)"
 check "001: registered users are csr1..csr200" \
 	eq "$(app | awk '$4 == "/register" && $6 !~ /^csr([1-9][0-9]?|1[0-9][0-9]|200)$/' | wc -l)" 0
