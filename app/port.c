@@ -23,6 +23,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include <net/if.h>
+#include <sys/socket.h>
+#include <linux/if_packet.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -272,19 +275,52 @@ sp_port_find(const struct sp_netopt *no, uint16_t *port_id)
 	return -1;
 }
 
-/* The kernel's count of frames the interface received, or -1. */
-static int64_t
-sp_sys_rx(const char *path)
+/* The driver's packet sockets on the interface: every AF_PACKET socket of
+ * this process bound to it (sp_afp_release closed ours). Their drop
+ * counters are zeroed on the way: the run counts from here. */
+static void
+sp_afp_find(struct sp_port *p)
 {
-	long long v = -1;
-	FILE *f;
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
 
-	if (path[0] == '\0' || (f = fopen(path, "r")) == NULL)
-		return -1;
-	if (fscanf(f, "%lld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
+	p->afp_n = 0;
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL && p->afp_n < SP_MAX_CORES) {
+		struct sockaddr_ll sll;
+		struct tpacket_stats ts;
+		socklen_t len = sizeof(sll);
+		socklen_t tl = sizeof(ts);
+		char *end;
+		long fd = strtol(de->d_name, &end, 10);
+
+		if (*end != '\0' || end == de->d_name || fd == dirfd(d))
+			continue;
+		memset(&sll, 0, sizeof(sll));
+		if (getsockname((int)fd, (struct sockaddr *)&sll, &len) != 0 ||
+		    sll.sll_family != AF_PACKET ||
+		    (unsigned int)sll.sll_ifindex != p->afp_ifindex ||
+		    getsockopt((int)fd, SOL_PACKET, PACKET_STATISTICS, &ts,
+			       &tl) != 0)
+			continue;
+		p->afp_fd[p->afp_n++] = (int)fd;
+	}
+	closedir(d);
+}
+
+/* What the rings dropped since the last call, added up. */
+static void
+sp_afp_drops(struct sp_port *p)
+{
+	for (unsigned int i = 0; i < p->afp_n; i++) {
+		struct tpacket_stats ts;
+		socklen_t tl = sizeof(ts);
+
+		if (getsockopt(p->afp_fd[i], SOL_PACKET, PACKET_STATISTICS,
+			       &ts, &tl) == 0)
+			p->afp_drops += ts.tp_drops;
+	}
 }
 
 static int
@@ -339,8 +375,8 @@ sp_port_setup(struct sp_port *p)
 	if (ret == 0)
 		ret = rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &nrx, &ntx);
 	/* What the port holds of a burst toward us: the af_packet ring
-	 * (sys_rx_path is set for af_packet only), or the descriptors. */
-	p->rx_frames = p->sys_rx_path[0] != '\0' ? SP_AFP_FRAMES : nrx;
+	 * (afp), or the descriptors. */
+	p->rx_frames = p->afp ? SP_AFP_FRAMES : nrx;
 	for (uint16_t q = 0; q < p->nb_queues && ret == 0; q++) {
 		ret = rte_eth_rx_queue_setup(p->port_id, q, nrx,
 					     (unsigned int)socket, NULL,
@@ -361,9 +397,8 @@ sp_port_setup(struct sp_port *p)
 		return -1;
 	}
 	p->port_started = 1;
-	/* Frames already in the ring count in ipackets but not in the delta:
-	 * the difference can only understate the ring's drops. */
-	p->sys_rx0 = sp_sys_rx(p->sys_rx_path);
+	if (p->afp)
+		sp_afp_find(p);
 	ret = rte_eth_macaddr_get(p->port_id, &mac);
 	if (ret != 0) {
 		fprintf(stderr, "stampede: port %s: MAC address: %s\n", p->name,
@@ -378,14 +413,13 @@ int
 sp_port_open(struct sp_port *p, const struct sp_netopt *no)
 {
 	memset(p, 0, sizeof(*p));
-	p->sys_rx0 = -1;
 	p->afp_hold_fd = -1;
 	p->nb_queues = (uint16_t)no->cores;
 	snprintf(p->name, sizeof(p->name), "%s",
 		 no->iface[0] != '\0' ? no->iface : no->pci);
 	if (no->iface[0] != '\0') {
-		snprintf(p->sys_rx_path, sizeof(p->sys_rx_path),
-			 "/sys/class/net/%s/statistics/rx_packets", no->iface);
+		p->afp = 1;
+		p->afp_ifindex = if_nametoindex(no->iface);
 		/* Before EAL: may go on in a new process (afpacket.c). */
 		if (sp_afp_prepare(no->iface, &p->afp_hold_fd) < 0)
 			return -1;
@@ -429,7 +463,7 @@ sp_port_rss(const struct sp_port *p, uint8_t *key, uint16_t *reta,
 	struct rte_eth_rss_conf rss;
 	struct rte_eth_dev_info info;
 
-	if (p->sys_rx_path[0] != '\0' || p->nb_queues < 2 ||
+	if (p->afp || p->nb_queues < 2 ||
 	    rte_eth_dev_info_get(p->port_id, &info) != 0 ||
 	    info.reta_size == 0 || info.reta_size > SP_RETA_MAX ||
 	    info.hash_key_size < 40 || info.hash_key_size > SP_RSS_KEY_MAX)
@@ -453,7 +487,7 @@ sp_port_rss(const struct sp_port *p, uint8_t *key, uint16_t *reta,
 }
 
 void
-sp_port_stats(const struct sp_port *p, struct sp_nic_stats *s)
+sp_port_stats(struct sp_port *p, struct sp_nic_stats *s)
 {
 	struct rte_eth_stats es;
 
@@ -462,16 +496,10 @@ sp_port_stats(const struct sp_port *p, struct sp_nic_stats *s)
 		return;
 	s->ipackets = es.ipackets;
 	s->opackets = es.opackets;
-	s->imissed = es.imissed;
-	/* DPDK 22.11's af_packet PMD does not count what its ring dropped
-	 * (the kernel's tp_drops): the frames the kernel received on the
-	 * interface but the port never read are exactly those. */
-	if (p->sys_rx0 >= 0) {
-		int64_t rx = sp_sys_rx(p->sys_rx_path) - p->sys_rx0;
-
-		if (rx > (int64_t)es.ipackets)
-			s->imissed += (uint64_t)rx - es.ipackets;
-	}
+	/* DPDK 22.11's af_packet driver does not count what its rings
+	 * dropped: the kernel does, per socket. */
+	sp_afp_drops(p);
+	s->imissed = es.imissed + p->afp_drops;
 	s->ierrors = es.ierrors;
 	s->oerrors = es.oerrors;
 	s->rx_nombuf = es.rx_nombuf;

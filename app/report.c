@@ -74,7 +74,7 @@ sp_report_add_stack(struct sp_stack_stats *t, const struct sp_stack_stats *s)
 
 void
 sp_report_collect(struct sp_report *r, const struct sp_worker *w,
-		  const struct sp_port *p)
+		  struct sp_port *p)
 {
 	uint64_t start = sp_ctr_read(w->run_start_us);
 	uint64_t end = sp_ctr_read(w->run_end_us);
@@ -112,7 +112,7 @@ sp_workers_end_us(const struct sp_worker *ws, unsigned int n)
 
 void
 sp_report_collect_n(struct sp_report *r, const struct sp_worker *ws,
-		    unsigned int n, const struct sp_port *p)
+		    unsigned int n, struct sp_port *p)
 {
 	uint64_t start = sp_ctr_read(ws[0].run_start_us);
 	uint64_t end = sp_workers_end_us(ws, n);

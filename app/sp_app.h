@@ -224,10 +224,15 @@ struct sp_port {
 	 * yields its CPU, or a frame passed to a sibling on the same CPU
 	 * waits out a whole time slice. */
 	int cpus_shared;
-	/* af_packet: the kernel's receive counter of the interface, from
-	 * sysfs, at start; see sp_port_stats. -1: not af_packet. */
-	char sys_rx_path[128];
-	int64_t sys_rx0;
+	/* af_packet: the driver's packet sockets on the interface (found
+	 * after start), and the frames their rings dropped, as the kernel
+	 * counts them (PACKET_STATISTICS, which resets on each read: added
+	 * up here); see sp_port_stats. */
+	int afp;
+	unsigned int afp_ifindex;
+	unsigned int afp_n;
+	int afp_fd[SP_MAX_CORES];
+	uint64_t afp_drops;
 	/* af_packet: the fanout group held until the driver joined it, the
 	 * ingress drop of the run; the port as the user named it. */
 	int afp_hold_fd;
@@ -242,7 +247,7 @@ struct sp_nic_stats {
 	uint64_t ipackets, opackets, imissed, ierrors, oerrors, rx_nombuf;
 	int valid;
 };
-void sp_port_stats(const struct sp_port *p, struct sp_nic_stats *s);
+void sp_port_stats(struct sp_port *p, struct sp_nic_stats *s);
 /* The port's RSS key and redirection table, when it spreads flows by a
  * Toeplitz hash we can compute (a NIC with several queues; af_packet's
  * fanout is the kernel's own): 0, or -1 when placement is not possible. */
@@ -596,12 +601,12 @@ uint64_t sp_workers_end_us(const struct sp_worker *ws, unsigned int n);
 uint64_t sp_tcpmode_failed(const struct sp_tcpmode_counts *n);
 
 void sp_report_collect(struct sp_report *r, const struct sp_worker *w,
-		       const struct sp_port *p);
+		       struct sp_port *p);
 /* The same over @n workers: stack and generator counters added up (the
  * loop's busy share averaged), elapsed from the first start to the last
  * end. */
 void sp_report_collect_n(struct sp_report *r, const struct sp_worker *ws,
-			 unsigned int n, const struct sp_port *p);
+			 unsigned int n, struct sp_port *p);
 void sp_report_print(const struct sp_report *r, FILE *out);
 /* 0, or -1 if writing failed (message printed). */
 int sp_report_json(const struct sp_report *r, FILE *f, const char *path);
