@@ -406,6 +406,17 @@ wssrv_wait_ends() {
 # The WebSocket report's own identities (docs/report-schema.md's ws
 # object): sessions add up, each failed session has exactly one kind, and
 # every message received was either taken by an expect or not.
+# The server's closes received against our sessions' ends: completed
+# sessions closed 1000, interrupted ones 1001, except one the run's end cut
+# while its own 1000 waited for the server's answer (interrupted, yet the
+# server saw 1000). So: one close a session, 1000s >= completed, 1001s <=
+# interrupted.
+check_ws_closes() { # check_ws_closes WHAT C1000 C1001 COMPLETED INTERRUPTED
+	check "$1: one close a session reached the server" eq "$(($2 + $3))" "$(($4 + $5))"
+	check "$1: completed sessions closed 1000" ge "$2" "$4"
+	check "$1: only interrupted sessions closed 1001" le "$3" "$5"
+}
+
 check_ws_accounting() { # check_ws_accounting [WHAT]
 	local w=${1:-ws}
 	check "$w: sessions started = completed + failed + interrupted + open at end" \

@@ -46,9 +46,8 @@ check "chat.yaml: ... each as its cookie's user, the offset's" \
 check "chat.yaml: joined as the offset's users" \
 	eq "$(since | awk -v p="$P" '$2 == p && $3 == "join" { print $4 }' | users)" "$want_users"
 check "chat.yaml: every message we sent, the server received" eq "$(j .ws.messages.sent)" "$(wssrv_sum "$MARK" "$P" recv)"
-check "chat.yaml: completed sessions closed 1000 'leaving' (the server received it)" \
-	eq "$(wssrv_count "$MARK" "$P" close-recv 1000)" "$completed"
-check "chat.yaml: interrupted ones 1001" eq "$(wssrv_count "$MARK" "$P" close-recv 1001)" $((intr - up_intr))
+check_ws_closes chat.yaml "$(wssrv_count "$MARK" "$P" close-recv 1000)" "$(wssrv_count "$MARK" "$P" close-recv 1001)" \
+	"$completed" $((intr - up_intr))
 check "chat.yaml: each completed session sent its join and 10 chats" \
 	eq "$(since | awk -v p="$P" '$2 == p && $3 == "end" && / close_recv=1000 / { print $6 }' | sort -u)" "recv=11"
 joins=$(wssrv_count "$MARK" "$P" join '*')
