@@ -11,6 +11,8 @@
 #    whole load (no generator verdict), and the server's log answered at
 #    least every response stampede counted and no more requests than it
 #    sent.
+#  - Over VUs against :8083: capacity near Little's law's 40 VUs for
+#    p(99) < 50 ms, a USL fit reported.
 #  - Too few VUs for the rate (max_vus 2): the steps drop arrivals while
 #    the SLOs hold: "the generator broke first", exit 3, no capacity.
 #  - Ctrl-C mid-search: the report is still written, with the steps
@@ -74,6 +76,29 @@ for design in "8082 4000 1500" "8083 800 300"; do
 	check "$W: ... and no more requests than stampede sent" le "$served" "$sent"
 	check_http_accounting
 done
+
+# Over VUs (control: vus) against :8083: a closed loop of N VUs waits
+# N / 800 s a request once the 2 slots are full (Little's law), so the
+# p(99) < 50 ms SLO holds up to about 40 VUs. The throughput flattens at
+# 800/s long before: the USL fit is reported.
+scenario huntvus <<EOT
+target: http://$SRV:8083
+load: {model: breakpoint, control: vus, start: 1, step: 3s, probe: 3s, confirm: 4s, warmup: 1s, rest: 1s, duration: 90s, max: 200}
+thresholds:
+  - p(99) < 50ms
+scenarios:
+  - name: hit
+    steps: [{request: {path: /}}]
+EOT
+run_sp run "$TMP/huntvus.yaml"
+capv=$(j .breakpoint.capacity)
+echo "     VUs: capacity $capv VUs, usl $(jq -c .breakpoint.usl "$TMP/r.json")"
+check "VUs: capacity found and confirmed, exit 0" eq "$RC" 0
+check "VUs: control vus" eq "$(j .breakpoint.control)" vus
+check "VUs: within 10 % of Little's law's 40 VUs" within "${capv%.*}" 40 10
+check "VUs: a USL fit is reported" test "$(j '.breakpoint.usl.sigma != null')" = true
+check "VUs: its steps' throughput never above the design (3 %)" \
+	awk -v m="$(j '[.breakpoint.steps[].achieved] | max')" 'BEGIN { exit !(m <= 800 * 1.03) }'
 
 # The generator as the limit: two VUs cannot offer 1,500/s to a server
 # that takes a millisecond a request.
