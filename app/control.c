@@ -100,8 +100,11 @@ sp_tick_line(struct sp_worker *w, uint64_t now, int tty, int *abort_run)
 {
 	char line[512];
 
+	line[0] = '\0';
 	if (w->mode->tick(w->mode_ctx, now, line, sizeof(line)) != 0)
 		*abort_run = 1;
+	if (line[0] == '\0') /* not due (a log's --live-interval) */
+		return;
 	if (tty)
 		fprintf(stderr, "\r\033[K%s", line);
 	else

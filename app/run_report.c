@@ -66,6 +66,31 @@ sp_run_partial(const struct sp_run_point *p)
 	return p->len_us < SP_RUN_PARTIAL_US;
 }
 
+/* A timeline point's JSON fields, without braces: the report's timeline
+ * and the per-second stream (--out json=) write the same. */
+void
+sp_run_point_json(FILE *f, const struct sp_run_point *p, int ws)
+{
+	fprintf(f,
+		"\"t\":%" PRIu64 ",\"requests\":%" PRIu64
+		",\"responses\":%" PRIu64 ",\"errors\":%" PRIu64
+		",\"dropped\":%" PRIu64 ",\"vus\":%" PRIu64
+		",\"conns\":%" PRIu64
+		",\"p50_ms\":%.3f,\"p95_ms\":%.3f,\"p99_ms\":%.3f,"
+		"\"bytes_sent\":%" PRIu64 ",\"bytes_received\":%" PRIu64,
+		p->t_s, p->requests, p->responses, p->errors, p->dropped,
+		p->vus, p->conns, (double)p->p50_us / 1e3,
+		(double)p->p95_us / 1e3, (double)p->p99_us / 1e3,
+		p->bytes_sent, p->bytes_received);
+	if (ws)
+		sp_run_ws_json_point(p, f);
+	/* Counts of a partial second are not per-second rates: say how long
+	 * it was, so a plot can scale it. */
+	if (sp_run_partial(p))
+		fprintf(f, ",\"partial\":true,\"length_s\":%.6f",
+			(double)p->len_us / 1e6);
+}
+
 /* The load's length: start to when the engines stopped starting work
  * (the plan's duration, or a stop), without the drain after it. */
 double
@@ -704,28 +729,8 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 	}
 	fprintf(f, "],\n \"timeline\":[");
 	for (uint32_t i = 0; i < r->ntl; i++) {
-		const struct sp_run_point *p = &r->tl[i];
-
-		fprintf(f,
-			"%s\n  {\"t\":%" PRIu64 ",\"requests\":%" PRIu64
-			",\"responses\":%" PRIu64 ",\"errors\":%" PRIu64
-			",\"dropped\":%" PRIu64 ",\"vus\":%" PRIu64
-			",\"conns\":%" PRIu64
-			",\"p50_ms\":%.3f,\"p95_ms\":%.3f,\"p99_ms\":%.3f,"
-			"\"bytes_sent\":%" PRIu64
-			",\"bytes_received\":%" PRIu64,
-			i ? "," : "", p->t_s, p->requests, p->responses,
-			p->errors, p->dropped, p->vus, p->conns,
-			(double)p->p50_us / 1e3, (double)p->p95_us / 1e3,
-			(double)p->p99_us / 1e3, p->bytes_sent,
-			p->bytes_received);
-		if (ws)
-			sp_run_ws_json_point(p, f);
-		/* Counts of a partial second are not per-second rates: say
-		 * how long it was, so a plot can scale it. */
-		if (sp_run_partial(p))
-			fprintf(f, ",\"partial\":true,\"length_s\":%.6f",
-				(double)p->len_us / 1e6);
+		fputs(i ? ",\n  {" : "\n  {", f);
+		sp_run_point_json(f, &r->tl[i], ws);
 		fputc('}', f);
 	}
 	fprintf(f, "],\n");
@@ -735,6 +740,7 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 		fprintf(f, ",\"rows\":%" PRIu64 ",\"dropped\":%" PRIu64 "},\n",
 			r->rlog.written, sp_reqlog_out_dropped(&r->rlog));
 	}
+	sp_obs_json(&r->obs, f);
 	sp_run_json_tls(r, f);
 	sp_report_json_stack(rep, f, s->connect_retries);
 	return sp_report_json_close(f, path);
@@ -873,6 +879,7 @@ sp_run_distinct(const struct sp_run *r)
 		{ "--csv", NULL, 0 },
 		{ "--html", r->html_path, 0 },
 		{ "--log-requests", r->log_path, 0 },
+		{ "--out json", r->obs.o.out_json, 0 },
 	};
 
 	if (r->csv_prefix != NULL) {
@@ -882,6 +889,12 @@ sp_run_distinct(const struct sp_run *r)
 		o[3].path = tl;
 	}
 	return sp_out_distinct(o, sizeof(o) / sizeof(o[0]));
+}
+
+FILE *
+sp_run_summary_out(const struct sp_run *r)
+{
+	return sp_obs_stdout(&r->obs.o) ? stderr : sp_out_summary(r->json_path);
 }
 
 /* Close a report file; 0, or -1 after saying what failed. */

@@ -108,6 +108,10 @@ static const char sp_run_help[] =
 	"  --csv PREFIX           PREFIX_stats.csv and PREFIX_timeline.csv\n"
 	"  --html FILE            one self-contained page with plots\n"
 	"  --log-requests FILE    a CSV row per finished request (times in us)\n"
+	"  --out json=FILE        a JSON line a second (-: standard output):\n"
+	"                         the timeline point and the run so far\n"
+	"  --live-interval DUR    the live line's period when stderr is not a\n"
+	"                         terminal (default 1s; e.g. 30s for CI logs)\n"
 	"\n" SP_NETOPT_HELP "\n"
 	"thresholds: [scenario:NAME | request:NAME] [PHASE.]STAT OP VALUE\n"
 	"  PHASE latency (default), connect, tls, ttfb, iteration; STAT p(N),\n"
@@ -158,6 +162,8 @@ enum {
 	SP_OPT_HTML,
 	SP_OPT_RESOLVE,
 	SP_OPT_LOG_REQUESTS,
+	SP_OPT_OUT,
+	SP_OPT_LIVE_INTERVAL,
 	SP_OPT_HELP,
 };
 
@@ -198,6 +204,8 @@ static const struct option sp_run_longopts[] = {
 	{ "html", required_argument, NULL, SP_OPT_HTML },
 	{ "resolve", required_argument, NULL, SP_OPT_RESOLVE },
 	{ "log-requests", required_argument, NULL, SP_OPT_LOG_REQUESTS },
+	{ "out", required_argument, NULL, SP_OPT_OUT },
+	{ "live-interval", required_argument, NULL, SP_OPT_LIVE_INTERVAL },
 	{ "help", no_argument, NULL, SP_OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -252,6 +260,22 @@ sp_run_stage_at(const struct sp_plan *pl, uint64_t t_us)
 	return pl->nstages;
 }
 
+/* A log gets a line every --live-interval (the first tick's, then one
+ * each interval, each with its last second's figures); a terminal's line
+ * is rewritten in place every second. A tick a little early counts. */
+static int
+sp_run_line_due(struct sp_run *r, uint64_t el)
+{
+	uint64_t iv = r->obs.o.live_interval_us;
+
+	if (iv <= SP_US_PER_S)
+		return 1;
+	if (r->line_next_us != 0 && el + SP_US_PER_S / 2 < r->line_next_us)
+		return 0;
+	r->line_next_us = (el + SP_US_PER_S / 2) / iv * iv + iv;
+	return 1;
+}
+
 static int
 sp_run_tick(void *ctx, uint64_t now, char *buf, size_t len)
 {
@@ -267,6 +291,7 @@ sp_run_tick(void *ctx, uint64_t now, char *buf, size_t len)
 
 	if (p == NULL)
 		return 0;
+	sp_obs_tick(&r->obs, r);
 	/* A capacity hunt moves the target; it ends the run when it is
 	 * over. */
 	if (r->bp != NULL && sp_bp_tick(r->bp, r, p, el))
@@ -300,6 +325,8 @@ sp_run_tick(void *ctx, uint64_t now, char *buf, size_t len)
 			 " | ws open %" PRIu64 " msg/s out %" PRIu64
 			 " in %" PRIu64,
 			 p->ws_open, p->ws_sent, p->ws_received);
+	if (!r->tty && !sp_run_line_due(r, el))
+		buf[0] = '\0';
 	return sp_run_th_abort(r, el);
 }
 
@@ -448,6 +475,15 @@ sp_run_args(int argc, char **argv, struct sp_run *r)
 			break;
 		case SP_OPT_LOG_REQUESTS:
 			r->log_path = optarg;
+			break;
+		case SP_OPT_OUT:
+			if (sp_obs_add_out(&r->obs.o, optarg) < 0)
+				return -1;
+			break;
+		case SP_OPT_LIVE_INTERVAL:
+			if (sp_parse_duration("--live-interval", optarg,
+					      &r->obs.o.live_interval_us) < 0)
+				return -1;
 			break;
 		case SP_OPT_ABORT_ON_FAIL:
 			r->ov[r->nov].key = "abort-on-fail";
@@ -841,7 +877,7 @@ sp_cmd_run(int argc, char **argv)
 	struct sp_run_out out[4];
 	struct sp_report rep;
 	uint64_t seed;
-	int ret = SP_EXIT_NORUN, log_bad, rc;
+	int ret = SP_EXIT_NORUN, log_bad, obs_bad, rc;
 
 	memset(out, 0, sizeof(out));
 	if (r == NULL) {
@@ -855,7 +891,8 @@ sp_cmd_run(int argc, char **argv)
 	    sp_run_open(&out[1], "--csv", r->csv_prefix, "_stats.csv") < 0 ||
 	    sp_run_open(&out[2], "--csv", r->csv_prefix, "_timeline.csv") < 0 ||
 	    sp_run_open(&out[3], "--html", r->html_path, "") < 0 ||
-	    sp_reqlog_out_open(&r->rlog, r->log_path) < 0) {
+	    sp_reqlog_out_open(&r->rlog, r->log_path) < 0 ||
+	    sp_obs_open(&r->obs) < 0) {
 		ret = SP_EXIT_USAGE;
 		goto out;
 	}
@@ -885,6 +922,7 @@ sp_cmd_run(int argc, char **argv)
 		sp_run_sample(r, sp_workers_end_us(cores.ws, r->ncores), 1);
 	sp_run_merge(r);
 	sp_run_merge_life(r);
+	obs_bad = sp_obs_end(&r->obs, r) < 0;
 	if (r->bp != NULL)
 		sp_bp_end(r->bp);
 	r->stopped_by = r->setup_failed       ? "setup_failed" :
@@ -904,7 +942,7 @@ sp_cmd_run(int argc, char **argv)
 	 * run (its failing steps included) is not held to them. */
 	if (r->bp != NULL)
 		ret = sp_bp_exit(r->bp);
-	sp_run_print(r, &rep, sp_out_summary(r->json_path));
+	sp_run_print(r, &rep, sp_run_summary_out(r));
 	/* A run in which nothing succeeded measured nothing, whatever the
 	 * thresholds say (none may have been given). One whose setup
 	 * failed did not run at all. */
@@ -923,11 +961,11 @@ sp_cmd_run(int argc, char **argv)
 		ret = SP_EXIT_FAILED;
 	}
 	if (r->aborted_by != NULL)
-		fprintf(sp_out_summary(r->json_path),
+		fprintf(sp_run_summary_out(r),
 			"stopped early: threshold "
 			"'%s' failed\n",
 			r->aborted_by);
-	if (sp_run_reports(r, &rep, out) < 0 || log_bad)
+	if (sp_run_reports(r, &rep, out) < 0 || log_bad || obs_bad)
 		ret = SP_EXIT_NORUN;
 out:
 	for (int i = 0; i < 4; i++)
@@ -937,6 +975,7 @@ out:
 		sp_reqlog_out_close(&r->rlog);
 		unlink(r->log_path);
 	}
+	sp_obs_close(&r->obs);
 	sp_cores_close(&cores);
 	sp_run_free(r);
 	return ret;

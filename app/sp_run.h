@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "sp_app.h"
+#include "sp_obs.h"
 #include "sp_reqlog_out.h"
 #include "sp_scenario.h"
 #include "sp_stream_tcp.h"
@@ -94,6 +95,8 @@ struct sp_run {
 	uint64_t live;
 	const char *stopped_by;
 	int tty; /* stderr is a terminal */
+	struct sp_obs obs; /* the live outputs (--out, --live-interval) */
+	uint64_t line_next_us; /* the next live line's time in a log */
 };
 
 /* Report files are opened before the run: a path that cannot be written
@@ -112,9 +115,15 @@ uint64_t sp_run_succeeded(const struct sp_vu_stats *s);
 int64_t sp_run_tls_hs_allocs(const struct sp_run *r);
 void sp_run_print(const struct sp_run *r, const struct sp_report *rep,
 		  FILE *out);
+/* A timeline point's JSON fields, no braces (@ws: with its WebSocket
+ * figures). */
+void sp_run_point_json(FILE *f, const struct sp_run_point *p, int ws);
 int sp_run_open(struct sp_run_out *o, const char *opt, const char *path,
 		const char *suffix);
 int sp_run_distinct(const struct sp_run *r);
+/* Where the human summary goes: standard error when a report or a stream
+ * has standard output. */
+FILE *sp_run_summary_out(const struct sp_run *r);
 void sp_run_discard(struct sp_run_out *o);
 int sp_run_reports(struct sp_run *r, const struct sp_report *rep,
 		   struct sp_run_out *out);

@@ -1,0 +1,133 @@
+/*
+ * A run's live outputs (sp_obs.h): the per-second JSON stream here; each
+ * output is fed from the timeline the control lcore keeps anyway.
+ *
+ * The stream is for people who pipe figures into their own tools: one
+ * line a second, flushed, each line a timeline point exactly as the
+ * report's "timeline" has it, plus "run": the run so far (its totals and
+ * its percentiles over every response yet) on the newest point.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "sp_obs.h"
+#include "sp_run.h"
+
+int
+sp_obs_add_out(struct sp_obs_opts *o, const char *spec)
+{
+	const char *eq = strchr(spec, '=');
+	size_t k = eq != NULL ? (size_t)(eq - spec) : strlen(spec);
+
+	if (eq == NULL || eq[1] == '\0') {
+		sp_usage_error("--out %s: KIND=WHERE, e.g. json=points.jsonl "
+			       "or json=-",
+			       spec);
+		return -1;
+	}
+	if (k == 4 && strncmp(spec, "json", 4) == 0) {
+		if (o->out_json != NULL) {
+			sp_usage_error("--out json= given twice");
+			return -1;
+		}
+		o->out_json = eq + 1;
+		return 0;
+	}
+	sp_usage_error("--out %s: unknown output '%.*s' (json)", spec, (int)k,
+		       spec);
+	return -1;
+}
+
+int
+sp_obs_stdout(const struct sp_obs_opts *o)
+{
+	return sp_out_is_stdout(o->out_json);
+}
+
+int
+sp_obs_open(struct sp_obs *ob)
+{
+	const struct sp_obs_opts *o = &ob->o;
+
+	if (o->out_json != NULL) {
+		ob->json = sp_out_open("--out json", o->out_json);
+		if (ob->json == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/* One line: the point, and on the newest the run so far. */
+static void
+sp_obs_json_point(struct sp_obs *ob, const struct sp_run *r,
+		  const struct sp_run_point *p, int newest)
+{
+	FILE *f = ob->json;
+
+	fputc('{', f);
+	sp_run_point_json(f, p, sp_run_has_ws(&r->rp.eng));
+	if (newest) {
+		fprintf(f,
+			",\"run\":{\"requests\":%" PRIu64
+			",\"responses\":%" PRIu64 ",\"errors\":%" PRIu64
+			",\"dropped\":%" PRIu64 ",\"latency_ms\":",
+			r->prev.requests, r->prev.responses, r->prev.errors,
+			r->prev.dropped);
+		sp_run_lat_json(f, r->snap_prev);
+		fputc('}', f);
+	}
+	fputs("}\n", f);
+	ob->json_lines++;
+}
+
+void
+sp_obs_tick(struct sp_obs *ob, struct sp_run *r)
+{
+	if (ob->json != NULL && !ob->json_bad) {
+		for (uint32_t i = ob->sent; i < r->ntl; i++)
+			sp_obs_json_point(ob, r, &r->tl[i], i + 1 == r->ntl);
+		/* A line a second, there when it is due: a reader of a pipe
+		 * or a file sees each as it comes. */
+		if (fflush(ob->json) != 0 || ferror(ob->json)) {
+			fprintf(stderr,
+				"stampede: --out json=%s: writing failed: "
+				"%s; the stream stops, the run goes on\n",
+				ob->o.out_json, strerror(errno));
+			ob->json_bad = 1;
+		}
+	}
+	ob->sent = r->ntl;
+}
+
+int
+sp_obs_end(struct sp_obs *ob, struct sp_run *r)
+{
+	sp_obs_tick(ob, r);
+	return ob->json_bad ? -1 : 0;
+}
+
+void
+sp_obs_json(const struct sp_obs *ob, FILE *f)
+{
+	if (ob->o.out_json == NULL)
+		return;
+	fprintf(f, " \"outputs\":{\"json\":{\"path\":");
+	sp_json_str(f, ob->o.out_json);
+	fprintf(f, ",\"lines\":%" PRIu64 ",\"failed\":%s}},\n",
+		ob->json_lines, ob->json_bad ? "true" : "false");
+}
+
+void
+sp_obs_close(struct sp_obs *ob)
+{
+	/* A run that never got to its first second leaves no stream, as it
+	 * leaves no report. */
+	if (ob->json != NULL && ob->sent == 0)
+		sp_out_discard(ob->json, ob->o.out_json);
+	else if (ob->json != NULL && ob->json != stdout)
+		fclose(ob->json);
+	else if (ob->json != NULL)
+		fflush(ob->json);
+	ob->json = NULL;
+}

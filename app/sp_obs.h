@@ -1,0 +1,52 @@
+/*
+ * A run's live outputs (`stampede run`): what a user watches while the
+ * load goes, on the control lcore only. Each second's timeline point
+ * (run_timeline.c) goes to every output that is on; the workers keep their
+ * counters as they are and the hot path does not change. Every output is
+ * aggregated per second: no sample per request, no label per VU or URL.
+ *
+ *   --out json=FILE|-     a JSON line a second (obs.c)
+ *   --live-interval DUR   the live line's period when stderr is no terminal
+ */
+#ifndef SP_OBS_H
+#define SP_OBS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct sp_run;
+
+struct sp_obs_opts {
+	const char *out_json;      /* --out json=FILE, "-" standard output */
+	uint64_t live_interval_us; /* --live-interval; 0: a second */
+};
+
+struct sp_obs {
+	struct sp_obs_opts o;
+	FILE *json;    /* the stream, or NULL */
+	uint32_t sent;       /* timeline points already out */
+	uint64_t json_lines; /* stream lines written */
+	int json_bad;        /* a write failed: said once, the run goes on */
+};
+
+/* Parse one --out KIND=WHERE into @o. 0, or -1 after a usage error. */
+int sp_obs_add_out(struct sp_obs_opts *o, const char *spec);
+/* Whether an output writes on standard output (the summary then goes to
+ * standard error). */
+int sp_obs_stdout(const struct sp_obs_opts *o);
+/* Before the run, ob->o filled in (the rest zero): files opened,
+ * addresses bound. 0, or -1 after a usage error (exit 2: nothing ran). */
+int sp_obs_open(struct sp_obs *ob);
+/* The timeline has points not yet out (a tick, or the run's last partial
+ * second): each output gets them. */
+void sp_obs_tick(struct sp_obs *ob, struct sp_run *r);
+/* The run is over and r's totals merged: outputs say their last. 0, or
+ * -1 if one could not (said). */
+int sp_obs_end(struct sp_obs *ob, struct sp_run *r);
+/* The report's "outputs" member (with its trailing comma), when an output
+ * is on: what each wrote, and what it could not. */
+void sp_obs_json(const struct sp_obs *ob, FILE *f);
+/* Idempotent. */
+void sp_obs_close(struct sp_obs *ob);
+
+#endif
