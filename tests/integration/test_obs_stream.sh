@@ -55,7 +55,8 @@ RC=$?
 check "stdout: exit 0" eq "$RC" 0
 check "stdout: only JSON lines" eq "$(jq -s 'all(type == "object")' "$TMP/s2.jsonl")" true
 check "stdout: a line per point" eq "$(wc -l <"$TMP/s2.jsonl")" "$(jq '.timeline | length' "$TMP/r2.json")"
-check "stdout: the summary went to stderr" ge "$(grep -c '^  requests\|requests' "$TMP/err2.txt")" 1
+check "stdout: the summary went to stderr, not stdout" \
+	eq "$(grep -c 'stopped by duration' "$TMP/err2.txt") $(grep -c 'stopped by duration' "$TMP/s2.jsonl")" "1 0"
 
 # --- 3. usage errors: nothing runs
 "$STAMPEDE" run "${NET_OPTS[@]}" --url "$url" --duration 1s --out json=- --json - >"$TMP/o3" 2>"$TMP/e3"
