@@ -332,6 +332,18 @@ test_server(void)
 	h = sp_httpd_listen(spec, err, sizeof(err));
 	CHECK(h != NULL, "listen again: %s", err);
 	sp_httpd_close(h);
+
+	/* IPv6 loopback, where the machine has it: named in brackets. */
+	snprintf(spec, sizeof(spec), "[::1]:%u", port);
+	h = sp_httpd_listen(spec, err, sizeof(err));
+	if (h == NULL && strstr(err, "Cannot assign") != NULL) {
+		printf("no IPv6 loopback here: %s\n", err);
+		return;
+	}
+	CHECK(h != NULL && strcmp(sp_httpd_addr(h), spec) == 0, "%s: %s",
+	      spec, h != NULL ? sp_httpd_addr(h) : err);
+	CHECK(h == NULL || sp_httpd_start(h, err, sizeof(err)) == 0);
+	sp_httpd_close(h);
 }
 
 int
