@@ -323,12 +323,13 @@ sp_httpd_start(struct sp_httpd *h, char *err, size_t errlen)
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
-	h->d = MHD_start_daemon(
-		flags, 0, NULL, NULL, sp_httpd_access, h,
-		MHD_OPTION_LISTEN_SOCKET, h->fd, MHD_OPTION_NOTIFY_COMPLETED,
-		sp_httpd_done, h, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned)SP_HTTPD_CONNS, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned)SP_HTTPD_IDLE_S, MHD_OPTION_END);
+	h->d = MHD_start_daemon(flags, 0, NULL, NULL, sp_httpd_access, h,
+				MHD_OPTION_LISTEN_SOCKET, h->fd,
+				MHD_OPTION_NOTIFY_COMPLETED, sp_httpd_done, h,
+				MHD_OPTION_CONNECTION_LIMIT,
+				(unsigned)SP_HTTPD_CONNS,
+				MHD_OPTION_CONNECTION_TIMEOUT,
+				(unsigned)SP_HTTPD_IDLE_S, MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (h->d == NULL) {
 		snprintf(err, errlen, "%s: the HTTP server did not start",
@@ -389,8 +390,8 @@ sp_httpd_served(struct sp_httpd *h, const char *path, uint64_t *all,
 }
 
 int
-sp_httpd_wait_latest(struct sp_httpd *h, const char *path,
-		     uint64_t timeout_us, int (*stop)(void))
+sp_httpd_wait_latest(struct sp_httpd *h, const char *path, uint64_t timeout_us,
+		     int (*stop)(void))
 {
 	struct timespec now, end, slice;
 	struct sp_httpd_doc *d;

@@ -387,9 +387,8 @@ sp_prom_publish(struct sp_obs *ob, struct sp_run *r, int final)
 	return;
 fail:
 	free(buf);
-	fprintf(stderr,
-		"stampede: --metrics: out of memory for the page; the "
-		"run goes on without it\n");
+	fprintf(stderr, "stampede: --metrics: out of memory for the page; the "
+			"run goes on without it\n");
 	p->bad = 1;
 }
 

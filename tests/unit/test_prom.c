@@ -44,8 +44,8 @@ test_edges(void)
 		      "edge %" PRIu64 " is a bucket's lowest value", e);
 		CHECK(k == 0 || e > sp_prom_edge(k - 1));
 		/* At most a quarter of the lower edge wide. */
-		CHECK(k == 0 || (e - sp_prom_edge(k - 1)) * 4 <=
-					sp_prom_edge(k - 1));
+		CHECK(k == 0 ||
+		      (e - sp_prom_edge(k - 1)) * 4 <= sp_prom_edge(k - 1));
 	}
 }
 
@@ -101,19 +101,22 @@ test_hist(void)
 		unsigned long long whole, frac, n;
 		char tail[8];
 
-		if (sscanf(line, "x_seconds_bucket{a=\"b\",le=\"%llu.%6llu\"} %llu",
+		if (sscanf(line,
+			   "x_seconds_bucket{a=\"b\",le=\"%llu.%6llu\"} %llu",
 			   &whole, &frac, &n) == 3) {
 			uint64_t le = whole * 1000000 + frac, want = 0;
 
 			for (int i = 0; i < NV; i++)
 				want += v[i] <= le;
-			CHECK(n == want, "le %" PRIu64 ": %llu, counted %" PRIu64, le,
-			      n, want);
+			CHECK(n == want,
+			      "le %" PRIu64 ": %llu, counted %" PRIu64, le, n,
+			      want);
 			/* The le is an edge less one microsecond. */
 			CHECK(sp_prom_edge(nbuckets) == le + 1);
 			ok += n == want;
 			nbuckets++;
-		} else if (sscanf(line, "x_seconds_bucket{a=\"b\",le=\"+Inf\"} %llu",
+		} else if (sscanf(line,
+				  "x_seconds_bucket{a=\"b\",le=\"+Inf\"} %llu",
 				  &n) == 1) {
 			CHECK_EQ(n, NV);
 			inf++;
@@ -165,11 +168,13 @@ static void
 test_parse(void)
 {
 	static const char *const bad[] = {
-		"127.0.0.1",      "127.0.0.1:",	    "127.0.0.1:0",
-		"127.0.0.1:65536", "127.0.0.1:8x",  "127.0.0.1:-1",
-		":9464",	  "::1:9464",	    "[::1]9464",
-		"[::1",		  "[]:9464",	    "[127.0.0.1]:9464",
-		"[zz]:9464",	  "127.0.0.1:+80",
+		"127.0.0.1",    "127.0.0.1:",
+		"127.0.0.1:0",  "127.0.0.1:65536",
+		"127.0.0.1:8x", "127.0.0.1:-1",
+		":9464",        "::1:9464",
+		"[::1]9464",    "[::1",
+		"[]:9464",      "[127.0.0.1]:9464",
+		"[zz]:9464",    "127.0.0.1:+80",
 	};
 	struct sockaddr_storage sa;
 	socklen_t len;
@@ -181,8 +186,7 @@ test_parse(void)
 	      ntohs(((struct sockaddr_in *)&sa)->sin_port) == 9464 &&
 	      ntohl(((struct sockaddr_in *)&sa)->sin_addr.s_addr) ==
 		      0x7f000001);
-	CHECK(sp_httpd_parse("[::1]:65535", &sa, &len, err, sizeof(err)) ==
-		      0 &&
+	CHECK(sp_httpd_parse("[::1]:65535", &sa, &len, err, sizeof(err)) == 0 &&
 	      sa.ss_family == AF_INET6 &&
 	      ntohs(((struct sockaddr_in6 *)&sa)->sin6_port) == 65535 &&
 	      len == sizeof(struct sockaddr_in6));
@@ -261,7 +265,11 @@ get_thread(void *arg)
 	return NULL;
 }
 
-static int stop_now(void) { return 1; }
+static int
+stop_now(void)
+{
+	return 1;
+}
 
 static void
 test_server(void)
@@ -278,8 +286,7 @@ test_server(void)
 	CHECK(h != NULL, "listen: %s", err);
 	if (h == NULL)
 		return;
-	CHECK(strcmp(sp_httpd_addr(h), spec) == 0, "addr %s",
-	      sp_httpd_addr(h));
+	CHECK(strcmp(sp_httpd_addr(h), spec) == 0, "addr %s", sp_httpd_addr(h));
 	/* The port is taken from now on, before the server runs. */
 	h2 = sp_httpd_listen(spec, err, sizeof(err));
 	CHECK(h2 == NULL && strstr(err, "in use") != NULL, "in use: %s", err);
@@ -317,7 +324,8 @@ test_server(void)
 	free(got);
 	got = http(port, "POST", "/metrics");
 	CHECK(strncmp(got, "HTTP/1.1 405", 12) == 0 &&
-	      strstr(got, "Allow: GET, HEAD") != NULL, "got: %s", got);
+		      strstr(got, "Allow: GET, HEAD") != NULL,
+	      "got: %s", got);
 	free(got);
 	sp_httpd_served(h, "/metrics", &all, &latest);
 	CHECK(all == 1 && latest == 0, "HEAD, 404, 405 are no scrapes");
@@ -340,8 +348,8 @@ test_server(void)
 		printf("no IPv6 loopback here: %s\n", err);
 		return;
 	}
-	CHECK(h != NULL && strcmp(sp_httpd_addr(h), spec) == 0, "%s: %s",
-	      spec, h != NULL ? sp_httpd_addr(h) : err);
+	CHECK(h != NULL && strcmp(sp_httpd_addr(h), spec) == 0, "%s: %s", spec,
+	      h != NULL ? sp_httpd_addr(h) : err);
 	CHECK(h == NULL || sp_httpd_start(h, err, sizeof(err)) == 0);
 	sp_httpd_close(h);
 }
