@@ -142,9 +142,9 @@ check "PromQL status codes = the report's" \
 	eq "$(qmap "$(last stampede_responses_by_status_total)" code | jq -S -c .)" "$(jq -S -c .summary.codes "$TMP/r.json")"
 check "PromQL 200s = nginx's log" eq "$(q "sum($(last 'stampede_responses_by_status_total{code="200"}'))")" "$(nginx_count "$mark" 200)"
 check "PromQL 404s = nginx's log" eq "$(q "sum($(last 'stampede_responses_by_status_total{code="404"}'))")" "$(nginx_count "$mark" 404)"
-check "PromQL bytes sent = the report's" eq "$(q "$(last stampede_sent_bytes_total)")" "$(j .bytes.sent)"
-check "PromQL bytes received = the report's" eq "$(q "$(last stampede_received_bytes_total)")" "$(j .bytes.received)"
-check "PromQL connections = the report's" eq "$(q "$(last stampede_connections_total)")" "$(j .connections.opened)"
+check "PromQL bytes sent = the report's" eq "$(q "$(last stampede_sent_bytes_total)")" "$(j .summary.bytes.sent)"
+check "PromQL bytes received = the report's" eq "$(q "$(last stampede_received_bytes_total)")" "$(j .summary.bytes.received)"
+check "PromQL connections = the report's" eq "$(q "$(last stampede_connections_total)")" "$(j .summary.connections.opened)"
 check "PromQL checks passed and failed = the report's" \
 	eq "$(qmap "$(last stampede_checks_total)" result | jq -c '[.passed, .failed]')" "$(jq -c '[.summary.checks.passed, .summary.checks.failed]' "$TMP/r.json")"
 check "PromQL iterations by scenario = the report's" \
