@@ -239,6 +239,43 @@ sp_prom_target_rate(const struct sp_run *r, uint64_t t, int *any)
 					    r->ss_tot[i].field);               \
 	} while (0)
 
+/* A plan with a ws: step: its sessions, messages and round trips, for the
+ * whole run (no label: the report has them so too). */
+static void
+sp_prom_ws(const struct sp_run *r, FILE *f)
+{
+	const struct sp_vu_stats *s = r->tot;
+
+	sp_prom_head(f, "stampede_ws_sessions_total", "counter",
+		     "WebSocket sessions started.");
+	sp_prom_u64(f, "stampede_ws_sessions_total", NULL, s->ws_started);
+	sp_prom_head(f, "stampede_ws_sessions_failed_total", "counter",
+		     "WebSocket sessions that failed.");
+	sp_prom_u64(f, "stampede_ws_sessions_failed_total", NULL, s->ws_failed);
+	sp_prom_head(f, "stampede_ws_messages_sent_total", "counter",
+		     "WebSocket data messages sent.");
+	sp_prom_u64(f, "stampede_ws_messages_sent_total", NULL,
+		    s->ws_msgs_sent);
+	sp_prom_head(f, "stampede_ws_messages_received_total", "counter",
+		     "WebSocket data messages received.");
+	sp_prom_u64(f, "stampede_ws_messages_received_total", NULL,
+		    s->ws_msgs_received);
+	sp_prom_head(f, "stampede_ws_sent_bytes_total", "counter",
+		     "WebSocket payload bytes sent.");
+	sp_prom_u64(f, "stampede_ws_sent_bytes_total", NULL, s->ws_bytes_sent);
+	sp_prom_head(f, "stampede_ws_received_bytes_total", "counter",
+		     "WebSocket payload bytes received.");
+	sp_prom_u64(f, "stampede_ws_received_bytes_total", NULL,
+		    s->ws_bytes_received);
+	sp_prom_head(f, "stampede_ws_open_sessions", "gauge",
+		     "WebSocket sessions open.");
+	sp_prom_u64(f, "stampede_ws_open_sessions", NULL, s->ws_open);
+	sp_prom_head(f, "stampede_ws_rtt_seconds", "histogram",
+		     "WebSocket round trip: a message sent to the one that "
+		     "matched it.");
+	sp_prom_hist(f, "stampede_ws_rtt_seconds", NULL, &s->ws_rtt);
+}
+
 /* The page, from r's merged figures (@t_us into the run; @final: the
  * run is over). */
 static void
@@ -335,6 +372,8 @@ sp_prom_render(struct sp_prom *p, const struct sp_run *r, FILE *f,
 	sp_prom_head(f, "stampede_run_finished", "gauge",
 		     "1 once the run is over: the figures are final.");
 	sp_prom_u64(f, "stampede_run_finished", NULL, final ? 1 : 0);
+	if (sp_run_has_ws(pl))
+		sp_prom_ws(r, f);
 	sp_prom_head(f, "stampede_request_duration_seconds", "histogram",
 		     "Latency from the request's intended start to its "
 		     "response's last byte.");

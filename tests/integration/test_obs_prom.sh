@@ -6,7 +6,8 @@
 # equals the JSON report: requests, responses, failures, errors by kind,
 # status codes (nginx's log for the 200s), bytes, connections, the
 # histogram's count, a quantile within one bucket of the report's, the
-# scenario and request labels (two requests of one name are one series).
+# scenario and request labels (two requests of one name are one series);
+# a WebSocket run's sessions, messages and bytes.
 # Then the open model's target rate, Ctrl-C during the final wait, and
 # usage errors (bad address, port in use): exit 2, nothing run.
 . "$(dirname "$0")/lib.sh"
@@ -60,6 +61,15 @@ for _ in $(seq 300); do
 done
 check "our Prometheus is ready on loopback" eq "$ready" 1
 [ "$ready" = 1 ] || { cat "$TMP/prom.log" >&2; finish; }
+# It applies its targets a few seconds after it is ready: scraping has
+# begun once the target has a health (down: nothing listens there yet).
+health=unknown
+for _ in $(seq 300); do
+	health=$(curl -s "$PROM/api/v1/targets" | jq -r '.data.activeTargets[0].health // "unknown"')
+	[ "$health" != unknown ] && break
+	sleep 0.1
+done
+check "our Prometheus scrapes the endpoint's address (down for now)" eq "$health" down
 
 # An instant query's first value ("none" if empty); a vector as
 # {"LABEL value": value}.
@@ -186,6 +196,32 @@ for qq in 0.5 0.95 0.99; do
 		awk -v a="$hq" -v b="$rep" -v w="$width" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(w != "none" && a != "none" && d <= w) }'
 done
 check "the report's latency is inside the histogram's range" lt "$(j .summary.latency_ms.max)" 134217
+
+# --- 1b. a WebSocket run (sp-wssrv's echo): its sessions, messages and
+# bytes, the same way
+"$STAMPEDE" run "${NET_OPTS[@]}" --url "$WS_URL/echo" --vus 4 --duration 3s \
+	--metrics "127.0.0.1:$MPORT" --json "$TMP/rw.json" >"$TMP/outw.txt" 2>"$TMP/errw.txt"
+RC=$?
+jw() { jq -r "$1" "$TMP/rw.json"; }
+check "ws: exit 0" eq "$RC" 0
+check "ws: a scrape took the final figures" eq "$(jw .outputs.metrics.final_scraped)" true
+check "ws: messages were echoed" ge "$(jw .ws.messages.received)" 100
+got=none
+for _ in $(seq 100); do
+	got=$(q "$(last stampede_ws_messages_received_total)")
+	[ "$got" = "$(jw .ws.messages.received)" ] && break
+	sleep 0.1
+done
+check "ws: PromQL messages received = the report's" eq "$got" "$(jw .ws.messages.received)"
+check "ws: PromQL messages sent = the report's" eq "$(q "$(last stampede_ws_messages_sent_total)")" "$(jw .ws.messages.sent)"
+check "ws: PromQL sessions, failed = the report's" \
+	eq "$(q "$(last stampede_ws_sessions_total)") $(q "$(last stampede_ws_sessions_failed_total)")" \
+	"$(jw .ws.sessions.started) $(jw .ws.sessions.failed)"
+check "ws: PromQL payload bytes = the report's" \
+	eq "$(q "$(last stampede_ws_sent_bytes_total)") $(q "$(last stampede_ws_received_bytes_total)")" \
+	"$(jw .ws.bytes.sent) $(jw .ws.bytes.received)"
+check "ws: PromQL sessions open at the end = the report's" eq "$(q "$(last stampede_ws_open_sessions)")" "$(jw .ws.sessions.open_at_end)"
+check "ws: round trips, a histogram with a count" ge "$(q "$(last stampede_ws_rtt_seconds_count)")" 100
 
 # --- 2. the open model's target rate, on a page by hand; no final wait
 "$STAMPEDE" run "${NET_OPTS[@]}" --url "http://$SRV/0" --rate 40 --duration 3s \
