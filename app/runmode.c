@@ -941,7 +941,6 @@ sp_cmd_run(int argc, char **argv)
 		sp_run_sample(r, sp_workers_end_us(cores.ws, r->ncores), 1);
 	sp_run_merge(r);
 	sp_run_merge_life(r);
-	obs_bad = sp_obs_end(&r->obs, r) < 0;
 	if (r->bp != NULL)
 		sp_bp_end(r->bp);
 	r->stopped_by = r->setup_failed       ? "setup_failed" :
@@ -951,6 +950,9 @@ sp_cmd_run(int argc, char **argv)
 			r->aborted_by != NULL ? "threshold" :
 			sp_interrupted()      ? "signal" :
 						"duration";
+	/* After stopped_by: a Ctrl-C that ends --metrics's final wait came
+	 * after the load. */
+	obs_bad = sp_obs_end(&r->obs, r) < 0;
 	sp_report_collect_n(&rep, cores.ws, r->ncores, &cores.port);
 	rep.mode = "http";
 	rep.tls_hs_allocs = sp_run_tls_hs_allocs(r);

@@ -8,8 +8,9 @@
 # histogram's count, a quantile within one bucket of the report's, the
 # scenario and request labels (two requests of one name are one series);
 # a WebSocket run's sessions, messages and bytes.
-# Then the open model's target rate, Ctrl-C during the final wait, and
-# usage errors (bad address, port in use): exit 2, nothing run.
+# Then the open model's target rate, Ctrl-C during the run and during the
+# final wait, and usage errors (bad address, port in use): exit 2, nothing
+# run.
 . "$(dirname "$0")/lib.sh"
 
 command -v prometheus >/dev/null && command -v promtool >/dev/null || {
@@ -264,6 +265,27 @@ check "Ctrl-C: ended within 5 s, no 60 s wait ($(( (t_end - t_int) / 1000000 )) 
 check "Ctrl-C: the report says so" eq "$(jq -r .stopped_by "$TMP/r3.json")" signal
 check "Ctrl-C: and has the endpoint" eq "$(jq -r .outputs.metrics.address "$TMP/r3.json")" "127.0.0.1:$MPORT"
 check "Ctrl-C: the run was short" lt "$(( (t_end - start) / 1000000000 ))" 20
+
+# --- 3b. Ctrl-C during the final wait (on a port no one scrapes) ends it
+OPORT=$(free_port "$MPORT")
+"$STAMPEDE" run "${NET_OPTS[@]}" --url "http://$SRV/0" --vus 2 --duration 2s \
+	--metrics "127.0.0.1:$OPORT" --metrics-linger 60s --json "$TMP/r5.json" \
+	>"$TMP/out5.txt" 2>"$TMP/err5.txt" &
+pid=$!
+waiting=0
+for _ in $(seq 150); do
+	grep -q 'serving the final figures' "$TMP/err5.txt" && { waiting=1; break; }
+	sleep 0.1
+done
+kill -INT "$pid"
+t_int=$(date +%s%N)
+for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+t_end=$(date +%s%N)
+stop_pid "$pid"
+check "final wait: it was waiting" eq "$waiting" 1
+check "final wait: Ctrl-C ended it within 3 s ($(( (t_end - t_int) / 1000000 )) ms)" lt "$(( (t_end - t_int) / 1000000 ))" 3000
+check "final wait: the run itself ran its course, no scrape took the end" \
+	eq "$(jq -r '.stopped_by + " " + (.outputs.metrics.final_scraped | tostring) + " " + (.outputs.metrics.scrapes | tostring)' "$TMP/r5.json")" "duration false 0"
 
 # --- 4. usage errors: exit 2, nothing run, no report
 bad() { # bad WHAT EXPECTED-MESSAGE args...
