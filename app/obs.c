@@ -21,8 +21,8 @@ sp_obs_add_out(struct sp_obs_opts *o, const char *spec)
 	size_t k = eq != NULL ? (size_t)(eq - spec) : strlen(spec);
 
 	if (eq == NULL || eq[1] == '\0') {
-		sp_usage_error("--out %s: KIND=WHERE, e.g. json=points.jsonl "
-			       "or json=-",
+		sp_usage_error("--out %s: KIND=WHERE, e.g. json=points.jsonl, "
+			       "json=- or influxdb=http://HOST:8086/DB",
 			       spec);
 		return -1;
 	}
@@ -34,8 +34,16 @@ sp_obs_add_out(struct sp_obs_opts *o, const char *spec)
 		o->out_json = eq + 1;
 		return 0;
 	}
-	sp_usage_error("--out %s: unknown output '%.*s' (json)", spec, (int)k,
-		       spec);
+	if (k == 8 && strncmp(spec, "influxdb", 8) == 0) {
+		if (o->out_influx != NULL) {
+			sp_usage_error("--out influxdb= given twice");
+			return -1;
+		}
+		o->out_influx = eq + 1;
+		return 0;
+	}
+	sp_usage_error("--out %s: unknown output '%.*s' (json, influxdb)",
+		       spec, (int)k, spec);
 	return -1;
 }
 
@@ -55,7 +63,7 @@ sp_obs_open(struct sp_obs *ob)
 		if (ob->json == NULL)
 			return -1;
 	}
-	return 0;
+	return sp_obs_influx_open(ob);
 }
 
 /* One line: the point, and on the newest the run so far. */
@@ -97,6 +105,7 @@ sp_obs_tick(struct sp_obs *ob, struct sp_run *r)
 			ob->json_bad = 1;
 		}
 	}
+	sp_obs_influx_tick(ob, r);
 	ob->sent = r->ntl;
 }
 
@@ -104,18 +113,29 @@ int
 sp_obs_end(struct sp_obs *ob, struct sp_run *r)
 {
 	sp_obs_tick(ob, r);
+	/* Never a failure of the run: what did not go is counted. */
+	sp_obs_influx_end(ob);
 	return ob->json_bad ? -1 : 0;
 }
 
 void
 sp_obs_json(const struct sp_obs *ob, FILE *f)
 {
-	if (ob->o.out_json == NULL)
+	if (ob->o.out_json == NULL && ob->influx == NULL)
 		return;
-	fprintf(f, " \"outputs\":{\"json\":{\"path\":");
-	sp_json_str(f, ob->o.out_json);
-	fprintf(f, ",\"lines\":%" PRIu64 ",\"failed\":%s}},\n",
-		ob->json_lines, ob->json_bad ? "true" : "false");
+	fprintf(f, " \"outputs\":{");
+	if (ob->o.out_json != NULL) {
+		fprintf(f, "\"json\":{\"path\":");
+		sp_json_str(f, ob->o.out_json);
+		fprintf(f, ",\"lines\":%" PRIu64 ",\"failed\":%s}",
+			ob->json_lines, ob->json_bad ? "true" : "false");
+	}
+	if (ob->influx != NULL) {
+		if (ob->o.out_json != NULL)
+			fputc(',', f);
+		sp_obs_influx_json(ob, f);
+	}
+	fprintf(f, "},\n");
 }
 
 void
@@ -130,4 +150,5 @@ sp_obs_close(struct sp_obs *ob)
 	else if (ob->json != NULL)
 		fflush(ob->json);
 	ob->json = NULL;
+	sp_obs_influx_close(ob);
 }
