@@ -41,10 +41,10 @@ struct sp_influx {
 	pthread_cond_t work; /* the pusher waits for a batch or the end */
 	pthread_cond_t idle; /* the end waits for the pusher */
 	struct sp_influx_slot *slot;
-	uint32_t head, n;    /* the queued batches: slot[head], n of them */
-	int busy;            /* a request in flight */
+	uint32_t head, n; /* the queued batches: slot[head], n of them */
+	int busy;         /* a request in flight */
 	int started, dead, stopping;
-	int stop;            /* abandon now (atomic: read inside a request) */
+	int stop; /* abandon now (atomic: read inside a request) */
 	pthread_t th;
 	struct sp_influx_stats st;
 	/* The pusher's own. */
@@ -156,7 +156,7 @@ sp_influx_url_parse(struct sp_influx_url *u, const char *spec, char *err,
 {
 	static const char v2_path[] = "/api/v2/write";
 	const char *auth, *auth_end, *at = NULL, *hp, *port = NULL, *path,
-							*q = NULL;
+				     *q = NULL;
 	size_t scheme, path_len, hp_len;
 	int bad;
 
@@ -233,7 +233,7 @@ sp_influx_url_parse(struct sp_influx_url *u, const char *spec, char *err,
 		       sizeof(v2_path) - 1) == 0;
 	if (u->v2) {
 		static const char *const keys[] = { "org", "orgID", "bucket",
-						     "precision", NULL };
+						    "precision", NULL };
 		const char *v[4] = { NULL, NULL, NULL, NULL };
 		size_t l[4] = { 0, 0, 0, 0 };
 
@@ -252,7 +252,8 @@ sp_influx_url_parse(struct sp_influx_url *u, const char *spec, char *err,
 				      "e.g. .../api/v2/write?org=O&bucket=B");
 			return -1;
 		}
-		if (v[3] != NULL && !(l[3] == 2 && strncmp(v[3], "ms", 2) == 0)) {
+		if (v[3] != NULL &&
+		    !(l[3] == 2 && strncmp(v[3], "ms", 2) == 0)) {
 			sp_influx_err(err, errlen,
 				      "precision=%.*s: points are written in "
 				      "ms (precision=ms, or none)",
@@ -280,7 +281,8 @@ sp_influx_url_parse(struct sp_influx_url *u, const char *spec, char *err,
 		}
 		if (sp_influx_query(q, keys, v, l, err, errlen) < 0)
 			return -1;
-		if (asprintf(&u->post, "%.*s%.*s%.*s/write?db=%.*s%s%.*s&precision=ms",
+		if (asprintf(&u->post,
+			     "%.*s%.*s%.*s/write?db=%.*s%s%.*s&precision=ms",
 			     (int)scheme, spec, (int)hp_len, hp,
 			     (int)(db - 1 - path), path,
 			     (int)(path + path_len - db), db,
@@ -288,9 +290,8 @@ sp_influx_url_parse(struct sp_influx_url *u, const char *spec, char *err,
 			     v[0] != NULL ? v[0] : "") < 0)
 			u->post = NULL;
 	}
-	if (u->post == NULL ||
-	    asprintf(&u->shown, "%.*s%.*s%s", (int)scheme, spec, (int)hp_len,
-		     hp, path) < 0) {
+	if (u->post == NULL || asprintf(&u->shown, "%.*s%.*s%s", (int)scheme,
+					spec, (int)hp_len, hp, path) < 0) {
 		u->shown = NULL;
 		sp_influx_url_free(u);
 		sp_influx_err(err, errlen, "out of memory");
@@ -302,16 +303,16 @@ sp_influx_url_parse(struct sp_influx_url *u, const char *spec, char *err,
 
 		u->user = sp_influx_unescape(auth, ul, &bad);
 		if (u->user != NULL && *pw == ':')
-			u->pass = sp_influx_unescape(pw + 1,
-						     (size_t)(at - pw - 1), &bad);
+			u->pass = sp_influx_unescape(
+				pw + 1, (size_t)(at - pw - 1), &bad);
 		else if (u->user != NULL)
 			u->pass = strdup("");
 		if (u->user == NULL || u->pass == NULL || ul == 0) {
 			sp_influx_url_free(u);
 			sp_influx_err(err, errlen, "%s",
 				      ul == 0 ? "USER:PASS@ without a user" :
-				      bad	  ? "a bad %XX in USER:PASS@" :
-						    "out of memory");
+				      bad     ? "a bad %XX in USER:PASS@" :
+						"out of memory");
 			return -1;
 		}
 	}
@@ -528,7 +529,8 @@ sp_influx_post(struct sp_influx *ix, size_t len, char *why, size_t whylen)
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, ix->send);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	if (curl_multi_add_handle(ix->multi, e) != CURLM_OK) {
-		sp_influx_err(why, whylen, "libcurl: could not add the request");
+		sp_influx_err(why, whylen,
+			      "libcurl: could not add the request");
 		return -1;
 	}
 	while (running) {

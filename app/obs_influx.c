@@ -23,12 +23,12 @@
 #include "sp_obs.h"
 #include "sp_run.h"
 
-#define SP_OBS_INFLUX_SLOTS 8             /* seconds queued at most */
-#define SP_OBS_INFLUX_SLOT_BYTES 16384    /* a tick's lines */
-#define SP_OBS_INFLUX_LINE_MAX 1024       /* one point's line */
+#define SP_OBS_INFLUX_SLOTS 8          /* seconds queued at most */
+#define SP_OBS_INFLUX_SLOT_BYTES 16384 /* a tick's lines */
+#define SP_OBS_INFLUX_LINE_MAX 1024    /* one point's line */
 #define SP_OBS_INFLUX_CONNECT_MS 2000
-#define SP_OBS_INFLUX_TIMEOUT_MS 5000     /* a request, all in */
-#define SP_OBS_INFLUX_FLUSH_MS 2000       /* the end's wait */
+#define SP_OBS_INFLUX_TIMEOUT_MS 5000 /* a request, all in */
+#define SP_OBS_INFLUX_FLUSH_MS 2000   /* the end's wait */
 #define SP_OBS_INFLUX_TOKEN "STAMPEDE_INFLUXDB_TOKEN"
 
 struct sp_obs_influx {
@@ -205,8 +205,8 @@ sp_obs_influx_end(struct sp_obs *ob)
 		oi->run_id);
 	if (st.dropped != 0 || st.failed != 0)
 		fprintf(stderr,
-			"; %" PRIu64 " dropped, %" PRIu64
-			" in %" PRIu64 " failed requests (first: %s)",
+			"; %" PRIu64 " dropped, %" PRIu64 " in %" PRIu64
+			" failed requests (first: %s)",
 			st.dropped, st.failed_points, st.failed,
 			st.first_error[0] != '\0' ? st.first_error : "none");
 	fputc('\n', stderr);
@@ -235,8 +235,8 @@ sp_obs_influx_json(const struct sp_obs *ob, FILE *f)
 		",\"points\":%" PRIu64 ",\"batches\":%" PRIu64
 		",\"dropped\":%" PRIu64 ",\"failed\":%" PRIu64
 		",\"failed_points\":%" PRIu64 ",\"first_error\":",
-		sp_influx_v2(oi->ix) ? "v2" : "v1", oi->run_id, st.points, st.batches,
-		st.dropped, st.failed, st.failed_points);
+		sp_influx_v2(oi->ix) ? "v2" : "v1", oi->run_id, st.points,
+		st.batches, st.dropped, st.failed, st.failed_points);
 	sp_obs_influx_err_json(f, st.first_error);
 	fputs(",\"last_error\":", f);
 	sp_obs_influx_err_json(f, st.last_error);

@@ -30,10 +30,10 @@ int sp_influx_url_parse(struct sp_influx_url *u, const char *spec, char *err,
 void sp_influx_url_free(struct sp_influx_url *u);
 
 struct sp_influx_conf {
-	const char *url;   /* --out influxdb=URL */
-	const char *token; /* v2: required */
-	uint32_t slots;    /* batches the queue holds */
-	size_t slot_bytes; /* the most one batch holds */
+	const char *url;                         /* --out influxdb=URL */
+	const char *token;                       /* v2: required */
+	uint32_t slots;                          /* batches the queue holds */
+	size_t slot_bytes;                       /* the most one batch holds */
 	uint32_t connect_timeout_ms, timeout_ms; /* per request */
 };
 

@@ -46,8 +46,9 @@ static const struct url_case url_cases[] = {
 	{ "https://u%40x:p%3aw@localhost/pre/fix/db?rp=week",
 	  "https://localhost/pre/fix/write?db=db&rp=week&precision=ms",
 	  "https://localhost/pre/fix/db?rp=week", "u@x", "p:w", 0, NULL },
-	{ "http://u@[::1]:8086/db", "http://[::1]:8086/write?db=db&precision=ms",
-	  "http://[::1]:8086/db", "u", "", 0, NULL },
+	{ "http://u@[::1]:8086/db",
+	  "http://[::1]:8086/write?db=db&precision=ms", "http://[::1]:8086/db",
+	  "u", "", 0, NULL },
 	{ "http://h:8086/api/v2/write?org=o&bucket=b",
 	  "http://h:8086/api/v2/write?org=o&bucket=b&precision=ms",
 	  "http://h:8086/api/v2/write?org=o&bucket=b", NULL, NULL, 1, NULL },
@@ -398,7 +399,8 @@ test_written(int v2)
 	if (!v2) {
 		char shown[128];
 
-		snprintf(shown, sizeof(shown), "http://127.0.0.1:%d/db", s.port);
+		snprintf(shown, sizeof(shown), "http://127.0.0.1:%d/db",
+			 s.port);
 		CHECK(strcmp(sp_influx_shown(ix), shown) == 0,
 		      "shown without credentials: %s", sp_influx_shown(ix));
 	}
