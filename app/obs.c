@@ -42,8 +42,8 @@ sp_obs_add_out(struct sp_obs_opts *o, const char *spec)
 		o->out_influx = eq + 1;
 		return 0;
 	}
-	sp_usage_error("--out %s: unknown output '%.*s' (json, influxdb)",
-		       spec, (int)k, spec);
+	sp_usage_error("--out %s: unknown output '%.*s' (json, influxdb)", spec,
+		       (int)k, spec);
 	return -1;
 }
 
