@@ -147,7 +147,8 @@ check "influxd: url, api, measurement" eq "$(ix url) $(ix api) $(ix measurement)
 check "influxd: stderr says it once, at the end" eq "$(influx_lines)" 1
 check "influxd: ... with the count and the run" eq "$(grep -c "$n of $n points written in .* (run=$RUN)" "$TMP/err.txt")" 1
 ixq "SELECT * FROM stampede WHERE run='$RUN'" >"$TMP/q.json"
-pts=$(jq -c '[.results[0].series[0] | .columns as $c | .values[] | [$c, .] | transpose | map(select(.[1] != null)) | from_entries]' "$TMP/q.json")
+pts=$(jq -c '[.results[0].series[0] | .columns as $c | .values[] | [$c, .] | transpose |
+	map(select(.[1] != null) | {key: .[0], value: .[1]}) | from_entries]' "$TMP/q.json")
 check "influxd: a point per timeline point" eq "$(jq length <<<"$pts")" "$n"
 check "influxd: each point's fields are the timeline point's" \
 	eq "$(jq -c 'map(del(.time, .run))' <<<"$pts" | norm)" "$(timeline)"
