@@ -22,8 +22,8 @@ sp_obs_add_out(struct sp_obs_opts *o, const char *spec)
 	size_t k = eq != NULL ? (size_t)(eq - spec) : strlen(spec);
 
 	if (eq == NULL || eq[1] == '\0') {
-		sp_usage_error("--out %s: KIND=WHERE, e.g. json=points.jsonl "
-			       "or json=-",
+		sp_usage_error("--out %s: KIND=WHERE, e.g. json=points.jsonl, "
+			       "json=- or influxdb=http://HOST:8086/DB",
 			       spec);
 		return -1;
 	}
@@ -35,8 +35,16 @@ sp_obs_add_out(struct sp_obs_opts *o, const char *spec)
 		o->out_json = eq + 1;
 		return 0;
 	}
-	sp_usage_error("--out %s: unknown output '%.*s' (json)", spec, (int)k,
-		       spec);
+	if (k == 8 && strncmp(spec, "influxdb", 8) == 0) {
+		if (o->out_influx != NULL) {
+			sp_usage_error("--out influxdb= given twice");
+			return -1;
+		}
+		o->out_influx = eq + 1;
+		return 0;
+	}
+	sp_usage_error("--out %s: unknown output '%.*s' (json, influxdb)", spec,
+		       (int)k, spec);
 	return -1;
 }
 
@@ -56,7 +64,9 @@ sp_obs_open(struct sp_obs *ob)
 		if (ob->json == NULL)
 			return -1;
 	}
-	return sp_obs_prom_open(ob);
+	if (sp_obs_prom_open(ob) < 0)
+		return -1;
+	return sp_obs_influx_open(ob);
 }
 
 /* One line: the point, and on the newest the run so far. */
@@ -99,6 +109,7 @@ sp_obs_stream(struct sp_obs *ob, struct sp_run *r)
 			ob->json_bad = 1;
 		}
 	}
+	sp_obs_influx_tick(ob, r);
 	ob->sent = r->ntl;
 }
 
@@ -115,6 +126,8 @@ sp_obs_end(struct sp_obs *ob, struct sp_run *r)
 	int bad;
 
 	sp_obs_stream(ob, r);
+	/* Never a failure of the run: what did not go is counted. */
+	sp_obs_influx_end(ob);
 	bad = sp_obs_prom_end(ob, r) < 0;
 	return ob->json_bad || bad ? -1 : 0;
 }
@@ -122,17 +135,26 @@ sp_obs_end(struct sp_obs *ob, struct sp_run *r)
 void
 sp_obs_json(const struct sp_obs *ob, FILE *f)
 {
-	if (ob->o.out_json == NULL && ob->prom == NULL)
+	int n = 0;
+
+	if (ob->o.out_json == NULL && ob->prom == NULL && ob->influx == NULL)
 		return;
 	fprintf(f, " \"outputs\":{");
 	if (ob->o.out_json != NULL) {
 		fprintf(f, "\"json\":{\"path\":");
 		sp_json_str(f, ob->o.out_json);
-		fprintf(f, ",\"lines\":%" PRIu64 ",\"failed\":%s}%s",
-			ob->json_lines, ob->json_bad ? "true" : "false",
-			ob->prom != NULL ? "," : "");
+		fprintf(f, ",\"lines\":%" PRIu64 ",\"failed\":%s}",
+			ob->json_lines, ob->json_bad ? "true" : "false");
+		n++;
 	}
-	sp_obs_prom_json(ob, f);
+	if (ob->prom != NULL) {
+		fputs(n++ ? "," : "", f);
+		sp_obs_prom_json(ob, f);
+	}
+	if (ob->influx != NULL) {
+		fputs(n++ ? "," : "", f);
+		sp_obs_influx_json(ob, f);
+	}
 	fprintf(f, "},\n");
 }
 
@@ -149,4 +171,5 @@ sp_obs_close(struct sp_obs *ob)
 		fflush(ob->json);
 	ob->json = NULL;
 	sp_obs_prom_close(ob);
+	sp_obs_influx_close(ob);
 }

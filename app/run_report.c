@@ -60,7 +60,7 @@ sp_run_lat_line(FILE *out, const char *what, const struct sp_hist *h)
  */
 #define SP_RUN_PARTIAL_US (SP_US_PER_S * 9 / 10)
 
-static int
+int
 sp_run_partial(const struct sp_run_point *p)
 {
 	return p->len_us < SP_RUN_PARTIAL_US;

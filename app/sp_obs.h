@@ -6,6 +6,7 @@
  * aggregated per second: no sample per request, no label per VU or URL.
  *
  *   --out json=FILE|-     a JSON line a second (obs.c)
+ *   --out influxdb=URL    InfluxDB line protocol a second (obs_influx.c)
  *   --live-interval DUR   the live line's period when stderr is no terminal
  *   --metrics HOST:PORT   a Prometheus endpoint (obs_prom.c)
  *   --metrics-linger DUR  how long it waits at the end for a last scrape
@@ -21,6 +22,7 @@ struct sp_prom;
 
 struct sp_obs_opts {
 	const char *out_json;      /* --out json=FILE, "-" standard output */
+	const char *out_influx;    /* --out influxdb=URL */
 	uint64_t live_interval_us; /* --live-interval; 0: a second */
 	const char *metrics;       /* --metrics HOST:PORT */
 	uint64_t metrics_linger_us; /* --metrics-linger, if set */
@@ -34,6 +36,7 @@ struct sp_obs {
 	uint64_t json_lines; /* stream lines written */
 	int json_bad;        /* a write failed: said once, the run goes on */
 	struct sp_prom *prom; /* --metrics, or NULL */
+	struct sp_obs_influx *influx; /* obs_influx.c's, or NULL */
 };
 
 /* Parse one --out KIND=WHERE into @o. 0, or -1 after a usage error. */
@@ -63,5 +66,12 @@ void sp_obs_prom_tick(struct sp_obs *ob, struct sp_run *r);
 int sp_obs_prom_end(struct sp_obs *ob, struct sp_run *r);
 void sp_obs_prom_json(const struct sp_obs *ob, FILE *f);
 void sp_obs_prom_close(struct sp_obs *ob);
+/* obs_influx.c: --out influxdb=, called by the above. A database that is
+ * slow or gone costs dropped points (counted, said), never the run. */
+int sp_obs_influx_open(struct sp_obs *ob);
+void sp_obs_influx_tick(struct sp_obs *ob, struct sp_run *r);
+void sp_obs_influx_end(struct sp_obs *ob);
+void sp_obs_influx_json(const struct sp_obs *ob, FILE *f);
+void sp_obs_influx_close(struct sp_obs *ob);
 
 #endif

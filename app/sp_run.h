@@ -115,6 +115,8 @@ uint64_t sp_run_succeeded(const struct sp_vu_stats *s);
 int64_t sp_run_tls_hs_allocs(const struct sp_run *r);
 void sp_run_print(const struct sp_run *r, const struct sp_report *rep,
 		  FILE *out);
+/* A point shorter than 0.9 s: the run's last, partial second. */
+int sp_run_partial(const struct sp_run_point *p);
 /* A timeline point's JSON fields, no braces (@ws: with its WebSocket
  * figures). */
 void sp_run_point_json(FILE *f, const struct sp_run_point *p, int ws);

@@ -1,0 +1,735 @@
+/*
+ * InfluxDB's write API (sp_influx.h): the URL taken apart, a bounded queue
+ * of preallocated batches, and a pusher thread that POSTs them with
+ * libcurl.
+ *
+ * The control lcore's side (sp_influx_put) only copies into a free slot
+ * under a mutex the pusher holds for copies too, never across a request:
+ * a database that is slow, hangs or is gone costs the run nothing but the
+ * batches that no longer fit, which are counted. The pusher takes every
+ * batch queued at once and sends them as one request, so a database that
+ * answers slowly is caught up with rather than fallen behind. A failed
+ * request is counted and not retried: the points are the timeline's, which
+ * the report has anyway.
+ *
+ * The request runs on a multi handle so that the end of the run can
+ * abandon it at once (curl_multi_wakeup), whatever the timeouts say.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "sp_influx.h"
+
+struct sp_influx_slot {
+	char *buf;
+	size_t len;
+	uint32_t npoints;
+};
+
+struct sp_influx {
+	struct sp_influx_conf c;
+	struct sp_influx_url url;
+	pthread_mutex_t mu;
+	pthread_cond_t work; /* the pusher waits for a batch or the end */
+	pthread_cond_t idle; /* the end waits for the pusher */
+	struct sp_influx_slot *slot;
+	uint32_t head, n; /* the queued batches: slot[head], n of them */
+	int busy;         /* a request in flight */
+	int started, dead, stopping;
+	int stop; /* abandon now (atomic: read inside a request) */
+	pthread_t th;
+	struct sp_influx_stats st;
+	/* The pusher's own. */
+	char *send;
+	CURLM *multi;
+	CURL *easy;
+	struct curl_slist *hdrs;
+	char *auth;
+	char resp[256];
+	size_t resp_len;
+	char cerr[CURL_ERROR_SIZE];
+};
+
+static void __attribute__((format(printf, 3, 4)))
+sp_influx_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static int
+sp_influx_hex(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* [s, s + n) percent-decoded into a new string, or NULL (bad %XX, or no
+ * memory: @bad tells). */
+static char *
+sp_influx_unescape(const char *s, size_t n, int *bad)
+{
+	char *out = malloc(n + 1), *o = out;
+
+	*bad = 0;
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] != '%') {
+			*o++ = s[i];
+			continue;
+		}
+		if (i + 2 >= n || sp_influx_hex(s[i + 1]) < 0 ||
+		    sp_influx_hex(s[i + 2]) < 0) {
+			*bad = 1;
+			free(out);
+			return NULL;
+		}
+		*o++ = (char)(sp_influx_hex(s[i + 1]) * 16 +
+			      sp_influx_hex(s[i + 2]));
+		i += 2;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* The query's KEY=VALUE pairs: each key one of @keys (NULL-ended), once,
+ * with a value; vals[i] points at key i's value (length lens[i]). 0, or
+ * -1 with why in @err. */
+static int
+sp_influx_query(const char *q, const char *const *keys, const char **vals,
+		size_t *lens, char *err, size_t errlen)
+{
+	while (q != NULL && *q != '\0') {
+		size_t n = strcspn(q, "&"), kl = strcspn(q, "=&");
+		int k;
+
+		if (kl == n || kl + 1 == n) {
+			sp_influx_err(err, errlen,
+				      "'%.*s' in the query: KEY=VALUE expected",
+				      (int)n, q);
+			return -1;
+		}
+		for (k = 0; keys[k] != NULL; k++)
+			if (strlen(keys[k]) == kl &&
+			    strncmp(keys[k], q, kl) == 0)
+				break;
+		if (keys[k] == NULL) {
+			sp_influx_err(err, errlen,
+				      "'%.*s' in the query: not a parameter "
+				      "this URL takes",
+				      (int)kl, q);
+			return -1;
+		}
+		if (vals[k] != NULL) {
+			sp_influx_err(err, errlen, "%s= given twice", keys[k]);
+			return -1;
+		}
+		vals[k] = q + kl + 1;
+		lens[k] = n - kl - 1;
+		q += n;
+		if (*q == '&')
+			q++;
+	}
+	return 0;
+}
+
+int
+sp_influx_url_parse(struct sp_influx_url *u, const char *spec, char *err,
+		    size_t errlen)
+{
+	static const char v2_path[] = "/api/v2/write";
+	const char *auth, *auth_end, *at = NULL, *hp, *port = NULL, *path,
+				     *q = NULL;
+	size_t scheme, path_len, hp_len;
+	int bad;
+
+	memset(u, 0, sizeof(*u));
+	for (const char *s = spec; *s != '\0'; s++)
+		if ((unsigned char)*s <= ' ' || *s == 0x7f || *s == '#') {
+			sp_influx_err(err, errlen,
+				      "a space, a control character or a "
+				      "'#' in the URL");
+			return -1;
+		}
+	if (strncmp(spec, "http://", 7) == 0) {
+		scheme = 7;
+	} else if (strncmp(spec, "https://", 8) == 0) {
+		scheme = 8;
+	} else {
+		sp_influx_err(err, errlen,
+			      "http:// or https:// expected, e.g. "
+			      "http://127.0.0.1:8086/DB");
+		return -1;
+	}
+	auth = spec + scheme;
+	auth_end = auth + strcspn(auth, "/?");
+	for (const char *s = auth; s < auth_end; s++)
+		if (*s == '@')
+			at = s;
+	hp = at != NULL ? at + 1 : auth;
+	hp_len = (size_t)(auth_end - hp);
+	/* HOST, [IPv6] or HOST:PORT / [IPv6]:PORT */
+	if (hp < auth_end && *hp == '[') {
+		const char *rb = memchr(hp, ']', hp_len);
+
+		if (rb == NULL || rb == hp + 1) {
+			sp_influx_err(err, errlen, "a bad [IPv6] host");
+			return -1;
+		}
+		if (rb + 1 < auth_end && rb[1] != ':') {
+			sp_influx_err(err, errlen, "a bad [IPv6]:PORT");
+			return -1;
+		}
+		if (rb + 1 < auth_end)
+			port = rb + 2;
+	} else {
+		for (const char *s = hp; s < auth_end; s++)
+			if (*s == ':')
+				port = s + 1;
+		if (hp == auth_end || port == hp + 1) {
+			sp_influx_err(err, errlen,
+				      "no host, e.g. http://127.0.0.1:8086/DB");
+			return -1;
+		}
+	}
+	if (port != NULL) {
+		unsigned long pn = 0;
+		const char *s;
+
+		for (s = port; s < auth_end && s - port < 6; s++) {
+			if (*s < '0' || *s > '9')
+				break;
+			pn = pn * 10 + (unsigned long)(*s - '0');
+		}
+		if (s == port || s != auth_end || pn == 0 || pn > 65535) {
+			sp_influx_err(err, errlen, "a bad port '%.*s'",
+				      (int)(auth_end - port), port);
+			return -1;
+		}
+	}
+	path = auth_end;
+	path_len = strcspn(path, "?");
+	if (path[path_len] == '?')
+		q = path + path_len + 1;
+	u->v2 = path_len >= sizeof(v2_path) - 1 &&
+		memcmp(path + path_len - (sizeof(v2_path) - 1), v2_path,
+		       sizeof(v2_path) - 1) == 0;
+	if (u->v2) {
+		static const char *const keys[] = { "org", "orgID", "bucket",
+						    "precision", NULL };
+		const char *v[4] = { NULL, NULL, NULL, NULL };
+		size_t l[4] = { 0, 0, 0, 0 };
+
+		if (at != NULL) {
+			sp_influx_err(err, errlen,
+				      "v2 (/api/v2/write) authenticates with "
+				      "a token (STAMPEDE_INFLUXDB_TOKEN), not "
+				      "USER:PASS@");
+			return -1;
+		}
+		if (sp_influx_query(q, keys, v, l, err, errlen) < 0)
+			return -1;
+		if ((v[0] == NULL && v[1] == NULL) || v[2] == NULL) {
+			sp_influx_err(err, errlen,
+				      "v2 needs org= (or orgID=) and bucket=, "
+				      "e.g. .../api/v2/write?org=O&bucket=B");
+			return -1;
+		}
+		if (v[3] != NULL &&
+		    !(l[3] == 2 && strncmp(v[3], "ms", 2) == 0)) {
+			sp_influx_err(err, errlen,
+				      "precision=%.*s: points are written in "
+				      "ms (precision=ms, or none)",
+				      (int)l[3], v[3]);
+			return -1;
+		}
+		if (asprintf(&u->post, "%.*s%.*s%s%s", (int)scheme, spec,
+			     (int)hp_len, hp, path,
+			     v[3] != NULL ? "" : "&precision=ms") < 0)
+			u->post = NULL;
+	} else {
+		static const char *const keys[] = { "rp", NULL };
+		const char *v[1] = { NULL }, *db;
+		size_t l[1] = { 0 };
+
+		db = path + path_len;
+		while (db > path && db[-1] != '/')
+			db--;
+		if (db == path + path_len) {
+			sp_influx_err(err, errlen,
+				      "no database: http://HOST:PORT/DB "
+				      "(v1), or .../api/v2/write?org=O&"
+				      "bucket=B (v2)");
+			return -1;
+		}
+		if (sp_influx_query(q, keys, v, l, err, errlen) < 0)
+			return -1;
+		if (asprintf(&u->post,
+			     "%.*s%.*s%.*s/write?db=%.*s%s%.*s&precision=ms",
+			     (int)scheme, spec, (int)hp_len, hp,
+			     (int)(db - 1 - path), path,
+			     (int)(path + path_len - db), db,
+			     v[0] != NULL ? "&rp=" : "", (int)l[0],
+			     v[0] != NULL ? v[0] : "") < 0)
+			u->post = NULL;
+	}
+	if (u->post == NULL || asprintf(&u->shown, "%.*s%.*s%s", (int)scheme,
+					spec, (int)hp_len, hp, path) < 0) {
+		u->shown = NULL;
+		sp_influx_url_free(u);
+		sp_influx_err(err, errlen, "out of memory");
+		return -1;
+	}
+	if (at != NULL) {
+		size_t ul = strcspn(auth, ":@");
+		const char *pw = auth + ul;
+
+		u->user = sp_influx_unescape(auth, ul, &bad);
+		if (u->user != NULL && *pw == ':')
+			u->pass = sp_influx_unescape(
+				pw + 1, (size_t)(at - pw - 1), &bad);
+		else if (u->user != NULL)
+			u->pass = strdup("");
+		if (u->user == NULL || u->pass == NULL || ul == 0) {
+			sp_influx_url_free(u);
+			sp_influx_err(err, errlen, "%s",
+				      ul == 0 ? "USER:PASS@ without a user" :
+				      bad     ? "a bad %XX in USER:PASS@" :
+						"out of memory");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+sp_influx_url_free(struct sp_influx_url *u)
+{
+	free(u->post);
+	free(u->shown);
+	free(u->user);
+	free(u->pass);
+	memset(u, 0, sizeof(*u));
+}
+
+/* The response's first bytes: an InfluxDB error is a short JSON object,
+ * the reason a failed batch is reported with. */
+static size_t
+sp_influx_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct sp_influx *ix = arg;
+	size_t n = size * nmemb, room = sizeof(ix->resp) - 1 - ix->resp_len;
+
+	memcpy(ix->resp + ix->resp_len, data, n < room ? n : room);
+	ix->resp_len += n < room ? n : room;
+	return n;
+}
+
+static void
+sp_influx_free(struct sp_influx *ix)
+{
+	if (ix->easy != NULL)
+		curl_easy_cleanup(ix->easy);
+	if (ix->multi != NULL)
+		curl_multi_cleanup(ix->multi);
+	curl_slist_free_all(ix->hdrs);
+	free(ix->auth);
+	if (ix->slot != NULL)
+		for (uint32_t i = 0; i < ix->c.slots; i++)
+			free(ix->slot[i].buf);
+	free(ix->slot);
+	free(ix->send);
+	sp_influx_url_free(&ix->url);
+	pthread_cond_destroy(&ix->work);
+	pthread_cond_destroy(&ix->idle);
+	pthread_mutex_destroy(&ix->mu);
+	free(ix);
+}
+
+static CURLcode sp_influx_curl_rc;
+
+static void
+sp_influx_curl_init(void)
+{
+	sp_influx_curl_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* The request, once for the run: its URL, headers, timeouts and body
+ * callback; each batch sets only the body. One easy handle on one multi
+ * handle keeps the connection between batches. */
+static int
+sp_influx_client(struct sp_influx *ix, char *err, size_t errlen)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	struct curl_slist *h;
+	CURL *e;
+	int bad = 0;
+
+	/* curl_global_init is not thread-safe: this runs before any thread
+	 * of ours. */
+	pthread_once(&once, sp_influx_curl_init);
+	if (sp_influx_curl_rc != CURLE_OK) {
+		sp_influx_err(err, errlen, "libcurl: %s",
+			      curl_easy_strerror(sp_influx_curl_rc));
+		return -1;
+	}
+	ix->multi = curl_multi_init();
+	ix->easy = e = curl_easy_init();
+	if (ix->multi == NULL || e == NULL)
+		goto fail;
+	/* A body over 1 KiB would otherwise wait a second for a 100
+	 * Continue that InfluxDB does not send. */
+	h = curl_slist_append(NULL, "Content-Type: text/plain; charset=utf-8");
+	if (h == NULL)
+		goto fail;
+	ix->hdrs = h;
+	if (curl_slist_append(h, "Expect:") == NULL ||
+	    (ix->auth != NULL && curl_slist_append(h, ix->auth) == NULL))
+		goto fail;
+	bad |= curl_easy_setopt(e, CURLOPT_URL, ix->url.post) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") !=
+	       CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, ix->hdrs) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+				(long)ix->c.connect_timeout_ms) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+				(long)ix->c.timeout_ms) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_USERAGENT, "stampede") != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, sp_influx_body) !=
+	       CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_WRITEDATA, ix) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, ix->cerr) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_POST, 1L) != CURLE_OK;
+	if (ix->url.user != NULL) {
+		bad |= curl_easy_setopt(e, CURLOPT_HTTPAUTH, CURLAUTH_BASIC) !=
+		       CURLE_OK;
+		bad |= curl_easy_setopt(e, CURLOPT_USERNAME, ix->url.user) !=
+		       CURLE_OK;
+		bad |= curl_easy_setopt(e, CURLOPT_PASSWORD, ix->url.pass) !=
+		       CURLE_OK;
+	}
+	if (bad)
+		goto fail;
+	return 0;
+fail:
+	sp_influx_err(err, errlen, "libcurl: could not set up the client");
+	return -1;
+}
+
+struct sp_influx *
+sp_influx_create(const struct sp_influx_conf *c, char *err, size_t errlen)
+{
+	struct sp_influx *ix = calloc(1, sizeof(*ix));
+	pthread_condattr_t ca;
+
+	if (ix == NULL) {
+		sp_influx_err(err, errlen, "out of memory");
+		return NULL;
+	}
+	ix->c = *c;
+	pthread_mutex_init(&ix->mu, NULL);
+	/* The end's bounded wait is on the monotonic clock. */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&ix->idle, &ca);
+	pthread_cond_init(&ix->work, &ca);
+	pthread_condattr_destroy(&ca);
+	if (sp_influx_url_parse(&ix->url, c->url, err, errlen) < 0)
+		goto fail;
+	if (ix->url.v2) {
+		if (c->token == NULL || c->token[0] == '\0') {
+			sp_influx_err(err, errlen,
+				      "v2 (/api/v2/write) needs a token: set "
+				      "STAMPEDE_INFLUXDB_TOKEN");
+			goto fail;
+		}
+		if (strpbrk(c->token, "\r\n") != NULL) {
+			sp_influx_err(err, errlen,
+				      "STAMPEDE_INFLUXDB_TOKEN holds a line "
+				      "break");
+			goto fail;
+		}
+		if (asprintf(&ix->auth, "Authorization: Token %s", c->token) <
+		    0) {
+			ix->auth = NULL;
+			sp_influx_err(err, errlen, "out of memory");
+			goto fail;
+		}
+	}
+	ix->slot = calloc(c->slots, sizeof(*ix->slot));
+	ix->send = malloc(c->slots * c->slot_bytes);
+	if (ix->slot == NULL || ix->send == NULL) {
+		sp_influx_err(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (uint32_t i = 0; i < c->slots; i++) {
+		ix->slot[i].buf = malloc(c->slot_bytes);
+		if (ix->slot[i].buf == NULL) {
+			sp_influx_err(err, errlen, "out of memory");
+			goto fail;
+		}
+	}
+	if (sp_influx_client(ix, err, errlen) < 0)
+		goto fail;
+	return ix;
+fail:
+	sp_influx_free(ix);
+	return NULL;
+}
+
+/* A failure's words, the first kept apart from the latest. Locked. */
+static void
+sp_influx_note(struct sp_influx *ix, const char *why)
+{
+	if (ix->st.first_error[0] == '\0')
+		snprintf(ix->st.first_error, sizeof(ix->st.first_error), "%s",
+			 why);
+	snprintf(ix->st.last_error, sizeof(ix->st.last_error), "%s", why);
+}
+
+static void
+sp_influx_failed(struct sp_influx *ix, const char *why, uint32_t npoints)
+{
+	ix->st.failed++;
+	ix->st.failed_points += npoints;
+	sp_influx_note(ix, why);
+}
+
+/* One request with @len bytes of ix->send: 0 answered 2xx, or -1 with
+ * why in @why. Abandoned when ix->stop is set. */
+static int
+sp_influx_post(struct sp_influx *ix, size_t len, char *why, size_t whylen)
+{
+	CURL *e = ix->easy;
+	CURLcode res = CURLE_OK;
+	CURLMsg *m;
+	long status = 0;
+	int running = 1, q, done = 0;
+
+	ix->resp_len = 0;
+	ix->cerr[0] = '\0';
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, ix->send);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	if (curl_multi_add_handle(ix->multi, e) != CURLM_OK) {
+		sp_influx_err(why, whylen,
+			      "libcurl: could not add the request");
+		return -1;
+	}
+	while (running) {
+		if (curl_multi_perform(ix->multi, &running) != CURLM_OK ||
+		    running == 0)
+			break;
+		if (__atomic_load_n(&ix->stop, __ATOMIC_ACQUIRE))
+			break;
+		curl_multi_poll(ix->multi, NULL, 0, 1000, NULL);
+	}
+	while ((m = curl_multi_info_read(ix->multi, &q)) != NULL)
+		if (m->msg == CURLMSG_DONE) {
+			res = m->data.result;
+			done = 1;
+		}
+	curl_multi_remove_handle(ix->multi, e);
+	if (!done) {
+		sp_influx_err(why, whylen,
+			      "abandoned unanswered at the end of the run");
+		return -1;
+	}
+	if (res != CURLE_OK) {
+		sp_influx_err(why, whylen, "%s",
+			      ix->cerr[0] != '\0' ? ix->cerr :
+						    curl_easy_strerror(res));
+		return -1;
+	}
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	if (status < 200 || status > 299) {
+		ix->resp[ix->resp_len] = '\0';
+		for (char *s = ix->resp; *s != '\0'; s++)
+			if ((unsigned char)*s < ' ')
+				*s = ' ';
+		sp_influx_err(why, whylen, "HTTP %ld%s%s", status,
+			      ix->resp_len != 0 ? ": " : "", ix->resp);
+		return -1;
+	}
+	return 0;
+}
+
+/* The pusher: whatever is queued goes out as one request, until the end
+ * says stop. */
+static void *
+sp_influx_main(void *arg)
+{
+	struct sp_influx *ix = arg;
+	char why[256];
+
+	pthread_mutex_lock(&ix->mu);
+	for (;;) {
+		size_t len = 0;
+		uint32_t np = 0;
+		int rc;
+
+		while (ix->n == 0 && !ix->stopping)
+			pthread_cond_wait(&ix->work, &ix->mu);
+		if (ix->n == 0 || __atomic_load_n(&ix->stop, __ATOMIC_ACQUIRE))
+			break;
+		for (; ix->n != 0; ix->n--) {
+			struct sp_influx_slot *s = &ix->slot[ix->head];
+
+			memcpy(ix->send + len, s->buf, s->len);
+			len += s->len;
+			np += s->npoints;
+			ix->head = (ix->head + 1) % ix->c.slots;
+		}
+		ix->busy = 1;
+		pthread_mutex_unlock(&ix->mu);
+		rc = sp_influx_post(ix, len, why, sizeof(why));
+		pthread_mutex_lock(&ix->mu);
+		ix->busy = 0;
+		if (rc == 0) {
+			ix->st.points += np;
+			ix->st.batches++;
+		} else {
+			sp_influx_failed(ix, why, np);
+		}
+		pthread_cond_broadcast(&ix->idle);
+	}
+	pthread_cond_broadcast(&ix->idle);
+	pthread_mutex_unlock(&ix->mu);
+	return NULL;
+}
+
+int
+sp_influx_start(struct sp_influx *ix)
+{
+	sigset_t all, old;
+	int rc;
+
+	/* The run's signals (Ctrl-C) are the main thread's to take. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&ix->th, NULL, sp_influx_main, ix);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_mutex_lock(&ix->mu);
+	if (rc != 0) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "could not start its thread: %s",
+			 strerror(rc));
+		ix->dead = 1;
+		/* Not a request that failed: the words, and the queue
+		 * dropped. */
+		sp_influx_note(ix, why);
+		for (; ix->n != 0; ix->n--) {
+			ix->st.dropped += ix->slot[ix->head].npoints;
+			ix->head = (ix->head + 1) % ix->c.slots;
+		}
+	} else {
+		ix->started = 1;
+	}
+	pthread_mutex_unlock(&ix->mu);
+	return rc != 0 ? -1 : 0;
+}
+
+int
+sp_influx_put(struct sp_influx *ix, const char *lines, size_t len,
+	      uint32_t npoints)
+{
+	struct sp_influx_slot *s;
+
+	pthread_mutex_lock(&ix->mu);
+	ix->st.put += npoints;
+	if (ix->dead || ix->stopping || ix->n == ix->c.slots ||
+	    len > ix->c.slot_bytes) {
+		ix->st.dropped += npoints;
+		pthread_mutex_unlock(&ix->mu);
+		return -1;
+	}
+	s = &ix->slot[(ix->head + ix->n) % ix->c.slots];
+	memcpy(s->buf, lines, len);
+	s->len = len;
+	s->npoints = npoints;
+	ix->n++;
+	pthread_cond_signal(&ix->work);
+	pthread_mutex_unlock(&ix->mu);
+	return 0;
+}
+
+void
+sp_influx_end(struct sp_influx *ix, uint32_t wait_ms)
+{
+	struct timespec dl;
+
+	clock_gettime(CLOCK_MONOTONIC, &dl);
+	dl.tv_sec += wait_ms / 1000;
+	dl.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+	if (dl.tv_nsec >= 1000000000L) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&ix->mu);
+	ix->stopping = 1;
+	if (ix->started) {
+		pthread_cond_signal(&ix->work);
+		while (ix->n != 0 || ix->busy)
+			if (pthread_cond_timedwait(&ix->idle, &ix->mu, &dl) ==
+			    ETIMEDOUT)
+				break;
+		__atomic_store_n(&ix->stop, 1, __ATOMIC_RELEASE);
+		curl_multi_wakeup(ix->multi);
+		pthread_mutex_unlock(&ix->mu);
+		pthread_join(ix->th, NULL);
+		pthread_mutex_lock(&ix->mu);
+		ix->started = 0;
+	}
+	for (; ix->n != 0; ix->n--) {
+		ix->st.dropped += ix->slot[ix->head].npoints;
+		ix->head = (ix->head + 1) % ix->c.slots;
+	}
+	pthread_mutex_unlock(&ix->mu);
+}
+
+void
+sp_influx_stats(struct sp_influx *ix, struct sp_influx_stats *s)
+{
+	pthread_mutex_lock(&ix->mu);
+	*s = ix->st;
+	pthread_mutex_unlock(&ix->mu);
+}
+
+const char *
+sp_influx_shown(const struct sp_influx *ix)
+{
+	return ix->url.shown;
+}
+
+int
+sp_influx_v2(const struct sp_influx *ix)
+{
+	return ix->url.v2;
+}
+
+void
+sp_influx_destroy(struct sp_influx *ix)
+{
+	if (ix == NULL)
+		return;
+	sp_influx_end(ix, 0);
+	sp_influx_free(ix);
+}
