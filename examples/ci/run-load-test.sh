@@ -64,7 +64,8 @@ verdict() {
 	printf '%s %s %s\n' "$1" "$2" "$3" >"$OUT/verdict.txt"
 	say "$2: $3"
 	if [ "${GITHUB_ACTIONS:-}" = true ] && [ "$2" != PASS ]; then
-		echo "::error title=load test $2::$3"
+		# A workflow command's data escapes '%' (and CR, LF: none here).
+		echo "::error title=load test $2::${3//%/%25}"
 	fi
 }
 
@@ -83,7 +84,7 @@ metrics() {
 }
 
 run() {
-	local missing=() args=() th rc why failed f pid tpid
+	local missing=() args=() th rc why failed f pid tpid stop
 	mkdir -p "$OUT"
 	for f in "${FILES[@]}"; do rm -f "$OUT/$f"; done
 	[ -n "${STAMPEDE_PORT:-}" ] || missing+=(STAMPEDE_PORT)
@@ -115,7 +116,8 @@ run() {
 	# shellcheck disable=SC2206 # split on blanks, as documented
 	[ -z "${STAMPEDE_ARGS:-}" ] || args+=(${STAMPEDE_ARGS})
 
-	say "$(printf '%q ' "$STAMPEDE" "${args[@]}")"
+	f=$(printf '%q ' "$STAMPEDE" "${args[@]}")
+	say "${f% }"
 	# stampede runs in a session of its own and writes its stderr to a
 	# file, which tail copies into the job's log: a cancelled job's
 	# signals reach it once, through the trap (the first stops the load
@@ -123,10 +125,14 @@ run() {
 	# short), and no pipe that a signal could break is in its way. The
 	# verdict and the summary below still follow.
 	: >"$OUT/stderr.log"
+	pid=
+	stop=0
+	trap 'say "signal: stopping stampede, which writes the reports of the run so far" >&2
+		stop=1
+		[ -z "$pid" ] || kill -INT "$pid" 2>/dev/null || true' INT TERM
 	setsid "$STAMPEDE" "${args[@]}" >"$OUT/summary.txt" 2>"$OUT/stderr.log" </dev/null &
 	pid=$!
-	trap 'say "signal: stopping stampede, which writes the reports of the run so far" >&2
-		kill -INT "$pid" 2>/dev/null || true' INT TERM
+	[ "$stop" = 0 ] || kill -INT "$pid" 2>/dev/null || true
 	tail -n +1 -f --pid="$pid" "$OUT/stderr.log" >&2 &
 	tpid=$!
 	while :; do
@@ -164,7 +170,7 @@ run() {
 		rc=3
 		;;
 	esac
-	owner
+	finish
 	return "$rc"
 }
 
@@ -177,9 +183,11 @@ early() {
 	esac
 }
 
-# owner: run through sudo, the reports go back to the runner's user, whose
-# next checkout must be able to clean them up.
-owner() {
+# finish: the Markdown summary beside the reports; run through sudo, the
+# reports go back to the runner's user, whose next checkout must be able
+# to clean them up.
+finish() {
+	summary >"$OUT/summary.md"
 	if [ "$(id -u)" = 0 ] && [ -n "${SUDO_UID:-}" ]; then
 		chown -R "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" "$OUT"
 	fi
@@ -189,7 +197,7 @@ owner() {
 # the verdict, exit 2.
 invalid() {
 	verdict 2 INVALID "$1"
-	owner
+	finish
 	exit 2
 }
 
