@@ -48,6 +48,17 @@ FILES=(report.json report_stats.csv report_timeline.csv report.html live.jsonl
 	summary.txt stderr.log verdict.txt summary.md metrics.txt)
 
 say() { echo "run-load-test: $*"; }
+# A threshold's value with its unit, as docs/report-schema.md gives them:
+# percent for rates, per second for rates of things, ms for times, else a
+# count (judged on the expression without its scope, whose name may hold
+# anything).
+# shellcheck disable=SC2016 # jq, not the shell
+JQ_VALUE='def value: (.expr | sub("^(scenario|request):(\"[^\"]*\"|[^ ]+) +"; "")) as $e |
+	(.value | tostring) +
+	(if ($e | test("(^|[ .:])(errors|checks)[ <>=!]|%\\s*$")) then " %"
+	elif ($e | test("rps|/s")) then "/s"
+	elif ($e | test("(^|[ .:])(p\\([0-9.]+\\)|med|avg|min|max)[ <>=!]")) then " ms"
+	else "" end);'
 
 build() {
 	if ! command -v meson >/dev/null || ! command -v ninja >/dev/null; then
@@ -147,8 +158,8 @@ run() {
 	[ ! -s "$OUT/report.json" ] || metrics
 	# What stampede said last that is not the live line (which starts
 	# with "[").
-	why=$(grep -v -e '^\[' -e '^$' "$OUT/stderr.log" | tail -n 2 | tr '\n' ' ' |
-		sed 's/ *$//')
+	why=$({ grep -v -e '^\[' -e '^$' "$OUT/stderr.log" || true; } | tail -n 2 |
+		tr '\n' ' ' | sed 's/ *$//')
 	case $rc in
 	0) verdict 0 PASS "every threshold held$(early)" ;;
 	1)
@@ -156,8 +167,8 @@ run() {
 			[ "$(jq -r .summary.nothing_succeeded "$OUT/report.json")" = true ]; then
 			verdict 1 FAIL "no request succeeded: the run measured nothing$(early)"
 		elif [ -s "$OUT/report.json" ]; then
-			failed=$(jq -r '[.thresholds[] | select(.ok | not) |
-				"\(.expr) (\(.value))"] | join("; ")' "$OUT/report.json")
+			failed=$(jq -r "$JQ_VALUE"' [.thresholds[] | select(.ok | not) |
+				"\(.expr) (\(value))"] | join("; ")' "$OUT/report.json")
 			verdict 1 FAIL "threshold failed: $failed$(early)"
 		else
 			verdict 1 FAIL "a threshold failed (no JSON report: $why)"
@@ -216,7 +227,7 @@ summary() {
 	echo "$text"
 	[ -s "$r" ] || return 0
 	echo
-	jq -r '"| | |", "|---|---|",
+	jq -r "$JQ_VALUE"' "| | |", "|---|---|",
 		"| target | \(.target) (\(.target_addr)) |",
 		"| stopped by | \(.stopped_by), after \(.summary.duration_s | . * 10 | round / 10) s |",
 		"| requests | \(.summary.requests) (\(.summary.responses) responses, \(.summary.errors) errors, \(.summary.interrupted) interrupted) |",
@@ -228,7 +239,7 @@ summary() {
 		"",
 		(select((.thresholds | length) > 0) |
 			"| threshold | value | verdict |", "|---|---|---|",
-			(.thresholds[] | "| `\(.expr)` | \(.value) | \(if .ok then "pass" else "**FAIL**" end) |"))' "$r"
+			(.thresholds[] | "| `\(.expr)` | \(value) | \(if .ok then "pass" else "**FAIL**" end) |"))' "$r"
 }
 
 case ${1:-} in

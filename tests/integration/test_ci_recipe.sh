@@ -140,7 +140,7 @@ check "fail: the file's 4 and the 2 given, one failed" eq \
 	"$(j '[(.thresholds | length), ([.thresholds[] | select(.ok | not)] | length)] | map(tostring) | join(" ")')" "6 1"
 check "fail: the failed one is rps > 100000000" eq "$(j '.thresholds[] | select(.ok | not) | .expr')" "rps > 100000000"
 check "fail: the verdict names it, with its value" eq \
-	"$(verdict_line "$F")" "run-load-test: FAIL: threshold failed: rps > 100000000 ($(j '.thresholds[] | select(.ok | not) | .value'))"
+	"$(verdict_line "$F")" "run-load-test: FAIL: threshold failed: rps > 100000000 ($(j '.thresholds[] | select(.ok | not) | .value')/s)"
 check "fail: a GitHub error annotation names it" eq \
 	"$(grep -c '^::error title=load test FAIL::threshold failed: rps > 100000000 (' "$F.out")" 1
 check "fail: the summary says FAIL" eq "$(head -1 "$F/summary.md")" "### stampede load test: FAIL (exit 1)"
