@@ -96,7 +96,8 @@ metrics() {
 
 run() {
 	local missing=() args=() th rc why failed f pid tpid stop
-	mkdir -p "$OUT"
+	# Not 1, which would read as the server's failure.
+	mkdir -p "$OUT" || { say "INVALID: cannot make $OUT (STAMPEDE_OUT_DIR)"; exit 2; }
 	for f in "${FILES[@]}"; do rm -f "$OUT/$f"; done
 	[ -n "${STAMPEDE_PORT:-}" ] || missing+=(STAMPEDE_PORT)
 	[ -n "${STAMPEDE_IP:-}" ] || missing+=(STAMPEDE_IP)
@@ -124,8 +125,11 @@ run() {
 		th=$(echo "$th" | sed 's/^[[:space:]]*//; s/[[:space:]]*$//')
 		[ -z "$th" ] || args+=(--threshold "$th")
 	done < <(printf '%s\n' "${STAMPEDE_THRESHOLDS:-}" | tr ';' '\n')
-	# shellcheck disable=SC2206 # split on blanks, as documented
+	# Split on blanks, as documented, and not expanded as file names.
+	set -f
+	# shellcheck disable=SC2206
 	[ -z "${STAMPEDE_ARGS:-}" ] || args+=(${STAMPEDE_ARGS})
+	set +f
 
 	f=$(printf '%q ' "$STAMPEDE" "${args[@]}")
 	say "${f% }"
