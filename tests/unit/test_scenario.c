@@ -1834,6 +1834,15 @@ test_config(void)
 	/* seed 000's and seed 003's five */
 	CHECK(test_config_dir(seeds, 2ull * 3600 * 1000000) >= 6,
 	      "too few files in %s", seeds);
+	/* The CI recipe's scenario (docs/ci.md): the bed's rule too. */
+	dir = getenv("SP_EXAMPLES_DIR");
+	if (dir != NULL) {
+		char ci[1024];
+
+		snprintf(ci, sizeof(ci), "%s/ci", dir);
+		CHECK(test_config_dir(ci, 120ull * 1000000) >= 1,
+		      "no file in %s", ci);
+	}
 }
 
 /* An address from its four bytes: the refused ones below are built, not
