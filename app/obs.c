@@ -1,6 +1,7 @@
 /*
- * A run's live outputs (sp_obs.h): the per-second JSON stream here; each
- * output is fed from the timeline the control lcore keeps anyway.
+ * A run's live outputs (sp_obs.h): the per-second JSON stream here, the
+ * Prometheus endpoint in obs_prom.c; each output is fed from the timeline
+ * and the counters the control lcore reads anyway.
  *
  * The stream is for people who pipe figures into their own tools: one
  * line a second, flushed, each line a timeline point exactly as the
@@ -55,7 +56,7 @@ sp_obs_open(struct sp_obs *ob)
 		if (ob->json == NULL)
 			return -1;
 	}
-	return 0;
+	return sp_obs_prom_open(ob);
 }
 
 /* One line: the point, and on the newest the run so far. */
@@ -81,8 +82,9 @@ sp_obs_json_point(struct sp_obs *ob, const struct sp_run *r,
 	ob->json_lines++;
 }
 
-void
-sp_obs_tick(struct sp_obs *ob, struct sp_run *r)
+/* The stream's lines for the points not yet out. */
+static void
+sp_obs_stream(struct sp_obs *ob, struct sp_run *r)
 {
 	if (ob->json != NULL && !ob->json_bad) {
 		for (uint32_t i = ob->sent; i < r->ntl; i++)
@@ -100,22 +102,38 @@ sp_obs_tick(struct sp_obs *ob, struct sp_run *r)
 	ob->sent = r->ntl;
 }
 
+void
+sp_obs_tick(struct sp_obs *ob, struct sp_run *r)
+{
+	sp_obs_stream(ob, r);
+	sp_obs_prom_tick(ob, r);
+}
+
 int
 sp_obs_end(struct sp_obs *ob, struct sp_run *r)
 {
-	sp_obs_tick(ob, r);
-	return ob->json_bad ? -1 : 0;
+	int bad;
+
+	sp_obs_stream(ob, r);
+	bad = sp_obs_prom_end(ob, r) < 0;
+	return ob->json_bad || bad ? -1 : 0;
 }
 
 void
 sp_obs_json(const struct sp_obs *ob, FILE *f)
 {
-	if (ob->o.out_json == NULL)
+	if (ob->o.out_json == NULL && ob->prom == NULL)
 		return;
-	fprintf(f, " \"outputs\":{\"json\":{\"path\":");
-	sp_json_str(f, ob->o.out_json);
-	fprintf(f, ",\"lines\":%" PRIu64 ",\"failed\":%s}},\n",
-		ob->json_lines, ob->json_bad ? "true" : "false");
+	fprintf(f, " \"outputs\":{");
+	if (ob->o.out_json != NULL) {
+		fprintf(f, "\"json\":{\"path\":");
+		sp_json_str(f, ob->o.out_json);
+		fprintf(f, ",\"lines\":%" PRIu64 ",\"failed\":%s}%s",
+			ob->json_lines, ob->json_bad ? "true" : "false",
+			ob->prom != NULL ? "," : "");
+	}
+	sp_obs_prom_json(ob, f);
+	fprintf(f, "},\n");
 }
 
 void
@@ -130,4 +148,5 @@ sp_obs_close(struct sp_obs *ob)
 	else if (ob->json != NULL)
 		fflush(ob->json);
 	ob->json = NULL;
+	sp_obs_prom_close(ob);
 }

@@ -112,6 +112,12 @@ static const char sp_run_help[] =
 	"                         the timeline point and the run so far\n"
 	"  --live-interval DUR    the live line's period when stderr is not a\n"
 	"                         terminal (default 1s; e.g. 30s for CI logs)\n"
+	"  --metrics HOST:PORT    serve the run's figures to Prometheus at\n"
+	"                         http://HOST:PORT/metrics, e.g.\n"
+	"                         127.0.0.1:9464 ([::1]:9464 for IPv6)\n"
+	"  --metrics-linger DUR   at the end, wait at most DUR for a scrape of\n"
+	"                         the final figures (default 15s; 0: none;\n"
+	"                         Ctrl-C ends the wait)\n"
 	"\n" SP_NETOPT_HELP "\n"
 	"thresholds: [scenario:NAME | request:NAME] [PHASE.]STAT OP VALUE\n"
 	"  PHASE latency (default), connect, tls, ttfb, iteration; STAT p(N),\n"
@@ -164,6 +170,8 @@ enum {
 	SP_OPT_LOG_REQUESTS,
 	SP_OPT_OUT,
 	SP_OPT_LIVE_INTERVAL,
+	SP_OPT_METRICS,
+	SP_OPT_METRICS_LINGER,
 	SP_OPT_HELP,
 };
 
@@ -206,6 +214,8 @@ static const struct option sp_run_longopts[] = {
 	{ "log-requests", required_argument, NULL, SP_OPT_LOG_REQUESTS },
 	{ "out", required_argument, NULL, SP_OPT_OUT },
 	{ "live-interval", required_argument, NULL, SP_OPT_LIVE_INTERVAL },
+	{ "metrics", required_argument, NULL, SP_OPT_METRICS },
+	{ "metrics-linger", required_argument, NULL, SP_OPT_METRICS_LINGER },
 	{ "help", no_argument, NULL, SP_OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -484,6 +494,15 @@ sp_run_args(int argc, char **argv, struct sp_run *r)
 			if (sp_parse_duration("--live-interval", optarg,
 					      &r->obs.o.live_interval_us) < 0)
 				return -1;
+			break;
+		case SP_OPT_METRICS:
+			r->obs.o.metrics = optarg;
+			break;
+		case SP_OPT_METRICS_LINGER:
+			if (sp_parse_duration("--metrics-linger", optarg,
+					      &r->obs.o.metrics_linger_us) < 0)
+				return -1;
+			r->obs.o.metrics_linger_set = 1;
 			break;
 		case SP_OPT_ABORT_ON_FAIL:
 			r->ov[r->nov].key = "abort-on-fail";

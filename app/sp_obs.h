@@ -7,6 +7,8 @@
  *
  *   --out json=FILE|-     a JSON line a second (obs.c)
  *   --live-interval DUR   the live line's period when stderr is no terminal
+ *   --metrics HOST:PORT   a Prometheus endpoint (obs_prom.c)
+ *   --metrics-linger DUR  how long it waits at the end for a last scrape
  */
 #ifndef SP_OBS_H
 #define SP_OBS_H
@@ -15,10 +17,14 @@
 #include <stdio.h>
 
 struct sp_run;
+struct sp_prom;
 
 struct sp_obs_opts {
 	const char *out_json;      /* --out json=FILE, "-" standard output */
 	uint64_t live_interval_us; /* --live-interval; 0: a second */
+	const char *metrics;       /* --metrics HOST:PORT */
+	uint64_t metrics_linger_us; /* --metrics-linger, if set */
+	int metrics_linger_set;
 };
 
 struct sp_obs {
@@ -27,6 +33,7 @@ struct sp_obs {
 	uint32_t sent;       /* timeline points already out */
 	uint64_t json_lines; /* stream lines written */
 	int json_bad;        /* a write failed: said once, the run goes on */
+	struct sp_prom *prom; /* --metrics, or NULL */
 };
 
 /* Parse one --out KIND=WHERE into @o. 0, or -1 after a usage error. */
@@ -48,5 +55,13 @@ int sp_obs_end(struct sp_obs *ob, struct sp_run *r);
 void sp_obs_json(const struct sp_obs *ob, FILE *f);
 /* Idempotent. */
 void sp_obs_close(struct sp_obs *ob);
+
+/* obs_prom.c: --metrics, as sp_obs_open, _tick, _end, _json (the member
+ * without a comma) and _close do for it. */
+int sp_obs_prom_open(struct sp_obs *ob);
+void sp_obs_prom_tick(struct sp_obs *ob, struct sp_run *r);
+int sp_obs_prom_end(struct sp_obs *ob, struct sp_run *r);
+void sp_obs_prom_json(const struct sp_obs *ob, FILE *f);
+void sp_obs_prom_close(struct sp_obs *ob);
 
 #endif
