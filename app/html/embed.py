@@ -38,11 +38,11 @@ def c_string(name, data):
 
 
 def main():
-    args, name = sys.argv[1:], None
+    args, prefix = sys.argv[1:], None
     if args[:1] == ['--name']:
         if len(args) < 2:
             sys.exit(__doc__)
-        name, args = args[1], args[2:]
+        prefix, args = args[1], args[2:]
     if len(args) < 2:
         sys.exit(__doc__)
     out, page, parts = args[0], args[1], args[2:]
@@ -64,13 +64,13 @@ def main():
                     cur.append(p.read())
             else:
                 cur.append(line)
-    if cur is not tail and name is None:
+    if cur is not tail and prefix is None:
         sys.exit('%s: no @report.json@ line' % page)
-    name = name or 'sp_html'
+    prefix = prefix or 'sp_html'
     with open(out, 'w') as f:
         f.write('/* Made by app/html/embed.py from app/html/: edit those. */\n')
-        f.write(c_string(name + '_head', b''.join(head)))
-        f.write(c_string(name + '_tail', b''.join(tail)))
+        f.write(c_string(prefix + '_head', b''.join(head)))
+        f.write(c_string(prefix + '_tail', b''.join(tail)))
 
 
 main()
