@@ -95,9 +95,12 @@ check "Stop: the page's requests = the JSON's" eq "$(jq -r '.tabs[0].summary.req
 "$STAMPEDE" run "${NET_OPTS[@]}" --url "$url" --duration 1s --web "127.0.0.1:$P:1" >"$TMP/o3" 2>"$TMP/e3"
 check "a bad address: exit 2" eq "$?" 2
 check "... said" eq "$(grep -c -- '--web' "$TMP/e3")" 1
-/usr/bin/python3 -c 'import socket,time,sys; s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.sleep(30)' "$P" &
+P=$(free_port)
+/usr/bin/python3 -c 'import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); print("held", flush=True); time.sleep(30)' "$P" >"$TMP/hold.txt" &
 hold=$!
-for _ in $(seq 50); do curl -s -m 0.2 "http://127.0.0.1:$P/" >/dev/null 2>&1; [ $? -ne 7 ] && break; sleep 0.1; done
+for _ in $(seq 50); do grep -q held "$TMP/hold.txt" 2>/dev/null && break; sleep 0.1; done
 "$STAMPEDE" run "${NET_OPTS[@]}" --url "$url" --duration 1s --web "127.0.0.1:$P" >"$TMP/o3" 2>"$TMP/e3"
 check "a port in use: exit 2" eq "$?" 2
 check "... said" eq "$(grep -c 'in use' "$TMP/e3")" 1
