@@ -29,6 +29,10 @@
  * after the timeout, so none is held for ever. */
 #define SP_HTTPD_CONNS 32
 #define SP_HTTPD_IDLE_S 30
+/* An event stream: named events whose latest alone matters, and how
+ * long a quiet stream waits before a keep-alive comment. */
+#define SP_HTTPD_SLOTS 4
+#define SP_HTTPD_KEEPALIVE_S 15
 /* How often a wait looks at @stop (a signal does not wake a condition). */
 #define SP_HTTPD_POLL_NS (50 * 1000 * 1000)
 
@@ -41,6 +45,26 @@ struct sp_httpd_doc {
 	uint64_t served, served_latest;
 };
 
+/* An event stream's named latest event (sp_httpd_event with keep 0). */
+struct sp_httpd_slot {
+	char name[16];
+	char *text; /* the event as the stream sends it */
+	size_t len;
+	uint64_t version;
+};
+
+/* A client of the event stream: where it is in the kept events, which
+ * latest events it has, and what it is still being sent of one. */
+struct sp_httpd_sub {
+	struct sp_httpd *h;
+	size_t off;
+	uint64_t seen[SP_HTTPD_SLOTS];
+	char *pend;
+	size_t plen, poff;
+	uint64_t synced; /* h->gen when it last had everything */
+	unsigned idx;    /* in h->subs */
+};
+
 struct sp_httpd {
 	int fd; /* the listening socket until the daemon owns it */
 	struct MHD_Daemon *d;
@@ -49,6 +73,25 @@ struct sp_httpd {
 	pthread_cond_t cv; /* a response of a document went out */
 	struct sp_httpd_doc doc[SP_HTTPD_DOCS];
 	unsigned ndocs;
+	/* The event stream (one path): kept events, in order, as sent; the
+	 * latest named ones; a count of every event; its clients. */
+	char stream[SP_HTTPD_PATH];
+	char *log;
+	size_t log_len, log_cap;
+	struct sp_httpd_slot slot[SP_HTTPD_SLOTS];
+	unsigned nslots;
+	uint64_t gen;
+	struct sp_httpd_sub *subs[SP_HTTPD_CONNS];
+	uint64_t streams_opened;
+	int closing;
+	/* The POST route: its path, what it calls (on the server's
+	 * thread), the header it requires, how often it was called. */
+	char post[SP_HTTPD_PATH];
+	void (*post_cb)(void *);
+	void *post_ctx;
+	const char *post_header;
+	uint64_t posts;
+	char post_marker; /* *req_cls of a POST: nothing to free */
 };
 
 /* What a GET of a document was given: its completion counts it. */
@@ -224,6 +267,166 @@ sp_httpd_reply(struct MHD_Connection *c, unsigned status, const char *type,
 	return ret;
 }
 
+/* On a stream's thread: the next bytes for its client. What was kept
+ * first (from where it is), then a newer latest event, else it waits for
+ * one; a keep-alive comment now and then tells a proxy the stream lives. */
+static ssize_t
+sp_httpd_sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	static const char keepalive[] = ": keep-alive\n\n";
+	struct sp_httpd_sub *s = cls;
+	struct sp_httpd *h = s->h;
+	struct timespec until;
+	size_t n;
+
+	(void)pos;
+	if (s->poff < s->plen) {
+		n = s->plen - s->poff < max ? s->plen - s->poff : max;
+		memcpy(buf, s->pend + s->poff, n);
+		s->poff += n;
+		return (ssize_t)n;
+	}
+	pthread_mutex_lock(&h->mu);
+	for (;;) {
+		if (h->closing) {
+			pthread_mutex_unlock(&h->mu);
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		}
+		if (s->off < h->log_len) {
+			n = h->log_len - s->off < max ? h->log_len - s->off :
+							 max;
+			memcpy(buf, h->log + s->off, n);
+			s->off += n;
+			pthread_mutex_unlock(&h->mu);
+			return (ssize_t)n;
+		}
+		for (unsigned i = 0; i < h->nslots; i++) {
+			struct sp_httpd_slot *sl = &h->slot[i];
+			char *p;
+
+			if (sl->version == s->seen[i])
+				continue;
+			p = realloc(s->pend, sl->len);
+			if (p == NULL)
+				break; /* tried again after the wait */
+			s->pend = p;
+			memcpy(p, sl->text, sl->len);
+			s->plen = sl->len;
+			s->poff = 0;
+			s->seen[i] = sl->version;
+			pthread_mutex_unlock(&h->mu);
+			return sp_httpd_sse_read(cls, pos, buf, max);
+		}
+		if (s->synced != h->gen) {
+			s->synced = h->gen;
+			pthread_cond_broadcast(&h->cv);
+		}
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += SP_HTTPD_KEEPALIVE_S;
+		if (pthread_cond_timedwait(&h->cv, &h->mu, &until) != 0 &&
+		    !h->closing && s->off == h->log_len) {
+			pthread_mutex_unlock(&h->mu);
+			n = sizeof(keepalive) - 1 < max ? sizeof(keepalive) - 1 :
+							 max;
+			memcpy(buf, keepalive, n);
+			return (ssize_t)n;
+		}
+	}
+}
+
+static void
+sp_httpd_sse_free(void *cls)
+{
+	struct sp_httpd_sub *s = cls;
+	struct sp_httpd *h = s->h;
+
+	pthread_mutex_lock(&h->mu);
+	h->subs[s->idx] = NULL;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	free(s->pend);
+	free(s);
+}
+
+/* A GET of the stream: a client that starts with a reset (it forgets
+ * what an earlier connection gave it), then every kept event. */
+static enum MHD_Result
+sp_httpd_subscribe(struct sp_httpd *h, struct MHD_Connection *c)
+{
+	static const char hello[] = "retry: 1000\nevent: reset\ndata: {}\n\n";
+	struct sp_httpd_sub *s = calloc(1, sizeof(*s));
+	struct MHD_Response *r = NULL;
+	enum MHD_Result ret;
+	unsigned i;
+
+	if (s == NULL || (s->pend = malloc(sizeof(hello))) == NULL) {
+		free(s);
+		return MHD_NO;
+	}
+	memcpy(s->pend, hello, sizeof(hello) - 1);
+	s->plen = sizeof(hello) - 1;
+	s->h = h;
+	pthread_mutex_lock(&h->mu);
+	for (i = 0; i < SP_HTTPD_CONNS && h->subs[i] != NULL; i++)
+		;
+	if (i < SP_HTTPD_CONNS) {
+		h->subs[i] = s;
+		s->idx = i;
+		s->synced = (uint64_t)-1;
+		h->streams_opened++;
+	}
+	pthread_mutex_unlock(&h->mu);
+	if (i == SP_HTTPD_CONNS) {
+		free(s->pend);
+		free(s);
+		return MHD_NO;
+	}
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096,
+					      sp_httpd_sse_read, s,
+					      sp_httpd_sse_free);
+	if (r == NULL) {
+		sp_httpd_sse_free(s);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				"text/event-stream");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* A POST of the POST route, body ignored: called once it is whole, and
+ * only with the route's header (a page of another origin cannot send one
+ * without a preflight, which is not answered). */
+static enum MHD_Result
+sp_httpd_do_post(struct sp_httpd *h, struct MHD_Connection *c,
+		 size_t *upload_data_size, void **req_cls)
+{
+	static const char done[] = "ok\n";
+	static const char refused[] = "this needs its header\n";
+
+	if (*req_cls == NULL) {
+		*req_cls = &h->post_marker;
+		return MHD_YES;
+	}
+	if (*upload_data_size != 0) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, h->post_header) ==
+	    NULL)
+		return sp_httpd_reply(c, MHD_HTTP_FORBIDDEN, "text/plain",
+				      refused, sizeof(refused) - 1,
+				      MHD_RESPMEM_PERSISTENT);
+	pthread_mutex_lock(&h->mu);
+	h->posts++;
+	pthread_mutex_unlock(&h->mu);
+	h->post_cb(h->post_ctx);
+	return sp_httpd_reply(c, MHD_HTTP_OK, "text/plain", done,
+			      sizeof(done) - 1, MHD_RESPMEM_PERSISTENT);
+}
+
 /* On the server's thread: a request has its headers. */
 static enum MHD_Result
 sp_httpd_access(void *cls, struct MHD_Connection *c, const char *url,
@@ -242,7 +445,11 @@ sp_httpd_access(void *cls, struct MHD_Connection *c, const char *url,
 
 	(void)version;
 	(void)upload_data;
-	(void)upload_data_size;
+	if (h->post[0] != '\0' && strcmp(url, h->post) == 0 &&
+	    strcmp(method, MHD_HTTP_METHOD_POST) == 0)
+		return sp_httpd_do_post(h, c, upload_data_size, req_cls);
+	if (get && h->stream[0] != '\0' && strcmp(url, h->stream) == 0)
+		return sp_httpd_subscribe(h, c);
 	if (!get && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return sp_httpd_reply(c, MHD_HTTP_METHOD_NOT_ALLOWED,
 				      "text/plain", not_allowed,
@@ -289,7 +496,7 @@ sp_httpd_done(void *cls, struct MHD_Connection *c, void **req_cls,
 	struct sp_httpd_req *q = *req_cls;
 
 	(void)c;
-	if (q == NULL)
+	if (q == NULL || *req_cls == (void *)&h->post_marker)
 		return;
 	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
 		struct sp_httpd_doc *d;
@@ -310,7 +517,10 @@ int
 sp_httpd_start(struct sp_httpd *h, char *err, size_t errlen)
 {
 	sigset_t block, old;
-	unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD;
+	/* A thread per connection: an event stream's reader waits for the
+	 * next event (a polling thread would spin on it). */
+	unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD |
+			 MHD_USE_THREAD_PER_CONNECTION;
 	struct sockaddr_storage sa;
 	socklen_t len = sizeof(sa);
 
@@ -429,17 +639,164 @@ sp_httpd_wait_latest(struct sp_httpd *h, const char *path, uint64_t timeout_us,
 	return got;
 }
 
+int
+sp_httpd_stream(struct sp_httpd *h, const char *path)
+{
+	if (strlen(path) >= SP_HTTPD_PATH)
+		return -1;
+	snprintf(h->stream, sizeof(h->stream), "%s", path);
+	return 0;
+}
+
+int
+sp_httpd_post(struct sp_httpd *h, const char *path, const char *header,
+	      void (*cb)(void *), void *ctx)
+{
+	if (strlen(path) >= SP_HTTPD_PATH)
+		return -1;
+	snprintf(h->post, sizeof(h->post), "%s", path);
+	h->post_header = header;
+	h->post_cb = cb;
+	h->post_ctx = ctx;
+	return 0;
+}
+
+int
+sp_httpd_event(struct sp_httpd *h, const char *name, const char *data,
+	       size_t len, int keep)
+{
+	/* "event: NAME\ndata: DATA\n\n": DATA is one line (JSON). */
+	size_t n = 7 + strlen(name) + 7 + len + 2 + 1;
+	struct sp_httpd_slot *sl = NULL;
+	char *text = NULL, *old = NULL;
+	int ret = 0;
+
+	if (memchr(data, '\n', len) != NULL || strlen(name) >= 16)
+		return -1;
+	pthread_mutex_lock(&h->mu);
+	if (keep) {
+		if (h->log_len + n > h->log_cap) {
+			size_t cap = h->log_cap ? h->log_cap : 65536;
+			char *p;
+
+			while (cap < h->log_len + n)
+				cap *= 2;
+			p = realloc(h->log, cap);
+			if (p == NULL) {
+				ret = -1;
+				goto out;
+			}
+			h->log = p;
+			h->log_cap = cap;
+		}
+		text = h->log + h->log_len;
+	} else {
+		for (unsigned i = 0; i < h->nslots; i++)
+			if (strcmp(h->slot[i].name, name) == 0)
+				sl = &h->slot[i];
+		if (sl == NULL && h->nslots < SP_HTTPD_SLOTS) {
+			sl = &h->slot[h->nslots++];
+			snprintf(sl->name, sizeof(sl->name), "%s", name);
+		}
+		if (sl == NULL || (text = malloc(n)) == NULL) {
+			ret = -1;
+			goto out;
+		}
+	}
+	n = (size_t)snprintf(text, n, "event: %s\ndata: ", name);
+	memcpy(text + n, data, len);
+	n += len;
+	memcpy(text + n, "\n\n", 2);
+	n += 2;
+	if (keep) {
+		h->log_len += n;
+	} else {
+		old = sl->text;
+		sl->text = text;
+		sl->len = n;
+		sl->version++;
+	}
+	h->gen++;
+	pthread_cond_broadcast(&h->cv);
+out:
+	pthread_mutex_unlock(&h->mu);
+	free(old);
+	return ret;
+}
+
+void
+sp_httpd_streams(struct sp_httpd *h, uint64_t *opened, unsigned *open,
+		 uint64_t *posts)
+{
+	pthread_mutex_lock(&h->mu);
+	*opened = h->streams_opened;
+	*open = 0;
+	for (unsigned i = 0; i < SP_HTTPD_CONNS; i++)
+		*open += h->subs[i] != NULL;
+	*posts = h->posts;
+	pthread_mutex_unlock(&h->mu);
+}
+
+int
+sp_httpd_wait_streams(struct sp_httpd *h, uint64_t timeout_us,
+		      int (*stop)(void))
+{
+	struct timespec now, end;
+	int all = 0;
+
+	clock_gettime(CLOCK_REALTIME, &end);
+	end.tv_sec += (time_t)(timeout_us / 1000000);
+	end.tv_nsec += (long)(timeout_us % 1000000) * 1000;
+	if (end.tv_nsec >= 1000000000) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&h->mu);
+	for (;;) {
+		struct timespec slice;
+
+		all = 1;
+		for (unsigned i = 0; i < SP_HTTPD_CONNS; i++)
+			if (h->subs[i] != NULL && h->subs[i]->synced != h->gen)
+				all = 0;
+		if (all || (stop != NULL && stop()))
+			break;
+		clock_gettime(CLOCK_REALTIME, &now);
+		if (now.tv_sec > end.tv_sec ||
+		    (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+			break;
+		slice = now;
+		slice.tv_nsec += SP_HTTPD_POLL_NS;
+		if (slice.tv_nsec >= 1000000000) {
+			slice.tv_sec++;
+			slice.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&h->cv, &h->mu, &slice);
+	}
+	pthread_mutex_unlock(&h->mu);
+	return all;
+}
+
 void
 sp_httpd_close(struct sp_httpd *h)
 {
 	if (h == NULL)
 		return;
+	/* Streams waiting for an event end now, or stopping the daemon
+	 * would wait for their next keep-alive. */
+	pthread_mutex_lock(&h->mu);
+	h->closing = 1;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
 	if (h->d != NULL)
 		MHD_stop_daemon(h->d);
 	else if (h->fd >= 0)
 		close(h->fd);
 	for (unsigned i = 0; i < h->ndocs; i++)
 		free(h->doc[i].body);
+	for (unsigned i = 0; i < h->nslots; i++)
+		free(h->slot[i].text);
+	free(h->log);
 	pthread_cond_destroy(&h->cv);
 	pthread_mutex_destroy(&h->mu);
 	free(h);

@@ -66,16 +66,17 @@ sp_obs_open(struct sp_obs *ob)
 	}
 	if (sp_obs_prom_open(ob) < 0)
 		return -1;
-	return sp_obs_influx_open(ob);
+	if (sp_obs_influx_open(ob) < 0)
+		return -1;
+	return sp_obs_web_open(ob);
 }
 
-/* One line: the point, and on the newest the run so far. */
-static void
-sp_obs_json_point(struct sp_obs *ob, const struct sp_run *r,
+/* One line: the point, and on the newest the run so far (the stream's
+ * line, the dashboard's point event). */
+void
+sp_obs_point_line(FILE *f, const struct sp_run *r,
 		  const struct sp_run_point *p, int newest)
 {
-	FILE *f = ob->json;
-
 	fputc('{', f);
 	sp_run_point_json(f, p, sp_run_has_ws(&r->rp.eng));
 	if (newest) {
@@ -89,7 +90,6 @@ sp_obs_json_point(struct sp_obs *ob, const struct sp_run *r,
 		fputc('}', f);
 	}
 	fputs("}\n", f);
-	ob->json_lines++;
 }
 
 /* The stream's lines for the points not yet out. */
@@ -98,7 +98,9 @@ sp_obs_stream(struct sp_obs *ob, struct sp_run *r)
 {
 	if (ob->json != NULL && !ob->json_bad) {
 		for (uint32_t i = ob->sent; i < r->ntl; i++)
-			sp_obs_json_point(ob, r, &r->tl[i], i + 1 == r->ntl);
+			sp_obs_point_line(ob->json, r, &r->tl[i],
+					  i + 1 == r->ntl);
+		ob->json_lines += r->ntl - ob->sent;
 		/* A line a second, there when it is due: a reader of a pipe
 		 * or a file sees each as it comes. */
 		if (fflush(ob->json) != 0 || ferror(ob->json)) {
@@ -116,6 +118,7 @@ sp_obs_stream(struct sp_obs *ob, struct sp_run *r)
 void
 sp_obs_tick(struct sp_obs *ob, struct sp_run *r)
 {
+	sp_obs_web_tick(ob, r);
 	sp_obs_stream(ob, r);
 	sp_obs_prom_tick(ob, r);
 }
@@ -125,6 +128,7 @@ sp_obs_end(struct sp_obs *ob, struct sp_run *r)
 {
 	int bad;
 
+	sp_obs_web_tick(ob, r);
 	sp_obs_stream(ob, r);
 	/* Never a failure of the run: what did not go is counted. */
 	sp_obs_influx_end(ob);
@@ -137,7 +141,8 @@ sp_obs_json(const struct sp_obs *ob, FILE *f)
 {
 	int n = 0;
 
-	if (ob->o.out_json == NULL && ob->prom == NULL && ob->influx == NULL)
+	if (ob->o.out_json == NULL && ob->prom == NULL && ob->influx == NULL &&
+	    ob->web == NULL)
 		return;
 	fprintf(f, " \"outputs\":{");
 	if (ob->o.out_json != NULL) {
@@ -154,6 +159,10 @@ sp_obs_json(const struct sp_obs *ob, FILE *f)
 	if (ob->influx != NULL) {
 		fputs(n++ ? "," : "", f);
 		sp_obs_influx_json(ob, f);
+	}
+	if (ob->web != NULL) {
+		fputs(n++ ? "," : "", f);
+		sp_obs_web_json(ob, f);
 	}
 	fprintf(f, "},\n");
 }
@@ -172,4 +181,17 @@ sp_obs_close(struct sp_obs *ob)
 	ob->json = NULL;
 	sp_obs_prom_close(ob);
 	sp_obs_influx_close(ob);
+	sp_obs_web_close(ob);
+}
+
+int
+sp_obs_wants_report(const struct sp_obs *ob)
+{
+	return ob->web != NULL;
+}
+
+void
+sp_obs_report(struct sp_obs *ob, const char *json, size_t len)
+{
+	sp_obs_web_final(ob, json, len);
 }

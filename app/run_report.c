@@ -565,7 +565,7 @@ sp_run_json_req(FILE *f, const struct sp_plan *pl,
 
 static int
 sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
-	    const char *path)
+	    const char *path, int timeline)
 {
 	const struct sp_plan *pl = &r->rp.eng;
 	const struct sp_vu_stats *s = r->tot;
@@ -593,7 +593,7 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 	fprintf(f,
 		",\"model\":\"%s\",\"elapsed_s\":%.6f,\"stopped_by\":\"%s\",\n",
 		pl->model == SP_MODEL_OPEN ? "open" : "closed", rep->elapsed_s,
-		r->stopped_by);
+		r->stopped_by != NULL ? r->stopped_by : "running");
 	fprintf(f,
 		" \"summary\":{\"requests\":%" PRIu64 ",\"responses\":%" PRIu64
 		",\"succeeded\":%" PRIu64 ",\"nothing_succeeded\":%s"
@@ -728,7 +728,7 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 			r->rp.thresholds[i].abort ? "true" : "false");
 	}
 	fprintf(f, "],\n \"timeline\":[");
-	for (uint32_t i = 0; i < r->ntl; i++) {
+	for (uint32_t i = 0; timeline && i < r->ntl; i++) {
 		fputs(i ? ",\n  {" : "\n  {", f);
 		sp_run_point_json(f, &r->tl[i], ws);
 		fputc('}', f);
@@ -891,6 +891,22 @@ sp_run_distinct(const struct sp_run *r)
 	return sp_out_distinct(o, sizeof(o) / sizeof(o[0]));
 }
 
+int
+sp_run_json_mem(const struct sp_run *r, const struct sp_report *rep,
+		char **buf, size_t *len)
+{
+	FILE *m = open_memstream(buf, len);
+
+	if (m == NULL)
+		return -1;
+	if (sp_run_json(r, rep, m, "memory", 0) < 0) {
+		free(*buf);
+		*buf = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 FILE *
 sp_run_summary_out(const struct sp_run *r)
 {
@@ -940,11 +956,11 @@ sp_run_reports(struct sp_run *r, const struct sp_report *rep,
 	FILE *m;
 	int bad = 0;
 
-	if (out[0].f != NULL || out[3].f != NULL) {
-		/* The JSON once, in memory: the file and the HTML page carry
-		 * the same bytes. */
+	if (out[0].f != NULL || out[3].f != NULL || sp_obs_wants_report(&r->obs)) {
+		/* The JSON once, in memory: the file, the HTML page and the
+		 * live dashboard's last word carry the same bytes. */
 		m = open_memstream(&buf, &len);
-		if (m == NULL || sp_run_json(r, rep, m, "memory") < 0) {
+		if (m == NULL || sp_run_json(r, rep, m, "memory", 1) < 0) {
 			fprintf(stderr,
 				"stampede: out of memory for the report\n");
 			free(buf);
@@ -956,6 +972,7 @@ sp_run_reports(struct sp_run *r, const struct sp_report *rep,
 		if (out[3].f != NULL)
 			bad |= sp_run_close(
 				&out[3], sp_html_write(out[3].f, buf, len) < 0);
+		sp_obs_report(&r->obs, buf, len);
 		free(buf);
 	}
 	if (out[1].f != NULL) {

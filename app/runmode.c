@@ -125,6 +125,8 @@ static const char sp_run_help[] =
 	"  --metrics-linger DUR   at the end, wait at most DUR for a scrape of\n"
 	"                         the final figures (default 15s; 0: none;\n"
 	"                         Ctrl-C ends the wait)\n"
+	"  --web [HOST:]PORT      a live dashboard at http://HOST:PORT/ (a port\n"
+	"                         alone: 127.0.0.1), with a Stop button\n"
 	"\n" SP_NETOPT_HELP "\n"
 	"thresholds: [scenario:NAME | request:NAME] [PHASE.]STAT OP VALUE\n"
 	"  PHASE latency (default), connect, tls, ttfb, iteration; STAT p(N),\n"
@@ -179,6 +181,7 @@ enum {
 	SP_OPT_LIVE_INTERVAL,
 	SP_OPT_METRICS,
 	SP_OPT_METRICS_LINGER,
+	SP_OPT_WEB,
 	SP_OPT_HELP,
 };
 
@@ -223,6 +226,7 @@ static const struct option sp_run_longopts[] = {
 	{ "live-interval", required_argument, NULL, SP_OPT_LIVE_INTERVAL },
 	{ "metrics", required_argument, NULL, SP_OPT_METRICS },
 	{ "metrics-linger", required_argument, NULL, SP_OPT_METRICS_LINGER },
+	{ "web", required_argument, NULL, SP_OPT_WEB },
 	{ "help", no_argument, NULL, SP_OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -510,6 +514,9 @@ sp_run_args(int argc, char **argv, struct sp_run *r)
 					      &r->obs.o.metrics_linger_us) < 0)
 				return -1;
 			r->obs.o.metrics_linger_set = 1;
+			break;
+		case SP_OPT_WEB:
+			r->obs.o.web = optarg;
 			break;
 		case SP_OPT_ABORT_ON_FAIL:
 			r->ov[r->nov].key = "abort-on-fail";
@@ -955,6 +962,7 @@ sp_cmd_run(int argc, char **argv)
 					!sp_interrupted() ?
 						"breakpoint" :
 			r->aborted_by != NULL ? "threshold" :
+			sp_obs_stopped(&r->obs) ? "web" :
 			sp_interrupted()      ? "signal" :
 						"duration";
 	/* After stopped_by: a Ctrl-C that ends --metrics's final wait came

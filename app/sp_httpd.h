@@ -50,6 +50,27 @@ void sp_httpd_served(struct sp_httpd *h, const char *path, uint64_t *all,
  * did, else 0. */
 int sp_httpd_wait_latest(struct sp_httpd *h, const char *path,
 			 uint64_t timeout_us, int (*stop)(void));
+/* Server-sent events at @path (one stream a server): a client gets a
+ * "reset" event, then every kept event in order, then each newer latest
+ * named event, as they come. 0, or -1: too long a path. */
+int sp_httpd_stream(struct sp_httpd *h, const char *path);
+/* An event of the stream, @data one line (JSON): kept (@keep: every
+ * client gets it, a new client too) or the latest of its name (a client
+ * gets the newest it has not had). 0, or -1: out of memory, a newline in
+ * @data, too many names. */
+int sp_httpd_event(struct sp_httpd *h, const char *name, const char *data,
+		   size_t len, int keep);
+/* Streams opened so far, open now; POSTs taken. */
+void sp_httpd_streams(struct sp_httpd *h, uint64_t *opened, unsigned *open,
+		      uint64_t *posts);
+/* Wait until every open stream has been given every event, at most
+ * @timeout_us, and only while @stop (if given) says 0. 1 if so. */
+int sp_httpd_wait_streams(struct sp_httpd *h, uint64_t timeout_us,
+			  int (*stop)(void));
+/* A POST of @path that carries the header @header (a literal that stays)
+ * calls @cb(@ctx) on the server's thread; without it: 403. */
+int sp_httpd_post(struct sp_httpd *h, const char *path, const char *header,
+		  void (*cb)(void *), void *ctx);
 /* Stop serving and close. NULL is fine. */
 void sp_httpd_close(struct sp_httpd *h);
 

@@ -10,6 +10,7 @@
  *   --live-interval DUR   the live line's period when stderr is no terminal
  *   --metrics HOST:PORT   a Prometheus endpoint (obs_prom.c)
  *   --metrics-linger DUR  how long it waits at the end for a last scrape
+ *   --web HOST:PORT       a live dashboard in a browser (obs_web.c)
  */
 #ifndef SP_OBS_H
 #define SP_OBS_H
@@ -19,6 +20,8 @@
 
 struct sp_run;
 struct sp_prom;
+struct sp_web;
+struct sp_run_point;
 
 struct sp_obs_opts {
 	const char *out_json;      /* --out json=FILE, "-" standard output */
@@ -27,6 +30,7 @@ struct sp_obs_opts {
 	const char *metrics;       /* --metrics HOST:PORT */
 	uint64_t metrics_linger_us; /* --metrics-linger, if set */
 	int metrics_linger_set;
+	const char *web; /* --web [HOST:]PORT */
 };
 
 struct sp_obs {
@@ -37,6 +41,7 @@ struct sp_obs {
 	int json_bad;        /* a write failed: said once, the run goes on */
 	struct sp_prom *prom; /* --metrics, or NULL */
 	struct sp_obs_influx *influx; /* obs_influx.c's, or NULL */
+	struct sp_web *web;   /* --web, or NULL */
 };
 
 /* Parse one --out KIND=WHERE into @o. 0, or -1 after a usage error. */
@@ -58,6 +63,16 @@ int sp_obs_end(struct sp_obs *ob, struct sp_run *r);
 void sp_obs_json(const struct sp_obs *ob, FILE *f);
 /* Idempotent. */
 void sp_obs_close(struct sp_obs *ob);
+/* Whether an output wants the final JSON report (sp_obs_report). */
+int sp_obs_wants_report(const struct sp_obs *ob);
+/* The final JSON report, as the --json file has it, once written. */
+void sp_obs_report(struct sp_obs *ob, const char *json, size_t len);
+/* Whether the run was stopped from an output (the dashboard's Stop). */
+int sp_obs_stopped(const struct sp_obs *ob);
+/* A timeline point as the stream's line (newline included); with the run
+ * so far when @newest. */
+void sp_obs_point_line(FILE *f, const struct sp_run *r,
+		       const struct sp_run_point *p, int newest);
 
 /* obs_prom.c: --metrics, as sp_obs_open, _tick, _end, _json (the member
  * without a comma) and _close do for it. */
@@ -73,5 +88,12 @@ void sp_obs_influx_tick(struct sp_obs *ob, struct sp_run *r);
 void sp_obs_influx_end(struct sp_obs *ob);
 void sp_obs_influx_json(const struct sp_obs *ob, FILE *f);
 void sp_obs_influx_close(struct sp_obs *ob);
+
+/* obs_web.c: --web, likewise; _final takes the final report. */
+int sp_obs_web_open(struct sp_obs *ob);
+void sp_obs_web_tick(struct sp_obs *ob, struct sp_run *r);
+void sp_obs_web_final(struct sp_obs *ob, const char *json, size_t len);
+void sp_obs_web_json(const struct sp_obs *ob, FILE *f);
+void sp_obs_web_close(struct sp_obs *ob);
 
 #endif

@@ -123,6 +123,10 @@ void sp_run_point_json(FILE *f, const struct sp_run_point *p, int ws);
 int sp_run_open(struct sp_run_out *o, const char *opt, const char *path,
 		const char *suffix);
 int sp_run_distinct(const struct sp_run *r);
+/* The JSON report of the run so far, without its timeline, in memory
+ * (*buf to free): the live dashboard's, each second. 0, or -1. */
+int sp_run_json_mem(const struct sp_run *r, const struct sp_report *rep,
+		    char **buf, size_t *len);
 /* Where the human summary goes: standard error when a report or a stream
  * has standard output. */
 FILE *sp_run_summary_out(const struct sp_run *r);

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Embed the HTML report's page in C, at build time.
 
-usage: embed.py OUT.h PAGE.html [PART ...]
+usage: embed.py [--name NAME] OUT.h PAGE.html [PART ...]
 
 PAGE.html is the page as it is edited and linted: a line that is exactly
 @NAME@ stands for the file NAME among the PARTs (report.css, report.js),
 put there whole, and the line @report.json@ is where the report's JSON
 goes. OUT.h gets two C strings, sp_html_head and sp_html_tail: the page
-before and after that line.
+before and after that line. With --name NAME they are NAME_head and
+NAME_tail, and a page without the @report.json@ line (the live dashboard,
+which fetches its data) is whole in NAME_head.
 """
 import os
 import sys
@@ -36,9 +38,14 @@ def c_string(name, data):
 
 
 def main():
-    if len(sys.argv) < 3:
+    args, prefix = sys.argv[1:], None
+    if args[:1] == ['--name']:
+        if len(args) < 2:
+            sys.exit(__doc__)
+        prefix, args = args[1], args[2:]
+    if len(args) < 2:
         sys.exit(__doc__)
-    out, page, parts = sys.argv[1], sys.argv[2], sys.argv[3:]
+    out, page, parts = args[0], args[1], args[2:]
     files = {os.path.basename(p): p for p in parts}
     head, tail, cur = [], [], None
     cur = head
@@ -57,12 +64,13 @@ def main():
                     cur.append(p.read())
             else:
                 cur.append(line)
-    if cur is not tail:
+    if cur is not tail and prefix is None:
         sys.exit('%s: no @report.json@ line' % page)
+    prefix = prefix or 'sp_html'
     with open(out, 'w') as f:
         f.write('/* Made by app/html/embed.py from app/html/: edit those. */\n')
-        f.write(c_string('sp_html_head', b''.join(head)))
-        f.write(c_string('sp_html_tail', b''.join(tail)))
+        f.write(c_string(prefix + '_head', b''.join(head)))
+        f.write(c_string(prefix + '_tail', b''.join(tail)))
 
 
 main()

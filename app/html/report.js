@@ -603,8 +603,10 @@
     add(d, el('pre', null, text));
   }
 
-  try {
-    var text = document.getElementById('report').textContent, r = JSON.parse(text);
+  // The whole page from a report: the file's own (embedded), or the live
+  // dashboard's (live.js calls it each second with the run so far, and
+  // opts.live: no raw JSON block, which would be rebuilt every second).
+  function render(r, opts) {
     app.textContent = '';
     header(r);
     summary(r);
@@ -615,7 +617,14 @@
     thresholds(r);
     breakdown(r);
     counters(r);
-    raw(JSON.stringify(r, null, 1));
+    if (!(opts && opts.live)) raw(JSON.stringify(r, null, 1));
+  }
+  window.stampedeRender = render;
+
+  var src = document.getElementById('report');
+  if (!src) return;
+  try {
+    render(JSON.parse(src.textContent));
     document.body.setAttribute('data-ready', '1');
   } catch (e) {
     app.textContent = '';
