@@ -599,42 +599,69 @@ sp_httpd_served(struct sp_httpd *h, const char *path, uint64_t *all,
 	pthread_mutex_unlock(&h->mu);
 }
 
+/* Timespec arithmetic for the waits below. */
+static void
+sp_httpd_ts_add(struct timespec *t, uint64_t us)
+{
+	t->tv_sec += (time_t)(us / 1000000);
+	t->tv_nsec += (long)(us % 1000000) * 1000;
+	if (t->tv_nsec >= 1000000000) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000;
+	}
+}
+
+static int
+sp_httpd_ts_after(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec > b->tv_sec ||
+	       (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
+}
+
+/* Wait (h->mu held) until @done says so, at most @timeout_us, and only
+ * while @stop (if given) says 0; woken by h->cv, and every
+ * SP_HTTPD_POLL_NS to look at @stop. Whether @done said so. */
+static int
+sp_httpd_wait(struct sp_httpd *h, uint64_t timeout_us, int (*stop)(void),
+	      int (*done)(struct sp_httpd *, const void *), const void *arg)
+{
+	struct timespec now, end, slice;
+	int got;
+
+	clock_gettime(CLOCK_REALTIME, &end);
+	sp_httpd_ts_add(&end, timeout_us);
+	for (;;) {
+		got = done(h, arg);
+		if (got || (stop != NULL && stop()))
+			break;
+		clock_gettime(CLOCK_REALTIME, &now);
+		if (!sp_httpd_ts_after(&end, &now))
+			break;
+		slice = now;
+		sp_httpd_ts_add(&slice, SP_HTTPD_POLL_NS / 1000);
+		if (sp_httpd_ts_after(&slice, &end))
+			slice = end;
+		pthread_cond_timedwait(&h->cv, &h->mu, &slice);
+	}
+	return got;
+}
+
+static int
+sp_httpd_latest_served(struct sp_httpd *h, const void *path)
+{
+	struct sp_httpd_doc *d = sp_httpd_find(h, path);
+
+	return d != NULL && d->served_latest != 0;
+}
+
 int
 sp_httpd_wait_latest(struct sp_httpd *h, const char *path, uint64_t timeout_us,
 		     int (*stop)(void))
 {
-	struct timespec now, end, slice;
-	struct sp_httpd_doc *d;
-	int got = 0;
+	int got;
 
-	clock_gettime(CLOCK_REALTIME, &end);
-	end.tv_sec += (time_t)(timeout_us / 1000000);
-	end.tv_nsec += (long)(timeout_us % 1000000) * 1000;
-	if (end.tv_nsec >= 1000000000) {
-		end.tv_sec++;
-		end.tv_nsec -= 1000000000;
-	}
 	pthread_mutex_lock(&h->mu);
-	for (;;) {
-		d = sp_httpd_find(h, path);
-		got = d != NULL && d->served_latest != 0;
-		if (got || (stop != NULL && stop()))
-			break;
-		clock_gettime(CLOCK_REALTIME, &now);
-		if (now.tv_sec > end.tv_sec ||
-		    (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
-			break;
-		slice = now;
-		slice.tv_nsec += SP_HTTPD_POLL_NS;
-		if (slice.tv_nsec >= 1000000000) {
-			slice.tv_sec++;
-			slice.tv_nsec -= 1000000000;
-		}
-		if (slice.tv_sec > end.tv_sec ||
-		    (slice.tv_sec == end.tv_sec && slice.tv_nsec > end.tv_nsec))
-			slice = end;
-		pthread_cond_timedwait(&h->cv, &h->mu, &slice);
-	}
+	got = sp_httpd_wait(h, timeout_us, stop, sp_httpd_latest_served, path);
 	pthread_mutex_unlock(&h->mu);
 	return got;
 }
@@ -737,42 +764,26 @@ sp_httpd_streams(struct sp_httpd *h, uint64_t *opened, unsigned *open,
 	pthread_mutex_unlock(&h->mu);
 }
 
+/* Every open stream has been given every event. */
+static int
+sp_httpd_streams_synced(struct sp_httpd *h, const void *unused)
+{
+	(void)unused;
+	for (unsigned i = 0; i < SP_HTTPD_CONNS; i++)
+		if (h->subs[i] != NULL && h->subs[i]->synced != h->gen)
+			return 0;
+	return 1;
+}
+
 int
 sp_httpd_wait_streams(struct sp_httpd *h, uint64_t timeout_us,
 		      int (*stop)(void))
 {
-	struct timespec now, end;
-	int all = 0;
+	int all;
 
-	clock_gettime(CLOCK_REALTIME, &end);
-	end.tv_sec += (time_t)(timeout_us / 1000000);
-	end.tv_nsec += (long)(timeout_us % 1000000) * 1000;
-	if (end.tv_nsec >= 1000000000) {
-		end.tv_sec++;
-		end.tv_nsec -= 1000000000;
-	}
 	pthread_mutex_lock(&h->mu);
-	for (;;) {
-		struct timespec slice;
-
-		all = 1;
-		for (unsigned i = 0; i < SP_HTTPD_CONNS; i++)
-			if (h->subs[i] != NULL && h->subs[i]->synced != h->gen)
-				all = 0;
-		if (all || (stop != NULL && stop()))
-			break;
-		clock_gettime(CLOCK_REALTIME, &now);
-		if (now.tv_sec > end.tv_sec ||
-		    (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
-			break;
-		slice = now;
-		slice.tv_nsec += SP_HTTPD_POLL_NS;
-		if (slice.tv_nsec >= 1000000000) {
-			slice.tv_sec++;
-			slice.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&h->cv, &h->mu, &slice);
-	}
+	all = sp_httpd_wait(h, timeout_us, stop, sp_httpd_streams_synced,
+			    NULL);
 	pthread_mutex_unlock(&h->mu);
 	return all;
 }
