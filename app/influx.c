@@ -15,6 +15,7 @@
  * The request runs on a multi handle so that the end of the run can
  * abandon it at once (curl_multi_wakeup), whatever the timeouts say.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -68,47 +69,6 @@ sp_influx_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int
-sp_influx_hex(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* [s, s + n) percent-decoded into a new string, or NULL (bad %XX, or no
- * memory: @bad tells). */
-static char *
-sp_influx_unescape(const char *s, size_t n, int *bad)
-{
-	char *out = malloc(n + 1), *o = out;
-
-	*bad = 0;
-	if (out == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] != '%') {
-			*o++ = s[i];
-			continue;
-		}
-		if (i + 2 >= n || sp_influx_hex(s[i + 1]) < 0 ||
-		    sp_influx_hex(s[i + 2]) < 0) {
-			*bad = 1;
-			free(out);
-			return NULL;
-		}
-		*o++ = (char)(sp_influx_hex(s[i + 1]) * 16 +
-			      sp_influx_hex(s[i + 2]));
-		i += 2;
-	}
-	*o = '\0';
-	return out;
-}
-
 /* The query's KEY=VALUE pairs: each key one of @keys (NULL-ended), once,
  * with a value; vals[i] points at key i's value (length lens[i]). 0, or
  * -1 with why in @err. */
@@ -150,84 +110,156 @@ sp_influx_query(const char *q, const char *const *keys, const char **vals,
 	return 0;
 }
 
+/* @part of @h, URL-decoded when @decode, or NULL when it has none (or
+ * no memory). A %XX that is not one sets *@bad (libcurl would keep it). */
+static char *
+sp_influx_part(CURLU *h, CURLUPart part, int decode, int *bad)
+{
+	char *v = NULL, *copy;
+
+	if (curl_url_get(h, part, &v, 0) != CURLUE_OK)
+		return NULL;
+	for (const char *p = strchr(v, '%'); decode && p != NULL;
+	     p = strchr(p + 1, '%'))
+		if (!isxdigit((unsigned char)p[1]) ||
+		    !isxdigit((unsigned char)p[2]))
+			*bad = 1;
+	if (decode) {
+		curl_free(v);
+		v = NULL;
+		if (curl_url_get(h, part, &v, CURLU_URLDECODE) != CURLUE_OK)
+			return NULL;
+	}
+	copy = strdup(v);
+	curl_free(v);
+	return copy;
+}
+
+/* libcurl's refusal of a URL, in the words the rest of this file uses. */
+static void
+sp_influx_url_err(CURLUcode rc, const char *auth, size_t auth_len, char *err,
+		  size_t errlen)
+{
+	const char *colon = auth + auth_len;
+
+	while (colon > auth && colon[-1] != ':' && colon[-1] != ']')
+		colon--;
+
+	switch (rc) {
+	case CURLUE_NO_HOST:
+		sp_influx_err(err, errlen,
+			      "no host, e.g. http://127.0.0.1:8086/DB");
+		break;
+	case CURLUE_BAD_PORT_NUMBER:
+		sp_influx_err(err, errlen, "a bad port '%.*s' (or [IPv6]:PORT)",
+			      (int)(auth + auth_len - colon), colon);
+		break;
+	case CURLUE_BAD_IPV6:
+		sp_influx_err(err, errlen, "a bad [IPv6] host");
+		break;
+	case CURLUE_BAD_LOGIN:
+	case CURLUE_BAD_USER:
+	case CURLUE_BAD_PASSWORD:
+		sp_influx_err(err, errlen, "a bad USER:PASS@");
+		break;
+	default:
+		sp_influx_err(err, errlen, "not a URL: %s",
+			      curl_url_strerror(rc));
+	}
+}
+
+/* The URL's parts are libcurl's (curl_url): scheme, host, port, login,
+ * path and query; what is checked here is what InfluxDB needs of them. */
 int
 sp_influx_url_parse(struct sp_influx_url *u, const char *spec, char *err,
 		    size_t errlen)
 {
 	static const char v2_path[] = "/api/v2/write";
-	const char *auth, *auth_end, *at = NULL, *hp, *port = NULL, *path,
-				     *q = NULL;
-	size_t scheme, path_len, hp_len;
-	int bad;
+	CURLU *h = NULL;
+	CURLUcode rc;
+	char *path = NULL, *q = NULL, *port = NULL, *user = NULL, *pass = NULL;
+	char *hostport = NULL, *frag = NULL;
+	const char *auth;
+	size_t path_len, auth_len;
+	int bad = 0, ret = -1;
 
 	memset(u, 0, sizeof(*u));
 	for (const char *s = spec; *s != '\0'; s++)
-		if ((unsigned char)*s <= ' ' || *s == 0x7f || *s == '#') {
+		if ((unsigned char)*s <= ' ' || *s == 0x7f) {
 			sp_influx_err(err, errlen,
-				      "a space, a control character or a "
-				      "'#' in the URL");
+				      "a space or a control character in the "
+				      "URL");
 			return -1;
 		}
-	if (strncmp(spec, "http://", 7) == 0) {
-		scheme = 7;
-	} else if (strncmp(spec, "https://", 8) == 0) {
-		scheme = 8;
-	} else {
+	if (strncmp(spec, "http://", 7) != 0 &&
+	    strncmp(spec, "https://", 8) != 0) {
 		sp_influx_err(err, errlen,
 			      "http:// or https:// expected, e.g. "
 			      "http://127.0.0.1:8086/DB");
 		return -1;
 	}
-	auth = spec + scheme;
-	auth_end = auth + strcspn(auth, "/?");
-	for (const char *s = auth; s < auth_end; s++)
-		if (*s == '@')
-			at = s;
-	hp = at != NULL ? at + 1 : auth;
-	hp_len = (size_t)(auth_end - hp);
-	/* HOST, [IPv6] or HOST:PORT / [IPv6]:PORT */
-	if (hp < auth_end && *hp == '[') {
-		const char *rb = memchr(hp, ']', hp_len);
-
-		if (rb == NULL || rb == hp + 1) {
-			sp_influx_err(err, errlen, "a bad [IPv6] host");
-			return -1;
-		}
-		if (rb + 1 < auth_end && rb[1] != ':') {
-			sp_influx_err(err, errlen, "a bad [IPv6]:PORT");
-			return -1;
-		}
-		if (rb + 1 < auth_end)
-			port = rb + 2;
-	} else {
-		for (const char *s = hp; s < auth_end; s++)
-			if (*s == ':')
-				port = s + 1;
-		if (hp == auth_end || port == hp + 1) {
-			sp_influx_err(err, errlen,
-				      "no host, e.g. http://127.0.0.1:8086/DB");
-			return -1;
-		}
+	auth = spec + (spec[4] == 's' ? 8 : 7);
+	auth_len = strcspn(auth, "/?");
+	/* libcurl would read "http:///db" as the host db. */
+	if (auth_len == 0) {
+		sp_influx_err(err, errlen,
+			      "no host, e.g. http://127.0.0.1:8086/DB");
+		return -1;
 	}
-	if (port != NULL) {
-		unsigned long pn = 0;
-		const char *s;
-
-		for (s = port; s < auth_end && s - port < 6; s++) {
-			if (*s < '0' || *s > '9')
-				break;
-			pn = pn * 10 + (unsigned long)(*s - '0');
-		}
-		if (s == port || s != auth_end || pn == 0 || pn > 65535) {
-			sp_influx_err(err, errlen, "a bad port '%.*s'",
-				      (int)(auth_end - port), port);
-			return -1;
-		}
+	h = curl_url();
+	if (h == NULL) {
+		sp_influx_err(err, errlen, "out of memory");
+		return -1;
 	}
-	path = auth_end;
-	path_len = strcspn(path, "?");
-	if (path[path_len] == '?')
-		q = path + path_len + 1;
+	rc = curl_url_set(h, CURLUPART_URL, spec, 0);
+	if (rc != CURLUE_OK) {
+		sp_influx_url_err(rc, auth, auth_len, err, errlen);
+		goto out;
+	}
+	path = sp_influx_part(h, CURLUPART_PATH, 0, &bad);
+	q = sp_influx_part(h, CURLUPART_QUERY, 0, &bad);
+	port = sp_influx_part(h, CURLUPART_PORT, 0, &bad);
+	frag = sp_influx_part(h, CURLUPART_FRAGMENT, 0, &bad);
+	user = sp_influx_part(h, CURLUPART_USER, 1, &bad);
+	pass = sp_influx_part(h, CURLUPART_PASSWORD, 1, &bad);
+	if (bad) {
+		sp_influx_err(err, errlen, "a bad %%XX in USER:PASS@");
+		goto out;
+	}
+	if (path == NULL) {
+		sp_influx_err(err, errlen, "out of memory");
+		goto out;
+	}
+	if (frag != NULL) {
+		sp_influx_err(err, errlen, "a '#' in the URL");
+		goto out;
+	}
+	/* libcurl takes "h:" as the default port, and port 0: neither is
+	 * one a user means. */
+	if ((port != NULL && strcmp(port, "0") == 0) ||
+	    (auth_len > 0 && auth[auth_len - 1] == ':')) {
+		sp_influx_err(err, errlen, "a bad port '%s'",
+			      port != NULL ? port : "");
+		goto out;
+	}
+	if (pass != NULL && (user == NULL || user[0] == '\0')) {
+		sp_influx_err(err, errlen, "USER:PASS@ without a user");
+		goto out;
+	}
+	/* What is shown and posted to: no login, no query. */
+	if (curl_url_set(h, CURLUPART_USER, NULL, 0) != CURLUE_OK ||
+	    curl_url_set(h, CURLUPART_PASSWORD, NULL, 0) != CURLUE_OK ||
+	    curl_url_set(h, CURLUPART_QUERY, NULL, 0) != CURLUE_OK ||
+	    curl_url_set(h, CURLUPART_PATH, "", 0) != CURLUE_OK ||
+	    curl_url_get(h, CURLUPART_URL, &hostport, 0) != CURLUE_OK) {
+		sp_influx_err(err, errlen, "out of memory");
+		goto out;
+	}
+	/* scheme://host[:port]/ from libcurl: its own slash goes. */
+	path_len = strlen(hostport);
+	if (path_len > 0 && hostport[path_len - 1] == '/')
+		hostport[path_len - 1] = '\0';
+	path_len = strlen(path);
 	u->v2 = path_len >= sizeof(v2_path) - 1 &&
 		memcmp(path + path_len - (sizeof(v2_path) - 1), v2_path,
 		       sizeof(v2_path) - 1) == 0;
@@ -237,20 +269,20 @@ sp_influx_url_parse(struct sp_influx_url *u, const char *spec, char *err,
 		const char *v[4] = { NULL, NULL, NULL, NULL };
 		size_t l[4] = { 0, 0, 0, 0 };
 
-		if (at != NULL) {
+		if (user != NULL) {
 			sp_influx_err(err, errlen,
 				      "v2 (/api/v2/write) authenticates with "
 				      "a token (STAMPEDE_INFLUXDB_TOKEN), not "
 				      "USER:PASS@");
-			return -1;
+			goto out;
 		}
 		if (sp_influx_query(q, keys, v, l, err, errlen) < 0)
-			return -1;
+			goto out;
 		if ((v[0] == NULL && v[1] == NULL) || v[2] == NULL) {
 			sp_influx_err(err, errlen,
 				      "v2 needs org= (or orgID=) and bucket=, "
 				      "e.g. .../api/v2/write?org=O&bucket=B");
-			return -1;
+			goto out;
 		}
 		if (v[3] != NULL &&
 		    !(l[3] == 2 && strncmp(v[3], "ms", 2) == 0)) {
@@ -258,10 +290,9 @@ sp_influx_url_parse(struct sp_influx_url *u, const char *spec, char *err,
 				      "precision=%.*s: points are written in "
 				      "ms (precision=ms, or none)",
 				      (int)l[3], v[3]);
-			return -1;
+			goto out;
 		}
-		if (asprintf(&u->post, "%.*s%.*s%s%s", (int)scheme, spec,
-			     (int)hp_len, hp, path,
+		if (asprintf(&u->post, "%s%s?%s%s", hostport, path, q,
 			     v[3] != NULL ? "" : "&precision=ms") < 0)
 			u->post = NULL;
 	} else {
@@ -277,46 +308,46 @@ sp_influx_url_parse(struct sp_influx_url *u, const char *spec, char *err,
 				      "no database: http://HOST:PORT/DB "
 				      "(v1), or .../api/v2/write?org=O&"
 				      "bucket=B (v2)");
-			return -1;
+			goto out;
 		}
 		if (sp_influx_query(q, keys, v, l, err, errlen) < 0)
-			return -1;
+			goto out;
 		if (asprintf(&u->post,
-			     "%.*s%.*s%.*s/write?db=%.*s%s%.*s&precision=ms",
-			     (int)scheme, spec, (int)hp_len, hp,
-			     (int)(db - 1 - path), path,
-			     (int)(path + path_len - db), db,
+			     "%s%.*s/write?db=%s%s%.*s&precision=ms", hostport,
+			     (int)(db - 1 - path), path, db,
 			     v[0] != NULL ? "&rp=" : "", (int)l[0],
 			     v[0] != NULL ? v[0] : "") < 0)
 			u->post = NULL;
 	}
-	if (u->post == NULL || asprintf(&u->shown, "%.*s%.*s%s", (int)scheme,
-					spec, (int)hp_len, hp, path) < 0) {
+	if (u->post == NULL ||
+	    asprintf(&u->shown, "%s%s%s%s", hostport, path, q ? "?" : "",
+		     q ? q : "") < 0) {
 		u->shown = NULL;
-		sp_influx_url_free(u);
 		sp_influx_err(err, errlen, "out of memory");
-		return -1;
+		goto out;
 	}
-	if (at != NULL) {
-		size_t ul = strcspn(auth, ":@");
-		const char *pw = auth + ul;
-
-		u->user = sp_influx_unescape(auth, ul, &bad);
-		if (u->user != NULL && *pw == ':')
-			u->pass = sp_influx_unescape(
-				pw + 1, (size_t)(at - pw - 1), &bad);
-		else if (u->user != NULL)
-			u->pass = strdup("");
-		if (u->user == NULL || u->pass == NULL || ul == 0) {
-			sp_influx_url_free(u);
-			sp_influx_err(err, errlen, "%s",
-				      ul == 0 ? "USER:PASS@ without a user" :
-				      bad     ? "a bad %XX in USER:PASS@" :
-						"out of memory");
-			return -1;
+	if (user != NULL) {
+		u->user = user;
+		u->pass = pass != NULL ? pass : strdup("");
+		user = pass = NULL;
+		if (u->pass == NULL) {
+			sp_influx_err(err, errlen, "out of memory");
+			goto out;
 		}
 	}
-	return 0;
+	ret = 0;
+out:
+	if (ret < 0)
+		sp_influx_url_free(u);
+	curl_free(hostport);
+	free(path);
+	free(q);
+	free(port);
+	free(frag);
+	free(user);
+	free(pass);
+	curl_url_cleanup(h);
+	return ret;
 }
 
 void
