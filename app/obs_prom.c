@@ -246,30 +246,22 @@ sp_prom_ws(const struct sp_run *r, FILE *f)
 {
 	const struct sp_vu_stats *s = r->tot;
 
-	sp_prom_head(f, "stampede_ws_sessions_total", "counter",
-		     "WebSocket sessions started.");
-	sp_prom_u64(f, "stampede_ws_sessions_total", NULL, s->ws_started);
-	sp_prom_head(f, "stampede_ws_sessions_failed_total", "counter",
-		     "WebSocket sessions that failed.");
-	sp_prom_u64(f, "stampede_ws_sessions_failed_total", NULL, s->ws_failed);
-	sp_prom_head(f, "stampede_ws_messages_sent_total", "counter",
-		     "WebSocket data messages sent.");
-	sp_prom_u64(f, "stampede_ws_messages_sent_total", NULL,
-		    s->ws_msgs_sent);
-	sp_prom_head(f, "stampede_ws_messages_received_total", "counter",
-		     "WebSocket data messages received.");
-	sp_prom_u64(f, "stampede_ws_messages_received_total", NULL,
-		    s->ws_msgs_received);
-	sp_prom_head(f, "stampede_ws_sent_bytes_total", "counter",
-		     "WebSocket payload bytes sent.");
-	sp_prom_u64(f, "stampede_ws_sent_bytes_total", NULL, s->ws_bytes_sent);
-	sp_prom_head(f, "stampede_ws_received_bytes_total", "counter",
-		     "WebSocket payload bytes received.");
-	sp_prom_u64(f, "stampede_ws_received_bytes_total", NULL,
-		    s->ws_bytes_received);
-	sp_prom_head(f, "stampede_ws_open_sessions", "gauge",
-		     "WebSocket sessions open.");
-	sp_prom_u64(f, "stampede_ws_open_sessions", NULL, s->ws_open);
+	sp_prom_scalar(f, "stampede_ws_sessions_total", "counter",
+		       "WebSocket sessions started.", s->ws_started);
+	sp_prom_scalar(f, "stampede_ws_sessions_failed_total", "counter",
+		       "WebSocket sessions that failed.", s->ws_failed);
+	sp_prom_scalar(f, "stampede_ws_messages_sent_total", "counter",
+		       "WebSocket data messages sent.", s->ws_msgs_sent);
+	sp_prom_scalar(f, "stampede_ws_messages_received_total", "counter",
+		       "WebSocket data messages received.",
+		       s->ws_msgs_received);
+	sp_prom_scalar(f, "stampede_ws_sent_bytes_total", "counter",
+		       "WebSocket payload bytes sent.", s->ws_bytes_sent);
+	sp_prom_scalar(f, "stampede_ws_received_bytes_total", "counter",
+		       "WebSocket payload bytes received.",
+		       s->ws_bytes_received);
+	sp_prom_scalar(f, "stampede_ws_open_sessions", "gauge",
+		       "WebSocket sessions open.", s->ws_open);
 	sp_prom_head(f, "stampede_ws_rtt_seconds", "histogram",
 		     "WebSocket round trip: a message sent to the one that "
 		     "matched it.");
@@ -322,23 +314,18 @@ sp_prom_render(struct sp_prom *p, const struct sp_run *r, FILE *f,
 		    s->checks_passed);
 	sp_prom_u64(f, "stampede_checks_total", "result=\"failed\"",
 		    s->err[SP_VU_E_CHECK]);
-	sp_prom_head(f, "stampede_sent_bytes_total", "counter",
-		     "HTTP bytes sent (requests, headers and bodies).");
-	sp_prom_u64(f, "stampede_sent_bytes_total", NULL, s->bytes_sent);
-	sp_prom_head(f, "stampede_received_bytes_total", "counter",
-		     "HTTP bytes received (responses, headers and bodies).");
-	sp_prom_u64(f, "stampede_received_bytes_total", NULL,
-		    s->bytes_received);
-	sp_prom_head(f, "stampede_connections_total", "counter",
-		     "Connections opened.");
-	sp_prom_u64(f, "stampede_connections_total", NULL, s->connects);
+	sp_prom_scalar(f, "stampede_sent_bytes_total", "counter",
+		       "HTTP bytes sent (requests, headers and bodies).",
+		       s->bytes_sent);
+	sp_prom_scalar(f, "stampede_received_bytes_total", "counter",
+		       "HTTP bytes received (responses, headers and bodies).",
+		       s->bytes_received);
+	sp_prom_scalar(f, "stampede_connections_total", "counter",
+		       "Connections opened.", s->connects);
 	if (r->rp.tls.on) {
 		struct sp_tls_counters c;
 
-		memset(&c, 0, sizeof(c));
-		for (uint32_t i = 0; i < r->ncores; i++)
-			if (r->core[i].tls != NULL)
-				sp_report_tls_add(&c, r->core[i].tls);
+		sp_run_tls_sum(r, &c);
 		sp_prom_head(f, "stampede_tls_handshakes_total", "counter",
 			     "TLS handshakes: full, resumed, failed.");
 		sp_prom_u64(f, "stampede_tls_handshakes_total",
@@ -356,9 +343,9 @@ sp_prom_render(struct sp_prom *p, const struct sp_run *r, FILE *f,
 		     "Open model: arrivals that found no free VU.", dropped);
 	sp_prom_head(f, "stampede_vus", "gauge", "Virtual users active.");
 	sp_prom_u64(f, "stampede_vus", NULL, s->vus_active);
-	sp_prom_head(f, "stampede_vus_target", "gauge",
-		     "Closed model: the VUs the schedule wants now.");
-	sp_prom_u64(f, "stampede_vus_target", NULL, final ? 0 : s->vus_target);
+	sp_prom_scalar(f, "stampede_vus_target", "gauge",
+		       "Closed model: the VUs the schedule wants now.",
+		       final ? 0 : s->vus_target);
 	rate = sp_prom_target_rate(r, t_us, &open);
 	if (open) {
 		sp_prom_head(f, "stampede_target_rate", "gauge",
@@ -366,12 +353,11 @@ sp_prom_render(struct sp_prom *p, const struct sp_run *r, FILE *f,
 			     "asks for now.");
 		sp_prom_f64(f, "stampede_target_rate", NULL, final ? 0 : rate);
 	}
-	sp_prom_head(f, "stampede_open_connections", "gauge",
-		     "Connections open.");
-	sp_prom_u64(f, "stampede_open_connections", NULL, s->conns_open);
-	sp_prom_head(f, "stampede_run_finished", "gauge",
-		     "1 once the run is over: the figures are final.");
-	sp_prom_u64(f, "stampede_run_finished", NULL, final ? 1 : 0);
+	sp_prom_scalar(f, "stampede_open_connections", "gauge",
+		       "Connections open.", s->conns_open);
+	sp_prom_scalar(f, "stampede_run_finished", "gauge",
+		       "1 once the run is over: the figures are final.",
+		       final ? 1 : 0);
 	if (sp_run_has_ws(pl))
 		sp_prom_ws(r, f);
 	sp_prom_head(f, "stampede_request_duration_seconds", "histogram",

@@ -64,6 +64,14 @@ sp_prom_u64(FILE *f, const char *name, const char *labels, uint64_t v)
 }
 
 void
+sp_prom_scalar(FILE *f, const char *name, const char *type, const char *help,
+	       uint64_t v)
+{
+	sp_prom_head(f, name, type, help);
+	sp_prom_u64(f, name, NULL, v);
+}
+
+void
 sp_prom_f64(FILE *f, const char *name, const char *labels, double v)
 {
 	sp_prom_name(f, name, labels);

@@ -165,8 +165,9 @@ static const char sp_run_rx_lag_note[] =
 	"not measured: the port gives no arrival timestamps (af_packet "
 	"never does)";
 
-/* The cores' TLS counters added up (the workers have stopped). */
-static void
+/* The cores' TLS counters added up (read while the workers run, by
+ * --metrics, they are each a counter's consistent value). */
+void
 sp_run_tls_sum(const struct sp_run *r, struct sp_tls_counters *t)
 {
 	memset(t, 0, sizeof(*t));

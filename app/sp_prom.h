@@ -36,6 +36,9 @@ void sp_prom_head(FILE *f, const char *name, const char *type,
 /* One sample: NAME{LABELS} V (no braces for empty @labels, already
  * escaped: `a="x",b="y"`). */
 void sp_prom_u64(FILE *f, const char *name, const char *labels, uint64_t v);
+/* A metric of one unlabelled series: its HELP, TYPE and value. */
+void sp_prom_scalar(FILE *f, const char *name, const char *type,
+		    const char *help, uint64_t v);
 void sp_prom_f64(FILE *f, const char *name, const char *labels, double v);
 /* NAME_bucket{LABELS,le=...} for every edge and +Inf, NAME_sum (seconds)
  * and NAME_count, of @h (microseconds). The count is the buckets' total,

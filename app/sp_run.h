@@ -127,6 +127,8 @@ int sp_run_distinct(const struct sp_run *r);
  * (*buf to free): the live dashboard's, each second. 0, or -1. */
 int sp_run_json_mem(const struct sp_run *r, const struct sp_report *rep,
 		    char **buf, size_t *len);
+/* The cores' TLS counters added up. */
+void sp_run_tls_sum(const struct sp_run *r, struct sp_tls_counters *t);
 /* Where the human summary goes: standard error when a report or a stream
  * has standard output. */
 FILE *sp_run_summary_out(const struct sp_run *r);
