@@ -118,6 +118,9 @@ sp_obs_stream(struct sp_obs *ob, struct sp_run *r)
 void
 sp_obs_tick(struct sp_obs *ob, struct sp_run *r)
 {
+	/* The run so far, merged once for the outputs that read totals. */
+	if (ob->prom != NULL || ob->web != NULL)
+		sp_run_merge(r);
 	sp_obs_web_tick(ob, r);
 	sp_obs_stream(ob, r);
 	sp_obs_prom_tick(ob, r);

@@ -422,8 +422,7 @@ sp_obs_prom_tick(struct sp_obs *ob, struct sp_run *r)
 {
 	if (ob->prom == NULL)
 		return;
-	sp_run_merge(r);
-	sp_prom_publish(ob, r, 0);
+	sp_prom_publish(ob, r, 0); /* r merged by sp_obs_tick */
 }
 
 int

@@ -130,8 +130,7 @@ sp_web_report(struct sp_web *w, struct sp_run *r)
 	size_t len = 0;
 	int n;
 
-	sp_run_merge(r);
-	sp_run_merge_life(r);
+	sp_run_merge_life(r); /* r merged by sp_obs_tick */
 	/* The thresholds as they stand now (the end judges them again). */
 	sp_run_th_final(r, el);
 	sp_report_collect_n(&rep, r->w, r->ncores, r->w[0].port);
