@@ -107,6 +107,12 @@ struct sp_run_out {
 	FILE *f;
 };
 
+/* run_args.c: the command line into @r (its options, the file named);
+ * then the plan from the file and the options. 0, or -1 after saying why
+ * (exit 2). */
+int sp_run_args(int argc, char **argv, struct sp_run *r);
+int sp_run_plan(struct sp_run *r);
+
 /* run_report.c */
 double sp_run_load_s(const struct sp_run *r, const struct sp_report *rep);
 uint64_t sp_run_succeeded(const struct sp_vu_stats *s);
