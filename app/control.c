@@ -233,6 +233,15 @@ sp_control_run_n(struct sp_worker *ws, unsigned int n, uint64_t duration_us)
 			life_phase = phase;
 			next_life = now + SP_US_PER_S;
 		}
+		if (phase == SP_PHASE_WAIT && now >= next_life &&
+		    w->start_at_us > now) {
+			if (inplace)
+				fputc('\n', stderr);
+			inplace = 0;
+			fprintf(stderr, "waiting for --start-at: %.0f s\n",
+				(double)(w->start_at_us - now) / 1e6);
+			next_life = now + 10 * SP_US_PER_S;
+		}
 		if ((phase == SP_PHASE_SETUP || phase == SP_PHASE_TEARDOWN) &&
 		    now >= next_life) {
 			sp_life_line(w, phase == SP_PHASE_TEARDOWN, &inplace);

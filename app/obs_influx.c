@@ -6,7 +6,8 @@
  *
  * One point a second for the whole run, its fields named and valued as
  * the report's "timeline" has them, stamped (ms) with the wall-clock end
- * of its second. The only tag is the run's id, so that runs can be told
+ * of its second. The only tags are the run's id (and a shard's index:
+ * shards of one run share the id), so that runs can be told
  * apart and a series stays one series: nothing per VU, URL or request
  * (a tag per VU is what makes a time-series database fall over).
  *
@@ -36,6 +37,7 @@ struct sp_obs_influx {
 	int started;
 	int said; /* the first loss told on stderr */
 	char run_id[48];
+	char tags[24]; /* ",shard=I" of a shard, else "" */
 	char buf[SP_OBS_INFLUX_SLOT_BYTES];
 };
 
@@ -85,7 +87,12 @@ sp_obs_influx_open(struct sp_obs *ob)
 		free(oi);
 		return -1;
 	}
-	sp_obs_influx_run_id(oi->run_id, sizeof(oi->run_id));
+	if (ob->o.run_id[0] != '\0')
+		snprintf(oi->run_id, sizeof(oi->run_id), "%s", ob->o.run_id);
+	else
+		sp_obs_influx_run_id(oi->run_id, sizeof(oi->run_id));
+	if (ob->o.shard[0] != '\0')
+		snprintf(oi->tags, sizeof(oi->tags), ",shard=%s", ob->o.shard);
 	ob->influx = oi;
 	return 0;
 }
@@ -102,12 +109,12 @@ sp_obs_influx_line(char *buf, size_t len, const struct sp_obs_influx *oi,
 	int k;
 
 	k = snprintf(buf, len,
-		     "stampede,run=%s t=%" PRIu64 "i,requests=%" PRIu64
+		     "stampede,run=%s%s t=%" PRIu64 "i,requests=%" PRIu64
 		     "i,responses=%" PRIu64 "i,errors=%" PRIu64
 		     "i,dropped=%" PRIu64 "i,vus=%" PRIu64 "i,conns=%" PRIu64
 		     "i,p50_ms=%.3f,p95_ms=%.3f,p99_ms=%.3f,bytes_sent=%" PRIu64
 		     "i,bytes_received=%" PRIu64 "i",
-		     oi->run_id, p->t_s, p->requests, p->responses, p->errors,
+		     oi->run_id, oi->tags, p->t_s, p->requests, p->responses, p->errors,
 		     p->dropped, p->vus, p->conns, (double)p->p50_us / 1e3,
 		     (double)p->p95_us / 1e3, (double)p->p99_us / 1e3,
 		     p->bytes_sent, p->bytes_received);

@@ -42,6 +42,7 @@ struct sp_prom_series {
 
 struct sp_prom {
 	struct sp_httpd *h;
+	char base[32]; /* a shard's label, or "" */
 	int started, bad, final_scraped;
 	uint64_t scrapes;
 	/* Built at the first tick, from the plan. */
@@ -70,6 +71,12 @@ sp_obs_prom_open(struct sp_obs *ob)
 	if (ob->prom == NULL) {
 		sp_usage_error("--metrics: out of memory");
 		return -1;
+	}
+	/* A shard's series: one dashboard sums the shards by this label. */
+	if (o->shard[0] != '\0') {
+		snprintf(ob->prom->base, sizeof(ob->prom->base),
+			 "shard=\"%s\"", o->shard);
+		sp_prom_set_base_labels(ob->prom->base);
 	}
 	ob->prom->h = sp_httpd_listen(o->metrics, err, sizeof(err));
 	if (ob->prom->h == NULL) {

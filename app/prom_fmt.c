@@ -47,13 +47,40 @@ sp_prom_head(FILE *f, const char *name, const char *type, const char *help)
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* Labels every sample of the page carries first (a shard's), or "". */
+static const char *sp_prom_base = "";
+
+void
+sp_prom_set_base_labels(const char *labels)
+{
+	sp_prom_base = labels != NULL ? labels : "";
+}
+
+/* NAME{BASE,LABELS@tail} or NAME{BASE@tail}, braces only when there is
+ * a label; @tail (",le=..." or "") ends a bucket's. */
+static void
+sp_prom_series(FILE *f, const char *name, const char *labels,
+	       const char *tail)
+{
+	int have = labels != NULL && labels[0] != '\0';
+	int base = sp_prom_base[0] != '\0';
+
+	if (!have && !base && tail[0] == '\0') {
+		fputs(name, f);
+		return;
+	}
+	fprintf(f, "%s{%s%s%s", name, sp_prom_base, base && have ? "," : "",
+		have ? labels : "");
+	if (tail[0] != '\0')
+		fputs((have || base) ? tail : tail + 1, f);
+	fputc('}', f);
+}
+
 static void
 sp_prom_name(FILE *f, const char *name, const char *labels)
 {
-	if (labels != NULL && labels[0] != '\0')
-		fprintf(f, "%s{%s} ", name, labels);
-	else
-		fprintf(f, "%s ", name);
+	sp_prom_series(f, name, labels, "");
+	fputc(' ', f);
 }
 
 void
@@ -89,12 +116,11 @@ void
 sp_prom_hist(FILE *f, const char *name, const char *labels,
 	     const struct sp_hist *h)
 {
-	const char *sep = labels != NULL && labels[0] != '\0' ? "," : "";
-	uint64_t cum = 0;
+	char n[128], le[40];
+	uint64_t cum = 0, e;
 	unsigned i = 0;
 
-	if (labels == NULL)
-		labels = "";
+	snprintf(n, sizeof(n), "%s_bucket", name);
 	for (unsigned k = 0; k < SP_PROM_EDGES; k++) {
 		/* Every sp_hist bucket below the edge: the edge is the
 		 * lowest value of bucket sp_hist_index(edge). */
@@ -102,21 +128,21 @@ sp_prom_hist(FILE *f, const char *name, const char *labels,
 
 		for (; i < to; i++)
 			cum += h->b[i];
-		fprintf(f, "%s_bucket{%s%sle=\"", name, labels, sep);
-		sp_prom_secs(f, sp_prom_edge(k) - 1);
-		fprintf(f, "\"} %" PRIu64 "\n", cum);
+		e = sp_prom_edge(k) - 1;
+		snprintf(le, sizeof(le), ",le=\"%" PRIu64 ".%06" PRIu64 "\"",
+			 e / 1000000, e % 1000000);
+		sp_prom_series(f, n, labels, le);
+		fprintf(f, " %" PRIu64 "\n", cum);
 	}
 	for (; i < SP_HIST_BUCKETS; i++)
 		cum += h->b[i];
-	fprintf(f, "%s_bucket{%s%sle=\"+Inf\"} %" PRIu64 "\n", name, labels,
-		sep, cum);
-	fprintf(f, "%s_sum", name);
-	if (labels[0] != '\0')
-		fprintf(f, "{%s}", labels);
-	fputc(' ', f);
-	sp_prom_secs(f, h->sum);
-	fprintf(f, "\n%s_count", name);
-	if (labels[0] != '\0')
-		fprintf(f, "{%s}", labels);
+	sp_prom_series(f, n, labels, ",le=\"+Inf\"");
 	fprintf(f, " %" PRIu64 "\n", cum);
+	snprintf(n, sizeof(n), "%s_sum", name);
+	sp_prom_name(f, n, labels);
+	sp_prom_secs(f, h->sum);
+	fputc('\n', f);
+	snprintf(n, sizeof(n), "%s_count", name);
+	sp_prom_name(f, n, labels);
+	fprintf(f, "%" PRIu64 "\n", cum);
 }

@@ -78,6 +78,15 @@ static const char sp_run_help[] =
 	"                         the URL's host name)\n"
 	"  --vu-offset N          {{vu}} numbers start at N + 1 (split a user\n"
 	"                         range across machines)\n"
+	"  --shard I/N            run shard I (0 to N-1) of a run split in N:\n"
+	"                         VUs, arrivals and data rows interleaved,\n"
+	"                         an --ip range split in blocks (also\n"
+	"                         STAMPEDE_SHARD=I/N, or a Kubernetes\n"
+	"                         JOB_COMPLETION_INDEX with STAMPEDE_SHARDS=N);\n"
+	"                         `stampede merge` adds the reports up\n"
+	"  --start-at TIME        set up, then start the load at TIME (RFC\n"
+	"                         3339, 2026-12-07T15:00:00Z, or epoch\n"
+	"                         seconds; also STAMPEDE_START_AT)\n"
 	"  --ws-max-message SIZE  WebSocket: a longer message fails its session\n"
 	"                         (ws_too_big, close 1009); default 1MiB\n"
 	"  --ws-ping-every DUR    WebSocket: ping each open session this often\n"
@@ -160,6 +169,8 @@ enum {
 	SP_OPT_METRICS,
 	SP_OPT_METRICS_LINGER,
 	SP_OPT_WEB,
+	SP_OPT_SHARD,
+	SP_OPT_START_AT,
 	SP_OPT_HELP,
 };
 
@@ -205,6 +216,8 @@ static const struct option sp_run_longopts[] = {
 	{ "metrics", required_argument, NULL, SP_OPT_METRICS },
 	{ "metrics-linger", required_argument, NULL, SP_OPT_METRICS_LINGER },
 	{ "web", required_argument, NULL, SP_OPT_WEB },
+	{ "shard", required_argument, NULL, SP_OPT_SHARD },
+	{ "start-at", required_argument, NULL, SP_OPT_START_AT },
 	{ "help", no_argument, NULL, SP_OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -298,6 +311,12 @@ sp_run_args(int argc, char **argv, struct sp_run *r)
 			break;
 		case SP_OPT_WEB:
 			r->obs.o.web = optarg;
+			break;
+		case SP_OPT_SHARD:
+			r->sh.arg = optarg;
+			break;
+		case SP_OPT_START_AT:
+			r->sh.at_arg = optarg;
 			break;
 		case SP_OPT_ABORT_ON_FAIL:
 			r->ov[r->nov].key = "abort-on-fail";
@@ -415,7 +434,8 @@ sp_run_plan(struct sp_run *r)
 			goto bad;
 	if (sp_scenario_finish(&r->rp, &e) < 0)
 		goto bad;
-	if (sp_run_file_net(r) < 0 || sp_netopt_finish(&r->net) < 0)
+	if (sp_run_file_net(r) < 0 || sp_netopt_finish(&r->net) < 0 ||
+	    sp_run_shard_plan(r) < 0)
 		return -1;
 	/* Here, on the control thread, before EAL and any frame: a name is
 	 * resolved once for the whole run. */

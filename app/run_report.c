@@ -341,6 +341,7 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 		r->rp.target_name != NULL ? addr : "",
 		r->rp.target_name != NULL ? "]" : "",
 		pl->model == SP_MODEL_OPEN ? "open" : "closed", r->stopped_by);
+	sp_run_shard_print(r, out);
 	fprintf(out, "  elapsed         %.3f s\n", rep->elapsed_s);
 	fprintf(out,
 		"  iterations      started %" PRIu64 "  completed %" PRIu64
@@ -591,6 +592,7 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 	fprintf(f, ",\"target_addr\":\"%s:%u\"", addr, pl->dst_port);
 	fprintf(f, ",\"source\":");
 	sp_json_str(f, r->rp.source);
+	sp_run_shard_json(r, f);
 	fprintf(f,
 		",\"model\":\"%s\",\"elapsed_s\":%.6f,\"stopped_by\":\"%s\",\n",
 		pl->model == SP_MODEL_OPEN ? "open" : "closed", rep->elapsed_s,

@@ -439,9 +439,12 @@ sp_run_core_setup(struct sp_run *r, struct sp_cores *cores, uint32_t i,
 		.dst_port = r->rp.eng.dst_port,
 		.drain_us = SP_RUN_DRAIN_US,
 	};
-	uint32_t n = r->ncores, shared = (r->rp.max_vus + n - 1) / n;
+	/* Lanes: every core of every shard (sp_vu_config.shard). */
+	uint32_t n = r->ncores, ns = r->sh.count > 1 ? r->sh.count : 1;
+	uint32_t lanes = n * ns, shared = (r->rp.max_vus + lanes - 1) / lanes;
+	uint64_t lane = (uint64_t)r->sh.index + (uint64_t)ns * i;
 	/* The engine's VUs: the shared load's share and each own load's. */
-	uint32_t vus = shared + sp_vu_own_slots(&r->rp.eng, n);
+	uint32_t vus = shared + sp_vu_own_slots(&r->rp.eng, lanes);
 	char err[256];
 
 	memset(&vc, 0, sizeof(vc));
@@ -450,8 +453,10 @@ sp_run_core_setup(struct sp_run *r, struct sp_cores *cores, uint32_t i,
 	vc.flush_stamps = 1;
 	vc.core = i;
 	vc.ncores = n;
+	vc.shard = r->sh.index;
+	vc.nshards = ns;
 	vc.max_vus = shared;
-	vc.seed = seed + i * 0x9e3779b97f4a7c15ull;
+	vc.seed = seed + lane * 0x9e3779b97f4a7c15ull;
 	vc.data_seed = seed | 1; /* every core's: one permutation */
 	vc.reqlog = r->rlog.f != NULL ? &r->rlog.log[i] : NULL;
 	vc.shared = r->shared;
@@ -519,7 +524,9 @@ sp_cmd_run(int argc, char **argv)
 	r->tty = isatty(STDERR_FILENO);
 	if (sp_cores_open(&cores, &r->net) < 0)
 		goto out;
-	seed = r->rp.seed != 0 ? r->rp.seed : rte_rand();
+	seed = r->rp.seed != 0		   ? r->rp.seed :
+	       sp_run_shard_seed(r) != 0 ? sp_run_shard_seed(r) :
+					   rte_rand();
 	sp_run_wall_clock(r);
 	r->w = cores.ws;
 	if (sp_reqlog_out_start(&r->rlog, &r->rp.eng, r->ncores, sp_now_us()) <
@@ -528,6 +535,7 @@ sp_cmd_run(int argc, char **argv)
 	for (uint32_t i = 0; i < r->ncores; i++)
 		if (sp_run_core_setup(r, &cores, i, seed) < 0)
 			goto out;
+	sp_run_shard_arm(r, cores.ws, r->ncores);
 	rc = sp_cores_run(&cores, r->rp.eng.duration_us + SP_RUN_GUARD_US);
 	if (rc < 0)
 		goto out;

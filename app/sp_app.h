@@ -342,6 +342,7 @@ enum sp_phase {
 	SP_PHASE_ARP_FAILED,
 	SP_PHASE_SETUP,        /* the mode's setup, before the load */
 	SP_PHASE_SETUP_FAILED, /* setup failed: no load, on to teardown */
+	SP_PHASE_WAIT,         /* waiting for --start-at */
 	SP_PHASE_RUN,
 	SP_PHASE_TEARDOWN, /* the load drained: the mode's teardown */
 	SP_PHASE_DRAIN,    /* mode done: waiting for TIME_WAIT to empty */
@@ -378,6 +379,9 @@ struct sp_worker {
 	int nexthop_is_gateway;  /* for the error message */
 	uint64_t drain_us;       /* upper bound of the drain phase */
 	struct sp_impair impair; /* all zero: frames go straight in */
+	/* --start-at on this clock: after setup, the load waits for it
+	 * (0: no wait). */
+	uint64_t start_at_us;
 
 	/* Control → worker: 1 stop the mode (the drain has its own bound);
 	 * 2 also cut the drain short (a second Ctrl-C). quit: every worker

@@ -31,6 +31,11 @@ struct sp_obs_opts {
 	uint64_t metrics_linger_us; /* --metrics-linger, if set */
 	int metrics_linger_set;
 	const char *web; /* --web [HOST:]PORT */
+	/* A shard of a distributed run: its index as a label (--metrics)
+	 * and a tag (--out influxdb=), and the run id every shard shares
+	 * (InfluxDB's run tag); "" when not sharded. */
+	char shard[16];
+	char run_id[48];
 };
 
 struct sp_obs {

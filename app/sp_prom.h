@@ -30,6 +30,9 @@ uint64_t sp_prom_edge(unsigned k);
 /* @s as a label value (backslash, double quote and newline escaped) into
  * @out. 0, or -1 if it does not fit. */
 int sp_prom_escape(char *out, size_t len, const char *s);
+/* Labels (escaped) every sample written afterwards carries before its
+ * own: a shard's `shard="I"`; NULL or "": none. */
+void sp_prom_set_base_labels(const char *labels);
 /* "# HELP" and "# TYPE" of a metric. */
 void sp_prom_head(FILE *f, const char *name, const char *type,
 		  const char *help);

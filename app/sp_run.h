@@ -44,6 +44,18 @@ struct sp_run_cum {
 
 struct sp_run;
 
+/* This process as a shard of a distributed run (run_shard.c). */
+struct sp_run_shard {
+	const char *arg, *at_arg; /* --shard, --start-at as given */
+	const char *from;         /* where the shard came from */
+	uint32_t index, count;    /* count 0 or 1: not sharded */
+	int ip_split;             /* net.ip is this shard's block */
+	const char *at_text;      /* the start instant, or NULL */
+	uint64_t at_ms;           /* ... ms since the epoch */
+	uint64_t at_us;           /* ... on the worker clock (1: at once) */
+	char plan_id[65];         /* hex SHA-256: the plan's identity */
+};
+
 /* A worker core's part: the mode's context on that core. */
 struct sp_run_core {
 	struct sp_run *r;
@@ -96,6 +108,7 @@ struct sp_run {
 	const char *stopped_by;
 	int tty; /* stderr is a terminal */
 	struct sp_obs obs; /* the live outputs (--out, --live-interval) */
+	struct sp_run_shard sh;
 	uint64_t line_next_us; /* the next live line's time in a log */
 };
 
@@ -112,6 +125,17 @@ struct sp_run_out {
  * (exit 2). */
 int sp_run_args(int argc, char **argv, struct sp_run *r);
 int sp_run_plan(struct sp_run *r);
+
+/* run_shard.c: --shard and --start-at (from the environment too), the
+ * plan's identity; after the plan is made: 0, or -1 after saying why. */
+int sp_run_shard_plan(struct sp_run *r);
+/* The seed of a sharded run given none (0: not sharded). */
+uint64_t sp_run_shard_seed(const struct sp_run *r);
+/* Before the launch: the workers' start instant on their clock. */
+void sp_run_shard_arm(struct sp_run *r, struct sp_worker *ws, uint32_t n);
+double sp_run_shard_late_ms(const struct sp_run *r);
+void sp_run_shard_json(const struct sp_run *r, FILE *f);
+void sp_run_shard_print(const struct sp_run *r, FILE *out);
 
 /* run_report.c */
 double sp_run_load_s(const struct sp_run *r, const struct sp_report *rep);

@@ -64,4 +64,14 @@ const char *sp_val_target(uint32_t dst, uint32_t ip, uint32_t count,
  * sp_place_want. */
 int sp_val_placement(const char *s, int *want, char *why);
 
+/* --shard I/N: shard I (from 0) of N (1 to SP_VAL_SHARD_MAX). */
+#define SP_VAL_SHARD_MAX 65536u
+int sp_val_shard(const char *s, uint32_t *index, uint32_t *count, char *why);
+
+/* An instant of the wall clock, ms since the epoch: RFC 3339
+ * (2026-12-07T15:00:00Z, a fraction, an offset +01:00, 't' or ' ' for
+ * 'T', 'z' for 'Z') or seconds since the epoch (1765119600, with a
+ * fraction, or @1765119600). */
+int sp_val_instant_ms(const char *s, uint64_t *ms, char *why);
+
 #endif /* SP_VALUES_H */

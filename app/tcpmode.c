@@ -26,16 +26,7 @@
 
 #include "sp_app.h"
 #include "sp_pattern.h"
-#include <mbedtls/sha256.h>
-#include <mbedtls/version.h>
-
-/* mbedTLS 2.x (Debian 12) names the checked SHA-256 calls *_ret; 3.x does
- * not. */
-#if MBEDTLS_VERSION_MAJOR < 3
-#define mbedtls_sha256_starts mbedtls_sha256_starts_ret
-#define mbedtls_sha256_update mbedtls_sha256_update_ret
-#define mbedtls_sha256_finish mbedtls_sha256_finish_ret
-#endif
+#include "sp_sha256.h"
 
 #define SP_NONE UINT32_MAX
 #define SP_OPENS_PER_IT 64 /* SYNs per loop iteration: smooth bursts */

@@ -3,8 +3,11 @@
  * (see sp_values.h).
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <arpa/inet.h>
 
@@ -276,4 +279,142 @@ sp_is_token(const char *s)
 		    strchr("!#$%&'*+-.^_`|~", *s) == NULL)
 			return 0;
 	return 1;
+}
+
+/* "I/N" with 0 <= I < N: 0, or -1 with why in @why. */
+int
+sp_val_shard(const char *s, uint32_t *index, uint32_t *count, char *why)
+{
+	unsigned long long i, n;
+	int used = -1;
+
+	if (s == NULL || !isdigit((unsigned char)s[0]) ||
+	    sscanf(s, "%llu/%llu%n", &i, &n, &used) != 2 || used < 0 ||
+	    s[used] != '\0' || strchr(s, '/') == NULL ||
+	    !isdigit((unsigned char)strchr(s, '/')[1])) {
+		snprintf(why, SP_VAL_WHY, "'%s' is not I/N (shard I of N, I from 0)",
+			 s != NULL ? s : "");
+		return -1;
+	}
+	if (n == 0 || n > SP_VAL_SHARD_MAX) {
+		snprintf(why, SP_VAL_WHY, "'%s': N must be 1 to %u", s, SP_VAL_SHARD_MAX);
+		return -1;
+	}
+	if (i >= n) {
+		snprintf(why, SP_VAL_WHY,
+			 "'%s': shard I counts from 0, so it is below N "
+			 "(0 to %llu)",
+			 s, n - 1);
+		return -1;
+	}
+	*index = (uint32_t)i;
+	*count = (uint32_t)n;
+	return 0;
+}
+
+/* Up to 9 digits of a fraction of a second, as milliseconds (truncated);
+ * @s points after the '.'. The digits' count, or -1. */
+static int
+sp_val_frac_ms(const char *s, uint64_t *ms)
+{
+	int n = 0;
+	uint64_t v = 0;
+
+	while (isdigit((unsigned char)s[n]) && n < 9) {
+		if (n < 3)
+			v = v * 10 + (uint64_t)(s[n] - '0');
+		n++;
+	}
+	if (n == 0)
+		return -1;
+	for (int k = n; k < 3; k++)
+		v *= 10;
+	*ms = v;
+	return n;
+}
+
+/*
+ * An instant of the wall clock: RFC 3339 (2026-12-07T15:00:00Z, with a
+ * fraction, an offset +01:00, 't' or ' ' for 'T', 'z' for 'Z') or seconds
+ * since the epoch (1765119600, 1765119600.5, @1765119600). 0, or -1 with
+ * why.
+ */
+int
+sp_val_instant_ms(const char *s, uint64_t *ms, char *why)
+{
+	int Y, M, D, h, m, sec, used = -1, off = 0;
+	uint64_t frac = 0;
+	const char *p;
+	struct tm tm;
+	time_t t;
+
+	p = s[0] == '@' ? s + 1 : s;
+	if (isdigit((unsigned char)p[0]) &&
+	    p[strspn(p, "0123456789.")] == '\0') {
+		size_t d = strspn(p, "0123456789");
+		unsigned long long v;
+
+		errno = 0;
+		v = strtoull(p, NULL, 10);
+		if (errno != 0 || d > 12)
+			goto bad;
+		if (p[d] == '.' &&
+		    (sp_val_frac_ms(p + d + 1, &frac) < 0 ||
+		     p[d + 1 + strspn(p + d + 1, "0123456789")] != '\0'))
+			goto bad;
+		if (p[d] != '\0' && p[d] != '.')
+			goto bad;
+		*ms = (uint64_t)v * 1000 + frac;
+		return 0;
+	}
+	if (sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &Y, &M, &D, &h, &m,
+		   &sec, &used) != 6 ||
+	    used != 19)
+		goto bad;
+	p = s + used;
+	if (*p == '.') {
+		int n = sp_val_frac_ms(p + 1, &frac);
+
+		if (n < 0)
+			goto bad;
+		p += 1 + strspn(p + 1, "0123456789");
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int oh, om, n = -1;
+
+		if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) != 2 || n != 5 ||
+		    oh > 23 || om > 59)
+			goto bad;
+		off = (oh * 60 + om) * 60 * (*p == '+' ? 1 : -1);
+		p += 6;
+	} else {
+		snprintf(why, SP_VAL_WHY,
+			 "'%s' has no time zone (end it with Z or an offset "
+			 "such as +01:00)",
+			 s);
+		return -1;
+	}
+	if (*p != '\0' || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 ||
+	    m > 59 || sec > 60)
+		goto bad;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = Y - 1900;
+	tm.tm_mon = M - 1;
+	tm.tm_mday = D;
+	tm.tm_hour = h;
+	tm.tm_min = m;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	if (t == (time_t)-1 || (int64_t)t - off < 0)
+		goto bad;
+	*ms = (uint64_t)((int64_t)t - off) * 1000 + frac;
+	return 0;
+bad:
+	snprintf(why, SP_VAL_WHY,
+		 "'%s' is not a time: RFC 3339 (2026-12-07T15:00:00Z) or "
+		 "seconds since the epoch",
+		 s);
+	return -1;
 }

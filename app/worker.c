@@ -686,6 +686,32 @@ sp_worker_teardown(struct sp_worker *w)
 	}
 }
 
+/*
+ * --start-at: set up, the load waits for the instant every shard starts
+ * at, still answering what comes in (ARP, setup's connections closing).
+ * Far from it, it sleeps between polls (this is no load yet); a stop
+ * ends the wait.
+ */
+static void
+sp_worker_wait_start(struct sp_worker *w)
+{
+	struct timespec nap = { 0, 200000 };
+	uint64_t tx0, now;
+	int moved;
+
+	if (w->start_at_us == 0)
+		return;
+	sp_worker_set_phase(w, SP_PHASE_WAIT);
+	for (;;) {
+		now = sp_worker_life_rx(w, &tx0, &moved);
+		sp_worker_life_tx(w, tx0, moved);
+		if (now >= w->start_at_us || sp_worker_stop_requested(w))
+			return;
+		if (!moved && w->start_at_us - now > 2000)
+			nanosleep(&nap, NULL);
+	}
+}
+
 int
 sp_worker_main(void *arg)
 {
@@ -711,6 +737,8 @@ sp_worker_main(void *arg)
 	/* A failed setup: no load (its start and end are the same instant,
 	 * so it measured nothing), but teardown still runs. */
 	done = sp_worker_setup(w) < 0;
+	if (!done)
+		sp_worker_wait_start(w);
 	/* The run's duration and timeline count from the load, not from
 	 * the setup before it. */
 	now = sp_worker_clock(w);

@@ -1470,7 +1470,7 @@ sp_vu_setup(struct sp_vu_engine *e, uint64_t now, int stop)
 
 	if (e->pl->setup_scen == 0)
 		return SP_VU_SETUP_DONE;
-	if (e->core != 0)
+	if (!e->lead)
 		return __atomic_load_n(&e->sh->state, __ATOMIC_ACQUIRE);
 	switch (e->life_phase) {
 	case SP_VU_LP_BEFORE:
@@ -1507,7 +1507,7 @@ sp_vu_teardown(struct sp_vu_engine *e, uint64_t now, int hurry)
 {
 	struct sp_vu *v = &e->vus[0];
 
-	if (e->pl->teardown_scen == 0 || e->core != 0)
+	if (e->pl->teardown_scen == 0 || !e->lead)
 		return 1;
 	switch (e->life_phase) {
 	case SP_VU_LP_TEARDOWN:

@@ -164,7 +164,8 @@ struct sp_vu_engine {
 	/* The protocol clients and their pools (each its own type). */
 	const struct sp_vu_client *clients[SP_VU_NPROTO];
 	void *client_pool[SP_VU_NPROTO];
-	uint32_t nvus, core, ncores;
+	uint32_t nvus, core, ncores; /* core: its lane (sp_vu_config.shard) */
+	int lead; /* runs the lifecycle's setup and teardown */
 	uint32_t ws_frame_contexts; /* sp_vu_config's */
 	struct sp_vu *vus;
 	/* Timer heap: entries are idx * SP_VU_NTIMERS + timer. */

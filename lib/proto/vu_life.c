@@ -158,8 +158,10 @@ sp_vu_create(const struct sp_vu_config *cfg, char *err, size_t errlen)
 	e->now = cfg->now_us;
 	e->flush_stamps = cfg->flush_stamps;
 	e->reqlog = cfg->reqlog;
-	e->core = cfg->core;
 	e->ncores = cfg->ncores ? cfg->ncores : 1;
+	e->core = cfg->shard + (cfg->nshards ? cfg->nshards : 1) * cfg->core;
+	e->ncores *= cfg->nshards ? cfg->nshards : 1;
+	e->lead = cfg->core == 0;
 	e->ws_frame_contexts = cfg->ws_frame_contexts;
 	e->rng = cfg->seed | 1;
 	e->live = cfg->live;

@@ -147,6 +147,29 @@ test_hist(void)
 	CHECK(strstr(buf, "y_bucket{le=\"0.000015\"} 1\n") != NULL);
 	CHECK(strstr(buf, "y_sum 0.000005\ny_count 1\n") != NULL);
 	free(buf);
+
+	/* A shard's label goes first on every sample, with or without the
+	 * series' own labels. */
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	sp_prom_set_base_labels("shard=\"2\"");
+	sp_prom_hist(f, "y", NULL, h);
+	sp_prom_hist(f, "z", "a=\"b\"", h);
+	sp_prom_u64(f, "w", NULL, 7);
+	sp_prom_u64(f, "v", "a=\"b\"", 8);
+	sp_prom_set_base_labels(NULL);
+	sp_prom_u64(f, "u", NULL, 9);
+	fclose(f);
+	CHECK(strstr(buf, "y_bucket{shard=\"2\",le=\"0.000015\"} 1\n") !=
+	      NULL);
+	CHECK(strstr(buf, "y_sum{shard=\"2\"} 0.000005\n"
+			  "y_count{shard=\"2\"} 1\n") != NULL);
+	CHECK(strstr(buf, "z_bucket{shard=\"2\",a=\"b\",le=\"+Inf\"} 1\n") !=
+	      NULL);
+	CHECK(strstr(buf, "z_count{shard=\"2\",a=\"b\"} 1\n") != NULL);
+	CHECK(strstr(buf, "w{shard=\"2\"} 7\nv{shard=\"2\",a=\"b\"} 8\n"
+			  "u 9\n") != NULL);
+	free(buf);
 	free(h);
 }
 

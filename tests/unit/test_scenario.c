@@ -9,6 +9,7 @@
  */
 #include <dirent.h>
 #include <ctype.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1955,6 +1956,66 @@ test_addresses(void)
 	      rc < 0 ? msg : "");
 }
 
+/* --shard I/N and --start-at's instants. */
+static void
+test_shard_values(void)
+{
+	static const char *const bad_shards[] = {
+		"", "1", "/3", "1/", "3/3", "4/3", "0/0", "-1/3", "1/-3",
+		"1/3x", " 1/3", "1 /3", "1/ 3", "0x1/3", "1/65537", "a/b",
+	};
+	static const struct {
+		const char *s;
+		uint64_t ms;
+	} good[] = {
+		{ "1970-01-01T00:00:00Z", 0 },
+		{ "2000-01-01T00:00:00Z", UINT64_C(946684800000) },
+		{ "2026-12-07T15:00:00Z", UINT64_C(1796655600000) },
+		{ "2026-12-07t15:00:00z", UINT64_C(1796655600000) },
+		{ "2026-12-07 15:00:00Z", UINT64_C(1796655600000) },
+		{ "2026-12-07T16:00:00+01:00", UINT64_C(1796655600000) },
+		{ "2026-12-07T14:30:00-00:30", UINT64_C(1796655600000) },
+		{ "2026-12-07T15:00:00.25Z", UINT64_C(1796655600250) },
+		{ "2026-12-07T15:00:00.123456789Z", UINT64_C(1796655600123) },
+		{ "1796655600", UINT64_C(1796655600000) },
+		{ "@1796655600", UINT64_C(1796655600000) },
+		{ "1796655600.5", UINT64_C(1796655600500) },
+	};
+	static const char *const bad_times[] = {
+		"", "now", "2026-12-07T15:00:00", "2026-12-07", "2026-13-07T15:00:00Z",
+		"2026-12-07T24:00:00Z", "2026-12-07T15:60:00Z",
+		"2026-12-07T15:00:00+1:00", "2026-12-07T15:00:00Zx",
+		"2026-12-07T15:00:00.Z", "1796655600.", "1796655600s",
+		"-1796655600", "1e9", "1796655600.5.5", "12345678901234",
+		"1969-12-31T23:59:59Z",
+	};
+	char msg[SP_VAL_WHY];
+	uint32_t i, n;
+	uint64_t ms;
+
+	CHECK(sp_val_shard("0/1", &i, &n, msg) == 0 && i == 0 && n == 1);
+	CHECK(sp_val_shard("2/3", &i, &n, msg) == 0 && i == 2 && n == 3);
+	CHECK(sp_val_shard("65535/65536", &i, &n, msg) == 0 && i == 65535 &&
+	      n == 65536);
+	for (size_t k = 0; k < sizeof(bad_shards) / sizeof(bad_shards[0]);
+	     k++)
+		CHECK(sp_val_shard(bad_shards[k], &i, &n, msg) < 0 &&
+			      strstr(msg, "'") != NULL,
+		      "--shard '%s' taken", bad_shards[k]);
+	for (size_t k = 0; k < sizeof(good) / sizeof(good[0]); k++) {
+		int rc = sp_val_instant_ms(good[k].s, &ms, msg);
+
+		CHECK(rc == 0 && ms == good[k].ms,
+		      "'%s': %s %" PRIu64 " want %" PRIu64, good[k].s,
+		      rc < 0 ? msg : "", rc < 0 ? 0 : ms, good[k].ms);
+	}
+	for (size_t k = 0; k < sizeof(bad_times) / sizeof(bad_times[0]); k++)
+		CHECK(sp_val_instant_ms(bad_times[k], &ms, msg) < 0,
+		      "'%s' taken as %" PRIu64, bad_times[k], ms);
+	CHECK(sp_val_instant_ms("2026-12-07T15:00:00", &ms, msg) < 0 &&
+	      strstr(msg, "no time zone") != NULL);
+}
+
 /* The fake system resolver: knows one name, counts its calls. */
 static int fake_calls;
 
@@ -2838,6 +2899,7 @@ main(void)
 	test_sizes();
 	test_config();
 	test_loads();
+	test_shard_values();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", tmpdir);

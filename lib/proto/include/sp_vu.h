@@ -325,6 +325,13 @@ struct sp_vu_config {
 	 * lays out alike), and every ncores-th data row. The plan's
 	 * figures are the whole run's; 0 and 1 for a single engine. */
 	uint32_t core, ncores;
+	/* A shard of a distributed run (--shard shard/nshards; 0/0 or 0/1:
+	 * none): the engine is lane shard + nshards * core of nshards *
+	 * ncores, and the split above is over the lanes of every shard, so
+	 * the shards' VU numbers, arrivals and data rows interleave and add
+	 * up to the plan's whatever each one's core count. Core 0 of each
+	 * shard runs its setup and teardown. */
+	uint32_t shard, nshards;
 	/* VU slots of this engine for the plan's shared load (the
 	 * scenarios without a load of their own; ignored when none is
 	 * enabled). The engine adds ceil(load->max_vus / ncores) slots for
