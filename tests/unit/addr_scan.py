@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The repository's address rule, checked: every literal IPv4 address in
-config/, examples/, tests/, tools/, docs/ and README.md lies in the
+config/, examples/, deploy/, tests/, tools/, docs/ and README.md lies in the
 benchmarking range 198.18.0.0/15 (RFC 2544), or in loopback 127.0.0.0/8,
 which never leaves the host (DESIGN.md, "Test bed and network rules").
 stampede itself accepts any address its user gives; what this repository
@@ -25,7 +25,7 @@ import re
 import subprocess
 import sys
 
-SCOPE = ("config", "examples", "tests", "tools", "docs", "README.md")
+SCOPE = ("config", "examples", "deploy", "tests", "tools", "docs", "README.md")
 ADDR = re.compile(r"(?<![\w.])(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?![\w]|\.\d|/\d)")
 SECTION = re.compile(r"(RFC ?\d+,? |sections? |§ ?)$", re.IGNORECASE)
 MARKER = "addr-ok"
