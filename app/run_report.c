@@ -518,7 +518,10 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 		fprintf(out, "  thresholds      the hunt's SLOs, judged on each "
 			     "step's window (above), not on the whole run\n");
 	else if (r->rp.nthresholds != 0)
-		fprintf(out, "  thresholds\n");
+		fprintf(out, r->sh.count > 1 ?
+				     "  thresholds      on this shard's share "
+				     "(the merge judges the run)\n" :
+				     "  thresholds\n");
 	for (uint32_t i = 0; r->bp == NULL && i < r->rp.nthresholds; i++)
 		fprintf(out, "    %-6s %-40s %.3f\n",
 			r->th_ok[i] ? "ok" : "FAILED", r->rp.thresholds[i].expr,
