@@ -137,15 +137,17 @@ check "merge: the HTML page embeds the merged report" eq "$(grep -c "$(jq -r .pl
 # --- 2. open model, ramping stages, shards told by the environment ---
 scenario open <<EOF2
 target: http://$SRV
-load: { model: open, max_vus: 60, stages: [ { duration: 1s, target: 100 }, { duration: 2s, target: 301 } ] }
+load: { model: open, max_vus: 60, stages: [ { duration: 1s, target: 300 }, { duration: 1s, target: 300 }, { duration: 1s, target: 1 } ] }
 scenarios:
   - name: o
     steps:
       - request: { path: "/0?o={{vu}}" }
 EOF2
-# The arrivals the schedule asks for: the rate's integral, 0 -> 100/s
-# over 1 s then 100 -> 301/s over 2 s.
-want=$(awk 'BEGIN { printf "%d", 100 * 1 / 2 + (100 + 301) * 2 / 2 }')
+# The arrivals the schedule asks for: one at each whole number the rate's
+# integral reaches before the end (the first at 0), 0 -> 300/s over 1 s,
+# 300/s for 1 s, 300 -> 1/s over 1 s: 600.5, so 601. The last comes at
+# 1 or 2 arrivals a second, far from the end (no race with the stop).
+want=$(awk 'BEGIN { a = 300 / 2 + 300 + (300 + 1) / 2; w = int(a); if (w < a) w++; printf "%d", w }')
 d=$TMP/sink
 mkdir -p "$d"
 /usr/bin/python3 "$SINK" "$d/port" "$d/log" "$d/bodies" record --path /write --query "db=sp&precision=ms" &
@@ -191,6 +193,7 @@ refused() { # refused WHAT PATTERN ARGS... (env first if any)
 refused "--shard 3/3" "shard I counts from 0" "$STAMPEDE" run --port af_packet:sp-sh0 --ip "$IPS" --shard 3/3 "$TMP/closed.yaml"
 refused "STAMPEDE_SHARDS without an index" "no JOB_COMPLETION_INDEX" STAMPEDE_SHARDS=3 "$STAMPEDE" run --port af_packet:sp-sh0 --ip "$IPS" "$TMP/closed.yaml"
 refused "fewer addresses than shards" "fewer than the shards" "$STAMPEDE" run --port af_packet:sp-sh0 --ip 198.18.7.1-198.18.7.2 --shard 0/3 "$TMP/closed.yaml"
-refused "a capacity hunt in shards" "cannot be split into shards" "$STAMPEDE" run --port af_packet:sp-sh0 --ip "$IPS" --shard 0/3 --breakpoint "$TMP/closed.yaml"
+refused "a capacity hunt in shards" "cannot be split into shards" "$STAMPEDE" run --port af_packet:sp-sh0 --ip "$IPS" --shard 0/3 \
+	--breakpoint --threshold "p(99) < 50ms" --url "http://$SRV/0"
 refused "--start-at that is no time" "is not a time" "$STAMPEDE" run --port af_packet:sp-sh0 --ip "$IPS" --start-at soon "$TMP/closed.yaml"
 finish
