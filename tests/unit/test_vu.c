@@ -1132,6 +1132,62 @@ test_group_numbers(void)
 	CHECK_EQ(count, 14);
 }
 
+/* Shards of one run, with different core counts (shard 0 of 2 on one
+ * core, shard 1 on three): their engines' lanes interleave, so the VU
+ * slots' numbers are distinct and those up to the plan's 11 VUs are
+ * exactly 1..11; only core 0 of each shard leads (setup, teardown). */
+static void
+test_shard_lanes(void)
+{
+	static uint8_t seen[64];
+	static const uint32_t cores[2] = { 1, 3 };
+
+	plan_base(SP_MODEL_CLOSED);
+	plan_one(1000);
+	plan.vus = 11;
+	plan.duration_us = 1000000;
+	memset(seen, 0, sizeof(seen));
+	for (uint32_t sh = 0; sh < 2; sh++) {
+		uint32_t lanes = 2 * cores[sh];
+
+		for (uint32_t core = 0; core < cores[sh]; core++) {
+			uint64_t now = 0;
+			struct sp_vu_config vc = {
+				.plan = &plan,
+				.now_us = &now,
+				.core = core,
+				.ncores = cores[sh],
+				.shard = sh,
+				.nshards = 2,
+				.max_vus = (11 + lanes - 1) / lanes,
+				.seed = 1,
+			};
+			char err[128];
+			struct sp_vu_engine *e =
+				sp_vu_create(&vc, err, sizeof(err));
+
+			CHECK(e != NULL);
+			if (e == NULL)
+				return;
+			CHECK_EQ(e->core, sh + 2 * core);
+			CHECK_EQ(e->ncores, lanes);
+			CHECK_EQ(e->lead, core == 0);
+			for (uint32_t i = 0; i < e->nvus; i++) {
+				uint64_t k = sp_vu_number(e, &e->vus[i]);
+
+				CHECK_LT(k, 64);
+				CHECK_EQ(seen[k % 64], 0);
+				seen[k % 64] = 1;
+				/* Shard sh's numbers: sh + 1, sh + 3, ... */
+				CHECK_EQ((k - 1) % 2, sh);
+			}
+			sp_vu_destroy(e);
+		}
+	}
+	for (uint32_t k = 1; k <= 11; k++)
+		CHECK_EQ(seen[k], 1);
+}
+
 /* ---- data rows and identity variables ---- */
 
 static const char *const drow_cols[] = { "u" };
@@ -1432,6 +1488,7 @@ main(int argc, char **argv)
 		{ "own_loads", test_own_loads },
 		{ "shared_and_own", test_shared_and_own },
 		{ "group_numbers", test_group_numbers },
+		{ "shard_lanes", test_shard_lanes },
 		{ "data_per_vu", test_data_per_vu },
 		{ "data_unique_iter", test_data_unique_iter },
 		{ "data_random_seed", test_data_random_seed },
