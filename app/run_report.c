@@ -602,18 +602,19 @@ sp_run_json_req(FILE *f, const struct sp_plan *pl,
 	fputc('}', f);
 }
 
-/* A timeline point's histogram: ,"hist":{"count":N,"buckets":[...]}. */
+/* A timeline point's histogram: ,"hist":{"count":N,"min":N,"max":N,
+ * "buckets":[...]}; min and max are the bounds its percentiles were
+ * clamped to (its buckets' within the run's own, sp_hist_delta). */
 static void
 sp_run_point_hist_json(FILE *f, const struct sp_run *r,
 		       const struct sp_run_point *p)
 {
-	uint64_t n = 0;
-
 	if (p->h_n == SP_RUN_NO_HIST)
 		return;
-	for (uint32_t k = 0; k < p->h_n; k++)
-		n += r->tl_hb[p->h_off + k].n;
-	fprintf(f, ",\"hist\":{\"count\":%" PRIu64 ",\"buckets\":[", n);
+	fprintf(f,
+		",\"hist\":{\"count\":%" PRIu64 ",\"min\":%" PRIu64
+		",\"max\":%" PRIu64 ",\"buckets\":[",
+		p->h_count, p->h_min, p->h_max);
 	for (uint32_t k = 0; k < p->h_n; k++)
 		fprintf(f, "%s[%" PRIu32 ",%" PRIu64 "]", k ? "," : "",
 			r->tl_hb[p->h_off + k].i, r->tl_hb[p->h_off + k].n);

@@ -155,6 +155,9 @@ sp_run_point_keep(struct sp_run *r, struct sp_run_point *p,
 {
 	uint32_t n = 0;
 
+	p->h_count = d->count;
+	p->h_min = d->count ? d->min : 0;
+	p->h_max = d->count ? d->max : 0;
 	for (unsigned i = 0; i < SP_HIST_BUCKETS; i++)
 		n += d->b[i] != 0;
 	if (n > r->tl_hb_cap - r->ntl_hb) {

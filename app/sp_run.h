@@ -36,8 +36,10 @@ struct sp_run_point {
 	uint64_t ws_open;
 	/* Its responses' latency histogram, sparse: h_n (index, count)
 	 * pairs from sp_run.tl_hb[h_off] (SP_RUN_NO_HIST: the control lcore
-	 * found no memory for them). */
+	 * found no memory for them), its count, and the bounds its
+	 * percentiles were clamped to (sp_hist_delta's). */
 	uint32_t h_off, h_n;
+	uint64_t h_count, h_min, h_max;
 };
 #define SP_RUN_NO_HIST UINT32_MAX
 
