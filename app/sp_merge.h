@@ -2,7 +2,8 @@
  * Internal to `stampede merge` (docs/report-schema.md, "Merged reports"):
  * the JSON reports of a plan's shards added up into one report of the
  * same schema. merge_in.c reads the reports and refuses what cannot be
- * added up; merge_fold.c adds them (counters summed, histograms merged by
+ * added up; merge_hist.c reads, adds and writes histograms;
+ * merge_fold.c adds them (counters summed, histograms merged by
  * their buckets, every figure made of them computed again, timelines
  * aligned on the wall clock); merge_th.c judges the thresholds on the
  * sum; merge.c is the command (options, the files, the summary).
@@ -66,6 +67,18 @@ int sp_merge_recompute(json_t *o, const char *file, const char *path);
 /* @x as printf's @fmt would show it, read back: a merged figure is the
  * number a run would have written. */
 double sp_merge_round(double x, const char *fmt);
+/* merge_hist.c too: @d += @s, refused (-1, said) past what JSON holds. */
+int sp_merge_hist_add(struct sp_hist *d, const struct sp_hist *s,
+		      const char *where);
+/* @h as the report writes it (@point: a timeline point's, without sum
+ * and overflow); NULL when out of memory. */
+json_t *sp_merge_hist_json(const struct sp_hist *h, int point);
+/* @sub = @path + "." + @k ("[]" for an element when @k is NULL), cut
+ * short if very long. */
+void sp_merge_sub(char *sub, size_t len, const char *path, const char *k);
+/* Set @o's @k to @v (taken); -1 after saying so when out of memory. */
+int sp_merge_set(json_t *o, const char *k, json_t *v);
+int sp_merge_oom(void);
 
 /* merge_th.c: what is made of the sums (the span, rates, shares, the
  * stop, TLS's CPU per handshake, "shards"), as a run makes it. 0, or -1
