@@ -23,6 +23,7 @@ static const char sp_help[] =
 	"  serve   an HTTP/1.1 responder for clients to load (stampede serve --help)\n"
 	"  net     answer ARP and ping for a while, print counters\n"
 	"  validate  check a scenario file, touch no network (validate --help)\n"
+	"  merge   add up the JSON reports of a plan's shards (merge --help)\n"
 	"  help    this text, or `stampede help COMMAND`\n"
 	"\n"
 	"  -h, --help   this text (COMMAND -h: that command's)\n"
@@ -38,7 +39,7 @@ static const struct {
 } sp_cmds[] = {
 	{ "run", sp_cmd_run },           { "tcp", sp_cmd_tcp },
 	{ "serve", sp_cmd_serve },       { "net", sp_cmd_net },
-	{ "validate", sp_cmd_validate },
+	{ "validate", sp_cmd_validate }, { "merge", sp_cmd_merge },
 };
 
 static int

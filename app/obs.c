@@ -86,7 +86,7 @@ sp_obs_point_line(FILE *f, const struct sp_run *r,
 			",\"dropped\":%" PRIu64 ",\"latency_ms\":",
 			r->prev.requests, r->prev.responses, r->prev.errors,
 			r->prev.dropped);
-		sp_run_lat_json(f, r->snap_prev);
+		sp_run_lat_json(f, r->snap_prev, 0);
 		fputc('}', f);
 	}
 	fputs("}\n", f);

@@ -68,7 +68,7 @@ sp_run_life_print(const struct sp_run *r, FILE *out)
 
 /* " \"lifecycle_summary\":{...},\n" when the plan has a lifecycle. */
 void
-sp_run_life_json(const struct sp_run *r, FILE *f)
+sp_run_life_json(const struct sp_run *r, FILE *f, int hist)
 {
 	const struct sp_vu_stats *l = r->life_tot;
 	const char *sep = "";
@@ -102,6 +102,6 @@ sp_run_life_json(const struct sp_run *r, FILE *f)
 		"},\"bytes\":{\"sent\":%" PRIu64 ",\"received\":%" PRIu64
 		"},\"latency_ms\":",
 		l->connects, l->bytes_sent, l->bytes_received);
-	sp_run_lat_json(f, &l->latency);
+	sp_run_lat_json(f, &l->latency, hist);
 	fprintf(f, "},\n");
 }

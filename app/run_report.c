@@ -13,6 +13,7 @@
 #include "sp_app.h"
 #include "sp_html.h"
 #include "sp_bp.h"
+#include "sp_config.h"
 #include "sp_run.h"
 #include "sp_threshold.h"
 #include "sp_vu.h"
@@ -24,18 +25,55 @@ struct sp_run_lat {
 	const struct sp_hist *h;
 };
 
+/*
+ * A histogram as it is, sparse (the non-empty buckets, by ascending
+ * index): what `stampede merge` adds up exactly. min and max are 0 while
+ * it is empty (its UINT64_MAX would be no number to a reader).
+ */
+static void
+sp_run_hist_json(FILE *f, const struct sp_hist *h)
+{
+	const char *sep = "";
+
+	fprintf(f,
+		",\"hist\":{\"count\":%" PRIu64 ",\"sum\":%" PRIu64
+		",\"min\":%" PRIu64 ",\"max\":%" PRIu64
+		",\"overflow\":%" PRIu64 ",\"buckets\":[",
+		h->count, h->sum, h->count ? h->min : 0,
+		h->count ? h->max : 0, h->overflow);
+	for (unsigned i = 0; i < SP_HIST_BUCKETS; i++)
+		if (h->b[i] != 0) {
+			fprintf(f, "%s[%u,%" PRIu64 "]", sep, i, h->b[i]);
+			sep = ",";
+		}
+	fputs("]}", f);
+}
+
 void
-sp_run_lat_json(FILE *f, const struct sp_hist *h)
+sp_run_lat_json(FILE *f, const struct sp_hist *h, int hist)
 {
 	fprintf(f,
 		"{\"min\":%.3f,\"mean\":%.3f,\"p50\":%.3f,\"p90\":%.3f,"
-		"\"p95\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f}",
+		"\"p95\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f",
 		h->count ? (double)h->min / 1e3 : 0.0, sp_hist_mean(h) / 1e3,
 		(double)sp_hist_quantile(h, 0.5) / 1e3,
 		(double)sp_hist_quantile(h, 0.9) / 1e3,
 		(double)sp_hist_quantile(h, 0.95) / 1e3,
 		(double)sp_hist_quantile(h, 0.99) / 1e3,
 		(double)sp_hist_quantile(h, 0.999) / 1e3, (double)h->max / 1e3);
+	if (hist)
+		sp_run_hist_json(f, h);
+	fputc('}', f);
+}
+
+uint64_t
+sp_run_start_ms(const struct sp_run *r)
+{
+	uint64_t start = r->w != NULL ? sp_ctr_read(r->w->run_start_us) : 0;
+
+	if (start < r->mono_us0)
+		return r->wall_ms0;
+	return r->wall_ms0 + (start - r->mono_us0) / 1000;
 }
 
 void
@@ -556,21 +594,46 @@ sp_run_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 /* One request's object of "requests" (and of a lifecycle entry's). */
 static void
 sp_run_json_req(FILE *f, const struct sp_plan *pl,
-		const struct sp_vu_req_stats *rs, uint32_t i)
+		const struct sp_vu_req_stats *rs, uint32_t i, int hist)
 {
 	fprintf(f, "{\"name\":");
 	sp_json_str(f, pl->requests[i].name);
 	SP_VU_REQ_COUNTERS(SP_RUN_JSON_REQ)
 	fprintf(f, ",\"latency_ms\":");
-	sp_run_lat_json(f, &rs[i].latency);
+	sp_run_lat_json(f, &rs[i].latency, hist);
 	fprintf(f, ",\"ttfb_ms\":");
-	sp_run_lat_json(f, &rs[i].ttfb);
+	sp_run_lat_json(f, &rs[i].ttfb, hist);
 	fputc('}', f);
 }
 
+/* A timeline point's histogram: ,"hist":{"count":N,"min":N,"max":N,
+ * "buckets":[...]}; min and max are the bounds its percentiles were
+ * clamped to (its buckets' within the run's own, sp_hist_delta). */
+static void
+sp_run_point_hist_json(FILE *f, const struct sp_run *r,
+		       const struct sp_run_point *p)
+{
+	if (p->h_n == SP_RUN_NO_HIST)
+		return;
+	fprintf(f,
+		",\"hist\":{\"count\":%" PRIu64 ",\"min\":%" PRIu64
+		",\"max\":%" PRIu64 ",\"buckets\":[",
+		p->h_count, p->h_min, p->h_max);
+	for (uint32_t k = 0; k < p->h_n; k++)
+		fprintf(f, "%s[%" PRIu32 ",%" PRIu64 "]", k ? "," : "",
+			r->tl_hb[p->h_off + k].i, r->tl_hb[p->h_off + k].n);
+	fputs("]}", f);
+}
+
+/*
+ * The JSON report. @full: the report's file (and the HTML page, and the
+ * dashboard's last word): with the timeline and every histogram; else
+ * the dashboard's run so far each second, without them (they are most
+ * of the bytes).
+ */
 static int
 sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
-	    const char *path, int timeline)
+	    const char *path, int full)
 {
 	const struct sp_plan *pl = &r->rp.eng;
 	const struct sp_vu_stats *s = r->tot;
@@ -590,7 +653,16 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 
 	snprintf(target, sizeof(target), "%s://%s", r->rp.scheme, pl->host);
 	sp_ipv4_str(pl->dst_ip, addr, sizeof(addr));
-	fprintf(f, "{\"version\":1,\"mode\":\"http\",\"target\":");
+	fprintf(f,
+		"{\"version\":1,\"mode\":\"http\",\"stampede_version\":\"%s\""
+		",\"start_ms\":%" PRIu64 ",",
+		SP_VERSION, sp_run_start_ms(r));
+	if (full)
+		fprintf(f,
+			"\"hist_layout\":{\"unit\":\"us\",\"sub_bucket_bits\":%d,"
+			"\"range_bits\":%d,\"buckets\":%d},",
+			SP_HIST_SUB_BITS, SP_HIST_RANGE_BITS, SP_HIST_BUCKETS);
+	fprintf(f, "\"target\":");
 	sp_json_str(f, target);
 	fprintf(f, ",\"target_addr\":\"%s:%u\"", addr, pl->dst_port);
 	fprintf(f, ",\"source\":");
@@ -624,7 +696,7 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 		s->checks_passed, s->err[SP_VU_E_CHECK]);
 	for (size_t i = 0; i < sizeof(lats) / sizeof(lats[0]); i++) {
 		fprintf(f, ",\"%s\":", lats[i].name);
-		sp_run_lat_json(f, lats[i].h);
+		sp_run_lat_json(f, lats[i].h, full);
 	}
 	fprintf(f,
 		",\"lag_share_p99\":%.4f,\"lag_warning\":%s,"
@@ -637,6 +709,7 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 		",\"completed\":%" PRIu64 ",\"failed\":%" PRIu64
 		",\"interrupted\":%" PRIu64 ",\"dropped\":%" PRIu64
 		",\"data_exhausted\":%" PRIu64
+		",\"arrivals\":%" PRIu64
 		"},\"cookies\":{\"set\":%" PRIu64 ",\"dropped\":%" PRIu64
 		",\"capture_no_room\":%" PRIu64
 		"},\"connections\":{\"opened\":%" PRIu64
@@ -646,7 +719,7 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 		"},\"bits_per_s\":{\"sent\":%.1f,"
 		"\"received\":%.1f}},\n",
 		s->it_started, s->it_completed, s->it_failed, s->it_interrupted,
-		s->it_dropped, s->it_data_exhausted,
+		s->it_dropped, s->it_data_exhausted, s->arrivals,
 		s->cookies_set + r->life_tot->cookies_set,
 		s->cookies_dropped + r->life_tot->cookies_dropped,
 		s->cap_no_room + r->life_tot->cap_no_room, s->connects,
@@ -656,8 +729,8 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 		sp_rate((double)s->bytes_sent * 8, rep->elapsed_s),
 		sp_rate((double)s->bytes_received * 8, rep->elapsed_s));
 	if (ws)
-		sp_run_ws_json(r, rep, f);
-	sp_run_life_json(r, f);
+		sp_run_ws_json(r, rep, f, full);
+	sp_run_life_json(r, f, full);
 	if (r->bp != NULL)
 		sp_bp_json(r->bp, f);
 	fprintf(f, " \"scenarios\":[");
@@ -672,7 +745,7 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 			sp_run_load_json(f, pl->scenarios[i].load);
 		SP_VU_SCEN_COUNTERS(SP_RUN_JSON_SCEN)
 		fprintf(f, ",\"iteration_ms\":");
-		sp_run_lat_json(f, &ss[i].iteration);
+		sp_run_lat_json(f, &ss[i].iteration, full);
 		fputc('}', f);
 		sep = ",";
 	}
@@ -689,12 +762,12 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 			sp_run_life_kind(pl->scenarios[i].kind));
 		SP_VU_SCEN_COUNTERS(SP_RUN_JSON_SCEN)
 		fprintf(f, ",\"iteration_ms\":");
-		sp_run_lat_json(f, &ss[i].iteration);
+		sp_run_lat_json(f, &ss[i].iteration, full);
 		fprintf(f, ",\"requests\":[");
 		for (uint32_t q = 0; q < pl->nrequests; q++)
 			if (sp_run_req_life(pl, q) == i + 1) {
 				fputs(rsep, f);
-				sp_run_json_req(f, pl, rs, q);
+				sp_run_json_req(f, pl, rs, q, full);
 				rsep = ",";
 			}
 		fputs("]}", f);
@@ -706,7 +779,7 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 		if (sp_run_req_life(pl, i) != 0)
 			continue;
 		fprintf(f, "%s\n  ", sep);
-		sp_run_json_req(f, pl, rs, i);
+		sp_run_json_req(f, pl, rs, i, full);
 		sep = ",";
 	}
 	fprintf(f, "],\n \"cores\":[");
@@ -734,9 +807,10 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 			r->rp.thresholds[i].abort ? "true" : "false");
 	}
 	fprintf(f, "],\n \"timeline\":[");
-	for (uint32_t i = 0; timeline && i < r->ntl; i++) {
+	for (uint32_t i = 0; full && i < r->ntl; i++) {
 		fputs(i ? ",\n  {" : "\n  {", f);
 		sp_run_point_json(f, &r->tl[i], ws);
+		sp_run_point_hist_json(f, r, &r->tl[i]);
 		fputc('}', f);
 	}
 	fprintf(f, "],\n");

@@ -4,6 +4,7 @@
  */
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sp_app.h"
@@ -143,6 +144,47 @@ sp_run_cum_read(const struct sp_run *r, struct sp_run_cum *c, uint64_t *vus,
 }
 
 /*
+ * Keep @p's histogram @d, sparse, after the earlier points' (the report's
+ * timeline carries it: `stampede merge` adds the shards' seconds up). The
+ * control lcore grows the array; a point it finds no memory for is
+ * marked, and the report leaves its histogram out.
+ */
+static void
+sp_run_point_keep(struct sp_run *r, struct sp_run_point *p,
+		  const struct sp_hist *d)
+{
+	uint32_t n = 0;
+
+	p->h_count = d->count;
+	p->h_min = d->count ? d->min : 0;
+	p->h_max = d->count ? d->max : 0;
+	for (unsigned i = 0; i < SP_HIST_BUCKETS; i++)
+		n += d->b[i] != 0;
+	if (n > r->tl_hb_cap - r->ntl_hb) {
+		uint32_t cap = r->tl_hb_cap * 2;
+		struct sp_run_hb *hb;
+
+		if (cap < r->ntl_hb + n)
+			cap = r->ntl_hb + n + 256;
+		hb = realloc(r->tl_hb, (size_t)cap * sizeof(*hb));
+		if (hb == NULL) {
+			p->h_off = 0;
+			p->h_n = SP_RUN_NO_HIST;
+			return;
+		}
+		r->tl_hb = hb;
+		r->tl_hb_cap = cap;
+	}
+	p->h_off = r->ntl_hb;
+	p->h_n = n;
+	for (unsigned i = 0; i < SP_HIST_BUCKETS; i++)
+		if (d->b[i] != 0) {
+			r->tl_hb[r->ntl_hb].i = i;
+			r->tl_hb[r->ntl_hb++].n = d->b[i];
+		}
+}
+
+/*
  * Close the timeline's current second: counts are differences of the
  * engine's cumulative counters, percentiles those of the difference of two
  * histogram snapshots. The last call (after the worker stopped) reads the
@@ -200,6 +242,7 @@ sp_run_sample(struct sp_run *r, uint64_t now, int last)
 	p->p50_us = sp_hist_quantile(r->delta, 0.50);
 	p->p95_us = sp_hist_quantile(r->delta, 0.95);
 	p->p99_us = sp_hist_quantile(r->delta, 0.99);
+	sp_run_point_keep(r, p, r->delta);
 	r->prev = c;
 	t = r->snap_prev;
 	r->snap_prev = r->snap;

@@ -130,7 +130,8 @@ sp_run_ws_print(const struct sp_run *r, const struct sp_report *rep, FILE *out)
 }
 
 void
-sp_run_ws_json(const struct sp_run *r, const struct sp_report *rep, FILE *f)
+sp_run_ws_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
+	       int hist)
 {
 	const struct sp_vu_stats *s = r->tot;
 	double load = sp_run_load_s(r, rep);
@@ -169,11 +170,11 @@ sp_run_ws_json(const struct sp_run *r, const struct sp_report *rep, FILE *f)
 			sep = ",";
 		}
 	fprintf(f, "},\"connect_ms\":");
-	sp_run_lat_json(f, &s->ws_connect);
+	sp_run_lat_json(f, &s->ws_connect, hist);
 	fprintf(f, ",\"rtt_ms\":");
-	sp_run_lat_json(f, &s->ws_rtt);
+	sp_run_lat_json(f, &s->ws_rtt, hist);
 	fprintf(f, ",\"session_ms\":");
-	sp_run_lat_json(f, &s->ws_session);
+	sp_run_lat_json(f, &s->ws_session, hist);
 	sp_run_ws_mem(r, &m);
 	fprintf(f,
 		",\"max_message\":%" PRIu64 ",\"ping_every_s\":%.6f"

@@ -264,6 +264,7 @@ sp_run_free(struct sp_run *r)
 	sp_scenario_free(&r->rp);
 	free(r->ov);
 	free(r->tl);
+	free(r->tl_hb);
 	free(r->snap);
 	free(r->snap_prev);
 	free(r->delta);

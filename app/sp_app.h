@@ -660,5 +660,7 @@ int sp_cmd_tcp(int argc, char **argv);
 int sp_cmd_net(int argc, char **argv);
 int sp_cmd_run(int argc, char **argv);
 int sp_cmd_serve(int argc, char **argv);
+/* merge.c: `stampede merge`, the shards' JSON reports added up (no EAL). */
+int sp_cmd_merge(int argc, char **argv);
 
 #endif /* SP_APP_H */

@@ -34,6 +34,19 @@ struct sp_run_point {
 	 * sessions open at its end. */
 	uint64_t ws_sent, ws_received, ws_bytes_sent, ws_bytes_received;
 	uint64_t ws_open;
+	/* Its responses' latency histogram, sparse: h_n (index, count)
+	 * pairs from sp_run.tl_hb[h_off] (SP_RUN_NO_HIST: the control lcore
+	 * found no memory for them), its count, and the bounds its
+	 * percentiles were clamped to (sp_hist_delta's). */
+	uint32_t h_off, h_n;
+	uint64_t h_count, h_min, h_max;
+};
+#define SP_RUN_NO_HIST UINT32_MAX
+
+/* A non-empty bucket of a timeline point's histogram. */
+struct sp_run_hb {
+	uint32_t i; /* bucket index (sp_hist_index) */
+	uint64_t n;
 };
 
 /* Cumulative figures a point is the difference of. */
@@ -95,6 +108,10 @@ struct sp_run {
 	/* Timeline (control lcore only): points, and what the last one saw. */
 	struct sp_run_point *tl;
 	uint32_t ntl, tl_cap;
+	/* The points' histograms, sparse, one after the other (grown by
+	 * the control lcore, never by a worker). */
+	struct sp_run_hb *tl_hb;
+	uint32_t ntl_hb, tl_hb_cap;
 	struct sp_run_cum prev;
 	uint64_t prev_us; /* when the last point was taken */
 	struct sp_hist *snap, *snap_prev, *delta, *tmp;
@@ -171,7 +188,7 @@ int sp_run_reports(struct sp_run *r, const struct sp_report *rep,
 int sp_run_has_life(const struct sp_plan *pl);
 const char *sp_run_setup_why(const struct sp_run *r);
 void sp_run_life_print(const struct sp_run *r, FILE *out);
-void sp_run_life_json(const struct sp_run *r, FILE *f);
+void sp_run_life_json(const struct sp_run *r, FILE *f, int hist);
 
 /* run_ws.c: the WebSocket parts of the reports, for a plan with a ws:
  * step (sp_run_has_ws) only */
@@ -179,10 +196,16 @@ int sp_run_has_ws(const struct sp_plan *pl);
 void sp_run_ws_print(const struct sp_run *r, const struct sp_report *rep,
 		     FILE *out);
 void sp_run_ws_json(const struct sp_run *r, const struct sp_report *rep,
-		    FILE *f);
+		    FILE *f, int hist);
 void sp_run_ws_json_point(const struct sp_run_point *p, FILE *f);
 void sp_run_ws_csv_stats(const struct sp_run *r, FILE *f);
-void sp_run_lat_json(FILE *f, const struct sp_hist *h);
+/* A latency object {min, mean, p50, ..., max} in ms; @hist: with the
+ * histogram itself ("hist", sparse, in us: what `stampede merge` adds
+ * up), which the file report carries and the per-second JSON does not. */
+void sp_run_lat_json(FILE *f, const struct sp_hist *h, int hist);
+/* The report's "start_ms": the wall clock (epoch ms) of the load's
+ * start, the instant the timeline's t = 0 stands for. */
+uint64_t sp_run_start_ms(const struct sp_run *r);
 void sp_run_lat_line(FILE *out, const char *what, const struct sp_hist *h);
 void sp_run_csv_lat(FILE *f, const struct sp_hist *h);
 

@@ -78,4 +78,19 @@ int sp_threshold_holds(const struct sp_threshold *t, double value);
 /* The value as the report shows it: rates in percent, the rest as is. */
 double sp_threshold_shown(const struct sp_threshold *t, double value);
 
+/*
+ * The value @t compares (app/th_value.c): from a run's figures @s, the
+ * requests of @t's request: scope added up @req (read for that scope
+ * only), the scenario of its scenario: scope @scen (likewise), over
+ * @elapsed_s seconds of load. Times in ms, shares as fractions. `stampede
+ * run` and `stampede merge` both judge by it.
+ */
+struct sp_vu_stats;
+struct sp_vu_req_stats;
+struct sp_vu_scen_stats;
+double sp_threshold_value(const struct sp_threshold *t,
+			  const struct sp_vu_stats *s,
+			  const struct sp_vu_req_stats *req,
+			  const struct sp_vu_scen_stats *scen, double elapsed_s);
+
 #endif /* SP_THRESHOLD_H */

@@ -27,8 +27,10 @@ check "file: exit 0" eq "$RC" 0
 check "file: two lines were there while the run went on" eq "$running $((lines_mid >= 2))" "1 1"
 check "file: every line is a JSON object" eq "$(jq -s 'all(type == "object")' "$S")" true
 check "file: a line per timeline point" eq "$(wc -l <"$S")" "$(j '.timeline | length')"
+# The stream carries no histograms (their size): the report's points do.
 check "file: each line's point is the report's timeline point" \
-	eq "$(jq -s -c '[.[] | del(.run)]' "$S")" "$(jq -c .timeline "$TMP/r.json")"
+	eq "$(jq -s -c '[.[] | del(.run)]' "$S")" "$(jq -c '[.timeline[] | del(.hist)]' "$TMP/r.json")"
+check "file: no histogram in the stream" eq "$(jq -s '[.[] | .. | objects | select(has("hist"))] | length' "$S")" 0
 check "file: the run so far on every line (one point a tick)" eq "$(jq -s 'all(has("run"))' "$S")" true
 check "file: the run so far only grows" \
 	eq "$(jq -s '[.[].run.responses] | . == sort' "$S")" true
@@ -39,7 +41,7 @@ check "file: the last run's requests, responses, errors = the report's" \
 	eq "$(last '[.run.requests, .run.responses, .run.errors]')" \
 	"$(jq -c '[.summary.requests, .summary.responses, .summary.errors]' "$TMP/r.json")"
 check "file: the last run's latency = the report's" \
-	eq "$(last .run.latency_ms)" "$(jq -c .summary.latency_ms "$TMP/r.json")"
+	eq "$(last .run.latency_ms)" "$(jq -c '.summary.latency_ms | del(.hist)' "$TMP/r.json")"
 check "file: the report's outputs.json counts the lines" eq "$(j .outputs.json.lines) $(j .outputs.json.failed)" "$(wc -l <"$S") false"
 check "file: nginx logged the 200s the last run counts" eq "$(nginx_count "$mark" 200)" "$(last .run.responses)"
 # --live-interval 2s in a log: the first tick's line, then 2 s, 4 s.
