@@ -220,8 +220,7 @@ sp_merge_csv(const json_t *r, FILE *st, FILE *tl)
 	const json_t *ws = json_object_get(r, "ws");
 	size_t i;
 
-	fprintf(st, "type,name,started,completed,failed,interrupted,min_ms,"
-		    "mean_ms,p50_ms,p90_ms,p95_ms,p99_ms,p999_ms,max_ms\n");
+	fputs(SP_CSV_STATS_HEAD, st);
 	sp_merge_csv_row(st, "total", "requests", sp_mi(s, "requests"),
 			 sp_mi(s, "responses"), sp_mi(s, "errors"),
 			 sp_mi(s, "interrupted"),
@@ -267,12 +266,7 @@ sp_merge_csv(const json_t *r, FILE *st, FILE *tl)
 	e = json_object_get(s, "lag_ms");
 	sp_merge_csv_row(st, "lag", "generator", sp_merge_hcount(e),
 			 sp_merge_hcount(e), 0, 0, e);
-	fprintf(tl,
-		"t,requests,responses,errors,dropped,vus,conns,p50_ms,"
-		"p95_ms,p99_ms,bytes_sent,bytes_received,length_s%s\n",
-		ws ? ",ws_sent,ws_received,ws_bytes_sent,ws_bytes_received,"
-		     "ws_open" :
-		     "");
+	fprintf(tl, SP_CSV_TIMELINE_HEAD "%s\n", ws ? SP_CSV_TIMELINE_WS : "");
 	json_array_foreach(json_object_get(r, "timeline"), i, p)
 	{
 		/* A whole second has no length_s in JSON: it is a second. */

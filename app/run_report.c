@@ -849,8 +849,7 @@ sp_run_csv(const struct sp_run *r, FILE *st, FILE *tl)
 	const struct sp_vu_scen_stats *ss = r->ss_tot;
 	int err, ws = sp_run_has_ws(pl);
 
-	fprintf(st, "type,name,started,completed,failed,interrupted,min_ms,"
-		    "mean_ms,p50_ms,p90_ms,p95_ms,p99_ms,p999_ms,max_ms\n");
+	fputs(SP_CSV_STATS_HEAD, st);
 	fprintf(st,
 		"total,\"requests\",%" PRIu64 ",%" PRIu64 ",%" PRIu64
 		",%" PRIu64,
@@ -898,12 +897,7 @@ sp_run_csv(const struct sp_run *r, FILE *st, FILE *tl)
 	fprintf(st, "lag,\"generator\",%" PRIu64 ",%" PRIu64 ",0,0",
 		s->lag.count, s->lag.count);
 	sp_run_csv_lat(st, &s->lag);
-	fprintf(tl,
-		"t,requests,responses,errors,dropped,vus,conns,p50_ms,"
-		"p95_ms,p99_ms,bytes_sent,bytes_received,length_s%s\n",
-		ws ? ",ws_sent,ws_received,ws_bytes_sent,ws_bytes_received,"
-		     "ws_open" :
-		     "");
+	fprintf(tl, SP_CSV_TIMELINE_HEAD "%s\n", ws ? SP_CSV_TIMELINE_WS : "");
 	for (uint32_t i = 0; i < r->ntl; i++) {
 		const struct sp_run_point *p = &r->tl[i];
 

@@ -632,6 +632,17 @@ void sp_report_json_stack(const struct sp_report *r, FILE *f,
 			  uint64_t connect_retries);
 int sp_report_json_close(FILE *f, const char *path);
 void sp_json_str(FILE *f, const char *s);
+
+/* The CSV reports' header lines: `run --csv` and `merge --csv` write
+ * the same columns. */
+#define SP_CSV_STATS_HEAD                                                      \
+	"type,name,started,completed,failed,interrupted,min_ms,mean_ms,"       \
+	"p50_ms,p90_ms,p95_ms,p99_ms,p999_ms,max_ms\n"
+#define SP_CSV_TIMELINE_HEAD                                                   \
+	"t,requests,responses,errors,dropped,vus,conns,p50_ms,p95_ms,p99_ms,"  \
+	"bytes_sent,bytes_received,length_s"
+#define SP_CSV_TIMELINE_WS                                                     \
+	",ws_sent,ws_received,ws_bytes_sent,ws_bytes_received,ws_open"
 double sp_rate(double x, double s);
 /* TLS (run and serve): instance @t's counters added to @sum (its
  * engine's error codes are not: they do not add), read with

@@ -78,6 +78,19 @@ stop_pid() {
 	wait "$1" 2>/dev/null
 }
 
+# blind_veth IF NS: a veth IF whose peer IFp is in NS, IF kernel-blind
+# for a DPDK af_packet port, offloads off on both ends (frames as sent),
+# both down; removed at exit.
+blind_veth() {
+	local dev=$1 ns=$2
+	ip link add "$dev" type veth peer name "${dev}p" netns "$ns" || return 1
+	CLEANUPS+=("ip link del $dev 2>/dev/null; kernel_unblind $dev")
+	sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"
+	kernel_blind "$dev"
+	ethtool -K "$dev" rx off tx off tso off gso off gro off >/dev/null 2>&1
+	ip netns exec "$ns" ethtool -K "${dev}p" rx off tx off tso off gso off gro off >/dev/null 2>&1
+}
+
 # bridge_ns NS KERNEL_CIDR IF...: a namespace of the test's own (not the
 # test bed's) with a bridge br0; each IF is a veth whose other end is on
 # the bridge, our end kernel-blind for a DPDK af_packet port; the
@@ -96,12 +109,7 @@ bridge_ns() {
 	ip netns exec "$ns" ip link set lo up
 	ip netns exec "$ns" ip link add br0 type bridge stp_state 0 forward_delay 0 || return 1
 	for dev in "$@"; do
-		ip link add "$dev" type veth peer name "${dev}p" netns "$ns" || return 1
-		CLEANUPS+=("ip link del $dev 2>/dev/null; kernel_unblind $dev")
-		sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"
-		kernel_blind "$dev"
-		ethtool -K "$dev" rx off tx off tso off gso off gro off >/dev/null 2>&1
-		ip netns exec "$ns" ethtool -K "${dev}p" rx off tx off tso off gso off gro off >/dev/null 2>&1
+		blind_veth "$dev" "$ns" || return 1
 		ip netns exec "$ns" ip link set "${dev}p" master br0
 		ip netns exec "$ns" ip link set "${dev}p" up
 		ip link set "$dev" up

@@ -17,12 +17,7 @@ IPS=198.18.7.1-198.18.7.6
 for k in $(seq 0 $((N - 1))); do
 	dev=sp-sh$k
 	ip link del "$dev" 2>/dev/null
-	ip link add "$dev" type veth peer name "${dev}p" netns "$NS" || exit 1
-	CLEANUPS+=("ip link del $dev 2>/dev/null; kernel_unblind $dev")
-	sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"
-	kernel_blind "$dev"
-	ethtool -K "$dev" rx off tx off tso off gso off gro off >/dev/null 2>&1
-	ip netns exec "$NS" ethtool -K "${dev}p" rx off tx off tso off gso off gro off >/dev/null 2>&1
+	blind_veth "$dev" "$NS" || exit 1
 	ip link set "$dev" up
 	ip -n "$NS" link set "${dev}p" up
 	ip -n "$NS" route add "198.18.7.$((2 * k + 1))/32" dev "${dev}p"
@@ -124,6 +119,7 @@ check "merge: min, mean, p50, p90, p95, p99, p99.9 and max equal one histogram's
 	"$(jq -r '.summary.latency_ms | .min, .mean, .p50, .p90, .p95, .p99, .p999, .max' "$TMP/m.json" |
 		awk '{ printf "%s%.3f", (NR > 1 ? " " : ""), $1 } END { print "" }')" \
 	"$(cut -d' ' -f1-8 "$TMP/one.txt")"
+check "merge: the shards' loads started within 250 ms of each other" eq "$(jq '.shards.start_spread_ms < 250' "$TMP/m.json")" true
 check "merge: the shards are listed, none missing" eq "$(jq -c '[.shards.count, .shards.merged, .shards.missing]' "$TMP/m.json")" '[3,[0,1,2],[]]'
 check "merge: its timeline adds up to its responses" eq "$(jq '[.timeline[].responses] | add' "$TMP/m.json")" "$(jq .summary.responses "$TMP/m.json")"
 check "merge: its timeline's peak VUs are the whole run's 31" eq "$(jq '[.timeline[].vus] | max' "$TMP/m.json")" 31
