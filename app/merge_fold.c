@@ -68,7 +68,12 @@ static const struct {
 	{ "scenarios[].load.stages", SP_MR_EQUAL },
 	{ "scenarios[].load.start_s", SP_MR_EQUAL },
 	{ "scenarios[].load.duration_s", SP_MR_EQUAL },
-	{ "scenarios[].load.rate", SP_MR_SUM },
+	/* A shard's report shows the plan's whole load (its share is its
+	 * lanes'): the same in every shard. */
+	{ "scenarios[].load.model", SP_MR_EQUAL },
+	{ "scenarios[].load.vus", SP_MR_EQUAL },
+	{ "scenarios[].load.rate", SP_MR_EQUAL },
+	{ "scenarios[].load.max_vus", SP_MR_EQUAL },
 	{ "tls.verify", SP_MR_EQUAL }, { "tls.ca", SP_MR_EQUAL },
 	{ "tls.server_name", SP_MR_EQUAL },
 	{ "source", SP_MR_FIRST }, { "target_addr", SP_MR_FIRST },
