@@ -702,10 +702,20 @@ sp_influx_put(struct sp_influx *ix, const char *lines, size_t len,
 	return 0;
 }
 
+static uint64_t
+sp_influx_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
+
 void
 sp_influx_end(struct sp_influx *ix, uint32_t wait_ms)
 {
 	struct timespec dl;
+	uint64_t t0 = sp_influx_ms(), t1;
 
 	clock_gettime(CLOCK_MONOTONIC, &dl);
 	dl.tv_sec += wait_ms / 1000;
@@ -722,12 +732,15 @@ sp_influx_end(struct sp_influx *ix, uint32_t wait_ms)
 			if (pthread_cond_timedwait(&ix->idle, &ix->mu, &dl) ==
 			    ETIMEDOUT)
 				break;
+		t1 = sp_influx_ms();
 		__atomic_store_n(&ix->stop, 1, __ATOMIC_RELEASE);
 		curl_multi_wakeup(ix->multi);
 		pthread_mutex_unlock(&ix->mu);
 		pthread_join(ix->th, NULL);
 		pthread_mutex_lock(&ix->mu);
 		ix->started = 0;
+		ix->st.end_wait_ms = t1 - t0;
+		ix->st.end_stop_ms = sp_influx_ms() - t1;
 	}
 	for (; ix->n != 0; ix->n--) {
 		ix->st.dropped += ix->slot[ix->head].npoints;

@@ -48,6 +48,10 @@ struct sp_influx_stats {
 	uint64_t failed_points; /* points in them */
 	char first_error[256];  /* the first failure's words, "" if none */
 	char last_error[256];
+	/* sp_influx_end's phases (ms), to tell where an end's time went:
+	 * the bounded wait for the queue, then from "stop" to the pusher
+	 * gone (a request abandoned, the thread joined). */
+	uint64_t end_wait_ms, end_stop_ms;
 };
 
 struct sp_influx;
