@@ -13,7 +13,11 @@
  * the report has anyway.
  *
  * The request runs on a multi handle so that the end of the run can
- * abandon it at once (curl_multi_wakeup), whatever the timeouts say.
+ * abandon it at once (curl_multi_wakeup), whatever the timeouts say. The
+ * end's bound does not rest on that: it waits for the pusher to leave for
+ * a bounded time too, and a pusher still inside libcurl then is left
+ * behind (detached; it frees what it shares with the owner when the last
+ * of the two lets go), its batch counted as abandoned.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -28,6 +32,11 @@
 #include <curl/curl.h>
 
 #include "sp_influx.h"
+
+/* After "stop", how long the end waits for the pusher to leave libcurl
+ * and its loop: a wakeup, a step of curl_multi_perform and a lock, far
+ * less than this even on a busy CPU. */
+#define SP_INFLUX_STOP_MS 250
 
 struct sp_influx_slot {
 	char *buf;
@@ -44,8 +53,12 @@ struct sp_influx {
 	struct sp_influx_slot *slot;
 	uint32_t head, n; /* the queued batches: slot[head], n of them */
 	int busy;         /* a request in flight */
+	uint32_t busy_np; /* its points */
 	int started, dead, stopping;
-	int stop; /* abandon now (atomic: read inside a request) */
+	int stop;     /* abandon now (atomic: read inside a request) */
+	int gone;     /* the pusher has left its loop */
+	int orphan;   /* the end left it behind: its batch already counted */
+	int released; /* the owner let go (sp_influx_destroy) */
 	pthread_t th;
 	struct sp_influx_stats st;
 	/* The pusher's own. */
@@ -439,6 +452,12 @@ sp_influx_client(struct sp_influx *ix, char *err, size_t errlen)
 	       CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, ix->hdrs) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
+#if LIBCURL_VERSION_NUM >= 0x075700
+	/* A request abandoned while its name resolves: libcurl would join
+	 * the resolver's thread (as long as the resolver takes), now it
+	 * forgets it. */
+	bad |= curl_easy_setopt(e, CURLOPT_QUICK_EXIT, 1L) != CURLE_OK;
+#endif
 	bad |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
 				(long)ix->c.connect_timeout_ms) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
@@ -609,6 +628,7 @@ sp_influx_main(void *arg)
 {
 	struct sp_influx *ix = arg;
 	char why[256];
+	int last;
 
 	pthread_mutex_lock(&ix->mu);
 	for (;;) {
@@ -629,10 +649,13 @@ sp_influx_main(void *arg)
 			ix->head = (ix->head + 1) % ix->c.slots;
 		}
 		ix->busy = 1;
+		ix->busy_np = np;
 		pthread_mutex_unlock(&ix->mu);
 		rc = sp_influx_post(ix, len, why, sizeof(why));
 		pthread_mutex_lock(&ix->mu);
 		ix->busy = 0;
+		if (ix->orphan)
+			break; /* the end counted the batch */
 		if (rc == 0) {
 			ix->st.points += np;
 			ix->st.batches++;
@@ -641,8 +664,14 @@ sp_influx_main(void *arg)
 		}
 		pthread_cond_broadcast(&ix->idle);
 	}
+	ix->gone = 1;
+	last = ix->released;
 	pthread_cond_broadcast(&ix->idle);
 	pthread_mutex_unlock(&ix->mu);
+	/* Left behind, and the owner has let go already: the last one out
+	 * frees. */
+	if (last)
+		sp_influx_free(ix);
 	return NULL;
 }
 
@@ -702,18 +731,38 @@ sp_influx_put(struct sp_influx *ix, const char *lines, size_t len,
 	return 0;
 }
 
-void
-sp_influx_end(struct sp_influx *ix, uint32_t wait_ms)
+static uint64_t
+sp_influx_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
+
+/* @ms from now on the monotonic clock, as the condition variables take
+ * it. */
+static struct timespec
+sp_influx_deadline(uint32_t ms)
 {
 	struct timespec dl;
 
 	clock_gettime(CLOCK_MONOTONIC, &dl);
-	dl.tv_sec += wait_ms / 1000;
-	dl.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+	dl.tv_sec += ms / 1000;
+	dl.tv_nsec += (long)(ms % 1000) * 1000000L;
 	if (dl.tv_nsec >= 1000000000L) {
 		dl.tv_sec++;
 		dl.tv_nsec -= 1000000000L;
 	}
+	return dl;
+}
+
+void
+sp_influx_end(struct sp_influx *ix, uint32_t wait_ms)
+{
+	struct timespec dl = sp_influx_deadline(wait_ms);
+	uint64_t t0 = sp_influx_ms(), t1;
+
 	pthread_mutex_lock(&ix->mu);
 	ix->stopping = 1;
 	if (ix->started) {
@@ -722,12 +771,36 @@ sp_influx_end(struct sp_influx *ix, uint32_t wait_ms)
 			if (pthread_cond_timedwait(&ix->idle, &ix->mu, &dl) ==
 			    ETIMEDOUT)
 				break;
+		t1 = sp_influx_ms();
 		__atomic_store_n(&ix->stop, 1, __ATOMIC_RELEASE);
 		curl_multi_wakeup(ix->multi);
-		pthread_mutex_unlock(&ix->mu);
-		pthread_join(ix->th, NULL);
-		pthread_mutex_lock(&ix->mu);
+		/* The pusher leaves at once, unless libcurl holds it (a
+		 * resolver thread to join, a blocking step of a version we do
+		 * not know): the end is not held with it. */
+		dl = sp_influx_deadline(SP_INFLUX_STOP_MS);
+		while (!ix->gone)
+			if (pthread_cond_timedwait(&ix->idle, &ix->mu, &dl) ==
+			    ETIMEDOUT)
+				break;
+		if (ix->gone) {
+			/* Past its last lock: nothing left but to return. */
+			pthread_mutex_unlock(&ix->mu);
+			pthread_join(ix->th, NULL);
+			pthread_mutex_lock(&ix->mu);
+		} else {
+			pthread_detach(ix->th);
+			ix->orphan = 1;
+			if (ix->busy)
+				sp_influx_failed(ix,
+						 "abandoned unanswered at the "
+						 "end of the run (its thread "
+						 "left behind in libcurl)",
+						 ix->busy_np);
+			ix->st.end_left_behind = 1;
+		}
 		ix->started = 0;
+		ix->st.end_wait_ms = t1 - t0;
+		ix->st.end_stop_ms = sp_influx_ms() - t1;
 	}
 	for (; ix->n != 0; ix->n--) {
 		ix->st.dropped += ix->slot[ix->head].npoints;
@@ -759,8 +832,16 @@ sp_influx_v2(const struct sp_influx *ix)
 void
 sp_influx_destroy(struct sp_influx *ix)
 {
+	int last;
+
 	if (ix == NULL)
 		return;
 	sp_influx_end(ix, 0);
-	sp_influx_free(ix);
+	/* A pusher left behind frees when it leaves, if it leaves last. */
+	pthread_mutex_lock(&ix->mu);
+	ix->released = 1;
+	last = !ix->orphan || ix->gone;
+	pthread_mutex_unlock(&ix->mu);
+	if (last)
+		sp_influx_free(ix);
 }

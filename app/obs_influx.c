@@ -247,7 +247,11 @@ sp_obs_influx_json(const struct sp_obs *ob, FILE *f)
 	sp_obs_influx_err_json(f, st.first_error);
 	fputs(",\"last_error\":", f);
 	sp_obs_influx_err_json(f, st.last_error);
-	fputc('}', f);
+	fprintf(f,
+		",\"end_wait_ms\":%" PRIu64 ",\"end_stop_ms\":%" PRIu64
+		",\"end_left_behind\":%s}",
+		st.end_wait_ms, st.end_stop_ms,
+		st.end_left_behind ? "true" : "false");
 }
 
 void

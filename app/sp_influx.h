@@ -48,6 +48,11 @@ struct sp_influx_stats {
 	uint64_t failed_points; /* points in them */
 	char first_error[256];  /* the first failure's words, "" if none */
 	char last_error[256];
+	/* sp_influx_end's phases (ms), to tell where an end's time went:
+	 * the bounded wait for the queue, then from "stop" to the pusher
+	 * gone (a request abandoned, the thread joined). */
+	uint64_t end_wait_ms, end_stop_ms;
+	int end_left_behind; /* the pusher had not left libcurl in time */
 };
 
 struct sp_influx;
@@ -67,7 +72,9 @@ int sp_influx_put(struct sp_influx *ix, const char *lines, size_t len,
 		  uint32_t npoints);
 /* What the queue holds goes out, for @wait_ms at most; then the request
  * in flight is abandoned (a failure) and what is left counted dropped.
- * The thread is gone after it. */
+ * It returns within @wait_ms + 250 ms whatever the database, the network
+ * or libcurl do: the thread is gone after it, or left behind (counted in
+ * the stats) to end on its own or with the process. */
 void sp_influx_end(struct sp_influx *ix, uint32_t wait_ms);
 void sp_influx_stats(struct sp_influx *ix, struct sp_influx_stats *s);
 /* The URL as reports show it (no credentials), and its API. */

@@ -10,10 +10,17 @@
  *   auth, on the v2 path with the token;
  * - 500: a failed request, its status and body kept as the error;
  * - no answer: the end abandons the request within its bound, whatever
- *   the request timeout; refused: failed at once, nothing hangs.
+ *   the request timeout; refused: failed at once, nothing hangs;
+ * - libcurl itself held up (connect() and getaddrinfo() of this program
+ *   stall for the test's port and name): the end still returns within
+ *   its bound; a pusher held inside libcurl is left behind, counted, and
+ *   frees what it shares when it leaves (ASan build: nothing used after
+ *   free).
  * Always: put = points + failed_points + dropped after the end.
  */
+#include <dlfcn.h>
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -29,6 +36,55 @@
 #include "sp_influx.h"
 
 #include "sp_check.h"
+
+/* --- libcurl held up: this program's connect() and getaddrinfo() come
+ * before libc's for libcurl too. A connect() to stall_port, and a
+ * resolution of STALL_NAME, take STALL_MS first, as a blocking step
+ * inside libcurl would (a resolver to join, a slow system call). */
+
+#define STALL_NAME "influx-stall.invalid"
+#define STALL_MS 2500
+static int stall_port;
+static int stalls; /* entered, atomic */
+
+static void
+stall(void)
+{
+	__atomic_add_fetch(&stalls, 1, __ATOMIC_ACQ_REL);
+	usleep(STALL_MS * 1000);
+}
+
+int
+connect(int fd, const struct sockaddr *a, socklen_t len)
+{
+	static int (*real)(int, const struct sockaddr *, socklen_t);
+
+	if (real == NULL)
+		real = (int (*)(int, const struct sockaddr *,
+				socklen_t))dlsym(RTLD_NEXT, "connect");
+	if (a != NULL && a->sa_family == AF_INET && stall_port != 0 &&
+	    ntohs(((const struct sockaddr_in *)a)->sin_port) == stall_port)
+		stall();
+	return real(fd, a, len);
+}
+
+int
+getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+	    struct addrinfo **res)
+{
+	static int (*real)(const char *, const char *, const struct addrinfo *,
+			   struct addrinfo **);
+
+	if (real == NULL)
+		real = (int (*)(
+			const char *, const char *, const struct addrinfo *,
+			struct addrinfo **))dlsym(RTLD_NEXT, "getaddrinfo");
+	if (node != NULL && strcmp(node, STALL_NAME) == 0) {
+		stall();
+		return EAI_NONAME;
+	}
+	return real(node, service, hints, res);
+}
 
 /* --- the URL */
 
@@ -544,6 +600,99 @@ test_create_refusals(void)
 	      "%s", err);
 }
 
+/* The pusher inside libcurl's connect() when the end comes: the end
+ * returns within its bound and leaves it behind. Whichever of the owner
+ * and the pusher lets go last frees: the owner first (the pusher frees
+ * when it leaves), or the pusher first (@owner_last). */
+static void
+test_stall_connect(int owner_last)
+{
+	struct srv s;
+	struct sp_influx *ix;
+	struct sp_influx_stats st;
+	char url[128];
+	uint64_t t0, took, end;
+
+	srv_start(&s, SRV_HANG);
+	stall_port = s.port;
+	__atomic_store_n(&stalls, 0, __ATOMIC_RELEASE);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/db", s.port);
+	ix = make(url, NULL, 4, 60000);
+	sp_influx_start(ix);
+	sp_influx_put(ix, "m v=1i 1\n", 9, 1);
+	end = now_ms() + 5000;
+	while (__atomic_load_n(&stalls, __ATOMIC_ACQUIRE) == 0 &&
+	       now_ms() < end)
+		usleep(1000);
+	CHECK(__atomic_load_n(&stalls, __ATOMIC_ACQUIRE) == 1,
+	      "the pusher is inside connect()");
+	sp_influx_put(ix, "m v=2i 2\n", 9, 1);
+	t0 = now_ms();
+	sp_influx_end(ix, 300);
+	took = now_ms() - t0;
+	CHECK(took >= 250 && took < 300 + 250 + 200,
+	      "stalled connect: the end took %llu ms for 300 (+250)",
+	      (unsigned long long)took);
+	sp_influx_stats(ix, &st);
+	CHECK(st.end_left_behind == 1 && st.end_wait_ms >= 250 &&
+		      st.end_stop_ms >= 200 && st.end_stop_ms < 450,
+	      "left behind %d, wait %llu, stop %llu ms", st.end_left_behind,
+	      (unsigned long long)st.end_wait_ms,
+	      (unsigned long long)st.end_stop_ms);
+	CHECK(st.failed == 1 && st.failed_points == 1 && st.dropped == 1 &&
+		      strstr(st.first_error, "left behind") != NULL,
+	      "failed %llu (%llu points), dropped %llu: %s",
+	      (unsigned long long)st.failed,
+	      (unsigned long long)st.failed_points,
+	      (unsigned long long)st.dropped, st.first_error);
+	check_sum(ix, "stalled connect");
+	CHECK(sp_influx_put(ix, "m v=3i 3\n", 9, 1) == -1, "after the end");
+	/* The pusher leaves libcurl, then frees if the owner has let go:
+	 * ASan sees it all. */
+	if (owner_last)
+		usleep((STALL_MS + 500) * 1000);
+	sp_influx_destroy(ix);
+	if (!owner_last)
+		usleep((STALL_MS + 500) * 1000);
+	stall_port = 0;
+	srv_stop(&s);
+}
+
+/* The name resolving when the end comes (libcurl's resolver thread):
+ * the request is abandoned and the pusher leaves at once. */
+static void
+test_stall_resolve(void)
+{
+	struct sp_influx *ix;
+	struct sp_influx_stats st;
+	uint64_t t0, took, end;
+
+	__atomic_store_n(&stalls, 0, __ATOMIC_RELEASE);
+	ix = make("http://" STALL_NAME ":8086/db", NULL, 4, 60000);
+	sp_influx_start(ix);
+	sp_influx_put(ix, "m v=1i 1\n", 9, 1);
+	end = now_ms() + 5000;
+	while (__atomic_load_n(&stalls, __ATOMIC_ACQUIRE) == 0 &&
+	       now_ms() < end)
+		usleep(1000);
+	CHECK(__atomic_load_n(&stalls, __ATOMIC_ACQUIRE) == 1,
+	      "the name is resolving");
+	t0 = now_ms();
+	sp_influx_end(ix, 300);
+	took = now_ms() - t0;
+	CHECK(took >= 250 && took < 300 + 250 + 200,
+	      "stalled resolver: the end took %llu ms for 300 (+250)",
+	      (unsigned long long)took);
+	sp_influx_stats(ix, &st);
+	CHECK(st.failed == 1 && st.failed_points == 1 &&
+		      strstr(st.first_error, "abandoned") != NULL,
+	      "failed %llu: %s", (unsigned long long)st.failed, st.first_error);
+	check_sum(ix, "stalled resolver");
+	sp_influx_destroy(ix);
+	/* libcurl's resolver thread ends on its own. */
+	usleep((STALL_MS + 500) * 1000);
+}
+
 int
 main(void)
 {
@@ -555,6 +704,9 @@ main(void)
 	test_500();
 	test_hang();
 	test_refused();
+	test_stall_connect(0);
+	test_stall_connect(1);
+	test_stall_resolve();
 	printf("%d checks, %d failed\n", sp_tests, sp_failed);
 	return sp_failed != 0;
 }
