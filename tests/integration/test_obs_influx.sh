@@ -36,7 +36,9 @@ mono_ms() {
 # compare as values.
 norm() { jq -S -c 'walk(if type == "number" then . + 0 else . end)'; }
 # The report's timeline, normalized.
-timeline() { jq -c .timeline "$TMP/r.json" | norm; }
+# (Each point's histogram is the report's alone: InfluxDB gets its
+# percentiles.)
+timeline() { jq -c '.timeline | map(del(.hist))' "$TMP/r.json" | norm; }
 # Line protocol (stdin) as a JSON array: a line's fields, and _m, _ts,
 # _tag_KEY for its measurement, timestamp and tags.
 lp_json() {
