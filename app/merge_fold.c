@@ -147,7 +147,7 @@ sp_fold_num(const struct sp_fold *c, json_t *d, const char *k, json_t *dv,
 	case SP_MR_NEGSUM:
 		if (a < 0 || b < 0)
 			return sp_merge_set(d, k, json_integer(-1));
-		/* fallthrough */
+		__attribute__((fallthrough));
 	case SP_MR_SUM:
 		if (!ints)
 			return sp_merge_set(d, k, json_real(a + b));
