@@ -604,6 +604,17 @@ test_create_refusals(void)
  * returns within its bound and leaves it behind. Whichever of the owner
  * and the pusher lets go last frees: the owner first (the pusher frees
  * when it leaves), or the pusher first (@owner_last). */
+
+/* Until the pusher is inside the stalled call (5 s at most). */
+static void
+wait_stall(void)
+{
+	uint64_t end = now_ms() + 5000;
+
+	while (__atomic_load_n(&stalls, __ATOMIC_ACQUIRE) == 0 &&
+	       now_ms() < end)
+		usleep(1000);
+}
 static void
 test_stall_connect(int owner_last)
 {
@@ -611,7 +622,7 @@ test_stall_connect(int owner_last)
 	struct sp_influx *ix;
 	struct sp_influx_stats st;
 	char url[128];
-	uint64_t t0, took, end;
+	uint64_t t0, took;
 
 	srv_start(&s, SRV_HANG);
 	stall_port = s.port;
@@ -620,10 +631,7 @@ test_stall_connect(int owner_last)
 	ix = make(url, NULL, 4, 60000);
 	sp_influx_start(ix);
 	sp_influx_put(ix, "m v=1i 1\n", 9, 1);
-	end = now_ms() + 5000;
-	while (__atomic_load_n(&stalls, __ATOMIC_ACQUIRE) == 0 &&
-	       now_ms() < end)
-		usleep(1000);
+	wait_stall();
 	CHECK(__atomic_load_n(&stalls, __ATOMIC_ACQUIRE) == 1,
 	      "the pusher is inside connect()");
 	sp_influx_put(ix, "m v=2i 2\n", 9, 1);
@@ -665,16 +673,13 @@ test_stall_resolve(void)
 {
 	struct sp_influx *ix;
 	struct sp_influx_stats st;
-	uint64_t t0, took, end;
+	uint64_t t0, took;
 
 	__atomic_store_n(&stalls, 0, __ATOMIC_RELEASE);
 	ix = make("http://" STALL_NAME ":8086/db", NULL, 4, 60000);
 	sp_influx_start(ix);
 	sp_influx_put(ix, "m v=1i 1\n", 9, 1);
-	end = now_ms() + 5000;
-	while (__atomic_load_n(&stalls, __ATOMIC_ACQUIRE) == 0 &&
-	       now_ms() < end)
-		usleep(1000);
+	wait_stall();
 	CHECK(__atomic_load_n(&stalls, __ATOMIC_ACQUIRE) == 1,
 	      "the name is resolving");
 	t0 = now_ms();
