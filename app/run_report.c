@@ -273,7 +273,7 @@ sp_run_load_json(FILE *f, const struct sp_load *ld)
 /* The lifecycle scenario (index + 1) request @req is a step of, or 0:
  * the load's. Their requests are reported with them, not with the
  * load's. */
-static uint32_t
+uint32_t
 sp_run_req_life(const struct sp_plan *pl, uint32_t req)
 {
 	for (uint32_t i = 0; i < pl->nscenarios; i++) {
@@ -824,102 +824,6 @@ sp_run_json(const struct sp_run *r, const struct sp_report *rep, FILE *f,
 	sp_run_json_tls(r, f);
 	sp_report_json_stack(rep, f, s->connect_retries);
 	return sp_report_json_close(f, path);
-}
-
-void
-sp_run_csv_lat(FILE *f, const struct sp_hist *h)
-{
-	fprintf(f, ",%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f\n",
-		h->count ? (double)h->min / 1e3 : 0.0, sp_hist_mean(h) / 1e3,
-		(double)sp_hist_quantile(h, 0.5) / 1e3,
-		(double)sp_hist_quantile(h, 0.9) / 1e3,
-		(double)sp_hist_quantile(h, 0.95) / 1e3,
-		(double)sp_hist_quantile(h, 0.99) / 1e3,
-		(double)sp_hist_quantile(h, 0.999) / 1e3, (double)h->max / 1e3);
-}
-
-/* PREFIX_stats.csv: one row for the total, each scenario and each
- * request; PREFIX_timeline.csv: one row per second. */
-static int
-sp_run_csv(const struct sp_run *r, FILE *st, FILE *tl)
-{
-	const struct sp_plan *pl = &r->rp.eng;
-	const struct sp_vu_stats *s = r->tot;
-	const struct sp_vu_req_stats *rs = r->rs_tot;
-	const struct sp_vu_scen_stats *ss = r->ss_tot;
-	int err, ws = sp_run_has_ws(pl);
-
-	fputs(SP_CSV_STATS_HEAD, st);
-	fprintf(st,
-		"total,\"requests\",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-		",%" PRIu64,
-		s->requests, s->responses, s->failed, s->interrupted);
-	sp_run_csv_lat(st, &s->latency);
-	for (uint32_t i = 0; i < pl->nscenarios; i++) {
-		if (!pl->scenarios[i].enabled)
-			continue;
-		fprintf(st, "scenario,");
-		sp_out_csv_str(st, pl->scenarios[i].name);
-		fprintf(st, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64,
-			ss[i].started, ss[i].completed, ss[i].failed,
-			ss[i].interrupted);
-		sp_run_csv_lat(st, &ss[i].iteration);
-	}
-	for (uint32_t i = 0; i < pl->nscenarios; i++) {
-		if (pl->scenarios[i].kind == SP_SCEN_LOAD)
-			continue;
-		fprintf(st, "lifecycle,");
-		sp_out_csv_str(st, pl->scenarios[i].name);
-		fprintf(st, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64,
-			ss[i].started, ss[i].completed, ss[i].failed,
-			ss[i].interrupted);
-		sp_run_csv_lat(st, &ss[i].iteration);
-	}
-	for (uint32_t i = 0; i < pl->nrequests; i++) {
-		if (sp_run_req_life(pl, i) != 0)
-			continue;
-		fprintf(st, "request,");
-		sp_out_csv_str(st, pl->requests[i].name);
-		fprintf(st, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64,
-			rs[i].started, rs[i].responses, rs[i].failed,
-			rs[i].interrupted);
-		sp_run_csv_lat(st, &rs[i].latency);
-	}
-	if (r->rp.tls.on) {
-		/* TLS handshakes done: established to handshake done. */
-		fprintf(st, "tls,\"handshake\",%" PRIu64 ",%" PRIu64 ",0,0",
-			s->tls.count, s->tls.count);
-		sp_run_csv_lat(st, &s->tls);
-	}
-	if (ws)
-		sp_run_ws_csv_stats(r, st);
-	/* The generator's lag: one record per request sent. */
-	fprintf(st, "lag,\"generator\",%" PRIu64 ",%" PRIu64 ",0,0",
-		s->lag.count, s->lag.count);
-	sp_run_csv_lat(st, &s->lag);
-	fprintf(tl, SP_CSV_TIMELINE_HEAD "%s\n", ws ? SP_CSV_TIMELINE_WS : "");
-	for (uint32_t i = 0; i < r->ntl; i++) {
-		const struct sp_run_point *p = &r->tl[i];
-
-		fprintf(tl,
-			"%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-			",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-			",%.3f,%.3f,%.3f,%" PRIu64 ",%" PRIu64 ",%.6f",
-			p->t_s, p->requests, p->responses, p->errors,
-			p->dropped, p->vus, p->conns, (double)p->p50_us / 1e3,
-			(double)p->p95_us / 1e3, (double)p->p99_us / 1e3,
-			p->bytes_sent, p->bytes_received,
-			(double)p->len_us / 1e6);
-		if (ws)
-			fprintf(tl,
-				",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-				",%" PRIu64,
-				p->ws_sent, p->ws_received, p->ws_bytes_sent,
-				p->ws_bytes_received, p->ws_open);
-		fputc('\n', tl);
-	}
-	err = ferror(st) | ferror(tl);
-	return err ? -1 : 0;
 }
 
 int

@@ -267,10 +267,25 @@ sp_run_shard_vus(const struct sp_run *r)
 	return v > i ? (v - i + n - 1) / n : 0;
 }
 
+/* This shard's block of --ip's range, "A-B", into @buf: 1, or 0 when the
+ * address given was not split. */
+static int
+sp_run_shard_ips(const struct sp_run *r, char *buf, size_t len)
+{
+	char a[16], b[16];
+
+	if (!r->sh.ip_split)
+		return 0;
+	sp_ipv4_str(r->net.ip, a, sizeof(a));
+	sp_ipv4_str(r->net.ip + r->net.ip_count - 1, b, sizeof(b));
+	snprintf(buf, len, "%s-%s", a, b);
+	return 1;
+}
+
 void
 sp_run_shard_json(const struct sp_run *r, FILE *f)
 {
-	char a[16], b[16];
+	char ips[40];
 
 	fprintf(f, ",\"plan_id\":\"%s\"", r->sh.plan_id);
 	if (r->sh.count > 1) {
@@ -282,14 +297,10 @@ sp_run_shard_json(const struct sp_run *r, FILE *f)
 			r->sh.index, r->sh.count, r->sh.from, r->ncores,
 			r->rp.eng.vu_offset + r->sh.index + 1, r->sh.count,
 			sp_run_shard_vus(r));
-		if (r->sh.ip_split) {
-			sp_ipv4_str(r->net.ip, a, sizeof(a));
-			sp_ipv4_str(r->net.ip + r->net.ip_count - 1, b,
-				    sizeof(b));
-			fprintf(f, "\"%s-%s\"}", a, b);
-		} else {
+		if (sp_run_shard_ips(r, ips, sizeof(ips)))
+			fprintf(f, "\"%s\"}", ips);
+		else
 			fputs("null}", f);
-		}
 	}
 	if (r->sh.at_text != NULL) {
 		fprintf(f, ",\"start_at\":{\"at\":");
@@ -302,7 +313,7 @@ sp_run_shard_json(const struct sp_run *r, FILE *f)
 void
 sp_run_shard_print(const struct sp_run *r, FILE *out)
 {
-	char a[16], b[16];
+	char ips[40];
 
 	if (r->sh.count > 1) {
 		fprintf(out,
@@ -313,12 +324,8 @@ sp_run_shard_print(const struct sp_run *r, FILE *out)
 			r->rp.eng.vu_offset + r->sh.index + 1,
 			r->rp.eng.vu_offset + r->sh.index + 1 + r->sh.count,
 			r->sh.count, sp_run_shard_vus(r));
-		if (r->sh.ip_split) {
-			sp_ipv4_str(r->net.ip, a, sizeof(a));
-			sp_ipv4_str(r->net.ip + r->net.ip_count - 1, b,
-				    sizeof(b));
-			fprintf(out, ", source addresses %s-%s", a, b);
-		}
+		if (sp_run_shard_ips(r, ips, sizeof(ips)))
+			fprintf(out, ", source addresses %s", ips);
 		fputc('\n', out);
 	}
 	if (r->sh.at_text != NULL)

@@ -208,6 +208,10 @@ void sp_run_lat_json(FILE *f, const struct sp_hist *h, int hist);
 uint64_t sp_run_start_ms(const struct sp_run *r);
 void sp_run_lat_line(FILE *out, const char *what, const struct sp_hist *h);
 void sp_run_csv_lat(FILE *f, const struct sp_hist *h);
+/* run_csv.c: the CSV reports (0, or -1 if a write failed). */
+int sp_run_csv(const struct sp_run *r, FILE *st, FILE *tl);
+/* The lifecycle scenario (index + 1) request @req is a step of, or 0. */
+uint32_t sp_run_req_life(const struct sp_plan *pl, uint32_t req);
 
 /* run_threshold.c */
 uint32_t sp_run_th_final(struct sp_run *r, double elapsed_s);
