@@ -153,6 +153,8 @@ sp_tls_engine_find(const char *name)
 {
 	if (name == NULL || strcmp(name, sp_tls_engine_mbedtls.name) == 0)
 		return &sp_tls_engine_mbedtls;
+	if (strcmp(name, sp_tls_engine_openssl.name) == 0)
+		return &sp_tls_engine_openssl;
 	return NULL;
 }
 
