@@ -108,6 +108,7 @@ struct sp_tls_engine {
 	uint32_t (*overhead)(struct sp_tls *t, struct sp_tls_conn *c);
 	uint32_t (*max_plain)(struct sp_tls *t, struct sp_tls_conn *c);
 	size_t (*conn_bytes)(const struct sp_tls *t);
+	size_t (*conn_bytes_idle)(const struct sp_tls *t); /* NULL: same */
 	const char *(*verify_name)(unsigned bit);
 	const char *(*error_name)(int code, char *buf, size_t len);
 };

@@ -148,6 +148,14 @@ sp_tls_conn_bytes(const struct sp_tls *t)
 	return sizeof(struct sp_tls_conn) + t->eng->conn_bytes(t);
 }
 
+size_t
+sp_tls_conn_bytes_idle(const struct sp_tls *t)
+{
+	if (t->eng->conn_bytes_idle == NULL)
+		return sp_tls_conn_bytes(t);
+	return sizeof(struct sp_tls_conn) + t->eng->conn_bytes_idle(t);
+}
+
 const struct sp_tls_engine *
 sp_tls_engine_find(const char *name)
 {

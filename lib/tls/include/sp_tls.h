@@ -234,8 +234,12 @@ uint64_t sp_tls_handshake_ticks(const struct sp_tls *t,
 int sp_tls_resumed(const struct sp_tls *t, const struct sp_stream *s);
 
 /* Bytes one connection holds (ours and the engine's), for the report
- * and for sizing pools. */
+ * and for sizing pools: an established connection moving records, and
+ * one that is established but idle (mbedTLS keeps its record buffers:
+ * the same; OpenSSL gives them back to a per-thread pool between
+ * records, SSL_MODE_RELEASE_BUFFERS). */
 size_t sp_tls_conn_bytes(const struct sp_tls *t);
+size_t sp_tls_conn_bytes_idle(const struct sp_tls *t);
 
 /* Names for the report: an alert description, a verify flag bit, an
  * engine error code. Never NULL. */
