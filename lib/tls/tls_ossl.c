@@ -989,10 +989,8 @@ sp_os_configure(struct sp_tls *t, struct sp_ossl *m,
 		if (conf->session_cache) {
 			SSL_CTX_set_session_cache_mode(
 				m->ctx, SSL_SESS_CACHE_SERVER);
-			SSL_CTX_sess_set_cache_size(
-				m->ctx, conf->session_cache > LONG_MAX ?
-						LONG_MAX :
-						(long)conf->session_cache);
+			SSL_CTX_sess_set_cache_size(m->ctx,
+						    (long)conf->session_cache);
 		} else {
 			SSL_CTX_set_session_cache_mode(m->ctx,
 						       SSL_SESS_CACHE_OFF);
