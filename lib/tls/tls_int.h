@@ -165,6 +165,20 @@ enum {
 };
 const char *sp_tls_verify_bit_name(unsigned bit);
 
+/* Configuration every engine reads alike (tls_conf.c): the next name of
+ * a list ("a,b:c", ',' ':' or ' ' between) into @buf, NULL at the end;
+ * how many names; a PSK "IDENTITY:HEXKEY" (0, or -EINVAL with @err). */
+const char *sp_tls_list_next(const char **list, char *buf, size_t len);
+size_t sp_tls_list_count(const char *list);
+
+struct sp_tls_psk {
+	char id[128];
+	uint8_t key[32]; /* 256 bits: mbedTLS's MBEDTLS_PSK_MAX_LEN */
+	size_t key_len;
+};
+int sp_tls_psk_parse(const char *spec, struct sp_tls_psk *psk, char *err,
+		     size_t errlen);
+
 /* OpenSSL's allocations (tls_alloc.c): whether its hooks are in (they
  * must be before the library's first allocation); the byte counter the
  * blocks OpenSSL allocates now are charged to (NULL: none; the engine
