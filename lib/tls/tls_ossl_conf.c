@@ -13,6 +13,24 @@
 
 #include "tls_ossl.h"
 
+/* @name after @out's @used bytes, ':' between: OpenSSL's list form. */
+static int
+sp_os_join(char *out, size_t size, size_t *used, const char *name,
+	   const char *what, char *err, size_t errlen)
+{
+	size_t n = strlen(name);
+
+	if (*used + n + 2 > size) {
+		snprintf(err, errlen, "tls: %s list too long", what);
+		return -EINVAL;
+	}
+	if (*used)
+		out[(*used)++] = ':';
+	memcpy(out + *used, name, n + 1);
+	*used += n;
+	return 0;
+}
+
 /* Suites by IANA's name (TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256) or
  * mbedTLS's (TLS-ECDHE-ECDSA-WITH-...), as the mbedTLS engine takes
  * them: one list means the same to both. */
@@ -25,7 +43,6 @@ sp_os_suites(struct sp_ossl *m, const char *list, char *err, size_t errlen)
 	out[0] = '\0';
 	while (sp_tls_list_next(&list, buf, sizeof(buf))) {
 		const char *name;
-		size_t n;
 
 		for (char *q = buf; *q; q++)
 			if (*q == '-')
@@ -38,15 +55,9 @@ sp_os_suites(struct sp_ossl *m, const char *list, char *err, size_t errlen)
 				 buf);
 			return -EINVAL;
 		}
-		n = strlen(name);
-		if (used + n + 2 > sizeof(out)) {
-			snprintf(err, errlen, "tls: cipher list too long");
+		if (sp_os_join(out, sizeof(out), &used, name, "cipher", err,
+			       errlen) < 0)
 			return -EINVAL;
-		}
-		if (used)
-			out[used++] = ':';
-		memcpy(out + used, name, n + 1);
-		used += n;
 	}
 	if (used == 0) {
 		snprintf(err, errlen, "tls: empty cipher list");
@@ -75,7 +86,6 @@ sp_os_curves(struct sp_ossl *m, const char *list, char *err, size_t errlen)
 
 	while (sp_tls_list_next(&list, buf, sizeof(buf))) {
 		const char *name = buf;
-		size_t n;
 
 		for (size_t a = 0; a < sizeof(aliases) / sizeof(aliases[0]);
 		     a++)
@@ -86,15 +96,9 @@ sp_os_curves(struct sp_ossl *m, const char *list, char *err, size_t errlen)
 			snprintf(err, errlen, "tls: unknown curve %s", buf);
 			return -EINVAL;
 		}
-		n = strlen(name);
-		if (used + n + 2 > sizeof(out)) {
-			snprintf(err, errlen, "tls: curve list too long");
+		if (sp_os_join(out, sizeof(out), &used, name, "curve", err,
+			       errlen) < 0)
 			return -EINVAL;
-		}
-		if (used)
-			out[used++] = ':';
-		memcpy(out + used, name, n + 1);
-		used += n;
 	}
 	if (used == 0) {
 		snprintf(err, errlen, "tls: empty curve list");
