@@ -79,33 +79,51 @@ sp_os_leave(void)
 
 /* ---- the BIO: the glue's window and the inner send ---- */
 
+/* What an open connection holds while a record passes through the BIO:
+ * its record buffer is taken then (the bytes per connection moving
+ * records; tls_alloc.c charges the buffer to it). */
+static inline void
+sp_os_sample_busy(struct sp_tls_conn *c)
+{
+	struct sp_ossl *m;
+
+	if (c->state != SP_TLS_OPEN)
+		return;
+	m = sp_os(c->t);
+	m->busy_sum += m->live->bytes[sp_os_idx(c->t, c)];
+	m->busy_n++;
+}
+
 static int
 sp_os_bio_write(BIO *b, const char *p, int len)
 {
+	struct sp_tls_conn *c = BIO_get_data(b);
 	int n;
 
 	BIO_clear_retry_flags(b);
-	n = sp_tls_bio_send(BIO_get_data(b), (const uint8_t *)p,
-			    len < 0 ? 0 : (uint32_t)len);
+	n = sp_tls_bio_send(c, (const uint8_t *)p, len < 0 ? 0 : (uint32_t)len);
 	if (n == 0) {
 		BIO_set_retry_write(b);
 		return -1;
 	}
+	if (n > 0)
+		sp_os_sample_busy(c);
 	return n < 0 ? -1 : n;
 }
 
 static int
 sp_os_bio_read(BIO *b, char *p, int len)
 {
+	struct sp_tls_conn *c = BIO_get_data(b);
 	int n;
 
 	BIO_clear_retry_flags(b);
-	n = sp_tls_bio_recv(BIO_get_data(b), (uint8_t *)p,
-			    len < 0 ? 0 : (uint32_t)len);
+	n = sp_tls_bio_recv(c, (uint8_t *)p, len < 0 ? 0 : (uint32_t)len);
 	if (n == 0) {
 		BIO_set_retry_read(b);
 		return -1;
 	}
+	sp_os_sample_busy(c);
 	return n;
 }
 
@@ -365,9 +383,6 @@ sp_os_read(struct sp_tls *t, struct sp_tls_conn *c, uint8_t *buf, uint32_t len,
 	int n = SSL_read(o->ssl, buf, len > INT_MAX ? INT_MAX : (int)len), e;
 
 	if (n > 0) {
-		/* A record's plaintext out: its buffer is still held. */
-		m->busy_sum += *live;
-		m->busy_n++;
 		sp_os_leave();
 		return n;
 	}
@@ -497,8 +512,8 @@ sp_os_avg(uint64_t sum, uint64_t n, uint64_t none)
 	return n ? sum / n : none;
 }
 
-/* Measured: what connections held when a read returned plaintext (the
- * record buffer taken), and when a read found nothing (idle), each with
+/* Measured: what open connections held while a record went through the
+ * BIO (a record buffer taken), and when a read found nothing (idle), each with
  * the resumption session its handshake left in a slot; before any such
  * sample, an SSL in the pool. */
 static size_t
