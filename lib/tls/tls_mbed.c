@@ -278,22 +278,6 @@ sp_mb_conn_bytes(const struct sp_tls *t)
 }
 
 static const char *
-sp_mb_verify_name(unsigned bit)
-{
-	static const char *const names[SP_TLS_NVERIFY] = {
-		"expired",       "revoked",         "name_mismatch",
-		"not_trusted",   "crl_not_trusted", "crl_expired",
-		"missing",       "skip_verify",     "other",
-		"future",        "crl_future",      "key_usage",
-		"ext_key_usage", "ns_cert_type",    "bad_md",
-		"bad_pk",        "bad_key",         "crl_bad_md",
-		"crl_bad_pk",    "crl_bad_key",
-	};
-
-	return bit < SP_TLS_NVERIFY && names[bit] ? names[bit] : "unknown";
-}
-
-static const char *
 sp_mb_error_name(int code, char *buf, size_t len)
 {
 	mbedtls_strerror(code, buf, len);
@@ -735,6 +719,6 @@ const struct sp_tls_engine sp_tls_engine_mbedtls = {
 	.overhead = sp_mb_overhead,
 	.max_plain = sp_mb_max_plain,
 	.conn_bytes = sp_mb_conn_bytes,
-	.verify_name = sp_mb_verify_name,
+	.verify_name = sp_tls_verify_bit_name,
 	.error_name = sp_mb_error_name,
 };
