@@ -1109,16 +1109,25 @@ reuse_case(enum sp_tls_resume mode)
 		CHECK_EQ(kc->open, 0);
 		CHECK_EQ(ks->open, 0);
 	}
-	CHECK_EQ(kc->connects, 2 * ROUNDS);
-	CHECK_EQ(kc->pool_empty, 0);
-	CHECK_EQ(kc->hs_full, 2);
-	CHECK_EQ(kc->hs_resumed, 2 * (ROUNDS - 1));
-	CHECK_EQ(kc->hs_offered, 2 * (ROUNDS - 1));
-	CHECK_EQ(ks->hs_full, 2);
-	CHECK_EQ(ks->hs_resumed, 2 * (ROUNDS - 1));
+	CHECK(kc->connects == 2 * ROUNDS && kc->pool_empty == 0,
+	      "%s: connects %llu, pool empty %llu", how,
+	      (unsigned long long)kc->connects,
+	      (unsigned long long)kc->pool_empty);
+	CHECK(kc->hs_full == 2 && kc->hs_resumed == 2 * (ROUNDS - 1) &&
+		      kc->hs_offered == 2 * (ROUNDS - 1),
+	      "%s: client full %llu resumed %llu offered %llu", how,
+	      (unsigned long long)kc->hs_full,
+	      (unsigned long long)kc->hs_resumed,
+	      (unsigned long long)kc->hs_offered);
+	CHECK(ks->hs_full == 2 && ks->hs_resumed == 2 * (ROUNDS - 1),
+	      "%s: server full %llu resumed %llu", how,
+	      (unsigned long long)ks->hs_full,
+	      (unsigned long long)ks->hs_resumed);
 	CHECK_EQ(kc->ended[SP_STREAM_END_NORMAL], 2 * ROUNDS);
-	CHECK_EQ(kc->allocs_steady, 0);
-	CHECK_EQ(ks->allocs_steady, 0);
+	CHECK(kc->allocs_steady == 0 && ks->allocs_steady == 0,
+	      "%s: allocations after handshakes: client %llu server %llu", how,
+	      (unsigned long long)kc->allocs_steady,
+	      (unsigned long long)ks->allocs_steady);
 	sp_tls_destroy(c);
 	sp_tls_destroy(s);
 }
