@@ -2,11 +2,14 @@
  * lib/tls's input path: a client TLS stream (verification off, so that a
  * well-formed flight would pass) over a fake inner stream fed the input
  * as the server's bytes, cut in pieces whose sizes the input's first
- * bytes choose. Whatever arrives, the connection ends in exactly one
+ * byte chooses. Each input goes to a client of each engine in turn
+ * (mbedTLS, then OpenSSL): the same bytes, so that a corpus grown on one
+ * serves the other. Whatever arrives, the connection ends in exactly one
  * closed(), the glue returns its pool, and nothing reads past a window.
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,7 +132,13 @@ static const struct sp_stream_cbs u_cbs = {
 	.closed = u_closed,
 };
 
-static struct sp_tls *t;
+static const struct sp_tls_engine *const engines[] = {
+	&sp_tls_engine_mbedtls,
+	&sp_tls_engine_openssl,
+};
+#define NENGINES (sizeof(engines) / sizeof(engines[0]))
+
+static struct sp_tls *inst[NENGINES];
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -142,23 +151,18 @@ f_tick(void *arg)
 	return now += 1000;
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* One client of each engine, made at the first input and kept: the
+ * pool must come back after every input. */
+static struct sp_tls *
+instance(size_t e)
 {
-	struct sp_stream_peer peer = { .ip = 0xc6120002u,
-				       .port = 443,
-				       .name = "srv.stampede.test",
-				       .slot = 0 };
-	int err = 0;
-	uint8_t piece;
-	struct sp_stream *s;
-
-	if (t == NULL) {
+	if (inst[e] == NULL) {
 		/* Every clock reading 1 ms on, a 1 us budget: past the first
 		 * call of an iteration, handshake input waits for the next
 		 * sp_tls_poll (or for the FIN or the end). */
 		struct sp_tls_conf conf = {
 			.role = SP_TLS_CLIENT,
+			.engine = engines[e],
 			.conns = 1,
 			.slots = 1,
 			.insecure = 1,
@@ -169,15 +173,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		};
 		char msg[256];
 
-		t = sp_tls_create(&conf, &u_cbs, NULL, msg, sizeof(msg));
-		if (t == NULL)
+		inst[e] = sp_tls_create(&conf, &u_cbs, NULL, msg, sizeof(msg));
+		if (inst[e] == NULL) {
+			fprintf(stderr, "fuzz_tls: %s: %s\n",
+				sp_tls_engine_name(engines[e]), msg);
 			abort();
+		}
 	}
-	if (size < 1)
-		return 0;
-	piece = data[0] ? data[0] : 1;
-	data++;
-	size--;
+	return inst[e];
+}
+
+/* The input, after its piece size, as the server's bytes to @t. */
+static void
+run(struct sp_tls *t, uint8_t piece, const uint8_t *data, size_t size)
+{
+	struct sp_stream_peer peer = { .ip = 0xc6120002u,
+				       .port = 443,
+				       .name = "srv.stampede.test",
+				       .slot = 0 };
+	int err = 0;
+	struct sp_stream *s;
+
 	connected = closed = 0;
 	s = sp_tls_stream_ops.connect(t, &peer, NULL, &err);
 	if (s == NULL)
@@ -201,5 +217,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (sp_tls_deferred(t) != 0)
 		abort(); /* a buffer of waiting input not given back */
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	for (size_t e = 0; e < NENGINES; e++)
+		instance(e);
+	if (size < 1)
+		return 0;
+	for (size_t e = 0; e < NENGINES; e++)
+		run(inst[e], data[0] ? data[0] : 1, data + 1, size - 1);
 	return 0;
 }

@@ -9,7 +9,9 @@
  *   CHECK_EQ(a, b)               both values printed, as unsigned long long.
  *
  * A fuzz target defines SP_CHECK_ABORT first: the first failure aborts,
- * so that libFuzzer keeps the input.
+ * so that libFuzzer keeps the input. A test that runs its cases several
+ * ways (test_tls: per pair of engines) defines SP_CHECK_CONTEXT first, an
+ * expression giving a string that prefixes every failure's message.
  */
 #ifndef SP_CHECK_H
 #define SP_CHECK_H
@@ -18,6 +20,10 @@
 #include <stdlib.h>
 
 static int sp_tests, sp_failed;
+
+#ifndef SP_CHECK_CONTEXT
+#define SP_CHECK_CONTEXT ""
+#endif
 
 #ifdef SP_CHECK_ABORT
 #define SP_CHECK_FAILED_() abort()
@@ -29,8 +35,8 @@ static int sp_tests, sp_failed;
 	do {                                                                   \
 		sp_tests++;                                                    \
 		if (!(cond)) {                                                 \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, \
-				__LINE__, #cond);                              \
+			fprintf(stderr, "%s:%d: %sCHECK failed: %s\n",         \
+				__FILE__, __LINE__, SP_CHECK_CONTEXT, #cond);  \
 			sp_failed++;                                           \
 			SP_CHECK_FAILED_();                                    \
 		}                                                              \
@@ -40,8 +46,8 @@ static int sp_tests, sp_failed;
 	do {                                                                   \
 		sp_tests++;                                                    \
 		if (!(cond)) {                                                 \
-			fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, \
-				__LINE__, #cond);                              \
+			fprintf(stderr, "%s:%d: %sCHECK failed: %s: ",         \
+				__FILE__, __LINE__, SP_CHECK_CONTEXT, #cond);  \
 			fprintf(stderr, __VA_ARGS__);                          \
 			fputc('\n', stderr);                                   \
 			sp_failed++;                                           \
