@@ -202,6 +202,29 @@ sp_os_realloc(void *p, size_t n, const char *file, int line)
 	return q;
 }
 
+void
+sp_os_pool_reserve(size_t size, unsigned n)
+{
+	uint32_t cls = sp_os_class(size);
+	size_t bytes = cls ? sp_os_class_size(cls) : 0;
+
+	while (cls && n-- > 0 && sp_os_pooled + bytes <= SP_OS_POOL_BYTES) {
+		struct sp_os_hdr *h = malloc(sizeof(*h) + bytes);
+		struct sp_os_free *f;
+
+		if (h == NULL)
+			return;
+		sp_tls_allocs++;
+		h->acct = NULL;
+		h->size = (uint32_t)size;
+		h->cls = cls;
+		f = (struct sp_os_free *)h->data;
+		f->next = sp_os_pool[cls - 1];
+		sp_os_pool[cls - 1] = f;
+		sp_os_pooled += bytes;
+	}
+}
+
 /* Before main, so before anything in the process (libcurl, a test) can
  * have allocated through OpenSSL: after that the library refuses. */
 __attribute__((constructor)) static void

@@ -187,5 +187,8 @@ int sp_tls_psk_parse(const char *spec, struct sp_tls_psk *psk, char *err,
 int sp_os_mem_hooked(void);
 extern __thread uint64_t *sp_os_acct;
 uint64_t sp_os_pool_reuses(void);
+/* Put @n blocks of @size in this thread's pool ahead of need (counted as
+ * allocations, by the caller's phase). */
+void sp_os_pool_reserve(size_t size, unsigned n);
 
 #endif /* SP_TLS_INT_H */

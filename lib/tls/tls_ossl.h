@@ -39,6 +39,7 @@ struct sp_ossl {
 	/* Bytes per connection: an SSL in the pool (measured at create),
 	 * and samples of what an open one holds: idle (a read found no
 	 * record) and moving a record (a read returned plaintext). */
+	int reserved; /* the thread's pool has our record buffers */
 	uint64_t base;
 	uint64_t idle_sum, idle_n;
 	uint64_t busy_sum, busy_n;
