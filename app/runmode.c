@@ -357,6 +357,7 @@ sp_run_tls_setup(struct sp_run *r, struct sp_run_core *c, uint32_t vus)
 	const struct sp_run_tls *t = &r->rp.tls;
 	struct sp_tls_conf tc = {
 		.role = SP_TLS_CLIENT,
+		.engine = sp_tls_engine_find(t->engine),
 		.conns = vus + vus / 4 + 16,
 		.slots = vus,
 		.ca_file = t->ca,
