@@ -148,4 +148,44 @@ struct sp_tls {
 int sp_tls_bio_send(struct sp_tls_conn *c, const uint8_t *p, uint32_t len);
 int sp_tls_bio_recv(struct sp_tls_conn *c, uint8_t *p, uint32_t len);
 
+/* The name of verification flag bit @bit: the bits every engine uses
+ * (tls_life.c). */
+enum {
+	SP_TLS_V_EXPIRED = 0,
+	SP_TLS_V_REVOKED = 1,
+	SP_TLS_V_NAME = 2,
+	SP_TLS_V_NOT_TRUSTED = 3,
+	SP_TLS_V_MISSING = 6,
+	SP_TLS_V_OTHER = 8,
+	SP_TLS_V_FUTURE = 9,
+	SP_TLS_V_KEY_USAGE = 11,
+	SP_TLS_V_EXT_KEY_USAGE = 12,
+	SP_TLS_V_BAD_MD = 14,
+	SP_TLS_V_BAD_KEY = 16,
+};
+const char *sp_tls_verify_bit_name(unsigned bit);
+
+/* Configuration every engine reads alike (tls_conf.c): the next name of
+ * a list ("a,b:c", ',' ':' or ' ' between) into @buf, NULL at the end;
+ * how many names; a PSK "IDENTITY:HEXKEY" (0, or -EINVAL with @err). */
+const char *sp_tls_list_next(const char **list, char *buf, size_t len);
+size_t sp_tls_list_count(const char *list);
+
+struct sp_tls_psk {
+	char id[128];
+	uint8_t key[32]; /* 256 bits: mbedTLS's MBEDTLS_PSK_MAX_LEN */
+	size_t key_len;
+};
+int sp_tls_psk_parse(const char *spec, struct sp_tls_psk *psk, char *err,
+		     size_t errlen);
+
+/* OpenSSL's allocations (tls_alloc.c): whether its hooks are in (they
+ * must be before the library's first allocation); the byte counter the
+ * blocks OpenSSL allocates now are charged to (NULL: none; the engine
+ * points it at the connection it works on); blocks the per-thread pool
+ * gave again. */
+int sp_os_mem_hooked(void);
+extern __thread uint64_t *sp_os_acct;
+uint64_t sp_os_pool_reuses(void);
+
 #endif /* SP_TLS_INT_H */

@@ -185,6 +185,25 @@ sp_tls_error_name(const struct sp_tls_engine *e, int code, char *buf,
 	return (e ? e : &sp_tls_engine_mbedtls)->error_name(code, buf, len);
 }
 
+/* The verification flag bits, mbedTLS's (MBEDTLS_X509_BADCERT_* and
+ * _BADCRL_*): every engine reports its reasons in these bits, so a
+ * report reads the same whichever engine ran. */
+const char *
+sp_tls_verify_bit_name(unsigned bit)
+{
+	static const char *const names[SP_TLS_NVERIFY] = {
+		"expired",       "revoked",         "name_mismatch",
+		"not_trusted",   "crl_not_trusted", "crl_expired",
+		"missing",       "skip_verify",     "other",
+		"future",        "crl_future",      "key_usage",
+		"ext_key_usage", "ns_cert_type",    "bad_md",
+		"bad_pk",        "bad_key",         "crl_bad_md",
+		"crl_bad_pk",    "crl_bad_key",
+	};
+
+	return bit < SP_TLS_NVERIFY && names[bit] ? names[bit] : "unknown";
+}
+
 /* RFC 8446 6, with the TLS 1.2 ones (RFC 5246 7.2). */
 const char *
 sp_tls_alert_name(unsigned desc)

@@ -278,22 +278,6 @@ sp_mb_conn_bytes(const struct sp_tls *t)
 }
 
 static const char *
-sp_mb_verify_name(unsigned bit)
-{
-	static const char *const names[SP_TLS_NVERIFY] = {
-		"expired",       "revoked",         "name_mismatch",
-		"not_trusted",   "crl_not_trusted", "crl_expired",
-		"missing",       "skip_verify",     "other",
-		"future",        "crl_future",      "key_usage",
-		"ext_key_usage", "ns_cert_type",    "bad_md",
-		"bad_pk",        "bad_key",         "crl_bad_md",
-		"crl_bad_pk",    "crl_bad_key",
-	};
-
-	return bit < SP_TLS_NVERIFY && names[bit] ? names[bit] : "unknown";
-}
-
-static const char *
 sp_mb_error_name(int code, char *buf, size_t len)
 {
 	mbedtls_strerror(code, buf, len);
@@ -302,43 +286,12 @@ sp_mb_error_name(int code, char *buf, size_t len)
 
 /* ---- configuration ---- */
 
-/* The next name of a list ("a,b:c"), into @buf; NULL at the end. */
-static const char *
-sp_mb_next(const char **list, char *buf, size_t len)
-{
-	const char *p = *list;
-	size_t n;
-
-	while (*p == ',' || *p == ':' || *p == ' ')
-		p++;
-	if (*p == '\0')
-		return NULL;
-	n = strcspn(p, ",: ");
-	*list = p + n;
-	if (n >= len)
-		n = len - 1;
-	memcpy(buf, p, n);
-	buf[n] = '\0';
-	return buf;
-}
-
-static size_t
-sp_mb_count(const char *list)
-{
-	char buf[128];
-	size_t n = 0;
-
-	while (sp_mb_next(&list, buf, sizeof(buf)))
-		n++;
-	return n;
-}
-
 /* Suites by mbedTLS's name (TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256) or
  * IANA's (TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256). */
 static int
 sp_mb_suites(struct sp_mbed *m, const char *list, char *err, size_t errlen)
 {
-	size_t n = sp_mb_count(list), i = 0;
+	size_t n = sp_tls_list_count(list), i = 0;
 	char buf[128];
 
 	if (n == 0) {
@@ -348,7 +301,7 @@ sp_mb_suites(struct sp_mbed *m, const char *list, char *err, size_t errlen)
 	m->suites = calloc(n + 1, sizeof(*m->suites));
 	if (m->suites == NULL)
 		return -ENOMEM;
-	while (sp_mb_next(&list, buf, sizeof(buf))) {
+	while (sp_tls_list_next(&list, buf, sizeof(buf))) {
 		int id;
 
 		for (char *q = buf; *q; q++)
@@ -377,7 +330,7 @@ sp_mb_curves(struct sp_mbed *m, const char *list, char *err, size_t errlen)
 		{ "P-384", "secp384r1" }, { "P-521", "secp521r1" },
 		{ "X25519", "x25519" },   { "X448", "x448" },
 	};
-	size_t n = sp_mb_count(list), i = 0;
+	size_t n = sp_tls_list_count(list), i = 0;
 	char buf[128];
 
 	if (n == 0) {
@@ -387,7 +340,7 @@ sp_mb_curves(struct sp_mbed *m, const char *list, char *err, size_t errlen)
 	m->curves = calloc(n + 1, sizeof(*m->curves));
 	if (m->curves == NULL)
 		return -ENOMEM;
-	while (sp_mb_next(&list, buf, sizeof(buf))) {
+	while (sp_tls_list_next(&list, buf, sizeof(buf))) {
 		const char *name = buf;
 		const mbedtls_ecp_curve_info *ci;
 
@@ -447,52 +400,17 @@ sp_mb_load_certs(struct sp_mbed *m, const struct sp_tls_conf *conf, char *err,
 	return 0;
 }
 
-static int
-sp_mb_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* "IDENTITY:HEXKEY" into the configuration (which keeps copies). */
 static int
 sp_mb_psk(struct sp_mbed *m, const char *spec, char *err, size_t errlen)
 {
-	const char *colon = strrchr(spec, ':'), *hex;
-	unsigned char key[MBEDTLS_PSK_MAX_LEN];
-	size_t idlen, n = 0;
+	struct sp_tls_psk psk;
 
-	if (colon == NULL || colon == spec) {
-		snprintf(err, errlen,
-			 "tls: a PSK is IDENTITY:HEXKEY, e.g. "
-			 "client1:00112233445566778899aabbccddeeff");
+	if (sp_tls_psk_parse(spec, &psk, err, errlen) < 0)
 		return -EINVAL;
-	}
-	idlen = (size_t)(colon - spec);
-	for (hex = colon + 1; hex[0] != '\0'; hex += 2) {
-		int hi = sp_mb_hexval(hex[0]),
-		    lo = hex[1] ? sp_mb_hexval(hex[1]) : -1;
-
-		if (hi < 0 || lo < 0 || n == sizeof(key)) {
-			snprintf(err, errlen,
-				 "tls: the PSK's key must be an even number "
-				 "of hex digits, at most %zu bytes",
-				 sizeof(key));
-			return -EINVAL;
-		}
-		key[n++] = (unsigned char)(hi << 4 | lo);
-	}
-	if (n == 0) {
-		snprintf(err, errlen, "tls: the PSK's key is empty");
-		return -EINVAL;
-	}
-	if (mbedtls_ssl_conf_psk(&m->conf, key, n, (const unsigned char *)spec,
-				 idlen) != 0)
+	if (mbedtls_ssl_conf_psk(&m->conf, psk.key, psk.key_len,
+				 (const unsigned char *)psk.id,
+				 strlen(psk.id)) != 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -735,6 +653,6 @@ const struct sp_tls_engine sp_tls_engine_mbedtls = {
 	.overhead = sp_mb_overhead,
 	.max_plain = sp_mb_max_plain,
 	.conn_bytes = sp_mb_conn_bytes,
-	.verify_name = sp_mb_verify_name,
+	.verify_name = sp_tls_verify_bit_name,
 	.error_name = sp_mb_error_name,
 };
