@@ -190,8 +190,15 @@ check "keep-alive: our client's close_notify reached the server, each" eq \
 	"$(j .tls.close_notify_received)" 8
 check "keep-alive: server's worker CPU per full handshake reported" ge \
 	"$(j '.tls.cpu_us_per_full | floor')" 1
-check "keep-alive: bytes per TLS connection reported (16 KB buffers)" ge \
-	"$(j .tls.bytes_per_connection)" 32768
+# mbedTLS holds two 16 KB record buffers; OpenSSL one at least while it
+# moves records (it gives them back between records).
+if [ "$SP_TLS_ENGINE" = mbedtls ]; then
+	check "keep-alive: bytes per TLS connection reported (two 16 KB buffers)" ge \
+		"$(j .tls.bytes_per_connection)" 32768
+else
+	check "keep-alive: bytes per TLS connection reported (a 16 KB buffer at least)" ge \
+		"$(j .tls.bytes_per_connection)" 16384
+fi
 check "keep-alive: the summary has the tls lines" eq \
 	"$(grep -c '^  tls \(handshakes\|cpu\|bytes\)' "$TMP/out.txt")" 3
 check_tls_engine "keep-alive, server"
@@ -241,7 +248,17 @@ start_serve --tls-no-resume || exit 1
 client "$TMP/close.yaml"
 stop_serve
 check_both "close, server resumes nothing"
-check "close, server resumes nothing: the client offered sessions" ge "$(c .tls.handshakes.offered)" 10
+# mbedTLS's server still names each session (an ID no cache keeps): the
+# client offers it and is refused. OpenSSL's names none without a cache
+# (RFC 5246 7.4.1.3: an empty session_id, not resumable): nothing to
+# offer, every handshake full.
+if [ "$SP_TLS_ENGINE" = mbedtls ]; then
+	check "close, server resumes nothing: the client offered sessions" ge "$(c .tls.handshakes.offered)" 10
+else
+	check "close, server resumes nothing: no session to offer (no ID)" eq "$(c .tls.handshakes.offered)" 0
+	check "close, server resumes nothing: a full handshake per connection" eq \
+		"$(j .tls.handshakes.full)" "$(j .serve.connections)"
+fi
 check "close, server resumes nothing: none resumed" eq "$(j .tls.handshakes.resumed)" 0
 check "close, server resumes nothing: the report says so" eq \
 	"$(j .tls.session_cache)/$(j .tls.tickets)" 0/false
