@@ -307,8 +307,7 @@ sp_report_tls_json(FILE *f, const struct sp_tls_counters *c,
 	for (unsigned k = 0; k < SP_TLS_NVERIFY; k++)
 		if (c->verify_reason[k] != 0) {
 			fprintf(f, "%s\"%s\":%" PRIu64, sep,
-				sp_tls_verify_name(e, k),
-				c->verify_reason[k]);
+				sp_tls_verify_name(e, k), c->verify_reason[k]);
 			sep = ",";
 		}
 	sep = "";

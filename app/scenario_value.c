@@ -506,8 +506,8 @@ sp_tls_key(struct sp_plan *pl, const char *key, const char *v, const char *dir,
 				t->engine = names[i];
 				return 0;
 			}
-		return sp_why(why,
-			      "tls.engine: '%s' is not mbedtls or openssl", v);
+		return sp_why(why, "tls.engine: '%s' is not mbedtls or openssl",
+			      v);
 	}
 	if (strcmp(key, "server_name") == 0) {
 		if (sp_val_hostname(v, strlen(v), why) < 0)

@@ -2267,9 +2267,9 @@ test_https(void)
 				     "insecure",        "1",
 				     "tls-engine",      "mbedtls" };
 
-		write_file("f.yaml", "target: https://198.18.0.2\n"
-				     "tls: {resume: none, engine: openssl}\n" S
-					     OK_STEP);
+		write_file("f.yaml",
+			   "target: https://198.18.0.2\n"
+			   "tls: {resume: none, engine: openssl}\n" S OK_STEP);
 		sp_scenario_init(&pl);
 		rc = sp_scenario_load(&pl, path, &e);
 		for (size_t i = 0; rc == 0 && i < 8; i += 2)
