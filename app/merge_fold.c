@@ -86,6 +86,7 @@ static const struct {
 	{ "ws.memory.frame_context_bytes", SP_MR_MAX },
 	{ "ws.memory.regex_window_bytes", SP_MR_MAX },
 	{ "tls.bytes_per_connection", SP_MR_MAX },
+	{ "tls.bytes_per_idle_connection", SP_MR_MAX },
 	{ "pools.bytes_per_conn", SP_MR_MAX },
 	{ "generator.busy_pct", SP_MR_MAX },
 	{ "generator.placement", SP_MR_MIXED },

@@ -220,7 +220,8 @@ sp_report_alerts(FILE *out, const uint64_t *n, const char *dir, int json)
 
 void
 sp_report_tls_text(FILE *out, const struct sp_tls_counters *c,
-		   size_t conn_bytes, const char *pool)
+		   const struct sp_tls_engine *e, size_t conn_bytes,
+		   size_t idle_bytes, const char *pool)
 {
 	int any;
 
@@ -246,8 +247,7 @@ sp_report_tls_text(FILE *out, const struct sp_tls_counters *c,
 	for (unsigned k = 0; k < SP_TLS_NVERIFY; k++)
 		if (c->verify_reason[k] != 0) {
 			fprintf(out, "%s%s %" PRIu64, any ? ", " : ": ",
-				sp_tls_verify_name(NULL, k),
-				c->verify_reason[k]);
+				sp_tls_verify_name(e, k), c->verify_reason[k]);
 			any = 1;
 		}
 	fputc('\n', out);
@@ -259,7 +259,7 @@ sp_report_tls_text(FILE *out, const struct sp_tls_counters *c,
 			continue;
 		fprintf(out, "%s%s (-0x%04x) %" PRIu64,
 			any ? ", " : "  tls causes      ",
-			sp_tls_error_name(NULL, c->err_code[k], name,
+			sp_tls_error_name(e, c->err_code[k], name,
 					  sizeof(name)),
 			(unsigned)-c->err_code[k], c->err_count[k]);
 		any = 1;
@@ -271,9 +271,9 @@ sp_report_tls_text(FILE *out, const struct sp_tls_counters *c,
 		fputc('\n', out);
 	fprintf(out,
 		"  tls bytes       records in %" PRIu64 "  out %" PRIu64
-		"  per connection %zu%s%s%s  closes with close_notify %" PRIu64
-		"  without %" PRIu64 "\n",
-		c->rec_bytes_in, c->rec_bytes_out, conn_bytes,
+		"  per connection %zu, idle %zu%s%s%s  closes with "
+		"close_notify %" PRIu64 "  without %" PRIu64 "\n",
+		c->rec_bytes_in, c->rec_bytes_out, conn_bytes, idle_bytes,
 		pool != NULL ? " (pool of " : "", pool != NULL ? pool : "",
 		pool != NULL ? ")" : "", c->close_notify_rx, c->unclean_close);
 	fprintf(out,
@@ -283,7 +283,9 @@ sp_report_tls_text(FILE *out, const struct sp_tls_counters *c,
 }
 
 void
-sp_report_tls_json(FILE *f, const struct sp_tls_counters *c, size_t conn_bytes)
+sp_report_tls_json(FILE *f, const struct sp_tls_counters *c,
+		   const struct sp_tls_engine *e, size_t conn_bytes,
+		   size_t idle_bytes)
 {
 	const char *sep = "";
 
@@ -305,8 +307,7 @@ sp_report_tls_json(FILE *f, const struct sp_tls_counters *c, size_t conn_bytes)
 	for (unsigned k = 0; k < SP_TLS_NVERIFY; k++)
 		if (c->verify_reason[k] != 0) {
 			fprintf(f, "%s\"%s\":%" PRIu64, sep,
-				sp_tls_verify_name(NULL, k),
-				c->verify_reason[k]);
+				sp_tls_verify_name(e, k), c->verify_reason[k]);
 			sep = ",";
 		}
 	sep = "";
@@ -317,7 +318,7 @@ sp_report_tls_json(FILE *f, const struct sp_tls_counters *c, size_t conn_bytes)
 		if (c->err_count[k] == 0)
 			continue;
 		fputs(sep, f);
-		sp_json_str(f, sp_tls_error_name(NULL, c->err_code[k], name,
+		sp_json_str(f, sp_tls_error_name(e, c->err_code[k], name,
 						 sizeof(name)));
 		fprintf(f, ":%" PRIu64, c->err_count[k]);
 		sep = ",";
@@ -329,10 +330,13 @@ sp_report_tls_json(FILE *f, const struct sp_tls_counters *c, size_t conn_bytes)
 		",\"record_bytes_out\":%" PRIu64
 		",\"close_notify_received\":%" PRIu64
 		",\"closes_without_close_notify\":%" PRIu64
-		",\"bytes_per_connection\":%zu,\"allocs_in_handshakes\":%" PRIu64
+		",\"bytes_per_connection\":%zu"
+		",\"bytes_per_idle_connection\":%zu"
+		",\"allocs_in_handshakes\":%" PRIu64
 		",\"allocs_after_handshakes\":%" PRIu64 "},\n",
 		c->rec_bytes_in, c->rec_bytes_out, c->close_notify_rx,
-		c->unclean_close, conn_bytes, c->allocs_hs, c->allocs_steady);
+		c->unclean_close, conn_bytes, idle_bytes, c->allocs_hs,
+		c->allocs_steady);
 }
 
 double

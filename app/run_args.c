@@ -76,6 +76,10 @@ static const char sp_run_help[] =
 	"                         the handshake has no public-key operation\n"
 	"  --tls-server-name NAME SNI and the certificate's name (default:\n"
 	"                         the URL's host name)\n"
+	"  --tls-engine mbedtls|openssl  the TLS library (default mbedtls;\n"
+	"                         openssl: a full handshake costs the client\n"
+	"                         several times less CPU, for handshake-rate\n"
+	"                         tests)\n"
 	"  --vu-offset N          {{vu}} numbers start at N + 1 (split a user\n"
 	"                         range across machines)\n"
 	"  --shard I/N            run shard I (0 to N-1) of a run split in N:\n"
@@ -156,6 +160,7 @@ enum {
 	SP_OPT_TLS_CURVES,
 	SP_OPT_TLS_PSK,
 	SP_OPT_TLS_SERVER_NAME,
+	SP_OPT_TLS_ENGINE,
 	SP_OPT_VU_OFFSET,
 	SP_OPT_WS_MAX_MESSAGE,
 	SP_OPT_WS_PING_EVERY,
@@ -203,6 +208,7 @@ static const struct option sp_run_longopts[] = {
 	{ "tls-curves", required_argument, NULL, SP_OPT_TLS_CURVES },
 	{ "tls-psk", required_argument, NULL, SP_OPT_TLS_PSK },
 	{ "tls-server-name", required_argument, NULL, SP_OPT_TLS_SERVER_NAME },
+	{ "tls-engine", required_argument, NULL, SP_OPT_TLS_ENGINE },
 	{ "vu-offset", required_argument, NULL, SP_OPT_VU_OFFSET },
 	{ "ws-max-message", required_argument, NULL, SP_OPT_WS_MAX_MESSAGE },
 	{ "ws-ping-every", required_argument, NULL, SP_OPT_WS_PING_EVERY },
@@ -251,6 +257,7 @@ static const char *const sp_run_keys[] = {
 	[SP_OPT_TLS_CURVES - SP_OPT_BASE] = "tls-curves",
 	[SP_OPT_TLS_PSK - SP_OPT_BASE] = "tls-psk",
 	[SP_OPT_TLS_SERVER_NAME - SP_OPT_BASE] = "tls-server-name",
+	[SP_OPT_TLS_ENGINE - SP_OPT_BASE] = "tls-engine",
 	[SP_OPT_VU_OFFSET - SP_OPT_BASE] = "vu-offset",
 	[SP_OPT_WS_MAX_MESSAGE - SP_OPT_BASE] = "ws-max-message",
 	[SP_OPT_WS_PING_EVERY - SP_OPT_BASE] = "ws-ping-every",

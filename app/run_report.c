@@ -308,13 +308,14 @@ sp_run_print_tls(const struct sp_run *r, FILE *out)
 {
 	const struct sp_run_tls *cf = &r->rp.tls;
 	const struct sp_tls *t0 = r->core[0].tls;
+	const struct sp_tls_engine *e = sp_tls_engine_find(cf->engine);
 	struct sp_tls_counters c;
 
 	if (!cf->on || t0 == NULL)
 		return;
 	sp_run_tls_sum(r, &c);
 	fprintf(out, "  tls             %s, TLS 1.2, resume %s, ",
-		sp_tls_engine_name(NULL), sp_run_tls_resume_name(cf->resume));
+		sp_tls_engine_name(e), sp_run_tls_resume_name(cf->resume));
 	if (cf->insecure)
 		fprintf(out,
 			"VERIFY OFF (--insecure): the server's certificate "
@@ -326,7 +327,8 @@ sp_run_print_tls(const struct sp_run *r, FILE *out)
 		"  tls handshakes  full %" PRIu64 "  resumed %" PRIu64
 		"  failed %" PRIu64 "  (sessions offered %" PRIu64 ")\n",
 		c.hs_full, c.hs_resumed, c.hs_failed, c.hs_offered);
-	sp_report_tls_text(out, &c, sp_tls_conn_bytes(t0), "VUs + 25 %");
+	sp_report_tls_text(out, &c, e, sp_tls_conn_bytes(t0),
+			   sp_tls_conn_bytes_idle(t0), "VUs + 25 %");
 }
 
 static void
@@ -334,6 +336,7 @@ sp_run_json_tls(const struct sp_run *r, FILE *f)
 {
 	const struct sp_run_tls *cf = &r->rp.tls;
 	const struct sp_tls *t0 = r->core[0].tls;
+	const struct sp_tls_engine *e = sp_tls_engine_find(cf->engine);
 	struct sp_tls_counters c;
 
 	if (!cf->on || t0 == NULL)
@@ -342,7 +345,7 @@ sp_run_json_tls(const struct sp_run *r, FILE *f)
 	fprintf(f,
 		" \"tls\":{\"engine\":\"%s\",\"version\":\"TLS 1.2\","
 		"\"verify\":%s,\"ca\":",
-		sp_tls_engine_name(NULL), cf->insecure ? "false" : "true");
+		sp_tls_engine_name(e), cf->insecure ? "false" : "true");
 	if (cf->ca != NULL)
 		sp_json_str(f, cf->ca);
 	else
@@ -357,7 +360,8 @@ sp_run_json_tls(const struct sp_run *r, FILE *f)
 		",\"handshakes\":{\"full\":%" PRIu64 ",\"resumed\":%" PRIu64
 		",\"failed\":%" PRIu64 ",\"offered\":%" PRIu64 "}",
 		c.hs_full, c.hs_resumed, c.hs_failed, c.hs_offered);
-	sp_report_tls_json(f, &c, sp_tls_conn_bytes(t0));
+	sp_report_tls_json(f, &c, e, sp_tls_conn_bytes(t0),
+			   sp_tls_conn_bytes_idle(t0));
 }
 
 void

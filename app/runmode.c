@@ -357,6 +357,7 @@ sp_run_tls_setup(struct sp_run *r, struct sp_run_core *c, uint32_t vus)
 	const struct sp_run_tls *t = &r->rp.tls;
 	struct sp_tls_conf tc = {
 		.role = SP_TLS_CLIENT,
+		.engine = sp_tls_engine_find(t->engine),
 		.conns = vus + vus / 4 + 16,
 		.slots = vus,
 		.ca_file = t->ca,
@@ -393,7 +394,7 @@ sp_run_tls_setup(struct sp_run *r, struct sp_run_core *c, uint32_t vus)
 		probe = sp_tls_create(&one, sp_vu_stream_cbs(), c->eng, err,
 				      sizeof(err));
 		if (probe == NULL) {
-			fprintf(stderr, "stampede: tls: %s\n", err);
+			fprintf(stderr, "stampede: %s\n", err); /* "tls: ..." */
 			return -1;
 		}
 		need = (uint64_t)r->ncores * tc.conns *
@@ -415,7 +416,7 @@ sp_run_tls_setup(struct sp_run *r, struct sp_run_core *c, uint32_t vus)
 	c->tls = sp_tls_create(&tc, sp_vu_stream_cbs(), c->eng, err,
 			       sizeof(err));
 	if (c->tls == NULL) {
-		fprintf(stderr, "stampede: tls: %s\n", err);
+		fprintf(stderr, "stampede: %s\n", err); /* "tls: ..." */
 		return -1;
 	}
 	return 0;

@@ -324,7 +324,8 @@ sp_file_target(struct sp_loader *ld, const yaml_node_t *n)
 	return 0;
 }
 
-/* tls: { verify: false, ca: FILE, resume: none, ... } (sp_tls_key) */
+/* tls: { verify: false, ca: FILE, resume: none, engine: openssl, ... }
+ * (sp_tls_key) */
 static int
 sp_file_tls(struct sp_loader *ld, const yaml_node_t *n)
 {
@@ -334,8 +335,8 @@ sp_file_tls(struct sp_loader *ld, const yaml_node_t *n)
 	if (n->type != YAML_MAPPING_NODE)
 		return sp_node_error(ld, n,
 				     "tls: expected a mapping (verify, "
-				     "ca, cert, key, ciphers, curves, psk, resume, "
-				     "server_name), got %s",
+				     "ca, cert, key, ciphers, curves, engine, psk, "
+				     "resume, server_name), got %s",
 				     sp_yaml_kind(n));
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
 	     p < n->data.mapping.pairs.top; p++) {

@@ -496,6 +496,19 @@ sp_tls_key(struct sp_plan *pl, const char *key, const char *v, const char *dir,
 				      v);
 		return 0;
 	}
+	if (strcmp(key, "engine") == 0) {
+		/* The names lib/tls builds (sp_tls_engine_find): the loader
+		 * is built without it (the unit test, the fuzz target). */
+		static const char *const names[] = { "mbedtls", "openssl" };
+
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strcmp(v, names[i]) == 0) {
+				t->engine = names[i];
+				return 0;
+			}
+		return sp_why(why, "tls.engine: '%s' is not mbedtls or openssl",
+			      v);
+	}
 	if (strcmp(key, "server_name") == 0) {
 		if (sp_val_hostname(v, strlen(v), why) < 0)
 			return -1;
@@ -521,7 +534,7 @@ sp_tls_key(struct sp_plan *pl, const char *key, const char *v, const char *dir,
 	}
 	return sp_why(why,
 		      "unknown key tls.%s (verify, ca, cert, key, "
-		      "ciphers, curves, psk, resume, server_name)",
+		      "ciphers, curves, engine, psk, resume, server_name)",
 		      key);
 }
 

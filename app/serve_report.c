@@ -40,9 +40,11 @@ sp_srv_tls_sum(const struct sp_servemode *m, struct sp_tls_counters *t)
 /* Bytes a connection holds over TLS: the engine's and the glue's, and
  * the responder's slot (the stack's are in "pools"). */
 static size_t
-sp_srv_tls_conn_bytes(const struct sp_servemode *m)
+sp_srv_tls_conn_bytes(const struct sp_servemode *m, int idle)
 {
-	return sp_tls_conn_bytes(m->tls) + sizeof(struct sp_srv_slot);
+	return (idle ? sp_tls_conn_bytes_idle(m->tls) :
+		       sp_tls_conn_bytes(m->tls)) +
+	       sizeof(struct sp_srv_slot);
 }
 
 static void
@@ -56,13 +58,14 @@ sp_srv_print_tls(const struct sp_servemode *m, FILE *out)
 		fprintf(out,
 			"  tls             %s, TLS 1.2, no resumption "
 			"(--tls-no-resume); a pool of %u connections per core\n",
-			sp_tls_engine_name(NULL), m->nslots);
+			sp_tls_engine_name(m->tlsc.engine), m->nslots);
 	else
 		fprintf(out,
 			"  tls             %s, TLS 1.2, session IDs (cache of "
 			"%u per core) and tickets; a pool of %u connections per "
 			"core\n",
-			sp_tls_engine_name(NULL), m->tlsc.cache, m->nslots);
+			sp_tls_engine_name(m->tlsc.engine), m->tlsc.cache,
+			m->nslots);
 	fprintf(out,
 		"  tls handshakes  full %" PRIu64 "  resumed %" PRIu64
 		"  failed %" PRIu64,
@@ -72,7 +75,8 @@ sp_srv_print_tls(const struct sp_servemode *m, FILE *out)
 			fprintf(out, "  %s %" PRIu64, sp_srv_end_name[i],
 				c.ended[i]);
 	fputc('\n', out);
-	sp_report_tls_text(out, &c, sp_srv_tls_conn_bytes(m), NULL);
+	sp_report_tls_text(out, &c, m->tlsc.engine, sp_srv_tls_conn_bytes(m, 0),
+			   sp_srv_tls_conn_bytes(m, 1), NULL);
 }
 
 static void
@@ -87,14 +91,15 @@ sp_srv_json_tls(const struct sp_servemode *m, FILE *f)
 		"\"session_cache\":%u,\"tickets\":%s,\"pool\":%u,"
 		"\"handshakes\":{\"full\":%" PRIu64 ",\"resumed\":%" PRIu64
 		",\"failed\":%" PRIu64 "},\"failed_by\":{",
-		sp_tls_engine_name(NULL), m->tlsc.cache,
+		sp_tls_engine_name(m->tlsc.engine), m->tlsc.cache,
 		m->tlsc.no_resume ? "false" : "true", m->nslots, c.hs_full,
 		c.hs_resumed, c.hs_failed);
 	for (int i = SP_SRV_TCP_ENDS; i < SP_STREAM_END_NKINDS; i++)
 		fprintf(f, "%s\"%s\":%" PRIu64, i > SP_SRV_TCP_ENDS ? "," : "",
 			sp_srv_end_name[i], c.ended[i]);
 	fputc('}', f);
-	sp_report_tls_json(f, &c, sp_srv_tls_conn_bytes(m));
+	sp_report_tls_json(f, &c, m->tlsc.engine, sp_srv_tls_conn_bytes(m, 0),
+			   sp_srv_tls_conn_bytes(m, 1));
 }
 
 static uint64_t

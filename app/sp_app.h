@@ -650,16 +650,21 @@ double sp_rate(double x, double s);
  * counted for @n of them (0 when none). */
 struct sp_tls;
 struct sp_tls_counters;
+struct sp_tls_engine;
 void sp_report_tls_add(struct sp_tls_counters *sum, const struct sp_tls *t);
 double sp_report_tls_us(uint64_t ticks, uint64_t n);
-/* The TLS lines both run and serve print, from "tls cpu" to "tls allocs"
+/* The TLS lines both run and serve print, from "tls cpu" to "tls allocs":
+ * @e the engine that ran (it names its verify flags and error codes),
+ * the bytes an established connection holds moving records and idle
  * (@pool: how the pool was sized, for the bytes line; may be NULL). */
 void sp_report_tls_text(FILE *out, const struct sp_tls_counters *c,
-			size_t conn_bytes, const char *pool);
+			const struct sp_tls_engine *e, size_t conn_bytes,
+			size_t idle_bytes, const char *pool);
 /* The same as the tail of a JSON "tls" object: from "cpu_us_per_full" to
  * its closing brace (the caller wrote the head, a member before). */
 void sp_report_tls_json(FILE *f, const struct sp_tls_counters *c,
-			size_t conn_bytes);
+			const struct sp_tls_engine *e, size_t conn_bytes,
+			size_t idle_bytes);
 /* A field of /proc/meminfo ("MemAvailable"), in its unit (KiB, or a
  * count); 0 when absent. */
 uint64_t sp_meminfo_kb(const char *field);

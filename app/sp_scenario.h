@@ -65,6 +65,10 @@ struct sp_run_tls {
 				  * target's host name (none for an
 				  * address) */
 	enum sp_run_resume resume;
+	/* tls.engine, --tls-engine: "mbedtls" or "openssl" (a static
+	 * string: the loader knows the names, lib/tls the engines); NULL:
+	 * the default, mbedTLS. */
+	const char *engine;
 };
 
 /*
@@ -142,7 +146,8 @@ int sp_scenario_load_buf(struct sp_run_plan *rp, const char *name,
  * the plan has no scenario, creates one named "default" that GETs the
  * URL's path (a ws:// or wss:// URL: an echo loop on it, scenario_ws.c).
  * insecure (any value), tls-ca, tls-cert, tls-key, tls-ciphers,
- * tls-curves, tls-psk, tls-resume, tls-server-name: the file's tls: keys
+ * tls-curves, tls-engine, tls-psk, tls-resume, tls-server-name: the
+ * file's tls: keys
  * of those names. vu-offset: load.vu_offset; ws-max-message,
  * ws-ping-every: the file's ws: keys.
  */

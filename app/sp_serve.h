@@ -232,7 +232,8 @@ struct sp_srv_tls {
 	int on;
 	const char *cert, *key, *ciphers, *curves;
 	const char *psk; /* --tls-psk ID:HEXKEY: a certificate is optional */
-	int no_resume;  /* --tls-no-resume: neither cache nor tickets */
+	int no_resume;   /* --tls-no-resume: neither cache nor tickets */
+	const struct sp_tls_engine *engine; /* --tls-engine; NULL: mbedTLS */
 	uint32_t cache; /* session-ID cache entries per core */
 };
 

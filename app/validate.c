@@ -94,7 +94,7 @@ sp_finish_tls(struct sp_run_plan *rp, struct sp_scenario_err *e)
 
 	if (!t->on && (t->insecure || t->ca || t->cert || t->key ||
 		       t->ciphers || t->curves || t->psk || t->server_name ||
-		       t->resume != SP_RUN_RESUME_SESSION))
+		       t->engine || t->resume != SP_RUN_RESUME_SESSION))
 		return sp_finish_error(pl, e,
 				       "tls settings are given but the "
 				       "target is %s://, not %s://",

@@ -270,6 +270,37 @@ bed_tls_ca() {
 	}
 	echo "$TLS_CA"
 }
+# The TLS engine a TLS test drives: meson runs each of them twice, the
+# second time with SP_TLS_ENGINE=openssl (it_https_openssl, ...). Every
+# TLS run and serve of the test takes TLS_ENGINE; TLS_OTHER_ENGINE is the
+# other one (the cross checks, the command line over the file).
+SP_TLS_ENGINE=${SP_TLS_ENGINE:-mbedtls}
+case $SP_TLS_ENGINE in
+mbedtls) TLS_OTHER_ENGINE=openssl ;;
+openssl) TLS_OTHER_ENGINE=mbedtls ;;
+*) echo "SP_TLS_ENGINE=$SP_TLS_ENGINE: not mbedtls or openssl" >&2; exit 1 ;;
+esac
+TLS_ENGINE=(--tls-engine "$SP_TLS_ENGINE")
+# check_tls_engine WHAT [ENGINE [REPORT [SUMMARY]]]: the JSON report and
+# the summary (r.json, out.txt by default) name ENGINE (SP_TLS_ENGINE),
+# and give its bytes per connection, busy and idle: mbedTLS keeps its
+# record buffers (the same), OpenSSL gives them back while idle (fewer).
+check_tls_engine() {
+	local e=${2:-$SP_TLS_ENGINE} f=${3:-$TMP/r.json} s=${4:-$TMP/out.txt} busy idle
+	check "$1: the report names the engine, $e" eq "$(jq -r .tls.engine "$f")" "$e"
+	check "$1: ... and so does the summary" eq "$(grep -c "^  tls  *$e, TLS 1.2" "$s")" 1
+	busy=$(jq -r .tls.bytes_per_connection "$f")
+	idle=$(jq -r .tls.bytes_per_idle_connection "$f")
+	check "$1: bytes per established connection reported" ge "$busy" 1024
+	if [ "$e" = mbedtls ]; then
+		check "$1: mbedtls: an idle connection holds its buffers" eq "$idle" "$busy"
+	else
+		check "$1: openssl: an idle connection holds less" lt "$idle" "$busy"
+		check "$1: ... but something" ge "$idle" 1
+	fi
+	check "$1: the summary's bytes line has both" \
+		eq "$(grep -c "^  tls bytes .* per connection $busy, idle $idle" "$s")" 1
+}
 # tls_url PORT [PATH]: https://app.stampede.test[:PORT]PATH (443 left out).
 tls_url() {
 	if [ "$1" = 443 ]; then echo "https://$TLS_NAME${2:-/}"

@@ -11,11 +11,13 @@
 #  - verification failure (--tls-server-name a name the certificate does
 #    not have): every connection tls_verify, its session upgrade_failed,
 #    no upgrade sent (nginx logged nothing, sp-wssrv accepted nothing).
+# Every run takes SP_TLS_ENGINE's engine (lib.sh; meson runs the test once
+# per engine), and the report must name it.
 . "$(dirname "$0")/lib.sh"
 
 bed_tls_ca >/dev/null || exit 1
 [ -e "$WSSRV_LOG" ] || { echo "test bed without sp-wssrv: tools/testbed down; tools/testbed up" >&2; exit 1; }
-TLS=(--tls-ca "$TLS_CA" "${TLS_RESOLVE[@]}")
+TLS=(--tls-ca "$TLS_CA" "${TLS_RESOLVE[@]}" "${TLS_ENGINE[@]}")
 sessions() { j '.ws.sessions | "\(.started) \(.completed) \(.failed) \(.interrupted)"'; }
 kinds() { j '[.ws.errors_by_kind, .summary.errors_by_kind | to_entries[] | select(.value > 0) | "\(.key)=\(.value)"] | join(" ")'; }
 # wss_since: our lines in nginx's HTTPS log since NMARK,
@@ -71,6 +73,7 @@ check "wss echo: one handshake per connection opened" \
 check "wss echo: one connection a VU" eq "$(j .summary.connections.opened)" "$V"
 check "wss echo: no handshake failed" eq "$(j .tls.handshakes.failed)" 0
 check "wss echo: ws.rtt timed one a session" eq "$(ws_count_line "ws rtt")" "$V"
+check_tls_engine "wss echo"
 check_ws_accounting "wss echo"
 
 # --- 2. the bare URL: an echo loop per iteration, cut by the run's end

@@ -452,6 +452,8 @@ static const struct {
 	  "2:7: tls.verify: 'maybe' is not true or false" },
 	{ "target: https://app.test\ntls: {resume: often}\n" S OK_STEP,
 	  "2:7: tls.resume: 'often' is not none, session or ticket" },
+	{ "target: https://app.test\ntls: {engine: gnutls}\n" S OK_STEP,
+	  "2:7: tls.engine: 'gnutls' is not mbedtls or openssl" },
 	{ "target: https://app.test\ntls: {bogus: 1}\n" S OK_STEP,
 	  "2:7: unknown key tls.bogus" },
 	{ "target: https://app.test\ntls: {ca: no-such-ca.pem}\n" S OK_STEP,
@@ -544,6 +546,8 @@ static const struct {
 	{ "- 1\n", "1:1: the file: expected a mapping, got a list" },
 	{ S OK_STEP, "no target: give target: in the file or --url" },
 	{ T "tls: {verify: false}\n" S OK_STEP,
+	  "tls settings are given but the target is http://, not https://" },
+	{ T "tls: {engine: openssl}\n" S OK_STEP,
 	  "tls settings are given but the target is http://, not https://" },
 	{ "target: https://app.test\ntls: {cert: f.yaml}\n" S OK_STEP,
 	  "tls: a client certificate needs both cert and key" },
@@ -1469,6 +1473,9 @@ test_overrides(void)
 		{ "tls-resume", "sometimes",
 		  "--tls-resume: tls.resume: "
 		  "'sometimes' is not" },
+		{ "tls-engine", "OpenSSL",
+		  "--tls-engine: tls.engine: 'OpenSSL' is not mbedtls or "
+		  "openssl" },
 		{ "tls-ca", "/nonexistent/ca.pem",
 		  "--tls-ca: tls.ca: cannot read "
 		  "'/nonexistent/ca.pem'" },
@@ -2224,7 +2231,8 @@ test_https(void)
 	write_file("ca.pem", "not parsed here\n");
 	rc = load(&pl,
 		  "target: https://App.Test\n"
-		  "tls: {ca: ca.pem, resume: none, verify: false}\n" S OK_STEP,
+		  "tls: {ca: ca.pem, resume: none, verify: false,\n"
+		  "      engine: openssl}\n" S OK_STEP,
 		  &e);
 	snprintf(want, sizeof(want), "%s/ca.pem", tmpdir);
 	CHECK(rc == 0, "https: %s", e.msg);
@@ -2232,7 +2240,9 @@ test_https(void)
 		      strcmp(pl.eng.host, "App.Test") == 0 &&
 		      strcmp(pl.eng.peer_name, "App.Test") == 0 &&
 		      pl.tls.ca != NULL && strcmp(pl.tls.ca, want) == 0 &&
-		      pl.tls.resume == SP_RUN_RESUME_NONE && pl.tls.insecure,
+		      pl.tls.resume == SP_RUN_RESUME_NONE && pl.tls.insecure &&
+		      pl.tls.engine != NULL &&
+		      strcmp(pl.tls.engine, "openssl") == 0,
 	      "https: the plan");
 	sp_scenario_free(&pl);
 
@@ -2240,8 +2250,9 @@ test_https(void)
 	CHECK(rc == 0 && pl.tls.on && pl.eng.dst_port == 8443 &&
 		      strcmp(pl.eng.host, "198.18.0.2:8443") == 0 &&
 		      pl.eng.peer_name == NULL && !pl.tls.insecure &&
-		      pl.tls.resume == SP_RUN_RESUME_SESSION,
-	      "https address: no name to send");
+		      pl.tls.resume == SP_RUN_RESUME_SESSION &&
+		      pl.tls.engine == NULL,
+	      "https address: no name to send (and the default engine)");
 	sp_scenario_free(&pl);
 
 	rc = load(&pl, "target: http://198.18.0.2:443\n" S OK_STEP, &e);
@@ -2253,19 +2264,22 @@ test_https(void)
 	{
 		const char *kv[] = { "tls-server-name", "api.test",
 				     "tls-resume",      "ticket",
-				     "insecure",        "1" };
+				     "insecure",        "1",
+				     "tls-engine",      "mbedtls" };
 
-		write_file("f.yaml", "target: https://198.18.0.2\n"
-				     "tls: {resume: none}\n" S OK_STEP);
+		write_file("f.yaml",
+			   "target: https://198.18.0.2\n"
+			   "tls: {resume: none, engine: openssl}\n" S OK_STEP);
 		sp_scenario_init(&pl);
 		rc = sp_scenario_load(&pl, path, &e);
-		for (size_t i = 0; rc == 0 && i < 6; i += 2)
+		for (size_t i = 0; rc == 0 && i < 8; i += 2)
 			rc = sp_scenario_set(&pl, kv[i], kv[i + 1], &e);
 		if (rc == 0)
 			rc = sp_scenario_finish(&pl, &e);
 		CHECK(rc == 0 && strcmp(pl.eng.peer_name, "api.test") == 0 &&
 			      pl.tls.resume == SP_RUN_RESUME_TICKET &&
-			      pl.tls.insecure,
+			      pl.tls.insecure && pl.tls.engine != NULL &&
+			      strcmp(pl.tls.engine, "mbedtls") == 0,
 		      "https overrides: %s", e.msg);
 		sp_scenario_free(&pl);
 	}
