@@ -87,6 +87,15 @@ sp_os_leave(void)
 
 /* ---- the BIO: the glue's window and the inner send ---- */
 
+/* What connection @i holds now: its counter above its floor. */
+static inline uint64_t
+sp_os_bytes(const struct sp_ossl *m, uint32_t i)
+{
+	uint64_t live = m->live->bytes[i];
+
+	return live > m->conns[i].floor ? live - m->conns[i].floor : 0;
+}
+
 /* What an open connection holds while a record passes through the BIO:
  * its record buffer is taken then (the bytes per connection moving
  * records; tls_alloc.c charges the buffer to it). */
@@ -98,7 +107,7 @@ sp_os_sample_busy(struct sp_tls_conn *c)
 	if (c->state != SP_TLS_OPEN)
 		return;
 	m = sp_os(c->t);
-	m->busy_sum += m->live->bytes[sp_os_idx(c->t, c)];
+	m->busy_sum += sp_os_bytes(m, sp_os_idx(c->t, c));
 	m->busy_n++;
 }
 
@@ -330,6 +339,11 @@ sp_os_start(struct sp_tls *t, struct sp_tls_conn *c, const char *name,
 	o->wpend = 0;
 	o->shut = 0;
 	o->dirty = 0;
+	{
+		uint64_t live = m->live->bytes[sp_os_idx(t, c)];
+
+		o->floor = live > m->base ? live - m->base : 0;
+	}
 	if (t->role != SP_TLS_CLIENT) {
 		SSL_set_accept_state(o->ssl);
 		if (!SSL_set_session(o->ssl, NULL))
@@ -398,7 +412,6 @@ sp_os_read(struct sp_tls *t, struct sp_tls_conn *c, uint8_t *buf, uint32_t len,
 {
 	struct sp_ossl *m = sp_os(t);
 	struct sp_os_conn *o = sp_os_enter(t, c);
-	uint64_t *live = &m->live->bytes[sp_os_idx(t, c)];
 	int n = SSL_read(o->ssl, buf, len > INT_MAX ? INT_MAX : (int)len), e;
 
 	if (n > 0) {
@@ -407,7 +420,7 @@ sp_os_read(struct sp_tls *t, struct sp_tls_conn *c, uint8_t *buf, uint32_t len,
 	}
 	e = SSL_get_error(o->ssl, n);
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-		m->idle_sum += *live;
+		m->idle_sum += sp_os_bytes(m, sp_os_idx(t, c));
 		m->idle_n++;
 		n = SP_TLS_WANT;
 	} else if (e == SSL_ERROR_ZERO_RETURN) {
@@ -532,9 +545,10 @@ sp_os_avg(uint64_t sum, uint64_t n, uint64_t none)
 }
 
 /* Measured: what open connections held while a record went through the
- * BIO (a record buffer taken), and when a read found nothing (idle), each with
- * the resumption session its handshake left in a slot; before any such
- * sample, an SSL in the pool. The first handshake of the process also
+ * BIO (a record buffer taken), and when a read found nothing (idle), above
+ * their floor (what a cache or a slot keeps of their earlier connections
+ * is not theirs); before any such sample, an SSL in the pool, with both
+ * record buffers when busy. The first handshake of the process also
  * makes OpenSSL's lazily built global tables (about 35 KB: algorithm
  * name maps, method caches), charged to that connection: its samples
  * read high, a bias spread over all the samples (under 1 KB at 64
@@ -544,9 +558,10 @@ sp_os_conn_bytes(const struct sp_tls *t)
 {
 	const struct sp_ossl *m = sp_os(t);
 
+	/* Before any record (sizing pools at start): the worst case, both
+	 * record buffers taken. */
 	return sizeof(struct sp_os_conn) + sizeof(uint64_t) +
-	       sp_os_avg(m->busy_sum, m->busy_n,
-			 sp_os_avg(m->idle_sum, m->idle_n, m->base));
+	       sp_os_avg(m->busy_sum, m->busy_n, m->base + 2 * SP_OS_RECBUF);
 }
 
 static size_t

@@ -11,6 +11,10 @@
 
 struct sp_os_conn {
 	SSL *ssl;
+	/* What the connection's byte counter held at its start beyond the
+	 * SSL itself: not this connection's (sessions a cache or a slot
+	 * keeps from its earlier connections, the library's tables). */
+	uint64_t floor;
 	uint32_t wpend; /* a record's plaintext made but not all out */
 	uint8_t shut;   /* our close_notify made but not all out */
 	uint8_t dirty;  /* failed: a fresh SSL for the next connection */
