@@ -61,9 +61,11 @@ sp_tls_thread_allocs(void)
 /* ---- OpenSSL ---- */
 
 struct sp_os_hdr {
-	uint64_t *acct; /* charged to, or NULL */
-	uint32_t size;  /* as asked */
-	uint32_t cls;   /* pool class + 1, 0: not pooled */
+	struct sp_os_acct *acct; /* charged to, or NULL */
+	uint32_t size;           /* as asked */
+	uint8_t cls;             /* pool class + 1, 0: not pooled */
+	uint8_t pad;
+	uint16_t gen; /* the account's generation when made */
 	alignas(16) unsigned char data[];
 };
 
@@ -87,7 +89,7 @@ struct sp_os_free {
 static __thread struct sp_os_free *sp_os_pool[SP_OS_POOL_CLASSES];
 static __thread size_t sp_os_pooled;
 static __thread uint64_t sp_os_reuses;
-__thread uint64_t *sp_os_acct;
+__thread struct sp_os_acct *sp_os_acct;
 static int sp_os_hooked;
 
 /* A size's class + 1; 0: not pooled. */
@@ -116,6 +118,38 @@ sp_os_class_size(uint32_t cls)
 	       SP_OS_POOL_STEP * (size_t)(cls - SP_OS_SMALL_CLASSES - 1);
 }
 
+/* What a block costs: its header and its bytes as asked of malloc. */
+static inline uint64_t
+sp_os_cost(const struct sp_os_hdr *h)
+{
+	return sizeof(*h) + (h->cls ? sp_os_class_size(h->cls) : h->size);
+}
+
+static inline void
+sp_os_charge(struct sp_os_hdr *h)
+{
+	struct sp_os_acct *a = sp_os_acct;
+
+	h->acct = a;
+	if (a) {
+		h->gen = a->gen;
+		a->live += sp_os_cost(h);
+	}
+}
+
+static inline void
+sp_os_uncharge(const struct sp_os_hdr *h)
+{
+	struct sp_os_acct *a = h->acct;
+	uint64_t cost = sp_os_cost(h);
+
+	if (a == NULL)
+		return;
+	a->live -= cost;
+	if (h->gen != a->gen)
+		a->floor = a->floor > cost ? a->floor - cost : 0;
+}
+
 static void *
 sp_os_malloc(size_t n, const char *file, int line)
 {
@@ -140,11 +174,9 @@ sp_os_malloc(size_t n, const char *file, int line)
 			return NULL;
 		sp_tls_allocs++;
 	}
-	h->acct = sp_os_acct;
 	h->size = (uint32_t)n;
-	h->cls = cls;
-	if (h->acct)
-		*h->acct += n;
+	h->cls = (uint8_t)cls;
+	sp_os_charge(h);
 	return h->data;
 }
 
@@ -159,8 +191,7 @@ sp_os_release(void *p, const char *file, int line)
 		return;
 	h = (struct sp_os_hdr *)((unsigned char *)p -
 				 offsetof(struct sp_os_hdr, data));
-	if (h->acct)
-		*h->acct -= h->size;
+	sp_os_uncharge(h);
 	if (h->cls &&
 	    sp_os_pooled + sp_os_class_size(h->cls) <= SP_OS_POOL_BYTES) {
 		struct sp_os_free *f = p;
@@ -189,9 +220,9 @@ sp_os_realloc(void *p, size_t n, const char *file, int line)
 				 offsetof(struct sp_os_hdr, data));
 	if (n <= h->size || (h->cls && n <= sp_os_class_size(h->cls))) {
 		/* Fits where it is (a class block has room to its size). */
-		if (h->acct)
-			*h->acct += n - h->size;
+		sp_os_uncharge(h);
 		h->size = (uint32_t)n;
+		sp_os_charge(h);
 		return p;
 	}
 	q = sp_os_malloc(n, file, line);
@@ -217,7 +248,7 @@ sp_os_pool_reserve(size_t size, unsigned n)
 		sp_tls_allocs++;
 		h->acct = NULL;
 		h->size = (uint32_t)size;
-		h->cls = cls;
+		h->cls = (uint8_t)cls;
 		f = (struct sp_os_free *)h->data;
 		f->next = sp_os_pool[cls - 1];
 		sp_os_pool[cls - 1] = f;

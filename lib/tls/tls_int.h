@@ -185,7 +185,17 @@ int sp_tls_psk_parse(const char *spec, struct sp_tls_psk *psk, char *err,
  * points it at the connection it works on); blocks the per-thread pool
  * gave again. */
 int sp_os_mem_hooked(void);
-extern __thread uint64_t *sp_os_acct;
+
+/* A connection's account: the bytes OpenSSL holds for it (blocks and
+ * their headers, as asked of malloc), of which @floor is what earlier
+ * connections on the same SSL left (sessions a cache or a slot keeps):
+ * a block made under an earlier @gen leaves the floor too when freed. */
+struct sp_os_acct {
+	uint64_t live;
+	uint64_t floor;
+	uint16_t gen;
+};
+extern __thread struct sp_os_acct *sp_os_acct;
 uint64_t sp_os_pool_reuses(void);
 /* Put @n blocks of @size in this thread's pool ahead of need (counted as
  * allocations, by the caller's phase). */

@@ -75,7 +75,7 @@ sp_os_enter(struct sp_tls *t, struct sp_tls_conn *c)
 	struct sp_ossl *m = sp_os(t);
 	uint32_t i = sp_os_idx(t, c);
 
-	sp_os_acct = &m->live->bytes[i];
+	sp_os_acct = &m->live->acct[i];
 	return &m->conns[i];
 }
 
@@ -87,13 +87,13 @@ sp_os_leave(void)
 
 /* ---- the BIO: the glue's window and the inner send ---- */
 
-/* What connection @i holds now: its counter above its floor. */
+/* What connection @i holds now: its account above its floor. */
 static inline uint64_t
 sp_os_bytes(const struct sp_ossl *m, uint32_t i)
 {
-	uint64_t live = m->live->bytes[i];
+	const struct sp_os_acct *a = &m->live->acct[i];
 
-	return live > m->conns[i].floor ? live - m->conns[i].floor : 0;
+	return a->live > a->floor ? a->live - a->floor : 0;
 }
 
 /* What an open connection holds while a record passes through the BIO:
@@ -339,11 +339,6 @@ sp_os_start(struct sp_tls *t, struct sp_tls_conn *c, const char *name,
 	o->wpend = 0;
 	o->shut = 0;
 	o->dirty = 0;
-	{
-		uint64_t live = m->live->bytes[sp_os_idx(t, c)];
-
-		o->floor = live > m->base ? live - m->base : 0;
-	}
 	if (t->role != SP_TLS_CLIENT) {
 		SSL_set_accept_state(o->ssl);
 		if (!SSL_set_session(o->ssl, NULL))
@@ -369,6 +364,14 @@ out:
 	if (ret < 0) {
 		ERR_clear_error();
 		o->dirty = 1;
+	} else {
+		/* The SSL is as lean as it gets now (the last connection's
+		 * session let go): what the counter holds beyond an SSL is
+		 * not this connection's. */
+		struct sp_os_acct *a = &m->live->acct[sp_os_idx(t, c)];
+
+		a->gen++;
+		a->floor = a->live > m->base ? a->live - m->base : 0;
 	}
 	sp_os_leave();
 	return ret;
@@ -560,7 +563,7 @@ sp_os_conn_bytes(const struct sp_tls *t)
 
 	/* Before any record (sizing pools at start): the worst case, both
 	 * record buffers taken. */
-	return sizeof(struct sp_os_conn) + sizeof(uint64_t) +
+	return sizeof(struct sp_os_conn) + sizeof(struct sp_os_acct) +
 	       sp_os_avg(m->busy_sum, m->busy_n, m->base + 2 * SP_OS_RECBUF);
 }
 
@@ -569,7 +572,7 @@ sp_os_conn_bytes_idle(const struct sp_tls *t)
 {
 	const struct sp_ossl *m = sp_os(t);
 
-	return sizeof(struct sp_os_conn) + sizeof(uint64_t) +
+	return sizeof(struct sp_os_conn) + sizeof(struct sp_os_acct) +
 	       sp_os_avg(m->idle_sum, m->idle_n, m->base);
 }
 
@@ -609,7 +612,7 @@ sp_os_create(struct sp_tls *t, const struct sp_tls_conf *conf, char *err,
 	m->ctx = SSL_CTX_new(client ? TLS_client_method() : TLS_server_method());
 	m->conns = calloc(t->nconns, sizeof(*m->conns));
 	m->live = calloc(1, sizeof(*m->live) +
-				   (size_t)t->nconns * sizeof(uint64_t));
+				   (size_t)t->nconns * sizeof(m->live->acct[0]));
 	if (m->ctx == NULL || m->conns == NULL || m->live == NULL)
 		goto nomem;
 	switch (sp_os_configure(t, m, conf, err, errlen)) {
@@ -622,13 +625,13 @@ sp_os_create(struct sp_tls *t, const struct sp_tls_conf *conf, char *err,
 	}
 	m->nconns = t->nconns;
 	for (uint32_t i = 0; i < t->nconns; i++) {
-		sp_os_acct = &m->live->bytes[i];
+		sp_os_acct = &m->live->acct[i];
 		if (sp_os_new_ssl(t, &t->conns[i]) < 0) {
 			sp_os_leave();
 			goto nomem;
 		}
 		sp_os_leave();
-		sum += m->live->bytes[i];
+		sum += m->live->acct[i].live;
 	}
 	m->base = sum / t->nconns;
 	return 0;

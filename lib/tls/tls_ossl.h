@@ -11,10 +11,6 @@
 
 struct sp_os_conn {
 	SSL *ssl;
-	/* What the connection's byte counter held at its start beyond the
-	 * SSL itself: not this connection's (sessions a cache or a slot
-	 * keeps from its earlier connections, the library's tables). */
-	uint64_t floor;
 	uint32_t wpend; /* a record's plaintext made but not all out */
 	uint8_t shut;   /* our close_notify made but not all out */
 	uint8_t dirty;  /* failed: a fresh SSL for the next connection */
@@ -26,7 +22,7 @@ struct sp_os_conn {
  * its counter still there. */
 struct sp_os_live {
 	struct sp_os_live *next;
-	uint64_t bytes[];
+	struct sp_os_acct acct[];
 };
 
 struct sp_ossl {
