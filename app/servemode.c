@@ -606,7 +606,7 @@ static const char sp_serve_help[] =
 	"                          --cert and --key are then optional\n"
 	"  --tls-engine mbedtls|openssl  with --tls: the TLS library (default\n"
 	"                          mbedtls; openssl: a full handshake costs\n"
-	"                          several times less CPU)\n"
+	"                          about ten times less CPU)\n"
 	"  --tls-no-resume         with --tls: resume no session (no cache, no\n"
 	"                          tickets): every handshake is a full one,\n"
 	"                          whatever the client offers\n"
@@ -1043,10 +1043,15 @@ sp_srv_tls_setup(struct sp_servemode *m)
 	m->tlsc.cache = conf.session_cache;
 	m->tls = sp_tls_create(&conf, &sp_srv_cbs, m, err, sizeof(err));
 	if (m->tls == NULL) {
-		fprintf(stderr,
-			"stampede: %s; --max-conns %u makes %u TLS "
-			"connections per core: lower it\n",
-			err, m->max_conns, m->nslots);
+		/* Only memory is --max-conns's doing (both engines say "out
+		 * of memory"); a bad file or name is not. */
+		if (strstr(err, "out of memory"))
+			fprintf(stderr,
+				"stampede: %s; --max-conns %u makes %u TLS "
+				"connections per core: lower it\n",
+				err, m->max_conns, m->nslots);
+		else
+			fprintf(stderr, "stampede: %s\n", err);
 		return -1;
 	}
 	return 0;
