@@ -88,7 +88,6 @@ struct sp_os_free {
 
 static __thread struct sp_os_free *sp_os_pool[SP_OS_POOL_CLASSES];
 static __thread size_t sp_os_pooled;
-static __thread uint64_t sp_os_reuses;
 __thread struct sp_os_acct *sp_os_acct;
 static int sp_os_hooked;
 
@@ -116,6 +115,29 @@ sp_os_class_size(uint32_t cls)
 		return SP_OS_SMALL_STEP * (size_t)cls;
 	return SP_OS_POOL_MIN +
 	       SP_OS_POOL_STEP * (size_t)(cls - SP_OS_SMALL_CLASSES - 1);
+}
+
+static inline struct sp_os_hdr *
+sp_os_hdr_of(void *p)
+{
+	return (struct sp_os_hdr *)((unsigned char *)p -
+				    offsetof(struct sp_os_hdr, data));
+}
+
+/* @h into this thread's pool: 1, or 0 when its size is not pooled or
+ * the pool is full (the caller frees it). */
+static int
+sp_os_pool_push(struct sp_os_hdr *h)
+{
+	struct sp_os_free *f = (struct sp_os_free *)h->data;
+
+	if (h->cls == 0 ||
+	    sp_os_pooled + sp_os_class_size(h->cls) > SP_OS_POOL_BYTES)
+		return 0;
+	f->next = sp_os_pool[h->cls - 1];
+	sp_os_pool[h->cls - 1] = f;
+	sp_os_pooled += sp_os_class_size(h->cls);
+	return 1;
 }
 
 /* What a block costs: its header and its bytes as asked of malloc. */
@@ -165,9 +187,7 @@ sp_os_malloc(size_t n, const char *file, int line)
 
 		sp_os_pool[cls - 1] = f->next;
 		sp_os_pooled -= sp_os_class_size(cls);
-		sp_os_reuses++;
-		h = (struct sp_os_hdr *)((unsigned char *)f -
-					 offsetof(struct sp_os_hdr, data));
+		h = sp_os_hdr_of(f);
 	} else {
 		h = malloc(sizeof(*h) + (cls ? sp_os_class_size(cls) : n));
 		if (h == NULL)
@@ -189,19 +209,10 @@ sp_os_release(void *p, const char *file, int line)
 	(void)line;
 	if (p == NULL)
 		return;
-	h = (struct sp_os_hdr *)((unsigned char *)p -
-				 offsetof(struct sp_os_hdr, data));
+	h = sp_os_hdr_of(p);
 	sp_os_uncharge(h);
-	if (h->cls &&
-	    sp_os_pooled + sp_os_class_size(h->cls) <= SP_OS_POOL_BYTES) {
-		struct sp_os_free *f = p;
-
-		f->next = sp_os_pool[h->cls - 1];
-		sp_os_pool[h->cls - 1] = f;
-		sp_os_pooled += sp_os_class_size(h->cls);
-		return;
-	}
-	free(h);
+	if (!sp_os_pool_push(h))
+		free(h);
 }
 
 static void *
@@ -216,8 +227,7 @@ sp_os_realloc(void *p, size_t n, const char *file, int line)
 		sp_os_release(p, file, line);
 		return NULL;
 	}
-	h = (struct sp_os_hdr *)((unsigned char *)p -
-				 offsetof(struct sp_os_hdr, data));
+	h = sp_os_hdr_of(p);
 	if (n <= h->size || (h->cls && n <= sp_os_class_size(h->cls))) {
 		/* Fits where it is (a class block has room to its size). */
 		sp_os_uncharge(h);
@@ -241,7 +251,6 @@ sp_os_pool_reserve(size_t size, unsigned n)
 
 	while (cls && n-- > 0 && sp_os_pooled + bytes <= SP_OS_POOL_BYTES) {
 		struct sp_os_hdr *h = malloc(sizeof(*h) + bytes);
-		struct sp_os_free *f;
 
 		if (h == NULL)
 			return;
@@ -249,10 +258,7 @@ sp_os_pool_reserve(size_t size, unsigned n)
 		h->acct = NULL;
 		h->size = (uint32_t)size;
 		h->cls = (uint8_t)cls;
-		f = (struct sp_os_free *)h->data;
-		f->next = sp_os_pool[cls - 1];
-		sp_os_pool[cls - 1] = f;
-		sp_os_pooled += bytes;
+		sp_os_pool_push(h);
 	}
 }
 
@@ -270,10 +276,4 @@ int
 sp_os_mem_hooked(void)
 {
 	return sp_os_hooked;
-}
-
-uint64_t
-sp_os_pool_reuses(void)
-{
-	return sp_os_reuses;
 }

@@ -180,10 +180,9 @@ int sp_tls_psk_parse(const char *spec, struct sp_tls_psk *psk, char *err,
 		     size_t errlen);
 
 /* OpenSSL's allocations (tls_alloc.c): whether its hooks are in (they
- * must be before the library's first allocation); the byte counter the
+ * must be before the library's first allocation); the account the
  * blocks OpenSSL allocates now are charged to (NULL: none; the engine
- * points it at the connection it works on); blocks the per-thread pool
- * gave again. */
+ * points it at the connection it works on). */
 int sp_os_mem_hooked(void);
 
 /* A connection's account: the bytes OpenSSL holds for it (blocks and
@@ -196,7 +195,7 @@ struct sp_os_acct {
 	uint16_t gen;
 };
 extern __thread struct sp_os_acct *sp_os_acct;
-uint64_t sp_os_pool_reuses(void);
+
 /* Put @n blocks of @size in this thread's pool ahead of need (counted as
  * allocations, by the caller's phase). */
 void sp_os_pool_reserve(size_t size, unsigned n);
