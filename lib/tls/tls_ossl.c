@@ -352,7 +352,7 @@ sp_os_start(struct sp_tls *t, struct sp_tls_conn *c, const char *name,
 	if (!SSL_set_tlsext_host_name(o->ssl, name) ||
 	    (!m->insecure && !SSL_set1_host(o->ssl, name)))
 		goto out;
-	if (slot < m->nslots && m->slots[slot] != NULL) {
+	if (slot < t->nslots && m->slots[slot] != NULL) {
 		if (!SSL_set_session(o->ssl, m->slots[slot]))
 			goto out;
 		sp_ctr_inc(t->ctr.hs_offered);
@@ -387,7 +387,7 @@ sp_os_handshake(struct sp_tls *t, struct sp_tls_conn *c,
 
 	if (r == 1) {
 		c->resumed = SSL_session_reused(o->ssl) != 0;
-		if (c->slot < m->nslots) {
+		if (c->slot < t->nslots) {
 			SSL_SESSION *s = SSL_get1_session(o->ssl);
 
 			if (s != NULL && !SSL_SESSION_is_resumable(s)) {
@@ -623,7 +623,6 @@ sp_os_create(struct sp_tls *t, const struct sp_tls_conf *conf, char *err,
 	default:
 		goto fail;
 	}
-	m->nconns = t->nconns;
 	for (uint32_t i = 0; i < t->nconns; i++) {
 		sp_os_acct = &m->live->acct[i];
 		if (sp_os_new_ssl(t, &t->conns[i]) < 0) {
@@ -652,9 +651,9 @@ sp_os_destroy(struct sp_tls *t)
 
 	if (m == NULL)
 		return;
-	for (uint32_t i = 0; m->conns && i < m->nconns; i++)
+	for (uint32_t i = 0; m->conns && i < t->nconns; i++)
 		SSL_free(m->conns[i].ssl);
-	for (uint32_t i = 0; m->slots && i < m->nslots; i++)
+	for (uint32_t i = 0; m->slots && i < t->nslots; i++)
 		SSL_SESSION_free(m->slots[i]);
 	SSL_CTX_free(m->ctx);
 	free(m->slots);

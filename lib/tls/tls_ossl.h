@@ -29,17 +29,15 @@ struct sp_ossl {
 	SSL_CTX *ctx;
 	struct sp_os_conn *conns;
 	struct sp_os_live *live; /* per connection */
-	uint32_t nconns;
 	SSL_SESSION **slots;
-	uint32_t nslots;
 	int insecure;
 	unsigned char alpn[64]; /* wire form: length, name */
 	unsigned alpn_len;
 	struct sp_tls_psk psk;
+	int reserved; /* the thread's pool has our record buffers */
 	/* Bytes per connection: an SSL in the pool (measured at create),
 	 * and samples of what an open one holds: idle (a read found no
-	 * record) and moving a record (a read returned plaintext). */
-	int reserved; /* the thread's pool has our record buffers */
+	 * record) and moving a record (one passing through the BIO). */
 	uint64_t base;
 	uint64_t idle_sum, idle_n;
 	uint64_t busy_sum, busy_n;

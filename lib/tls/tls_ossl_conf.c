@@ -330,9 +330,8 @@ sp_os_configure(struct sp_tls *t, struct sp_ossl *m,
 		SSL_CTX_set_session_cache_mode(m->ctx, SSL_SESS_CACHE_OFF);
 		if (conf->resume != SP_TLS_RESUME_TICKET)
 			opts |= SSL_OP_NO_TICKET;
-		m->nslots = t->nslots;
-		if (m->nslots) {
-			m->slots = calloc(m->nslots, sizeof(*m->slots));
+		if (t->nslots) {
+			m->slots = calloc(t->nslots, sizeof(*m->slots));
 			if (m->slots == NULL)
 				return -ENOMEM;
 		}
