@@ -21,6 +21,17 @@ sp_run_csv_lat(FILE *f, const struct sp_hist *h)
 		(double)sp_hist_quantile(h, 0.999) / 1e3, (double)h->max / 1e3);
 }
 
+/* A named row of the stats file: KIND,"NAME",four counts,latencies. */
+static void
+sp_run_csv_row(FILE *f, const char *kind, const char *name, uint64_t a,
+	       uint64_t b, uint64_t c, uint64_t d, const struct sp_hist *h)
+{
+	fprintf(f, "%s,", kind);
+	sp_out_csv_str(f, name);
+	fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64, a, b, c, d);
+	sp_run_csv_lat(f, h);
+}
+
 /* PREFIX_stats.csv: one row for the total, each scenario and each
  * request; PREFIX_timeline.csv: one row per second. */
 int
@@ -41,32 +52,23 @@ sp_run_csv(const struct sp_run *r, FILE *st, FILE *tl)
 	for (uint32_t i = 0; i < pl->nscenarios; i++) {
 		if (!pl->scenarios[i].enabled)
 			continue;
-		fprintf(st, "scenario,");
-		sp_out_csv_str(st, pl->scenarios[i].name);
-		fprintf(st, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64,
-			ss[i].started, ss[i].completed, ss[i].failed,
-			ss[i].interrupted);
-		sp_run_csv_lat(st, &ss[i].iteration);
+		sp_run_csv_row(st, "scenario", pl->scenarios[i].name,
+			       ss[i].started, ss[i].completed, ss[i].failed,
+			       ss[i].interrupted, &ss[i].iteration);
 	}
 	for (uint32_t i = 0; i < pl->nscenarios; i++) {
 		if (pl->scenarios[i].kind == SP_SCEN_LOAD)
 			continue;
-		fprintf(st, "lifecycle,");
-		sp_out_csv_str(st, pl->scenarios[i].name);
-		fprintf(st, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64,
-			ss[i].started, ss[i].completed, ss[i].failed,
-			ss[i].interrupted);
-		sp_run_csv_lat(st, &ss[i].iteration);
+		sp_run_csv_row(st, "lifecycle", pl->scenarios[i].name,
+			       ss[i].started, ss[i].completed, ss[i].failed,
+			       ss[i].interrupted, &ss[i].iteration);
 	}
 	for (uint32_t i = 0; i < pl->nrequests; i++) {
 		if (sp_run_req_life(pl, i) != 0)
 			continue;
-		fprintf(st, "request,");
-		sp_out_csv_str(st, pl->requests[i].name);
-		fprintf(st, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64,
-			rs[i].started, rs[i].responses, rs[i].failed,
-			rs[i].interrupted);
-		sp_run_csv_lat(st, &rs[i].latency);
+		sp_run_csv_row(st, "request", pl->requests[i].name,
+			       rs[i].started, rs[i].responses, rs[i].failed,
+			       rs[i].interrupted, &rs[i].latency);
 	}
 	if (r->rp.tls.on) {
 		/* TLS handshakes done: established to handshake done. */
