@@ -40,7 +40,6 @@ sp_os_suites(struct sp_ossl *m, const char *list, char *err, size_t errlen)
 	char buf[128], out[2048];
 	size_t used = 0;
 
-	out[0] = '\0';
 	while (sp_tls_list_next(&list, buf, sizeof(buf))) {
 		const char *name;
 
@@ -71,32 +70,22 @@ sp_os_suites(struct sp_ossl *m, const char *list, char *err, size_t errlen)
 	return 0;
 }
 
+/* OpenSSL knows every name the mbedTLS engine takes (secp256r1, P-256,
+ * prime256v1, x25519, X25519...): each is tried alone, so an unknown one
+ * is named. */
 static int
 sp_os_curves(struct sp_ossl *m, const char *list, char *err, size_t errlen)
 {
-	static const struct {
-		const char *alias, *name;
-	} aliases[] = {
-		{ "secp256r1", "P-256" }, { "prime256v1", "P-256" },
-		{ "secp384r1", "P-384" }, { "secp521r1", "P-521" },
-		{ "x25519", "X25519" },   { "x448", "X448" },
-	};
 	char buf[128], out[1024];
 	size_t used = 0;
 
 	while (sp_tls_list_next(&list, buf, sizeof(buf))) {
-		const char *name = buf;
-
-		for (size_t a = 0; a < sizeof(aliases) / sizeof(aliases[0]);
-		     a++)
-			if (strcmp(buf, aliases[a].alias) == 0)
-				name = aliases[a].name;
-		if (!SSL_CTX_set1_groups_list(m->ctx, name)) {
+		if (!SSL_CTX_set1_groups_list(m->ctx, buf)) {
 			ERR_clear_error();
 			snprintf(err, errlen, "tls: unknown curve %s", buf);
 			return -EINVAL;
 		}
-		if (sp_os_join(out, sizeof(out), &used, name, "curve", err,
+		if (sp_os_join(out, sizeof(out), &used, buf, "curve", err,
 			       errlen) < 0)
 			return -EINVAL;
 	}
