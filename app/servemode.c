@@ -1043,9 +1043,8 @@ sp_srv_tls_setup(struct sp_servemode *m)
 	m->tlsc.cache = conf.session_cache;
 	m->tls = sp_tls_create(&conf, &sp_srv_cbs, m, err, sizeof(err));
 	if (m->tls == NULL) {
-		/* Only memory is --max-conns's doing (both engines say "out
-		 * of memory"); a bad file or name is not. */
-		if (strstr(err, "out of memory"))
+		/* Only memory is --max-conns's doing; a bad file is not. */
+		if (errno == ENOMEM)
 			fprintf(stderr,
 				"stampede: %s; --max-conns %u makes %u TLS "
 				"connections per core: lower it\n",

@@ -79,7 +79,8 @@ struct sp_tls_fail_info {
 struct sp_tls_engine {
 	const char *name;
 	/* Configure from @conf and set up every connection of t->conns
-	 * (c->eng), all allocation here. < 0 with @err filled. */
+	 * (c->eng), all allocation here. -ENOMEM (out of memory) or
+	 * -EINVAL (a file, a name...) with @err filled. */
 	int (*create)(struct sp_tls *t, const struct sp_tls_conf *conf,
 		      char *err, size_t errlen);
 	void (*destroy)(struct sp_tls *t);

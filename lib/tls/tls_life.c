@@ -3,6 +3,7 @@
  * made at create and freed at destroy; the getters; the names the report
  * prints. The glue that runs connections is tls_stream.c.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,9 +39,11 @@ sp_tls_create(const struct sp_tls_conf *conf, const struct sp_stream_cbs *cbs,
 {
 	struct sp_tls *t;
 	uint64_t a0 = sp_tls_thread_allocs();
+	int r;
 
 	if (conf->conns == 0 || conf->inner_ops == NULL || cbs == NULL) {
 		snprintf(err, errlen, "tls: no connections or no stream");
+		errno = EINVAL;
 		return NULL;
 	}
 	t = calloc(1, sizeof(*t));
@@ -89,24 +92,23 @@ sp_tls_create(const struct sp_tls_conf *conf, const struct sp_stream_cbs *cbs,
 		c->next = t->free;
 		t->free = c;
 	}
-	if (t->eng->create(t, conf, err, errlen) < 0) {
-		free(t->scratch);
-		free(t->dbufs);
-		free(t->conns);
-		free(t);
-		return NULL;
-	}
+	r = t->eng->create(t, conf, err, errlen);
+	if (r < 0)
+		goto out;
 	t->ctr.allocs_setup = sp_tls_thread_allocs() - a0;
 	return t;
 nomem:
 	snprintf(err, errlen, "tls: out of memory for %u connections",
 		 conf->conns);
+	r = -ENOMEM;
+out:
 	if (t) {
 		free(t->scratch);
 		free(t->dbufs);
 		free(t->conns);
 		free(t);
 	}
+	errno = -r;
 	return NULL;
 }
 

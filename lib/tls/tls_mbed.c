@@ -608,9 +608,11 @@ nomem:
 		 t->nconns,
 		 (size_t)MBEDTLS_SSL_IN_BUFFER_LEN +
 			 MBEDTLS_SSL_OUT_BUFFER_LEN);
+	sp_mb_destroy(t);
+	return -ENOMEM;
 fail:
 	sp_mb_destroy(t);
-	return -1;
+	return -EINVAL;
 }
 
 static void

@@ -602,7 +602,7 @@ sp_os_create(struct sp_tls *t, const struct sp_tls_conf *conf, char *err,
 			 "tls: OpenSSL allocated before stampede could "
 			 "count its allocations (the openssl engine needs "
 			 "its hooks in first)");
-		return -1;
+		return -EINVAL;
 	}
 	pthread_once(&sp_os_bio_once, sp_os_bio_init);
 	m = calloc(1, sizeof(*m));
@@ -638,10 +638,13 @@ nomem:
 	snprintf(err, errlen,
 		 "tls: out of memory for %u connections (openssl)",
 		 t->nconns);
+	ERR_clear_error();
+	sp_os_destroy(t);
+	return -ENOMEM;
 fail:
 	ERR_clear_error();
 	sp_os_destroy(t);
-	return -1;
+	return -EINVAL;
 }
 
 static void

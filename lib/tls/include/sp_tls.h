@@ -189,7 +189,8 @@ struct sp_tls_counters {
  * Make an instance: its engine configured and its pool of @conf->conns
  * connections set up (the engine's buffers all allocated here). @cbs and
  * @ctx: the user's callbacks. NULL on failure with a one-line reason in
- * @err (a file that will not load, an unknown cipher...).
+ * @err and errno ENOMEM (out of memory: fewer connections would do) or
+ * EINVAL (a file that will not load, an unknown cipher...).
  */
 struct sp_tls *sp_tls_create(const struct sp_tls_conf *conf,
 			     const struct sp_stream_cbs *cbs, void *ctx,
