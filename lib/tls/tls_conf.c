@@ -1,12 +1,36 @@
 /*
- * What every engine's configuration reads the same way: name lists
- * ("a,b:c") and a pre-shared key ("IDENTITY:HEXKEY").
+ * What every engine's configuration checks and reads the same way: the
+ * conf's must-haves, name lists ("a,b:c") and a pre-shared key
+ * ("IDENTITY:HEXKEY").
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "tls_int.h"
+
+int
+sp_tls_conf_check(const struct sp_tls_conf *conf, char *err, size_t errlen)
+{
+	if (conf->conns == 0 || conf->inner_ops == NULL) {
+		snprintf(err, errlen, "tls: no connections or no stream");
+		return -EINVAL;
+	}
+	if ((conf->cert_file == NULL) != (conf->key_file == NULL)) {
+		snprintf(err, errlen,
+			 "tls: a certificate needs its key "
+			 "and a key its certificate");
+		return -EINVAL;
+	}
+	if (conf->role == SP_TLS_SERVER && conf->cert_file == NULL &&
+	    conf->psk == NULL) {
+		snprintf(err, errlen,
+			 "tls: a server needs a "
+			 "certificate and its key, or a PSK");
+		return -EINVAL;
+	}
+	return 0;
+}
 
 const char *
 sp_tls_list_next(const char **list, char *buf, size_t len)

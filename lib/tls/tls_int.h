@@ -166,6 +166,12 @@ enum {
 };
 const char *sp_tls_verify_bit_name(unsigned bit);
 
+/* What a conf needs whatever the engine (tls_conf.c): connections, a
+ * stream, a certificate with its key, a server something to prove
+ * itself with. 0, or -EINVAL with @err filled. */
+int sp_tls_conf_check(const struct sp_tls_conf *conf, char *err,
+		      size_t errlen);
+
 /* Configuration every engine reads alike (tls_conf.c): the next name of
  * a list ("a,b:c", ',' ':' or ' ' between) into @buf, NULL at the end;
  * how many names; a PSK "IDENTITY:HEXKEY" (0, or -EINVAL with @err). */

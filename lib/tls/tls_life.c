@@ -41,8 +41,12 @@ sp_tls_create(const struct sp_tls_conf *conf, const struct sp_stream_cbs *cbs,
 	uint64_t a0 = sp_tls_thread_allocs();
 	int r;
 
-	if (conf->conns == 0 || conf->inner_ops == NULL || cbs == NULL) {
-		snprintf(err, errlen, "tls: no connections or no stream");
+	if (cbs == NULL) {
+		snprintf(err, errlen, "tls: no callbacks");
+		errno = EINVAL;
+		return NULL;
+	}
+	if (sp_tls_conf_check(conf, err, errlen) < 0) {
 		errno = EINVAL;
 		return NULL;
 	}

@@ -366,12 +366,6 @@ sp_mb_load_certs(struct sp_mbed *m, const struct sp_tls_conf *conf, char *err,
 	char why[128];
 	int ret;
 
-	if ((conf->cert_file == NULL) != (conf->key_file == NULL)) {
-		snprintf(err, errlen,
-			 "tls: a certificate needs its key "
-			 "and a key its certificate");
-		return -EINVAL;
-	}
 	if (conf->cert_file == NULL)
 		return 0;
 	ret = mbedtls_x509_crt_parse_file(&m->own, conf->cert_file);
@@ -544,12 +538,6 @@ sp_mb_create(struct sp_tls *t, const struct sp_tls_conf *conf, char *err,
 				mbedtls_ssl_session_init(&m->slots[i].s);
 		}
 	} else {
-		if (conf->cert_file == NULL && conf->psk == NULL) {
-			snprintf(err, errlen,
-				 "tls: a server needs a "
-				 "certificate and its key, or a PSK");
-			goto fail;
-		}
 		if (conf->client_auth) {
 			if (sp_mb_load_ca(m,
 					  conf->ca_file ? conf->ca_file :

@@ -128,12 +128,6 @@ sp_os_load_certs(struct sp_ossl *m, const struct sp_tls_conf *conf, char *err,
 {
 	char why[128];
 
-	if ((conf->cert_file == NULL) != (conf->key_file == NULL)) {
-		snprintf(err, errlen,
-			 "tls: a certificate needs its key "
-			 "and a key its certificate");
-		return -EINVAL;
-	}
 	if (conf->cert_file == NULL)
 		return 0;
 	/* PEM (a chain), or one DER certificate. */
@@ -325,12 +319,6 @@ sp_os_configure(struct sp_tls *t, struct sp_ossl *m,
 				return -ENOMEM;
 		}
 	} else {
-		if (conf->cert_file == NULL && conf->psk == NULL) {
-			snprintf(err, errlen,
-				 "tls: a server needs a "
-				 "certificate and its key, or a PSK");
-			return -EINVAL;
-		}
 		if (conf->client_auth) {
 			if (sp_os_load_ca(m,
 					  conf->ca_file ? conf->ca_file :
