@@ -12,13 +12,11 @@
 void
 sp_run_csv_lat(FILE *f, const struct sp_hist *h)
 {
-	fprintf(f, ",%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f\n",
-		h->count ? (double)h->min / 1e3 : 0.0, sp_hist_mean(h) / 1e3,
-		(double)sp_hist_quantile(h, 0.5) / 1e3,
-		(double)sp_hist_quantile(h, 0.9) / 1e3,
-		(double)sp_hist_quantile(h, 0.95) / 1e3,
-		(double)sp_hist_quantile(h, 0.99) / 1e3,
-		(double)sp_hist_quantile(h, 0.999) / 1e3, (double)h->max / 1e3);
+	double v[SP_RUN_LAT_N];
+
+	sp_run_lat_ms(h, v);
+	fprintf(f, ",%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f\n", v[0], v[1],
+		v[2], v[3], v[4], v[5], v[6], v[7]);
 }
 
 /* A named row of the stats file: KIND,"NAME",four counts,latencies. */

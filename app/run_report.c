@@ -50,17 +50,27 @@ sp_run_hist_json(FILE *f, const struct sp_hist *h)
 }
 
 void
+sp_run_lat_ms(const struct sp_hist *h, double v[SP_RUN_LAT_N])
+{
+	static const double q[] = { 0.5, 0.9, 0.95, 0.99, 0.999 };
+
+	v[0] = h->count ? (double)h->min / 1e3 : 0.0;
+	v[1] = sp_hist_mean(h) / 1e3;
+	for (unsigned i = 0; i < 5; i++)
+		v[2 + i] = (double)sp_hist_quantile(h, q[i]) / 1e3;
+	v[7] = (double)h->max / 1e3;
+}
+
+void
 sp_run_lat_json(FILE *f, const struct sp_hist *h, int hist)
 {
+	double v[SP_RUN_LAT_N];
+
+	sp_run_lat_ms(h, v);
 	fprintf(f,
 		"{\"min\":%.3f,\"mean\":%.3f,\"p50\":%.3f,\"p90\":%.3f,"
 		"\"p95\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f",
-		h->count ? (double)h->min / 1e3 : 0.0, sp_hist_mean(h) / 1e3,
-		(double)sp_hist_quantile(h, 0.5) / 1e3,
-		(double)sp_hist_quantile(h, 0.9) / 1e3,
-		(double)sp_hist_quantile(h, 0.95) / 1e3,
-		(double)sp_hist_quantile(h, 0.99) / 1e3,
-		(double)sp_hist_quantile(h, 0.999) / 1e3, (double)h->max / 1e3);
+		v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
 	if (hist)
 		sp_run_hist_json(f, h);
 	fputc('}', f);
@@ -79,16 +89,13 @@ sp_run_start_ms(const struct sp_run *r)
 void
 sp_run_lat_line(FILE *out, const char *what, const struct sp_hist *h)
 {
+	double v[SP_RUN_LAT_N];
+
+	sp_run_lat_ms(h, v);
 	fprintf(out,
 		"  %-15s min %.3f  mean %.3f  p50 %.3f  p90 %.3f  p95 %.3f"
 		"  p99 %.3f  p99.9 %.3f  max %.3f  (%" PRIu64 ")\n",
-		what, h->count ? (double)h->min / 1e3 : 0.0,
-		sp_hist_mean(h) / 1e3, (double)sp_hist_quantile(h, 0.5) / 1e3,
-		(double)sp_hist_quantile(h, 0.9) / 1e3,
-		(double)sp_hist_quantile(h, 0.95) / 1e3,
-		(double)sp_hist_quantile(h, 0.99) / 1e3,
-		(double)sp_hist_quantile(h, 0.999) / 1e3, (double)h->max / 1e3,
-		h->count);
+		what, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], h->count);
 }
 
 /*

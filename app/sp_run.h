@@ -199,6 +199,10 @@ void sp_run_ws_json(const struct sp_run *r, const struct sp_report *rep,
 		    FILE *f, int hist);
 void sp_run_ws_json_point(const struct sp_run_point *p, FILE *f);
 void sp_run_ws_csv_stats(const struct sp_run *r, FILE *f);
+/* A latency's min, mean, p50, p90, p95, p99, p99.9 and max in ms: the
+ * columns of the JSON object and of a CSV row. */
+#define SP_RUN_LAT_N 8
+void sp_run_lat_ms(const struct sp_hist *h, double v[SP_RUN_LAT_N]);
 /* A latency object {min, mean, p50, ..., max} in ms; @hist: with the
  * histogram itself ("hist", sparse, in us: what `stampede merge` adds
  * up), which the file report carries and the per-second JSON does not. */
