@@ -590,6 +590,8 @@ sp_http1_resp_init(struct sp_http1_resp *p, int head_request)
 	p->body_ctx = NULL;
 	p->on_header = NULL;
 	p->header_ctx = NULL;
+	p->name_wanted = NULL;
+	p->name_key = NULL;
 	p->memo = NULL;
 	p->upgrade_ok = 0;
 	sp_http1_resp_next(p, head_request);

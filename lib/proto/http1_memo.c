@@ -17,6 +17,8 @@ sp_take_state(struct sp_http1_resp *p, const struct sp_http1_resp *from)
 	void *ctx = p->body_ctx;
 	sp_http1_header_cb on_header = p->on_header;
 	void *hctx = p->header_ctx;
+	sp_http1_name_cb name_wanted = p->name_wanted;
+	const void *name_key = p->name_key;
 	struct sp_http1_memo *memo = p->memo;
 	int upgrade_ok = p->upgrade_ok;
 
@@ -27,7 +29,29 @@ sp_take_state(struct sp_http1_resp *p, const struct sp_http1_resp *from)
 	p->body_ctx = ctx;
 	p->on_header = on_header;
 	p->header_ctx = hctx;
+	p->name_wanted = name_wanted;
+	p->name_key = name_key;
 	p->memo = memo;
+}
+
+/* The fields of @m that @p's listener wants (all without a name_wanted):
+ * asked once per head and key. */
+static uint32_t
+sp_memo_want(struct sp_http1_memo *m, const struct sp_http1_resp *p,
+	     const uint8_t *buf)
+{
+	if (p->name_wanted == NULL)
+		return UINT32_MAX;
+	if (m->want_cb != p->name_wanted || m->want_key != p->name_key) {
+		m->want = 0;
+		for (uint8_t f = 0; f < m->nfields; f++)
+			if (p->name_wanted(p->name_key, buf + m->field[f][0],
+					   m->field[f][1]))
+				m->want |= UINT32_C(1) << f;
+		m->want_cb = p->name_wanted;
+		m->want_key = p->name_key;
+	}
+	return m->want;
 }
 
 /* A head memoized byte for byte at @buf: take the state it left. Its
@@ -44,8 +68,13 @@ sp_http1_memo_hit(struct sp_http1_resp *p, const uint8_t *buf, size_t len)
 		return 0;
 	sp_take_state(p, &m->after);
 	if (p->on_header != NULL) {
+		uint32_t want = sp_memo_want(m, p, buf);
+
 		for (uint8_t f = 0; f < m->nfields; f++) {
 			const uint8_t *d = m->field[f];
+
+			if (!((want >> f) & 1))
+				continue;
 
 			p->on_header(p->header_ctx, SP_HTTP1_HDR_NAME,
 				     buf + d[0], d[1]);
@@ -69,6 +98,8 @@ sp_memo_fields(struct sp_http1_memo *m)
 	uint32_t n = m->h.len, i = 0;
 
 	m->nfields = 0;
+	m->want_cb = NULL;
+	m->want_key = NULL;
 	while (i < n && h[i] != '\n') /* the status line */
 		i++;
 	for (i++; i < n && h[i] != '\r' && h[i] != '\n';) {

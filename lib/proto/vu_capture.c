@@ -401,21 +401,7 @@ sp_vu_cap_reads_body(const struct sp_vu_engine *e, const struct sp_request *rq)
 static int
 name_is(const struct sp_vu_capst *cs, const char *name)
 {
-	size_t n = strlen(name);
-
-	if (cs->name_len != n)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		uint8_t a = cs->name[i], b = (uint8_t)name[i];
-
-		if (a >= 'A' && a <= 'Z')
-			a = (uint8_t)(a + 32);
-		if (b >= 'A' && b <= 'Z')
-			b = (uint8_t)(b + 32);
-		if (a != b)
-			return 0;
-	}
-	return 1;
+	return sp_vu_ieq(cs->name, cs->name_len, name, strlen(name));
 }
 
 /* What the field whose name is in cs->name is to us: 1 Set-Cookie, 2 + k

@@ -5,12 +5,6 @@
  */
 #include "vu_int.h"
 
-static inline uint8_t
-sp_lower(uint8_t c)
-{
-	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
-}
-
 /* The check's header among the fields, by name, case-insensitively. A
  * name comes in NAME pieces; END closes the field. */
 void
@@ -36,7 +30,7 @@ sp_vu_on_header(void *ctx, enum sp_http1_hdr_part part, const uint8_t *p,
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (sp_lower(p[i]) != sp_lower((uint8_t)ck->header[m + i])) {
+		if (sp_vu_lower(p[i]) != sp_vu_lower((uint8_t)ck->header[m + i])) {
 			c->hdr_match = UINT32_MAX;
 			return;
 		}

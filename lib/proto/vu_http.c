@@ -178,6 +178,28 @@ sp_http_on_body(void *ctx, const uint8_t *p, size_t n)
 	sp_vu_cap_on_body(h->cs, p, n);
 }
 
+/* The fields a request's listeners can want, by name (the head memo
+ * replays only those: sp_http1_name_cb): Set-Cookie (the jar's, if any),
+ * its header captures' and its header check's. A function of the request
+ * alone, so the request is the key. */
+static int
+sp_http_name_wanted(const void *key, const uint8_t *name, size_t n)
+{
+	const struct sp_request *rq = key;
+
+	if (sp_vu_ieq(name, n, "set-cookie", 10))
+		return 1;
+	if (rq->check.header != NULL &&
+	    sp_vu_ieq(name, n, rq->check.header, rq->check.header_len))
+		return 1;
+	for (uint32_t k = 0; k < rq->ncaptures; k++)
+		if (rq->captures[k].kind == SP_CAP_HEADER &&
+		    sp_vu_ieq(name, n, rq->captures[k].name,
+			      strlen(rq->captures[k].name)))
+			return 1;
+	return 0;
+}
+
 static void
 sp_http_start(struct sp_vu_engine *e, struct sp_vu *v)
 {
@@ -193,6 +215,8 @@ sp_http_start(struct sp_vu_engine *e, struct sp_vu *v)
 	 * goes its faster way otherwise. */
 	h->resp.on_header = rq->check.header != NULL ? sp_vu_on_header : NULL;
 	h->resp.header_ctx = &h->chk;
+	h->resp.name_wanted = sp_http_name_wanted;
+	h->resp.name_key = rq;
 	h->resp.on_body = rq->check.body_contains != NULL ? sp_vu_on_body :
 							    NULL;
 	h->resp.body_ctx = &h->chk;
@@ -218,6 +242,7 @@ sp_http_start(struct sp_vu_engine *e, struct sp_vu *v)
 		sp_vu_ws_offer(e, v, &h->chk, h->ws_key);
 		h->resp.on_header = sp_vu_ws_on_header;
 		h->resp.header_ctx = sp_vu_ws_hs_ctx(e, v);
+		h->resp.name_wanted = NULL;
 	}
 	sp_http1_resp_next(&h->resp, rq->method == SP_METHOD_HEAD);
 	sp_http_pump(e, v);

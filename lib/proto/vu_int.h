@@ -27,6 +27,24 @@
 #include "sp_ws.h"
 #include "vu_sched.h"
 
+static inline uint8_t
+sp_vu_lower(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+}
+
+/* @a (@an bytes) equals @b (@bn), ignoring ASCII case. */
+static inline int
+sp_vu_ieq(const uint8_t *a, size_t an, const char *b, size_t bn)
+{
+	if (an != bn)
+		return 0;
+	for (size_t i = 0; i < an; i++)
+		if (sp_vu_lower(a[i]) != sp_vu_lower((uint8_t)b[i]))
+			return 0;
+	return 1;
+}
+
 #define SP_VU_NONE UINT32_MAX
 #define SP_VU_RETRY_US 1000      /* connect retry when our pool is short */
 #define SP_VU_OPENS_PER_STEP 256 /* new iterations per loop iteration */

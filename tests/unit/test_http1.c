@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sp_http1.h"
 
@@ -932,6 +933,91 @@ test_large_lengths(void)
 	      "sticky error");
 }
 
+/* The name filter (sp_http1_resp.name_wanted): a parse from the bytes
+ * reports every field; a memo hit replays only the fields the filter
+ * wanted, asking it once per head and key. */
+static int filter_calls;
+
+static int
+want_named(const void *key, const uint8_t *name, size_t n)
+{
+	const char *const *names = key;
+
+	filter_calls++;
+	for (; *names != NULL; names++)
+		if (strlen(*names) == n &&
+		    strncasecmp(*names, (const char *)name, n) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+filtered_parse(struct sp_http1_memo *memo, const void *key, struct run *run)
+{
+	static const char in[] = "HTTP/1.1 200 OK\r\nServer: x\r\n"
+				 "Set-Cookie: a=b\r\nContent-Length: 0\r\n"
+				 "X-Id: 7\r\n\r\n";
+	struct sp_http1_resp p;
+	size_t used;
+	int rc;
+
+	memset(run, 0, sizeof(*run));
+	run->hdr_last = -1;
+	sp_http1_resp_init(&p, 0);
+	p.on_header = collect_hdr;
+	p.header_ctx = run;
+	p.name_wanted = key != NULL ? want_named : NULL;
+	p.name_key = key;
+	p.memo = memo;
+	rc = sp_http1_resp_parse(&p, (const uint8_t *)in, sizeof(in) - 1,
+				 &used);
+	CHECK(rc == SP_HTTP1_DONE && used == sizeof(in) - 1 &&
+		      p.status == 200,
+	      "filtered parse: rc %d used %zu", rc, used);
+}
+
+static void
+test_name_filter(void)
+{
+	static const char *const cookie_id[] = { "set-cookie", "X-ID", NULL };
+	static const char *const server[] = { "server", NULL };
+	static const char all[] = "Server:x\nSet-Cookie:a=b\n"
+				  "Content-Length:0\nX-Id:7\n";
+	static const char wanted[] = "Set-Cookie:a=b\nX-Id:7\n";
+	static struct sp_http1_memo memo;
+	struct run run;
+	uint64_t hits;
+
+	memset(&memo, 0, sizeof(memo));
+	filtered_parse(&memo, cookie_id, &run);
+	CHECK(run.hdrs_len == strlen(all) &&
+		      memcmp(run.hdrs, all, run.hdrs_len) == 0,
+	      "parsed from bytes: every field (%.*s)", (int)run.hdrs_len,
+	      run.hdrs);
+	hits = memo.h.hits;
+	filter_calls = 0;
+	filtered_parse(&memo, cookie_id, &run);
+	CHECK(memo.h.hits == hits + 1, "the memo answered");
+	CHECK(run.hdrs_len == strlen(wanted) &&
+		      memcmp(run.hdrs, wanted, run.hdrs_len) == 0 &&
+		      !run.hdrs_bad,
+	      "memo: the wanted fields only (%.*s)", (int)run.hdrs_len,
+	      run.hdrs);
+	CHECK(filter_calls == 4, "asked once per field: %d", filter_calls);
+	filtered_parse(&memo, cookie_id, &run);
+	CHECK(filter_calls == 4 && run.hdrs_len == strlen(wanted),
+	      "same key: not asked again (%d)", filter_calls);
+	filtered_parse(&memo, server, &run);
+	CHECK(filter_calls == 8 && run.hdrs_len == 9 &&
+		      memcmp(run.hdrs, "Server:x\n", 9) == 0,
+	      "another key: asked again, its fields (%.*s)",
+	      (int)run.hdrs_len, run.hdrs);
+	filtered_parse(&memo, NULL, &run);
+	CHECK(run.hdrs_len == strlen(all) &&
+		      memcmp(run.hdrs, all, run.hdrs_len) == 0,
+	      "no filter: every field from the memo");
+}
+
 int
 main(void)
 {
@@ -946,6 +1032,7 @@ main(void)
 	      "header expectations checked: %d", hdr_checked);
 	test_huge_header();
 	test_large_lengths();
+	test_name_filter();
 	printf("%d tests, %d failed\n", sp_tests, sp_failed);
 	return sp_failed ? 1 : 0;
 }

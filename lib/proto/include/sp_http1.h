@@ -60,6 +60,17 @@ enum sp_http1_hdr_part {
 typedef void (*sp_http1_header_cb)(void *ctx, enum sp_http1_hdr_part part,
 				   const uint8_t *p, size_t n);
 
+/*
+ * Optional, beside on_header: whether a field named @name (@n bytes, as
+ * received) can matter to the listener; @key is sp_http1_resp.name_key.
+ * A hint, and a pure function of @key and the name: the memo asks it once
+ * per memoized head and key, and replays only the fields it said yes to
+ * (a head parsed from its bytes still reports every field). Set-Cookie
+ * among a dozen fields then costs the jar one field, not twelve.
+ */
+typedef int (*sp_http1_name_cb)(const void *key, const uint8_t *name,
+				size_t n);
+
 struct sp_http1_memo;
 
 struct sp_http1_resp {
@@ -69,6 +80,8 @@ struct sp_http1_resp {
 	void *body_ctx;
 	sp_http1_header_cb on_header; /* optional */
 	void *header_ctx;
+	sp_http1_name_cb name_wanted; /* optional, with on_header */
+	const void *name_key;
 	struct sp_http1_memo *memo; /* optional, see below */
 	int upgrade_ok;             /* the request asked for an upgrade:
 					 * 101 is its final answer (else
@@ -121,6 +134,12 @@ struct sp_http1_memo {
 	 * value offset, value length (a head is at most 256 bytes). */
 	uint8_t nfields; /* or SP_HTTP1_MEMO_NO_FIELDS */
 	uint8_t field[SP_HTTP1_MEMO_FIELDS][4];
+	/* name_wanted's answers for these fields (bit f: field f), asked
+	 * with want_cb and want_key (NULL: not asked since the head was
+	 * kept). */
+	uint32_t want;
+	sp_http1_name_cb want_cb;
+	const void *want_key;
 	struct sp_http1_resp after; /* the parser right after the head */
 };
 
@@ -129,8 +148,8 @@ struct sp_http1_memo {
 void sp_http1_resp_init(struct sp_http1_resp *p, int head_request);
 
 /* Same for the next response on a connection, keeping the configuration
- * (max_header_bytes, on_body, body_ctx, on_header, header_ctx, memo,
- * upgrade_ok). */
+ * (max_header_bytes, on_body, body_ctx, on_header, header_ctx,
+ * name_wanted, name_key, memo, upgrade_ok). */
 void sp_http1_resp_next(struct sp_http1_resp *p, int head_request);
 
 /* Feed @len bytes. Returns SP_HTTP1_NEED_MORE (*consumed = len),
