@@ -151,13 +151,20 @@ sp_tx_alloc(void *io_ctx, void **handle)
 }
 
 static void
-sp_tx_send(void *io_ctx, void *handle, uint32_t len)
+sp_tx_send(void *io_ctx, void *handle, uint32_t len, uint64_t ol_flags)
 {
 	struct sp_worker *w = io_ctx;
 	struct rte_mbuf *m = handle;
 
 	m->data_len = (uint16_t)len;
 	m->pkt_len = len;
+	/* Checksums left to the NIC (the port offers them): where its
+	 * headers are. A fresh mbuf's flags are 0 otherwise. */
+	if (ol_flags != 0) {
+		m->ol_flags = ol_flags;
+		m->l2_len = RTE_ETHER_HDR_LEN;
+		m->l3_len = sizeof(struct rte_ipv4_hdr);
+	}
 	w->tx_buf[w->tx_n++] = m;
 	if (w->tx_n == SP_TX_BURST)
 		sp_tx_flush(w);
@@ -203,6 +210,7 @@ sp_worker_create_stack(struct sp_worker *w, struct sp_port *p,
 	cfg->ip_count = no->ip_count;
 	cfg->prefix_len = no->prefix_len;
 	cfg->gateway = no->gateway;
+	cfg->offload = p->offload;
 	cfg->tx_alloc = sp_tx_alloc;
 	cfg->tx_send = sp_tx_send;
 	cfg->io_ctx = w;
@@ -239,8 +247,8 @@ sp_chance(struct sp_worker *w, uint32_t bp)
 static inline void
 sp_input(struct sp_worker *w, struct rte_mbuf *m, uint64_t now)
 {
-	sp_stack_input(w->st, rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
-		       now);
+	sp_stack_input_ol(w->st, rte_pktmbuf_mtod(m, const uint8_t *),
+			  m->data_len, now, m->ol_flags);
 }
 
 static void
