@@ -129,6 +129,19 @@ sp_tx_flush(struct sp_worker *w)
 	 * wire earlier (a request's lag and send time, see sp_mode). */
 	if (w->mode != NULL && w->mode->flushed != NULL)
 		w->mode->flushed(w->mode_ctx, sp_now_us());
+	/* Checksums left to the NIC: the driver's own touches to what the
+	 * stack wrote (the pseudo-header's sum with the length is what most
+	 * want, not all), as the offload API asks. It refuses nothing we
+	 * build; if it did, the frames from the refused one on would go as
+	 * the ring's would (TCP sends them again). */
+	if (w->port->offload != 0) {
+		n = rte_eth_tx_prepare(w->port->port_id, w->queue, w->tx_buf,
+				       n);
+		if (n < w->tx_n) {
+			rte_pktmbuf_free_bulk(&w->tx_buf[n], w->tx_n - n);
+			sp_ctr_add(w->tx_dropped, w->tx_n - n);
+		}
+	}
 	sent = rte_eth_tx_burst(w->port->port_id, w->queue, w->tx_buf, n);
 	sp_ctr_add(w->tx_pkts, sent);
 	if (sent < n) {
