@@ -323,6 +323,36 @@ sp_afp_drops(struct sp_port *p)
 	}
 }
 
+/*
+ * Checksums the NIC can make and check for the stack: the IPv4 header's
+ * and TCP's, each where the port offers it (virtio: TCP only; af_packet:
+ * none, every checksum stays in software). Never segmentation (TSO, LRO)
+ * nor scatter: the stack builds and takes frames up to the MTU, one mbuf
+ * each (a chained mbuf is counted, rx_multiseg, and dropped).
+ */
+static void
+sp_port_offloads(struct sp_port *p, const struct rte_eth_dev_info *info,
+		 struct rte_eth_conf *conf)
+{
+	uint64_t tx = info->tx_offload_capa, rx = info->rx_offload_capa;
+
+	p->offload = 0;
+	if (tx & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) {
+		conf->txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
+		p->offload |= SP_OFFLOAD_TX_IPV4_CKSUM;
+	}
+	if (tx & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) {
+		conf->txmode.offloads |= RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+		p->offload |= SP_OFFLOAD_TX_TCP_CKSUM;
+	}
+	/* Receive: each frame's flags then carry the NIC's verdict, which
+	 * the stack takes instead of checking (a frame without one is
+	 * checked in software). */
+	conf->rxmode.offloads |= rx & (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM |
+				       RTE_ETH_RX_OFFLOAD_TCP_CKSUM);
+	p->rx_offload = conf->rxmode.offloads;
+}
+
 static int
 sp_port_setup(struct sp_port *p)
 {
@@ -359,9 +389,8 @@ sp_port_setup(struct sp_port *p)
 			rte_strerror(rte_errno));
 		return -1;
 	}
-	/* No offloads: the stack computes every checksum itself and never
-	 * builds segments larger than the MTU. */
 	memset(&conf, 0, sizeof(conf));
+	sp_port_offloads(p, &info, &conf);
 	/* Several queues on a NIC: spread flows by RSS on addresses and
 	 * ports, where the NIC can (af_packet spreads by itself). */
 	if (p->nb_queues > 1 && info.flow_type_rss_offloads != 0) {

@@ -511,6 +511,13 @@ sp_print_stack(const struct sp_report *r, FILE *out)
 		s->arp_rx_request, s->arp_rx_reply, s->arp_tx_request,
 		s->arp_tx_reply, s->arp_from_syn);
 	fprintf(out, "  icmp echo       %" PRIu64 " answered\n", s->icmp_echo);
+	fprintf(out,
+		"  checksums       tx ip sw %" PRIu64 " nic %" PRIu64
+		"  tcp sw %" PRIu64 " nic %" PRIu64 "  rx ip sw %" PRIu64
+		" nic %" PRIu64 "  tcp sw %" PRIu64 " nic %" PRIu64 "\n",
+		s->cksum_tx_ip_sw, s->cksum_tx_ip_nic, s->cksum_tx_tcp_sw,
+		s->cksum_tx_tcp_nic, s->cksum_rx_ip_sw, s->cksum_rx_ip_nic,
+		s->cksum_rx_tcp_sw, s->cksum_rx_tcp_nic);
 	fprintf(out, "  frames          rx %" PRIu64 "  tx %" PRIu64 "\n",
 		s->rx_frames, s->tx_frames);
 	if (r->nic.valid)
@@ -652,6 +659,15 @@ sp_report_json_stack(const struct sp_report *r, FILE *f,
 		sp_alloc_hot_count(), s->arp_rx_request, s->arp_rx_reply,
 		s->arp_tx_request, s->arp_tx_reply, s->arp_from_syn,
 		s->icmp_echo);
+	/* Who made and checked the checksums: the stack (sw) or the NIC. */
+	fprintf(f,
+		" \"cksum\":{\"tx_ip_sw\":%" PRIu64 ",\"tx_ip_nic\":%" PRIu64
+		",\"tx_tcp_sw\":%" PRIu64 ",\"tx_tcp_nic\":%" PRIu64
+		",\"rx_ip_sw\":%" PRIu64 ",\"rx_ip_nic\":%" PRIu64
+		",\"rx_tcp_sw\":%" PRIu64 ",\"rx_tcp_nic\":%" PRIu64 "},\n",
+		s->cksum_tx_ip_sw, s->cksum_tx_ip_nic, s->cksum_tx_tcp_sw,
+		s->cksum_tx_tcp_nic, s->cksum_rx_ip_sw, s->cksum_rx_ip_nic,
+		s->cksum_rx_tcp_sw, s->cksum_rx_tcp_nic);
 	fprintf(f,
 		" \"nic\":{\"ipackets\":%" PRIu64 ",\"opackets\":%" PRIu64
 		",\"imissed\":%" PRIu64 ",\"ierrors\":%" PRIu64

@@ -129,6 +129,19 @@ sp_tx_flush(struct sp_worker *w)
 	 * wire earlier (a request's lag and send time, see sp_mode). */
 	if (w->mode != NULL && w->mode->flushed != NULL)
 		w->mode->flushed(w->mode_ctx, sp_now_us());
+	/* Checksums left to the NIC: the driver's own touches to what the
+	 * stack wrote (the pseudo-header's sum with the length is what most
+	 * want, not all), as the offload API asks. It refuses nothing we
+	 * build; if it did, the frames from the refused one on would go as
+	 * the ring's would (TCP sends them again). */
+	if (w->port->offload != 0) {
+		n = rte_eth_tx_prepare(w->port->port_id, w->queue, w->tx_buf,
+				       n);
+		if (n < w->tx_n) {
+			rte_pktmbuf_free_bulk(&w->tx_buf[n], w->tx_n - n);
+			sp_ctr_add(w->tx_dropped, w->tx_n - n);
+		}
+	}
 	sent = rte_eth_tx_burst(w->port->port_id, w->queue, w->tx_buf, n);
 	sp_ctr_add(w->tx_pkts, sent);
 	if (sent < n) {
@@ -151,13 +164,20 @@ sp_tx_alloc(void *io_ctx, void **handle)
 }
 
 static void
-sp_tx_send(void *io_ctx, void *handle, uint32_t len)
+sp_tx_send(void *io_ctx, void *handle, uint32_t len, uint64_t ol_flags)
 {
 	struct sp_worker *w = io_ctx;
 	struct rte_mbuf *m = handle;
 
 	m->data_len = (uint16_t)len;
 	m->pkt_len = len;
+	/* Checksums left to the NIC (the port offers them): where its
+	 * headers are. A fresh mbuf's flags are 0 otherwise. */
+	if (ol_flags != 0) {
+		m->ol_flags = ol_flags;
+		m->l2_len = RTE_ETHER_HDR_LEN;
+		m->l3_len = sizeof(struct rte_ipv4_hdr);
+	}
 	w->tx_buf[w->tx_n++] = m;
 	if (w->tx_n == SP_TX_BURST)
 		sp_tx_flush(w);
@@ -203,6 +223,7 @@ sp_worker_create_stack(struct sp_worker *w, struct sp_port *p,
 	cfg->ip_count = no->ip_count;
 	cfg->prefix_len = no->prefix_len;
 	cfg->gateway = no->gateway;
+	cfg->offload = p->offload;
 	cfg->tx_alloc = sp_tx_alloc;
 	cfg->tx_send = sp_tx_send;
 	cfg->io_ctx = w;
@@ -239,8 +260,8 @@ sp_chance(struct sp_worker *w, uint32_t bp)
 static inline void
 sp_input(struct sp_worker *w, struct rte_mbuf *m, uint64_t now)
 {
-	sp_stack_input(w->st, rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
-		       now);
+	sp_stack_input_ol(w->st, rte_pktmbuf_mtod(m, const uint8_t *),
+			  m->data_len, now, m->ol_flags);
 }
 
 static void

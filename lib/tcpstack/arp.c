@@ -71,7 +71,7 @@ arp_send(struct sp_stack *st, uint16_t op, const uint8_t *tha, uint32_t sip,
 	/* Pad to the Ethernet minimum (60 bytes without FCS). */
 	memset(f + sizeof(*eth) + sizeof(*arp), 0,
 	       60 - sizeof(*eth) - sizeof(*arp));
-	st->cfg.tx_send(st->cfg.io_ctx, handle, 60);
+	st->cfg.tx_send(st->cfg.io_ctx, handle, 60, 0);
 	sp_ctr_inc(st->stats.tx_frames);
 	sp_ctr_add(st->stats.tx_bytes, 60);
 	if (op == RTE_ARP_OP_REQUEST)

@@ -1,15 +1,16 @@
 /*
  * IPv4 (RFC 791) input validation and output framing, and ICMP echo
- * (RFC 792). Checksums are computed in software: the af_packet port cannot
- * offload them, and a generator must not trust a peer's checksum either.
- * Fragments are not reassembled: they are dropped and counted.
+ * (RFC 792). The IPv4 and TCP checksums are made and checked in software,
+ * or by the NIC where the port offloads them (cksum_ol.h: an af_packet
+ * port cannot); either way every one is checked, a peer's checksum is
+ * never trusted unchecked. ICMP's are always ours. Fragments are not
+ * reassembled: they are dropped and counted.
  */
 #include <string.h>
 
 #include <rte_icmp.h>
 
-#include "cksum.h"
-#include "stack_int.h"
+#include "cksum_ol.h"
 
 void
 sp_drop(struct sp_stack *st, enum sp_drop_reason r)
@@ -75,7 +76,7 @@ sp_ip_input(struct sp_stack *st, const uint8_t *frame,
 		sp_drop(st, SP_DROP_IP_HDR);
 		return;
 	}
-	if (sp_cksum_raw(ip, hlen, 0) != 0xffff) {
+	if (!sp_cksum_ip_in(st, ip, hlen)) {
 		sp_drop(st, SP_DROP_IP_CSUM);
 		return;
 	}
@@ -144,26 +145,17 @@ sp_ip_finish(struct sp_stack *st, void *handle, uint8_t *frame, uint32_t l4_len)
 		(struct rte_ipv4_hdr *)(frame + sizeof(struct rte_ether_hdr));
 	uint32_t len = (uint32_t)(sizeof(struct rte_ether_hdr) + sizeof(*ip)) +
 		       l4_len;
+	uint64_t ol;
 
 	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + l4_len));
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = (uint16_t)~sp_cksum_raw(ip, sizeof(*ip), 0);
-	if (ip->next_proto_id == IPPROTO_TCP) {
-		struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
-
-		/* as rte_ipv4_udptcp_cksum: 0 stays 0 for TCP */
-		th->cksum = 0;
-		th->cksum = (uint16_t)~sp_cksum_raw(
-			th, l4_len,
-			sp_cksum_phdr(ip->src_addr, ip->dst_addr, IPPROTO_TCP,
-				      (uint16_t)l4_len));
-	}
-	/* Pad short frames to the Ethernet minimum of 60 bytes. */
+	ol = sp_cksum_out(st, ip, l4_len);
+	/* Pad short frames to the Ethernet minimum of 60 bytes (zeros: a
+	 * NIC that sums to the frame's end adds nothing). */
 	if (len < 60) {
 		memset(frame + len, 0, 60 - len);
 		len = 60;
 	}
-	st->cfg.tx_send(st->cfg.io_ctx, handle, len);
+	st->cfg.tx_send(st->cfg.io_ctx, handle, len, ol);
 	sp_ctr_inc(st->stats.tx_frames);
 	sp_ctr_add(st->stats.tx_bytes, len);
 }

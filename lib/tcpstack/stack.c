@@ -266,6 +266,13 @@ int
 sp_stack_input(struct sp_stack *st, const uint8_t *frame, uint32_t len,
 	       uint64_t now_us)
 {
+	return sp_stack_input_ol(st, frame, len, now_us, 0);
+}
+
+int
+sp_stack_input_ol(struct sp_stack *st, const uint8_t *frame, uint32_t len,
+		  uint64_t now_us, uint64_t ol_flags)
+{
 	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)frame;
 	uint16_t type;
 
@@ -273,6 +280,7 @@ sp_stack_input(struct sp_stack *st, const uint8_t *frame, uint32_t len,
 	sp_ctr_inc(st->stats.rx_frames);
 	sp_ctr_add(st->stats.rx_bytes, len);
 	st->last_drop = 0;
+	st->rx_ol = ol_flags;
 
 	if (len < sizeof(*eth)) {
 		sp_drop(st, SP_DROP_ETH_SHORT);

@@ -151,6 +151,9 @@ struct sp_stack {
 	uint16_t rcv_wnd_max; /* unscaled window field when no WS */
 	uint8_t rcv_wscale;   /* what we offer */
 	int last_drop; /* SP_DROP_ERR of the frame being processed, or 0 */
+	/* The NIC's receive flags of the frame being processed (its
+	 * checksum verdicts: cksum_ol.h), 0 when it gave none. */
+	uint64_t rx_ol;
 	/* The connection whose segment is being processed: what its
 	 * callbacks send or close waits for the segment's end (cur_out), so
 	 * that data, FIN and ACK leave together in one segment. */

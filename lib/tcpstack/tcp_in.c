@@ -12,7 +12,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "cksum.h"
+#include "cksum_ol.h"
 #include "stack_int.h"
 
 struct seg {
@@ -68,17 +68,6 @@ parse_options(struct seg *s, const uint8_t *p, uint32_t n)
 		i += len;
 	}
 	return 0;
-}
-
-/* Sum over pseudo-header and segment folds to 0xffff when intact. */
-static bool
-tcp_csum_ok(const struct rte_ipv4_hdr *ip, const struct rte_tcp_hdr *th,
-	    uint32_t tcp_len)
-{
-	return sp_cksum_raw(th, tcp_len,
-			    sp_cksum_phdr(ip->src_addr, ip->dst_addr,
-					  ip->next_proto_id,
-					  (uint16_t)tcp_len)) == 0xffff;
 }
 
 static void
@@ -727,7 +716,7 @@ sp_seg_input(struct sp_stack *st, const uint8_t *frame,
 		sp_drop(st, SP_DROP_TCP_HDR);
 		return;
 	}
-	if (!tcp_csum_ok(ip, th, tcp_len)) {
+	if (!sp_cksum_tcp_in(st, ip, th, tcp_len)) {
 		sp_drop(st, SP_DROP_TCP_CSUM);
 		return;
 	}

@@ -19,6 +19,14 @@
 # one stampede counted, nothing on a wrong queue. serve with 2 cores keeps
 # each flow where the NIC put it: wrk's requests all answered, both cores
 # busy, nothing passed on.
+#
+# Checksum offload on the same NIC (virtio's csum and guest_csum): every
+# run leaves its TCP checksums to the NIC (none made in software; the IPv4
+# header's stay ours, virtio has no offload for them) and takes the NIC's
+# receive verdicts. The host's kernel never checks a guest's offloaded
+# (partial) checksum, so csum_tap.py does, on the tap: each of thousands
+# of segments asks the host for its checksum at the TCP header and
+# completes to the right one.
 . "$(dirname "$0")/lib.sh"
 
 NS=sp-rss                # kcount reads this namespace's counters
@@ -31,8 +39,12 @@ SRV_PID=
 HTTP_PID=
 VM_PID=
 
+CSUM_PID=
+VM_MAC=02:00:c6:12:3c:02  # tools/rss-vm's
+
 rss_cleanup() {
 	[ -n "$VM_PID" ] && kill -TERM "$VM_PID" 2>/dev/null && wait "$VM_PID" 2>/dev/null
+	[ -n "$CSUM_PID" ] && kill -TERM "$CSUM_PID" 2>/dev/null && wait "$CSUM_PID" 2>/dev/null
 	[ -n "$SRV_PID" ] && kill -TERM "$SRV_PID" 2>/dev/null && wait "$SRV_PID" 2>/dev/null
 	[ -n "$HTTP_PID" ] && kill -TERM "$HTTP_PID" 2>/dev/null && wait "$HTTP_PID" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
@@ -98,6 +110,12 @@ echo "@@exit serve \$?"
 echo "@@json serve"; cat /tmp/serve.json; echo "@@end"
 EOF2
 
+# The guest's TCP checksums as its host gets them, the first 6000 segments
+# (the echo runs' handshakes, data and closes).
+nsx python3 "$(dirname "$0")/csum_tap.py" "$TAP" "$VM_MAC" "$TMP/csum.json" 6000 &
+CSUM_PID=$!
+for _ in $(seq 50); do [ -s "$TMP/csum.json" ] && break; sleep 0.1; done
+
 opens0=$(kcount TcpPassiveOpens)
 kernel_rst_mark
 "$ROOT/tools/rss-vm" run "$TMP/vm" "$TMP/guest.sh" "$NS" "$TAP" "$TMP/console.log" 400 &
@@ -124,6 +142,10 @@ fi
 wait "$VM_PID"
 vm_rc=$?
 VM_PID=
+# Done at its 6000 segments, or stopped here (then it tells what it saw).
+kill -TERM "$CSUM_PID" 2>/dev/null
+wait "$CSUM_PID"
+CSUM_PID=
 check "guest: ran to the end" eq "$vm_rc" 0
 # The serial console ends its lines with CR LF.
 tr -d '\r' <"$TMP/console.log" >"$TMP/console.txt"
@@ -134,6 +156,14 @@ report() {
 	awk -v n="$1" '$0 == "@@json " n { on = 1; next } /^@@end/ { on = 0 } on' \
 		"$TMP/console.txt" >"$TMP/r.json"
 	check "$1: exit 0" eq "$(sed -n "s/^@@exit $1 \([0-9]*\)$/\1/p" "$TMP/console.txt")" 0
+}
+# offloaded NAME: its report says the NIC made every TCP checksum.
+offloaded() {
+	check "$1: no TCP checksum made in software (the NIC's)" eq "$(j .cksum.tx_tcp_sw)" 0
+	check "$1: TCP checksums left to the NIC" ge "$(j .cksum.tx_tcp_nic)" 10
+	check "$1: IPv4 header checksums made here (virtio has no offload)" eq \
+		"$(j '.cksum.tx_ip_nic')" 0
+	check "$1: the NIC's verdicts on received segments taken" ge "$(j .cksum.rx_tcp_nic)" 10
 }
 syns() { nsx nft -j list table inet "$NS_NFT" | jq -r '[.nftables[] | .rule? // empty | .expr[] | .counter? // empty | .packets] | map(tostring) | join(" ")'; }
 
@@ -148,6 +178,7 @@ check "auto: queue 0 carried the replies of core 0" ge "$(j '.cores[0].rx_pkts')
 check "auto: queue 1 carried the replies of core 1" ge "$(j '.cores[1].rx_pkts')" 3000
 check "auto: RST neither way" eq "$(j '.tcp.rst_rx + .tcp.rst_tx')" 0
 check_pools
+offloaded auto
 
 report redirect
 check "redirect: placement by passing segments on" eq "$(j .generator.placement)" redirect
@@ -160,6 +191,7 @@ check "redirect: every one passed on arrived" eq \
 	"$(j '([.cores[] | .redirect_in + .redirect_full] | add) + .generator.redirect_stranded')" \
 	"$(j '[.cores[].redirect_out] | add')"
 check "redirect: no wrong-queue count outside RSS" eq "$(j .generator.rss_misplaced)" 0
+offloaded redirect
 
 check "server's kernel: no RST sent" eq "$rsts" 0
 check "server's kernel: no established connection reset" eq "$eres" 0
@@ -182,6 +214,7 @@ check "http: no segment passed to another core" eq "$(j '[.cores[].redirect_out]
 check "server's kernel: accepted the echo runs' 4000 and the VUs' connections" eq \
 	"$opens" $((4000 + $(j '[.cores[].connections] | add')))
 check "http: 32 VUs, 32 keep-alive connections" eq "$(j '[.cores[].connections] | add')" 32
+offloaded http
 
 report serve
 check "serve: the NIC's RSS is used" eq "$(j .generator.placement)" rss
@@ -193,4 +226,13 @@ check "serve: requests = responses" eq "$(j .serve.requests)" "$(j .serve.respon
 check "serve: both cores took connections" eq \
 	"$(j '[.cores[] | select(.connections > 0)] | length')" 2
 check "serve: nothing passed between cores" eq "$(j '[.cores[].redirect_out] | add')" 0
+offloaded serve
+
+# The offloaded checksums, as the host completes them: right.
+cp "$TMP/csum.json" "$TMP/r.json"
+cat "$TMP/r.json"; echo
+check "tap: 6000 of the guest's segments checked" eq "$(j '.partial + .full + .bad')" 6000
+check "tap: every one's checksum left to the host (offloaded)" eq "$(j .partial)" 6000
+check "tap: data segments among them" ge "$(j .partial_data)" 1000
+check "tap: no wrong checksum, none asked at a wrong offset" eq "$(j .bad)" 0
 finish

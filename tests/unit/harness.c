@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_mbuf_core.h>
+
 #include "harness.h"
 #include "stack_int.h"
 
@@ -528,8 +530,67 @@ static struct sp_h_pkt tx_scratch;
 static void deliver(struct sp_h_net *n, int d, uint32_t b);
 static bool forcing; /* a forced delivery is running */
 
+/*
+ * A frame the stack left checksums of to the NIC (@ol: its mbuf flags):
+ * check it asks as a NIC needs (an IPv4 frame with a 20-byte header, the
+ * IPv4 field 0, the TCP field the pseudo-header's sum, as
+ * rte_ipv4_phdr_cksum), then do what the NIC does: the IPv4 header's
+ * checksum, and the TCP one summed over the segment from that field on.
+ */
 static void
-h_tx_send(void *io_ctx, void *handle, uint32_t len)
+h_nic_tx(struct sp_h_node *nd, uint8_t *f, uint32_t len, uint64_t ol)
+{
+	uint8_t *ip = f + 14, *l4 = ip + 20;
+	uint32_t l4len;
+
+	CHECK(nd->cfg.offload != 0);
+	CHECK(ol & RTE_MBUF_F_TX_IPV4);
+	CHECK_EQ(ol & ~(RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM |
+			RTE_MBUF_F_TX_TCP_CKSUM),
+		 0);
+	CHECK_EQ(be16(f + 12), 0x0800);
+	CHECK_EQ(ip[0], 0x45);
+	if (len < 34 || be16(f + 12) != 0x0800 || ip[0] != 0x45 ||
+	    be16(ip + 2) < 20 || be16(ip + 2) > len - 14)
+		return;
+	l4len = be16(ip + 2) - 20u;
+	nd->tx_offloaded++;
+	if (ol & RTE_MBUF_F_TX_TCP_CKSUM) {
+		CHECK_EQ(ip[9], 6);
+		CHECK_GE(l4len, 20);
+		/* not complemented: ~ of sp_h_csum's complement */
+		CHECK_EQ(be16(l4 + 16),
+			 (uint16_t)~sp_h_csum(l4, 0, pseudo_sum(ip, l4len)));
+		put16(l4 + 16, sp_h_csum(l4, l4len, 0));
+	}
+	if (ol & RTE_MBUF_F_TX_IP_CKSUM) {
+		CHECK_EQ(be16(ip + 10), 0);
+		put16(ip + 10, sp_h_csum(ip, 20, 0));
+	}
+}
+
+/* The NIC's verdicts on a frame to a node with checksum offload: the flags
+ * a receiving NIC would set (as sp_h_parse judges the checksums). */
+static uint64_t
+h_nic_rx(const uint8_t *f, uint32_t len)
+{
+	static struct sp_h_pkt pkt;
+	struct sp_h_pkt *p = &pkt;
+	uint64_t ol = 0;
+
+	sp_h_parse(f, len, p);
+	if (!p->ip)
+		return 0;
+	ol |= p->ip_csum_ok ? RTE_MBUF_F_RX_IP_CKSUM_GOOD :
+			      RTE_MBUF_F_RX_IP_CKSUM_BAD;
+	if (p->tcp)
+		ol |= p->l4_csum_ok ? RTE_MBUF_F_RX_L4_CKSUM_GOOD :
+				      RTE_MBUF_F_RX_L4_CKSUM_BAD;
+	return ol;
+}
+
+static void
+h_tx_send(void *io_ctx, void *handle, uint32_t len, uint64_t ol_flags)
 {
 	struct sp_h_node *nd = io_ctx;
 	uint32_t b = (uint32_t)(uintptr_t)handle - 1;
@@ -537,11 +598,17 @@ h_tx_send(void *io_ctx, void *handle, uint32_t len)
 					   &tx_scratch;
 
 	/* Every frame any stack emits is well-formed: size within the
-	 * Ethernet limits, and valid IPv4 and TCP/ICMP checksums. */
+	 * Ethernet limits, and valid IPv4 and TCP/ICMP checksums (once the
+	 * NIC did its part). */
 	CHECK_LE(len, SP_FRAME_MAX);
 	CHECK_GE(len, 60);
 	if (len > SP_FRAME_MAX)
 		len = SP_FRAME_MAX;
+	if (ol_flags != 0)
+		h_nic_tx(nd, bufs[b], len, ol_flags);
+	else if (nd->cfg.offload & SP_OFFLOAD_TX_IPV4_CKSUM)
+		/* offload on: every IPv4 frame leaves it to the NIC */
+		CHECK_NE(be16(bufs[b] + 12), 0x0800);
 	sp_h_parse(bufs[b], len, p);
 	if (p->ethertype == 0x0800) {
 		CHECK(p->ip);
@@ -829,6 +896,9 @@ sp_h_net_start(struct sp_h_net *n, uint64_t t0_us)
 
 		struct sp_h_node *nd = &n->node[i];
 
+		if (nd->nic_csum)
+			nd->cfg.offload = SP_OFFLOAD_TX_IPV4_CKSUM |
+					  SP_OFFLOAD_TX_TCP_CKSUM;
 		nd->st = sp_stack_create(&nd->cfg, nd->ops ? nd->ops : &app_ops,
 					 nd->ops ? nd->app : nd, &err);
 		CHECK(n->node[i].st != NULL);
@@ -928,7 +998,8 @@ deliver(struct sp_h_net *n, int d, uint32_t b)
 			}
 		}
 	}
-	sp_stack_input(dst->st, bufs[b], buf_len[b], n->now);
+	sp_stack_input_ol(dst->st, bufs[b], buf_len[b], n->now,
+			  dst->nic_csum ? h_nic_rx(bufs[b], buf_len[b]) : 0);
 	buf_put(b);
 	n->delivered++;
 }
@@ -1076,7 +1147,7 @@ sp_h_flush(struct sp_h_node *nd)
 int
 sp_h_inject(struct sp_h_node *nd, const uint8_t *f, uint32_t len)
 {
-	int rc = sp_stack_input(nd->st, f, len, nd->net->now);
+	int rc = sp_stack_input_ol(nd->st, f, len, nd->net->now, nd->rx_ol);
 
 	if (nd->net->check_invariants)
 		sp_h_invariants(nd->st);

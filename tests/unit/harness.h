@@ -226,6 +226,18 @@ struct sp_h_node {
 	void *hook_arg;
 	uint32_t fail_alloc; /* the next N tx_alloc calls return NULL */
 
+	/* A port with checksum offload (set before sp_h_net_start): the
+	 * stack leaves every IPv4 and TCP checksum to it on transmit, and
+	 * the wire acts as the NIC (checks that a frame asks for it with
+	 * the right flags and the pseudo-header's sum in place, then fills
+	 * the checksums in); frames delivered to the node carry the NIC's
+	 * verdicts (RTE_MBUF_F_RX_*_CKSUM_GOOD or _BAD) in their flags. */
+	bool nic_csum;
+	uint64_t tx_offloaded; /* frames that came with offload flags */
+	/* Receive flags (RTE_MBUF_F_RX_*) of the frames sp_h_inject feeds
+	 * this node; 0: none, the stack checks every checksum. */
+	uint64_t rx_ol;
+
 	/* every emitted frame, parsed (when capture is on) */
 	bool capture;
 	uint32_t ncap;

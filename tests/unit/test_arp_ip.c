@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <rte_mbuf_core.h>
+
 #include "harness.h"
 
 #define T0 5000000123ull /* not on a millisecond boundary, on purpose */
@@ -645,6 +647,128 @@ test_ip_options(void)
 	sp_h_net_finish(&net);
 }
 
+/* ---- checksum offload -------------------------------------------------- */
+
+/* A SYN to a port nobody listens on: a segment whose checksum passed is
+ * answered by a RST (dropped as tcp_noconn), one whose checksum failed is
+ * dropped unanswered (tcp_csum). */
+static uint32_t
+syn_nobody(void)
+{
+	struct sp_h_seg s = syn_to_80();
+
+	return sp_h_build_tcp(f, &s);
+}
+
+/* The NIC's receive verdicts, taken instead of the software check: BAD
+ * drops an intact segment (and an intact header), GOOD takes a corrupt
+ * one; NONE takes a segment whose field holds only the pseudo-header's
+ * sum (a virtio host's partial checksum), which the software check
+ * (UNKNOWN: no verdict) drops. Each counted by who checked. */
+static void
+test_cksum_rx_verdicts(void)
+{
+	struct sp_h_node *nd = start1(NULL);
+	const struct sp_stack_stats *s = sp_stack_stats(nd->st);
+	struct sp_h_pkt p;
+	uint32_t len;
+	uint16_t partial;
+
+	sp_h_resolve(&net);
+	nd->rx_ol = RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_BAD;
+	len = syn_nobody();
+	sp_h_expect_drop(nd, f, len, SP_DROP_TCP_CSUM);
+	CHECK_EQ(s->cksum_rx_tcp_nic, 1);
+	CHECK_EQ(s->cksum_rx_tcp_sw, 0);
+	CHECK_EQ(s->cksum_rx_ip_nic, 1);
+
+	nd->rx_ol = RTE_MBUF_F_RX_IP_CKSUM_BAD | RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+	sp_h_expect_drop(nd, f, len, SP_DROP_IP_CSUM);
+	CHECK_EQ(s->cksum_rx_ip_nic, 2);
+	CHECK_EQ(s->cksum_rx_ip_sw, 0);
+
+	/* GOOD on both, checksums wrong: taken (answered) unchecked. */
+	nd->rx_ol = RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+	f[14 + 10] ^= 0x11;
+	f[34 + 16] ^= 0x22;
+	sp_h_expect_drop_answered(nd, f, len, SP_DROP_TCP_NOCONN);
+	CHECK(sp_h_pop(nd, &p));
+	CHECK_EQ(p.flags, TH_RST | TH_ACK);
+	CHECK_EQ(s->cksum_rx_tcp_nic, 2);
+	CHECK_EQ(s->cksum_rx_tcp_sw, 0);
+
+	/* Partial: the pseudo-header's sum in the field, not complemented. */
+	len = syn_nobody();
+	partial = (uint16_t)~sp_h_csum(
+		f + 34, 0,
+		(SP_H_IP_SERVER >> 16) + (SP_H_IP_SERVER & 0xffff) +
+			(SP_H_IP_CLIENT >> 16) + (SP_H_IP_CLIENT & 0xffff) + 6 +
+			(len - 34));
+	f[34 + 16] = (uint8_t)(partial >> 8);
+	f[34 + 17] = (uint8_t)partial;
+	nd->rx_ol = RTE_MBUF_F_RX_IP_CKSUM_NONE | RTE_MBUF_F_RX_L4_CKSUM_NONE;
+	sp_h_expect_drop_answered(nd, f, len, SP_DROP_TCP_NOCONN);
+	CHECK(sp_h_pop(nd, &p));
+	CHECK_EQ(p.flags, TH_RST | TH_ACK);
+	CHECK_EQ(s->cksum_rx_tcp_nic, 3);
+	CHECK_EQ(s->cksum_rx_ip_nic, 4);
+
+	nd->rx_ol = 0;
+	sp_h_expect_drop(nd, f, len, SP_DROP_TCP_CSUM);
+	CHECK_EQ(s->cksum_rx_tcp_sw, 1);
+	CHECK_EQ(s->cksum_rx_ip_sw, 1);
+	/* and with the field completed, the software check passes */
+	sp_h_fix_l4_csum(f);
+	sp_h_expect_drop_answered(nd, f, len, SP_DROP_TCP_NOCONN);
+	sp_h_flush(nd);
+	CHECK_EQ(s->cksum_rx_tcp_sw, 2);
+	CHECK_EQ(s->cksum_rx_tcp_nic, 3);
+	sp_h_net_finish(&net);
+}
+
+/* Transmit with offload: every IPv4 frame asks the NIC for its header's
+ * checksum, every TCP segment for its TCP checksum with the pseudo-
+ * header's sum in the field (the harness checks both, as a NIC would
+ * need them, and then fills the checksums in); ICMP's stays ours. None
+ * is made in software. Without offload none asks (the af_packet case). */
+static void
+test_cksum_tx_offload(void)
+{
+	for (int off = 0; off < 2; off++) {
+		struct sp_h_node *nd;
+		const struct sp_stack_stats *s;
+		struct sp_h_pkt p;
+		uint32_t len;
+
+		sp_h_net_init(&net, 1, 64);
+		net.auto_arp = false;
+		net.node[0].nic_csum = off;
+		sp_h_net_start(&net, T0);
+		nd = &net.node[0];
+		s = sp_stack_stats(nd->st);
+		sp_h_resolve(&net);
+		len = syn_nobody();
+		sp_h_expect_drop_answered(nd, f, len, SP_DROP_TCP_NOCONN);
+		CHECK(sp_h_pop(nd, &p)); /* the RST, checksums complete */
+		CHECK_EQ(p.flags, TH_RST | TH_ACK);
+		CHECK(p.ip_csum_ok);
+		CHECK(p.l4_csum_ok);
+		len = echo_req(5, 100);
+		CHECK_EQ(sp_h_inject(nd, f, len), 0);
+		check_echo_reply(5, 100);
+		CHECK_EQ(nd->tx_offloaded, off ? 2 : 0);
+		CHECK_EQ(s->cksum_tx_tcp_nic, off ? 1 : 0);
+		CHECK_EQ(s->cksum_tx_tcp_sw, off ? 0 : 1);
+		CHECK_EQ(s->cksum_tx_ip_nic, off ? 2 : 0);
+		CHECK_EQ(s->cksum_tx_ip_sw, off ? 0 : 2);
+		/* receive without verdicts: the software checks both */
+		CHECK_EQ(s->cksum_rx_tcp_sw, 1);
+		CHECK_EQ(s->cksum_rx_ip_sw, 2);
+		CHECK_EQ(s->cksum_rx_tcp_nic + s->cksum_rx_ip_nic, 0);
+		sp_h_net_finish(&net);
+	}
+}
+
 /* ---- several addresses (source ranges) --------------------------------- */
 
 static void
@@ -837,6 +961,8 @@ static const struct sp_h_test tests[] = {
 	{ "ip_drops", test_ip_drops },
 	{ "ip_options", test_ip_options },
 	{ "ip_range", test_ip_range },
+	{ "cksum_rx_verdicts", test_cksum_rx_verdicts },
+	{ "cksum_tx_offload", test_cksum_tx_offload },
 	{ "rss_pairs", test_rss_pairs },
 };
 

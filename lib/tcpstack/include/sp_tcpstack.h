@@ -137,6 +137,14 @@ struct sp_stack_stats {
 	uint64_t conn_established;
 	uint64_t conn_closed[SP_CLOSE_NREASONS];
 	uint64_t conns_peak; /* most connections in use at once */
+	/* Checksums by who made or checked them: we (sw), or the NIC (nic:
+	 * offloaded on transmit, its verdict taken on receive, good or bad;
+	 * the bad ones are in drop[] too). IPv4 headers of every frame, TCP
+	 * of every segment. */
+	uint64_t cksum_tx_ip_sw, cksum_tx_ip_nic;
+	uint64_t cksum_tx_tcp_sw, cksum_tx_tcp_nic;
+	uint64_t cksum_rx_ip_sw, cksum_rx_ip_nic;
+	uint64_t cksum_rx_tcp_sw, cksum_rx_tcp_nic;
 };
 
 /* Every counter of sp_stack_stats, in order: X(f) one uint64_t, A(f, n) an
@@ -155,7 +163,10 @@ struct sp_stack_stats {
 	X(tcp_challenge_acks) X(tcp_delayed_acks) X(tcp_snd_nochunk)    \
 	X(tcp_wnd_shrunk) X(tcp_linger_fin) X(tcp_linger_timeout)       \
 	X(conn_active) X(conn_passive) X(conn_established)              \
-	A(conn_closed, SP_CLOSE_NREASONS) X(conns_peak)
+	A(conn_closed, SP_CLOSE_NREASONS) X(conns_peak)                 \
+	X(cksum_tx_ip_sw) X(cksum_tx_ip_nic) X(cksum_tx_tcp_sw)         \
+	X(cksum_tx_tcp_nic) X(cksum_rx_ip_sw) X(cksum_rx_ip_nic)        \
+	X(cksum_rx_tcp_sw) X(cksum_rx_tcp_nic)
 // clang-format on
 
 #define SP_STACK_COUNT1_(f) +1
@@ -169,8 +180,21 @@ _Static_assert((0 SP_STACK_STATS_COUNTERS(SP_STACK_COUNT1_, SP_STACK_COUNTN_)) *
 /* Transmit buffer: return a buffer of at least SP_FRAME_MAX bytes and an opaque
  * handle for it, or NULL when none is available (counted, frame dropped). */
 typedef uint8_t *(*sp_tx_alloc_fn)(void *io_ctx, void **handle);
-/* Transmit: the frame in the buffer of @handle is complete, @len bytes long. */
-typedef void (*sp_tx_send_fn)(void *io_ctx, void *handle, uint32_t len);
+/*
+ * Transmit: the frame in the buffer of @handle is complete, @len bytes long.
+ * @ol_flags: 0, or the mbuf flags (RTE_MBUF_F_TX_*) of the checksums the
+ * stack left to the NIC (sp_stack_config.offload): RTE_MBUF_F_TX_IPV4 with
+ * RTE_MBUF_F_TX_IP_CKSUM (the header's checksum field is 0) and/or
+ * RTE_MBUF_F_TX_TCP_CKSUM (the TCP checksum field holds the pseudo-header's
+ * sum, as rte_ipv4_phdr_cksum makes it). Such a frame has a 14-byte
+ * Ethernet header and a 20-byte IPv4 header (the mbuf's l2_len, l3_len).
+ */
+typedef void (*sp_tx_send_fn)(void *io_ctx, void *handle, uint32_t len,
+			      uint64_t ol_flags);
+
+/* Checksums the port computes on transmit (sp_stack_config.offload). */
+#define SP_OFFLOAD_TX_IPV4_CKSUM (1u << 0)
+#define SP_OFFLOAD_TX_TCP_CKSUM (1u << 1)
 
 /* Application callbacks. Each may call sp_tcp_send/close/abort on @c (and
  * sp_tcp_connect for other connections), except where noted. */
@@ -236,6 +260,10 @@ struct sp_stack_config {
 	 * (Linux: tcp_timewait_state_process). A new key per run made half
 	 * of such SYNs draw an old ACK, a RST and a 1 s SYN retransmission. */
 	uint32_t isn_secret;
+	/* SP_OFFLOAD_*: what the NIC computes for us; 0 (an af_packet port):
+	 * every checksum in software. Receive needs no setting: each frame
+	 * brings the NIC's verdict, if any (sp_stack_input_ol). */
+	uint32_t offload;
 
 	sp_tx_alloc_fn tx_alloc;
 	sp_tx_send_fn tx_send;
@@ -258,6 +286,14 @@ void sp_stack_destroy(struct sp_stack *st);
  * reason when a frame's processing drops for several). */
 int sp_stack_input(struct sp_stack *st, const uint8_t *frame, uint32_t len,
 		   uint64_t now_us);
+/* The same with the frame's receive flags from its mbuf (m->ol_flags):
+ * where RTE_MBUF_F_RX_IP_CKSUM_* and RTE_MBUF_F_RX_L4_CKSUM_* hold the
+ * NIC's verdict (GOOD, BAD, or NONE: the field is not filled in but the
+ * data is intact, e.g. virtio's partial checksums) the stack takes it and
+ * skips its own check; UNKNOWN (0): checked in software. sp_stack_input
+ * is this with 0. */
+int sp_stack_input_ol(struct sp_stack *st, const uint8_t *frame, uint32_t len,
+		      uint64_t now_us, uint64_t ol_flags);
 
 /* An ARP frame another stack on the same port received (and counted, and
  * answered if a request): learn its sender as sp_stack_input would (RFC
