@@ -9,6 +9,16 @@
  * what there is; a third exits at once, for a run that hangs. Once the
  * load is over (teardown, drain), one signal more than had come by then
  * is enough to cut short: there is no load left to stop gracefully.
+ *
+ * The control thread must never take the worker's CPU from it. Where the
+ * two share one CPU (a process confined to one: taskset, a cpuset) or run
+ * one at a time (valgrind serialises threads, whatever the CPUs), each of
+ * its wake-ups is time in which the worker does not poll. So it only ever
+ * sleeps between ticks (never spins), a tick's work is bounded and small
+ * (counters read; once a second a line, a timeline point), during the
+ * load it wakes only when something is due (the next line, the stop;
+ * SP_CONTROL_LOAD_TICK_US apart at most) rather than every 10 ms, and on a
+ * shared CPU it runs at a lower priority than the worker.
  */
 #include <inttypes.h>
 #include <signal.h>
@@ -16,12 +26,24 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 
 #include <rte_launch.h>
 
 #include "sp_app.h"
 
-#define SP_CONTROL_TICK_NS (10 * 1000 * 1000)
+/* Outside the load (ARP, setup, teardown, drain): phases change quickly. */
+#define SP_CONTROL_TICK_US (10 * 1000)
+/* During the load, at most this long asleep: a phase change, a signal
+ * delivered to the worker rather than to us, are seen this late at worst;
+ * and --log-requests' ring (65,536 records a core) must hold what the
+ * worker logs meanwhile (1.3 million requests/s). */
+#define SP_CONTROL_LOAD_TICK_US (50 * 1000)
+/* The control thread's nice where it shares the worker's CPU: the kernel
+ * then gives it about a tenth of that CPU at most when both want it (it
+ * needs far less), and the worker the rest. */
+#define SP_CONTROL_NICE 10
 
 /* A signal within this long of the first is the same request: coreutils
  * timeout(1), for one, signals both its child and the child's group. */
@@ -64,12 +86,36 @@ sp_interrupted(void)
 	return sp_sig_count;
 }
 
+/* A signal ends the sleep early (EINTR): it is looked at at once. */
 static void
-sp_sleep_tick(void)
+sp_sleep_tick(uint64_t us)
 {
-	struct timespec ts = { 0, SP_CONTROL_TICK_NS };
+	struct timespec ts = { (time_t)(us / SP_US_PER_S),
+			       (long)(us % SP_US_PER_S) * 1000 };
 
 	nanosleep(&ts, NULL);
+}
+
+/*
+ * How long to sleep before the next tick: during the load, until the next
+ * line or the stop (whichever is first), between SP_CONTROL_TICK_US (no
+ * later than the fixed tick was) and SP_CONTROL_LOAD_TICK_US; otherwise
+ * the fixed tick.
+ */
+static uint64_t
+sp_tick_us(int phase, int stopped, uint64_t now, uint64_t next_live,
+	   uint64_t stop_at)
+{
+	uint64_t due;
+
+	if (phase != SP_PHASE_RUN || stopped || stop_at == 0)
+		return SP_CONTROL_TICK_US;
+	due = next_live < stop_at ? next_live : stop_at;
+	if (due <= now + SP_CONTROL_TICK_US)
+		return SP_CONTROL_TICK_US;
+	if (due - now > SP_CONTROL_LOAD_TICK_US)
+		return SP_CONTROL_LOAD_TICK_US;
+	return due - now;
 }
 
 static void
@@ -177,7 +223,15 @@ sp_control_run_n(struct sp_worker *ws, unsigned int n, uint64_t duration_us)
 	int tty = isatty(STDERR_FILENO) && w->mode->tick != NULL;
 	int inplace = 0, sigs_at_end = -1, life_phase = -1;
 	unsigned int launched = 0;
+	uint64_t tick_us = SP_CONTROL_TICK_US;
 	char ip[16];
+
+	/* Linux: setpriority on a thread id sets that thread's nice alone
+	 * (the workers, started by EAL already, keep theirs). A failure
+	 * leaves the default: no worse than before. */
+	if (w->port->ctl_shared)
+		setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
+			    SP_CONTROL_NICE);
 
 	for (; launched < n; launched++)
 		if (rte_eal_remote_launch(sp_worker_main, &ws[launched],
@@ -192,7 +246,7 @@ sp_control_run_n(struct sp_worker *ws, unsigned int n, uint64_t duration_us)
 			goto wait;
 		}
 	for (;;) {
-		sp_sleep_tick();
+		sp_sleep_tick(tick_us);
 		if (w->mode->poll != NULL)
 			w->mode->poll(w->mode_ctx);
 		now = sp_now_us();
@@ -264,6 +318,7 @@ sp_control_run_n(struct sp_worker *ws, unsigned int n, uint64_t duration_us)
 			next_live = start + ((now - start) / SP_US_PER_S + 1) *
 						    SP_US_PER_S;
 		}
+		tick_us = sp_tick_us(phase, stopped, now, next_live, stop_at);
 	}
 	/* One core failed ARP: the others stop too. */
 	if (phase == SP_PHASE_ARP_FAILED)

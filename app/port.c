@@ -81,9 +81,11 @@ sp_huge_free_kb(void)
 /* The main lcore on the first CPU we may run on, worker lcore i on the
  * (i+1)-th, wrapping around when there are more workers than CPUs (they
  * then share: slower, still correct; tests on small machines do this).
- * Returns how many CPUs the workers have. */
+ * Returns how many CPUs the workers have; @ctl_shared says whether the
+ * control lcore shares its CPU with a worker (we may run on one CPU only:
+ * taskset, a cpuset). */
 static int
-sp_lcore_map(unsigned int workers, char *buf, size_t len)
+sp_lcore_map(unsigned int workers, char *buf, size_t len, int *ctl_shared)
 {
 	cpu_set_t set;
 	int cpus[CPU_SETSIZE], n = 0;
@@ -96,6 +98,7 @@ sp_lcore_map(unsigned int workers, char *buf, size_t len)
 	}
 	if (n == 0)
 		cpus[n++] = 0;
+	*ctl_shared = n == 1;
 	off = (size_t)snprintf(buf, len, "0@%d", cpus[0]);
 	for (unsigned int i = 1; i <= workers && off < len; i++)
 		off += (size_t)snprintf(
@@ -168,7 +171,7 @@ sp_reap_stale_runtime_dirs(void)
 }
 
 static int
-sp_eal_init(const struct sp_netopt *no, int *shared)
+sp_eal_init(const struct sp_netopt *no, int *shared, int *ctl_shared)
 {
 	static char prefix[64], lcores[256], vdev[192], *extra;
 	static char *argv[SP_EAL_ARGC_MAX];
@@ -176,7 +179,7 @@ sp_eal_init(const struct sp_netopt *no, int *shared)
 
 	sp_reap_stale_runtime_dirs();
 	snprintf(prefix, sizeof(prefix), "stampede-%d", (int)getpid());
-	ncpu = sp_lcore_map(no->cores, lcores, sizeof(lcores));
+	ncpu = sp_lcore_map(no->cores, lcores, sizeof(lcores), ctl_shared);
 	*shared = no->cores > 1 && no->cores > (unsigned int)ncpu;
 	if (*shared)
 		fprintf(stderr,
@@ -455,7 +458,7 @@ sp_port_open(struct sp_port *p, const struct sp_netopt *no)
 		if (no->kernel_blind)
 			sp_kblind_install(&p->kblind, no->iface);
 	}
-	if (sp_eal_init(no, &p->cpus_shared) < 0)
+	if (sp_eal_init(no, &p->cpus_shared, &p->ctl_shared) < 0)
 		return -1;
 	p->eal_up = 1;
 	/* The driver's sockets are in the fanout group (or never will be). */

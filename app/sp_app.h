@@ -224,6 +224,9 @@ struct sp_port {
 	 * yields its CPU, or a frame passed to a sibling on the same CPU
 	 * waits out a whole time slice. */
 	int cpus_shared;
+	/* The control lcore on a worker's CPU (one CPU for both): see
+	 * sp_control_run_n, which then gives way to the worker. */
+	int ctl_shared;
 	/* af_packet: the driver's packet sockets on the interface (found
 	 * after start), and the frames their rings dropped, as the kernel
 	 * counts them (PACKET_STATISTICS, which resets on each read: added
