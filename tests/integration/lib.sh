@@ -66,6 +66,23 @@ lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }' || { echo "     expecte
 # Absolute value of a kernel SNMP counter inside the server's namespace.
 kcount() { ip netns exec "$NS" nstat -az "$1" | awk -v k="$1" '$1 == k { print $2 }'; }
 j() { jq -r "$1" "$TMP/r.json"; }
+# jvals VAR=EXPR...: each EXPR of the JSON report into VAR, as j would give
+# it (a scalar; "" where the expression fails), with one jq for them all:
+# jq 1.6 takes some 30 ms of CPU to start, and the accounting checks
+# below, run after most runs of the suite, read up to a dozen figures.
+jvals() {
+	local _jv_a _jv_prog=
+	local -a _jv_names=() _jv_vals=()
+	for _jv_a in "$@"; do
+		_jv_names+=("${_jv_a%%=*}")
+		_jv_prog+="${_jv_prog:+, }(try (${_jv_a#*=} | if type == \"string\" then . else tojson end) catch \"\")"
+	done
+	# \x1f (not blank) separates them: an empty value stays a field.
+	IFS=$'\x1f' read -r -a _jv_vals < <(jq -r "[$_jv_prog] | join(\"\\u001f\")" "$TMP/r.json" 2>/dev/null)
+	for _jv_a in "${!_jv_names[@]}"; do
+		printf -v "${_jv_names[_jv_a]}" '%s' "${_jv_vals[_jv_a]:-}"
+	done
+}
 
 # stop_pid PID [STEPS]: a process this test started, stopped as Ctrl-C
 # would (so it still reports), then killed if it has not ended within
@@ -174,9 +191,11 @@ check_core_lines() {
 
 # Pools back to zero and nothing allocated on the hot path, after every run.
 check_pools() {
-	check "connection pool back to zero" eq "$(j .pools.conns_in_use)" 0
-	check "chunk pool back to zero" eq "$(j .pools.chunks_in_use)" 0
-	check "no allocation after start-up" eq "$(j .allocs_after_start)" 0
+	local conns chunks allocs
+	jvals conns=.pools.conns_in_use chunks=.pools.chunks_in_use allocs=.allocs_after_start
+	check "connection pool back to zero" eq "$conns" 0
+	check "chunk pool back to zero" eq "$chunks" 0
+	check "no allocation after start-up" eq "$allocs" 0
 }
 
 finish() {
@@ -214,21 +233,22 @@ nginx_host_ua() { # nginx_host_ua MARK [CLIENT]
 # answer, or in flight at the end (a response failing a check or with an
 # unexpected status is counted in both responses and errors).
 check_http_accounting() {
-	local req resp err chk st cap intr
-	req=$(j .summary.requests)
-	resp=$(j .summary.responses)
-	err=$(j .summary.errors)
-	chk=$(j .summary.errors_by_kind.check_failed)
-	st=$(j .summary.errors_by_kind.http_status)
-	cap=$(j .summary.errors_by_kind.capture_failed)
-	intr=$(j .summary.interrupted)
+	local req resp err chk st cap intr ok started compl failed cut
+	jvals req=.summary.requests resp=.summary.responses err=.summary.errors \
+		chk=.summary.errors_by_kind.check_failed \
+		st=.summary.errors_by_kind.http_status \
+		cap=.summary.errors_by_kind.capture_failed \
+		intr=.summary.interrupted ok=.summary.succeeded \
+		started=.summary.iterations.started \
+		compl=.summary.iterations.completed \
+		failed=.summary.iterations.failed \
+		cut=.summary.iterations.interrupted
 	check "requests = responses + failed without response + interrupted" \
 		eq "$req" $((resp + err - chk - st - cap + intr))
 	check "succeeded = responses - check_failed - http_status - capture_failed" \
-		eq "$(j .summary.succeeded)" $((resp - chk - st - cap))
+		eq "$ok" $((resp - chk - st - cap))
 	check "iterations started = completed + failed + interrupted" \
-		eq "$(j .summary.iterations.started)" \
-		$(($(j .summary.iterations.completed) + $(j .summary.iterations.failed) + $(j .summary.iterations.interrupted)))
+		eq "$started" $((compl + failed + cut))
 }
 # A small YAML scenario in $TMP: scenario NAME < text
 scenario() { cat >"$TMP/$1.yaml"; }
@@ -457,21 +477,27 @@ check_ws_closes() { # check_ws_closes WHAT C1000 C1001 COMPLETED INTERRUPTED
 }
 
 check_ws_accounting() { # check_ws_accounting [WHAT]
-	local w=${1:-ws}
+	local w=${1:-ws} started ended failed kinds recv taken open conns chunks
+	local tls hs_allocs allocs
+	jvals started=.ws.sessions.started \
+		ended='.ws.sessions | .completed + .failed + .interrupted + .open_at_end' \
+		failed=.ws.sessions.failed kinds='[.ws.errors_by_kind[]] | add' \
+		recv=.ws.messages.received taken='.ws.messages | .matched + .unmatched' \
+		open=.ws.sessions.open_at_end conns=.pools.conns_in_use \
+		chunks=.pools.chunks_in_use tls='.tls != null' \
+		hs_allocs=.tls.allocs_after_handshakes allocs=.allocs_after_start
 	check "$w: sessions started = completed + failed + interrupted + open at end" \
-		eq "$(j .ws.sessions.started)" "$(j '.ws.sessions | .completed + .failed + .interrupted + .open_at_end')"
-	check "$w: failed sessions = the sum of their kinds" \
-		eq "$(j .ws.sessions.failed)" "$(j '[.ws.errors_by_kind[]] | add')"
-	check "$w: received = matched + unmatched" \
-		eq "$(j .ws.messages.received)" "$(j '.ws.messages | .matched + .unmatched')"
-	check "$w: no session open at the end" eq "$(j .ws.sessions.open_at_end)" 0
-	check "$w: connection pool back to zero" eq "$(j .pools.conns_in_use)" 0
-	check "$w: chunk pool back to zero" eq "$(j .pools.chunks_in_use)" 0
-	if [ "$(j '.tls != null')" = true ]; then
+		eq "$started" "$ended"
+	check "$w: failed sessions = the sum of their kinds" eq "$failed" "$kinds"
+	check "$w: received = matched + unmatched" eq "$recv" "$taken"
+	check "$w: no session open at the end" eq "$open" 0
+	check "$w: connection pool back to zero" eq "$conns" 0
+	check "$w: chunk pool back to zero" eq "$chunks" 0
+	if [ "$tls" = true ]; then
 		# mbedTLS allocates in handshakes (counted apart): none after.
-		check "$w: no allocation after the TLS handshakes" eq "$(j .tls.allocs_after_handshakes)" 0
+		check "$w: no allocation after the TLS handshakes" eq "$hs_allocs" 0
 	else
-		check "$w: no allocation after start-up" eq "$(j .allocs_after_start)" 0
+		check "$w: no allocation after start-up" eq "$allocs" 0
 	fi
 }
 # ws_count_line NAME: the count in parentheses at the end of the summary's
