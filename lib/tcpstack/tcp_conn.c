@@ -40,7 +40,7 @@ sp_conn_alloc(struct sp_stack *st)
 	memset(c, 0, sizeof(*c));
 	c->hnext = SP_NIL;
 	c->tm_slot = SP_TM_NONE;
-	c->sq_head = c->sq_tail = c->ooo_head = SP_NIL;
+	c->sq_head = c->sq_tail = c->sq_hint = c->ooo_head = SP_NIL;
 	c->rto_us = st->cfg.rto_init_us;
 	c->mss = 536; /* RFC 9293 3.7.1 default until the peer says more */
 	/* Rounded up, like every deadline (timer.c): the connect timeout
@@ -137,7 +137,7 @@ conn_release(struct sp_stack *st, struct sp_conn *c)
 	sp_timer_cancel(st, c);
 	sp_chunk_free_list(st, c->sq_head);
 	sp_chunk_free_list(st, c->ooo_head);
-	c->sq_head = c->sq_tail = c->ooo_head = SP_NIL;
+	c->sq_head = c->sq_tail = c->sq_hint = c->ooo_head = SP_NIL;
 	c->sq_len = 0;
 	c->ooo_count = 0;
 	if (!(c->flags & SP_CF_PASSIVE)) {
@@ -227,34 +227,30 @@ sp_conn_set_established(struct sp_stack *st, struct sp_conn *c)
 		st->ops.connected(st, c, st->app);
 }
 
-/* Drop @bytes acknowledged bytes from the head of the send queue. */
+/* Drop @bytes acknowledged bytes from the head of the send queue (snd_una
+ * not yet moved). */
 void
 sp_conn_sq_ack(struct sp_stack *st, struct sp_conn *c, uint32_t bytes)
 {
-	c->sq_len -= bytes;
-	while (bytes) {
-		struct sp_chunk *h = chunk_at(st, c->sq_head);
-		uint32_t avail = h->len - c->sq_off;
+	uint32_t end = c->snd_una + bytes; /* first byte still unacknowledged */
 
-		if (bytes < avail) {
-			c->sq_off = (uint16_t)(c->sq_off + bytes);
+	c->sq_len -= bytes;
+	while (c->sq_head != SP_NIL) {
+		struct sp_chunk *h = chunk_at(st, c->sq_head);
+		uint32_t next = h->next;
+
+		if (SEQ_LT(end, h->seq + h->len))
 			return;
-		}
-		bytes -= avail;
 		/* Fully acknowledged: free it, even a tail with room left, so
 		 * an idle connection holds no chunk at all. */
-		c->sq_off = 0;
+		if (c->sq_hint == c->sq_head)
+			c->sq_hint = SP_NIL;
+		sp_chunk_free(st, c->sq_head);
 		if (c->sq_head == c->sq_tail) {
-			sp_chunk_free(st, c->sq_head);
 			c->sq_head = c->sq_tail = SP_NIL;
 			return;
 		}
-		{
-			uint32_t next = h->next;
-
-			sp_chunk_free(st, c->sq_head);
-			c->sq_head = next;
-		}
+		c->sq_head = next;
 	}
 }
 
@@ -345,6 +341,7 @@ sp_tcp_send(struct sp_stack *st, struct sp_conn *c, const void *data,
 
 			if (k == SP_NIL)
 				break; /* pool dry: see below */
+			chunk_at(st, k)->seq = c->snd_una + c->sq_len + done;
 			if (c->sq_tail == SP_NIL)
 				c->sq_head = k;
 			else
