@@ -320,55 +320,128 @@ output_or_defer(struct sp_stack *st, struct sp_conn *c)
 		sp_seg_output(st, c);
 }
 
+static int
+send_state_err(const struct sp_conn *c)
+{
+	if (c->state == SP_TCP_ESTABLISHED || c->state == SP_TCP_CLOSE_WAIT)
+		return 0;
+	return c->state < SP_TCP_ESTABLISHED ? -ENOTCONN : -EPIPE;
+}
+
+/*
+ * Room at the end of @c's send queue, up to @want bytes: in the last chunk,
+ * or in a new one linked empty (sq_commit fills it, or unlinks it). 0 when
+ * the chunk pool is dry: counted, and with nothing queued the connection
+ * waits for free chunks on a list sp_stack_poll runs (with data queued, its
+ * ACK calls sent()).
+ */
+static uint32_t
+sq_room(struct sp_stack *st, struct sp_conn *c, uint32_t want, uint8_t **buf)
+{
+	struct sp_chunk *t;
+	uint32_t room;
+
+	if (c->sq_tail == SP_NIL ||
+	    chunk_at(st, c->sq_tail)->len == SP_CHUNK_DATA) {
+		uint32_t k = sp_chunk_alloc(st);
+
+		if (k == SP_NIL) {
+			sp_ctr_inc(st->stats.tcp_snd_nochunk);
+			if (c->sq_len == 0 && !(c->flags & SP_CF_WAIT_SPACE)) {
+				c->flags |= SP_CF_WAIT_SPACE;
+				c->wnext = st->space_waiters;
+				st->space_waiters = conn_idx(st, c);
+			}
+			return 0;
+		}
+		chunk_at(st, k)->seq = c->snd_una + c->sq_len;
+		if (c->sq_tail == SP_NIL)
+			c->sq_head = k;
+		else
+			chunk_at(st, c->sq_tail)->next = k;
+		c->sq_tail = k;
+	}
+	t = chunk_at(st, c->sq_tail);
+	room = SP_CHUNK_DATA - t->len;
+	*buf = t->data + t->len;
+	return want < room ? want : room;
+}
+
+/* @n bytes written at the room sq_room gave are queued. An empty chunk it
+ * linked goes back (an empty send queue holds nothing). */
+static void
+sq_commit(struct sp_stack *st, struct sp_conn *c, uint32_t n)
+{
+	struct sp_chunk *t = chunk_at(st, c->sq_tail);
+
+	t->len = (uint16_t)(t->len + n);
+	c->sq_len += n;
+	if (t->len == 0) {
+		uint32_t i = c->sq_head, k = c->sq_tail;
+
+		if (i == k) {
+			c->sq_head = c->sq_tail = SP_NIL;
+		} else {
+			while (chunk_at(st, i)->next != k)
+				i = chunk_at(st, i)->next;
+			chunk_at(st, i)->next = SP_NIL;
+			c->sq_tail = i;
+		}
+		sp_chunk_free(st, k);
+	}
+}
+
 int32_t
 sp_tcp_send(struct sp_stack *st, struct sp_conn *c, const void *data,
 	    uint32_t len)
 {
 	const uint8_t *p = data;
 	uint32_t done = 0;
+	int err = send_state_err(c);
 
-	if (c->state != SP_TCP_ESTABLISHED && c->state != SP_TCP_CLOSE_WAIT)
-		return c->state < SP_TCP_ESTABLISHED ? -ENOTCONN : -EPIPE;
+	if (err)
+		return err;
 	if (len > st->cfg.sndbuf - c->sq_len)
 		len = st->cfg.sndbuf - c->sq_len;
 	while (done < len) {
-		struct sp_chunk *t;
-		uint32_t room, n;
+		uint8_t *b;
+		uint32_t n = sq_room(st, c, len - done, &b);
 
-		if (c->sq_tail == SP_NIL ||
-		    chunk_at(st, c->sq_tail)->len == SP_CHUNK_DATA) {
-			uint32_t k = sp_chunk_alloc(st);
-
-			if (k == SP_NIL)
-				break; /* pool dry: see below */
-			chunk_at(st, k)->seq = c->snd_una + c->sq_len + done;
-			if (c->sq_tail == SP_NIL)
-				c->sq_head = k;
-			else
-				chunk_at(st, c->sq_tail)->next = k;
-			c->sq_tail = k;
-		}
-		t = chunk_at(st, c->sq_tail);
-		room = SP_CHUNK_DATA - t->len;
-		n = len - done < room ? len - done : room;
-		memcpy(t->data + t->len, p + done, n);
-		t->len = (uint16_t)(t->len + n);
+		if (n == 0)
+			break; /* pool dry */
+		memcpy(b, p + done, n);
+		sq_commit(st, c, n);
 		done += n;
-	}
-	c->sq_len += done;
-	if (done < len) {
-		sp_ctr_inc(st->stats.tcp_snd_nochunk);
-		/* With data queued, its ACK calls sent(); with none, nothing
-		 * would: wait for free chunks on a list sp_stack_poll runs. */
-		if (c->sq_len == 0 && !(c->flags & SP_CF_WAIT_SPACE)) {
-			c->flags |= SP_CF_WAIT_SPACE;
-			c->wnext = st->space_waiters;
-			st->space_waiters = conn_idx(st, c);
-		}
 	}
 	if (done)
 		output_or_defer(st, c);
 	return (int32_t)done;
+}
+
+int32_t
+sp_tcp_send_buf(struct sp_stack *st, struct sp_conn *c, uint8_t **buf)
+{
+	int err = send_state_err(c);
+	uint32_t n = 0;
+
+	if (err)
+		return err;
+	if (c->sq_len < st->cfg.sndbuf)
+		n = sq_room(st, c, st->cfg.sndbuf - c->sq_len, buf);
+	if (n == 0 && c->sq_len)
+		output_or_defer(st, c); /* what a commit with @more held */
+	return (int32_t)n;
+}
+
+void
+sp_tcp_send_commit(struct sp_stack *st, struct sp_conn *c, uint32_t n,
+		   bool more)
+{
+	if (c->sq_tail == SP_NIL)
+		return; /* sp_tcp_send_buf gave no room */
+	sq_commit(st, c, n);
+	if (n && !more)
+		output_or_defer(st, c);
 }
 
 uint32_t

@@ -629,8 +629,26 @@ sp_h_send_more(struct sp_h_conn *r)
 			n = sizeof(send_tmp);
 		if (n > left)
 			n = (uint32_t)left;
-		sp_h_pat_fill(r->seed_tx, r->tx_done, send_tmp, n);
-		rc = sp_tcp_send(r->node->st, r->c, send_tmp, n);
+		if (r->zc) {
+			uint8_t *b = NULL;
+
+			rc = sp_tcp_send_buf(r->node->st, r->c, &b);
+			if (rc > 0) {
+				bool more = (uint32_t)rc < n;
+
+				if ((uint32_t)rc > n)
+					rc = (int32_t)n;
+				else
+					n = (uint32_t)rc; /* a chunk's end */
+				sp_h_pat_fill(r->seed_tx, r->tx_done, b,
+					      (uint32_t)rc);
+				sp_tcp_send_commit(r->node->st, r->c,
+						   (uint32_t)rc, more);
+			}
+		} else {
+			sp_h_pat_fill(r->seed_tx, r->tx_done, send_tmp, n);
+			rc = sp_tcp_send(r->node->st, r->c, send_tmp, n);
+		}
 		if (rc < 0) {
 			CHECK(!"sp_tcp_send failed on a connected connection");
 			return;
