@@ -335,7 +335,7 @@ send_state_err(const struct sp_conn *c)
  * waits for free chunks on a list sp_stack_poll runs (with data queued, its
  * ACK calls sent()).
  */
-static uint32_t
+static inline uint32_t
 sq_room(struct sp_stack *st, struct sp_conn *c, uint32_t want, uint8_t **buf)
 {
 	struct sp_chunk *t;
@@ -367,28 +367,32 @@ sq_room(struct sp_stack *st, struct sp_conn *c, uint32_t want, uint8_t **buf)
 	return want < room ? want : room;
 }
 
-/* @n bytes written at the room sq_room gave are queued. An empty chunk it
- * linked goes back (an empty send queue holds nothing). */
-static void
+/* @n bytes written at the room sq_room gave are queued. */
+static inline void
 sq_commit(struct sp_stack *st, struct sp_conn *c, uint32_t n)
 {
 	struct sp_chunk *t = chunk_at(st, c->sq_tail);
 
 	t->len = (uint16_t)(t->len + n);
 	c->sq_len += n;
-	if (t->len == 0) {
-		uint32_t i = c->sq_head, k = c->sq_tail;
+}
 
-		if (i == k) {
-			c->sq_head = c->sq_tail = SP_NIL;
-		} else {
-			while (chunk_at(st, i)->next != k)
-				i = chunk_at(st, i)->next;
-			chunk_at(st, i)->next = SP_NIL;
-			c->sq_tail = i;
-		}
-		sp_chunk_free(st, k);
+/* Unlink and free the empty chunk sq_room linked for room left unused (an
+ * empty send queue holds nothing). */
+static void
+sq_drop_empty_tail(struct sp_stack *st, struct sp_conn *c)
+{
+	uint32_t i = c->sq_head, k = c->sq_tail;
+
+	if (i == k) {
+		c->sq_head = c->sq_tail = SP_NIL;
+	} else {
+		while (chunk_at(st, i)->next != k)
+			i = chunk_at(st, i)->next;
+		chunk_at(st, i)->next = SP_NIL;
+		c->sq_tail = i;
 	}
+	sp_chunk_free(st, k); /* never the hint: no segment was built from it */
 }
 
 int32_t
@@ -440,7 +444,9 @@ sp_tcp_send_commit(struct sp_stack *st, struct sp_conn *c, uint32_t n,
 	if (c->sq_tail == SP_NIL)
 		return; /* sp_tcp_send_buf gave no room */
 	sq_commit(st, c, n);
-	if (n && !more)
+	if (chunk_at(st, c->sq_tail)->len == 0)
+		sq_drop_empty_tail(st, c);
+	else if (n && !more)
 		output_or_defer(st, c);
 }
 
