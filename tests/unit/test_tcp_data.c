@@ -447,6 +447,50 @@ test_zc_partial_ack(void)
 	sp_h_net_finish(&net);
 }
 
+/* The port's frame buffers run dry under the first two segments: they are
+ * not sent (counted as tx_nobuf, nothing else breaks), and the timeout
+ * sends the same bytes again once buffers are back. */
+static void
+frames_dry(bool zc)
+{
+	struct sp_h_conn *r;
+	uint32_t seq0;
+
+	start1(NULL);
+	r = sp_h_peer_accept(&peer, PISN, 65535);
+	seq0 = peer.rcv_nxt;
+	r->zc = zc;
+	r->tx_total = 5000;
+	nd->fail_alloc = 2;
+	sp_h_send_more(r);
+	CHECK_EQ(stats_of(0)->tx_nobuf, 2);
+	EXPECT_DATA(r, seq0 + 2920, 2920, 1460);
+	sp_h_advance(&net, 300 * MS); /* one RTO of 200 ms */
+	CHECK_EQ(stats_of(0)->tcp_rto, 1);
+	EXPECT_DATA(r, seq0, 0, 1460);
+	peer.rcv_nxt = seq0 + 1460;
+	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 0), 0);
+	EXPECT_DATA(r, seq0 + 1460, 1460, 1460);
+	peer.rcv_nxt = seq0 + 5000;
+	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 0), 0);
+	CHECK_EQ(sp_stack_chunks_in_use(nd->st), 0);
+	sp_tcp_abort(nd->st, r->c);
+	sp_h_flush(nd);
+	sp_h_net_finish(&net);
+}
+
+static void
+test_frames_dry(void)
+{
+	frames_dry(false);
+}
+
+static void
+test_frames_dry_zc(void)
+{
+	frames_dry(true);
+}
+
 /* The peer retransmits an old segment (seq below SND.WL1) that carries a new
  * ACK and a smaller window. RFC 9293's WL1 rule alone would keep the old
  * window against the new snd_una and send past the peer's right edge; the
@@ -1352,6 +1396,8 @@ static const struct sp_h_test tests[] = {
 	{ "zc_commit_nothing", test_zc_commit_nothing },
 	{ "zc_append_after_send", test_zc_append_after_send },
 	{ "zc_partial_ack", test_zc_partial_ack },
+	{ "frames_dry", test_frames_dry },
+	{ "frames_dry_zc", test_frames_dry_zc },
 	{ "window_from_old_seq", test_window_from_old_seq },
 	{ "window_before_sent", test_window_before_sent },
 	{ "seq_wrap_peer", test_seq_wrap_peer },
