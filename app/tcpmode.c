@@ -5,8 +5,8 @@
  * Each connection n sends --bytes of the deterministic pattern with seed n.
  * In echo mode it verifies every byte it reads back against the same
  * pattern, as it arrives (a 64 MiB exchange needs no 64 MiB buffer: the
- * send side is fed from a small scratch buffer as the `sent` callback frees
- * space, the receive side is checked in place). After the exchange (and
+ * pattern is written straight into the stack's send queue as the `sent`
+ * callback frees space, the receive side is checked in place). After the exchange (and
  * --hold) it closes gracefully; it is ok when the data verified and both
  * FINs were exchanged. In sink mode it only sends, then closes.
  *
@@ -30,7 +30,6 @@
 
 #define SP_NONE UINT32_MAX
 #define SP_OPENS_PER_IT 64 /* SYNs per loop iteration: smooth bursts */
-#define SP_SCRATCH 16384
 #define SP_TW_EXTRA_MAX 65536 /* pool slots beyond concurrency, for TIME_WAIT */
 #define SP_CHUNKS_MAX (128u * 1024u) /* 2 KiB each: 256 MiB of queues at most */
 #define SP_DRAIN_US (5 * SP_US_PER_S)
@@ -82,7 +81,6 @@ struct sp_tcpmode {
 	uint64_t finished;
 
 	struct sp_tcpmode_counts n; /* one writer: the worker */
-	uint8_t scratch[SP_SCRATCH];
 };
 
 static inline uint32_t
@@ -147,7 +145,9 @@ sp_slot_exchanged(struct sp_tcpmode *m, struct sp_slot *s)
 	sp_hold_append(m, s);
 }
 
-/* Queue as much of the pattern as the send buffer takes. */
+/* Queue as much of the pattern as the send buffer takes, written straight
+ * into the stack's send queue (sp_tcp_send_buf): the frames' copy is the
+ * only one. */
 static void
 sp_slot_pump(struct sp_tcpmode *m, struct sp_slot *s)
 {
@@ -155,24 +155,21 @@ sp_slot_pump(struct sp_tcpmode *m, struct sp_slot *s)
 
 	while (s->sent < m->bytes) {
 		uint64_t n = m->bytes - s->sent;
-		uint32_t space = sp_tcp_send_space(st, s->c);
-		int32_t r;
+		uint8_t *buf;
+		int32_t room = sp_tcp_send_buf(st, s->c, &buf);
 
-		if (space == 0)
+		if (room <= 0)
 			return;
-		if (n > space)
-			n = space;
-		if (n > sizeof(m->scratch))
-			n = sizeof(m->scratch);
-		sp_pattern_fill(s->id, s->sent, m->scratch, n);
-		r = sp_tcp_send(st, s->c, m->scratch, (uint32_t)n);
-		if (r <= 0)
-			return;
+		if (n > (uint64_t)room)
+			n = (uint64_t)room;
+		sp_pattern_fill(s->id, s->sent, buf, n);
 		if (m->sha_tx != NULL)
 			mbedtls_sha256_update(&m->sha_tx[sp_slot_idx(m, s)],
-					      m->scratch, (size_t)r);
-		s->sent += (uint64_t)r;
-		sp_ctr_add(m->n.bytes_sent, (uint64_t)r);
+					      buf, (size_t)n);
+		sp_tcp_send_commit(st, s->c, (uint32_t)n,
+				   s->sent + n < m->bytes);
+		s->sent += n;
+		sp_ctr_add(m->n.bytes_sent, n);
 	}
 	if (m->kind == SP_TCPMODE_SINK && !s->exchanged)
 		sp_slot_exchanged(m, s);

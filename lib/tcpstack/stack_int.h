@@ -48,7 +48,7 @@ _Static_assert(SP_CHUNK_DATA + 16u == SP_CHUNK_SIZE,
 	       "chunk header is 16 bytes");
 struct sp_chunk {
 	uint32_t next;
-	uint32_t seq; /* out-of-order queue: sequence number of data[0] */
+	uint32_t seq; /* sequence number of data[0] (both queues) */
 	uint16_t len; /* bytes of data[] in use */
 	uint16_t fin; /* out-of-order segment carried a FIN */
 	uint32_t unused;
@@ -106,10 +106,14 @@ struct sp_conn {
 	uint32_t srtt_us, rttvar_us, rto_us;
 	uint32_t rtt_seq, rtt_start_us;
 
-	/* send queue: sq_len bytes from snd_una on, in a chunk list */
+	/* send queue: sq_len bytes from snd_una on, in a chunk list; each
+	 * chunk knows the sequence number of its first byte, so the head's
+	 * acknowledged part is snd_una - seq */
 	uint32_t sq_head, sq_tail, sq_len;
-	uint16_t sq_off; /* bytes of the head chunk already acknowledged */
-	uint16_t pad0;
+	/* where the last segment built from the queue ended: the next one
+	 * starts there, and finding it from the head would walk a whole
+	 * window of chunks per segment (a cache miss each) */
+	uint32_t sq_hint;
 	uint32_t ooo_head; /* out-of-order chunks sorted by seq */
 	uint32_t ooo_last; /* seq of the latest out-of-order arrival (SACK) */
 

@@ -40,7 +40,7 @@ sp_conn_alloc(struct sp_stack *st)
 	memset(c, 0, sizeof(*c));
 	c->hnext = SP_NIL;
 	c->tm_slot = SP_TM_NONE;
-	c->sq_head = c->sq_tail = c->ooo_head = SP_NIL;
+	c->sq_head = c->sq_tail = c->sq_hint = c->ooo_head = SP_NIL;
 	c->rto_us = st->cfg.rto_init_us;
 	c->mss = 536; /* RFC 9293 3.7.1 default until the peer says more */
 	/* Rounded up, like every deadline (timer.c): the connect timeout
@@ -137,7 +137,7 @@ conn_release(struct sp_stack *st, struct sp_conn *c)
 	sp_timer_cancel(st, c);
 	sp_chunk_free_list(st, c->sq_head);
 	sp_chunk_free_list(st, c->ooo_head);
-	c->sq_head = c->sq_tail = c->ooo_head = SP_NIL;
+	c->sq_head = c->sq_tail = c->sq_hint = c->ooo_head = SP_NIL;
 	c->sq_len = 0;
 	c->ooo_count = 0;
 	if (!(c->flags & SP_CF_PASSIVE)) {
@@ -227,34 +227,30 @@ sp_conn_set_established(struct sp_stack *st, struct sp_conn *c)
 		st->ops.connected(st, c, st->app);
 }
 
-/* Drop @bytes acknowledged bytes from the head of the send queue. */
+/* Drop @bytes acknowledged bytes from the head of the send queue (snd_una
+ * not yet moved). */
 void
 sp_conn_sq_ack(struct sp_stack *st, struct sp_conn *c, uint32_t bytes)
 {
-	c->sq_len -= bytes;
-	while (bytes) {
-		struct sp_chunk *h = chunk_at(st, c->sq_head);
-		uint32_t avail = h->len - c->sq_off;
+	uint32_t end = c->snd_una + bytes; /* first byte still unacknowledged */
 
-		if (bytes < avail) {
-			c->sq_off = (uint16_t)(c->sq_off + bytes);
+	c->sq_len -= bytes;
+	while (c->sq_head != SP_NIL) {
+		struct sp_chunk *h = chunk_at(st, c->sq_head);
+		uint32_t next = h->next;
+
+		if (SEQ_LT(end, h->seq + h->len))
 			return;
-		}
-		bytes -= avail;
 		/* Fully acknowledged: free it, even a tail with room left, so
 		 * an idle connection holds no chunk at all. */
-		c->sq_off = 0;
+		if (c->sq_hint == c->sq_head)
+			c->sq_hint = SP_NIL;
+		sp_chunk_free(st, c->sq_head);
 		if (c->sq_head == c->sq_tail) {
-			sp_chunk_free(st, c->sq_head);
 			c->sq_head = c->sq_tail = SP_NIL;
 			return;
 		}
-		{
-			uint32_t next = h->next;
-
-			sp_chunk_free(st, c->sq_head);
-			c->sq_head = next;
-		}
+		c->sq_head = next;
 	}
 }
 
@@ -324,54 +320,134 @@ output_or_defer(struct sp_stack *st, struct sp_conn *c)
 		sp_seg_output(st, c);
 }
 
+static int
+send_state_err(const struct sp_conn *c)
+{
+	if (c->state == SP_TCP_ESTABLISHED || c->state == SP_TCP_CLOSE_WAIT)
+		return 0;
+	return c->state < SP_TCP_ESTABLISHED ? -ENOTCONN : -EPIPE;
+}
+
+/*
+ * Room at the end of @c's send queue, up to @want bytes: in the last chunk,
+ * or in a new one linked empty (sq_commit fills it, or unlinks it). 0 when
+ * the chunk pool is dry: counted, and with nothing queued the connection
+ * waits for free chunks on a list sp_stack_poll runs (with data queued, its
+ * ACK calls sent()).
+ */
+static inline uint32_t
+sq_room(struct sp_stack *st, struct sp_conn *c, uint32_t want, uint8_t **buf)
+{
+	struct sp_chunk *t;
+	uint32_t room;
+
+	if (c->sq_tail == SP_NIL ||
+	    chunk_at(st, c->sq_tail)->len == SP_CHUNK_DATA) {
+		uint32_t k = sp_chunk_alloc(st);
+
+		if (k == SP_NIL) {
+			sp_ctr_inc(st->stats.tcp_snd_nochunk);
+			if (c->sq_len == 0 && !(c->flags & SP_CF_WAIT_SPACE)) {
+				c->flags |= SP_CF_WAIT_SPACE;
+				c->wnext = st->space_waiters;
+				st->space_waiters = conn_idx(st, c);
+			}
+			return 0;
+		}
+		chunk_at(st, k)->seq = c->snd_una + c->sq_len;
+		if (c->sq_tail == SP_NIL)
+			c->sq_head = k;
+		else
+			chunk_at(st, c->sq_tail)->next = k;
+		c->sq_tail = k;
+	}
+	t = chunk_at(st, c->sq_tail);
+	room = SP_CHUNK_DATA - t->len;
+	*buf = t->data + t->len;
+	return want < room ? want : room;
+}
+
+/* @n bytes written at the room sq_room gave are queued. */
+static inline void
+sq_commit(struct sp_stack *st, struct sp_conn *c, uint32_t n)
+{
+	struct sp_chunk *t = chunk_at(st, c->sq_tail);
+
+	t->len = (uint16_t)(t->len + n);
+	c->sq_len += n;
+}
+
+/* Unlink and free the empty chunk sq_room linked for room left unused (an
+ * empty send queue holds nothing). */
+static void
+sq_drop_empty_tail(struct sp_stack *st, struct sp_conn *c)
+{
+	uint32_t i = c->sq_head, k = c->sq_tail;
+
+	if (i == k) {
+		c->sq_head = c->sq_tail = SP_NIL;
+	} else {
+		while (chunk_at(st, i)->next != k)
+			i = chunk_at(st, i)->next;
+		chunk_at(st, i)->next = SP_NIL;
+		c->sq_tail = i;
+	}
+	sp_chunk_free(st, k); /* never the hint: no segment was built from it */
+}
+
 int32_t
 sp_tcp_send(struct sp_stack *st, struct sp_conn *c, const void *data,
 	    uint32_t len)
 {
 	const uint8_t *p = data;
 	uint32_t done = 0;
+	int err = send_state_err(c);
 
-	if (c->state != SP_TCP_ESTABLISHED && c->state != SP_TCP_CLOSE_WAIT)
-		return c->state < SP_TCP_ESTABLISHED ? -ENOTCONN : -EPIPE;
+	if (err)
+		return err;
 	if (len > st->cfg.sndbuf - c->sq_len)
 		len = st->cfg.sndbuf - c->sq_len;
 	while (done < len) {
-		struct sp_chunk *t;
-		uint32_t room, n;
+		uint8_t *b;
+		uint32_t n = sq_room(st, c, len - done, &b);
 
-		if (c->sq_tail == SP_NIL ||
-		    chunk_at(st, c->sq_tail)->len == SP_CHUNK_DATA) {
-			uint32_t k = sp_chunk_alloc(st);
-
-			if (k == SP_NIL)
-				break; /* pool dry: see below */
-			if (c->sq_tail == SP_NIL)
-				c->sq_head = k;
-			else
-				chunk_at(st, c->sq_tail)->next = k;
-			c->sq_tail = k;
-		}
-		t = chunk_at(st, c->sq_tail);
-		room = SP_CHUNK_DATA - t->len;
-		n = len - done < room ? len - done : room;
-		memcpy(t->data + t->len, p + done, n);
-		t->len = (uint16_t)(t->len + n);
+		if (n == 0)
+			break; /* pool dry */
+		memcpy(b, p + done, n);
+		sq_commit(st, c, n);
 		done += n;
-	}
-	c->sq_len += done;
-	if (done < len) {
-		sp_ctr_inc(st->stats.tcp_snd_nochunk);
-		/* With data queued, its ACK calls sent(); with none, nothing
-		 * would: wait for free chunks on a list sp_stack_poll runs. */
-		if (c->sq_len == 0 && !(c->flags & SP_CF_WAIT_SPACE)) {
-			c->flags |= SP_CF_WAIT_SPACE;
-			c->wnext = st->space_waiters;
-			st->space_waiters = conn_idx(st, c);
-		}
 	}
 	if (done)
 		output_or_defer(st, c);
 	return (int32_t)done;
+}
+
+int32_t
+sp_tcp_send_buf(struct sp_stack *st, struct sp_conn *c, uint8_t **buf)
+{
+	int err = send_state_err(c);
+	uint32_t n = 0;
+
+	if (err)
+		return err;
+	if (c->sq_len < st->cfg.sndbuf)
+		n = sq_room(st, c, st->cfg.sndbuf - c->sq_len, buf);
+	if (n == 0 && c->sq_len)
+		output_or_defer(st, c); /* what a commit with @more held */
+	return (int32_t)n;
+}
+
+void
+sp_tcp_send_commit(struct sp_stack *st, struct sp_conn *c, uint32_t n,
+		   bool more)
+{
+	if (c->sq_tail == SP_NIL)
+		return; /* sp_tcp_send_buf gave no room */
+	sq_commit(st, c, n);
+	if (chunk_at(st, c->sq_tail)->len == 0)
+		sq_drop_empty_tail(st, c);
+	else if (n && !more)
+		output_or_defer(st, c);
 }
 
 uint32_t

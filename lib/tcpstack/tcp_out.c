@@ -37,19 +37,31 @@ sp_seg_window(const struct sp_stack *st, const struct sp_conn *c)
 	return (uint16_t)(w > 65535 ? 65535 : w);
 }
 
-/* Copy @len bytes starting @off bytes past snd_una out of the send queue. */
-static void
-sq_copy(struct sp_stack *st, const struct sp_conn *c, uint32_t off,
-	uint8_t *dst, uint32_t len)
+/* The send-queue chunk holding @seq, which must lie in [snd_una, snd_una +
+ * sq_len): from the hint when it starts at or before @seq (the next new
+ * segment, one step at most), else from the head (a retransmission). */
+static uint32_t
+sq_find(struct sp_stack *st, const struct sp_conn *c, uint32_t seq)
 {
-	uint32_t i = c->sq_head;
+	uint32_t i = c->sq_hint;
 
-	off += c->sq_off;
-	while (off >= chunk_at(st, i)->len) {
-		off -= chunk_at(st, i)->len;
+	if (i == SP_NIL || SEQ_GT(chunk_at(st, i)->seq, seq))
+		i = c->sq_head;
+	while (SEQ_GEQ(seq, chunk_at(st, i)->seq + chunk_at(st, i)->len))
 		i = chunk_at(st, i)->next;
-	}
-	while (len) {
+	return i;
+}
+
+/* Copy @len bytes of the send queue from @seq on; the hint is left on the
+ * chunk the copy ended in. */
+static void
+sq_copy(struct sp_stack *st, struct sp_conn *c, uint32_t seq, uint8_t *dst,
+	uint32_t len)
+{
+	uint32_t i = sq_find(st, c, seq);
+	uint32_t off = seq - chunk_at(st, i)->seq;
+
+	for (;;) {
 		const struct sp_chunk *k = chunk_at(st, i);
 		uint32_t n = k->len - off;
 
@@ -58,9 +70,12 @@ sq_copy(struct sp_stack *st, const struct sp_conn *c, uint32_t off,
 		memcpy(dst, k->data + off, n);
 		dst += n;
 		len -= n;
+		if (len == 0)
+			break;
 		off = 0;
 		i = k->next;
 	}
+	c->sq_hint = i;
 }
 
 static void
@@ -199,7 +214,7 @@ emit(struct sp_stack *st, struct sp_conn *c, uint32_t seq, uint8_t flags,
 			opt[10] = opt[11] = 1;
 	}
 	if (len)
-		sq_copy(st, c, seq - c->snd_una, opt + optlen, len);
+		sq_copy(st, c, seq, opt + optlen, len);
 	sp_ip_finish(st, handle, f, TCP_HLEN + optlen + len);
 	sp_ctr_inc(st->stats.tcp_tx_segs);
 	if (flags & RTE_TCP_RST_FLAG)

@@ -696,8 +696,26 @@ sp_h_send_more(struct sp_h_conn *r)
 			n = sizeof(send_tmp);
 		if (n > left)
 			n = (uint32_t)left;
-		sp_h_pat_fill(r->seed_tx, r->tx_done, send_tmp, n);
-		rc = sp_tcp_send(r->node->st, r->c, send_tmp, n);
+		if (r->zc) {
+			uint8_t *b = NULL;
+
+			rc = sp_tcp_send_buf(r->node->st, r->c, &b);
+			if (rc > 0) {
+				bool more = (uint32_t)rc < n;
+
+				if ((uint32_t)rc > n)
+					rc = (int32_t)n;
+				else
+					n = (uint32_t)rc; /* a chunk's end */
+				sp_h_pat_fill(r->seed_tx, r->tx_done, b,
+					      (uint32_t)rc);
+				sp_tcp_send_commit(r->node->st, r->c,
+						   (uint32_t)rc, more);
+			}
+		} else {
+			sp_h_pat_fill(r->seed_tx, r->tx_done, send_tmp, n);
+			rc = sp_tcp_send(r->node->st, r->c, send_tmp, n);
+		}
 		if (rc < 0) {
 			CHECK(!"sp_tcp_send failed on a connected connection");
 			return;
@@ -1280,7 +1298,8 @@ conn_invariants(const char *file, int line, struct sp_stack *st,
 		struct sp_conn *c, uint32_t *chunks)
 {
 	unsigned bad = 0;
-	uint32_t i, n, sum, last, flight;
+	uint32_t i, n, last, flight;
+	bool hint_seen;
 	bool pending;
 
 	INV(c->state >= SP_TCP_SYN_SENT && c->state <= SP_TCP_TIME_WAIT, c);
@@ -1291,22 +1310,33 @@ conn_invariants(const char *file, int line, struct sp_stack *st,
 	INV(!(c->flags & SP_CF_ACK_NOW), c);
 	INV(!(c->flags & SP_CF_FIN_SENT) || (c->flags & SP_CF_FIN_QUEUED), c);
 
-	/* send queue */
-	sum = 0;
+	/* send queue: contiguous chunks from (at most) snd_una on, the
+	 * hint one of them */
 	n = 0;
 	last = SP_NIL;
+	hint_seen = c->sq_hint == SP_NIL;
 	for (i = c->sq_head; i != SP_NIL && n <= st->cfg.chunks;
 	     i = st->chunks[i].next) {
-		sum += st->chunks[i].len;
+		INV(last == SP_NIL ? SEQ_LEQ(st->chunks[i].seq, c->snd_una) &&
+					     SEQ_LT(c->snd_una,
+						    st->chunks[i].seq +
+							    st->chunks[i].len) :
+				     st->chunks[i].seq ==
+					     st->chunks[last].seq +
+						     st->chunks[last].len,
+		    c);
+		hint_seen |= i == c->sq_hint;
 		last = i;
 		n++;
 	}
 	*chunks += n;
 	INV(last == c->sq_tail, c);
-	INV(c->sq_head == SP_NIL ? c->sq_off == 0 && c->sq_len == 0 :
-				   c->sq_off < st->chunks[c->sq_head].len,
+	INV(hint_seen, c);
+	INV(last == SP_NIL ? c->sq_len == 0 :
+			     st->chunks[last].seq + st->chunks[last].len -
+					     c->snd_una ==
+				     c->sq_len,
 	    c);
-	INV(sum - c->sq_off == c->sq_len, c);
 	INV(c->sq_len <= st->cfg.sndbuf, c);
 
 	/* out-of-order queue: sorted, counted, all beyond rcv_nxt */

@@ -187,6 +187,9 @@ struct sp_h_conn {
 	uint64_t tx_total; /* bytes the app will send */
 	uint64_t tx_done;  /* bytes accepted by sp_tcp_send */
 	uint32_t split;    /* bytes per sp_tcp_send call; 0 = as many as fit */
+	/* send through sp_tcp_send_buf and commit (@split bytes per commit at
+	 * most), not sp_tcp_send */
+	bool zc;
 	bool close_after_send; /* close once tx_total is queued */
 	bool close_on_fin; /* close once tx_total is queued and peer FIN seen */
 	bool send_on_recv; /* send (sp_h_send_more) from the recv callback */

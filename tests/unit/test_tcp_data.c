@@ -82,7 +82,7 @@ check_records(void)
  * from the client once its data is queued. Heap allocations are counted
  * from the first SYN to the last TIME_WAIT. */
 static void
-test_bulk_splits(void)
+bulk_splits(bool zc)
 {
 	static const uint32_t splits[] = {
 		0,    1,    7,    100,  535,  536,  1000,  1459,  1460,
@@ -101,6 +101,7 @@ test_bulk_splits(void)
 						   80, 200 * KiB + i);
 
 		r->split = splits[i];
+		r->zc = zc;
 		r->close_after_send = true;
 	}
 	/* Each accepted connection sends with the client's split too. */
@@ -108,8 +109,10 @@ test_bulk_splits(void)
 	for (i = 0; i < sp_h_conn_count(); i++) {
 		struct sp_h_conn *r = sp_h_conn_at(i);
 
-		if (r->passive)
+		if (r->passive) {
 			r->split = splits[(r->client_port - 1024) % n];
+			r->zc = zc;
+		}
 	}
 	CHECK(sp_h_run(&net, sp_h_all_closed, NULL, 60 * SEC));
 	CHECK_EQ(sp_h_conn_count(), 2 * n);
@@ -123,6 +126,19 @@ test_bulk_splits(void)
 		CHECK_EQ(sp_h_allocs, 0);
 	else
 		printf("     (allocation count not checked: allocator not wrapped)\n");
+}
+
+static void
+test_bulk_splits(void)
+{
+	bulk_splits(false);
+}
+
+/* The same written straight into the send queues (sp_tcp_send_buf). */
+static void
+test_bulk_splits_zc(void)
+{
+	bulk_splits(true);
 }
 
 /* Two MiB each way on one connection, the server closing first. */
@@ -199,17 +215,19 @@ tiny_pool(struct sp_stack_config *cfg)
 }
 
 static void
-test_chunk_pool_dry(void)
+chunk_pool_dry(bool zc)
 {
 	struct sp_h_conn *r;
 	uint32_t acked = 0;
 
 	start1(tiny_pool);
 	r = sp_h_peer_accept(&peer, PISN, 65535);
+	r->zc = zc;
 	r->tx_total = 50000;
 	sp_h_send_more(r);
 	CHECK_EQ(r->tx_done, 4 * SP_CHUNK_DATA);
 	CHECK_EQ(sp_stack_chunks_in_use(nd->st), 4);
+	CHECK_EQ(stats_of(0)->tcp_snd_nochunk, 1);
 	while (acked < 50000) {
 		uint32_t got = 0;
 
@@ -236,11 +254,23 @@ test_chunk_pool_dry(void)
 	sp_h_net_finish(&net);
 }
 
+static void
+test_chunk_pool_dry(void)
+{
+	chunk_pool_dry(false);
+}
+
+static void
+test_chunk_pool_dry_zc(void)
+{
+	chunk_pool_dry(true);
+}
+
 /* A connection that finds the shared pool dry with nothing of its own queued
  * would wait for ever for an ACK-driven sent(): the stack calls sent() once
  * another connection's ACK has freed chunks, on the next poll. */
 static void
-test_chunk_pool_waiter(void)
+chunk_pool_waiter(bool zc)
 {
 	struct sp_h_peer p2;
 	struct sp_h_conn *a, *b;
@@ -251,6 +281,7 @@ test_chunk_pool_waiter(void)
 	sp_h_peer_init(&p2, nd);
 	p2.port = (uint16_t)(peer.port + 1);
 	b = sp_h_peer_accept(&p2, PISN, 65535);
+	b->zc = zc;
 	a->tx_total = 4 * SP_CHUNK_DATA;
 	sp_h_send_more(a);
 	CHECK_EQ(sp_stack_chunks_in_use(nd->st), 4);
@@ -274,6 +305,190 @@ test_chunk_pool_waiter(void)
 	sp_tcp_abort(nd->st, b->c);
 	sp_h_flush(nd);
 	sp_h_net_finish(&net);
+}
+
+static void
+test_chunk_pool_waiter(void)
+{
+	chunk_pool_waiter(false);
+}
+
+static void
+test_chunk_pool_waiter_zc(void)
+{
+	chunk_pool_waiter(true);
+}
+
+/* Pop every frame and check that one carries @plen bytes at @seq, the
+ * pattern of @r from @off on. */
+static void
+expect_data_at(const char *file, int line, struct sp_h_conn *r, uint32_t seq,
+	       uint32_t off, uint32_t plen)
+{
+	uint8_t want[1500];
+	bool seen = false;
+
+	while (sp_h_pop(nd, &pk)) {
+		if (pk.seq != seq || pk.plen != plen)
+			continue;
+		sp_h_pat_fill(r->seed_tx, off, want, plen);
+		if (memcmp(want, pk.payload, plen) == 0)
+			seen = true;
+	}
+	if (!seen)
+		sp_h_fail(file, line, "no segment of %u bytes at +%u", plen,
+			  off);
+}
+#define EXPECT_DATA(r, seq, off, plen)                                         \
+	expect_data_at(__FILE__, __LINE__, r, seq, off, plen)
+
+/* Room asked for and given back unused leaves nothing queued: an empty
+ * send queue holds no chunk. */
+static void
+test_zc_commit_nothing(void)
+{
+	struct sp_h_conn *r;
+	uint8_t *b = NULL;
+
+	start1(NULL);
+	r = sp_h_peer_accept(&peer, PISN, 65535);
+	CHECK_EQ(sp_tcp_send_buf(nd->st, r->c, &b), (int32_t)SP_CHUNK_DATA);
+	CHECK(b != NULL);
+	CHECK_EQ(sp_stack_chunks_in_use(nd->st), 1);
+	sp_tcp_send_commit(nd->st, r->c, 0, false);
+	CHECK_EQ(sp_stack_chunks_in_use(nd->st), 0);
+	EXPECT_NONE(nd);
+	/* And after data: the room left in the last chunk, no new one. */
+	r->zc = true;
+	r->tx_total = 100;
+	sp_h_send_more(r);
+	EXPECT_SEG(nd, TH_ACK | TH_PSH, peer.rcv_nxt, peer.snd_nxt, 100);
+	CHECK_EQ(sp_tcp_send_buf(nd->st, r->c, &b),
+		 (int32_t)SP_CHUNK_DATA - 100);
+	sp_tcp_send_commit(nd->st, r->c, 0, false);
+	CHECK_EQ(sp_stack_chunks_in_use(nd->st), 1);
+	peer.rcv_nxt += 100;
+	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 0), 0);
+	CHECK_EQ(sp_stack_chunks_in_use(nd->st), 0);
+	CHECK_EQ(sp_tcp_send_buf(nd->st, r->c, &b), (int32_t)SP_CHUNK_DATA);
+	sp_tcp_send_commit(nd->st, r->c, 0, false);
+	CHECK_EQ(sp_tcp_send_space(nd->st, r->c), nd->cfg.sndbuf);
+	sp_tcp_abort(nd->st, r->c);
+	sp_h_flush(nd);
+	sp_h_net_finish(&net);
+}
+
+/* Bytes written into a chunk whose first bytes already went out (the
+ * application wrote again before the ACK): the first segment is lost, and
+ * the timeout's retransmission carries both writes, intact. */
+static void
+test_zc_append_after_send(void)
+{
+	struct sp_h_conn *r;
+	uint32_t seq0;
+
+	start1(NULL);
+	r = sp_h_peer_accept(&peer, PISN, 65535);
+	seq0 = peer.rcv_nxt;
+	r->zc = true;
+	r->tx_total = 100;
+	sp_h_send_more(r);
+	EXPECT_SEG(nd, TH_ACK | TH_PSH, seq0, peer.snd_nxt, 100); /* lost */
+	r->tx_total = 300;
+	sp_h_send_more(r);
+	EXPECT_DATA(r, seq0 + 100, 100, 200);
+	CHECK_EQ(sp_stack_chunks_in_use(nd->st), 1);
+	sp_h_advance(&net, 300 * MS); /* one RTO of 200 ms */
+	CHECK_EQ(stats_of(0)->tcp_rto, 1);
+	EXPECT_DATA(r, seq0, 0, 300);
+	peer.rcv_nxt = seq0 + 300;
+	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 0), 0);
+	CHECK_EQ(sp_stack_chunks_in_use(nd->st), 0);
+	sp_tcp_abort(nd->st, r->c);
+	sp_h_flush(nd);
+	sp_h_net_finish(&net);
+}
+
+/* ACKs that end inside a segment and inside a chunk: each timeout resends
+ * from the first unacknowledged byte, a chunk goes back once all of it is
+ * acknowledged, and the bytes are the ones written. */
+static void
+test_zc_partial_ack(void)
+{
+	static const uint32_t acks[] = { 700, 2031, 2032, 3000, 4999 };
+	struct sp_h_conn *r;
+	uint32_t seq0, i;
+
+	start1(NULL);
+	r = sp_h_peer_accept(&peer, PISN, 65535);
+	seq0 = peer.rcv_nxt;
+	r->zc = true;
+	r->tx_total = 5000;
+	sp_h_send_more(r);
+	EXPECT_DATA(r, seq0 + 2920, 2920, 1460); /* all four went out */
+	CHECK_EQ(sp_stack_chunks_in_use(nd->st), 3);
+	for (i = 0; i < sizeof(acks) / sizeof(acks[0]); i++) {
+		uint32_t a = acks[i], len = 5000 - a < 1460 ? 5000 - a : 1460;
+
+		peer.rcv_nxt = seq0 + a;
+		CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 0), 0);
+		CHECK_EQ(sp_stack_chunks_in_use(nd->st),
+			 3 - a / SP_CHUNK_DATA);
+		sp_h_advance(&net, 300 * MS); /* one RTO of 200 ms */
+		CHECK_EQ(stats_of(0)->tcp_rto, i + 1);
+		EXPECT_DATA(r, seq0 + a, a, len);
+	}
+	peer.rcv_nxt = seq0 + 5000;
+	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 0), 0);
+	CHECK_EQ(sp_stack_chunks_in_use(nd->st), 0);
+	CHECK_EQ(r->tx_done, 5000);
+	sp_tcp_abort(nd->st, r->c);
+	sp_h_flush(nd);
+	sp_h_net_finish(&net);
+}
+
+/* The port's frame buffers run dry under the first two segments: they are
+ * not sent (counted as tx_nobuf, nothing else breaks), and the timeout
+ * sends the same bytes again once buffers are back. */
+static void
+frames_dry(bool zc)
+{
+	struct sp_h_conn *r;
+	uint32_t seq0;
+
+	start1(NULL);
+	r = sp_h_peer_accept(&peer, PISN, 65535);
+	seq0 = peer.rcv_nxt;
+	r->zc = zc;
+	r->tx_total = 5000;
+	nd->fail_alloc = 2;
+	sp_h_send_more(r);
+	CHECK_EQ(stats_of(0)->tx_nobuf, 2);
+	EXPECT_DATA(r, seq0 + 2920, 2920, 1460);
+	sp_h_advance(&net, 300 * MS); /* one RTO of 200 ms */
+	CHECK_EQ(stats_of(0)->tcp_rto, 1);
+	EXPECT_DATA(r, seq0, 0, 1460);
+	peer.rcv_nxt = seq0 + 1460;
+	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 0), 0);
+	EXPECT_DATA(r, seq0 + 1460, 1460, 1460);
+	peer.rcv_nxt = seq0 + 5000;
+	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 0), 0);
+	CHECK_EQ(sp_stack_chunks_in_use(nd->st), 0);
+	sp_tcp_abort(nd->st, r->c);
+	sp_h_flush(nd);
+	sp_h_net_finish(&net);
+}
+
+static void
+test_frames_dry(void)
+{
+	frames_dry(false);
+}
+
+static void
+test_frames_dry_zc(void)
+{
+	frames_dry(true);
 }
 
 /* The peer retransmits an old segment (seq below SND.WL1) that carries a new
@@ -1215,11 +1430,19 @@ test_cksum(void)
 static const struct sp_h_test tests[] = {
 	{ "cksum", test_cksum },
 	{ "bulk_splits", test_bulk_splits },
+	{ "bulk_splits_zc", test_bulk_splits_zc },
 	{ "bulk_2mib", test_bulk_2mib },
 	{ "one_byte_sends", test_one_byte_sends },
 	{ "one_byte_segments", test_one_byte_segments },
 	{ "chunk_pool_dry", test_chunk_pool_dry },
 	{ "chunk_pool_waiter", test_chunk_pool_waiter },
+	{ "chunk_pool_dry_zc", test_chunk_pool_dry_zc },
+	{ "chunk_pool_waiter_zc", test_chunk_pool_waiter_zc },
+	{ "zc_commit_nothing", test_zc_commit_nothing },
+	{ "zc_append_after_send", test_zc_append_after_send },
+	{ "zc_partial_ack", test_zc_partial_ack },
+	{ "frames_dry", test_frames_dry },
+	{ "frames_dry_zc", test_frames_dry_zc },
 	{ "window_from_old_seq", test_window_from_old_seq },
 	{ "window_before_sent", test_window_before_sent },
 	{ "seq_wrap_peer", test_seq_wrap_peer },

@@ -327,6 +327,23 @@ int32_t sp_tcp_send(struct sp_stack *st, struct sp_conn *c, const void *data,
 		    uint32_t len);
 /* Bytes sp_tcp_send would accept now (0 unless ESTABLISHED/CLOSE_WAIT). */
 uint32_t sp_tcp_send_space(const struct sp_stack *st, const struct sp_conn *c);
+/*
+ * sp_tcp_send without its copy: the application writes straight into the
+ * send queue, and those bytes are the ones the frames are built from.
+ * sp_tcp_send_buf sets *@buf to room for the bytes it returns (contiguous:
+ * what the send buffer and the queue's last chunk hold, at least one byte),
+ * or returns 0 when nothing fits (send buffer full, or the chunk pool dry:
+ * counted and woken as for sp_tcp_send), or -ENOTCONN / -EPIPE. Nothing is
+ * queued until sp_tcp_send_commit(@n), @n at most the room given (0 is
+ * fine); commit before any other call on @c. @more says that the
+ * application writes again at once (the room ended before its data): the
+ * bytes then wait for the next commit, or for the sp_tcp_send_buf that
+ * finds no room, instead of leaving in a short segment at each chunk's
+ * end.
+ */
+int32_t sp_tcp_send_buf(struct sp_stack *st, struct sp_conn *c, uint8_t **buf);
+void sp_tcp_send_commit(struct sp_stack *st, struct sp_conn *c, uint32_t n,
+			bool more);
 
 /* Graceful close: FIN after the queued data. */
 int sp_tcp_close(struct sp_stack *st, struct sp_conn *c);
