@@ -15,6 +15,17 @@
 #include <stdint.h>
 #include <string.h>
 
+/* A 64-bit one's-complement sum folded to 16 bits, not complemented. */
+static inline uint16_t
+sp_cksum_fold(uint64_t s)
+{
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffu) + (s >> 16);
+	s = (s & 0xffffu) + (s >> 16);
+	return (uint16_t)s;
+}
+
 /* The one's-complement sum of @len bytes at @buf, words in memory order
  * (a last odd byte padded with a zero), plus @sum, folded to 16 bits and
  * not complemented: rte_raw_cksum(buf, len) when @sum is 0. */
@@ -57,16 +68,12 @@ sp_cksum_raw(const void *buf, size_t len, uint64_t sum)
 	}
 	if (len != 0)
 		acc += *p; /* in the low byte of its word, in memory order */
-	/* 128 -> 64 -> 32 -> 16 bits, each carry brought back around */
+	/* 128 -> 64 bits, the carry brought back around; then to 16 */
 	s = (uint64_t)acc;
 	w = (uint64_t)(acc >> 64);
 	s += w;
 	s += s < w;
-	s = (s & 0xffffffffu) + (s >> 32);
-	s = (s & 0xffffffffu) + (s >> 32);
-	s = (s & 0xffffu) + (s >> 16);
-	s = (s & 0xffffu) + (s >> 16);
-	return (uint16_t)s;
+	return sp_cksum_fold(s);
 }
 
 /* The IPv4 pseudo-header's words (RFC 9293 3.1: source, destination,

@@ -22,17 +22,6 @@
 #include "cksum.h"
 #include "stack_int.h"
 
-/* A 64-bit one's-complement sum folded to 16 bits, not complemented. */
-static inline uint16_t
-sp_cksum_fold(uint64_t s)
-{
-	s = (s & 0xffffffffu) + (s >> 32);
-	s = (s & 0xffffffffu) + (s >> 32);
-	s = (s & 0xffffu) + (s >> 16);
-	s = (s & 0xffffu) + (s >> 16);
-	return (uint16_t)s;
-}
-
 /*
  * Fill in the checksums of the IPv4 datagram @ip (a 20-byte header,
  * @l4_len bytes after it; TCP's too when it carries TCP), or leave them
