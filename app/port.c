@@ -353,7 +353,6 @@ sp_port_offloads(struct sp_port *p, const struct rte_eth_dev_info *info,
 	 * checked in software). */
 	conf->rxmode.offloads |= rx & (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM |
 				       RTE_ETH_RX_OFFLOAD_TCP_CKSUM);
-	p->rx_offload = conf->rxmode.offloads;
 }
 
 static int

@@ -242,10 +242,8 @@ struct sp_port {
 	struct sp_kblind kblind;
 	char name[80];
 	/* Checksums the NIC makes on transmit (SP_OFFLOAD_*, for the
-	 * stacks), and the receive offloads it was configured with
-	 * (RTE_ETH_RX_OFFLOAD_*: checksum verdicts in each frame's flags). */
+	 * stacks); its receive verdicts come in each frame's flags. */
 	uint32_t offload;
-	uint64_t rx_offload;
 };
 
 /* 0, or -1 after printing why (exit with SP_EXIT_NORUN). */

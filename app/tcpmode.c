@@ -6,9 +6,10 @@
  * In echo mode it verifies every byte it reads back against the same
  * pattern, as it arrives (a 64 MiB exchange needs no 64 MiB buffer: the
  * pattern is written straight into the stack's send queue as the `sent`
- * callback frees space, the receive side is checked in place). After the exchange (and
- * --hold) it closes gracefully; it is ok when the data verified and both
- * FINs were exchanged. In sink mode it only sends, then closes.
+ * callback frees space, the receive side is checked in place). After the
+ * exchange (and --hold) it closes gracefully; it is ok when the data
+ * verified and both FINs were exchanged. In sink mode it only sends, then
+ * closes.
  *
  * Per-connection state lives in an array of --concurrency slots sized at
  * start; free slots are a stack of indices, connections in --hold are an

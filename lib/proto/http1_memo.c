@@ -75,7 +75,6 @@ sp_http1_memo_hit(struct sp_http1_resp *p, const uint8_t *buf, size_t len)
 
 			if (!((want >> f) & 1))
 				continue;
-
 			p->on_header(p->header_ctx, SP_HTTP1_HDR_NAME,
 				     buf + d[0], d[1]);
 			if (d[3] != 0)

@@ -30,7 +30,8 @@ sp_vu_on_header(void *ctx, enum sp_http1_hdr_part part, const uint8_t *p,
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (sp_vu_lower(p[i]) != sp_vu_lower((uint8_t)ck->header[m + i])) {
+		if (sp_vu_lower(p[i]) !=
+		    sp_vu_lower((uint8_t)ck->header[m + i])) {
 			c->hdr_match = UINT32_MAX;
 			return;
 		}
