@@ -64,18 +64,23 @@ sp_cksum_out(struct sp_stack *st, struct rte_ipv4_hdr *ip, uint32_t l4_len)
 }
 
 /*
- * The NIC's verdict on one checksum from its receive flags, @mask's bits
- * of st->rx_ol (@bad: the BAD value): 1 intact (GOOD; or NONE: the field was never filled in,
- * as from a virtio host's partial checksum, but the data is intact), 0
- * bad, -1 no word (UNKNOWN: check it here).
+ * The NIC's verdict on one checksum, from @mask's bits of st->rx_ol (@bad:
+ * the BAD value), counted in *@nic when it gave one, else in *@sw: 1
+ * intact (GOOD; or NONE: the field was never filled in, as from a virtio
+ * host's partial checksum, but the data is intact), 0 bad, -1 no word
+ * (UNKNOWN: the caller checks it in software).
  */
 static inline int
-sp_cksum_nic(const struct sp_stack *st, uint64_t mask, uint64_t bad)
+sp_cksum_nic(struct sp_stack *st, uint64_t mask, uint64_t bad,
+	     uint64_t *nic, uint64_t *sw)
 {
 	uint64_t v = st->rx_ol & mask;
 
-	if (v == 0)
+	if (v == 0) {
+		sp_ctr_inc(*sw);
 		return -1;
+	}
+	sp_ctr_inc(*nic);
 	return v != bad;
 }
 
@@ -86,14 +91,11 @@ sp_cksum_ip_in(struct sp_stack *st, const struct rte_ipv4_hdr *ip,
 	       uint32_t hlen)
 {
 	int v = sp_cksum_nic(st, RTE_MBUF_F_RX_IP_CKSUM_MASK,
-			     RTE_MBUF_F_RX_IP_CKSUM_BAD);
+			     RTE_MBUF_F_RX_IP_CKSUM_BAD,
+			     &st->stats.cksum_rx_ip_nic,
+			     &st->stats.cksum_rx_ip_sw);
 
-	if (v >= 0) {
-		sp_ctr_inc(st->stats.cksum_rx_ip_nic);
-		return v;
-	}
-	sp_ctr_inc(st->stats.cksum_rx_ip_sw);
-	return sp_cksum_raw(ip, hlen, 0) == 0xffff;
+	return v >= 0 ? v : sp_cksum_raw(ip, hlen, 0) == 0xffff;
 }
 
 /* Whether the TCP segment @th of @tcp_len bytes in @ip is intact: its sum
@@ -103,13 +105,12 @@ sp_cksum_tcp_in(struct sp_stack *st, const struct rte_ipv4_hdr *ip,
 		const struct rte_tcp_hdr *th, uint32_t tcp_len)
 {
 	int v = sp_cksum_nic(st, RTE_MBUF_F_RX_L4_CKSUM_MASK,
-			     RTE_MBUF_F_RX_L4_CKSUM_BAD);
+			     RTE_MBUF_F_RX_L4_CKSUM_BAD,
+			     &st->stats.cksum_rx_tcp_nic,
+			     &st->stats.cksum_rx_tcp_sw);
 
-	if (v >= 0) {
-		sp_ctr_inc(st->stats.cksum_rx_tcp_nic);
+	if (v >= 0)
 		return v;
-	}
-	sp_ctr_inc(st->stats.cksum_rx_tcp_sw);
 	return sp_cksum_raw(th, tcp_len,
 			    sp_cksum_phdr(ip->src_addr, ip->dst_addr,
 					  ip->next_proto_id,
