@@ -342,6 +342,31 @@ expect_data_at(const char *file, int line, struct sp_h_conn *r, uint32_t seq,
 #define EXPECT_DATA(r, seq, off, plen)                                         \
 	expect_data_at(__FILE__, __LINE__, r, seq, off, plen)
 
+/* One connection the peer accepted, that will send @total bytes through
+ * the zero-copy calls (@zc) or sp_tcp_send; *@seq0: its first byte's
+ * sequence number. */
+static struct sp_h_conn *
+accept1(bool zc, uint32_t total, uint32_t *seq0)
+{
+	struct sp_h_conn *r;
+
+	start1(NULL);
+	r = sp_h_peer_accept(&peer, PISN, 65535);
+	*seq0 = peer.rcv_nxt;
+	r->zc = zc;
+	r->tx_total = total;
+	return r;
+}
+
+/* Abort @r and run the net's end-of-test checks. */
+static void
+end1(struct sp_h_conn *r)
+{
+	sp_tcp_abort(nd->st, r->c);
+	sp_h_flush(nd);
+	sp_h_net_finish(&net);
+}
+
 /* Room asked for and given back unused leaves nothing queued: an empty
  * send queue holds no chunk. */
 static void
@@ -373,9 +398,7 @@ test_zc_commit_nothing(void)
 	CHECK_EQ(sp_tcp_send_buf(nd->st, r->c, &b), (int32_t)SP_CHUNK_DATA);
 	sp_tcp_send_commit(nd->st, r->c, 0, false);
 	CHECK_EQ(sp_tcp_send_space(nd->st, r->c), nd->cfg.sndbuf);
-	sp_tcp_abort(nd->st, r->c);
-	sp_h_flush(nd);
-	sp_h_net_finish(&net);
+	end1(r);
 }
 
 /* Bytes written into a chunk whose first bytes already went out (the
@@ -387,11 +410,7 @@ test_zc_append_after_send(void)
 	struct sp_h_conn *r;
 	uint32_t seq0;
 
-	start1(NULL);
-	r = sp_h_peer_accept(&peer, PISN, 65535);
-	seq0 = peer.rcv_nxt;
-	r->zc = true;
-	r->tx_total = 100;
+	r = accept1(true, 100, &seq0);
 	sp_h_send_more(r);
 	EXPECT_SEG(nd, TH_ACK | TH_PSH, seq0, peer.snd_nxt, 100); /* lost */
 	r->tx_total = 300;
@@ -404,9 +423,7 @@ test_zc_append_after_send(void)
 	peer.rcv_nxt = seq0 + 300;
 	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 0), 0);
 	CHECK_EQ(sp_stack_chunks_in_use(nd->st), 0);
-	sp_tcp_abort(nd->st, r->c);
-	sp_h_flush(nd);
-	sp_h_net_finish(&net);
+	end1(r);
 }
 
 /* ACKs that end inside a segment and inside a chunk: each timeout resends
@@ -419,11 +436,7 @@ test_zc_partial_ack(void)
 	struct sp_h_conn *r;
 	uint32_t seq0, i;
 
-	start1(NULL);
-	r = sp_h_peer_accept(&peer, PISN, 65535);
-	seq0 = peer.rcv_nxt;
-	r->zc = true;
-	r->tx_total = 5000;
+	r = accept1(true, 5000, &seq0);
 	sp_h_send_more(r);
 	EXPECT_DATA(r, seq0 + 2920, 2920, 1460); /* all four went out */
 	CHECK_EQ(sp_stack_chunks_in_use(nd->st), 3);
@@ -442,9 +455,7 @@ test_zc_partial_ack(void)
 	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 0), 0);
 	CHECK_EQ(sp_stack_chunks_in_use(nd->st), 0);
 	CHECK_EQ(r->tx_done, 5000);
-	sp_tcp_abort(nd->st, r->c);
-	sp_h_flush(nd);
-	sp_h_net_finish(&net);
+	end1(r);
 }
 
 /* The port's frame buffers run dry under the first two segments: they are
@@ -456,11 +467,7 @@ frames_dry(bool zc)
 	struct sp_h_conn *r;
 	uint32_t seq0;
 
-	start1(NULL);
-	r = sp_h_peer_accept(&peer, PISN, 65535);
-	seq0 = peer.rcv_nxt;
-	r->zc = zc;
-	r->tx_total = 5000;
+	r = accept1(zc, 5000, &seq0);
 	nd->fail_alloc = 2;
 	sp_h_send_more(r);
 	CHECK_EQ(stats_of(0)->tx_nobuf, 2);
@@ -474,9 +481,7 @@ frames_dry(bool zc)
 	peer.rcv_nxt = seq0 + 5000;
 	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 0), 0);
 	CHECK_EQ(sp_stack_chunks_in_use(nd->st), 0);
-	sp_tcp_abort(nd->st, r->c);
-	sp_h_flush(nd);
-	sp_h_net_finish(&net);
+	end1(r);
 }
 
 static void
