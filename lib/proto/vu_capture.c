@@ -261,8 +261,7 @@ sp_vu_cookie_header(struct sp_vu_engine *e, const struct sp_vu *v,
 	const char *host;
 	uint32_t hn, n, q;
 
-	if (cp == NULL || cp->jar == NULL ||
-	    sp_cookie_count(&cp->jar[v->idx]) == 0)
+	if (!sp_vu_jar_has(e, v))
 		return 0;
 	for (q = 0; q < path_len && path[q] != '?'; q++)
 		;
@@ -350,24 +349,37 @@ sp_vu_cap_start(struct sp_vu_engine *e, struct sp_vu *v,
 	cs->in_value = 0;
 }
 
-/* The request's path as rendered (@p, @n bytes, query included): its
- * first SP_VU_CAP_PATH bytes up to '?' are what Set-Cookie's default
+/* Its first SP_VU_CAP_PATH bytes up to '?' are what Set-Cookie's default
  * path and a cookie capture are matched against. */
-void
-sp_vu_cap_path(struct sp_vu_capst *cs, const uint8_t *p, uint32_t n)
+uint8_t
+sp_vu_path_cut(char *dst, const uint8_t *p, uint32_t n)
 {
 	uint32_t k = 0;
 
-	while (k < n && k < sizeof(cs->path) && p[k] != '?') {
-		cs->path[k] = (char)p[k];
+	while (k < n && k < SP_VU_CAP_PATH && p[k] != '?') {
+		dst[k] = (char)p[k];
 		k++;
 	}
 	if (k < n && p[k] != '?') {
 		/* Cut: keep it to its last '/', a directory of it. */
-		while (k > 1 && cs->path[k - 1] != '/')
+		while (k > 1 && dst[k - 1] != '/')
 			k--;
 	}
-	cs->path_len = (uint8_t)k;
+	return (uint8_t)k;
+}
+
+void
+sp_vu_cap_path(struct sp_vu_capst *cs, const uint8_t *p, uint32_t n)
+{
+	sp_vu_cap_path_at(cs, cs->path, sp_vu_path_cut(cs->path, p, n));
+}
+
+int
+sp_vu_jar_has(const struct sp_vu_engine *e, const struct sp_vu *v)
+{
+	const struct sp_vu_cap_pool *cp = cap_pool(e);
+
+	return cp != NULL && cp->jar != NULL && cp->jar[v->idx].count != 0;
 }
 
 /* Whether the VU must hear this response's fields: a header capture, or
@@ -455,7 +467,7 @@ field_end(struct sp_vu_capst *cs)
 		}
 		cap_host(e, &host, &hn);
 		r = sp_cookie_set(&cp->jar[cs->v->idx], (const char *)line, n,
-				  host, hn, cs->path, cs->path_len, e->secure,
+				  host, hn, cs->path_p, cs->path_len, e->secure,
 				  sp_vu_wall_ms(e, *e->now));
 		if (r < 0)
 			sp_ctr_inc(e->s.cookies_dropped);
@@ -668,7 +680,7 @@ sp_vu_cap_done(struct sp_vu_engine *e, struct sp_vu *v, struct sp_vu_capst *cs,
 			cap_host(e, &host, &hn);
 			if (sp_cookie_get(&cp->jar[v->idx], c->name,
 					  (uint32_t)strlen(c->name), host, hn,
-					  cs->path, cs->path_len, e->secure,
+					  cs->path_p, cs->path_len, e->secure,
 					  sp_vu_wall_ms(e, *e->now), &cv, &cn) &&
 			    cn <= max) {
 				memmove(val, cv, cn);
@@ -735,8 +747,10 @@ sp_vu_cap_init(struct sp_vu_engine *e, char *err, size_t errlen)
 	if (cp->vars == NULL || cp->base == NULL || cp->re == NULL ||
 	    cp->jp == NULL || cp->cond_re == NULL || cp->st == NULL)
 		goto nomem;
-	for (uint32_t i = 0; i < e->nvus; i++)
+	for (uint32_t i = 0; i < e->nvus; i++) {
 		cp->st[i].scr = SP_VU_NONE;
+		cp->st[i].path_p = cp->st[i].path;
+	}
 	sp_vu_vars_clear(cp->vars, e->nvus * pl->nvars, cp->slot);
 	ncap = 0;
 	for (uint32_t i = 0; i < pl->nrequests; i++) {

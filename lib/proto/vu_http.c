@@ -43,6 +43,9 @@ struct sp_vu_http_pool {
 	uint32_t *prebuilt_len;
 	uint8_t **prebuilt_close;
 	uint32_t *prebuilt_close_len;
+	/* A prebuilt request's path for its cookies (sp_vu_path_cut). */
+	char (*prebuilt_path)[SP_VU_CAP_PATH];
+	uint8_t *prebuilt_path_len;
 	uint8_t *scratch;
 	uint8_t *body_scratch;
 	uint8_t *cookie; /* the jar's Cookie value (jar_bytes) */
@@ -82,6 +85,15 @@ sp_http_pump(struct sp_vu_engine *e, struct sp_vu *v)
 	const uint8_t *bytes = last ? hp->prebuilt_close[ri] : hp->prebuilt[ri];
 	uint32_t len = last ? hp->prebuilt_close_len[ri] : hp->prebuilt_len[ri];
 
+	/* A prebuilt request to a VU whose jar is empty (or whose request
+	 * sets its own Cookie) goes as it is: the jar only learns its
+	 * path. */
+	if (bytes != NULL && h->cs != NULL) {
+		sp_vu_cap_path_at(h->cs, hp->prebuilt_path[ri],
+				  hp->prebuilt_path_len[ri]);
+		if (!sp_vu_jar_has(e, v) || sp_vu_req(e, v)->own_cookie)
+			goto send;
+	}
 	if (bytes == NULL || h->cs != NULL) {
 		struct sp_vu_render rd = {
 			.pl = e->pl,
@@ -114,7 +126,9 @@ sp_http_pump(struct sp_vu_engine *e, struct sp_vu *v)
 			const uint8_t *path;
 			uint32_t pn = sp_vu_path_of(bytes, len, &path);
 
-			sp_vu_cap_path(h->cs, path, pn);
+			if (bytes != hp->prebuilt[ri] &&
+			    bytes != hp->prebuilt_close[ri])
+				sp_vu_cap_path(h->cs, path, pn);
 			rd.cookie = hp->cookie;
 			rd.cookie_len = rq->own_cookie ?
 						0 :
@@ -134,6 +148,7 @@ sp_http_pump(struct sp_vu_engine *e, struct sp_vu *v)
 			}
 		}
 	}
+send:
 	h->req_len = len;
 	while (h->req_sent < len) {
 		uint32_t space = sp_vu_write_space(e, v);
@@ -390,8 +405,9 @@ sp_http_prebuild(struct sp_vu_engine *e, struct sp_vu_http_pool *hp)
 		const struct sp_scenario *sc = &pl->scenarios[si];
 
 		for (uint32_t k = 0; k < sc->nsteps; k++) {
-			uint32_t ri = sc->steps[k].req;
+			uint32_t ri = sc->steps[k].req, pn;
 			const struct sp_request *rq = &pl->requests[ri];
+			const uint8_t *path;
 
 			/* An upgrade's key is fresh each time. */
 			if (sc->steps[k].kind != SP_STEP_REQUEST ||
@@ -405,6 +421,10 @@ sp_http_prebuild(struct sp_vu_engine *e, struct sp_vu_http_pool *hp)
 				return -1;
 			memcpy(hp->prebuilt[ri], hp->scratch,
 			       hp->prebuilt_len[ri]);
+			pn = sp_vu_path_of(hp->prebuilt[ri],
+					   hp->prebuilt_len[ri], &path);
+			hp->prebuilt_path_len[ri] =
+				sp_vu_path_cut(hp->prebuilt_path[ri], path, pn);
 			if (!sc->keep_alive || sc->max_requests_per_conn == 0)
 				continue;
 			hp->prebuilt_close_len[ri] = sp_vu_build(&rd, rq, 0,
@@ -437,6 +457,8 @@ sp_http_fini(struct sp_vu_engine *e)
 	free(hp->prebuilt_len);
 	free(hp->prebuilt_close);
 	free(hp->prebuilt_close_len);
+	free(hp->prebuilt_path);
+	free(hp->prebuilt_path_len);
 	free(hp->scratch);
 	free(hp->body_scratch);
 	free(hp->cookie);
@@ -460,12 +482,15 @@ sp_http_init(struct sp_vu_engine *e, char *err, size_t errlen)
 	hp->prebuilt_len = calloc(nr, sizeof(*hp->prebuilt_len));
 	hp->prebuilt_close = calloc(nr, sizeof(*hp->prebuilt_close));
 	hp->prebuilt_close_len = calloc(nr, sizeof(*hp->prebuilt_close_len));
+	hp->prebuilt_path = calloc(nr, sizeof(*hp->prebuilt_path));
+	hp->prebuilt_path_len = calloc(nr, sizeof(*hp->prebuilt_path_len));
 	hp->scratch = malloc(SP_VU_REQ_MAX);
 	hp->body_scratch = malloc(SP_VU_REQ_MAX);
 	hp->cookie = malloc(pl->jar_bytes + 1);
 	if (hp->vu == NULL || hp->prebuilt == NULL ||
 	    hp->prebuilt_len == NULL || hp->prebuilt_close == NULL ||
-	    hp->prebuilt_close_len == NULL || hp->scratch == NULL ||
+	    hp->prebuilt_close_len == NULL || hp->prebuilt_path == NULL ||
+	    hp->prebuilt_path_len == NULL || hp->scratch == NULL ||
 	    hp->body_scratch == NULL || hp->cookie == NULL)
 		goto nomem;
 	for (uint32_t i = 0; i < nr; i++) {

@@ -430,6 +430,9 @@ enum sp_vu_err sp_vu_parse_kind(int r);
 
 /* ---- vu_capture.c: variables, captures, conditions, cookies ---- */
 
+/* The bytes of a request's path kept for its cookies (sp_vu_path_cut). */
+#define SP_VU_CAP_PATH 64
+
 /* A VU's response being read for its captures and Set-Cookie fields. */
 struct sp_vu_capst {
 	struct sp_vu_engine *e;
@@ -446,7 +449,8 @@ struct sp_vu_capst {
 	uint8_t body_cut;    /* the body went on past the window */
 	uint8_t no_room;     /* the scratch pool was empty */
 	uint8_t path_len;
-	char path[64];       /* the request's path (sp_vu_cap_path) */
+	const char *path_p;  /* the path's bytes: path, or a prebuilt one's */
+	char path[SP_VU_CAP_PATH]; /* a rendered request's (sp_vu_cap_path) */
 };
 
 int sp_vu_cap_init(struct sp_vu_engine *e, char *err, size_t errlen);
@@ -470,6 +474,8 @@ int sp_vu_cond(struct sp_vu_engine *e, const struct sp_vu *v, uint32_t ci);
 uint32_t sp_vu_cookie_header(struct sp_vu_engine *e, const struct sp_vu *v,
 			     const uint8_t *path, uint32_t path_len,
 			     uint8_t *out, uint32_t cap);
+/* Whether the VU's jar holds a cookie (expired or not). */
+int sp_vu_jar_has(const struct sp_vu_engine *e, const struct sp_vu *v);
 struct sp_vu_capst *sp_vu_capst_of(const struct sp_vu_engine *e,
 				   const struct sp_vu *v);
 /* Whether a response to @rq must be heard field by field, or its body
@@ -480,7 +486,20 @@ int sp_vu_cap_reads_body(const struct sp_vu_engine *e,
 			 const struct sp_request *rq);
 void sp_vu_cap_start(struct sp_vu_engine *e, struct sp_vu *v,
 		     struct sp_vu_capst *cs, const struct sp_request *rq);
+/* The request's path as rendered (@p, @n bytes, query included) cut to
+ * what its cookies are matched against, at @dst (SP_VU_CAP_PATH bytes):
+ * its length. */
+uint8_t sp_vu_path_cut(char *dst, const uint8_t *p, uint32_t n);
+/* The request's path for its cookies: @p, @n as rendered, kept in @cs. */
 void sp_vu_cap_path(struct sp_vu_capst *cs, const uint8_t *p, uint32_t n);
+/* The same, already cut (sp_vu_path_cut) where it stays (a prebuilt
+ * request's): not copied. */
+static inline void
+sp_vu_cap_path_at(struct sp_vu_capst *cs, const char *p, uint8_t n)
+{
+	cs->path_p = p;
+	cs->path_len = n;
+}
 void sp_vu_cap_on_header(struct sp_vu_capst *cs, enum sp_http1_hdr_part part,
 			 const uint8_t *p, size_t n);
 void sp_vu_cap_on_body(struct sp_vu_capst *cs, const uint8_t *p, size_t n);
