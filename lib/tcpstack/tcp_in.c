@@ -418,6 +418,58 @@ fin_input(struct sp_stack *st, struct sp_conn *c)
  * RFC 5681 and RFC 6582 for the congestion window). Returns false if the
  * connection is gone.
  */
+/*
+ * An ACK of new data, @ack in (snd_una, snd_max]: the RTT sample, the send
+ * queue freed, congestion control (RFC 5681, NewReno's RFC 6582) and the
+ * retransmission timer (RFC 6298 5.2, 5.3). Returns the data bytes
+ * acknowledged; *@fin_acked when it covers our FIN too.
+ */
+static uint32_t
+ack_new(struct sp_stack *st, struct sp_conn *c, uint32_t ack, bool *fin_acked)
+{
+	uint32_t acked = ack - c->snd_una, data = acked;
+
+	if ((c->flags & SP_CF_FIN_SENT) && SEQ_GT(ack, c->snd_una + c->sq_len)) {
+		*fin_acked = true;
+		data = acked - 1;
+	}
+	if ((c->flags & SP_CF_RTT_TIMING) && SEQ_GT(ack, c->rtt_seq))
+		rtt_sample(st, c);
+	if (data)
+		sp_conn_sq_ack(st, c, data);
+	c->snd_una = ack;
+	if (SEQ_LT(c->snd_nxt, c->snd_una))
+		c->snd_nxt = c->snd_una;
+	c->rtx_count = 0;
+	if (c->flags & SP_CF_RECOVERY) {
+		if (SEQ_GEQ(ack, c->recover)) {
+			uint32_t flight = c->snd_max - c->snd_una;
+
+			c->cwnd = c->ssthresh < flight + c->mss ?
+					  c->ssthresh :
+					  flight + c->mss;
+			c->flags &= (uint16_t)~SP_CF_RECOVERY;
+		} else {
+			/* Partial ACK: the next hole, and deflate. */
+			sp_seg_retransmit(st, c);
+			c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
+			c->cwnd += c->mss;
+		}
+	} else if (c->cwnd < c->ssthresh) {
+		c->cwnd += acked < c->mss ? acked : c->mss;
+	} else {
+		uint32_t inc = c->mss * c->mss / (c->cwnd ? c->cwnd : 1);
+
+		c->cwnd += inc ? inc : 1;
+	}
+	c->dupacks = 0;
+	if (c->snd_una == c->snd_max)
+		sp_timer_stop_rtx(st, c);
+	else
+		sp_timer_set_rtx(st, c, c->rto_us); /* RFC 6298 5.3 */
+	return data;
+}
+
 static bool
 ack_input(struct sp_stack *st, struct sp_conn *c, const struct seg *s)
 {
@@ -426,49 +478,7 @@ ack_input(struct sp_stack *st, struct sp_conn *c, const struct seg *s)
 	bool freed = false;
 
 	if (new_ack) {
-		uint32_t acked = s->ack - c->snd_una, data = acked;
-
-		if ((c->flags & SP_CF_FIN_SENT) &&
-		    SEQ_GT(s->ack, c->snd_una + c->sq_len)) {
-			fin_acked = true;
-			data = acked - 1;
-		}
-		if ((c->flags & SP_CF_RTT_TIMING) && SEQ_GT(s->ack, c->rtt_seq))
-			rtt_sample(st, c);
-		if (data)
-			sp_conn_sq_ack(st, c, data);
-		c->snd_una = s->ack;
-		if (SEQ_LT(c->snd_nxt, c->snd_una))
-			c->snd_nxt = c->snd_una;
-		c->rtx_count = 0;
-		if (c->flags & SP_CF_RECOVERY) {
-			if (SEQ_GEQ(s->ack, c->recover)) {
-				uint32_t flight = c->snd_max - c->snd_una;
-
-				c->cwnd = c->ssthresh < flight + c->mss ?
-						  c->ssthresh :
-						  flight + c->mss;
-				c->flags &= (uint16_t)~SP_CF_RECOVERY;
-			} else {
-				/* Partial ACK: the next hole, and deflate. */
-				sp_seg_retransmit(st, c);
-				c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
-				c->cwnd += c->mss;
-			}
-		} else if (c->cwnd < c->ssthresh) {
-			c->cwnd += acked < c->mss ? acked : c->mss;
-		} else {
-			uint32_t inc = c->mss * c->mss /
-				       (c->cwnd ? c->cwnd : 1);
-
-			c->cwnd += inc ? inc : 1;
-		}
-		c->dupacks = 0;
-		if (c->snd_una == c->snd_max)
-			sp_timer_stop_rtx(st, c);
-		else
-			sp_timer_set_rtx(st, c, c->rto_us); /* RFC 6298 5.3 */
-		freed = data != 0;
+		freed = ack_new(st, c, s->ack, &fin_acked) != 0;
 	} else if (s->ack == c->snd_una && s->len == 0 &&
 		   !(s->flags & (RTE_TCP_FIN_FLAG | RTE_TCP_SYN_FLAG)) &&
 		   wnd == c->snd_wnd && c->snd_max != c->snd_una) {
@@ -694,6 +704,83 @@ sync_input(struct sp_stack *st, struct sp_conn *c, struct seg *s)
 		sp_timer_set_dack(st, c);
 }
 
+/*
+ * Header prediction (Van Jacobson's, as in BSD's tcp_input): the segment an
+ * established connection gets most, the next in order with only ACK (and
+ * PSH) set and no options, the window as it was, acknowledging new data
+ * or carrying data or both, while nothing waits in reassembly and neither
+ * recovery, a persist probe nor our FIN is under way. It is handled as
+ * sync_input would, without the tests it cannot fail. Returns false,
+ * having changed nothing, for any other segment.
+ */
+static bool
+fast_input(struct sp_stack *st, struct sp_conn *c, const struct seg *s)
+{
+	uint32_t wnd = s->wnd << c->snd_wscale;
+	bool new_ack = SEQ_GT(s->ack, c->snd_una), fin_acked = false;
+
+	if (c->state != SP_TCP_ESTABLISHED || s->seq != c->rcv_nxt ||
+	    c->ooo_head != SP_NIL || wnd != c->snd_wnd ||
+	    (c->flags & (SP_CF_RECOVERY | SP_CF_PERSIST | SP_CF_FIN_SENT)) ||
+	    (new_ack ? SEQ_GT(s->ack, c->snd_max) :
+		       s->ack != c->snd_una || s->len == 0) ||
+	    SEQ_LT(s->ack + wnd, c->snd_nxt) ||
+	    s->len > ((uint32_t)sp_seg_window(st, c) << c->rcv_wscale))
+		return false;
+	sp_ctr_inc(st->stats.tcp_rx_segs);
+	st->cur = c;
+	st->cur_out = false;
+	if (new_ack) {
+		uint32_t data = ack_new(st, c, s->ack, &fin_acked);
+
+		c->snd_wl1 = s->seq;
+		c->snd_wl2 = s->ack;
+		if (data && st->ops.sent && !(c->flags & SP_CF_APP_GONE)) {
+			st->ops.sent(st, c, st->app);
+			if (GONE(c))
+				goto out;
+		}
+	} else if (SEQ_LT(c->snd_wl1, s->seq) ||
+		   (c->snd_wl1 == s->seq && SEQ_LEQ(c->snd_wl2, s->ack))) {
+		c->snd_wl1 = s->seq;
+		c->snd_wl2 = s->ack;
+	}
+	if (s->len) {
+		deliver(st, c, s->data, s->len);
+		if (GONE(c))
+			goto out;
+		if (++c->segs_unacked >= 2)
+			c->flags |= SP_CF_ACK_NOW; /* RFC 5681 4.2 */
+	}
+	sp_seg_output(st, c);
+	if (c->flags & SP_CF_ACK_NOW)
+		sp_seg_send_ack(st, c);
+	else if (c->segs_unacked)
+		sp_timer_set_dack(st, c);
+out:
+	st->cur = NULL;
+	if (st->cur_out && !GONE(c))
+		sp_seg_output(st, c);
+	st->dsack_conn = NULL;
+	return true;
+}
+
+/* The fields of @s that do not come from options. */
+static void
+seg_fill(struct seg *s, const uint8_t *frame, const struct rte_ipv4_hdr *ip,
+	 const struct rte_tcp_hdr *th, uint32_t doff, uint32_t tcp_len)
+{
+	s->flags = th->tcp_flags;
+	s->frame = frame;
+	s->ip = ip;
+	s->th = th;
+	s->data = (const uint8_t *)th + doff;
+	s->len = tcp_len - doff;
+	s->seq = rte_be_to_cpu_32(th->sent_seq);
+	s->ack = rte_be_to_cpu_32(th->recv_ack);
+	s->wnd = rte_be_to_cpu_16(th->rx_win);
+}
+
 void
 sp_seg_input(struct sp_stack *st, const uint8_t *frame,
 	     const struct rte_ipv4_hdr *ip, uint32_t ip_len)
@@ -703,7 +790,8 @@ sp_seg_input(struct sp_stack *st, const uint8_t *frame,
 	const struct rte_tcp_hdr *th =
 		(const struct rte_tcp_hdr *)((const uint8_t *)ip + hlen);
 	struct seg s;
-	struct sp_conn *c;
+	struct sp_conn *c = NULL;
+	bool looked = false;
 	uint32_t i;
 	uint16_t dport;
 
@@ -720,6 +808,17 @@ sp_seg_input(struct sp_stack *st, const uint8_t *frame,
 		sp_drop(st, SP_DROP_TCP_CSUM);
 		return;
 	}
+	dport = rte_be_to_cpu_16(th->dst_port);
+	if (doff == sizeof(*th) &&
+	    (th->tcp_flags & (uint8_t)~RTE_TCP_PSH_FLAG) == RTE_TCP_ACK_FLAG) {
+		seg_fill(&s, frame, ip, th, doff, tcp_len);
+		c = sp_conn_lookup(st, rte_be_to_cpu_32(ip->src_addr),
+				   rte_be_to_cpu_16(th->src_port),
+				   rte_be_to_cpu_32(ip->dst_addr), dport);
+		if (c != NULL && fast_input(st, c, &s))
+			return;
+		looked = true;
+	}
 	memset(&s, 0, sizeof(s));
 	s.wscale = -1;
 	if (doff > sizeof(*th) &&
@@ -727,7 +826,7 @@ sp_seg_input(struct sp_stack *st, const uint8_t *frame,
 		sp_drop(st, SP_DROP_TCP_OPT);
 		return;
 	}
-	s.flags = th->tcp_flags;
+	seg_fill(&s, frame, ip, th, doff, tcp_len);
 	if ((s.flags & (RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG)) ==
 		    (RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG) ||
 	    (s.flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG)) ==
@@ -737,20 +836,11 @@ sp_seg_input(struct sp_stack *st, const uint8_t *frame,
 		sp_drop(st, SP_DROP_TCP_FLAGS);
 		return;
 	}
-	s.frame = frame;
-	s.ip = ip;
-	s.th = th;
-	s.data = (const uint8_t *)th + doff;
-	s.len = tcp_len - doff;
-	s.seq = rte_be_to_cpu_32(th->sent_seq);
-	s.ack = rte_be_to_cpu_32(th->recv_ack);
-	s.wnd = rte_be_to_cpu_16(th->rx_win);
 	sp_ctr_inc(st->stats.tcp_rx_segs);
-
-	dport = rte_be_to_cpu_16(th->dst_port);
-	c = sp_conn_lookup(st, rte_be_to_cpu_32(ip->src_addr),
-			   rte_be_to_cpu_16(th->src_port),
-			   rte_be_to_cpu_32(ip->dst_addr), dport);
+	if (!looked)
+		c = sp_conn_lookup(st, rte_be_to_cpu_32(ip->src_addr),
+				   rte_be_to_cpu_16(th->src_port),
+				   rte_be_to_cpu_32(ip->dst_addr), dport);
 	/*
 	 * A new SYN for a passive 4-tuple we hold in TIME_WAIT (we closed
 	 * first: a responder with Connection: close). RFC 1122 4.2.2.13 and
