@@ -31,6 +31,13 @@ sp_st_send(void *impl, struct sp_stream *s, const void *data, uint32_t len)
 			   data, len);
 }
 
+static int32_t
+sp_st_send_ref(void *impl, struct sp_stream *s, const void *data, uint32_t len)
+{
+	return sp_tcp_send_ref(((struct sp_stream_tcp *)impl)->st,
+			       sp_st_conn(s), data, len);
+}
+
 static uint32_t
 sp_st_send_space(void *impl, const struct sp_stream *s)
 {
@@ -67,6 +74,7 @@ sp_st_set_user(void *impl, struct sp_stream *s, void *user)
 const struct sp_stream_ops sp_stream_tcp_ops = {
 	.connect = sp_st_connect,
 	.send = sp_st_send,
+	.send_ref = sp_st_send_ref,
 	.send_space = sp_st_send_space,
 	.close = sp_st_close,
 	.close_after_peer = sp_st_close_after_peer,

@@ -489,7 +489,8 @@ sp_vu_write_space(struct sp_vu_engine *e, struct sp_vu *v)
 }
 
 int32_t
-sp_vu_write(struct sp_vu_engine *e, struct sp_vu *v, const void *p, uint32_t n)
+sp_vu_write(struct sp_vu_engine *e, struct sp_vu *v, const void *p, uint32_t n,
+	    int stays)
 {
 	int first = v->sent_first == SP_VU_SENT_NONE;
 	int32_t r;
@@ -498,7 +499,10 @@ sp_vu_write(struct sp_vu_engine *e, struct sp_vu *v, const void *p, uint32_t n)
 	 * within it (a full burst). */
 	if (first)
 		sp_vu_first_frame(e, v);
-	r = e->so->send(e->simpl, v->c, p, n);
+	if (stays && e->so->send_ref != NULL)
+		r = e->so->send_ref(e->simpl, v->c, p, n);
+	else
+		r = e->so->send(e->simpl, v->c, p, n);
 	if (r <= 0 && first)
 		v->sent_first = SP_VU_SENT_NONE;
 	if (r > 0)

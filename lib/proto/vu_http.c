@@ -151,14 +151,13 @@ sp_http_pump(struct sp_vu_engine *e, struct sp_vu *v)
 send:
 	h->req_len = len;
 	while (h->req_sent < len) {
-		uint32_t space = sp_vu_write_space(e, v);
-		int32_t r;
+		/* A prebuilt request is referred to, not copied, where the
+		 * stream can (it outlives the run's connections). The
+		 * stream takes what fits: 0 when full. */
+		int32_t r = sp_vu_write(e, v, bytes + h->req_sent,
+					len - h->req_sent,
+					bytes != hp->scratch);
 
-		if (space == 0)
-			return;
-		r = sp_vu_write(e, v, bytes + h->req_sent,
-				len - h->req_sent < space ? len - h->req_sent :
-							    space);
 		if (r < 0) {
 			/* The connection cannot send any more. */
 			sp_vu_step_error(e, v, SP_VU_E_CLOSED, 1);

@@ -369,9 +369,10 @@ struct sp_vu_outcome {
 /* Bytes the VU's connection would take now. */
 uint32_t sp_vu_write_space(struct sp_vu_engine *e, struct sp_vu *v);
 /* Queue @n bytes on the VU's connection (as sp_stream_ops.send), timing
- * the step's first frame and counting the bytes. */
+ * the step's first frame and counting the bytes. @stays: the bytes stay
+ * unchanged and in place for the run (send_ref may refer to them). */
 int32_t sp_vu_write(struct sp_vu_engine *e, struct sp_vu *v, const void *p,
-		    uint32_t n);
+		    uint32_t n, int stays);
 /* The step's answer is whole. */
 void sp_vu_step_done(struct sp_vu_engine *e, struct sp_vu *v,
 		     const struct sp_vu_outcome *o);

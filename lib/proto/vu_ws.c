@@ -245,7 +245,7 @@ ws_send_frame(struct sp_vu_engine *e, struct sp_vu *v, uint8_t op, int fin,
 		for (; i < k; i++)
 			d[i] = p[off + i] ^ k4[i & 3];
 		n += k;
-		if (sp_vu_write(e, v, b, n) != (int32_t)n)
+		if (sp_vu_write(e, v, b, n, 0) != (int32_t)n)
 			return -1;
 		off += k;
 		n = 0;

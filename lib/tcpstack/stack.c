@@ -219,6 +219,7 @@ sp_chunk_alloc(struct sp_stack *st)
 	st->chunks[i].next = SP_NIL;
 	st->chunks[i].len = 0;
 	st->chunks[i].fin = 0;
+	st->chunks[i].ref = 0;
 	sp_ctr_inc(st->chunks_used);
 	return i;
 }

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_ether.h>
 #include <rte_ip.h>
@@ -51,9 +52,21 @@ struct sp_chunk {
 	uint32_t seq; /* sequence number of data[0] (both queues) */
 	uint16_t len; /* bytes of data[] in use */
 	uint16_t fin; /* out-of-order segment carried a FIN */
-	uint32_t unused;
+	uint32_t ref; /* send queue: data[] holds a pointer to the bytes */
 	uint8_t data[SP_CHUNK_DATA];
 };
+
+/* The bytes of a chunk: its own, or those it refers to (sp_tcp_send_ref). */
+static inline const uint8_t *
+chunk_bytes(const struct sp_chunk *k)
+{
+	const uint8_t *p;
+
+	if (!k->ref)
+		return k->data;
+	memcpy(&p, k->data, sizeof(p));
+	return p;
+}
 
 /* Connection flags. */
 enum {

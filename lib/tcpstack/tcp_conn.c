@@ -342,7 +342,8 @@ sq_room(struct sp_stack *st, struct sp_conn *c, uint32_t want, uint8_t **buf)
 	uint32_t room;
 
 	if (c->sq_tail == SP_NIL ||
-	    chunk_at(st, c->sq_tail)->len == SP_CHUNK_DATA) {
+	    chunk_at(st, c->sq_tail)->len == SP_CHUNK_DATA ||
+	    chunk_at(st, c->sq_tail)->ref) {
 		uint32_t k = sp_chunk_alloc(st);
 
 		if (k == SP_NIL) {
@@ -420,6 +421,45 @@ sp_tcp_send(struct sp_stack *st, struct sp_conn *c, const void *data,
 	if (done)
 		output_or_defer(st, c);
 	return (int32_t)done;
+}
+
+int32_t
+sp_tcp_send_ref(struct sp_stack *st, struct sp_conn *c, const void *data,
+		uint32_t len)
+{
+	int err = send_state_err(c);
+	struct sp_chunk *k;
+	uint8_t *b;
+
+	if (err)
+		return err;
+	if (len > st->cfg.sndbuf - c->sq_len)
+		len = st->cfg.sndbuf - c->sq_len;
+	if (len > UINT16_MAX)
+		len = UINT16_MAX;
+	/* A chunk of its own, linked as sq_room links one: the tail is
+	 * never a referring chunk when sq_room is asked for room. */
+	if (len == 0 || sq_room(st, c, len, &b) == 0)
+		return 0;
+	k = chunk_at(st, c->sq_tail);
+	if (k->len != 0) {
+		/* The tail had room: a fresh chunk after it. */
+		uint32_t i = sp_chunk_alloc(st);
+
+		if (i == SP_NIL) {
+			sp_ctr_inc(st->stats.tcp_snd_nochunk);
+			return 0;
+		}
+		chunk_at(st, i)->seq = c->snd_una + c->sq_len;
+		k->next = i;
+		c->sq_tail = i;
+		k = chunk_at(st, i);
+	}
+	k->ref = 1;
+	memcpy(k->data, &data, sizeof(data));
+	sq_commit(st, c, len);
+	output_or_defer(st, c);
+	return (int32_t)len;
 }
 
 int32_t

@@ -67,7 +67,7 @@ sq_copy(struct sp_stack *st, struct sp_conn *c, uint32_t seq, uint8_t *dst,
 
 		if (n > len)
 			n = len;
-		memcpy(dst, k->data + off, n);
+		memcpy(dst, chunk_bytes(k) + off, n);
 		dst += n;
 		len -= n;
 		if (len == 0)

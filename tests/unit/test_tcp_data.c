@@ -7,6 +7,7 @@
  * a thousand concurrent connections; and zero heap allocations once the
  * stacks exist.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "harness.h"
@@ -456,6 +457,91 @@ test_zc_partial_ack(void)
 	CHECK_EQ(sp_stack_chunks_in_use(nd->st), 0);
 	CHECK_EQ(r->tx_done, 5000);
 	end1(r);
+}
+
+/* ---- bytes referred to, not copied (sp_tcp_send_ref) ----------------- */
+
+static uint8_t ref_buf[100000];
+
+/* Every segment now on the wire, in order from @seq: each payload the
+ * bytes of ref_buf at its offset from @seq0. Returns the bytes seen. */
+static uint32_t
+ref_segments(uint32_t seq0, uint32_t seq)
+{
+	uint32_t got = 0;
+
+	while (sp_h_pop(nd, &pk)) {
+		CHECK_EQ(pk.seq, seq + got);
+		CHECK(memcmp(pk.payload, ref_buf + (pk.seq - seq0), pk.plen) ==
+		      0);
+		got += pk.plen;
+	}
+	return got;
+}
+
+/* Copied bytes, referred bytes and copied bytes again leave in their
+ * order; a referred chunk takes no bytes after it; the segments are built
+ * from the bytes where they are (changed before a retransmission, the
+ * retransmission carries the change); all acknowledged, no chunk is held. */
+static void
+test_ref_send(void)
+{
+	struct sp_h_conn *r;
+	uint32_t seq0;
+
+	r = accept1(false, 0, &seq0);
+	sp_h_pat_fill(r->seed_tx, 0, ref_buf, 4000);
+	CHECK_EQ(sp_tcp_send(nd->st, r->c, ref_buf, 100), 100);
+	CHECK_EQ(sp_tcp_send_ref(nd->st, r->c, ref_buf + 100, 3000), 3000);
+	CHECK_EQ(sp_tcp_send(nd->st, r->c, ref_buf + 3100, 50), 50);
+	CHECK_EQ(sp_stack_chunks_in_use(nd->st), 3);
+	CHECK_EQ(ref_segments(seq0, seq0), 3150);
+	/* All lost; the referred bytes change before the timeout. */
+	memset(ref_buf + 100, 0xa5, 3000);
+	sp_h_advance(&net, 300 * MS); /* one RTO of 200 ms */
+	CHECK_EQ(stats_of(0)->tcp_rto, 1);
+	CHECK(sp_h_pop(nd, &pk));
+	CHECK_EQ(pk.seq, seq0);
+	CHECK_EQ(pk.plen, 1460);
+	CHECK(memcmp(pk.payload, ref_buf, pk.plen) == 0);
+	CHECK_EQ(pk.payload[100], 0xa5);
+	sp_h_flush(nd);
+	peer.rcv_nxt = seq0 + 3150;
+	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 0), 0);
+	CHECK_EQ(sp_stack_chunks_in_use(nd->st), 0);
+	end1(r);
+}
+
+/* One chunk per call: the pool runs dry as for sp_tcp_send (counted, 0
+ * taken); a call takes what the send buffer holds, 65,535 bytes at most; after
+ * a close, none. */
+static void
+test_ref_limits(void)
+{
+	struct sp_h_conn *r;
+	uint32_t i;
+
+	start1(tiny_pool);
+	r = sp_h_peer_accept(&peer, PISN, 65535);
+	for (i = 0; i < 4; i++)
+		CHECK_EQ(sp_tcp_send_ref(nd->st, r->c, ref_buf, 10), 10);
+	CHECK_EQ(sp_tcp_send_ref(nd->st, r->c, ref_buf, 10), 0);
+	CHECK_EQ(stats_of(0)->tcp_snd_nochunk, 1);
+	sp_tcp_abort(nd->st, r->c);
+	sp_h_flush(nd);
+	sp_h_net_finish(&net);
+
+	start1(NULL);
+	r = sp_h_peer_accept(&peer, PISN, 65535);
+	CHECK_EQ(sp_tcp_send_ref(nd->st, r->c, ref_buf, sizeof(ref_buf)),
+		 65535);
+	CHECK_EQ(sp_tcp_send_ref(nd->st, r->c, ref_buf, 0), 0);
+	CHECK_EQ(sp_stack_chunks_in_use(nd->st), 1);
+	CHECK_EQ(sp_tcp_close(nd->st, r->c), 0);
+	CHECK_EQ(sp_tcp_send_ref(nd->st, r->c, ref_buf, 10), -EPIPE);
+	sp_tcp_abort(nd->st, r->c);
+	sp_h_flush(nd);
+	sp_h_net_finish(&net);
 }
 
 /* The port's frame buffers run dry under the first two segments: they are
@@ -1446,6 +1532,8 @@ static const struct sp_h_test tests[] = {
 	{ "zc_commit_nothing", test_zc_commit_nothing },
 	{ "zc_append_after_send", test_zc_append_after_send },
 	{ "zc_partial_ack", test_zc_partial_ack },
+	{ "ref_send", test_ref_send },
+	{ "ref_limits", test_ref_limits },
 	{ "frames_dry", test_frames_dry },
 	{ "frames_dry_zc", test_frames_dry_zc },
 	{ "window_from_old_seq", test_window_from_old_seq },

@@ -78,6 +78,11 @@ struct sp_stream_ops {
 	 * when the connection can send no more. */
 	int32_t (*send)(void *impl, struct sp_stream *s, const void *data,
 			uint32_t len);
+	/* send() of bytes that stay unchanged and in place until the
+	 * stream's implementation stops (a prebuilt request): it may queue
+	 * a reference to them instead of a copy. NULL: send() them. */
+	int32_t (*send_ref)(void *impl, struct sp_stream *s, const void *data,
+			    uint32_t len);
 	/* Bytes send() would take now (0 unless open). */
 	uint32_t (*send_space)(void *impl, const struct sp_stream *s);
 	/* Graceful close after the queued data; < 0 if it cannot be done

@@ -344,6 +344,16 @@ uint32_t sp_tcp_send_space(const struct sp_stack *st, const struct sp_conn *c);
 int32_t sp_tcp_send_buf(struct sp_stack *st, struct sp_conn *c, uint8_t **buf);
 void sp_tcp_send_commit(struct sp_stack *st, struct sp_conn *c, uint32_t n,
 			bool more);
+/*
+ * sp_tcp_send of bytes that are not copied at all until a frame is built
+ * from them: the queue refers to @data, which must stay unchanged and in
+ * place until the connection is released (a prebuilt request, a fixed
+ * response). It takes the bytes as sp_tcp_send would (up to what the send
+ * buffer holds, and 65,535 a call), using one chunk of the pool for each
+ * call; the same returns.
+ */
+int32_t sp_tcp_send_ref(struct sp_stack *st, struct sp_conn *c,
+			const void *data, uint32_t len);
 
 /* Graceful close: FIN after the queued data. */
 int sp_tcp_close(struct sp_stack *st, struct sp_conn *c);
