@@ -13,18 +13,25 @@
 #include <errno.h>
 #include <string.h>
 
-#include <rte_jhash.h>
 
 #include "stack_int.h"
 
+/* The 4-tuple's bucket: a keyed multiply-xorshift (splitmix64's mixer)
+ * of the addresses and ports, a third of jhash's instructions on every
+ * segment; the key keeps a peer from choosing ports that share a bucket. */
 static uint32_t
 tuple_hash(const struct sp_stack *st, uint32_t rip, uint16_t rport,
 	   uint32_t lip, uint16_t lport)
 {
-	uint32_t h = rte_jhash_3words(rip, lip, ((uint32_t)rport << 16) | lport,
-				      st->cfg.isn_secret);
+	uint64_t k = st->cfg.isn_secret * 0x9e3779b97f4a7c15ull;
+	uint64_t x = ((((uint64_t)rip << 32) | lip) ^ k) *
+			     0xbf58476d1ce4e5b9ull +
+		     ((((uint64_t)rport << 16) | lport) ^ (k >> 21));
 
-	return h & st->hash_mask;
+	x ^= x >> 31;
+	x *= 0x94d049bb133111ebull;
+	x ^= x >> 29;
+	return (uint32_t)x & st->hash_mask;
 }
 
 struct sp_conn *
