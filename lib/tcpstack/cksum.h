@@ -76,6 +76,18 @@ sp_cksum_raw(const void *buf, size_t len, uint64_t sum)
 	return sp_cksum_fold(s);
 }
 
+/* sp_cksum_raw of an IPv4 header without options (20 bytes): five 32-bit
+ * words, whose sum cannot overflow 64 bits, then the fold. */
+static inline uint16_t
+sp_cksum_ip20(const void *hdr)
+{
+	const uint8_t *p = hdr;
+	uint32_t w[5];
+
+	memcpy(w, p, sizeof(w));
+	return sp_cksum_fold((uint64_t)w[0] + w[1] + w[2] + w[3] + w[4]);
+}
+
 /* The IPv4 pseudo-header's words (RFC 9293 3.1: source, destination,
  * zero and protocol, the segment's length), unfolded, to start
  * sp_cksum_raw with: rte_ipv4_phdr_cksum without its 16-bit loop.

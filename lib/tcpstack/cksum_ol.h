@@ -39,7 +39,7 @@ sp_cksum_out(struct sp_stack *st, struct rte_ipv4_hdr *ip, uint32_t l4_len)
 		ol = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
 		sp_ctr_inc(st->stats.cksum_tx_ip_nic);
 	} else {
-		ip->hdr_checksum = (uint16_t)~sp_cksum_raw(ip, sizeof(*ip), 0);
+		ip->hdr_checksum = (uint16_t)~sp_cksum_ip20(ip);
 		sp_ctr_inc(st->stats.cksum_tx_ip_sw);
 	}
 	if (ip->next_proto_id == IPPROTO_TCP) {
@@ -95,7 +95,10 @@ sp_cksum_ip_in(struct sp_stack *st, const struct rte_ipv4_hdr *ip,
 			     &st->stats.cksum_rx_ip_nic,
 			     &st->stats.cksum_rx_ip_sw);
 
-	return v >= 0 ? v : sp_cksum_raw(ip, hlen, 0) == 0xffff;
+	if (v >= 0)
+		return v;
+	return (hlen == sizeof(*ip) ? sp_cksum_ip20(ip) :
+				      sp_cksum_raw(ip, hlen, 0)) == 0xffff;
 }
 
 /* Whether the TCP segment @th of @tcp_len bytes in @ip is intact: its sum

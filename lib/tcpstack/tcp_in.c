@@ -696,7 +696,9 @@ sync_input(struct sp_stack *st, struct sp_conn *c, struct seg *s)
 	 * alone, before anything the application queued. */
 	if (c->ooo_head != SP_NIL && (c->flags & SP_CF_ACK_NOW))
 		sp_seg_send_ack(st, c);
-	/* Else the ACK rides on what the application queued meanwhile. */
+	/* Else the ACK rides on what the application queued meanwhile
+	 * (all of it: sp_seg_input need not send again). */
+	st->cur_out = false;
 	sp_seg_output(st, c);
 	if (c->flags & SP_CF_ACK_NOW)
 		sp_seg_send_ack(st, c);
@@ -752,6 +754,7 @@ fast_input(struct sp_stack *st, struct sp_conn *c, const struct seg *s)
 		if (++c->segs_unacked >= 2)
 			c->flags |= SP_CF_ACK_NOW; /* RFC 5681 4.2 */
 	}
+	st->cur_out = false; /* what was deferred leaves now */
 	sp_seg_output(st, c);
 	if (c->flags & SP_CF_ACK_NOW)
 		sp_seg_send_ack(st, c);
