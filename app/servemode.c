@@ -48,6 +48,12 @@
 #define SP_SRV_PIPELINE 64     /* responses owed per connection, at most */
 #define SP_SRV_BODY_BUF 65536u /* body bytes kept ready after each head */
 #define SP_SRV_HEAD_MAX 256
+/* A prepared response's bytes from this many on are referred to by the
+ * stream where it can (sp_stream_ops.send_ref), not copied into its send
+ * queue: a body's bytes are copied once, into the frames. A shorter one
+ * is copied, sharing a chunk of the pool with its neighbours (a reference
+ * takes a chunk of its own). */
+#define SP_SRV_REF_MIN 1024u
 #define SP_SRV_TW_EXTRA_MAX 65536
 #define SP_SRV_DRAIN_US (3 * SP_US_PER_S)
 #define SP_SRV_TLS_HS_US (10 * SP_US_PER_S) /* a handshake's time, at most */
@@ -196,6 +202,7 @@ sp_srv_pump(struct sp_servemode *m, struct sp_srv_slot *s)
 		const uint8_t *p;
 		uint64_t total, n;
 		int32_t r;
+		int stays = 0; /* @p is a prepared response's, kept for the run */
 
 		if (s->wst == SP_SRV_WS_UPGRADING) {
 			/* the 101, the only response owed (made again from
@@ -220,6 +227,7 @@ sp_srv_pump(struct sp_servemode *m, struct sp_srv_slot *s)
 			}
 			if (n > total - s->off)
 				n = total - s->off;
+			stays = 1;
 		} else if (s->eresp != SP_ERESP_NONE) {
 			const char *t = sp_eresp_text[s->eresp];
 
@@ -241,7 +249,11 @@ sp_srv_pump(struct sp_servemode *m, struct sp_srv_slot *s)
 				return 0;
 			if (n > space)
 				n = space;
-			r = ops->send(m->impl, s->conn, p, (uint32_t)n);
+			if (stays && n >= SP_SRV_REF_MIN && ops->send_ref != NULL)
+				r = ops->send_ref(m->impl, s->conn, p,
+						  (uint32_t)n);
+			else
+				r = ops->send(m->impl, s->conn, p, (uint32_t)n);
 			if (r <= 0)
 				return 0;
 			s->off += (uint64_t)r;
