@@ -34,6 +34,12 @@
 #define SP_ARP_TIMEOUT_US (3 * SP_US_PER_S)
 #define SP_ARP_RETRY_US (200 * 1000)
 #define SP_RST_LINGER_US (200 * 1000) /* answer challenge ACKs after RSTs */
+/* The end of a run: TIME_WAITs are kept this long, time for a peer's FIN
+ * whose ACK we sent and it lost to come again (a first retransmission
+ * after Linux's 200 ms minimum RTO), then released, checked again at the
+ * same pace for connections still closing. They held every run a whole
+ * TIME_WAIT (1 s) at its end. */
+#define SP_TW_KEEP_US (250 * 1000)
 #define SP_RING_SIZE 4096             /* frames in flight between two cores */
 
 uint64_t sp_tsc_mult;
@@ -769,7 +775,7 @@ sp_worker_main(void *arg)
 {
 	struct sp_worker *w = arg;
 	const struct sp_mode *mode = w->mode;
-	uint64_t now, drain_end, linger_end;
+	uint64_t now, drain_end, linger_end, tw_end;
 	int done = 0, stopping = 0;
 
 	if (w->nexthop != 0) {
@@ -859,12 +865,17 @@ sp_worker_main(void *arg)
 	linger_end = sp_stack_stats(w->st)->tcp_rst_tx ?
 			     now + SP_RST_LINGER_US :
 			     now;
+	tw_end = now + SP_TW_KEEP_US;
 	while ((sp_stack_conns_in_use(w->st) != 0 || now < linger_end) &&
 	       now < drain_end) {
 		now = sp_worker_clock(w);
 		if (sp_worker_io(w) == 0)
 			sp_worker_idle(w);
 		sp_tx_flush(w);
+		if (now >= tw_end && sp_stack_conns_in_use(w->st) != 0) {
+			sp_stack_end_time_wait(w->st);
+			tw_end = now + SP_TW_KEEP_US;
+		}
 	}
 	sp_alloc_hot(0);
 	sp_worker_set_phase(w, SP_PHASE_DONE);

@@ -200,6 +200,22 @@ sp_conn_drop(struct sp_stack *st, struct sp_conn *c, enum sp_close_reason why)
 	conn_release(st, c);
 }
 
+uint32_t
+sp_stack_end_time_wait(struct sp_stack *st)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < st->cfg.max_conns; i++) {
+		struct sp_conn *c = conn_at(st, i);
+
+		if (c->state == SP_TCP_TIME_WAIT && !(c->flags & SP_CF_ZOMBIE)) {
+			sp_conn_drop(st, c, SP_CLOSE_NORMAL);
+			n++;
+		}
+	}
+	return n;
+}
+
 void
 sp_conn_enter_time_wait(struct sp_stack *st, struct sp_conn *c)
 {

@@ -443,6 +443,40 @@ test_active_close(void)
 	sp_h_net_finish(&net);
 }
 
+/* The end of a run (sp_stack_end_time_wait): a connection still closing
+ * (FIN_WAIT_2) is left alone; one in TIME_WAIT is released at once, its
+ * closed() not heard twice, its pool slot back; the peer's FIN sent again
+ * then finds no connection. */
+static void
+test_end_time_wait(void)
+{
+	struct sp_h_conn *r;
+
+	start(NULL);
+	r = sp_h_peer_accept(&peer, PISN, 65535);
+	CHECK_EQ(sp_tcp_close(nd->st, r->c), 0);
+	EXPECT_SEG(nd, TH_FIN | TH_ACK, our_nxt(), PISN + 1, 0);
+	peer.rcv_nxt++;
+	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 0), 0);
+	CHECK_EQ(sp_stack_end_time_wait(nd->st), 0);
+	CHECK_EQ(sp_conn_state(r->c), SP_TCP_FIN_WAIT_2);
+	CHECK_EQ(sp_stack_conns_in_use(nd->st), 1);
+	CHECK_EQ(sp_h_peer_send(&peer, TH_FIN | TH_ACK, NULL, 0), 0);
+	EXPECT_SEG(nd, TH_ACK, our_nxt(), peer.snd_nxt, 0);
+	CHECK(r->closed);
+	CHECK_EQ(stats()->conn_closed[SP_CLOSE_NORMAL], 1);
+	CHECK_EQ(sp_stack_conns_in_use(nd->st), 1); /* TIME_WAIT */
+	CHECK_EQ(sp_stack_end_time_wait(nd->st), 1);
+	CHECK_EQ(sp_stack_conns_in_use(nd->st), 0);
+	CHECK_EQ(stats()->conn_closed[SP_CLOSE_NORMAL], 1);
+	CHECK_EQ(sp_stack_end_time_wait(nd->st), 0);
+	CHECK_EQ(sp_h_peer_seg(&peer, TH_FIN | TH_ACK, peer.snd_nxt - 1,
+			       peer.rcv_nxt, 65535, NULL, 0),
+		 SP_DROP_ERR(SP_DROP_TCP_NOCONN));
+	EXPECT_SEG(nd, TH_RST, our_nxt(), 0, 0);
+	sp_h_net_finish(&net);
+}
+
 /* FIN_WAIT_1 receiving FIN+ACK of our FIN at once goes straight on. */
 static void
 test_fin_wait_1_fin_ack(void)
@@ -1256,6 +1290,7 @@ static const struct sp_h_test tests[] = {
 	{ "fin_piggyback", test_fin_piggyback },
 	{ "rst_each_state", test_rst_each_state },
 	{ "time_wait_new_syn", test_time_wait_new_syn },
+	{ "end_time_wait", test_end_time_wait },
 	{ "syn_sent_rst", test_syn_sent_rst },
 	{ "syn_on_established", test_syn_on_established },
 	{ "ack_checks", test_ack_checks },

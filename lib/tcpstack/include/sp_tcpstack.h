@@ -378,6 +378,12 @@ uint32_t sp_conn_remote_ip(const struct sp_conn *c);
 
 const struct sp_stack_stats *sp_stack_stats(const struct sp_stack *st);
 uint32_t sp_stack_conns_in_use(const struct sp_stack *st);
+/* The run is over: release every connection in TIME_WAIT now, as its
+ * timer's end would (closed() ran when it entered). What they waited
+ * for, a peer's FIN sent again because our last ACK was lost, would find
+ * nobody after the process anyway. Returns how many it released. Not
+ * from within a callback. */
+uint32_t sp_stack_end_time_wait(struct sp_stack *st);
 uint32_t sp_stack_chunks_in_use(const struct sp_stack *st);
 /* Bytes of stack memory per connection slot (control block + hash share). */
 size_t sp_stack_bytes_per_conn(const struct sp_stack *st);
