@@ -526,7 +526,7 @@ sp_vu_send(struct sp_vu_engine *e, struct sp_vu *v)
 static void
 sp_vu_request(struct sp_vu_engine *e, struct sp_vu *v)
 {
-	uint32_t ri = sp_vu_req_idx(e, v);
+	uint32_t ri = v->req = sp_vu_scen(e, v)->steps[v->step].req;
 	struct sp_stream_peer peer;
 	int err = 0;
 

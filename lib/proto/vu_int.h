@@ -107,6 +107,7 @@ struct sp_vu {
 	uint32_t iter;      /* {{iteration}} */
 	uint32_t row;       /* data row of the iteration */
 	uint32_t scen, step;
+	uint32_t req;       /* the request of its last request step */
 	uint32_t conn_reqs; /* responses on the current connection */
 	uint32_t ws_begin;  /* the upgrade REQUEST step of its ws block */
 	uint64_t t_ws;      /* its WebSocket session started (upgrade) */
@@ -264,16 +265,19 @@ sp_vu_scen(const struct sp_vu_engine *e, const struct sp_vu *v)
 	return &e->pl->scenarios[v->scen];
 }
 
+/* The request the VU is on (from its request step's start to its end:
+ * what is read of it happens then), and its index in the plan. */
 static inline const struct sp_request *
 sp_vu_req(const struct sp_vu_engine *e, const struct sp_vu *v)
 {
-	return &e->pl->requests[sp_vu_scen(e, v)->steps[v->step].req];
+	return &e->pl->requests[v->req];
 }
 
 static inline uint32_t
 sp_vu_req_idx(const struct sp_vu_engine *e, const struct sp_vu *v)
 {
-	return sp_vu_scen(e, v)->steps[v->step].req;
+	(void)e;
+	return v->req;
 }
 
 /* The VU's number in the whole run, from vu_offset + 1 ({{vu}}): engine
