@@ -196,9 +196,9 @@ done
 # --callgrind: the client's user instructions per echo, as tools/bench-cg
 # counts HTTP's: the worker thread's instructions alone
 # (--separate-threads: the control thread's work is per second, not per
-# echo), the difference of a 12 s and a 4 s run under callgrind (64 VUs,
-# as the native rows: 16 left the worker half idle under valgrind) over
-# the difference of their echoes, and only where the worker was the
+# echo), the difference of a 15 s and a 5 s run under callgrind (256 VUs:
+# 16 left the worker half idle under valgrind, 64 a sixth) over the
+# difference of their echoes, and only where the worker was the
 # limit in both: a run under 95 % busy waited for the server, and its idle
 # polling would be counted per echo ("n/a (client N % busy)").
 ws_ipe="n/a"
@@ -213,10 +213,10 @@ ws_cg_worker() {
 	done
 }
 if [ "$callgrind" = 1 ] && command -v valgrind >/dev/null; then
-	echo "bench: WebSocket echo under callgrind, 4 s and 12 s" >&2
+	echo "bench: WebSocket echo under callgrind, 5 s and 15 s" >&2
 	start_serve sp-bs0 198.18.6.2 wsrv_cg --ws echo
-	for d in 4 12; do
-		sed "s/duration: ${secs}s/duration: ${d}s/" \
+	for d in 5 15; do
+		sed "s/vus: 64, duration: ${secs}s/vus: 256, duration: ${d}s/" \
 			"$tmp/ws_serve.yaml" >"$tmp/ws_cg$d.yaml"
 		taskset -c "$cli_cpu" valgrind --tool=callgrind --separate-threads=yes \
 			--callgrind-out-file="$tmp/ws_cg$d.cg" \
@@ -224,12 +224,13 @@ if [ "$callgrind" = 1 ] && command -v valgrind >/dev/null; then
 			"$tmp/ws_cg$d.yaml" >"$tmp/ws_cg$d.txt" 2>&1 || true
 	done
 	stop_serve
-	i4=$(ws_cg_worker ws_cg4)
-	i12=$(ws_cg_worker ws_cg12)
-	if [ -n "$i4" ] && [ -n "$i12" ] && [ -s "$tmp/ws_cg4.json" ] && [ -s "$tmp/ws_cg12.json" ]; then
-		ws_ipe=$(awk -v a="$i4" -v b="$i12" -v m1="$(jf ws_cg4 .ws.messages.received)" \
-			-v m2="$(jf ws_cg12 .ws.messages.received)" \
-			-v b1="$(jf ws_cg4 .generator.busy_pct)" -v b2="$(jf ws_cg12 .generator.busy_pct)" \
+	echo "bench: callgrind pair's worker busy: $(jf ws_cg5 .generator.busy_pct) % and $(jf ws_cg15 .generator.busy_pct) %" >&2
+	i5=$(ws_cg_worker ws_cg5)
+	i15=$(ws_cg_worker ws_cg15)
+	if [ -n "$i5" ] && [ -n "$i15" ] && [ -s "$tmp/ws_cg5.json" ] && [ -s "$tmp/ws_cg15.json" ]; then
+		ws_ipe=$(awk -v a="$i5" -v b="$i15" -v m1="$(jf ws_cg5 .ws.messages.received)" \
+			-v m2="$(jf ws_cg15 .ws.messages.received)" \
+			-v b1="$(jf ws_cg5 .generator.busy_pct)" -v b2="$(jf ws_cg15 .generator.busy_pct)" \
 			'BEGIN { low = b1 < b2 ? b1 : b2
 				if (low < 95) printf "n/a (client %s %% busy)", low
 				else if (m2 > m1) printf "%.0f", (b - a) / (m2 - m1)
@@ -325,7 +326,7 @@ printf '%-44s %14s %24s %14s\n' "... and the client's count" \
 	"$(jf ws_sp .ws.messages.received)" \
 	"$([ -e "$tmp/ws_ts_serve.time" ] && tsung_fig ws_ts_serve count || echo -)" \
 	"$([ -s "$tmp/ws_art_serve.json" ] && art ws_art_serve '.aggregate.counters["websocket.messages_received"]' || echo -)"
-printf '%-44s %14s\n' "instructions per echo (callgrind worker, 64 VUs)" "$ws_ipe"
+printf '%-44s %14s\n' "instructions per echo (callgrind worker, 256 VUs)" "$ws_ipe"
 printf '%-44s %14s\n' "ws bytes per conn, 64 VUs (a context each)" "$(jf ws_sp .ws.bytes_per_connection)"
 if [ "$ws_hold" = 1 ]; then
 	printf '%-44s %14s\n' "100k idle: open at once / RSS MiB / B per conn" \
