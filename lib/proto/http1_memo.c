@@ -4,34 +4,21 @@
  * its field lines' places, so the same head again costs a compare, and
  * on_header still hears its fields.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "http1_int.h"
 
 /* The parser's state, configuration aside, from @from. */
+_Static_assert(offsetof(struct sp_http1_resp, upgrade_ok) <
+		       offsetof(struct sp_http1_resp, status),
+	       "sp_http1_resp: the configuration comes before the results");
 static void
 sp_take_state(struct sp_http1_resp *p, const struct sp_http1_resp *from)
 {
-	size_t max = p->max_header_bytes;
-	sp_http1_body_cb on_body = p->on_body;
-	void *ctx = p->body_ctx;
-	sp_http1_header_cb on_header = p->on_header;
-	void *hctx = p->header_ctx;
-	sp_http1_name_cb name_wanted = p->name_wanted;
-	const void *name_key = p->name_key;
-	struct sp_http1_memo *memo = p->memo;
-	int upgrade_ok = p->upgrade_ok;
-
-	*p = *from;
-	p->upgrade_ok = upgrade_ok;
-	p->max_header_bytes = max;
-	p->on_body = on_body;
-	p->body_ctx = ctx;
-	p->on_header = on_header;
-	p->header_ctx = hctx;
-	p->name_wanted = name_wanted;
-	p->name_key = name_key;
-	p->memo = memo;
+	/* Everything from the results on; the configuration stays p's. */
+	memcpy(&p->status, &from->status,
+	       sizeof(*p) - offsetof(struct sp_http1_resp, status));
 }
 
 /* The fields of @m that @p's listener wants (all without a name_wanted):

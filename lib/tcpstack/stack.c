@@ -270,6 +270,20 @@ sp_stack_input(struct sp_stack *st, const uint8_t *frame, uint32_t len,
 	return sp_stack_input_ol(st, frame, len, now_us, 0);
 }
 
+/* Two MACs equal: a word and a half-word, not a call to memcmp. */
+static inline bool
+sp_mac_eq(const uint8_t *a, const uint8_t *b)
+{
+	uint32_t a4, b4;
+	uint16_t a2, b2;
+
+	memcpy(&a4, a, 4);
+	memcpy(&b4, b, 4);
+	memcpy(&a2, a + 4, 2);
+	memcpy(&b2, b + 4, 2);
+	return a4 == b4 && a2 == b2;
+}
+
 int
 sp_stack_input_ol(struct sp_stack *st, const uint8_t *frame, uint32_t len,
 		  uint64_t now_us, uint64_t ol_flags)
@@ -288,7 +302,7 @@ sp_stack_input_ol(struct sp_stack *st, const uint8_t *frame, uint32_t len,
 		return SP_DROP_ERR(SP_DROP_ETH_SHORT);
 	}
 	if (!rte_is_broadcast_ether_addr(&eth->dst_addr) &&
-	    memcmp(eth->dst_addr.addr_bytes, st->cfg.mac, 6) != 0) {
+	    !sp_mac_eq(eth->dst_addr.addr_bytes, st->cfg.mac)) {
 		sp_drop(st, SP_DROP_ETH_DST);
 		return SP_DROP_ERR(SP_DROP_ETH_DST);
 	}

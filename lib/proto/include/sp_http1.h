@@ -74,7 +74,8 @@ typedef int (*sp_http1_name_cb)(const void *key, const uint8_t *name,
 struct sp_http1_memo;
 
 struct sp_http1_resp {
-	/* Configuration: set after sp_http1_resp_init, kept by _next. */
+	/* Configuration: set after sp_http1_resp_init, kept by _next (and
+	 * by a memo hit, which copies from status on). */
 	size_t max_header_bytes;  /* bound on header_bytes, trailer_bytes */
 	sp_http1_body_cb on_body; /* optional */
 	void *body_ctx;
