@@ -186,8 +186,15 @@ arp_solicit(struct sp_stack *st, struct sp_arp_entry *e)
 const uint8_t *
 sp_arp_nexthop(struct sp_stack *st, uint32_t dst_ip)
 {
-	struct sp_arp_entry *e = arp_find(st, arp_hop(st, dst_ip), true);
+	struct sp_arp_entry *e = st->nh_e;
 
+	/* The same destination as the last frame's, most of the time. */
+	if (e != NULL && dst_ip == st->nh_dst && e->ip == st->nh_hop &&
+	    e->valid && st->now_us < e->expire_us)
+		return e->mac;
+	st->nh_dst = dst_ip;
+	st->nh_hop = arp_hop(st, dst_ip);
+	st->nh_e = e = arp_find(st, st->nh_hop, true);
 	if (!e)
 		return NULL;
 	if (e->valid && st->now_us < e->expire_us)

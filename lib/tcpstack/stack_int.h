@@ -207,6 +207,11 @@ struct sp_stack {
 	uint32_t nlisten;
 
 	struct sp_arp_entry arp[SP_ARP_SLOTS];
+	/* sp_arp_nexthop's last answer: the destination, its next hop and
+	 * that hop's entry (entries stay in place; one may be taken for
+	 * another address, so the hop is checked again). */
+	uint32_t nh_dst, nh_hop;
+	struct sp_arp_entry *nh_e;
 	uint64_t next_arp_scan_us;
 
 	size_t mem_bytes;
