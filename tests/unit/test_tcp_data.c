@@ -368,6 +368,17 @@ end1(struct sp_h_conn *r)
 	sp_h_net_finish(&net);
 }
 
+/* The peer acknowledges all up to @seq: no chunk is held any more; then
+ * end1. */
+static void
+ack_end1(struct sp_h_conn *r, uint32_t seq)
+{
+	peer.rcv_nxt = seq;
+	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 0), 0);
+	CHECK_EQ(sp_stack_chunks_in_use(nd->st), 0);
+	end1(r);
+}
+
 /* Room asked for and given back unused leaves nothing queued: an empty
  * send queue holds no chunk. */
 static void
@@ -421,10 +432,7 @@ test_zc_append_after_send(void)
 	sp_h_advance(&net, 300 * MS); /* one RTO of 200 ms */
 	CHECK_EQ(stats_of(0)->tcp_rto, 1);
 	EXPECT_DATA(r, seq0, 0, 300);
-	peer.rcv_nxt = seq0 + 300;
-	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 0), 0);
-	CHECK_EQ(sp_stack_chunks_in_use(nd->st), 0);
-	end1(r);
+	ack_end1(r, seq0 + 300);
 }
 
 /* ACKs that end inside a segment and inside a chunk: each timeout resends
@@ -452,11 +460,8 @@ test_zc_partial_ack(void)
 		CHECK_EQ(stats_of(0)->tcp_rto, i + 1);
 		EXPECT_DATA(r, seq0 + a, a, len);
 	}
-	peer.rcv_nxt = seq0 + 5000;
-	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 0), 0);
-	CHECK_EQ(sp_stack_chunks_in_use(nd->st), 0);
 	CHECK_EQ(r->tx_done, 5000);
-	end1(r);
+	ack_end1(r, seq0 + 5000);
 }
 
 /* ---- bytes referred to, not copied (sp_tcp_send_ref) ----------------- */
@@ -506,10 +511,7 @@ test_ref_send(void)
 	CHECK(memcmp(pk.payload, ref_buf, pk.plen) == 0);
 	CHECK_EQ(pk.payload[100], 0xa5);
 	sp_h_flush(nd);
-	peer.rcv_nxt = seq0 + 3150;
-	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 0), 0);
-	CHECK_EQ(sp_stack_chunks_in_use(nd->st), 0);
-	end1(r);
+	ack_end1(r, seq0 + 3150);
 }
 
 /* One chunk per call: the pool runs dry as for sp_tcp_send (counted, 0
@@ -564,10 +566,7 @@ frames_dry(bool zc)
 	peer.rcv_nxt = seq0 + 1460;
 	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 0), 0);
 	EXPECT_DATA(r, seq0 + 1460, 1460, 1460);
-	peer.rcv_nxt = seq0 + 5000;
-	CHECK_EQ(sp_h_peer_send(&peer, TH_ACK, NULL, 0), 0);
-	CHECK_EQ(sp_stack_chunks_in_use(nd->st), 0);
-	end1(r);
+	ack_end1(r, seq0 + 5000);
 }
 
 static void
