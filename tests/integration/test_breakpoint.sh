@@ -12,7 +12,7 @@
 #    least every response stampede counted and no more requests than it
 #    sent.
 #  - Over VUs against :8083: capacity near Little's law's 40 VUs for
-#    p(99) < 50 ms, a USL fit reported.
+#    p(90) < 50 ms, a USL fit reported.
 #  - Too few VUs for the rate (max_vus 2): the steps drop arrivals while
 #    the SLOs hold: "the generator broke first", exit 3, no capacity.
 #  - Ctrl-C mid-search: the report is still written, with the steps
@@ -83,13 +83,17 @@ done
 
 # Over VUs (control: vus) against :8083: a closed loop of N VUs waits
 # N / 800 s a request once the 2 slots are full (Little's law), so the
-# p(99) < 50 ms SLO holds up to about 40 VUs. The throughput flattens at
-# 800/s long before: the USL fit is reported.
+# p(90) < 50 ms SLO holds up to about 40 VUs. The wait is the same for
+# every request (a fixed service time), so the law speaks of any
+# percentile; p(90), not p(99): a stall of the shared 2-CPU machine of
+# 30 ms delays 1 % of a 3 s step's requests, and p(99) then failed steps
+# far below 40 VUs (a run found 31; quiet runs find 37-38 with either). The
+# throughput flattens at 800/s long before: the USL fit is reported.
 scenario huntvus <<EOT
 target: http://$SRV:8083
 load: {model: breakpoint, control: vus, start: 1, step: 3s, probe: 3s, confirm: 4s, warmup: 1s, rest: 1s, duration: 90s, max: 200}
 thresholds:
-  - p(99) < 50ms
+  - p(90) < 50ms
 scenarios:
   - name: hit
     steps: [{request: {path: /}}]

@@ -174,6 +174,42 @@ EOF2
 # passes no tap there, and its socket, registered after tcpdump's, is
 # handed each response first, so our worker could read and stamp a
 # response before tcpdump's tap did (seen: 1-20 us "below").
+# tap_marker RUN: a TCP segment to the server's port 80 carrying a marker,
+# sent from the generator's end (sp-gen0, free once stampede has exited),
+# then waited for in the capture file (10 s at most). The server answers
+# it with a RST, which the comparison ignores as it ignores the marker.
+cat >"$TMP/marker.py" <<'EOF2'
+import socket, struct, sys
+
+ifname, dst_mac, src_ip, dst_ip, marker = sys.argv[1:6]
+
+def csum(b):
+    if len(b) % 2:
+        b += b'\0'
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+src_mac = open('/sys/class/net/%s/address' % ifname).read().strip()
+sip, dip = socket.inet_aton(src_ip), socket.inet_aton(dst_ip)
+pay = marker.encode()
+tcp = struct.pack('!HHIIBBHHH', 9, 80, 1, 1, 5 << 4, 0x18, 0, 0, 0) + pay
+tcp = tcp[:16] + struct.pack('!H', csum(sip + dip + struct.pack('!BBH', 0, 6, len(tcp)) + tcp)) + tcp[18:]
+ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(tcp), 0, 0x4000, 64, 6, 0, sip, dip)
+ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
+eth = bytes.fromhex(dst_mac.replace(':', '')) + bytes.fromhex(src_mac.replace(':', '')) + b'\x08\x00'
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((ifname, 0))
+s.send(eth + ip + tcp)
+EOF2
+tap_marker() {
+	local mark="sp-capture-marker-$1" mac
+	mac=$(ip netns exec "$NS" cat /sys/class/net/sp-srv0/address)
+	"$PY" "$TMP/marker.py" sp-gen0 "$mac" 198.18.0.1 "$SRV" "$mark"
+	for _ in $(seq 100); do grep -aq "$mark" "$TMP/srv.pcap" && break; sleep 0.1; done
+	check "$1: the marker sent after the run is in the capture" grep -aq "$mark" "$TMP/srv.pcap"
+}
 attempt() {
 	ip netns exec "$NS" tcpdump -i sp-srv0 -nn -s 256 -B 32768 \
 		--time-stamp-precision nano -w "$TMP/srv.pcap" -U 'tcp port 80' \
@@ -188,7 +224,12 @@ attempt() {
 	nice -n -15 "$STAMPEDE" run "${NET_OPTS[@]}" --json "$TMP/r.json" \
 		--log-requests "$TMP/req.csv" "$TMP/capture.yaml" >"$TMP/out.txt" 2>"$TMP/err.txt"
 	RC=$?
-	# stampede has exited: every frame of the run has been through the tap.
+	# stampede has exited: every frame of the run has been through the
+	# tap, but tcpdump may not have read them all from its ring yet (a
+	# stop drops what it has not read). A marker frame sent now reaches
+	# the tap after them: once tcpdump has written it, it has written
+	# the run.
+	tap_marker "$1"
 	stop_pid "$dump"
 	check "$1: exit code 0" eq "$RC" 0
 	check "$1: no errors" eq "$(j .summary.errors)" 0
