@@ -115,7 +115,11 @@ EOF
 check "the load's requests all answered, none failed" eq \
 	"$(j '[.summary.requests, .summary.succeeded, .summary.errors, .summary.interrupted] | map(tostring) | join(" ")')" \
 	"$RESP $RESP 0 0"
-check "both scenarios ran" eq "$(j '[.scenarios[] | select(.completed > 0) | .name] | join(" ")')" "api browser"
+# Started, not completed: about 20 iterations are picked by weight (3:1)
+# in 8 s, and an iteration completes only after its 1-3 s think, so the
+# ones started in the last seconds do not; a run whose browser picks all
+# came late read "api" (about 2 runs in 100; none started: 3 in 1,000).
+check "both scenarios ran" eq "$(j '[.scenarios[] | select(.started > 0) | .name] | join(" ")')" "api browser"
 check "the timeline adds up to the load's requests" eq \
 	"$(jq '[.timeline[].requests] | add // 0' "$TMP/r.json")" "$(j .summary.requests)"
 check_http_accounting
