@@ -367,12 +367,6 @@ sp_cookie_jar_clear(struct sp_cookie_jar *j)
 	j->count = 0;
 }
 
-uint32_t
-sp_cookie_count(const struct sp_cookie_jar *j)
-{
-	return j->count;
-}
-
 static void
 remove_at(struct sp_cookie_jar *j, uint32_t off, uint32_t size)
 {

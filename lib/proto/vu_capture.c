@@ -379,7 +379,8 @@ sp_vu_jar_has(const struct sp_vu_engine *e, const struct sp_vu *v)
 {
 	const struct sp_vu_cap_pool *cp = cap_pool(e);
 
-	return cp != NULL && cp->jar != NULL && cp->jar[v->idx].count != 0;
+	return cp != NULL && cp->jar != NULL &&
+	       sp_cookie_count(&cp->jar[v->idx]) != 0;
 }
 
 /* Whether the VU must hear this response's fields: a header capture, or

@@ -126,8 +126,7 @@ sp_http_pump(struct sp_vu_engine *e, struct sp_vu *v)
 			const uint8_t *path;
 			uint32_t pn = sp_vu_path_of(bytes, len, &path);
 
-			if (bytes != hp->prebuilt[ri] &&
-			    bytes != hp->prebuilt_close[ri])
+			if (bytes == hp->scratch) /* else cut at prebuild */
 				sp_vu_cap_path(h->cs, path, pn);
 			rd.cookie = hp->cookie;
 			rd.cookie_len = rq->own_cookie ?

@@ -351,6 +351,32 @@ send_state_err(const struct sp_conn *c)
 	return c->state < SP_TCP_ESTABLISHED ? -ENOTCONN : -EPIPE;
 }
 
+/* A fresh chunk linked at the send queue's tail, starting at its end:
+ * false when the pool is dry (counted; an idle connection waits for
+ * room, woken as chunks come back). */
+static bool
+sq_link(struct sp_stack *st, struct sp_conn *c)
+{
+	uint32_t k = sp_chunk_alloc(st);
+
+	if (k == SP_NIL) {
+		sp_ctr_inc(st->stats.tcp_snd_nochunk);
+		if (c->sq_len == 0 && !(c->flags & SP_CF_WAIT_SPACE)) {
+			c->flags |= SP_CF_WAIT_SPACE;
+			c->wnext = st->space_waiters;
+			st->space_waiters = conn_idx(st, c);
+		}
+		return false;
+	}
+	chunk_at(st, k)->seq = c->snd_una + c->sq_len;
+	if (c->sq_tail == SP_NIL)
+		c->sq_head = k;
+	else
+		chunk_at(st, c->sq_tail)->next = k;
+	c->sq_tail = k;
+	return true;
+}
+
 /*
  * Room at the end of @c's send queue, up to @want bytes: in the last chunk,
  * or in a new one linked empty (sq_commit fills it, or unlinks it). 0 when
@@ -364,27 +390,11 @@ sq_room(struct sp_stack *st, struct sp_conn *c, uint32_t want, uint8_t **buf)
 	struct sp_chunk *t;
 	uint32_t room;
 
-	if (c->sq_tail == SP_NIL ||
-	    chunk_at(st, c->sq_tail)->len == SP_CHUNK_DATA ||
-	    chunk_at(st, c->sq_tail)->ref) {
-		uint32_t k = sp_chunk_alloc(st);
-
-		if (k == SP_NIL) {
-			sp_ctr_inc(st->stats.tcp_snd_nochunk);
-			if (c->sq_len == 0 && !(c->flags & SP_CF_WAIT_SPACE)) {
-				c->flags |= SP_CF_WAIT_SPACE;
-				c->wnext = st->space_waiters;
-				st->space_waiters = conn_idx(st, c);
-			}
-			return 0;
-		}
-		chunk_at(st, k)->seq = c->snd_una + c->sq_len;
-		if (c->sq_tail == SP_NIL)
-			c->sq_head = k;
-		else
-			chunk_at(st, c->sq_tail)->next = k;
-		c->sq_tail = k;
-	}
+	if ((c->sq_tail == SP_NIL ||
+	     chunk_at(st, c->sq_tail)->len == SP_CHUNK_DATA ||
+	     chunk_at(st, c->sq_tail)->ref) &&
+	    !sq_link(st, c))
+		return 0;
 	t = chunk_at(st, c->sq_tail);
 	room = SP_CHUNK_DATA - t->len;
 	*buf = t->data + t->len;
@@ -452,7 +462,6 @@ sp_tcp_send_ref(struct sp_stack *st, struct sp_conn *c, const void *data,
 {
 	int err = send_state_err(c);
 	struct sp_chunk *k;
-	uint8_t *b;
 
 	if (err)
 		return err;
@@ -460,24 +469,10 @@ sp_tcp_send_ref(struct sp_stack *st, struct sp_conn *c, const void *data,
 		len = st->cfg.sndbuf - c->sq_len;
 	if (len > UINT16_MAX)
 		len = UINT16_MAX;
-	/* A chunk of its own, linked as sq_room links one: the tail is
-	 * never a referring chunk when sq_room is asked for room. */
-	if (len == 0 || sq_room(st, c, len, &b) == 0)
+	/* A chunk of its own (sq_room appends to none after it). */
+	if (len == 0 || !sq_link(st, c))
 		return 0;
 	k = chunk_at(st, c->sq_tail);
-	if (k->len != 0) {
-		/* The tail had room: a fresh chunk after it. */
-		uint32_t i = sp_chunk_alloc(st);
-
-		if (i == SP_NIL) {
-			sp_ctr_inc(st->stats.tcp_snd_nochunk);
-			return 0;
-		}
-		chunk_at(st, i)->seq = c->snd_una + c->sq_len;
-		k->next = i;
-		c->sq_tail = i;
-		k = chunk_at(st, i);
-	}
 	k->ref = 1;
 	memcpy(k->data, &data, sizeof(data));
 	sq_commit(st, c, len);
