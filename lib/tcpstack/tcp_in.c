@@ -711,28 +711,33 @@ sync_input(struct sp_stack *st, struct sp_conn *c, struct seg *s)
  * established connection gets most, the next in order with only ACK (and
  * PSH) set and no options, the window as it was, acknowledging new data
  * or carrying data or both, while nothing waits in reassembly and neither
- * recovery, a persist probe nor our FIN is under way. It is handled as
- * sync_input would, without the tests it cannot fail. Returns false,
- * having changed nothing, for any other segment.
+ * recovery, a persist probe nor our FIN is under way (fast_ok). It is
+ * handled as sync_input would, without the tests it cannot fail.
  */
 static bool
-fast_input(struct sp_stack *st, struct sp_conn *c, const struct seg *s)
+fast_ok(const struct sp_stack *st, const struct sp_conn *c,
+	const struct seg *s)
 {
 	uint32_t wnd = s->wnd << c->snd_wscale;
-	bool new_ack = SEQ_GT(s->ack, c->snd_una), fin_acked = false;
 
-	if (c->state != SP_TCP_ESTABLISHED || s->seq != c->rcv_nxt ||
-	    c->ooo_head != SP_NIL || wnd != c->snd_wnd ||
-	    (c->flags & (SP_CF_RECOVERY | SP_CF_PERSIST | SP_CF_FIN_SENT)) ||
-	    (new_ack ? SEQ_GT(s->ack, c->snd_max) :
-		       s->ack != c->snd_una || s->len == 0) ||
-	    SEQ_LT(s->ack + wnd, c->snd_nxt) ||
-	    s->len > ((uint32_t)sp_seg_window(st, c) << c->rcv_wscale))
-		return false;
-	sp_ctr_inc(st->stats.tcp_rx_segs);
-	st->cur = c;
-	st->cur_out = false;
-	if (new_ack) {
+	return c->state == SP_TCP_ESTABLISHED && s->seq == c->rcv_nxt &&
+	       c->ooo_head == SP_NIL && wnd == c->snd_wnd &&
+	       !(c->flags &
+		 (SP_CF_RECOVERY | SP_CF_PERSIST | SP_CF_FIN_SENT)) &&
+	       (SEQ_GT(s->ack, c->snd_una) ?
+			SEQ_LEQ(s->ack, c->snd_max) :
+			s->ack == c->snd_una && s->len != 0) &&
+	       SEQ_GEQ(s->ack + wnd, c->snd_nxt) &&
+	       s->len <= ((uint32_t)sp_seg_window(st, c) << c->rcv_wscale);
+}
+
+/* A segment fast_ok took. */
+static void
+fast_input(struct sp_stack *st, struct sp_conn *c, const struct seg *s)
+{
+	bool fin_acked = false;
+
+	if (SEQ_GT(s->ack, c->snd_una)) {
 		uint32_t data = ack_new(st, c, s->ack, &fin_acked);
 
 		c->snd_wl1 = s->seq;
@@ -740,7 +745,7 @@ fast_input(struct sp_stack *st, struct sp_conn *c, const struct seg *s)
 		if (data && st->ops.sent && !(c->flags & SP_CF_APP_GONE)) {
 			st->ops.sent(st, c, st->app);
 			if (GONE(c))
-				goto out;
+				return;
 		}
 	} else if (SEQ_LT(c->snd_wl1, s->seq) ||
 		   (c->snd_wl1 == s->seq && SEQ_LEQ(c->snd_wl2, s->ack))) {
@@ -750,7 +755,7 @@ fast_input(struct sp_stack *st, struct sp_conn *c, const struct seg *s)
 	if (s->len) {
 		deliver(st, c, s->data, s->len);
 		if (GONE(c))
-			goto out;
+			return;
 		if (++c->segs_unacked >= 2)
 			c->flags |= SP_CF_ACK_NOW; /* RFC 5681 4.2 */
 	}
@@ -760,12 +765,26 @@ fast_input(struct sp_stack *st, struct sp_conn *c, const struct seg *s)
 		sp_seg_send_ack(st, c);
 	else if (c->segs_unacked)
 		sp_timer_set_dack(st, c);
-out:
+}
+
+/* A segment of connection @c, by the fast path or by its state's; what
+ * the application queued meanwhile is sent once it is over. */
+static void
+conn_input(struct sp_stack *st, struct sp_conn *c, struct seg *s, bool fast)
+{
+	st->cur = c;
+	st->cur_out = false;
+	if (fast)
+		fast_input(st, c, s);
+	else if (c->state == SP_TCP_SYN_SENT)
+		syn_sent_input(st, c, s);
+	else
+		sync_input(st, c, s);
 	st->cur = NULL;
+	/* Paths that end early still send what was queued. */
 	if (st->cur_out && !GONE(c))
 		sp_seg_output(st, c);
-	st->dsack_conn = NULL;
-	return true;
+	st->dsack_conn = NULL; /* went out with an ACK, or not at all */
 }
 
 /* The fields of @s that do not come from options. */
@@ -818,8 +837,11 @@ sp_seg_input(struct sp_stack *st, const uint8_t *frame,
 		c = sp_conn_lookup(st, rte_be_to_cpu_32(ip->src_addr),
 				   rte_be_to_cpu_16(th->src_port),
 				   rte_be_to_cpu_32(ip->dst_addr), dport);
-		if (c != NULL && fast_input(st, c, &s))
+		if (c != NULL && fast_ok(st, c, &s)) {
+			sp_ctr_inc(st->stats.tcp_rx_segs);
+			conn_input(st, c, &s, true);
 			return;
+		}
 		looked = true;
 	}
 	memset(&s, 0, sizeof(s));
@@ -860,17 +882,7 @@ sp_seg_input(struct sp_stack *st, const uint8_t *frame,
 		c = NULL;
 	}
 	if (c) {
-		st->cur = c;
-		st->cur_out = false;
-		if (c->state == SP_TCP_SYN_SENT)
-			syn_sent_input(st, c, &s);
-		else
-			sync_input(st, c, &s);
-		st->cur = NULL;
-		/* Paths that end early still send what was queued. */
-		if (st->cur_out && !GONE(c))
-			sp_seg_output(st, c);
-		st->dsack_conn = NULL; /* went out with an ACK, or not at all */
+		conn_input(st, c, &s, false);
 		return;
 	}
 	for (i = 0; i < st->nlisten; i++) {
